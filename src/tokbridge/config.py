@@ -1,0 +1,138 @@
+"""Settings, read from environment variables, `.env` and the key file `tokbridge init` writes.
+
+Every setting is an upper-case environment variable of the same name (DATABASE_URL, REDIS_URL, ...).
+A malformed value stops start-up with a message naming the setting (see `load_settings`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DATA_DIR = Path("var")
+KEY_FILE = DATA_DIR / "secrets.env"
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message names it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=(".env", str(KEY_FILE)),
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    data_dir: Path = DATA_DIR
+    database_url: str = f"sqlite:///{DATA_DIR}/tokbridge.db"
+    # Unset: the embedded queue (Huey on SQLite, consumer inside `tokbridge serve`).
+    redis_url: str | None = None
+
+    secret_key: str = ""
+    # Comma-separated Fernet keys; the first one encrypts, all of them decrypt.
+    encryption_keys: str = ""
+
+    base_url: str = "http://127.0.0.1:8000"
+    # Marks cookies Secure; on by default when base_url is https.
+    cookie_secure: bool | None = None
+    session_lifetime_hours: int = Field(default=24 * 14, ge=1)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_seconds: int = Field(default=15 * 60, ge=1)
+
+    tiktok_api_base_url: str = "https://open-api.tiktokglobalshop.com"
+    tiktok_auth_base_url: str = "https://auth.tiktok-shops.com"
+    shopify_api_base_url: str | None = None  # None: https://{shop}.myshopify.com
+
+    # Jobs: how long a claimed job may run before another worker may take it over,
+    # unless its handler reports progress (which extends the lease).
+    job_lease_seconds: int = Field(default=300, ge=1)
+    job_max_attempts: int = Field(default=8, ge=1)
+    job_retry_base_seconds: float = Field(default=5.0, gt=0)
+    job_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    # How often each worker runs its maintenance pass (reclaim expired leases, fire periodic jobs).
+    job_maintenance_seconds: float = Field(default=5.0, gt=0)
+    worker_threads: int = Field(default=4, ge=1)
+    # Prefix of every queue and rate-limit key in Redis, so several deployments can share one server.
+    queue_name: str = "tokbridge"
+    # Extra modules imported by workers to register job handlers (plugins, tests).
+    job_modules: list[str] = Field(default_factory=list)
+
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("encryption_keys")
+    @classmethod
+    def _fernet_keys(cls, value: str) -> str:
+        for key in filter(None, (k.strip() for k in value.split(","))):
+            try:
+                raw = base64.urlsafe_b64decode(key.encode())
+            except (binascii.Error, ValueError):
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError("each key must be a url-safe base64 Fernet key of 32 bytes (run `tokbridge init`)")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return value.upper()
+
+    @property
+    def key_list(self) -> list[str]:
+        return [k.strip() for k in self.encryption_keys.split(",") if k.strip()]
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.cookie_secure if self.cookie_secure is not None else self.base_url.startswith("https://")
+
+    @property
+    def embedded(self) -> bool:
+        return self.redis_url is None
+
+    def require_secrets(self) -> None:
+        """Secrets are needed to serve or to work; not to print help or run `init`."""
+        if not self.secret_key:
+            raise SettingsError("SECRET_KEY is not set: run `tokbridge init` or set it in the environment")
+        if not self.key_list:
+            raise SettingsError("ENCRYPTION_KEYS is not set: run `tokbridge init` or set it in the environment")
+
+
+def load_settings(**overrides) -> Settings:
+    """Build settings, turning pydantic's error into one line per bad setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = str(err["loc"][0]).upper() if err["loc"] else "?"
+            lines.append(f"invalid setting {name}: {err['msg']}")
+        raise SettingsError("; ".join(lines)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
