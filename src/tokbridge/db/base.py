@@ -58,12 +58,16 @@ class Timestamped:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class TenantOwned:
-    """A row that belongs to one merchant.
+class TenantScoped:
+    """A row that belongs to one merchant (its class defines `merchant_id`).
 
     Sessions opened for a merchant (`tokbridge.tenancy.scoping`) add `merchant_id = :current` to every
     ORM query on these tables, and refuse to write a row of another merchant.
     """
+
+
+class TenantOwned(TenantScoped):
+    """A tenant row whose `merchant_id` references the merchant and goes with it."""
 
     @declared_attr
     def merchant_id(cls) -> Mapped[int]:

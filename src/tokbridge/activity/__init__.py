@@ -1,0 +1,1 @@
+"""What the merchant sees under Recent Activity: ongoing work, completed work, failures."""

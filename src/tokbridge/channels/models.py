@@ -1,0 +1,33 @@
+"""A merchant's connection to one external account (a Shopify store, a TikTok shop)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tokbridge.db.base import Base, TenantOwned, Timestamped, new_id
+from tokbridge.db.encrypted import EncryptedField, encrypted_column
+
+
+class ChannelConnection(TenantOwned, Timestamped, Base):
+    __tablename__ = "channel_connection"
+    # An external account belongs to one merchant: webhooks are routed by it.
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    channel: Mapped[str] = mapped_column(String(20))  # "shopify", "tiktok", later "etsy", "prestashop"
+    external_id: Mapped[str] = mapped_column(String(255))  # shop domain, TikTok shop id
+    name: Mapped[str] = mapped_column(String(255), default="")
+    region: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active, disconnected, expired
+    scopes: Mapped[list] = mapped_column(JSON, default=list)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)  # e.g. TikTok's shop cipher
+    access_token_ciphertext: Mapped[str | None] = encrypted_column()
+    refresh_token_ciphertext: Mapped[str | None] = encrypted_column()
+    access_expires_at: Mapped[datetime | None]
+    refresh_expires_at: Mapped[datetime | None]
+
+    access_token = EncryptedField("access_token_ciphertext")
+    refresh_token = EncryptedField("refresh_token_ciphertext")

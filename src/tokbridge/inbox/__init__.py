@@ -1,0 +1,1 @@
+"""Inbound webhook events, recorded once per (source, event id) before they are processed."""

@@ -1,0 +1,1 @@
+"""Merchants, their users, sign-in sessions, and tenant scoping of every query."""
