@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", "tokbridge:migrations")
-    config.set_main_option("sqlalchemy.url", url)
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # ConfigParser interpolation
     return config
 
 
