@@ -1,0 +1,1 @@
+"""Shopify: the production adapter behind `tokbridge.channels.base.SourceStore`."""
