@@ -170,3 +170,21 @@ def merchant_id(engine) -> int:
         session.add(merchant)
         session.flush()
         return merchant.id
+
+
+# --- Settings for code under test ---------------------------------------------------------------
+
+
+@pytest.fixture
+def app_settings(database_url, tmp_path, monkeypatch):
+    """Settings pointing at this test's database and an embedded queue of its own."""
+    from tokbridge.jobs.registry import load_handlers
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("JOB_MODULES", '["tests.job_handlers"]')
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    get_settings.cache_clear()
+    settings = get_settings()
+    load_handlers(settings.job_modules)
+    return settings

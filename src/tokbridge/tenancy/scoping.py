@@ -37,8 +37,17 @@ def _scope_queries(state: ORMExecuteState) -> None:
     if state.is_column_load or state.is_relationship_load:
         return  # the parent row was already scoped
     state.statement = state.statement.options(
-        with_loader_criteria(TenantScoped, lambda cls: cls.merchant_id == merchant_id, include_aliases=True)
+        *(
+            with_loader_criteria(cls, lambda c: c.merchant_id == merchant_id, include_aliases=True)
+            for cls in _tenant_classes()
+        )
     )
+
+
+def _tenant_classes() -> list[type]:
+    from tokbridge.db.base import Base
+
+    return [m.class_ for m in Base.registry.mappers if issubclass(m.class_, TenantScoped)]
 
 
 @event.listens_for(Session, "before_flush")

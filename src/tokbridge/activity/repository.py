@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tokbridge.activity.models import Activity
+
+
+class ActivityRepository:
+    """Activity rows of the merchant the session is bound to (see tenancy.scoping)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def for_job(self, job_id: int) -> Activity | None:
+        return self.session.scalar(select(Activity).where(Activity.job_id == job_id))
+
+    def get(self, activity_id: int) -> Activity | None:
+        return self.session.scalar(select(Activity).where(Activity.id == activity_id))
+
+    def recent(self, limit: int = 20, status: str | None = None, before_id: int | None = None) -> list[Activity]:
+        query = select(Activity).order_by(Activity.id.desc()).limit(limit)
+        if status:
+            query = query.where(Activity.status == status)
+        if before_id:
+            query = query.where(Activity.id < before_id)
+        return list(self.session.scalars(query))
+
+    def ongoing(self) -> list[Activity]:
+        return list(self.session.scalars(select(Activity).where(Activity.status == "ongoing").order_by(Activity.id.desc())))

@@ -1,0 +1,60 @@
+"""Which function runs which kind of job, and which jobs run periodically.
+
+Domain modules register their handlers in their own `tasks.py`:
+
+    @job_handler("catalog.import", title="Import catalog")
+    def import_catalog(ctx: JobContext) -> None: ...
+
+    periodic("sessions.prune", every_seconds=3600)
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+# Modules whose import registers the built-in handlers.
+BUILTIN_TASK_MODULES = ["tokbridge.tenancy.tasks"]
+
+
+@dataclass(frozen=True)
+class HandlerSpec:
+    kind: str
+    func: Callable
+    title: str
+    # Shown under Recent Activity (merchant jobs only).
+    visible: bool = True
+
+
+@dataclass(frozen=True)
+class PeriodicSpec:
+    kind: str
+    every_seconds: int
+    payload: dict | None = None
+
+
+HANDLERS: dict[str, HandlerSpec] = {}
+PERIODIC: dict[str, PeriodicSpec] = {}
+
+
+def job_handler(kind: str, title: str = "", visible: bool = True):
+    def register(func: Callable) -> Callable:
+        HANDLERS[kind] = HandlerSpec(kind=kind, func=func, title=title or kind, visible=visible)
+        return func
+
+    return register
+
+
+def periodic(kind: str, every_seconds: int, payload: dict | None = None) -> None:
+    """Run the (system) job `kind` once per period, however many workers are running."""
+    PERIODIC[kind] = PeriodicSpec(kind=kind, every_seconds=every_seconds, payload=payload)
+
+
+def load_handlers(extra_modules: list[str] | None = None) -> None:
+    for name in BUILTIN_TASK_MODULES + list(extra_modules or []):
+        importlib.import_module(name)
+
+
+def handler_for(kind: str) -> HandlerSpec | None:
+    return HANDLERS.get(kind)

@@ -1,0 +1,117 @@
+"""Every query on the job table. State changes are conditional updates, so two workers never both win."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tokbridge.jobs.models import ACTIVE_STATES, Job, JobState, PeriodicRun
+
+
+class JobRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, job_id: int) -> Job | None:
+        return self.session.scalar(select(Job).where(Job.id == job_id))
+
+    def active_with_identity(self, identity_key: str) -> Job | None:
+        return self.session.scalar(
+            select(Job).where(Job.identity_key == identity_key, Job.state.in_(ACTIVE_STATES))
+        )
+
+    def list(self, state: str | None = None, limit: int = 50) -> list[Job]:
+        query = select(Job).order_by(Job.id.desc()).limit(limit)
+        if state:
+            query = query.where(Job.state == state)
+        return list(self.session.scalars(query))
+
+    def claim(self, job_id: int, worker_id: str, now: datetime, lease_until: datetime) -> bool:
+        result = self.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == JobState.QUEUED, Job.next_run_at <= now)
+            .values(state=JobState.RUNNING, worker_id=worker_id, lease_expires_at=lease_until,
+                    attempts=Job.attempts + 1, started_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    def update_owned(self, job_id: int, owner: str, **values) -> bool:
+        """Change a running job only while this worker still holds it."""
+        result = self.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == JobState.RUNNING, Job.worker_id == owner)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    def due_ids(self, now: datetime, limit: int = 100) -> list[int]:
+        return list(self.session.scalars(
+            select(Job.id).where(Job.state == JobState.QUEUED, Job.next_run_at <= now)
+            .order_by(Job.next_run_at).limit(limit)
+        ))
+
+    def expired_leases(self, now: datetime, limit: int = 100) -> list[Job]:
+        return list(self.session.scalars(
+            select(Job).where(Job.state == JobState.RUNNING, Job.lease_expires_at < now).limit(limit)
+        ))
+
+    def release_expired(self, job: Job, now: datetime) -> bool:
+        """Put a job whose worker died back in the queue (attempts are kept)."""
+        result = self.session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.state == JobState.RUNNING, Job.lease_expires_at == job.lease_expires_at)
+            .values(state=JobState.QUEUED, worker_id=None, lease_expires_at=None, next_run_at=now, updated_at=now,
+                    last_error="worker stopped responding; the job was taken over")
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    def stale_queued(self, cutoff: datetime, limit: int = 100) -> list[Job]:
+        """Queued jobs due for a while that no worker took: their queue message was lost."""
+        return list(self.session.scalars(
+            select(Job).where(
+                Job.state == JobState.QUEUED,
+                Job.next_run_at <= cutoff,
+                Job.updated_at <= cutoff,
+            ).limit(limit)
+        ))
+
+    def touch(self, job: Job, now: datetime) -> bool:
+        result = self.session.execute(
+            update(Job).where(Job.id == job.id, Job.updated_at == job.updated_at, Job.state == JobState.QUEUED)
+            .values(updated_at=now).execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    def claim_period(self, name: str, period_start: int) -> bool:
+        """True for exactly one caller per (name, period), on SQLite and PostgreSQL alike."""
+        result = self.session.execute(
+            update(PeriodicRun)
+            .where(PeriodicRun.name == name, PeriodicRun.period_start < period_start)
+            .values(period_start=period_start)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:
+            return True
+        if self.session.get(PeriodicRun, name) is not None:
+            return False
+        # First period ever: the primary key decides between racing workers.
+        try:
+            with self.session.begin_nested():
+                self.session.add(PeriodicRun(name=name, period_start=period_start))
+            return True
+        except IntegrityError:  # someone else inserted it first
+            return False
+
+    def cancel_active_for_merchant(self, merchant_id: int, now: datetime, reason: str) -> int:
+        return self.session.execute(
+            update(Job)
+            .where(Job.merchant_id == merchant_id, Job.state.in_(ACTIVE_STATES))
+            .values(state=JobState.CANCELLED, finished_at=now, updated_at=now, last_error=reason)
+            .execution_options(synchronize_session=False)
+        ).rowcount

@@ -1,0 +1,195 @@
+"""Running one job: claim it, run its handler, record the outcome.
+
+A claim is a conditional UPDATE (queued -> running) with a lease. The handler reports progress
+through its context, which renews the lease; a worker that dies stops renewing, and maintenance
+puts the job back in the queue for another worker, which resumes from the saved checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import traceback
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from tokbridge.activity import service as activity
+from tokbridge.config import Settings
+from tokbridge.db.base import utcnow
+from tokbridge.db.engine import get_engine, session_scope, sessionmaker_for
+from tokbridge.jobs.models import Job, JobState
+from tokbridge.jobs.registry import HandlerSpec, handler_for
+from tokbridge.jobs.repository import JobRepository
+from tokbridge.kit.errors import PermanentError, RetryableError
+from tokbridge.tenancy.repository import AccountRepository
+from tokbridge.tenancy.scoping import bind_merchant
+
+log = logging.getLogger(__name__)
+
+
+class LeaseLost(Exception):
+    """Another worker took this job over (our lease expired); stop without recording anything."""
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+class JobContext:
+    """What a handler gets: the job's data, sessions for its merchant, and progress reporting."""
+
+    def __init__(self, settings: Settings, job: Job, worker: str):
+        self.settings = settings
+        self.job_id = job.id
+        self.kind = job.kind
+        self.merchant_id = job.merchant_id
+        self.payload = dict(job.payload or {})
+        self.checkpoint = dict(job.checkpoint or {})
+        self.attempt = job.attempts
+        self._worker = worker
+        self._engine = get_engine(settings.database_url)
+        self._visible = False
+
+    def session(self) -> Session:
+        """A new session, scoped to the job's merchant when it has one. The caller commits."""
+        session = sessionmaker_for(self._engine)()
+        if self.merchant_id is not None:
+            bind_merchant(session, self.merchant_id)
+        return session
+
+    def progress(self, done: int, total: int | None = None, checkpoint: dict | None = None,
+                 session: Session | None = None) -> None:
+        """Record progress (and where to resume), and renew the lease. Raises LeaseLost if taken over.
+
+        Pass the handler's own `session` to save the checkpoint in the same transaction as the work
+        it describes: then a crash can never leave one without the other.
+        """
+        now = utcnow()
+        values = {"progress_done": done, "updated_at": now,
+                  "lease_expires_at": now + timedelta(seconds=self.settings.job_lease_seconds)}
+        if total is not None:
+            values["progress_total"] = total
+        if checkpoint is not None:
+            values["checkpoint"] = dict(checkpoint)
+        if session is not None:
+            self._save_progress(session, values, done, total)
+        else:
+            with session_scope(self._engine) as own:
+                self._save_progress(own, values, done, total)
+        if checkpoint is not None:
+            self.checkpoint = dict(checkpoint)
+
+    def _save_progress(self, session: Session, values: dict, done: int, total: int | None) -> None:
+        if not JobRepository(session).update_owned(self.job_id, self._worker, **values):
+            raise LeaseLost(f"job {self.job_id} is no longer held by this worker")
+        if self._visible:
+            activity.job_progress(bind_merchant(session, self.merchant_id), self.job_id, done, total)
+
+
+def run_job(settings: Settings, job_id: int, worker: str | None = None) -> str | None:
+    """Run the job if it is ours to run. Returns its new state, or None when another worker has it."""
+    worker = worker or worker_id()
+    engine = get_engine(settings.database_url)
+    now = utcnow()
+    with session_scope(engine) as session:
+        repository = JobRepository(session)
+        if not repository.claim(job_id, worker, now, now + timedelta(seconds=settings.job_lease_seconds)):
+            return None
+        job = repository.get(job_id)
+        session.refresh(job)
+        spec = handler_for(job.kind)
+        if job.merchant_id is not None and AccountRepository(session).merchant(job.merchant_id) is None:
+            _finish(repository, job, worker, JobState.CANCELLED, "the merchant no longer exists")
+            return JobState.CANCELLED
+        if spec is None:
+            _finish(repository, job, worker, JobState.FAILED, f"no handler for job kind {job.kind!r}")
+            return JobState.FAILED
+        context = JobContext(settings, job, worker)
+        if spec.visible and job.merchant_id is not None:
+            context._visible = True
+            activity.job_started(bind_merchant(session, job.merchant_id), job.merchant_id, job.id, job.kind, job.title)
+
+    return _execute(settings, engine, spec, context, worker)
+
+
+def _execute(settings: Settings, engine, spec: HandlerSpec, context: JobContext, worker: str) -> str | None:
+    try:
+        spec.func(context)
+    except LeaseLost:
+        log.warning("job %s (%s) was taken over by another worker", context.job_id, context.kind)
+        return None
+    except RetryableError as exc:
+        return _retry_or_fail(settings, engine, context, worker, exc, exc.retry_after, exc.consumes_attempt)
+    except PermanentError as exc:
+        return _record_outcome(engine, context, worker, JobState.FAILED, str(exc))
+    except Exception as exc:  # noqa: BLE001 - an unexpected error: keep the trace in the log, retry with backoff
+        log.error("job %s (%s) raised:\n%s", context.job_id, context.kind, traceback.format_exc())
+        return _retry_or_fail(settings, engine, context, worker, exc, None, True)
+    return _record_outcome(engine, context, worker, JobState.SUCCEEDED, None)
+
+
+def backoff_seconds(settings: Settings, attempt: int) -> float:
+    return min(settings.job_retry_max_seconds, settings.job_retry_base_seconds * (2 ** max(0, attempt - 1)))
+
+
+def _retry_or_fail(settings, engine, context: JobContext, worker: str, exc: Exception,
+                   retry_after: float | None, consumes_attempt: bool) -> str | None:
+    message = f"{type(exc).__name__}: {exc}" if not isinstance(exc, RetryableError) else str(exc)
+    with session_scope(engine) as session:
+        repository = JobRepository(session)
+        job = repository.get(context.job_id)
+        attempts = job.attempts if consumes_attempt else job.attempts - 1
+        if consumes_attempt and attempts >= job.max_attempts:
+            return _finish(repository, job, worker, JobState.FAILED,
+                           f"gave up after {attempts} attempts: {message}", context)
+        delay = retry_after if retry_after is not None else backoff_seconds(settings, attempts)
+        run_at = utcnow() + timedelta(seconds=delay)
+        if not repository.update_owned(job.id, worker, state=JobState.QUEUED, worker_id=None, lease_expires_at=None,
+                                       attempts=attempts, next_run_at=run_at, last_error=message,
+                                       updated_at=utcnow()):
+            return None
+        if context._visible:
+            activity.job_waiting(bind_merchant(session, job.merchant_id), job.id,
+                                 f"Waiting until {run_at:%H:%M:%S} UTC: {message}")
+        from tokbridge.jobs.service import dispatch_after_commit
+
+        dispatch_after_commit(session, job.id, run_at)
+    return JobState.QUEUED
+
+
+def _record_outcome(engine, context: JobContext, worker: str, state: str, message: str | None) -> str | None:
+    with session_scope(engine) as session:
+        repository = JobRepository(session)
+        return _finish(repository, repository.get(context.job_id), worker, state, message, context)
+
+
+def _finish(repository: JobRepository, job: Job, worker: str, state: str, message: str | None,
+            context: JobContext | None = None) -> str | None:
+    now = utcnow()
+    values = {"state": state, "finished_at": now, "updated_at": now, "lease_expires_at": None}
+    if message is not None:
+        values["last_error"] = message
+    if not repository.update_owned(job.id, worker, **values):
+        return None
+    if context is not None and context._visible:
+        activity.job_finished(bind_merchant(repository.session, job.merchant_id), job.id,
+                              state == JobState.SUCCEEDED, message)
+    return state
+
+
+def run_due_jobs(settings: Settings, limit: int = 100) -> int:
+    """Run every due job in this thread (tests, `tokbridge` one-shot commands). Returns how many ran."""
+    engine = get_engine(settings.database_url)
+    ran = 0
+    while ran < limit:
+        with session_scope(engine) as session:
+            due = JobRepository(session).due_ids(utcnow(), limit=limit - ran)
+        if not due:
+            break
+        for job_id in due:
+            if run_job(settings, job_id) is not None:
+                ran += 1
+    return ran

@@ -1,0 +1,83 @@
+"""Creating jobs. A job is dispatched to the queue only after the transaction that created it commits,
+so a worker never looks for a row that does not exist yet, and a rolled-back job is never run."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tokbridge.db.base import utcnow
+from tokbridge.jobs.models import Job, JobState
+from tokbridge.jobs.registry import handler_for
+from tokbridge.jobs.repository import JobRepository
+
+_PENDING = "tokbridge.jobs_to_dispatch"
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    *,
+    merchant_id: int | None,
+    payload: dict | None = None,
+    identity_key: str | None = None,
+    title: str | None = None,
+    run_at: datetime | None = None,
+    max_attempts: int | None = None,
+) -> Job:
+    """Record a job; returns the already active job instead when `identity_key` is taken."""
+    repository = JobRepository(session)
+    if identity_key and (existing := repository.active_with_identity(identity_key)):
+        return existing
+    spec = handler_for(kind)
+    job = Job(
+        merchant_id=merchant_id,
+        kind=kind,
+        title=title or (spec.title if spec else kind),
+        identity_key=identity_key,
+        payload=payload or {},
+        state=JobState.QUEUED,
+        next_run_at=run_at or utcnow(),
+        checkpoint={},
+    )
+    if max_attempts is not None:
+        job.max_attempts = max_attempts
+    else:
+        from tokbridge.config import get_settings
+
+        job.max_attempts = get_settings().job_max_attempts
+    try:
+        with session.begin_nested():
+            session.add(job)
+    except IntegrityError:
+        # Another transaction created the same active job between our check and insert.
+        if identity_key and (existing := repository.active_with_identity(identity_key)):
+            return existing
+        raise
+    dispatch_after_commit(session, job.id, run_at)
+    return job
+
+
+def dispatch_after_commit(session: Session, job_id: int, run_at: datetime | None = None) -> None:
+    session.info.setdefault(_PENDING, []).append((job_id, run_at))
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    from tokbridge.jobs.queue import dispatch
+
+    for job_id, run_at in pending:
+        delay = (run_at - utcnow()).total_seconds() if run_at else None
+        dispatch(job_id, delay=delay if delay and delay > 0 else None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    # Fires for the real (outermost) rollback only: the jobs it created do not exist.
+    session.info.pop(_PENDING, None)

@@ -1,0 +1,46 @@
+"""Job handlers used by the job-layer tests; workers load them through JOB_MODULES."""
+
+from __future__ import annotations
+
+import threading
+
+from tokbridge.activity.service import record
+from tokbridge.jobs.registry import job_handler
+from tokbridge.jobs.runner import JobContext
+from tokbridge.kit.errors import PermanentError, RetryableError
+
+# Stands in for slow external work in a step; tests never wait on it, they wait on job state.
+_work = threading.Event()
+
+
+@job_handler("test.count", title="Count steps")
+def count_steps(ctx: JobContext) -> None:
+    """Writes one activity row per step, each with its checkpoint in the same transaction."""
+    total = int(ctx.payload["steps"])
+    start = int(ctx.checkpoint.get("next", 0))
+    for step in range(start, total):
+        _work.wait(float(ctx.payload.get("step_seconds", 0)))
+        with ctx.session() as session, session.begin():
+            record(session, ctx.merchant_id, "test.step", f"step {step}")
+            ctx.progress(step + 1, total, checkpoint={"next": step + 1}, session=session)
+
+
+@job_handler("test.flaky", title="Flaky work")
+def flaky(ctx: JobContext) -> None:
+    if ctx.attempt < int(ctx.payload.get("succeed_on", 2)):
+        raise RetryableError("the remote answered 503", retry_after=ctx.payload.get("retry_after"))
+
+
+@job_handler("test.broken", title="Broken work")
+def broken(ctx: JobContext) -> None:
+    raise PermanentError("the product has no SKU; add one in your store")
+
+
+@job_handler("test.crash", title="Crashing work")
+def crash(ctx: JobContext) -> None:
+    raise ZeroDivisionError("division by zero")
+
+
+@job_handler("test.system", title="System work", visible=False)
+def system(ctx: JobContext) -> None:
+    ctx.progress(1, 1)
