@@ -160,13 +160,13 @@ class Catalog:
         updated = self.updated_at(index)
 
         option_count_roll = rng.random()
-        option_count = 0 if option_count_roll < 0.45 else 1 if option_count_roll < 0.80 else 2 if option_count_roll < 0.97 else 3
+        option_count = 0 if option_count_roll < 0.40 else 1 if option_count_roll < 0.78 else 2 if option_count_roll < 0.955 else 3
         option_count = min(option_count, len(option_pool))
         chosen = rng.sample(option_pool, option_count)
         options: list[ProductOption] = []
         for position, (name, values) in enumerate(chosen, start=1):
-            most = 4 if option_count < 3 else 4
-            picked = rng.sample(values, rng.randint(2, min(most, len(values))) if option_count == 1 else rng.randint(2, min(3 if option_count == 2 else 4, len(values))))
+            most = {1: 5, 2: 3, 3: 4}[option_count]  # up to 4 x 4 x 4, cut at 50 variants below
+            picked = rng.sample(values, rng.randint(2, min(most, len(values))))
             options.append(ProductOption(id=pid * 4 + position, name=name, position=position, values=picked))
         if not options:
             options.append(ProductOption(id=pid * 4 + 1, name="Title", position=1, values=["Default Title"]))
