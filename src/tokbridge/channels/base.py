@@ -73,6 +73,31 @@ class Product:
 
 
 @dataclass(slots=True)
+class VariantOf:
+    """A variant read on its own in a catalog stream (its product came earlier)."""
+
+    product_external_id: str
+    variant: ProductVariant
+
+
+@dataclass(slots=True)
+class ImageOf:
+    product_external_id: str
+    image: ProductImage
+
+
+@dataclass(slots=True)
+class LevelOf:
+    variant_external_id: str
+    level: InventoryLevel
+
+
+# A catalog stream: each product first (with its options; variants and images may be empty), its
+# children after it. Children of different products may interleave, as in Shopify's bulk files.
+CatalogItem = Product | VariantOf | ImageOf | LevelOf
+
+
+@dataclass(slots=True)
 class ProductPage:
     """One page of "products changed since a point"; pass `next_cursor` back for the next one."""
 
@@ -213,8 +238,8 @@ class SourceStore(Protocol):
 
     channel: str  # "shopify", later "etsy", "prestashop"
 
-    def iter_catalog(self) -> Iterator[Product]:
-        """Every product with its variants, options, images and inventory, streamed."""
+    def iter_catalog(self) -> Iterator[CatalogItem]:
+        """Every product with its variants, options, images and inventory, streamed (see CatalogItem)."""
         ...
 
     def products_changed_since(self, since: datetime, cursor: str | None = None) -> ProductPage:

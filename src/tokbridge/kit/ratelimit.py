@@ -59,13 +59,14 @@ class Backend(Protocol):
 class RateLimiter:
     """`try_acquire(*key)` spends one token of that key's bucket or says when to retry."""
 
-    def __init__(self, backend: Backend, per_second: int = 50, burst: int = 1):
+    def __init__(self, backend: Backend, per_second: int = 50, *, burst: int = 1, period_seconds: float = 1.0):
         # burst=1 spaces requests evenly (one every 1/per_second s), so no one-second window the
         # server counts in can ever hold more than `per_second` of ours.
-        if per_second < 1 or burst < 1:
-            raise ValueError("per_second and burst must be at least 1")
+        if per_second < 1 or burst < 1 or period_seconds <= 0:
+            raise ValueError("per_second and burst must be at least 1, period_seconds positive")
         self.backend = backend
-        self.rate = Rate(per_second, Duration.SECOND, burst=burst)
+        # `per_second` tokens per `period_seconds` (one second unless a test wants a slower drip).
+        self.rate = Rate(per_second, int(period_seconds * Duration.SECOND), burst=burst)
         self._algorithm = TokenBucket()
         self._clock = WallClock()  # shared stores compare timestamps across processes
         self._buckets: dict[str, StateBucket] = {}
@@ -93,7 +94,7 @@ class RateLimiter:
         decision = bucket.put_decision(item)
         if decision.allowed:
             return ADMITTED
-        wait_ms = decision.retry_after_ms if decision.retry_after_ms is not None else 1000 // self.rate.limit
+        wait_ms = decision.retry_after_ms if decision.retry_after_ms is not None else self.rate.interval // self.rate.limit
         return Admission(False, max(wait_ms, 1) / 1000)
 
     def cool_down(self, scope: Sequence[str], seconds: float) -> None:
@@ -233,6 +234,7 @@ def make_rate_limiter(
     sqlite_path: str | Path | None = None,
     prefix: str = "tokbridge",
     burst: int = 1,
+    period_seconds: float = 1.0,
 ) -> RateLimiter:
     """Redis when configured, else a SQLite file when given, else memory."""
     if redis_url:
@@ -241,4 +243,4 @@ def make_rate_limiter(
         backend = SQLiteBackend(sqlite_path)
     else:
         backend = MemoryBackend()
-    return RateLimiter(backend, per_second=per_second, burst=burst)
+    return RateLimiter(backend, per_second=per_second, burst=burst, period_seconds=period_seconds)

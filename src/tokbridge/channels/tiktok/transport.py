@@ -105,7 +105,7 @@ class SignedTransport:
         form: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         """Send one request; return the envelope's `data` (a dict, maybe empty) or raise TikTokError."""
-        self._take_token(endpoint, shop_id)
+        self._ask_limiter(endpoint, shop_id)
         path = endpoint.format(**(path_params or {}))
 
         params = {key: encode_query_value(value) for key, value in (query or {}).items() if value is not None}
@@ -146,7 +146,7 @@ class SignedTransport:
             raise RetryableError(f"connection error calling {endpoint.name}: {type(exc).__name__}") from exc
         return self._unwrap(endpoint, shop_id, response, time.monotonic() - started)
 
-    def _take_token(self, endpoint: Endpoint, shop_id: str | None) -> None:
+    def _ask_limiter(self, endpoint: Endpoint, shop_id: str | None) -> None:
         if self.limiter is None:
             return
         shop_key = shop_id or "-"

@@ -1,0 +1,181 @@
+"""Bulk operations: start a query, learn when it is done, stream its JSONL result.
+
+Shopify writes every node of a bulk query as one JSON line; nested connection children get a
+`__parentId` and come after their parent (not necessarily right after: grouping is off by
+default). `read_catalog` turns such a file into the neutral catalog stream of
+`tokbridge.channels.base` without holding the file in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+import httpx
+
+from tokbridge.channels.base import CatalogItem, ImageOf, LevelOf, VariantOf
+from tokbridge.channels.shopify import mapping, queries
+from tokbridge.channels.shopify.client import ShopifyClient
+from tokbridge.channels.shopify.errors import GraphQLError, PermanentError, ShopifyUnavailable
+
+FINISHED = frozenset({"COMPLETED", "FAILED", "CANCELED", "EXPIRED"})
+
+
+class BulkOperationFailed(PermanentError):
+    pass
+
+
+class BulkOperationPending(ShopifyUnavailable):
+    """Not finished yet: look again after `retry_after` (or wait for `bulk_operations/finish`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BulkOperation:
+    id: str
+    status: str
+    error_code: str | None = None
+    object_count: int = 0
+    root_object_count: int = 0
+    url: str | None = None
+    partial_data_url: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    @classmethod
+    def from_node(cls, node: dict) -> BulkOperation:
+        return cls(
+            id=node["id"],
+            status=node.get("status") or "CREATED",
+            error_code=node.get("errorCode"),
+            object_count=int(node.get("objectCount") or 0),
+            root_object_count=int(node.get("rootObjectCount") or 0),
+            url=node.get("url"),
+            partial_data_url=node.get("partialDataUrl"),
+        )
+
+
+def start(client: ShopifyClient, query: str = queries.BULK_CATALOG) -> BulkOperation:
+    payload = client.mutate(queries.BULK_RUN_QUERY, {"query": query}, "bulkOperationRunQuery")
+    return BulkOperation.from_node(payload["bulkOperation"])
+
+
+def status(client: ShopifyClient, operation_id: str) -> BulkOperation:
+    node = client.query(queries.BULK_OPERATION, {"id": operation_id}).get("node")
+    if not node:
+        raise GraphQLError(f"bulk operation {operation_id} not found")
+    return BulkOperation.from_node(node)
+
+
+def current(client: ShopifyClient) -> BulkOperation | None:
+    node = client.query(queries.CURRENT_BULK_OPERATION).get("currentBulkOperation")
+    return BulkOperation.from_node(node) if node else None
+
+
+def cancel(client: ShopifyClient, operation_id: str) -> None:
+    client.mutate(queries.BULK_CANCEL, {"id": operation_id}, "bulkOperationCancel")
+
+
+def check_finished(operation: BulkOperation, *, retry_after: float = 5.0) -> BulkOperation:
+    """The operation if it completed; BulkOperationPending while it runs; BulkOperationFailed otherwise.
+
+    A worker calls this after `status(...)` (or on the `bulk_operations/finish` webhook) and
+    reschedules itself on BulkOperationPending instead of sleeping.
+    """
+    if not operation.finished:
+        raise BulkOperationPending(f"bulk operation {operation.id} is {operation.status}", retry_after=retry_after)
+    if operation.status != "COMPLETED":
+        raise BulkOperationFailed(f"bulk operation {operation.id} ended {operation.status} ({operation.error_code})")
+    return operation
+
+
+def wait(
+    client: ShopifyClient,
+    operation_id: str,
+    *,
+    timeout: float = 3600.0,
+    poll_interval: float = 0.5,
+    max_poll_interval: float = 10.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> BulkOperation:
+    """Poll until finished (CLI and bench only: workers use `check_finished`)."""
+    deadline = clock() + timeout
+    interval = poll_interval
+    while True:
+        operation = status(client, operation_id)
+        if operation.finished:
+            return check_finished(operation)
+        if clock() >= deadline:
+            raise BulkOperationPending(f"bulk operation {operation_id} still {operation.status} after {timeout}s")
+        sleep(interval)
+        interval = min(interval * 1.5, max_poll_interval)
+
+
+def stream_lines(url: str, *, http: httpx.Client | None = None, timeout: float = 60.0) -> Iterator[dict]:
+    """The JSON objects of a JSONL file, read in chunks as they arrive.
+
+    The URL is a signed download link: no access token is sent with it.
+    """
+    client = http or httpx.Client()
+    try:
+        with client.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
+            if response.status_code >= 500:
+                raise ShopifyUnavailable(f"bulk result download answered {response.status_code}")
+            if response.status_code != 200:
+                raise BulkOperationFailed(f"bulk result download answered {response.status_code}")
+            yield from parse_jsonl(response.iter_bytes(1 << 20))
+    except httpx.TransportError as exc:
+        raise ShopifyUnavailable(f"bulk result download failed: {type(exc).__name__}") from None
+    finally:
+        if http is None:
+            client.close()
+
+
+def parse_jsonl(chunks: Iterable[bytes]) -> Iterator[dict]:
+    rest = b""
+    loads = json.loads
+    for chunk in chunks:
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        for line in lines:
+            if line.strip():
+                yield loads(line)
+    if rest.strip():
+        yield loads(rest)
+
+
+def _kind(gid: str) -> str:
+    # "gid://shopify/ProductVariant/123" -> "ProductVariant"
+    return gid[14 : gid.find("/", 14)] if gid.startswith("gid://shopify/") else ""
+
+
+def read_catalog(lines: Iterable[dict]) -> Iterator[CatalogItem]:
+    """The neutral catalog stream of a `BULK_CATALOG` result."""
+    positions: dict[str, int] = {}  # children seen so far per parent, for variant/image positions
+    # Inventory levels may name the variant or its inventory item as parent; resolve the latter.
+    variant_of_item: dict[str, str] = {}
+    for line in lines:
+        parent = line.get("__parentId")
+        gid = line.get("id", "")
+        if parent is None:
+            yield mapping.product(line)
+            continue
+        kind = line.get("__typename") or _kind(gid)
+        if kind == "ProductVariant":
+            position = positions[parent] = positions.get(parent, 0) + 1
+            variant = mapping.variant(line, position)
+            if variant.inventory_item_external_id:
+                variant_of_item[variant.inventory_item_external_id] = variant.external_id
+            yield VariantOf(parent, variant)
+        elif kind == "InventoryLevel":
+            yield LevelOf(variant_of_item.get(parent, parent), mapping.level(line))
+        elif kind in ("MediaImage", "Video", "ExternalVideo", "Model3d"):
+            key = "media:" + parent
+            position = positions[key] = positions.get(key, 0) + 1
+            image = mapping.image_of(line, position)
+            if image is not None:
+                yield ImageOf(parent, image)

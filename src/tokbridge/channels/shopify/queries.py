@@ -1,0 +1,164 @@
+"""The GraphQL documents the adapter sends, in one place (Admin API, see settings.API_VERSION)."""
+
+# The whole catalog as one bulk operation. Connections: products, media, variants, inventoryLevels
+# (four of the five allowed; two levels of nesting under products).
+BULK_CATALOG = """
+{
+  products {
+    edges {
+      node {
+        __typename id title handle status vendor productType tags descriptionHtml updatedAt
+        options { id name optionValues { name } }
+        media {
+          edges { node { __typename id mediaContentType ... on MediaImage { image { url altText } } } }
+        }
+        variants {
+          edges {
+            node {
+              __typename id title sku barcode price compareAtPrice
+              selectedOptions { name value }
+              inventoryItem {
+                id tracked
+                measurement { weight { value unit } }
+                inventoryLevels {
+                  edges { node { __typename id location { id } quantities(names: ["available"]) { name quantity } } }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+BULK_RUN_QUERY = """
+mutation RunBulk($query: String!) {
+  bulkOperationRunQuery(query: $query) {
+    bulkOperation { id status }
+    userErrors { field message code }
+  }
+}
+"""
+
+BULK_OPERATION_FIELDS = "id status errorCode objectCount rootObjectCount fileSize url partialDataUrl createdAt completedAt"
+
+BULK_OPERATION = f"""
+query BulkOperation($id: ID!) {{
+  node(id: $id) {{ ... on BulkOperation {{ {BULK_OPERATION_FIELDS} }} }}
+}}
+"""
+
+CURRENT_BULK_OPERATION = f"""
+query CurrentBulk {{ currentBulkOperation(type: QUERY) {{ {BULK_OPERATION_FIELDS} }} }}
+"""
+
+BULK_CANCEL = """
+mutation CancelBulk($id: ID!) {
+  bulkOperationCancel(id: $id) { bulkOperation { id status } userErrors { field message } }
+}
+"""
+
+_VARIANT_FIELDS = """
+id title sku barcode price compareAtPrice
+selectedOptions { name value }
+inventoryItem {
+  id tracked
+  measurement { weight { value unit } }
+  inventoryLevels(first: 5) { nodes { id location { id } quantities(names: ["available"]) { name quantity } } }
+}
+"""
+
+# Small pages keep the requested cost well under Shopify's 1,000-point ceiling per query.
+PRODUCTS_PAGE = f"""
+query ProductsPage($first: Int!, $after: String, $query: String) {{
+  products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{
+      id title handle status vendor productType tags descriptionHtml updatedAt
+      options {{ id name optionValues {{ name }} }}
+      media(first: 10) {{ nodes {{ id mediaContentType ... on MediaImage {{ image {{ url altText }} }} }} }}
+      variants(first: 25) {{
+        pageInfo {{ hasNextPage endCursor }}
+        nodes {{ {_VARIANT_FIELDS} }}
+      }}
+    }}
+  }}
+}}
+"""
+
+# The rest of a product's variants when it has more than fit in a page.
+PRODUCT_VARIANTS_PAGE = f"""
+query ProductVariants($id: ID!, $after: String) {{
+  product(id: $id) {{
+    variants(first: 25, after: $after) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{ {_VARIANT_FIELDS} }}
+    }}
+  }}
+}}
+"""
+
+ORDER_CREATE = """
+mutation CreateOrder($order: OrderCreateOrderInput!, $options: OrderCreateOptionsInput) {
+  orderCreate(order: $order, options: $options) {
+    order { id name sourceIdentifier }
+    userErrors { field message }
+  }
+}
+"""
+
+# Finds an order we already created for a channel order (orderCreate itself is not idempotent).
+ORDER_BY_SOURCE = """
+query OrderBySource($query: String!) {
+  orders(first: 5, query: $query) { nodes { id name sourceName sourceIdentifier } }
+}
+"""
+
+ORDER_FULFILMENTS = """
+query OrderFulfilments($id: ID!) {
+  order(id: $id) {
+    id
+    cancelledAt
+    fulfillmentOrders(first: 10) {
+      nodes {
+        id status
+        assignedLocation { location { id } }
+        lineItems(first: 50) { nodes { id totalQuantity remainingQuantity lineItem { id } } }
+      }
+    }
+    fulfillments(first: 20) {
+      id status createdAt
+      trackingInfo { company number url }
+      fulfillmentLineItems(first: 50) {
+        nodes { id quantity lineItem { id sku variant { id } } }
+      }
+    }
+  }
+}
+"""
+
+ORDER_CANCEL = """
+mutation CancelOrder($orderId: ID!, $reason: OrderCancelReason!, $refund: Boolean!, $restock: Boolean!,
+                     $notifyCustomer: Boolean) {
+  orderCancel(orderId: $orderId, reason: $reason, refund: $refund, restock: $restock,
+              notifyCustomer: $notifyCustomer) {
+    job { id done }
+    orderCancelUserErrors { field message code }
+  }
+}
+"""
+
+INVENTORY_SET = """
+mutation SetInventory($input: InventorySetQuantitiesInput!, $key: String!) {
+  inventorySetQuantities(input: $input) @idempotent(key: $key) {
+    inventoryAdjustmentGroup { reason changes { name delta quantityAfterChange } }
+    userErrors { field message code }
+  }
+}
+"""
+
+LOCATIONS = """
+query Locations { locations(first: 250) { nodes { id name isActive } } }
+"""

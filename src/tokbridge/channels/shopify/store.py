@@ -1,0 +1,306 @@
+"""`ShopifyStore`: the `SourceStore` protocol over the GraphQL Admin API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+
+
+from tokbridge.channels.base import (
+    CatalogItem,
+    CreatedOrder,
+    Fulfilment,
+    FulfilmentLine,
+    FulfilmentOrder,
+    FulfilmentOrderLine,
+    InventoryQuantity,
+    NewOrder,
+    OrderFulfilments,
+    ProductPage,
+    TaxLine,
+)
+from tokbridge.channels.shopify import bulk, mapping, queries
+from tokbridge.channels.shopify.client import ShopifyClient
+from tokbridge.channels.shopify.errors import NotFound, ShopifyValidationError, Throttled
+
+CANCEL_REASONS = frozenset({"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"})
+# Shopify refuses an idempotency key reused while the first request is still running: try later.
+_RETRY_LATER_CODES = frozenset({"IDEMPOTENCY_CONCURRENT_REQUEST"})
+
+
+def gid(kind: str, value: str) -> str:
+    """Accept either a numeric id or a full `gid://shopify/Kind/123`."""
+    return value if value.startswith("gid://") else f"gid://shopify/{kind}/{value}"
+
+
+class ShopifyStore:
+    channel = "shopify"
+
+    def __init__(self, client: ShopifyClient, *, page_size: int = 10, download_timeout: float = 120.0):
+        self.client = client
+        self.page_size = page_size
+        self.download_timeout = download_timeout
+
+    # --- catalog ----------------------------------------------------------------------------------
+
+    def start_catalog_export(self) -> bulk.BulkOperation:
+        return bulk.start(self.client)
+
+    def catalog_export_status(self, operation_id: str) -> bulk.BulkOperation:
+        return bulk.status(self.client, operation_id)
+
+    def read_catalog_export(self, operation: bulk.BulkOperation) -> Iterator[CatalogItem]:
+        """The stream of a completed export (an empty catalog has no file)."""
+        bulk.check_finished(operation)
+        if not operation.url:
+            return iter(())
+        lines = bulk.stream_lines(operation.url, http=self.client.http, timeout=self.download_timeout)
+        return bulk.read_catalog(lines)
+
+    def iter_catalog(self, *, timeout: float = 3600.0) -> Iterator[CatalogItem]:
+        """Start an export, wait for it by polling, stream it. For CLI/bench: workers use the steps above."""
+        operation = bulk.wait(self.client, self.start_catalog_export().id, timeout=timeout)
+        return self.read_catalog_export(operation)
+
+    def products_changed_since(self, since: datetime, cursor: str | None = None) -> ProductPage:
+        stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        data = self.client.query(
+            queries.PRODUCTS_PAGE,
+            {"first": self.page_size, "after": cursor, "query": f"updated_at:>'{stamp}'"},
+        )
+        connection = data["products"]
+        products = []
+        for node in connection["nodes"]:
+            product = mapping.product(node)
+            page_info = node["variants"]["pageInfo"]
+            while page_info["hasNextPage"]:
+                more = self.client.query(
+                    queries.PRODUCT_VARIANTS_PAGE, {"id": node["id"], "after": page_info["endCursor"]}
+                )["product"]["variants"]
+                for extra in more["nodes"]:
+                    product.variants.append(mapping.variant(extra, len(product.variants) + 1))
+                page_info = more["pageInfo"]
+            products.append(product)
+        info = connection["pageInfo"]
+        return ProductPage(products=products, next_cursor=info["endCursor"] if info["hasNextPage"] else None)
+
+    def locations(self) -> list[dict]:
+        return self.client.query(queries.LOCATIONS)["locations"]["nodes"]
+
+    # --- orders -----------------------------------------------------------------------------------
+
+    def find_order(self, source_name: str, source_order_id: str) -> CreatedOrder | None:
+        """The order created earlier for this channel order, if any."""
+        nodes = self.client.query(queries.ORDER_BY_SOURCE, {"query": f"source_identifier:'{source_order_id}'"})[
+            "orders"
+        ]["nodes"]
+        for node in nodes:
+            if node.get("sourceIdentifier") == source_order_id and node.get("sourceName") == source_name:
+                return CreatedOrder(external_id=node["id"], name=node["name"])
+        return None
+
+    def create_order(self, order: NewOrder) -> CreatedOrder:
+        """Record a channel order in Shopify, once: an order with the same source id is returned as is."""
+        existing = self.find_order(order.source_name, order.source_order_id)
+        if existing is not None:
+            return existing
+        payload = self.client.mutate(
+            queries.ORDER_CREATE,
+            {
+                "order": order_input(order),
+                # Stock leaves Shopify when TikTok sells, even past "continue selling" policies:
+                # the sale already happened.
+                "options": {"inventoryBehaviour": "DECREMENT_IGNORING_POLICY", "sendReceipt": False,
+                            "sendFulfillmentReceipt": False},
+            },
+            "orderCreate",
+        )
+        created = payload["order"]
+        return CreatedOrder(external_id=created["id"], name=created["name"])
+
+    def order_fulfilments(self, order_external_id: str) -> OrderFulfilments:
+        order = self.client.query(queries.ORDER_FULFILMENTS, {"id": gid("Order", order_external_id)})["order"]
+        if order is None:
+            raise NotFound(f"order {order_external_id} not found")
+        fulfilment_orders = [
+            FulfilmentOrder(
+                external_id=node["id"],
+                status=node["status"],
+                location_external_id=((node.get("assignedLocation") or {}).get("location") or {}).get("id"),
+                lines=[
+                    FulfilmentOrderLine(
+                        external_id=line["id"],
+                        line_item_external_id=line["lineItem"]["id"],
+                        remaining_quantity=int(line["remainingQuantity"]),
+                        total_quantity=int(line["totalQuantity"]),
+                    )
+                    for line in node["lineItems"]["nodes"]
+                ],
+            )
+            for node in order["fulfillmentOrders"]["nodes"]
+        ]
+        fulfilments = []
+        for node in order.get("fulfillments") or []:
+            tracking = node.get("trackingInfo") or []
+            fulfilments.append(
+                Fulfilment(
+                    external_id=node["id"],
+                    status=node["status"],
+                    tracking_company=next((t.get("company") for t in tracking if t.get("company")), None),
+                    tracking_numbers=[t["number"] for t in tracking if t.get("number")],
+                    tracking_urls=[t["url"] for t in tracking if t.get("url")],
+                    created_at=mapping.parse_time(node.get("createdAt")),
+                    lines=[
+                        FulfilmentLine(
+                            line_item_external_id=line["lineItem"]["id"],
+                            quantity=int(line["quantity"]),
+                            sku=line["lineItem"].get("sku"),
+                            variant_external_id=(line["lineItem"].get("variant") or {}).get("id"),
+                        )
+                        for line in node["fulfillmentLineItems"]["nodes"]
+                    ],
+                )
+            )
+        return OrderFulfilments(
+            order_external_id=order["id"],
+            cancelled=order.get("cancelledAt") is not None,
+            fulfilment_orders=fulfilment_orders,
+            fulfilments=fulfilments,
+        )
+
+    def cancel_order(self, order_external_id: str, *, reason: str = "OTHER", restock: bool = True) -> None:
+        """Ask Shopify to cancel (it finishes asynchronously; `orders/cancelled` confirms)."""
+        if reason not in CANCEL_REASONS:
+            raise ValueError(f"unknown cancel reason {reason!r}")
+        self.client.mutate(
+            queries.ORDER_CANCEL,
+            {
+                "orderId": gid("Order", order_external_id),
+                "reason": reason,
+                # TikTok refunds the buyer itself; Shopify recorded no real payment to give back.
+                "refund": False,
+                "restock": restock,
+                "notifyCustomer": False,
+            },
+            "orderCancel",
+            user_errors_key="orderCancelUserErrors",
+        )
+
+    # --- inventory --------------------------------------------------------------------------------
+
+    def set_inventory(self, quantities: Sequence[InventoryQuantity], *, idempotency_key: str) -> None:
+        """Set available quantities, 250 at a time (Shopify's input cap).
+
+        Each chunk gets its own key derived from `idempotency_key`, so repeating the whole call
+        (a job retried after a timeout) repeats nothing Shopify already applied.
+        """
+        for start in range(0, len(quantities), 250):
+            chunk = quantities[start : start + 250]
+            variables = {
+                "key": f"{idempotency_key}:{start // 250}",
+                "input": {
+                    "name": "available",
+                    "reason": "correction",
+                    "referenceDocumentUri": f"gid://tokbridge/InventorySync/{idempotency_key}",
+                    "quantities": [
+                        {
+                            "inventoryItemId": gid("InventoryItem", q.inventory_item_external_id),
+                            "locationId": gid("Location", q.location_external_id),
+                            "quantity": q.quantity,
+                            "changeFromQuantity": q.change_from_quantity,
+                        }
+                        for q in chunk
+                    ],
+                },
+            }
+            try:
+                self.client.mutate(queries.INVENTORY_SET, variables, "inventorySetQuantities", idempotent=True)
+            except ShopifyValidationError as exc:
+                if any(code in _RETRY_LATER_CODES for code in exc.codes):
+                    raise Throttled(str(exc), retry_after=2.0) from exc
+                raise
+
+
+def _money(amount: str, currency: str) -> dict:
+    return {"shopMoney": {"amount": amount, "currencyCode": currency}}
+
+
+def _tax_lines(lines: list[TaxLine], currency: str) -> list[dict]:
+    result = []
+    for line in lines:
+        item = {"title": line.title, "priceSet": _money(line.amount, currency)}
+        if line.rate is not None:
+            item["rate"] = float(line.rate)
+        result.append(item)
+    return result
+
+
+def order_input(order: NewOrder) -> dict:
+    """`OrderCreateOrderInput` for a channel order."""
+    currency = order.currency
+    data: dict = {
+        "currency": currency,
+        "sourceName": order.source_name,
+        "sourceIdentifier": order.source_order_id,
+        "tags": sorted({*order.tags, order.source_name}),
+        "taxesIncluded": order.taxes_included,
+        "financialStatus": "PAID" if order.paid_amount is not None else "PENDING",
+        "customAttributes": [{"key": f"{order.source_name}_order_id", "value": order.source_order_id}],
+        "lineItems": [
+            {
+                "variantId": gid("ProductVariant", line.variant_external_id),
+                "quantity": line.quantity,
+                "priceSet": _money(line.unit_price, currency),
+                "taxLines": _tax_lines(line.tax_lines, currency),
+                **({"sku": line.sku} if line.sku else {}),
+            }
+            for line in order.lines
+        ],
+        "shippingLines": [
+            {
+                "title": line.title,
+                "priceSet": _money(line.price, currency),
+                "taxLines": _tax_lines(line.tax_lines, currency),
+                **({"code": line.code} if line.code else {}),
+            }
+            for line in order.shipping_lines
+        ],
+    }
+    if order.tax_lines:
+        data["taxLines"] = _tax_lines(order.tax_lines, currency)
+    if order.discount_amount:
+        data["discountCode"] = {
+            "itemFixedDiscountCode": {
+                "code": order.discount_title or f"{order.source_name.upper()}-DISCOUNT",
+                "amountSet": _money(order.discount_amount, currency),
+            }
+        }
+    if order.paid_amount is not None:
+        data["transactions"] = [
+            {"kind": "SALE", "status": "SUCCESS", "gateway": order.source_name, "amountSet": _money(order.paid_amount, currency)}
+        ]
+    if order.email:
+        data["email"] = order.email
+    if order.note:
+        data["note"] = order.note
+    if order.processed_at:
+        data["processedAt"] = order.processed_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if order.shipping_address:
+        address = {k: v for k, v in _address(order.shipping_address).items() if v is not None}
+        data["shippingAddress"] = address
+    return data
+
+
+def _address(address) -> dict:
+    return {
+        "firstName": address.first_name,
+        "lastName": address.last_name,
+        "address1": address.address1,
+        "address2": address.address2,
+        "city": address.city,
+        "provinceCode": address.province_code,
+        "zip": address.zip,
+        "countryCode": address.country_code,
+        "phone": address.phone,
+    }
+

@@ -1,0 +1,162 @@
+"""The `tokbridge` command."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from tokbridge.config import KEY_FILE, SettingsError, get_settings
+
+app = typer.Typer(help="TokBridge: sell your store's catalog on TikTok Shop.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+sandbox_app = typer.Typer(help="Run a local sandbox of an external API.", no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+console = Console(stderr=True)
+
+
+def _settings(require_secrets: bool = True):
+    try:
+        settings = get_settings()
+        if require_secrets:
+            settings.require_secrets()
+    except SettingsError as problem:
+        console.print(f"[red]Cannot start:[/red] {problem}")
+        raise typer.Exit(2) from None
+    from tokbridge.kit.logs import configure
+
+    configure(settings.log_level)
+    return settings
+
+
+@app.command()
+def init(force: Annotated[bool, typer.Option(help="Replace existing keys (encrypted data becomes unreadable).")] = False):
+    """Create the data folder and a key file (mode 0600) with SECRET_KEY and ENCRYPTION_KEYS."""
+    import secrets
+
+    from tokbridge.kit.crypto import generate_key
+
+    if KEY_FILE.exists() and not force:
+        console.print(f"{KEY_FILE} exists; keeping it.")
+        return
+    KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"SECRET_KEY={secrets.token_urlsafe(48)}\nENCRYPTION_KEYS={generate_key()}\n")
+    os.chmod(KEY_FILE, 0o600)
+    get_settings.cache_clear()
+    console.print(f"Wrote {KEY_FILE} (mode 0600). Keep it safe and out of version control.")
+
+
+@app.command()
+def migrate():
+    """Bring the database schema up to date."""
+    from tokbridge.db.engine import get_engine
+    from tokbridge.db.migrate import upgrade
+
+    settings = _settings(require_secrets=False)
+    upgrade(get_engine(settings.database_url))
+    console.print("Database is up to date.")
+
+
+@app.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Option(prompt=True)],
+    business: Annotated[str, typer.Option(prompt="Business name")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+):
+    """Create a merchant account with its first user."""
+    from tokbridge.db.engine import get_engine, session_scope
+    from tokbridge.tenancy.service import AccountError, create_merchant_with_user
+
+    settings = _settings()
+    try:
+        with session_scope(get_engine(settings.database_url)) as session:
+            user = create_merchant_with_user(session, business, email, password)
+            console.print(f"Created {user.email} for merchant #{user.merchant_id} ({business}).")
+    except AccountError as problem:
+        console.print(f"[red]{problem}[/red]")
+        raise typer.Exit(1) from None
+
+
+@app.command("rotate-keys")
+def rotate_keys():
+    """Re-encrypt every stored secret with the first key of ENCRYPTION_KEYS."""
+    from tokbridge.db.engine import get_engine
+    from tokbridge.kit.rotation import rotate_all
+
+    settings = _settings()
+    count = rotate_all(get_engine(settings.database_url))
+    console.print(f"Re-encrypted {count} values with the newest key. Older keys can now be removed.")
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    worker: Annotated[bool, typer.Option(help="Run the job worker in this process (default when REDIS_URL is unset).")] = None,
+):
+    """Serve the web app (and, in the embedded default, the job worker)."""
+    import uvicorn
+
+    from tokbridge.web.app import create_app
+
+    settings = _settings()
+    embedded = settings.embedded if worker is None else worker
+    uvicorn.run(create_app(settings, embedded_worker=embedded), host=host, port=port, log_level="warning")
+
+
+@app.command("worker")
+def run_worker(threads: Annotated[int, typer.Option(help="Consumer threads.")] = 0):
+    """Run a job worker in the foreground (any number of them, with REDIS_URL set)."""
+    from tokbridge.jobs.worker import Worker
+
+    settings = _settings()
+    if settings.embedded:
+        console.print("[yellow]REDIS_URL is not set: this worker uses the embedded SQLite queue; "
+                      "run it on the same machine as `tokbridge serve --no-worker`.[/yellow]")
+    Worker(settings, threads or None).run_forever()
+
+
+@app.command()
+def demo(port: int = 8000):
+    """Set up a demo merchant and serve everything on one machine."""
+    from tokbridge.demo import run_demo
+
+    run_demo(_settings(), port=port)
+
+
+@sandbox_app.command("tiktok")
+def sandbox_tiktok(port: int = 8101, host: str = "127.0.0.1"):
+    """TikTok Shop Open API sandbox."""
+    import uvicorn
+
+    from tokbridge.sandbox.tiktok import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
+@sandbox_app.command("shopify")
+def sandbox_shopify(port: int = 8102, host: str = "127.0.0.1"):
+    """Shopify Admin API sandbox."""
+    import uvicorn
+
+    from tokbridge.sandbox.shopify import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
+def main() -> None:  # pragma: no cover
+    try:
+        app()
+    except SettingsError as problem:
+        console.print(f"[red]Cannot start:[/red] {problem}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,560 @@
+"""One shop's true state: the generated catalog plus everything that changed since.
+
+Every read goes through here, whether it comes from GraphQL, a bulk operation, a webhook
+payload or the control API, so they always agree. One lock per shop keeps writes atomic.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import threading
+import zlib
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+
+from . import ids
+from .catalog import Catalog
+from .clock import SandboxClock, iso, parse_iso
+from .models import (
+    BulkOperation, Fulfillment, FulfillmentOrder, FulfillmentOrderLineItem, Job, LineItem, Order, Product,
+    ProductOption, ShippingLine, TaxLine, Variant, WebhookSubscription,
+)
+
+EmitWebhook = Callable[[str, str, dict], None]  # (shop domain, topic like "products/update", payload)
+
+
+class StoreError(ValueError):
+    """A request the store refuses; `code` is Shopify's user-error code, `field` its path."""
+
+    def __init__(self, message: str, code: str | None = None, field: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.field = field
+
+
+def money(value: Decimal | int | str) -> str:
+    return str(Decimal(value).quantize(Decimal("0.01")))
+
+
+class ShopStore:
+    def __init__(self, domain: str, catalog: Catalog, clock: SandboxClock, currency: str, emit: EmitWebhook) -> None:
+        self.domain = domain
+        self.name = domain.split(".", 1)[0].replace("-", " ").title()
+        # Stable across restarts (Python's str hash is salted per process, so not that).
+        self.id = 60_000_000_000 + zlib.crc32(domain.encode())
+        self.currency = currency
+        self.catalog = catalog
+        self.clock = clock
+        self.emit = emit
+        self.lock = threading.RLock()
+        self._overrides: dict[int, Product] = {}  # index -> product changed or created after generation
+        self._deleted: set[int] = set()
+        self._next_index = catalog.count
+        self._available: dict[tuple[int, int], int] = {}
+        self._committed: dict[tuple[int, int], int] = {}
+        self._level_updated_at: dict[tuple[int, int], float] = {}
+        self.orders: dict[int, Order] = {}
+        self._ids = itertools.count(9_100_000_000_000)
+        self._order_numbers = itertools.count(1001)
+        self.webhook_subscriptions: dict[int, WebhookSubscription] = {}
+        self.bulk_operations: dict[int, BulkOperation] = {}
+        self.jobs: dict[str, Job] = {}
+        self.idempotency: dict[tuple[str, str], tuple[str, object]] = {}
+
+    def new_id(self) -> int:
+        return next(self._ids)
+
+    # ---- catalog ---------------------------------------------------------------------------
+    @property
+    def product_index_limit(self) -> int:
+        return self._next_index
+
+    def product(self, index: int) -> Product | None:
+        if index in self._deleted or not 0 <= index < self._next_index:
+            return None
+        found = self._overrides.get(index)
+        if found is not None:
+            return found
+        return self.catalog.product(index)
+
+    def product_by_id(self, product_id: int) -> Product | None:
+        return self.product(ids.product_index(product_id))
+
+    def product_updated_at(self, index: int) -> float:
+        found = self._overrides.get(index)
+        return found.updated_at if found is not None else self.catalog.updated_at(index)
+
+    def product_created_at(self, index: int) -> float:
+        found = self._overrides.get(index)
+        return found.created_at if found is not None else self.catalog.created_at(index)
+
+    def product_status(self, index: int) -> str:
+        found = self._overrides.get(index)
+        return found.status if found is not None else self.catalog.status(index)
+
+    def exists(self, index: int) -> bool:
+        return 0 <= index < self._next_index and index not in self._deleted
+
+    def product_indexes(self, start: int = 0, reverse: bool = False) -> Iterator[int]:
+        """Product indexes in id order (Shopify's default sort), deleted ones skipped."""
+        span = range(self._next_index - 1, -1, -1) if reverse else range(start, self._next_index)
+        if reverse and start:
+            span = range(start, -1, -1)
+        for index in span:
+            if index not in self._deleted:
+                yield index
+
+    def variant(self, variant_id: int) -> tuple[Product, Variant] | None:
+        index, position = ids.split_variant_id(variant_id)
+        product = self.product(index)
+        if product is None:
+            return None
+        for variant in product.variants:
+            if variant.id == variant_id:
+                return product, variant
+        return None
+
+    def inventory_item(self, item_id: int) -> tuple[Product, Variant] | None:
+        index, position = ids.split_inventory_item_id(item_id)
+        product = self.product(index)
+        if product is None:
+            return None
+        for variant in product.variants:
+            if variant.inventory_item_id == item_id:
+                return product, variant
+        return None
+
+    def location(self, location_id: int):
+        return next((loc for loc in self.catalog.locations if loc.id == location_id), None)
+
+    def collection(self, collection_id: int):
+        return next((c for c in self.catalog.collections if c.id == collection_id), None)
+
+    def _editable(self, index: int) -> Product:
+        product = self.product(index)
+        if product is None:
+            raise StoreError("Product does not exist", "NOT_FOUND", ["id"])
+        if index not in self._overrides:
+            product = copy.deepcopy(product)
+            self._overrides[index] = product
+        return product
+
+    def update_product(self, product_id: int, changes: dict) -> Product:
+        """A merchant edit in the admin: product fields and, by id, variant fields."""
+        with self.lock:
+            product = self._editable(ids.product_index(product_id))
+            now = self.clock.now()
+            simple = {"title": "title", "descriptionHtml": "description_html", "vendor": "vendor",
+                      "productType": "product_type", "status": "status", "handle": "handle"}
+            for key, attribute in simple.items():
+                if key in changes:
+                    setattr(product, attribute, changes[key])
+            if "tags" in changes:
+                product.tags = list(changes["tags"])
+            if product.status not in {"ACTIVE", "DRAFT", "ARCHIVED"}:
+                raise StoreError("Status is not valid", "INVALID", ["status"])
+            for change in changes.get("variants", []):
+                variant = next((v for v in product.variants if v.gid == change.get("id") or str(v.id) == str(change.get("id"))), None)
+                if variant is None:
+                    raise StoreError("Variant does not exist", "NOT_FOUND", ["variants", "id"])
+                for key, attribute in {"price": "price", "compareAtPrice": "compare_at_price", "sku": "sku", "barcode": "barcode"}.items():
+                    if key in change:
+                        value = change[key]
+                        setattr(variant, attribute, money(value) if key in {"price", "compareAtPrice"} and value is not None else value)
+                variant.updated_at = now
+            product.updated_at = now
+            self.emit(self.domain, "products/update", self.product_payload(product))
+            return product
+
+    def delete_product(self, product_id: int) -> None:
+        with self.lock:
+            index = ids.product_index(product_id)
+            if not self.exists(index):
+                raise StoreError("Product does not exist", "NOT_FOUND", ["id"])
+            self._deleted.add(index)
+            self._overrides.pop(index, None)
+            self.emit(self.domain, "products/delete", {"id": product_id})
+
+    def create_product(self, fields: dict) -> Product:
+        """A new product made in the admin: one default variant, stocked at the first location."""
+        with self.lock:
+            index = self._next_index
+            if index >= (ids.VARIANT_BASE - ids.PRODUCT_BASE):
+                raise StoreError("Too many products", "INVALID")
+            self._next_index += 1
+            now = self.clock.now()
+            pid = ids.product_id(index)
+            variant = Variant(
+                id=ids.variant_id(index, 1), product_id=pid, position=1, title="Default Title",
+                sku=fields.get("sku", ""), barcode=None, price=money(fields.get("price", "10.00")),
+                compare_at_price=None, option_values=["Default Title"], weight_grams=0, tracked=True,
+                inventory_item_id=ids.inventory_item_id(index, 1), inventory_policy="DENY",
+                requires_shipping=True, taxable=True, created_at=now, updated_at=now,
+            )
+            title = fields.get("title") or "Untitled product"
+            product = Product(
+                id=pid, index=index, title=title, handle=f"{title.lower().replace(' ', '-')}-{index}",
+                description_html=fields.get("descriptionHtml", ""), vendor=fields.get("vendor", self.name),
+                product_type=fields.get("productType", ""), tags=list(fields.get("tags", [])),
+                status=fields.get("status", "ACTIVE"), created_at=now, updated_at=now,
+                options=[ProductOption(id=pid * 4 + 1, name="Title", position=1, values=["Default Title"])],
+                variants=[variant], images=[], collection_ids=[], metafields=[],
+                location_ids=[self.catalog.locations[0].id],
+            )
+            self._overrides[index] = product
+            self._available[(variant.inventory_item_id, product.location_ids[0])] = int(fields.get("available", 0))
+            self.emit(self.domain, "products/create", self.product_payload(product))
+            return product
+
+    # ---- inventory -------------------------------------------------------------------------
+    def is_stocked(self, item_id: int, location_id: int) -> bool:
+        found = self.inventory_item(item_id)
+        return found is not None and location_id in found[0].location_ids
+
+    def available(self, item_id: int, location_id: int) -> int:
+        key = (item_id, location_id)
+        if key in self._available:
+            return self._available[key]
+        return self.catalog.initial_available(item_id, location_id)
+
+    def committed(self, item_id: int, location_id: int) -> int:
+        return self._committed.get((item_id, location_id), 0)
+
+    def quantity(self, item_id: int, location_id: int, name: str) -> int:
+        available = self.available(item_id, location_id)
+        committed = self.committed(item_id, location_id)
+        return {"available": available, "committed": committed, "on_hand": available + committed}.get(name, 0)
+
+    def level_updated_at(self, item_id: int, location_id: int, fallback: float) -> float:
+        return self._level_updated_at.get((item_id, location_id), fallback)
+
+    def set_quantity(self, item_id: int, location_id: int, name: str, quantity: int, emit: bool = True) -> int:
+        """Set `available` or `on_hand`; returns the delta. Emits inventory_levels/update."""
+        with self.lock:
+            key = (item_id, location_id)
+            if name == "on_hand":
+                quantity -= self.committed(item_id, location_id)
+            before = self.available(item_id, location_id)
+            self._available[key] = quantity
+            self._level_updated_at[key] = self.clock.now()
+            if emit:
+                self._emit_level(item_id, location_id)
+            return quantity - before
+
+    def _adjust(self, item_id: int, location_id: int, available_delta: int, committed_delta: int) -> None:
+        key = (item_id, location_id)
+        self._available[key] = self.available(item_id, location_id) + available_delta
+        self._committed[key] = self.committed(item_id, location_id) + committed_delta
+        self._level_updated_at[key] = self.clock.now()
+        if available_delta:
+            self._emit_level(item_id, location_id)
+
+    def _emit_level(self, item_id: int, location_id: int) -> None:
+        self.emit(self.domain, "inventory_levels/update", {
+            "inventory_item_id": item_id, "location_id": location_id,
+            "available": self.available(item_id, location_id),
+            "updated_at": _rest_time(self._level_updated_at.get((item_id, location_id), self.clock.now())),
+            "admin_graphql_api_id": f"gid://shopify/InventoryLevel/{location_id}?inventory_item_id={item_id}",
+        })
+
+    # ---- orders ----------------------------------------------------------------------------
+    def create_order(self, order_input: dict, inventory_behaviour: str) -> Order:
+        with self.lock:
+            now = self.clock.now()
+            line_inputs = order_input.get("lineItems") or []
+            if not line_inputs:
+                raise StoreError("Line items must have at least one line item", "INVALID", ["order", "lineItems"])
+            currency = order_input.get("currency") or self.currency
+            lines: list[LineItem] = []
+            reservations: list[tuple[int, int, int]] = []  # (item, location, quantity)
+            for position, line in enumerate(line_inputs):
+                field = ["order", "lineItems", str(position)]
+                quantity = line.get("quantity", 0)
+                if quantity < 1:
+                    raise StoreError("Quantity must be greater than or equal to 1", "INVALID", field + ["quantity"])
+                price = _money_from_bag(line.get("priceSet"))
+                variant_gid = line.get("variantId")
+                if variant_gid:
+                    parsed = ids.parse_gid(variant_gid, "ProductVariant")
+                    found = self.variant(parsed[1]) if parsed else None
+                    if found is None:
+                        raise StoreError("Variant not found", "PRODUCT_VARIANT_NOT_FOUND", field + ["variantId"])
+                    product, variant = found
+                    if price is None:
+                        price = variant.price
+                    lines.append(LineItem(
+                        id=self.new_id(), variant_id=variant.id, product_id=product.id, title=product.title,
+                        variant_title=None if variant.title == "Default Title" else variant.title,
+                        sku=variant.sku or None, quantity=quantity, price=price,
+                        tax_lines=_tax_lines(line.get("taxLines")), requires_shipping=variant.requires_shipping,
+                    ))
+                    if inventory_behaviour != "BYPASS" and variant.tracked:
+                        location_id = self._pick_location(product, variant, quantity, inventory_behaviour, field)
+                        reservations.append((variant.inventory_item_id, location_id, quantity))
+                else:
+                    if not line.get("title"):
+                        raise StoreError("Title can't be blank for a custom line item", "INVALID", field + ["title"])
+                    lines.append(LineItem(
+                        id=self.new_id(), variant_id=None, product_id=None, title=line["title"], variant_title=None,
+                        sku=line.get("sku"), quantity=quantity, price=price or "0.00",
+                        tax_lines=_tax_lines(line.get("taxLines")), requires_shipping=bool(line.get("requiresShipping", True)),
+                    ))
+            shipping_lines = []
+            for position, shipping in enumerate(order_input.get("shippingLines") or []):
+                price = _money_from_bag(shipping.get("priceSet"))
+                if not shipping.get("title") or price is None:
+                    raise StoreError("Shipping line needs a title and a priceSet", "INVALID", ["order", "shippingLines", str(position)])
+                shipping_lines.append(ShippingLine(
+                    id=self.new_id(), title=shipping["title"], code=shipping.get("code"), source=shipping.get("source"),
+                    price=price, tax_lines=_tax_lines(shipping.get("taxLines")),
+                ))
+            discount_codes, total_discounts = _discount(order_input.get("discountCode"), lines)
+            order = Order(
+                id=self.new_id(), number=next(self._order_numbers), email=order_input.get("email"),
+                phone=order_input.get("phone"), currency=currency, source_name=order_input.get("sourceName"),
+                source_identifier=order_input.get("sourceIdentifier"), source_url=order_input.get("sourceUrl"),
+                note=order_input.get("note"), tags=list(order_input.get("tags") or []),
+                custom_attributes=[(a["key"], a["value"]) for a in order_input.get("customAttributes") or []],
+                line_items=lines, shipping_lines=shipping_lines, tax_lines=_tax_lines(order_input.get("taxLines")),
+                discount_codes=discount_codes, total_discounts=total_discounts,
+                taxes_included=bool(order_input.get("taxesIncluded", False)),
+                financial_status=order_input.get("financialStatus") or "PAID",
+                shipping_address=order_input.get("shippingAddress"), billing_address=order_input.get("billingAddress"),
+                test=bool(order_input.get("test", False)), created_at=now, updated_at=now,
+                processed_at=_processed_at(order_input.get("processedAt"), now),
+            )
+            if order_input.get("name"):
+                order.number = int("".join(ch for ch in order_input["name"] if ch.isdigit()) or order.number)
+            for item_id, location_id, quantity in reservations:
+                self._adjust(item_id, location_id, -quantity, +quantity)
+            self._open_fulfillment_orders(order, reservations)
+            self.orders[order.id] = order
+            return order
+
+    def _pick_location(self, product: Product, variant: Variant, quantity: int, behaviour: str, field: list[str]) -> int:
+        best = max(product.location_ids, key=lambda loc: self.available(variant.inventory_item_id, loc))
+        if behaviour == "DECREMENT_OBEYING_POLICY" and variant.inventory_policy == "DENY":
+            if self.available(variant.inventory_item_id, best) < quantity:
+                raise StoreError(f"{product.title} is out of stock", "INVALID", field + ["quantity"])
+        return best
+
+    def _open_fulfillment_orders(self, order: Order, reservations: list[tuple[int, int, int]]) -> None:
+        location_by_item = {item: loc for item, loc, _ in reservations}
+        groups: dict[int, list[FulfillmentOrderLineItem]] = {}
+        default_location = self.catalog.locations[0].id
+        for line in order.line_items:
+            if not line.requires_shipping:
+                continue
+            location_id = default_location
+            if line.variant_id is not None:
+                found = self.variant(line.variant_id)
+                if found:
+                    product, variant = found
+                    location_id = location_by_item.get(variant.inventory_item_id, product.location_ids[0])
+            groups.setdefault(location_id, []).append(FulfillmentOrderLineItem(
+                id=self.new_id(), line_item_id=line.id, total_quantity=line.quantity, remaining_quantity=line.quantity,
+            ))
+        for location_id, items in groups.items():
+            order.fulfillment_orders.append(FulfillmentOrder(
+                id=self.new_id(), order_id=order.id, location_id=location_id, status="OPEN",
+                created_at=order.created_at, updated_at=order.created_at, line_items=items,
+            ))
+
+    def order(self, order_id: int) -> Order | None:
+        return self.orders.get(order_id)
+
+    def fulfillment_order(self, fulfillment_order_id: int) -> FulfillmentOrder | None:
+        for order in self.orders.values():
+            for fo in order.fulfillment_orders:
+                if fo.id == fulfillment_order_id:
+                    return fo
+        return None
+
+    def fulfillment(self, fulfillment_id: int) -> Fulfillment | None:
+        for order in self.orders.values():
+            for f in order.fulfillments:
+                if f.id == fulfillment_id:
+                    return f
+        return None
+
+    def cancel_order(self, order_id: int, reason: str, restock: bool) -> Order:
+        with self.lock:
+            order = self.orders.get(order_id)
+            if order is None:
+                raise StoreError("Order does not exist", "NOT_FOUND", ["orderId"])
+            if order.cancelled_at is not None:
+                raise StoreError("Order has already been cancelled", "INVALID", ["orderId"])
+            if any(f.status == "SUCCESS" for f in order.fulfillments):
+                raise StoreError("Cannot cancel an order that has fulfillments", "INVALID", ["orderId"])
+            now = self.clock.now()
+            for fo in order.fulfillment_orders:
+                if restock:
+                    for fo_line in fo.line_items:
+                        line = next(li for li in order.line_items if li.id == fo_line.line_item_id)
+                        found = self.variant(line.variant_id) if line.variant_id else None
+                        if found and found[1].tracked and fo_line.remaining_quantity:
+                            item = found[1].inventory_item_id
+                            self._adjust(item, fo.location_id, +fo_line.remaining_quantity, -fo_line.remaining_quantity)
+                            line.restocked = True
+                fo.status = "CLOSED"
+                fo.updated_at = now
+            order.cancelled_at = now
+            order.closed_at = now
+            order.cancel_reason = reason
+            order.updated_at = now
+            if order.financial_status == "PAID":
+                order.financial_status = "REFUNDED"
+            self.emit(self.domain, "orders/cancelled", self.order_payload(order))
+            return order
+
+    def fulfill_order(self, order_id: int, company: str | None, number: str | None, url: str | None) -> Fulfillment:
+        """What a merchant does in the admin: ship every open fulfillment order with one tracking number."""
+        with self.lock:
+            order = self.orders.get(order_id)
+            if order is None:
+                raise StoreError("Order does not exist", "NOT_FOUND", ["orderId"])
+            if order.cancelled_at is not None:
+                raise StoreError("Order is cancelled", "INVALID", ["orderId"])
+            open_orders = [fo for fo in order.fulfillment_orders if fo.status in {"OPEN", "IN_PROGRESS"}]
+            if not open_orders:
+                raise StoreError("Order has nothing left to fulfill", "INVALID", ["orderId"])
+            now = self.clock.now()
+            shipped: list[tuple[int, int]] = []
+            for fo in open_orders:
+                for fo_line in fo.line_items:
+                    if fo_line.remaining_quantity:
+                        line = next(li for li in order.line_items if li.id == fo_line.line_item_id)
+                        line.fulfilled_quantity += fo_line.remaining_quantity
+                        found = self.variant(line.variant_id) if line.variant_id else None
+                        if found and found[1].tracked:
+                            # Shipping consumes the committed units: on_hand drops, available does not move.
+                            self._adjust(found[1].inventory_item_id, fo.location_id, 0, -fo_line.remaining_quantity)
+                        shipped.append((line.id, fo_line.remaining_quantity))
+                        fo_line.remaining_quantity = 0
+                fo.status = "CLOSED"
+                fo.updated_at = now
+            fulfillment = Fulfillment(
+                id=self.new_id(), order_id=order.id, name=f"{order.name}.{len(order.fulfillments) + 1}",
+                status="SUCCESS", location_id=open_orders[0].location_id, tracking_company=company,
+                tracking_number=number, tracking_url=url, created_at=now, updated_at=now, line_items=shipped,
+            )
+            order.fulfillments.append(fulfillment)
+            order.updated_at = now
+            self.emit(self.domain, "fulfillments/create", self.fulfillment_payload(order, fulfillment))
+            return fulfillment
+
+    def update_tracking(self, fulfillment_id: int, company: str | None, number: str | None, url: str | None) -> Fulfillment:
+        with self.lock:
+            fulfillment = self.fulfillment(fulfillment_id)
+            if fulfillment is None:
+                raise StoreError("Fulfillment does not exist", "NOT_FOUND", ["fulfillmentId"])
+            fulfillment.tracking_company = company
+            fulfillment.tracking_number = number
+            fulfillment.tracking_url = url
+            fulfillment.updated_at = self.clock.now()
+            order = self.orders[fulfillment.order_id]
+            self.emit(self.domain, "fulfillments/update", self.fulfillment_payload(order, fulfillment))
+            return fulfillment
+
+    # ---- webhook payloads (REST shapes, as Shopify sends them) -----------------------------
+    def product_payload(self, product: Product) -> dict:
+        option_names = [o.name for o in product.options]
+        return {
+            "id": product.id, "admin_graphql_api_id": product.gid, "title": product.title,
+            "body_html": product.description_html, "vendor": product.vendor, "product_type": product.product_type,
+            "handle": product.handle, "status": product.status.lower(), "tags": ", ".join(product.tags),
+            "created_at": _rest_time(product.created_at), "updated_at": _rest_time(product.updated_at),
+            "published_at": _rest_time(product.created_at) if product.status == "ACTIVE" else None,
+            "options": [{"id": o.id, "product_id": product.id, "name": o.name, "position": o.position, "values": o.values}
+                        for o in product.options],
+            "variants": [{
+                "id": v.id, "product_id": product.id, "admin_graphql_api_id": v.gid, "title": v.title, "sku": v.sku,
+                "price": v.price, "compare_at_price": v.compare_at_price, "barcode": v.barcode, "position": v.position,
+                "inventory_policy": v.inventory_policy.lower(), "inventory_item_id": v.inventory_item_id,
+                "inventory_quantity": sum(self.available(v.inventory_item_id, loc) for loc in product.location_ids),
+                "taxable": v.taxable, "created_at": _rest_time(v.created_at), "updated_at": _rest_time(v.updated_at),
+                **{f"option{i + 1}": (v.option_values[i] if i < len(v.option_values) else None) for i in range(3)},
+            } for v in product.variants],
+            "images": [{"id": i.id, "product_id": product.id, "position": i.position, "width": i.width,
+                        "height": i.height, "alt": i.alt or None, "admin_graphql_api_id": ids.gid("ProductImage", i.id)}
+                       for i in product.images],
+            "option_names": option_names,
+        }
+
+    def order_payload(self, order: Order) -> dict:
+        return {
+            "id": order.id, "admin_graphql_api_id": order.gid, "name": order.name, "order_number": order.number,
+            "email": order.email, "currency": order.currency, "source_name": order.source_name,
+            "source_identifier": order.source_identifier, "financial_status": order.financial_status.lower(),
+            "fulfillment_status": _rest_fulfillment_status(order), "cancelled_at": _rest_time(order.cancelled_at),
+            "cancel_reason": order.cancel_reason.lower() if order.cancel_reason else None,
+            "created_at": _rest_time(order.created_at), "updated_at": _rest_time(order.updated_at),
+            "tags": ", ".join(order.tags),
+            "line_items": [{"id": li.id, "variant_id": li.variant_id, "product_id": li.product_id, "title": li.title,
+                            "sku": li.sku, "quantity": li.quantity, "price": li.price,
+                            "admin_graphql_api_id": li.gid} for li in order.line_items],
+        }
+
+    def fulfillment_payload(self, order: Order, fulfillment: Fulfillment) -> dict:
+        return {
+            "id": fulfillment.id, "admin_graphql_api_id": fulfillment.gid, "order_id": order.id,
+            "name": fulfillment.name, "status": fulfillment.status.lower(), "location_id": fulfillment.location_id,
+            "created_at": _rest_time(fulfillment.created_at), "updated_at": _rest_time(fulfillment.updated_at),
+            "tracking_company": fulfillment.tracking_company, "tracking_number": fulfillment.tracking_number,
+            "tracking_numbers": [fulfillment.tracking_number] if fulfillment.tracking_number else [],
+            "tracking_url": fulfillment.tracking_url,
+            "tracking_urls": [fulfillment.tracking_url] if fulfillment.tracking_url else [],
+            "shipment_status": None,
+            "line_items": [{"id": line_id, "quantity": quantity} for line_id, quantity in fulfillment.line_items],
+        }
+
+    def shop_payload(self) -> dict:
+        return {"id": self.id, "name": self.name, "domain": self.domain, "myshopify_domain": self.domain,
+                "currency": self.currency, "email": f"owner@{self.domain}"}
+
+
+def _rest_time(ts: float | None) -> str | None:
+    return None if ts is None else iso(ts)
+
+
+def _rest_fulfillment_status(order: Order) -> str | None:
+    shipped = sum(li.fulfilled_quantity for li in order.line_items)
+    if shipped == 0:
+        return None
+    return "fulfilled" if shipped >= sum(li.quantity for li in order.line_items) else "partial"
+
+
+def _money_from_bag(bag: dict | None) -> str | None:
+    if not bag:
+        return None
+    shop_money = bag.get("shopMoney") or bag.get("presentmentMoney")
+    if not shop_money or shop_money.get("amount") is None:
+        return None
+    return money(shop_money["amount"])
+
+
+def _tax_lines(inputs: list[dict] | None) -> list[TaxLine]:
+    lines = []
+    for tax in inputs or []:
+        rate = tax.get("rate")
+        lines.append(TaxLine(title=tax.get("title", "Tax"), rate=float(rate) if rate is not None else None,
+                             amount=_money_from_bag(tax.get("priceSet")) or "0.00"))
+    return lines
+
+
+def _discount(discount: dict | None, lines: list[LineItem]) -> tuple[list[str], str]:
+    if not discount:
+        return [], "0.00"
+    subtotal = sum(Decimal(li.price) * li.quantity for li in lines)
+    if fixed := discount.get("itemFixedDiscountCode"):
+        return [fixed["code"]], money(min(Decimal(_money_from_bag(fixed.get("amountSet")) or "0"), subtotal))
+    if percentage := discount.get("itemPercentageDiscountCode"):
+        return [percentage["code"]], money(subtotal * Decimal(str(percentage.get("percentage") or 0)) / 100)
+    if free := discount.get("freeShippingDiscountCode"):
+        return [free["code"]], "0.00"
+    return [], "0.00"
+
+
+def _processed_at(value: str | None, default: float) -> float:
+    return parse_iso(value) if value else default

@@ -1,0 +1,125 @@
+"""The ASGI application."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tokbridge.config import Settings, get_settings
+from tokbridge.db.engine import get_engine
+from tokbridge.jobs import queue
+from tokbridge.web import pages
+from tokbridge.web.api import v1
+from tokbridge.web.csrf import csrf_protect
+from tokbridge.web.deps import NotSignedIn
+
+log = logging.getLogger(__name__)
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: https:; style-src 'self'; "
+                               "script-src 'self'; frame-ancestors 'none'",
+}
+
+
+def create_app(settings: Settings | None = None, embedded_worker: bool = False) -> FastAPI:
+    """`embedded_worker=True` runs the job consumer inside this process (the single-machine default)."""
+    settings = settings or get_settings()
+    settings.require_secrets()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        worker = None
+        if embedded_worker:
+            from tokbridge.jobs.worker import Worker
+
+            worker = Worker(settings)
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker:
+                worker.stop()
+
+    app = FastAPI(
+        title="TokBridge",
+        version="0.1.0",
+        summary="Sell your store's catalog on TikTok Shop.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+        dependencies=[Depends(csrf_protect)],
+    )
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    app.include_router(v1.router)
+    app.include_router(pages.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> Response:
+        checks = {}
+        try:
+            with get_engine(settings.database_url).connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            log.warning("readiness: database unreachable: %s", exc)
+            checks["database"] = "unreachable"
+        try:
+            queue.ping(settings)
+            checks["queue"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            log.warning("readiness: queue unreachable: %s", exc)
+            checks["queue"] = "unreachable"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
+                            status_code=200 if ready else 503)
+
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, _exc: NotSignedIn) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "Sign in first."}, status_code=401)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith(("/api/", "/webhooks/")) or request.method != "GET" and exc.status_code != 403:
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return pages.templates.TemplateResponse(request, "error.html", {"status": exc.status_code,
+                                                                        "detail": exc.detail},
+                                                status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        log.info("rejected malformed request to %s: %s", request.url.path, exc.errors()[:3])
+        return JSONResponse({"detail": "The request is malformed.", "errors": _plain(exc.errors())}, status_code=422)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path.startswith(("/api/", "/dashboard", "/activity", "/login", "/signup")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app
+
+
+def _plain(errors: list) -> list:
+    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in errors]

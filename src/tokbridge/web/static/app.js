@@ -1,0 +1,19 @@
+// Keeps "In progress" activity current without a page reload: while any item is ongoing,
+// re-fetch the page fragment every two seconds and swap the list in.
+(function () {
+  const live = document.querySelector("[data-live-activity]");
+  if (!live) return;
+  async function refresh() {
+    if (!live.querySelector('[data-status="ongoing"]')) return;
+    try {
+      const response = await fetch(window.location.pathname, { headers: { "Accept": "text/html" } });
+      if (!response.ok) return;
+      const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = doc.querySelector("[data-live-activity]");
+      if (fresh) live.innerHTML = fresh.innerHTML;
+    } finally {
+      setTimeout(refresh, 2000);
+    }
+  }
+  setTimeout(refresh, 2000);
+})();
