@@ -3,39 +3,33 @@
 from __future__ import annotations
 
 import multiprocessing
-import uuid
 
 import pytest
 
 from tokbridge.kit.ratelimit import MemoryBackend, RateLimiter, SQLiteBackend, make_rate_limiter
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+BACKENDS = ["memory", "sqlite", "redis"]
 
 
-def _redis_available() -> bool:
-    try:
-        import redis
+@pytest.fixture
+def limiter_for(request, tmp_path):
+    """Builds a limiter on the named backend; Redis keys get this test's own prefix."""
 
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping())
-    except Exception:
-        return False
+    def build(kind: str, **kwargs) -> RateLimiter:
+        if kind == "memory":
+            return make_rate_limiter(**kwargs)
+        if kind == "sqlite":
+            return make_rate_limiter(sqlite_path=tmp_path / "rate.sqlite", **kwargs)
+        url = request.getfixturevalue("redis_url")
+        return make_rate_limiter(redis_url=url, prefix=request.getfixturevalue("redis_prefix"), **kwargs)
 
-
-BACKENDS = ["memory", "sqlite", pytest.param("redis", marks=pytest.mark.skipif(not _redis_available(), reason="no Redis"))]
-
-
-def limiter_for(kind: str, tmp_path, **kwargs) -> RateLimiter:
-    if kind == "memory":
-        return make_rate_limiter(**kwargs)
-    if kind == "sqlite":
-        return make_rate_limiter(sqlite_path=tmp_path / "rate.sqlite", **kwargs)
-    return make_rate_limiter(redis_url=REDIS_URL, prefix=f"test-{uuid.uuid4().hex}", **kwargs)
+    return build
 
 
 @pytest.mark.parametrize("kind", BACKENDS)
-def test_burst_then_refused_with_retry_time(kind, tmp_path):
+def test_burst_then_refused_with_retry_time(kind, limiter_for):
     # 3 tokens an hour: the fourth request is refused and told to come back in about 20 minutes.
-    limiter = limiter_for(kind, tmp_path, per_second=3, burst=3, period_seconds=3600)
+    limiter = limiter_for(kind, per_second=3, burst=3, period_seconds=3600)
     assert [limiter.try_acquire("app", "shop", "GET /x").allowed for _ in range(3)] == [True] * 3
     refused = limiter.try_acquire("app", "shop", "GET /x")
     assert not refused.allowed
@@ -43,8 +37,8 @@ def test_burst_then_refused_with_retry_time(kind, tmp_path):
 
 
 @pytest.mark.parametrize("kind", BACKENDS)
-def test_keys_are_independent(kind, tmp_path):
-    limiter = limiter_for(kind, tmp_path, per_second=1, burst=1, period_seconds=3600)
+def test_keys_are_independent(kind, limiter_for):
+    limiter = limiter_for(kind, per_second=1, burst=1, period_seconds=3600)
     assert limiter.try_acquire("app", "shop-1", "GET /x").allowed
     assert not limiter.try_acquire("app", "shop-1", "GET /x").allowed
     assert limiter.try_acquire("app", "shop-1", "GET /y").allowed
@@ -53,8 +47,8 @@ def test_keys_are_independent(kind, tmp_path):
 
 
 @pytest.mark.parametrize("kind", BACKENDS)
-def test_default_spacing_is_one_request_per_interval(kind, tmp_path):
-    limiter = limiter_for(kind, tmp_path, per_second=50)
+def test_default_spacing_is_one_request_per_interval(kind, limiter_for):
+    limiter = limiter_for(kind, per_second=50)
     assert limiter.try_acquire("a", "s", "e").allowed
     refused = limiter.try_acquire("a", "s", "e")
     assert not refused.allowed
@@ -62,8 +56,8 @@ def test_default_spacing_is_one_request_per_interval(kind, tmp_path):
 
 
 @pytest.mark.parametrize("kind", BACKENDS)
-def test_cool_down_holds_the_whole_scope(kind, tmp_path):
-    limiter = limiter_for(kind, tmp_path, per_second=50)
+def test_cool_down_holds_the_whole_scope(kind, limiter_for):
+    limiter = limiter_for(kind, per_second=50)
     limiter.cool_down(("app", "shop"), 30)
     held = limiter.try_acquire("app", "shop", "GET /anything", cool_down_scope=("app", "shop"))
     assert not held.allowed and 29 < held.retry_after <= 30
@@ -72,19 +66,22 @@ def test_cool_down_holds_the_whole_scope(kind, tmp_path):
 
 
 def _spend(args) -> int:
-    kind, location, attempts = args
-    if kind == "sqlite":
-        limiter = RateLimiter(SQLiteBackend(location), per_second=5, burst=5, period_seconds=3600)
+    sqlite_path, redis_url, prefix, attempts = args
+    if sqlite_path:
+        limiter = RateLimiter(SQLiteBackend(sqlite_path), per_second=5, burst=5, period_seconds=3600)
     else:
-        limiter = make_rate_limiter(redis_url=REDIS_URL, prefix=location, per_second=5, burst=5, period_seconds=3600)
+        limiter = make_rate_limiter(redis_url=redis_url, prefix=prefix, per_second=5, burst=5, period_seconds=3600)
     return sum(limiter.try_acquire("app", "shop", "POST /p").allowed for _ in range(attempts))
 
 
-@pytest.mark.parametrize("kind", ["sqlite", BACKENDS[2]])
-def test_processes_share_one_bucket(kind, tmp_path):
-    location = str(tmp_path / "shared.sqlite") if kind == "sqlite" else f"test-{uuid.uuid4().hex}"
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+def test_processes_share_one_bucket(kind, request, tmp_path):
+    if kind == "sqlite":
+        args = (str(tmp_path / "shared.sqlite"), None, None, 10)
+    else:
+        args = (None, request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix"), 10)
     with multiprocessing.get_context("spawn").Pool(4) as pool:
-        admitted = pool.map(_spend, [(kind, location, 10)] * 4)
+        admitted = pool.map(_spend, [args] * 4)
     # 40 attempts from 4 processes, 5 tokens in the shared bucket: exactly 5 get through.
     assert sum(admitted) == 5
 
