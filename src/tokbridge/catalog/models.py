@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tokbridge.db.base import Base, BigId, TenantOwned
@@ -60,7 +60,10 @@ class CatalogImage(TenantOwned, Base):
 
 class CatalogVariant(TenantOwned, Base):
     __tablename__ = "product_variant"
-    __table_args__ = (UniqueConstraint("merchant_id", "channel", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "channel", "external_id"),
+        Index("ix_product_variant_merchant_sku", "merchant_id", "sku"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     product_id: Mapped[int] = mapped_column(BigId, ForeignKey("product.id", ondelete="CASCADE"), index=True)
@@ -68,7 +71,7 @@ class CatalogVariant(TenantOwned, Base):
     external_id: Mapped[str] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer)
-    sku: Mapped[str | None] = mapped_column(String(255), index=True)
+    sku: Mapped[str | None] = mapped_column(String(255))
     barcode: Mapped[str | None] = mapped_column(String(255))
     price: Mapped[str] = mapped_column(String(32))
     compare_at_price: Mapped[str | None] = mapped_column(String(32))
