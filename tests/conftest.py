@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 # Secrets for the whole test process (and the workers it starts), before settings are first read.
 os.environ.setdefault("SECRET_KEY", "test-secret-key-" + uuid.uuid4().hex)
@@ -23,7 +23,6 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import tokbridge.db.models  # noqa: E402,F401
 from tokbridge.config import get_settings  # noqa: E402
-from tokbridge.db.base import Base  # noqa: E402
 from tokbridge.db.engine import make_engine  # noqa: E402
 from tokbridge.db.migrate import upgrade  # noqa: E402
 
@@ -100,7 +99,8 @@ def postgres_url(postgres_schema_url):
         unavailable("PostgreSQL", error)
     yield url
     engine = make_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    present = set(inspect(engine).get_table_names()) - {"alembic_version"}
+    tables = ", ".join(f'"{name}"' for name in sorted(present))
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
@@ -188,3 +188,38 @@ def app_settings(database_url, tmp_path, monkeypatch):
     settings = get_settings()
     load_handlers(settings.job_modules)
     return settings
+
+
+# --- The web app ------------------------------------------------------------------------------
+
+
+def create_account(settings, business: str, email: str, password: str = "correct horse battery") -> int:
+    from tokbridge.db.engine import get_engine, session_scope
+    from tokbridge.tenancy.service import create_merchant_with_user
+
+    with session_scope(get_engine(settings.database_url)) as session:
+        return create_merchant_with_user(session, business, email, password).merchant_id
+
+
+@pytest.fixture
+def web_app(app_settings):
+    from tokbridge.web.app import create_app
+
+    return create_app(app_settings)
+
+
+@pytest.fixture
+def client(web_app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(web_app, base_url="http://127.0.0.1") as client:
+        yield client
+
+
+def sign_in(client, email: str, password: str = "correct horse battery"):
+    """Sign in through the real form (with its CSRF token); returns the final response."""
+    import re
+
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token, "next": "/dashboard"})
