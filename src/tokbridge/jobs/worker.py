@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 
 from tokbridge.config import Settings
 from tokbridge.jobs import queue
@@ -26,7 +28,19 @@ class Worker:
     def start(self) -> None:
         """Start in background threads (embedded mode)."""
         self.maintenance.start()
-        self.consumer.start()
+        # Huey's start() installs its own SIGINT/SIGTERM handlers, which only its run() loop obeys;
+        # inside the web server, the server's handlers must stay in charge of shutting down.
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        if in_main_thread:
+            self.consumer.start()
+        else:  # signal handlers can only be set from the main thread; Huey's would fail here
+            self.consumer.scheduler.start()
+            for _, thread in self.consumer.worker_threads:
+                thread.start()
+        if in_main_thread:
+            for sig, handler in saved.items():
+                signal.signal(sig, handler)
         log.info("embedded worker started")
 
     def stop(self) -> None:

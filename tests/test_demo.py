@@ -1,0 +1,51 @@
+"""`tokbridge init` + `tokbridge demo` on an empty folder: the printed login opens the dashboard."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from tests.support.live_server import free_port
+from tests.support.waiting import wait_for
+
+CONFIG_VARS = ("DATABASE_URL", "REDIS_URL", "DATA_DIR", "SECRET_KEY", "ENCRYPTION_KEYS", "JOB_MODULES")
+
+
+@pytest.mark.slow
+def test_demo_serves_sign_in_and_the_dashboard(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
+    subprocess.run([sys.executable, "-m", "tokbridge.cli", "init"], cwd=tmp_path, env=env, check=True,
+                   capture_output=True, timeout=60)
+    port = free_port()
+    log = tmp_path / "demo.log"
+    with open(log, "w") as out:
+        demo = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "demo", "--port", str(port)],
+                                cwd=tmp_path, env={**env, "COLUMNS": "200"}, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        def ready():
+            try:
+                return httpx.get(f"{base}/readyz", timeout=2).status_code == 200
+            except httpx.TransportError:
+                assert demo.poll() is None, log.read_text()
+                return False
+
+        wait_for(ready, timeout=60, what="the demo to serve")
+        printed = log.read_text()
+        assert base in printed
+        email, password = re.search(r"Sign in with (\S+) / (\S+)", printed).groups()
+
+        with httpx.Client(base_url=base, follow_redirects=True, timeout=10) as browser:
+            page = browser.get("/login")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+            dashboard = browser.post("/login", data={"email": email, "password": password, "csrf_token": token})
+        assert dashboard.url.path == "/dashboard" and "Recent Activity" in dashboard.text
+        assert (tmp_path / "var" / "tokbridge.db").exists() and (tmp_path / "var" / "queue.db").exists()
+    finally:
+        demo.terminate()
+        demo.wait(15)
