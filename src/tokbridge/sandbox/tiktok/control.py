@@ -1,0 +1,261 @@
+"""The control API (`/sandbox/...`, unsigned): what tests and demos use to drive the sandbox —
+move the clock, force review outcomes, set prerequisite checks and limits, inject faults, act as a
+buyer, and read the shop's true state."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from . import order_flow, review
+from .auth import issue_auth_code
+from .errors import ApiError
+from .faults import FAULT_KINDS
+from .orders import order_json
+from .products import product_json
+from .state import ALL_SCOPES, PREREQUISITE_ITEMS, Shop
+
+if TYPE_CHECKING:
+    from .app import Sandbox
+
+
+class ControlError(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        raise ControlError("body must be JSON") from None
+    if not isinstance(value, dict):
+        raise ControlError("body must be a JSON object")
+    return value
+
+
+def _shop(sandbox: Sandbox, shop_id: str | None) -> Shop:
+    shops = sandbox.state.shops
+    if shop_id is None:
+        return next(iter(shops.values()))
+    if shop_id not in shops:
+        raise ControlError(f"unknown shop {shop_id}", 404)
+    return shops[shop_id]
+
+
+def _number(body: dict[str, Any], key: str, *, low: float = 0.0, high: float | None = None) -> float:
+    value = body.get(key)
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < low or (high is not None and value > high):
+        raise ControlError(f"{key} must be a number >= {low}" + (f" and <= {high}" if high is not None else ""))
+    return float(value)
+
+
+def summary(sandbox: Sandbox) -> dict[str, Any]:
+    state = sandbox.state
+    shops = []
+    for shop in state.shops.values():
+        products = [p for p in state.products.values() if p.shop_id == shop.id]
+        orders = [o for o in state.orders.values() if o.shop_id == shop.id]
+        by_status: dict[str, int] = {}
+        for p in products:
+            by_status[p.status] = by_status.get(p.status, 0) + 1
+        order_status: dict[str, int] = {}
+        for o in orders:
+            order_status[o.status] = order_status.get(o.status, 0) + 1
+        shops.append({
+            "id": shop.id, "cipher": shop.cipher, "name": shop.name, "region": shop.region,
+            "failing_checks": sorted(shop.failing_checks), "daily_listing_limit": shop.daily_listing_limit,
+            "listed_today": shop.listings_by_day.get(state.clock.now_int() // 86400, 0),
+            "webhooks": {k: v.address for k, v in shop.subscriptions.items()},
+            "warehouses": [{"id": w.id, "type": w.type, "name": w.name,
+                            "delivery_option_ids": [o.id for o in w.delivery_options]} for w in shop.warehouses],
+            "products": {"total": len(products), "by_status": by_status},
+            "orders": {"total": len(orders), "by_status": order_status},
+        })
+    token = state.bootstrap
+    return {
+        "now": state.clock.now(),
+        "app_key": state.config.app_key,
+        "shops": shops,
+        "bootstrap_token": {"access_token": token.access_token, "refresh_token": token.refresh_token,
+                            "access_token_expire_in": token.access_expires} if token else None,
+        "pending_timers": len(state.timers),
+        "webhooks_pending": sandbox.outbox.pending_count(),
+        "rate_limit": {"per_second": sandbox.rate_limit_per_second, "allowed": sandbox.limiter.allowed,
+                       "throttled": sandbox.limiter.throttled},
+    }
+
+
+def make_control_routes(sandbox: Sandbox) -> list[Route]:
+    state = sandbox.state
+
+    def handler(fn, *, run_async: bool = False):
+        async def endpoint(request: Request) -> JSONResponse:
+            try:
+                body = await _json(request) if request.method in ("POST", "PUT") else {}
+                if run_async:
+                    result = await fn(request, body)
+                else:
+                    with state.lock:
+                        result = fn(request, body)
+                return JSONResponse(result)
+            except ControlError as error:
+                return JSONResponse({"error": str(error)}, status_code=error.status)
+            except ApiError as error:
+                return JSONResponse({"error": error.message}, status_code=error.http_status)
+
+        return endpoint
+
+    def get_state(request, body):
+        state.timers.run_due(state.clock.now())
+        return summary(sandbox)
+
+    async def advance(request, body):
+        seconds = _number(body, "seconds")
+        state.clock.advance(seconds)
+        state.tick()
+        delivered = await anyio.to_thread.run_sync(sandbox.outbox.deliver_due)
+        with state.lock:
+            return {"now": state.clock.now(), "webhooks_attempted": delivered}
+
+    async def deliver(request, body):
+        state.tick()
+        return {"webhooks_attempted": await anyio.to_thread.run_sync(sandbox.outbox.deliver_due)}
+
+    def webhooks(request, body):
+        return {"deliveries": [d.summary() for d in sandbox.outbox.deliveries]}
+
+    def products(request, body):
+        return {"products": [product_json(state, p) for p in state.products.values()]}
+
+    def force_review(request, body):
+        product = state.products.get(request.path_params["product_id"])
+        if product is None:
+            raise ControlError("unknown product", 404)
+        outcome = body.get("outcome")
+        if outcome not in ("APPROVED", "FAILED"):
+            raise ControlError("outcome must be APPROVED or FAILED")
+        product.forced_outcome = {"outcome": outcome, "reasons": body.get("reasons")}
+        if body.get("immediately", True) and product.audit_status == "AUDITING":
+            review.complete(state, product.id, product.review_id, state.clock.now())
+            sandbox.outbox.wake.set()
+        return product_json(state, product)
+
+    def prerequisites(request, body):
+        shop = _shop(sandbox, request.path_params["shop_id"])
+        failing = body.get("failing", [])
+        if not isinstance(failing, list) or any(item not in PREREQUISITE_ITEMS for item in failing):
+            raise ControlError(f"failing must list items of {PREREQUISITE_ITEMS}")
+        shop.failing_checks = set(failing)
+        return {"failing": sorted(shop.failing_checks)}
+
+    def listing_limit(request, body):
+        shop = _shop(sandbox, request.path_params["shop_id"])
+        shop.daily_listing_limit = int(_number(body, "daily_listing_limit"))
+        return {"daily_listing_limit": shop.daily_listing_limit}
+
+    def set_faults(request, body):
+        faults = sandbox.faults
+        for kind in FAULT_KINDS:
+            if f"{kind}_rate" in body:
+                setattr(faults, f"{kind}_rate", _number(body, f"{kind}_rate", high=1.0))
+        for key in ("slow_seconds", "timeout_seconds"):
+            if key in body:
+                setattr(faults, key, _number(body, key))
+        for item in body.get("queue", []):
+            if not isinstance(item, dict) or item.get("kind") not in FAULT_KINDS:
+                raise ControlError(f"each queued fault needs a kind of {FAULT_KINDS}")
+            faults.queue(item["kind"], item.get("path"), int(item.get("count", 1)))
+        return {"error_rate": faults.error_rate, "throttle_rate": faults.throttle_rate,
+                "timeout_rate": faults.timeout_rate, "slow_rate": faults.slow_rate,
+                "queued": [vars(q) for q in faults.queued]}
+
+    def clear_faults(request, body):
+        sandbox.faults.clear()
+        return {"cleared": True}
+
+    def rate_limit(request, body):
+        per_second = _number(body, "per_second", low=0.001)
+        if body.get("shop_id"):
+            _shop(sandbox, body["shop_id"]).rate_limit_per_second = per_second
+        else:
+            sandbox.rate_limit_per_second = per_second
+        sandbox.limiter.reset()
+        return {"per_second": per_second}
+
+    def place_order(request, body):
+        shop = _shop(sandbox, body.get("shop_id"))
+        items = body.get("items")
+        if not isinstance(items, list) or not items:
+            raise ControlError("items must be a list of {sku_id, quantity}")
+        order = order_flow.place_order(state, shop, items, buyer_cancels=body.get("buyer_cancels", False),
+                                       returns=body.get("returns", False))
+        sandbox.outbox.wake.set()
+        return order_json(state, order)
+
+    def orders(request, body):
+        return {"orders": [order_json(state, o) for o in state.orders.values()]}
+
+    def _order_id(request) -> str:
+        order_id = request.path_params["order_id"]
+        if order_id not in state.orders:
+            raise ControlError("unknown order", 404)
+        return order_id
+
+    def buyer_cancel(request, body):
+        cancellation = order_flow.buyer_cancel(state, _order_id(request))
+        sandbox.outbox.wake.set()
+        return {"cancel_id": cancellation.id, "cancel_status": cancellation.status}
+
+    def buyer_return(request, body):
+        record = order_flow.buyer_return(state, _order_id(request))
+        sandbox.outbox.wake.set()
+        return {"return_id": record.id, "return_status": record.status}
+
+    def issue_token(request, body):
+        scopes = body.get("scopes", list(ALL_SCOPES))
+        if not isinstance(scopes, list):
+            raise ControlError("scopes must be a list")
+        token = state.issue_token(next(iter(state.sellers)), tuple(scopes))
+        return {"access_token": token.access_token, "refresh_token": token.refresh_token,
+                "access_token_expire_in": token.access_expires, "refresh_token_expire_in": token.refresh_expires}
+
+    def expire_token(request, body):
+        token = state.tokens_by_access.get(body.get("access_token", ""))
+        if token is None:
+            raise ControlError("unknown access token", 404)
+        token.access_expires = state.clock.now_int()
+        return {"access_token_expire_in": token.access_expires}
+
+    def auth_code(request, body):
+        return {"code": issue_auth_code(sandbox, next(iter(state.sellers)))}
+
+    return [
+        Route("/sandbox/state", handler(get_state), methods=["GET"]),
+        Route("/sandbox/clock/advance", handler(advance, run_async=True), methods=["POST"]),
+        Route("/sandbox/webhooks", handler(webhooks), methods=["GET"]),
+        Route("/sandbox/webhooks/deliver", handler(deliver, run_async=True), methods=["POST"]),
+        Route("/sandbox/products", handler(products), methods=["GET"]),
+        Route("/sandbox/products/{product_id}/review", handler(force_review), methods=["POST"]),
+        Route("/sandbox/shops/{shop_id}/prerequisites", handler(prerequisites), methods=["PUT"]),
+        Route("/sandbox/shops/{shop_id}/listing_limit", handler(listing_limit), methods=["PUT"]),
+        Route("/sandbox/faults", handler(set_faults), methods=["POST"]),
+        Route("/sandbox/faults", handler(clear_faults), methods=["DELETE"]),
+        Route("/sandbox/rate_limit", handler(rate_limit), methods=["PUT"]),
+        Route("/sandbox/orders", handler(place_order), methods=["POST"]),
+        Route("/sandbox/orders", handler(orders), methods=["GET"]),
+        Route("/sandbox/orders/{order_id}/buyer_cancel", handler(buyer_cancel), methods=["POST"]),
+        Route("/sandbox/orders/{order_id}/return", handler(buyer_return), methods=["POST"]),
+        Route("/sandbox/tokens", handler(issue_token), methods=["POST"]),
+        Route("/sandbox/tokens/expire", handler(expire_token), methods=["POST"]),
+        Route("/sandbox/auth_codes", handler(auth_code), methods=["POST"]),
+    ]

@@ -1,0 +1,230 @@
+"""Return & refund endpoints: seller cancels an order, buyer cancellation requests (search,
+approve, reject), and search returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import order_flow
+from .catalog import page_window
+from .errors import ApiError
+from .routing import RETURNS, Call, endpoint
+from .state import Cancellation, Order, ReturnRecord
+
+INVALID_REQUEST = (25001001, "An invalid request parameter was passed. Please check that you have the correct "
+                             "parameter type(s) and format.")
+NO_PERMISSION = (25020005, "No permission to process this order")
+UNKNOWN_REASON = (25001014, "Unknown return reason. Please ensure you are passing a valid return reason.")
+REASON_STATUS = (25001021, "Reason not match order status")
+
+# Seller cancel reasons (US, "Cancel reasons" doc); UK shops use the same names with a _uk suffix.
+UNPAID_REASONS = (
+    "seller_cancel_unpaid_reason_out_of_stock", "seller_cancel_unpaid_reason_wrong_price",
+    "seller_cancel_unpaid_reason_buyer_hasnt_paid_within_time_allowed",
+    "seller_cancel_unpaid_reason_buyer_requested_cancellation",
+)
+PAID_REASONS = (
+    "seller_cancel_reason_out_of_stock", "seller_cancel_reason_wrong_price",
+    "seller_cancel_paid_reason_address_not_deliver", "seller_cancel_paid_reason_buyer_requested_cancellation",
+)
+REJECT_REASONS = (
+    "order_manage_list_action_respond_popup_reject_reason_invalid_cancellation_reason",
+    "order_manage_list_action_respond_popup_reject_reason_delivered",
+    "order_manage_list_action_respond_popup_reject_reason_buyer_agree",
+    "seller_reject_apply_product_has_been_packed",
+)
+
+
+def _reason_sets(region: str) -> tuple[set[str], set[str]]:
+    suffix = "_uk" if region in ("UK", "GB") else ""
+    return {r + suffix for r in UNPAID_REASONS}, {r + suffix for r in PAID_REASONS}
+
+
+def _owned_order(call: Call, order_id: Any) -> Order:
+    if not isinstance(order_id, str) or not order_id:
+        raise ApiError(*INVALID_REQUEST)
+    order = call.state.orders.get(order_id)
+    if order is None or order.shop_id != call.require_shop().id:
+        raise ApiError(*NO_PERMISSION)
+    return order
+
+
+@endpoint("POST", "/return_refund/202309/cancellations", scopes=RETURNS)
+def cancel_order(call: Call) -> dict[str, Any]:
+    state, shop, body = call.state, call.require_shop(), call.json
+    order = _owned_order(call, body.get("order_id"))
+    reason = body.get("cancel_reason")
+    if not isinstance(reason, str) or not reason:
+        raise ApiError(*INVALID_REQUEST)
+    if order.status in ("COMPLETED", "CANCELLED"):
+        raise ApiError(25001051, "Not allowed to return or cancel since order is completed or cancelled")
+    if order.status in ("IN_TRANSIT", "DELIVERED", "PARTIALLY_SHIPPING", "AWAITING_COLLECTION"):
+        raise ApiError(25001045, "The order has already been shipped and we are unable to cancel shipment with "
+                                 "the courier.")
+    if order.is_buyer_request_cancel:
+        raise ApiError(25001011, "A return request is already in process, or the order has already been cancelled.")
+    unpaid, paid = _reason_sets(shop.region)
+    if reason not in unpaid | paid:
+        raise ApiError(*UNKNOWN_REASON)
+    if (order.status == "UNPAID") != (reason in unpaid):
+        raise ApiError(*REASON_STATUS)
+
+    open_items = [i for i in order.line_items if not i.cancel_user]
+    wanted = _items_to_cancel(order, open_items, body)
+    cancellation = Cancellation(
+        id=state.new_id(), order_id=order.id, shop_id=shop.id, cancel_type="CANCEL", role="SELLER",
+        status="CANCELLATION_REQUEST_SUCCESS", reason=reason, reason_text=reason.replace("_", " "),
+        line_item_ids=wanted, create_time=call.now, update_time=call.now,
+    )
+    state.cancellations[cancellation.id] = cancellation
+    order_flow.emit_cancellation(state, cancellation)
+    order_flow.cancel_items(state, order, wanted, "SELLER", reason, call.now)
+    return {"cancel_id": cancellation.id, "cancel_status": cancellation.status}
+
+
+def _items_to_cancel(order: Order, open_items: list, body: dict[str, Any]) -> list[str]:
+    line_ids = body.get("order_line_item_ids")
+    skus = body.get("skus")
+    if line_ids:
+        if not isinstance(line_ids, list) or any(i not in {x.id for x in open_items} for i in line_ids):
+            raise ApiError(25005011, "The requested line item(s) for return or refund exceeds the allowable limit.")
+        return list(line_ids)
+    if skus:
+        chosen: list[str] = []
+        for entry in skus if isinstance(skus, list) else []:
+            if not isinstance(entry, dict):
+                raise ApiError(*INVALID_REQUEST)
+            candidates = [i.id for i in open_items if i.sku_id == entry.get("sku_id") and i.id not in chosen]
+            quantity = entry.get("quantity")
+            if not isinstance(quantity, int) or quantity < 1 or quantity > len(candidates):
+                raise ApiError(25005011, "The requested line item(s) for return or refund exceeds the allowable limit.")
+            chosen += candidates[:quantity]
+        return chosen
+    return [i.id for i in open_items]
+
+
+def cancellation_json(call: Call, c: Cancellation) -> dict[str, Any]:
+    order = call.state.orders[c.order_id]
+    items = [i for i in order.line_items if i.id in c.line_item_ids]
+    out = {
+        "cancel_id": c.id, "order_id": c.order_id, "cancel_type": c.cancel_type, "cancel_status": c.status,
+        "role": c.role, "cancel_reason": c.reason, "cancel_reason_text": c.reason_text,
+        "create_time": c.create_time, "update_time": c.update_time,
+        "refund_amount": {"currency": order.currency,
+                          "refund_total": format(sum(float(i.sale_price) for i in items), ".2f")},
+        "cancel_line_items": [
+            {"cancel_line_item_id": f"{c.id[:-4]}{n:04d}", "order_line_item_id": i.id, "sku_id": i.sku_id,
+             "sku_name": i.sku_name, "product_name": i.product_name, "seller_sku": i.seller_sku}
+            for n, i in enumerate(items)
+        ],
+    }
+    if c.status == "CANCELLATION_REQUEST_PENDING":
+        out["seller_next_action_response"] = [{"action": "SELLER_RESPOND_CANCEL", "deadline": c.create_time + 2 * 86400}]
+    return out
+
+
+def _sorted_page(call: Call, items: list, *, low: int) -> tuple[list, int, str]:
+    field = call.query.get("sort_field", "create_time")
+    if field not in ("create_time", "update_time"):
+        raise ApiError(*INVALID_REQUEST)
+    items = sorted(items, key=lambda x: (getattr(x, field), x.id), reverse=call.query.get("sort_order") == "DESC")
+    try:
+        start, end, token = page_window(call.query, len(items), required=False, default=10, low=low, high=50)
+    except ApiError:
+        raise ApiError(*INVALID_REQUEST) from None
+    return items[start:end], len(items), token
+
+
+@endpoint("POST", "/return_refund/202309/cancellations/search", scopes=RETURNS)
+def search_cancellations(call: Call) -> dict[str, Any]:
+    shop, body = call.require_shop(), call.json
+    filters = {"cancel_ids": "id", "order_ids": "order_id", "cancel_types": "cancel_type", "cancel_status": "status"}
+
+    def matches(c: Cancellation) -> bool:
+        if c.shop_id != shop.id:
+            return False
+        for key, attr in filters.items():
+            wanted = body.get(key)
+            if wanted and getattr(c, attr) not in wanted:
+                return False
+        return True
+
+    page, total, token = _sorted_page(call, [c for c in call.state.cancellations.values() if matches(c)], low=1)
+    return {"cancellations": [cancellation_json(call, c) for c in page], "total_count": total,
+            "next_page_token": token}
+
+
+def _pending_cancellation(call: Call) -> Cancellation:
+    cancellation = call.state.cancellations.get(call.path_params["cancel_id"])
+    if cancellation is None:
+        raise ApiError(25007006, "Order not found.")
+    if cancellation.shop_id != call.require_shop().id:
+        raise ApiError(*NO_PERMISSION)
+    return cancellation
+
+
+@endpoint("POST", "/return_refund/202309/cancellations/{cancel_id}/approve", scopes=RETURNS)
+def approve_cancellation(call: Call) -> dict[str, Any]:
+    cancellation = _pending_cancellation(call)
+    if cancellation.status != "CANCELLATION_REQUEST_PENDING":
+        raise ApiError(25011012, "reverse status cannot approve application")
+    order = call.state.orders[cancellation.order_id]
+    if order.status in ("IN_TRANSIT", "DELIVERED", "COMPLETED"):
+        raise ApiError(25001045, "The order has already been shipped and we are unable to cancel shipment with "
+                                 "the courier.")
+    cancellation.status = "CANCELLATION_REQUEST_SUCCESS"
+    cancellation.update_time = call.now
+    order_flow.emit_cancellation(call.state, cancellation)
+    order_flow.cancel_items(call.state, order, cancellation.line_item_ids, "BUYER", cancellation.reason_text, call.now)
+    return {}
+
+
+@endpoint("POST", "/return_refund/202309/cancellations/{cancel_id}/reject", scopes=RETURNS)
+def reject_cancellation(call: Call) -> dict[str, Any]:
+    cancellation = _pending_cancellation(call)
+    reason = call.json.get("reject_reason")
+    if not isinstance(reason, str) or not reason:
+        raise ApiError(*INVALID_REQUEST)
+    if reason not in REJECT_REASONS:
+        raise ApiError(*UNKNOWN_REASON)
+    if cancellation.status != "CANCELLATION_REQUEST_PENDING":
+        raise ApiError(25011011, "reverse status cannot reject application")
+    cancellation.status = "CANCELLATION_REQUEST_CANCEL"
+    cancellation.update_time = call.now
+    order = call.state.orders[cancellation.order_id]
+    order.is_buyer_request_cancel = False
+    order.update_time = call.now
+    order_flow.emit_cancellation(call.state, cancellation)
+    return {}
+
+
+def return_json(call: Call, r: ReturnRecord) -> dict[str, Any]:
+    order = call.state.orders[r.order_id]
+    items = [i for i in order.line_items if i.id in r.line_item_ids]
+    return {
+        "return_id": r.id, "order_id": r.order_id, "return_type": r.return_type, "return_status": r.status,
+        "role": r.role, "return_reason": r.reason, "return_reason_text": r.reason_text,
+        "create_time": r.create_time, "update_time": r.update_time,
+        "refund_amount": {"currency": order.currency,
+                          "refund_total": format(sum(float(i.sale_price) for i in items), ".2f")},
+        "return_line_items": [
+            {"return_line_item_id": f"{r.id[:-4]}{n:04d}", "order_line_item_id": i.id, "sku_id": i.sku_id,
+             "sku_name": i.sku_name, "product_name": i.product_name, "seller_sku": i.seller_sku}
+            for n, i in enumerate(items)
+        ],
+        "seller_next_action_response": [{"action": "SELLER_RESPOND_RETURN", "deadline": r.create_time + 2 * 86400}],
+    }
+
+
+@endpoint("POST", "/return_refund/202309/returns/search", scopes=RETURNS)
+def search_returns(call: Call) -> dict[str, Any]:
+    shop, body = call.require_shop(), call.json
+    filters = {"return_ids": "id", "order_ids": "order_id", "return_types": "return_type", "return_status": "status"}
+
+    def matches(r: ReturnRecord) -> bool:
+        if r.shop_id != shop.id:
+            return False
+        return all(not body.get(key) or getattr(r, attr) in body[key] for key, attr in filters.items())
+
+    page, total, token = _sorted_page(call, [r for r in call.state.returns.values() if matches(r)], low=10)
+    return {"return_orders": [return_json(call, r) for r in page], "total_count": total, "next_page_token": token}
