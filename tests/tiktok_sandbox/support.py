@@ -29,7 +29,7 @@ class SignedClient:
     def call(self, method: str, path: str, *, body: Any = None, query: Mapping[str, str] | None = None,
              shop: bool = True, files: dict | None = None, data: dict | None = None,
              timestamp: int | None = None, token: str | None = None, secret: str | None = None,
-             app_key: str | None = None, drop: tuple[str, ...] = ()) -> httpx.Response:
+             app_key: str | None = None, drop: tuple[str, ...] = (), timeout: float = 10.0) -> httpx.Response:
         params = {"app_key": app_key or self.app_key, "timestamp": str(timestamp or int(time.time()))}
         if shop:
             params["shop_cipher"] = self.shop_cipher
@@ -44,8 +44,9 @@ class SignedClient:
         for key in drop:
             params.pop(key, None)
         if files is not None:
-            return self.http.request(method, path, params=params, headers=headers, files=files, data=data)
-        return self.http.request(method, path, params=params, headers=headers, content=raw)
+            return self.http.request(method, path, params=params, headers=headers, files=files, data=data,
+                                     timeout=timeout)
+        return self.http.request(method, path, params=params, headers=headers, content=raw, timeout=timeout)
 
     def ok(self, method: str, path: str, **kwargs) -> Any:
         response = self.call(method, path, **kwargs)
