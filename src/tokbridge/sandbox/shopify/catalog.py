@@ -167,6 +167,7 @@ class Catalog:
         for position, (name, values) in enumerate(chosen, start=1):
             most = {1: 5, 2: 3, 3: 4}[option_count]  # up to 4 x 4 x 4, cut at 50 variants below
             picked = rng.sample(values, rng.randint(2, min(most, len(values))))
+            picked.sort(key=values.index)  # merchants list sizes small to large, not at random
             options.append(ProductOption(id=pid * 4 + position, name=name, position=position, values=picked))
         if not options:
             options.append(ProductOption(id=pid * 4 + 1, name="Title", position=1, values=["Default Title"]))

@@ -1,0 +1,31 @@
+"""A local Shopify: the Admin GraphQL API (the part TokBridge uses), OAuth, bulk operations, webhooks.
+
+Run it alone with `tokbridge sandbox shopify --port 8102`, or in tests with
+`serve(create_app(SandboxConfig(...)))`. The app's state is `app.state.sandbox` (a `Sandbox`).
+
+Which shop a request is for -- the sandbox serves every shop on one host and port:
+  1. a path prefix `/shops/<shop>.myshopify.com/admin/...` wins; point the adapter's
+     `shopify_api_base_url` at `http://127.0.0.1:8102/shops/{shop}` and it works per shop;
+  2. else the `Host` header, when it is `<shop>.myshopify.com`;
+  3. else an `X-Shopify-Shop-Domain` request header;
+  4. else (OAuth only) the `shop` query parameter; else `SHOPIFY_SANDBOX_DEFAULT_SHOP`.
+Admin API calls to a shop that does not exist answer 404; OAuth creates the shop on install.
+
+What is faithful: paths, `X-Shopify-Access-Token` and its 401 body, Shopify's type, field and
+argument names, `userErrors` with codes, `extensions.cost` with a leaky bucket and HTTP-200
+`THROTTLED` answers, `MAX_COST_EXCEEDED`, bulk JSONL with `__parentId`, webhook headers and HMAC.
+OAuth redirects are signed over the sorted, form-encoded query without `hmac` (hex HMAC-SHA256).
+From API version 2026-04, `inventorySetQuantities` requires `@idempotent(key:)` and a
+`changeFromQuantity` (possibly null) on every quantity; before, `compareQuantity` or
+`ignoreCompareQuantity`.
+
+The control API lives under `/sandbox/...` (see `control.py`); bulk results under `/sandbox-bulk/`,
+product images under `/cdn/shop/files/`.
+"""
+
+from .app import create_app
+from .config import SandboxConfig
+from .sandbox import Sandbox, sign_query
+from .webhooks import sign_body
+
+__all__ = ["Sandbox", "SandboxConfig", "create_app", "sign_body", "sign_query"]

@@ -1,0 +1,309 @@
+"""Bulk query operations: run a query over the whole shop and write Shopify's JSONL.
+
+Each object is one line; an object reached through a nested connection is its own line, after
+its parent, with `__parentId` set to the parent's id. The file is written by a background
+thread, streamed from the store (the catalog is generated as it goes), and served by the app
+at the operation's `url`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FieldNode, GraphQLError, GraphQLSchema, OperationDefinitionNode, get_named_type, is_leaf_type, parse, validate,
+)
+from graphql.language import FragmentDefinitionNode
+
+from .cost import CostWalker
+from .models import BulkOperation
+from .store import StoreError
+
+MAX_CONNECTIONS = 5
+MAX_NESTING = 2
+CONCURRENT_QUERIES_FROM_2026_01 = 5
+
+
+@dataclass
+class BulkInfo:
+    """The slice of graphql-core's ResolveInfo our resolvers read."""
+
+    context: Any
+    schema: GraphQLSchema
+    field_name: str = ""
+    field_nodes: list = field(default_factory=list)
+    variable_values: dict = field(default_factory=dict)
+
+
+def _is_connection(field_def) -> bool:
+    return get_named_type(field_def.type).name.endswith("Connection")
+
+
+class BulkRunner:
+    def __init__(self, schema: GraphQLSchema, results_dir: str, emit_finish) -> None:
+        self.schema = schema
+        self.results_dir = results_dir
+        self.emit_finish = emit_finish  # (store, operation) -> None
+
+    # ---- validation --------------------------------------------------------------------------
+    def start(self, context, query: str) -> BulkOperation:
+        store = context.store
+        try:
+            document = parse(query)
+        except GraphQLError as exc:
+            raise StoreError(f"Invalid bulk query: {exc.message}", "INVALID", ["query"]) from None
+        errors = validate(self.schema, document)
+        if errors:
+            raise StoreError(f"Invalid bulk query: {errors[0].message}", "INVALID", ["query"])
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if len(operations) != 1 or operations[0].operation.value != "query":
+            raise StoreError("Bulk queries must contain exactly one query operation.", "INVALID", ["query"])
+        fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        walker = CostWalker(self.schema, fragments, {})
+        operation_node = operations[0]
+        roots = list(walker._fields(self.schema.query_type, operation_node.selection_set))
+        if len(roots) != 1:
+            raise StoreError("Bulk queries must have exactly one top-level field.", "INVALID", ["query"])
+        connections = self._check_shape(walker, self.schema.query_type, operation_node.selection_set, 0)
+        if connections == 0:
+            raise StoreError("Bulk queries must contain at least one connection.", "INVALID", ["query"])
+        if connections > MAX_CONNECTIONS:
+            raise StoreError(f"Bulk queries cannot contain more than {MAX_CONNECTIONS} connections.", "INVALID", ["query"])
+        with store.lock:
+            running = [op for op in store.bulk_operations.values() if op.type == "QUERY" and op.status in {"CREATED", "RUNNING", "CANCELING"}]
+            limit = CONCURRENT_QUERIES_FROM_2026_01 if context.api_version >= "2026-01" else 1
+            if len(running) >= limit:
+                raise StoreError(
+                    f"A bulk query operation for this app and shop is already in progress: {running[0].gid}.",
+                    "OPERATION_IN_PROGRESS", None)
+            operation = BulkOperation(id=store.new_id(), query=query, type="QUERY", status="CREATED", created_at=store.clock.now())
+            store.bulk_operations[operation.id] = operation
+        thread = threading.Thread(target=self._run, args=(context, operation, walker, roots[0]),
+                                  name=f"bulk-{operation.id}", daemon=True)
+        thread.start()
+        return operation
+
+    def _check_shape(self, walker: CostWalker, parent, selection_set, depth: int) -> int:
+        """Count connections; refuse nesting deeper than Shopify allows and parents without `id`."""
+        count = 0
+        for node in walker._fields(parent, selection_set):
+            field_def = walker._field_type(parent, node.name.value)
+            if field_def is None or is_leaf_type(get_named_type(field_def.type)):
+                continue
+            named = get_named_type(field_def.type)
+            if _is_connection(field_def):
+                if depth >= MAX_NESTING:
+                    raise StoreError(f"Bulk queries cannot contain connections with a nesting depth greater than {MAX_NESTING}.", "INVALID", ["query"])
+                node_type, node_selection = self._node_selection(walker, named, node)
+                if node_type is None:
+                    continue
+                nested = self._check_shape(walker, node_type, node_selection, depth + 1)
+                if nested and not any(f.name.value == "id" and f.alias is None for f in walker._fields(node_type, node_selection)):
+                    raise StoreError(f"The parent 'node' field for a nested connection must select the 'id' field without an alias and must be of 'ID' return type. Connection field: '{node.name.value}'.", "INVALID", ["query"])
+                count += 1 + nested
+            else:
+                count += self._check_shape(walker, named, node.selection_set, depth)
+        return count
+
+    @staticmethod
+    def _node_selection(walker: CostWalker, connection_type, connection_node: FieldNode):
+        for child in walker._fields(connection_type, connection_node.selection_set):
+            if child.name.value == "nodes":
+                return get_named_type(connection_type.fields["nodes"].type), child.selection_set
+            if child.name.value == "edges":
+                edge_type = get_named_type(connection_type.fields["edges"].type)
+                for edge_child in walker._fields(edge_type, child.selection_set):
+                    if edge_child.name.value == "node":
+                        return get_named_type(edge_type.fields["node"].type), edge_child.selection_set
+        return None, None
+
+    # ---- execution ---------------------------------------------------------------------------
+    def _run(self, context, operation: BulkOperation, walker: CostWalker, root: FieldNode) -> None:
+        store = context.store
+        operation.status = "RUNNING"
+        path = os.path.join(self.results_dir, f"bulk-{operation.id}-{secrets.token_hex(8)}.jsonl")
+        info = BulkInfo(context=context, schema=self.schema)
+        writer = _JsonlWriter(path)
+        try:
+            field_def = self.schema.query_type.fields[root.name.value]
+            connection_type = get_named_type(field_def.type)
+            node_type, node_selection = self._node_selection(walker, connection_type, root)
+            args = self._arguments(root, field_def)
+            for item in self._root_items(info, root.name.value, field_def, args):
+                if operation.cancel_requested:
+                    break
+                operation.root_object_count += 1
+                self._emit(walker, info, node_type, node_selection, item, None, writer)
+                operation.object_count = writer.lines
+        except Exception:  # a failed run is reported the way Shopify does, not raised into a thread
+            writer.close()
+            operation.status = "FAILED"
+            operation.error_code = "INTERNAL_SERVER_ERROR"
+            operation.completed_at = store.clock.now()
+            self.emit_finish(store, operation)
+            return
+        writer.close()
+        operation.object_count = writer.lines
+        operation.file_size = writer.size
+        operation.result_path = path
+        operation.result_token = secrets.token_urlsafe(16)
+        operation.completed_at = store.clock.now()
+        operation.status = "CANCELED" if operation.cancel_requested else "COMPLETED"
+        self.emit_finish(store, operation)
+
+    def _arguments(self, node: FieldNode, field_def) -> dict:
+        args = {}
+        walker = CostWalker(self.schema, {}, {})
+        for name in field_def.args:
+            value = walker._argument(node, field_def, name)
+            if value is not None:
+                args[name] = value
+        args.pop("first", None)
+        args.pop("last", None)
+        return args
+
+    def _root_items(self, info: BulkInfo, name: str, field_def, args: dict):
+        info.field_name = name
+        if name == "products":
+            from .graphql_api import product_source, require_scope
+
+            require_scope(info, "read_products")
+            # Streamed straight from the store so 100,000 products never sit in memory at once.
+            for _key, product in product_source(info, args.get("query"), args.get("sortKey"))(None, bool(args.get("reverse"))):
+                yield product
+            return
+        result = field_def.resolve(None, info, **args)
+        yield from result["nodes"]
+
+    def _emit(self, walker: CostWalker, info: BulkInfo, object_type, selection_set, source, parent_id, writer) -> None:
+        row: dict[str, Any] = {}
+        nested: list[tuple[FieldNode, Any]] = []
+        self._fill(walker, info, object_type, selection_set, source, row, nested)
+        if parent_id is not None:
+            row["__parentId"] = parent_id
+        writer.write(row)
+        for node, field_def in nested:
+            info.field_name = node.name.value
+            args = self._arguments(node, field_def)
+            connection_type = get_named_type(field_def.type)
+            child_type, child_selection = self._node_selection(walker, connection_type, node)
+            if child_type is None:
+                continue
+            result = (field_def.resolve or _attribute)(source_for(node, source), info, **args)
+            for child in result["nodes"]:
+                self._emit(walker, info, child_type, child_selection, child, row.get("id"), writer)
+
+    def _fill(self, walker, info, object_type, selection_set, source, row, nested) -> None:
+        runtime_type = object_type
+        if not hasattr(object_type, "fields") or object_type.name in {"Node", "Media"}:
+            from .graphql_api import resolve_type
+
+            runtime_type = self.schema.get_type(resolve_type(source, info, None))
+        for node in _fields_for(walker, runtime_type, selection_set):
+            key = node.alias.value if node.alias else node.name.value
+            if node.name.value == "__typename":
+                row[key] = runtime_type.name
+                continue
+            field_def = runtime_type.fields.get(node.name.value)
+            if field_def is None:
+                continue
+            if _is_connection(field_def):
+                nested.append((node, field_def))
+                continue
+            info.field_name = node.name.value
+            args = {}
+            for name in field_def.args:
+                value = walker._argument(node, field_def, name)
+                if value is not None:
+                    args[name] = value
+            value = (field_def.resolve or _attribute)(source, info, **args)
+            row[key] = self._complete(walker, info, field_def.type, node, value, nested, source)
+
+    def _complete(self, walker, info, graphql_type, node, value, nested, parent_source):
+        if value is None:
+            return None
+        named = get_named_type(graphql_type)
+        if is_leaf_type(named):
+            coerce = named.coerce_output_value
+            if isinstance(value, list):
+                return [coerce(v) for v in value]
+            return coerce(value)
+        if isinstance(value, list):
+            return [self._object(walker, info, named, node, v) for v in value]
+        return self._object(walker, info, named, node, value, nested, parent_source)
+
+    def _object(self, walker, info, named, node, value, nested=None, parent_source=None):
+        row: dict[str, Any] = {}
+        inner: list = []
+        self._fill(walker, info, named, node.selection_set, value, row, inner)
+        # A connection under a plain object field (variant -> inventoryItem -> inventoryLevels)
+        # still becomes child lines of the nearest line object.
+        if nested is not None:
+            for child_node, child_def in inner:
+                nested.append((_Bound(child_node, value), child_def))
+        return row
+
+
+@dataclass
+class _Bound:
+    """A connection field found under a nested object, remembering that object as its source."""
+
+    node: FieldNode
+    source: Any
+
+    def __getattr__(self, name):
+        return getattr(self.node, name)
+
+
+def source_for(node, default):
+    return node.source if isinstance(node, _Bound) else default
+
+
+def _fields_for(walker: CostWalker, runtime_type, selection_set):
+    """Fields that apply to `runtime_type`: inline fragments on other types are skipped."""
+    from graphql import FragmentSpreadNode, InlineFragmentNode
+
+    if selection_set is None:
+        return
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition.name.value if selection.type_condition else None
+            if condition is None or condition == runtime_type.name or condition in {i.name for i in getattr(runtime_type, "interfaces", [])}:
+                yield from _fields_for(walker, runtime_type, selection.selection_set)
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = walker.fragments.get(selection.name.value)
+            if fragment is not None:
+                condition = fragment.type_condition.name.value
+                if condition == runtime_type.name or condition in {i.name for i in getattr(runtime_type, "interfaces", [])}:
+                    yield from _fields_for(walker, runtime_type, fragment.selection_set)
+
+
+def _attribute(source, info, **_args):
+    from .graphql_api import default_resolver
+
+    return default_resolver(source, info)
+
+
+class _JsonlWriter:
+    def __init__(self, path: str) -> None:
+        self._file = open(path, "w", encoding="utf-8", buffering=1 << 20)
+        self._encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+        self.lines = 0
+        self.size = 0
+
+    def write(self, row: dict) -> None:
+        text = self._encode(row) + "\n"
+        self._file.write(text)
+        self.lines += 1
+        self.size += len(text.encode()) if not text.isascii() else len(text)
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()

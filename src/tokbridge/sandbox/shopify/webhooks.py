@@ -1,0 +1,176 @@
+"""Webhook delivery with Shopify's headers, signature and semantics.
+
+At least once: a delivery that fails is retried; some deliveries are sent twice (same event id,
+`X-Shopify-Event-Id`) and some overtake the one before them, at the configured rates.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import queue
+import random
+import threading
+import uuid
+from dataclasses import dataclass, field
+
+import httpx
+
+from .clock import SandboxClock, iso
+from .config import SandboxConfig
+
+TOPIC_ENUMS = {
+    "app/uninstalled": "APP_UNINSTALLED", "bulk_operations/finish": "BULK_OPERATIONS_FINISH",
+    "products/create": "PRODUCTS_CREATE", "products/update": "PRODUCTS_UPDATE", "products/delete": "PRODUCTS_DELETE",
+    "inventory_levels/update": "INVENTORY_LEVELS_UPDATE", "orders/create": "ORDERS_CREATE",
+    "orders/cancelled": "ORDERS_CANCELLED", "fulfillments/create": "FULFILLMENTS_CREATE",
+    "fulfillments/update": "FULFILLMENTS_UPDATE",
+}
+# Mandatory privacy topics: configured with the app, never subscribed through the API.
+COMPLIANCE_TOPICS = {"customers/data_request", "customers/redact", "shop/redact"}
+
+
+def sign_body(secret: str, body: bytes) -> str:
+    """Shopify's `X-Shopify-Hmac-Sha256`: base64 HMAC-SHA256 of the raw body with the app secret."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+@dataclass
+class Delivery:
+    uri: str
+    topic: str
+    shop: str
+    api_version: str
+    body: bytes
+    event_id: str
+    triggered_at: str
+    webhook_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    attempts: int = 0
+    status: int | None = None
+    delivered: bool = False
+    duplicate: bool = False
+
+    def record(self) -> dict:
+        return {"webhook_id": self.webhook_id, "event_id": self.event_id, "topic": self.topic, "shop": self.shop,
+                "uri": self.uri, "attempts": self.attempts, "status": self.status, "delivered": self.delivered,
+                "duplicate": self.duplicate, "triggered_at": self.triggered_at,
+                "payload": json.loads(self.body)}
+
+
+class WebhookDispatcher:
+    def __init__(self, config: SandboxConfig, clock: SandboxClock) -> None:
+        self.config = config
+        self.clock = clock
+        self.app_webhook_uri = config.app_webhook_uri
+        self.duplicate_rate = config.webhook_duplicate_rate
+        self.reorder_rate = config.webhook_reorder_rate
+        self._random = random.Random(config.catalog_seed)
+        self._queue: queue.Queue[Delivery | None] = queue.Queue()
+        self._pending = 0
+        self._idle = threading.Condition()
+        self.log: list[Delivery] = []
+        self._client = httpx.Client(timeout=config.webhook_timeout_seconds)
+        self._thread = threading.Thread(target=self._run, name="shopify-sandbox-webhooks", daemon=True)
+        self._thread.start()
+
+    def targets(self, store, topic: str) -> list[tuple[str, str]]:
+        """(uri, api version) of every subscription to `topic` at this shop, app-level ones included."""
+        found: list[tuple[str, str]] = []
+        if topic not in COMPLIANCE_TOPICS:
+            enum = TOPIC_ENUMS.get(topic)
+            with store.lock:
+                found += [(s.uri, s.api_version) for s in store.webhook_subscriptions.values() if s.topic == enum]
+        if self.app_webhook_uri:
+            found.append((self.app_webhook_uri, self.config.api_versions[-2] if len(self.config.api_versions) > 1 else self.config.api_versions[0]))
+        return found
+
+    def emit(self, store, topic: str, payload: dict) -> None:
+        targets = self.targets(store, topic)
+        if not targets:
+            return
+        event_id = str(uuid.uuid4())
+        triggered_at = iso(self.clock.now())
+        with store.lock:
+            subscriptions = {s.uri: s for s in store.webhook_subscriptions.values() if s.topic == TOPIC_ENUMS.get(topic)}
+        for uri, version in targets:
+            sent = payload
+            subscription = subscriptions.get(uri)
+            if subscription is not None and subscription.include_fields:
+                sent = {k: v for k, v in payload.items() if k in subscription.include_fields}
+            body = json.dumps(sent, separators=(",", ":")).encode()
+            copies = 2 if self._random.random() < self.duplicate_rate else 1
+            for copy in range(copies):
+                self._enqueue(Delivery(uri=uri, topic=topic, shop=store.domain, api_version=version, body=body,
+                                       event_id=event_id, triggered_at=triggered_at, duplicate=copy > 0))
+
+    def _enqueue(self, delivery: Delivery) -> None:
+        with self._idle:
+            self._pending += 1
+            self.log.append(delivery)
+        self._queue.put(delivery)
+
+    def _run(self) -> None:
+        held: Delivery | None = None
+        while True:
+            try:
+                delivery = self._queue.get(timeout=0.05 if held else None)
+            except queue.Empty:
+                delivery = None
+                if held is not None:
+                    self._deliver(held)
+                    held = None
+                continue
+            if delivery is None:
+                if held is not None:
+                    self._deliver(held)
+                return
+            if held is None and self._random.random() < self.reorder_rate:
+                held = delivery  # let the next delivery overtake this one
+                continue
+            self._deliver(delivery)
+            if held is not None:
+                self._deliver(held)
+                held = None
+
+    def _deliver(self, delivery: Delivery) -> None:
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Shopify-Captain-Hook",
+            "X-Shopify-Topic": delivery.topic,
+            "X-Shopify-Hmac-Sha256": sign_body(self.config.client_secret, delivery.body),
+            "X-Shopify-Shop-Domain": delivery.shop,
+            "X-Shopify-API-Version": delivery.api_version,
+            "X-Shopify-Webhook-Id": delivery.webhook_id,
+            "X-Shopify-Event-Id": delivery.event_id,
+            "X-Shopify-Triggered-At": delivery.triggered_at,
+        }
+        delay = self.config.webhook_retry_seconds
+        stop = threading.Event()
+        while delivery.attempts < self.config.webhook_max_attempts:
+            delivery.attempts += 1
+            try:
+                response = self._client.post(delivery.uri, content=delivery.body, headers=headers)
+                delivery.status = response.status_code
+                if 200 <= response.status_code < 300:
+                    delivery.delivered = True
+                    break
+            except httpx.HTTPError:
+                delivery.status = None
+            # Back off before the next attempt (Shopify spreads 8 attempts over 4 hours; we compress it).
+            stop.wait(delay)
+            delay *= 2
+        with self._idle:
+            self._pending -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until every queued delivery has been attempted to the end; False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=5)
+        self._client.close()
