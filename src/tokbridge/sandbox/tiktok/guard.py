@@ -50,7 +50,9 @@ def _check_credentials(sandbox: Sandbox, ep: Endpoint, path: str, query: dict[st
         raise fail(e.TIMESTAMP_TOO_OLD, 401)
     if timestamp > wall + TIMESTAMP_FUTURE_SECONDS:
         raise fail(e.TIMESTAMP_TOO_NEW, 401)
-    signed_body = b"" if ep.multipart else body
+    # "If content-type is not multipart/form-data, append the raw request body."
+    multipart = headers.get("content-type", "").startswith("multipart/form-data")
+    signed_body = b"" if multipart else body
     if not signature_matches(cfg.app_secret, path, query, signed_body, query["sign"]):
         raise fail(e.BAD_SIGN, 401)
 
