@@ -57,6 +57,7 @@ def test_validation_error_keeps_field_and_message():
     assert quoted.field == "pre_sale.fulfillment_type"
     from_data = e.error_from_response(200, envelope(12052024, "Category is not final category", {"field": "category_id"}))
     assert from_data.field == "category_id"
+    assert e.error_from_response(200, envelope(12052261, "product name is empty")).field == "title"
     assert e.error_from_response(200, envelope(12052032, "The product does not exist")).field is None
 
 

@@ -113,8 +113,37 @@ _DOTTED_FIELD = re.compile(r"\b((?:body|query|path)\.[\w.\[\]]+)")
 _QUOTED_FIELD = re.compile(r"`([\w.\[\]]+)`")
 
 
-def field_from(message: str, data: Any) -> str | None:
-    """The field an error is about: `data.field` when TikTok sends one, else named in the message."""
+# Product errors do not name a field, but each code is about exactly one (its docs message says
+# which): the connector can point the merchant at the right input.
+FIELD_OF_CODE: dict[int, str] = {
+    12052261: "title", 12052051: "title", 12052931: "title",
+    12052015: "description", 12052013: "description", 12052932: "description",
+    12052002: "category_id", 12052023: "category_id", 12052024: "category_id", 12052230: "category_id",
+    12052217: "category_version",
+    12052026: "brand_id", 12052201: "brand_id",
+    12052028: "main_images", 12052300: "main_images", 12052306: "main_images", 12052722: "main_images",
+    12019011: "package_weight", 12052181: "package_weight", 12052915: "package_weight.unit",
+    12052116: "package_dimensions",
+    12052104: "product_attributes", 12052241: "product_attributes", 12052248: "product_attributes",
+    12052254: "product_attributes", 12052529: "product_attributes", 12052247: "product_attributes",
+    12052105: "certifications", 12052650: "certifications", 12052655: "certifications",
+    12052670: "size_chart",
+    12052902: "skus", 12052050: "skus",
+    12052054: "skus.seller_sku",
+    12052012: "skus.price", 12052073: "skus.price", 12052570: "skus.price", 12052092: "skus.price.sale_price",
+    12052084: "skus.price.currency",
+    12052055: "skus.inventory.quantity", 12019024: "skus.inventory.quantity",
+    12019022: "skus.inventory.warehouse_id", 12052097: "skus.inventory.warehouse_id",
+    12052531: "skus.inventory.warehouse_id", 12052532: "skus.inventory.warehouse_id",
+    12052525: "skus.sales_attributes", 12052527: "skus.sales_attributes", 12052550: "skus.sales_attributes",
+    12052560: "skus.sales_attributes", 12052520: "skus.sales_attributes.sku_img",
+    12052996: "external_product_id",
+}
+
+
+def field_from(message: str, data: Any, code: int | None = None) -> str | None:
+    """The field an error is about: `data.field` when TikTok sends one, else named in the message,
+    else the one field the error code is about."""
     if isinstance(data, dict):
         for key in ("field", "param", "field_name"):
             if isinstance(data.get(key), str) and data[key]:
@@ -123,7 +152,7 @@ def field_from(message: str, data: Any) -> str | None:
         match = pattern.search(message or "")
         if match:
             return match.group(1)
-    return None
+    return FIELD_OF_CODE.get(code) if code is not None else None
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -159,4 +188,4 @@ def error_from_response(
         return _AUTH_CLASSES[code](message, **common)
     if http_status in (401, 403):
         return AuthorizationError(message, **common)
-    return ValidationError(message, field=field_from(message, envelope.get("data")), **common)
+    return ValidationError(message, field=field_from(message, envelope.get("data"), code), **common)

@@ -23,6 +23,9 @@ class TikTokAppSettings(BaseSettings):
 
     # TikTok allows 50 requests per second per app, shop and endpoint.
     rate_limit_per_second: int = Field(default=50, ge=1)
+    # Requests that may go back to back before the even spacing applies. Kept to a tenth of a
+    # second's worth, so TikTok's own bucket always has room left for network jitter.
+    rate_limit_burst: int = Field(default=5, ge=1)
     timeout_seconds: float = Field(default=20.0, gt=0)
     connect_timeout_seconds: float = Field(default=5.0, gt=0)
     # Refresh an access token this long before it expires (it lives 7 days).

@@ -26,7 +26,7 @@ from tokbridge.channels.tiktok.errors import (
 )
 from tokbridge.channels.tiktok.settings import TikTokAppSettings
 from tokbridge.channels.tiktok.signing import sign
-from tokbridge.kit.ratelimit import RateLimiter
+from tokbridge.kit.ratelimit import RateLimiter, make_rate_limiter
 
 logger = logging.getLogger("tokbridge.tiktok")
 
@@ -179,6 +179,18 @@ class SignedTransport:
         if envelope is None and not isinstance(error, RetryableError):
             error = TikTokError(f"unexpected non-JSON answer (HTTP {response.status_code})", http_status=response.status_code)
         raise error
+
+
+def make_limiter(app: TikTokAppSettings, settings: Any) -> RateLimiter:
+    """The limiter every worker shares: Redis when `settings.redis_url` is set, else a SQLite file
+    in the data directory (shared by the processes of this host). `settings` is `tokbridge.config.Settings`."""
+    if settings.redis_url:
+        return make_rate_limiter(
+            app.rate_limit_per_second, burst=app.rate_limit_burst, redis_url=settings.redis_url, prefix=settings.queue_name
+        )
+    return make_rate_limiter(
+        app.rate_limit_per_second, burst=app.rate_limit_burst, sqlite_path=settings.data_dir / "ratelimit.sqlite"
+    )
 
 
 def decode_envelope(response: httpx.Response) -> dict[str, Any] | None:
