@@ -333,7 +333,10 @@ class ShopStore:
             return order
 
     def _pick_location(self, product: Product, variant: Variant, quantity: int, behaviour: str, field: list[str]) -> int:
-        best = max(product.location_ids, key=lambda loc: self.available(variant.inventory_item_id, loc))
+        # Locations in priority order: the first that can ship everything, else the best stocked.
+        item = variant.inventory_item_id
+        best = next((loc for loc in product.location_ids if self.available(item, loc) >= quantity),
+                    max(product.location_ids, key=lambda loc: self.available(item, loc)))
         if behaviour == "DECREMENT_OBEYING_POLICY" and variant.inventory_policy == "DENY":
             if self.available(variant.inventory_item_id, best) < quantity:
                 raise StoreError(f"{product.title} is out of stock", "INVALID", field + ["quantity"])
