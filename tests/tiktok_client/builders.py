@@ -13,18 +13,28 @@ def default_warehouse(client: TikTokClient) -> m.Warehouse:
     return next(w for w in client.get_warehouses() if w.type == "SALES_WAREHOUSE" and w.is_default)
 
 
-def tshirt_category(client: TikTokClient) -> m.Category:
-    return next(c for c in client.get_categories(category_version="v2", keyword="T-shirt") if c.is_leaf)
+def tshirt_category(client: TikTokClient, category_version: str = "v2") -> m.Category:
+    return next(c for c in client.get_categories(category_version=category_version, keyword="T-shirt") if c.is_leaf)
 
 
 def upload(client: TikTokClient, width: int = 800, height: int = 800) -> str:
     return client.upload_product_image(png_bytes(width, height), filename="tee.png", content_type="image/png").uri
 
 
-def tshirt(client: TikTokClient, *, sku_count: int = 2, number: int = 1, **overrides: Any) -> m.ProductInput:
-    """A valid US T-shirt: leaf category, required attributes, Color x Size variants, an uploaded image."""
-    category = tshirt_category(client)
-    attributes = client.get_attributes(category.id, category_version="v2")
+def tshirt(
+    client: TikTokClient,
+    *,
+    sku_count: int = 2,
+    number: int = 1,
+    stock: int = 500,
+    category_version: str = "v2",
+    currency: str = "USD",
+    **overrides: Any,
+) -> m.ProductInput:
+    """A valid T-shirt (US by default): leaf category, required attributes, Color x Size variants,
+    an uploaded image."""
+    category = tshirt_category(client, category_version)
+    attributes = client.get_attributes(category.id, category_version=category_version)
     color = next(a for a in attributes if a.type == "SALES_PROPERTY" and a.name == "Color")
     size = next(a for a in attributes if a.type == "SALES_PROPERTY" and a.name == "Size")
     required = [a for a in attributes if a.type == "PRODUCT_PROPERTY" and a.is_required]
@@ -35,8 +45,8 @@ def tshirt(client: TikTokClient, *, sku_count: int = 2, number: int = 1, **overr
             seller_sku=f"TEE-{number}-{index}",
             external_sku_id=f"gid://shopify/ProductVariant/{number}{index:03d}",
             sales_attributes=[m.SalesAttribute(id=color.id, value_id=c.id), m.SalesAttribute(id=size.id, value_id=s.id)],
-            price=m.Price(amount="19.99", currency="USD"),
-            inventory=[m.WarehouseStock(warehouse_id=warehouse.id, quantity=50)],
+            price=m.Price(amount="19.99", currency=currency),
+            inventory=[m.WarehouseStock(warehouse_id=warehouse.id, quantity=stock)],
         )
         for index, (c, s) in enumerate(variants)
     ]
@@ -44,7 +54,7 @@ def tshirt(client: TikTokClient, *, sku_count: int = 2, number: int = 1, **overr
         "title": f"Organic Cotton Crew T-shirt {number}",
         "description": "<p>Soft organic cotton tee.</p>",
         "category_id": category.id,
-        "category_version": "v2",
+        "category_version": category_version,
         "main_images": [m.ImageRef(uri=upload(client))],
         "product_attributes": [m.ProductAttribute(id=a.id, values=[m.AttributeValueRef(id=a.values[0].id)]) for a in required],
         "package_weight": m.PackageWeight(value="0.3", unit="KILOGRAM"),

@@ -46,7 +46,7 @@ class Connected:
 
     def client_with(self, **app_overrides: Any) -> TikTokClient:
         """A second client on the same shop and tokens, e.g. with another secret or timeout."""
-        app = self.app.model_copy(update=app_overrides)
+        app = TikTokAppSettings(**{**self.app.model_dump(), **app_overrides})
         transport = SignedTransport(app, self.base_url, limiter=self.transport.limiter)
         return TikTokClient(transport, shop_id=self.shop.id, shop_cipher=self.shop.cipher, tokens=self.tokens)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from tokbridge.channels.tiktok import models as m
-from tokbridge.channels.tiktok.errors import TokenExpiredError
+from tokbridge.channels.tiktok.errors import AuthorizationError, TokenExpiredError
 from tokbridge.channels.tiktok.transport import Endpoint, QueryValue, SignedTransport
 
 PRODUCT_BATCH_LIMIT = 20
@@ -119,6 +119,13 @@ class TikTokClient:
             # Another worker may have refreshed already; `refresh` sorts that out. Once only:
             # a second 105002 means something else is wrong and goes to the caller.
             return send(self.tokens.refresh(self.shop_id, token))
+        except AuthorizationError:
+            # Another worker refreshed while this request was in flight and TikTok has already
+            # retired the token we sent: repeat once with the current one.
+            current = self.tokens.access_token(self.shop_id)
+            if current == token:
+                raise
+            return send(current)
 
     def _pages(self, fetch: Callable[[str], Any], items: Callable[[Any], list[T]]) -> Iterator[T]:
         """Follow `next_page_token` until TikTok returns an empty one."""
