@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from tokbridge.catalog.bulkwrite import upsert_many
 from tokbridge.catalog.models import CatalogImage, CatalogInventoryLevel, CatalogOption, CatalogProduct, CatalogVariant
 
 products = CatalogProduct.__table__
@@ -21,78 +21,101 @@ options = CatalogOption.__table__
 images = CatalogImage.__table__
 levels = CatalogInventoryLevel.__table__
 
+# Rows for the write methods are tuples in these orders (each table's own column order, without
+# `id` and `merchant_id`, which the repository adds), so they reach the driver without reshuffling.
+PRODUCT_COLUMNS = (
+    "channel", "external_id", "title", "description_html", "vendor", "product_type", "handle", "tags", "status",
+    "source_updated_at", "content_hash", "synced_at",
+)  # fmt: skip
+VARIANT_COLUMNS = (
+    "product_id", "channel", "external_id", "title", "position", "sku", "barcode", "price", "compare_at_price",
+    "option_values", "weight", "weight_unit", "inventory_item_external_id", "inventory_tracked", "synced_at",
+)  # fmt: skip
+OPTION_COLUMNS = ("product_id", "position", "name", "values")
+IMAGE_COLUMNS = ("product_id", "external_id", "url", "alt_text", "position")
+LEVEL_COLUMNS = ("variant_id", "location_external_id", "available", "synced_at")
+
 
 class CatalogRepository:
     def __init__(self, connection: Connection, merchant_id: int, channel: str):
         self.conn = connection
         self.merchant_id = merchant_id
         self.channel = channel
-        self._insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
 
-    # --- writes -----------------------------------------------------------------------------------
+    # --- writes: rows are tuples in *_COLUMNS order (the channel included where there is one) -----
 
-    def upsert_products(self, rows: Sequence[dict]) -> dict[str, int]:
-        """Insert or update products (rows without merchant/channel); returns external id -> row id."""
+    def upsert_products(self, rows: Sequence[tuple]) -> dict[str, int]:
+        """Insert or update products; returns external id -> row id."""
+        return self._upsert_keyed(products, PRODUCT_COLUMNS, rows)
+
+    def upsert_variants(self, rows: Sequence[tuple]) -> dict[str, int]:
+        """Insert or update variants; returns external id -> row id (ids survive re-imports)."""
+        return self._upsert_keyed(variants, VARIANT_COLUMNS, rows)
+
+    def existing_ids(self, table, external_ids: Sequence[str]) -> dict[str, int]:
+        """External id -> row id of the rows of `table` (product or variant) that already exist."""
+        if not external_ids:
+            return {}
+        rows = self.conn.execute(
+            select(table.c.external_id, table.c.id).where(
+                table.c.merchant_id == self.merchant_id,
+                table.c.channel == self.channel,
+                table.c.external_id.in_(external_ids),
+            )
+        )
+        return dict(rows.all())
+
+    def _upsert_keyed(self, table, columns: tuple[str, ...], rows: Sequence[tuple]) -> dict[str, int]:
         if not rows:
             return {}
-        stmt = self._insert(products)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["merchant_id", "channel", "external_id"],
-            set_={name: stmt.excluded[name] for name in rows[0] if name != "external_id"},
-        ).returning(products.c.external_id, products.c.id)
-        scoped = [{**row, "merchant_id": self.merchant_id, "channel": self.channel} for row in rows]
-        return dict(self.conn.execute(stmt, scoped).all())
+        if any(row[columns.index("channel")] != self.channel for row in rows[:1]):
+            raise ValueError("rows of another channel")
+        scope = (self.merchant_id,)
+        upsert_many(
+            self.conn,
+            table,
+            (*columns, "merchant_id"),
+            [row + scope for row in rows],
+            conflict=("merchant_id", "channel", "external_id"),
+        )
+        key = columns.index("external_id")
+        return self.existing_ids(table, [row[key] for row in rows])
 
-    def upsert_variants(self, rows: Sequence[dict]) -> dict[str, int]:
-        """Rows carry `product_id`; returns external id -> row id (ids survive re-imports)."""
-        if not rows:
-            return {}
-        stmt = self._insert(variants)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["merchant_id", "channel", "external_id"],
-            set_={name: stmt.excluded[name] for name in rows[0] if name != "external_id"},
-        ).returning(variants.c.external_id, variants.c.id)
-        scoped = [{**row, "merchant_id": self.merchant_id, "channel": self.channel} for row in rows]
-        return dict(self.conn.execute(stmt, scoped).all())
+    def upsert_options(self, rows: Sequence[tuple]) -> None:
+        scope = (self.merchant_id,)
+        upsert_many(
+            self.conn, options, (*OPTION_COLUMNS, "merchant_id"), [r + scope for r in rows], conflict=("product_id", "position")
+        )
 
-    def upsert_options(self, rows: Sequence[dict]) -> None:
-        if rows:
-            stmt = self._insert(options)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["product_id", "position"],
-                set_={"name": stmt.excluded.name, "values": stmt.excluded["values"]},
-            )
-            self.conn.execute(stmt, [{**row, "merchant_id": self.merchant_id} for row in rows])
+    def insert_images(self, rows: Sequence[tuple]) -> None:
+        scope = (self.merchant_id,)
+        upsert_many(self.conn, images, (*IMAGE_COLUMNS, "merchant_id"), [r + scope for r in rows], conflict=(), update=())
 
-    def insert_images(self, rows: Sequence[dict]) -> None:
-        if rows:
-            self.conn.execute(images.insert(), [{**row, "merchant_id": self.merchant_id} for row in rows])
-
-    def upsert_levels(self, rows: Sequence[dict]) -> None:
-        if rows:
-            stmt = self._insert(levels)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["variant_id", "location_external_id"],
-                set_={"available": stmt.excluded.available, "synced_at": stmt.excluded.synced_at},
-            )
-            self.conn.execute(stmt, [{**row, "merchant_id": self.merchant_id} for row in rows])
+    def upsert_levels(self, rows: Sequence[tuple]) -> None:
+        scope = (self.merchant_id,)
+        upsert_many(
+            self.conn,
+            levels,
+            (*LEVEL_COLUMNS, "merchant_id"),
+            [r + scope for r in rows],
+            conflict=("variant_id", "location_external_id"),
+            update=("available", "synced_at"),
+        )
 
     def clear_children(self, product_ids: Iterable[int]) -> None:
         """Drop images, options and stock of these products before their fresh copies are written."""
         ids = list(product_ids)
         if not ids:
             return
-        mine = variants.c.merchant_id == self.merchant_id
-        self.conn.execute(
-            delete(levels).where(
-                levels.c.merchant_id == self.merchant_id,
-                levels.c.variant_id.in_(select(variants.c.id).where(mine, variants.c.product_id.in_(ids))),
-            )
+        # Scoped through the merchant's own product and variant rows; filtering the child tables by
+        # their indexed parent column keeps these deletes cheap on both backends.
+        mine = select(products.c.id).where(products.c.merchant_id == self.merchant_id, products.c.id.in_(ids))
+        their_variants = select(variants.c.id).where(
+            variants.c.merchant_id == self.merchant_id, variants.c.product_id.in_(ids)
         )
-        self.conn.execute(delete(images).where(images.c.merchant_id == self.merchant_id, images.c.product_id.in_(ids)))
-        self.conn.execute(
-            delete(options).where(options.c.merchant_id == self.merchant_id, options.c.product_id.in_(ids))
-        )
+        self.conn.execute(delete(levels).where(levels.c.variant_id.in_(their_variants)))
+        self.conn.execute(delete(images).where(images.c.product_id.in_(mine)))
+        self.conn.execute(delete(options).where(options.c.product_id.in_(mine)))
 
     def sweep_variants(self, seen_since: datetime, product_ids: Iterable[int] | None = None) -> int:
         """Delete variants no import has seen since `seen_since` (of `product_ids`, or of the whole store)."""
