@@ -9,6 +9,7 @@ at the operation's `url`.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import threading
@@ -23,6 +24,8 @@ from graphql.language import FragmentDefinitionNode
 from .cost import CostWalker
 from .models import BulkOperation
 from .store import StoreError
+
+logger = logging.getLogger(__name__)
 
 MAX_CONNECTIONS = 5
 MAX_NESTING = 2
@@ -69,6 +72,8 @@ class BulkRunner:
         roots = list(walker._fields(self.schema.query_type, operation_node.selection_set))
         if len(roots) != 1:
             raise StoreError("Bulk queries must have exactly one top-level field.", "INVALID", ["query"])
+        if roots[0].name.value in {"node", "nodes"}:
+            raise StoreError("Bulk queries cannot use the top-level `node` or `nodes` fields.", "INVALID", ["query"])
         connections = self._check_shape(walker, self.schema.query_type, operation_node.selection_set, 0)
         if connections == 0:
             raise StoreError("Bulk queries must contain at least one connection.", "INVALID", ["query"])
@@ -141,6 +146,7 @@ class BulkRunner:
                 self._emit(walker, info, node_type, node_selection, item, None, writer)
                 operation.object_count = writer.lines
         except Exception:  # a failed run is reported the way Shopify does, not raised into a thread
+            logger.exception("bulk operation %s failed", operation.id)
             writer.close()
             operation.status = "FAILED"
             operation.error_code = "INTERNAL_SERVER_ERROR"

@@ -6,6 +6,7 @@ the object's GID. Resolvers receive the request's `RequestContext` as `info.cont
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -590,7 +591,7 @@ def resolve_type(value, _info, _type):
 
 
 # ---- bulk operations and jobs -------------------------------------------------------------------
-def bulk_url(info, operation: BulkOperation) -> str | None:
+def bulk_url(operation: BulkOperation, info) -> str | None:
     if operation.status != "COMPLETED" or not operation.object_count or not operation.result_token:
         return None
     return f"{info.context.base_url}/sandbox-bulk/{operation.result_token}/bulk-{operation.id}.jsonl"
@@ -616,7 +617,8 @@ def resolve_bulk_run_query(_root, info, query, groupObjects=False):
         operation = sandbox.bulk.start(info.context, query)
     except StoreError as exc:
         return {"bulkOperation": None, "userErrors": [{"field": exc.field or ["query"], "message": str(exc), "code": exc.code}]}
-    return {"bulkOperation": operation, "userErrors": []}
+    # A snapshot: the run goes on in the background while this answer is written.
+    return {"bulkOperation": dataclasses.replace(operation), "userErrors": []}
 
 
 def resolve_bulk_cancel(_root, info, id):
