@@ -47,8 +47,19 @@ def resolve_category(shop: Shop, category_id: str, version: str | None, *, leaf:
 
 
 def page_window(query: dict[str, str], total: int, *, required: bool = True, default: int = 20,
-                low: int = 1, high: int = 100) -> tuple[int, int, str]:
-    """(start, end, next_page_token) for an opaque offset token, as TikTok's page_size/page_token."""
+                low: int = 1, high: int = 100, invalid: ApiError | None = None) -> tuple[int, int, str]:
+    """(start, end, next_page_token) for an opaque offset token, as TikTok's page_size/page_token.
+    A bad size or token raises `invalid` (default: the product API's page errors)."""
+    try:
+        return _page_window(query, total, required, default, low, high)
+    except ApiError:
+        if invalid is not None:
+            raise invalid from None
+        raise
+
+
+def _page_window(query: dict[str, str], total: int, required: bool, default: int, low: int,
+                 high: int) -> tuple[int, int, str]:
     raw_size = query.get("page_size")
     if raw_size is None and not required:
         size = default

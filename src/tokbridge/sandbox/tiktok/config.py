@@ -21,6 +21,9 @@ class SandboxConfig(BaseSettings):
     shop_regions: list[str] = Field(default_factory=lambda: ["US"])
     # Pre-authorized access for tests and demos: a token for the seed seller with every scope.
     bootstrap_token: bool = True
+    # Fixed values for that token (a demo can put them in its own configuration); random when unset.
+    bootstrap_access_token: str | None = None
+    bootstrap_refresh_token: str | None = None
 
     access_token_lifetime_seconds: int = Field(default=7 * 24 * 3600, ge=1)
     refresh_token_lifetime_seconds: int = Field(default=365 * 24 * 3600, ge=1)

@@ -1,6 +1,27 @@
-"""The control API (`/sandbox/...`, unsigned): what tests and demos use to drive the sandbox —
-move the clock, force review outcomes, set prerequisite checks and limits, inject faults, act as a
-buyer, and read the shop's true state."""
+"""The control API (`/sandbox/...`, unsigned): what tests and demos use to drive the sandbox.
+
+    GET    /sandbox/state                          shops (ids, ciphers, warehouses), counts, bootstrap token
+    POST   /sandbox/clock/advance {seconds}        move the sandbox clock; due transitions and webhooks run
+    GET    /sandbox/webhooks                       every notification with its delivery attempts
+    POST   /sandbox/webhooks/deliver               deliver the due notifications now
+    GET    /sandbox/products                       products as Get Product shows them
+    POST   /sandbox/products/{id}/review {outcome: APPROVED|FAILED, reasons?, immediately?=true}
+    PUT    /sandbox/shops/{shop_id}/prerequisites {failing: [check_item...]}
+    PUT    /sandbox/shops/{shop_id}/listing_limit {daily_listing_limit}
+    POST   /sandbox/faults {error_rate?, throttle_rate?, timeout_rate?, slow_rate?, slow_seconds?,
+                            timeout_seconds?, queue?: [{kind: error|throttle|timeout|slow, path?, count?}]}
+    DELETE /sandbox/faults
+    PUT    /sandbox/rate_limit {per_second, shop_id?}
+    POST   /sandbox/orders {items: [{sku_id, quantity}], shop_id?, buyer_cancels?, returns?}
+    GET    /sandbox/orders
+    POST   /sandbox/orders/{id}/buyer_cancel       buyer cancels (immediate while on hold, else a request)
+    POST   /sandbox/orders/{id}/return             buyer asks for a return of a delivered order
+    POST   /sandbox/tokens {scopes?}               a new access token for the seed seller
+    POST   /sandbox/tokens/expire {access_token}   make a token expire now
+    POST   /sandbox/auth_codes                     an auth code, as the authorize page would give
+    POST   /sandbox/seller/deauthorize             revoke the seller's tokens, webhook 6
+    POST   /sandbox/seller/upcoming_expiration     webhook 7
+"""
 
 from __future__ import annotations
 
@@ -14,7 +35,6 @@ from starlette.routing import Route
 
 from . import order_flow, review
 from .auth import issue_auth_code
-from .errors import ApiError
 from .faults import FAULT_KINDS
 from .orders import order_json
 from .products import product_json
@@ -110,8 +130,8 @@ def make_control_routes(sandbox: Sandbox) -> list[Route]:
                 return JSONResponse(result)
             except ControlError as error:
                 return JSONResponse({"error": str(error)}, status_code=error.status)
-            except ApiError as error:
-                return JSONResponse({"error": error.message}, status_code=error.http_status)
+            except (order_flow.BuyerError, ValueError, TypeError) as error:
+                return JSONResponse({"error": str(error)}, status_code=400)
 
         return endpoint
 
@@ -236,6 +256,30 @@ def make_control_routes(sandbox: Sandbox) -> list[Route]:
         token.access_expires = state.clock.now_int()
         return {"access_token_expire_in": token.access_expires}
 
+    def deauthorize(request, body):
+        """The seller removes the app: tokens stop working and each shop sends webhook 6."""
+        open_id = next(iter(state.sellers))
+        for token in state.tokens_by_access.values():
+            if token.open_id == open_id:
+                token.revoked = True
+        for shop_id in state.sellers[open_id].shop_ids:
+            shop = state.shops[shop_id]
+            state.emit(shop, 6, {"message": f"Shop_id {shop.id} is deauthorized from your APP by merchant."})
+        sandbox.outbox.wake.set()
+        return {"deauthorized": state.sellers[open_id].shop_ids}
+
+    def upcoming_expiration(request, body):
+        """Webhook 7, as TikTok sends it 30 days before the authorization ends."""
+        open_id = next(iter(state.sellers))
+        ends = max((t.refresh_expires for t in state.tokens_by_access.values()
+                    if t.open_id == open_id and not t.revoked), default=state.clock.now_int())
+        for shop_id in state.sellers[open_id].shop_ids:
+            state.emit(state.shops[shop_id], 7, {
+                "message": "The authorization of your app will expire soon. Please re-authorize.",
+                "expiration_time": str(ends)})
+        sandbox.outbox.wake.set()
+        return {"expiration_time": ends}
+
     def auth_code(request, body):
         return {"code": issue_auth_code(sandbox, next(iter(state.sellers)))}
 
@@ -258,4 +302,6 @@ def make_control_routes(sandbox: Sandbox) -> list[Route]:
         Route("/sandbox/tokens", handler(issue_token), methods=["POST"]),
         Route("/sandbox/tokens/expire", handler(expire_token), methods=["POST"]),
         Route("/sandbox/auth_codes", handler(auth_code), methods=["POST"]),
+        Route("/sandbox/seller/deauthorize", handler(deauthorize), methods=["POST"]),
+        Route("/sandbox/seller/upcoming_expiration", handler(upcoming_expiration), methods=["POST"]),
     ]

@@ -125,7 +125,7 @@ def make_route_handler(sandbox: Sandbox, ep: Endpoint):
                 return early
             rate = (call.shop.rate_limit_per_second if call.shop and call.shop.rate_limit_per_second
                     else sandbox.rate_limit_per_second)
-            if not sandbox.limiter.allow((call.token.open_id, shop_key, f"{ep.method} {ep.path}"), rate):
+            if not sandbox.limiter.allow((sandbox.config.app_key, shop_key, f"{ep.method} {ep.path}"), rate):
                 return envelope(None, *e.TOO_MANY_REQUESTS, http_status=429)
 
             with sandbox.state.lock:

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ApiError
 from .state import Cancellation, LineItem, Order, Package, ReturnRecord, SandboxState, Shop
+
+class BuyerError(ValueError):
+    """A buyer action the sandbox cannot perform (reported by the control API)."""
+
 
 BUYER_CANCEL_REASON = ("ecom_order_to_ship_canceled_reason_created_by_mistakes", "Order created by mistake")
 RETURN_REASON = ("ecom_order_delivered_refund_and_return_reason_wrong_size", "Wrong size")
@@ -36,14 +39,14 @@ def place_order(state: SandboxState, shop: Shop, items: list[dict[str, Any]], *,
         product = next((p for p in state.products.values() if p.shop_id == shop.id
                         and any(s.id == sku_id for s in p.live.skus)), None)
         if product is None or product.status != "ACTIVATE":
-            raise ApiError(1, f"sku {sku_id} is not on sale", 400)
+            raise BuyerError(f"sku {sku_id} is not on sale")
         sku = next(s for s in product.live.skus if s.id == sku_id)
         stock = sum(i.get("quantity", 0) for i in sku.body.get("inventory") or [])
         if quantity < 1 or stock < quantity:
-            raise ApiError(2, f"sku {sku_id} has only {stock} in stock", 400)
+            raise BuyerError(f"sku {sku_id} has only {stock} in stock")
         units += [(product, sku)] * quantity
     if not units:
-        raise ApiError(3, "an order needs at least one item", 400)
+        raise BuyerError("an order needs at least one item")
 
     now = state.clock.now()
     # Stock is taken from the SKU's warehouses in order.
@@ -80,7 +83,7 @@ def place_order(state: SandboxState, shop: Shop, items: list[dict[str, Any]], *,
     state.orders[order.id] = order
     rng = state.rng
     cancels = rng.random() < state.config.buyer_cancel_rate if buyer_cancels is None else buyer_cancels
-    order.__dict__["will_return"] = rng.random() < state.config.return_rate if returns is None else returns
+    order.will_return = rng.random() < state.config.return_rate if returns is None else returns
     set_status(state, order, "UNPAID", now)
     state.after(state.config.unpaid_to_paid_seconds, lambda due: _paid(state, order.id, cancels, due))
     return order
@@ -119,7 +122,7 @@ def buyer_cancel(state: SandboxState, order_id: str, when: float | None = None) 
     order = state.orders[order_id]
     when = state.clock.now() if when is None else when
     if order.status in ("CANCELLED", "COMPLETED", "IN_TRANSIT", "DELIVERED", "PARTIALLY_SHIPPING"):
-        raise ApiError(4, f"order is {order.status}", 400)
+        raise BuyerError(f"order is {order.status}")
     immediate = order.status in ("UNPAID", "ON_HOLD")
     cancellation = Cancellation(
         id=state.new_id(), order_id=order.id, shop_id=order.shop_id, cancel_type="BUYER_CANCEL", role="BUYER",
@@ -206,7 +209,7 @@ def _delivered(state: SandboxState, order_id: str, when: float) -> None:
         if state.packages[package_id].status == "FULFILLING":
             state.packages[package_id].status = "COMPLETED"
     set_status(state, order, "DELIVERED", when)
-    if order.__dict__.get("will_return"):
+    if order.will_return:
         state.after(min(86400.0, state.config.delivered_to_completed_seconds / 2),
                     lambda due: buyer_return(state, order_id, due), start=when)
     state.after(state.config.delivered_to_completed_seconds, lambda due: _completed(state, order_id, due), start=when)
@@ -226,7 +229,7 @@ def buyer_return(state: SandboxState, order_id: str, when: float | None = None) 
     order = state.orders[order_id]
     when = state.clock.now() if when is None else when
     if order.status != "DELIVERED":
-        raise ApiError(5, f"only delivered orders can be returned (order is {order.status})", 400)
+        raise BuyerError(f"only delivered orders can be returned (order is {order.status})")
     record = ReturnRecord(
         id=state.new_id(), order_id=order.id, shop_id=order.shop_id, return_type="RETURN_AND_REFUND",
         status="RETURN_OR_REFUND_REQUEST_PENDING", reason=RETURN_REASON[0], reason_text=RETURN_REASON[1],

@@ -144,7 +144,8 @@ def search_orders(call: Call) -> dict[str, Any]:
 
     found = sorted((o for o in state.orders.values() if matches(o)),
                    key=lambda o: (getattr(o, sort_field), o.id), reverse=sort_order == "DESC")
-    start, end, next_token = page_window(call.query, len(found))
+    start, end, next_token = page_window(call.query, len(found),
+                                         invalid=parameter_error("page_size must be 1-100 and page_token valid."))
     return {"orders": [order_json(state, o) for o in found[start:end]], "total_count": len(found),
             "next_page_token": next_token}
 
@@ -325,8 +326,8 @@ def update_shipping_info(call: Call) -> dict[str, Any]:
 def update_package_shipping_info(call: Call) -> dict[str, Any]:
     package = _owned_package(call)
     order = call.state.orders[package.order_id]
-    if package.__dict__.get("tracking_updated"):
+    if package.tracking_updated:
         raise ApiError(21011051, "The tracking number can only be updated once.")
     _update_tracking(call, order, [package])
-    package.__dict__["tracking_updated"] = True
+    package.tracking_updated = True
     return {}

@@ -128,10 +128,8 @@ def _sorted_page(call: Call, items: list, *, low: int) -> tuple[list, int, str]:
     if field not in ("create_time", "update_time"):
         raise ApiError(*INVALID_REQUEST)
     items = sorted(items, key=lambda x: (getattr(x, field), x.id), reverse=call.query.get("sort_order") == "DESC")
-    try:
-        start, end, token = page_window(call.query, len(items), required=False, default=10, low=low, high=50)
-    except ApiError:
-        raise ApiError(*INVALID_REQUEST) from None
+    start, end, token = page_window(call.query, len(items), required=False, default=10, low=low, high=50,
+                                    invalid=ApiError(*INVALID_REQUEST))
     return items[start:end], len(items), token
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import secrets
 import threading
@@ -215,6 +216,7 @@ class Order:
     shipping_provider_id: str | None = None
     package_ids: list[str] = field(default_factory=list)
     shipping_info_updates: int = 0
+    will_return: bool = False  # the buyer asks for a return after delivery
 
 
 @dataclass
@@ -229,6 +231,7 @@ class Package:
     tracking_number: str | None = None
     shipping_provider_id: str | None = None
     shipped_time: int | None = None
+    tracking_updated: bool = False  # package tracking can be corrected once
 
 
 @dataclass
@@ -279,6 +282,8 @@ class SandboxState:
         self.images: dict[str, Image] = {}
         self.products: dict[str, Product] = {}
         self.idempotency: dict[tuple[str, str], dict[str, Any]] = {}
+        # Ids generated for custom attribute names and values, stable across products.
+        self.custom_ids: dict[tuple[str, str], str] = {}
         self.orders: dict[str, Order] = {}
         self.packages: dict[str, Package] = {}
         self.cancellations: dict[str, Cancellation] = {}
@@ -309,7 +314,8 @@ class SandboxState:
             self.shops[shop.id] = shop
             seller.shop_ids.append(shop.id)
         if cfg.bootstrap_token:
-            self.bootstrap = self.issue_token(open_id, ALL_SCOPES)
+            self.bootstrap = self.issue_token(open_id, ALL_SCOPES, cfg.bootstrap_access_token,
+                                              cfg.bootstrap_refresh_token)
 
     def _seed_shop(self, region: str, index: int) -> Shop:
         region = region.upper()
@@ -334,7 +340,8 @@ class SandboxState:
         ]
         return Shop(
             id=shop_id,
-            cipher="GCP_" + secrets.token_urlsafe(18),
+            # Derived from the seed, so a demo's configuration can name the shop's cipher.
+            cipher="GCP_" + hashlib.sha256(f"{self.config.seed}:{shop_id}".encode()).hexdigest()[:28],
             name=f"TokBridge Demo {region}",
             region=region,
             code=f"{region}LCTB{index:04d}",
@@ -343,11 +350,12 @@ class SandboxState:
         )
 
     # -- auth -------------------------------------------------------------------------------------
-    def issue_token(self, open_id: str, scopes: tuple[str, ...]) -> Token:
+    def issue_token(self, open_id: str, scopes: tuple[str, ...], access_token: str | None = None,
+                    refresh_token: str | None = None) -> Token:
         now = self.clock.now_int()
         token = Token(
-            access_token=self.new_secret(),
-            refresh_token=self.new_secret(),
+            access_token=access_token or self.new_secret(),
+            refresh_token=refresh_token or self.new_secret(),
             open_id=open_id,
             scopes=tuple(scopes),
             access_expires=now + self.config.access_token_lifetime_seconds,

@@ -412,7 +412,6 @@ def _resolve_sales_attributes(state: SandboxState, given: Any, category: seed.Ca
 def _custom_id(state: SandboxState, kind: str, name: str) -> str:
     """Custom attribute names and values get a stable generated id, as TikTok generates one on listing."""
     key = (kind, name.strip().lower())
-    custom = state.__dict__.setdefault("custom_ids", {})
-    if key not in custom:
-        custom[key] = state.new_id()
-    return custom[key]
+    if key not in state.custom_ids:
+        state.custom_ids[key] = state.new_id()
+    return state.custom_ids[key]
