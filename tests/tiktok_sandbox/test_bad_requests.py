@@ -59,7 +59,8 @@ _DELETE = object()
 
 def _four_sales_attributes(body, ctx):
     for n, sku in enumerate(body["skus"]):
-        sku["sales_attributes"] += [{"name": "Fit", "value_name": f"Fit {n}"}, {"name": "Sleeve", "value_name": "Short"}]
+        sku["sales_attributes"] += [{"name": "Fit", "value_name": f"Fit {n}"},
+                                    {"name": "Sleeve", "value_name": "Short"}]
 
 
 def _many_skus(body, ctx):

@@ -89,7 +89,8 @@ def make_auth_handlers(sandbox: Sandbox):
         """The seller's consent page; POST (the Authorize button) redirects back with a code."""
         cfg = state.config
         params = request.query_params
-        if params.get("app_key", cfg.app_key) != cfg.app_key or params.get("service_id", cfg.service_id) != cfg.service_id:
+        known_app = params.get("app_key", cfg.app_key) == cfg.app_key
+        if not known_app or params.get("service_id", cfg.service_id) != cfg.service_id:
             return HTMLResponse("<h1>Unknown app</h1>", status_code=400)
         app_state = params.get("state", "").strip()
         if request.method == "GET":

@@ -90,7 +90,8 @@ ATTRIBUTES: dict[str, Attribute] = {
         Attribute("101610", "Room", "PRODUCT_PROPERTY", values=_values(1008000, ["Kitchen", "Living Room", "Bedroom"])),
         Attribute("102001", "Battery Type", "PRODUCT_PROPERTY", is_required=True, is_customizable=False,
                   values=_values(1009000, ["Lithium-ion", "Alkaline", "No Battery"])),
-        Attribute("102005", "Warranty", "PRODUCT_PROPERTY", values=_values(1010000, ["No Warranty", "1 Year", "2 Years"])),
+        Attribute("102005", "Warranty", "PRODUCT_PROPERTY",
+                  values=_values(1010000, ["No Warranty", "1 Year", "2 Years"])),
     ]
 }
 

@@ -74,7 +74,8 @@ def _shop(sandbox: Sandbox, shop_id: str | None) -> Shop:
 
 def _number(body: dict[str, Any], key: str, *, low: float = 0.0, high: float | None = None) -> float:
     value = body.get(key)
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < low or (high is not None and value > high):
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or value < low or (high is not None and value > high):
         raise ControlError(f"{key} must be a number >= {low}" + (f" and <= {high}" if high is not None else ""))
     return float(value)
 

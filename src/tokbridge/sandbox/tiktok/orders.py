@@ -199,7 +199,8 @@ def _check_shippable(order: Order) -> None:
     if order.status in ("IN_TRANSIT", "DELIVERED", "COMPLETED"):
         raise ApiError(*ALREADY_SHIPPED)
     if order.status not in ("AWAITING_SHIPMENT", "PARTIALLY_SHIPPING"):
-        raise ApiError(21042057, "These orders are not in the Awaiting shipment status. Couldn't create labels for them.")
+        raise ApiError(21042057, "These orders are not in the Awaiting shipment status. "
+                                 "Couldn't create labels for them.")
     if order.is_buyer_request_cancel:
         raise ApiError(*AFTER_SALE)
 

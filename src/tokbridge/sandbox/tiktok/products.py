@@ -16,7 +16,7 @@ from .images import image_size
 from .routing import PRODUCT_BASIC, PRODUCT_DELETE, PRODUCT_MODIFY, Call, endpoint
 from .state import Image, Product, ProductVersion, SandboxState, Shop, Sku
 from .validation import (
-    INVALID_INPUT, MAX_IDEMPOTENCY_KEY, MAX_QUANTITY, PREREQUISITE_ERRORS, Checked, _decimal, validate_product,
+    EMPTY_SKUS, INVALID_INPUT, MAX_IDEMPOTENCY_KEY, MAX_QUANTITY, PREREQUISITE_ERRORS, Checked, parse_decimal, validate_product,
 )
 
 NOT_IN_SHOP = (12052048, "You cannot edit the specified product(s) as it isn't listed in your account or shop. ")
@@ -97,14 +97,15 @@ def product_json(state: SandboxState, product: Product, version: ProductVersion 
     shop = state.shops[product.shop_id]
     body = version.body
     category_id = body.get("category_id") or ""
-    v1 = seed.from_version(category_id, body.get("category_version") or "v1") or ""
+    tree = body.get("category_version") or "v1"
+    v1 = seed.from_version(category_id, tree) or ""
     out = {
         "id": product.id,
         "status": product.status,
         "title": body.get("title"),
         "category_chains": [
-            {"id": seed.to_version(c.id, body.get("category_version") or "v1"),
-             "parent_id": "0" if c.parent_id == "0" else seed.to_version(c.parent_id, body.get("category_version") or "v1"),
+            {"id": seed.to_version(c.id, tree),
+             "parent_id": "0" if c.parent_id == "0" else seed.to_version(c.parent_id, tree),
              "local_name": c.name, "is_leaf": c.is_leaf}
             for c in seed.chain(v1)
         ],
@@ -273,8 +274,7 @@ def _edit(call: Call, partial: bool) -> dict[str, Any]:
     request["skus"] = _fill_kept_sku_fields(current, request.get("skus"))
     checked, problems = validate_product(state, shop, request, existing_sku_ids={s.id for s in current.skus})
     _first(problems)
-    version = _build_version(state, checked, {k: v for k, v in request.items() if k != "skus"} | {"skus": [
-        {k: v for k, v in s.items() if k != "id"} for s in request["skus"]]}, current)
+    version = _build_version(state, checked, request, current)
     product.update_time = call.now
     if product.status == "ACTIVATE":
         product.under_review = version
@@ -473,7 +473,7 @@ def update_inventory(call: Call) -> dict[str, Any]:
         raise ApiError(*WRONG_STATUS)
     skus = call.json.get("skus")
     if not isinstance(skus, list) or not skus:
-        raise ApiError(12052902, "The SKU list is empty. Either omit the list entirely, or provide all required details.")
+        raise ApiError(*EMPTY_SKUS)
     ids = [s.get("id") for s in skus if isinstance(s, dict)]
     if len(ids) != len(set(ids)):
         raise ApiError(12052553, "Sku id duplicate")
@@ -527,7 +527,7 @@ def update_price(call: Call) -> dict[str, Any]:
         raise ApiError(*WRONG_STATUS)
     skus = call.json.get("skus")
     if not isinstance(skus, list) or not skus:
-        raise ApiError(12052902, "The SKU list is empty. Either omit the list entirely, or provide all required details.")
+        raise ApiError(*EMPTY_SKUS)
     by_id = {s.id: s for s in product.live.skus}
     low, high = (Decimal(str(x)) for x in seed.PRICE_RANGE)
     updates = []
@@ -540,7 +540,7 @@ def update_price(call: Call) -> dict[str, Any]:
             raise ApiError(12052073, "The product price is invalid")
         if price.get("currency") != shop.currency:
             raise ApiError(12052084, "The provided currency is not available for this shop/region.")
-        amount = _decimal(price.get("amount") if price.get("amount") is not None else price.get("sale_price"))
+        amount = parse_decimal(price.get("amount") if price.get("amount") is not None else price.get("sale_price"))
         if amount is None or amount < low:
             raise ApiError(12052073, "The product price is invalid")
         if amount > high:

@@ -119,7 +119,8 @@ def cancellation_json(call: Call, c: Cancellation) -> dict[str, Any]:
         ],
     }
     if c.status == "CANCELLATION_REQUEST_PENDING":
-        out["seller_next_action_response"] = [{"action": "SELLER_RESPOND_CANCEL", "deadline": c.create_time + 2 * 86400}]
+        out["seller_next_action_response"] = [
+            {"action": "SELLER_RESPOND_CANCEL", "deadline": c.create_time + 2 * 86400}]
     return out
 
 

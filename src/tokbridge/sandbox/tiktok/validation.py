@@ -24,6 +24,7 @@ MAX_QUANTITY = 99_999
 MAX_EXTERNAL_ID = 999
 MAX_IDEMPOTENCY_KEY = 128
 
+EMPTY_SKUS = (12052902, "The SKU list is empty. Either omit the list entirely, or provide all required details.")
 INVALID_INPUT = (12052910, "Invalid input parameters. Refer to the API documentation for details.")
 TITLE_FORMAT = (
     12052931,
@@ -75,7 +76,7 @@ def _bad_title_format(title: str) -> bool:
     return not any(char.isalnum() for char in title)
 
 
-def _decimal(value: Any) -> Decimal | None:
+def parse_decimal(value: Any) -> Decimal | None:
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         return None
     try:
@@ -105,7 +106,8 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
     elif len(title) > high:
         problems.add((12052051, "The product name exceed max limit characters"))
     elif len(title) < low:
-        problems.add(INVALID_INPUT, f"Invalid input parameters. The title must be {low}-{high} characters in {shop.region}.")
+        problems.add(INVALID_INPUT,
+                     f"Invalid input parameters. The title must be {low}-{high} characters in {shop.region}.")
     elif _bad_title_format(title):
         problems.add(TITLE_FORMAT)
     stored["title"] = title
@@ -187,7 +189,8 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
             problems.add((12052248, "The product attribute value name or attribute value id is empty."))
             continue
         if len(values) > 1 and not attribute.is_multiple_selection:
-            problems.add((12052246, f"The product attribute not support multi selected, attribute id is :{attribute.id}."))
+            problems.add((12052246, "The product attribute not support multi selected, "
+                                    f"attribute id is :{attribute.id}."))
             continue
         out_values = []
         for value in values:
@@ -233,7 +236,7 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
 
     # -- package -------------------------------------------------------------------------------
     weight = body.get("package_weight")
-    weight_value = _decimal(weight.get("value")) if isinstance(weight, dict) else None
+    weight_value = parse_decimal(weight.get("value")) if isinstance(weight, dict) else None
     weight_unit = weight.get("unit") if isinstance(weight, dict) else None
     allowed_weight_units = {"KILOGRAM", "POUND"} if shop.region == "US" else {"KILOGRAM", "GRAM"}
     if weight_value is None or weight_unit not in allowed_weight_units:
@@ -245,7 +248,7 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
     dimensions = body.get("package_dimensions")
     if dimensions is not None:
         parts = [dimensions.get(k) for k in ("length", "width", "height")] if isinstance(dimensions, dict) else []
-        numbers = [_decimal(p) for p in parts]
+        numbers = [parse_decimal(p) for p in parts]
         unit = dimensions.get("unit") if isinstance(dimensions, dict) else None
         if len(numbers) != 3 or any(n is None or n <= 0 or n != n.to_integral_value() for n in numbers) or \
                 unit not in ({"CENTIMETER", "INCH"} if shop.region == "US" else {"CENTIMETER"}):
@@ -282,7 +285,7 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
 def _validate_skus(state: SandboxState, shop: Shop, skus: Any, category: seed.Category | None,
                    problems: Problems, existing_sku_ids: set[str]) -> list[dict[str, Any]]:
     if not isinstance(skus, list) or not skus:
-        problems.add((12052902, "The SKU list is empty. Either omit the list entirely, or provide all required details."))
+        problems.add(EMPTY_SKUS)
         return []
     if len(skus) > seed.max_skus(shop.region):
         problems.add((12052050, "A single product cannot have more than 100 different SKUs"))
@@ -316,7 +319,7 @@ def _validate_skus(state: SandboxState, shop: Shop, skus: Any, category: seed.Ca
         if not isinstance(price, dict):
             problems.add((12052073, "The product price is invalid"))
         else:
-            amount = _decimal(price.get("amount") if price.get("amount") is not None else price.get("sale_price"))
+            amount = parse_decimal(price.get("amount") if price.get("amount") is not None else price.get("sale_price"))
             if price.get("currency") != shop.currency:
                 problems.add((12052084, "The provided currency is not available for this shop/region."))
             elif amount is None or amount < low:
