@@ -166,7 +166,7 @@ class NewOrder:
     # Total discount granted by the seller, carried as one fixed-amount discount.
     discount_amount: str | None = None
     discount_title: str | None = None
-    paid_amount: str | None = None  # when set, recorded as a successful sale transaction
+    paid: bool = True  # the buyer paid the channel
     processed_at: datetime | None = None
     note: str | None = None
     tags: list[str] = field(default_factory=list)

@@ -60,7 +60,7 @@ class BulkOperation:
         )
 
 
-def start(client: ShopifyClient, query: str = queries.BULK_CATALOG) -> BulkOperation:
+def start(client: ShopifyClient, query: str) -> BulkOperation:
     payload = client.mutate(queries.BULK_RUN_QUERY, {"query": query}, "bulkOperationRunQuery")
     return BulkOperation.from_node(payload["bulkOperation"])
 
@@ -160,7 +160,11 @@ def _kind(gid: str) -> str:
 
 
 def read_catalog(lines: Iterable[dict]) -> Iterator[CatalogItem]:
-    """The neutral catalog stream of a `BULK_CATALOG` result."""
+    """The neutral catalog stream of a `queries.bulk_catalog_query` result.
+
+    Stock levels come inline with their variant (aliased per location); a file from a query
+    with a nested `inventoryLevels` connection also works (levels as child lines).
+    """
     positions: dict[str, int] = {}  # children seen so far per parent, for variant/image positions
     # Inventory levels may name the variant or its inventory item as parent; resolve the latter.
     variant_of_item: dict[str, str] = {}
@@ -176,7 +180,10 @@ def read_catalog(lines: Iterable[dict]) -> Iterator[CatalogItem]:
             variant = mapping.variant(line, position)
             if variant.inventory_item_external_id:
                 variant_of_item[variant.inventory_item_external_id] = variant.external_id
+            levels, variant.inventory_levels = variant.inventory_levels, []
             yield VariantOf(parent, variant)
+            for level in levels:
+                yield LevelOf(variant.external_id, level)
         elif kind == "InventoryLevel":
             yield LevelOf(variant_of_item.get(parent, parent), mapping.level(line))
         elif kind in ("MediaImage", "Video", "ExternalVideo", "Model3d"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tokbridge.channels.shopify.queries import LEVEL_ALIAS_PREFIX
 from tokbridge.channels.base import InventoryLevel, Product, ProductImage, ProductOption, ProductVariant
 
 
@@ -58,6 +59,11 @@ def variant(node: dict, position: int) -> ProductVariant:
     )
     for level_node in _nodes(item.get("inventoryLevels")):
         record.inventory_levels.append(level(level_node))
+    # Bulk reads ask for each location's level by alias (see queries.bulk_catalog_query);
+    # a null one means the item is not stocked there.
+    for key, value in item.items():
+        if value and key.startswith(LEVEL_ALIAS_PREFIX):
+            record.inventory_levels.append(level(value))
     return record
 
 

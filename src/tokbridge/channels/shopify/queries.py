@@ -1,8 +1,10 @@
 """The GraphQL documents the adapter sends, in one place (Admin API, see settings.API_VERSION)."""
 
-# The whole catalog as one bulk operation. Connections: products, media, variants, inventoryLevels
-# (four of the five allowed; two levels of nesting under products).
-BULK_CATALOG = """
+# The whole catalog as one bulk operation. Connections: products, media, variants (three of the
+# five allowed, nested two deep). Stock per location cannot be a fourth, nested connection
+# (products > variants > inventoryLevels is three deep), so each location's level is asked for by
+# alias, `level_<n>: inventoryLevel(locationId: ...)`: see `bulk_catalog_query`.
+BULK_CATALOG_TEMPLATE = """
 {
   products {
     edges {
@@ -20,9 +22,7 @@ BULK_CATALOG = """
               inventoryItem {
                 id tracked
                 measurement { weight { value unit } }
-                inventoryLevels {
-                  edges { node { __typename id location { id } quantities(names: ["available"]) { name quantity } } }
-                }
+                %(levels)s
               }
             }
           }
@@ -32,6 +32,13 @@ BULK_CATALOG = """
   }
 }
 """
+
+LEVEL_ALIAS_PREFIX = "level_"
+
+
+def bulk_catalog_query(location_ids: list[str]) -> str:
+    return BULK_CATALOG_TEMPLATE % {"levels": _levels_by_alias(location_ids)}
+
 
 BULK_RUN_QUERY = """
 mutation RunBulk($query: String!) {
@@ -63,48 +70,61 @@ mutation CancelBulk($id: ID!) {
 _VARIANT_FIELDS = """
 id title sku barcode price compareAtPrice
 selectedOptions { name value }
-inventoryItem {
-  id tracked
-  measurement { weight { value unit } }
-  inventoryLevels(first: 5) { nodes { id location { id } quantities(names: ["available"]) { name quantity } } }
+inventoryItem { id tracked measurement { weight { value unit } } %(levels)s }
+"""
+
+# Small pages keep the requested cost under Shopify's 1,000-point ceiling per query.
+PRODUCTS_PAGE_TEMPLATE = """
+query ProductsPage($first: Int!, $after: String, $query: String) {
+  products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id title handle status vendor productType tags descriptionHtml updatedAt
+      options { id name optionValues { name } }
+      media(first: 10) { nodes { id mediaContentType ... on MediaImage { image { url altText } } } }
+      variants(first: 10) {
+        pageInfo { hasNextPage endCursor }
+        nodes { %(variant)s }
+      }
+    }
+  }
 }
 """
 
-# Small pages keep the requested cost well under Shopify's 1,000-point ceiling per query.
-PRODUCTS_PAGE = f"""
-query ProductsPage($first: Int!, $after: String, $query: String) {{
-  products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
-    pageInfo {{ hasNextPage endCursor }}
-    nodes {{
-      id title handle status vendor productType tags descriptionHtml updatedAt
-      options {{ id name optionValues {{ name }} }}
-      media(first: 10) {{ nodes {{ id mediaContentType ... on MediaImage {{ image {{ url altText }} }} }} }}
-      variants(first: 25) {{
-        pageInfo {{ hasNextPage endCursor }}
-        nodes {{ {_VARIANT_FIELDS} }}
-      }}
-    }}
-  }}
-}}
+# The rest of a product's variants when it has more than fit in a page.
+PRODUCT_VARIANTS_PAGE_TEMPLATE = """
+query ProductVariants($id: ID!, $after: String) {
+  product(id: $id) {
+    variants(first: 25, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes { %(variant)s }
+    }
+  }
+}
 """
 
-# The rest of a product's variants when it has more than fit in a page.
-PRODUCT_VARIANTS_PAGE = f"""
-query ProductVariants($id: ID!, $after: String) {{
-  product(id: $id) {{
-    variants(first: 25, after: $after) {{
-      pageInfo {{ hasNextPage endCursor }}
-      nodes {{ {_VARIANT_FIELDS} }}
-    }}
-  }}
-}}
-"""
+
+def _levels_by_alias(location_ids: list[str]) -> str:
+    return " ".join(
+        f'{LEVEL_ALIAS_PREFIX}{n}: inventoryLevel(locationId: "{location_id}") '
+        '{ location { id } quantities(names: ["available"]) { name quantity } }'
+        for n, location_id in enumerate(location_ids)
+    )
+
+
+def products_page_query(location_ids: list[str]) -> str:
+    return PRODUCTS_PAGE_TEMPLATE % {"variant": _VARIANT_FIELDS % {"levels": _levels_by_alias(location_ids)}}
+
+
+def product_variants_query(location_ids: list[str]) -> str:
+    return PRODUCT_VARIANTS_PAGE_TEMPLATE % {"variant": _VARIANT_FIELDS % {"levels": _levels_by_alias(location_ids)}}
+
 
 ORDER_CREATE = """
 mutation CreateOrder($order: OrderCreateOrderInput!, $options: OrderCreateOptionsInput) {
   orderCreate(order: $order, options: $options) {
     order { id name sourceIdentifier }
-    userErrors { field message }
+    userErrors { field message code }
   }
 }
 """
@@ -121,17 +141,17 @@ query OrderFulfilments($id: ID!) {
   order(id: $id) {
     id
     cancelledAt
-    fulfillmentOrders(first: 10) {
+    fulfillmentOrders(first: 5) {
       nodes {
         id status
         assignedLocation { location { id } }
-        lineItems(first: 50) { nodes { id totalQuantity remainingQuantity lineItem { id } } }
+        lineItems(first: 30) { nodes { id totalQuantity remainingQuantity lineItem { id } } }
       }
     }
-    fulfillments(first: 20) {
+    fulfillments(first: 5) {
       id status createdAt
       trackingInfo { company number url }
-      fulfillmentLineItems(first: 50) {
+      fulfillmentLineItems(first: 30) {
         nodes { id quantity lineItem { id sku variant { id } } }
       }
     }
@@ -160,5 +180,7 @@ mutation SetInventory($input: InventorySetQuantitiesInput!, $key: String!) {
 """
 
 LOCATIONS = """
-query Locations { locations(first: 250) { nodes { id name isActive } } }
+query Locations($after: String) {
+  locations(first: 250, after: $after) { pageInfo { hasNextPage endCursor } nodes { id name isActive } }
+}
 """

@@ -36,15 +36,16 @@ def gid(kind: str, value: str) -> str:
 class ShopifyStore:
     channel = "shopify"
 
-    def __init__(self, client: ShopifyClient, *, page_size: int = 10, download_timeout: float = 120.0):
+    def __init__(self, client: ShopifyClient, *, page_size: int = 5, download_timeout: float = 120.0):
         self.client = client
         self.page_size = page_size
         self.download_timeout = download_timeout
+        self._locations: list[str] | None = None
 
     # --- catalog ----------------------------------------------------------------------------------
 
     def start_catalog_export(self) -> bulk.BulkOperation:
-        return bulk.start(self.client)
+        return bulk.start(self.client, queries.bulk_catalog_query(self._location_ids(refresh=True)))
 
     def catalog_export_status(self, operation_id: str) -> bulk.BulkOperation:
         return bulk.status(self.client, operation_id)
@@ -64,8 +65,9 @@ class ShopifyStore:
 
     def products_changed_since(self, since: datetime, cursor: str | None = None) -> ProductPage:
         stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        location_ids = self._location_ids()
         data = self.client.query(
-            queries.PRODUCTS_PAGE,
+            queries.products_page_query(location_ids),
             {"first": self.page_size, "after": cursor, "query": f"updated_at:>'{stamp}'"},
         )
         connection = data["products"]
@@ -75,7 +77,7 @@ class ShopifyStore:
             page_info = node["variants"]["pageInfo"]
             while page_info["hasNextPage"]:
                 more = self.client.query(
-                    queries.PRODUCT_VARIANTS_PAGE, {"id": node["id"], "after": page_info["endCursor"]}
+                    queries.product_variants_query(location_ids), {"id": node["id"], "after": page_info["endCursor"]}
                 )["product"]["variants"]
                 for extra in more["nodes"]:
                     product.variants.append(mapping.variant(extra, len(product.variants) + 1))
@@ -84,8 +86,20 @@ class ShopifyStore:
         info = connection["pageInfo"]
         return ProductPage(products=products, next_cursor=info["endCursor"] if info["hasNextPage"] else None)
 
+    def _location_ids(self, *, refresh: bool = False) -> list[str]:
+        # Stock is read per location by alias, so the query needs the shop's locations (cached).
+        if refresh or self._locations is None:
+            self._locations = [location["id"] for location in self.locations()]
+        return self._locations
+
     def locations(self) -> list[dict]:
-        return self.client.query(queries.LOCATIONS)["locations"]["nodes"]
+        found, after = [], None
+        while True:
+            connection = self.client.query(queries.LOCATIONS, {"after": after})["locations"]
+            found.extend(connection["nodes"])
+            if not connection["pageInfo"]["hasNextPage"]:
+                return found
+            after = connection["pageInfo"]["endCursor"]
 
     # --- orders -----------------------------------------------------------------------------------
 
@@ -230,7 +244,7 @@ def _tax_lines(lines: list[TaxLine], currency: str) -> list[dict]:
     for line in lines:
         item = {"title": line.title, "priceSet": _money(line.amount, currency)}
         if line.rate is not None:
-            item["rate"] = float(line.rate)
+            item["rate"] = line.rate
         result.append(item)
     return result
 
@@ -244,7 +258,8 @@ def order_input(order: NewOrder) -> dict:
         "sourceIdentifier": order.source_order_id,
         "tags": sorted({*order.tags, order.source_name}),
         "taxesIncluded": order.taxes_included,
-        "financialStatus": "PAID" if order.paid_amount is not None else "PENDING",
+        # The buyer paid TikTok; Shopify records the order as paid without a payment of its own.
+        "financialStatus": "PAID" if order.paid else "PENDING",
         "customAttributes": [{"key": f"{order.source_name}_order_id", "value": order.source_order_id}],
         "lineItems": [
             {
@@ -275,10 +290,6 @@ def order_input(order: NewOrder) -> dict:
                 "amountSet": _money(order.discount_amount, currency),
             }
         }
-    if order.paid_amount is not None:
-        data["transactions"] = [
-            {"kind": "SALE", "status": "SUCCESS", "gateway": order.source_name, "amountSet": _money(order.paid_amount, currency)}
-        ]
     if order.email:
         data["email"] = order.email
     if order.note:

@@ -1,0 +1,151 @@
+"""Writes against the sandbox over HTTP: orders, fulfilments, cancellation, inventory."""
+
+import pytest
+
+from tokbridge.channels.base import Address, InventoryQuantity, NewOrder, OrderLine, ShippingLine, TaxLine
+from tokbridge.channels.shopify.errors import ShopifyValidationError
+
+
+def a_tracked_variant(shop) -> tuple[dict, dict]:
+    """A variant with stock at some location, and that stock entry."""
+    for product in shop.control("GET", "/sandbox/shops/{shop}/products", params={"limit": 100}).json()["products"]:
+        if product["status"] != "active":
+            continue
+        for variant in product["variants"]:
+            for stock in product["stock"]:
+                if stock["inventory_item_id"] == variant["inventory_item_id"] and stock["tracked"] and stock["available"] >= 5:
+                    return variant, stock
+    raise AssertionError("the catalog has no stocked variant")
+
+
+def tiktok_order(variant: dict, order_id: str = "576461413038785752") -> NewOrder:
+    return NewOrder(
+        source_name="tiktok",
+        source_order_id=order_id,
+        currency="USD",
+        email="buyer@example.com",
+        lines=[
+            OrderLine(
+                variant_external_id=variant["admin_graphql_api_id"],
+                quantity=2,
+                unit_price="10.00",
+                tax_lines=[TaxLine(title="Sales tax", amount="1.60", rate="0.08")],
+            )
+        ],
+        shipping_lines=[ShippingLine(title="TikTok Standard", price="4.99", code="STANDARD")],
+        tax_lines=[],
+        discount_amount="3.00",
+        discount_title="TIKTOK-SELLER",
+        shipping_address=Address(first_name="Ada", last_name="L", address1="1 Main St", city="Austin",
+                                 province_code="TX", zip="73301", country_code="US"),
+    )
+
+
+def stock_of(shop, stock: dict) -> int:
+    product = shop.control("GET", "/sandbox/shops/{shop}/products", params={"limit": 100}).json()["products"]
+    for p in product:
+        for s in p["stock"]:
+            if s["inventory_item_id"] == stock["inventory_item_id"] and s["location_id"] == stock["location_id"]:
+                return s["available"]
+    raise AssertionError("stock entry vanished")
+
+
+def test_create_order_carries_source_shipping_taxes_discount_and_takes_stock(live_shop):
+    shop = live_shop()
+    store = shop.store(wait_when_throttled=True)
+    variant, stock = a_tracked_variant(shop)
+    total_before = sum(
+        s["available"]
+        for p in shop.control("GET", "/sandbox/shops/{shop}/products", params={"limit": 100}).json()["products"]
+        for s in p["stock"]
+        if s["inventory_item_id"] == variant["inventory_item_id"]
+    )
+
+    created = store.create_order(tiktok_order(variant))
+    state = shop.control("GET", f"/sandbox/shops/{{shop}}/orders/{created.external_id.rsplit('/', 1)[-1]}").json()
+    assert state["admin_graphql_api_id"] == created.external_id and state["name"] == created.name
+    assert (state["source_name"], state["source_identifier"]) == ("tiktok", "576461413038785752")
+    assert state["line_items"][0]["quantity"] == 2 and state["line_items"][0]["price"] == "10.00"
+    assert state["shipping_lines"] == [{"title": "TikTok Standard", "code": "STANDARD", "price": "4.99"}]
+    assert state["total_discounts"] == "3.00"
+    assert "tiktok" in state["tags"]
+    assert state["financial_status"] == "paid"
+    total_after = sum(
+        s["available"]
+        for p in shop.control("GET", "/sandbox/shops/{shop}/products", params={"limit": 100}).json()["products"]
+        for s in p["stock"]
+        if s["inventory_item_id"] == variant["inventory_item_id"]
+    )
+    assert total_after == total_before - 2
+
+    # The same TikTok order again (a retried job): the existing Shopify order, no second one.
+    assert store.create_order(tiktok_order(variant)) == created
+    orders = shop.control("GET", "/sandbox/shops/{shop}/orders").json()["orders"]
+    assert [o["source_identifier"] for o in orders] == ["576461413038785752"]
+
+
+def test_unknown_variant_is_a_validation_error_with_its_field(live_shop):
+    shop = live_shop()
+    store = shop.store()
+    order = tiktok_order({"admin_graphql_api_id": "gid://shopify/ProductVariant/999999999"})
+    with pytest.raises(ShopifyValidationError) as raised:
+        store.create_order(order)
+    error = raised.value.user_errors[0]
+    assert error.field == ["order", "lineItems", "0", "variantId"]
+    assert error.code == "PRODUCT_VARIANT_NOT_FOUND" and error.message
+    assert shop.control("GET", "/sandbox/shops/{shop}/orders").json()["orders"] == []
+
+
+def test_fulfilments_and_cancellation(live_shop):
+    shop = live_shop()
+    store = shop.store(wait_when_throttled=True)
+    variant, _ = a_tracked_variant(shop)
+    shipped = store.create_order(tiktok_order(variant, "1001"))
+    cancelled = store.create_order(tiktok_order(variant, "1002"))
+
+    before = store.order_fulfilments(shipped.external_id)
+    assert not before.cancelled and before.fulfilments == []
+    assert before.fulfilment_orders and before.fulfilment_orders[0].status == "OPEN"
+    assert sum(line.remaining_quantity for fo in before.fulfilment_orders for line in fo.lines) == 2
+
+    # The merchant ships from the Shopify admin, with a carrier and tracking number.
+    number = shipped.external_id.rsplit("/", 1)[-1]
+    shop.control("POST", f"/sandbox/shops/{{shop}}/orders/{number}/fulfill",
+                 json={"company": "UPS", "number": "1Z999AA10123456784", "url": "https://ups.example/1Z999"})
+    after = store.order_fulfilments(shipped.external_id)
+    assert len(after.fulfilments) == 1
+    fulfilment = after.fulfilments[0]
+    assert fulfilment.tracking_company == "UPS"
+    assert fulfilment.tracking_numbers == ["1Z999AA10123456784"]
+    assert sum(line.quantity for line in fulfilment.lines) == 2
+    assert all(line.remaining_quantity == 0 for fo in after.fulfilment_orders for line in fo.lines)
+
+    store.cancel_order(cancelled.external_id, reason="CUSTOMER", restock=True)
+    state = store.order_fulfilments(cancelled.external_id)
+    assert state.cancelled
+    with pytest.raises(ValueError):
+        store.cancel_order(cancelled.external_id, reason="BORED")
+
+
+def test_set_inventory_is_idempotent_and_compare_and_swap(live_shop):
+    shop = live_shop()
+    store = shop.store(wait_when_throttled=True)
+    _, stock = a_tracked_variant(shop)
+    current = stock_of(shop, stock)
+    item = f"gid://shopify/InventoryItem/{stock['inventory_item_id']}"
+    location = f"gid://shopify/Location/{stock['location_id']}"
+
+    store.set_inventory([InventoryQuantity(item, location, current + 7, change_from_quantity=current)], idempotency_key="sync-1")
+    assert stock_of(shop, stock) == current + 7
+    # A retried job repeats the call with the same key: nothing is applied twice, nothing fails.
+    store.set_inventory([InventoryQuantity(item, location, current + 7, change_from_quantity=current)], idempotency_key="sync-1")
+    assert stock_of(shop, stock) == current + 7
+
+    # Someone sold one meanwhile: our belief is stale, Shopify refuses rather than overwriting.
+    with pytest.raises(ShopifyValidationError) as raised:
+        store.set_inventory([InventoryQuantity(item, location, 3, change_from_quantity=current)], idempotency_key="sync-2")
+    assert "CHANGE_FROM_QUANTITY_STALE" in raised.value.codes
+    assert stock_of(shop, stock) == current + 7
+    # Opting out of compare-and-swap sets it regardless.
+    store.set_inventory([InventoryQuantity(item, location, 3)], idempotency_key="sync-3")
+    assert stock_of(shop, stock) == 3
