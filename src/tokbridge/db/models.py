@@ -10,3 +10,4 @@ try:  # the catalog arrives with its own migration
     from tokbridge.catalog import models as catalog_models  # noqa: F401
 except ImportError:  # pragma: no cover
     pass
+from tokbridge.category_templates import models as category_template_models  # noqa: F401

@@ -1,0 +1,274 @@
+"""Every query of the category-template domain, always for one merchant.
+
+Reads and writes of templates go through the ORM (scoped by `tokbridge.tenancy.scoping` when the
+session is bound). Counting, assigning and loading products are Core statements over whole tables —
+one statement per template, however large the catalog — and filter by `merchant_id` themselves.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, literal, not_, select
+from sqlalchemy.orm import Session
+
+from tokbridge.catalog.models import CatalogImage, CatalogInventoryLevel, CatalogOption, CatalogProduct, CatalogVariant
+from tokbridge.category_templates.bundle import ImageView, OptionView, ProductBundle, VariantView
+from tokbridge.category_templates.models import (
+    ASSIGNED_AUTO,
+    ASSIGNED_MANUAL,
+    CategoryTemplate,
+    ProductTemplateAssignment,
+)
+from tokbridge.category_templates.pricing import money
+from tokbridge.category_templates.rules import RuleSet, eligible_clause, rule_set_clause
+from tokbridge.db.base import UTCDateTime, utcnow
+
+products = CatalogProduct.__table__
+variants = CatalogVariant.__table__
+options = CatalogOption.__table__
+images = CatalogImage.__table__
+levels = CatalogInventoryLevel.__table__
+assignments = ProductTemplateAssignment.__table__
+CHUNK = 5000  # ids per IN (...) list: well below SQLite's and PostgreSQL's bind-parameter limits
+
+
+# --- templates -----------------------------------------------------------------------------------
+
+
+def list_templates(session: Session, merchant_id: int, *, active_only: bool = False) -> list[CategoryTemplate]:
+    """Templates in the order they claim products: priority, then age."""
+    query = select(CategoryTemplate).where(CategoryTemplate.merchant_id == merchant_id)
+    if active_only:
+        query = query.where(CategoryTemplate.is_active.is_(True))
+    return list(session.scalars(query.order_by(CategoryTemplate.priority, CategoryTemplate.id)))
+
+
+def get_template(session: Session, merchant_id: int, template_id: int) -> CategoryTemplate | None:
+    return session.scalars(
+        select(CategoryTemplate).where(CategoryTemplate.merchant_id == merchant_id, CategoryTemplate.id == template_id)
+    ).one_or_none()
+
+
+def template_name_taken(session: Session, merchant_id: int, name: str, *, except_id: int | None = None) -> bool:
+    query = select(CategoryTemplate.id).where(
+        CategoryTemplate.merchant_id == merchant_id, func.lower(CategoryTemplate.name) == name.lower()
+    )
+    if except_id is not None:
+        query = query.where(CategoryTemplate.id != except_id)
+    return session.scalars(query.limit(1)).first() is not None
+
+
+def add_template(session: Session, template: CategoryTemplate) -> CategoryTemplate:
+    session.add(template)
+    session.flush()
+    return template
+
+
+def delete_template(session: Session, template: CategoryTemplate) -> None:
+    session.execute(delete(assignments).where(assignments.c.merchant_id == template.merchant_id,
+                                              assignments.c.template_id == template.id))
+    session.delete(template)
+    session.flush()
+
+
+# --- matching ------------------------------------------------------------------------------------
+
+
+def _matching(merchant_id: int, rule_set: RuleSet) -> ColumnElement[bool]:
+    return and_(products.c.merchant_id == merchant_id, eligible_clause(), rule_set_clause(rule_set))
+
+
+def count_matching(session: Session, merchant_id: int, rule_set: RuleSet) -> int:
+    """How many of the merchant's sellable products a rule set selects: one COUNT query."""
+    return session.execute(select(func.count()).select_from(products).where(_matching(merchant_id, rule_set))).scalar_one()
+
+
+def matching_product_ids(session: Session, merchant_id: int, rule_set: RuleSet, *, limit: int | None = None) -> list[int]:
+    query = select(products.c.id).where(_matching(merchant_id, rule_set)).order_by(products.c.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.execute(query).scalars())
+
+
+def eligible_product_ids(session: Session, merchant_id: int) -> list[int]:
+    query = select(products.c.id).where(products.c.merchant_id == merchant_id, eligible_clause())
+    return list(session.execute(query.order_by(products.c.id)).scalars())
+
+
+# --- assignments ---------------------------------------------------------------------------------
+
+
+def _unassigned() -> ColumnElement[bool]:
+    return not_(exists(select(literal(1)).select_from(assignments).where(assignments.c.product_id == products.c.id)))
+
+
+def insert_assignments(
+    session: Session,
+    merchant_id: int,
+    template_id: int,
+    rule_set: RuleSet,
+    earlier: Sequence[RuleSet],
+    now: datetime,
+    assigned_by: str = ASSIGNED_AUTO,
+) -> int:
+    """Link every unassigned product that matches `rule_set` and none of the `earlier` rule sets."""
+    claimed_earlier = [not_(rule_set_clause(rules)) for rules in earlier]
+    chosen = select(
+        literal(merchant_id), products.c.id, literal(template_id), literal(assigned_by),
+        literal(now, UTCDateTime()), literal(now, UTCDateTime()),
+    ).where(_matching(merchant_id, rule_set), _unassigned(), *claimed_earlier)  # fmt: skip
+    columns = ["merchant_id", "product_id", "template_id", "assigned_by", "created_at", "updated_at"]
+    # preserve_rowcount: without it SQLAlchemy may report -1 for INSERT .. SELECT on psycopg.
+    result = session.execute(
+        insert(assignments).from_select(columns, chosen), execution_options={"preserve_rowcount": True}
+    )
+    return max(result.rowcount or 0, 0)
+
+
+def delete_auto_assignments(session: Session, merchant_id: int) -> int:
+    result = session.execute(
+        delete(assignments).where(assignments.c.merchant_id == merchant_id, assignments.c.assigned_by == ASSIGNED_AUTO)
+    )
+    return result.rowcount or 0
+
+
+def set_manual_assignments(session: Session, merchant_id: int, product_ids: Sequence[int], template_id: int) -> int:
+    """Link these products (of this merchant) to a template by hand; replaces any earlier link."""
+    own: list[int] = []
+    wanted = list(dict.fromkeys(product_ids))
+    for start in range(0, len(wanted), CHUNK):
+        query = select(products.c.id).where(
+            products.c.merchant_id == merchant_id, products.c.id.in_(wanted[start : start + CHUNK])
+        )
+        own.extend(session.execute(query).scalars())
+    if not own:
+        return 0
+    delete_assignments(session, merchant_id, own)
+    now = utcnow()
+    rows = [
+        {"merchant_id": merchant_id, "product_id": pid, "template_id": template_id,
+         "assigned_by": ASSIGNED_MANUAL, "created_at": now, "updated_at": now}
+        for pid in own
+    ]  # fmt: skip
+    session.execute(insert(assignments), rows)
+    return len(own)
+
+
+def delete_assignments(session: Session, merchant_id: int, product_ids: Iterable[int]) -> int:
+    ids = list(product_ids)
+    removed = 0
+    for start in range(0, len(ids), CHUNK):
+        result = session.execute(
+            delete(assignments).where(
+                assignments.c.merchant_id == merchant_id, assignments.c.product_id.in_(ids[start : start + CHUNK])
+            )
+        )
+        removed += result.rowcount or 0
+    return removed
+
+
+def assignment_map(session: Session, merchant_id: int, product_ids: Iterable[int] | None = None) -> dict[int, tuple[int, str]]:
+    """product id -> (template id, assigned_by)."""
+    query = select(assignments.c.product_id, assignments.c.template_id, assignments.c.assigned_by).where(
+        assignments.c.merchant_id == merchant_id
+    )
+    if product_ids is not None:
+        query = query.where(assignments.c.product_id.in_(list(product_ids)))
+    return {pid: (tid, by) for pid, tid, by in session.execute(query)}
+
+
+def assigned_product_ids(session: Session, merchant_id: int, *, template_id: int | None = None) -> list[int]:
+    """Products linked to an active template (the ones an upload takes), in id order."""
+    templates = CategoryTemplate.__table__
+    query = (
+        select(assignments.c.product_id)
+        .join(templates, templates.c.id == assignments.c.template_id)
+        .where(assignments.c.merchant_id == merchant_id, templates.c.is_active.is_(True))
+    )
+    if template_id is not None:
+        query = query.where(assignments.c.template_id == template_id)
+    return list(session.execute(query.order_by(assignments.c.product_id)).scalars())
+
+
+def count_assigned(session: Session, merchant_id: int) -> dict[int, int]:
+    """template id -> number of linked products."""
+    query = (
+        select(assignments.c.template_id, func.count())
+        .where(assignments.c.merchant_id == merchant_id)
+        .group_by(assignments.c.template_id)
+    )
+    return dict(session.execute(query).all())
+
+
+# --- loading products for the mapper and the rules -----------------------------------------------
+
+
+def load_bundles(session: Session, merchant_id: int, product_ids: Sequence[int]) -> list[ProductBundle]:
+    """Products with options, variants (with stock per location) and images, in the order asked."""
+    ids = list(dict.fromkeys(product_ids))
+    if not ids:
+        return []
+    product_rows = session.execute(
+        select(products).where(products.c.merchant_id == merchant_id, products.c.id.in_(ids))
+    ).mappings().all()
+    options_by = _group(session, select(options).where(options.c.merchant_id == merchant_id, options.c.product_id.in_(ids)))
+    images_by = _group(session, select(images).where(images.c.merchant_id == merchant_id, images.c.product_id.in_(ids)))
+    variants_by = _group(session, select(variants).where(variants.c.merchant_id == merchant_id, variants.c.product_id.in_(ids)))
+    variant_ids = [v["id"] for rows in variants_by.values() for v in rows]
+    stock = _levels(session, merchant_id, variant_ids)
+    by_id = {row["id"]: _bundle(row, options_by, images_by, variants_by, stock) for row in product_rows}
+    return [by_id[pid] for pid in ids if pid in by_id]
+
+
+def _group(session: Session, query) -> dict[int, list]:
+    grouped: dict[int, list] = defaultdict(list)
+    for row in session.execute(query).mappings():
+        grouped[row["product_id"]].append(row)
+    return grouped
+
+
+def _levels(session: Session, merchant_id: int, variant_ids: list[int]) -> dict[int, dict[str, int]]:
+    stock: dict[int, dict[str, int]] = defaultdict(dict)
+    for start in range(0, len(variant_ids), CHUNK):
+        chunk = variant_ids[start : start + CHUNK]
+        query = select(levels.c.variant_id, levels.c.location_external_id, levels.c.available).where(
+            levels.c.merchant_id == merchant_id, levels.c.variant_id.in_(chunk)
+        )
+        for variant_id, location, available in session.execute(query):
+            stock[variant_id][location] = available
+    return stock
+
+
+def _bundle(row, options_by, images_by, variants_by, stock) -> ProductBundle:
+    pid = row["id"]
+    return ProductBundle(
+        id=pid,
+        external_id=row["external_id"],
+        title=row["title"],
+        description_html=row["description_html"] or "",
+        vendor=row["vendor"],
+        product_type=row["product_type"],
+        tags=tuple(row["tags"] or ()),
+        status=row["status"],
+        options=tuple(
+            OptionView(o["name"], o["position"], tuple(o["values"] or ()))
+            for o in sorted(options_by.get(pid, []), key=lambda o: o["position"])
+        ),
+        variants=tuple(
+            VariantView(
+                id=v["id"], external_id=v["external_id"], title=v["title"], position=v["position"], sku=v["sku"],
+                barcode=v["barcode"], price=money(v["price"]) or Decimal(0), compare_at_price=money(v["compare_at_price"]),
+                option_values=dict(v["option_values"] or {}), weight=money(v["weight"]), weight_unit=v["weight_unit"],
+                inventory_tracked=bool(v["inventory_tracked"]), levels=dict(stock.get(v["id"], {})),
+            )
+            for v in sorted(variants_by.get(pid, []), key=lambda v: (v["position"], v["id"]))
+        ),  # fmt: skip
+        images=tuple(
+            ImageView(i["external_id"], i["url"], i["position"], i["alt_text"])
+            for i in sorted(images_by.get(pid, []), key=lambda i: (i["position"], i["id"]))
+        ),
+    )

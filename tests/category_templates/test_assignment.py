@@ -1,0 +1,118 @@
+"""Linking products to templates: priority, manual links, auto-assign, re-evaluation."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from tokbridge.category_templates import repository as repo
+from tokbridge.category_templates.assignment import (
+    assign_manually,
+    assign_matching,
+    assign_template_now,
+    reassign_all,
+    unassign,
+)
+from tokbridge.category_templates.models import CategoryTemplate
+from tokbridge.category_templates.spec import TemplateSpec
+from tokbridge.db.base import Base
+from tokbridge.db.engine import session_scope
+
+from .catalog_factory import P, add_products
+
+
+def template(session, merchant_id, name, rules, *, priority=100, auto_assign=True, match="all") -> int:
+    spec = TemplateSpec(
+        name=name, priority=priority, auto_assign=auto_assign,
+        selection={"match": match, "rules": rules}, category={"id": "9601302", "version": "v2"},
+    )  # fmt: skip
+    row = CategoryTemplate(merchant_id=merchant_id)
+    row.apply(spec)
+    return repo.add_template(session, row).id
+
+
+def vendor_is(name):
+    return [{"field": "vendor", "operator": "equals", "value": name}]
+
+
+def links(engine, merchant_id):
+    with session_scope(engine) as session:
+        return repo.assignment_map(session, merchant_id)
+
+
+def test_migration_matches_the_models(engine):
+    tables = {"category_template", "product_template_assignment"}
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+
+    assert [change for change in diff if any(name in repr(change) for name in tables)] == []
+
+
+def test_first_matching_template_by_priority_wins(engine, merchant_id):
+    acme, other, acme_tee = add_products(engine, merchant_id, [
+        P(vendor="Acme", product_type="Mugs"), P(vendor="Other"), P(vendor="Acme", product_type="T-Shirts"),
+    ])
+    with session_scope(engine) as session:
+        broad = template(session, merchant_id, "All Acme", vendor_is("acme"), priority=20)
+        tees = template(session, merchant_id, "Acme tees",
+                        vendor_is("acme") + [{"field": "product_type", "operator": "equals", "value": "t-shirts"}],
+                        priority=10)
+        assert assign_matching(session, merchant_id) == 2
+    assert links(engine, merchant_id) == {acme: (broad, "auto"), acme_tee: (tees, "auto")}
+    assert other not in links(engine, merchant_id)
+
+
+def test_manual_links_are_kept_and_new_products_are_auto_assigned(engine, merchant_id):
+    (first,) = add_products(engine, merchant_id, [P(vendor="Acme")])
+    with session_scope(engine) as session:
+        acme = template(session, merchant_id, "Acme", vendor_is("acme"))
+        manual_home = template(session, merchant_id, "Hand picked", vendor_is("nobody"), auto_assign=False)
+        assign_matching(session, merchant_id)
+        assign_manually(session, merchant_id, [first], manual_home)
+    new_acme, new_other = add_products(engine, merchant_id, [P(vendor="ACME"), P(vendor="Zed")])
+    with session_scope(engine) as session:
+        assert assign_matching(session, merchant_id) == 1
+        assert assign_matching(session, merchant_id) == 0  # idempotent
+    assert links(engine, merchant_id) == {first: (manual_home, "manual"), new_acme: (acme, "auto")}
+    with session_scope(engine) as session:
+        assert repo.assigned_product_ids(session, merchant_id) == sorted([first, new_acme])
+        assert new_other not in repo.assigned_product_ids(session, merchant_id)
+
+
+def test_a_manual_only_template_claims_its_matches_without_linking_them(engine, merchant_id):
+    (product,) = add_products(engine, merchant_id, [P(vendor="Acme")])
+    with session_scope(engine) as session:
+        claimer = template(session, merchant_id, "Review first", vendor_is("acme"), priority=1, auto_assign=False)
+        template(session, merchant_id, "Everything", [], priority=50)
+        assert assign_matching(session, merchant_id) == 0
+        assert assign_template_now(session, merchant_id, claimer) == 1
+        assert reassign_all(session, merchant_id) == 0
+    assert links(engine, merchant_id) == {product: (claimer, "manual")}
+
+
+def test_changed_rules_are_re_evaluated(engine, merchant_id):
+    mug, tee = add_products(engine, merchant_id, [P(vendor="Acme", product_type="Mugs"), P(vendor="Acme")])
+    with session_scope(engine) as session:
+        tid = template(session, merchant_id, "Acme", vendor_is("acme"))
+        assign_matching(session, merchant_id)
+    assert set(links(engine, merchant_id)) == {mug, tee}
+    with session_scope(engine) as session:
+        row = repo.get_template(session, merchant_id, tid)
+        spec = row.spec().model_copy(update={"selection": row.spec().selection.model_validate(
+            {"match": "all", "rules": [{"field": "product_type", "operator": "equals", "value": "mugs"}]})})
+        row.apply(spec)
+        session.flush()
+        reassign_all(session, merchant_id)
+    assert links(engine, merchant_id) == {mug: (tid, "auto")}
+
+
+def test_inactive_templates_neither_claim_nor_upload(engine, merchant_id):
+    (product,) = add_products(engine, merchant_id, [P(vendor="Acme")])
+    with session_scope(engine) as session:
+        tid = template(session, merchant_id, "Acme", vendor_is("acme"))
+        assign_matching(session, merchant_id)
+        repo.get_template(session, merchant_id, tid).is_active = False
+        session.flush()
+        assert repo.assigned_product_ids(session, merchant_id) == []
+        assert unassign(session, merchant_id, [product]) == 1
+        assert assign_matching(session, merchant_id) == 0
