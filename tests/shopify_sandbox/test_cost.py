@@ -56,7 +56,7 @@ def test_injected_faults_are_answered_in_order(live_sandbox):
 
 def test_timeouts_hold_the_answer(live_sandbox):
     live = live_sandbox()
-    httpx.put(f"{live.base_url}/sandbox/faults", json={"script": ["timeout"], "timeout_seconds": 2})
+    httpx.put(f"{live.base_url}/sandbox/faults", json={"script": ["timeout"], "timeout_seconds": 1})
     try:
         httpx.post(f"{live.base_url}/admin/api/{VERSION}/graphql.json", json={"query": "{ shop { name } }"},
                    headers={"X-Shopify-Access-Token": live.token}, timeout=0.3)

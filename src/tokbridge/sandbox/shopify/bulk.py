@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
-    FieldNode, GraphQLError, GraphQLSchema, OperationDefinitionNode, get_named_type, is_leaf_type, parse, validate,
+    FieldNode, GraphQLEnumType, GraphQLError, GraphQLObjectType, GraphQLSchema, OperationDefinitionNode,
+    FragmentSpreadNode, InlineFragmentNode, get_named_type, is_leaf_type, parse, validate,
 )
 from graphql.language import FragmentDefinitionNode
 
@@ -68,6 +69,7 @@ class BulkRunner:
             raise StoreError("Bulk queries must contain exactly one query operation.", "INVALID", ["query"])
         fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         walker = CostWalker(self.schema, fragments, {})
+        walker.plans = {}  # compiled field plans of this query, see _plan
         operation_node = operations[0]
         roots = list(walker._fields(self.schema.query_type, operation_node.selection_set))
         if len(roots) != 1:
@@ -187,114 +189,141 @@ class BulkRunner:
         yield from result["nodes"]
 
     def _emit(self, walker: CostWalker, info: BulkInfo, object_type, selection_set, source, parent_id, writer) -> None:
+        """Write `source` as one line, then each object of its connections as lines of their own."""
         row: dict[str, Any] = {}
-        nested: list[tuple[FieldNode, Any]] = []
+        nested: list[tuple[FieldPlan, Any]] = []
         self._fill(walker, info, object_type, selection_set, source, row, nested)
         if parent_id is not None:
             row["__parentId"] = parent_id
         writer.write(row)
-        for node, field_def in nested:
-            info.field_name = node.name.value
-            args = self._arguments(node, field_def)
-            connection_type = get_named_type(field_def.type)
-            child_type, child_selection = self._node_selection(walker, connection_type, node)
-            if child_type is None:
-                continue
-            result = (field_def.resolve or _attribute)(source_for(node, source), info, **args)
+        for plan, owner in nested:
+            info.field_name = plan.name
+            result = plan.resolve(owner, info, **plan.args)
             for child in result["nodes"]:
-                self._emit(walker, info, child_type, child_selection, child, row.get("id"), writer)
+                self._emit(walker, info, plan.node_type, plan.node_selection, child, row.get("id"), writer)
 
     def _fill(self, walker, info, object_type, selection_set, source, row, nested) -> None:
         runtime_type = object_type
-        if not hasattr(object_type, "fields") or object_type.name in {"Node", "Media"}:
+        if not isinstance(object_type, GraphQLObjectType):
             from .graphql_api import resolve_type
 
             runtime_type = self.schema.get_type(resolve_type(source, info, None))
+        for plan in self._plan(walker, runtime_type, selection_set):
+            kind = plan.kind
+            if kind == "typename":
+                row[plan.key] = runtime_type.name
+                continue
+            if kind == "connection":
+                # Its objects become lines of their own, children of the nearest line (this one).
+                nested.append((plan, source))
+                continue
+            info.field_name = plan.name
+            value = plan.resolve(source, info, **plan.args)
+            if value is None:
+                row[plan.key] = None
+            elif kind == "leaf":
+                coerce = plan.coerce
+                if coerce is None:
+                    row[plan.key] = value
+                else:
+                    row[plan.key] = [coerce(v) for v in value] if isinstance(value, list) else coerce(value)
+            elif isinstance(value, list):
+                items = []
+                for item in value:
+                    child: dict[str, Any] = {}
+                    self._fill(walker, info, plan.named, plan.selection, item, child, [])
+                    items.append(child)
+                row[plan.key] = items
+            else:
+                child = {}
+                self._fill(walker, info, plan.named, plan.selection, value, child, nested)
+                row[plan.key] = child
+
+    def _plan(self, walker: CostWalker, runtime_type, selection_set) -> list[FieldPlan]:
+        """What to do for each selected field of `runtime_type`, worked out once per query."""
+        key = (runtime_type.name, id(selection_set))
+        plans = walker.plans.get(key)
+        if plans is not None:
+            return plans
+        plans = []
         for node in _fields_for(walker, runtime_type, selection_set):
-            key = node.alias.value if node.alias else node.name.value
+            response_key = node.alias.value if node.alias else node.name.value
             if node.name.value == "__typename":
-                row[key] = runtime_type.name
+                plans.append(FieldPlan(key=response_key, name="__typename", kind="typename"))
                 continue
             field_def = runtime_type.fields.get(node.name.value)
             if field_def is None:
                 continue
+            named = get_named_type(field_def.type)
+            args = {name: value for name in field_def.args
+                    if (value := walker._argument(node, field_def, name)) is not None}
+            plan = FieldPlan(key=response_key, name=node.name.value, resolve=field_def.resolve or _attribute(node.name.value),
+                             args=args, named=named, selection=node.selection_set)
             if _is_connection(field_def):
-                nested.append((node, field_def))
-                continue
-            info.field_name = node.name.value
-            args = {}
-            for name in field_def.args:
-                value = walker._argument(node, field_def, name)
-                if value is not None:
-                    args[name] = value
-            value = (field_def.resolve or _attribute)(source, info, **args)
-            row[key] = self._complete(walker, info, field_def.type, node, value, nested, source)
+                args.pop("first", None)
+                args.pop("last", None)
+                plan.kind = "connection"
+                plan.node_type, plan.node_selection = self._node_selection(walker, named, node)
+                if plan.node_type is None:
+                    continue
+            elif is_leaf_type(named):
+                plan.kind = "leaf"
+                plan.coerce = None if named.name in PLAIN_SCALARS or isinstance(named, GraphQLEnumType) else named.coerce_output_value
+            else:
+                plan.kind = "object"
+            plans.append(plan)
+        walker.plans[key] = plans
+        return plans
 
-    def _complete(self, walker, info, graphql_type, node, value, nested, parent_source):
-        if value is None:
-            return None
-        named = get_named_type(graphql_type)
-        if is_leaf_type(named):
-            coerce = named.coerce_output_value
-            if isinstance(value, list):
-                return [coerce(v) for v in value]
-            return coerce(value)
-        if isinstance(value, list):
-            return [self._object(walker, info, named, node, v) for v in value]
-        return self._object(walker, info, named, node, value, nested, parent_source)
 
-    def _object(self, walker, info, named, node, value, nested=None, parent_source=None):
-        row: dict[str, Any] = {}
-        inner: list = []
-        self._fill(walker, info, named, node.selection_set, value, row, inner)
-        # A connection under a plain object field (variant -> inventoryItem -> inventoryLevels)
-        # still becomes child lines of the nearest line object.
-        if nested is not None:
-            for child_node, child_def in inner:
-                nested.append((_Bound(child_node, value), child_def))
-        return row
+# Scalars whose resolved values are already JSON-ready: no coercion needed on the hot path.
+PLAIN_SCALARS = {"String", "ID", "Boolean", "Int", "Float", "HTML", "URL", "Money", "Decimal", "UnsignedInt64"}
 
 
 @dataclass
-class _Bound:
-    """A connection field found under a nested object, remembering that object as its source."""
-
-    node: FieldNode
-    source: Any
-
-    def __getattr__(self, name):
-        return getattr(self.node, name)
-
-
-def source_for(node, default):
-    return node.source if isinstance(node, _Bound) else default
+class FieldPlan:
+    key: str
+    name: str
+    kind: str = "leaf"  # leaf | object | connection | typename
+    resolve: Any = None
+    args: dict = field(default_factory=dict)
+    named: Any = None
+    selection: Any = None
+    coerce: Any = None
+    node_type: Any = None
+    node_selection: Any = None
 
 
 def _fields_for(walker: CostWalker, runtime_type, selection_set):
-    """Fields that apply to `runtime_type`: inline fragments on other types are skipped."""
-    from graphql import FragmentSpreadNode, InlineFragmentNode
-
+    """Fields that apply to `runtime_type`: inline fragments and spreads on other types are skipped."""
     if selection_set is None:
         return
+    interfaces = {i.name for i in getattr(runtime_type, "interfaces", [])}
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
             yield selection
         elif isinstance(selection, InlineFragmentNode):
             condition = selection.type_condition.name.value if selection.type_condition else None
-            if condition is None or condition == runtime_type.name or condition in {i.name for i in getattr(runtime_type, "interfaces", [])}:
+            if condition is None or condition == runtime_type.name or condition in interfaces:
                 yield from _fields_for(walker, runtime_type, selection.selection_set)
         elif isinstance(selection, FragmentSpreadNode):
             fragment = walker.fragments.get(selection.name.value)
             if fragment is not None:
                 condition = fragment.type_condition.name.value
-                if condition == runtime_type.name or condition in {i.name for i in getattr(runtime_type, "interfaces", [])}:
+                if condition == runtime_type.name or condition in interfaces:
                     yield from _fields_for(walker, runtime_type, fragment.selection_set)
 
 
-def _attribute(source, info, **_args):
-    from .graphql_api import default_resolver
+def _attribute(field_name: str):
+    """The default resolver for one field, specialised ahead of time (the hot path of a bulk run)."""
+    from .graphql_api import snake
 
-    return default_resolver(source, info)
+    if field_name == "id":
+        return lambda source, info: source["id"] if type(source) is dict else source.gid
+    if field_name == "legacyResourceId":
+        return lambda source, info: source.get(field_name) if type(source) is dict else str(source.id)
+    attribute = snake(field_name)
+    return lambda source, info: source.get(field_name) if type(source) is dict else getattr(source, attribute, None)
 
 
 class _JsonlWriter:

@@ -903,17 +903,10 @@ def build_admin_schema() -> GraphQLSchema:
     for type_name, fields in RESOLVERS.items():
         graphql_type = schema.get_type(type_name)
         for field_name, resolver in fields.items():
-            graphql_type.fields[field_name].resolve = _wrap(resolver)
+            graphql_type.fields[field_name].resolve = resolver
     for interface in ("Node", "Media"):
         schema.get_type(interface).resolve_type = resolve_type
     date_time = schema.get_type("DateTime")
     date_time.coerce_output_value = date_time.serialize = _serialize_datetime
     return schema
 
-
-def _wrap(resolver):
-    """Let resolvers be written as (source, info, **args) with keyword names as in the schema."""
-    def resolve(source, info, **args):
-        return resolver(source, info, **args)
-
-    return resolve

@@ -31,7 +31,7 @@ def decode_cursor(cursor: str) -> Key:
             return (payload["last_value"], payload["last_id"])
         return (payload["last_id"],)
     except (ValueError, TypeError, KeyError) as exc:
-        raise CursorError(f"Invalid cursor for current pagination sort.") from exc
+        raise CursorError("Invalid cursor for current pagination sort.") from exc
 
 
 def list_source(items: Iterable, key: Callable[[object], Key]) -> Source:
@@ -63,14 +63,44 @@ def connection(source: Source, first: int | None = None, after: str | None = Non
         taken = taken[:limit]
     if backwards:
         taken.reverse()
-    edges = [{"cursor": encode_cursor(key), "node": item} for key, item in taken]
+    edges = [Edge(key, item) for key, item in taken]
     return {
         "edges": edges,
-        "nodes": [edge["node"] for edge in edges],
-        "pageInfo": {
-            "hasNextPage": (cursor is not None) if backwards else more,
-            "hasPreviousPage": more if backwards else (cursor is not None),
-            "startCursor": edges[0]["cursor"] if edges else None,
-            "endCursor": edges[-1]["cursor"] if edges else None,
-        },
+        "nodes": [item for _key, item in taken],
+        "pageInfo": PageInfo(
+            has_next_page=(cursor is not None) if backwards else more,
+            has_previous_page=more if backwards else (cursor is not None),
+            edges=edges,
+        ),
     }
+
+
+class PageInfo:
+    __slots__ = ("has_next_page", "has_previous_page", "_edges")
+
+    def __init__(self, has_next_page: bool, has_previous_page: bool, edges: list) -> None:
+        self.has_next_page = has_next_page
+        self.has_previous_page = has_previous_page
+        self._edges = edges
+
+    @property
+    def start_cursor(self) -> str | None:
+        return self._edges[0].cursor if self._edges else None
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self._edges[-1].cursor if self._edges else None
+
+
+class Edge:
+    """One edge; its cursor is encoded only if someone asks for it (bulk runs never do)."""
+
+    __slots__ = ("key", "node")
+
+    def __init__(self, key: Key, node: object) -> None:
+        self.key = key
+        self.node = node
+
+    @property
+    def cursor(self) -> str:
+        return encode_cursor(self.key)

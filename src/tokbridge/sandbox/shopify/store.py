@@ -21,6 +21,7 @@ from .models import (
     ProductOption, ShippingLine, TaxLine, Variant, WebhookSubscription,
 )
 
+GENERATED_CACHE_SIZE = 512
 EmitWebhook = Callable[[str, str, dict], None]  # (shop domain, topic like "products/update", payload)
 
 
@@ -48,6 +49,7 @@ class ShopStore:
         self.clock = clock
         self.emit = emit
         self.lock = threading.RLock()
+        self._generated: dict[int, Product] = {}  # small cache of untouched generated products
         self._overrides: dict[int, Product] = {}  # index -> product changed or created after generation
         self._deleted: set[int] = set()
         self._next_index = catalog.count
@@ -76,7 +78,13 @@ class ShopStore:
         found = self._overrides.get(index)
         if found is not None:
             return found
-        return self.catalog.product(index)
+        # Resolvers reach the same product many times (variant -> product); generate it once.
+        cached = self._generated.get(index)
+        if cached is None:
+            if len(self._generated) >= GENERATED_CACHE_SIZE:
+                self._generated.clear()
+            cached = self._generated[index] = self.catalog.product(index)
+        return cached
 
     def product_by_id(self, product_id: int) -> Product | None:
         return self.product(ids.product_index(product_id))
