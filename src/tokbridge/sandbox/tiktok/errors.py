@@ -119,3 +119,17 @@ def load_json_object(body: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise fail(BAD_BODY_FORMAT, 400)
     return value
+
+
+def text(value: Any) -> str | None:
+    """The value when it is a string; request fields of any other type count as absent/invalid."""
+    return value if isinstance(value, str) else None
+
+
+def text_list(value: Any, error: ApiError) -> list[str]:
+    """A list-of-strings filter; absent means empty, any other shape raises `error`."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise error
+    return value

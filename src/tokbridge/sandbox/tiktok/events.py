@@ -22,7 +22,7 @@ def _event_type(call: Call) -> str:
     event_type = call.json.get("event_type")
     if not event_type:
         raise _missing("event_type")
-    if event_type not in SUBSCRIBABLE:
+    if not isinstance(event_type, str) or event_type not in SUBSCRIBABLE:
         raise ApiError(36009004, "param body.event_type is invalid", 400)
     return event_type
 

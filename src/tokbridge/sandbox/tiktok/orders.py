@@ -9,7 +9,7 @@ from typing import Any
 
 from . import order_flow
 from .catalog import page_window
-from .errors import ApiError, parameter_error
+from .errors import ApiError, parameter_error, text_list
 from .routing import FULFILLMENT, LOGISTICS, ORDER_INFO, Call, endpoint
 from .state import Order, Package, SandboxState
 
@@ -139,7 +139,7 @@ def search_orders(call: Call) -> dict[str, Any]:
             return False
         if "is_buyer_request_cancel" in body and order.is_buyer_request_cancel != bool(body["is_buyer_request_cancel"]):
             return False
-        warehouses = body.get("warehouse_ids") or []
+        warehouses = text_list(body.get("warehouse_ids"), parameter_error("warehouse_ids must be a list."))
         return not warehouses or order.warehouse_id in warehouses
 
     found = sorted((o for o in state.orders.values() if matches(o)),

@@ -11,7 +11,7 @@ from typing import Any
 from . import catalog_seed as seed
 from . import review
 from .catalog import page_window
-from .errors import ApiError
+from .errors import ApiError, text, text_list
 from .images import image_size
 from .routing import PRODUCT_BASIC, PRODUCT_DELETE, PRODUCT_MODIFY, Call, endpoint
 from .state import Image, Product, ProductVersion, SandboxState, Shop, Sku
@@ -248,7 +248,7 @@ def _fill_kept_sku_fields(current: ProductVersion, skus: Any) -> Any:
     by_id = {s.id: s for s in current.skus}
     out = []
     for sku in skus:
-        if isinstance(sku, dict) and sku.get("id") in by_id:
+        if isinstance(sku, dict) and text(sku.get("id")) in by_id:
             kept = by_id[sku["id"]].body
             sku = {**sku}
             for key in ("price", "inventory"):
@@ -342,13 +342,13 @@ def search_products(call: Call) -> dict[str, Any]:
     status = body.get("status") or "ALL"
     if status not in SEARCH_STATUSES:
         raise ApiError(*INVALID_INPUT)
-    seller_skus = body.get("seller_skus") or []
+    seller_skus = text_list(body.get("seller_skus"), ApiError(*INVALID_INPUT))
     if len(seller_skus) > 10:
         raise ApiError(12019027, "The maximum count of “seller_skus” in the search filter is 10.")
-    sku_ids = body.get("sku_ids") or []
+    sku_ids = text_list(body.get("sku_ids"), ApiError(*INVALID_INPUT))
     if len(sku_ids) > 10:
         raise ApiError(12019087, "The number of SKU IDs exceeds the limit of 10")
-    audit = body.get("audit_status") or []
+    audit = text_list(body.get("audit_status"), ApiError(*INVALID_INPUT))
 
     def matches(p: Product) -> bool:
         if p.shop_id != shop.id:
@@ -474,13 +474,15 @@ def update_inventory(call: Call) -> dict[str, Any]:
     skus = call.json.get("skus")
     if not isinstance(skus, list) or not skus:
         raise ApiError(*EMPTY_SKUS)
-    ids = [s.get("id") for s in skus if isinstance(s, dict)]
+    if not all(isinstance(s, dict) and isinstance(s.get("id"), str) for s in skus):
+        raise ApiError(12052036, "The SKU ID is necessary")
+    ids = [s["id"] for s in skus]
     if len(ids) != len(set(ids)):
         raise ApiError(12052553, "Sku id duplicate")
     by_id = {s.id: s for s in product.live.skus}
     errors = []
     for entry in skus:
-        sku = by_id.get(entry.get("id")) if isinstance(entry, dict) else None
+        sku = by_id.get(entry["id"])
         if sku is None:
             errors.append(_sku_error(entry, (12052556, "The SKU id not exist."), []))
             continue
@@ -532,7 +534,7 @@ def update_price(call: Call) -> dict[str, Any]:
     low, high = (Decimal(str(x)) for x in seed.PRICE_RANGE)
     updates = []
     for entry in skus:
-        sku = by_id.get(entry.get("id")) if isinstance(entry, dict) else None
+        sku = by_id.get(text(entry.get("id")) or "") if isinstance(entry, dict) else None
         if sku is None:
             raise ApiError(12052557, "The SKU ID does not belong to the product.")
         price = entry.get("price")

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import order_flow
 from .catalog import page_window
-from .errors import ApiError
+from .errors import ApiError, text_list
 from .routing import RETURNS, Call, endpoint
 from .state import Cancellation, Order, ReturnRecord
 
@@ -86,7 +86,8 @@ def _items_to_cancel(order: Order, open_items: list, body: dict[str, Any]) -> li
     line_ids = body.get("order_line_item_ids")
     skus = body.get("skus")
     if line_ids:
-        if not isinstance(line_ids, list) or any(i not in {x.id for x in open_items} for i in line_ids):
+        open_ids = {x.id for x in open_items}
+        if not isinstance(line_ids, list) or any(not isinstance(i, str) or i not in open_ids for i in line_ids):
             raise ApiError(25005011, "The requested line item(s) for return or refund exceeds the allowable limit.")
         return list(line_ids)
     if skus:
@@ -143,7 +144,7 @@ def search_cancellations(call: Call) -> dict[str, Any]:
         if c.shop_id != shop.id:
             return False
         for key, attr in filters.items():
-            wanted = body.get(key)
+            wanted = text_list(body.get(key), ApiError(*INVALID_REQUEST))
             if wanted and getattr(c, attr) not in wanted:
                 return False
         return True
@@ -223,7 +224,8 @@ def search_returns(call: Call) -> dict[str, Any]:
     def matches(r: ReturnRecord) -> bool:
         if r.shop_id != shop.id:
             return False
-        return all(not body.get(key) or getattr(r, attr) in body[key] for key, attr in filters.items())
+        return all(not (wanted := text_list(body.get(key), ApiError(*INVALID_REQUEST))) or getattr(r, attr) in wanted
+                   for key, attr in filters.items())
 
     page, total, token = _sorted_page(call, [r for r in call.state.returns.values() if matches(r)], low=10)
     return {"return_orders": [return_json(call, r) for r in page], "total_count": total, "next_page_token": token}

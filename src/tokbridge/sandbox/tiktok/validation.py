@@ -14,7 +14,7 @@ from typing import Any
 
 from . import catalog_seed as seed
 from .catalog import CATEGORY_NOT_FOUND, NOT_LEAF, WRONG_VERSION
-from .errors import ApiError
+from .errors import ApiError, text
 from .state import SandboxState, Shop
 
 MAX_MAIN_IMAGES = 9
@@ -175,7 +175,7 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
         problems.add(INVALID_INPUT)
         attributes_in = []
     for entry in attributes_in:
-        attribute = seed.ATTRIBUTES.get(entry.get("id")) if isinstance(entry, dict) else None
+        attribute = seed.ATTRIBUTES.get(text(entry.get("id")) or "") if isinstance(entry, dict) else None
         if attribute is None or attribute.type != "PRODUCT_PROPERTY" or (
                 category and attribute.id not in category.attribute_ids):
             problems.add((12052241, "attribute name or attribute id is empty."))
@@ -194,8 +194,8 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
             continue
         out_values = []
         for value in values:
-            value_id = value.get("id") if isinstance(value, dict) else None
-            value_name = value.get("name") if isinstance(value, dict) else None
+            value_id = text(value.get("id")) if isinstance(value, dict) else None
+            value_name = text(value.get("name")) if isinstance(value, dict) else None
             if value_id:
                 known = attribute.value(value_id)
                 if known is None:
@@ -219,17 +219,21 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
 
     # -- certifications ------------------------------------------------------------------------
     certifications = body.get("certifications") or []
-    given_certs = {c.get("id") for c in certifications if isinstance(c, dict)}
+    if not isinstance(certifications, list):
+        problems.add(INVALID_INPUT)
+        certifications = []
+    given_certs = {text(c.get("id")) for c in certifications if isinstance(c, dict)}
     if category:
         for rule in category.certifications:
             if rule.is_required and rule.id not in given_certs:
                 problems.add((12052105, "required qualification miss"))
         known_certs = {c.id for c in category.certifications}
         for cert in certifications:
-            if not isinstance(cert, dict) or cert.get("id") not in known_certs:
+            if not isinstance(cert, dict) or text(cert.get("id")) not in known_certs:
                 problems.add((12052655, "qualification id not exist"))
                 continue
-            for image in cert.get("images") or []:
+            images = cert.get("images") or []
+            for image in images if isinstance(images, list) else [None]:
                 _check_image(state, problems, image.get("uri") if isinstance(image, dict) else None,
                              (12052650, "product qualification image uri illegal"))
     stored["certifications"] = certifications
@@ -237,7 +241,7 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
     # -- package -------------------------------------------------------------------------------
     weight = body.get("package_weight")
     weight_value = parse_decimal(weight.get("value")) if isinstance(weight, dict) else None
-    weight_unit = weight.get("unit") if isinstance(weight, dict) else None
+    weight_unit = text(weight.get("unit")) if isinstance(weight, dict) else None
     allowed_weight_units = {"KILOGRAM", "POUND"} if shop.region == "US" else {"KILOGRAM", "GRAM"}
     if weight_value is None or weight_unit not in allowed_weight_units:
         problems.add((12019011, "product package weight is invalid"))
@@ -249,7 +253,7 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
     if dimensions is not None:
         parts = [dimensions.get(k) for k in ("length", "width", "height")] if isinstance(dimensions, dict) else []
         numbers = [parse_decimal(p) for p in parts]
-        unit = dimensions.get("unit") if isinstance(dimensions, dict) else None
+        unit = text(dimensions.get("unit")) if isinstance(dimensions, dict) else None
         if len(numbers) != 3 or any(n is None or n <= 0 or n != n.to_integral_value() for n in numbers) or \
                 unit not in ({"CENTIMETER", "INCH"} if shop.region == "US" else {"CENTIMETER"}):
             problems.add((12052116, "product package size is invalid"))
@@ -300,7 +304,7 @@ def _validate_skus(state: SandboxState, shop: Shop, skus: Any, category: seed.Ca
             problems.add(INVALID_INPUT)
             continue
         sku_id = sku.get("id")
-        if sku_id is not None and sku_id not in existing_sku_ids:
+        if sku_id is not None and text(sku_id) not in existing_sku_ids:
             problems.add((12052556, "The SKU id not exist."))
         seller_sku = sku.get("seller_sku")
         if seller_sku is not None:
@@ -378,8 +382,8 @@ def _resolve_sales_attributes(state: SandboxState, given: Any, category: seed.Ca
         if not isinstance(entry, dict):
             problems.add(INVALID_INPUT)
             continue
-        attribute_id, name = entry.get("id"), entry.get("name")
-        value_id, value_name = entry.get("value_id"), entry.get("value_name")
+        attribute_id, name = text(entry.get("id")), text(entry.get("name"))
+        value_id, value_name = text(entry.get("value_id")), text(entry.get("value_name"))
         if attribute_id:
             attribute = seed.ATTRIBUTES.get(attribute_id)
             if attribute is None or attribute.type != "SALES_PROPERTY" or (
