@@ -64,3 +64,11 @@ def test_control_api_rejects_bad_input(tiktok):
     assert client.http.post("/sandbox/orders", json={"items": [{"sku_id": "1"}]}).status_code == 400
     assert client.http.post("/sandbox/orders", json={"items": [{"sku_id": "1", "quantity": "x"}]}).status_code == 400
     assert client.http.post("/sandbox/faults", json={"queue": [{"kind": "boom"}]}).status_code == 400
+
+
+def test_app_webhook_url_subscribes_every_shop(sandbox_factory, receiver):
+    hook, url = receiver
+    _, _, client = sandbox_factory(webhook_url=url)
+    assert client.ok("GET", "/event/202309/webhooks")["total_count"] == 7
+    client.control("POST", "/sandbox/seller/upcoming_expiration")
+    hook.wait_for(lambda bodies: [b["type"] for b in bodies] == [7])

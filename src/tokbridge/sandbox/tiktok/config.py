@@ -18,7 +18,7 @@ class SandboxConfig(BaseSettings):
 
     seed: int = 7
     # One shop per region, all owned by the same seller; the first is the seller's base region.
-    shop_regions: list[str] = Field(default_factory=lambda: ["US"])
+    shop_regions: list[str] = Field(default_factory=lambda: ["US"], min_length=1)
     # Pre-authorized access for tests and demos: a token for the seed seller with every scope.
     bootstrap_token: bool = True
     # Fixed values for that token (a demo can put them in its own configuration); random when unset.
@@ -58,6 +58,8 @@ class SandboxConfig(BaseSettings):
     slow_seconds: float = Field(default=2.0, ge=0)
     timeout_seconds: float = Field(default=15.0, ge=0)
 
+    # The app's webhook URL from Partner Center: every shop starts subscribed to every event type here.
+    webhook_url: str | None = None
     webhook_timeout_seconds: float = Field(default=3.0, gt=0)
     # TikTok only calls https addresses without a port; a local sandbox must reach http://127.0.0.1:port.
     webhook_allow_http: bool = True

@@ -458,8 +458,7 @@ def recover(call: Call) -> dict[str, Any]:
         # A recovered product does not go live by itself: the seller activates it again.
         product.status = "SELLER_DEACTIVATED" if before in ("ACTIVATE", "SELLER_DEACTIVATED") else before
         if before == "PENDING":
-            product.status = "FAILED"
-            product.audit_status = "FAILED"
+            review.submit(call.state, product)
         return None
 
     return _batch(call, apply, extra=False)

@@ -24,6 +24,12 @@ ALL_SCOPES = (
     "seller.return_refund.basic",  # Return & Refund Basic
 )
 
+# Event types the sandbox sends (their numbers are in webhooks.EVENT_TYPES).
+WEBHOOK_EVENT_NAMES = (
+    "ORDER_STATUS_CHANGE", "PRODUCT_STATUS_CHANGE", "SELLER_DEAUTHORIZATION", "UPCOMING_AUTHORIZATION_EXPIRATION",
+    "CANCELLATION_STATUS_CHANGE", "RETURN_STATUS_CHANGE", "PRODUCT_AUDIT_STATUS_CHANGE",
+)
+
 PREREQUISITE_ITEMS = (
     "SHOP_STATUS", "SHOP_TAX", "PICKUP_WAREHOUSE", "RETURN_WAREHOUSE", "DELIVERY_OPTION",
     "SHIPPING_TEMPLATE", "PRODUCT_QUANTITY_LIMIT", "EXTENDED_PRODUCER_RESPONSIBILITY", "BANk_ACCOUNT", "CONTACT_INFO",
@@ -311,6 +317,9 @@ class SandboxState:
         self.sellers[open_id] = seller
         for index, region in enumerate(cfg.shop_regions):
             shop = self._seed_shop(region, index)
+            if cfg.webhook_url:
+                for event_type in WEBHOOK_EVENT_NAMES:
+                    shop.subscriptions[event_type] = Subscription(event_type, cfg.webhook_url, 0, 0)
             self.shops[shop.id] = shop
             seller.shop_ids.append(shop.id)
         if cfg.bootstrap_token:
