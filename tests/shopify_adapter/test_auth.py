@@ -1,3 +1,5 @@
+import hashlib
+import hmac
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -34,18 +36,28 @@ def test_added_parameter_wrong_secret_and_missing_hmac_fail():
 
 def test_signature_param_is_ignored_and_values_cannot_forge_pairs():
     assert auth.verify_hmac(dict(DOC_PARAMS, signature="whatever"), DOC_SECRET)
-    # "a=1&b=2" as one value must not sign the same as two parameters.
-    one = auth.signable_message({"a": "1&b=2"})
-    two = auth.signable_message({"a": "1", "b": "2"})
-    assert one != two
+    # "a=1&b=2" as one value must not sign the same as two parameters, in either encoding.
+    assert auth.signable_message({"a": "1&b=2"}) != auth.signable_message({"a": "1", "b": "2"})
+    assert auth.legacy_signable_message({"a": "1&b=2"}) != auth.legacy_signable_message({"a": "1", "b": "2"})
 
 
-def test_list_parameters_are_signed_as_a_list():
-    params = {"ids[]": ["2", "1"], "shop": "some-shop.myshopify.com"}
-    assert auth.signable_message(params) == 'ids=["2", "1"]&shop=some-shop.myshopify.com'
+def test_values_with_special_characters_are_form_encoded():
+    # `host` is base64 and may carry "=" and "/": form-encoded as Shopify's JS and Ruby libraries do.
+    params = {"host": "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvYQ==", "shop": "a.myshopify.com", "timestamp": "1"}
+    assert auth.signable_message(params) == "host=YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvYQ%3D%3D&shop=a.myshopify.com&timestamp=1"
     params["hmac"] = auth.compute_hmac(params, "s")
     assert auth.verify_hmac(params, "s")
-    assert not auth.verify_hmac(dict(params, **{"ids[]": ["1", "2"]}), "s")
+    assert not auth.verify_hmac(dict(params, host="YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvYg=="), "s")
+
+
+def test_list_parameters_in_either_encoding():
+    params = {"ids[]": ["2", "1"], "shop": "some-shop.myshopify.com"}
+    assert auth.signable_message(params) == "ids%5B%5D=2&ids%5B%5D=1&shop=some-shop.myshopify.com"
+    assert auth.legacy_signable_message(params) == 'ids=["2", "1"]&shop=some-shop.myshopify.com'
+    for message in (auth.signable_message(params), auth.legacy_signable_message(params)):
+        signed = dict(params, hmac=hmac.new(b"s", message.encode(), hashlib.sha256).hexdigest())
+        assert auth.verify_hmac(signed, "s")
+        assert not auth.verify_hmac(dict(signed, **{"ids[]": ["1", "2"]}), "s")
 
 
 def test_freshness_is_separate_from_the_signature():

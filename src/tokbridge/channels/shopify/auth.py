@@ -77,18 +77,25 @@ def is_valid_shop(shop: str) -> bool:
     return True
 
 
-def _escape(text: str, *, key: bool) -> str:
-    text = text.replace("%", "%25").replace("&", "%26")
-    return text.replace("=", "%3D") if key else text
-
-
 def signable_message(params: Mapping[str, str | list[str]]) -> str:
-    """The message Shopify signs: every parameter but `hmac`/`signature`, sorted, `k=v` joined by `&`.
+    """The message Shopify signs: every parameter but `hmac`/`signature`, sorted by name, form-encoded
+    and joined by `&` (as Shopify's JS and Ruby libraries build it). A list parameter contributes one
+    `name[]=value` pair per value, in order."""
+    pairs: list[tuple[str, str]] = []
+    for key in sorted(k for k in params if k not in ("hmac", "signature")):
+        value = params[key]
+        if isinstance(value, (list, tuple)):
+            name = key if key.endswith("[]") else key + "[]"
+            pairs.extend((name, str(v)) for v in value)
+        else:
+            pairs.append((key, str(value)))
+    return urlencode(pairs)
 
-    `%` and `&` are escaped in keys and values and `=` in keys, so a value cannot forge another pair.
-    A list parameter (`ids[]=1&ids[]=2`) is signed under its bare name as a JSON-like list:
-    `ids=["1", "2"]`.
-    """
+
+def legacy_signable_message(params: Mapping[str, str | list[str]]) -> str:
+    """The same message as Shopify's Python library builds it: raw values with only `%` and `&`
+    escaped (and `=` in names), lists as `ids=["1", "2"]`. Identical to `signable_message` for
+    ordinary values (hex codes, shop domains, digits); they differ only for spaces, `=`, `/`, `+`."""
     pairs = []
     for raw_key, value in params.items():
         if raw_key in ("hmac", "signature"):
@@ -99,20 +106,32 @@ def signable_message(params: Mapping[str, str | list[str]]) -> str:
             text = "[" + ", ".join(json.dumps(str(v)) for v in value) + "]"
         else:
             text = str(value)
-        pairs.append(f"{_escape(key, key=True)}={_escape(text, key=False)}")
+        key = key.replace("%", "%25").replace("&", "%26").replace("=", "%3D")
+        pairs.append(f"{key}={text.replace('%', '%25').replace('&', '%26')}")
     return "&".join(sorted(pairs))
 
 
 def compute_hmac(params: Mapping[str, str | list[str]], secret: str) -> str:
-    return hmac.new(secret.encode(), signable_message(params).encode(), hashlib.sha256).hexdigest()
+    return _hex_hmac(signable_message(params), secret)
+
+
+def _hex_hmac(message: str, secret: str) -> str:
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
 def verify_hmac(params: Mapping[str, str | list[str]], secret: str) -> bool:
-    """True when the request's `hmac` parameter was made with `secret` (constant-time compare)."""
+    """True when the request's `hmac` parameter was made with `secret` (constant-time compare).
+
+    Both encodings Shopify's own libraries use are accepted (see `legacy_signable_message`): each
+    is a keyed MAC over the same parameters, so accepting either forges nothing.
+    """
     given = params.get("hmac")
     if isinstance(given, (list, tuple)) or not given or not secret:
         return False
-    return hmac.compare_digest(compute_hmac(params, secret), given.lower())
+    given = given.lower()
+    form_ok = hmac.compare_digest(_hex_hmac(signable_message(params), secret), given)
+    legacy_ok = hmac.compare_digest(_hex_hmac(legacy_signable_message(params), secret), given)
+    return form_ok or legacy_ok
 
 
 def is_fresh(params: Mapping[str, str | list[str]], *, max_age_seconds: int = 300, now: float | None = None) -> bool:

@@ -13,6 +13,7 @@ calls that are safe to repeat: queries, and mutations the caller marks idempoten
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -33,6 +34,8 @@ from tokbridge.channels.shopify.errors import (
 from tokbridge.channels.shopify.settings import API_VERSION
 from tokbridge.channels.shopify.urls import graphql_url
 
+log = logging.getLogger(__name__)
+
 USER_AGENT = "TokBridge/0.1 (+https://github.com/tokbridge)"
 
 
@@ -51,7 +54,9 @@ class CostBucket:
     def wait_for(self, cost: float, now: float) -> float:
         """Seconds until `cost` points are available (0 when they are now)."""
         missing = min(cost, self.maximum) - self.estimate(now)
-        return 0.0 if missing <= 0 else missing / self.restore_rate
+        # Under a hundredth of a point is float noise. Otherwise wait for one point more than
+        # missing: Shopify reports whole points, so the bucket may hold a fraction less than shown.
+        return 0.0 if missing <= 0.01 else (missing + 1.0) / self.restore_rate
 
     def observe(self, status: Mapping[str, Any], now: float) -> None:
         self.maximum = float(status.get("maximumAvailable") or self.maximum)
@@ -97,6 +102,7 @@ class ShopifyClient:
         self._lock = threading.Lock()
         # Requested cost of each query text seen so far: the plan for its next call.
         self._known_costs: dict[str, float] = {}
+        self._version_warned = False
 
     def close(self) -> None:
         if self._owns_http:
@@ -202,6 +208,11 @@ class ShopifyClient:
             raise GraphQLError(f"{self.shop} answered {status} with a body that is not JSON") from None
         if status != 200:
             raise GraphQLError(f"{self.shop} answered {status}", _errors_of(payload))
+        served = response.headers.get("X-Shopify-API-Version")
+        if served and served != self.api_version and not self._version_warned:
+            # Shopify answers an unsupported version with its oldest supported one, silently.
+            self._version_warned = True
+            log.warning("Shopify served API version %s instead of %s for %s", served, self.api_version, self.shop)
         cost = (payload.get("extensions") or {}).get("cost") or {}
         self._observe(document, cost)
         errors = _errors_of(payload)
@@ -232,7 +243,7 @@ class ShopifyClient:
         requested = float(cost.get("requestedQueryCost") or 0.0)
         available = float(status.get("currentlyAvailable", 0.0))
         rate = float(status.get("restoreRate") or self.bucket.restore_rate)
-        return max((requested - available) / rate, 1.0 / rate)
+        return max(requested - available, 0.0) / rate + 1.0 / rate
 
 
 def parse_retry_after(headers: Mapping[str, str], default: float = 1.0) -> float:
