@@ -179,3 +179,20 @@ def test_order_detail_limits_and_ownership(live):
     shipping = client.call("POST", "/fulfillment/202309/orders/576461413038785752/packages",
                            body={"tracking_number": "X", "shipping_provider_id": "1"}).json()
     assert shipping["code"] == 21008111
+
+
+def test_package_search_and_platform_actions(live):
+    client, hook, created, _ = live
+    order_id = client.control("POST", "/sandbox/orders", {"items": [{"sku_id": created["skus"][0]["id"]}]})["id"]
+    _advance(client, 61 + HOUR)
+    found = client.ok("POST", "/fulfillment/202309/packages/search", query={"page_size": "50"},
+                      body={"package_status": "PROCESSING"})
+    assert [p["orders"][0]["id"] for p in found["packages"]] == [order_id]
+    too_big = client.call("POST", "/fulfillment/202309/packages/search", query={"page_size": "51"}, body={})
+    assert too_big.json()["code"] == 21001001
+
+    product_id = created["product_id"]
+    client.control("POST", f"/sandbox/products/{product_id}/platform_status", {"status": "PLATFORM_DEACTIVATED"})
+    assert client.ok("GET", f"/product/202309/products/{product_id}")["status"] == "PLATFORM_DEACTIVATED"
+    response = client.http.post("/sandbox/orders", json={"items": [{"sku_id": created["skus"][0]["id"]}]})
+    assert response.status_code == 400  # buyers cannot order a product TikTok took down

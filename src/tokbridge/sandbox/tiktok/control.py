@@ -6,6 +6,7 @@
     POST   /sandbox/webhooks/deliver               deliver the due notifications now
     GET    /sandbox/products                       products as Get Product shows them
     POST   /sandbox/products/{id}/review {outcome: APPROVED|FAILED, reasons?, immediately?=true}
+    POST   /sandbox/products/{id}/platform_status {status: PLATFORM_DEACTIVATED|FREEZE|ACTIVATE, reason?}
     PUT    /sandbox/shops/{shop_id}/prerequisites {failing: [check_item...]}
     PUT    /sandbox/shops/{shop_id}/listing_limit {daily_listing_limit}
     POST   /sandbox/faults {error_rate?, throttle_rate?, timeout_rate?, slow_rate?, slow_seconds?,
@@ -171,6 +172,22 @@ def make_control_routes(sandbox: Sandbox) -> list[Route]:
             sandbox.outbox.wake.set()
         return product_json(state, product)
 
+    def platform_status(request, body):
+        """TikTok acts on a live product: deactivates or freezes it (webhook 5), or lifts that."""
+        product = state.products.get(request.path_params["product_id"])
+        if product is None:
+            raise ControlError("unknown product", 404)
+        status = body.get("status")
+        if status not in ("PLATFORM_DEACTIVATED", "FREEZE", "ACTIVATE"):
+            raise ControlError("status must be PLATFORM_DEACTIVATED, FREEZE or ACTIVATE")
+        product.status = status
+        product.update_time = state.clock.now_int()
+        reason = str(body.get("reason", "Violation of TikTok Shop product policies" if status != "ACTIVATE" else ""))
+        state.emit(state.shops[product.shop_id], 5, {"product_id": product.id, "status": "PRODUCT_STATUS_CHANGED",
+                                                     "suspended_reason": reason, "update_time": product.update_time})
+        sandbox.outbox.wake.set()
+        return product_json(state, product)
+
     def prerequisites(request, body):
         shop = _shop(sandbox, request.path_params["shop_id"])
         failing = body.get("failing", [])
@@ -291,6 +308,7 @@ def make_control_routes(sandbox: Sandbox) -> list[Route]:
         Route("/sandbox/webhooks/deliver", handler(deliver, run_async=True), methods=["POST"]),
         Route("/sandbox/products", handler(products), methods=["GET"]),
         Route("/sandbox/products/{product_id}/review", handler(force_review), methods=["POST"]),
+        Route("/sandbox/products/{product_id}/platform_status", handler(platform_status), methods=["POST"]),
         Route("/sandbox/shops/{shop_id}/prerequisites", handler(prerequisites), methods=["PUT"]),
         Route("/sandbox/shops/{shop_id}/listing_limit", handler(listing_limit), methods=["PUT"]),
         Route("/sandbox/faults", handler(set_faults), methods=["POST"]),

@@ -293,6 +293,41 @@ def package_detail(call: Call) -> dict[str, Any]:
     return out
 
 
+@endpoint("POST", "/fulfillment/202309/packages/search", scopes=FULFILLMENT, shop="optional")
+def search_packages(call: Call) -> dict[str, Any]:
+    shop, body = call.require_shop(), call.json
+    status = body.get("package_status")
+    if status is not None and status not in ("PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"):
+        raise ApiError(*INVALID_PARAMS)
+
+    def matches(package: Package) -> bool:
+        if package.shop_id != shop.id or (status and package.status != status):
+            return False
+        for key, attr, op in (("create_time_ge", "create_time", "ge"), ("create_time_lt", "create_time", "lt"),
+                              ("update_time_ge", "update_time", "ge"), ("update_time_lt", "update_time", "lt")):
+            bound = body.get(key)
+            if isinstance(bound, int):
+                value = getattr(package, attr)
+                if (op == "ge" and value < bound) or (op == "lt" and value >= bound):
+                    return False
+        return True
+
+    found = sorted((p for p in call.state.packages.values() if matches(p)), key=lambda p: (p.create_time, p.id))
+    start, end, next_token = page_window(call.query, len(found), high=50, invalid=ApiError(*INVALID_PARAMS))
+    return {
+        "packages": [
+            {"id": p.id, "status": p.status, "create_time": p.create_time, "update_time": p.update_time,
+             "orders": [{"id": p.order_id}], "tracking_number": p.tracking_number or "",
+             "shipping_provider_id": p.shipping_provider_id or "",
+             "shipping_provider_name": call.state.providers.get(p.shipping_provider_id or "", ""),
+             "order_line_item_ids": list(p.line_item_ids)}
+            for p in found[start:end]
+        ],
+        "total_count": len(found),
+        "next_page_token": next_token,
+    }
+
+
 def _update_tracking(call: Call, order: Order, packages: list[Package]) -> None:
     if order.status == "CANCELLED":
         raise ApiError(21011042, "Cannot complete the operation when order is cancelled. ")

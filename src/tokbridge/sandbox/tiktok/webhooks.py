@@ -20,6 +20,8 @@ from tokbridge.channels.tiktok.webhooks import compute_signature
 from .state import SandboxState, Shop
 
 RETRY_DELAYS = (120, 1800, 3 * 3600, 12 * 3600)
+# Finished deliveries kept for the control API's log; older ones are dropped.
+KEEP_FINISHED = 1000
 
 EVENT_TYPES = {
     1: "ORDER_STATUS_CHANGE",
@@ -98,7 +100,15 @@ class WebhookOutbox:
                 status, error = self._post(delivery)
                 with self.state.lock:
                     self._record(delivery, status, error)
+            with self.state.lock:
+                self._prune()
             return len(due)
+
+    def _prune(self) -> None:
+        finished = [d for d in self.deliveries if d.state in ("DELIVERED", "FAILED")]
+        if len(finished) > KEEP_FINISHED:
+            drop = {id(d) for d in finished[: len(finished) - KEEP_FINISHED]}
+            self.deliveries = [d for d in self.deliveries if id(d) not in drop]
 
     def _post(self, delivery: Delivery) -> tuple[int | None, str | None]:
         cfg = self.state.config
