@@ -38,7 +38,15 @@ _REQUIRED = ("hmac-sha256", "topic", "shop-domain")
 
 
 class InvalidWebhook(ValueError):
-    """Missing or malformed headers or body (answer 400); a bad signature is `verify_hmac` False (401)."""
+    """Missing or malformed headers or body: answer 400."""
+
+    status_code = 400
+
+
+class BadSignature(InvalidWebhook):
+    """The HMAC does not match: answer 401 (Shopify requires it for the privacy topics)."""
+
+    status_code = 401
 
 
 def compute_hmac(body: bytes, secret: str) -> str:
@@ -111,6 +119,19 @@ def parse(body: bytes, headers: Mapping[str, str]) -> WebhookEnvelope:
         api_version=found.get("api-version") or None,
         payload=payload,
     )
+
+
+def receive(body: bytes, headers: Mapping[str, str], secrets: list[str]) -> WebhookEnvelope:
+    """Everything an endpoint does before enqueueing: signature, then headers and body.
+
+    Raises BadSignature (401) or InvalidWebhook (400); the caller answers `exc.status_code`, and
+    200 quickly otherwise (Shopify waits 5 seconds at most), deduplicating on `dedup_key`.
+    """
+    if not shopify_headers(headers).get("hmac-sha256"):
+        raise InvalidWebhook("missing header: hmac-sha256")
+    if not verify_request(body, headers, secrets):
+        raise BadSignature("HMAC does not match")
+    return parse(body, headers)
 
 
 def _parse_time(value: str | None) -> datetime | None:
