@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 
 from tests.support.waiting import wait_for
+from tokbridge.sandbox.shopify import parallel
+
+from .conftest import SHOP
 
 RUN = """mutation Run($query: String!) {
   bulkOperationRunQuery(query: $query) { bulkOperation { id status } userErrors { field message code } }
@@ -92,3 +96,19 @@ def test_current_bulk_operation_and_an_empty_result(live_sandbox):
     current = live.graphql("{ currentBulkOperation { id status } }")["data"]["currentBulkOperation"]
     assert current == {"id": operation["id"], "status": "COMPLETED"}
     assert httpx.get(f"{live.base_url}/sandbox-bulk/not-a-token/bulk-1.jsonl").status_code == 404
+
+
+def test_large_runs_written_by_several_processes_give_the_same_file(live_sandbox):
+    if parallel.worker_count() < 2:
+        pytest.skip("one CPU: bulk runs are never split")
+    single = live_sandbox(catalog_size=60)
+    split = live_sandbox(catalog_size=60, bulk_parallel_from=10)
+    one = run_bulk(single, CATALOG)
+    many = run_bulk(split, CATALOG)
+    operation = split.sandbox.shops[SHOP].bulk_operations[int(many["id"].rsplit("/", 1)[1])]
+    assert operation.writers > 1
+    assert (one["objectCount"], one["rootObjectCount"], one["fileSize"]) == (many["objectCount"], many["rootObjectCount"], many["fileSize"])
+    # Same lines in the same order; only the sandbox's own address (in image URLs) differs.
+    first = httpx.get(one["url"]).text.replace(single.base_url, "BASE")
+    second = httpx.get(many["url"]).text.replace(split.base_url, "BASE")
+    assert first == second

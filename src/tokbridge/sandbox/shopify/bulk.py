@@ -8,6 +8,7 @@ at the operation's `url`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ from graphql import (
 )
 from graphql.language import FragmentDefinitionNode
 
+from . import parallel
 from .cost import CostWalker
 from .models import BulkOperation
 from .store import StoreError
@@ -49,8 +51,9 @@ def _is_connection(field_def) -> bool:
 
 
 class BulkRunner:
-    def __init__(self, schema: GraphQLSchema, results_dir: str, emit_finish) -> None:
+    def __init__(self, schema: GraphQLSchema, results_dir: str, emit_finish, parallel_from: int = 20_000) -> None:
         self.schema = schema
+        self.parallel_from = parallel_from  # from this many products, several processes write the file
         self.results_dir = results_dir
         self.emit_finish = emit_finish  # (store, operation) -> None
 
@@ -90,10 +93,12 @@ class BulkRunner:
                     "OPERATION_IN_PROGRESS", None)
             operation = BulkOperation(id=store.new_id(), query=query, type="QUERY", status="CREATED", created_at=store.clock.now())
             store.bulk_operations[operation.id] = operation
+        # The answer shows the operation as created, whatever the background run has done meanwhile.
+        answer = dataclasses.replace(operation)
         thread = threading.Thread(target=self._run, args=(context, operation, walker, roots[0]),
                                   name=f"bulk-{operation.id}", daemon=True)
         thread.start()
-        return operation
+        return answer
 
     def _check_shape(self, walker: CostWalker, parent, selection_set, depth: int) -> int:
         """Count connections; refuse nesting deeper than Shopify allows and parents without `id`."""
@@ -134,35 +139,50 @@ class BulkRunner:
         store = context.store
         operation.status = "RUNNING"
         path = os.path.join(self.results_dir, f"bulk-{operation.id}-{secrets.token_hex(8)}.jsonl")
-        info = BulkInfo(context=context, schema=self.schema)
-        writer = _JsonlWriter(path)
         try:
-            field_def = self.schema.query_type.fields[root.name.value]
-            connection_type = get_named_type(field_def.type)
-            node_type, node_selection = self._node_selection(walker, connection_type, root)
-            args = self._arguments(root, field_def)
-            for item in self._root_items(info, root.name.value, field_def, args):
-                if operation.cancel_requested:
-                    break
-                operation.root_object_count += 1
-                self._emit(walker, info, node_type, node_selection, item, None, writer)
-                operation.object_count = writer.lines
+            if parallel.worth_it(context, root, self._arguments(root, self.schema.query_type.fields[root.name.value]), self.parallel_from):
+                lines, size, roots = parallel.write_products(context, operation.query, path)
+                operation.writers = parallel.worker_count()
+            else:
+                lines, size, roots = self.write(context, walker, root, path, operation)
         except Exception:  # a failed run is reported the way Shopify does, not raised into a thread
             logger.exception("bulk operation %s failed", operation.id)
-            writer.close()
             operation.status = "FAILED"
             operation.error_code = "INTERNAL_SERVER_ERROR"
             operation.completed_at = store.clock.now()
             self.emit_finish(store, operation)
             return
-        writer.close()
-        operation.object_count = writer.lines
-        operation.file_size = writer.size
+        operation.object_count = lines
+        operation.root_object_count = roots
+        operation.file_size = size
         operation.result_path = path
         operation.result_token = secrets.token_urlsafe(16)
         operation.completed_at = store.clock.now()
         operation.status = "CANCELED" if operation.cancel_requested else "COMPLETED"
         self.emit_finish(store, operation)
+
+    def write(self, context, walker: CostWalker, root: FieldNode, path: str, operation: BulkOperation | None = None,
+              index_range: range | None = None) -> tuple[int, int, int]:
+        """Write the JSONL of the query whose top-level field is `root`; -> (lines, bytes, root objects)."""
+        info = BulkInfo(context=context, schema=self.schema)
+        writer = _JsonlWriter(path)
+        roots = 0
+        try:
+            field_def = self.schema.query_type.fields[root.name.value]
+            connection_type = get_named_type(field_def.type)
+            node_type, node_selection = self._node_selection(walker, connection_type, root)
+            args = self._arguments(root, field_def)
+            for item in self._root_items(info, root.name.value, field_def, args, index_range):
+                if operation is not None and operation.cancel_requested:
+                    break
+                roots += 1
+                self._emit(walker, info, node_type, node_selection, item, None, writer)
+                if operation is not None:
+                    operation.object_count = writer.lines
+                    operation.root_object_count = roots
+        finally:
+            writer.close()
+        return writer.lines, writer.size, roots
 
     def _arguments(self, node: FieldNode, field_def) -> dict:
         args = {}
@@ -175,12 +195,18 @@ class BulkRunner:
         args.pop("last", None)
         return args
 
-    def _root_items(self, info: BulkInfo, name: str, field_def, args: dict):
+    def _root_items(self, info: BulkInfo, name: str, field_def, args: dict, index_range: range | None = None):
         info.field_name = name
         if name == "products":
-            from .graphql_api import product_source, require_scope
+            from .graphql_api import product_matcher, product_source, require_scope
 
             require_scope(info, "read_products")
+            if index_range is not None:  # one worker's share of the catalog, in id order
+                matches = product_matcher(info, args.get("query"))
+                for index in index_range:
+                    if info.context.store.exists(index) and (product := matches(index)) is not None:
+                        yield product
+                return
             # Streamed straight from the store so 100,000 products never sit in memory at once.
             for _key, product in product_source(info, args.get("query"), args.get("sortKey"))(None, bool(args.get("reverse"))):
                 yield product

@@ -51,5 +51,6 @@ class SandboxConfig(BaseSettings):
     # App-level subscriptions (as shopify.app.toml would declare): every topic, compliance ones included.
     app_webhook_uri: str = ""
 
-    # Bulk operations: rows written between two status checks, for stepwise progress.
-    bulk_results_dir: str = ""  # empty: a temporary directory
+    bulk_results_dir: str = ""  # where bulk JSONL files go; empty: a temporary directory
+    # From this many products, a bulk query over products is written by several processes.
+    bulk_parallel_from: int = Field(default=20_000, ge=1)

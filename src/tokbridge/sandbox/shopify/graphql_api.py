@@ -6,7 +6,6 @@ the object's GID. Resolvers receive the request's `RequestContext` as `info.cont
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -617,8 +616,7 @@ def resolve_bulk_run_query(_root, info, query, groupObjects=False):
         operation = sandbox.bulk.start(info.context, query)
     except StoreError as exc:
         return {"bulkOperation": None, "userErrors": [{"field": exc.field or ["query"], "message": str(exc), "code": exc.code}]}
-    # A snapshot: the run goes on in the background while this answer is written.
-    return {"bulkOperation": dataclasses.replace(operation), "userErrors": []}
+    return {"bulkOperation": operation, "userErrors": []}
 
 
 def resolve_bulk_cancel(_root, info, id):

@@ -282,6 +282,7 @@ class BulkOperation:
     result_path: str | None = None
     result_token: str | None = None
     cancel_requested: bool = False
+    writers: int = 1  # processes that wrote the result (see parallel.py)
 
     @property
     def gid(self) -> str:

@@ -72,7 +72,8 @@ class Sandbox:
         self.schema = build_admin_schema()
         self.webhooks = WebhookDispatcher(config, self.clock)
         self._results = tempfile.mkdtemp(prefix="shopify-sandbox-bulk-") if not config.bulk_results_dir else None
-        self.bulk = BulkRunner(self.schema, config.bulk_results_dir or self._results, self._bulk_finished)
+        self.bulk = BulkRunner(self.schema, config.bulk_results_dir or self._results, self._bulk_finished,
+                               config.bulk_parallel_from)
         self.shops: dict[str, ShopStore] = {}
         self.buckets: dict[str, LeakyBucket] = {}
         self.grants: dict[str, Grant] = {}

@@ -67,6 +67,30 @@ class ShopStore:
     def new_id(self) -> int:
         return next(self._ids)
 
+    # ---- copies for bulk worker processes -----------------------------------------------------
+    def catalog_snapshot(self) -> dict:
+        """What another process needs to read the same catalog and stock (not orders)."""
+        with self.lock:
+            return {
+                "domain": self.domain, "currency": self.currency, "seed": self.catalog.seed,
+                "count": self.catalog.count, "now": self.clock.now(), "next_index": self._next_index,
+                "overrides": copy.deepcopy(self._overrides), "deleted": set(self._deleted),
+                "available": dict(self._available), "committed": dict(self._committed),
+                "level_updated_at": dict(self._level_updated_at),
+            }
+
+    @classmethod
+    def from_catalog_snapshot(cls, snapshot: dict) -> ShopStore:
+        store = cls(snapshot["domain"], Catalog(snapshot["seed"], snapshot["count"]),
+                    SandboxClock(frozen=True, start=snapshot["now"]), snapshot["currency"], lambda *_: None)
+        store._next_index = snapshot["next_index"]
+        store._overrides = snapshot["overrides"]
+        store._deleted = snapshot["deleted"]
+        store._available = snapshot["available"]
+        store._committed = snapshot["committed"]
+        store._level_updated_at = snapshot["level_updated_at"]
+        return store
+
     # ---- catalog ---------------------------------------------------------------------------
     @property
     def product_index_limit(self) -> int:
