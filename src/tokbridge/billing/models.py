@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tokbridge.db.base import Base, BigId, TenantOwned, Timestamped
+
+
+class Subscription(TenantOwned, Timestamped, Base):
+    """A merchant's plan. Usage counts restart on `billing_day` each month."""
+
+    __tablename__ = "subscription"
+    __table_args__ = (UniqueConstraint("merchant_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    plan_code: Mapped[str] = mapped_column(String(40))
+    billing_day: Mapped[int] = mapped_column(Integer)  # 1..28, so every month has it
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    # The store platform's charge id (Shopify AppSubscription), once billing goes through it.
+    external_charge_id: Mapped[str | None] = mapped_column(String(255))
+    started_at: Mapped[datetime]

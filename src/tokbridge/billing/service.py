@@ -1,0 +1,85 @@
+"""Subscriptions, billing periods and what is left of a plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tokbridge.billing.models import Subscription
+from tokbridge.billing.plans import Plan, default_plan, plan_by_code
+from tokbridge.db.base import utcnow
+
+
+class PlanLimitReached(Exception):
+    """Refused because the plan's limit is used up; the message says how to go on."""
+
+    def __init__(self, message: str, upgrade_url: str = "/plans"):
+        super().__init__(message)
+        self.upgrade_url = upgrade_url
+
+
+@dataclass(frozen=True)
+class PlanUsage:
+    plan: Plan
+    billing_date: date  # next billing date
+    period_start: datetime
+    products_used: int
+    orders_used: int
+
+    @property
+    def products_left(self) -> int:
+        return max(0, self.plan.product_limit - self.products_used)
+
+    @property
+    def orders_left(self) -> int:
+        return max(0, self.plan.order_limit - self.orders_used)
+
+
+def subscription_for(session: Session, merchant_id: int) -> Subscription:
+    """The merchant's subscription, starting it on the default plan the first time."""
+    subscription = session.scalar(select(Subscription).where(Subscription.merchant_id == merchant_id))
+    if subscription is None:
+        now = utcnow()
+        subscription = Subscription(merchant_id=merchant_id, plan_code=default_plan().code,
+                                    billing_day=min(now.day, 28), started_at=now)
+        session.add(subscription)
+        session.flush()
+    return subscription
+
+
+def current_plan(subscription: Subscription) -> Plan:
+    # A plan removed from the configuration keeps working as the default plan.
+    return plan_by_code(subscription.plan_code) or default_plan()
+
+
+def change_plan(session: Session, merchant_id: int, plan_code: str) -> Subscription:
+    if plan_by_code(plan_code) is None:
+        raise ValueError(f"There is no plan {plan_code!r}.")
+    subscription = subscription_for(session, merchant_id)
+    subscription.plan_code = plan_code
+    return subscription
+
+
+def period_bounds(billing_day: int, today: date) -> tuple[date, date]:
+    """(start of the current billing period, next billing date)."""
+    if today.day >= billing_day:
+        start = today.replace(day=billing_day)
+    else:
+        start = _add_months(today.replace(day=1), -1).replace(day=billing_day)
+    return start, _add_months(start.replace(day=1), 1).replace(day=billing_day)
+
+
+def usage(subscription: Subscription, products_used: int, orders_used: int, today: date | None = None) -> PlanUsage:
+    today = today or utcnow().date()
+    start, next_billing = period_bounds(subscription.billing_day, today)
+    return PlanUsage(plan=current_plan(subscription), billing_date=next_billing,
+                     period_start=datetime.combine(start, datetime.min.time()).replace(tzinfo=utcnow().tzinfo),
+                     products_used=products_used, orders_used=orders_used)
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return day.replace(year=index // 12, month=index % 12 + 1)
