@@ -137,7 +137,7 @@ def sandbox_tiktok(port: int = 8101, host: str = "127.0.0.1"):
 
     from tokbridge.sandbox.tiktok import create_app
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning", access_log=False)
 
 
 @sandbox_app.command("shopify")
@@ -147,7 +147,7 @@ def sandbox_shopify(port: int = 8102, host: str = "127.0.0.1"):
 
     from tokbridge.sandbox.shopify import create_app
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning", access_log=False)
 
 
 def main() -> None:  # pragma: no cover

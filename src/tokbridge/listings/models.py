@@ -25,8 +25,8 @@ class Listing(TenantOwned, Timestamped, Base):
 
     __tablename__ = "tiktok_listing"
     __table_args__ = (
-        UniqueConstraint("connection_id", "product_id"),
-        UniqueConstraint("connection_id", "tiktok_product_id"),
+        UniqueConstraint("connection_id", "product_id", name="uq_tiktok_listing_connection_product"),
+        UniqueConstraint("connection_id", "tiktok_product_id", name="uq_tiktok_listing_connection_tiktok_product"),
         Index("ix_tiktok_listing_merchant_status", "merchant_id", "status"),
     )
 

@@ -70,8 +70,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['merchant_id'], ['merchant.id'], name=op.f('fk_tiktok_listing_merchant_id_merchant'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_tiktok_listing_product_id_product'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tiktok_listing')),
-    sa.UniqueConstraint('connection_id', 'product_id', name=op.f('uq_tiktok_listing_connection_id')),
-    sa.UniqueConstraint('connection_id', 'tiktok_product_id', name=op.f('uq_tiktok_listing_connection_id'))
+    sa.UniqueConstraint('connection_id', 'product_id', name='uq_tiktok_listing_connection_product'),
+    sa.UniqueConstraint('connection_id', 'tiktok_product_id', name='uq_tiktok_listing_connection_tiktok_product')
     )
     with op.batch_alter_table('tiktok_listing', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tiktok_listing_merchant_id'), ['merchant_id'], unique=False)
