@@ -79,6 +79,9 @@ class BootstrapToken:
     def refresh(self, shop_id: str, rejected_token: str) -> str:
         raise RuntimeError("the bench token expired; restart the bench")
 
+    def settled_token(self, shop_id: str) -> str:
+        return self.token
+
 
 def build_limiter(job: Job) -> RateLimiter:
     if job.backend == "redis":

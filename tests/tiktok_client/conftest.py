@@ -62,13 +62,17 @@ def connect() -> Iterator:
     contexts = []
     closers = []
 
-    def start(limiter: RateLimiter | None = None, timeout_seconds: float = 10.0, **sandbox_overrides: Any) -> Connected:
+    def start(
+        limiter: RateLimiter | None = None, app_settings: dict[str, Any] | None = None, **sandbox_overrides: Any
+    ) -> Connected:
         app_asgi = create_app(sandbox_config(**sandbox_overrides))
         context = serve(app_asgi)
         base_url = context.__enter__()
         contexts.append(context)
-        settings = TikTokAppSettings(app_key=APP_KEY, app_secret=APP_SECRET, service_id="7431458374265161478",
-                                     authorize_url=f"{base_url}/open/authorize", timeout_seconds=timeout_seconds)
+        settings = TikTokAppSettings(**{
+            "app_key": APP_KEY, "app_secret": APP_SECRET, "service_id": "7431458374265161478",
+            "authorize_url": f"{base_url}/open/authorize", "timeout_seconds": 10.0, **(app_settings or {}),
+        })
         # Generous by default so functional tests never trip it; rate tests pass their own.
         transport = SignedTransport(settings, base_url, limiter=limiter or make_rate_limiter(10_000, burst=1_000))
         control = httpx.Client(base_url=base_url, timeout=10)

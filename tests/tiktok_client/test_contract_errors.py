@@ -98,50 +98,51 @@ def test_missing_scope(tiktok):
 
 
 def test_server_429_becomes_a_retry_time_and_cools_the_shop_down(connect):
-    tiktok = connect(limiter=make_rate_limiter(10_000, burst=1_000))
+    tiktok = connect(limiter=make_rate_limiter(10_000, burst=1_000), app_settings={"default_retry_after_seconds": 30})
     tiktok.sandbox_control("POST", "/sandbox/faults", {"queue": [{"kind": "throttle", "path": WAREHOUSES, "count": 1}]})
     with pytest.raises(RateLimited) as throttled:
         tiktok.client.get_warehouses()
     assert throttled.value.http_status == 429 and throttled.value.code == 36009002
-    assert throttled.value.retry_after == tiktok.app.default_retry_after_seconds
+    assert throttled.value.retry_after == 30  # TikTok sends no Retry-After: the configured default
     served = tiktok.sandbox_control("GET", "/sandbox/state")["rate_limit"]["allowed"]
     # The whole shop waits: another endpoint is refused locally, without reaching TikTok.
     with pytest.raises(RateLimited) as held:
         tiktok.client.get_categories(category_version="v2")
-    assert held.value.http_status is None and 0 < held.value.retry_after <= 1.0
+    assert held.value.http_status is None and 0 < held.value.retry_after <= 30
     assert tiktok.sandbox_control("GET", "/sandbox/state")["rate_limit"]["allowed"] == served
 
 
 def test_sandbox_rate_limit_without_a_local_limiter_answers_429(connect):
     tiktok = connect()
     tiktok.transport.limiter = None
-    tiktok.sandbox_control("PUT", "/sandbox/rate_limit", {"per_second": 2})
+    tiktok.sandbox_control("PUT", "/sandbox/rate_limit", {"per_second": 1})
     outcomes = []
-    for _ in range(4):
+    while 429 not in outcomes and len(outcomes) < 50:
         try:
             tiktok.client.get_warehouses()
             outcomes.append("ok")
         except RateLimited as exc:
             outcomes.append(exc.http_status)
-    assert outcomes[:2] == ["ok", "ok"] and 429 in outcomes
+    assert outcomes[0] == "ok" and outcomes[-1] == 429
 
 
 def test_local_limiter_keeps_the_sandbox_from_ever_throttling(connect):
     tiktok = connect(limiter=make_rate_limiter(2, burst=1))
     tiktok.sandbox_control("PUT", "/sandbox/rate_limit", {"per_second": 2})
-    local_refusals = 0
-    for _ in range(6):
+    calls = local_refusals = 0
+    while local_refusals < 3 and calls < 200:
+        calls += 1
         try:
             tiktok.client.get_warehouses()
         except RateLimited as exc:
             assert exc.http_status is None and 0 < exc.retry_after <= 0.5
             local_refusals += 1
-    assert local_refusals >= 4
+    assert local_refusals == 3
     assert tiktok.sandbox_control("GET", "/sandbox/state")["rate_limit"]["throttled"] == 0
 
 
 def test_5xx_and_timeouts_are_retryable(connect):
-    tiktok = connect(timeout_seconds=0.3)
+    tiktok = connect(app_settings={"timeout_seconds": 0.3})
     tiktok.sandbox_control("POST", "/sandbox/faults", {
         "timeout_seconds": 1.0,
         "queue": [{"kind": "error", "path": WAREHOUSES, "count": 1}, {"kind": "timeout", "path": WAREHOUSES, "count": 1}],

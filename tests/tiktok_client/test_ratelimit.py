@@ -47,12 +47,13 @@ def test_keys_are_independent(kind, limiter_for):
 
 
 @pytest.mark.parametrize("kind", BACKENDS)
-def test_default_spacing_is_one_request_per_interval(kind, limiter_for):
-    limiter = limiter_for(kind, per_second=50)
+def test_default_burst_spaces_requests_evenly(kind, limiter_for):
+    # 50 per hour with the default burst of 1: one request, then the next one 72 s later.
+    limiter = limiter_for(kind, per_second=50, period_seconds=3600)
     assert limiter.try_acquire("a", "s", "e").allowed
     refused = limiter.try_acquire("a", "s", "e")
     assert not refused.allowed
-    assert 0 < refused.retry_after <= 0.02
+    assert 70 < refused.retry_after <= 72
 
 
 @pytest.mark.parametrize("kind", BACKENDS)

@@ -211,6 +211,12 @@ class TokenManager:
         """TikTok said `rejected_token` has expired: refresh, unless someone already replaced it."""
         return self._refresh_locked(shop_id, lambda current: hmac.compare_digest(current.access_token, rejected_token)).access_token
 
+    def settled_token(self, shop_id: str) -> str:
+        """The stored token once a refresh in progress (by any worker) has finished: taking the
+        shop's lock waits the few milliseconds a refresh takes, it does not wait on TikTok's limit."""
+        with self.store.lock(shop_id):
+            return self._load(shop_id).access_token
+
     def _needs_refresh(self, grant: TokenGrant) -> bool:
         return grant.access_token_expire_in - self.clock() <= self.refresh_margin_seconds
 

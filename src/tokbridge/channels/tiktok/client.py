@@ -30,6 +30,8 @@ class AccessTokens(Protocol):
 
     def refresh(self, shop_id: str, rejected_token: str) -> str: ...
 
+    def settled_token(self, shop_id: str) -> str: ...
+
 
 # One place for every path: the method names below read like TikTok's docs.
 GET_CATEGORIES = Endpoint("GET", "/product/202309/categories")
@@ -122,7 +124,7 @@ class TikTokClient:
         except AuthorizationError:
             # Another worker refreshed while this request was in flight and TikTok has already
             # retired the token we sent: repeat once with the current one.
-            current = self.tokens.access_token(self.shop_id)
+            current = self.tokens.settled_token(self.shop_id)
             if current == token:
                 raise
             return send(current)
