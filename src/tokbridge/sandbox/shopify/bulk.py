@@ -236,34 +236,35 @@ class BulkRunner:
             runtime_type = self.schema.get_type(resolve_type(source, info, None))
         for plan in self._plan(walker, runtime_type, selection_set):
             kind = plan.kind
-            if kind == "typename":
-                row[plan.key] = runtime_type.name
-                continue
-            if kind == "connection":
-                # Its objects become lines of their own, children of the nearest line (this one).
-                nested.append((plan, source))
-                continue
-            info.field_name = plan.name
-            value = plan.resolve(source, info, **plan.args)
-            if value is None:
-                row[plan.key] = None
-            elif kind == "leaf":
+            if kind == "leaf":
+                info.field_name = plan.name
+                value = plan.resolve(source, info, **plan.args) if plan.args else plan.resolve(source, info)
                 coerce = plan.coerce
-                if coerce is None:
+                if coerce is None or value is None:
                     row[plan.key] = value
                 else:
                     row[plan.key] = [coerce(v) for v in value] if isinstance(value, list) else coerce(value)
-            elif isinstance(value, list):
-                items = []
-                for item in value:
-                    child: dict[str, Any] = {}
-                    self._fill(walker, info, plan.named, plan.selection, item, child, [])
-                    items.append(child)
-                row[plan.key] = items
+            elif kind == "connection":
+                # Its objects become lines of their own, children of the nearest line (this one).
+                nested.append((plan, source))
+            elif kind == "typename":
+                row[plan.key] = runtime_type.name
             else:
-                child = {}
-                self._fill(walker, info, plan.named, plan.selection, value, child, nested)
-                row[plan.key] = child
+                info.field_name = plan.name
+                value = plan.resolve(source, info, **plan.args) if plan.args else plan.resolve(source, info)
+                if value is None:
+                    row[plan.key] = None
+                elif isinstance(value, list):
+                    items = []
+                    for item in value:
+                        child: dict[str, Any] = {}
+                        self._fill(walker, info, plan.named, plan.selection, item, child, [])
+                        items.append(child)
+                    row[plan.key] = items
+                else:
+                    child = {}
+                    self._fill(walker, info, plan.named, plan.selection, value, child, nested)
+                    row[plan.key] = child
 
     def _plan(self, walker: CostWalker, runtime_type, selection_set) -> list[FieldPlan]:
         """What to do for each selected field of `runtime_type`, worked out once per query."""

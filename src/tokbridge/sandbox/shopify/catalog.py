@@ -55,6 +55,7 @@ PRODUCT_TYPES: dict[str, tuple[list[str], list[tuple[str, list[str]]], tuple[int
     "Stationery": (["Notebook", "Fountain Pen", "Desk Planner", "Sticker Pack"],
                    [("Color", ["Black", "Teal", "Coral"]), ("Ruling", ["Dot", "Lined", "Blank"])], (4, 55)),
 }
+PRODUCT_TYPE_NAMES = list(PRODUCT_TYPES)
 ADJECTIVES = [
     "Classic", "Everyday", "Organic", "Vintage", "Minimal", "Heritage", "Premium", "Lightweight",
     "Handmade", "Essential", "Modern", "Rustic", "Coastal", "Studio", "Signature", "Weekend",
@@ -135,19 +136,28 @@ class Catalog:
         if not 0 <= index < self.count:
             raise KeyError(index)
         rng = random.Random(self._hash(index, 4))
+        rand = rng.random
+
+        # random.choice and randint cost several calls each; these two are most of the draws.
+        def pick(options):
+            return options[int(rand() * len(options))]
+
+        def between(low: int, high: int) -> int:
+            return low + int(rand() * (high - low + 1))
+
         pid = ids.product_id(index)
-        product_type = rng.choice(list(PRODUCT_TYPES))
+        product_type = pick(PRODUCT_TYPE_NAMES)
         nouns, option_pool, (low, high) = PRODUCT_TYPES[product_type]
-        vendor = rng.choice(VENDORS)
-        title = f"{rng.choice(ADJECTIVES)} {rng.choice(nouns)}"
-        if rng.random() < 0.5:
+        vendor = pick(VENDORS)
+        title = f"{pick(ADJECTIVES)} {pick(nouns)}"
+        if rand() < 0.5:
             title = f"{vendor.split()[0]} {title}"
         description = (
             f"<p>The {title.lower()} from {vendor}. Designed to last, made with care.</p>"
             f"<ul><li>{product_type}</li><li>Ships in 1-3 business days</li></ul>"
         )
         # A few percent of listings break TikTok Shop's title and content rules.
-        flaw = rng.random()
+        flaw = rand()
         if flaw < 0.03:
             title = title + " - " + ", ".join(rng.sample(TAG_POOL, 6)) + " " + "Free Shipping Gift Idea " * 12
         elif flaw < 0.05:
@@ -155,18 +165,18 @@ class Catalog:
         elif flaw < 0.06:
             title = title + "&nbsp;NEW!!!!!!!!!!!!"
         elif flaw < 0.09:
-            description += f"<p>{rng.choice(PROHIBITED_CLAIMS)}</p>"
+            description += f"<p>{pick(PROHIBITED_CLAIMS)}</p>"
         created = self.created_at(index)
         updated = self.updated_at(index)
 
-        option_count_roll = rng.random()
+        option_count_roll = rand()
         option_count = 0 if option_count_roll < 0.40 else 1 if option_count_roll < 0.78 else 2 if option_count_roll < 0.955 else 3
         option_count = min(option_count, len(option_pool))
         chosen = rng.sample(option_pool, option_count)
         options: list[ProductOption] = []
         for position, (name, values) in enumerate(chosen, start=1):
             most = {1: 5, 2: 3, 3: 4}[option_count]  # up to 4 x 4 x 4, cut at 50 variants below
-            picked = rng.sample(values, rng.randint(2, min(most, len(values))))
+            picked = rng.sample(values, between(2, min(most, len(values))))
             picked.sort(key=values.index)  # merchants list sizes small to large, not at random
             options.append(ProductOption(id=pid * 4 + position, name=name, position=position, values=picked))
         if not options:
@@ -176,53 +186,53 @@ class Catalog:
             combos = [combo + [value] for combo in combos for value in option.values]
         combos = combos[:50]
 
-        base_cents = rng.randint(low * 100, high * 100) // 100 * 100 + rng.choice([0, 99, 95, 50, 0])
-        has_compare_at = rng.random() < 0.3
-        tracked = rng.random() >= 0.08
+        base_cents = between(low * 100, high * 100) // 100 * 100 + pick([0, 99, 95, 50, 0])
+        has_compare_at = rand() < 0.3
+        tracked = rand() >= 0.08
         sku_prefix = f"{vendor[:3].upper()}-{index:06d}"
-        shared_sku = rng.random() < 0.01
+        shared_sku = rand() < 0.01
         variants = []
         for position, combo in enumerate(combos, start=1):
-            cents = base_cents + (position - 1) * rng.choice([0, 0, 100, 200])
-            if rng.random() < 0.003:
+            cents = base_cents + (position - 1) * pick([0, 0, 100, 200])
+            if rand() < 0.003:
                 cents = 0
             compare_at = None
             if has_compare_at:
-                compare_at = _money(cents * rng.choice([120, 125, 140, 150]) // 100)
-                if rng.random() < 0.05:
+                compare_at = _money(cents * pick([120, 125, 140, 150]) // 100)
+                if rand() < 0.05:
                     compare_at = _money(max(cents - 500, 0))  # below the price: bad data a connector must handle
-            sku = "" if rng.random() < 0.04 else ("SHARED-SKU-1" if shared_sku else f"{sku_prefix}-{position:02d}")
+            sku = "" if rand() < 0.04 else ("SHARED-SKU-1" if shared_sku else f"{sku_prefix}-{position:02d}")
             variants.append(Variant(
                 id=ids.variant_id(index, position), product_id=pid, position=position,
                 title=" / ".join(combo), sku=sku,
-                barcode=None if rng.random() < 0.4 else f"{rng.randrange(10**11, 10**12)}{position % 10}",
+                barcode=None if rand() < 0.4 else f"{between(10**11, 10**12 - 1)}{position % 10}",
                 price=_money(cents), compare_at_price=compare_at, option_values=combo,
-                weight_grams=rng.choice([0, 90, 150, 250, 400, 800, 1200]), tracked=tracked,
+                weight_grams=pick([0, 90, 150, 250, 400, 800, 1200]), tracked=tracked,
                 inventory_item_id=ids.inventory_item_id(index, position),
-                inventory_policy="CONTINUE" if rng.random() < 0.05 else "DENY",
+                inventory_policy="CONTINUE" if rand() < 0.05 else "DENY",
                 requires_shipping=True, taxable=True, created_at=created, updated_at=updated,
             ))
 
-        image_count = 0 if rng.random() < 0.05 else rng.randint(1, 6)
+        image_count = 0 if rand() < 0.05 else between(1, 6)
         images = []
         for position in range(1, image_count + 1):
-            width, height = rng.choice(IMAGE_SIZES)
+            width, height = pick(IMAGE_SIZES)
             images.append(Image(
                 id=ids.media_id(index, position), product_id=pid, position=position, width=width, height=height,
-                alt="" if rng.random() < 0.3 else f"{title[:60]} view {position}",
+                alt="" if rand() < 0.3 else f"{title[:60]} view {position}",
             ))
 
-        location_count = rng.choice([1, 1, 2, 3])
+        location_count = pick([1, 1, 2, 3])
         location_ids = sorted(loc.id for loc in rng.sample(self.locations, location_count))
-        collection_ids = sorted(c.id for c in rng.sample(self.collections, rng.randint(0, 3)))
+        collection_ids = sorted(c.id for c in rng.sample(self.collections, between(0, 3)))
         metafields = [Metafield(id=pid * 4 + 1, namespace="custom", key="material", type="single_line_text_field",
-                                value=rng.choice(["Cotton", "Steel", "Ceramic", "Leather", "Recycled plastic"]))]
-        if rng.random() < 0.5:
+                                value=pick(["Cotton", "Steel", "Ceramic", "Leather", "Recycled plastic"]))]
+        if rand() < 0.5:
             metafields.append(Metafield(id=pid * 4 + 2, namespace="custom", key="care_instructions",
                                         type="multi_line_text_field", value="Hand wash cold.\nDry flat."))
         return Product(
             id=pid, index=index, title=title, handle=f"{_slug(title)}-{index}", description_html=description,
-            vendor=vendor, product_type=product_type, tags=sorted(rng.sample(TAG_POOL, rng.randint(0, 4))),
+            vendor=vendor, product_type=product_type, tags=sorted(rng.sample(TAG_POOL, between(0, 4))),
             status=self.status(index), created_at=created, updated_at=updated, options=options,
             variants=variants, images=images, collection_ids=collection_ids, metafields=metafields,
             location_ids=location_ids,

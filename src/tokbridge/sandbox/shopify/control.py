@@ -46,8 +46,10 @@ def store_of(request: Request) -> ShopStore:
 
 
 def number(value: str | int, type_name: str) -> int:
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return value
+    if not isinstance(value, str):
+        raise ValueError(f"not a {type_name} id: {value!r}")
     if value.isdigit():
         return int(value)
     parsed = ids.parse_gid(value, type_name)

@@ -356,7 +356,7 @@ INVENTORY_ITEM_FIELDS = {
 def level_quantities(level: LevelView, info, names):
     store = info.context.store
     item_id, location_id = level.variant.inventory_item_id, level.location.id
-    updated = iso(store.level_updated_at(item_id, location_id, level.variant.updated_at))
+    updated = store.level_updated_at(item_id, location_id, level.variant.updated_at)  # DateTime formats it
     return [{"id": f"gid://shopify/InventoryQuantity/{location_id}?inventory_item_id={item_id}&name={name}",
              "name": name, "quantity": store.quantity(item_id, location_id, name), "updatedAt": updated} for name in names]
 

@@ -6,6 +6,8 @@ to its product without an index of 300,000 entries: variant = VARIANT_BASE + ind
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 PRODUCT_BASE = 8_000_000_000_000
 VARIANT_BASE = 45_000_000_000_000
 INVENTORY_ITEM_BASE = 47_000_000_000_000
@@ -24,6 +26,11 @@ def parse_gid(value: str, expected_type: str | None = None) -> tuple[str, int] |
     """`gid://shopify/Product/12` -> ("Product", 12); None when malformed or of another type."""
     if not isinstance(value, str) or not value.startswith("gid://shopify/"):
         return None
+    return _parse_gid(value, expected_type)
+
+
+@lru_cache(maxsize=4096)  # the same few location ids are parsed for every variant of a bulk run
+def _parse_gid(value: str, expected_type: str | None) -> tuple[str, int] | None:
     rest = value[len("gid://shopify/"):].split("?", 1)[0]
     type_name, _, number = rest.partition("/")
     if not number.isdigit() or (expected_type and type_name != expected_type):
