@@ -8,7 +8,9 @@ import time
 
 import pytest
 
-from tokbridge.channels.tiktok.auth import NotAuthorized, TokenManager
+from tests.support.live_server import serve
+from tests.tiktok_sandbox.support import Receiver  # the sandbox suite's webhook receiver
+from tokbridge.channels.tiktok.auth import NotAuthorized, TokenManager, handle_authorization_event
 from tokbridge.channels.tiktok.errors import (
     InvalidTokenError,
     RateLimited,
@@ -17,9 +19,10 @@ from tokbridge.channels.tiktok.errors import (
     SignatureError,
 )
 from tokbridge.channels.tiktok.models import TokenGrant
+from tokbridge.channels.tiktok.webhooks import parse_event, verify_signature
 from tokbridge.kit.ratelimit import make_rate_limiter
 
-from .conftest import APP_SECRET
+from .conftest import APP_KEY, APP_SECRET
 
 WAREHOUSES = "/logistics/202309/warehouses"
 
@@ -168,3 +171,24 @@ def test_logs_carry_request_ids_never_tokens_or_secrets(connect, caplog):
     for secret in (APP_SECRET, old.access_token, old.refresh_token, new.access_token, new.refresh_token):
         assert secret not in text
     assert "app_secret=[redacted]" in text  # httpx logged the token URL, scrubbed
+
+
+def test_deauthorization_and_expiry_webhooks(tiktok):
+    hook = Receiver()
+    with serve(hook.app) as hook_base:
+        for event_type in ("UPCOMING_AUTHORIZATION_EXPIRATION", "SELLER_DEAUTHORIZATION"):
+            tiktok.client.update_shop_webhook(event_type, hook_base + "/hook")
+        ends = tiktok.sandbox_control("POST", "/sandbox/seller/upcoming_expiration")["expiration_time"]
+        tiktok.sandbox_control("POST", "/sandbox/seller/deauthorize")
+        hook.wait_for(lambda bodies: {b["type"] for b in bodies} >= {6, 7})
+
+    notices = []
+    for raw in hook.received:
+        assert verify_signature(APP_KEY, APP_SECRET, raw["body"], raw["authorization"])
+        notices.append(handle_authorization_event(parse_event(raw["body"]), tiktok.store))
+    expiring = next(n for n in notices if n.kind == "expiring")
+    assert expiring.shop_id == tiktok.shop.id and expiring.expires_at == ends
+    assert any(n.kind == "deauthorized" and n.shop_id == tiktok.shop.id for n in notices)
+    assert tiktok.store.load(tiktok.shop.id) is None
+    with pytest.raises(NotAuthorized):
+        tiktok.client.get_warehouses()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.live_server import serve
+from tests.tiktok_sandbox.support import Receiver  # the sandbox suite's webhook receiver
 from tokbridge.channels.tiktok import models as m
 from tokbridge.channels.tiktok.errors import ValidationError
 from tokbridge.channels.tiktok.webhooks import parse_event, verify_signature
@@ -148,9 +150,6 @@ def test_search_returns(tiktok):
 
 def test_shop_webhooks_and_signed_delivery(tiktok):
     client = tiktok.client
-    from tests.tiktok_sandbox.support import Receiver  # the sandbox suite's webhook receiver
-    from tests.support.live_server import serve
-
     hook = Receiver()
     with serve(hook.app) as hook_base:
         client.update_shop_webhook("ORDER_STATUS_CHANGE", hook_base + "/hook")

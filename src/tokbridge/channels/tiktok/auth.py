@@ -19,7 +19,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Literal, Protocol
 from urllib.parse import urlencode
 
 import httpx
@@ -28,6 +29,12 @@ from tokbridge.channels.tiktok.errors import InvalidTokenError, RetryableError, 
 from tokbridge.channels.tiktok.models import AuthorizedShop, TokenGrant
 from tokbridge.channels.tiktok.settings import TikTokAppSettings
 from tokbridge.channels.tiktok.transport import Endpoint, SignedTransport, decode_envelope, logger
+from tokbridge.channels.tiktok.webhooks import (
+    SELLER_DEAUTHORIZATION,
+    UPCOMING_AUTHORIZATION_EXPIRATION,
+    UpcomingAuthorizationExpiration,
+    WebhookEvent,
+)
 
 GET_AUTHORIZED_SHOPS = Endpoint("GET", "/authorization/202309/shops", shop_scoped=False)
 TOKEN_GET_PATH = "/api/v2/token/get"
@@ -238,3 +245,31 @@ class TokenManager:
             self.store.save(shop_id, grant)
             logger.info("tiktok token refreshed for shop %s, valid until %s", shop_id, grant.access_token_expire_in)
             return grant
+
+
+# --- authorization webhooks (types 6 and 7) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuthorizationNotice:
+    """What the connector should tell the merchant after an authorization webhook."""
+
+    shop_id: str
+    kind: Literal["deauthorized", "expiring"]
+    expires_at: int | None = None  # for "expiring": when the authorization ends (Unix time)
+
+
+def handle_authorization_event(event: WebhookEvent, store: TokenStore) -> AuthorizationNotice | None:
+    """Type 6: the seller removed the app, so its tokens are forgotten (TikTok has revoked them).
+    Type 7: the authorization ends soon (sent 30 days before, then daily); the seller must
+    authorise again. Other types: None."""
+    if event.shop_id is None or event.type not in (SELLER_DEAUTHORIZATION, UPCOMING_AUTHORIZATION_EXPIRATION):
+        return None
+    if event.type == SELLER_DEAUTHORIZATION:
+        with store.lock(event.shop_id):
+            store.forget(event.shop_id)
+        logger.info("tiktok shop %s deauthorized the app", event.shop_id)
+        return AuthorizationNotice(event.shop_id, "deauthorized")
+    payload = event.payload
+    assert isinstance(payload, UpcomingAuthorizationExpiration)
+    return AuthorizationNotice(event.shop_id, "expiring", payload.expires_at)
