@@ -134,14 +134,20 @@ class TemplateSpec(Strict):
     auto_assign: bool = True
     is_active: bool = True
 
-    @model_validator(mode="after")
-    def _consistent(self) -> TemplateSpec:
-        if len(self.variants) > MAX_SALES_ATTRIBUTES:
-            raise ValueError(f"TikTok allows at most {MAX_SALES_ATTRIBUTES} sales attributes; {len(self.variants)} options are mapped")
-        options = [v.option_name.casefold() for v in self.variants]
+    @field_validator("variants")
+    @classmethod
+    def _few_distinct_options(cls, variants: list[VariantMapping]) -> list[VariantMapping]:
+        if len(variants) > MAX_SALES_ATTRIBUTES:
+            raise ValueError(f"TikTok allows at most {MAX_SALES_ATTRIBUTES} sales attributes; {len(variants)} options are mapped")
+        options = [v.option_name.casefold() for v in variants]
         if len(set(options)) != len(options):
             raise ValueError("Each store option can be mapped to one sales attribute only")
-        attribute_ids = [a.attribute_id for a in self.attributes]
-        if len(set(attribute_ids)) != len(attribute_ids):
+        return variants
+
+    @field_validator("attributes")
+    @classmethod
+    def _distinct_attributes(cls, attributes: list[AttributeMapping]) -> list[AttributeMapping]:
+        ids = [a.attribute_id for a in attributes]
+        if len(set(ids)) != len(ids):
             raise ValueError("Each TikTok attribute can be mapped once")
-        return self
+        return attributes

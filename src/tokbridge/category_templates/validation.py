@@ -18,6 +18,7 @@ from tokbridge.category_templates import limits
 from tokbridge.category_templates.categories import CategoryInfo
 from tokbridge.category_templates.limits import Market
 from tokbridge.category_templates.problems import Problem
+from tokbridge.category_templates.spec import TemplateSpec
 from tokbridge.channels.tiktok.models import ProductAttribute, ProductInput, SalesAttribute, SkuInput
 
 TEMPLATE = "the category template"
@@ -374,3 +375,47 @@ def _decimal(text: str | None) -> Decimal | None:
     except (InvalidOperation, ValueError):
         return None
     return number if number.is_finite() else None
+
+
+# --- the template itself, against its category ---------------------------------------------------
+
+
+def check_template(spec: TemplateSpec, category: CategoryInfo) -> list[Problem]:
+    """Mappings that cannot work in the chosen category: unknown attributes, required ones not mapped."""
+    problems: list[Problem] = []
+    mapped = {m.attribute_id for m in spec.attributes}
+    for index, mapping in enumerate(spec.attributes):
+        attribute = category.attribute(mapping.attribute_id)
+        where = f"attributes[{index}]"
+        if attribute is None or attribute.type != "PRODUCT_PROPERTY":
+            problems.append(Problem("attribute_unknown", where,
+                                    f"Attribute {mapping.attribute_name or mapping.attribute_id} is not an attribute of {spec.category.label}.",
+                                    "Remove the mapping, or choose the attribute from the category's list."))  # fmt: skip
+            continue
+        known = {value.id for value in attribute.values}
+        unknown = [value_id for value_id in mapping.value_ids if value_id not in known]
+        if unknown:
+            problems.append(Problem("attribute_value_unknown", where, f"{attribute.name} has no value with id {unknown[0]}.",
+                                    "Choose the value again from the category's list."))  # fmt: skip
+    for attribute in category.product_attributes:
+        if attribute.is_required and attribute.id not in mapped:
+            problems.append(Problem("attribute_required", "attributes",
+                                    f"{spec.category.label} needs the attribute {attribute.name or attribute.id}.",
+                                    f"Map {attribute.name or attribute.id} to a fixed value, a product field, an option or a metafield."))  # fmt: skip
+    for index, mapping in enumerate(spec.variants):
+        if mapping.attribute_id:
+            attribute = category.attribute(mapping.attribute_id)
+            if attribute is None or attribute.type != "SALES_PROPERTY":
+                problems.append(Problem("sales_attribute_unknown", f"variants[{index}]",
+                                        f"Sales attribute {mapping.attribute_id} does not belong to {spec.category.label}.",
+                                        "Choose one of the category's sales attributes, or a custom name."))  # fmt: skip
+    given = {c.id for c in spec.listing.certifications}
+    for rule in category.required_certifications:
+        if str(rule.get("id")) not in given:
+            problems.append(Problem("certification_required", "listing.certifications",
+                                    f"{spec.category.label} needs the certification \"{rule.get('name') or rule.get('id')}\".",
+                                    f"Upload it in the template. {rule.get('document_details') or ''}".strip()))  # fmt: skip
+    if category.package_dimensions_required and spec.listing.package_dimensions is None:
+        problems.append(Problem("dimensions_required", "listing.package_dimensions",
+                                f"{spec.category.label} needs package dimensions.", "Set default package dimensions in the template."))  # fmt: skip
+    return problems
