@@ -107,3 +107,22 @@ def test_privacy_topics_go_to_the_app_level_address(live_sandbox, receiver):
     assert bodies["customers/data_request"]["orders_requested"] == [1001]
     assert bodies["shop/redact"]["shop_domain"] == SHOP
     assert httpx.post(f"{live.base_url}/sandbox/shops/{SHOP}/privacy/orders/create").status_code == 400
+
+
+def test_reordered_deliveries_overtake_each_other(live_sandbox, receiver):
+    live = live_sandbox(webhook_reorder_rate=1.0)
+    live.graphql(SUBSCRIBE, {"topic": "INVENTORY_LEVELS_UPDATE", "uri": receiver.url})
+    products = httpx.get(f"{live.base_url}/sandbox/shops/{SHOP}/products", params={"limit": 12}).json()["products"]
+    tracked = [p for p in products if p["stock"][0]["tracked"]][:2]
+    for product in tracked:  # give both enough stock, then one order takes one of each
+        level = product["stock"][0]
+        httpx.put(f"{live.base_url}/sandbox/shops/{SHOP}/inventory",
+                  json={"inventory_item_id": level["inventory_item_id"], "location_id": level["location_id"], "available": 100})
+    receiver.wait_for(lambda got: len(got) >= 2)
+    lines = [{"variantId": p["variants"][0]["admin_graphql_api_id"], "quantity": 1} for p in tracked]
+    create = "mutation($lines: [OrderCreateLineItemInput!]) { orderCreate(order: {lineItems: $lines}, options: {inventoryBehaviour: DECREMENT_IGNORING_POLICY}) { userErrors { message } } }"
+    assert live.graphql(create, {"lines": lines})["data"]["orderCreate"]["userErrors"] == []
+    got = receiver.wait_for(lambda got: len(got) >= 4)
+    emitted = [p["variants"][0]["inventory_item_id"] for p in tracked]
+    delivered = [json.loads(r["body"])["inventory_item_id"] for r in got[2:]]
+    assert delivered == list(reversed(emitted))

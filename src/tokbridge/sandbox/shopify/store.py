@@ -362,6 +362,7 @@ class ShopStore:
                 self._adjust(item_id, location_id, -quantity, +quantity)
             self._open_fulfillment_orders(order, reservations)
             self.orders[order.id] = order
+            self.emit(self.domain, "orders/create", self.order_payload(order))
             return order
 
     def _pick_location(self, product: Product, variant: Variant, quantity: int, behaviour: str, field: list[str]) -> int:

@@ -83,7 +83,9 @@ class WebhookDispatcher:
             with store.lock:
                 found += [(s.uri, s.api_version) for s in store.webhook_subscriptions.values() if s.topic == enum]
         if self.app_webhook_uri:
-            found.append((self.app_webhook_uri, self.config.api_versions[-2] if len(self.config.api_versions) > 1 else self.config.api_versions[0]))
+            # App-level subscriptions are serialised with the app's configured version: the newest stable one here.
+            stable = [v for v in self.config.api_versions if v != "unstable"] or self.config.api_versions
+            found.append((self.app_webhook_uri, max(stable)))
         return found
 
     def emit(self, store, topic: str, payload: dict) -> None:
