@@ -59,6 +59,9 @@ def test_reference_data(tiktok):
     assert len(first_page.brands) == 2 and first_page.next_page_token
     every_brand = list(client.iter_brands(page_size=2))
     assert len(every_brand) == len({b.id for b in every_brand}) > 2
+    authorized = list(client.iter_brands(page_size=2, is_authorized=True))
+    assert authorized and {b.authorized_status for b in authorized} == {"AUTHORIZED"}
+    assert len(authorized) < len(every_brand)
 
     recommended = client.recommend_category(m.RecommendCategoryInput(product_title="Men's cotton crew neck t-shirt", category_version="v2"))
     assert recommended.leaf_category_id == leaf.id

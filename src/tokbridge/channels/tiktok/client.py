@@ -181,7 +181,9 @@ class TikTokClient:
     ) -> m.BrandPage:
         query = {
             "page_size": page_size, "page_token": page_token or None, "category_id": category_id,
-            "brand_name": brand_name, "is_authorized": is_authorized, "category_version": category_version,
+            "brand_name": brand_name, "category_version": category_version,
+            # The docs spell this flag 1 (authorized brands only) or 0 (all brands).
+            "is_authorized": None if is_authorized is None else int(is_authorized),
         }
         return m.BrandPage.model_validate(self._call(GET_BRANDS, query=query))
 
