@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tokbridge.kit import errors as kit_errors
+
 # Codes from TikTok's common-errors page and the endpoint specs.
 TOO_MANY_REQUESTS = 36009002
 INTERNAL_ERROR = 36009003
@@ -57,7 +59,7 @@ class TikTokError(Exception):
         return " ".join(parts)
 
 
-class RetryableError(TikTokError):
+class RetryableError(TikTokError, kit_errors.RetryableError):
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any):
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
@@ -66,12 +68,14 @@ class RetryableError(TikTokError):
 class RateLimited(RetryableError):
     """Too many requests: the job layer reschedules after `retry_after` seconds; nobody sleeps."""
 
+    consumes_attempt = False  # waiting our turn is not a failure
+
     def __init__(self, message: str = "rate limited", *, retry_after: float, **kwargs: Any):
         super().__init__(message, retry_after=retry_after, **kwargs)
 
 
-class AuthorizationError(TikTokError):
-    pass
+class AuthorizationError(TikTokError, kit_errors.PermanentError):
+    """The shop's authorization is not usable (after the client's own one refresh): reconnect."""
 
 
 class TokenExpiredError(AuthorizationError):
@@ -90,7 +94,7 @@ class ScopeError(AuthorizationError):
     pass
 
 
-class ValidationError(TikTokError):
+class ValidationError(TikTokError, kit_errors.PermanentError):
     """TikTok refused the request's content. `field` is TikTok's field path when it names one."""
 
     def __init__(self, message: str, *, field: str | None = None, **kwargs: Any):
