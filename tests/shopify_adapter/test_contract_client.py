@@ -118,7 +118,7 @@ def test_mutations_are_not_repeated_blindly(live_shop):
 
 def test_timeouts_are_retried(live_shop):
     shop = live_shop()
-    shop.control("PUT", "/sandbox/faults", json={"script": ["timeout"], "timeout_seconds": 2.0})
+    shop.control("PUT", "/sandbox/faults", json={"script": ["timeout"], "timeout_seconds": 1.0})
     slept = []
     client = shop.client(timeout=0.3, sleep=slept.append)
     assert client.query(SHOP_QUERY)["shop"]["name"]

@@ -139,6 +139,7 @@ class _Run:
             # A product read with its children (paginated reads) is expanded into the same stream.
             for variant in item.variants:
                 self.variants.append(VariantOf(item.external_id, variant))
+                self.levels.extend(LevelOf(variant.external_id, level) for level in variant.inventory_levels)
             for image in item.images:
                 self.images.append(ImageOf(item.external_id, image))
             if len(self.products) >= self.batch:
@@ -147,20 +148,45 @@ class _Run:
                 self.flush_variants()
             if len(self.images) >= self.batch:
                 self.flush_images()
+            if len(self.levels) >= self.batch:
+                self.flush_levels()
         else:
             raise TypeError(f"not a catalog item: {kind.__name__}")
+
+    # Flushing writes a batch; parents are always written before their children.
 
     def flush_all(self) -> None:
         self.flush_images()
         self.flush_levels()  # flushes variants, which flush products
 
+    def flush_products(self) -> None:
+        if self.products:
+            batch, self.products = self.products, []
+            self._write_products(batch)
+
+    def flush_variants(self) -> None:
+        self.flush_products()
+        if self.variants:
+            batch, self.variants = self.variants, []
+            self._write_variants(batch)
+
+    def flush_images(self) -> None:
+        self.flush_products()
+        if self.images:
+            batch, self.images = self.images, []
+            self._write_images(batch)
+
+    def flush_levels(self) -> None:
+        self.flush_variants()
+        if self.levels:
+            batch, self.levels = self.levels, []
+            self._write_levels(batch)
+
+
     def _repo(self, conn) -> CatalogRepository:
         return CatalogRepository(conn, self.importer.merchant_id, self.importer.channel)
 
-    def flush_products(self) -> None:
-        if not self.products:
-            return
-        batch, self.products = self.products, []
+    def _write_products(self, batch: list[Product]) -> None:
         synced_at, channel = self.synced_at, self.importer.channel
         rows = [
             (channel, p.external_id, p.title, p.description_html, p.vendor, p.product_type, p.handle, p.tags, p.status,
@@ -173,20 +199,11 @@ class _Run:
             existing = repo.existing_ids(products_table, [p.external_id for p in batch])
             ids = repo.upsert_products(rows)
             repo.clear_children(existing.values())
-            repo.upsert_options(
-                [(ids[p.external_id], o.position, o.name, o.values) for p in batch for o in p.options]
-            )
+            repo.upsert_options([(ids[p.external_id], o.position, o.name, o.values) for p in batch for o in p.options])
         self.product_ids.update(ids)
         self.result.products += len(batch)
-        for variant in (v for p in batch for v in p.variants):
-            for level in variant.inventory_levels:
-                self.levels.append(LevelOf(variant.external_id, level))
 
-    def flush_variants(self) -> None:
-        self.flush_products()
-        if not self.variants:
-            return
-        batch, self.variants = self.variants, []
+    def _write_variants(self, batch: list[VariantOf]) -> None:
         rows = []
         for item in batch:
             product_id = self.product_ids.get(item.product_external_id)
@@ -199,11 +216,7 @@ class _Run:
         self.variant_ids.update(ids)
         self.result.variants += len(rows)
 
-    def flush_images(self) -> None:
-        self.flush_products()
-        if not self.images:
-            return
-        batch, self.images = self.images, []
+    def _write_images(self, batch: list[ImageOf]) -> None:
         rows = []
         for item in batch:
             product_id = self.product_ids.get(item.product_external_id)
@@ -215,11 +228,7 @@ class _Run:
             self._repo(conn).insert_images(rows)
         self.result.images += len(rows)
 
-    def flush_levels(self) -> None:
-        self.flush_variants()
-        if not self.levels:
-            return
-        batch, self.levels = self.levels, []
+    def _write_levels(self, batch: list[LevelOf]) -> None:
         rows = []
         for item in batch:
             variant_id = self.variant_ids.get(item.variant_external_id)
