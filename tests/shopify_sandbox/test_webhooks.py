@@ -53,7 +53,7 @@ def test_product_change_is_delivered_signed_with_shopify_headers(live_sandbox, r
 
 
 def test_duplicates_share_the_event_id_and_failures_are_retried(live_sandbox, receiver):
-    live = live_sandbox(webhook_duplicate_rate=1.0)
+    live = live_sandbox(webhook_duplicate_rate=1.0, webhook_retry_seconds=0.1)
     live.graphql(SUBSCRIBE, {"topic": "INVENTORY_LEVELS_UPDATE", "uri": receiver.url})
     level = first_product(live)["stock"][0]
     receiver.status = 500  # the app is down: Shopify tries again
