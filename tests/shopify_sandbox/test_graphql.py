@@ -212,11 +212,15 @@ def test_merchant_fulfilment_shows_in_the_api(live_sandbox):
                          json={"company": "UPS", "number": "1Z999AA10123456784", "url": "https://ups.example/t"})
     assert shipped.status_code == 201
     answer = live.graphql("""query($id: ID!) { order(id: $id) { displayFulfillmentStatus
-        fulfillments(first: 5) { status trackingInfo(first: 1) { company number } }
-        fulfillmentOrders(first: 5) { nodes { status } } } }""", {"id": order["id"]})["data"]["order"]
+        fulfillments(first: 5) { status trackingInfo(first: 1) { company number }
+          fulfillmentLineItems(first: 5) { nodes { quantity lineItem { variant { id } } } } }
+        fulfillmentOrders(first: 5) { nodes { status assignedLocation { name location { id } }
+          lineItems(first: 5) { nodes { remainingQuantity lineItem { quantity } } } } } } }""", {"id": order["id"]})["data"]["order"]
     assert answer["displayFulfillmentStatus"] == "FULFILLED"
     assert answer["fulfillments"][0]["trackingInfo"] == [{"company": "UPS", "number": "1Z999AA10123456784"}]
     assert answer["fulfillmentOrders"]["nodes"][0]["status"] == "CLOSED"
+    assert answer["fulfillmentOrders"]["nodes"][0]["lineItems"]["nodes"][0] == {"remainingQuantity": 0, "lineItem": {"quantity": 1}}
+    assert answer["fulfillments"][0]["fulfillmentLineItems"]["nodes"] == [{"quantity": 1, "lineItem": {"variant": {"id": variant}}}]
     refused = httpx.post(f"{live.base_url}/sandbox/shops/{SHOP}/orders/{number}/cancel", json={"reason": "customer"})
     assert refused.status_code == 422
 

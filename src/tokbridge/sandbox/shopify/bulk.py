@@ -25,6 +25,7 @@ from graphql.language import FragmentDefinitionNode
 
 from . import parallel
 from .cost import CostWalker
+from .graphql_api import product_matcher, product_source, require_scope, resolve_type, snake
 from .models import BulkOperation
 from .store import StoreError
 
@@ -198,8 +199,6 @@ class BulkRunner:
     def _root_items(self, info: BulkInfo, name: str, field_def, args: dict, index_range: range | None = None):
         info.field_name = name
         if name == "products":
-            from .graphql_api import product_matcher, product_source, require_scope
-
             require_scope(info, "read_products")
             if index_range is not None:  # one worker's share of the catalog, in id order
                 matches = product_matcher(info, args.get("query"))
@@ -231,8 +230,6 @@ class BulkRunner:
     def _fill(self, walker, info, object_type, selection_set, source, row, nested) -> None:
         runtime_type = object_type
         if not isinstance(object_type, GraphQLObjectType):
-            from .graphql_api import resolve_type
-
             runtime_type = self.schema.get_type(resolve_type(source, info, None))
         for plan in self._plan(walker, runtime_type, selection_set):
             kind = plan.kind
@@ -343,8 +340,6 @@ def _fields_for(walker: CostWalker, runtime_type, selection_set):
 
 def _attribute(field_name: str):
     """The default resolver for one field, specialised ahead of time (the hot path of a bulk run)."""
-    from .graphql_api import snake
-
     if field_name == "id":
         return lambda source, info: source["id"] if type(source) is dict else source.gid
     if field_name == "legacyResourceId":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -316,8 +317,6 @@ async def deliveries(request: Request) -> Response:
     wait = min(float(request.query_params.get("wait", 0)), 30.0)
     idle = True
     if wait:
-        from starlette.concurrency import run_in_threadpool
-
         idle = await run_in_threadpool(dispatcher.wait_idle, wait)
     return JSONResponse({"idle": idle, "deliveries": [d.record() for d in list(dispatcher.log)]})
 

@@ -320,8 +320,16 @@ VARIANT_FIELDS = {
                                         for o, value in zip(variant_product(v, info).options, v.option_values)],
     "inventoryItem": lambda v, info: InventoryItemView(variant_product(v, info), v),
     "product": variant_product,
-    "image": lambda v, info: (lambda p: ImageView(p.images[(v.position - 1) % len(p.images)], p) if p.images else None)(variant_product(v, info)),
+    "image": lambda v, info: variant_image(v, info),
 }
+
+
+def variant_image(variant: Variant, info) -> ImageView | None:
+    """The catalog pairs variants with the product's images in turn."""
+    product = variant_product(variant, info)
+    if not product.images:
+        return None
+    return ImageView(product.images[(variant.position - 1) % len(product.images)], product)
 
 
 def item_levels(item: InventoryItemView, info, **args):
@@ -487,6 +495,12 @@ def _address(address: dict | None) -> dict | None:
     return result
 
 
+def line_variant(view: LineItemView, info) -> Variant | None:
+    """None once the variant is deleted, as Shopify answers for old orders."""
+    found = info.context.store.variant(view.line.variant_id) if view.line.variant_id else None
+    return found[1] if found else None
+
+
 LINE_ITEM_FIELDS = {
     "id": lambda v, info: v.line.gid,
     "name": lambda v, info: f"{v.line.title} - {v.line.variant_title}" if v.line.variant_title else v.line.title,
@@ -498,7 +512,7 @@ LINE_ITEM_FIELDS = {
     "unfulfilledQuantity": lambda v, info: 0 if v.order.cancelled_at else v.line.quantity - v.line.fulfilled_quantity,
     "requiresShipping": lambda v, info: v.line.requires_shipping,
     "restockable": lambda v, info: v.line.variant_id is not None and not v.line.restocked,
-    "variant": lambda v, info: (lambda found: found[1] if found else None)(info.context.store.variant(v.line.variant_id) if v.line.variant_id else None),
+    "variant": lambda v, info: line_variant(v, info),
     "product": lambda v, info: info.context.store.product_by_id(v.line.product_id) if v.line.product_id else None,
     "originalUnitPriceSet": lambda v, info: bag(v.line.price, v.order.currency),
     "originalTotalSet": lambda v, info: bag(Decimal(v.line.price) * v.line.quantity, v.order.currency),
@@ -510,10 +524,19 @@ def fo_order(fo: FulfillmentOrder, info) -> Order:
     return info.context.store.order(fo.order_id)
 
 
+def assigned_location(fo: FulfillmentOrder, info) -> dict:
+    location = info.context.store.location(fo.location_id)
+    return {"name": location.name, "location": location}
+
+
+def order_line(order: Order, line_item_id: int):
+    return next(line for line in order.line_items if line.id == line_item_id)
+
+
 FULFILLMENT_ORDER_FIELDS = {
     "orderId": lambda fo, info: ids.gid("Order", fo.order_id),
     "order": fo_order,
-    "assignedLocation": lambda fo, info: (lambda loc: {"name": loc.name, "location": loc})(info.context.store.location(fo.location_id)),
+    "assignedLocation": lambda fo, info: assigned_location(fo, info),
     "lineItems": lambda fo, info, **args: page(list_source(
         [FulfillmentOrderLineItemView(item, fo_order(fo, info)) for item in fo.line_items], lambda v: (v.item.id,)), args),
     "fulfillments": lambda fo, info, **args: page(list_source(
@@ -523,19 +546,24 @@ FO_LINE_FIELDS = {
     "id": lambda v, info: v.item.gid,
     "totalQuantity": lambda v, info: v.item.total_quantity,
     "remainingQuantity": lambda v, info: v.item.remaining_quantity,
-    "lineItem": lambda v, info: LineItemView(next(li for li in v.order.line_items if li.id == v.item.line_item_id), v.order),
-    "sku": lambda v, info: next(li for li in v.order.line_items if li.id == v.item.line_item_id).sku,
+    "lineItem": lambda v, info: LineItemView(order_line(v.order, v.item.line_item_id), v.order),
+    "sku": lambda v, info: order_line(v.order, v.item.line_item_id).sku,
 }
+def fulfillment_line_items(fulfillment: Fulfillment, info, args: dict) -> dict:
+    order = info.context.store.order(fulfillment.order_id)
+    items = [{"id": ids.gid("FulfillmentLineItem", line_id), "quantity": quantity, "_key": line_id,
+              "lineItem": LineItemView(order_line(order, line_id), order)}
+             for line_id, quantity in fulfillment.line_items]
+    return page(list_source(items, lambda item: (item["_key"],)), args)
+
+
 FULFILLMENT_FIELDS = {
     "displayStatus": lambda f, info: "CANCELED" if f.status == "CANCELLED" else "FULFILLED",
     "location": lambda f, info: info.context.store.location(f.location_id),
     "order": lambda f, info: info.context.store.order(f.order_id),
     "trackingInfo": lambda f, info, first=None: [{"company": f.tracking_company, "number": f.tracking_number, "url": f.tracking_url}]
     if (f.tracking_number or f.tracking_company) else [],
-    "fulfillmentLineItems": lambda f, info, **args: (lambda order: page(list_source(
-        [{"id": ids.gid("FulfillmentLineItem", line_id), "quantity": qty, "_key": line_id,
-          "lineItem": LineItemView(next(li for li in order.line_items if li.id == line_id), order)}
-         for line_id, qty in f.line_items], lambda d: (d["_key"],)), args))(info.context.store.order(f.order_id)),
+    "fulfillmentLineItems": lambda f, info, **args: fulfillment_line_items(f, info, args),
 }
 
 
@@ -553,6 +581,13 @@ def resolve_fulfillment(_root, info, id):
 
 
 # ---- node ---------------------------------------------------------------------------------------
+def media_image(store: ShopStore, media_id: int) -> MediaImageView | None:
+    product = store.product(ids.split_media_id(media_id)[0])
+    if product is None:
+        return None
+    return next((MediaImageView(image, product) for image in product.images if image.id == media_id), None)
+
+
 def load_node(info, gid_value: str):
     parsed = ids.parse_gid(gid_value)
     if parsed is None:
@@ -570,7 +605,7 @@ def load_node(info, gid_value: str):
         "Fulfillment": lambda: store.fulfillment(number),
         "BulkOperation": lambda: store.bulk_operations.get(number),
         "WebhookSubscription": lambda: store.webhook_subscriptions.get(number),
-        "MediaImage": lambda: (lambda index_pos: (lambda p: next((MediaImageView(i, p) for i in p.images if i.id == number), None) if p else None)(store.product(index_pos[0])))(ids.split_media_id(number)),
+        "MediaImage": lambda: media_image(store, number),
     }
     loader = loaders.get(type_name)
     return loader() if loader else None

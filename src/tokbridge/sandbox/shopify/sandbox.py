@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import random
@@ -191,7 +192,6 @@ class Sandbox:
 
 
 def host_param(shop: str) -> str:
-    import base64
-
+    """Shopify's `host`: base64 of the shop's admin address, without padding."""
     handle = shop.split(".", 1)[0]
     return base64.urlsafe_b64encode(f"admin.shopify.com/store/{handle}".encode()).decode().rstrip("=")
