@@ -2,7 +2,7 @@
 
     python bench/shopify_import.py                      # SQLite, 100,000 products
     python bench/shopify_import.py --products 20000
-    python bench/shopify_import.py --postgres postgresql://postgres@127.0.0.1:5432/bench
+    python bench/shopify_import.py --postgres postgresql://postgres@127.0.0.1:5432/test
 
 The Shopify sandbox runs in a subprocess, so the peak memory printed is the importer's alone.
 Wall time covers the whole import as a merchant would wait for it: locations read, bulk operation
@@ -19,9 +19,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from sqlalchemy import Engine, text
 
 from tokbridge.catalog.importer import CatalogImporter
 from tokbridge.catalog.repository import CatalogRepository
@@ -30,6 +33,7 @@ from tokbridge.channels.shopify.client import ShopifyClient
 from tokbridge.channels.shopify.store import ShopifyStore
 from tokbridge.db.engine import make_engine, session_scope
 from tokbridge.db.migrate import upgrade
+from tokbridge.tenancy.models import Merchant
 
 SHOP = "tokbridge-demo.myshopify.com"
 TOKEN = "shpat_bench"
@@ -67,28 +71,34 @@ def start_sandbox(products: int) -> tuple[subprocess.Popen, str]:
     raise SystemExit("the sandbox did not start within 120 s")
 
 
-def fresh_database(postgres_url: str | None, workdir: Path):
+@contextmanager
+def fresh_database(postgres_url: str | None, workdir: Path) -> Iterator[tuple[Engine, int]]:
+    """A migrated, empty database with one merchant: a SQLite file, or a PostgreSQL schema of its
+    own (dropped afterwards, so the bench never touches existing tables)."""
+    schema = f"tokbridge_bench_{os.getpid()}"
+    admin = None
     if postgres_url:
-        engine = make_engine(postgres_url)
-        from sqlalchemy import text
-
-        from tokbridge.db.base import Base
-        import tokbridge.db.models  # noqa: F401
-
-        with engine.begin() as conn:  # a clean slate: drop what a previous run left
-            for table in reversed(Base.metadata.sorted_tables):
-                conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}" CASCADE'))
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        admin = make_engine(postgres_url)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        separator = "&" if "?" in postgres_url else "?"
+        engine = make_engine(f"{postgres_url}{separator}options=-csearch_path%3D{schema}")
     else:
         engine = make_engine(f"sqlite:///{workdir / 'bench.db'}")
-    upgrade(engine)
-    from tokbridge.tenancy.models import Merchant
-
-    with session_scope(engine) as session:
-        merchant = Merchant(name="Bench merchant")
-        session.add(merchant)
-        session.flush()
-        return engine, merchant.id
+    try:
+        upgrade(engine)
+        with session_scope(engine) as session:
+            merchant = Merchant(name="Bench merchant")
+            session.add(merchant)
+            session.flush()
+            merchant_id = merchant.id
+        yield engine, merchant_id
+    finally:
+        engine.dispose()
+        if admin is not None:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
 
 
 def main() -> None:
@@ -99,8 +109,7 @@ def main() -> None:
 
     sandbox, base = start_sandbox(args.products)
     try:
-        with tempfile.TemporaryDirectory() as workdir:
-            engine, merchant_id = fresh_database(args.postgres, Path(workdir))
+        with tempfile.TemporaryDirectory() as workdir, fresh_database(args.postgres, Path(workdir)) as (engine, merchant_id):
             client = ShopifyClient(SHOP, TOKEN, base_url=base + "/shops/{shop}", wait_when_throttled=True, timeout=60)
             store = ShopifyStore(client, download_timeout=600)
 
@@ -113,7 +122,6 @@ def main() -> None:
 
             with engine.connect() as conn:
                 counts = CatalogRepository(conn, merchant_id, "shopify").counts()
-            engine.dispose()
     finally:
         sandbox.terminate()
         sandbox.wait(10)
