@@ -1,0 +1,193 @@
+"""Sends one product to TikTok: map, validate, upload images, create, bind.
+
+Used by the upload job; keeps per-run caches (category rules, warehouses) so a bulk upload asks
+TikTok for them once, not once per product.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy.orm import Session
+
+from tokbridge.category_templates import repository as templates
+from tokbridge.category_templates.bundle import ProductBundle
+from tokbridge.category_templates.categories import CategoryInfo, fetch_category_info
+from tokbridge.category_templates.limits import MAX_MAIN_IMAGES, Market
+from tokbridge.category_templates.mapper import content_hashes, map_product
+from tokbridge.category_templates.models import CategoryTemplate
+from tokbridge.category_templates.problems import Problem, blocking
+from tokbridge.category_templates.validation import validate_product
+from tokbridge.channels.models import ChannelConnection
+from tokbridge.channels.tiktok.client import TikTokClient
+from tokbridge.channels.tiktok.errors import ValidationError as TikTokValidationError
+from tokbridge.channels.tiktok.models import ProductInput, ProductWriteResult
+from tokbridge.db.base import utcnow
+from tokbridge.kit.errors import RetryableError
+from tokbridge.listings.models import Listing, ListingSku, ListingStatus, UploadedImage
+from tokbridge.listings.repository import ListingRepository
+
+log = logging.getLogger(__name__)
+
+_downloads = httpx.Client(timeout=httpx.Timeout(30.0, connect=5.0), follow_redirects=True)
+
+
+class ImageUnavailable(Exception):
+    """A store image could not be downloaded; the product cannot be sent until it is fixed."""
+
+
+@dataclass
+class Prepared:
+    body: ProductInput | None
+    problems: list[Problem]
+    bundle: ProductBundle | None = None
+
+
+@dataclass
+class Publisher:
+    client: TikTokClient
+    connection: ChannelConnection
+    merchant_id: int
+    _categories: dict[tuple[str, str], CategoryInfo] = field(default_factory=dict)
+    _warehouse_ids: list[str] | None = None
+
+    @property
+    def market(self) -> Market:
+        return Market(self.connection.region or "US")
+
+    def category(self, template: CategoryTemplate) -> CategoryInfo:
+        key = (template.category_id, template.category_version)
+        if key not in self._categories:
+            self._categories[key] = fetch_category_info(self.client, template.category_id,
+                                                        category_version=template.category_version)
+        return self._categories[key]
+
+    def warehouse_ids(self) -> list[str]:
+        if self._warehouse_ids is None:
+            self._warehouse_ids = [w.id for w in self.client.get_warehouses()]
+        return self._warehouse_ids
+
+    def prepare(self, session: Session, product_id: int, image_uris: dict[str, str] | None = None) -> Prepared:
+        """The body TikTok would get and every problem with it (no images uploaded when `image_uris` is None)."""
+        template = _template_for(session, self.merchant_id, product_id)
+        if template is None:
+            return Prepared(None, [Problem("no_template", "category_id", "The product is not linked to a category template.",
+                                           "Link it to a template, or create a template whose rules match it.")])
+        bundles = templates.load_bundles(session, self.merchant_id, [product_id])
+        if not bundles:
+            return Prepared(None, [Problem("product_missing", "product", "The product is no longer in the catalog.",
+                                           "Import the catalog again.")])
+        bundle = bundles[0]
+        category = self.category(template)
+        body = map_product(bundle, template.spec(), self.market, image_uris=image_uris, category=category)
+        problems = validate_product(body, self.market, category=category, warehouse_ids=self.warehouse_ids())
+        return Prepared(body, problems, bundle)
+
+    def upload_images(self, session: Session, bundle: ProductBundle) -> dict[str, str]:
+        """Store image URL -> TikTok URI, uploading only what this shop has not received before."""
+        uris: dict[str, str] = {}
+        repository = ListingRepository(session)
+        for image in sorted(bundle.images, key=lambda i: i.position)[:MAX_MAIN_IMAGES]:
+            digest = hashlib.sha256(image.url.encode()).hexdigest()
+            known = repository.uploaded_image(self.connection.id, digest, "MAIN_IMAGE")
+            if known is None:
+                content, content_type = _download(image.url)
+                uploaded = self.client.upload_product_image(content, filename=image.url.rsplit("/", 1)[-1][:100] or "image",
+                                                            content_type=content_type, use_case="MAIN_IMAGE")
+                known = UploadedImage(merchant_id=self.merchant_id, connection_id=self.connection.id,
+                                      source_url_hash=digest, use_case="MAIN_IMAGE", uri=uploaded.uri,
+                                      url=uploaded.url, width=uploaded.width, height=uploaded.height)
+                session.add(known)
+                session.flush()
+            uris[image.url] = known.uri
+        return uris
+
+    def publish(self, session: Session, listing: Listing) -> None:
+        """Send one listing; records the outcome on it. Retryable errors propagate (the job reschedules)."""
+        prepared = self.prepare(session, listing.product_id)
+        if blocking(prepared.problems):
+            _not_sendable(listing, prepared.problems)
+            return
+        try:
+            uris = self.upload_images(session, prepared.bundle)
+        except ImageUnavailable as missing:
+            listing.status = ListingStatus.FAILED
+            listing.last_error = str(missing)
+            return
+        except TikTokValidationError as refused:
+            listing.status = ListingStatus.FAILED
+            listing.last_error = (f"TikTok refused one of the product's images: {refused.message} "
+                                  "Replace the image in your store and upload again.")
+            return
+        prepared = self.prepare(session, listing.product_id, image_uris=uris)
+        if blocking(prepared.problems):
+            _not_sendable(listing, prepared.problems)
+            return
+        body = prepared.body.model_copy(update={"idempotency_key": listing.idempotency_key})
+        try:
+            result = self.client.create_product(body)
+        except TikTokValidationError as refused:
+            listing.status = ListingStatus.FAILED
+            where = f" ({refused.field})" if refused.field else ""
+            listing.last_error = f"TikTok refused the product{where}: {refused.message}"
+            return
+        bind(session, listing, result, prepared.bundle, body, warnings=prepared.problems)
+
+
+def bind(session: Session, listing: Listing, result: ProductWriteResult, bundle: ProductBundle, body: ProductInput,
+         warnings: list[Problem] = ()) -> None:
+    """Record TikTok's ids right after the create call, in the caller's transaction."""
+    now = utcnow()
+    listing.tiktok_product_id = result.product_id
+    listing.status = ListingStatus.REVIEWING
+    listing.tiktok_status = "PENDING"
+    listing.problems = [p.as_dict() for p in warnings]  # only warnings can remain after validation
+    listing.review_reasons = []
+    listing.last_error = None
+    listing.uploaded_at = now
+    listing.pushed_content_hash = content_hashes(body).information
+    variants_by_external = {v.external_id: v for v in bundle.variants}
+    sent_by_external = {s.external_sku_id: s for s in body.skus}
+    for sku in result.skus:
+        variant = variants_by_external.get(sku.external_sku_id or "") or next(
+            (v for v in bundle.variants if v.sku and v.sku == sku.seller_sku), None)
+        if variant is None:
+            continue
+        sent = sent_by_external.get(variant.external_id)
+        session.add(ListingSku(
+            merchant_id=listing.merchant_id, listing_id=listing.id, variant_id=variant.id, tiktok_sku_id=sku.id,
+            seller_sku=sku.seller_sku,
+            pushed_price=sent.price.amount if sent and sent.price else None,
+            pushed_quantity=sum(w.quantity for w in sent.inventory) if sent and sent.inventory else None,
+        ))
+
+
+def _not_sendable(listing: Listing, problems: list[Problem]) -> None:
+    listing.status = ListingStatus.NOT_UPLOADED
+    listing.problems = [p.as_dict() for p in problems]
+    listing.last_error = f"{len(blocking(problems))} problems to fix before TikTok will accept this product."
+
+
+def _template_for(session: Session, merchant_id: int, product_id: int) -> CategoryTemplate | None:
+    assigned = templates.assignment_map(session, merchant_id, [product_id]).get(product_id)
+    if assigned is None:
+        return None
+    return templates.get_template(session, merchant_id, assigned[0])
+
+
+def _download(url: str) -> tuple[bytes, str]:
+    try:
+        response = _downloads.get(url)
+    except httpx.TimeoutException as exc:
+        raise RetryableError(f"the store's image server timed out on {url}") from exc
+    except httpx.TransportError as exc:
+        raise RetryableError(f"the store's image server could not be reached: {exc}") from exc
+    if response.status_code >= 500 or response.status_code == 429:
+        raise RetryableError(f"the store's image server answered {response.status_code} for {url}")
+    if response.status_code != 200:
+        raise ImageUnavailable(f"The image {url} could not be downloaded from your store "
+                               f"(HTTP {response.status_code}). Replace it in your store and upload again.")
+    return response.content, response.headers.get("content-type", "image/jpeg").split(";")[0]

@@ -1,0 +1,127 @@
+"""Use-cases on listings that the web layer calls: bulk upload, Sync Shop Status, activate,
+deactivate, delete, and the dashboard's product figures. They check and record; jobs do the calls."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tokbridge.billing import service as billing
+from tokbridge.catalog.models import CatalogProduct
+from tokbridge.category_templates import repository as templates
+from tokbridge.channels.connections import TIKTOK, ConnectionRepository
+from tokbridge.channels.models import ChannelConnection
+from tokbridge.jobs.models import Job
+from tokbridge.jobs.service import enqueue
+from tokbridge.listings import prerequisites
+from tokbridge.listings.models import Listing, ListingStatus
+from tokbridge.listings.repository import LISTABLE_STATUSES, ListingRepository
+
+ACTIONS = ("activate", "deactivate", "delete")
+# Statuses a bulk upload (re)sends; the others are already on TikTok.
+UPLOADABLE = (ListingStatus.NOT_UPLOADED, ListingStatus.FAILED)
+
+
+class ListingRefused(Exception):
+    """The request cannot be carried out; the message says why and what to do."""
+
+    def __init__(self, message: str, link: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.link = link
+
+
+def tiktok_connection(session: Session) -> ChannelConnection | None:
+    return ConnectionRepository(session).first(TIKTOK)
+
+
+def require_tiktok(session: Session) -> ChannelConnection:
+    connection = tiktok_connection(session)
+    if connection is None:
+        raise ListingRefused("Connect a TikTok shop first.", "/connect/tiktok")
+    return connection
+
+
+def prerequisite_checks(connection: ChannelConnection | None) -> list[dict] | None:
+    if connection is None:
+        return None
+    stored = (connection.data or {}).get("prerequisites")
+    return stored.get("results") if stored else None
+
+
+def product_usage(session: Session, merchant_id: int) -> billing.PlanUsage:
+    connection = tiktok_connection(session)
+    subscription = billing.subscription_for(session, merchant_id)
+    used = ListingRepository(session).products_on_tiktok(connection.id if connection else None)
+    return billing.usage(subscription, products_used=used, orders_used=0)
+
+
+def request_upload(session: Session, merchant_id: int, product_ids: Sequence[int] | None = None) -> tuple[Job, int]:
+    """Queue the linked products (all, or `product_ids`) for upload. Returns the job and how many
+    products it will send. Refused while prerequisites fail, or when the plan has no room left."""
+    connection = require_tiktok(session)
+    if message := prerequisites.blocking_message(prerequisite_checks(connection)):
+        raise ListingRefused(message, "/dashboard#prerequisites")
+
+    candidates = templates.assigned_product_ids(session, merchant_id)
+    if product_ids is not None:
+        wanted = set(product_ids)
+        candidates = [pid for pid in candidates if pid in wanted]
+    listable = set(session.scalars(select(CatalogProduct.id).where(
+        CatalogProduct.id.in_(candidates), CatalogProduct.status.in_(LISTABLE_STATUSES))))
+    repository = ListingRepository(session)
+    existing = repository.for_products(connection.id, listable)
+    to_send = sorted(pid for pid in listable if pid not in existing or existing[pid].status in UPLOADABLE)
+    if not to_send:
+        raise ListingRefused("There is nothing to upload: link products to a category template first, "
+                             "or they are already on TikTok.", "/templates")
+
+    usage = product_usage(session, merchant_id)
+    if usage.products_left < len(to_send):
+        raise ListingRefused(
+            f"Your {usage.plan.name} plan allows {usage.plan.product_limit} products on TikTok and "
+            f"{usage.products_used} are there already, so {len(to_send)} more do not fit. Upgrade your plan "
+            f"or upload fewer products.", "/plans")
+
+    for product_id in to_send:
+        listing = existing.get(product_id)
+        if listing is None:
+            listing = Listing(merchant_id=merchant_id, connection_id=connection.id, product_id=product_id,
+                              problems=[], review_reasons=[])
+            session.add(listing)
+        listing.status = ListingStatus.IN_PROGRESS
+        listing.last_error = None
+        # A fresh key for a fresh attempt; kept while this attempt is retried.
+        listing.idempotency_key = uuid.uuid4().hex
+    session.flush()
+    job = enqueue(session, "listings.upload", merchant_id=merchant_id, payload={"connection_id": connection.id},
+                  identity_key=f"listings.upload:{connection.id}", title="Bulk upload to TikTok Shop")
+    return job, len(to_send)
+
+
+def request_status_sync(session: Session, merchant_id: int) -> Job:
+    connection = require_tiktok(session)
+    return enqueue(session, "listings.sync_shop", merchant_id=merchant_id, payload={"connection_id": connection.id},
+                   identity_key=f"listings.sync_shop:{connection.id}", title="Sync Shop Status")
+
+
+def request_action(session: Session, merchant_id: int, action: str, listing_ids: Sequence[int]) -> Job:
+    """Activate, deactivate or delete listings on TikTok (the job sends at most 20 ids a call)."""
+    if action not in ACTIONS:
+        raise ListingRefused(f"Unknown action {action!r}; use one of {', '.join(ACTIONS)}.")
+    connection = require_tiktok(session)
+    listings = [ListingRepository(session).get(listing_id) for listing_id in listing_ids]
+    on_tiktok = [listing.id for listing in listings if listing is not None and listing.tiktok_product_id]
+    if not on_tiktok:
+        raise ListingRefused("None of these products is on TikTok yet.")
+    return enqueue(session, "listings.batch_action", merchant_id=merchant_id,
+                   payload={"connection_id": connection.id, "action": action, "listing_ids": on_tiktok},
+                   title=f"{action.capitalize()} {len(on_tiktok)} products on TikTok")
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    connection = tiktok_connection(session)
+    return ListingRepository(session).status_counts(connection.id if connection else None)

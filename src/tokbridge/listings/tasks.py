@@ -1,0 +1,357 @@
+"""Jobs on listings. Each one is resumable: it works from the database state and a checkpoint,
+binds TikTok's ids in the same transaction as its progress, and never sleeps on a rate limit."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tokbridge.activity import service as activity
+from tokbridge.catalog.models import CatalogProduct, CatalogVariant
+from tokbridge.category_templates.mapper import content_hashes
+from tokbridge.category_templates.problems import blocking
+from tokbridge.channels.connections import ConnectionRepository
+from tokbridge.channels.factory import tiktok_client
+from tokbridge.channels.models import ChannelConnection
+from tokbridge.channels.tiktok.errors import TikTokError
+from tokbridge.channels.tiktok.models import InventoryUpdate, PriceUpdate, ProductSearch
+from tokbridge.db.base import utcnow
+from tokbridge.db.engine import get_engine
+from tokbridge.jobs.registry import job_handler
+from tokbridge.jobs.runner import JobContext
+from tokbridge.jobs.service import enqueue
+from tokbridge.kit.errors import PermanentError, RetryableError
+from tokbridge.listings.models import Listing, ListingSku, ListingStatus
+from tokbridge.listings.publisher import Publisher
+from tokbridge.listings.repository import ListingRepository
+from tokbridge.listings.status import EXPLANATIONS, dashboard_status
+
+LISTING_LIMIT_CODE = 12052093  # "Exceeded the product listing limit for the seller."
+BATCH = 50
+
+
+class DailyLimitReached(RetryableError):
+    consumes_attempt = False
+
+
+def _connection(session: Session, ctx: JobContext) -> ChannelConnection:
+    connection = ConnectionRepository(session).get(ctx.payload["connection_id"])
+    if connection is None or connection.status != "active":
+        raise PermanentError("The TikTok shop is no longer connected. Reconnect it and try again.")
+    return connection
+
+
+def _client(ctx: JobContext, connection: ChannelConnection):
+    return tiktok_client(ctx.settings, get_engine(ctx.settings.database_url), connection)
+
+
+# --- bulk upload ----------------------------------------------------------------------------------
+
+
+@job_handler("listings.upload", title="Bulk upload to TikTok Shop")
+def upload(ctx: JobContext) -> None:
+    """Send every listing of the shop that is In progress, in id order; new ones queued meanwhile too."""
+    with ctx.session() as session:
+        connection = _connection(session, ctx)
+        session.expunge(connection)
+    publisher = Publisher(_client(ctx, connection), connection, ctx.merchant_id)
+    after_id = int(ctx.checkpoint.get("after_id", 0))
+    done = int(ctx.checkpoint.get("done", 0))
+    while True:
+        with ctx.session() as session:
+            batch = _queued(session, connection.id, after_id)
+            if not batch and after_id and _queued(session, connection.id, 0):
+                after_id = 0  # products queued behind us while we worked
+                continue
+            total = done + _count_queued(session, connection.id)
+        if not batch:
+            break
+        for listing_id in batch:
+            with ctx.session() as session, session.begin():
+                listing = ListingRepository(session).get(listing_id)
+                if listing is not None and listing.status == ListingStatus.IN_PROGRESS:
+                    try:
+                        publisher.publish(session, listing)
+                    except TikTokError as error:
+                        if error.code == LISTING_LIMIT_CODE:
+                            raise _daily_limit(session, connection.id) from error
+                        raise
+                after_id, done = listing_id, done + 1
+                ctx.progress(done, total, checkpoint={"after_id": after_id, "done": done}, session=session)
+    with ctx.session() as session, session.begin():
+        counts = ListingRepository(session).status_counts(connection.id)
+        activity.record(session, ctx.merchant_id, "listings.upload.summary", f"Uploaded {done} products to TikTok",
+                        message=f"{counts['reviewing']} under review, {counts['failed']} failed, "
+                                f"{counts['not_uploaded']} need fixes before they can go.", status="succeeded")
+
+
+def _queued(session: Session, connection_id: str, after_id: int) -> list[int]:
+    return list(session.scalars(
+        select(Listing.id).where(Listing.connection_id == connection_id, Listing.status == ListingStatus.IN_PROGRESS,
+                                 Listing.id > after_id).order_by(Listing.id).limit(BATCH)))
+
+
+def _count_queued(session: Session, connection_id: str) -> int:
+    return session.scalar(select(func.count(Listing.id)).where(
+        Listing.connection_id == connection_id, Listing.status == ListingStatus.IN_PROGRESS)) or 0
+
+
+def _daily_limit(session: Session, connection_id: str) -> DailyLimitReached:
+    """Plan the rest for tomorrow (TikTok counts the day in UTC)."""
+    now = utcnow()
+    tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=now.tzinfo)
+    remaining = _count_queued(session, connection_id)
+    return DailyLimitReached(
+        f"TikTok's daily listing limit for this shop is reached. The remaining {remaining} products will "
+        f"upload automatically after {tomorrow:%Y-%m-%d %H:%M} UTC.",
+        retry_after=(tomorrow - now).total_seconds() + 60)
+
+
+# --- statuses ---------------------------------------------------------------------------------------
+
+
+def apply_remote_status(session: Session, listing: Listing, product, *, now: datetime) -> bool:
+    """Update a listing from TikTok's product; True when it just went live."""
+    audit_status = product.audit.status if product.audit else None
+    new_status = dashboard_status(product.status, audit_status)
+    went_live = new_status == ListingStatus.LIVE and listing.status != ListingStatus.LIVE
+    listing.tiktok_status = product.status
+    listing.audit_status = audit_status
+    listing.status = new_status
+    listing.status_synced_at = now
+    if new_status == ListingStatus.FAILED:
+        listing.review_reasons = list(product.audit_failed_reasons or [])
+        listing.last_error = EXPLANATIONS.get(product.status, EXPLANATIONS["FAILED"])
+    elif new_status in (ListingStatus.LIVE, ListingStatus.REVIEWING):
+        listing.review_reasons = []
+        listing.last_error = None
+    return went_live
+
+
+@job_handler("listings.refresh_status", title="Update product statuses from TikTok", visible=False)
+def refresh_status(ctx: JobContext) -> None:
+    """After a product status or audit webhook: read the products and update their listings."""
+    with ctx.session() as session:
+        connection = _connection(session, ctx)
+        session.expunge(connection)
+    client = _client(ctx, connection)
+    for tiktok_id in ctx.payload.get("tiktok_product_ids", []):
+        product = client.get_product(str(tiktok_id))
+        with ctx.session() as session, session.begin():
+            listing = ListingRepository(session).by_tiktok_id(connection.id, product.id)
+            if listing is not None and apply_remote_status(session, listing, product, now=utcnow()):
+                _after_live(session, ctx.merchant_id, listing)
+
+
+def _after_live(session: Session, merchant_id: int, listing: Listing) -> None:
+    # Changes made in the store while TikTok was reviewing can only be sent now.
+    enqueue(session, "listings.sync_product", merchant_id=merchant_id,
+            payload={"product_id": listing.product_id, "reason": "went live"},
+            identity_key=f"listings.sync_product:{listing.product_id}")
+
+
+@job_handler("listings.sync_shop", title="Sync Shop Status")
+def sync_shop(ctx: JobContext) -> None:
+    """Reconcile every product of the shop from TikTok; link listings that exist there already, by SKU."""
+    with ctx.session() as session:
+        connection = _connection(session, ctx)
+        session.expunge(connection)
+    client = _client(ctx, connection)
+    page_token = ctx.checkpoint.get("page_token", "")
+    seen = int(ctx.checkpoint.get("seen", 0))
+    linked = int(ctx.checkpoint.get("linked", 0))
+    while True:
+        page = client.search_products(ProductSearch(status="ALL"), page_token=page_token)
+        with ctx.session() as session, session.begin():
+            for product in page.products:
+                linked += _reconcile(session, ctx.merchant_id, connection.id, product)
+            seen += len(page.products)
+            page_token = page.next_page_token or ""
+            ctx.progress(seen, page.total_count or seen,
+                         checkpoint={"page_token": page_token, "seen": seen, "linked": linked}, session=session)
+        if not page_token:
+            break
+    with ctx.session() as session, session.begin():
+        activity.record(session, ctx.merchant_id, "listings.sync_shop.summary", "Shop status synced",
+                        message=f"{seen} products read from TikTok; {linked} existing listings linked by SKU.",
+                        status="succeeded")
+
+
+def _reconcile(session: Session, merchant_id: int, connection_id: str, product) -> int:
+    repository = ListingRepository(session)
+    listing = repository.by_tiktok_id(connection_id, product.id)
+    if listing is not None:
+        if apply_remote_status(session, listing, product, now=utcnow()):
+            _after_live(session, merchant_id, listing)
+        return 0
+    # A listing made outside TokBridge: link it to the store product whose variants carry its SKUs.
+    skus = [s.seller_sku for s in product.skus if s.seller_sku]
+    if not skus or product.status == "DELETED":
+        return 0
+    variants = session.scalars(select(CatalogVariant).where(CatalogVariant.sku.in_(skus))).all()
+    product_ids = {v.product_id for v in variants}
+    if len(product_ids) != 1:
+        return 0  # no match, or SKUs spread over several store products: leave it to the merchant
+    product_id = product_ids.pop()
+    if repository.for_product(connection_id, product_id) is not None:
+        return 0
+    listing = Listing(merchant_id=merchant_id, connection_id=connection_id, product_id=product_id,
+                      tiktok_product_id=product.id, problems=[], review_reasons=[])
+    session.add(listing)
+    apply_remote_status(session, listing, product, now=utcnow())
+    session.flush()
+    by_sku = {v.sku: v for v in variants}
+    for sku in product.skus:
+        if sku.seller_sku in by_sku:
+            session.add(ListingSku(merchant_id=merchant_id, listing_id=listing.id, variant_id=by_sku[sku.seller_sku].id,
+                                   tiktok_sku_id=sku.id, seller_sku=sku.seller_sku))
+    return 1
+
+
+# --- activate, deactivate, delete --------------------------------------------------------------------
+
+
+ACTION_RESULT = {
+    "activate": (None, None),  # TikTok decides (live, or back to review): read it afterwards
+    "deactivate": (ListingStatus.INACTIVE, "SELLER_DEACTIVATED"),
+    "delete": (ListingStatus.NOT_UPLOADED, "DELETED"),
+}
+
+
+@job_handler("listings.batch_action", title="Change products on TikTok")
+def batch_action(ctx: JobContext) -> None:
+    action = ctx.payload["action"]
+    with ctx.session() as session:
+        connection = _connection(session, ctx)
+        session.expunge(connection)
+        listings = {l.tiktok_product_id: l.id for l in session.scalars(
+            select(Listing).where(Listing.id.in_(ctx.payload["listing_ids"]), Listing.tiktok_product_id.is_not(None)))}
+    client = _client(ctx, connection)
+    call = {"activate": client.activate_products, "deactivate": client.deactivate_products,
+            "delete": client.delete_products}[action]
+    result = call(list(listings))
+    errors = {e.item_id: e.message for e in result.errors if e.item_id}
+    status, tiktok_status = ACTION_RESULT[action]
+    refreshed = {}
+    if action == "activate":
+        refreshed = {tid: client.get_product(tid) for tid in listings if tid not in errors}
+    with ctx.session() as session, session.begin():
+        repository = ListingRepository(session)
+        for tiktok_id, listing_id in listings.items():
+            listing = repository.get(listing_id)
+            if tiktok_id in errors:
+                listing.last_error = f"TikTok refused to {action} it: {errors[tiktok_id]}"
+            elif action == "activate":
+                apply_remote_status(session, listing, refreshed[tiktok_id], now=utcnow())
+            else:
+                listing.status, listing.tiktok_status, listing.last_error = status, tiktok_status, None
+        ctx.progress(len(listings), len(listings), session=session)
+    if errors:
+        raise PermanentError(f"{len(errors)} of {len(listings)} products could not be {action}d; "
+                             "see each product for TikTok's reason.")
+
+
+# --- continuous sync ---------------------------------------------------------------------------------
+
+
+@job_handler("listings.sync_product", title="Sync a product to TikTok", visible=False)
+def sync_product(ctx: JobContext) -> None:
+    """Send what changed in the store, per the merchant's switches; nothing when the mapped data is the same."""
+    product_id = int(ctx.payload["product_id"])
+    with ctx.session() as session:
+        connection = ConnectionRepository(session).first("tiktok")
+        if connection is None:
+            return
+        session.expunge(connection)
+        listing = ListingRepository(session).for_product(connection.id, product_id)
+        if listing is None or listing.tiktok_product_id is None:
+            return  # not on TikTok: the next upload sends the current data
+        if listing.status == ListingStatus.IN_PROGRESS:
+            raise RetryableError("the product's upload is still under way", retry_after=30)
+        if listing.status not in (ListingStatus.LIVE, ListingStatus.INACTIVE):
+            return  # under review or failed: TikTok takes no price or stock changes now; sent when live
+        switches = ListingRepository(session).sync_settings(ctx.merchant_id)
+        store_status = session.scalar(select(CatalogProduct.status).where(CatalogProduct.id == product_id))
+    client = _client(ctx, connection)
+    if store_status == "deleted":
+        _remove_deleted(ctx, client, connection.id, listing.id, switches.on_store_delete)
+        return
+    publisher = Publisher(client, connection, ctx.merchant_id)
+    with ctx.session() as session, session.begin():
+        listing = ListingRepository(session).get(listing.id)
+        skus = {s.variant_id: s for s in ListingRepository(session).skus(listing.id)}
+        uris = {}
+        if switches.sync_product_info:
+            prepared = publisher.prepare(session, product_id)
+            if prepared.bundle is not None:
+                uris = publisher.upload_images(session, prepared.bundle)
+        prepared = publisher.prepare(session, product_id, image_uris=uris or None)
+        if prepared.body is None or blocking(prepared.problems) and switches.sync_product_info:
+            listing.problems = [p.as_dict() for p in prepared.problems]
+            activity.record(session, ctx.merchant_id, "listings.sync.blocked",
+                            "A store change could not be sent to TikTok", status="failed",
+                            message=f"{len(blocking(prepared.problems))} problems; see the product for fixes.")
+            return
+        body, bundle = prepared.body, prepared.bundle
+        variant_by_external = {v.external_id: v for v in bundle.variants}
+        changes: list[dict] = []
+        if switches.sync_inventory:
+            updates = []
+            for sku in body.skus:
+                variant = variant_by_external.get(sku.external_sku_id or "")
+                bound = skus.get(variant.id) if variant else None
+                quantity = sum(w.quantity for w in sku.inventory)
+                if bound is not None and bound.pushed_quantity != quantity:
+                    updates.append((bound, InventoryUpdate(id=bound.tiktok_sku_id, inventory=sku.inventory), quantity))
+            if updates:
+                client.update_inventory(listing.tiktok_product_id, [u for _, u, _ in updates])
+                for bound, _update, quantity in updates:
+                    changes.append({"field": "stock", "sku": bound.seller_sku, "before": bound.pushed_quantity,
+                                    "after": quantity})
+                    bound.pushed_quantity = quantity
+        if switches.sync_price:
+            updates = []
+            for sku in body.skus:
+                variant = variant_by_external.get(sku.external_sku_id or "")
+                bound = skus.get(variant.id) if variant else None
+                if bound is not None and sku.price and bound.pushed_price != sku.price.amount:
+                    updates.append((bound, PriceUpdate(id=bound.tiktok_sku_id, price=sku.price,
+                                                       external_list_prices=sku.external_list_prices)))
+            if updates:
+                client.update_price(listing.tiktok_product_id, [u for _, u in updates])
+                for bound, update in updates:
+                    changes.append({"field": "price", "sku": bound.seller_sku, "before": bound.pushed_price,
+                                    "after": update.price.amount})
+                    bound.pushed_price = update.price.amount
+        info_hash = content_hashes(body).information
+        if switches.sync_product_info and info_hash != listing.pushed_content_hash:
+            client.partial_edit_product(listing.tiktok_product_id, {
+                "title": body.title, "description": body.description,
+                "main_images": [image.model_dump(exclude_none=True) for image in body.main_images],
+                "product_attributes": [a.model_dump(exclude_none=True) for a in body.product_attributes or []] or None,
+            })
+            changes.append({"field": "product information", "before": None, "after": body.title})
+            listing.pushed_content_hash = info_hash
+        if changes:
+            activity.record(session, ctx.merchant_id, "listings.sync", f"Sent store changes of “{body.title[:80]}”",
+                            status="succeeded", details={"changes": changes, "product_id": product_id})
+
+
+def _remove_deleted(ctx: JobContext, client, connection_id: str, listing_id: int, behaviour: str) -> None:
+    with ctx.session() as session:
+        listing = ListingRepository(session).get(listing_id)
+        tiktok_id = listing.tiktok_product_id
+    if behaviour == "delete":
+        client.delete_products([tiktok_id])
+        status, tiktok_status = ListingStatus.NOT_UPLOADED, "DELETED"
+    else:
+        client.deactivate_products([tiktok_id])
+        status, tiktok_status = ListingStatus.INACTIVE, "SELLER_DEACTIVATED"
+    with ctx.session() as session, session.begin():
+        listing = ListingRepository(session).get(listing_id)
+        listing.status, listing.tiktok_status = status, tiktok_status
+        activity.record(session, ctx.merchant_id, "listings.store_deleted",
+                        f"Product deleted in the store was {'deleted' if behaviour == 'delete' else 'deactivated'} on TikTok",
+                        status="succeeded", details={"tiktok_product_id": tiktok_id})

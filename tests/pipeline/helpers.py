@@ -1,0 +1,62 @@
+"""Steps the pipeline tests share: prerequisites, a template per product type, running jobs."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tokbridge.category_templates import service as templates
+from tokbridge.channels import factory
+from tokbridge.channels.connections import ConnectionRepository
+from tokbridge.db.base import utcnow
+from tokbridge.db.engine import session_scope
+from tokbridge.jobs.models import Job
+from tokbridge.jobs.runner import run_due_jobs
+from tokbridge.listings.models import Listing
+from tokbridge.tenancy.scoping import bind_merchant
+
+
+def check_prerequisites(world) -> list[dict]:
+    with session_scope(world.engine) as session:
+        connection = ConnectionRepository(session).get(world.tiktok_connection_id)
+        client = factory.tiktok_client(world.settings, world.engine, connection)
+        checks = [c.model_dump() for c in client.check_listing_prerequisites()]
+        connection.data = {**connection.data, "prerequisites": {"results": checks, "checked_at": utcnow().isoformat()}}
+        return checks
+
+
+def sales_warehouse(world) -> str:
+    with session_scope(world.engine) as session:
+        connection = ConnectionRepository(session).get(world.tiktok_connection_id)
+        client = factory.tiktok_client(world.settings, world.engine, connection)
+        return next(w.id for w in client.get_warehouses() if w.type == "SALES_WAREHOUSE")
+
+
+def tee_template(world, warehouse: str, **overrides) -> int:
+    data = {
+        "name": "T-shirts", "selection": {"match": "all", "rules": [
+            {"field": "product_type", "operator": "equals", "value": "T-Shirts"}]},
+        "category": {"id": "9601302", "version": "v2", "name_path": ["Womenswear & Underwear", "Women's Tops", "T-shirts"]},
+        "attributes": [{"attribute_id": "100347", "source": "fixed", "value_names": ["Cotton"]}],
+        "variants": [{"option_name": "Size", "attribute_id": "100007"},
+                     {"option_name": "Color", "attribute_id": "100000"}],
+        "inventory": {"default_warehouse_id": warehouse},
+        "listing": {"package_weight": {"value": "0.5", "unit": "POUND"}},
+        **overrides,
+    }
+    with session_scope(world.engine) as session:
+        bind_merchant(session, world.merchant_id)
+        return templates.create_template(session, world.merchant_id, data).id
+
+
+def run_jobs(world, limit: int = 1000) -> int:
+    return run_due_jobs(world.settings, limit=limit)
+
+
+def listings(world) -> list[Listing]:
+    with session_scope(world.engine) as session:
+        return list(session.scalars(select(Listing).order_by(Listing.id)))
+
+
+def jobs(world, kind: str) -> list[Job]:
+    with session_scope(world.engine) as session:
+        return list(session.scalars(select(Job).where(Job.kind == kind).order_by(Job.id)))

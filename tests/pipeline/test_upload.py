@@ -1,0 +1,62 @@
+"""Bulk upload against both sandboxes over HTTP: import, template, validate, upload, review, statuses."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from tests.pipeline.helpers import check_prerequisites, jobs, listings, run_jobs, sales_warehouse, tee_template
+from tokbridge.db.engine import session_scope
+from tokbridge.listings import service
+from tokbridge.listings.models import ListingStatus
+from tokbridge.tenancy.scoping import bind_merchant
+
+
+def _request_upload(world):
+    with session_scope(world.engine) as session:
+        bind_merchant(session, world.merchant_id)
+        return service.request_upload(session, world.merchant_id)
+
+
+def _counts(world) -> dict[str, int]:
+    with session_scope(world.engine) as session:
+        bind_merchant(session, world.merchant_id)
+        return service.status_counts(session)
+
+
+def test_upload_sends_valid_products_once_and_keeps_invalid_ones_with_fixes(world_factory):
+    world = world_factory(products=60)
+    world.import_catalog()
+    check_prerequisites(world)
+    tee_template(world, sales_warehouse(world))
+
+    job, queued = _request_upload(world)
+    assert queued > 0
+    run_jobs(world)
+    upload_job = jobs(world, "listings.upload")[-1]
+    assert upload_job.state == "succeeded", upload_job.last_error
+
+    rows = listings(world)
+    on_tiktok = {row.tiktok_product_id for row in rows if row.tiktok_product_id}
+    sandbox_products = world.tiktok_control("GET", "/sandbox/products")
+    sandbox_ids = {p["id"] for p in sandbox_products["products"]}
+    assert on_tiktok == sandbox_ids  # every created product is bound, nothing created twice
+    statuses = Counter(row.status for row in rows)
+    assert statuses[ListingStatus.REVIEWING] == len(sandbox_ids) > 0
+    for row in rows:
+        if row.status == ListingStatus.NOT_UPLOADED:
+            assert row.problems and all(p["fix"] for p in row.problems)  # each problem says how to fix it
+
+    counts = _counts(world)
+    assert counts["reviewing"] == len(sandbox_ids)
+
+
+def test_uploads_are_refused_while_prerequisites_fail(world_factory):
+    world = world_factory(products=10)
+    world.tiktok_control("PUT", f"/sandbox/shops/{world.shop_id}/prerequisites", {"failing": ["RETURN_WAREHOUSE"]})
+    world.import_catalog()
+    check_prerequisites(world)
+    tee_template(world, sales_warehouse(world))
+    with pytest.raises(service.ListingRefused, match="Pickup and return warehouses"):
+        _request_upload(world)
