@@ -112,3 +112,16 @@ def test_large_runs_written_by_several_processes_give_the_same_file(live_sandbox
     first = httpx.get(one["url"]).text.replace(single.base_url, "BASE")
     second = httpx.get(many["url"]).text.replace(split.base_url, "BASE")
     assert first == second
+
+
+def test_finished_operations_cannot_be_cancelled_and_old_results_expire(live_sandbox):
+    live = live_sandbox(catalog_size=3)
+    query = "{ products { edges { node { id } } } }"
+    finished = [run_bulk(live, query) for _ in range(6)]
+    cancel = "mutation($id: ID!) { bulkOperationCancel(id: $id) { bulkOperation { status } userErrors { message } } }"
+    refused = live.graphql(cancel, {"id": finished[-1]["id"]})["data"]["bulkOperationCancel"]
+    assert "completed" in refused["userErrors"][0]["message"]
+    oldest = live.graphql(POLL, {"id": finished[0]["id"]})["data"]["node"]
+    assert oldest["status"] == "EXPIRED" and oldest["url"] is None
+    assert httpx.get(finished[0]["url"]).status_code == 404
+    assert httpx.get(finished[-1]["url"]).status_code == 200

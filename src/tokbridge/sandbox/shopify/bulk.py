@@ -8,6 +8,7 @@ at the operation's `url`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -32,6 +33,7 @@ from .store import StoreError
 logger = logging.getLogger(__name__)
 
 MAX_CONNECTIONS = 5
+KEPT_RESULTS = 5  # result files kept per shop
 MAX_NESTING = 2
 CONCURRENT_QUERIES_FROM_2026_01 = 5
 
@@ -160,7 +162,19 @@ class BulkRunner:
         operation.result_token = secrets.token_urlsafe(16)
         operation.completed_at = store.clock.now()
         operation.status = "CANCELED" if operation.cancel_requested else "COMPLETED"
+        self._expire_old_results(store)
         self.emit_finish(store, operation)
+
+    @staticmethod
+    def _expire_old_results(store) -> None:
+        """Keep the newest results per shop on disk; older ones expire (Shopify's do after 7 days)."""
+        with store.lock:
+            finished = sorted((op for op in store.bulk_operations.values() if op.result_path), key=lambda op: op.id)
+            for operation in finished[:-KEPT_RESULTS]:
+                with contextlib.suppress(OSError):
+                    os.remove(operation.result_path)
+                operation.result_path = operation.result_token = None
+                operation.status = "EXPIRED"
 
     def write(self, context, walker: CostWalker, root: FieldNode, path: str, operation: BulkOperation | None = None,
               index_range: range | None = None) -> tuple[int, int, int]:

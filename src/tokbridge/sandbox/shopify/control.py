@@ -1,6 +1,28 @@
 """The control API under /sandbox: what a merchant does in the admin, plus knobs for tests.
 
-Unsigned and unauthenticated: the sandbox is a test double, never exposed.
+Unsigned and unauthenticated: the sandbox is a test double, never exposed. JSON in and out;
+bad input gets 400, unknown things 404, refused changes 422, each as {"error": "..."}.
+
+  GET    /sandbox/state                              shops, product and order counts, subscriptions
+  POST   /sandbox/shops {shop, count, seed}          (re)seed a shop's generated catalog
+  POST   /sandbox/shops/{shop}/tokens {scopes, expiring}   a token without going through OAuth
+  GET    /sandbox/shops/{shop}/install-request?app_url=    the signed install GET Shopify would send
+  GET    /sandbox/shops/{shop}/products?offset&limit  true state, with stock per variant and location
+  POST   /sandbox/shops/{shop}/products {title, price, sku, available}          -> products/create
+  GET|PATCH|DELETE /sandbox/shops/{shop}/products/{id}   edit fields and variants -> products/update|delete
+  PUT    /sandbox/shops/{shop}/inventory {inventory_item_id, location_id, available} -> inventory_levels/update
+  GET    /sandbox/shops/{shop}/orders, /orders/{id}
+  POST   /sandbox/shops/{shop}/orders/{id}/fulfill {company, number, url}        -> fulfillments/create
+  POST   /sandbox/shops/{shop}/fulfillments/{id}/tracking {company, number, url} -> fulfillments/update
+  POST   /sandbox/shops/{shop}/orders/{id}/cancel {reason, restock}              -> orders/cancelled
+  POST   /sandbox/shops/{shop}/uninstall                                         -> app/uninstalled
+  POST   /sandbox/shops/{shop}/privacy/{customers/data_request|customers/redact|shop/redact}
+  GET|POST /sandbox/shops/{shop}/bucket {drain}      the leaky bucket; drain points from it
+  GET|PUT|DELETE /sandbox/faults {script, error_rate, error_status, throttle_rate, retry_after,
+                                  timeout_rate, timeout_seconds}
+  GET|POST /sandbox/clock {seconds}                  read or move the sandbox clock
+  GET|PUT /sandbox/webhooks {app_webhook_uri, duplicate_rate, reorder_rate}
+  GET    /sandbox/webhooks/deliveries?wait=<s>        every delivery, after waiting for the queue to drain
 """
 
 from __future__ import annotations
