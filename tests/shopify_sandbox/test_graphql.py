@@ -168,13 +168,16 @@ def test_order_create_decrements_stock_and_cancel_restocks(live_sandbox):
                        "taxLines": [{"title": "State tax", "rate": 0.08, "priceSet": money("3.20")}]}],
         "shippingLines": [{"title": "TikTok Shipping", "code": "STANDARD", "priceSet": money("4.99")}],
         "discountCode": {"itemFixedDiscountCode": {"code": "TIKTOK5", "amountSet": money("5.00")}},
-        "financialStatus": "PAID", "tags": ["TikTok"],
+        "financialStatus": "PAID", "tags": ["TikTok"], "name": "TT-576461413038785752",
     }
     created = live.graphql(ORDER, {"order": order_input, "options": {"inventoryBehaviour": "DECREMENT_IGNORING_POLICY"}})
     payload = created["data"]["orderCreate"]
     assert payload["userErrors"] == []
     order = payload["order"]
     assert order["sourceName"] == "tiktok" and order["sourceIdentifier"] == "576461413038785752"
+    assert order["name"] == "TT-576461413038785752"
+    found = live.graphql('{ orders(first: 5, query: "source_identifier:576461413038785752") { nodes { id } } }')
+    assert [n["id"] for n in found["data"]["orders"]["nodes"]] == [order["id"]]
     assert order["totalPriceSet"]["shopMoney"] == {"amount": "43.19", "currencyCode": "USD"}  # 40 - 5 + 4.99 + 3.20
     assert order["totalTaxSet"]["shopMoney"]["amount"] == "3.20" and order["discountCodes"] == ["TIKTOK5"]
     assert order["displayFulfillmentStatus"] == "UNFULFILLED"
@@ -235,5 +238,8 @@ def test_bad_requests_get_shopify_shaped_4xx(live_sandbox):
         assert unknown_shop.status_code == 404
     syntax = live.graphql("{ products(first: 1) { nodes { id ")
     assert "Syntax Error" in syntax["errors"][0]["message"]
+    bad_name = live.graphql('{ products(first: 1) { nodes { variants(first: 1) { nodes { inventoryItem { '
+                            'inventoryLevels(first: 1) { nodes { quantities(names: ["sold"]) { quantity } } } } } } } } }')
+    assert "'sold' is not valid" in bad_name["errors"][0]["message"]
     unknown_field = live.graphql("{ products(first: 1) { nodes { colour } } }")
     assert "colour" in unknown_field["errors"][0]["message"]

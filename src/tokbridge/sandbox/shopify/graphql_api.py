@@ -361,7 +361,14 @@ INVENTORY_ITEM_FIELDS = {
 }
 
 
+QUANTITY_NAMES = {"available", "committed", "damaged", "incoming", "on_hand", "quality_control", "reserved",
+                  "safety_stock", "unavailable"}
+
+
 def level_quantities(level: LevelView, info, names):
+    unknown = [name for name in names if name not in QUANTITY_NAMES]
+    if unknown:
+        raise GraphQLError(f"The quantity name '{unknown[0]}' is not valid. Valid names: {', '.join(sorted(QUANTITY_NAMES))}.")
     store = info.context.store
     item_id, location_id = level.variant.inventory_item_id, level.location.id
     updated = store.level_updated_at(item_id, location_id, level.variant.updated_at)  # DateTime formats it

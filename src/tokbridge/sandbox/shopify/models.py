@@ -240,6 +240,7 @@ class Order:
     closed_at: float | None = None
     fulfillment_orders: list[FulfillmentOrder] = field(default_factory=list)
     fulfillments: list[Fulfillment] = field(default_factory=list)
+    custom_name: str | None = None  # `name` given to orderCreate; else "#<number>"
 
     @property
     def gid(self) -> str:
@@ -247,7 +248,7 @@ class Order:
 
     @property
     def name(self) -> str:
-        return f"#{self.number}"
+        return self.custom_name or f"#{self.number}"
 
 
 @dataclass(slots=True)

@@ -357,7 +357,7 @@ class ShopStore:
                 processed_at=_processed_at(order_input.get("processedAt"), now),
             )
             if order_input.get("name"):
-                order.number = int("".join(ch for ch in order_input["name"] if ch.isdigit()) or order.number)
+                order.custom_name = order_input["name"]
             for item_id, location_id, quantity in reservations:
                 self._adjust(item_id, location_id, -quantity, +quantity)
             self._open_fulfillment_orders(order, reservations)
