@@ -9,6 +9,8 @@ import json
 
 import httpx
 
+from tests.support.live_server import free_port
+
 from .conftest import SHOP
 
 SECRET = "sandbox-client-secret"
@@ -126,3 +128,18 @@ def test_reordered_deliveries_overtake_each_other(live_sandbox, receiver):
     emitted = [p["variants"][0]["inventory_item_id"] for p in tracked]
     delivered = [json.loads(r["body"])["inventory_item_id"] for r in got[2:]]
     assert delivered == list(reversed(emitted))
+
+
+def test_a_failing_address_does_not_hold_up_the_others(live_sandbox, receiver):
+    live = live_sandbox(webhook_retry_seconds=30)
+    dead = f"http://127.0.0.1:{free_port()}/gone"
+    for uri in (dead, receiver.url):
+        live.graphql(SUBSCRIBE, {"topic": "PRODUCTS_UPDATE", "uri": uri})
+    product = first_product(live)
+    httpx.patch(f"{live.base_url}/sandbox/shops/{SHOP}/products/{product['id']}", json={"title": "First"})
+    httpx.patch(f"{live.base_url}/sandbox/shops/{SHOP}/products/{product['id']}", json={"title": "Second"})
+    got = receiver.wait_for(lambda got: len(got) >= 2)
+    assert [json.loads(r["body"])["title"] for r in got] == ["First", "Second"]
+    log = httpx.get(f"{live.base_url}/sandbox/webhooks/deliveries").json()["deliveries"]
+    to_dead = [d for d in log if d["uri"] == dead]
+    assert len(to_dead) == 2 and all(d["attempts"] == 1 and not d["delivered"] for d in to_dead)

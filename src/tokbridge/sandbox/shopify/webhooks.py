@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import heapq
 import hmac
+import itertools
 import json
-import queue
 import random
 import threading
+import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 
 import httpx
@@ -29,6 +32,8 @@ TOPIC_ENUMS = {
     "fulfillments/update": "FULFILLMENTS_UPDATE",
 }
 # Mandatory privacy topics: configured with the app, never subscribed through the API.
+REORDER_HOLD_SECONDS = 0.05
+LOG_SIZE = 10_000
 COMPLIANCE_TOPICS = {"customers/data_request", "customers/redact", "shop/redact"}
 
 
@@ -67,10 +72,13 @@ class WebhookDispatcher:
         self.duplicate_rate = config.webhook_duplicate_rate
         self.reorder_rate = config.webhook_reorder_rate
         self._random = random.Random(config.catalog_seed)
-        self._queue: queue.Queue[Delivery | None] = queue.Queue()
-        self._pending = 0
-        self._idle = threading.Condition()
-        self.log: list[Delivery] = []
+        # Deliveries by due time: retries wait their turn without holding up the others.
+        self._schedule: list[tuple[float, int, Delivery]] = []
+        self._order = itertools.count()
+        self._pending = 0  # deliveries not yet delivered nor given up
+        self._closing = False
+        self._ready = threading.Condition()
+        self.log: deque[Delivery] = deque(maxlen=LOG_SIZE)  # the latest deliveries, for the control API
         self._client = httpx.Client(timeout=config.webhook_timeout_seconds)
         self._thread = threading.Thread(target=self._run, name="shopify-sandbox-webhooks", daemon=True)
         self._thread.start()
@@ -107,36 +115,43 @@ class WebhookDispatcher:
                 self._enqueue(Delivery(uri=uri, topic=topic, shop=store.domain, api_version=version, body=body,
                                        event_id=event_id, triggered_at=triggered_at, duplicate=copy > 0))
 
-    def _enqueue(self, delivery: Delivery) -> None:
-        with self._idle:
-            self._pending += 1
-            self.log.append(delivery)
-        self._queue.put(delivery)
+    def _enqueue(self, delivery: Delivery, due: float | None = None) -> None:
+        with self._ready:
+            if due is None:  # a new delivery, not a retry
+                self._pending += 1
+                self.log.append(delivery)
+            heapq.heappush(self._schedule, (due or time.monotonic(), next(self._order), delivery))
+            self._ready.notify_all()
+
+    def _next_due(self, hold: float | None = None) -> Delivery | None:
+        """The next delivery whose time has come; waits for one (at most `hold` seconds if given)."""
+        deadline = None if hold is None else time.monotonic() + hold
+        with self._ready:
+            while not self._closing:
+                now = time.monotonic()
+                if self._schedule and self._schedule[0][0] <= now:
+                    return heapq.heappop(self._schedule)[2]
+                wake = self._schedule[0][0] - now if self._schedule else None
+                if deadline is not None:
+                    if now >= deadline:
+                        return None
+                    wake = min(wake, deadline - now) if wake is not None else deadline - now
+                self._ready.wait(wake)
+            return None
 
     def _run(self) -> None:
-        held: Delivery | None = None
         while True:
-            try:
-                delivery = self._queue.get(timeout=0.05 if held else None)
-            except queue.Empty:
-                delivery = None
-                if held is not None:
-                    self._deliver(held)
-                    held = None
-                continue
+            delivery = self._next_due()
             if delivery is None:
-                if held is not None:
-                    self._deliver(held)
                 return
-            if held is None and self._random.random() < self.reorder_rate:
-                held = delivery  # let the next delivery overtake this one
-                continue
-            self._deliver(delivery)
-            if held is not None:
-                self._deliver(held)
-                held = None
+            if self._random.random() < self.reorder_rate:
+                # Let the next delivery (if one comes soon) overtake this one.
+                overtaking = self._next_due(hold=REORDER_HOLD_SECONDS)
+                if overtaking is not None:
+                    self._attempt(overtaking)
+            self._attempt(delivery)
 
-    def _deliver(self, delivery: Delivery) -> None:
+    def _attempt(self, delivery: Delivery) -> None:
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "Shopify-Captain-Hook",
@@ -148,31 +163,31 @@ class WebhookDispatcher:
             "X-Shopify-Event-Id": delivery.event_id,
             "X-Shopify-Triggered-At": delivery.triggered_at,
         }
-        delay = self.config.webhook_retry_seconds
-        stop = threading.Event()
-        while delivery.attempts < self.config.webhook_max_attempts:
-            delivery.attempts += 1
-            try:
-                response = self._client.post(delivery.uri, content=delivery.body, headers=headers)
-                delivery.status = response.status_code
-                if 200 <= response.status_code < 300:
-                    delivery.delivered = True
-                    break
-            except httpx.HTTPError:
-                delivery.status = None
-            # Back off before the next attempt (Shopify spreads 8 attempts over 4 hours; we compress it).
-            stop.wait(delay)
-            delay *= 2
-        with self._idle:
+        delivery.attempts += 1
+        try:
+            response = self._client.post(delivery.uri, content=delivery.body, headers=headers)
+            delivery.status = response.status_code
+            delivery.delivered = 200 <= response.status_code < 300
+        except httpx.HTTPError:
+            delivery.status = None
+        if not delivery.delivered and delivery.attempts < self.config.webhook_max_attempts:
+            # Retry later with the original payload, backing off exponentially (Shopify spreads
+            # 8 attempts over 4 hours; we compress it). Other deliveries go on meanwhile.
+            backoff = self.config.webhook_retry_seconds * 2 ** (delivery.attempts - 1)
+            self._enqueue(delivery, due=time.monotonic() + backoff)
+            return
+        with self._ready:
             self._pending -= 1
-            self._idle.notify_all()
+            self._ready.notify_all()
 
     def wait_idle(self, timeout: float) -> bool:
-        """Block until every queued delivery has been attempted to the end; False on timeout."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
+        """Block until every delivery has succeeded or run out of attempts; False on timeout."""
+        with self._ready:
+            return self._ready.wait_for(lambda: self._pending == 0, timeout=timeout)
 
     def close(self) -> None:
-        self._queue.put(None)
+        with self._ready:
+            self._closing = True
+            self._ready.notify_all()
         self._thread.join(timeout=5)
         self._client.close()
