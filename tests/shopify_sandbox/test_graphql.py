@@ -42,6 +42,16 @@ CANCEL = """mutation Cancel($id: ID!) {
 }"""
 
 
+def test_an_inventory_level_is_found_by_its_id(live_sandbox):
+    live = live_sandbox()
+    _variant, item, location, available = first_level(live)
+    level_id = f"gid://shopify/InventoryLevel/{location.rsplit('/', 1)[1]}?inventory_item_id={item.rsplit('/', 1)[1]}"
+    query = 'query($id: ID!) { inventoryLevel(id: $id) { id item { id } quantities(names: ["available"]) { quantity } } }'
+    level = live.graphql(query, {"id": level_id})["data"]["inventoryLevel"]
+    assert level == {"id": level_id, "item": {"id": item}, "quantities": [{"quantity": available}]}
+    assert "Invalid global id" in live.graphql(query, {"id": "gid://shopify/Product/1"})["errors"][0]["message"]
+
+
 def first_level(live) -> tuple[str, str, str, int]:
     product = live.graphql(FIRST_LEVEL)["data"]["products"]["nodes"][0]
     variant = product["variants"]["nodes"][0]

@@ -132,7 +132,7 @@ def resolve_shop(_root, info):
     }
 
 
-PRODUCT_SEARCH_FIELDS = {"updated_at", "created_at", "status", "id", "vendor", "product_type", "tag", "title", "handle", "sku", "tag_not"}
+PRODUCT_SEARCH_FIELDS = {"updated_at", "created_at", "status", "id", "vendor", "product_type", "tag", "title", "handle", "sku"}
 
 
 def product_matcher(info, query: str | None):
@@ -226,6 +226,20 @@ def resolve_inventory_item(_root, info, id):
     number = parse_id(id, "InventoryItem")
     found = info.context.store.inventory_item(number) if number is not None else None
     return InventoryItemView(*found) if found else None
+
+
+def resolve_inventory_level(_root, info, id):
+    """`gid://shopify/InventoryLevel/<location>?inventory_item_id=<item>`, the form InventoryLevel.id takes."""
+    require_scope(info, "read_inventory")
+    match = re.fullmatch(r"gid://shopify/InventoryLevel/(\d+)\?inventory_item_id=(\d+)", id)
+    if match is None:
+        raise invalid_id(id)
+    location_id, item_id = int(match.group(1)), int(match.group(2))
+    store: ShopStore = info.context.store
+    found = store.inventory_item(item_id)
+    if found is None or location_id not in found[0].location_ids:
+        return None
+    return LevelView(found[0], found[1], store.location(location_id))
 
 
 def resolve_locations(_root, info, **args):
@@ -891,7 +905,7 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "productsCount": resolve_products_count,
         "productVariant": resolve_product_variant,
         "inventoryItem": resolve_inventory_item,
-        "inventoryLevel": lambda _root, info, id: None,
+        "inventoryLevel": resolve_inventory_level,
         "location": resolve_location,
         "locations": resolve_locations,
         "collections": resolve_collections,
