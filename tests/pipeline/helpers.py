@@ -60,3 +60,26 @@ def listings(world) -> list[Listing]:
 def jobs(world, kind: str) -> list[Job]:
     with session_scope(world.engine) as session:
         return list(session.scalars(select(Job).where(Job.kind == kind).order_by(Job.id)))
+
+
+def request(world, call, *args, **kwargs):
+    """Call a listings service function as the merchant's web request would, and commit."""
+    with session_scope(world.engine) as session:
+        bind_merchant(session, world.merchant_id)
+        return call(session, world.merchant_id, *args, **kwargs)
+
+
+def upload_and_review(world, products: int | None = None, review_seconds: float = 120) -> None:
+    """Import, prerequisites, a T-shirt template, upload, let TikTok's review finish, sync statuses."""
+    from tokbridge.listings import service
+
+    world.import_catalog()
+    check_prerequisites(world)
+    tee_template(world, sales_warehouse(world))
+    request(world, service.request_upload)
+    run_jobs(world)
+    world.tiktok_control("POST", "/sandbox/clock/advance", {"seconds": review_seconds})
+    with session_scope(world.engine) as session:
+        bind_merchant(session, world.merchant_id)
+        service.request_status_sync(session, world.merchant_id)
+    run_jobs(world)

@@ -80,7 +80,8 @@ def reset_channel_caches() -> None:
 def world_factory(app_settings, merchant_id, monkeypatch) -> Iterator:
     with ExitStack() as stack:
 
-        def start(*, products: int = 40, tiktok: dict | None = None, shopify: dict | None = None) -> World:
+        def start(*, products: int = 40, tiktok: dict | None = None, shopify: dict | None = None,
+                  env: dict | None = None) -> World:
             tiktok_config = TikTokSandboxConfig(**{
                 "app_key": TIKTOK_KEY, "app_secret": TIKTOK_SECRET, "seed": 11, "tick_seconds": 0.05,
                 "review_delay_seconds": 60, **(tiktok or {})})
@@ -97,6 +98,9 @@ def world_factory(app_settings, merchant_id, monkeypatch) -> Iterator:
                 "TIKTOK_API_BASE_URL": tiktok_url, "TIKTOK_AUTH_BASE_URL": tiktok_url,
                 "SHOPIFY_CLIENT_ID": SHOPIFY_ID, "SHOPIFY_CLIENT_SECRET": SHOPIFY_SECRET,
                 "SHOPIFY_API_BASE_URL": shopify_url + "/shops/{shop}",
+                # Functional tests are not about pacing: keep our limiter out of the way (bench/ measures it).
+                "TIKTOK_RATE_LIMIT_PER_SECOND": "5000", "TIKTOK_RATE_LIMIT_BURST": "5000",
+                **(env or {}),
             }.items():
                 monkeypatch.setenv(name, value)
             reset_channel_caches()

@@ -32,6 +32,8 @@ from tokbridge.listings.repository import ListingRepository
 
 log = logging.getLogger(__name__)
 
+LISTING_LIMIT_CODE = 12052093  # "Exceeded the product listing limit for the seller."
+
 _downloads = httpx.Client(timeout=httpx.Timeout(30.0, connect=5.0), follow_redirects=True)
 
 
@@ -130,6 +132,8 @@ class Publisher:
         try:
             result = self.client.create_product(body)
         except TikTokValidationError as refused:
+            if refused.code == LISTING_LIMIT_CODE:
+                raise  # the shop's limit, not the product's fault: the job plans the rest for tomorrow
             listing.status = ListingStatus.FAILED
             where = f" ({refused.field})" if refused.field else ""
             listing.last_error = f"TikTok refused the product{where}: {refused.message}"

@@ -24,11 +24,10 @@ from tokbridge.jobs.runner import JobContext
 from tokbridge.jobs.service import enqueue
 from tokbridge.kit.errors import PermanentError, RetryableError
 from tokbridge.listings.models import Listing, ListingSku, ListingStatus
-from tokbridge.listings.publisher import Publisher
+from tokbridge.listings.publisher import LISTING_LIMIT_CODE, Publisher
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.listings.status import EXPLANATIONS, dashboard_status
 
-LISTING_LIMIT_CODE = 12052093  # "Exceeded the product listing limit for the seller."
 BATCH = 50
 
 
@@ -164,8 +163,10 @@ def sync_shop(ctx: JobContext) -> None:
     linked = int(ctx.checkpoint.get("linked", 0))
     while True:
         page = client.search_products(ProductSearch(status="ALL"), page_token=page_token)
+        # Search answers carry no review reasons; read them for the products that need them.
+        products = [client.get_product(p.id) if _needs_reasons(p) else p for p in page.products]
         with ctx.session() as session, session.begin():
-            for product in page.products:
+            for product in products:
                 linked += _reconcile(session, ctx.merchant_id, connection.id, product)
             seen += len(page.products)
             page_token = page.next_page_token or ""
@@ -177,6 +178,10 @@ def sync_shop(ctx: JobContext) -> None:
         activity.record(session, ctx.merchant_id, "listings.sync_shop.summary", "Shop status synced",
                         message=f"{seen} products read from TikTok; {linked} existing listings linked by SKU.",
                         status="succeeded")
+
+
+def _needs_reasons(product) -> bool:
+    return product.status in ("FAILED", "PLATFORM_DEACTIVATED", "FREEZE") and not product.audit_failed_reasons
 
 
 def _reconcile(session: Session, merchant_id: int, connection_id: str, product) -> int:
