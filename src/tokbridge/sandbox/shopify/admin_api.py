@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .cost import CostWalker, QueryShapeError
-from .graphql_api import RequestContext, default_resolver
+from .resolving import RequestContext, default_resolver
 from .sandbox import Sandbox
 from .shops import ShopNotFound, resolve_shop
 

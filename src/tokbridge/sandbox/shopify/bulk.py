@@ -26,7 +26,9 @@ from graphql.language import FragmentDefinitionNode
 
 from . import parallel
 from .cost import CostWalker
-from .graphql_api import product_matcher, product_source, require_scope, resolve_type, snake
+from .catalog_fields import product_matcher, product_source
+from .graphql_api import resolve_type
+from .resolving import require_scope, snake
 from .models import BulkOperation
 from .store import StoreError
 

@@ -13,7 +13,8 @@ from graphql.language import FragmentDefinitionNode
 
 from .bulk import BulkRunner
 from .cost import CostWalker
-from .graphql_api import RequestContext, build_admin_schema
+from .graphql_api import build_admin_schema
+from .resolving import RequestContext
 from .store import ShopStore
 
 

@@ -30,7 +30,7 @@ def worth_it(context, root, args: dict, parallel_from: int) -> bool:
 
 
 def write_products(context, query: str, path: str) -> tuple[int, int, int]:
-    from .graphql_api import require_scope
+    from .resolving import require_scope
     from .bulk import BulkInfo
 
     require_scope(BulkInfo(context=context, schema=None, field_name="products"), "read_products")
