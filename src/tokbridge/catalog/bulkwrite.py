@@ -33,12 +33,13 @@ def upsert_many(
         return
     if update is None:
         update = tuple(c for c in columns if c not in conflict)
-    if conflict:
-        # One batch may name a row twice (a product edited while being paged through): keep the
-        # last, as row-by-row upserts would; PostgreSQL refuses to update a row twice in a statement.
-        key = [columns.index(name) for name in conflict]
-        rows = list({tuple(row[i] for i in key): row for row in rows}.values())
     if conn.dialect.name == "postgresql":
+        if conflict:
+            # A batch may name a row twice (a product edited while being paged through): keep the
+            # last, as SQLite's row-by-row upserts do; PostgreSQL refuses to update a row twice in
+            # one statement.
+            key = [columns.index(name) for name in conflict]
+            rows = list({tuple(row[i] for i in key): row for row in rows}.values())
         sql, processors = _postgresql_statement(conn.dialect, table, columns, conflict, update)
         values = [list(column) for column in zip(*rows)]
         for index, process in processors:

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from tokbridge.catalog.repository import CatalogRepository
 from tokbridge.catalog.repository import products as products_table
@@ -86,7 +86,8 @@ class CatalogImporter:
     def run(self, items: Iterable[CatalogItem], *, full: bool) -> ImportResult:
         """Import a stream. `full`: it is the whole catalog, so anything not in it is gone."""
         run = _Run(self, utcnow())
-        with _fewer_gc_passes():
+        with _fewer_gc_passes(), self.engine.connect() as conn:
+            run.conn = conn
             for item in items:
                 run.add(item)
             run.flush_all()
@@ -112,6 +113,7 @@ class _Run:
         self.importer = importer
         self.synced_at = synced_at
         self.batch = importer.batch_size
+        self.conn: Connection | None = None  # one connection for the whole import, a transaction per batch
         self.result = ImportResult(started_at=synced_at)
         self.product_ids: dict[str, int] = {}
         self.variant_ids: dict[str, int] = {}
@@ -193,7 +195,8 @@ class _Run:
              p.updated_at, content_hash(p), synced_at)
             for p in batch
         ]  # fmt: skip  (order: repository.PRODUCT_COLUMNS)
-        with self.importer.engine.begin() as conn:
+        with self.conn.begin():
+            conn = self.conn
             repo = self._repo(conn)
             # Only products seen before have children to replace (none on a first import).
             existing = repo.existing_ids(products_table, [p.external_id for p in batch])
@@ -211,7 +214,8 @@ class _Run:
                 self.result.orphans += 1
                 continue
             rows.append(_variant_row(item.variant, product_id, self.importer.channel, self.synced_at))
-        with self.importer.engine.begin() as conn:
+        with self.conn.begin():
+            conn = self.conn
             ids = self._repo(conn).upsert_variants(rows)
         self.variant_ids.update(ids)
         self.result.variants += len(rows)
@@ -224,7 +228,8 @@ class _Run:
                 self.result.orphans += 1
                 continue
             rows.append(_image_row(item.image, product_id))
-        with self.importer.engine.begin() as conn:
+        with self.conn.begin():
+            conn = self.conn
             self._repo(conn).insert_images(rows)
         self.result.images += len(rows)
 
@@ -236,7 +241,8 @@ class _Run:
                 self.result.orphans += 1
                 continue
             rows.append(_level_row(item.level, variant_id, self.synced_at))
-        with self.importer.engine.begin() as conn:
+        with self.conn.begin():
+            conn = self.conn
             self._repo(conn).upsert_levels(rows)
         self.result.inventory_levels += len(rows)
 

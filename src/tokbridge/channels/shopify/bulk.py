@@ -162,33 +162,26 @@ def _kind(gid: str) -> str:
 def read_catalog(lines: Iterable[dict]) -> Iterator[CatalogItem]:
     """The neutral catalog stream of a `queries.bulk_catalog_query` result.
 
-    Stock levels come inline with their variant (aliased per location); a file from a query
-    with a nested `inventoryLevels` connection also works (levels as child lines).
+    Stock levels come inline with their variant (aliased per location). Memory stays flat: the
+    only state kept is an image counter per product (media carry no position of their own).
     """
-    positions: dict[str, int] = {}  # children seen so far per parent, for variant/image positions
-    # Inventory levels may name the variant or its inventory item as parent; resolve the latter.
-    variant_of_item: dict[str, str] = {}
+    image_counts: dict[str, int] = {}
     for line in lines:
         parent = line.get("__parentId")
-        gid = line.get("id", "")
         if parent is None:
             yield mapping.product(line)
             continue
-        kind = line.get("__typename") or _kind(gid)
+        kind = line.get("__typename") or _kind(line.get("id", ""))
         if kind == "ProductVariant":
-            position = positions[parent] = positions.get(parent, 0) + 1
-            variant = mapping.variant(line, position)
-            if variant.inventory_item_external_id:
-                variant_of_item[variant.inventory_item_external_id] = variant.external_id
+            variant = mapping.variant(line, 0)
             levels, variant.inventory_levels = variant.inventory_levels, []
             yield VariantOf(parent, variant)
             for level in levels:
                 yield LevelOf(variant.external_id, level)
-        elif kind == "InventoryLevel":
-            yield LevelOf(variant_of_item.get(parent, parent), mapping.level(line))
+        elif kind == "InventoryLevel":  # from a query with a nested inventoryLevels connection
+            yield LevelOf(parent, mapping.level(line))
         elif kind in ("MediaImage", "Video", "ExternalVideo", "Model3d"):
-            key = "media:" + parent
-            position = positions[key] = positions.get(key, 0) + 1
+            position = image_counts[parent] = image_counts.get(parent, 0) + 1
             image = mapping.image_of(line, position)
             if image is not None:
                 yield ImageOf(parent, image)

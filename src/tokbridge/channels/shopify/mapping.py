@@ -41,29 +41,31 @@ def product(node: dict) -> Product:
 
 def variant(node: dict, position: int) -> ProductVariant:
     item = node.get("inventoryItem") or {}
-    weight = ((item.get("measurement") or {}).get("weight")) or {}
-    weight_value = weight.get("value")
+    measurement = item.get("measurement")
+    weight = measurement.get("weight") if measurement else None
     record = ProductVariant(
         external_id=node["id"],
         title=node.get("title") or "",
-        position=position,
+        position=node.get("position") or position,
         price=str(node.get("price") or "0"),
         sku=node.get("sku") or None,
         barcode=node.get("barcode") or None,
         compare_at_price=_money(node.get("compareAtPrice")),
-        option_values={o["name"]: o["value"] for o in node.get("selectedOptions") or []},
-        weight=None if weight_value is None else _decimal_text(weight_value),
-        weight_unit=weight.get("unit"),
+        option_values={o["name"]: o["value"] for o in node.get("selectedOptions") or ()},
+        weight=None if not weight or weight.get("value") is None else _decimal_text(weight["value"]),
+        weight_unit=weight.get("unit") if weight else None,
         inventory_item_external_id=item.get("id"),
-        inventory_tracked=bool(item.get("tracked", True)),
+        inventory_tracked=item.get("tracked", True) is not False,
     )
-    for level_node in _nodes(item.get("inventoryLevels")):
-        record.inventory_levels.append(level(level_node))
-    # Bulk reads ask for each location's level by alias (see queries.bulk_catalog_query);
-    # a null one means the item is not stocked there.
+    levels = record.inventory_levels
     for key, value in item.items():
-        if value and key.startswith(LEVEL_ALIAS_PREFIX):
-            record.inventory_levels.append(level(value))
+        # Bulk reads ask for each location's level by alias (see queries.bulk_catalog_query);
+        # a null one means the item is not stocked there.
+        if key.startswith(LEVEL_ALIAS_PREFIX):
+            if value:
+                levels.append(level(value))
+        elif key == "inventoryLevels":
+            levels.extend(level(n) for n in _nodes(value))
     return record
 
 
@@ -76,10 +78,10 @@ def image_of(node: dict, position: int) -> ProductImage | None:
 
 def level(node: dict) -> InventoryLevel:
     available = 0
-    for quantity in node.get("quantities") or []:
-        if quantity.get("name") == "available":
-            available = int(quantity.get("quantity") or 0)
-    return InventoryLevel(location_external_id=(node.get("location") or {}).get("id", ""), available=available)
+    for quantity in node.get("quantities") or ():
+        if quantity["name"] == "available":
+            available = quantity["quantity"] or 0
+    return InventoryLevel(location_external_id=node["location"]["id"], available=int(available))
 
 
 def parse_time(value: str | None) -> datetime | None:

@@ -17,7 +17,7 @@ BULK_CATALOG_TEMPLATE = """
         variants {
           edges {
             node {
-              __typename id title sku barcode price compareAtPrice
+              __typename id title position sku barcode price compareAtPrice
               selectedOptions { name value }
               inventoryItem {
                 id tracked
@@ -68,7 +68,7 @@ mutation CancelBulk($id: ID!) {
 """
 
 _VARIANT_FIELDS = """
-id title sku barcode price compareAtPrice
+id title position sku barcode price compareAtPrice
 selectedOptions { name value }
 inventoryItem { id tracked measurement { weight { value unit } } %(levels)s }
 """

@@ -1,0 +1,329 @@
+"""Catalog jobs: the full import, incremental changes from webhooks, and the periodic reconciliation.
+
+Webhooks only say *that* a product changed: the product is read again from the store, so the data
+written is always the store's current state. A copy is never replaced by an older one: the store's
+`updated_at` is compared with the stored one, both before reading (a late webhook is dropped without
+an API call) and before writing (two jobs reading at different times). After a change is written,
+`listings.sync_product` is queued once per kind of change ("info", "price", "inventory") so the
+TikTok listing follows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, select
+
+from tokbridge.activity import service as activity
+from tokbridge.activity.models import ActivityStatus
+from tokbridge.catalog.importer import CatalogImporter
+from tokbridge.catalog.repository import CatalogRepository
+from tokbridge.catalog.repository import variants as variants_table
+from tokbridge.channels.base import CatalogItem, Product
+from tokbridge.channels.connections import SHOPIFY, ConnectionRepository
+from tokbridge.channels.factory import shopify_store
+from tokbridge.channels.models import ChannelConnection
+from tokbridge.channels.shopify import bulk, mapping, queries
+from tokbridge.channels.shopify import errors as shopify_errors
+from tokbridge.channels.shopify.store import ShopifyStore
+from tokbridge.db.base import utcnow
+from tokbridge.db.engine import get_engine, session_scope
+from tokbridge.jobs.registry import job_handler, periodic
+from tokbridge.jobs.runner import JobContext
+from tokbridge.jobs.service import enqueue
+from tokbridge.kit.errors import PermanentError, RetryableError
+from tokbridge.tenancy.scoping import bind_merchant
+
+log = logging.getLogger(__name__)
+
+IMPORT_JOB = "catalog.import"
+RECONCILE_ALL_JOB = "catalog.reconcile_all"
+RECONCILE_JOB = "catalog.reconcile"
+SYNC_JOB = "listings.sync_product"
+RECONCILE_EVERY_SECONDS = 15 * 60
+# Reconciliation looks a little further back than its last run: clocks differ, and a change
+# saved while the last run was reading must not fall between two runs.
+RECONCILE_OVERLAP = timedelta(minutes=2)
+PROGRESS_EVERY = 50  # products between two progress reports of the full import
+
+
+class ExportRunning(RetryableError):
+    """Shopify's bulk export is not finished: look again soon. Waiting is not a failed attempt."""
+
+    consumes_attempt = False
+
+
+@contextmanager
+def shopify_job_errors() -> Iterator[None]:
+    """Shopify's error kinds as the job layer's: retry later, or fail with the message."""
+    try:
+        yield
+    except shopify_errors.RetryableError as exc:
+        raise RetryableError(str(exc), retry_after=getattr(exc, "retry_after", None)) from exc
+    except shopify_errors.PermanentError as exc:
+        raise PermanentError(str(exc)) from exc
+
+
+def _connection(ctx: JobContext) -> ChannelConnection:
+    with ctx.session() as session:
+        connection = ConnectionRepository(session).get(ctx.payload["connection_id"])
+    if connection is None or connection.status != "active":
+        raise PermanentError("The store is no longer connected; connect it again to import its catalog.")
+    return connection
+
+
+def _save_catalog_state(engine: Engine, connection_id: str, merchant_id: int, **values) -> None:
+    with session_scope(engine) as session:
+        connection = ConnectionRepository(bind_merchant(session, merchant_id)).get(connection_id)
+        if connection is not None:
+            data = dict(connection.data or {})
+            data["catalog"] = {**(data.get("catalog") or {}), **values}
+            connection.data = data
+
+
+# --- full import ----------------------------------------------------------------------------------
+
+
+@job_handler(IMPORT_JOB, title="Import the store's catalog")
+def import_catalog(ctx: JobContext) -> None:
+    """payload: {"connection_id"}. Starts Shopify's bulk export (once: its id is the checkpoint),
+    waits for it by rescheduling, then streams it into the catalog with progress."""
+    connection = _connection(ctx)
+    engine = get_engine(ctx.settings.database_url)
+    store = shopify_store(ctx.settings, connection)
+    with store.client, shopify_job_errors():
+        operation_id = ctx.checkpoint.get("operation_id")
+        if not operation_id:
+            started_at = utcnow()
+            operation_id = store.start_catalog_export().id
+            ctx.progress(0, None, {"operation_id": operation_id, "started_at": started_at.isoformat()})
+        operation = store.catalog_export_status(operation_id)
+        if not operation.finished:
+            raise ExportRunning(f"Shopify is preparing the catalog export ({operation.status.lower()})", retry_after=1.0)
+        bulk.check_finished(operation)  # a failed export fails the job with Shopify's error code
+        total = operation.root_object_count or None
+        ctx.progress(0, total)
+        result = CatalogImporter(engine, connection.merchant_id, SHOPIFY, batch_size=500).run(
+            _reporting(ctx, store.read_catalog_export(operation), total), full=True)
+    started_at = ctx.checkpoint.get("started_at") or utcnow().isoformat()
+    _save_catalog_state(engine, connection.id, connection.merchant_id, imported_at=utcnow().isoformat(),
+                        reconciled_at=started_at, products=result.products)
+    ctx.progress(result.products, result.products)
+    with session_scope(engine) as session:
+        activity.record(bind_merchant(session, connection.merchant_id), connection.merchant_id, "catalog.imported",
+                        f"Imported {result.products} products from {connection.external_id}",
+                        f"{result.variants} variants, {result.images} images. They are Not Uploaded until a "
+                        "category template links them.", status=ActivityStatus.SUCCEEDED,
+                        details={"products": result.products, "variants": result.variants,
+                                 "removed": result.products_removed})
+
+
+def _reporting(ctx: JobContext, items: Iterable[CatalogItem], total: int | None) -> Iterator[CatalogItem]:
+    done = 0
+    for item in items:
+        yield item
+        if type(item) is Product:
+            done += 1
+            if done % PROGRESS_EVERY == 0:
+                ctx.progress(done, total)
+
+
+# --- one product --------------------------------------------------------------------------------
+
+
+@dataclass
+class Applied:
+    """What writing one product changed. `stale`: the store's copy was older than ours; not written."""
+
+    product_id: int | None = None
+    stale: bool = False
+    reasons: list[str] = field(default_factory=list)
+
+
+def read_product(store: ShopifyStore, product_gid: str) -> Product | None:
+    """The product as the store has it now (all variants and stock levels), or None if it is gone."""
+    location_ids = [location["id"] for location in store.locations()]
+    numeric = product_gid.rsplit("/", 1)[-1]
+    nodes = store.client.query(queries.products_page_query(location_ids),
+                               {"first": 1, "after": None, "query": f"id:{numeric}"})["products"]["nodes"]
+    node = next((n for n in nodes if n["id"] == product_gid), None)
+    if node is None:
+        return None
+    product = mapping.product(node)
+    page_info = node["variants"]["pageInfo"]
+    while page_info["hasNextPage"]:
+        more = store.client.query(queries.product_variants_query(location_ids),
+                                  {"id": product_gid, "after": page_info["endCursor"]})["product"]["variants"]
+        for extra in more["nodes"]:
+            product.variants.append(mapping.variant(extra, len(product.variants) + 1))
+        page_info = more["pageInfo"]
+    return product
+
+
+@dataclass
+class _Snapshot:
+    product_id: int
+    updated_at: datetime | None
+    info: tuple
+    prices: dict
+    stock: dict
+
+
+def _snapshot(engine: Engine, merchant_id: int, external_id: str) -> _Snapshot | None:
+    with engine.connect() as conn:
+        repo = CatalogRepository(conn, merchant_id, SHOPIFY)
+        row = repo.product(external_id)
+        if row is None:
+            return None
+        variants = repo.variants_of(row["id"])
+        images = [image["url"] for image in repo.images_of(row["id"])]
+        return _Snapshot(
+            product_id=row["id"],
+            updated_at=row["source_updated_at"],
+            info=(row["content_hash"], tuple(images),
+                  tuple((v["external_id"], v["title"], v["sku"], v["barcode"], str(v["option_values"]), v["weight"],
+                         v["weight_unit"]) for v in variants)),
+            prices={v["external_id"]: (v["price"], v["compare_at_price"]) for v in variants},
+            stock={v["external_id"]: repo.levels_of(v["id"]) for v in variants},
+        )
+
+
+def apply_product(engine: Engine, connection: ChannelConnection, product: Product) -> Applied:
+    """Write a product read from the store, unless our copy is newer; queue the listing syncs."""
+    merchant_id = connection.merchant_id
+    before = _snapshot(engine, merchant_id, product.external_id)
+    if before and before.updated_at and product.updated_at and product.updated_at < before.updated_at:
+        log.info("product %s: store copy of %s is older than ours (%s); not written",
+                 product.external_id, product.updated_at, before.updated_at)
+        return Applied(product_id=before.product_id, stale=True)
+    CatalogImporter(engine, merchant_id, SHOPIFY, batch_size=500).run([product], full=False)
+    after = _snapshot(engine, merchant_id, product.external_id)
+    if before is None:
+        reasons = ["info"]  # new in the store: templates may now select it
+    else:
+        reasons = [reason for reason, changed in (("info", before.info != after.info),
+                                                  ("price", before.prices != after.prices),
+                                                  ("inventory", before.stock != after.stock)) if changed]
+    if reasons:
+        with session_scope(engine) as session:
+            queue_listing_sync(bind_merchant(session, merchant_id), merchant_id, after.product_id, reasons)
+    return Applied(product_id=after.product_id, reasons=reasons)
+
+
+def queue_listing_sync(session, merchant_id: int, product_id: int, reasons: Iterable[str]) -> None:
+    """One `listings.sync_product` job per product and kind of change (the lead's handler decides
+    what reaches TikTok according to the merchant's sync settings)."""
+    for reason in reasons:
+        enqueue(session, SYNC_JOB, merchant_id=merchant_id, payload={"product_id": product_id, "reason": reason},
+                identity_key=f"{SYNC_JOB}:{product_id}:{reason}")
+
+
+def refresh_product(settings, connection: ChannelConnection, product_gid: str, *,
+                    seen_updated_at: datetime | None = None) -> Applied:
+    """A `products/create|update` webhook: re-read the product and write it (unless the webhook
+    is older than our copy, in which case nothing is read at all)."""
+    engine = get_engine(settings.database_url)
+    if seen_updated_at is not None:
+        with engine.connect() as conn:
+            stored = CatalogRepository(conn, connection.merchant_id, SHOPIFY).product(product_gid)
+        if stored and stored["source_updated_at"] and seen_updated_at < stored["source_updated_at"]:
+            log.info("product %s: webhook of %s is older than our copy (%s); ignored",
+                     product_gid, seen_updated_at, stored["source_updated_at"])
+            return Applied(product_id=stored["id"], stale=True)
+    store = shopify_store(settings, connection)
+    with store.client, shopify_job_errors():
+        product = read_product(store, product_gid)
+    if product is None:
+        return product_deleted(settings, connection, product_gid)
+    return apply_product(engine, connection, product)
+
+
+def product_deleted(settings, connection: ChannelConnection, product_gid: str) -> Applied:
+    """A `products/delete` webhook (or a product found gone): flag it deleted, queue its listing sync."""
+    engine = get_engine(settings.database_url)
+    with engine.begin() as conn:
+        repo = CatalogRepository(conn, connection.merchant_id, SHOPIFY)
+        stored = repo.product(product_gid)
+        if stored is None or stored["status"] == "deleted":
+            return Applied(product_id=stored["id"] if stored else None)
+        repo.mark_deleted([product_gid])
+    with session_scope(engine) as session:
+        queue_listing_sync(bind_merchant(session, connection.merchant_id), connection.merchant_id, stored["id"],
+                           ["deleted"])
+    return Applied(product_id=stored["id"], reasons=["deleted"])
+
+
+def refresh_inventory_item(settings, connection: ChannelConnection, inventory_item_id: str) -> Applied | None:
+    """An `inventory_levels/update` webhook: re-read the variant's product (its stock at every
+    location comes with it). None when the item belongs to no product we know."""
+    engine = get_engine(settings.database_url)
+    item_gid = inventory_item_id if inventory_item_id.startswith("gid://") else f"gid://shopify/InventoryItem/{inventory_item_id}"
+    with engine.connect() as conn:
+        product_id = conn.scalar(select(variants_table.c.product_id).where(
+            variants_table.c.merchant_id == connection.merchant_id, variants_table.c.channel == SHOPIFY,
+            variants_table.c.inventory_item_external_id == item_gid))
+        if product_id is None:
+            log.info("inventory item %s is not in the catalog; left to the reconciliation", item_gid)
+            return None
+        from tokbridge.catalog.repository import products as products_table
+
+        product_gid = conn.scalar(select(products_table.c.external_id).where(products_table.c.id == product_id))
+    return refresh_product(settings, connection, product_gid)
+
+
+# --- reconciliation -------------------------------------------------------------------------------
+
+
+periodic(RECONCILE_ALL_JOB, every_seconds=RECONCILE_EVERY_SECONDS)
+
+
+@job_handler(RECONCILE_ALL_JOB, title="Reconcile every store", visible=False)
+def reconcile_all(ctx: JobContext) -> None:
+    """System job: one reconciliation job per connected store."""
+    with ctx.session() as session:
+        connections = ConnectionRepository(session).for_channel(SHOPIFY)
+        for connection in connections:
+            enqueue(session, RECONCILE_JOB, merchant_id=connection.merchant_id,
+                    payload={"connection_id": connection.id}, identity_key=f"{RECONCILE_JOB}:{connection.id}")
+        session.commit()
+
+
+@job_handler(RECONCILE_JOB, title="Catch up with store changes", visible=False)
+def reconcile(ctx: JobContext) -> None:
+    """payload: {"connection_id"}. Read the products changed since the last run and write those
+    that differ: a change whose webhook never came is caught here."""
+    connection = _connection(ctx)
+    since_text = ((connection.data or {}).get("catalog") or {}).get("reconciled_at")
+    if not since_text:
+        return  # the full import has not finished; it covers everything until then
+    result = reconcile_connection(ctx.settings, connection, datetime.fromisoformat(since_text))
+    if result:
+        engine = get_engine(ctx.settings.database_url)
+        with session_scope(engine) as session:
+            activity.record(bind_merchant(session, connection.merchant_id), connection.merchant_id,
+                            "catalog.reconciled", f"Caught up with {result} store change(s)",
+                            "These changes had not reached TokBridge by webhook; the catalog now matches the store.")
+
+
+def reconcile_connection(settings, connection: ChannelConnection, since: datetime) -> int:
+    """Apply the products changed in the store since `since`; returns how many differed from ours."""
+    engine = get_engine(settings.database_url)
+    started = utcnow()
+    changed = 0
+    store = shopify_store(settings, connection)
+    with store.client, shopify_job_errors():
+        cursor = None
+        while True:
+            page = store.products_changed_since(since - RECONCILE_OVERLAP, cursor)
+            for product in page.products:
+                if apply_product(engine, connection, product).reasons:
+                    changed += 1
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    _save_catalog_state(engine, connection.id, connection.merchant_id, reconciled_at=started.isoformat())
+    return changed
