@@ -16,7 +16,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tokbridge.config import Settings, get_settings
 from tokbridge.db.engine import get_engine
 from tokbridge.jobs import queue
-from tokbridge.web import pages
+from tokbridge.web import connect, pages, webhooks
+from tokbridge.web.api import products as products_api
+from tokbridge.web.api import templates as templates_api
 from tokbridge.web.api import v1
 from tokbridge.web.csrf import csrf_protect
 from tokbridge.web.deps import NotSignedIn
@@ -63,7 +65,11 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
     )
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(v1.router)
+    app.include_router(products_api.router)
+    app.include_router(templates_api.router)
     app.include_router(pages.router)
+    app.include_router(connect.router)
+    app.include_router(webhooks.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:

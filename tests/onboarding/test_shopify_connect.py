@@ -1,0 +1,117 @@
+"""Connecting a Shopify store through the browser, against the Shopify sandbox over HTTP."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import pytest
+from sqlalchemy import select
+
+from tests.onboarding.conftest import SHOP
+from tokbridge.activity.models import Activity
+from tokbridge.catalog.models import CatalogProduct
+from tokbridge.db.engine import session_scope
+from tokbridge.jobs.models import JobState
+from tokbridge.onboarding.service import SHOPIFY_WEBHOOK_TOPICS
+
+
+def _activities(world, merchant_id: int) -> list[Activity]:
+    with session_scope(world.engine) as session:
+        return list(session.scalars(select(Activity).where(Activity.merchant_id == merchant_id).order_by(Activity.id)))
+
+
+@pytest.mark.slow
+def test_connect_subscribe_and_import_the_whole_catalog(start_world):
+    world = start_world(catalog=240)
+    merchant = world.browser()
+
+    done = world.connect_shopify(merchant)
+    assert done.status_code == 303 and done.headers["location"] == "/dashboard?connected=shopify"
+
+    [connection] = world.connections("shopify")
+    assert connection.merchant_id == merchant.merchant_id and connection.external_id == SHOP
+    assert connection.status == "active" and connection.access_token.startswith("shp")
+    assert connection.access_token not in (connection.access_token_ciphertext or "")
+    assert "read_products" in connection.scopes
+
+    world.settle()
+    assert {job.kind for job in world.jobs()} >= {"catalog.import", "onboarding.subscribe_webhooks"}
+    assert all(job.state == JobState.SUCCEEDED for job in world.jobs("catalog.import"))
+
+    # Webhooks point at our address, one subscription per topic.
+    [shop_state] = [s for s in world.shopify_control("GET", "/sandbox/state")["shops"] if s["shop"] == SHOP]
+    subscribed = {(w["topic"], w["uri"]) for w in shop_state["webhook_subscriptions"]}
+    assert subscribed == {(topic, f"{world.base_url}/webhooks/shopify") for topic in SHOPIFY_WEBHOOK_TOPICS}
+
+    # The whole catalog is here, as the store has it, and none of it is listed anywhere yet.
+    with session_scope(world.engine) as session:
+        products = list(session.scalars(select(CatalogProduct).where(CatalogProduct.merchant_id == merchant.merchant_id)))
+    store_products = world.shopify_control("GET", "/sandbox/shops/{shop}/products", params={"limit": 1000})["products"]
+    assert len(products) == len(store_products) == 240
+    assert {p.title for p in products} == {p["title"] for p in store_products}
+
+    # Recent Activity: connected, then the import job with its progress, then the summary.
+    activities = _activities(world, merchant.merchant_id)
+    import_row = next(a for a in activities if a.kind == "catalog.import")
+    assert import_row.status == "succeeded" and import_row.progress_done == import_row.progress_total == 240
+    assert any(a.title == f"Shopify store {SHOP} connected" for a in activities)
+    assert any(a.title == f"Imported 240 products from {SHOP}" for a in activities)
+    assert world.connections("shopify")[0].data["catalog"]["reconciled_at"]
+
+    # Connecting again (a reinstall) keeps one connection and does not fail on existing webhooks.
+    again = world.connect_shopify(merchant)
+    assert again.status_code == 303
+    assert len(world.connections("shopify")) == 1
+    world.settle()
+    assert world.jobs("onboarding.subscribe_webhooks")[-1].state == JobState.SUCCEEDED
+
+
+def _page_error(response) -> str:
+    assert response.status_code >= 400, response.text
+    assert "Traceback" not in response.text and "What to do next" in response.text
+    return response.text
+
+
+def _with_query(url: str, **changes) -> str:
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    query.update(changes)
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def test_callback_errors_end_on_a_page_that_says_what_to_do(start_world):
+    world = start_world()
+    merchant = world.browser()
+
+    # A bad address never leaves TokBridge.
+    bad = merchant.http.post("/connect/shopify", data={"shop": "evil.example.com/x", "csrf_token": merchant.csrf()})
+    assert bad.status_code == 400 and "myshopify.com" in bad.text
+
+    # Tampered callback: the hmac no longer matches.
+    callback = world.approve_on_shopify(merchant)
+    text = _page_error(merchant.http.get(_with_query(callback, code="forged-code")))
+    assert "could not be verified" in text
+
+    # A callback signed by Shopify but for another merchant's session: the state names someone else.
+    intruder = world.browser("Intruder", "intruder@example.com")
+    callback = world.approve_on_shopify(merchant)
+    assert "does not belong to this session" in _page_error(intruder.http.get(callback))
+
+    # Stale: Shopify's clock says the redirect is an hour old.
+    world.shopify_control("POST", "/sandbox/clock", json={"seconds": -3600})
+    callback = world.approve_on_shopify(merchant)
+    world.shopify_control("POST", "/sandbox/clock", json={"seconds": 3600})
+    assert "expired" in _page_error(merchant.http.get(callback))
+
+    # The merchant removed permissions from the approval URL.
+    callback = world.approve_on_shopify(merchant, edit_authorize_url=lambda url: _with_query(url, scope="read_products"))
+    text = _page_error(merchant.http.get(callback))
+    assert "permissions were not granted" in text and "write_inventory" in text
+    assert world.connections("shopify") == []
+
+    # The same store connected by one merchant cannot be taken by another.
+    assert world.connect_shopify(merchant).status_code == 303
+    response = intruder.http.get(world.approve_on_shopify(intruder))
+    assert response.status_code == 409 and "connected to another TokBridge account" in response.text
+    [connection] = world.connections("shopify")
+    assert connection.merchant_id == merchant.merchant_id
