@@ -35,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import ids
+from . import ids, payloads
 from .sandbox import Faults, Sandbox
 from .store import ShopStore, StoreError
 from .webhooks import COMPLIANCE_TOPICS
@@ -97,7 +97,7 @@ def handler(fn):
 
 
 def product_state(store: ShopStore, product) -> dict:
-    payload = store.product_payload(product)
+    payload = payloads.product_payload(store, product)
     payload["stock"] = [
         {"inventory_item_id": v.inventory_item_id, "location_id": loc, "tracked": v.tracked,
          "available": store.available(v.inventory_item_id, loc), "committed": store.committed(v.inventory_item_id, loc)}
@@ -107,13 +107,13 @@ def product_state(store: ShopStore, product) -> dict:
 
 
 def order_state(store: ShopStore, order) -> dict:
-    payload = store.order_payload(order)
+    payload = payloads.order_payload(order)
     payload["fulfillment_orders"] = [
         {"id": fo.id, "status": fo.status, "location_id": fo.location_id,
          "line_items": [{"line_item_id": li.line_item_id, "total_quantity": li.total_quantity,
                          "remaining_quantity": li.remaining_quantity} for li in fo.line_items]}
         for fo in order.fulfillment_orders]
-    payload["fulfillments"] = [store.fulfillment_payload(order, f) for f in order.fulfillments]
+    payload["fulfillments"] = [payloads.fulfillment_payload(order, f) for f in order.fulfillments]
     payload["shipping_lines"] = [{"title": s.title, "code": s.code, "price": s.price} for s in order.shipping_lines]
     payload["tax_lines"] = [{"title": t.title, "rate": t.rate, "price": t.amount} for t in order.tax_lines]
     payload["discount_codes"] = order.discount_codes
@@ -229,7 +229,7 @@ async def fulfill_order(request: Request) -> Response:
     store = store_of(request)
     order_id = number(request.path_params["order_id"], "Order")
     fulfillment = store.fulfill_order(order_id, data.get("company"), data.get("number"), data.get("url"))
-    return JSONResponse(store.fulfillment_payload(store.order(order_id), fulfillment), status_code=201)
+    return JSONResponse(payloads.fulfillment_payload(store.order(order_id), fulfillment), status_code=201)
 
 
 @handler
@@ -238,7 +238,7 @@ async def update_tracking(request: Request) -> Response:
     store = store_of(request)
     fulfillment = store.update_tracking(number(request.path_params["fulfillment_id"], "Fulfillment"),
                                         data.get("company"), data.get("number"), data.get("url"))
-    return JSONResponse(store.fulfillment_payload(store.order(fulfillment.order_id), fulfillment))
+    return JSONResponse(payloads.fulfillment_payload(store.order(fulfillment.order_id), fulfillment))
 
 
 @handler

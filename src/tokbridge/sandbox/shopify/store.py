@@ -13,9 +13,9 @@ import zlib
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 
-from . import ids
+from . import ids, payloads
 from .catalog import Catalog
-from .clock import SandboxClock, iso, parse_iso
+from .clock import SandboxClock, parse_iso
 from .models import (
     BulkOperation, Fulfillment, FulfillmentOrder, FulfillmentOrderLineItem, Job, LineItem, Order, Product,
     ProductOption, ShippingLine, TaxLine, Variant, WebhookSubscription,
@@ -196,7 +196,7 @@ class ShopStore:
                         setattr(variant, attribute, money(value) if key in {"price", "compareAtPrice"} and value is not None else value)
                 variant.updated_at = now
             product.updated_at = now
-            self.emit(self.domain, "products/update", self.product_payload(product))
+            self.emit(self.domain, "products/update", payloads.product_payload(self, product))
             return product
 
     def delete_product(self, product_id: int) -> None:
@@ -236,7 +236,7 @@ class ShopStore:
             )
             self._overrides[index] = product
             self._available[(variant.inventory_item_id, product.location_ids[0])] = int(fields.get("available", 0))
-            self.emit(self.domain, "products/create", self.product_payload(product))
+            self.emit(self.domain, "products/create", payloads.product_payload(self, product))
             return product
 
     # ---- inventory -------------------------------------------------------------------------
@@ -286,7 +286,7 @@ class ShopStore:
         self.emit(self.domain, "inventory_levels/update", {
             "inventory_item_id": item_id, "location_id": location_id,
             "available": self.available(item_id, location_id),
-            "updated_at": _rest_time(self._level_updated_at.get((item_id, location_id), self.clock.now())),
+            "updated_at": payloads.rest_time(self._level_updated_at.get((item_id, location_id), self.clock.now())),
             "admin_graphql_api_id": f"gid://shopify/InventoryLevel/{location_id}?inventory_item_id={item_id}",
         })
 
@@ -362,7 +362,7 @@ class ShopStore:
                 self._adjust(item_id, location_id, -quantity, +quantity)
             self._open_fulfillment_orders(order, reservations)
             self.orders[order.id] = order
-            self.emit(self.domain, "orders/create", self.order_payload(order))
+            self.emit(self.domain, "orders/create", payloads.order_payload(order))
             return order
 
     def _pick_location(self, product: Product, variant: Variant, quantity: int, behaviour: str, field: list[str]) -> int:
@@ -441,7 +441,7 @@ class ShopStore:
             order.updated_at = now
             if order.financial_status == "PAID":
                 order.financial_status = "REFUNDED"
-            self.emit(self.domain, "orders/cancelled", self.order_payload(order))
+            self.emit(self.domain, "orders/cancelled", payloads.order_payload(order))
             return order
 
     def fulfill_order(self, order_id: int, company: str | None, number: str | None, url: str | None) -> Fulfillment:
@@ -477,7 +477,7 @@ class ShopStore:
             )
             order.fulfillments.append(fulfillment)
             order.updated_at = now
-            self.emit(self.domain, "fulfillments/create", self.fulfillment_payload(order, fulfillment))
+            self.emit(self.domain, "fulfillments/create", payloads.fulfillment_payload(order, fulfillment))
             return fulfillment
 
     def update_tracking(self, fulfillment_id: int, company: str | None, number: str | None, url: str | None) -> Fulfillment:
@@ -490,75 +490,8 @@ class ShopStore:
             fulfillment.tracking_url = url
             fulfillment.updated_at = self.clock.now()
             order = self.orders[fulfillment.order_id]
-            self.emit(self.domain, "fulfillments/update", self.fulfillment_payload(order, fulfillment))
+            self.emit(self.domain, "fulfillments/update", payloads.fulfillment_payload(order, fulfillment))
             return fulfillment
-
-    # ---- webhook payloads (REST shapes, as Shopify sends them) -----------------------------
-    def product_payload(self, product: Product) -> dict:
-        option_names = [o.name for o in product.options]
-        return {
-            "id": product.id, "admin_graphql_api_id": product.gid, "title": product.title,
-            "body_html": product.description_html, "vendor": product.vendor, "product_type": product.product_type,
-            "handle": product.handle, "status": product.status.lower(), "tags": ", ".join(product.tags),
-            "created_at": _rest_time(product.created_at), "updated_at": _rest_time(product.updated_at),
-            "published_at": _rest_time(product.created_at) if product.status == "ACTIVE" else None,
-            "options": [{"id": o.id, "product_id": product.id, "name": o.name, "position": o.position, "values": o.values}
-                        for o in product.options],
-            "variants": [{
-                "id": v.id, "product_id": product.id, "admin_graphql_api_id": v.gid, "title": v.title, "sku": v.sku,
-                "price": v.price, "compare_at_price": v.compare_at_price, "barcode": v.barcode, "position": v.position,
-                "inventory_policy": v.inventory_policy.lower(), "inventory_item_id": v.inventory_item_id,
-                "inventory_quantity": sum(self.available(v.inventory_item_id, loc) for loc in product.location_ids),
-                "taxable": v.taxable, "created_at": _rest_time(v.created_at), "updated_at": _rest_time(v.updated_at),
-                **{f"option{i + 1}": (v.option_values[i] if i < len(v.option_values) else None) for i in range(3)},
-            } for v in product.variants],
-            "images": [{"id": i.id, "product_id": product.id, "position": i.position, "width": i.width,
-                        "height": i.height, "alt": i.alt or None, "admin_graphql_api_id": ids.gid("ProductImage", i.id)}
-                       for i in product.images],
-            "option_names": option_names,
-        }
-
-    def order_payload(self, order: Order) -> dict:
-        return {
-            "id": order.id, "admin_graphql_api_id": order.gid, "name": order.name, "order_number": order.number,
-            "email": order.email, "currency": order.currency, "source_name": order.source_name,
-            "source_identifier": order.source_identifier, "financial_status": order.financial_status.lower(),
-            "fulfillment_status": _rest_fulfillment_status(order), "cancelled_at": _rest_time(order.cancelled_at),
-            "cancel_reason": order.cancel_reason.lower() if order.cancel_reason else None,
-            "created_at": _rest_time(order.created_at), "updated_at": _rest_time(order.updated_at),
-            "tags": ", ".join(order.tags),
-            "line_items": [{"id": li.id, "variant_id": li.variant_id, "product_id": li.product_id, "title": li.title,
-                            "sku": li.sku, "quantity": li.quantity, "price": li.price,
-                            "admin_graphql_api_id": li.gid} for li in order.line_items],
-        }
-
-    def fulfillment_payload(self, order: Order, fulfillment: Fulfillment) -> dict:
-        return {
-            "id": fulfillment.id, "admin_graphql_api_id": fulfillment.gid, "order_id": order.id,
-            "name": fulfillment.name, "status": fulfillment.status.lower(), "location_id": fulfillment.location_id,
-            "created_at": _rest_time(fulfillment.created_at), "updated_at": _rest_time(fulfillment.updated_at),
-            "tracking_company": fulfillment.tracking_company, "tracking_number": fulfillment.tracking_number,
-            "tracking_numbers": [fulfillment.tracking_number] if fulfillment.tracking_number else [],
-            "tracking_url": fulfillment.tracking_url,
-            "tracking_urls": [fulfillment.tracking_url] if fulfillment.tracking_url else [],
-            "shipment_status": None,
-            "line_items": [{"id": line_id, "quantity": quantity} for line_id, quantity in fulfillment.line_items],
-        }
-
-    def shop_payload(self) -> dict:
-        return {"id": self.id, "name": self.name, "domain": self.domain, "myshopify_domain": self.domain,
-                "currency": self.currency, "email": f"owner@{self.domain}"}
-
-
-def _rest_time(ts: float | None) -> str | None:
-    return None if ts is None else iso(ts)
-
-
-def _rest_fulfillment_status(order: Order) -> str | None:
-    shipped = sum(li.fulfilled_quantity for li in order.line_items)
-    if shipped == 0:
-        return None
-    return "fulfilled" if shipped >= sum(li.quantity for li in order.line_items) else "partial"
 
 
 def _money_from_bag(bag: dict | None) -> str | None:
