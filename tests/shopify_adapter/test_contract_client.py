@@ -134,3 +134,23 @@ def test_bad_token_unknown_shop_and_bad_query(live_shop):
     with pytest.raises(GraphQLError) as raised:
         shop.client().query("{ shop { noSuchField } }")
     assert raised.value.errors
+
+
+def test_settings_and_the_source_store_protocol(live_shop, monkeypatch):
+    from tokbridge.channels.base import SourceStore
+    from tokbridge.channels.shopify.settings import get_shopify_settings
+    from tokbridge.channels.shopify.store import ShopifyStore
+    from tokbridge.config import get_settings
+
+    shop = live_shop()
+    monkeypatch.setenv("SHOPIFY_API_BASE_URL", shop.api_base)
+    monkeypatch.setenv("SHOPIFY_REQUEST_TIMEOUT_SECONDS", "7")
+    get_settings.cache_clear()
+    get_shopify_settings.cache_clear()
+    try:
+        client = ShopifyClient.from_settings("tokbridge-demo.myshopify.com", "shpat_adapter_test")
+        assert client.timeout == 7.0 and client.url.startswith(shop.base_url + "/shops/tokbridge-demo.myshopify.com/")
+        assert client.query(SHOP_QUERY)["shop"]["name"]
+        assert isinstance(ShopifyStore(client), SourceStore)
+    finally:
+        get_shopify_settings.cache_clear()

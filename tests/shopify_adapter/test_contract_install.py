@@ -72,3 +72,27 @@ def test_state_from_another_shop_is_refused():
     state = auth.make_state("one.myshopify.com", "k")
     with pytest.raises(auth.InvalidState):
         auth.check_state(state, "two.myshopify.com", "k")
+
+
+def test_an_expiring_token_is_refreshed_before_it_lapses(live_shop):
+    from datetime import timedelta
+
+    from tokbridge.db import utcnow
+
+    shop = live_shop(frozen_clock=True)
+    issued = shop.control("POST", "/sandbox/shops/{shop}/tokens", json={"expiring": True}).json()
+    token = auth.parse_token(issued)
+    client_args = {"client_id": shop.config.client_id, "client_secret": shop.config.client_secret,
+                   "base_url": shop.api_base}
+    same, refreshed = auth.ensure_fresh("tokbridge-demo.myshopify.com", token, **client_args)
+    assert same is token and not refreshed
+
+    # An hour later the access token has lapsed at Shopify...
+    shop.control("POST", "/sandbox/clock", json={"seconds": int(issued["expires_in"]) + 1})
+    with pytest.raises(AuthenticationError):
+        ShopifyClient("tokbridge-demo.myshopify.com", token.access_token, base_url=shop.api_base).query("{ shop { name } }")
+    # ...and, seen from then, it needs a refresh, which works with the refresh token.
+    later = utcnow() + timedelta(seconds=int(issued["expires_in"]) + 1)
+    renewed, refreshed = auth.ensure_fresh("tokbridge-demo.myshopify.com", token, now=later, **client_args)
+    assert refreshed and renewed.access_token != token.access_token
+    assert ShopifyClient("tokbridge-demo.myshopify.com", renewed.access_token, base_url=shop.api_base).query("{ shop { name } }")

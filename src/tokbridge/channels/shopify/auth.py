@@ -274,6 +274,26 @@ def refresh(
     )
 
 
+def ensure_fresh(
+    shop: str,
+    token: OfflineToken,
+    *,
+    client_id: str,
+    client_secret: str,
+    http: httpx.Client | None = None,
+    base_url: str | None = None,
+    now: datetime | None = None,
+) -> tuple[OfflineToken, bool]:
+    """The token to call with, refreshed first when it expires within five minutes.
+
+    Returns (token, refreshed); when refreshed, the caller stores both new tokens before using them.
+    """
+    if not token.needs_refresh(now=now):
+        return token, False
+    renewed = refresh(shop, token, client_id=client_id, client_secret=client_secret, http=http, base_url=base_url)
+    return renewed, True
+
+
 def _token_request(shop, body, *, http, base_url, timeout) -> OfflineToken:
     url = oauth_url(normalize_shop(shop), "access_token", base_url)
     client = http or httpx.Client()
@@ -289,7 +309,7 @@ def _token_request(shop, body, *, http, base_url, timeout) -> OfflineToken:
     if response.status_code != 200:
         # The body may echo what we sent; keep only Shopify's error code.
         raise AuthenticationError(f"token request refused ({response.status_code}): {_error_code(response)}")
-    return _parse_token(response.json())
+    return parse_token(response.json())
 
 
 def _error_code(response: httpx.Response) -> str:
@@ -302,7 +322,8 @@ def _error_code(response: httpx.Response) -> str:
     return "unknown"
 
 
-def _parse_token(data: dict) -> OfflineToken:
+def parse_token(data: dict) -> OfflineToken:
+    """An `OfflineToken` from the token endpoint's JSON answer."""
     now = utcnow()
     expires_in = data.get("expires_in")
     refresh_in = data.get("refresh_token_expires_in")

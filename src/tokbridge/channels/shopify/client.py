@@ -31,7 +31,7 @@ from tokbridge.channels.shopify.errors import (
     Throttled,
     UserError,
 )
-from tokbridge.channels.shopify.settings import API_VERSION
+from tokbridge.channels.shopify.settings import API_VERSION, get_shopify_settings
 from tokbridge.channels.shopify.urls import graphql_url
 
 log = logging.getLogger(__name__)
@@ -103,6 +103,15 @@ class ShopifyClient:
         # Requested cost of each query text seen so far: the plan for its next call.
         self._known_costs: dict[str, float] = {}
         self._version_warned = False
+
+    @classmethod
+    def from_settings(cls, shop: str, access_token: str, **options) -> ShopifyClient:
+        """A client tuned by `SHOPIFY_*` settings (API version, timeout, attempts)."""
+        settings = get_shopify_settings()
+        options.setdefault("api_version", settings.api_version)
+        options.setdefault("timeout", settings.request_timeout_seconds)
+        options.setdefault("max_attempts", settings.max_attempts)
+        return cls(shop, access_token, **options)
 
     def close(self) -> None:
         if self._owns_http:
