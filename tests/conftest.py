@@ -223,3 +223,14 @@ def sign_in(client, email: str, password: str = "correct horse battery"):
     page = client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     return client.post("/login", data={"email": email, "password": password, "csrf_token": token, "next": "/dashboard"})
+
+
+def add_user(settings, merchant_id: int, email: str, password: str = "correct horse battery") -> None:
+    """A user for an existing merchant (the first user normally comes with sign-up)."""
+    from argon2 import PasswordHasher
+
+    from tokbridge.db.engine import get_engine, session_scope
+    from tokbridge.tenancy.models import User
+
+    with session_scope(get_engine(settings.database_url)) as session:
+        session.add(User(merchant_id=merchant_id, email=email, password_hash=PasswordHasher().hash(password)))

@@ -3,15 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from tokbridge.catalog.models import CatalogProduct
+from tokbridge.category_templates.models import CategoryTemplate, ProductTemplateAssignment
 from tokbridge.listings.models import Listing, ListingSku, ListingStatus, SyncSettings, UploadedImage
 
 # Products that can be listed: drafts and archived products stay in the store.
 LISTABLE_STATUSES = ("active",)
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    """One line of the product list: the store product, its template and its TikTok listing."""
+
+    id: int
+    title: str
+    vendor: str | None
+    product_type: str | None
+    store_status: str
+    status: str
+    template_id: int | None
+    template_name: str | None
+    listing_id: int | None
+    tiktok_product_id: str | None
+    problem_count: int
+    last_error: str | None
+    source_updated_at: datetime | None
 
 
 class ListingRepository:
@@ -36,6 +58,48 @@ class ListingRepository:
         rows = self.session.scalars(select(Listing).where(Listing.connection_id == connection_id,
                                                           Listing.product_id.in_(ids)))
         return {row.product_id: row for row in rows}
+
+    def product_rows(self, connection_id: str | None, *, status: str | None = None, template_id: int | None = None,
+                     vendor: str | None = None, product_type: str | None = None, search: str | None = None,
+                     before_id: int | None = None, limit: int = 50) -> list[ProductRow]:
+        """Newest first, paged by id (`before_id`), so page 2,000 costs what page 1 costs."""
+        listing_join = and_(Listing.product_id == CatalogProduct.id, Listing.connection_id == (connection_id or ""))
+        query = (
+            select(CatalogProduct.id, CatalogProduct.title, CatalogProduct.vendor, CatalogProduct.product_type,
+                   CatalogProduct.status, Listing.status, ProductTemplateAssignment.template_id, CategoryTemplate.name,
+                   Listing.id, Listing.tiktok_product_id, Listing.problems, Listing.last_error,
+                   CatalogProduct.source_updated_at)
+            .outerjoin(Listing, listing_join)
+            .outerjoin(ProductTemplateAssignment, ProductTemplateAssignment.product_id == CatalogProduct.id)
+            .outerjoin(CategoryTemplate, CategoryTemplate.id == ProductTemplateAssignment.template_id)
+            .where(CatalogProduct.status != "deleted")
+            .order_by(CatalogProduct.id.desc())
+            .limit(limit)
+        )
+        if status == ListingStatus.NOT_UPLOADED:
+            query = query.where(CatalogProduct.status.in_(LISTABLE_STATUSES),
+                                or_(Listing.id.is_(None), Listing.status == ListingStatus.NOT_UPLOADED))
+        elif status:
+            query = query.where(Listing.status == status)
+        if template_id is not None:
+            query = query.where(ProductTemplateAssignment.template_id == template_id)
+        if vendor:
+            query = query.where(CatalogProduct.vendor == vendor)
+        if product_type:
+            query = query.where(CatalogProduct.product_type == product_type)
+        if search:
+            query = query.where(CatalogProduct.title.ilike(f"%{_escape_like(search)}%", escape="\\"))
+        if before_id is not None:
+            query = query.where(CatalogProduct.id < before_id)
+        return [
+            ProductRow(id=r[0], title=r[1], vendor=r[2], product_type=r[3], store_status=r[4],
+                       status=r[5] or ListingStatus.NOT_UPLOADED, template_id=r[6], template_name=r[7], listing_id=r[8],
+                       tiktok_product_id=r[9], problem_count=len(r[10] or []), last_error=r[11], source_updated_at=r[12])
+            for r in self.session.execute(query)
+        ]
+
+    def product(self, product_id: int) -> CatalogProduct | None:
+        return self.session.scalar(select(CatalogProduct).where(CatalogProduct.id == product_id))
 
     def skus(self, listing_id: int) -> list[ListingSku]:
         return list(self.session.scalars(select(ListingSku).where(ListingSku.listing_id == listing_id)))
@@ -83,3 +147,7 @@ class ListingRepository:
             self.session.add(settings)
             self.session.flush()
         return settings
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,280 @@
+"""JSON API for the product pipeline: dashboard, products, uploads, Sync Shop Status, TikTok actions,
+sync settings and plans. Thin: every rule lives in the services."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from tokbridge.billing import service as billing
+from tokbridge.billing.plans import available_plans
+from tokbridge.listings import prerequisites, service
+from tokbridge.listings.repository import ListingRepository
+from tokbridge.web.api.schemas import Problem
+from tokbridge.web.deps import ViewerDep
+
+router = APIRouter(prefix="/api/v1", responses={401: {"model": Problem}})
+
+StatusFilter = Literal["not_uploaded", "in_progress", "reviewing", "live", "failed", "inactive"]
+
+
+# --- dashboard --------------------------------------------------------------------------------------
+
+
+class ProductCounts(BaseModel):
+    not_uploaded: int
+    in_progress: int
+    reviewing: int
+    live: int
+    failed: int
+    inactive: int
+
+
+class PrerequisiteStep(BaseModel):
+    key: str
+    title: str
+    complete: bool
+    reasons: list[str]
+    failed_items: list[str]
+    fix: str
+    link: str
+
+
+class Prerequisites(BaseModel):
+    complete: bool
+    checked: bool
+    steps: list[PrerequisiteStep]
+
+
+class PlanSummary(BaseModel):
+    code: str
+    name: str
+    amount: Decimal
+    currency: str
+    billing_date: date
+    product_limit: int
+    order_limit: int
+    products_left: int
+    orders_left: int
+
+
+class Connections(BaseModel):
+    shopify: str | None = Field(description="The connected store's domain")
+    tiktok: str | None = Field(description="The connected TikTok shop's name")
+
+
+class Dashboard(BaseModel):
+    products: ProductCounts
+    orders: dict[str, int] = Field(description="Order counts by status (from the order pipeline)")
+    prerequisites: Prerequisites
+    plan: PlanSummary
+    connections: Connections
+
+
+def plan_summary(usage: billing.PlanUsage) -> PlanSummary:
+    return PlanSummary(code=usage.plan.code, name=usage.plan.name, amount=usage.plan.monthly_amount,
+                       currency=usage.plan.currency, billing_date=usage.billing_date,
+                       product_limit=usage.plan.product_limit, order_limit=usage.plan.order_limit,
+                       products_left=usage.products_left, orders_left=usage.orders_left)
+
+
+def dashboard_data(viewer) -> Dashboard:
+    from tokbridge.channels.connections import SHOPIFY, ConnectionRepository
+
+    session = viewer.db
+    tiktok = service.tiktok_connection(session)
+    store = ConnectionRepository(session).first(SHOPIFY)
+    usage = service.product_usage(session, viewer.merchant_id)
+    return Dashboard(
+        products=ProductCounts(**service.status_counts(session)),
+        orders={},
+        prerequisites=Prerequisites(**prerequisites.summary(service.prerequisite_checks(tiktok))),
+        plan=plan_summary(usage),
+        connections=Connections(shopify=store.external_id if store else None, tiktok=tiktok.name if tiktok else None),
+    )
+
+
+@router.get("/dashboard", response_model=Dashboard)
+def dashboard(viewer: ViewerDep) -> Dashboard:
+    data = dashboard_data(viewer)
+    viewer.db.commit()  # the first visit starts the subscription on the default plan
+    return data
+
+
+# --- products ---------------------------------------------------------------------------------------
+
+
+class ProductItem(BaseModel):
+    id: int
+    title: str
+    vendor: str | None
+    product_type: str | None
+    store_status: str
+    status: StatusFilter
+    template_id: int | None
+    template_name: str | None
+    listing_id: int | None
+    tiktok_product_id: str | None
+    problem_count: int
+    last_error: str | None
+
+
+class ProductPage(BaseModel):
+    items: list[ProductItem]
+    next_before: int | None = Field(description="Pass as `before` for the next page; null on the last page")
+
+
+@router.get("/products", response_model=ProductPage)
+def list_products(viewer: ViewerDep, status: StatusFilter | None = None, template_id: int | None = None,
+                  vendor: str | None = None, product_type: str | None = None, q: str | None = None,
+                  before: int | None = None, limit: int = 50) -> ProductPage:
+    limit = max(1, min(limit, 200))
+    connection = service.tiktok_connection(viewer.db)
+    rows = ListingRepository(viewer.db).product_rows(
+        connection.id if connection else None, status=status, template_id=template_id, vendor=vendor,
+        product_type=product_type, search=q, before_id=before, limit=limit)
+    return ProductPage(items=[ProductItem(**{k: getattr(r, k) for k in ProductItem.model_fields}) for r in rows],
+                       next_before=rows[-1].id if len(rows) == limit else None)
+
+
+class ProductDetail(ProductItem):
+    problems: list[dict]
+    review_reasons: list[dict]
+    tiktok_status: str | None
+    audit_status: str | None
+    uploaded_at: datetime | None
+
+
+@router.get("/products/{product_id}", response_model=ProductDetail, responses={404: {"model": Problem}})
+def get_product(product_id: int, viewer: ViewerDep) -> ProductDetail:
+    repository = ListingRepository(viewer.db)
+    product = repository.product(product_id)
+    if product is None:
+        raise HTTPException(404, "No such product.")
+    connection = service.tiktok_connection(viewer.db)
+    row = next(iter(repository.product_rows(connection.id if connection else None, before_id=product_id + 1, limit=1)))
+    listing = repository.for_product(connection.id, product_id) if connection else None
+    return ProductDetail(
+        **{k: getattr(row, k) for k in ProductItem.model_fields},
+        problems=listing.problems if listing else [], review_reasons=listing.review_reasons if listing else [],
+        tiktok_status=listing.tiktok_status if listing else None,
+        audit_status=listing.audit_status if listing else None, uploaded_at=listing.uploaded_at if listing else None)
+
+
+# --- actions ----------------------------------------------------------------------------------------
+
+
+class UploadRequest(BaseModel):
+    product_ids: list[int] | None = Field(default=None, description="Omit to upload every linked product")
+
+
+class Accepted(BaseModel):
+    job_id: int
+    queued: int | None = None
+    message: str
+
+
+class Refusal(BaseModel):
+    detail: str
+    link: str | None
+
+
+def refused(error: service.ListingRefused) -> JSONResponse:
+    return JSONResponse({"detail": error.message, "link": error.link}, status_code=409)
+
+
+@router.post("/uploads", response_model=Accepted, status_code=202, responses={409: {"model": Refusal}})
+def start_upload(body: UploadRequest, viewer: ViewerDep):
+    try:
+        job, queued = service.request_upload(viewer.db, viewer.merchant_id, body.product_ids)
+    except service.ListingRefused as error:
+        viewer.db.rollback()
+        return refused(error)
+    viewer.db.commit()
+    return Accepted(job_id=job.id, queued=queued, message=f"{queued} products are on their way to TikTok.")
+
+
+@router.post("/shop/sync", response_model=Accepted, status_code=202, responses={409: {"model": Refusal}})
+def sync_shop_status(viewer: ViewerDep):
+    try:
+        job = service.request_status_sync(viewer.db, viewer.merchant_id)
+    except service.ListingRefused as error:
+        return refused(error)
+    viewer.db.commit()
+    return Accepted(job_id=job.id, message="Reading every product of the shop from TikTok.")
+
+
+class ActionRequest(BaseModel):
+    action: Literal["activate", "deactivate", "delete"]
+    listing_ids: list[int] = Field(min_length=1, max_length=10_000)
+
+
+@router.post("/listings/actions", response_model=Accepted, status_code=202, responses={409: {"model": Refusal}})
+def listing_action(body: ActionRequest, viewer: ViewerDep):
+    try:
+        job = service.request_action(viewer.db, viewer.merchant_id, body.action, body.listing_ids)
+    except service.ListingRefused as error:
+        return refused(error)
+    viewer.db.commit()
+    return Accepted(job_id=job.id, message=f"{body.action.capitalize()} requested.")
+
+
+# --- settings and plans -----------------------------------------------------------------------------
+
+
+class SyncSettingsBody(BaseModel):
+    sync_product_info: bool
+    sync_price: bool
+    sync_inventory: bool
+    on_store_delete: Literal["deactivate", "delete"]
+
+
+@router.get("/settings/sync", response_model=SyncSettingsBody)
+def get_sync_settings(viewer: ViewerDep):
+    settings = ListingRepository(viewer.db).sync_settings(viewer.merchant_id)
+    viewer.db.commit()
+    return SyncSettingsBody.model_validate(settings, from_attributes=True)
+
+
+@router.put("/settings/sync", response_model=SyncSettingsBody)
+def put_sync_settings(body: SyncSettingsBody, viewer: ViewerDep):
+    settings = ListingRepository(viewer.db).sync_settings(viewer.merchant_id)
+    for name, value in body.model_dump().items():
+        setattr(settings, name, value)
+    viewer.db.commit()
+    return body
+
+
+class PlanOut(BaseModel):
+    code: str
+    name: str
+    monthly_amount: Decimal
+    currency: str
+    product_limit: int
+    order_limit: int
+    current: bool
+
+
+@router.get("/plans", response_model=list[PlanOut])
+def list_plans(viewer: ViewerDep):
+    current = billing.subscription_for(viewer.db, viewer.merchant_id).plan_code
+    viewer.db.commit()
+    return [PlanOut(**plan.model_dump(), current=plan.code == current) for plan in available_plans()]
+
+
+@router.post("/plans/{code}/subscribe", response_model=PlanSummary, responses={404: {"model": Problem}})
+def subscribe(code: str, viewer: ViewerDep):
+    try:
+        billing.change_plan(viewer.db, viewer.merchant_id, code)
+    except ValueError as error:
+        raise HTTPException(404, str(error)) from None
+    usage = service.product_usage(viewer.db, viewer.merchant_id)
+    viewer.db.commit()
+    return plan_summary(usage)
+
+
