@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
-
 from tokbridge.channels.base import (
     CatalogItem,
     CreatedOrder,
