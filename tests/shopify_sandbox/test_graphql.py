@@ -99,6 +99,26 @@ def test_updated_at_filter_returns_only_newer_products_and_warns_on_unknown_fiel
     assert answer["extensions"]["search"][0]["warnings"][0]["field"] == "colour"
 
 
+def test_variants_are_found_by_sku_and_paged_across_products(live_sandbox):
+    live = live_sandbox(catalog_size=8)
+    query = """query($q: String, $after: String) { productVariants(first: 4, after: $after, query: $q) {
+        pageInfo { hasNextPage endCursor } nodes { id sku product { id } } } }"""
+    seen, after = [], None
+    while True:
+        page = live.graphql(query, {"after": after})["data"]["productVariants"]
+        seen += page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    numbers = [int(v["id"].rsplit("/", 1)[1]) for v in seen]
+    assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
+    products = httpx.get(f"{live.base_url}/sandbox/shops/{SHOP}/products", params={"limit": 8}).json()["products"]
+    assert len(seen) == sum(len(p["variants"]) for p in products)
+    wanted = next(v for v in seen if v["sku"])
+    found = live.graphql(query, {"q": f"sku:{wanted['sku']}"})["data"]["productVariants"]["nodes"]
+    assert wanted in found and all(v["sku"] == wanted["sku"] for v in found)
+
+
 def test_a_connection_without_first_or_last_is_refused(live_sandbox):
     live = live_sandbox()
     answer = live.graphql("{ products { nodes { id } } }")

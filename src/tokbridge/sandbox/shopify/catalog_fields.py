@@ -83,6 +83,43 @@ def product_source(info, query: str | None, sort_key: str):
     return list_source((p for p in chosen if p is not None), key=lambda p: (value(p), p.id))
 
 
+VARIANT_SEARCH_FIELDS = {"sku", "barcode", "product_id", "updated_at", "title", "id"}
+
+
+def resolve_product_variants(_root, info, query=None, **args):
+    """Every product's variants in id order, e.g. `query: "sku:ABC-1"` to match a SKU."""
+    require_scope(info, "read_products")
+    store: ShopStore = info.context.store
+    terms, _words = search.parse(query)
+    warned = search.warnings(terms, VARIANT_SEARCH_FIELDS)
+    if warned:
+        info.context.search_warnings = (info.context.search_warnings or []) + [
+            {"path": [info.field_name], "query": query, "warnings": warned}]
+    match = search.matcher(terms, {
+        "sku": lambda v: v.sku, "barcode": lambda v: v.barcode or "", "title": lambda v: v.title,
+        "product_id": lambda v: v.product_id, "updated_at": lambda v: v.updated_at, "id": lambda v: v.id,
+    })
+
+    def scan(after, descending):
+        # Variant ids grow with the product index, so walking products in order walks variants in order.
+        if descending:
+            last = ids.split_variant_id(after[-1])[0] if after else store.product_index_limit - 1
+            indexes = range(min(last, store.product_index_limit - 1), -1, -1)
+        else:
+            first = ids.split_variant_id(after[-1])[0] if after else 0
+            indexes = range(max(first, 0), store.product_index_limit)
+        for index in indexes:
+            product = store.product(index)
+            if product is None:
+                continue
+            for variant in reversed(product.variants) if descending else product.variants:
+                beyond = after is None or (variant.id < after[-1] if descending else variant.id > after[-1])
+                if beyond and match(variant):
+                    yield (variant.id,), variant
+
+    return page(scan, args)
+
+
 def resolve_products(_root, info, **args):
     require_scope(info, "read_products")
     return page(product_source(info, args.get("query"), args.get("sortKey")), args)

@@ -14,7 +14,8 @@ from . import ids
 from .catalog_fields import (
     IMAGE_FIELDS, INVENTORY_ITEM_FIELDS, LEVEL_FIELDS, LOCATION_FIELDS, MEDIA_FIELDS, OPTION_FIELDS, PRODUCT_FIELDS,
     VARIANT_FIELDS, media_image, resolve_collections, resolve_inventory_item, resolve_inventory_level,
-    resolve_location, resolve_locations, resolve_product, resolve_product_variant, resolve_products,
+    resolve_location, resolve_locations, resolve_product, resolve_product_variant, resolve_product_variants,
+    resolve_products,
     resolve_products_count, resolve_shop,
 )
 from .clock import iso
@@ -83,6 +84,7 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "products": resolve_products,
         "productsCount": resolve_products_count,
         "productVariant": resolve_product_variant,
+        "productVariants": resolve_product_variants,
         "inventoryItem": resolve_inventory_item,
         "inventoryLevel": resolve_inventory_level,
         "location": resolve_location,

@@ -386,6 +386,7 @@ type QueryRoot {
   products(first: Int, after: String, last: Int, before: String, reverse: Boolean = false, query: String, sortKey: ProductSortKeys = ID): ProductConnection!
   productsCount(query: String, limit: Int = 10000): Count
   productVariant(id: ID!): ProductVariant
+  productVariants(first: Int, after: String, last: Int, before: String, reverse: Boolean = false, query: String): ProductVariantConnection!
   inventoryItem(id: ID!): InventoryItem
   inventoryLevel(id: ID!): InventoryLevel
   location(id: ID): Location
