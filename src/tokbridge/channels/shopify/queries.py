@@ -91,6 +91,27 @@ query ProductsPage($first: Int!, $after: String, $query: String) {
 }
 """
 
+# One product, e.g. after a products/update webhook (payloads may arrive late or out of order:
+# reading the current state is simpler and safer than applying them).
+PRODUCT_TEMPLATE = """
+query Product($id: ID!) {
+  product(id: $id) {
+    id title handle status vendor productType tags descriptionHtml updatedAt
+    options { id name optionValues { name } }
+    media(first: 10) { nodes { id mediaContentType ... on MediaImage { image { url altText } } } }
+    variants(first: 10) {
+      pageInfo { hasNextPage endCursor }
+      nodes { %(variant)s }
+    }
+  }
+}
+"""
+
+
+def product_query(location_ids: list[str]) -> str:
+    return PRODUCT_TEMPLATE % {"variant": _VARIANT_FIELDS % {"levels": _levels_by_alias(location_ids)}}
+
+
 # The rest of a product's variants when it has more than fit in a page.
 PRODUCT_VARIANTS_PAGE_TEMPLATE = """
 query ProductVariants($id: ID!, $after: String) {

@@ -15,6 +15,7 @@ from tokbridge.channels.base import (
     InventoryQuantity,
     NewOrder,
     OrderFulfilments,
+    Product,
     ProductPage,
     TaxLine,
 )
@@ -70,20 +71,28 @@ class ShopifyStore:
             {"first": self.page_size, "after": cursor, "query": f"updated_at:>'{stamp}'"},
         )
         connection = data["products"]
-        products = []
-        for node in connection["nodes"]:
-            product = mapping.product(node)
-            page_info = node["variants"]["pageInfo"]
-            while page_info["hasNextPage"]:
-                more = self.client.query(
-                    queries.product_variants_query(location_ids), {"id": node["id"], "after": page_info["endCursor"]}
-                )["product"]["variants"]
-                for extra in more["nodes"]:
-                    product.variants.append(mapping.variant(extra, len(product.variants) + 1))
-                page_info = more["pageInfo"]
-            products.append(product)
+        products = [self._complete(node, location_ids) for node in connection["nodes"]]
         info = connection["pageInfo"]
         return ProductPage(products=products, next_cursor=info["endCursor"] if info["hasNextPage"] else None)
+
+    def product(self, external_id: str) -> Product | None:
+        """One product as it is now, or None when it no longer exists."""
+        location_ids = self._location_ids()
+        node = self.client.query(queries.product_query(location_ids), {"id": gid("Product", external_id)})["product"]
+        return None if node is None else self._complete(node, location_ids)
+
+    def _complete(self, node: dict, location_ids: list[str]) -> Product:
+        """A product node with all its variants: more than fit in one page are read page by page."""
+        product = mapping.product(node)
+        page_info = node["variants"]["pageInfo"]
+        while page_info["hasNextPage"]:
+            more = self.client.query(
+                queries.product_variants_query(location_ids), {"id": node["id"], "after": page_info["endCursor"]}
+            )["product"]["variants"]
+            for extra in more["nodes"]:
+                product.variants.append(mapping.variant(extra, len(product.variants) + 1))
+            page_info = more["pageInfo"]
+        return product
 
     def _location_ids(self, *, refresh: bool = False) -> list[str]:
         # Stock is read per location by alias, so the query needs the shop's locations (cached).
