@@ -125,3 +125,13 @@ def test_finished_operations_cannot_be_cancelled_and_old_results_expire(live_san
     assert oldest["status"] == "EXPIRED" and oldest["url"] is None
     assert httpx.get(finished[0]["url"]).status_code == 404
     assert httpx.get(finished[-1]["url"]).status_code == 200
+
+
+def test_a_bulk_query_the_token_may_not_read_fails_with_access_denied(live_sandbox):
+    live = live_sandbox(catalog_size=3)
+    token = httpx.post(f"{live.base_url}/sandbox/shops/{SHOP}/tokens", json={"scopes": ["read_orders"]}).json()["access_token"]
+    started = live.graphql(RUN, {"query": "{ products { edges { node { id } } } }"}, token=token)["data"]["bulkOperationRunQuery"]
+    operation_id = started["bulkOperation"]["id"]
+    failed = wait_for(lambda: (lambda op: op if op["status"] == "FAILED" else None)(
+        live.graphql(POLL, {"id": operation_id}, token=token)["data"]["node"]), timeout=10, what="failed bulk operation")
+    assert failed["errorCode"] == "ACCESS_DENIED" and failed["url"] is None

@@ -150,6 +150,12 @@ class BulkRunner:
                 operation.writers = parallel.worker_count()
             else:
                 lines, size, roots = self.write(context, walker, root, path, operation)
+        except GraphQLError as exc:  # the token may not read what the query asks for
+            operation.status = "FAILED"
+            operation.error_code = "ACCESS_DENIED" if (exc.extensions or {}).get("code") == "ACCESS_DENIED" else "INTERNAL_SERVER_ERROR"
+            operation.completed_at = store.clock.now()
+            self.emit_finish(store, operation)
+            return
         except Exception:  # a failed run is reported the way Shopify does, not raised into a thread
             logger.exception("bulk operation %s failed", operation.id)
             operation.status = "FAILED"
