@@ -33,7 +33,7 @@ def tiktok_order(variant: dict, order_id: str = "576461413038785752") -> NewOrde
             )
         ],
         shipping_lines=[ShippingLine(title="TikTok Standard", price="4.99", code="STANDARD")],
-        tax_lines=[],
+        tax_lines=[TaxLine(title="State tax", amount="1.60", rate="0.08")],
         discount_amount="3.00",
         discount_title="TIKTOK-SELLER",
         shipping_address=Address(first_name="Ada", last_name="L", address1="1 Main St", city="Austin",
@@ -68,6 +68,7 @@ def test_create_order_carries_source_shipping_taxes_discount_and_takes_stock(liv
     assert state["line_items"][0]["quantity"] == 2 and state["line_items"][0]["price"] == "10.00"
     assert state["shipping_lines"] == [{"title": "TikTok Standard", "code": "STANDARD", "price": "4.99"}]
     assert state["total_discounts"] == "3.00"
+    assert [(t["title"], t["price"]) for t in state["tax_lines"]] == [("State tax", "1.60")]
     assert "tiktok" in state["tags"]
     assert state["financial_status"] == "paid"
     total_after = sum(
