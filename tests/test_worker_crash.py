@@ -6,17 +6,14 @@ the distributed set-up (PostgreSQL and Redis).
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from tests.support.waiting import wait_for
+from tests.support.workers import start_worker, stop
 from tokbridge.activity.models import Activity
 from tokbridge.config import get_settings
 from tokbridge.db.engine import make_engine, session_scope
@@ -25,7 +22,6 @@ from tokbridge.jobs.models import Job
 from tokbridge.jobs.service import enqueue
 from tokbridge.tenancy.models import Merchant
 
-REPO = Path(__file__).resolve().parent.parent
 STEPS = 20
 
 
@@ -50,12 +46,6 @@ def deployment(request, tmp_path, monkeypatch):
     settings = get_settings()
     yield env, settings
     queue.flush(settings)
-
-
-def start_worker(env: dict) -> subprocess.Popen:
-    full_env = {**os.environ, **env, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "worker"], env=full_env, cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 @pytest.mark.slow
@@ -88,10 +78,7 @@ def test_killed_worker_job_is_finished_by_another_worker_once(deployment):
         finished = wait_for(lambda: (j := job()).state == "succeeded" and j, timeout=90,
                             what="the second worker to finish the job")
     finally:
-        for process in (first, second):
-            if process and process.poll() is None:
-                process.terminate()
-                process.wait(10)
+        stop(first, second)
 
     assert finished.attempts == 2 and finished.progress_done == STEPS
     with session_scope(engine) as session:

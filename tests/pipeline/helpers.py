@@ -83,3 +83,9 @@ def upload_and_review(world, products: int | None = None, review_seconds: float 
         bind_merchant(session, world.merchant_id)
         service.request_status_sync(session, world.merchant_id)
     run_jobs(world)
+
+
+def upgrade(world, plan_code: str = "scale") -> None:
+    from tokbridge.billing import service as billing
+
+    request(world, billing.change_plan, plan_code)
