@@ -8,6 +8,7 @@ import re
 import uuid
 
 from graphql import GraphQLError, OperationDefinitionNode, execute, parse, validate
+from graphql.execution.values import get_variable_values
 from graphql.language import FragmentDefinitionNode
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -107,7 +108,11 @@ def run_query(sandbox: Sandbox, context: RequestContext, query: str, variables: 
         return {"errors": [{"message": "An operation name is required" if operation_name is None else f"No operation named \"{operation_name}\""}]}
     operation = chosen[0]
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    walker = CostWalker(sandbox.schema, fragments, variables)
+    # Variables are checked before costing, which reads `first`/`last` through them.
+    coerced = get_variable_values(sandbox.schema, operation.variable_definitions or [], variables)
+    if isinstance(coerced, list):
+        return {"errors": [e.formatted for e in coerced]}
+    walker = CostWalker(sandbox.schema, fragments, coerced.coerced)
     try:
         requested = walker.operation_cost(operation)
     except QueryShapeError as exc:

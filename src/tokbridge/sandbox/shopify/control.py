@@ -37,6 +37,7 @@ from starlette.routing import Route
 
 from . import ids, payloads
 from .sandbox import Faults, Sandbox
+from .shops import SHOP_DOMAIN
 from .store import ShopStore, StoreError
 from .webhooks import COMPLIANCE_TOPICS
 
@@ -86,11 +87,13 @@ def handler(fn):
     async def wrapped(request: Request) -> Response:
         try:
             return await fn(request)
+        except KeyError as exc:
+            return problem(f"invalid request: missing {exc}", 400)
         except LookupError as exc:
             return problem(str(exc).strip("'\""), 404)
         except StoreError as exc:
             return problem(str(exc), 404 if exc.code == "NOT_FOUND" else 422)
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, AttributeError, ArithmeticError) as exc:
             return problem(f"invalid request: {exc}", 400)
 
     return wrapped
@@ -127,6 +130,8 @@ async def seed_shop(request: Request) -> Response:
     data = await read_json(request)
     sandbox = sandbox_of(request)
     domain = data.get("shop", sandbox.config.default_shop)
+    if not isinstance(domain, str) or not SHOP_DOMAIN.match(domain):
+        raise ValueError("shop must be a <name>.myshopify.com domain")
     count = int(data.get("count", sandbox.config.catalog_size))
     if not 0 <= count <= 100_000:
         raise ValueError("count must be between 0 and 100000")
@@ -141,6 +146,8 @@ async def issue_token(request: Request) -> Response:
     sandbox = sandbox_of(request)
     store = store_of(request)
     scopes = frozenset(data.get("scopes") or sandbox.config.available_scopes)
+    if not isinstance(data.get("scopes", []), list) or not scopes <= set(sandbox.config.available_scopes):
+        raise ValueError(f"scopes must be a list drawn from {sandbox.config.available_scopes}")
     grant = sandbox.issue_grant(store.domain, scopes, expiring=bool(data.get("expiring", False)))
     body = {"access_token": grant.token, "scope": ",".join(sorted(scopes))}
     if grant.refresh_token:
@@ -292,7 +299,17 @@ async def faults(request: Request) -> Response:
         script = [str(s) for s in data.get("script", [])]
         if any(s not in {"ok", "timeout", "429", "500", "502", "503", "504"} for s in script):
             raise ValueError("script entries must be ok, timeout, 429, 500, 502, 503 or 504")
-        sandbox.faults = Faults(**{**data, "script": script})
+        rates = {key: float(data[key]) for key in ("error_rate", "throttle_rate", "timeout_rate") if key in data}
+        if any(not 0 <= rate <= 1 for rate in rates.values()):
+            raise ValueError("rates must be between 0 and 1")
+        sandbox.faults = Faults(
+            script=script, **rates,
+            error_status=int(data.get("error_status", 503)),
+            retry_after=str(data.get("retry_after", "1.0")),
+            timeout_seconds=min(float(data.get("timeout_seconds", 10.0)), 120.0),
+        )
+        if sandbox.faults.error_status not in {500, 502, 503, 504}:
+            raise ValueError("error_status must be 500, 502, 503 or 504")
     return JSONResponse(asdict(sandbox.faults))
 
 

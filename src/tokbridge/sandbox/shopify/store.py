@@ -35,7 +35,10 @@ class StoreError(ValueError):
 
 
 def money(value: Decimal | int | str) -> str:
-    return str(Decimal(value).quantize(Decimal("0.01")))
+    try:
+        return str(Decimal(value).quantize(Decimal("0.01")))
+    except (ArithmeticError, TypeError, ValueError):
+        raise ValueError(f"not an amount: {value!r}") from None
 
 
 class ShopStore:
@@ -174,6 +177,15 @@ class ShopStore:
 
     def update_product(self, product_id: int, changes: dict) -> Product:
         """A merchant edit in the admin: product fields and, by id, variant fields."""
+        for key in ("title", "descriptionHtml", "vendor", "productType", "handle"):
+            if key in changes and not isinstance(changes[key], str):
+                raise StoreError(f"{key} must be a string", "INVALID", [key])
+        if "tags" in changes and not (isinstance(changes["tags"], list) and all(isinstance(t, str) for t in changes["tags"])):
+            raise StoreError("tags must be a list of strings", "INVALID", ["tags"])
+        if "status" in changes and changes["status"] not in {"ACTIVE", "DRAFT", "ARCHIVED"}:
+            raise StoreError("Status is not valid", "INVALID", ["status"])
+        if not isinstance(changes.get("variants", []), list):
+            raise StoreError("variants must be a list", "INVALID", ["variants"])
         with self.lock:
             product = self._editable(ids.product_index(product_id))
             now = self.clock.now()
@@ -184,8 +196,6 @@ class ShopStore:
                     setattr(product, attribute, changes[key])
             if "tags" in changes:
                 product.tags = list(changes["tags"])
-            if product.status not in {"ACTIVE", "DRAFT", "ARCHIVED"}:
-                raise StoreError("Status is not valid", "INVALID", ["status"])
             for change in changes.get("variants", []):
                 variant = next((v for v in product.variants if v.gid == change.get("id") or str(v.id) == str(change.get("id"))), None)
                 if variant is None:

@@ -1,0 +1,47 @@
+"""The control API answers bad input with a clear 4xx, and its state agrees with the Admin API."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from .conftest import SHOP
+
+BASE = f"/sandbox/shops/{SHOP}"
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status"), [
+    ("PATCH", BASE + "/products/{pid}", {"status": "GONE"}, 422),
+    ("PATCH", BASE + "/products/{pid}", {"title": 5}, 422),
+    ("PATCH", BASE + "/products/{pid}", {"variants": [{"id": "gid://shopify/ProductVariant/1", "price": "1"}]}, 404),
+    ("PATCH", BASE + "/products/not-an-id", {}, 400),
+    ("PUT", BASE + "/inventory", {}, 400),
+    ("POST", BASE + "/products", {"price": "abc"}, 400),
+    ("POST", "/sandbox/shops", {"shop": "not a domain"}, 400),
+    ("POST", "/sandbox/shops", {"count": 100_001}, 400),
+    ("PUT", "/sandbox/faults", {"error_rate": 2}, 400),
+    ("POST", BASE + "/tokens", {"scopes": "read_products"}, 400),
+    ("POST", "/sandbox/shops/nobody.myshopify.com/tokens", {}, 404),
+    ("POST", BASE + "/orders/1/fulfill", {}, 404),
+])
+def test_bad_control_requests_get_a_clear_4xx(live_sandbox, method, path, body, status):
+    live = live_sandbox(catalog_size=2)
+    with httpx.Client(base_url=live.base_url) as client:
+        product_id = client.get(BASE + "/products").json()["products"][0]["id"]
+        response = client.request(method, path.format(pid=product_id), json=body)
+    assert response.status_code == status
+    assert response.json()["error"]
+
+
+def test_control_edits_show_in_the_admin_api(live_sandbox):
+    live = live_sandbox(catalog_size=2)
+    product = httpx.get(f"{live.base_url}{BASE}/products").json()["products"][0]
+    variant = product["variants"][0]
+    httpx.patch(f"{live.base_url}{BASE}/products/{product['id']}",
+                json={"status": "ARCHIVED", "variants": [{"id": variant["id"], "price": "9.5", "compareAtPrice": None}]})
+    answer = live.graphql("query($id: ID!) { product(id: $id) { status variants(first: 1) { nodes { price compareAtPrice } } } }",
+                          {"id": product["admin_graphql_api_id"]})["data"]["product"]
+    assert answer == {"status": "ARCHIVED", "variants": {"nodes": [{"price": "9.50", "compareAtPrice": None}]}}
+    httpx.post(f"{live.base_url}/sandbox/shops", json={"shop": SHOP, "count": 5, "seed": 99})
+    state = httpx.get(f"{live.base_url}/sandbox/state").json()["shops"][0]
+    assert (state["products"], state["catalog_seed"]) == (5, 99)
