@@ -7,6 +7,8 @@ products and variants grow (needed to attach children that arrive later).
 
 Each batch commits on its own. A full import then sweeps what it did not see: variants gone
 from the store are deleted, products are flagged "deleted" (listings may still point at them).
+A stream that breaks off raises before the sweep, so a partial import never deletes anything.
+Run one import per merchant and channel at a time (a job identity key does that).
 """
 
 from __future__ import annotations
