@@ -145,10 +145,14 @@ class BulkRunner:
         operation.status = "RUNNING"
         path = os.path.join(self.results_dir, f"bulk-{operation.id}-{secrets.token_hex(8)}.jsonl")
         try:
+            lines = None
             if parallel.worth_it(context, root, self._arguments(root, self.schema.query_type.fields[root.name.value]), self.parallel_from):
-                lines, size, roots = parallel.write_products(context, operation.query, path)
-                operation.writers = parallel.worker_count()
-            else:
+                try:
+                    lines, size, roots = parallel.write_products(context, operation.query, path)
+                    operation.writers = parallel.worker_count()
+                except (OSError, RuntimeError, ValueError):
+                    logger.warning("bulk workers failed; writing bulk operation %s in one thread", operation.id, exc_info=True)
+            if lines is None:
                 lines, size, roots = self.write(context, walker, root, path, operation)
         except GraphQLError as exc:  # the token may not read what the query asks for
             operation.status = "FAILED"

@@ -14,6 +14,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 
 WORKER_MODULE = "tokbridge.sandbox.shopify.bulk_worker"
@@ -46,7 +47,10 @@ def write_products(context, query: str, path: str) -> tuple[int, int, int]:
     ]
     # Fresh interpreters, not forks (the parent runs server threads whose locks a fork would copy),
     # and not multiprocessing (which re-imports the caller's __main__ in every child).
-    children = [subprocess.Popen([sys.executable, "-m", WORKER_MODULE], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    # The children import this package the way this process did, even without an installed copy.
+    package_root = str(Path(__file__).resolve().parents[3])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    children = [subprocess.Popen([sys.executable, "-m", WORKER_MODULE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
                 for _ in jobs]
     for child, job in zip(children, jobs):
         child.stdin.write(pickle.dumps(job))
