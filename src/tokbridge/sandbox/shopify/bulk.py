@@ -19,17 +19,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
-    FieldNode, GraphQLEnumType, GraphQLError, GraphQLObjectType, GraphQLSchema, OperationDefinitionNode,
-    FragmentSpreadNode, InlineFragmentNode, get_named_type, is_leaf_type, parse, validate,
+    FieldNode, FragmentSpreadNode, GraphQLEnumType, GraphQLError, GraphQLObjectType, GraphQLSchema,
+    InlineFragmentNode, OperationDefinitionNode, get_named_type, is_leaf_type, parse, validate,
 )
 from graphql.language import FragmentDefinitionNode
 
 from . import parallel
-from .cost import CostWalker
 from .catalog_fields import product_matcher, product_source
+from .cost import CostWalker
 from .graphql_api import resolve_type
-from .resolving import require_scope, snake
 from .models import BulkOperation
+from .resolving import require_scope, snake
 from .store import StoreError
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,13 @@ MAX_CONNECTIONS = 5
 KEPT_RESULTS = 5  # result files kept per shop
 MAX_NESTING = 2
 CONCURRENT_QUERIES_FROM_2026_01 = 5
+
+
+@dataclass
+class BulkQuery(CostWalker):
+    """A parsed bulk query: the cost walker's view of its fields, plus field plans compiled once."""
+
+    plans: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -76,10 +83,9 @@ class BulkRunner:
         if len(operations) != 1 or operations[0].operation.value != "query":
             raise StoreError("Bulk queries must contain exactly one query operation.", "INVALID", ["query"])
         fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-        walker = CostWalker(self.schema, fragments, {})
-        walker.plans = {}  # compiled field plans of this query, see _plan
+        walker = BulkQuery(self.schema, fragments, {})
         operation_node = operations[0]
-        roots = list(walker._fields(self.schema.query_type, operation_node.selection_set))
+        roots = list(walker.fields(self.schema.query_type, operation_node.selection_set))
         if len(roots) != 1:
             raise StoreError("Bulk queries must have exactly one top-level field.", "INVALID", ["query"])
         if roots[0].name.value in {"node", "nodes"}:
@@ -108,8 +114,8 @@ class BulkRunner:
     def _check_shape(self, walker: CostWalker, parent, selection_set, depth: int) -> int:
         """Count connections; refuse nesting deeper than Shopify allows and parents without `id`."""
         count = 0
-        for node in walker._fields(parent, selection_set):
-            field_def = walker._field_type(parent, node.name.value)
+        for node in walker.fields(parent, selection_set):
+            field_def = walker.field_definition(parent, node.name.value)
             if field_def is None or is_leaf_type(get_named_type(field_def.type)):
                 continue
             named = get_named_type(field_def.type)
@@ -120,7 +126,7 @@ class BulkRunner:
                 if node_type is None:
                     continue
                 nested = self._check_shape(walker, node_type, node_selection, depth + 1)
-                if nested and not any(f.name.value == "id" and f.alias is None for f in walker._fields(node_type, node_selection)):
+                if nested and not any(f.name.value == "id" and f.alias is None for f in walker.fields(node_type, node_selection)):
                     raise StoreError(f"The parent 'node' field for a nested connection must select the 'id' field without an alias and must be of 'ID' return type. Connection field: '{node.name.value}'.", "INVALID", ["query"])
                 count += 1 + nested
             else:
@@ -129,18 +135,18 @@ class BulkRunner:
 
     @staticmethod
     def _node_selection(walker: CostWalker, connection_type, connection_node: FieldNode):
-        for child in walker._fields(connection_type, connection_node.selection_set):
+        for child in walker.fields(connection_type, connection_node.selection_set):
             if child.name.value == "nodes":
                 return get_named_type(connection_type.fields["nodes"].type), child.selection_set
             if child.name.value == "edges":
                 edge_type = get_named_type(connection_type.fields["edges"].type)
-                for edge_child in walker._fields(edge_type, child.selection_set):
+                for edge_child in walker.fields(edge_type, child.selection_set):
                     if edge_child.name.value == "node":
                         return get_named_type(edge_type.fields["node"].type), edge_child.selection_set
         return None, None
 
     # ---- execution ---------------------------------------------------------------------------
-    def _run(self, context, operation: BulkOperation, walker: CostWalker, root: FieldNode) -> None:
+    def _run(self, context, operation: BulkOperation, walker: BulkQuery, root: FieldNode) -> None:
         store = context.store
         operation.status = "RUNNING"
         path = os.path.join(self.results_dir, f"bulk-{operation.id}-{secrets.token_hex(8)}.jsonl")
@@ -188,7 +194,7 @@ class BulkRunner:
                 operation.result_path = operation.result_token = None
                 operation.status = "EXPIRED"
 
-    def write(self, context, walker: CostWalker, root: FieldNode, path: str, operation: BulkOperation | None = None,
+    def write(self, context, walker: BulkQuery, root: FieldNode, path: str, operation: BulkOperation | None = None,
               index_range: range | None = None) -> tuple[int, int, int]:
         """Write the JSONL of the query whose top-level field is `root`; -> (lines, bytes, root objects)."""
         info = BulkInfo(context=context, schema=self.schema)
@@ -215,7 +221,7 @@ class BulkRunner:
         args = {}
         walker = CostWalker(self.schema, {}, {})
         for name in field_def.args:
-            value = walker._argument(node, field_def, name)
+            value = walker.argument(node, field_def, name)
             if value is not None:
                 args[name] = value
         args.pop("first", None)
@@ -239,7 +245,7 @@ class BulkRunner:
         result = field_def.resolve(None, info, **args)
         yield from result["nodes"]
 
-    def _emit(self, walker: CostWalker, info: BulkInfo, object_type, selection_set, source, parent_id, writer) -> None:
+    def _emit(self, walker: BulkQuery, info: BulkInfo, object_type, selection_set, source, parent_id, writer) -> None:
         """Write `source` as one line, then each object of its connections as lines of their own."""
         row: dict[str, Any] = {}
         nested: list[tuple[FieldPlan, Any]] = []
@@ -289,7 +295,7 @@ class BulkRunner:
                     self._fill(walker, info, plan.named, plan.selection, value, child, nested)
                     row[plan.key] = child
 
-    def _plan(self, walker: CostWalker, runtime_type, selection_set) -> list[FieldPlan]:
+    def _plan(self, walker: BulkQuery, runtime_type, selection_set) -> list[FieldPlan]:
         """What to do for each selected field of `runtime_type`, worked out once per query."""
         key = (runtime_type.name, id(selection_set))
         plans = walker.plans.get(key)
@@ -306,7 +312,7 @@ class BulkRunner:
                 continue
             named = get_named_type(field_def.type)
             args = {name: value for name in field_def.args
-                    if (value := walker._argument(node, field_def, name)) is not None}
+                    if (value := walker.argument(node, field_def, name)) is not None}
             plan = FieldPlan(key=response_key, name=node.name.value, resolve=field_def.resolve or _attribute(node.name.value),
                              args=args, named=named, selection=node.selection_set)
             if _is_connection(field_def):

@@ -11,8 +11,7 @@ import sys
 from graphql import OperationDefinitionNode, parse
 from graphql.language import FragmentDefinitionNode
 
-from .bulk import BulkRunner
-from .cost import CostWalker
+from .bulk import BulkQuery, BulkRunner
 from .graphql_api import build_admin_schema
 from .resolving import RequestContext
 from .store import ShopStore
@@ -27,9 +26,8 @@ def write_slice(job: dict) -> tuple[int, int, int]:
     document = parse(job["query"])
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
-    walker = CostWalker(schema, fragments, {})
-    walker.plans = {}
-    root = next(walker._fields(schema.query_type, operation.selection_set))
+    walker = BulkQuery(schema, fragments, {})
+    root = next(walker.fields(schema.query_type, operation.selection_set))
     runner = BulkRunner(schema, os.path.dirname(job["path"]), emit_finish=None)
     return runner.write(context, walker, root, job["path"], index_range=range(job["start"], job["stop"]))
 

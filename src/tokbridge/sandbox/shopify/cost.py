@@ -43,12 +43,12 @@ class CostWalker:
         if operation.operation.value == "mutation":
             root = self.schema.mutation_type
             total = 0
-            for field in self._fields(root, operation.selection_set):
+            for field in self.fields(root, operation.selection_set):
                 total += MUTATION_COST
             return total
         return self.selection_cost(self.schema.query_type, operation.selection_set, [])
 
-    def _fields(self, parent, selection_set: SelectionSetNode | None):
+    def fields(self, parent, selection_set: SelectionSetNode | None):
         """Fields of a selection set with fragments inlined (every type condition, the costly case)."""
         if selection_set is None:
             return
@@ -56,13 +56,13 @@ class CostWalker:
             if isinstance(selection, FieldNode):
                 yield selection
             elif isinstance(selection, InlineFragmentNode):
-                yield from self._fields(parent, selection.selection_set)
+                yield from self.fields(parent, selection.selection_set)
             elif isinstance(selection, FragmentSpreadNode):
                 fragment = self.fragments.get(selection.name.value)
                 if fragment is not None:
-                    yield from self._fields(parent, fragment.selection_set)
+                    yield from self.fields(parent, fragment.selection_set)
 
-    def _field_type(self, parent, name: str):
+    def field_definition(self, parent, name: str):
         if name == "__typename":
             return None
         candidates = [parent]
@@ -74,7 +74,7 @@ class CostWalker:
                 return field
         return None
 
-    def _argument(self, node: FieldNode, field_def, name: str):
+    def argument(self, node: FieldNode, field_def, name: str):
         for argument in node.arguments or ():
             if argument.name.value == name:
                 return value_from_ast(argument.value, field_def.args[name].type, self.variables)
@@ -82,8 +82,8 @@ class CostWalker:
 
     def selection_cost(self, parent, selection_set: SelectionSetNode | None, path: list[str]) -> int:
         total = 0
-        for node in self._fields(parent, selection_set):
-            field_def = self._field_type(parent, node.name.value)
+        for node in self.fields(parent, selection_set):
+            field_def = self.field_definition(parent, node.name.value)
             if field_def is None:
                 continue
             total += self.field_cost(node, field_def, path + [node.alias.value if node.alias else node.name.value])
@@ -94,8 +94,8 @@ class CostWalker:
         if is_leaf_type(named):
             return 0
         if named.name.endswith("Connection"):
-            first = self._argument(node, field_def, "first")
-            last = self._argument(node, field_def, "last")
+            first = self.argument(node, field_def, "first")
+            last = self.argument(node, field_def, "last")
             if first is None and last is None:
                 raise QueryShapeError("you must provide one of first or last", node, path)
             size = first if first is not None else last
@@ -107,7 +107,7 @@ class CostWalker:
     def node_cost(self, connection_type, selection_set, path: list[str]) -> int:
         """Cost of one node of a connection, whether asked through `nodes` or `edges { node }`."""
         total = 0
-        for child in self._fields(connection_type, selection_set):
+        for child in self.fields(connection_type, selection_set):
             name = child.name.value
             if name in FREE_CONNECTION_FIELDS:
                 continue
@@ -116,7 +116,7 @@ class CostWalker:
                 total += 1 + self.selection_cost(get_named_type(field_def.type), child.selection_set, path + ["nodes"])
             elif name == "edges":
                 edge_type = get_named_type(field_def.type)
-                for edge_child in self._fields(edge_type, child.selection_set):
+                for edge_child in self.fields(edge_type, child.selection_set):
                     if edge_child.name.value == "node":
                         node_type = get_named_type(edge_type.fields["node"].type)
                         total += 1 + self.selection_cost(node_type, edge_child.selection_set, path + ["edges", "node"])
@@ -127,15 +127,15 @@ class CostWalker:
         if data is None:
             return 0
         if operation.operation.value == "mutation":
-            return MUTATION_COST * sum(1 for _ in self._fields(self.schema.mutation_type, operation.selection_set))
+            return MUTATION_COST * sum(1 for _ in self.fields(self.schema.mutation_type, operation.selection_set))
         return self._actual_selection(self.schema.query_type, operation.selection_set, data)
 
     def _actual_selection(self, parent, selection_set, data) -> int:
         if not isinstance(data, dict):
             return 0
         total = 0
-        for node in self._fields(parent, selection_set):
-            field_def = self._field_type(parent, node.name.value)
+        for node in self.fields(parent, selection_set):
+            field_def = self.field_definition(parent, node.name.value)
             if field_def is None:
                 continue
             value = data.get(node.alias.value if node.alias else node.name.value)
@@ -152,7 +152,7 @@ class CostWalker:
 
     def _actual_connection(self, connection_type, selection_set, value: dict) -> int:
         total = 0
-        for child in self._fields(connection_type, selection_set):
+        for child in self.fields(connection_type, selection_set):
             name = child.name.value
             key = child.alias.value if child.alias else name
             if name == "nodes":
@@ -161,7 +161,7 @@ class CostWalker:
             elif name == "edges":
                 edge_type = get_named_type(connection_type.fields["edges"].type)
                 node_type = get_named_type(edge_type.fields["node"].type)
-                for edge_child in self._fields(edge_type, child.selection_set):
+                for edge_child in self.fields(edge_type, child.selection_set):
                     if edge_child.name.value == "node":
                         node_key = edge_child.alias.value if edge_child.alias else "node"
                         total += sum(1 + self._actual_selection(node_type, edge_child.selection_set, (e or {}).get(node_key))
