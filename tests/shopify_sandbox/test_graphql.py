@@ -273,3 +273,21 @@ def test_bad_requests_get_shopify_shaped_4xx(live_sandbox):
     assert "'sold' is not valid" in bad_name["errors"][0]["message"]
     unknown_field = live.graphql("{ products(first: 1) { nodes { colour } } }")
     assert "colour" in unknown_field["errors"][0]["message"]
+
+
+def test_inventory_adjust_quantities_applies_deltas_once_per_key(live_sandbox):
+    live = live_sandbox()
+    _variant, item, location, available = first_level(live)
+    adjust = """mutation($input: InventoryAdjustQuantitiesInput!, $key: String!) {
+      inventoryAdjustQuantities(input: $input) @idempotent(key: $key) {
+        inventoryAdjustmentGroup { changes { name delta } } userErrors { field code }
+      }
+    }"""
+    data = {"name": "available", "reason": "correction", "changes": [{"inventoryItemId": item, "locationId": location, "delta": -2}]}
+    for _ in range(2):  # a retried request with the same key applies once
+        answer = live.graphql(adjust, {"input": data, "key": "adjust-1"})["data"]["inventoryAdjustQuantities"]
+        assert answer["userErrors"] == [] and answer["inventoryAdjustmentGroup"]["changes"] == [{"name": "available", "delta": -2}]
+    assert stock(live, item, location)["available"] == available - 2
+    wrong = {**data, "name": "on_hand"}
+    refused = live.graphql(adjust, {"input": wrong, "key": "adjust-2"})["data"]["inventoryAdjustQuantities"]
+    assert refused["userErrors"][0]["code"] == "INVALID_QUANTITY_NAME"

@@ -15,9 +15,14 @@ What is faithful: paths, `X-Shopify-Access-Token` and its 401 body, Shopify's ty
 argument names, `userErrors` with codes, `extensions.cost` with a leaky bucket and HTTP-200
 `THROTTLED` answers, `MAX_COST_EXCEEDED`, bulk JSONL with `__parentId`, webhook headers and HMAC.
 OAuth redirects are signed over the sorted, form-encoded query without `hmac` (hex HMAC-SHA256).
-From API version 2026-04, `inventorySetQuantities` requires `@idempotent(key:)` and a
-`changeFromQuantity` (possibly null) on every quantity; before, `compareQuantity` or
-`ignoreCompareQuantity`.
+From API version 2026-04, `inventorySetQuantities` and `inventoryAdjustQuantities` require
+`@idempotent(key:)` (a repeated key replays the first answer; reused with other arguments it is
+refused), and `inventorySetQuantities` a `changeFromQuantity` (possibly null) on every quantity;
+before 2026-04, `compareQuantity` or `ignoreCompareQuantity`.
+
+Bulk queries follow Shopify's limits: one top-level connection, at most five connections,
+nested at most two deep (products > variants > inventoryLevels is refused; ask for
+`inventoryItem { inventoryLevel(locationId:) }` per location instead).
 
 The control API lives under `/sandbox/...` (see `control.py`); bulk results under `/sandbox-bulk/`,
 product images under `/cdn/shop/files/`.

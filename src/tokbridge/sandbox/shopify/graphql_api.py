@@ -33,6 +33,7 @@ from .store import ShopStore
 from .views import FulfillmentOrderLineItemView, InventoryItemView, LevelView, LineItemView, MediaImageView
 from .write_fields import (
     BULK_FIELDS, WEBHOOK_FIELDS, adjustment_changes, resolve_bulk_cancel, resolve_bulk_run_query,
+    resolve_inventory_adjust_quantities,
     resolve_current_bulk_operation, resolve_inventory_set_quantities, resolve_job, resolve_order_cancel,
     resolve_order_create, resolve_webhook_create, resolve_webhook_delete, resolve_webhook_subscriptions,
 )
@@ -102,6 +103,7 @@ RESOLVERS: dict[str, dict[str, Any]] = {
     },
     "Mutation": {
         "inventorySetQuantities": resolve_inventory_set_quantities,
+        "inventoryAdjustQuantities": resolve_inventory_adjust_quantities,
         "orderCreate": resolve_order_create,
         "orderCancel": resolve_order_cancel,
         "bulkOperationRunQuery": resolve_bulk_run_query,

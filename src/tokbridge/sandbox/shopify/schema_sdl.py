@@ -452,6 +452,35 @@ type InventorySetQuantitiesPayload {
   userErrors: [InventorySetQuantitiesUserError!]!
 }
 
+input InventoryChangeInput {
+  delta: Int!
+  inventoryItemId: ID!
+  locationId: ID!
+  ledgerDocumentUri: String
+}
+input InventoryAdjustQuantitiesInput {
+  name: String!
+  reason: String!
+  referenceDocumentUri: String
+  changes: [InventoryChangeInput!]!
+}
+enum InventoryAdjustQuantitiesUserErrorCode {
+  ADJUST_QUANTITIES_FAILED IDEMPOTENCY_CONCURRENT_REQUEST IDEMPOTENCY_KEY_PARAMETER_MISMATCH
+  IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED INTERNAL_LEDGER_DOCUMENT INVALID_AVAILABLE_DOCUMENT INVALID_INVENTORY_ITEM
+  INVALID_LEDGER_DOCUMENT INVALID_LOCATION INVALID_QUANTITY_DOCUMENT INVALID_QUANTITY_NAME
+  INVALID_QUANTITY_TOO_HIGH INVALID_QUANTITY_TOO_LOW INVALID_REASON INVALID_REFERENCE_DOCUMENT
+  ITEM_NOT_STOCKED_AT_LOCATION MAX_ONE_LEDGER_DOCUMENT NON_MUTABLE_INVENTORY_ITEM
+}
+type InventoryAdjustQuantitiesUserError implements DisplayableError {
+  field: [String!]
+  message: String!
+  code: InventoryAdjustQuantitiesUserErrorCode
+}
+type InventoryAdjustQuantitiesPayload {
+  inventoryAdjustmentGroup: InventoryAdjustmentGroup
+  userErrors: [InventoryAdjustQuantitiesUserError!]!
+}
+
 input MoneyInput { amount: Decimal! currencyCode: CurrencyCode! }
 input MoneyBagInput { shopMoney: MoneyInput! presentmentMoney: MoneyInput }
 input OrderCreateTaxLineInput { title: String! rate: Decimal priceSet: MoneyBagInput channelLiable: Boolean = false }
@@ -550,6 +579,7 @@ type WebhookSubscriptionDeletePayload { deletedWebhookSubscriptionId: ID userErr
 
 type Mutation {
   inventorySetQuantities(input: InventorySetQuantitiesInput!): InventorySetQuantitiesPayload
+  inventoryAdjustQuantities(input: InventoryAdjustQuantitiesInput!): InventoryAdjustQuantitiesPayload
   orderCreate(order: OrderCreateOrderInput!, options: OrderCreateOptionsInput): OrderCreatePayload
   orderCancel(orderId: ID!, reason: OrderCancelReason!, refund: Boolean, refundMethod: OrderCancelRefundMethodInput, restock: Boolean!, notifyCustomer: Boolean = false, staffNote: String): OrderCancelPayload
   bulkOperationRunQuery(query: String!, groupObjects: Boolean = false): BulkOperationRunQueryPayload

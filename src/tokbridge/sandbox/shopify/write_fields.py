@@ -192,6 +192,57 @@ def set_quantities(info, data: dict) -> dict:
     return {"inventoryAdjustmentGroup": group, "userErrors": []}
 
 
+def resolve_inventory_adjust_quantities(_root, info, input):
+    require_scope(info, "write_inventory")
+    return idempotent(info, {"input": input}, lambda: adjust_quantities(info, input))
+
+
+def adjust_quantities(info, data: dict) -> dict:
+    """Apply deltas to `available`: what a connector does when it is not the source of truth."""
+    store: ShopStore = info.context.store
+    errors: list[dict] = []
+
+    def fail(field: list, message: str, code: str | None) -> None:
+        errors.append({"field": ["input", *field], "message": message, "code": code})
+
+    if data["name"] != "available":
+        fail(["name"], "The quantity name must be 'available'.", "INVALID_QUANTITY_NAME")
+    if data["reason"] not in INVENTORY_REASONS:
+        fail(["reason"], "The specified reason is invalid.", "INVALID_REASON")
+    reference = data.get("referenceDocumentUri")
+    if reference is not None and not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$", reference):
+        fail(["referenceDocumentUri"], "The reference document URI isn't a valid URI.", "INVALID_REFERENCE_DOCUMENT")
+    if len(data["changes"]) > 250:
+        raise GraphQLError(f"The input array size of {len(data['changes'])} is greater than the maximum allowed of 250.",
+                           extensions={"code": "MAX_INPUT_SIZE_EXCEEDED"})
+    planned: list[tuple[int, int, int]] = []
+    with store.lock:
+        for position, change in enumerate(data["changes"]):
+            path = ["changes", str(position)]
+            item_id = parse_id(change["inventoryItemId"], "InventoryItem")
+            location_id = parse_id(change["locationId"], "Location")
+            if item_id is None or store.inventory_item(item_id) is None:
+                fail(path + ["inventoryItemId"], "The specified inventory item could not be found.", "INVALID_INVENTORY_ITEM")
+            elif location_id is None or store.location(location_id) is None:
+                fail(path + ["locationId"], "The specified location could not be found.", "INVALID_LOCATION")
+            elif not store.is_stocked(item_id, location_id):
+                fail(path + ["locationId"], "The specified inventory item is not stocked at the location.", "ITEM_NOT_STOCKED_AT_LOCATION")
+            else:
+                planned.append((item_id, location_id, change["delta"]))
+        if errors:
+            return {"inventoryAdjustmentGroup": None, "userErrors": errors}
+        changes = []
+        for item_id, location_id, delta in planned:
+            after = store.available(item_id, location_id) + delta
+            store.set_quantity(item_id, location_id, "available", after)
+            changes.append({"name": "available", "delta": delta, "quantityAfterChange": None,
+                            "item": InventoryItemView(*store.inventory_item(item_id)),
+                            "location": store.location(location_id), "ledgerDocumentUri": None})
+    group = {"id": ids.gid("InventoryAdjustmentGroup", store.new_id()), "createdAt": store.clock.now(),
+             "reason": data["reason"], "referenceDocumentUri": reference, "changes": changes}
+    return {"inventoryAdjustmentGroup": group, "userErrors": []}
+
+
 def adjustment_changes(group: dict, info, inventoryItemIds=None, locationIds=None, quantityNames=None):
     return [c for c in group["changes"]
             if (not inventoryItemIds or c["item"].gid in inventoryItemIds)
