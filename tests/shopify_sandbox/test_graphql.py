@@ -225,6 +225,12 @@ def test_order_create_decrements_stock_and_cancel_restocks(live_sandbox):
     again = live.graphql(CANCEL, {"id": order["id"]})["data"]["orderCancel"]
     assert again["job"] is None and again["orderCancelUserErrors"][0]["code"] == "INVALID"
 
+    # Without a decrement (BYPASS, the default) nothing is committed, so a restock gives nothing back.
+    bypass = live.graphql(ORDER, {"order": {**order_input, "sourceIdentifier": "2"}})["data"]["orderCreate"]["order"]
+    assert (stock(live, item, location)["available"], stock(live, item, location)["committed"]) == (50, 0)
+    live.graphql(CANCEL, {"id": bypass["id"]})
+    assert (stock(live, item, location)["available"], stock(live, item, location)["committed"]) == (50, 0)
+
 
 def test_order_create_reports_user_errors(live_sandbox):
     live = live_sandbox()

@@ -143,6 +143,7 @@ class LineItem:
     requires_shipping: bool
     fulfilled_quantity: int = 0
     restocked: bool = False
+    reserved: bool = False  # its units were committed at a location when the order was created
 
     @property
     def gid(self) -> str:

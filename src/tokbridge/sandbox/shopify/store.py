@@ -334,6 +334,7 @@ class ShopStore:
                     if inventory_behaviour != "BYPASS" and variant.tracked:
                         location_id = self._pick_location(product, variant, quantity, inventory_behaviour, field)
                         reservations.append((variant.inventory_item_id, location_id, quantity))
+                        lines[-1].reserved = True
                 else:
                     if not line.get("title"):
                         raise StoreError("Title can't be blank for a custom line item", "INVALID", field + ["title"])
@@ -435,14 +436,14 @@ class ShopStore:
                 raise StoreError("Cannot cancel an order that has fulfillments", "INVALID", ["orderId"])
             now = self.clock.now()
             for fo in order.fulfillment_orders:
-                if restock:
-                    for fo_line in fo.line_items:
-                        line = next(li for li in order.line_items if li.id == fo_line.line_item_id)
-                        found = self.variant(line.variant_id) if line.variant_id else None
-                        if found and found[1].tracked and fo_line.remaining_quantity:
-                            item = found[1].inventory_item_id
-                            self._adjust(item, fo.location_id, +fo_line.remaining_quantity, -fo_line.remaining_quantity)
-                            line.restocked = True
+                for fo_line in fo.line_items:
+                    line = next(li for li in order.line_items if li.id == fo_line.line_item_id)
+                    found = self.variant(line.variant_id) if line.reserved else None
+                    if found and fo_line.remaining_quantity:
+                        # The committed units are released: back to available on restock, else gone.
+                        units = fo_line.remaining_quantity
+                        self._adjust(found[1].inventory_item_id, fo.location_id, units if restock else 0, -units)
+                        line.restocked = restock
                 fo.status = "CLOSED"
                 fo.updated_at = now
             order.cancelled_at = now
@@ -472,8 +473,8 @@ class ShopStore:
                     if fo_line.remaining_quantity:
                         line = next(li for li in order.line_items if li.id == fo_line.line_item_id)
                         line.fulfilled_quantity += fo_line.remaining_quantity
-                        found = self.variant(line.variant_id) if line.variant_id else None
-                        if found and found[1].tracked:
+                        found = self.variant(line.variant_id) if line.reserved else None
+                        if found:
                             # Shipping consumes the committed units: on_hand drops, available does not move.
                             self._adjust(found[1].inventory_item_id, fo.location_id, 0, -fo_line.remaining_quantity)
                         shipped.append((line.id, fo_line.remaining_quantity))
