@@ -29,7 +29,10 @@ def make_engine(url: str, **kwargs) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        # Let SQLAlchemy issue BEGIN itself, so `BEGIN IMMEDIATE` style locking works as documented.
+        # Let SQLAlchemy issue BEGIN itself (pysqlite's implicit transactions are off, see below).
+        # Deferred: readers never block writers in WAL mode. A transaction that reads, then writes
+        # after another connection committed, gets "database is locked" at once; the job layer
+        # retries such jobs, and no transaction is held open across a network call.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         return engine
     kwargs.setdefault("pool_pre_ping", True)

@@ -14,6 +14,7 @@ import threading
 import traceback
 from datetime import timedelta
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from tokbridge.activity import service as activity
@@ -126,9 +127,16 @@ def _execute(settings: Settings, engine, spec: HandlerSpec, context: JobContext,
     except PermanentError as exc:
         return _record_outcome(engine, context, worker, JobState.FAILED, str(exc))
     except Exception as exc:  # noqa: BLE001 - an unexpected error: keep the trace in the log, retry with backoff
+        if isinstance(exc, OperationalError) and is_lock_conflict(exc):
+            # SQLite refused a write because another connection wrote first: resume from the checkpoint.
+            return _retry_or_fail(settings, engine, context, worker, RetryableError("the database was busy"), 1.0, True)
         log.error("job %s (%s) raised:\n%s", context.job_id, context.kind, traceback.format_exc())
         return _retry_or_fail(settings, engine, context, worker, exc, None, True)
     return _record_outcome(engine, context, worker, JobState.SUCCEEDED, None)
+
+
+def is_lock_conflict(error: OperationalError) -> bool:
+    return "database is locked" in str(error.orig) or "database table is locked" in str(error.orig)
 
 
 def backoff_seconds(settings: Settings, attempt: int) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -88,57 +89,74 @@ class Publisher:
         problems = validate_product(body, self.market, category=category, warehouse_ids=self.warehouse_ids())
         return Prepared(body, problems, bundle)
 
-    def upload_images(self, session: Session, bundle: ProductBundle) -> dict[str, str]:
-        """Store image URL -> TikTok URI, uploading only what this shop has not received before."""
+    def upload_images(self, sessions: Callable[[], Session], bundle: ProductBundle) -> dict[str, str]:
+        """Store image URL -> TikTok URI, uploading only what this shop has not received before.
+        Each upload is recorded in its own short transaction: none is held open across the network."""
         uris: dict[str, str] = {}
-        repository = ListingRepository(session)
         for image in sorted(bundle.images, key=lambda i: i.position)[:MAX_MAIN_IMAGES]:
             digest = hashlib.sha256(image.url.encode()).hexdigest()
-            known = repository.uploaded_image(self.connection.id, digest, "MAIN_IMAGE")
-            if known is None:
+            with sessions() as session:
+                known = ListingRepository(session).uploaded_image(self.connection.id, digest, "MAIN_IMAGE")
+                uri = known.uri if known else None
+            if uri is None:
                 content, content_type = _download(image.url)
                 uploaded = self.client.upload_product_image(content, filename=image.url.rsplit("/", 1)[-1][:100] or "image",
                                                             content_type=content_type, use_case="MAIN_IMAGE")
-                known = UploadedImage(merchant_id=self.merchant_id, connection_id=self.connection.id,
-                                      source_url_hash=digest, use_case="MAIN_IMAGE", uri=uploaded.uri,
-                                      url=uploaded.url, width=uploaded.width, height=uploaded.height)
-                session.add(known)
-                session.flush()
-            uris[image.url] = known.uri
+                with sessions() as session, session.begin():
+                    session.add(UploadedImage(merchant_id=self.merchant_id, connection_id=self.connection.id,
+                                              source_url_hash=digest, use_case="MAIN_IMAGE", uri=uploaded.uri,
+                                              url=uploaded.url, width=uploaded.width, height=uploaded.height))
+                uri = uploaded.uri
+            uris[image.url] = uri
         return uris
 
-    def publish(self, session: Session, listing: Listing) -> None:
-        """Send one listing; records the outcome on it. Retryable errors propagate (the job reschedules)."""
-        prepared = self.prepare(session, listing.product_id)
+    def publish(self, sessions: Callable[[], Session], listing_id: int,
+                record: Callable[[Session], None] = lambda session: None) -> None:
+        """Send one listing and record the outcome on it, together with `record(session)` (the job's
+        checkpoint) in one short transaction. Reads, network calls and writes never share a transaction.
+        Retryable errors propagate: the job reschedules and this listing is still In progress."""
+        with sessions() as session:
+            listing = ListingRepository(session).get(listing_id)
+            if listing is None or listing.status != ListingStatus.IN_PROGRESS:
+                outcome = None
+            else:
+                product_id, key = listing.product_id, listing.idempotency_key
+                outcome = self._attempt(sessions, session, product_id, key)
+        with sessions() as session, session.begin():
+            listing = ListingRepository(session).get(listing_id)
+            if outcome is not None and listing is not None:
+                outcome(session, listing)
+            record(session)
+
+    def _attempt(self, sessions, read_session: Session, product_id: int, key: str | None):
+        """Does the network part; returns how to record the outcome on the listing."""
+        prepared = self.prepare(read_session, product_id)
+        read_session.rollback()  # end the read before any network call
         if blocking(prepared.problems):
-            _not_sendable(listing, prepared.problems)
-            return
+            return lambda session, listing: _not_sendable(listing, prepared.problems)
         try:
-            uris = self.upload_images(session, prepared.bundle)
+            uris = self.upload_images(sessions, prepared.bundle)
         except ImageUnavailable as missing:
-            listing.status = ListingStatus.FAILED
-            listing.last_error = str(missing)
-            return
+            message = str(missing)
+            return lambda session, listing: _failed(listing, message)
         except TikTokValidationError as refused:
-            listing.status = ListingStatus.FAILED
-            listing.last_error = (f"TikTok refused one of the product's images: {refused.message} "
-                                  "Replace the image in your store and upload again.")
-            return
-        prepared = self.prepare(session, listing.product_id, image_uris=uris)
+            message = (f"TikTok refused one of the product's images: {refused.message} "
+                       "Replace the image in your store and upload again.")
+            return lambda session, listing: _failed(listing, message)
+        with sessions() as session:
+            prepared = self.prepare(session, product_id, image_uris=uris)
         if blocking(prepared.problems):
-            _not_sendable(listing, prepared.problems)
-            return
-        body = prepared.body.model_copy(update={"idempotency_key": listing.idempotency_key})
+            return lambda session, listing: _not_sendable(listing, prepared.problems)
+        body = prepared.body.model_copy(update={"idempotency_key": key})
         try:
             result = self.client.create_product(body)
         except TikTokValidationError as refused:
             if refused.code == LISTING_LIMIT_CODE:
                 raise  # the shop's limit, not the product's fault: the job plans the rest for tomorrow
-            listing.status = ListingStatus.FAILED
             where = f" ({refused.field})" if refused.field else ""
-            listing.last_error = f"TikTok refused the product{where}: {refused.message}"
-            return
-        bind(session, listing, result, prepared.bundle, body, warnings=prepared.problems)
+            message = f"TikTok refused the product{where}: {refused.message}"
+            return lambda session, listing: _failed(listing, message)
+        return lambda session, listing: bind(session, listing, result, prepared.bundle, body, warnings=prepared.problems)
 
 
 def bind(session: Session, listing: Listing, result: ProductWriteResult, bundle: ProductBundle, body: ProductInput,
@@ -167,6 +185,11 @@ def bind(session: Session, listing: Listing, result: ProductWriteResult, bundle:
             pushed_price=sent.price.amount if sent and sent.price else None,
             pushed_quantity=sum(w.quantity for w in sent.inventory) if sent and sent.inventory else None,
         ))
+
+
+def _failed(listing: Listing, message: str) -> None:
+    listing.status = ListingStatus.FAILED
+    listing.last_error = message
 
 
 def _not_sendable(listing: Listing, problems: list[Problem]) -> None:

@@ -3,6 +3,7 @@ binds TikTok's ids in the same transaction as its progress, and never sleeps on 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -68,17 +69,17 @@ def upload(ctx: JobContext) -> None:
         if not batch:
             break
         for listing_id in batch:
-            with ctx.session() as session, session.begin():
-                listing = ListingRepository(session).get(listing_id)
-                if listing is not None and listing.status == ListingStatus.IN_PROGRESS:
-                    try:
-                        publisher.publish(session, listing)
-                    except TikTokError as error:
-                        if error.code == LISTING_LIMIT_CODE:
-                            raise _daily_limit(session, connection.id) from error
-                        raise
-                after_id, done = listing_id, done + 1
-                ctx.progress(done, total, checkpoint={"after_id": after_id, "done": done}, session=session)
+            done += 1
+            checkpoint = {"after_id": listing_id, "done": done}
+            try:
+                publisher.publish(ctx.session, listing_id,
+                                  record=lambda session, d=done, c=checkpoint: ctx.progress(d, total, checkpoint=c, session=session))
+            except TikTokError as error:
+                if error.code == LISTING_LIMIT_CODE:
+                    with ctx.session() as session:
+                        raise _daily_limit(session, connection.id) from error
+                raise
+            after_id = listing_id
     with ctx.session() as session, session.begin():
         counts = ListingRepository(session).status_counts(connection.id)
         activity.record(session, ctx.merchant_id, "listings.upload.summary", f"Uploaded {done} products to TikTok",
@@ -263,7 +264,8 @@ def batch_action(ctx: JobContext) -> None:
 
 @job_handler("listings.sync_product", title="Sync a product to TikTok", visible=False)
 def sync_product(ctx: JobContext) -> None:
-    """Send what changed in the store, per the merchant's switches; nothing when the mapped data is the same."""
+    """Send what changed in the store, per the merchant's switches; nothing when the mapped data is the same.
+    Three steps, so no transaction is open during a call to TikTok: read and compare, send, record."""
     product_id = int(ctx.payload["product_id"])
     with ctx.session() as session:
         connection = ConnectionRepository(session).first("tiktok")
@@ -278,73 +280,93 @@ def sync_product(ctx: JobContext) -> None:
         if listing.status not in (ListingStatus.LIVE, ListingStatus.INACTIVE):
             return  # under review or failed: TikTok takes no price or stock changes now; sent when live
         switches = ListingRepository(session).sync_settings(ctx.merchant_id)
+        switches = {"info": switches.sync_product_info, "price": switches.sync_price,
+                    "inventory": switches.sync_inventory, "on_delete": switches.on_store_delete}
         store_status = session.scalar(select(CatalogProduct.status).where(CatalogProduct.id == product_id))
+        listing_id, tiktok_id, pushed_info = listing.id, listing.tiktok_product_id, listing.pushed_content_hash
+        skus = {s.variant_id: (s.id, s.tiktok_sku_id, s.seller_sku, s.pushed_price, s.pushed_quantity)
+                for s in ListingRepository(session).skus(listing.id)}
+        session.commit()
     client = _client(ctx, connection)
     if store_status == "deleted":
-        _remove_deleted(ctx, client, connection.id, listing.id, switches.on_store_delete)
+        _remove_deleted(ctx, client, listing_id, switches["on_delete"])
         return
+
     publisher = Publisher(client, connection, ctx.merchant_id)
-    with ctx.session() as session, session.begin():
-        listing = ListingRepository(session).get(listing.id)
-        skus = {s.variant_id: s for s in ListingRepository(session).skus(listing.id)}
-        uris = {}
-        if switches.sync_product_info:
+    uris = None
+    if switches["info"]:
+        with ctx.session() as session:
             prepared = publisher.prepare(session, product_id)
-            if prepared.bundle is not None:
-                uris = publisher.upload_images(session, prepared.bundle)
-        prepared = publisher.prepare(session, product_id, image_uris=uris or None)
-        if prepared.body is None or blocking(prepared.problems) and switches.sync_product_info:
-            listing.problems = [p.as_dict() for p in prepared.problems]
+        if prepared.bundle is not None:
+            uris = publisher.upload_images(ctx.session, prepared.bundle)
+    with ctx.session() as session:
+        prepared = publisher.prepare(session, product_id, image_uris=uris)
+    if prepared.body is None or (switches["info"] and blocking(prepared.problems)):
+        with ctx.session() as session, session.begin():
+            row = ListingRepository(session).get(listing_id)
+            row.problems = [p.as_dict() for p in prepared.problems]
             activity.record(session, ctx.merchant_id, "listings.sync.blocked",
                             "A store change could not be sent to TikTok", status="failed",
                             message=f"{len(blocking(prepared.problems))} problems; see the product for fixes.")
-            return
-        body, bundle = prepared.body, prepared.bundle
-        variant_by_external = {v.external_id: v for v in bundle.variants}
-        changes: list[dict] = []
-        if switches.sync_inventory:
-            updates = []
-            for sku in body.skus:
-                variant = variant_by_external.get(sku.external_sku_id or "")
-                bound = skus.get(variant.id) if variant else None
-                quantity = sum(w.quantity for w in sku.inventory)
-                if bound is not None and bound.pushed_quantity != quantity:
-                    updates.append((bound, InventoryUpdate(id=bound.tiktok_sku_id, inventory=sku.inventory), quantity))
-            if updates:
-                client.update_inventory(listing.tiktok_product_id, [u for _, u, _ in updates])
-                for bound, _update, quantity in updates:
-                    changes.append({"field": "stock", "sku": bound.seller_sku, "before": bound.pushed_quantity,
-                                    "after": quantity})
-                    bound.pushed_quantity = quantity
-        if switches.sync_price:
-            updates = []
-            for sku in body.skus:
-                variant = variant_by_external.get(sku.external_sku_id or "")
-                bound = skus.get(variant.id) if variant else None
-                if bound is not None and sku.price and bound.pushed_price != sku.price.amount:
-                    updates.append((bound, PriceUpdate(id=bound.tiktok_sku_id, price=sku.price,
-                                                       external_list_prices=sku.external_list_prices)))
-            if updates:
-                client.update_price(listing.tiktok_product_id, [u for _, u in updates])
-                for bound, update in updates:
-                    changes.append({"field": "price", "sku": bound.seller_sku, "before": bound.pushed_price,
-                                    "after": update.price.amount})
-                    bound.pushed_price = update.price.amount
-        info_hash = content_hashes(body).information
-        if switches.sync_product_info and info_hash != listing.pushed_content_hash:
-            client.partial_edit_product(listing.tiktok_product_id, {
-                "title": body.title, "description": body.description,
-                "main_images": [image.model_dump(exclude_none=True) for image in body.main_images],
-                "product_attributes": [a.model_dump(exclude_none=True) for a in body.product_attributes or []] or None,
-            })
-            changes.append({"field": "product information", "before": None, "after": body.title})
-            listing.pushed_content_hash = info_hash
-        if changes:
-            activity.record(session, ctx.merchant_id, "listings.sync", f"Sent store changes of “{body.title[:80]}”",
-                            status="succeeded", details={"changes": changes, "product_id": product_id})
+        return
+
+    body, bundle = prepared.body, prepared.bundle
+    sent = _send_changes(client, tiktok_id, body, bundle, skus, switches, pushed_info)
+    if not sent.changes:
+        return
+    with ctx.session() as session, session.begin():
+        for sku_row_id, field, value in sent.pushed:
+            row = session.get(ListingSku, sku_row_id)
+            setattr(row, field, value)
+        if sent.info_hash is not None:
+            ListingRepository(session).get(listing_id).pushed_content_hash = sent.info_hash
+        activity.record(session, ctx.merchant_id, "listings.sync", f"Sent store changes of “{body.title[:80]}”",
+                        status="succeeded", details={"changes": sent.changes, "product_id": product_id})
 
 
-def _remove_deleted(ctx: JobContext, client, connection_id: str, listing_id: int, behaviour: str) -> None:
+@dataclass
+class SentChanges:
+    changes: list[dict] = field(default_factory=list)
+    pushed: list[tuple[int, str, object]] = field(default_factory=list)  # (listing sku id, column, value)
+    info_hash: str | None = None
+
+
+def _send_changes(client, tiktok_id: str, body, bundle, skus: dict, switches: dict, pushed_info: str | None) -> SentChanges:
+    """Compare the mapped body with what was last sent and send only the difference."""
+    sent = SentChanges()
+    variant_by_external = {v.external_id: v for v in bundle.variants}
+    bound = [(sku, skus.get(variant_by_external[sku.external_sku_id].id))
+             for sku in body.skus if sku.external_sku_id in variant_by_external]
+    bound = [(sku, row) for sku, row in bound if row is not None]
+    if switches["inventory"]:
+        changed = [(sku, row, sum(w.quantity for w in sku.inventory)) for sku, row in bound]
+        changed = [(sku, row, quantity) for sku, row, quantity in changed if row[4] != quantity]
+        if changed:
+            client.update_inventory(tiktok_id, [InventoryUpdate(id=row[1], inventory=sku.inventory) for sku, row, _ in changed])
+            for _sku, row, quantity in changed:
+                sent.changes.append({"field": "stock", "sku": row[2], "before": row[4], "after": quantity})
+                sent.pushed.append((row[0], "pushed_quantity", quantity))
+    if switches["price"]:
+        changed = [(sku, row) for sku, row in bound if sku.price and row[3] != sku.price.amount]
+        if changed:
+            client.update_price(tiktok_id, [PriceUpdate(id=row[1], price=sku.price, external_list_prices=sku.external_list_prices)
+                                            for sku, row in changed])
+            for sku, row in changed:
+                sent.changes.append({"field": "price", "sku": row[2], "before": row[3], "after": sku.price.amount})
+                sent.pushed.append((row[0], "pushed_price", sku.price.amount))
+    info_hash = content_hashes(body).information
+    if switches["info"] and info_hash != pushed_info:
+        client.partial_edit_product(tiktok_id, {
+            "title": body.title, "description": body.description,
+            "main_images": [image.model_dump(exclude_none=True) for image in body.main_images],
+            "product_attributes": [a.model_dump(exclude_none=True) for a in body.product_attributes or []] or None,
+        })
+        sent.changes.append({"field": "product information", "before": None, "after": body.title})
+        sent.info_hash = info_hash
+    return sent
+
+
+def _remove_deleted(ctx: JobContext, client, listing_id: int, behaviour: str) -> None:
     with ctx.session() as session:
         listing = ListingRepository(session).get(listing_id)
         tiktok_id = listing.tiktok_product_id
