@@ -147,6 +147,7 @@ def test_inventory_set_quantities_compares_and_is_idempotent(live_sandbox):
     # The merchant changes the stock; a replay of key-1 returns the first answer and changes nothing.
     httpx.put(f"{live.base_url}/sandbox/shops/{SHOP}/inventory",
               json={"inventory_item_id": item, "location_id": location, "available": 3})
+    assert stock(live, item, location)["available"] == 3
     replay = live.graphql(SET, {"input": data, "key": "key-1"})["data"]["inventorySetQuantities"]
     assert replay == done and stock(live, item, location)["available"] == 3
 

@@ -60,7 +60,8 @@ def test_duplicates_share_the_event_id_and_failures_are_retried(live_sandbox, re
     level = first_product(live)["stock"][0]
     receiver.status = 500  # the app is down: Shopify tries again
     httpx.put(f"{live.base_url}/sandbox/shops/{SHOP}/inventory",
-              json={"inventory_item_id": level["inventory_item_id"], "location_id": level["location_id"], "available": 9})
+              json={"inventory_item_id": level["inventory_item_id"], "location_id": level["location_id"],
+                    "available": level["available"] + 9})  # a real change: setting the same value sends nothing
     receiver.wait_for(lambda got: len(got) >= 2)
     receiver.status = 200
     got = receiver.wait_for(lambda got: sum(1 for r in got if r["headers"].get("x-shopify-topic")) >= 4)
@@ -69,7 +70,7 @@ def test_duplicates_share_the_event_id_and_failures_are_retried(live_sandbox, re
     assert len({r["headers"]["x-shopify-event-id"] for r in got}) == 1
     assert len({r["headers"]["x-shopify-webhook-id"] for r in got}) == 2  # two deliveries, each retried with its own id
     payload = json.loads(got[-1]["body"])
-    assert payload["available"] == 9 and payload["inventory_item_id"] == level["inventory_item_id"]
+    assert payload["available"] == level["available"] + 9 and payload["inventory_item_id"] == level["inventory_item_id"]
 
 
 def test_order_lifecycle_and_app_topics(live_sandbox, receiver):
@@ -119,7 +120,8 @@ def test_reordered_deliveries_overtake_each_other(live_sandbox, receiver):
     for product in tracked:  # give both enough stock, then one order takes one of each
         level = product["stock"][0]
         httpx.put(f"{live.base_url}/sandbox/shops/{SHOP}/inventory",
-                  json={"inventory_item_id": level["inventory_item_id"], "location_id": level["location_id"], "available": 100})
+                  json={"inventory_item_id": level["inventory_item_id"], "location_id": level["location_id"],
+                        "available": level["available"] + 100})
     receiver.wait_for(lambda got: len(got) >= 2)
     lines = [{"variantId": p["variants"][0]["admin_graphql_api_id"], "quantity": 1} for p in tracked]
     create = "mutation($lines: [OrderCreateLineItemInput!]) { orderCreate(order: {lineItems: $lines}, options: {inventoryBehaviour: DECREMENT_IGNORING_POLICY}) { userErrors { message } } }"

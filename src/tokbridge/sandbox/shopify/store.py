@@ -271,17 +271,18 @@ class ShopStore:
     def level_updated_at(self, item_id: int, location_id: int, fallback: float) -> float:
         return self._level_updated_at.get((item_id, location_id), fallback)
 
-    def set_quantity(self, item_id: int, location_id: int, name: str, quantity: int, emit: bool = True) -> int:
-        """Set `available` or `on_hand`; returns the delta. Emits inventory_levels/update."""
+    def set_quantity(self, item_id: int, location_id: int, name: str, quantity: int) -> int:
+        """Set `available` or `on_hand`; returns the delta. A change emits inventory_levels/update."""
         with self.lock:
             key = (item_id, location_id)
             if name == "on_hand":
                 quantity -= self.committed(item_id, location_id)
             before = self.available(item_id, location_id)
+            if quantity == before:
+                return 0
             self._available[key] = quantity
             self._level_updated_at[key] = self.clock.now()
-            if emit:
-                self._emit_level(item_id, location_id)
+            self._emit_level(item_id, location_id)
             return quantity - before
 
     def _adjust(self, item_id: int, location_id: int, available_delta: int, committed_delta: int) -> None:
