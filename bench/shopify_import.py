@@ -101,6 +101,11 @@ def fresh_database(postgres_url: str | None, workdir: Path) -> Iterator[tuple[En
             admin.dispose()
 
 
+def _cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--products", type=int, default=100_000)
@@ -117,8 +122,10 @@ def main() -> None:
             operation = store.start_catalog_export()
             finished = bulk.wait(client, operation.id, timeout=3600, poll_interval=0.2, max_poll_interval=1.0)
             exported = time.perf_counter()
+            cpu_before = _cpu_seconds()
             result = CatalogImporter(engine, merchant_id, "shopify").run(store.read_catalog_export(finished), full=True)
             done = time.perf_counter()
+            cpu_used = _cpu_seconds() - cpu_before
 
             with engine.connect() as conn:
                 counts = CatalogRepository(conn, merchant_id, "shopify").counts()
@@ -137,7 +144,9 @@ def main() -> None:
     print(f"wall time              {wall:8.2f} s")
     print(f"products per second    {result.products / wall:8.0f}   end to end")
     print(f"                       {result.products / (done - exported):8.0f}   importer alone (stream + write)")
+    print(f"importer CPU time      {cpu_used:8.2f} s   (stream + write; wall time above also shows other load)")
     print(f"peak memory (importer) {peak_mb:8.0f} MB")
+    print(f"load average           {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
