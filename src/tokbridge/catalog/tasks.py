@@ -36,6 +36,7 @@ from tokbridge.jobs.registry import job_handler, periodic
 from tokbridge.jobs.runner import JobContext
 from tokbridge.jobs.service import enqueue
 from tokbridge.kit.errors import PermanentError, RetryableError
+from tokbridge.onboarding.service import lock_connection
 from tokbridge.tenancy.scoping import bind_merchant
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ def _connection(ctx: JobContext) -> ChannelConnection:
 
 def _save_catalog_state(engine: Engine, connection_id: str, merchant_id: int, **values) -> None:
     with session_scope(engine) as session:
-        connection = ConnectionRepository(bind_merchant(session, merchant_id)).get(connection_id)
+        connection = lock_connection(bind_merchant(session, merchant_id), connection_id)
         if connection is not None:
             data = dict(connection.data or {})
             data["catalog"] = {**(data.get("catalog") or {}), **values}
@@ -103,7 +104,11 @@ def import_catalog(ctx: JobContext) -> None:
             ctx.progress(0, None, {"operation_id": operation_id, "started_at": started_at.isoformat()})
         operation = store.catalog_export_status(operation_id)
         if not operation.finished:
-            raise ExportRunning(f"Shopify is preparing the catalog export ({operation.status.lower()})", retry_after=1.0)
+            # Small catalogs are ready in a moment, large ones take minutes: look again soon, then less often.
+            polls = int(ctx.checkpoint.get("polls", 0))
+            ctx.progress(0, None, {**ctx.checkpoint, "polls": polls + 1})
+            raise ExportRunning(f"Shopify is preparing the catalog export ({operation.status.lower()})",
+                                retry_after=min(0.25 * 2**polls, 30.0))
         bulk.check_finished(operation)  # a failed export fails the job with Shopify's error code
         total = operation.root_object_count or None
         ctx.progress(0, total)
@@ -247,10 +252,11 @@ def product_deleted(settings, connection: ChannelConnection, product_gid: str) -
     engine = get_engine(settings.database_url)
     with engine.begin() as conn:
         repo = CatalogRepository(conn, connection.merchant_id, SHOPIFY)
+        # Write first (see onboarding.service.lock_connection for why, on SQLite).
+        found = repo.mark_deleted([product_gid])
         stored = repo.product(product_gid)
-        if stored is None or stored["status"] == "deleted":
-            return Applied(product_id=stored["id"] if stored else None)
-        repo.mark_deleted([product_gid])
+    if not found or stored is None:
+        return Applied()
     with session_scope(engine) as session:
         queue_listing_sync(bind_merchant(session, connection.merchant_id), connection.merchant_id, stored["id"],
                            ["deleted"])

@@ -80,14 +80,19 @@ def receive_tiktok(session: Session, body: bytes, headers: Mapping[str, str]) ->
 
 def _record(session: Session, source: str, key: str, connection: ChannelConnection, topic: str,
             body: dict) -> Intake:
+    merchant_id, connection_id = connection.merchant_id, connection.id
+    # End the lookup's read transaction first: on SQLite, a read transaction that later writes fails
+    # at once if another connection wrote meanwhile, while a transaction that starts by writing
+    # waits its turn (busy timeout). Webhooks arrive in bursts, so this matters here.
+    session.commit()
     event_id = InboxRepository(session).record(
-        source=source, external_id=key, merchant_id=connection.merchant_id, topic=topic,
-        payload={"connection_id": connection.id, "body": body},
+        source=source, external_id=key, merchant_id=merchant_id, topic=topic,
+        payload={"connection_id": connection_id, "body": body},
     )
     if event_id is None:
         log.info("%s webhook %s (%s) already received; duplicate ignored", source, key, topic)
         return Intake(200, "Duplicate; already received.")
-    enqueue(session, PROCESS_JOB, merchant_id=connection.merchant_id, payload={"event_id": event_id},
+    enqueue(session, PROCESS_JOB, merchant_id=merchant_id, payload={"event_id": event_id},
             identity_key=f"inbox:{event_id}", title=f"Process {source} webhook {topic}")
     return Intake(200, "Received.", event_id)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tokbridge.activity import service as activity
@@ -85,6 +85,16 @@ def webhook_address(settings: Settings, channel: str) -> str:
 
 def _signer(settings: Settings, max_age_seconds: int) -> StateSigner:
     return StateSigner(settings.secret_key, max_age_seconds=max_age_seconds)
+
+
+def lock_connection(session: Session, connection_id: str) -> ChannelConnection | None:
+    """The connection, freshly read inside a transaction that first wrote its row: the row lock on
+    PostgreSQL, the write lock on SQLite (where a transaction that reads first, then writes, fails at
+    once if another connection wrote meanwhile). Use it before changing `data` or `status`."""
+    session.execute(update(ChannelConnection).where(ChannelConnection.id == connection_id)
+                    .values(updated_at=utcnow()).execution_options(synchronize_session=False))
+    return session.scalar(select(ChannelConnection).where(ChannelConnection.id == connection_id)
+                          .execution_options(populate_existing=True))
 
 
 def _owner_of(session: Session, channel: str, external_id: str) -> int | None:
@@ -313,6 +323,10 @@ def check_prerequisites(session: Session, settings: Settings, connection: Channe
     client = tiktok_client(settings, session.get_bind(), connection)
     checks = [check.model_dump(mode="json") for check in client.check_listing_prerequisites()]
     checked_at = utcnow()
+    session.commit()  # end any read transaction: the write below starts a fresh one, lock first
+    connection = lock_connection(session, connection.id)
+    if connection is None:  # disconnected and deleted meanwhile
+        return checks
     # A new dict, so the JSON column sees the change.
     connection.data = {**(connection.data or {}), "prerequisites": {"checks": checks, "checked_at": checked_at.isoformat()}}
     blocking = steps.blocking_message(checks)
