@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # How often each worker runs its maintenance pass (reclaim expired leases, fire periodic jobs).
     job_maintenance_seconds: float = Field(default=5.0, gt=0)
     worker_threads: int = Field(default=4, ge=1)
+    # Products one upload job sends at the same time; the shared rate limiter still paces the calls.
+    upload_concurrency: int = Field(default=8, ge=1, le=64)
     # Prefix of every queue and rate-limit key in Redis, so several deployments can share one server.
     queue_name: str = "tokbridge"
     # Extra modules imported by workers to register job handlers (plugins, tests).

@@ -33,12 +33,26 @@ def make_engine(url: str, **kwargs) -> Engine:
         # Deferred: readers never block writers in WAL mode. A transaction that reads, then writes
         # after another connection committed, gets "database is locked" at once; the job layer
         # retries such jobs, and no transaction is held open across a network call.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     return create_engine(url, **kwargs)
+
+
+def _sqlite_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
+
+
+def for_writing(session: Session) -> Session:
+    """Declare, before its first statement, that this transaction will write.
+
+    On SQLite it then takes the write lock up front (BEGIN IMMEDIATE) and waits its turn, instead of
+    reading first and failing at once when another connection wrote in between. No-op elsewhere.
+    """
+    session.connection(execution_options={"write": True})
+    return session
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

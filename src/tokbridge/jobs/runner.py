@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from tokbridge.activity import service as activity
 from tokbridge.config import Settings
 from tokbridge.db.base import utcnow
-from tokbridge.db.engine import get_engine, session_scope, sessionmaker_for
+from tokbridge.db.engine import for_writing, get_engine, session_scope, sessionmaker_for
 from tokbridge.jobs.models import Job, JobState
 from tokbridge.jobs.registry import HandlerSpec, handler_for
 from tokbridge.jobs.repository import JobRepository
@@ -79,7 +79,7 @@ class JobContext:
             self._save_progress(session, values, done, total)
         else:
             with session_scope(self._engine) as own:
-                self._save_progress(own, values, done, total)
+                self._save_progress(for_writing(own), values, done, total)
         if checkpoint is not None:
             self.checkpoint = dict(checkpoint)
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from tokbridge.category_templates import repository as templates
@@ -24,9 +25,11 @@ from tokbridge.category_templates.problems import Problem, blocking
 from tokbridge.category_templates.validation import validate_product
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.tiktok.client import TikTokClient
+from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.channels.tiktok.errors import ValidationError as TikTokValidationError
 from tokbridge.channels.tiktok.models import ProductInput, ProductWriteResult
 from tokbridge.db.base import utcnow
+from tokbridge.db.engine import for_writing
 from tokbridge.kit.errors import RetryableError
 from tokbridge.listings.models import Listing, ListingSku, ListingStatus, UploadedImage
 from tokbridge.listings.repository import ListingRepository
@@ -103,6 +106,7 @@ class Publisher:
                 uploaded = self.client.upload_product_image(content, filename=image.url.rsplit("/", 1)[-1][:100] or "image",
                                                             content_type=content_type, use_case="MAIN_IMAGE")
                 with sessions() as session, session.begin():
+                    for_writing(session)
                     session.add(UploadedImage(merchant_id=self.merchant_id, connection_id=self.connection.id,
                                               source_url_hash=digest, use_case="MAIN_IMAGE", uri=uploaded.uri,
                                               url=uploaded.url, width=uploaded.width, height=uploaded.height))
@@ -121,8 +125,16 @@ class Publisher:
                 outcome = None
             else:
                 product_id, key = listing.product_id, listing.idempotency_key
-                outcome = self._attempt(sessions, session, product_id, key)
+                try:
+                    outcome = self._attempt(sessions, session, product_id, key)
+                except (RetryableError, TikTokError, OperationalError):
+                    raise  # the job decides: wait, resume, or stop
+                except Exception as error:  # noqa: BLE001 - one broken product must not stop the others
+                    log.exception("listing %s could not be prepared", listing_id)
+                    message = f"TokBridge could not prepare this product ({type(error).__name__}: {error})."
+                    outcome = lambda session, row: _failed(row, message)  # noqa: E731
         with sessions() as session, session.begin():
+            for_writing(session)
             listing = ListingRepository(session).get(listing_id)
             if outcome is not None and listing is not None:
                 outcome(session, listing)

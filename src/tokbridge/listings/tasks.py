@@ -3,6 +3,8 @@ binds TikTok's ids in the same transaction as its progress, and never sleeps on 
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -52,45 +54,72 @@ def _client(ctx: JobContext, connection: ChannelConnection):
 
 @job_handler("listings.upload", title="Bulk upload to TikTok Shop")
 def upload(ctx: JobContext) -> None:
-    """Send every listing of the shop that is In progress, in id order; new ones queued meanwhile too."""
+    """Send every listing of the shop that is In progress, several at a time; products queued meanwhile too.
+
+    The queue is the listings' own status: a sent product is no longer In progress, so a resumed job
+    (after a crash, a rate-limit wait or the daily limit) simply picks up what is left.
+    """
     with ctx.session() as session:
         connection = _connection(session, ctx)
         session.expunge(connection)
+        remaining = _count_queued(session, connection.id)
     publisher = Publisher(_client(ctx, connection), connection, ctx.merchant_id)
-    after_id = int(ctx.checkpoint.get("after_id", 0))
-    done = int(ctx.checkpoint.get("done", 0))
-    while True:
-        with ctx.session() as session:
-            batch = _queued(session, connection.id, after_id)
-            if not batch and after_id and _queued(session, connection.id, 0):
-                after_id = 0  # products queued behind us while we worked
-                continue
-            total = done + _count_queued(session, connection.id)
-        if not batch:
-            break
-        for listing_id in batch:
-            done += 1
-            checkpoint = {"after_id": listing_id, "done": done}
-            try:
-                publisher.publish(ctx.session, listing_id,
-                                  record=lambda session, d=done, c=checkpoint: ctx.progress(d, total, checkpoint=c, session=session))
-            except TikTokError as error:
-                if error.code == LISTING_LIMIT_CODE:
-                    with ctx.session() as session:
-                        raise _daily_limit(session, connection.id) from error
-                raise
-            after_id = listing_id
+    progress = _Progress(ctx, done=int(ctx.checkpoint.get("done", 0)), remaining=remaining)
+    with ThreadPoolExecutor(max_workers=ctx.settings.upload_concurrency, thread_name_prefix="upload") as pool:
+        while batch := _next_batch(ctx, connection.id):
+            futures = [pool.submit(publisher.publish, ctx.session, listing_id, progress.record) for listing_id in batch]
+            _raise_first_stop(futures, ctx, connection.id)
     with ctx.session() as session, session.begin():
         counts = ListingRepository(session).status_counts(connection.id)
-        activity.record(session, ctx.merchant_id, "listings.upload.summary", f"Uploaded {done} products to TikTok",
+        activity.record(session, ctx.merchant_id, "listings.upload.summary", f"Uploaded {progress.done} products to TikTok",
                         message=f"{counts['reviewing']} under review, {counts['failed']} failed, "
                                 f"{counts['not_uploaded']} need fixes before they can go.", status="succeeded")
 
 
-def _queued(session: Session, connection_id: str, after_id: int) -> list[int]:
+class _Progress:
+    """Counts finished products across the upload threads; saved with each product's outcome."""
+
+    def __init__(self, ctx: JobContext, done: int, remaining: int):
+        self.ctx, self.done, self.total = ctx, done, done + remaining
+        self._lock = threading.Lock()
+
+    def record(self, session: Session) -> None:
+        with self._lock:
+            self.done += 1
+            done, total = self.done, max(self.total, self.done)
+        self.ctx.progress(done, total, checkpoint={"done": done}, session=session)
+
+
+def _next_batch(ctx: JobContext, connection_id: str) -> list[int]:
+    with ctx.session() as session:
+        return _queued(session, connection_id)
+
+
+def _raise_first_stop(futures, ctx: JobContext, connection_id: str) -> None:
+    """Wait for the batch; a rate limit, the daily limit or a lost lease stops the job (it resumes later)."""
+    stop: BaseException | None = None
+    for future in futures:
+        try:
+            future.result()
+        except TikTokError as error:
+            if error.code == LISTING_LIMIT_CODE:
+                with ctx.session() as session:
+                    stop = stop or _daily_limit(session, connection_id)
+            else:
+                stop = stop or error
+        except Exception as error:  # noqa: BLE001 - keep the first; the others finish or fail the same way
+            stop = stop or error
+        if stop is not None:
+            for pending in futures:
+                pending.cancel()
+    if stop is not None:
+        raise stop
+
+
+def _queued(session: Session, connection_id: str, limit: int = BATCH) -> list[int]:
     return list(session.scalars(
-        select(Listing.id).where(Listing.connection_id == connection_id, Listing.status == ListingStatus.IN_PROGRESS,
-                                 Listing.id > after_id).order_by(Listing.id).limit(BATCH)))
+        select(Listing.id).where(Listing.connection_id == connection_id, Listing.status == ListingStatus.IN_PROGRESS)
+        .order_by(Listing.id).limit(limit)))
 
 
 def _count_queued(session: Session, connection_id: str) -> int:

@@ -44,10 +44,18 @@ def _scope_queries(state: ORMExecuteState) -> None:
     )
 
 
+_tenant_cache: tuple[int, list[type]] = (-1, [])
+
+
 def _tenant_classes() -> list[type]:
+    """Mapped tenant classes; recomputed only when a model module was imported since last time."""
+    global _tenant_cache
     from tokbridge.db.base import Base
 
-    return [m.class_ for m in Base.registry.mappers if issubclass(m.class_, TenantScoped)]
+    mappers = Base.registry.mappers
+    if _tenant_cache[0] != len(mappers):
+        _tenant_cache = (len(mappers), [m.class_ for m in mappers if issubclass(m.class_, TenantScoped)])
+    return _tenant_cache[1]
 
 
 @event.listens_for(Session, "before_flush")
