@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import orjson
 from sqlalchemy import Connection, Engine
 
 from tokbridge.catalog.repository import CatalogRepository
@@ -50,7 +50,7 @@ def content_hash(product: Product) -> str:
         product.status,
         [[o.name, o.values] for o in product.options],
     ]
-    return hashlib.sha256(json.dumps(material, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(orjson.dumps(material)).hexdigest()
 
 
 @contextmanager
