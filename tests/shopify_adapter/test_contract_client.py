@@ -154,3 +154,14 @@ def test_settings_and_the_source_store_protocol(live_shop, monkeypatch):
         assert isinstance(ShopifyStore(client), SourceStore)
     finally:
         get_shopify_settings.cache_clear()
+
+
+def test_unreachable_shop_is_retried_then_reported_retryable():
+    from tests.support.live_server import free_port
+
+    slept = []
+    client = ShopifyClient("tokbridge-demo.myshopify.com", "t", base_url=f"http://127.0.0.1:{free_port()}/shops/{{shop}}",
+                           sleep=slept.append, max_attempts=3)
+    with pytest.raises(ShopifyUnavailable) as raised:
+        client.mutate(queries.BULK_RUN_QUERY, {"query": "{ x }"}, "bulkOperationRunQuery")
+    assert isinstance(raised.value, RetryableError) and len(slept) == 2

@@ -27,6 +27,7 @@ from tokbridge.channels.shopify.errors import (
     GraphQLError,
     NotFound,
     ShopifyUnavailable,
+    ShopifyUnreachable,
     ShopifyValidationError,
     Throttled,
     UserError,
@@ -164,14 +165,16 @@ class ShopifyClient:
             attempt += 1
             try:
                 self._plan(document)
-                return self._send(document, variables, safe_to_repeat=safe_to_repeat)
+                return self._send(document, variables)
             except Throttled as exc:
                 # Throttled calls did not run, so they can always be repeated.
                 if not self.wait_when_throttled or attempt >= self.max_attempts * 4:
                     raise
                 self._sleep(exc.retry_after)
-            except ShopifyUnavailable:
-                if not safe_to_repeat or attempt >= self.max_attempts:
+            except ShopifyUnavailable as exc:
+                # A request that never reached Shopify can be repeated even if it is a mutation.
+                repeatable = safe_to_repeat or isinstance(exc, ShopifyUnreachable)
+                if not repeatable or attempt >= self.max_attempts:
                     raise
                 self._sleep(min(0.1 * 2 ** (attempt - 1), 2.0))
 
@@ -180,7 +183,7 @@ class ShopifyClient:
         if wait > 0:
             raise Throttled(f"cost bucket of {self.shop} needs {wait:.2f}s to refill", retry_after=wait)
 
-    def _send(self, document: str, variables: Mapping[str, Any] | None, *, safe_to_repeat: bool) -> dict:
+    def _send(self, document: str, variables: Mapping[str, Any] | None) -> dict:
         headers = {
             "X-Shopify-Access-Token": self._token,
             "Content-Type": "application/json",
@@ -191,8 +194,7 @@ class ShopifyClient:
         try:
             response = self.http.post(self.url, json=body, headers=headers, timeout=self.timeout)
         except httpx.ConnectError as exc:
-            # Nothing reached Shopify: repeating is always safe.
-            raise ShopifyUnavailable(f"cannot connect to {self.shop}: {exc}", retry_after=5.0) from None
+            raise ShopifyUnreachable(f"cannot connect to {self.shop}: {exc}", retry_after=5.0) from None
         except httpx.TimeoutException:
             raise ShopifyUnavailable(f"{self.shop} did not answer within {self.timeout}s", retry_after=5.0) from None
         except httpx.TransportError as exc:

@@ -27,6 +27,10 @@ class ShopifyUnavailable(RetryableError):
     """5xx answers or timeouts, after the client's own bounded retries."""
 
 
+class ShopifyUnreachable(ShopifyUnavailable):
+    """The connection failed: nothing reached Shopify, so even a mutation may be repeated."""
+
+
 class PermanentError(ShopifyError):
     pass
 
