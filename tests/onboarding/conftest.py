@@ -76,6 +76,10 @@ class World:
     def tiktok_control(self, method: str, path: str, **kwargs) -> Any:
         return self.control(self.tiktok_url, method, path, **kwargs)
 
+    def declare_app_webhooks(self) -> None:
+        """The app-level webhook address (shopify.app.toml): every topic, the privacy ones included."""
+        self.shopify_control("PUT", "/sandbox/webhooks", json={"app_webhook_uri": f"{self.base_url}/webhooks/shopify"})
+
     def browser(self, business: str = "Acme", email: str | None = None) -> Browser:
         email = email or f"owner{len(self.browsers)}@example.com"
         merchant_id = create_account(self.settings, business, email, PASSWORD)
@@ -174,7 +178,7 @@ def start_world(request, database_url, monkeypatch, tmp_path) -> Iterator:
             base = f"http://127.0.0.1:{port}"
             shop_app = shopify_sandbox.create_app(shopify_sandbox.SandboxConfig(**{
                 "client_id": SHOPIFY_ID, "client_secret": SHOPIFY_SECRET, "catalog_size": 0,
-                "webhook_retry_seconds": 0.0, "app_webhook_uri": f"{base}/webhooks/shopify", **(shopify or {})}))
+                "webhook_retry_seconds": 0.0, **(shopify or {})}))
             shop_url = stack.enter_context(serve(shop_app))
             tiktok_asgi = tiktok_sandbox.create_app(tiktok_sandbox.SandboxConfig(**{
                 "app_key": TIKTOK_KEY, "app_secret": TIKTOK_SECRET, "service_id": SERVICE_ID,

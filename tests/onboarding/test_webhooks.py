@@ -133,7 +133,7 @@ def test_tiktok_signature_malformed_routing_and_duplicates(start_world):
 @pytest.mark.slow
 def test_store_changes_are_processed_once_and_reach_the_listing_sync(start_world):
     world, _merchant = _connected_store(start_world, webhook_duplicate_rate=1.0)
-    _deliveries_settled(world)
+    world.declare_app_webhooks()
     first = world.shopify_control("GET", "/sandbox/shops/{shop}/products", params={"limit": 1})["products"][0]
     product_gid = first["admin_graphql_api_id"]
     inbox_before = len(_inbox(world))
@@ -190,7 +190,6 @@ def test_a_late_update_never_overwrites_newer_data(start_world):
 def test_reconciliation_catches_a_change_whose_webhook_was_dropped(start_world):
     world, merchant = _connected_store(start_world)
     # Shopify stopped delivering (it removes subscriptions whose deliveries keep failing).
-    world.shopify_control("PUT", "/sandbox/webhooks", json={"app_webhook_uri": ""})
     [connection] = world.connections("shopify")
     from tokbridge.channels.factory import shopify_client
 
@@ -226,6 +225,7 @@ def test_reconciliation_catches_a_change_whose_webhook_was_dropped(start_world):
 
 def test_uninstall_and_privacy_requests(start_world):
     world, merchant = _connected_store(start_world)
+    world.declare_app_webhooks()
     world.shopify_control("POST", "/sandbox/shops/{shop}/privacy/customers/data_request", json={"orders": [1001]})
     world.shopify_control("POST", "/sandbox/shops/{shop}/privacy/customers/redact", json={})
     world.shopify_control("POST", "/sandbox/shops/{shop}/uninstall")
@@ -267,3 +267,19 @@ def test_tiktok_deauthorization_and_expiry_warning(start_world):
     assert connection.status == "disconnected" and connection.access_token is None
     assert any(t.startswith("TikTok shop ") and t.endswith(" disconnected") for t in titles)
     assert merchant.merchant_id == connection.merchant_id
+
+
+def test_an_expired_store_token_is_refreshed_once_and_work_goes_on(start_world):
+    world, _merchant = _connected_store(start_world)
+    [before] = world.connections("shopify")
+    assert before.refresh_token and before.access_expires_at
+    # An hour later, in Shopify's time: the offline access token has expired.
+    world.shopify_control("POST", "/sandbox/clock", json={"seconds": 3700})
+    first = world.shopify_control("GET", "/sandbox/shops/{shop}/products", params={"limit": 1})["products"][0]
+    world.shopify_control("PATCH", f"/sandbox/shops/{{shop}}/products/{first['id']}", json={"title": "After expiry"})
+    _deliveries_settled(world)
+    world.settle()
+    assert _product(world, first["admin_graphql_api_id"]).title == "After expiry"
+    [after] = world.connections("shopify")
+    assert after.access_token != before.access_token and after.refresh_token != before.refresh_token
+    assert after.status == "active"

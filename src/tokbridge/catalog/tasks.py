@@ -11,10 +11,11 @@ TikTok listing follows.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import Engine, select
 
@@ -36,10 +37,11 @@ from tokbridge.jobs.registry import job_handler, periodic
 from tokbridge.jobs.runner import JobContext
 from tokbridge.jobs.service import enqueue
 from tokbridge.kit.errors import PermanentError, RetryableError
-from tokbridge.onboarding.service import lock_connection
+from tokbridge.onboarding.service import fresh_shopify_connection, lock_connection
 from tokbridge.tenancy.scoping import bind_merchant
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 IMPORT_JOB = "catalog.import"
 RECONCILE_ALL_JOB = "catalog.reconcile_all"
@@ -69,6 +71,24 @@ def shopify_job_errors() -> Iterator[None]:
         raise PermanentError(str(exc)) from exc
 
 
+def with_store(settings, connection: ChannelConnection, work: Callable[[ShopifyStore], T]) -> T:
+    """Run `work` with the store's adapter, its token refreshed when about to expire; when Shopify
+    refuses the token anyway (clocks differ), refresh once and run `work` again (it must be safe to
+    repeat). Shopify's errors come out as the job layer's."""
+    with shopify_job_errors():
+        connection = fresh_shopify_connection(settings, connection)
+        for attempt in (1, 2):
+            store = shopify_store(settings, connection)
+            try:
+                with store.client:
+                    return work(store)
+            except shopify_errors.AuthenticationError:
+                if attempt == 2:
+                    raise
+                connection = fresh_shopify_connection(settings, connection, rejected_token=connection.access_token)
+    raise AssertionError("unreachable")
+
+
 def _connection(ctx: JobContext) -> ChannelConnection:
     with ctx.session() as session:
         connection = ConnectionRepository(session).get(ctx.payload["connection_id"])
@@ -95,8 +115,8 @@ def import_catalog(ctx: JobContext) -> None:
     waits for it by rescheduling, then streams it into the catalog with progress."""
     connection = _connection(ctx)
     engine = get_engine(ctx.settings.database_url)
-    store = shopify_store(ctx.settings, connection)
-    with store.client, shopify_job_errors():
+
+    def export_and_import(store: ShopifyStore):
         operation_id = ctx.checkpoint.get("operation_id")
         if not operation_id:
             started_at = utcnow()
@@ -112,8 +132,10 @@ def import_catalog(ctx: JobContext) -> None:
         bulk.check_finished(operation)  # a failed export fails the job with Shopify's error code
         total = operation.root_object_count or None
         ctx.progress(0, total)
-        result = CatalogImporter(engine, connection.merchant_id, SHOPIFY, batch_size=500).run(
+        return CatalogImporter(engine, connection.merchant_id, SHOPIFY, batch_size=500).run(
             _reporting(ctx, store.read_catalog_export(operation), total), full=True)
+
+    result = with_store(ctx.settings, connection, export_and_import)
     started_at = ctx.checkpoint.get("started_at") or utcnow().isoformat()
     _save_catalog_state(engine, connection.id, connection.merchant_id, imported_at=utcnow().isoformat(),
                         reconciled_at=started_at, products=result.products)
@@ -239,9 +261,7 @@ def refresh_product(settings, connection: ChannelConnection, product_gid: str, *
             log.info("product %s: webhook of %s is older than our copy (%s); ignored",
                      product_gid, seen_updated_at, stored["source_updated_at"])
             return Applied(product_id=stored["id"], stale=True)
-    store = shopify_store(settings, connection)
-    with store.client, shopify_job_errors():
-        product = read_product(store, product_gid)
+    product = with_store(settings, connection, lambda store: read_product(store, product_gid))
     if product is None:
         return product_deleted(settings, connection, product_gid)
     return apply_product(engine, connection, product)
@@ -319,10 +339,9 @@ def reconcile_connection(settings, connection: ChannelConnection, since: datetim
     """Apply the products changed in the store since `since`; returns how many differed from ours."""
     engine = get_engine(settings.database_url)
     started = utcnow()
-    changed = 0
-    store = shopify_store(settings, connection)
-    with store.client, shopify_job_errors():
-        cursor = None
+
+    def read_changes(store: ShopifyStore) -> int:
+        changed, cursor = 0, None
         while True:
             page = store.products_changed_since(since - RECONCILE_OVERLAP, cursor)
             for product in page.products:
@@ -330,6 +349,8 @@ def reconcile_connection(settings, connection: ChannelConnection, since: datetim
                     changed += 1
             cursor = page.next_cursor
             if cursor is None:
-                break
+                return changed
+
+    changed = with_store(settings, connection, read_changes)
     _save_catalog_state(engine, connection.id, connection.merchant_id, reconciled_at=started.isoformat())
     return changed

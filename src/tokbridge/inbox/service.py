@@ -23,6 +23,7 @@ from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.shopify import webhooks as shopify_webhooks
 from tokbridge.channels.shopify.settings import get_shopify_settings
 from tokbridge.channels.tiktok import webhooks as tiktok_webhooks
+from tokbridge.db.engine import for_writing
 from tokbridge.inbox.repository import InboxRepository
 from tokbridge.jobs.service import enqueue
 
@@ -81,10 +82,11 @@ def receive_tiktok(session: Session, body: bytes, headers: Mapping[str, str]) ->
 def _record(session: Session, source: str, key: str, connection: ChannelConnection, topic: str,
             body: dict) -> Intake:
     merchant_id, connection_id = connection.merchant_id, connection.id
-    # End the lookup's read transaction first: on SQLite, a read transaction that later writes fails
-    # at once if another connection wrote meanwhile, while a transaction that starts by writing
+    # End the lookup's read transaction and start a writing one: on SQLite, a transaction that reads,
+    # then writes fails at once if another connection wrote meanwhile, while one declared as writing
     # waits its turn (busy timeout). Webhooks arrive in bursts, so this matters here.
     session.commit()
+    for_writing(session)
     event_id = InboxRepository(session).record(
         source=source, external_id=key, merchant_id=merchant_id, topic=topic,
         payload={"connection_id": connection_id, "body": body},

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from tokbridge.activity import service as activity
 from tokbridge.activity.models import ActivityStatus
 from tokbridge.channels.connections import SHOPIFY, TIKTOK, ConnectionRepository, apply_grant
-from tokbridge.channels.factory import shopify_client, tiktok_app, tiktok_auth, tiktok_client
+from tokbridge.channels.factory import tiktok_app, tiktok_auth, tiktok_client
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.shopify import auth as shopify_auth
+from tokbridge.channels.shopify.client import ShopifyClient
 from tokbridge.channels.shopify.errors import AuthenticationError, ShopifyUnavailable, ShopifyValidationError
 from tokbridge.channels.shopify.settings import get_shopify_settings
 from tokbridge.channels.tiktok.auth import InvalidState, StateSigner, authorization_url
@@ -30,14 +31,18 @@ from tokbridge.channels.tiktok.errors import InvalidTokenError, TikTokError
 from tokbridge.channels.tiktok.errors import RetryableError as TikTokRetryable
 from tokbridge.config import Settings
 from tokbridge.db.base import utcnow
+from tokbridge.db.engine import get_engine, session_scope
 from tokbridge.jobs.service import enqueue
 from tokbridge.listings import prerequisites as steps
+from tokbridge.tenancy.scoping import bind_merchant
 
 log = logging.getLogger(__name__)
 
 SUBSCRIBE_JOB = "onboarding.subscribe_webhooks"
 PREREQUISITES_JOB = "onboarding.check_prerequisites"
 IMPORT_JOB = "catalog.import"
+# Refresh Shopify's expiring offline tokens (valid an hour) this long before they expire.
+SHOPIFY_REFRESH_MARGIN = timedelta(minutes=5)
 
 # What the connector listens to (issue 4): catalog and stock changes, order follow-up, uninstall.
 # The privacy topics are configured with the app, not subscribed through the API.
@@ -177,11 +182,7 @@ def finish_shopify_connect(session: Session, settings: Settings, merchant_id: in
     if connection is None:
         connection = ChannelConnection(merchant_id=merchant_id, channel=SHOPIFY, external_id=shop, name=shop, data={})
         session.add(connection)
-    connection.access_token = token.access_token
-    connection.refresh_token = token.refresh_token
-    connection.access_expires_at = token.expires_at
-    connection.refresh_expires_at = token.refresh_expires_at
-    connection.scopes = list(token.scopes)
+    _store_shopify_token(connection, token)
     connection.status = "active"
     session.flush()
     activity.record(session, merchant_id, "onboarding.connected", f"Shopify store {shop} connected",
@@ -193,20 +194,56 @@ def finish_shopify_connect(session: Session, settings: Settings, merchant_id: in
     return connection
 
 
-def subscribe_shopify_webhooks(settings: Settings, connection: ChannelConnection) -> list[str]:
+def subscribe_shopify_webhooks(settings: Settings, client: ShopifyClient) -> list[str]:
     """Subscribe the store's webhooks to our address; topics already subscribed are left as they are."""
     address = webhook_address(settings, SHOPIFY)
-    subscribed = []
-    with shopify_client(settings, connection) as client:
-        for topic in SHOPIFY_WEBHOOK_TOPICS:
-            try:
-                client.mutate(WEBHOOK_SUBSCRIPTION_CREATE, {"topic": topic, "subscription": {"uri": address, "format": "JSON"}},
-                              "webhookSubscriptionCreate")
-            except ShopifyValidationError as exc:
-                if not any("already been taken" in e.message for e in exc.user_errors):
-                    raise
-            subscribed.append(topic)
-    return subscribed
+    for topic in SHOPIFY_WEBHOOK_TOPICS:
+        try:
+            client.mutate(WEBHOOK_SUBSCRIPTION_CREATE, {"topic": topic, "subscription": {"uri": address, "format": "JSON"}},
+                          "webhookSubscriptionCreate")
+        except ShopifyValidationError as exc:
+            if not any("already been taken" in e.message for e in exc.user_errors):
+                raise
+    return list(SHOPIFY_WEBHOOK_TOPICS)
+
+
+def _store_shopify_token(connection: ChannelConnection, token: shopify_auth.OfflineToken) -> None:
+    connection.access_token = token.access_token
+    connection.refresh_token = token.refresh_token
+    connection.access_expires_at = token.expires_at
+    connection.refresh_expires_at = token.refresh_expires_at
+    connection.scopes = list(token.scopes)
+
+
+def fresh_shopify_connection(settings: Settings, connection: ChannelConnection, *,
+                             rejected_token: str | None = None) -> ChannelConnection:
+    """The connection with an access token that is not about to expire: Shopify's expiring offline
+    tokens are refreshed (and stored) shortly before they expire, or when Shopify refused
+    `rejected_token`. Raises Shopify's AuthenticationError when the refresh token no longer works."""
+
+    def needs_refresh(row: ChannelConnection) -> bool:
+        if rejected_token is not None:
+            return row.access_token == rejected_token  # otherwise someone has refreshed it already
+        return row.access_expires_at is not None and row.access_expires_at - utcnow() <= SHOPIFY_REFRESH_MARGIN
+
+    if not needs_refresh(connection):
+        return connection
+    shopify = get_shopify_settings()
+    with session_scope(get_engine(settings.database_url)) as session:
+        # The row stays locked for the one refresh call: two workers must not both spend the refresh
+        # token, since Shopify invalidates the old one when the new pair is used.
+        row = lock_connection(bind_merchant(session, connection.merchant_id), connection.id)
+        if row is None or not needs_refresh(row):
+            return row or connection
+        current = shopify_auth.OfflineToken(access_token=row.access_token or "", scopes=tuple(row.scopes or ()),
+                                            expires_at=row.access_expires_at, refresh_token=row.refresh_token,
+                                            refresh_expires_at=row.refresh_expires_at)
+        token = shopify_auth.refresh(row.external_id, current, client_id=shopify.client_id,
+                                     client_secret=shopify.client_secret, base_url=settings.shopify_api_base_url,
+                                     timeout=shopify.request_timeout_seconds)
+        _store_shopify_token(row, token)
+        log.info("shopify token refreshed for %s", row.external_id)
+        return row
 
 
 # --- TikTok -------------------------------------------------------------------------------------

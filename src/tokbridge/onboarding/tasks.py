@@ -56,8 +56,8 @@ def _connection(ctx: JobContext) -> ChannelConnection:
 def subscribe_webhooks(ctx: JobContext) -> None:
     connection = _connection(ctx)
     if connection.channel == SHOPIFY:
-        with catalog_tasks.shopify_job_errors():
-            service.subscribe_shopify_webhooks(ctx.settings, connection)
+        catalog_tasks.with_store(ctx.settings, connection,
+                                 lambda store: service.subscribe_shopify_webhooks(ctx.settings, store.client))
     else:
         service.subscribe_tiktok_webhooks(ctx.settings, get_engine(ctx.settings.database_url), connection)
 
