@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from tokbridge.activity.repository import ActivityRepository
+from tokbridge.dashboard import service as dashboard_service
+from tokbridge.listings import service as listings
+from tokbridge.listings.repository import ListingRepository
 from tokbridge.tenancy import service as accounts
 from tokbridge.tenancy.service import session_for_token
 from tokbridge.web import csrf
 from tokbridge.web.deps import SESSION_COOKIE, DbDep, SettingsDep, ViewerDep
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+PRODUCT_STATUSES = [("not_uploaded", "Not Uploaded"), ("in_progress", "In progress"), ("reviewing", "Reviewing"),
+                    ("live", "Live"), ("failed", "Failed"), ("inactive", "Inactive")]
 router = APIRouter(include_in_schema=False)
 
 
@@ -90,9 +97,50 @@ def logout(request: Request, db: DbDep) -> Response:
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, viewer: ViewerDep) -> Response:
+def dashboard(request: Request, viewer: ViewerDep, notice: str | None = None, error: str | None = None) -> Response:
+    data = dashboard_service.dashboard(viewer.db, viewer.merchant_id)
     activities = ActivityRepository(viewer.db).recent(limit=10)
-    return templates.TemplateResponse(request, "dashboard.html", {"viewer": viewer, "activities": activities})
+    viewer.db.commit()  # the first visit starts the subscription on the default plan
+    return templates.TemplateResponse(request, "dashboard.html", {
+        "viewer": viewer, "activities": activities, "data": data, "statuses": PRODUCT_STATUSES,
+        "notice": notice, "error": error})
+
+
+@router.post("/dashboard/upload")
+def bulk_upload(viewer: ViewerDep) -> Response:
+    try:
+        _job, queued = listings.request_upload(viewer.db, viewer.merchant_id)
+    except listings.ListingRefused as refused:
+        viewer.db.rollback()
+        return _back_to_dashboard(error=refused.message)
+    viewer.db.commit()
+    return _back_to_dashboard(notice=f"{queued} products are on their way to TikTok. Progress shows under Recent Activity.")
+
+
+@router.post("/dashboard/sync")
+def sync_shop_status(viewer: ViewerDep) -> Response:
+    try:
+        listings.request_status_sync(viewer.db, viewer.merchant_id)
+    except listings.ListingRefused as refused:
+        return _back_to_dashboard(error=refused.message)
+    viewer.db.commit()
+    return _back_to_dashboard(notice="Reading every product of your shop from TikTok. Progress shows under Recent Activity.")
+
+
+def _back_to_dashboard(**message: str) -> RedirectResponse:
+    return RedirectResponse(f"/dashboard?{urlencode(message)}", status_code=303)
+
+
+@router.get("/products", response_class=HTMLResponse)
+def products_page(request: Request, viewer: ViewerDep, status: str | None = None, q: str | None = None,
+                  before: int | None = None) -> Response:
+    status = status if status in dict(PRODUCT_STATUSES) else None
+    connection = listings.tiktok_connection(viewer.db)
+    rows = ListingRepository(viewer.db).product_rows(connection.id if connection else None, status=status,
+                                                     search=q or None, before_id=before, limit=50)
+    return templates.TemplateResponse(request, "products.html", {
+        "viewer": viewer, "rows": rows, "status": status, "q": q or "", "statuses": PRODUCT_STATUSES,
+        "older": rows[-1].id if len(rows) == 50 else None})
 
 
 @router.get("/activity", response_class=HTMLResponse)

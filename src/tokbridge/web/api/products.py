@@ -12,8 +12,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from tokbridge.billing import service as billing
+from tokbridge.dashboard import service as dashboard_service
 from tokbridge.billing.plans import available_plans
-from tokbridge.listings import prerequisites, service
+from tokbridge.listings import service
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.web.api.schemas import Problem
 from tokbridge.web.deps import ViewerDep
@@ -84,18 +85,13 @@ def plan_summary(usage: billing.PlanUsage) -> PlanSummary:
 
 
 def dashboard_data(viewer) -> Dashboard:
-    from tokbridge.channels.connections import SHOPIFY, ConnectionRepository
-
-    session = viewer.db
-    tiktok = service.tiktok_connection(session)
-    store = ConnectionRepository(session).first(SHOPIFY)
-    usage = service.product_usage(session, viewer.merchant_id)
+    data = dashboard_service.dashboard(viewer.db, viewer.merchant_id)
     return Dashboard(
-        products=ProductCounts(**service.status_counts(session)),
-        orders={},
-        prerequisites=Prerequisites(**prerequisites.summary(service.prerequisite_checks(tiktok))),
-        plan=plan_summary(usage),
-        connections=Connections(shopify=store.external_id if store else None, tiktok=tiktok.name if tiktok else None),
+        products=ProductCounts(**data.products),
+        orders=data.orders,
+        prerequisites=Prerequisites(**data.prerequisites),
+        plan=plan_summary(data.plan),
+        connections=Connections(shopify=data.store_domain, tiktok=data.tiktok_shop),
     )
 
 

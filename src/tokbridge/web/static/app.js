@@ -17,3 +17,9 @@
   }
   setTimeout(refresh, 2000);
 })();
+
+// Forms that change a lot at once ask first.
+document.addEventListener("submit", function (event) {
+  const question = event.target.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) event.preventDefault();
+});
