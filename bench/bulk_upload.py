@@ -105,6 +105,7 @@ def run(args, env, tiktok_url: str, workdir: Path, processes: list) -> None:
     from tokbridge.jobs.models import Job
     from tokbridge.listings import service
     from tokbridge.listings.models import Listing, UploadedImage
+    from tokbridge.onboarding.service import check_prerequisites
     from tokbridge.tenancy.models import Merchant
     from tokbridge.tenancy.scoping import bind_merchant
 
@@ -136,11 +137,11 @@ def run(args, env, tiktok_url: str, workdir: Path, processes: list) -> None:
 
     client = factory.tiktok_client(settings, engine, tiktok)
     warehouse = next(w.id for w in client.get_warehouses() if w.type == "SALES_WAREHOUSE")
-    checks = [c.model_dump() for c in client.check_listing_prerequisites()]
     with session_scope(engine) as session:
         bind_merchant(session, merchant_id)
-        row = session.get(ChannelConnection, tiktok.id)
-        row.data = {**row.data, "prerequisites": {"results": checks}}
+        check_prerequisites(session, settings, session.get(ChannelConnection, tiktok.id))
+    with session_scope(engine) as session:
+        bind_merchant(session, merchant_id)
         billing.change_plan(session, merchant_id, "scale")
         # A category with no required attribute, so every well-formed product can go.
         templates.create_template(session, merchant_id, {

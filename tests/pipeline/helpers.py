@@ -7,7 +7,6 @@ from sqlalchemy import select
 from tokbridge.category_templates import service as templates
 from tokbridge.channels import factory
 from tokbridge.channels.connections import ConnectionRepository
-from tokbridge.db.base import utcnow
 from tokbridge.db.engine import session_scope
 from tokbridge.jobs.models import Job
 from tokbridge.jobs.runner import run_due_jobs
@@ -16,12 +15,13 @@ from tokbridge.tenancy.scoping import bind_merchant
 
 
 def check_prerequisites(world) -> list[dict]:
+    """What "Check again" on the dashboard does."""
+    from tokbridge.onboarding.service import check_prerequisites as check
+
     with session_scope(world.engine) as session:
+        bind_merchant(session, world.merchant_id)
         connection = ConnectionRepository(session).get(world.tiktok_connection_id)
-        client = factory.tiktok_client(world.settings, world.engine, connection)
-        checks = [c.model_dump() for c in client.check_listing_prerequisites()]
-        connection.data = {**connection.data, "prerequisites": {"results": checks, "checked_at": utcnow().isoformat()}}
-        return checks
+        return check(session, world.settings, connection)
 
 
 def sales_warehouse(world) -> str:

@@ -49,7 +49,7 @@ def prerequisite_checks(connection: ChannelConnection | None) -> list[dict] | No
     if connection is None:
         return None
     stored = (connection.data or {}).get("prerequisites")
-    return stored.get("results") if stored else None
+    return stored.get("checks") if stored else None  # written by onboarding.service.check_prerequisites
 
 
 def product_usage(session: Session, merchant_id: int) -> billing.PlanUsage:
