@@ -65,17 +65,23 @@ def test_several_shops_let_the_merchant_choose(start_world):
     assert DatabaseTokenStore(world.engine).load(us["id"]) is None
     assert prerequisite_checks(pending[0]) is None
 
-    chosen = next(c for c in pending if c.external_id == gb["id"])
-    done = merchant.http.post("/connect/tiktok/choose", data={"connection_id": chosen.id, "csrf_token": merchant.csrf()})
+    # Another account authorizes the same shops before the first one chose: an unfinished choice holds nothing.
+    other = world.browser("Other", "other@example.com")
+    assert "Choose the shop to connect" in world.connect_tiktok(other).text
+    stale = merchant.http.post("/connect/tiktok/choose",
+                               data={"connection_id": pending[0].id, "csrf_token": merchant.csrf()})
+    assert stale.status_code == 400 and "What to do next" in stale.text
+
+    choices = world.connections("tiktok")
+    assert {c.merchant_id for c in choices} == {other.merchant_id}
+    chosen = next(c for c in choices if c.external_id == gb["id"])
+    done = other.http.post("/connect/tiktok/choose", data={"connection_id": chosen.id, "csrf_token": other.csrf()})
     assert done.status_code == 303
     [connection] = world.connections("tiktok")
     assert connection.external_id == gb["id"] and connection.status == "active"
     assert connection.data["cipher"] == gb["cipher"] and connection.region == "GB"
     assert prerequisite_checks(connection) is not None
-
-    # Choosing again (a stale form) is refused with a page, not an error.
-    again = merchant.http.post("/connect/tiktok/choose", data={"connection_id": chosen.id + "x", "csrf_token": merchant.csrf()})
-    assert again.status_code == 400 and "What to do next" in again.text
+    assert DatabaseTokenStore(world.engine).load(gb["id"]) is not None
 
 
 def test_prerequisites_fail_then_pass_after_check_again(start_world):

@@ -204,12 +204,13 @@ def test_reconciliation_catches_a_change_whose_webhook_was_dropped(start_world):
     assert len(_inbox(world)) == inbox_before
     assert _product(world, first["admin_graphql_api_id"]).title != "Changed quietly"
 
-    # The periodic job fans out one reconciliation per store.
+    # The periodic job (fired by the workers' maintenance pass) fans out one reconciliation per store.
     from tokbridge.catalog.tasks import RECONCILE_ALL_JOB
+    from tokbridge.jobs.maintenance import run_maintenance
     from tokbridge.jobs.service import enqueue
 
-    with session_scope(world.engine) as session:
-        enqueue(session, RECONCILE_ALL_JOB, merchant_id=None)
+    run_maintenance(world.settings)
+    assert len(world.jobs(RECONCILE_ALL_JOB)) == 1
     world.settle()
     product = _product(world, first["admin_graphql_api_id"])
     assert product.title == "Changed quietly"
@@ -240,6 +241,13 @@ def test_uninstall_and_privacy_requests(start_world):
         details = session.scalar(select(Activity.details).where(Activity.kind == "privacy.data_request"))
         assert "john@example.com" not in json.dumps(details)
         assert session.scalar(select(CatalogProduct.id).limit(1)) is not None
+
+    # A late product webhook for the disconnected store is acknowledged and left alone.
+    first = world.shopify_control("GET", "/sandbox/shops/{shop}/products", params={"limit": 1})["products"][0]
+    assert _post_shopify(world, json.dumps(first).encode()).status_code == 200
+    world.settle()
+    assert _inbox(world)[-1].processed_at is not None
+    assert {job.state for job in world.jobs("inbox.process")} == {"succeeded"}
 
     world.shopify_control("POST", "/sandbox/shops/{shop}/privacy/shop/redact", json={})
     _deliveries_settled(world)

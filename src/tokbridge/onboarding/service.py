@@ -34,7 +34,7 @@ from tokbridge.db.base import utcnow
 from tokbridge.db.engine import get_engine, session_scope
 from tokbridge.jobs.service import enqueue
 from tokbridge.listings import prerequisites as steps
-from tokbridge.tenancy.scoping import bind_merchant
+from tokbridge.tenancy.scoping import bind_merchant, bound_merchant
 
 log = logging.getLogger(__name__)
 
@@ -103,10 +103,18 @@ def lock_connection(session: Session, connection_id: str) -> ChannelConnection |
 
 
 def _owner_of(session: Session, channel: str, external_id: str) -> int | None:
-    """The merchant an external account is connected to, whoever is asking (webhooks route by it)."""
+    """The merchant an external account is connected to, whoever is asking (webhooks route by it).
+    Another merchant's unfinished choice among TikTok shops (a `pending` row) holds nothing: it goes."""
     with Session(bind=session.get_bind()) as unscoped:
-        return unscoped.scalar(select(ChannelConnection.merchant_id).where(
+        row = unscoped.scalar(select(ChannelConnection).where(
             ChannelConnection.channel == channel, ChannelConnection.external_id == external_id))
+        if row is None:
+            return None
+        if row.status == "pending" and row.merchant_id != bound_merchant(session):
+            unscoped.delete(row)
+            unscoped.commit()
+            return None
+        return row.merchant_id
 
 
 def already_connected(channel_label: str) -> ConnectError:

@@ -89,6 +89,8 @@ def process_inbound_event(ctx: JobContext) -> None:
     handled = True
     if connection is None:
         log.info("%s webhook %s: its connection is gone; nothing to do", source, topic)
+    elif connection.status != "active" and topic not in WHILE_DISCONNECTED:
+        log.info("%s webhook %s for disconnected %s ignored", source, topic, connection.external_id)
     else:
         handler = (SHOPIFY_HANDLERS if source == SHOPIFY else TIKTOK_HANDLERS).get(topic)
         if handler is None:
@@ -245,6 +247,13 @@ TIKTOK_HANDLERS: dict[str, EventHandler] = {
     str(tiktok_webhooks.SELLER_DEAUTHORIZATION): _tiktok_authorization,
     str(tiktok_webhooks.UPCOMING_AUTHORIZATION_EXPIRATION): _tiktok_authorization,
 }
+
+
+# What still matters once a connection is disconnected: Shopify's privacy requests come after the
+# uninstall, and TikTok's authorization notices say why the connection ended.
+WHILE_DISCONNECTED = frozenset({"app/uninstalled", "customers/data_request", "customers/redact", "shop/redact",
+                                str(tiktok_webhooks.SELLER_DEAUTHORIZATION),
+                                str(tiktok_webhooks.UPCOMING_AUTHORIZATION_EXPIRATION)})
 
 
 def disconnect(ctx: JobContext, connection_id: str) -> None:
