@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -115,3 +116,21 @@ def test_callback_errors_end_on_a_page_that_says_what_to_do(start_world):
     assert response.status_code == 409 and "connected to another TokBridge account" in response.text
     [connection] = world.connections("shopify")
     assert connection.merchant_id == merchant.merchant_id
+
+
+def test_install_from_the_shopify_admin_opens_the_app_url_signed(start_world):
+    world = start_world()
+    merchant = world.browser()
+    install = world.shopify_control("GET", "/sandbox/shops/{shop}/install-request",
+                                    params={"app_url": f"{world.base_url}/connect/shopify"})["url"]
+    path = install[len(world.base_url):]
+
+    forged = merchant.http.get(_with_query(path, shop="other-store.myshopify.com"))
+    assert forged.status_code == 400 and "could not be verified" in forged.text
+
+    start = merchant.http.get(path)
+    assert start.status_code == 303
+    approval = httpx.get(start.headers["location"], timeout=15, follow_redirects=False)
+    assert merchant.http.get(approval.headers["location"]).status_code == 303
+    [connection] = world.connections("shopify")
+    assert connection.external_id == SHOP and connection.merchant_id == merchant.merchant_id

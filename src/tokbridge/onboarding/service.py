@@ -148,6 +148,19 @@ def shopify_authorization_url(settings: Settings, merchant_id: int, shop_input: 
                                           state=state, base_url=settings.shopify_api_base_url)
 
 
+def shopify_install_redirect(settings: Settings, merchant_id: int, params: dict[str, str]) -> str:
+    """Shopify opened our App URL (an install from the Shopify admin or App Store), signed: check the
+    request, then continue as if the merchant had typed the shop's address."""
+    shopify = get_shopify_settings()
+    if not any(shopify_auth.verify_hmac(params, secret) for secret in shopify.secrets):
+        raise ConnectError("Shopify's request could not be verified",
+                           "The link that opened TokBridge does not carry Shopify's signature.", START_AGAIN_SHOPIFY)
+    if not shopify_auth.is_fresh(params, max_age_seconds=shopify.hmac_max_age_seconds):
+        raise ConnectError("The install link has expired", "Shopify's request is too old to be accepted.",
+                           "Open TokBridge again from your Shopify admin.")
+    return shopify_authorization_url(settings, merchant_id, params.get("shop", ""))
+
+
 def finish_shopify_connect(session: Session, settings: Settings, merchant_id: int,
                            params: dict[str, str]) -> ChannelConnection:
     """Verify Shopify's redirect, exchange the code, store the connection and start the import.

@@ -35,7 +35,14 @@ def _error_page(request: Request, viewer: Viewer, error: ConnectError, retry_url
 
 
 @router.get("/connect/shopify", response_class=HTMLResponse)
-def shopify_form(request: Request, viewer: ViewerDep, shop: str = "") -> Response:
+def shopify_form(request: Request, viewer: ViewerDep, settings: SettingsDep, shop: str = "") -> Response:
+    """The form; also the App URL Shopify opens on an install from the admin (then signed: `hmac`)."""
+    if "hmac" in request.query_params:
+        try:
+            url = service.shopify_install_redirect(settings, viewer.merchant_id, dict(request.query_params))
+        except ConnectError as error:
+            return _error_page(request, viewer, error, "/connect/shopify")
+        return RedirectResponse(url, status_code=303)
     return templates.TemplateResponse(request, "connect_shopify.html", {"viewer": viewer, "shop": shop, "error": None})
 
 
