@@ -31,7 +31,7 @@ from tokbridge.channels.tiktok.errors import InvalidTokenError, TikTokError
 from tokbridge.channels.tiktok.errors import RetryableError as TikTokRetryable
 from tokbridge.config import Settings
 from tokbridge.db.base import utcnow
-from tokbridge.db.engine import get_engine, session_scope
+from tokbridge.db.engine import for_writing, get_engine, session_scope
 from tokbridge.jobs.service import enqueue
 from tokbridge.listings import prerequisites as steps
 from tokbridge.tenancy.scoping import bind_merchant, bound_merchant
@@ -199,6 +199,8 @@ def finish_shopify_connect(session: Session, settings: Settings, merchant_id: in
         raise ConnectError("Some permissions were not granted",
                            f"TokBridge needs these permissions on your store: {', '.join(missing)}.",
                            "Start again from Connect Shopify and approve every permission TokBridge asks for.")
+    session.commit()
+    for_writing(session)  # SQLite: take the write lock now rather than fail when upgrading a read
     connection = ConnectionRepository(session).by_external_id(SHOPIFY, shop)
     if connection is None:
         connection = ChannelConnection(merchant_id=merchant_id, channel=SHOPIFY, external_id=shop, name=shop, data={})
@@ -318,6 +320,8 @@ def finish_tiktok_connect(session: Session, settings: Settings, merchant_id: int
     available = [s for s in shops if _owner_of(session, TIKTOK, s.id) in (None, merchant_id)]
     if not available:
         raise already_connected("TikTok shop")
+    session.commit()
+    for_writing(session)
     repository = ConnectionRepository(session)
     rows = []
     for shop in available:
@@ -341,6 +345,8 @@ def finish_tiktok_connect(session: Session, settings: Settings, merchant_id: int
 
 def choose_tiktok_shop(session: Session, merchant_id: int, connection_id: str) -> ChannelConnection:
     """The merchant picked one of several authorized shops: connect it, forget the other pending ones."""
+    session.commit()
+    for_writing(session)
     repository = ConnectionRepository(session)
     chosen = repository.get(connection_id)
     if chosen is None or chosen.channel != TIKTOK or chosen.status not in ("pending", "active"):
