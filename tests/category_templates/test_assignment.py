@@ -116,3 +116,11 @@ def test_inactive_templates_neither_claim_nor_upload(engine, merchant_id):
         assert repo.assigned_product_ids(session, merchant_id) == []
         assert unassign(session, merchant_id, [product]) == 1
         assert assign_matching(session, merchant_id) == 0
+
+
+def test_statistics_can_be_refreshed_after_an_import(engine, merchant_id):
+    add_products(engine, merchant_id, [P(vendor="Acme")] * 3)
+    with session_scope(engine) as session:
+        repo.refresh_catalog_statistics(session)
+        template(session, merchant_id, "Acme", vendor_is("acme"))
+        assert assign_matching(session, merchant_id) == 3

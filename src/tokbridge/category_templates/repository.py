@@ -12,7 +12,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, literal, not_, select
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, literal, not_, select, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tokbridge.catalog.models import CatalogImage, CatalogInventoryLevel, CatalogOption, CatalogProduct, CatalogVariant
@@ -79,7 +81,7 @@ def delete_template(session: Session, template: CategoryTemplate) -> None:
 
 
 def _matching(merchant_id: int, rule_set: RuleSet) -> ColumnElement[bool]:
-    return and_(products.c.merchant_id == merchant_id, eligible_clause(), rule_set_clause(rule_set))
+    return and_(products.c.merchant_id == merchant_id, eligible_clause(), rule_set_clause(rule_set, merchant_id))
 
 
 def count_matching(session: Session, merchant_id: int, rule_set: RuleSet) -> int:
@@ -116,16 +118,18 @@ def insert_assignments(
     assigned_by: str = ASSIGNED_AUTO,
 ) -> int:
     """Link every unassigned product that matches `rule_set` and none of the `earlier` rule sets."""
-    claimed_earlier = [not_(rule_set_clause(rules)) for rules in earlier]
+    claimed_earlier = [not_(rule_set_clause(rules, merchant_id)) for rules in earlier]
     chosen = select(
         literal(merchant_id), products.c.id, literal(template_id), literal(assigned_by),
         literal(now, UTCDateTime()), literal(now, UTCDateTime()),
     ).where(_matching(merchant_id, rule_set), _unassigned(), *claimed_earlier)  # fmt: skip
     columns = ["merchant_id", "product_id", "template_id", "assigned_by", "created_at", "updated_at"]
+    # ON CONFLICT DO NOTHING: an import's pass and a template save may link the same product at once;
+    # the first link stands and neither transaction fails.
+    dialect_insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(assignments).from_select(columns, chosen).on_conflict_do_nothing()
     # preserve_rowcount: without it SQLAlchemy may report -1 for INSERT .. SELECT on psycopg.
-    result = session.execute(
-        insert(assignments).from_select(columns, chosen), execution_options={"preserve_rowcount": True}
-    )
+    result = session.execute(statement, execution_options={"preserve_rowcount": True})
     return max(result.rowcount or 0, 0)
 
 
@@ -272,3 +276,18 @@ def _bundle(row, options_by, images_by, variants_by, stock) -> ProductBundle:
             for i in sorted(images_by.get(pid, []), key=lambda i: (i["position"], i["id"]))
         ),
     )
+
+
+def refresh_catalog_statistics(session: Session) -> None:
+    """ANALYZE the catalog tables; call once after a large import.
+
+    Right after a bulk load PostgreSQL has no row counts for the new rows and may plan the rule
+    subqueries as one pass per product (minutes on 100,000 products instead of a fraction of a
+    second). Cheap: ANALYZE samples, it does not read whole tables.
+    """
+    tables = ("product", "product_variant", "inventory_level", "product_template_assignment")
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"ANALYZE {', '.join(tables)}"))
+    else:
+        for table in tables:
+            session.execute(text(f"ANALYZE {table}"))

@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import ColumnElement, Integer, String, and_, exists, func, literal, not_, or_, select, true
+from sqlalchemy import ColumnElement, String, and_, exists, func, literal, not_, or_, select, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -257,11 +257,16 @@ variants = CatalogVariant.__table__
 levels = CatalogInventoryLevel.__table__
 
 
-def rule_set_clause(rule_set: RuleSet) -> ColumnElement[bool]:
-    """A WHERE condition over `product` (never NULL, so it can be negated safely)."""
+def rule_set_clause(rule_set: RuleSet, merchant_id: int) -> ColumnElement[bool]:
+    """A WHERE condition over the merchant's `product` rows (never NULL, so it can be negated safely).
+
+    Conditions on variants and stock are uncorrelated `product.id IN (SELECT ...)` subqueries: both
+    databases evaluate each once for the whole catalog (a hashed set) instead of once per product,
+    which keeps a count over 100,000 products to one pass even before the planner has statistics.
+    """
     if not rule_set.rules:
         return true()
-    clauses = [rule_clause(rule) for rule in rule_set.rules]
+    clauses = [rule_clause(rule, merchant_id) for rule in rule_set.rules]
     return and_(*clauses) if rule_set.match == "all" else or_(*clauses)
 
 
@@ -269,37 +274,59 @@ def eligible_clause() -> ColumnElement[bool]:
     return products.c.status == ELIGIBLE_STATUS
 
 
-def rule_clause(rule: Rule) -> ColumnElement[bool]:
+def rule_clause(rule: Rule, merchant_id: int) -> ColumnElement[bool]:
     if rule.field in ("title", "product_type", "vendor"):
         column = ascii_lower(func.coalesce(products.c[rule.field], ""))
         return _text_clause(rule.operator, column, fold(rule.value))
-    if rule.field == "stock":
-        return _compare_clause(rule.operator, _stock_total(), literal(int(rule.value), Integer))
     if rule.field == "tag":
-        tag = json_text_elements(products.c.tags).table_valued("value").alias("tag")
-        value = ascii_lower(func.coalesce(tag.c.value, ""))
-        if rule.operator in ("is_empty", "is_not_empty"):
-            found = exists(select(literal(1)).select_from(tag))
-            return not_(found) if rule.operator == "is_empty" else found
-        return _any_value(rule, select(literal(1)).select_from(tag), value)
-    variant_rows = select(literal(1)).select_from(variants).where(variants.c.product_id == products.c.id)
+        return _tag_clause(rule)
+    if rule.field == "stock":
+        return _stock_clause(rule, merchant_id)
+    # No merchant filter here: product ids are unique, and an extra condition lets PostgreSQL pick a
+    # plan that reads the merchant's every variant once per product when statistics are missing.
+    merchant_variants = select(variants.c.product_id)
     if rule.field == "sku":
         value = ascii_lower(func.coalesce(variants.c.sku, ""))
         if rule.operator in ("is_empty", "is_not_empty"):
-            found = exists(variant_rows.where(value == ""))
+            found = products.c.id.in_(merchant_variants.where(value == ""))
             return found if rule.operator == "is_empty" else not_(found)
-        return _any_value(rule, variant_rows, value)
-    # price
-    positive = NEGATIVE.get(rule.operator, rule.operator)
-    condition = _compare_clause(positive, decimal_number(variants.c.price), decimal_number(literal(rule.value, String)))
-    found = exists(variant_rows.where(condition))
+        condition = _text_clause(NEGATIVE.get(rule.operator, rule.operator), value, fold(rule.value))
+    else:  # price
+        positive = NEGATIVE.get(rule.operator, rule.operator)
+        condition = _compare_clause(positive, decimal_number(variants.c.price), decimal_number(literal(rule.value, String)))
+    found = products.c.id.in_(merchant_variants.where(condition))
     return not_(found) if rule.operator in NEGATIVE else found
 
 
-def _any_value(rule: Rule, rows, value: ColumnElement[str]) -> ColumnElement[bool]:
-    positive = NEGATIVE.get(rule.operator, rule.operator)
-    found = exists(rows.where(_text_clause(positive, value, fold(rule.value))))
+def _tag_clause(rule: Rule) -> ColumnElement[bool]:
+    # Tags live in the product row itself: a per-row look at its own JSON array, no other table.
+    tag = json_text_elements(products.c.tags).table_valued("value").alias("tag")
+    rows = select(literal(1)).select_from(tag)
+    if rule.operator in ("is_empty", "is_not_empty"):
+        found = exists(rows)
+        return not_(found) if rule.operator == "is_empty" else found
+    value = ascii_lower(func.coalesce(tag.c.value, ""))
+    found = exists(rows.where(_text_clause(NEGATIVE.get(rule.operator, rule.operator), value, fold(rule.value))))
     return not_(found) if rule.operator in NEGATIVE else found
+
+
+def _stock_clause(rule: Rule, merchant_id: int) -> ColumnElement[bool]:
+    """Stock is the sum over variants and locations; a product without stock rows has 0.
+
+    Products whose total fails (or passes) the comparison are listed once, by one grouped query;
+    products without rows are decided by whether 0 itself passes.
+    """
+    wanted = int(rule.value)
+    total = func.sum(levels.c.available)
+    totals = (
+        select(variants.c.product_id)
+        .select_from(levels.join(variants, levels.c.variant_id == variants.c.id))
+        .where(variants.c.merchant_id == merchant_id)
+        .group_by(variants.c.product_id)
+    )
+    if _compare(rule.operator, 0, wanted):
+        return not_(products.c.id.in_(totals.having(not_(_compare_clause(rule.operator, total, wanted)))))
+    return products.c.id.in_(totals.having(_compare_clause(rule.operator, total, wanted)))
 
 
 def _text_clause(operator: str, column: ColumnElement[str], value: str) -> ColumnElement[bool]:
@@ -334,15 +361,6 @@ def _compare_clause(operator: str, left, right) -> ColumnElement[bool]:
         case "less_than":
             return left < right
     raise ValueError(operator)
-
-
-def _stock_total():
-    return (
-        select(func.coalesce(func.sum(levels.c.available), 0))
-        .select_from(levels.join(variants, levels.c.variant_id == variants.c.id))
-        .where(variants.c.product_id == products.c.id)
-        .scalar_subquery()
-    )
 
 
 def describe(rule_set: RuleSet) -> str:
