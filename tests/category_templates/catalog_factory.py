@@ -51,34 +51,69 @@ def add_products(engine: Engine, merchant_id: int, items: Sequence[P]) -> list[i
             n = next(_serial)
             pid = conn.execute(
                 insert(CatalogProduct.__table__).values(
-                    merchant_id=merchant_id, channel="shopify", external_id=f"gid://shopify/Product/{n}",
-                    title=item.title, description_html=item.description_html, vendor=item.vendor,
-                    product_type=item.product_type, handle=f"p-{n}", tags=list(item.tags), status=item.status,
-                    content_hash="x" * 64, synced_at=now,
+                    merchant_id=merchant_id,
+                    channel="shopify",
+                    external_id=f"gid://shopify/Product/{n}",
+                    title=item.title,
+                    description_html=item.description_html,
+                    vendor=item.vendor,
+                    product_type=item.product_type,
+                    handle=f"p-{n}",
+                    tags=list(item.tags),
+                    status=item.status,
+                    content_hash="x" * 64,
+                    synced_at=now,
                 )
             ).inserted_primary_key[0]
             ids.append(pid)
             for position, (name, values) in enumerate(item.options, start=1):
-                conn.execute(insert(CatalogOption.__table__).values(
-                    merchant_id=merchant_id, product_id=pid, position=position, name=name, values=values))
+                conn.execute(
+                    insert(CatalogOption.__table__).values(
+                        merchant_id=merchant_id, product_id=pid, position=position, name=name, values=values
+                    )
+                )
             for position, url in enumerate(item.images, start=1):
-                conn.execute(insert(CatalogImage.__table__).values(
-                    merchant_id=merchant_id, product_id=pid, external_id=f"img-{n}-{position}", url=url,
-                    alt_text=None, position=position))
+                conn.execute(
+                    insert(CatalogImage.__table__).values(
+                        merchant_id=merchant_id,
+                        product_id=pid,
+                        external_id=f"img-{n}-{position}",
+                        url=url,
+                        alt_text=None,
+                        position=position,
+                    )
+                )
             for position, variant in enumerate(item.variants, start=1):
-                vid = conn.execute(insert(CatalogVariant.__table__).values(
-                    merchant_id=merchant_id, product_id=pid, channel="shopify",
-                    external_id=f"gid://shopify/ProductVariant/{n}{position:03d}", title=f"v{position}",
-                    position=position, sku=variant.sku, barcode=variant.barcode, price=variant.price,
-                    compare_at_price=variant.compare_at_price, option_values=dict(variant.options),
-                    weight=variant.weight, weight_unit=variant.weight_unit,
-                    inventory_item_external_id=f"gid://shopify/InventoryItem/{n}{position:03d}",
-                    inventory_tracked=variant.tracked, synced_at=now,
-                )).inserted_primary_key[0]
+                vid = conn.execute(
+                    insert(CatalogVariant.__table__).values(
+                        merchant_id=merchant_id,
+                        product_id=pid,
+                        channel="shopify",
+                        external_id=f"gid://shopify/ProductVariant/{n}{position:03d}",
+                        title=f"v{position}",
+                        position=position,
+                        sku=variant.sku,
+                        barcode=variant.barcode,
+                        price=variant.price,
+                        compare_at_price=variant.compare_at_price,
+                        option_values=dict(variant.options),
+                        weight=variant.weight,
+                        weight_unit=variant.weight_unit,
+                        inventory_item_external_id=f"gid://shopify/InventoryItem/{n}{position:03d}",
+                        inventory_tracked=variant.tracked,
+                        synced_at=now,
+                    )
+                ).inserted_primary_key[0]
                 for location, available in variant.levels.items():
-                    conn.execute(insert(CatalogInventoryLevel.__table__).values(
-                        merchant_id=merchant_id, variant_id=vid, location_external_id=location,
-                        available=available, synced_at=now))
+                    conn.execute(
+                        insert(CatalogInventoryLevel.__table__).values(
+                            merchant_id=merchant_id,
+                            variant_id=vid,
+                            location_external_id=location,
+                            available=available,
+                            synced_at=now,
+                        )
+                    )
     return ids
 
 
@@ -96,19 +131,23 @@ def generated_catalog(seed: int, count: int) -> list[P]:
     for _ in range(count):
         variants = []
         for _ in range(rng.randint(0, 3)):
-            variants.append(V(
-                price=rng.choice(["0.50", "9.99", "10", "10.00", "19.99", "20", "250.5", "1000"]),
-                sku=rng.choice([None, "", "TEE-1", "tee-2", "MUG_%", "Été-9", "SKU-" + str(rng.randint(1, 50))]),
-                levels={loc: rng.randint(-3, 20) for loc in rng.sample(LOCATIONS, rng.randint(0, 2))},
-            ))
-        items.append(P(
-            title=" ".join(rng.sample(WORDS, rng.randint(1, 4))),
-            vendor=rng.choice(VENDORS),
-            product_type=rng.choice(TYPES),
-            tags=rng.sample(TAGS, rng.randint(0, 3)),
-            status=rng.choice(["active", "active", "active", "draft", "archived"]),
-            variants=variants,
-        ))
+            variants.append(
+                V(
+                    price=rng.choice(["0.50", "9.99", "10", "10.00", "19.99", "20", "250.5", "1000"]),
+                    sku=rng.choice([None, "", "TEE-1", "tee-2", "MUG_%", "Été-9", "SKU-" + str(rng.randint(1, 50))]),
+                    levels={loc: rng.randint(-3, 20) for loc in rng.sample(LOCATIONS, rng.randint(0, 2))},
+                )
+            )
+        items.append(
+            P(
+                title=" ".join(rng.sample(WORDS, rng.randint(1, 4))),
+                vendor=rng.choice(VENDORS),
+                product_type=rng.choice(TYPES),
+                tags=rng.sample(TAGS, rng.randint(0, 3)),
+                status=rng.choice(["active", "active", "active", "draft", "archived"]),
+                variants=variants,
+            )
+        )
     return items
 
 

@@ -23,9 +23,12 @@ from .catalog_factory import P, add_products
 
 def template(session, merchant_id, name, rules, *, priority=100, auto_assign=True, match="all") -> int:
     spec = TemplateSpec(
-        name=name, priority=priority, auto_assign=auto_assign,
-        selection={"match": match, "rules": rules}, category={"id": "9601302", "version": "v2"},
-    )  # fmt: skip
+        name=name,
+        priority=priority,
+        auto_assign=auto_assign,
+        selection={"match": match, "rules": rules},
+        category={"id": "9601302", "version": "v2"},
+    )
     row = CategoryTemplate(merchant_id=merchant_id)
     row.apply(spec)
     return repo.add_template(session, row).id
@@ -49,14 +52,24 @@ def test_migration_matches_the_models(engine):
 
 
 def test_first_matching_template_by_priority_wins(engine, merchant_id):
-    acme, other, acme_tee = add_products(engine, merchant_id, [
-        P(vendor="Acme", product_type="Mugs"), P(vendor="Other"), P(vendor="Acme", product_type="T-Shirts"),
-    ])
+    acme, other, acme_tee = add_products(
+        engine,
+        merchant_id,
+        [
+            P(vendor="Acme", product_type="Mugs"),
+            P(vendor="Other"),
+            P(vendor="Acme", product_type="T-Shirts"),
+        ],
+    )
     with session_scope(engine) as session:
         broad = template(session, merchant_id, "All Acme", vendor_is("acme"), priority=20)
-        tees = template(session, merchant_id, "Acme tees",
-                        vendor_is("acme") + [{"field": "product_type", "operator": "equals", "value": "t-shirts"}],
-                        priority=10)
+        tees = template(
+            session,
+            merchant_id,
+            "Acme tees",
+            vendor_is("acme") + [{"field": "product_type", "operator": "equals", "value": "t-shirts"}],
+            priority=10,
+        )
         assert assign_matching(session, merchant_id) == 2
     assert links(engine, merchant_id) == {acme: (broad, "auto"), acme_tee: (tees, "auto")}
     assert other not in links(engine, merchant_id)
@@ -98,8 +111,13 @@ def test_changed_rules_are_re_evaluated(engine, merchant_id):
     assert set(links(engine, merchant_id)) == {mug, tee}
     with session_scope(engine) as session:
         row = repo.get_template(session, merchant_id, tid)
-        spec = row.spec().model_copy(update={"selection": row.spec().selection.model_validate(
-            {"match": "all", "rules": [{"field": "product_type", "operator": "equals", "value": "mugs"}]})})
+        spec = row.spec().model_copy(
+            update={
+                "selection": row.spec().selection.model_validate(
+                    {"match": "all", "rules": [{"field": "product_type", "operator": "equals", "value": "mugs"}]}
+                )
+            }
+        )
         row.apply(spec)
         session.flush()
         reassign_all(session, merchant_id)

@@ -21,10 +21,26 @@ TSHIRTS = CategoryInfo(
     id="9601302",
     version="v2",
     attributes=(
-        Attribute(id=COLOR, name="Color", type="SALES_PROPERTY", values=[{"id": "1001003", "name": "Red"}, {"id": "1001004", "name": "Blue"}]),
-        Attribute(id=SIZE, name="Size", type="SALES_PROPERTY", values=[{"id": "1002004", "name": "L"}, {"id": "1002005", "name": "XL"}]),
-        Attribute(id=MATERIAL, name="Material", type="PRODUCT_PROPERTY", is_requried=True, is_multiple_selection=True,
-                  values=[{"id": "1004001", "name": "Cotton"}, {"id": "1004002", "name": "Polyester"}]),
+        Attribute(
+            id=COLOR,
+            name="Color",
+            type="SALES_PROPERTY",
+            values=[{"id": "1001003", "name": "Red"}, {"id": "1001004", "name": "Blue"}],
+        ),
+        Attribute(
+            id=SIZE,
+            name="Size",
+            type="SALES_PROPERTY",
+            values=[{"id": "1002004", "name": "L"}, {"id": "1002005", "name": "XL"}],
+        ),
+        Attribute(
+            id=MATERIAL,
+            name="Material",
+            type="PRODUCT_PROPERTY",
+            is_requried=True,
+            is_multiple_selection=True,
+            values=[{"id": "1004001", "name": "Cotton"}, {"id": "1004002", "name": "Polyester"}],
+        ),
         Attribute(id=OCCASION, name="Occasion", type="PRODUCT_PROPERTY", values=[{"id": "1005001", "name": "Casual"}]),
     ),
     rules=CategoryRules(),
@@ -33,21 +49,47 @@ TSHIRTS = CategoryInfo(
 
 def variant(n: int, **fields) -> VariantView:
     base = dict(
-        id=n, external_id=f"gid://shopify/ProductVariant/{n}", title=f"v{n}", position=n, sku=f"TEE-{n}", barcode=None,
-        price=Decimal("20.00"), compare_at_price=None, option_values={}, weight=Decimal("300"), weight_unit="GRAMS",
-        inventory_tracked=True, levels={"gid://shopify/Location/1": 10},
+        id=n,
+        external_id=f"gid://shopify/ProductVariant/{n}",
+        title=f"v{n}",
+        position=n,
+        sku=f"TEE-{n}",
+        barcode=None,
+        price=Decimal("20.00"),
+        compare_at_price=None,
+        option_values={},
+        weight=Decimal("300"),
+        weight_unit="GRAMS",
+        inventory_tracked=True,
+        levels={"gid://shopify/Location/1": 10},
     )
     return VariantView(**{**base, **fields})
 
 
 def tee(**fields) -> ProductBundle:
     base = dict(
-        id=1, external_id="gid://shopify/Product/1", title="Crew Tee", description_html="<p>Soft.</p><img src='x.jpg'>",
-        vendor="Cotton Lane", product_type="T-Shirts", tags=("casual", "summer"), status="active",
-        options=(OptionView("Color", 1, ("Red", "Blue")), OptionView("Size", 2, ("X-Large", "L")), OptionView("Fit", 3, ("Slim",))),
+        id=1,
+        external_id="gid://shopify/Product/1",
+        title="Crew Tee",
+        description_html="<p>Soft.</p><img src='x.jpg'>",
+        vendor="Cotton Lane",
+        product_type="T-Shirts",
+        tags=("casual", "summer"),
+        status="active",
+        options=(
+            OptionView("Color", 1, ("Red", "Blue")),
+            OptionView("Size", 2, ("X-Large", "L")),
+            OptionView("Fit", 3, ("Slim",)),
+        ),
         variants=(
-            variant(1, option_values={"Color": "Red", "Size": "X-Large", "Fit": "Slim"}, compare_at_price=Decimal("30")),
-            variant(2, option_values={"Color": "Blue", "Size": "L", "Fit": "Slim"}, levels={"gid://shopify/Location/1": 3, "gid://shopify/Location/2": 4}),
+            variant(
+                1, option_values={"Color": "Red", "Size": "X-Large", "Fit": "Slim"}, compare_at_price=Decimal("30")
+            ),
+            variant(
+                2,
+                option_values={"Color": "Blue", "Size": "L", "Fit": "Slim"},
+                levels={"gid://shopify/Location/1": 3, "gid://shopify/Location/2": 4},
+            ),
         ),
         images=tuple(ImageView(f"i{n}", f"https://cdn.example/{n}.jpg", n) for n in range(12, 0, -1)),
     )
@@ -55,21 +97,27 @@ def tee(**fields) -> ProductBundle:
 
 
 def spec(**listing) -> TemplateSpec:
-    return TemplateSpec.model_validate({
-        "name": "Tees",
-        "category": {"id": "9601302", "version": "v2", "name_path": ["Womenswear & Underwear", "Women's Tops", "T-shirts"]},
-        "attributes": [
-            {"attribute_id": MATERIAL, "source": "fixed", "value_names": ["cotton"]},
-            {"attribute_id": OCCASION, "source": "product_field", "product_field": "tags"},
-        ],
-        "variants": [
-            {"option_name": "color", "attribute_id": COLOR},
-            {"option_name": "Size", "attribute_id": SIZE, "value_map": {"x-large": "XL"}},
-        ],
-        "price": {"adjustment": "percentage", "amount": "10", "rounding": "end_99"},
-        "inventory": {"warehouse_map": {"gid://shopify/Location/1": "W1", "gid://shopify/Location/2": "W2"}},
-        "listing": {"title_template": "{vendor} {title}", **listing},
-    })
+    return TemplateSpec.model_validate(
+        {
+            "name": "Tees",
+            "category": {
+                "id": "9601302",
+                "version": "v2",
+                "name_path": ["Womenswear & Underwear", "Women's Tops", "T-shirts"],
+            },
+            "attributes": [
+                {"attribute_id": MATERIAL, "source": "fixed", "value_names": ["cotton"]},
+                {"attribute_id": OCCASION, "source": "product_field", "product_field": "tags"},
+            ],
+            "variants": [
+                {"option_name": "color", "attribute_id": COLOR},
+                {"option_name": "Size", "attribute_id": SIZE, "value_map": {"x-large": "XL"}},
+            ],
+            "price": {"adjustment": "percentage", "amount": "10", "rounding": "end_99"},
+            "inventory": {"warehouse_map": {"gid://shopify/Location/1": "W1", "gid://shopify/Location/2": "W2"}},
+            "listing": {"title_template": "{vendor} {title}", **listing},
+        }
+    )
 
 
 def test_maps_a_product_with_variants():
@@ -86,10 +134,14 @@ def test_maps_a_product_with_variants():
     ]
     first, second = body["skus"]
     assert first["sales_attributes"] == [
-        {"id": COLOR, "value_id": "1001003"}, {"id": SIZE, "value_id": "1002005"}, {"name": "Fit", "value_name": "Slim"},
+        {"id": COLOR, "value_id": "1001003"},
+        {"id": SIZE, "value_id": "1002005"},
+        {"name": "Fit", "value_name": "Slim"},
     ]  # X-Large renamed to XL, then matched; the unmapped option goes as a custom attribute
     assert first["price"] == {"amount": "22.99", "currency": "USD"}  # 20 + 10% = 22.00, up to .99
-    assert first["external_list_prices"] == [{"source": "SHOPIFY_COMPARE_AT_PRICE", "amount": "30.00", "currency": "USD"}]
+    assert first["external_list_prices"] == [
+        {"source": "SHOPIFY_COMPARE_AT_PRICE", "amount": "30.00", "currency": "USD"}
+    ]
     assert first["inventory"] == [{"warehouse_id": "W1", "quantity": 10}, {"warehouse_id": "W2", "quantity": 0}]
     assert second["inventory"] == [{"warehouse_id": "W1", "quantity": 3}, {"warehouse_id": "W2", "quantity": 4}]
     assert (first["seller_sku"], first["external_sku_id"]) == ("TEE-1", "gid://shopify/ProductVariant/1")
@@ -104,8 +156,11 @@ def test_single_variant_default_title_has_no_sales_attributes_and_template_packa
         variants=(variant(1, option_values={"Title": "Default Title"}, weight=None),),
         description_html="  <p>&nbsp;</p> ",
     )
-    template = spec(description_fallback="A soft tee.", package_weight={"value": "1", "unit": "KILOGRAM"},
-                    package_dimensions={"length": 10, "width": 8, "height": 2, "unit": "INCH"})
+    template = spec(
+        description_fallback="A soft tee.",
+        package_weight={"value": "1", "unit": "KILOGRAM"},
+        package_dimensions={"length": 10, "width": 8, "height": 2, "unit": "INCH"},
+    )
     body = map_product(product, template, Market("US"), category=TSHIRTS).to_body()
     assert "sales_attributes" not in body["skus"][0]
     assert body["description"] == "A soft tee."
@@ -140,26 +195,52 @@ def test_content_hashes_change_only_with_the_part_that_changed():
     assert (price.information, price.inventory) == (base.information, base.inventory) and price.price != base.price
 
     renamed = content_hashes(map_product(tee(title="Crew Tee 2"), template, market, category=TSHIRTS))
-    assert renamed.information != base.information and (renamed.price, renamed.inventory) == (base.price, base.inventory)
+    assert renamed.information != base.information and (renamed.price, renamed.inventory) == (
+        base.price,
+        base.inventory,
+    )
 
 
 def test_maps_products_loaded_from_the_catalog(engine, merchant_id):
-    (pid,) = add_products(engine, merchant_id, [P(
-        title="Crew Tee", options=[("Color", ["Red", "Blue"]), ("Size", ["X-Large"])],
-        variants=[V(price="20", sku="A", options={"Color": "Red", "Size": "X-Large"}, weight="0.5", weight_unit="POUNDS",
-                    levels={"gid://shopify/Location/1": 4}),
-                  V(price="22", sku="B", options={"Color": "Blue", "Size": "X-Large"}, tracked=False)],
-        images=["https://cdn.example/a.jpg", "https://cdn.example/b.jpg"],
-    )])
+    (pid,) = add_products(
+        engine,
+        merchant_id,
+        [
+            P(
+                title="Crew Tee",
+                options=[("Color", ["Red", "Blue"]), ("Size", ["X-Large"])],
+                variants=[
+                    V(
+                        price="20",
+                        sku="A",
+                        options={"Color": "Red", "Size": "X-Large"},
+                        weight="0.5",
+                        weight_unit="POUNDS",
+                        levels={"gid://shopify/Location/1": 4},
+                    ),
+                    V(price="22", sku="B", options={"Color": "Blue", "Size": "X-Large"}, tracked=False),
+                ],
+                images=["https://cdn.example/a.jpg", "https://cdn.example/b.jpg"],
+            )
+        ],
+    )
     template = spec(**{"title_template": None})
-    template = template.model_copy(update={"inventory": template.inventory.model_copy(update={"untracked_quantity": 7})})
+    template = template.model_copy(
+        update={"inventory": template.inventory.model_copy(update={"untracked_quantity": 7})}
+    )
     with session_scope(engine) as session:
         (bundle,) = repo.load_bundles(session, merchant_id, [pid])
     body = map_product(bundle, template, Market("US"), category=TSHIRTS).to_body()
     assert body["title"] == "Crew Tee"
     assert [s["seller_sku"] for s in body["skus"]] == ["A", "B"]
     assert [s["sales_attributes"][1] for s in body["skus"]] == [{"id": SIZE, "value_id": "1002005"}] * 2
-    assert body["skus"][0]["inventory"] == [{"warehouse_id": "W1", "quantity": 4}, {"warehouse_id": "W2", "quantity": 0}]
-    assert body["skus"][1]["inventory"] == [{"warehouse_id": "W1", "quantity": 7}, {"warehouse_id": "W2", "quantity": 7}]
+    assert body["skus"][0]["inventory"] == [
+        {"warehouse_id": "W1", "quantity": 4},
+        {"warehouse_id": "W2", "quantity": 0},
+    ]
+    assert body["skus"][1]["inventory"] == [
+        {"warehouse_id": "W1", "quantity": 7},
+        {"warehouse_id": "W2", "quantity": 7},
+    ]
     assert body["package_weight"] == {"value": "0.50", "unit": "POUND"}
     assert [i["uri"] for i in body["main_images"]] == ["https://cdn.example/a.jpg", "https://cdn.example/b.jpg"]

@@ -23,7 +23,12 @@ D = Decimal
         ({"adjustment": "fixed", "direction": "down", "amount": "50"}, "10", None, "0.01"),  # never below 0.01
         ({"base": "compare_at_price"}, "10", "14.00", "14.00"),
         ({"base": "compare_at_price"}, "10", None, "10.00"),  # falls back to the price
-        ({"base": "compare_at_price", "adjustment": "percentage", "direction": "down", "amount": "20"}, "10", "15", "12.00"),
+        (
+            {"base": "compare_at_price", "adjustment": "percentage", "direction": "down", "amount": "20"},
+            "10",
+            "15",
+            "12.00",
+        ),
         ({"adjustment": "percentage", "amount": "10", "rounding": "end_99"}, "10.00", None, "11.99"),
         ({"adjustment": "percentage", "amount": "7", "rounding": "whole"}, "10.00", None, "11.00"),  # 10.70 -> 11
         ({"rounding": "nearest_0_05"}, "10.02", None, "10.00"),
@@ -75,12 +80,20 @@ def rule(**fields) -> InventoryRule:
         ({}, {"L1": 5, "L2": 7, "L3": 1}, {"W1": 12, "W2": 1}),
         ({}, {"L1": 5, "L2": -4}, {"W1": 5, "W2": 0}),  # an oversold location does not eat another's stock
         ({}, {"L9": 50}, {"W1": 0, "W2": 0}),  # unmapped locations are not offered...
-        ({"default_warehouse_id": "W3"}, {"L9": 50, "L3": 2}, {"W3": 50, "W2": 2, "W1": 0}),  # ...unless a default is set
+        (
+            {"default_warehouse_id": "W3"},
+            {"L9": 50, "L3": 2},
+            {"W3": 50, "W2": 2, "W1": 0},
+        ),  # ...unless a default is set
         ({"reserve_percent": 10}, {"L1": 19}, {"W1": 17, "W2": 0}),  # 19 * 0.9 = 17.1 -> 17
         ({"out_of_stock_threshold": 3}, {"L1": 3, "L3": 4}, {"W1": 0, "W2": 4}),
         ({"max_quantity": 10}, {"L1": 25}, {"W1": 10, "W2": 0}),
         ({}, {"L1": 150_000}, {"W1": 99_999, "W2": 0}),  # TikTok's ceiling
-        ({"reserve_percent": 50, "out_of_stock_threshold": 2, "max_quantity": 4}, {"L1": 5, "L3": 20}, {"W1": 0, "W2": 4}),  # 5 -> 2 -> 0
+        (
+            {"reserve_percent": 50, "out_of_stock_threshold": 2, "max_quantity": 4},
+            {"L1": 5, "L3": 20},
+            {"W1": 0, "W2": 4},
+        ),  # 5 -> 2 -> 0
     ],
 )
 def test_inventory_rule(fields, levels, expected):

@@ -53,11 +53,15 @@ def test_sql_and_python_agree_on_a_generated_catalog(engine, merchant_id):
 
 
 def test_text_rules_ignore_ascii_case_and_treat_wildcards_literally(engine, merchant_id):
-    cotton, percent, accented = add_products(engine, merchant_id, [
-        P(title="Organic COTTON tee", vendor="ACME", tags=["Summer"]),
-        P(title="100% linen", vendor=None, tags=[]),
-        P(title="Été dress", vendor="été", tags=["SALE"]),
-    ])
+    cotton, percent, accented = add_products(
+        engine,
+        merchant_id,
+        [
+            P(title="Organic COTTON tee", vendor="ACME", tags=["Summer"]),
+            P(title="100% linen", vendor=None, tags=[]),
+            P(title="Été dress", vendor="été", tags=["SALE"]),
+        ],
+    )
     cases = {
         ("title", "contains", "cotton"): {cotton},
         ("title", "contains", "100%"): {percent},
@@ -75,15 +79,23 @@ def test_text_rules_ignore_ascii_case_and_treat_wildcards_literally(engine, merc
     with session_scope(engine) as session:
         for (field_name, operator, value), expected in cases.items():
             rule_set = RuleSet(rules=[Rule(field=field_name, operator=operator, value=value)])
-            assert set(repo.matching_product_ids(session, merchant_id, rule_set)) == expected, (field_name, operator, value)
+            assert set(repo.matching_product_ids(session, merchant_id, rule_set)) == expected, (
+                field_name,
+                operator,
+                value,
+            )
 
 
 def test_variant_rules_price_stock_and_sku(engine, merchant_id):
-    cheap, dear, no_sku = add_products(engine, merchant_id, [
-        P(variants=[V(price="9.99", sku="A-1", levels={"L1": 3, "L2": 4}), V(price="25.00", sku="A-2")]),
-        P(variants=[V(price="120", sku="B-1", levels={"L1": 0})]),
-        P(variants=[V(price="10", sku=None, levels={"L1": -2})]),
-    ])
+    cheap, dear, no_sku = add_products(
+        engine,
+        merchant_id,
+        [
+            P(variants=[V(price="9.99", sku="A-1", levels={"L1": 3, "L2": 4}), V(price="25.00", sku="A-2")]),
+            P(variants=[V(price="120", sku="B-1", levels={"L1": 0})]),
+            P(variants=[V(price="10", sku=None, levels={"L1": -2})]),
+        ],
+    )
     cases = {
         ("price", "less_than", "10"): {cheap},
         ("price", "equals", "10.00"): {no_sku},
@@ -99,15 +111,24 @@ def test_variant_rules_price_stock_and_sku(engine, merchant_id):
     with session_scope(engine) as session:
         for (field_name, operator, value), expected in cases.items():
             rule_set = RuleSet(rules=[Rule(field=field_name, operator=operator, value=value)])
-            assert set(repo.matching_product_ids(session, merchant_id, rule_set)) == expected, (field_name, operator, value)
-        both = RuleSet(match="all", rules=[Rule(field="price", operator="less_than", value="50"),
-                                           Rule(field="sku", operator="is_not_empty")])
+            assert set(repo.matching_product_ids(session, merchant_id, rule_set)) == expected, (
+                field_name,
+                operator,
+                value,
+            )
+        both = RuleSet(
+            match="all",
+            rules=[Rule(field="price", operator="less_than", value="50"), Rule(field="sku", operator="is_not_empty")],
+        )
         either = RuleSet(match="any", rules=both.rules)
         assert set(repo.matching_product_ids(session, merchant_id, both)) == {cheap}
         assert set(repo.matching_product_ids(session, merchant_id, either)) == {cheap, dear, no_sku}
 
 
-def test_only_active_products_count_and_empty_rules_take_all(engine, merchant_id, ):
+def test_only_active_products_count_and_empty_rules_take_all(
+    engine,
+    merchant_id,
+):
     add_products(engine, merchant_id, [P(), P(status="draft"), P(status="archived"), P(status="deleted"), P()])
     with session_scope(engine) as session:
         assert repo.count_matching(session, merchant_id, RuleSet()) == 2
@@ -150,6 +171,15 @@ def test_rule_values_are_normalised():
     assert Rule(field="price", operator="equals", value=" 10.50 ").value == "10.50"
     assert Rule(field="stock", operator="equals", value="007").value == "7"
     assert Rule(field="sku", operator="is_empty", value="ignored").value == ""
-    assert describe(RuleSet(match="any", rules=[Rule(field="vendor", operator="equals", value="Acme"),
-                                                Rule(field="stock", operator="greater_than", value="0")])) == \
-        'Vendor equals "Acme" or Stock greater than "0"'
+    assert (
+        describe(
+            RuleSet(
+                match="any",
+                rules=[
+                    Rule(field="vendor", operator="equals", value="Acme"),
+                    Rule(field="stock", operator="greater_than", value="0"),
+                ],
+            )
+        )
+        == 'Vendor equals "Acme" or Stock greater than "0"'
+    )

@@ -8,10 +8,10 @@ import pytest
 
 from tokbridge.category_templates import service
 from tokbridge.category_templates.limits import Market
+from tokbridge.channels.tiktok.models import Category
 from tokbridge.db.engine import session_scope
 from tokbridge.tenancy.models import Merchant
 from tokbridge.tenancy.scoping import bind_merchant
-from tokbridge.channels.tiktok.models import Category
 
 from .catalog_factory import P, V, add_products
 from .test_mapper import TSHIRTS
@@ -36,22 +36,39 @@ def tees(**overrides) -> dict:
 
 
 def catalog(engine, merchant_id):
-    return add_products(engine, merchant_id, [
-        P(title="Crew Tee", product_type="T-Shirts", options=[("Size", ["X-Large", "M"])],
-          variants=[V(price="20", sku="T-XL", options={"Size": "X-Large"}, levels={LOCATION: 9}),
-                    V(price="20", sku="T-M", options={"Size": "M"}, levels={LOCATION: 4})]),
-        P(title="Mug", product_type="Mugs", variants=[V(price="8", sku="MUG")]),
-        P(title="V-neck", product_type="t-shirts", variants=[V(price="15", sku=None, levels={LOCATION: 1})], images=[]),
-    ])
+    return add_products(
+        engine,
+        merchant_id,
+        [
+            P(
+                title="Crew Tee",
+                product_type="T-Shirts",
+                options=[("Size", ["X-Large", "M"])],
+                variants=[
+                    V(price="20", sku="T-XL", options={"Size": "X-Large"}, levels={LOCATION: 9}),
+                    V(price="20", sku="T-M", options={"Size": "M"}, levels={LOCATION: 4}),
+                ],
+            ),
+            P(title="Mug", product_type="Mugs", variants=[V(price="8", sku="MUG")]),
+            P(
+                title="V-neck",
+                product_type="t-shirts",
+                variants=[V(price="15", sku=None, levels={LOCATION: 1})],
+                images=[],
+            ),
+        ],
+    )
 
 
 def test_bad_templates_are_refused_with_field_paths():
     with pytest.raises(service.TemplateInvalid) as caught:
-        service.parse_spec(tees(
-            price={"adjustment": "fixed", "amount": "-3"},
-            selection={"match": "all", "rules": [{"field": "price", "operator": "greater_than", "value": "lots"}]},
-            variants=[{"option_name": n, "attribute_name": n} for n in ("A", "B", "C", "D")],
-        ))
+        service.parse_spec(
+            tees(
+                price={"adjustment": "fixed", "amount": "-3"},
+                selection={"match": "all", "rules": [{"field": "price", "operator": "greater_than", "value": "lots"}]},
+                variants=[{"option_name": n, "attribute_name": n} for n in ("A", "B", "C", "D")],
+            )
+        )
     errors = {e.field: e.message for e in caught.value.errors}
     assert "price.amount" in errors
     assert errors["selection.rules.0"].startswith("Price must be compared with an amount")
@@ -70,7 +87,11 @@ def test_create_checks_name_and_category_then_links_products(engine, merchant_id
             service.create_template(session, merchant_id, tees(name="tees"))
         assert service.products_to_upload(session, merchant_id) == [tee, vneck]
         (summary,) = service.list_templates(session, merchant_id)
-        assert (summary.id, summary.linked_products, summary.category_label) == (created.id, 2, "Womenswear > Tops > T-shirts")
+        assert (summary.id, summary.linked_products, summary.category_label) == (
+            created.id,
+            2,
+            "Womenswear > Tops > T-shirts",
+        )
         assert summary.selection == 'Product type equals "t-shirts"'
 
 
@@ -93,8 +114,20 @@ def test_updates_and_deletes_re_link_products(engine, merchant_id):
 def test_live_count_for_a_draft_rule_set(engine, merchant_id):
     catalog(engine, merchant_id)
     with session_scope(engine) as session:
-        assert service.count_matches(session, merchant_id, {"match": "any", "rules": [
-            {"field": "sku", "operator": "is_empty"}, {"field": "price", "operator": "less_than", "value": "10"}]}) == 2
+        assert (
+            service.count_matches(
+                session,
+                merchant_id,
+                {
+                    "match": "any",
+                    "rules": [
+                        {"field": "sku", "operator": "is_empty"},
+                        {"field": "price", "operator": "less_than", "value": "10"},
+                    ],
+                },
+            )
+            == 2
+        )
         with pytest.raises(service.TemplateInvalid):
             service.count_matches(session, merchant_id, {"match": "most", "rules": []})
 
@@ -117,14 +150,17 @@ def test_prepare_products_maps_validates_and_hashes_linked_products_only(engine,
     tee, mug, vneck = catalog(engine, merchant_id)
     with session_scope(engine) as session:
         template = service.create_template(session, merchant_id, tees())
-        prepared = service.prepare_products(session, merchant_id, [mug, vneck, tee], Market("US"),
-                                            categories={"9601302": TSHIRTS}, warehouse_ids={"W1"})
+        prepared = service.prepare_products(
+            session, merchant_id, [mug, vneck, tee], Market("US"), categories={"9601302": TSHIRTS}, warehouse_ids={"W1"}
+        )
         assert [p.product_id for p in prepared] == [vneck, tee]
         second, first = prepared
         assert first.ready and not second.ready and first.template_id == template.id
         # X-Large renamed to XL and matched to TikTok's value; M is not in the category's list, so sent by name.
         assert [(s.sales_attributes[0].value_id, s.sales_attributes[0].value_name) for s in first.body.skus] == [
-            ("1002005", None), (None, "M")]
+            ("1002005", None),
+            (None, "M"),
+        ]
         again = service.prepare_products(session, merchant_id, [tee], Market("US"), categories={"9601302": TSHIRTS})
         assert again[0].hashes == first.hashes
 
@@ -132,7 +168,11 @@ def test_prepare_products_maps_validates_and_hashes_linked_products_only(engine,
 def test_template_category_problem(engine, merchant_id):
     with session_scope(engine) as session:
         tid = service.create_template(session, merchant_id, tees()).id
-        tree = [Category(id="9601302", parent_id="0", local_name="T-shirts", is_leaf=True, permission_statuses=["AVAILABLE"])]
+        tree = [
+            Category(
+                id="9601302", parent_id="0", local_name="T-shirts", is_leaf=True, permission_statuses=["AVAILABLE"]
+            )
+        ]
         assert service.template_category_problem(session, merchant_id, tid, tree) is None
         problem = service.template_category_problem(session, merchant_id, tid, tree[:0])
         assert problem.code == "category_retired" and "Womenswear > Tops > T-shirts" in problem.message

@@ -37,7 +37,7 @@ def reassign_all(session: Session, merchant_id: int) -> int:
 
 
 def assign_template_now(session: Session, merchant_id: int, template_id: int) -> int:
-    """"Link matching products" on one template, auto-assign or not: its unassigned matches that no
+    """ "Link matching products" on one template, auto-assign or not: its unassigned matches that no
     higher template claims. The links are manual, so later automatic passes keep them."""
     templates = repo.list_templates(session, merchant_id, active_only=True)
     earlier = []

@@ -71,22 +71,25 @@ def category_problem(choice: CategoryChoice, categories: Sequence[Category]) -> 
     label = choice.label
     if current is None:
         return Problem(
-            "category_retired", "category_id",
+            "category_retired",
+            "category_id",
             f"The TikTok category {label} ({choice.id}) no longer exists; TikTok has retired or replaced it.",
             "Choose a new category for this template (search, browse or use the recommendation), then check "
             "its attribute mappings again.",
-        )  # fmt: skip
+        )
     if not current.is_leaf:
         return Problem(
-            "category_not_leaf", "category_id",
+            "category_not_leaf",
+            "category_id",
             f"The TikTok category {label} now has subcategories, and products can only be listed in the last level.",
             f"Choose one of the subcategories of {current.local_name} for this template.",
-        )  # fmt: skip
+        )
     statuses = set(current.permission_statuses)
     if statuses and "AVAILABLE" not in statuses:
         return Problem(
-            "category_not_available", "category_id",
+            "category_not_available",
+            "category_id",
             f"Your shop may not list in {label} ({', '.join(sorted(statuses))}).",
             "Apply for the category in TikTok Seller Center, or choose another category for this template.",
-        )  # fmt: skip
+        )
     return None

@@ -48,9 +48,7 @@ class InventoryRule(BaseModel):
         return targets
 
 
-def warehouse_quantities(
-    rule: InventoryRule, levels: Mapping[str, int], *, tracked: bool = True
-) -> dict[str, int]:
+def warehouse_quantities(rule: InventoryRule, levels: Mapping[str, int], *, tracked: bool = True) -> dict[str, int]:
     """TikTok warehouse id -> quantity for one variant, from its `location id -> available` levels."""
     if not tracked:
         return {warehouse: rule.untracked_quantity for warehouse in rule.target_warehouses()}

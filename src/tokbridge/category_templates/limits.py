@@ -25,9 +25,24 @@ MAX_REPEATED_CHARACTERS = 9  # titles may not repeat a character more than 9 tim
 PRICE_RANGE = (Decimal("0.01"), Decimal("7600"))
 
 CURRENCY_BY_REGION = {
-    "US": "USD", "GB": "GBP", "UK": "GBP", "DE": "EUR", "FR": "EUR", "ES": "EUR", "IE": "EUR", "IT": "EUR",
-    "MY": "MYR", "SG": "SGD", "TH": "THB", "VN": "VND", "PH": "PHP", "ID": "IDR", "MX": "MXN", "BR": "BRL", "JP": "JPY",
-}  # fmt: skip
+    "US": "USD",
+    "GB": "GBP",
+    "UK": "GBP",
+    "DE": "EUR",
+    "FR": "EUR",
+    "ES": "EUR",
+    "IE": "EUR",
+    "IT": "EUR",
+    "MY": "MYR",
+    "SG": "SGD",
+    "TH": "THB",
+    "VN": "VND",
+    "PH": "PHP",
+    "ID": "IDR",
+    "MX": "MXN",
+    "BR": "BRL",
+    "JP": "JPY",
+}
 
 
 @dataclass(frozen=True)

@@ -44,9 +44,11 @@ from tokbridge.channels.tiktok.models import (
 
 # Shopify weight units to kilograms.
 KILOGRAMS_PER = {
-    "GRAMS": Decimal("0.001"), "KILOGRAMS": Decimal(1), "OUNCES": Decimal("0.028349523125"),
+    "GRAMS": Decimal("0.001"),
+    "KILOGRAMS": Decimal(1),
+    "OUNCES": Decimal("0.028349523125"),
     "POUNDS": Decimal("0.45359237"),
-}  # fmt: skip
+}
 KILOGRAMS_PER_TIKTOK_UNIT = {"KILOGRAM": Decimal(1), "GRAM": Decimal("0.001"), "POUND": Decimal("0.45359237")}
 # Shopify's one-variant products carry a placeholder option.
 PLACEHOLDER_OPTION = ("title", "default title")
@@ -74,7 +76,8 @@ def map_product(
         certifications=[
             Certification(id=c.id, images=[ImageRef(uri=uri) for uri in c.image_uris] or None)
             for c in spec.listing.certifications
-        ] or None,
+        ]
+        or None,
         external_product_id=bundle.external_id,
     )
 
@@ -88,7 +91,11 @@ def map_title(bundle: ProductBundle, spec: TemplateSpec) -> str:
         return bundle.title.strip()
     # Plain replacement, not str.format: a merchant's text must not reach Python's format machinery.
     title = template
-    for placeholder, value in (("{title}", bundle.title), ("{vendor}", bundle.vendor), ("{product_type}", bundle.product_type)):
+    for placeholder, value in (
+        ("{title}", bundle.title),
+        ("{vendor}", bundle.vendor),
+        ("{product_type}", bundle.product_type),
+    ):
         title = title.replace(placeholder, (value or "").strip())
     return re.sub(r"\s+", " ", title).strip()
 
@@ -117,7 +124,9 @@ def map_images(bundle: ProductBundle, image_uris: Mapping[str, str] | None) -> l
 # --- attributes ----------------------------------------------------------------------------------
 
 
-def map_attributes(bundle: ProductBundle, mappings: Iterable[AttributeMapping], category: CategoryInfo | None) -> list[ProductAttribute]:
+def map_attributes(
+    bundle: ProductBundle, mappings: Iterable[AttributeMapping], category: CategoryInfo | None
+) -> list[ProductAttribute]:
     out = []
     for mapping in mappings:
         known = category.attribute(mapping.attribute_id) if category else None
@@ -187,7 +196,9 @@ def _known_value(attribute, name: str):
 # --- SKUs ----------------------------------------------------------------------------------------
 
 
-def map_sku(bundle: ProductBundle, variant: VariantView, spec: TemplateSpec, market: Market, category: CategoryInfo | None) -> SkuInput:
+def map_sku(
+    bundle: ProductBundle, variant: VariantView, spec: TemplateSpec, market: Market, category: CategoryInfo | None
+) -> SkuInput:
     price = apply_price_rule(spec.price, variant.price, variant.compare_at_price)
     stock = warehouse_quantities(spec.inventory, variant.levels, tracked=variant.inventory_tracked)
     compare_at = variant.compare_at_price
@@ -195,9 +206,9 @@ def map_sku(bundle: ProductBundle, variant: VariantView, spec: TemplateSpec, mar
         seller_sku=(variant.sku or "").strip() or None,
         external_sku_id=variant.external_id,
         price=Price(amount=f"{price:.2f}", currency=market.currency),
-        external_list_prices=[
-            ExternalListPrice(amount=f"{compare_at:.2f}", currency=market.currency)
-        ] if compare_at is not None and compare_at > price else None,  # fmt: skip
+        external_list_prices=[ExternalListPrice(amount=f"{compare_at:.2f}", currency=market.currency)]
+        if compare_at is not None and compare_at > price
+        else None,
         inventory=[WarehouseStock(warehouse_id=warehouse, quantity=quantity) for warehouse, quantity in stock.items()],
         sales_attributes=map_sales_attributes(bundle, variant, spec, category) or None,
     )
@@ -238,7 +249,9 @@ def _variant_value(variant: VariantView, option_name: str) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
-def _sales_attribute(option_name: str, value: str, mapping: VariantMapping | None, category: CategoryInfo | None) -> SalesAttribute:
+def _sales_attribute(
+    option_name: str, value: str, mapping: VariantMapping | None, category: CategoryInfo | None
+) -> SalesAttribute:
     if mapping is not None:
         value = _lookup(mapping.value_map, value) or value
     if mapping is None or not mapping.attribute_id:
@@ -282,7 +295,9 @@ def _heaviest_kilograms(variants: Iterable[VariantView]) -> Decimal | None:
     weights = [
         variant.weight * KILOGRAMS_PER[(variant.weight_unit or "KILOGRAMS").upper()]
         for variant in variants
-        if variant.weight is not None and variant.weight > 0 and (variant.weight_unit or "KILOGRAMS").upper() in KILOGRAMS_PER
+        if variant.weight is not None
+        and variant.weight > 0
+        and (variant.weight_unit or "KILOGRAMS").upper() in KILOGRAMS_PER
     ]
     return max(weights) if weights else None
 
@@ -312,11 +327,16 @@ def content_hashes(body: ProductInput) -> ContentHashes:
     data.pop("idempotency_key", None)
     data.pop("save_mode", None)
     skus = data.get("skus", [])
-    prices = [[s.get("external_sku_id"), s.get("price"), s.get("external_list_prices"), s.get("list_price")] for s in skus]
+    prices = [
+        [s.get("external_sku_id"), s.get("price"), s.get("external_list_prices"), s.get("list_price")] for s in skus
+    ]
     stock = [[s.get("external_sku_id"), s.get("inventory")] for s in skus]
     information = {
         **data,
-        "skus": [{k: v for k, v in s.items() if k not in ("price", "inventory", "external_list_prices", "list_price")} for s in skus],
+        "skus": [
+            {k: v for k, v in s.items() if k not in ("price", "inventory", "external_list_prices", "list_price")}
+            for s in skus
+        ],
     }
     return ContentHashes(_digest(data), _digest(information), _digest(prices), _digest(stock))
 

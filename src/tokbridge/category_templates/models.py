@@ -46,7 +46,11 @@ class CategoryTemplate(TenantOwned, Timestamped, Base):
                 "name": self.name,
                 "priority": self.priority,
                 "selection": {"match": self.match_mode, "rules": self.rules},
-                "category": {"id": self.category_id, "name_path": self.category_name_path, "version": self.category_version},
+                "category": {
+                    "id": self.category_id,
+                    "name_path": self.category_name_path,
+                    "version": self.category_version,
+                },
                 "attributes": self.attribute_mappings,
                 "variants": self.variant_mappings,
                 "price": self.price_rule,

@@ -71,8 +71,11 @@ def add_template(session: Session, template: CategoryTemplate) -> CategoryTempla
 
 
 def delete_template(session: Session, template: CategoryTemplate) -> None:
-    session.execute(delete(assignments).where(assignments.c.merchant_id == template.merchant_id,
-                                              assignments.c.template_id == template.id))
+    session.execute(
+        delete(assignments).where(
+            assignments.c.merchant_id == template.merchant_id, assignments.c.template_id == template.id
+        )
+    )
     session.delete(template)
     session.flush()
 
@@ -86,10 +89,14 @@ def _matching(merchant_id: int, rule_set: RuleSet) -> ColumnElement[bool]:
 
 def count_matching(session: Session, merchant_id: int, rule_set: RuleSet) -> int:
     """How many of the merchant's sellable products a rule set selects: one COUNT query."""
-    return session.execute(select(func.count()).select_from(products).where(_matching(merchant_id, rule_set))).scalar_one()
+    return session.execute(
+        select(func.count()).select_from(products).where(_matching(merchant_id, rule_set))
+    ).scalar_one()
 
 
-def matching_product_ids(session: Session, merchant_id: int, rule_set: RuleSet, *, limit: int | None = None) -> list[int]:
+def matching_product_ids(
+    session: Session, merchant_id: int, rule_set: RuleSet, *, limit: int | None = None
+) -> list[int]:
     query = select(products.c.id).where(_matching(merchant_id, rule_set)).order_by(products.c.id)
     if limit is not None:
         query = query.limit(limit)
@@ -120,9 +127,13 @@ def insert_assignments(
     """Link every unassigned product that matches `rule_set` and none of the `earlier` rule sets."""
     claimed_earlier = [not_(rule_set_clause(rules, merchant_id)) for rules in earlier]
     chosen = select(
-        literal(merchant_id), products.c.id, literal(template_id), literal(assigned_by),
-        literal(now, UTCDateTime()), literal(now, UTCDateTime()),
-    ).where(_matching(merchant_id, rule_set), _unassigned(), *claimed_earlier)  # fmt: skip
+        literal(merchant_id),
+        products.c.id,
+        literal(template_id),
+        literal(assigned_by),
+        literal(now, UTCDateTime()),
+        literal(now, UTCDateTime()),
+    ).where(_matching(merchant_id, rule_set), _unassigned(), *claimed_earlier)
     columns = ["merchant_id", "product_id", "template_id", "assigned_by", "created_at", "updated_at"]
     # ON CONFLICT DO NOTHING: an import's pass and a template save may link the same product at once;
     # the first link stands and neither transaction fails.
@@ -154,10 +165,16 @@ def set_manual_assignments(session: Session, merchant_id: int, product_ids: Sequ
     delete_assignments(session, merchant_id, own)
     now = utcnow()
     rows = [
-        {"merchant_id": merchant_id, "product_id": pid, "template_id": template_id,
-         "assigned_by": ASSIGNED_MANUAL, "created_at": now, "updated_at": now}
+        {
+            "merchant_id": merchant_id,
+            "product_id": pid,
+            "template_id": template_id,
+            "assigned_by": ASSIGNED_MANUAL,
+            "created_at": now,
+            "updated_at": now,
+        }
         for pid in own
-    ]  # fmt: skip
+    ]
     session.execute(insert(assignments), rows)
     return len(own)
 
@@ -175,7 +192,9 @@ def delete_assignments(session: Session, merchant_id: int, product_ids: Iterable
     return removed
 
 
-def assignment_map(session: Session, merchant_id: int, product_ids: Iterable[int] | None = None) -> dict[int, tuple[int, str]]:
+def assignment_map(
+    session: Session, merchant_id: int, product_ids: Iterable[int] | None = None
+) -> dict[int, tuple[int, str]]:
     """product id -> (template id, assigned_by)."""
     query = select(assignments.c.product_id, assignments.c.template_id, assignments.c.assigned_by).where(
         assignments.c.merchant_id == merchant_id
@@ -216,12 +235,18 @@ def load_bundles(session: Session, merchant_id: int, product_ids: Sequence[int])
     ids = list(dict.fromkeys(product_ids))
     if not ids:
         return []
-    product_rows = session.execute(
-        select(products).where(products.c.merchant_id == merchant_id, products.c.id.in_(ids))
-    ).mappings().all()
-    options_by = _group(session, select(options).where(options.c.merchant_id == merchant_id, options.c.product_id.in_(ids)))
+    product_rows = (
+        session.execute(select(products).where(products.c.merchant_id == merchant_id, products.c.id.in_(ids)))
+        .mappings()
+        .all()
+    )
+    options_by = _group(
+        session, select(options).where(options.c.merchant_id == merchant_id, options.c.product_id.in_(ids))
+    )
     images_by = _group(session, select(images).where(images.c.merchant_id == merchant_id, images.c.product_id.in_(ids)))
-    variants_by = _group(session, select(variants).where(variants.c.merchant_id == merchant_id, variants.c.product_id.in_(ids)))
+    variants_by = _group(
+        session, select(variants).where(variants.c.merchant_id == merchant_id, variants.c.product_id.in_(ids))
+    )
     variant_ids = [v["id"] for rows in variants_by.values() for v in rows]
     stock = _levels(session, merchant_id, variant_ids)
     by_id = {row["id"]: _bundle(row, options_by, images_by, variants_by, stock) for row in product_rows}
@@ -264,13 +289,22 @@ def _bundle(row, options_by, images_by, variants_by, stock) -> ProductBundle:
         ),
         variants=tuple(
             VariantView(
-                id=v["id"], external_id=v["external_id"], title=v["title"], position=v["position"], sku=v["sku"],
-                barcode=v["barcode"], price=money(v["price"]) or Decimal(0), compare_at_price=money(v["compare_at_price"]),
-                option_values=dict(v["option_values"] or {}), weight=money(v["weight"]), weight_unit=v["weight_unit"],
-                inventory_tracked=bool(v["inventory_tracked"]), levels=dict(stock.get(v["id"], {})),
+                id=v["id"],
+                external_id=v["external_id"],
+                title=v["title"],
+                position=v["position"],
+                sku=v["sku"],
+                barcode=v["barcode"],
+                price=money(v["price"]) or Decimal(0),
+                compare_at_price=money(v["compare_at_price"]),
+                option_values=dict(v["option_values"] or {}),
+                weight=money(v["weight"]),
+                weight_unit=v["weight_unit"],
+                inventory_tracked=bool(v["inventory_tracked"]),
+                levels=dict(stock.get(v["id"], {})),
             )
             for v in sorted(variants_by.get(pid, []), key=lambda v: (v["position"], v["id"]))
-        ),  # fmt: skip
+        ),
         images=tuple(
             ImageView(i["external_id"], i["url"], i["position"], i["alt_text"])
             for i in sorted(images_by.get(pid, []), key=lambda i: (i["position"], i["id"]))

@@ -33,24 +33,44 @@ from tokbridge.catalog.models import CatalogInventoryLevel, CatalogProduct, Cata
 
 RuleField = Literal["title", "product_type", "vendor", "tag", "sku", "price", "stock"]
 Operator = Literal[
-    "equals", "not_equals", "contains", "not_contains", "starts_with", "ends_with",
-    "greater_than", "less_than", "is_empty", "is_not_empty",
-]  # fmt: skip
+    "equals",
+    "not_equals",
+    "contains",
+    "not_contains",
+    "starts_with",
+    "ends_with",
+    "greater_than",
+    "less_than",
+    "is_empty",
+    "is_not_empty",
+]
 
 TEXT_FIELDS = ("title", "product_type", "vendor", "tag", "sku")
 NUMBER_FIELDS = ("price", "stock")
 TEXT_OPERATORS = (
-    "equals", "not_equals", "contains", "not_contains", "starts_with", "ends_with", "is_empty", "is_not_empty",
-)  # fmt: skip
+    "equals",
+    "not_equals",
+    "contains",
+    "not_contains",
+    "starts_with",
+    "ends_with",
+    "is_empty",
+    "is_not_empty",
+)
 NUMBER_OPERATORS = ("equals", "not_equals", "greater_than", "less_than")
 NEGATIVE = {"not_equals": "equals", "not_contains": "contains"}
 # Only products the store sells are offered to templates; drafts, archived and deleted ones are not.
 ELIGIBLE_STATUS = "active"
 
 FIELD_LABELS = {
-    "title": "Title", "product_type": "Product type", "vendor": "Vendor", "tag": "Tag", "sku": "SKU",
-    "price": "Price", "stock": "Stock",
-}  # fmt: skip
+    "title": "Title",
+    "product_type": "Product type",
+    "vendor": "Vendor",
+    "tag": "Tag",
+    "sku": "SKU",
+    "price": "Price",
+    "stock": "Stock",
+}
 
 
 class Rule(BaseModel):
@@ -293,7 +313,9 @@ def rule_clause(rule: Rule, merchant_id: int) -> ColumnElement[bool]:
         condition = _text_clause(NEGATIVE.get(rule.operator, rule.operator), value, fold(rule.value))
     else:  # price
         positive = NEGATIVE.get(rule.operator, rule.operator)
-        condition = _compare_clause(positive, decimal_number(variants.c.price), decimal_number(literal(rule.value, String)))
+        condition = _compare_clause(
+            positive, decimal_number(variants.c.price), decimal_number(literal(rule.value, String))
+        )
     found = products.c.id.in_(merchant_variants.where(condition))
     return not_(found) if rule.operator in NEGATIVE else found
 

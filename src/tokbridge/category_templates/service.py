@@ -16,7 +16,8 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from tokbridge.category_templates import assignment, repository as repo
+from tokbridge.category_templates import assignment
+from tokbridge.category_templates import repository as repo
 from tokbridge.category_templates.bundle import ProductBundle
 from tokbridge.category_templates.categories import CategoryInfo, category_problem
 from tokbridge.category_templates.limits import Market
@@ -83,7 +84,12 @@ def create_template(
 
 
 def update_template(
-    session: Session, merchant_id: int, template_id: int, data: Mapping[str, Any], *, category: CategoryInfo | None = None
+    session: Session,
+    merchant_id: int,
+    template_id: int,
+    data: Mapping[str, Any],
+    *,
+    category: CategoryInfo | None = None,
 ) -> CategoryTemplate:
     template = _get(session, merchant_id, template_id)
     spec = _checked(session, merchant_id, data, category, template_id=template_id)
@@ -101,11 +107,13 @@ def delete_template(session: Session, merchant_id: int, template_id: int) -> Non
     assignment.reassign_all(session, merchant_id)
 
 
-def _checked(session: Session, merchant_id: int, data, category: CategoryInfo | None, *, template_id: int | None) -> TemplateSpec:
+def _checked(
+    session: Session, merchant_id: int, data, category: CategoryInfo | None, *, template_id: int | None
+) -> TemplateSpec:
     spec = parse_spec(data)
     errors: list[FieldError] = []
     if repo.template_name_taken(session, merchant_id, spec.name, except_id=template_id):
-        errors.append(FieldError("name", f"A template named \"{spec.name}\" already exists"))
+        errors.append(FieldError("name", f'A template named "{spec.name}" already exists'))
     if category is not None:
         if category.id != spec.category.id:
             raise ValueError("category info given for another category")
@@ -149,9 +157,18 @@ def list_templates(session: Session, merchant_id: int) -> list[TemplateSummary]:
     out = []
     for template in repo.list_templates(session, merchant_id):
         spec = template.spec()
-        out.append(TemplateSummary(template.id, template.name, template.priority, spec.category.label,
-                                   describe(spec.selection), counts.get(template.id, 0), template.auto_assign,
-                                   template.is_active))  # fmt: skip
+        out.append(
+            TemplateSummary(
+                template.id,
+                template.name,
+                template.priority,
+                spec.category.label,
+                describe(spec.selection),
+                counts.get(template.id, 0),
+                template.auto_assign,
+                template.is_active,
+            )
+        )
     return out
 
 
@@ -165,7 +182,9 @@ def count_matches(session: Session, merchant_id: int, selection: Mapping[str, An
     return repo.count_matching(session, merchant_id, rule_set)
 
 
-def template_category_problem(session: Session, merchant_id: int, template_id: int, categories: Sequence[Category]) -> Problem | None:
+def template_category_problem(
+    session: Session, merchant_id: int, template_id: int, categories: Sequence[Category]
+) -> Problem | None:
     """Whether the template's TikTok category still exists as a usable leaf (from Get Categories)."""
     return category_problem(_get(session, merchant_id, template_id).spec().category, categories)
 
@@ -204,7 +223,10 @@ def preview(
     """The first `limit` products a draft template selects, with their TikTok price, stock and problems."""
     spec = data if isinstance(data, TemplateSpec) else parse_spec(data)
     ids = repo.matching_product_ids(session, merchant_id, spec.selection, limit=limit)
-    return [_preview(bundle, spec, market, category, warehouse_ids) for bundle in repo.load_bundles(session, merchant_id, ids)]
+    return [
+        _preview(bundle, spec, market, category, warehouse_ids)
+        for bundle in repo.load_bundles(session, merchant_id, ids)
+    ]
 
 
 def _preview(bundle: ProductBundle, spec: TemplateSpec, market: Market, category, warehouse_ids) -> ProductPreview:

@@ -138,7 +138,9 @@ class TemplateSpec(Strict):
     @classmethod
     def _few_distinct_options(cls, variants: list[VariantMapping]) -> list[VariantMapping]:
         if len(variants) > MAX_SALES_ATTRIBUTES:
-            raise ValueError(f"TikTok allows at most {MAX_SALES_ATTRIBUTES} sales attributes; {len(variants)} options are mapped")
+            raise ValueError(
+                f"TikTok allows at most {MAX_SALES_ATTRIBUTES} sales attributes; {len(variants)} options are mapped"
+            )
         options = [v.option_name.casefold() for v in variants]
         if len(set(options)) != len(options):
             raise ValueError("Each store option can be mapped to one sales attribute only")

@@ -44,7 +44,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("merchant_id", "name", name=op.f("uq_category_template_merchant_id")),
     )
     op.create_index(op.f("ix_category_template_merchant_id"), "category_template", ["merchant_id"], unique=False)
-    op.create_index("ix_category_template_merchant_priority", "category_template", ["merchant_id", "priority"], unique=False)
+    op.create_index(
+        "ix_category_template_merchant_priority", "category_template", ["merchant_id", "priority"], unique=False
+    )
 
     op.create_table(
         "product_template_assignment",
@@ -56,15 +58,22 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("merchant_id", ID, nullable=False),
         sa.ForeignKeyConstraint(
-            ["merchant_id"], ["merchant.id"],
-            name=op.f("fk_product_template_assignment_merchant_id_merchant"), ondelete="CASCADE",
+            ["merchant_id"],
+            ["merchant.id"],
+            name=op.f("fk_product_template_assignment_merchant_id_merchant"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["product_id"], ["product.id"], name=op.f("fk_product_template_assignment_product_id_product"), ondelete="CASCADE"
+            ["product_id"],
+            ["product.id"],
+            name=op.f("fk_product_template_assignment_product_id_product"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["template_id"], ["category_template.id"],
-            name=op.f("fk_product_template_assignment_template_id_category_template"), ondelete="CASCADE",
+            ["template_id"],
+            ["category_template.id"],
+            name=op.f("fk_product_template_assignment_template_id_category_template"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_product_template_assignment")),
         sa.UniqueConstraint("merchant_id", "product_id", name=op.f("uq_product_template_assignment_merchant_id")),
