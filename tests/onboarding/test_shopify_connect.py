@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tests.onboarding.conftest import SHOP
 from tokbridge.activity.models import Activity
@@ -35,8 +36,12 @@ def test_connect_subscribe_and_import_the_whole_catalog(start_world):
     assert connection.access_token not in (connection.access_token_ciphertext or "")
     assert "read_products" in connection.scopes
 
+    progress, stop_watching = _watch_activity_progress(world.engine)
     world.settle()
+    stop_watching()
     assert {job.kind for job in world.jobs()} >= {"catalog.import", "onboarding.subscribe_webhooks"}
+    # Recent Activity moved while the import ran, not only at its end.
+    assert {50, 100, 150, 200} <= set(progress) and max(progress) == 240
     assert all(job.state == JobState.SUCCEEDED for job in world.jobs("catalog.import"))
 
     # Webhooks point at our address, one subscription per topic.
@@ -65,6 +70,23 @@ def test_connect_subscribe_and_import_the_whole_catalog(start_world):
     assert len(world.connections("shopify")) == 1
     world.settle()
     assert world.jobs("onboarding.subscribe_webhooks")[-1].state == JobState.SUCCEEDED
+
+
+def _watch_activity_progress(engine):
+    """Every `progress_done` value written to the activity table from now on, as the database saw it."""
+    seen: list[int] = []
+
+    def after_execute(_conn, _cursor, statement, parameters, _context, _executemany):
+        if not statement.lstrip().upper().startswith("UPDATE ACTIVITY") or "progress_done" not in statement:
+            return
+        if isinstance(parameters, dict):
+            seen.append(parameters["progress_done"])
+        else:
+            names = re.findall(r"(\w+)=\?", statement)
+            seen.append(parameters[names.index("progress_done")])
+
+    event.listen(engine, "after_cursor_execute", after_execute)
+    return seen, lambda: event.remove(engine, "after_cursor_execute", after_execute)
 
 
 def _page_error(response) -> str:
