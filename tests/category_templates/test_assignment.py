@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -142,3 +143,39 @@ def test_statistics_can_be_refreshed_after_an_import(engine, merchant_id):
         repo.refresh_catalog_statistics(session)
         template(session, merchant_id, "Acme", vendor_is("acme"))
         assert assign_matching(session, merchant_id) == 3
+
+
+def test_concurrent_linking_passes_do_not_collide_on_postgresql(engine, merchant_id):
+    """An import's pass and a template save may link the same products at the same time."""
+    import threading
+
+    from sqlalchemy import text
+
+    from tests.support.waiting import wait_for
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    add_products(engine, merchant_id, [P(vendor="Acme")] * 5)
+    with session_scope(engine) as session:
+        template(session, merchant_id, "Acme", vendor_is("acme"))
+    outcome: dict[str, object] = {}
+
+    def second_pass() -> None:
+        try:
+            with session_scope(engine) as other:
+                outcome["linked"] = assign_matching(other, merchant_id)
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            outcome["error"] = exc
+
+    with session_scope(engine) as first:
+        assert assign_matching(first, merchant_id) == 5
+        thread = threading.Thread(target=second_pass)
+        thread.start()
+        # The second pass waits on the first one's uncommitted links before the first commits.
+        with engine.connect() as watcher:
+            wait_for(lambda: watcher.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )).scalar(), timeout=10, what="the second pass to wait on the first")  # fmt: skip
+    thread.join(10)
+    assert outcome == {"linked": 0}
+    assert len(links(engine, merchant_id)) == 5
