@@ -171,6 +171,17 @@ def test_single_variant_default_title_has_no_sales_attributes_and_template_packa
     assert len(body["main_images"]) == 9
 
 
+def test_compare_at_price_is_sent_only_when_tiktok_takes_it():
+    def list_prices(compare_at: str | None):
+        product = tee(variants=(variant(1, compare_at_price=Decimal(compare_at) if compare_at else None),))
+        return map_product(product, spec(), Market("US")).skus[0].external_list_prices
+
+    assert list_prices("30")[0].amount == "30.00"
+    assert list_prices("22.99") is None  # not above the TikTok price (20 + 10%, to .99)
+    assert list_prices("7600.01") is None  # above TikTok's ceiling
+    assert list_prices(None) is None
+
+
 def test_without_category_info_names_are_sent_as_given_and_unknown_weight_is_zero():
     product = tee(variants=(variant(1, option_values={"Color": "Red", "Size": "X-Large"}, weight=None),))
     body = map_product(product, spec(map_unmapped_options=False), Market("GB")).to_body()

@@ -24,7 +24,7 @@ from decimal import ROUND_CEILING, Decimal
 from tokbridge.category_templates.bundle import ProductBundle, VariantView
 from tokbridge.category_templates.categories import CategoryInfo
 from tokbridge.category_templates.inventory import warehouse_quantities
-from tokbridge.category_templates.limits import MAX_MAIN_IMAGES, Market
+from tokbridge.category_templates.limits import MAX_MAIN_IMAGES, PRICE_RANGE, Market
 from tokbridge.category_templates.pricing import apply_price_rule
 from tokbridge.category_templates.spec import AttributeMapping, TemplateSpec, VariantMapping
 from tokbridge.channels.tiktok.models import (
@@ -201,17 +201,21 @@ def map_sku(
 ) -> SkuInput:
     price = apply_price_rule(spec.price, variant.price, variant.compare_at_price)
     stock = warehouse_quantities(spec.inventory, variant.levels, tracked=variant.inventory_tracked)
-    compare_at = variant.compare_at_price
     return SkuInput(
         seller_sku=(variant.sku or "").strip() or None,
         external_sku_id=variant.external_id,
         price=Price(amount=f"{price:.2f}", currency=market.currency),
-        external_list_prices=[ExternalListPrice(amount=f"{compare_at:.2f}", currency=market.currency)]
-        if compare_at is not None and compare_at > price
-        else None,
+        external_list_prices=_compare_at(variant.compare_at_price, price, market),
         inventory=[WarehouseStock(warehouse_id=warehouse, quantity=quantity) for warehouse, quantity in stock.items()],
         sales_attributes=map_sales_attributes(bundle, variant, spec, category) or None,
     )
+
+
+def _compare_at(compare_at: Decimal | None, price: Decimal, market: Market) -> list[ExternalListPrice] | None:
+    """The store's compare-at price as TikTok's strikethrough price, when it is one TikTok takes."""
+    if compare_at is None or compare_at <= price or compare_at > PRICE_RANGE[1]:
+        return None
+    return [ExternalListPrice(amount=f"{compare_at:.2f}", currency=market.currency)]
 
 
 def map_sales_attributes(
