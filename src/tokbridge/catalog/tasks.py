@@ -23,6 +23,7 @@ from tokbridge.activity import service as activity
 from tokbridge.activity.models import ActivityStatus
 from tokbridge.catalog.importer import CatalogImporter
 from tokbridge.catalog.repository import CatalogRepository
+from tokbridge.catalog.repository import products as products_table
 from tokbridge.catalog.repository import variants as variants_table
 from tokbridge.channels.base import CatalogItem, Product
 from tokbridge.channels.connections import SHOPIFY, ConnectionRepository
@@ -295,8 +296,6 @@ def refresh_inventory_item(settings, connection: ChannelConnection, inventory_it
         if product_id is None:
             log.info("inventory item %s is not in the catalog; left to the reconciliation", item_gid)
             return None
-        from tokbridge.catalog.repository import products as products_table
-
         product_gid = conn.scalar(select(products_table.c.external_id).where(products_table.c.id == product_id))
     return refresh_product(settings, connection, product_gid)
 
