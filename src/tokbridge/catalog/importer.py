@@ -99,6 +99,7 @@ class CatalogImporter:
                 repo = CatalogRepository(conn, self.merchant_id, self.channel)
                 result.variants_removed = repo.sweep_variants(run.synced_at)
                 result.products_removed = repo.mark_missing_products_deleted(run.synced_at)
+                repo.analyze()
         elif run.product_ids:
             with self.engine.begin() as conn:
                 repo = CatalogRepository(conn, self.merchant_id, self.channel)

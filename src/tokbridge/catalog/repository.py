@@ -198,25 +198,31 @@ class CatalogRepository:
         return dict(rows.all())
 
     def counts(self) -> dict[str, int]:
-        """Rows per table for this merchant and channel (deleted products excluded)."""
-        mine_products = select(products.c.id).where(
+        """Rows per table for this merchant and channel (deleted products and their rows excluded)."""
+        live = (
             products.c.merchant_id == self.merchant_id,
             products.c.channel == self.channel,
             products.c.status != "deleted",
         )
-        mine_variants = select(variants.c.id).where(
-            variants.c.merchant_id == self.merchant_id, variants.c.product_id.in_(mine_products)
-        )
 
-        def count(table, *where) -> int:
-            return self.conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+        def count(*joins_and_where) -> int:
+            *joins, where = joins_and_where
+            query = select(func.count()).select_from(products)
+            for table, on in joins:
+                query = query.join(table, on)
+            return self.conn.execute(query.where(*where)).scalar_one()
 
+        with_variants = (variants, variants.c.product_id == products.c.id)
         return {
-            "products": count(products, products.c.id.in_(mine_products)),
-            "variants": count(variants, variants.c.id.in_(mine_variants)),
-            "options": count(options, options.c.merchant_id == self.merchant_id, options.c.product_id.in_(mine_products)),
-            "images": count(images, images.c.merchant_id == self.merchant_id, images.c.product_id.in_(mine_products)),
-            "inventory_levels": count(
-                levels, levels.c.merchant_id == self.merchant_id, levels.c.variant_id.in_(mine_variants)
-            ),
+            "products": count(live),
+            "variants": count(with_variants, live),
+            "options": count((options, options.c.product_id == products.c.id), live),
+            "images": count((images, images.c.product_id == products.c.id), live),
+            "inventory_levels": count(with_variants, (levels, levels.c.variant_id == variants.c.id), live),
         }
+
+    def analyze(self) -> None:
+        """Refresh the planner's statistics after a large import (PostgreSQL plans blind without them)."""
+        if self.conn.dialect.name == "postgresql":
+            for table in (products, variants, options, images, levels):
+                self.conn.exec_driver_sql(f"ANALYZE {table.name}")
