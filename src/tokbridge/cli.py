@@ -122,11 +122,14 @@ def run_worker(threads: Annotated[int, typer.Option(help="Consumer threads.")] =
 
 
 @app.command()
-def demo(port: int = 8000):
-    """Set up a demo merchant and serve everything on one machine."""
+def demo(port: int = 8000,
+         sandboxes: Annotated[bool, typer.Option(help="Run the TikTok and Shopify sandboxes in this process.")] = True,
+         tiktok_port: int = 8101, shopify_port: int = 8102):
+    """Set up a demo merchant and serve everything on one machine, against the sandboxes."""
     from tokbridge.demo import run_demo
 
-    run_demo(_settings(), port=port)
+    _settings()  # a malformed setting stops here, with its name
+    run_demo(port=port, sandboxes=sandboxes, tiktok_port=tiktok_port, shopify_port=shopify_port)
 
 
 @sandbox_app.command("tiktok")

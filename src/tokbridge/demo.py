@@ -1,11 +1,18 @@
-"""`make demo`: one machine, the embedded default, the sandboxes, a demo merchant."""
+"""`make demo`: one machine, the embedded default, both sandboxes, a demo merchant.
+
+The connector is configured exactly as in production, except that TikTok's and Shopify's base URLs
+and app credentials point at the sandboxes, which run in this process on ports 8101 and 8102.
+"""
 
 from __future__ import annotations
+
+import os
+from contextlib import ExitStack
 
 import uvicorn
 from rich.console import Console
 
-from tokbridge.config import Settings
+from tokbridge.config import Settings, get_settings
 from tokbridge.db.engine import get_engine, session_scope
 from tokbridge.db.migrate import upgrade
 from tokbridge.tenancy.repository import AccountRepository
@@ -14,8 +21,36 @@ from tokbridge.tenancy.service import create_merchant_with_user
 DEMO_EMAIL = "demo@tokbridge.local"
 DEMO_PASSWORD = "tokbridge-demo"
 DEMO_BUSINESS = "Demo Apparel Co."
+TIKTOK_PORT, SHOPIFY_PORT = 8101, 8102
+DEMO_SHOP = "tokbridge-demo.myshopify.com"
 
 console = Console()
+
+
+def demo_environment(port: int, host: str = "127.0.0.1", tiktok_port: int = TIKTOK_PORT,
+                     shopify_port: int = SHOPIFY_PORT) -> dict[str, str]:
+    """Settings for the connector and both sandboxes. Values already in the environment win."""
+    base = f"http://{host}:{port}"
+    tiktok = f"http://{host}:{tiktok_port}"
+    shopify = f"http://{host}:{shopify_port}"
+    return {
+        "BASE_URL": base,
+        # The connector, as it would be configured for production, but aimed at the sandboxes.
+        "TIKTOK_API_BASE_URL": tiktok, "TIKTOK_AUTH_BASE_URL": tiktok,
+        "TIKTOK_APP_KEY": "demo_app_key", "TIKTOK_APP_SECRET": "demo_app_secret",
+        "TIKTOK_SERVICE_ID": "7431458374265161478", "TIKTOK_AUTHORIZE_URL": f"{tiktok}/open/authorize",
+        "SHOPIFY_API_BASE_URL": shopify + "/shops/{shop}",
+        "SHOPIFY_CLIENT_ID": "demo-client-id", "SHOPIFY_CLIENT_SECRET": "demo-client-secret",
+        # The sandboxes: the same app credentials, a catalog of a few hundred products, and reviews and
+        # webhooks fast enough to watch.
+        "TIKTOK_SANDBOX_APP_KEY": "demo_app_key", "TIKTOK_SANDBOX_APP_SECRET": "demo_app_secret",
+        "TIKTOK_SANDBOX_SERVICE_ID": "7431458374265161478",
+        "TIKTOK_SANDBOX_REDIRECT_URL": f"{base}/connect/tiktok/callback",
+        "TIKTOK_SANDBOX_REVIEW_DELAY_SECONDS": "45", "TIKTOK_SANDBOX_REVIEW_REJECTION_RATE": "0.1",
+        "TIKTOK_SANDBOX_BOOTSTRAP_TOKEN": "false",
+        "SHOPIFY_SANDBOX_CLIENT_ID": "demo-client-id", "SHOPIFY_SANDBOX_CLIENT_SECRET": "demo-client-secret",
+        "SHOPIFY_SANDBOX_CATALOG_SIZE": "300", "SHOPIFY_SANDBOX_DEFAULT_SHOP": DEMO_SHOP,
+    }
 
 
 def ensure_demo_merchant(settings: Settings) -> bool:
@@ -27,17 +62,36 @@ def ensure_demo_merchant(settings: Settings) -> bool:
         return True
 
 
-def run_demo(settings: Settings, port: int = 8000, host: str = "127.0.0.1") -> None:
+def run_demo(port: int = 8000, host: str = "127.0.0.1", sandboxes: bool = True, tiktok_port: int = TIKTOK_PORT,
+             shopify_port: int = SHOPIFY_PORT) -> None:
+    from tokbridge.sandbox.serving import serve_in_thread
+
+    if sandboxes:
+        for name, value in demo_environment(port, host, tiktok_port, shopify_port).items():
+            os.environ.setdefault(name, value)
+    get_settings.cache_clear()
+    settings = get_settings()
+    settings.require_secrets()
     from tokbridge.web.app import create_app
 
     upgrade(get_engine(settings.database_url))
     created = ensure_demo_merchant(settings)
     url = f"http://{host}:{port}"
-    console.print(f"\n[bold]TokBridge demo[/bold] is starting at [link={url}]{url}[/link]")
-    if created:
-        console.print(f"Sign in with [bold]{DEMO_EMAIL}[/bold] / [bold]{DEMO_PASSWORD}[/bold]")
-    else:
-        console.print(f"Sign in with your account (the demo login is {DEMO_EMAIL} / {DEMO_PASSWORD} "
-                      "if you have not changed it).")
-    console.print("Data lives in ./var (SQLite); press Ctrl+C to stop.\n")
-    uvicorn.run(create_app(settings, embedded_worker=True), host=host, port=port, log_level="warning")
+    with ExitStack() as stack:
+        if sandboxes:
+            from tokbridge.sandbox.shopify import create_app as shopify_sandbox
+            from tokbridge.sandbox.tiktok import create_app as tiktok_sandbox
+
+            tiktok_url = stack.enter_context(serve_in_thread(tiktok_sandbox(), tiktok_port, host))
+            shopify_url = stack.enter_context(serve_in_thread(shopify_sandbox(), shopify_port, host))
+        console.print(f"\n[bold]TokBridge demo[/bold] is starting at [link={url}]{url}[/link]")
+        if created:
+            console.print(f"Sign in with [bold]{DEMO_EMAIL}[/bold] / [bold]{DEMO_PASSWORD}[/bold]")
+        else:
+            console.print(f"Sign in with your account (the demo login is {DEMO_EMAIL} / {DEMO_PASSWORD} "
+                          "if you have not changed it).")
+        if sandboxes:
+            console.print(f"Sandboxes: TikTok Shop at {tiktok_url}, Shopify at {shopify_url} "
+                          f"(connect the store [bold]{DEMO_SHOP}[/bold]).")
+        console.print("Data lives in ./var (SQLite); press Ctrl+C to stop.\n")
+        uvicorn.run(create_app(settings, embedded_worker=True), host=host, port=port, log_level="warning")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from tokbridge.billing.models import Subscription
 from tokbridge.billing.plans import Plan, default_plan, plan_by_code
 from tokbridge.db.base import utcnow
+from tokbridge.tenancy.models import Merchant
 
 
 class PlanLimitReached(Exception):
@@ -39,14 +40,14 @@ class PlanUsage:
 
 
 def subscription_for(session: Session, merchant_id: int) -> Subscription:
-    """The merchant's subscription, starting it on the default plan the first time."""
+    """The merchant's subscription. Until one is chosen: the default plan, billed on the day of the month
+    the merchant signed up (not stored, so reading the dashboard never writes)."""
     subscription = session.scalar(select(Subscription).where(Subscription.merchant_id == merchant_id))
     if subscription is None:
-        now = utcnow()
+        merchant = session.get(Merchant, merchant_id)
+        since = merchant.created_at if merchant else utcnow()
         subscription = Subscription(merchant_id=merchant_id, plan_code=default_plan().code,
-                                    billing_day=min(now.day, 28), started_at=now)
-        session.add(subscription)
-        session.flush()
+                                    billing_day=min(since.day, 28), started_at=since, status="active")
     return subscription
 
 
@@ -60,6 +61,9 @@ def change_plan(session: Session, merchant_id: int, plan_code: str) -> Subscript
         raise ValueError(f"There is no plan {plan_code!r}.")
     subscription = subscription_for(session, merchant_id)
     subscription.plan_code = plan_code
+    if subscription not in session:
+        session.add(subscription)
+    session.flush()
     return subscription
 
 

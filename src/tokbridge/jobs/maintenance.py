@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from tokbridge.config import Settings
 from tokbridge.db.base import utcnow
-from tokbridge.db.engine import get_engine, session_scope
+from tokbridge.db.engine import for_writing, get_engine, session_scope
 from tokbridge.jobs import service
 from tokbridge.jobs.registry import PERIODIC
 from tokbridge.jobs.repository import JobRepository
@@ -27,7 +27,7 @@ def run_maintenance(settings: Settings, now=None) -> dict[str, int]:
     engine = get_engine(settings.database_url)
     counts = {"reclaimed": 0, "redispatched": 0, "periodic": 0}
     with session_scope(engine) as session:
-        repository = JobRepository(session)
+        repository = JobRepository(for_writing(session))
         for job in repository.expired_leases(now):
             if repository.release_expired(job, now):
                 log.warning("job %s (%s): worker %s stopped responding; re-queued", job.id, job.kind, job.worker_id)
@@ -43,7 +43,7 @@ def run_maintenance(settings: Settings, now=None) -> dict[str, int]:
     for spec in PERIODIC.values():
         period_start = epoch - epoch % spec.every_seconds
         with session_scope(engine) as session:
-            if JobRepository(session).claim_period(spec.kind, period_start):
+            if JobRepository(for_writing(session)).claim_period(spec.kind, period_start):
                 service.enqueue(session, spec.kind, merchant_id=None, payload=spec.payload,
                                 identity_key=f"periodic:{spec.kind}")
                 counts["periodic"] += 1

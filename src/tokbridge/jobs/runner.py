@@ -96,7 +96,7 @@ def run_job(settings: Settings, job_id: int, worker: str | None = None) -> str |
     engine = get_engine(settings.database_url)
     now = utcnow()
     with session_scope(engine) as session:
-        repository = JobRepository(session)
+        repository = JobRepository(for_writing(session))
         if not repository.claim(job_id, worker, now, now + timedelta(seconds=settings.job_lease_seconds)):
             return None
         job = repository.get(job_id)
@@ -147,7 +147,7 @@ def _retry_or_fail(settings, engine, context: JobContext, worker: str, exc: Exce
                    retry_after: float | None, consumes_attempt: bool) -> str | None:
     message = f"{type(exc).__name__}: {exc}" if not isinstance(exc, RetryableError) else str(exc)
     with session_scope(engine) as session:
-        repository = JobRepository(session)
+        repository = JobRepository(for_writing(session))
         job = repository.get(context.job_id)
         attempts = job.attempts if consumes_attempt else job.attempts - 1
         if consumes_attempt and attempts >= job.max_attempts:
@@ -170,7 +170,7 @@ def _retry_or_fail(settings, engine, context: JobContext, worker: str, exc: Exce
 
 def _record_outcome(engine, context: JobContext, worker: str, state: str, message: str | None) -> str | None:
     with session_scope(engine) as session:
-        repository = JobRepository(session)
+        repository = JobRepository(for_writing(session))
         return _finish(repository, repository.get(context.job_id), worker, state, message, context)
 
 

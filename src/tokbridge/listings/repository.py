@@ -22,6 +22,7 @@ class ProductRow:
     """One line of the product list: the store product, its template and its TikTok listing."""
 
     id: int
+    external_id: str  # the product's id in the store
     title: str
     vendor: str | None
     product_type: str | None
@@ -65,7 +66,7 @@ class ListingRepository:
         """Newest first, paged by id (`before_id`), so page 2,000 costs what page 1 costs."""
         listing_join = and_(Listing.product_id == CatalogProduct.id, Listing.connection_id == (connection_id or ""))
         query = (
-            select(CatalogProduct.id, CatalogProduct.title, CatalogProduct.vendor, CatalogProduct.product_type,
+            select(CatalogProduct.id, CatalogProduct.external_id, CatalogProduct.title, CatalogProduct.vendor, CatalogProduct.product_type,
                    CatalogProduct.status, Listing.status, ProductTemplateAssignment.template_id, CategoryTemplate.name,
                    Listing.id, Listing.tiktok_product_id, Listing.problems, Listing.last_error,
                    CatalogProduct.source_updated_at)
@@ -92,9 +93,9 @@ class ListingRepository:
         if before_id is not None:
             query = query.where(CatalogProduct.id < before_id)
         return [
-            ProductRow(id=r[0], title=r[1], vendor=r[2], product_type=r[3], store_status=r[4],
-                       status=r[5] or ListingStatus.NOT_UPLOADED, template_id=r[6], template_name=r[7], listing_id=r[8],
-                       tiktok_product_id=r[9], problem_count=len(r[10] or []), last_error=r[11], source_updated_at=r[12])
+            ProductRow(id=r[0], external_id=r[1], title=r[2], vendor=r[3], product_type=r[4], store_status=r[5],
+                       status=r[6] or ListingStatus.NOT_UPLOADED, template_id=r[7], template_name=r[8], listing_id=r[9],
+                       tiktok_product_id=r[10], problem_count=len(r[11] or []), last_error=r[12], source_updated_at=r[13])
             for r in self.session.execute(query)
         ]
 
@@ -140,12 +141,15 @@ class ListingRepository:
             UploadedImage.connection_id == connection_id, UploadedImage.source_url_hash == source_url_hash,
             UploadedImage.use_case == use_case))
 
-    def sync_settings(self, merchant_id: int) -> SyncSettings:
+    def sync_settings(self, merchant_id: int, create: bool = True) -> SyncSettings:
+        """The merchant's switches; the defaults (all on) until saved. `create=False` for readers."""
         settings = self.session.scalar(select(SyncSettings))
         if settings is None:
-            settings = SyncSettings(merchant_id=merchant_id)
-            self.session.add(settings)
-            self.session.flush()
+            settings = SyncSettings(merchant_id=merchant_id, sync_product_info=True, sync_price=True,
+                                    sync_inventory=True, on_store_delete="deactivate")
+            if create:
+                self.session.add(settings)
+                self.session.flush()
         return settings
 
 

@@ -308,7 +308,7 @@ def sync_product(ctx: JobContext) -> None:
             raise RetryableError("the product's upload is still under way", retry_after=30)
         if listing.status not in (ListingStatus.LIVE, ListingStatus.INACTIVE):
             return  # under review or failed: TikTok takes no price or stock changes now; sent when live
-        switches = ListingRepository(session).sync_settings(ctx.merchant_id)
+        switches = ListingRepository(session).sync_settings(ctx.merchant_id, create=False)
         switches = {"info": switches.sync_product_info, "price": switches.sync_price,
                     "inventory": switches.sync_inventory, "on_delete": switches.on_store_delete}
         store_status = session.scalar(select(CatalogProduct.status).where(CatalogProduct.id == product_id))

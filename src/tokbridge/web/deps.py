@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from tokbridge.config import Settings, get_settings
-from tokbridge.db.engine import get_engine, sessionmaker_for
+from tokbridge.db.engine import for_writing, get_engine, sessionmaker_for
 from tokbridge.tenancy.models import WebSession
 from tokbridge.tenancy.repository import AccountRepository
 from tokbridge.tenancy.scoping import bind_merchant
@@ -30,9 +30,15 @@ def settings_dep() -> Settings:
 SettingsDep = Annotated[Settings, Depends(settings_dep)]
 
 
-def db_session(settings: SettingsDep) -> Iterator[Session]:
-    """One session per request; endpoints that change data commit it themselves."""
+def db_session(request: Request, settings: SettingsDep) -> Iterator[Session]:
+    """One session per request; endpoints that change data commit it themselves.
+
+    A request that may write declares it up front (SQLite then queues it behind other writers rather
+    than failing it); such endpoints commit before calling TikTok or Shopify, so no lock is held then.
+    """
     session = sessionmaker_for(get_engine(settings.database_url))()
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        for_writing(session)
     try:
         yield session
     finally:

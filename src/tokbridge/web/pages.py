@@ -100,7 +100,6 @@ def logout(request: Request, db: DbDep) -> Response:
 def dashboard(request: Request, viewer: ViewerDep, notice: str | None = None, error: str | None = None) -> Response:
     data = dashboard_service.dashboard(viewer.db, viewer.merchant_id)
     activities = ActivityRepository(viewer.db).recent(limit=10)
-    viewer.db.commit()  # the first visit starts the subscription on the default plan
     return templates.TemplateResponse(request, "dashboard.html", {
         "viewer": viewer, "activities": activities, "data": data, "statuses": PRODUCT_STATUSES,
         "notice": notice, "error": error})

@@ -97,9 +97,7 @@ def dashboard_data(viewer) -> Dashboard:
 
 @router.get("/dashboard", response_model=Dashboard)
 def dashboard(viewer: ViewerDep) -> Dashboard:
-    data = dashboard_data(viewer)
-    viewer.db.commit()  # the first visit starts the subscription on the default plan
-    return data
+    return dashboard_data(viewer)
 
 
 # --- products ---------------------------------------------------------------------------------------
@@ -107,6 +105,7 @@ def dashboard(viewer: ViewerDep) -> Dashboard:
 
 class ProductItem(BaseModel):
     id: int
+    external_id: str = Field(description="The product's id in the store")
     title: str
     vendor: str | None
     product_type: str | None
@@ -232,8 +231,7 @@ class SyncSettingsBody(BaseModel):
 
 @router.get("/settings/sync", response_model=SyncSettingsBody)
 def get_sync_settings(viewer: ViewerDep):
-    settings = ListingRepository(viewer.db).sync_settings(viewer.merchant_id)
-    viewer.db.commit()
+    settings = ListingRepository(viewer.db).sync_settings(viewer.merchant_id, create=False)
     return SyncSettingsBody.model_validate(settings, from_attributes=True)
 
 
@@ -259,7 +257,6 @@ class PlanOut(BaseModel):
 @router.get("/plans", response_model=list[PlanOut])
 def list_plans(viewer: ViewerDep):
     current = billing.subscription_for(viewer.db, viewer.merchant_id).plan_code
-    viewer.db.commit()
     return [PlanOut(**plan.model_dump(), current=plan.code == current) for plan in available_plans()]
 
 

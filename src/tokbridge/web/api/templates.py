@@ -132,6 +132,7 @@ def preview(body: TemplateBody, viewer: ViewerDep, limit: int = 5) -> list[dict[
         spec = templates.parse_spec(body.model_dump())
     except templates.TemplateInvalid as error:
         return _invalid(error)
+    viewer.db.commit()  # a read-only request: hold no lock while TikTok answers
     category = fetch_category_info(client, spec.category.id, category_version=spec.category.version)
     warehouses = [w.id for w in client.get_warehouses()]
     previews = templates.preview(viewer.db, viewer.merchant_id, spec, Market(connection.region or "US"),

@@ -1,0 +1,160 @@
+"""The product pipeline end to end, over real HTTP everywhere: a merchant signs up, connects the
+Shopify sandbox and the TikTok sandbox through the real authorization screens, the catalog of 500
+products is imported, two templates are created, the upload runs in the embedded worker, TikTok's
+review answers by webhook, and a stock change in the store reaches TikTok by webhook too.
+The dashboard's counts must equal the sandboxes' truth."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from contextlib import ExitStack
+
+import httpx
+import pytest
+
+from tests.support.live_server import free_port, serve
+from tests.support.waiting import wait_for
+from tests.support.world import reset_channel_caches
+from tokbridge.config import get_settings
+from tokbridge.sandbox.shopify import SandboxConfig as ShopifyConfig
+from tokbridge.sandbox.shopify import create_app as shopify_sandbox
+from tokbridge.sandbox.tiktok import SandboxConfig as TikTokConfig
+from tokbridge.sandbox.tiktok import create_app as tiktok_sandbox
+from tokbridge.web.app import create_app
+
+SHOP = "e2e-store.myshopify.com"
+DASHBOARD_OF = {"ACTIVATE": "live", "FAILED": "failed", "PENDING": "reviewing", "SELLER_DEACTIVATED": "inactive",
+                "PLATFORM_DEACTIVATED": "failed", "FREEZE": "failed"}
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def store_catalog(shopify_url: str) -> list[dict]:
+    """Every product of the Shopify sandbox, page by page (its control API lists 50 at a time)."""
+    products: list[dict] = []
+    while page := httpx.get(f"{shopify_url}/sandbox/shops/{SHOP}/products", params={"offset": len(products)},
+                            timeout=60).json()["products"]:
+        products += page
+    return products
+
+
+@pytest.fixture
+def deployment(app_settings, monkeypatch, request):
+    app_port = free_port()
+    base = f"http://127.0.0.1:{app_port}"
+    with ExitStack() as stack:
+        tiktok = tiktok_sandbox(TikTokConfig(app_key="e2e_key", app_secret="e2e_secret", bootstrap_token=False,
+                                             redirect_url=f"{base}/connect/tiktok/callback", review_delay_seconds=60,
+                                             review_rejection_rate=0.2, seed=21, tick_seconds=0.05))
+        tiktok_url = stack.enter_context(serve(tiktok))
+        shopify = shopify_sandbox(ShopifyConfig(client_id="e2e-client", client_secret="e2e-secret", catalog_size=500,
+                                                default_shop=SHOP, webhook_retry_seconds=0.0))
+        shopify_url = stack.enter_context(serve(shopify))
+        env = {
+            "BASE_URL": base, "JOB_MAINTENANCE_SECONDS": "0.5",
+            "TIKTOK_API_BASE_URL": tiktok_url, "TIKTOK_AUTH_BASE_URL": tiktok_url, "TIKTOK_APP_KEY": "e2e_key",
+            "TIKTOK_APP_SECRET": "e2e_secret", "TIKTOK_SERVICE_ID": "7431458374265161478",
+            "TIKTOK_AUTHORIZE_URL": f"{tiktok_url}/open/authorize",
+            "TIKTOK_RATE_LIMIT_PER_SECOND": "5000", "TIKTOK_RATE_LIMIT_BURST": "5000",
+            "SHOPIFY_API_BASE_URL": shopify_url + "/shops/{shop}", "SHOPIFY_CLIENT_ID": "e2e-client",
+            "SHOPIFY_CLIENT_SECRET": "e2e-secret",
+        }
+        if "postgresql" in app_settings.database_url:
+            env.update({"REDIS_URL": request.getfixturevalue("redis_url"),
+                        "QUEUE_NAME": request.getfixturevalue("redis_prefix")})
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        reset_channel_caches()
+        stack.callback(reset_channel_caches)
+        settings = get_settings()
+        stack.enter_context(serve(create_app(settings, embedded_worker=True), port=app_port))
+        browser = stack.enter_context(httpx.Client(base_url=base, follow_redirects=True, timeout=60))
+        yield browser, tiktok.state.sandbox, tiktok_url, shopify_url
+
+
+@pytest.mark.slow
+def test_connect_import_template_upload_review_and_sync(deployment):
+    browser, tiktok, tiktok_url, shopify_url = deployment
+
+    # Sign up and connect the store through Shopify's install screens.
+    page = browser.get("/signup")
+    browser.post("/signup", data={"business": "E2E Outfitters", "email": "owner@e2e.test",
+                                  "password": "a long password", "csrf_token": csrf(page.text)})
+    page = browser.get("/connect/shopify")
+    connected = browser.post("/connect/shopify", data={"shop": SHOP, "csrf_token": csrf(page.text)})
+    assert connected.url.path == "/dashboard", connected.text[:500]
+
+    # Connect TikTok through the seller's consent page.
+    page = browser.get("/connect/tiktok")
+    link = re.search(r'href="([^"]*/open/authorize[^"]*)"', page.text).group(1).replace("&amp;", "&")
+    consent = httpx.post(link, data={"decision": "allow"}, follow_redirects=False)
+    done = browser.get(consent.headers["location"])
+    assert done.url.path == "/dashboard", done.text[:500]
+
+    api = browser.get("/api/v1/me").json()
+    browser.headers["X-CSRF-Token"] = api["csrf_token"]
+
+    # The import runs in the background; Not Uploaded ends at the store's active product count.
+    store_products = store_catalog(shopify_url)
+    assert len(store_products) == 500
+    active = sum(1 for p in store_products if p["status"].lower() == "active")
+    wait_for(lambda: browser.get("/api/v1/dashboard").json()["products"]["not_uploaded"] == active, timeout=120,
+             what="the catalog import")
+    dashboard = browser.get("/api/v1/dashboard").json()
+    assert dashboard["prerequisites"]["complete"] is True
+
+    # Two templates, then the upload.
+    assert browser.post("/api/v1/plans/scale/subscribe").status_code == 200
+    warehouse = next(w["id"] for w in httpx.get(f"{tiktok_url}/sandbox/state").json()["shops"][0]["warehouses"]
+                     if w["type"] == "SALES_WAREHOUSE")
+    for name, product_type, category in (("T-shirts", "T-Shirts", "9601302"), ("Hoodies", "Hoodies", "9601303")):
+        created = browser.post("/api/v1/templates", json={
+            "name": name, "selection": {"match": "all", "rules": [
+                {"field": "product_type", "operator": "equals", "value": product_type}]},
+            "category": {"id": category, "version": "v2"},
+            "attributes": [{"attribute_id": "100347", "source": "fixed", "value_names": ["Cotton"]}],
+            "inventory": {"default_warehouse_id": warehouse},
+            "listing": {"package_weight": {"value": "0.5", "unit": "POUND"}}})
+        assert created.status_code == 201, created.text
+    upload = browser.post("/api/v1/uploads", json={})
+    assert upload.status_code == 202, upload.text
+    job_id = upload.json()["job_id"]
+    wait_for(lambda: browser.get(f"/api/v1/jobs/{job_id}").json()["state"] == "succeeded", timeout=300,
+             what="the bulk upload")
+
+    # TikTok reviews; its webhooks bring the outcome back.
+    httpx.post(f"{tiktok_url}/sandbox/clock/advance", json={"seconds": 120}, timeout=60)
+
+    def counts_match_truth():
+        products = httpx.get(f"{tiktok_url}/sandbox/products", timeout=60).json()["products"]
+        truth = Counter(DASHBOARD_OF[p["status"]] for p in products)
+        counts = browser.get("/api/v1/dashboard").json()["products"]
+        never_sent = len(browser.get("/api/v1/products?status=failed&limit=200").json()["items"]) - truth["failed"]
+        return (counts["reviewing"] == truth["reviewing"] == 0 and counts["live"] == truth["live"]
+                and never_sent >= 0 and counts["in_progress"] == 0) and (truth, counts)
+
+    truth, counts = wait_for(counts_match_truth, timeout=120, what="review webhooks to reach the dashboard")
+    assert counts["live"] > 0 and truth["failed"] > 0
+
+    # A stock change in the store reaches TikTok (webhook, import, continuous sync).
+    live = browser.get("/api/v1/products?status=live&limit=1").json()["items"][0]
+    tiktok_product = next(p for p in httpx.get(f"{tiktok_url}/sandbox/products").json()["products"]
+                          if p["id"] == live["tiktok_product_id"])
+    store_product = next(p for p in store_catalog(shopify_url) if p["admin_graphql_api_id"] == live["external_id"])
+    variant = next(v for v in store_product["variants"] if v["sku"])
+    levels = [s for s in store_product["stock"] if s["inventory_item_id"] == variant["inventory_item_id"]]
+    httpx.put(f"{shopify_url}/sandbox/shops/{SHOP}/inventory", json={
+        "inventory_item_id": variant["inventory_item_id"], "location_id": levels[0]["location_id"],
+        "available": levels[0]["available"] + 11})
+    expected = sum(level["available"] for level in levels) + 11
+
+    def tiktok_stock():
+        product = next(p for p in httpx.get(f"{tiktok_url}/sandbox/products").json()["products"]
+                       if p["id"] == tiktok_product["id"])
+        sku = next(s for s in product["skus"] if s["seller_sku"] == variant["sku"])
+        return sum(w["quantity"] for w in sku["inventory"]) == expected
+
+    wait_for(tiktok_stock, timeout=120, what="the stock change to reach TikTok")
