@@ -60,3 +60,24 @@ def test_uploads_are_refused_while_prerequisites_fail(world_factory):
     tee_template(world, sales_warehouse(world))
     with pytest.raises(service.ListingRefused, match="Pickup and return warehouses"):
         _request_upload(world)
+
+
+def test_products_imported_later_are_linked_to_matching_templates(world_factory):
+    from sqlalchemy import select
+
+    from tokbridge.catalog.tasks import link_new_products
+    from tokbridge.category_templates.models import ProductTemplateAssignment
+    from tokbridge.db.engine import session_scope
+
+    world = world_factory(products=120)
+    world.import_catalog()
+    check_prerequisites(world)
+    template_id = tee_template(world, sales_warehouse(world))
+    with session_scope(world.engine) as session:  # forget the links, as if these products were new
+        linked = session.scalars(select(ProductTemplateAssignment)).all()
+        assert linked
+        for row in linked:
+            session.delete(row)
+    assert link_new_products(world.engine, world.merchant_id) == len(linked)
+    with session_scope(world.engine) as session:
+        assert {row.template_id for row in session.scalars(select(ProductTemplateAssignment))} == {template_id}

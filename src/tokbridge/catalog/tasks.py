@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -25,6 +24,7 @@ from tokbridge.catalog.importer import CatalogImporter
 from tokbridge.catalog.repository import CatalogRepository
 from tokbridge.catalog.repository import products as products_table
 from tokbridge.catalog.repository import variants as variants_table
+from tokbridge.category_templates import service as template_service
 from tokbridge.channels.base import CatalogItem, Product
 from tokbridge.channels.connections import SHOPIFY, ConnectionRepository
 from tokbridge.channels.factory import shopify_store
@@ -33,7 +33,7 @@ from tokbridge.channels.shopify import bulk, mapping, queries
 from tokbridge.channels.shopify import errors as shopify_errors
 from tokbridge.channels.shopify.store import ShopifyStore
 from tokbridge.db.base import utcnow
-from tokbridge.db.engine import get_engine, session_scope
+from tokbridge.db.engine import for_writing, get_engine, session_scope
 from tokbridge.jobs.registry import job_handler, periodic
 from tokbridge.jobs.runner import JobContext
 from tokbridge.jobs.service import enqueue
@@ -61,32 +61,20 @@ class ExportRunning(RetryableError):
     consumes_attempt = False
 
 
-@contextmanager
-def shopify_job_errors() -> Iterator[None]:
-    """Shopify's error kinds as the job layer's: retry later, or fail with the message."""
-    try:
-        yield
-    except shopify_errors.RetryableError as exc:
-        raise RetryableError(str(exc), retry_after=getattr(exc, "retry_after", None)) from exc
-    except shopify_errors.PermanentError as exc:
-        raise PermanentError(str(exc)) from exc
-
-
 def with_store(settings, connection: ChannelConnection, work: Callable[[ShopifyStore], T]) -> T:
     """Run `work` with the store's adapter, its token refreshed when about to expire; when Shopify
     refuses the token anyway (clocks differ), refresh once and run `work` again (it must be safe to
-    repeat). Shopify's errors come out as the job layer's."""
-    with shopify_job_errors():
-        connection = fresh_shopify_connection(settings, connection)
-        for attempt in (1, 2):
-            store = shopify_store(settings, connection)
-            try:
-                with store.client:
-                    return work(store)
-            except shopify_errors.AuthenticationError:
-                if attempt == 2:
-                    raise
-                connection = fresh_shopify_connection(settings, connection, rejected_token=connection.access_token)
+    repeat). Shopify's errors are the job layer's kinds already (retryable or permanent)."""
+    connection = fresh_shopify_connection(settings, connection)
+    for attempt in (1, 2):
+        store = shopify_store(settings, connection)
+        try:
+            with store.client:
+                return work(store)
+        except shopify_errors.AuthenticationError:
+            if attempt == 2:
+                raise
+            connection = fresh_shopify_connection(settings, connection, rejected_token=connection.access_token)
     raise AssertionError("unreachable")
 
 
@@ -141,6 +129,7 @@ def import_catalog(ctx: JobContext) -> None:
     _save_catalog_state(engine, connection.id, connection.merchant_id, imported_at=utcnow().isoformat(),
                         reconciled_at=started_at, products=result.products)
     ctx.progress(result.products, result.products)
+    link_new_products(engine, connection.merchant_id)
     with session_scope(engine) as session:
         activity.record(bind_merchant(session, connection.merchant_id), connection.merchant_id, "catalog.imported",
                         f"Imported {result.products} products from {connection.external_id}",
@@ -232,6 +221,7 @@ def apply_product(engine: Engine, connection: ChannelConnection, product: Produc
     after = _snapshot(engine, merchant_id, product.external_id)
     if before is None:
         reasons = ["info"]  # new in the store: templates may now select it
+        link_new_products(engine, merchant_id)
     else:
         reasons = [reason for reason, changed in (("info", before.info != after.info),
                                                   ("price", before.prices != after.prices),
@@ -240,6 +230,17 @@ def apply_product(engine: Engine, connection: ChannelConnection, product: Produc
         with session_scope(engine) as session:
             queue_listing_sync(bind_merchant(session, merchant_id), merchant_id, after.product_id, reasons)
     return Applied(product_id=after.product_id, reasons=reasons)
+
+
+def link_new_products(engine: Engine, merchant_id: int) -> int:
+    """New products go to the first template (by priority) whose rules select them, when it assigns
+    automatically; products linked by hand keep their template."""
+    with session_scope(engine) as session:
+        linked = template_service.assign(for_writing(bind_merchant(session, merchant_id)), merchant_id)
+        if linked:
+            activity.record(session, merchant_id, "templates.linked", f"Linked {linked} new products to templates",
+                            "They will be uploaded with the next Bulk Upload.", status=ActivityStatus.INFO)
+    return linked
 
 
 def queue_listing_sync(session, merchant_id: int, product_id: int, reasons: Iterable[str]) -> None:

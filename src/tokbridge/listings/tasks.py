@@ -21,7 +21,7 @@ from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.channels.tiktok.models import InventoryUpdate, PriceUpdate, ProductSearch
 from tokbridge.db.base import utcnow
-from tokbridge.db.engine import get_engine
+from tokbridge.db.engine import for_writing, get_engine
 from tokbridge.jobs.registry import job_handler
 from tokbridge.jobs.runner import JobContext
 from tokbridge.jobs.service import enqueue
@@ -161,17 +161,21 @@ def apply_remote_status(session: Session, listing: Listing, product, *, now: dat
 
 @job_handler("listings.refresh_status", title="Update product statuses from TikTok", visible=False)
 def refresh_status(ctx: JobContext) -> None:
-    """After a product status or audit webhook: read the products and update their listings."""
+    """After a product status or audit webhook, or an activation: read the products and update their
+    listings, one at a time with a checkpoint, so a rate-limit pause resumes where it stopped."""
     with ctx.session() as session:
         connection = _connection(session, ctx)
         session.expunge(connection)
     client = _client(ctx, connection)
-    for tiktok_id in ctx.payload.get("tiktok_product_ids", []):
-        product = client.get_product(str(tiktok_id))
+    ids = [str(i) for i in ctx.payload.get("tiktok_product_ids", [])]
+    for index in range(int(ctx.checkpoint.get("done", 0)), len(ids)):
+        product = client.get_product(ids[index])
         with ctx.session() as session, session.begin():
+            for_writing(session)
             listing = ListingRepository(session).by_tiktok_id(connection.id, product.id)
             if listing is not None and apply_remote_status(session, listing, product, now=utcnow()):
                 _after_live(session, ctx.merchant_id, listing)
+            ctx.progress(index + 1, len(ids), checkpoint={"done": index + 1}, session=session)
 
 
 def _after_live(session: Session, merchant_id: int, listing: Listing) -> None:
@@ -269,19 +273,20 @@ def batch_action(ctx: JobContext) -> None:
     result = call(list(listings))
     errors = {e.item_id: e.message for e in result.errors if e.item_id}
     status, tiktok_status = ACTION_RESULT[action]
-    refreshed = {}
-    if action == "activate":
-        refreshed = {tid: client.get_product(tid) for tid in listings if tid not in errors}
     with ctx.session() as session, session.begin():
+        for_writing(session)
         repository = ListingRepository(session)
         for tiktok_id, listing_id in listings.items():
             listing = repository.get(listing_id)
             if tiktok_id in errors:
                 listing.last_error = f"TikTok refused to {action} it: {errors[tiktok_id]}"
-            elif action == "activate":
-                apply_remote_status(session, listing, refreshed[tiktok_id], now=utcnow())
-            else:
+            elif status is not None:
                 listing.status, listing.tiktok_status, listing.last_error = status, tiktok_status, None
+        if action == "activate":  # TikTok decides whether it goes live at once or back to review: ask it
+            accepted = [tiktok_id for tiktok_id in listings if tiktok_id not in errors]
+            if accepted:
+                enqueue(session, "listings.refresh_status", merchant_id=ctx.merchant_id,
+                        payload={"connection_id": connection.id, "tiktok_product_ids": accepted})
         ctx.progress(len(listings), len(listings), session=session)
     if errors:
         raise PermanentError(f"{len(errors)} of {len(listings)} products could not be {action}d; "

@@ -10,6 +10,7 @@ The `state` of both authorization flows is signed with the app's SECRET_KEY and 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,12 +20,21 @@ from sqlalchemy.orm import Session
 
 from tokbridge.activity import service as activity
 from tokbridge.activity.models import ActivityStatus
-from tokbridge.channels.connections import SHOPIFY, TIKTOK, ConnectionRepository, apply_grant
+from tokbridge.channels.connections import (
+    SHOPIFY,
+    TIKTOK,
+    ConnectionRepository,
+    apply_grant,
+)
 from tokbridge.channels.factory import tiktok_app, tiktok_auth, tiktok_client
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.shopify import auth as shopify_auth
 from tokbridge.channels.shopify.client import ShopifyClient
-from tokbridge.channels.shopify.errors import AuthenticationError, ShopifyUnavailable, ShopifyValidationError
+from tokbridge.channels.shopify.errors import (
+    AuthenticationError,
+    ShopifyUnavailable,
+    ShopifyValidationError,
+)
 from tokbridge.channels.shopify.settings import get_shopify_settings
 from tokbridge.channels.tiktok.auth import InvalidState, StateSigner, authorization_url
 from tokbridge.channels.tiktok.errors import InvalidTokenError, TikTokError
@@ -369,11 +379,18 @@ def _tiktok_connected(session: Session, connection: ChannelConnection) -> None:
             identity_key=f"{SUBSCRIBE_JOB}:{connection.id}")
 
 
-def subscribe_tiktok_webhooks(settings: Settings, engine, connection: ChannelConnection) -> list[str]:
+def subscribe_tiktok_webhooks(settings: Settings, engine, connection: ChannelConnection, *,
+                              done: Collection[str] = (), on_subscribed: Callable[[str], None] = lambda event: None,
+                              ) -> list[str]:
+    """Subscribe the shop to each event not in `done`, reporting each one, so a job stopped by the
+    rate limit resumes where it stopped instead of starting over (and being stopped again)."""
     address = webhook_address(settings, TIKTOK)
     client = tiktok_client(settings, engine, connection)
     for event_type in TIKTOK_WEBHOOK_EVENTS:
+        if event_type in done:
+            continue
         client.update_shop_webhook(event_type, address)  # a PUT: repeating it changes nothing
+        on_subscribed(event_type)
     return list(TIKTOK_WEBHOOK_EVENTS)
 
 

@@ -18,7 +18,11 @@ from tokbridge.activity import service as activity
 from tokbridge.activity.models import ActivityStatus
 from tokbridge.catalog import tasks as catalog_tasks
 from tokbridge.catalog.models import CatalogProduct
-from tokbridge.channels.connections import SHOPIFY, ConnectionRepository, DatabaseTokenStore
+from tokbridge.channels.connections import (
+    SHOPIFY,
+    ConnectionRepository,
+    DatabaseTokenStore,
+)
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.shopify.mapping import parse_time
 from tokbridge.channels.tiktok import webhooks as tiktok_webhooks
@@ -59,7 +63,14 @@ def subscribe_webhooks(ctx: JobContext) -> None:
         catalog_tasks.with_store(ctx.settings, connection,
                                  lambda store: service.subscribe_shopify_webhooks(ctx.settings, store.client))
     else:
-        service.subscribe_tiktok_webhooks(ctx.settings, get_engine(ctx.settings.database_url), connection)
+        subscribed = list(ctx.checkpoint.get("subscribed", []))
+
+        def save(event: str) -> None:
+            subscribed.append(event)
+            ctx.progress(len(subscribed), len(service.TIKTOK_WEBHOOK_EVENTS), checkpoint={"subscribed": subscribed})
+
+        service.subscribe_tiktok_webhooks(ctx.settings, get_engine(ctx.settings.database_url), connection,
+                                          done=set(subscribed), on_subscribed=save)
 
 
 @job_handler(service.PREREQUISITES_JOB, title="Check TikTok Shop's listing prerequisites")

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tokbridge.kit import errors as kit_errors
+
 
 class ShopifyError(Exception):
     """Base of every error raised by the Shopify adapter."""
 
 
-class RetryableError(ShopifyError):
+class RetryableError(ShopifyError, kit_errors.RetryableError):
     def __init__(self, message: str, retry_after: float = 1.0):
         super().__init__(message)
         self.retry_after = retry_after
@@ -21,6 +23,8 @@ class RetryableError(ShopifyError):
 
 class Throttled(RetryableError):
     """The cost bucket is empty (THROTTLED in a 200 answer, or HTTP 429)."""
+
+    consumes_attempt = False  # waiting for the bucket to refill is not a failure
 
 
 class ShopifyUnavailable(RetryableError):
@@ -31,7 +35,7 @@ class ShopifyUnreachable(ShopifyUnavailable):
     """The connection failed: nothing reached Shopify, so even a mutation may be repeated."""
 
 
-class PermanentError(ShopifyError):
+class PermanentError(ShopifyError, kit_errors.PermanentError):
     pass
 
 
