@@ -101,3 +101,18 @@ def test_sync_settings_and_plans(api):
     upgraded = client.post("/api/v1/plans/growth/subscribe").json()
     assert upgraded["name"] == "Growth" and upgraded["products_left"] == 5000
     assert client.post("/api/v1/plans/nope/subscribe").status_code == 404
+
+
+def test_a_template_whose_category_was_retired_says_so(api):
+    world, client = api
+    body = template_body(sales_warehouse(world))
+    good = client.post("/api/v1/templates", json=body).json()
+    assert client.get(f"/api/v1/templates/{good['id']}/category-check").json() == {"ok": True, "problem": None}
+    retired = client.post("/api/v1/templates", json={**body, "name": "Old", "category": {"id": "9601999", "version": "v2"}})
+    assert retired.status_code == 201
+    check = client.get(f"/api/v1/templates/{retired.json()['id']}/category-check").json()
+    assert check["ok"] is False and check["problem"]["fix"]
+    # A parent category (no longer a leaf) is refused the same way.
+    parent = client.post("/api/v1/templates", json={**body, "name": "Tops", "category": {"id": "9601226", "version": "v2"}})
+    check = client.get(f"/api/v1/templates/{parent.json()['id']}/category-check").json()
+    assert check["ok"] is False

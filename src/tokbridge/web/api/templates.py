@@ -110,6 +110,21 @@ def delete_template(template_id: int, viewer: ViewerDep) -> None:
     viewer.db.commit()
 
 
+@router.get("/templates/{template_id}/category-check", responses={404: {"model": Problem}, 409: {"model": Problem}})
+def category_check(template_id: int, viewer: ViewerDep) -> dict[str, Any]:
+    """Whether the template's TikTok category still exists as a leaf the shop may use; TikTok retires
+    and splits categories, and a template pointing at a retired one can no longer upload."""
+    try:
+        spec = templates.get_template_spec(viewer.db, viewer.merchant_id, template_id)
+    except templates.TemplateNotFound:
+        raise HTTPException(404, "No such template.") from None
+    client, _connection = _client(viewer)
+    viewer.db.commit()  # hold no lock while TikTok answers
+    categories = client.get_categories(category_version=spec.category.version)
+    problem = templates.template_category_problem(viewer.db, viewer.merchant_id, template_id, categories)
+    return {"ok": problem is None, "problem": problem.as_dict() if problem else None}
+
+
 class Selection(BaseModel):
     match: str = "all"
     rules: list[dict] = Field(default_factory=list)
