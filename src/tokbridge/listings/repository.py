@@ -99,6 +99,13 @@ class ListingRepository:
             for r in self.session.execute(query)
         ]
 
+    def product_types(self) -> list[str]:
+        """The store's product types, for choosing what a template selects."""
+        return [t for t in self.session.scalars(
+            select(CatalogProduct.product_type).where(CatalogProduct.product_type.is_not(None),
+                                                      CatalogProduct.status != "deleted")
+            .distinct().order_by(CatalogProduct.product_type)) if t]
+
     def product(self, product_id: int) -> CatalogProduct | None:
         return self.session.scalar(select(CatalogProduct).where(CatalogProduct.id == product_id))
 

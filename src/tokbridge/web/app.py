@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tokbridge.config import Settings, get_settings
 from tokbridge.db.engine import get_engine
 from tokbridge.jobs import queue
-from tokbridge.web import connect, pages, webhooks
+from tokbridge.web import connect, pages, template_pages, webhooks
 from tokbridge.web.api import products as products_api
 from tokbridge.web.api import templates as templates_api
 from tokbridge.web.api import v1
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
     app.include_router(products_api.router)
     app.include_router(templates_api.router)
     app.include_router(pages.router)
+    app.include_router(template_pages.router)
     app.include_router(connect.router)
     app.include_router(webhooks.router)
 
