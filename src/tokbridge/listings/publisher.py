@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 from sqlalchemy.exc import OperationalError
@@ -38,6 +39,10 @@ log = logging.getLogger(__name__)
 
 LISTING_LIMIT_CODE = 12052093  # "Exceeded the product listing limit for the seller."
 
+# TikTok asks integrators not to cache category data for long; ten minutes spans one bulk upload.
+CATEGORY_CACHE_SECONDS = 600
+_category_cache: dict[tuple[str, str, str], tuple[float, CategoryInfo]] = {}
+
 _downloads = httpx.Client(timeout=httpx.Timeout(30.0, connect=5.0), follow_redirects=True)
 
 
@@ -57,7 +62,6 @@ class Publisher:
     client: TikTokClient
     connection: ChannelConnection
     merchant_id: int
-    _categories: dict[tuple[str, str], CategoryInfo] = field(default_factory=dict)
     _warehouse_ids: list[str] | None = None
 
     @property
@@ -65,11 +69,14 @@ class Publisher:
         return Market(self.connection.region or "US")
 
     def category(self, template: CategoryTemplate) -> CategoryInfo:
-        key = (template.category_id, template.category_version)
-        if key not in self._categories:
-            self._categories[key] = fetch_category_info(self.client, template.category_id,
-                                                        category_version=template.category_version)
-        return self._categories[key]
+        key = (self.connection.id, template.category_id, template.category_version)
+        cached = _category_cache.get(key)
+        if cached is None or time.monotonic() - cached[0] > CATEGORY_CACHE_SECONDS:
+            # Shared by the job's later runs in this process: a rate-limit pause does not refetch them.
+            cached = (time.monotonic(), fetch_category_info(self.client, template.category_id,
+                                                            category_version=template.category_version))
+            _category_cache[key] = cached
+        return cached[1]
 
     def warehouse_ids(self) -> list[str]:
         if self._warehouse_ids is None:
