@@ -209,14 +209,21 @@ class _Run:
         self.product_ids.update(ids)
         self.result.products += len(batch)
 
-    def _write_variants(self, batch: list[VariantOf]) -> None:
+    def _rows_with_parent(self, batch: list, parent_ids: dict, parent_key, make_row) -> list[tuple]:
+        """Rows for the children whose parent was written; the others are counted as orphans."""
         rows = []
         for item in batch:
-            product_id = self.product_ids.get(item.product_external_id)
-            if product_id is None:
+            parent_id = parent_ids.get(parent_key(item))
+            if parent_id is None:
                 self.result.orphans += 1
-                continue
-            rows.append(_variant_row(item.variant, product_id, self.importer.channel, self.synced_at))
+            else:
+                rows.append(make_row(item, parent_id))
+        return rows
+
+    def _write_variants(self, batch: list[VariantOf]) -> None:
+        rows = self._rows_with_parent(batch, self.product_ids, lambda item: item.product_external_id,
+                                      lambda item, product_id: _variant_row(item.variant, product_id,
+                                                                            self.importer.channel, self.synced_at))
         with self.conn.begin():
             conn = self.conn
             ids = self._repo(conn).upsert_variants(rows)
@@ -224,26 +231,16 @@ class _Run:
         self.result.variants += len(rows)
 
     def _write_images(self, batch: list[ImageOf]) -> None:
-        rows = []
-        for item in batch:
-            product_id = self.product_ids.get(item.product_external_id)
-            if product_id is None:
-                self.result.orphans += 1
-                continue
-            rows.append(_image_row(item.image, product_id))
+        rows = self._rows_with_parent(batch, self.product_ids, lambda item: item.product_external_id,
+                                      lambda item, product_id: _image_row(item.image, product_id))
         with self.conn.begin():
             conn = self.conn
             self._repo(conn).insert_images(rows)
         self.result.images += len(rows)
 
     def _write_levels(self, batch: list[LevelOf]) -> None:
-        rows = []
-        for item in batch:
-            variant_id = self.variant_ids.get(item.variant_external_id)
-            if variant_id is None:
-                self.result.orphans += 1
-                continue
-            rows.append(_level_row(item.level, variant_id, self.synced_at))
+        rows = self._rows_with_parent(batch, self.variant_ids, lambda item: item.variant_external_id,
+                                      lambda item, variant_id: _level_row(item.level, variant_id, self.synced_at))
         with self.conn.begin():
             conn = self.conn
             self._repo(conn).upsert_levels(rows)
