@@ -88,14 +88,16 @@ class CatalogImporter:
     def run(self, items: Iterable[CatalogItem], *, full: bool) -> ImportResult:
         """Import a stream. `full`: it is the whole catalog, so anything not in it is gone."""
         run = _Run(self, utcnow())
-        with _fewer_gc_passes(), self.engine.connect() as conn:
+        # Every batch reads (existing ids) and then writes: declared as writes, SQLite queues them behind
+        # other writers instead of failing them (see tokbridge.db.engine.for_writing).
+        with _fewer_gc_passes(), self.engine.connect().execution_options(write=True) as conn:
             run.conn = conn
             for item in items:
                 run.add(item)
             run.flush_all()
         result = run.result
         if full:
-            with self.engine.begin() as conn:
+            with self.engine.connect().execution_options(write=True) as conn, conn.begin():
                 repo = CatalogRepository(conn, self.merchant_id, self.channel)
                 result.variants_removed = repo.sweep_variants(run.synced_at)
                 result.products_removed = repo.mark_missing_products_deleted(run.synced_at)
