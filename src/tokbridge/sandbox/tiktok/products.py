@@ -406,34 +406,29 @@ def _batch(call: Call, apply, *, extra: bool) -> dict[str, Any]:
     return {"errors": errors}
 
 
-@endpoint("POST", "/product/202309/products/activate", scopes=PRODUCT_BASIC)
-def activate(call: Call) -> dict[str, Any]:
+def _seller_switch(call: Call, from_status: str, to_status: str, *, extra: bool) -> dict[str, Any]:
+    """Activate or deactivate: one state to another, with a status webhook (type 5) for each product."""
     shop = call.require_shop()
 
     def apply(product: Product):
-        if product.status != "SELLER_DEACTIVATED":
+        if product.status != from_status:
             return WRONG_STATUS
-        product.status = "ACTIVATE"
+        product.status = to_status
         call.state.emit(shop, 5, {"product_id": product.id, "status": "PRODUCT_STATUS_CHANGED",
                                   "suspended_reason": "", "update_time": call.now})
         return None
 
-    return _batch(call, apply, extra=True)
+    return _batch(call, apply, extra=extra)
+
+
+@endpoint("POST", "/product/202309/products/activate", scopes=PRODUCT_BASIC)
+def activate(call: Call) -> dict[str, Any]:
+    return _seller_switch(call, "SELLER_DEACTIVATED", "ACTIVATE", extra=True)
 
 
 @endpoint("POST", "/product/202309/products/deactivate", scopes=PRODUCT_BASIC)
 def deactivate(call: Call) -> dict[str, Any]:
-    shop = call.require_shop()
-
-    def apply(product: Product):
-        if product.status != "ACTIVATE":
-            return WRONG_STATUS
-        product.status = "SELLER_DEACTIVATED"
-        call.state.emit(shop, 5, {"product_id": product.id, "status": "PRODUCT_STATUS_CHANGED",
-                                  "suspended_reason": "", "update_time": call.now})
-        return None
-
-    return _batch(call, apply, extra=False)
+    return _seller_switch(call, "ACTIVATE", "SELLER_DEACTIVATED", extra=False)
 
 
 @endpoint("DELETE", "/product/202309/products", scopes=PRODUCT_DELETE)
