@@ -1,0 +1,194 @@
+"""Order tables: TikTok orders with their lines, the store order they became, shipments, cancellations, returns.
+
+Money is kept in minor units (cents) next to its currency so sales sums run in SQL on both databases.
+`tiktok_update_time` is TikTok's own `update_time`: an update older than what is stored is ignored.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tokbridge.db.base import Base, BigId, TenantOwned, Timestamped
+
+
+class OrderStatus(StrEnum):
+    """The dashboard's order statuses."""
+
+    UNPAID = "unpaid"
+    ON_HOLD = "on_hold"
+    AWAITING_SHIPMENT = "awaiting_shipment"
+    AWAITING_COLLECTION = "awaiting_collection"
+    IN_TRANSIT = "in_transit"
+    DELIVERED = "delivered"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class StoreSync(StrEnum):
+    """Where the order stands with the merchant's store."""
+
+    NOT_YET = "not_yet"  # unpaid / on hold: not for the store yet
+    PENDING = "pending"  # to be created in the store
+    CREATED = "created"  # bound to its store order
+    FAILED = "failed"  # could not be created (reason in `failure_reason`)
+    WAITING_FOR_PLAN = "waiting_for_plan"  # over the plan's monthly order limit; kept
+    SKIPPED = "skipped"  # cancelled before it ever reached the store
+
+
+class Order(TenantOwned, Timestamped, Base):
+    """A TikTok order and its binding to the store order (`store_order_id`)."""
+
+    __tablename__ = "tiktok_order"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "tiktok_order_id", name="uq_tiktok_order_connection_order"),
+        Index("ix_tiktok_order_merchant_status", "merchant_id", "status"),
+        Index("ix_tiktok_order_merchant_placed", "merchant_id", "placed_at"),
+        Index("ix_tiktok_order_merchant_store_sync", "merchant_id", "store_sync"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    connection_id: Mapped[str] = mapped_column(String(32), ForeignKey("channel_connection.id", ondelete="CASCADE"))
+    tiktok_order_id: Mapped[str] = mapped_column(String(64))
+    tiktok_status: Mapped[str] = mapped_column(String(40))
+    tiktok_update_time: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(30))
+    is_on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    total_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    placed_at: Mapped[datetime | None]
+    paid_at: Mapped[datetime | None]
+    raw: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The binding to the store order.
+    store_sync: Mapped[str] = mapped_column(String(30), default=StoreSync.NOT_YET)
+    store_order_id: Mapped[str | None] = mapped_column(String(255))
+    store_order_name: Mapped[str | None] = mapped_column(String(64))
+    store_created_at: Mapped[datetime | None]
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    # Cancellation as TikTok reports it, and whether the store order was cancelled too.
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_by: Mapped[str | None] = mapped_column(String(20))
+    store_cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class OrderLine(TenantOwned, Base):
+    """One TikTok line item (TikTok sends one per unit), with the variant it resolved to."""
+
+    __tablename__ = "tiktok_order_line"
+    __table_args__ = (UniqueConstraint("order_id", "tiktok_line_id", name="uq_tiktok_order_line_order_line"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("tiktok_order.id", ondelete="CASCADE"), index=True)
+    tiktok_line_id: Mapped[str] = mapped_column(String(64))
+    tiktok_sku_id: Mapped[str | None] = mapped_column(String(64))
+    tiktok_product_id: Mapped[str | None] = mapped_column(String(64))
+    seller_sku: Mapped[str | None] = mapped_column(String(255))
+    product_name: Mapped[str] = mapped_column(Text, default="")
+    sku_name: Mapped[str | None] = mapped_column(Text)
+    variant_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("product_variant.id", ondelete="SET NULL"), index=True
+    )
+    sale_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    original_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    display_status: Mapped[str | None] = mapped_column(String(40))
+    package_id: Mapped[str | None] = mapped_column(String(64))
+    tracking_number: Mapped[str | None] = mapped_column(String(255))
+    store_line_item_id: Mapped[str | None] = mapped_column(String(255))
+    shipment_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("order_shipment.id", ondelete="SET NULL"))
+
+
+class ShipmentState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Shipment(TenantOwned, Timestamped, Base):
+    """A store fulfilment carried to TikTok as a shipped package."""
+
+    __tablename__ = "order_shipment"
+    __table_args__ = (UniqueConstraint("order_id", "store_fulfillment_id", name="uq_order_shipment_fulfillment"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("tiktok_order.id", ondelete="CASCADE"), index=True)
+    store_fulfillment_id: Mapped[str] = mapped_column(String(255))
+    tracking_number: Mapped[str | None] = mapped_column(String(255))
+    tracking_company: Mapped[str | None] = mapped_column(String(255))
+    shipping_provider_id: Mapped[str | None] = mapped_column(String(64))
+    store_line_items: Mapped[list] = mapped_column(JSON, default=list)  # [{id, quantity}]
+    tiktok_line_ids: Mapped[list] = mapped_column(JSON, default=list)
+    tiktok_package_id: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(20), default=ShipmentState.PENDING)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Cancellation(TenantOwned, Timestamped, Base):
+    """A TikTok cancellation (buyer request, seller cancel, system) of an order."""
+
+    __tablename__ = "order_cancellation"
+    __table_args__ = (UniqueConstraint("connection_id", "tiktok_cancel_id", name="uq_order_cancellation_cancel"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    connection_id: Mapped[str] = mapped_column(String(32), ForeignKey("channel_connection.id", ondelete="CASCADE"))
+    order_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("tiktok_order.id", ondelete="CASCADE"), index=True)
+    tiktok_order_id: Mapped[str] = mapped_column(String(64))
+    tiktok_cancel_id: Mapped[str] = mapped_column(String(64))
+    cancel_type: Mapped[str | None] = mapped_column(String(40))
+    cancel_status: Mapped[str | None] = mapped_column(String(60))
+    role: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    tiktok_update_time: Mapped[int] = mapped_column(BigInteger, default=0)
+    raw: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Return(TenantOwned, Timestamped, Base):
+    """A TikTok return or refund, with TikTok's state."""
+
+    __tablename__ = "order_return"
+    __table_args__ = (UniqueConstraint("connection_id", "tiktok_return_id", name="uq_order_return_return"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    connection_id: Mapped[str] = mapped_column(String(32), ForeignKey("channel_connection.id", ondelete="CASCADE"))
+    order_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("tiktok_order.id", ondelete="CASCADE"), index=True)
+    tiktok_order_id: Mapped[str] = mapped_column(String(64))
+    tiktok_return_id: Mapped[str] = mapped_column(String(64))
+    return_type: Mapped[str | None] = mapped_column(String(40))
+    return_status: Mapped[str | None] = mapped_column(String(60))
+    refund_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    tiktok_update_time: Mapped[int] = mapped_column(BigInteger, default=0)
+    restocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    raw: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class OrderSettings(TenantOwned, Timestamped, Base):
+    """The merchant's order choices."""
+
+    __tablename__ = "order_settings"
+    __table_args__ = (UniqueConstraint("merchant_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    restock_on_cancel: Mapped[bool] = mapped_column(Boolean, default=True)
+    restock_on_return: Mapped[bool] = mapped_column(Boolean, default=True)
+    # An order line whose TikTok SKU is not linked: "fail" the order, or create a "custom_line" item.
+    unknown_sku: Mapped[str] = mapped_column(String(20), default="fail")
+    # Shopify tracking company -> TikTok shipping provider id (merchant's own choices over the defaults).
+    carrier_map: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class OrderPollCursor(TenantOwned, Base):
+    """How far the periodic search of updated orders got, per TikTok connection."""
+
+    __tablename__ = "order_poll_cursor"
+    __table_args__ = (UniqueConstraint("connection_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    connection_id: Mapped[str] = mapped_column(String(32), ForeignKey("channel_connection.id", ondelete="CASCADE"))
+    searched_until: Mapped[int] = mapped_column(BigInteger, default=0)  # TikTok update_time, seconds
+    searched_at: Mapped[datetime | None]
