@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,9 +21,21 @@ class ActivityRepository:
         return self.session.scalar(select(Activity).where(Activity.id == activity_id))
 
     def recent(self, limit: int = 20, status: str | None = None, before_id: int | None = None) -> list[Activity]:
+        return self.history(limit=limit, status=status, before_id=before_id)
+
+    def history(self, *, limit: int = 50, status: str | None = None, kind: str | None = None,
+                since: datetime | None = None, until: datetime | None = None,
+                before_id: int | None = None) -> list[Activity]:
+        """Newest first, paged by id. `kind` matches a family too: "listings" finds "listings.upload"."""
         query = select(Activity).order_by(Activity.id.desc()).limit(limit)
         if status:
             query = query.where(Activity.status == status)
+        if kind:
+            query = query.where((Activity.kind == kind) | Activity.kind.startswith(f"{kind}.", autoescape=True))
+        if since is not None:
+            query = query.where(Activity.created_at >= since)
+        if until is not None:
+            query = query.where(Activity.created_at < until)
         if before_id:
             query = query.where(Activity.id < before_id)
         return list(self.session.scalars(query))

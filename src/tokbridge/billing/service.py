@@ -87,3 +87,21 @@ def usage(subscription: Subscription, products_used: int, orders_used: int, toda
 def _add_months(day: date, months: int) -> date:
     index = day.year * 12 + day.month - 1 + months
     return day.replace(year=index // 12, month=index % 12 + 1)
+
+
+def change_plan_checked(session: Session, merchant_id: int, plan: Plan, current: PlanUsage) -> Plan:
+    """Change to `plan` unless the products already on TikTok would not fit it (the merchant removes
+    some first). Approved at once: no payment provider confirms it yet. Recorded in the activity log."""
+    from tokbridge.activity import service as activity
+
+    if current.products_used > plan.product_limit:
+        raise PlanLimitReached(
+            f"The {plan.name} plan allows {plan.product_limit} products on TikTok and {current.products_used} "
+            f"are there now. Deactivate or delete {current.products_used - plan.product_limit} first, "
+            f"or choose a bigger plan.")
+    if plan.code == current.plan.code:
+        return plan
+    change_plan(session, merchant_id, plan.code)
+    activity.record(session, merchant_id, "billing.plan_changed", f"Plan changed to {plan.name}",
+                    status="succeeded", details={"before": current.plan.code, "after": plan.code})
+    return plan

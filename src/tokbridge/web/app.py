@@ -16,7 +16,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tokbridge.config import Settings, get_settings
 from tokbridge.db.engine import get_engine
 from tokbridge.jobs import queue
-from tokbridge.web import connect, pages, template_pages, webhooks
+from tokbridge.web import (
+    activity_pages,
+    connect,
+    onboarding_pages,
+    pages,
+    plan_pages,
+    settings_pages,
+    template_pages,
+    webhooks,
+)
 from tokbridge.web.api import products as products_api
 from tokbridge.web.api import templates as templates_api
 from tokbridge.web.api import v1
@@ -69,6 +78,10 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
     app.include_router(templates_api.router)
     app.include_router(pages.router)
     app.include_router(template_pages.router)
+    app.include_router(activity_pages.router)
+    app.include_router(settings_pages.router)
+    app.include_router(plan_pages.router)
+    app.include_router(onboarding_pages.router)
     app.include_router(connect.router)
     app.include_router(webhooks.router)
 
@@ -121,7 +134,7 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        if request.url.path.startswith(("/api/", "/dashboard", "/activity", "/login", "/signup")):
+        if request.url.path.startswith(("/api/", "/dashboard", "/activity", "/login", "/signup", "/settings", "/plans")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 

@@ -1,28 +1,42 @@
-"""Server-rendered pages: sign-in, sign-up, dashboard, activity."""
+"""Server-rendered pages: sign-in, sign-up, the dashboard, products and the product page."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
+import logging
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from tokbridge.activity.repository import ActivityRepository
+from tokbridge.category_templates import repository as templates_repository
+from tokbridge.category_templates import service as templates_service
+from tokbridge.category_templates.categories import fetch_category_info
+from tokbridge.category_templates.limits import Market
+from tokbridge.channels.factory import tiktok_client
+from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.dashboard import service as dashboard_service
+from tokbridge.db.engine import get_engine
 from tokbridge.listings import service as listings
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.tenancy import service as accounts
 from tokbridge.tenancy.service import session_for_token
 from tokbridge.web import csrf
+from tokbridge.web.dashboard_view import (
+    FAQS,
+    ORDER_STATUSES,
+    PRODUCT_STATUSES,
+    SALES_PERIODS,
+    onboarding_steps,
+    sales_view,
+)
 from tokbridge.web.deps import SESSION_COOKIE, DbDep, SettingsDep, ViewerDep
+from tokbridge.web.rendering import templates
 
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+log = logging.getLogger(__name__)
 
-PRODUCT_STATUSES = [("not_uploaded", "Not Uploaded"), ("in_progress", "In progress"), ("reviewing", "Reviewing"),
-                    ("live", "Live"), ("failed", "Failed"), ("inactive", "Inactive")]
 router = APIRouter(include_in_schema=False)
 
 
@@ -97,11 +111,17 @@ def logout(request: Request, db: DbDep) -> Response:
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, viewer: ViewerDep, notice: str | None = None, error: str | None = None) -> Response:
+def dashboard(request: Request, viewer: ViewerDep, notice: str | None = None, error: str | None = None,
+              period: int = 30) -> Response:
     data = dashboard_service.dashboard(viewer.db, viewer.merchant_id)
     activities = ActivityRepository(viewer.db).recent(limit=10)
+    period = period if period in SALES_PERIODS else 30
+    sales = sales_view(getattr(data, "sales", None), period)
     return templates.TemplateResponse(request, "dashboard.html", {
         "viewer": viewer, "activities": activities, "data": data, "statuses": PRODUCT_STATUSES,
+        "order_statuses": ORDER_STATUSES, "orders": {key: (data.orders or {}).get(key, 0) for key, _ in ORDER_STATUSES},
+        "sales": sales, "periods": SALES_PERIODS, "period": period,
+        "checklist": onboarding_steps(viewer.db, viewer.merchant_id, data), "faqs": FAQS,
         "notice": notice, "error": error})
 
 
@@ -130,27 +150,125 @@ def _back_to_dashboard(**message: str) -> RedirectResponse:
     return RedirectResponse(f"/dashboard?{urlencode(message)}", status_code=303)
 
 
+# --- products -------------------------------------------------------------------------------------
+
+PAGE_SIZE = 50
+
+
 @router.get("/products", response_class=HTMLResponse)
 def products_page(request: Request, viewer: ViewerDep, status: str | None = None, q: str | None = None,
-                  before: int | None = None) -> Response:
+                  template: str | None = None, vendor: str | None = None, product_type: str | None = None,
+                  before: str | None = None, notice: str | None = None, error: str | None = None) -> Response:
     status = status if status in dict(PRODUCT_STATUSES) else None
+    template_id = _int_or_none(template)
+    filters = {"status": status, "q": (q or "").strip(), "template": template_id, "vendor": (vendor or "").strip(),
+               "product_type": (product_type or "").strip()}
     connection = listings.tiktok_connection(viewer.db)
-    rows = ListingRepository(viewer.db).product_rows(connection.id if connection else None, status=status,
-                                                     search=q or None, before_id=before, limit=50)
+    rows = ListingRepository(viewer.db).product_rows(
+        connection.id if connection else None, status=status, template_id=template_id,
+        vendor=filters["vendor"] or None, product_type=filters["product_type"] or None,
+        search=filters["q"] or None, before_id=_int_or_none(before), limit=PAGE_SIZE)
+    query = {k: v for k, v in filters.items() if v}
+    next_page = f"/products?{urlencode({**query, 'before': rows[-1].id})}" if len(rows) == PAGE_SIZE else None
     return templates.TemplateResponse(request, "products.html", {
-        "viewer": viewer, "rows": rows, "status": status, "q": q or "", "statuses": PRODUCT_STATUSES,
-        "older": rows[-1].id if len(rows) == 50 else None})
+        "viewer": viewer, "rows": rows, "filters": filters, "statuses": PRODUCT_STATUSES, "next_page": next_page,
+        "first_page": f"/products?{urlencode(query)}" if before else None,
+        "template_choices": templates_service.list_templates(viewer.db, viewer.merchant_id),
+        "product_types": ListingRepository(viewer.db).product_types(), "filtered": bool(query),
+        "notice": notice, "error": error})
 
 
-@router.get("/activity", response_class=HTMLResponse)
-def activity_page(request: Request, viewer: ViewerDep, status: str | None = None,
-                  before: int | None = None) -> Response:
-    status = status if status in {"ongoing", "succeeded", "failed", "info"} else None
-    activities = ActivityRepository(viewer.db).recent(limit=50, status=status, before_id=before)
-    return templates.TemplateResponse(request, "activity.html", {
-        "viewer": viewer, "activities": activities, "status": status,
-        "older": activities[-1].id if len(activities) == 50 else None,
-    })
+@router.post("/products/bulk")
+async def bulk_products(request: Request, viewer: ViewerDep) -> Response:
+    """One action on the ticked products: upload, activate, deactivate, delete, or assign to a template."""
+    form = await request.form()
+    back = _local_or(str(form.get("back", "")), "/products")
+    action = str(form.get("action", ""))
+    product_ids = [int(v) for v in form.getlist("product_id") if str(v).isdigit()]
+    if not product_ids:
+        return _redirect_with(back, error="Tick at least one product first.")
+    db = viewer.db
+    try:
+        if action == "upload":
+            _job, queued = listings.request_upload(db, viewer.merchant_id, product_ids)
+            message = f"{queued} products are on their way to TikTok. Progress shows under Activity."
+        elif action in listings.ACTIONS:
+            connection = listings.require_tiktok(db)
+            bound = ListingRepository(db).for_products(connection.id, product_ids)
+            listings.request_action(db, viewer.merchant_id, action, [listing.id for listing in bound.values()])
+            message = f"{action.capitalize()} requested for the products on TikTok. Progress shows under Activity."
+        elif action.startswith("assign:") and action.removeprefix("assign:").isdigit():
+            template_id = int(action.removeprefix("assign:"))
+            linked = templates_service.link_products(db, viewer.merchant_id, product_ids, template_id)
+            message = f"{linked} products linked to the template."
+        else:
+            log.info("bulk action refused: unknown action %r", action[:40])
+            return _redirect_with(back, error="Choose an action from the list.")
+    except listings.ListingRefused as refused:
+        db.rollback()
+        return _redirect_with(back, error=refused.message)
+    except templates_service.TemplateNotFound:
+        db.rollback()
+        return _redirect_with(back, error="That template no longer exists; choose another.")
+    db.commit()
+    return _redirect_with(back, notice=message)
+
+
+@router.get("/products/{product_id}", response_class=HTMLResponse)
+def product_page(request: Request, viewer: ViewerDep, settings: SettingsDep, product_id: int) -> Response:
+    repository = ListingRepository(viewer.db)
+    product = repository.product(product_id)
+    if product is None or product.status == "deleted":
+        raise HTTPException(404, "This product is not in your catalog (deleted in the store, or never imported).")
+    connection = listings.tiktok_connection(viewer.db)
+    row = next(iter(repository.product_rows(connection.id if connection else None, before_id=product_id + 1,
+                                            limit=1)), None)
+    listing = repository.for_product(connection.id, product_id) if connection else None
+    preview = product_preview(viewer, settings, connection, product_id) if row and row.template_id else None
+    return templates.TemplateResponse(request, "product.html", {
+        "viewer": viewer, "product": product, "row": row, "listing": listing, "preview": preview,
+        "statuses": PRODUCT_STATUSES,
+        "template_choices": templates_service.list_templates(viewer.db, viewer.merchant_id)})
+
+
+def product_preview(viewer, settings, connection, product_id: int) -> dict:
+    """Exactly what an upload would send (the mapper's output) and what validation says about it.
+    With TikTok connected, the category's own rules are fetched so the problems are TikTok's."""
+    category, warehouses, note = None, None, None
+    if connection is not None:
+        links = templates_repository.assignment_map(viewer.db, viewer.merchant_id, [product_id])
+        spec = templates_service.get_template_spec(viewer.db, viewer.merchant_id, links[product_id][0])
+        viewer.db.commit()  # hold no lock while TikTok answers
+        try:
+            client = tiktok_client(settings, get_engine(settings.database_url), connection)
+            category = fetch_category_info(client, spec.category.id, category_version=spec.category.version)
+            warehouses = [w.id for w in client.get_warehouses()]
+        except TikTokError as exc:
+            log.info("product preview without category rules: %s", exc)
+            note = "TikTok did not answer, so the category's own rules were not checked. Reload to try again."
+    market = Market(connection.region or "US") if connection else Market("US")
+    prepared = templates_service.prepare_products(
+        viewer.db, viewer.merchant_id, [product_id], market,
+        categories={category.id: category} if category else None, warehouse_ids=warehouses)
+    if not prepared:
+        return {"body": None, "problems": [], "note": "Its template is switched off, so nothing would be sent."}
+    item = prepared[0]
+    body = item.body.model_dump(mode="json", exclude_none=True)
+    return {"body": body, "json": json.dumps(body, indent=2, ensure_ascii=False), "problems": item.problems,
+            "note": note}
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _local_or(target: str, default: str) -> str:
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else default
+
+
+def _redirect_with(target: str, **message: str) -> RedirectResponse:
+    separator = "&" if "?" in target else "?"
+    return RedirectResponse(f"{target}{separator}{urlencode(message)}", status_code=303)
 
 
 def _safe_next(target: str) -> str:

@@ -6,11 +6,16 @@
   async function refresh() {
     if (!live.querySelector('[data-status="ongoing"]')) return;
     try {
-      const response = await fetch(window.location.pathname, { headers: { "Accept": "text/html" } });
+      const response = await fetch(window.location.pathname + window.location.search, { headers: { "Accept": "text/html" } });
       if (!response.ok) return;
       const doc = new DOMParser().parseFromString(await response.text(), "text/html");
       const fresh = doc.querySelector("[data-live-activity]");
       if (fresh) live.innerHTML = fresh.innerHTML;
+      // Counts change as work finishes: refresh them in the same pass.
+      document.querySelectorAll("[data-live-counts]").forEach(function (box) {
+        const other = doc.querySelector('[data-live-counts="' + box.getAttribute("data-live-counts") + '"]');
+        if (other) box.innerHTML = other.innerHTML;
+      });
     } finally {
       setTimeout(refresh, 2000);
     }
@@ -18,8 +23,56 @@
   setTimeout(refresh, 2000);
 })();
 
-// Forms that change a lot at once ask first.
+// Forms that change a lot at once ask first; then the button shows the request is on its way.
 document.addEventListener("submit", function (event) {
-  const question = event.target.getAttribute("data-confirm");
-  if (question && !window.confirm(question)) event.preventDefault();
+  const form = event.target;
+  const question = form.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) { event.preventDefault(); return; }
+  const button = event.submitter || form.querySelector("button[type=submit], button:not([type])");
+  if (button && form.method.toLowerCase() === "post") {
+    button.setAttribute("aria-busy", "true");
+    // Disabled after the submit event, so the button's own name/value still goes with the form.
+    setTimeout(function () { button.disabled = true; }, 0);
+  }
 });
+
+// "Select all on this page" for bulk actions.
+document.addEventListener("change", function (event) {
+  const name = event.target.getAttribute("data-check-all");
+  if (!name) return;
+  document.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (box) {
+    box.checked = event.target.checked;
+  });
+});
+
+// Template form: the live count of products the conditions select.
+(function () {
+  const form = document.querySelector("[data-rule-form]");
+  if (!form) return;
+  const output = document.querySelector("[data-live-count]");
+  const csrf = document.querySelector("main").getAttribute("data-csrf");
+  let timer = null;
+  function rules() {
+    return Array.from(form.querySelectorAll("[data-rule]")).map(function (row) {
+      const value = row.querySelector("[name=rule_value]").value;
+      return { field: row.querySelector("[name=rule_field]").value,
+               operator: row.querySelector("[name=rule_operator]").value, value: value };
+    }).filter(function (rule) { return rule.value.trim() !== ""; });
+  }
+  async function count() {
+    const match = (form.querySelector("[name=match]:checked") || form.querySelector("[name=match]")).value;
+    output.textContent = "Counting…";
+    try {
+      const response = await fetch("/api/v1/templates/count", {
+        method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+        body: JSON.stringify({ match: match, rules: rules() }) });
+      const body = await response.json();
+      output.textContent = response.ok ? body.count + " products match" : "Check the conditions: " + (body.detail || "not valid");
+    } catch (error) {
+      output.textContent = "The count is unavailable; check your connection.";
+    }
+  }
+  form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(count, 300); });
+  form.addEventListener("change", function () { clearTimeout(timer); timer = setTimeout(count, 100); });
+  count();
+})();

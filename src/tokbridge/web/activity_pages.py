@@ -1,0 +1,59 @@
+"""The activity log: the merchant's full history with filters, and before/after for price and stock."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from tokbridge.activity.repository import ActivityRepository
+from tokbridge.db.base import utcnow
+from tokbridge.web.deps import ViewerDep
+from tokbridge.web.rendering import templates
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+STATUSES = [("ongoing", "In progress"), ("succeeded", "Done"), ("failed", "Failed"), ("info", "Info")]
+# The first part of the activity kinds the modules record.
+KINDS = [("onboarding", "Connections"), ("catalog", "Store catalog"), ("templates", "Templates"),
+         ("listings", "Uploads and sync"), ("orders", "Orders"), ("billing", "Plan"), ("privacy", "Privacy")]
+
+
+@router.get("/activity", response_class=HTMLResponse)
+def activity_page(request: Request, viewer: ViewerDep, status: str | None = None, kind: str | None = None,
+                  since: str | None = None, until: str | None = None, before: str | None = None) -> Response:
+    status = status if status in dict(STATUSES) else None
+    kind = kind if kind in dict(KINDS) else None
+    start, end = _day(since), _day(until)
+    problems = []
+    if (since and start is None) or (until and end is None):
+        problems.append("Dates are written YYYY-MM-DD; the filter ignores the one that is not.")
+    if start and end and end < start:
+        problems.append("The end date is before the start date, so nothing can match; swap them.")
+    activities = ActivityRepository(viewer.db).history(
+        limit=PAGE_SIZE, status=status, kind=kind,
+        since=_utc(start) if start else None, until=_utc(end + timedelta(days=1)) if end else None,
+        before_id=int(before) if before and before.isdigit() else None)
+    query = {k: v for k, v in {"status": status, "kind": kind, "since": start and start.isoformat(),
+                               "until": end and end.isoformat()}.items() if v}
+    return templates.TemplateResponse(request, "activity.html", {
+        "viewer": viewer, "activities": activities, "filters": query, "statuses": STATUSES, "kinds": KINDS,
+        "problems": problems, "today": utcnow().date().isoformat(),
+        "next_page": f"/activity?{urlencode({**query, 'before': activities[-1].id})}"
+        if len(activities) == PAGE_SIZE else None,
+        "first_page": f"/activity?{urlencode(query)}" if before else None,
+    })
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _utc(day: date) -> datetime:
+    return datetime.combine(day, time.min).replace(tzinfo=utcnow().tzinfo)

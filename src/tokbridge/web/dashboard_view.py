@@ -1,0 +1,147 @@
+"""What the dashboard shows besides the service's figures: the status labels, the new merchant's
+checklist, the FAQs, and the sales chart (an SVG drawn here, so the page needs no chart library)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup, escape
+from sqlalchemy.orm import Session
+
+from tokbridge.category_templates import repository as templates_repository
+
+PRODUCT_STATUSES = [("not_uploaded", "Not Uploaded"), ("in_progress", "In progress"), ("reviewing", "Reviewing"),
+                    ("live", "Live"), ("failed", "Failed"), ("inactive", "Inactive")]
+ORDER_STATUSES = [("unpaid", "Unpaid"), ("on_hold", "On hold"), ("awaiting_shipment", "Awaiting shipment"),
+                  ("awaiting_collection", "Awaiting collection"), ("in_transit", "In transit"),
+                  ("delivered", "Delivered"), ("completed", "Completed"), ("cancelled", "Cancelled"),
+                  ("failed", "Failed")]
+SALES_PERIODS = (7, 30, 90)
+
+FAQS = [
+    ("Which products are uploaded?",
+     (
+      "Only active store products linked to a category template. A template says which products go to which "
+      "TikTok category and how their attributes, price and stock are sent."
+     )),
+    ("Why is a product Failed?",
+     (
+      "Either TikTok refused it (its review reasons are on the product's page) or a problem was found "
+      "before sending (each problem says how to fix it). Fix it in the store or the template, then upload "
+      "it again."
+     )),
+    ("How long does TikTok's review take?",
+     (
+      "Usually minutes, sometimes up to two days. Reviewing products turn Live or Failed by themselves; "
+      "Sync Shop Status reads every product from TikTok at once."
+     )),
+    ("Do price and stock changes reach TikTok?",
+     (
+      "Yes, as they happen in the store, for the sync switches that are on in Settings."
+     )),
+    ("What happens to TikTok orders?",
+     (
+      "Paid orders are created in your store once TikTok releases them; your fulfilment and tracking go "
+      "back to TikTok."
+     )),
+    ("What counts against my plan?",
+     (
+      "Products on TikTok (in progress, reviewing, live or inactive) and orders brought in this billing "
+      "month."
+     )),
+]
+
+
+@dataclass(frozen=True)
+class ChecklistStep:
+    key: str
+    title: str
+    done: bool
+    link: str
+    action: str
+
+
+def onboarding_steps(session: Session, merchant_id: int, data) -> list[ChecklistStep]:
+    """Sign-up to first live product, from what is stored (nothing is asked of TikTok or Shopify here)."""
+    products = data.products
+    sent = sum(count for key, count in products.items() if key != "not_uploaded")
+    has_template = bool(templates_repository.list_templates(session, merchant_id))
+    return [
+        ChecklistStep("account", "Create your account", True, "/dashboard", ""),
+        ChecklistStep("store", "Connect your Shopify store", bool(data.store_domain), "/connect/shopify",
+                      "Connect store"),
+        ChecklistStep("tiktok", "Connect your TikTok shop", bool(data.tiktok_shop), "/connect/tiktok",
+                      "Connect TikTok Shop"),
+        ChecklistStep("prerequisites", "Finish TikTok Shop's listing prerequisites",
+                      bool(data.tiktok_shop) and bool(data.prerequisites.get("complete")),
+                      "/dashboard#prerequisites", "See what is missing"),
+        ChecklistStep("template", "Create your first category template", has_template, "/templates/new",
+                      "Create a template"),
+        ChecklistStep("upload", "Upload your products", sent > 0, "/dashboard#product-status", "Bulk Upload"),
+        ChecklistStep("live", "Your first product is live on TikTok", products.get("live", 0) > 0,
+                      "/products?status=reviewing", "See products under review"),
+    ]
+
+
+# --- sales ---------------------------------------------------------------------------------------
+
+
+def _field(value: Any, name: str, default: Any = None) -> Any:
+    if isinstance(value, dict):
+        return value.get(name, default)
+    return getattr(value, name, default)
+
+
+def sales_view(sales: Any, period: int) -> dict | None:
+    """The dashboard's sales block for one period (7, 30 or 90 days) with its chart, or None when the
+    order pipeline reports no sales figures. Tolerates dicts or objects, and periods keyed by int or str."""
+    if not sales:
+        return None
+    periods = _field(sales, "periods", sales)
+    block = None
+    if isinstance(periods, dict):
+        block = periods.get(period) or periods.get(str(period))
+    elif isinstance(periods, list):
+        block = next((p for p in periods if int(_field(p, "days", _field(p, "period", 0)) or 0) == period), None)
+    if block is None:
+        return None
+    series = [{"day": str(_field(point, "date", _field(point, "day", ""))),
+               "orders": int(_field(point, "orders", 0) or 0),
+               "amount": _field(point, "amount", 0)} for point in _field(block, "series", None) or []]
+    return {
+        "amount": _field(block, "amount", 0),
+        "currency": _field(block, "currency", _field(sales, "currency", "")),
+        "orders": int(_field(block, "orders", 0) or 0),
+        "units": int(_field(block, "units", 0) or 0),
+        "series": series,
+        "chart": orders_chart(series),
+        "top_products": [{"title": str(_field(p, "title", "")), "units": int(_field(p, "units", 0) or 0),
+                          "amount": _field(p, "amount", 0), "product_id": _field(p, "product_id")}
+                         for p in _field(block, "top_products", None) or []],
+    }
+
+
+def orders_chart(series: list[dict], width: int = 600, height: int = 160) -> Markup:
+    """Orders per day as an SVG bar chart; scales to its container (viewBox), labelled for screen readers."""
+    if not series:
+        return Markup("")
+    top = max((point["orders"] for point in series), default=0) or 1
+    gap = 2
+    bar = max(1.0, (width - gap * len(series)) / len(series))
+    plot = height - 20
+    bars = []
+    for index, point in enumerate(series):
+        bar_height = plot * point["orders"] / top
+        x = index * (bar + gap)
+        label = escape(f"{point['day']}: {point['orders']} orders")
+        bars.append(f'<rect x="{x:.1f}" y="{plot - bar_height:.1f}" width="{bar:.1f}" height="{bar_height:.1f}">'
+                    f"<title>{label}</title></rect>")
+    total = sum(point["orders"] for point in series)
+    first, last = escape(series[0]["day"]), escape(series[-1]["day"])
+    return Markup(
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" preserveAspectRatio="none" '
+        f'aria-label="Orders per day from {first} to {last}: {total} in all, at most {top} a day" '
+        f'data-testid="sales-chart">{"".join(bars)}'
+        f'<text x="0" y="{height - 4}">{first}</text>'
+        f'<text x="{width}" y="{height - 4}" text-anchor="end">{last}</text></svg>')

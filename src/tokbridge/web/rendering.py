@@ -1,0 +1,29 @@
+"""The Jinja2 environment every page renders with, and the few filters the templates share."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def money(amount, currency: str | None = None) -> str:
+    """`1234.5` -> `1,234.50 USD`; anything that is not a number is shown as it is."""
+    try:
+        value = Decimal(str(amount))
+    except (InvalidOperation, ValueError):
+        return str(amount)
+    text = f"{value:,.2f}"
+    return f"{text} {currency}" if currency else text
+
+
+def percent(part: float, whole: float) -> int:
+    """Share of `whole`, 0..100, for bars and meters (0 when `whole` is 0)."""
+    return max(0, min(100, round(100 * part / whole))) if whole else 0
+
+
+templates.env.filters["money"] = money
+templates.env.globals["percent"] = percent
