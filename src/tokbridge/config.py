@@ -48,6 +48,8 @@ class Settings(BaseSettings):
 
     tiktok_api_base_url: str = "https://open-api.tiktokglobalshop.com"
     tiktok_auth_base_url: str = "https://auth.tiktok-shops.com"
+    # Where the prerequisite steps send a seller to fix them (the sandbox's page in the demo).
+    tiktok_seller_center_url: str = "https://seller.tiktokshop.com"
     shopify_api_base_url: str | None = None  # None: https://{shop}.myshopify.com
 
     # Jobs: how long a claimed job may run before another worker may take it over,

@@ -39,6 +39,7 @@ def demo_environment(port: int, host: str = "127.0.0.1", tiktok_port: int = TIKT
         "TIKTOK_API_BASE_URL": tiktok, "TIKTOK_AUTH_BASE_URL": tiktok,
         "TIKTOK_APP_KEY": "demo_app_key", "TIKTOK_APP_SECRET": "demo_app_secret",
         "TIKTOK_SERVICE_ID": "7431458374265161478", "TIKTOK_AUTHORIZE_URL": f"{tiktok}/open/authorize",
+        "TIKTOK_SELLER_CENTER_URL": f"{tiktok}/seller",
         "SHOPIFY_API_BASE_URL": shopify + "/shops/{shop}",
         "SHOPIFY_CLIENT_ID": "demo-client-id", "SHOPIFY_CLIENT_SECRET": "demo-client-secret",
         # The sandboxes: the same app credentials, a catalog of a few hundred products, and reviews and
@@ -48,6 +49,8 @@ def demo_environment(port: int, host: str = "127.0.0.1", tiktok_port: int = TIKT
         "TIKTOK_SANDBOX_REDIRECT_URL": f"{base}/connect/tiktok/callback",
         "TIKTOK_SANDBOX_REVIEW_DELAY_SECONDS": "45", "TIKTOK_SANDBOX_REVIEW_REJECTION_RATE": "0.1",
         "TIKTOK_SANDBOX_BOOTSTRAP_TOKEN": "false",
+        # One prerequisite left to fix, in the sandbox's Seller Center, before the first upload.
+        "TIKTOK_SANDBOX_FAILING_CHECKS": '["RETURN_WAREHOUSE"]',
         "SHOPIFY_SANDBOX_CLIENT_ID": "demo-client-id", "SHOPIFY_SANDBOX_CLIENT_SECRET": "demo-client-secret",
         "SHOPIFY_SANDBOX_CATALOG_SIZE": "300", "SHOPIFY_SANDBOX_DEFAULT_SHOP": DEMO_SHOP,
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-SELLER_CENTER = "https://seller.tiktokshop.com"
+from tokbridge.config import get_settings
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,8 @@ class Step:
 
 def steps_from_checks(checks: list[dict]) -> list[Step]:
     """`checks` are TikTok's check results ({check_item, is_failed, fail_reasons})."""
-    steps = {d.key: Step(key=d.key, title=d.title, complete=True, fix=d.fix, link=SELLER_CENTER + d.seller_center_path)
+    seller_center = get_settings().tiktok_seller_center_url.rstrip("/")
+    steps = {d.key: Step(key=d.key, title=d.title, complete=True, fix=d.fix, link=seller_center + d.seller_center_path)
              for d in STEPS}
     for check in checks:
         # TikTok's docs spell one item "BANk_ACCOUNT"; compare case-insensitively.

@@ -23,6 +23,7 @@ from .errors import envelope
 from .faults import FaultInjector, RateLimiter
 from .guard import make_route_handler
 from .routing import ENDPOINTS
+from .seller_center import make_seller_center_routes
 from .state import SandboxState
 from .webhooks import WebhookOutbox
 
@@ -86,6 +87,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
         Route("/oauth/authorize", authorize, methods=["GET", "POST"]),
         Route("/open/authorize", authorize, methods=["GET", "POST"]),
         *make_control_routes(sandbox),
+        *make_seller_center_routes(sandbox),
         *(Route(ep.path, make_route_handler(sandbox, ep), methods=[ep.method]) for ep in ENDPOINTS),
     ]
 

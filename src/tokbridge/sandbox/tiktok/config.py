@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,6 +36,8 @@ class SandboxConfig(BaseSettings):
     review_min_image_side: int = Field(default=600, ge=1)
     prohibited_title_words: list[str] = Field(default_factory=lambda: ["replica", "counterfeit", "weapon"])
     daily_listing_limit: int = Field(default=100, ge=0)
+    # Listing prerequisites every shop starts without (e.g. ["RETURN_WAREHOUSE"]); fixed in /seller.
+    failing_checks: list[str] = Field(default_factory=list)
 
     # Orders: the remorse window, carrier timings and how long after delivery an order completes.
     on_hold_seconds: float = Field(default=3600.0, ge=0)
@@ -66,3 +68,13 @@ class SandboxConfig(BaseSettings):
     # How often the background thread applies time-driven transitions and delivers webhooks.
     tick_seconds: float = Field(default=0.2, gt=0)
     background: bool = True
+
+    @field_validator("failing_checks")
+    @classmethod
+    def _known_checks(cls, value: list[str]) -> list[str]:
+        from .state import PREREQUISITE_ITEMS
+
+        unknown = [item for item in value if item not in PREREQUISITE_ITEMS]
+        if unknown:
+            raise ValueError(f"unknown prerequisite items {unknown}; known: {list(PREREQUISITE_ITEMS)}")
+        return value

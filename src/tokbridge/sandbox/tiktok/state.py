@@ -356,6 +356,7 @@ class SandboxState:
             code=f"{region}LCTB{index:04d}",
             warehouses=warehouses,
             daily_listing_limit=self.config.daily_listing_limit,
+            failing_checks=set(self.config.failing_checks),
         )
 
     # -- auth -------------------------------------------------------------------------------------
