@@ -15,6 +15,7 @@ from rich.console import Console
 from tokbridge.config import Settings, get_settings
 from tokbridge.db.engine import get_engine, session_scope
 from tokbridge.db.migrate import upgrade
+from tokbridge.demo_clerk import DemoClerk
 from tokbridge.tenancy.repository import AccountRepository
 from tokbridge.tenancy.service import create_merchant_with_user
 
@@ -51,6 +52,11 @@ def demo_environment(port: int, host: str = "127.0.0.1", tiktok_port: int = TIKT
         "TIKTOK_SANDBOX_BOOTSTRAP_TOKEN": "false",
         # One prerequisite left to fix, in the sandbox's Seller Center, before the first upload.
         "TIKTOK_SANDBOX_FAILING_CHECKS": '["RETURN_WAREHOUSE"]',
+        # Simulated buyers order live products (one every two minutes or so); orders leave ON_HOLD after 30 s,
+        # are delivered 5 minutes after shipping and complete 10 minutes later; a few are cancelled or returned.
+        "TIKTOK_SANDBOX_ORDERS_PER_HOUR": "30", "TIKTOK_SANDBOX_ON_HOLD_SECONDS": "30",
+        "TIKTOK_SANDBOX_IN_TRANSIT_TO_DELIVERED_SECONDS": "300", "TIKTOK_SANDBOX_DELIVERED_TO_COMPLETED_SECONDS": "600",
+        "TIKTOK_SANDBOX_BUYER_CANCEL_RATE": "0.05", "TIKTOK_SANDBOX_RETURN_RATE": "0.05",
         "SHOPIFY_SANDBOX_CLIENT_ID": "demo-client-id", "SHOPIFY_SANDBOX_CLIENT_SECRET": "demo-client-secret",
         "SHOPIFY_SANDBOX_CATALOG_SIZE": "300", "SHOPIFY_SANDBOX_DEFAULT_SHOP": DEMO_SHOP,
     }
@@ -87,6 +93,12 @@ def run_demo(port: int = 8000, host: str = "127.0.0.1", sandboxes: bool = True, 
 
             tiktok_url = stack.enter_context(serve_in_thread(tiktok_sandbox(), tiktok_port, host))
             shopify_url = stack.enter_context(serve_in_thread(shopify_sandbox(), shopify_port, host))
+            # Nobody sits in the sandbox's Shopify admin: the clerk fulfils store orders a while after they arrive.
+            fulfil_after = float(os.environ.get("DEMO_FULFIL_AFTER_SECONDS", 90))
+            clerk = DemoClerk(shopify_url, DEMO_SHOP, fulfil_after_seconds=fulfil_after)
+            if clerk.fulfil_after.total_seconds() > 0:
+                clerk.start()
+                stack.callback(clerk.stop)
         console.print(f"\n[bold]TokBridge demo[/bold] is starting at [link={url}]{url}[/link]")
         if created:
             console.print(f"Sign in with [bold]{DEMO_EMAIL}[/bold] / [bold]{DEMO_PASSWORD}[/bold]")
