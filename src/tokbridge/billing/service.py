@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -56,6 +57,11 @@ def current_plan(subscription: Subscription) -> Plan:
     return plan_by_code(subscription.plan_code) or default_plan()
 
 
+# Called as hook(session, merchant_id) after a plan change, in its transaction (orders waiting for
+# the plan register one); billing itself knows nothing of what uses the plan.
+PLAN_CHANGED_HOOKS: list[Callable[[Session, int], None]] = []
+
+
 def change_plan(session: Session, merchant_id: int, plan_code: str) -> Subscription:
     if plan_by_code(plan_code) is None:
         raise ValueError(f"There is no plan {plan_code!r}.")
@@ -64,6 +70,8 @@ def change_plan(session: Session, merchant_id: int, plan_code: str) -> Subscript
     if subscription not in session:
         session.add(subscription)
     session.flush()
+    for hook in PLAN_CHANGED_HOOKS:
+        hook(session, merchant_id)
     return subscription
 
 

@@ -121,7 +121,7 @@ class TaxLine:
 
 @dataclass(slots=True)
 class OrderLine:
-    variant_external_id: str
+    variant_external_id: str | None  # None: a custom line item (title required), for an unlinked SKU
     quantity: int
     unit_price: str
     title: str | None = None

@@ -8,27 +8,30 @@ from tokbridge.billing.service import PlanUsage
 from tokbridge.channels.connections import SHOPIFY, ConnectionRepository
 from tokbridge.listings import prerequisites
 from tokbridge.listings import service as listings
+from tokbridge.orders import service as orders
 
 
 @dataclass(frozen=True)
 class DashboardData:
     products: dict[str, int]
     orders: dict[str, int]
+    sales: dict
     prerequisites: dict
     plan: PlanUsage
     store_domain: str | None
     tiktok_shop: str | None
 
 
-def dashboard(session: Session, merchant_id: int) -> DashboardData:
+def dashboard(session: Session, merchant_id: int, sales_days: int = 30) -> DashboardData:
     tiktok = listings.tiktok_connection(session)
     store = ConnectionRepository(session).first(SHOPIFY)
+    plan = listings.product_usage(session, merchant_id)
     return DashboardData(
         products=listings.status_counts(session),
-        # Filled by the order pipeline; empty until orders are brought in.
-        orders={},
+        orders=orders.status_counts(session),
+        sales=orders.sales(session, sales_days),
         prerequisites=prerequisites.summary(listings.prerequisite_checks(tiktok)),
-        plan=listings.product_usage(session, merchant_id),
+        plan=orders.plan_usage(session, merchant_id, products_used=plan.products_used),
         store_domain=store.external_id if store else None,
         tiktok_shop=tiktok.name if tiktok else None,
     )

@@ -2,8 +2,8 @@
 
 Each webhook is processed in short transactions (read the event; act, which may call the store;
 mark it processed): on SQLite a transaction kept open across API calls would block other writers.
-Events this module cannot act on yet (order follow-up, until the orders issue registers
-`orders.intake`) stay in the inbox unprocessed, so they can be replayed then.
+TikTok order events become `orders.intake` jobs; Shopify fulfilments and cancellations of TikTok
+orders go to `orders.tasks`. An event nobody handles stays in the inbox unprocessed, for replay.
 """
 
 from __future__ import annotations
@@ -37,12 +37,17 @@ from tokbridge.jobs.runner import JobContext
 from tokbridge.jobs.service import enqueue
 from tokbridge.kit.errors import PermanentError
 from tokbridge.onboarding import service
+from tokbridge.orders import tasks as order_tasks
 from tokbridge.tenancy.scoping import bind_merchant
 
 log = logging.getLogger(__name__)
 
 REFRESH_STATUS_JOB = "listings.refresh_status"
 ORDER_INTAKE_JOB = "orders.intake"
+# What an order-family webhook type asks the intake job to refresh besides the order itself.
+ORDER_EVENTS = {str(tiktok_webhooks.ORDER_STATUS_CHANGE): "order",
+                str(tiktok_webhooks.CANCELLATION_STATUS_CHANGE): "cancellation",
+                str(tiktok_webhooks.RETURN_STATUS_CHANGE): "return"}
 
 # A handler returns False to leave the event in the inbox unprocessed (nobody handles it yet).
 EventHandler = Callable[[JobContext, ChannelConnection, dict], bool]
@@ -185,8 +190,12 @@ def _shopify_shop_redact(ctx: JobContext, connection: ChannelConnection, body: d
     return True
 
 
-def _left_for_orders(ctx: JobContext, connection: ChannelConnection, body: dict) -> bool:
-    return False  # order follow-up (cancellations, fulfilments) comes with the orders issue
+def _store_order_cancelled(ctx: JobContext, connection: ChannelConnection, body: dict) -> bool:
+    return order_tasks.store_order_cancelled(ctx, connection, body)
+
+
+def _store_fulfilment(ctx: JobContext, connection: ChannelConnection, body: dict) -> bool:
+    return order_tasks.store_fulfilment(ctx, connection, body)
 
 
 SHOPIFY_HANDLERS: dict[str, EventHandler] = {
@@ -198,9 +207,9 @@ SHOPIFY_HANDLERS: dict[str, EventHandler] = {
     "customers/data_request": _shopify_data_request,
     "customers/redact": _shopify_customer_redact,
     "shop/redact": _shopify_shop_redact,
-    "orders/cancelled": _left_for_orders,
-    "fulfillments/create": _left_for_orders,
-    "fulfillments/update": _left_for_orders,
+    "orders/cancelled": _store_order_cancelled,
+    "fulfillments/create": _store_fulfilment,
+    "fulfillments/update": _store_fulfilment,
 }
 
 
@@ -219,12 +228,15 @@ def _tiktok_product_status(ctx: JobContext, connection: ChannelConnection, body:
 
 
 def _tiktok_order_event(ctx: JobContext, connection: ChannelConnection, body: dict) -> bool:
-    order_id = str((body.get("data") or {}).get("order_id", ""))
+    data = body.get("data") or {}
+    order_id = str(data.get("order_id", ""))
     if handler_for(ORDER_INTAKE_JOB) is None or not order_id:
         return False  # stays in the inbox until the orders issue registers its handler
+    event = ORDER_EVENTS.get(str(body.get("type")), "order")
     with ctx.session() as session:
         enqueue(session, ORDER_INTAKE_JOB, merchant_id=connection.merchant_id,
-                payload={"connection_id": connection.id, "order_id": order_id})
+                payload={"connection_id": connection.id, "order_id": order_id, "event": event,
+                         "update_time": data.get("update_time") if event == "order" else None})
         session.commit()
     return True
 

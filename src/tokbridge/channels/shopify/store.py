@@ -271,7 +271,8 @@ def order_input(order: NewOrder) -> dict:
         "customAttributes": [{"key": f"{order.source_name}_order_id", "value": order.source_order_id}],
         "lineItems": [
             {
-                "variantId": gid("ProductVariant", line.variant_external_id),
+                **({"variantId": gid("ProductVariant", line.variant_external_id)} if line.variant_external_id
+                   else {"title": line.title or line.sku or "Item", "requiresShipping": True}),
                 "quantity": line.quantity,
                 "priceSet": _money(line.unit_price, currency),
                 "taxLines": _tax_lines(line.tax_lines, currency),

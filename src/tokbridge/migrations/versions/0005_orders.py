@@ -4,9 +4,8 @@ Revision ID: 0005_orders
 Revises: 0004_listings
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0005_orders'
 down_revision = '0004_listings'

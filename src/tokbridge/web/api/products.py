@@ -12,8 +12,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from tokbridge.billing import service as billing
-from tokbridge.dashboard import service as dashboard_service
 from tokbridge.billing.plans import available_plans
+from tokbridge.dashboard import service as dashboard_service
 from tokbridge.listings import service
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.web.api.schemas import Problem
@@ -69,9 +69,46 @@ class Connections(BaseModel):
     tiktok: str | None = Field(description="The connected TikTok shop's name")
 
 
+class OrderCounts(BaseModel):
+    awaiting_shipment: int
+    awaiting_collection: int
+    in_transit: int
+    delivered: int
+    completed: int
+    cancelled: int
+    failed: int
+    on_hold: int
+    unpaid: int
+
+
+class SalesDay(BaseModel):
+    date: date
+    amount: Decimal
+    orders: int
+    units: int
+
+
+class TopProduct(BaseModel):
+    tiktok_product_id: str | None
+    name: str | None
+    units: int
+    amount: Decimal
+
+
+class Sales(BaseModel):
+    period_days: int
+    amount: Decimal
+    currency: str
+    orders: int
+    units: int
+    per_day: list[SalesDay]
+    top_products: list[TopProduct]
+
+
 class Dashboard(BaseModel):
     products: ProductCounts
-    orders: dict[str, int] = Field(description="Order counts by status (from the order pipeline)")
+    orders: OrderCounts = Field(description="Order counts by status (from the order pipeline)")
+    sales: Sales = Field(description="Sales over the chosen period (sales_days: 7, 30 or 90)")
     prerequisites: Prerequisites
     plan: PlanSummary
     connections: Connections
@@ -84,11 +121,12 @@ def plan_summary(usage: billing.PlanUsage) -> PlanSummary:
                        products_left=usage.products_left, orders_left=usage.orders_left)
 
 
-def dashboard_data(viewer) -> Dashboard:
-    data = dashboard_service.dashboard(viewer.db, viewer.merchant_id)
+def dashboard_data(viewer, sales_days: int = 30) -> Dashboard:
+    data = dashboard_service.dashboard(viewer.db, viewer.merchant_id, sales_days=sales_days)
     return Dashboard(
         products=ProductCounts(**data.products),
-        orders=data.orders,
+        orders=OrderCounts(**data.orders),
+        sales=Sales(**data.sales),
         prerequisites=Prerequisites(**data.prerequisites),
         plan=plan_summary(data.plan),
         connections=Connections(shopify=data.store_domain, tiktok=data.tiktok_shop),
@@ -96,8 +134,10 @@ def dashboard_data(viewer) -> Dashboard:
 
 
 @router.get("/dashboard", response_model=Dashboard)
-def dashboard(viewer: ViewerDep) -> Dashboard:
-    return dashboard_data(viewer)
+def dashboard(viewer: ViewerDep, sales_days: int = 30) -> Dashboard:
+    if sales_days not in (7, 30, 90):
+        raise HTTPException(422, "sales_days must be 7, 30 or 90.")
+    return dashboard_data(viewer, sales_days)
 
 
 # --- products ---------------------------------------------------------------------------------------

@@ -1,0 +1,104 @@
+"""Mapper: a TikTok order as stored (raw payload and resolved lines) -> the store's `NewOrder`.
+
+TikTok sends one line item per unit; the store gets one line per SKU and price, with the quantity.
+Prices are what the buyer paid per unit; shipping, taxes and discounts come from TikTok's payment block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from tokbridge.channels.base import Address, NewOrder, OrderLine, ShippingLine, TaxLine
+from tokbridge.orders.money import to_minor, to_text
+
+SOURCE_NAME = "tiktok"
+
+
+@dataclass(frozen=True)
+class ResolvedLine:
+    """A TikTok line item and the store variant it is linked to (None: the SKU is not linked)."""
+
+    tiktok_sku_id: str | None
+    seller_sku: str | None
+    title: str
+    sale_price: str
+    original_price: str
+    variant_external_id: str | None
+
+
+def _decimal(value) -> Decimal:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+    except ArithmeticError:
+        return Decimal(0)
+
+
+def to_new_order(raw: dict, lines: list[ResolvedLine], currency: str) -> NewOrder:
+    grouped: dict[tuple, OrderLine] = {}
+    for line in lines:
+        price = line.sale_price or line.original_price or "0"
+        key = (line.variant_external_id or f"custom:{line.tiktok_sku_id}:{line.title}", price)
+        if key in grouped:
+            grouped[key].quantity += 1
+            continue
+        grouped[key] = OrderLine(
+            variant_external_id=line.variant_external_id, quantity=1, unit_price=to_text(to_minor(price, currency),
+                                                                                         currency),
+            title=line.title if line.variant_external_id is None else None, sku=line.seller_sku or None)
+    payment = raw.get("payment") or {}
+    shipping_fee = payment.get("shipping_fee") or "0"
+    shipping_lines = [ShippingLine(title=raw.get("delivery_option_name") or "TikTok Shop shipping",
+                                   price=to_text(to_minor(shipping_fee, currency), currency),
+                                   code=raw.get("delivery_option_id"))]
+    tax = _decimal(payment.get("tax"))
+    tax_lines = [TaxLine(title="Tax collected by TikTok Shop", amount=to_text(to_minor(tax, currency), currency))] \
+        if tax > 0 else []
+    # Discounts the buyer got: the seller's own and TikTok's (TikTok pays the merchant the platform part).
+    seller_discount = _decimal(payment.get("seller_discount"))
+    platform_discount = _decimal(payment.get("platform_discount"))
+    # Line prices are already what the buyer paid when sale_price is below original_price; only a
+    # discount not reflected in the lines is carried as an order discount.
+    line_total = sum((_decimal(line.sale_price or line.original_price) for line in lines), Decimal(0))
+    subtotal = _decimal(payment.get("sub_total")) or line_total
+    order_discount = max(Decimal(0), line_total - subtotal)
+    note = f"TikTok Shop order {raw.get('id')}."
+    if platform_discount > 0:
+        note += f" Platform discount funded by TikTok: {platform_discount} {currency}."
+    if seller_discount > 0:
+        note += f" Seller discount: {seller_discount} {currency}."
+    created = raw.get("create_time")
+    return NewOrder(
+        source_name=SOURCE_NAME,
+        source_order_id=str(raw["id"]),
+        currency=currency,
+        lines=list(grouped.values()),
+        email=raw.get("buyer_email") or None,
+        shipping_address=_address(raw.get("recipient_address") or {}),
+        shipping_lines=shipping_lines,
+        tax_lines=tax_lines,
+        discount_amount=to_text(to_minor(order_discount, currency), currency) if order_discount > 0 else None,
+        discount_title="TIKTOK-DISCOUNT" if order_discount > 0 else None,
+        paid=True,
+        processed_at=datetime.fromtimestamp(int(created), UTC) if created else None,
+        note=note,
+        tags=["TikTok Shop"],
+    )
+
+
+def _address(recipient: dict) -> Address | None:
+    if not recipient:
+        return None
+    first, last = recipient.get("first_name"), recipient.get("last_name")
+    if not first and not last and recipient.get("name"):
+        first, _, last = str(recipient["name"]).partition(" ")
+    district = {d.get("address_level_name", "").lower(): d.get("address_name")
+                for d in recipient.get("district_info") or [] if isinstance(d, dict)}
+    return Address(first_name=first or None, last_name=last or None,
+                   address1=recipient.get("address_line1") or recipient.get("full_address"),
+                   address2=recipient.get("address_line2") or None,
+                   city=district.get("city") or recipient.get("city"),
+                   province_code=recipient.get("state_code") or None,
+                   zip=recipient.get("postal_code"), country_code=recipient.get("region_code"),
+                   phone=recipient.get("phone_number"))

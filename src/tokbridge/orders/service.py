@@ -1,0 +1,435 @@
+"""Order rules, in short transactions: what a TikTok order update changes, what goes to the store,
+what a merchant may do. Network calls live in `tasks`; nothing here calls an API.
+
+Every function takes a merchant-bound session (tenant scoping) and leaves committing to the caller.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from tokbridge.billing import service as billing
+from tokbridge.channels.models import ChannelConnection
+from tokbridge.db.base import utcnow
+from tokbridge.db.engine import for_writing
+from tokbridge.jobs.service import enqueue
+from tokbridge.orders import status as statuses
+from tokbridge.orders.mapper import ResolvedLine
+from tokbridge.orders.models import Cancellation, Order, OrderLine, Return, StoreSync
+from tokbridge.orders.money import to_decimal, to_minor
+from tokbridge.orders.repository import OrderRepository
+
+log = logging.getLogger(__name__)
+
+INTAKE_JOB = "orders.intake"  # the kind onboarding routes TikTok order webhooks to
+TO_STORE_JOB = "orders.to_store"
+SHIP_JOB = "orders.ship"
+CANCEL_JOB = "orders.cancel"
+CANCEL_IN_STORE_JOB = "orders.cancel_in_store"
+DECIDE_JOB = "orders.decide_cancellation"
+POLL_ALL_JOB = "orders.poll_all"
+POLL_JOB = "orders.poll"
+RELEASE_JOB = "orders.release_waiting"
+RETURNS_JOB = "orders.sync_returns"
+
+# Store sync states an order may be (re)sent from.
+SENDABLE = frozenset({StoreSync.PENDING, StoreSync.FAILED, StoreSync.WAITING_FOR_PLAN})
+
+
+class OrderActionRefused(ValueError):
+    """A merchant action that does not apply to the order as it is; the message says why."""
+
+
+def _writing(session: Session) -> None:
+    """Declare the write up front (SQLite's write lock), unless the caller's transaction already began."""
+    if not session.in_transaction():
+        for_writing(session)
+
+
+# --- TikTok -> local ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Applied:
+    order_id: int
+    stale: bool = False
+    to_store: bool = False
+    cancel_in_store: bool = False
+
+
+def _time(value) -> datetime | None:
+    return datetime.fromtimestamp(int(value), UTC) if value else None
+
+
+def is_known_and_current(session: Session, connection_id: str, tiktok_order_id: str, update_time: int | None) -> bool:
+    """True when the stored copy is already as new as a notification's `update_time` (nothing to fetch)."""
+    if not update_time:
+        return False
+    order = OrderRepository(session).by_tiktok_id(connection_id, tiktok_order_id)
+    return order is not None and order.tiktok_update_time >= int(update_time)
+
+
+def apply_tiktok_order(session: Session, connection: ChannelConnection, raw: dict) -> Applied:
+    """Store a TikTok order as TikTok reports it (its raw payload included). An update older than the
+    stored one (TikTok's `update_time`) is ignored, so repeated and out-of-order deliveries are harmless."""
+    _writing(session)
+    repository = OrderRepository(session)
+    tiktok_id = str(raw["id"])
+    update_time = int(raw.get("update_time") or 0)
+    order = repository.by_tiktok_id(connection.id, tiktok_id, for_update=True)
+    if order is not None and update_time < order.tiktok_update_time:
+        log.info("order %s: update of %s older than the stored %s; ignored", tiktok_id, update_time,
+                 order.tiktok_update_time)
+        return Applied(order.id, stale=True)
+    currency = str((raw.get("payment") or {}).get("currency") or _line_currency(raw) or "USD")
+    tiktok_status = str(raw.get("status") or "UNPAID").upper()
+    if order is None:
+        order = Order(merchant_id=connection.merchant_id, connection_id=connection.id, tiktok_order_id=tiktok_id,
+                      store_sync=StoreSync.NOT_YET, raw={}, status="unpaid", tiktok_status=tiktok_status)
+        session.add(order)
+    order.tiktok_status = tiktok_status
+    order.tiktok_update_time = update_time
+    order.is_on_hold = tiktok_status == "ON_HOLD"
+    order.currency = currency[:3]
+    order.total_minor = to_minor((raw.get("payment") or {}).get("total_amount"), currency)
+    order.placed_at = _time(raw.get("create_time")) or order.placed_at or utcnow()
+    order.paid_at = _time(raw.get("paid_time")) or order.paid_at
+    order.raw = raw
+    if tiktok_status in statuses.CANCELLED:
+        order.cancel_reason = raw.get("cancel_reason") or order.cancel_reason
+        order.cancelled_by = raw.get("cancellation_initiator") or order.cancelled_by
+    session.flush()
+    _apply_lines(session, repository, connection, order, raw.get("line_items") or [], currency)
+
+    to_store = cancel_in_store = False
+    if tiktok_status in statuses.CANCELLED:
+        if order.store_sync == StoreSync.CREATED:
+            cancel_in_store = not order.store_cancelled
+        elif order.store_sync != StoreSync.SKIPPED:
+            order.store_sync = StoreSync.SKIPPED  # cancelled before it reached the store: nothing to undo
+    elif tiktok_status in statuses.FOR_THE_STORE and order.store_sync == StoreSync.NOT_YET:
+        order.store_sync = StoreSync.PENDING
+        to_store = True
+    elif order.store_sync == StoreSync.PENDING:
+        to_store = True
+    order.status = statuses.dashboard_status(tiktok_status, order.store_sync)
+    if to_store:
+        enqueue_to_store(session, order)
+    if cancel_in_store:
+        enqueue(session, CANCEL_IN_STORE_JOB, merchant_id=order.merchant_id, payload={"order_id": order.id},
+                identity_key=f"{CANCEL_IN_STORE_JOB}:{order.id}", title=f"Cancel TikTok order {tiktok_id} in the store")
+    return Applied(order.id, to_store=to_store, cancel_in_store=cancel_in_store)
+
+
+def _line_currency(raw: dict) -> str | None:
+    return next((item.get("currency") for item in raw.get("line_items") or [] if item.get("currency")), None)
+
+
+def _apply_lines(session: Session, repository: OrderRepository, connection: ChannelConnection, order: Order,
+                 items: list[dict], currency: str) -> None:
+    existing = {line.tiktok_line_id: line for line in repository.lines(order.id)}
+    new_skus = [str(item.get("sku_id")) for item in items if str(item.get("id")) not in existing and item.get("sku_id")]
+    variants = repository.variants_for_skus(connection.id, new_skus)
+    units = 0
+    for item in items:
+        line_id = str(item.get("id"))
+        line = existing.get(line_id)
+        if line is None:
+            sku_id = str(item["sku_id"]) if item.get("sku_id") else None
+            line = OrderLine(merchant_id=order.merchant_id, order_id=order.id, tiktok_line_id=line_id,
+                             tiktok_sku_id=sku_id, tiktok_product_id=str(item.get("product_id") or "") or None,
+                             seller_sku=item.get("seller_sku") or None,
+                             product_name=str(item.get("product_name") or ""), sku_name=item.get("sku_name"),
+                             variant_id=variants.get(sku_id or "", (None,))[0],
+                             sale_minor=to_minor(item.get("sale_price"), currency),
+                             original_minor=to_minor(item.get("original_price") or item.get("sale_price"), currency))
+            session.add(line)
+            existing[line_id] = line
+        line.display_status = item.get("display_status") or line.display_status
+        line.package_id = item.get("package_id") or line.package_id
+        line.tracking_number = item.get("tracking_number") or line.tracking_number
+        if line.display_status != "CANCELLED":
+            units += 1
+    order.units = units
+    session.flush()
+
+
+def enqueue_to_store(session: Session, order: Order) -> None:
+    enqueue(session, TO_STORE_JOB, merchant_id=order.merchant_id, payload={"order_id": order.id},
+            identity_key=f"{TO_STORE_JOB}:{order.id}", title=f"Bring TikTok order {order.tiktok_order_id} into the store")
+
+
+# --- local -> store -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StorePlan:
+    """What to send to the store for an order, or why not."""
+
+    order_id: int
+    tiktok_order_id: str
+    raw: dict
+    currency: str
+    lines: list[ResolvedLine]
+    store_order_id: str | None = None  # already bound: nothing to create
+
+
+def plan_usage(session: Session, merchant_id: int, products_used: int | None = None) -> billing.PlanUsage:
+    """The plan with its real order count: orders brought into the store in the billing period."""
+    subscription = billing.subscription_for(session, merchant_id)
+    usage = billing.usage(subscription, products_used=products_used or 0, orders_used=0)
+    return dataclasses.replace(usage, orders_used=OrderRepository(session).created_in_store_since(usage.period_start))
+
+
+def prepare_for_store(session: Session, order_id: int) -> StorePlan | None:
+    """The order as the store should get it; None when there is nothing to send now.
+
+    Records why not on the order: over the plan's limit (kept, waiting for the plan), or an unlinked SKU
+    (Failed, unless the merchant chose custom line items)."""
+    _writing(session)
+    repository = OrderRepository(session)
+    order = repository.get(order_id, for_update=True)
+    if order is None:
+        return None
+    if order.store_order_id:
+        return StorePlan(order.id, order.tiktok_order_id, order.raw, order.currency, [], order.store_order_id)
+    if order.store_sync not in SENDABLE or order.tiktok_status in statuses.CANCELLED:
+        return None
+    usage = plan_usage(session, order.merchant_id)
+    if usage.orders_left <= 0:
+        order.store_sync = StoreSync.WAITING_FOR_PLAN
+        order.failure_reason = (f"Waiting for the plan: the {usage.plan.name} plan's {usage.plan.order_limit} orders "
+                                f"this month are used. Upgrade, or it comes in when the month turns "
+                                f"({usage.billing_date:%d %B}).")
+        order.status = statuses.dashboard_status(order.tiktok_status, order.store_sync)
+        return None
+    lines = [line for line in repository.lines(order.id) if line.display_status != "CANCELLED"]
+    # SKUs linked since the order came in (retry after linking).
+    unresolved = [line for line in lines if line.variant_id is None and line.tiktok_sku_id]
+    if unresolved:
+        found = repository.variants_for_skus(order.connection_id, [line.tiktok_sku_id for line in unresolved])
+        for line in unresolved:
+            if line.tiktok_sku_id in found:
+                line.variant_id = found[line.tiktok_sku_id][0]
+    external = repository.variant_external_ids([line.variant_id for line in lines if line.variant_id])
+    missing = [line for line in lines if line.variant_id is None]
+    settings = repository.settings(order.merchant_id, create=False)
+    if missing and settings.unknown_sku != "custom_line":
+        names = ", ".join(sorted({f"{line.product_name} ({line.seller_sku or line.tiktok_sku_id})" for line in missing}))
+        fail(order, f"Unknown SKU: {names} is not linked to a store product. Link it (upload it from TokBridge) "
+                    f"and retry, or choose custom line items in Order settings.")
+        return None
+    resolved = [ResolvedLine(tiktok_sku_id=line.tiktok_sku_id, seller_sku=line.seller_sku,
+                             title=" - ".join(part for part in (line.product_name, line.sku_name) if part) or "Item",
+                             sale_price=str(to_decimal(line.sale_minor, order.currency)),
+                             original_price=str(to_decimal(line.original_minor, order.currency)),
+                             variant_external_id=external.get(line.variant_id) if line.variant_id else None)
+                for line in lines]
+    if not resolved:
+        fail(order, "The order has no items left to send to the store.")
+        return None
+    return StorePlan(order.id, order.tiktok_order_id, order.raw, order.currency, resolved)
+
+
+def fail(order: Order, reason: str) -> None:
+    order.store_sync = StoreSync.FAILED
+    order.failure_reason = reason
+    order.status = statuses.dashboard_status(order.tiktok_status, order.store_sync)
+
+
+def bind_store_order(session: Session, order_id: int, store_order_id: str, name: str) -> bool:
+    """Record the store order right after it was created. Returns True when the TikTok order was
+    cancelled meanwhile (the store order must be cancelled too)."""
+    _writing(session)
+    order = OrderRepository(session).get(order_id, for_update=True)
+    order.store_order_id = store_order_id
+    order.store_order_name = name
+    order.store_created_at = order.store_created_at or utcnow()
+    order.store_sync = StoreSync.CREATED
+    order.failure_reason = None
+    order.status = statuses.dashboard_status(order.tiktok_status, order.store_sync)
+    if order.tiktok_status in statuses.CANCELLED and not order.store_cancelled:
+        enqueue(session, CANCEL_IN_STORE_JOB, merchant_id=order.merchant_id, payload={"order_id": order.id},
+                identity_key=f"{CANCEL_IN_STORE_JOB}:{order.id}")
+        return True
+    return False
+
+
+def record_store_failure(session: Session, order_id: int, reason: str) -> None:
+    _writing(session)
+    order = OrderRepository(session).get(order_id, for_update=True)
+    if order is not None and order.store_sync != StoreSync.CREATED:
+        fail(order, reason)
+
+
+def retry(session: Session, order_id: int) -> Order:
+    """Merchant's Retry: send a Failed order again, and failed shipments again."""
+    _writing(session)
+    order = OrderRepository(session).get(order_id, for_update=True)
+    if order is None:
+        raise LookupError("order not found")
+    retried = False
+    if order.store_sync in (StoreSync.FAILED, StoreSync.WAITING_FOR_PLAN):
+        order.store_sync = StoreSync.PENDING
+        order.failure_reason = None
+        order.status = statuses.dashboard_status(order.tiktok_status, order.store_sync)
+        enqueue_to_store(session, order)
+        retried = True
+    failed_shipments = [s for s in OrderRepository(session).shipments(order.id) if s.state == "failed"]
+    if failed_shipments or (order.last_error and order.store_order_id):
+        order.last_error = None
+        for shipment in failed_shipments:
+            shipment.state = "pending"
+            shipment.last_error = None
+        enqueue(session, SHIP_JOB, merchant_id=order.merchant_id, payload={"order_id": order.id})
+        retried = True
+    if not retried:
+        raise OrderActionRefused("Nothing to retry: the order is not Failed and has no failed shipment.")
+    return order
+
+
+def release_waiting(session: Session, merchant_id: int) -> int:
+    """Orders kept while the plan was used up: queue as many as the plan now has room for."""
+    _writing(session)
+    repository = OrderRepository(session)
+    room = plan_usage(session, merchant_id).orders_left
+    released = 0
+    for order in repository.with_store_sync([StoreSync.WAITING_FOR_PLAN], limit=max(room, 0)):
+        order.store_sync = StoreSync.PENDING
+        order.failure_reason = None
+        order.status = statuses.dashboard_status(order.tiktok_status, order.store_sync)
+        enqueue_to_store(session, order)
+        released += 1
+    return released
+
+
+# --- merchant actions ---------------------------------------------------------------------------------
+
+
+def request_cancel(session: Session, order_id: int, reason: str, region: str | None) -> Order:
+    """Cancel on TikTok (with a reason TikTok allows for the order's status), then in the store."""
+    order = OrderRepository(session).get(order_id)
+    if order is None:
+        raise LookupError("order not found")
+    allowed = statuses.cancel_reasons(order.tiktok_status, region)
+    if not allowed:
+        raise OrderActionRefused(f"An order that is {statuses.LABELS[statuses.dashboard_status(order.tiktok_status, '')]}"
+                                 " can no longer be cancelled from TokBridge.")
+    if reason not in allowed:
+        raise OrderActionRefused(f"Choose one of the reasons TikTok allows for this order: {', '.join(allowed)}.")
+    enqueue(session, CANCEL_JOB, merchant_id=order.merchant_id, payload={"order_id": order.id, "reason": reason},
+            identity_key=f"{CANCEL_JOB}:{order.id}", title=f"Cancel TikTok order {order.tiktok_order_id}")
+    return order
+
+
+def decide_cancellation(session: Session, cancellation_id: int, approve: bool, reject_reason: str | None) -> Cancellation:
+    cancellation = OrderRepository(session).cancellation(cancellation_id)
+    if cancellation is None:
+        raise LookupError("cancellation request not found")
+    if cancellation.cancel_status != "CANCELLATION_REQUEST_PENDING":
+        raise OrderActionRefused("This cancellation request is no longer waiting for an answer.")
+    if not approve and reject_reason not in statuses.REJECT_REASONS:
+        raise OrderActionRefused(f"Choose a reject reason: {', '.join(statuses.REJECT_REASONS)}.")
+    enqueue(session, DECIDE_JOB, merchant_id=cancellation.merchant_id,
+            payload={"cancellation_id": cancellation.id, "approve": approve, "reject_reason": reject_reason},
+            identity_key=f"{DECIDE_JOB}:{cancellation.id}")
+    return cancellation
+
+
+def apply_cancellation(session: Session, connection: ChannelConnection, order: Order | None, data: dict) -> None:
+    repository = OrderRepository(session)
+    cancel_id = str(data["cancel_id"])
+    row = repository.cancellation_by_tiktok_id(connection.id, cancel_id)
+    update_time = int(data.get("update_time") or 0)
+    if row is None:
+        row = Cancellation(merchant_id=connection.merchant_id, connection_id=connection.id, tiktok_cancel_id=cancel_id,
+                           tiktok_order_id=str(data.get("order_id") or ""))
+        session.add(row)
+    elif update_time < row.tiktok_update_time:
+        return
+    row.order_id = order.id if order else row.order_id
+    row.cancel_type = data.get("cancel_type")
+    row.cancel_status = data.get("cancel_status")
+    row.role = data.get("role")
+    row.reason = data.get("cancel_reason_text") or data.get("cancel_reason")
+    row.tiktok_update_time = update_time
+    row.raw = data
+    session.flush()
+
+
+def apply_return(session: Session, connection: ChannelConnection, order: Order | None, data: dict) -> Return:
+    repository = OrderRepository(session)
+    return_id = str(data["return_id"])
+    row = repository.return_by_tiktok_id(connection.id, return_id)
+    update_time = int(data.get("update_time") or 0)
+    if row is None:
+        row = Return(merchant_id=connection.merchant_id, connection_id=connection.id, tiktok_return_id=return_id,
+                     tiktok_order_id=str(data.get("order_id") or ""), restocked=False)
+        session.add(row)
+    elif update_time < row.tiktok_update_time:
+        return row
+    refund = data.get("refund_amount") or {}
+    row.order_id = order.id if order else row.order_id
+    row.return_type = data.get("return_type")
+    row.return_status = data.get("return_status")
+    row.currency = refund.get("currency") or (order.currency if order else None)
+    row.refund_minor = to_minor(refund.get("refund_total"), row.currency)
+    row.tiktok_update_time = update_time
+    row.raw = data
+    session.flush()
+    return row
+
+
+# --- figures ------------------------------------------------------------------------------------------
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    return OrderRepository(session).status_counts()
+
+
+def sales(session: Session, days: int = 30, now: datetime | None = None) -> dict:
+    """Sales amount, orders and units per day over the last `days` days, and the top products."""
+    if days not in (7, 30, 90):
+        raise ValueError("period must be 7, 30 or 90 days")
+    now = now or utcnow()
+    first_day = (now - timedelta(days=days - 1)).date()
+    since = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
+    repository = OrderRepository(session)
+    rows = repository.sold_orders_since(since)
+    currencies = Counter(currency for _, currency, _, _ in rows)
+    currency = currencies.most_common(1)[0][0] if currencies else "USD"
+    per_day = {first_day + timedelta(days=n): [0, 0, 0] for n in range(days)}
+    for placed_at, row_currency, total, units in rows:
+        if row_currency != currency:
+            continue  # one currency per figure; a shop sells in one
+        day = per_day.setdefault(placed_at.astimezone(UTC).date(), [0, 0, 0])
+        day[0] += total
+        day[1] += 1
+        day[2] += units
+    amount = sum(day[0] for day in per_day.values())
+    return {
+        "period_days": days,
+        "currency": currency,
+        "amount": str(to_decimal(amount, currency)),
+        "orders": sum(day[1] for day in per_day.values()),
+        "units": sum(day[2] for day in per_day.values()),
+        "per_day": [{"date": day.isoformat(), "amount": str(to_decimal(v[0], currency)), "orders": v[1], "units": v[2]}
+                    for day, v in sorted(per_day.items())],
+        "top_products": [{"tiktok_product_id": product_id, "name": name, "units": units,
+                          "amount": str(to_decimal(total or 0, currency))}
+                         for product_id, name, units, total in repository.top_products_since(since)],
+    }
+
+
+def _release_after_plan_change(session: Session, merchant_id: int) -> None:
+    if OrderRepository(session).with_store_sync([StoreSync.WAITING_FOR_PLAN], limit=1):
+        enqueue(session, RELEASE_JOB, merchant_id=merchant_id, identity_key=f"{RELEASE_JOB}:{merchant_id}")
+
+
+billing.PLAN_CHANGED_HOOKS.append(_release_after_plan_change)

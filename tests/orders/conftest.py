@@ -1,0 +1,1 @@
+from tests.support.world import world_factory  # noqa: F401  (fixture)

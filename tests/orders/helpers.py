@@ -1,0 +1,98 @@
+"""Steps the order tests share: live products on TikTok, orders placed by the sandbox's buyers, jobs."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tests.pipeline.helpers import check_prerequisites, request, run_jobs, sales_warehouse, tee_template, upgrade
+from tokbridge.db.engine import session_scope
+from tokbridge.jobs.service import enqueue
+from tokbridge.listings import service as listings
+from tokbridge.orders import service
+from tokbridge.orders.models import Order, OrderLine, Shipment
+from tokbridge.tenancy.scoping import bind_merchant
+
+__all__ = ["run_jobs", "upgrade"]
+
+
+PRODUCT_TYPES = ["T-Shirts", "Hoodies", "Sneakers", "Pet Supplies", "Kitchen", "Stationery", "Home Decor", "Jewelry",
+                 "Skincare", "Phone Accessories"]
+
+
+def live_world(world_factory, products: int = 30, **options):
+    """Both sandboxes, the catalog uploaded and approved: SKUs on sale on TikTok, linked to store variants.
+    About a third of the store's products end up live (the rest fail TikTok's review or validation)."""
+    world = world_factory(products=products, **options)
+    upgrade(world)
+    world.import_catalog()
+    check_prerequisites(world)
+    tee_template(world, sales_warehouse(world), selection={"match": "any", "rules": [
+        {"field": "product_type", "operator": "equals", "value": name} for name in PRODUCT_TYPES]})
+    request(world, listings.request_upload)
+    run_jobs(world)
+    advance(world, 120)  # TikTok's review
+    with session_scope(world.engine) as session:
+        bind_merchant(session, world.merchant_id)
+        listings.request_status_sync(session, world.merchant_id)
+    run_jobs(world)
+    return world
+
+
+def live_skus(world) -> list[dict]:
+    """[{sku_id, seller_sku, stock}] of every live TikTok SKU with stock."""
+    found = []
+    for product in world.tiktok_control("GET", "/sandbox/products")["products"]:
+        if product["status"] != "ACTIVATE":
+            continue
+        for sku in product["skus"]:
+            stock = sum(w["quantity"] for w in sku["inventory"])
+            if stock > 0:
+                found.append({"sku_id": sku["id"], "seller_sku": sku.get("seller_sku"), "stock": stock,
+                              "product_id": product["id"]})
+    return found
+
+
+def place(world, items: list[dict], **flags) -> dict:
+    return world.tiktok_control("POST", "/sandbox/orders", {"shop_id": world.shop_id, "items": items, **flags})
+
+
+def advance(world, seconds: float) -> None:
+    world.tiktok_control("POST", "/sandbox/clock/advance", {"seconds": seconds})
+
+
+def poll(world) -> None:
+    """What the periodic fallback does, right now."""
+    with session_scope(world.engine) as session:
+        bind_merchant(session, world.merchant_id)
+        enqueue(session, service.POLL_JOB, merchant_id=world.merchant_id,
+                payload={"connection_id": world.tiktok_connection_id})
+    run_jobs(world)
+
+
+def orders(world) -> list[Order]:
+    with session_scope(world.engine) as session:
+        return list(session.scalars(select(Order).order_by(Order.id)))
+
+
+def order_lines(world, order_id: int) -> list[OrderLine]:
+    with session_scope(world.engine) as session:
+        return list(session.scalars(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id)))
+
+
+def shipments(world) -> list[Shipment]:
+    with session_scope(world.engine) as session:
+        return list(session.scalars(select(Shipment).order_by(Shipment.id)))
+
+
+def store_orders(world) -> list[dict]:
+    return world.shopify_control("GET", "/sandbox/shops/{shop}/orders")["orders"]
+
+
+def tiktok_orders(world) -> dict[str, dict]:
+    return {o["id"]: o for o in world.tiktok_control("GET", "/sandbox/orders")["orders"]}
+
+
+def as_merchant(world, call, *args, **kwargs):
+    with session_scope(world.engine) as session:
+        bind_merchant(session, world.merchant_id)
+        return call(session, *args, **kwargs)
