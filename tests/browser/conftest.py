@@ -12,7 +12,10 @@ from tests.conftest import IN_CI
 from tests.support.live_server import serve
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+# TOKBRIDGE_UPDATE_SCREENSHOTS=1 also copies each screenshot to docs/screenshots for the README.
+README_SCREENSHOTS = REPO / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="session")
@@ -50,8 +53,13 @@ def page(browser, request):
     context.close()
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page, name: str, readme: bool = False) -> Path:
+    """Saved under test-artifacts/screenshots; `readme=True` ones go to docs/screenshots as well when
+    TOKBRIDGE_UPDATE_SCREENSHOTS=1 (only from the SQLite run, so the copy does not change per database)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    if readme and os.environ.get("TOKBRIDGE_UPDATE_SCREENSHOTS") == "1":
+        README_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, README_SCREENSHOTS / f"{name.split('[')[0]}.png")
     return path

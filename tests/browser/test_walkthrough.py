@@ -1,0 +1,223 @@
+"""A new merchant, in a real browser, from sign-up to a first live product: sign up, connect the
+Shopify sandbox, authorize on the TikTok sandbox's consent page, fix the missing prerequisite in the
+sandbox's Seller Center, upgrade the plan, create a template, bulk upload, and see TikTok's approval
+arrive as Live. The dashboard's counts must equal /api/v1/dashboard's. Every page is screenshotted.
+
+Everything runs over HTTP: the app with its embedded worker, and both sandboxes on local ports."""
+
+from __future__ import annotations
+
+import re
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from tests.browser.conftest import screenshot
+from tests.support.live_server import free_port, serve
+from tests.support.waiting import wait_for
+from tests.support.world import reset_channel_caches
+from tokbridge.config import get_settings
+from tokbridge.sandbox.shopify import SandboxConfig as ShopifyConfig
+from tokbridge.sandbox.shopify import create_app as shopify_sandbox
+from tokbridge.sandbox.tiktok import SandboxConfig as TikTokConfig
+from tokbridge.sandbox.tiktok import create_app as tiktok_sandbox
+from tokbridge.web.app import create_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SHOP = "walkthrough.myshopify.com"
+PASSWORD = "a long enough password"
+
+
+@dataclass
+class Deployment:
+    base: str
+    tiktok_url: str
+    shopify_url: str
+
+    def store_products(self) -> list[dict]:
+        """Every product of the Shopify sandbox (its control API lists 50 at a time)."""
+        products: list[dict] = []
+        while batch := httpx.get(f"{self.shopify_url}/sandbox/shops/{SHOP}/products",
+                                 params={"offset": len(products)}, timeout=30).json()["products"]:
+            products += batch
+        return products
+
+    def tiktok(self, method: str, path: str, body: dict | None = None):
+        response = httpx.request(method, self.tiktok_url + path, json=body, timeout=30)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture
+def deployment(app_settings, monkeypatch, request):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with ExitStack() as stack:
+        tiktok = tiktok_sandbox(TikTokConfig(
+            app_key="walk_key", app_secret="walk_secret", bootstrap_token=False, seed=5, tick_seconds=0.05,
+            redirect_url=f"{base}/connect/tiktok/callback", review_delay_seconds=60, review_rejection_rate=0.0,
+            failing_checks=["RETURN_WAREHOUSE"]))
+        tiktok_url = stack.enter_context(serve(tiktok))
+        shopify = shopify_sandbox(ShopifyConfig(client_id="walk-client", client_secret="walk-secret",
+                                                catalog_size=60, default_shop=SHOP, webhook_retry_seconds=0.0))
+        shopify_url = stack.enter_context(serve(shopify))
+        env = {
+            "BASE_URL": base, "JOB_MAINTENANCE_SECONDS": "0.5",
+            "TIKTOK_API_BASE_URL": tiktok_url, "TIKTOK_AUTH_BASE_URL": tiktok_url, "TIKTOK_APP_KEY": "walk_key",
+            "TIKTOK_APP_SECRET": "walk_secret", "TIKTOK_SERVICE_ID": "7431458374265161478",
+            "TIKTOK_AUTHORIZE_URL": f"{tiktok_url}/open/authorize", "TIKTOK_SELLER_CENTER_URL": f"{tiktok_url}/seller",
+            "TIKTOK_RATE_LIMIT_PER_SECOND": "5000", "TIKTOK_RATE_LIMIT_BURST": "5000",
+            "SHOPIFY_API_BASE_URL": shopify_url + "/shops/{shop}", "SHOPIFY_CLIENT_ID": "walk-client",
+            "SHOPIFY_CLIENT_SECRET": "walk-secret",
+        }
+        if "postgresql" in app_settings.database_url:
+            env.update({"REDIS_URL": request.getfixturevalue("redis_url"),
+                        "QUEUE_NAME": request.getfixturevalue("redis_prefix")})
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        reset_channel_caches()
+        stack.callback(reset_channel_caches)
+        stack.enter_context(serve(create_app(get_settings(), embedded_worker=True), port=port))
+        yield Deployment(base, tiktok_url, shopify_url)
+
+
+def api(page, path: str) -> dict:
+    """The JSON API with the browser's own session cookie."""
+    response = page.request.get(page.url.split("/", 3)[0] + "//" + page.url.split("/", 3)[2] + path)
+    assert response.ok, response.text()
+    return response.json()
+
+
+def page_counts(page, box: str, attribute: str) -> dict[str, int]:
+    counts = {}
+    for link in page.get_by_test_id(box).locator(f"[{attribute}]").all():
+        counts[link.get_attribute(attribute)] = int(link.locator(".count").inner_text())
+    return counts
+
+
+def current_step(page) -> str | None:
+    step = page.locator('[data-testid="onboarding"] [aria-current="step"]')
+    return step.get_attribute("data-step") if step.count() else None
+
+
+def test_new_merchant_reaches_a_first_live_product(page, deployment, request):
+    shots = request.node.callspec.id  # sqlite / postgresql
+    readme = shots == "sqlite"
+    base = deployment.base
+    page.on("dialog", lambda dialog: dialog.accept())  # "Upload every product…?" and the like
+
+    # 1. Sign up.
+    page.goto(f"{base}/signup")
+    screenshot(page, "01-sign-up", readme)
+    page.get_by_label("Business name").fill("Walkthrough Goods")
+    page.get_by_label("Email").fill("owner@walkthrough.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(f"{base}/dashboard")
+    assert current_step(page) == "store"
+    screenshot(page, "02-dashboard-new-merchant", readme)
+
+    # 2. Connect the store: the checklist's button, the store address, Shopify's approval, back.
+    page.locator('[data-testid="onboarding"]').get_by_role("link", name="Connect store").click()
+    page.get_by_label("Store address").fill(SHOP)
+    screenshot(page, "03-connect-shopify", readme)
+    page.get_by_role("button", name="Continue to Shopify").click()
+    page.wait_for_url(re.compile(rf"{re.escape(base)}/dashboard.*"))
+    assert current_step(page) == "tiktok"
+
+    # 3. Connect TikTok through the sandbox's consent page.
+    page.locator('[data-testid="onboarding"]').get_by_role("link", name="Connect TikTok Shop").click()
+    page.get_by_test_id("tiktok-authorize").click()
+    page.wait_for_url(re.compile(re.escape(deployment.tiktok_url) + ".*"))
+    screenshot(page, "04-tiktok-consent", readme)
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(re.compile(rf"{re.escape(base)}/dashboard.*"))
+
+    # 4. The prerequisite the shop lacks is named with its fix; fix it in Seller Center, Check again.
+    prerequisites = page.get_by_test_id("prerequisites")
+    assert "To do" in prerequisites.locator('[data-step="warehouses"]').inner_text()
+    assert current_step(page) == "prerequisites"
+    screenshot(page, "05-dashboard-prerequisites", readme)
+    seller_center = prerequisites.locator('[data-step="warehouses"] a').get_attribute("href")
+    assert seller_center.startswith(f"{deployment.tiktok_url}/seller")
+    page.goto(seller_center)
+    page.get_by_role("button", name="Mark as done").click()
+    page.goto(f"{base}/dashboard")
+    page.get_by_role("button", name="Check again").click()
+    page.wait_for_url(re.compile(rf"{re.escape(base)}/dashboard.*"))
+    assert page.get_by_test_id("prerequisites").count() == 0
+
+    # The import finished meanwhile (it started when the store was connected).
+    active = sum(1 for p in deployment.store_products() if p["status"].lower() == "active")
+    wait_for(lambda: api(page, "/api/v1/dashboard")["products"]["not_uploaded"] == active, timeout=60,
+             what="the catalog import")
+    assert current_step(page) == "template"
+
+    # 5. The Free plan's 25 products are too few: upgrade.
+    page.get_by_test_id("plan").get_by_role("link", name="Upgrade").click()
+    screenshot(page, "06-plans", readme)
+    page.locator('[data-plan="starter"]').get_by_role("button").click()
+    assert page.get_by_test_id("current-plan").inner_text() == "Starter"
+
+    # 6. A template for the T-shirts, in two steps.
+    page.get_by_role("link", name="Templates").click()
+    screenshot(page, "07-templates-empty", readme)
+    page.get_by_role("link", name="New template").click()
+    page.get_by_label("Name").fill("T-shirts")
+    page.get_by_label("Products of type").select_option("T-Shirts")
+    category = page.get_by_label("TikTok category")
+    category.select_option(next(o.get_attribute("value") for o in category.locator("option").all()
+                                if o.inner_text().endswith("T-shirts")))
+    screenshot(page, "08-template-step-1", readme)
+    page.get_by_role("button", name="Next: attributes and stock").click()
+    screenshot(page, "09-template-step-2", readme)
+    page.get_by_role("button", name="Save template").click()
+    assert "Template saved" in page.get_by_role("status").inner_text()
+    linked = int(page.get_by_test_id("template-table").locator("tbody tr td").nth(3).inner_text())
+    assert linked > 0
+    screenshot(page, "10-templates", readme)
+
+    # 7. Bulk Upload: confirmation (accepted above), then progress under Recent Activity.
+    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_role("button", name="Bulk Upload").click()
+    page.wait_for_url(re.compile(rf"{re.escape(base)}/dashboard\?notice=.*"))
+    assert f"{linked} products are on their way" in page.get_by_role("status").first.inner_text()
+    screenshot(page, "11-dashboard-uploading", readme)
+    def sent():
+        counts = api(page, "/api/v1/dashboard")["products"]
+        return counts["in_progress"] == 0 and counts["reviewing"] + counts["failed"] == linked and counts
+
+    reviewing = wait_for(sent, timeout=90, what="the upload to reach TikTok")["reviewing"]
+    assert reviewing > 0
+
+    # 8. TikTok approves after its review delay; the webhook brings Live back.
+    deployment.tiktok("POST", "/sandbox/clock/advance", {"seconds": 120})
+    wait_for(lambda: api(page, "/api/v1/dashboard")["products"]["live"] == reviewing, timeout=60,
+             what="the review outcome to arrive")
+    page.reload()
+    expected = api(page, "/api/v1/dashboard")
+    assert page_counts(page, "product-counts", "data-status") == expected["products"]
+    orders = page_counts(page, "order-counts", "data-order-status")
+    assert len(orders) == 9 and orders == {key: expected["orders"].get(key, 0) for key in orders}
+    assert page.get_by_test_id("onboarding").count() == 0  # every step done: the checklist steps aside
+    screenshot(page, "12-dashboard-live", readme)
+
+    # 9. The other pages, as the merchant sees them now.
+    page.get_by_test_id("product-counts").locator('[data-status="live"]').click()
+    assert page.locator("[data-product-id]").count() == reviewing
+    screenshot(page, "13-products-live", readme)
+    page.locator("[data-product-id] a").first.click()
+    assert page.get_by_test_id("product-status").inner_text() == "Live"
+    assert page.get_by_test_id("preview-title").inner_text()
+    screenshot(page, "14-product", readme)
+    for name, path in (("15-activity", "/activity"), ("16-settings", "/settings"), ("17-onboarding", "/onboarding")):
+        page.goto(f"{base}{path}")
+        screenshot(page, name, readme)
+
+    # --- FIRST FULFILLED ORDER -------------------------------------------------------------------
+    # Extend here once src/tokbridge/orders/ (issue #6) lands: place an order for a live SKU through the
+    # TikTok sandbox control API (POST /sandbox/orders), see it in /orders, fulfil it through the
+    # Shopify sandbox control API, and see it shipped on /orders/{id}.
