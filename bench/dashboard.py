@@ -1,0 +1,280 @@
+"""Server time of the dashboard and the product list with a large catalog and order history.
+
+    python bench/dashboard.py                            # 100,000 products and orders, SQLite and PostgreSQL
+    python bench/dashboard.py --products 20000 --orders 20000 --backends sqlite
+    python bench/dashboard.py --postgres postgresql://postgres@127.0.0.1:5432/test
+
+For each database: migrate a fresh one (a temporary SQLite file; a schema of its own on PostgreSQL,
+dropped afterwards), seed one merchant with connected store and TikTok shop, five category templates,
+`--products` catalog products (one variant each) linked to the templates by the real linking pass,
+TikTok listings for 70% of them in every status, and `--orders` TikTok orders with one line each over
+the last 120 days. Then the real app (FastAPI, signed-in session, templates rendered) answers each page
+`--requests` times in this process through its ASGI interface; the time is from request to the last
+byte of the response (no network in between). Prints p50 and p95 per page; the target is p95 < 200 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+VENDORS = [f"Vendor {n:02d}" for n in range(40)]
+TYPES = ["T-Shirts", "Hoodies", "Mugs", "Candles", "Socks", "Caps", "Posters", "Bags", "Notebooks", "Lamps"]
+WORDS = ["Weekend", "Classic", "Organic", "Vintage", "Cozy", "Bold", "Everyday", "Summer", "Urban", "Studio"]
+LISTING_MIX = [("reviewing", 10), ("live", 55), ("failed", 10), ("inactive", 5), ("in_progress", 2),
+               ("not_uploaded", 18)]
+ORDER_MIX = [("completed", 50), ("delivered", 12), ("in_transit", 10), ("awaiting_shipment", 8),
+             ("awaiting_collection", 3), ("cancelled", 8), ("on_hold", 3), ("unpaid", 3), ("failed", 3)]
+CHUNK = 5000
+EMAIL, PASSWORD = "bench@tokbridge.local", "bench-password-long"
+
+
+def weighted(mix: list[tuple[str, int]], rng: random.Random) -> str:
+    return rng.choices([k for k, _ in mix], weights=[w for _, w in mix])[0]
+
+
+def seed(engine, products: int, orders: int, rng: random.Random) -> int:
+    from sqlalchemy import insert, select, text
+
+    from tokbridge.catalog.models import CatalogProduct, CatalogVariant
+    from tokbridge.category_templates import service as templates_service
+    from tokbridge.channels.connections import SHOPIFY, TIKTOK
+    from tokbridge.channels.models import ChannelConnection
+    from tokbridge.db.base import utcnow
+    from tokbridge.db.engine import session_scope
+    from tokbridge.listings.models import Listing
+    from tokbridge.tenancy.scoping import bind_merchant
+    from tokbridge.tenancy.service import create_merchant_with_user
+
+    now = utcnow()
+    with session_scope(engine) as session:
+        merchant_id = create_merchant_with_user(session, "Bench Goods", EMAIL, PASSWORD).merchant_id
+        shop = ChannelConnection(merchant_id=merchant_id, channel=TIKTOK, external_id="7000000000000000001",
+                                 name="Bench shop", region="US", scopes=[],
+                                 data={"cipher": "bench-cipher", "prerequisites": {
+                                     "checked_at": now.isoformat(), "checks": []}})
+        store = ChannelConnection(merchant_id=merchant_id, channel=SHOPIFY, external_id="bench.myshopify.com",
+                                  name="Bench store", data={}, scopes=[])
+        session.add_all([shop, store])
+        session.flush()
+        connection_id = shop.id
+    with session_scope(engine) as session:
+        bind_merchant(session, merchant_id)
+        for product_type in TYPES[:5]:
+            templates_service.create_template(session, merchant_id, {
+                "name": product_type, "selection": {"match": "all", "rules": [
+                    {"field": "product_type", "operator": "equals", "value": product_type}]},
+                "category": {"id": "9601302", "version": "v2", "name_path": ["Womenswear", "Tops", product_type]},
+                "attributes": [{"attribute_id": "100347", "source": "fixed", "value_names": ["Cotton"]}],
+                "inventory": {"default_warehouse_id": "7000000000000000100"},
+                "listing": {"package_weight": {"value": "0.5", "unit": "POUND"}}})
+
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        for start in range(0, products, CHUNK):
+            rows = []
+            for n in range(start, min(start + CHUNK, products)):
+                rows.append({
+                    "merchant_id": merchant_id, "channel": SHOPIFY, "external_id": f"gid://shopify/Product/{n + 1}",
+                    "title": f"{rng.choice(WORDS)} {rng.choice(TYPES)[:-1]} {n}", "vendor": rng.choice(VENDORS),
+                    "product_type": rng.choice(TYPES), "handle": f"product-{n}", "tags": [],
+                    "status": "active" if rng.random() < 0.92 else "draft", "content_hash": uuid.uuid4().hex,
+                    "synced_at": now, "source_updated_at": now, "description_html": ""})
+            conn.execute(insert(CatalogProduct), rows)
+        ids = list(conn.scalars(select(CatalogProduct.id).where(CatalogProduct.merchant_id == merchant_id)
+                                .order_by(CatalogProduct.id)))
+        for start in range(0, len(ids), CHUNK):
+            conn.execute(insert(CatalogVariant), [
+                {"merchant_id": merchant_id, "product_id": pid, "channel": SHOPIFY,
+                 "external_id": f"gid://shopify/ProductVariant/{pid}", "title": "Default", "position": 1,
+                 "sku": f"SKU-{pid}", "price": f"{rng.randint(5, 90)}.{rng.randint(0, 99):02d}", "option_values": {},
+                 "synced_at": now}
+                for pid in ids[start:start + CHUNK]])
+        listings = []
+        for pid in ids:
+            status = weighted(LISTING_MIX, rng)
+            if status == "not_uploaded":
+                continue
+            listings.append({"merchant_id": merchant_id, "connection_id": connection_id, "product_id": pid,
+                             "status": status, "problems": [], "review_reasons": [],
+                             "tiktok_product_id": None if status == "in_progress" else str(1729000000000000000 + pid),
+                             "uploaded_at": now})
+        for start in range(0, len(listings), CHUNK):
+            conn.execute(insert(Listing), listings[start:start + CHUNK])
+    print(f"  seeded {products:,} products, {len(listings):,} listings in {time.perf_counter() - started:.1f} s")
+
+    started = time.perf_counter()
+    with session_scope(engine) as session:
+        linked = templates_service.assign(bind_merchant(session, merchant_id), merchant_id)
+    print(f"  linked {linked:,} products to 5 templates in {time.perf_counter() - started:.1f} s")
+
+    if orders:
+        started = time.perf_counter()
+        seeded = seed_orders(engine, merchant_id, connection_id, ids, orders, rng)
+        print(f"  seeded {seeded:,} orders in {time.perf_counter() - started:.1f} s")
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    return merchant_id
+
+
+def seed_orders(engine, merchant_id: int, connection_id: str, product_ids: list[int], orders: int,
+                rng: random.Random) -> int:
+    """TikTok orders with one line each, when the order pipeline's tables exist (tokbridge.orders)."""
+    try:
+        from tokbridge.orders.models import Order, OrderLine
+    except ImportError:
+        print("  tokbridge.orders is not there yet: no orders seeded")
+        return 0
+    from sqlalchemy import insert, select
+
+    from tokbridge.db.base import utcnow
+
+    now = utcnow()
+    with engine.begin() as conn:
+        for start in range(0, orders, CHUNK):
+            rows = []
+            for n in range(start, min(start + CHUNK, orders)):
+                status = weighted(ORDER_MIX, rng)
+                placed = now - timedelta(seconds=rng.randint(0, 120 * 86400))
+                units = rng.randint(1, 3)
+                rows.append({"merchant_id": merchant_id, "connection_id": connection_id,
+                             "tiktok_order_id": str(5760000000000000000 + n), "tiktok_status": status.upper(),
+                             "tiktok_update_time": int(placed.timestamp()), "status": status,
+                             "currency": "USD", "total_minor": units * rng.randint(500, 9000), "units": units,
+                             "placed_at": placed, "paid_at": None if status == "unpaid" else placed,
+                             "raw": {}, "store_sync": "created" if status not in ("unpaid", "on_hold") else "not_yet",
+                             "created_at": placed, "updated_at": placed})
+            conn.execute(insert(Order), rows)
+        order_ids = list(conn.scalars(select(Order.id).where(Order.merchant_id == merchant_id)))
+        for start in range(0, len(order_ids), CHUNK):
+            lines = []
+            for oid in order_ids[start:start + CHUNK]:
+                pid = rng.choice(product_ids)
+                lines.append({"merchant_id": merchant_id, "order_id": oid, "tiktok_line_id": f"L{oid}",
+                              "tiktok_sku_id": str(1729500000000000000 + pid),
+                              "tiktok_product_id": str(1729000000000000000 + pid), "seller_sku": f"SKU-{pid}",
+                              "product_name": f"Product {pid}", "sale_minor": rng.randint(500, 9000),
+                              "original_minor": 9000})
+            conn.execute(insert(OrderLine), lines)
+    return len(order_ids)
+
+
+def measure(settings, pages: dict[str, str], requests: int) -> dict[str, tuple[float, float]]:
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from tokbridge.web.app import create_app
+
+    results = {}
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
+        login = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)
+        signed = client.post("/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token})
+        assert signed.url.path == "/dashboard", signed.text[:300]
+        for name, path in pages.items():
+            client.get(path)  # warm caches the way a second visitor would find them
+            times = []
+            for _ in range(requests):
+                started = time.perf_counter()
+                response = client.get(path)
+                times.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, (path, response.status_code, response.text[:300])
+            times.sort()
+            results[name] = (statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)])
+    return results
+
+
+def run_backend(label: str, url: str, args, cleanup) -> None:
+    from tokbridge.config import get_settings
+    from tokbridge.db.engine import make_engine
+    from tokbridge.db.migrate import upgrade
+
+    print(f"\n{label}: {args.products:,} products, {args.orders:,} orders")
+    os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        seed(engine, args.products, args.orders, random.Random(7))
+        with engine.connect() as conn:
+            from sqlalchemy import func, select
+
+            from tokbridge.catalog.models import CatalogProduct
+
+            middle = conn.scalar(select(func.min(CatalogProduct.id))) + args.products // 2
+        pages = {
+            "dashboard": "/dashboard",
+            "dashboard, 90-day sales": "/dashboard?period=90",
+            "api dashboard": "/api/v1/dashboard",
+            "products, first page": "/products",
+            "products, page in the middle": f"/products?before={middle}",
+            "products, status=live": "/products?status=live",
+            "products, status=failed": "/products?status=failed",
+            "products, vendor + type": f"/products?vendor={VENDORS[3].replace(' ', '+')}&product_type=Mugs",
+            "products, title search": "/products?q=Organic",
+            "activity": "/activity",
+        }
+        results = measure(get_settings(), pages, args.requests)
+        print(f"  {'page':32} {'p50 ms':>8} {'p95 ms':>8}")
+        for name, (p50, p95) in results.items():
+            flag = "" if p95 < 200 else "  over the 200 ms target"
+            print(f"  {name:32} {p50:8.1f} {p95:8.1f}{flag}")
+    finally:
+        engine.dispose()
+        cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=40, help="timed requests per page")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL",
+                                                             "postgresql://postgres@127.0.0.1:5432/test"))
+    args = parser.parse_args()
+
+    from cryptography.fernet import Fernet
+
+    workdir = Path(tempfile.mkdtemp(prefix="tokbridge-bench-dashboard-"))
+    os.environ.update({"SECRET_KEY": "bench-secret-" + uuid.uuid4().hex, "LOG_LEVEL": "WARNING",
+                       "ENCRYPTION_KEYS": Fernet.generate_key().decode(), "DATA_DIR": str(workdir / "var")})
+    os.environ.pop("REDIS_URL", None)
+
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if "sqlite" in backends:
+        path = workdir / "bench.db"
+        run_backend("SQLite", f"sqlite:///{path}", args, lambda: path.unlink(missing_ok=True))
+    if "postgresql" in backends:
+        from sqlalchemy import text
+
+        from tokbridge.db.engine import make_engine
+
+        schema = f"bench_dashboard_{uuid.uuid4().hex[:8]}"
+        admin = make_engine(args.postgres)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        separator = "&" if "?" in args.postgres else "?"
+
+        def drop() -> None:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+        run_backend("PostgreSQL", f"{args.postgres}{separator}options=-csearch_path%3D{schema}", args, drop)
+
+
+if __name__ == "__main__":
+    main()
