@@ -221,3 +221,37 @@ def test_another_merchants_product_is_not_found(shop):
     sign_in(client, "other@else.test")
     assert client.get(f"/products/{theirs}").status_code == 404
     assert 'data-testid="products-empty"' in client.get("/products").text
+
+
+def test_sales_figures_and_chart_equal_the_api(shop):
+    from tokbridge.orders.models import Order, OrderLine
+
+    world, client = shop
+    now = utcnow()
+    placed = [(now - timedelta(days=d, hours=1), status, total, units) for d, status, total, units in (
+        (0, "completed", 2500, 1), (1, "awaiting_shipment", 4000, 2), (1, "delivered", 1250, 1),
+        (10, "completed", 9900, 3), (40, "completed", 700, 1), (2, "cancelled", 5000, 1))]
+    with session_scope(world.engine) as session:
+        for n, (when, status, total, units) in enumerate(placed):
+            order = Order(merchant_id=world.merchant_id, connection_id=world.tiktok_connection_id,
+                          tiktok_order_id=f"57600000{n}", tiktok_status=status.upper(), status=status,
+                          currency="USD", total_minor=total, units=units, placed_at=when, paid_at=when, raw={})
+            session.add(order)
+            session.flush()
+            session.add(OrderLine(merchant_id=world.merchant_id, order_id=order.id, tiktok_line_id=f"L{n}",
+                                  tiktok_product_id="1729" + str(n % 2), product_name=f"Best seller {n % 2}",
+                                  sale_minor=total))
+    for period in (7, 30, 90):
+        expected = client.get("/api/v1/dashboard", params={"sales_days": period}).json()["sales"]
+        page = client.get("/dashboard", params={"period": period}).text
+        amount = re.search(r'data-testid="sales-amount">([^<]*)<', page).group(1)
+        assert amount == f"{float(expected['amount']):,.2f} {expected['currency']}"
+        chart = re.search(r'<svg class="chart".*?</svg>', page, re.DOTALL).group(0)
+        assert chart.count("<rect") == period == len(expected["per_day"])
+        assert f"{expected['orders']} in all" in chart
+        assert all(p["name"] in html.unescape(page) for p in expected["top_products"])
+    assert client.get("/api/v1/dashboard", params={"sales_days": 7}).json()["sales"]["orders"] == 3  # the cancelled one is no sale
+    ninety = client.get("/dashboard", params={"period": 90}).text
+    assert re.search(r'data-testid="sales-amount">([^<]*)<', ninety).group(1) == "183.50 USD"
+    assert 'data-testid="sales-empty"' not in ninety
+    assert 'aria-current="true">90 days' in ninety and client.get("/dashboard?period=13").status_code == 200

@@ -94,31 +94,23 @@ def _field(value: Any, name: str, default: Any = None) -> Any:
 
 
 def sales_view(sales: Any, period: int) -> dict | None:
-    """The dashboard's sales block for one period (7, 30 or 90 days) with its chart, or None when the
-    order pipeline reports no sales figures. Tolerates dicts or objects, and periods keyed by int or str."""
-    if not sales:
+    """The dashboard's sales block with its chart, from the order pipeline's figures for `period` days
+    (`orders.service.sales`: amount, currency, orders, units, per_day, top_products), or None when
+    there are none for that period."""
+    if not sales or int(_field(sales, "period_days", 0) or 0) != period:
         return None
-    periods = _field(sales, "periods", sales)
-    block = None
-    if isinstance(periods, dict):
-        block = periods.get(period) or periods.get(str(period))
-    elif isinstance(periods, list):
-        block = next((p for p in periods if int(_field(p, "days", _field(p, "period", 0)) or 0) == period), None)
-    if block is None:
-        return None
-    series = [{"day": str(_field(point, "date", _field(point, "day", ""))),
-               "orders": int(_field(point, "orders", 0) or 0),
-               "amount": _field(point, "amount", 0)} for point in _field(block, "series", None) or []]
+    series = [{"day": str(_field(point, "date", "")), "orders": int(_field(point, "orders", 0) or 0),
+               "amount": _field(point, "amount", 0)} for point in _field(sales, "per_day", None) or []]
     return {
-        "amount": _field(block, "amount", 0),
-        "currency": _field(block, "currency", _field(sales, "currency", "")),
-        "orders": int(_field(block, "orders", 0) or 0),
-        "units": int(_field(block, "units", 0) or 0),
+        "amount": _field(sales, "amount", 0),
+        "currency": _field(sales, "currency", ""),
+        "orders": int(_field(sales, "orders", 0) or 0),
+        "units": int(_field(sales, "units", 0) or 0),
         "series": series,
         "chart": orders_chart(series),
-        "top_products": [{"title": str(_field(p, "title", "")), "units": int(_field(p, "units", 0) or 0),
-                          "amount": _field(p, "amount", 0), "product_id": _field(p, "product_id")}
-                         for p in _field(block, "top_products", None) or []],
+        "top_products": [{"title": str(_field(p, "name", "") or _field(p, "tiktok_product_id", "")),
+                          "units": int(_field(p, "units", 0) or 0), "amount": _field(p, "amount", 0)}
+                         for p in _field(sales, "top_products", None) or []],
     }
 
 

@@ -113,10 +113,10 @@ def logout(request: Request, db: DbDep) -> Response:
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, viewer: ViewerDep, notice: str | None = None, error: str | None = None,
               period: int = 30) -> Response:
-    data = dashboard_service.dashboard(viewer.db, viewer.merchant_id)
-    activities = ActivityRepository(viewer.db).recent(limit=10)
     period = period if period in SALES_PERIODS else 30
-    sales = sales_view(getattr(data, "sales", None), period)
+    data = dashboard_service.dashboard(viewer.db, viewer.merchant_id, sales_days=period)
+    activities = ActivityRepository(viewer.db).recent(limit=10)
+    sales = sales_view(data.sales, period)
     return templates.TemplateResponse(request, "dashboard.html", {
         "viewer": viewer, "activities": activities, "data": data, "statuses": PRODUCT_STATUSES,
         "order_statuses": ORDER_STATUSES, "orders": {key: (data.orders or {}).get(key, 0) for key, _ in ORDER_STATUSES},
