@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
 from tests.support.live_server import free_port, serve
@@ -162,22 +163,38 @@ def test_new_merchant_reaches_a_first_live_product(page, deployment, request):
     page.locator('[data-plan="starter"]').get_by_role("button").click()
     assert page.get_by_test_id("current-plan").inner_text() == "Starter"
 
-    # 6. A template for the T-shirts, in two steps.
+    # 6. A template for the T-shirts: conditions with their live count, a category found by search, a
+    #    10% markup ending in .99; then the category's attributes and a preview on real products.
     page.get_by_role("link", name="Templates").click()
     screenshot(page, "07-templates-empty", readme)
     page.get_by_role("link", name="New template").click()
     page.get_by_label("Name").fill("T-shirts")
-    page.get_by_label("Products of type").select_option("T-Shirts")
-    category = page.get_by_label("TikTok category")
-    category.select_option(next(o.get_attribute("value") for o in category.locator("option").all()
-                                if o.inner_text().endswith("T-shirts")))
+    everything = page.get_by_test_id("match-count").inner_text()  # no condition yet: every product
+    assert everything == f"{active} products match"
+    condition = page.locator("[data-rule]").first
+    condition.get_by_label("Field").select_option("product_type")
+    condition.get_by_label("Condition").select_option("equals")
+    condition.get_by_label("Value").fill("T-Shirts")
+    expect(page.get_by_test_id("match-count")).not_to_have_text(everything)
+    expect(page.get_by_test_id("match-count")).to_have_text(re.compile(r"^[1-9][0-9]* products match$"))
+    matching = int(page.get_by_test_id("match-count").inner_text().split()[0])
+    page.get_by_label("Search categories").fill("t-shirt")
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.get_by_test_id("category-results").get_by_label(re.compile(r"T-shirts$")).check()
+    page.get_by_label("Change").select_option("percentage")
+    page.get_by_role("spinbutton", name="Amount").fill("10")
+    page.locator("select[name=price_rounding]").select_option("end_99")
     screenshot(page, "08-template-step-1", readme)
     page.get_by_role("button", name="Next: attributes and stock").click()
+    page.get_by_role("button", name="Preview on real products").click()
+    preview = page.get_by_test_id("template-preview")
+    assert preview.locator(".preview-item").count() > 0
+    assert all(price.endswith(".99") for price in preview.get_by_test_id("tiktok-price").all_inner_texts())
     screenshot(page, "09-template-step-2", readme)
     page.get_by_role("button", name="Save template").click()
     assert "Template saved" in page.get_by_role("status").inner_text()
     linked = int(page.get_by_test_id("template-table").locator("tbody tr td").nth(3).inner_text())
-    assert linked > 0
+    assert linked == matching
     screenshot(page, "10-templates", readme)
 
     # 7. Bulk Upload: confirmation (accepted above), then progress under Recent Activity.

@@ -255,3 +255,58 @@ def test_sales_figures_and_chart_equal_the_api(shop):
     assert re.search(r'data-testid="sales-amount">([^<]*)<', ninety).group(1) == "183.50 USD"
     assert 'data-testid="sales-empty"' not in ninety
     assert 'aria-current="true">90 days' in ninety and client.get("/dashboard?period=13").status_code == 200
+
+
+def test_template_form_conditions_category_search_preview_save_and_edit(shop):
+    world, client = shop
+    world.import_catalog()
+    warehouse = sales_warehouse(world)
+    conditions = {"name": "Tees", "match": "all", "rule_field": ["product_type", "vendor"],
+                  "rule_operator": ["equals", "is_not_empty"], "rule_value": ["T-Shirts", ""]}
+    step_one = client.get("/templates/new", params={**conditions, "category_q": "t-shirt", "step": "search"}).text
+    count = int(re.search(r'data-testid="match-count">(\d+) products match', step_one).group(1))
+    assert count == client.post("/api/v1/templates/count", headers={"X-CSRF-Token": csrf(client.get("/settings").text)},
+                                json={"match": "all", "rules": [
+                                    {"field": "product_type", "operator": "equals", "value": "T-Shirts"},
+                                    {"field": "vendor", "operator": "is_not_empty"}]}).json()["count"] > 0
+    results = re.search(r'data-testid="category-results">(.*?)</div>', step_one, re.DOTALL).group(1)
+    assert 'value="9601302"' in results and "Hoodies" not in results
+    assert "No category matches" in client.get("/templates/new", params={"category_q": "zzz", "step": "search"}).text
+    bad = client.get("/templates/new", params={"rule_field": "price", "rule_operator": "contains", "rule_value": "x",
+                                               "step": "search"}).text
+    assert "Check the conditions" in html.unescape(bad)
+
+    price = {"price_adjustment": "percentage", "price_direction": "up", "price_amount": "10",
+             "price_rounding": "end_99", "reserve_percent": "10", "max_quantity": ""}
+    step_two = client.get("/templates/new", params={**conditions, **price, "category_id": "9601302", "step": "next"})
+    assert 'name="attr_100347"' in step_two.text and "required by TikTok" in step_two.text
+    assert 'name="variant_Size"' in step_two.text and 'name="variant_Title"' not in step_two.text
+    form = {**conditions, **price, "category_id": "9601302", "version": "v2", "csrf_token": csrf(step_two.text),
+            "category_label": "Womenswear & Underwear > Women's Tops > T-shirts", "warehouse_id": warehouse,
+            "weight": "0.5", "attr_100347": re.search(r'name="attr_100347"[^>]*>\s*<option value="(\d+)"',
+                                                      step_two.text).group(1)}
+    preview = client.post("/templates/new", data={**form, "intent": "preview"}).text
+    prices = re.findall(r'data-testid="tiktok-price">([^<]+)<', preview)
+    assert prices and all(p.endswith(".99") for p in prices)
+    assert client.get("/api/v1/templates").json() == []  # a preview saves nothing
+
+    invalid = client.post("/templates/new", data={**form, "name": "", "intent": "save"})
+    assert invalid.status_code == 422 and 'data-testid="template-errors"' in invalid.text
+    saved = client.post("/templates/new", data={**form, "intent": "save"})
+    assert saved.url.path == "/templates" and "Template saved" in saved.text
+    stored = client.get("/api/v1/templates").json()
+    assert stored[0]["linked_products"] == count
+    spec = client.get(f"/api/v1/templates/{stored[0]['id']}").json()
+    assert spec["price"]["rounding"] == "end_99" and spec["inventory"]["reserve_percent"] == 10
+    assert spec["inventory"]["default_warehouse_id"] == warehouse
+
+    # Editing starts from the stored template and keeps what the form does not show.
+    template_id = stored[0]["id"]
+    edit = client.get(f"/templates/{template_id}/edit").text
+    assert 'value="Tees"' in edit and 'value="T-Shirts"' in edit
+    form["csrf_token"] = csrf(client.get("/settings").text)
+    client.post(f"/templates/{template_id}/edit", data={**form, "price_amount": "20", "intent": "save"})
+    assert client.get(f"/api/v1/templates/{template_id}").json()["price"]["amount"] == "20"
+    deleted = client.post(f"/templates/{template_id}/delete", data={"csrf_token": form["csrf_token"]})
+    assert "Template deleted" in deleted.text and client.get("/api/v1/templates").json() == []
+    assert client.get(f"/templates/{template_id}/edit").status_code == 404

@@ -1,24 +1,49 @@
-"""Category templates in the browser: the list, and a two-step form (what and where, then the
-category's required attributes). The JSON API (`/api/v1/templates`) offers every option."""
+"""Category templates in the browser: the list, and a two-step form to create or edit one.
+
+Step 1 (GET, state in the query): conditions with the live count of matching products, the TikTok
+category (browse, search, or the one TikTok recommends for a matching product), and the price and
+stock rules. Step 2: the category's attributes and sales attributes as TikTok defines them, the
+warehouse and weight, and a preview of a few real products as TikTok would get them. Saving goes
+through `category_templates.service`, like the JSON API (`/api/v1/templates`)."""
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import asdict
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from starlette.datastructures import FormData, QueryParams
 
+from tokbridge.catalog.models import CatalogOption
+from tokbridge.category_templates import repository as templates_repository
 from tokbridge.category_templates import service as templates_service
 from tokbridge.category_templates.categories import fetch_category_info, name_path
+from tokbridge.category_templates.limits import Market
+from tokbridge.category_templates.pricing import ROUNDING_LABELS
+from tokbridge.category_templates.rules import FIELD_LABELS, NUMBER_OPERATORS, TEXT_OPERATORS
 from tokbridge.channels.factory import tiktok_client
+from tokbridge.channels.tiktok.errors import TikTokError
+from tokbridge.channels.tiktok.models import RecommendCategoryInput
 from tokbridge.config import get_settings
 from tokbridge.db.engine import get_engine
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.listings.service import ListingRefused, require_tiktok
 from tokbridge.web.deps import ViewerDep
-from tokbridge.web.pages import templates
+from tokbridge.web.rendering import templates
 
+log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
+
+RULE_ROWS = 4  # condition rows on the form; empty ones are ignored
+OPERATOR_LABELS = {"equals": "is", "not_equals": "is not", "contains": "contains", "not_contains": "does not contain",
+                   "starts_with": "starts with", "ends_with": "ends with", "greater_than": "is more than",
+                   "less_than": "is less than", "is_empty": "is empty", "is_not_empty": "is not empty"}
+PREVIEW_PRODUCTS = 3
 
 
 def _tiktok(viewer):
@@ -29,59 +54,273 @@ def _tiktok(viewer):
 
 
 @router.get("/templates", response_class=HTMLResponse)
-def template_list(request: Request, viewer: ViewerDep, saved: str | None = None) -> Response:
+def template_list(request: Request, viewer: ViewerDep, saved: str | None = None, notice: str | None = None,
+                  error: str | None = None) -> Response:
     rows = [asdict(t) for t in templates_service.list_templates(viewer.db, viewer.merchant_id)]
-    return templates.TemplateResponse(request, "templates.html", {"viewer": viewer, "rows": rows, "saved": saved})
+    return templates.TemplateResponse(request, "templates.html", {
+        "viewer": viewer, "rows": rows, "saved": saved, "notice": notice, "error": error})
+
+
+@router.post("/templates/{template_id}/delete")
+def delete_template(viewer: ViewerDep, template_id: int) -> Response:
+    try:
+        templates_service.delete_template(viewer.db, viewer.merchant_id, template_id)
+    except templates_service.TemplateNotFound:
+        return RedirectResponse("/templates?" + urlencode({"error": "That template was already deleted."}), 303)
+    viewer.db.commit()
+    return RedirectResponse("/templates?" + urlencode({"notice": "Template deleted; its products fall to the "
+                                                                 "next matching template, if any."}), 303)
+
+
+# --- the form -------------------------------------------------------------------------------------
 
 
 @router.get("/templates/new", response_class=HTMLResponse)
-def new_template(request: Request, viewer: ViewerDep, category_id: str | None = None, name: str = "",
-                 product_type: str = "", markup: str = "0") -> Response:
-    """Step 1 without `category_id`: name, products and category. Step 2 with it: attributes, stock."""
+def new_template(request: Request, viewer: ViewerDep) -> Response:
+    return _form_page(request, viewer, request.query_params, template_id=None)
+
+
+@router.get("/templates/{template_id}/edit", response_class=HTMLResponse)
+def edit_template(request: Request, viewer: ViewerDep, template_id: int) -> Response:
+    params = request.query_params
+    if "name" not in params:  # first visit: start from the stored template
+        try:
+            spec = templates_service.get_template_spec(viewer.db, viewer.merchant_id, template_id)
+        except templates_service.TemplateNotFound:
+            raise HTTPException(404, "No such template; it may have been deleted.") from None
+        params = QueryParams(_params_of(spec))
+    return _form_page(request, viewer, params, template_id=template_id)
+
+
+@router.post("/templates/new")
+async def create_template(request: Request, viewer: ViewerDep) -> Response:
+    return await _save(request, viewer, None)
+
+
+@router.post("/templates/{template_id}/edit")
+async def update_template(request: Request, viewer: ViewerDep, template_id: int) -> Response:
+    return await _save(request, viewer, template_id)
+
+
+async def _save(request: Request, viewer, template_id: int | None) -> Response:
+    form = await request.form()
+    data = spec_from_form(form)
+    if form.get("intent") == "preview":
+        return _form_page(request, viewer, form, template_id=template_id, preview_spec=data)
+    try:
+        if template_id is None:
+            template = templates_service.create_template(viewer.db, viewer.merchant_id, data)
+        else:
+            template = templates_service.update_template(viewer.db, viewer.merchant_id, template_id, data)
+    except templates_service.TemplateInvalid as invalid:
+        viewer.db.rollback()
+        log.info("template refused: %s", "; ".join(e.message for e in invalid.errors)[:300])
+        return _form_page(request, viewer, form, template_id=template_id, errors=invalid.errors, status_code=422)
+    except templates_service.TemplateNotFound:
+        raise HTTPException(404, "No such template; it may have been deleted.") from None
+    viewer.db.commit()
+    return RedirectResponse(f"/templates?saved={template.id}", status_code=303)
+
+
+def _form_page(request: Request, viewer, params, *, template_id: int | None, errors=None, preview_spec=None,
+               status_code: int = 200) -> Response:
+    db = viewer.db
+    values = _form_values(params)
+    count, count_error = None, None
+    try:
+        count = templates_service.count_matches(db, viewer.merchant_id, values["selection"])
+    except templates_service.TemplateInvalid as invalid:
+        count_error = "; ".join(e.message for e in invalid.errors)
+    context = {
+        "viewer": viewer, "v": values, "template_id": template_id, "errors": errors or [], "count": count,
+        "count_error": count_error, "field_labels": FIELD_LABELS, "operator_labels": OPERATOR_LABELS,
+        "text_operators": TEXT_OPERATORS, "number_operators": NUMBER_OPERATORS, "rounding_labels": ROUNDING_LABELS,
+        "product_types": ListingRepository(db).product_types(), "action": (
+            "/templates/new" if template_id is None else f"/templates/{template_id}/edit"),
+    }
+    sample_title = _first_match_title(db, viewer.merchant_id, values["selection"]) if count else None
+    step_two = bool(values["category_id"]) and params.get("step") != "search"
     try:
         client, connection = _tiktok(viewer)
     except ListingRefused as refused:
         return templates.TemplateResponse(request, "error.html", {"viewer": viewer, "status": 409,
                                                                   "detail": refused.message}, status_code=409)
     version = "v2" if (connection.region or "US") == "US" else "v1"
-    categories = client.get_categories(category_version=version)
-    leaves = sorted(((c.id, " > ".join(name_path(categories, c.id))) for c in categories if c.is_leaf),
-                    key=lambda pair: pair[1])
-    context = {"viewer": viewer, "leaves": leaves, "version": version, "name": name, "product_type": product_type,
-               "markup": markup, "product_types": ListingRepository(viewer.db).product_types(),
-               "category_id": category_id, "errors": []}
-    if category_id:
-        info = fetch_category_info(client, category_id, category_version=version)
-        context["required"] = [a for a in info.product_attributes if a.is_required]
-        context["warehouses"] = [w for w in client.get_warehouses() if w.type == "SALES_WAREHOUSE"]
-        context["category_label"] = dict(leaves).get(category_id, category_id)
-    return templates.TemplateResponse(request, "template_form.html", context)
+    try:
+        categories = client.get_categories(category_version=version)
+        leaves = sorted(((c.id, " > ".join(name_path(categories, c.id))) for c in categories if c.is_leaf),
+                        key=lambda pair: pair[1])
+        context.update(version=version, leaves=leaves, category_label=dict(leaves).get(values["category_id"], ""))
+        if not step_two:
+            query = values["category_q"].lower()
+            context["found"] = [leaf for leaf in leaves if query in leaf[1].lower()] if query else None
+            context["recommended"] = _recommended(client, sample_title, dict(leaves), version)
+            return templates.TemplateResponse(request, "template_form.html", {**context, "step": 1},
+                                              status_code=status_code)
+        info = fetch_category_info(client, values["category_id"], category_version=version)
+        warehouses = [w for w in client.get_warehouses() if w.type == "SALES_WAREHOUSE"]
+    except TikTokError as exc:
+        log.info("template form: TikTok did not answer: %s", exc)
+        return templates.TemplateResponse(request, "error.html", {
+            "viewer": viewer, "status": 502, "detail": "TikTok Shop did not answer, so its categories cannot be "
+                                                       "shown. Wait a minute and reload the page."}, status_code=502)
+    context.update(step=2, product_attributes=info.product_attributes, sales_attributes=info.sales_attributes,
+                   warehouses=warehouses, options=_option_names(db, viewer.merchant_id, values["selection"]))
+    if preview_spec is not None:
+        context["preview"], context["preview_errors"] = _preview(db, viewer.merchant_id, preview_spec, info,
+                                                                 warehouses, connection)
+    return templates.TemplateResponse(request, "template_form.html", context, status_code=status_code)
 
 
-@router.post("/templates/new")
-async def create_template(request: Request, viewer: ViewerDep) -> Response:
-    form = await request.form()
-    attributes = [{"attribute_id": key.removeprefix("attr_"), "source": "fixed", "value_ids": [str(value)]}
-                  for key, value in form.items() if key.startswith("attr_") and value]
-    data = {
-        "name": form.get("name", ""),
-        "selection": {"match": "all", "rules": [
-            {"field": "product_type", "operator": "equals", "value": form.get("product_type", "")}]},
-        "category": {"id": form.get("category_id", ""), "version": form.get("version", "v2"),
+def _recommended(client, title: str | None, leaves: dict[str, str], version: str) -> dict | None:
+    """TikTok's category for the first matching product's title (None when it has no opinion)."""
+    if not title:
+        return None
+    try:
+        found = client.recommend_category(RecommendCategoryInput(product_title=title, category_version=version))
+    except TikTokError as exc:
+        log.info("no category recommendation: %s", exc)
+        return None
+    if found.leaf_category_id not in leaves:
+        return None
+    return {"id": found.leaf_category_id, "label": leaves[found.leaf_category_id], "title": title}
+
+
+def _preview(db, merchant_id: int, data: dict, info, warehouses, connection):
+    try:
+        spec = templates_service.parse_spec(data)
+    except templates_service.TemplateInvalid as invalid:
+        return [], invalid.errors
+    previews = templates_service.preview(db, merchant_id, spec, Market(connection.region or "US"),
+                                         limit=PREVIEW_PRODUCTS, category=info,
+                                         warehouse_ids=[w.id for w in warehouses])
+    return previews, []
+
+
+def _first_match_title(db, merchant_id: int, selection: dict) -> str | None:
+    try:
+        rule_set = templates_service.parse_rule_set(selection)
+    except templates_service.TemplateInvalid:
+        return None
+    ids = templates_repository.matching_product_ids(db, merchant_id, rule_set, limit=1)
+    product = ListingRepository(db).product(ids[0]) if ids else None
+    return product.title if product else None
+
+
+def _option_names(db, merchant_id: int, selection: dict) -> list[str]:
+    """The option names (Size, Color...) of the products the template selects, for the variant mapping;
+    Shopify's placeholder option of single-variant products ("Title") is left out."""
+    try:
+        rule_set = templates_service.parse_rule_set(selection)
+    except templates_service.TemplateInvalid:
+        return []
+    ids = templates_repository.matching_product_ids(db, merchant_id, rule_set, limit=500)
+    if not ids:
+        return []
+    names = db.scalars(select(CatalogOption.name).where(CatalogOption.product_id.in_(ids)).distinct().limit(50))
+    return sorted(name for name in set(names) if name != "Title")
+
+
+# --- form <-> spec ------------------------------------------------------------------------------
+
+
+def _form_values(params: QueryParams | FormData) -> dict:
+    rules = []
+    for field, operator, value in zip(params.getlist("rule_field"), params.getlist("rule_operator"),
+                                      params.getlist("rule_value"), strict=False):
+        if field and operator and (str(value).strip() or operator in ("is_empty", "is_not_empty")):
+            rules.append({"field": field, "operator": operator, "value": str(value).strip()})
+    # Short links from elsewhere ("a template for this product type", "with a 10% markup").
+    if params.get("product_type") and not rules:
+        rules.append({"field": "product_type", "operator": "equals", "value": str(params["product_type"])})
+    markup = params.get("markup") if "price_adjustment" not in params else None
+    rows = rules + [{"field": "", "operator": "equals", "value": ""}] * max(1, RULE_ROWS - len(rules))
+    return {
+        "name": str(params.get("name", "")).strip(),
+        "selection": {"match": "any" if params.get("match") == "any" else "all", "rules": rules},
+        "rule_rows": rows,
+        # The browse list wins over the radio buttons (recommended, search results) when something is chosen in it.
+        "category_id": str(params.get("category_browse") or next(
+            (c for c in params.getlist("category_id") if c), "")).strip(),
+        "category_q": str(params.get("category_q", "")).strip(),
+        "price_adjustment": "percentage" if markup else params.get("price_adjustment", "none"),
+        "price_direction": params.get("price_direction", "up"),
+        "price_amount": markup or params.get("price_amount", "0"), "price_rounding": params.get("price_rounding", "none"),
+        "reserve_percent": params.get("reserve_percent", "0"), "max_quantity": params.get("max_quantity", ""),
+        "warehouse_id": params.get("warehouse_id", ""), "weight": params.get("weight", "0.5"),
+        "warehouse_map": params.get("warehouse_map", ""),
+        "attributes": {k.removeprefix("attr_"): str(v) for k, v in params.items() if k.startswith("attr_") and v},
+        "variants": {k.removeprefix("variant_"): str(v) for k, v in params.items() if k.startswith("variant_") and v},
+    }
+
+
+def spec_from_form(form: FormData) -> dict:
+    """The template the form describes, in the shape `category_templates.service` validates."""
+    v = _form_values(form)
+    attributes = []
+    for attribute_id, choice in v["attributes"].items():
+        if choice.startswith("option:"):
+            attributes.append({"attribute_id": attribute_id, "source": "option",
+                               "option_name": choice.removeprefix("option:")})
+        elif choice.startswith("name:"):
+            attributes.append({"attribute_id": attribute_id, "source": "fixed",
+                               "value_names": [choice.removeprefix("name:")]})
+        elif choice.startswith("field:"):
+            attributes.append({"attribute_id": attribute_id, "source": "product_field",
+                               "product_field": choice.removeprefix("field:")})
+        else:
+            attributes.append({"attribute_id": attribute_id, "source": "fixed", "value_ids": [choice]})
+    return {
+        "name": v["name"],
+        "selection": v["selection"],
+        "category": {"id": v["category_id"], "version": form.get("version", "v2"),
                      "name_path": [p.strip() for p in str(form.get("category_label", "")).split(">") if p.strip()]},
         "attributes": attributes,
-        "price": {"adjustment": "percentage", "direction": "up", "amount": form.get("markup") or "0",
-                  "rounding": "none"},
-        "inventory": {"default_warehouse_id": form.get("warehouse_id") or None},
-        "listing": {"package_weight": {"value": form.get("weight") or "0.5", "unit": "POUND"}},
+        "variants": [{"option_name": option, "attribute_id": attribute_id}
+                     for option, attribute_id in v["variants"].items()],
+        "price": {"adjustment": v["price_adjustment"], "direction": v["price_direction"],
+                  "amount": _number(v["price_amount"]), "rounding": v["price_rounding"]},
+        "inventory": {"default_warehouse_id": v["warehouse_id"] or None, "reserve_percent": _number(v["reserve_percent"]),
+                      "max_quantity": _number(v["max_quantity"]) if str(v["max_quantity"]).strip() else None,
+                      "warehouse_map": _json_map(v["warehouse_map"])},
+        "listing": {"package_weight": {"value": _number(v["weight"]) or "0.5", "unit": "POUND"}},
     }
+
+
+def _params_of(spec) -> list[tuple[str, str]]:
+    """The query parameters that reproduce a stored template on the form."""
+    params = [("name", spec.name), ("match", spec.selection.match), ("category_id", spec.category.id),
+              ("step", "search"), ("price_adjustment", spec.price.adjustment), ("price_direction", spec.price.direction),
+              ("price_amount", str(spec.price.amount)), ("price_rounding", spec.price.rounding),
+              ("reserve_percent", str(spec.inventory.reserve_percent)),
+              ("max_quantity", "" if spec.inventory.max_quantity is None else str(spec.inventory.max_quantity)),
+              ("warehouse_id", spec.inventory.default_warehouse_id or ""),
+              ("warehouse_map", json.dumps(spec.inventory.warehouse_map))]
+    for rule in spec.selection.rules:
+        params += [("rule_field", rule.field), ("rule_operator", rule.operator), ("rule_value", rule.value)]
+    for mapping in spec.attributes:
+        value = (f"option:{mapping.option_name}" if mapping.source == "option" else
+                 f"field:{mapping.product_field}" if mapping.source == "product_field" else
+                 mapping.value_ids[0] if mapping.value_ids else f"name:{(mapping.value_names or [''])[0]}")
+        params.append((f"attr_{mapping.attribute_id}", value))
+    for variant in spec.variants:
+        if variant.attribute_id:
+            params.append((f"variant_{variant.option_name}", variant.attribute_id))
+    if spec.listing.package_weight:
+        params.append(("weight", str(spec.listing.package_weight.value)))
+    return params
+
+
+def _number(text) -> str:
     try:
-        template = templates_service.create_template(viewer.db, viewer.merchant_id, data)
-    except templates_service.TemplateInvalid as invalid:
-        viewer.db.rollback()
-        return templates.TemplateResponse(request, "template_form.html", {
-            "viewer": viewer, "errors": invalid.errors, "leaves": [], "name": data["name"],
-            "product_type": form.get("product_type", ""), "markup": form.get("markup", "0"), "product_types": [],
-            "category_id": None, "version": data["category"]["version"]}, status_code=422)
-    viewer.db.commit()
-    return RedirectResponse(f"/templates?saved={template.id}", status_code=303)
+        return str(Decimal(str(text).strip() or "0"))
+    except InvalidOperation:
+        return str(text)  # the spec's validation names the field
+
+
+def _json_map(text) -> dict:
+    try:
+        value = json.loads(str(text)) if text else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
