@@ -310,3 +310,24 @@ def test_template_form_conditions_category_search_preview_save_and_edit(shop):
     deleted = client.post(f"/templates/{template_id}/delete", data={"csrf_token": form["csrf_token"]})
     assert "Template deleted" in deleted.text and client.get("/api/v1/templates").json() == []
     assert client.get(f"/templates/{template_id}/edit").status_code == 404
+
+
+def test_notification_preferences_are_stored(shop):
+    from tokbridge.activity.models import NotificationSettings
+
+    world, client = shop
+    page = client.get("/settings").text
+    assert page.count('name="on_failed') == 2 and 'name="on_plan_limit" checked' in page  # defaults: all on
+    token = csrf(page)
+    bad = client.post("/settings/notifications", data={"csrf_token": token, "email": "not an email"})
+    assert "does not look right" in bad.text
+    with session_scope(world.engine) as session:
+        assert session.scalar(select(NotificationSettings)) is None  # nothing stored by a refusal
+    saved = client.post("/settings/notifications", data={"csrf_token": token, "email": "ops@world.test",
+                                                         "on_failed_order": "on"})
+    assert "Notification settings saved" in saved.text
+    with session_scope(world.engine) as session:
+        stored = session.scalar(select(NotificationSettings))
+        saved_values = (stored.email, stored.on_failed_upload, stored.on_failed_order, stored.on_plan_limit)
+        assert saved_values == ("ops@world.test", False, True, False)
+    assert 'value="ops@world.test"' in client.get("/settings").text

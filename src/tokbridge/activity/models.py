@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import JSON, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tokbridge.db.base import Base, BigId, TenantOwned, Timestamped
@@ -29,3 +29,17 @@ class Activity(TenantOwned, Timestamped, Base):
     progress_total: Mapped[int | None] = mapped_column(Integer)
     # Before/after values for price and stock changes, error details, links.
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class NotificationSettings(TenantOwned, Timestamped, Base):
+    """Which events the merchant wants an email about, and where to. The defaults (all on, to the
+    signed-up email) apply until the merchant saves these in Settings."""
+
+    __tablename__ = "notification_settings"
+    __table_args__ = (UniqueConstraint("merchant_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    email: Mapped[str | None] = mapped_column(String(320))  # None: the account's email
+    on_failed_upload: Mapped[bool] = mapped_column(Boolean, default=True)
+    on_failed_order: Mapped[bool] = mapped_column(Boolean, default=True)
+    on_plan_limit: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tokbridge.activity.models import Activity
+from tokbridge.activity.models import Activity, NotificationSettings
 
 
 class ActivityRepository:
@@ -42,3 +42,14 @@ class ActivityRepository:
 
     def ongoing(self) -> list[Activity]:
         return list(self.session.scalars(select(Activity).where(Activity.status == "ongoing").order_by(Activity.id.desc())))
+
+    def notification_settings(self, merchant_id: int, create: bool = True) -> NotificationSettings:
+        """The merchant's email preferences; the defaults (all on) until saved. `create=False` for readers."""
+        settings = self.session.scalar(select(NotificationSettings))
+        if settings is None:
+            settings = NotificationSettings(merchant_id=merchant_id, email=None, on_failed_upload=True,
+                                            on_failed_order=True, on_plan_limit=True)
+            if create:
+                self.session.add(settings)
+                self.session.flush()
+        return settings

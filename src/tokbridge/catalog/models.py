@@ -18,7 +18,13 @@ from tokbridge.db.base import Base, BigId, TenantOwned
 
 class CatalogProduct(TenantOwned, Base):
     __tablename__ = "product"
-    __table_args__ = (UniqueConstraint("merchant_id", "channel", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "channel", "external_id"),
+        # The product list's filters and the dashboard's counts (migration 0006_merchant_app).
+        Index("ix_product_merchant_status", "merchant_id", "status"),
+        Index("ix_product_merchant_product_type", "merchant_id", "product_type"),
+        Index("ix_product_merchant_vendor", "merchant_id", "vendor"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     channel: Mapped[str] = mapped_column(String(20))

@@ -28,6 +28,8 @@ class Listing(TenantOwned, Timestamped, Base):
         UniqueConstraint("connection_id", "product_id", name="uq_tiktok_listing_connection_product"),
         UniqueConstraint("connection_id", "tiktok_product_id", name="uq_tiktok_listing_connection_tiktok_product"),
         Index("ix_tiktok_listing_merchant_status", "merchant_id", "status"),
+        # Counts by status per shop, and the product list's status filter (migration 0006_merchant_app).
+        Index("ix_tiktok_listing_connection_status", "merchant_id", "connection_id", "status", "product_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -113,23 +113,29 @@ class ListingRepository:
         return list(self.session.scalars(select(ListingSku).where(ListingSku.listing_id == listing_id)))
 
     def status_counts(self, connection_id: str | None) -> dict[str, int]:
-        """Counts for the six dashboard statuses; products with no listing are Not Uploaded."""
+        """Counts for the six dashboard statuses; products with no listing are Not Uploaded.
+
+        Listings of products that are not listable (drafts, archived, deleted) do not count. Rather than
+        joining every listing to its product, this counts listings by status from an index and takes away
+        the few whose product is not listable: it stays fast at 100,000 products (bench/dashboard.py)."""
         counts = {status.value: 0 for status in ListingStatus}
         listable = select(func.count(CatalogProduct.id)).where(CatalogProduct.status.in_(LISTABLE_STATUSES))
         total_listable = self.session.scalar(listable) or 0
         if connection_id is None:
             counts[ListingStatus.NOT_UPLOADED] = total_listable
             return counts
-        rows = self.session.execute(
-            select(Listing.status, func.count(Listing.id))
-            .join(CatalogProduct, CatalogProduct.id == Listing.product_id)
-            .where(Listing.connection_id == connection_id, CatalogProduct.status.in_(LISTABLE_STATUSES))
-            .group_by(Listing.status)
-        ).all()
+        by_status = self.session.execute(
+            select(Listing.status, func.count()).where(Listing.connection_id == connection_id).group_by(Listing.status))
+        # Starting from the (few) unlistable products, each finds its listing through the unique index.
+        unlistable = select(CatalogProduct.id).where(CatalogProduct.status.not_in(LISTABLE_STATUSES))
+        unlisted = dict(self.session.execute(
+            select(Listing.status, func.count())
+            .where(Listing.connection_id == connection_id, Listing.product_id.in_(unlistable))
+            .group_by(Listing.status)).all())
         listed = 0
-        for status, count in rows:
-            counts[status] = count
-            listed += count
+        for status, count in by_status:
+            counts[status] = count - unlisted.get(status, 0)
+            listed += counts[status]
         counts[ListingStatus.NOT_UPLOADED] += total_listable - listed
         return counts
 

@@ -1,15 +1,17 @@
 """Settings: the three sync switches, store locations to TikTok warehouses, connected accounts
-(reconnect, disconnect). Order settings live at /settings/orders (web/order_pages.py)."""
+(reconnect, disconnect), email notifications (stored preferences). Order settings live at /settings/orders (web/order_pages.py)."""
 
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tokbridge.activity import service as activity
+from tokbridge.activity.repository import ActivityRepository
 from tokbridge.category_templates import service as templates_service
 from tokbridge.channels import factory
 from tokbridge.channels.connections import SHOPIFY, TIKTOK, ConnectionRepository
@@ -22,11 +24,15 @@ from tokbridge.web.deps import SettingsDep, ViewerDep
 from tokbridge.web.rendering import templates
 
 log = logging.getLogger(__name__)
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 router = APIRouter(include_in_schema=False)
 
 SWITCHES = [("sync_product_info", "Product information", "Title, description, images and attributes."),
             ("sync_price", "Price", "Store price changes, with each template's price rule applied."),
             ("sync_inventory", "Inventory", "Stock changes at your store locations.")]
+NOTIFICATIONS = [("on_failed_upload", "A product fails to upload or is refused by TikTok"),
+                 ("on_failed_order", "A TikTok order cannot be created in the store"),
+                 ("on_plan_limit", "The plan's product or order limit is reached")]
 DELETE_CHOICES = [("deactivate", "Deactivate it on TikTok (it can come back)"), ("delete", "Delete it from TikTok")]
 
 
@@ -35,6 +41,7 @@ def settings_page(request: Request, viewer: ViewerDep, settings: SettingsDep, no
                   error: str | None = None) -> Response:
     db = viewer.db
     sync = ListingRepository(db).sync_settings(viewer.merchant_id, create=False)
+    notifications = ActivityRepository(db).notification_settings(viewer.merchant_id, create=False)
     connections = ConnectionRepository(db)
     accounts = connections.for_channel(SHOPIFY, active_only=False) + connections.for_channel(TIKTOK, active_only=False)
     template_rows = templates_service.list_templates(db, viewer.merchant_id)
@@ -43,7 +50,8 @@ def settings_page(request: Request, viewer: ViewerDep, settings: SettingsDep, no
     db.commit()  # hold no lock while the store and TikTok answer
     locations, warehouses, mapping_problem = _locations_and_warehouses(settings, store, shop)
     return templates.TemplateResponse(request, "settings.html", {
-        "viewer": viewer, "sync": sync, "switches": SWITCHES, "delete_choices": DELETE_CHOICES,
+        "viewer": viewer, "sync": sync, "switches": SWITCHES, "notifications": notifications,
+        "notification_choices": NOTIFICATIONS, "delete_choices": DELETE_CHOICES,
         "accounts": accounts, "locations": locations, "warehouses": warehouses, "mapping": mapping,
         "mapping_problem": mapping_problem, "has_templates": bool(template_rows), "notice": notice, "error": error})
 
@@ -61,6 +69,21 @@ async def save_sync(request: Request, viewer: ViewerDep) -> Response:
     sync.on_store_delete = on_delete
     viewer.db.commit()
     return _back(notice="Sync settings saved. They apply to the next change in your store.")
+
+
+@router.post("/settings/notifications")
+async def save_notifications(request: Request, viewer: ViewerDep) -> Response:
+    form = await request.form()
+    email = str(form.get("email", "")).strip()
+    if email and not EMAIL.fullmatch(email):
+        log.info("notification settings refused: malformed email")
+        return _back(error="That email address does not look right; leave it empty to use your sign-in email.")
+    notifications = ActivityRepository(viewer.db).notification_settings(viewer.merchant_id)
+    notifications.email = email or None
+    for name, _label in NOTIFICATIONS:
+        setattr(notifications, name, form.get(name) == "on")
+    viewer.db.commit()
+    return _back(notice="Notification settings saved.")
 
 
 @router.post("/settings/warehouses")
