@@ -131,9 +131,10 @@ def orders_chart(series: list[dict], width: int = 600, height: int = 160) -> Mar
                     f"<title>{label}</title></rect>")
     total = sum(point["orders"] for point in series)
     first, last = escape(series[0]["day"]), escape(series[-1]["day"])
+    # The axis labels are HTML, not SVG text: the chart stretches to its box and text would stretch with it.
     return Markup(
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" preserveAspectRatio="none" '
+        f'<svg class="chart" viewBox="0 0 {width} {plot}" role="img" preserveAspectRatio="none" '
         f'aria-label="Orders per day from {first} to {last}: {total} in all, at most {top} a day" '
-        f'data-testid="sales-chart">{"".join(bars)}'
-        f'<text x="0" y="{height - 4}">{first}</text>'
-        f'<text x="{width}" y="{height - 4}" text-anchor="end">{last}</text></svg>')
+        f'data-testid="sales-chart">{"".join(bars)}</svg>'
+        f'<div class="chart-axis" aria-hidden="true"><span>{first}</span><span>{top} orders a day at most</span>'
+        f"<span>{last}</span></div>")
