@@ -30,6 +30,8 @@ from tokbridge.web.app import create_app
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SHOP = "walkthrough.myshopify.com"
+README_SHOTS = {"02-dashboard-new-merchant", "05-dashboard-prerequisites", "08-template-step-1", "09-template-step-2",
+                "12-dashboard-live", "14-product", "16-settings", "19-dashboard-first-order"}
 PASSWORD = "a long enough password"
 
 
@@ -110,25 +112,29 @@ def current_step(page) -> str | None:
 
 def test_new_merchant_reaches_a_first_live_product_and_a_fulfilled_order(page, deployment, request):
     shots = request.node.callspec.id  # sqlite / postgresql
-    readme = shots == "sqlite"
+
+    def shot(name: str) -> None:
+        # The README shows a few of them, from the SQLite run (see conftest.screenshot).
+        screenshot(page, name, readme=shots == "sqlite" and name in README_SHOTS)
+
     base = deployment.base
     page.on("dialog", lambda dialog: dialog.accept())  # "Upload every product…?" and the like
 
     # 1. Sign up.
     page.goto(f"{base}/signup")
-    screenshot(page, "01-sign-up", readme)
+    shot("01-sign-up")
     page.get_by_label("Business name").fill("Walkthrough Goods")
     page.get_by_label("Email").fill("owner@walkthrough.test")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url(f"{base}/dashboard")
     assert current_step(page) == "store"
-    screenshot(page, "02-dashboard-new-merchant", readme)
+    shot("02-dashboard-new-merchant")
 
     # 2. Connect the store: the checklist's button, the store address, Shopify's approval, back.
     page.locator('[data-testid="onboarding"]').get_by_role("link", name="Connect store").click()
     page.get_by_label("Store address").fill(SHOP)
-    screenshot(page, "03-connect-shopify", readme)
+    shot("03-connect-shopify")
     page.get_by_role("button", name="Continue to Shopify").click()
     page.wait_for_url(re.compile(rf"{re.escape(base)}/dashboard.*"))
     assert current_step(page) == "tiktok"
@@ -137,7 +143,7 @@ def test_new_merchant_reaches_a_first_live_product_and_a_fulfilled_order(page, d
     page.locator('[data-testid="onboarding"]').get_by_role("link", name="Connect TikTok Shop").click()
     page.get_by_test_id("tiktok-authorize").click()
     page.wait_for_url(re.compile(re.escape(deployment.tiktok_url) + ".*"))
-    screenshot(page, "04-tiktok-consent", readme)
+    shot("04-tiktok-consent")
     page.get_by_role("button", name="Authorize").click()
     page.wait_for_url(re.compile(rf"{re.escape(base)}/dashboard.*"))
 
@@ -145,7 +151,7 @@ def test_new_merchant_reaches_a_first_live_product_and_a_fulfilled_order(page, d
     prerequisites = page.get_by_test_id("prerequisites")
     assert "To do" in prerequisites.locator('[data-step="warehouses"]').inner_text()
     assert current_step(page) == "prerequisites"
-    screenshot(page, "05-dashboard-prerequisites", readme)
+    shot("05-dashboard-prerequisites")
     seller_center = prerequisites.locator('[data-step="warehouses"] a').get_attribute("href")
     assert seller_center.startswith(f"{deployment.tiktok_url}/seller")
     page.goto(seller_center)
@@ -163,14 +169,14 @@ def test_new_merchant_reaches_a_first_live_product_and_a_fulfilled_order(page, d
 
     # 5. The Free plan's 25 products are too few: upgrade.
     page.get_by_test_id("plan").get_by_role("link", name="Upgrade").click()
-    screenshot(page, "06-plans", readme)
+    shot("06-plans")
     page.locator('[data-plan="starter"]').get_by_role("button").click()
     assert page.get_by_test_id("current-plan").inner_text() == "Starter"
 
     # 6. A template for the T-shirts: conditions with their live count, a category found by search, a
     #    10% markup ending in .99; then the category's attributes and a preview on real products.
     page.get_by_role("link", name="Templates").click()
-    screenshot(page, "07-templates-empty", readme)
+    shot("07-templates-empty")
     page.get_by_role("link", name="New template").click()
     page.get_by_label("Name").fill("T-shirts")
     everything = page.get_by_test_id("match-count").inner_text()  # no condition yet: every product
@@ -188,25 +194,25 @@ def test_new_merchant_reaches_a_first_live_product_and_a_fulfilled_order(page, d
     page.get_by_label("Change").select_option("percentage")
     page.get_by_role("spinbutton", name="Amount").fill("10")
     page.locator("select[name=price_rounding]").select_option("end_99")
-    screenshot(page, "08-template-step-1", readme)
+    shot("08-template-step-1")
     page.get_by_role("button", name="Next: attributes and stock").click()
     page.get_by_role("button", name="Preview on real products").click()
     preview = page.get_by_test_id("template-preview")
     assert preview.locator(".preview-item").count() > 0
     assert all(price.endswith(".99") for price in preview.get_by_test_id("tiktok-price").all_inner_texts())
-    screenshot(page, "09-template-step-2", readme)
+    shot("09-template-step-2")
     page.get_by_role("button", name="Save template").click()
     assert "Template saved" in page.get_by_role("status").inner_text()
     linked = int(page.get_by_test_id("template-table").locator("tbody tr td").nth(3).inner_text())
     assert linked == matching
-    screenshot(page, "10-templates", readme)
+    shot("10-templates")
 
     # 7. Bulk Upload: confirmation (accepted above), then progress under Recent Activity.
     page.get_by_role("link", name="Dashboard").click()
     page.get_by_role("button", name="Bulk Upload").click()
     page.wait_for_url(re.compile(rf"{re.escape(base)}/dashboard\?notice=.*"))
     assert f"{linked} products are on their way" in page.get_by_role("status").first.inner_text()
-    screenshot(page, "11-dashboard-uploading", readme)
+    shot("11-dashboard-uploading")
     def sent():
         counts = api(page, "/api/v1/dashboard")["products"]
         return counts["in_progress"] == 0 and counts["reviewing"] + counts["failed"] == linked and counts
@@ -224,19 +230,19 @@ def test_new_merchant_reaches_a_first_live_product_and_a_fulfilled_order(page, d
     orders = page_counts(page, "order-counts", "data-order-status")
     assert len(orders) == 9 and orders == {key: expected["orders"].get(key, 0) for key in orders}
     assert page.get_by_test_id("onboarding").count() == 0  # every step done: the checklist steps aside
-    screenshot(page, "12-dashboard-live", readme)
+    shot("12-dashboard-live")
 
     # 9. The other pages, as the merchant sees them now.
     page.get_by_test_id("product-counts").locator('[data-status="live"]').click()
     assert page.locator("[data-product-id]").count() == reviewing
-    screenshot(page, "13-products-live", readme)
+    shot("13-products-live")
     page.locator("[data-product-id] a").first.click()
     assert page.get_by_test_id("product-status").inner_text() == "Live"
     assert page.get_by_test_id("preview-title").inner_text()
-    screenshot(page, "14-product", readme)
+    shot("14-product")
     for name, path in (("15-activity", "/activity"), ("16-settings", "/settings"), ("17-onboarding", "/onboarding")):
         page.goto(f"{base}{path}")
-        screenshot(page, name, readme)
+        shot(name)
 
     # --- FIRST FULFILLED ORDER -------------------------------------------------------------------
     # A buyer orders a live SKU on TikTok; once paid and past the on-hold window the order is created in
@@ -256,7 +262,7 @@ def test_new_merchant_reaches_a_first_live_product_and_a_fulfilled_order(page, d
     if page.url.startswith(f"{base}/orders") and page.locator("h1").inner_text() != "Not found":
         # The orders pages belong to the order pipeline (web/order_pages.py); they arrive separately.
         assert order_id in page.content()
-        screenshot(page, "18-orders", readme)
+        shot("18-orders")
 
     httpx.post(f"{deployment.shopify_url}/sandbox/shops/{SHOP}/orders/{store_order['id']}/fulfill",
                json={"company": "UPS", "number": "1ZWALK0001"}, timeout=30).raise_for_status()
@@ -269,4 +275,4 @@ def test_new_merchant_reaches_a_first_live_product_and_a_fulfilled_order(page, d
     orders = page_counts(page, "order-counts", "data-order-status")
     assert orders["in_transit"] == 1 and orders == {key: expected["orders"].get(key, 0) for key in orders}
     assert page.get_by_test_id("sales-amount").inner_text() == f"{float(expected['sales']['amount']):,.2f} USD"
-    screenshot(page, "19-dashboard-first-order", readme)
+    shot("19-dashboard-first-order")
