@@ -30,6 +30,21 @@ class InboxRepository:
         )
         return self.session.execute(statement).scalar_one_or_none()
 
+    def record_many(self, rows: list[dict]) -> dict[tuple[str, str], int]:
+        """Insert events ({source, external_id, merchant_id, topic, payload}) in one statement; returns
+        {(source, external_id): id} of those not recorded before."""
+        if not rows:
+            return {}
+        insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        now = utcnow()
+        statement = (
+            insert(_table)
+            .values([{**row, "received_at": now} for row in rows])
+            .on_conflict_do_nothing(index_elements=["source", "external_id"])
+            .returning(_table.c.id, _table.c.source, _table.c.external_id)
+        )
+        return {(source, external_id): event_id for event_id, source, external_id in self.session.execute(statement)}
+
     def get(self, event_id: int) -> InboundEvent | None:
         return self.session.get(InboundEvent, event_id)
 

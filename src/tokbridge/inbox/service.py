@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -41,7 +41,19 @@ class Intake:
     event_id: int | None = None
 
 
-def receive_shopify(session: Session, body: bytes, headers: Mapping[str, str]) -> Intake:
+@dataclass(frozen=True)
+class Verified:
+    """A webhook whose signature and envelope are good, not recorded yet."""
+
+    source: str
+    shop: str  # the store's domain or the TikTok shop id: finds the connection
+    key: str  # dedup key: the platform's event id, or a digest of the body
+    topic: str
+    body: dict
+
+
+def verify_shopify(body: bytes, headers: Mapping[str, str]) -> Verified | Intake:
+    """Check a Shopify webhook without touching the database: a `Verified` event, or the answer to give."""
     found = shopify_webhooks.shopify_headers(headers)
     topic, shop = found.get("topic", "?"), found.get("shop-domain", "?")
     if not shopify_webhooks.verify_request(body, headers, get_shopify_settings().secrets):
@@ -52,15 +64,11 @@ def receive_shopify(session: Session, body: bytes, headers: Mapping[str, str]) -
     except shopify_webhooks.InvalidWebhook as exc:
         log.warning("shopify webhook refused as malformed (topic=%s, shop=%s): %s", topic, shop, exc)
         return Intake(400, f"Malformed webhook: {exc}")
-    connection = ConnectionRepository(session).by_external_id(SHOPIFY, envelope.shop_domain)
-    if connection is None:
-        log.info("shopify webhook %s for unknown shop %s ignored", envelope.topic, envelope.shop_domain)
-        return Intake(200, "Unknown shop; ignored.")
     key = envelope.dedup_key or "sha256:" + _digest(envelope.topic.encode(), envelope.shop_domain.encode(), body)
-    return _record(session, SHOPIFY, key, connection, envelope.topic, envelope.payload)
+    return Verified(SHOPIFY, envelope.shop_domain, key, envelope.topic, envelope.payload)
 
 
-def receive_tiktok(session: Session, body: bytes, headers: Mapping[str, str]) -> Intake:
+def verify_tiktok(body: bytes, headers: Mapping[str, str]) -> Verified | Intake:
     app = tiktok_app()
     signature = headers.get("authorization", "")
     if not tiktok_webhooks.verify_signature(app.app_key, app.app_secret.get_secret_value(), body, signature):
@@ -71,32 +79,68 @@ def receive_tiktok(session: Session, body: bytes, headers: Mapping[str, str]) ->
     except tiktok_webhooks.InvalidWebhook as exc:
         log.warning("tiktok webhook refused as malformed: %s", exc)
         return Intake(400, f"Malformed webhook: {exc}")
-    connection = ConnectionRepository(session).by_external_id(TIKTOK, event.shop_id) if event.shop_id else None
-    if connection is None:
-        log.info("tiktok webhook type %s for unknown shop %s ignored", event.type, event.shop_id)
-        return Intake(200, "Unknown shop; ignored.")
     key = event.tts_notification_id or "sha256:" + _digest(body)
-    return _record(session, TIKTOK, key, connection, str(event.type), json.loads(body))
+    return Verified(TIKTOK, event.shop_id or "", key, str(event.type), json.loads(body))
 
 
-def _record(session: Session, source: str, key: str, connection: ChannelConnection, topic: str,
-            body: dict) -> Intake:
-    merchant_id, connection_id = connection.merchant_id, connection.id
-    # End the lookup's read transaction and start a writing one: on SQLite, a transaction that reads,
+def receive_shopify(session: Session, body: bytes, headers: Mapping[str, str]) -> Intake:
+    checked = verify_shopify(body, headers)
+    return checked if isinstance(checked, Intake) else record(session, [checked])[0]
+
+
+def receive_tiktok(session: Session, body: bytes, headers: Mapping[str, str]) -> Intake:
+    checked = verify_tiktok(body, headers)
+    return checked if isinstance(checked, Intake) else record(session, [checked])[0]
+
+
+def record(session: Session, events: Sequence[Verified]) -> list[Intake]:
+    """Record verified events in one transaction: one inbox row per new event (a repeat of one recorded
+    before, or earlier in the same batch, is answered as a duplicate) and one processing job per merchant
+    for its new events. The caller commits; the jobs are dispatched after the commit."""
+    connections: dict[tuple[str, str], ChannelConnection | None] = {}
+    repository = ConnectionRepository(session)
+    for event in events:
+        if (event.source, event.shop) not in connections:
+            connections[(event.source, event.shop)] = (
+                repository.by_external_id(event.source, event.shop) if event.shop else None)
+    # End the lookups' read transaction and start a writing one: on SQLite, a transaction that reads,
     # then writes fails at once if another connection wrote meanwhile, while one declared as writing
-    # waits its turn (busy timeout). Webhooks arrive in bursts, so this matters here.
+    # waits its turn (busy timeout).
     session.commit()
     for_writing(session)
-    event_id = InboxRepository(session).record(
-        source=source, external_id=key, merchant_id=merchant_id, topic=topic,
-        payload={"connection_id": connection_id, "body": body},
-    )
-    if event_id is None:
-        log.info("%s webhook %s (%s) already received; duplicate ignored", source, key, topic)
-        return Intake(200, "Duplicate; already received.")
-    enqueue(session, PROCESS_JOB, merchant_id=merchant_id, payload={"event_id": event_id},
-            identity_key=f"inbox:{event_id}", title=f"Process {source} webhook {topic}")
-    return Intake(200, "Received.", event_id)
+    results: list[Intake | None] = [None] * len(events)
+    rows: list[dict] = []
+    first_of: dict[tuple[str, str], int] = {}
+    for index, event in enumerate(events):
+        connection = connections[(event.source, event.shop)]
+        if connection is None:
+            log.info("%s webhook %s for unknown shop %s ignored", event.source, event.topic, event.shop)
+            results[index] = Intake(200, "Unknown shop; ignored.")
+        elif (event.source, event.key) in first_of:
+            results[index] = _duplicate(event)
+        else:
+            first_of[(event.source, event.key)] = index
+            rows.append({"source": event.source, "external_id": event.key, "merchant_id": connection.merchant_id,
+                         "topic": event.topic, "payload": {"connection_id": connection.id, "body": event.body}})
+    recorded = InboxRepository(session).record_many(rows)
+    new_by_merchant: dict[int, list[int]] = {}
+    for (source, key), index in first_of.items():
+        event_id = recorded.get((source, key))
+        if event_id is None:
+            results[index] = _duplicate(events[index])
+            continue
+        merchant_id = connections[(source, events[index].shop)].merchant_id
+        new_by_merchant.setdefault(merchant_id, []).append(event_id)
+        results[index] = Intake(200, "Received.", event_id)
+    for merchant_id, event_ids in new_by_merchant.items():
+        enqueue(session, PROCESS_JOB, merchant_id=merchant_id, payload={"event_ids": sorted(event_ids)},
+                title=f"Process {len(event_ids)} webhook{'s' if len(event_ids) > 1 else ''}")
+    return results  # type: ignore[return-value]
+
+
+def _duplicate(event: Verified) -> Intake:
+    log.info("%s webhook %s (%s) already received; duplicate ignored", event.source, event.key, event.topic)
+    return Intake(200, "Duplicate; already received.")
 
 
 def _digest(*parts: bytes) -> str:

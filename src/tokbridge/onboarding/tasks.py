@@ -92,10 +92,24 @@ def check_prerequisites(ctx: JobContext) -> None:
 # --- webhooks ----------------------------------------------------------------------------------
 
 
-@job_handler(PROCESS_JOB, title="Process a webhook", visible=False)
-def process_inbound_event(ctx: JobContext) -> None:
-    """payload: {"event_id"}: act on one recorded webhook, once."""
-    event_id = ctx.payload["event_id"]
+@job_handler(PROCESS_JOB, title="Process webhooks", visible=False)
+def process_inbound_events(ctx: JobContext) -> None:
+    """payload: {"event_ids"} (or one "event_id"): act on recorded webhooks, each once. One failing event
+    does not hold up the others; the job then retries, and the events already processed are skipped."""
+    event_ids = ctx.payload.get("event_ids") or [ctx.payload["event_id"]]
+    failure: Exception | None = None
+    for event_id in event_ids:
+        try:
+            process_inbound_event(ctx, event_id)
+        except Exception as exc:  # noqa: BLE001 - re-raised below, after the other events
+            log.warning("webhook event %s not processed yet: %s", event_id, exc)
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+
+
+def process_inbound_event(ctx: JobContext, event_id: int) -> None:
+    """Act on one recorded webhook, once."""
     with ctx.session() as session:
         event = InboxRepository(session).get(event_id)
         if event is None or event.processed_at is not None:

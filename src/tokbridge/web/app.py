@@ -26,6 +26,7 @@ from tokbridge.web import (
     template_pages,
     webhooks,
 )
+from tokbridge.web.api import orders as orders_api
 from tokbridge.web.api import products as products_api
 from tokbridge.web.api import templates as templates_api
 from tokbridge.web.api import v1
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(v1.router)
     app.include_router(products_api.router)
+    app.include_router(orders_api.router)
     app.include_router(templates_api.router)
     app.include_router(pages.router)
     app.include_router(template_pages.router)
@@ -83,7 +85,6 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
     app.include_router(plan_pages.router)
     app.include_router(onboarding_pages.router)
     app.include_router(connect.router)
-    app.include_router(webhooks.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:
@@ -138,6 +139,8 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    # Outermost: webhooks are answered before any other middleware runs.
+    app.add_middleware(webhooks.WebhookIntake, settings=settings)
     return app
 
 

@@ -1,0 +1,267 @@
+"""JSON API for orders: list and filter, detail, cancel with a reason, cancellation requests, retry,
+returns, order settings. Thin: the rules live in `tokbridge.orders.service`."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+
+from tokbridge.channels.connections import ConnectionRepository
+from tokbridge.jobs.service import enqueue
+from tokbridge.orders import service
+from tokbridge.orders import status as statuses
+from tokbridge.orders.models import Order, OrderStatus
+from tokbridge.orders.money import to_decimal
+from tokbridge.orders.repository import OrderRepository
+from tokbridge.web.api.schemas import Problem
+from tokbridge.web.deps import ViewerDep
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/v1", tags=["orders"], responses={401: {"model": Problem}})
+
+StatusFilter = Literal["awaiting_shipment", "awaiting_collection", "in_transit", "delivered", "completed", "cancelled",
+                       "failed", "on_hold", "unpaid"]
+
+
+class OrderSummary(BaseModel):
+    id: int
+    tiktok_order_id: str
+    status: str
+    status_label: str
+    tiktok_status: str
+    store_sync: str
+    store_order_id: str | None
+    store_order_name: str | None
+    total: Decimal
+    currency: str
+    units: int
+    placed_at: datetime | None
+    failure_reason: str | None
+    last_error: str | None
+    waiting_for_plan: bool
+
+
+class OrderPage(BaseModel):
+    items: list[OrderSummary]
+    total: int
+
+
+class LineOut(BaseModel):
+    tiktok_line_id: str
+    tiktok_sku_id: str | None
+    seller_sku: str | None
+    product_name: str
+    sku_name: str | None
+    linked: bool
+    price: Decimal
+    display_status: str | None
+    tracking_number: str | None
+
+
+class ShipmentOut(BaseModel):
+    id: int
+    store_fulfillment_id: str
+    tracking_number: str | None
+    tracking_company: str | None
+    shipping_provider_id: str | None
+    tiktok_package_id: str | None
+    tiktok_line_ids: list[str]
+    state: str
+    last_error: str | None
+
+
+class CancellationOut(BaseModel):
+    id: int
+    tiktok_cancel_id: str
+    tiktok_order_id: str
+    cancel_type: str | None
+    cancel_status: str | None
+    role: str | None
+    reason: str | None
+
+
+class ReturnOut(BaseModel):
+    id: int
+    tiktok_return_id: str
+    tiktok_order_id: str
+    order_id: int | None
+    return_type: str | None
+    return_status: str | None
+    refund: Decimal
+    currency: str | None
+
+
+class OrderDetail(OrderSummary):
+    lines: list[LineOut]
+    shipments: list[ShipmentOut]
+    cancellations: list[CancellationOut]
+    returns: list[ReturnOut]
+    cancel_reasons: dict[str, str] = Field(description="Reasons TikTok allows for cancelling in this status")
+
+
+class CancelBody(BaseModel):
+    reason: str = Field(min_length=1, max_length=120)
+
+
+class RejectBody(BaseModel):
+    reason: str = Field(min_length=1, max_length=120)
+
+
+class Queued(BaseModel):
+    detail: str
+
+
+class OrderSettingsBody(BaseModel):
+    restock_on_cancel: bool
+    restock_on_return: bool
+    unknown_sku: Literal["fail", "custom_line"]
+    carrier_map: dict[str, str] = Field(default_factory=dict,
+                                        description="Store tracking company -> TikTok shipping provider id or name")
+
+
+def summary(order: Order) -> OrderSummary:
+    return OrderSummary(
+        id=order.id, tiktok_order_id=order.tiktok_order_id, status=order.status,
+        status_label=statuses.LABELS.get(OrderStatus(order.status), order.status), tiktok_status=order.tiktok_status,
+        store_sync=order.store_sync, store_order_id=order.store_order_id, store_order_name=order.store_order_name,
+        total=to_decimal(order.total_minor, order.currency), currency=order.currency, units=order.units,
+        placed_at=order.placed_at, failure_reason=order.failure_reason, last_error=order.last_error,
+        waiting_for_plan=order.store_sync == "waiting_for_plan")
+
+
+def _region(viewer, order: Order) -> str | None:
+    connection = ConnectionRepository(viewer.db).get(order.connection_id)
+    return connection.region if connection else None
+
+
+def _order(viewer, order_id: int) -> Order:
+    order = OrderRepository(viewer.db).get(order_id)
+    if order is None:
+        raise HTTPException(404, "No such order.")
+    return order
+
+
+def detail(viewer, order: Order) -> OrderDetail:
+    repository = OrderRepository(viewer.db)
+    lines = repository.lines(order.id)
+    return OrderDetail(
+        **summary(order).model_dump(),
+        lines=[LineOut(tiktok_line_id=line.tiktok_line_id, tiktok_sku_id=line.tiktok_sku_id, seller_sku=line.seller_sku,
+                       product_name=line.product_name, sku_name=line.sku_name, linked=line.variant_id is not None,
+                       price=to_decimal(line.sale_minor, order.currency), display_status=line.display_status,
+                       tracking_number=line.tracking_number) for line in lines],
+        shipments=[ShipmentOut.model_validate(s, from_attributes=True) for s in repository.shipments(order.id)],
+        cancellations=[CancellationOut.model_validate(c, from_attributes=True)
+                       for c in repository.cancellations(order.id)],
+        returns=[return_out(r) for r in repository.returns(order.id)],
+        cancel_reasons=statuses.cancel_reasons(order.tiktok_status, _region(viewer, order)),
+    )
+
+
+def return_out(row) -> ReturnOut:
+    return ReturnOut(id=row.id, tiktok_return_id=row.tiktok_return_id, tiktok_order_id=row.tiktok_order_id,
+                     order_id=row.order_id, return_type=row.return_type, return_status=row.return_status,
+                     refund=to_decimal(row.refund_minor, row.currency), currency=row.currency)
+
+
+@router.get("/orders", response_model=OrderPage)
+def list_orders(viewer: ViewerDep, status: StatusFilter | None = None, q: str | None = None,
+                waiting_for_plan: bool = False, limit: int = 50, offset: int = 0):
+    if not 1 <= limit <= 200 or offset < 0:
+        raise HTTPException(422, "limit must be 1..200 and offset 0 or more.")
+    rows, total = OrderRepository(viewer.db).search(status=status, query=q, limit=limit, offset=offset,
+                                                    store_sync="waiting_for_plan" if waiting_for_plan else None)
+    return OrderPage(items=[summary(order) for order in rows], total=total)
+
+
+@router.get("/orders/returns", response_model=list[ReturnOut])
+def list_returns(viewer: ViewerDep, status: str | None = None):
+    return [return_out(row) for row in OrderRepository(viewer.db).returns(status=status)]
+
+
+@router.post("/orders/returns/refresh", response_model=Queued, status_code=202)
+def refresh_returns(viewer: ViewerDep):
+    enqueue(viewer.db, service.RETURNS_JOB, merchant_id=viewer.merchant_id,
+            identity_key=f"{service.RETURNS_JOB}:{viewer.merchant_id}")
+    viewer.db.commit()
+    return Queued(detail="Reading returns and refunds from TikTok.")
+
+
+@router.get("/orders/cancellations", response_model=list[CancellationOut])
+def list_cancellation_requests(viewer: ViewerDep, pending: bool = True):
+    return [CancellationOut.model_validate(c, from_attributes=True)
+            for c in OrderRepository(viewer.db).cancellations(pending_only=pending)]
+
+
+@router.post("/orders/cancellations/{cancellation_id}/approve", response_model=Queued, status_code=202,
+             responses={404: {"model": Problem}, 409: {"model": Problem}})
+def approve_cancellation(cancellation_id: int, viewer: ViewerDep):
+    return _decide(viewer, cancellation_id, True, None)
+
+
+@router.post("/orders/cancellations/{cancellation_id}/reject", response_model=Queued, status_code=202,
+             responses={404: {"model": Problem}, 409: {"model": Problem}})
+def reject_cancellation(cancellation_id: int, body: RejectBody, viewer: ViewerDep):
+    return _decide(viewer, cancellation_id, False, body.reason)
+
+
+def _decide(viewer, cancellation_id: int, approve: bool, reason: str | None) -> Queued:
+    try:
+        service.decide_cancellation(viewer.db, cancellation_id, approve, reason)
+    except LookupError:
+        raise HTTPException(404, "No such cancellation request.") from None
+    except service.OrderActionRefused as refused:
+        log.info("cancellation answer refused for %s: %s", cancellation_id, refused)
+        raise HTTPException(409, str(refused)) from None
+    viewer.db.commit()
+    return Queued(detail="Sending your answer to TikTok.")
+
+
+@router.get("/orders/{order_id}", response_model=OrderDetail, responses={404: {"model": Problem}})
+def get_order(order_id: int, viewer: ViewerDep):
+    return detail(viewer, _order(viewer, order_id))
+
+
+@router.post("/orders/{order_id}/cancel", response_model=Queued, status_code=202,
+             responses={404: {"model": Problem}, 409: {"model": Problem}})
+def cancel_order(order_id: int, body: CancelBody, viewer: ViewerDep):
+    order = _order(viewer, order_id)
+    try:
+        service.request_cancel(viewer.db, order.id, body.reason, _region(viewer, order))
+    except service.OrderActionRefused as refused:
+        log.info("cancel of order %s refused: %s", order_id, refused)
+        raise HTTPException(409, str(refused)) from None
+    viewer.db.commit()
+    return Queued(detail="Cancelling the order on TikTok, then in your store.")
+
+
+@router.post("/orders/{order_id}/retry", response_model=Queued, status_code=202,
+             responses={404: {"model": Problem}, 409: {"model": Problem}})
+def retry_order(order_id: int, viewer: ViewerDep):
+    _order(viewer, order_id)
+    try:
+        service.retry(viewer.db, order_id)
+    except service.OrderActionRefused as refused:
+        raise HTTPException(409, str(refused)) from None
+    viewer.db.commit()
+    return Queued(detail="Trying again.")
+
+
+@router.get("/settings/orders", response_model=OrderSettingsBody)
+def get_order_settings(viewer: ViewerDep):
+    settings = OrderRepository(viewer.db).settings(viewer.merchant_id, create=False)
+    return OrderSettingsBody.model_validate(settings, from_attributes=True)
+
+
+@router.put("/settings/orders", response_model=OrderSettingsBody)
+def put_order_settings(body: OrderSettingsBody, viewer: ViewerDep):
+    settings = OrderRepository(viewer.db).settings(viewer.merchant_id)
+    for name, value in body.model_dump().items():
+        setattr(settings, name, value)
+    viewer.db.commit()
+    return body
