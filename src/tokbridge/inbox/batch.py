@@ -46,7 +46,7 @@ class IntakeRecorder:
             try:
                 with session_scope(self._engine) as session:
                     results: list = record(session, [event for event, _ in batch])
-            except Exception as exc:  # noqa: BLE001 - every waiting request gets the failure (a 503: retried later)
+            except Exception as exc:  # every waiting request gets the failure (a 503: retried later)
                 log.exception("recording %d webhooks failed; the platforms will deliver them again", len(batch))
                 results = [exc] * len(batch)
             # One wake-up per event loop for the whole batch, not one per request.
