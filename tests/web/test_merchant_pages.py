@@ -331,3 +331,22 @@ def test_notification_preferences_are_stored(shop):
         saved_values = (stored.email, stored.on_failed_upload, stored.on_failed_order, stored.on_plan_limit)
         assert saved_values == ("ops@world.test", False, True, False)
     assert 'value="ops@world.test"' in client.get("/settings").text
+
+
+def test_pages_say_what_to_do_when_tiktok_does_not_answer(shop):
+    world, client = shop
+    world.import_catalog()
+    check_prerequisites(world)
+    tee_template(world, sales_warehouse(world))
+    product = client.get("/api/v1/products", params={"product_type": "T-Shirts", "limit": 1}).json()["items"][0]
+    world.tiktok_control("POST", "/sandbox/faults", {"queue": [{"kind": "error", "count": 50}]})
+    try:
+        page = client.get(f"/products/{product['id']}")
+        assert page.status_code == 200
+        assert "TikTok did not answer, so the category's own rules were not checked" in html.unescape(page.text)
+        assert '<pre class="json">' in page.text  # the mapper's output is still shown
+        form = client.get("/templates/new", params={"name": "x", "category_id": "9601302", "step": "next"})
+        assert form.status_code == 502 and "Wait a minute and reload" in form.text
+    finally:
+        world.tiktok_control("DELETE", "/sandbox/faults")
+    assert client.get("/templates/new", params={"name": "x", "category_id": "9601302", "step": "next"}).status_code == 200
