@@ -235,9 +235,9 @@ def product_preview(viewer, settings, connection, product_id: int) -> dict:
     """Exactly what an upload would send (the mapper's output) and what validation says about it.
     With TikTok connected, the category's own rules are fetched so the problems are TikTok's."""
     category, warehouses, note = None, None, None
+    links = templates_repository.assignment_map(viewer.db, viewer.merchant_id, [product_id])
+    spec = templates_service.get_template_spec(viewer.db, viewer.merchant_id, links[product_id][0])
     if connection is not None:
-        links = templates_repository.assignment_map(viewer.db, viewer.merchant_id, [product_id])
-        spec = templates_service.get_template_spec(viewer.db, viewer.merchant_id, links[product_id][0])
         viewer.db.commit()  # hold no lock while TikTok answers
         try:
             client = tiktok_client(settings, get_engine(settings.database_url), connection)
@@ -255,7 +255,7 @@ def product_preview(viewer, settings, connection, product_id: int) -> dict:
     item = prepared[0]
     body = item.body.model_dump(mode="json", exclude_none=True)
     return {"body": body, "json": json.dumps(body, indent=2, ensure_ascii=False), "problems": item.problems,
-            "note": note}
+            "note": note, "category_label": spec.category.label}
 
 
 def _int_or_none(value: str | None) -> int | None:
