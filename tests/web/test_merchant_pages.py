@@ -350,3 +350,26 @@ def test_pages_say_what_to_do_when_tiktok_does_not_answer(shop):
     finally:
         world.tiktok_control("DELETE", "/sandbox/faults")
     assert client.get("/templates/new", params={"name": "x", "category_id": "9601302", "step": "next"}).status_code == 200
+
+
+def test_status_counts_leave_out_products_no_longer_listable(shop):
+    from tokbridge.catalog.models import CatalogProduct
+
+    world, client = shop
+    world.import_catalog()
+    check_prerequisites(world)
+    upgrade(world)
+    tee_template(world, sales_warehouse(world))
+    client.post("/dashboard/upload", data={"csrf_token": csrf(client.get("/dashboard").text)})
+    run_jobs(world)
+    before = client.get("/api/v1/dashboard").json()["products"]
+    reviewing = client.get("/api/v1/products", params={"status": "reviewing", "limit": 2}).json()["items"]
+    assert before["reviewing"] >= 2
+    with session_scope(world.engine) as session:  # archived in the store after the upload
+        session.get(CatalogProduct, reviewing[0]["id"]).status = "archived"
+        session.get(CatalogProduct, reviewing[1]["id"]).status = "draft"
+    after = client.get("/api/v1/dashboard").json()["products"]
+    assert after == {**before, "reviewing": before["reviewing"] - 2}
+    page = client.get("/dashboard").text
+    shown = {k: int(v) for k, v in re.findall(r'data-status="(\w+)"><span class="count">(\d+)</span>', page)}
+    assert shown == after
