@@ -219,6 +219,9 @@ def test_new_merchant_reaches_a_first_live_product_and_a_fulfilled_order(page, d
 
     reviewing = wait_for(sent, timeout=90, what="the upload to reach TikTok")["reviewing"]
     assert reviewing > 0
+    # No reload: while the upload runs the page refreshes its activity and counts by itself.
+    expect(page.get_by_test_id("product-counts").locator('[data-status="reviewing"] .count')).to_have_text(
+        str(reviewing), timeout=30_000)
 
     # 8. TikTok approves after its review delay; the webhook brings Live back.
     deployment.tiktok("POST", "/sandbox/clock/advance", {"seconds": 120})

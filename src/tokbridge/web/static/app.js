@@ -1,17 +1,21 @@
-// Keeps "In progress" activity current without a page reload: while any item is ongoing,
-// re-fetch the page fragment every two seconds and swap the list in.
+// Keeps "In progress" activity and the counts current without a page reload: while any item is
+// ongoing, re-fetch the page every two seconds and swap those parts in. Right after the merchant
+// started something (the page carries data-expect-work), keep looking for up to a minute: the job's
+// activity only appears once a worker picks it up.
 (function () {
   const live = document.querySelector("[data-live-activity]");
   if (!live) return;
+  let expectUntil = live.getAttribute("data-expect-work") === "1" ? Date.now() + 60000 : 0;
   async function refresh() {
-    if (!live.querySelector('[data-status="ongoing"]')) return;
+    const ongoing = live.querySelector('[data-status="ongoing"]');
+    if (ongoing) expectUntil = 0;  // seen it start: from now on, follow it until it ends
+    if (!ongoing && Date.now() > expectUntil) return;
     try {
       const response = await fetch(window.location.pathname + window.location.search, { headers: { "Accept": "text/html" } });
       if (!response.ok) return;
       const doc = new DOMParser().parseFromString(await response.text(), "text/html");
       const fresh = doc.querySelector("[data-live-activity]");
       if (fresh) live.innerHTML = fresh.innerHTML;
-      // Counts change as work finishes: refresh them in the same pass.
       document.querySelectorAll("[data-live-counts]").forEach(function (box) {
         const other = doc.querySelector('[data-live-counts="' + box.getAttribute("data-live-counts") + '"]');
         if (other) box.innerHTML = other.innerHTML;
