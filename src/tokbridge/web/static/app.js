@@ -56,6 +56,7 @@ document.addEventListener("change", function (event) {
   const output = document.querySelector("[data-live-count]");
   const csrf = document.querySelector("main").getAttribute("data-csrf");
   let timer = null;
+  let latest = 0;  // answers can arrive out of order: only the newest request's answer is shown
   function rules() {
     return Array.from(form.querySelectorAll("[data-rule]")).map(function (row) {
       const value = row.querySelector("[name=rule_value]").value;
@@ -65,15 +66,17 @@ document.addEventListener("change", function (event) {
   }
   async function count() {
     const match = (form.querySelector("[name=match]:checked") || form.querySelector("[name=match]")).value;
+    const request = ++latest;
     output.textContent = "Counting…";
     try {
       const response = await fetch("/api/v1/templates/count", {
         method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
         body: JSON.stringify({ match: match, rules: rules() }) });
       const body = await response.json();
+      if (request !== latest) return;
       output.textContent = response.ok ? body.count + " products match" : "Check the conditions: " + (body.detail || "not valid");
     } catch (error) {
-      output.textContent = "The count is unavailable; check your connection.";
+      if (request === latest) output.textContent = "The count is unavailable; check your connection.";
     }
   }
   form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(count, 300); });
