@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import httpx
 from sqlalchemy import select
 
 from tests.pipeline.helpers import check_prerequisites, request, run_jobs, sales_warehouse, tee_template, upgrade
+from tests.support.world import SHOP
 from tokbridge.db.engine import session_scope
 from tokbridge.jobs.service import enqueue
 from tokbridge.listings import service as listings
@@ -52,12 +54,28 @@ def live_skus(world) -> list[dict]:
     return found
 
 
+_clients: dict[str, httpx.Client] = {}
+
+
+def http(base_url: str) -> httpx.Client:
+    """One keep-alive client per sandbox: tests poll them often."""
+    if base_url not in _clients:
+        _clients[base_url] = httpx.Client(base_url=base_url, timeout=300)
+    return _clients[base_url]
+
+
+def ok(answer: httpx.Response):
+    assert answer.status_code < 400, answer.text
+    return answer.json() if answer.content else None
+
+
 def place(world, items: list[dict], **flags) -> dict:
-    return world.tiktok_control("POST", "/sandbox/orders", {"shop_id": world.shop_id, "items": items, **flags})
+    return ok(http(world.tiktok_url).post("/sandbox/orders", json={"shop_id": world.shop_id, "items": items, **flags}))
 
 
-def advance(world, seconds: float) -> None:
-    world.tiktok_control("POST", "/sandbox/clock/advance", {"seconds": seconds})
+def advance(world, seconds: float) -> dict:
+    """Move TikTok's clock; the notifications that fall due are delivered before it answers."""
+    return ok(http(world.tiktok_url).post("/sandbox/clock/advance", json={"seconds": seconds}))
 
 
 def poll(world) -> None:
@@ -85,11 +103,11 @@ def shipments(world) -> list[Shipment]:
 
 
 def store_orders(world) -> list[dict]:
-    return world.shopify_control("GET", "/sandbox/shops/{shop}/orders")["orders"]
+    return ok(http(world.shopify_url).get(f"/sandbox/shops/{SHOP}/orders"))["orders"]
 
 
 def tiktok_orders(world) -> dict[str, dict]:
-    return {o["id"]: o for o in world.tiktok_control("GET", "/sandbox/orders")["orders"]}
+    return {o["id"]: o for o in ok(http(world.tiktok_url).get("/sandbox/orders"))["orders"]}
 
 
 def as_merchant(world, call, *args, **kwargs):

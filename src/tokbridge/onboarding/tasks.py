@@ -242,17 +242,9 @@ def _tiktok_product_status(ctx: JobContext, connection: ChannelConnection, body:
 
 
 def _tiktok_order_event(ctx: JobContext, connection: ChannelConnection, body: dict) -> bool:
-    data = body.get("data") or {}
-    order_id = str(data.get("order_id", ""))
-    if handler_for(ORDER_INTAKE_JOB) is None or not order_id:
-        return False  # stays in the inbox until the orders issue registers its handler
-    event = ORDER_EVENTS.get(str(body.get("type")), "order")
-    with ctx.session() as session:
-        enqueue(session, ORDER_INTAKE_JOB, merchant_id=connection.merchant_id,
-                payload={"connection_id": connection.id, "order_id": order_id, "event": event,
-                         "update_time": data.get("update_time") if event == "order" else None})
-        session.commit()
-    return True
+    if handler_for(ORDER_INTAKE_JOB) is None:
+        return False  # stays in the inbox until the orders module registers its handler
+    return order_tasks.order_event(ctx, connection, body, ORDER_EVENTS.get(str(body.get("type")), "order"))
 
 
 def _tiktok_authorization(ctx: JobContext, connection: ChannelConnection, body: dict) -> bool:

@@ -127,6 +127,39 @@ def apply_tiktok_order(session: Session, connection: ChannelConnection, raw: dic
     return Applied(order.id, to_store=to_store, cancel_in_store=cancel_in_store)
 
 
+# Statuses a notification alone can record: nothing is sent anywhere for them, so the order is not fetched
+# (its lines and amounts come with the fetch that AWAITING_SHIPMENT, or the periodic search, brings).
+STATUS_ONLY = frozenset({"UNPAID", "ON_HOLD"})
+
+
+def apply_notification(session: Session, connection: ChannelConnection, data: dict) -> bool:
+    """Record an order-status notification (webhook 1) without asking TikTok, when its status needs no
+    action. Returns False when the order must be fetched (store creation, cancellation, shipping...)."""
+    tiktok_status = str(data.get("order_status") or "").upper()
+    update_time = int(data.get("update_time") or 0)
+    if tiktok_status not in STATUS_ONLY or not update_time:
+        return False
+    _writing(session)
+    repository = OrderRepository(session)
+    tiktok_id = str(data["order_id"])
+    order = repository.by_tiktok_id(connection.id, tiktok_id, for_update=True)
+    if order is not None and update_time <= order.tiktok_update_time:
+        return True  # a repeat, or older than what is stored
+    if order is None:
+        order = Order(merchant_id=connection.merchant_id, connection_id=connection.id, tiktok_order_id=tiktok_id,
+                      store_sync=StoreSync.NOT_YET, raw={"id": tiktok_id, "status": tiktok_status},
+                      placed_at=_time(update_time), currency="USD", total_minor=0, units=0)
+        session.add(order)
+    elif order.store_sync != StoreSync.NOT_YET:
+        return False  # already further along (a late notification that is newer): let the fetch decide
+    order.tiktok_status = tiktok_status
+    order.tiktok_update_time = update_time
+    order.is_on_hold = tiktok_status == "ON_HOLD"
+    order.status = statuses.dashboard_status(tiktok_status, order.store_sync)
+    session.flush()
+    return True
+
+
 def _line_currency(raw: dict) -> str | None:
     return next((item.get("currency") for item in raw.get("line_items") or [] if item.get("currency")), None)
 

@@ -90,6 +90,28 @@ def _raw(order: m.Order) -> dict:
 # --- intake --------------------------------------------------------------------------------------------
 
 
+def order_event(ctx: JobContext, connection: ChannelConnection, body: dict, event: str) -> bool:
+    """A TikTok order, cancellation or return notification (from `inbox.process`): recorded at once when
+    the notification says all there is to know, else an `orders.intake` job fetches the order."""
+    data = body.get("data") or {}
+    order_id = str(data.get("order_id") or "")
+    if not order_id:
+        return True
+
+    def handle(session):
+        if event == "order":
+            if service.apply_notification(session, connection, data):
+                return
+            if service.is_known_and_current(session, connection.id, order_id, data.get("update_time")):
+                return
+        enqueue(session, service.INTAKE_JOB, merchant_id=connection.merchant_id,
+                payload={"connection_id": connection.id, "order_id": order_id, "event": event,
+                         "update_time": data.get("update_time") if event == "order" else None})
+
+    _write(ctx, handle)
+    return True
+
+
 @job_handler(service.INTAKE_JOB, title="Bring in a TikTok order", visible=False)
 def intake(ctx: JobContext) -> None:
     """payload: {connection_id, order_id, event?: order|cancellation|return, update_time?}"""

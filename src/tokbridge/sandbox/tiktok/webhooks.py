@@ -67,6 +67,7 @@ class WebhookOutbox:
         self.deliveries: list[Delivery] = []
         self._send_lock = threading.Lock()  # one delivery pass at a time, so nothing is sent twice
         self.wake = threading.Event()
+        self._client: httpx.Client | None = None
         state.emit = self.emit
 
     def emit(self, shop: Shop, event_type: int, data: dict[str, Any]) -> None:
@@ -117,11 +118,17 @@ class WebhookOutbox:
             "authorization": compute_signature(cfg.app_key, cfg.app_secret, delivery.body),
         }
         try:
-            with httpx.Client(timeout=cfg.webhook_timeout_seconds) as client:
-                response = client.post(delivery.address, content=delivery.body, headers=headers)
+            response = self._http().post(delivery.address, content=delivery.body, headers=headers)
             return response.status_code, None
         except httpx.HTTPError as exc:
             return None, type(exc).__name__
+
+    def _http(self) -> httpx.Client:
+        # One client for every delivery (keep-alive, and no TLS context built per notification);
+        # only the delivery pass uses it, under `_send_lock`.
+        if self._client is None:
+            self._client = httpx.Client(timeout=self.state.config.webhook_timeout_seconds)
+        return self._client
 
     def _record(self, delivery: Delivery, status: int | None, error: str | None) -> None:
         now = self.state.clock.now()

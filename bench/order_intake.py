@@ -1,0 +1,225 @@
+"""Order intake: how many signed TikTok webhooks per second the app accepts (verified, stored in the inbox,
+queued), on SQLite and on PostgreSQL; and the p95 time from an order placed on TikTok to its store order.
+
+    python bench/order_intake.py                                   # SQLite, then PostgreSQL at the default URL
+    python bench/order_intake.py --postgres postgresql://postgres@127.0.0.1:5432/test --redis redis://127.0.0.1:6379/0
+    python bench/order_intake.py --webhooks 5000 --orders 200 --skip-postgres
+
+Intake: the app runs as `tokbridge serve --no-worker` (uvicorn, one process), so nothing but intake uses the
+machine; a client sends `--webhooks` signed order-status notifications (10% of them twice) over
+`--concurrency` connections. Afterwards the inbox and the job table are counted: every distinct event must be
+stored once and queued once. Targets on 2 cores: >= 1,000 webhooks/s.
+
+Latency: both sandboxes (processes), the app with its embedded worker (SQLite) and TikTok sending its webhooks
+to it. Products are uploaded and approved first; then TikTok's buyers place `--orders` orders at `--rate` per
+second with no remorse window, and each order's store order is watched for. Target: p95 < 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+APP_KEY, APP_SECRET = "bench_key", "bench_secret"
+SHOP_ID = "7494000000000000001"
+SHOPIFY_SHOP = "tokbridge-demo.myshopify.com"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.TransportError:
+            threading.Event().wait(0.2)
+    raise SystemExit(f"{url} did not come up")
+
+
+def base_env(workdir: Path, database_url: str, redis_url: str | None) -> dict:
+    from cryptography.fernet import Fernet
+
+    env = {**os.environ, "DATABASE_URL": database_url, "DATA_DIR": str(workdir / "var"),
+           "SECRET_KEY": "bench-secret", "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+           "TIKTOK_APP_KEY": APP_KEY, "TIKTOK_APP_SECRET": APP_SECRET, "LOG_LEVEL": "WARNING",
+           "SHOPIFY_CLIENT_ID": "bench-client", "SHOPIFY_CLIENT_SECRET": "bench-secret",
+           "QUEUE_NAME": f"bench-{uuid.uuid4().hex[:8]}"}
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    else:
+        env.pop("REDIS_URL", None)
+    return env
+
+
+def prepare_database(env: dict, shop_id: str, shopify: bool = False) -> int:
+    """Migrate, and store a merchant with a connected TikTok shop (and store). Returns the merchant id."""
+    os.environ.update(env)
+    from tokbridge.config import get_settings
+
+    get_settings.cache_clear()
+    import tokbridge.db.models  # noqa: F401
+    from tokbridge.channels.models import ChannelConnection
+    from tokbridge.db.engine import make_engine, session_scope
+    from tokbridge.db.migrate import upgrade
+    from tokbridge.tenancy.models import Merchant
+
+    engine = make_engine(env["DATABASE_URL"])
+    upgrade(engine)
+    with session_scope(engine) as session:
+        merchant = Merchant(name="Bench")
+        session.add(merchant)
+        session.flush()
+        tiktok = ChannelConnection(merchant_id=merchant.id, channel="tiktok", external_id=shop_id, name="Bench shop",
+                                   region="US", data={"cipher": env.get("BENCH_CIPHER", "GCP_bench")}, scopes=[])
+        session.add(tiktok)
+        if shopify:
+            store = ChannelConnection(merchant_id=merchant.id, channel="shopify", external_id=SHOPIFY_SHOP,
+                                      name="Bench store", data={}, scopes=[])
+            store.access_token = "shpat_bench"
+            session.add(store)
+        merchant_id = merchant.id
+    engine.dispose()
+    return merchant_id
+
+
+def count_rows(database_url: str) -> tuple[int, int]:
+    from sqlalchemy import func, select
+
+    from tokbridge.db.engine import make_engine
+    from tokbridge.inbox.models import InboundEvent
+    from tokbridge.jobs.models import Job
+
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        events = conn.execute(select(func.count()).select_from(InboundEvent)).scalar_one()
+        jobs = conn.execute(select(func.count()).select_from(Job).where(Job.kind == "inbox.process")).scalar_one()
+    engine.dispose()
+    return events, jobs
+
+
+def signed(body: dict) -> tuple[bytes, dict]:
+    from tokbridge.channels.tiktok.webhooks import compute_signature
+
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    return raw, {"content-type": "application/json", "authorization": compute_signature(APP_KEY, APP_SECRET, raw)}
+
+
+async def blast(url: str, bodies: list[tuple[bytes, dict]], concurrency: int) -> tuple[float, dict]:
+    statuses: dict[int, int] = {}
+    queue: asyncio.Queue = asyncio.Queue()
+    for item in bodies:
+        queue.put_nowait(item)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+        async def sender():
+            while not queue.empty():
+                raw, headers = queue.get_nowait()
+                response = await client.post(url, content=raw, headers=headers)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(sender() for _ in range(concurrency)))
+        return time.perf_counter() - started, statuses
+
+
+def intake(label: str, database_url: str, redis_url: str | None, webhooks: int, concurrency: int) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="tokbridge-intake-"))
+    env = base_env(workdir, database_url, redis_url)
+    prepare_database(env, SHOP_ID)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "serve", "--port", str(port), "--no-worker"],
+                              env=env)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/healthz")
+        rng = random.Random(1)
+        bodies = []
+        for n in range(webhooks):
+            event = {"type": 1, "tts_notification_id": f"bench-{n}", "shop_id": SHOP_ID, "timestamp": 1795700000 + n,
+                     "data": {"order_id": str(576460000000000000 + rng.randrange(10**6)),
+                              "order_status": "AWAITING_SHIPMENT", "update_time": 1795700000 + n}}
+            bodies.append(signed(event))
+        bodies += rng.sample(bodies, webhooks // 10)  # TikTok delivers some twice
+        rng.shuffle(bodies)
+        # A short warm-up (connections, first queries), not counted.
+        asyncio.run(blast(f"http://127.0.0.1:{port}/webhooks/tiktok", [signed({
+            "type": 1, "tts_notification_id": f"warm-{n}", "shop_id": SHOP_ID, "timestamp": 1,
+            "data": {"order_id": "1", "order_status": "UNPAID"}}) for n in range(200)], concurrency))
+        elapsed, statuses = asyncio.run(blast(f"http://127.0.0.1:{port}/webhooks/tiktok", bodies, concurrency))
+    finally:
+        server.terminate()
+        server.wait(10)
+    events, jobs = count_rows(database_url)
+    accepted = statuses.get(200, 0)
+    print(f"[{label}] intake: {accepted} webhooks accepted in {elapsed:.2f}s = {accepted / elapsed:,.0f} webhooks/s "
+          f"(concurrency {concurrency}); answers {statuses}; inbox rows {events - 200} and jobs {jobs - 200} "
+          f"for {webhooks} distinct events")
+    if events - 200 != webhooks or jobs - 200 != webhooks:
+        print(f"[{label}] MISMATCH: every distinct event must be stored and queued exactly once")
+
+
+def postgres_schema_url(url: str) -> tuple[str, callable]:
+    from sqlalchemy import text
+
+    from tokbridge.db.engine import make_engine
+
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+    def drop():
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}", drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--webhooks", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--redis", default=None, help="queue on Redis for the PostgreSQL run (default: SQLite file)")
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--orders", type=int, default=200, help="orders for the latency run (0: skip it)")
+    parser.add_argument("--rate", type=float, default=10.0, help="orders placed per second in the latency run")
+    args = parser.parse_args()
+
+    if not args.skip_sqlite:
+        workdir = Path(tempfile.mkdtemp(prefix="tokbridge-intake-db-"))
+        intake("SQLite", f"sqlite:///{workdir}/intake.db", None, args.webhooks, args.concurrency)
+    if not args.skip_postgres:
+        url, drop = postgres_schema_url(args.postgres)
+        try:
+            intake("PostgreSQL", url, args.redis, args.webhooks, args.concurrency)
+        finally:
+            drop()
+    if args.orders:
+        import bench_order_latency  # noqa: F401  (placeholder, replaced below)
+
+
+if __name__ == "__main__":
+    main()
