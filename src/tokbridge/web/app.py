@@ -20,6 +20,7 @@ from tokbridge.web import (
     activity_pages,
     connect,
     onboarding_pages,
+    order_pages,
     pages,
     plan_pages,
     settings_pages,
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
     app.include_router(products_api.router)
     app.include_router(orders_api.router)
     app.include_router(templates_api.router)
+    app.include_router(order_pages.router)
     app.include_router(pages.router)
     app.include_router(template_pages.router)
     app.include_router(activity_pages.router)
