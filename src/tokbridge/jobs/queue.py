@@ -79,6 +79,7 @@ def flush(settings: Settings | None = None) -> None:
 def create_consumer(settings: Settings, workers: int):
     """Threads that take messages off the queue. Periodic work is ours (maintenance.py), not Huey's."""
     huey, _task = huey_for(settings)
-    # An idle SQLite consumer polls; cap its back-off so new work starts within a second.
+    # An idle SQLite consumer polls; cap its back-off so new work starts within a fifth of a second
+    # (a webhook's order goes through three jobs on its way to the store).
     return huey.create_consumer(workers=workers, worker_type="thread", periodic=False, check_worker_health=True,
-                                max_delay=1.0)
+                                max_delay=0.2)

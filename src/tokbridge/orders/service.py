@@ -67,12 +67,14 @@ def _time(value) -> datetime | None:
     return datetime.fromtimestamp(int(value), UTC) if value else None
 
 
-def is_known_and_current(session: Session, connection_id: str, tiktok_order_id: str, update_time: int | None) -> bool:
-    """True when the stored copy is already as new as a notification's `update_time` (nothing to fetch)."""
-    if not update_time:
+def is_known_and_current(session: Session, connection_id: str, tiktok_order_id: str, update_time: int | None,
+                         tiktok_status: str | None = None) -> bool:
+    """True when the stored copy is already as new as a notification (nothing to fetch)."""
+    if not update_time or not tiktok_status:
         return False
     order = OrderRepository(session).by_tiktok_id(connection_id, tiktok_order_id)
-    return order is not None and order.tiktok_update_time >= int(update_time)
+    return order is not None and not statuses.is_newer(order.tiktok_update_time, order.tiktok_status,
+                                                       int(update_time), tiktok_status)
 
 
 def apply_tiktok_order(session: Session, connection: ChannelConnection, raw: dict) -> Applied:
@@ -83,12 +85,14 @@ def apply_tiktok_order(session: Session, connection: ChannelConnection, raw: dic
     tiktok_id = str(raw["id"])
     update_time = int(raw.get("update_time") or 0)
     order = repository.by_tiktok_id(connection.id, tiktok_id, for_update=True)
-    if order is not None and update_time < order.tiktok_update_time:
+    tiktok_status = str(raw.get("status") or "UNPAID").upper()
+    if order is not None and update_time < order.tiktok_update_time or (
+            order is not None and update_time == order.tiktok_update_time
+            and statuses.PROGRESS.get(tiktok_status, 0) < statuses.PROGRESS.get(order.tiktok_status, 0)):
         log.info("order %s: update of %s older than the stored %s; ignored", tiktok_id, update_time,
                  order.tiktok_update_time)
         return Applied(order.id, stale=True)
     currency = str((raw.get("payment") or {}).get("currency") or _line_currency(raw) or "USD")
-    tiktok_status = str(raw.get("status") or "UNPAID").upper()
     if order is None:
         order = Order(merchant_id=connection.merchant_id, connection_id=connection.id, tiktok_order_id=tiktok_id,
                       store_sync=StoreSync.NOT_YET, raw={}, status="unpaid", tiktok_status=tiktok_status)
@@ -143,7 +147,8 @@ def apply_notification(session: Session, connection: ChannelConnection, data: di
     repository = OrderRepository(session)
     tiktok_id = str(data["order_id"])
     order = repository.by_tiktok_id(connection.id, tiktok_id, for_update=True)
-    if order is not None and update_time <= order.tiktok_update_time:
+    if order is not None and not statuses.is_newer(order.tiktok_update_time, order.tiktok_status, update_time,
+                                                   tiktok_status):
         return True  # a repeat, or older than what is stored
     if order is None:
         order = Order(merchant_id=connection.merchant_id, connection_id=connection.id, tiktok_order_id=tiktok_id,

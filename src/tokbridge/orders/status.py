@@ -17,6 +17,19 @@ DASHBOARD_STATUS = {
     "CANCEL": OrderStatus.CANCELLED,  # webhook 1 spells it this way
 }
 
+# How far along each TikTok status is: two updates stamped with the same second (TikTok's `update_time`
+# has no finer grain) are told apart by it, so a late copy of the earlier one never wins.
+PROGRESS = {"UNPAID": 0, "ON_HOLD": 1, "AWAITING_SHIPMENT": 2, "PARTIALLY_SHIPPING": 3, "AWAITING_COLLECTION": 4,
+            "IN_TRANSIT": 5, "DELIVERED": 6, "COMPLETED": 7, "CANCELLED": 8, "CANCEL": 8}
+
+
+def is_newer(stored_time: int, stored_status: str, update_time: int, tiktok_status: str) -> bool:
+    """Whether an update (time, status) is newer than what is stored; a repeat is not."""
+    if update_time != stored_time:
+        return update_time > stored_time
+    return PROGRESS.get(tiktok_status.upper(), 0) > PROGRESS.get(stored_status.upper(), 0)
+
+
 # Once paid and out of the remorse window, the order goes to the store. Never while ON_HOLD.
 FOR_THE_STORE = frozenset({"AWAITING_SHIPMENT", "PARTIALLY_SHIPPING", "AWAITING_COLLECTION"})
 CANCELLED = frozenset({"CANCELLED", "CANCEL"})

@@ -21,7 +21,8 @@ from tokbridge.channels.tiktok import errors as tiktok_errors
 from tokbridge.channels.tiktok import models as m
 from tokbridge.db.engine import for_writing, get_engine, session_scope
 from tokbridge.jobs.registry import job_handler, periodic
-from tokbridge.jobs.runner import JobContext
+from tokbridge.jobs.repository import JobRepository
+from tokbridge.jobs.runner import JobContext, run_job
 from tokbridge.jobs.service import enqueue
 from tokbridge.kit.errors import PermanentError, RetryableError
 from tokbridge.orders import carriers, service
@@ -102,14 +103,33 @@ def order_event(ctx: JobContext, connection: ChannelConnection, body: dict, even
         if event == "order":
             if service.apply_notification(session, connection, data):
                 return
-            if service.is_known_and_current(session, connection.id, order_id, data.get("update_time")):
+            if service.is_known_and_current(session, connection.id, order_id, data.get("update_time"),
+                                            data.get("order_status")):
                 return
-        enqueue(session, service.INTAKE_JOB, merchant_id=connection.merchant_id,
-                payload={"connection_id": connection.id, "order_id": order_id, "event": event,
-                         "update_time": data.get("update_time") if event == "order" else None})
+        return enqueue(session, service.INTAKE_JOB, merchant_id=connection.merchant_id,
+                       payload={"connection_id": connection.id, "order_id": order_id, "event": event,
+                                "update_time": data.get("update_time") if event == "order" else None,
+                                "status": data.get("order_status") if event == "order" else None}).id
 
-    _write(ctx, handle)
+    _run_now(ctx, _write(ctx, handle))
     return True
+
+
+def _run_now(ctx: JobContext, job_id: int | None) -> None:
+    """Run a job just queued in this thread, rather than wait for a worker to pick it up: an order reaches
+    the store without queueing three times. The claim is the usual conditional update, so a worker that
+    got there first runs it instead, and a failure takes the job's ordinary retry path."""
+    if job_id is not None:
+        run_job(ctx.settings, job_id)
+
+
+def _run_to_store(ctx: JobContext, order_ids: list[int]) -> None:
+    with ctx.session() as session:
+        repository = JobRepository(session)
+        jobs = [repository.active_with_identity(f"{service.TO_STORE_JOB}:{order_id}") for order_id in order_ids]
+        job_ids = [job.id for job in jobs if job is not None and job.state == "queued"]
+    for job_id in job_ids:
+        _run_now(ctx, job_id)
 
 
 @job_handler(service.INTAKE_JOB, title="Bring in a TikTok order", visible=False)
@@ -120,9 +140,10 @@ def intake(ctx: JobContext) -> None:
     event = ctx.payload.get("event", "order")
     if event == "order":
         with ctx.session() as session:
-            if service.is_known_and_current(session, connection.id, order_id, ctx.payload.get("update_time")):
+            if service.is_known_and_current(session, connection.id, order_id, ctx.payload.get("update_time"),
+                                            ctx.payload.get("status")):
                 return  # a repeated or late notification: the stored order is already as new
-    _fetch_and_apply(ctx, connection, [order_id])
+    _run_to_store(ctx, _fetch_and_apply(ctx, connection, [order_id]))
     if event == "cancellation":
         _sync_cancellations(ctx, connection, order_id)
     elif event == "return":
