@@ -29,3 +29,90 @@ def test_paid_orders_reach_the_store_once_after_the_remorse_window(world_factory
     assert store_order["email"].endswith("@chat.seller.tiktok.com")
     run_jobs(world)
     assert len(store_orders(world)) == 1
+
+
+def test_unknown_sku_fails_with_the_reason_and_is_retried_after_linking(world_factory):
+    from sqlalchemy import update
+
+    from tests.orders.helpers import as_merchant
+    from tokbridge.db.engine import session_scope
+    from tokbridge.listings.models import ListingSku
+    from tokbridge.orders import service
+
+    world = live_world(world_factory)
+    sku = live_skus(world)[0]
+    with session_scope(world.engine) as session:  # the SKU is not linked (yet)
+        session.execute(update(ListingSku).where(ListingSku.tiktok_sku_id == sku["sku_id"])
+                        .values(tiktok_sku_id="unlinked"))
+    place(world, [{"sku_id": sku["sku_id"], "quantity": 1}])
+    advance(world, 120)
+    advance(world, 3600)
+    poll(world)
+    [order] = orders(world)
+    assert order.status == "failed" and "Unknown SKU" in order.failure_reason and store_orders(world) == []
+
+    with session_scope(world.engine) as session:  # linked now
+        session.execute(update(ListingSku).where(ListingSku.tiktok_sku_id == "unlinked")
+                        .values(tiktok_sku_id=sku["sku_id"]))
+    as_merchant(world, service.retry, order.id)
+    run_jobs(world)
+    [order] = orders(world)
+    assert order.status == "awaiting_shipment" and order.store_sync == "created" and len(store_orders(world)) == 1
+
+
+def test_orders_over_the_plan_limit_wait_and_come_in_after_an_upgrade(world_factory, monkeypatch):
+    import json
+
+    from tests.orders.helpers import upgrade
+    from tokbridge.billing.plans import available_plans
+
+    world = live_world(world_factory)
+    plans = [{"code": "tiny", "name": "Tiny", "monthly_amount": "0", "product_limit": 1000, "order_limit": 1},
+             {"code": "scale", "name": "Scale", "monthly_amount": "1", "product_limit": 100000, "order_limit": 100}]
+    monkeypatch.setenv("PLANS", json.dumps(plans))
+    available_plans.cache_clear()
+    try:
+        upgrade(world, "tiny")
+        skus = live_skus(world)
+        for sku in skus[:3]:
+            place(world, [{"sku_id": sku["sku_id"], "quantity": 1}])
+        advance(world, 120)
+        advance(world, 3600)
+        poll(world)
+        found = orders(world)
+        assert sorted(o.store_sync for o in found) == ["created", "waiting_for_plan", "waiting_for_plan"]
+        assert all("Waiting for the plan" in o.failure_reason for o in found if o.store_sync == "waiting_for_plan")
+        assert len(store_orders(world)) == 1  # kept, not lost, not sent
+
+        upgrade(world, "scale")  # the upgrade brings them in
+        run_jobs(world)
+        assert {o.store_sync for o in orders(world)} == {"created"} and len(store_orders(world)) == 3
+    finally:
+        available_plans.cache_clear()
+
+
+def test_stale_and_repeated_updates_are_ignored(world_factory):
+    from tests.orders.helpers import as_merchant
+    from tokbridge.channels.connections import ConnectionRepository
+    from tokbridge.db.engine import session_scope
+    from tokbridge.orders import service
+    from tokbridge.tenancy.scoping import bind_merchant
+
+    world = live_world(world_factory)
+    sku = live_skus(world)[0]
+    place(world, [{"sku_id": sku["sku_id"], "quantity": 1}])
+    advance(world, 120)
+    advance(world, 3600)
+    poll(world)
+    [order] = orders(world)
+    newer = dict(order.raw)
+    older = {**newer, "status": "ON_HOLD", "update_time": newer["update_time"] - 10}
+    with session_scope(world.engine) as session:
+        bind_merchant(session, world.merchant_id)
+        connection = ConnectionRepository(session).get(world.tiktok_connection_id)
+        assert service.apply_tiktok_order(session, connection, older).stale
+        same_second_earlier = {**newer, "status": "ON_HOLD"}
+        assert service.apply_tiktok_order(session, connection, same_second_earlier).stale
+    [order] = orders(world)
+    assert order.tiktok_status == "AWAITING_SHIPMENT" and order.status == "awaiting_shipment"
+    assert as_merchant(world, service.status_counts)["awaiting_shipment"] == 1
