@@ -208,7 +208,7 @@ def wait_job(engine, kind: str, timeout: float = 300) -> None:
     raise SystemExit(f"{kind} did not finish")
 
 
-def latency(orders: int, rate: float, products: int) -> None:
+def latency(orders: int, rate: float, products: int, separate_worker: bool = False) -> None:
     """p95 from an order placed on TikTok to its store order, with the app's embedded worker running."""
     workdir = Path(tempfile.mkdtemp(prefix="tokbridge-latency-"))
     app_port, tiktok_port, shopify_port = free_port(), free_port(), free_port()
@@ -240,8 +240,13 @@ def latency(orders: int, rate: float, products: int) -> None:
         env["BENCH_CIPHER"] = shop["cipher"]
         merchant_id = prepare_database(env, shop["id"], shopify=True)
         live_products(env, merchant_id, tiktok_url)
-        app = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "serve", "--port", str(app_port), "--worker"],
-                               env=env)
+        if separate_worker:  # the app and a worker process: both cores, as `tokbridge serve --no-worker` + `worker`
+            app = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "serve", "--port", str(app_port),
+                                    "--no-worker"], env=env)
+            sandboxes.append(subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "worker"], env=env))
+        else:
+            app = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "serve", "--port", str(app_port),
+                                    "--worker"], env=env)
         wait_ready(f"{app_url}/healthz")
         skus = [sku["id"] for product in httpx.get(f"{tiktok_url}/sandbox/products").json()["products"]
                 if product["status"] == "ACTIVATE" for sku in product["skus"]
@@ -401,6 +406,8 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=200, help="orders for the latency run (0: skip it)")
     parser.add_argument("--rate", type=float, default=10.0, help="orders placed per second in the latency run")
     parser.add_argument("--products", type=int, default=60, help="store catalog for the latency run")
+    parser.add_argument("--separate-worker", action="store_true",
+                        help="latency run with `serve --no-worker` and a `tokbridge worker` process")
     args = parser.parse_args()
 
     if not args.skip_sqlite:
@@ -413,7 +420,7 @@ def main() -> None:
         finally:
             drop()
     if args.orders:
-        latency(args.orders, args.rate, args.products)
+        latency(args.orders, args.rate, args.products, args.separate_worker)
 
 
 if __name__ == "__main__":
