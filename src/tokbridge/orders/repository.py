@@ -4,9 +4,9 @@ except the system-wide lookups named as such."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, cast, func, select
 from sqlalchemy.orm import Session
 
 from tokbridge.catalog.models import CatalogVariant
@@ -167,12 +167,19 @@ class OrderRepository:
 
     # --- sales --------------------------------------------------------------------------------------
 
-    def sold_orders_since(self, since: datetime) -> list[tuple[datetime, str, int, int]]:
-        """(placed_at, currency, total, units) of paid, not cancelled orders placed since `since`."""
+    def sales_per_day_since(self, since: datetime) -> list[tuple[date, str, int, int, int]]:
+        """(UTC day, currency, amount, orders, units) of paid, not cancelled orders placed since `since`,
+        summed in the database (a 90-day period can hold tens of thousands of orders)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            day = cast(func.timezone("UTC", Order.placed_at), Date)
+        else:  # SQLite keeps UTC datetimes as ISO text: date() takes the day
+            day = func.date(Order.placed_at)
         rows = self.session.execute(
-            select(Order.placed_at, Order.currency, Order.total_minor, Order.units)
-            .where(Order.placed_at >= since, Order.status.not_in([OrderStatus.CANCELLED, OrderStatus.UNPAID])))
-        return [tuple(row) for row in rows]
+            select(day, Order.currency, func.sum(Order.total_minor), func.count(), func.sum(Order.units))
+            .where(Order.placed_at >= since, Order.status.not_in([OrderStatus.CANCELLED, OrderStatus.UNPAID]))
+            .group_by(day, Order.currency))
+        return [(value if isinstance(value, date) else date.fromisoformat(value), currency, int(amount or 0),
+                 int(orders), int(units or 0)) for value, currency, amount, orders, units in rows]
 
     def top_products_since(self, since: datetime, limit: int = 5) -> list[tuple[str, str, int, int]]:
         """(TikTok product id, name, units, amount) of the best sellers since `since`."""

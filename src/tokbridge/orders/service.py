@@ -439,17 +439,19 @@ def sales(session: Session, days: int = 30, now: datetime | None = None) -> dict
     first_day = (now - timedelta(days=days - 1)).date()
     since = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
     repository = OrderRepository(session)
-    rows = repository.sold_orders_since(since)
-    currencies = Counter(currency for _, currency, _, _ in rows)
+    rows = repository.sales_per_day_since(since)
+    currencies = Counter()
+    for _, row_currency, _, orders, _ in rows:
+        currencies[row_currency] += orders
     currency = currencies.most_common(1)[0][0] if currencies else "USD"
     per_day = {first_day + timedelta(days=n): [0, 0, 0] for n in range(days)}
-    for placed_at, row_currency, total, units in rows:
+    for day, row_currency, total, orders, units in rows:
         if row_currency != currency:
             continue  # one currency per figure; a shop sells in one
-        day = per_day.setdefault(placed_at.astimezone(UTC).date(), [0, 0, 0])
-        day[0] += total
-        day[1] += 1
-        day[2] += units
+        figures = per_day.setdefault(day, [0, 0, 0])
+        figures[0] += total
+        figures[1] += orders
+        figures[2] += units
     amount = sum(day[0] for day in per_day.values())
     return {
         "period_days": days,
