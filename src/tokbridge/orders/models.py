@@ -47,7 +47,8 @@ class Order(TenantOwned, Timestamped, Base):
     __table_args__ = (
         UniqueConstraint("connection_id", "tiktok_order_id", name="uq_tiktok_order_connection_order"),
         Index("ix_tiktok_order_merchant_status", "merchant_id", "status"),
-        Index("ix_tiktok_order_merchant_placed", "merchant_id", "placed_at"),
+        # Covers the dashboard's sales per day: read from the index alone (bench/dashboard.py).
+        Index("ix_tiktok_order_merchant_sales", "merchant_id", "placed_at", "status", "currency", "total_minor", "units"),
         Index("ix_tiktok_order_merchant_store_sync", "merchant_id", "store_sync"),
     )
 
@@ -81,10 +82,15 @@ class OrderLine(TenantOwned, Base):
     """One TikTok line item (TikTok sends one per unit), with the variant it resolved to."""
 
     __tablename__ = "tiktok_order_line"
-    __table_args__ = (UniqueConstraint("order_id", "tiktok_line_id", name="uq_tiktok_order_line_order_line"),)
+    __table_args__ = (
+        UniqueConstraint("order_id", "tiktok_line_id", name="uq_tiktok_order_line_order_line"),
+        # Covers the dashboard's top products: each order's lines read from the index alone.
+        Index("ix_tiktok_order_line_sales", "order_id", "display_status", "tiktok_product_id", "sale_minor"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("tiktok_order.id", ondelete="CASCADE"), index=True)
+    # Indexed by ix_tiktok_order_line_sales, which starts with it.
+    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("tiktok_order.id", ondelete="CASCADE"))
     tiktok_line_id: Mapped[str] = mapped_column(String(64))
     tiktok_sku_id: Mapped[str | None] = mapped_column(String(64))
     tiktok_product_id: Mapped[str | None] = mapped_column(String(64))
