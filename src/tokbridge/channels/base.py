@@ -232,6 +232,15 @@ class InventoryQuantity:
     change_from_quantity: int | None = None
 
 
+@dataclass(slots=True)
+class InventoryChange:
+    """A relative change of available stock (a restock), for when the store stays the source of truth."""
+
+    inventory_item_external_id: str
+    location_external_id: str
+    delta: int
+
+
 @runtime_checkable
 class SourceStore(Protocol):
     """What the connector needs from a merchant's store."""
@@ -253,3 +262,5 @@ class SourceStore(Protocol):
     def cancel_order(self, order_external_id: str, *, reason: str = "OTHER", restock: bool = True) -> None: ...
 
     def set_inventory(self, quantities: Sequence[InventoryQuantity], *, idempotency_key: str) -> None: ...
+
+    def adjust_inventory(self, changes: Sequence[InventoryChange], *, reason: str, idempotency_key: str) -> None: ...

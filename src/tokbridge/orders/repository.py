@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, cast, func, select
 from sqlalchemy.orm import Session
 
-from tokbridge.catalog.models import CatalogVariant
+from tokbridge.catalog.models import CatalogInventoryLevel, CatalogVariant
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.listings.models import Listing, ListingSku
 from tokbridge.orders.models import (
@@ -139,6 +139,24 @@ class OrderRepository:
         if status:
             query = query.where(Return.return_status == status)
         return list(self.session.scalars(query))
+
+    def return_row(self, return_id: int) -> Return | None:
+        return self.session.get(Return, return_id)
+
+    def restock_targets(self, order_id: int, tiktok_line_ids: Sequence[str]) -> list[tuple[str, str]]:
+        """(inventory item, location) in the store for each of these order lines whose variant is known:
+        the variant's first stock location (where the store keeps it)."""
+        first_level = (select(CatalogInventoryLevel.variant_id, func.min(CatalogInventoryLevel.id).label("level_id"))
+                       .group_by(CatalogInventoryLevel.variant_id).subquery())
+        rows = self.session.execute(
+            select(CatalogVariant.inventory_item_external_id, CatalogInventoryLevel.location_external_id)
+            .select_from(OrderLine)
+            .join(CatalogVariant, CatalogVariant.id == OrderLine.variant_id)
+            .join(first_level, first_level.c.variant_id == CatalogVariant.id)
+            .join(CatalogInventoryLevel, CatalogInventoryLevel.id == first_level.c.level_id)
+            .where(OrderLine.order_id == order_id, OrderLine.tiktok_line_id.in_(list(tiktok_line_ids)))
+            .order_by(OrderLine.id))
+        return [(item, location) for item, location in rows if item]
 
     def return_by_tiktok_id(self, connection_id: str, return_id: str) -> Return | None:
         return self.session.scalar(select(Return).where(Return.connection_id == connection_id,

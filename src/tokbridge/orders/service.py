@@ -37,6 +37,9 @@ POLL_ALL_JOB = "orders.poll_all"
 POLL_JOB = "orders.poll"
 RELEASE_JOB = "orders.release_waiting"
 RETURNS_JOB = "orders.sync_returns"
+RESTOCK_RETURN_JOB = "orders.restock_return"
+# A return whose goods are back with the seller: restocked in the store when the setting says so.
+RESTOCK_RETURN_STATUSES = frozenset({"RETURN_OR_REFUND_REQUEST_COMPLETE"})
 
 # Store sync states an order may be (re)sent from.
 SENDABLE = frozenset({StoreSync.PENDING, StoreSync.FAILED, StoreSync.WAITING_FOR_PLAN})
@@ -421,7 +424,28 @@ def apply_return(session: Session, connection: ChannelConnection, order: Order |
     row.tiktok_update_time = update_time
     row.raw = data
     session.flush()
+    if (row.return_status in RESTOCK_RETURN_STATUSES and row.return_type == "RETURN_AND_REFUND" and not row.restocked
+            and row.order_id is not None and repository.settings(connection.merchant_id, create=False).restock_on_return):
+        enqueue(session, RESTOCK_RETURN_JOB, merchant_id=connection.merchant_id, payload={"return_id": row.id},
+                identity_key=f"{RESTOCK_RETURN_JOB}:{row.id}", title=f"Restock the items returned from order {row.tiktok_order_id}")
     return row
+
+
+def restock_changes(session: Session, return_id: int) -> list[tuple[str, str, int]] | None:
+    """(inventory item, location, quantity) to add back for a completed return; None once restocked."""
+    repository = OrderRepository(session)
+    row = repository.return_row(return_id)
+    if row is None or row.restocked or row.order_id is None:
+        return None
+    line_ids = [str(item.get("order_line_item_id")) for item in (row.raw or {}).get("return_line_items") or []]
+    added: Counter[tuple[str, str]] = Counter(repository.restock_targets(row.order_id, line_ids))
+    return [(item, location, quantity) for (item, location), quantity in added.items()]
+
+
+def mark_restocked(session: Session, return_id: int) -> None:
+    row = OrderRepository(session).return_row(return_id)
+    if row is not None:
+        row.restocked = True
 
 
 # --- figures ------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import time
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tokbridge.catalog.tasks import with_store
+from tokbridge.channels.base import InventoryChange
 from tokbridge.channels.connections import SHOPIFY, TIKTOK, ConnectionRepository
 from tokbridge.channels.factory import tiktok_client
 from tokbridge.channels.models import ChannelConnection
@@ -185,6 +186,25 @@ def sync_returns(ctx: JobContext) -> None:
             service.apply_return(session, connection, order, record.model_dump(mode="json"))
 
     _write(ctx, save)
+
+
+@job_handler(service.RESTOCK_RETURN_JOB, title="Restock returned items in the store")
+def restock_return(ctx: JobContext) -> None:
+    """payload: {return_id}: add the returned units back to store stock, once (an idempotency key per
+    return; the row is marked restocked after). The new level flows to TikTok like any stock change."""
+    return_id = int(ctx.payload["return_id"])
+    with ctx.session() as session:
+        changes = service.restock_changes(session, return_id)
+    if changes is None:
+        return
+    if changes:
+        store_connection = _store_connection(ctx)
+        if store_connection is None:
+            raise PermanentError("The store is no longer connected; connect it again to restock returns.")
+        with_store(ctx.settings, store_connection, lambda store: store.adjust_inventory(
+            [InventoryChange(item, location, quantity) for item, location, quantity in changes],
+            reason="restock", idempotency_key=f"tokbridge-return-{return_id}"))
+    _write(ctx, lambda session: service.mark_restocked(session, return_id))
 
 
 # --- into the store ------------------------------------------------------------------------------------

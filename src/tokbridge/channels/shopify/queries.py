@@ -200,6 +200,15 @@ mutation SetInventory($input: InventorySetQuantitiesInput!, $key: String!) {
 }
 """
 
+INVENTORY_ADJUST = """
+mutation AdjustInventory($input: InventoryAdjustQuantitiesInput!, $key: String!) {
+  inventoryAdjustQuantities(input: $input) @idempotent(key: $key) {
+    inventoryAdjustmentGroup { reason changes { name delta quantityAfterChange } }
+    userErrors { field message code }
+  }
+}
+"""
+
 LOCATIONS = """
 query Locations($after: String) {
   locations(first: 250, after: $after) { pageInfo { hasNextPage endCursor } nodes { id name isActive } }

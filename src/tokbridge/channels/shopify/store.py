@@ -12,6 +12,7 @@ from tokbridge.channels.base import (
     FulfilmentLine,
     FulfilmentOrder,
     FulfilmentOrderLine,
+    InventoryChange,
     InventoryQuantity,
     NewOrder,
     OrderFulfilments,
@@ -209,6 +210,30 @@ class ShopifyStore:
         )
 
     # --- inventory --------------------------------------------------------------------------------
+
+    def adjust_inventory(self, changes: Sequence[InventoryChange], *, reason: str, idempotency_key: str) -> None:
+        """Add to (or take from) available stock, 250 changes at a time, each chunk under its own key
+        derived from `idempotency_key`: a repeated call (a retried job) changes nothing twice."""
+        for start in range(0, len(changes), 250):
+            variables = {
+                "key": f"{idempotency_key}:{start // 250}",
+                "input": {
+                    "name": "available",
+                    "reason": reason,
+                    "referenceDocumentUri": f"gid://tokbridge/InventoryAdjustment/{idempotency_key}",
+                    "changes": [
+                        {"inventoryItemId": gid("InventoryItem", c.inventory_item_external_id),
+                         "locationId": gid("Location", c.location_external_id), "delta": c.delta}
+                        for c in changes[start : start + 250]
+                    ],
+                },
+            }
+            try:
+                self.client.mutate(queries.INVENTORY_ADJUST, variables, "inventoryAdjustQuantities", idempotent=True)
+            except ShopifyValidationError as exc:
+                if any(code in _RETRY_LATER_CODES for code in exc.codes):
+                    raise Throttled(str(exc), retry_after=2.0) from exc
+                raise
 
     def set_inventory(self, quantities: Sequence[InventoryQuantity], *, idempotency_key: str) -> None:
         """Set available quantities, 250 at a time (Shopify's input cap).

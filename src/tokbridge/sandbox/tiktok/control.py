@@ -17,6 +17,7 @@
     GET    /sandbox/orders
     POST   /sandbox/orders/{id}/buyer_cancel       buyer cancels (immediate while on hold, else a request)
     POST   /sandbox/orders/{id}/return             buyer asks for a return of a delivered order
+    POST   /sandbox/returns/{id}/status {status}    the return moves on (buyer ships, item received, refunded)
     POST   /sandbox/tokens {scopes?}               a new access token for the seed seller
     POST   /sandbox/tokens/expire {access_token}   make a token expire now
     POST   /sandbox/auth_codes                     an auth code, as the authorize page would give
@@ -259,6 +260,11 @@ def make_control_routes(sandbox: Sandbox) -> list[Route]:
         sandbox.outbox.wake.set()
         return {"return_id": record.id, "return_status": record.status}
 
+    def move_return(request, body):
+        record = order_flow.move_return(state, request.path_params["return_id"], str(body.get("status", "")))
+        sandbox.outbox.wake.set()
+        return {"return_id": record.id, "return_status": record.status}
+
     def issue_token(request, body):
         scopes = body.get("scopes", list(ALL_SCOPES))
         if not isinstance(scopes, list):
@@ -318,6 +324,7 @@ def make_control_routes(sandbox: Sandbox) -> list[Route]:
         Route("/sandbox/orders", handler(orders), methods=["GET"]),
         Route("/sandbox/orders/{order_id}/buyer_cancel", handler(buyer_cancel), methods=["POST"]),
         Route("/sandbox/orders/{order_id}/return", handler(buyer_return), methods=["POST"]),
+        Route("/sandbox/returns/{return_id}/status", handler(move_return), methods=["POST"]),
         Route("/sandbox/tokens", handler(issue_token), methods=["POST"]),
         Route("/sandbox/tokens/expire", handler(expire_token), methods=["POST"]),
         Route("/sandbox/auth_codes", handler(auth_code), methods=["POST"]),

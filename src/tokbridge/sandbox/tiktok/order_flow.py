@@ -245,6 +245,32 @@ def buyer_return(state: SandboxState, order_id: str, when: float | None = None) 
     return record
 
 
+RETURN_STATUSES = (
+    "RETURN_OR_REFUND_REQUEST_PENDING", "AWAITING_BUYER_SHIP", "BUYER_SHIPPED_ITEM", "RETURN_OR_REFUND_REQUEST_SUCCESS",
+    "RETURN_OR_REFUND_REQUEST_COMPLETE", "RETURN_OR_REFUND_REQUEST_REJECT", "REJECT_RECEIVE_PACKAGE",
+    "RETURN_OR_REFUND_REQUEST_CANCEL",
+)
+
+
+def move_return(state: SandboxState, return_id: str, status: str, when: float | None = None) -> ReturnRecord:
+    """What happens on TikTok's side as a return goes on (buyer ships, warehouse receives, refund):
+    the new status, and its RETURN_STATUS_CHANGE webhook."""
+    record = state.returns.get(return_id)
+    if record is None:
+        raise BuyerError(f"no return {return_id}")
+    if status not in RETURN_STATUSES:
+        raise BuyerError(f"status must be one of {RETURN_STATUSES}")
+    record.status = status
+    record.update_time = int(state.clock.now() if when is None else when)
+    order = state.orders[record.order_id]
+    state.emit(state.shops[order.shop_id], 12, {
+        "order_id": order.id, "return_role": record.role, "return_type": record.return_type,
+        "return_status": record.status, "return_id": record.id, "create_time": record.create_time,
+        "update_time": record.update_time,
+    })
+    return record
+
+
 def schedule_buyers(state: SandboxState) -> None:
     """Simulated buyers: at `orders_per_hour`, a random live SKU with stock is ordered."""
     rate = state.config.orders_per_hour

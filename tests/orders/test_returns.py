@@ -1,0 +1,97 @@
+"""A completed return puts the returned units back in store stock, once, when the setting says so."""
+
+from __future__ import annotations
+
+from tests.orders.helpers import advance, as_merchant, http, live_skus, live_world, ok, orders, place, poll, run_jobs
+from tests.support.world import SHOP
+from tokbridge.db.engine import session_scope
+from tokbridge.jobs.service import enqueue
+from tokbridge.orders import service
+from tokbridge.orders.models import Return
+from tokbridge.orders.repository import OrderRepository
+from tokbridge.tenancy.scoping import bind_merchant
+
+
+def _store_available(world, seller_sku: str) -> int:
+    """Available stock of the store variant with this SKU at its first location (where returns go)."""
+    offset = 0
+    while batch := ok(http(world.shopify_url).get(f"/sandbox/shops/{SHOP}/products",
+                                                  params={"offset": offset, "limit": 50}))["products"]:
+        for product in batch:
+            for variant in product["variants"]:
+                if variant["sku"] == seller_sku:
+                    levels = [s for s in product["stock"] if s["inventory_item_id"] == variant["inventory_item_id"]]
+                    return levels[0]["available"]
+        offset += len(batch)
+    raise AssertionError(f"no store variant with SKU {seller_sku}")
+
+
+def _enqueue(world, kind: str, payload: dict) -> None:
+    with session_scope(world.engine) as session:
+        bind_merchant(session, world.merchant_id)
+        enqueue(session, kind, merchant_id=world.merchant_id, payload=payload)
+    run_jobs(world)
+
+
+def test_completed_return_restocks_the_store_once(world_factory):
+    world = live_world(world_factory)
+    sku = next(s for s in live_skus(world) if s["seller_sku"])
+    placed = place(world, [{"sku_id": sku["sku_id"], "quantity": 2}])
+    advance(world, 120)
+    advance(world, 3600)
+    poll(world)
+    [order] = orders(world)
+    assert order.store_sync == "created"
+    after_sale = _store_available(world, sku["seller_sku"])
+
+    # The merchant ships from the store; the tracking goes to TikTok; the parcel is delivered.
+    store_order_id = order.store_order_id.rsplit("/", 1)[-1]
+    ok(http(world.shopify_url).post(f"/sandbox/shops/{SHOP}/orders/{store_order_id}/fulfill",
+                                    json={"company": "USPS", "number": "9400111899223197428490"}))
+    _enqueue(world, service.SHIP_JOB, {"order_id": order.id})
+    advance(world, 3 * 24 * 3600)
+
+    # The buyer returns both units; TikTok's warehouse flow completes the return.
+    returned = ok(http(world.tiktok_url).post(f"/sandbox/orders/{placed['id']}/return"))
+    _enqueue(world, service.RETURNS_JOB, {"connection_id": world.tiktok_connection_id})
+    assert _store_available(world, sku["seller_sku"]) == after_sale  # pending: nothing back yet
+    ok(http(world.tiktok_url).post(f"/sandbox/returns/{returned['return_id']}/status",
+                                   json={"status": "RETURN_OR_REFUND_REQUEST_COMPLETE"}))
+    _enqueue(world, service.RETURNS_JOB, {"connection_id": world.tiktok_connection_id})
+    assert _store_available(world, sku["seller_sku"]) == after_sale + 2
+
+    # Seen again (a repeated search, a duplicate notification): restocked once only.
+    _enqueue(world, service.RETURNS_JOB, {"connection_id": world.tiktok_connection_id})
+    assert _store_available(world, sku["seller_sku"]) == after_sale + 2
+    with session_scope(world.engine) as session:
+        [row] = session.query(Return).all()
+        assert row.restocked and row.return_status == "RETURN_OR_REFUND_REQUEST_COMPLETE"
+
+
+def test_no_restock_when_the_setting_is_off(world_factory):
+    world = live_world(world_factory)
+    sku = next(s for s in live_skus(world) if s["seller_sku"])
+    placed = place(world, [{"sku_id": sku["sku_id"], "quantity": 1}])
+    advance(world, 120)
+    advance(world, 3600)
+    poll(world)
+    [order] = orders(world)
+
+    def settings_off(session):
+        OrderRepository(session).settings(world.merchant_id).restock_on_return = False
+
+    as_merchant(world, settings_off)
+    store_order_id = order.store_order_id.rsplit("/", 1)[-1]
+    ok(http(world.shopify_url).post(f"/sandbox/shops/{SHOP}/orders/{store_order_id}/fulfill",
+                                    json={"company": "USPS", "number": "9400111899223197428491"}))
+    _enqueue(world, service.SHIP_JOB, {"order_id": order.id})
+    advance(world, 3 * 24 * 3600)
+    after_sale = _store_available(world, sku["seller_sku"])
+    returned = ok(http(world.tiktok_url).post(f"/sandbox/orders/{placed['id']}/return"))
+    ok(http(world.tiktok_url).post(f"/sandbox/returns/{returned['return_id']}/status",
+                                   json={"status": "RETURN_OR_REFUND_REQUEST_COMPLETE"}))
+    _enqueue(world, service.RETURNS_JOB, {"connection_id": world.tiktok_connection_id})
+    assert _store_available(world, sku["seller_sku"]) == after_sale
+    with session_scope(world.engine) as session:
+        [row] = session.query(Return).all()
+        assert not row.restocked and row.return_status == "RETURN_OR_REFUND_REQUEST_COMPLETE"
