@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,25 +23,9 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+from benchkit import free_port, wait_ready
 
 SHOP = "tokbridge-demo.myshopify.com"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_ready(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.TransportError:
-            threading.Event().wait(0.2)
-    raise SystemExit(f"{url} did not come up")
 
 
 def main() -> None:

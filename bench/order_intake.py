@@ -22,7 +22,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,27 +32,11 @@ import uuid
 from pathlib import Path
 
 import httpx
+from benchkit import free_port, wait_ready
 
 APP_KEY, APP_SECRET = "bench_key", "bench_secret"
 SHOP_ID = "7494000000000000001"
 SHOPIFY_SHOP = "tokbridge-demo.myshopify.com"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_ready(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.TransportError:
-            threading.Event().wait(0.2)
-    raise SystemExit(f"{url} did not come up")
 
 
 def base_env(workdir: Path, database_url: str, redis_url: str | None) -> dict:

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from benchkit import free_port
 from sqlalchemy import Engine, text
 
 from tokbridge.catalog.importer import CatalogImporter
@@ -44,14 +45,6 @@ from tokbridge.sandbox.shopify import SandboxConfig, create_app
 app = create_app(SandboxConfig(catalog_size=int(sys.argv[1]), preinstalled_token=sys.argv[2]))
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
 """
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_sandbox(products: int) -> tuple[subprocess.Popen, str]:
