@@ -15,7 +15,7 @@ import pytest
 
 from tests.support.live_server import free_port, serve
 from tests.support.waiting import wait_for
-from tests.support.world import reset_channel_caches
+from tests.support.world import point_connector_at_sandboxes
 from tokbridge.config import get_settings
 from tokbridge.sandbox.shopify import SandboxConfig as ShopifyConfig
 from tokbridge.sandbox.shopify import create_app as shopify_sandbox
@@ -53,22 +53,9 @@ def deployment(app_settings, monkeypatch, request):
         shopify = shopify_sandbox(ShopifyConfig(client_id="e2e-client", client_secret="e2e-secret", catalog_size=500,
                                                 default_shop=SHOP, webhook_retry_seconds=0.0))
         shopify_url = stack.enter_context(serve(shopify))
-        env = {
-            "BASE_URL": base, "JOB_MAINTENANCE_SECONDS": "0.5",
-            "TIKTOK_API_BASE_URL": tiktok_url, "TIKTOK_AUTH_BASE_URL": tiktok_url, "TIKTOK_APP_KEY": "e2e_key",
-            "TIKTOK_APP_SECRET": "e2e_secret", "TIKTOK_SERVICE_ID": "7431458374265161478",
-            "TIKTOK_AUTHORIZE_URL": f"{tiktok_url}/open/authorize",
-            "TIKTOK_RATE_LIMIT_PER_SECOND": "5000", "TIKTOK_RATE_LIMIT_BURST": "5000",
-            "SHOPIFY_API_BASE_URL": shopify_url + "/shops/{shop}", "SHOPIFY_CLIENT_ID": "e2e-client",
-            "SHOPIFY_CLIENT_SECRET": "e2e-secret",
-        }
-        if "postgresql" in app_settings.database_url:
-            env.update({"REDIS_URL": request.getfixturevalue("redis_url"),
-                        "QUEUE_NAME": request.getfixturevalue("redis_prefix")})
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        reset_channel_caches()
-        stack.callback(reset_channel_caches)
+        point_connector_at_sandboxes(stack, monkeypatch, request, app_settings.database_url, base=base,
+                                     tiktok_url=tiktok_url, shopify_url=shopify_url,
+                                     tiktok_app=("e2e_key", "e2e_secret"), shopify_app=("e2e-client", "e2e-secret"))
         settings = get_settings()
         stack.enter_context(serve(create_app(settings, embedded_worker=True), port=app_port))
         browser = stack.enter_context(httpx.Client(base_url=base, follow_redirects=True, timeout=60))

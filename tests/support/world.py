@@ -76,6 +76,29 @@ def reset_channel_caches() -> None:
     factory._transports_by_settings.clear()
 
 
+def point_connector_at_sandboxes(stack: ExitStack, monkeypatch, request, database_url: str, *, base: str,
+                                 tiktok_url: str, shopify_url: str, tiktok_app: tuple[str, str],
+                                 shopify_app: tuple[str, str], extra: dict | None = None) -> None:
+    """Configure the connector as a deployment against the sandboxes would be (environment variables),
+    with Redis for the queue when the database is PostgreSQL; undone when `stack` closes."""
+    env = {
+        "BASE_URL": base, "JOB_MAINTENANCE_SECONDS": "0.5",
+        "TIKTOK_API_BASE_URL": tiktok_url, "TIKTOK_AUTH_BASE_URL": tiktok_url, "TIKTOK_APP_KEY": tiktok_app[0],
+        "TIKTOK_APP_SECRET": tiktok_app[1], "TIKTOK_SERVICE_ID": "7431458374265161478",
+        "TIKTOK_AUTHORIZE_URL": f"{tiktok_url}/open/authorize",
+        "TIKTOK_RATE_LIMIT_PER_SECOND": "5000", "TIKTOK_RATE_LIMIT_BURST": "5000",
+        "SHOPIFY_API_BASE_URL": shopify_url + "/shops/{shop}", "SHOPIFY_CLIENT_ID": shopify_app[0],
+        "SHOPIFY_CLIENT_SECRET": shopify_app[1], **(extra or {}),
+    }
+    if "postgresql" in database_url:
+        env.update({"REDIS_URL": request.getfixturevalue("redis_url"),
+                    "QUEUE_NAME": request.getfixturevalue("redis_prefix")})
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    reset_channel_caches()
+    stack.callback(reset_channel_caches)
+
+
 @pytest.fixture
 def world_factory(app_settings, merchant_id, monkeypatch) -> Iterator:
     with ExitStack() as stack:
