@@ -1,4 +1,5 @@
-"""A local Shopify: the Admin GraphQL API (the part TokBridge uses), OAuth, bulk operations, webhooks.
+"""A local Shopify: the Admin GraphQL API (the part TokBridge uses), OAuth, bulk operations, webhooks,
+and app billing (app subscriptions with the merchant's confirmation page).
 
 Run it alone with `tokbridge sandbox shopify --port 8102`, or in tests with
 `serve(create_app(SandboxConfig(...)))`. The app's state is `app.state.sandbox` (a `Sandbox`).
@@ -19,6 +20,12 @@ From API version 2026-04, `inventorySetQuantities` and `inventoryAdjustQuantitie
 `@idempotent(key:)` (a repeated key replays the first answer; reused with other arguments it is
 refused), and `inventorySetQuantities` a `changeFromQuantity` (possibly null) on every quantity;
 before 2026-04, `compareQuantity` or `ignoreCompareQuantity`.
+
+Billing (`billing.py`, `charges.py`): `appSubscriptionCreate` answers a `confirmationUrl` on the
+sandbox; opening it approves at once and sends the merchant to `returnUrl?charge_id=<id>` (setting
+`billing_auto_approve`, on by default; off, the page has Approve and Decline). An approved subscription
+replaces the shop's active one; `currentAppInstallation.activeSubscriptions`, `node(id:)` and
+`appSubscriptionCancel` read and end them; status changes send `app_subscriptions/update`.
 
 Bulk queries follow Shopify's limits: one top-level connection, at most five connections,
 nested at most two deep (products > variants > inventoryLevels is refused; ask for

@@ -1,4 +1,4 @@
-"""The ASGI app: Admin API, OAuth, CDN images, bulk results and the control API."""
+"""The ASGI app: Admin API, OAuth, charge confirmation, CDN images, bulk results and the control API."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from starlette.routing import Route
 from . import control, ids
 from .admin_api import graphql_endpoint
 from .catalog import image_png
+from .charges import confirm_charge
 from .config import SandboxConfig
 from .oauth import access_token, authorize
 from .sandbox import Sandbox
@@ -59,6 +60,8 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
             Route(prefix + "/admin/api/{version}/graphql.json", graphql_endpoint, methods=["POST"]),
             Route(prefix + "/admin/oauth/authorize", authorize),
             Route(prefix + "/admin/oauth/access_token", access_token, methods=["POST"]),
+            Route(prefix + "/admin/charges/{charge_id}/confirm_recurring_application_charge", confirm_charge,
+                  methods=["GET", "POST"]),
         ]
     routes = admin + [
         Route("/cdn/shop/files/{shop}/{image_id}.png", cdn_image),

@@ -51,6 +51,10 @@ class SandboxConfig(BaseSettings):
     # App-level subscriptions (as shopify.app.toml would declare): every topic, compliance ones included.
     app_webhook_uri: str = ""
 
+    # The merchant's answer to a charge (appSubscriptionCreate): True approves as soon as the confirmation
+    # URL is opened and sends the merchant back; False shows Approve and Decline buttons.
+    billing_auto_approve: bool = True
+
     bulk_results_dir: str = ""  # where bulk JSONL files go; empty: a temporary directory
     # From this many products, a bulk query over products is written by several processes.
     bulk_parallel_from: int = Field(default=20_000, ge=1)

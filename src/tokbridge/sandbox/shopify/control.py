@@ -15,7 +15,8 @@ bad input gets 400, unknown things 404, refused changes 422, each as {"error": "
   POST   /sandbox/shops/{shop}/orders/{id}/fulfill {company, number, url}        -> fulfillments/create
   POST   /sandbox/shops/{shop}/fulfillments/{id}/tracking {company, number, url} -> fulfillments/update
   POST   /sandbox/shops/{shop}/orders/{id}/cancel {reason, restock}              -> orders/cancelled
-  POST   /sandbox/shops/{shop}/uninstall                                         -> app/uninstalled
+  POST   /sandbox/shops/{shop}/uninstall                 -> app/uninstalled (and app subscriptions cancelled)
+  GET    /sandbox/shops/{shop}/app-subscriptions          the app's charges to the shop, every status
   POST   /sandbox/shops/{shop}/privacy/{customers/data_request|customers/redact|shop/redact}
   GET|POST /sandbox/shops/{shop}/bucket {drain}      the leaky bucket; drain points from it
   GET|PUT|DELETE /sandbox/faults {script, error_rate, error_status, throttle_rate, retry_after,
@@ -35,7 +36,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import ids, payloads
+from . import billing, ids, payloads
 from .sandbox import Faults, Sandbox
 from .shops import SHOP_DOMAIN
 from .store import ShopStore, StoreError
@@ -260,6 +261,12 @@ async def cancel_order(request: Request) -> Response:
 
 
 @handler
+async def app_subscriptions(request: Request) -> Response:
+    store = store_of(request)
+    return JSONResponse({"app_subscriptions": [billing.state(store, s) for s in billing.all_of(store)]})
+
+
+@handler
 async def uninstall(request: Request) -> Response:
     store = store_of(request)
     sandbox_of(request).uninstall(store.domain)
@@ -387,6 +394,7 @@ routes = [
     Route(SHOP + "/orders/{order_id}/cancel", cancel_order, methods=["POST"]),
     Route(SHOP + "/fulfillments/{fulfillment_id}/tracking", update_tracking, methods=["POST"]),
     Route(SHOP + "/uninstall", uninstall, methods=["POST"]),
+    Route(SHOP + "/app-subscriptions", app_subscriptions),
     Route(SHOP + "/privacy/{topic:path}", privacy_request, methods=["POST"]),
     Route(SHOP + "/bucket", bucket, methods=["GET", "POST"]),
     Route("/sandbox/faults", faults, methods=["GET", "PUT", "DELETE"]),

@@ -62,6 +62,24 @@ class CostWalker:
                 if fragment is not None:
                     yield from self.fields(parent, fragment.selection_set)
 
+    def typed_fields(self, parent, selection_set: SelectionSetNode | None):
+        """(type, field) pairs: like `fields`, with the type each field is asked on, a fragment's type
+        condition when it has one, so `... on AppSubscription { lineItems }` under `node` is costed as
+        AppSubscription's list and not as Order's connection of the same name."""
+        if selection_set is None:
+            return
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                yield parent, selection
+                continue
+            inline = isinstance(selection, InlineFragmentNode)
+            fragment = selection if inline else self.fragments.get(selection.name.value)
+            if fragment is None:
+                continue
+            condition = fragment.type_condition
+            on = self.schema.get_type(condition.name.value) if condition is not None else None
+            yield from self.typed_fields(on or parent, fragment.selection_set)
+
     def field_definition(self, parent, name: str):
         if name == "__typename":
             return None
@@ -82,8 +100,8 @@ class CostWalker:
 
     def selection_cost(self, parent, selection_set: SelectionSetNode | None, path: list[str]) -> int:
         total = 0
-        for node in self.fields(parent, selection_set):
-            field_def = self.field_definition(parent, node.name.value)
+        for on, node in self.typed_fields(parent, selection_set):
+            field_def = self.field_definition(on, node.name.value)
             if field_def is None:
                 continue
             total += self.field_cost(node, field_def, path + [node.alias.value if node.alias else node.name.value])
@@ -134,8 +152,8 @@ class CostWalker:
         if not isinstance(data, dict):
             return 0
         total = 0
-        for node in self.fields(parent, selection_set):
-            field_def = self.field_definition(parent, node.name.value)
+        for on, node in self.typed_fields(parent, selection_set):
+            field_def = self.field_definition(on, node.name.value)
             if field_def is None:
                 continue
             value = data.get(node.alias.value if node.alias else node.name.value)

@@ -1,7 +1,7 @@
 """The Admin GraphQL schema (`schema_sdl.py`) with its resolvers attached.
 
-Resolvers live by subject: `catalog_fields`, `order_fields`, `write_fields`; what they share is in
-`resolving`. They receive the request's `RequestContext` as `info.context`.
+Resolvers live by subject: `catalog_fields`, `order_fields`, `write_fields`, `billing_fields`; what they
+share is in `resolving`. They receive the request's `RequestContext` as `info.context`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,11 @@ from typing import Any
 
 from graphql import GraphQLSchema, build_schema
 
-from . import ids
+from . import billing, ids
+from .billing_fields import (
+    APP_INSTALLATION_FIELDS, APP_SUBSCRIPTION_FIELDS, resolve_app_subscription_cancel, resolve_app_subscription_create,
+    resolve_current_app_installation,
+)
 from .catalog_fields import (
     IMAGE_FIELDS, INVENTORY_ITEM_FIELDS, LEVEL_FIELDS, LOCATION_FIELDS, MEDIA_FIELDS, OPTION_FIELDS, PRODUCT_FIELDS,
     VARIANT_FIELDS, media_image, resolve_collections, resolve_inventory_item, resolve_inventory_level,
@@ -20,8 +24,8 @@ from .catalog_fields import (
 )
 from .clock import iso
 from .models import (
-    BulkOperation, Collection, Fulfillment, FulfillmentOrder, Location, Metafield, Order, Product, ProductOption,
-    Variant, WebhookSubscription,
+    AppSubscription, BulkOperation, Collection, Fulfillment, FulfillmentOrder, Location, Metafield, Order, Product,
+    ProductOption, Variant, WebhookSubscription,
 )
 from .order_fields import (
     FO_LINE_FIELDS, FULFILLMENT_FIELDS, FULFILLMENT_ORDER_FIELDS, LINE_ITEM_FIELDS, ORDER_FIELDS,
@@ -57,6 +61,7 @@ def load_node(info, gid_value: str):
         "BulkOperation": lambda: store.bulk_operations.get(number),
         "WebhookSubscription": lambda: store.webhook_subscriptions.get(number),
         "MediaImage": lambda: media_image(store, number),
+        "AppSubscription": lambda: billing.find(store, number),
     }
     loader = loaders.get(type_name)
     return loader() if loader else None
@@ -68,6 +73,7 @@ TYPE_NAMES = {
     BulkOperation: "BulkOperation", WebhookSubscription: "WebhookSubscription", MediaImageView: "MediaImage",
     Metafield: "Metafield", ProductOption: "ProductOption", LevelView: "InventoryLevel",
     LineItemView: "LineItem", FulfillmentOrderLineItemView: "FulfillmentOrderLineItem",
+    AppSubscription: "AppSubscription",
 }
 
 
@@ -100,6 +106,7 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "job": resolve_job,
         "webhookSubscription": lambda _root, info, id: info.context.store.webhook_subscriptions.get(parse_id(id, "WebhookSubscription") or -1),
         "webhookSubscriptions": resolve_webhook_subscriptions,
+        "currentAppInstallation": resolve_current_app_installation,
     },
     "Mutation": {
         "inventorySetQuantities": resolve_inventory_set_quantities,
@@ -110,6 +117,8 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "bulkOperationCancel": resolve_bulk_cancel,
         "webhookSubscriptionCreate": resolve_webhook_create,
         "webhookSubscriptionDelete": resolve_webhook_delete,
+        "appSubscriptionCreate": resolve_app_subscription_create,
+        "appSubscriptionCancel": resolve_app_subscription_cancel,
     },
     "Product": PRODUCT_FIELDS,
     "ProductOption": OPTION_FIELDS,
@@ -126,6 +135,8 @@ RESOLVERS: dict[str, dict[str, Any]] = {
     "Fulfillment": FULFILLMENT_FIELDS,
     "BulkOperation": BULK_FIELDS,
     "WebhookSubscription": WEBHOOK_FIELDS,
+    "AppSubscription": APP_SUBSCRIPTION_FIELDS,
+    "AppInstallation": APP_INSTALLATION_FIELDS,
     "InventoryAdjustmentGroup": {"changes": adjustment_changes},
     "Job": {"query": lambda job, info: {}},
 }
@@ -143,6 +154,8 @@ def build_admin_schema() -> GraphQLSchema:
             graphql_type.fields[field_name].resolve = resolver
     for interface in ("Node", "Media"):
         schema.get_type(interface).resolve_type = resolve_type
+    # Only recurring pricing is imitated (see billing.py).
+    schema.get_type("AppPricingDetails").resolve_type = lambda _value, _info, _type: "AppRecurringPricing"
     date_time = schema.get_type("DateTime")
     date_time.coerce_output_value = date_time.serialize = _serialize_datetime
     return schema

@@ -299,3 +299,27 @@ class Job:
     @property
     def gid(self) -> str:
         return ids.gid("Job", self.id)
+
+
+@dataclass(slots=True)
+class AppSubscription:
+    """A recurring charge of the app to the shop (Shopify's AppSubscription, one recurring line item)."""
+
+    id: int
+    name: str
+    status: str  # PENDING | ACTIVE | DECLINED | EXPIRED | FROZEN | CANCELLED
+    amount: str  # decimal string per interval
+    currency: str
+    interval: str  # EVERY_30_DAYS | ANNUAL
+    return_url: str
+    test: bool
+    trial_days: int
+    line_item_id: int
+    signature: str  # in the confirmation URL, so a guessed charge id cannot be approved
+    created_at: float
+    updated_at: float
+    activated_at: float | None = None
+
+    @property
+    def gid(self) -> str:
+        return ids.gid("AppSubscription", self.id)

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from . import payloads
+from . import billing, payloads
 from .bulk import BulkRunner
 from .catalog import Catalog
 from .clock import SandboxClock, iso
@@ -175,6 +175,7 @@ class Sandbox:
                 grant = self.grants.pop(token)
                 if grant.refresh_token:
                     self.refresh_tokens.pop(grant.refresh_token, None)
+        billing.cancel_all(store)
         self.webhooks.emit(store, "app/uninstalled", payloads.shop_payload(store))
         with store.lock:
             store.webhook_subscriptions.clear()

@@ -359,6 +359,7 @@ type BulkOperation implements Node {
 enum WebhookSubscriptionTopic {
   APP_UNINSTALLED BULK_OPERATIONS_FINISH PRODUCTS_CREATE PRODUCTS_UPDATE PRODUCTS_DELETE
   INVENTORY_LEVELS_UPDATE ORDERS_CREATE ORDERS_CANCELLED FULFILLMENTS_CREATE FULFILLMENTS_UPDATE
+  APP_SUBSCRIPTIONS_UPDATE
 }
 enum WebhookSubscriptionFormat { JSON XML }
 type WebhookSubscriptionApiVersion { handle: String! }
@@ -377,6 +378,31 @@ type WebhookSubscriptionEdge { cursor: String! node: WebhookSubscription! }
 type WebhookSubscriptionConnection { edges: [WebhookSubscriptionEdge!]! nodes: [WebhookSubscription!]! pageInfo: PageInfo! }
 
 type Job { id: ID! done: Boolean! query: QueryRoot }
+
+enum AppSubscriptionStatus { ACTIVE CANCELLED DECLINED EXPIRED FROZEN PENDING ACCEPTED }
+enum AppPricingInterval { ANNUAL EVERY_30_DAYS }
+type AppRecurringPricing { interval: AppPricingInterval! price: MoneyV2! }
+union AppPricingDetails = AppRecurringPricing
+type AppPlanV2 { pricingDetails: AppPricingDetails! }
+type AppSubscriptionLineItem { id: ID! plan: AppPlanV2! }
+type AppSubscription implements Node {
+  id: ID!
+  name: String!
+  status: AppSubscriptionStatus!
+  test: Boolean!
+  trialDays: Int!
+  returnUrl: URL!
+  createdAt: DateTime!
+  currentPeriodEnd: DateTime
+  lineItems: [AppSubscriptionLineItem!]!
+}
+type AppSubscriptionEdge { cursor: String! node: AppSubscription! }
+type AppSubscriptionConnection { edges: [AppSubscriptionEdge!]! nodes: [AppSubscription!]! pageInfo: PageInfo! }
+type AppInstallation implements Node {
+  id: ID!
+  activeSubscriptions: [AppSubscription!]!
+  allSubscriptions(first: Int, after: String, last: Int, before: String, reverse: Boolean = false): AppSubscriptionConnection!
+}
 
 type QueryRoot {
   shop: Shop!
@@ -401,6 +427,7 @@ type QueryRoot {
   job(id: ID!): Job
   webhookSubscription(id: ID!): WebhookSubscription
   webhookSubscriptions(first: Int, after: String, last: Int, before: String, reverse: Boolean = false, topics: [WebhookSubscriptionTopic!], uri: String): WebhookSubscriptionConnection!
+  currentAppInstallation: AppInstallation!
 }
 
 interface DisplayableError { field: [String!] message: String! }
@@ -577,6 +604,12 @@ input WebhookSubscriptionInput {
 type WebhookSubscriptionCreatePayload { webhookSubscription: WebhookSubscription userErrors: [UserError!]! }
 type WebhookSubscriptionDeletePayload { deletedWebhookSubscriptionId: ID userErrors: [UserError!]! }
 
+input AppRecurringPricingInput { price: MoneyInput! interval: AppPricingInterval = EVERY_30_DAYS }
+input AppPlanInput { appRecurringPricingDetails: AppRecurringPricingInput }
+input AppSubscriptionLineItemInput { plan: AppPlanInput! }
+type AppSubscriptionCreatePayload { appSubscription: AppSubscription confirmationUrl: URL userErrors: [UserError!]! }
+type AppSubscriptionCancelPayload { appSubscription: AppSubscription userErrors: [UserError!]! }
+
 type Mutation {
   inventorySetQuantities(input: InventorySetQuantitiesInput!): InventorySetQuantitiesPayload
   inventoryAdjustQuantities(input: InventoryAdjustQuantitiesInput!): InventoryAdjustQuantitiesPayload
@@ -586,6 +619,8 @@ type Mutation {
   bulkOperationCancel(id: ID!): BulkOperationCancelPayload
   webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload
   webhookSubscriptionDelete(id: ID!): WebhookSubscriptionDeletePayload
+  appSubscriptionCreate(name: String!, lineItems: [AppSubscriptionLineItemInput!]!, returnUrl: URL!, test: Boolean, trialDays: Int): AppSubscriptionCreatePayload
+  appSubscriptionCancel(id: ID!, prorate: Boolean = false): AppSubscriptionCancelPayload
 }
 
 schema { query: QueryRoot mutation: Mutation }

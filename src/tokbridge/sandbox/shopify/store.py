@@ -17,8 +17,8 @@ from . import ids, payloads
 from .catalog import Catalog
 from .clock import SandboxClock, parse_iso
 from .models import (
-    BulkOperation, Fulfillment, FulfillmentOrder, FulfillmentOrderLineItem, Job, LineItem, Order, Product,
-    ProductOption, ShippingLine, TaxLine, Variant, WebhookSubscription,
+    AppSubscription, BulkOperation, Fulfillment, FulfillmentOrder, FulfillmentOrderLineItem, Job, LineItem, Order,
+    Product, ProductOption, ShippingLine, TaxLine, Variant, WebhookSubscription,
 )
 
 GENERATED_CACHE_SIZE = 512
@@ -63,6 +63,7 @@ class ShopStore:
         self._ids = itertools.count(9_100_000_000_000)
         self._order_numbers = itertools.count(1001)
         self.webhook_subscriptions: dict[int, WebhookSubscription] = {}
+        self.app_subscriptions: dict[int, AppSubscription] = {}  # see billing.py
         self.bulk_operations: dict[int, BulkOperation] = {}
         self.jobs: dict[str, Job] = {}
         self.idempotency: dict[tuple[str, str], tuple[str, object]] = {}

@@ -29,7 +29,7 @@ TOPIC_ENUMS = {
     "products/create": "PRODUCTS_CREATE", "products/update": "PRODUCTS_UPDATE", "products/delete": "PRODUCTS_DELETE",
     "inventory_levels/update": "INVENTORY_LEVELS_UPDATE", "orders/create": "ORDERS_CREATE",
     "orders/cancelled": "ORDERS_CANCELLED", "fulfillments/create": "FULFILLMENTS_CREATE",
-    "fulfillments/update": "FULFILLMENTS_UPDATE",
+    "fulfillments/update": "FULFILLMENTS_UPDATE", "app_subscriptions/update": "APP_SUBSCRIPTIONS_UPDATE",
 }
 # Mandatory privacy topics: configured with the app, never subscribed through the API.
 REORDER_HOLD_SECONDS = 0.05
