@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # Where the prerequisite steps send a seller to fix them (the sandbox's page in the demo).
     tiktok_seller_center_url: str = "https://seller.tiktokshop.com"
     shopify_api_base_url: str | None = None  # None: https://{shop}.myshopify.com
+    # Plan charges through Shopify's Billing API are test charges (nothing billed) unless this is false.
+    shopify_billing_test: bool = True
 
     # Jobs: how long a claimed job may run before another worker may take it over,
     # unless its handler reports progress (which extends the lease).

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from tokbridge.channels.connections import DatabaseTokenStore
 from tokbridge.channels.models import ChannelConnection
+from tokbridge.channels.shopify.billing import ShopifyBilling
 from tokbridge.channels.shopify.client import ShopifyClient
 from tokbridge.channels.shopify.settings import get_shopify_settings
 from tokbridge.channels.shopify.store import ShopifyStore
@@ -70,3 +71,7 @@ def shopify_client(settings: Settings, connection: ChannelConnection, *, wait_wh
 
 def shopify_store(settings: Settings, connection: ChannelConnection) -> ShopifyStore:
     return ShopifyStore(shopify_client(settings, connection))
+
+
+def shopify_billing(settings: Settings, connection: ChannelConnection) -> ShopifyBilling:
+    return ShopifyBilling(shopify_client(settings, connection), test=settings.shopify_billing_test)

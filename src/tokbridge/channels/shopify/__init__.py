@@ -14,6 +14,8 @@ GraphQL Admin API only, one pinned version (`settings.API_VERSION`). Modules:
   streamed JSONL reader.
 - `store.ShopifyStore`: the `SourceStore` itself (catalog export and incremental pages, orders,
   fulfilments, cancellation, inventory).
+- `billing.ShopifyBilling`: TokBridge's own plans as app subscriptions (create with a confirmation
+  URL, read one again, the active ones, cancel); test charges unless `SHOPIFY_BILLING_TEST=false`.
 
 Against the sandbox, set `SHOPIFY_API_BASE_URL=http://127.0.0.1:8102/shops/{shop}`.
 """

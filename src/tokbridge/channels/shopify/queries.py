@@ -214,3 +214,40 @@ query Locations($after: String) {
   locations(first: 250, after: $after) { pageInfo { hasNextPage endCursor } nodes { id name isActive } }
 }
 """
+
+# --- billing (app subscriptions) --------------------------------------------------------------
+
+APP_SUBSCRIPTION_FIELDS = "id name status test currentPeriodEnd"
+
+APP_SUBSCRIPTION_CREATE = f"""
+mutation AppSubscriptionCreate($name: String!, $lineItems: [AppSubscriptionLineItemInput!]!, $returnUrl: URL!,
+                               $test: Boolean, $trialDays: Int) {{
+  appSubscriptionCreate(name: $name, lineItems: $lineItems, returnUrl: $returnUrl, test: $test,
+                        trialDays: $trialDays) {{
+    appSubscription {{ {APP_SUBSCRIPTION_FIELDS} }}
+    confirmationUrl
+    userErrors {{ field message }}
+  }}
+}}
+"""
+
+APP_SUBSCRIPTION = f"""
+query AppSubscription($id: ID!) {{
+  node(id: $id) {{ ... on AppSubscription {{ {APP_SUBSCRIPTION_FIELDS} }} }}
+}}
+"""
+
+ACTIVE_SUBSCRIPTIONS = f"""
+query ActiveSubscriptions {{
+  currentAppInstallation {{ activeSubscriptions {{ {APP_SUBSCRIPTION_FIELDS} }} }}
+}}
+"""
+
+APP_SUBSCRIPTION_CANCEL = f"""
+mutation AppSubscriptionCancel($id: ID!) {{
+  appSubscriptionCancel(id: $id) {{
+    appSubscription {{ {APP_SUBSCRIPTION_FIELDS} }}
+    userErrors {{ field message }}
+  }}
+}}
+"""
