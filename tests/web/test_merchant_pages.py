@@ -7,7 +7,9 @@ import html
 import json
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -166,8 +168,10 @@ def test_plans_upgrade_and_refused_downgrade(shop):
     page = client.get("/plans").text
     assert re.search(r'data-testid="current-plan">Free<', page)
     token = csrf(page)
-    upgraded = client.post("/plans/starter", data={"csrf_token": token})
-    assert "You are on the Starter plan now" in upgraded.text
+    # The store is connected, so Shopify confirms the charge first (the sandbox approves at once).
+    confirmation = client.post("/plans/starter", data={"csrf_token": token}, follow_redirects=False)
+    back = urlsplit(httpx.get(confirmation.headers["location"], follow_redirects=False, timeout=10).headers["location"])
+    assert "You are on the Starter plan now" in client.get(f"{back.path}?{back.query}").text
     assert client.get("/api/v1/dashboard").json()["plan"]["code"] == "starter"
     assert "There is no such plan" in client.post("/plans/platinum", data={"csrf_token": token}).text
 
@@ -181,6 +185,9 @@ def test_plans_upgrade_and_refused_downgrade(shop):
     refused = client.post("/plans/free", data={"csrf_token": token})
     assert f"Deactivate or delete {used - 25} first" in refused.text
     assert client.get("/api/v1/dashboard").json()["plan"]["code"] == "starter"
+    # Refused before Shopify: its one charge is still the Starter plan's.
+    charges = world.shopify_control("GET", "/sandbox/shops/{shop}/app-subscriptions")["app_subscriptions"]
+    assert [(c["name"], c["status"]) for c in charges] == [("TokBridge Starter", "ACTIVE")]
     kinds = [a["kind"] for a in client.get("/api/v1/activity").json()]
     assert "billing.plan_changed" in kinds
 

@@ -1,18 +1,31 @@
-"""Subscriptions, billing periods and what is left of a plan."""
+"""Subscriptions, billing periods, what is left of a plan, and changing plan.
+
+A merchant with a connected Shopify store pays through Shopify's billing: `request_plan_change`
+creates the charge and answers its confirmation URL, and the plan changes only in
+`confirm_plan_change`, once the charge is read back from Shopify as approved. Without a store (and
+for the free plan) the change is immediate. The store's billing comes in as an adapter object
+(`StoreBilling`), so nothing here speaks HTTP.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tokbridge.billing.models import Subscription
 from tokbridge.billing.plans import Plan, default_plan, plan_by_code
 from tokbridge.db.base import utcnow
+from tokbridge.db.engine import for_writing
 from tokbridge.tenancy.models import Merchant
+
+log = logging.getLogger(__name__)
 
 
 class PlanLimitReached(Exception):
@@ -98,18 +111,164 @@ def _add_months(day: date, months: int) -> date:
 
 
 def change_plan_checked(session: Session, merchant_id: int, plan: Plan, current: PlanUsage) -> Plan:
-    """Change to `plan` unless the products already on TikTok would not fit it (the merchant removes
-    some first). Approved at once: no payment provider confirms it yet. Recorded in the activity log."""
-    from tokbridge.activity import service as activity
+    """Change to `plan` at once unless the products already on TikTok would not fit it (the merchant
+    removes some first): for merchants whose store platform does not bill them (see
+    `request_plan_change`). Recorded in the activity log."""
+    check_fits(plan, current)
+    if plan.code == current.plan.code:
+        return plan
+    _record_change(session, merchant_id, plan, current.plan)
+    return plan
 
+
+def check_fits(plan: Plan, current: PlanUsage) -> None:
     if current.products_used > plan.product_limit:
         raise PlanLimitReached(
             f"The {plan.name} plan allows {plan.product_limit} products on TikTok and {current.products_used} "
             f"are there now. Deactivate or delete {current.products_used - plan.product_limit} first, "
             f"or choose a bigger plan.")
-    if plan.code == current.plan.code:
-        return plan
-    change_plan(session, merchant_id, plan.code)
+
+
+# --- through the store platform's billing ------------------------------------------------------
+
+
+class StoreBilling(Protocol):
+    """The store platform's recurring charges for TokBridge (Shopify: `channels.shopify.billing.ShopifyBilling`).
+    Its charges have `charge_id`, `status` (PENDING, ACTIVE, DECLINED, EXPIRED, FROZEN, CANCELLED) and,
+    right after creation, `confirmation_url`."""
+
+    def create_subscription(self, *, name: str, amount: Decimal, currency: str, return_url: str) -> Any: ...
+
+    def subscription(self, charge_id: str) -> Any | None: ...
+
+    def active_subscriptions(self) -> list[Any]: ...
+
+    def cancel(self, charge_id: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class PlanChange:
+    """What choosing a plan did: changed it now, or needs the merchant at `confirmation_url` first
+    (then `confirm_plan_change`), or neither (the merchant is on it already)."""
+
+    plan: Plan
+    changed: bool = False
+    confirmation_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """The outcome of the merchant's return from the store's confirmation page, with what to tell them."""
+
+    changed: bool
+    message: str
+
+
+def pending_plan(subscription: Subscription) -> Plan | None:
+    """The plan a change waits to go to, while the merchant has not approved its charge."""
+    return plan_by_code(subscription.pending_plan_code or "") if subscription.status == "pending" else None
+
+
+def request_plan_change(session: Session, merchant_id: int, plan: Plan, current: PlanUsage,
+                        store_billing: StoreBilling | None, return_url: str) -> PlanChange:
+    """Choose `plan`, refused with PlanLimitReached when the products already on TikTok would not fit.
+
+    Without `store_billing` (no store that bills the merchant) it changes at once. With it, the free
+    plan cancels the paid charge and changes at once; a paid plan creates a charge that returns to
+    `return_url`, and the row records it as pending: the plan itself changes in `confirm_plan_change`.
+    The store is called with no transaction open (what the session read so far is committed)."""
+    check_fits(plan, current)
+    if store_billing is None:
+        change_plan_checked(session, merchant_id, plan, current)
+        return PlanChange(plan, changed=plan.code != current.plan.code)
+    waiting = subscription_for(session, merchant_id).status == "pending"
+    if plan.code == current.plan.code and not waiting:
+        return PlanChange(plan)
+    session.commit()  # hold no lock while the store answers
+    if plan.code == current.plan.code:  # back to the plan they have: the change asked for is dropped
+        _abandon_pending(session, merchant_id, store_billing)
+        return PlanChange(plan)
+    if plan.monthly_amount == 0:
+        for charge in store_billing.active_subscriptions():
+            store_billing.cancel(charge.charge_id)
+        subscription = _locked_subscription(session, merchant_id)
+        cancelled, subscription.external_charge_id = subscription.external_charge_id, None
+        _record_change(session, merchant_id, plan, current.plan, cancelled_charge_id=cancelled)
+        return PlanChange(plan, changed=True)
+    charge = store_billing.create_subscription(name=f"TokBridge {plan.name}", amount=plan.monthly_amount,
+                                               currency=plan.currency, return_url=return_url)
+    subscription = _locked_subscription(session, merchant_id)
+    subscription.status, subscription.pending_plan_code = "pending", plan.code
+    subscription.external_charge_id = charge.charge_id
+    return PlanChange(plan, confirmation_url=charge.confirmation_url)
+
+
+def confirm_plan_change(session: Session, merchant_id: int, charge_id: str,
+                        store_billing: StoreBilling | None) -> Confirmation:
+    """The merchant is back from the store's confirmation page with `charge_id`. Only the charge this
+    merchant's change waits for counts, as the store reports it now (never the query string alone):
+    ACTIVE changes the plan (Recent Activity, PLAN_CHANGED_HOOKS); declined, expired or cancelled drops
+    the change and keeps the plan; still pending keeps waiting."""
+    subscription = subscription_for(session, merchant_id)
+    wanted, before = pending_plan(subscription), current_plan(subscription)
+    expected = subscription.external_charge_id
+    if store_billing is None or wanted is None or not charge_id or charge_id != expected:
+        log.warning("plan confirmation refused for merchant %s: charge %r is not the one waiting (%r)",
+                    merchant_id, charge_id[:40], expected if wanted else None)
+        return Confirmation(False, "This approval is not one TokBridge is waiting for, so your plan did not "
+                                   "change. Choose a plan below to change it.")
+    session.commit()  # hold no lock while the store answers
+    charge = store_billing.subscription(expected)
+    status = charge.status if charge is not None else "MISSING"
+    if status == "PENDING":
+        return Confirmation(False, f"Shopify has not confirmed the charge for the {wanted.name} plan yet. Approve "
+                                   f"it in Shopify, or choose the plan again.")
+    if status != "ACTIVE":
+        _abandon_pending(session, merchant_id, store_billing, only_charge=expected)
+        if status == "DECLINED":
+            return Confirmation(False, f"You declined the charge for the {wanted.name} plan in Shopify, so you "
+                                       f"stay on the {before.name} plan.")
+        return Confirmation(False, f"The charge for the {wanted.name} plan is {status.lower()} in Shopify, so you "
+                                   f"stay on the {before.name} plan. Choose the plan again to approve a new charge.")
+    subscription = _locked_subscription(session, merchant_id)
+    if subscription.status != "pending" or subscription.external_charge_id != expected:
+        # Applied already (the page was reloaded, or the two answers crossed): say where things stand.
+        return Confirmation(False, f"You are on the {current_plan(subscription).name} plan.")
+    _record_change(session, merchant_id, wanted, before, charge_id=expected)
+    return Confirmation(True, f"You are on the {wanted.name} plan now.")
+
+
+def _abandon_pending(session: Session, merchant_id: int, store_billing: StoreBilling,
+                     only_charge: str | None = None) -> None:
+    """Drop the change waiting for approval; the charge id goes back to the one paying for the plan."""
+    paying = [charge.charge_id for charge in store_billing.active_subscriptions()]
+    subscription = _locked_subscription(session, merchant_id)
+    if subscription.status == "pending" and (only_charge is None or subscription.external_charge_id == only_charge):
+        subscription.status, subscription.pending_plan_code = "active", None
+        subscription.external_charge_id = paying[0] if paying else None
+
+
+def _locked_subscription(session: Session, merchant_id: int) -> Subscription:
+    """The merchant's row (added when there is none yet), read fresh in a new transaction that wrote it
+    first: the row lock on PostgreSQL, the write lock on SQLite, so two answers for one charge cannot
+    both apply it. Ends the session's read transaction first."""
+    session.commit()
+    for_writing(session)
+    session.execute(update(Subscription).where(Subscription.merchant_id == merchant_id)
+                    .values(updated_at=utcnow()).execution_options(synchronize_session=False))
+    subscription = session.scalar(select(Subscription).where(Subscription.merchant_id == merchant_id)
+                                  .execution_options(populate_existing=True))
+    if subscription is None:
+        subscription = subscription_for(session, merchant_id)
+        session.add(subscription)
+    return subscription
+
+
+def _record_change(session: Session, merchant_id: int, plan: Plan, before: Plan, **details: str | None) -> None:
+    from tokbridge.activity import service as activity
+
+    subscription = change_plan(session, merchant_id, plan.code)
+    subscription.status, subscription.pending_plan_code = "active", None  # whatever waited is superseded
     activity.record(session, merchant_id, "billing.plan_changed", f"Plan changed to {plan.name}",
-                    status="succeeded", details={"before": current.plan.code, "after": plan.code})
-    return plan
+                    status="succeeded", details={"before": before.code, "after": plan.code,
+                                                 **{k: v for k, v in details.items() if v}})
