@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from tokbridge.channels.models import ChannelConnection
-from tokbridge.db.engine import session_scope
-from tokbridge.orders import service
-from tokbridge.orders.models import Order, OrderLine
+from tokbridge.db.engine import session_scope, sessionmaker_for
+from tokbridge.orders import sales_rollup, service
+from tokbridge.orders.models import Order, OrderLine, SalesDay, SalesDayMark
+from tokbridge.orders.repository import marked_sales_days
 from tokbridge.orders.status import OrderStatus
 from tokbridge.tenancy.models import Merchant
 from tokbridge.tenancy.scoping import bind_merchant
@@ -39,9 +41,9 @@ def shop(engine):
         return [(m.id, c.id) for m, c in zip(merchants, connections, strict=True)]
 
 
-def _add(engine, merchant_id, connection_id, specs):
+def _add(engine, merchant_id, connection_id, specs, first=0):
     with session_scope(engine) as session:
-        for n, spec in enumerate(specs):
+        for n, spec in enumerate(specs, start=first):
             order, lines = _order(merchant_id, connection_id, n, *spec)
             session.add(order)
             session.flush()
@@ -50,7 +52,18 @@ def _add(engine, merchant_id, connection_id, specs):
             session.add_all(lines)
 
 
-def test_sales_are_summed_per_utc_day_without_cancelled_unpaid_other_currencies_or_merchants(engine, shop):
+def _figures(engine, merchant_id, days=7):
+    with session_scope(engine) as session:
+        return service.sales(bind_merchant(session, merchant_id), days=days, now=NOW)
+
+
+def _marks(engine) -> list[tuple[int, date]]:
+    with session_scope(engine) as session:
+        return sorted((m, d) for m, d in session.execute(select(SalesDayMark.merchant_id, SalesDayMark.day)))
+
+
+@pytest.mark.parametrize("recounted", [False, True], ids=["read-live", "recounted"])
+def test_sales_are_summed_per_utc_day_without_cancelled_unpaid_other_currencies_or_merchants(engine, shop, recounted):
     (mine, my_shop), (other, other_shop) = shop
     today, yesterday = NOW.replace(hour=0, minute=5), NOW - timedelta(days=1)
     _add(engine, mine, my_shop, [
@@ -64,8 +77,10 @@ def test_sales_are_summed_per_utc_day_without_cancelled_unpaid_other_currencies_
     ])
     _add(engine, other, other_shop, [(today, OrderStatus.DELIVERED, 88800, 8, "USD", "P9")])
 
-    with session_scope(engine) as session:
-        figures = service.sales(bind_merchant(session, mine), days=7, now=NOW)
+    if recounted:
+        assert sales_rollup.recount_marked_days(sessionmaker_for(engine)) == 4  # 3 days of mine, 1 of the other merchant
+        assert _marks(engine) == []
+    figures = _figures(engine, mine)
 
     assert (figures["currency"], figures["amount"], figures["orders"], figures["units"]) == ("USD", "54.99", 3, 4)
     per_day = {d["date"]: (d["amount"], d["orders"], d["units"]) for d in figures["per_day"]}
@@ -75,3 +90,77 @@ def test_sales_are_summed_per_utc_day_without_cancelled_unpaid_other_currencies_
     assert per_day["2026-11-24"] == ("0.00", 0, 0)
     top = [(p["tiktok_product_id"], p["units"]) for p in figures["top_products"]]
     assert top[0] == ("P1", 3) and "P3" not in dict(top) and "P9" not in dict(top)
+
+
+def test_every_order_write_marks_its_day_and_a_rolled_back_one_does_not(engine, shop):
+    (mine, my_shop), _ = shop
+    _add(engine, mine, my_shop, [(NOW, OrderStatus.AWAITING_SHIPMENT, 2500, 1, "USD", "P1")])
+    assert _marks(engine) == [(mine, NOW.date())]
+    sales_rollup.recount_marked_days(sessionmaker_for(engine))
+
+    with session_scope(engine) as session:  # an order moved to another day marks both days
+        order = session.scalars(select(Order)).one()
+        order.placed_at = NOW - timedelta(days=2)
+    assert _marks(engine) == [(mine, (NOW - timedelta(days=2)).date()), (mine, NOW.date())]
+    sales_rollup.recount_marked_days(sessionmaker_for(engine))
+
+    with session_scope(engine) as session:  # a line alone changing marks its order's day
+        session.scalars(select(OrderLine)).one().display_status = "CANCELLED"
+    assert _marks(engine) == [(mine, (NOW - timedelta(days=2)).date())]
+    sales_rollup.recount_marked_days(sessionmaker_for(engine))
+
+    session = sessionmaker_for(engine)()
+    session.scalars(select(Order)).one().status = OrderStatus.CANCELLED
+    session.flush()
+    session.rollback()
+    session.close()
+    assert _marks(engine) == []
+
+
+def test_a_change_after_the_recount_shows_at_once(engine, shop):
+    (mine, my_shop), _ = shop
+    _add(engine, mine, my_shop, [(NOW, OrderStatus.AWAITING_SHIPMENT, 2500, 1, "USD", "P1"),
+                                 (NOW, OrderStatus.AWAITING_SHIPMENT, 1000, 1, "USD", "P2")])
+    sales_rollup.recount_marked_days(sessionmaker_for(engine))
+    assert _figures(engine, mine)["amount"] == "35.00"
+
+    with session_scope(engine) as session:
+        session.scalars(select(Order).where(Order.total_minor == 2500)).one().status = OrderStatus.CANCELLED
+    figures = _figures(engine, mine)
+    assert (figures["amount"], figures["orders"]) == ("10.00", 1)
+    assert [p["tiktok_product_id"] for p in figures["top_products"]] == ["P2"]
+
+    sales_rollup.recount_marked_days(sessionmaker_for(engine))
+    assert _figures(engine, mine) == figures
+    with session_scope(engine) as session:
+        assert [(d.day, d.amount_minor, d.orders) for d in session.scalars(select(SalesDay))] == [(NOW.date(), 1000, 1)]
+
+
+def test_a_change_committed_while_the_day_is_recounted_is_not_lost(engine, shop):
+    """The recount reads the marks, then sums: a change committed in between keeps its own mark."""
+    (mine, my_shop), _ = shop
+    _add(engine, mine, my_shop, [(NOW, OrderStatus.AWAITING_SHIPMENT, 2500, 1, "USD", "P1")])
+    with session_scope(engine) as session:
+        marked = marked_sales_days(session)
+
+    _add(engine, mine, my_shop, [(NOW, OrderStatus.AWAITING_SHIPMENT, 4000, 1, "USD", "P2")], first=1)
+    sales_rollup.recount_days(sessionmaker_for(engine), marked)
+
+    assert _marks(engine) == [(mine, NOW.date())]  # the second order's mark is still there
+    assert _figures(engine, mine)["amount"] == "65.00"
+    sales_rollup.recount_marked_days(sessionmaker_for(engine))
+    assert _marks(engine) == [] and _figures(engine, mine)["amount"] == "65.00"
+
+
+def test_days_of_orders_written_around_the_orm_count_once_marked(engine, shop):
+    """Orders written around the ORM (a migration, a bulk load) are counted once their days are marked."""
+    (mine, my_shop), _ = shop
+    _add(engine, mine, my_shop, [(NOW, OrderStatus.DELIVERED, 2500, 1, "USD", "P1")])
+    sales_rollup.recount_marked_days(sessionmaker_for(engine))
+    with session_scope(engine) as session:
+        session.execute(SalesDay.__table__.delete())  # as if the sums had never been made
+    assert _figures(engine, mine)["amount"] == "0.00"
+    with session_scope(engine) as session:
+        from tokbridge.orders.repository import SalesRepository
+        assert SalesRepository(session).mark_every_day() == 1
+    assert _figures(engine, mine)["amount"] == "25.00"

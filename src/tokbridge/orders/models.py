@@ -6,10 +6,10 @@ Money is kept in minor units (cents) next to its currency so sales sums run in S
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tokbridge.db.base import Base, BigId, TenantOwned, Timestamped
@@ -198,3 +198,52 @@ class OrderPollCursor(TenantOwned, Base):
     connection_id: Mapped[str] = mapped_column(String(32), ForeignKey("channel_connection.id", ondelete="CASCADE"))
     searched_until: Mapped[int] = mapped_column(BigInteger, default=0)  # TikTok update_time, seconds
     searched_at: Mapped[datetime | None]
+
+
+# --- the dashboard's sales, summed per day (kept by orders/sales_rollup.py) ----------------------------
+
+
+class SalesDay(TenantOwned, Base):
+    """Paid, not cancelled orders placed on one UTC day, per currency: the sales chart reads these rows
+    instead of summing tens of thousands of orders. Recounted from the orders; see `SalesDayMark`."""
+
+    __tablename__ = "sales_day"
+    __table_args__ = (UniqueConstraint("merchant_id", "day", "currency", name="uq_sales_day"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    orders: Mapped[int] = mapped_column(Integer)
+    units: Mapped[int] = mapped_column(Integer)
+
+
+class ProductSalesDay(TenantOwned, Base):
+    """Units and amount of one TikTok product on one UTC day (lines of paid, not cancelled orders):
+    the top products read these rows. `tiktok_product_id` is "" for lines without one."""
+
+    __tablename__ = "product_sales_day"
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "day", "tiktok_product_id", name="uq_product_sales_day"),
+        # Covers the top products of a period: read from the index alone.
+        Index("ix_product_sales_day_top", "merchant_id", "day", "tiktok_product_id", "units", "amount_minor"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date)
+    tiktok_product_id: Mapped[str] = mapped_column(String(64))
+    product_name: Mapped[str] = mapped_column(Text, default="")
+    units: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class SalesDayMark(TenantOwned, Base):
+    """An order placed on `day` changed after the day was last counted. Until the recount job removes the
+    marks it has read, that day's figures are summed from the orders themselves, so the dashboard is
+    never behind. Insert-only (one row per writing transaction): writers never wait for each other."""
+
+    __tablename__ = "sales_day_mark"
+    __table_args__ = (Index("ix_sales_day_mark_day", "merchant_id", "day"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date)

@@ -23,7 +23,7 @@ from tokbridge.orders import status as statuses
 from tokbridge.orders.mapper import ResolvedLine
 from tokbridge.orders.models import Cancellation, Order, OrderLine, Return, StoreSync
 from tokbridge.orders.money import to_decimal, to_minor
-from tokbridge.orders.repository import OrderRepository
+from tokbridge.orders.repository import OrderRepository, SalesRepository, day_spans
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ POLL_JOB = "orders.poll"
 RELEASE_JOB = "orders.release_waiting"
 RETURNS_JOB = "orders.sync_returns"
 RESTOCK_RETURN_JOB = "orders.restock_return"
+RECOUNT_SALES_JOB = "orders.recount_sales"
 # A return whose goods are back with the seller: restocked in the store when the setting says so.
 RESTOCK_RETURN_STATUSES = frozenset({"RETURN_OR_REFUND_REQUEST_COMPLETE"})
 
@@ -456,23 +457,27 @@ def status_counts(session: Session) -> dict[str, int]:
 
 
 def sales(session: Session, days: int = 30, now: datetime | None = None) -> dict:
-    """Sales amount, orders and units per day over the last `days` days, and the top products."""
+    """Sales amount, orders and units per day over the last `days` days, and the top products.
+
+    Days counted by the recount job are read from their sums; days with orders changed since are summed
+    from the orders themselves (orders/sales_rollup.py), so the figures are always current."""
     if days not in (7, 30, 90):
         raise ValueError("period must be 7, 30 or 90 days")
     now = now or utcnow()
     first_day = (now - timedelta(days=days - 1)).date()
-    since = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
-    repository = OrderRepository(session)
-    rows = repository.sales_per_day_since(since)
+    repository = SalesRepository(session)
+    marked = repository.marked_days(first_day)
+    live = day_spans(marked)
+    rows = repository.counted_per_day(first_day, skip=marked) + repository.live_per_day(live)
     currencies = Counter()
     for _, row_currency, _, orders, _ in rows:
         currencies[row_currency] += orders
     currency = currencies.most_common(1)[0][0] if currencies else "USD"
     per_day = {first_day + timedelta(days=n): [0, 0, 0] for n in range(days)}
     for day, row_currency, total, orders, units in rows:
-        if row_currency != currency:
-            continue  # one currency per figure; a shop sells in one
-        figures = per_day.setdefault(day, [0, 0, 0])
+        if row_currency != currency or day not in per_day:
+            continue  # one currency per figure (a shop sells in one); a future-dated order waits its day
+        figures = per_day[day]
         figures[0] += total
         figures[1] += orders
         figures[2] += units
@@ -485,9 +490,9 @@ def sales(session: Session, days: int = 30, now: datetime | None = None) -> dict
         "units": sum(day[2] for day in per_day.values()),
         "per_day": [{"date": day.isoformat(), "amount": str(to_decimal(v[0], currency)), "orders": v[1], "units": v[2]}
                     for day, v in sorted(per_day.items())],
-        "top_products": [{"tiktok_product_id": product_id, "name": name, "units": units,
+        "top_products": [{"tiktok_product_id": product_id or None, "name": name, "units": units,
                           "amount": str(to_decimal(total or 0, currency))}
-                         for product_id, name, units, total in repository.top_products_since(since)],
+                         for product_id, name, units, total in repository.top_products(first_day, marked, live)],
     }
 
 

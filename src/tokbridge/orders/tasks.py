@@ -20,13 +20,13 @@ from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.shopify import errors as shopify_errors
 from tokbridge.channels.tiktok import errors as tiktok_errors
 from tokbridge.channels.tiktok import models as m
-from tokbridge.db.engine import for_writing, get_engine, session_scope
+from tokbridge.db.engine import for_writing, get_engine, session_scope, sessionmaker_for
 from tokbridge.jobs.registry import job_handler, periodic
 from tokbridge.jobs.repository import JobRepository
 from tokbridge.jobs.runner import JobContext, run_job
 from tokbridge.jobs.service import enqueue
 from tokbridge.kit.errors import PermanentError, RetryableError
-from tokbridge.orders import carriers, service
+from tokbridge.orders import carriers, sales_rollup, service
 from tokbridge.orders import status as statuses
 from tokbridge.orders.mapper import to_new_order
 from tokbridge.orders.models import Order, ShipmentState, StoreSync
@@ -37,6 +37,7 @@ from tokbridge.tenancy.scoping import bind_merchant
 log = logging.getLogger(__name__)
 
 POLL_EVERY_SECONDS = 300
+RECOUNT_SALES_EVERY_SECONDS = 60  # until then a changed day is summed live: only speed waits
 # Searched again on each poll: updates TikTok indexes a little late are not missed.
 POLL_OVERLAP_SECONDS = 120
 ALREADY_SHIPPED = 21011006
@@ -554,6 +555,16 @@ def poll_all(ctx: JobContext) -> None:
 
 
 periodic(service.POLL_ALL_JOB, every_seconds=POLL_EVERY_SECONDS)
+
+
+@job_handler(service.RECOUNT_SALES_JOB, title="Sum the sales of days whose orders changed", visible=False)
+def recount_sales(ctx: JobContext) -> None:
+    """System job: the dashboard's per-day sales sums, recounted for the marked days (orders/sales_rollup.py)."""
+    days = sales_rollup.recount_marked_days(sessionmaker_for(get_engine(ctx.settings.database_url)))
+    ctx.progress(days, days)
+
+
+periodic(service.RECOUNT_SALES_JOB, every_seconds=RECOUNT_SALES_EVERY_SECONDS)
 
 
 @job_handler(service.POLL_JOB, title="Search TikTok orders updated since the last run", visible=False)
