@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -98,7 +99,14 @@ def test_sync_settings_and_plans(api):
     assert client.get("/api/v1/settings/sync").json()["sync_price"] is False
     plans = client.get("/api/v1/plans").json()
     assert [p["code"] for p in plans if p["current"]] == ["free"]
-    upgraded = client.post("/api/v1/plans/growth/subscribe").json()
+    # The store is a Shopify store: the merchant approves the charge on Shopify's page first.
+    asked = client.post("/api/v1/plans/growth/subscribe").json()
+    assert (asked["code"], asked["pending_plan"]) == ("free", "growth")
+    approved = httpx.get(asked["confirmation_url"])  # the sandbox approves at once and sends them back
+    back = httpx.URL(approved.headers["location"])
+    assert back.path == "/plans/confirm"
+    client.get(f"{back.path}?{back.query.decode()}")
+    upgraded = client.get("/api/v1/dashboard").json()["plan"]
     assert upgraded["name"] == "Growth" and upgraded["products_left"] == 5000
     assert client.post("/api/v1/plans/nope/subscribe").status_code == 404
 

@@ -94,7 +94,12 @@ def test_connect_import_template_upload_review_and_sync(deployment):
     assert dashboard["prerequisites"]["complete"] is True
 
     # Two templates, then the upload.
-    assert browser.post("/api/v1/plans/scale/subscribe").status_code == 200
+    # A paid plan with a Shopify store: approved on Shopify's page (at once in the sandbox), then back.
+    change = browser.post("/api/v1/plans/scale/subscribe").json()
+    assert change["pending_plan"] == "scale" and change["code"] == "free", change
+    back = browser.get(change["confirmation_url"], follow_redirects=True)
+    assert back.url.path == "/plans" and "error" not in back.url.params, back.url
+    assert browser.get("/api/v1/dashboard").json()["plan"]["code"] == "scale"
     warehouse = next(w["id"] for w in httpx.get(f"{tiktok_url}/sandbox/state").json()["shops"][0]["warehouses"]
                      if w["type"] == "SALES_WAREHOUSE")
     for name, product_type, category in (("T-shirts", "T-Shirts", "9601302"), ("Hoodies", "Hoodies", "9601303")):

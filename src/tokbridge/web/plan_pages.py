@@ -42,8 +42,8 @@ def choose_plan(viewer: ViewerDep, settings: SettingsDep, code: str) -> Response
     db = viewer.db
     usage = listings.product_usage(db, viewer.merchant_id)
     try:
-        change = billing.request_plan_change(db, viewer.merchant_id, plan, usage, _store_billing(settings, db),
-                                             return_url=f"{settings.base_url.rstrip('/')}/plans/confirm")
+        change = billing.request_plan_change(db, viewer.merchant_id, plan, usage, store_billing(settings, db),
+                                             return_url=confirm_url(settings))
     except billing.PlanLimitReached as refused:
         db.rollback()
         return _back(error=str(refused))
@@ -62,7 +62,7 @@ def confirm_plan(request: Request, viewer: ViewerDep, settings: SettingsDep, cha
     """Shopify's return URL after the merchant approved or declined the charge."""
     db = viewer.db
     try:
-        outcome = billing.confirm_plan_change(db, viewer.merchant_id, charge_id, _store_billing(settings, db))
+        outcome = billing.confirm_plan_change(db, viewer.merchant_id, charge_id, store_billing(settings, db))
     except ShopifyError as failure:
         db.rollback()
         log.warning("plan confirmation for charge %r not checked: %s", charge_id[:40], failure)
@@ -73,7 +73,12 @@ def confirm_plan(request: Request, viewer: ViewerDep, settings: SettingsDep, cha
     return _back(notice=outcome.message) if outcome.changed else _back(error=outcome.message)
 
 
-def _store_billing(settings: Settings, db: Session) -> ShopifyBilling | None:
+def confirm_url(settings: Settings) -> str:
+    """Where Shopify sends the merchant back after the charge's confirmation page."""
+    return f"{settings.base_url.rstrip('/')}/plans/confirm"
+
+
+def store_billing(settings: Settings, db: Session) -> ShopifyBilling | None:
     """Shopify's billing for the merchant's connected store, or None without one. With one, commits what
     the session read: a token refresh and the calls after it must not wait behind this request's lock."""
     connection = ConnectionRepository(db).first(SHOPIFY)

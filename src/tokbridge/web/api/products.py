@@ -3,6 +3,7 @@ sync settings and plans. Thin: every rule lives in the services."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
@@ -12,13 +13,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from tokbridge.billing import service as billing
-from tokbridge.billing.plans import available_plans
+from tokbridge.billing.plans import available_plans, plan_by_code
+from tokbridge.channels.shopify.errors import ShopifyError
 from tokbridge.dashboard import service as dashboard_service
 from tokbridge.listings import service
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.web.api.schemas import Problem
-from tokbridge.web.deps import ViewerDep
+from tokbridge.web.deps import SettingsDep, ViewerDep
+from tokbridge.web.plan_pages import confirm_url, store_billing
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", responses={401: {"model": Problem}})
 
 StatusFilter = Literal["not_uploaded", "in_progress", "reviewing", "live", "failed", "inactive"]
@@ -300,14 +304,36 @@ def list_plans(viewer: ViewerDep):
     return [PlanOut(**plan.model_dump(), current=plan.code == current) for plan in available_plans()]
 
 
-@router.post("/plans/{code}/subscribe", response_model=PlanSummary, responses={404: {"model": Problem}})
-def subscribe(code: str, viewer: ViewerDep):
+class PlanChangeOut(PlanSummary):
+    """The plan after the request. With a connected Shopify store a paid plan waits for the merchant to
+    approve the charge at `confirmation_url`; the plan changes when Shopify sends them back."""
+
+    pending_plan: str | None = None
+    confirmation_url: str | None = None
+
+
+@router.post("/plans/{code}/subscribe", response_model=PlanChangeOut,
+             responses={404: {"model": Problem}, 409: {"model": Problem}, 502: {"model": Problem}})
+def subscribe(code: str, viewer: ViewerDep, settings: SettingsDep):
+    plan = plan_by_code(code)
+    if plan is None:
+        raise HTTPException(404, f"There is no plan {code[:40]!r}.")
+    db = viewer.db
     try:
-        billing.change_plan(viewer.db, viewer.merchant_id, code)
-    except ValueError as error:
-        raise HTTPException(404, str(error)) from None
-    usage = service.product_usage(viewer.db, viewer.merchant_id)
-    viewer.db.commit()
-    return plan_summary(usage)
+        change = billing.request_plan_change(db, viewer.merchant_id, plan,
+                                             service.product_usage(db, viewer.merchant_id),
+                                             store_billing(settings, db), return_url=confirm_url(settings))
+    except billing.PlanLimitReached as refused:
+        db.rollback()
+        raise HTTPException(409, str(refused)) from None
+    except ShopifyError as failure:
+        db.rollback()
+        log.warning("plan change to %s not started: %s", plan.code, failure)
+        raise HTTPException(502, f"Shopify did not take the charge for the {plan.name} plan; try again "
+                                 f"in a minute, or reconnect the store if it keeps failing.") from None
+    db.commit()
+    summary = plan_summary(service.product_usage(db, viewer.merchant_id))
+    return PlanChangeOut(**summary.model_dump(), confirmation_url=change.confirmation_url,
+                         pending_plan=plan.code if change.confirmation_url else None)
 
 
