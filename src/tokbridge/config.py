@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     encryption_keys: str = ""
 
     base_url: str = "http://127.0.0.1:8000"
+    # Notification emails: smtp://user:password@host:587 (STARTTLS when offered) or smtps://…; unset: none sent.
+    smtp_url: str | None = None
+    mail_from: str = "TokBridge <no-reply@localhost>"
     # Marks cookies Secure; on by default when base_url is https.
     cookie_secure: bool | None = None
     session_lifetime_hours: int = Field(default=24 * 14, ge=1)

@@ -8,5 +8,6 @@ from tokbridge.channels import models as channel_models  # noqa: F401
 from tokbridge.inbox import models as inbox_models  # noqa: F401
 from tokbridge.jobs import models as job_models  # noqa: F401
 from tokbridge.listings import models as listing_models  # noqa: F401
+from tokbridge.notifications import models as notification_models  # noqa: F401
 from tokbridge.orders import models as order_models  # noqa: F401
 from tokbridge.tenancy import models as tenancy_models  # noqa: F401

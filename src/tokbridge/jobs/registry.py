@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 # Modules whose import registers the built-in handlers.
 BUILTIN_TASK_MODULES = ["tokbridge.tenancy.tasks", "tokbridge.listings.tasks", "tokbridge.catalog.tasks",
-                        "tokbridge.onboarding.tasks", "tokbridge.orders.tasks"]
+                        "tokbridge.onboarding.tasks", "tokbridge.orders.tasks", "tokbridge.notifications.tasks"]
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Settings: the three sync switches, store locations to TikTok warehouses, connected accounts
-(reconnect, disconnect), email notifications (stored preferences). Order settings live at /settings/orders (web/order_pages.py)."""
+(reconnect, disconnect), email notifications (preferences; sent by tokbridge/notifications, and the page
+says so when the server has no SMTP_URL). Order settings live at /settings/orders (web/order_pages.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tokbridge.channels.shopify.errors import ShopifyError
 from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.db.engine import get_engine
 from tokbridge.listings.repository import ListingRepository
+from tokbridge.notifications import service as notifications_service
 from tokbridge.onboarding.service import fresh_shopify_connection, lock_connection
 from tokbridge.web.deps import SettingsDep, ViewerDep
 from tokbridge.web.rendering import templates
@@ -52,6 +54,7 @@ def settings_page(request: Request, viewer: ViewerDep, settings: SettingsDep, no
     return templates.TemplateResponse(request, "settings.html", {
         "viewer": viewer, "sync": sync, "switches": SWITCHES, "notifications": notifications,
         "notification_choices": NOTIFICATIONS, "delete_choices": DELETE_CHOICES,
+        "email_configured": notifications_service.email_configured(settings),
         "accounts": accounts, "locations": locations, "warehouses": warehouses, "mapping": mapping,
         "mapping_problem": mapping_problem, "has_templates": bool(template_rows), "notice": notice, "error": error})
 

@@ -1,0 +1,309 @@
+"""The digest: everything that happened since the merchant's last email, in one email.
+
+Nothing goes out twice, even when the job is retried or dies half-way: the email is composed and
+recorded (`NotificationDigest`, the events marked handled) in one transaction BEFORE sending, and marked
+`sending` while the SMTP server has it. A retry then
+
+- sends a `pending` digest again: it was refused before the server took it (`mailer.NotSent`);
+- never sends a `sending` one again (the job died mid-send) nor an `uncertain` one (the connection broke
+  while the server held it): it may have arrived, and a lost notice is better than a duplicate.
+
+Sending first and recording after would risk a second email after every crash between the two.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formataddr, parseaddr
+from urllib.parse import urlsplit
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tokbridge.activity.repository import ActivityRepository
+from tokbridge.catalog.models import CatalogProduct
+from tokbridge.config import Settings
+from tokbridge.db.base import utcnow
+from tokbridge.db.engine import for_writing
+from tokbridge.kit.errors import RetryableError
+from tokbridge.listings.models import Listing
+from tokbridge.notifications import hooks, mailer  # noqa: F401  (hooks: the session events load with this)
+from tokbridge.notifications.models import DigestState, EventKind, NotificationDigest, NotificationEvent
+from tokbridge.orders.models import Order
+from tokbridge.tenancy.models import User
+
+log = logging.getLogger(__name__)
+
+SHOWN_PER_SECTION = 20  # a bulk upload can fail hundreds: the rest is a link
+RETRY_REFUSED_AFTER_SECONDS = 120
+_not_configured_logged = False
+
+PREFERENCE_OF = {EventKind.FAILED_UPLOAD: "on_failed_upload", EventKind.FAILED_ORDER: "on_failed_order",
+                 EventKind.ORDER_WAITING_FOR_PLAN: "on_plan_limit"}
+
+
+@dataclass
+class Item:
+    label: str
+    link: str
+    reason: str = ""
+    fix: str = ""
+
+
+@dataclass
+class Section:
+    title: str
+    link: str
+    link_text: str
+    items: list[Item] = field(default_factory=list)
+    total: int = 0
+
+
+def email_configured(settings: Settings) -> bool:
+    return bool(settings.smtp_url)
+
+
+def send_digest(open_session: Callable[[], Session], merchant_id: int, settings: Settings) -> str:
+    """Send the merchant's digest, if anything wanted happened. `open_session` gives sessions bound to
+    the merchant. Returns what was done (for logs and tests). Raises RetryableError when the server
+    refused it for now."""
+    session = open_session()
+    try:
+        for_writing(session)
+        if not email_configured(settings):
+            left = _mark_handled(session, merchant_id, _unhandled(session, merchant_id))
+            session.commit()
+            _log_not_configured_once()
+            return f"email not configured; {left} events left out"
+        digest = _unfinished_digest(session)
+        if digest is not None and digest.state == DigestState.SENDING:
+            digest.state = DigestState.UNCERTAIN
+            digest.last_error = "The job stopped while the mail server had this email; not sent again."
+            log.warning("notification digest %s may not have gone out; not sending it twice", digest.id)
+            digest = None
+        if digest is None:
+            digest = _compose(session, merchant_id, settings)
+        if digest is None:
+            session.commit()
+            return "nothing to send"
+        digest.state = DigestState.SENDING
+        digest.attempts += 1
+        session.flush()
+        digest_id, message = digest.id, _message(digest, settings)
+        session.commit()
+    finally:
+        session.close()
+
+    try:
+        mailer.send(settings.smtp_url, message)
+    except mailer.NotSent as refused:
+        _finish(open_session, digest_id, DigestState.PENDING, str(refused))
+        raise RetryableError(f"The mail server did not take the email: {refused}",
+                             retry_after=RETRY_REFUSED_AFTER_SECONDS) from None
+    except mailer.MaybeSent as broken:
+        _finish(open_session, digest_id, DigestState.UNCERTAIN, str(broken))
+        log.warning("notification digest %s may not have gone out (%s); not sending it twice", digest_id, broken)
+        return "uncertain"
+    _finish(open_session, digest_id, DigestState.SENT, None)
+    return "sent"
+
+
+def _finish(open_session: Callable[[], Session], digest_id: int, state: str, error: str | None) -> None:
+    session = open_session()
+    try:
+        for_writing(session)
+        digest = session.get(NotificationDigest, digest_id)
+        digest.state = state
+        digest.last_error = error
+        if state == DigestState.SENT:
+            digest.sent_at = utcnow()
+        session.commit()
+    finally:
+        session.close()
+
+
+def _log_not_configured_once() -> None:
+    global _not_configured_logged
+    if not _not_configured_logged:
+        _not_configured_logged = True
+        log.warning("Notification emails are not sent: SMTP_URL is not set (see README, settings).")
+
+
+def _unfinished_digest(session: Session) -> NotificationDigest | None:
+    return session.scalar(select(NotificationDigest)
+                          .where(NotificationDigest.state.in_([DigestState.PENDING, DigestState.SENDING]))
+                          .order_by(NotificationDigest.id).limit(1))
+
+
+def _unhandled(session: Session, merchant_id: int) -> list[NotificationEvent]:
+    return list(session.scalars(select(NotificationEvent)
+                                .where(NotificationEvent.merchant_id == merchant_id,
+                                       NotificationEvent.handled_at.is_(None))
+                                .order_by(NotificationEvent.id).with_for_update()))
+
+
+def _mark_handled(session: Session, merchant_id: int, events: list[NotificationEvent],
+                  digest_id: int | None = None) -> int:
+    ids = [e.id for e in events]
+    for start in range(0, len(ids), 500):
+        session.execute(update(NotificationEvent)
+                        .where(NotificationEvent.merchant_id == merchant_id,
+                               NotificationEvent.id.in_(ids[start:start + 500]))
+                        .values(handled_at=utcnow(), digest_id=digest_id)
+                        .execution_options(synchronize_session=False))
+    return len(ids)
+
+
+def recipient(session: Session, merchant_id: int, chosen: str | None) -> str | None:
+    """The address from Settings, or the account's (its first user's) email."""
+    if chosen:
+        return chosen
+    return session.scalar(select(User.email).where(User.merchant_id == merchant_id, User.is_active.is_(True))
+                          .order_by(User.id).limit(1))
+
+
+def _compose(session: Session, merchant_id: int, settings: Settings) -> NotificationDigest | None:
+    """Take the unhandled events (all of them: those the merchant opted out of are dropped, never kept
+    for later) and record the digest email made of the wanted ones, or None."""
+    events = _unhandled(session, merchant_id)
+    if not events:
+        return None
+    preferences = ActivityRepository(session).notification_settings(merchant_id, create=False)
+    wanted = [e for e in events if getattr(preferences, PREFERENCE_OF.get(e.kind, ""), False)]
+    address = recipient(session, merchant_id, preferences.email)
+    sections = _sections(session, wanted, settings.base_url.rstrip("/")) if wanted and address else []
+    if not sections:
+        _mark_handled(session, merchant_id, events)
+        return None
+    digest = NotificationDigest(merchant_id=merchant_id, recipient=address, subject=_subject(sections),
+                                text_body=_text(sections, settings.base_url), html_body=_html(sections),
+                                state=DigestState.PENDING, attempts=0)
+    session.add(digest)
+    session.flush()
+    _mark_handled(session, merchant_id, events, digest_id=digest.id)
+    return digest
+
+
+def _subjects(events: list[NotificationEvent], kind: str) -> list[int]:
+    return list(dict.fromkeys(e.subject_id for e in events if e.kind == kind))  # first seen first, once each
+
+
+def _sections(session: Session, events: list[NotificationEvent], base: str) -> list[Section]:
+    sections = []
+    if listing_ids := _subjects(events, EventKind.FAILED_UPLOAD):
+        section = Section("Products that failed", f"{base}/products?status=failed", "See all failed products",
+                          total=len(listing_ids))
+        rows = session.execute(select(Listing, CatalogProduct.title)
+                               .join(CatalogProduct, CatalogProduct.id == Listing.product_id)
+                               .where(Listing.id.in_(listing_ids[:SHOWN_PER_SECTION]))).all()
+        by_id = {listing.id: (listing, title) for listing, title in rows}
+        for listing_id in listing_ids[:SHOWN_PER_SECTION]:
+            if listing_id in by_id:
+                listing, title = by_id[listing_id]
+                reason, fix = listing_reason(listing)
+                section.items.append(Item(title, f"{base}/products/{listing.product_id}", reason, fix))
+        sections.append(section)
+    if order_ids := _subjects(events, EventKind.FAILED_ORDER):
+        section = Section("Orders not created in your store", f"{base}/orders?status=failed",
+                          "See all failed orders", total=len(order_ids))
+        for order in _orders(session, order_ids[:SHOWN_PER_SECTION]):
+            section.items.append(Item(f"TikTok order {order.tiktok_order_id}", f"{base}/orders/{order.id}",
+                                      order.failure_reason or "", "Fix the reason, then press Retry on the order."))
+        sections.append(section)
+    if order_ids := _subjects(events, EventKind.ORDER_WAITING_FOR_PLAN):
+        section = Section("Plan limit reached: orders waiting", f"{base}/plans", "Compare plans and upgrade",
+                          total=len(order_ids))
+        for order in _orders(session, order_ids[:SHOWN_PER_SECTION]):
+            section.items.append(Item(f"TikTok order {order.tiktok_order_id}", f"{base}/orders/{order.id}",
+                                      order.failure_reason or "The plan's orders for this month are used.",
+                                      "Upgrade your plan: waiting orders then go to your store."))
+        sections.append(section)
+    return [s for s in sections if s.items]
+
+
+def _orders(session: Session, order_ids: list[int]) -> list[Order]:
+    found = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(order_ids)))}
+    return [found[i] for i in order_ids if i in found]
+
+
+def listing_reason(listing: Listing) -> tuple[str, str]:
+    """Why it failed and how to fix it, from TikTok's review or from the validation problems."""
+    reasons, fixes = [], []
+    for entry in listing.review_reasons or []:
+        reasons += [str(r) for r in entry.get("reasons") or []]
+        fixes += [str(s) for s in entry.get("suggestions") or []]
+    for problem in listing.problems or []:
+        if problem.get("message"):
+            reasons.append(str(problem["message"]))
+        if problem.get("fix"):
+            fixes.append(str(problem["fix"]))
+    if not reasons and listing.last_error:
+        reasons.append(listing.last_error)
+    return "; ".join(reasons), "; ".join(fixes)
+
+
+def _subject(sections: list[Section]) -> str:
+    parts = []
+    for section in sections:
+        if section.title.startswith("Products"):
+            parts.append(f"{section.total} product{'s' if section.total != 1 else ''} failed")
+        elif section.title.startswith("Orders"):
+            parts.append(f"{section.total} order{'s' if section.total != 1 else ''} not in your store")
+        else:
+            parts.append(f"plan limit reached ({section.total} order{'s' if section.total != 1 else ''} waiting)")
+    return "TokBridge: " + ", ".join(parts)
+
+
+def _text(sections: list[Section], base_url: str) -> str:
+    lines = ["Hello,", "", "Here is what needs your attention in TokBridge.", ""]
+    for section in sections:
+        lines += [f"{section.title} ({section.total})", "-" * len(section.title), ""]
+        for item in section.items:
+            lines.append(f"* {item.label}: {item.link}")
+            if item.reason:
+                lines.append(f"  Why: {item.reason}")
+            if item.fix:
+                lines.append(f"  Fix: {item.fix}")
+        if section.total > len(section.items):
+            lines.append(f"* and {section.total - len(section.items)} more")
+        lines += ["", f"{section.link_text}: {section.link}", ""]
+    lines += ["You get this email because of your notification settings: "
+              f"{base_url.rstrip('/')}/settings#notifications-title"]
+    return "\n".join(lines) + "\n"
+
+
+def _html(sections: list[Section]) -> str:
+    e = html.escape
+    parts = ["<p>Hello,</p><p>Here is what needs your attention in TokBridge.</p>"]
+    for section in sections:
+        parts.append(f"<h2>{e(section.title)} ({section.total})</h2><ul>")
+        for item in section.items:
+            parts.append(f'<li><a href="{e(item.link)}">{e(item.label)}</a>')
+            if item.reason:
+                parts.append(f"<br>Why: {e(item.reason)}")
+            if item.fix:
+                parts.append(f"<br>Fix: {e(item.fix)}")
+            parts.append("</li>")
+        if section.total > len(section.items):
+            parts.append(f"<li>and {section.total - len(section.items)} more</li>")
+        parts.append(f'</ul><p><a href="{e(section.link)}">{e(section.link_text)}</a></p>')
+    return "<!doctype html>\n<html><body>\n" + "\n".join(parts) + "\n</body></html>\n"
+
+
+def _message(digest: NotificationDigest, settings: Settings) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = digest.subject
+    name, address = parseaddr(settings.mail_from)
+    message["From"] = formataddr((name, address))
+    message["To"] = digest.recipient
+    # The same id on every attempt of this digest: a mail system that sees it twice can drop the copy.
+    host = urlsplit(settings.base_url).hostname or "tokbridge.local"
+    message["Message-ID"] = f"<tokbridge-digest-{digest.id}@{host}>"
+    # Quoted-printable: SMTP refuses lines over 1,000 characters, and reasons can be long.
+    message.set_content(digest.text_body, cte="quoted-printable")
+    message.add_alternative(digest.html_body, subtype="html", cte="quoted-printable")
+    return message
