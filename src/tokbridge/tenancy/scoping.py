@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
-from tokbridge.db.base import TenantScoped
+from tokbridge.db.base import TenantOwned, TenantScoped
 
 _KEY = "tokbridge.merchant_id"
 
@@ -36,26 +36,27 @@ def _scope_queries(state: ORMExecuteState) -> None:
         return
     if state.is_column_load or state.is_relationship_load:
         return  # the parent row was already scoped
+    # One criteria on the mixin applies to every mapped subclass in the statement (one option per
+    # tenant class instead cost more than the dashboard's queries themselves).
     state.statement = state.statement.options(
-        *(
-            with_loader_criteria(cls, lambda c: c.merchant_id == merchant_id, include_aliases=True)
-            for cls in _tenant_classes()
-        )
-    )
+        with_loader_criteria(TenantOwned, lambda cls: cls.merchant_id == merchant_id, include_aliases=True),
+        *(with_loader_criteria(cls, lambda c: c.merchant_id == merchant_id, include_aliases=True)
+          for cls in _scoped_not_owned()))
 
 
-_tenant_cache: tuple[int, list[type]] = (-1, [])
+_scoped_cache: tuple[int, list[type]] = (-1, [])
 
 
-def _tenant_classes() -> list[type]:
-    """Mapped tenant classes; recomputed only when a model module was imported since last time."""
-    global _tenant_cache
+def _scoped_not_owned() -> list[type]:
+    """Mapped tenant classes that define `merchant_id` themselves (jobs: a system job has none)."""
+    global _scoped_cache
     from tokbridge.db.base import Base
 
     mappers = Base.registry.mappers
-    if _tenant_cache[0] != len(mappers):
-        _tenant_cache = (len(mappers), [m.class_ for m in mappers if issubclass(m.class_, TenantScoped)])
-    return _tenant_cache[1]
+    if _scoped_cache[0] != len(mappers):
+        _scoped_cache = (len(mappers), [m.class_ for m in mappers if issubclass(m.class_, TenantScoped)
+                                        and not issubclass(m.class_, TenantOwned)])
+    return _scoped_cache[1]
 
 
 @event.listens_for(Session, "before_flush")
