@@ -25,9 +25,9 @@ class DashboardData:
 def dashboard(session: Session, merchant_id: int, sales_days: int = 30) -> DashboardData:
     tiktok = listings.tiktok_connection(session)
     store = ConnectionRepository(session).first(SHOPIFY)
-    plan = listings.product_usage(session, merchant_id)
+    product_counts, plan = listings.status_counts_and_usage(session, merchant_id)
     return DashboardData(
-        products=listings.status_counts(session),
+        products=product_counts,
         orders=orders.status_counts(session),
         sales=orders.sales(session, sales_days),
         prerequisites=prerequisites.summary(listings.prerequisite_checks(tiktok)),

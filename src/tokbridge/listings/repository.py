@@ -37,6 +37,10 @@ class ProductRow:
     source_updated_at: datetime | None
 
 
+# Listings that count against the plan's product limit: sent and not removed.
+ON_TIKTOK = (ListingStatus.IN_PROGRESS, ListingStatus.REVIEWING, ListingStatus.LIVE, ListingStatus.INACTIVE)
+
+
 class ListingRepository:
     def __init__(self, session: Session):
         self.session = session
@@ -112,20 +116,29 @@ class ListingRepository:
     def skus(self, listing_id: int) -> list[ListingSku]:
         return list(self.session.scalars(select(ListingSku).where(ListingSku.listing_id == listing_id)))
 
-    def status_counts(self, connection_id: str | None) -> dict[str, int]:
+    def listings_by_status(self, connection_id: str | None) -> dict[str, int]:
+        """Every listing of the shop counted by status, from an index (products' state not considered)."""
+        if connection_id is None:
+            return {}
+        return dict(self.session.execute(
+            select(Listing.status, func.count()).where(Listing.connection_id == connection_id)
+            .group_by(Listing.status)).all())
+
+    def status_counts(self, connection_id: str | None, by_status: dict[str, int] | None = None) -> dict[str, int]:
         """Counts for the six dashboard statuses; products with no listing are Not Uploaded.
 
         Listings of products that are not listable (drafts, archived, deleted) do not count. Rather than
-        joining every listing to its product, this counts listings by status from an index and takes away
-        the few whose product is not listable: it stays fast at 100,000 products (bench/dashboard.py)."""
+        joining every listing to its product, this counts listings by status from an index (`by_status`
+        when the caller has it) and takes away the few whose product is not listable: it stays fast at
+        100,000 products (bench/dashboard.py)."""
         counts = {status.value: 0 for status in ListingStatus}
         listable = select(func.count(CatalogProduct.id)).where(CatalogProduct.status.in_(LISTABLE_STATUSES))
         total_listable = self.session.scalar(listable) or 0
         if connection_id is None:
             counts[ListingStatus.NOT_UPLOADED] = total_listable
             return counts
-        by_status = self.session.execute(
-            select(Listing.status, func.count()).where(Listing.connection_id == connection_id).group_by(Listing.status))
+        if by_status is None:
+            by_status = self.listings_by_status(connection_id)
         # Starting from the (few) unlistable products, each finds its listing through the unique index.
         unlistable = select(CatalogProduct.id).where(CatalogProduct.status.not_in(LISTABLE_STATUSES))
         unlisted = dict(self.session.execute(
@@ -133,21 +146,20 @@ class ListingRepository:
             .where(Listing.connection_id == connection_id, Listing.product_id.in_(unlistable))
             .group_by(Listing.status)).all())
         listed = 0
-        for status, count in by_status:
+        for status, count in by_status.items():
             counts[status] = count - unlisted.get(status, 0)
             listed += counts[status]
         counts[ListingStatus.NOT_UPLOADED] += total_listable - listed
         return counts
 
-    def products_on_tiktok(self, connection_id: str | None) -> int:
+    def products_on_tiktok(self, connection_id: str | None, by_status: dict[str, int] | None = None) -> int:
         """What counts against the plan's product limit: everything sent and not removed."""
         if connection_id is None:
             return 0
+        if by_status is not None:
+            return sum(by_status.get(status, 0) for status in ON_TIKTOK)
         return self.session.scalar(select(func.count(Listing.id)).where(
-            Listing.connection_id == connection_id,
-            Listing.status.in_([ListingStatus.IN_PROGRESS, ListingStatus.REVIEWING, ListingStatus.LIVE,
-                                ListingStatus.INACTIVE]),
-        )) or 0
+            Listing.connection_id == connection_id, Listing.status.in_(list(ON_TIKTOK)))) or 0
 
     def uploaded_image(self, connection_id: str, source_url_hash: str, use_case: str) -> UploadedImage | None:
         return self.session.scalar(select(UploadedImage).where(

@@ -50,6 +50,8 @@ class Order(TenantOwned, Timestamped, Base):
         # Covers the dashboard's sales per day: read from the index alone (bench/dashboard.py).
         Index("ix_tiktok_order_merchant_sales", "merchant_id", "placed_at", "status", "currency", "total_minor", "units"),
         Index("ix_tiktok_order_merchant_store_sync", "merchant_id", "store_sync"),
+        # The plan's order count: orders brought into the store since the billing period began.
+        Index("ix_tiktok_order_merchant_store_created", "merchant_id", "store_created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -1,6 +1,7 @@
 """The dashboard's sales summed per day (sales_day, product_sales_day) and the marks of days whose orders
-changed since (sales_day_mark); see orders/sales_rollup.py. Every day that has orders is marked here, so
-the figures stay exact (read live) until the recount job has summed them.
+changed since (sales_day_mark), see orders/sales_rollup.py; an index for the plan's order count.
+Every day that has orders is marked here, so the figures stay exact (read live) until the recount job
+has summed them.
 
 Revision ID: 0009_sales_rollup
 Revises: 0008_shopify_billing
@@ -48,6 +49,8 @@ def upgrade() -> None:
     op.create_index('ix_product_sales_day_top', 'product_sales_day',
                     ['merchant_id', 'day', 'tiktok_product_id', 'units', 'amount_minor'], unique=False)
     _tenant_table('sales_day_mark', sa.Column('day', sa.Date(), nullable=False))
+    op.create_index('ix_tiktok_order_merchant_store_created', 'tiktok_order', ['merchant_id', 'store_created_at'],
+                    unique=False)
     op.create_index('ix_sales_day_mark_day', 'sales_day_mark', ['merchant_id', 'day'], unique=False)
 
     if op.get_bind().dialect.name == 'postgresql':
@@ -59,6 +62,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_tiktok_order_merchant_store_created', table_name='tiktok_order')
     op.drop_index('ix_sales_day_mark_day', table_name='sales_day_mark')
     op.drop_table('sales_day_mark')
     op.drop_index('ix_product_sales_day_top', table_name='product_sales_day')
