@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import httpx
@@ -294,3 +295,37 @@ def test_an_expired_store_token_is_refreshed_once_and_work_goes_on(start_world):
     [after] = world.connections("shopify")
     assert after.access_token != before.access_token and after.refresh_token != before.refresh_token
     assert after.status == "active"
+
+
+def test_a_charge_approved_or_ended_at_shopify_reaches_the_plan(start_world):
+    """app_subscriptions/update: approved without coming back to TokBridge applies the plan; the plan's
+    charge cancelled at Shopify puts the merchant back on the free plan. Shopify's word is read again."""
+    world, merchant = _connected_store(start_world, billing_auto_approve=False)
+    asked = merchant.http.post("/plans/growth", data={"csrf_token": merchant.csrf("/plans")})
+    assert asked.status_code == 303
+    confirmation = asked.headers["location"]
+    page = httpx.get(confirmation, timeout=10)
+    signature = re.search(r'name="signature" value="([^"]+)"', page.text).group(1)
+    approved = httpx.post(confirmation.split("?")[0], data={"decision": "approve", "signature": signature},
+                          follow_redirects=False, timeout=10)
+    assert approved.status_code in (302, 303)  # back to TokBridge; the merchant closes the tab instead
+
+    def plan() -> str:
+        return merchant.http.get("/api/v1/dashboard").json()["plan"]["code"]
+
+    assert plan() == "free"
+    _deliveries_settled(world)
+    world.settle()
+    assert plan() == "growth"
+
+    [store] = world.connections("shopify")
+    charge = confirmation.split("/admin/charges/")[1].split("/")[0]
+    cancelled = httpx.post(f"{world.shopify_url}/shops/{SHOP}/admin/api/2026-10/graphql.json", timeout=10,
+                           headers={"X-Shopify-Access-Token": store.access_token},
+                           json={"query": f'mutation {{ appSubscriptionCancel(id: "gid://shopify/AppSubscription/{charge}")'
+                                          ' { appSubscription { status } userErrors { message } } }'})
+    assert cancelled.json()["data"]["appSubscriptionCancel"]["appSubscription"]["status"] == "CANCELLED"
+    _deliveries_settled(world)
+    world.settle()
+    assert plan() == "free"
+    assert _titles(world)[-2:] == ["Plan changed to Growth", "Plan changed to Free"]

@@ -238,6 +238,33 @@ def confirm_plan_change(session: Session, merchant_id: int, charge_id: str,
     return Confirmation(True, f"You are on the {wanted.name} plan now.")
 
 
+def store_charge_changed(session: Session, merchant_id: int, charge_id: str,
+                         store_billing: StoreBilling) -> str | None:
+    """The store says one of the merchant's charges changed (Shopify's `app_subscriptions/update`); what
+    the store reports now decides, the notification is only the hint. The charge a change waits for,
+    now ACTIVE, applies it even when the merchant never came back to TokBridge; the charge paying for
+    the plan ending (cancelled, frozen, expired) puts the merchant back on the default plan. Returns
+    what changed (for the log), or None."""
+    subscription = subscription_for(session, merchant_id)
+    if pending_plan(subscription) is not None and subscription.external_charge_id == charge_id:
+        outcome = confirm_plan_change(session, merchant_id, charge_id, store_billing)
+        return outcome.message if outcome.changed else None
+    if subscription.status != "active" or subscription.external_charge_id != charge_id:
+        return None  # an old or foreign charge: nothing of ours rests on it
+    session.commit()  # hold no lock while the store answers
+    charge = store_billing.subscription(charge_id)
+    status = charge.status if charge is not None else "MISSING"
+    if status == "ACTIVE":
+        return None
+    subscription = _locked_subscription(session, merchant_id)
+    if subscription.status != "active" or subscription.external_charge_id != charge_id:
+        return None
+    before, fallback = current_plan(subscription), default_plan()
+    _record_change(session, merchant_id, fallback, before, ended_charge_id=charge_id, charge_status=status)
+    subscription.external_charge_id = None
+    return f"the charge for the {before.name} plan is {status.lower()}: back on the {fallback.name} plan"
+
+
 def _abandon_pending(session: Session, merchant_id: int, store_billing: StoreBilling,
                      only_charge: str | None = None) -> None:
     """Drop the change waiting for approval; the charge id goes back to the one paying for the plan."""

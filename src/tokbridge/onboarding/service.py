@@ -54,11 +54,12 @@ IMPORT_JOB = "catalog.import"
 # Refresh Shopify's expiring offline tokens (valid an hour) this long before they expire.
 SHOPIFY_REFRESH_MARGIN = timedelta(minutes=5)
 
-# What the connector listens to (issue 4): catalog and stock changes, order follow-up, uninstall.
+# What the connector listens to (issue 4): catalog and stock changes, order follow-up, uninstall, and
+# its own charges (a plan approved or ended at Shopify).
 # The privacy topics are configured with the app, not subscribed through the API.
 SHOPIFY_WEBHOOK_TOPICS = (
     "PRODUCTS_CREATE", "PRODUCTS_UPDATE", "PRODUCTS_DELETE", "INVENTORY_LEVELS_UPDATE", "APP_UNINSTALLED",
-    "ORDERS_CANCELLED", "FULFILLMENTS_CREATE", "FULFILLMENTS_UPDATE",
+    "ORDERS_CANCELLED", "FULFILLMENTS_CREATE", "FULFILLMENTS_UPDATE", "APP_SUBSCRIPTIONS_UPDATE",
 )  # fmt: skip
 TIKTOK_WEBHOOK_EVENTS = (
     "PRODUCT_STATUS_CHANGE", "PRODUCT_AUDIT_STATUS_CHANGE", "ORDER_STATUS_CHANGE", "CANCELLATION_STATUS_CHANGE",

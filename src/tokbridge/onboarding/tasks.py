@@ -16,8 +16,10 @@ from sqlalchemy import delete, update
 
 from tokbridge.activity import service as activity
 from tokbridge.activity.models import ActivityStatus
+from tokbridge.billing import service as billing
 from tokbridge.catalog import tasks as catalog_tasks
 from tokbridge.catalog.models import CatalogProduct
+from tokbridge.channels import factory
 from tokbridge.channels.connections import (
     SHOPIFY,
     ConnectionRepository,
@@ -204,6 +206,22 @@ def _shopify_shop_redact(ctx: JobContext, connection: ChannelConnection, body: d
     return True
 
 
+def _shopify_subscription_updated(ctx: JobContext, connection: ChannelConnection, body: dict) -> bool:
+    """A charge for TokBridge changed at Shopify: approved without coming back, or the plan's charge ended."""
+    gid = str((body.get("app_subscription") or {}).get("admin_graphql_api_id") or "")
+    charge_id = gid.rsplit("/", 1)[-1]
+    if not charge_id.isdigit():
+        log.warning("app_subscriptions/update without a subscription id; ignored")
+        return True
+    store_billing = factory.shopify_billing(ctx.settings, service.fresh_shopify_connection(ctx.settings, connection))
+    with ctx.session() as session:
+        outcome = billing.store_charge_changed(session, connection.merchant_id, charge_id, store_billing)
+        session.commit()
+    if outcome:
+        log.info("Shopify charge %s: %s", charge_id, outcome)
+    return True
+
+
 def _store_order_cancelled(ctx: JobContext, connection: ChannelConnection, body: dict) -> bool:
     return order_tasks.store_order_cancelled(ctx, connection, body)
 
@@ -224,6 +242,7 @@ SHOPIFY_HANDLERS: dict[str, EventHandler] = {
     "orders/cancelled": _store_order_cancelled,
     "fulfillments/create": _store_fulfilment,
     "fulfillments/update": _store_fulfilment,
+    "app_subscriptions/update": _shopify_subscription_updated,
 }
 
 

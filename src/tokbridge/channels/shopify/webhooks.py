@@ -30,6 +30,7 @@ TOPICS = frozenset(
         "fulfillments/update",
         "app/uninstalled",
         "bulk_operations/finish",
+        "app_subscriptions/update",
     }
     | COMPLIANCE_TOPICS
 )
