@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tokbridge.db.base import Base, BigId, TenantOwned, Timestamped
+from tokbridge.db.base import Base, BigId, TenantOwned, TenantScoped, Timestamped
 
 
 class ListingStatus(StrEnum):
@@ -94,3 +94,35 @@ class SyncSettings(TenantOwned, Timestamped, Base):
     sync_inventory: Mapped[bool] = mapped_column(Boolean, default=True)
     # What happens on TikTok when a product is deleted in the store: "deactivate" or "delete".
     on_store_delete: Mapped[str] = mapped_column(String(20), default="deactivate")
+
+
+# --- the dashboard's counts, kept by database triggers (migration 0011_status_counts) -------------------
+
+
+class ListingCountDelta(TenantScoped, Base):
+    """+1/-1 per listing entering or leaving a (shop, status, product listable) bucket, written by triggers
+    on `tiktok_listing` and `product` for every write, ORM or bulk; the counts are their sums. Insert-only,
+    so writers never wait on a counter row; `compact_status_counts` folds them into one row per bucket.
+    No foreign keys: rows are written while a shop or merchant is being deleted."""
+
+    __tablename__ = "listing_count_delta"
+    __table_args__ = (Index("ix_listing_count_delta_shop", "merchant_id", "connection_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    merchant_id: Mapped[int] = mapped_column(BigId)
+    connection_id: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(20))
+    product_listable: Mapped[bool] = mapped_column(Boolean)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class ProductCountDelta(TenantScoped, Base):
+    """+1/-1 per catalog product entering or leaving a status (triggers on `product`), like ListingCountDelta."""
+
+    __tablename__ = "product_count_delta"
+    __table_args__ = (Index("ix_product_count_delta_merchant", "merchant_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    merchant_id: Mapped[int] = mapped_column(BigId)
+    status: Mapped[str] = mapped_column(String(20))
+    n: Mapped[int] = mapped_column(Integer)

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from tokbridge.catalog.models import CatalogProduct
 from tokbridge.category_templates.models import CategoryTemplate, ProductTemplateAssignment
-from tokbridge.listings.models import Listing, ListingSku, ListingStatus, SyncSettings, UploadedImage
+from tokbridge.channels.models import ChannelConnection
+from tokbridge.listings.models import (
+    Listing,
+    ListingCountDelta,
+    ListingSku,
+    ListingStatus,
+    ProductCountDelta,
+    SyncSettings,
+    UploadedImage,
+)
+from tokbridge.tenancy.models import Merchant
 
 # Products that can be listed: drafts and archived products stay in the store.
 LISTABLE_STATUSES = ("active",)
@@ -116,50 +127,45 @@ class ListingRepository:
     def skus(self, listing_id: int) -> list[ListingSku]:
         return list(self.session.scalars(select(ListingSku).where(ListingSku.listing_id == listing_id)))
 
-    def listings_by_status(self, connection_id: str | None) -> dict[str, int]:
-        """Every listing of the shop counted by status, from an index (products' state not considered)."""
+    def listing_buckets(self, connection_id: str | None) -> dict[tuple[str, bool], int]:
+        """{(status, product listable): listings} of the shop, summed from the counts the triggers keep."""
         if connection_id is None:
             return {}
-        return dict(self.session.execute(
-            select(Listing.status, func.count()).where(Listing.connection_id == connection_id)
-            .group_by(Listing.status)).all())
+        total = func.sum(ListingCountDelta.n)
+        rows = self.session.execute(
+            select(ListingCountDelta.status, ListingCountDelta.product_listable, total)
+            .where(ListingCountDelta.connection_id == connection_id)
+            .group_by(ListingCountDelta.status, ListingCountDelta.product_listable))
+        return {(status, bool(listable)): int(n) for status, listable, n in rows if n}
 
-    def status_counts(self, connection_id: str | None, by_status: dict[str, int] | None = None) -> dict[str, int]:
-        """Counts for the six dashboard statuses; products with no listing are Not Uploaded.
+    def listable_products(self) -> int:
+        return int(self.session.scalar(select(func.sum(ProductCountDelta.n)).where(
+            ProductCountDelta.status.in_(LISTABLE_STATUSES))) or 0)
 
-        Listings of products that are not listable (drafts, archived, deleted) do not count. Rather than
-        joining every listing to its product, this counts listings by status from an index (`by_status`
-        when the caller has it) and takes away the few whose product is not listable: it stays fast at
-        100,000 products (bench/dashboard.py)."""
+    def status_counts(self, connection_id: str | None,
+                      buckets: dict[tuple[str, bool], int] | None = None) -> dict[str, int]:
+        """Counts for the six dashboard statuses; listable products with no listing are Not Uploaded.
+        Listings of products that are not listable (drafts, archived, deleted) do not count.
+
+        Read from the counts database triggers keep (migration 0011_status_counts), not by counting
+        100,000 rows on every view; `buckets` when the caller has them already."""
         counts = {status.value: 0 for status in ListingStatus}
-        listable = select(func.count(CatalogProduct.id)).where(CatalogProduct.status.in_(LISTABLE_STATUSES))
-        total_listable = self.session.scalar(listable) or 0
-        if connection_id is None:
-            counts[ListingStatus.NOT_UPLOADED] = total_listable
-            return counts
-        if by_status is None:
-            by_status = self.listings_by_status(connection_id)
-        # Starting from the (few) unlistable products, each finds its listing through the unique index.
-        unlistable = select(CatalogProduct.id).where(CatalogProduct.status.not_in(LISTABLE_STATUSES))
-        unlisted = dict(self.session.execute(
-            select(Listing.status, func.count())
-            .where(Listing.connection_id == connection_id, Listing.product_id.in_(unlistable))
-            .group_by(Listing.status)).all())
+        if buckets is None:
+            buckets = self.listing_buckets(connection_id)
         listed = 0
-        for status, count in by_status.items():
-            counts[status] = count - unlisted.get(status, 0)
-            listed += counts[status]
-        counts[ListingStatus.NOT_UPLOADED] += total_listable - listed
+        for (status, listable), n in buckets.items():
+            if listable:
+                counts[status] = counts.get(status, 0) + n
+                listed += n
+        counts[ListingStatus.NOT_UPLOADED] += self.listable_products() - listed
         return counts
 
-    def products_on_tiktok(self, connection_id: str | None, by_status: dict[str, int] | None = None) -> int:
+    def products_on_tiktok(self, connection_id: str | None,
+                           buckets: dict[tuple[str, bool], int] | None = None) -> int:
         """What counts against the plan's product limit: everything sent and not removed."""
-        if connection_id is None:
-            return 0
-        if by_status is not None:
-            return sum(by_status.get(status, 0) for status in ON_TIKTOK)
-        return self.session.scalar(select(func.count(Listing.id)).where(
-            Listing.connection_id == connection_id, Listing.status.in_(list(ON_TIKTOK)))) or 0
+        if buckets is None:
+            buckets = self.listing_buckets(connection_id)
+        return sum(n for (status, _), n in buckets.items() if status in ON_TIKTOK)
 
     def uploaded_image(self, connection_id: str, source_url_hash: str, use_case: str) -> UploadedImage | None:
         return self.session.scalar(select(UploadedImage).where(
@@ -180,3 +186,26 @@ class ListingRepository:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def compact_status_counts(session: Session) -> int:
+    """System-wide: fold the triggers' +1/-1 rows into one row per bucket. What a DELETE ... RETURNING
+    removed is exactly what gets summed, so rows committed meanwhile are left for the next time; buckets
+    of merchants or shops deleted since are dropped. Returns the rows folded."""
+    folded = 0
+    for table, keys in ((ListingCountDelta.__table__, ("merchant_id", "connection_id", "status", "product_listable")),
+                        (ProductCountDelta.__table__, ("merchant_id", "status"))):
+        removed = session.execute(delete(table).returning(*(table.c[k] for k in keys), table.c.n)).all()
+        folded += len(removed)
+        sums: Counter = Counter()
+        for row in removed:
+            sums[tuple(row[:-1])] += row[-1]
+        merchants = set(session.scalars(select(Merchant.id).where(Merchant.id.in_({key[0] for key in sums}))))
+        per_shop = "connection_id" in keys
+        shops = set(session.scalars(select(ChannelConnection.id).where(
+            ChannelConnection.id.in_({key[1] for key in sums})))) if per_shop else set()
+        rows = [dict(zip(keys, key, strict=True), n=n) for key, n in sums.items()
+                if n and key[0] in merchants and (not per_shop or key[1] in shops)]
+        if rows:
+            session.execute(insert(table), rows)
+    return folded

@@ -123,15 +123,15 @@ def request_action(session: Session, merchant_id: int, action: str, listing_ids:
 
 
 def status_counts_and_usage(session: Session, merchant_id: int) -> tuple[dict[str, int], billing.PlanUsage]:
-    """The dashboard's six counts and the plan's product usage, from one count of the listings."""
+    """The dashboard's six counts and the plan's product usage, from one read of the listing counts."""
     connection = tiktok_connection(session)
     connection_id = connection.id if connection else None
     repository = ListingRepository(session)
-    by_status = repository.listings_by_status(connection_id)
+    buckets = repository.listing_buckets(connection_id)
     subscription = billing.subscription_for(session, merchant_id)
-    usage = billing.usage(subscription, products_used=repository.products_on_tiktok(connection_id, by_status),
+    usage = billing.usage(subscription, products_used=repository.products_on_tiktok(connection_id, buckets),
                           orders_used=0)
-    return repository.status_counts(connection_id, by_status), usage
+    return repository.status_counts(connection_id, buckets), usage
 
 
 def status_counts(session: Session) -> dict[str, int]:

@@ -22,13 +22,13 @@ from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.channels.tiktok.models import InventoryUpdate, PriceUpdate, ProductSearch
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing, get_engine
-from tokbridge.jobs.registry import job_handler
+from tokbridge.jobs.registry import job_handler, periodic
 from tokbridge.jobs.runner import JobContext
 from tokbridge.jobs.service import enqueue
 from tokbridge.kit.errors import PermanentError, RetryableError
 from tokbridge.listings.models import Listing, ListingSku, ListingStatus
 from tokbridge.listings.publisher import LISTING_LIMIT_CODE, Publisher
-from tokbridge.listings.repository import ListingRepository
+from tokbridge.listings.repository import ListingRepository, compact_status_counts
 from tokbridge.listings.status import EXPLANATIONS, dashboard_status
 
 BATCH = 50
@@ -416,3 +416,19 @@ def _remove_deleted(ctx: JobContext, client, listing_id: int, behaviour: str) ->
         activity.record(session, ctx.merchant_id, "listings.store_deleted",
                         f"Product deleted in the store was {'deleted' if behaviour == 'delete' else 'deactivated'} on TikTok",
                         status="succeeded", details={"tiktok_product_id": tiktok_id})
+
+
+# --- periodic -------------------------------------------------------------------------------------------
+
+COMPACT_COUNTS_EVERY_SECONDS = 60  # reads sum whatever rows are there: compacting only keeps them few
+
+
+@job_handler("listings.compact_counts", title="Fold the product counts' changes", visible=False)
+def compact_counts(ctx: JobContext) -> None:
+    """System job: the +1/-1 rows the database triggers write for the dashboard's counts, folded per bucket."""
+    with ctx.session() as session, session.begin():
+        folded = compact_status_counts(for_writing(session))
+    ctx.progress(folded, folded)
+
+
+periodic("listings.compact_counts", every_seconds=COMPACT_COUNTS_EVERY_SECONDS)
