@@ -11,7 +11,7 @@ from tokbridge.channels.models import ChannelConnection
 from tokbridge.db.engine import session_scope, sessionmaker_for
 from tokbridge.orders import sales_rollup, service
 from tokbridge.orders.models import Order, OrderLine, SalesDay, SalesDayMark
-from tokbridge.orders.repository import marked_sales_days
+from tokbridge.orders.repository import SalesRepository, day_spans, marked_sales_days
 from tokbridge.orders.status import OrderStatus
 from tokbridge.tenancy.models import Merchant
 from tokbridge.tenancy.scoping import bind_merchant
@@ -161,6 +161,43 @@ def test_days_of_orders_written_around_the_orm_count_once_marked(engine, shop):
         session.execute(SalesDay.__table__.delete())  # as if the sums had never been made
     assert _figures(engine, mine)["amount"] == "0.00"
     with session_scope(engine) as session:
-        from tokbridge.orders.repository import SalesRepository
         assert SalesRepository(session).mark_every_day() == 1
     assert _figures(engine, mine)["amount"] == "25.00"
+
+
+def test_top_products_from_the_snapshot_equal_adding_everything_up(engine, shop, monkeypatch):
+    """The snapshot's candidates plus the live days give the same top 5 as adding every product up, through
+    new sales on a live day and cancellations, including when a product left out could tie."""
+    monkeypatch.setattr(sales_rollup, "TOP_CANDIDATES", 6)  # few candidates, so the bound matters
+    (mine, my_shop), _ = shop
+    now = datetime.now(UTC).replace(hour=12)
+    specs = [(now - timedelta(days=n % 5), OrderStatus.DELIVERED, 1000 + 100 * p, 1, "USD", f"P{p}")
+             for p in range(10) for n in range(10 - p)]  # P0 sold 10 times, P9 once
+    _add(engine, mine, my_shop, specs)
+    sales_rollup.recount_marked_days(sessionmaker_for(engine))
+
+    def both() -> tuple[list, list]:
+        with session_scope(engine) as session:
+            bind_merchant(session, mine)
+            first_day = (now - timedelta(days=6)).date()
+            repository = SalesRepository(session)
+            marked = repository.marked_days(first_day)
+            full = repository.top_products(first_day, marked, day_spans(marked))
+            shown = [(p["tiktok_product_id"], p["units"]) for p in service.sales(session, 7, now=now)["top_products"]]
+            snapshot = [row.tiktok_product_id for row in repository.top_snapshot(7)]
+        assert snapshot == ["P0", "P1", "P2", "P3", "P4", "P5"]  # made by the recount for this first day
+        return shown, [(product, units) for product, _, units, _ in full]
+
+    shown, full = both()
+    assert shown == full == [("P0", 10), ("P1", 9), ("P2", 8), ("P3", 7), ("P4", 6)]
+
+    _add(engine, mine, my_shop, [(now, OrderStatus.DELIVERED, 5000, 1, "USD", "P9")] * 9, first=500)  # live today
+    shown, full = both()
+    assert shown == full and shown[:2] == [("P9", 10), ("P0", 10)]  # as many units, more money
+
+    with session_scope(engine) as session:  # P0 and P1 cancelled: candidates fall below the bound
+        for order in session.scalars(select(Order).join(OrderLine, OrderLine.order_id == Order.id)
+                                     .where(OrderLine.tiktok_product_id.in_(["P0", "P1"]))):
+            order.status = OrderStatus.CANCELLED
+    shown, full = both()
+    assert shown == full and "P0" not in dict(shown) and ("P6", 4) not in shown

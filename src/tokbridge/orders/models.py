@@ -229,6 +229,8 @@ class ProductSalesDay(TenantOwned, Base):
         UniqueConstraint("merchant_id", "day", "tiktok_product_id", name="uq_product_sales_day"),
         # Covers the top products of a period: read from the index alone.
         Index("ix_product_sales_day_top", "merchant_id", "day", "tiktok_product_id", "units", "amount_minor"),
+        # A few products' totals over a period (the candidates of a TopProductsSnapshot).
+        Index("ix_product_sales_day_product", "merchant_id", "tiktok_product_id", "day", "units", "amount_minor"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -249,3 +251,21 @@ class SalesDayMark(TenantOwned, Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     day: Mapped[date] = mapped_column(Date)
+
+
+class TopProductsSnapshot(TenantOwned, Base):
+    """The best sellers of a period (7, 30 or 90 days from `first_day`) over the counted days, `rank` 1 to
+    TOP_CANDIDATES, made by the recount job. The dashboard adds the live days to these candidates and
+    keeps the answer only when it provably beats every product left out (orders/service.py)."""
+
+    __tablename__ = "top_products_snapshot"
+    __table_args__ = (Index("ix_top_products_snapshot_period", "merchant_id", "period_days", "rank"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    period_days: Mapped[int] = mapped_column(Integer)
+    first_day: Mapped[date] = mapped_column(Date)
+    rank: Mapped[int] = mapped_column(Integer)
+    tiktok_product_id: Mapped[str] = mapped_column(String(64))
+    product_name: Mapped[str] = mapped_column(Text, default="")
+    units: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)

@@ -25,6 +25,7 @@ from tokbridge.orders.models import (
     SalesDayMark,
     Shipment,
     StoreSync,
+    TopProductsSnapshot,
 )
 
 
@@ -270,6 +271,49 @@ class SalesRepository:
                                    .order_by(units.desc(), amount.desc(), both.c.product).limit(limit)).all()
         return [(product_id, self._product_name(product_id, first_day), int(count), int(total or 0))
                 for product_id, count, total in top]
+
+    # --- the top products' snapshot (see TopProductsSnapshot) ------------------------------------------
+
+    def counted_top(self, first_day: date, limit: int) -> list[tuple[str, str, int, int]]:
+        """(product, name, units, amount) of the best sellers over every counted day since `first_day`."""
+        units, amount = func.sum(ProductSalesDay.units), func.sum(ProductSalesDay.amount_minor)
+        rows = self.session.execute(
+            select(ProductSalesDay.tiktok_product_id, func.max(ProductSalesDay.product_name), units, amount)
+            .where(ProductSalesDay.day >= first_day).group_by(ProductSalesDay.tiktok_product_id)
+            .order_by(units.desc(), amount.desc(), ProductSalesDay.tiktok_product_id).limit(limit))
+        return [(product, name or "", int(u), int(a or 0)) for product, name, u, a in rows]
+
+    def replace_top_snapshot(self, merchant_id: int, period_days: int, first_day: date,
+                             rows: Sequence[tuple[str, str, int, int]]) -> None:
+        self.session.execute(delete(TopProductsSnapshot).where(TopProductsSnapshot.period_days == period_days))
+        if rows:
+            self.session.execute(insert(TopProductsSnapshot), [
+                {"merchant_id": merchant_id, "period_days": period_days, "first_day": first_day, "rank": rank,
+                 "tiktok_product_id": product, "product_name": name, "units": units, "amount_minor": amount}
+                for rank, (product, name, units, amount) in enumerate(rows, start=1)])
+
+    def top_snapshot(self, period_days: int) -> list[TopProductsSnapshot]:
+        return list(self.session.scalars(select(TopProductsSnapshot).where(
+            TopProductsSnapshot.period_days == period_days).order_by(TopProductsSnapshot.rank)))
+
+    def counted_for_products(self, products: set[str], first_day: date, skip: set[date]) -> dict[str, tuple[int, int]]:
+        """{product: (units, amount)} over the counted days since `first_day` not in `skip`."""
+        found: dict[str, tuple[int, int]] = {}
+        wanted = sorted(products)
+        for start in range(0, len(wanted), 500):
+            rows = self.session.execute(
+                select(ProductSalesDay.tiktok_product_id, func.sum(ProductSalesDay.units),
+                       func.sum(ProductSalesDay.amount_minor))
+                .where(ProductSalesDay.tiktok_product_id.in_(wanted[start:start + 500]),
+                       ProductSalesDay.day >= first_day, ProductSalesDay.day.not_in(skip) if skip else True)
+                .group_by(ProductSalesDay.tiktok_product_id))
+            found.update({product: (int(u), int(a or 0)) for product, u, a in rows})
+        return found
+
+    def merchants_with_stale_top(self, period_days: int, first_day: date) -> list[int]:
+        """System-wide: merchants whose snapshot of the period starts before `first_day` (a day went by)."""
+        return list(self.session.scalars(select(TopProductsSnapshot.merchant_id).where(
+            TopProductsSnapshot.period_days == period_days, TopProductsSnapshot.first_day < first_day).distinct()))
 
     def _product_name(self, tiktok_product_id: str, first_day: date) -> str:
         """The name of one of the product's sales in the period (a best seller's is found at once)."""

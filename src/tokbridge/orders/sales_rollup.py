@@ -15,12 +15,13 @@ be fragile (an order's contribution depends on its status, its lines, its day), 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from itertools import chain
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
+from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing
 from tokbridge.orders.models import Order, OrderLine
 from tokbridge.orders.repository import SalesRepository, day_spans, marked_sales_days
@@ -93,16 +94,79 @@ def recount_marked_days(make_session: sessionmaker[Session], limit: int = 50_000
 
 
 def recount_days(make_session: sessionmaker[Session], marked: dict[tuple[int, date], list[int]]) -> int:
-    """Recount the days of marks read beforehand ({(merchant id, day): mark ids}), one short transaction
-    per merchant and day, and delete those marks alone."""
+    """Recount the days of marks read beforehand ({(merchant id, day): mark ids}) and delete those marks
+    alone, in one short transaction per merchant with its top products' snapshot, so the dashboard never
+    sees sums and a snapshot from different moments. Then snapshots a day went by for are made again."""
+    by_merchant: dict[int, list[tuple[date, list[int]]]] = {}
     for (merchant_id, day), mark_ids in marked.items():
+        by_merchant.setdefault(merchant_id, []).append((day, mark_ids))
+    today = utcnow().date()
+    for merchant_id, days in by_merchant.items():
         with make_session() as session:
             bind_merchant(for_writing(session), merchant_id)
             # The marks were read in an earlier transaction, so every change they stand for is
             # committed and in the sums below; a mark committed since stays for the next recount.
-            recount_day(session, merchant_id, day)
-            SalesRepository(session).forget_marks(mark_ids)
+            for day, mark_ids in days:
+                recount_day(session, merchant_id, day)
+                SalesRepository(session).forget_marks(mark_ids)
+            snapshot_top_products(session, merchant_id, today)
+            session.commit()
+    with make_session() as session:
+        stale = SalesRepository(session).merchants_with_stale_top(PERIODS[0], first_day_of(PERIODS[0], today))
+    for merchant_id in set(stale) - set(by_merchant):
+        with make_session() as session:
+            snapshot_top_products(bind_merchant(for_writing(session), merchant_id), merchant_id, today)
             session.commit()
     if marked:
         log.info("sales recounted for %d day(s)", len(marked))
     return len(marked)
+
+
+# --- top products ------------------------------------------------------------------------------------
+
+PERIODS = (7, 30, 90)
+# Candidates kept per period: the dashboard's top 5 comes from them unless a product left out could tie.
+TOP_CANDIDATES = 50
+
+
+def first_day_of(period_days: int, today: date) -> date:
+    return today - timedelta(days=period_days - 1)
+
+
+def snapshot_top_products(session: Session, merchant_id: int, today: date) -> None:
+    repository = SalesRepository(session)
+    for days in PERIODS:
+        first_day = first_day_of(days, today)
+        repository.replace_top_snapshot(merchant_id, days, first_day, repository.counted_top(first_day, TOP_CANDIDATES))
+
+
+def top_products(session: Session, period_days: int, first_day: date, marked: set[date],
+                 limit: int = 5) -> list[tuple[str, str, int, int]]:
+    """(product, name, units, amount) of the best sellers of the period, exactly.
+
+    From the snapshot's candidates plus the products sold on the marked (live) days: every other product
+    had, when the snapshot was made, no more than the last candidate, and has not sold since (or it would
+    be live). So if the fifth best beats the last candidate, nobody left out can; otherwise (or with no
+    snapshot for this first day) the products are added up in full."""
+    repository = SalesRepository(session)
+    spans = day_spans(marked)
+    snapshot = repository.top_snapshot(period_days)
+    if not snapshot or snapshot[0].first_day != first_day:
+        return repository.top_products(first_day, marked, spans, limit)
+    live = {product: (units, amount, name) for product, name, units, amount in repository.live_per_product(spans)}
+    names = {row.tiktok_product_id: row.product_name for row in snapshot}
+    counted = repository.counted_for_products(set(names) | set(live), first_day, marked)
+    totals = []
+    for product in set(names) | set(live):
+        counted_units, counted_amount = counted.get(product, (0, 0))
+        live_units, live_amount, live_name = live.get(product, (0, 0, ""))
+        if counted_units + live_units > 0:
+            totals.append((product, names.get(product) or live_name, counted_units + live_units,
+                           counted_amount + live_amount))
+    totals.sort(key=lambda row: (-row[2], -row[3], row[0]))
+    top = totals[:limit]
+    if len(snapshot) >= TOP_CANDIDATES:
+        last = (snapshot[-1].units, snapshot[-1].amount_minor)
+        if len(top) < limit or (top[-1][2], top[-1][3]) <= last:
+            return repository.top_products(first_day, marked, spans, limit)
+    return top

@@ -19,6 +19,7 @@ from tokbridge.channels.models import ChannelConnection
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing
 from tokbridge.jobs.service import enqueue
+from tokbridge.orders import sales_rollup
 from tokbridge.orders import status as statuses
 from tokbridge.orders.mapper import ResolvedLine
 from tokbridge.orders.models import Cancellation, Order, OrderLine, Return, StoreSync
@@ -492,7 +493,8 @@ def sales(session: Session, days: int = 30, now: datetime | None = None) -> dict
                     for day, v in sorted(per_day.items())],
         "top_products": [{"tiktok_product_id": product_id or None, "name": name, "units": units,
                           "amount": str(to_decimal(total or 0, currency))}
-                         for product_id, name, units, total in repository.top_products(first_day, marked, live)],
+                         for product_id, name, units, total in sales_rollup.top_products(session, days, first_day,
+                                                                                          marked)],
     }
 
 
