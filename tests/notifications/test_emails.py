@@ -275,3 +275,26 @@ def test_the_settings_page_does_not_warn_when_smtp_is_set(mail_settings, monkeyp
         page = client.get("/settings")
     assert page.status_code == 200 and 'id="notifications-title"' in page.text
     assert "Email is not configured" not in page.text
+
+
+def test_old_handled_events_and_sent_digests_are_pruned(engine, merchant_id):
+    from datetime import timedelta
+
+    from tokbridge.notifications.models import NotificationEvent
+    from tokbridge.notifications.repository import prune
+
+    long_ago, lately = utcnow() - timedelta(days=100), utcnow() - timedelta(days=1)
+    with session_scope(engine) as session:
+        session.add_all([
+            NotificationEvent(merchant_id=merchant_id, kind="failed_upload", subject_id=1, handled_at=long_ago),
+            NotificationEvent(merchant_id=merchant_id, kind="failed_upload", subject_id=2, handled_at=lately),
+            NotificationEvent(merchant_id=merchant_id, kind="failed_upload", subject_id=3),  # not yet handled
+            NotificationDigest(merchant_id=merchant_id, recipient=EMAIL, subject="s", text_body="t", html_body="h",
+                               state=DigestState.SENT, created_at=long_ago),
+            NotificationDigest(merchant_id=merchant_id, recipient=EMAIL, subject="s", text_body="t", html_body="h",
+                               state=DigestState.PENDING, created_at=long_ago)])  # still to send: kept
+    with session_scope(engine) as session:
+        assert prune(session, utcnow() - timedelta(days=90)) == 2
+    with session_scope(engine) as session:
+        assert sorted(e.subject_id for e in session.scalars(select(NotificationEvent))) == [2, 3]
+        assert [d.state for d in session.scalars(select(NotificationDigest))] == [DigestState.PENDING]

@@ -21,11 +21,9 @@ from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tokbridge.activity.repository import ActivityRepository
-from tokbridge.catalog.models import CatalogProduct
 from tokbridge.config import Settings
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing
@@ -33,8 +31,7 @@ from tokbridge.kit.errors import RetryableError
 from tokbridge.listings.models import Listing
 from tokbridge.notifications import hooks, mailer  # noqa: F401  (hooks: the session events load with this)
 from tokbridge.notifications.models import DigestState, EventKind, NotificationDigest, NotificationEvent
-from tokbridge.orders.models import Order
-from tokbridge.tenancy.models import User
+from tokbridge.notifications.repository import NotificationRepository
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +72,12 @@ def send_digest(open_session: Callable[[], Session], merchant_id: int, settings:
     try:
         for_writing(session)
         if not email_configured(settings):
-            left = _mark_handled(session, merchant_id, _unhandled(session, merchant_id))
+            repository = NotificationRepository(session)
+            left = repository.mark_handled(merchant_id, [e.id for e in repository.unhandled(merchant_id)])
             session.commit()
             _log_not_configured_once()
             return f"email not configured; {left} events left out"
-        digest = _unfinished_digest(session)
+        digest = NotificationRepository(session).unfinished_digest()
         if digest is not None and digest.state == DigestState.SENDING:
             digest.state = DigestState.UNCERTAIN
             digest.last_error = "The job stopped while the mail server had this email; not sent again."
@@ -133,43 +131,16 @@ def _log_not_configured_once() -> None:
         log.warning("Notification emails are not sent: SMTP_URL is not set (see README, settings).")
 
 
-def _unfinished_digest(session: Session) -> NotificationDigest | None:
-    return session.scalar(select(NotificationDigest)
-                          .where(NotificationDigest.state.in_([DigestState.PENDING, DigestState.SENDING]))
-                          .order_by(NotificationDigest.id).limit(1))
-
-
-def _unhandled(session: Session, merchant_id: int) -> list[NotificationEvent]:
-    return list(session.scalars(select(NotificationEvent)
-                                .where(NotificationEvent.merchant_id == merchant_id,
-                                       NotificationEvent.handled_at.is_(None))
-                                .order_by(NotificationEvent.id).with_for_update()))
-
-
-def _mark_handled(session: Session, merchant_id: int, events: list[NotificationEvent],
-                  digest_id: int | None = None) -> int:
-    ids = [e.id for e in events]
-    for start in range(0, len(ids), 500):
-        session.execute(update(NotificationEvent)
-                        .where(NotificationEvent.merchant_id == merchant_id,
-                               NotificationEvent.id.in_(ids[start:start + 500]))
-                        .values(handled_at=utcnow(), digest_id=digest_id)
-                        .execution_options(synchronize_session=False))
-    return len(ids)
-
-
 def recipient(session: Session, merchant_id: int, chosen: str | None) -> str | None:
     """The address from Settings, or the account's (its first user's) email."""
-    if chosen:
-        return chosen
-    return session.scalar(select(User.email).where(User.merchant_id == merchant_id, User.is_active.is_(True))
-                          .order_by(User.id).limit(1))
+    return chosen or NotificationRepository(session).first_user_email(merchant_id)
 
 
 def _compose(session: Session, merchant_id: int, settings: Settings) -> NotificationDigest | None:
     """Take the unhandled events (all of them: those the merchant opted out of are dropped, never kept
     for later) and record the digest email made of the wanted ones, or None."""
-    events = _unhandled(session, merchant_id)
+    repository = NotificationRepository(session)
+    events = repository.unhandled(merchant_id)
     if not events:
         return None
     preferences = ActivityRepository(session).notification_settings(merchant_id, create=False)
@@ -177,14 +148,14 @@ def _compose(session: Session, merchant_id: int, settings: Settings) -> Notifica
     address = recipient(session, merchant_id, preferences.email)
     sections = _sections(session, wanted, settings.base_url.rstrip("/")) if wanted and address else []
     if not sections:
-        _mark_handled(session, merchant_id, events)
+        repository.mark_handled(merchant_id, [e.id for e in events])
         return None
     digest = NotificationDigest(merchant_id=merchant_id, recipient=address, subject=_subject(sections),
                                 text_body=_text(sections, settings.base_url), html_body=_html(sections),
                                 state=DigestState.PENDING, attempts=0)
     session.add(digest)
     session.flush()
-    _mark_handled(session, merchant_id, events, digest_id=digest.id)
+    repository.mark_handled(merchant_id, [e.id for e in events], digest_id=digest.id)
     return digest
 
 
@@ -197,10 +168,7 @@ def _sections(session: Session, events: list[NotificationEvent], base: str) -> l
     if listing_ids := _subjects(events, EventKind.FAILED_UPLOAD):
         section = Section("Products that failed", f"{base}/products?status=failed", "See all failed products",
                           total=len(listing_ids))
-        rows = session.execute(select(Listing, CatalogProduct.title)
-                               .join(CatalogProduct, CatalogProduct.id == Listing.product_id)
-                               .where(Listing.id.in_(listing_ids[:SHOWN_PER_SECTION]))).all()
-        by_id = {listing.id: (listing, title) for listing, title in rows}
+        by_id = NotificationRepository(session).listings_with_titles(listing_ids[:SHOWN_PER_SECTION])
         for listing_id in listing_ids[:SHOWN_PER_SECTION]:
             if listing_id in by_id:
                 listing, title = by_id[listing_id]
@@ -210,24 +178,19 @@ def _sections(session: Session, events: list[NotificationEvent], base: str) -> l
     if order_ids := _subjects(events, EventKind.FAILED_ORDER):
         section = Section("Orders not created in your store", f"{base}/orders?status=failed",
                           "See all failed orders", total=len(order_ids))
-        for order in _orders(session, order_ids[:SHOWN_PER_SECTION]):
+        for order in NotificationRepository(session).orders(order_ids[:SHOWN_PER_SECTION]):
             section.items.append(Item(f"TikTok order {order.tiktok_order_id}", f"{base}/orders/{order.id}",
                                       order.failure_reason or "", "Fix the reason, then press Retry on the order."))
         sections.append(section)
     if order_ids := _subjects(events, EventKind.ORDER_WAITING_FOR_PLAN):
         section = Section("Plan limit reached: orders waiting", f"{base}/plans", "Compare plans and upgrade",
                           total=len(order_ids))
-        for order in _orders(session, order_ids[:SHOWN_PER_SECTION]):
+        for order in NotificationRepository(session).orders(order_ids[:SHOWN_PER_SECTION]):
             section.items.append(Item(f"TikTok order {order.tiktok_order_id}", f"{base}/orders/{order.id}",
                                       order.failure_reason or "The plan's orders for this month are used.",
                                       "Upgrade your plan: waiting orders then go to your store."))
         sections.append(section)
     return [s for s in sections if s.items]
-
-
-def _orders(session: Session, order_ids: list[int]) -> list[Order]:
-    found = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(order_ids)))}
-    return [found[i] for i in order_ids if i in found]
 
 
 def listing_reason(listing: Listing) -> tuple[str, str]:
