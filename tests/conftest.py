@@ -234,3 +234,20 @@ def add_user(settings, merchant_id: int, email: str, password: str = "correct ho
 
     with session_scope(get_engine(settings.database_url)) as session:
         session.add(User(merchant_id=merchant_id, email=email, password_hash=PasswordHasher().hash(password)))
+
+
+@pytest.fixture
+def two_shops(engine) -> list[tuple[int, str]]:
+    """Two merchants, each with a TikTok shop connection: [(merchant id, connection id)] * 2."""
+    from tokbridge.channels.models import ChannelConnection
+    from tokbridge.db.engine import session_scope
+    from tokbridge.tenancy.models import Merchant
+
+    with session_scope(engine) as session:
+        merchants = [Merchant(name="A"), Merchant(name="B")]
+        session.add_all(merchants)
+        session.flush()
+        shops = [ChannelConnection(merchant_id=m.id, channel="tiktok", external_id=f"shop-{m.id}") for m in merchants]
+        session.add_all(shops)
+        session.flush()
+        return [(m.id, shop.id) for m, shop in zip(merchants, shops, strict=True)]

@@ -7,13 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from tokbridge.channels.models import ChannelConnection
 from tokbridge.db.engine import session_scope, sessionmaker_for
 from tokbridge.orders import sales_rollup, service
 from tokbridge.orders.models import Order, OrderLine, SalesDay, SalesDayMark
 from tokbridge.orders.repository import SalesRepository, day_spans, marked_sales_days
 from tokbridge.orders.status import OrderStatus
-from tokbridge.tenancy.models import Merchant
 from tokbridge.tenancy.scoping import bind_merchant
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -26,19 +24,6 @@ def _order(merchant_id, connection_id, n, placed_at, status, total_minor, units,
     order.lines = []
     return order, [OrderLine(merchant_id=merchant_id, tiktok_line_id=f"{n}-{u}", tiktok_product_id=product,
                              product_name=f"Tee {product}", sale_minor=total_minor // units) for u in range(units)]
-
-
-@pytest.fixture
-def shop(engine):
-    """Two merchants, each with a TikTok connection; yields (merchant, other, connection ids)."""
-    with session_scope(engine) as session:
-        merchants = [Merchant(name="A"), Merchant(name="B")]
-        session.add_all(merchants)
-        session.flush()
-        connections = [ChannelConnection(merchant_id=m.id, channel="tiktok", external_id=f"shop-{m.id}") for m in merchants]
-        session.add_all(connections)
-        session.flush()
-        return [(m.id, c.id) for m, c in zip(merchants, connections, strict=True)]
 
 
 def _add(engine, merchant_id, connection_id, specs, first=0):
@@ -63,8 +48,9 @@ def _marks(engine) -> list[tuple[int, date]]:
 
 
 @pytest.mark.parametrize("recounted", [False, True], ids=["read-live", "recounted"])
-def test_sales_are_summed_per_utc_day_without_cancelled_unpaid_other_currencies_or_merchants(engine, shop, recounted):
-    (mine, my_shop), (other, other_shop) = shop
+def test_sales_are_summed_per_utc_day_without_cancelled_unpaid_other_currencies_or_merchants(engine, two_shops,
+                                                                                            recounted):
+    (mine, my_shop), (other, other_shop) = two_shops
     today, yesterday = NOW.replace(hour=0, minute=5), NOW - timedelta(days=1)
     _add(engine, mine, my_shop, [
         (today, OrderStatus.AWAITING_SHIPMENT, 2500, 2, "USD", "P1"),
@@ -78,7 +64,7 @@ def test_sales_are_summed_per_utc_day_without_cancelled_unpaid_other_currencies_
     _add(engine, other, other_shop, [(today, OrderStatus.DELIVERED, 88800, 8, "USD", "P9")])
 
     if recounted:
-        assert sales_rollup.recount_marked_days(sessionmaker_for(engine)) == 4  # 3 days of mine, 1 of the other merchant
+        assert sales_rollup.recount_marked_days(sessionmaker_for(engine)) == 4  # 3 days of mine, 1 of the other
         assert _marks(engine) == []
     figures = _figures(engine, mine)
 
@@ -92,8 +78,8 @@ def test_sales_are_summed_per_utc_day_without_cancelled_unpaid_other_currencies_
     assert top[0] == ("P1", 3) and "P3" not in dict(top) and "P9" not in dict(top)
 
 
-def test_every_order_write_marks_its_day_and_a_rolled_back_one_does_not(engine, shop):
-    (mine, my_shop), _ = shop
+def test_every_order_write_marks_its_day_and_a_rolled_back_one_does_not(engine, two_shops):
+    (mine, my_shop), _ = two_shops
     _add(engine, mine, my_shop, [(NOW, OrderStatus.AWAITING_SHIPMENT, 2500, 1, "USD", "P1")])
     assert _marks(engine) == [(mine, NOW.date())]
     sales_rollup.recount_marked_days(sessionmaker_for(engine))
@@ -117,8 +103,8 @@ def test_every_order_write_marks_its_day_and_a_rolled_back_one_does_not(engine, 
     assert _marks(engine) == []
 
 
-def test_a_change_after_the_recount_shows_at_once(engine, shop):
-    (mine, my_shop), _ = shop
+def test_a_change_after_the_recount_shows_at_once(engine, two_shops):
+    (mine, my_shop), _ = two_shops
     _add(engine, mine, my_shop, [(NOW, OrderStatus.AWAITING_SHIPMENT, 2500, 1, "USD", "P1"),
                                  (NOW, OrderStatus.AWAITING_SHIPMENT, 1000, 1, "USD", "P2")])
     sales_rollup.recount_marked_days(sessionmaker_for(engine))
@@ -136,9 +122,9 @@ def test_a_change_after_the_recount_shows_at_once(engine, shop):
         assert [(d.day, d.amount_minor, d.orders) for d in session.scalars(select(SalesDay))] == [(NOW.date(), 1000, 1)]
 
 
-def test_a_change_committed_while_the_day_is_recounted_is_not_lost(engine, shop):
+def test_a_change_committed_while_the_day_is_recounted_is_not_lost(engine, two_shops):
     """The recount reads the marks, then sums: a change committed in between keeps its own mark."""
-    (mine, my_shop), _ = shop
+    (mine, my_shop), _ = two_shops
     _add(engine, mine, my_shop, [(NOW, OrderStatus.AWAITING_SHIPMENT, 2500, 1, "USD", "P1")])
     with session_scope(engine) as session:
         marked = marked_sales_days(session)
@@ -152,9 +138,9 @@ def test_a_change_committed_while_the_day_is_recounted_is_not_lost(engine, shop)
     assert _marks(engine) == [] and _figures(engine, mine)["amount"] == "65.00"
 
 
-def test_days_of_orders_written_around_the_orm_count_once_marked(engine, shop):
+def test_days_of_orders_written_around_the_orm_count_once_marked(engine, two_shops):
     """Orders written around the ORM (a migration, a bulk load) are counted once their days are marked."""
-    (mine, my_shop), _ = shop
+    (mine, my_shop), _ = two_shops
     _add(engine, mine, my_shop, [(NOW, OrderStatus.DELIVERED, 2500, 1, "USD", "P1")])
     sales_rollup.recount_marked_days(sessionmaker_for(engine))
     with session_scope(engine) as session:
@@ -165,11 +151,11 @@ def test_days_of_orders_written_around_the_orm_count_once_marked(engine, shop):
     assert _figures(engine, mine)["amount"] == "25.00"
 
 
-def test_top_products_from_the_snapshot_equal_adding_everything_up(engine, shop, monkeypatch):
+def test_top_products_from_the_snapshot_equal_adding_everything_up(engine, two_shops, monkeypatch):
     """The snapshot's candidates plus the live days give the same top 5 as adding every product up, through
     new sales on a live day and cancellations, including when a product left out could tie."""
     monkeypatch.setattr(sales_rollup, "TOP_CANDIDATES", 6)  # few candidates, so the bound matters
-    (mine, my_shop), _ = shop
+    (mine, my_shop), _ = two_shops
     now = datetime.now(UTC).replace(hour=12)
     specs = [(now - timedelta(days=n % 5), OrderStatus.DELIVERED, 1000 + 100 * p, 1, "USD", f"P{p}")
              for p in range(10) for n in range(10 - p)]  # P0 sold 10 times, P9 once

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import delete, func, insert, select, update
 
 from tokbridge.catalog.models import CatalogProduct
@@ -13,7 +12,6 @@ from tokbridge.channels.models import ChannelConnection
 from tokbridge.db.engine import session_scope
 from tokbridge.listings.models import Listing, ListingCountDelta, ListingStatus
 from tokbridge.listings.repository import ListingRepository, compact_status_counts
-from tokbridge.tenancy.models import Merchant
 from tokbridge.tenancy.scoping import bind_merchant
 
 
@@ -43,18 +41,6 @@ def _kept(engine, merchant_id: int, shop: str) -> tuple[dict[str, int], int]:
     with session_scope(engine) as session:
         repository = ListingRepository(bind_merchant(session, merchant_id))
         return repository.status_counts(shop), repository.products_on_tiktok(shop)
-
-
-@pytest.fixture
-def two_shops(engine):
-    with session_scope(engine) as session:
-        merchants = [Merchant(name="A"), Merchant(name="B")]
-        session.add_all(merchants)
-        session.flush()
-        shops = [ChannelConnection(merchant_id=m.id, channel="tiktok", external_id=f"shop-{m.id}") for m in merchants]
-        session.add_all(shops)
-        session.flush()
-        return [(m.id, s.id) for m, s in zip(merchants, shops, strict=True)]
 
 
 def test_counts_kept_by_triggers_agree_with_counting_whatever_writes(engine, two_shops):
