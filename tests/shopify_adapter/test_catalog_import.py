@@ -119,3 +119,28 @@ def test_orphans_are_counted_not_written(engine, merchant_id):
     stream = [VariantOf(gid("Product", 9), ProductVariant(gid("ProductVariant", 1), "x", 1, "1.00"))]
     result = CatalogImporter(engine, merchant_id, "shopify").run(stream, full=False)
     assert result.orphans == 1 and result.variants == 0
+
+
+def test_a_stream_that_breaks_off_raises_and_deletes_nothing(engine, merchant_id):
+    """An error while reading reaches the caller after the items before it were written, and before the
+    sweep could take the products it did not see for gone."""
+    CatalogImporter(engine, merchant_id, "shopify").run(interleaved_stream(5000), full=True)
+
+    class DownloadBroke(Exception):
+        pass
+
+    def broken():
+        yield from interleaved_stream(4500, price="11.00")[:6000]
+        raise DownloadBroke("connection reset")
+
+    try:
+        CatalogImporter(engine, merchant_id, "shopify").run(broken(), full=True)
+    except DownloadBroke:
+        pass
+    else:
+        raise AssertionError("the reading error did not reach the caller")
+    with engine.connect() as conn:
+        repository = CatalogRepository(conn, merchant_id, "shopify")
+        assert repository.counts()["products"] == 5000
+        statuses = {row.status for row in conn.execute(select(products.c.status))}
+    assert statuses == {"active"}  # nothing was flagged deleted
