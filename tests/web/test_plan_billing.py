@@ -162,3 +162,38 @@ def test_without_a_store_the_change_is_immediate(app_settings, client):
     assert "You are on the Starter plan now" in changed.text
     assert plan_code(client) == "starter"
     assert "not one TokBridge is waiting for" in client.get("/plans/confirm?charge_id=1").text
+
+
+def test_two_requests_creating_the_subscription_at_once_share_one_row(engine, merchant_id):
+    """PostgreSQL: the second request's insert waits on the first one's uncommitted row, then goes on with
+    it instead of failing on the unique merchant (SQLite runs one writer at a time)."""
+    import threading
+
+    from sqlalchemy import text
+
+    from tests.support.waiting import wait_for
+    from tokbridge.billing import service as billing
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    outcome: dict[str, object] = {}
+
+    def second_request() -> None:
+        try:
+            with session_scope(engine) as other:
+                outcome["plan"] = billing.change_plan(other, merchant_id, "growth").plan_code
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            outcome["error"] = exc
+
+    with session_scope(engine) as first:
+        billing.change_plan(first, merchant_id, "starter")
+        thread = threading.Thread(target=second_request)
+        thread.start()
+        with engine.connect() as watcher:
+            wait_for(lambda: watcher.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )).scalar(), timeout=10, what="the second request to wait on the first")  # fmt: skip
+    thread.join(10)
+    assert outcome == {"plan": "growth"}
+    with session_scope(engine) as session:
+        assert [s.plan_code for s in session.scalars(select(Subscription))] == ["growth"]

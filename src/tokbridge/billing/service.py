@@ -16,7 +16,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tokbridge.billing.models import Subscription
@@ -79,9 +80,9 @@ def change_plan(session: Session, merchant_id: int, plan_code: str) -> Subscript
     if plan_by_code(plan_code) is None:
         raise ValueError(f"There is no plan {plan_code!r}.")
     subscription = subscription_for(session, merchant_id)
-    subscription.plan_code = plan_code
     if subscription not in session:
-        session.add(subscription)
+        subscription = _stored_subscription(session, merchant_id)
+    subscription.plan_code = plan_code
     session.flush()
     for hook in PLAN_CHANGED_HOOKS:
         hook(session, merchant_id)
@@ -281,14 +282,25 @@ def _locked_subscription(session: Session, merchant_id: int) -> Subscription:
     both apply it. Ends the session's read transaction first."""
     session.commit()
     for_writing(session)
-    session.execute(update(Subscription).where(Subscription.merchant_id == merchant_id)
-                    .values(updated_at=utcnow()).execution_options(synchronize_session=False))
-    subscription = session.scalar(select(Subscription).where(Subscription.merchant_id == merchant_id)
-                                  .execution_options(populate_existing=True))
-    if subscription is None:
-        subscription = subscription_for(session, merchant_id)
-        session.add(subscription)
-    return subscription
+    _stored_subscription(session, merchant_id)
+    return session.scalar(select(Subscription).where(Subscription.merchant_id == merchant_id)
+                          .with_for_update().execution_options(populate_existing=True))
+
+
+def _stored_subscription(session: Session, merchant_id: int) -> Subscription:
+    """The merchant's row, written first when there is none yet (the default plan) with INSERT ... ON
+    CONFLICT DO NOTHING: two requests creating it at the same moment both go on with the one row."""
+    found = session.scalar(select(Subscription).where(Subscription.merchant_id == merchant_id))
+    if found is not None:
+        return found
+    default, now = subscription_for(session, merchant_id), utcnow()
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(Subscription).values(
+        merchant_id=merchant_id, plan_code=default.plan_code, billing_day=default.billing_day,
+        started_at=default.started_at, status="active", created_at=now, updated_at=now,
+    ).on_conflict_do_nothing(index_elements=["merchant_id"]))
+    return session.scalar(select(Subscription).where(Subscription.merchant_id == merchant_id)
+                          .execution_options(populate_existing=True))
 
 
 def _record_change(session: Session, merchant_id: int, plan: Plan, before: Plan, **details: str | None) -> None:
