@@ -149,9 +149,7 @@ def test_concurrent_linking_passes_do_not_collide_on_postgresql(engine, merchant
     """An import's pass and a template save may link the same products at the same time."""
     import threading
 
-    from sqlalchemy import text
-
-    from tests.support.waiting import wait_for
+    from tests.support.waiting import wait_for_lock_wait
 
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs one writer at a time")
@@ -172,10 +170,7 @@ def test_concurrent_linking_passes_do_not_collide_on_postgresql(engine, merchant
         thread = threading.Thread(target=second_pass)
         thread.start()
         # The second pass waits on the first one's uncommitted links before the first commits.
-        with engine.connect() as watcher:
-            wait_for(lambda: watcher.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )).scalar(), timeout=10, what="the second pass to wait on the first")  # fmt: skip
+        wait_for_lock_wait(engine, "the second pass to wait on the first")
     thread.join(10)
     assert outcome == {"linked": 0}
     assert len(links(engine, merchant_id)) == 5

@@ -20,3 +20,13 @@ def wait_for(condition: Callable[[], T], timeout: float = 30.0, interval: float 
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
         pause.wait(interval)
+
+
+def wait_for_lock_wait(engine, what: str, timeout: float = 10.0) -> None:
+    """PostgreSQL: until a session of this database waits on a lock (another transaction's row)."""
+    from sqlalchemy import text
+
+    with engine.connect() as watcher:
+        wait_for(lambda: watcher.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )).scalar(), timeout=timeout, what=what)  # fmt: skip

@@ -169,9 +169,7 @@ def test_two_requests_creating_the_subscription_at_once_share_one_row(engine, me
     it instead of failing on the unique merchant (SQLite runs one writer at a time)."""
     import threading
 
-    from sqlalchemy import text
-
-    from tests.support.waiting import wait_for
+    from tests.support.waiting import wait_for_lock_wait
     from tokbridge.billing import service as billing
 
     if engine.dialect.name != "postgresql":
@@ -189,10 +187,7 @@ def test_two_requests_creating_the_subscription_at_once_share_one_row(engine, me
         billing.change_plan(first, merchant_id, "starter")
         thread = threading.Thread(target=second_request)
         thread.start()
-        with engine.connect() as watcher:
-            wait_for(lambda: watcher.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )).scalar(), timeout=10, what="the second request to wait on the first")  # fmt: skip
+        wait_for_lock_wait(engine, "the second request to wait on the first")
     thread.join(10)
     assert outcome == {"plan": "growth"}
     with session_scope(engine) as session:

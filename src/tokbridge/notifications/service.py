@@ -56,6 +56,7 @@ class Section:
     title: str
     link: str
     link_text: str
+    summary: str  # its part of the subject line
     items: list[Item] = field(default_factory=list)
     total: int = 0
 
@@ -167,7 +168,7 @@ def _sections(session: Session, events: list[NotificationEvent], base: str) -> l
     sections = []
     if listing_ids := _subjects(events, EventKind.FAILED_UPLOAD):
         section = Section("Products that failed", f"{base}/products?status=failed", "See all failed products",
-                          total=len(listing_ids))
+                          _counted(len(listing_ids), "product", "failed"), total=len(listing_ids))
         by_id = NotificationRepository(session).listings_with_titles(listing_ids[:SHOWN_PER_SECTION])
         for listing_id in listing_ids[:SHOWN_PER_SECTION]:
             if listing_id in by_id:
@@ -177,13 +178,15 @@ def _sections(session: Session, events: list[NotificationEvent], base: str) -> l
         sections.append(section)
     if order_ids := _subjects(events, EventKind.FAILED_ORDER):
         section = Section("Orders not created in your store", f"{base}/orders?status=failed",
-                          "See all failed orders", total=len(order_ids))
+                          "See all failed orders", _counted(len(order_ids), "order", "not in your store"),
+                          total=len(order_ids))
         for order in NotificationRepository(session).orders(order_ids[:SHOWN_PER_SECTION]):
             section.items.append(Item(f"TikTok order {order.tiktok_order_id}", f"{base}/orders/{order.id}",
                                       order.failure_reason or "", "Fix the reason, then press Retry on the order."))
         sections.append(section)
     if order_ids := _subjects(events, EventKind.ORDER_WAITING_FOR_PLAN):
         section = Section("Plan limit reached: orders waiting", f"{base}/plans", "Compare plans and upgrade",
+                          f"plan limit reached ({_counted(len(order_ids), 'order', 'waiting')})",
                           total=len(order_ids))
         for order in NotificationRepository(session).orders(order_ids[:SHOWN_PER_SECTION]):
             section.items.append(Item(f"TikTok order {order.tiktok_order_id}", f"{base}/orders/{order.id}",
@@ -209,16 +212,12 @@ def listing_reason(listing: Listing) -> tuple[str, str]:
     return "; ".join(reasons), "; ".join(fixes)
 
 
+def _counted(total: int, noun: str, what: str) -> str:
+    return f"{total} {noun}{'s' if total != 1 else ''} {what}"
+
+
 def _subject(sections: list[Section]) -> str:
-    parts = []
-    for section in sections:
-        if section.title.startswith("Products"):
-            parts.append(f"{section.total} product{'s' if section.total != 1 else ''} failed")
-        elif section.title.startswith("Orders"):
-            parts.append(f"{section.total} order{'s' if section.total != 1 else ''} not in your store")
-        else:
-            parts.append(f"plan limit reached ({section.total} order{'s' if section.total != 1 else ''} waiting)")
-    return "TokBridge: " + ", ".join(parts)
+    return "TokBridge: " + ", ".join(section.summary for section in sections)
 
 
 def _text(sections: list[Section], base_url: str) -> str:
