@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -317,6 +318,12 @@ def test_a_charge_approved_or_ended_at_shopify_reaches_the_plan(start_world):
     _deliveries_settled(world)
     world.settle()
     assert plan() == "growth"
+    # The merchant's browser comes back after the notification applied the plan: told so, not an error.
+    returned = urlsplit(approved.headers["location"])
+    back = merchant.http.get(f"{returned.path}?{returned.query}", follow_redirects=False)
+    assert back.status_code == 303 and "error=" not in back.headers["location"], back.headers["location"]
+    assert "You are on the Growth plan now" in merchant.http.get(back.headers["location"]).text
+    assert _titles(world).count("Plan changed to Growth") == 1
 
     [store] = world.connections("shopify")
     charge = confirmation.split("/admin/charges/")[1].split("/")[0]

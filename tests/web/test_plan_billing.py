@@ -95,9 +95,10 @@ def test_growth_is_approved_in_shopify_then_free_cancels_the_charge(merchant_wit
     assert changes[0]["details"] == {"before": "free", "after": "growth", "charge_id": charge_id}
     assert [c["status"] for c in charges(world)] == ["ACTIVE"]
 
-    # The same return again changes nothing and records nothing.
-    replay = client.get(f"/plans/confirm?charge_id={charge_id}")
-    assert "not one TokBridge is waiting for" in replay.text
+    # The same return again (a reload) changes nothing and records nothing, and is no error.
+    replay = client.get(f"/plans/confirm?charge_id={charge_id}", follow_redirects=False)
+    assert "notice=" in replay.headers["location"] and "error=" not in replay.headers["location"]
+    assert "You are on the Growth plan now" in client.get(replay.headers["location"]).text
     assert plan_code(client) == "growth"
     assert len([a for a in client.get("/api/v1/activity").json() if a["kind"] == "billing.plan_changed"]) == 1
 

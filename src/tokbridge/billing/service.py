@@ -159,10 +159,13 @@ class PlanChange:
 
 @dataclass(frozen=True)
 class Confirmation:
-    """The outcome of the merchant's return from the store's confirmation page, with what to tell them."""
+    """The outcome of the merchant's return from the store's confirmation page, with what to tell them:
+    `changed` when this return applied the plan, `approved` when the merchant is on the plan the charge
+    pays for (applied now, or earlier by the store's notification or a first return)."""
 
     changed: bool
     message: str
+    approved: bool = False
 
 
 def pending_plan(subscription: Subscription) -> Plan | None:
@@ -213,6 +216,8 @@ def confirm_plan_change(session: Session, merchant_id: int, charge_id: str,
     subscription = subscription_for(session, merchant_id)
     wanted, before = pending_plan(subscription), current_plan(subscription)
     expected = subscription.external_charge_id
+    if _paid_by(subscription, charge_id):
+        return _already_applied(subscription)
     if store_billing is None or wanted is None or not charge_id or charge_id != expected:
         log.warning("plan confirmation refused for merchant %s: charge %r is not the one waiting (%r)",
                     merchant_id, charge_id[:40], expected if wanted else None)
@@ -232,11 +237,24 @@ def confirm_plan_change(session: Session, merchant_id: int, charge_id: str,
         return Confirmation(False, f"The charge for the {wanted.name} plan is {status.lower()} in Shopify, so you "
                                    f"stay on the {before.name} plan. Choose the plan again to approve a new charge.")
     subscription = _locked_subscription(session, merchant_id)
+    if _paid_by(subscription, expected):  # the store's notification applied it while the store answered
+        return _already_applied(subscription)
     if subscription.status != "pending" or subscription.external_charge_id != expected:
-        # Applied already (the page was reloaded, or the two answers crossed): say where things stand.
+        # Another plan was chosen meanwhile: this approval no longer decides anything.
         return Confirmation(False, f"You are on the {current_plan(subscription).name} plan.")
     _record_change(session, merchant_id, wanted, before, charge_id=expected)
-    return Confirmation(True, f"You are on the {wanted.name} plan now.")
+    return Confirmation(True, f"You are on the {wanted.name} plan now.", approved=True)
+
+
+def _paid_by(subscription: Subscription, charge_id: str) -> bool:
+    """The plan is in force and paid by `charge_id`: an approval for it was applied already."""
+    return bool(charge_id) and subscription.status == "active" and subscription.external_charge_id == charge_id
+
+
+def _already_applied(subscription: Subscription) -> Confirmation:
+    """A return after the change was applied (the page reloaded, or Shopify's app_subscriptions/update
+    arrived first): not an error, the merchant is where they asked to be."""
+    return Confirmation(False, f"You are on the {current_plan(subscription).name} plan now.", approved=True)
 
 
 def store_charge_changed(session: Session, merchant_id: int, charge_id: str,

@@ -70,7 +70,7 @@ def confirm_plan(request: Request, viewer: ViewerDep, settings: SettingsDep, cha
         return _page(request, viewer, status_code=502, error=_shopify_problem(
             failure, "Your approval", then="Reload this page in a minute to try again."))
     db.commit()
-    return _back(notice=outcome.message) if outcome.changed else _back(error=outcome.message)
+    return _back(notice=outcome.message) if outcome.approved else _back(error=outcome.message)
 
 
 def confirm_url(settings: Settings) -> str:
