@@ -40,7 +40,8 @@ class SandboxClock:
 
 def iso(ts: float) -> str:
     """Shopify's DateTime form: second precision, `Z` suffix."""
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: several times faster, and a bulk run formats millions of these.
+    return datetime.fromtimestamp(int(ts), UTC).isoformat()[:-6] + "Z"
 
 
 def parse_iso(text: str) -> float:
