@@ -50,8 +50,8 @@ class Order(TenantOwned, Timestamped, Base):
         # Covers the dashboard's sales per day: read from the index alone (bench/dashboard.py).
         Index("ix_tiktok_order_merchant_sales", "merchant_id", "placed_at", "status", "currency", "total_minor", "units"),
         Index("ix_tiktok_order_merchant_store_sync", "merchant_id", "store_sync"),
-        # The plan's order count: orders brought into the store since the billing period began.
-        Index("ix_tiktok_order_merchant_store_created", "merchant_id", "store_created_at"),
+        # The plan's order count: orders counted since the billing period began.
+        Index("ix_tiktok_order_merchant_plan_counted", "merchant_id", "plan_counted_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -71,7 +71,9 @@ class Order(TenantOwned, Timestamped, Base):
     store_sync: Mapped[str] = mapped_column(String(30), default=StoreSync.NOT_YET)
     store_order_id: Mapped[str | None] = mapped_column(String(255))
     store_order_name: Mapped[str | None] = mapped_column(String(64))
-    store_created_at: Mapped[datetime | None]
+    # When the order took one of the plan's monthly orders: as it is sent to the store (so orders sent
+    # at once cannot together pass the limit), kept once it is there, given back if the store refuses it.
+    plan_counted_at: Mapped[datetime | None]
     failure_reason: Mapped[str | None] = mapped_column(Text)
     # Cancellation as TikTok reports it, and whether the store order was cancelled too.
     cancel_reason: Mapped[str | None] = mapped_column(Text)

@@ -83,10 +83,10 @@ class OrderRepository:
             counts[status] = count
         return counts
 
-    def created_in_store_since(self, since: datetime) -> int:
-        """Orders brought into the store in the billing period: what the plan's order limit counts."""
+    def counted_since(self, since: datetime) -> int:
+        """Orders sent or brought into the store in the billing period: what the plan's order limit counts."""
         return self.session.scalar(select(func.count()).select_from(Order).where(
-            Order.store_created_at >= since)) or 0
+            Order.plan_counted_at >= since)) or 0
 
     def with_store_sync(self, states: Sequence[str], *, limit: int = 500) -> list[Order]:
         return list(self.session.scalars(select(Order).where(Order.store_sync.in_(list(states)))

@@ -25,6 +25,7 @@ from tokbridge.orders.mapper import ResolvedLine
 from tokbridge.orders.models import Cancellation, Order, OrderLine, Return, StoreSync
 from tokbridge.orders.money import to_decimal, to_minor
 from tokbridge.orders.repository import OrderRepository, SalesRepository, day_spans
+from tokbridge.tenancy.repository import AccountRepository
 
 log = logging.getLogger(__name__)
 
@@ -224,10 +225,10 @@ class StorePlan:
 
 
 def plan_usage(session: Session, merchant_id: int, products_used: int | None = None) -> billing.PlanUsage:
-    """The plan with its real order count: orders brought into the store in the billing period."""
+    """The plan with its real order count: orders sent or brought into the store in the billing period."""
     subscription = billing.subscription_for(session, merchant_id)
     usage = billing.usage(subscription, products_used=products_used or 0, orders_used=0)
-    return dataclasses.replace(usage, orders_used=OrderRepository(session).created_in_store_since(usage.period_start))
+    return dataclasses.replace(usage, orders_used=OrderRepository(session).counted_since(usage.period_start))
 
 
 def prepare_for_store(session: Session, order_id: int) -> StorePlan | None:
@@ -237,15 +238,21 @@ def prepare_for_store(session: Session, order_id: int) -> StorePlan | None:
     (Failed, unless the merchant chose custom line items)."""
     _writing(session)
     repository = OrderRepository(session)
-    order = repository.get(order_id, for_update=True)
+    order = repository.get(order_id)
     if order is None:
         return None
+    # One order at a time per merchant takes a place in the plan's count; the merchant first, then the
+    # order, the same order as everywhere.
+    AccountRepository(session).lock_merchant(order.merchant_id)
+    order = repository.get(order_id, for_update=True)
     if order.store_order_id:
         return StorePlan(order.id, order.tiktok_order_id, order.raw, order.currency, [], order.store_order_id)
     if order.store_sync not in SENDABLE or order.tiktok_status in statuses.CANCELLED:
+        order.plan_counted_at = None  # a place taken by an earlier attempt is given back
         return None
     usage = plan_usage(session, order.merchant_id)
-    if usage.orders_left <= 0:
+    counted = order.plan_counted_at is not None and order.plan_counted_at >= usage.period_start
+    if not counted and usage.orders_left <= 0:
         order.store_sync = StoreSync.WAITING_FOR_PLAN
         order.failure_reason = (f"Waiting for the plan: the {usage.plan.name} plan's {usage.plan.order_limit} orders "
                                 f"this month are used. Upgrade, or it comes in when the month turns "
@@ -277,11 +284,14 @@ def prepare_for_store(session: Session, order_id: int) -> StorePlan | None:
     if not resolved:
         fail(order, "The order has no items left to send to the store.")
         return None
+    if not counted:  # the place is taken now, before the store is called (a retry keeps it)
+        order.plan_counted_at = utcnow()
     return StorePlan(order.id, order.tiktok_order_id, order.raw, order.currency, resolved)
 
 
 def fail(order: Order, reason: str) -> None:
     order.store_sync = StoreSync.FAILED
+    order.plan_counted_at = None  # not in the store: it does not use the plan
     order.failure_reason = reason
     order.status = statuses.dashboard_status(order.tiktok_status, order.store_sync)
 
@@ -293,7 +303,7 @@ def bind_store_order(session: Session, order_id: int, store_order_id: str, name:
     order = OrderRepository(session).get(order_id, for_update=True)
     order.store_order_id = store_order_id
     order.store_order_name = name
-    order.store_created_at = order.store_created_at or utcnow()
+    order.plan_counted_at = order.plan_counted_at or utcnow()
     order.store_sync = StoreSync.CREATED
     order.failure_reason = None
     order.status = statuses.dashboard_status(order.tiktok_status, order.store_sync)

@@ -24,6 +24,12 @@ class AccountRepository:
     def merchant(self, merchant_id: int) -> Merchant | None:
         return self.session.get(Merchant, merchant_id)
 
+    def lock_merchant(self, merchant_id: int) -> None:
+        """Hold the merchant's row until the transaction ends, to take turns on a per-merchant count
+        (PostgreSQL; SQLite's write lock already serialises writers). FOR NO KEY UPDATE: rows being
+        inserted for the merchant (which take a key-share lock through their foreign key) never wait."""
+        self.session.execute(select(Merchant.id).where(Merchant.id == merchant_id).with_for_update(key_share=True))
+
     def first_user(self) -> User | None:
         return self.session.scalar(select(User).order_by(User.id).limit(1))
 
