@@ -95,3 +95,49 @@ def test_no_restock_when_the_setting_is_off(world_factory):
     with session_scope(world.engine) as session:
         [row] = session.query(Return).all()
         assert not row.restocked and row.return_status == "RETURN_OR_REFUND_REQUEST_COMPLETE"
+
+
+def test_returned_items_without_a_store_variant_are_told_in_recent_activity(world_factory):
+    """One returned item's store variant is gone (unlinked since the sale): the other goes back to stock,
+    and Recent Activity names the one the merchant must count in by hand."""
+    from sqlalchemy import select, update
+
+    from tokbridge.activity.models import Activity
+    from tokbridge.orders.models import OrderLine
+
+    world = live_world(world_factory)
+    kept, gone = [s for s in live_skus(world) if s["seller_sku"]][:2]
+    placed = place(world, [{"sku_id": kept["sku_id"], "quantity": 1}, {"sku_id": gone["sku_id"], "quantity": 1}])
+    advance(world, 120)
+    advance(world, 3600)
+    poll(world)
+    [order] = orders(world)
+    assert order.store_sync == "created"
+    after_sale = _store_available(world, kept["seller_sku"])
+    store_order_id = order.store_order_id.rsplit("/", 1)[-1]
+    ok(http(world.shopify_url).post(f"/sandbox/shops/{SHOP}/orders/{store_order_id}/fulfill",
+                                    json={"company": "USPS", "number": "9400111899223197428492"}))
+    _enqueue(world, service.SHIP_JOB, {"order_id": order.id})
+    advance(world, 3 * 24 * 3600)
+    with session_scope(world.engine) as session:
+        session.execute(update(OrderLine).where(OrderLine.tiktok_sku_id == gone["sku_id"]).values(variant_id=None))
+
+    returned = ok(http(world.tiktok_url).post(f"/sandbox/orders/{placed['id']}/return"))
+    ok(http(world.tiktok_url).post(f"/sandbox/returns/{returned['return_id']}/status",
+                                   json={"status": "RETURN_OR_REFUND_REQUEST_COMPLETE"}))
+    _enqueue(world, service.RETURNS_JOB, {"connection_id": world.tiktok_connection_id})
+
+    assert _store_available(world, kept["seller_sku"]) == after_sale + 1
+    with session_scope(world.engine) as session:
+        [row] = session.query(Return).all()
+        assert row.restocked
+        notes = list(session.scalars(select(Activity).where(Activity.kind == "orders.return_not_restocked")))
+    assert len(notes) == 1 and notes[0].status == "failed"
+    assert f"({gone['seller_sku']})" in notes[0].message and f"({kept['seller_sku']})" not in notes[0].message
+    assert notes[0].details["order_id"] == placed["id"] and sum(notes[0].details["items"].values()) == 1
+
+    # Seen again: nothing restocked twice, nothing told twice.
+    _enqueue(world, service.RETURNS_JOB, {"connection_id": world.tiktok_connection_id})
+    assert _store_available(world, kept["seller_sku"]) == after_sale + 1
+    with session_scope(world.engine) as session:
+        assert session.query(Activity).filter(Activity.kind == "orders.return_not_restocked").count() == 1

@@ -147,20 +147,27 @@ class OrderRepository:
     def return_row(self, return_id: int) -> Return | None:
         return self.session.get(Return, return_id)
 
-    def restock_targets(self, order_id: int, tiktok_line_ids: Sequence[str]) -> list[tuple[str, str]]:
-        """(inventory item, location) in the store for each of these order lines whose variant is known:
-        the variant's first stock location (where the store keeps it)."""
+    def restock_targets(self, order_id: int, tiktok_line_ids: Sequence[str]) -> list[tuple[str, str | None, str | None]]:
+        """For each of these order lines: (item name, inventory item, location) in the store, the location
+        being the variant's first stock location (where the store keeps it); item and location are None
+        when the line has no store variant, or its variant no stock location."""
         first_level = (select(CatalogInventoryLevel.variant_id, func.min(CatalogInventoryLevel.id).label("level_id"))
                        .group_by(CatalogInventoryLevel.variant_id).subquery())
         rows = self.session.execute(
-            select(CatalogVariant.inventory_item_external_id, CatalogInventoryLevel.location_external_id)
+            select(OrderLine.product_name, OrderLine.sku_name, OrderLine.seller_sku,
+                   CatalogVariant.inventory_item_external_id, CatalogInventoryLevel.location_external_id)
             .select_from(OrderLine)
-            .join(CatalogVariant, CatalogVariant.id == OrderLine.variant_id)
-            .join(first_level, first_level.c.variant_id == CatalogVariant.id)
-            .join(CatalogInventoryLevel, CatalogInventoryLevel.id == first_level.c.level_id)
+            .outerjoin(CatalogVariant, CatalogVariant.id == OrderLine.variant_id)
+            .outerjoin(first_level, first_level.c.variant_id == CatalogVariant.id)
+            .outerjoin(CatalogInventoryLevel, CatalogInventoryLevel.id == first_level.c.level_id)
             .where(OrderLine.order_id == order_id, OrderLine.tiktok_line_id.in_(list(tiktok_line_ids)))
             .order_by(OrderLine.id))
-        return [(item, location) for item, location in rows if item]
+        targets = []
+        for product, sku_name, seller_sku, item, location in rows:
+            name = " - ".join(part for part in (product, sku_name) if part) or "Item"
+            name = f"{name} ({seller_sku})" if seller_sku else name
+            targets.append((name, item, location) if item and location else (name, None, None))
+        return targets
 
     def return_by_tiktok_id(self, connection_id: str, return_id: str) -> Return | None:
         return self.session.scalar(select(Return).where(Return.connection_id == connection_id,

@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from tokbridge.activity.models import ActivityStatus
+from tokbridge.activity.service import record as record_activity
 from tokbridge.billing import service as billing
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.db.base import utcnow
@@ -443,21 +445,45 @@ def apply_return(session: Session, connection: ChannelConnection, order: Order |
     return row
 
 
-def restock_changes(session: Session, return_id: int) -> list[tuple[str, str, int]] | None:
-    """(inventory item, location, quantity) to add back for a completed return; None once restocked."""
+@dataclass(frozen=True)
+class Restock:
+    """What a completed return puts back in store stock, and the returned items it cannot put back."""
+
+    changes: list[tuple[str, str, int]]  # (inventory item, location, quantity)
+    not_restocked: list[str]  # names of items with no store variant or stock location
+
+
+def restock_changes(session: Session, return_id: int) -> Restock | None:
+    """What to add back for a completed return; None once restocked."""
     repository = OrderRepository(session)
     row = repository.return_row(return_id)
     if row is None or row.restocked or row.order_id is None:
         return None
     line_ids = [str(item.get("order_line_item_id")) for item in (row.raw or {}).get("return_line_items") or []]
-    added: Counter[tuple[str, str]] = Counter(repository.restock_targets(row.order_id, line_ids))
-    return [(item, location, quantity) for (item, location), quantity in added.items()]
+    targets = repository.restock_targets(row.order_id, line_ids)
+    added: Counter[tuple[str, str]] = Counter((item, location) for _name, item, location in targets if item)
+    return Restock(changes=[(item, location, quantity) for (item, location), quantity in added.items()],
+                   not_restocked=[name for name, item, _location in targets if not item])
 
 
-def mark_restocked(session: Session, return_id: int) -> None:
+def mark_restocked(session: Session, return_id: int, not_restocked: list[str] | None = None) -> None:
+    """The return is done with; returned items that could not go back to store stock are told in Recent
+    Activity, so the merchant counts them in by hand."""
     row = OrderRepository(session).return_row(return_id)
-    if row is not None:
-        row.restocked = True
+    if row is None:
+        return
+    row.restocked = True
+    if not_restocked:
+        counts = Counter(not_restocked)
+        items = ", ".join(f"{count} × {name}" for name, count in sorted(counts.items()))
+        record_activity(session, row.merchant_id, "orders.return_not_restocked",
+                        f"Returned items not restocked (order {row.tiktok_order_id})",
+                        f"{items}: not linked to a store product with a stock location, so the store's stock was "
+                        f"not changed for {'it' if len(not_restocked) == 1 else 'them'}. Add the returned "
+                        f"units in Shopify if they can be sold again.",
+                        status=ActivityStatus.FAILED,
+                        details={"return_id": row.tiktok_return_id, "order_id": row.tiktok_order_id,
+                                 "items": dict(sorted(counts.items()))})
 
 
 # --- figures ------------------------------------------------------------------------------------------

@@ -195,17 +195,17 @@ def restock_return(ctx: JobContext) -> None:
     return; the row is marked restocked after). The new level flows to TikTok like any stock change."""
     return_id = int(ctx.payload["return_id"])
     with ctx.session() as session:
-        changes = service.restock_changes(session, return_id)
-    if changes is None:
+        restock = service.restock_changes(session, return_id)
+    if restock is None:
         return
-    if changes:
+    if restock.changes:
         store_connection = _store_connection(ctx)
         if store_connection is None:
             raise PermanentError("The store is no longer connected; connect it again to restock returns.")
         with_store(ctx.settings, store_connection, lambda store: store.adjust_inventory(
-            [InventoryChange(item, location, quantity) for item, location, quantity in changes],
+            [InventoryChange(item, location, quantity) for item, location, quantity in restock.changes],
             reason="restock", idempotency_key=f"tokbridge-return-{return_id}"))
-    _write(ctx, lambda session: service.mark_restocked(session, return_id))
+    _write(ctx, lambda session: service.mark_restocked(session, return_id, restock.not_restocked))
 
 
 # --- into the store ------------------------------------------------------------------------------------
