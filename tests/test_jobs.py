@@ -191,3 +191,74 @@ def test_lost_queue_message_is_dispatched_again(engine, app_settings, merchant_i
     assert run_maintenance(app_settings, now=later)["redispatched"] == 1
     assert queue.pending_count(app_settings) == 1
     assert run_maintenance(app_settings, now=later)["redispatched"] == 0  # not again right away
+
+
+def _waiting(engine) -> list[tuple[str, list]]:
+    with session_scope(engine) as session:
+        return [(job.state, job.payload.get("items")) for job in session.scalars(select(Job).order_by(Job.id))]
+
+
+def _add(engine, merchant_id, items, limit=3) -> None:
+    from tokbridge.jobs.service import enqueue_or_add
+
+    with session_scope(engine) as session:
+        enqueue_or_add(session, "test.count", merchant_id=merchant_id, key="items", items=items, limit=limit,
+                       title=lambda count: f"{count} items")
+
+
+def test_work_added_while_the_merchants_job_waits_joins_it(engine, app_settings, merchant_id, two_shops):
+    """Small pieces of work share the job still waiting for a worker, up to its limit; a job a worker has
+    started, or one waiting out a retry, gets nothing more; other merchants keep their own jobs."""
+    from tokbridge.jobs.repository import JobRepository
+
+    other_merchant = two_shops[0][0]
+    _add(engine, merchant_id, [1])
+    _add(engine, merchant_id, [2])
+    _add(engine, other_merchant, [9])
+    assert _waiting(engine) == [("queued", [1, 2]), ("queued", [9])]
+    _add(engine, merchant_id, [3, 4])  # would pass the limit of 3: a job of its own
+    assert _waiting(engine)[2] == ("queued", [3, 4])
+    _add(engine, merchant_id, [5, 6, 7, 8])  # more than one job's worth: split
+    assert [items for _state, items in _waiting(engine)[3:]] == [[5, 6, 7], [8]]
+    with session_scope(engine) as session:
+        titles = [job.title for job in session.scalars(select(Job).order_by(Job.id))]
+    assert titles[:3] == ["2 items", "1 items", "2 items"]
+
+    with session_scope(engine) as session:  # a worker takes the newest job; a retry waits on another
+        newest = max(job.id for job in session.scalars(select(Job)))
+        assert JobRepository(session).claim(newest, "worker-1", utcnow(), utcnow() + timedelta(minutes=5))
+        for job in session.scalars(select(Job).where(Job.merchant_id == merchant_id, Job.id != newest)):
+            job.attempts = 1  # queued again after a failure, waiting for its backoff
+    _add(engine, merchant_id, [10])
+    assert _waiting(engine)[-1] == ("queued", [10])  # a new job: neither running nor retrying ones took it
+    assert _waiting(engine)[-2] == ("running", [8])
+
+
+def test_work_added_while_a_worker_claims_the_job_goes_to_a_new_one(engine, app_settings, merchant_id):
+    """PostgreSQL: the addition waits on the claiming transaction's row lock, then finds the job started and
+    queues its own: nothing is added to a job whose payload the worker has already read."""
+    import pytest
+
+    from tests.support.waiting import wait_for_lock_wait
+    from tokbridge.jobs.repository import JobRepository
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    _add(engine, merchant_id, [1])
+    errors: list[Exception] = []
+
+    def add_meanwhile() -> None:
+        try:
+            _add(engine, merchant_id, [2])
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            errors.append(exc)
+
+    with session_scope(engine) as session:
+        [job] = session.scalars(select(Job)).all()
+        assert JobRepository(session).claim(job.id, "worker-1", utcnow(), utcnow() + timedelta(minutes=5))
+        thread = threading.Thread(target=add_meanwhile)
+        thread.start()
+        wait_for_lock_wait(engine, "the addition to wait for the claim")
+    thread.join(10)
+    assert errors == []
+    assert _waiting(engine) == [("running", [1]), ("queued", [2])]

@@ -25,11 +25,12 @@ from tokbridge.channels.shopify.settings import get_shopify_settings
 from tokbridge.channels.tiktok import webhooks as tiktok_webhooks
 from tokbridge.db.engine import for_writing
 from tokbridge.inbox.repository import InboxRepository
-from tokbridge.jobs.service import enqueue
+from tokbridge.jobs.service import enqueue_or_add
 
 log = logging.getLogger(__name__)
 
 PROCESS_JOB = "inbox.process"
+PROCESS_BATCH = 200  # webhooks one processing job carries at most
 
 
 @dataclass(frozen=True)
@@ -133,9 +134,15 @@ def record(session: Session, events: Sequence[Verified]) -> list[Intake]:
         new_by_merchant.setdefault(merchant_id, []).append(event_id)
         results[index] = Intake(200, "Received.", event_id)
     for merchant_id, event_ids in new_by_merchant.items():
-        enqueue(session, PROCESS_JOB, merchant_id=merchant_id, payload={"event_ids": sorted(event_ids)},
-                title=f"Process {len(event_ids)} webhook{'s' if len(event_ids) > 1 else ''}")
+        # Webhooks mostly arrive one at a time: while the merchant's last batch still waits for a worker,
+        # new ones join it (up to PROCESS_BATCH) instead of each costing a job of its own.
+        enqueue_or_add(session, PROCESS_JOB, merchant_id=merchant_id, key="event_ids", items=sorted(event_ids),
+                       limit=PROCESS_BATCH, title=_process_title)
     return results  # type: ignore[return-value]
+
+
+def _process_title(count: int) -> str:
+    return f"Process {count} webhook{'s' if count != 1 else ''}"
 
 
 def _duplicate(event: Verified) -> Intake:

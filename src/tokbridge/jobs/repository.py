@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -22,6 +23,32 @@ class JobRepository:
         return self.session.scalar(
             select(Job).where(Job.identity_key == identity_key, Job.state.in_(ACTIVE_STATES))
         )
+
+    def add_to_waiting(self, kind: str, merchant_id: int, key: str, items: list, limit: int,
+                       title_for: Callable[[int], str], now: datetime) -> bool:
+        """Append `items` to `payload[key]` of the newest job of this kind and merchant that no worker has
+        started yet (queued, never attempted: not one waiting out a retry's backoff), while it stays within
+        `limit` items. False when there is no such job; a worker claiming it first makes the conditional
+        update miss, so nothing is added to a job already running."""
+        found = self.session.execute(
+            select(Job.id, Job.payload, Job.updated_at)
+            .where(Job.kind == kind, Job.merchant_id == merchant_id, Job.state == JobState.QUEUED, Job.attempts == 0)
+            .order_by(Job.id.desc()).limit(1)
+        ).first()
+        if found is None:
+            return False
+        job_id, payload, seen = found
+        waiting = list((payload or {}).get(key) or [])
+        if len(waiting) + len(items) > limit:
+            return False
+        result = self.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == JobState.QUEUED, Job.attempts == 0, Job.updated_at == seen)
+            .values(payload={**payload, key: waiting + list(items)}, title=title_for(len(waiting) + len(items)),
+                    updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
 
     def list(self, state: str | None = None, limit: int = 50) -> list[Job]:
         query = select(Job).order_by(Job.id.desc()).limit(limit)

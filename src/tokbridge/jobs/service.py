@@ -3,6 +3,7 @@ so a worker never looks for a row that does not exist yet, and a rolled-back job
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import event
@@ -10,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tokbridge.db.base import utcnow
+from tokbridge.db.engine import for_writing
 from tokbridge.jobs.models import Job, JobState
 from tokbridge.jobs.registry import handler_for
 from tokbridge.jobs.repository import JobRepository
@@ -29,6 +31,10 @@ def enqueue(
     max_attempts: int | None = None,
 ) -> Job:
     """Record a job; returns the already active job instead when `identity_key` is taken."""
+    if not session.in_transaction():
+        # Reads (the identity check), then writes: on SQLite, declared up front it waits its turn for
+        # the write lock instead of failing with "database is locked" when another writer came between.
+        for_writing(session)
     repository = JobRepository(session)
     if identity_key and (existing := repository.active_with_identity(identity_key)):
         return existing
@@ -59,6 +65,19 @@ def enqueue(
         raise
     dispatch_after_commit(session, job.id, run_at)
     return job
+
+
+def enqueue_or_add(session: Session, kind: str, *, merchant_id: int, key: str, items: list, limit: int,
+                   title: Callable[[int], str]) -> None:
+    """Queue `items` (`payload[key]`) for one job of `kind`: added to the merchant's job of that kind still
+    waiting for a worker when there is one with room, else in a new job. Under load many small pieces of
+    work then share one job's claim and bookkeeping; when workers keep up, each goes out at once as before.
+    `title(n)` names a job carrying n items."""
+    for start in range(0, len(items), limit):
+        chunk = list(items[start : start + limit])
+        added = JobRepository(session).add_to_waiting(kind, merchant_id, key, chunk, limit, title, utcnow())
+        if not added:
+            enqueue(session, kind, merchant_id=merchant_id, payload={key: chunk}, title=title(len(chunk)))
 
 
 def dispatch_after_commit(session: Session, job_id: int, run_at: datetime | None = None) -> None:
