@@ -262,3 +262,40 @@ def test_work_added_while_a_worker_claims_the_job_goes_to_a_new_one(engine, app_
     thread.join(10)
     assert errors == []
     assert _waiting(engine) == [("running", [1]), ("queued", [2])]
+
+
+def test_enqueue_in_a_fresh_session_takes_sqlites_write_lock_first(engine, merchant_id):
+    """SQLite: enqueue reads (the identity check) and then writes. Another connection writing in between
+    must wait for it, not make its insert fail with "database is locked"."""
+    import sqlite3
+
+    import pytest
+    from sqlalchemy import event
+
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL transactions do not fail on a write that came between a read and a write")
+    outcome: dict[str, str] = {}
+
+    def other_writer_between(conn, cursor, statement, parameters, context, executemany):
+        if not statement.startswith("INSERT INTO job") or outcome:
+            return
+        other = sqlite3.connect(engine.url.database, timeout=0)
+        try:
+            # A real change: SQLite commits nothing for an update that leaves the row as it was.
+            other.execute("UPDATE merchant SET name = name || '.' WHERE id = ?", (merchant_id,))
+            other.commit()
+            outcome["other"] = "wrote in between"
+        except sqlite3.OperationalError as exc:
+            outcome["other"] = str(exc)  # held off: the enqueue has the write lock
+        finally:
+            other.close()
+
+    event.listen(engine, "before_cursor_execute", other_writer_between)
+    try:
+        with session_scope(engine) as session:
+            job = enqueue(session, "test.count", merchant_id=merchant_id, payload={"steps": 1},
+                          identity_key="fresh-session")
+    finally:
+        event.remove(engine, "before_cursor_execute", other_writer_between)
+    assert outcome == {"other": "database is locked"}
+    assert _job(engine, job.id).state == JobState.QUEUED
