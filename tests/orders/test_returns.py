@@ -33,23 +33,41 @@ def _enqueue(world, kind: str, payload: dict) -> None:
     run_jobs(world)
 
 
-def test_completed_return_restocks_the_store_once(world_factory):
-    world = live_world(world_factory)
-    sku = next(s for s in live_skus(world) if s["seller_sku"])
-    placed = place(world, [{"sku_id": sku["sku_id"], "quantity": 2}])
+def _sold_and_delivered(world, items: list[dict], tracking: str):
+    """An order of `items` placed on TikTok and brought into the store, fulfilled there (the tracking goes
+    to TikTok) and delivered: (TikTok's order, our order, {seller SKU: store stock right after the sale})."""
+    placed = place(world, items)
     advance(world, 120)
     advance(world, 3600)
     poll(world)
     [order] = orders(world)
     assert order.store_sync == "created"
-    after_sale = _store_available(world, sku["seller_sku"])
-
-    # The merchant ships from the store; the tracking goes to TikTok; the parcel is delivered.
+    skus = {s["sku_id"]: s["seller_sku"] for s in live_skus(world)}
+    after_sale = {skus[item["sku_id"]]: _store_available(world, skus[item["sku_id"]]) for item in items}
     store_order_id = order.store_order_id.rsplit("/", 1)[-1]
     ok(http(world.shopify_url).post(f"/sandbox/shops/{SHOP}/orders/{store_order_id}/fulfill",
-                                    json={"company": "USPS", "number": "9400111899223197428490"}))
+                                    json={"company": "USPS", "number": tracking}))
     _enqueue(world, service.SHIP_JOB, {"order_id": order.id})
     advance(world, 3 * 24 * 3600)
+    return placed, order, after_sale
+
+
+def _complete_return(world, placed: dict) -> dict:
+    """The buyer returns the order and TikTok's warehouse flow completes it; the returns search runs."""
+    returned = ok(http(world.tiktok_url).post(f"/sandbox/orders/{placed['id']}/return"))
+    ok(http(world.tiktok_url).post(f"/sandbox/returns/{returned['return_id']}/status",
+                                   json={"status": "RETURN_OR_REFUND_REQUEST_COMPLETE"}))
+    _enqueue(world, service.RETURNS_JOB, {"connection_id": world.tiktok_connection_id})
+    return returned
+
+
+def test_completed_return_restocks_the_store_once(world_factory):
+    world = live_world(world_factory)
+    sku = next(s for s in live_skus(world) if s["seller_sku"])
+    # Two units sold; the merchant ships from the store; the tracking goes to TikTok; delivered.
+    placed, _order, after_sale = _sold_and_delivered(world, [{"sku_id": sku["sku_id"], "quantity": 2}],
+                                                     "9400111899223197428490")
+    after_sale = after_sale[sku["seller_sku"]]
 
     # The buyer returns both units; TikTok's warehouse flow completes the return.
     returned = ok(http(world.tiktok_url).post(f"/sandbox/orders/{placed['id']}/return"))
@@ -71,27 +89,15 @@ def test_completed_return_restocks_the_store_once(world_factory):
 def test_no_restock_when_the_setting_is_off(world_factory):
     world = live_world(world_factory)
     sku = next(s for s in live_skus(world) if s["seller_sku"])
-    placed = place(world, [{"sku_id": sku["sku_id"], "quantity": 1}])
-    advance(world, 120)
-    advance(world, 3600)
-    poll(world)
-    [order] = orders(world)
+    placed, _order, after_sale = _sold_and_delivered(world, [{"sku_id": sku["sku_id"], "quantity": 1}],
+                                                     "9400111899223197428491")
 
     def settings_off(session):
         OrderRepository(session).settings(world.merchant_id).restock_on_return = False
 
     as_merchant(world, settings_off)
-    store_order_id = order.store_order_id.rsplit("/", 1)[-1]
-    ok(http(world.shopify_url).post(f"/sandbox/shops/{SHOP}/orders/{store_order_id}/fulfill",
-                                    json={"company": "USPS", "number": "9400111899223197428491"}))
-    _enqueue(world, service.SHIP_JOB, {"order_id": order.id})
-    advance(world, 3 * 24 * 3600)
-    after_sale = _store_available(world, sku["seller_sku"])
-    returned = ok(http(world.tiktok_url).post(f"/sandbox/orders/{placed['id']}/return"))
-    ok(http(world.tiktok_url).post(f"/sandbox/returns/{returned['return_id']}/status",
-                                   json={"status": "RETURN_OR_REFUND_REQUEST_COMPLETE"}))
-    _enqueue(world, service.RETURNS_JOB, {"connection_id": world.tiktok_connection_id})
-    assert _store_available(world, sku["seller_sku"]) == after_sale
+    _complete_return(world, placed)
+    assert _store_available(world, sku["seller_sku"]) == after_sale[sku["seller_sku"]]
     with session_scope(world.engine) as session:
         [row] = session.query(Return).all()
         assert not row.restocked and row.return_status == "RETURN_OR_REFUND_REQUEST_COMPLETE"
@@ -107,27 +113,14 @@ def test_returned_items_without_a_store_variant_are_told_in_recent_activity(worl
 
     world = live_world(world_factory)
     kept, gone = [s for s in live_skus(world) if s["seller_sku"]][:2]
-    placed = place(world, [{"sku_id": kept["sku_id"], "quantity": 1}, {"sku_id": gone["sku_id"], "quantity": 1}])
-    advance(world, 120)
-    advance(world, 3600)
-    poll(world)
-    [order] = orders(world)
-    assert order.store_sync == "created"
-    after_sale = _store_available(world, kept["seller_sku"])
-    store_order_id = order.store_order_id.rsplit("/", 1)[-1]
-    ok(http(world.shopify_url).post(f"/sandbox/shops/{SHOP}/orders/{store_order_id}/fulfill",
-                                    json={"company": "USPS", "number": "9400111899223197428492"}))
-    _enqueue(world, service.SHIP_JOB, {"order_id": order.id})
-    advance(world, 3 * 24 * 3600)
+    placed, _order, after_sale = _sold_and_delivered(
+        world, [{"sku_id": kept["sku_id"], "quantity": 1}, {"sku_id": gone["sku_id"], "quantity": 1}],
+        "9400111899223197428492")
     with session_scope(world.engine) as session:
         session.execute(update(OrderLine).where(OrderLine.tiktok_sku_id == gone["sku_id"]).values(variant_id=None))
 
-    returned = ok(http(world.tiktok_url).post(f"/sandbox/orders/{placed['id']}/return"))
-    ok(http(world.tiktok_url).post(f"/sandbox/returns/{returned['return_id']}/status",
-                                   json={"status": "RETURN_OR_REFUND_REQUEST_COMPLETE"}))
-    _enqueue(world, service.RETURNS_JOB, {"connection_id": world.tiktok_connection_id})
-
-    assert _store_available(world, kept["seller_sku"]) == after_sale + 1
+    _complete_return(world, placed)
+    assert _store_available(world, kept["seller_sku"]) == after_sale[kept["seller_sku"]] + 1
     with session_scope(world.engine) as session:
         [row] = session.query(Return).all()
         assert row.restocked
@@ -138,6 +131,6 @@ def test_returned_items_without_a_store_variant_are_told_in_recent_activity(worl
 
     # Seen again: nothing restocked twice, nothing told twice.
     _enqueue(world, service.RETURNS_JOB, {"connection_id": world.tiktok_connection_id})
-    assert _store_available(world, kept["seller_sku"]) == after_sale + 1
+    assert _store_available(world, kept["seller_sku"]) == after_sale[kept["seller_sku"]] + 1
     with session_scope(world.engine) as session:
         assert session.query(Activity).filter(Activity.kind == "orders.return_not_restocked").count() == 1
