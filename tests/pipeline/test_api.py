@@ -124,3 +124,19 @@ def test_a_template_whose_category_was_retired_says_so(api):
     parent = client.post("/api/v1/templates", json={**body, "name": "Tops", "category": {"id": "9601226", "version": "v2"}})
     check = client.get(f"/api/v1/templates/{parent.json()['id']}/category-check").json()
     assert check["ok"] is False
+
+
+def test_categories_come_from_the_shops_own_tree(api):
+    """A US shop lists in TikTok's v2 tree: the category API answers from it unless asked otherwise, and a
+    template saved with a category of the other tree is reported before any upload tries it."""
+    world, client = api
+    leaves = [c for c in client.get("/api/v1/tiktok/categories").json() if c["is_leaf"]]
+    assert leaves and all(c["id"].startswith("9") for c in leaves)  # the sandbox's v2 ids
+    other_tree = client.get("/api/v1/tiktok/categories?version=v1")
+    assert other_tree.status_code == 422 and "US shops use TikTok's v2 category tree" in other_tree.json()["detail"]
+    body = template_body(sales_warehouse(world))
+    v1 = client.post("/api/v1/templates", json={**body, "name": "V1 tees",
+                                                "category": {"id": "601302", "version": "v1"}}).json()
+    check = client.get(f"/api/v1/templates/{v1['id']}/category-check").json()
+    assert check["ok"] is False and check["problem"]["code"] == "category_version"
+    assert "US shops list in the v2 tree" in check["problem"]["message"]

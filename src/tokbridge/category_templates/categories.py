@@ -47,6 +47,26 @@ class CategoryInfo:
         return bool((self.rules.package_dimension or {}).get("is_required"))
 
 
+def category_version_for(region: str | None) -> str:
+    """TikTok's category tree for a shop: US shops list in the 7-level "v2" tree, every other region in
+    "v1" (TikTok refuses the other one with code 12052217)."""
+    return "v2" if (region or "US").upper() == "US" else "v1"
+
+
+def version_problem(choice: CategoryChoice, region: str | None) -> Problem | None:
+    """A template whose category comes from the other tree than the shop's: every call would be refused."""
+    expected = category_version_for(region)
+    if choice.version == expected:
+        return None
+    return Problem(
+        "category_version",
+        "category_id",
+        f"The template's category {choice.label} ({choice.id}) is from TikTok's {choice.version} category tree, "
+        f"but {(region or 'US').upper()} shops list in the {expected} tree.",
+        "Edit the template and choose its category again: the picker shows your shop's tree.",
+    )
+
+
 def fetch_category_info(client: TikTokClient, category_id: str, *, category_version: str | None = None) -> CategoryInfo:
     """Attributes and rules of a leaf category, from TikTok (two calls)."""
     attributes = client.get_attributes(category_id, category_version=category_version)

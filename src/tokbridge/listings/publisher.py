@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from tokbridge.category_templates import repository as templates
 from tokbridge.category_templates.bundle import ProductBundle
-from tokbridge.category_templates.categories import CategoryInfo, fetch_category_info
+from tokbridge.category_templates.categories import CategoryInfo, fetch_category_info, version_problem
 from tokbridge.category_templates.limits import MAX_MAIN_IMAGES, Market
 from tokbridge.category_templates.mapper import content_hashes, map_product
 from tokbridge.category_templates.models import CategoryTemplate
@@ -94,7 +94,17 @@ class Publisher:
             return Prepared(None, [Problem("product_missing", "product", "The product is no longer in the catalog.",
                                            "Import the catalog again.")])
         bundle = bundles[0]
-        category = self.category(template)
+        choice = template.spec().category
+        if (problem := version_problem(choice, self.connection.region)) is not None:
+            return Prepared(None, [problem])
+        try:
+            category = self.category(template)
+        except TikTokValidationError as refused:  # the template's category, not this product: say so, go on
+            return Prepared(None, [Problem(
+                "category_refused", "category_id",
+                f"TikTok refused the template's category {choice.label} ({choice.id}): {refused.message}",
+                "Edit the template and choose its category again (its category check on the template page "
+                "tells whether TikTok retired it).")])
         body = map_product(bundle, template.spec(), self.market, image_uris=image_uris, category=category)
         problems = validate_product(body, self.market, category=category, warehouse_ids=self.warehouse_ids())
         return Prepared(body, problems, bundle)

@@ -22,7 +22,7 @@ from starlette.datastructures import FormData, QueryParams
 from tokbridge.catalog.models import CatalogOption
 from tokbridge.category_templates import repository as templates_repository
 from tokbridge.category_templates import service as templates_service
-from tokbridge.category_templates.categories import fetch_category_info, name_path
+from tokbridge.category_templates.categories import category_version_for, fetch_category_info, name_path
 from tokbridge.category_templates.limits import Market
 from tokbridge.category_templates.pricing import ROUNDING_LABELS
 from tokbridge.category_templates.rules import FIELD_LABELS, NUMBER_OPERATORS, TEXT_OPERATORS
@@ -145,7 +145,7 @@ def _form_page(request: Request, viewer, params, *, template_id: int | None, err
     except ListingRefused as refused:
         return templates.TemplateResponse(request, "error.html", {"viewer": viewer, "status": 409,
                                                                   "detail": refused.message}, status_code=409)
-    version = "v2" if (connection.region or "US") == "US" else "v1"
+    version = category_version_for(connection.region)
     try:
         categories = client.get_categories(category_version=version)
         leaves = sorted(((c.id, " > ".join(name_path(categories, c.id))) for c in categories if c.is_leaf),

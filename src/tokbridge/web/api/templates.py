@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from tokbridge.category_templates import service as templates
-from tokbridge.category_templates.categories import fetch_category_info
+from tokbridge.category_templates.categories import category_version_for, fetch_category_info, version_problem
 from tokbridge.category_templates.limits import Market
 from tokbridge.channels.factory import tiktok_client
 from tokbridge.config import get_settings
@@ -118,7 +118,9 @@ def category_check(template_id: int, viewer: ViewerDep) -> dict[str, Any]:
         spec = templates.get_template_spec(viewer.db, viewer.merchant_id, template_id)
     except templates.TemplateNotFound:
         raise HTTPException(404, "No such template.") from None
-    client, _connection = _client(viewer)
+    client, connection = _client(viewer)
+    if (wrong_tree := version_problem(spec.category, connection.region)) is not None:
+        return {"ok": False, "problem": wrong_tree.as_dict()}
     viewer.db.commit()  # hold no lock while TikTok answers
     categories = client.get_categories(category_version=spec.category.version)
     problem = templates.template_category_problem(viewer.db, viewer.merchant_id, template_id, categories)
@@ -171,24 +173,38 @@ def link_products(template_id: int, body: LinkRequest, viewer: ViewerDep) -> dic
 
 
 @router.get("/tiktok/categories", responses={409: {"model": Problem}})
-def categories(viewer: ViewerDep, keyword: str | None = None, version: str = "v2") -> list[dict[str, Any]]:
+def categories(viewer: ViewerDep, keyword: str | None = None,
+               version: Literal["v1", "v2"] | None = None) -> list[dict[str, Any]]:
     """TikTok's category tree (or the categories matching `keyword`), to browse or search."""
-    client, _connection = _client(viewer)
+    client, connection = _client(viewer)
+    version = _shops_tree(connection, version)
     return [c.model_dump() for c in client.get_categories(keyword=keyword, category_version=version)]
+
+
+def _shops_tree(connection, asked: str | None) -> str:
+    """The shop's category tree; asking for the other one is refused here, as TikTok would refuse it."""
+    version = category_version_for(connection.region)
+    if asked not in (None, version):
+        raise HTTPException(422, f"{(connection.region or 'US').upper()} shops use TikTok's {version} category "
+                                 f"tree; leave out `version` or ask for {version}.")
+    return version
 
 
 @router.get("/tiktok/categories/recommend", responses={409: {"model": Problem}})
 def recommend_category(viewer: ViewerDep, title: str) -> dict[str, Any]:
     from tokbridge.channels.tiktok.models import RecommendCategoryInput
 
-    client, _connection = _client(viewer)
-    return client.recommend_category(RecommendCategoryInput(product_title=title)).model_dump()
+    client, connection = _client(viewer)
+    return client.recommend_category(RecommendCategoryInput(
+        product_title=title, category_version=category_version_for(connection.region))).model_dump()
 
 
 @router.get("/tiktok/categories/{category_id}", responses={409: {"model": Problem}})
-def category_detail(category_id: str, viewer: ViewerDep, version: str = "v2") -> dict[str, Any]:
+def category_detail(category_id: str, viewer: ViewerDep,
+                    version: Literal["v1", "v2"] | None = None) -> dict[str, Any]:
     """Attributes (required ones flagged) and rules of a leaf category: what the mapping forms need."""
-    client, _connection = _client(viewer)
+    client, connection = _client(viewer)
+    version = _shops_tree(connection, version)
     info = fetch_category_info(client, category_id, category_version=version)
     return {"id": info.id, "version": info.version, "attributes": [a.model_dump() for a in info.attributes],
             "rules": info.rules.model_dump()}
