@@ -21,15 +21,16 @@ PRODUCT_TYPES = ["T-Shirts", "Hoodies", "Sneakers", "Pet Supplies", "Kitchen", "
                  "Skincare", "Phone Accessories"]
 
 
-def live_world(world_factory, products: int = 30, **options):
+def live_world(world_factory, products: int = 30, template: dict | None = None, **options):
     """Both sandboxes, the catalog uploaded and approved: SKUs on sale on TikTok, linked to store variants.
-    About a third of the store's products end up live (the rest fail TikTok's review or validation)."""
+    About a third of the store's products end up live (the rest fail TikTok's review or validation).
+    `template`: changes to the T-shirt template (another region's category tree, say)."""
     world = world_factory(products=products, **options)
     upgrade(world)
     world.import_catalog()
     check_prerequisites(world)
     tee_template(world, sales_warehouse(world), selection={"match": "any", "rules": [
-        {"field": "product_type", "operator": "equals", "value": name} for name in PRODUCT_TYPES]})
+        {"field": "product_type", "operator": "equals", "value": name} for name in PRODUCT_TYPES]}, **(template or {}))
     request(world, listings.request_upload)
     run_jobs(world)
     advance(world, 120)  # TikTok's review

@@ -196,3 +196,13 @@ def test_package_search_and_platform_actions(live):
     assert client.ok("GET", f"/product/202309/products/{product_id}")["status"] == "PLATFORM_DEACTIVATED"
     response = client.http.post("/sandbox/orders", json={"items": [{"sku_id": created["skus"][0]["id"]}]})
     assert response.status_code == 400  # buyers cannot order a product TikTok took down
+
+
+def test_mark_package_shipped_is_refused_outside_its_markets(sandbox_factory):
+    """Mark Package As Shipped exists in US, UK, ES, IE, IT, DE, FR and JP only; a Malaysian shop is told
+    so with TikTok's code, and ships TikTok's package by id instead."""
+    _, _, client = sandbox_factory(shop_regions=["MY"])
+    answer = client.call("POST", "/fulfillment/202309/orders/576461413038785752/packages",
+                         body={"tracking_number": "EF123456789MY", "shipping_provider_id": "7117858858072016686"})
+    assert answer.json()["code"] == 21008106
+    assert answer.json()["message"] == "This interface cannot be used in this region."

@@ -147,7 +147,8 @@ class OrderRepository:
     def return_row(self, return_id: int) -> Return | None:
         return self.session.get(Return, return_id)
 
-    def restock_targets(self, order_id: int, tiktok_line_ids: Sequence[str]) -> list[tuple[str, str | None, str | None]]:
+    def restock_targets(self, order_id: int,
+                        tiktok_line_ids: Sequence[str]) -> list[tuple[str, str | None, str | None]]:
         """For each of these order lines: (item name, inventory item, location) in the store, the location
         being the variant's first stock location (where the store keeps it); item and location are None
         when the line has no store variant, or its variant no stock location."""

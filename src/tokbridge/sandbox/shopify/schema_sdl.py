@@ -26,7 +26,10 @@ type PageInfo {
 type Count { count: Int! precision: CountPrecision! }
 enum CountPrecision { EXACT AT_LEAST }
 
-enum CurrencyCode { USD EUR GBP CAD AUD JPY }
+enum CurrencyCode {
+  AED ARS AUD BDT BGN BRL CAD CHF CLP CNY COP CZK DKK EGP EUR GBP HKD HUF IDR ILS INR ISK JPY KES KRW
+  KWD MAD MXN MYR NGN NOK NZD PEN PHP PKR PLN QAR RON RSD SAR SEK SGD THB TRY TWD UAH USD VND ZAR
+}
 enum WeightUnit { GRAMS KILOGRAMS OUNCES POUNDS }
 
 type MoneyV2 { amount: Decimal! currencyCode: CurrencyCode! }

@@ -205,9 +205,15 @@ def _check_shippable(order: Order) -> None:
         raise ApiError(*AFTER_SALE)
 
 
+# Mark Package As Shipped exists in these markets only; the others ship TikTok's package by its id.
+MARK_SHIPPED_MARKETS = frozenset({"US", "UK", "GB", "ES", "IE", "IT", "DE", "FR", "JP"})
+
+
 @endpoint("POST", "/fulfillment/202309/orders/{order_id}/packages", scopes=FULFILLMENT)
 def mark_package_shipped(call: Call) -> dict[str, Any]:
     state = call.state
+    if call.require_shop().region.upper() not in MARK_SHIPPED_MARKETS:
+        raise ApiError(21008106, "This interface cannot be used in this region.")
     order = _owned_order(call, call.path_params["order_id"])
     _check_shippable(order)
     body = call.json
