@@ -81,3 +81,44 @@ def test_products_imported_later_are_linked_to_matching_templates(world_factory)
     assert link_new_products(world.engine, world.merchant_id) == len(linked)
     with session_scope(world.engine) as session:
         assert {row.template_id for row in session.scalars(select(ProductTemplateAssignment))} == {template_id}
+
+
+def test_an_upload_that_stops_for_good_leaves_no_product_in_progress(world_factory):
+    """The upload job fails for good (here: the shop was disconnected before it ran). Its products turn
+    Failed with the reason instead of staying In progress, and Bulk Upload sends them again, each with
+    the request key of the attempt that never got an answer (TikTok creates nothing twice)."""
+    from sqlalchemy import update
+
+    from tokbridge.channels.models import ChannelConnection
+
+    world = world_factory(products=20)
+    world.import_catalog()
+    check_prerequisites(world)
+    tee_template(world, sales_warehouse(world))
+    _job, queued = _request_upload(world)
+    assert queued > 0
+    keys = {row.id: row.idempotency_key for row in listings(world) if row.status == ListingStatus.IN_PROGRESS}
+    with session_scope(world.engine) as session:
+        session.execute(update(ChannelConnection).where(ChannelConnection.id == world.tiktok_connection_id)
+                        .values(status="disconnected"))
+    run_jobs(world)
+    assert jobs(world, "listings.upload")[-1].state == "failed"
+    stopped = [row for row in listings(world) if row.id in keys]
+    assert {row.status for row in stopped} == {ListingStatus.FAILED}
+    assert all("The upload stopped before this product reached TikTok: The TikTok shop is no longer connected"
+               in row.last_error for row in stopped)
+
+    with session_scope(world.engine) as session:  # reconnected
+        session.execute(update(ChannelConnection).where(ChannelConnection.id == world.tiktok_connection_id)
+                        .values(status="active"))
+    assert _counts(world)["in_progress"] == 0 and _counts(world)["failed"] == len(keys)
+    _job, again = _request_upload(world)
+    assert again == len(keys)
+    assert {row.id: row.idempotency_key for row in listings(world) if row.id in keys} == keys
+    run_jobs(world)
+    assert jobs(world, "listings.upload")[-1].state == "succeeded"
+    rows = listings(world)
+    assert not any(row.status == ListingStatus.IN_PROGRESS for row in rows)
+    assert not any(row.idempotency_key for row in rows)  # every attempt has its answer now
+    on_tiktok = [row.tiktok_product_id for row in rows if row.tiktok_product_id]
+    assert on_tiktok and len(on_tiktok) == len(world.tiktok_control("GET", "/sandbox/products")["products"])

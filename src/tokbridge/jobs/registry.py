@@ -26,6 +26,9 @@ class HandlerSpec:
     title: str
     # Shown under Recent Activity (merchant jobs only).
     visible: bool = True
+    # Called as on_failure(session, job, message) in the transaction that records the job as failed for
+    # good (attempts used up, or a permanent error): to leave no work marked as under way.
+    on_failure: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -39,9 +42,9 @@ HANDLERS: dict[str, HandlerSpec] = {}
 PERIODIC: dict[str, PeriodicSpec] = {}
 
 
-def job_handler(kind: str, title: str = "", visible: bool = True):
+def job_handler(kind: str, title: str = "", visible: bool = True, on_failure: Callable | None = None):
     def register(func: Callable) -> Callable:
-        HANDLERS[kind] = HandlerSpec(kind=kind, func=func, title=title or kind, visible=visible)
+        HANDLERS[kind] = HandlerSpec(kind=kind, func=func, title=title or kind, visible=visible, on_failure=on_failure)
         return func
 
     return register

@@ -182,6 +182,10 @@ def _finish(repository: JobRepository, job: Job, worker: str, state: str, messag
         values["last_error"] = message
     if not repository.update_owned(job.id, worker, **values):
         return None
+    spec = handler_for(job.kind)
+    if state == JobState.FAILED and spec is not None and spec.on_failure is not None:
+        session = repository.session
+        spec.on_failure(bind_merchant(session, job.merchant_id) if job.merchant_id else session, job, message or "")
     if context is not None and context._visible:
         activity.job_finished(bind_merchant(repository.session, job.merchant_id), job.id,
                               state == JobState.SUCCEEDED, message)

@@ -155,6 +155,9 @@ class Publisher:
             listing = ListingRepository(session).get(listing_id)
             if outcome is not None and listing is not None:
                 outcome(session, listing)
+                if listing.status != ListingStatus.IN_PROGRESS:
+                    # The attempt has its answer: a later upload is a new attempt with a key of its own.
+                    listing.idempotency_key = None
             record(session)
 
     def _attempt(self, sessions, read_session: Session, product_id: int, key: str | None):

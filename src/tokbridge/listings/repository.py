@@ -75,6 +75,11 @@ class ListingRepository:
                                                           Listing.product_id.in_(ids)))
         return {row.product_id: row for row in rows}
 
+    def in_progress(self, connection_id: str) -> list[Listing]:
+        """The shop's listings queued for or being sent by the upload job."""
+        return list(self.session.scalars(select(Listing).where(
+            Listing.connection_id == connection_id, Listing.status == ListingStatus.IN_PROGRESS)))
+
     def product_rows(self, connection_id: str | None, *, status: str | None = None, template_id: int | None = None,
                      vendor: str | None = None, product_type: str | None = None, search: str | None = None,
                      before_id: int | None = None, limit: int = 50) -> list[ProductRow]:

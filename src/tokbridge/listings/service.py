@@ -94,12 +94,23 @@ def request_upload(session: Session, merchant_id: int, product_ids: Sequence[int
             session.add(listing)
         listing.status = ListingStatus.IN_PROGRESS
         listing.last_error = None
-        # A fresh key for a fresh attempt; kept while this attempt is retried.
-        listing.idempotency_key = uuid.uuid4().hex
+        # A fresh key for a fresh attempt, kept while it is retried. An attempt that stopped without an
+        # answer (see upload_stopped) keeps its key: if TikTok created the product then, it is not created twice.
+        listing.idempotency_key = listing.idempotency_key or uuid.uuid4().hex
     session.flush()
     job = enqueue(session, "listings.upload", merchant_id=merchant_id, payload={"connection_id": connection.id},
                   identity_key=f"listings.upload:{connection.id}", title="Bulk upload to TikTok Shop")
     return job, len(to_send)
+
+
+def upload_stopped(session: Session, job: Job, message: str) -> None:
+    """The upload job failed for good: its products still In progress become Failed with the reason, so the
+    dashboard does not show work that is no longer under way and Bulk Upload can send them again."""
+    connection_id = (job.payload or {}).get("connection_id")
+    for listing in ListingRepository(session).in_progress(connection_id):
+        listing.status = ListingStatus.FAILED
+        listing.last_error = (f"The upload stopped before this product reached TikTok: {message.rstrip('.')}. "
+                              f"Upload it again once that is fixed.")
 
 
 def request_status_sync(session: Session, merchant_id: int) -> Job:

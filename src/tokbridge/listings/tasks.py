@@ -26,6 +26,7 @@ from tokbridge.jobs.registry import job_handler, periodic
 from tokbridge.jobs.runner import JobContext
 from tokbridge.jobs.service import enqueue
 from tokbridge.kit.errors import PermanentError, RetryableError
+from tokbridge.listings import service
 from tokbridge.listings.models import Listing, ListingSku, ListingStatus
 from tokbridge.listings.publisher import LISTING_LIMIT_CODE, Publisher
 from tokbridge.listings.repository import ListingRepository, compact_status_counts
@@ -52,7 +53,7 @@ def _client(ctx: JobContext, connection: ChannelConnection):
 # --- bulk upload ----------------------------------------------------------------------------------
 
 
-@job_handler("listings.upload", title="Bulk upload to TikTok Shop")
+@job_handler("listings.upload", title="Bulk upload to TikTok Shop", on_failure=service.upload_stopped)
 def upload(ctx: JobContext) -> None:
     """Send every listing of the shop that is In progress, several at a time; products queued meanwhile too.
 
