@@ -116,3 +116,40 @@ def test_stale_and_repeated_updates_are_ignored(world_factory):
     [order] = orders(world)
     assert order.tiktok_status == "AWAITING_SHIPMENT" and order.status == "awaiting_shipment"
     assert as_merchant(world, service.status_counts)["awaiting_shipment"] == 1
+
+
+def test_an_order_the_store_keeps_refusing_is_failed_with_the_reason_then_retried(world_factory):
+    """Shopify answers 503 to every call: the order's job retries, and once its attempts are used up the
+    order is Failed with the reason (not left pending where nobody sees it); Retry brings it in."""
+    from sqlalchemy import update
+
+    from tests.orders.helpers import as_merchant
+    from tokbridge.db.base import utcnow
+    from tokbridge.db.engine import session_scope
+    from tokbridge.jobs.models import Job
+    from tokbridge.orders import service
+
+    world = live_world(world_factory)
+    sku = live_skus(world)[0]
+    world.shopify_control("PUT", "/sandbox/faults", {"error_rate": 1.0, "error_status": 503})
+    place(world, [{"sku_id": sku["sku_id"], "quantity": 1}])
+    advance(world, 120)
+    advance(world, 3600)
+    poll(world)
+    [order] = orders(world)
+    assert order.store_sync == "pending" and store_orders(world) == []  # retrying
+
+    with session_scope(world.engine) as session:  # its last attempt is due now
+        session.execute(update(Job).where(Job.kind == service.TO_STORE_JOB, Job.state == "queued")
+                        .values(max_attempts=Job.attempts + 1, next_run_at=utcnow()))
+    run_jobs(world)
+    [order] = orders(world)
+    assert order.store_sync == "failed" and order.status == "failed"
+    assert order.failure_reason.startswith("TokBridge could not create the order in your store: ")
+    assert "Retry it from the order page." in order.failure_reason
+
+    world.shopify_control("DELETE", "/sandbox/faults")
+    as_merchant(world, service.retry, order.id)
+    run_jobs(world)
+    [order] = orders(world)
+    assert order.store_sync == "created" and len(store_orders(world)) == 1

@@ -211,7 +211,15 @@ def restock_return(ctx: JobContext) -> None:
 # --- into the store ------------------------------------------------------------------------------------
 
 
-@job_handler(service.TO_STORE_JOB, title="Create a TikTok order in the store", visible=False)
+def _not_brought_in(session, job, message: str) -> None:
+    """The store never took the order (it kept failing): Failed, with the reason and a Retry, not pending."""
+    service.record_store_failure(session, int(job.payload["order_id"]),
+                                 f"TokBridge could not create the order in your store: {message.rstrip('.')}. "
+                                 f"Retry it from the order page.")
+
+
+@job_handler(service.TO_STORE_JOB, title="Create a TikTok order in the store", visible=False,
+             on_failure=_not_brought_in)
 def to_store(ctx: JobContext) -> None:
     """payload: {order_id}. One at a time per order (identity key); the store adapter looks the order up
     by TikTok's id before creating, and the binding is written right after."""
