@@ -19,6 +19,14 @@ def _request_upload(world):
         return service.request_upload(session, world.merchant_id)
 
 
+def _ready_to_upload(world_factory, products: int):
+    """A world whose catalog is imported, prerequisites checked, and a T-shirt template: (world, template id)."""
+    world = world_factory(products=products)
+    world.import_catalog()
+    check_prerequisites(world)
+    return world, tee_template(world, sales_warehouse(world))
+
+
 def _counts(world) -> dict[str, int]:
     with session_scope(world.engine) as session:
         bind_merchant(session, world.merchant_id)
@@ -26,10 +34,7 @@ def _counts(world) -> dict[str, int]:
 
 
 def test_upload_sends_valid_products_once_and_keeps_invalid_ones_with_fixes(world_factory):
-    world = world_factory(products=60)
-    world.import_catalog()
-    check_prerequisites(world)
-    tee_template(world, sales_warehouse(world))
+    world, _template_id = _ready_to_upload(world_factory, 60)
 
     job, queued = _request_upload(world)
     assert queued > 0
@@ -69,10 +74,7 @@ def test_products_imported_later_are_linked_to_matching_templates(world_factory)
     from tokbridge.category_templates.models import ProductTemplateAssignment
     from tokbridge.db.engine import session_scope
 
-    world = world_factory(products=120)
-    world.import_catalog()
-    check_prerequisites(world)
-    template_id = tee_template(world, sales_warehouse(world))
+    world, template_id = _ready_to_upload(world_factory, 120)
     with session_scope(world.engine) as session:  # forget the links, as if these products were new
         linked = session.scalars(select(ProductTemplateAssignment)).all()
         assert linked
@@ -91,10 +93,7 @@ def test_an_upload_that_stops_for_good_leaves_no_product_in_progress(world_facto
 
     from tokbridge.channels.models import ChannelConnection
 
-    world = world_factory(products=20)
-    world.import_catalog()
-    check_prerequisites(world)
-    tee_template(world, sales_warehouse(world))
+    world, _template_id = _ready_to_upload(world_factory, 20)
     _job, queued = _request_upload(world)
     assert queued > 0
     keys = {row.id: row.idempotency_key for row in listings(world) if row.status == ListingStatus.IN_PROGRESS}
