@@ -299,3 +299,48 @@ def test_enqueue_in_a_fresh_session_takes_sqlites_write_lock_first(engine, merch
         event.remove(engine, "before_cursor_execute", other_writer_between)
     assert outcome == {"other": "database is locked"}
     assert _job(engine, job.id).state == JobState.QUEUED
+
+
+def test_finished_jobs_are_pruned_after_the_keep_days_and_active_ones_never(engine, app_settings, merchant_id,
+                                                                              monkeypatch):
+    from tokbridge.jobs import tasks as job_tasks
+
+    monkeypatch.setattr(job_tasks, "PRUNE_BATCH", 2)  # several rounds
+    now = utcnow()
+    old, recent = now - timedelta(days=app_settings.job_keep_days + 1), now - timedelta(days=1)
+    with session_scope(engine) as session:
+        kept_ids = {}
+        for name, state, finished in [("old ok", "succeeded", old), ("old failed", "failed", old),
+                                      ("old cancelled", "cancelled", old), ("old ok 2", "succeeded", old),
+                                      ("old ok 3", "succeeded", old), ("recent ok", "succeeded", recent),
+                                      ("queued", "queued", None), ("running", "running", None)]:
+            job = enqueue(session, "test.count", merchant_id=merchant_id, payload={"steps": 1}, title=name)
+            job.state, job.finished_at = state, finished
+            kept_ids[name] = job
+        session.flush()
+        kept_ids = {name: job.id for name, job in kept_ids.items()}
+        prune = enqueue(session, job_tasks.PRUNE_JOB, merchant_id=None)
+    assert run_job(app_settings, prune.id) == JobState.SUCCEEDED
+    with session_scope(engine) as session:
+        left = {job.title for job in session.scalars(select(Job).where(Job.id.in_(kept_ids.values())))}
+    assert left == {"recent ok", "queued", "running"}
+
+
+def test_the_waiting_job_lookup_uses_its_partial_index(engine):
+    """The lookup webhook intake makes for every batch reads the small index of jobs waiting for their
+    first run, not the merchant's whole history of finished jobs (PostgreSQL: with sequential scans off,
+    as on a big table)."""
+    from sqlalchemy import text
+
+    from tokbridge.jobs.repository import JobRepository
+
+    compiled = JobRepository.waiting_query("inbox.process", 1).compile(engine)
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            params = tuple(compiled.params[name] for name in compiled.positiontup)  # bound, as when it runs
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", params)
+        else:
+            conn.execute(text("SET enable_seqscan = off"))
+            rows = conn.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
+        plan = " ".join(str(row[-1]) for row in rows)
+    assert "ix_job_waiting" in plan, plan

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     # unless its handler reports progress (which extends the lease).
     job_lease_seconds: int = Field(default=300, ge=1)
     job_max_attempts: int = Field(default=8, ge=1)
+    # Finished jobs are deleted this many days after they finished (their outcome stays in Recent Activity).
+    job_keep_days: int = Field(default=30, ge=1)
     job_retry_base_seconds: float = Field(default=5.0, gt=0)
     job_retry_max_seconds: float = Field(default=3600.0, gt=0)
     # How often each worker runs its maintenance pass (reclaim expired leases, fire periodic jobs).

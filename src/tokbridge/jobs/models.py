@@ -18,7 +18,11 @@ class JobState(StrEnum):
 
 
 ACTIVE_STATES = (JobState.QUEUED, JobState.RUNNING)
+FINISHED_STATES = (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
 _ACTIVE_SQL = "state IN ('queued', 'running')"
+# A job no worker has started yet: new work of the same kind may join it (JobRepository.add_to_waiting).
+WAITING_SQL = "job.state = 'queued' AND job.attempts = 0"
+_WAITING_INDEX_SQL = "state = 'queued' AND attempts = 0"  # the same, as an index condition
 
 
 class Job(TenantScoped, Timestamped, Base):
@@ -35,6 +39,11 @@ class Job(TenantScoped, Timestamped, Base):
             postgresql_where=text(_ACTIVE_SQL),
         ),
         Index("ix_job_state_next_run_at", "state", "next_run_at"),
+        # Small: only jobs waiting for their first run. The lookup of webhook intake stays as fast with
+        # millions of finished jobs as with none.
+        Index("ix_job_waiting", "merchant_id", "kind", sqlite_where=text(_WAITING_INDEX_SQL),
+              postgresql_where=text(_WAITING_INDEX_SQL)),
+        Index("ix_job_finished_at", "finished_at"),  # pruning finished jobs
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tokbridge.jobs.models import ACTIVE_STATES, Job, JobState, PeriodicRun
+from tokbridge.jobs.models import ACTIVE_STATES, FINISHED_STATES, WAITING_SQL, Job, JobState, PeriodicRun
 
 
 class JobRepository:
@@ -24,17 +24,21 @@ class JobRepository:
             select(Job).where(Job.identity_key == identity_key, Job.state.in_(ACTIVE_STATES))
         )
 
+    @staticmethod
+    def waiting_query(kind: str, merchant_id: int):
+        """The newest job of this kind and merchant waiting for its first run."""
+        return (select(Job.id, Job.payload, Job.updated_at)
+                # The condition written out, not bound, so both databases match it to the partial index.
+                .where(Job.merchant_id == merchant_id, Job.kind == kind, text(WAITING_SQL))
+                .order_by(Job.id.desc()).limit(1))
+
     def add_to_waiting(self, kind: str, merchant_id: int, key: str, items: list, limit: int,
                        title_for: Callable[[int], str], now: datetime) -> bool:
         """Append `items` to `payload[key]` of the newest job of this kind and merchant that no worker has
         started yet (queued, never attempted: not one waiting out a retry's backoff), while it stays within
         `limit` items. False when there is no such job; a worker claiming it first makes the conditional
         update miss, so nothing is added to a job already running."""
-        found = self.session.execute(
-            select(Job.id, Job.payload, Job.updated_at)
-            .where(Job.kind == kind, Job.merchant_id == merchant_id, Job.state == JobState.QUEUED, Job.attempts == 0)
-            .order_by(Job.id.desc()).limit(1)
-        ).first()
+        found = self.session.execute(self.waiting_query(kind, merchant_id)).first()
         if found is None:
             return False
         job_id, payload, seen = found
@@ -114,6 +118,12 @@ class JobRepository:
             .values(updated_at=now).execution_options(synchronize_session=False)
         )
         return result.rowcount == 1
+
+    def delete_finished(self, before: datetime, limit: int = 5000) -> int:
+        """Delete up to `limit` jobs that finished before `before` (their outcome is in Recent Activity)."""
+        ids = select(Job.id).where(Job.finished_at < before, Job.state.in_(FINISHED_STATES)).limit(limit)
+        return self.session.execute(delete(Job).where(Job.id.in_(ids.scalar_subquery()))
+                                    .execution_options(synchronize_session=False)).rowcount
 
     def claim_period(self, name: str, period_start: int) -> bool:
         """True for exactly one caller per (name, period), on SQLite and PostgreSQL alike."""
