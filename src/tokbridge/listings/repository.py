@@ -80,6 +80,16 @@ class ListingRepository:
         return list(self.session.scalars(select(Listing).where(
             Listing.connection_id == connection_id, Listing.status == ListingStatus.IN_PROGRESS)))
 
+    def in_progress_ids(self, connection_id: str, limit: int) -> list[int]:
+        """The upload job's next listings, oldest first: its queue is the listings' own status."""
+        return list(self.session.scalars(select(Listing.id).where(
+            Listing.connection_id == connection_id, Listing.status == ListingStatus.IN_PROGRESS)
+            .order_by(Listing.id).limit(limit)))
+
+    def count_in_progress(self, connection_id: str) -> int:
+        return self.session.scalar(select(func.count(Listing.id)).where(
+            Listing.connection_id == connection_id, Listing.status == ListingStatus.IN_PROGRESS)) or 0
+
     def product_rows(self, connection_id: str | None, *, status: str | None = None, template_id: int | None = None,
                      vendor: str | None = None, product_type: str | None = None, search: str | None = None,
                      before_id: int | None = None, limit: int = 50) -> list[ProductRow]:

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tokbridge.activity import service as activity
@@ -118,14 +118,11 @@ def _raise_first_stop(futures, ctx: JobContext, connection_id: str) -> None:
 
 
 def _queued(session: Session, connection_id: str, limit: int = BATCH) -> list[int]:
-    return list(session.scalars(
-        select(Listing.id).where(Listing.connection_id == connection_id, Listing.status == ListingStatus.IN_PROGRESS)
-        .order_by(Listing.id).limit(limit)))
+    return ListingRepository(session).in_progress_ids(connection_id, limit)
 
 
 def _count_queued(session: Session, connection_id: str) -> int:
-    return session.scalar(select(func.count(Listing.id)).where(
-        Listing.connection_id == connection_id, Listing.status == ListingStatus.IN_PROGRESS)) or 0
+    return ListingRepository(session).count_in_progress(connection_id)
 
 
 def _daily_limit(session: Session, connection_id: str) -> DailyLimitReached:
