@@ -140,3 +140,20 @@ def test_categories_come_from_the_shops_own_tree(api):
     check = client.get(f"/api/v1/templates/{v1['id']}/category-check").json()
     assert check["ok"] is False and check["problem"]["code"] == "category_version"
     assert "US shops list in the v2 tree" in check["problem"]["message"]
+
+
+def test_tiktok_refusing_a_request_is_a_clear_error_not_a_traceback(api, caplog):
+    """An unknown category: TikTok's refusal comes back as 422 with TikTok's words; TikTok not answering
+    as 503 with Retry-After; both logged as one line."""
+    world, client = api
+    unknown = client.get("/api/v1/tiktok/categories/9999999")
+    assert unknown.status_code == 422, unknown.text
+    assert unknown.json()["detail"].startswith("TikTok refused the request: ")
+    world.tiktok_control("POST", "/sandbox/faults", {"error_rate": 1.0})
+    try:
+        down = client.get("/api/v1/tiktok/categories")
+    finally:
+        world.tiktok_control("POST", "/sandbox/faults", {"error_rate": 0.0})
+    assert down.status_code == 503 and int(down.headers["Retry-After"]) >= 1
+    assert "TikTok is not answering" in down.json()["detail"]
+    assert "Traceback" not in caplog.text

@@ -13,6 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tokbridge.channels.shopify.errors import ShopifyError
+from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.config import Settings, get_settings
 from tokbridge.db.engine import get_engine
 from tokbridge.jobs import queue
@@ -33,6 +35,7 @@ from tokbridge.web.api import templates as templates_api
 from tokbridge.web.api import v1
 from tokbridge.web.csrf import csrf_protect
 from tokbridge.web.deps import NotSignedIn
+from tokbridge.web.errors import channel_problem
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +129,15 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
         return pages.templates.TemplateResponse(request, "error.html", {"status": exc.status_code,
                                                                         "detail": exc.detail},
                                                 status_code=exc.status_code)
+
+    @app.exception_handler(TikTokError)
+    @app.exception_handler(ShopifyError)
+    async def channel_error(request: Request, exc: Exception) -> Response:
+        # A platform's refusal or outage during a request the page did not handle itself: a clear answer
+        # and one log line, never a traceback.
+        status, detail, headers = channel_problem(exc)
+        log.warning("%s %s: %s answered %s", request.method, request.url.path, type(exc).__name__, exc)
+        return await http_error(request, StarletteHTTPException(status, detail, headers))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
