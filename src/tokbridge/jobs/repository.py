@@ -47,7 +47,7 @@ class JobRepository:
             return False
         result = self.session.execute(
             update(Job)
-            .where(Job.id == job_id, Job.state == JobState.QUEUED, Job.attempts == 0, Job.updated_at == seen)
+            .where(Job.id == job_id, text(WAITING_SQL), Job.updated_at == seen)
             .values(payload={**payload, key: waiting + list(items)}, title=title_for(len(waiting) + len(items)),
                     updated_at=now)
             .execution_options(synchronize_session=False)
