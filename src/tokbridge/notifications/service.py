@@ -13,7 +13,6 @@ Sending first and recording after would risk a second email after every crash be
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
 from urllib.parse import urlsplit
 
+import jinja2
 from sqlalchemy.orm import Session
 
 from tokbridge.activity.repository import ActivityRepository
@@ -220,40 +220,18 @@ def _subject(sections: list[Section]) -> str:
     return "TokBridge: " + ", ".join(section.summary for section in sections)
 
 
+# The email's two renderings; autoescaped in HTML only (names and reasons come from the store and TikTok).
+_emails = jinja2.Environment(loader=jinja2.PackageLoader("tokbridge.notifications", "templates"),
+                             autoescape=jinja2.select_autoescape(["html"]), keep_trailing_newline=True)
+
+
 def _text(sections: list[Section], base_url: str) -> str:
-    lines = ["Hello,", "", "Here is what needs your attention in TokBridge.", ""]
-    for section in sections:
-        lines += [f"{section.title} ({section.total})", "-" * len(section.title), ""]
-        for item in section.items:
-            lines.append(f"* {item.label}: {item.link}")
-            if item.reason:
-                lines.append(f"  Why: {item.reason}")
-            if item.fix:
-                lines.append(f"  Fix: {item.fix}")
-        if section.total > len(section.items):
-            lines.append(f"* and {section.total - len(section.items)} more")
-        lines += ["", f"{section.link_text}: {section.link}", ""]
-    lines += ["You get this email because of your notification settings: "
-              f"{base_url.rstrip('/')}/settings#notifications-title"]
-    return "\n".join(lines) + "\n"
+    return _emails.get_template("digest.txt").render(
+        sections=sections, settings_link=f"{base_url.rstrip('/')}/settings#notifications-title")
 
 
 def _html(sections: list[Section]) -> str:
-    e = html.escape
-    parts = ["<p>Hello,</p><p>Here is what needs your attention in TokBridge.</p>"]
-    for section in sections:
-        parts.append(f"<h2>{e(section.title)} ({section.total})</h2><ul>")
-        for item in section.items:
-            parts.append(f'<li><a href="{e(item.link)}">{e(item.label)}</a>')
-            if item.reason:
-                parts.append(f"<br>Why: {e(item.reason)}")
-            if item.fix:
-                parts.append(f"<br>Fix: {e(item.fix)}")
-            parts.append("</li>")
-        if section.total > len(section.items):
-            parts.append(f"<li>and {section.total - len(section.items)} more</li>")
-        parts.append(f'</ul><p><a href="{e(section.link)}">{e(section.link_text)}</a></p>')
-    return "<!doctype html>\n<html><body>\n" + "\n".join(parts) + "\n</body></html>\n"
+    return _emails.get_template("digest.html").render(sections=sections)
 
 
 def _message(digest: NotificationDigest, settings: Settings) -> EmailMessage:
