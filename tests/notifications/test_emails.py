@@ -298,3 +298,15 @@ def test_old_handled_events_and_sent_digests_are_pruned(engine, merchant_id):
     with session_scope(engine) as session:
         assert sorted(e.subject_id for e in session.scalars(select(NotificationEvent))) == [2, 3]
         assert [d.state for d in session.scalars(select(NotificationDigest))] == [DigestState.PENDING]
+
+
+def test_names_from_the_store_are_escaped_in_the_html_email_and_kept_in_the_text():
+    """A product title or a reason may contain markup: the HTML part shows it as text."""
+    from tokbridge.notifications.service import Item, Section, _html, _text
+
+    sections = [Section("Failed uploads", "https://app.example/products?status=failed", "See them", "1 failed",
+                        [Item('<script>alert("x")</script> Tee', "https://app.example/products/1",
+                              reason="Title < 25 & too short", fix="Lengthen it")], total=1)]
+    page = _html(sections)
+    assert "<script>" not in page and "&lt;script&gt;" in page and "Title &lt; 25 &amp; too short" in page
+    assert '<script>alert("x")</script> Tee: https://app.example/products/1' in _text(sections, "https://app.example")
