@@ -23,6 +23,7 @@ demo: install
 
 ## Install the dev dependencies and run the whole suite (SQLite, then PostgreSQL + Redis, and the browser).
 test: install
+	bash scripts/ensure-chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

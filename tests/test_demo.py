@@ -21,10 +21,13 @@ def test_demo_serves_sign_in_and_the_dashboard(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
     subprocess.run([sys.executable, "-m", "tokbridge.cli", "init"], cwd=tmp_path, env=env, check=True,
                    capture_output=True, timeout=60)
-    port = free_port()
+    # Every port is free and chosen here: a demo already running on this machine (8000, 8101, 8102)
+    # must not make this test fail.
+    port, tiktok_port, shopify_port = free_port(), free_port(), free_port()
     log = tmp_path / "demo.log"
     with open(log, "w") as out:
-        demo = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "demo", "--port", str(port)],
+        demo = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "demo", "--port", str(port),
+                                 "--tiktok-port", str(tiktok_port), "--shopify-port", str(shopify_port)],
                                 cwd=tmp_path, env={**env, "COLUMNS": "200"}, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -38,6 +41,7 @@ def test_demo_serves_sign_in_and_the_dashboard(tmp_path):
         wait_for(ready, timeout=60, what="the demo to serve")
         printed = log.read_text()
         assert base in printed
+        assert f"127.0.0.1:{tiktok_port}" in printed and f"127.0.0.1:{shopify_port}" in printed
         email, password = re.search(r"Sign in with (\S+) / (\S+)", printed).groups()
 
         with httpx.Client(base_url=base, follow_redirects=True, timeout=10) as browser:
