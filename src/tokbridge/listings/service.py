@@ -16,7 +16,7 @@ from tokbridge.channels.connections import TIKTOK, ConnectionRepository
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.jobs.models import Job
 from tokbridge.jobs.service import enqueue
-from tokbridge.listings import prerequisites
+from tokbridge.listings import currency, prerequisites
 from tokbridge.listings.models import Listing, ListingStatus
 from tokbridge.listings.repository import LISTABLE_STATUSES, ListingRepository
 
@@ -65,6 +65,7 @@ def request_upload(session: Session, merchant_id: int, product_ids: Sequence[int
     connection = require_tiktok(session)
     if message := prerequisites.blocking_message(prerequisite_checks(connection)):
         raise ListingRefused(message, "/dashboard#prerequisites")
+    refuse_unconverted_prices(session, connection)
 
     candidates = templates.assigned_product_ids(session, merchant_id)
     if product_ids is not None:
@@ -101,6 +102,13 @@ def request_upload(session: Session, merchant_id: int, product_ids: Sequence[int
     job = enqueue(session, "listings.upload", merchant_id=merchant_id, payload={"connection_id": connection.id},
                   identity_key=f"listings.upload:{connection.id}", title="Bulk upload to TikTok Shop")
     return job, len(to_send)
+
+
+def refuse_unconverted_prices(session: Session, connection: ChannelConnection) -> None:
+    """A shop in another currency than the store takes no prices until the merchant sets a rate."""
+    prices = currency.conversion(session, connection)
+    if prices.missing:
+        raise ListingRefused(currency.missing_rate_message(prices), currency.RATE_LINK)
 
 
 def upload_stopped(session: Session, job: Job, message: str) -> None:

@@ -333,13 +333,17 @@ def sync_product(ctx: JobContext) -> None:
             uris = publisher.upload_images(ctx.session, prepared.bundle)
     with ctx.session() as session:
         prepared = publisher.prepare(session, product_id, image_uris=uris)
-    if prepared.body is None or (switches["info"] and blocking(prepared.problems)):
+    if switches["price"] and _prices_unconverted(ctx, prepared):
+        switches = {**switches, "price": False}  # stock still goes; prices wait for the conversion rate
+    problems = [p for p in prepared.problems if p.code != "currency_rate"]
+    if prepared.body is None or (switches["info"] and blocking(problems)):
         with ctx.session() as session, session.begin():
             row = ListingRepository(session).get(listing_id)
             row.problems = [p.as_dict() for p in prepared.problems]
+            count = len(blocking(problems))
             activity.record(session, ctx.merchant_id, "listings.sync.blocked",
                             "A store change could not be sent to TikTok", status="failed",
-                            message=f"{len(blocking(prepared.problems))} problems; see the product for fixes.")
+                            message=f"{count} problem{'s' if count != 1 else ''}; see the product for fixes.")
         return
 
     body, bundle = prepared.body, prepared.bundle
@@ -354,6 +358,18 @@ def sync_product(ctx: JobContext) -> None:
             ListingRepository(session).get(listing_id).pushed_content_hash = sent.info_hash
         activity.record(session, ctx.merchant_id, "listings.sync", f"Sent store changes of “{body.title[:80]}”",
                         status="succeeded", details={"changes": sent.changes, "product_id": product_id})
+
+
+def _prices_unconverted(ctx: JobContext, prepared) -> bool:
+    """True when the shop's currency needs a conversion rate that is not set: say so, send no price."""
+    missing = next((p for p in prepared.problems if p.code == "currency_rate"), None)
+    if missing is None or prepared.body is None:
+        return False
+    with ctx.session() as session, session.begin():
+        activity.record(session, ctx.merchant_id, "listings.sync.price_blocked",
+                        f"Prices of “{prepared.body.title[:80]}” were not sent to TikTok", status="failed",
+                        message=f"{missing.message} {missing.fix}")
+    return True
 
 
 @dataclass

@@ -19,6 +19,7 @@ from tokbridge.channels.factory import tiktok_client
 from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.dashboard import service as dashboard_service
 from tokbridge.db.engine import get_engine
+from tokbridge.listings import currency
 from tokbridge.listings import service as listings
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.tenancy import service as accounts
@@ -112,7 +113,7 @@ def logout(request: Request, db: DbDep) -> Response:
 
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, viewer: ViewerDep, notice: str | None = None, error: str | None = None,
-              period: int = 30) -> Response:
+              period: int = 30, link: str | None = None) -> Response:
     period = period if period in SALES_PERIODS else 30
     data = dashboard_service.dashboard(viewer.db, viewer.merchant_id, sales_days=period)
     activities = ActivityRepository(viewer.db).recent(limit=10)
@@ -122,7 +123,7 @@ def dashboard(request: Request, viewer: ViewerDep, notice: str | None = None, er
         "order_statuses": ORDER_STATUSES, "orders": {key: (data.orders or {}).get(key, 0) for key, _ in ORDER_STATUSES},
         "sales": sales, "periods": SALES_PERIODS, "period": period,
         "checklist": onboarding_steps(viewer.db, viewer.merchant_id, data), "faqs": FAQS,
-        "notice": notice, "error": error})
+        "notice": notice, "error": error, "error_link": _local_or(link or "", "") or None})
 
 
 @router.post("/dashboard/upload")
@@ -131,7 +132,7 @@ def bulk_upload(viewer: ViewerDep) -> Response:
         _job, queued = listings.request_upload(viewer.db, viewer.merchant_id)
     except listings.ListingRefused as refused:
         viewer.db.rollback()
-        return _back_to_dashboard(error=refused.message)
+        return _back_to_dashboard(error=refused.message, **({"link": refused.link} if refused.link else {}))
     viewer.db.commit()
     return _back_to_dashboard(notice=f"{queued} products are on their way to TikTok. Progress shows under Recent Activity.")
 
@@ -246,15 +247,17 @@ def product_preview(viewer, settings, connection, product_id: int) -> dict:
         except TikTokError as exc:
             log.info("product preview without category rules: %s", exc)
             note = "TikTok did not answer, so the category's own rules were not checked. Reload to try again."
-    market = Market(connection.region or "US") if connection else Market("US")
+    prices = currency.conversion(viewer.db, connection) if connection else None
+    market = Market(connection.region or "US", price_rate=prices.price_rate) if connection else Market("US")
     prepared = templates_service.prepare_products(
         viewer.db, viewer.merchant_id, [product_id], market,
         categories={category.id: category} if category else None, warehouse_ids=warehouses)
     if not prepared:
         return {"body": None, "problems": [], "note": "Its template is switched off, so nothing would be sent."}
     item = prepared[0]
+    problems = [currency.missing_rate_problem(prices), *item.problems] if prices and prices.missing else item.problems
     body = item.body.model_dump(mode="json", exclude_none=True)
-    return {"body": body, "json": json.dumps(body, indent=2, ensure_ascii=False), "problems": item.problems,
+    return {"body": body, "json": json.dumps(body, indent=2, ensure_ascii=False), "problems": problems,
             "note": note, "category_label": spec.category.label}
 
 
