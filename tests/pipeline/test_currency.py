@@ -26,11 +26,12 @@ V1_TEES = {"id": "601302", "version": "v1", "name_path": ["Womenswear & Underwea
 
 @pytest.fixture
 def merchant(world_factory):
-    """A world whose TikTok shop is in `region`, and the merchant signed in to the app."""
+    """A world whose TikTok shop is in `region` (more sandbox options in `tiktok`, connector settings in
+    `env`), and the merchant signed in to the app."""
     clients = []
 
-    def start(region: str):
-        world = world_factory(products=30, tiktok={"shop_regions": [region]})
+    def start(region: str, *, products: int = 30, tiktok: dict | None = None, env: dict | None = None):
+        world = world_factory(products=products, tiktok={"shop_regions": [region], **(tiktok or {})}, env=env)
         add_user(world.settings, world.merchant_id, "owner@world.test")
         client = TestClient(create_app(world.settings), base_url="http://127.0.0.1").__enter__()
         clients.append(client)

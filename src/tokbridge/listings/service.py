@@ -16,7 +16,7 @@ from tokbridge.channels.connections import TIKTOK, ConnectionRepository
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.jobs.models import Job
 from tokbridge.jobs.service import enqueue
-from tokbridge.listings import currency, prerequisites
+from tokbridge.listings import currency, daily_limit, prerequisites
 from tokbridge.listings.models import Listing, ListingStatus
 from tokbridge.listings.repository import LISTABLE_STATUSES, ListingRepository
 
@@ -109,6 +109,36 @@ def refuse_unconverted_prices(session: Session, connection: ChannelConnection) -
     prices = currency.conversion(session, connection)
     if prices.missing:
         raise ListingRefused(currency.missing_rate_message(prices), currency.RATE_LINK)
+
+
+def upload_schedule(session: Session, queued: int) -> daily_limit.UploadSchedule | None:
+    """When the `queued` products just marked In progress go, given TikTok's daily limit (after the
+    others already waiting)."""
+    connection = tiktok_connection(session)
+    if connection is None:
+        return None
+    ahead = max(0, ListingRepository(session).count_in_progress(connection.id) - queued)
+    return daily_limit.schedule(session, connection, queued, ahead=ahead)
+
+
+def waiting_for_daily_limit(session: Session) -> daily_limit.UploadSchedule | None:
+    """The shop's products In progress, split between today and the following days."""
+    connection = tiktok_connection(session)
+    if connection is None:
+        return None
+    return daily_limit.schedule(session, connection, ListingRepository(session).count_in_progress(connection.id))
+
+
+def upload_question(session: Session) -> str:
+    """What Bulk Upload asks before it starts: with TikTok's daily limit, how many can still go today."""
+    question = "Upload every product linked to a category template to TikTok Shop?"
+    connection = tiktok_connection(session)
+    if connection is None:
+        return question
+    limit, room = daily_limit.known_limit(connection), daily_limit.room_today(session, connection)
+    room -= ListingRepository(session).count_in_progress(connection.id)
+    return (f"{question} TikTok lets this shop create {limit} new product{'s' if limit != 1 else ''} a day: "
+            f"{max(room, 0)} more can go today, the rest go on the following days on their own.")
 
 
 def upload_stopped(session: Session, job: Job, message: str) -> None:

@@ -123,7 +123,9 @@ def dashboard(request: Request, viewer: ViewerDep, notice: str | None = None, er
         "order_statuses": ORDER_STATUSES, "orders": {key: (data.orders or {}).get(key, 0) for key, _ in ORDER_STATUSES},
         "sales": sales, "periods": SALES_PERIODS, "period": period,
         "checklist": onboarding_steps(viewer.db, viewer.merchant_id, data), "faqs": FAQS,
-        "notice": notice, "error": error, "error_link": _local_or(link or "", "") or None})
+        "notice": notice, "error": error, "error_link": _local_or(link or "", "") or None,
+        "upload_question": listings.upload_question(viewer.db),
+        "waiting": listings.waiting_for_daily_limit(viewer.db)})
 
 
 @router.post("/dashboard/upload")
@@ -133,8 +135,20 @@ def bulk_upload(viewer: ViewerDep) -> Response:
     except listings.ListingRefused as refused:
         viewer.db.rollback()
         return _back_to_dashboard(error=refused.message, **({"link": refused.link} if refused.link else {}))
+    planned = _daily_plan(viewer.db, queued)
     viewer.db.commit()
-    return _back_to_dashboard(notice=f"{queued} products are on their way to TikTok. Progress shows under Recent Activity.")
+    return _back_to_dashboard(notice=f"{_on_their_way(queued)}{planned} "
+                                     "Progress shows under Recent Activity.")
+
+
+def _on_their_way(queued: int) -> str:
+    return "1 product is on its way to TikTok." if queued == 1 else f"{queued} products are on their way to TikTok."
+
+
+def _daily_plan(db, queued: int) -> str:
+    """TikTok's daily limit: how many of the queued products go today and when the rest do."""
+    schedule = listings.upload_schedule(db, queued)
+    return f" {schedule.summary()}" if schedule is not None and schedule.later else ""
 
 
 @router.post("/dashboard/sync")
@@ -192,7 +206,8 @@ async def bulk_products(request: Request, viewer: ViewerDep) -> Response:
     try:
         if action == "upload":
             _job, queued = listings.request_upload(db, viewer.merchant_id, product_ids)
-            message = f"{queued} products are on their way to TikTok. Progress shows under Activity."
+            message = (f"{_on_their_way(queued)}{_daily_plan(db, queued)} "
+                       "Progress shows under Activity.")
         elif action in listings.ACTIONS:
             connection = listings.require_tiktok(db)
             bound = ListingRepository(db).for_products(connection.id, product_ids)
