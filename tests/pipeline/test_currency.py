@@ -13,10 +13,12 @@ from sqlalchemy import select
 
 from tests.conftest import add_user, sign_in
 from tests.pipeline.helpers import check_prerequisites, listings, request, run_jobs, sales_warehouse, tee_template
+from tests.support.waiting import wait_for
 from tokbridge.catalog.models import CatalogVariant
 from tokbridge.category_templates.models import ProductTemplateAssignment
 from tokbridge.category_templates.pricing import round_price
 from tokbridge.db.engine import session_scope
+from tokbridge.jobs.models import Job
 from tokbridge.jobs.service import enqueue
 from tokbridge.listings import service
 from tokbridge.web.app import create_app
@@ -44,11 +46,17 @@ def merchant(world_factory):
 
 
 def import_catalog(world) -> None:
-    """The catalog import job, as connecting the store queues it."""
+    """The catalog import job, as connecting the store queues it, run until Shopify's export is read."""
     with session_scope(world.engine) as session:
-        enqueue(session, "catalog.import", merchant_id=world.merchant_id,
-                payload={"connection_id": world.shopify_connection_id})
-    run_jobs(world)
+        job_id = enqueue(session, "catalog.import", merchant_id=world.merchant_id,
+                         payload={"connection_id": world.shopify_connection_id}).id
+
+    def finished() -> bool:
+        run_jobs(world)  # the job looks at the export again once its short wait is over
+        with session_scope(world.engine) as session:
+            return session.get(Job, job_id).state == "succeeded"
+
+    wait_for(finished, what="the catalog import")
 
 
 def csrf(client) -> str:
@@ -144,3 +152,24 @@ def test_a_pound_shop_with_a_dollar_store_waits_for_the_rate_then_gets_converted
     assert live
     for external_id, (amount, currency) in live.items():
         assert (Decimal(amount), currency) == (round_price(store[external_id] * Decimal("0.9"), "end_99"), "GBP")
+    assert "1 USD = 100 GBP" in set_rate(client, "100").text  # as written, not 1E+2
+
+
+def test_compare_at_prices_are_converted_too(merchant):
+    world, client = merchant("GB")
+    import_catalog(world)
+    check_prerequisites(world)
+    tee_template(world, sales_warehouse(world), category=V1_TEES,
+                 listing={"package_weight": {"value": "0.5", "unit": "KILOGRAM"}})
+    set_rate(client, "0.5")
+    client.post("/dashboard/upload", data={"csrf_token": csrf(client)})
+    run_jobs(world)
+    with session_scope(world.engine) as session:
+        compare_at = {v.external_id: Decimal(v.compare_at_price) for v in session.scalars(select(CatalogVariant))
+                      if v.compare_at_price}
+    struck = [(sku["external_sku_id"], sku["external_list_prices"][0])
+              for product in world.tiktok_control("GET", "/sandbox/products")["products"] for sku in product["skus"]
+              if sku.get("external_list_prices")]
+    assert struck, "some store variants have a compare-at price above the price"
+    for external_id, price in struck:
+        assert (Decimal(price["amount"]), price["currency"]) == ((compare_at[external_id] / 2).quantize(Decimal("0.01")), "GBP")

@@ -64,6 +64,11 @@ class Conversion:
         return self.needed and self.rate is None
 
     @property
+    def rate_text(self) -> str:
+        """The rate as a merchant writes it: 0.8, 150 (not 0.800000 or 1.5E+2)."""
+        return format(self.rate.normalize(), "f") if self.rate is not None else ""
+
+    @property
     def price_rate(self) -> Decimal:
         return self.rate if self.needed and self.rate is not None else Decimal(1)
 
