@@ -14,7 +14,8 @@ from sqlalchemy import select
 from tests.conftest import add_user, sign_in
 from tests.pipeline.helpers import check_prerequisites, listings, request, run_jobs, sales_warehouse, tee_template
 from tests.support.waiting import wait_for
-from tokbridge.catalog.models import CatalogVariant
+from tokbridge.activity.models import Activity
+from tokbridge.catalog.models import CatalogInventoryLevel, CatalogProduct, CatalogVariant
 from tokbridge.category_templates.models import ProductTemplateAssignment
 from tokbridge.category_templates.pricing import round_price
 from tokbridge.db.engine import session_scope
@@ -82,6 +83,12 @@ def linked_variant(world) -> tuple[int, str, Decimal]:
             ProductTemplateAssignment.product_id).limit(1))
         variant = session.scalars(select(CatalogVariant).where(CatalogVariant.product_id == product_id)).first()
         return product_id, variant.external_id, Decimal(variant.price)
+
+
+def tiktok_stock(world, external_sku_id: str) -> int:
+    return next(sum(w["quantity"] for w in sku["inventory"])
+                for product in world.tiktok_control("GET", "/sandbox/products")["products"] for sku in product["skus"]
+                if sku["external_sku_id"] == external_sku_id)
 
 
 def set_rate(client, rate: str):
@@ -173,3 +180,47 @@ def test_compare_at_prices_are_converted_too(merchant):
     assert struck, "some store variants have a compare-at price above the price"
     for external_id, price in struck:
         assert (Decimal(price["amount"]), price["currency"]) == ((compare_at[external_id] / 2).quantize(Decimal("0.01")), "GBP")
+
+
+def test_a_shop_listed_before_the_currency_was_known_gets_stock_but_no_price_until_the_rate(merchant):
+    world, client = merchant("GB")
+    world.import_catalog()  # as stores connected before TokBridge read currencies: the currency is unknown
+    check_prerequisites(world)
+    tee_template(world, sales_warehouse(world), category=V1_TEES,
+                 listing={"package_weight": {"value": "0.5", "unit": "KILOGRAM"}})
+    client.post("/dashboard/upload", data={"csrf_token": csrf(client)})
+    run_jobs(world)
+    world.tiktok_control("POST", "/sandbox/clock/advance", {"seconds": 120})
+    request(world, lambda session, merchant_id: service.request_status_sync(session, merchant_id))
+    run_jobs(world)
+    live = next(row for row in listings(world) if row.status == "live")
+    with session_scope(world.engine) as session:
+        product = session.get(CatalogProduct, live.product_id)
+        variant = session.scalars(select(CatalogVariant).where(CatalogVariant.product_id == live.product_id)
+                                  .order_by(CatalogVariant.id)).first()
+        level = session.scalars(select(CatalogInventoryLevel).where(
+            CatalogInventoryLevel.variant_id == variant.id)).first()
+    before = tiktok_prices(world)[variant.external_id]
+    stock_before = tiktok_stock(world, variant.external_id)
+
+    # The store's price and stock change; the next import also reads the store's currency (US dollars).
+    world.shopify_control("PATCH", f"/sandbox/shops/{{shop}}/products/{product.external_id.rsplit('/', 1)[-1]}",
+                          {"variants": [{"id": variant.external_id, "price": "30.00"}]})
+    world.shopify_control("PUT", "/sandbox/shops/{shop}/inventory", {
+        "inventory_item_id": variant.inventory_item_external_id, "location_id": level.location_external_id,
+        "available": level.available + 5})
+    import_catalog(world)
+    with session_scope(world.engine) as session:
+        for reason in ("price", "inventory"):
+            enqueue(session, "listings.sync_product", merchant_id=world.merchant_id,
+                    payload={"product_id": live.product_id, "reason": reason})
+    run_jobs(world)
+    assert tiktok_stock(world, variant.external_id) == stock_before + 5  # the stock went
+    assert tiktok_prices(world)[variant.external_id] == before  # not 30.00 labelled as pounds
+    with session_scope(world.engine) as session:
+        held = session.scalars(select(Activity).where(Activity.kind == "listings.sync.price_blocked")).first()
+    assert held is not None and "Set the conversion rate from USD to GBP in Settings" in held.message
+
+    set_rate(client, "0.8")
+    run_jobs(world)
+    assert tiktok_prices(world)[variant.external_id] == ("24.00", "GBP")
