@@ -61,6 +61,15 @@ def test_rounding(rounding, value, expected):
     assert str(round_price(D(value), rounding)) == expected
 
 
+def test_a_shop_in_another_currency_gets_the_converted_price_rounded_after_conversion():
+    rule = PriceRule(adjustment="fixed", direction="up", amount=D("1"), rounding="end_99")
+    # (20 + 1) USD at 0.79 GBP = 16.59 GBP, then rounded up to .99; rounding the dollar price first
+    # would give 21.99 * 0.79 = 17.37.
+    assert apply_price_rule(rule, D("20"), rate=D("0.79")) == D("16.99")
+    assert apply_price_rule(PriceRule(), D("20"), rate=D("0.79")) == D("15.80")
+    assert apply_price_rule(PriceRule(), D("0.001"), rate=D("0.5")) == D("0.01")  # still never below 0.01
+
+
 def test_bad_price_rules_are_refused():
     with pytest.raises(ValidationError, match="100%"):
         PriceRule(adjustment="percentage", direction="down", amount=D(100))

@@ -48,3 +48,20 @@ def test_control_edits_show_in_the_admin_api(live_sandbox):
     httpx.post(f"{live.base_url}/sandbox/shops", json={"shop": SHOP, "count": 5, "seed": 99})
     state = httpx.get(f"{live.base_url}/sandbox/state").json()["shops"][0]
     assert (state["products"], state["catalog_seed"]) == (5, 99)
+
+
+def test_each_shop_answers_its_own_currency(live_sandbox):
+    live = live_sandbox(catalog_size=2)
+    uk_shop = "uk-tees.myshopify.com"
+    seeded = httpx.post(f"{live.base_url}/sandbox/shops", json={"shop": uk_shop, "count": 1, "currency": "GBP"})
+    assert seeded.status_code == 201 and seeded.json()["currency"] == "GBP"
+    token = httpx.post(f"{live.base_url}/sandbox/shops/{uk_shop}/tokens", json={}).json()["access_token"]
+    with httpx.Client(base_url=f"{live.base_url}/shops/{uk_shop}", headers={"X-Shopify-Access-Token": token}) as client:
+        answer = client.post("/admin/api/2026-10/graphql.json", json={"query": "{ shop { currencyCode } }"}).json()
+    assert answer["data"]["shop"]["currencyCode"] == "GBP"
+    assert live.graphql("{ shop { currencyCode } }")["data"]["shop"]["currencyCode"] == "USD"  # the configured default
+    shops = {s["shop"]: s["currency"] for s in httpx.get(f"{live.base_url}/sandbox/state").json()["shops"]}
+    assert shops == {SHOP: "USD", uk_shop: "GBP"}
+    # Shopify's CurrencyCode enum names every currency a shop can sell in; anything else is refused.
+    refused = httpx.post(f"{live.base_url}/sandbox/shops", json={"shop": "odd.myshopify.com", "currency": "XYZ"})
+    assert refused.status_code == 400 and "CurrencyCode" in refused.json()["error"]

@@ -86,6 +86,13 @@ def _connection(ctx: JobContext) -> ChannelConnection:
     return connection
 
 
+def _save_store_currency(engine: Engine, connection: ChannelConnection, currency: str) -> None:
+    with session_scope(engine) as session:
+        row = lock_connection(bind_merchant(session, connection.merchant_id), connection.id)
+        if row is not None:
+            row.currency = currency
+
+
 def _save_catalog_state(engine: Engine, connection_id: str, merchant_id: int, **values) -> None:
     with session_scope(engine) as session:
         connection = lock_connection(bind_merchant(session, merchant_id), connection_id)
@@ -108,6 +115,8 @@ def import_catalog(ctx: JobContext) -> None:
     def export_and_import(store: ShopifyStore):
         operation_id = ctx.checkpoint.get("operation_id")
         if not operation_id:
+            # Prices are in the store's currency: read it with every full import (a store may change it).
+            _save_store_currency(engine, connection, store.currency())
             started_at = utcnow()
             operation_id = store.start_catalog_export().id
             ctx.progress(0, None, {"operation_id": operation_id, "started_at": started_at.isoformat()})
@@ -341,6 +350,8 @@ def reconcile_connection(settings, connection: ChannelConnection, since: datetim
     started = utcnow()
 
     def read_changes(store: ShopifyStore) -> int:
+        if connection.currency is None:  # connected before currencies were read: learn it now
+            _save_store_currency(engine, connection, store.currency())
         changed, cursor = 0, None
         while True:
             page = store.products_changed_since(since - RECONCILE_OVERLAP, cursor)

@@ -51,6 +51,8 @@ class Market:
 
     region: str
     currency: str = ""
+    # Store price x price_rate = price in the shop's currency (1 when the store sells in that currency).
+    price_rate: Decimal = Decimal(1)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "region", self.region.upper())

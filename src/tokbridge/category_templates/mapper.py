@@ -25,7 +25,7 @@ from tokbridge.category_templates.bundle import ProductBundle, VariantView
 from tokbridge.category_templates.categories import CategoryInfo
 from tokbridge.category_templates.inventory import warehouse_quantities
 from tokbridge.category_templates.limits import MAX_MAIN_IMAGES, PRICE_RANGE, Market
-from tokbridge.category_templates.pricing import apply_price_rule
+from tokbridge.category_templates.pricing import CENT, apply_price_rule
 from tokbridge.category_templates.spec import AttributeMapping, TemplateSpec, VariantMapping
 from tokbridge.channels.tiktok.models import (
     AttributeValueRef,
@@ -199,7 +199,7 @@ def _known_value(attribute, name: str):
 def map_sku(
     bundle: ProductBundle, variant: VariantView, spec: TemplateSpec, market: Market, category: CategoryInfo | None
 ) -> SkuInput:
-    price = apply_price_rule(spec.price, variant.price, variant.compare_at_price)
+    price = apply_price_rule(spec.price, variant.price, variant.compare_at_price, rate=market.price_rate)
     stock = warehouse_quantities(spec.inventory, variant.levels, tracked=variant.inventory_tracked)
     return SkuInput(
         seller_sku=(variant.sku or "").strip() or None,
@@ -213,6 +213,8 @@ def map_sku(
 
 def _compare_at(compare_at: Decimal | None, price: Decimal, market: Market) -> list[ExternalListPrice] | None:
     """The store's compare-at price as TikTok's strikethrough price, when it is one TikTok takes."""
+    if compare_at is not None:
+        compare_at = (compare_at * market.price_rate).quantize(CENT)
     if compare_at is None or compare_at <= price or compare_at > PRICE_RANGE[1]:
         return None
     return [ExternalListPrice(amount=f"{compare_at:.2f}", currency=market.currency)]

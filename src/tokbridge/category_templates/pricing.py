@@ -3,8 +3,9 @@
     PriceRule(base="price", adjustment="percentage", direction="up", amount="10", rounding="end_99")
 
 The base is the variant's price or its compare-at price (falling back to the price when a variant has
-none). Adjustment is a percentage or a fixed amount, up or down. Rounding is applied last, and the
-result is never below 0.01. All money is `Decimal`, two places.
+none). Adjustment is a percentage or a fixed amount (in the store's currency), up or down. A TikTok shop
+selling in another currency gets the adjusted price times the merchant's conversion `rate`; rounding is
+applied last, to the converted price, and the result is never below 0.01. All money is `Decimal`, two places.
 """
 
 from __future__ import annotations
@@ -52,10 +53,12 @@ def base_price(rule: PriceRule, price: Decimal, compare_at_price: Decimal | None
     return price
 
 
-def apply_price_rule(rule: PriceRule, price: Decimal, compare_at_price: Decimal | None = None) -> Decimal:
-    """The TikTok price of a variant priced `price` (and `compare_at_price`) in the store."""
+def apply_price_rule(rule: PriceRule, price: Decimal, compare_at_price: Decimal | None = None,
+                     rate: Decimal = Decimal(1)) -> Decimal:
+    """The TikTok price of a variant priced `price` (and `compare_at_price`) in the store; `rate` converts
+    one unit of the store's currency into the shop's."""
     value = base_price(rule, price, compare_at_price)
-    value = _adjust(rule, value)
+    value = _adjust(rule, value) * rate
     value = round_price(value, rule.rounding)
     return max(value, MINIMUM_PRICE)
 

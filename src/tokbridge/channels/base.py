@@ -247,6 +247,10 @@ class SourceStore(Protocol):
 
     channel: str  # "shopify", later "etsy", "prestashop"
 
+    def currency(self) -> str:
+        """The three-letter code of the currency the store's prices are in."""
+        ...
+
     def iter_catalog(self) -> Iterator[CatalogItem]:
         """Every product with its variants, options, images and inventory, streamed (see CatalogItem)."""
         ...

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import JSON, String, UniqueConstraint
+from sqlalchemy import JSON, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tokbridge.db.base import Base, TenantOwned, Timestamped, new_id
@@ -28,6 +29,15 @@ class ChannelConnection(TenantOwned, Timestamped, Base):
     refresh_token_ciphertext: Mapped[str | None] = encrypted_column()
     access_expires_at: Mapped[datetime | None]
     refresh_expires_at: Mapped[datetime | None]
+    # A store: the currency its prices are in, as the store reports it (read at each catalog import).
+    currency: Mapped[str | None] = mapped_column(String(3))
+    # A TikTok shop selling in another currency than the store: one unit of `price_rate_from` (the store's
+    # currency when the merchant set the rate) is worth `price_rate` of the shop's currency.
+    price_rate: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))
+    price_rate_from: Mapped[str | None] = mapped_column(String(3))
+    price_rate_set_at: Mapped[datetime | None]
+    # A TikTok shop: how many products TikTok let it create in one day when it last refused more.
+    daily_listing_limit: Mapped[int | None]
 
     access_token = EncryptedField("access_token_ciphertext")
     refresh_token = EncryptedField("refresh_token_ciphertext")

@@ -30,6 +30,8 @@ class Listing(TenantOwned, Timestamped, Base):
         Index("ix_tiktok_listing_merchant_status", "merchant_id", "status"),
         # Counts by status per shop, and the product list's status filter (migration 0006_merchant_app).
         Index("ix_tiktok_listing_connection_status", "merchant_id", "connection_id", "status", "product_id"),
+        # Products created today, for TikTok's daily limit (migration 0017a).
+        Index("ix_tiktok_listing_connection_uploaded", "merchant_id", "connection_id", "uploaded_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

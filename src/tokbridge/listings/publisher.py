@@ -32,6 +32,7 @@ from tokbridge.channels.tiktok.models import ProductInput, ProductWriteResult
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing
 from tokbridge.kit.errors import RetryableError
+from tokbridge.listings import currency
 from tokbridge.listings.models import Listing, ListingSku, ListingStatus, UploadedImage
 from tokbridge.listings.repository import ListingRepository
 
@@ -105,8 +106,12 @@ class Publisher:
                 f"TikTok refused the template's category {choice.label} ({choice.id}): {refused.message}",
                 "Edit the template and choose its category again (its category check on the template page "
                 "tells whether TikTok retired it).")])
-        body = map_product(bundle, template.spec(), self.market, image_uris=image_uris, category=category)
-        problems = validate_product(body, self.market, category=category, warehouse_ids=self.warehouse_ids())
+        prices = currency.conversion(session, self.connection)
+        market = Market(self.market.region, price_rate=prices.price_rate)
+        body = map_product(bundle, template.spec(), market, image_uris=image_uris, category=category)
+        problems = validate_product(body, market, category=category, warehouse_ids=self.warehouse_ids())
+        if prices.missing:  # the prices would be the store's, relabelled: nothing priced may go
+            problems = [currency.missing_rate_problem(prices), *problems]
         return Prepared(body, problems, bundle)
 
     def upload_images(self, sessions: Callable[[], Session], bundle: ProductBundle) -> dict[str, str]:

@@ -90,6 +90,16 @@ class ListingRepository:
         return self.session.scalar(select(func.count(Listing.id)).where(
             Listing.connection_id == connection_id, Listing.status == ListingStatus.IN_PROGRESS)) or 0
 
+    def created_since(self, connection_id: str, since: datetime) -> int:
+        """Products the shop had created on TikTok since `since` (a re-upload is a new product there)."""
+        return self.session.scalar(select(func.count(Listing.id)).where(
+            Listing.connection_id == connection_id, Listing.uploaded_at >= since)) or 0
+
+    def product_ids_on_tiktok(self, connection_id: str) -> list[int]:
+        """Products with a listing on TikTok: what a shop-wide change (a new price rate) has to reach."""
+        return list(self.session.scalars(select(Listing.product_id).where(
+            Listing.connection_id == connection_id, Listing.tiktok_product_id.is_not(None)).order_by(Listing.product_id)))
+
     def product_rows(self, connection_id: str | None, *, status: str | None = None, template_id: int | None = None,
                      vendor: str | None = None, product_type: str | None = None, search: str | None = None,
                      before_id: int | None = None, limit: int = 50) -> list[ProductRow]:

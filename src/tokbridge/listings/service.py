@@ -16,7 +16,7 @@ from tokbridge.channels.connections import TIKTOK, ConnectionRepository
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.jobs.models import Job
 from tokbridge.jobs.service import enqueue
-from tokbridge.listings import prerequisites
+from tokbridge.listings import currency, daily_limit, prerequisites
 from tokbridge.listings.models import Listing, ListingStatus
 from tokbridge.listings.repository import LISTABLE_STATUSES, ListingRepository
 
@@ -65,6 +65,7 @@ def request_upload(session: Session, merchant_id: int, product_ids: Sequence[int
     connection = require_tiktok(session)
     if message := prerequisites.blocking_message(prerequisite_checks(connection)):
         raise ListingRefused(message, "/dashboard#prerequisites")
+    refuse_unconverted_prices(session, connection)
 
     candidates = templates.assigned_product_ids(session, merchant_id)
     if product_ids is not None:
@@ -101,6 +102,43 @@ def request_upload(session: Session, merchant_id: int, product_ids: Sequence[int
     job = enqueue(session, "listings.upload", merchant_id=merchant_id, payload={"connection_id": connection.id},
                   identity_key=f"listings.upload:{connection.id}", title="Bulk upload to TikTok Shop")
     return job, len(to_send)
+
+
+def refuse_unconverted_prices(session: Session, connection: ChannelConnection) -> None:
+    """A shop in another currency than the store takes no prices until the merchant sets a rate."""
+    prices = currency.conversion(session, connection)
+    if prices.missing:
+        raise ListingRefused(currency.missing_rate_message(prices), currency.RATE_LINK)
+
+
+def upload_schedule(session: Session, queued: int) -> daily_limit.UploadSchedule | None:
+    """When the `queued` products just marked In progress go, given TikTok's daily limit (after the
+    others already waiting)."""
+    connection = tiktok_connection(session)
+    if connection is None:
+        return None
+    ahead = max(0, ListingRepository(session).count_in_progress(connection.id) - queued)
+    return daily_limit.schedule(session, connection, queued, ahead=ahead)
+
+
+def waiting_for_daily_limit(session: Session) -> daily_limit.UploadSchedule | None:
+    """The shop's products In progress, split between today and the following days."""
+    connection = tiktok_connection(session)
+    if connection is None:
+        return None
+    return daily_limit.schedule(session, connection, ListingRepository(session).count_in_progress(connection.id))
+
+
+def upload_question(session: Session) -> str:
+    """What Bulk Upload asks before it starts: with TikTok's daily limit, how many can still go today."""
+    question = "Upload every product linked to a category template to TikTok Shop?"
+    connection = tiktok_connection(session)
+    if connection is None:
+        return question
+    limit, room = daily_limit.known_limit(connection), daily_limit.room_today(session, connection)
+    room -= ListingRepository(session).count_in_progress(connection.id)
+    return (f"{question} TikTok lets this shop create {limit} new product{'s' if limit != 1 else ''} a day: "
+            f"{max(room, 0)} more can go today, the rest go on the following days on their own.")
 
 
 def upload_stopped(session: Session, job: Job, message: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,7 +26,7 @@ from tokbridge.jobs.registry import job_handler, periodic
 from tokbridge.jobs.runner import JobContext
 from tokbridge.jobs.service import enqueue
 from tokbridge.kit.errors import PermanentError, RetryableError
-from tokbridge.listings import service
+from tokbridge.listings import daily_limit, service
 from tokbridge.listings.models import Listing, ListingSku, ListingStatus
 from tokbridge.listings.publisher import LISTING_LIMIT_CODE, Publisher
 from tokbridge.listings.repository import ListingRepository, compact_status_counts
@@ -71,6 +71,7 @@ def upload(ctx: JobContext) -> None:
             futures = [pool.submit(publisher.publish, ctx.session, listing_id, progress.record) for listing_id in batch]
             _raise_first_stop(futures, ctx, connection.id)
     with ctx.session() as session, session.begin():
+        daily_limit.learn(for_writing(session), ConnectionRepository(session).get(connection.id), refused=False)
         counts = ListingRepository(session).status_counts(connection.id)
         activity.record(session, ctx.merchant_id, "listings.upload.summary", f"Uploaded {progress.done} products to TikTok",
                         message=f"{counts['reviewing']} under review, {counts['failed']} failed, "
@@ -99,20 +100,24 @@ def _next_batch(ctx: JobContext, connection_id: str) -> list[int]:
 def _raise_first_stop(futures, ctx: JobContext, connection_id: str) -> None:
     """Wait for the batch; a rate limit, the daily limit or a lost lease stops the job (it resumes later)."""
     stop: BaseException | None = None
+    limit_reached = False
     for future in futures:
         try:
             future.result()
         except TikTokError as error:
             if error.code == LISTING_LIMIT_CODE:
-                with ctx.session() as session:
-                    stop = stop or _daily_limit(session, connection_id)
+                limit_reached = True
             else:
                 stop = stop or error
         except Exception as error:  # noqa: BLE001 - keep the first; the others finish or fail the same way
             stop = stop or error
-        if stop is not None:
+        if stop is not None or limit_reached:
             for pending in futures:
                 pending.cancel()
+    if limit_reached and stop is None:
+        # Counted once every product already under way has its outcome, so the number left is right.
+        with ctx.session() as session, session.begin():
+            stop = _daily_limit(for_writing(session), connection_id)
     if stop is not None:
         raise stop
 
@@ -126,9 +131,10 @@ def _count_queued(session: Session, connection_id: str) -> int:
 
 
 def _daily_limit(session: Session, connection_id: str) -> DailyLimitReached:
-    """Plan the rest for tomorrow (TikTok counts the day in UTC)."""
+    """Plan the rest for tomorrow (TikTok counts the day in UTC), and remember what TikTok took today."""
     now = utcnow()
-    tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=now.tzinfo)
+    tomorrow = daily_limit.next_day(now)
+    daily_limit.learn(session, ConnectionRepository(session).get(connection_id), refused=True, now=now)
     remaining = _count_queued(session, connection_id)
     return DailyLimitReached(
         f"TikTok's daily listing limit for this shop is reached. The remaining {remaining} products will "
@@ -333,13 +339,17 @@ def sync_product(ctx: JobContext) -> None:
             uris = publisher.upload_images(ctx.session, prepared.bundle)
     with ctx.session() as session:
         prepared = publisher.prepare(session, product_id, image_uris=uris)
-    if prepared.body is None or (switches["info"] and blocking(prepared.problems)):
+    if switches["price"] and _prices_unconverted(ctx, prepared):
+        switches = {**switches, "price": False}  # stock still goes; prices wait for the conversion rate
+    problems = [p for p in prepared.problems if p.code != "currency_rate"]
+    if prepared.body is None or (switches["info"] and blocking(problems)):
         with ctx.session() as session, session.begin():
             row = ListingRepository(session).get(listing_id)
             row.problems = [p.as_dict() for p in prepared.problems]
+            count = len(blocking(problems))
             activity.record(session, ctx.merchant_id, "listings.sync.blocked",
                             "A store change could not be sent to TikTok", status="failed",
-                            message=f"{len(blocking(prepared.problems))} problems; see the product for fixes.")
+                            message=f"{count} problem{'s' if count != 1 else ''}; see the product for fixes.")
         return
 
     body, bundle = prepared.body, prepared.bundle
@@ -354,6 +364,18 @@ def sync_product(ctx: JobContext) -> None:
             ListingRepository(session).get(listing_id).pushed_content_hash = sent.info_hash
         activity.record(session, ctx.merchant_id, "listings.sync", f"Sent store changes of “{body.title[:80]}”",
                         status="succeeded", details={"changes": sent.changes, "product_id": product_id})
+
+
+def _prices_unconverted(ctx: JobContext, prepared) -> bool:
+    """True when the shop's currency needs a conversion rate that is not set: say so, send no price."""
+    missing = next((p for p in prepared.problems if p.code == "currency_rate"), None)
+    if missing is None or prepared.body is None:
+        return False
+    with ctx.session() as session, session.begin():
+        activity.record(session, ctx.merchant_id, "listings.sync.price_blocked",
+                        f"Prices of “{prepared.body.title[:80]}” were not sent to TikTok", status="failed",
+                        message=f"{missing.message} {missing.fix}")
+    return True
 
 
 @dataclass

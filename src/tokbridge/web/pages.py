@@ -19,6 +19,7 @@ from tokbridge.channels.factory import tiktok_client
 from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.dashboard import service as dashboard_service
 from tokbridge.db.engine import get_engine
+from tokbridge.listings import currency
 from tokbridge.listings import service as listings
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.tenancy import service as accounts
@@ -112,7 +113,7 @@ def logout(request: Request, db: DbDep) -> Response:
 
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, viewer: ViewerDep, notice: str | None = None, error: str | None = None,
-              period: int = 30) -> Response:
+              period: int = 30, link: str | None = None) -> Response:
     period = period if period in SALES_PERIODS else 30
     data = dashboard_service.dashboard(viewer.db, viewer.merchant_id, sales_days=period)
     activities = ActivityRepository(viewer.db).recent(limit=10)
@@ -122,7 +123,9 @@ def dashboard(request: Request, viewer: ViewerDep, notice: str | None = None, er
         "order_statuses": ORDER_STATUSES, "orders": {key: (data.orders or {}).get(key, 0) for key, _ in ORDER_STATUSES},
         "sales": sales, "periods": SALES_PERIODS, "period": period,
         "checklist": onboarding_steps(viewer.db, viewer.merchant_id, data), "faqs": FAQS,
-        "notice": notice, "error": error})
+        "notice": notice, "error": error, "error_link": _local_or(link or "", "") or None,
+        "upload_question": listings.upload_question(viewer.db),
+        "waiting": listings.waiting_for_daily_limit(viewer.db)})
 
 
 @router.post("/dashboard/upload")
@@ -131,9 +134,21 @@ def bulk_upload(viewer: ViewerDep) -> Response:
         _job, queued = listings.request_upload(viewer.db, viewer.merchant_id)
     except listings.ListingRefused as refused:
         viewer.db.rollback()
-        return _back_to_dashboard(error=refused.message)
+        return _back_to_dashboard(error=refused.message, **({"link": refused.link} if refused.link else {}))
+    planned = _daily_plan(viewer.db, queued)
     viewer.db.commit()
-    return _back_to_dashboard(notice=f"{queued} products are on their way to TikTok. Progress shows under Recent Activity.")
+    return _back_to_dashboard(notice=f"{_on_their_way(queued)}{planned} "
+                                     "Progress shows under Recent Activity.")
+
+
+def _on_their_way(queued: int) -> str:
+    return "1 product is on its way to TikTok." if queued == 1 else f"{queued} products are on their way to TikTok."
+
+
+def _daily_plan(db, queued: int) -> str:
+    """TikTok's daily limit: how many of the queued products go today and when the rest do."""
+    schedule = listings.upload_schedule(db, queued)
+    return f" {schedule.summary()}" if schedule is not None and schedule.later else ""
 
 
 @router.post("/dashboard/sync")
@@ -191,7 +206,8 @@ async def bulk_products(request: Request, viewer: ViewerDep) -> Response:
     try:
         if action == "upload":
             _job, queued = listings.request_upload(db, viewer.merchant_id, product_ids)
-            message = f"{queued} products are on their way to TikTok. Progress shows under Activity."
+            message = (f"{_on_their_way(queued)}{_daily_plan(db, queued)} "
+                       "Progress shows under Activity.")
         elif action in listings.ACTIONS:
             connection = listings.require_tiktok(db)
             bound = ListingRepository(db).for_products(connection.id, product_ids)
@@ -246,15 +262,17 @@ def product_preview(viewer, settings, connection, product_id: int) -> dict:
         except TikTokError as exc:
             log.info("product preview without category rules: %s", exc)
             note = "TikTok did not answer, so the category's own rules were not checked. Reload to try again."
-    market = Market(connection.region or "US") if connection else Market("US")
+    prices = currency.conversion(viewer.db, connection) if connection else None
+    market = Market(connection.region or "US", price_rate=prices.price_rate) if connection else Market("US")
     prepared = templates_service.prepare_products(
         viewer.db, viewer.merchant_id, [product_id], market,
         categories={category.id: category} if category else None, warehouse_ids=warehouses)
     if not prepared:
         return {"body": None, "problems": [], "note": "Its template is switched off, so nothing would be sent."}
     item = prepared[0]
+    problems = [currency.missing_rate_problem(prices), *item.problems] if prices and prices.missing else item.problems
     body = item.body.model_dump(mode="json", exclude_none=True)
-    return {"body": body, "json": json.dumps(body, indent=2, ensure_ascii=False), "problems": item.problems,
+    return {"body": body, "json": json.dumps(body, indent=2, ensure_ascii=False), "problems": problems,
             "note": note, "category_label": spec.category.label}
 
 

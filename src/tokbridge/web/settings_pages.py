@@ -19,6 +19,7 @@ from tokbridge.channels.connections import SHOPIFY, TIKTOK, ConnectionRepository
 from tokbridge.channels.shopify.errors import ShopifyError
 from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.db.engine import get_engine
+from tokbridge.listings import currency
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.notifications import service as notifications_service
 from tokbridge.onboarding.service import fresh_shopify_connection, lock_connection
@@ -49,6 +50,7 @@ def settings_page(request: Request, viewer: ViewerDep, settings: SettingsDep, no
     template_rows = templates_service.list_templates(db, viewer.merchant_id)
     mapping = _current_mapping(db, viewer.merchant_id, template_rows)
     store, shop = connections.first(SHOPIFY), connections.first(TIKTOK)
+    prices = currency.conversion(db, shop) if shop is not None else None
     db.commit()  # hold no lock while the store and TikTok answer
     locations, warehouses, mapping_problem = _locations_and_warehouses(settings, store, shop)
     return templates.TemplateResponse(request, "settings.html", {
@@ -56,7 +58,25 @@ def settings_page(request: Request, viewer: ViewerDep, settings: SettingsDep, no
         "notification_choices": NOTIFICATIONS, "delete_choices": DELETE_CHOICES,
         "email_configured": notifications_service.email_configured(settings),
         "accounts": accounts, "locations": locations, "warehouses": warehouses, "mapping": mapping,
-        "mapping_problem": mapping_problem, "has_templates": bool(template_rows), "notice": notice, "error": error})
+        "mapping_problem": mapping_problem, "has_templates": bool(template_rows), "notice": notice, "error": error,
+        "prices": prices, "currency_name": currency.currency_name})
+
+
+@router.post("/settings/currency")
+async def save_price_rate(request: Request, viewer: ViewerDep) -> Response:
+    form = await request.form()
+    shop = ConnectionRepository(viewer.db).first(TIKTOK)
+    if shop is None:
+        return _back(error="Connect your TikTok shop first.")
+    try:
+        repriced = currency.set_rate(viewer.db, viewer.merchant_id, shop, str(form.get("rate", "")))
+    except currency.RateRefused as refused:
+        viewer.db.rollback()
+        return _back(error=refused.message)
+    viewer.db.commit()
+    resent = (f" New prices are on their way for {repriced} product{'s' if repriced != 1 else ''} on TikTok."
+              if repriced else "")
+    return _back(notice=f"Conversion rate saved.{resent}")
 
 
 @router.post("/settings/sync")

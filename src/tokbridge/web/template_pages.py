@@ -23,7 +23,6 @@ from tokbridge.catalog.models import CatalogOption
 from tokbridge.category_templates import repository as templates_repository
 from tokbridge.category_templates import service as templates_service
 from tokbridge.category_templates.categories import category_version_for, fetch_category_info, name_path
-from tokbridge.category_templates.limits import Market
 from tokbridge.category_templates.pricing import ROUNDING_LABELS
 from tokbridge.category_templates.rules import FIELD_LABELS, NUMBER_OPERATORS, TEXT_OPERATORS
 from tokbridge.channels.factory import tiktok_client
@@ -31,6 +30,7 @@ from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.channels.tiktok.models import RecommendCategoryInput
 from tokbridge.config import get_settings
 from tokbridge.db.engine import get_engine
+from tokbridge.listings import currency
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.listings.service import ListingRefused, require_tiktok
 from tokbridge.web.deps import ViewerDep
@@ -191,7 +191,7 @@ def _preview(db, merchant_id: int, data: dict, info, warehouses, connection):
         spec = templates_service.parse_spec(data)
     except templates_service.TemplateInvalid as invalid:
         return [], invalid.errors
-    previews = templates_service.preview(db, merchant_id, spec, Market(connection.region or "US"),
+    previews = templates_service.preview(db, merchant_id, spec, currency.market_for(db, connection),
                                          limit=PREVIEW_PRODUCTS, category=info,
                                          warehouse_ids=[w.id for w in warehouses])
     return previews, []

@@ -209,6 +209,10 @@ mutation AdjustInventory($input: InventoryAdjustQuantitiesInput!, $key: String!)
 }
 """
 
+SHOP_CURRENCY = """
+query ShopCurrency { shop { currencyCode } }
+"""
+
 LOCATIONS = """
 query Locations($after: String) {
   locations(first: 250, after: $after) { pageInfo { hasNextPage endCursor } nodes { id name isActive } }

@@ -101,6 +101,10 @@ class ShopifyStore:
             self._locations = [location["id"] for location in self.locations()]
         return self._locations
 
+    def currency(self) -> str:
+        """The three-letter code of the currency the store's prices are in (`shop.currencyCode`)."""
+        return self.client.query(queries.SHOP_CURRENCY)["shop"]["currencyCode"]
+
     def locations(self) -> list[dict]:
         found, after = [], None
         while True:

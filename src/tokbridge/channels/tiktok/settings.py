@@ -32,5 +32,8 @@ class TikTokAppSettings(BaseSettings):
     refresh_margin_seconds: int = Field(default=24 * 3600, ge=0)
     # How long a seller may take on TikTok's consent page before the `state` expires.
     state_max_age_seconds: int = Field(default=30 * 60, ge=1)
+    # Products a shop may create per UTC day, to plan uploads with until TikTok refuses one: TikTok's
+    # documented figure for new shops (1,000 after probation; no API tells which applies).
+    daily_listing_limit: int = Field(default=100, ge=1)
     # Wait suggested to the job layer after a 429 when TikTok sends no Retry-After.
     default_retry_after_seconds: float = Field(default=1.0, gt=0)

@@ -4,7 +4,7 @@ Unsigned and unauthenticated: the sandbox is a test double, never exposed. JSON 
 bad input gets 400, unknown things 404, refused changes 422, each as {"error": "..."}.
 
   GET    /sandbox/state                              shops, product and order counts, subscriptions
-  POST   /sandbox/shops {shop, count, seed}          (re)seed a shop's generated catalog
+  POST   /sandbox/shops {shop, count, seed, currency}  (re)seed a shop's generated catalog, priced in currency
   POST   /sandbox/shops/{shop}/tokens {scopes, expiring}   a token without going through OAuth
   GET    /sandbox/shops/{shop}/install-request?app_url=    the signed install GET Shopify would send
   GET    /sandbox/shops/{shop}/products?offset&limit  true state, with stock per variant and location
@@ -29,6 +29,7 @@ bad input gets 400, unknown things 404, refused changes 422, each as {"error": "
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 
 from starlette.concurrency import run_in_threadpool
@@ -38,11 +39,14 @@ from starlette.routing import Route
 
 from . import billing, ids, payloads
 from .sandbox import Faults, Sandbox
+from .schema_sdl import SDL
 from .shops import SHOP_DOMAIN
 from .store import ShopStore, StoreError
 from .webhooks import COMPLIANCE_TOPICS
 
 MAX_LISTED = 1000
+# A shop sells in one of the currencies the Admin API's CurrencyCode enum names.
+CURRENCY_CODES = frozenset(re.search(r"enum CurrencyCode \{([^}]*)\}", SDL).group(1).split())
 
 
 def problem(message: str, status: int = 422) -> Response:
@@ -136,8 +140,12 @@ async def seed_shop(request: Request) -> Response:
     count = int(data.get("count", sandbox.config.catalog_size))
     if not 0 <= count <= 100_000:
         raise ValueError("count must be between 0 and 100000")
-    store = sandbox.seed_shop(domain, count, int(data.get("seed", sandbox.config.catalog_seed)))
-    return JSONResponse({"shop": store.domain, "count": count, "seed": store.catalog.seed}, status_code=201)
+    currency = data.get("currency", sandbox.config.currency)
+    if currency not in CURRENCY_CODES:
+        raise ValueError("currency must be one of Shopify's CurrencyCode values, e.g. USD or GBP")
+    store = sandbox.seed_shop(domain, count, int(data.get("seed", sandbox.config.catalog_seed)), currency)
+    return JSONResponse({"shop": store.domain, "count": count, "seed": store.catalog.seed,
+                         "currency": store.currency}, status_code=201)
 
 
 @handler
@@ -372,6 +380,7 @@ async def state(request: Request) -> Response:
     sandbox = sandbox_of(request)
     return JSONResponse({"shops": [
         {"shop": s.domain, "products": s.product_index_limit, "catalog_seed": s.catalog.seed, "orders": len(s.orders),
+         "currency": s.currency,
          "webhook_subscriptions": [{"id": w.id, "topic": w.topic, "uri": w.uri} for w in s.webhook_subscriptions.values()],
          "bulk_operations": [{"id": b.id, "status": b.status, "object_count": b.object_count} for b in s.bulk_operations.values()],
          "locations": [{"id": loc.id, "name": loc.name} for loc in s.catalog.locations]}

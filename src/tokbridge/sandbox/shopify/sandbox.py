@@ -97,11 +97,13 @@ class Sandbox:
                 store = self.seed_shop(domain, catalog_size, seed)
             return store
 
-    def seed_shop(self, domain: str, catalog_size: int | None = None, seed: int | None = None) -> ShopStore:
-        """(Re)create a shop with a fresh generated catalog; its subscriptions and orders start empty."""
+    def seed_shop(self, domain: str, catalog_size: int | None = None, seed: int | None = None,
+                  currency: str | None = None) -> ShopStore:
+        """(Re)create a shop with a fresh generated catalog, priced in `currency` (the configured one by
+        default); its subscriptions and orders start empty."""
         catalog = Catalog(seed if seed is not None else self.config.catalog_seed,
                           catalog_size if catalog_size is not None else self.config.catalog_size)
-        store = ShopStore(domain, catalog, self.clock, self.config.currency, self._emit)
+        store = ShopStore(domain, catalog, self.clock, currency or self.config.currency, self._emit)
         with self.lock:
             self.shops[domain] = store
             self.buckets[domain] = LeakyBucket(self.config.bucket_size, self.config.restore_rate, self.clock)

@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field
 
 from tokbridge.category_templates import service as templates
 from tokbridge.category_templates.categories import category_version_for, fetch_category_info, version_problem
-from tokbridge.category_templates.limits import Market
 from tokbridge.channels.factory import tiktok_client
 from tokbridge.config import get_settings
 from tokbridge.db.engine import get_engine
+from tokbridge.listings import currency
 from tokbridge.listings.service import ListingRefused, require_tiktok
 from tokbridge.web.api.schemas import Problem
 from tokbridge.web.deps import ViewerDep
@@ -152,7 +152,7 @@ def preview(body: TemplateBody, viewer: ViewerDep, limit: int = 5) -> list[dict[
     viewer.db.commit()  # a read-only request: hold no lock while TikTok answers
     category = fetch_category_info(client, spec.category.id, category_version=spec.category.version)
     warehouses = [w.id for w in client.get_warehouses()]
-    previews = templates.preview(viewer.db, viewer.merchant_id, spec, Market(connection.region or "US"),
+    previews = templates.preview(viewer.db, viewer.merchant_id, spec, currency.market_for(viewer.db, connection),
                                  limit=max(1, min(limit, 20)), category=category, warehouse_ids=warehouses)
     return [{**asdict(p), "problems": [problem.as_dict() for problem in p.problems]} for p in previews]
 
