@@ -1,8 +1,12 @@
 """Writes against the sandbox over HTTP: orders, fulfilments, cancellation, inventory."""
 
+import logging
+
 import pytest
 
+from tests.support.waiting import wait_for
 from tokbridge.channels.base import Address, InventoryQuantity, NewOrder, OrderLine, ShippingLine, TaxLine
+from tokbridge.channels.shopify import bulk
 from tokbridge.channels.shopify.errors import ShopifyValidationError
 
 
@@ -150,3 +154,26 @@ def test_set_inventory_is_idempotent_and_compare_and_swap(live_shop):
     # Opting out of compare-and-swap sets it regardless.
     store.set_inventory([InventoryQuantity(item, location, 3)], idempotency_key="sync-3")
     assert stock_of(shop, stock) == 3
+
+
+def test_the_adapter_uses_nothing_shopify_deprecated(live_shop, caplog):
+    """Shopify flags a request using a deprecated field or argument with a header; the client logs it.
+    The catalog export's current operation and a cancellation must not be flagged."""
+    shop = live_shop()
+    store = shop.store(wait_when_throttled=True)
+    variant, _ = a_tracked_variant(shop)
+    caplog.set_level(logging.WARNING, logger="tokbridge.channels.shopify.client")
+
+    assert bulk.current(store.client) is None
+    started = store.start_catalog_export()
+    assert bulk.current(store.client).id == started.id
+    wait_for(lambda: bulk.status(store.client, started.id).finished, timeout=20, what="catalog export")
+    assert bulk.current(store.client).status == "COMPLETED"
+    created = store.create_order(tiktok_order(variant, "5201"))
+    store.cancel_order(created.external_id, reason="CUSTOMER", restock=True)
+    assert store.order_fulfilments(created.external_id).cancelled
+    assert [r.getMessage() for r in caplog.records if "deprecated" in r.getMessage()] == []
+
+    # What the client says when Shopify does flag a request.
+    store.client.query("{ currentBulkOperation(type: QUERY) { id } }")
+    assert any("deprecated" in r.getMessage() for r in caplog.records)

@@ -358,6 +358,9 @@ type BulkOperation implements Node {
   partialDataUrl: URL
   query: String!
 }
+type BulkOperationEdge { cursor: String! node: BulkOperation! }
+type BulkOperationConnection { edges: [BulkOperationEdge!]! nodes: [BulkOperation!]! pageInfo: PageInfo! }
+enum BulkOperationsSortKeys { COMPLETED_AT CREATED_AT }
 
 enum WebhookSubscriptionTopic {
   APP_UNINSTALLED BULK_OPERATIONS_FINISH PRODUCTS_CREATE PRODUCTS_UPDATE PRODUCTS_DELETE
@@ -426,7 +429,8 @@ type QueryRoot {
   fulfillmentOrder(id: ID!): FulfillmentOrder
   fulfillment(id: ID!): Fulfillment
   bulkOperation(id: ID!): BulkOperation
-  currentBulkOperation(type: BulkOperationType = QUERY): BulkOperation
+  bulkOperations(first: Int, after: String, last: Int, before: String, reverse: Boolean = false, query: String, sortKey: BulkOperationsSortKeys = CREATED_AT): BulkOperationConnection!
+  currentBulkOperation(type: BulkOperationType = QUERY): BulkOperation @deprecated(reason: "Use `bulkOperations` with status filter instead.")
   job(id: ID!): Job
   webhookSubscription(id: ID!): WebhookSubscription
   webhookSubscriptions(first: Int, after: String, last: Int, before: String, reverse: Boolean = false, topics: [WebhookSubscriptionTopic!], uri: String): WebhookSubscriptionConnection!
@@ -617,7 +621,7 @@ type Mutation {
   inventorySetQuantities(input: InventorySetQuantitiesInput!): InventorySetQuantitiesPayload
   inventoryAdjustQuantities(input: InventoryAdjustQuantitiesInput!): InventoryAdjustQuantitiesPayload
   orderCreate(order: OrderCreateOrderInput!, options: OrderCreateOptionsInput): OrderCreatePayload
-  orderCancel(orderId: ID!, reason: OrderCancelReason!, refund: Boolean, refundMethod: OrderCancelRefundMethodInput, restock: Boolean!, notifyCustomer: Boolean = false, staffNote: String): OrderCancelPayload
+  orderCancel(orderId: ID!, reason: OrderCancelReason!, refund: Boolean @deprecated(reason: "Use `refundMethod` instead."), refundMethod: OrderCancelRefundMethodInput, restock: Boolean!, notifyCustomer: Boolean = false, staffNote: String): OrderCancelPayload
   bulkOperationRunQuery(query: String!, groupObjects: Boolean = false): BulkOperationRunQueryPayload
   bulkOperationCancel(id: ID!): BulkOperationCancelPayload
   webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload
