@@ -34,6 +34,25 @@ def post(live, query: str, variables: dict | None = None) -> httpx.Response:
     return response
 
 
+def test_a_tax_line_without_its_rate_is_a_graphql_error_and_creates_nothing(live_sandbox):
+    live = live_sandbox()
+    variant = first_level(live)[0]
+    untaxed_rate = an_order(variant, taxLines=[{"title": "Tax collected by TikTok Shop", "priceSet": money("1.65")}])
+    refused = live.graphql(ORDER, {"order": untaxed_rate}, version=VERSION)
+    assert "data" not in refused or refused["data"] is None
+    assert len(refused["errors"]) == 1 and "rate" in refused["errors"][0]["message"]
+    on_a_line = an_order(variant)
+    on_a_line["lineItems"][0]["taxLines"] = [{"title": "Sales tax", "priceSet": money("1.65")}]
+    assert "rate" in live.graphql(ORDER, {"order": on_a_line}, version=VERSION)["errors"][0]["message"]
+    assert store_orders(live) == []
+
+    with_rate = an_order(variant, taxLines=[{"title": "Tax collected by TikTok Shop", "rate": "0.0825",
+                                             "priceSet": money("1.65")}])
+    created = live.graphql(ORDER, {"order": with_rate}, version=VERSION)["data"]["orderCreate"]
+    assert created["userErrors"] == [] and created["order"]["totalTaxSet"]["shopMoney"]["amount"] == "1.65"
+    assert [t["rate"] for t in store_orders(live)[0]["tax_lines"]] == [0.0825]
+
+
 PRODUCT_IDS = "{ products { edges { node { id } } } }"
 BULK_LIST = """query($q: String) { bulkOperations(first: 1, query: $q, sortKey: CREATED_AT) {
   nodes { id status } pageInfo { hasNextPage } } }"""

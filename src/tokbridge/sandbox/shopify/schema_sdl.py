@@ -517,7 +517,7 @@ type InventoryAdjustQuantitiesPayload {
 
 input MoneyInput { amount: Decimal! currencyCode: CurrencyCode! }
 input MoneyBagInput { shopMoney: MoneyInput! presentmentMoney: MoneyInput }
-input OrderCreateTaxLineInput { title: String! rate: Decimal priceSet: MoneyBagInput channelLiable: Boolean = false }
+input OrderCreateTaxLineInput { title: String! rate: Decimal! priceSet: MoneyBagInput channelLiable: Boolean = false }
 input OrderCreateLineItemInput {
   variantId: ID
   quantity: Int!
