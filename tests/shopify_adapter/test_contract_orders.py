@@ -208,6 +208,16 @@ def test_a_taxed_tiktok_order_reaches_the_store_with_its_tax_rates(live_shop):
     assert [(t["rate"], t["price"]) for t in state["tax_lines"]] == [(0.08, "2.00")]
 
 
+def test_a_buyer_in_the_uk_has_a_gb_address_in_the_store(live_shop):
+    shop = live_shop()
+    store = shop.store(wait_when_throttled=True)
+    variant, _ = a_tracked_variant(shop)
+    uk = a_taxed_tiktok_order("5101", recipient_address={"name": "Sam Buyer", "address_line1": "1 Brick Lane",
+                                                         "postal_code": "E1 6AN", "region_code": "UK"})
+    created = store.create_order(to_new_order(uk, two_tees(variant), "USD"))
+    assert store_order_state(shop, created)["shipping_address"]["country_code"] == "GB"
+
+
 def test_the_adapter_uses_nothing_shopify_deprecated(live_shop, caplog):
     """Shopify flags a request using a deprecated field or argument with a header; the client logs it.
     The catalog export's current operation and a cancellation must not be flagged."""

@@ -53,6 +53,20 @@ def test_a_tax_line_without_its_rate_is_a_graphql_error_and_creates_nothing(live
     assert [t["rate"] for t in store_orders(live)[0]["tax_lines"]] == [0.0825]
 
 
+def test_a_country_code_is_one_of_shopifys_country_codes(live_sandbox):
+    live = live_sandbox()
+    variant = first_level(live)[0]
+    address = {"firstName": "Alex", "lastName": "Buyer", "address1": "1 Main St", "city": "London", "zip": "E1 6AN"}
+    refused = live.graphql(ORDER, {"order": an_order(variant, shippingAddress={**address, "countryCode": "UK"})},
+                           version=VERSION)
+    assert refused.get("data") is None and "countryCode" in refused["errors"][0]["message"]
+    assert store_orders(live) == []
+    created = live.graphql(ORDER, {"order": an_order(variant, shippingAddress={**address, "countryCode": "GB"})},
+                           version=VERSION)["data"]["orderCreate"]
+    assert created["userErrors"] == []
+    assert store_orders(live)[0]["shipping_address"]["country_code"] == "GB"
+
+
 PRODUCT_IDS = "{ products { edges { node { id } } } }"
 BULK_LIST = """query($q: String) { bulkOperations(first: 1, query: $q, sortKey: CREATED_AT) {
   nodes { id status } pageInfo { hasNextPage } } }"""

@@ -2,6 +2,7 @@
 
 TikTok sends one line item per unit; the store gets one line per SKU and price, with the quantity.
 Prices are what the buyer paid per unit; shipping, taxes and discounts come from TikTok's payment block.
+An address in a region the store has no country for raises `regions.UnknownCountry`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from decimal import Decimal
 
 from tokbridge.channels.base import Address, NewOrder, OrderLine, ShippingLine, TaxLine
 from tokbridge.orders.money import to_minor, to_text
+from tokbridge.orders.regions import store_country_code
 
 SOURCE_NAME = "tiktok"
 
@@ -132,5 +134,5 @@ def _address(recipient: dict) -> Address | None:
                    address2=recipient.get("address_line2") or None,
                    city=district.get("city") or recipient.get("city"),
                    province_code=recipient.get("state_code") or None,
-                   zip=recipient.get("postal_code"), country_code=recipient.get("region_code"),
+                   zip=recipient.get("postal_code"), country_code=store_country_code(recipient.get("region_code")),
                    phone=recipient.get("phone_number"))
