@@ -192,12 +192,13 @@ def test_a_taxed_tiktok_order_reaches_the_store_with_its_tax_rates(live_shop):
     assert store.create_order(to_new_order(a_taxed_tiktok_order("5001"), two_tees(variant), "USD")) == created
 
     # TikTok gave the rate on each line: that one is kept, not recomputed from rounded amounts.
+    def sales_tax(amount: str) -> list[dict]:
+        return [{"tax_type": "SALES_TAX", "tax_amount": amount, "tax_rate": "0.0825"}]
+
     with_rate = a_taxed_tiktok_order("5002", payment={"currency": "USD", "sub_total": "19.99", "shipping_fee": "0.00",
                                                       "tax": "1.65", "total_amount": "21.64"},
-                                      line_items=[{"id": "1", "item_tax": [{"tax_type": "SALES_TAX", "tax_amount": "0.82",
-                                                                            "tax_rate": "0.0825"}]},
-                                                  {"id": "2", "item_tax": [{"tax_type": "SALES_TAX", "tax_amount": "0.83",
-                                                                            "tax_rate": "0.0825"}]}])
+                                      line_items=[{"id": "1", "item_tax": sales_tax("0.82")},
+                                                  {"id": "2", "item_tax": sales_tax("0.83")}])
     state = store_order_state(shop, store.create_order(to_new_order(with_rate, two_tees(variant), "USD")))
     assert [(t["rate"], t["price"]) for t in state["tax_lines"]] == [(0.0825, "1.65")]
 

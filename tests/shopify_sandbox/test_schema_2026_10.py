@@ -29,7 +29,8 @@ def store_orders(live) -> list[dict]:
 
 def post(live, query: str, variables: dict | None = None) -> httpx.Response:
     with live.client() as client:
-        response = client.post(f"/admin/api/{VERSION}/graphql.json", json={"query": query, "variables": variables or {}})
+        response = client.post(f"/admin/api/{VERSION}/graphql.json",
+                               json={"query": query, "variables": variables or {}})
     assert response.status_code == 200, response.text
     return response
 

@@ -98,7 +98,8 @@ def _tax_lines(raw: dict, payment: dict, currency: str) -> list[TaxLine]:
     given = _tiktok_rate(raw.get("line_items") or [])
     if product_tax + shipping_tax != tax:
         # TikTok did not split the tax into items and shipping: one line for all of it.
-        parts = [("Tax collected by TikTok Shop", tax, given if given is not None else _rate(tax, items_base + shipping_base))]
+        rate = given if given is not None else _rate(tax, items_base + shipping_base)
+        parts = [("Tax collected by TikTok Shop", tax, rate)]
     else:
         parts = [("Tax on items, collected by TikTok Shop", product_tax,
                   given if given is not None else _rate(product_tax, items_base)),

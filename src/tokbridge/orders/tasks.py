@@ -29,9 +29,9 @@ from tokbridge.kit.errors import PermanentError, RetryableError
 from tokbridge.orders import carriers, sales_rollup, service
 from tokbridge.orders import status as statuses
 from tokbridge.orders.mapper import to_new_order
-from tokbridge.orders.regions import UnknownCountry
 from tokbridge.orders.models import Order, ShipmentState, StoreSync
 from tokbridge.orders.models import Shipment as ShipmentRow
+from tokbridge.orders.regions import UnknownCountry
 from tokbridge.orders.repository import OrderRepository, active_tiktok_connections, merchants_with_orders_in
 from tokbridge.tenancy.scoping import bind_merchant
 
@@ -237,7 +237,8 @@ def to_store(ctx: JobContext) -> None:
     except UnknownCountry as exc:
         log.warning("order %s not sent to the store: TikTok's region %r has no store country", plan.tiktok_order_id,
                     (plan.raw.get("recipient_address") or {}).get("region_code"))
-        _write(ctx, lambda s: service.record_store_failure(s, order_id, f"{exc}, then retry."))
+        reason = f"{exc}, then retry."
+        _write(ctx, lambda s: service.record_store_failure(s, order_id, reason))
         return
     try:
         created = with_store(ctx.settings, store_connection, lambda store: store.create_order(new_order))
