@@ -18,6 +18,7 @@ from .cost import CostWalker, QueryShapeError
 from .resolving import RequestContext, default_resolver
 from .sandbox import Sandbox
 from .shops import ShopNotFound, resolve_shop
+from .variable_errors import shopify_variable_errors
 
 # Shopify's answer to a request that asked for a deprecated field or argument: it still works, flagged.
 DEPRECATED_HEADER = "X-Shopify-API-Deprecated-Reason"
@@ -117,7 +118,7 @@ def run_query(sandbox: Sandbox, context: RequestContext, query: str, variables: 
     # Variables are checked before costing, which reads `first`/`last` through them.
     coerced = get_variable_values(sandbox.schema, operation.variable_definitions or [], variables)
     if isinstance(coerced, list):
-        return {"errors": [e.formatted for e in coerced]}
+        return {"errors": shopify_variable_errors(sandbox.schema, operation, variables) or [e.formatted for e in coerced]}
     walker = CostWalker(sandbox.schema, fragments, coerced.coerced)
     try:
         requested = walker.operation_cost(operation)
