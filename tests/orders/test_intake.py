@@ -153,3 +153,36 @@ def test_an_order_the_store_keeps_refusing_is_failed_with_the_reason_then_retrie
     run_jobs(world)
     [order] = orders(world)
     assert order.store_sync == "created" and len(store_orders(world)) == 1
+
+
+def test_a_uk_buyer_reaches_the_store_and_an_unknown_country_fails_in_plain_words(world_factory):
+    """TikTok writes the United Kingdom "UK" where Shopify's CountryCode is "GB"; a region Shopify has no
+    country for fails the order with words a merchant understands, again on Retry, and creates nothing."""
+    from tests.orders.helpers import as_merchant
+    from tokbridge.orders import service
+
+    world = live_world(world_factory)
+    sku = live_skus(world)[0]
+    uk = place(world, [{"sku_id": sku["sku_id"], "quantity": 1}])
+    nowhere = place(world, [{"sku_id": sku["sku_id"], "quantity": 1}])
+    placed = world.tiktok_sandbox.state.orders  # the buyers' addresses as TikTok holds them
+    placed[uk["id"]].recipient = {**placed[uk["id"]].recipient, "region_code": "UK"}
+    placed[nowhere["id"]].recipient = {**placed[nowhere["id"]].recipient, "region_code": "QQ"}
+    advance(world, 120)
+    advance(world, 3600)
+    poll(world)
+
+    ours = {o.tiktok_order_id: o for o in orders(world)}
+    in_store = {o["source_identifier"]: o for o in store_orders(world)}
+    assert ours[uk["id"]].store_sync == "created"
+    assert in_store[uk["id"]]["shipping_address"]["country_code"] == "GB"
+    failed = ours[nowhere["id"]]
+    assert failed.status == "failed" and nowhere["id"] not in in_store
+    assert "country" in failed.failure_reason and "QQ" not in failed.failure_reason
+    assert "countryCode" not in failed.failure_reason and "region_code" not in failed.failure_reason
+
+    as_merchant(world, service.retry, failed.id)
+    run_jobs(world)
+    again = {o.tiktok_order_id: o for o in orders(world)}[nowhere["id"]]
+    assert again.status == "failed" and again.failure_reason == failed.failure_reason
+    assert len(store_orders(world)) == 1

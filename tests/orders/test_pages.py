@@ -66,3 +66,70 @@ def test_orders_pages_list_detail_cancel_and_settings(site):
     assert "Carrier line 1" in broken.text
     assert client.get("/api/v1/settings/orders").json()["carrier_map"] == {"My Courier": "UPS"}
     assert client.get("/orders/999999").status_code == 404
+
+
+RAW_CODES = ("AWAITING_SHIPMENT", "TO_SHIP", "IN_TRANSIT", "CANCELLED", "BUYER_CANCEL", "CANCELLATION_REQUEST",
+             "ON_HOLD", "UNPAID")
+
+
+def no_raw_codes(html: str) -> None:
+    main = html.split("<main", 1)[-1]
+    found = [code for code in RAW_CODES if code in main]
+    assert found == [], found
+
+
+def test_an_order_page_shows_buyer_address_timeline_store_link_and_what_was_ordered(site):
+    """A kept order: the buyer, TikTok's address, a timeline of what happened and a link to the store order;
+    a cancelled one: what was ordered (not "0.00 USD · 0 items") and no advice to ship it. No raw codes."""
+    from tests.orders.helpers import http
+    from tests.orders.test_shipping import _fulfil_in_store, _ship
+
+    world, client = site
+    skus = live_skus(world)
+    kept = place(world, [{"sku_id": skus[0]["sku_id"], "quantity": 2}])
+    dropped = place(world, [{"sku_id": skus[-1]["sku_id"], "quantity": 1}], buyer_cancels=True)
+    advance(world, 120)
+    advance(world, 3600)
+    poll(world)
+    ours = {o.tiktok_order_id: o for o in orders(world)}
+    order = ours[kept["id"]]
+
+    page = client.get(f"/orders/{order.id}").text
+    assert "Alex Buyer" in page and "5800 Bristol Pkwy" in page and "Suite 100" in page
+    store_number = order.store_order_id.rsplit("/", 1)[-1]
+    link = re.search(r'href="([^"]+/admin/orders/' + store_number + r')"', page)
+    assert link and order.store_order_name in page
+    assert order.store_order_name in http(link.group(1).split("/shops/")[0]).get(
+        "/shops/" + link.group(1).split("/shops/")[1]).text  # the link opens the order in the store admin
+    timeline = page.split('data-testid="order-timeline"', 1)[1].split("</section>", 1)[0]
+    assert [step in timeline for step in ("Placed", "Paid", f"Created in your store as {order.store_order_name}")] \
+        == [True, True, True]
+    assert "2 items" in page and "Fulfil the order in your store" in page
+    no_raw_codes(page)
+
+    _fulfil_in_store(world, order, "9400111899223197428502")
+    _ship(world, order)
+    advance(world, 60)
+    poll(world)
+    again = client.get(f"/orders/{order.id}").text  # the second look: the shipment added, nothing repeated
+    timeline = again.split('data-testid="order-timeline"', 1)[1].split("</section>", 1)[0]
+    assert "USPS 9400111899223197428502 sent to TikTok" in timeline and timeline.count("Created in your store") == 1
+    assert "Fulfil the order in your store" not in again
+    no_raw_codes(again)
+
+    cancelled = ours[dropped["id"]]
+    assert cancelled.status == "cancelled"
+    page = client.get(f"/orders/{cancelled.id}").text
+    summary = page.split('data-testid="order-summary"', 1)[1].split("</section>", 1)[0]
+    assert "0 items" not in summary and "1 item" in summary and "1 items" not in summary
+    assert "0.00 USD" not in summary
+    assert "Not shipped yet" not in page and "Fulfil the order" not in page
+    timeline = page.split('data-testid="order-timeline"', 1)[1].split("</section>", 1)[0]
+    assert "Cancelled by the buyer" in timeline
+    no_raw_codes(page)
+    row = client.get("/orders").text.split(f'data-order-id="{cancelled.id}"', 1)[1].split("</tr>", 1)[0]
+    assert "1 cancelled" in row and "0.00 USD" not in row
+
+    api = client.get(f"/api/v1/orders/{order.id}").json()
+    assert api["buyer_name"] == "Alex Buyer" and api["store_order_url"] == link.group(1)
+    assert api["items_ordered"] == 2 and api["timeline"][0]["text"]

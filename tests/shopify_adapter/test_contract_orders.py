@@ -1,9 +1,14 @@
 """Writes against the sandbox over HTTP: orders, fulfilments, cancellation, inventory."""
 
+import logging
+
 import pytest
 
+from tests.support.waiting import wait_for
 from tokbridge.channels.base import Address, InventoryQuantity, NewOrder, OrderLine, ShippingLine, TaxLine
+from tokbridge.channels.shopify import bulk
 from tokbridge.channels.shopify.errors import ShopifyValidationError
+from tokbridge.orders.mapper import ResolvedLine, to_new_order
 
 
 def a_tracked_variant(shop) -> tuple[dict, dict]:
@@ -150,3 +155,88 @@ def test_set_inventory_is_idempotent_and_compare_and_swap(live_shop):
     # Opting out of compare-and-swap sets it regardless.
     store.set_inventory([InventoryQuantity(item, location, 3)], idempotency_key="sync-3")
     assert stock_of(shop, stock) == 3
+
+
+def a_taxed_tiktok_order(order_id: str, **changes) -> dict:
+    """A paid US order as TikTok's Get Order Detail gives it: two T-shirts at 10.00, 5.00 shipping, taxed."""
+    return {
+        "id": order_id, "status": "AWAITING_SHIPMENT", "create_time": 1765000000,
+        "payment": {"currency": "USD", "sub_total": "20.00", "shipping_fee": "5.00", "tax": "2.06",
+                    "product_tax": "1.65", "shipping_fee_tax": "0.41", "total_amount": "27.06"},
+        "recipient_address": {"name": "Alex Buyer", "first_name": "Alex", "last_name": "Buyer",
+                              "address_line1": "5800 Bristol Pkwy", "postal_code": "90230", "region_code": "US"},
+        **changes,
+    }
+
+
+def two_tees(variant: dict) -> list[ResolvedLine]:
+    return [ResolvedLine(tiktok_sku_id="1729", seller_sku="TEE-M", title="Tee", sale_price="10.00",
+                         original_price="10.00", variant_external_id=variant["admin_graphql_api_id"])] * 2
+
+
+def store_order_state(shop, created) -> dict:
+    return shop.control("GET", f"/sandbox/shops/{{shop}}/orders/{created.external_id.rsplit('/', 1)[-1]}").json()
+
+
+def test_a_taxed_tiktok_order_reaches_the_store_with_its_tax_rates(live_shop):
+    """Shopify 2026-10 requires `rate` on every tax line: computed from TikTok's amounts, or TikTok's own."""
+    shop = live_shop()
+    store = shop.store(wait_when_throttled=True)
+    variant, _ = a_tracked_variant(shop)
+
+    created = store.create_order(to_new_order(a_taxed_tiktok_order("5001"), two_tees(variant), "USD"))
+    state = store_order_state(shop, created)
+    assert [(t["rate"], t["price"]) for t in state["tax_lines"]] == [(0.0825, "1.65"), (0.082, "0.41")]
+    assert all(t["title"] for t in state["tax_lines"])
+    # Sent again (a retried job): the same store order, nothing refused.
+    assert store.create_order(to_new_order(a_taxed_tiktok_order("5001"), two_tees(variant), "USD")) == created
+
+    # TikTok gave the rate on each line: that one is kept, not recomputed from rounded amounts.
+    def sales_tax(amount: str) -> list[dict]:
+        return [{"tax_type": "SALES_TAX", "tax_amount": amount, "tax_rate": "0.0825"}]
+
+    with_rate = a_taxed_tiktok_order("5002", payment={"currency": "USD", "sub_total": "19.99", "shipping_fee": "0.00",
+                                                      "tax": "1.65", "total_amount": "21.64"},
+                                      line_items=[{"id": "1", "item_tax": sales_tax("0.82")},
+                                                  {"id": "2", "item_tax": sales_tax("0.83")}])
+    state = store_order_state(shop, store.create_order(to_new_order(with_rate, two_tees(variant), "USD")))
+    assert [(t["rate"], t["price"]) for t in state["tax_lines"]] == [(0.0825, "1.65")]
+
+    # Only the total is known: its rate over what the buyer paid for items and shipping.
+    total_only = a_taxed_tiktok_order("5003", payment={"currency": "USD", "sub_total": "20.00", "shipping_fee": "5.00",
+                                                       "tax": "2.00", "total_amount": "27.00"})
+    state = store_order_state(shop, store.create_order(to_new_order(total_only, two_tees(variant), "USD")))
+    assert [(t["rate"], t["price"]) for t in state["tax_lines"]] == [(0.08, "2.00")]
+
+
+def test_a_buyer_in_the_uk_has_a_gb_address_in_the_store(live_shop):
+    shop = live_shop()
+    store = shop.store(wait_when_throttled=True)
+    variant, _ = a_tracked_variant(shop)
+    uk = a_taxed_tiktok_order("5101", recipient_address={"name": "Sam Buyer", "address_line1": "1 Brick Lane",
+                                                         "postal_code": "E1 6AN", "region_code": "UK"})
+    created = store.create_order(to_new_order(uk, two_tees(variant), "USD"))
+    assert store_order_state(shop, created)["shipping_address"]["country_code"] == "GB"
+
+
+def test_the_adapter_uses_nothing_shopify_deprecated(live_shop, caplog):
+    """Shopify flags a request using a deprecated field or argument with a header; the client logs it.
+    The catalog export's current operation and a cancellation must not be flagged."""
+    shop = live_shop()
+    store = shop.store(wait_when_throttled=True)
+    variant, _ = a_tracked_variant(shop)
+    caplog.set_level(logging.WARNING, logger="tokbridge.channels.shopify.client")
+
+    assert bulk.current(store.client) is None
+    started = store.start_catalog_export()
+    assert bulk.current(store.client).id == started.id
+    wait_for(lambda: bulk.status(store.client, started.id).finished, timeout=20, what="catalog export")
+    assert bulk.current(store.client).status == "COMPLETED"
+    created = store.create_order(tiktok_order(variant, "5201"))
+    store.cancel_order(created.external_id, reason="CUSTOMER", restock=True)
+    assert store.order_fulfilments(created.external_id).cancelled
+    assert [r.getMessage() for r in caplog.records if "deprecated" in r.getMessage()] == []
+
+    # What the client says when Shopify does flag a request.
+    store.client.query("{ currentBulkOperation(type: QUERY) { id } }")
+    assert any("deprecated" in r.getMessage() for r in caplog.records)

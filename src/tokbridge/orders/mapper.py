@@ -2,6 +2,7 @@
 
 TikTok sends one line item per unit; the store gets one line per SKU and price, with the quantity.
 Prices are what the buyer paid per unit; shipping, taxes and discounts come from TikTok's payment block.
+An address in a region the store has no country for raises `regions.UnknownCountry`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from decimal import Decimal
 
 from tokbridge.channels.base import Address, NewOrder, OrderLine, ShippingLine, TaxLine
 from tokbridge.orders.money import to_minor, to_text
+from tokbridge.orders.regions import store_country_code
 
 SOURCE_NAME = "tiktok"
 
@@ -52,9 +54,7 @@ def to_new_order(raw: dict, lines: list[ResolvedLine], currency: str) -> NewOrde
     shipping_lines = [ShippingLine(title=raw.get("delivery_option_name") or "TikTok Shop shipping",
                                    price=to_text(to_minor(shipping_fee, currency), currency),
                                    code=raw.get("delivery_option_id"))]
-    tax = _decimal(payment.get("tax"))
-    tax_lines = [TaxLine(title="Tax collected by TikTok Shop", amount=to_text(to_minor(tax, currency), currency))] \
-        if tax > 0 else []
+    tax_lines = _tax_lines(raw, payment, currency)
     # Discounts the buyer got: the seller's own and TikTok's (TikTok pays the merchant the platform part).
     seller_discount = _decimal(payment.get("seller_discount"))
     platform_discount = _decimal(payment.get("platform_discount"))
@@ -87,6 +87,41 @@ def to_new_order(raw: dict, lines: list[ResolvedLine], currency: str) -> NewOrde
     )
 
 
+def _tax_lines(raw: dict, payment: dict, currency: str) -> list[TaxLine]:
+    """TikTok's taxes as store tax lines, each with its rate (Shopify requires one): TikTok's own rate when
+    every line gives the same, else the amount over what it taxed (items, shipping, or both)."""
+    tax = _decimal(payment.get("tax"))
+    if tax <= 0:
+        return []
+    items_base, shipping_base = _decimal(payment.get("sub_total")), _decimal(payment.get("shipping_fee"))
+    product_tax, shipping_tax = _decimal(payment.get("product_tax")), _decimal(payment.get("shipping_fee_tax"))
+    given = _tiktok_rate(raw.get("line_items") or [])
+    if product_tax + shipping_tax != tax:
+        # TikTok did not split the tax into items and shipping: one line for all of it.
+        rate = given if given is not None else _rate(tax, items_base + shipping_base)
+        parts = [("Tax collected by TikTok Shop", tax, rate)]
+    else:
+        parts = [("Tax on items, collected by TikTok Shop", product_tax,
+                  given if given is not None else _rate(product_tax, items_base)),
+                 ("Tax on shipping, collected by TikTok Shop", shipping_tax, _rate(shipping_tax, shipping_base))]
+    return [TaxLine(title=title, amount=to_text(to_minor(amount, currency), currency), rate=format(rate, "f"))
+            for title, amount, rate in parts if amount > 0]
+
+
+def _tiktok_rate(items: list[dict]) -> Decimal | None:
+    """The one tax rate TikTok gives on its line items, if it gives one and only one."""
+    rates = {_decimal(tax.get("tax_rate")) for item in items for tax in item.get("item_tax") or []
+             if isinstance(tax, dict) and tax.get("tax_rate") not in (None, "")}
+    return rates.pop().normalize() if len(rates) == 1 else None
+
+
+def _rate(amount: Decimal, base: Decimal) -> Decimal:
+    """A fraction to four places (8.25% is 0.0825), as Shopify keeps rates; 0 when nothing was taxed."""
+    if base <= 0:
+        return Decimal(0)
+    return (amount / base).quantize(Decimal("0.0001")).normalize()
+
+
 def _address(recipient: dict) -> Address | None:
     if not recipient:
         return None
@@ -100,5 +135,5 @@ def _address(recipient: dict) -> Address | None:
                    address2=recipient.get("address_line2") or None,
                    city=district.get("city") or recipient.get("city"),
                    province_code=recipient.get("state_code") or None,
-                   zip=recipient.get("postal_code"), country_code=recipient.get("region_code"),
+                   zip=recipient.get("postal_code"), country_code=store_country_code(recipient.get("region_code")),
                    phone=recipient.get("phone_number"))

@@ -31,6 +31,7 @@ from tokbridge.orders import status as statuses
 from tokbridge.orders.mapper import to_new_order
 from tokbridge.orders.models import Order, ShipmentState, StoreSync
 from tokbridge.orders.models import Shipment as ShipmentRow
+from tokbridge.orders.regions import UnknownCountry
 from tokbridge.orders.repository import OrderRepository, active_tiktok_connections, merchants_with_orders_in
 from tokbridge.tenancy.scoping import bind_merchant
 
@@ -231,7 +232,14 @@ def to_store(ctx: JobContext) -> None:
     if store_connection is None:
         _write(ctx, lambda s: service.record_store_failure(s, order_id, "Connect your Shopify store, then retry."))
         return
-    new_order = to_new_order(plan.raw, plan.lines, plan.currency)
+    try:
+        new_order = to_new_order(plan.raw, plan.lines, plan.currency)
+    except UnknownCountry as exc:
+        log.warning("order %s not sent to the store: TikTok's region %r has no store country", plan.tiktok_order_id,
+                    (plan.raw.get("recipient_address") or {}).get("region_code"))
+        reason = f"{exc}, then retry."
+        _write(ctx, lambda s: service.record_store_failure(s, order_id, reason))
+        return
     try:
         created = with_store(ctx.settings, store_connection, lambda store: store.create_order(new_order))
     except shopify_errors.PermanentError as exc:

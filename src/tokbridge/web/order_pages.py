@@ -11,10 +11,9 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tokbridge.channels.connections import ConnectionRepository
-from tokbridge.orders import service
+from tokbridge.orders import overview, service
 from tokbridge.orders import status as statuses
 from tokbridge.orders.models import OrderStatus
-from tokbridge.orders.money import to_decimal
 from tokbridge.orders.repository import OrderRepository
 from tokbridge.web.api.orders import detail
 from tokbridge.web.deps import ViewerDep
@@ -37,12 +36,14 @@ def orders_page(request: Request, viewer: ViewerDep, status: str | None = None, 
     page = max(1, page)
     repository = OrderRepository(viewer.db)
     rows, total = repository.search(status=status, query=q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    lines = repository.lines_for([o.id for o in rows])
     counts = repository.status_counts()
     waiting = repository.with_store_sync(["waiting_for_plan"], limit=1)
     return templates.TemplateResponse(request, "orders.html", {
         "viewer": viewer, "rows": rows, "total": total, "counts": counts, "statuses": STATUS_CHOICES,
         "filters": {"status": status or "", "q": q or ""}, "filtered": bool(status or q), "page": page,
-        "more": page * PAGE_SIZE < total, "money": lambda o: f"{to_decimal(o.total_minor, o.currency)} {o.currency}",
+        "more": page * PAGE_SIZE < total, "figures": {o.id: overview.list_figures(o, lines.get(o.id, []))
+                                                      for o in rows},
         "labels": statuses.LABELS, "waiting": bool(waiting), "notice": notice, "error": error,
         "pending_requests": repository.cancellations(pending_only=True),
         "returns": repository.returns(limit=20)})
@@ -51,11 +52,18 @@ def orders_page(request: Request, viewer: ViewerDep, status: str | None = None, 
 @router.get("/orders/{order_id}")
 def order_page(request: Request, viewer: ViewerDep, order_id: int, notice: str | None = None,
                error: str | None = None) -> Response:
-    order = OrderRepository(viewer.db).get(order_id)
+    repository = OrderRepository(viewer.db)
+    order = repository.get(order_id)
     if order is None:
         raise HTTPException(404, "There is no such order. Go back to Orders.")
     return templates.TemplateResponse(request, "order.html", {
         "viewer": viewer, "order": detail(viewer, order), "reject_reasons": statuses.REJECT_REASONS,
+        "ordered": overview.what_was_ordered(order, repository.lines(order.id)),
+        "shipping_advice": overview.shipping_advice(order, repository.shipments(order.id)),
+        "line_status": lambda code: overview.words(code, overview.LINE_STATUS),
+        "cancel_status": lambda code: overview.words(code, overview.CANCEL_STATUS),
+        "shipment_state": lambda code: overview.words(code, overview.SHIPMENT_STATE),
+        "who": lambda role: overview.WHO.get((role or "").upper(), "TikTok"),
         "notice": notice, "error": error})
 
 

@@ -71,8 +71,8 @@ def status(client: ShopifyClient, operation_id: str) -> BulkOperation:
 
 
 def current(client: ShopifyClient) -> BulkOperation | None:
-    node = client.query(queries.CURRENT_BULK_OPERATION).get("currentBulkOperation")
-    return BulkOperation.from_node(node) if node else None
+    nodes = (client.query(queries.CURRENT_BULK_OPERATION).get("bulkOperations") or {}).get("nodes") or []
+    return BulkOperation.from_node(nodes[0]) if nodes else None
 
 
 def cancel(client: ShopifyClient, operation_id: str) -> None:

@@ -38,6 +38,8 @@ from tokbridge.channels.shopify.urls import graphql_url
 log = logging.getLogger(__name__)
 
 USER_AGENT = "TokBridge/0.1 (+https://github.com/tokbridge)"
+# Shopify's header on an answer to a request that used a deprecated field or argument.
+DEPRECATED_HEADER = "X-Shopify-API-Deprecated-Reason"
 
 
 @dataclass(slots=True)
@@ -224,6 +226,10 @@ class ShopifyClient:
             # Shopify answers an unsupported version with its oldest supported one, silently.
             self._version_warned = True
             log.warning("Shopify served API version %s instead of %s for %s", served, self.api_version, self.shop)
+        if response.headers.get(DEPRECATED_HEADER):
+            # Still answered, but the field or argument goes away in a later version: worth fixing now.
+            log.warning("Shopify says a request to %s used something deprecated (%s): %s", self.shop,
+                        response.headers[DEPRECATED_HEADER], " ".join(document.split())[:200])
         cost = (payload.get("extensions") or {}).get("cost") or {}
         self._observe(document, cost)
         errors = _errors_of(payload)

@@ -57,8 +57,11 @@ query BulkOperation($id: ID!) {{
 }}
 """
 
+# The newest bulk query of the app (`currentBulkOperation` is deprecated for this filter).
 CURRENT_BULK_OPERATION = f"""
-query CurrentBulk {{ currentBulkOperation(type: QUERY) {{ {BULK_OPERATION_FIELDS} }} }}
+query CurrentBulk {{
+  bulkOperations(first: 1, query: "operation_type:query", sortKey: CREATED_AT) {{ nodes {{ {BULK_OPERATION_FIELDS} }} }}
+}}
 """
 
 BULK_CANCEL = """
@@ -181,9 +184,9 @@ query OrderFulfilments($id: ID!) {
 """
 
 ORDER_CANCEL = """
-mutation CancelOrder($orderId: ID!, $reason: OrderCancelReason!, $refund: Boolean!, $restock: Boolean!,
-                     $notifyCustomer: Boolean) {
-  orderCancel(orderId: $orderId, reason: $reason, refund: $refund, restock: $restock,
+mutation CancelOrder($orderId: ID!, $reason: OrderCancelReason!, $refundMethod: OrderCancelRefundMethodInput!,
+                     $restock: Boolean!, $notifyCustomer: Boolean) {
+  orderCancel(orderId: $orderId, reason: $reason, refundMethod: $refundMethod, restock: $restock,
               notifyCustomer: $notifyCustomer) {
     job { id done }
     orderCancelUserErrors { field message code }

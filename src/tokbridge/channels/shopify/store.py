@@ -205,7 +205,7 @@ class ShopifyStore:
                 "orderId": gid("Order", order_external_id),
                 "reason": reason,
                 # TikTok refunds the buyer itself; Shopify recorded no real payment to give back.
-                "refund": False,
+                "refundMethod": {"originalPaymentMethodsRefund": False},
                 "restock": restock,
                 "notifyCustomer": False,
             },

@@ -24,3 +24,13 @@ def graphql_url(shop: str, api_version: str, base_url: str | None = None) -> str
 
 def oauth_url(shop: str, path: str, base_url: str | None = None) -> str:
     return f"{shop_origin(shop, base_url)}/admin/oauth/{path}"
+
+
+def admin_order_url(shop: str, order_id: str, base_url: str | None = None) -> str:
+    """The order's page in the store admin (`order_id` numeric or a gid); the sandbox serves its own."""
+    number = str(order_id).rsplit("/", 1)[-1]
+    if base_url is None:
+        base_url = get_settings().shopify_api_base_url
+    if base_url:
+        return f"{shop_origin(shop, base_url)}/admin/orders/{number}"
+    return f"https://admin.shopify.com/store/{shop.removesuffix('.myshopify.com')}/orders/{number}"

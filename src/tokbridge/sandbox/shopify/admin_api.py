@@ -7,7 +7,7 @@ import json
 import re
 import uuid
 
-from graphql import GraphQLError, OperationDefinitionNode, execute, parse, validate
+from graphql import GraphQLError, NoDeprecatedCustomRule, OperationDefinitionNode, execute, parse, validate
 from graphql.execution.values import get_variable_values
 from graphql.language import FragmentDefinitionNode
 from starlette.concurrency import run_in_threadpool
@@ -18,7 +18,11 @@ from .cost import CostWalker, QueryShapeError
 from .resolving import RequestContext, default_resolver
 from .sandbox import Sandbox
 from .shops import ShopNotFound, resolve_shop
+from .variable_errors import shopify_variable_errors
 
+# Shopify's answer to a request that asked for a deprecated field or argument: it still works, flagged.
+DEPRECATED_HEADER = "X-Shopify-API-Deprecated-Reason"
+DEPRECATION_DOCS = "https://shopify.dev/api/usage/versioning#deprecation-practices"
 INVALID_TOKEN = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
 DOCS = "https://shopify.dev/api/usage/rate-limits"
 VERSION_FORMAT = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
@@ -90,6 +94,8 @@ async def graphql_endpoint(request: Request) -> Response:
     context = RequestContext(sandbox=sandbox, store=store, base_url=str(request.base_url).rstrip("/"),
                              api_version=served_version, scopes=grant.scopes)
     body = await run_in_threadpool(run_query, sandbox, context, query, variables, payload.get("operationName"))
+    if context.uses_deprecated:
+        headers[DEPRECATED_HEADER] = DEPRECATION_DOCS
     return shopify_json(body, 200, headers)
 
 
@@ -102,6 +108,7 @@ def run_query(sandbox: Sandbox, context: RequestContext, query: str, variables: 
     errors = validate(sandbox.schema, document)
     if errors:
         return {"errors": [e.formatted for e in errors]}
+    context.uses_deprecated = bool(validate(sandbox.schema, document, [NoDeprecatedCustomRule]))
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     chosen = [o for o in operations if operation_name is None or (o.name and o.name.value == operation_name)]
     if len(chosen) != 1:
@@ -111,7 +118,7 @@ def run_query(sandbox: Sandbox, context: RequestContext, query: str, variables: 
     # Variables are checked before costing, which reads `first`/`last` through them.
     coerced = get_variable_values(sandbox.schema, operation.variable_definitions or [], variables)
     if isinstance(coerced, list):
-        return {"errors": [e.formatted for e in coerced]}
+        return {"errors": shopify_variable_errors(sandbox.schema, operation, variables) or [e.formatted for e in coerced]}
     walker = CostWalker(sandbox.schema, fragments, coerced.coerced)
     try:
         requested = walker.operation_cost(operation)

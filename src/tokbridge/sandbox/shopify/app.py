@@ -1,4 +1,5 @@
-"""The ASGI app: Admin API, OAuth, charge confirmation, CDN images, bulk results and the control API."""
+"""The ASGI app: Admin API, OAuth, charge confirmation, the admin's order page, CDN images, bulk results
+and the control API."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.routing import Route
 
 from . import control, ids
 from .admin_api import graphql_endpoint
+from .admin_pages import order_page
 from .catalog import image_png
 from .charges import confirm_charge
 from .config import SandboxConfig
@@ -62,6 +64,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
             Route(prefix + "/admin/oauth/access_token", access_token, methods=["POST"]),
             Route(prefix + "/admin/charges/{charge_id}/confirm_recurring_application_charge", confirm_charge,
                   methods=["GET", "POST"]),
+            Route(prefix + "/admin/orders/{order_id}", order_page),
         ]
     routes = admin + [
         Route("/cdn/shop/files/{shop}/{image_id}.png", cdn_image),

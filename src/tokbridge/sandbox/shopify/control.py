@@ -125,6 +125,12 @@ def order_state(store: ShopStore, order) -> dict:
     payload["shipping_lines"] = [{"title": s.title, "code": s.code, "price": s.price} for s in order.shipping_lines]
     payload["tax_lines"] = [{"title": t.title, "rate": t.rate, "price": t.amount} for t in order.tax_lines]
     payload["discount_codes"] = order.discount_codes
+    address = order.shipping_address
+    payload["shipping_address"] = None if not address else {
+        "first_name": address.get("firstName"), "last_name": address.get("lastName"),
+        "address1": address.get("address1"), "address2": address.get("address2"), "city": address.get("city"),
+        "province_code": address.get("provinceCode"), "zip": address.get("zip"),
+        "country_code": address.get("countryCode"), "phone": address.get("phone")}
     payload["total_discounts"] = order.total_discounts
     payload["custom_attributes"] = [{"key": k, "value": v} for k, v in order.custom_attributes]
     return payload

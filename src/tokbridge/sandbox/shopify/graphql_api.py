@@ -36,9 +36,9 @@ from .schema_sdl import SDL
 from .store import ShopStore
 from .views import FulfillmentOrderLineItemView, InventoryItemView, LevelView, LineItemView, MediaImageView
 from .write_fields import (
-    BULK_FIELDS, WEBHOOK_FIELDS, adjustment_changes, resolve_bulk_cancel, resolve_bulk_run_query,
-    resolve_inventory_adjust_quantities,
-    resolve_current_bulk_operation, resolve_inventory_set_quantities, resolve_job, resolve_order_cancel,
+    BULK_FIELDS, WEBHOOK_FIELDS, adjustment_changes, resolve_bulk_cancel, resolve_bulk_operations,
+    resolve_bulk_run_query, resolve_current_bulk_operation, resolve_inventory_adjust_quantities,
+    resolve_inventory_set_quantities, resolve_job, resolve_order_cancel,
     resolve_order_create, resolve_webhook_create, resolve_webhook_delete, resolve_webhook_subscriptions,
 )
 
@@ -103,6 +103,7 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "fulfillment": resolve_fulfillment,
         "bulkOperation": lambda _root, info, id: info.context.store.bulk_operations.get(parse_id(id, "BulkOperation") or -1),
         "currentBulkOperation": resolve_current_bulk_operation,
+        "bulkOperations": resolve_bulk_operations,
         "job": resolve_job,
         "webhookSubscription": lambda _root, info, id: info.context.store.webhook_subscriptions.get(parse_id(id, "WebhookSubscription") or -1),
         "webhookSubscriptions": resolve_webhook_subscriptions,

@@ -30,6 +30,7 @@ class RequestContext:
     api_version: str
     scopes: frozenset[str]
     search_warnings: list[dict] | None = None
+    uses_deprecated: bool = False  # a deprecated field or argument was asked for (see admin_api)
 
 
 def version_at_least(version: str, minimum: str) -> bool:

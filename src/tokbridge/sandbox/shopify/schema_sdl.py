@@ -215,7 +215,7 @@ type Attribute { key: String! value: String }
 type TaxLine { title: String rate: Float ratePercentage: Float priceSet: MoneyBag! }
 type MailingAddress {
   firstName: String lastName: String name: String company: String address1: String address2: String
-  city: String province: String provinceCode: String country: String countryCodeV2: String zip: String phone: String
+  city: String province: String provinceCode: String country: String countryCodeV2: CountryCode zip: String phone: String
 }
 
 enum OrderCancelReason { CUSTOMER DECLINED FRAUD INVENTORY OTHER STAFF }
@@ -358,6 +358,9 @@ type BulkOperation implements Node {
   partialDataUrl: URL
   query: String!
 }
+type BulkOperationEdge { cursor: String! node: BulkOperation! }
+type BulkOperationConnection { edges: [BulkOperationEdge!]! nodes: [BulkOperation!]! pageInfo: PageInfo! }
+enum BulkOperationsSortKeys { COMPLETED_AT CREATED_AT }
 
 enum WebhookSubscriptionTopic {
   APP_UNINSTALLED BULK_OPERATIONS_FINISH PRODUCTS_CREATE PRODUCTS_UPDATE PRODUCTS_DELETE
@@ -426,7 +429,8 @@ type QueryRoot {
   fulfillmentOrder(id: ID!): FulfillmentOrder
   fulfillment(id: ID!): Fulfillment
   bulkOperation(id: ID!): BulkOperation
-  currentBulkOperation(type: BulkOperationType = QUERY): BulkOperation
+  bulkOperations(first: Int, after: String, last: Int, before: String, reverse: Boolean = false, query: String, sortKey: BulkOperationsSortKeys = CREATED_AT): BulkOperationConnection!
+  currentBulkOperation(type: BulkOperationType = QUERY): BulkOperation @deprecated(reason: "Use `bulkOperations` with status filter instead.")
   job(id: ID!): Job
   webhookSubscription(id: ID!): WebhookSubscription
   webhookSubscriptions(first: Int, after: String, last: Int, before: String, reverse: Boolean = false, topics: [WebhookSubscriptionTopic!], uri: String): WebhookSubscriptionConnection!
@@ -513,7 +517,7 @@ type InventoryAdjustQuantitiesPayload {
 
 input MoneyInput { amount: Decimal! currencyCode: CurrencyCode! }
 input MoneyBagInput { shopMoney: MoneyInput! presentmentMoney: MoneyInput }
-input OrderCreateTaxLineInput { title: String! rate: Decimal priceSet: MoneyBagInput channelLiable: Boolean = false }
+input OrderCreateTaxLineInput { title: String! rate: Decimal! priceSet: MoneyBagInput channelLiable: Boolean = false }
 input OrderCreateLineItemInput {
   variantId: ID
   quantity: Int!
@@ -540,9 +544,22 @@ input OrderCreateDiscountCodeInput {
   itemPercentageDiscountCode: OrderCreatePercentageDiscountCodeAttributesInput
   freeShippingDiscountCode: OrderCreateFreeShippingDiscountCodeAttributesInput
 }
+# Shopify's CountryCode (ISO 3166-1 alpha-2, plus a few Shopify keeps: AC, AN, TA, XK, ZZ for unknown).
+enum CountryCode {
+  AC AD AE AF AG AI AL AM AN AO AR AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
+  BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM
+  DO DZ EC EE EG EH ER ES ET FI FJ FK FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT
+  GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR
+  KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MK ML MM MN MO MQ MR MS MT MU
+  MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PS PT PY
+  QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TA TC TD
+  TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VN VU WF WS XK YE
+  YT ZA ZM ZW ZZ
+}
 input MailingAddressInput {
   firstName: String lastName: String company: String address1: String address2: String city: String
-  province: String provinceCode: String country: String countryCode: String zip: String phone: String
+  province: String @deprecated(reason: "Use `provinceCode` instead.") provinceCode: String
+  country: String @deprecated(reason: "Use `countryCode` instead.") countryCode: CountryCode zip: String phone: String
 }
 input AttributeInput { key: String! value: String! }
 enum OrderCreateFinancialStatus { AUTHORIZED EXPIRED PAID PARTIALLY_PAID PARTIALLY_REFUNDED PENDING REFUNDED VOIDED }
@@ -617,7 +634,7 @@ type Mutation {
   inventorySetQuantities(input: InventorySetQuantitiesInput!): InventorySetQuantitiesPayload
   inventoryAdjustQuantities(input: InventoryAdjustQuantitiesInput!): InventoryAdjustQuantitiesPayload
   orderCreate(order: OrderCreateOrderInput!, options: OrderCreateOptionsInput): OrderCreatePayload
-  orderCancel(orderId: ID!, reason: OrderCancelReason!, refund: Boolean, refundMethod: OrderCancelRefundMethodInput, restock: Boolean!, notifyCustomer: Boolean = false, staffNote: String): OrderCancelPayload
+  orderCancel(orderId: ID!, reason: OrderCancelReason!, refund: Boolean @deprecated(reason: "Use `refundMethod` instead."), refundMethod: OrderCancelRefundMethodInput, restock: Boolean!, notifyCustomer: Boolean = false, staffNote: String): OrderCancelPayload
   bulkOperationRunQuery(query: String!, groupObjects: Boolean = false): BulkOperationRunQueryPayload
   bulkOperationCancel(id: ID!): BulkOperationCancelPayload
   webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload

@@ -8,7 +8,7 @@ import re
 from graphql import GraphQLError
 from graphql.execution.values import get_directive_values
 
-from . import ids
+from . import ids, search
 from .models import BulkOperation, Job, WebhookSubscription
 from .pagination import list_source
 from .resolving import by_id, page, parse_id, require_scope, version_at_least
@@ -40,8 +40,29 @@ BULK_FIELDS = {
 
 
 def resolve_current_bulk_operation(_root, info, type="QUERY"):
+    """Deprecated by Shopify for `bulkOperations` with a filter; still served, as Shopify serves it."""
     operations = [op for op in info.context.store.bulk_operations.values() if op.type == type]
     return max(operations, key=lambda op: op.id) if operations else None
+
+
+BULK_SEARCH_FIELDS = {"created_at", "id", "operation_type", "status"}
+
+
+def resolve_bulk_operations(_root, info, sortKey="CREATED_AT", **args):
+    """The app's bulk operations, newest first unless `reverse`, filtered by Shopify's search syntax."""
+    terms, _words = search.parse(args.get("query"))
+    warned = search.warnings(terms, BULK_SEARCH_FIELDS)
+    if warned:
+        info.context.search_warnings = (info.context.search_warnings or []) + [
+            {"path": ["bulkOperations"], "query": args.get("query"), "warnings": warned}]
+    match = search.matcher(terms, {
+        "created_at": lambda op: op.created_at, "id": lambda op: op.id,
+        "operation_type": lambda op: op.type.lower(), "status": lambda op: op.status.lower(),
+    })
+    key = {"CREATED_AT": lambda op: (op.created_at, op.id),
+           "COMPLETED_AT": lambda op: (op.completed_at or 0.0, op.id)}[sortKey]
+    chosen = [op for op in list(info.context.store.bulk_operations.values()) if match(op)]
+    return page(list_source(chosen, key), {**args, "reverse": not args.get("reverse")})
 
 
 def resolve_bulk_run_query(_root, info, query, groupObjects=False):

@@ -12,8 +12,9 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from tokbridge.channels.connections import ConnectionRepository
+from tokbridge.channels.shopify.urls import admin_order_url
 from tokbridge.jobs.service import enqueue
-from tokbridge.orders import service
+from tokbridge.orders import overview, service
 from tokbridge.orders import status as statuses
 from tokbridge.orders.models import Order, OrderStatus
 from tokbridge.orders.money import to_decimal
@@ -96,7 +97,18 @@ class ReturnOut(BaseModel):
     currency: str | None
 
 
+class StepOut(BaseModel):
+    when: datetime
+    text: str
+
+
 class OrderDetail(OrderSummary):
+    buyer_name: str | None = Field(description="As TikTok gives it; none until the order is paid and past ON_HOLD")
+    shipping_address: list[str] = Field(description="TikTok's address, one line each")
+    store_order_url: str | None = Field(description="The order's page in the store admin")
+    items_ordered: int
+    items_cancelled: int
+    timeline: list[StepOut]
     lines: list[LineOut]
     shipments: list[ShipmentOut]
     cancellations: list[CancellationOut]
@@ -146,18 +158,31 @@ def _order(viewer, order_id: int) -> Order:
     return order
 
 
+def _store_order_url(viewer, order: Order) -> str | None:
+    store = ConnectionRepository(viewer.db).first("shopify")
+    if not order.store_order_id or store is None:
+        return None
+    return admin_order_url(store.external_id, order.store_order_id)
+
+
 def detail(viewer, order: Order) -> OrderDetail:
     repository = OrderRepository(viewer.db)
     lines = repository.lines(order.id)
+    shipments = repository.shipments(order.id)
+    cancellations = repository.cancellations(order.id)
     return OrderDetail(
         **summary(order).model_dump(),
+        buyer_name=overview.buyer_name(order), shipping_address=overview.shipping_address(order),
+        store_order_url=_store_order_url(viewer, order), items_ordered=len(lines),
+        items_cancelled=sum(1 for line in lines if (line.display_status or "").upper() == "CANCELLED"),
+        timeline=[StepOut(when=step.when, text=step.text)
+                  for step in overview.timeline(order, shipments, cancellations)],
         lines=[LineOut(tiktok_line_id=line.tiktok_line_id, tiktok_sku_id=line.tiktok_sku_id, seller_sku=line.seller_sku,
                        product_name=line.product_name, sku_name=line.sku_name, linked=line.variant_id is not None,
                        price=to_decimal(line.sale_minor, order.currency), display_status=line.display_status,
                        tracking_number=line.tracking_number) for line in lines],
-        shipments=[ShipmentOut.model_validate(s, from_attributes=True) for s in repository.shipments(order.id)],
-        cancellations=[CancellationOut.model_validate(c, from_attributes=True)
-                       for c in repository.cancellations(order.id)],
+        shipments=[ShipmentOut.model_validate(s, from_attributes=True) for s in shipments],
+        cancellations=[CancellationOut.model_validate(c, from_attributes=True) for c in cancellations],
         returns=[return_out(r) for r in repository.returns(order.id)],
         cancel_reasons=statuses.cancel_reasons(order.tiktok_status, _region(viewer, order)),
     )
