@@ -28,7 +28,7 @@ from tokbridge.jobs.service import enqueue
 from tokbridge.kit.errors import PermanentError, RetryableError
 from tokbridge.listings import service
 from tokbridge.listings.models import Listing, ListingSku, ListingStatus
-from tokbridge.listings.publisher import LISTING_LIMIT_CODE, Publisher
+from tokbridge.listings.publisher import LISTING_LIMIT_CODE, Publisher, unbind
 from tokbridge.listings.repository import ListingRepository, compact_status_counts
 from tokbridge.listings.status import EXPLANATIONS, dashboard_status
 
@@ -253,7 +253,7 @@ def _reconcile(session: Session, merchant_id: int, connection_id: str, product) 
 ACTION_RESULT = {
     "activate": (None, None),  # TikTok decides (live, or back to review): read it afterwards
     "deactivate": (ListingStatus.INACTIVE, "SELLER_DEACTIVATED"),
-    "delete": (ListingStatus.NOT_UPLOADED, "DELETED"),
+    "delete": (ListingStatus.NOT_UPLOADED, "DELETED"),  # and the binding goes: see unbind
 }
 
 
@@ -278,6 +278,8 @@ def batch_action(ctx: JobContext) -> None:
             listing = repository.get(listing_id)
             if tiktok_id in errors:
                 listing.last_error = f"TikTok refused to {action} it: {errors[tiktok_id]}"
+            elif action == "delete":
+                unbind(session, listing)  # the next upload creates the product afresh
             elif status is not None:
                 listing.status, listing.tiktok_status, listing.last_error = status, tiktok_status, None
         if action == "activate":  # TikTok decides whether it goes live at once or back to review: ask it
@@ -402,15 +404,17 @@ def _remove_deleted(ctx: JobContext, client, listing_id: int, behaviour: str) ->
     with ctx.session() as session:
         listing = ListingRepository(session).get(listing_id)
         tiktok_id = listing.tiktok_product_id
-    if behaviour == "delete":
-        client.delete_products([tiktok_id])
-        status, tiktok_status = ListingStatus.NOT_UPLOADED, "DELETED"
-    else:
-        client.deactivate_products([tiktok_id])
-        status, tiktok_status = ListingStatus.INACTIVE, "SELLER_DEACTIVATED"
+    call = client.delete_products if behaviour == "delete" else client.deactivate_products
+    refused = [error.message for error in call([tiktok_id]).errors]
     with ctx.session() as session, session.begin():
         listing = ListingRepository(session).get(listing_id)
-        listing.status, listing.tiktok_status = status, tiktok_status
+        if refused:
+            listing.last_error = f"TikTok refused to {behaviour} it after it was deleted in your store: {refused[0]}"
+            return
+        if behaviour == "delete":
+            unbind(session, listing)
+        else:
+            listing.status, listing.tiktok_status = ListingStatus.INACTIVE, "SELLER_DEACTIVATED"
         activity.record(session, ctx.merchant_id, "listings.store_deleted",
                         f"Product deleted in the store was {'deleted' if behaviour == 'delete' else 'deactivated'} on TikTok",
                         status="succeeded", details={"tiktok_product_id": tiktok_id})
