@@ -19,7 +19,7 @@ from tokbridge.channels.connections import ConnectionRepository
 from tokbridge.channels.factory import tiktok_client
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.tiktok.errors import TikTokError
-from tokbridge.channels.tiktok.models import InventoryUpdate, PriceUpdate, ProductSearch
+from tokbridge.channels.tiktok.models import InventoryUpdate, PriceUpdate, ProductSearch, ProductWriteResult
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing, get_engine
 from tokbridge.jobs.registry import job_handler, periodic
@@ -28,7 +28,7 @@ from tokbridge.jobs.service import enqueue
 from tokbridge.kit.errors import PermanentError, RetryableError
 from tokbridge.listings import service
 from tokbridge.listings.models import Listing, ListingSku, ListingStatus
-from tokbridge.listings.publisher import LISTING_LIMIT_CODE, Publisher, unbind
+from tokbridge.listings.publisher import LISTING_LIMIT_CODE, Publisher, bind_skus, unbind, with_sku_ids
 from tokbridge.listings.repository import ListingRepository, compact_status_counts
 from tokbridge.listings.status import EXPLANATIONS, dashboard_status
 
@@ -352,8 +352,15 @@ def sync_product(ctx: JobContext) -> None:
         for sku_row_id, field, value in sent.pushed:
             row = session.get(ListingSku, sku_row_id)
             setattr(row, field, value)
+        listing = ListingRepository(session).get(listing_id)
         if sent.info_hash is not None:
-            ListingRepository(session).get(listing_id).pushed_content_hash = sent.info_hash
+            listing.pushed_content_hash = sent.info_hash
+        if sent.edited is not None:
+            # SKUs added or removed: the bindings become TikTok's answer, and the edit is under review.
+            bind_skus(session, listing, sent.edited, bundle, body,
+                      sent_price=switches["price"], sent_inventory=switches["inventory"])
+            listing.audit_status = (sent.edited.audit or {}).get("status") or "AUDITING"
+            listing.status = dashboard_status(listing.tiktok_status, listing.audit_status)
         activity.record(session, ctx.merchant_id, "listings.sync", f"Sent store changes of “{body.title[:80]}”",
                         status="succeeded", details={"changes": sent.changes, "product_id": product_id})
 
@@ -363,6 +370,7 @@ class SentChanges:
     changes: list[dict] = field(default_factory=list)
     pushed: list[tuple[int, str, object]] = field(default_factory=list)  # (listing sku id, column, value)
     info_hash: str | None = None
+    edited: ProductWriteResult | None = None  # TikTok's answer to Edit Product, when SKUs were added or removed
 
 
 def _send_changes(client, tiktok_id: str, body, bundle, skus: dict, switches: dict, pushed_info: str | None) -> SentChanges:
@@ -390,11 +398,25 @@ def _send_changes(client, tiktok_id: str, body, bundle, skus: dict, switches: di
                 sent.pushed.append((row[0], "pushed_price", sku.price.amount))
     info_hash = content_hashes(body).information
     if switches["info"] and info_hash != pushed_info:
-        client.partial_edit_product(tiktok_id, {
-            "title": body.title, "description": body.description,
-            "main_images": [image.model_dump(exclude_none=True) for image in body.main_images],
-            "product_attributes": [a.model_dump(exclude_none=True) for a in body.product_attributes or []] or None,
-        })
+        added = [sku for sku in body.skus if sku.external_sku_id not in variant_by_external
+                 or variant_by_external[sku.external_sku_id].id not in skus]
+        # A variant deleted in the store took its binding with it: TikTok's own list tells what to remove.
+        bound_ids = {row[1] for row in skus.values()}
+        removed = [sku for sku in client.get_product(tiktok_id).skus if sku.id not in bound_ids]
+        if added or removed:
+            # Only Edit Product adds and removes SKUs. Price and stock of kept SKUs stay as TikTok has them
+            # when their switch is off; a new SKU needs both.
+            sku_ids = {variant_id: row[1] for variant_id, row in skus.items()}
+            keep = [name for name, switch in (("price", "price"), ("inventory", "inventory")) if not switches[switch]]
+            sent.edited = client.edit_product(tiktok_id, with_sku_ids(body, bundle, sku_ids), keep_sku_fields=keep)
+            sent.changes.append({"field": "variants", "added": [sku.seller_sku for sku in added],
+                                 "removed": [sku.seller_sku for sku in removed]})
+        else:
+            client.partial_edit_product(tiktok_id, {
+                "title": body.title, "description": body.description,
+                "main_images": [image.model_dump(exclude_none=True) for image in body.main_images],
+                "product_attributes": [a.model_dump(exclude_none=True) for a in body.product_attributes or []] or None,
+            })
         sent.changes.append({"field": "product information", "before": None, "after": body.title})
         sent.info_hash = info_hash
     return sent
