@@ -15,6 +15,8 @@ from tokbridge.db.engine import session_scope
 from tokbridge.jobs.service import enqueue
 from tokbridge.listings import service
 from tokbridge.listings.models import Listing, ListingSku, ListingStatus
+from tokbridge.listings.repository import ListingRepository
+from tokbridge.tenancy.scoping import bind_merchant
 
 DATABASE_WORDS = ("IntegrityError", "UNIQUE", "unique constraint", "duplicate key", "tiktok_listing", "sqlalchemy")
 
@@ -187,3 +189,28 @@ def test_an_answer_that_cannot_be_recorded_fails_the_product_in_plain_words(worl
     for word in DATABASE_WORDS:
         assert word.lower() not in words.lower(), word
     assert listing(world, bound.id).tiktok_product_id == bound.tiktok_product_id
+
+
+def test_product_deleted_in_the_store_is_deleted_on_tiktok_and_unbound(world_factory):
+    world = world_factory(products=40)
+    upload_and_review(world)
+    deleted, deactivated = [row for row in listings(world) if row.status == ListingStatus.LIVE][:2]
+    for row, behaviour in ((deleted, "delete"), (deactivated, "deactivate")):
+        with session_scope(world.engine) as session:
+            bind_merchant(session, world.merchant_id)
+            ListingRepository(session).sync_settings(world.merchant_id).on_store_delete = behaviour
+            external_id = session.scalar(select(CatalogProduct.external_id).where(CatalogProduct.id == row.product_id))
+        world.shopify_control("DELETE", f"/sandbox/shops/{{shop}}/products/{external_id.rsplit('/', 1)[-1]}")
+        world.import_catalog()  # the full import marks it deleted, as the products/delete webhook does
+        with session_scope(world.engine) as session:
+            enqueue(session, "listings.sync_product", merchant_id=world.merchant_id,
+                    payload={"product_id": row.product_id, "reason": "deleted in the store"})
+        run_jobs(world)
+    on_tiktok = sandbox_products(world)
+    assert on_tiktok[deleted.tiktok_product_id]["status"] == "DELETED"
+    gone = listing(world, deleted.id)
+    assert gone.status == ListingStatus.NOT_UPLOADED and gone.tiktok_product_id is None
+    assert sku_rows(world, deleted.id) == []
+    assert on_tiktok[deactivated.tiktok_product_id]["status"] == "SELLER_DEACTIVATED"
+    kept = listing(world, deactivated.id)
+    assert kept.status == ListingStatus.INACTIVE and kept.tiktok_product_id == deactivated.tiktok_product_id
