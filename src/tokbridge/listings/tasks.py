@@ -407,7 +407,7 @@ def _send_changes(client, tiktok_id: str, body, bundle, skus: dict, switches: di
             # Only Edit Product adds and removes SKUs. Price and stock of kept SKUs stay as TikTok has them
             # when their switch is off; a new SKU needs both.
             sku_ids = {variant_id: row[1] for variant_id, row in skus.items()}
-            keep = [name for name, switch in (("price", "price"), ("inventory", "inventory")) if not switches[switch]]
+            keep = [name for name in ("price", "inventory") if not switches[name]]
             sent.edited = client.edit_product(tiktok_id, with_sku_ids(body, bundle, sku_ids), keep_sku_fields=keep)
             sent.changes.append({"field": "variants", "added": [sku.seller_sku for sku in added],
                                  "removed": [sku.seller_sku for sku in removed]})
