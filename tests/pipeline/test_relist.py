@@ -214,3 +214,22 @@ def test_product_deleted_in_the_store_is_deleted_on_tiktok_and_unbound(world_fac
     assert on_tiktok[deactivated.tiktok_product_id]["status"] == "SELLER_DEACTIVATED"
     kept = listing(world, deactivated.id)
     assert kept.status == ListingStatus.INACTIVE and kept.tiktok_product_id == deactivated.tiktok_product_id
+
+
+def test_a_product_tiktok_has_but_tokbridge_forgot_is_refused_in_plain_words(world_factory):
+    world = world_factory(products=40)
+    upload_and_review(world)
+    row = next(row for row in listings(world) if row.status == ListingStatus.LIVE)
+    with session_scope(world.engine) as session:  # TokBridge forgets the binding (a reinstall, say)
+        session.execute(ListingSku.__table__.delete().where(ListingSku.listing_id == row.id))
+        session.execute(Listing.__table__.delete().where(Listing.id == row.id))
+    request(world, service.request_upload, [row.product_id])
+    run_jobs(world)
+    refused = next(r for r in listings(world) if r.product_id == row.product_id)
+    assert refused.status == ListingStatus.FAILED
+    assert "Sync Shop Status" in refused.last_error
+    assert "external_product_id" not in refused.last_error and "external_id" not in refused.last_error
+    # Sync Shop Status links it again, by SKU.
+    request(world, service.request_status_sync)
+    run_jobs(world)
+    assert next(r for r in listings(world) if r.product_id == row.product_id).tiktok_product_id == row.tiktok_product_id

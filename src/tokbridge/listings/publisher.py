@@ -40,6 +40,11 @@ from tokbridge.listings.repository import ListingRepository
 log = logging.getLogger(__name__)
 
 LISTING_LIMIT_CODE = 12052093  # "Exceeded the product listing limit for the seller."
+# Refusals whose cause and fix are known, in plain words (the field TikTok names goes to the log).
+REFUSAL_MESSAGES = {
+    12052996: "TikTok already has this product (listed before TokBridge knew of it, or before a reinstall). "
+              "Choose Sync Shop Status on the dashboard to link it instead of uploading it again.",
+}
 # Shown instead of an unexpected error's own words (those go to the log).
 INTERNAL_ERROR = ("TokBridge ran into an internal error with this product and did not finish sending it. "
                   "Upload it again; if it happens again, contact support.")
@@ -232,8 +237,9 @@ class Publisher:
         except TikTokValidationError as refused:
             if refused.code == LISTING_LIMIT_CODE:
                 raise  # the shop's limit, not the product's fault: the job plans the rest for tomorrow
-            where = f" ({refused.field})" if refused.field else ""
-            message = f"TikTok refused the product{where}: {refused.message}"
+            log.info("TikTok refused product %s (field %s, code %s): %s", product_id, refused.field, refused.code,
+                     refused.message)
+            message = REFUSAL_MESSAGES.get(refused.code) or f"TikTok refused the product: {refused.message.strip()}"
             return lambda session, listing: _failed(listing, message, fingerprint=sent)
         return lambda session, listing: bind(session, listing, result, prepared.bundle, prepared.body,
                                              warnings=prepared.problems, fingerprint=sent)

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tokbridge.activity import service as activity
@@ -232,11 +232,17 @@ def _reconcile(session: Session, merchant_id: int, connection_id: str, product) 
     if len(product_ids) != 1:
         return 0  # no match, or SKUs spread over several store products: leave it to the merchant
     product_id = product_ids.pop()
-    if repository.for_product(connection_id, product_id) is not None:
-        return 0
-    listing = Listing(merchant_id=merchant_id, connection_id=connection_id, product_id=product_id,
-                      tiktok_product_id=product.id, problems=[], review_reasons=[])
-    session.add(listing)
+    listing = repository.for_product(connection_id, product_id)
+    if listing is not None and (listing.tiktok_product_id is not None or listing.status == ListingStatus.IN_PROGRESS):
+        return 0  # bound already, or its upload is under way and binds it
+    if listing is None:
+        listing = Listing(merchant_id=merchant_id, connection_id=connection_id, product_id=product_id,
+                          problems=[], review_reasons=[])
+        session.add(listing)
+    else:  # known here but never bound (an upload TikTok refused as a duplicate, say): bind it now
+        session.execute(delete(ListingSku).where(ListingSku.listing_id == listing.id))
+        listing.idempotency_key = listing.sent_fingerprint = None
+    listing.tiktok_product_id = product.id
     apply_remote_status(session, listing, product, now=utcnow())
     session.flush()
     by_sku = {v.sku: v for v in variants}
