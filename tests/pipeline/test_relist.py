@@ -96,6 +96,10 @@ def test_failed_product_is_edited_when_uploaded_again_and_keeps_its_tiktok_id(wo
         assert on_tiktok[target.tiktok_product_id]["audit"]["status"] == "AUDITING"
         assert {(s.variant_id, s.tiktok_sku_id) for s in sku_rows(world, target.id)} == skus_before
         assert jobs(world, "listings.upload")[-1].state == "succeeded"
+        with session_scope(world.engine) as session:
+            summary = session.scalars(select(Activity).where(Activity.kind == "listings.upload.summary")
+                                      .order_by(Activity.id.desc())).first()
+        assert summary.title == "Uploaded 1 product to TikTok"
     # TikTok approves the edited product: it is live under the same id.
     world.tiktok_control("POST", f"/sandbox/products/{target.tiktok_product_id}/review", {"outcome": "APPROVED"})
     assert sandbox_products(world)[target.tiktok_product_id]["status"] == "ACTIVATE"

@@ -72,7 +72,8 @@ def upload(ctx: JobContext) -> None:
             _raise_first_stop(futures, ctx, connection.id)
     with ctx.session() as session, session.begin():
         counts = ListingRepository(session).status_counts(connection.id)
-        activity.record(session, ctx.merchant_id, "listings.upload.summary", f"Uploaded {progress.done} products to TikTok",
+        products = "product" if progress.done == 1 else "products"
+        activity.record(session, ctx.merchant_id, "listings.upload.summary", f"Uploaded {progress.done} {products} to TikTok",
                         message=f"{counts['reviewing']} under review, {counts['failed']} failed, "
                                 f"{counts['not_uploaded']} need fixes before they can go.", status="succeeded")
 
