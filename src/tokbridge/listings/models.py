@@ -49,6 +49,9 @@ class Listing(TenantOwned, Timestamped, Base):
     # Sent with the create call, so a retry after a crash gets the same product back, not a copy.
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     pushed_content_hash: Mapped[str | None] = mapped_column(String(64))
+    # The store product and template as last sent (create or edit) and answered by TikTok: a failed product
+    # whose fingerprint is still the same has nothing new to show TikTok (publisher.fingerprint).
+    sent_fingerprint: Mapped[str | None] = mapped_column(String(64))
     uploaded_at: Mapped[datetime | None]
     status_synced_at: Mapped[datetime | None]
 

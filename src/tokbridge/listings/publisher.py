@@ -7,12 +7,14 @@ TikTok for them once, not once per product.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import httpx
+from sqlalchemy import delete
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -39,6 +41,14 @@ from tokbridge.listings.repository import ListingRepository
 log = logging.getLogger(__name__)
 
 LISTING_LIMIT_CODE = 12052093  # "Exceeded the product listing limit for the seller."
+# Refusals whose cause and fix are known, in plain words (the field TikTok names goes to the log).
+REFUSAL_MESSAGES = {
+    12052996: "TikTok already has this product (listed before TokBridge knew of it, or before a reinstall). "
+              "Choose Sync Shop Status on the dashboard to link it instead of uploading it again.",
+}
+# Shown instead of an unexpected error's own words (those go to the log).
+INTERNAL_ERROR = ("TokBridge ran into an internal error with this product and did not finish sending it. "
+                  "Upload it again; if it happens again, contact support.")
 
 # TikTok asks integrators not to cache category data for long; ten minutes spans one bulk upload.
 CATEGORY_CACHE_SECONDS = 600
@@ -56,6 +66,30 @@ class Prepared:
     body: ProductInput | None
     problems: list[Problem]
     bundle: ProductBundle | None = None
+    template: CategoryTemplate | None = None
+
+    @property
+    def fingerprint(self) -> str | None:
+        return fingerprint(self.bundle, self.template) if self.bundle and self.template else None
+
+
+def fingerprint(bundle: ProductBundle, template: CategoryTemplate) -> str:
+    """What a product's TikTok body is made of: the store product and its template. Stock levels are left
+    out: they move with every sale and never change TikTok's review."""
+    product = asdict(bundle)
+    for variant in product["variants"]:
+        variant.pop("levels", None)
+    data = {"product": product, "template_id": template.id, "template": template.spec().model_dump(mode="json")}
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class OnTikTok:
+    """The product TikTok already has for a listing, and its SKU ids by store variant."""
+
+    product_id: str
+    sku_ids: dict[int, str]
 
 
 @dataclass
@@ -112,7 +146,7 @@ class Publisher:
         problems = validate_product(body, market, category=category, warehouse_ids=self.warehouse_ids())
         if prices.missing:  # the prices would be the store's, relabelled: nothing priced may go
             problems = [currency.missing_rate_problem(prices), *problems]
-        return Prepared(body, problems, bundle)
+        return Prepared(body, problems, bundle, template)
 
     def upload_images(self, sessions: Callable[[], Session], bundle: ProductBundle) -> dict[str, str]:
         """Store image URL -> TikTok URI, uploading only what this shop has not received before.
@@ -140,21 +174,32 @@ class Publisher:
                 record: Callable[[Session], None] = lambda session: None) -> None:
         """Send one listing and record the outcome on it, together with `record(session)` (the job's
         checkpoint) in one short transaction. Reads, network calls and writes never share a transaction.
-        Retryable errors propagate: the job reschedules and this listing is still In progress."""
+        Retryable errors propagate: the job reschedules and this listing is still In progress.
+        A listing TikTok has already (one that failed, say) is edited: same product, back to review."""
         with sessions() as session:
             listing = ListingRepository(session).get(listing_id)
             if listing is None or listing.status != ListingStatus.IN_PROGRESS:
                 outcome = None
             else:
                 product_id, key = listing.product_id, listing.idempotency_key
+                existing = _on_tiktok(session, listing)
                 try:
-                    outcome = self._attempt(sessions, session, product_id, key)
+                    outcome = self._attempt(sessions, session, product_id, key, existing)
                 except (RetryableError, TikTokError, OperationalError):
                     raise  # the job decides: wait, resume, or stop
-                except Exception as error:  # noqa: BLE001 - one broken product must not stop the others
+                except Exception:  # noqa: BLE001 - one broken product must not stop the others
                     log.exception("listing %s could not be prepared", listing_id)
-                    message = f"TokBridge could not prepare this product ({type(error).__name__}: {error})."
-                    outcome = lambda session, row: _failed(row, message)  # noqa: E731
+                    outcome = lambda session, row: _failed(row, INTERNAL_ERROR)  # noqa: E731
+        try:
+            self._record(sessions, listing_id, outcome, record)
+        except OperationalError:
+            raise  # a busy or unreachable database: the job retries and the product is still In progress
+        except Exception:  # noqa: BLE001 - e.g. TikTok's answer conflicts with a binding: fail this product only
+            log.exception("the outcome of listing %s could not be recorded", listing_id)
+            self._record(sessions, listing_id, lambda session, row: _failed(row, INTERNAL_ERROR), record)
+
+    @staticmethod
+    def _record(sessions, listing_id: int, outcome, record: Callable[[Session], None]) -> None:
         with sessions() as session, session.begin():
             for_writing(session)
             listing = ListingRepository(session).get(listing_id)
@@ -165,7 +210,7 @@ class Publisher:
                     listing.idempotency_key = None
             record(session)
 
-    def _attempt(self, sessions, read_session: Session, product_id: int, key: str | None):
+    def _attempt(self, sessions, read_session: Session, product_id: int, key: str | None, existing: OnTikTok | None):
         """Does the network part; returns how to record the outcome on the listing."""
         prepared = self.prepare(read_session, product_id)
         read_session.rollback()  # end the read before any network call
@@ -184,55 +229,133 @@ class Publisher:
             prepared = self.prepare(session, product_id, image_uris=uris)
         if blocking(prepared.problems):
             return lambda session, listing: _not_sendable(listing, prepared.problems)
-        body = prepared.body.model_copy(update={"idempotency_key": key})
+        sent = prepared.fingerprint
         try:
-            result = self.client.create_product(body)
+            if existing is None:
+                body = prepared.body.model_copy(update={"idempotency_key": key})
+                result = self.client.create_product(body)
+            else:
+                # Edit Product takes no idempotency key: it replaces the whole product, so sending the
+                # same edit again after a crash leaves the same product, never a second one.
+                body = with_sku_ids(prepared.body, prepared.bundle, existing.sku_ids)
+                result = self.client.edit_product(existing.product_id, body)
         except TikTokValidationError as refused:
             if refused.code == LISTING_LIMIT_CODE:
                 raise  # the shop's limit, not the product's fault: the job plans the rest for tomorrow
-            where = f" ({refused.field})" if refused.field else ""
-            message = f"TikTok refused the product{where}: {refused.message}"
-            return lambda session, listing: _failed(listing, message)
-        return lambda session, listing: bind(session, listing, result, prepared.bundle, body, warnings=prepared.problems)
+            log.info("TikTok refused product %s (field %s, code %s): %s", product_id, refused.field, refused.code,
+                     refused.message)
+            message = REFUSAL_MESSAGES.get(refused.code) or f"TikTok refused the product: {refused.message.strip()}"
+            return lambda session, listing: _failed(listing, message, fingerprint=sent)
+        return lambda session, listing: bind(session, listing, result, prepared.bundle, prepared.body,
+                                             warnings=prepared.problems, fingerprint=sent)
+
+
+def _on_tiktok(session: Session, listing: Listing) -> OnTikTok | None:
+    """The TikTok product to edit, or None to create one (never sent, or deleted on TikTok)."""
+    if listing.tiktok_product_id is None or listing.tiktok_status == "DELETED":
+        return None
+    sku_ids = {row.variant_id: row.tiktok_sku_id for row in ListingRepository(session).skus(listing.id)}
+    return OnTikTok(listing.tiktok_product_id, sku_ids)
+
+
+def with_sku_ids(body: ProductInput, bundle: ProductBundle, sku_ids: dict[int, str]) -> ProductInput:
+    """The body for Edit Product: SKUs TikTok has carry their ids (kept), new ones none (TikTok creates
+    them), and TikTok removes its SKUs left out."""
+    variant_ids = {v.external_id: v.id for v in bundle.variants}
+    skus = [sku.model_copy(update={"id": sku_ids.get(variant_ids.get(sku.external_sku_id or ""))}) for sku in body.skus]
+    return body.model_copy(update={"skus": skus})
 
 
 def bind(session: Session, listing: Listing, result: ProductWriteResult, bundle: ProductBundle, body: ProductInput,
-         warnings: list[Problem] = ()) -> None:
-    """Record TikTok's ids right after the create call, in the caller's transaction."""
+         warnings: list[Problem] = (), fingerprint: str | None = None) -> None:
+    """Record TikTok's ids right after the create or edit call, in the caller's transaction."""
     now = utcnow()
     listing.tiktok_product_id = result.product_id
     listing.status = ListingStatus.REVIEWING
     listing.tiktok_status = "PENDING"
+    listing.audit_status = (result.audit or {}).get("status") or "AUDITING"
     listing.problems = [p.as_dict() for p in warnings]  # only warnings can remain after validation
     listing.review_reasons = []
     listing.last_error = None
     listing.uploaded_at = now
     listing.pushed_content_hash = content_hashes(body).information
+    listing.sent_fingerprint = fingerprint
+    bind_skus(session, listing, result, bundle, body)
+
+
+def bind_skus(session: Session, listing: Listing, result: ProductWriteResult, bundle: ProductBundle, body: ProductInput,
+              *, sent_price: bool = True, sent_inventory: bool = True) -> None:
+    """Make the listing's SKU bindings what TikTok answered: kept SKUs updated, new ones added, the ones
+    TikTok no longer has removed. What was last pushed stays as it was for a field not sent."""
     variants_by_external = {v.external_id: v for v in bundle.variants}
     sent_by_external = {s.external_sku_id: s for s in body.skus}
+    rows = {row.variant_id: row for row in ListingRepository(session).skus(listing.id)}
+    answered: set[int] = set()
     for sku in result.skus:
         variant = variants_by_external.get(sku.external_sku_id or "") or next(
             (v for v in bundle.variants if v.sku and v.sku == sku.seller_sku), None)
         if variant is None:
             continue
+        answered.add(variant.id)
         sent = sent_by_external.get(variant.external_id)
-        session.add(ListingSku(
-            merchant_id=listing.merchant_id, listing_id=listing.id, variant_id=variant.id, tiktok_sku_id=sku.id,
-            seller_sku=sku.seller_sku,
-            pushed_price=sent.price.amount if sent and sent.price else None,
-            pushed_quantity=sum(w.quantity for w in sent.inventory) if sent and sent.inventory else None,
-        ))
+        row = rows.get(variant.id)
+        if row is None:
+            row = ListingSku(merchant_id=listing.merchant_id, listing_id=listing.id, variant_id=variant.id)
+            session.add(row)
+        row.tiktok_sku_id, row.seller_sku = sku.id, sku.seller_sku
+        if sent_price or row.pushed_price is None:
+            row.pushed_price = sent.price.amount if sent and sent.price else None
+        if sent_inventory or row.pushed_quantity is None:
+            row.pushed_quantity = sum(w.quantity for w in sent.inventory) if sent and sent.inventory else None
+    gone = [variant_id for variant_id in rows if variant_id not in answered]
+    if gone:
+        session.execute(delete(ListingSku).where(ListingSku.listing_id == listing.id, ListingSku.variant_id.in_(gone)))
 
 
-def _failed(listing: Listing, message: str) -> None:
+def unbind(session: Session, listing: Listing) -> None:
+    """TikTok confirmed the product is deleted: forget its ids, so the next upload creates it afresh."""
+    listing.tiktok_product_id = None
+    listing.status = ListingStatus.NOT_UPLOADED
+    listing.tiktok_status = "DELETED"
+    listing.audit_status = None
+    listing.review_reasons = []
+    listing.last_error = None
+    listing.pushed_content_hash = None
+    listing.sent_fingerprint = None
+    session.execute(delete(ListingSku).where(ListingSku.listing_id == listing.id))
+
+
+def _failed(listing: Listing, message: str, fingerprint: str | None = None) -> None:
+    """`fingerprint` when TikTok itself refused what was sent (Bulk Upload does not send it unchanged again)."""
     listing.status = ListingStatus.FAILED
     listing.last_error = message
+    listing.sent_fingerprint = fingerprint
 
 
 def _not_sendable(listing: Listing, problems: list[Problem]) -> None:
     listing.status = ListingStatus.NOT_UPLOADED
     listing.problems = [p.as_dict() for p in problems]
     listing.last_error = f"{len(blocking(problems))} problems to fix before TikTok will accept this product."
+
+
+def unchanged_since_refused(session: Session, merchant_id: int, listings: list[Listing]) -> list[Listing]:
+    """The failed listings whose store product and template are still what TikTok refused."""
+    refused = [listing for listing in listings
+               if listing.status == ListingStatus.FAILED and listing.sent_fingerprint is not None]
+    if not refused:
+        return []
+    bundles = {b.id: b for b in templates.load_bundles(session, merchant_id, [l.product_id for l in refused])}
+    assigned = templates.assignment_map(session, merchant_id, [l.product_id for l in refused])
+    found: dict[int, CategoryTemplate | None] = {}
+    unchanged = []
+    for listing in refused:
+        template_id = assigned.get(listing.product_id, (None,))[0]
+        if template_id is not None and template_id not in found:
+            found[template_id] = templates.get_template(session, merchant_id, template_id)
+        template, bundle = found.get(template_id), bundles.get(listing.product_id)
+        if template is not None and bundle is not None and fingerprint(bundle, template) == listing.sent_fingerprint:
+            unchanged.append(listing)
+    return unchanged
 
 
 def _template_for(session: Session, merchant_id: int, product_id: int) -> CategoryTemplate | None:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tokbridge.activity import service as activity
 from tokbridge.billing import service as billing
 from tokbridge.catalog.models import CatalogProduct
 from tokbridge.category_templates import repository as templates
@@ -18,6 +19,7 @@ from tokbridge.jobs.models import Job
 from tokbridge.jobs.service import enqueue
 from tokbridge.listings import currency, daily_limit, prerequisites
 from tokbridge.listings.models import Listing, ListingStatus
+from tokbridge.listings.publisher import unchanged_since_refused
 from tokbridge.listings.repository import LISTABLE_STATUSES, ListingRepository
 
 ACTIONS = ("activate", "deactivate", "delete")
@@ -76,6 +78,12 @@ def request_upload(session: Session, merchant_id: int, product_ids: Sequence[int
     repository = ListingRepository(session)
     existing = repository.for_products(connection.id, listable)
     to_send = sorted(pid for pid in listable if pid not in existing or existing[pid].status in UPLOADABLE)
+    # Bulk Upload does not send a failed product again as TikTok refused it; picking it does.
+    held_back = [] if product_ids is not None else unchanged_since_refused(
+        session, merchant_id, [existing[pid] for pid in to_send if pid in existing])
+    to_send = [pid for pid in to_send if pid not in {listing.product_id for listing in held_back}]
+    if not to_send and held_back:
+        raise ListingRefused(_held_back_message(len(held_back)))
     if not to_send:
         raise ListingRefused("There is nothing to upload: link products to a category template first, "
                              "or they are already on TikTok.", "/templates")
@@ -98,6 +106,11 @@ def request_upload(session: Session, merchant_id: int, product_ids: Sequence[int
         # A fresh key for a fresh attempt, kept while it is retried. An attempt that stopped without an
         # answer (see upload_stopped) keeps its key: if TikTok created the product then, it is not created twice.
         listing.idempotency_key = listing.idempotency_key or uuid.uuid4().hex
+        listing.sent_fingerprint = None  # set again once TikTok answers this attempt
+    if held_back:
+        title, fix = _held_back_message(len(held_back)).split(". ", 1)
+        activity.record(session, merchant_id, "listings.upload.held_back", title, message=fix,
+                        status="info", details={"product_ids": [listing.product_id for listing in held_back]})
     session.flush()
     job = enqueue(session, "listings.upload", merchant_id=merchant_id, payload={"connection_id": connection.id},
                   identity_key=f"listings.upload:{connection.id}", title="Bulk upload to TikTok Shop")
@@ -139,6 +152,12 @@ def upload_question(session: Session) -> str:
     room -= ListingRepository(session).count_in_progress(connection.id)
     return (f"{question} TikTok lets this shop create {limit} new product{'s' if limit != 1 else ''} a day: "
             f"{max(room, 0)} more can go today, the rest go on the following days on their own.")
+
+
+def _held_back_message(count: int) -> str:
+    products, were, it = ("product", "was", "it") if count == 1 else ("products", "were", "them")
+    return (f"{count} failed {products} {were} not sent again: nothing changed since TikTok refused {it}. "
+            f"Fix what TikTok's reasons say, or pick the product and choose Upload to send it as it is.")
 
 
 def upload_stopped(session: Session, job: Job, message: str) -> None:

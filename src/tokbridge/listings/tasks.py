@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tokbridge.activity import service as activity
@@ -19,7 +19,7 @@ from tokbridge.channels.connections import ConnectionRepository
 from tokbridge.channels.factory import tiktok_client
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.tiktok.errors import TikTokError
-from tokbridge.channels.tiktok.models import InventoryUpdate, PriceUpdate, ProductSearch
+from tokbridge.channels.tiktok.models import InventoryUpdate, PriceUpdate, ProductSearch, ProductWriteResult
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing, get_engine
 from tokbridge.jobs.registry import job_handler, periodic
@@ -28,7 +28,7 @@ from tokbridge.jobs.service import enqueue
 from tokbridge.kit.errors import PermanentError, RetryableError
 from tokbridge.listings import daily_limit, service
 from tokbridge.listings.models import Listing, ListingSku, ListingStatus
-from tokbridge.listings.publisher import LISTING_LIMIT_CODE, Publisher
+from tokbridge.listings.publisher import LISTING_LIMIT_CODE, Publisher, bind_skus, unbind, with_sku_ids
 from tokbridge.listings.repository import ListingRepository, compact_status_counts
 from tokbridge.listings.status import EXPLANATIONS, dashboard_status
 
@@ -73,7 +73,8 @@ def upload(ctx: JobContext) -> None:
     with ctx.session() as session, session.begin():
         daily_limit.learn(for_writing(session), ConnectionRepository(session).get(connection.id), refused=False)
         counts = ListingRepository(session).status_counts(connection.id)
-        activity.record(session, ctx.merchant_id, "listings.upload.summary", f"Uploaded {progress.done} products to TikTok",
+        products = "product" if progress.done == 1 else "products"
+        activity.record(session, ctx.merchant_id, "listings.upload.summary", f"Uploaded {progress.done} {products} to TikTok",
                         message=f"{counts['reviewing']} under review, {counts['failed']} failed, "
                                 f"{counts['not_uploaded']} need fixes before they can go.", status="succeeded")
 
@@ -238,11 +239,17 @@ def _reconcile(session: Session, merchant_id: int, connection_id: str, product) 
     if len(product_ids) != 1:
         return 0  # no match, or SKUs spread over several store products: leave it to the merchant
     product_id = product_ids.pop()
-    if repository.for_product(connection_id, product_id) is not None:
-        return 0
-    listing = Listing(merchant_id=merchant_id, connection_id=connection_id, product_id=product_id,
-                      tiktok_product_id=product.id, problems=[], review_reasons=[])
-    session.add(listing)
+    listing = repository.for_product(connection_id, product_id)
+    if listing is not None and (listing.tiktok_product_id is not None or listing.status == ListingStatus.IN_PROGRESS):
+        return 0  # bound already, or its upload is under way and binds it
+    if listing is None:
+        listing = Listing(merchant_id=merchant_id, connection_id=connection_id, product_id=product_id,
+                          problems=[], review_reasons=[])
+        session.add(listing)
+    else:  # known here but never bound (an upload TikTok refused as a duplicate, say): bind it now
+        session.execute(delete(ListingSku).where(ListingSku.listing_id == listing.id))
+        listing.idempotency_key = listing.sent_fingerprint = None
+    listing.tiktok_product_id = product.id
     apply_remote_status(session, listing, product, now=utcnow())
     session.flush()
     by_sku = {v.sku: v for v in variants}
@@ -259,7 +266,7 @@ def _reconcile(session: Session, merchant_id: int, connection_id: str, product) 
 ACTION_RESULT = {
     "activate": (None, None),  # TikTok decides (live, or back to review): read it afterwards
     "deactivate": (ListingStatus.INACTIVE, "SELLER_DEACTIVATED"),
-    "delete": (ListingStatus.NOT_UPLOADED, "DELETED"),
+    "delete": (ListingStatus.NOT_UPLOADED, "DELETED"),  # and the binding goes: see unbind
 }
 
 
@@ -284,6 +291,8 @@ def batch_action(ctx: JobContext) -> None:
             listing = repository.get(listing_id)
             if tiktok_id in errors:
                 listing.last_error = f"TikTok refused to {action} it: {errors[tiktok_id]}"
+            elif action == "delete":
+                unbind(session, listing)  # the next upload creates the product afresh
             elif status is not None:
                 listing.status, listing.tiktok_status, listing.last_error = status, tiktok_status, None
         if action == "activate":  # TikTok decides whether it goes live at once or back to review: ask it
@@ -360,8 +369,15 @@ def sync_product(ctx: JobContext) -> None:
         for sku_row_id, field, value in sent.pushed:
             row = session.get(ListingSku, sku_row_id)
             setattr(row, field, value)
+        listing = ListingRepository(session).get(listing_id)
         if sent.info_hash is not None:
-            ListingRepository(session).get(listing_id).pushed_content_hash = sent.info_hash
+            listing.pushed_content_hash = sent.info_hash
+        if sent.edited is not None:
+            # SKUs added or removed: the bindings become TikTok's answer, and the edit is under review.
+            bind_skus(session, listing, sent.edited, bundle, body,
+                      sent_price=switches["price"], sent_inventory=switches["inventory"])
+            listing.audit_status = (sent.edited.audit or {}).get("status") or "AUDITING"
+            listing.status = dashboard_status(listing.tiktok_status, listing.audit_status)
         activity.record(session, ctx.merchant_id, "listings.sync", f"Sent store changes of “{body.title[:80]}”",
                         status="succeeded", details={"changes": sent.changes, "product_id": product_id})
 
@@ -383,6 +399,7 @@ class SentChanges:
     changes: list[dict] = field(default_factory=list)
     pushed: list[tuple[int, str, object]] = field(default_factory=list)  # (listing sku id, column, value)
     info_hash: str | None = None
+    edited: ProductWriteResult | None = None  # TikTok's answer to Edit Product, when SKUs were added or removed
 
 
 def _send_changes(client, tiktok_id: str, body, bundle, skus: dict, switches: dict, pushed_info: str | None) -> SentChanges:
@@ -410,11 +427,25 @@ def _send_changes(client, tiktok_id: str, body, bundle, skus: dict, switches: di
                 sent.pushed.append((row[0], "pushed_price", sku.price.amount))
     info_hash = content_hashes(body).information
     if switches["info"] and info_hash != pushed_info:
-        client.partial_edit_product(tiktok_id, {
-            "title": body.title, "description": body.description,
-            "main_images": [image.model_dump(exclude_none=True) for image in body.main_images],
-            "product_attributes": [a.model_dump(exclude_none=True) for a in body.product_attributes or []] or None,
-        })
+        added = [sku for sku in body.skus if sku.external_sku_id not in variant_by_external
+                 or variant_by_external[sku.external_sku_id].id not in skus]
+        # A variant deleted in the store took its binding with it: TikTok's own list tells what to remove.
+        bound_ids = {row[1] for row in skus.values()}
+        removed = [sku for sku in client.get_product(tiktok_id).skus if sku.id not in bound_ids]
+        if added or removed:
+            # Only Edit Product adds and removes SKUs. Price and stock of kept SKUs stay as TikTok has them
+            # when their switch is off; a new SKU needs both.
+            sku_ids = {variant_id: row[1] for variant_id, row in skus.items()}
+            keep = [name for name in ("price", "inventory") if not switches[name]]
+            sent.edited = client.edit_product(tiktok_id, with_sku_ids(body, bundle, sku_ids), keep_sku_fields=keep)
+            sent.changes.append({"field": "variants", "added": [sku.seller_sku for sku in added],
+                                 "removed": [sku.seller_sku for sku in removed]})
+        else:
+            client.partial_edit_product(tiktok_id, {
+                "title": body.title, "description": body.description,
+                "main_images": [image.model_dump(exclude_none=True) for image in body.main_images],
+                "product_attributes": [a.model_dump(exclude_none=True) for a in body.product_attributes or []] or None,
+            })
         sent.changes.append({"field": "product information", "before": None, "after": body.title})
         sent.info_hash = info_hash
     return sent
@@ -424,15 +455,17 @@ def _remove_deleted(ctx: JobContext, client, listing_id: int, behaviour: str) ->
     with ctx.session() as session:
         listing = ListingRepository(session).get(listing_id)
         tiktok_id = listing.tiktok_product_id
-    if behaviour == "delete":
-        client.delete_products([tiktok_id])
-        status, tiktok_status = ListingStatus.NOT_UPLOADED, "DELETED"
-    else:
-        client.deactivate_products([tiktok_id])
-        status, tiktok_status = ListingStatus.INACTIVE, "SELLER_DEACTIVATED"
+    call = client.delete_products if behaviour == "delete" else client.deactivate_products
+    refused = [error.message for error in call([tiktok_id]).errors]
     with ctx.session() as session, session.begin():
         listing = ListingRepository(session).get(listing_id)
-        listing.status, listing.tiktok_status = status, tiktok_status
+        if refused:
+            listing.last_error = f"TikTok refused to {behaviour} it after it was deleted in your store: {refused[0]}"
+            return
+        if behaviour == "delete":
+            unbind(session, listing)
+        else:
+            listing.status, listing.tiktok_status = ListingStatus.INACTIVE, "SELLER_DEACTIVATED"
         activity.record(session, ctx.merchant_id, "listings.store_deleted",
                         f"Product deleted in the store was {'deleted' if behaviour == 'delete' else 'deactivated'} on TikTok",
                         status="succeeded", details={"tiktok_product_id": tiktok_id})

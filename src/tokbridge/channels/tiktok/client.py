@@ -212,10 +212,17 @@ class TikTokClient:
         """Pass `idempotency_key` (a UUID kept with the job) so a retried create cannot list twice."""
         return m.ProductWriteResult.model_validate(self._call(CREATE_PRODUCT, body=product.to_body()))
 
-    def edit_product(self, product_id: str, product: m.ProductInput) -> m.ProductWriteResult:
-        """Full replacement: every field left out is cleared (price and inventory excepted)."""
+    def edit_product(self, product_id: str, product: m.ProductInput, *,
+                     keep_sku_fields: Sequence[str] = ()) -> m.ProductWriteResult:
+        """Full replacement: every field left out is cleared (price and inventory excepted), and existing
+        SKUs left out are deleted. `keep_sku_fields` ("price", "inventory") are left out of the SKUs that
+        have an id, so TikTok keeps their current values."""
         body = product.to_body()
         body.pop("idempotency_key", None)
+        for sku in body.get("skus", []):
+            if sku.get("id"):
+                for name in keep_sku_fields:
+                    sku.pop(name, None)
         data = self._call(EDIT_PRODUCT, path_params={"product_id": product_id}, body=body)
         return m.ProductWriteResult.model_validate(data)
 

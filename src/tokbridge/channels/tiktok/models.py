@@ -112,6 +112,7 @@ class Certification(TikTokModel):
 
 
 class SkuInput(RequestModel):
+    id: str | None = None  # Edit Product only: an existing SKU (kept); without it a new SKU is created
     sales_attributes: list[SalesAttribute] | None = None
     inventory: list[WarehouseStock]
     seller_sku: str | None = None

@@ -278,6 +278,7 @@ def _edit(call: Call, partial: bool) -> dict[str, Any]:
     product.update_time = call.now
     if product.status == "ACTIVATE":
         product.under_review = version
+        _publish_price_and_stock(product.live, version)
     elif product.status == "DRAFT" and call.json.get("save_mode") == "AS_DRAFT":
         product.live = version
         return {"product_id": product.id, "skus": _sku_result(version), "warnings": [], "audit": {"status": "NONE"}}
@@ -287,6 +288,17 @@ def _edit(call: Call, partial: bool) -> dict[str, Any]:
     review.submit(state, product)
     return {"product_id": product.id, "skus": _sku_result(version), "warnings": [],
             "audit": {"status": product.audit_status}}
+
+
+def _publish_price_and_stock(live: ProductVersion, edited: ProductVersion) -> None:
+    """Edit Product: "edits to the price or inventory fields do not require a reaudit and will be immediately
+    published", for the SKUs the live version already has."""
+    by_id = {s.id: s for s in live.skus}
+    for sku in edited.skus:
+        if sku.id in by_id:
+            for key in ("price", "inventory"):
+                if key in sku.body:
+                    by_id[sku.id].body[key] = copy.deepcopy(sku.body[key])
 
 
 def _request_attributes(sku: Sku) -> list[dict[str, Any]]:
