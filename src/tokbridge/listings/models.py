@@ -30,7 +30,7 @@ class Listing(TenantOwned, Timestamped, Base):
         Index("ix_tiktok_listing_merchant_status", "merchant_id", "status"),
         # Counts by status per shop, and the product list's status filter (migration 0006_merchant_app).
         Index("ix_tiktok_listing_connection_status", "merchant_id", "connection_id", "status", "product_id"),
-        # Products created today, for TikTok's daily limit (migration 0017a).
+        # Products created today, for TikTok's daily limit (migration 0015_shop_currency).
         Index("ix_tiktok_listing_connection_uploaded", "merchant_id", "connection_id", "uploaded_at"),
     )
 

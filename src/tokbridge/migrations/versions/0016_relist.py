@@ -1,15 +1,15 @@
 """Re-uploads: what TikTok last answered for a listing, so Bulk Upload can leave alone a failed product
 that has not changed since TikTok refused it.
 
-Revision ID: 0015a
-Revises: 0014_job_upkeep
+Revision ID: 0016_relist
+Revises: 0015_shop_currency
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0015a'
-down_revision = '0014_job_upkeep'
+revision = '0016_relist'
+down_revision = '0015_shop_currency'
 branch_labels = None
 depends_on = None
 

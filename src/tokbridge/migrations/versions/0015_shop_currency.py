@@ -3,14 +3,14 @@ sells in another currency, the conversion rate the merchant set (with the curren
 when it was set). Also the daily listing limit learned from TikTok for the shop, and an index to count
 the products a shop created today.
 
-Revision ID: 0017a
+Revision ID: 0015_shop_currency
 Revises: 0014_job_upkeep
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0017a'
+revision = '0015_shop_currency'
 down_revision = '0014_job_upkeep'
 branch_labels = None
 depends_on = None
