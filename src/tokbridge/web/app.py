@@ -36,6 +36,7 @@ from tokbridge.web.api import v1
 from tokbridge.web.csrf import csrf_protect
 from tokbridge.web.deps import NotSignedIn
 from tokbridge.web.errors import channel_problem
+from tokbridge.web.flash import forget_read_flash
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         response = await call_next(request)
+        forget_read_flash(request, response)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         if request.url.path.startswith(("/api/", "/dashboard", "/activity", "/login", "/signup", "/settings", "/plans")):

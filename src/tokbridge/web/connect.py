@@ -20,6 +20,7 @@ from tokbridge.config import Settings
 from tokbridge.onboarding import service
 from tokbridge.onboarding.service import ConnectError
 from tokbridge.web.deps import SettingsDep, Viewer, ViewerDep
+from tokbridge.web.flash import redirect_with_notice
 from tokbridge.web.pages import templates
 
 router = APIRouter(include_in_schema=False)
@@ -143,4 +144,4 @@ def prerequisites_check(request: Request, viewer: ViewerDep, settings: SettingsD
         return _error_page(request, viewer, ConnectError(
             "TikTok Shop did not answer", f"The check could not be run ({exc.message}).",
             "Wait a minute and choose Check again.", status=502), "/dashboard")
-    return RedirectResponse("/dashboard?checked=prerequisites", status_code=303)
+    return redirect_with_notice("/dashboard", "TikTok's listing prerequisites were checked again.")

@@ -33,6 +33,7 @@ from tokbridge.web.dashboard_view import (
     sales_view,
 )
 from tokbridge.web.deps import SESSION_COOKIE, DbDep, SettingsDep, ViewerDep
+from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
 from tokbridge.web.rendering import templates
 
 log = logging.getLogger(__name__)
@@ -111,8 +112,7 @@ def logout(request: Request, db: DbDep) -> Response:
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, viewer: ViewerDep, notice: str | None = None, error: str | None = None,
-              period: int = 30) -> Response:
+def dashboard(request: Request, viewer: ViewerDep, period: int = 30) -> Response:
     period = period if period in SALES_PERIODS else 30
     data = dashboard_service.dashboard(viewer.db, viewer.merchant_id, sales_days=period)
     activities = ActivityRepository(viewer.db).recent(limit=10)
@@ -122,7 +122,7 @@ def dashboard(request: Request, viewer: ViewerDep, notice: str | None = None, er
         "order_statuses": ORDER_STATUSES, "orders": {key: (data.orders or {}).get(key, 0) for key, _ in ORDER_STATUSES},
         "sales": sales, "periods": SALES_PERIODS, "period": period,
         "checklist": onboarding_steps(viewer.db, viewer.merchant_id, data), "faqs": FAQS,
-        "notice": notice, "error": error})
+        **read_flash(request)})
 
 
 @router.post("/dashboard/upload")
@@ -131,9 +131,9 @@ def bulk_upload(viewer: ViewerDep) -> Response:
         _job, queued = listings.request_upload(viewer.db, viewer.merchant_id)
     except listings.ListingRefused as refused:
         viewer.db.rollback()
-        return _back_to_dashboard(error=refused.message)
+        return redirect_with_error("/dashboard", refused.message)
     viewer.db.commit()
-    return _back_to_dashboard(notice=f"{queued} products are on their way to TikTok. Progress shows under Recent Activity.")
+    return redirect_with_notice("/dashboard", f"{queued} products are on their way to TikTok. Progress shows under Recent Activity.")
 
 
 @router.post("/dashboard/sync")
@@ -141,13 +141,9 @@ def sync_shop_status(viewer: ViewerDep) -> Response:
     try:
         listings.request_status_sync(viewer.db, viewer.merchant_id)
     except listings.ListingRefused as refused:
-        return _back_to_dashboard(error=refused.message)
+        return redirect_with_error("/dashboard", refused.message)
     viewer.db.commit()
-    return _back_to_dashboard(notice="Reading every product of your shop from TikTok. Progress shows under Recent Activity.")
-
-
-def _back_to_dashboard(**message: str) -> RedirectResponse:
-    return RedirectResponse(f"/dashboard?{urlencode(message)}", status_code=303)
+    return redirect_with_notice("/dashboard", "Reading every product of your shop from TikTok. Progress shows under Recent Activity.")
 
 
 # --- products -------------------------------------------------------------------------------------
@@ -158,7 +154,7 @@ PAGE_SIZE = 50
 @router.get("/products", response_class=HTMLResponse)
 def products_page(request: Request, viewer: ViewerDep, status: str | None = None, q: str | None = None,
                   template: str | None = None, vendor: str | None = None, product_type: str | None = None,
-                  before: str | None = None, notice: str | None = None, error: str | None = None) -> Response:
+                  before: str | None = None) -> Response:
     status = status if status in dict(PRODUCT_STATUSES) else None
     template_id = _int_or_none(template)
     filters = {"status": status, "q": (q or "").strip(), "template": template_id, "vendor": (vendor or "").strip(),
@@ -175,7 +171,7 @@ def products_page(request: Request, viewer: ViewerDep, status: str | None = None
         "first_page": f"/products?{urlencode(query)}" if before else None,
         "template_choices": templates_service.list_templates(viewer.db, viewer.merchant_id),
         "product_types": ListingRepository(viewer.db).product_types(), "filtered": bool(query),
-        "notice": notice, "error": error})
+        **read_flash(request)})
 
 
 @router.post("/products/bulk")
@@ -186,7 +182,7 @@ async def bulk_products(request: Request, viewer: ViewerDep) -> Response:
     action = str(form.get("action", ""))
     product_ids = [int(v) for v in form.getlist("product_id") if str(v).isdigit()]
     if not product_ids:
-        return _redirect_with(back, error="Tick at least one product first.")
+        return redirect_with_error(back, "Tick at least one product first.")
     db = viewer.db
     try:
         if action == "upload":
@@ -203,15 +199,15 @@ async def bulk_products(request: Request, viewer: ViewerDep) -> Response:
             message = f"{linked} products linked to the template."
         else:
             log.info("bulk action refused: unknown action %r", action[:40])
-            return _redirect_with(back, error="Choose an action from the list.")
+            return redirect_with_error(back, "Choose an action from the list.")
     except listings.ListingRefused as refused:
         db.rollback()
-        return _redirect_with(back, error=refused.message)
+        return redirect_with_error(back, refused.message)
     except templates_service.TemplateNotFound:
         db.rollback()
-        return _redirect_with(back, error="That template no longer exists; choose another.")
+        return redirect_with_error(back, "That template no longer exists; choose another.")
     db.commit()
-    return _redirect_with(back, notice=message)
+    return redirect_with_notice(back, message)
 
 
 @router.get("/products/{product_id}", response_class=HTMLResponse)
@@ -264,11 +260,6 @@ def _int_or_none(value: str | None) -> int | None:
 
 def _local_or(target: str, default: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else default
-
-
-def _redirect_with(target: str, **message: str) -> RedirectResponse:
-    separator = "&" if "?" in target else "?"
-    return RedirectResponse(f"{target}{separator}{urlencode(message)}", status_code=303)
 
 
 def _safe_next(target: str) -> str:
