@@ -63,7 +63,7 @@ def shopify_callback(request: Request, viewer: ViewerDep, settings: SettingsDep)
     db = viewer.db
     db.commit()
     try:
-        service.finish_shopify_connect(db, settings, viewer.merchant_id, dict(request.query_params))
+        connection = service.finish_shopify_connect(db, settings, viewer.merchant_id, dict(request.query_params))
         db.commit()
     except ConnectError as error:
         db.rollback()
@@ -71,7 +71,8 @@ def shopify_callback(request: Request, viewer: ViewerDep, settings: SettingsDep)
     except IntegrityError:  # another account connected the same store a moment ago
         db.rollback()
         return _error_page(request, viewer, service.already_connected("Shopify store"), "/connect/shopify")
-    return RedirectResponse("/dashboard?connected=shopify", status_code=303)
+    return redirect_with_notice("/dashboard", f"Your Shopify store {connection.name or connection.external_id} is "
+                                              "connected. Its catalog import shows under Recent Activity.")
 
 
 # --- TikTok -------------------------------------------------------------------------------------
@@ -100,6 +101,8 @@ def tiktok_callback(request: Request, viewer: ViewerDep, settings: SettingsDep, 
     except IntegrityError:
         db.rollback()
         return _error_page(request, viewer, service.already_connected("TikTok shop"), "/connect/tiktok")
+    if outcome.reloaded:
+        return _connected_notice(outcome.connected)
     if outcome.connected is not None:
         return _connected(viewer, settings, outcome.connected)
     return templates.TemplateResponse(request, "connect_tiktok_choose.html",
@@ -121,7 +124,12 @@ def tiktok_choose(request: Request, viewer: ViewerDep, settings: SettingsDep,
 def _connected(viewer: Viewer, settings: Settings, connection: ChannelConnection) -> Response:
     service.check_prerequisites_or_later(viewer.db, settings, connection)
     viewer.db.commit()
-    return RedirectResponse("/dashboard?connected=tiktok", status_code=303)
+    return _connected_notice(connection)
+
+
+def _connected_notice(connection: ChannelConnection) -> Response:
+    return redirect_with_notice("/dashboard", f"Your TikTok shop {connection.name or connection.external_id} is "
+                                              "connected.")
 
 
 # --- prerequisites --------------------------------------------------------------------------------
