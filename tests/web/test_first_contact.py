@@ -1,4 +1,5 @@
-"""What a merchant meets first (issue #12): messages only the app itself set."""
+"""What a merchant meets first (issue #12): messages only the app itself set, error pages with the app's
+navigation, a favicon."""
 
 from __future__ import annotations
 
@@ -51,3 +52,29 @@ def test_a_forged_flash_cookie_is_ignored(merchant):
     merchant.cookies.set("tb_flash", "WyJlcnJvciIsICJZb3VyIGFjY291bnQgaXMgc3VzcGVuZGVkIl0.00")
     assert "suspended" not in merchant.get("/dashboard").text
 
+
+def test_an_unknown_page_is_an_html_404_with_the_navigation(merchant):
+    page = merchant.get("/no-such-page")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert 'aria-label="Main"' in page.text and 'href="/products"' in page.text and "Acme" in page.text
+    assert merchant.get("/api/v1/no-such-thing").json() == {"detail": "Not Found"}  # the API keeps JSON
+
+
+def test_a_product_address_that_is_not_a_number_is_an_html_page(merchant):
+    page = merchant.get("/products/abc")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert 'aria-label="Main"' in page.text and "detail" not in page.text and "int_parsing" not in page.text
+    assert merchant.get("/api/v1/products/abc").status_code == 422  # the API still says what was wrong
+    assert merchant.get("/api/v1/products/abc").headers["content-type"] == "application/json"
+
+
+def test_a_signed_out_404_has_no_account_menu(client):
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and "Sign out" not in page.text and "Back to the dashboard" in page.text
+
+
+def test_favicon(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.text.lstrip().startswith("<svg")
+    assert '<link rel="icon" href="/favicon.ico" type="image/svg+xml">' in client.get("/login").text
