@@ -26,6 +26,7 @@ from tokbridge.jobs.registry import job_handler, periodic
 from tokbridge.jobs.runner import JobContext
 from tokbridge.jobs.service import enqueue
 from tokbridge.kit.errors import PermanentError, RetryableError
+from tokbridge.kit.words import plural
 from tokbridge.listings import service
 from tokbridge.listings.models import Listing, ListingSku, ListingStatus
 from tokbridge.listings.publisher import LISTING_LIMIT_CODE, Publisher
@@ -72,7 +73,7 @@ def upload(ctx: JobContext) -> None:
             _raise_first_stop(futures, ctx, connection.id)
     with ctx.session() as session, session.begin():
         counts = ListingRepository(session).status_counts(connection.id)
-        activity.record(session, ctx.merchant_id, "listings.upload.summary", f"Uploaded {progress.done} products to TikTok",
+        activity.record(session, ctx.merchant_id, "listings.upload.summary", f"Uploaded {plural(progress.done, 'product')} to TikTok",
                         message=f"{counts['reviewing']} under review, {counts['failed']} failed, "
                                 f"{counts['not_uploaded']} need fixes before they can go.", status="succeeded")
 
@@ -131,7 +132,7 @@ def _daily_limit(session: Session, connection_id: str) -> DailyLimitReached:
     tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=now.tzinfo)
     remaining = _count_queued(session, connection_id)
     return DailyLimitReached(
-        f"TikTok's daily listing limit for this shop is reached. The remaining {remaining} products will "
+        f"TikTok's daily listing limit for this shop is reached. The remaining {plural(remaining, 'product')} will "
         f"upload automatically after {tomorrow:%Y-%m-%d %H:%M} UTC.",
         retry_after=(tomorrow - now).total_seconds() + 60)
 
@@ -208,7 +209,7 @@ def sync_shop(ctx: JobContext) -> None:
             break
     with ctx.session() as session, session.begin():
         activity.record(session, ctx.merchant_id, "listings.sync_shop.summary", "Shop status synced",
-                        message=f"{seen} products read from TikTok; {linked} existing listings linked by SKU.",
+                        message=f"{plural(seen, 'product')} read from TikTok; {plural(linked, 'existing listing')} linked by SKU.",
                         status="succeeded")
 
 

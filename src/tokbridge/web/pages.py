@@ -14,16 +14,17 @@ from tokbridge.activity.repository import ActivityRepository
 from tokbridge.category_templates import repository as templates_repository
 from tokbridge.category_templates import service as templates_service
 from tokbridge.category_templates.categories import fetch_category_info
-from tokbridge.category_templates.limits import Market
+from tokbridge.category_templates.limits import MAX_MAIN_IMAGES, Market
 from tokbridge.channels.factory import tiktok_client
 from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.dashboard import service as dashboard_service
 from tokbridge.db.engine import get_engine
+from tokbridge.kit.words import plural
 from tokbridge.listings import service as listings
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.tenancy import service as accounts
 from tokbridge.tenancy.service import session_for_token
-from tokbridge.web import csrf
+from tokbridge.web import csrf, product_view
 from tokbridge.web.dashboard_view import (
     FAQS,
     ORDER_STATUSES,
@@ -133,7 +134,7 @@ def bulk_upload(viewer: ViewerDep) -> Response:
         viewer.db.rollback()
         return redirect_with_error("/dashboard", refused.message)
     viewer.db.commit()
-    return redirect_with_notice("/dashboard", f"{queued} products are on their way to TikTok. Progress shows under Recent Activity.")
+    return redirect_with_notice("/dashboard", f"{_on_their_way(queued)} Progress shows under Recent Activity.")
 
 
 @router.post("/dashboard/sync")
@@ -187,16 +188,17 @@ async def bulk_products(request: Request, viewer: ViewerDep) -> Response:
     try:
         if action == "upload":
             _job, queued = listings.request_upload(db, viewer.merchant_id, product_ids)
-            message = f"{queued} products are on their way to TikTok. Progress shows under Activity."
+            message = f"{_on_their_way(queued)} Progress shows under Activity."
         elif action in listings.ACTIONS:
             connection = listings.require_tiktok(db)
             bound = ListingRepository(db).for_products(connection.id, product_ids)
-            listings.request_action(db, viewer.merchant_id, action, [listing.id for listing in bound.values()])
-            message = f"{action.capitalize()} requested for the products on TikTok. Progress shows under Activity."
+            job = listings.request_action(db, viewer.merchant_id, action, [listing.id for listing in bound.values()])
+            message = (f"{ACTION_NOUNS[action]} requested for {plural(len(job.payload['listing_ids']), 'product')} "
+                       f"on TikTok. Progress shows under Activity.")
         elif action.startswith("assign:") and action.removeprefix("assign:").isdigit():
             template_id = int(action.removeprefix("assign:"))
             linked = templates_service.link_products(db, viewer.merchant_id, product_ids, template_id)
-            message = f"{linked} products linked to the template."
+            message = f"{plural(linked, 'product')} linked to the template."
         else:
             log.info("bulk action refused: unknown action %r", action[:40])
             return redirect_with_error(back, "Choose an action from the list.")
@@ -220,11 +222,14 @@ def product_page(request: Request, viewer: ViewerDep, settings: SettingsDep, pro
     row = next(iter(repository.product_rows(connection.id if connection else None, before_id=product_id + 1,
                                             limit=1)), None)
     listing = repository.for_product(connection.id, product_id) if connection else None
+    images, image_reason = product_view.images(repository, product_id, listing, connection.id if connection else None,
+                                               MAX_MAIN_IMAGES)
+    template_choices = templates_service.list_templates(viewer.db, viewer.merchant_id)
     preview = product_preview(viewer, settings, connection, product_id) if row and row.template_id else None
     return templates.TemplateResponse(request, "product.html", {
         "viewer": viewer, "product": product, "row": row, "listing": listing, "preview": preview,
-        "statuses": PRODUCT_STATUSES,
-        "template_choices": templates_service.list_templates(viewer.db, viewer.merchant_id)})
+        "statuses": PRODUCT_STATUSES, "images": images, "image_reason": image_reason,
+        "template_choices": template_choices, **read_flash(request)})
 
 
 def product_preview(viewer, settings, connection, product_id: int) -> dict:
@@ -238,20 +243,29 @@ def product_preview(viewer, settings, connection, product_id: int) -> dict:
         try:
             client = tiktok_client(settings, get_engine(settings.database_url), connection)
             category = fetch_category_info(client, spec.category.id, category_version=spec.category.version)
-            warehouses = [w.id for w in client.get_warehouses()]
+            warehouses = {w.id: w.name or w.id for w in client.get_warehouses()}
         except TikTokError as exc:
             log.info("product preview without category rules: %s", exc)
             note = "TikTok did not answer, so the category's own rules were not checked. Reload to try again."
     market = Market(connection.region or "US") if connection else Market("US")
     prepared = templates_service.prepare_products(
         viewer.db, viewer.merchant_id, [product_id], market,
-        categories={category.id: category} if category else None, warehouse_ids=warehouses)
+        categories={category.id: category} if category else None,
+        warehouse_ids=list(warehouses) if warehouses is not None else None)
     if not prepared:
         return {"body": None, "problems": [], "note": "Its template is switched off, so nothing would be sent."}
     item = prepared[0]
     body = item.body.model_dump(mode="json", exclude_none=True)
     return {"body": body, "json": json.dumps(body, indent=2, ensure_ascii=False), "problems": item.problems,
-            "note": note, "category_label": spec.category.label}
+            "note": note, "category_label": spec.category.label,
+            "skus": product_view.sku_rows(body, category, spec, warehouses or {})}
+
+
+ACTION_NOUNS = {"activate": "Activation", "deactivate": "Deactivation", "delete": "Deletion"}
+
+
+def _on_their_way(count: int) -> str:
+    return f"{plural(count, 'product')} {'is' if count == 1 else 'are'} on {'its' if count == 1 else 'their'} way to TikTok."
 
 
 def _int_or_none(value: str | None) -> int | None:

@@ -18,6 +18,7 @@ from tokbridge.channels.connections import SHOPIFY, TIKTOK, ConnectionRepository
 from tokbridge.channels.shopify.errors import ShopifyError
 from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.db.engine import get_engine
+from tokbridge.kit.words import plural
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.notifications import service as notifications_service
 from tokbridge.onboarding.service import fresh_shopify_connection, lock_connection
@@ -109,7 +110,7 @@ async def save_warehouses(request: Request, viewer: ViewerDep) -> Response:
             return redirect_with_error("/settings", f"Template “{row.name}” refused the mapping: "
                                + "; ".join(e.message for e in invalid.errors))
     db.commit()
-    return redirect_with_notice("/settings", f"Warehouse mapping saved in {len(rows)} templates. Stock goes there from the next sync.")
+    return redirect_with_notice("/settings", f"Warehouse mapping saved in {plural(len(rows), 'template')}. Stock goes there from the next sync.")
 
 
 @router.post("/settings/connections/{connection_id}/disconnect")
