@@ -45,7 +45,7 @@ def test_every_page_fits_a_phone_and_works_with_the_keyboard(browser, world_fact
         else:
             pytest.fail("Bulk Upload cannot be reached with Tab")
         page.keyboard.press("Enter")
-        page.wait_for_url(f"{base}/dashboard?notice=*")
+        page.get_by_role("status").filter(has_text="on their way").wait_for()  # the notice after the redirect
         assert "on their way to TikTok" in page.get_by_role("status").first.inner_text()
         run_jobs(world)
 

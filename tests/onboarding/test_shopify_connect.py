@@ -28,7 +28,7 @@ def test_connect_subscribe_and_import_the_whole_catalog(start_world):
     merchant = world.browser()
 
     done = world.connect_shopify(merchant)
-    assert done.status_code == 303 and done.headers["location"] == "/dashboard?connected=shopify"
+    assert done.status_code == 303 and done.headers["location"] == "/dashboard"
 
     [connection] = world.connections("shopify")
     assert connection.merchant_id == merchant.merchant_id and connection.external_id == SHOP

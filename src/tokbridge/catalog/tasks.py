@@ -38,6 +38,7 @@ from tokbridge.jobs.registry import job_handler, periodic
 from tokbridge.jobs.runner import JobContext
 from tokbridge.jobs.service import enqueue
 from tokbridge.kit.errors import PermanentError, RetryableError
+from tokbridge.kit.words import plural
 from tokbridge.onboarding.service import fresh_shopify_connection, lock_connection
 from tokbridge.tenancy.scoping import bind_merchant
 
@@ -141,8 +142,8 @@ def import_catalog(ctx: JobContext) -> None:
     link_new_products(engine, connection.merchant_id)
     with session_scope(engine) as session:
         activity.record(bind_merchant(session, connection.merchant_id), connection.merchant_id, "catalog.imported",
-                        f"Imported {result.products} products from {connection.external_id}",
-                        f"{result.variants} variants, {result.images} images. They are Not Uploaded until a "
+                        f"Imported {plural(result.products, 'product')} from {connection.external_id}",
+                        f"{plural(result.variants, 'variant')}, {plural(result.images, 'image')}. They are Not Uploaded until a "
                         "category template links them.", status=ActivityStatus.SUCCEEDED,
                         details={"products": result.products, "variants": result.variants,
                                  "removed": result.products_removed})
@@ -247,7 +248,7 @@ def link_new_products(engine: Engine, merchant_id: int) -> int:
     with session_scope(engine) as session:
         linked = template_service.assign(for_writing(bind_merchant(session, merchant_id)), merchant_id)
         if linked:
-            activity.record(session, merchant_id, "templates.linked", f"Linked {linked} new products to templates",
+            activity.record(session, merchant_id, "templates.linked", f"Linked {plural(linked, 'new product')} to templates",
                             "They will be uploaded with the next Bulk Upload.", status=ActivityStatus.INFO)
     return linked
 

@@ -35,6 +35,7 @@ from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing
 from tokbridge.kit.errors import RetryableError
 from tokbridge.listings import currency
+from tokbridge.kit.words import plural
 from tokbridge.listings.models import Listing, ListingSku, ListingStatus, UploadedImage
 from tokbridge.listings.repository import ListingRepository
 
@@ -59,6 +60,14 @@ _downloads = httpx.Client(timeout=httpx.Timeout(30.0, connect=5.0), follow_redir
 
 class ImageUnavailable(Exception):
     """A store image could not be downloaded; the product cannot be sent until it is fixed."""
+
+
+class ImageRefused(Exception):
+    """TikTok refused one store image (`index` in the product's images, from 0), with TikTok's words."""
+
+    def __init__(self, index: int, message: str):
+        super().__init__(message)
+        self.index, self.message = index, message
 
 
 @dataclass
@@ -152,15 +161,19 @@ class Publisher:
         """Store image URL -> TikTok URI, uploading only what this shop has not received before.
         Each upload is recorded in its own short transaction: none is held open across the network."""
         uris: dict[str, str] = {}
-        for image in sorted(bundle.images, key=lambda i: i.position)[:MAX_MAIN_IMAGES]:
+        for index, image in enumerate(sorted(bundle.images, key=lambda i: i.position)[:MAX_MAIN_IMAGES]):
             digest = hashlib.sha256(image.url.encode()).hexdigest()
             with sessions() as session:
                 known = ListingRepository(session).uploaded_image(self.connection.id, digest, "MAIN_IMAGE")
                 uri = known.uri if known else None
             if uri is None:
                 content, content_type = _download(image.url)
-                uploaded = self.client.upload_product_image(content, filename=image.url.rsplit("/", 1)[-1][:100] or "image",
-                                                            content_type=content_type, use_case="MAIN_IMAGE")
+                try:
+                    uploaded = self.client.upload_product_image(
+                        content, filename=image.url.rsplit("/", 1)[-1][:100] or "image", content_type=content_type,
+                        use_case="MAIN_IMAGE")
+                except TikTokValidationError as refused:
+                    raise ImageRefused(index, refused.message) from refused
                 with sessions() as session, session.begin():
                     for_writing(session)
                     session.add(UploadedImage(merchant_id=self.merchant_id, connection_id=self.connection.id,
@@ -221,10 +234,9 @@ class Publisher:
         except ImageUnavailable as missing:
             message = str(missing)
             return lambda session, listing: _failed(listing, message)
-        except TikTokValidationError as refused:
-            message = (f"TikTok refused one of the product's images: {refused.message} "
-                       "Replace the image in your store and upload again.")
-            return lambda session, listing: _failed(listing, message)
+        except ImageRefused as refused:
+            refusal = refused  # the except block unbinds `refused`; the recorder runs later
+            return lambda session, listing: _image_refused(listing, refusal)
         with sessions() as session:
             prepared = self.prepare(session, product_id, image_uris=uris)
         if blocking(prepared.problems):
@@ -332,10 +344,18 @@ def _failed(listing: Listing, message: str, fingerprint: str | None = None) -> N
     listing.sent_fingerprint = fingerprint
 
 
+def _image_refused(listing: Listing, refused: ImageRefused) -> None:
+    """Failed, with the refused image kept as a problem at its place, so the product page can point at it."""
+    fix = "Replace this image in your store, then upload again."
+    _failed(listing, f"TikTok refused image {refused.index + 1} of the product: {refused.message} {fix}")
+    listing.problems = [Problem("image_refused", f"main_images[{refused.index}]", f"TikTok refused this image: "
+                                f"{refused.message}", fix).as_dict()]
+
+
 def _not_sendable(listing: Listing, problems: list[Problem]) -> None:
     listing.status = ListingStatus.NOT_UPLOADED
     listing.problems = [p.as_dict() for p in problems]
-    listing.last_error = f"{len(blocking(problems))} problems to fix before TikTok will accept this product."
+    listing.last_error = f"{plural(len(blocking(problems)), 'problem')} to fix before TikTok will accept this product."
 
 
 def unchanged_since_refused(session: Session, merchant_id: int, listings: list[Listing]) -> list[Listing]:

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from tokbridge.catalog.models import CatalogProduct
+from tokbridge.catalog.models import CatalogImage, CatalogProduct
 from tokbridge.category_templates.models import CategoryTemplate, ProductTemplateAssignment
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.listings.models import (
@@ -148,6 +148,11 @@ class ListingRepository:
 
     def product(self, product_id: int) -> CatalogProduct | None:
         return self.session.scalar(select(CatalogProduct).where(CatalogProduct.id == product_id))
+
+    def product_images(self, product_id: int) -> list[CatalogImage]:
+        """The product's store images in store order (the order TikTok gets them)."""
+        return list(self.session.scalars(select(CatalogImage).where(CatalogImage.product_id == product_id)
+                                         .order_by(CatalogImage.position, CatalogImage.id)))
 
     def skus(self, listing_id: int) -> list[ListingSku]:
         return list(self.session.scalars(select(ListingSku).where(ListingSku.listing_id == listing_id)))

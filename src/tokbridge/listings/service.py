@@ -17,6 +17,7 @@ from tokbridge.channels.connections import TIKTOK, ConnectionRepository
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.jobs.models import Job
 from tokbridge.jobs.service import enqueue
+from tokbridge.kit.words import plural
 from tokbridge.listings import currency, daily_limit, prerequisites
 from tokbridge.listings.models import Listing, ListingStatus
 from tokbridge.listings.publisher import unchanged_since_refused
@@ -187,7 +188,7 @@ def request_action(session: Session, merchant_id: int, action: str, listing_ids:
         raise ListingRefused("None of these products is on TikTok yet.")
     return enqueue(session, "listings.batch_action", merchant_id=merchant_id,
                    payload={"connection_id": connection.id, "action": action, "listing_ids": on_tiktok},
-                   title=f"{action.capitalize()} {len(on_tiktok)} products on TikTok")
+                   title=f"{action.capitalize()} {plural(len(on_tiktok), 'product')} on TikTok")
 
 
 def status_counts_and_usage(session: Session, merchant_id: int) -> tuple[dict[str, int], billing.PlanUsage]:

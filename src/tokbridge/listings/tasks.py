@@ -26,6 +26,7 @@ from tokbridge.jobs.registry import job_handler, periodic
 from tokbridge.jobs.runner import JobContext
 from tokbridge.jobs.service import enqueue
 from tokbridge.kit.errors import PermanentError, RetryableError
+from tokbridge.kit.words import plural
 from tokbridge.listings import daily_limit, service
 from tokbridge.listings.models import Listing, ListingSku, ListingStatus
 from tokbridge.listings.publisher import LISTING_LIMIT_CODE, Publisher, bind_skus, unbind, with_sku_ids
@@ -73,8 +74,7 @@ def upload(ctx: JobContext) -> None:
     with ctx.session() as session, session.begin():
         daily_limit.learn(for_writing(session), ConnectionRepository(session).get(connection.id), refused=False)
         counts = ListingRepository(session).status_counts(connection.id)
-        products = "product" if progress.done == 1 else "products"
-        activity.record(session, ctx.merchant_id, "listings.upload.summary", f"Uploaded {progress.done} {products} to TikTok",
+        activity.record(session, ctx.merchant_id, "listings.upload.summary", f"Uploaded {plural(progress.done, 'product')} to TikTok",
                         message=f"{counts['reviewing']} under review, {counts['failed']} failed, "
                                 f"{counts['not_uploaded']} need fixes before they can go.", status="succeeded")
 
@@ -138,7 +138,7 @@ def _daily_limit(session: Session, connection_id: str) -> DailyLimitReached:
     daily_limit.learn(session, ConnectionRepository(session).get(connection_id), refused=True, now=now)
     remaining = _count_queued(session, connection_id)
     return DailyLimitReached(
-        f"TikTok's daily listing limit for this shop is reached. The remaining {remaining} products will "
+        f"TikTok's daily listing limit for this shop is reached. The remaining {plural(remaining, 'product')} will "
         f"upload automatically after {tomorrow:%Y-%m-%d %H:%M} UTC.",
         retry_after=(tomorrow - now).total_seconds() + 60)
 
@@ -215,7 +215,7 @@ def sync_shop(ctx: JobContext) -> None:
             break
     with ctx.session() as session, session.begin():
         activity.record(session, ctx.merchant_id, "listings.sync_shop.summary", "Shop status synced",
-                        message=f"{seen} products read from TikTok; {linked} existing listings linked by SKU.",
+                        message=f"{plural(seen, 'product')} read from TikTok; {plural(linked, 'existing listing')} linked by SKU.",
                         status="succeeded")
 
 

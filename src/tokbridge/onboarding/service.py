@@ -9,6 +9,7 @@ The `state` of both authorization flows is signed with the app's SECRET_KEY and 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -89,6 +90,24 @@ class ConnectError(Exception):
 
 START_AGAIN_SHOPIFY = "Start again from Connect Shopify; the approval link is good for a few minutes."
 START_AGAIN_TIKTOK = "Start again from Connect TikTok Shop and approve TokBridge on TikTok's page."
+
+
+# Each connection remembers a fingerprint of the authorization code that made it: a reload of the callback
+# brings the spent code back, and finds the connection it already made instead of an error.
+CONNECTED_BY = "connected_by_code"
+
+
+def _fingerprint(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def made_by_code(session: Session, channel: str, code: str | None) -> list[ChannelConnection]:
+    """The merchant's connections this authorization code already made (session bound to the merchant)."""
+    if not code:
+        return []
+    fingerprint = _fingerprint(code)
+    return [row for row in ConnectionRepository(session).for_channel(channel, active_only=False)
+            if (row.data or {}).get(CONNECTED_BY) == fingerprint]
 
 
 def callback_url(settings: Settings, channel: str) -> str:
@@ -180,6 +199,9 @@ def finish_shopify_connect(session: Session, settings: Settings, merchant_id: in
     if not any(shopify_auth.verify_hmac(params, secret) for secret in shopify.secrets):
         raise ConnectError("Shopify's answer could not be verified",
                            "The signature of the page Shopify sent you back to does not match.", START_AGAIN_SHOPIFY)
+    already = [row for row in made_by_code(session, SHOPIFY, params.get("code")) if row.status == "active"]
+    if already:  # the merchant reloaded the page Shopify sent them back to
+        return already[0]
     if not shopify_auth.is_fresh(params, max_age_seconds=shopify.hmac_max_age_seconds):
         raise ConnectError("The approval has expired", "Shopify's answer is too old to be accepted.",
                            START_AGAIN_SHOPIFY)
@@ -217,6 +239,7 @@ def finish_shopify_connect(session: Session, settings: Settings, merchant_id: in
         connection = ChannelConnection(merchant_id=merchant_id, channel=SHOPIFY, external_id=shop, name=shop, data={})
         session.add(connection)
     _store_shopify_token(connection, token)
+    connection.data = {**(connection.data or {}), CONNECTED_BY: _fingerprint(params.get("code", ""))}
     connection.status = "active"
     session.flush()
     activity.record(session, merchant_id, "onboarding.connected", f"Shopify store {shop} connected",
@@ -298,6 +321,7 @@ class TikTokAuthorization:
 
     connected: ChannelConnection | None = None
     choices: list[ChannelConnection] = field(default_factory=list)
+    reloaded: bool = False  # the same redirect again: `connected` was connected by its first visit
 
 
 def finish_tiktok_connect(session: Session, settings: Settings, merchant_id: int, *, code: str | None,
@@ -307,6 +331,13 @@ def finish_tiktok_connect(session: Session, settings: Settings, merchant_id: int
     if error or not code or code == "null":
         raise ConnectError("TikTok Shop was not authorized", "The authorization was cancelled on TikTok's page.",
                            START_AGAIN_TIKTOK)
+    earlier = made_by_code(session, TIKTOK, code)
+    if earlier:  # the merchant reloaded the page TikTok sent them back to
+        active = [row for row in earlier if row.status == "active"]
+        if active:
+            return TikTokAuthorization(connected=active[0], reloaded=True)
+        if len(earlier) > 1:
+            return TikTokAuthorization(choices=earlier)
     app = tiktok_app()
     try:
         subject = _signer(settings, app.state_max_age_seconds).verify(state)
@@ -343,7 +374,8 @@ def finish_tiktok_connect(session: Session, settings: Settings, merchant_id: int
         was_active = row.status == "active"
         apply_grant(row, grant)  # the seller's grant covers each of its shops
         row.name, row.region = shop.name, shop.region
-        row.data = {**(row.data or {}), "cipher": shop.cipher, "region": shop.region, "name": shop.name}
+        row.data = {**(row.data or {}), "cipher": shop.cipher, "region": shop.region, "name": shop.name,
+                    CONNECTED_BY: _fingerprint(code)}
         if len(available) > 1 and not was_active:
             row.status = "pending"  # not used until chosen; DatabaseTokenStore ignores it
         rows.append(row)

@@ -26,6 +26,7 @@ from tokbridge.jobs.repository import JobRepository
 from tokbridge.jobs.runner import JobContext, run_job
 from tokbridge.jobs.service import enqueue
 from tokbridge.kit.errors import PermanentError, RetryableError
+from tokbridge.kit.words import code_words
 from tokbridge.orders import carriers, sales_rollup, service
 from tokbridge.orders import status as statuses
 from tokbridge.orders.mapper import to_new_order
@@ -364,7 +365,8 @@ def store_order_cancelled(ctx: JobContext, connection: ChannelConnection, body: 
                                                         tiktok.region if tiktok else None)
         if reason is None:
             order.last_error = ("The order was cancelled in the store, but TikTok no longer allows cancelling it "
-                                f"({order.tiktok_status}). Handle it on TikTok Shop Seller Center.")
+                                f"(it is {code_words(order.tiktok_status).lower()} there). Handle it on TikTok Shop "
+                                "Seller Center.")
             return None
         enqueue(session, service.CANCEL_JOB, merchant_id=order.merchant_id,
                 payload={"order_id": order.id, "reason": reason}, identity_key=f"{service.CANCEL_JOB}:{order.id}")

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tokbridge.channels.shopify.errors import ShopifyError
@@ -34,8 +35,9 @@ from tokbridge.web.api import products as products_api
 from tokbridge.web.api import templates as templates_api
 from tokbridge.web.api import v1
 from tokbridge.web.csrf import csrf_protect
-from tokbridge.web.deps import NotSignedIn
+from tokbridge.web.deps import NotSignedIn, frame_viewer
 from tokbridge.web.errors import channel_problem
+from tokbridge.web.flash import forget_read_flash
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,10 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: https:; style-src 'self'; "
                                "script-src 'self'; frame-ancestors 'none'",
 }
+
+
+STATIC = Path(__file__).parent / "static"
+NOT_FOUND = "There is no such page. It may have moved, or the link is mistyped."
 
 
 def create_app(settings: Settings | None = None, embedded_worker: bool = False) -> FastAPI:
@@ -77,7 +83,7 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
         lifespan=lifespan,
         dependencies=[Depends(csrf_protect)],
     )
-    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(v1.router)
     app.include_router(products_api.router)
     app.include_router(orders_api.router)
@@ -90,6 +96,11 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
     app.include_router(plan_pages.router)
     app.include_router(onboarding_pages.router)
     app.include_router(connect.router)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml",
+                            headers={"Cache-Control": "public, max-age=86400"})
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:
@@ -126,9 +137,7 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if request.url.path.startswith(("/api/", "/webhooks/")) or request.method != "GET" and exc.status_code != 403:
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-        return pages.templates.TemplateResponse(request, "error.html", {"status": exc.status_code,
-                                                                        "detail": exc.detail},
-                                                status_code=exc.status_code)
+        return await _error_page(request, exc.status_code, exc.detail)
 
     @app.exception_handler(TikTokError)
     @app.exception_handler(ShopifyError)
@@ -142,11 +151,15 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         log.info("rejected malformed request to %s: %s", request.url.path, exc.errors()[:3])
+        if request.method == "GET" and not request.url.path.startswith("/api/"):
+            # A page address that does not fit its route (/products/abc) names no page at all.
+            return await _error_page(request, 404, None)
         return JSONResponse({"detail": "The request is malformed.", "errors": _plain(exc.errors())}, status_code=422)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         response = await call_next(request)
+        forget_read_flash(request, response)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         if request.url.path.startswith(("/api/", "/dashboard", "/activity", "/login", "/signup", "/settings", "/plans")):
@@ -156,6 +169,15 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
     # Outermost: webhooks are answered before any other middleware runs.
     app.add_middleware(webhooks.WebhookIntake, settings=settings)
     return app
+
+
+async def _error_page(request: Request, status: int, detail: str | None) -> Response:
+    """An error as a page of the app, with its navigation when someone is signed in."""
+    if status == 404 and detail in (None, "Not Found"):  # Starlette's own words for an unknown address
+        detail = NOT_FOUND
+    viewer = await run_in_threadpool(frame_viewer, request)
+    return pages.templates.TemplateResponse(request, "error.html", {"status": status, "detail": detail,
+                                                                    "viewer": viewer}, status_code=status)
 
 
 def _plain(errors: list) -> list:

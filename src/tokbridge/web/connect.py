@@ -20,6 +20,7 @@ from tokbridge.config import Settings
 from tokbridge.onboarding import service
 from tokbridge.onboarding.service import ConnectError
 from tokbridge.web.deps import SettingsDep, Viewer, ViewerDep
+from tokbridge.web.flash import redirect_with_notice
 from tokbridge.web.pages import templates
 
 router = APIRouter(include_in_schema=False)
@@ -62,7 +63,7 @@ def shopify_callback(request: Request, viewer: ViewerDep, settings: SettingsDep)
     db = viewer.db
     db.commit()
     try:
-        service.finish_shopify_connect(db, settings, viewer.merchant_id, dict(request.query_params))
+        connection = service.finish_shopify_connect(db, settings, viewer.merchant_id, dict(request.query_params))
         db.commit()
     except ConnectError as error:
         db.rollback()
@@ -70,7 +71,8 @@ def shopify_callback(request: Request, viewer: ViewerDep, settings: SettingsDep)
     except IntegrityError:  # another account connected the same store a moment ago
         db.rollback()
         return _error_page(request, viewer, service.already_connected("Shopify store"), "/connect/shopify")
-    return RedirectResponse("/dashboard?connected=shopify", status_code=303)
+    return redirect_with_notice("/dashboard", f"Your Shopify store {connection.name or connection.external_id} is "
+                                              "connected. Its catalog import shows under Recent Activity.")
 
 
 # --- TikTok -------------------------------------------------------------------------------------
@@ -99,6 +101,8 @@ def tiktok_callback(request: Request, viewer: ViewerDep, settings: SettingsDep, 
     except IntegrityError:
         db.rollback()
         return _error_page(request, viewer, service.already_connected("TikTok shop"), "/connect/tiktok")
+    if outcome.reloaded:
+        return _connected_notice(outcome.connected)
     if outcome.connected is not None:
         return _connected(viewer, settings, outcome.connected)
     return templates.TemplateResponse(request, "connect_tiktok_choose.html",
@@ -120,7 +124,12 @@ def tiktok_choose(request: Request, viewer: ViewerDep, settings: SettingsDep,
 def _connected(viewer: Viewer, settings: Settings, connection: ChannelConnection) -> Response:
     service.check_prerequisites_or_later(viewer.db, settings, connection)
     viewer.db.commit()
-    return RedirectResponse("/dashboard?connected=tiktok", status_code=303)
+    return _connected_notice(connection)
+
+
+def _connected_notice(connection: ChannelConnection) -> Response:
+    return redirect_with_notice("/dashboard", f"Your TikTok shop {connection.name or connection.external_id} is "
+                                              "connected.")
 
 
 # --- prerequisites --------------------------------------------------------------------------------
@@ -143,4 +152,4 @@ def prerequisites_check(request: Request, viewer: ViewerDep, settings: SettingsD
         return _error_page(request, viewer, ConnectError(
             "TikTok Shop did not answer", f"The check could not be run ({exc.message}).",
             "Wait a minute and choose Check again.", status=502), "/dashboard")
-    return RedirectResponse("/dashboard?checked=prerequisites", status_code=303)
+    return redirect_with_notice("/dashboard", "TikTok's listing prerequisites were checked again.")

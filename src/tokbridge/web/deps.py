@@ -79,3 +79,25 @@ def current_viewer(request: Request, db: DbDep) -> Viewer:
 
 
 ViewerDep = Annotated[Viewer, Depends(current_viewer)]
+
+
+@dataclass
+class FrameViewer:
+    """What the page frame (base.html: navigation, account menu) needs of the signed-in user, for pages
+    rendered outside a route, such as a 404."""
+
+    merchant_name: str
+    csrf_token: str
+
+
+def frame_viewer(request: Request) -> FrameViewer | None:
+    """The signed-in user for an error page, or None: opens its own short session (no route ran)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    with sessionmaker_for(get_engine(get_settings().database_url))() as db:
+        web_session = session_for_token(db, token)
+        merchant = AccountRepository(db).merchant(web_session.merchant_id) if web_session else None
+        if merchant is None:
+            return None
+        return FrameViewer(merchant_name=merchant.name, csrf_token=web_session.csrf_token)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import logging
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from tokbridge.channels.connections import ConnectionRepository
 from tokbridge.orders import overview, service
@@ -17,6 +16,7 @@ from tokbridge.orders.models import OrderStatus
 from tokbridge.orders.repository import OrderRepository
 from tokbridge.web.api.orders import detail
 from tokbridge.web.deps import ViewerDep
+from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
 from tokbridge.web.rendering import templates
 
 log = logging.getLogger(__name__)
@@ -25,13 +25,9 @@ PAGE_SIZE = 50
 STATUS_CHOICES = [(status.value, statuses.LABELS[status]) for status in OrderStatus]
 
 
-def _back(target: str, **message: str) -> RedirectResponse:
-    return RedirectResponse(f"{target}?{urlencode(message)}", status_code=303)
-
-
 @router.get("/orders")
 def orders_page(request: Request, viewer: ViewerDep, status: str | None = None, q: str | None = None,
-                page: int = 1, notice: str | None = None, error: str | None = None) -> Response:
+                page: int = 1) -> Response:
     status = status if status in dict(STATUS_CHOICES) else None
     page = max(1, page)
     repository = OrderRepository(viewer.db)
@@ -44,14 +40,13 @@ def orders_page(request: Request, viewer: ViewerDep, status: str | None = None, 
         "filters": {"status": status or "", "q": q or ""}, "filtered": bool(status or q), "page": page,
         "more": page * PAGE_SIZE < total, "figures": {o.id: overview.list_figures(o, lines.get(o.id, []))
                                                       for o in rows},
-        "labels": statuses.LABELS, "waiting": bool(waiting), "notice": notice, "error": error,
+        "labels": statuses.LABELS, "waiting": bool(waiting), **read_flash(request),
         "pending_requests": repository.cancellations(pending_only=True),
         "returns": repository.returns(limit=20)})
 
 
 @router.get("/orders/{order_id}")
-def order_page(request: Request, viewer: ViewerDep, order_id: int, notice: str | None = None,
-               error: str | None = None) -> Response:
+def order_page(request: Request, viewer: ViewerDep, order_id: int) -> Response:
     repository = OrderRepository(viewer.db)
     order = repository.get(order_id)
     if order is None:
@@ -64,7 +59,7 @@ def order_page(request: Request, viewer: ViewerDep, order_id: int, notice: str |
         "cancel_status": lambda code: overview.words(code, overview.CANCEL_STATUS),
         "shipment_state": lambda code: overview.words(code, overview.SHIPMENT_STATE),
         "who": lambda role: overview.WHO.get((role or "").upper(), "TikTok"),
-        "notice": notice, "error": error})
+        **read_flash(request)})
 
 
 @router.post("/orders/{order_id}/cancel")
@@ -77,9 +72,9 @@ def cancel(viewer: ViewerDep, order_id: int, reason: Annotated[str, Form()] = ""
         service.request_cancel(viewer.db, order_id, reason, connection.region if connection else None)
     except service.OrderActionRefused as refused:
         log.info("cancel of order %s refused: %s", order_id, refused)
-        return _back(f"/orders/{order_id}", error=str(refused))
+        return redirect_with_error(f"/orders/{order_id}", str(refused))
     viewer.db.commit()
-    return _back(f"/orders/{order_id}", notice="Cancelling on TikTok, then in your store. Refresh in a moment.")
+    return redirect_with_notice(f"/orders/{order_id}", "Cancelling on TikTok, then in your store. Refresh in a moment.")
 
 
 @router.post("/orders/{order_id}/retry")
@@ -89,9 +84,9 @@ def retry(viewer: ViewerDep, order_id: int) -> Response:
     except LookupError:
         raise HTTPException(404, "There is no such order.") from None
     except service.OrderActionRefused as refused:
-        return _back(f"/orders/{order_id}", error=str(refused))
+        return redirect_with_error(f"/orders/{order_id}", str(refused))
     viewer.db.commit()
-    return _back(f"/orders/{order_id}", notice="Trying again. Refresh in a moment.")
+    return redirect_with_notice(f"/orders/{order_id}", "Trying again. Refresh in a moment.")
 
 
 @router.post("/orders/cancellations/{cancellation_id}")
@@ -103,16 +98,16 @@ def answer_cancellation(viewer: ViewerDep, cancellation_id: int, decision: Annot
     except LookupError:
         raise HTTPException(404, "There is no such cancellation request.") from None
     except service.OrderActionRefused as refused:
-        return _back(back, error=str(refused))
+        return redirect_with_error(back, str(refused))
     viewer.db.commit()
-    return _back(back, notice="Your answer is on its way to TikTok.")
+    return redirect_with_notice(back, "Your answer is on its way to TikTok.")
 
 
 @router.get("/settings/orders")
-def settings_page(request: Request, viewer: ViewerDep, notice: str | None = None, error: str | None = None):
+def settings_page(request: Request, viewer: ViewerDep):
     settings = OrderRepository(viewer.db).settings(viewer.merchant_id, create=False)
     return templates.TemplateResponse(request, "order_settings.html", {
-        "viewer": viewer, "settings": settings, "notice": notice, "error": error,
+        "viewer": viewer, "settings": settings, **read_flash(request),
         "carrier_lines": "\n".join(f"{k} = {v}" for k, v in (settings.carrier_map or {}).items())})
 
 
@@ -121,14 +116,14 @@ def save_settings(viewer: ViewerDep, restock_on_cancel: Annotated[str, Form()] =
                   restock_on_return: Annotated[str, Form()] = "", unknown_sku: Annotated[str, Form()] = "fail",
                   carrier_map: Annotated[str, Form()] = "") -> Response:
     if unknown_sku not in ("fail", "custom_line"):
-        return _back("/settings/orders", error="Choose what happens to an unknown SKU.")
+        return redirect_with_error("/settings/orders", "Choose what happens to an unknown SKU.")
     mapping = {}
     for number, line in enumerate(carrier_map.splitlines(), start=1):
         if not line.strip():
             continue
         company, sep, provider = line.partition("=")
         if not sep or not company.strip() or not provider.strip():
-            return _back("/settings/orders", error=f"Carrier line {number} should read: Store carrier = TikTok provider.")
+            return redirect_with_error("/settings/orders", f"Carrier line {number} should read: Store carrier = TikTok provider.")
         mapping[company.strip()[:100]] = provider.strip()[:100]
     settings = OrderRepository(viewer.db).settings(viewer.merchant_id)
     settings.restock_on_cancel = bool(restock_on_cancel)
@@ -136,4 +131,4 @@ def save_settings(viewer: ViewerDep, restock_on_cancel: Annotated[str, Form()] =
     settings.unknown_sku = unknown_sku
     settings.carrier_map = mapping
     viewer.db.commit()
-    return _back("/settings/orders", notice="Order settings saved.")
+    return redirect_with_notice("/settings/orders", "Order settings saved.")

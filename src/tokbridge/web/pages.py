@@ -14,17 +14,18 @@ from tokbridge.activity.repository import ActivityRepository
 from tokbridge.category_templates import repository as templates_repository
 from tokbridge.category_templates import service as templates_service
 from tokbridge.category_templates.categories import fetch_category_info
-from tokbridge.category_templates.limits import Market
+from tokbridge.category_templates.limits import MAX_MAIN_IMAGES, Market
 from tokbridge.channels.factory import tiktok_client
 from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.dashboard import service as dashboard_service
 from tokbridge.db.engine import get_engine
+from tokbridge.kit.words import plural
 from tokbridge.listings import currency
 from tokbridge.listings import service as listings
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.tenancy import service as accounts
 from tokbridge.tenancy.service import session_for_token
-from tokbridge.web import csrf
+from tokbridge.web import csrf, product_view
 from tokbridge.web.dashboard_view import (
     FAQS,
     ORDER_STATUSES,
@@ -34,6 +35,7 @@ from tokbridge.web.dashboard_view import (
     sales_view,
 )
 from tokbridge.web.deps import SESSION_COOKIE, DbDep, SettingsDep, ViewerDep
+from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
 from tokbridge.web.rendering import templates
 
 log = logging.getLogger(__name__)
@@ -112,8 +114,7 @@ def logout(request: Request, db: DbDep) -> Response:
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, viewer: ViewerDep, notice: str | None = None, error: str | None = None,
-              period: int = 30, link: str | None = None) -> Response:
+def dashboard(request: Request, viewer: ViewerDep, period: int = 30) -> Response:
     period = period if period in SALES_PERIODS else 30
     data = dashboard_service.dashboard(viewer.db, viewer.merchant_id, sales_days=period)
     activities = ActivityRepository(viewer.db).recent(limit=10)
@@ -123,9 +124,9 @@ def dashboard(request: Request, viewer: ViewerDep, notice: str | None = None, er
         "order_statuses": ORDER_STATUSES, "orders": {key: (data.orders or {}).get(key, 0) for key, _ in ORDER_STATUSES},
         "sales": sales, "periods": SALES_PERIODS, "period": period,
         "checklist": onboarding_steps(viewer.db, viewer.merchant_id, data), "faqs": FAQS,
-        "notice": notice, "error": error, "error_link": _local_or(link or "", "") or None,
         "upload_question": listings.upload_question(viewer.db),
-        "waiting": listings.waiting_for_daily_limit(viewer.db)})
+        "waiting": listings.waiting_for_daily_limit(viewer.db),
+        **read_flash(request)})
 
 
 @router.post("/dashboard/upload")
@@ -134,15 +135,10 @@ def bulk_upload(viewer: ViewerDep) -> Response:
         _job, queued = listings.request_upload(viewer.db, viewer.merchant_id)
     except listings.ListingRefused as refused:
         viewer.db.rollback()
-        return _back_to_dashboard(error=refused.message, **({"link": refused.link} if refused.link else {}))
+        return redirect_with_error("/dashboard", refused.message, refused.link)
     planned = _daily_plan(viewer.db, queued)
     viewer.db.commit()
-    return _back_to_dashboard(notice=f"{_on_their_way(queued)}{planned} "
-                                     "Progress shows under Recent Activity.")
-
-
-def _on_their_way(queued: int) -> str:
-    return "1 product is on its way to TikTok." if queued == 1 else f"{queued} products are on their way to TikTok."
+    return redirect_with_notice("/dashboard", f"{_on_their_way(queued)}{planned} Progress shows under Recent Activity.")
 
 
 def _daily_plan(db, queued: int) -> str:
@@ -156,13 +152,9 @@ def sync_shop_status(viewer: ViewerDep) -> Response:
     try:
         listings.request_status_sync(viewer.db, viewer.merchant_id)
     except listings.ListingRefused as refused:
-        return _back_to_dashboard(error=refused.message)
+        return redirect_with_error("/dashboard", refused.message)
     viewer.db.commit()
-    return _back_to_dashboard(notice="Reading every product of your shop from TikTok. Progress shows under Recent Activity.")
-
-
-def _back_to_dashboard(**message: str) -> RedirectResponse:
-    return RedirectResponse(f"/dashboard?{urlencode(message)}", status_code=303)
+    return redirect_with_notice("/dashboard", "Reading every product of your shop from TikTok. Progress shows under Recent Activity.")
 
 
 # --- products -------------------------------------------------------------------------------------
@@ -173,7 +165,7 @@ PAGE_SIZE = 50
 @router.get("/products", response_class=HTMLResponse)
 def products_page(request: Request, viewer: ViewerDep, status: str | None = None, q: str | None = None,
                   template: str | None = None, vendor: str | None = None, product_type: str | None = None,
-                  before: str | None = None, notice: str | None = None, error: str | None = None) -> Response:
+                  before: str | None = None) -> Response:
     status = status if status in dict(PRODUCT_STATUSES) else None
     template_id = _int_or_none(template)
     filters = {"status": status, "q": (q or "").strip(), "template": template_id, "vendor": (vendor or "").strip(),
@@ -190,7 +182,7 @@ def products_page(request: Request, viewer: ViewerDep, status: str | None = None
         "first_page": f"/products?{urlencode(query)}" if before else None,
         "template_choices": templates_service.list_templates(viewer.db, viewer.merchant_id),
         "product_types": ListingRepository(viewer.db).product_types(), "filtered": bool(query),
-        "notice": notice, "error": error})
+        **read_flash(request)})
 
 
 @router.post("/products/bulk")
@@ -201,7 +193,7 @@ async def bulk_products(request: Request, viewer: ViewerDep) -> Response:
     action = str(form.get("action", ""))
     product_ids = [int(v) for v in form.getlist("product_id") if str(v).isdigit()]
     if not product_ids:
-        return _redirect_with(back, error="Tick at least one product first.")
+        return redirect_with_error(back, "Tick at least one product first.")
     db = viewer.db
     try:
         if action == "upload":
@@ -211,23 +203,24 @@ async def bulk_products(request: Request, viewer: ViewerDep) -> Response:
         elif action in listings.ACTIONS:
             connection = listings.require_tiktok(db)
             bound = ListingRepository(db).for_products(connection.id, product_ids)
-            listings.request_action(db, viewer.merchant_id, action, [listing.id for listing in bound.values()])
-            message = f"{action.capitalize()} requested for the products on TikTok. Progress shows under Activity."
+            job = listings.request_action(db, viewer.merchant_id, action, [listing.id for listing in bound.values()])
+            message = (f"{ACTION_NOUNS[action]} requested for {plural(len(job.payload['listing_ids']), 'product')} "
+                       f"on TikTok. Progress shows under Activity.")
         elif action.startswith("assign:") and action.removeprefix("assign:").isdigit():
             template_id = int(action.removeprefix("assign:"))
             linked = templates_service.link_products(db, viewer.merchant_id, product_ids, template_id)
-            message = f"{linked} products linked to the template."
+            message = f"{plural(linked, 'product')} linked to the template."
         else:
             log.info("bulk action refused: unknown action %r", action[:40])
-            return _redirect_with(back, error="Choose an action from the list.")
+            return redirect_with_error(back, "Choose an action from the list.")
     except listings.ListingRefused as refused:
         db.rollback()
-        return _redirect_with(back, error=refused.message)
+        return redirect_with_error(back, refused.message)
     except templates_service.TemplateNotFound:
         db.rollback()
-        return _redirect_with(back, error="That template no longer exists; choose another.")
+        return redirect_with_error(back, "That template no longer exists; choose another.")
     db.commit()
-    return _redirect_with(back, notice=message)
+    return redirect_with_notice(back, message)
 
 
 @router.get("/products/{product_id}", response_class=HTMLResponse)
@@ -240,11 +233,14 @@ def product_page(request: Request, viewer: ViewerDep, settings: SettingsDep, pro
     row = next(iter(repository.product_rows(connection.id if connection else None, before_id=product_id + 1,
                                             limit=1)), None)
     listing = repository.for_product(connection.id, product_id) if connection else None
+    images, image_reason = product_view.images(repository, product_id, listing, connection.id if connection else None,
+                                               MAX_MAIN_IMAGES)
+    template_choices = templates_service.list_templates(viewer.db, viewer.merchant_id)
     preview = product_preview(viewer, settings, connection, product_id) if row and row.template_id else None
     return templates.TemplateResponse(request, "product.html", {
         "viewer": viewer, "product": product, "row": row, "listing": listing, "preview": preview,
-        "statuses": PRODUCT_STATUSES,
-        "template_choices": templates_service.list_templates(viewer.db, viewer.merchant_id)})
+        "statuses": PRODUCT_STATUSES, "images": images, "image_reason": image_reason,
+        "template_choices": template_choices, **read_flash(request)})
 
 
 def product_preview(viewer, settings, connection, product_id: int) -> dict:
@@ -258,7 +254,7 @@ def product_preview(viewer, settings, connection, product_id: int) -> dict:
         try:
             client = tiktok_client(settings, get_engine(settings.database_url), connection)
             category = fetch_category_info(client, spec.category.id, category_version=spec.category.version)
-            warehouses = [w.id for w in client.get_warehouses()]
+            warehouses = {w.id: w.name or w.id for w in client.get_warehouses()}
         except TikTokError as exc:
             log.info("product preview without category rules: %s", exc)
             note = "TikTok did not answer, so the category's own rules were not checked. Reload to try again."
@@ -266,14 +262,23 @@ def product_preview(viewer, settings, connection, product_id: int) -> dict:
     market = Market(connection.region or "US", price_rate=prices.price_rate) if connection else Market("US")
     prepared = templates_service.prepare_products(
         viewer.db, viewer.merchant_id, [product_id], market,
-        categories={category.id: category} if category else None, warehouse_ids=warehouses)
+        categories={category.id: category} if category else None,
+        warehouse_ids=list(warehouses) if warehouses is not None else None)
     if not prepared:
         return {"body": None, "problems": [], "note": "Its template is switched off, so nothing would be sent."}
     item = prepared[0]
     problems = [currency.missing_rate_problem(prices), *item.problems] if prices and prices.missing else item.problems
     body = item.body.model_dump(mode="json", exclude_none=True)
     return {"body": body, "json": json.dumps(body, indent=2, ensure_ascii=False), "problems": problems,
-            "note": note, "category_label": spec.category.label}
+            "note": note, "category_label": spec.category.label,
+            "skus": product_view.sku_rows(body, category, spec, warehouses or {})}
+
+
+ACTION_NOUNS = {"activate": "Activation", "deactivate": "Deactivation", "delete": "Deletion"}
+
+
+def _on_their_way(count: int) -> str:
+    return f"{plural(count, 'product')} {'is' if count == 1 else 'are'} on {'its' if count == 1 else 'their'} way to TikTok."
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -282,11 +287,6 @@ def _int_or_none(value: str | None) -> int | None:
 
 def _local_or(target: str, default: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else default
-
-
-def _redirect_with(target: str, **message: str) -> RedirectResponse:
-    separator = "&" if "?" in target else "?"
-    return RedirectResponse(f"{target}{separator}{urlencode(message)}", status_code=303)
 
 
 def _safe_next(target: str) -> str:

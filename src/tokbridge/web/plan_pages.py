@@ -6,7 +6,6 @@ for the free plan) the change is immediate. The rules live in `billing.service`.
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,6 +21,7 @@ from tokbridge.config import Settings
 from tokbridge.listings import service as listings
 from tokbridge.onboarding.service import fresh_shopify_connection
 from tokbridge.web.deps import SettingsDep, Viewer, ViewerDep
+from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
 from tokbridge.web.rendering import templates
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,8 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/plans", response_class=HTMLResponse)
-def plans_page(request: Request, viewer: ViewerDep, notice: str | None = None, error: str | None = None) -> Response:
-    return _page(request, viewer, notice=notice, error=error)
+def plans_page(request: Request, viewer: ViewerDep) -> Response:
+    return _page(request, viewer, **read_flash(request))
 
 
 @router.post("/plans/{code}")
@@ -38,7 +38,7 @@ def choose_plan(viewer: ViewerDep, settings: SettingsDep, code: str) -> Response
     plan = plan_by_code(code)
     if plan is None:
         log.info("plan change refused: unknown plan %r", code[:40])
-        return _back(error="There is no such plan; choose one of the plans below.")
+        return redirect_with_error("/plans", "There is no such plan; choose one of the plans below.")
     db = viewer.db
     usage = listings.product_usage(db, viewer.merchant_id)
     try:
@@ -46,15 +46,15 @@ def choose_plan(viewer: ViewerDep, settings: SettingsDep, code: str) -> Response
                                              return_url=confirm_url(settings))
     except billing.PlanLimitReached as refused:
         db.rollback()
-        return _back(error=str(refused))
+        return redirect_with_error("/plans", str(refused))
     except ShopifyError as failure:
         db.rollback()
         log.warning("plan change to %s not started: %s", plan.code, failure)
-        return _back(error=_shopify_problem(failure, f"The change to the {plan.name} plan"))
+        return redirect_with_error("/plans", _shopify_problem(failure, f"The change to the {plan.name} plan"))
     db.commit()
     if change.confirmation_url:
         return RedirectResponse(change.confirmation_url, status_code=303)
-    return _back(notice=f"You are on the {change.plan.name} plan now.")
+    return redirect_with_notice("/plans", f"You are on the {change.plan.name} plan now.")
 
 
 @router.get("/plans/confirm")
@@ -70,7 +70,9 @@ def confirm_plan(request: Request, viewer: ViewerDep, settings: SettingsDep, cha
         return _page(request, viewer, status_code=502, error=_shopify_problem(
             failure, "Your approval", then="Reload this page in a minute to try again."))
     db.commit()
-    return _back(notice=outcome.message) if outcome.approved else _back(error=outcome.message)
+    if outcome.approved:
+        return redirect_with_notice("/plans", outcome.message)
+    return redirect_with_error("/plans", outcome.message)
 
 
 def confirm_url(settings: Settings) -> str:
@@ -102,7 +104,3 @@ def _page(request: Request, viewer: Viewer, status_code: int = 200, **messages: 
     return templates.TemplateResponse(request, "plans.html", {
         "viewer": viewer, "plans": available_plans(), "usage": usage, "pending": pending, **messages},
         status_code=status_code)
-
-
-def _back(**message: str) -> RedirectResponse:
-    return RedirectResponse(f"/plans?{urlencode(message)}", status_code=303)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
+from tokbridge.kit.words import code_words, field_words, plural
+
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
@@ -27,3 +29,6 @@ def percent(part: float, whole: float) -> int:
 
 templates.env.filters["money"] = money
 templates.env.globals["percent"] = percent
+templates.env.filters["words"] = code_words  # {{ listing.tiktok_status | words }}: "Deactivated by you"
+templates.env.filters["field_words"] = field_words  # {{ problem.field | field_words }}: "Variant 8, SKU code"
+templates.env.globals["plural"] = plural  # {{ plural(count, "problem") }}: "1 problem", "2 problems"

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from tokbridge.activity import service as activity
 from tokbridge.activity.repository import ActivityRepository
@@ -20,10 +19,12 @@ from tokbridge.channels.shopify.errors import ShopifyError
 from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.db.engine import get_engine
 from tokbridge.listings import currency
+from tokbridge.kit.words import plural
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.notifications import service as notifications_service
 from tokbridge.onboarding.service import fresh_shopify_connection, lock_connection
 from tokbridge.web.deps import SettingsDep, ViewerDep
+from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
 from tokbridge.web.rendering import templates
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,7 @@ DELETE_CHOICES = [("deactivate", "Deactivate it on TikTok (it can come back)"), 
 
 
 @router.get("/settings", response_class=HTMLResponse)
-def settings_page(request: Request, viewer: ViewerDep, settings: SettingsDep, notice: str | None = None,
-                  error: str | None = None) -> Response:
+def settings_page(request: Request, viewer: ViewerDep, settings: SettingsDep) -> Response:
     db = viewer.db
     sync = ListingRepository(db).sync_settings(viewer.merchant_id, create=False)
     notifications = ActivityRepository(db).notification_settings(viewer.merchant_id, create=False)
@@ -58,7 +58,7 @@ def settings_page(request: Request, viewer: ViewerDep, settings: SettingsDep, no
         "notification_choices": NOTIFICATIONS, "delete_choices": DELETE_CHOICES,
         "email_configured": notifications_service.email_configured(settings),
         "accounts": accounts, "locations": locations, "warehouses": warehouses, "mapping": mapping,
-        "mapping_problem": mapping_problem, "has_templates": bool(template_rows), "notice": notice, "error": error,
+        "mapping_problem": mapping_problem, "has_templates": bool(template_rows), **read_flash(request),
         "prices": prices, "currency_name": currency.currency_name})
 
 
@@ -67,16 +67,15 @@ async def save_price_rate(request: Request, viewer: ViewerDep) -> Response:
     form = await request.form()
     shop = ConnectionRepository(viewer.db).first(TIKTOK)
     if shop is None:
-        return _back(error="Connect your TikTok shop first.")
+        return redirect_with_error("/settings", "Connect your TikTok shop first.")
     try:
         repriced = currency.set_rate(viewer.db, viewer.merchant_id, shop, str(form.get("rate", "")))
     except currency.RateRefused as refused:
         viewer.db.rollback()
-        return _back(error=refused.message)
+        return redirect_with_error("/settings#currency", refused.message)
     viewer.db.commit()
-    resent = (f" New prices are on their way for {repriced} product{'s' if repriced != 1 else ''} on TikTok."
-              if repriced else "")
-    return _back(notice=f"Conversion rate saved.{resent}")
+    resent = f" New prices are on their way for {plural(repriced, 'product')} on TikTok." if repriced else ""
+    return redirect_with_notice("/settings#currency", f"Conversion rate saved.{resent}")
 
 
 @router.post("/settings/sync")
@@ -85,13 +84,13 @@ async def save_sync(request: Request, viewer: ViewerDep) -> Response:
     on_delete = str(form.get("on_store_delete", "deactivate"))
     if on_delete not in dict(DELETE_CHOICES):
         log.info("sync settings refused: on_store_delete=%r", on_delete[:40])
-        return _back(error="Choose what happens on TikTok when a product is deleted in the store.")
+        return redirect_with_error("/settings", "Choose what happens on TikTok when a product is deleted in the store.")
     sync = ListingRepository(viewer.db).sync_settings(viewer.merchant_id)
     for name, _label, _help in SWITCHES:
         setattr(sync, name, form.get(name) == "on")
     sync.on_store_delete = on_delete
     viewer.db.commit()
-    return _back(notice="Sync settings saved. They apply to the next change in your store.")
+    return redirect_with_notice("/settings", "Sync settings saved. They apply to the next change in your store.")
 
 
 @router.post("/settings/notifications")
@@ -100,13 +99,13 @@ async def save_notifications(request: Request, viewer: ViewerDep) -> Response:
     email = str(form.get("email", "")).strip()
     if email and not EMAIL.fullmatch(email):
         log.info("notification settings refused: malformed email")
-        return _back(error="That email address does not look right; leave it empty to use your sign-in email.")
+        return redirect_with_error("/settings", "That email address does not look right; leave it empty to use your sign-in email.")
     notifications = ActivityRepository(viewer.db).notification_settings(viewer.merchant_id)
     notifications.email = email or None
     for name, _label in NOTIFICATIONS:
         setattr(notifications, name, form.get(name) == "on")
     viewer.db.commit()
-    return _back(notice="Notification settings saved.")
+    return redirect_with_notice("/settings", "Notification settings saved.")
 
 
 @router.post("/settings/warehouses")
@@ -118,7 +117,7 @@ async def save_warehouses(request: Request, viewer: ViewerDep) -> Response:
     db = viewer.db
     rows = templates_service.list_templates(db, viewer.merchant_id)
     if not rows:
-        return _back(error="Create a category template first: the mapping is part of how templates send stock.")
+        return redirect_with_error("/settings", "Create a category template first: the mapping is part of how templates send stock.")
     for row in rows:
         spec = templates_service.get_template_spec(db, viewer.merchant_id, row.id).model_dump(mode="json")
         spec["inventory"]["warehouse_map"] = mapping
@@ -127,10 +126,10 @@ async def save_warehouses(request: Request, viewer: ViewerDep) -> Response:
         except templates_service.TemplateInvalid as invalid:
             db.rollback()
             log.info("warehouse mapping refused: %s", invalid)
-            return _back(error=f"Template “{row.name}” refused the mapping: "
+            return redirect_with_error("/settings", f"Template “{row.name}” refused the mapping: "
                                + "; ".join(e.message for e in invalid.errors))
     db.commit()
-    return _back(notice=f"Warehouse mapping saved in {len(rows)} templates. Stock goes there from the next sync.")
+    return redirect_with_notice("/settings", f"Warehouse mapping saved in {plural(len(rows), 'template')}. Stock goes there from the next sync.")
 
 
 @router.post("/settings/connections/{connection_id}/disconnect")
@@ -139,7 +138,7 @@ def disconnect(viewer: ViewerDep, connection_id: str) -> Response:
     db = viewer.db
     connection = lock_connection(db, connection_id)
     if connection is None:
-        return _back(error="That account is not connected to TokBridge any more.")
+        return redirect_with_error("/settings", "That account is not connected to TokBridge any more.")
     label = "Shopify store" if connection.channel == SHOPIFY else "TikTok shop"
     connection.status = "disconnected"
     connection.access_token = None
@@ -148,7 +147,7 @@ def disconnect(viewer: ViewerDep, connection_id: str) -> Response:
                     f"{label} {connection.name or connection.external_id} disconnected", status="info",
                     message="Connect it again from Settings to resume syncing.")
     db.commit()
-    return _back(notice=f"{label} disconnected. Nothing is sent to it or read from it until you connect it again.")
+    return redirect_with_notice("/settings", f"{label} disconnected. Nothing is sent to it or read from it until you connect it again.")
 
 
 def _current_mapping(db, merchant_id: int, rows) -> dict[str, str]:
@@ -172,5 +171,3 @@ def _locations_and_warehouses(settings, store, shop) -> tuple[list[dict], list, 
     return locations, warehouses, None
 
 
-def _back(**message: str) -> RedirectResponse:
-    return RedirectResponse(f"/settings?{urlencode(message)}", status_code=303)

@@ -12,7 +12,6 @@ import json
 import logging
 from dataclasses import asdict
 from decimal import Decimal, InvalidOperation
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -34,6 +33,7 @@ from tokbridge.listings import currency
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.listings.service import ListingRefused, require_tiktok
 from tokbridge.web.deps import ViewerDep
+from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
 from tokbridge.web.rendering import templates
 
 log = logging.getLogger(__name__)
@@ -54,11 +54,10 @@ def _tiktok(viewer):
 
 
 @router.get("/templates", response_class=HTMLResponse)
-def template_list(request: Request, viewer: ViewerDep, saved: str | None = None, notice: str | None = None,
-                  error: str | None = None) -> Response:
+def template_list(request: Request, viewer: ViewerDep, saved: str | None = None) -> Response:
     rows = [asdict(t) for t in templates_service.list_templates(viewer.db, viewer.merchant_id)]
     return templates.TemplateResponse(request, "templates.html", {
-        "viewer": viewer, "rows": rows, "saved": saved, "notice": notice, "error": error})
+        "viewer": viewer, "rows": rows, "saved": saved, **read_flash(request)})
 
 
 @router.post("/templates/{template_id}/delete")
@@ -66,10 +65,9 @@ def delete_template(viewer: ViewerDep, template_id: int) -> Response:
     try:
         templates_service.delete_template(viewer.db, viewer.merchant_id, template_id)
     except templates_service.TemplateNotFound:
-        return RedirectResponse("/templates?" + urlencode({"error": "That template was already deleted."}), 303)
+        return redirect_with_error("/templates", "That template was already deleted.")
     viewer.db.commit()
-    return RedirectResponse("/templates?" + urlencode({"notice": "Template deleted; its products fall to the "
-                                                                 "next matching template, if any."}), 303)
+    return redirect_with_notice("/templates", "Template deleted; its products fall to the next matching template, if any.")
 
 
 # --- the form -------------------------------------------------------------------------------------
