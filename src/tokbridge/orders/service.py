@@ -42,6 +42,8 @@ POLL_JOB = "orders.poll"
 RELEASE_JOB = "orders.release_waiting"
 RETURNS_JOB = "orders.sync_returns"
 RESTOCK_RETURN_JOB = "orders.restock_return"
+DECIDE_RETURN_JOB = "orders.decide_return"
+REFUND_IN_STORE_JOB = "orders.refund_in_store"
 RECOUNT_SALES_JOB = "orders.recount_sales"
 # A return whose goods are back with the seller: restocked in the store when the setting says so.
 RESTOCK_RETURN_STATUSES = frozenset({"RETURN_OR_REFUND_REQUEST_COMPLETE"})
@@ -395,6 +397,26 @@ def decide_cancellation(session: Session, cancellation_id: int, approve: bool, r
             payload={"cancellation_id": cancellation.id, "approve": approve, "reject_reason": reject_reason},
             identity_key=f"{DECIDE_JOB}:{cancellation.id}")
     return cancellation
+
+
+def decide_return(session: Session, return_id: int, approve: bool, reject_reason: str | None,
+                  region: str | None) -> Return:
+    """The merchant's Approve or Reject of a return TikTok waits on; sent by a job."""
+    row = OrderRepository(session).return_row(return_id)
+    if row is None:
+        raise LookupError("return not found")
+    step = statuses.return_step(row.return_type, row.return_status, region)
+    if step is None:
+        raise OrderActionRefused("This return is no longer waiting for your decision.")
+    if not approve and reject_reason not in step.reasons:
+        raise OrderActionRefused("Choose why you reject the return from the list.")
+    row.last_error = None
+    enqueue(session, DECIDE_RETURN_JOB, merchant_id=row.merchant_id,
+            payload={"return_id": row.id, "decision": step.approve if approve else step.reject,
+                     "reject_reason": None if approve else reject_reason},
+            identity_key=f"{DECIDE_RETURN_JOB}:{row.id}",
+            title=f"{'Approve' if approve else 'Reject'} the return of TikTok order {row.tiktok_order_id}")
+    return row
 
 
 def apply_cancellation(session: Session, connection: ChannelConnection, order: Order | None, data: dict) -> None:

@@ -208,6 +208,41 @@ def restock_return(ctx: JobContext) -> None:
     _write(ctx, lambda session: service.mark_restocked(session, return_id, restock.not_restocked))
 
 
+@job_handler(service.DECIDE_RETURN_JOB, title="Answer a buyer's return")
+def decide_return(ctx: JobContext) -> None:
+    """payload: {return_id, decision, reject_reason?}: the merchant's decision sent to TikTok (one
+    idempotency key per return and decision), then the return read back as TikTok has it now. A refusal is
+    kept on the return, in plain words, for the order page."""
+    return_id = int(ctx.payload["return_id"])
+    decision, reject_reason = ctx.payload["decision"], ctx.payload.get("reject_reason")
+    with ctx.session() as session:
+        row = OrderRepository(session).return_row(return_id)
+        if row is None:
+            return
+        tiktok_return_id, tiktok_order_id, connection_id = row.tiktok_return_id, row.tiktok_order_id, row.connection_id
+    connection = _tiktok(ctx, connection_id)
+    client = _client(ctx, connection)
+    key = f"tokbridge-return-{tiktok_return_id}-{decision.lower()}"
+    refusal = None
+    try:
+        if decision.startswith("APPROVE"):
+            client.approve_return(tiktok_return_id, decision=decision, idempotency_key=key)
+        else:
+            client.reject_return(tiktok_return_id, decision=decision, reject_reason=reject_reason, idempotency_key=key)
+    except tiktok_errors.TikTokError as exc:
+        if isinstance(exc, RetryableError):
+            raise
+        log.info("TikTok refused %s of return %s: %s %s", decision, tiktok_return_id, exc.code, exc.message)
+        refusal = statuses.return_refusal(exc.code, exc.message)
+    _sync_returns(ctx, connection, tiktok_order_id)
+    if refusal:
+        def keep(session):
+            OrderRepository(session).return_row(return_id).last_error = refusal
+
+        _write(ctx, keep)
+        raise PermanentError(refusal)
+
+
 # --- into the store ------------------------------------------------------------------------------------
 
 
