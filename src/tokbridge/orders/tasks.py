@@ -513,8 +513,9 @@ def _send_fulfilment(ctx, client, connection, snapshot: _OrderSnapshot, fulfilme
         problem = "The store fulfilment has no tracking number: add one in Shopify and TokBridge sends it."
     elif provider_id is None:
         offered = ", ".join(name for _, name in providers) or "none"
-        problem = (f"No TikTok shipping provider matches the carrier {fulfilment.tracking_company or '(none)'!r}. "
-                   f"Map it in Order settings (TikTok offers: {offered}), then retry.")
+        problem = (f"No TikTok shipping provider matches the carrier {fulfilment.tracking_company or '(none)'!r}: "
+                   f"for this order TikTok offers {offered}. In Order settings, add a line naming the one your "
+                   f"carrier is, then press Retry.")
     elif not line_ids:
         problem = "None of the fulfilled items is still waiting to ship on TikTok."
     if problem:

@@ -12,7 +12,8 @@ bad input gets 400, unknown things 404, refused changes 422, each as {"error": "
   GET|PATCH|DELETE /sandbox/shops/{shop}/products/{id}   edit fields and variants -> products/update|delete
   PUT    /sandbox/shops/{shop}/inventory {inventory_item_id, location_id, available} -> inventory_levels/update
   GET    /sandbox/shops/{shop}/orders, /orders/{id}
-  POST   /sandbox/shops/{shop}/orders/{id}/fulfill {company, number, url}        -> fulfillments/create
+  POST   /sandbox/shops/{shop}/orders/{id}/fulfill {company, number, url, line_items?: [{id, quantity}]}
+                                                                                 -> fulfillments/create
   POST   /sandbox/shops/{shop}/fulfillments/{id}/tracking {company, number, url} -> fulfillments/update
   POST   /sandbox/shops/{shop}/orders/{id}/cancel {reason, restock}              -> orders/cancelled
   POST   /sandbox/shops/{shop}/uninstall                 -> app/uninstalled (and app subscriptions cancelled)
@@ -236,7 +237,10 @@ async def fulfill_order(request: Request) -> Response:
     data = await read_json(request)
     store = store_of(request)
     order_id = number(request.path_params["order_id"], "Order")
-    fulfillment = store.fulfill_order(order_id, data.get("company"), data.get("number"), data.get("url"))
+    lines = data.get("line_items")  # [{id, quantity}]: a partial fulfillment; else all that is left
+    fulfillment = store.fulfill_order(
+        order_id, data.get("company"), data.get("number"), data.get("url"),
+        None if lines is None else {number(str(line["id"]), "LineItem"): int(line["quantity"]) for line in lines})
     return JSONResponse(payloads.fulfillment_payload(store.order(order_id), fulfillment), status_code=201)
 
 
