@@ -209,7 +209,23 @@ def test_a_return_is_approved_from_the_order_page_then_the_returned_items(world_
         assert "Return approved" in approved.text
         run_jobs(world)
         assert _return_status(world) == "RETURN_OR_REFUND_REQUEST_SUCCESS"
-        assert "TikTok is refunding the buyer" in client.get(f"/orders/{order.id}").text
+        page = client.get(f"/orders/{order.id}")
+        assert "TikTok is refunding the buyer" in page.text and "recorded on the store order" in page.text
+
+        # TikTok's refund is on the store order: the returned unit, once, however often the return is read.
+        [refund] = _store_refunds(world, order)
+        assert [(line["quantity"], line["restock_type"]) for line in refund["refund_line_items"]] == [(1, "NO_RESTOCK")]
+        assert returned["return_id"] in refund["note"]
+        ok(http(world.tiktok_url).post(f"/sandbox/returns/{returned['return_id']}/status",
+                                       json={"status": "RETURN_OR_REFUND_REQUEST_COMPLETE"}))
+        _enqueue(world, service.RETURNS_JOB, {"connection_id": world.tiktok_connection_id})
+        assert len(_store_refunds(world, order)) == 1
+        assert "Refunded" in _visible_text(client.get(f"/orders/{order.id}").text)
+
+
+def _store_refunds(world, order) -> list[dict]:
+    store_order_id = order.store_order_id.rsplit("/", 1)[-1]
+    return ok(http(world.shopify_url).get(f"/sandbox/shops/{SHOP}/orders/{store_order_id}"))["refunds"]
 
 
 def test_a_refund_request_is_rejected_with_a_reason_from_the_order_page(world_factory):
@@ -232,6 +248,7 @@ def test_a_refund_request_is_rejected_with_a_reason_from_the_order_page(world_fa
         assert _return_status(world) == "REFUND_OR_RETURN_REQUEST_REJECT"
         page = client.get(f"/orders/{order.id}")
         assert "Rejected" in _visible_text(page.text) and form_action not in page.text
+        assert _store_refunds(world, order) == []  # nothing refunded, nothing recorded
         # Answered already: a second answer is refused before anything reaches TikTok.
         again = client.post(form_action, data={"csrf_token": _csrf(page.text), "decision": "approve"})
         assert "no longer waiting for your decision" in again.text

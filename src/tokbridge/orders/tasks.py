@@ -13,7 +13,7 @@ import time
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tokbridge.catalog.tasks import with_store
-from tokbridge.channels.base import InventoryChange
+from tokbridge.channels.base import InventoryChange, RefundItem
 from tokbridge.channels.connections import SHOPIFY, TIKTOK, ConnectionRepository
 from tokbridge.channels.factory import tiktok_client
 from tokbridge.channels.models import ChannelConnection
@@ -241,6 +241,31 @@ def decide_return(ctx: JobContext) -> None:
 
         _write(ctx, keep)
         raise PermanentError(refusal)
+
+
+@job_handler(service.REFUND_IN_STORE_JOB, title="Record a TikTok refund on the store order")
+def refund_in_store(ctx: JobContext) -> None:
+    """payload: {return_id}: TikTok refunded the buyer; the store order gets a refund of those items, once
+    (an idempotency key per return; the refund's id is kept after)."""
+    return_id = int(ctx.payload["return_id"])
+    with ctx.session() as session:
+        refund = service.store_refund(session, return_id)
+    if refund is None:
+        return
+    store_connection = _store_connection(ctx)
+    if store_connection is None:
+        raise PermanentError("The store is no longer connected; connect it again to record TikTok's refund.")
+    items = [RefundItem(quantity=quantity, variant_external_id=variant, sku=sku) for variant, sku, quantity in refund.items]
+    try:
+        refund_id = with_store(ctx.settings, store_connection, lambda store: store.refund_order(
+            refund.store_order_id, items, note=refund.note, idempotency_key=f"tokbridge-refund-{return_id}"))
+    except shopify_errors.ShopifyValidationError as exc:
+        reasons = "; ".join(error.message.rstrip(".") for error in exc.user_errors)
+        raise PermanentError(f"Shopify refused to record TikTok's refund on the store order: {reasons}.") from exc
+    except shopify_errors.NotFound as exc:
+        raise PermanentError("The refunded items are no longer on the store order, so TikTok's refund could not be "
+                             "recorded there. Record it in Shopify by hand.") from exc
+    _write(ctx, lambda session: service.mark_refunded_in_store(session, return_id, refund_id))
 
 
 # --- into the store ------------------------------------------------------------------------------------

@@ -119,6 +119,11 @@ def order_state(store: ShopStore, order) -> dict:
                          "remaining_quantity": li.remaining_quantity} for li in fo.line_items]}
         for fo in order.fulfillment_orders]
     payload["fulfillments"] = [payloads.fulfillment_payload(order, f) for f in order.fulfillments]
+    payload["refunds"] = [
+        {"id": r.id, "note": r.note, "refund_line_items": [
+            {"line_item_id": line.line_item_id, "quantity": line.quantity, "restock_type": line.restock_type}
+            for line in r.lines]}
+        for r in order.refunds]
     payload["shipping_lines"] = [{"title": s.title, "code": s.code, "price": s.price} for s in order.shipping_lines]
     payload["tax_lines"] = [{"title": t.title, "rate": t.rate, "price": t.amount} for t in order.tax_lines]
     payload["discount_codes"] = order.discount_codes

@@ -18,7 +18,7 @@ from .catalog import Catalog
 from .clock import SandboxClock, parse_iso
 from .models import (
     AppSubscription, BulkOperation, Fulfillment, FulfillmentOrder, FulfillmentOrderLineItem, Job, LineItem, Order,
-    Product, ProductOption, ShippingLine, TaxLine, Variant, WebhookSubscription,
+    Product, ProductOption, Refund, RefundLine, ShippingLine, TaxLine, Variant, WebhookSubscription,
 )
 
 GENERATED_CACHE_SIZE = 512
@@ -508,6 +508,46 @@ class ShopStore:
             order.updated_at = now
             self.emit(self.domain, "fulfillments/create", payloads.fulfillment_payload(order, fulfillment))
             return fulfillment
+
+    def refund_order(self, order_id: int, note: str | None, lines: list[dict]) -> Refund:
+        """`refundCreate` for line items (`lines`: the RefundLineItemInput values, ids parsed): each
+        refunded at most as many times as it was bought; RETURN puts the units back at the location (or
+        where the order was fulfilled from). No payment moves: sandbox orders hold no Shopify transaction."""
+        with self.lock:
+            order = self.orders.get(order_id)
+            if order is None:
+                raise StoreError("Order does not exist", "NOT_FOUND", ["orderId"])
+            wanted: dict[int, int] = {}
+            for index, entry in enumerate(lines):
+                line = next((li for li in order.line_items if li.id == entry["line_item_id"]), None)
+                if line is None:
+                    raise StoreError("Line item does not exist", "INVALID",
+                                     ["refundLineItems", str(index), "lineItemId"])
+                wanted[line.id] = wanted.get(line.id, 0) + entry["quantity"]
+                if entry["quantity"] < 1 or wanted[line.id] > line.quantity - line.refunded_quantity:
+                    raise StoreError("Quantity cannot refund more items than were purchased", "INVALID",
+                                     ["refundLineItems", str(index), "quantity"])
+            now = self.clock.now()
+            refund_lines = []
+            for entry in lines:
+                line = next(li for li in order.line_items if li.id == entry["line_item_id"])
+                line.refunded_quantity += entry["quantity"]
+                location_id = entry.get("location_id")
+                if entry["restock_type"] in ("RETURN", "LEGACY_RESTOCK") and line.variant_id is not None:
+                    found = self.variant(line.variant_id)
+                    location_id = location_id or next(
+                        (f.location_id for f in order.fulfillments if any(i == line.id for i, _ in f.line_items)),
+                        self.catalog.locations[0].id)
+                    if found:
+                        self._adjust(found[1].inventory_item_id, location_id, entry["quantity"], 0)
+                refund_lines.append(RefundLine(id=self.new_id(), line_item_id=line.id, quantity=entry["quantity"],
+                                               restock_type=entry["restock_type"], location_id=location_id,
+                                               price=line.price))
+            refund = Refund(id=self.new_id(), order_id=order.id, note=note, created_at=now, processed_at=now,
+                            lines=refund_lines)
+            order.refunds.append(refund)
+            order.updated_at = now
+            return refund
 
     def update_tracking(self, fulfillment_id: int, company: str | None, number: str | None, url: str | None) -> Fulfillment:
         with self.lock:
