@@ -187,6 +187,9 @@ def test_a_return_is_approved_from_the_order_page_then_the_returned_items(world_
         assert "Return and refund" in shown and "Waiting for your decision" in shown
         assert "Approve" in shown and "The buyer's reason for the return is not valid" in shown
         assert not any(code in shown for code in RAW_CODES), shown
+        listed = _visible_text(client.get("/orders").text)
+        assert "Return and refund — Waiting for your decision" in listed
+        assert not any(code in listed for code in RAW_CODES)
         [form_action] = set(__import__("re").findall(r'action="(/orders/returns/\d+)"', page.text))
 
         approved = client.post(form_action, data={"csrf_token": _csrf(page.text), "decision": "approve"})

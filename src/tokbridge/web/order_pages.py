@@ -45,7 +45,8 @@ def orders_page(request: Request, viewer: ViewerDep, status: str | None = None, 
         "more": page * PAGE_SIZE < total, "money": lambda o: f"{to_decimal(o.total_minor, o.currency)} {o.currency}",
         "labels": statuses.LABELS, "waiting": bool(waiting), "notice": notice, "error": error,
         "pending_requests": repository.cancellations(pending_only=True),
-        "returns": repository.returns(limit=20)})
+        "returns": repository.returns(limit=20), "return_types": statuses.RETURN_TYPE_LABELS,
+        "return_statuses": statuses.RETURN_STATUS_LABELS})
 
 
 @router.get("/orders/{order_id}")
