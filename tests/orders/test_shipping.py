@@ -159,7 +159,8 @@ def test_fedex_and_the_merchants_own_carrier_reach_tiktok(world_factory):
     shipped = tiktok_orders(world)[fedex_placed["id"]]
     [fedex_shipment] = shipments(world)
     assert fedex_shipment.state == "sent", fedex_shipment.last_error
-    assert shipped["status"] == "IN_TRANSIT" and {i["shipping_provider_name"] for i in shipped["line_items"]} == {"FedEx"}
+    assert shipped["status"] == "IN_TRANSIT"
+    assert {i["shipping_provider_name"] for i in shipped["line_items"]} == {"FedEx"}
 
     # The merchant's own courier is not a TikTok provider: the order says so in plain words, the merchant maps
     # it in Order settings and presses Retry on the order page, and the package goes out with the mapped one.
@@ -190,5 +191,6 @@ def test_fedex_and_the_merchants_own_carrier_reach_tiktok(world_factory):
     sent = next(s for s in shipments(world) if s.order_id == own_order.id)
     assert sent.state == "sent", sent.last_error
     own_shipped = tiktok_orders(world)[own_placed["id"]]
-    assert own_shipped["status"] == "IN_TRANSIT" and {i["shipping_provider_name"] for i in own_shipped["line_items"]} == {"UPS"}
+    assert own_shipped["status"] == "IN_TRANSIT"
+    assert {i["shipping_provider_name"] for i in own_shipped["line_items"]} == {"UPS"}
     assert "Speedy Couriers = UPS" not in page.text and "No TikTok shipping provider" not in page.text

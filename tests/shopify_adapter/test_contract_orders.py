@@ -176,9 +176,10 @@ def test_refund_create_records_refunded_items_once(live_shop):
     available = stock_of(shop, stock)
 
     item = RefundItem(quantity=1, variant_external_id=variant["admin_graphql_api_id"])
-    refund_id = store.refund_order(created.external_id, [item], note="Refunded by TikTok Shop", idempotency_key="r-1")
+    note = "Refunded by TikTok Shop"
+    refund_id = store.refund_order(created.external_id, [item], note=note, idempotency_key="r-1")
     # A retried job sends the same request with the same key: the same refund, nothing refunded twice.
-    assert store.refund_order(created.external_id, [item], note="Refunded by TikTok Shop", idempotency_key="r-1") == refund_id
+    assert store.refund_order(created.external_id, [item], note=note, idempotency_key="r-1") == refund_id
     [refund] = client.query(REFUNDS, {"id": created.external_id})["order"]["refunds"]
     assert refund["id"] == refund_id and refund["note"] == "Refunded by TikTok Shop"
     [line] = refund["refundLineItems"]["nodes"]
@@ -187,8 +188,8 @@ def test_refund_create_records_refunded_items_once(live_shop):
 
     # Refunding more than was bought is refused with its field; so is a refund without the @idempotent key.
     with pytest.raises(ShopifyValidationError) as too_many:
-        store.refund_order(created.external_id, [RefundItem(quantity=2, variant_external_id=variant["admin_graphql_api_id"])],
-                           note="again", idempotency_key="r-2")
+        two = RefundItem(quantity=2, variant_external_id=variant["admin_graphql_api_id"])
+        store.refund_order(created.external_id, [two], note="again", idempotency_key="r-2")
     assert too_many.value.user_errors[0].field == ["refundLineItems", "0", "quantity"]
     no_key = queries.REFUND_CREATE.replace("@idempotent(key: $key)", "").replace(", $key: String!", "")
     with pytest.raises(GraphQLError) as refused:

@@ -153,7 +153,8 @@ def return_step(return_type: str | None, return_status: str | None, region: str 
     suffix = "_uk" if (region or "").upper() in _UK else ""
 
     def regional(reasons: dict[str, str]) -> dict[str, str]:
-        return {(name + suffix if name.startswith("reverse_reject_") else name): label for name, label in reasons.items()}
+        return {(name + suffix if name.startswith("reverse_reject_") else name): label
+                for name, label in reasons.items()}
 
     if return_status == "BUYER_SHIPPED_ITEM":
         return ReturnStep("APPROVE_RECEIVED_PACKAGE", "REJECT_RECEIVED_PACKAGE", regional(REJECT_PACKAGE_REASONS),

@@ -255,7 +255,8 @@ def refund_in_store(ctx: JobContext) -> None:
     store_connection = _store_connection(ctx)
     if store_connection is None:
         raise PermanentError("The store is no longer connected; connect it again to record TikTok's refund.")
-    items = [RefundItem(quantity=quantity, variant_external_id=variant, sku=sku) for variant, sku, quantity in refund.items]
+    items = [RefundItem(quantity=quantity, variant_external_id=variant, sku=sku)
+             for variant, sku, quantity in refund.items]
     try:
         refund_id = with_store(ctx.settings, store_connection, lambda store: store.refund_order(
             refund.store_order_id, items, note=refund.note, idempotency_key=f"tokbridge-refund-{return_id}"))

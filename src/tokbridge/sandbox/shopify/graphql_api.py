@@ -40,7 +40,8 @@ from .write_fields import (
     BULK_FIELDS, WEBHOOK_FIELDS, adjustment_changes, resolve_bulk_cancel, resolve_bulk_run_query,
     resolve_inventory_adjust_quantities,
     resolve_current_bulk_operation, resolve_inventory_set_quantities, resolve_job, resolve_order_cancel,
-    resolve_order_create, resolve_refund_create, resolve_webhook_create, resolve_webhook_delete, resolve_webhook_subscriptions,
+    resolve_order_create, resolve_refund_create, resolve_webhook_create, resolve_webhook_delete,
+    resolve_webhook_subscriptions,
 )
 
 

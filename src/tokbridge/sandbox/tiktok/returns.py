@@ -254,7 +254,8 @@ REJECT_REQUEST_REASONS = {
     "seller_reject_apply_item_is_correct": "Item is correct",
     "seller_reject_apply_products_will_be_sent_separately": "Products will be sent separately",
     "seller_reject_apply_reason_is_unclear_or_lack_of_evidence": "Reason is unclear or lack of evidence",
-    "seller_reject_apply_product_functions_well/buyer_use_in_wrong_way": "Product functions well/Buyer use in wrong way",
+    "seller_reject_apply_product_functions_well/buyer_use_in_wrong_way":
+        "Product functions well/Buyer use in wrong way",
     "seller_reject_apply_package_has_not_exceeded_estimated_delivery_time":
         "Product is shipped and parcel cannot be recalled back from logistics.",
 }
