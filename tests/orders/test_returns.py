@@ -276,3 +276,26 @@ def test_tiktok_refusing_a_decision_is_told_in_plain_words(world_factory):
         shown = _visible_text(page.text)
         assert "The buyer cancelled this return" in shown and "Cancelled by the buyer" in shown
         assert "25020009" not in shown and "reverse already cancelled" not in shown
+
+
+def test_the_json_api_answers_a_refund_request(world_factory):
+    world = live_world(world_factory)
+    sku = next(s for s in live_skus(world) if s["seller_sku"])
+    placed, order, _ = _sold_and_delivered(world, [{"sku_id": sku["sku_id"], "quantity": 1}], "9400111899223197428496")
+    ok(http(world.tiktok_url).post(f"/sandbox/orders/{placed['id']}/return", json={"return_type": "REFUND"}))
+    _enqueue(world, service.RETURNS_JOB, {"connection_id": world.tiktok_connection_id})
+
+    with _site(world) as client:
+        client.headers["X-CSRF-Token"] = client.get("/api/v1/me").json()["csrf_token"]
+        [waiting] = client.get("/api/v1/orders/returns").json()
+        assert waiting["waiting_for_you"] and "reverse_reject_request_reason_5" in waiting["reject_reasons"]
+        wrong = client.post(f"/api/v1/orders/returns/{waiting['id']}/reject",
+                            json={"reason": "reverse_reject_return_parcel_reason_1"})  # a reason for a package
+        assert wrong.status_code == 409
+        assert client.post("/api/v1/orders/returns/999999/approve").status_code == 404
+        assert client.post(f"/api/v1/orders/returns/{waiting['id']}/approve").status_code == 202
+        run_jobs(world)
+        [done] = client.get("/api/v1/orders/returns").json()
+        assert done["return_status"] == "RETURN_OR_REFUND_REQUEST_SUCCESS" and not done["waiting_for_you"]
+        assert done["refunded_in_store"] and len(_store_refunds(world, order)) == 1
+        assert client.post(f"/api/v1/orders/returns/{waiting['id']}/approve").status_code == 409  # decided
