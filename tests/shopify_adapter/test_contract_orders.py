@@ -240,3 +240,49 @@ def test_the_adapter_uses_nothing_shopify_deprecated(live_shop, caplog):
     # What the client says when Shopify does flag a request.
     store.client.query("{ currentBulkOperation(type: QUERY) { id } }")
     assert any("deprecated" in r.getMessage() for r in caplog.records)
+
+
+REFUNDS = """
+query Refunds($id: ID!) {
+  order(id: $id) {
+    refunds { id note refundLineItems(first: 10) { nodes { quantity restockType lineItem { id currentQuantity } } } }
+  }
+}
+"""
+
+
+def test_refund_create_records_refunded_items_once(live_shop):
+    from tokbridge.channels.base import RefundItem
+    from tokbridge.channels.shopify import queries
+    from tokbridge.channels.shopify.client import GraphQLError
+
+    shop = live_shop()
+    store = shop.store(wait_when_throttled=True)
+    client = shop.client()
+    variant, stock = a_tracked_variant(shop)
+    created = store.create_order(tiktok_order(variant, "2001"))
+    number = created.external_id.rsplit("/", 1)[-1]
+    shop.control("POST", f"/sandbox/shops/{{shop}}/orders/{number}/fulfill", json={"company": "UPS", "number": "1Z1"})
+    available = stock_of(shop, stock)
+
+    item = RefundItem(quantity=1, variant_external_id=variant["admin_graphql_api_id"])
+    note = "Refunded by TikTok Shop"
+    refund_id = store.refund_order(created.external_id, [item], note=note, idempotency_key="r-1")
+    # A retried job sends the same request with the same key: the same refund, nothing refunded twice.
+    assert store.refund_order(created.external_id, [item], note=note, idempotency_key="r-1") == refund_id
+    [refund] = client.query(REFUNDS, {"id": created.external_id})["order"]["refunds"]
+    assert refund["id"] == refund_id and refund["note"] == "Refunded by TikTok Shop"
+    [line] = refund["refundLineItems"]["nodes"]
+    assert (line["quantity"], line["restockType"], line["lineItem"]["currentQuantity"]) == (1, "NO_RESTOCK", 1)
+    assert stock_of(shop, stock) == available  # no restock asked: the stock is the connector's business
+
+    # Refunding more than was bought is refused with its field; so is a refund without the @idempotent key.
+    with pytest.raises(ShopifyValidationError) as too_many:
+        two = RefundItem(quantity=2, variant_external_id=variant["admin_graphql_api_id"])
+        store.refund_order(created.external_id, [two], note="again", idempotency_key="r-2")
+    assert too_many.value.user_errors[0].field == ["refundLineItems", "0", "quantity"]
+    no_key = queries.REFUND_CREATE.replace("@idempotent(key: $key)", "").replace(", $key: String!", "")
+    with pytest.raises(GraphQLError) as refused:
+        client.mutate(no_key, {"input": {"orderId": created.external_id, "refundLineItems": [
+            {"lineItemId": line["lineItem"]["id"], "quantity": 1, "restockType": "NO_RESTOCK"}]}}, "refundCreate")
+    assert "@idempotent" in str(refused.value)

@@ -168,3 +168,78 @@ def test_shop_webhooks_and_signed_delivery(tiktok):
     with pytest.raises(ValidationError) as missing:
         client.update_shop_webhook("ORDER_STATUS_CHANGE", "")
     assert missing.value.field == "body.address"
+
+
+def _delivered_orders(tiktok, count: int) -> list[str]:
+    client = tiktok.client
+    ids = place_orders(tiktok, live_sku(tiktok), count)
+    tiktok.sandbox_control("POST", "/sandbox/clock/advance", {"seconds": ON_HOLD_AND_PAYMENT})
+    for order_id in ids:
+        order = client.get_orders([order_id])[0]
+        provider = client.get_shipping_providers(order.delivery_option_id)[0]
+        client.mark_package_shipped(order_id, tracking_number=f"1Z999AA1012345{order_id[-4:]}",
+                                    shipping_provider_id=provider.id)
+    tiktok.sandbox_control("POST", "/sandbox/clock/advance", {"seconds": 3 * 86400})
+    return ids
+
+
+def _status(client, return_id: str) -> tuple[str, list[str]]:
+    [found] = client.search_returns(m.ReturnSearch(return_ids=[return_id])).return_orders
+    return found.return_status, [a["action"] for a in found.seller_next_action_response]
+
+
+def _refused(call, **kwargs) -> int:
+    with pytest.raises(ValidationError) as refused:
+        call(**kwargs)
+    return refused.value.code
+
+
+def test_approve_and_reject_returns_as_documented(tiktok):
+    client = tiktok.client
+    returned, refund_only, rejected = _delivered_orders(tiktok, 3)
+    control = tiktok.sandbox_control
+    ret = control("POST", f"/sandbox/orders/{returned}/return")["return_id"]
+    refund = control("POST", f"/sandbox/orders/{refund_only}/return", {"return_type": "REFUND"})["return_id"]
+    other = control("POST", f"/sandbox/orders/{rejected}/return")["return_id"]
+    assert _status(client, ret) == ("RETURN_OR_REFUND_REQUEST_PENDING", ["SELLER_RESPOND_RETURN"])
+    assert _status(client, refund) == ("RETURN_OR_REFUND_REQUEST_PENDING", ["SELLER_RESPOND_REFUND"])
+
+    # A decision for another return type, a package decision before any package, an unknown return.
+    assert _refused(client.approve_return, return_id=ret, decision="APPROVE_REFUND") == 25020004
+    assert _refused(client.approve_return, return_id=ret, decision="APPROVE_RECEIVED_PACKAGE") == 25011013
+    assert _refused(client.approve_return, return_id="1", decision="APPROVE_RETURN") == 25007006
+    assert _refused(client.approve_return, return_id=ret, decision="MAYBE") == 25001001
+
+    # Approved: the buyer ships the items back; the seller then approves the package and TikTok refunds.
+    client.approve_return(ret, decision="APPROVE_RETURN", idempotency_key="approve-ret")
+    client.approve_return(ret, decision="APPROVE_RETURN", idempotency_key="approve-ret")  # a replay: same answer
+    assert _status(client, ret) == ("AWAITING_BUYER_SHIP", [])
+    assert _refused(client.approve_return, return_id=ret, decision="APPROVE_RETURN") == 25011012
+    assert _refused(client.reject_return, return_id=ret, decision="REJECT_RETURN",
+                    reject_reason="reverse_reject_request_reason_1") == 25020010
+    control("POST", f"/sandbox/returns/{ret}/status", {"status": "BUYER_SHIPPED_ITEM"})
+    assert _status(client, ret) == ("BUYER_SHIPPED_ITEM", ["SELLER_RESPOND_RECEIVE_PACKAGE"])
+    assert _refused(client.reject_return, return_id=ret, decision="REJECT_RECEIVED_PACKAGE",
+                    reject_reason="reverse_reject_request_reason_1") == 25001016  # a request reason, not a package one
+    client.approve_return(ret, decision="APPROVE_RECEIVED_PACKAGE")
+    assert _status(client, ret) == ("RETURN_OR_REFUND_REQUEST_SUCCESS", [])
+
+    # A refund only is refunded on approval.
+    client.approve_return(refund, decision="APPROVE_REFUND")
+    assert _status(client, refund) == ("RETURN_OR_REFUND_REQUEST_SUCCESS", [])
+
+    # Rejecting needs a reason TikTok lists for the step (Get Reject Reasons).
+    reasons = client.get_reject_reasons(other)
+    assert ("reverse_reject_request_reason_5", "You have reached an agreement with the buyer") in reasons
+    assert _refused(client.reject_return, return_id=other, decision="REJECT_RETURN", reject_reason="") == 25001001
+    assert _refused(client.reject_return, return_id=other, decision="REJECT_RETURN",
+                    reject_reason="because_i_say_so") == 25001014
+    assert _refused(client.reject_return, return_id=other, decision="REJECT_RECEIVED_PACKAGE",
+                    reject_reason="reverse_reject_return_parcel_reason_1") == 25020012
+    client.reject_return(other, decision="REJECT_RETURN", reject_reason="reverse_reject_request_reason_5",
+                         comment="Agreed by chat")
+    assert _status(client, other) == ("REFUND_OR_RETURN_REQUEST_REJECT", [])
+
+    # Cancelled by the buyer: nothing left to decide.
+    control("POST", f"/sandbox/returns/{other}/status", {"status": "RETURN_OR_REFUND_REQUEST_CANCEL"})
+    assert _refused(client.approve_return, return_id=other, decision="APPROVE_RETURN") == 25020009

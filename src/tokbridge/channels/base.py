@@ -214,6 +214,15 @@ class FulfilmentOrder:
 
 
 @dataclass(slots=True)
+class RefundItem:
+    """Units of one store product refunded on the channel: found on the store order by variant, else SKU."""
+
+    quantity: int
+    variant_external_id: str | None = None
+    sku: str | None = None
+
+
+@dataclass(slots=True)
 class OrderFulfilments:
     """What happened to an order after it was recorded: fulfilment orders and actual shipments."""
 
@@ -264,6 +273,9 @@ class SourceStore(Protocol):
     def order_fulfilments(self, order_external_id: str) -> OrderFulfilments: ...
 
     def cancel_order(self, order_external_id: str, *, reason: str = "OTHER", restock: bool = True) -> None: ...
+
+    def refund_order(self, order_external_id: str, items: Sequence[RefundItem], *, note: str,
+                     idempotency_key: str) -> str: ...
 
     def set_inventory(self, quantities: Sequence[InventoryQuantity], *, idempotency_key: str) -> None: ...
 

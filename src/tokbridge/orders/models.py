@@ -175,6 +175,10 @@ class Return(TenantOwned, Timestamped, Base):
     tiktok_update_time: Mapped[int] = mapped_column(BigInteger, default=0)
     restocked: Mapped[bool] = mapped_column(Boolean, default=False)
     raw: Mapped[dict] = mapped_column(JSON, default=dict)
+    # TikTok's refusal of the merchant's last decision, in plain words; cleared by the next one.
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # The store refund recording TikTok's refund on the store order, once made.
+    store_refund_id: Mapped[str | None] = mapped_column(String(255))
 
 
 class OrderSettings(TenantOwned, Timestamped, Base):

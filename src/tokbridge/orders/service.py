@@ -42,6 +42,8 @@ POLL_JOB = "orders.poll"
 RELEASE_JOB = "orders.release_waiting"
 RETURNS_JOB = "orders.sync_returns"
 RESTOCK_RETURN_JOB = "orders.restock_return"
+DECIDE_RETURN_JOB = "orders.decide_return"
+REFUND_IN_STORE_JOB = "orders.refund_in_store"
 RECOUNT_SALES_JOB = "orders.recount_sales"
 # A return whose goods are back with the seller: restocked in the store when the setting says so.
 RESTOCK_RETURN_STATUSES = frozenset({"RETURN_OR_REFUND_REQUEST_COMPLETE"})
@@ -397,6 +399,26 @@ def decide_cancellation(session: Session, cancellation_id: int, approve: bool, r
     return cancellation
 
 
+def decide_return(session: Session, return_id: int, approve: bool, reject_reason: str | None,
+                  region: str | None) -> Return:
+    """The merchant's Approve or Reject of a return TikTok waits on; sent by a job."""
+    row = OrderRepository(session).return_row(return_id)
+    if row is None:
+        raise LookupError("return not found")
+    step = statuses.return_step(row.return_type, row.return_status, region)
+    if step is None:
+        raise OrderActionRefused("This return is no longer waiting for your decision.")
+    if not approve and reject_reason not in step.reasons:
+        raise OrderActionRefused("Choose why you reject the return from the list.")
+    row.last_error = None
+    enqueue(session, DECIDE_RETURN_JOB, merchant_id=row.merchant_id,
+            payload={"return_id": row.id, "decision": step.approve if approve else step.reject,
+                     "reject_reason": None if approve else reject_reason},
+            identity_key=f"{DECIDE_RETURN_JOB}:{row.id}",
+            title=f"{'Approve' if approve else 'Reject'} the return of TikTok order {row.tiktok_order_id}")
+    return row
+
+
 def apply_cancellation(session: Session, connection: ChannelConnection, order: Order | None, data: dict) -> None:
     repository = OrderRepository(session)
     cancel_id = str(data["cancel_id"])
@@ -438,6 +460,11 @@ def apply_return(session: Session, connection: ChannelConnection, order: Order |
     row.tiktok_update_time = update_time
     row.raw = data
     session.flush()
+    store_order_id = order.store_order_id if order else None
+    if row.return_status in statuses.REFUNDED_RETURN_STATUSES and not row.store_refund_id and store_order_id:
+        enqueue(session, REFUND_IN_STORE_JOB, merchant_id=connection.merchant_id, payload={"return_id": row.id},
+                identity_key=f"{REFUND_IN_STORE_JOB}:{row.id}",
+                title=f"Record the refund of TikTok order {row.tiktok_order_id} in the store")
     if (row.return_status in RESTOCK_RETURN_STATUSES and row.return_type == "RETURN_AND_REFUND" and not row.restocked
             and row.order_id is not None and repository.settings(connection.merchant_id, create=False).restock_on_return):
         enqueue(session, RESTOCK_RETURN_JOB, merchant_id=connection.merchant_id, payload={"return_id": row.id},
@@ -464,6 +491,40 @@ def restock_changes(session: Session, return_id: int) -> Restock | None:
     added: Counter[tuple[str, str]] = Counter((item, location) for _name, item, location in targets if item)
     return Restock(changes=[(item, location, quantity) for (item, location), quantity in added.items()],
                    not_restocked=[name for name, item, _location in targets if not item])
+
+
+@dataclass(frozen=True)
+class StoreRefund:
+    """A refund TikTok made, to record on the store order: its units per store variant (or SKU)."""
+
+    store_order_id: str
+    items: list[tuple[str | None, str | None, int]]  # (variant external id, SKU, quantity)
+    note: str
+
+
+def store_refund(session: Session, return_id: int) -> StoreRefund | None:
+    """What to record for a refunded return; None once recorded, or when the order never reached the store."""
+    repository = OrderRepository(session)
+    row = repository.return_row(return_id)
+    if row is None or row.store_refund_id or row.order_id is None:
+        return None
+    order = repository.get(row.order_id)
+    if order is None or not order.store_order_id:
+        return None
+    line_ids = {str(item.get("order_line_item_id")) for item in (row.raw or {}).get("return_line_items") or []}
+    lines = [line for line in repository.lines(order.id) if line.tiktok_line_id in line_ids]
+    external = repository.variant_external_ids([line.variant_id for line in lines if line.variant_id])
+    units = Counter((external.get(line.variant_id) if line.variant_id else None, line.seller_sku) for line in lines)
+    amount = f"{to_decimal(row.refund_minor, row.currency)} {row.currency or ''}".strip()
+    return StoreRefund(store_order_id=order.store_order_id,
+                       items=[(variant, sku, quantity) for (variant, sku), quantity in units.items()],
+                       note=f"Refunded by TikTok Shop: {amount} (TikTok return {row.tiktok_return_id}).")
+
+
+def mark_refunded_in_store(session: Session, return_id: int, store_refund_id: str) -> None:
+    row = OrderRepository(session).return_row(return_id)
+    if row is not None:
+        row.store_refund_id = store_refund_id
 
 
 def mark_restocked(session: Session, return_id: int, not_restocked: list[str] | None = None) -> None:

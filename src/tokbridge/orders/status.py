@@ -96,3 +96,87 @@ def store_cancel_reason_to_tiktok(store_reason: str | None, tiktok_status: str, 
         return None
     wanted = "buyer_requested_cancellation" if (store_reason or "").lower() == "customer" else "out_of_stock"
     return next((name for name in allowed if wanted in name), next(iter(allowed)))
+
+
+# --- returns ------------------------------------------------------------------------------------------
+
+RETURN_TYPE_LABELS = {"RETURN_AND_REFUND": "Return and refund", "REFUND": "Refund only", "REPLACEMENT": "Replacement"}
+RETURN_STATUS_LABELS = {
+    "RETURN_OR_REFUND_REQUEST_PENDING": "Waiting for your decision",
+    "AWAITING_BUYER_SHIP": "Approved: waiting for the buyer to send the items back",
+    "BUYER_SHIPPED_ITEM": "The buyer sent the items back: check them, then approve or reject",
+    "RETURN_OR_REFUND_REQUEST_SUCCESS": "Approved: TikTok is refunding the buyer",
+    "RETURN_OR_REFUND_REQUEST_COMPLETE": "Refunded",
+    "REFUND_OR_RETURN_REQUEST_REJECT": "Rejected",
+    "REJECT_RECEIVE_PACKAGE": "Returned items rejected",
+    "RETURN_OR_REFUND_REQUEST_CANCEL": "Cancelled by the buyer",
+    "AWAITING_BUYER_RESPONSE": "Waiting for the buyer's answer",
+}
+# Once TikTok has refunded (or is refunding) the buyer, the store order records the refund.
+REFUNDED_RETURN_STATUSES = frozenset({"RETURN_OR_REFUND_REQUEST_SUCCESS", "RETURN_OR_REFUND_REQUEST_COMPLETE"})
+
+# Reasons TikTok accepts to reject a return ("Return reasons" doc, US names; UK shops add "_uk" to the
+# reverse_reject_* ones), in the merchant's words: one list for a request, one for a received package.
+REJECT_REQUEST_REASONS = {
+    "reverse_reject_request_reason_1": "The buyer's reason for the return is not valid",
+    "reverse_reject_request_reason_2": "Returns for a change of mind are not accepted",
+    "reverse_reject_request_reason_3": "The item cannot be returned (used or broken)",
+    "reverse_reject_request_reason_4": "The delivery is still on schedule",
+    "reverse_reject_request_reason_5": "You have reached an agreement with the buyer",
+    "seller_reject_apply_item_is_correct": "The item sent was the right one",
+    "seller_reject_apply_products_will_be_sent_separately": "The items are being sent separately",
+    "seller_reject_apply_reason_is_unclear_or_lack_of_evidence": "The reason is unclear or not shown",
+    "seller_reject_apply_product_functions_well/buyer_use_in_wrong_way": "The item works; it was used the wrong way",
+    "seller_reject_apply_package_has_not_exceeded_estimated_delivery_time":
+        "The parcel has shipped and cannot be called back",
+}
+REJECT_PACKAGE_REASONS = {
+    "reverse_reject_return_parcel_reason_1": "The item sent back is not the one you sent",
+    "reverse_reject_return_parcel_reason_2": "The item cannot be returned (used or broken)",
+    "reverse_reject_return_parcel_reason_3": "Items or parts are missing",
+    "reverse_reject_return_parcel_reason_4": "You have not received the parcel",
+    "reverse_reject_return_parcel_reason_5": "The item is damaged or used",
+    "seller_reject_apply_you_have_reached_an_agreement_with_the_buyer": "You have reached an agreement with the buyer",
+}
+
+
+class ReturnStep:
+    """What TikTok waits for from the seller on a return: the decision names to send and the reasons
+    (name: merchant words) a rejection may give."""
+
+    def __init__(self, approve: str, reject: str, reasons: dict[str, str], question: str):
+        self.approve, self.reject, self.reasons, self.question = approve, reject, reasons, question
+
+
+def return_step(return_type: str | None, return_status: str | None, region: str | None) -> ReturnStep | None:
+    """The seller's decision a return waits for, or None when it waits for nobody or for someone else."""
+    suffix = "_uk" if (region or "").upper() in _UK else ""
+
+    def regional(reasons: dict[str, str]) -> dict[str, str]:
+        return {(name + suffix if name.startswith("reverse_reject_") else name): label
+                for name, label in reasons.items()}
+
+    if return_status == "BUYER_SHIPPED_ITEM":
+        return ReturnStep("APPROVE_RECEIVED_PACKAGE", "REJECT_RECEIVED_PACKAGE", regional(REJECT_PACKAGE_REASONS),
+                          "The returned items have arrived. Refund the buyer?")
+    if return_status == "RETURN_OR_REFUND_REQUEST_PENDING":
+        if return_type == "REFUND":
+            return ReturnStep("APPROVE_REFUND", "REJECT_REFUND", regional(REJECT_REQUEST_REASONS),
+                              "The buyer asks for a refund without sending the items back.")
+        if return_type == "RETURN_AND_REFUND":
+            return ReturnStep("APPROVE_RETURN", "REJECT_RETURN", regional(REJECT_REQUEST_REASONS),
+                              "The buyer asks to send the items back for a refund.")
+    return None
+
+
+def return_refusal(code: int | None, message: str) -> str:
+    """TikTok's refusal of a return decision, in plain words."""
+    if code in (25011012, 25011013, 25020010, 25020012, 25001003):
+        return "TikTok no longer waits for this decision: the return has moved on. Its current state is shown below."
+    if code == 25020009:
+        return "The buyer cancelled this return, so there is nothing left to decide."
+    if code == 25011010:
+        return "TikTok's team has taken this return over; follow it in TikTok Shop Seller Center."
+    if code in (25001014, 25001016, 25001020, 25001057):
+        return "TikTok does not accept this reason for this return now. Choose another reason."
+    return f"TikTok refused the decision: {message.rstrip('.')}."

@@ -13,7 +13,7 @@ import time
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tokbridge.catalog.tasks import with_store
-from tokbridge.channels.base import InventoryChange
+from tokbridge.channels.base import InventoryChange, RefundItem
 from tokbridge.channels.connections import SHOPIFY, TIKTOK, ConnectionRepository
 from tokbridge.channels.factory import tiktok_client
 from tokbridge.channels.models import ChannelConnection
@@ -208,6 +208,67 @@ def restock_return(ctx: JobContext) -> None:
             [InventoryChange(item, location, quantity) for item, location, quantity in restock.changes],
             reason="restock", idempotency_key=f"tokbridge-return-{return_id}"))
     _write(ctx, lambda session: service.mark_restocked(session, return_id, restock.not_restocked))
+
+
+@job_handler(service.DECIDE_RETURN_JOB, title="Answer a buyer's return")
+def decide_return(ctx: JobContext) -> None:
+    """payload: {return_id, decision, reject_reason?}: the merchant's decision sent to TikTok (one
+    idempotency key per return and decision), then the return read back as TikTok has it now. A refusal is
+    kept on the return, in plain words, for the order page."""
+    return_id = int(ctx.payload["return_id"])
+    decision, reject_reason = ctx.payload["decision"], ctx.payload.get("reject_reason")
+    with ctx.session() as session:
+        row = OrderRepository(session).return_row(return_id)
+        if row is None:
+            return
+        tiktok_return_id, tiktok_order_id, connection_id = row.tiktok_return_id, row.tiktok_order_id, row.connection_id
+    connection = _tiktok(ctx, connection_id)
+    client = _client(ctx, connection)
+    key = f"tokbridge-return-{tiktok_return_id}-{decision.lower()}"
+    refusal = None
+    try:
+        if decision.startswith("APPROVE"):
+            client.approve_return(tiktok_return_id, decision=decision, idempotency_key=key)
+        else:
+            client.reject_return(tiktok_return_id, decision=decision, reject_reason=reject_reason, idempotency_key=key)
+    except tiktok_errors.TikTokError as exc:
+        if isinstance(exc, RetryableError):
+            raise
+        log.info("TikTok refused %s of return %s: %s %s", decision, tiktok_return_id, exc.code, exc.message)
+        refusal = statuses.return_refusal(exc.code, exc.message)
+    _sync_returns(ctx, connection, tiktok_order_id)
+    if refusal:
+        def keep(session):
+            OrderRepository(session).return_row(return_id).last_error = refusal
+
+        _write(ctx, keep)
+        raise PermanentError(refusal)
+
+
+@job_handler(service.REFUND_IN_STORE_JOB, title="Record a TikTok refund on the store order")
+def refund_in_store(ctx: JobContext) -> None:
+    """payload: {return_id}: TikTok refunded the buyer; the store order gets a refund of those items, once
+    (an idempotency key per return; the refund's id is kept after)."""
+    return_id = int(ctx.payload["return_id"])
+    with ctx.session() as session:
+        refund = service.store_refund(session, return_id)
+    if refund is None:
+        return
+    store_connection = _store_connection(ctx)
+    if store_connection is None:
+        raise PermanentError("The store is no longer connected; connect it again to record TikTok's refund.")
+    items = [RefundItem(quantity=quantity, variant_external_id=variant, sku=sku)
+             for variant, sku, quantity in refund.items]
+    try:
+        refund_id = with_store(ctx.settings, store_connection, lambda store: store.refund_order(
+            refund.store_order_id, items, note=refund.note, idempotency_key=f"tokbridge-refund-{return_id}"))
+    except shopify_errors.ShopifyValidationError as exc:
+        reasons = "; ".join(error.message.rstrip(".") for error in exc.user_errors)
+        raise PermanentError(f"Shopify refused to record TikTok's refund on the store order: {reasons}.") from exc
+    except shopify_errors.NotFound as exc:
+        raise PermanentError("The refunded items are no longer on the store order, so TikTok's refund could not be "
+                             "recorded there. Record it in Shopify by hand.") from exc
+    _write(ctx, lambda session: service.mark_refunded_in_store(session, return_id, refund_id))
 
 
 # --- into the store ------------------------------------------------------------------------------------
@@ -488,8 +549,9 @@ def _send_fulfilment(ctx, client, connection, snapshot: _OrderSnapshot, fulfilme
         problem = "The store fulfilment has no tracking number: add one in Shopify and TokBridge sends it."
     elif provider_id is None:
         offered = ", ".join(name for _, name in providers) or "none"
-        problem = (f"No TikTok shipping provider matches the carrier {fulfilment.tracking_company or '(none)'!r}. "
-                   f"Map it in Order settings (TikTok offers: {offered}), then retry.")
+        problem = (f"No TikTok shipping provider matches the carrier {fulfilment.tracking_company or '(none)'!r}: "
+                   f"for this order TikTok offers {offered}. In Order settings, add a line naming the one your "
+                   f"carrier is, then press Retry.")
     elif not line_ids:
         problem = "None of the fulfilled items is still waiting to ship on TikTok."
     if problem:

@@ -42,7 +42,8 @@ def orders_page(request: Request, viewer: ViewerDep, status: str | None = None, 
                                                       for o in rows},
         "labels": statuses.LABELS, "waiting": bool(waiting), **read_flash(request),
         "pending_requests": repository.cancellations(pending_only=True),
-        "returns": repository.returns(limit=20)})
+        "returns": repository.returns(limit=20), "return_types": statuses.RETURN_TYPE_LABELS,
+        "return_statuses": statuses.RETURN_STATUS_LABELS})
 
 
 @router.get("/orders/{order_id}")
@@ -59,7 +60,20 @@ def order_page(request: Request, viewer: ViewerDep, order_id: int) -> Response:
         "cancel_status": lambda code: overview.words(code, overview.CANCEL_STATUS),
         "shipment_state": lambda code: overview.words(code, overview.SHIPMENT_STATE),
         "who": lambda role: overview.WHO.get((role or "").upper(), "TikTok"),
-        **read_flash(request)})
+        "return_rows": _return_rows(viewer, order, repository), **read_flash(request)})
+
+
+def _return_rows(viewer, order, repository: OrderRepository) -> list[dict]:
+    """The order's returns in the merchant's words, with the decision TikTok waits for (if any)."""
+    connection = ConnectionRepository(viewer.db).get(order.connection_id)
+    region = connection.region if connection else None
+    return [{"id": row.id, "type": statuses.RETURN_TYPE_LABELS.get(row.return_type or "", "Return"),
+             "status": statuses.RETURN_STATUS_LABELS.get(row.return_status or "", "In progress on TikTok"),
+             "reason": (row.raw or {}).get("return_reason_text"),
+             "refund": f"{to_decimal(row.refund_minor, row.currency)} {row.currency or ''}".strip(),
+             "refunded_in_store": bool(row.store_refund_id), "error": row.last_error,
+             "step": statuses.return_step(row.return_type, row.return_status, region)}
+            for row in repository.returns(order.id)]
 
 
 @router.post("/orders/{order_id}/cancel")
@@ -101,6 +115,28 @@ def answer_cancellation(viewer: ViewerDep, cancellation_id: int, decision: Annot
         return redirect_with_error(back, str(refused))
     viewer.db.commit()
     return redirect_with_notice(back, "Your answer is on its way to TikTok.")
+
+
+@router.post("/orders/returns/{return_id}")
+def answer_return(viewer: ViewerDep, return_id: int, decision: Annotated[str, Form()] = "",
+                  reject_reason: Annotated[str, Form()] = "") -> Response:
+    repository = OrderRepository(viewer.db)
+    row = repository.return_row(return_id)
+    if row is None or row.order_id is None:
+        raise HTTPException(404, "There is no such return.")
+    back = f"/orders/{row.order_id}"
+    if decision not in ("approve", "reject"):
+        return redirect_with_error(back, "Choose Approve or Reject.")
+    connection = ConnectionRepository(viewer.db).get(row.connection_id)
+    try:
+        service.decide_return(viewer.db, return_id, decision == "approve", reject_reason or None,
+                              connection.region if connection else None)
+    except service.OrderActionRefused as refused:
+        return redirect_with_error(back, str(refused))
+    viewer.db.commit()
+    if decision == "approve":
+        return redirect_with_notice(back, "Return approved. TikTok is told now; refresh in a moment to see its new state.")
+    return redirect_with_notice(back, "Return rejected. TikTok is told now; refresh in a moment to see its new state.")
 
 
 @router.get("/settings/orders")

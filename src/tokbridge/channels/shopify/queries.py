@@ -194,6 +194,25 @@ mutation CancelOrder($orderId: ID!, $reason: OrderCancelReason!, $refundMethod: 
 }
 """
 
+ORDER_LINE_ITEMS = """
+query OrderLineItems($id: ID!) {
+  order(id: $id) {
+    id
+    lineItems(first: 250) { nodes { id sku quantity currentQuantity variant { id } } }
+  }
+}
+"""
+
+# From 2026-04 refundCreate needs an idempotency key (the @idempotent directive).
+REFUND_CREATE = """
+mutation RefundOrder($input: RefundInput!, $key: String!) {
+  refundCreate(input: $input) @idempotent(key: $key) {
+    refund { id note refundLineItems(first: 250) { nodes { quantity lineItem { id } } } }
+    userErrors { field message }
+  }
+}
+"""
+
 INVENTORY_SET = """
 mutation SetInventory($input: InventorySetQuantitiesInput!, $key: String!) {
   inventorySetQuantities(input: $input) @idempotent(key: $key) {

@@ -18,6 +18,7 @@ from tokbridge.channels.base import (
     OrderFulfilments,
     Product,
     ProductPage,
+    RefundItem,
     TaxLine,
 )
 from tokbridge.channels.shopify import bulk, mapping, queries
@@ -212,6 +213,42 @@ class ShopifyStore:
             "orderCancel",
             user_errors_key="orderCancelUserErrors",
         )
+
+    def refund_order(self, order_external_id: str, items: Sequence[RefundItem], *, note: str,
+                     idempotency_key: str) -> str:
+        """Record on the store order a refund the channel made: the refunded line items, no restock (the
+        connector restocks returns itself, by the merchant's setting) and no money (Shopify took none).
+        Returns the refund's id; the same key answers with the same refund."""
+        order = self.client.query(queries.ORDER_LINE_ITEMS, {"id": gid("Order", order_external_id)})["order"]
+        if order is None:
+            raise NotFound(f"order {order_external_id} not found")
+        # Capped by what was bought, not what is left: a retried call sends the very same request, so
+        # Shopify answers it from the idempotency key instead of refunding again.
+        open_units = {line["id"]: int(line["quantity"]) for line in order["lineItems"]["nodes"]}
+        refunded: dict[str, int] = {}
+        for item in items:
+            wanted = item.quantity
+            for line in order["lineItems"]["nodes"]:
+                variant_id = (line.get("variant") or {}).get("id")
+                same = (item.variant_external_id and variant_id == gid("ProductVariant", item.variant_external_id)) or (
+                    not item.variant_external_id and item.sku and line.get("sku") == item.sku)
+                if same and wanted:
+                    taken = min(wanted, open_units[line["id"]] - refunded.get(line["id"], 0))
+                    if taken > 0:
+                        refunded[line["id"]] = refunded.get(line["id"], 0) + taken
+                        wanted -= taken
+        if not refunded:
+            raise NotFound(f"none of the refunded items is on order {order_external_id}")
+        payload = self.client.mutate(
+            queries.REFUND_CREATE,
+            {"input": {"orderId": order["id"], "note": note, "notify": False,
+                       "refundLineItems": [{"lineItemId": line_id, "quantity": quantity, "restockType": "NO_RESTOCK"}
+                                           for line_id, quantity in refunded.items()]},
+             "key": idempotency_key},
+            "refundCreate",
+            idempotent=True,
+        )
+        return payload["refund"]["id"]
 
     # --- inventory --------------------------------------------------------------------------------
 

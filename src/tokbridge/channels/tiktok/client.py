@@ -68,6 +68,9 @@ SEARCH_CANCELLATIONS = Endpoint("POST", "/return_refund/202309/cancellations/sea
 APPROVE_CANCELLATION = Endpoint("POST", "/return_refund/202309/cancellations/{cancel_id}/approve")
 REJECT_CANCELLATION = Endpoint("POST", "/return_refund/202309/cancellations/{cancel_id}/reject")
 SEARCH_RETURNS = Endpoint("POST", "/return_refund/202309/returns/search")
+GET_REJECT_REASONS = Endpoint("GET", "/return_refund/202309/reject_reasons")
+APPROVE_RETURN = Endpoint("POST", "/return_refund/202309/returns/{return_id}/approve")
+REJECT_RETURN = Endpoint("POST", "/return_refund/202309/returns/{return_id}/reject")
 GET_SHOP_WEBHOOKS = Endpoint("GET", "/event/202309/webhooks")
 UPDATE_SHOP_WEBHOOK = Endpoint("PUT", "/event/202309/webhooks")
 DELETE_SHOP_WEBHOOK = Endpoint("DELETE", "/event/202309/webhooks")
@@ -392,6 +395,29 @@ class TikTokClient:
         return self._pages(
             lambda token: self.search_returns(search, page_size=page_size, page_token=token), lambda page: page.return_orders
         )
+
+    def get_reject_reasons(self, return_or_cancel_id: str, *, locale: str | None = None) -> list[tuple[str, str]]:
+        """(name, text) of the reasons TikTok accepts to reject this return or cancellation now."""
+        data = self._call(GET_REJECT_REASONS, query={"return_or_cancel_id": return_or_cancel_id, "locale": locale})
+        return [(r.get("name", ""), r.get("text", "")) for r in data.get("reasons") or []]
+
+    def approve_return(self, return_id: str, *, decision: str, buyer_keep_item: bool | None = None,
+                       idempotency_key: str | None = None) -> None:
+        """decision: APPROVE_RETURN, APPROVE_REFUND or APPROVE_RECEIVED_PACKAGE (what TikTok waits for)."""
+        body: dict[str, Any] = {"decision": decision}
+        if buyer_keep_item is not None:
+            body["buyer_keep_item"] = buyer_keep_item
+        self._call(APPROVE_RETURN, path_params={"return_id": return_id}, query={"idempotency_key": idempotency_key},
+                   body=body)
+
+    def reject_return(self, return_id: str, *, decision: str, reject_reason: str, comment: str | None = None,
+                      idempotency_key: str | None = None) -> None:
+        """decision: REJECT_RETURN, REJECT_REFUND or REJECT_RECEIVED_PACKAGE; a reason name TikTok lists for it."""
+        body: dict[str, Any] = {"decision": decision, "reject_reason": reject_reason}
+        if comment:
+            body["comment"] = comment
+        self._call(REJECT_RETURN, path_params={"return_id": return_id}, query={"idempotency_key": idempotency_key},
+                   body=body)
 
     # --- shop webhooks ---------------------------------------------------------------------------
 

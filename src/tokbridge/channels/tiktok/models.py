@@ -506,7 +506,9 @@ class ReturnOrder(TikTokModel):
     return_status: str | None = None
     role: str | None = None
     return_reason: str | None = None
+    return_reason_text: str | None = None
     return_line_items: list[dict[str, Any]] = []
+    seller_next_action_response: list[dict[str, Any]] = []
     refund_amount: dict[str, Any] | None = None
     create_time: int | None = None
     update_time: int | None = None

@@ -12,7 +12,8 @@ bad input gets 400, unknown things 404, refused changes 422, each as {"error": "
   GET|PATCH|DELETE /sandbox/shops/{shop}/products/{id}   edit fields and variants -> products/update|delete
   PUT    /sandbox/shops/{shop}/inventory {inventory_item_id, location_id, available} -> inventory_levels/update
   GET    /sandbox/shops/{shop}/orders, /orders/{id}
-  POST   /sandbox/shops/{shop}/orders/{id}/fulfill {company, number, url}        -> fulfillments/create
+  POST   /sandbox/shops/{shop}/orders/{id}/fulfill {company, number, url, line_items?: [{id, quantity}]}
+                                                                                 -> fulfillments/create
   POST   /sandbox/shops/{shop}/fulfillments/{id}/tracking {company, number, url} -> fulfillments/update
   POST   /sandbox/shops/{shop}/orders/{id}/cancel {reason, restock}              -> orders/cancelled
   POST   /sandbox/shops/{shop}/uninstall                 -> app/uninstalled (and app subscriptions cancelled)
@@ -122,6 +123,11 @@ def order_state(store: ShopStore, order) -> dict:
                          "remaining_quantity": li.remaining_quantity} for li in fo.line_items]}
         for fo in order.fulfillment_orders]
     payload["fulfillments"] = [payloads.fulfillment_payload(order, f) for f in order.fulfillments]
+    payload["refunds"] = [
+        {"id": r.id, "note": r.note, "refund_line_items": [
+            {"line_item_id": line.line_item_id, "quantity": line.quantity, "restock_type": line.restock_type}
+            for line in r.lines]}
+        for r in order.refunds]
     payload["shipping_lines"] = [{"title": s.title, "code": s.code, "price": s.price} for s in order.shipping_lines]
     payload["tax_lines"] = [{"title": t.title, "rate": t.rate, "price": t.amount} for t in order.tax_lines]
     payload["discount_codes"] = order.discount_codes
@@ -250,7 +256,10 @@ async def fulfill_order(request: Request) -> Response:
     data = await read_json(request)
     store = store_of(request)
     order_id = number(request.path_params["order_id"], "Order")
-    fulfillment = store.fulfill_order(order_id, data.get("company"), data.get("number"), data.get("url"))
+    lines = data.get("line_items")  # [{id, quantity}]: a partial fulfillment; else all that is left
+    fulfillment = store.fulfill_order(
+        order_id, data.get("company"), data.get("number"), data.get("url"),
+        None if lines is None else {number(str(line["id"]), "LineItem"): int(line["quantity"]) for line in lines})
     return JSONResponse(payloads.fulfillment_payload(store.order(order_id), fulfillment), status_code=201)
 
 

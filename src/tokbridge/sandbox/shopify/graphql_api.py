@@ -28,7 +28,8 @@ from .models import (
     ProductOption, Variant, WebhookSubscription,
 )
 from .order_fields import (
-    FO_LINE_FIELDS, FULFILLMENT_FIELDS, FULFILLMENT_ORDER_FIELDS, LINE_ITEM_FIELDS, ORDER_FIELDS,
+    FO_LINE_FIELDS, FULFILLMENT_FIELDS, FULFILLMENT_ORDER_FIELDS, LINE_ITEM_FIELDS, ORDER_FIELDS, REFUND_FIELDS,
+    REFUND_LINE_FIELDS,
     resolve_fulfillment, resolve_fulfillment_order, resolve_order, resolve_orders,
 )
 from .resolving import invalid_id, parse_id
@@ -38,8 +39,8 @@ from .views import FulfillmentOrderLineItemView, InventoryItemView, LevelView, L
 from .write_fields import (
     BULK_FIELDS, WEBHOOK_FIELDS, adjustment_changes, resolve_bulk_cancel, resolve_bulk_operations,
     resolve_bulk_run_query, resolve_current_bulk_operation, resolve_inventory_adjust_quantities,
-    resolve_inventory_set_quantities, resolve_job, resolve_order_cancel,
-    resolve_order_create, resolve_webhook_create, resolve_webhook_delete, resolve_webhook_subscriptions,
+    resolve_inventory_set_quantities, resolve_job, resolve_order_cancel, resolve_order_create,
+    resolve_refund_create, resolve_webhook_create, resolve_webhook_delete, resolve_webhook_subscriptions,
 )
 
 
@@ -114,6 +115,7 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "inventoryAdjustQuantities": resolve_inventory_adjust_quantities,
         "orderCreate": resolve_order_create,
         "orderCancel": resolve_order_cancel,
+        "refundCreate": resolve_refund_create,
         "bulkOperationRunQuery": resolve_bulk_run_query,
         "bulkOperationCancel": resolve_bulk_cancel,
         "webhookSubscriptionCreate": resolve_webhook_create,
@@ -134,6 +136,8 @@ RESOLVERS: dict[str, dict[str, Any]] = {
     "FulfillmentOrder": FULFILLMENT_ORDER_FIELDS,
     "FulfillmentOrderLineItem": FO_LINE_FIELDS,
     "Fulfillment": FULFILLMENT_FIELDS,
+    "Refund": REFUND_FIELDS,
+    "RefundLineItem": REFUND_LINE_FIELDS,
     "BulkOperation": BULK_FIELDS,
     "WebhookSubscription": WEBHOOK_FIELDS,
     "AppSubscription": APP_SUBSCRIPTION_FIELDS,

@@ -144,6 +144,7 @@ class LineItem:
     fulfilled_quantity: int = 0
     restocked: bool = False
     reserved: bool = False  # its units were committed at a location when the order was created
+    refunded_quantity: int = 0
 
     @property
     def gid(self) -> str:
@@ -211,6 +212,34 @@ class Fulfillment:
 
 
 @dataclass(slots=True)
+class RefundLine:
+    id: int
+    line_item_id: int
+    quantity: int
+    restock_type: str  # NO_RESTOCK | RETURN | CANCEL | LEGACY_RESTOCK
+    location_id: int | None
+    price: str  # unit price of the line
+
+    @property
+    def gid(self) -> str:
+        return ids.gid("RefundLineItem", self.id)
+
+
+@dataclass(slots=True)
+class Refund:
+    id: int
+    order_id: int
+    note: str | None
+    created_at: float
+    processed_at: float
+    lines: list[RefundLine]
+
+    @property
+    def gid(self) -> str:
+        return ids.gid("Refund", self.id)
+
+
+@dataclass(slots=True)
 class Order:
     id: int
     number: int
@@ -241,6 +270,7 @@ class Order:
     closed_at: float | None = None
     fulfillment_orders: list[FulfillmentOrder] = field(default_factory=list)
     fulfillments: list[Fulfillment] = field(default_factory=list)
+    refunds: list[Refund] = field(default_factory=list)
     custom_name: str | None = None  # `name` given to orderCreate; else "#<number>"
 
     @property

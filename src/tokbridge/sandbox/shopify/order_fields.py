@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from . import ids, search
 from .clock import iso
-from .models import Fulfillment, FulfillmentOrder, Order, Variant
+from .models import Fulfillment, FulfillmentOrder, Order, Refund, RefundLine, Variant
 from .pagination import list_source
 from .resolving import bag, by_id, page, parse_id, require_scope
 from .views import FulfillmentOrderLineItemView, LineItemView
@@ -96,6 +96,7 @@ ORDER_FIELDS = {
         lambda s: (s["_key"],)), args),
     "fulfillmentOrders": lambda o, info, displayable=False, query=None, **args: order_fulfillment_orders(o, info, **args),
     "fulfillments": lambda o, info, first=None: o.fulfillments[:first] if first is not None else o.fulfillments,
+    "refunds": lambda o, info, first=None: o.refunds[:first] if first is not None else o.refunds,
 }
 
 
@@ -121,7 +122,7 @@ LINE_ITEM_FIELDS = {
     "variantTitle": lambda v, info: v.line.variant_title,
     "sku": lambda v, info: v.line.sku,
     "quantity": lambda v, info: v.line.quantity,
-    "currentQuantity": lambda v, info: 0 if v.order.cancelled_at else v.line.quantity,
+    "currentQuantity": lambda v, info: 0 if v.order.cancelled_at else v.line.quantity - v.line.refunded_quantity,
     "unfulfilledQuantity": lambda v, info: 0 if v.order.cancelled_at else v.line.quantity - v.line.fulfilled_quantity,
     "requiresShipping": lambda v, info: v.line.requires_shipping,
     "restockable": lambda v, info: v.line.variant_id is not None and not v.line.restocked,
@@ -191,3 +192,32 @@ def resolve_fulfillment(_root, info, id):
     require_scope(info, "read_orders")
     number = parse_id(id, "Fulfillment")
     return info.context.store.fulfillment(number) if number is not None else None
+
+
+def _refund_order(refund: Refund, info) -> Order:
+    return info.context.store.order(refund.order_id)
+
+
+REFUND_FIELDS = {
+    "id": lambda r, info: r.gid,
+    "legacyResourceId": lambda r, info: str(r.id),
+    "createdAt": lambda r, info: r.created_at,
+    "processedAt": lambda r, info: r.processed_at,
+    "updatedAt": lambda r, info: r.processed_at,
+    "order": _refund_order,
+    # No Shopify payment moved (the channel refunded the buyer): the refund's transactions total nothing.
+    "totalRefundedSet": lambda r, info: bag(Decimal(0), _refund_order(r, info).currency),
+    "refundLineItems": lambda r, info, **args: page(list_source(
+        [(line, _refund_order(r, info)) for line in r.lines], lambda pair: (pair[0].id,)), args),
+}
+
+REFUND_LINE_FIELDS = {
+    "id": lambda pair, info: pair[0].gid,
+    "lineItem": lambda pair, info: LineItemView(order_line(pair[1], pair[0].line_item_id), pair[1]),
+    "quantity": lambda pair, info: pair[0].quantity,
+    "restockType": lambda pair, info: pair[0].restock_type,
+    "restocked": lambda pair, info: pair[0].restock_type != "NO_RESTOCK",
+    "location": lambda pair, info: info.context.store.location(pair[0].location_id) if pair[0].location_id else None,
+    "priceSet": lambda pair, info: bag(pair[0].price, pair[1].currency),
+    "subtotalSet": lambda pair, info: bag(Decimal(pair[0].price) * pair[0].quantity, pair[1].currency),
+}

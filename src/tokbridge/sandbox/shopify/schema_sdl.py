@@ -337,6 +337,7 @@ type Order implements Node {
   shippingLines(first: Int, after: String, last: Int, before: String, reverse: Boolean = false, includeRemovals: Boolean = false): ShippingLineConnection!
   fulfillmentOrders(first: Int, after: String, last: Int, before: String, reverse: Boolean = false, displayable: Boolean = false, query: String): FulfillmentOrderConnection!
   fulfillments(first: Int): [Fulfillment!]!
+  refunds(first: Int): [Refund!]!
 }
 type OrderEdge { cursor: String! node: Order! }
 type OrderConnection { edges: [OrderEdge!]! nodes: [Order!]! pageInfo: PageInfo! }
@@ -630,11 +631,34 @@ input AppSubscriptionLineItemInput { plan: AppPlanInput! }
 type AppSubscriptionCreatePayload { appSubscription: AppSubscription confirmationUrl: URL userErrors: [UserError!]! }
 type AppSubscriptionCancelPayload { appSubscription: AppSubscription userErrors: [UserError!]! }
 
+enum RefundLineItemRestockType { CANCEL LEGACY_RESTOCK NO_RESTOCK RETURN }
+enum OrderTransactionKind { AUTHORIZATION CAPTURE CHANGE EMV_AUTHORIZATION REFUND SALE SUGGESTED_REFUND VOID }
+input RefundLineItemInput { lineItemId: ID! quantity: Int! restockType: RefundLineItemRestockType locationId: ID }
+input ShippingRefundInput { amount: Money fullRefund: Boolean }
+input OrderTransactionInput { amount: Money! gateway: String! kind: OrderTransactionKind! orderId: ID! parentId: ID }
+input RefundInput {
+  orderId: ID! note: String notify: Boolean currency: CurrencyCode processedAt: DateTime allowOverRefunding: Boolean
+  refundLineItems: [RefundLineItemInput!] shipping: ShippingRefundInput transactions: [OrderTransactionInput!]
+}
+type RefundLineItem {
+  id: ID lineItem: LineItem! quantity: Int! restockType: RefundLineItemRestockType! restocked: Boolean!
+  location: Location priceSet: MoneyBag! subtotalSet: MoneyBag!
+}
+type RefundLineItemEdge { cursor: String! node: RefundLineItem! }
+type RefundLineItemConnection { edges: [RefundLineItemEdge!]! nodes: [RefundLineItem!]! pageInfo: PageInfo! }
+type Refund {
+  id: ID! legacyResourceId: UnsignedInt64! note: String createdAt: DateTime processedAt: DateTime! updatedAt: DateTime!
+  order: Order! totalRefundedSet: MoneyBag!
+  refundLineItems(first: Int, after: String, last: Int, before: String, reverse: Boolean = false): RefundLineItemConnection!
+}
+type RefundCreatePayload { order: Order refund: Refund userErrors: [UserError!]! }
+
 type Mutation {
   inventorySetQuantities(input: InventorySetQuantitiesInput!): InventorySetQuantitiesPayload
   inventoryAdjustQuantities(input: InventoryAdjustQuantitiesInput!): InventoryAdjustQuantitiesPayload
   orderCreate(order: OrderCreateOrderInput!, options: OrderCreateOptionsInput): OrderCreatePayload
   orderCancel(orderId: ID!, reason: OrderCancelReason!, refund: Boolean @deprecated(reason: "Use `refundMethod` instead."), refundMethod: OrderCancelRefundMethodInput, restock: Boolean!, notifyCustomer: Boolean = false, staffNote: String): OrderCancelPayload
+  refundCreate(input: RefundInput!): RefundCreatePayload
   bulkOperationRunQuery(query: String!, groupObjects: Boolean = false): BulkOperationRunQueryPayload
   bulkOperationCancel(id: ID!): BulkOperationCancelPayload
   webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload

@@ -18,7 +18,7 @@ from .catalog import Catalog
 from .clock import SandboxClock, parse_iso
 from .models import (
     AppSubscription, BulkOperation, Fulfillment, FulfillmentOrder, FulfillmentOrderLineItem, Job, LineItem, Order,
-    Product, ProductOption, ShippingLine, TaxLine, Variant, WebhookSubscription,
+    Product, ProductOption, Refund, RefundLine, ShippingLine, TaxLine, Variant, WebhookSubscription,
 )
 
 GENERATED_CACHE_SIZE = 512
@@ -457,8 +457,10 @@ class ShopStore:
             self.emit(self.domain, "orders/cancelled", payloads.order_payload(order))
             return order
 
-    def fulfill_order(self, order_id: int, company: str | None, number: str | None, url: str | None) -> Fulfillment:
-        """What a merchant does in the admin: ship every open fulfillment order with one tracking number."""
+    def fulfill_order(self, order_id: int, company: str | None, number: str | None, url: str | None,
+                      lines: dict[int, int] | None = None) -> Fulfillment:
+        """What a merchant does in the admin: ship what is left of the order with one tracking number, or
+        only `lines` ({line item id: quantity}), the rest staying open for another fulfillment."""
         with self.lock:
             order = self.orders.get(order_id)
             if order is None:
@@ -469,20 +471,34 @@ class ShopStore:
             if not open_orders:
                 raise StoreError("Order has nothing left to fulfill", "INVALID", ["orderId"])
             now = self.clock.now()
+            wanted = dict(lines) if lines is not None else None
+            if wanted is not None:
+                open_units = {fo_line.line_item_id: fo_line.remaining_quantity for fo in open_orders
+                              for fo_line in fo.line_items}
+                if not wanted or any(quantity < 1 or quantity > open_units.get(line_id, 0)
+                                     for line_id, quantity in wanted.items()):
+                    raise StoreError("Line items are not open for fulfillment in these quantities", "INVALID",
+                                     ["lineItems"])
             shipped: list[tuple[int, int]] = []
             for fo in open_orders:
                 for fo_line in fo.line_items:
-                    if fo_line.remaining_quantity:
+                    units = fo_line.remaining_quantity if wanted is None else min(
+                        fo_line.remaining_quantity, wanted.get(fo_line.line_item_id, 0))
+                    if units:
                         line = next(li for li in order.line_items if li.id == fo_line.line_item_id)
-                        line.fulfilled_quantity += fo_line.remaining_quantity
+                        line.fulfilled_quantity += units
                         found = self.variant(line.variant_id) if line.reserved else None
                         if found:
                             # Shipping consumes the committed units: on_hand drops, available does not move.
-                            self._adjust(found[1].inventory_item_id, fo.location_id, 0, -fo_line.remaining_quantity)
-                        shipped.append((line.id, fo_line.remaining_quantity))
-                        fo_line.remaining_quantity = 0
-                fo.status = "CLOSED"
+                            self._adjust(found[1].inventory_item_id, fo.location_id, 0, -units)
+                        shipped.append((line.id, units))
+                        fo_line.remaining_quantity -= units
+                        if wanted is not None:
+                            wanted[fo_line.line_item_id] -= units
+                fo.status = "IN_PROGRESS" if any(li.remaining_quantity for li in fo.line_items) else "CLOSED"
                 fo.updated_at = now
+            shipped_ids = {line_id for line_id, _ in shipped}
+            open_orders = [fo for fo in open_orders if any(li.line_item_id in shipped_ids for li in fo.line_items)]
             fulfillment = Fulfillment(
                 id=self.new_id(), order_id=order.id, name=f"{order.name}.{len(order.fulfillments) + 1}",
                 status="SUCCESS", location_id=open_orders[0].location_id, tracking_company=company,
@@ -492,6 +508,46 @@ class ShopStore:
             order.updated_at = now
             self.emit(self.domain, "fulfillments/create", payloads.fulfillment_payload(order, fulfillment))
             return fulfillment
+
+    def refund_order(self, order_id: int, note: str | None, lines: list[dict]) -> Refund:
+        """`refundCreate` for line items (`lines`: the RefundLineItemInput values, ids parsed): each
+        refunded at most as many times as it was bought; RETURN puts the units back at the location (or
+        where the order was fulfilled from). No payment moves: sandbox orders hold no Shopify transaction."""
+        with self.lock:
+            order = self.orders.get(order_id)
+            if order is None:
+                raise StoreError("Order does not exist", "NOT_FOUND", ["orderId"])
+            wanted: dict[int, int] = {}
+            for index, entry in enumerate(lines):
+                line = next((li for li in order.line_items if li.id == entry["line_item_id"]), None)
+                if line is None:
+                    raise StoreError("Line item does not exist", "INVALID",
+                                     ["refundLineItems", str(index), "lineItemId"])
+                wanted[line.id] = wanted.get(line.id, 0) + entry["quantity"]
+                if entry["quantity"] < 1 or wanted[line.id] > line.quantity - line.refunded_quantity:
+                    raise StoreError("Quantity cannot refund more items than were purchased", "INVALID",
+                                     ["refundLineItems", str(index), "quantity"])
+            now = self.clock.now()
+            refund_lines = []
+            for entry in lines:
+                line = next(li for li in order.line_items if li.id == entry["line_item_id"])
+                line.refunded_quantity += entry["quantity"]
+                location_id = entry.get("location_id")
+                if entry["restock_type"] in ("RETURN", "LEGACY_RESTOCK") and line.variant_id is not None:
+                    found = self.variant(line.variant_id)
+                    location_id = location_id or next(
+                        (f.location_id for f in order.fulfillments if any(i == line.id for i, _ in f.line_items)),
+                        self.catalog.locations[0].id)
+                    if found:
+                        self._adjust(found[1].inventory_item_id, location_id, entry["quantity"], 0)
+                refund_lines.append(RefundLine(id=self.new_id(), line_item_id=line.id, quantity=entry["quantity"],
+                                               restock_type=entry["restock_type"], location_id=location_id,
+                                               price=line.price))
+            refund = Refund(id=self.new_id(), order_id=order.id, note=note, created_at=now, processed_at=now,
+                            lines=refund_lines)
+            order.refunds.append(refund)
+            order.updated_at = now
+            return refund
 
     def update_tracking(self, fulfillment_id: int, company: str | None, number: str | None, url: str | None) -> Fulfillment:
         with self.lock:

@@ -101,7 +101,7 @@ def idempotency_key(info) -> str | None:
     return values["key"] if values else None
 
 
-def idempotent(info, arguments: dict, run):
+def idempotent(info, arguments: dict, run, payload: str = "inventoryAdjustmentGroup"):
     """Replay the first answer for a repeated key; refuse a key reused with other arguments."""
     key = idempotency_key(info)
     store: ShopStore = info.context.store
@@ -117,7 +117,7 @@ def idempotent(info, arguments: dict, run):
         previous = store.idempotency.get((info.field_name, key))
         if previous is not None:
             if previous[0] != fingerprint:
-                return {"inventoryAdjustmentGroup": None, "userErrors": [{
+                return {payload: None, "userErrors": [{
                     "field": None, "code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
                     "message": "The same idempotency key was used with different parameters."}]}
             return previous[1]
@@ -304,6 +304,45 @@ def resolve_order_cancel(_root, info, orderId, reason, restock, refund=None, ref
     answer = {"job": Job(id=job.id, done=False), "orderCancelUserErrors": [], "userErrors": []}
     job.done = True
     return answer
+
+
+REFUND_RESTOCK_TYPES = {"NO_RESTOCK", "RETURN", "CANCEL", "LEGACY_RESTOCK"}
+
+
+def resolve_refund_create(_root, info, input):
+    """refundCreate: an @idempotent key is required from 2026-04, as for inventory writes."""
+    require_scope(info, "write_orders")
+    return idempotent(info, {"input": input}, lambda: refund(info, input), payload="refund")
+
+
+def refund(info, data: dict) -> dict:
+    store: ShopStore = info.context.store
+
+    def failure(field: list, message: str) -> dict:
+        return {"refund": None, "order": None, "userErrors": [{"field": field, "message": message}]}
+
+    number = parse_id(data["orderId"], "Order")
+    order = store.order(number) if number is not None else None
+    if order is None:
+        return failure(["orderId"], "Order does not exist")
+    if data.get("transactions"):
+        # Sandbox orders hold no Shopify payment (the buyer paid the channel): nothing to refund money from.
+        return failure(["transactions", "0", "parentId"], "Parent transaction does not exist")
+    lines = []
+    for index, entry in enumerate(data.get("refundLineItems") or []):
+        line_id = parse_id(entry["lineItemId"], "LineItem")
+        location_id = parse_id(entry["locationId"], "Location") if entry.get("locationId") else None
+        if line_id is None:
+            return failure(["refundLineItems", str(index), "lineItemId"], "Line item does not exist")
+        lines.append({"line_item_id": line_id, "quantity": entry["quantity"],
+                      "restock_type": entry.get("restockType") or "RETURN", "location_id": location_id})
+    if not lines:
+        return failure(["refundLineItems"], "Refund must include line items, shipping or duties")
+    try:
+        created = store.refund_order(order.id, data.get("note"), lines)
+    except StoreError as exc:
+        return failure(exc.field, str(exc))
+    return {"refund": created, "order": order, "userErrors": []}
 
 
 def resolve_webhook_create(_root, info, topic, webhookSubscription):

@@ -16,7 +16,7 @@
     POST   /sandbox/orders {items: [{sku_id, quantity}], shop_id?, buyer_cancels?, returns?}
     GET    /sandbox/orders
     POST   /sandbox/orders/{id}/buyer_cancel       buyer cancels (immediate while on hold, else a request)
-    POST   /sandbox/orders/{id}/return             buyer asks for a return of a delivered order
+    POST   /sandbox/orders/{id}/return {return_type?} buyer asks for a return (or a refund only: REFUND)
     POST   /sandbox/returns/{id}/status {status}    the return moves on (buyer ships, item received, refunded)
     POST   /sandbox/tokens {scopes?}               a new access token for the seed seller
     POST   /sandbox/tokens/expire {access_token}   make a token expire now
@@ -256,7 +256,8 @@ def make_control_routes(sandbox: Sandbox) -> list[Route]:
         return {"cancel_id": cancellation.id, "cancel_status": cancellation.status}
 
     def buyer_return(request, body):
-        record = order_flow.buyer_return(state, _order_id(request))
+        record = order_flow.buyer_return(state, _order_id(request),
+                                         return_type=str(body.get("return_type") or "RETURN_AND_REFUND"))
         sandbox.outbox.wake.set()
         return {"return_id": record.id, "return_status": record.status}
 

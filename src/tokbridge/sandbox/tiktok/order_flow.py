@@ -225,31 +225,51 @@ def _completed(state: SandboxState, order_id: str, when: float) -> None:
     set_status(state, order, "COMPLETED", when)
 
 
-def buyer_return(state: SandboxState, order_id: str, when: float | None = None) -> ReturnRecord:
+RETURN_TYPES = ("RETURN_AND_REFUND", "REFUND")
+
+
+def buyer_return(state: SandboxState, order_id: str, when: float | None = None,
+                 return_type: str = "RETURN_AND_REFUND") -> ReturnRecord:
+    """The buyer asks to send the items back for a refund (RETURN_AND_REFUND) or for a refund only
+    (REFUND); the request waits for the seller's decision."""
     order = state.orders[order_id]
     when = state.clock.now() if when is None else when
     if order.status != "DELIVERED":
         raise BuyerError(f"only delivered orders can be returned (order is {order.status})")
+    if return_type not in RETURN_TYPES:
+        raise BuyerError(f"return_type must be one of {RETURN_TYPES}")
     record = ReturnRecord(
-        id=state.new_id(), order_id=order.id, shop_id=order.shop_id, return_type="RETURN_AND_REFUND",
+        id=state.new_id(), order_id=order.id, shop_id=order.shop_id, return_type=return_type,
         status="RETURN_OR_REFUND_REQUEST_PENDING", reason=RETURN_REASON[0], reason_text=RETURN_REASON[1],
         line_item_ids=[i.id for i in order.line_items if not i.cancel_user], create_time=int(when),
         update_time=int(when),
     )
     state.returns[record.id] = record
-    state.emit(state.shops[order.shop_id], 12, {
-        "order_id": order.id, "return_role": record.role, "return_type": record.return_type,
-        "return_status": record.status, "return_id": record.id, "create_time": record.create_time,
-        "update_time": record.update_time,
-    })
+    emit_return(state, record)
     return record
 
 
+def emit_return(state: SandboxState, record: ReturnRecord) -> None:
+    """Webhook 12, RETURN_STATUS_CHANGE."""
+    state.emit(state.shops[record.shop_id], 12, {
+        "order_id": record.order_id, "return_role": record.role, "return_type": record.return_type,
+        "return_status": record.status, "return_id": record.id, "create_time": record.create_time,
+        "update_time": record.update_time,
+    })
+
+
+# The Search Returns doc spells the rejected status REFUND_OR_RETURN_REQUEST_REJECT.
 RETURN_STATUSES = (
     "RETURN_OR_REFUND_REQUEST_PENDING", "AWAITING_BUYER_SHIP", "BUYER_SHIPPED_ITEM", "RETURN_OR_REFUND_REQUEST_SUCCESS",
-    "RETURN_OR_REFUND_REQUEST_COMPLETE", "RETURN_OR_REFUND_REQUEST_REJECT", "REJECT_RECEIVE_PACKAGE",
+    "RETURN_OR_REFUND_REQUEST_COMPLETE", "REFUND_OR_RETURN_REQUEST_REJECT", "REJECT_RECEIVE_PACKAGE",
     "RETURN_OR_REFUND_REQUEST_CANCEL",
 )
+
+
+def set_return_status(state: SandboxState, record: ReturnRecord, status: str, when: float) -> None:
+    record.status = status
+    record.update_time = int(when)
+    emit_return(state, record)
 
 
 def move_return(state: SandboxState, return_id: str, status: str, when: float | None = None) -> ReturnRecord:
@@ -260,14 +280,7 @@ def move_return(state: SandboxState, return_id: str, status: str, when: float | 
         raise BuyerError(f"no return {return_id}")
     if status not in RETURN_STATUSES:
         raise BuyerError(f"status must be one of {RETURN_STATUSES}")
-    record.status = status
-    record.update_time = int(state.clock.now() if when is None else when)
-    order = state.orders[record.order_id]
-    state.emit(state.shops[order.shop_id], 12, {
-        "order_id": order.id, "return_role": record.role, "return_type": record.return_type,
-        "return_status": record.status, "return_id": record.id, "create_time": record.create_time,
-        "update_time": record.update_time,
-    })
+    set_return_status(state, record, status, state.clock.now() if when is None else when)
     return record
 
 

@@ -1,5 +1,5 @@
 """Return & refund endpoints: seller cancels an order, buyer cancellation requests (search,
-approve, reject), and search returns."""
+approve, reject), and returns (search, the reasons to reject one, approve, reject)."""
 
 from __future__ import annotations
 
@@ -198,10 +198,19 @@ def reject_cancellation(call: Call) -> dict[str, Any]:
     return {}
 
 
+# What the seller must answer next, per return status (Search Returns: `seller_next_action_response`).
+def _next_action(r: ReturnRecord) -> str | None:
+    if r.status == "RETURN_OR_REFUND_REQUEST_PENDING":
+        return "SELLER_RESPOND_REFUND" if r.return_type == "REFUND" else "SELLER_RESPOND_RETURN"
+    if r.status == "BUYER_SHIPPED_ITEM":
+        return "SELLER_RESPOND_RECEIVE_PACKAGE"
+    return None
+
+
 def return_json(call: Call, r: ReturnRecord) -> dict[str, Any]:
     order = call.state.orders[r.order_id]
     items = [i for i in order.line_items if i.id in r.line_item_ids]
-    return {
+    out = {
         "return_id": r.id, "order_id": r.order_id, "return_type": r.return_type, "return_status": r.status,
         "role": r.role, "return_reason": r.reason, "return_reason_text": r.reason_text,
         "create_time": r.create_time, "update_time": r.update_time,
@@ -212,8 +221,11 @@ def return_json(call: Call, r: ReturnRecord) -> dict[str, Any]:
              "sku_name": i.sku_name, "product_name": i.product_name, "seller_sku": i.seller_sku}
             for n, i in enumerate(items)
         ],
-        "seller_next_action_response": [{"action": "SELLER_RESPOND_RETURN", "deadline": r.create_time + 2 * 86400}],
     }
+    action = _next_action(r)
+    if action:
+        out["seller_next_action_response"] = [{"action": action, "deadline": r.update_time + 2 * 86400}]
+    return out
 
 
 @endpoint("POST", "/return_refund/202309/returns/search", scopes=RETURNS)
@@ -229,3 +241,161 @@ def search_returns(call: Call) -> dict[str, Any]:
 
     page, total, token = _sorted_page(call, [r for r in call.state.returns.values() if matches(r)], low=10)
     return {"return_orders": [return_json(call, r) for r in page], "total_count": total, "next_page_token": token}
+
+
+# Reasons a seller may reject a return with ("Return reasons" doc, US market; UK shops add "_uk" to the
+# reverse_reject_* names). A request (refund, or return and refund) and a received package each have their own.
+REJECT_REQUEST_REASONS = {
+    "reverse_reject_request_reason_1": "Buyer return reason is not valid",
+    "reverse_reject_request_reason_2": "Change of mind returns are not applicable",
+    "reverse_reject_request_reason_3": "Not eligible for return (e.g. used or broken)",
+    "reverse_reject_request_reason_4": "Product delivery is on schedule",
+    "reverse_reject_request_reason_5": "You have reached an agreement with the buyer",
+    "seller_reject_apply_item_is_correct": "Item is correct",
+    "seller_reject_apply_products_will_be_sent_separately": "Products will be sent separately",
+    "seller_reject_apply_reason_is_unclear_or_lack_of_evidence": "Reason is unclear or lack of evidence",
+    "seller_reject_apply_product_functions_well/buyer_use_in_wrong_way":
+        "Product functions well/Buyer use in wrong way",
+    "seller_reject_apply_package_has_not_exceeded_estimated_delivery_time":
+        "Product is shipped and parcel cannot be recalled back from logistics.",
+}
+REJECT_PACKAGE_REASONS = {
+    "reverse_reject_return_parcel_reason_1": "The product returned is not the product that was sent",
+    "reverse_reject_return_parcel_reason_2": "Not eligible for return (e.g. used or broken)",
+    "reverse_reject_return_parcel_reason_3": "Missing products and/or product parts",
+    "reverse_reject_return_parcel_reason_4": "I haven't received the package",
+    "reverse_reject_return_parcel_reason_5": "Product is damaged or used",
+    "seller_reject_apply_you_have_reached_an_agreement_with_the_buyer": "You have reached an agreement with the buyer",
+}
+APPROVE_DECISIONS = ("APPROVE_REFUND", "APPROVE_RETURN", "APPROVE_RECEIVED_PACKAGE", "APPROVE_REPLACEMENT")
+REJECT_DECISIONS = ("REJECT_REFUND", "REJECT_RETURN", "REJECT_RECEIVED_PACKAGE", "REJECT_REPLACEMENT")
+# The request decisions apply to one return type each.
+DECISION_TYPE = {"APPROVE_REFUND": "REFUND", "REJECT_REFUND": "REFUND", "APPROVE_RETURN": "RETURN_AND_REFUND",
+                 "REJECT_RETURN": "RETURN_AND_REFUND", "APPROVE_REPLACEMENT": "REPLACEMENT",
+                 "REJECT_REPLACEMENT": "REPLACEMENT"}
+APPROVED_STATUSES = ("AWAITING_BUYER_SHIP", "BUYER_SHIPPED_ITEM", "RETURN_OR_REFUND_REQUEST_SUCCESS",
+                     "RETURN_OR_REFUND_REQUEST_COMPLETE")
+DECISION_MISMATCH = (25020004, "decision not match reverse type")
+ALREADY_CANCELLED = (25020009, "reverse already cancelled")
+
+
+def _regional(reasons: dict[str, str], region: str) -> dict[str, str]:
+    if region not in ("UK", "GB"):
+        return reasons
+    return {(name + "_uk" if name.startswith("reverse_reject_") else name): text for name, text in reasons.items()}
+
+
+def _reject_reasons_for(call: Call, r: ReturnRecord) -> dict[str, str]:
+    region = call.require_shop().region.upper()
+    if r.status == "BUYER_SHIPPED_ITEM":
+        return _regional(REJECT_PACKAGE_REASONS, region)
+    return _regional(REJECT_REQUEST_REASONS, region)
+
+
+def _owned_return(call: Call, return_id: Any) -> ReturnRecord:
+    record = call.state.returns.get(return_id) if isinstance(return_id, str) else None
+    if record is None:
+        raise ApiError(25007006, "Order not found.")
+    if record.shop_id != call.require_shop().id:
+        raise ApiError(*NO_PERMISSION)
+    return record
+
+
+@endpoint("GET", "/return_refund/202309/reject_reasons", scopes=RETURNS)
+def get_reject_reasons(call: Call) -> dict[str, Any]:
+    wanted = call.query.get("return_or_cancel_id")
+    if not wanted:
+        raise ApiError(*INVALID_REQUEST)
+    if wanted in call.state.cancellations:
+        if call.state.cancellations[wanted].shop_id != call.require_shop().id:
+            raise ApiError(*NO_PERMISSION)
+        return {"reasons": [{"name": name, "text": name.replace("_", " ")} for name in REJECT_REASONS]}
+    record = _owned_return(call, wanted)
+    return {"reasons": [{"name": name, "text": text} for name, text in _reject_reasons_for(call, record).items()]}
+
+
+def _decision(call: Call, allowed: tuple[str, ...]) -> str:
+    decision = call.json.get("decision")
+    if not isinstance(decision, str) or decision not in allowed:
+        raise ApiError(*INVALID_REQUEST)
+    return decision
+
+
+def _replayed(call: Call, record: ReturnRecord, action: str) -> dict[str, Any] | None:
+    """A repeated idempotency key answers as the first call did, without acting twice."""
+    key = call.query.get("idempotency_key")
+    if not key:
+        return None
+    seen = call.state.idempotency.get((record.shop_id, f"return:{record.id}:{action}:{key}"))
+    return {} if seen is not None else None
+
+
+def _remember(call: Call, record: ReturnRecord, action: str) -> None:
+    key = call.query.get("idempotency_key")
+    if key:
+        call.state.idempotency[(record.shop_id, f"return:{record.id}:{action}:{key}")] = {}
+
+
+@endpoint("POST", "/return_refund/202309/returns/{return_id}/approve", scopes=RETURNS)
+def approve_return(call: Call) -> dict[str, Any]:
+    record = _owned_return(call, call.path_params["return_id"])
+    if (replay := _replayed(call, record, "approve")) is not None:
+        return replay
+    decision = _decision(call, APPROVE_DECISIONS)
+    keep_item = call.json.get("buyer_keep_item")
+    if keep_item is not None and (not isinstance(keep_item, bool) or decision != "APPROVE_RETURN"):
+        raise ApiError(*INVALID_REQUEST)
+    if record.status == "RETURN_OR_REFUND_REQUEST_CANCEL":
+        raise ApiError(*ALREADY_CANCELLED)
+    if decision == "APPROVE_RECEIVED_PACKAGE":
+        if record.status != "BUYER_SHIPPED_ITEM":
+            raise ApiError(25011013, "reverse status cannot approve receive")
+        new_status = "RETURN_OR_REFUND_REQUEST_SUCCESS"
+    else:
+        if DECISION_TYPE[decision] != record.return_type:
+            raise ApiError(*DECISION_MISMATCH)
+        if record.status != "RETURN_OR_REFUND_REQUEST_PENDING":
+            raise ApiError(25011012, "reverse status cannot approve application")
+        # A refund only, or a return the buyer may keep, is refunded at once; else the buyer ships it back.
+        refund_now = decision == "APPROVE_REFUND" or keep_item
+        new_status = "RETURN_OR_REFUND_REQUEST_SUCCESS" if refund_now else "AWAITING_BUYER_SHIP"
+    order_flow.set_return_status(call.state, record, new_status, call.now)
+    _remember(call, record, "approve")
+    return {}
+
+
+@endpoint("POST", "/return_refund/202309/returns/{return_id}/reject", scopes=RETURNS)
+def reject_return(call: Call) -> dict[str, Any]:
+    record = _owned_return(call, call.path_params["return_id"])
+    if (replay := _replayed(call, record, "reject")) is not None:
+        return replay
+    decision = _decision(call, REJECT_DECISIONS)
+    reason = call.json.get("reject_reason")
+    if not isinstance(reason, str) or not reason:
+        raise ApiError(*INVALID_REQUEST)
+    region = call.require_shop().region.upper()
+    request_reasons = _regional(REJECT_REQUEST_REASONS, region)
+    package_reasons = _regional(REJECT_PACKAGE_REASONS, region)
+    if reason not in request_reasons and reason not in package_reasons:
+        raise ApiError(*UNKNOWN_REASON)
+    if record.status == "RETURN_OR_REFUND_REQUEST_CANCEL":
+        raise ApiError(*ALREADY_CANCELLED)
+    if decision == "REJECT_RECEIVED_PACKAGE":
+        if record.status != "BUYER_SHIPPED_ITEM":
+            raise ApiError(25020012, "status can't reject receive")
+        if reason not in package_reasons:
+            raise ApiError(25001016, "reverse reason not match action type")
+        new_status = "REJECT_RECEIVE_PACKAGE"
+    else:
+        if DECISION_TYPE[decision] != record.return_type:
+            raise ApiError(*DECISION_MISMATCH)
+        if record.status in APPROVED_STATUSES:
+            raise ApiError(25020010, "Aftersales has been approved and cannot be rejected.")
+        if record.status != "RETURN_OR_REFUND_REQUEST_PENDING":
+            raise ApiError(25001003, "Invalid order status.")
+        if reason not in request_reasons:
+            raise ApiError(25001016, "reverse reason not match action type")
+        new_status = "REFUND_OR_RETURN_REQUEST_REJECT"
+    order_flow.set_return_status(call.state, record, new_status, call.now)
+    _remember(call, record, "reject")
+    return {}

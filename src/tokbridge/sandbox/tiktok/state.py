@@ -332,8 +332,9 @@ class SandboxState:
         options = [
             DeliveryOption(self.new_id(), "Standard Shipping", "STANDARD", "Delivered in 3-5 business days",
                            [p for p, _ in catalog_seed.SHIPPING_PROVIDERS]),
+            # The seller ships with their own carrier account: every carrier TikTok knows is offered.
             DeliveryOption(self.new_id(), "Shipped by seller", "SEND_BY_SELLER", "Seller ships with own carrier",
-                           [p for p, _ in catalog_seed.SHIPPING_PROVIDERS[:2]]),
+                           [p for p, _ in catalog_seed.SHIPPING_PROVIDERS]),
         ]
         address = {
             "region": region, "state": "California", "city": "San Jose", "postal_code": "95110",

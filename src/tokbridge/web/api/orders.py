@@ -95,6 +95,11 @@ class ReturnOut(BaseModel):
     return_status: str | None
     refund: Decimal
     currency: str | None
+    refunded_in_store: bool = False
+    last_error: str | None = None
+    # TikTok waits for the seller's decision: reject with one of these reasons (name: words).
+    waiting_for_you: bool = False
+    reject_reasons: dict[str, str] = Field(default_factory=dict)
 
 
 class StepOut(BaseModel):
@@ -183,15 +188,23 @@ def detail(viewer, order: Order) -> OrderDetail:
                        tracking_number=line.tracking_number) for line in lines],
         shipments=[ShipmentOut.model_validate(s, from_attributes=True) for s in shipments],
         cancellations=[CancellationOut.model_validate(c, from_attributes=True) for c in cancellations],
-        returns=[return_out(r) for r in repository.returns(order.id)],
+        returns=[return_out(r, _region(viewer, order)) for r in repository.returns(order.id)],
         cancel_reasons=statuses.cancel_reasons(order.tiktok_status, _region(viewer, order)),
     )
 
 
-def return_out(row) -> ReturnOut:
+def return_out(row, region: str | None = None) -> ReturnOut:
+    step = statuses.return_step(row.return_type, row.return_status, region)
     return ReturnOut(id=row.id, tiktok_return_id=row.tiktok_return_id, tiktok_order_id=row.tiktok_order_id,
                      order_id=row.order_id, return_type=row.return_type, return_status=row.return_status,
-                     refund=to_decimal(row.refund_minor, row.currency), currency=row.currency)
+                     refund=to_decimal(row.refund_minor, row.currency), currency=row.currency,
+                     refunded_in_store=bool(row.store_refund_id), last_error=row.last_error,
+                     waiting_for_you=step is not None, reject_reasons=step.reasons if step else {})
+
+
+def _connection_region(viewer, connection_id: str) -> str | None:
+    connection = ConnectionRepository(viewer.db).get(connection_id)
+    return connection.region if connection else None
 
 
 @router.get("/orders", response_model=OrderPage)
@@ -206,7 +219,33 @@ def list_orders(viewer: ViewerDep, status: StatusFilter | None = None, q: str | 
 
 @router.get("/orders/returns", response_model=list[ReturnOut])
 def list_returns(viewer: ViewerDep, status: str | None = None):
-    return [return_out(row) for row in OrderRepository(viewer.db).returns(status=status)]
+    return [return_out(row, _connection_region(viewer, row.connection_id))
+            for row in OrderRepository(viewer.db).returns(status=status)]
+
+
+@router.post("/orders/returns/{return_id}/approve", response_model=Queued, status_code=202,
+             responses={404: {"model": Problem}, 409: {"model": Problem}})
+def approve_return(return_id: int, viewer: ViewerDep):
+    return _decide_return(viewer, return_id, True, None)
+
+
+@router.post("/orders/returns/{return_id}/reject", response_model=Queued, status_code=202,
+             responses={404: {"model": Problem}, 409: {"model": Problem}})
+def reject_return(return_id: int, body: RejectBody, viewer: ViewerDep):
+    """`reason`: one of the return's `reject_reasons`."""
+    return _decide_return(viewer, return_id, False, body.reason)
+
+
+def _decide_return(viewer, return_id: int, approve: bool, reason: str | None) -> Queued:
+    row = OrderRepository(viewer.db).return_row(return_id)
+    if row is None:
+        raise HTTPException(404, "No such return.")
+    try:
+        service.decide_return(viewer.db, return_id, approve, reason, _connection_region(viewer, row.connection_id))
+    except service.OrderActionRefused as refused:
+        raise HTTPException(409, str(refused)) from None
+    viewer.db.commit()
+    return Queued(detail="Sending your decision to TikTok.")
 
 
 @router.post("/orders/returns/refresh", response_model=Queued, status_code=202)
