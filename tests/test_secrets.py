@@ -9,7 +9,7 @@ import sys
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.config import get_settings

@@ -13,6 +13,7 @@ from tokbridge.channels.connections import ConnectionRepository
 from tokbridge.orders import overview, service
 from tokbridge.orders import status as statuses
 from tokbridge.orders.models import OrderStatus
+from tokbridge.orders.money import to_decimal
 from tokbridge.orders.repository import OrderRepository
 from tokbridge.web.api.orders import detail
 from tokbridge.web.deps import ViewerDep

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from . import ids, search
 from .clock import iso
-from .models import Fulfillment, FulfillmentOrder, Order, Refund, RefundLine, Variant
+from .models import Fulfillment, FulfillmentOrder, Order, Refund, Variant
 from .pagination import list_source
 from .resolving import bag, by_id, page, parse_id, require_scope
 from .views import FulfillmentOrderLineItemView, LineItemView
