@@ -310,7 +310,8 @@ def spec_from_form(form: FormData, stored: TemplateSpec | None = None) -> dict:
                      for option, attribute_id in v["variants"].items()],
         "price": {"base": v["price_base"], "adjustment": v["price_adjustment"], "direction": v["price_direction"],
                   "amount": _number(v["price_amount"]), "rounding": v["price_rounding"]},
-        "inventory": {"default_warehouse_id": v["warehouse_id"] or None, "reserve_percent": _number(v["reserve_percent"]),
+        "inventory": {"default_warehouse_id": v["warehouse_id"] or None,
+                      "reserve_percent": _number(v["reserve_percent"]),
                       "max_quantity": _number(v["max_quantity"]) if str(v["max_quantity"]).strip() else None,
                       "out_of_stock_threshold": v["out_of_stock_threshold"] or "0",
                       "untracked_quantity": v["untracked_quantity"] or "0",
@@ -355,12 +356,11 @@ def _dimensions(v: dict) -> dict | None:
 
 def _kept_where_not_shown(data: dict, stored: TemplateSpec, form: FormData) -> dict:
     """The stored template with the form's settings on top. A mapping the merchant left as it was stays
-    whole (with its renames and extra values); one the form did not show at all is kept."""
+    whole (with its renames and extra values); a variant mapping of an option the form did not show is kept."""
     out = stored.model_dump(mode="json")
     for key in ("name", "priority", "selection"):
         out[key] = data[key]
-    same_category = data["category"]["id"] == stored.category.id
-    if not same_category:
+    if data["category"]["id"] != stored.category.id:
         out["category"] = data["category"]
     for part in ("price", "inventory", "listing"):
         out[part] = {**out[part], **data[part]}
@@ -370,9 +370,8 @@ def _kept_where_not_shown(data: dict, stored: TemplateSpec, form: FormData) -> d
     attributes = []
     for mapping in stored.attributes:
         if mapping.attribute_id not in posted:
-            if same_category:  # not on the form (e.g. set through the API): kept
-                attributes.append(mapping.model_dump(mode="json"))
-        elif posted[mapping.attribute_id] == _attribute_choice(mapping):
+            continue  # the form lists every attribute of the category: this one is not one of them
+        if posted[mapping.attribute_id] == _attribute_choice(mapping):
             attributes.append(mapping.model_dump(mode="json"))
         elif mapping.attribute_id in chosen:
             attributes.append(chosen[mapping.attribute_id])
