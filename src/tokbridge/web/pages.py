@@ -21,6 +21,7 @@ from tokbridge.dashboard import service as dashboard_service
 from tokbridge.db.engine import get_engine
 from tokbridge.listings import service as listings
 from tokbridge.listings.repository import ListingRepository
+from tokbridge.listings.unsent import unsent_changes
 from tokbridge.tenancy import service as accounts
 from tokbridge.tenancy.service import session_for_token
 from tokbridge.web import csrf
@@ -225,6 +226,8 @@ def product_page(request: Request, viewer: ViewerDep, settings: SettingsDep, pro
                                             limit=1)), None)
     listing = repository.for_product(connection.id, product_id) if connection else None
     preview = product_preview(viewer, settings, connection, product_id) if row and row.template_id else None
+    if preview and preview["body"] and listing and listing.tiktok_product_id:
+        preview["unsent"] = unsent_changes(viewer.db, viewer.merchant_id, listing, preview["body"])
     return templates.TemplateResponse(request, "product.html", {
         "viewer": viewer, "product": product, "row": row, "listing": listing, "preview": preview,
         "statuses": PRODUCT_STATUSES,

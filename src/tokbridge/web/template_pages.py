@@ -32,6 +32,7 @@ from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.channels.tiktok.models import RecommendCategoryInput
 from tokbridge.config import get_settings
 from tokbridge.db.engine import get_engine
+from tokbridge.listings import template_sync
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.listings.service import ListingRefused, require_tiktok
 from tokbridge.web.deps import ViewerDep
@@ -118,7 +119,7 @@ async def _save(request: Request, viewer, template_id: int | None) -> Response:
         if template_id is None:
             template = templates_service.create_template(viewer.db, viewer.merchant_id, data)
         else:
-            template = templates_service.update_template(viewer.db, viewer.merchant_id, template_id, data)
+            template = template_sync.update_template(viewer.db, viewer.merchant_id, template_id, data)
     except templates_service.TemplateInvalid as invalid:
         viewer.db.rollback()
         log.info("template refused: %s", "; ".join(e.message for e in invalid.errors)[:300])

@@ -15,6 +15,7 @@ from tokbridge.category_templates.limits import Market
 from tokbridge.channels.factory import tiktok_client
 from tokbridge.config import get_settings
 from tokbridge.db.engine import get_engine
+from tokbridge.listings import template_sync
 from tokbridge.listings.service import ListingRefused, require_tiktok
 from tokbridge.web.api.schemas import Problem
 from tokbridge.web.deps import ViewerDep
@@ -91,7 +92,7 @@ def create_template(body: TemplateBody, viewer: ViewerDep) -> dict[str, Any]:
 @router.put("/templates/{template_id}", responses={404: {"model": Problem}, 422: {"model": Invalid}})
 def update_template(template_id: int, body: TemplateBody, viewer: ViewerDep) -> dict[str, Any]:
     try:
-        template = templates.update_template(viewer.db, viewer.merchant_id, template_id, body.model_dump())
+        template = template_sync.update_template(viewer.db, viewer.merchant_id, template_id, body.model_dump())
     except templates.TemplateNotFound:
         raise HTTPException(404, "No such template.") from None
     except templates.TemplateInvalid as error:
