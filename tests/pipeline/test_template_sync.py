@@ -87,3 +87,28 @@ def test_a_price_rule_edit_reaches_the_products_on_tiktok(api):  # noqa: F811
 def _live(world) -> list[Listing]:
     with session_scope(world.engine) as session:
         return list(session.scalars(select(Listing).where(Listing.status == ListingStatus.LIVE).order_by(Listing.id)))
+
+
+def test_a_priority_edit_that_moves_products_on_tiktok_sends_their_new_template(api):  # noqa: F811
+    world, client = api
+    upload_and_review(world)
+    store_prices = on_tiktok(world)
+    live_products = len({row.product_id for row in _live(world)})
+    spec = client.get(f"/api/v1/templates/{client.get('/api/v1/templates').json()[0]['id']}").json()
+    spec.pop("id")
+    spec.update(name="Tees plus 30", priority=500, price={"adjustment": "percentage", "amount": "30"})
+    created = client.post("/api/v1/templates", json=spec)
+    assert created.status_code == 201, created.text
+    run_jobs(world)
+    assert {k: v for k, v in tiktok_prices(world).items() if k in store_prices} == store_prices  # it took none
+
+    # Its priority now beats the first template's: the live products move to it, and TikTok follows.
+    spec["priority"] = 1
+    assert client.put(f"/api/v1/templates/{created.json()['id']}", json=spec).status_code == 200
+    [edited] = edit_activities(world)
+    assert edited.title == (f"Template “Tees plus 30” edited: priority 500 → 1; "
+                            f"{live_products} products on TikTok queued for sync")
+    assert edited.message.startswith(f"{live_products} of them changed template with this edit.")
+    run_jobs(world)
+    prices = tiktok_prices(world)
+    assert {k: prices[k] for k in store_prices} == marked_up(store_prices, 30)

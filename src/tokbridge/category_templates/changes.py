@@ -1,7 +1,6 @@
-"""What an edit of a template changes in the data sent to TikTok, in words ("price rule +10 % → +20 %").
-
-Only the parts the mapper reads count: a new name or priority changes no product's TikTok data (which
-products a template takes is the assignment's business, see `service.update_template`).
+"""What an edit of a template changes, in words ("price rule +10 % → +20 %"): in the data it maps for
+TikTok (`mapping_changes`), and in which products it takes (`claim_changes`: they may move between
+templates). A new name changes neither.
 """
 
 from __future__ import annotations
@@ -28,6 +27,20 @@ def mapping_changes(before: TemplateSpec, after: TemplateSpec) -> list[str]:
         changes.append(f"price rule {describe_price_rule(before.price)} → {describe_price_rule(after.price)}")
     changes += _inventory_changes(before.inventory, after.inventory)
     changes += _listing_changes(before.listing, after.listing)
+    return changes
+
+
+def claim_changes(before: TemplateSpec, after: TemplateSpec) -> list[str]:
+    """Changes of which products the template takes (they may move to or from another template)."""
+    changes = []
+    if before.priority != after.priority:
+        changes.append(f"priority {before.priority} → {after.priority}")
+    if before.selection != after.selection:
+        changes.append("conditions changed")
+    if before.auto_assign != after.auto_assign:
+        changes.append("links new products by itself" if after.auto_assign else "links products only by hand")
+    if before.is_active != after.is_active:
+        changes.append("switched on" if after.is_active else "switched off")
     return changes
 
 

@@ -182,18 +182,13 @@ class ListingRepository:
             buckets = self.listing_buckets(connection_id)
         return sum(n for (status, _), n in buckets.items() if status in ON_TIKTOK)
 
-    def on_tiktok_by_template(self, connection_id: str, template_id: int) -> dict[str, list[int]]:
-        """Status -> product ids, for the products of a template that TikTok has (bound to a TikTok product)."""
+    def templates_on_tiktok(self, connection_id: str) -> dict[int, tuple[str, int | None]]:
+        """Product id -> (listing status, linked template id or None), for the products TikTok has."""
         rows = self.session.execute(
-            select(Listing.status, Listing.product_id)
-            .join(ProductTemplateAssignment, ProductTemplateAssignment.product_id == Listing.product_id)
-            .where(Listing.connection_id == connection_id, Listing.tiktok_product_id.is_not(None),
-                   ProductTemplateAssignment.template_id == template_id)
-            .order_by(Listing.product_id))
-        found: dict[str, list[int]] = {}
-        for status, product_id in rows:
-            found.setdefault(status, []).append(product_id)
-        return found
+            select(Listing.product_id, Listing.status, ProductTemplateAssignment.template_id)
+            .outerjoin(ProductTemplateAssignment, ProductTemplateAssignment.product_id == Listing.product_id)
+            .where(Listing.connection_id == connection_id, Listing.tiktok_product_id.is_not(None)))
+        return {product_id: (status, template_id) for product_id, status, template_id in rows}
 
     def uploaded_image(self, connection_id: str, source_url_hash: str, use_case: str) -> UploadedImage | None:
         return self.session.scalar(select(UploadedImage).where(
