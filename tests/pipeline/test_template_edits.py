@@ -67,3 +67,18 @@ def test_the_wizard_asks_for_a_name_and_a_category_on_the_first_step(api):  # no
     # Counting or searching on the first step is not a refusal.
     searching = client.get("/templates/new", params={"name": "", "category_q": "shirt", "step": "search"})
     assert searching.status_code == 200 and "Give the template a name" not in searching.text
+
+
+def test_a_template_sending_stock_by_location_keeps_no_default_warehouse(api):  # noqa: F811
+    world, client = api
+    world.import_catalog()
+    body = {"name": "Tees by location", "category": {"id": "9601302", "version": "v2"},
+            "selection": {"match": "all", "rules": [{"field": "product_type", "operator": "equals", "value": "T-Shirts"}]},
+            "attributes": [{"attribute_id": "100347", "source": "fixed", "value_names": ["Cotton"]}],
+            "inventory": {"warehouse_map": {"gid://shopify/Location/1": sales_warehouse(world)}}}
+    template_id = client.post("/api/v1/templates", json=body).json()["id"]
+    before = client.get(f"/api/v1/templates/{template_id}").json()
+    assert edit_in_browser(client, template_id, reserve_percent="10").url.path == "/templates"
+    after = client.get(f"/api/v1/templates/{template_id}").json()
+    assert after["inventory"].pop("reserve_percent") == 10 and before["inventory"].pop("reserve_percent") == 0
+    assert after == before
