@@ -112,3 +112,51 @@ def test_a_priority_edit_that_moves_products_on_tiktok_sends_their_new_template(
     run_jobs(world)
     prices = tiktok_prices(world)
     assert {k: prices[k] for k in store_prices} == marked_up(store_prices, 30)
+
+
+def test_a_new_template_that_takes_products_on_tiktok_and_its_deletion_reach_tiktok(api):  # noqa: F811
+    world, client = api
+    upload_and_review(world)
+    store_prices = on_tiktok(world)
+    live_products = len({row.product_id for row in _live(world)})
+    spec = client.get(f"/api/v1/templates/{client.get('/api/v1/templates').json()[0]['id']}").json()
+    spec.pop("id")
+    spec.update(name="Tees plus 30", priority=1, price={"adjustment": "percentage", "amount": "30"})
+    created = client.post("/api/v1/templates", json=spec)
+    assert created.status_code == 201, created.text
+    [made] = [a for a in _activities(world) if a.kind == "templates.created"]
+    assert made.title == f"Template “Tees plus 30” created; {live_products} products on TikTok queued for sync"
+    run_jobs(world)
+    prices = tiktok_prices(world)
+    assert {k: prices[k] for k in store_prices} == marked_up(store_prices, 30)
+
+    # Deleted: the products go back to the first template, and to its prices.
+    assert client.delete(f"/api/v1/templates/{created.json()['id']}").status_code == 204
+    [deleted] = [a for a in _activities(world) if a.kind == "templates.deleted"]
+    assert deleted.title == f"Template “Tees plus 30” deleted; {live_products} products on TikTok queued for sync"
+    run_jobs(world)
+    prices = tiktok_prices(world)
+    assert {k: prices[k] for k in store_prices} == store_prices
+
+
+def _activities(world) -> list[Activity]:
+    with session_scope(world.engine) as session:
+        return list(session.scalars(select(Activity).order_by(Activity.id)))
+
+
+def test_the_warehouse_mapping_in_settings_reaches_the_products_on_tiktok(api):  # noqa: F811
+    from tests.pipeline.helpers import sales_warehouse
+    from tokbridge.catalog.models import CatalogInventoryLevel
+
+    world, client = api
+    upload_and_review(world)
+    live_products = len({row.product_id for row in _live(world)})
+    with session_scope(world.engine) as session:
+        locations = sorted(set(session.scalars(select(CatalogInventoryLevel.location_external_id))))
+    saved = client.post("/settings/warehouses", data={f"location:{locations[0]}": sales_warehouse(world)})
+    assert "Warehouse mapping saved" in saved.text
+    [edited] = edit_activities(world)
+    assert edited.title == (f"Template “T-shirts” edited: warehouses changed; "
+                            f"{live_products} products on TikTok queued for sync")
+    run_jobs(world)
+    assert "TikTok has these prices and stock" in client.get(f"/products/{_live(world)[0].product_id}").text

@@ -19,6 +19,7 @@ from tokbridge.channels.connections import SHOPIFY, TIKTOK, ConnectionRepository
 from tokbridge.channels.shopify.errors import ShopifyError
 from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.db.engine import get_engine
+from tokbridge.listings import template_sync
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.notifications import service as notifications_service
 from tokbridge.onboarding.service import fresh_shopify_connection, lock_connection
@@ -103,7 +104,7 @@ async def save_warehouses(request: Request, viewer: ViewerDep) -> Response:
         spec = templates_service.get_template_spec(db, viewer.merchant_id, row.id).model_dump(mode="json")
         spec["inventory"]["warehouse_map"] = mapping
         try:
-            templates_service.update_template(db, viewer.merchant_id, row.id, spec)
+            template_sync.update_template(db, viewer.merchant_id, row.id, spec)
         except templates_service.TemplateInvalid as invalid:
             db.rollback()
             log.info("warehouse mapping refused: %s", invalid)

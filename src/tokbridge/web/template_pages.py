@@ -66,7 +66,7 @@ def template_list(request: Request, viewer: ViewerDep, saved: str | None = None,
 @router.post("/templates/{template_id}/delete")
 def delete_template(viewer: ViewerDep, template_id: int) -> Response:
     try:
-        templates_service.delete_template(viewer.db, viewer.merchant_id, template_id)
+        template_sync.delete_template(viewer.db, viewer.merchant_id, template_id)
     except templates_service.TemplateNotFound:
         return RedirectResponse("/templates?" + urlencode({"error": "That template was already deleted."}), 303)
     viewer.db.commit()
@@ -117,7 +117,7 @@ async def _save(request: Request, viewer, template_id: int | None) -> Response:
         return _form_page(request, viewer, form, template_id=template_id, preview_spec=data)
     try:
         if template_id is None:
-            template = templates_service.create_template(viewer.db, viewer.merchant_id, data)
+            template = template_sync.create_template(viewer.db, viewer.merchant_id, data)
         else:
             template = template_sync.update_template(viewer.db, viewer.merchant_id, template_id, data)
     except templates_service.TemplateInvalid as invalid:

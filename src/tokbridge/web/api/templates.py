@@ -81,7 +81,7 @@ def get_template(template_id: int, viewer: ViewerDep) -> dict[str, Any]:
 @router.post("/templates", status_code=201, responses={422: {"model": Invalid}})
 def create_template(body: TemplateBody, viewer: ViewerDep) -> dict[str, Any]:
     try:
-        template = templates.create_template(viewer.db, viewer.merchant_id, body.model_dump())
+        template = template_sync.create_template(viewer.db, viewer.merchant_id, body.model_dump())
     except templates.TemplateInvalid as error:
         viewer.db.rollback()
         return _invalid(error)
@@ -105,7 +105,7 @@ def update_template(template_id: int, body: TemplateBody, viewer: ViewerDep) -> 
 @router.delete("/templates/{template_id}", status_code=204, responses={404: {"model": Problem}})
 def delete_template(template_id: int, viewer: ViewerDep) -> None:
     try:
-        templates.delete_template(viewer.db, viewer.merchant_id, template_id)
+        template_sync.delete_template(viewer.db, viewer.merchant_id, template_id)
     except templates.TemplateNotFound:
         raise HTTPException(404, "No such template.") from None
     viewer.db.commit()
