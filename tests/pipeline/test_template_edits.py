@@ -82,3 +82,22 @@ def test_a_template_sending_stock_by_location_keeps_no_default_warehouse(api):  
     after = client.get(f"/api/v1/templates/{template_id}").json()
     assert after["inventory"].pop("reserve_percent") == 10 and before["inventory"].pop("reserve_percent") == 0
     assert after == before
+
+
+def test_the_wizard_counts_one_product_in_the_singular(api):  # noqa: F811
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from tokbridge.catalog.models import CatalogProduct
+    from tokbridge.db.engine import session_scope
+
+    world, client = api
+    world.import_catalog()
+    with session_scope(world.engine) as session:
+        titles = Counter(session.scalars(select(CatalogProduct.title).where(CatalogProduct.status == "active")))
+    title = next(title for title, n in titles.items() if n == 1)
+    one = {"name": "Just one", "rule_field": "title", "rule_operator": "equals", "rule_value": title}
+    assert "1 product matches" in client.get("/templates/new", params={**one, "step": "search"}).text
+    step_two = client.get("/templates/new", params={**one, "category_browse": "9601302", "step": "next"})
+    assert "1 product goes to" in step_two.text
