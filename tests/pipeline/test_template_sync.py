@@ -160,3 +160,27 @@ def test_the_warehouse_mapping_in_settings_reaches_the_products_on_tiktok(api): 
                             f"{live_products} products on TikTok queued for sync")
     run_jobs(world)
     assert "TikTok has these prices and stock" in client.get(f"/products/{_live(world)[0].product_id}").text
+
+
+def test_a_product_tiktok_rejected_is_not_promised_a_sync(api):  # noqa: F811
+    from tests.pipeline.helpers import check_prerequisites, request, sales_warehouse, tee_template
+    from tokbridge.listings import service
+
+    world, client = api
+    world.import_catalog()
+    check_prerequisites(world)
+    template_id = tee_template(world, sales_warehouse(world))
+    request(world, service.request_upload)
+    run_jobs(world)
+    with session_scope(world.engine) as session:
+        sent = session.scalars(select(Listing).where(Listing.tiktok_product_id.is_not(None))).first()
+    world.tiktok_control("POST", f"/sandbox/products/{sent.tiktok_product_id}/review", {"outcome": "FAILED"})
+    request(world, service.request_status_sync)
+    run_jobs(world)
+    spec = client.get(f"/api/v1/templates/{template_id}").json()
+    spec.pop("id")
+    spec["price"] = {"adjustment": "percentage", "amount": "10"}
+    assert client.put(f"/api/v1/templates/{template_id}", json=spec).status_code == 200
+    page = client.get(f"/products/{sent.product_id}").text
+    assert 'data-testid="product-status">Failed' in page
+    assert "next sync" not in page and "the upload sends exactly this" in page
