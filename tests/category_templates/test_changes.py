@@ -21,7 +21,8 @@ def test_price_rules_in_words():
 
 def test_only_what_the_mapper_reads_is_a_mapping_change():
     before = spec(price={"adjustment": "percentage", "amount": "10"})
-    assert mapping_changes(before, spec(name="Tees", priority=3, price={"adjustment": "percentage", "amount": "10"})) == []
+    renamed = spec(name="Tees", priority=3, price={"adjustment": "percentage", "amount": "10"})
+    assert mapping_changes(before, renamed) == []
     assert mapping_changes(before, spec(price={"adjustment": "percentage", "amount": "20"},
                                         inventory={"out_of_stock_threshold": 3},
                                         listing={"package_weight": {"value": "1", "unit": "KILOGRAM"}})) == [

@@ -73,7 +73,8 @@ def test_a_template_sending_stock_by_location_keeps_no_default_warehouse(api):  
     world, client = api
     world.import_catalog()
     body = {"name": "Tees by location", "category": {"id": "9601302", "version": "v2"},
-            "selection": {"match": "all", "rules": [{"field": "product_type", "operator": "equals", "value": "T-Shirts"}]},
+            "selection": {"match": "all", "rules": [{"field": "product_type", "operator": "equals",
+                                                     "value": "T-Shirts"}]},
             "attributes": [{"attribute_id": "100347", "source": "fixed", "value_names": ["Cotton"]}],
             "inventory": {"warehouse_map": {"gid://shopify/Location/1": sales_warehouse(world)}}}
     template_id = client.post("/api/v1/templates", json=body).json()["id"]

@@ -195,7 +195,8 @@ def check_attributes(given: list[ProductAttribute], category: CategoryInfo) -> l
                     "attribute_unknown",
                     where,
                     f"Attribute {entry.id} is not an attribute of this category.",
-                    f"Choose the attributes again in {TEMPLATE} and save it: attributes the category does not have are left out.",
+                    f"Choose the attributes again in {TEMPLATE} and save it: "
+                    "attributes the category does not have are left out.",
                 )
             )
             continue
@@ -530,7 +531,8 @@ def _sales_attributes(given: list[SalesAttribute], where: str, category: Categor
                         "sales_attribute_value_unknown",
                         f"{where}.sales_attributes",
                         f"{attribute.name} has no value with id {entry.value_id}.",
-                        f"Choose another sales attribute for the option in {TEMPLATE}, or change the option's values in your store.",
+                        f"Choose another sales attribute for the option in {TEMPLATE}, "
+                        "or change the option's values in your store.",
                     )
                 )
         if not entry.id and not entry.name:
