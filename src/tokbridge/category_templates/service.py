@@ -172,6 +172,10 @@ def list_templates(session: Session, merchant_id: int) -> list[TemplateSummary]:
     return out
 
 
+def get_template_name(session: Session, merchant_id: int, template_id: int) -> str:
+    return _get(session, merchant_id, template_id).name
+
+
 def get_template_spec(session: Session, merchant_id: int, template_id: int) -> TemplateSpec:
     return _get(session, merchant_id, template_id).spec()
 

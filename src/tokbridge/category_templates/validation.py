@@ -195,7 +195,8 @@ def check_attributes(given: list[ProductAttribute], category: CategoryInfo) -> l
                     "attribute_unknown",
                     where,
                     f"Attribute {entry.id} is not an attribute of this category.",
-                    f"Remove it from {TEMPLATE}, or choose it again from the category's list.",
+                    f"Choose the attributes again in {TEMPLATE} and save it: "
+                    "attributes the category does not have are left out.",
                 )
             )
             continue
@@ -259,7 +260,7 @@ def _attribute_values(entry: ProductAttribute, attribute, where: str) -> list[Pr
                     "attribute_value_not_allowed",
                     where,
                     f'{name} only takes TikTok\'s own values; "{value.name}" is not one of them.',
-                    f"Rename it in {TEMPLATE}'s value map to one of: {choices}.",
+                    f"Choose one of TikTok's values for it in {TEMPLATE} instead: {choices}.",
                 )
             ]
     return []
@@ -273,7 +274,8 @@ def check_certifications(body: ProductInput, category: CategoryInfo) -> list[Pro
             "certification_required",
             "certifications",
             f'The category needs the certification "{rule.get("name") or rule.get("id")}".',
-            f"Upload it in {TEMPLATE} (certifications). {rule.get('document_details') or ''}".strip(),
+            f"The template form cannot add certifications yet: add it to {TEMPLATE} with the JSON API, or choose a "
+            f"category that does not need it. {rule.get('document_details') or ''}".strip(),
         )
         for rule in category.required_certifications
         if str(rule.get("id")) not in given
@@ -285,7 +287,7 @@ def check_certifications(body: ProductInput, category: CategoryInfo) -> list[Pro
                     "certification_unknown",
                     f"certifications[{index}]",
                     f"Certification {certification.id} does not belong to this category.",
-                    f"Remove it from {TEMPLATE}.",
+                    f"The template form cannot change certifications yet: remove it from {TEMPLATE} with the JSON API.",
                 )
             )
     return problems
@@ -482,7 +484,7 @@ def _inventory(sku: SkuInput, where: str, warehouse_ids: Collection[str] | None)
                 "warehouse_missing",
                 f"{where}.inventory",
                 f"Stock of {_label(sku)} is not assigned to a TikTok warehouse.",
-                f"Map your store locations to TikTok warehouses (or pick a default warehouse) in {TEMPLATE}'s inventory rule.",
+                f"Choose the TikTok warehouse stock is sent to in {TEMPLATE}.",
             )
         ]
     problems = []
@@ -493,7 +495,7 @@ def _inventory(sku: SkuInput, where: str, warehouse_ids: Collection[str] | None)
                     "warehouse_unknown",
                     f"{where}.inventory",
                     f"The TikTok warehouse {entry.warehouse_id} is not an active sales warehouse of the shop.",
-                    f"Choose another warehouse in {TEMPLATE}'s inventory rule.",
+                    f"Choose another warehouse in {TEMPLATE}.",
                 )
             )
         if not 0 <= entry.quantity <= limits.MAX_QUANTITY:
@@ -502,7 +504,7 @@ def _inventory(sku: SkuInput, where: str, warehouse_ids: Collection[str] | None)
                     "quantity_out_of_range",
                     f"{where}.inventory",
                     f"The quantity {entry.quantity} of {_label(sku)} is outside TikTok's range 0 to {limits.MAX_QUANTITY}.",
-                    f"Set a maximum quantity in {TEMPLATE}'s inventory rule.",
+                    f"Set the most stock sent (“At most”) in {TEMPLATE}.",
                 )
             )
     return problems
@@ -529,7 +531,8 @@ def _sales_attributes(given: list[SalesAttribute], where: str, category: Categor
                         "sales_attribute_value_unknown",
                         f"{where}.sales_attributes",
                         f"{attribute.name} has no value with id {entry.value_id}.",
-                        f"Check the value map in {TEMPLATE}.",
+                        f"Choose another sales attribute for the option in {TEMPLATE}, "
+                        "or change the option's values in your store.",
                     )
                 )
         if not entry.id and not entry.name:
@@ -562,7 +565,7 @@ def _variant_consistency(skus: list[SkuInput]) -> list[Problem]:
                 "sales_attributes_too_many",
                 "skus",
                 f"The variants have {most} options; TikTok allows {limits.MAX_SALES_ATTRIBUTES}.",
-                f"Leave options out of the mapping in {TEMPLATE}, or merge options in your store.",
+                "Merge options in your store, so each product has at most three.",
             )
         ]
     if len(skus) < 2:
@@ -583,7 +586,7 @@ def _variant_consistency(skus: list[SkuInput]) -> list[Problem]:
                 "variants_duplicate",
                 "skus",
                 "Two variants have the same option values.",
-                f"Make each variant's options different in your store, or check the value renames in {TEMPLATE}.",
+                "Make each variant's options different in your store.",
             )
         ]
     return []
@@ -644,7 +647,7 @@ def check_template(spec: TemplateSpec, category: CategoryInfo) -> list[Problem]:
                     "attribute_required",
                     "attributes",
                     f"{spec.category.label} needs the attribute {attribute.name or attribute.id}.",
-                    f"Map {attribute.name or attribute.id} to a fixed value, a product field, an option or a metafield.",
+                    f"Map {attribute.name or attribute.id} to a fixed value, a product field or a store option.",
                 )
             )
     for index, mapping in enumerate(spec.variants):

@@ -197,6 +197,14 @@ class ListingRepository:
             buckets = self.listing_buckets(connection_id)
         return sum(n for (status, _), n in buckets.items() if status in ON_TIKTOK)
 
+    def templates_on_tiktok(self, connection_id: str) -> dict[int, tuple[str, int | None]]:
+        """Product id -> (listing status, linked template id or None), for the products TikTok has."""
+        rows = self.session.execute(
+            select(Listing.product_id, Listing.status, ProductTemplateAssignment.template_id)
+            .outerjoin(ProductTemplateAssignment, ProductTemplateAssignment.product_id == Listing.product_id)
+            .where(Listing.connection_id == connection_id, Listing.tiktok_product_id.is_not(None)))
+        return {product_id: (status, template_id) for product_id, status, template_id in rows}
+
     def uploaded_image(self, connection_id: str, source_url_hash: str, use_case: str) -> UploadedImage | None:
         return self.session.scalar(select(UploadedImage).where(
             UploadedImage.connection_id == connection_id, UploadedImage.source_url_hash == source_url_hash,

@@ -23,6 +23,7 @@ from tokbridge.kit.words import plural
 from tokbridge.listings import currency
 from tokbridge.listings import service as listings
 from tokbridge.listings.repository import ListingRepository
+from tokbridge.listings.unsent import unsent_changes
 from tokbridge.tenancy import service as accounts
 from tokbridge.tenancy.service import session_for_token
 from tokbridge.web import csrf, product_view
@@ -237,6 +238,8 @@ def product_page(request: Request, viewer: ViewerDep, settings: SettingsDep, pro
                                                MAX_MAIN_IMAGES)
     template_choices = templates_service.list_templates(viewer.db, viewer.merchant_id)
     preview = product_preview(viewer, settings, connection, product_id) if row and row.template_id else None
+    if preview and preview["body"] and listing and listing.tiktok_product_id:
+        preview["unsent"] = unsent_changes(viewer.db, viewer.merchant_id, listing, preview["body"])
     return templates.TemplateResponse(request, "product.html", {
         "viewer": viewer, "product": product, "row": row, "listing": listing, "preview": preview,
         "statuses": PRODUCT_STATUSES, "images": images, "image_reason": image_reason,

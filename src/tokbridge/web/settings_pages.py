@@ -18,7 +18,7 @@ from tokbridge.channels.connections import SHOPIFY, TIKTOK, ConnectionRepository
 from tokbridge.channels.shopify.errors import ShopifyError
 from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.db.engine import get_engine
-from tokbridge.listings import currency
+from tokbridge.listings import currency, template_sync
 from tokbridge.kit.words import plural
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.notifications import service as notifications_service
@@ -122,7 +122,7 @@ async def save_warehouses(request: Request, viewer: ViewerDep) -> Response:
         spec = templates_service.get_template_spec(db, viewer.merchant_id, row.id).model_dump(mode="json")
         spec["inventory"]["warehouse_map"] = mapping
         try:
-            templates_service.update_template(db, viewer.merchant_id, row.id, spec)
+            template_sync.update_template(db, viewer.merchant_id, row.id, spec)
         except templates_service.TemplateInvalid as invalid:
             db.rollback()
             log.info("warehouse mapping refused: %s", invalid)

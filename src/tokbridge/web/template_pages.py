@@ -24,12 +24,13 @@ from tokbridge.category_templates import service as templates_service
 from tokbridge.category_templates.categories import category_version_for, fetch_category_info, name_path
 from tokbridge.category_templates.pricing import ROUNDING_LABELS
 from tokbridge.category_templates.rules import FIELD_LABELS, NUMBER_OPERATORS, TEXT_OPERATORS
+from tokbridge.category_templates.spec import TemplateSpec
 from tokbridge.channels.factory import tiktok_client
 from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.channels.tiktok.models import RecommendCategoryInput
 from tokbridge.config import get_settings
 from tokbridge.db.engine import get_engine
-from tokbridge.listings import currency
+from tokbridge.listings import currency, template_sync
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.listings.service import ListingRefused, require_tiktok
 from tokbridge.web.deps import ViewerDep
@@ -63,7 +64,7 @@ def template_list(request: Request, viewer: ViewerDep, saved: str | None = None)
 @router.post("/templates/{template_id}/delete")
 def delete_template(viewer: ViewerDep, template_id: int) -> Response:
     try:
-        templates_service.delete_template(viewer.db, viewer.merchant_id, template_id)
+        template_sync.delete_template(viewer.db, viewer.merchant_id, template_id)
     except templates_service.TemplateNotFound:
         return redirect_with_error("/templates", "That template was already deleted.")
     viewer.db.commit()
@@ -102,14 +103,20 @@ async def update_template(request: Request, viewer: ViewerDep, template_id: int)
 
 async def _save(request: Request, viewer, template_id: int | None) -> Response:
     form = await request.form()
-    data = spec_from_form(form)
+    stored = None
+    if template_id is not None:
+        try:
+            stored = templates_service.get_template_spec(viewer.db, viewer.merchant_id, template_id)
+        except templates_service.TemplateNotFound:
+            raise HTTPException(404, "No such template; it may have been deleted.") from None
+    data = spec_from_form(form, stored)
     if form.get("intent") == "preview":
         return _form_page(request, viewer, form, template_id=template_id, preview_spec=data)
     try:
         if template_id is None:
-            template = templates_service.create_template(viewer.db, viewer.merchant_id, data)
+            template = template_sync.create_template(viewer.db, viewer.merchant_id, data)
         else:
-            template = templates_service.update_template(viewer.db, viewer.merchant_id, template_id, data)
+            template = template_sync.update_template(viewer.db, viewer.merchant_id, template_id, data)
     except templates_service.TemplateInvalid as invalid:
         viewer.db.rollback()
         log.info("template refused: %s", "; ".join(e.message for e in invalid.errors)[:300])
@@ -138,6 +145,10 @@ def _form_page(request: Request, viewer, params, *, template_id: int | None, err
     }
     sample_title = _first_match_title(db, viewer.merchant_id, values["selection"]) if count else None
     step_two = bool(values["category_id"]) and params.get("step") != "search"
+    if params.get("step") == "next" and (missing := _step_one_missing(values)):
+        # Refused where the name and category are entered, with everything else kept as typed.
+        context["errors"], status_code, step_two = missing, 422, False
+    context["errors"] = [(_part_label(e.field), e.message) for e in context["errors"]]
     try:
         client, connection = _tiktok(viewer)
     except ListingRefused as refused:
@@ -168,6 +179,26 @@ def _form_page(request: Request, viewer, params, *, template_id: int | None, err
         context["preview"], context["preview_errors"] = _preview(db, viewer.merchant_id, preview_spec, info,
                                                                  warehouses, connection)
     return templates.TemplateResponse(request, "template_form.html", context, status_code=status_code)
+
+
+def _step_one_missing(values: dict) -> list:
+    missing = []
+    if not values["name"]:
+        missing.append(templates_service.FieldError("", "Give the template a name."))
+    if not values["category_id"]:
+        missing.append(templates_service.FieldError("", "Choose a TikTok category: search for one, or pick it "
+                                                        "from the list of all categories."))
+    return missing
+
+
+# What a refused setting is called on the form (a merchant never sees "price.amount").
+PART_LABELS = {"name": "Name", "priority": "Priority", "selection": "Which products", "category": "TikTok category",
+               "attributes": "Product attributes", "variants": "Variants", "price": "Price on TikTok",
+               "inventory": "Stock on TikTok", "listing": "Package, title and description"}
+
+
+def _part_label(field: str) -> str:
+    return PART_LABELS.get(field.split(".")[0], "") if field else ""
 
 
 def _recommended(client, title: str | None, leaves: dict[str, str], version: str) -> dict | None:
@@ -241,48 +272,120 @@ def _form_values(params: QueryParams | FormData) -> dict:
         "category_id": str(params.get("category_browse") or next(
             (c for c in params.getlist("category_id") if c), "")).strip(),
         "category_q": str(params.get("category_q", "")).strip(),
+        "priority": str(params.get("priority", "100")).strip(),
+        "price_base": params.get("price_base", "price"),
         "price_adjustment": "percentage" if markup else params.get("price_adjustment", "none"),
         "price_direction": params.get("price_direction", "up"),
         "price_amount": markup or params.get("price_amount", "0"), "price_rounding": params.get("price_rounding", "none"),
         "reserve_percent": params.get("reserve_percent", "0"), "max_quantity": params.get("max_quantity", ""),
         "warehouse_id": params.get("warehouse_id", ""), "weight": params.get("weight", "0.5"),
         "warehouse_map": params.get("warehouse_map", ""),
+        "out_of_stock_threshold": str(params.get("out_of_stock_threshold", "0")).strip(),
+        "untracked_quantity": str(params.get("untracked_quantity", "0")).strip(),
+        "weight_unit": params.get("weight_unit", "POUND"),
+        "length": params.get("length", ""), "width": params.get("width", ""), "height": params.get("height", ""),
+        "dimension_unit": params.get("dimension_unit", "INCH"),
+        "title_template": params.get("title_template", ""),
+        "description_fallback": params.get("description_fallback", ""),
         "attributes": {k.removeprefix("attr_"): str(v) for k, v in params.items() if k.startswith("attr_") and v},
         "variants": {k.removeprefix("variant_"): str(v) for k, v in params.items() if k.startswith("variant_") and v},
     }
 
 
-def spec_from_form(form: FormData) -> dict:
-    """The template the form describes, in the shape `category_templates.service` validates."""
+def spec_from_form(form: FormData, stored: TemplateSpec | None = None) -> dict:
+    """The template the form describes, in the shape `category_templates.service` validates. Editing a
+    stored template changes only what the form shows: the rest (value renames, a brand, certifications,
+    switches set through the API...) is kept as stored."""
     v = _form_values(form)
-    attributes = []
-    for attribute_id, choice in v["attributes"].items():
-        if choice.startswith("option:"):
-            attributes.append({"attribute_id": attribute_id, "source": "option",
-                               "option_name": choice.removeprefix("option:")})
-        elif choice.startswith("name:"):
-            attributes.append({"attribute_id": attribute_id, "source": "fixed",
-                               "value_names": [choice.removeprefix("name:")]})
-        elif choice.startswith("field:"):
-            attributes.append({"attribute_id": attribute_id, "source": "product_field",
-                               "product_field": choice.removeprefix("field:")})
-        else:
-            attributes.append({"attribute_id": attribute_id, "source": "fixed", "value_ids": [choice]})
-    return {
+    data = {
         "name": v["name"],
+        "priority": v["priority"] or "100",
         "selection": v["selection"],
         "category": {"id": v["category_id"], "version": form.get("version", "v2"),
                      "name_path": [p.strip() for p in str(form.get("category_label", "")).split(">") if p.strip()]},
-        "attributes": attributes,
+        "attributes": [_attribute_mapping(attribute_id, choice) for attribute_id, choice in v["attributes"].items()],
         "variants": [{"option_name": option, "attribute_id": attribute_id}
                      for option, attribute_id in v["variants"].items()],
-        "price": {"adjustment": v["price_adjustment"], "direction": v["price_direction"],
+        "price": {"base": v["price_base"], "adjustment": v["price_adjustment"], "direction": v["price_direction"],
                   "amount": _number(v["price_amount"]), "rounding": v["price_rounding"]},
-        "inventory": {"default_warehouse_id": v["warehouse_id"] or None, "reserve_percent": _number(v["reserve_percent"]),
+        "inventory": {"default_warehouse_id": v["warehouse_id"] or None,
+                      "reserve_percent": _number(v["reserve_percent"]),
                       "max_quantity": _number(v["max_quantity"]) if str(v["max_quantity"]).strip() else None,
+                      "out_of_stock_threshold": v["out_of_stock_threshold"] or "0",
+                      "untracked_quantity": v["untracked_quantity"] or "0",
                       "warehouse_map": _json_map(v["warehouse_map"])},
-        "listing": {"package_weight": {"value": _number(v["weight"]) or "0.5", "unit": "POUND"}},
+        "listing": {"title_template": v["title_template"], "description_fallback": v["description_fallback"],
+                    "package_weight": ({"value": _number(v["weight"]), "unit": v["weight_unit"]}
+                                       if str(v["weight"]).strip() else None),
+                    "package_dimensions": _dimensions(v)},
     }
+    return data if stored is None else _kept_where_not_shown(data, stored, form)
+
+
+def _attribute_mapping(attribute_id: str, choice: str) -> dict:
+    if choice.startswith("option:"):
+        return {"attribute_id": attribute_id, "source": "option", "option_name": choice.removeprefix("option:")}
+    if choice.startswith("name:"):
+        return {"attribute_id": attribute_id, "source": "fixed", "value_names": [choice.removeprefix("name:")]}
+    if choice.startswith("field:"):
+        return {"attribute_id": attribute_id, "source": "product_field", "product_field": choice.removeprefix("field:")}
+    if choice.startswith("metafield:"):
+        return {"attribute_id": attribute_id, "source": "metafield", "metafield": choice.removeprefix("metafield:")}
+    return {"attribute_id": attribute_id, "source": "fixed", "value_ids": [choice]}
+
+
+def _attribute_choice(mapping) -> str:
+    """How the form names a stored attribute mapping (the value of its option in the list)."""
+    if mapping.source == "option":
+        return f"option:{mapping.option_name}"
+    if mapping.source == "product_field":
+        return f"field:{mapping.product_field}"
+    if mapping.source == "metafield":
+        return f"metafield:{mapping.metafield}"
+    return mapping.value_ids[0] if mapping.value_ids else f"name:{(mapping.value_names or [''])[0]}"
+
+
+def _dimensions(v: dict) -> dict | None:
+    sides = [str(v[side]).strip() for side in ("length", "width", "height")]
+    if not any(sides):
+        return None
+    return {"length": sides[0] or "0", "width": sides[1] or "0", "height": sides[2] or "0", "unit": v["dimension_unit"]}
+
+
+def _kept_where_not_shown(data: dict, stored: TemplateSpec, form: FormData) -> dict:
+    """The stored template with the form's settings on top. A mapping the merchant left as it was stays
+    whole (with its renames and extra values); a variant mapping of an option the form did not show is kept."""
+    out = stored.model_dump(mode="json")
+    for key in ("name", "priority", "selection"):
+        out[key] = data[key]
+    if data["category"]["id"] != stored.category.id:
+        out["category"] = data["category"]
+    for part in ("price", "inventory", "listing"):
+        out[part] = {**out[part], **data[part]}
+
+    posted = {key.removeprefix("attr_"): str(value) for key, value in form.items() if key.startswith("attr_")}
+    chosen = {a["attribute_id"]: a for a in data["attributes"]}
+    attributes = []
+    for mapping in stored.attributes:
+        if mapping.attribute_id not in posted:
+            continue  # the form lists every attribute of the category: this one is not one of them
+        if posted[mapping.attribute_id] == _attribute_choice(mapping):
+            attributes.append(mapping.model_dump(mode="json"))
+        elif mapping.attribute_id in chosen:
+            attributes.append(chosen[mapping.attribute_id])
+    known = {mapping.attribute_id for mapping in stored.attributes}
+    out["attributes"] = attributes + [a for attribute_id, a in chosen.items() if attribute_id not in known]
+
+    posted = {key.removeprefix("variant_"): str(value) for key, value in form.items() if key.startswith("variant_")}
+    variants = []
+    for mapping in stored.variants:
+        if mapping.option_name not in posted or posted[mapping.option_name] == (mapping.attribute_id or ""):
+            variants.append(mapping.model_dump(mode="json"))
+        elif posted[mapping.option_name]:
+            variants.append({"option_name": mapping.option_name, "attribute_id": posted[mapping.option_name]})
+    known = {mapping.option_name for mapping in stored.variants}
+    out["variants"] = variants + [m for m in data["variants"] if m["option_name"] not in known]
+    return out
 
 
 def _params_of(spec) -> list[tuple[str, str]]:
@@ -297,15 +400,20 @@ def _params_of(spec) -> list[tuple[str, str]]:
     for rule in spec.selection.rules:
         params += [("rule_field", rule.field), ("rule_operator", rule.operator), ("rule_value", rule.value)]
     for mapping in spec.attributes:
-        value = (f"option:{mapping.option_name}" if mapping.source == "option" else
-                 f"field:{mapping.product_field}" if mapping.source == "product_field" else
-                 mapping.value_ids[0] if mapping.value_ids else f"name:{(mapping.value_names or [''])[0]}")
-        params.append((f"attr_{mapping.attribute_id}", value))
+        params.append((f"attr_{mapping.attribute_id}", _attribute_choice(mapping)))
     for variant in spec.variants:
         if variant.attribute_id:
             params.append((f"variant_{variant.option_name}", variant.attribute_id))
-    if spec.listing.package_weight:
-        params.append(("weight", str(spec.listing.package_weight.value)))
+    listing = spec.listing
+    weight, dimensions = listing.package_weight, listing.package_dimensions
+    params += [("priority", str(spec.priority)), ("price_base", spec.price.base),
+               ("out_of_stock_threshold", str(spec.inventory.out_of_stock_threshold)),
+               ("untracked_quantity", str(spec.inventory.untracked_quantity)),
+               ("title_template", listing.title_template or ""), ("description_fallback", listing.description_fallback),
+               ("weight", str(weight.value) if weight else ""), ("weight_unit", weight.unit if weight else "POUND")]
+    if dimensions:
+        params += [("length", str(dimensions.length)), ("width", str(dimensions.width)),
+                   ("height", str(dimensions.height)), ("dimension_unit", dimensions.unit)]
     return params
 
 

@@ -14,7 +14,7 @@ from tokbridge.category_templates.categories import category_version_for, fetch_
 from tokbridge.channels.factory import tiktok_client
 from tokbridge.config import get_settings
 from tokbridge.db.engine import get_engine
-from tokbridge.listings import currency
+from tokbridge.listings import currency, template_sync
 from tokbridge.listings.service import ListingRefused, require_tiktok
 from tokbridge.web.api.schemas import Problem
 from tokbridge.web.deps import ViewerDep
@@ -80,7 +80,7 @@ def get_template(template_id: int, viewer: ViewerDep) -> dict[str, Any]:
 @router.post("/templates", status_code=201, responses={422: {"model": Invalid}})
 def create_template(body: TemplateBody, viewer: ViewerDep) -> dict[str, Any]:
     try:
-        template = templates.create_template(viewer.db, viewer.merchant_id, body.model_dump())
+        template = template_sync.create_template(viewer.db, viewer.merchant_id, body.model_dump())
     except templates.TemplateInvalid as error:
         viewer.db.rollback()
         return _invalid(error)
@@ -91,7 +91,7 @@ def create_template(body: TemplateBody, viewer: ViewerDep) -> dict[str, Any]:
 @router.put("/templates/{template_id}", responses={404: {"model": Problem}, 422: {"model": Invalid}})
 def update_template(template_id: int, body: TemplateBody, viewer: ViewerDep) -> dict[str, Any]:
     try:
-        template = templates.update_template(viewer.db, viewer.merchant_id, template_id, body.model_dump())
+        template = template_sync.update_template(viewer.db, viewer.merchant_id, template_id, body.model_dump())
     except templates.TemplateNotFound:
         raise HTTPException(404, "No such template.") from None
     except templates.TemplateInvalid as error:
@@ -104,7 +104,7 @@ def update_template(template_id: int, body: TemplateBody, viewer: ViewerDep) -> 
 @router.delete("/templates/{template_id}", status_code=204, responses={404: {"model": Problem}})
 def delete_template(template_id: int, viewer: ViewerDep) -> None:
     try:
-        templates.delete_template(viewer.db, viewer.merchant_id, template_id)
+        template_sync.delete_template(viewer.db, viewer.merchant_id, template_id)
     except templates.TemplateNotFound:
         raise HTTPException(404, "No such template.") from None
     viewer.db.commit()

@@ -74,7 +74,7 @@ document.addEventListener("change", function (event) {
         body: JSON.stringify({ match: match, rules: rules() }) });
       const body = await response.json();
       if (request !== latest) return;
-      output.textContent = response.ok ? body.count + " products match" : "Check the conditions: " + (body.detail || "not valid");
+      output.textContent = response.ok ? body.count + (body.count === 1 ? " product matches" : " products match") : "Check the conditions: " + (body.detail || "not valid");
     } catch (error) {
       if (request === latest) output.textContent = "The count is unavailable; check your connection.";
     }
