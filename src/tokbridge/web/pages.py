@@ -19,6 +19,7 @@ from tokbridge.channels.factory import tiktok_client
 from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.dashboard import service as dashboard_service
 from tokbridge.db.engine import get_engine
+from tokbridge.kit.wording import plural
 from tokbridge.listings import service as listings
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.tenancy import service as accounts
@@ -112,7 +113,7 @@ def logout(request: Request, db: DbDep) -> Response:
 
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, viewer: ViewerDep, notice: str | None = None, error: str | None = None,
-              period: int = 30) -> Response:
+              period: int = 30, link: str | None = None) -> Response:
     period = period if period in SALES_PERIODS else 30
     data = dashboard_service.dashboard(viewer.db, viewer.merchant_id, sales_days=period)
     activities = ActivityRepository(viewer.db).recent(limit=10)
@@ -122,7 +123,7 @@ def dashboard(request: Request, viewer: ViewerDep, notice: str | None = None, er
         "order_statuses": ORDER_STATUSES, "orders": {key: (data.orders or {}).get(key, 0) for key, _ in ORDER_STATUSES},
         "sales": sales, "periods": SALES_PERIODS, "period": period,
         "checklist": onboarding_steps(viewer.db, viewer.merchant_id, data), "faqs": FAQS,
-        "notice": notice, "error": error})
+        "notice": notice, "error": error, "error_link": _local_or(link, "") if link else None})
 
 
 @router.post("/dashboard/upload")
@@ -131,9 +132,11 @@ def bulk_upload(viewer: ViewerDep) -> Response:
         _job, queued = listings.request_upload(viewer.db, viewer.merchant_id)
     except listings.ListingRefused as refused:
         viewer.db.rollback()
-        return _back_to_dashboard(error=refused.message)
+        # The refusal's way out (the plans, the prerequisites, the templates) goes with the message.
+        return _back_to_dashboard(error=refused.message, **({"link": refused.link} if refused.link else {}))
     viewer.db.commit()
-    return _back_to_dashboard(notice=f"{queued} products are on their way to TikTok. Progress shows under Recent Activity.")
+    return _back_to_dashboard(notice=f"{plural(queued, 'product')} on the way to TikTok. Progress shows under "
+                                     "Recent Activity.")
 
 
 @router.post("/dashboard/sync")

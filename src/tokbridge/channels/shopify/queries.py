@@ -251,3 +251,6 @@ mutation AppSubscriptionCancel($id: ID!) {{
   }}
 }}
 """
+
+# What the dashboard says about the connected store.
+SHOP_DETAILS = "query ShopDetails { shop { name myshopifyDomain currencyCode } }"

@@ -43,6 +43,11 @@ class ShopifyStore:
         self.download_timeout = download_timeout
         self._locations: list[str] | None = None
 
+    def shop_details(self) -> dict[str, str]:
+        """The store's name, domain and currency (the dashboard shows them)."""
+        shop = self.client.query(queries.SHOP_DETAILS)["shop"]
+        return {"name": shop["name"], "domain": shop["myshopifyDomain"], "currency": shop["currencyCode"]}
+
     # --- catalog ----------------------------------------------------------------------------------
 
     def start_catalog_export(self) -> bulk.BulkOperation:
