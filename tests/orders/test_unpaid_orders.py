@@ -25,7 +25,8 @@ def test_unpaid_and_on_hold_orders_show_their_items_and_amount(world_factory):
             TestClient(create_app(world.settings), base_url="http://127.0.0.1") as client:
         sign_in(client, "owner@unpaid.test")
         skus = live_skus(world)
-        placed = place(world, [{"sku_id": skus[0]["sku_id"], "quantity": 2}, {"sku_id": skus[1]["sku_id"], "quantity": 1}])
+        placed = place(world, [{"sku_id": skus[0]["sku_id"], "quantity": 2},
+                               {"sku_id": skus[1]["sku_id"], "quantity": 1}])
         total = tiktok_orders(world)[placed["id"]]["payment"]["total_amount"]
 
         def shown(status: str) -> str:
@@ -53,4 +54,4 @@ def _or_none(check, *args):
 
 
 def _row(page: str, tiktok_order_id: str) -> str:
-    return re.search(rf"<tr[^>]*>(?:(?!</tr>).)*{tiktok_order_id}(?:(?!</tr>).)*</tr>", page, re.S).group(0)
+    return re.search(rf"<tr[^>]*>(?:(?!</tr>).)*{tiktok_order_id}(?:(?!</tr>).)*</tr>", page, re.DOTALL).group(0)

@@ -29,7 +29,7 @@ def csrf(page: str) -> str:
 
 
 def text_of(page: str, testid: str) -> str:
-    found = re.search(rf'data-testid="{testid}"[^>]*>(.*?)</(?:dd|p)>', page, re.S)
+    found = re.search(rf'data-testid="{testid}"[^>]*>(.*?)</(?:dd|p)>', page, re.DOTALL)
     assert found, f"no {testid} on the page"
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found.group(1))).split())
 
@@ -117,5 +117,5 @@ def test_a_plan_refusal_on_bulk_upload_links_to_the_plans(shop):
     tee_template(world, sales_warehouse(world), selection={"match": "all", "rules": []})  # every product
     refused = client.post("/dashboard/upload", data={"csrf_token": csrf(client.get("/dashboard").text)})
     assert refused.url.path == "/dashboard"
-    error = re.search(r'data-testid="dashboard-error">(.*?)</p>', refused.text, re.S).group(1)
+    error = re.search(r'data-testid="dashboard-error">(.*?)</p>', refused.text, re.DOTALL).group(1)
     assert "Free plan allows 25 products" in error and '<a href="/plans">' in error

@@ -150,10 +150,15 @@ def import_summary(imported: int, by_status: dict[str, int], variants: int, imag
     active, drafts, archived = (by_status.get(status, 0) for status in ("active", "draft", "archived"))
     title = f"{plural(imported, 'product')} imported"
     if drafts or archived:
-        parts = [f"{active:,} active"] + [plural(drafts, "draft")] * bool(drafts) + [f"{archived:,} archived"] * bool(archived)
+        parts = [f"{active:,} active"]
+        if drafts:
+            parts.append(plural(drafts, "draft"))
+        if archived:
+            parts.append(f"{archived:,} archived")
         title += f": {sentence_list(parts)}"
-        message = (f"{'Drafts and archived products are' if drafts and archived else 'Drafts are' if drafts else 'Archived products are'} "
-                   f"not listed on TikTok. ")
+        unlisted = ("Drafts and archived products" if drafts and archived
+                    else "Drafts" if drafts else "Archived products")
+        message = f"{unlisted} are not listed on TikTok. "
     else:
         title += ", all active"
         message = ""

@@ -87,7 +87,7 @@ def upload_summary(outcomes: Counter) -> str:
     if outcomes[ListingStatus.FAILED]:
         parts.append(f"{outcomes[ListingStatus.FAILED]:,} failed (their pages say why)")
     if fixes:
-        parts.append(f"{fixes:,} {'needs' if fixes == 1 else 'need'} fixes before {'it' if fixes == 1 else 'they'} can go")
+        parts.append(f"{fixes:,} need fixes before they can go" if fixes > 1 else "1 needs fixes before it can go")
     return sentence_list(parts) + "."
 
 

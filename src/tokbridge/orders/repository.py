@@ -255,11 +255,12 @@ class SalesRepository:
             select(day, Order.currency, func.sum(Order.total_minor), func.count(), func.sum(Order.units))
             .where(_placed_in(spans), Order.status.not_in(NOT_SALES))
             .group_by(day, Order.currency))
-        refunded = dict(((_as_date(value), currency), int(amount or 0)) for value, currency, amount in self.session.execute(
+        refunds = self.session.execute(
             select(day, Order.currency, func.sum(Return.refund_minor)).join(Order, Order.id == Return.order_id)
             .where(_placed_in(spans), Order.status.not_in(NOT_SALES),
                    Return.return_status.in_(REFUNDED_RETURN_STATUSES))
-            .group_by(day, Order.currency)))
+            .group_by(day, Order.currency))
+        refunded = {(_as_date(value), currency): int(amount or 0) for value, currency, amount in refunds}
         return [(_as_date(value), currency, int(amount or 0) - refunded.get((_as_date(value), currency), 0),
                  int(orders), int(units or 0)) for value, currency, amount, orders, units in rows]
 
