@@ -135,7 +135,8 @@ def bulk_upload(viewer: ViewerDep) -> Response:
         # The refusal's way out (the plans, the prerequisites, the templates) goes with the message.
         return _back_to_dashboard(error=refused.message, **({"link": refused.link} if refused.link else {}))
     viewer.db.commit()
-    return _back_to_dashboard(notice=f"{plural(queued, 'product')} on the way to TikTok. Progress shows under "
+    on_the_way = "is on its way" if queued == 1 else "are on their way"
+    return _back_to_dashboard(notice=f"{plural(queued, 'product')} {on_the_way} to TikTok. Progress shows under "
                                      "Recent Activity.")
 
 
