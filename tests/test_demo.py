@@ -53,3 +53,19 @@ def test_demo_serves_sign_in_and_the_dashboard(tmp_path):
     finally:
         demo.terminate()
         demo.wait(15)
+
+
+def test_the_demo_merchants_plan_fits_the_demo_catalog(app_settings):
+    """The demo story reaches a live product without a plan upgrade: the whole demo catalog fits the plan."""
+    from tokbridge.billing import service as billing
+    from tokbridge.db.engine import get_engine, session_scope
+    from tokbridge.demo import demo_environment, ensure_demo_merchant
+    from tokbridge.tenancy.repository import AccountRepository
+
+    assert ensure_demo_merchant(app_settings)
+    catalog_size = int(demo_environment(8000)["SHOPIFY_SANDBOX_CATALOG_SIZE"])
+    with session_scope(get_engine(app_settings.database_url)) as session:
+        merchant_id = AccountRepository(session).first_user().merchant_id
+        usage = billing.usage(billing.subscription_for(session, merchant_id), products_used=0, orders_used=0)
+    assert usage.products_left >= catalog_size
+    assert not ensure_demo_merchant(app_settings)  # a second start keeps the merchant as it is

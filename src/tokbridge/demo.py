@@ -12,11 +12,14 @@ from contextlib import ExitStack
 import uvicorn
 from rich.console import Console
 
+from tokbridge.billing import service as billing
+from tokbridge.billing.plans import Plan, available_plans
 from tokbridge.config import Settings, get_settings
 from tokbridge.db.engine import get_engine, session_scope
 from tokbridge.db.migrate import upgrade
 from tokbridge.demo_clerk import DemoClerk
 from tokbridge.tenancy.repository import AccountRepository
+from tokbridge.tenancy.scoping import bind_merchant
 from tokbridge.tenancy.service import create_merchant_with_user
 
 DEMO_EMAIL = "demo@tokbridge.local"
@@ -24,6 +27,7 @@ DEMO_PASSWORD = "tokbridge-demo"
 DEMO_BUSINESS = "Demo Apparel Co."
 TIKTOK_PORT, SHOPIFY_PORT = 8101, 8102
 DEMO_SHOP = "tokbridge-demo.myshopify.com"
+DEMO_CATALOG_SIZE = 300
 
 console = Console()
 
@@ -58,17 +62,27 @@ def demo_environment(port: int, host: str = "127.0.0.1", tiktok_port: int = TIKT
         "TIKTOK_SANDBOX_IN_TRANSIT_TO_DELIVERED_SECONDS": "300", "TIKTOK_SANDBOX_DELIVERED_TO_COMPLETED_SECONDS": "600",
         "TIKTOK_SANDBOX_BUYER_CANCEL_RATE": "0.05", "TIKTOK_SANDBOX_RETURN_RATE": "0.05",
         "SHOPIFY_SANDBOX_CLIENT_ID": "demo-client-id", "SHOPIFY_SANDBOX_CLIENT_SECRET": "demo-client-secret",
-        "SHOPIFY_SANDBOX_CATALOG_SIZE": "300", "SHOPIFY_SANDBOX_DEFAULT_SHOP": DEMO_SHOP,
+        "SHOPIFY_SANDBOX_CATALOG_SIZE": str(DEMO_CATALOG_SIZE), "SHOPIFY_SANDBOX_DEFAULT_SHOP": DEMO_SHOP,
     }
 
 
 def ensure_demo_merchant(settings: Settings) -> bool:
-    """Create the demo merchant unless any account exists. True when it was created."""
+    """Create the demo merchant unless any account exists. True when it was created. Its plan is the
+    smallest that holds the demo catalog, so the story reaches live products without an upgrade."""
+    catalog_size = int(os.environ.get("SHOPIFY_SANDBOX_CATALOG_SIZE") or DEMO_CATALOG_SIZE)
     with session_scope(get_engine(settings.database_url)) as session:
         if AccountRepository(session).first_user() is not None:
             return False
-        create_merchant_with_user(session, DEMO_BUSINESS, DEMO_EMAIL, DEMO_PASSWORD)
+        user = create_merchant_with_user(session, DEMO_BUSINESS, DEMO_EMAIL, DEMO_PASSWORD)
+        session.flush()
+        billing.change_plan(bind_merchant(session, user.merchant_id), user.merchant_id, demo_plan(catalog_size).code)
         return True
+
+
+def demo_plan(catalog_size: int) -> Plan:
+    """The smallest plan with room for the whole catalog (the biggest when none has)."""
+    by_size = sorted(available_plans(), key=lambda plan: plan.product_limit)
+    return next((plan for plan in by_size if plan.product_limit >= catalog_size), by_size[-1])
 
 
 def run_demo(port: int = 8000, host: str = "127.0.0.1", sandboxes: bool = True, tiktok_port: int = TIKTOK_PORT,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -61,7 +62,11 @@ def test_connect_subscribe_and_import_the_whole_catalog(start_world):
     import_row = next(a for a in activities if a.kind == "catalog.import")
     assert import_row.status == "succeeded" and import_row.progress_done == import_row.progress_total == 240
     assert any(a.title == f"Shopify store {SHOP} connected" for a in activities)
-    assert any(a.title == f"Imported 240 products from {SHOP}" for a in activities)
+    by_status = Counter(p.status for p in products)
+    assert any(a.title == f"240 products imported: {by_status['active']} active, {by_status['draft']} drafts "
+                          f"and {by_status['archived']} archived" for a in activities)
+    store_details = world.connections("shopify")[0].data["catalog"]
+    assert (store_details["store_name"], store_details["currency"]) == ("Onboarding Test", "USD")
     assert world.connections("shopify")[0].data["catalog"]["reconciled_at"]
 
     # Connecting again (a reinstall) keeps one connection and does not fail on existing webhooks.

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tokbridge.db.engine import session_scope, sessionmaker_for
 from tokbridge.orders import sales_rollup, service
-from tokbridge.orders.models import Order, OrderLine, SalesDay, SalesDayMark
+from tokbridge.orders.models import Order, OrderLine, Return, SalesDay, SalesDayMark
 from tokbridge.orders.repository import SalesRepository, day_spans, marked_sales_days
 from tokbridge.orders.status import OrderStatus
 from tokbridge.tenancy.scoping import bind_merchant
@@ -187,3 +187,43 @@ def test_top_products_from_the_snapshot_equal_adding_everything_up(engine, two_s
             order.status = OrderStatus.CANCELLED
     shown, full = both()
     assert shown == full and "P0" not in dict(shown) and ("P6", 4) not in shown
+
+
+def _refund(engine, merchant_id, connection_id, order_total_minor, refund_minor, status, return_id):
+    with session_scope(engine) as session:
+        order = session.scalars(select(Order).where(Order.merchant_id == merchant_id,
+                                                    Order.total_minor == order_total_minor)).one()
+        session.add(Return(merchant_id=merchant_id, connection_id=connection_id, order_id=order.id,
+                           tiktok_order_id=order.tiktok_order_id, tiktok_return_id=return_id,
+                           return_type="RETURN_AND_REFUND", return_status=status, refund_minor=refund_minor,
+                           currency="USD", restocked=False))
+
+
+@pytest.mark.parametrize("recounted", [False, True], ids=["read-live", "recounted"])
+def test_sales_are_paid_orders_past_on_hold_net_of_recorded_refunds(engine, two_shops, recounted):
+    (mine, my_shop), _ = two_shops
+    _add(engine, mine, my_shop, [
+        (NOW, OrderStatus.AWAITING_SHIPMENT, 2500, 1, "USD", "P1"),
+        (NOW, OrderStatus.ON_HOLD, 4000, 1, "USD", "P2"),      # the buyer may still cancel: not yet a sale
+        (NOW, OrderStatus.UNPAID, 4500, 1, "USD", "P2"),       # not paid
+        (NOW, OrderStatus.CANCELLED, 5500, 1, "USD", "P2"),    # cancelled
+        (NOW, OrderStatus.DELIVERED, 3000, 1, "USD", "P3"),
+        (NOW, OrderStatus.DELIVERED, 2000, 1, "USD", "P4"),
+    ])
+    _refund(engine, mine, my_shop, 3000, 1000, "RETURN_OR_REFUND_REQUEST_COMPLETE", "R1")  # refunded
+    _refund(engine, mine, my_shop, 2000, 2000, "RETURN_OR_REFUND_REQUEST_PENDING", "R2")   # only asked for
+    if recounted:
+        sales_rollup.recount_marked_days(sessionmaker_for(engine))
+        assert _marks(engine) == []
+
+    figures = _figures(engine, mine)
+    assert (figures["amount"], figures["orders"], figures["units"]) == ("65.00", 3, 3)
+    assert "P2" not in {p["tiktok_product_id"] for p in figures["top_products"]}
+
+    # A refund recorded after the recount counts at once (second pass).
+    with session_scope(engine) as session:
+        session.scalars(select(Return).where(Return.tiktok_return_id == "R2")).one().return_status = (
+            "RETURN_OR_REFUND_REQUEST_SUCCESS")
+    assert _figures(engine, mine)["amount"] == "45.00"
+    sales_rollup.recount_marked_days(sessionmaker_for(engine))
+    assert _figures(engine, mine)["amount"] == "45.00"

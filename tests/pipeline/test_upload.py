@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from sqlalchemy import select
 
 from tests.pipeline.helpers import check_prerequisites, jobs, listings, run_jobs, sales_warehouse, tee_template
+from tokbridge.activity.models import Activity
 from tokbridge.db.engine import session_scope
 from tokbridge.listings import service
 from tokbridge.listings.models import ListingStatus
@@ -121,3 +123,44 @@ def test_an_upload_that_stops_for_good_leaves_no_product_in_progress(world_facto
     assert not any(row.idempotency_key for row in rows)  # every attempt has its answer now
     on_tiktok = [row.tiktok_product_id for row in rows if row.tiktok_product_id]
     assert on_tiktok and len(on_tiktok) == len(world.tiktok_control("GET", "/sandbox/products")["products"])
+
+
+def _upload_summaries(world) -> list[Activity]:
+    with session_scope(world.engine) as session:
+        found = list(session.scalars(select(Activity).where(Activity.kind == "listings.upload.summary")
+                                     .order_by(Activity.id)))
+        session.expunge_all()
+        return found
+
+
+def _expected_summary(outcomes: Counter) -> str:
+    parts = [f"{outcomes[ListingStatus.REVIEWING]} sent to TikTok and under review"]
+    if outcomes[ListingStatus.FAILED]:
+        parts.append(f"{outcomes[ListingStatus.FAILED]} failed (their pages say why)")
+    if outcomes[ListingStatus.NOT_UPLOADED]:
+        parts.append(f"{outcomes[ListingStatus.NOT_UPLOADED]} need fixes before they can go")
+    return (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]) + "."
+
+
+def test_the_upload_summary_speaks_of_this_uploads_products_only(world_factory):
+    world, _template_id = _ready_to_upload(world_factory, 60)
+    _job, queued = _request_upload(world)
+    run_jobs(world)
+
+    sent = Counter(row.status for row in listings(world))  # this upload's products, by outcome
+    assert sum(sent.values()) == queued and sent[ListingStatus.FAILED] > 0
+    catalog_not_uploaded = _counts(world)["not_uploaded"]
+    assert catalog_not_uploaded > sent[ListingStatus.NOT_UPLOADED]  # other types, not linked: not in this upload
+    (summary,) = _upload_summaries(world)
+    assert summary.title == f"Bulk upload finished: {queued} products"
+    assert summary.message == _expected_summary(sent)
+    assert str(catalog_not_uploaded) not in summary.message
+
+    # Upload again: only the products that failed go, and the summary counts them alone.
+    retried = {row.id for row in listings(world) if row.status in service.UPLOADABLE}
+    _job, again = _request_upload(world)
+    assert again == len(retried)
+    run_jobs(world)
+    second = _upload_summaries(world)[-1]
+    assert second.title == f"Bulk upload finished: {again} product" + ("s" if again > 1 else "")
+    assert second.message == _expected_summary(Counter(row.status for row in listings(world) if row.id in retried))

@@ -6,6 +6,7 @@ plan cancels the charge; without a store the change stays immediate."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
@@ -16,7 +17,9 @@ from sqlalchemy import select
 from tests.conftest import add_user, create_account, sign_in
 from tests.support.world import SHOP, SHOPIFY_TOKEN, world_factory  # noqa: F401  (fixture)
 from tokbridge.billing.models import Subscription
+from tokbridge.db.base import utcnow
 from tokbridge.db.engine import session_scope
+from tokbridge.tenancy.models import Merchant
 from tokbridge.web.app import create_app
 
 
@@ -194,3 +197,29 @@ def test_two_requests_creating_the_subscription_at_once_share_one_row(engine, me
     assert outcome == {"plan": "growth"}
     with session_scope(engine) as session:
         assert [s.plan_code for s in session.scalars(select(Subscription))] == ["growth"]
+
+
+def test_next_billing_date_is_shopifys_charge_period_and_the_free_plan_has_none(merchant_with_store):
+    world, client = merchant_with_store()
+    with session_scope(world.engine) as session:  # signed up ten days ago: the sign-up day is not today
+        session.get(Merchant, world.merchant_id).created_at = utcnow() - timedelta(days=10)
+
+    def shown_dates() -> tuple[list[str], list[str], str | None]:
+        dates = r'data-testid="next-billing-date">([\d-]+)<'
+        return (re.findall(dates, client.get("/dashboard").text), re.findall(dates, client.get("/plans").text),
+                client.get("/api/v1/dashboard").json()["plan"]["billing_date"])
+
+    # The free plan is never billed, so no billing date anywhere.
+    assert shown_dates() == ([], [], None)
+    assert "next billing date" not in client.get("/dashboard").text.lower()
+    assert "next billing date" not in client.get("/plans").text.lower()
+
+    sent = choose(client, "growth")
+    back_from_shopify(client, httpx.get(sent.headers["location"], follow_redirects=False, timeout=10))
+    (charge,) = charges(world)
+    period_end = datetime.fromisoformat(charge["current_period_end"]).date().isoformat()
+    assert shown_dates() == ([period_end], [period_end], period_end)
+
+    # Back on the free plan (second pass): no billing date again.
+    choose(client, "free")
+    assert shown_dates() == ([], [], None)

@@ -26,4 +26,7 @@ class Subscription(TenantOwned, Timestamped, Base):
     # pending, else the one paying for the current plan (None on a free plan or without a store).
     external_charge_id: Mapped[str | None] = mapped_column(String(255))
     pending_plan_code: Mapped[str | None] = mapped_column(String(40))
+    # The end of the billing period the store's charge is in (Shopify's `currentPeriodEnd`), read when the
+    # charge is approved; None on a free plan or without a store, where `billing_day` sets the periods.
+    billing_period_end: Mapped[datetime | None]
     started_at: Mapped[datetime]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -40,10 +40,15 @@ class PlanLimitReached(Exception):
 @dataclass(frozen=True)
 class PlanUsage:
     plan: Plan
-    billing_date: date  # next billing date
+    billing_date: date  # when the period's counts restart (and a paid plan is billed)
     period_start: datetime
     products_used: int
     orders_used: int
+
+    @property
+    def next_billing_date(self) -> date | None:
+        """None on a free plan: nothing is ever billed."""
+        return self.billing_date if self.plan.monthly_amount > 0 else None
 
     @property
     def products_left(self) -> int:
@@ -98,10 +103,24 @@ def period_bounds(billing_day: int, today: date) -> tuple[date, date]:
     return start, _add_months(start.replace(day=1), 1).replace(day=billing_day)
 
 
+# Shopify bills app subscriptions every 30 days (the interval TokBridge's charges ask for).
+STORE_BILLING_PERIOD = timedelta(days=30)
+
+
 def usage(subscription: Subscription, products_used: int, orders_used: int, today: date | None = None) -> PlanUsage:
+    """The plan and its period: the store charge's own period when the store bills the plan (Shopify's
+    `currentPeriodEnd`, 30 days each), else monthly from the billing day."""
     today = today or utcnow().date()
+    plan = current_plan(subscription)
+    period_end = subscription.billing_period_end if plan.monthly_amount > 0 else None
+    if period_end is not None:
+        # Read when the charge was approved; Shopify renews it every period since.
+        while period_end.date() < today:
+            period_end += STORE_BILLING_PERIOD
+        return PlanUsage(plan=plan, billing_date=period_end.date(), period_start=period_end - STORE_BILLING_PERIOD,
+                         products_used=products_used, orders_used=orders_used)
     start, next_billing = period_bounds(subscription.billing_day, today)
-    return PlanUsage(plan=current_plan(subscription), billing_date=next_billing,
+    return PlanUsage(plan=plan, billing_date=next_billing,
                      period_start=datetime.combine(start, datetime.min.time()).replace(tzinfo=utcnow().tzinfo),
                      products_used=products_used, orders_used=orders_used)
 
@@ -135,8 +154,8 @@ def check_fits(plan: Plan, current: PlanUsage) -> None:
 
 class StoreBilling(Protocol):
     """The store platform's recurring charges for TokBridge (Shopify: `channels.shopify.billing.ShopifyBilling`).
-    Its charges have `charge_id`, `status` (PENDING, ACTIVE, DECLINED, EXPIRED, FROZEN, CANCELLED) and,
-    right after creation, `confirmation_url`."""
+    Its charges have `charge_id`, `status` (PENDING, ACTIVE, DECLINED, EXPIRED, FROZEN, CANCELLED),
+    `current_period_end` (while active) and, right after creation, `confirmation_url`."""
 
     def create_subscription(self, *, name: str, amount: Decimal, currency: str, return_url: str) -> Any: ...
 
@@ -243,6 +262,7 @@ def confirm_plan_change(session: Session, merchant_id: int, charge_id: str,
         # Another plan was chosen meanwhile: this approval no longer decides anything.
         return Confirmation(False, f"You are on the {current_plan(subscription).name} plan.")
     _record_change(session, merchant_id, wanted, before, charge_id=expected)
+    subscription.billing_period_end = charge.current_period_end
     return Confirmation(True, f"You are on the {wanted.name} plan now.", approved=True)
 
 
@@ -326,6 +346,7 @@ def _record_change(session: Session, merchant_id: int, plan: Plan, before: Plan,
 
     subscription = change_plan(session, merchant_id, plan.code)
     subscription.status, subscription.pending_plan_code = "active", None  # whatever waited is superseded
+    subscription.billing_period_end = None  # the new plan's charge, if any, brings its own period
     activity.record(session, merchant_id, "billing.plan_changed", f"Plan changed to {plan.name}",
                     status="succeeded", details={"before": before.code, "after": plan.code,
                                                  **{k: v for k, v in details.items() if v}})

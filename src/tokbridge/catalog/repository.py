@@ -221,6 +221,14 @@ class CatalogRepository:
             "inventory_levels": count(with_variants, (levels, levels.c.variant_id == variants.c.id), live),
         }
 
+    def status_counts(self) -> dict[str, int]:
+        """Products per store status (active, draft, archived), deleted ones left out."""
+        rows = self.conn.execute(
+            select(products.c.status, func.count()).where(
+                products.c.merchant_id == self.merchant_id, products.c.channel == self.channel,
+                products.c.status != "deleted").group_by(products.c.status))
+        return {status: count for status, count in rows}
+
     def analyze(self) -> None:
         """Refresh the planner's statistics after a large import (PostgreSQL plans blind without them)."""
         if self.conn.dialect.name == "postgresql":

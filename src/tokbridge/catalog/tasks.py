@@ -38,7 +38,7 @@ from tokbridge.jobs.registry import job_handler, periodic
 from tokbridge.jobs.runner import JobContext
 from tokbridge.jobs.service import enqueue
 from tokbridge.kit.errors import PermanentError, RetryableError
-from tokbridge.kit.words import plural
+from tokbridge.kit.words import plural, sentence_list
 from tokbridge.onboarding.service import fresh_shopify_connection, lock_connection
 from tokbridge.tenancy.scoping import bind_merchant
 
@@ -117,7 +117,9 @@ def import_catalog(ctx: JobContext) -> None:
         operation_id = ctx.checkpoint.get("operation_id")
         if not operation_id:
             # Prices are in the store's currency: read it with every full import (a store may change it).
-            _save_store_currency(engine, connection, store.currency())
+            shop = store.shop_details()
+            _save_store_currency(engine, connection, shop["currency"])
+            _save_catalog_state(engine, connection.id, connection.merchant_id, store_name=shop["name"])
             started_at = utcnow()
             operation_id = store.start_catalog_export().id
             ctx.progress(0, None, {"operation_id": operation_id, "started_at": started_at.isoformat()})
@@ -140,13 +142,37 @@ def import_catalog(ctx: JobContext) -> None:
                         reconciled_at=started_at, products=result.products)
     ctx.progress(result.products, result.products)
     link_new_products(engine, connection.merchant_id)
+    with engine.connect() as db:
+        by_status = CatalogRepository(db, connection.merchant_id, SHOPIFY).status_counts()
+    title, message = import_summary(result.products, by_status, result.variants, result.images)
     with session_scope(engine) as session:
         activity.record(bind_merchant(session, connection.merchant_id), connection.merchant_id, "catalog.imported",
-                        f"Imported {plural(result.products, 'product')} from {connection.external_id}",
-                        f"{plural(result.variants, 'variant')}, {plural(result.images, 'image')}. They are Not Uploaded until a "
-                        "category template links them.", status=ActivityStatus.SUCCEEDED,
+                        title, message, status=ActivityStatus.SUCCEEDED,
                         details={"products": result.products, "variants": result.variants,
-                                 "removed": result.products_removed})
+                                 "removed": result.products_removed, "by_status": by_status})
+
+
+def import_summary(imported: int, by_status: dict[str, int], variants: int, images: int) -> tuple[str, str]:
+    """The import's title and message, by store status: drafts and archived products are imported but
+    not listed on TikTok, so the dashboard's Not Uploaded count is the active ones."""
+    active, drafts, archived = (by_status.get(status, 0) for status in ("active", "draft", "archived"))
+    title = f"{plural(imported, 'product')} imported"
+    if drafts or archived:
+        parts = [f"{active:,} active"]
+        if drafts:
+            parts.append(plural(drafts, "draft"))
+        if archived:
+            parts.append(f"{archived:,} archived")
+        title += f": {sentence_list(parts)}"
+        unlisted = ("Drafts and archived products" if drafts and archived
+                    else "Drafts" if drafts else "Archived products")
+        message = f"{unlisted} are not listed on TikTok. "
+    else:
+        title += ", all active"
+        message = ""
+    message += (f"Active products stay Not Uploaded until a category template links them. "
+                f"{plural(variants, 'variant')}, {plural(images, 'image')}.")
+    return title, message
 
 
 def _reporting(ctx: JobContext, items: Iterable[CatalogItem], total: int | None) -> Iterator[CatalogItem]:
@@ -352,7 +378,7 @@ def reconcile_connection(settings, connection: ChannelConnection, since: datetim
 
     def read_changes(store: ShopifyStore) -> int:
         if connection.currency is None:  # connected before currencies were read: learn it now
-            _save_store_currency(engine, connection, store.currency())
+            _save_store_currency(engine, connection, store.shop_details()["currency"])
         changed, cursor = 0, None
         while True:
             page = store.products_changed_since(since - RECONCILE_OVERLAP, cursor)

@@ -109,4 +109,11 @@ def field_words(path: str | None) -> str:
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """`1 product`, `2 products`, `0 products` (`plural_form` when adding an s is wrong)."""
-    return f"{count} {singular if count == 1 else plural_form or singular + 's'}"
+    return f"{count:,} {singular if count == 1 else plural_form or singular + 's'}"
+
+
+def sentence_list(parts: list[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    if len(parts) <= 1:
+        return "".join(parts)
+    return f"{', '.join(parts[:-1])} and {parts[-1]}"

@@ -4,6 +4,8 @@ binds TikTok's ids in the same transaction as its progress, and never sleeps on 
 from __future__ import annotations
 
 import threading
+from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +28,7 @@ from tokbridge.jobs.registry import job_handler, periodic
 from tokbridge.jobs.runner import JobContext
 from tokbridge.jobs.service import enqueue
 from tokbridge.kit.errors import PermanentError, RetryableError
-from tokbridge.kit.words import plural
+from tokbridge.kit.words import plural, sentence_list
 from tokbridge.listings import daily_limit, service
 from tokbridge.listings.models import Listing, ListingSku, ListingStatus
 from tokbridge.listings.publisher import LISTING_LIMIT_CODE, Publisher, bind_skus, unbind, with_sku_ids
@@ -66,31 +68,51 @@ def upload(ctx: JobContext) -> None:
         session.expunge(connection)
         remaining = _count_queued(session, connection.id)
     publisher = Publisher(_client(ctx, connection), connection, ctx.merchant_id)
-    progress = _Progress(ctx, done=int(ctx.checkpoint.get("done", 0)), remaining=remaining)
+    progress = _Progress(ctx, ctx.checkpoint, remaining=remaining)
     with ThreadPoolExecutor(max_workers=ctx.settings.upload_concurrency, thread_name_prefix="upload") as pool:
         while batch := _next_batch(ctx, connection.id):
-            futures = [pool.submit(publisher.publish, ctx.session, listing_id, progress.record) for listing_id in batch]
+            futures = [pool.submit(publisher.publish, ctx.session, listing_id, progress.recorder(listing_id))
+                       for listing_id in batch]
             _raise_first_stop(futures, ctx, connection.id)
     with ctx.session() as session, session.begin():
         daily_limit.learn(for_writing(session), ConnectionRepository(session).get(connection.id), refused=False)
-        counts = ListingRepository(session).status_counts(connection.id)
-        activity.record(session, ctx.merchant_id, "listings.upload.summary", f"Uploaded {plural(progress.done, 'product')} to TikTok",
-                        message=f"{counts['reviewing']} under review, {counts['failed']} failed, "
-                                f"{counts['not_uploaded']} need fixes before they can go.", status="succeeded")
+        activity.record(session, ctx.merchant_id, "listings.upload.summary",
+                        f"Bulk upload finished: {plural(progress.done, 'product')}",
+                        message=upload_summary(progress.outcomes), status="succeeded")
+
+
+def upload_summary(outcomes: Counter) -> str:
+    """What became of this upload's products (not the whole catalog's)."""
+    fixes = outcomes[ListingStatus.NOT_UPLOADED]
+    parts = [f"{outcomes[ListingStatus.REVIEWING]:,} sent to TikTok and under review"]
+    if outcomes[ListingStatus.FAILED]:
+        parts.append(f"{outcomes[ListingStatus.FAILED]:,} failed (their pages say why)")
+    if fixes:
+        parts.append(f"{fixes:,} need fixes before they can go" if fixes > 1 else "1 needs fixes before it can go")
+    return sentence_list(parts) + "."
 
 
 class _Progress:
-    """Counts finished products across the upload threads; saved with each product's outcome."""
+    """Counts finished products and their outcomes across the upload threads; saved with each product's
+    outcome, so a resumed job's summary still covers the whole upload."""
 
-    def __init__(self, ctx: JobContext, done: int, remaining: int):
-        self.ctx, self.done, self.total = ctx, done, done + remaining
+    def __init__(self, ctx: JobContext, checkpoint: dict, remaining: int):
+        self.ctx, self.done = ctx, int(checkpoint.get("done", 0))
+        self.total = self.done + remaining
+        self.outcomes = Counter(checkpoint.get("outcomes") or {})
         self._lock = threading.Lock()
 
-    def record(self, session: Session) -> None:
-        with self._lock:
-            self.done += 1
-            done, total = self.done, max(self.total, self.done)
-        self.ctx.progress(done, total, checkpoint={"done": done}, session=session)
+    def recorder(self, listing_id: int) -> Callable[[Session], None]:
+        def record(session: Session) -> None:
+            listing = ListingRepository(session).get(listing_id)
+            with self._lock:
+                self.done += 1
+                if listing is not None:
+                    self.outcomes[listing.status] += 1
+                done, total, outcomes = self.done, max(self.total, self.done), dict(self.outcomes)
+            self.ctx.progress(done, total, checkpoint={"done": done, "outcomes": outcomes}, session=session)
+
+        return record
 
 
 def _next_batch(ctx: JobContext, connection_id: str) -> list[int]:

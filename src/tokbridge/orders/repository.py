@@ -217,7 +217,12 @@ __all__ = ["OrderRepository", "StoreSync", "active_tiktok_connections", "merchan
 
 # A span of whole UTC days, [start, end): what the live sums read from the orders.
 Span = tuple[datetime, datetime]
-NOT_SALES = (OrderStatus.CANCELLED, OrderStatus.UNPAID)
+# Sales are paid orders past TikTok's remorse window (On hold: the buyer may still cancel freely), not
+# cancelled, less the refunds recorded on them (on the order's day, like the order).
+NOT_SALES = (OrderStatus.CANCELLED, OrderStatus.UNPAID, OrderStatus.ON_HOLD)
+# Return statuses where TikTok has refunded the buyer or decided to ("Return status" in TikTok's docs).
+REFUNDED_RETURN_STATUSES = ("RETURN_OR_REFUND_REQUEST_SUCCESS", "RETURN_OR_REFUND_REQUEST_COMPLETE",
+                            "REPLACEMENT_REQUEST_REFUND_SUCCESS")
 
 
 class SalesRepository:
@@ -238,8 +243,8 @@ class SalesRepository:
         return [(day, currency, amount, orders, units) for day, currency, amount, orders, units in rows]
 
     def live_per_day(self, spans: Sequence[Span]) -> list[tuple[date, str, int, int, int]]:
-        """(UTC day, currency, amount, orders, units) of paid, not cancelled orders placed in `spans`,
-        summed in the database."""
+        """(UTC day, currency, amount, orders, units) of the sales (NOT_SALES) placed in `spans`, summed in
+        the database; the amount is net of the refunds recorded on them."""
         if not spans:
             return []
         if self.session.get_bind().dialect.name == "postgresql":
@@ -250,7 +255,13 @@ class SalesRepository:
             select(day, Order.currency, func.sum(Order.total_minor), func.count(), func.sum(Order.units))
             .where(_placed_in(spans), Order.status.not_in(NOT_SALES))
             .group_by(day, Order.currency))
-        return [(value if isinstance(value, date) else date.fromisoformat(value), currency, int(amount or 0),
+        refunds = self.session.execute(
+            select(day, Order.currency, func.sum(Return.refund_minor)).join(Order, Order.id == Return.order_id)
+            .where(_placed_in(spans), Order.status.not_in(NOT_SALES),
+                   Return.return_status.in_(REFUNDED_RETURN_STATUSES))
+            .group_by(day, Order.currency))
+        refunded = {(_as_date(value), currency): int(amount or 0) for value, currency, amount in refunds}
+        return [(_as_date(value), currency, int(amount or 0) - refunded.get((_as_date(value), currency), 0),
                  int(orders), int(units or 0)) for value, currency, amount, orders, units in rows]
 
     def live_per_product(self, spans: Sequence[Span]) -> list[tuple[str, str, int, int]]:
@@ -393,6 +404,10 @@ def marked_sales_days(session: Session, limit: int = 50_000) -> dict[tuple[int, 
     for mark_id, merchant_id, day in rows:
         found.setdefault((merchant_id, day), []).append(mark_id)
     return found
+
+
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)  # SQLite answers text
 
 
 def _day_start(day: date) -> datetime:

@@ -4,8 +4,8 @@ Summing 75,000 orders for a 90-day chart on every dashboard view is too slow, so
 UTC day (`SalesDay`, `ProductSalesDay`). Keeping them by adding and subtracting on every order change would
 be fragile (an order's contribution depends on its status, its lines, its day), so instead:
 
-1. Whenever a session writes an order or an order line, the order's day gets a `SalesDayMark`, in the same
-   transaction (the session events below: no write path can forget it).
+1. Whenever a session writes an order, an order line or a return (its refund), the order's day gets a
+   `SalesDayMark`, in the same transaction (the session events below: no write path can forget it).
 2. The dashboard reads a marked day live from the orders, and every other day from its sums.
 3. The recount job (`orders.recount_sales`, every minute) sums each marked day again from the orders and
    deletes exactly the marks it read before summing. A mark committed while it worked survives, so its
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing
-from tokbridge.orders.models import Order, OrderLine
+from tokbridge.orders.models import Order, OrderLine, Return
 from tokbridge.orders.repository import SalesRepository, day_spans, marked_sales_days
 from tokbridge.tenancy.scoping import bind_merchant
 
@@ -49,7 +49,8 @@ def _note_changed_days(session: Session, _flush_context, _instances) -> None:
             for before in inspect(record).attrs.placed_at.history.deleted or ():
                 if before is not None:
                     days.add((record.merchant_id, _utc_day(before)))
-        elif isinstance(record, OrderLine) and record.order_id is not None:
+        elif isinstance(record, (OrderLine, Return)) and record.order_id is not None:
+            # A line, or a refund recorded on the order, changes its day's sales.
             if record in session.new or record in session.deleted or session.is_modified(record):
                 orders_of_lines.add(record.order_id)
     if orders_of_lines:

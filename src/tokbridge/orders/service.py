@@ -141,14 +141,15 @@ def apply_tiktok_order(session: Session, connection: ChannelConnection, raw: dic
     return Applied(order.id, to_store=to_store, cancel_in_store=cancel_in_store)
 
 
-# Statuses a notification alone can record: nothing is sent anywhere for them, so the order is not fetched
-# (its lines and amounts come with the fetch that AWAITING_SHIPMENT, or the periodic search, brings).
+# Statuses a notification alone can record for an order already read from TikTok: nothing is sent
+# anywhere for them. The notification carries no items or amounts, so an order not read yet is fetched.
 STATUS_ONLY = frozenset({"UNPAID", "ON_HOLD"})
 
 
 def apply_notification(session: Session, connection: ChannelConnection, data: dict) -> bool:
     """Record an order-status notification (webhook 1) without asking TikTok, when its status needs no
-    action. Returns False when the order must be fetched (store creation, cancellation, shipping...)."""
+    action and the order's items and amounts are stored already. Returns False when the order must be
+    fetched (new to TokBridge, store creation, cancellation, shipping...)."""
     tiktok_status = str(data.get("order_status") or "").upper()
     update_time = int(data.get("update_time") or 0)
     if tiktok_status not in STATUS_ONLY or not update_time:
@@ -160,12 +161,9 @@ def apply_notification(session: Session, connection: ChannelConnection, data: di
     if order is not None and not statuses.is_newer(order.tiktok_update_time, order.tiktok_status, update_time,
                                                    tiktok_status):
         return True  # a repeat, or older than what is stored
-    if order is None:
-        order = Order(merchant_id=connection.merchant_id, connection_id=connection.id, tiktok_order_id=tiktok_id,
-                      store_sync=StoreSync.NOT_YET, raw={"id": tiktok_id, "status": tiktok_status},
-                      placed_at=_time(update_time), currency="USD", total_minor=0, units=0)
-        session.add(order)
-    elif order.store_sync != StoreSync.NOT_YET:
+    if order is None or "line_items" not in (order.raw or {}):
+        return False  # its items and amounts come only with the order itself
+    if order.store_sync != StoreSync.NOT_YET:
         return False  # already further along (a late notification that is newer): let the fetch decide
     order.tiktok_status = tiktok_status
     order.tiktok_update_time = update_time

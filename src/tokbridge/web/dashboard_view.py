@@ -45,6 +45,12 @@ FAQS = [
       "Paid orders are created in your store once TikTok releases them; your fulfilment and tracking go "
       "back to TikTok."
      )),
+    ("What counts as a sale?",
+     (
+      "TikTok orders that are paid and past TikTok's one-hour cancellation window (no longer On hold), and not "
+      "cancelled, on the day they were placed, less the refunds TikTok has granted on them. Unpaid, on-hold and "
+      "cancelled orders are not sales. Top products count the units sold and their prices before refunds."
+     )),
     ("What counts against my plan?",
      (
       "Products on TikTok (in progress, reviewing, live or inactive) and orders brought in this billing "

@@ -136,6 +136,7 @@ def bulk_upload(viewer: ViewerDep) -> Response:
         _job, queued = listings.request_upload(viewer.db, viewer.merchant_id)
     except listings.ListingRefused as refused:
         viewer.db.rollback()
+        # The refusal's way out (the plans, the prerequisites, the templates) goes with the message.
         return redirect_with_error("/dashboard", refused.message, refused.link)
     planned = _daily_plan(viewer.db, queued)
     viewer.db.commit()

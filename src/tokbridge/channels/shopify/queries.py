@@ -231,10 +231,6 @@ mutation AdjustInventory($input: InventoryAdjustQuantitiesInput!, $key: String!)
 }
 """
 
-SHOP_CURRENCY = """
-query ShopCurrency { shop { currencyCode } }
-"""
-
 LOCATIONS = """
 query Locations($after: String) {
   locations(first: 250, after: $after) { pageInfo { hasNextPage endCursor } nodes { id name isActive } }
@@ -277,3 +273,6 @@ mutation AppSubscriptionCancel($id: ID!) {{
   }}
 }}
 """
+
+# What the dashboard says about the connected store.
+SHOP_DETAILS = "query ShopDetails { shop { name myshopifyDomain currencyCode } }"

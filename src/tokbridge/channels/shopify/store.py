@@ -44,6 +44,11 @@ class ShopifyStore:
         self.download_timeout = download_timeout
         self._locations: list[str] | None = None
 
+    def shop_details(self) -> dict[str, str]:
+        """The store's name, domain and currency (the dashboard shows them)."""
+        shop = self.client.query(queries.SHOP_DETAILS)["shop"]
+        return {"name": shop["name"], "domain": shop["myshopifyDomain"], "currency": shop["currencyCode"]}
+
     # --- catalog ----------------------------------------------------------------------------------
 
     def start_catalog_export(self) -> bulk.BulkOperation:
@@ -101,10 +106,6 @@ class ShopifyStore:
         if refresh or self._locations is None:
             self._locations = [location["id"] for location in self.locations()]
         return self._locations
-
-    def currency(self) -> str:
-        """The three-letter code of the currency the store's prices are in (`shop.currencyCode`)."""
-        return self.client.query(queries.SHOP_CURRENCY)["shop"]["currencyCode"]
 
     def locations(self) -> list[dict]:
         found, after = [], None

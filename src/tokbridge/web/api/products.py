@@ -61,7 +61,7 @@ class PlanSummary(BaseModel):
     name: str
     amount: Decimal
     currency: str
-    billing_date: date
+    billing_date: date | None = Field(description="Next billing date; none on a free plan")
     product_limit: int
     order_limit: int
     products_left: int
@@ -120,7 +120,7 @@ class Dashboard(BaseModel):
 
 def plan_summary(usage: billing.PlanUsage) -> PlanSummary:
     return PlanSummary(code=usage.plan.code, name=usage.plan.name, amount=usage.plan.monthly_amount,
-                       currency=usage.plan.currency, billing_date=usage.billing_date,
+                       currency=usage.plan.currency, billing_date=usage.next_billing_date,
                        product_limit=usage.plan.product_limit, order_limit=usage.plan.order_limit,
                        products_left=usage.products_left, orders_left=usage.orders_left)
 
