@@ -65,8 +65,8 @@ def test_connect_subscribe_and_import_the_whole_catalog(start_world):
     by_status = Counter(p.status for p in products)
     assert any(a.title == f"240 products imported: {by_status['active']} active, {by_status['draft']} drafts "
                           f"and {by_status['archived']} archived" for a in activities)
-    store_details = world.connections("shopify")[0].data["catalog"]
-    assert (store_details["store_name"], store_details["currency"]) == ("Onboarding Test", "USD")
+    store = world.connections("shopify")[0]
+    assert (store.data["catalog"]["store_name"], store.currency) == ("Onboarding Test", "USD")
     assert world.connections("shopify")[0].data["catalog"]["reconciled_at"]
 
     # Connecting again (a reinstall) keeps one connection and does not fail on existing webhooks.
