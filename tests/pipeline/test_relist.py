@@ -99,7 +99,7 @@ def test_failed_product_is_edited_when_uploaded_again_and_keeps_its_tiktok_id(wo
         with session_scope(world.engine) as session:
             summary = session.scalars(select(Activity).where(Activity.kind == "listings.upload.summary")
                                       .order_by(Activity.id.desc())).first()
-        assert summary.title == "Uploaded 1 product to TikTok"
+        assert summary.title == "Bulk upload finished: 1 product"
     # TikTok approves the edited product: it is live under the same id.
     world.tiktok_control("POST", f"/sandbox/products/{target.tiktok_product_id}/review", {"outcome": "APPROVED"})
     assert sandbox_products(world)[target.tiktok_product_id]["status"] == "ACTIVATE"

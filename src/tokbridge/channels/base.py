@@ -256,8 +256,8 @@ class SourceStore(Protocol):
 
     channel: str  # "shopify", later "etsy", "prestashop"
 
-    def currency(self) -> str:
-        """The three-letter code of the currency the store's prices are in."""
+    def shop_details(self) -> dict[str, str]:
+        """The store's `name`, `domain` and `currency` (the three-letter code its prices are in)."""
         ...
 
     def iter_catalog(self) -> Iterator[CatalogItem]:
