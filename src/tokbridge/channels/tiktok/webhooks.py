@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from tokbridge.kit import strict_json
 
 
 def compute_signature(app_key: str, app_secret: str, body: bytes) -> str:
@@ -134,14 +135,23 @@ class InvalidWebhook(ValueError):
 
 def parse_event(body: bytes) -> WebhookEvent:
     try:
-        raw = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidWebhook("body is not JSON") from exc
+        raw = strict_json.loads(body)
+    except strict_json.InvalidJSON as exc:
+        raise InvalidWebhook(str(exc)) from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("type"), int):
         raise InvalidWebhook("missing integer `type`")
     try:
         event = WebhookEvent.model_validate(raw)
         event.payload  # validate the data now, so a bad payload fails here and not later
-    except ValueError as exc:
-        raise InvalidWebhook(str(exc)) from exc
+    except ValidationError as exc:
+        raise InvalidWebhook(_first_problem(exc)) from exc
     return event
+
+
+def _first_problem(error: ValidationError) -> str:
+    """One line for the log and the answer, instead of pydantic's multi-line report."""
+    problems = error.errors(include_url=False, include_input=False)
+    first = problems[0] if problems else {"loc": (), "msg": "invalid"}
+    where = ".".join(str(part) for part in first["loc"]) or "body"
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"{where}: {first['msg']}{more}"
