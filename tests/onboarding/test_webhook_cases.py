@@ -260,3 +260,50 @@ def test_a_webhook_the_database_refuses_fails_alone(start_world):
     answers = _send_all_at_once(f"{world.base_url}/webhooks/tiktok", [_tiktok_request(case.body) for case in cases])
     _check_answers(cases, answers, first_delivery=True)
     assert len(_inbox(world, "tiktok")) == VALID_ALONGSIDE
+
+
+# --- a webhook that can never be processed ----------------------------------------------------
+
+
+def test_a_shopify_webhook_that_cannot_be_processed_fails_at_once(start_world):
+    """Shopify retries any answer but a 2xx, so a signed webhook whose body lacks what its processing
+    needs is recorded, then fails for good on its first attempt, with a plain reason; the webhooks that
+    came with it are processed."""
+    world, merchant = _connected_store(start_world)
+    world.settle()
+    good = json.dumps({"shop_domain": SHOP, "customer": {"id": 7}, "orders_requested": [1001]}).encode()
+
+    def deliver(topic: str, body: dict | bytes) -> None:
+        case = Case(topic, body if isinstance(body, bytes) else json.dumps(body).encode(), 200,
+                    {"X-Shopify-Topic": topic})
+        answer = httpx.post(f"{world.base_url}/webhooks/shopify", content=case.body,
+                            headers=_shopify_request(case)[1], timeout=10)
+        assert answer.status_code == 200, answer.text
+
+    def processing_jobs():
+        return [job for job in world.jobs("inbox.process") if job.merchant_id == merchant.merchant_id]
+
+    already = len(processing_jobs())
+    deliver("products/update", {"title": "No id here", "updated_at": "2026-12-06T10:00:00Z"})
+    deliver("customers/data_request", good)
+    world.run_jobs(("inbox.process",))
+    [job] = processing_jobs()[already:]
+    assert (job.state, job.attempts) == ("failed", 1), (job.state, job.attempts, job.last_error)
+    assert job.last_error == "Shopify's product update notification has no product id; it cannot be processed."
+    with session_scope(world.engine) as session:
+        assert session.scalar(select(func.count()).select_from(Activity).where(
+            Activity.kind == "privacy.data_request")) == 1
+
+    # Again, with the other topics whose processing needs an id: each fails at once, and says why.
+    for topic, body, reason in [
+        ("inventory_levels/update", {"location_id": 1, "available": 3}, "stock update notification has no inventory item id"),
+        ("products/delete", {"id": {"not": "an id"}}, "product deletion notification has no product id"),
+        ("fulfillments/create", {"id": 5, "order_id": None}, "fulfilment notification has no order id"),
+        ("orders/cancelled", {"cancel_reason": "customer"}, "order cancellation notification has no order id"),
+    ]:
+        already = len(processing_jobs())
+        deliver(topic, body)
+        world.run_jobs(("inbox.process",))
+        [job] = processing_jobs()[already:]
+        assert (job.state, job.attempts) == ("failed", 1), (topic, job.state, job.last_error)
+        assert reason in job.last_error
