@@ -37,6 +37,9 @@ RETURN_STATUS_CHANGE = 12
 PRODUCT_AUDIT_STATUS_CHANGE = 37
 
 
+MAX_ID_LENGTH = 128  # TikTok's ids are about 19 digits; ours end up in keys of a few hundred characters
+
+
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -46,6 +49,17 @@ class _Payload(BaseModel):
         name = info.field_name or ""
         if isinstance(value, int) and not isinstance(value, bool) and (name.endswith("_id") or name == "expiration_time"):
             return str(value)
+        return value
+
+    @field_validator("*")
+    @classmethod
+    def _storable_ids(cls, value: Any, info) -> Any:
+        # Ids are stored and looked up as text: one the database cannot take would fail later, for good.
+        if isinstance(value, str) and (info.field_name or "").endswith("_id"):
+            if len(value) > MAX_ID_LENGTH:
+                raise ValueError(f"longer than {MAX_ID_LENGTH} characters")
+            if not value.isprintable():
+                raise ValueError("contains control characters")
         return value
 
 
