@@ -3,8 +3,8 @@ it once in the inbox and enqueue its processing. No API calls here: the platform
 within milliseconds, and everything slow happens in the `inbox.process` job.
 
 Answers: 401 for a missing or wrong signature, 400 for a body that is not the platform's envelope
-(or whose ids or topic could not be stored: too long, control characters), 200 for everything else (an unknown shop or a duplicate is acknowledged and dropped, so the
-platform does not retry it for days).
+(or whose ids or topic could not be stored: too long, control characters), 200 for everything else
+(an unknown shop or a duplicate is acknowledged and dropped, so the platform does not retry it for days).
 """
 
 from __future__ import annotations
