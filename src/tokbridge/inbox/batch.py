@@ -43,12 +43,7 @@ class IntakeRecorder:
                 while not self._waiting:
                     self._wake.wait()
                 batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch:]
-            try:
-                with session_scope(self._engine) as session:
-                    results: list = record(session, [event for event, _ in batch])
-            except Exception as exc:  # every waiting request gets the failure (a 503: retried later)
-                log.exception("recording %d webhooks failed; the platforms will deliver them again", len(batch))
-                results = [exc] * len(batch)
+            results = self._record([event for event, _ in batch])
             # One wake-up per event loop for the whole batch, not one per request.
             by_loop: dict[asyncio.AbstractEventLoop, list] = {}
             for (_, future), result in zip(batch, results, strict=True):
@@ -59,6 +54,26 @@ class IntakeRecorder:
                 except RuntimeError:  # that loop has closed: its requests are gone
                     log.info("%d webhook answers dropped: their server loop closed", len(settled))
 
+    def _record(self, events: list[Verified]) -> list[Intake | BaseException]:
+        try:
+            with session_scope(self._engine) as session:
+                return record(session, events)
+        except Exception as exc:  # noqa: BLE001 - answered as a 503, which the platform retries later
+            log.exception("recording %d webhooks failed; the platforms will deliver them again", len(events))
+            if len(events) == 1:
+                return [exc]
+        # Intake refuses what it can tell cannot be stored; should an event still fail its batch, it must
+        # not take the others with it: each is recorded alone, and only the failing ones are refused.
+        return [self._record_alone(event) for event in events]
+
+    def _record_alone(self, event: Verified) -> Intake | BaseException:
+        try:
+            with session_scope(self._engine) as session:
+                return record(session, [event])[0]
+        except Exception as exc:  # noqa: BLE001 - the batch's failure was logged with its trace above
+            log.error("a %s webhook (topic %.100s) could not be recorded alone either: %s: %.200s",
+                      event.source, event.topic, type(exc).__name__, exc)
+            return exc
 
 def _settle(settled: list[tuple[asyncio.Future, Intake | BaseException]]) -> None:
     for future, result in settled:

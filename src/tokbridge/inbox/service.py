@@ -2,16 +2,16 @@
 it once in the inbox and enqueue its processing. No API calls here: the platform gets its answer
 within milliseconds, and everything slow happens in the `inbox.process` job.
 
-Answers: 401 for a missing or wrong signature, 400 for a body that is not the platform's envelope,
-200 for everything else (an unknown shop or a duplicate is acknowledged and dropped, so the
-platform does not retry it for days).
+Answers: 401 for a missing or wrong signature, 400 for a body that is not the platform's envelope
+(or whose ids or topic could not be stored: too long, control characters), 200 for everything else
+(an unknown shop or a duplicate is acknowledged and dropped, so the platform does not retry it for days).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -26,11 +26,14 @@ from tokbridge.channels.tiktok import webhooks as tiktok_webhooks
 from tokbridge.db.engine import for_writing
 from tokbridge.inbox.repository import InboxRepository
 from tokbridge.jobs.service import enqueue_or_add
+from tokbridge.kit import strict_json
 
 log = logging.getLogger(__name__)
 
 PROCESS_JOB = "inbox.process"
 PROCESS_BATCH = 200  # webhooks one processing job carries at most
+# The longest values the inbox and connection columns hold (inbound_event, channel_connection).
+MAX_KEY, MAX_TOPIC, MAX_SHOP = 255, 100, 255
 
 
 @dataclass(frozen=True)
@@ -58,15 +61,16 @@ def verify_shopify(body: bytes, headers: Mapping[str, str]) -> Verified | Intake
     found = shopify_webhooks.shopify_headers(headers)
     topic, shop = found.get("topic", "?"), found.get("shop-domain", "?")
     if not shopify_webhooks.verify_request(body, headers, get_shopify_settings().secrets):
-        log.warning("shopify webhook refused: missing or invalid signature (topic=%s, shop=%s)", topic, shop)
+        log.warning("shopify webhook refused: missing or invalid signature (topic=%.100s, shop=%.100s)", topic, shop)
         return Intake(401, "The webhook signature is missing or invalid.")
     try:
         envelope = shopify_webhooks.parse(body, headers)
     except shopify_webhooks.InvalidWebhook as exc:
-        log.warning("shopify webhook refused as malformed (topic=%s, shop=%s): %s", topic, shop, exc)
+        log.warning("shopify webhook refused as malformed (topic=%.100s, shop=%.100s): %s", topic, shop, exc)
         return Intake(400, f"Malformed webhook: {exc}")
     key = envelope.dedup_key or "sha256:" + _digest(envelope.topic.encode(), envelope.shop_domain.encode(), body)
-    return Verified(SHOPIFY, envelope.shop_domain, key, envelope.topic, envelope.payload)
+    return _checked(Verified(SHOPIFY, envelope.shop_domain, key, envelope.topic, envelope.payload),
+                    id_name="event id", shop_name="shop domain")
 
 
 def verify_tiktok(body: bytes, headers: Mapping[str, str]) -> Verified | Intake:
@@ -81,7 +85,27 @@ def verify_tiktok(body: bytes, headers: Mapping[str, str]) -> Verified | Intake:
         log.warning("tiktok webhook refused as malformed: %s", exc)
         return Intake(400, f"Malformed webhook: {exc}")
     key = event.tts_notification_id or "sha256:" + _digest(body)
-    return Verified(TIKTOK, event.shop_id or "", key, str(event.type), json.loads(body))
+    return _checked(Verified(TIKTOK, event.shop_id or "", key, str(event.type), strict_json.loads(body)),
+                    id_name="tts_notification_id", shop_name="shop_id")
+
+
+def _checked(event: Verified, *, id_name: str, shop_name: str) -> Verified | Intake:
+    """Refuse, alone and before it joins a batch, an event whose fields the database could not store:
+    a batch is one transaction, so one such event would fail every webhook recorded with it."""
+    problem = (_text_problem(id_name, event.key, MAX_KEY) or _text_problem("topic", event.topic, MAX_TOPIC)
+               or _text_problem(shop_name, event.shop, MAX_SHOP))
+    if problem is None:
+        return event
+    log.warning("%s webhook refused as malformed: %s", event.source, problem)
+    return Intake(400, f"Malformed webhook: {problem}")
+
+
+def _text_problem(name: str, value: str, max_length: int) -> str | None:
+    if len(value) > max_length:
+        return f"{name} is longer than {max_length} characters"
+    if any(unicodedata.category(character) in ("Cc", "Cs") for character in value):
+        return f"{name} contains control characters"
+    return None
 
 
 def receive_shopify(session: Session, body: bytes, headers: Mapping[str, str]) -> Intake:

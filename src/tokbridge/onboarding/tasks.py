@@ -100,14 +100,21 @@ def process_inbound_events(ctx: JobContext) -> None:
     does not hold up the others; the job then retries, and the events already processed are skipped."""
     event_ids = ctx.payload.get("event_ids") or [ctx.payload["event_id"]]
     failure: Exception | None = None
+    unusable: list[str] = []
     for event_id in event_ids:
         try:
             process_inbound_event(ctx, event_id)
+        except PermanentError as exc:
+            log.warning("webhook event %s cannot be processed: %s", event_id, exc)
+            unusable.append(str(exc))
         except Exception as exc:  # noqa: BLE001 - re-raised below, after the other events
             log.warning("webhook event %s not processed yet: %s", event_id, exc)
             failure = failure or exc
     if failure is not None:
-        raise failure
+        raise failure  # a retry skips the events processed; the unusable ones fail again, without a call
+    if unusable:
+        more = len(unusable) - 1
+        raise PermanentError(unusable[0] + (f" (and {more} more webhook{'s' if more != 1 else ''})" if more else ""))
 
 
 def process_inbound_event(ctx: JobContext, event_id: int) -> None:
@@ -125,10 +132,13 @@ def process_inbound_event(ctx: JobContext, event_id: int) -> None:
         log.info("%s webhook %s for disconnected %s ignored", source, topic, connection.external_id)
     else:
         handler = (SHOPIFY_HANDLERS if source == SHOPIFY else TIKTOK_HANDLERS).get(topic)
+        body = payload.get("body") or {}
         if handler is None:
             log.info("%s webhook %s has no processing; recorded only", source, topic)
         else:
-            handled = handler(ctx, connection, payload.get("body") or {})
+            if source == SHOPIFY:
+                _check_shopify_body(topic, body)
+            handled = handler(ctx, connection, body)
     if handled:
         with ctx.session() as session:
             session.execute(update(InboundEvent).where(InboundEvent.id == event_id).values(processed_at=utcnow()))
@@ -144,6 +154,37 @@ def _note(ctx: JobContext, connection: ChannelConnection, kind: str, title: str,
 
 # Shopify topics
 
+GID_FIELD = "admin_graphql_api_id"
+# What a topic's processing needs from the body: (what the notification is, what it must name, where).
+# Shopify retries anything but a 2xx, so these are accepted at intake and fail for good when processed.
+SHOPIFY_NEEDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "products/create": ("new product", "product id", (GID_FIELD, "id")),
+    "products/update": ("product update", "product id", (GID_FIELD, "id")),
+    "products/delete": ("product deletion", "product id", (GID_FIELD, "id")),
+    "inventory_levels/update": ("stock update", "inventory item id", ("inventory_item_id",)),
+    "orders/cancelled": ("order cancellation", "order id", (GID_FIELD, "id")),
+    "fulfillments/create": ("fulfilment", "order id", ("order_id",)),
+    "fulfillments/update": ("fulfilment update", "order id", ("order_id",)),
+}
+
+
+def _check_shopify_body(topic: str, body: dict) -> None:
+    """PermanentError when the body lacks the id its processing needs: retrying cannot bring it."""
+    if topic not in SHOPIFY_NEEDS:
+        return
+    notification, needed, fields = SHOPIFY_NEEDS[topic]
+    # The handlers read the first of these fields that is set; that one has to be an id.
+    value = next((body.get(name) for name in fields if body.get(name)), None)
+    if not _is_shopify_id(value):
+        raise PermanentError(f"Shopify's {notification} notification has no {needed}; it cannot be processed.")
+
+
+def _is_shopify_id(value) -> bool:
+    if isinstance(value, str) and value.startswith("gid://shopify/"):
+        value = value.rsplit("/", 1)[-1]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value > 0
+    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20
 
 def _product_gid(body: dict) -> str:
     return body.get("admin_graphql_api_id") or f"gid://shopify/Product/{body['id']}"

@@ -11,10 +11,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+
+from tokbridge.kit import strict_json
 
 # The three privacy topics every public app must answer.
 COMPLIANCE_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
@@ -106,9 +107,9 @@ def parse(body: bytes, headers: Mapping[str, str]) -> WebhookEnvelope:
     if missing:
         raise InvalidWebhook("missing header(s): " + ", ".join(missing))
     try:
-        payload = json.loads(body) if body else {}
-    except ValueError as exc:
-        raise InvalidWebhook("body is not JSON") from exc
+        payload = strict_json.loads(body) if body else {}
+    except strict_json.InvalidJSON as exc:
+        raise InvalidWebhook(str(exc)) from exc
     if not isinstance(payload, dict):
         raise InvalidWebhook("body is not a JSON object")
     return WebhookEnvelope(

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from tokbridge.kit import strict_json
 
 
 def compute_signature(app_key: str, app_secret: str, body: bytes) -> str:
@@ -36,6 +37,9 @@ RETURN_STATUS_CHANGE = 12
 PRODUCT_AUDIT_STATUS_CHANGE = 37
 
 
+MAX_ID_LENGTH = 128  # TikTok's ids are about 19 digits; ours end up in keys of a few hundred characters
+
+
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -45,6 +49,17 @@ class _Payload(BaseModel):
         name = info.field_name or ""
         if isinstance(value, int) and not isinstance(value, bool) and (name.endswith("_id") or name == "expiration_time"):
             return str(value)
+        return value
+
+    @field_validator("*")
+    @classmethod
+    def _storable_ids(cls, value: Any, info) -> Any:
+        # Ids are stored and looked up as text: one the database cannot take would fail later, for good.
+        if isinstance(value, str) and (info.field_name or "").endswith("_id"):
+            if len(value) > MAX_ID_LENGTH:
+                raise ValueError(f"longer than {MAX_ID_LENGTH} characters")
+            if not value.isprintable():
+                raise ValueError("contains control characters")
         return value
 
 
@@ -134,14 +149,23 @@ class InvalidWebhook(ValueError):
 
 def parse_event(body: bytes) -> WebhookEvent:
     try:
-        raw = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidWebhook("body is not JSON") from exc
+        raw = strict_json.loads(body)
+    except strict_json.InvalidJSON as exc:
+        raise InvalidWebhook(str(exc)) from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("type"), int):
         raise InvalidWebhook("missing integer `type`")
     try:
         event = WebhookEvent.model_validate(raw)
         event.payload  # validate the data now, so a bad payload fails here and not later
-    except ValueError as exc:
-        raise InvalidWebhook(str(exc)) from exc
+    except ValidationError as exc:
+        raise InvalidWebhook(_first_problem(exc)) from exc
     return event
+
+
+def _first_problem(error: ValidationError) -> str:
+    """One line for the log and the answer, instead of pydantic's multi-line report."""
+    problems = error.errors(include_url=False, include_input=False)
+    first = problems[0] if problems else {"loc": (), "msg": "invalid"}
+    where = ".".join(str(part) for part in first["loc"]) or "body"
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"{where}: {first['msg']}{more}"
