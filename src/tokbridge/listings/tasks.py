@@ -192,31 +192,50 @@ def _after_live(session: Session, merchant_id: int, listing: Listing) -> None:
 
 @job_handler("listings.sync_shop", title="Sync Shop Status")
 def sync_shop(ctx: JobContext) -> None:
-    """Reconcile every product of the shop from TikTok; link listings that exist there already, by SKU."""
+    """Reconcile every product of the shop from TikTok; link listings that exist there already, by SKU.
+
+    The checkpoint is the page being read and how many of its products are done, saved before every
+    read of a product's review reasons: a rate-limit wait resumes at the product it stopped at."""
     with ctx.session() as session:
         connection = _connection(session, ctx)
         session.expunge(connection)
     client = _client(ctx, connection)
-    page_token = ctx.checkpoint.get("page_token", "")
-    seen = int(ctx.checkpoint.get("seen", 0))
-    linked = int(ctx.checkpoint.get("linked", 0))
+    checkpoint = {"page_token": "", "index": 0, "seen": 0, "linked": 0, **ctx.checkpoint}
     while True:
-        page = client.search_products(ProductSearch(status="ALL"), page_token=page_token)
-        # Search answers carry no review reasons; read them for the products that need them.
-        products = [client.get_product(p.id) if _needs_reasons(p) else p for p in page.products]
-        with ctx.session() as session, session.begin():
-            for product in products:
-                linked += _reconcile(session, ctx.merchant_id, connection.id, product)
-            seen += len(page.products)
-            page_token = page.next_page_token or ""
-            ctx.progress(seen, page.total_count or seen,
-                         checkpoint={"page_token": page_token, "seen": seen, "linked": linked}, session=session)
-        if not page_token:
+        page = client.search_products(ProductSearch(status="ALL"), page_token=checkpoint["page_token"])
+        total = page.total_count or checkpoint["seen"] + len(page.products)
+        ready = []
+        for product in page.products[int(checkpoint["index"]):]:
+            if _needs_reasons(product):
+                # Search answers carry no review reasons: what is ready is saved before each read.
+                checkpoint = _reconcile_and_save(ctx, connection.id, ready, checkpoint, total)
+                ready = []
+                product = client.get_product(product.id)
+            ready.append(product)
+        next_page = {"page_token": page.next_page_token or "", "index": 0}
+        checkpoint = _reconcile_and_save(ctx, connection.id, ready, checkpoint, total, then=next_page)
+        if not checkpoint["page_token"]:
             break
+    seen, linked = checkpoint["seen"], checkpoint["linked"]
     with ctx.session() as session, session.begin():
         activity.record(session, ctx.merchant_id, "listings.sync_shop.summary", "Shop status synced",
                         message=f"{plural(seen, 'product')} read from TikTok; {plural(linked, 'existing listing')} linked by SKU.",
                         status="succeeded")
+
+
+def _reconcile_and_save(ctx: JobContext, connection_id: str, products: list, checkpoint: dict, total: int,
+                        then: dict | None = None) -> dict:
+    """Reconcile `products` (the next ones of the page) and save how far the sync got, in one transaction."""
+    if not products and then is None:
+        return checkpoint
+    with ctx.session() as session, session.begin():
+        for_writing(session)
+        linked = sum(_reconcile(session, ctx.merchant_id, connection_id, product) for product in products)
+        checkpoint = {**checkpoint, "index": int(checkpoint["index"]) + len(products),
+                      "seen": int(checkpoint["seen"]) + len(products), "linked": int(checkpoint["linked"]) + linked,
+                      **(then or {})}
+        ctx.progress(checkpoint["seen"], max(total, checkpoint["seen"]), checkpoint=checkpoint, session=session)
+    return checkpoint
 
 
 def _needs_reasons(product) -> bool:
