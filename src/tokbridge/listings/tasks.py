@@ -3,7 +3,9 @@ binds TikTok's ids in the same transaction as its progress, and never sleeps on 
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +37,8 @@ from tokbridge.listings.status import EXPLANATIONS, dashboard_status
 
 BATCH = 50
 
+log = logging.getLogger(__name__)
+
 
 class DailyLimitReached(RetryableError):
     consumes_attempt = False
@@ -59,7 +63,8 @@ def upload(ctx: JobContext) -> None:
     """Send every listing of the shop that is In progress, several at a time; products queued meanwhile too.
 
     The queue is the listings' own status: a sent product is no longer In progress, so a resumed job
-    (after a crash, a rate-limit wait or the daily limit) simply picks up what is left.
+    (after a crash, a rate-limit wait or the daily limit) simply picks up what is left. A product that
+    meets a passing error is tried again later in the same attempt, while the others go on.
     """
     with ctx.session() as session:
         connection = _connection(session, ctx)
@@ -67,16 +72,71 @@ def upload(ctx: JobContext) -> None:
         remaining = _count_queued(session, connection.id)
     publisher = Publisher(_client(ctx, connection), connection, ctx.merchant_id)
     progress = _Progress(ctx, done=int(ctx.checkpoint.get("done", 0)), remaining=remaining)
+    retries = _ProductRetries()
     with ThreadPoolExecutor(max_workers=ctx.settings.upload_concurrency, thread_name_prefix="upload") as pool:
-        while batch := _next_batch(ctx, connection.id):
-            futures = [pool.submit(publisher.publish, ctx.session, listing_id, progress.record) for listing_id in batch]
+        while batch := _next_batch(ctx, connection.id, skip=retries.waiting()):
+            futures = [pool.submit(_publish_or_defer, publisher, ctx, listing_id, progress, retries)
+                       for listing_id in batch]
             _raise_first_stop(futures, ctx, connection.id)
+    if retries.waiting():
+        # Only products waiting out their back-off are left: the queue brings the job back, nobody sleeps.
+        raise RetryableError(f"{plural(len(retries.waiting()), 'product')} met a passing error at TikTok "
+                             "and will be sent again shortly", retry_after=retries.next_in())
     with ctx.session() as session, session.begin():
         daily_limit.learn(for_writing(session), ConnectionRepository(session).get(connection.id), refused=False)
         counts = ListingRepository(session).status_counts(connection.id)
         activity.record(session, ctx.merchant_id, "listings.upload.summary", f"Uploaded {plural(progress.done, 'product')} to TikTok",
                         message=f"{counts['reviewing']} under review, {counts['failed']} failed, "
                                 f"{counts['not_uploaded']} need fixes before they can go.", status="succeeded")
+
+
+# A product's passing errors within one attempt: tried again after 0.5 s, 1 s, then left to the next attempt.
+PRODUCT_RETRIES = 3
+PRODUCT_RETRY_BASE_SECONDS = 0.5
+
+
+class _ProductRetries:
+    """Products of this attempt that met a passing error (a 5xx, a timeout), each with when it may go again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures: dict[int, int] = {}
+        self._not_before: dict[int, float] = {}
+
+    def defer(self, listing_id: int) -> None:
+        with self._lock:
+            failures = self._failures[listing_id] = self._failures.get(listing_id, 0) + 1
+            # After its last retry here the product waits for the job's next attempt (never "due" again now).
+            wait = PRODUCT_RETRY_BASE_SECONDS * 2 ** (failures - 1) if failures < PRODUCT_RETRIES else float("inf")
+            self._not_before[listing_id] = time.monotonic() + wait
+
+    def sent(self, listing_id: int) -> None:
+        with self._lock:
+            self._not_before.pop(listing_id, None)
+
+    def waiting(self) -> set[int]:
+        now = time.monotonic()
+        with self._lock:
+            return {listing_id for listing_id, due in self._not_before.items() if due > now}
+
+    def next_in(self) -> float | None:
+        """Seconds until the first waiting product may go again; None when all wait for the next attempt."""
+        with self._lock:
+            due = min(self._not_before.values(), default=float("inf"))
+        return None if due == float("inf") else max(0.0, due - time.monotonic())
+
+
+def _publish_or_defer(publisher: Publisher, ctx: JobContext, listing_id: int, progress: _Progress,
+                      retries: _ProductRetries) -> None:
+    try:
+        publisher.publish(ctx.session, listing_id, progress.record)
+    except RetryableError as error:
+        if not error.consumes_attempt:
+            raise  # a rate limit or the daily limit: the whole job waits
+        log.info("listing %s met a passing error, tried again later: %s", listing_id, error)
+        retries.defer(listing_id)  # still In progress, with its idempotency key: never created twice
+    else:
+        retries.sent(listing_id)
 
 
 class _Progress:
@@ -93,9 +153,10 @@ class _Progress:
         self.ctx.progress(done, total, checkpoint={"done": done}, session=session)
 
 
-def _next_batch(ctx: JobContext, connection_id: str) -> list[int]:
+def _next_batch(ctx: JobContext, connection_id: str, skip: set[int] = frozenset()) -> list[int]:
     with ctx.session() as session:
-        return _queued(session, connection_id)
+        return [listing_id for listing_id in _queued(session, connection_id, BATCH + len(skip))
+                if listing_id not in skip][:BATCH]
 
 
 def _raise_first_stop(futures, ctx: JobContext, connection_id: str) -> None:
