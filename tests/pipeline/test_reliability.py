@@ -92,8 +92,9 @@ def ready_to_upload(world_factory, products: int):
     check_prerequisites(world)
     warehouse = sales_warehouse(world)
     tee_template(world, warehouse)
+    hoodies = {"match": "all", "rules": [{"field": "product_type", "operator": "equals", "value": "Hoodies"}]}
     tee_template(world, warehouse, name="Hoodies", priority=200, category={"id": "9601303", "version": "v2"},
-                 selection={"match": "all", "rules": [{"field": "product_type", "operator": "equals", "value": "Hoodies"}]})
+                 selection=hoodies)
     return world
 
 
