@@ -44,3 +44,23 @@ def crash(ctx: JobContext) -> None:
 @job_handler("test.system", title="System work", visible=False)
 def system(ctx: JobContext) -> None:
     ctx.progress(1, 1)
+
+
+@job_handler("test.step_then_fail", title="Progress, then a transient error")
+def step_then_fail(ctx: JobContext) -> None:
+    """Each attempt does one step and then meets a transient error, until every step is done."""
+    total = int(ctx.payload["steps"])
+    step = int(ctx.checkpoint.get("next", 0))
+    if step >= total:
+        return
+    if not ctx.payload.get("no_progress"):
+        with ctx.session() as session, session.begin():
+            ctx.progress(step + 1, total, checkpoint={"next": step + 1}, session=session)
+    raise RetryableError("the remote answered 503", retry_after=0)
+
+
+@job_handler("test.throttled", title="Throttled work")
+def throttled(ctx: JobContext) -> None:
+    from tokbridge.channels.tiktok.errors import RateLimited
+
+    raise RateLimited("local rate limit for GET /product/202309/products/{product_id}", retry_after=30)

@@ -344,3 +344,84 @@ def test_the_waiting_job_lookup_uses_its_partial_index(engine):
             rows = conn.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
         plan = " ".join(str(row[-1]) for row in rows)
     assert "ix_job_waiting" in plan, plan
+
+
+def _due_now(engine, job_id) -> None:
+    with session_scope(engine) as session:
+        session.get(Job, job_id).next_run_at = utcnow()
+
+
+def test_attempts_that_made_progress_do_not_use_up_the_budget(engine, app_settings, merchant_id):
+    with session_scope(engine) as session:
+        job = enqueue(session, "test.step_then_fail", merchant_id=merchant_id, payload={"steps": 5}, max_attempts=2)
+    # Five attempts each meet a transient error, but each got one step further: none counts against the two.
+    for _ in range(5):
+        _due_now(engine, job.id)
+        assert run_job(app_settings, job.id) == "queued"
+    _due_now(engine, job.id)
+    assert run_job(app_settings, job.id) == "succeeded"
+    done = _job(engine, job.id)
+    assert done.progress_done == 5 and done.attempts <= done.max_attempts
+
+
+def test_attempts_without_progress_still_run_out(engine, app_settings, merchant_id):
+    with session_scope(engine) as session:
+        job = enqueue(session, "test.step_then_fail", merchant_id=merchant_id,
+                      payload={"steps": 5, "no_progress": True}, max_attempts=2)
+    assert run_job(app_settings, job.id) == "queued"
+    _due_now(engine, job.id)
+    assert run_job(app_settings, job.id) == "failed"
+    assert _job(engine, job.id).last_error == "gave up after 2 attempts: the remote answered 503"
+
+
+def _killed_worker(engine, job_id, attempts: int, progressed: bool) -> None:
+    """The job's worker claimed it (its `attempts`-th attempt) and was killed; its lease ran out."""
+    with session_scope(engine) as session:
+        row = session.get(Job, job_id)
+        row.state, row.worker_id, row.attempts = JobState.RUNNING, "killed-worker", attempts
+        row.started_at = utcnow() - timedelta(minutes=6)
+        row.progressed_at = utcnow() - timedelta(minutes=5) if progressed else None
+        row.lease_expires_at = utcnow() - timedelta(seconds=1)
+
+
+def test_a_takeover_after_a_killed_worker_stays_within_max_attempts(engine, app_settings, merchant_id):
+    with session_scope(engine) as session:
+        job = enqueue(session, "test.count", merchant_id=merchant_id, payload={"steps": 2}, max_attempts=3)
+    _killed_worker(engine, job.id, attempts=3, progressed=False)
+    assert run_maintenance(app_settings)["reclaimed"] == 0
+    failed = _job(engine, job.id)
+    assert (failed.state, failed.attempts) == ("failed", 3)  # never a 4th attempt of 3
+    assert failed.last_error == "gave up after 3 attempts: the worker running it stopped responding"
+    with session_scope(engine) as session:
+        entry = session.scalar(select(Activity).where(Activity.job_id == job.id))
+    assert entry is None or entry.status == "failed"
+
+
+def test_a_killed_worker_that_made_progress_gives_its_attempt_back(engine, app_settings, merchant_id):
+    with session_scope(engine) as session:
+        job = enqueue(session, "test.count", merchant_id=merchant_id, payload={"steps": 2}, max_attempts=3)
+    _killed_worker(engine, job.id, attempts=3, progressed=True)
+    assert run_maintenance(app_settings)["reclaimed"] == 1
+    assert _job(engine, job.id).attempts == 2
+    assert run_job(app_settings, job.id) == "succeeded"
+    assert _job(engine, job.id).attempts == 3
+
+
+def test_rate_limit_waits_without_progress_for_long_are_reported(engine, app_settings, merchant_id):
+    with session_scope(engine) as session:
+        job = enqueue(session, "test.throttled", merchant_id=merchant_id)
+    assert run_job(app_settings, job.id) == "queued"
+    waiting = _job(engine, job.id)
+    assert waiting.attempts == 0 and "No progress" not in waiting.last_error
+    # Twenty minutes of waits later, still nothing done.
+    with session_scope(engine) as session:
+        row = session.get(Job, job.id)
+        row.created_at, row.next_run_at = utcnow() - timedelta(minutes=20), utcnow()
+    assert run_job(app_settings, job.id) == "queued"
+    stalled = _job(engine, job.id)
+    assert stalled.last_error.startswith("No progress for 20 minutes: waiting for its turn under the rate limit")
+    with session_scope(engine) as session:
+        entry = session.scalar(select(Activity).where(Activity.job_id == job.id))
+    assert entry.status == "ongoing"
+    assert entry.message.startswith("No progress for 20 minutes: waiting for its turn under the rate limit")
+    assert "/product/" not in entry.message and "GET" not in entry.message

@@ -80,7 +80,8 @@ def test_killed_worker_job_is_finished_by_another_worker_once(deployment):
     finally:
         stop(first, second)
 
-    assert finished.attempts == 2 and finished.progress_done == STEPS
+    # The killed attempt had made progress: it gave its attempt back, so only the finishing one counts.
+    assert finished.attempts == 1 and finished.progress_done == STEPS
     with session_scope(engine) as session:
         steps = Counter(session.scalars(select(Activity.title).where(Activity.kind == "test.step")))
         summary = session.scalar(select(Activity).where(Activity.job_id == job_id))

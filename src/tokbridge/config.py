@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     job_keep_days: int = Field(default=30, ge=1)
     job_retry_base_seconds: float = Field(default=5.0, gt=0)
     job_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    # A job that has only waited (rate limits) without progress this long says so in Recent Activity.
+    job_stalled_seconds: float = Field(default=900.0, gt=0)
     # How often each worker runs its maintenance pass (reclaim expired leases, fire periodic jobs).
     job_maintenance_seconds: float = Field(default=5.0, gt=0)
     worker_threads: int = Field(default=4, ge=1)

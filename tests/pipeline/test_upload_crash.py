@@ -59,7 +59,8 @@ def test_bulk_upload_survives_a_killed_worker(crash_world):
     finally:
         stop(first, second)
 
-    assert upload_job().attempts >= 2  # more if a loaded machine let a lease lapse: still no duplicates
+    # The killed attempt had made progress, so it gave its attempt back; a takeover never exceeds the budget.
+    assert 1 <= upload_job().attempts <= upload_job().max_attempts
     rows = listings(world)
     assert not [row for row in rows if row.status == ListingStatus.IN_PROGRESS]
     on_tiktok = world.tiktok_control("GET", "/sandbox/products")["products"]

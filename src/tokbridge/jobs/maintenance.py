@@ -15,9 +15,11 @@ from datetime import timedelta
 from tokbridge.config import Settings
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing, get_engine, session_scope
-from tokbridge.jobs import service
+from tokbridge.activity import service as activity
+from tokbridge.jobs import runner, service
 from tokbridge.jobs.registry import PERIODIC
 from tokbridge.jobs.repository import JobRepository
+from tokbridge.tenancy.scoping import bind_merchant
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +31,7 @@ def run_maintenance(settings: Settings, now=None) -> dict[str, int]:
     with session_scope(engine) as session:
         repository = JobRepository(for_writing(session))
         for job in repository.expired_leases(now):
-            if repository.release_expired(job, now):
-                log.warning("job %s (%s): worker %s stopped responding; re-queued", job.id, job.kind, job.worker_id)
-                service.dispatch_after_commit(session, job.id)
-                counts["reclaimed"] += 1
+            _take_over(session, repository, job, now, counts)
         # A message is "lost" once it has been due for several maintenance periods untouched.
         grace = timedelta(seconds=max(30.0, settings.job_maintenance_seconds * 6))
         for job in repository.stale_queued(now - grace):
@@ -48,6 +47,28 @@ def run_maintenance(settings: Settings, now=None) -> dict[str, int]:
                                 identity_key=f"periodic:{spec.kind}")
                 counts["periodic"] += 1
     return counts
+
+
+def _take_over(session, repository: JobRepository, job, now, counts: dict[str, int]) -> None:
+    """Re-queue a job whose worker died, within its attempts: the dead attempt counts only if it got
+    nowhere, and a job that died on its last counted attempt fails instead of getting one more."""
+    if runner.made_progress(job):
+        attempts = job.attempts - 1
+    elif job.attempts >= job.max_attempts:
+        message = f"gave up after {job.attempts} attempts: the worker running it stopped responding"
+        if repository.fail_expired(job, now, message):
+            log.warning("job %s (%s): worker %s stopped responding on its last attempt; failed",
+                        job.id, job.kind, job.worker_id)
+            runner.after_failure(session, job, message)
+            if job.merchant_id is not None:
+                activity.job_finished(bind_merchant(session, job.merchant_id), job.id, False, message)
+        return
+    else:
+        attempts = job.attempts
+    if repository.release_expired(job, now, attempts):
+        log.warning("job %s (%s): worker %s stopped responding; re-queued", job.id, job.kind, job.worker_id)
+        service.dispatch_after_commit(session, job.id)
+        counts["reclaimed"] += 1
 
 
 class MaintenanceLoop:

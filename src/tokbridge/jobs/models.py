@@ -65,7 +65,9 @@ class Job(TenantScoped, Timestamped, Base):
     # Handlers keep their resume point here (e.g. the last item done), saved with the progress.
     checkpoint: Mapped[dict] = mapped_column(JSON, default=dict)
     last_error: Mapped[str | None] = mapped_column(Text)
-    started_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]  # of the current (or last) attempt
+    # When a handler last reported progress: an attempt that got further gives its attempt back.
+    progressed_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 
 

@@ -91,13 +91,24 @@ class JobRepository:
             select(Job).where(Job.state == JobState.RUNNING, Job.lease_expires_at < now).limit(limit)
         ))
 
-    def release_expired(self, job: Job, now: datetime) -> bool:
-        """Put a job whose worker died back in the queue (attempts are kept)."""
+    def release_expired(self, job: Job, now: datetime, attempts: int) -> bool:
+        """Put a job whose worker died back in the queue, with `attempts` counted so far."""
         result = self.session.execute(
             update(Job)
             .where(Job.id == job.id, Job.state == JobState.RUNNING, Job.lease_expires_at == job.lease_expires_at)
             .values(state=JobState.QUEUED, worker_id=None, lease_expires_at=None, next_run_at=now, updated_at=now,
-                    last_error="worker stopped responding; the job was taken over")
+                    attempts=attempts, last_error="worker stopped responding; the job was taken over")
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    def fail_expired(self, job: Job, now: datetime, message: str) -> bool:
+        """Fail a job whose worker died on its last attempt."""
+        result = self.session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.state == JobState.RUNNING, Job.lease_expires_at == job.lease_expires_at)
+            .values(state=JobState.FAILED, worker_id=None, lease_expires_at=None, finished_at=now, updated_at=now,
+                    last_error=message)
             .execution_options(synchronize_session=False)
         )
         return result.rowcount == 1

@@ -25,6 +25,7 @@ from tokbridge.jobs.models import Job, JobState
 from tokbridge.jobs.registry import HandlerSpec, handler_for
 from tokbridge.jobs.repository import JobRepository
 from tokbridge.kit.errors import PermanentError, RetryableError
+from tokbridge.kit.words import plural
 from tokbridge.tenancy.repository import AccountRepository
 from tokbridge.tenancy.scoping import bind_merchant
 
@@ -69,7 +70,7 @@ class JobContext:
         it describes: then a crash can never leave one without the other.
         """
         now = utcnow()
-        values = {"progress_done": done, "updated_at": now,
+        values = {"progress_done": done, "updated_at": now, "progressed_at": now,
                   "lease_expires_at": now + timedelta(seconds=self.settings.job_lease_seconds)}
         if total is not None:
             values["progress_total"] = total
@@ -143,25 +144,43 @@ def backoff_seconds(settings: Settings, attempt: int) -> float:
     return min(settings.job_retry_max_seconds, settings.job_retry_base_seconds * (2 ** max(0, attempt - 1)))
 
 
+def made_progress(job: Job) -> bool:
+    """True when the job's current (or last) attempt reported progress."""
+    return job.progressed_at is not None and job.started_at is not None and job.progressed_at >= job.started_at
+
+
 def _retry_or_fail(settings, engine, context: JobContext, worker: str, exc: Exception,
                    retry_after: float | None, consumes_attempt: bool) -> str | None:
     message = f"{type(exc).__name__}: {exc}" if not isinstance(exc, RetryableError) else str(exc)
     with session_scope(engine) as session:
         repository = JobRepository(for_writing(session))
         job = repository.get(context.job_id)
-        attempts = job.attempts if consumes_attempt else job.attempts - 1
-        if consumes_attempt and attempts >= job.max_attempts:
+        # Only attempts that got nowhere count: one that made progress (a product sent, a page read) gives
+        # its attempt back, so a long job under steady transient errors still finishes.
+        counted = consumes_attempt and not made_progress(job)
+        attempts = job.attempts if counted else job.attempts - 1
+        if counted and attempts >= job.max_attempts:
             return _finish(repository, job, worker, JobState.FAILED,
                            f"gave up after {attempts} attempts: {message}", context)
         delay = retry_after if retry_after is not None else backoff_seconds(settings, attempts)
-        run_at = utcnow() + timedelta(seconds=delay)
+        now = utcnow()
+        run_at = now + timedelta(seconds=delay)
+        shown = f"Waiting until {run_at:%H:%M:%S} UTC: {message}"
+        waiting_for = getattr(exc, "waiting_for", None) if not consumes_attempt else None
+        if waiting_for:
+            idle_minutes = int((now - (job.progressed_at or job.created_at)).total_seconds() // 60)
+            if idle_minutes * 60 >= settings.job_stalled_seconds:
+                stalled = f"No progress for {plural(idle_minutes, 'minute')}: waiting for {waiting_for}"
+                message = f"{stalled} ({message})"
+                shown = f"{stalled}. Next try at {run_at:%H:%M:%S} UTC."
+            else:
+                shown = f"Waiting for {waiting_for} until {run_at:%H:%M:%S} UTC."
         if not repository.update_owned(job.id, worker, state=JobState.QUEUED, worker_id=None, lease_expires_at=None,
                                        attempts=attempts, next_run_at=run_at, last_error=message,
-                                       updated_at=utcnow()):
+                                       updated_at=now):
             return None
         if context._visible:
-            activity.job_waiting(bind_merchant(session, job.merchant_id), job.id,
-                                 f"Waiting until {run_at:%H:%M:%S} UTC: {message}")
+            activity.job_waiting(bind_merchant(session, job.merchant_id), job.id, shown)
         from tokbridge.jobs.service import dispatch_after_commit
 
         dispatch_after_commit(session, job.id, run_at)
@@ -182,14 +201,19 @@ def _finish(repository: JobRepository, job: Job, worker: str, state: str, messag
         values["last_error"] = message
     if not repository.update_owned(job.id, worker, **values):
         return None
-    spec = handler_for(job.kind)
-    if state == JobState.FAILED and spec is not None and spec.on_failure is not None:
-        session = repository.session
-        spec.on_failure(bind_merchant(session, job.merchant_id) if job.merchant_id else session, job, message or "")
+    if state == JobState.FAILED:
+        after_failure(repository.session, job, message or "")
     if context is not None and context._visible:
         activity.job_finished(bind_merchant(repository.session, job.merchant_id), job.id,
                               state == JobState.SUCCEEDED, message)
     return state
+
+
+def after_failure(session: Session, job: Job, message: str) -> None:
+    """The handler's own clean-up of a failed job (a failed upload fails its products still In progress)."""
+    spec = handler_for(job.kind)
+    if spec is not None and spec.on_failure is not None:
+        spec.on_failure(bind_merchant(session, job.merchant_id) if job.merchant_id else session, job, message)
 
 
 def run_due_jobs(settings: Settings, limit: int = 100) -> int:

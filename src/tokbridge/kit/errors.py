@@ -11,6 +11,8 @@ class RetryableError(Exception):
     """
 
     consumes_attempt = True
+    # What a wait that is not a failure waits for, in plain words ("its turn under the rate limit").
+    waiting_for: str | None = None
 
     def __init__(self, message: str, retry_after: float | None = None):
         super().__init__(message)

@@ -3,7 +3,9 @@ binds TikTok's ids in the same transaction as its progress, and never sleeps on 
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +39,8 @@ from tokbridge.listings.status import EXPLANATIONS, dashboard_status
 
 BATCH = 50
 
+log = logging.getLogger(__name__)
+
 
 class DailyLimitReached(RetryableError):
     consumes_attempt = False
@@ -61,7 +65,8 @@ def upload(ctx: JobContext) -> None:
     """Send every listing of the shop that is In progress, several at a time; products queued meanwhile too.
 
     The queue is the listings' own status: a sent product is no longer In progress, so a resumed job
-    (after a crash, a rate-limit wait or the daily limit) simply picks up what is left.
+    (after a crash, a rate-limit wait or the daily limit) simply picks up what is left. A product that
+    meets a passing error is tried again later in the same attempt, while the others go on.
     """
     with ctx.session() as session:
         connection = _connection(session, ctx)
@@ -69,11 +74,16 @@ def upload(ctx: JobContext) -> None:
         remaining = _count_queued(session, connection.id)
     publisher = Publisher(_client(ctx, connection), connection, ctx.merchant_id)
     progress = _Progress(ctx, ctx.checkpoint, remaining=remaining)
+    retries = _ProductRetries()
     with ThreadPoolExecutor(max_workers=ctx.settings.upload_concurrency, thread_name_prefix="upload") as pool:
-        while batch := _next_batch(ctx, connection.id):
-            futures = [pool.submit(publisher.publish, ctx.session, listing_id, progress.recorder(listing_id))
+        while batch := _next_batch(ctx, connection.id, skip=retries.waiting()):
+            futures = [pool.submit(_publish_or_defer, publisher, ctx, listing_id, progress, retries)
                        for listing_id in batch]
             _raise_first_stop(futures, ctx, connection.id)
+    if retries.waiting():
+        # Only products waiting out their back-off are left: the queue brings the job back, nobody sleeps.
+        raise RetryableError(f"{plural(len(retries.waiting()), 'product')} met a passing error at TikTok "
+                             "and will be sent again shortly", retry_after=retries.next_in())
     with ctx.session() as session, session.begin():
         daily_limit.learn(for_writing(session), ConnectionRepository(session).get(connection.id), refused=False)
         activity.record(session, ctx.merchant_id, "listings.upload.summary",
@@ -90,6 +100,55 @@ def upload_summary(outcomes: Counter) -> str:
     if fixes:
         parts.append(f"{fixes:,} need fixes before they can go" if fixes > 1 else "1 needs fixes before it can go")
     return sentence_list(parts) + "."
+
+
+# A product's passing errors within one attempt: tried again after 0.5 s, 1 s, then left to the next attempt.
+PRODUCT_RETRIES = 3
+PRODUCT_RETRY_BASE_SECONDS = 0.5
+
+
+class _ProductRetries:
+    """Products of this attempt that met a passing error (a 5xx, a timeout), each with when it may go again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures: dict[int, int] = {}
+        self._not_before: dict[int, float] = {}
+
+    def defer(self, listing_id: int) -> None:
+        with self._lock:
+            failures = self._failures[listing_id] = self._failures.get(listing_id, 0) + 1
+            # After its last retry here the product waits for the job's next attempt (never "due" again now).
+            wait = PRODUCT_RETRY_BASE_SECONDS * 2 ** (failures - 1) if failures < PRODUCT_RETRIES else float("inf")
+            self._not_before[listing_id] = time.monotonic() + wait
+
+    def sent(self, listing_id: int) -> None:
+        with self._lock:
+            self._not_before.pop(listing_id, None)
+
+    def waiting(self) -> set[int]:
+        now = time.monotonic()
+        with self._lock:
+            return {listing_id for listing_id, due in self._not_before.items() if due > now}
+
+    def next_in(self) -> float | None:
+        """Seconds until the first waiting product may go again; None when all wait for the next attempt."""
+        with self._lock:
+            due = min(self._not_before.values(), default=float("inf"))
+        return None if due == float("inf") else max(0.0, due - time.monotonic())
+
+
+def _publish_or_defer(publisher: Publisher, ctx: JobContext, listing_id: int, progress: _Progress,
+                      retries: _ProductRetries) -> None:
+    try:
+        publisher.publish(ctx.session, listing_id, progress.recorder(listing_id))
+    except RetryableError as error:
+        if not error.consumes_attempt:
+            raise  # a rate limit or the daily limit: the whole job waits
+        log.info("listing %s met a passing error, tried again later: %s", listing_id, error)
+        retries.defer(listing_id)  # still In progress, with its idempotency key: never created twice
+    else:
+        retries.sent(listing_id)
 
 
 class _Progress:
@@ -115,9 +174,10 @@ class _Progress:
         return record
 
 
-def _next_batch(ctx: JobContext, connection_id: str) -> list[int]:
+def _next_batch(ctx: JobContext, connection_id: str, skip: set[int] = frozenset()) -> list[int]:
     with ctx.session() as session:
-        return _queued(session, connection_id)
+        return [listing_id for listing_id in _queued(session, connection_id, BATCH + len(skip))
+                if listing_id not in skip][:BATCH]
 
 
 def _raise_first_stop(futures, ctx: JobContext, connection_id: str) -> None:
@@ -214,31 +274,50 @@ def _after_live(session: Session, merchant_id: int, listing: Listing) -> None:
 
 @job_handler("listings.sync_shop", title="Sync Shop Status")
 def sync_shop(ctx: JobContext) -> None:
-    """Reconcile every product of the shop from TikTok; link listings that exist there already, by SKU."""
+    """Reconcile every product of the shop from TikTok; link listings that exist there already, by SKU.
+
+    The checkpoint is the page being read and how many of its products are done, saved before every
+    read of a product's review reasons: a rate-limit wait resumes at the product it stopped at."""
     with ctx.session() as session:
         connection = _connection(session, ctx)
         session.expunge(connection)
     client = _client(ctx, connection)
-    page_token = ctx.checkpoint.get("page_token", "")
-    seen = int(ctx.checkpoint.get("seen", 0))
-    linked = int(ctx.checkpoint.get("linked", 0))
+    checkpoint = {"page_token": "", "index": 0, "seen": 0, "linked": 0, **ctx.checkpoint}
     while True:
-        page = client.search_products(ProductSearch(status="ALL"), page_token=page_token)
-        # Search answers carry no review reasons; read them for the products that need them.
-        products = [client.get_product(p.id) if _needs_reasons(p) else p for p in page.products]
-        with ctx.session() as session, session.begin():
-            for product in products:
-                linked += _reconcile(session, ctx.merchant_id, connection.id, product)
-            seen += len(page.products)
-            page_token = page.next_page_token or ""
-            ctx.progress(seen, page.total_count or seen,
-                         checkpoint={"page_token": page_token, "seen": seen, "linked": linked}, session=session)
-        if not page_token:
+        page = client.search_products(ProductSearch(status="ALL"), page_token=checkpoint["page_token"])
+        total = page.total_count or checkpoint["seen"] + len(page.products)
+        ready = []
+        for product in page.products[int(checkpoint["index"]):]:
+            if _needs_reasons(product):
+                # Search answers carry no review reasons: what is ready is saved before each read.
+                checkpoint = _reconcile_and_save(ctx, connection.id, ready, checkpoint, total)
+                ready = []
+                product = client.get_product(product.id)
+            ready.append(product)
+        next_page = {"page_token": page.next_page_token or "", "index": 0}
+        checkpoint = _reconcile_and_save(ctx, connection.id, ready, checkpoint, total, then=next_page)
+        if not checkpoint["page_token"]:
             break
+    seen, linked = checkpoint["seen"], checkpoint["linked"]
     with ctx.session() as session, session.begin():
         activity.record(session, ctx.merchant_id, "listings.sync_shop.summary", "Shop status synced",
                         message=f"{plural(seen, 'product')} read from TikTok; {plural(linked, 'existing listing')} linked by SKU.",
                         status="succeeded")
+
+
+def _reconcile_and_save(ctx: JobContext, connection_id: str, products: list, checkpoint: dict, total: int,
+                        then: dict | None = None) -> dict:
+    """Reconcile `products` (the next ones of the page) and save how far the sync got, in one transaction."""
+    if not products and then is None:
+        return checkpoint
+    with ctx.session() as session, session.begin():
+        for_writing(session)
+        linked = sum(_reconcile(session, ctx.merchant_id, connection_id, product) for product in products)
+        checkpoint = {**checkpoint, "index": int(checkpoint["index"]) + len(products),
+                      "seen": int(checkpoint["seen"]) + len(products), "linked": int(checkpoint["linked"]) + linked,
+                      **(then or {})}
+        ctx.progress(checkpoint["seen"], max(total, checkpoint["seen"]), checkpoint=checkpoint, session=session)
+    return checkpoint
 
 
 def _needs_reasons(product) -> bool:

@@ -69,6 +69,7 @@ class RateLimited(RetryableError):
     """Too many requests: the job layer reschedules after `retry_after` seconds; nobody sleeps."""
 
     consumes_attempt = False  # waiting our turn is not a failure
+    waiting_for = "its turn under the rate limit"
 
     def __init__(self, message: str = "rate limited", *, retry_after: float, **kwargs: Any):
         super().__init__(message, retry_after=retry_after, **kwargs)
