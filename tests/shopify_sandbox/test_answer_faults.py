@@ -38,11 +38,11 @@ def test_a_dropped_order_create_answer_comes_after_the_order_exists(live_sandbox
     variant, *_ = first_level(live)
     _faults(live, answer_script=["drop_answer"])
     assert live.graphql("{ shop { name } }")["data"]  # a query passes: only the chosen writes are struck
-    lost = _post(live, ORDER, {"order": {"sourceIdentifier": "t-1", "lineItems": [{"variantId": variant, "quantity": 1}]}})
+    line = {"variantId": variant, "quantity": 1}
+    lost = _post(live, ORDER, {"order": {"sourceIdentifier": "t-1", "lineItems": [line]}})
     assert lost.status_code == 502
     assert [o["source_identifier"] for o in _orders(live)] == ["t-1"]  # created, though the caller heard 502
-    assert _post(live, ORDER, {"order": {"sourceIdentifier": "t-2",
-                                         "lineItems": [{"variantId": variant, "quantity": 1}]}}).status_code == 200
+    assert _post(live, ORDER, {"order": {"sourceIdentifier": "t-2", "lineItems": [line]}}).status_code == 200
 
 
 def test_inventory_answers_time_out_or_come_late_after_the_stock_moved(live_sandbox):
