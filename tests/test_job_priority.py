@@ -59,3 +59,24 @@ def test_every_order_kind_is_urgent_and_bulk_kinds_come_last():
     assert priority_of("orders.to_store") == priority_of("orders.ship") == priority_of("inbox.process") == URGENT
     assert priority_of("listings.upload") == priority_of("catalog.import") == BULK
     assert BULK < priority_of("some.kind.without.a.declared.priority") < URGENT
+
+
+def test_a_redis_queue_of_the_previous_format_is_replaced_not_crashed_on(app_settings, redis_url, redis_prefix,
+                                                                         monkeypatch):
+    import redis
+    from huey.storage import RedisStorage
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("QUEUE_NAME", redis_prefix)
+    get_settings.cache_clear()
+    settings = get_settings()
+    client = redis.Redis.from_url(redis_url)
+    legacy_key = RedisStorage(redis_prefix, url=redis_url).queue_key  # where the list queue lived
+    client.rpush(legacy_key, b"a message of the unprioritised list")
+    try:
+        queue.dispatch(1, settings=settings, priority=URGENT)  # would be WRONGTYPE on the old list
+        assert queue.pending_count(settings) == 1
+    finally:
+        queue.flush(settings)
+        client.delete(legacy_key)
+        client.close()

@@ -31,13 +31,13 @@ def run_maintenance(settings: Settings, now=None) -> dict[str, int]:
         for job in repository.expired_leases(now):
             if repository.release_expired(job, now):
                 log.warning("job %s (%s): worker %s stopped responding; re-queued", job.id, job.kind, job.worker_id)
-                service.dispatch_after_commit(session, job.id)
+                service.dispatch_after_commit(session, job.id, kind=job.kind)
                 counts["reclaimed"] += 1
         # A message is "lost" once it has been due for several maintenance periods untouched.
         grace = timedelta(seconds=max(30.0, settings.job_maintenance_seconds * 6))
         for job in repository.stale_queued(now - grace):
             if repository.touch(job, now):
-                service.dispatch_after_commit(session, job.id)
+                service.dispatch_after_commit(session, job.id, kind=job.kind)
                 counts["redispatched"] += 1
     epoch = int(now.timestamp())
     for spec in PERIODIC.values():

@@ -164,7 +164,7 @@ def _retry_or_fail(settings, engine, context: JobContext, worker: str, exc: Exce
                                  f"Waiting until {run_at:%H:%M:%S} UTC: {message}")
         from tokbridge.jobs.service import dispatch_after_commit
 
-        dispatch_after_commit(session, job.id, run_at)
+        dispatch_after_commit(session, job.id, run_at, kind=job.kind)
     return JobState.QUEUED
 
 
