@@ -107,3 +107,18 @@ def test_a_restock_whose_answer_was_lost_is_applied_once(world_factory):
     _retries_due(world)
     assert world.shopify_control("GET", "/sandbox/faults")["answer_script"] == []  # both faults struck
     assert _store_available(world, sku["seller_sku"]) == after_sale[sku["seller_sku"]] + 2
+
+
+def test_orders_under_answer_faults_by_rate_reach_the_store_once_each(world_factory):
+    world = live_world(world_factory, env=QUICK_TIMEOUTS)
+    skus = live_skus(world)
+    world.shopify_control("PUT", "/sandbox/faults", {"drop_answer_rate": 0.4, "delay_answer_rate": 0.1,
+                                                     "delay_seconds": 0.1, "seed": 7})
+    placed = [place(world, [{"sku_id": skus[n % len(skus)]["sku_id"], "quantity": 1}])["id"] for n in range(8)]
+    advance(world, 120)
+    advance(world, 3600)
+    poll(world)
+    _retries_due(world, rounds=10)
+    sources = [o["source_identifier"] for o in store_orders(world)]
+    assert sorted(sources) == sorted(placed)  # every order once, none twice
+    assert all(o.store_sync == "created" for o in orders(world))
