@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing
 from tokbridge.jobs.models import Job, JobState
-from tokbridge.jobs.priorities import priority_of
+from tokbridge.jobs.priorities import NORMAL, priority_of
 from tokbridge.jobs.registry import handler_for
 from tokbridge.jobs.repository import JobRepository
 
@@ -81,8 +81,10 @@ def enqueue_or_add(session: Session, kind: str, *, merchant_id: int, key: str, i
             enqueue(session, kind, merchant_id=merchant_id, payload={key: chunk}, title=title(len(chunk)))
 
 
-def dispatch_after_commit(session: Session, job_id: int, run_at: datetime | None = None, *, kind: str) -> None:
-    session.info.setdefault(_PENDING, []).append((job_id, run_at, priority_of(kind)))
+def dispatch_after_commit(session: Session, job_id: int, run_at: datetime | None = None, *,
+                          kind: str | None = None) -> None:
+    """Send the job's message once the transaction commits, with its kind's priority (`priorities.py`)."""
+    session.info.setdefault(_PENDING, []).append((job_id, run_at, priority_of(kind) if kind else NORMAL))
 
 
 @event.listens_for(Session, "after_commit")
