@@ -206,7 +206,11 @@ def main() -> None:
     finally:
         for process in reversed(processes):
             process.terminate()
-            process.wait(15)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:  # a worker thread still in the upload's batch
+                process.kill()
+                process.wait(15)
 
 
 if __name__ == "__main__":
