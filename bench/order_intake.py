@@ -54,7 +54,8 @@ def base_env(workdir: Path, database_url: str, redis_url: str | None) -> dict:
     return env
 
 
-def prepare_database(env: dict, shop_id: str, shopify: bool = False) -> int:
+def prepare_database(env: dict, shop_id: str, shopify: bool = False, store_domain: str = SHOPIFY_SHOP,
+                     store_token: str = "shpat_bench") -> int:
     """Migrate, and store a merchant with a connected TikTok shop (and store). Returns the merchant id."""
     os.environ.update(env)
     from tokbridge.config import get_settings
@@ -76,9 +77,9 @@ def prepare_database(env: dict, shop_id: str, shopify: bool = False) -> int:
                                    region="US", data={"cipher": env.get("BENCH_CIPHER", "GCP_bench")}, scopes=[])
         session.add(tiktok)
         if shopify:
-            store = ChannelConnection(merchant_id=merchant.id, channel="shopify", external_id=SHOPIFY_SHOP,
+            store = ChannelConnection(merchant_id=merchant.id, channel="shopify", external_id=store_domain,
                                       name="Bench store", data={}, scopes=[])
-            store.access_token = "shpat_bench"
+            store.access_token = store_token
             session.add(store)
         merchant_id = merchant.id
     engine.dispose()
@@ -296,8 +297,9 @@ def job_waits(database_url: str) -> None:
                   f"p95 {waits[int(len(waits) * 0.95)]:.2f}s; ran p50 {statistics.median(runs):.2f}s")
 
 
-def live_products(env: dict, merchant_id: int, tiktok_url: str) -> None:
-    """Import the store, one template for every product type, upload, and let TikTok's review pass."""
+def live_products(env: dict, merchant_id: int, tiktok_url: str, upload: bool = True) -> None:
+    """Import the store, one template for every product type, upload, and let TikTok's review pass
+    (`upload=False`: stop before the upload)."""
     from tokbridge.catalog.importer import CatalogImporter
     from tokbridge.category_templates import service as templates
     from tokbridge.channels import factory
@@ -348,6 +350,8 @@ def live_products(env: dict, merchant_id: int, tiktok_url: str) -> None:
                          {"option_name": "Color", "attribute_id": "100000"}],
             "inventory": {"default_warehouse_id": warehouse},
             "listing": {"package_weight": {"value": "0.5", "unit": "POUND"}}})
+    if not upload:
+        return
     with session_scope(engine) as session:
         bind_merchant(session, merchant_id)
         listings.request_upload(session, merchant_id)

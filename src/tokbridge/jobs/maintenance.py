@@ -36,7 +36,7 @@ def run_maintenance(settings: Settings, now=None) -> dict[str, int]:
         grace = timedelta(seconds=max(30.0, settings.job_maintenance_seconds * 6))
         for job in repository.stale_queued(now - grace):
             if repository.touch(job, now):
-                service.dispatch_after_commit(session, job.id)
+                service.dispatch_after_commit(session, job.id, kind=job.kind)
                 counts["redispatched"] += 1
     epoch = int(now.timestamp())
     for spec in PERIODIC.values():
@@ -67,7 +67,7 @@ def _take_over(session, repository: JobRepository, job, now, counts: dict[str, i
         attempts = job.attempts
     if repository.release_expired(job, now, attempts):
         log.warning("job %s (%s): worker %s stopped responding; re-queued", job.id, job.kind, job.worker_id)
-        service.dispatch_after_commit(session, job.id)
+        service.dispatch_after_commit(session, job.id, kind=job.kind)
         counts["reclaimed"] += 1
 
 

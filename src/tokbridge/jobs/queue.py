@@ -3,6 +3,7 @@
 Messages carry a job id and nothing else; the job table is the truth (see runner.py). Embedded
 default: Huey on a SQLite file of its own (var/queue.db), consumed by threads inside `tokbridge serve`.
 With REDIS_URL: Huey on Redis, consumed by any number of `tokbridge worker` processes.
+Both storages hand out the highest priority first (`priorities.py`): orders before bulk work.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from huey import RedisHuey, SqliteHuey
+from huey import PriorityRedisHuey, SqliteHuey
 from huey.api import Huey
 
 from tokbridge.config import Settings, get_settings
@@ -31,7 +32,8 @@ def huey_for(settings: Settings) -> tuple[Huey, object]:
     with _lock:
         if key not in _instances:
             if settings.redis_url:
-                huey = RedisHuey(settings.queue_name, url=settings.redis_url)
+                huey = PriorityRedisHuey(settings.queue_name, url=settings.redis_url)
+                _drop_unprioritised_queue(huey)
             else:
                 settings.data_dir.mkdir(parents=True, exist_ok=True)
                 huey = SqliteHuey(settings.queue_name, filename=str(settings.data_dir / "queue.db"))
@@ -46,15 +48,25 @@ def huey_for(settings: Settings) -> tuple[Huey, object]:
         return _instances[key]
 
 
-def dispatch(job_id: int, delay: float | None = None, settings: Settings | None = None) -> None:
+def _drop_unprioritised_queue(huey: Huey) -> None:
+    """Before priorities the Redis queue was a list under the same key; a sorted set cannot share it.
+    Its messages only carry job ids, so dropping them loses nothing: maintenance re-dispatches the jobs."""
+    storage = huey.storage
+    if storage.conn.type(storage.queue_key) == b"list":
+        log.warning("dropping the queue's messages of the previous (unprioritised) format; jobs are re-dispatched")
+        storage.conn.delete(storage.queue_key)
+
+
+def dispatch(job_id: int, delay: float | None = None, settings: Settings | None = None,
+             priority: int | None = None) -> None:
     """Wake a worker for this job. Losing this message loses nothing: maintenance re-dispatches."""
     settings = settings or get_settings()
     _huey, execute_job = huey_for(settings)
     try:
         if delay:
-            execute_job.schedule((job_id,), delay=delay)
+            execute_job.schedule((job_id,), delay=delay, priority=priority)
         else:
-            execute_job(job_id)
+            execute_job(job_id, priority=priority)
     except Exception:  # noqa: BLE001 - the job row stays queued and maintenance will re-dispatch it
         log.exception("could not dispatch job %s; it will be re-dispatched", job_id)
 

@@ -183,7 +183,7 @@ def _retry_or_fail(settings, engine, context: JobContext, worker: str, exc: Exce
             activity.job_waiting(bind_merchant(session, job.merchant_id), job.id, shown)
         from tokbridge.jobs.service import dispatch_after_commit
 
-        dispatch_after_commit(session, job.id, run_at)
+        dispatch_after_commit(session, job.id, run_at, kind=job.kind)
     return JobState.QUEUED
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing
 from tokbridge.jobs.models import Job, JobState
+from tokbridge.jobs.priorities import NORMAL, priority_of
 from tokbridge.jobs.registry import handler_for
 from tokbridge.jobs.repository import JobRepository
 
@@ -63,7 +64,7 @@ def enqueue(
         if identity_key and (existing := repository.active_with_identity(identity_key)):
             return existing
         raise
-    dispatch_after_commit(session, job.id, run_at)
+    dispatch_after_commit(session, job.id, run_at, kind=kind)
     return job
 
 
@@ -80,8 +81,10 @@ def enqueue_or_add(session: Session, kind: str, *, merchant_id: int, key: str, i
             enqueue(session, kind, merchant_id=merchant_id, payload={key: chunk}, title=title(len(chunk)))
 
 
-def dispatch_after_commit(session: Session, job_id: int, run_at: datetime | None = None) -> None:
-    session.info.setdefault(_PENDING, []).append((job_id, run_at))
+def dispatch_after_commit(session: Session, job_id: int, run_at: datetime | None = None, *,
+                          kind: str | None = None) -> None:
+    """Send the job's message once the transaction commits, with its kind's priority (`priorities.py`)."""
+    session.info.setdefault(_PENDING, []).append((job_id, run_at, priority_of(kind) if kind else NORMAL))
 
 
 @event.listens_for(Session, "after_commit")
@@ -91,9 +94,9 @@ def _dispatch(session: Session) -> None:
         return
     from tokbridge.jobs.queue import dispatch
 
-    for job_id, run_at in pending:
+    for job_id, run_at, priority in pending:
         delay = (run_at - utcnow()).total_seconds() if run_at else None
-        dispatch(job_id, delay=delay if delay and delay > 0 else None)
+        dispatch(job_id, delay=delay if delay and delay > 0 else None, priority=priority)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -572,13 +572,25 @@ def _send_fulfilment(ctx, client, connection, snapshot: _OrderSnapshot, fulfilme
     except tiktok_errors.TikTokError as exc:
         if isinstance(exc, RetryableError):
             raise
-        if exc.code != ALREADY_SHIPPED:  # shipped by an earlier attempt whose answer was lost
+        if exc.code != ALREADY_SHIPPED:
             message = f"TikTok refused the shipment: {exc.message}"
             _write(ctx, lambda s: _save_shipment(s, snapshot, fulfilment, tracking, provider_id, line_ids,
                                                  ShipmentState.FAILED, message, None))
             return
+        # Shipped by an earlier attempt whose answer was lost: keep the package it made, which a later
+        # tracking change is sent to.
+        package_id = package_id or _shipped_package(client, snapshot.tiktok_order_id, line_ids)
     _write(ctx, lambda s: _save_shipment(s, snapshot, fulfilment, tracking, provider_id, line_ids,
                                          ShipmentState.SENT, None, package_id))
+
+
+def _shipped_package(client, tiktok_order_id: str, line_ids: list[str]) -> str | None:
+    """The package TikTok holds these line items in, read back from the order."""
+    for order in client.get_orders([tiktok_order_id]):
+        for item in order.line_items:
+            if item.id in line_ids and item.package_id:
+                return item.package_id
+    return None
 
 
 def _package_of(ctx: JobContext, snapshot: _OrderSnapshot, line_ids: list[str]) -> str:

@@ -9,7 +9,7 @@ import uuid
 
 from graphql import GraphQLError, NoDeprecatedCustomRule, OperationDefinitionNode, execute, parse, validate
 from graphql.execution.values import get_variable_values
-from graphql.language import FragmentDefinitionNode
+from graphql.language import FieldNode, FragmentDefinitionNode, OperationType
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -58,6 +58,33 @@ async def injected_fault(sandbox: Sandbox) -> Response | None:
     return shopify_json({"errors": message}, status)
 
 
+async def answer_fault(sandbox: Sandbox, context: RequestContext, answer: Response) -> Response:
+    """A mutation ran (the order exists, the stock moved); its answer may still be lost or late."""
+    faults = sandbox.faults
+    if not set(context.executed_mutations) & set(faults.answer_fault_fields):
+        return answer
+    if faults.answer_script:
+        kind = faults.answer_script.pop(0)
+    else:
+        roll = sandbox.fault_random.random() if (faults.drop_answer_rate or faults.delay_answer_rate
+                                                 or faults.timeout_answer_rate) else 1.0
+        kind = ""
+        if roll < faults.drop_answer_rate:
+            kind = "drop_answer"
+        elif roll < faults.drop_answer_rate + faults.delay_answer_rate:
+            kind = "delay_answer"
+        elif roll < faults.drop_answer_rate + faults.delay_answer_rate + faults.timeout_answer_rate:
+            kind = "timeout_answer"
+    if kind == "drop_answer":
+        return shopify_json({"errors": "Bad Gateway"}, 502)
+    if kind == "timeout_answer":
+        await asyncio.sleep(faults.timeout_seconds)
+        return shopify_json({"errors": "Gateway Timeout"}, 504)
+    if kind == "delay_answer":
+        await asyncio.sleep(faults.delay_seconds)
+    return answer
+
+
 async def graphql_endpoint(request: Request) -> Response:
     sandbox: Sandbox = request.app.state.sandbox
     version = request.path_params["version"]
@@ -96,7 +123,7 @@ async def graphql_endpoint(request: Request) -> Response:
     body = await run_in_threadpool(run_query, sandbox, context, query, variables, payload.get("operationName"))
     if context.uses_deprecated:
         headers[DEPRECATED_HEADER] = DEPRECATION_DOCS
-    return shopify_json(body, 200, headers)
+    return await answer_fault(sandbox, context, shopify_json(body, 200, headers))
 
 
 def run_query(sandbox: Sandbox, context: RequestContext, query: str, variables: dict, operation_name: str | None) -> dict:
@@ -141,6 +168,9 @@ def run_query(sandbox: Sandbox, context: RequestContext, query: str, variables: 
         }
     result = execute(sandbox.schema, document, root_value=None, context_value=context, variable_values=variables,
                      operation_name=operation_name, field_resolver=default_resolver)
+    if operation.operation == OperationType.MUTATION:
+        context.executed_mutations = tuple(
+            node.name.value for node in operation.selection_set.selections if isinstance(node, FieldNode))
     actual = min(walker.actual_cost(operation, result.data), requested)
     bucket.refund(requested - actual)
     body: dict = {}

@@ -21,7 +21,10 @@ bad input gets 400, unknown things 404, refused changes 422, each as {"error": "
   POST   /sandbox/shops/{shop}/privacy/{customers/data_request|customers/redact|shop/redact}
   GET|POST /sandbox/shops/{shop}/bucket {drain}      the leaky bucket; drain points from it
   GET|PUT|DELETE /sandbox/faults {script, error_rate, error_status, throttle_rate, retry_after,
-                                  timeout_rate, timeout_seconds}
+                                  timeout_rate, timeout_seconds, seed,
+                                  answer_script, drop_answer_rate, delay_answer_rate, timeout_answer_rate,
+                                  delay_seconds, answer_fault_fields}
+                 (answer faults: the mutation runs, then its answer is lost, late or never comes)
   GET|POST /sandbox/clock {seconds}                  read or move the sandbox clock
   GET|PUT /sandbox/webhooks {app_webhook_uri, duplicate_rate, reorder_rate}
   GET    /sandbox/webhooks/deliveries?wait=<s>        every delivery, after waiting for the queue to drain
@@ -30,6 +33,7 @@ bad input gets 400, unknown things 404, refused changes 422, each as {"error": "
 from __future__ import annotations
 
 import json
+import random
 import re
 from dataclasses import asdict
 
@@ -39,7 +43,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import billing, ids, payloads
-from .sandbox import Faults, Sandbox
+from .sandbox import ANSWER_FAULT_FIELDS, ANSWER_FAULT_KINDS, Faults, Sandbox
 from .schema_sdl import SDL
 from .shops import SHOP_DOMAIN
 from .store import ShopStore, StoreError
@@ -329,15 +333,27 @@ async def faults(request: Request) -> Response:
         script = [str(s) for s in data.get("script", [])]
         if any(s not in {"ok", "timeout", "429", "500", "502", "503", "504"} for s in script):
             raise ValueError("script entries must be ok, timeout, 429, 500, 502, 503 or 504")
-        rates = {key: float(data[key]) for key in ("error_rate", "throttle_rate", "timeout_rate") if key in data}
+        answer_script = [str(s) for s in data.get("answer_script", [])]
+        if any(s not in {"ok", *ANSWER_FAULT_KINDS} for s in answer_script):
+            raise ValueError(f"answer_script entries must be ok or one of {', '.join(ANSWER_FAULT_KINDS)}")
+        rates = {key: float(data[key]) for key in ("error_rate", "throttle_rate", "timeout_rate", "drop_answer_rate",
+                                                   "delay_answer_rate", "timeout_answer_rate") if key in data}
         if any(not 0 <= rate <= 1 for rate in rates.values()):
             raise ValueError("rates must be between 0 and 1")
+        fields = data.get("answer_fault_fields", list(ANSWER_FAULT_FIELDS))
+        if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+            raise ValueError("answer_fault_fields must be a list of mutation names, e.g. orderCreate")
+        seed = data.get("seed")
         sandbox.faults = Faults(
-            script=script, **rates,
+            script=script, answer_script=answer_script, answer_fault_fields=fields, **rates,
             error_status=int(data.get("error_status", 503)),
             retry_after=str(data.get("retry_after", "1.0")),
             timeout_seconds=min(float(data.get("timeout_seconds", 10.0)), 120.0),
+            delay_seconds=min(float(data.get("delay_seconds", 2.0)), 120.0),
+            seed=None if seed is None else int(seed),
         )
+        if seed is not None:
+            sandbox.fault_random = random.Random(int(seed))
         if sandbox.faults.error_status not in {500, 502, 503, 504}:
             raise ValueError("error_status must be 500, 502, 503 or 504")
     return JSONResponse(asdict(sandbox.faults))

@@ -31,6 +31,7 @@ class RequestContext:
     scopes: frozenset[str]
     search_warnings: list[dict] | None = None
     uses_deprecated: bool = False  # a deprecated field or argument was asked for (see admin_api)
+    executed_mutations: tuple[str, ...] = ()  # root fields of a mutation that ran (answer faults, admin_api)
 
 
 def version_at_least(version: str, minimum: str) -> bool:

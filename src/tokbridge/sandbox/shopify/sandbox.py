@@ -54,6 +54,11 @@ class AuthorizationCode:
     expires_at: float
 
 
+# Writes whose lost answer tempts a caller to repeat them: an order, stock changes.
+ANSWER_FAULT_FIELDS = ("orderCreate", "inventorySetQuantities", "inventoryAdjustQuantities")
+ANSWER_FAULT_KINDS = ("drop_answer", "delay_answer", "timeout_answer")
+
+
 @dataclass
 class Faults:
     """Failures injected into Admin API calls: a script of the next answers, then random rates."""
@@ -65,6 +70,15 @@ class Faults:
     retry_after: str = "1.0"
     timeout_rate: float = 0.0
     timeout_seconds: float = 10.0
+    # Answer faults strike after a mutation of `answer_fault_fields` ran: it took effect, but its answer
+    # is lost (502), never comes (timeout_seconds, then 504) or comes late (delay_seconds).
+    answer_script: list[str] = field(default_factory=list)  # "drop_answer", "delay_answer", "timeout_answer", "ok"
+    drop_answer_rate: float = 0.0
+    delay_answer_rate: float = 0.0
+    timeout_answer_rate: float = 0.0
+    delay_seconds: float = 2.0
+    answer_fault_fields: list[str] = field(default_factory=lambda: list(ANSWER_FAULT_FIELDS))
+    seed: int | None = None  # given: the random faults start again from this seed
 
 
 class Sandbox:

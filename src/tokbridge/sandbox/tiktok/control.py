@@ -10,7 +10,9 @@
     PUT    /sandbox/shops/{shop_id}/prerequisites {failing: [check_item...]}
     PUT    /sandbox/shops/{shop_id}/listing_limit {daily_listing_limit}
     POST   /sandbox/faults {error_rate?, throttle_rate?, timeout_rate?, slow_rate?, slow_seconds?,
-                            timeout_seconds?, queue?: [{kind: error|throttle|timeout|slow, path?, count?}]}
+                            timeout_seconds?, queue?: [{kind: error|throttle|timeout|slow, path?, count?}],
+                            drop_answer_rate?, delay_answer_rate?, timeout_answer_rate?, answer_fault_paths?,
+                            seed?}   (the *_answer kinds act first, then lose or delay the answer)
     DELETE /sandbox/faults
     PUT    /sandbox/rate_limit {per_second, shop_id?}
     POST   /sandbox/orders {items: [{sku_id, quantity}], shop_id?, buyer_cancels?, returns?}
@@ -37,7 +39,7 @@ from starlette.routing import Route
 
 from . import order_flow, review
 from .auth import issue_auth_code
-from .faults import FAULT_KINDS
+from .faults import ANSWER_FAULT_KINDS, FAULT_KINDS
 from .orders import order_json
 from .products import product_json
 from .state import ALL_SCOPES, PREREQUISITE_ITEMS, Shop
@@ -204,18 +206,26 @@ def make_control_routes(sandbox: Sandbox) -> list[Route]:
 
     def set_faults(request, body):
         faults = sandbox.faults
-        for kind in FAULT_KINDS:
+        kinds = FAULT_KINDS + ANSWER_FAULT_KINDS
+        for kind in kinds:
             if f"{kind}_rate" in body:
                 setattr(faults, f"{kind}_rate", _number(body, f"{kind}_rate", high=1.0))
         for key in ("slow_seconds", "timeout_seconds"):
             if key in body:
                 setattr(faults, key, _number(body, key))
+        if "answer_fault_paths" in body:
+            paths = body["answer_fault_paths"]
+            if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+                raise ControlError("answer_fault_paths must be a list of API paths")
+            faults.answer_fault_paths = tuple(paths)
+        if "seed" in body:
+            faults.reseed(int(_number(body, "seed")))
         for item in body.get("queue", []):
-            if not isinstance(item, dict) or item.get("kind") not in FAULT_KINDS:
-                raise ControlError(f"each queued fault needs a kind of {FAULT_KINDS}")
+            if not isinstance(item, dict) or item.get("kind") not in kinds:
+                raise ControlError(f"each queued fault needs a kind of {kinds}")
             faults.queue(item["kind"], item.get("path"), int(item.get("count", 1)))
-        return {"error_rate": faults.error_rate, "throttle_rate": faults.throttle_rate,
-                "timeout_rate": faults.timeout_rate, "slow_rate": faults.slow_rate,
+        return {**{f"{kind}_rate": getattr(faults, f"{kind}_rate") for kind in kinds},
+                "answer_fault_paths": list(faults.answer_fault_paths), "seed": faults.seed,
                 "queued": [vars(q) for q in faults.queued]}
 
     def clear_faults(request, body):

@@ -98,6 +98,19 @@ async def _apply_fault(sandbox: Sandbox, kind: str | None) -> Response | None:
     return None
 
 
+async def _apply_answer_fault(sandbox: Sandbox, kind: str | None, answer: Response) -> Response:
+    """The request was acted on; its answer may still be lost or late."""
+    faults = sandbox.faults
+    if kind == "drop_answer":
+        return envelope(None, *e.INTERNAL, http_status=500)
+    if kind == "timeout_answer":
+        await asyncio.sleep(faults.timeout_seconds)
+        return envelope(None, *e.REQUEST_TIMEOUT, http_status=504)
+    if kind == "delay_answer":
+        await asyncio.sleep(faults.slow_seconds)
+    return answer
+
+
 def make_route_handler(sandbox: Sandbox, ep: Endpoint):
     async def handle(request: Request) -> Response:
         body = await request.body()
@@ -130,7 +143,7 @@ def make_route_handler(sandbox: Sandbox, ep: Endpoint):
 
             with sandbox.state.lock:
                 data = ep.handler(call)
-            return envelope(data)
+            return await _apply_answer_fault(sandbox, sandbox.faults.pick_answer_fault(ep.path), envelope(data))
         except ApiError as error:
             return error_response(error)
         except Exception:  # a sandbox bug must still answer in TikTok's shape
