@@ -37,6 +37,7 @@ from tokbridge.web.dashboard_view import (
 from tokbridge.web.deps import SESSION_COOKIE, DbDep, SettingsDep, ViewerDep
 from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
 from tokbridge.web.rendering import templates
+from tokbridge.web.params import RowId, Text, int_or_none
 
 log = logging.getLogger(__name__)
 
@@ -163,18 +164,18 @@ PAGE_SIZE = 50
 
 
 @router.get("/products", response_class=HTMLResponse)
-def products_page(request: Request, viewer: ViewerDep, status: str | None = None, q: str | None = None,
-                  template: str | None = None, vendor: str | None = None, product_type: str | None = None,
+def products_page(request: Request, viewer: ViewerDep, status: str | None = None, q: Text | None = None,
+                  template: str | None = None, vendor: Text | None = None, product_type: Text | None = None,
                   before: str | None = None) -> Response:
     status = status if status in dict(PRODUCT_STATUSES) else None
-    template_id = _int_or_none(template)
+    template_id = int_or_none(template)
     filters = {"status": status, "q": (q or "").strip(), "template": template_id, "vendor": (vendor or "").strip(),
                "product_type": (product_type or "").strip()}
     connection = listings.tiktok_connection(viewer.db)
     rows = ListingRepository(viewer.db).product_rows(
         connection.id if connection else None, status=status, template_id=template_id,
         vendor=filters["vendor"] or None, product_type=filters["product_type"] or None,
-        search=filters["q"] or None, before_id=_int_or_none(before), limit=PAGE_SIZE)
+        search=filters["q"] or None, before_id=int_or_none(before), limit=PAGE_SIZE)
     query = {k: v for k, v in filters.items() if v}
     next_page = f"/products?{urlencode({**query, 'before': rows[-1].id})}" if len(rows) == PAGE_SIZE else None
     return templates.TemplateResponse(request, "products.html", {
@@ -224,7 +225,7 @@ async def bulk_products(request: Request, viewer: ViewerDep) -> Response:
 
 
 @router.get("/products/{product_id}", response_class=HTMLResponse)
-def product_page(request: Request, viewer: ViewerDep, settings: SettingsDep, product_id: int) -> Response:
+def product_page(request: Request, viewer: ViewerDep, settings: SettingsDep, product_id: RowId) -> Response:
     repository = ListingRepository(viewer.db)
     product = repository.product(product_id)
     if product is None or product.status == "deleted":
@@ -279,10 +280,6 @@ ACTION_NOUNS = {"activate": "Activation", "deactivate": "Deactivation", "delete"
 
 def _on_their_way(count: int) -> str:
     return f"{plural(count, 'product')} {'is' if count == 1 else 'are'} on {'its' if count == 1 else 'their'} way to TikTok."
-
-
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
 
 
 def _local_or(target: str, default: str) -> str:

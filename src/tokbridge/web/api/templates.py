@@ -18,6 +18,7 @@ from tokbridge.listings import currency
 from tokbridge.listings.service import ListingRefused, require_tiktok
 from tokbridge.web.api.schemas import Problem
 from tokbridge.web.deps import ViewerDep
+from tokbridge.web.params import RowId
 
 router = APIRouter(prefix="/api/v1", tags=["templates"], responses={401: {"model": Problem}})
 
@@ -69,7 +70,7 @@ def list_templates(viewer: ViewerDep):
 
 
 @router.get("/templates/{template_id}", responses={404: {"model": Problem}})
-def get_template(template_id: int, viewer: ViewerDep) -> dict[str, Any]:
+def get_template(template_id: RowId, viewer: ViewerDep) -> dict[str, Any]:
     try:
         spec = templates.get_template_spec(viewer.db, viewer.merchant_id, template_id)
     except templates.TemplateNotFound:
@@ -89,7 +90,7 @@ def create_template(body: TemplateBody, viewer: ViewerDep) -> dict[str, Any]:
 
 
 @router.put("/templates/{template_id}", responses={404: {"model": Problem}, 422: {"model": Invalid}})
-def update_template(template_id: int, body: TemplateBody, viewer: ViewerDep) -> dict[str, Any]:
+def update_template(template_id: RowId, body: TemplateBody, viewer: ViewerDep) -> dict[str, Any]:
     try:
         template = templates.update_template(viewer.db, viewer.merchant_id, template_id, body.model_dump())
     except templates.TemplateNotFound:
@@ -102,7 +103,7 @@ def update_template(template_id: int, body: TemplateBody, viewer: ViewerDep) -> 
 
 
 @router.delete("/templates/{template_id}", status_code=204, responses={404: {"model": Problem}})
-def delete_template(template_id: int, viewer: ViewerDep) -> None:
+def delete_template(template_id: RowId, viewer: ViewerDep) -> None:
     try:
         templates.delete_template(viewer.db, viewer.merchant_id, template_id)
     except templates.TemplateNotFound:
@@ -111,7 +112,7 @@ def delete_template(template_id: int, viewer: ViewerDep) -> None:
 
 
 @router.get("/templates/{template_id}/category-check", responses={404: {"model": Problem}, 409: {"model": Problem}})
-def category_check(template_id: int, viewer: ViewerDep) -> dict[str, Any]:
+def category_check(template_id: RowId, viewer: ViewerDep) -> dict[str, Any]:
     """Whether the template's TikTok category still exists as a leaf the shop may use; TikTok retires
     and splits categories, and a template pointing at a retired one can no longer upload."""
     try:
@@ -158,11 +159,11 @@ def preview(body: TemplateBody, viewer: ViewerDep, limit: int = 5) -> list[dict[
 
 
 class LinkRequest(BaseModel):
-    product_ids: list[int] = Field(min_length=1, max_length=10_000)
+    product_ids: list[RowId] = Field(min_length=1, max_length=10_000)
 
 
 @router.post("/templates/{template_id}/products", responses={404: {"model": Problem}})
-def link_products(template_id: int, body: LinkRequest, viewer: ViewerDep) -> dict[str, int]:
+def link_products(template_id: RowId, body: LinkRequest, viewer: ViewerDep) -> dict[str, int]:
     """Assign products to this template by hand (kept when rules change)."""
     try:
         linked = templates.link_products(viewer.db, viewer.merchant_id, body.product_ids, template_id)
