@@ -17,6 +17,7 @@ from tokbridge.category_templates.categories import fetch_category_info
 from tokbridge.category_templates.limits import MAX_MAIN_IMAGES, Market
 from tokbridge.channels.factory import tiktok_client
 from tokbridge.channels.tiktok.errors import TikTokError
+from tokbridge.config import get_settings
 from tokbridge.dashboard import service as dashboard_service
 from tokbridge.db.engine import get_engine
 from tokbridge.kit.words import plural
@@ -49,8 +50,9 @@ def _anonymous_form(request: Request, template: str, context: dict, status_code:
     token = csrf.new_token()
     response = templates.TemplateResponse(request, template, {**context, "csrf_token": token},
                                           status_code=status_code)
+    # Secure follows BASE_URL, not the request: behind a TLS proxy the request itself is plain http.
     response.set_cookie(csrf.ANON_COOKIE, token, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https", path="/")
+                        secure=get_settings().secure_cookies, path="/")
     return response
 
 
