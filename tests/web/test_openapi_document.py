@@ -1,0 +1,37 @@
+"""The OpenAPI document declares the answers the API really gives."""
+
+from __future__ import annotations
+
+from tests.conftest import create_account, sign_in
+
+UNSAFE = ("post", "put", "patch", "delete")
+
+
+def test_malformed_requests_are_documented_with_the_shape_they_get(client, app_settings):
+    create_account(app_settings, "Acme", "owner@acme.test")
+    sign_in(client, "owner@acme.test")
+    document = client.get("/api/v1/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas
+    problem = schemas["RequestProblem"]
+    assert problem["required"] == ["detail"] and set(problem["properties"]["errors"]["items"]["required"]) == {"loc", "msg"}
+    answer = client.get("/api/v1/jobs/abc")
+    assert answer.status_code == 422 and set(answer.json()) == {"detail", "errors"}
+    assert set(answer.json()["errors"][0]) == {"loc", "msg"}
+    declared = document["paths"]["/api/v1/jobs/{job_id}"]["get"]["responses"]["422"]["content"]["application/json"]
+    assert declared["schema"] == {"$ref": "#/components/schemas/RequestProblem"}
+
+
+def test_the_csrf_refusal_is_documented_on_every_call_that_changes_state(client):
+    document = client.get("/api/v1/openapi.json").json()
+    unsafe = [(path, method, operation) for path, methods in document["paths"].items()
+              for method, operation in methods.items() if method in UNSAFE]
+    assert unsafe and all("403" in operation["responses"] for _, _, operation in unsafe)
+    assert client.post("/api/v1/shop/sync").status_code == 403
+
+
+def test_a_405_names_every_method_the_address_takes(client):
+    for _ in range(2):
+        answer = client.delete("/login")
+        assert answer.status_code == 405 and answer.headers["allow"] == "GET, POST"
+    assert client.patch("/api/v1/templates").headers["allow"] == "GET, POST"
