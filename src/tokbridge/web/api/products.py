@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 from decimal import Decimal
+from enum import IntEnum
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException
@@ -126,6 +127,14 @@ def plan_summary(usage: billing.PlanUsage) -> PlanSummary:
                        products_left=usage.products_left, orders_left=usage.orders_left)
 
 
+class SalesPeriod(IntEnum):
+    """The periods the dashboard sums sales over, in days."""
+
+    WEEK = 7
+    MONTH = 30
+    QUARTER = 90
+
+
 def dashboard_data(viewer, sales_days: int = 30) -> Dashboard:
     data = dashboard_service.dashboard(viewer.db, viewer.merchant_id, sales_days=sales_days)
     return Dashboard(
@@ -139,8 +148,8 @@ def dashboard_data(viewer, sales_days: int = 30) -> Dashboard:
 
 
 @router.get("/dashboard", response_model=Dashboard)
-def dashboard(viewer: ViewerDep, sales_days: Literal[7, 30, 90] = 30) -> Dashboard:
-    return dashboard_data(viewer, sales_days)
+def dashboard(viewer: ViewerDep, sales_days: SalesPeriod = SalesPeriod.MONTH) -> Dashboard:
+    return dashboard_data(viewer, int(sales_days))
 
 
 # --- products ---------------------------------------------------------------------------------------
