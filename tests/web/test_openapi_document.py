@@ -35,3 +35,13 @@ def test_a_405_names_every_method_the_address_takes(client):
         answer = client.delete("/login")
         assert answer.status_code == 405 and answer.headers["allow"] == "GET, POST"
     assert client.patch("/api/v1/templates").headers["allow"] == "GET, POST"
+
+
+def test_calls_that_reach_tiktok_declare_what_a_platform_problem_answers(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    for path, method in [("/api/v1/tiktok/categories", "get"), ("/api/v1/tiktok/categories/{category_id}", "get"),
+                         ("/api/v1/tiktok/categories/recommend", "get"), ("/api/v1/templates/preview", "post"),
+                         ("/api/v1/templates/{template_id}/category-check", "get")]:
+        responses = paths[path][method]["responses"]
+        assert {"409", "422", "502", "503"} <= set(responses), path
+        assert "Retry-After" in responses["503"]["headers"]

@@ -16,7 +16,7 @@ from tokbridge.config import get_settings
 from tokbridge.db.engine import get_engine
 from tokbridge.listings import currency
 from tokbridge.listings.service import ListingRefused, require_tiktok
-from tokbridge.web.api.schemas import Problem
+from tokbridge.web.api.schemas import PLATFORM_PROBLEMS, Problem
 from tokbridge.web.deps import ViewerDep
 from tokbridge.web.params import RowId
 
@@ -111,7 +111,7 @@ def delete_template(template_id: RowId, viewer: ViewerDep) -> None:
     viewer.db.commit()
 
 
-@router.get("/templates/{template_id}/category-check", responses={404: {"model": Problem}, 409: {"model": Problem}})
+@router.get("/templates/{template_id}/category-check", responses={404: {"model": Problem}, **PLATFORM_PROBLEMS})
 def category_check(template_id: RowId, viewer: ViewerDep) -> dict[str, Any]:
     """Whether the template's TikTok category still exists as a leaf the shop may use; TikTok retires
     and splits categories, and a template pointing at a retired one can no longer upload."""
@@ -142,7 +142,7 @@ def count_matches(selection: Selection, viewer: ViewerDep) -> dict[str, int]:
         return _invalid(error)
 
 
-@router.post("/templates/preview", responses={422: {"model": Invalid}, 409: {"model": Problem}})
+@router.post("/templates/preview", responses={**PLATFORM_PROBLEMS, 422: {"model": Invalid}})
 def preview(body: TemplateBody, viewer: ViewerDep, limit: int = 5) -> list[dict[str, Any]]:
     """A few real products as the draft template would send them: title, price, stock, problems."""
     client, connection = _client(viewer)
@@ -173,7 +173,7 @@ def link_products(template_id: RowId, body: LinkRequest, viewer: ViewerDep) -> d
     return {"linked": linked}
 
 
-@router.get("/tiktok/categories", responses={409: {"model": Problem}})
+@router.get("/tiktok/categories", responses=PLATFORM_PROBLEMS)
 def categories(viewer: ViewerDep, keyword: str | None = None,
                version: Literal["v1", "v2"] | None = None) -> list[dict[str, Any]]:
     """TikTok's category tree (or the categories matching `keyword`), to browse or search."""
@@ -191,7 +191,7 @@ def _shops_tree(connection, asked: str | None) -> str:
     return version
 
 
-@router.get("/tiktok/categories/recommend", responses={409: {"model": Problem}})
+@router.get("/tiktok/categories/recommend", responses=PLATFORM_PROBLEMS)
 def recommend_category(viewer: ViewerDep, title: str) -> dict[str, Any]:
     from tokbridge.channels.tiktok.models import RecommendCategoryInput
 
@@ -200,7 +200,7 @@ def recommend_category(viewer: ViewerDep, title: str) -> dict[str, Any]:
         product_title=title, category_version=category_version_for(connection.region))).model_dump()
 
 
-@router.get("/tiktok/categories/{category_id}", responses={409: {"model": Problem}})
+@router.get("/tiktok/categories/{category_id}", responses=PLATFORM_PROBLEMS)
 def category_detail(category_id: str, viewer: ViewerDep,
                     version: Literal["v1", "v2"] | None = None) -> dict[str, Any]:
     """Attributes (required ones flagged) and rules of a leaf category: what the mapping forms need."""
