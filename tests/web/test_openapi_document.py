@@ -45,3 +45,16 @@ def test_calls_that_reach_tiktok_declare_what_a_platform_problem_answers(client)
         responses = paths[path][method]["responses"]
         assert {"409", "422", "502", "503"} <= set(responses), path
         assert "Retry-After" in responses["503"]["headers"]
+
+
+def test_a_body_nested_too_deep_to_read_is_a_documented_400(client, app_settings):
+    create_account(app_settings, "Acme", "owner@acme.test")
+    sign_in(client, "owner@acme.test")
+    token = client.get("/api/v1/me").json()["csrf_token"]
+    deep = '{"match": "all", "rules": [' + '{"a":' * 100_000 + "1" + "}" * 100_000 + "]}"
+    for _ in range(2):
+        answer = client.post("/api/v1/templates/count", content=deep,
+                             headers={"content-type": "application/json", "x-csrf-token": token})
+        assert answer.status_code == 400 and answer.json()["detail"]
+    declared = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/templates/count"]["post"]["responses"]
+    assert "400" in declared

@@ -58,6 +58,12 @@ def _corrected(document: dict[str, Any]) -> dict[str, Any]:
                 content["schema"] = _PROBLEM_REF if declared.get("$ref") in (None, _FASTAPI_422) \
                     else {"anyOf": [declared, _PROBLEM_REF]}
                 responses["422"]["description"] = "The request is malformed or refused as it stands"
+            if "requestBody" in operation:
+                # A body FastAPI cannot parse at all (JSON nested too deep to read) is refused before
+                # validation, with a 400.
+                responses.setdefault("400", {
+                    "description": "The body cannot be read",
+                    "content": {"application/json": {"schema": _PROBLEM_REF}}})
             if method in UNSAFE_METHODS:
                 responses.setdefault("403", {
                     "description": "The call lacks the session's CSRF token (the X-CSRF-Token header)",
