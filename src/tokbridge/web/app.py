@@ -39,6 +39,7 @@ from tokbridge.web.csrf import csrf_protect
 from tokbridge.web.deps import NotSignedIn, frame_viewer
 from tokbridge.web.errors import channel_problem
 from tokbridge.web.flash import forget_read_flash
+from tokbridge.web.guards import RefuseNulInBodies
 from tokbridge.web.openapi import describe_real_answers
 
 log = logging.getLogger(__name__)
@@ -172,6 +173,7 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    app.add_middleware(RefuseNulInBodies)
     # Outermost: webhooks are answered before any other middleware runs.
     app.add_middleware(webhooks.WebhookIntake, settings=settings)
     return app
