@@ -79,3 +79,15 @@ def test_simultaneous_sign_ins_cannot_get_around_the_lock_out(app_settings):
         # clears the count, so how many are checked then depends on the order they arrive in).
         mixed = _tally(_all_at_once(base_url, "owner@bolt.test", ["wrong guess"] * 19 + [PASSWORD]))
         assert mixed["other"] == 0 and mixed["signed in"] <= 1, mixed
+
+
+def test_the_lock_out_message_counts_minutes_in_plain_words(client, app_settings, monkeypatch):
+    monkeypatch.setattr(app_settings, "login_lockout_seconds", 30)
+    create_account(app_settings, "Acme", "owner@acme.test")
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    for _ in range(app_settings.login_max_failures + 2):  # locked, then refused twice
+        answer = client.post("/login", data={"email": "owner@acme.test", "password": "wrong guess",
+                                             "csrf_token": token, "next": "/dashboard"})
+        token = re.search(r'name="csrf_token" value="([^"]+)"', answer.text).group(1)
+    assert "Try again in 1 minute." in answer.text

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tokbridge.config import Settings
 from tokbridge.db.base import utcnow
+from tokbridge.kit.words import plural
 from tokbridge.tenancy.models import Merchant, User, WebSession
 from tokbridge.tenancy.repository import AccountRepository
 
@@ -88,7 +89,7 @@ def sign_in(session: Session, settings: Settings, email: str, password: str) -> 
     session.commit()
     if attempts > settings.login_max_failures and locked_until and locked_until > now:
         minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
-        raise LoginFailed(f"Too many failed sign-ins. Try again in {minutes} minutes.")
+        raise LoginFailed(f"Too many failed sign-ins. Try again in {plural(minutes, 'minute')}.")
 
     if not _password_matches(password_hash, password) or password_hash is _DUMMY_HASH:
         raise LoginFailed(INVALID_LOGIN)
