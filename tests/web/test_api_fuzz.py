@@ -23,7 +23,7 @@ from tests.conftest import create_account, sign_in
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
 # Bounded and repeatable: a fixed number of examples per operation, derandomized (a fixed seed).
-BOUNDED = settings(max_examples=8, derandomize=True, database=None, deadline=None, print_blob=False,
+BOUNDED = settings(max_examples=25, derandomize=True, database=None, deadline=None, print_blob=False,
                    phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
 
 
