@@ -102,11 +102,13 @@ def serve(
     """Serve the web app (and, in the embedded default, the job worker)."""
     import uvicorn
 
+    from tokbridge.kit.logs import UVICORN_LOGGING
     from tokbridge.web.app import create_app
 
     settings = _settings()
     embedded = settings.embedded if worker is None else worker
-    uvicorn.run(create_app(settings, embedded_worker=embedded), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(settings, embedded_worker=embedded), host=host, port=port, log_level="warning",
+                **UVICORN_LOGGING)
 
 
 @app.command("worker")
@@ -137,9 +139,10 @@ def sandbox_tiktok(port: int = 8101, host: str = "127.0.0.1"):
     """TikTok Shop Open API sandbox."""
     import uvicorn
 
+    from tokbridge.kit.logs import UVICORN_LOGGING
     from tokbridge.sandbox.tiktok import create_app
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning", access_log=False, **UVICORN_LOGGING)
 
 
 @sandbox_app.command("shopify")
@@ -147,9 +150,10 @@ def sandbox_shopify(port: int = 8102, host: str = "127.0.0.1"):
     """Shopify Admin API sandbox."""
     import uvicorn
 
+    from tokbridge.kit.logs import UVICORN_LOGGING
     from tokbridge.sandbox.shopify import create_app
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning", access_log=False, **UVICORN_LOGGING)
 
 
 def main() -> None:  # pragma: no cover

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 
 import uvicorn
 
+from tokbridge.kit.logs import UVICORN_LOGGING
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -23,7 +25,7 @@ def serve_in_thread(app, port: int | None = None, host: str = "127.0.0.1") -> It
     port = port or free_port()
     # No access log: TikTok's token URLs carry the app secret in their query string.
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                                           lifespan="auto"))
+                                           lifespan="auto", **UVICORN_LOGGING))
     thread = threading.Thread(target=server.run, name=f"server-{port}", daemon=True)
     thread.start()
     for _ in range(1000):  # up to ~10 s: wait on the thread, not on a guess

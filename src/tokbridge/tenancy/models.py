@@ -41,7 +41,9 @@ class WebSession(TenantOwned, Base):
 
 
 class LoginThrottle(Base):
-    """Failed sign-ins per email, known or not, so lock-out reveals nothing about who has an account."""
+    """Sign-in attempts per email, known or not, so lock-out reveals nothing about who has an account.
+    `failures` counts every attempt since the last success (each is counted before its password is
+    checked; a success deletes the row), so simultaneous attempts cannot all slip under the limit."""
 
     __tablename__ = "login_throttle"
 

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from tokbridge.config import Settings
 from tokbridge.db.base import utcnow
-from tokbridge.tenancy.models import LoginThrottle, Merchant, User, WebSession
+from tokbridge.kit.words import plural
+from tokbridge.tenancy.models import Merchant, User, WebSession
 from tokbridge.tenancy.repository import AccountRepository
 
 _hasher = PasswordHasher()
@@ -77,18 +78,23 @@ def sign_in(session: Session, settings: Settings, email: str, password: str) -> 
     except AccountError:
         raise LoginFailed(INVALID_LOGIN) from None
     accounts = AccountRepository(session)
-    throttle = accounts.throttle(email)
-    if throttle and throttle.locked_until and throttle.locked_until > now:
-        minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
-        raise LoginFailed(f"Too many failed sign-ins. Try again in {minutes} minutes.")
-
     user = accounts.user_by_email(email)
-    if not _password_matches(user.password_hash if user else _DUMMY_HASH, password) or not user or not user.is_active:
-        _record_failure(session, throttle, email, settings)
+    password_hash = user.password_hash if user and user.is_active else _DUMMY_HASH
+    # Every attempt is counted before its password is checked, and committed at once (no lock is held
+    # during the slow check), so simultaneous attempts cannot all pass a count read before any of them
+    # failed; a success clears the count.
+    attempts, locked_until = accounts.count_sign_in_attempt(
+        email, now, lock_at=settings.login_max_failures,
+        lock_until=now + timedelta(seconds=settings.login_lockout_seconds))
+    session.commit()
+    if attempts > settings.login_max_failures and locked_until and locked_until > now:
+        minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
+        raise LoginFailed(f"Too many failed sign-ins. Try again in {plural(minutes, 'minute')}.")
+
+    if not _password_matches(password_hash, password) or password_hash is _DUMMY_HASH:
         raise LoginFailed(INVALID_LOGIN)
 
-    if throttle:
-        session.delete(throttle)
+    accounts.forget_sign_in_attempts(email)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     user.last_login_at = now
@@ -131,17 +137,3 @@ def _password_matches(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def _record_failure(session: Session, throttle: LoginThrottle | None, email: str, settings: Settings) -> None:
-    now = utcnow()
-    if throttle is None:
-        throttle = LoginThrottle(email=email, failures=0, updated_at=now)
-        session.add(throttle)
-    if throttle.locked_until and throttle.locked_until <= now:
-        throttle.failures = 0  # the previous lock-out has expired: start counting again
-        throttle.locked_until = None
-    throttle.failures += 1
-    throttle.updated_at = now
-    if throttle.failures >= settings.login_max_failures:
-        throttle.locked_until = now + timedelta(seconds=settings.login_lockout_seconds)

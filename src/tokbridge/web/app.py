@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from tokbridge.channels.shopify.errors import ShopifyError
 from tokbridge.channels.tiktok.errors import TikTokError
@@ -38,6 +39,8 @@ from tokbridge.web.csrf import csrf_protect
 from tokbridge.web.deps import NotSignedIn, frame_viewer
 from tokbridge.web.errors import channel_problem
 from tokbridge.web.flash import forget_read_flash
+from tokbridge.web.guards import RefuseNulInBodies
+from tokbridge.web.openapi import describe_real_answers
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +99,7 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
     app.include_router(plan_pages.router)
     app.include_router(onboarding_pages.router)
     app.include_router(connect.router)
+    describe_real_answers(app)
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
@@ -135,6 +139,9 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:
+            # Starlette names only the first route that matched the path, not every route of that address.
+            exc.headers = {**(exc.headers or {}), "Allow": ", ".join(_allowed_methods(app, request))}
         if request.url.path.startswith(("/api/", "/webhooks/")) or request.method != "GET" and exc.status_code != 403:
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         return await _error_page(request, exc.status_code, exc.detail)
@@ -166,6 +173,7 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    app.add_middleware(RefuseNulInBodies)
     # Outermost: webhooks are answered before any other middleware runs.
     app.add_middleware(webhooks.WebhookIntake, settings=settings)
     return app
@@ -178,6 +186,15 @@ async def _error_page(request: Request, status: int, detail: str | None) -> Resp
     viewer = await run_in_threadpool(frame_viewer, request)
     return pages.templates.TemplateResponse(request, "error.html", {"status": status, "detail": detail,
                                                                     "viewer": viewer}, status_code=status)
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in app.routes):
+            allowed.append(method)
+    return allowed
 
 
 def _plain(errors: list) -> list:

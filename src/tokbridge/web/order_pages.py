@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from tokbridge.channels.connections import ConnectionRepository
@@ -19,6 +19,7 @@ from tokbridge.web.api.orders import detail
 from tokbridge.web.deps import ViewerDep
 from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
 from tokbridge.web.rendering import templates
+from tokbridge.web.params import RowId, Text
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -27,8 +28,8 @@ STATUS_CHOICES = [(status.value, statuses.LABELS[status]) for status in OrderSta
 
 
 @router.get("/orders")
-def orders_page(request: Request, viewer: ViewerDep, status: str | None = None, q: str | None = None,
-                page: int = 1) -> Response:
+def orders_page(request: Request, viewer: ViewerDep, status: str | None = None, q: Text | None = None,
+                page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> Response:
     status = status if status in dict(STATUS_CHOICES) else None
     page = max(1, page)
     repository = OrderRepository(viewer.db)
@@ -48,7 +49,7 @@ def orders_page(request: Request, viewer: ViewerDep, status: str | None = None, 
 
 
 @router.get("/orders/{order_id}")
-def order_page(request: Request, viewer: ViewerDep, order_id: int) -> Response:
+def order_page(request: Request, viewer: ViewerDep, order_id: RowId) -> Response:
     repository = OrderRepository(viewer.db)
     order = repository.get(order_id)
     if order is None:
@@ -78,7 +79,7 @@ def _return_rows(viewer, order, repository: OrderRepository) -> list[dict]:
 
 
 @router.post("/orders/{order_id}/cancel")
-def cancel(viewer: ViewerDep, order_id: int, reason: Annotated[str, Form()] = "") -> Response:
+def cancel(viewer: ViewerDep, order_id: RowId, reason: Annotated[str, Form()] = "") -> Response:
     order = OrderRepository(viewer.db).get(order_id)
     if order is None:
         raise HTTPException(404, "There is no such order.")
@@ -93,7 +94,7 @@ def cancel(viewer: ViewerDep, order_id: int, reason: Annotated[str, Form()] = ""
 
 
 @router.post("/orders/{order_id}/retry")
-def retry(viewer: ViewerDep, order_id: int) -> Response:
+def retry(viewer: ViewerDep, order_id: RowId) -> Response:
     try:
         service.retry(viewer.db, order_id)
     except LookupError:
@@ -105,7 +106,7 @@ def retry(viewer: ViewerDep, order_id: int) -> Response:
 
 
 @router.post("/orders/cancellations/{cancellation_id}")
-def answer_cancellation(viewer: ViewerDep, cancellation_id: int, decision: Annotated[str, Form()] = "",
+def answer_cancellation(viewer: ViewerDep, cancellation_id: RowId, decision: Annotated[str, Form()] = "",
                         reject_reason: Annotated[str, Form()] = "", back: Annotated[str, Form()] = "/orders") -> Response:
     back = back if back.startswith("/orders") else "/orders"
     try:
@@ -119,7 +120,7 @@ def answer_cancellation(viewer: ViewerDep, cancellation_id: int, decision: Annot
 
 
 @router.post("/orders/returns/{return_id}")
-def answer_return(viewer: ViewerDep, return_id: int, decision: Annotated[str, Form()] = "",
+def answer_return(viewer: ViewerDep, return_id: RowId, decision: Annotated[str, Form()] = "",
                   reject_reason: Annotated[str, Form()] = "") -> Response:
     repository = OrderRepository(viewer.db)
     row = repository.return_row(return_id)

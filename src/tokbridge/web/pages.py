@@ -17,6 +17,7 @@ from tokbridge.category_templates.categories import fetch_category_info
 from tokbridge.category_templates.limits import MAX_MAIN_IMAGES, Market
 from tokbridge.channels.factory import tiktok_client
 from tokbridge.channels.tiktok.errors import TikTokError
+from tokbridge.config import get_settings
 from tokbridge.dashboard import service as dashboard_service
 from tokbridge.db.engine import get_engine
 from tokbridge.kit.words import plural
@@ -38,6 +39,7 @@ from tokbridge.web.dashboard_view import (
 from tokbridge.web.deps import SESSION_COOKIE, DbDep, SettingsDep, ViewerDep
 from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
 from tokbridge.web.rendering import templates
+from tokbridge.web.params import RowId, Text, int_or_none
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +51,9 @@ def _anonymous_form(request: Request, template: str, context: dict, status_code:
     token = csrf.new_token()
     response = templates.TemplateResponse(request, template, {**context, "csrf_token": token},
                                           status_code=status_code)
+    # Secure follows BASE_URL, not the request: behind a TLS proxy the request itself is plain http.
     response.set_cookie(csrf.ANON_COOKIE, token, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https", path="/")
+                        secure=get_settings().secure_cookies, path="/")
     return response
 
 
@@ -165,18 +168,18 @@ PAGE_SIZE = 50
 
 
 @router.get("/products", response_class=HTMLResponse)
-def products_page(request: Request, viewer: ViewerDep, status: str | None = None, q: str | None = None,
-                  template: str | None = None, vendor: str | None = None, product_type: str | None = None,
+def products_page(request: Request, viewer: ViewerDep, status: str | None = None, q: Text | None = None,
+                  template: str | None = None, vendor: Text | None = None, product_type: Text | None = None,
                   before: str | None = None) -> Response:
     status = status if status in dict(PRODUCT_STATUSES) else None
-    template_id = _int_or_none(template)
+    template_id = int_or_none(template)
     filters = {"status": status, "q": (q or "").strip(), "template": template_id, "vendor": (vendor or "").strip(),
                "product_type": (product_type or "").strip()}
     connection = listings.tiktok_connection(viewer.db)
     rows = ListingRepository(viewer.db).product_rows(
         connection.id if connection else None, status=status, template_id=template_id,
         vendor=filters["vendor"] or None, product_type=filters["product_type"] or None,
-        search=filters["q"] or None, before_id=_int_or_none(before), limit=PAGE_SIZE)
+        search=filters["q"] or None, before_id=int_or_none(before), limit=PAGE_SIZE)
     query = {k: v for k, v in filters.items() if v}
     next_page = f"/products?{urlencode({**query, 'before': rows[-1].id})}" if len(rows) == PAGE_SIZE else None
     return templates.TemplateResponse(request, "products.html", {
@@ -226,7 +229,7 @@ async def bulk_products(request: Request, viewer: ViewerDep) -> Response:
 
 
 @router.get("/products/{product_id}", response_class=HTMLResponse)
-def product_page(request: Request, viewer: ViewerDep, settings: SettingsDep, product_id: int) -> Response:
+def product_page(request: Request, viewer: ViewerDep, settings: SettingsDep, product_id: RowId) -> Response:
     repository = ListingRepository(viewer.db)
     product = repository.product(product_id)
     if product is None or product.status == "deleted":
@@ -283,10 +286,6 @@ ACTION_NOUNS = {"activate": "Activation", "deactivate": "Deactivation", "delete"
 
 def _on_their_way(count: int) -> str:
     return f"{plural(count, 'product')} {'is' if count == 1 else 'are'} on {'its' if count == 1 else 'their'} way to TikTok."
-
-
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
 
 
 def _local_or(target: str, default: str) -> str:

@@ -36,6 +36,7 @@ from tokbridge.listings.service import ListingRefused, require_tiktok
 from tokbridge.web.deps import ViewerDep
 from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
 from tokbridge.web.rendering import templates
+from tokbridge.web.params import RowId
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -62,7 +63,7 @@ def template_list(request: Request, viewer: ViewerDep, saved: str | None = None)
 
 
 @router.post("/templates/{template_id}/delete")
-def delete_template(viewer: ViewerDep, template_id: int) -> Response:
+def delete_template(viewer: ViewerDep, template_id: RowId) -> Response:
     try:
         template_sync.delete_template(viewer.db, viewer.merchant_id, template_id)
     except templates_service.TemplateNotFound:
@@ -80,7 +81,7 @@ def new_template(request: Request, viewer: ViewerDep) -> Response:
 
 
 @router.get("/templates/{template_id}/edit", response_class=HTMLResponse)
-def edit_template(request: Request, viewer: ViewerDep, template_id: int) -> Response:
+def edit_template(request: Request, viewer: ViewerDep, template_id: RowId) -> Response:
     params = request.query_params
     if "name" not in params:  # first visit: start from the stored template
         try:
@@ -97,7 +98,7 @@ async def create_template(request: Request, viewer: ViewerDep) -> Response:
 
 
 @router.post("/templates/{template_id}/edit")
-async def update_template(request: Request, viewer: ViewerDep, template_id: int) -> Response:
+async def update_template(request: Request, viewer: ViewerDep, template_id: RowId) -> Response:
     return await _save(request, viewer, template_id)
 
 

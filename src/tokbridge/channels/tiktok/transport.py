@@ -22,6 +22,7 @@ from tokbridge.channels.tiktok.errors import (
     RateLimited,
     RetryableError,
     TikTokError,
+    ValidationError,
     error_from_response,
 )
 from tokbridge.channels.tiktok.settings import TikTokAppSettings
@@ -49,11 +50,16 @@ class Endpoint:
         return f"{self.method} {self.path}"
 
 
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 def _path_segment(value: str) -> str:
     value = str(value)
-    # Ids are digits or short tokens; refuse anything that could change the path.
-    if not value or "/" in value or "?" in value or "#" in value or value in (".", ".."):
-        raise ValueError(f"invalid path parameter {value!r}")
+    # Ids are digits or short tokens; refuse anything that could change the path, or that TikTok would
+    # refuse anyway, before sending (a validation error: a page answers 422, a job fails for good).
+    if not _ID.fullmatch(value):
+        shown = value if len(value) <= 40 and value.isprintable() else value[:40].encode("unicode_escape").decode()
+        raise ValidationError(f"“{shown}” is not a TikTok id: ids are letters, digits, - and _ only.")
     return value
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from tokbridge.channels.connections import ConnectionRepository
@@ -21,6 +21,7 @@ from tokbridge.orders.money import to_decimal
 from tokbridge.orders.repository import OrderRepository
 from tokbridge.web.api.schemas import Problem
 from tokbridge.web.deps import ViewerDep
+from tokbridge.web.params import Offset, RowId, Text
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["orders"], responses={401: {"model": Problem}})
@@ -208,10 +209,9 @@ def _connection_region(viewer, connection_id: str) -> str | None:
 
 
 @router.get("/orders", response_model=OrderPage)
-def list_orders(viewer: ViewerDep, status: StatusFilter | None = None, q: str | None = None,
-                waiting_for_plan: bool = False, limit: int = 50, offset: int = 0):
-    if not 1 <= limit <= 200 or offset < 0:
-        raise HTTPException(422, "limit must be 1..200 and offset 0 or more.")
+def list_orders(viewer: ViewerDep, status: StatusFilter | None = None, q: Text | None = None,
+                waiting_for_plan: bool = False, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                offset: Offset = 0):
     rows, total = OrderRepository(viewer.db).search(status=status, query=q, limit=limit, offset=offset,
                                                     store_sync="waiting_for_plan" if waiting_for_plan else None)
     return OrderPage(items=[summary(order) for order in rows], total=total)
@@ -225,13 +225,13 @@ def list_returns(viewer: ViewerDep, status: str | None = None):
 
 @router.post("/orders/returns/{return_id}/approve", response_model=Queued, status_code=202,
              responses={404: {"model": Problem}, 409: {"model": Problem}})
-def approve_return(return_id: int, viewer: ViewerDep):
+def approve_return(return_id: RowId, viewer: ViewerDep):
     return _decide_return(viewer, return_id, True, None)
 
 
 @router.post("/orders/returns/{return_id}/reject", response_model=Queued, status_code=202,
              responses={404: {"model": Problem}, 409: {"model": Problem}})
-def reject_return(return_id: int, body: RejectBody, viewer: ViewerDep):
+def reject_return(return_id: RowId, body: RejectBody, viewer: ViewerDep):
     """`reason`: one of the return's `reject_reasons`."""
     return _decide_return(viewer, return_id, False, body.reason)
 
@@ -264,13 +264,13 @@ def list_cancellation_requests(viewer: ViewerDep, pending: bool = True):
 
 @router.post("/orders/cancellations/{cancellation_id}/approve", response_model=Queued, status_code=202,
              responses={404: {"model": Problem}, 409: {"model": Problem}})
-def approve_cancellation(cancellation_id: int, viewer: ViewerDep):
+def approve_cancellation(cancellation_id: RowId, viewer: ViewerDep):
     return _decide(viewer, cancellation_id, True, None)
 
 
 @router.post("/orders/cancellations/{cancellation_id}/reject", response_model=Queued, status_code=202,
              responses={404: {"model": Problem}, 409: {"model": Problem}})
-def reject_cancellation(cancellation_id: int, body: RejectBody, viewer: ViewerDep):
+def reject_cancellation(cancellation_id: RowId, body: RejectBody, viewer: ViewerDep):
     return _decide(viewer, cancellation_id, False, body.reason)
 
 
@@ -287,13 +287,13 @@ def _decide(viewer, cancellation_id: int, approve: bool, reason: str | None) -> 
 
 
 @router.get("/orders/{order_id}", response_model=OrderDetail, responses={404: {"model": Problem}})
-def get_order(order_id: int, viewer: ViewerDep):
+def get_order(order_id: RowId, viewer: ViewerDep):
     return detail(viewer, _order(viewer, order_id))
 
 
 @router.post("/orders/{order_id}/cancel", response_model=Queued, status_code=202,
              responses={404: {"model": Problem}, 409: {"model": Problem}})
-def cancel_order(order_id: int, body: CancelBody, viewer: ViewerDep):
+def cancel_order(order_id: RowId, body: CancelBody, viewer: ViewerDep):
     order = _order(viewer, order_id)
     try:
         service.request_cancel(viewer.db, order.id, body.reason, _region(viewer, order))
@@ -306,7 +306,7 @@ def cancel_order(order_id: int, body: CancelBody, viewer: ViewerDep):
 
 @router.post("/orders/{order_id}/retry", response_model=Queued, status_code=202,
              responses={404: {"model": Problem}, 409: {"model": Problem}})
-def retry_order(order_id: int, viewer: ViewerDep):
+def retry_order(order_id: RowId, viewer: ViewerDep):
     _order(viewer, order_id)
     try:
         service.retry(viewer.db, order_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 from decimal import Decimal
+from enum import IntEnum
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException
@@ -21,6 +22,7 @@ from tokbridge.listings.repository import ListingRepository
 from tokbridge.web.api.schemas import Problem
 from tokbridge.web.deps import SettingsDep, ViewerDep
 from tokbridge.web.plan_pages import confirm_url, store_billing
+from tokbridge.web.params import RowId, Text
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", responses={401: {"model": Problem}})
@@ -125,6 +127,14 @@ def plan_summary(usage: billing.PlanUsage) -> PlanSummary:
                        products_left=usage.products_left, orders_left=usage.orders_left)
 
 
+class SalesPeriod(IntEnum):
+    """The periods the dashboard sums sales over, in days."""
+
+    WEEK = 7
+    MONTH = 30
+    QUARTER = 90
+
+
 def dashboard_data(viewer, sales_days: int = 30) -> Dashboard:
     data = dashboard_service.dashboard(viewer.db, viewer.merchant_id, sales_days=sales_days)
     return Dashboard(
@@ -138,10 +148,8 @@ def dashboard_data(viewer, sales_days: int = 30) -> Dashboard:
 
 
 @router.get("/dashboard", response_model=Dashboard)
-def dashboard(viewer: ViewerDep, sales_days: int = 30) -> Dashboard:
-    if sales_days not in (7, 30, 90):
-        raise HTTPException(422, "sales_days must be 7, 30 or 90.")
-    return dashboard_data(viewer, sales_days)
+def dashboard(viewer: ViewerDep, sales_days: SalesPeriod = SalesPeriod.MONTH) -> Dashboard:
+    return dashboard_data(viewer, int(sales_days))
 
 
 # --- products ---------------------------------------------------------------------------------------
@@ -169,9 +177,9 @@ class ProductPage(BaseModel):
 
 
 @router.get("/products", response_model=ProductPage)
-def list_products(viewer: ViewerDep, status: StatusFilter | None = None, template_id: int | None = None,
-                  vendor: str | None = None, product_type: str | None = None, q: str | None = None,
-                  before: int | None = None, limit: int = 50) -> ProductPage:
+def list_products(viewer: ViewerDep, status: StatusFilter | None = None, template_id: RowId | None = None,
+                  vendor: Text | None = None, product_type: Text | None = None, q: Text | None = None,
+                  before: RowId | None = None, limit: int = 50) -> ProductPage:
     limit = max(1, min(limit, 200))
     connection = service.tiktok_connection(viewer.db)
     rows = ListingRepository(viewer.db).product_rows(
@@ -190,7 +198,7 @@ class ProductDetail(ProductItem):
 
 
 @router.get("/products/{product_id}", response_model=ProductDetail, responses={404: {"model": Problem}})
-def get_product(product_id: int, viewer: ViewerDep) -> ProductDetail:
+def get_product(product_id: RowId, viewer: ViewerDep) -> ProductDetail:
     repository = ListingRepository(viewer.db)
     product = repository.product(product_id)
     if product is None:
@@ -209,7 +217,7 @@ def get_product(product_id: int, viewer: ViewerDep) -> ProductDetail:
 
 
 class UploadRequest(BaseModel):
-    product_ids: list[int] | None = Field(default=None, description="Omit to upload every linked product")
+    product_ids: list[RowId] | None = Field(default=None, description="Omit to upload every linked product")
 
 
 class Accepted(BaseModel):
@@ -250,7 +258,7 @@ def sync_shop_status(viewer: ViewerDep):
 
 class ActionRequest(BaseModel):
     action: Literal["activate", "deactivate", "delete"]
-    listing_ids: list[int] = Field(min_length=1, max_length=10_000)
+    listing_ids: list[RowId] = Field(min_length=1, max_length=10_000)
 
 
 @router.post("/listings/actions", response_model=Accepted, status_code=202, responses={409: {"model": Refusal}})

@@ -49,3 +49,14 @@ class JobOut(BaseModel):
 
 class Problem(BaseModel):
     detail: str
+
+
+# What a route that calls TikTok or Shopify may answer when the platform refuses or does not answer
+# (web/errors.py): reconnect needed, refused content, an error, or not answering (with Retry-After).
+PLATFORM_PROBLEMS = {
+    409: {"model": Problem, "description": "The platform no longer accepts TokBridge's access, or none is connected"},
+    422: {"model": Problem, "description": "The platform refused the request"},
+    502: {"model": Problem, "description": "The platform answered with an error"},
+    503: {"model": Problem, "description": "The platform is not answering; try again after Retry-After seconds",
+          "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}}},
+}

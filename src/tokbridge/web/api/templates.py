@@ -16,8 +16,9 @@ from tokbridge.config import get_settings
 from tokbridge.db.engine import get_engine
 from tokbridge.listings import currency, template_sync
 from tokbridge.listings.service import ListingRefused, require_tiktok
-from tokbridge.web.api.schemas import Problem
+from tokbridge.web.api.schemas import PLATFORM_PROBLEMS, Problem
 from tokbridge.web.deps import ViewerDep
+from tokbridge.web.params import RowId
 
 router = APIRouter(prefix="/api/v1", tags=["templates"], responses={401: {"model": Problem}})
 
@@ -69,7 +70,7 @@ def list_templates(viewer: ViewerDep):
 
 
 @router.get("/templates/{template_id}", responses={404: {"model": Problem}})
-def get_template(template_id: int, viewer: ViewerDep) -> dict[str, Any]:
+def get_template(template_id: RowId, viewer: ViewerDep) -> dict[str, Any]:
     try:
         spec = templates.get_template_spec(viewer.db, viewer.merchant_id, template_id)
     except templates.TemplateNotFound:
@@ -89,7 +90,7 @@ def create_template(body: TemplateBody, viewer: ViewerDep) -> dict[str, Any]:
 
 
 @router.put("/templates/{template_id}", responses={404: {"model": Problem}, 422: {"model": Invalid}})
-def update_template(template_id: int, body: TemplateBody, viewer: ViewerDep) -> dict[str, Any]:
+def update_template(template_id: RowId, body: TemplateBody, viewer: ViewerDep) -> dict[str, Any]:
     try:
         template = template_sync.update_template(viewer.db, viewer.merchant_id, template_id, body.model_dump())
     except templates.TemplateNotFound:
@@ -102,7 +103,7 @@ def update_template(template_id: int, body: TemplateBody, viewer: ViewerDep) -> 
 
 
 @router.delete("/templates/{template_id}", status_code=204, responses={404: {"model": Problem}})
-def delete_template(template_id: int, viewer: ViewerDep) -> None:
+def delete_template(template_id: RowId, viewer: ViewerDep) -> None:
     try:
         template_sync.delete_template(viewer.db, viewer.merchant_id, template_id)
     except templates.TemplateNotFound:
@@ -110,8 +111,8 @@ def delete_template(template_id: int, viewer: ViewerDep) -> None:
     viewer.db.commit()
 
 
-@router.get("/templates/{template_id}/category-check", responses={404: {"model": Problem}, 409: {"model": Problem}})
-def category_check(template_id: int, viewer: ViewerDep) -> dict[str, Any]:
+@router.get("/templates/{template_id}/category-check", responses={404: {"model": Problem}, **PLATFORM_PROBLEMS})
+def category_check(template_id: RowId, viewer: ViewerDep) -> dict[str, Any]:
     """Whether the template's TikTok category still exists as a leaf the shop may use; TikTok retires
     and splits categories, and a template pointing at a retired one can no longer upload."""
     try:
@@ -141,7 +142,7 @@ def count_matches(selection: Selection, viewer: ViewerDep) -> dict[str, int]:
         return _invalid(error)
 
 
-@router.post("/templates/preview", responses={422: {"model": Invalid}, 409: {"model": Problem}})
+@router.post("/templates/preview", responses={**PLATFORM_PROBLEMS, 422: {"model": Invalid}})
 def preview(body: TemplateBody, viewer: ViewerDep, limit: int = 5) -> list[dict[str, Any]]:
     """A few real products as the draft template would send them: title, price, stock, problems."""
     client, connection = _client(viewer)
@@ -158,11 +159,11 @@ def preview(body: TemplateBody, viewer: ViewerDep, limit: int = 5) -> list[dict[
 
 
 class LinkRequest(BaseModel):
-    product_ids: list[int] = Field(min_length=1, max_length=10_000)
+    product_ids: list[RowId] = Field(min_length=1, max_length=10_000)
 
 
 @router.post("/templates/{template_id}/products", responses={404: {"model": Problem}})
-def link_products(template_id: int, body: LinkRequest, viewer: ViewerDep) -> dict[str, int]:
+def link_products(template_id: RowId, body: LinkRequest, viewer: ViewerDep) -> dict[str, int]:
     """Assign products to this template by hand (kept when rules change)."""
     try:
         linked = templates.link_products(viewer.db, viewer.merchant_id, body.product_ids, template_id)
@@ -172,7 +173,7 @@ def link_products(template_id: int, body: LinkRequest, viewer: ViewerDep) -> dic
     return {"linked": linked}
 
 
-@router.get("/tiktok/categories", responses={409: {"model": Problem}})
+@router.get("/tiktok/categories", responses=PLATFORM_PROBLEMS)
 def categories(viewer: ViewerDep, keyword: str | None = None,
                version: Literal["v1", "v2"] | None = None) -> list[dict[str, Any]]:
     """TikTok's category tree (or the categories matching `keyword`), to browse or search."""
@@ -190,7 +191,7 @@ def _shops_tree(connection, asked: str | None) -> str:
     return version
 
 
-@router.get("/tiktok/categories/recommend", responses={409: {"model": Problem}})
+@router.get("/tiktok/categories/recommend", responses=PLATFORM_PROBLEMS)
 def recommend_category(viewer: ViewerDep, title: str) -> dict[str, Any]:
     from tokbridge.channels.tiktok.models import RecommendCategoryInput
 
@@ -199,7 +200,7 @@ def recommend_category(viewer: ViewerDep, title: str) -> dict[str, Any]:
         product_title=title, category_version=category_version_for(connection.region))).model_dump()
 
 
-@router.get("/tiktok/categories/{category_id}", responses={409: {"model": Problem}})
+@router.get("/tiktok/categories/{category_id}", responses=PLATFORM_PROBLEMS)
 def category_detail(category_id: str, viewer: ViewerDep,
                     version: Literal["v1", "v2"] | None = None) -> dict[str, Any]:
     """Attributes (required ones flagged) and rules of a leaf category: what the mapping forms need."""

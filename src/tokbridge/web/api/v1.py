@@ -12,6 +12,7 @@ from tokbridge.jobs.models import ACTIVE_STATES, JobState
 from tokbridge.jobs.repository import JobRepository
 from tokbridge.web.api.schemas import ActivityOut, JobOut, Me, Problem
 from tokbridge.web.deps import ViewerDep
+from tokbridge.web.params import RowId
 
 router = APIRouter(prefix="/api/v1", responses={401: {"model": Problem}})
 
@@ -36,7 +37,7 @@ def list_jobs(viewer: ViewerDep, state: JobStateFilter | None = None, limit: int
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses={404: {"model": Problem}})
-def get_job(job_id: int, viewer: ViewerDep):
+def get_job(job_id: RowId, viewer: ViewerDep):
     job = JobRepository(viewer.db).get(job_id)
     if job is None:
         raise HTTPException(404, "No such job.")
@@ -45,7 +46,7 @@ def get_job(job_id: int, viewer: ViewerDep):
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobOut,
              responses={404: {"model": Problem}, 409: {"model": Problem}, 403: {"model": Problem}})
-def cancel_job(job_id: int, viewer: ViewerDep):
+def cancel_job(job_id: RowId, viewer: ViewerDep):
     job = JobRepository(viewer.db).get(job_id)
     if job is None:
         raise HTTPException(404, "No such job.")

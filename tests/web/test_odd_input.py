@@ -1,0 +1,92 @@
+"""Odd input gets a 4xx with a plain message, never a database error: ids beyond the database's
+integer range, NUL characters in text, odd characters in a TikTok id."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import create_account, sign_in
+
+TOO_BIG = str(2**63)  # one past PostgreSQL's bigint and SQLite's integer
+WAY_TOO_BIG = "9" * 30
+
+API_CALLS = [
+    ("GET", f"/api/v1/products/{TOO_BIG}", None),
+    ("GET", f"/api/v1/products?before={TOO_BIG}", None),
+    ("GET", f"/api/v1/products?template_id={WAY_TOO_BIG}", None),
+    ("GET", f"/api/v1/jobs/{WAY_TOO_BIG}", None),
+    ("POST", f"/api/v1/jobs/{TOO_BIG}/cancel", None),
+    ("GET", f"/api/v1/orders/{TOO_BIG}", None),
+    ("POST", f"/api/v1/orders/{TOO_BIG}/retry", None),
+    ("GET", f"/api/v1/orders?offset={TOO_BIG}", None),
+    ("POST", f"/api/v1/orders/returns/{TOO_BIG}/approve", None),
+    ("POST", f"/api/v1/orders/cancellations/{TOO_BIG}/approve", None),
+    ("GET", f"/api/v1/templates/{TOO_BIG}", None),
+    ("DELETE", f"/api/v1/templates/{TOO_BIG}", None),
+    ("POST", "/api/v1/templates/1/products", {"product_ids": [2**64]}),
+    ("POST", "/api/v1/listings/actions", {"action": "activate", "listing_ids": [int(WAY_TOO_BIG)]}),
+    ("POST", "/api/v1/uploads", {"product_ids": [2**63]}),
+    ("GET", "/api/v1/products?q=a%00b", None),
+    ("GET", "/api/v1/products?vendor=a%00b", None),
+    ("GET", "/api/v1/orders?q=a%00b", None),
+]
+
+
+@pytest.fixture
+def merchant_client(client, app_settings):
+    create_account(app_settings, "Acme", "owner@acme.test")
+    sign_in(client, "owner@acme.test")
+    client.headers["X-CSRF-Token"] = client.get("/api/v1/me").json()["csrf_token"]
+    return client
+
+
+@pytest.mark.parametrize(("method", "url", "body"), API_CALLS, ids=[f"{m} {u}" for m, u, _ in API_CALLS])
+def test_the_api_refuses_odd_input_plainly(merchant_client, method, url, body):
+    answer = merchant_client.request(method, url, json=body)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"] == "The request is malformed."
+    assert answer.json()["errors"] and all(error["msg"] for error in answer.json()["errors"])
+
+
+@pytest.mark.parametrize("url", [f"/products/{TOO_BIG}", f"/orders/{WAY_TOO_BIG}", f"/templates/{TOO_BIG}/edit",
+                                 "/products?q=a%00b", "/orders?q=a%00b", f"/orders?page={WAY_TOO_BIG}"])
+def test_pages_answer_odd_addresses_with_a_page_not_an_error(merchant_client, url):
+    answer = merchant_client.get(url)
+    assert answer.status_code == 404 and "There is no such page" in answer.text
+
+
+@pytest.mark.parametrize("url", [f"/orders/{TOO_BIG}/retry", f"/templates/{TOO_BIG}/delete"])
+def test_page_actions_on_odd_ids_are_refused_not_failed(merchant_client, url):
+    answer = merchant_client.post(url, data={})
+    assert 400 <= answer.status_code < 500, answer.text
+
+
+def test_lenient_page_filters_ignore_numbers_beyond_the_database(merchant_client):
+    answer = merchant_client.get(f"/products?template={TOO_BIG}&before={WAY_TOO_BIG}")
+    assert answer.status_code == 200
+
+
+NUL_BODIES = [
+    ("POST", "/api/v1/templates", {"name": "a\x00b", "category": {"id": "600001", "version": "v2"}}),
+    ("POST", "/api/v1/templates/count", {"match": "all", "rules": [{"field": "title", "operator": "contains",
+                                                                    "value": "x\x00"}]}),
+    ("POST", "/api/v1/orders/1/cancel", {"reason": "\x00"}),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "body"), NUL_BODIES, ids=[f"{m} {u}" for m, u, _ in NUL_BODIES])
+def test_a_nul_character_in_a_body_is_refused_plainly(merchant_client, method, url, body):
+    for _ in range(2):
+        answer = merchant_client.request(method, url, json=body)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["errors"][0]["msg"] == "Text must not contain a NUL character (\\u0000)."
+    # The same body without it goes through to the route.
+    clean = merchant_client.request(method, url, json=json.loads(json.dumps(body).replace("\\u0000", "")))
+    assert clean.status_code != 422 or "NUL" not in clean.text
+
+
+def test_a_nul_character_in_a_form_is_refused_plainly(merchant_client):
+    answer = merchant_client.post("/orders/1/cancel", data={"reason": "a\x00b"})
+    assert answer.status_code == 422 and "NUL" in answer.text
