@@ -88,18 +88,27 @@ def chaos_world(world_factory, request):
     warehouse = sales_warehouse(world)
     tee_template(world, warehouse, selection=_selection(LIVE_TYPES))
     as_merchant(world, listings_service.request_upload)
-    while run_jobs(world):
-        pass
+    _run_until_finished(world, "listings.upload")
     advance(world, 120)  # TikTok's review
     as_merchant(world, lambda session, merchant_id: listings_service.request_status_sync(session, merchant_id))
-    while run_jobs(world):
-        pass
+    _run_until_finished(world, "listings.sync_shop")
     # The rest of the catalog gets a template of its own: the bulk upload sent during the chaos.
     tee_template(world, warehouse, name="Everything else", priority=50,
                  selection=_selection([t for t in PRODUCT_TYPES if t not in LIVE_TYPES]))
     with serve(create_app(world.settings, embedded_worker=False), port=port):
         yield world, env
     queue.flush(world.settings)
+
+
+def _run_until_finished(world, kind: str) -> None:
+    """Run jobs in this thread until the set-up job of `kind` is finished: our rate limiter sends it back
+    to the queue for a moment now and then, so "no job due right now" does not mean done."""
+    def finished():
+        run_jobs(world)
+        return all(job.state in ("succeeded", "failed", "cancelled") for job in jobs(world, kind))
+
+    wait_for(finished, timeout=90, what=f"the set-up's {kind} to finish")
+    assert all(job.state == "succeeded" for job in jobs(world, kind))
 
 
 def _worker_holding(job, workers):
