@@ -243,6 +243,11 @@ def test_new_merchant_reaches_a_first_live_product_and_a_fulfilled_order(page, d
     page.locator("[data-product-id] a").first.click()
     assert page.get_by_test_id("product-status").inner_text() == "Live"
     assert page.get_by_test_id("preview-title").inner_text()
+    # The store's images show (the sandbox store serves them over http, as TokBridge is here).
+    images = page.locator("img[alt^='Image']")
+    images.first.scroll_into_view_if_needed()
+    page.wait_for_function("() => [...document.querySelectorAll(\"img[alt^='Image']\")].every(i => i.complete)")
+    assert images.count() >= 1 and images.first.evaluate("image => image.naturalWidth") > 0
     shot("14-product")
     for name, path in (("15-activity", "/activity"), ("16-settings", "/settings"), ("17-onboarding", "/onboarding")):
         page.goto(f"{base}{path}")

@@ -51,6 +51,10 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: https:; style-src 'self'; "
                                "script-src 'self'; frame-ancestors 'none'",
 }
+# Served over plain http (a laptop, the demo), TokBridge also shows the store's http images (the sandbox
+# store serves its images so); over https only https images, as a browser would refuse the others anyway.
+PLAIN_HTTP_CSP = SECURITY_HEADERS["Content-Security-Policy"].replace("img-src 'self' data: https:",
+                                                                      "img-src 'self' data: https: http:")
 
 
 STATIC = Path(__file__).parent / "static"
@@ -163,11 +167,14 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
             return await _error_page(request, 404, None)
         return JSONResponse({"detail": "The request is malformed.", "errors": _plain(exc.errors())}, status_code=422)
 
+    headers = SECURITY_HEADERS if settings.secure_cookies else {**SECURITY_HEADERS,
+                                                                "Content-Security-Policy": PLAIN_HTTP_CSP}
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         response = await call_next(request)
         forget_read_flash(request, response)
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in headers.items():
             response.headers.setdefault(name, value)
         if request.url.path.startswith(("/api/", "/dashboard", "/activity", "/login", "/signup", "/settings", "/plans")):
             response.headers.setdefault("Cache-Control", "no-store")
