@@ -100,7 +100,7 @@ def test_prerequisites_fail_then_pass_after_check_again(start_world):
     assert failing["bank"]["reasons"] and failing["bank"]["link"].startswith("https://seller.tiktokshop.com")
     message = steps.blocking_message(checks)
     assert "Bank account" in message and "Pickup and return warehouses" in message
-    assert "TikTok Shop needs 2 step(s) before listing" in _titles(world, merchant.merchant_id)
+    assert "TikTok Shop needs 2 steps before listing" in _titles(world, merchant.merchant_id)
 
     # "Check again" is a CSRF-protected form.
     forged = merchant.http.post("/prerequisites/check")

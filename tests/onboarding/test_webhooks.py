@@ -220,12 +220,12 @@ def test_reconciliation_catches_a_change_whose_webhook_was_dropped(start_world):
     product = _product(world, first["admin_graphql_api_id"])
     assert product.title == "Changed quietly"
     assert (product.id, "info") in _sync_jobs(world)
-    assert "Caught up with 1 store change(s)" in _titles(world)
+    assert "Caught up with 1 store change" in _titles(world)
     # A second run finds nothing new to write.
     with session_scope(world.engine) as session:
         enqueue(session, RECONCILE_ALL_JOB, merchant_id=None)
     world.settle()
-    assert _titles(world).count("Caught up with 1 store change(s)") == 1
+    assert _titles(world).count("Caught up with 1 store change") == 1
     assert merchant.merchant_id == product.merchant_id
 
 

@@ -367,7 +367,7 @@ def reconcile(ctx: JobContext) -> None:
         engine = get_engine(ctx.settings.database_url)
         with session_scope(engine) as session:
             activity.record(bind_merchant(session, connection.merchant_id), connection.merchant_id,
-                            "catalog.reconciled", f"Caught up with {result} store change(s)",
+                            "catalog.reconciled", f"Caught up with {plural(result, 'store change')}",
                             "These changes had not reached TokBridge by webhook; the catalog now matches the store.")
 
 

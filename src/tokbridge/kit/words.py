@@ -48,6 +48,13 @@ CODES = {
     "RETURN_OR_REFUND_REQUEST_SUCCESS": "accepted",
     "RETURN_OR_REFUND_REQUEST_CANCEL": "withdrawn by the buyer",
     "RETURN_OR_REFUND_REQUEST_COMPLETE": "refunded",
+    # units TikTok's package weights and sizes come in
+    "POUND": "lb",
+    "KILOGRAM": "kg",
+    "GRAM": "g",
+    "OUNCE": "oz",
+    "INCH": "in",
+    "CENTIMETER": "cm",
     # who
     "BUYER": "Buyer",
     "SELLER": "You",

@@ -44,6 +44,7 @@ from tokbridge.config import Settings
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing, get_engine, session_scope
 from tokbridge.jobs.service import enqueue
+from tokbridge.kit.words import plural
 from tokbridge.listings import prerequisites as steps
 from tokbridge.tenancy.scoping import bind_merchant, bound_merchant
 
@@ -451,7 +452,7 @@ def check_prerequisites(session: Session, settings: Settings, connection: Channe
                         status=ActivityStatus.SUCCEEDED, details={"checked_at": checked_at.isoformat()})
     else:
         activity.record(session, connection.merchant_id, "onboarding.prerequisites",
-                        f"TikTok Shop needs {len(failing)} step(s) before listing", blocking,
+                        f"TikTok Shop needs {plural(len(failing), 'step')} before listing", blocking,
                         status=ActivityStatus.FAILED,
                         details={"checked_at": checked_at.isoformat(), "failing_steps": failing})
     return checks
