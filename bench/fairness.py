@@ -18,7 +18,6 @@ Both merchants share the TikTok sandbox process, so its CPU is shared too, as Ti
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from pathlib import Path
 
 import httpx
 from benchkit import free_port, wait_ready
-from order_intake import APP_KEY, APP_SECRET, SHOPIFY_SHOP, base_env, live_products, prepare_database
+from order_intake import APP_KEY, APP_SECRET, base_env, live_products, place_orders, prepare_database
 
 BULK_SHOP = "bulk-merchant.myshopify.com"
 
@@ -38,39 +37,10 @@ def p95(delays: list[float]) -> float:
     return delays[min(len(delays) - 1, int(len(delays) * 0.95))]
 
 
-def place_orders(tiktok_url: str, shopify_url: str, shop_id: str, skus: list[str], count: int, rate: float,
-                 seed: int) -> list[float]:
-    """Place `count` orders at `rate` per second; the delays until each one is in the store, sorted."""
-    placed: dict[str, float] = {}
-    seen: dict[str, float] = {}
-    done = threading.Event()
-
-    def watch():
-        with httpx.Client(base_url=shopify_url, timeout=30) as client:
-            while not done.is_set():
-                for order in client.get(f"/sandbox/shops/{SHOPIFY_SHOP}/orders").json()["orders"]:
-                    seen.setdefault(order["source_identifier"], time.monotonic())
-                done.wait(0.05)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    rng = random.Random(seed)
-    with httpx.Client(base_url=tiktok_url, timeout=30) as client:
-        started = time.monotonic()
-        for n in range(count):
-            threading.Event().wait(max(0.0, started + n / rate - time.monotonic()))  # pacing the buyers
-            answer = client.post("/sandbox/orders", json={"shop_id": shop_id, "items": [
-                {"sku_id": rng.choice(skus), "quantity": 1}]})
-            if answer.status_code == 200:
-                placed[answer.json()["id"]] = time.monotonic()
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and not set(placed) <= set(seen):
-        threading.Event().wait(0.2)
-    done.set()
-    watcher.join(5)
-    delays = sorted(seen[o] - placed[o] for o in placed if o in seen)
-    if len(delays) < len(placed):
-        print(f"  MISSING: {len(placed) - len(delays)} of {len(placed)} orders never reached the store")
+def _delays(placed_orders: tuple[list[float], int]) -> list[float]:
+    delays, placed = placed_orders
+    if len(delays) < placed:
+        print(f"  MISSING: {placed - len(delays)} of {placed} orders never reached the store")
     return delays
 
 
@@ -183,7 +153,7 @@ def main() -> None:
         wait_ready(f"{app_url}/healthz")
 
         quiet_since = utcnow()
-        quiet = place_orders(tiktok_url, shopify_url, orders_shop["id"], skus, args.orders, args.rate, seed=1)
+        quiet = _delays(place_orders(tiktok_url, shopify_url, orders_shop["id"], skus, args.orders, args.rate, seed=1))
         print(f"[fairness] quiet: {len(quiet)} orders, p50 {statistics.median(quiet):.2f}s, p95 {p95(quiet):.2f}s")
         job_waits(env["DATABASE_URL"], quiet_since)
 
@@ -194,7 +164,7 @@ def main() -> None:
         state, done, total = upload_progress(env["DATABASE_URL"], bulk_merchant)
         print(f"[fairness] merchant Bulk's upload of {queued} products is {state}: {done} of {total} done")
         busy_since = utcnow()
-        busy = place_orders(tiktok_url, shopify_url, orders_shop["id"], skus, args.orders, args.rate, seed=2)
+        busy = _delays(place_orders(tiktok_url, shopify_url, orders_shop["id"], skus, args.orders, args.rate, seed=2))
         state, done_after, total = upload_progress(env["DATABASE_URL"], bulk_merchant)
         print(f"[fairness] busy: {len(busy)} orders, p50 {statistics.median(busy):.2f}s, p95 {p95(busy):.2f}s; "
               f"meanwhile the upload went from {done} to {done_after} of {total} ({state})")

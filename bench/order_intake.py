@@ -236,37 +236,11 @@ def latency(orders: int, rate: float, products: int, separate_worker: bool = Fal
                 if product["status"] == "ACTIVATE" for sku in product["skus"]
                 if sum(w["quantity"] for w in sku["inventory"]) > 0]
         print(f"[latency] {len(skus)} live SKUs; placing {orders} orders at {rate}/s")
-        placed: dict[str, float] = {}
-        seen: dict[str, float] = {}
-        done = threading.Event()
-
-        def watch():
-            with httpx.Client(base_url=shopify_url, timeout=30) as client:
-                while not done.is_set():
-                    for order in client.get(f"/sandbox/shops/{SHOPIFY_SHOP}/orders").json()["orders"]:
-                        seen.setdefault(order["source_identifier"], time.monotonic())
-                    done.wait(0.05)
-
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
-        rng = random.Random(3)
-        with httpx.Client(base_url=tiktok_url, timeout=30) as client:
-            started = time.monotonic()
-            for n in range(orders):
-                threading.Event().wait(max(0.0, started + n / rate - time.monotonic()))
-                answer = client.post("/sandbox/orders", json={"shop_id": shop["id"], "items": [
-                    {"sku_id": rng.choice(skus), "quantity": 1}]})
-                if answer.status_code == 200:
-                    placed[answer.json()["id"]] = time.monotonic()
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not set(placed) <= set(seen):
-            threading.Event().wait(0.2)
-        done.set()
-        delays = sorted(seen[o] - placed[o] for o in placed if o in seen)
-        missing = len(placed) - len(delays)
+        delays, placed = place_orders(tiktok_url, shopify_url, shop["id"], skus, orders, rate, seed=3, wait=120)
+        missing = placed - len(delays)
         if delays:
             p95 = delays[min(len(delays) - 1, int(len(delays) * 0.95))]
-            print(f"[latency] {len(delays)} of {len(placed)} orders in the store: p50 {statistics.median(delays):.2f}s, "
+            print(f"[latency] {len(delays)} of {placed} orders in the store: p50 {statistics.median(delays):.2f}s, "
                   f"p95 {p95:.2f}s, max {delays[-1]:.2f}s (from the buyer's order on TikTok to the store order; "
                   f"TikTok's clock ticks every 0.05s){'; MISSING ' + str(missing) if missing else ''}")
         job_waits(env["DATABASE_URL"])
@@ -275,6 +249,40 @@ def latency(orders: int, rate: float, products: int, separate_worker: bool = Fal
             if process:
                 process.terminate()
                 process.wait(10)
+
+
+def place_orders(tiktok_url: str, shopify_url: str, shop_id: str, skus: list[str], count: int, rate: float,
+                 seed: int, wait: float = 300) -> tuple[list[float], int]:
+    """TikTok's buyers place `count` orders at `rate` per second; returns the delays until each one is in
+    the store (sorted) and how many were placed."""
+    placed: dict[str, float] = {}
+    seen: dict[str, float] = {}
+    done = threading.Event()
+
+    def watch():
+        with httpx.Client(base_url=shopify_url, timeout=30) as client:
+            while not done.is_set():
+                for order in client.get(f"/sandbox/shops/{SHOPIFY_SHOP}/orders").json()["orders"]:
+                    seen.setdefault(order["source_identifier"], time.monotonic())
+                done.wait(0.05)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    rng = random.Random(seed)
+    with httpx.Client(base_url=tiktok_url, timeout=30) as client:
+        started = time.monotonic()
+        for n in range(count):
+            threading.Event().wait(max(0.0, started + n / rate - time.monotonic()))  # pacing the buyers
+            answer = client.post("/sandbox/orders", json={"shop_id": shop_id, "items": [
+                {"sku_id": rng.choice(skus), "quantity": 1}]})
+            if answer.status_code == 200:
+                placed[answer.json()["id"]] = time.monotonic()
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and not set(placed) <= set(seen):
+        threading.Event().wait(0.2)
+    done.set()
+    watcher.join(5)
+    return sorted(seen[o] - placed[o] for o in placed if o in seen), len(placed)
 
 
 def job_waits(database_url: str) -> None:
