@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from tokbridge.sandbox.serving import free_port
+from tokbridge_sandboxes.serving import free_port
 
 __all__ = ["free_port", "wait_ready"]
 

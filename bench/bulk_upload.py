@@ -77,11 +77,15 @@ def run(args, env, tiktok_url: str, workdir: Path, processes: list) -> None:
     from sqlalchemy import func, select
 
     from tokbridge.billing import service as billing
-    from tokbridge.catalog.importer import CatalogImporter
+    from contextlib import closing
+
+    from tokbridge.catalog import service as catalog_service
     from tokbridge.category_templates import service as templates
-    from tokbridge.channels import factory
-    from tokbridge.channels.connections import SHOPIFY, TIKTOK
+    from tokbridge.channels import factory, registry
+    from tokbridge.channels.connections import TIKTOK
+    from tokbridge.channels.shopify.plugin import KIND as SHOPIFY
     from tokbridge.channels.models import ChannelConnection
+    from tokbridge.channels.shops import shop_context
     from tokbridge.config import get_settings
     from tokbridge.db.engine import get_engine, session_scope
     from tokbridge.db.migrate import upgrade
@@ -110,12 +114,16 @@ def run(args, env, tiktok_url: str, workdir: Path, processes: list) -> None:
         tiktok.refresh_expires_at = datetime.fromtimestamp(token["access_token_expire_in"] + 86400 * 300, UTC)
         store = ChannelConnection(merchant_id=merchant_id, channel=SHOPIFY, external_id=SHOP, name="Bench", data={}, scopes=[])
         store.access_token = "shpat_bench"
-        session.add_all([tiktok, store])
+        session.add(store)
+        session.flush()
+        tiktok.store_connection_id = store.id  # the shop lists this store's catalog
+        session.add(tiktok)
         session.flush()
         session.expunge_all()
 
     started = time.perf_counter()
-    CatalogImporter(engine, merchant_id, SHOPIFY).run(factory.shopify_store(settings, store).iter_catalog(), full=True)
+    with closing(registry.store_for(settings, engine, store)) as source:
+        catalog_service.import_whole_catalog(source, engine, merchant_id)
     print(f"imported {args.products} products in {time.perf_counter() - started:.1f} s")
 
     client = factory.tiktok_client(settings, engine, tiktok)
@@ -126,13 +134,14 @@ def run(args, env, tiktok_url: str, workdir: Path, processes: list) -> None:
     with session_scope(engine) as session:
         bind_merchant(session, merchant_id)
         billing.change_plan(session, merchant_id, "scale")
+        shop_ctx = shop_context(session, tiktok.id)
         # A category with no required attribute, so every well-formed product can go.
-        templates.create_template(session, merchant_id, {
+        templates.create_template(session, shop_ctx, {
             "name": "Everything", "category": {"id": "9600003", "version": "v2"},
             "inventory": {"default_warehouse_id": warehouse},
             "listing": {"package_weight": {"value": "1", "unit": "POUND"}},
         })
-        _job, queued = service.request_upload(session, merchant_id)
+        _job, queued = service.request_upload(session, shop_ctx)
     print(f"queued {queued} linked products for upload")
     limiter_before = httpx.get(tiktok_url + "/sandbox/state").json()["rate_limit"]
 

@@ -41,6 +41,7 @@ ORDER_MIX = [("completed", 50), ("delivered", 12), ("in_transit", 10), ("awaitin
              ("awaiting_collection", 3), ("cancelled", 8), ("on_hold", 3), ("unpaid", 3), ("failed", 3)]
 CHUNK = 5000
 EMAIL, PASSWORD = "bench@tokbridge.local", "bench-password-long"
+SHOP_EXTERNAL_ID = "7000000000000000001"  # the one TikTok shop seed() connects
 
 
 def weighted(mix: list[tuple[str, int]], rng: random.Random) -> str:
@@ -52,8 +53,10 @@ def seed(engine, products: int, orders: int, rng: random.Random, marked_days: in
 
     from tokbridge.catalog.models import CatalogProduct, CatalogVariant
     from tokbridge.category_templates import service as templates_service
-    from tokbridge.channels.connections import SHOPIFY, TIKTOK
+    from tokbridge.channels.connections import TIKTOK
+    from tokbridge.channels.shopify.plugin import KIND as SHOPIFY
     from tokbridge.channels.models import ChannelConnection
+    from tokbridge.channels.shops import shop_context
     from tokbridge.db.base import utcnow
     from tokbridge.db.engine import session_scope
     from tokbridge.listings.models import Listing
@@ -63,19 +66,23 @@ def seed(engine, products: int, orders: int, rng: random.Random, marked_days: in
     now = utcnow()
     with session_scope(engine) as session:
         merchant_id = create_merchant_with_user(session, "Bench Goods", EMAIL, PASSWORD).merchant_id
-        shop = ChannelConnection(merchant_id=merchant_id, channel=TIKTOK, external_id="7000000000000000001",
+        shop = ChannelConnection(merchant_id=merchant_id, channel=TIKTOK, external_id=SHOP_EXTERNAL_ID,
                                  name="Bench shop", region="US", scopes=[],
                                  data={"cipher": "bench-cipher", "prerequisites": {
                                      "checked_at": now.isoformat(), "checks": []}})
         store = ChannelConnection(merchant_id=merchant_id, channel=SHOPIFY, external_id="bench.myshopify.com",
                                   name="Bench store", data={}, scopes=[])
-        session.add_all([shop, store])
+        session.add(store)
+        session.flush()
+        shop.store_connection_id = store.id  # the shop lists this store's catalog
+        session.add(shop)
         session.flush()
         connection_id = shop.id
     with session_scope(engine) as session:
         bind_merchant(session, merchant_id)
+        shop_ctx = shop_context(session, connection_id)
         for product_type in TYPES[:5]:
-            templates_service.create_template(session, merchant_id, {
+            templates_service.create_template(session, shop_ctx, {
                 "name": product_type, "selection": {"match": "all", "rules": [
                     {"field": "product_type", "operator": "equals", "value": product_type}]},
                 "category": {"id": "9601302", "version": "v2", "name_path": ["Womenswear", "Tops", product_type]},
@@ -119,7 +126,8 @@ def seed(engine, products: int, orders: int, rng: random.Random, marked_days: in
 
     started = time.perf_counter()
     with session_scope(engine) as session:
-        linked = templates_service.assign(bind_merchant(session, merchant_id), merchant_id)
+        bind_merchant(session, merchant_id)
+        linked = templates_service.assign(session, shop_context(session, connection_id))
     print(f"  linked {linked:,} products to 5 templates in {time.perf_counter() - started:.1f} s")
 
     if orders:
@@ -238,18 +246,24 @@ def measure(settings, pages: dict[str, str], requests: int) -> dict[str, tuple[f
 
 def breakdown(engine) -> dict[str, float]:
     """The dashboard service's parts, timed alone: tells which query to work on."""
+    from tokbridge.channels.connections import TIKTOK, ConnectionRepository
+    from tokbridge.channels.shops import shop_context
     from tokbridge.db.engine import session_scope
     from tokbridge.listings import service as listings
     from tokbridge.tenancy.scoping import bind_merchant
 
-    parts = {"product status counts": lambda s: listings.status_counts(s),
+    with session_scope(engine) as session:
+        bind_merchant(session, 1)
+        shop = shop_context(session, ConnectionRepository(session).by_external_id(TIKTOK, SHOP_EXTERNAL_ID).id)
+        shop_id = shop.shop_id
+    parts = {"product status counts": lambda s: listings.status_counts(s, shop_context(s, shop_id)),
              "products on TikTok (plan)": lambda s: listings.product_usage(s, 1)}
     try:
         from tokbridge.orders import service as orders
 
-        parts.update({"order status counts": lambda s: orders.status_counts(s),
-                      "sales, 30 days": lambda s: orders.sales(s, 30),
-                      "sales, 90 days": lambda s: orders.sales(s, 90),
+        parts.update({"order status counts": lambda s: orders.status_counts(s, shop_id),
+                      "sales, 30 days": lambda s: orders.sales(s, 30, connection_id=shop_id),
+                      "sales, 90 days": lambda s: orders.sales(s, 90, connection_id=shop_id),
                       "orders this month (plan)": lambda s: orders.plan_usage(s, 1, products_used=0)})
     except ImportError:
         pass

@@ -56,7 +56,8 @@ def base_env(workdir: Path, database_url: str, redis_url: str | None) -> dict:
 
 def prepare_database(env: dict, shop_id: str, shopify: bool = False, store_domain: str = SHOPIFY_SHOP,
                      store_token: str = "shpat_bench") -> int:
-    """Migrate, and store a merchant with a connected TikTok shop (and store). Returns the merchant id."""
+    """Migrate, and store a merchant with a connected TikTok shop (and the store it lists, linked through
+    `store_connection_id`). Returns the merchant id."""
     os.environ.update(env)
     from tokbridge.config import get_settings
 
@@ -75,12 +76,14 @@ def prepare_database(env: dict, shop_id: str, shopify: bool = False, store_domai
         session.flush()
         tiktok = ChannelConnection(merchant_id=merchant.id, channel="tiktok", external_id=shop_id, name="Bench shop",
                                    region="US", data={"cipher": env.get("BENCH_CIPHER", "GCP_bench")}, scopes=[])
-        session.add(tiktok)
         if shopify:
             store = ChannelConnection(merchant_id=merchant.id, channel="shopify", external_id=store_domain,
                                       name="Bench store", data={}, scopes=[])
             store.access_token = store_token
             session.add(store)
+            session.flush()
+            tiktok.store_connection_id = store.id
+        session.add(tiktok)
         merchant_id = merchant.id
     engine.dispose()
     return merchant_id
@@ -223,7 +226,7 @@ def latency(orders: int, rate: float, products: int, separate_worker: bool = Fal
         shop = httpx.get(f"{tiktok_url}/sandbox/state").json()["shops"][0]
         env["BENCH_CIPHER"] = shop["cipher"]
         merchant_id = prepare_database(env, shop["id"], shopify=True)
-        live_products(env, merchant_id, tiktok_url)
+        live_products(env, merchant_id, shop["id"], tiktok_url)
         if separate_worker:  # the app and a worker process: both cores, as `tokbridge serve --no-worker` + `worker`
             app = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "serve", "--port", str(app_port),
                                     "--no-worker"], env=env)
@@ -305,13 +308,17 @@ def job_waits(database_url: str) -> None:
                   f"p95 {waits[int(len(waits) * 0.95)]:.2f}s; ran p50 {statistics.median(runs):.2f}s")
 
 
-def live_products(env: dict, merchant_id: int, tiktok_url: str, upload: bool = True) -> None:
-    """Import the store, one template for every product type, upload, and let TikTok's review pass
+def live_products(env: dict, merchant_id: int, shop_id: str, tiktok_url: str, upload: bool = True) -> None:
+    """Import the store linked to the merchant's TikTok shop `shop_id` (TikTok's id of the shop the script
+    connected), one template for every product type in that shop, upload, and let TikTok's review pass
     (`upload=False`: stop before the upload)."""
-    from tokbridge.catalog.importer import CatalogImporter
+    from contextlib import closing
+
+    from tokbridge.catalog import service as catalog_service
     from tokbridge.category_templates import service as templates
-    from tokbridge.channels import factory
-    from tokbridge.channels.connections import SHOPIFY, TIKTOK, ConnectionRepository
+    from tokbridge.channels import factory, registry
+    from tokbridge.channels.connections import TIKTOK, ConnectionRepository
+    from tokbridge.channels.shops import shop_context
     from tokbridge.config import get_settings
     from tokbridge.db.engine import get_engine, session_scope
     from tokbridge.jobs.registry import load_handlers
@@ -326,30 +333,30 @@ def live_products(env: dict, merchant_id: int, tiktok_url: str, upload: bool = T
     engine = get_engine(settings.database_url)
     with session_scope(engine) as session:
         bind_merchant(session, merchant_id)
-        repository = ConnectionRepository(session)
-        tiktok = repository.first(TIKTOK)
+        tiktok = next(c for c in ConnectionRepository(session).for_channel(TIKTOK) if c.external_id == shop_id)
+        connection_id = tiktok.id
         tiktok.access_token, tiktok.refresh_token = "bench_access", "bench_refresh"
         from datetime import UTC, datetime, timedelta
 
         tiktok.access_expires_at = datetime.now(UTC) + timedelta(days=7)
         tiktok.refresh_expires_at = datetime.now(UTC) + timedelta(days=300)
-        store = repository.first(SHOPIFY)
         session.flush()
+        store = shop_context(session, connection_id).store
         session.expunge(store)
-    CatalogImporter(engine, merchant_id, SHOPIFY).run(factory.shopify_store(settings, store).iter_catalog(timeout=120),
-                                                      full=True)
+    with closing(registry.store_for(settings, engine, store)) as source:
+        catalog_service.import_whole_catalog(source, engine, merchant_id, timeout=120)
     with session_scope(engine) as session:
         bind_merchant(session, merchant_id)
         from tokbridge.billing import service as billing
 
         billing.change_plan(session, merchant_id, "scale")
-        tiktok = ConnectionRepository(session).first(TIKTOK)
+        tiktok = shop_context(session, connection_id).shop
         check_prerequisites(session, settings, tiktok)
         client = factory.tiktok_client(settings, engine, tiktok)
         warehouse = next(w.id for w in client.get_warehouses() if w.type == "SALES_WAREHOUSE")
     with session_scope(engine) as session:
         bind_merchant(session, merchant_id)
-        templates.create_template(session, merchant_id, {
+        templates.create_template(session, shop_context(session, connection_id), {
             "name": "Everything", "selection": {"match": "any", "rules": [
                 {"field": "product_type", "operator": "equals", "value": name} for name in PRODUCT_TYPES]},
             "category": {"id": "9601302", "version": "v2"},
@@ -362,12 +369,12 @@ def live_products(env: dict, merchant_id: int, tiktok_url: str, upload: bool = T
         return
     with session_scope(engine) as session:
         bind_merchant(session, merchant_id)
-        listings.request_upload(session, merchant_id)
+        listings.request_upload(session, shop_context(session, connection_id))
     run_due_jobs(settings, limit=1000)
     httpx.post(f"{tiktok_url}/sandbox/clock/advance", json={"seconds": 120}, timeout=120)
     with session_scope(engine) as session:
         bind_merchant(session, merchant_id)
-        listings.request_status_sync(session, merchant_id)
+        listings.request_status_sync(session, shop_context(session, connection_id))
     run_due_jobs(settings, limit=1000)
 
 

@@ -41,7 +41,7 @@ TOKEN = "shpat_bench"
 
 SANDBOX = """
 import sys, uvicorn
-from tokbridge.sandbox.shopify import SandboxConfig, create_app
+from tokbridge_sandboxes.shopify import SandboxConfig, create_app
 app = create_app(SandboxConfig(catalog_size=int(sys.argv[1]), preinstalled_token=sys.argv[2]))
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
 """

@@ -33,7 +33,7 @@ from tokbridge.channels.tiktok.errors import RateLimited, TikTokError  # noqa: E
 from tokbridge.channels.tiktok.settings import TikTokAppSettings  # noqa: E402
 from tokbridge.channels.tiktok.transport import SignedTransport  # noqa: E402
 from tokbridge.kit.ratelimit import RateLimiter, make_rate_limiter  # noqa: E402
-from tokbridge.sandbox.tiktok import SandboxConfig, create_app  # noqa: E402
+from tokbridge_sandboxes.tiktok import SandboxConfig, create_app  # noqa: E402
 
 APP_KEY, APP_SECRET = "bench_key", "bench_secret"
 

@@ -39,11 +39,22 @@ def unavailable(what: str, exc: Exception):
     pytest.skip(message)
 
 
+def _forget_settings() -> None:
+    """Settings are read once per process and cached: the app's, and each plugin's own (its `<KIND>_*`
+    variables, the sandbox's address among them), which each test sets for itself."""
+    from tokbridge.channels.factory import tiktok_app
+    from tokbridge.channels.shopify.settings import get_shopify_settings
+
+    get_settings.cache_clear()
+    get_shopify_settings.cache_clear()
+    tiktok_app.cache_clear()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_settings():
-    get_settings.cache_clear()
+    _forget_settings()
     yield
-    get_settings.cache_clear()
+    _forget_settings()
 
 
 # --- SQLite: one migrated template per run, copied for each test --------------------------------

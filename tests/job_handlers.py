@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from tokbridge.activity.service import record
+from tokbridge.jobs.priorities import PRIORITY_BY_KIND, URGENT
 from tokbridge.jobs.registry import job_handler
 from tokbridge.jobs.runner import JobContext
 from tokbridge.kit.errors import PermanentError, RetryableError
@@ -64,3 +65,19 @@ def throttled(ctx: JobContext) -> None:
     from tokbridge.channels.tiktok.errors import RateLimited
 
     raise RateLimited("local rate limit for GET /product/202309/products/{product_id}", retry_after=30)
+
+
+# A job that runs until the test lets it finish (tests/test_job_leases.py): longer than its lease.
+hold_started = threading.Event()
+hold_release = threading.Event()
+
+
+@job_handler("test.hold", title="Long work", visible=False)
+@job_handler("test.urgent_hold", title="Long order work", visible=False)
+def hold(ctx: JobContext) -> None:
+    hold_started.set()
+    if not hold_release.wait(timeout=120):
+        raise RetryableError("the test never let the long work finish")
+
+
+PRIORITY_BY_KIND["test.urgent_hold"] = URGENT

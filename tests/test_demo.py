@@ -27,7 +27,8 @@ def test_demo_serves_sign_in_and_the_dashboard(tmp_path):
     log = tmp_path / "demo.log"
     with open(log, "w") as out:
         demo = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "demo", "--port", str(port),
-                                 "--tiktok-port", str(tiktok_port), "--shopify-port", str(shopify_port)],
+                                 "--sandbox-port", f"tiktok={tiktok_port}",
+                                 "--sandbox-port", f"shopify={shopify_port}"],
                                 cwd=tmp_path, env={**env, "COLUMNS": "200"}, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -59,13 +60,32 @@ def test_the_demo_merchants_plan_fits_the_demo_catalog(app_settings):
     """The demo story reaches a live product without a plan upgrade: the whole demo catalog fits the plan."""
     from tokbridge.billing import service as billing
     from tokbridge.db.engine import get_engine, session_scope
-    from tokbridge.demo import demo_environment, ensure_demo_merchant
+    from tokbridge.demo import ensure_demo_merchant
     from tokbridge.tenancy.repository import AccountRepository
+    from tokbridge_sandboxes import demo as world
 
-    assert ensure_demo_merchant(app_settings)
-    catalog_size = int(demo_environment(8000)["SHOPIFY_SANDBOX_CATALOG_SIZE"])
+    catalog_size = world.catalog_size()
+    assert ensure_demo_merchant(app_settings, catalog_size)
     with session_scope(get_engine(app_settings.database_url)) as session:
         merchant_id = AccountRepository(session).first_user().merchant_id
         usage = billing.usage(billing.subscription_for(session, merchant_id), products_used=0, orders_used=0)
     assert usage.products_left >= catalog_size
-    assert not ensure_demo_merchant(app_settings)  # a second start keeps the merchant as it is
+    assert not ensure_demo_merchant(app_settings, catalog_size)  # a second start keeps the merchant as it is
+
+
+def test_the_demo_seller_has_a_us_and_a_uk_shop_on_the_consent_page(monkeypatch):
+    """`make demo` offers a second shop: TikTok's consent lists both, and the merchant connects one or both."""
+    from starlette.testclient import TestClient
+
+    from tokbridge_sandboxes import create_app
+    from tokbridge_sandboxes import demo as world
+
+    for name, value in world.environment("http://127.0.0.1:8000").items():
+        monkeypatch.setenv(name, value)
+    with TestClient(create_app("tiktok")) as sandbox:
+        page = sandbox.get("/open/authorize", params={"service_id": "7431458374265161478", "state": "s"})
+        shops = sandbox.get("/sandbox/state").json()["shops"]
+    assert page.status_code == 200
+    assert sorted(shop["region"] for shop in shops) == ["GB", "US"]
+    for shop in shops:
+        assert f"{shop['name']} ({shop['region']})" in page.text

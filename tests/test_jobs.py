@@ -14,7 +14,7 @@ from tokbridge.jobs import queue
 from tokbridge.jobs.maintenance import run_maintenance
 from tokbridge.jobs.models import Job, JobState
 from tokbridge.jobs.registry import periodic, PERIODIC
-from tokbridge.jobs.runner import run_due_jobs, run_job
+from tokbridge.jobs.runner import JobContext, LeaseLost, run_due_jobs, run_job
 from tokbridge.jobs.service import enqueue
 from tokbridge.tenancy.models import Merchant
 
@@ -142,6 +142,32 @@ def test_expired_lease_is_taken_over_and_resumes_from_checkpoint(engine, app_set
     assert _job(engine, job.id).attempts == 2
 
 
+def test_threads_counting_into_one_job_never_take_its_progress_back(engine, app_settings, merchant_id):
+    # Two upload threads counted 6 then 7 finished products; their transactions committed 7 first, then 6.
+    with session_scope(engine) as session:
+        job = enqueue(session, "test.count", merchant_id=merchant_id, payload={"steps": 1})
+        session.flush()
+        job.state, job.worker_id = JobState.RUNNING, "this-worker"
+        job.lease_expires_at = utcnow() + timedelta(minutes=5)
+        context = JobContext(app_settings, job, "this-worker")
+    context.progress(7, 10, checkpoint={"done": 7}, forward_only=True)
+    context.progress(6, 10, checkpoint={"done": 6}, forward_only=True)
+    saved = _job(engine, job.id)
+    assert (saved.progress_done, saved.checkpoint) == (7, {"done": 7})
+    # Without forward_only (a handler that starts a new phase), the count is what it says.
+    context.progress(2, 10, checkpoint={"phase": 2})
+    assert _job(engine, job.id).progress_done == 2
+    # Forward only or not, a worker that lost the job hears so.
+    with session_scope(engine) as session:
+        session.get(Job, job.id).worker_id = "another-worker"
+    for forward_only in (True, False):
+        try:
+            context.progress(9, 10, forward_only=forward_only)
+        except LeaseLost:
+            continue
+        raise AssertionError("the lost lease went unnoticed")
+
+
 def test_live_lease_is_not_taken_over(engine, app_settings, merchant_id):
     with session_scope(engine) as session:
         job = enqueue(session, "test.count", merchant_id=merchant_id, payload={"steps": 1})
@@ -258,8 +284,8 @@ def test_work_added_while_a_worker_claims_the_job_goes_to_a_new_one(engine, app_
         assert JobRepository(session).claim(job.id, "worker-1", utcnow(), utcnow() + timedelta(minutes=5))
         thread = threading.Thread(target=add_meanwhile)
         thread.start()
-        wait_for_lock_wait(engine, "the addition to wait for the claim")
-    thread.join(10)
+        wait_for_lock_wait(engine, "the addition to wait for the claim", waiter=thread)
+    thread.join(60)
     assert errors == []
     assert _waiting(engine) == [("running", [1]), ("queued", [2])]
 
@@ -324,6 +350,23 @@ def test_finished_jobs_are_pruned_after_the_keep_days_and_active_ones_never(engi
     with session_scope(engine) as session:
         left = {job.title for job in session.scalars(select(Job).where(Job.id.in_(kept_ids.values())))}
     assert left == {"recent ok", "queued", "running"}
+
+
+def test_expired_sign_in_sessions_are_pruned_and_live_ones_kept(engine, app_settings):
+    from tokbridge.jobs import tasks as job_tasks
+    from tokbridge.tenancy.models import WebSession
+    from tokbridge.tenancy.service import create_merchant_with_user, open_session
+
+    with session_scope(engine) as session:
+        user = create_merchant_with_user(session, "Pruned Sessions", "prune@example.com", "a long passphrase 42")
+        expired, live = open_session(session, app_settings, user), open_session(session, app_settings, user)
+        expired.session.expires_at = utcnow() - timedelta(minutes=1)
+        live_hash = live.session.token_hash
+        prune = enqueue(session, job_tasks.PRUNE_SESSIONS_JOB, merchant_id=None)
+    assert job_tasks.PRUNE_SESSIONS_JOB in PERIODIC
+    assert run_job(app_settings, prune.id) == JobState.SUCCEEDED
+    with session_scope(engine) as session:
+        assert session.scalars(select(WebSession.token_hash)).all() == [live_hash]
 
 
 def test_the_waiting_job_lookup_uses_its_partial_index(engine):

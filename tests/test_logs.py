@@ -14,3 +14,10 @@ def test_the_filter_rewrites_formatted_records():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "calling with x-tts-access-token: %s", ("TTP_live",), None)
     RedactSecrets().filter(record)
     assert "TTP_live" not in record.getMessage()
+
+
+def test_any_platforms_access_token_header_is_masked():
+    """The header of a store added later is masked without editing the pattern (it names no platform)."""
+    for header in ("X-Shopify-Access-Token", "x-tts-access-token", "X-Any-Store-Access-Token"):
+        line = redact(f"request headers {{'{header}': 'tok_live_123'}}")
+        assert "tok_live_123" not in line, header

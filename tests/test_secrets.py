@@ -15,7 +15,7 @@ from tokbridge.channels.models import ChannelConnection
 from tokbridge.config import get_settings
 from tokbridge.db.engine import session_scope
 from tokbridge.kit.crypto import DecryptionError
-from tokbridge.kit.rotation import rotate_all
+from tokbridge.db.rotation import rotate_all
 
 
 def _connection(engine, merchant_id, external_id, token):

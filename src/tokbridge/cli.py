@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import Annotated
@@ -13,8 +14,6 @@ from tokbridge.config import KEY_FILE, SettingsError, get_settings
 
 app = typer.Typer(help="TokBridge: sell your store's catalog on TikTok Shop.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
-sandbox_app = typer.Typer(help="Run a local sandbox of an external API.", no_args_is_help=True)
-app.add_typer(sandbox_app, name="sandbox")
 console = Console(stderr=True)
 
 
@@ -86,7 +85,7 @@ def create_user(
 def rotate_keys():
     """Re-encrypt every stored secret with the first key of ENCRYPTION_KEYS."""
     from tokbridge.db.engine import get_engine
-    from tokbridge.kit.rotation import rotate_all
+    from tokbridge.db.rotation import rotate_all
 
     settings = _settings()
     count = rotate_all(get_engine(settings.database_url))
@@ -125,35 +124,60 @@ def run_worker(threads: Annotated[int, typer.Option(help="Consumer threads.")] =
 
 @app.command()
 def demo(port: int = 8000,
-         sandboxes: Annotated[bool, typer.Option(help="Run the TikTok and Shopify sandboxes in this process.")] = True,
-         tiktok_port: int = 8101, shopify_port: int = 8102):
+         sandboxes: Annotated[bool, typer.Option(help="Run the sandboxes in this process.")] = True,
+         sandbox_port: Annotated[list[str] | None, typer.Option(
+             help="NAME=PORT: serve that sandbox on another port (repeat for each).")] = None):
     """Set up a demo merchant and serve everything on one machine, against the sandboxes."""
     from tokbridge.demo import run_demo
 
     _settings()  # a malformed setting stops here, with its name
-    run_demo(port=port, sandboxes=sandboxes, tiktok_port=tiktok_port, shopify_port=shopify_port)
+    if sandboxes:
+        _sandbox_module("demo")  # not installed: a plain message now, not a traceback later
+    run_demo(port=port, sandboxes=sandboxes, sandbox_ports=_ports(sandbox_port or []))
 
 
-@sandbox_app.command("tiktok")
-def sandbox_tiktok(port: int = 8101, host: str = "127.0.0.1"):
-    """TikTok Shop Open API sandbox."""
+def _ports(pairs: list[str]) -> dict[str, int]:
+    ports: dict[str, int] = {}
+    for pair in pairs:
+        name, _, number = pair.partition("=")
+        if not number.isdigit():
+            raise typer.BadParameter(f"{pair!r} is not NAME=PORT, for example tiktok=8101.")
+        ports[name] = int(number)
+    return ports
+
+
+@app.command("sandbox")
+def sandbox(name: Annotated[str, typer.Argument(help="Which sandbox: see `tokbridge sandbox --help`.")],
+            port: Annotated[int, typer.Option(help="Port (default: the one the demo gives it).")] = 0,
+            host: str = "127.0.0.1"):
+    """Run a local sandbox of an external API (its names come from the tokbridge-sandboxes package)."""
     import uvicorn
 
     from tokbridge.kit.logs import UVICORN_LOGGING
-    from tokbridge.sandbox.tiktok import create_app
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning", access_log=False, **UVICORN_LOGGING)
+    sandboxes = _sandboxes()
+    if name not in sandboxes.SANDBOXES:
+        console.print(f"[red]There is no sandbox called {name!r}.[/red] "
+                      f"Try one of: {', '.join(sorted(sandboxes.SANDBOXES))}.")
+        sys.exit(2)
+    uvicorn.run(sandboxes.create_app(name), host=host, port=port or sandboxes.SANDBOXES[name][1],
+                log_level="warning", access_log=False, **UVICORN_LOGGING)
 
 
-@sandbox_app.command("shopify")
-def sandbox_shopify(port: int = 8102, host: str = "127.0.0.1"):
-    """Shopify Admin API sandbox."""
-    import uvicorn
+def _sandboxes():
+    """The sandboxes are a distribution of their own (sandboxes/ in the repository), not a dependency."""
+    try:
+        return importlib.import_module("tokbridge_sandboxes")
+    except ModuleNotFoundError as missing:
+        if missing.name != "tokbridge_sandboxes":
+            raise
+        console.print("[red]The sandboxes are not installed.[/red] From the repository, run "
+                      "`pip install -e ./sandboxes` (or `make install`), then try again.")
+        sys.exit(2)
 
-    from tokbridge.kit.logs import UVICORN_LOGGING
-    from tokbridge.sandbox.shopify import create_app
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning", access_log=False, **UVICORN_LOGGING)
+def _sandbox_module(name: str):
+    return importlib.import_module(f"{_sandboxes().__name__}.{name}")
 
 
 def main() -> None:  # pragma: no cover

@@ -53,13 +53,10 @@ class Settings(BaseSettings):
     tiktok_auth_base_url: str = "https://auth.tiktok-shops.com"
     # Where the prerequisite steps send a seller to fix them (the sandbox's page in the demo).
     tiktok_seller_center_url: str = "https://seller.tiktokshop.com"
-    shopify_api_base_url: str | None = None  # None: https://{shop}.myshopify.com
-    # Plan charges through Shopify's Billing API are test charges (nothing billed) unless this is false.
-    shopify_billing_test: bool = True
 
-    # Jobs: how long a claimed job may run before another worker may take it over,
-    # unless its handler reports progress (which extends the lease).
-    job_lease_seconds: int = Field(default=300, ge=1)
+    # Jobs: a claimed job is its worker's for this long, renewed every third of it while the worker lives
+    # (jobs/leases.py); a killed worker's job is taken over by another once its lease runs out.
+    job_lease_seconds: int = Field(default=30, ge=1)
     job_max_attempts: int = Field(default=8, ge=1)
     # Finished jobs are deleted this many days after they finished (their outcome stays in Recent Activity).
     job_keep_days: int = Field(default=30, ge=1)
@@ -70,6 +67,9 @@ class Settings(BaseSettings):
     # How often each worker runs its maintenance pass (reclaim expired leases, fire periodic jobs).
     job_maintenance_seconds: float = Field(default=5.0, gt=0)
     worker_threads: int = Field(default=4, ge=1)
+    # Longest a bulk job's step waits for urgent work (orders) running beside it to finish (jobs/fairness.py):
+    # bulk work slows down under a stream of orders, it never stops.
+    bulk_max_pause_seconds: float = Field(default=2.0, ge=0)
     # Products one upload job sends at the same time; the shared rate limiter still paces the calls.
     upload_concurrency: int = Field(default=8, ge=1, le=64)
     # Prefix of every queue and rate-limit key in Redis, so several deployments can share one server.

@@ -21,10 +21,10 @@ from tests.support.live_server import free_port, serve
 from tests.support.waiting import wait_for
 from tests.support.world import point_connector_at_sandboxes
 from tokbridge.config import get_settings
-from tokbridge.sandbox.shopify import SandboxConfig as ShopifyConfig
-from tokbridge.sandbox.shopify import create_app as shopify_sandbox
-from tokbridge.sandbox.tiktok import SandboxConfig as TikTokConfig
-from tokbridge.sandbox.tiktok import create_app as tiktok_sandbox
+from tokbridge_sandboxes.shopify import SandboxConfig as ShopifyConfig
+from tokbridge_sandboxes.shopify import create_app as shopify_sandbox
+from tokbridge_sandboxes.tiktok import SandboxConfig as TikTokConfig
+from tokbridge_sandboxes.tiktok import create_app as tiktok_sandbox
 from tokbridge.web.app import create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

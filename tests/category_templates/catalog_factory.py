@@ -22,8 +22,7 @@ class V:
     sku: str | None = None
     compare_at_price: str | None = None
     options: dict[str, str] = field(default_factory=dict)
-    weight: str | None = None
-    weight_unit: str | None = None
+    weight_grams: str | None = None
     tracked: bool = True
     levels: dict[str, int] = field(default_factory=dict)
     barcode: str | None = None
@@ -97,8 +96,7 @@ def add_products(engine: Engine, merchant_id: int, items: Sequence[P]) -> list[i
                         price=variant.price,
                         compare_at_price=variant.compare_at_price,
                         option_values=dict(variant.options),
-                        weight=variant.weight,
-                        weight_unit=variant.weight_unit,
+                        weight_grams=variant.weight_grams,
                         inventory_item_external_id=f"gid://shopify/InventoryItem/{n}{position:03d}",
                         inventory_tracked=variant.tracked,
                         synced_at=now,

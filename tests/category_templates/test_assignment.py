@@ -22,7 +22,7 @@ from tokbridge.db.engine import session_scope
 from .catalog_factory import P, add_products
 
 
-def template(session, merchant_id, name, rules, *, priority=100, auto_assign=True, match="all") -> int:
+def template(session, shop, name, rules, *, priority=100, auto_assign=True, match="all") -> int:
     spec = TemplateSpec(
         name=name,
         priority=priority,
@@ -30,7 +30,7 @@ def template(session, merchant_id, name, rules, *, priority=100, auto_assign=Tru
         selection={"match": match, "rules": rules},
         category={"id": "9601302", "version": "v2"},
     )
-    row = CategoryTemplate(merchant_id=merchant_id)
+    row = CategoryTemplate(merchant_id=shop.merchant_id, connection_id=shop.shop_id)
     row.apply(spec)
     return repo.add_template(session, row).id
 
@@ -39,9 +39,9 @@ def vendor_is(name):
     return [{"field": "vendor", "operator": "equals", "value": name}]
 
 
-def links(engine, merchant_id):
+def links(engine, shop):
     with session_scope(engine) as session:
-        return repo.assignment_map(session, merchant_id)
+        return repo.assignment_map(session, shop)
 
 
 def test_migration_matches_the_models(engine):
@@ -52,7 +52,7 @@ def test_migration_matches_the_models(engine):
     assert [change for change in diff if any(name in repr(change) for name in tables)] == []
 
 
-def test_first_matching_template_by_priority_wins(engine, merchant_id):
+def test_first_matching_template_by_priority_wins(engine, merchant_id, shop):
     acme, other, acme_tee = add_products(
         engine,
         merchant_id,
@@ -63,55 +63,55 @@ def test_first_matching_template_by_priority_wins(engine, merchant_id):
         ],
     )
     with session_scope(engine) as session:
-        broad = template(session, merchant_id, "All Acme", vendor_is("acme"), priority=20)
+        broad = template(session, shop, "All Acme", vendor_is("acme"), priority=20)
         tees = template(
             session,
-            merchant_id,
+            shop,
             "Acme tees",
             vendor_is("acme") + [{"field": "product_type", "operator": "equals", "value": "t-shirts"}],
             priority=10,
         )
-        assert assign_matching(session, merchant_id) == 2
-    assert links(engine, merchant_id) == {acme: (broad, "auto"), acme_tee: (tees, "auto")}
-    assert other not in links(engine, merchant_id)
+        assert assign_matching(session, shop) == 2
+    assert links(engine, shop) == {acme: (broad, "auto"), acme_tee: (tees, "auto")}
+    assert other not in links(engine, shop)
 
 
-def test_manual_links_are_kept_and_new_products_are_auto_assigned(engine, merchant_id):
+def test_manual_links_are_kept_and_new_products_are_auto_assigned(engine, merchant_id, shop):
     (first,) = add_products(engine, merchant_id, [P(vendor="Acme")])
     with session_scope(engine) as session:
-        acme = template(session, merchant_id, "Acme", vendor_is("acme"))
-        manual_home = template(session, merchant_id, "Hand picked", vendor_is("nobody"), auto_assign=False)
-        assign_matching(session, merchant_id)
-        assign_manually(session, merchant_id, [first], manual_home)
+        acme = template(session, shop, "Acme", vendor_is("acme"))
+        manual_home = template(session, shop, "Hand picked", vendor_is("nobody"), auto_assign=False)
+        assign_matching(session, shop)
+        assign_manually(session, shop, [first], manual_home)
     new_acme, new_other = add_products(engine, merchant_id, [P(vendor="ACME"), P(vendor="Zed")])
     with session_scope(engine) as session:
-        assert assign_matching(session, merchant_id) == 1
-        assert assign_matching(session, merchant_id) == 0  # idempotent
-    assert links(engine, merchant_id) == {first: (manual_home, "manual"), new_acme: (acme, "auto")}
+        assert assign_matching(session, shop) == 1
+        assert assign_matching(session, shop) == 0  # idempotent
+    assert links(engine, shop) == {first: (manual_home, "manual"), new_acme: (acme, "auto")}
     with session_scope(engine) as session:
-        assert repo.assigned_product_ids(session, merchant_id) == sorted([first, new_acme])
-        assert new_other not in repo.assigned_product_ids(session, merchant_id)
+        assert repo.assigned_product_ids(session, shop) == sorted([first, new_acme])
+        assert new_other not in repo.assigned_product_ids(session, shop)
 
 
-def test_a_manual_only_template_claims_its_matches_without_linking_them(engine, merchant_id):
+def test_a_manual_only_template_claims_its_matches_without_linking_them(engine, merchant_id, shop):
     (product,) = add_products(engine, merchant_id, [P(vendor="Acme")])
     with session_scope(engine) as session:
-        claimer = template(session, merchant_id, "Review first", vendor_is("acme"), priority=1, auto_assign=False)
-        template(session, merchant_id, "Everything", [], priority=50)
-        assert assign_matching(session, merchant_id) == 0
-        assert assign_template_now(session, merchant_id, claimer) == 1
-        assert reassign_all(session, merchant_id) == 0
-    assert links(engine, merchant_id) == {product: (claimer, "manual")}
+        claimer = template(session, shop, "Review first", vendor_is("acme"), priority=1, auto_assign=False)
+        template(session, shop, "Everything", [], priority=50)
+        assert assign_matching(session, shop) == 0
+        assert assign_template_now(session, shop, claimer) == 1
+        assert reassign_all(session, shop) == 0
+    assert links(engine, shop) == {product: (claimer, "manual")}
 
 
-def test_changed_rules_are_re_evaluated(engine, merchant_id):
+def test_changed_rules_are_re_evaluated(engine, merchant_id, shop):
     mug, tee = add_products(engine, merchant_id, [P(vendor="Acme", product_type="Mugs"), P(vendor="Acme")])
     with session_scope(engine) as session:
-        tid = template(session, merchant_id, "Acme", vendor_is("acme"))
-        assign_matching(session, merchant_id)
-    assert set(links(engine, merchant_id)) == {mug, tee}
+        tid = template(session, shop, "Acme", vendor_is("acme"))
+        assign_matching(session, shop)
+    assert set(links(engine, shop)) == {mug, tee}
     with session_scope(engine) as session:
-        row = repo.get_template(session, merchant_id, tid)
+        row = repo.get_template(session, shop, tid)
         spec = row.spec().model_copy(
             update={
                 "selection": row.spec().selection.model_validate(
@@ -121,31 +121,31 @@ def test_changed_rules_are_re_evaluated(engine, merchant_id):
         )
         row.apply(spec)
         session.flush()
-        reassign_all(session, merchant_id)
-    assert links(engine, merchant_id) == {mug: (tid, "auto")}
+        reassign_all(session, shop)
+    assert links(engine, shop) == {mug: (tid, "auto")}
 
 
-def test_inactive_templates_neither_claim_nor_upload(engine, merchant_id):
+def test_inactive_templates_neither_claim_nor_upload(engine, merchant_id, shop):
     (product,) = add_products(engine, merchant_id, [P(vendor="Acme")])
     with session_scope(engine) as session:
-        tid = template(session, merchant_id, "Acme", vendor_is("acme"))
-        assign_matching(session, merchant_id)
-        repo.get_template(session, merchant_id, tid).is_active = False
+        tid = template(session, shop, "Acme", vendor_is("acme"))
+        assign_matching(session, shop)
+        repo.get_template(session, shop, tid).is_active = False
         session.flush()
-        assert repo.assigned_product_ids(session, merchant_id) == []
-        assert unassign(session, merchant_id, [product]) == 1
-        assert assign_matching(session, merchant_id) == 0
+        assert repo.assigned_product_ids(session, shop) == []
+        assert unassign(session, shop, [product]) == 1
+        assert assign_matching(session, shop) == 0
 
 
-def test_statistics_can_be_refreshed_after_an_import(engine, merchant_id):
+def test_statistics_can_be_refreshed_after_an_import(engine, merchant_id, shop):
     add_products(engine, merchant_id, [P(vendor="Acme")] * 3)
     with session_scope(engine) as session:
         repo.refresh_catalog_statistics(session)
-        template(session, merchant_id, "Acme", vendor_is("acme"))
-        assert assign_matching(session, merchant_id) == 3
+        template(session, shop, "Acme", vendor_is("acme"))
+        assert assign_matching(session, shop) == 3
 
 
-def test_concurrent_linking_passes_do_not_collide_on_postgresql(engine, merchant_id):
+def test_concurrent_linking_passes_do_not_collide_on_postgresql(engine, merchant_id, shop):
     """An import's pass and a template save may link the same products at the same time."""
     import threading
 
@@ -155,22 +155,22 @@ def test_concurrent_linking_passes_do_not_collide_on_postgresql(engine, merchant
         pytest.skip("SQLite runs one writer at a time")
     add_products(engine, merchant_id, [P(vendor="Acme")] * 5)
     with session_scope(engine) as session:
-        template(session, merchant_id, "Acme", vendor_is("acme"))
+        template(session, shop, "Acme", vendor_is("acme"))
     outcome: dict[str, object] = {}
 
     def second_pass() -> None:
         try:
             with session_scope(engine) as other:
-                outcome["linked"] = assign_matching(other, merchant_id)
+                outcome["linked"] = assign_matching(other, shop)
         except Exception as exc:  # noqa: BLE001 - the test reports it
             outcome["error"] = exc
 
     with session_scope(engine) as first:
-        assert assign_matching(first, merchant_id) == 5
+        assert assign_matching(first, shop) == 5
         thread = threading.Thread(target=second_pass)
         thread.start()
         # The second pass waits on the first one's uncommitted links before the first commits.
-        wait_for_lock_wait(engine, "the second pass to wait on the first")
-    thread.join(10)
+        wait_for_lock_wait(engine, "the second pass to wait on the first", waiter=thread)
+    thread.join(60)
     assert outcome == {"linked": 0}
-    assert len(links(engine, merchant_id)) == 5
+    assert len(links(engine, shop)) == 5

@@ -27,8 +27,8 @@ from tokbridge.channels.tiktok.client import TikTokClient
 from tokbridge.channels.tiktok.models import ProductInput, TokenGrant
 from tokbridge.channels.tiktok.settings import TikTokAppSettings
 from tokbridge.channels.tiktok.transport import SignedTransport
-from tokbridge.sandbox.tiktok import SandboxConfig, create_app
-from tokbridge.sandbox.tiktok.images import png_bytes
+from tokbridge_sandboxes.tiktok import SandboxConfig, create_app
+from tokbridge_sandboxes.tiktok.images import png_bytes
 
 TSHIRTS, EARPHONES = "9601302", "9824331"
 
@@ -101,8 +101,7 @@ def mapped_tee(world) -> dict[str, Any]:
                 price=__import__("decimal").Decimal("19.99"),
                 compare_at_price=None,
                 option_values=values,
-                weight=__import__("decimal").Decimal("250"),
-                weight_unit="GRAMS",
+                weight_grams=__import__("decimal").Decimal("250"),
                 inventory_tracked=True,
                 levels={"gid://shopify/Location/1": 12},
             )

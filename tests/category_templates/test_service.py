@@ -14,6 +14,7 @@ from tokbridge.tenancy.models import Merchant
 from tokbridge.tenancy.scoping import bind_merchant
 
 from .catalog_factory import P, V, add_products
+from .conftest import add_shop
 from .test_mapper import TSHIRTS
 
 LOCATION = "gid://shopify/Location/1"
@@ -75,18 +76,18 @@ def test_bad_templates_are_refused_with_field_paths():
     assert "at most 3 sales attributes" in errors["variants"]
 
 
-def test_create_checks_name_and_category_then_links_products(engine, merchant_id):
+def test_create_checks_name_and_category_then_links_products(engine, merchant_id, shop):
     tee, mug, vneck = catalog(engine, merchant_id)
     with session_scope(engine) as session:
         with pytest.raises(service.TemplateInvalid) as caught:
-            service.create_template(session, merchant_id, tees(attributes=[]), category=TSHIRTS)
+            service.create_template(session, shop, tees(attributes=[]), category=TSHIRTS)
         assert [e.field for e in caught.value.errors] == ["attributes"]
         assert "needs the attribute Material" in caught.value.errors[0].message
-        created = service.create_template(session, merchant_id, tees(), category=TSHIRTS)
+        created = service.create_template(session, shop, tees(), category=TSHIRTS)
         with pytest.raises(service.TemplateInvalid, match="already exists"):
-            service.create_template(session, merchant_id, tees(name="tees"))
-        assert service.products_to_upload(session, merchant_id) == [tee, vneck]
-        (summary,) = service.list_templates(session, merchant_id)
+            service.create_template(session, shop, tees(name="tees"))
+        assert service.products_to_upload(session, shop) == [tee, vneck]
+        (summary,) = service.list_templates(session, shop)
         assert (summary.id, summary.linked_products, summary.category_label) == (
             created.id,
             2,
@@ -95,29 +96,29 @@ def test_create_checks_name_and_category_then_links_products(engine, merchant_id
         assert summary.selection == 'Product type equals "t-shirts"'
 
 
-def test_updates_and_deletes_re_link_products(engine, merchant_id):
+def test_updates_and_deletes_re_link_products(engine, merchant_id, shop):
     tee, mug, vneck = catalog(engine, merchant_id)
     with session_scope(engine) as session:
-        tees_id = service.create_template(session, merchant_id, tees()).id
-        everything = service.create_template(session, merchant_id, tees(name="Everything", priority=50, selection={}))
-        assert service.products_to_upload(session, merchant_id, template_id=everything.id) == [mug]
+        tees_id = service.create_template(session, shop, tees()).id
+        everything = service.create_template(session, shop, tees(name="Everything", priority=50, selection={}))
+        assert service.products_to_upload(session, shop, template_id=everything.id) == [mug]
         narrower = {"match": "all", "rules": [{"field": "title", "operator": "contains", "value": "crew"}]}
-        service.update_template(session, merchant_id, tees_id, tees(selection=narrower))
-        assert service.products_to_upload(session, merchant_id, template_id=tees_id) == [tee]
-        assert service.products_to_upload(session, merchant_id, template_id=everything.id) == [mug, vneck]
-        service.delete_template(session, merchant_id, tees_id)
-        assert service.products_to_upload(session, merchant_id) == [tee, mug, vneck]
+        service.update_template(session, shop, tees_id, tees(selection=narrower))
+        assert service.products_to_upload(session, shop, template_id=tees_id) == [tee]
+        assert service.products_to_upload(session, shop, template_id=everything.id) == [mug, vneck]
+        service.delete_template(session, shop, tees_id)
+        assert service.products_to_upload(session, shop) == [tee, mug, vneck]
         with pytest.raises(service.TemplateNotFound):
-            service.update_template(session, merchant_id, tees_id, tees())
+            service.update_template(session, shop, tees_id, tees())
 
 
-def test_live_count_for_a_draft_rule_set(engine, merchant_id):
+def test_live_count_for_a_draft_rule_set(engine, merchant_id, shop):
     catalog(engine, merchant_id)
     with session_scope(engine) as session:
         assert (
             service.count_matches(
                 session,
-                merchant_id,
+                shop,
                 {
                     "match": "any",
                     "rules": [
@@ -129,13 +130,13 @@ def test_live_count_for_a_draft_rule_set(engine, merchant_id):
             == 2
         )
         with pytest.raises(service.TemplateInvalid):
-            service.count_matches(session, merchant_id, {"match": "most", "rules": []})
+            service.count_matches(session, shop, {"match": "most", "rules": []})
 
 
-def test_preview_shows_tiktok_price_stock_and_problems(engine, merchant_id):
+def test_preview_shows_tiktok_price_stock_and_problems(engine, merchant_id, shop):
     tee, _, vneck = catalog(engine, merchant_id)
     with session_scope(engine) as session:
-        rows = service.preview(session, merchant_id, tees(), Market("US"), category=TSHIRTS, warehouse_ids={"W1"})
+        rows = service.preview(session, shop, tees(), Market("US"), category=TSHIRTS, warehouse_ids={"W1"})
     assert [r.product_id for r in rows] == [tee, vneck]
     crew, v = rows
     assert [(x.seller_sku, x.store_price, x.tiktok_price, x.store_stock, x.tiktok_stock) for x in crew.variants] == [
@@ -146,12 +147,12 @@ def test_preview_shows_tiktok_price_stock_and_problems(engine, merchant_id):
     assert {p.code for p in v.problems} == {"images_missing", "sku_code_missing"}
 
 
-def test_prepare_products_maps_validates_and_hashes_linked_products_only(engine, merchant_id):
+def test_prepare_products_maps_validates_and_hashes_linked_products_only(engine, merchant_id, shop):
     tee, mug, vneck = catalog(engine, merchant_id)
     with session_scope(engine) as session:
-        template = service.create_template(session, merchant_id, tees())
+        template = service.create_template(session, shop, tees())
         prepared = service.prepare_products(
-            session, merchant_id, [mug, vneck, tee], Market("US"), categories={"9601302": TSHIRTS}, warehouse_ids={"W1"}
+            session, shop, [mug, vneck, tee], Market("US"), categories={"9601302": TSHIRTS}, warehouse_ids={"W1"}
         )
         assert [p.product_id for p in prepared] == [vneck, tee]
         second, first = prepared
@@ -161,34 +162,35 @@ def test_prepare_products_maps_validates_and_hashes_linked_products_only(engine,
             ("1002005", None),
             (None, "M"),
         ]
-        again = service.prepare_products(session, merchant_id, [tee], Market("US"), categories={"9601302": TSHIRTS})
+        again = service.prepare_products(session, shop, [tee], Market("US"), categories={"9601302": TSHIRTS})
         assert again[0].hashes == first.hashes
 
 
-def test_template_category_problem(engine, merchant_id):
+def test_template_category_problem(engine, merchant_id, shop):
     with session_scope(engine) as session:
-        tid = service.create_template(session, merchant_id, tees()).id
+        tid = service.create_template(session, shop, tees()).id
         tree = [
             Category(
                 id="9601302", parent_id="0", local_name="T-shirts", is_leaf=True, permission_statuses=["AVAILABLE"]
             )
         ]
-        assert service.template_category_problem(session, merchant_id, tid, tree) is None
-        problem = service.template_category_problem(session, merchant_id, tid, tree[:0])
+        assert service.template_category_problem(session, shop, tid, tree) is None
+        problem = service.template_category_problem(session, shop, tid, tree[:0])
         assert problem.code == "category_retired" and "Womenswear > Tops > T-shirts" in problem.message
 
 
-def test_another_merchants_template_is_not_found(engine, merchant_id):
+def test_another_merchants_template_is_not_found(engine, merchant_id, shop):
     with session_scope(engine) as session:
-        tid = service.create_template(session, merchant_id, tees()).id
+        tid = service.create_template(session, shop, tees()).id
         other = Merchant(name="Other")
         session.add(other)
         session.flush()
         other_id = other.id
+    other_shop = add_shop(engine, other_id, "US")
     with session_scope(engine) as session:
         bind_merchant(session, other_id)
         with pytest.raises(service.TemplateNotFound):
-            service.get_template_spec(session, other_id, tid)
+            service.get_template_spec(session, other_shop, tid)
         with pytest.raises(service.TemplateNotFound):
-            service.link_products(session, other_id, [1], tid)
-        assert service.list_templates(session, other_id) == []
+            service.link_products(session, other_shop, [1], tid)
+        assert service.list_templates(session, other_shop) == []

@@ -27,8 +27,8 @@ from tokbridge.channels.shopify.settings import get_shopify_settings
 from tokbridge.db.engine import get_engine, session_scope
 from tokbridge.jobs.models import Job, JobState
 from tokbridge.jobs.runner import run_job
-from tokbridge.sandbox import shopify as shopify_sandbox
-from tokbridge.sandbox import tiktok as tiktok_sandbox
+from tokbridge_sandboxes import shopify as shopify_sandbox
+from tokbridge_sandboxes import tiktok as tiktok_sandbox
 
 SHOP = "onboarding-test.myshopify.com"
 SHOPIFY_ID, SHOPIFY_SECRET = "onboarding-client-id", "onboarding-client-secret"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -15,7 +16,7 @@ from tokbridge.activity.models import Activity
 from tokbridge.catalog.models import CatalogProduct
 from tokbridge.db.engine import session_scope
 from tokbridge.jobs.models import JobState
-from tokbridge.onboarding.service import SHOPIFY_WEBHOOK_TOPICS
+from tokbridge.channels.shopify.connect import WEBHOOK_TOPICS as SHOPIFY_WEBHOOK_TOPICS
 
 
 def _activities(world, merchant_id: int) -> list[Activity]:
@@ -161,3 +162,33 @@ def test_install_from_the_shopify_admin_opens_the_app_url_signed(start_world):
     assert merchant.http.get(approval.headers["location"]).status_code == 303
     [connection] = world.connections("shopify")
     assert connection.external_id == SHOP and connection.merchant_id == merchant.merchant_id
+
+
+def test_missing_permissions_are_said_in_words(start_world):
+    world = start_world(catalog=0)
+    merchant = world.browser()
+    callback = world.approve_on_shopify(merchant, edit_authorize_url=lambda url: _with_query(
+        url, scope="write_products,read_inventory,read_locations,write_orders"))
+    text = html.unescape(_page_error(merchant.http.get(callback)))
+    # Each missing permission as the merchant reads it, with Shopify's name for it.
+    assert "TokBridge needs these permissions on your store: change your stock (write_inventory); " in text
+    assert "see the fulfilment of your orders (read_merchant_managed_fulfillment_orders)" in text
+    # Granted ones (and reads implied by a granted write) are not asked again.
+    assert "see your products" not in text and "see your orders" not in text and "see your stock" not in text
+    assert "Start again from Connect Shopify and approve every permission" in text
+    assert world.connections("shopify") == []
+
+
+def test_the_connector_names_only_what_is_missing():
+    from tokbridge.channels.shopify.connect import CONNECTOR
+
+    assert CONNECTOR.missing_scopes(list(CONNECTOR.required_scopes)) == []
+    writes = [s for s in CONNECTOR.required_scopes if s.startswith("write_")] + ["read_locations"]
+    assert CONNECTOR.missing_scopes(writes) == []  # a write permission includes its read
+    assert CONNECTOR.missing_scopes([]) == [
+        "see your products (read_products)", "change your products (write_products)",
+        "see your stock (read_inventory)", "change your stock (write_inventory)",
+        "see your locations (read_locations)", "see your orders (read_orders)",
+        "create and cancel orders (write_orders)",
+        "see the fulfilment of your orders (read_merchant_managed_fulfillment_orders)",
+        "fulfil and cancel your orders' fulfilments (write_merchant_managed_fulfillment_orders)"]

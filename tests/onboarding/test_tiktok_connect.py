@@ -58,7 +58,7 @@ def test_several_shops_let_the_merchant_choose(start_world):
     us, gb = _shops(world)
 
     page = world.connect_tiktok(merchant)
-    assert page.status_code == 200 and "Choose the shop to connect" in page.text
+    assert page.status_code == 200 and "Choose the shops to connect" in page.text
     pending = world.connections("tiktok")
     assert {c.status for c in pending} == {"pending"} and len(pending) == 2
     # While pending, no shop is usable.
@@ -67,7 +67,7 @@ def test_several_shops_let_the_merchant_choose(start_world):
 
     # Another account authorizes the same shops before the first one chose: an unfinished choice holds nothing.
     other = world.browser("Other", "other@example.com")
-    assert "Choose the shop to connect" in world.connect_tiktok(other).text
+    assert "Choose the shops to connect" in world.connect_tiktok(other).text
     stale = merchant.http.post("/connect/tiktok/choose",
                                data={"connection_id": pending[0].id, "csrf_token": merchant.csrf()})
     assert stale.status_code == 400 and "What to do next" in stale.text

@@ -21,7 +21,7 @@ from tests.onboarding.test_webhooks import _connected_store, _inbox
 from tokbridge.activity.models import Activity
 from tokbridge.channels.tiktok.webhooks import compute_signature
 from tokbridge.db.engine import session_scope
-from tokbridge.sandbox.shopify import sign_body
+from tokbridge_sandboxes.shopify import sign_body
 
 VALID_ALONGSIDE = 30  # valid webhooks sent at the same time as the table's cases
 TOO_BIG = b"{" + b'"x": "' + b"a" * (2 * 1024 * 1024) + b'"}'

@@ -19,7 +19,7 @@ from tokbridge.channels.tiktok.webhooks import compute_signature
 from tokbridge.db.engine import session_scope
 from tokbridge.inbox.models import InboundEvent
 from tokbridge.jobs.registry import handler_for
-from tokbridge.sandbox.shopify import sign_body
+from tokbridge_sandboxes.shopify import sign_body
 
 
 def _inbox(world, source: str | None = None) -> list[InboundEvent]:
@@ -196,9 +196,9 @@ def test_reconciliation_catches_a_change_whose_webhook_was_dropped(start_world):
     world, merchant = _connected_store(start_world)
     # Shopify stopped delivering (it removes subscriptions whose deliveries keep failing).
     [connection] = world.connections("shopify")
-    from tokbridge.channels.factory import shopify_client
+    from tokbridge.channels.shopify.plugin import PLUGIN
 
-    with shopify_client(world.settings, connection) as client:
+    with PLUGIN.client(world.settings, connection) as client:
         for node in client.query("{ webhookSubscriptions(first: 50) { nodes { id } } }")["webhookSubscriptions"]["nodes"]:
             client.mutate("mutation D($id: ID!) { webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId "
                           "userErrors { field message } } }", {"id": node["id"]}, "webhookSubscriptionDelete")

@@ -34,9 +34,7 @@ def live_world(world_factory, products: int = 30, template: dict | None = None, 
     request(world, listings.request_upload)
     run_jobs(world)
     advance(world, 120)  # TikTok's review
-    with session_scope(world.engine) as session:
-        bind_merchant(session, world.merchant_id)
-        listings.request_status_sync(session, world.merchant_id)
+    request(world, listings.request_status_sync)
     run_jobs(world)
     return world
 

@@ -32,7 +32,8 @@ def one_order_plan(engine, two_shops, monkeypatch):
     with session_scope(engine) as session:
         billing.change_plan(session, merchant_id, "single")
         # Custom line items: the orders need no linked store variant to be sent.
-        session.add(OrderSettings(merchant_id=merchant_id, unknown_sku="custom_line", restock_on_cancel=True,
+        session.add(OrderSettings(merchant_id=merchant_id, connection_id=shop, unknown_sku="custom_line",
+                                  restock_on_cancel=True,
                                   restock_on_return=True, carrier_map={}))
         for n in range(2):
             order = Order(merchant_id=merchant_id, connection_id=shop, tiktok_order_id=f"5764614130387800{n}",
@@ -99,7 +100,7 @@ def test_two_orders_sent_at_once_take_turns_for_the_last_place(engine, one_order
         assert service.prepare_for_store(bind_merchant(session, merchant_id), first) is not None
         thread = threading.Thread(target=second_job)
         thread.start()
-        wait_for_lock_wait(engine, "the second order to wait for the first")
-    thread.join(10)
+        wait_for_lock_wait(engine, "the second order to wait for the first", waiter=thread)
+    thread.join(60)
     assert outcome == {"plan": None}
     assert _sync(engine) == [StoreSync.PENDING, StoreSync.WAITING_FOR_PLAN]

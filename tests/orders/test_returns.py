@@ -93,7 +93,7 @@ def test_no_restock_when_the_setting_is_off(world_factory):
                                                      "9400111899223197428491")
 
     def settings_off(session):
-        OrderRepository(session).settings(world.merchant_id).restock_on_return = False
+        OrderRepository(session).settings(world.merchant_id, world.tiktok_connection_id).restock_on_return = False
 
     as_merchant(world, settings_off)
     _complete_return(world, placed)

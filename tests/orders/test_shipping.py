@@ -72,7 +72,8 @@ def test_a_tracking_number_changed_in_the_store_is_updated_on_tiktok(world_facto
 
 
 def test_a_malaysian_shop_ships_the_package_tiktok_created(world_factory):
-    world = live_world(world_factory, tiktok={"shop_regions": ["MY"]}, template={
+    # A Malaysian merchant's store, selling in ringgit like the shop (another currency would need a rate).
+    world = live_world(world_factory, tiktok={"shop_regions": ["MY"]}, shopify={"currency": "MYR"}, template={
         "category": {"id": "601302", "version": "v1", "name_path": ["Womenswear & Underwear", "T-shirts"]},
         "listing": {"package_weight": {"value": "0.5", "unit": "KILOGRAM"},
                     "title_template": "{vendor} {title}, {product_type} for every day"}})

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
 
 from tokbridge.category_templates import service as templates
+from tokbridge.category_templates.models import CategoryTemplate, ProductTemplateAssignment
 from tokbridge.channels import factory
-from tokbridge.channels.connections import ConnectionRepository
+from tokbridge.channels.connections import TIKTOK, ConnectionRepository
+from tokbridge.channels.models import ChannelConnection
+from tokbridge.channels.shops import shop_context
 from tokbridge.db.engine import session_scope
 from tokbridge.jobs.models import Job
 from tokbridge.jobs.runner import run_due_jobs
@@ -14,24 +19,25 @@ from tokbridge.listings.models import Listing
 from tokbridge.tenancy.scoping import bind_merchant
 
 
-def check_prerequisites(world) -> list[dict]:
-    """What "Check again" on the dashboard does."""
+def check_prerequisites(world, shop: str | None = None) -> list[dict]:
+    """What "Check again" on the dashboard does (for the world's shop, or the shop `shop`)."""
     from tokbridge.onboarding.service import check_prerequisites as check
 
     with session_scope(world.engine) as session:
         bind_merchant(session, world.merchant_id)
-        connection = ConnectionRepository(session).get(world.tiktok_connection_id)
+        connection = ConnectionRepository(session).get(shop or world.tiktok_connection_id)
         return check(session, world.settings, connection)
 
 
-def sales_warehouse(world) -> str:
+def sales_warehouse(world, shop: str | None = None) -> str:
     with session_scope(world.engine) as session:
-        connection = ConnectionRepository(session).get(world.tiktok_connection_id)
+        connection = ConnectionRepository(session).get(shop or world.tiktok_connection_id)
         client = factory.tiktok_client(world.settings, world.engine, connection)
         return next(w.id for w in client.get_warehouses() if w.type == "SALES_WAREHOUSE")
 
 
-def tee_template(world, warehouse: str, **overrides) -> int:
+def tee_template(world, warehouse: str, *, shop_id: str | None = None, **overrides) -> int:
+    """A T-shirt template in the world's TikTok shop (or the shop `shop_id`: templates belong to one shop)."""
     data = {
         "name": "T-shirts", "selection": {"match": "all", "rules": [
             {"field": "product_type", "operator": "equals", "value": "T-Shirts"}]},
@@ -45,7 +51,26 @@ def tee_template(world, warehouse: str, **overrides) -> int:
     }
     with session_scope(world.engine) as session:
         bind_merchant(session, world.merchant_id)
-        return templates.create_template(session, world.merchant_id, data).id
+        shop = shop_context(session, shop_id or world.tiktok_connection_id)
+        return templates.create_template(session, shop, data).id
+
+
+def attach_template(world, template_id: int, shop: str, product_ids: list[int] | None = None) -> list[int]:
+    """Make the template one of shop `shop`'s, with its links (or links to `product_ids` in that shop):
+    what creating a template in the shop does. Returns the linked product ids."""
+    with session_scope(world.engine) as session:
+        bind_merchant(session, world.merchant_id)
+        session.execute(update(CategoryTemplate).where(CategoryTemplate.id == template_id).values(connection_id=shop))
+        if product_ids is None:
+            session.execute(update(ProductTemplateAssignment).where(
+                ProductTemplateAssignment.template_id == template_id).values(connection_id=shop))
+        else:
+            session.add_all([ProductTemplateAssignment(merchant_id=world.merchant_id, connection_id=shop,
+                                                       product_id=product_id, template_id=template_id,
+                                                       assigned_by="manual") for product_id in product_ids])
+        session.flush()
+        return sorted(session.scalars(select(ProductTemplateAssignment.product_id).where(
+            ProductTemplateAssignment.template_id == template_id)))
 
 
 def run_jobs(world, limit: int = 1000) -> int:
@@ -62,11 +87,39 @@ def jobs(world, kind: str) -> list[Job]:
         return list(session.scalars(select(Job).where(Job.kind == kind).order_by(Job.id)))
 
 
-def request(world, call, *args, **kwargs):
-    """Call a listings service function as the merchant's web request would, and commit."""
+def request(world, call, *args, shop: str | None = None, **kwargs):
+    """Call a listings service function as the merchant's web request would, on the world's shop (or the
+    shop `shop`, a connection id), and commit."""
     with session_scope(world.engine) as session:
         bind_merchant(session, world.merchant_id)
-        return call(session, world.merchant_id, *args, **kwargs)
+        return call(session, shop_context(session, shop or world.tiktok_connection_id), *args, **kwargs)
+
+
+def in_shop(world, call, *args, shop: str | None = None, **kwargs):
+    """Like `request`, for functions that take (session, merchant_id, ...) and the shop's connection."""
+    with session_scope(world.engine) as session:
+        bind_merchant(session, world.merchant_id)
+        return call(session, world.merchant_id, shop_context(session, shop or world.tiktok_connection_id),
+                    *args, **kwargs)
+
+
+def add_shop(world, region: str) -> str:
+    """Connect the seller's shop of `region` (the sandbox serves one per region in `shop_regions`) as a
+    second TikTok shop of the merchant, listing the same store. Returns its connection id."""
+    state = world.tiktok_sandbox.state
+    shop = next(s for s in state.shops.values() if s.region == region)
+    token = state.bootstrap
+    with session_scope(world.engine) as session:
+        connection = ChannelConnection(
+            merchant_id=world.merchant_id, channel=TIKTOK, external_id=shop.id, name=shop.name, region=shop.region,
+            data={"cipher": shop.cipher}, scopes=[], store_connection_id=world.shopify_connection_id)
+        connection.access_token = token.access_token
+        connection.refresh_token = token.refresh_token
+        connection.access_expires_at = datetime.fromtimestamp(token.access_expires, UTC)
+        connection.refresh_expires_at = datetime.fromtimestamp(token.refresh_expires, UTC)
+        session.add(connection)
+        session.flush()
+        return connection.id
 
 
 def upload_and_review(world, products: int | None = None, review_seconds: float = 120) -> None:
@@ -81,11 +134,13 @@ def upload_and_review(world, products: int | None = None, review_seconds: float 
     world.tiktok_control("POST", "/sandbox/clock/advance", {"seconds": review_seconds})
     with session_scope(world.engine) as session:
         bind_merchant(session, world.merchant_id)
-        service.request_status_sync(session, world.merchant_id)
+        service.request_status_sync(session, shop_context(session, world.tiktok_connection_id))
     run_jobs(world)
 
 
 def upgrade(world, plan_code: str = "scale") -> None:
     from tokbridge.billing import service as billing
 
-    request(world, billing.change_plan, plan_code)
+    with session_scope(world.engine) as session:
+        bind_merchant(session, world.merchant_id)
+        billing.change_plan(session, world.merchant_id, plan_code)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from tests.pipeline.helpers import check_prerequisites, listings, request, run_jobs, sales_warehouse, tee_template
 from tokbridge.category_templates import service as templates
+from tokbridge.channels.shops import shop_context
 from tokbridge.db.engine import session_scope
 from tokbridge.listings import service
 from tokbridge.tenancy.scoping import bind_merchant
@@ -32,9 +33,10 @@ def test_a_template_from_the_us_tree_is_refused_before_sending_in_a_malaysian_sh
     # Malaysian listings need at 25 characters or more): the upload goes through.
     with session_scope(world.engine) as session:
         bind_merchant(session, world.merchant_id)
-        data = templates.get_template_spec(session, world.merchant_id, template_id).model_dump(mode="json")
+        shop = shop_context(session, world.tiktok_connection_id)
+        data = templates.get_template_spec(session, shop, template_id).model_dump(mode="json")
         longer = {**data["listing"], "title_template": "{vendor} {title}, {product_type} for every day"}
-        templates.update_template(session, world.merchant_id, template_id,
+        templates.update_template(session, shop, template_id,
                                   {**data, "category": V1_TEES, "listing": longer})
     request(world, service.request_upload)
     run_jobs(world)

@@ -128,7 +128,7 @@ def test_a_pound_shop_with_a_dollar_store_waits_for_the_rate_then_gets_converted
     assert "labelled as British pounds" in client.get(f"/products/{product_id}").text
 
     saved = set_rate(client, "0.8")
-    assert "Conversion rate saved." in saved.text
+    assert "Conversion rate saved for " in saved.text
     assert re.search(r"1 USD = 0.8 GBP, set on \d{4}-\d\d-\d\d \d\d:\d\d UTC", saved.text)
     refused_text = set_rate(client, "-1")
     assert "as a number above 0" in refused_text.text

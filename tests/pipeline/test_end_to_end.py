@@ -8,58 +8,44 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from contextlib import ExitStack
 
 import httpx
 import pytest
 
-from tests.support.live_server import free_port, serve
+from sqlalchemy import select
+
+from tests.support.deployment import csrf, live_deployment, store_catalog
 from tests.support.waiting import wait_for
-from tests.support.world import point_connector_at_sandboxes
 from tokbridge.config import get_settings
-from tokbridge.sandbox.shopify import SandboxConfig as ShopifyConfig
-from tokbridge.sandbox.shopify import create_app as shopify_sandbox
-from tokbridge.sandbox.tiktok import SandboxConfig as TikTokConfig
-from tokbridge.sandbox.tiktok import create_app as tiktok_sandbox
-from tokbridge.web.app import create_app
+from tokbridge.db.engine import get_engine, session_scope
+from tokbridge.jobs.models import Job
 
 SHOP = "e2e-store.myshopify.com"
 DASHBOARD_OF = {"ACTIVATE": "live", "FAILED": "failed", "PENDING": "reviewing", "SELLER_DEACTIVATED": "inactive",
                 "PLATFORM_DEACTIVATED": "failed", "FREEZE": "failed"}
 
 
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def store_catalog(shopify_url: str) -> list[dict]:
-    """Every product of the Shopify sandbox, page by page (its control API lists 50 at a time)."""
-    products: list[dict] = []
-    while page := httpx.get(f"{shopify_url}/sandbox/shops/{SHOP}/products", params={"offset": len(products)},
-                            timeout=60).json()["products"]:
-        products += page
-    return products
+def stock_trail(shopify_url: str, inventory_item_id: str) -> str:
+    """Where a stock change stopped: the store's webhook deliveries for the item, and the jobs that carry
+    webhooks and product syncs (a failure message, so a rare miss says which step it was)."""
+    deliveries = [d for d in httpx.get(f"{shopify_url}/sandbox/webhooks/deliveries", params={"wait": 0},
+                                       timeout=60).json().get("deliveries", [])
+                  if d.get("topic") == "inventory_levels/update"]
+    with session_scope(get_engine(get_settings().database_url)) as session:
+        jobs = session.execute(select(Job.id, Job.kind, Job.state, Job.attempts, Job.last_error, Job.payload)
+                               .where(Job.kind.in_(["inbox.process", "listings.sync_product", "onboarding.subscribe_webhooks"]))
+                               .order_by(Job.id.desc()).limit(15)).all()
+    state = httpx.get(f"{shopify_url}/sandbox/state", timeout=60).json()
+    return (f"store deliveries of stock updates (item {inventory_item_id}): {deliveries}\n"
+            f"store state (webhook subscriptions): {state}\n"
+            "latest webhook and sync jobs:\n" + "\n".join(map(str, jobs)))
 
 
 @pytest.fixture
 def deployment(app_settings, monkeypatch, request):
-    app_port = free_port()
-    base = f"http://127.0.0.1:{app_port}"
-    with ExitStack() as stack:
-        tiktok = tiktok_sandbox(TikTokConfig(app_key="e2e_key", app_secret="e2e_secret", bootstrap_token=False,
-                                             redirect_url=f"{base}/connect/tiktok/callback", review_delay_seconds=60,
-                                             review_rejection_rate=0.2, seed=21, tick_seconds=0.05))
-        tiktok_url = stack.enter_context(serve(tiktok))
-        shopify = shopify_sandbox(ShopifyConfig(client_id="e2e-client", client_secret="e2e-secret", catalog_size=500,
-                                                default_shop=SHOP, webhook_retry_seconds=0.0))
-        shopify_url = stack.enter_context(serve(shopify))
-        point_connector_at_sandboxes(stack, monkeypatch, request, app_settings.database_url, base=base,
-                                     tiktok_url=tiktok_url, shopify_url=shopify_url,
-                                     tiktok_app=("e2e_key", "e2e_secret"), shopify_app=("e2e-client", "e2e-secret"))
-        settings = get_settings()
-        stack.enter_context(serve(create_app(settings, embedded_worker=True), port=app_port))
-        browser = stack.enter_context(httpx.Client(base_url=base, follow_redirects=True, timeout=60))
-        yield browser, tiktok.state.sandbox, tiktok_url, shopify_url
+    with live_deployment(app_settings, monkeypatch, request, store_domain=SHOP, catalog_size=500,
+                         review_delay_seconds=60, review_rejection_rate=0.2, seed=21) as live:
+        yield live.browser, live.tiktok, live.tiktok_url, live.store_url
 
 
 @pytest.mark.slow
@@ -85,7 +71,7 @@ def test_connect_import_template_upload_review_and_sync(deployment):
     browser.headers["X-CSRF-Token"] = api["csrf_token"]
 
     # The import runs in the background; Not Uploaded ends at the store's active product count.
-    store_products = store_catalog(shopify_url)
+    store_products = store_catalog(shopify_url, SHOP)
     assert len(store_products) == 500
     active = sum(1 for p in store_products if p["status"].lower() == "active")
     wait_for(lambda: browser.get("/api/v1/dashboard").json()["products"]["not_uploaded"] == active, timeout=120,
@@ -135,12 +121,13 @@ def test_connect_import_template_upload_review_and_sync(deployment):
     live = browser.get("/api/v1/products?status=live&limit=1").json()["items"][0]
     tiktok_product = next(p for p in httpx.get(f"{tiktok_url}/sandbox/products").json()["products"]
                           if p["id"] == live["tiktok_product_id"])
-    store_product = next(p for p in store_catalog(shopify_url) if p["admin_graphql_api_id"] == live["external_id"])
+    store_product = next(p for p in store_catalog(shopify_url, SHOP) if p["admin_graphql_api_id"] == live["external_id"])
     variant = next(v for v in store_product["variants"] if v["sku"])
     levels = [s for s in store_product["stock"] if s["inventory_item_id"] == variant["inventory_item_id"]]
-    httpx.put(f"{shopify_url}/sandbox/shops/{SHOP}/inventory", json={
+    changed = httpx.put(f"{shopify_url}/sandbox/shops/{SHOP}/inventory", timeout=60, json={
         "inventory_item_id": variant["inventory_item_id"], "location_id": levels[0]["location_id"],
         "available": levels[0]["available"] + 11})
+    assert changed.status_code == 200, changed.text
     expected = sum(level["available"] for level in levels) + 11
 
     def tiktok_stock():
@@ -149,4 +136,7 @@ def test_connect_import_template_upload_review_and_sync(deployment):
         sku = next(s for s in product["skus"] if s["seller_sku"] == variant["sku"])
         return sum(w["quantity"] for w in sku["inventory"]) == expected
 
-    wait_for(tiktok_stock, timeout=120, what="the stock change to reach TikTok")
+    try:
+        wait_for(tiktok_stock, timeout=120, what="the stock change to reach TikTok")
+    except TimeoutError as timeout:
+        raise AssertionError(f"{timeout}\n{stock_trail(shopify_url, variant['inventory_item_id'])}") from None

@@ -12,6 +12,7 @@ from tokbridge.db.base import utcnow
 from tokbridge.db.engine import session_scope
 from tokbridge.jobs.models import Job
 from tokbridge.listings import service
+from tokbridge.channels.shops import shop_context
 from tokbridge.tenancy.scoping import bind_merchant
 
 CREATE = "/product/202309/products"
@@ -21,7 +22,7 @@ UPLOAD = "/product/202309/images/upload"
 def _upload_with_retries_due(world) -> None:
     with session_scope(world.engine) as session:
         bind_merchant(session, world.merchant_id)
-        service.request_upload(session, world.merchant_id)
+        service.request_upload(session, shop_context(session, world.tiktok_connection_id))
     run_jobs(world)
     for _ in range(10):  # retries, as if their back-off had passed
         with session_scope(world.engine) as session:

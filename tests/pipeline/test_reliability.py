@@ -113,6 +113,28 @@ def test_a_passing_error_on_one_product_does_not_stop_the_others(world_factory):
     assert_listings_match_the_sandbox(world)
 
 
+def test_the_last_product_gets_all_its_tries_before_an_attempt_counts_as_failed(world_factory):
+    world = ready_to_upload(world_factory, products=20)
+    start_upload(world)
+    assert run_until_finished(world, "listings.upload").state == "succeeded"
+    reviewing = next(row for row in listings(world) if row.status == ListingStatus.REVIEWING)
+    world.tiktok_control("POST", f"/sandbox/products/{reviewing.tiktok_product_id}/review",
+                         {"outcome": "FAILED", "reasons": ["The main image shows a watermark."]})
+    request(world, service.request_status_sync)
+    run_until_finished(world, "listings.sync_shop")
+    assert next(row for row in listings(world) if row.id == reviewing.id).status == ListingStatus.FAILED
+    # Sending it again (an edit) answers 500 three times in a row, then works: each pause between its
+    # tries (0.5 s, 1 s) is a back-off, not a failed attempt; only the third error uses one of the attempts.
+    world.tiktok_control("POST", "/sandbox/faults", {"queue": [
+        {"kind": "error", "path": "/product/202509/products/{product_id}", "count": 3}]})
+    start_upload(world, [reviewing.product_id])
+    job = run_until_finished(world, "listings.upload")
+    assert world.tiktok_control("POST", "/sandbox/faults", {})["queued"] == []  # all three were met
+    assert (job.state, job.progress_done) == ("succeeded", 1)
+    assert job.attempts == 2, job.last_error  # the counted one, and the one that sent it
+    assert_listings_match_the_sandbox(world)
+
+
 def test_bulk_upload_finishes_under_sustained_transient_errors_with_the_defaults(world_factory, monkeypatch):
     world = ready_to_upload(world_factory, products=300)
     tiktok_pace(monkeypatch, per_second=50, burst=5)  # the defaults, as every other setting here

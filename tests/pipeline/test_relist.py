@@ -202,7 +202,7 @@ def test_product_deleted_in_the_store_is_deleted_on_tiktok_and_unbound(world_fac
     for row, behaviour in ((deleted, "delete"), (deactivated, "deactivate")):
         with session_scope(world.engine) as session:
             bind_merchant(session, world.merchant_id)
-            ListingRepository(session).sync_settings(world.merchant_id).on_store_delete = behaviour
+            ListingRepository(session).sync_settings(world.merchant_id, world.tiktok_connection_id).on_store_delete = behaviour
             external_id = session.scalar(select(CatalogProduct.external_id).where(CatalogProduct.id == row.product_id))
         world.shopify_control("DELETE", f"/sandbox/shops/{{shop}}/products/{external_id.rsplit('/', 1)[-1]}")
         world.import_catalog()  # the full import marks it deleted, as the products/delete webhook does

@@ -26,7 +26,7 @@ def sandbox_truth(world) -> Counter:
 
 
 def dashboard(world) -> dict:
-    return request(world, lambda session, _merchant: service.status_counts(session))
+    return request(world, service.status_counts)
 
 
 def test_review_outcomes_match_the_sandbox_after_sync(world_factory):

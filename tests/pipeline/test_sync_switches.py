@@ -22,7 +22,7 @@ def set_switches(world, *, info: bool, price: bool, inventory: bool) -> None:
     """What Settings (or PUT /api/v1/settings/sync) stores."""
     with session_scope(world.engine) as session:
         bind_merchant(session, world.merchant_id)
-        switches = ListingRepository(session).sync_settings(world.merchant_id)
+        switches = ListingRepository(session).sync_settings(world.merchant_id, world.tiktok_connection_id)
         switches.sync_product_info, switches.sync_price, switches.sync_inventory = info, price, inventory
 
 
@@ -155,7 +155,7 @@ def test_product_information_adds_and_removes_skus_through_edit_product(world_fa
         added = CatalogVariant(merchant_id=world.merchant_id, product_id=row.product_id, channel=template.channel,
                                external_id="gid://shopify/ProductVariant/990000001", title="New size",
                                position=99, sku="NEW-SIZE-001", barcode=None, price="25.00", compare_at_price=None,
-                               option_values=options, weight=template.weight, weight_unit=template.weight_unit,
+                               option_values=options, weight_grams=template.weight_grams,
                                inventory_item_external_id="gid://shopify/InventoryItem/990000001",
                                inventory_tracked=True, synced_at=now)
         session.add(added)

@@ -13,6 +13,7 @@ from tests.pipeline.test_api import api  # noqa: F401  (fixture)
 from tokbridge.activity.models import Activity
 from tokbridge.catalog.models import CatalogVariant
 from tokbridge.db.engine import session_scope
+from tokbridge.jobs.models import Job, JobState
 from tokbridge.listings.models import Listing, ListingSku, ListingStatus
 
 
@@ -59,6 +60,13 @@ def test_a_price_rule_edit_reaches_the_products_on_tiktok(api):  # noqa: F811
     [edited] = edit_activities(world)
     assert edited.title == (f"Template “T-shirts” edited: price rule same as the store → +10 %; "
                             f"{live_products} products on TikTok queued for sync")
+    # Templates belong to a shop: Recent Activity names it, and each sync job works in it.
+    assert edited.connection_id == world.tiktok_connection_id
+    with session_scope(world.engine) as session:
+        queued = session.scalars(select(Job).where(Job.kind == "listings.sync_product",
+                                                   Job.state == JobState.QUEUED)).all()
+    assert len(queued) == live_products
+    assert {job.payload["connection_id"] for job in queued} == {world.tiktok_connection_id}
     product_page = client.get(f"/products/{_live(world)[0].product_id}").text
     assert "exactly" not in product_page and "What TokBridge will send at the next sync" in product_page
     run_jobs(world)

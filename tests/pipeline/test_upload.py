@@ -12,13 +12,14 @@ from tokbridge.activity.models import Activity
 from tokbridge.db.engine import session_scope
 from tokbridge.listings import service
 from tokbridge.listings.models import ListingStatus
+from tokbridge.channels.shops import shop_context
 from tokbridge.tenancy.scoping import bind_merchant
 
 
 def _request_upload(world):
     with session_scope(world.engine) as session:
         bind_merchant(session, world.merchant_id)
-        return service.request_upload(session, world.merchant_id)
+        return service.request_upload(session, shop_context(session, world.tiktok_connection_id))
 
 
 def _ready_to_upload(world_factory, products: int):
@@ -32,7 +33,7 @@ def _ready_to_upload(world_factory, products: int):
 def _counts(world) -> dict[str, int]:
     with session_scope(world.engine) as session:
         bind_merchant(session, world.merchant_id)
-        return service.status_counts(session)
+        return service.status_counts(session, shop_context(session, world.tiktok_connection_id))
 
 
 def test_upload_sends_valid_products_once_and_keeps_invalid_ones_with_fixes(world_factory):
@@ -72,7 +73,7 @@ def test_uploads_are_refused_while_prerequisites_fail(world_factory):
 def test_products_imported_later_are_linked_to_matching_templates(world_factory):
     from sqlalchemy import select
 
-    from tokbridge.catalog.tasks import link_new_products
+    from tokbridge.category_templates.tasks import link_new_products
     from tokbridge.category_templates.models import ProductTemplateAssignment
     from tokbridge.db.engine import session_scope
 
@@ -82,7 +83,7 @@ def test_products_imported_later_are_linked_to_matching_templates(world_factory)
         assert linked
         for row in linked:
             session.delete(row)
-    assert link_new_products(world.engine, world.merchant_id) == len(linked)
+    assert link_new_products(world.engine, world.merchant_id, world.tiktok_connection_id) == len(linked)
     with session_scope(world.engine) as session:
         assert {row.template_id for row in session.scalars(select(ProductTemplateAssignment))} == {template_id}
 

@@ -12,7 +12,7 @@ import pytest
 from tests.support.live_server import serve
 from tokbridge.channels.shopify.client import ShopifyClient
 from tokbridge.channels.shopify.store import ShopifyStore
-from tokbridge.sandbox.shopify import Sandbox, SandboxConfig, create_app
+from tokbridge_sandboxes.shopify import Sandbox, SandboxConfig, create_app
 
 SHOP = "tokbridge-demo.myshopify.com"
 TOKEN = "shpat_adapter_test"

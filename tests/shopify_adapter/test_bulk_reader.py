@@ -49,8 +49,8 @@ def test_catalog_stream_from_interleaved_lines():
     (variant,) = [i for i in items if isinstance(i, VariantOf)]
     assert variant.product_external_id == "gid://shopify/Product/1"
     v = variant.variant
-    assert (v.price, v.compare_at_price, v.sku, v.weight, v.weight_unit, v.inventory_tracked) == (
-        "9.50", "12.00", None, "250", "GRAMS", False)
+    assert (v.price, v.compare_at_price, v.sku, v.weight_grams, v.inventory_tracked) == (
+        "9.50", "12.00", None, "250", False)
     assert v.option_values == {"Size": "250 g"}
     levels = [i for i in items if isinstance(i, LevelOf)]
     assert [(l.variant_external_id, l.level.location_external_id, l.level.available) for l in levels] == [

@@ -286,3 +286,46 @@ def test_refund_create_records_refunded_items_once(live_shop):
         client.mutate(no_key, {"input": {"orderId": created.external_id, "refundLineItems": [
             {"lineItemId": line["lineItem"]["id"], "quantity": 1, "restockType": "NO_RESTOCK"}]}}, "refundCreate")
     assert "@idempotent" in str(refused.value)
+
+
+def test_orders_changed_since_pages_through_shipments_and_cancellations(live_shop):
+    """The polling baseline: orders from a channel that changed since a point, page after page (more than
+    one page's worth), with their fulfilments and a neutral cancel reason; other orders are left out."""
+    from datetime import timedelta
+
+    from tokbridge.channels.base import CANCELLED_BY_BUYER
+    from tokbridge.channels.shopify.store import ORDERS_PAGE
+
+    shop = live_shop()
+    store = shop.store(wait_when_throttled=True)
+    variant, _ = a_tracked_variant(shop)
+    created = [store.create_order(tiktok_order(variant, f"20{index:02d}")) for index in range(ORDERS_PAGE + 2)]
+    other = tiktok_order(variant, "3001")
+    other.source_name = "web"
+    store.create_order(other)
+
+    def everything(since=None) -> list:
+        found, cursor = [], None
+        while True:
+            page = store.orders_changed_since(since, cursor, source_name="tiktok")
+            found += page.orders
+            if page.next_cursor is None:
+                return found
+            cursor = page.next_cursor
+
+    first = everything()
+    assert sorted(o.order_external_id for o in first) == sorted(c.external_id for c in created)
+    # Whole seconds, as Shopify's search compares: the first second after the newest change.
+    newest = max(o.updated_at for o in first).replace(microsecond=0) + timedelta(seconds=1)
+
+    shipped, cancelled = created[0], created[1]
+    shop.control("POST", "/sandbox/clock", json={"seconds": 5})  # the changes come later than `newest`
+    shop.control("POST", f"/sandbox/shops/{{shop}}/orders/{shipped.external_id.rsplit('/', 1)[-1]}/fulfill",
+                 json={"company": "UPS", "number": "1Z999AA10123456999"})
+    store.cancel_order(cancelled.external_id, reason=CANCELLED_BY_BUYER, restock=True)
+    changed = {o.order_external_id: o for o in everything(newest)}
+    assert set(changed) == {shipped.external_id, cancelled.external_id}
+    assert changed[shipped.external_id].fulfilments[0].tracking_numbers == ["1Z999AA10123456999"]
+    assert not changed[shipped.external_id].cancelled
+    assert (changed[cancelled.external_id].cancelled, changed[cancelled.external_id].cancel_reason) == (
+        True, CANCELLED_BY_BUYER)

@@ -4,8 +4,8 @@ from datetime import datetime
 
 from tokbridge.catalog import service
 from tokbridge.catalog.repository import CatalogRepository
-from tokbridge.channels.shopify.bulk import BulkOperationPending
-from tokbridge.channels.shopify.errors import RetryableError
+from tokbridge.catalog.service import CatalogNotReady
+from tokbridge.kit.errors import RetryableError
 
 
 def counts(engine, merchant_id):
@@ -24,7 +24,7 @@ def test_full_import_as_worker_steps_then_changes_then_webhooks(live_shop, engin
         try:
             result = service.finish_full_import(store, engine, merchant_id, operation_id)
             break
-        except BulkOperationPending as pending:
+        except CatalogNotReady as pending:
             assert isinstance(pending, RetryableError) and pending.retry_after > 0
     assert result is not None and result.products == 15
     baseline = counts(engine, merchant_id)

@@ -22,11 +22,19 @@ def wait_for(condition: Callable[[], T], timeout: float = 30.0, interval: float 
         pause.wait(interval)
 
 
-def wait_for_lock_wait(engine, what: str, timeout: float = 10.0) -> None:
-    """PostgreSQL: until a session of this database waits on a lock (another transaction's row)."""
+def wait_for_lock_wait(engine, what: str, timeout: float = 60.0, waiter: threading.Thread | None = None) -> None:
+    """PostgreSQL: until a session of this database waits on a lock (another transaction's row).
+
+    The deadline is generous because a loaded machine can take seconds to start the waiting thread's
+    connection; if `waiter` ends without ever waiting, that is the failure, said at once."""
     from sqlalchemy import text
 
-    with engine.connect() as watcher:
-        wait_for(lambda: watcher.execute(text(
+    def waiting() -> bool:
+        if waiter is not None and not waiter.is_alive():
+            raise AssertionError(f"{what}: the other transaction finished without waiting on a lock")
+        return bool(watcher.execute(text(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
-        )).scalar(), timeout=timeout, what=what)  # fmt: skip
+        )).scalar())  # fmt: skip
+
+    with engine.connect() as watcher:
+        wait_for(waiting, timeout=timeout, what=what)

@@ -8,7 +8,7 @@ without walking the OAuth screens; `tests/onboarding` covers those.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,17 +17,18 @@ import httpx
 import pytest
 
 from tests.support.live_server import serve
-from tokbridge.catalog.importer import CatalogImporter
-from tokbridge.channels import factory
-from tokbridge.channels.connections import SHOPIFY, TIKTOK, ConnectionRepository
+from tokbridge.catalog import service as catalog_service
+from tokbridge.channels import factory, registry
+from tokbridge.channels.connections import TIKTOK, ConnectionRepository
+from tokbridge.channels.shopify.plugin import KIND as SHOPIFY
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.shopify.settings import get_shopify_settings
 from tokbridge.config import get_settings
 from tokbridge.db.engine import get_engine, session_scope
-from tokbridge.sandbox.shopify import SandboxConfig as ShopifySandboxConfig
-from tokbridge.sandbox.shopify import create_app as create_shopify_sandbox
-from tokbridge.sandbox.tiktok import SandboxConfig as TikTokSandboxConfig
-from tokbridge.sandbox.tiktok import create_app as create_tiktok_sandbox
+from tokbridge_sandboxes.shopify import SandboxConfig as ShopifySandboxConfig
+from tokbridge_sandboxes.shopify import create_app as create_shopify_sandbox
+from tokbridge_sandboxes.tiktok import SandboxConfig as TikTokSandboxConfig
+from tokbridge_sandboxes.tiktok import create_app as create_tiktok_sandbox
 
 SHOP = "tokbridge-demo.myshopify.com"
 SHOPIFY_TOKEN = "shpat_world_token"
@@ -65,8 +66,8 @@ class World:
         with session_scope(self.engine) as session:
             connection = ConnectionRepository(session).get(self.shopify_connection_id)
             session.expunge(connection)
-        store = factory.shopify_store(self.settings, connection)
-        return CatalogImporter(self.engine, self.merchant_id, SHOPIFY).run(store.iter_catalog(timeout=120), full=True)
+        with closing(registry.store_for(self.settings, self.engine, connection)) as store:
+            return catalog_service.import_whole_catalog(store, self.engine, self.merchant_id, timeout=120)
 
 
 def reset_channel_caches() -> None:
@@ -145,6 +146,8 @@ def world_factory(app_settings, merchant_id, monkeypatch) -> Iterator:
                                                        name="Demo store", data={}, scopes=[])
                 shopify_connection.access_token = SHOPIFY_TOKEN
                 session.add_all([tiktok_connection, shopify_connection])
+                session.flush()
+                tiktok_connection.store_connection_id = shopify_connection.id  # the shop lists this store
                 session.flush()
                 ids = tiktok_connection.id, shopify_connection.id
             return World(settings, merchant_id, tiktok_url, shopify_url, tiktok_app.state.sandbox,

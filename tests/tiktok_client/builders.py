@@ -6,7 +6,7 @@ from typing import Any
 
 from tokbridge.channels.tiktok import models as m
 from tokbridge.channels.tiktok.client import TikTokClient
-from tokbridge.sandbox.tiktok.images import png_bytes
+from tokbridge_sandboxes.tiktok.images import png_bytes
 
 
 def default_warehouse(client: TikTokClient) -> m.Warehouse:

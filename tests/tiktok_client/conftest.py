@@ -21,7 +21,7 @@ from tokbridge.channels.tiktok.models import AuthorizedShop
 from tokbridge.channels.tiktok.settings import TikTokAppSettings
 from tokbridge.channels.tiktok.transport import SignedTransport
 from tokbridge.kit.ratelimit import RateLimiter, make_rate_limiter
-from tokbridge.sandbox.tiktok import SandboxConfig, create_app
+from tokbridge_sandboxes.tiktok import SandboxConfig, create_app
 
 APP_KEY, APP_SECRET = "tb_client_key", "tb_client_secret"
 
@@ -29,7 +29,7 @@ APP_KEY, APP_SECRET = "tb_client_key", "tb_client_secret"
 @dataclass
 class Connected:
     base_url: str
-    sandbox: Any  # tokbridge.sandbox.tiktok.Sandbox: read-only here
+    sandbox: Any  # tokbridge_sandboxes.tiktok.Sandbox: read-only here
     app: TikTokAppSettings
     transport: SignedTransport
     auth: AuthClient

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.support.live_server import serve
-from tests.tiktok_sandbox.support import Receiver  # the sandbox suite's webhook receiver
+from tokbridge_sandboxes.tiktok.receiver import Receiver
 from tokbridge.channels.tiktok.auth import NotAuthorized, TokenManager, handle_authorization_event
 from tokbridge.channels.tiktok.errors import (
     InvalidTokenError,

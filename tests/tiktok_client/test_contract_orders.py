@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.live_server import serve
-from tests.tiktok_sandbox.support import Receiver  # the sandbox suite's webhook receiver
+from tokbridge_sandboxes.tiktok.receiver import Receiver
 from tokbridge.channels.tiktok import models as m
 from tokbridge.channels.tiktok.errors import ValidationError
 from tokbridge.channels.tiktok.webhooks import parse_event, verify_signature

@@ -149,7 +149,7 @@ def test_settings_switches_warehouses_and_disconnect(shop):
     page = client.get("/settings").text
     location = re.search(r'name="location:([^"]+)"', page).group(1)
     mapped = client.post("/settings/warehouses", data={"csrf_token": token, f"location:{location}": warehouse})
-    assert "Warehouse mapping saved in 1 template." in mapped.text
+    assert "Warehouse mapping saved in 1 template of " in mapped.text
     spec = client.get(f"/api/v1/templates/{template_id}").json()
     assert spec["inventory"]["warehouse_map"] == {location: warehouse}
 

@@ -31,6 +31,8 @@ API_CALLS = [
     ("GET", "/api/v1/products?q=a%00b", None),
     ("GET", "/api/v1/products?vendor=a%00b", None),
     ("GET", "/api/v1/orders?q=a%00b", None),
+    ("GET", "/api/v1/tiktok/categories?keyword=a%00b", None),
+    ("GET", "/api/v1/tiktok/categories/recommend?title=a%00b", None),
 ]
 
 
@@ -63,8 +65,11 @@ def test_page_actions_on_odd_ids_are_refused_not_failed(merchant_client, url):
     assert 400 <= answer.status_code < 500, answer.text
 
 
-def test_lenient_page_filters_ignore_numbers_beyond_the_database(merchant_client):
-    answer = merchant_client.get(f"/products?template={TOO_BIG}&before={WAY_TOO_BIG}")
+@pytest.mark.parametrize("url", [f"/products?template={TOO_BIG}&before={WAY_TOO_BIG}", f"/activity?before={TOO_BIG}",
+                                 f"/activity?before={WAY_TOO_BIG}", "/activity?before=%C2%B2",
+                                 "/products?template=%C2%B2&before=%C2%B9"])
+def test_lenient_page_filters_ignore_numbers_beyond_the_database(merchant_client, url):
+    answer = merchant_client.get(url)
     assert answer.status_code == 200
 
 
@@ -90,3 +95,16 @@ def test_a_nul_character_in_a_body_is_refused_plainly(merchant_client, method, u
 def test_a_nul_character_in_a_form_is_refused_plainly(merchant_client):
     answer = merchant_client.post("/orders/1/cancel", data={"reason": "a\x00b"})
     assert answer.status_code == 422 and "NUL" in answer.text
+
+
+@pytest.mark.parametrize("form", [
+    {"action": "upload", "product_id": ["\u00b2"]},
+    {"action": "upload", "product_id": [TOO_BIG, "1"]},
+    {"action": "deactivate", "product_id": [WAY_TOO_BIG]},
+    {"action": f"assign:{TOO_BIG}", "product_id": ["1"]},
+    {"action": "assign:\u00b2", "product_id": ["1"]},
+], ids=["superscript id", "id beyond bigint", "id of 30 digits", "template beyond bigint", "superscript template"])
+def test_bulk_product_actions_refuse_odd_ids_plainly(merchant_client, form):
+    answer = merchant_client.post("/products/bulk", data=form, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"] == "/products"

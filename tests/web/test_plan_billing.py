@@ -192,8 +192,8 @@ def test_two_requests_creating_the_subscription_at_once_share_one_row(engine, me
         billing.change_plan(first, merchant_id, "starter")
         thread = threading.Thread(target=second_request)
         thread.start()
-        wait_for_lock_wait(engine, "the second request to wait on the first")
-    thread.join(10)
+        wait_for_lock_wait(engine, "the second request to wait on the first", waiter=thread)
+    thread.join(60)
     assert outcome == {"plan": "growth"}
     with session_scope(engine) as session:
         assert [s.plan_code for s in session.scalars(select(Subscription))] == ["growth"]

@@ -17,9 +17,14 @@ class ActivityStatus(StrEnum):
 
 class Activity(TenantOwned, Timestamped, Base):
     __tablename__ = "activity"
-    __table_args__ = (Index("ix_activity_merchant_created", "merchant_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_activity_merchant_created", "merchant_id", "created_at"),
+        Index("ix_activity_merchant_connection_created", "merchant_id", "connection_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # The TikTok shop (or store) it happened in; None for what concerns the whole merchant (plan, sign-in).
+    connection_id: Mapped[str | None] = mapped_column(String(32))
     job_id: Mapped[int | None] = mapped_column(BigId, index=True)
     kind: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(255))

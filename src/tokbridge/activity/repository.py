@@ -20,14 +20,20 @@ class ActivityRepository:
     def get(self, activity_id: int) -> Activity | None:
         return self.session.scalar(select(Activity).where(Activity.id == activity_id))
 
-    def recent(self, limit: int = 20, status: str | None = None, before_id: int | None = None) -> list[Activity]:
-        return self.history(limit=limit, status=status, before_id=before_id)
+    def recent(self, limit: int = 20, status: str | None = None, before_id: int | None = None,
+               connection_id: str | None = None) -> list[Activity]:
+        """The newest rows; of one TikTok shop when `connection_id` is given (with the merchant's rows that
+        belong to no shop: plan changes, the store's catalog)."""
+        return self.history(limit=limit, status=status, before_id=before_id, connection_id=connection_id)
 
     def history(self, *, limit: int = 50, status: str | None = None, kind: str | None = None,
                 since: datetime | None = None, until: datetime | None = None,
-                before_id: int | None = None) -> list[Activity]:
-        """Newest first, paged by id. `kind` matches a family too: "listings" finds "listings.upload"."""
+                before_id: int | None = None, connection_id: str | None = None) -> list[Activity]:
+        """Newest first, paged by id. `kind` matches a family too: "listings" finds "listings.upload".
+        `connection_id`: that shop's rows and the rows of no shop."""
         query = select(Activity).order_by(Activity.id.desc()).limit(limit)
+        if connection_id is not None:
+            query = query.where((Activity.connection_id == connection_id) | Activity.connection_id.is_(None))
         if status:
             query = query.where(Activity.status == status)
         if kind:

@@ -1,10 +1,10 @@
 """Subscriptions, billing periods, what is left of a plan, and changing plan.
 
-A merchant with a connected Shopify store pays through Shopify's billing: `request_plan_change`
-creates the charge and answers its confirmation URL, and the plan changes only in
-`confirm_plan_change`, once the charge is read back from Shopify as approved. Without a store (and
-for the free plan) the change is immediate. The store's billing comes in as an adapter object
-(`StoreBilling`), so nothing here speaks HTTP.
+A merchant whose store bills TokBridge's plans (its plugin's `capabilities.billing`) pays through the
+store: `request_plan_change` creates the charge and answers its confirmation URL, and the plan changes
+only in `confirm_plan_change`, once the charge is read back from the store as approved. Without such a
+store (and for the free plan) the change is immediate. The store's billing comes in as an adapter object
+(`channels.base.StoreBilling`), so nothing here speaks HTTP or names a store.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
-from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from tokbridge.billing.models import Subscription
 from tokbridge.billing.plans import Plan, default_plan, plan_by_code
+from tokbridge.channels.base import CHARGE_ACTIVE, CHARGE_DECLINED, CHARGE_PENDING, StoreBilling
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing
 from tokbridge.tenancy.models import Merchant
@@ -103,18 +102,18 @@ def period_bounds(billing_day: int, today: date) -> tuple[date, date]:
     return start, _add_months(start.replace(day=1), 1).replace(day=billing_day)
 
 
-# Shopify bills app subscriptions every 30 days (the interval TokBridge's charges ask for).
+# Stores bill TokBridge's charges every 30 days (the interval its charges ask for; `StoreBilling.period`).
 STORE_BILLING_PERIOD = timedelta(days=30)
 
 
 def usage(subscription: Subscription, products_used: int, orders_used: int, today: date | None = None) -> PlanUsage:
-    """The plan and its period: the store charge's own period when the store bills the plan (Shopify's
-    `currentPeriodEnd`, 30 days each), else monthly from the billing day."""
+    """The plan and its period: the store charge's own period when the store bills the plan (the charge's
+    current period end, 30 days each), else monthly from the billing day."""
     today = today or utcnow().date()
     plan = current_plan(subscription)
     period_end = subscription.billing_period_end if plan.monthly_amount > 0 else None
     if period_end is not None:
-        # Read when the charge was approved; Shopify renews it every period since.
+        # Read when the charge was approved; the store renews it every period since.
         while period_end.date() < today:
             period_end += STORE_BILLING_PERIOD
         return PlanUsage(plan=plan, billing_date=period_end.date(), period_start=period_end - STORE_BILLING_PERIOD,
@@ -150,20 +149,6 @@ def check_fits(plan: Plan, current: PlanUsage) -> None:
 
 
 # --- through the store platform's billing ------------------------------------------------------
-
-
-class StoreBilling(Protocol):
-    """The store platform's recurring charges for TokBridge (Shopify: `channels.shopify.billing.ShopifyBilling`).
-    Its charges have `charge_id`, `status` (PENDING, ACTIVE, DECLINED, EXPIRED, FROZEN, CANCELLED),
-    `current_period_end` (while active) and, right after creation, `confirmation_url`."""
-
-    def create_subscription(self, *, name: str, amount: Decimal, currency: str, return_url: str) -> Any: ...
-
-    def subscription(self, charge_id: str) -> Any | None: ...
-
-    def active_subscriptions(self) -> list[Any]: ...
-
-    def cancel(self, charge_id: str) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -245,15 +230,16 @@ def confirm_plan_change(session: Session, merchant_id: int, charge_id: str,
     session.commit()  # hold no lock while the store answers
     charge = store_billing.subscription(expected)
     status = charge.status if charge is not None else "MISSING"
-    if status == "PENDING":
-        return Confirmation(False, f"Shopify has not confirmed the charge for the {wanted.name} plan yet. Approve "
-                                   f"it in Shopify, or choose the plan again.")
-    if status != "ACTIVE":
+    store = store_billing.platform
+    if status == CHARGE_PENDING:
+        return Confirmation(False, f"{store} has not confirmed the charge for the {wanted.name} plan yet. Approve "
+                                   f"it in {store}, or choose the plan again.")
+    if status != CHARGE_ACTIVE:
         _abandon_pending(session, merchant_id, store_billing, only_charge=expected)
-        if status == "DECLINED":
-            return Confirmation(False, f"You declined the charge for the {wanted.name} plan in Shopify, so you "
+        if status == CHARGE_DECLINED:
+            return Confirmation(False, f"You declined the charge for the {wanted.name} plan in {store}, so you "
                                        f"stay on the {before.name} plan.")
-        return Confirmation(False, f"The charge for the {wanted.name} plan is {status.lower()} in Shopify, so you "
+        return Confirmation(False, f"The charge for the {wanted.name} plan is {status.lower()} in {store}, so you "
                                    f"stay on the {before.name} plan. Choose the plan again to approve a new charge.")
     subscription = _locked_subscription(session, merchant_id)
     if _paid_by(subscription, expected):  # the store's notification applied it while the store answered
@@ -272,14 +258,15 @@ def _paid_by(subscription: Subscription, charge_id: str) -> bool:
 
 
 def _already_applied(subscription: Subscription) -> Confirmation:
-    """A return after the change was applied (the page reloaded, or Shopify's app_subscriptions/update
+    """A return after the change was applied (the page reloaded, or the store's charge notification
     arrived first): not an error, the merchant is where they asked to be."""
     return Confirmation(False, f"You are on the {current_plan(subscription).name} plan now.", approved=True)
 
 
-def store_charge_changed(session: Session, merchant_id: int, charge_id: str,
-                         store_billing: StoreBilling) -> str | None:
-    """The store says one of the merchant's charges changed (Shopify's `app_subscriptions/update`); what
+def on_charge_changed(session: Session, merchant_id: int, charge_id: str,
+                      store_billing: StoreBilling) -> str | None:
+    """The store says one of the merchant's charges changed (a `CHARGE_CHANGED` store event, its
+    `subject_external_id` the charge; `onboarding.service.store_billing` gives `store_billing`); what
     the store reports now decides, the notification is only the hint. The charge a change waits for,
     now ACTIVE, applies it even when the merchant never came back to TokBridge; the charge paying for
     the plan ending (cancelled, frozen, expired) puts the merchant back on the default plan. Returns
@@ -293,7 +280,7 @@ def store_charge_changed(session: Session, merchant_id: int, charge_id: str,
     session.commit()  # hold no lock while the store answers
     charge = store_billing.subscription(charge_id)
     status = charge.status if charge is not None else "MISSING"
-    if status == "ACTIVE":
+    if status == CHARGE_ACTIVE:
         return None
     subscription = _locked_subscription(session, merchant_id)
     if subscription.status != "active" or subscription.external_charge_id != charge_id:

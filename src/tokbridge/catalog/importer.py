@@ -9,13 +9,20 @@ Each batch commits on its own. A full import then sweeps what it did not see: va
 from the store are deleted, products are flagged "deleted" (listings may still point at them).
 A stream that breaks off raises before the sweep, so a partial import never deletes anything.
 Run one import per merchant and channel at a time (a job identity key does that).
+
+Resuming: with an `on_checkpoint`, writes happen only at each `CatalogCheckpoint` in the stream (and at
+its end): everything buffered is written and the caller saves the checkpoint, in one transaction. What
+is in the database and the saved checkpoint always agree, so a resumed import neither skips nor repeats
+anything. A resumed run keeps the first run's `synced_at` (everything it wrote counts as seen by the
+sweep) and finds the parents written before the interruption in the database.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +32,9 @@ from sqlalchemy import Connection, Engine
 
 from tokbridge.catalog.repository import CatalogRepository
 from tokbridge.catalog.repository import products as products_table
+from tokbridge.catalog.repository import variants as variants_table
 from tokbridge.channels.base import (
+    CatalogCheckpoint,
     CatalogItem,
     ImageOf,
     InventoryLevel,
@@ -85,15 +94,28 @@ class CatalogImporter:
         self.channel = channel
         self.batch_size = batch_size
 
-    def run(self, items: Iterable[CatalogItem], *, full: bool) -> ImportResult:
-        """Import a stream. `full`: it is the whole catalog, so anything not in it is gone."""
-        run = _Run(self, utcnow())
+    def run(self, items: Iterable[CatalogItem | CatalogCheckpoint], *, full: bool,
+            resumed_from: datetime | None = None, on_checkpoint: OnCheckpoint | None = None) -> ImportResult:
+        """Import a stream. `full`: it is the whole catalog, so anything not in it is gone.
+
+        `resumed_from`: the `synced_at` of the interrupted run this one continues (its result's
+        `started_at`). `on_checkpoint(conn, checkpoint, result)` is called inside the transaction that
+        wrote everything before the checkpoint; the counts of `result` are this run's so far."""
+        run = _Run(self, resumed_from or utcnow(), resumed=resumed_from is not None,
+                   checkpointed=on_checkpoint is not None)
         # Every batch reads (existing ids) and then writes: declared as writes, SQLite queues them behind
         # other writers instead of failing them (see tokbridge.db.engine.for_writing).
         with _fewer_gc_passes(), self.engine.connect().execution_options(write=True) as conn:
             run.conn = conn
             for item in items:
-                run.add(item)
+                if type(item) is CatalogCheckpoint:
+                    if on_checkpoint is None:
+                        continue  # nobody saves it: keep the batches whole
+                    with conn.begin():
+                        run.flush_all()
+                        on_checkpoint(conn, item, run.result)
+                else:
+                    run.add(item)
             run.flush_all()
         result = run.result
         if full:
@@ -111,13 +133,23 @@ class CatalogImporter:
         return result
 
 
+OnCheckpoint = Callable[[Connection, CatalogCheckpoint, ImportResult], None]
+
+
 class _Run:
     """The buffers and id maps of one import."""
 
-    def __init__(self, importer: CatalogImporter, synced_at: datetime):
+    def __init__(self, importer: CatalogImporter, synced_at: datetime, *, resumed: bool = False,
+                 checkpointed: bool = False):
         self.importer = importer
         self.synced_at = synced_at
-        self.batch = importer.batch_size
+        self.resumed = resumed
+        # Products written before a resume: their images already stored, which new ones come after.
+        self.image_offsets: dict[int, int] = {}
+        # With checkpoints, nothing is written between two of them: a write past the saved checkpoint
+        # would be read again on resuming (and a product's images twice). The store's checkpoints come
+        # often enough to bound what is buffered.
+        self.batch = sys.maxsize if checkpointed else importer.batch_size
         self.conn: Connection | None = None  # one connection for the whole import, a transaction per batch
         self.result = ImportResult(started_at=synced_at)
         self.product_ids: dict[str, int] = {}
@@ -190,6 +222,32 @@ class _Run:
             self._write_levels(batch)
 
 
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """A transaction per batch, unless the batch is part of a checkpoint's transaction."""
+        if self.conn.in_transaction():
+            yield
+        else:
+            with self.conn.begin():
+                yield
+
+    def _resolve_parents(self, batch: list, parent_ids: dict, parent_key) -> None:
+        """After a resume, find the parents written before the interruption (children may come after
+        the checkpoint that followed their parent)."""
+        if not self.resumed:
+            return
+        missing = list({key for key in map(parent_key, batch) if key not in parent_ids})
+        if not missing:
+            return
+        with self._transaction():
+            repo = self._repo(self.conn)
+            if parent_ids is self.product_ids:
+                found = repo.ids_synced_at(products_table, missing, self.synced_at)
+                self.image_offsets.update(repo.last_image_positions(list(found.values())))
+            else:
+                found = repo.ids_synced_at(variants_table, missing, self.synced_at)
+        parent_ids.update(found)
+
     def _repo(self, conn) -> CatalogRepository:
         return CatalogRepository(conn, self.importer.merchant_id, self.importer.channel)
 
@@ -200,7 +258,7 @@ class _Run:
              p.updated_at, content_hash(p), synced_at)
             for p in batch
         ]  # fmt: skip  (order: repository.PRODUCT_COLUMNS)
-        with self.conn.begin():
+        with self._transaction():
             conn = self.conn
             repo = self._repo(conn)
             # Only products seen before have children to replace (none on a first import).
@@ -213,6 +271,7 @@ class _Run:
 
     def _rows_with_parent(self, batch: list, parent_ids: dict, parent_key, make_row) -> list[tuple]:
         """Rows for the children whose parent was written; the others are counted as orphans."""
+        self._resolve_parents(batch, parent_ids, parent_key)
         rows = []
         for item in batch:
             parent_id = parent_ids.get(parent_key(item))
@@ -226,16 +285,18 @@ class _Run:
         rows = self._rows_with_parent(batch, self.product_ids, lambda item: item.product_external_id,
                                       lambda item, product_id: _variant_row(item.variant, product_id,
                                                                             self.importer.channel, self.synced_at))
-        with self.conn.begin():
+        with self._transaction():
             conn = self.conn
             ids = self._repo(conn).upsert_variants(rows)
         self.variant_ids.update(ids)
         self.result.variants += len(rows)
 
     def _write_images(self, batch: list[ImageOf]) -> None:
+        offsets = self.image_offsets
         rows = self._rows_with_parent(batch, self.product_ids, lambda item: item.product_external_id,
-                                      lambda item, product_id: _image_row(item.image, product_id))
-        with self.conn.begin():
+                                      lambda item, product_id: _image_row(item.image, product_id,
+                                                                          offsets.get(product_id, 0)))
+        with self._transaction():
             conn = self.conn
             self._repo(conn).insert_images(rows)
         self.result.images += len(rows)
@@ -243,7 +304,7 @@ class _Run:
     def _write_levels(self, batch: list[LevelOf]) -> None:
         rows = self._rows_with_parent(batch, self.variant_ids, lambda item: item.variant_external_id,
                                       lambda item, variant_id: _level_row(item.level, variant_id, self.synced_at))
-        with self.conn.begin():
+        with self._transaction():
             conn = self.conn
             self._repo(conn).upsert_levels(rows)
         self.result.inventory_levels += len(rows)
@@ -255,12 +316,12 @@ class _Run:
 def _variant_row(v: ProductVariant, product_id: int, channel: str, synced_at: datetime) -> tuple:
     return (
         product_id, channel, v.external_id, v.title, v.position, v.sku, v.barcode, v.price, v.compare_at_price,
-        v.option_values, v.weight, v.weight_unit, v.inventory_item_external_id, v.inventory_tracked, synced_at,
+        v.option_values, v.weight_grams, v.inventory_item_external_id, v.inventory_tracked, synced_at,
     )  # fmt: skip
 
 
-def _image_row(image: ProductImage, product_id: int) -> tuple:
-    return (product_id, image.external_id, image.url, image.alt_text, image.position)
+def _image_row(image: ProductImage, product_id: int, offset: int = 0) -> tuple:
+    return (product_id, image.external_id, image.url, image.alt_text, offset + image.position)
 
 
 def _level_row(level: InventoryLevel, variant_id: int, synced_at: datetime) -> tuple:

@@ -82,8 +82,7 @@ class CatalogVariant(TenantOwned, Base):
     price: Mapped[str] = mapped_column(String(32))
     compare_at_price: Mapped[str | None] = mapped_column(String(32))
     option_values: Mapped[dict] = mapped_column(JSON, default=dict)
-    weight: Mapped[str | None] = mapped_column(String(32))
-    weight_unit: Mapped[str | None] = mapped_column(String(16))
+    weight_grams: Mapped[str | None] = mapped_column(String(32))  # decimal string
     inventory_item_external_id: Mapped[str | None] = mapped_column(String(255))
     inventory_tracked: Mapped[bool] = mapped_column(Boolean, default=True)
     synced_at: Mapped[datetime]

@@ -29,7 +29,7 @@ PRODUCT_COLUMNS = (
 )  # fmt: skip
 VARIANT_COLUMNS = (
     "product_id", "channel", "external_id", "title", "position", "sku", "barcode", "price", "compare_at_price",
-    "option_values", "weight", "weight_unit", "inventory_item_external_id", "inventory_tracked", "synced_at",
+    "option_values", "weight_grams", "inventory_item_external_id", "inventory_tracked", "synced_at",
 )  # fmt: skip
 OPTION_COLUMNS = ("product_id", "position", "name", "values")
 IMAGE_COLUMNS = ("product_id", "external_id", "url", "alt_text", "position")
@@ -64,6 +64,32 @@ class CatalogRepository:
             )
         )
         return dict(rows.all())
+
+    def ids_synced_at(self, table, external_ids: Sequence[str], synced_at: datetime) -> dict[str, int]:
+        """External id -> row id of the rows of `table` (product or variant) written by the import that
+        started at `synced_at`: the parents a resumed import wrote before it was interrupted."""
+        if not external_ids:
+            return {}
+        rows = self.conn.execute(
+            select(table.c.external_id, table.c.id).where(
+                table.c.merchant_id == self.merchant_id,
+                table.c.channel == self.channel,
+                table.c.external_id.in_(external_ids),
+                table.c.synced_at == synced_at,
+            )
+        )
+        return dict(rows.all())
+
+    def last_image_positions(self, product_ids: Sequence[int]) -> dict[int, int]:
+        """Product id -> the highest position of its images (products without images are left out)."""
+        if not product_ids:
+            return {}
+        rows = self.conn.execute(
+            select(images.c.product_id, func.max(images.c.position))
+            .where(images.c.merchant_id == self.merchant_id, images.c.product_id.in_(product_ids))
+            .group_by(images.c.product_id)
+        )
+        return {product_id: int(position) for product_id, position in rows.all()}
 
     def _upsert_keyed(self, table, columns: tuple[str, ...], rows: Sequence[tuple]) -> dict[str, int]:
         if not rows:

@@ -1,40 +1,70 @@
-"""Catalog jobs, as steps a worker can run without ever sleeping.
+"""Catalog reads through the store port, as steps a worker can run without ever sleeping.
 
-- Full import: `start_full_import` asks the store for an export and returns its id; the
-  `bulk_operations/finish` webhook (or a later retry) calls `finish_full_import`, which raises a
-  retryable `BulkOperationPending` (with `retry_after`) while the store is still working.
+- Full import: `start_full_import` asks the store for its catalog; `finish_full_import` writes it once
+  ready, raising a retryable `CatalogNotReady` (with `retry_after`) while the store is still preparing
+  it. `import_whole_catalog` does both, waiting in between, for the command line and benchmarks.
 - Changes: `import_changes_since` pages through products changed after a watermark and returns
-  the next watermark.
-- Webhooks: `refresh_products` re-reads products named by `products/create|update` (reading the
-  current state makes late, duplicate or out-of-order deliveries harmless); `products/delete`
-  goes to `mark_products_deleted`.
+  the next watermark (polling: works whether or not the store sends webhooks).
+- Events: `refresh_products` re-reads products a store said changed (reading the current state makes
+  late, duplicate or out-of-order deliveries harmless); deletions go to `mark_products_deleted`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from sqlalchemy import Engine
 
 from tokbridge.catalog.importer import CatalogImporter, ImportResult
 from tokbridge.catalog.repository import CatalogRepository
-from tokbridge.channels.base import Product
-from tokbridge.channels.shopify.store import ShopifyStore
+from tokbridge.channels.base import CatalogPending, CatalogStream, Product, SourceStore
+from tokbridge.kit.errors import RetryableError
 
 
-def start_full_import(store: ShopifyStore) -> str:
-    return store.start_catalog_export().id
+class CatalogNotReady(RetryableError):
+    """The store is still preparing the catalog: ask again after `retry_after` seconds, from `checkpoint`.
+    Waiting is not a failed attempt."""
+
+    consumes_attempt = False
+
+    def __init__(self, pending: CatalogPending):
+        super().__init__(f"Waiting for {pending.waiting_for}", retry_after=pending.retry_after)
+        self.checkpoint = pending.checkpoint
 
 
-def finish_full_import(store: ShopifyStore, engine: Engine, merchant_id: int, operation_id: str) -> ImportResult:
-    operation = store.catalog_export_status(operation_id)
-    items = store.read_catalog_export(operation)  # BulkOperationPending / BulkOperationFailed
-    return CatalogImporter(engine, merchant_id, store.channel).run(items, full=True)
+def start_full_import(store: SourceStore) -> CatalogPending | CatalogStream:
+    """Ask the store for its whole catalog (an export starts where the store has one)."""
+    return store.read_catalog(None)
+
+
+def finish_full_import(store: SourceStore, engine: Engine, merchant_id: int,
+                       started: CatalogPending | CatalogStream) -> ImportResult:
+    """Import the catalog once the store has it ready; `CatalogNotReady` until then."""
+    step = store.read_catalog(started.checkpoint) if isinstance(started, CatalogPending) else started
+    if isinstance(step, CatalogPending):
+        raise CatalogNotReady(step)
+    return CatalogImporter(engine, merchant_id, store.channel).run(step.items, full=True)
+
+
+def import_whole_catalog(store: SourceStore, engine: Engine, merchant_id: int, *, timeout: float = 3600.0,
+                         sleep: Callable[[float], None] = time.sleep,
+                         clock: Callable[[], float] = time.monotonic) -> ImportResult:
+    """Read and import the whole catalog, waiting while the store prepares it (command line, benchmarks
+    and tests: workers use the job, which re-queues instead of sleeping)."""
+    deadline = clock() + timeout
+    step = store.read_catalog(None)
+    while isinstance(step, CatalogPending):
+        if clock() >= deadline:
+            raise CatalogNotReady(step)
+        sleep(min(step.retry_after, 2.0))
+        step = store.read_catalog(step.checkpoint)
+    return CatalogImporter(engine, merchant_id, store.channel).run(step.items, full=True)
 
 
 def import_changes_since(
-    store: ShopifyStore, engine: Engine, merchant_id: int, since: datetime
+    store: SourceStore, engine: Engine, merchant_id: int, since: datetime
 ) -> tuple[ImportResult, datetime]:
     """Import every product updated after `since`; returns the result and the new watermark."""
     watermark = since
@@ -51,7 +81,7 @@ def import_changes_since(
     return result, watermark
 
 
-def refresh_products(store: ShopifyStore, engine: Engine, merchant_id: int, external_ids: Iterable[str]) -> ImportResult:
+def refresh_products(store: SourceStore, engine: Engine, merchant_id: int, external_ids: Iterable[str]) -> ImportResult:
     """Re-read these products; those the store no longer has are marked deleted."""
     found, gone = [], []
     for external_id in dict.fromkeys(external_ids):

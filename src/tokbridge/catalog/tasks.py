@@ -1,6 +1,10 @@
-"""Catalog jobs: the full import, incremental changes from webhooks, and the periodic reconciliation.
+"""Catalog jobs: the full import, incremental changes from store events, and the periodic reconciliation.
 
-Webhooks only say *that* a product changed: the product is read again from the store, so the data
+Everything goes through the store port (`channels.registry`), so these jobs work for any store plugin.
+Polling is the baseline: the scheduled reconciliation reads the products changed since its last run
+and catches every change, with or without webhooks; webhooks only make changes arrive sooner.
+
+Events only say *that* a product changed: the product is read again from the store, so the data
 written is always the store's current state. A copy is never replaced by an older one: the store's
 `updated_at` is compared with the stored one, both before reading (a late webhook is dropped without
 an API call) and before writing (two jobs reading at different times). After a change is written,
@@ -12,34 +16,34 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.orm import Session
 
 from tokbridge.activity import service as activity
 from tokbridge.activity.models import ActivityStatus
-from tokbridge.catalog.importer import CatalogImporter
+from tokbridge.catalog.importer import CatalogImporter, ImportResult
 from tokbridge.catalog.repository import CatalogRepository
 from tokbridge.catalog.repository import products as products_table
 from tokbridge.catalog.repository import variants as variants_table
-from tokbridge.category_templates import service as template_service
-from tokbridge.channels.base import CatalogItem, Product
-from tokbridge.channels.connections import SHOPIFY, ConnectionRepository
-from tokbridge.channels.factory import shopify_store
+from tokbridge.catalog.service import CatalogNotReady
+from tokbridge.channels import registry
+from tokbridge.channels.base import CatalogCheckpoint, CatalogItem, CatalogPending, CatalogStream, Product, SourceStore
+from tokbridge.channels.connections import ConnectionRepository, fresh_store_connection, lock_connection
 from tokbridge.channels.models import ChannelConnection
-from tokbridge.channels.shopify import bulk, mapping, queries
-from tokbridge.channels.shopify import errors as shopify_errors
-from tokbridge.channels.shopify.store import ShopifyStore
+from tokbridge.channels.shops import active_shops
 from tokbridge.db.base import utcnow
-from tokbridge.db.engine import for_writing, get_engine, session_scope
+from tokbridge.db.engine import get_engine, session_scope
+from tokbridge.jobs.kinds import TEMPLATES_LINK_NEW
 from tokbridge.jobs.registry import job_handler, periodic
 from tokbridge.jobs.runner import JobContext
 from tokbridge.jobs.service import enqueue
-from tokbridge.kit.errors import PermanentError, RetryableError
+from tokbridge.kit.errors import NeedsReconnect, PermanentError
 from tokbridge.kit.words import plural, sentence_list
-from tokbridge.onboarding.service import fresh_shopify_connection, lock_connection
 from tokbridge.tenancy.scoping import bind_merchant
 
 log = logging.getLogger(__name__)
@@ -54,28 +58,24 @@ RECONCILE_EVERY_SECONDS = 15 * 60
 # saved while the last run was reading must not fall between two runs.
 RECONCILE_OVERLAP = timedelta(minutes=2)
 PROGRESS_EVERY = 50  # products between two progress reports of the full import
+COUNTED = ("products", "variants", "images", "inventory_levels", "orphans")
 
 
-class ExportRunning(RetryableError):
-    """Shopify's bulk export is not finished: look again soon. Waiting is not a failed attempt."""
-
-    consumes_attempt = False
-
-
-def with_store(settings, connection: ChannelConnection, work: Callable[[ShopifyStore], T]) -> T:
-    """Run `work` with the store's adapter, its token refreshed when about to expire; when Shopify
-    refuses the token anyway (clocks differ), refresh once and run `work` again (it must be safe to
-    repeat). Shopify's errors are the job layer's kinds already (retryable or permanent)."""
-    connection = fresh_shopify_connection(settings, connection)
+def with_store(settings, connection: ChannelConnection, work: Callable[[SourceStore], T]) -> T:
+    """Run `work` with the store's adapter, its credentials renewed when about to expire; when the store
+    refuses them anyway (clocks differ), renew once and run `work` again (it must be safe to repeat).
+    Adapters raise the kit's error kinds, which the job layer already understands."""
+    engine = get_engine(settings.database_url)
+    connection = fresh_store_connection(settings, connection)
     for attempt in (1, 2):
-        store = shopify_store(settings, connection)
+        store = registry.store_for(settings, engine, connection)
         try:
-            with store.client:
+            with closing(store):
                 return work(store)
-        except shopify_errors.AuthenticationError:
+        except NeedsReconnect:
             if attempt == 2:
                 raise
-            connection = fresh_shopify_connection(settings, connection, rejected_token=connection.access_token)
+            connection = fresh_store_connection(settings, connection, rejected_token=connection.access_token)
     raise AssertionError("unreachable")
 
 
@@ -108,33 +108,27 @@ def _save_catalog_state(engine: Engine, connection_id: str, merchant_id: int, **
 
 @job_handler(IMPORT_JOB, title="Import the store's catalog")
 def import_catalog(ctx: JobContext) -> None:
-    """payload: {"connection_id"}. Starts Shopify's bulk export (once: its id is the checkpoint),
-    waits for it by rescheduling, then streams it into the catalog with progress."""
+    """payload: {"connection_id"}. Asks the store for its catalog from the job's checkpoint: while the
+    store prepares it the job re-queues itself (without sleeping), then streams it into the catalog
+    with progress, saving the store's checkpoints as it writes, so a killed worker's successor resumes.
+
+    checkpoint: {"started_at", "store": the store's checkpoint, "synced_at" and "imported" (counts)
+    once part of the stream is written}."""
     connection = _connection(ctx)
     engine = get_engine(ctx.settings.database_url)
 
-    def export_and_import(store: ShopifyStore):
-        operation_id = ctx.checkpoint.get("operation_id")
-        if not operation_id:
+    def export_and_import(store: SourceStore) -> ImportResult:
+        if "store" not in ctx.checkpoint:
             # Prices are in the store's currency: read it with every full import (a store may change it).
             shop = store.shop_details()
             _save_store_currency(engine, connection, shop["currency"])
             _save_catalog_state(engine, connection.id, connection.merchant_id, store_name=shop["name"])
-            started_at = utcnow()
-            operation_id = store.start_catalog_export().id
-            ctx.progress(0, None, {"operation_id": operation_id, "started_at": started_at.isoformat()})
-        operation = store.catalog_export_status(operation_id)
-        if not operation.finished:
-            # Small catalogs are ready in a moment, large ones take minutes: look again soon, then less often.
-            polls = int(ctx.checkpoint.get("polls", 0))
-            ctx.progress(0, None, {**ctx.checkpoint, "polls": polls + 1})
-            raise ExportRunning(f"Shopify is preparing the catalog export ({operation.status.lower()})",
-                                retry_after=min(0.25 * 2**polls, 30.0))
-        bulk.check_finished(operation)  # a failed export fails the job with Shopify's error code
-        total = operation.root_object_count or None
-        ctx.progress(0, total)
-        return CatalogImporter(engine, connection.merchant_id, SHOPIFY, batch_size=500).run(
-            _reporting(ctx, store.read_catalog_export(operation), total), full=True)
+            ctx.checkpoint = {"started_at": utcnow().isoformat()}
+        step = store.read_catalog(ctx.checkpoint.get("store"))
+        if isinstance(step, CatalogPending):
+            ctx.progress(0, None, {**ctx.checkpoint, "store": step.checkpoint})
+            raise CatalogNotReady(step)
+        return import_stream(ctx, engine, connection, step)
 
     result = with_store(ctx.settings, connection, export_and_import)
     started_at = ctx.checkpoint.get("started_at") or utcnow().isoformat()
@@ -143,13 +137,39 @@ def import_catalog(ctx: JobContext) -> None:
     ctx.progress(result.products, result.products)
     link_new_products(engine, connection.merchant_id)
     with engine.connect() as db:
-        by_status = CatalogRepository(db, connection.merchant_id, SHOPIFY).status_counts()
+        by_status = CatalogRepository(db, connection.merchant_id, connection.channel).status_counts()
     title, message = import_summary(result.products, by_status, result.variants, result.images)
     with session_scope(engine) as session:
         activity.record(bind_merchant(session, connection.merchant_id), connection.merchant_id, "catalog.imported",
                         title, message, status=ActivityStatus.SUCCEEDED,
                         details={"products": result.products, "variants": result.variants,
                                  "removed": result.products_removed, "by_status": by_status})
+
+
+def import_stream(ctx: JobContext, engine: Engine, connection: ChannelConnection,
+                  stream: CatalogStream) -> ImportResult:
+    """Write a catalog stream, resuming where the job's checkpoint says an earlier attempt stopped.
+    Each store checkpoint is saved in the transaction that wrote everything before it. Returns the
+    counts of the whole import, earlier attempts included."""
+    saved = dict(ctx.checkpoint)
+    earlier = ImportResult(**{name: int((saved.get("imported") or {}).get(name, 0)) for name in COUNTED})
+    resumed_from = datetime.fromisoformat(saved["synced_at"]) if saved.get("synced_at") else None
+
+    def save(conn: Connection, checkpoint: CatalogCheckpoint, so_far: ImportResult) -> None:
+        counts = {name: getattr(earlier, name) + getattr(so_far, name) for name in COUNTED}
+        state = {**saved, "store": checkpoint.state, "synced_at": so_far.started_at.isoformat(), "imported": counts}
+        with Session(bind=conn) as session:  # joins the importer's transaction, which commits both
+            ctx.progress(counts["products"], stream.total, state,
+                         session=bind_merchant(session, connection.merchant_id))
+            session.flush()
+
+    ctx.progress(earlier.products, stream.total)
+    result = CatalogImporter(engine, connection.merchant_id, connection.channel, batch_size=500).run(
+        _reporting(ctx, stream.items, earlier.products, stream.total), full=True, resumed_from=resumed_from,
+        on_checkpoint=save)
+    for name in COUNTED:
+        setattr(result, name, getattr(earlier, name) + getattr(result, name))
+    return result
 
 
 def import_summary(imported: int, by_status: dict[str, int], variants: int, images: int) -> tuple[str, str]:
@@ -175,8 +195,8 @@ def import_summary(imported: int, by_status: dict[str, int], variants: int, imag
     return title, message
 
 
-def _reporting(ctx: JobContext, items: Iterable[CatalogItem], total: int | None) -> Iterator[CatalogItem]:
-    done = 0
+def _reporting(ctx: JobContext, items: Iterable[CatalogItem | CatalogCheckpoint], done: int,
+               total: int | None) -> Iterator[CatalogItem | CatalogCheckpoint]:
     for item in items:
         yield item
         if type(item) is Product:
@@ -197,26 +217,6 @@ class Applied:
     reasons: list[str] = field(default_factory=list)
 
 
-def read_product(store: ShopifyStore, product_gid: str) -> Product | None:
-    """The product as the store has it now (all variants and stock levels), or None if it is gone."""
-    location_ids = [location["id"] for location in store.locations()]
-    numeric = product_gid.rsplit("/", 1)[-1]
-    nodes = store.client.query(queries.products_page_query(location_ids),
-                               {"first": 1, "after": None, "query": f"id:{numeric}"})["products"]["nodes"]
-    node = next((n for n in nodes if n["id"] == product_gid), None)
-    if node is None:
-        return None
-    product = mapping.product(node)
-    page_info = node["variants"]["pageInfo"]
-    while page_info["hasNextPage"]:
-        more = store.client.query(queries.product_variants_query(location_ids),
-                                  {"id": product_gid, "after": page_info["endCursor"]})["product"]["variants"]
-        for extra in more["nodes"]:
-            product.variants.append(mapping.variant(extra, len(product.variants) + 1))
-        page_info = more["pageInfo"]
-    return product
-
-
 @dataclass
 class _Snapshot:
     product_id: int
@@ -226,9 +226,9 @@ class _Snapshot:
     stock: dict
 
 
-def _snapshot(engine: Engine, merchant_id: int, external_id: str) -> _Snapshot | None:
+def _snapshot(engine: Engine, merchant_id: int, channel: str, external_id: str) -> _Snapshot | None:
     with engine.connect() as conn:
-        repo = CatalogRepository(conn, merchant_id, SHOPIFY)
+        repo = CatalogRepository(conn, merchant_id, channel)
         row = repo.product(external_id)
         if row is None:
             return None
@@ -238,8 +238,8 @@ def _snapshot(engine: Engine, merchant_id: int, external_id: str) -> _Snapshot |
             product_id=row["id"],
             updated_at=row["source_updated_at"],
             info=(row["content_hash"], tuple(images),
-                  tuple((v["external_id"], v["title"], v["sku"], v["barcode"], str(v["option_values"]), v["weight"],
-                         v["weight_unit"]) for v in variants)),
+                  tuple((v["external_id"], v["title"], v["sku"], v["barcode"], str(v["option_values"]),
+                         v["weight_grams"]) for v in variants)),
             prices={v["external_id"]: (v["price"], v["compare_at_price"]) for v in variants},
             stock={v["external_id"]: repo.levels_of(v["id"]) for v in variants},
         )
@@ -248,13 +248,13 @@ def _snapshot(engine: Engine, merchant_id: int, external_id: str) -> _Snapshot |
 def apply_product(engine: Engine, connection: ChannelConnection, product: Product) -> Applied:
     """Write a product read from the store, unless our copy is newer; queue the listing syncs."""
     merchant_id = connection.merchant_id
-    before = _snapshot(engine, merchant_id, product.external_id)
+    before = _snapshot(engine, merchant_id, connection.channel, product.external_id)
     if before and before.updated_at and product.updated_at and product.updated_at < before.updated_at:
         log.info("product %s: store copy of %s is older than ours (%s); not written",
                  product.external_id, product.updated_at, before.updated_at)
         return Applied(product_id=before.product_id, stale=True)
-    CatalogImporter(engine, merchant_id, SHOPIFY, batch_size=500).run([product], full=False)
-    after = _snapshot(engine, merchant_id, product.external_id)
+    CatalogImporter(engine, merchant_id, connection.channel, batch_size=500).run([product], full=False)
+    after = _snapshot(engine, merchant_id, connection.channel, product.external_id)
     if before is None:
         reasons = ["info"]  # new in the store: templates may now select it
         link_new_products(engine, merchant_id)
@@ -268,15 +268,15 @@ def apply_product(engine: Engine, connection: ChannelConnection, product: Produc
     return Applied(product_id=after.product_id, reasons=reasons)
 
 
-def link_new_products(engine: Engine, merchant_id: int) -> int:
-    """New products go to the first template (by priority) whose rules select them, when it assigns
-    automatically; products linked by hand keep their template."""
+def link_new_products(engine: Engine, merchant_id: int) -> None:
+    """Queue the linking of new products to the templates whose rules select them (the templates' job:
+    `templates.link_new`, queued by kind because templates sit above the catalog): the catalog is the
+    merchant's, shared by all its TikTok shops, so each active shop links with its own templates (one job
+    per shop, `connection_id` in the payload)."""
     with session_scope(engine) as session:
-        linked = template_service.assign(for_writing(bind_merchant(session, merchant_id)), merchant_id)
-        if linked:
-            activity.record(session, merchant_id, "templates.linked", f"Linked {plural(linked, 'new product')} to templates",
-                            "They will be uploaded with the next Bulk Upload.", status=ActivityStatus.INFO)
-    return linked
+        session = bind_merchant(session, merchant_id)
+        for shop in active_shops(session):
+            enqueue(session, TEMPLATES_LINK_NEW, merchant_id=merchant_id, payload={"connection_id": shop.id})
 
 
 def queue_listing_sync(session, merchant_id: int, product_id: int, reasons: Iterable[str]) -> None:
@@ -287,32 +287,32 @@ def queue_listing_sync(session, merchant_id: int, product_id: int, reasons: Iter
                 identity_key=f"{SYNC_JOB}:{product_id}:{reason}")
 
 
-def refresh_product(settings, connection: ChannelConnection, product_gid: str, *,
+def refresh_product(settings, connection: ChannelConnection, product_external_id: str, *,
                     seen_updated_at: datetime | None = None) -> Applied:
-    """A `products/create|update` webhook: re-read the product and write it (unless the webhook
-    is older than our copy, in which case nothing is read at all)."""
+    """A store said the product was created or changed: re-read it and write it (unless the event is
+    older than our copy, in which case nothing is read at all)."""
     engine = get_engine(settings.database_url)
     if seen_updated_at is not None:
         with engine.connect() as conn:
-            stored = CatalogRepository(conn, connection.merchant_id, SHOPIFY).product(product_gid)
+            stored = CatalogRepository(conn, connection.merchant_id, connection.channel).product(product_external_id)
         if stored and stored["source_updated_at"] and seen_updated_at < stored["source_updated_at"]:
-            log.info("product %s: webhook of %s is older than our copy (%s); ignored",
-                     product_gid, seen_updated_at, stored["source_updated_at"])
+            log.info("product %s: event of %s is older than our copy (%s); ignored",
+                     product_external_id, seen_updated_at, stored["source_updated_at"])
             return Applied(product_id=stored["id"], stale=True)
-    product = with_store(settings, connection, lambda store: read_product(store, product_gid))
+    product = with_store(settings, connection, lambda store: store.product(product_external_id))
     if product is None:
-        return product_deleted(settings, connection, product_gid)
+        return product_deleted(settings, connection, product_external_id)
     return apply_product(engine, connection, product)
 
 
-def product_deleted(settings, connection: ChannelConnection, product_gid: str) -> Applied:
-    """A `products/delete` webhook (or a product found gone): flag it deleted, queue its listing sync."""
+def product_deleted(settings, connection: ChannelConnection, product_external_id: str) -> Applied:
+    """A store said the product was deleted (or it was found gone): flag it deleted, queue its listing sync."""
     engine = get_engine(settings.database_url)
     with engine.begin() as conn:
-        repo = CatalogRepository(conn, connection.merchant_id, SHOPIFY)
+        repo = CatalogRepository(conn, connection.merchant_id, connection.channel)
         # Write first (see onboarding.service.lock_connection for why, on SQLite).
-        found = repo.mark_deleted([product_gid])
-        stored = repo.product(product_gid)
+        found = repo.mark_deleted([product_external_id])
+        stored = repo.product(product_external_id)
     if not found or stored is None:
         return Applied()
     with session_scope(engine) as session:
@@ -321,20 +321,20 @@ def product_deleted(settings, connection: ChannelConnection, product_gid: str) -
     return Applied(product_id=stored["id"], reasons=["deleted"])
 
 
-def refresh_inventory_item(settings, connection: ChannelConnection, inventory_item_id: str) -> Applied | None:
-    """An `inventory_levels/update` webhook: re-read the variant's product (its stock at every
-    location comes with it). None when the item belongs to no product we know."""
+def refresh_inventory_item(settings, connection: ChannelConnection, inventory_item_external_id: str) -> Applied | None:
+    """A store said an item's stock changed: re-read the variant's product (its stock at every location
+    comes with it). The id is the item's external id as the catalog stores it
+    (`ProductVariant.inventory_item_external_id`). None when it belongs to no product we know."""
     engine = get_engine(settings.database_url)
-    item_gid = inventory_item_id if inventory_item_id.startswith("gid://") else f"gid://shopify/InventoryItem/{inventory_item_id}"
     with engine.connect() as conn:
         product_id = conn.scalar(select(variants_table.c.product_id).where(
-            variants_table.c.merchant_id == connection.merchant_id, variants_table.c.channel == SHOPIFY,
-            variants_table.c.inventory_item_external_id == item_gid))
+            variants_table.c.merchant_id == connection.merchant_id, variants_table.c.channel == connection.channel,
+            variants_table.c.inventory_item_external_id == inventory_item_external_id))
         if product_id is None:
-            log.info("inventory item %s is not in the catalog; left to the reconciliation", item_gid)
+            log.info("inventory item %s is not in the catalog; left to the reconciliation", inventory_item_external_id)
             return None
-        product_gid = conn.scalar(select(products_table.c.external_id).where(products_table.c.id == product_id))
-    return refresh_product(settings, connection, product_gid)
+        product_external_id = conn.scalar(select(products_table.c.external_id).where(products_table.c.id == product_id))
+    return refresh_product(settings, connection, product_external_id)
 
 
 # --- reconciliation -------------------------------------------------------------------------------
@@ -347,7 +347,9 @@ periodic(RECONCILE_ALL_JOB, every_seconds=RECONCILE_EVERY_SECONDS)
 def reconcile_all(ctx: JobContext) -> None:
     """System job: one reconciliation job per connected store."""
     with ctx.session() as session:
-        connections = ConnectionRepository(session).for_channel(SHOPIFY)
+        repository = ConnectionRepository(session)
+        connections = [connection for kind in sorted(registry.store_kinds())
+                       for connection in repository.for_channel(kind)]
         for connection in connections:
             enqueue(session, RECONCILE_JOB, merchant_id=connection.merchant_id,
                     payload={"connection_id": connection.id}, identity_key=f"{RECONCILE_JOB}:{connection.id}")
@@ -376,7 +378,7 @@ def reconcile_connection(settings, connection: ChannelConnection, since: datetim
     engine = get_engine(settings.database_url)
     started = utcnow()
 
-    def read_changes(store: ShopifyStore) -> int:
+    def read_changes(store: SourceStore) -> int:
         if connection.currency is None:  # connected before currencies were read: learn it now
             _save_store_currency(engine, connection, store.shop_details()["currency"])
         changed, cursor = 0, None

@@ -23,8 +23,7 @@ class VariantView:
     price: Decimal
     compare_at_price: Decimal | None
     option_values: dict[str, str]
-    weight: Decimal | None
-    weight_unit: str | None  # Shopify: GRAMS, KILOGRAMS, OUNCES, POUNDS
+    weight_grams: Decimal | None
     inventory_tracked: bool
     levels: dict[str, int] = field(default_factory=dict)  # store location id -> available
 

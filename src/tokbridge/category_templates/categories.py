@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from tokbridge.category_templates.problems import Problem
 from tokbridge.category_templates.spec import CategoryChoice
+from tokbridge.channels.shops import ShopContext
 from tokbridge.channels.tiktok.client import TikTokClient
 from tokbridge.channels.tiktok.models import Attribute, Category, CategoryRules
 
@@ -51,6 +52,11 @@ def category_version_for(region: str | None) -> str:
     """TikTok's category tree for a shop: US shops list in the 7-level "v2" tree, every other region in
     "v1" (TikTok refuses the other one with code 12052217)."""
     return "v2" if (region or "US").upper() == "US" else "v1"
+
+
+def shop_category_version(shop: ShopContext) -> str:
+    """The category tree of one TikTok shop (its region's): what its templates and pickers use."""
+    return category_version_for(shop.shop.region)
 
 
 def version_problem(choice: CategoryChoice, region: str | None) -> Problem | None:

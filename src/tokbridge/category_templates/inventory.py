@@ -27,7 +27,7 @@ class InventoryRule(BaseModel):
     max_quantity: int | None = Field(default=None, ge=0, le=MAX_QUANTITY)
     out_of_stock_threshold: int = Field(default=0, ge=0, le=MAX_QUANTITY)
     untracked_quantity: int = Field(default=0, ge=0, le=MAX_QUANTITY)
-    # store location id (e.g. gid://shopify/Location/1) -> TikTok warehouse id
+    # store location id (the plugin's opaque external id) -> TikTok warehouse id
     warehouse_map: dict[str, str] = Field(default_factory=dict)
     default_warehouse_id: str | None = None
 

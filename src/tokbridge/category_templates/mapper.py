@@ -42,16 +42,8 @@ from tokbridge.channels.tiktok.models import (
     WarehouseStock,
 )
 
-# Shopify weight units to kilograms.
-KILOGRAMS_PER = {
-    "GRAMS": Decimal("0.001"),
-    "KILOGRAMS": Decimal(1),
-    "OUNCES": Decimal("0.028349523125"),
-    "POUNDS": Decimal("0.45359237"),
-}
 KILOGRAMS_PER_TIKTOK_UNIT = {"KILOGRAM": Decimal(1), "GRAM": Decimal("0.001"), "POUND": Decimal("0.45359237")}
-# Shopify's one-variant products carry a placeholder option.
-PLACEHOLDER_OPTION = ("title", "default title")
+GRAMS_PER_KILOGRAM = Decimal(1000)
 
 
 def map_product(
@@ -240,13 +232,7 @@ def _option_names(bundle: ProductBundle) -> list[str]:
     names = [o.name for o in sorted(bundle.options, key=lambda o: o.position)]
     for variant in bundle.variants:
         names += [name for name in variant.option_values if name not in names]
-    real = []
-    for name in names:
-        values = {(v.option_values.get(name) or "").casefold() for v in bundle.variants}
-        if (name.casefold(), values) == (PLACEHOLDER_OPTION[0], {PLACEHOLDER_OPTION[1]}):
-            continue
-        real.append(name)
-    return real
+    return names
 
 
 def _variant_value(variant: VariantView, option_name: str) -> str | None:
@@ -298,13 +284,8 @@ def _weight_unit(spec: TemplateSpec, market: Market) -> str:
 
 
 def _heaviest_kilograms(variants: Iterable[VariantView]) -> Decimal | None:
-    weights = [
-        variant.weight * KILOGRAMS_PER[(variant.weight_unit or "KILOGRAMS").upper()]
-        for variant in variants
-        if variant.weight is not None
-        and variant.weight > 0
-        and (variant.weight_unit or "KILOGRAMS").upper() in KILOGRAMS_PER
-    ]
+    weights = [variant.weight_grams / GRAMS_PER_KILOGRAM for variant in variants
+               if variant.weight_grams is not None and variant.weight_grams > 0]
     return max(weights) if weights else None
 
 

@@ -20,11 +20,16 @@ ASSIGNED_MANUAL = "manual"
 class CategoryTemplate(TenantOwned, Timestamped, Base):
     __tablename__ = "category_template"
     __table_args__ = (
-        UniqueConstraint("merchant_id", "name"),
+        # Names are unique per TikTok shop: "Copy to another shop" keeps the name (migration 0021_shop_context).
+        UniqueConstraint("connection_id", "name"),
         Index("ix_category_template_merchant_priority", "merchant_id", "priority"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # The TikTok shop the template maps products for; None only before the merchant's first shop is
+    # connected (that shop adopts it).
+    connection_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("channel_connection.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     priority: Mapped[int] = mapped_column(Integer, default=100)
     match_mode: Mapped[str] = mapped_column(String(8), default="all")  # all | any
@@ -84,9 +89,12 @@ class ProductTemplateAssignment(TenantOwned, Timestamped, Base):
     """A product linked to the template that maps it; only linked products are uploaded."""
 
     __tablename__ = "product_template_assignment"
-    __table_args__ = (UniqueConstraint("merchant_id", "product_id"),)
+    __table_args__ = (UniqueConstraint("connection_id", "product_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # The shop of the template: a product is linked to at most one template in each TikTok shop.
+    connection_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("channel_connection.id", ondelete="CASCADE"), index=True)
     product_id: Mapped[int] = mapped_column(BigId, ForeignKey("product.id", ondelete="CASCADE"), index=True)
     template_id: Mapped[int] = mapped_column(BigId, ForeignKey("category_template.id", ondelete="CASCADE"), index=True)
     assigned_by: Mapped[str] = mapped_column(String(10), default=ASSIGNED_AUTO)  # auto | manual

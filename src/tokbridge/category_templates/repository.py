@@ -1,4 +1,4 @@
-"""Every query of the category-template domain, always for one merchant.
+"""Every query of the category-template domain, always for one merchant (templates and links: one shop).
 
 Reads and writes of templates go through the ORM (scoped by `tokbridge.tenancy.scoping` when the
 session is bound). Counting, assigning and loading products are Core statements over whole tables —
@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, literal, not_, select, text
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, literal, not_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -27,6 +27,7 @@ from tokbridge.category_templates.models import (
 )
 from tokbridge.category_templates.pricing import money
 from tokbridge.category_templates.rules import RuleSet, eligible_clause, rule_set_clause
+from tokbridge.channels.shops import ShopContext
 from tokbridge.db.base import UTCDateTime, utcnow
 
 products = CatalogProduct.__table__
@@ -39,26 +40,39 @@ CHUNK = 5000  # ids per IN (...) list: well below SQLite's and PostgreSQL's bind
 
 
 # --- templates -----------------------------------------------------------------------------------
+# Templates and product links belong to one TikTok shop (`ShopContext`): every query below names the
+# merchant and the shop's connection id, so one shop's templates never show or apply in another.
 
 
-def list_templates(session: Session, merchant_id: int, *, active_only: bool = False) -> list[CategoryTemplate]:
-    """Templates in the order they claim products: priority, then age."""
-    query = select(CategoryTemplate).where(CategoryTemplate.merchant_id == merchant_id)
+def _of_shop(shop: ShopContext) -> ColumnElement[bool]:
+    return and_(CategoryTemplate.merchant_id == shop.merchant_id, CategoryTemplate.connection_id == shop.shop_id)
+
+
+def _links_of(shop: ShopContext) -> ColumnElement[bool]:
+    return and_(assignments.c.merchant_id == shop.merchant_id, assignments.c.connection_id == shop.shop_id)
+
+
+def list_templates(session: Session, shop: ShopContext, *, active_only: bool = False) -> list[CategoryTemplate]:
+    """The shop's templates in the order they claim products: priority, then age."""
+    query = select(CategoryTemplate).where(_of_shop(shop))
     if active_only:
         query = query.where(CategoryTemplate.is_active.is_(True))
     return list(session.scalars(query.order_by(CategoryTemplate.priority, CategoryTemplate.id)))
 
 
-def get_template(session: Session, merchant_id: int, template_id: int) -> CategoryTemplate | None:
-    return session.scalars(
-        select(CategoryTemplate).where(CategoryTemplate.merchant_id == merchant_id, CategoryTemplate.id == template_id)
-    ).one_or_none()
+def has_any_template(session: Session, merchant_id: int) -> bool:
+    """Whether the merchant made a template in any shop (the dashboard's checklist)."""
+    return session.scalars(select(CategoryTemplate.id).where(CategoryTemplate.merchant_id == merchant_id).limit(1)
+                           ).first() is not None
 
 
-def template_name_taken(session: Session, merchant_id: int, name: str, *, except_id: int | None = None) -> bool:
-    query = select(CategoryTemplate.id).where(
-        CategoryTemplate.merchant_id == merchant_id, func.lower(CategoryTemplate.name) == name.lower()
-    )
+def get_template(session: Session, shop: ShopContext, template_id: int) -> CategoryTemplate | None:
+    return session.scalars(select(CategoryTemplate).where(_of_shop(shop), CategoryTemplate.id == template_id)
+                           ).one_or_none()
+
+
+def template_name_taken(session: Session, shop: ShopContext, name: str, *, except_id: int | None = None) -> bool:
+    query = select(CategoryTemplate.id).where(_of_shop(shop), func.lower(CategoryTemplate.name) == name.lower())
     if except_id is not None:
         query = query.where(CategoryTemplate.id != except_id)
     return session.scalars(query.limit(1)).first() is not None
@@ -80,7 +94,41 @@ def delete_template(session: Session, template: CategoryTemplate) -> None:
     session.flush()
 
 
+def adopt_unattached(session: Session, shop: ShopContext) -> int:
+    """Templates and links kept without a shop (made before any shop was connected) join `shop`;
+    returns how many templates. A name the shop already uses gets " (2)", " (3)"... so none is lost."""
+    loose = list(session.scalars(select(CategoryTemplate).where(
+        CategoryTemplate.merchant_id == shop.merchant_id, CategoryTemplate.connection_id.is_(None))
+        .order_by(CategoryTemplate.id)))
+    for template in loose:
+        template.name = free_name(session, shop, template.name)
+        template.connection_id = shop.shop_id
+        session.flush()
+    taken = select(assignments.c.product_id).where(_links_of(shop)).scalar_subquery()
+    session.execute(
+        update(assignments)
+        .where(assignments.c.merchant_id == shop.merchant_id, assignments.c.connection_id.is_(None),
+               assignments.c.product_id.not_in(taken))
+        .values(connection_id=shop.shop_id)
+    )
+    # A product the shop had already linked keeps that link; its loose one would break the one-per-shop rule.
+    session.execute(delete(assignments).where(assignments.c.merchant_id == shop.merchant_id,
+                                              assignments.c.connection_id.is_(None)))
+    return len(loose)
+
+
+def free_name(session: Session, shop: ShopContext, name: str) -> str:
+    """`name`, or the first of "name (2)", "name (3)"... the shop does not use yet."""
+    candidate, number = name, 1
+    while template_name_taken(session, shop, candidate):
+        number += 1
+        suffix = f" ({number})"
+        candidate = name[: 200 - len(suffix)] + suffix
+    return candidate
+
+
 # --- matching ------------------------------------------------------------------------------------
+# Products are the merchant's (one catalog, shared by all shops); only links and templates are per shop.
 
 
 def _matching(merchant_id: int, rule_set: RuleSet) -> ColumnElement[bool]:
@@ -108,33 +156,36 @@ def eligible_product_ids(session: Session, merchant_id: int) -> list[int]:
     return list(session.execute(query.order_by(products.c.id)).scalars())
 
 
-# --- assignments ---------------------------------------------------------------------------------
+# --- assignments (one link per product in each shop) ---------------------------------------------
 
 
-def _unassigned() -> ColumnElement[bool]:
-    return not_(exists(select(literal(1)).select_from(assignments).where(assignments.c.product_id == products.c.id)))
+def _unassigned(shop: ShopContext) -> ColumnElement[bool]:
+    return not_(exists(select(literal(1)).select_from(assignments).where(
+        assignments.c.product_id == products.c.id, assignments.c.connection_id == shop.shop_id)))
 
 
 def insert_assignments(
     session: Session,
-    merchant_id: int,
+    shop: ShopContext,
     template_id: int,
     rule_set: RuleSet,
     earlier: Sequence[RuleSet],
     now: datetime,
     assigned_by: str = ASSIGNED_AUTO,
 ) -> int:
-    """Link every unassigned product that matches `rule_set` and none of the `earlier` rule sets."""
+    """Link every product the shop has not linked that matches `rule_set` and none of the `earlier` ones."""
+    merchant_id = shop.merchant_id
     claimed_earlier = [not_(rule_set_clause(rules, merchant_id)) for rules in earlier]
     chosen = select(
         literal(merchant_id),
+        literal(shop.shop_id),
         products.c.id,
         literal(template_id),
         literal(assigned_by),
         literal(now, UTCDateTime()),
         literal(now, UTCDateTime()),
-    ).where(_matching(merchant_id, rule_set), _unassigned(), *claimed_earlier)
-    columns = ["merchant_id", "product_id", "template_id", "assigned_by", "created_at", "updated_at"]
+    ).where(_matching(merchant_id, rule_set), _unassigned(shop), *claimed_earlier)
+    columns = ["merchant_id", "connection_id", "product_id", "template_id", "assigned_by", "created_at", "updated_at"]
     # ON CONFLICT DO NOTHING: an import's pass and a template save may link the same product at once;
     # the first link stands and neither transaction fails.
     dialect_insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -144,15 +195,15 @@ def insert_assignments(
     return max(result.rowcount or 0, 0)
 
 
-def delete_auto_assignments(session: Session, merchant_id: int) -> int:
-    result = session.execute(
-        delete(assignments).where(assignments.c.merchant_id == merchant_id, assignments.c.assigned_by == ASSIGNED_AUTO)
-    )
+def delete_auto_assignments(session: Session, shop: ShopContext) -> int:
+    result = session.execute(delete(assignments).where(_links_of(shop), assignments.c.assigned_by == ASSIGNED_AUTO))
     return result.rowcount or 0
 
 
-def set_manual_assignments(session: Session, merchant_id: int, product_ids: Sequence[int], template_id: int) -> int:
-    """Link these products (of this merchant) to a template by hand; replaces any earlier link."""
+def set_manual_assignments(session: Session, shop: ShopContext, product_ids: Sequence[int], template_id: int) -> int:
+    """Link these products (of this merchant) to a template of the shop by hand; replaces the shop's
+    earlier link of each (links in the merchant's other shops stay)."""
+    merchant_id = shop.merchant_id
     own: list[int] = []
     wanted = list(dict.fromkeys(product_ids))
     for start in range(0, len(wanted), CHUNK):
@@ -162,11 +213,12 @@ def set_manual_assignments(session: Session, merchant_id: int, product_ids: Sequ
         own.extend(session.execute(query).scalars())
     if not own:
         return 0
-    delete_assignments(session, merchant_id, own)
+    delete_assignments(session, shop, own)
     now = utcnow()
     rows = [
         {
             "merchant_id": merchant_id,
+            "connection_id": shop.shop_id,
             "product_id": pid,
             "template_id": template_id,
             "assigned_by": ASSIGNED_MANUAL,
@@ -179,51 +231,45 @@ def set_manual_assignments(session: Session, merchant_id: int, product_ids: Sequ
     return len(own)
 
 
-def delete_assignments(session: Session, merchant_id: int, product_ids: Iterable[int]) -> int:
+def delete_assignments(session: Session, shop: ShopContext, product_ids: Iterable[int]) -> int:
     ids = list(product_ids)
     removed = 0
     for start in range(0, len(ids), CHUNK):
         result = session.execute(
-            delete(assignments).where(
-                assignments.c.merchant_id == merchant_id, assignments.c.product_id.in_(ids[start : start + CHUNK])
-            )
+            delete(assignments).where(_links_of(shop), assignments.c.product_id.in_(ids[start : start + CHUNK]))
         )
         removed += result.rowcount or 0
     return removed
 
 
 def assignment_map(
-    session: Session, merchant_id: int, product_ids: Iterable[int] | None = None
+    session: Session, shop: ShopContext, product_ids: Iterable[int] | None = None
 ) -> dict[int, tuple[int, str]]:
-    """product id -> (template id, assigned_by)."""
+    """product id -> (template id, assigned_by), in this shop."""
     query = select(assignments.c.product_id, assignments.c.template_id, assignments.c.assigned_by).where(
-        assignments.c.merchant_id == merchant_id
+        _links_of(shop)
     )
     if product_ids is not None:
         query = query.where(assignments.c.product_id.in_(list(product_ids)))
     return {pid: (tid, by) for pid, tid, by in session.execute(query)}
 
 
-def assigned_product_ids(session: Session, merchant_id: int, *, template_id: int | None = None) -> list[int]:
-    """Products linked to an active template (the ones an upload takes), in id order."""
+def assigned_product_ids(session: Session, shop: ShopContext, *, template_id: int | None = None) -> list[int]:
+    """Products linked to an active template of the shop (the ones its upload takes), in id order."""
     templates = CategoryTemplate.__table__
     query = (
         select(assignments.c.product_id)
         .join(templates, templates.c.id == assignments.c.template_id)
-        .where(assignments.c.merchant_id == merchant_id, templates.c.is_active.is_(True))
+        .where(_links_of(shop), templates.c.is_active.is_(True))
     )
     if template_id is not None:
         query = query.where(assignments.c.template_id == template_id)
     return list(session.execute(query.order_by(assignments.c.product_id)).scalars())
 
 
-def count_assigned(session: Session, merchant_id: int) -> dict[int, int]:
-    """template id -> number of linked products."""
-    query = (
-        select(assignments.c.template_id, func.count())
-        .where(assignments.c.merchant_id == merchant_id)
-        .group_by(assignments.c.template_id)
-    )
+def count_assigned(session: Session, shop: ShopContext) -> dict[int, int]:
+    """template id -> number of linked products, for the shop's templates."""
+    query = select(assignments.c.template_id, func.count()).where(_links_of(shop)).group_by(assignments.c.template_id)
     return dict(session.execute(query).all())
 
 
@@ -298,8 +344,7 @@ def _bundle(row, options_by, images_by, variants_by, stock) -> ProductBundle:
                 price=money(v["price"]) or Decimal(0),
                 compare_at_price=money(v["compare_at_price"]),
                 option_values=dict(v["option_values"] or {}),
-                weight=money(v["weight"]),
-                weight_unit=v["weight_unit"],
+                weight_grams=money(v["weight_grams"]),
                 inventory_tracked=bool(v["inventory_tracked"]),
                 levels=dict(stock.get(v["id"], {})),
             )

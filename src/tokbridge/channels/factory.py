@@ -10,10 +10,6 @@ from sqlalchemy import Engine
 
 from tokbridge.channels.connections import DatabaseTokenStore
 from tokbridge.channels.models import ChannelConnection
-from tokbridge.channels.shopify.billing import ShopifyBilling
-from tokbridge.channels.shopify.client import ShopifyClient
-from tokbridge.channels.shopify.settings import get_shopify_settings
-from tokbridge.channels.shopify.store import ShopifyStore
 from tokbridge.channels.tiktok.auth import AuthClient, TokenManager
 from tokbridge.channels.tiktok.client import TikTokClient
 from tokbridge.channels.tiktok.settings import TikTokAppSettings
@@ -60,18 +56,3 @@ def tiktok_client(settings: Settings, engine: Engine, connection: ChannelConnect
     api_transport, _auth = _transports(settings)
     return TikTokClient(api_transport, shop_id=connection.external_id, shop_cipher=connection.data["cipher"],
                         tokens=tiktok_tokens(settings, engine))
-
-
-def shopify_client(settings: Settings, connection: ChannelConnection, *, wait_when_throttled: bool = False) -> ShopifyClient:
-    shopify = get_shopify_settings()
-    return ShopifyClient(connection.external_id, connection.access_token, api_version=shopify.api_version,
-                         base_url=settings.shopify_api_base_url, timeout=shopify.request_timeout_seconds,
-                         max_attempts=shopify.max_attempts, wait_when_throttled=wait_when_throttled)
-
-
-def shopify_store(settings: Settings, connection: ChannelConnection) -> ShopifyStore:
-    return ShopifyStore(shopify_client(settings, connection))
-
-
-def shopify_billing(settings: Settings, connection: ChannelConnection) -> ShopifyBilling:
-    return ShopifyBilling(shopify_client(settings, connection), test=settings.shopify_billing_test)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tokbridge.db.base import Base, TenantOwned, Timestamped, new_id
@@ -36,6 +36,9 @@ class ChannelConnection(TenantOwned, Timestamped, Base):
     price_rate: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))
     price_rate_from: Mapped[str | None] = mapped_column(String(3))
     price_rate_set_at: Mapped[datetime | None]
+    # A TikTok shop: the store whose catalog it lists (migration 0021_shop_context).
+    store_connection_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("channel_connection.id", ondelete="SET NULL"))
     # A TikTok shop: how many products TikTok let it create in one day when it last refused more.
     daily_listing_limit: Mapped[int | None]
 

@@ -17,20 +17,22 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from tokbridge.channels.connections import SHOPIFY, TIKTOK, ConnectionRepository
+from tokbridge.channels import registry
+from tokbridge.channels.base import InvalidDelivery
+from tokbridge.channels.connections import TIKTOK, ConnectionRepository
 from tokbridge.channels.factory import tiktok_app
 from tokbridge.channels.models import ChannelConnection
-from tokbridge.channels.shopify import webhooks as shopify_webhooks
-from tokbridge.channels.shopify.settings import get_shopify_settings
 from tokbridge.channels.tiktok import webhooks as tiktok_webhooks
+from tokbridge.config import Settings, get_settings
 from tokbridge.db.engine import for_writing
 from tokbridge.inbox.repository import InboxRepository
+from tokbridge.jobs import kinds
 from tokbridge.jobs.service import enqueue_or_add
 from tokbridge.kit import strict_json
 
 log = logging.getLogger(__name__)
 
-PROCESS_JOB = "inbox.process"
+PROCESS_JOB = kinds.INBOX_PROCESS
 PROCESS_BATCH = 200  # webhooks one processing job carries at most
 # The longest values the inbox and connection columns hold (inbound_event, channel_connection).
 MAX_KEY, MAX_TOPIC, MAX_SHOP = 255, 100, 255
@@ -49,28 +51,34 @@ class Intake:
 class Verified:
     """A webhook whose signature and envelope are good, not recorded yet."""
 
-    source: str
-    shop: str  # the store's domain or the TikTok shop id: finds the connection
+    source: str  # the connection kind: a store plugin's kind, or TikTok
+    shop: str  # the account it is for (a store's domain, the TikTok shop id): finds the connection
     key: str  # dedup key: the platform's event id, or a digest of the body
     topic: str
     body: dict
 
 
-def verify_shopify(body: bytes, headers: Mapping[str, str]) -> Verified | Intake:
-    """Check a Shopify webhook without touching the database: a `Verified` event, or the answer to give."""
-    found = shopify_webhooks.shopify_headers(headers)
-    topic, shop = found.get("topic", "?"), found.get("shop-domain", "?")
-    if not shopify_webhooks.verify_request(body, headers, get_shopify_settings().secrets):
-        log.warning("shopify webhook refused: missing or invalid signature (topic=%.100s, shop=%.100s)", topic, shop)
+def verify_store(kind: str, body: bytes, headers: Mapping[str, str], settings: Settings | None = None
+                 ) -> Verified | Intake:
+    """Check a store's webhook without touching the database: a `Verified` event, or the answer to give.
+    The store's plugin checks the signature and opens the envelope; nothing here knows which store it is."""
+    try:
+        events = registry.plugin(kind).events
+    except registry.UnknownStore:
+        events = None
+    if events is None:
+        return Intake(404, "Not found.")
+    if not events.verify(settings or get_settings(), headers, body):
+        log.warning("%s webhook refused: missing or invalid signature (%d bytes)", kind, len(body))
         return Intake(401, "The webhook signature is missing or invalid.")
     try:
-        envelope = shopify_webhooks.parse(body, headers)
-    except shopify_webhooks.InvalidWebhook as exc:
-        log.warning("shopify webhook refused as malformed (topic=%.100s, shop=%.100s): %s", topic, shop, exc)
+        delivery = events.open(headers, body)
+    except InvalidDelivery as exc:
+        log.warning("%s webhook refused as malformed: %s", kind, exc)
         return Intake(400, f"Malformed webhook: {exc}")
-    key = envelope.dedup_key or "sha256:" + _digest(envelope.topic.encode(), envelope.shop_domain.encode(), body)
-    return _checked(Verified(SHOPIFY, envelope.shop_domain, key, envelope.topic, envelope.payload),
-                    id_name="event id", shop_name="shop domain")
+    key = delivery.key or "sha256:" + _digest(delivery.topic.encode(), delivery.account.encode(), body)
+    return _checked(Verified(kind, delivery.account, key, delivery.topic, delivery.payload),
+                    id_name="event id", shop_name="account")
 
 
 def verify_tiktok(body: bytes, headers: Mapping[str, str]) -> Verified | Intake:
@@ -108,8 +116,8 @@ def _text_problem(name: str, value: str, max_length: int) -> str | None:
     return None
 
 
-def receive_shopify(session: Session, body: bytes, headers: Mapping[str, str]) -> Intake:
-    checked = verify_shopify(body, headers)
+def receive_store(session: Session, kind: str, body: bytes, headers: Mapping[str, str]) -> Intake:
+    checked = verify_store(kind, body, headers)
     return checked if isinstance(checked, Intake) else record(session, [checked])[0]
 
 

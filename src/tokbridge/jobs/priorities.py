@@ -7,29 +7,33 @@ keeps the order work was queued in. Priorities order what waits; they never stop
 
 from __future__ import annotations
 
+from tokbridge.jobs import kinds
+
 URGENT = 20  # a buyer or the platform is waiting: orders, shipping, cancellations, webhooks
 NORMAL = 10  # everything not named below
 BULK = 0  # long work a merchant started and expects to take a while
 
 PRIORITY_BY_KIND: dict[str, int] = {
-    "inbox.process": URGENT,
-    "orders.intake": URGENT,
-    "orders.to_store": URGENT,
-    "orders.ship": URGENT,
-    "orders.cancel": URGENT,
-    "orders.cancel_in_store": URGENT,
-    "orders.decide_cancellation": URGENT,
-    "orders.decide_return": URGENT,
-    "orders.refund_in_store": URGENT,
-    "orders.restock_return": URGENT,
-    "orders.poll": URGENT,
-    "orders.poll_all": URGENT,
-    "listings.upload": BULK,
-    "listings.sync_shop": BULK,
-    "listings.batch_action": BULK,
-    "catalog.import": BULK,
-    "catalog.reconcile": BULK,
-    "catalog.reconcile_all": BULK,
+    kinds.INBOX_PROCESS: URGENT,
+    kinds.ORDERS_INTAKE: URGENT,
+    kinds.ORDERS_TO_STORE: URGENT,
+    kinds.ORDERS_SHIP: URGENT,
+    kinds.ORDERS_CANCEL: URGENT,
+    kinds.ORDERS_CANCEL_IN_STORE: URGENT,
+    kinds.ORDERS_DECIDE_CANCELLATION: URGENT,
+    kinds.ORDERS_DECIDE_RETURN: URGENT,
+    kinds.ORDERS_REFUND_IN_STORE: URGENT,
+    kinds.ORDERS_RESTOCK_RETURN: URGENT,
+    kinds.ORDERS_POLL: URGENT,
+    kinds.ORDERS_POLL_ALL: URGENT,
+    kinds.ORDERS_POLL_STORE: URGENT,
+    kinds.ORDERS_POLL_STORES: URGENT,
+    kinds.LISTINGS_UPLOAD: BULK,
+    kinds.LISTINGS_SYNC_SHOP: BULK,
+    kinds.LISTINGS_BATCH_ACTION: BULK,
+    kinds.CATALOG_IMPORT: BULK,
+    kinds.CATALOG_RECONCILE: BULK,
+    kinds.CATALOG_RECONCILE_ALL: BULK,
 }
 
 

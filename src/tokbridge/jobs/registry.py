@@ -15,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 # Modules whose import registers the built-in handlers.
-BUILTIN_TASK_MODULES = ["tokbridge.jobs.tasks", "tokbridge.tenancy.tasks", "tokbridge.listings.tasks", "tokbridge.catalog.tasks",
-                        "tokbridge.onboarding.tasks", "tokbridge.orders.tasks", "tokbridge.notifications.tasks"]
+BUILTIN_TASK_MODULES = ["tokbridge.jobs.tasks", "tokbridge.listings.tasks", "tokbridge.catalog.tasks",
+                        "tokbridge.category_templates.tasks", "tokbridge.onboarding.tasks", "tokbridge.orders.tasks",
+                        "tokbridge.inbox.tasks", "tokbridge.notifications.tasks"]
 
 
 @dataclass(frozen=True)

@@ -70,15 +70,18 @@ class JobRepository:
         )
         return result.rowcount == 1
 
-    def update_owned(self, job_id: int, owner: str, **values) -> bool:
-        """Change a running job only while this worker still holds it."""
-        result = self.session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.state == JobState.RUNNING, Job.worker_id == owner)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+    def update_owned(self, job_id: int, owner: str, *, done_at_most: int | None = None, **values) -> bool:
+        """Change a running job only while this worker still holds it; with `done_at_most`, only while its
+        saved progress is no further than that (a count committed later by another thread stays)."""
+        query = update(Job).where(Job.id == job_id, Job.state == JobState.RUNNING, Job.worker_id == owner)
+        if done_at_most is not None:
+            query = query.where(Job.progress_done <= done_at_most)
+        result = self.session.execute(query.values(**values).execution_options(synchronize_session=False))
         return result.rowcount == 1
+
+    def held_by(self, job_id: int, owner: str) -> bool:
+        return self.session.scalar(select(Job.id).where(
+            Job.id == job_id, Job.state == JobState.RUNNING, Job.worker_id == owner)) is not None
 
     def due_ids(self, now: datetime, limit: int = 100) -> list[int]:
         return list(self.session.scalars(

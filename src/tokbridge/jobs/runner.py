@@ -1,8 +1,9 @@
 """Running one job: claim it, run its handler, record the outcome.
 
-A claim is a conditional UPDATE (queued -> running) with a lease. The handler reports progress
-through its context, which renews the lease; a worker that dies stops renewing, and maintenance
-puts the job back in the queue for another worker, which resumes from the saved checkpoint.
+A claim is a conditional UPDATE (queued -> running) with a lease. While the job runs, this process
+renews the lease (leases.py: every third of the lease, and with each progress report); a worker that
+dies stops renewing, and maintenance puts the job back in the queue for another worker, which resumes
+from the saved checkpoint.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from tokbridge.activity import service as activity
 from tokbridge.config import Settings
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing, get_engine, session_scope, sessionmaker_for
+from tokbridge.jobs.fairness import GATE, HandBack, urgent_elsewhere, urgent_running, urgent_waiting, worker_threads
+from tokbridge.jobs.leases import Holding, running_here
 from tokbridge.jobs.models import Job, JobState
+from tokbridge.jobs.priorities import BULK, URGENT, priority_of
 from tokbridge.jobs.registry import HandlerSpec, handler_for
 from tokbridge.jobs.repository import JobRepository
 from tokbridge.kit.errors import PermanentError, RetryableError
@@ -51,6 +55,8 @@ class JobContext:
         self.payload = dict(job.payload or {})
         self.checkpoint = dict(job.checkpoint or {})
         self.attempt = job.attempts
+        self._progressed = False  # in this attempt
+        self._bulk = priority_of(job.kind) <= BULK
         self._worker = worker
         self._engine = get_engine(settings.database_url)
         self._visible = False
@@ -63,11 +69,13 @@ class JobContext:
         return session
 
     def progress(self, done: int, total: int | None = None, checkpoint: dict | None = None,
-                 session: Session | None = None) -> None:
+                 session: Session | None = None, forward_only: bool = False) -> None:
         """Record progress (and where to resume), and renew the lease. Raises LeaseLost if taken over.
 
         Pass the handler's own `session` to save the checkpoint in the same transaction as the work
-        it describes: then a crash can never leave one without the other.
+        it describes: then a crash can never leave one without the other. Threads counting into one job
+        pass `forward_only`: their transactions may commit in another order than they counted, and a
+        smaller count committed last must not take the saved progress back.
         """
         now = utcnow()
         values = {"progress_done": done, "updated_at": now, "progressed_at": now,
@@ -76,19 +84,48 @@ class JobContext:
             values["progress_total"] = total
         if checkpoint is not None:
             values["checkpoint"] = dict(checkpoint)
+        at_most = done if forward_only else None
         if session is not None:
-            self._save_progress(session, values, done, total)
+            self._save_progress(session, values, at_most)
         else:
             with session_scope(self._engine) as own:
-                self._save_progress(for_writing(own), values, done, total)
+                self._save_progress(for_writing(own), values, at_most)
         if checkpoint is not None:
             self.checkpoint = dict(checkpoint)
+        self._progressed = True
 
-    def _save_progress(self, session: Session, values: dict, done: int, total: int | None) -> None:
-        if not JobRepository(session).update_owned(self.job_id, self._worker, **values):
+    def save_checkpoint(self, checkpoint: dict) -> None:
+        """Save where to resume without counting it as progress (a pause between tries is not progress)."""
+        values = {"checkpoint": dict(checkpoint), "updated_at": utcnow()}
+        with session_scope(self._engine) as own:
+            if not JobRepository(for_writing(own)).update_owned(self.job_id, self._worker, **values):
+                raise LeaseLost(f"job {self.job_id} is no longer held by this worker")
+        self.checkpoint = dict(checkpoint)
+
+    def make_way(self, hand_back: bool = True) -> None:
+        """Called by bulk jobs between items (see fairness.py): pause while urgent work runs in this process
+        (or, on Redis, in another worker process),
+        and with `hand_back`, raise HandBack when urgent work waits and every worker thread of this process
+        is busy, once this attempt has made progress (so every attempt moves the job on). Nothing for other
+        jobs. (With a thread free, the urgent job is taken at the consumer's next poll: no need to go.)"""
+        if not self._bulk:
+            return
+        GATE.make_way(self.settings.bulk_max_pause_seconds, urgent_elsewhere(self.settings))
+        if hand_back and self._progressed and running_here() >= worker_threads(self.settings):
+            with session_scope(self._engine) as session:
+                waiting = urgent_waiting(session, utcnow())
+            if waiting:
+                raise HandBack(f"job {self.job_id} makes way for urgent work")
+
+    def _save_progress(self, session: Session, values: dict, done_at_most: int | None) -> None:
+        jobs = JobRepository(session)
+        if not jobs.update_owned(self.job_id, self._worker, done_at_most=done_at_most, **values):
+            if done_at_most is not None and jobs.held_by(self.job_id, self._worker):
+                return  # a further count is saved already, with its activity row
             raise LeaseLost(f"job {self.job_id} is no longer held by this worker")
         if self._visible:
-            activity.job_progress(bind_merchant(session, self.merchant_id), self.job_id, done, total)
+            activity.job_progress(bind_merchant(session, self.merchant_id), self.job_id,
+                                  values["progress_done"], values.get("progress_total"))
 
 
 def run_job(settings: Settings, job_id: int, worker: str | None = None) -> str | None:
@@ -112,14 +149,21 @@ def run_job(settings: Settings, job_id: int, worker: str | None = None) -> str |
         context = JobContext(settings, job, worker)
         if spec.visible and job.merchant_id is not None:
             context._visible = True
-            activity.job_started(bind_merchant(session, job.merchant_id), job.merchant_id, job.id, job.kind, job.title)
+            activity.job_started(bind_merchant(session, job.merchant_id), job.merchant_id, job.id, job.kind, job.title,
+                                 connection_id=(job.payload or {}).get("connection_id"))
 
-    return _execute(settings, engine, spec, context, worker)
+    with Holding(settings, job_id, worker):  # its lease is renewed while it runs here
+        if priority_of(context.kind) >= URGENT:
+            with GATE.urgent(job_id), urgent_running(settings, job_id):
+                return _execute(settings, engine, spec, context, worker)
+        return _execute(settings, engine, spec, context, worker)
 
 
 def _execute(settings: Settings, engine, spec: HandlerSpec, context: JobContext, worker: str) -> str | None:
     try:
         spec.func(context)
+    except HandBack:
+        return _hand_back(engine, context, worker)
     except LeaseLost:
         log.warning("job %s (%s) was taken over by another worker", context.job_id, context.kind)
         return None
@@ -184,6 +228,23 @@ def _retry_or_fail(settings, engine, context: JobContext, worker: str, exc: Exce
         from tokbridge.jobs.service import dispatch_after_commit
 
         dispatch_after_commit(session, job.id, run_at, kind=job.kind)
+    return JobState.QUEUED
+
+
+def _hand_back(engine, context: JobContext, worker: str) -> str | None:
+    """Back to the queue at once, at its own (bulk) priority, so the urgent messages go first; the attempt
+    is given back, as it was not a failure."""
+    with session_scope(engine) as session:
+        repository = JobRepository(for_writing(session))
+        job = repository.get(context.job_id)
+        now = utcnow()
+        if not repository.update_owned(job.id, worker, state=JobState.QUEUED, worker_id=None, lease_expires_at=None,
+                                       attempts=max(0, job.attempts - 1), next_run_at=now, updated_at=now):
+            return None
+        from tokbridge.jobs.service import dispatch_after_commit
+
+        dispatch_after_commit(session, job.id, kind=job.kind)
+    log.info("job %s (%s) handed its thread back to urgent work", context.job_id, context.kind)
     return JobState.QUEUED
 
 

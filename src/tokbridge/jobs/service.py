@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing
 from tokbridge.jobs.models import Job, JobState
-from tokbridge.jobs.priorities import NORMAL, priority_of
+from tokbridge.jobs.fairness import GATE, urgent_elsewhere
+from tokbridge.jobs.priorities import NORMAL, URGENT, priority_of
 from tokbridge.jobs.registry import handler_for
 from tokbridge.jobs.repository import JobRepository
 
@@ -92,10 +93,16 @@ def _dispatch(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
+    from tokbridge.config import get_settings
     from tokbridge.jobs.queue import dispatch
 
+    # Bulk work makes way from now on (jobs/fairness.py): the embedded queue's messages are this process's
+    # own to run; on Redis any worker process may take them, so the mark is in Redis for all to see.
+    elsewhere = urgent_elsewhere(get_settings())
     for job_id, run_at, priority in pending:
         delay = (run_at - utcnow()).total_seconds() if run_at else None
+        if priority >= URGENT and not (delay and delay > 0):
+            (elsewhere or GATE).expect(job_id)
         dispatch(job_id, delay=delay if delay and delay > 0 else None, priority=priority)
 
 

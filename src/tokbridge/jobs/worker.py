@@ -11,7 +11,7 @@ import signal
 import threading
 
 from tokbridge.config import Settings
-from tokbridge.jobs import queue
+from tokbridge.jobs import fairness, queue
 from tokbridge.jobs.maintenance import MaintenanceLoop
 from tokbridge.jobs.registry import load_handlers
 
@@ -22,6 +22,7 @@ class Worker:
     def __init__(self, settings: Settings, threads: int | None = None):
         self.settings = settings
         load_handlers(settings.job_modules)
+        fairness.set_worker_threads(threads or settings.worker_threads)  # bulk jobs hand back when all are busy
         self.consumer = queue.create_consumer(settings, threads or settings.worker_threads)
         self.maintenance = MaintenanceLoop(settings)
 
@@ -46,6 +47,7 @@ class Worker:
     def stop(self) -> None:
         self.consumer.stop(graceful=True)
         self.maintenance.stop()
+        fairness.set_worker_threads(None)
 
     def run_forever(self) -> None:
         """Run in the foreground until SIGINT/SIGTERM (distributed mode)."""

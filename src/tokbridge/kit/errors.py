@@ -1,6 +1,26 @@
-"""The two kinds of failure every layer distinguishes (OCA's RetryableJobError vs a permanent one)."""
+"""The error kinds every layer distinguishes (OCA's RetryableJobError vs a permanent one).
+
+Adapters (a store plugin, the TikTok client) raise only these kinds, or subclasses of them, so web pages and
+jobs decide what to do from the kind, never from a vendor's exception class:
+
+    RetryableError          try again later (a rate limit, a timeout, a 5xx)
+    PermanentError          retrying cannot help; the message says what is wrong and how to fix it
+    ├── NeedsReconnect      the platform no longer accepts our access: the merchant must reconnect
+    ├── RefusedWithFix      the platform refused the input; `reasons` say why, in the platform's words
+    └── NotFound            the record is gone on the platform
+
+`ChannelError` marks an error that came from an external platform; `platform` names it for the merchant
+(the plugin's display name) so a page can say who is not answering.
+"""
 
 from __future__ import annotations
+
+
+class ChannelError(Exception):
+    """Mixin of every error an adapter raises: which platform it came from, in words for the merchant."""
+
+    platform: str = "the platform"
+    account: str = "account"  # what the merchant calls their account there: "store", "shop"
 
 
 class RetryableError(Exception):
@@ -21,3 +41,19 @@ class RetryableError(Exception):
 
 class PermanentError(Exception):
     """Retrying cannot help; the message tells the merchant what is wrong and how to fix it."""
+
+
+class NeedsReconnect(PermanentError):
+    """Our access was revoked, expired for good or lacks a permission: the merchant must reconnect."""
+
+
+class RefusedWithFix(PermanentError):
+    """The platform refused the input and changed nothing; `reasons` are its own words, one per problem."""
+
+    @property
+    def reasons(self) -> list[str]:
+        return [str(self)]
+
+
+class NotFound(PermanentError):
+    """The record does not exist (any more) on the platform."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import re
 
-# key=value, "key": "value" and header-style key: value for names that carry secrets.
+# key=value, "key": "value" and header-style key: value for names that carry secrets. Platforms send
+# their tokens as X-<platform>-Access-Token: one pattern covers every store plugin's header.
 _SECRET = re.compile(
-    r"(?i)((?:access_token|refresh_token|app_secret|client_secret|password|x-tts-access-token|"
-    r"x-shopify-access-token|authorization|secret_key|encryption_keys)[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,}]+)"
+    r"(?i)((?:access_token|refresh_token|app_secret|client_secret|password|x-[\w-]*access-token|"
+    r"authorization|secret_key|encryption_keys)[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,}]+)"
 )
 # The values SQLAlchemy prints after a failed statement (emails, names, tokens): never worth a log line.
 _SQL_PARAMETERS = re.compile(r"\[(?:SQL )?parameters: [^\n]*")

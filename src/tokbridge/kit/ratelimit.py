@@ -155,7 +155,7 @@ class SQLiteBackend:
             # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, taking the write lock
             # before reading so two processes cannot both spend the same token.
             conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(conn, deadline=time.monotonic() + 10)
             conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
         return conn
@@ -177,6 +177,25 @@ class SQLiteBackend:
                 "ON CONFLICT(scope) DO UPDATE SET until = MAX(until, excluded.until)",
                 (scope, until),
             )
+
+
+def _switch_to_wal(conn: sqlite3.Connection, deadline: float) -> None:
+    """Turn on WAL, waiting for the other processes that open the same file at the same moment.
+
+    Switching needs an exclusive lock; when another connection holds the write lock, SQLite answers
+    "database is locked" at once instead of calling its busy handler (it would deadlock otherwise),
+    so the wait is ours to do. Once any connection has switched, the file stays in WAL.
+    """
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            time.sleep(0.005)
 
 
 class _SQLiteTransaction:

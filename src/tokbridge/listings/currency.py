@@ -7,6 +7,10 @@ a rate exists nothing priced goes to that shop: a relabelled price would be wron
 
     conversion(session, shop).missing      # True: uploads and price syncs are refused
     market_for(session, shop)              # the Market the mapper converts prices with
+
+The rate belongs to the TikTok shop (each shop sells in its region's currency); the store currency is
+that of the store the shop lists from (`ShopContext.store`). `shop` is a `ShopContext`, or the shop's
+`ChannelConnection` (its linked store is then read).
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from tokbridge.category_templates.limits import Market
 from tokbridge.category_templates.problems import Problem
-from tokbridge.channels.connections import SHOPIFY, ConnectionRepository
 from tokbridge.channels.models import ChannelConnection
+from tokbridge.channels.shops import ShopContext, linked_store
 from tokbridge.db.base import utcnow
 from tokbridge.jobs.service import enqueue
 from tokbridge.listings.repository import ListingRepository
@@ -73,8 +77,15 @@ class Conversion:
         return self.rate if self.needed and self.rate is not None else Decimal(1)
 
 
-def conversion(session: Session, shop: ChannelConnection) -> Conversion:
-    store = ConnectionRepository(session).first(SHOPIFY)
+def _shop_and_store(session: Session, shop: ShopContext | ChannelConnection
+                    ) -> tuple[ChannelConnection, ChannelConnection | None]:
+    if isinstance(shop, ShopContext):
+        return shop.shop, shop.store
+    return shop, linked_store(session, shop)
+
+
+def conversion(session: Session, shop: ShopContext | ChannelConnection) -> Conversion:
+    shop, store = _shop_and_store(session, shop)
     store_currency = store.currency if store is not None else None
     # A rate set for another store currency (the store changed it since) converts nothing any more.
     valid = shop.price_rate is not None and shop.price_rate_from == store_currency
@@ -82,8 +93,9 @@ def conversion(session: Session, shop: ChannelConnection) -> Conversion:
                       shop.price_rate if valid else None, shop.price_rate_set_at if valid else None)
 
 
-def market_for(session: Session, shop: ChannelConnection) -> Market:
-    return Market(shop.region or "US", price_rate=conversion(session, shop).price_rate)
+def market_for(session: Session, shop: ShopContext | ChannelConnection) -> Market:
+    region = (shop.shop if isinstance(shop, ShopContext) else shop).region
+    return Market(region or "US", price_rate=conversion(session, shop).price_rate)
 
 
 def missing_rate_message(found: Conversion) -> str:
@@ -100,10 +112,11 @@ def missing_rate_problem(found: Conversion) -> Problem:
                    "under Prices on TikTok.")
 
 
-def set_rate(session: Session, merchant_id: int, shop: ChannelConnection, text: str) -> int:
-    """Save the merchant's rate for the shop; products already on TikTok get their prices sent again.
-    Returns how many products will be re-priced."""
+def set_rate(session: Session, merchant_id: int, shop: ShopContext | ChannelConnection, text: str) -> int:
+    """Save the merchant's rate for the shop; its products already on TikTok get their prices sent again
+    (the shop's only: another shop's prices do not change). Returns how many products will be re-priced."""
     found = conversion(session, shop)
+    shop = shop.shop if isinstance(shop, ShopContext) else shop
     if found.store_currency is None:
         raise RateRefused("TokBridge has not read your store's currency yet. It does so while importing "
                           "the catalog; try again once the import has finished.")
@@ -126,6 +139,6 @@ def set_rate(session: Session, merchant_id: int, shop: ChannelConnection, text: 
     for product_id in product_ids:
         # The sync compares each price with what TikTok last got: only the prices that changed are sent.
         enqueue(session, "listings.sync_product", merchant_id=merchant_id,
-                payload={"product_id": product_id, "reason": "price rate"},
-                identity_key=f"listings.sync_product:{product_id}:price rate")
+                payload={"product_id": product_id, "reason": "price rate", "connection_id": shop.id},
+                identity_key=f"listings.sync_product:{shop.id}:{product_id}:price rate")
     return len(product_ids)

@@ -88,12 +88,14 @@ class UploadedImage(TenantOwned, Base):
 
 
 class SyncSettings(TenantOwned, Timestamped, Base):
-    """The merchant's continuous-sync switches."""
+    """One TikTok shop's continuous-sync switches."""
 
     __tablename__ = "sync_settings"
-    __table_args__ = (UniqueConstraint("merchant_id"),)
+    __table_args__ = (UniqueConstraint("connection_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    connection_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("channel_connection.id", ondelete="CASCADE"), index=True)
     sync_product_info: Mapped[bool] = mapped_column(Boolean, default=True)
     sync_price: Mapped[bool] = mapped_column(Boolean, default=True)
     sync_inventory: Mapped[bool] = mapped_column(Boolean, default=True)

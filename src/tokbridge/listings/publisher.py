@@ -27,6 +27,7 @@ from tokbridge.category_templates.models import CategoryTemplate
 from tokbridge.category_templates.problems import Problem, blocking
 from tokbridge.category_templates.validation import validate_product
 from tokbridge.channels.models import ChannelConnection
+from tokbridge.channels.shops import ShopContext
 from tokbridge.channels.tiktok.client import TikTokClient
 from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.channels.tiktok.errors import ValidationError as TikTokValidationError
@@ -103,10 +104,21 @@ class OnTikTok:
 
 @dataclass
 class Publisher:
+    """Sends products to one TikTok shop (`shop`: its templates, its currency, its warehouses)."""
+
     client: TikTokClient
-    connection: ChannelConnection
-    merchant_id: int
+    shop: ShopContext
+    # Called between the network steps of a product: a bulk upload pauses there for urgent work.
+    between_steps: Callable[[], None] = lambda: None
     _warehouse_ids: list[str] | None = None
+
+    @property
+    def connection(self) -> ChannelConnection:
+        return self.shop.shop
+
+    @property
+    def merchant_id(self) -> int:
+        return self.shop.merchant_id
 
     @property
     def market(self) -> Market:
@@ -129,7 +141,7 @@ class Publisher:
 
     def prepare(self, session: Session, product_id: int, image_uris: dict[str, str] | None = None) -> Prepared:
         """The body TikTok would get and every problem with it (no images uploaded when `image_uris` is None)."""
-        template = _template_for(session, self.merchant_id, product_id)
+        template = _template_for(session, self.shop, product_id)
         if template is None:
             return Prepared(None, [Problem("no_template", "category_id", "The product is not linked to a category template.",
                                            "Link it to a template, or create a template whose rules match it.")])
@@ -149,7 +161,7 @@ class Publisher:
                 f"TikTok refused the template's category {choice.label} ({choice.id}): {refused.message}",
                 "Edit the template and choose its category again (its category check on the template page "
                 "tells whether TikTok retired it).")])
-        prices = currency.conversion(session, self.connection)
+        prices = currency.conversion(session, self.shop)
         market = Market(self.market.region, price_rate=prices.price_rate)
         body = map_product(bundle, template.spec(), market, image_uris=image_uris, category=category)
         problems = validate_product(body, market, category=category, warehouse_ids=self.warehouse_ids())
@@ -167,7 +179,9 @@ class Publisher:
                 known = ListingRepository(session).uploaded_image(self.connection.id, digest, "MAIN_IMAGE")
                 uri = known.uri if known else None
             if uri is None:
+                self.between_steps()
                 content, content_type = _download(image.url)
+                self.between_steps()
                 try:
                     uploaded = self.client.upload_product_image(
                         content, filename=image.url.rsplit("/", 1)[-1][:100] or "image", content_type=content_type,
@@ -242,6 +256,7 @@ class Publisher:
         if blocking(prepared.problems):
             return lambda session, listing: _not_sendable(listing, prepared.problems)
         sent = prepared.fingerprint
+        self.between_steps()
         try:
             if existing is None:
                 body = prepared.body.model_copy(update={"idempotency_key": key})
@@ -358,31 +373,33 @@ def _not_sendable(listing: Listing, problems: list[Problem]) -> None:
     listing.last_error = f"{plural(len(blocking(problems)), 'problem')} to fix before TikTok will accept this product."
 
 
-def unchanged_since_refused(session: Session, merchant_id: int, listings: list[Listing]) -> list[Listing]:
-    """The failed listings whose store product and template are still what TikTok refused."""
+def unchanged_since_refused(session: Session, shop: ShopContext, listings: list[Listing]) -> list[Listing]:
+    """The shop's failed listings whose store product and template are still what TikTok refused."""
+    merchant_id = shop.merchant_id
     refused = [listing for listing in listings
                if listing.status == ListingStatus.FAILED and listing.sent_fingerprint is not None]
     if not refused:
         return []
     bundles = {b.id: b for b in templates.load_bundles(session, merchant_id, [l.product_id for l in refused])}
-    assigned = templates.assignment_map(session, merchant_id, [l.product_id for l in refused])
+    assigned = templates.assignment_map(session, shop, [l.product_id for l in refused])
     found: dict[int, CategoryTemplate | None] = {}
     unchanged = []
     for listing in refused:
         template_id = assigned.get(listing.product_id, (None,))[0]
         if template_id is not None and template_id not in found:
-            found[template_id] = templates.get_template(session, merchant_id, template_id)
+            found[template_id] = templates.get_template(session, shop, template_id)
         template, bundle = found.get(template_id), bundles.get(listing.product_id)
         if template is not None and bundle is not None and fingerprint(bundle, template) == listing.sent_fingerprint:
             unchanged.append(listing)
     return unchanged
 
 
-def _template_for(session: Session, merchant_id: int, product_id: int) -> CategoryTemplate | None:
-    assigned = templates.assignment_map(session, merchant_id, [product_id]).get(product_id)
+def _template_for(session: Session, shop: ShopContext, product_id: int) -> CategoryTemplate | None:
+    """The template the product is linked to in this shop (templates and links are per shop)."""
+    assigned = templates.assignment_map(session, shop, [product_id]).get(product_id)
     if assigned is None:
         return None
-    return templates.get_template(session, merchant_id, assigned[0])
+    return templates.get_template(session, shop, assigned[0])
 
 
 def _download(url: str) -> tuple[bytes, str]:

@@ -63,6 +63,18 @@ class ListingRepository:
         return self.session.scalar(select(Listing).where(Listing.connection_id == connection_id,
                                                          Listing.product_id == product_id))
 
+    def for_product_in_shops(self, product_id: int) -> dict[str, Listing]:
+        """The product's listing in each shop that has one: connection id -> listing."""
+        rows = self.session.scalars(select(Listing).where(Listing.product_id == product_id))
+        return {row.connection_id: row for row in rows}
+
+    def shops_listing(self, product_id: int) -> list[str]:
+        """The active shops (connection ids) where the product is on TikTok: where a store change must reach."""
+        return list(self.session.scalars(
+            select(Listing.connection_id).join(ChannelConnection, ChannelConnection.id == Listing.connection_id)
+            .where(Listing.product_id == product_id, Listing.tiktok_product_id.is_not(None),
+                   ChannelConnection.status == "active").order_by(Listing.connection_id)))
+
     def by_tiktok_id(self, connection_id: str, tiktok_product_id: str) -> Listing | None:
         return self.session.scalar(select(Listing).where(Listing.connection_id == connection_id,
                                                          Listing.tiktok_product_id == tiktok_product_id))
@@ -111,7 +123,9 @@ class ListingRepository:
                    Listing.id, Listing.tiktok_product_id, Listing.problems, Listing.last_error,
                    CatalogProduct.source_updated_at)
             .outerjoin(Listing, listing_join)
-            .outerjoin(ProductTemplateAssignment, ProductTemplateAssignment.product_id == CatalogProduct.id)
+            # The shop's own link: a product may be linked to another template in each shop.
+            .outerjoin(ProductTemplateAssignment, and_(ProductTemplateAssignment.product_id == CatalogProduct.id,
+                                                       _shops_link(connection_id or "")))
             .outerjoin(CategoryTemplate, CategoryTemplate.id == ProductTemplateAssignment.template_id)
             .where(CatalogProduct.status != "deleted")
             .order_by(CatalogProduct.id.desc())
@@ -201,7 +215,9 @@ class ListingRepository:
         """Product id -> (listing status, linked template id or None), for the products TikTok has."""
         rows = self.session.execute(
             select(Listing.product_id, Listing.status, ProductTemplateAssignment.template_id)
-            .outerjoin(ProductTemplateAssignment, ProductTemplateAssignment.product_id == Listing.product_id)
+            .outerjoin(ProductTemplateAssignment, and_(
+                ProductTemplateAssignment.product_id == Listing.product_id,
+                ProductTemplateAssignment.connection_id == Listing.connection_id))
             .where(Listing.connection_id == connection_id, Listing.tiktok_product_id.is_not(None)))
         return {product_id: (status, template_id) for product_id, status, template_id in rows}
 
@@ -210,16 +226,23 @@ class ListingRepository:
             UploadedImage.connection_id == connection_id, UploadedImage.source_url_hash == source_url_hash,
             UploadedImage.use_case == use_case))
 
-    def sync_settings(self, merchant_id: int, create: bool = True) -> SyncSettings:
-        """The merchant's switches; the defaults (all on) until saved. `create=False` for readers."""
-        settings = self.session.scalar(select(SyncSettings))
+    def sync_settings(self, merchant_id: int, connection_id: str, create: bool = True) -> SyncSettings:
+        """One TikTok shop's switches; the defaults (all on) until saved. `create=False` for readers."""
+        settings = self.session.scalar(select(SyncSettings).where(SyncSettings.connection_id == connection_id))
         if settings is None:
-            settings = SyncSettings(merchant_id=merchant_id, sync_product_info=True, sync_price=True,
+            settings = SyncSettings(merchant_id=merchant_id, connection_id=connection_id, sync_product_info=True, sync_price=True,
                                     sync_inventory=True, on_store_delete="deactivate")
             if create:
                 self.session.add(settings)
                 self.session.flush()
         return settings
+
+
+def _shops_link(connection_id: str):
+    """A product's template link in the shop. Links not attached to any shop yet (a merchant's from before
+    shops had templates, until `adopt_unattached` gives them one) count for every shop."""
+    return or_(ProductTemplateAssignment.connection_id == connection_id,
+               ProductTemplateAssignment.connection_id.is_(None))
 
 
 def _escape_like(text: str) -> str:

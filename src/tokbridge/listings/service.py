@@ -1,5 +1,9 @@
 """Use-cases on listings that the web layer calls: bulk upload, Sync Shop Status, activate,
-deactivate, delete, and the dashboard's product figures. They check and record; jobs do the calls."""
+deactivate, delete, and the dashboard's product figures. They check and record; jobs do the calls.
+
+Every use-case works on one TikTok shop (`ShopContext`, built by the web layer from the shop the
+merchant chose): its listings, its templates, its prices. The same store product has its own listing
+in each shop."""
 
 from __future__ import annotations
 
@@ -13,8 +17,8 @@ from tokbridge.activity import service as activity
 from tokbridge.billing import service as billing
 from tokbridge.catalog.models import CatalogProduct
 from tokbridge.category_templates import repository as templates
-from tokbridge.channels.connections import TIKTOK, ConnectionRepository
 from tokbridge.channels.models import ChannelConnection
+from tokbridge.channels.shops import ShopContext, active_shops
 from tokbridge.jobs.models import Job
 from tokbridge.jobs.service import enqueue
 from tokbridge.kit.words import plural
@@ -37,17 +41,6 @@ class ListingRefused(Exception):
         self.link = link
 
 
-def tiktok_connection(session: Session) -> ChannelConnection | None:
-    return ConnectionRepository(session).first(TIKTOK)
-
-
-def require_tiktok(session: Session) -> ChannelConnection:
-    connection = tiktok_connection(session)
-    if connection is None:
-        raise ListingRefused("Connect a TikTok shop first.", "/connect/tiktok")
-    return connection
-
-
 def prerequisite_checks(connection: ChannelConnection | None) -> list[dict] | None:
     if connection is None:
         return None
@@ -55,22 +48,32 @@ def prerequisite_checks(connection: ChannelConnection | None) -> list[dict] | No
     return stored.get("checks") if stored else None  # written by onboarding.service.check_prerequisites
 
 
+def products_on_tiktok(session: Session) -> int:
+    """What counts against the plan's product limit: the listings on TikTok in every active shop of the
+    merchant (a product listed in two shops is two products there)."""
+    repository = ListingRepository(session)
+    return sum(repository.products_on_tiktok(shop.id) for shop in active_shops(session))
+
+
 def product_usage(session: Session, merchant_id: int) -> billing.PlanUsage:
-    connection = tiktok_connection(session)
+    """The plan's product usage, across all the merchant's shops."""
     subscription = billing.subscription_for(session, merchant_id)
-    used = ListingRepository(session).products_on_tiktok(connection.id if connection else None)
-    return billing.usage(subscription, products_used=used, orders_used=0)
+    return billing.usage(subscription, products_used=products_on_tiktok(session), orders_used=0)
 
 
-def request_upload(session: Session, merchant_id: int, product_ids: Sequence[int] | None = None) -> tuple[Job, int]:
-    """Queue the linked products (all, or `product_ids`) for upload. Returns the job and how many
-    products it will send. Refused while prerequisites fail, or when the plan has no room left."""
-    connection = require_tiktok(session)
+def request_upload(session: Session, shop: ShopContext, product_ids: Sequence[int] | None = None) -> tuple[Job, int]:
+    """Queue the shop's linked products (all, or `product_ids`) for upload to that shop. Returns the job
+    and how many products it will send. Refused while the shop's prerequisites fail, or when the plan
+    has no room left."""
+    merchant_id, connection = shop.merchant_id, shop.shop
     if message := prerequisites.blocking_message(prerequisite_checks(connection)):
         raise ListingRefused(message, "/dashboard#prerequisites")
-    refuse_unconverted_prices(session, connection)
+    if shop.store is None:
+        raise ListingRefused(f"Choose the store whose products {shop.label} sells before uploading: TokBridge "
+                             "takes the prices' currency and the stock from it.", "/settings")
+    refuse_unconverted_prices(session, shop)
 
-    candidates = templates.assigned_product_ids(session, merchant_id)
+    candidates = templates.assigned_product_ids(session, shop)
     if product_ids is not None:
         wanted = set(product_ids)
         candidates = [pid for pid in candidates if pid in wanted]
@@ -81,7 +84,7 @@ def request_upload(session: Session, merchant_id: int, product_ids: Sequence[int
     to_send = sorted(pid for pid in listable if pid not in existing or existing[pid].status in UPLOADABLE)
     # Bulk Upload does not send a failed product again as TikTok refused it; picking it does.
     held_back = [] if product_ids is not None else unchanged_since_refused(
-        session, merchant_id, [existing[pid] for pid in to_send if pid in existing])
+        session, shop, [existing[pid] for pid in to_send if pid in existing])
     to_send = [pid for pid in to_send if pid not in {listing.product_id for listing in held_back}]
     if not to_send and held_back:
         raise ListingRefused(_held_back_message(len(held_back)))
@@ -111,44 +114,45 @@ def request_upload(session: Session, merchant_id: int, product_ids: Sequence[int
     if held_back:
         title, fix = _held_back_message(len(held_back)).split(". ", 1)
         activity.record(session, merchant_id, "listings.upload.held_back", title, message=fix,
-                        status="info", details={"product_ids": [listing.product_id for listing in held_back]})
+                        status="info", details={"product_ids": [listing.product_id for listing in held_back]},
+                        connection_id=connection.id)
     session.flush()
     job = enqueue(session, "listings.upload", merchant_id=merchant_id, payload={"connection_id": connection.id},
                   identity_key=f"listings.upload:{connection.id}", title="Bulk upload to TikTok Shop")
     return job, len(to_send)
 
 
-def refuse_unconverted_prices(session: Session, connection: ChannelConnection) -> None:
+def refuse_unconverted_prices(session: Session, shop: ShopContext) -> None:
     """A shop in another currency than the store takes no prices until the merchant sets a rate."""
-    prices = currency.conversion(session, connection)
+    prices = currency.conversion(session, shop)
     if prices.missing:
         raise ListingRefused(currency.missing_rate_message(prices), currency.RATE_LINK)
 
 
-def upload_schedule(session: Session, queued: int) -> daily_limit.UploadSchedule | None:
-    """When the `queued` products just marked In progress go, given TikTok's daily limit (after the
-    others already waiting)."""
-    connection = tiktok_connection(session)
-    if connection is None:
+def upload_schedule(session: Session, shop: ShopContext | None, queued: int) -> daily_limit.UploadSchedule | None:
+    """When the `queued` products just marked In progress go, given the shop's daily limit at TikTok
+    (after the others already waiting)."""
+    if shop is None:
         return None
+    connection = shop.shop
     ahead = max(0, ListingRepository(session).count_in_progress(connection.id) - queued)
     return daily_limit.schedule(session, connection, queued, ahead=ahead)
 
 
-def waiting_for_daily_limit(session: Session) -> daily_limit.UploadSchedule | None:
+def waiting_for_daily_limit(session: Session, shop: ShopContext | None) -> daily_limit.UploadSchedule | None:
     """The shop's products In progress, split between today and the following days."""
-    connection = tiktok_connection(session)
-    if connection is None:
+    if shop is None:
         return None
+    connection = shop.shop
     return daily_limit.schedule(session, connection, ListingRepository(session).count_in_progress(connection.id))
 
 
-def upload_question(session: Session) -> str:
+def upload_question(session: Session, shop: ShopContext | None) -> str:
     """What Bulk Upload asks before it starts: with TikTok's daily limit, how many can still go today."""
     question = "Upload every product linked to a category template to TikTok Shop?"
-    connection = tiktok_connection(session)
-    if connection is None:
+    if shop is None:
         return question
+    connection = shop.shop
     limit, room = daily_limit.known_limit(connection), daily_limit.room_today(session, connection)
     room -= ListingRepository(session).count_in_progress(connection.id)
     return (f"{question} TikTok lets this shop create {limit} new product{'s' if limit != 1 else ''} a day: "
@@ -171,38 +175,28 @@ def upload_stopped(session: Session, job: Job, message: str) -> None:
                               f"Upload it again once that is fixed.")
 
 
-def request_status_sync(session: Session, merchant_id: int) -> Job:
-    connection = require_tiktok(session)
-    return enqueue(session, "listings.sync_shop", merchant_id=merchant_id, payload={"connection_id": connection.id},
+def request_status_sync(session: Session, shop: ShopContext) -> Job:
+    connection = shop.shop
+    return enqueue(session, "listings.sync_shop", merchant_id=shop.merchant_id, payload={"connection_id": connection.id},
                    identity_key=f"listings.sync_shop:{connection.id}", title="Sync Shop Status")
 
 
-def request_action(session: Session, merchant_id: int, action: str, listing_ids: Sequence[int]) -> Job:
-    """Activate, deactivate or delete listings on TikTok (the job sends at most 20 ids a call)."""
+def request_action(session: Session, shop: ShopContext, action: str, listing_ids: Sequence[int]) -> Job:
+    """Activate, deactivate or delete listings of the shop on TikTok (the job sends at most 20 ids a call).
+    Listings of another shop are left alone."""
     if action not in ACTIONS:
         raise ListingRefused(f"Unknown action {action!r}; use one of {', '.join(ACTIONS)}.")
-    connection = require_tiktok(session)
+    connection = shop.shop
     listings = [ListingRepository(session).get(listing_id) for listing_id in listing_ids]
-    on_tiktok = [listing.id for listing in listings if listing is not None and listing.tiktok_product_id]
+    on_tiktok = [listing.id for listing in listings if listing is not None and listing.tiktok_product_id
+                 and listing.connection_id == connection.id]
     if not on_tiktok:
-        raise ListingRefused("None of these products is on TikTok yet.")
-    return enqueue(session, "listings.batch_action", merchant_id=merchant_id,
+        raise ListingRefused("None of these products is on TikTok in this shop yet.")
+    return enqueue(session, "listings.batch_action", merchant_id=shop.merchant_id,
                    payload={"connection_id": connection.id, "action": action, "listing_ids": on_tiktok},
                    title=f"{action.capitalize()} {plural(len(on_tiktok), 'product')} on TikTok")
 
 
-def status_counts_and_usage(session: Session, merchant_id: int) -> tuple[dict[str, int], billing.PlanUsage]:
-    """The dashboard's six counts and the plan's product usage, from one read of the listing counts."""
-    connection = tiktok_connection(session)
-    connection_id = connection.id if connection else None
-    repository = ListingRepository(session)
-    buckets = repository.listing_buckets(connection_id)
-    subscription = billing.subscription_for(session, merchant_id)
-    usage = billing.usage(subscription, products_used=repository.products_on_tiktok(connection_id, buckets),
-                          orders_used=0)
-    return repository.status_counts(connection_id, buckets), usage
-
-
-def status_counts(session: Session) -> dict[str, int]:
-    connection = tiktok_connection(session)
-    return ListingRepository(session).status_counts(connection.id if connection else None)
+def status_counts(session: Session, shop: ShopContext | None) -> dict[str, int]:
+    """The six dashboard counts of one shop (no shop: every listable product is Not uploaded)."""
+    return ListingRepository(session).status_counts(shop.shop_id if shop else None)

@@ -22,10 +22,13 @@ from tokbridge.category_templates.problems import blocking
 from tokbridge.channels.connections import ConnectionRepository
 from tokbridge.channels.factory import tiktok_client
 from tokbridge.channels.models import ChannelConnection
+from tokbridge.channels.shops import NoSuchShop, ShopContext, shop_context
 from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.channels.tiktok.models import InventoryUpdate, PriceUpdate, ProductSearch, ProductWriteResult
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing, get_engine
+from tokbridge.jobs.fairness import lower_this_threads_priority
+from tokbridge.jobs.models import JobState
 from tokbridge.jobs.registry import job_handler, periodic
 from tokbridge.jobs.runner import JobContext
 from tokbridge.jobs.service import enqueue
@@ -46,11 +49,25 @@ class DailyLimitReached(RetryableError):
     consumes_attempt = False
 
 
-def _connection(session: Session, ctx: JobContext) -> ChannelConnection:
-    connection = ConnectionRepository(session).get(ctx.payload["connection_id"])
-    if connection is None or connection.status != "active":
-        raise PermanentError("The TikTok shop is no longer connected. Reconnect it and try again.")
-    return connection
+class BackingOff(RetryableError):
+    """Only products waiting a moment after a passing error are left, each with tries to spare: a pause
+    between tries, not a failed attempt (the job comes back when the first is due; nobody sleeps)."""
+
+    consumes_attempt = False
+
+
+def _shop(ctx: JobContext, connection_id: str | None = None) -> ShopContext:
+    """The job's shop (the payload's `connection_id`), detached from the session that read it: the job
+    calls TikTok with no transaction open."""
+    with ctx.session() as session:
+        try:
+            shop = shop_context(session, connection_id or ctx.payload.get("connection_id"))
+        except NoSuchShop:
+            raise PermanentError("The TikTok shop is no longer connected. Reconnect it and try again.") from None
+        session.expunge(shop.shop)
+        if shop.store is not None:
+            session.expunge(shop.store)
+    return shop
 
 
 def _client(ctx: JobContext, connection: ChannelConnection):
@@ -68,27 +85,32 @@ def upload(ctx: JobContext) -> None:
     (after a crash, a rate-limit wait or the daily limit) simply picks up what is left. A product that
     meets a passing error is tried again later in the same attempt, while the others go on.
     """
+    shop = _shop(ctx)
+    connection = shop.shop
     with ctx.session() as session:
-        connection = _connection(session, ctx)
-        session.expunge(connection)
         remaining = _count_queued(session, connection.id)
-    publisher = Publisher(_client(ctx, connection), connection, ctx.merchant_id)
+    publisher = Publisher(_client(ctx, connection), shop, between_steps=lambda: ctx.make_way(hand_back=False))
     progress = _Progress(ctx, ctx.checkpoint, remaining=remaining)
-    retries = _ProductRetries()
-    with ThreadPoolExecutor(max_workers=ctx.settings.upload_concurrency, thread_name_prefix="upload") as pool:
+    retries = _ProductRetries(ctx.checkpoint.get("passing_errors"))
+    with ThreadPoolExecutor(max_workers=ctx.settings.upload_concurrency, thread_name_prefix="upload",
+                            initializer=lower_this_threads_priority) as pool:
         while batch := _next_batch(ctx, connection.id, skip=retries.waiting()):
             futures = [pool.submit(_publish_or_defer, publisher, ctx, listing_id, progress, retries)
                        for listing_id in batch]
             _raise_first_stop(futures, ctx, connection.id)
-    if retries.waiting():
+    if waiting := retries.waiting():
         # Only products waiting out their back-off are left: the queue brings the job back, nobody sleeps.
-        raise RetryableError(f"{plural(len(retries.waiting()), 'product')} met a passing error at TikTok "
-                             "and will be sent again shortly", retry_after=retries.next_in())
+        # Their tries so far go with the job, so each gets all its tries before an attempt counts as failed.
+        due_in = retries.next_in()
+        ctx.save_checkpoint({**progress.checkpoint(),
+                             "passing_errors": retries.failures() if due_in is not None else {}})
+        message = f"{plural(len(waiting), 'product')} met a passing error at TikTok and will be sent again shortly"
+        raise BackingOff(message, retry_after=due_in) if due_in is not None else RetryableError(message)
     with ctx.session() as session, session.begin():
         daily_limit.learn(for_writing(session), ConnectionRepository(session).get(connection.id), refused=False)
         activity.record(session, ctx.merchant_id, "listings.upload.summary",
                         f"Bulk upload finished: {plural(progress.done, 'product')}",
-                        message=upload_summary(progress.outcomes), status="succeeded")
+                        message=upload_summary(progress.outcomes), status="succeeded", connection_id=connection.id)
 
 
 def upload_summary(outcomes: Counter) -> str:
@@ -108,11 +130,14 @@ PRODUCT_RETRY_BASE_SECONDS = 0.5
 
 
 class _ProductRetries:
-    """Products of this attempt that met a passing error (a 5xx, a timeout), each with when it may go again."""
+    """Products of this attempt that met a passing error (a 5xx, a timeout), each with when it may go again.
 
-    def __init__(self) -> None:
+    `failures` are the counts carried over from the job's last run when it paused for a back-off: those
+    products are due at once (the queue waited for them)."""
+
+    def __init__(self, failures: dict | None = None) -> None:
         self._lock = threading.Lock()
-        self._failures: dict[int, int] = {}
+        self._failures: dict[int, int] = {int(listing_id): count for listing_id, count in (failures or {}).items()}
         self._not_before: dict[int, float] = {}
 
     def defer(self, listing_id: int) -> None:
@@ -131,6 +156,11 @@ class _ProductRetries:
         with self._lock:
             return {listing_id for listing_id, due in self._not_before.items() if due > now}
 
+    def failures(self) -> dict[str, int]:
+        """Passing errors so far of the products still waiting (keys as strings: the checkpoint is JSON)."""
+        with self._lock:
+            return {str(listing_id): self._failures[listing_id] for listing_id in self._not_before}
+
     def next_in(self) -> float | None:
         """Seconds until the first waiting product may go again; None when all wait for the next attempt."""
         with self._lock:
@@ -140,6 +170,7 @@ class _ProductRetries:
 
 def _publish_or_defer(publisher: Publisher, ctx: JobContext, listing_id: int, progress: _Progress,
                       retries: _ProductRetries) -> None:
+    ctx.make_way()  # before the product starts: it stays In progress for the job's continuation
     try:
         publisher.publish(ctx.session, listing_id, progress.recorder(listing_id))
     except RetryableError as error:
@@ -161,6 +192,10 @@ class _Progress:
         self.outcomes = Counter(checkpoint.get("outcomes") or {})
         self._lock = threading.Lock()
 
+    def checkpoint(self) -> dict:
+        with self._lock:
+            return {"done": self.done, "outcomes": dict(self.outcomes)}
+
     def recorder(self, listing_id: int) -> Callable[[Session], None]:
         def record(session: Session) -> None:
             listing = ListingRepository(session).get(listing_id)
@@ -169,7 +204,8 @@ class _Progress:
                 if listing is not None:
                     self.outcomes[listing.status] += 1
                 done, total, outcomes = self.done, max(self.total, self.done), dict(self.outcomes)
-            self.ctx.progress(done, total, checkpoint={"done": done, "outcomes": outcomes}, session=session)
+            self.ctx.progress(done, total, checkpoint={"done": done, "outcomes": outcomes}, session=session,
+                              forward_only=True)
 
         return record
 
@@ -197,10 +233,13 @@ def _raise_first_stop(futures, ctx: JobContext, connection_id: str) -> None:
         if stop is not None or limit_reached:
             for pending in futures:
                 pending.cancel()
-    if limit_reached and stop is None:
-        # Counted once every product already under way has its outcome, so the number left is right.
+    if limit_reached:
+        # Counted once every product already under way has its outcome, so the number left is right; learnt
+        # even when another product's error also stops this attempt (else the limit is forgotten until
+        # TikTok refuses again).
         with ctx.session() as session, session.begin():
-            stop = _daily_limit(for_writing(session), connection_id)
+            reached = _daily_limit(for_writing(session), connection_id)
+        stop = stop or reached
     if stop is not None:
         raise stop
 
@@ -250,9 +289,7 @@ def apply_remote_status(session: Session, listing: Listing, product, *, now: dat
 def refresh_status(ctx: JobContext) -> None:
     """After a product status or audit webhook, or an activation: read the products and update their
     listings, one at a time with a checkpoint, so a rate-limit pause resumes where it stopped."""
-    with ctx.session() as session:
-        connection = _connection(session, ctx)
-        session.expunge(connection)
+    connection = _shop(ctx).shop
     client = _client(ctx, connection)
     ids = [str(i) for i in ctx.payload.get("tiktok_product_ids", [])]
     for index in range(int(ctx.checkpoint.get("done", 0)), len(ids)):
@@ -266,10 +303,10 @@ def refresh_status(ctx: JobContext) -> None:
 
 
 def _after_live(session: Session, merchant_id: int, listing: Listing) -> None:
-    # Changes made in the store while TikTok was reviewing can only be sent now.
+    # Changes made in the store while TikTok was reviewing can only be sent now (to this shop).
     enqueue(session, "listings.sync_product", merchant_id=merchant_id,
-            payload={"product_id": listing.product_id, "reason": "went live"},
-            identity_key=f"listings.sync_product:{listing.product_id}")
+            payload={"product_id": listing.product_id, "reason": "went live", "connection_id": listing.connection_id},
+            identity_key=f"listings.sync_product:{listing.connection_id}:{listing.product_id}")
 
 
 @job_handler("listings.sync_shop", title="Sync Shop Status")
@@ -278,12 +315,12 @@ def sync_shop(ctx: JobContext) -> None:
 
     The checkpoint is the page being read and how many of its products are done, saved before every
     read of a product's review reasons: a rate-limit wait resumes at the product it stopped at."""
-    with ctx.session() as session:
-        connection = _connection(session, ctx)
-        session.expunge(connection)
+    shop = _shop(ctx)
+    connection = shop.shop
     client = _client(ctx, connection)
     checkpoint = {"page_token": "", "index": 0, "seen": 0, "linked": 0, **ctx.checkpoint}
     while True:
+        ctx.make_way()  # between pages and reads, all saved: order work first (jobs/fairness.py)
         page = client.search_products(ProductSearch(status="ALL"), page_token=checkpoint["page_token"])
         total = page.total_count or checkpoint["seen"] + len(page.products)
         ready = []
@@ -292,6 +329,7 @@ def sync_shop(ctx: JobContext) -> None:
                 # Search answers carry no review reasons: what is ready is saved before each read.
                 checkpoint = _reconcile_and_save(ctx, connection.id, ready, checkpoint, total)
                 ready = []
+                ctx.make_way()
                 product = client.get_product(product.id)
             ready.append(product)
         next_page = {"page_token": page.next_page_token or "", "index": 0}
@@ -302,7 +340,7 @@ def sync_shop(ctx: JobContext) -> None:
     with ctx.session() as session, session.begin():
         activity.record(session, ctx.merchant_id, "listings.sync_shop.summary", "Shop status synced",
                         message=f"{plural(seen, 'product')} read from TikTok; {plural(linked, 'existing listing')} linked by SKU.",
-                        status="succeeded")
+                        status="succeeded", connection_id=connection.id)
 
 
 def _reconcile_and_save(ctx: JobContext, connection_id: str, products: list, checkpoint: dict, total: int,
@@ -374,11 +412,11 @@ ACTION_RESULT = {
 @job_handler("listings.batch_action", title="Change products on TikTok")
 def batch_action(ctx: JobContext) -> None:
     action = ctx.payload["action"]
+    connection = _shop(ctx).shop
     with ctx.session() as session:
-        connection = _connection(session, ctx)
-        session.expunge(connection)
         listings = {l.tiktok_product_id: l.id for l in session.scalars(
-            select(Listing).where(Listing.id.in_(ctx.payload["listing_ids"]), Listing.tiktok_product_id.is_not(None)))}
+            select(Listing).where(Listing.id.in_(ctx.payload["listing_ids"]), Listing.connection_id == connection.id,
+                                  Listing.tiktok_product_id.is_not(None)))}
     client = _client(ctx, connection)
     call = {"activate": client.activate_products, "deactivate": client.deactivate_products,
             "delete": client.delete_products}[action]
@@ -410,16 +448,37 @@ def batch_action(ctx: JobContext) -> None:
 # --- continuous sync ---------------------------------------------------------------------------------
 
 
-@job_handler("listings.sync_product", title="Sync a product to TikTok", visible=False)
+SYNC_JOB = "listings.sync_product"
+
+
+def queue_product_sync(session: Session, merchant_id: int, product_id: int, reason: str) -> int:
+    """One `listings.sync_product` per shop where the product is on TikTok. Returns how many shops."""
+    shops = ListingRepository(session).shops_listing(product_id)
+    for connection_id in shops:
+        payload = {"product_id": product_id, "reason": reason, "connection_id": connection_id}
+        job = enqueue(session, SYNC_JOB, merchant_id=merchant_id, payload=payload,
+                      identity_key=f"{SYNC_JOB}:{connection_id}:{product_id}:{reason}")
+        if job.state == JobState.RUNNING:  # it may have read the product before this change
+            enqueue(session, SYNC_JOB, merchant_id=merchant_id, payload=payload)
+    return len(shops)
+
+
+@job_handler(SYNC_JOB, title="Sync a product to TikTok", visible=False)
 def sync_product(ctx: JobContext) -> None:
-    """Send what changed in the store, per the merchant's switches; nothing when the mapped data is the same.
-    Three steps, so no transaction is open during a call to TikTok: read and compare, send, record."""
+    """Send what changed in the store to one shop, per that shop's switches and prices; nothing when the
+    mapped data is the same. Three steps, so no transaction is open during a call to TikTok: read and
+    compare, send, record.
+
+    Without a `connection_id` (a store change: the catalog does not know the shops) the job hands the
+    change to every shop where the product is on TikTok, one job each: the shops move independently."""
     product_id = int(ctx.payload["product_id"])
+    if not ctx.payload.get("connection_id"):
+        with ctx.session() as session, session.begin():
+            queue_product_sync(for_writing(session), ctx.merchant_id, product_id, str(ctx.payload.get("reason") or "store"))
+        return
+    shop = _shop(ctx)
+    connection = shop.shop
     with ctx.session() as session:
-        connection = ConnectionRepository(session).first("tiktok")
-        if connection is None:
-            return
-        session.expunge(connection)
         listing = ListingRepository(session).for_product(connection.id, product_id)
         if listing is None or listing.tiktok_product_id is None:
             return  # not on TikTok: the next upload sends the current data
@@ -427,7 +486,7 @@ def sync_product(ctx: JobContext) -> None:
             raise RetryableError("the product's upload is still under way", retry_after=30)
         if listing.status not in (ListingStatus.LIVE, ListingStatus.INACTIVE):
             return  # under review or failed: TikTok takes no price or stock changes now; sent when live
-        switches = ListingRepository(session).sync_settings(ctx.merchant_id, create=False)
+        switches = ListingRepository(session).sync_settings(ctx.merchant_id, connection.id, create=False)
         switches = {"info": switches.sync_product_info, "price": switches.sync_price,
                     "inventory": switches.sync_inventory, "on_delete": switches.on_store_delete}
         store_status = session.scalar(select(CatalogProduct.status).where(CatalogProduct.id == product_id))
@@ -440,7 +499,7 @@ def sync_product(ctx: JobContext) -> None:
         _remove_deleted(ctx, client, listing_id, switches["on_delete"])
         return
 
-    publisher = Publisher(client, connection, ctx.merchant_id)
+    publisher = Publisher(client, shop)
     uris = None
     if switches["info"]:
         with ctx.session() as session:
@@ -449,7 +508,7 @@ def sync_product(ctx: JobContext) -> None:
             uris = publisher.upload_images(ctx.session, prepared.bundle)
     with ctx.session() as session:
         prepared = publisher.prepare(session, product_id, image_uris=uris)
-    if switches["price"] and _prices_unconverted(ctx, prepared):
+    if switches["price"] and _prices_unconverted(ctx, prepared, connection.id):
         switches = {**switches, "price": False}  # stock still goes; prices wait for the conversion rate
     problems = [p for p in prepared.problems if p.code != "currency_rate"]
     if prepared.body is None or (switches["info"] and blocking(problems)):
@@ -459,7 +518,8 @@ def sync_product(ctx: JobContext) -> None:
             count = len(blocking(problems))
             activity.record(session, ctx.merchant_id, "listings.sync.blocked",
                             "A store change could not be sent to TikTok", status="failed",
-                            message=f"{count} problem{'s' if count != 1 else ''}; see the product for fixes.")
+                            message=f"{count} problem{'s' if count != 1 else ''}; see the product for fixes.",
+                            connection_id=connection.id)
         return
 
     body, bundle = prepared.body, prepared.bundle
@@ -479,11 +539,12 @@ def sync_product(ctx: JobContext) -> None:
                       sent_price=switches["price"], sent_inventory=switches["inventory"])
             listing.audit_status = (sent.edited.audit or {}).get("status") or "AUDITING"
             listing.status = dashboard_status(listing.tiktok_status, listing.audit_status)
-        activity.record(session, ctx.merchant_id, "listings.sync", f"Sent store changes of “{body.title[:80]}”",
-                        status="succeeded", details={"changes": sent.changes, "product_id": product_id})
+        activity.record(session, ctx.merchant_id, "listings.sync",
+                        f"Sent store changes of “{body.title[:80]}”", status="succeeded",
+                        details={"changes": sent.changes, "product_id": product_id}, connection_id=connection.id)
 
 
-def _prices_unconverted(ctx: JobContext, prepared) -> bool:
+def _prices_unconverted(ctx: JobContext, prepared, connection_id: str) -> bool:
     """True when the shop's currency needs a conversion rate that is not set: say so, send no price."""
     missing = next((p for p in prepared.problems if p.code == "currency_rate"), None)
     if missing is None or prepared.body is None:
@@ -491,7 +552,7 @@ def _prices_unconverted(ctx: JobContext, prepared) -> bool:
     with ctx.session() as session, session.begin():
         activity.record(session, ctx.merchant_id, "listings.sync.price_blocked",
                         f"Prices of “{prepared.body.title[:80]}” were not sent to TikTok", status="failed",
-                        message=f"{missing.message} {missing.fix}")
+                        message=f"{missing.message} {missing.fix}", connection_id=connection_id)
     return True
 
 
@@ -569,7 +630,8 @@ def _remove_deleted(ctx: JobContext, client, listing_id: int, behaviour: str) ->
             listing.status, listing.tiktok_status = ListingStatus.INACTIVE, "SELLER_DEACTIVATED"
         activity.record(session, ctx.merchant_id, "listings.store_deleted",
                         f"Product deleted in the store was {'deleted' if behaviour == 'delete' else 'deactivated'} on TikTok",
-                        status="succeeded", details={"tiktok_product_id": tiktok_id})
+                        status="succeeded", details={"tiktok_product_id": tiktok_id},
+                        connection_id=listing.connection_id)
 
 
 # --- periodic -------------------------------------------------------------------------------------------

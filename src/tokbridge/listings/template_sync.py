@@ -1,7 +1,8 @@
 """Template changes reach TikTok: after an edit, the template's products there get the same
-`listings.sync_product` a store change queues (it sends price, stock and content per the merchant's sync
+`listings.sync_product` a store change queues (it sends price, stock and content per the shop's sync
 switches, and only what differs from what was last sent); so do products on TikTok that an edit, a new
-template or a deletion moved between templates. Recent Activity says what changed and how many follow."""
+template or a deletion moved between templates. A template belongs to one TikTok shop: only that shop's
+listings follow. Recent Activity says what changed and how many follow."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tokbridge.category_templates import service as templates
 from tokbridge.category_templates.categories import CategoryInfo
 from tokbridge.category_templates.changes import claim_changes, mapping_changes
 from tokbridge.category_templates.models import CategoryTemplate
-from tokbridge.channels.connections import TIKTOK, ConnectionRepository
+from tokbridge.channels.shops import ShopContext
 from tokbridge.jobs.models import JobState
 from tokbridge.jobs.service import enqueue
 from tokbridge.listings.models import ListingStatus
@@ -28,30 +29,30 @@ SYNCED_STATUSES = (ListingStatus.LIVE, ListingStatus.INACTIVE)
 TITLE_LENGTH = 255
 
 
-def create_template(session: Session, merchant_id: int, data: Mapping[str, Any], *,
+def create_template(session: Session, shop: ShopContext, data: Mapping[str, Any], *,
                     category: CategoryInfo | None = None) -> CategoryTemplate:
     """Save a new template; products on TikTok it takes from another template follow."""
-    links_before = _links(session)
-    template = templates.create_template(session, merchant_id, data, category=category)
-    moved = _moved(links_before, _links(session))
+    links_before = _links(session, shop)
+    template = templates.create_template(session, shop, data, category=category)
+    moved = _moved(links_before, _links(session, shop))
     if moved:
-        _queue_and_record(session, merchant_id, "templates.created", _named(template.name, "created"),
+        _queue_and_record(session, shop, "templates.created", _named(template.name, "created"),
                           queued=moved, moved=len(moved), reviewing=0, template_id=template.id)
     return template
 
 
-def update_template(session: Session, merchant_id: int, template_id: int, data: Mapping[str, Any], *,
+def update_template(session: Session, shop: ShopContext, template_id: int, data: Mapping[str, Any], *,
                     category: CategoryInfo | None = None) -> CategoryTemplate:
     """Save the edit (see `category_templates.service.update_template`) and queue the sync of the products
     on TikTok whose data it changes: the template's own, and those it moved between templates."""
-    before = templates.get_template_spec(session, merchant_id, template_id)
-    links_before = _links(session)
-    template = templates.update_template(session, merchant_id, template_id, data, category=category)
+    before = templates.get_template_spec(session, shop, template_id)
+    links_before = _links(session, shop)
+    template = templates.update_template(session, shop, template_id, data, category=category)
     after = template.spec()
     mapped, claims = mapping_changes(before, after), claim_changes(before, after)
     if not mapped and not claims:
         return template
-    links = _links(session) if claims else links_before
+    links = _links(session, shop) if claims else links_before
     moved = _moved(links_before, links)
     own = [product_id for product_id, (status, linked) in links.items()
            if status in SYNCED_STATUSES and linked == template.id] if mapped else []
@@ -60,25 +61,24 @@ def update_template(session: Session, merchant_id: int, template_id: int, data: 
         return template  # which products it takes changed, but none TikTok has
     reviewing = sum(1 for status, linked in links.values()
                     if status == ListingStatus.REVIEWING and linked == template.id)
-    _queue_and_record(session, merchant_id, "templates.edited", _named(template.name, "edited"), queued=queued,
+    _queue_and_record(session, shop, "templates.edited", _named(template.name, "edited"), queued=queued,
                       moved=len(moved), reviewing=reviewing, template_id=template.id, changes=mapped + claims)
     return template
 
 
-def delete_template(session: Session, merchant_id: int, template_id: int) -> None:
+def delete_template(session: Session, shop: ShopContext, template_id: int) -> None:
     """Delete a template; its products on TikTok that fall to another template follow."""
-    name = templates.get_template_name(session, merchant_id, template_id)
-    links_before = _links(session)
-    templates.delete_template(session, merchant_id, template_id)
-    moved = _moved(links_before, _links(session))
+    name = templates.get_template_name(session, shop, template_id)
+    links_before = _links(session, shop)
+    templates.delete_template(session, shop, template_id)
+    moved = _moved(links_before, _links(session, shop))
     if moved:
-        _queue_and_record(session, merchant_id, "templates.deleted", _named(name, "deleted"),
+        _queue_and_record(session, shop, "templates.deleted", _named(name, "deleted"),
                           queued=moved, moved=len(moved), reviewing=0, template_id=template_id)
 
 
-def _links(session: Session) -> dict[int, tuple[str, int | None]]:
-    connection = ConnectionRepository(session).first(TIKTOK)
-    return ListingRepository(session).templates_on_tiktok(connection.id) if connection else {}
+def _links(session: Session, shop: ShopContext) -> dict[int, tuple[str, int | None]]:
+    return ListingRepository(session).templates_on_tiktok(shop.shop_id)
 
 
 def _moved(before: dict[int, tuple[str, int | None]], after: dict[int, tuple[str, int | None]]) -> list[int]:
@@ -87,18 +87,18 @@ def _moved(before: dict[int, tuple[str, int | None]], after: dict[int, tuple[str
                   and linked is not None and before.get(product_id, (None, None))[1] != linked)
 
 
-def _queue_sync(session: Session, merchant_id: int, product_id: int) -> None:
-    payload = {"product_id": product_id, "reason": "template"}
-    job = enqueue(session, SYNC_JOB, merchant_id=merchant_id, identity_key=f"{SYNC_JOB}:{product_id}:template",
-                  payload=payload)
+def _queue_sync(session: Session, shop: ShopContext, product_id: int) -> None:
+    payload = {"product_id": product_id, "reason": "template", "connection_id": shop.shop_id}
+    job = enqueue(session, SYNC_JOB, merchant_id=shop.merchant_id, payload=payload,
+                  identity_key=f"{SYNC_JOB}:{shop.shop_id}:{product_id}:template")
     if job.state == JobState.RUNNING:  # it may have read the template before this edit
-        enqueue(session, SYNC_JOB, merchant_id=merchant_id, payload=payload)
+        enqueue(session, SYNC_JOB, merchant_id=shop.merchant_id, payload=payload)
 
 
-def _queue_and_record(session: Session, merchant_id: int, kind: str, what: str, *, queued: list[int], moved: int,
+def _queue_and_record(session: Session, shop: ShopContext, kind: str, what: str, *, queued: list[int], moved: int,
                       reviewing: int, template_id: int, changes: list[str] | None = None) -> None:
     for product_id in queued:
-        _queue_sync(session, merchant_id, product_id)
+        _queue_sync(session, shop, product_id)
     outcome = f"{_products(len(queued))} on TikTok queued for sync" if queued else "no product on TikTok to update"
     title = f"{what}: {'; '.join(changes)}; {outcome}" if changes else f"{what}; {outcome}"
     notes = []
@@ -109,9 +109,9 @@ def _queue_and_record(session: Session, merchant_id: int, kind: str, what: str, 
     if len(title) > TITLE_LENGTH:
         notes.insert(0, "Changes: " + "; ".join(changes or []) + ".")
         title = f"{what}; {outcome}"
-    activity.record(session, merchant_id, kind, title, " ".join(notes) or None, status=ActivityStatus.INFO,
+    activity.record(session, shop.merchant_id, kind, title, " ".join(notes) or None, status=ActivityStatus.INFO,
                     details={"template_id": template_id, "changes": changes or [], "queued": len(queued),
-                             "moved": moved})
+                             "moved": moved}, connection_id=shop.shop_id)
 
 
 def _named(name: str, verb: str) -> str:

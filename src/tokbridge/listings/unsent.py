@@ -21,10 +21,11 @@ class UnsentChange:
     sync_off: bool  # the merchant's switch keeps it from being sent
 
 
-def unsent_changes(session: Session, merchant_id: int, listing: Listing, body: dict[str, Any]) -> list[UnsentChange]:
-    """The prices and stock of `body` (a mapped product, as JSON) that differ from what was last sent."""
+def unsent_changes(session: Session, listing: Listing, body: dict[str, Any]) -> list[UnsentChange]:
+    """The prices and stock of `body` (a mapped product, as JSON) that differ from what was last sent to
+    the listing's shop, with that shop's switches."""
     sent = {row.seller_sku: row for row in ListingRepository(session).skus(listing.id)}
-    switches = ListingRepository(session).sync_settings(merchant_id, create=False)
+    switches = ListingRepository(session).sync_settings(listing.merchant_id, listing.connection_id, create=False)
     changes = []
     for sku in body.get("skus", []):
         row = sent.get(sku.get("seller_sku"))

@@ -1,51 +1,65 @@
-"""Onboarding use-cases: connect a Shopify store and a TikTok shop, check TikTok's listing prerequisites.
+"""Onboarding use-cases: connect the merchant's store (through its plugin's connector) and a TikTok shop,
+check TikTok's listing prerequisites.
 
 No FastAPI here. Every failure a merchant can meet raises `ConnectError`, which says what happened
 and what to do next; the web layer shows it as a page.
 
 The `state` of both authorization flows is signed with the app's SECRET_KEY and names the merchant
-(and, for Shopify, the shop): a callback is only accepted by the account that started it.
+(and, for a store, the store's kind and account): a callback is only accepted by the account that started it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tokbridge.activity import service as activity
 from tokbridge.activity.models import ActivityStatus
-from tokbridge.channels.connections import (
-    SHOPIFY,
+from tokbridge.catalog.models import CatalogProduct
+from tokbridge.channels import registry
+from tokbridge.channels.base import (
+    PRIVACY_CUSTOMER_DATA,
+    PRIVACY_CUSTOMER_ERASURE,
+    PRIVACY_STORE_ERASURE,
+    ConnectNotConfigured,
+    ConnectRefused,
+    ConnectReturn,
+    ConnectStart,
+    StoreBilling,
+    StoreEvent,
+    StorePlugin,
+)
+# Re-exported: the domain's callers have always found them here.
+from tokbridge.channels.connections import (  # noqa: F401
     TIKTOK,
     ConnectionRepository,
     apply_grant,
+    fresh_store_connection,
+    lock_connection,
+    store_grant,
+    with_fresh_connection,
 )
 from tokbridge.channels.factory import tiktok_app, tiktok_auth, tiktok_client
 from tokbridge.channels.models import ChannelConnection
-from tokbridge.channels.shopify import auth as shopify_auth
-from tokbridge.channels.shopify.client import ShopifyClient
-from tokbridge.channels.shopify.errors import (
-    AuthenticationError,
-    ShopifyUnavailable,
-    ShopifyValidationError,
-)
-from tokbridge.channels.shopify.settings import get_shopify_settings
+from tokbridge.channels.shops import ShopContext, linked_store
 from tokbridge.channels.tiktok.auth import InvalidState, StateSigner, authorization_url
 from tokbridge.channels.tiktok.errors import InvalidTokenError, TikTokError
 from tokbridge.channels.tiktok.errors import RetryableError as TikTokRetryable
 from tokbridge.config import Settings
 from tokbridge.db.base import utcnow
-from tokbridge.db.engine import for_writing, get_engine, session_scope
+from tokbridge.db.engine import for_writing
 from tokbridge.jobs.service import enqueue
+from tokbridge.kit.errors import NeedsReconnect, RetryableError
 from tokbridge.kit.words import plural
 from tokbridge.listings import prerequisites as steps
+from tokbridge.onboarding import shops as shop_links
 from tokbridge.tenancy.scoping import bind_merchant, bound_merchant
 
 log = logging.getLogger(__name__)
@@ -53,30 +67,10 @@ log = logging.getLogger(__name__)
 SUBSCRIBE_JOB = "onboarding.subscribe_webhooks"
 PREREQUISITES_JOB = "onboarding.check_prerequisites"
 IMPORT_JOB = "catalog.import"
-# Refresh Shopify's expiring offline tokens (valid an hour) this long before they expire.
-SHOPIFY_REFRESH_MARGIN = timedelta(minutes=5)
-
-# What the connector listens to (issue 4): catalog and stock changes, order follow-up, uninstall, and
-# its own charges (a plan approved or ended at Shopify).
-# The privacy topics are configured with the app, not subscribed through the API.
-SHOPIFY_WEBHOOK_TOPICS = (
-    "PRODUCTS_CREATE", "PRODUCTS_UPDATE", "PRODUCTS_DELETE", "INVENTORY_LEVELS_UPDATE", "APP_UNINSTALLED",
-    "ORDERS_CANCELLED", "FULFILLMENTS_CREATE", "FULFILLMENTS_UPDATE", "APP_SUBSCRIPTIONS_UPDATE",
-)  # fmt: skip
 TIKTOK_WEBHOOK_EVENTS = (
     "PRODUCT_STATUS_CHANGE", "PRODUCT_AUDIT_STATUS_CHANGE", "ORDER_STATUS_CHANGE", "CANCELLATION_STATUS_CHANGE",
     "RETURN_STATUS_CHANGE", "SELLER_DEAUTHORIZATION", "UPCOMING_AUTHORIZATION_EXPIRATION",
 )  # fmt: skip
-
-WEBHOOK_SUBSCRIPTION_CREATE = """
-mutation Subscribe($topic: WebhookSubscriptionTopic!, $subscription: WebhookSubscriptionInput!) {
-  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $subscription) {
-    webhookSubscription { id }
-    userErrors { field message }
-  }
-}
-"""
-
 
 class ConnectError(Exception):
     """A connection could not be made. `title` and `message` say what happened, `next_step` what to do."""
@@ -89,7 +83,6 @@ class ConnectError(Exception):
         self.status = status
 
 
-START_AGAIN_SHOPIFY = "Start again from Connect Shopify; the approval link is good for a few minutes."
 START_AGAIN_TIKTOK = "Start again from Connect TikTok Shop and approve TokBridge on TikTok's page."
 
 
@@ -123,16 +116,6 @@ def _signer(settings: Settings, max_age_seconds: int) -> StateSigner:
     return StateSigner(settings.secret_key, max_age_seconds=max_age_seconds)
 
 
-def lock_connection(session: Session, connection_id: str) -> ChannelConnection | None:
-    """The connection, freshly read inside a transaction that first wrote its row: the row lock on
-    PostgreSQL, the write lock on SQLite (where a transaction that reads first, then writes, fails at
-    once if another connection wrote meanwhile). Use it before changing `data` or `status`."""
-    session.execute(update(ChannelConnection).where(ChannelConnection.id == connection_id)
-                    .values(updated_at=utcnow()).execution_options(synchronize_session=False))
-    return session.scalar(select(ChannelConnection).where(ChannelConnection.id == connection_id)
-                          .execution_options(populate_existing=True))
-
-
 def _owner_of(session: Session, channel: str, external_id: str) -> int | None:
     """The merchant an external account is connected to, whoever is asking (webhooks route by it).
     Another merchant's unfinished choice among TikTok shops (a `pending` row) holds nothing: it goes."""
@@ -157,94 +140,164 @@ def already_connected(channel_label: str) -> ConnectError:
     )
 
 
-# --- Shopify ------------------------------------------------------------------------------------
+# --- the merchant's store (any store plugin) -----------------------------------------------------
 
 
-def shopify_authorization_url(settings: Settings, merchant_id: int, shop_input: str) -> str:
-    """Where to send the merchant to approve the app on their store."""
-    shopify = get_shopify_settings()
-    if not shopify.client_id or not shopify.client_secret:
-        raise ConnectError("Shopify is not set up on this server",
-                           "SHOPIFY_CLIENT_ID and SHOPIFY_CLIENT_SECRET are not configured.",
-                           "Ask the person who runs TokBridge to set them.", status=503)
-    try:
-        shop = shopify_auth.normalize_shop(shop_input)
-    except shopify_auth.InvalidShop:
-        raise ConnectError("That is not a Shopify store address",
-                           f"{shop_input!r} is not a store's permanent address.",
-                           "Enter the address ending in .myshopify.com, e.g. my-store.myshopify.com "
-                           "(Shopify admin > Settings > Domains).") from None
-    state = _signer(settings, shopify.state_ttl_seconds).issue(f"shopify:{merchant_id}:{shop}")
-    return shopify_auth.authorization_url(shop, client_id=shopify.client_id, redirect_uri=callback_url(settings, SHOPIFY),
-                                          state=state, base_url=settings.shopify_api_base_url)
+def store_plugin(kind: str) -> StorePlugin:
+    """The plugin of a store kind; `registry.UnknownStore` when no installed plugin declares it."""
+    return registry.plugin(kind)
 
 
-def shopify_install_redirect(settings: Settings, merchant_id: int, params: dict[str, str]) -> str:
-    """Shopify opened our App URL (an install from the Shopify admin or App Store), signed: check the
-    request, then continue as if the merchant had typed the shop's address."""
-    shopify = get_shopify_settings()
-    if not any(shopify_auth.verify_hmac(params, secret) for secret in shopify.secrets):
-        raise ConnectError("Shopify's request could not be verified",
-                           "The link that opened TokBridge does not carry Shopify's signature.", START_AGAIN_SHOPIFY)
-    if not shopify_auth.is_fresh(params, max_age_seconds=shopify.hmac_max_age_seconds):
-        raise ConnectError("The install link has expired", "Shopify's request is too old to be accepted.",
-                           "Open TokBridge again from your Shopify admin.")
-    return shopify_authorization_url(settings, merchant_id, params.get("shop", ""))
+def store_label(connection: ChannelConnection) -> str:
+    """How the merchant calls a connected account: "<store name> store", "TikTok shop"."""
+    if connection.channel in registry.store_kinds():
+        return f"{registry.plugin_of(connection).display_name} store"
+    return "TikTok shop"
 
 
-def finish_shopify_connect(session: Session, settings: Settings, merchant_id: int,
-                           params: dict[str, str]) -> ChannelConnection:
-    """Verify Shopify's redirect, exchange the code, store the connection and start the import.
+def start_again(plugin: StorePlugin) -> str:
+    return f"Start again from Connect {plugin.display_name}; the approval link is good for a few minutes."
+
+
+def _refused(plugin: StorePlugin, refused: ConnectRefused) -> ConnectError:
+    status = 503 if isinstance(refused, ConnectNotConfigured) else 400
+    return ConnectError(refused.title, refused.message, refused.next_step or start_again(plugin), status=status)
+
+
+def _store_state_subject(kind: str, merchant_id: int, account: str) -> str:
+    return f"{kind}:{merchant_id}:{account}"
+
+
+def store_authorization_url(settings: Settings, merchant_id: int, kind: str, answers: Mapping[str, str]) -> str:
+    """Where to send the merchant to approve TokBridge on their store, from the connect form's answers.
+    For a store whose form carries the credentials, see `start_store_connect`."""
+    plugin, account, state, start = _begin(settings, merchant_id, kind, answers)
+    if start.redirect_url is None:
+        raise ConnectError(f"{plugin.display_name} has no approval page",
+                           "This store connects with the details typed on TokBridge's form.",
+                           f"Fill in the form on Connect {plugin.display_name}.")
+    return start.redirect_url
+
+
+def start_store_connect(session: Session, settings: Settings, merchant_id: int, kind: str,
+                        answers: Mapping[str, str]) -> str | ChannelConnection:
+    """The connect form was sent: where to send the merchant to approve TokBridge (OAuth), or, for a
+    store whose form carries the credentials (an address and an API key), the connection made at once.
     `session` is bound to the merchant; the caller commits."""
-    shopify = get_shopify_settings()
-    if not any(shopify_auth.verify_hmac(params, secret) for secret in shopify.secrets):
-        raise ConnectError("Shopify's answer could not be verified",
-                           "The signature of the page Shopify sent you back to does not match.", START_AGAIN_SHOPIFY)
-    already = [row for row in made_by_code(session, SHOPIFY, params.get("code")) if row.status == "active"]
-    if already:  # the merchant reloaded the page Shopify sent them back to
+    plugin, account, state, start = _begin(settings, merchant_id, kind, answers)
+    if start.redirect_url is not None:
+        return start.redirect_url
+    returned = ConnectReturn(account=account, code="", state=state, answers=dict(answers))
+    return _finish(session, settings, merchant_id, plugin, returned)
+
+
+def _begin(settings: Settings, merchant_id: int, kind: str,
+           answers: Mapping[str, str]) -> tuple[StorePlugin, str, str, ConnectStart]:
+    plugin = store_plugin(kind)
+    connector = plugin.connector
+    try:
+        account = connector.account_of(answers)
+        state = _signer(settings, connector.state_max_age_seconds).issue(
+            _store_state_subject(kind, merchant_id, account))
+        start = connector.begin(settings, account=account, state=state, callback_url=callback_url(settings, kind),
+                                answers=answers)
+    except ConnectRefused as refused:
+        raise _refused(plugin, refused) from None
+    return plugin, account, state, start
+
+
+def store_launch_redirect(settings: Settings, merchant_id: int, kind: str, params: Mapping[str, str]) -> str | None:
+    """The store opened TokBridge's connect page itself (an install from its admin or app store), signed:
+    check the request, then continue as if the merchant had typed the account's address. None when the
+    request is an ordinary visit of the connect page."""
+    plugin = store_plugin(kind)
+    try:
+        account = plugin.connector.read_launch(settings, params)
+    except ConnectRefused as refused:
+        raise _refused(plugin, refused) from None
+    if account is None:
+        return None
+    return store_authorization_url(settings, merchant_id, kind, _answers_for(plugin, account))
+
+
+def _answers_for(plugin: StorePlugin, account: str) -> dict[str, str]:
+    """The connect form's answers naming `account` (its first field is the account's address)."""
+    fields = plugin.connector.form_fields
+    return {fields[0].name: account} if fields else {}
+
+
+def finish_store_connect(session: Session, settings: Settings, merchant_id: int, kind: str,
+                         params: Mapping[str, str]) -> ChannelConnection:
+    """Check the store's redirect back, exchange its code, store the connection (its tokens encrypted) and
+    start the import. `session` is bound to the merchant; the caller commits."""
+    plugin = store_plugin(kind)
+    try:
+        returned = plugin.connector.read_return(settings, params)
+    except ConnectRefused as refused:
+        raise _refused(plugin, refused) from None
+    already = [row for row in made_by_code(session, kind, returned.code) if row.status == "active"]
+    if already:  # the merchant reloaded the page the store sent them back to
         return already[0]
-    if not shopify_auth.is_fresh(params, max_age_seconds=shopify.hmac_max_age_seconds):
-        raise ConnectError("The approval has expired", "Shopify's answer is too old to be accepted.",
-                           START_AGAIN_SHOPIFY)
+    return _finish(session, settings, merchant_id, plugin, returned)
+
+
+def _finish(session: Session, settings: Settings, merchant_id: int, plugin: StorePlugin,
+            returned: ConnectReturn) -> ChannelConnection:
+    """The checks the domain owns (age, TokBridge's state, who owns the account), then the connector's
+    exchange, the permissions, and the connection stored with its first jobs."""
+    kind, connector, again = plugin.kind, plugin.connector, start_again(plugin)
+    if returned.expired:
+        raise ConnectError("The approval has expired", f"{plugin.display_name}'s answer is too old to be accepted.",
+                           again)
     try:
-        shop = shopify_auth.normalize_shop(params.get("shop", ""))
-        subject = _signer(settings, shopify.state_ttl_seconds).verify(params.get("state"))
-    except (shopify_auth.InvalidShop, InvalidState):
-        subject, shop = None, params.get("shop", "")
-    if subject != f"shopify:{merchant_id}:{shop}":
+        subject = _signer(settings, connector.state_max_age_seconds).verify(returned.state)
+    except InvalidState:
+        subject = None
+    if subject != _store_state_subject(kind, merchant_id, returned.account):
         raise ConnectError("This approval does not belong to this session",
-                           "It was started by another account, for another store, or too long ago.",
-                           START_AGAIN_SHOPIFY)
-    owner = _owner_of(session, SHOPIFY, shop)
+                           "It was started by another account, for another store, or too long ago.", again)
+    owner = _owner_of(session, kind, returned.account)
     if owner is not None and owner != merchant_id:
-        raise already_connected("Shopify store")
+        raise already_connected(f"{plugin.display_name} store")
     try:
-        token = shopify_auth.exchange_code(shop, params.get("code", ""), client_id=shopify.client_id,
-                                           client_secret=shopify.client_secret, base_url=settings.shopify_api_base_url,
-                                           timeout=shopify.request_timeout_seconds)
-    except AuthenticationError:
-        raise ConnectError("Shopify refused the approval code", "The code was already used or has expired.",
-                           START_AGAIN_SHOPIFY) from None
-    except ShopifyUnavailable:
-        raise ConnectError("Shopify did not answer", "Shopify could not be reached to finish the connection.",
-                           "Wait a minute and start again from Connect Shopify.", status=502) from None
-    missing = shopify_auth.missing_scopes(token.scopes)
+        grant = connector.finish(settings, returned, callback_url=callback_url(settings, kind))
+    except ConnectRefused as refused:
+        raise _refused(plugin, refused) from None
+    except NeedsReconnect:
+        if returned.answers:  # the form's own credentials
+            raise ConnectError(f"{plugin.display_name} refused these details",
+                               f"{plugin.display_name} did not accept the address or key as typed.",
+                               f"Check them in {plugin.display_name} and fill in the form again.") from None
+        raise ConnectError(f"{plugin.display_name} refused the approval code",
+                           "The code was already used or has expired.", again) from None
+    except RetryableError:
+        raise ConnectError(f"{plugin.display_name} did not answer",
+                           f"{plugin.display_name} could not be reached to finish the connection.",
+                           f"Wait a minute and start again from Connect {plugin.display_name}.", status=502) from None
+    missing = connector.missing_scopes(grant.scopes)
     if missing:
         raise ConnectError("Some permissions were not granted",
-                           f"TokBridge needs these permissions on your store: {', '.join(missing)}.",
-                           "Start again from Connect Shopify and approve every permission TokBridge asks for.")
+                           f"TokBridge needs these permissions on your store: {'; '.join(missing)}.",
+                           f"Start again from Connect {plugin.display_name} and approve every permission "
+                           "TokBridge asks for.")
     session.commit()
     for_writing(session)  # SQLite: take the write lock now rather than fail when upgrading a read
-    connection = ConnectionRepository(session).by_external_id(SHOPIFY, shop)
+    connection = ConnectionRepository(session).by_external_id(kind, grant.external_id)
     if connection is None:
-        connection = ChannelConnection(merchant_id=merchant_id, channel=SHOPIFY, external_id=shop, name=shop, data={})
+        connection = ChannelConnection(merchant_id=merchant_id, channel=kind, external_id=grant.external_id,
+                                       name=grant.name, data={})
         session.add(connection)
-    _store_shopify_token(connection, token)
-    connection.data = {**(connection.data or {}), CONNECTED_BY: _fingerprint(params.get("code", ""))}
+    store_grant(connection, grant)
+    connection.data = {**(connection.data or {}), **grant.data}
+    if returned.code:
+        connection.data = {**connection.data, CONNECTED_BY: _fingerprint(returned.code)}
     connection.status = "active"
     session.flush()
-    activity.record(session, merchant_id, "onboarding.connected", f"Shopify store {shop} connected",
-                    "Your catalog is being imported; its progress shows here.", status=ActivityStatus.SUCCEEDED)
+    shop_links.link_unlinked_shops(session)  # the merchant's only store: the shops list its catalog
+    activity.record(session, merchant_id, "onboarding.connected",
+                    f"{plugin.display_name} store {connection.external_id} connected",
+                    "Your catalog is being imported; its progress shows here.", status=ActivityStatus.SUCCEEDED,
+                    connection_id=connection.id)
     enqueue(session, SUBSCRIBE_JOB, merchant_id=merchant_id, payload={"connection_id": connection.id},
             identity_key=f"{SUBSCRIBE_JOB}:{connection.id}")
     enqueue(session, IMPORT_JOB, merchant_id=merchant_id, payload={"connection_id": connection.id},
@@ -252,56 +305,102 @@ def finish_shopify_connect(session: Session, settings: Settings, merchant_id: in
     return connection
 
 
-def subscribe_shopify_webhooks(settings: Settings, client: ShopifyClient) -> list[str]:
-    """Subscribe the store's webhooks to our address; topics already subscribed are left as they are."""
-    address = webhook_address(settings, SHOPIFY)
-    for topic in SHOPIFY_WEBHOOK_TOPICS:
-        try:
-            client.mutate(WEBHOOK_SUBSCRIPTION_CREATE, {"topic": topic, "subscription": {"uri": address, "format": "JSON"}},
-                          "webhookSubscriptionCreate")
-        except ShopifyValidationError as exc:
-            if not any("already been taken" in e.message for e in exc.user_errors):
-                raise
-    return list(SHOPIFY_WEBHOOK_TOPICS)
+def subscribe_store_events(settings: Settings, connection: ChannelConnection) -> list[str]:
+    """Point the store's webhooks at TokBridge where the store has them; polling covers the others."""
+    plugin = registry.plugin_of(connection)
+    if not plugin.capabilities.webhooks:
+        return []
+    address = webhook_address(settings, connection.channel)
+    return with_fresh_connection(settings, connection,
+                                 lambda fresh: plugin.connector.subscribe_events(settings, fresh, address))
 
 
-def _store_shopify_token(connection: ChannelConnection, token: shopify_auth.OfflineToken) -> None:
-    connection.access_token = token.access_token
-    connection.refresh_token = token.refresh_token
-    connection.access_expires_at = token.expires_at
-    connection.refresh_expires_at = token.refresh_expires_at
-    connection.scopes = list(token.scopes)
+def store_billing(settings: Settings, connection: ChannelConnection | None) -> StoreBilling | None:
+    """The store's billing for the merchant's plan, where the store bills it (`capabilities.billing`);
+    None without a store connection or when the store does not bill. May renew the credentials first."""
+    if connection is None:
+        return None
+    plugin = registry.plugin_of(connection)
+    if not plugin.capabilities.billing:
+        return None
+    return plugin.billing(settings, fresh_store_connection(settings, connection))
 
 
-def fresh_shopify_connection(settings: Settings, connection: ChannelConnection, *,
-                             rejected_token: str | None = None) -> ChannelConnection:
-    """The connection with an access token that is not about to expire: Shopify's expiring offline
-    tokens are refreshed (and stored) shortly before they expire, or when Shopify refused
-    `rejected_token`. Raises Shopify's AuthenticationError when the refresh token no longer works."""
+def forget_credentials(connection: ChannelConnection) -> None:
+    """Mark a (locked) connection disconnected and forget its tokens; its listings and orders stay."""
+    connection.status = "disconnected"
+    connection.access_token = None
+    connection.refresh_token = None
 
-    def needs_refresh(row: ChannelConnection) -> bool:
-        if rejected_token is not None:
-            return row.access_token == rejected_token  # otherwise someone has refreshed it already
-        return row.access_expires_at is not None and row.access_expires_at - utcnow() <= SHOPIFY_REFRESH_MARGIN
 
-    if not needs_refresh(connection):
-        return connection
-    shopify = get_shopify_settings()
-    with session_scope(get_engine(settings.database_url)) as session:
-        # The row stays locked for the one refresh call: two workers must not both spend the refresh
-        # token, since Shopify invalidates the old one when the new pair is used.
-        row = lock_connection(bind_merchant(session, connection.merchant_id), connection.id)
-        if row is None or not needs_refresh(row):
-            return row or connection
-        current = shopify_auth.OfflineToken(access_token=row.access_token or "", scopes=tuple(row.scopes or ()),
-                                            expires_at=row.access_expires_at, refresh_token=row.refresh_token,
-                                            refresh_expires_at=row.refresh_expires_at)
-        token = shopify_auth.refresh(row.external_id, current, client_id=shopify.client_id,
-                                     client_secret=shopify.client_secret, base_url=settings.shopify_api_base_url,
-                                     timeout=shopify.request_timeout_seconds)
-        _store_shopify_token(row, token)
-        log.info("shopify token refreshed for %s", row.external_id)
-        return row
+def disconnect_account(session: Session, settings: Settings, connection_id: str) -> ChannelConnection | None:
+    """The merchant stops using an account here: the store gets its access back where it allows that,
+    the tokens are forgotten, Recent Activity says so. None when it is gone. The caller commits."""
+    connection = ConnectionRepository(session).get(connection_id)
+    if connection is None:
+        return None
+    if connection.channel in registry.store_kinds() and connection.status == "active":
+        session.commit()  # hold no lock while the store answers
+        registry.plugin_of(connection).connector.disconnect(settings, connection)
+    connection = lock_connection(session, connection_id)
+    if connection is None:
+        return None
+    forget_credentials(connection)
+    activity.record(session, connection.merchant_id, "onboarding.disconnected",
+                    f"{store_label(connection)} {connection.name or connection.external_id} disconnected",
+                    status="info", message="Connect it again from Settings to resume syncing.",
+                    connection_id=connection.id)
+    return connection
+
+
+# What the store's own notifications do (their plugin's events translate them; the router calls these).
+
+
+def on_store_disconnected(session: Session, connection: ChannelConnection) -> None:
+    """The store took TokBridge's access back (the app was uninstalled): stop using the connection.
+    The caller commits."""
+    plugin = registry.plugin_of(connection)
+    row = lock_connection(bind_merchant(session, connection.merchant_id), connection.id)
+    if row is None:
+        return
+    forget_credentials(row)
+    activity.record(session, connection.merchant_id, "onboarding.disconnected",
+                    f"{plugin.display_name} store {connection.name or connection.external_id} disconnected",
+                    f"TokBridge was uninstalled from the store: its catalog no longer updates. Connect "
+                    f"{plugin.display_name} again to resume.", status=ActivityStatus.FAILED)
+
+
+def on_privacy_request(session: Session, connection: ChannelConnection, event: StoreEvent) -> None:
+    """A privacy request the store forwards (`PRIVACY_REQUEST`, `event.data["request"]` one of
+    `PRIVACY_CUSTOMER_DATA`, `PRIVACY_CUSTOMER_ERASURE`, `PRIVACY_STORE_ERASURE`; `customer_id` and
+    `orders` when about a customer). TokBridge keeps no customer data from the store, so a customer's
+    request is recorded (only ids: the record must not spread contact details); the store's erasure
+    deletes its catalog and its connection. The caller commits."""
+    bind_merchant(session, connection.merchant_id)
+    name = registry.plugin_of(connection).display_name
+    request = event.data.get("request")
+    ids = {"customer_id": str(event.data.get("customer_id") or ""),
+           "order_ids": [str(o) for o in event.data.get("orders") or []]}
+    if request == PRIVACY_CUSTOMER_DATA:
+        activity.record(session, connection.merchant_id, "privacy.data_request", f"Customer data request from {name}",
+                        "A customer asked for their data. TokBridge keeps no customer data from your store, so "
+                        "there is nothing to send.", details=ids)
+    elif request == PRIVACY_CUSTOMER_ERASURE:
+        activity.record(session, connection.merchant_id, "privacy.customer_redact",
+                        f"Customer data erasure request from {name}",
+                        "A customer's data must be erased. TokBridge keeps no customer data from your store; "
+                        "nothing to erase.", details=ids)
+    elif request == PRIVACY_STORE_ERASURE:
+        session.execute(delete(CatalogProduct).where(CatalogProduct.channel == connection.channel)
+                        .execution_options(synchronize_session=False))
+        session.execute(delete(ChannelConnection).where(ChannelConnection.id == connection.id)
+                        .execution_options(synchronize_session=False))
+        activity.record(session, connection.merchant_id, "privacy.shop_redact",
+                        f"Data of {name} store {connection.external_id} deleted",
+                        f"{name} asked for the store's data to be erased after the app was uninstalled: its "
+                        "catalog and connection were deleted.")
+    else:
+        log.warning("privacy request of unknown kind %r from %s ignored", request, connection.channel)
 
 
 # --- TikTok -------------------------------------------------------------------------------------
@@ -318,27 +417,29 @@ def tiktok_authorization_link(settings: Settings, merchant_id: int) -> str:
 
 @dataclass
 class TikTokAuthorization:
-    """The outcome of TikTok's redirect: one shop connected, or several to choose from."""
+    """The outcome of TikTok's redirect: the shops connected now, or several to choose from."""
 
-    connected: ChannelConnection | None = None
+    connected: ChannelConnection | None = None  # the first shop connected (the one the session switches to)
     choices: list[ChannelConnection] = field(default_factory=list)
     reloaded: bool = False  # the same redirect again: `connected` was connected by its first visit
+    connected_all: list[ChannelConnection] = field(default_factory=list)
 
 
 def finish_tiktok_connect(session: Session, settings: Settings, merchant_id: int, *, code: str | None,
                           state: str | None, error: str | None = None) -> TikTokAuthorization:
-    """Exchange TikTok's code, list the authorized shops; connect the only one, or keep several as
-    `pending` rows (their grant encrypted) until the merchant chooses. The caller commits."""
+    """Exchange TikTok's code, list the authorized shops; connect the only one, or keep the ones not
+    connected yet as `pending` rows (their grant encrypted) until the merchant chooses which to connect
+    (shops already connected stay connected: a second authorization adds shops). The caller commits."""
     if error or not code or code == "null":
         raise ConnectError("TikTok Shop was not authorized", "The authorization was cancelled on TikTok's page.",
                            START_AGAIN_TIKTOK)
     earlier = made_by_code(session, TIKTOK, code)
     if earlier:  # the merchant reloaded the page TikTok sent them back to
+        if any(row.status == "pending" for row in earlier) and len(earlier) > 1:
+            return TikTokAuthorization(choices=earlier)
         active = [row for row in earlier if row.status == "active"]
         if active:
-            return TikTokAuthorization(connected=active[0], reloaded=True)
-        if len(earlier) > 1:
-            return TikTokAuthorization(choices=earlier)
+            return TikTokAuthorization(connected=active[0], reloaded=True, connected_all=active)
     app = tiktok_app()
     try:
         subject = _signer(settings, app.state_max_age_seconds).verify(state)
@@ -366,7 +467,7 @@ def finish_tiktok_connect(session: Session, settings: Settings, merchant_id: int
     session.commit()
     for_writing(session)
     repository = ConnectionRepository(session)
-    rows = []
+    rows, new = [], []
     for shop in available:
         row = repository.by_external_id(TIKTOK, shop.id)
         if row is None:
@@ -379,36 +480,57 @@ def finish_tiktok_connect(session: Session, settings: Settings, merchant_id: int
                     CONNECTED_BY: _fingerprint(code)}
         if len(available) > 1 and not was_active:
             row.status = "pending"  # not used until chosen; DatabaseTokenStore ignores it
+        if not was_active:
+            new.append(row)
         rows.append(row)
     session.flush()
-    if len(rows) == 1:
-        _tiktok_connected(session, rows[0])
-        return TikTokAuthorization(connected=rows[0])
+    if len(rows) == 1 or not new:  # one shop, or only shops already connected (their tokens renewed)
+        for row in new:
+            _tiktok_connected(session, row)
+        return TikTokAuthorization(connected=rows[0], reloaded=not new, connected_all=rows)
     return TikTokAuthorization(choices=rows)
 
 
-def choose_tiktok_shop(session: Session, merchant_id: int, connection_id: str) -> ChannelConnection:
-    """The merchant picked one of several authorized shops: connect it, forget the other pending ones."""
+def choose_tiktok_shops(session: Session, merchant_id: int, connection_ids: Collection[str]) -> list[ChannelConnection]:
+    """The merchant ticked some of the authorized shops: connect them, forget the other pending ones.
+    Shops already connected stay connected. Returns the shops connected now."""
     session.commit()
     for_writing(session)
     repository = ConnectionRepository(session)
-    chosen = repository.get(connection_id)
-    if chosen is None or chosen.channel != TIKTOK or chosen.status not in ("pending", "active"):
+    wanted = list(dict.fromkeys(connection_ids))
+    chosen = [repository.get(connection_id) for connection_id in wanted]
+    if not wanted or any(row is None or row.channel != TIKTOK or row.status not in ("pending", "active")
+                         for row in chosen):
         raise ConnectError("That shop is not waiting to be connected",
                            "The choice has expired or the shop was connected in the meantime.", START_AGAIN_TIKTOK)
-    chosen.status = "active"
+    newly = [row for row in chosen if row.status == "pending"]
+    for row in newly:
+        row.status = "active"
+    chosen_ids = {row.id for row in chosen}
     for row in repository.for_channel(TIKTOK, active_only=False):
-        if row.status == "pending" and row.id != chosen.id:
+        if row.status == "pending" and row.id not in chosen_ids:
             session.delete(row)
     session.flush()
-    _tiktok_connected(session, chosen)
-    return chosen
+    for row in newly:
+        _tiktok_connected(session, row)
+    return newly or chosen
+
+
+def choose_tiktok_shop(session: Session, merchant_id: int, connection_id: str) -> ChannelConnection:
+    """The merchant picked one of several authorized shops (see `choose_tiktok_shops`)."""
+    return choose_tiktok_shops(session, merchant_id, [connection_id])[0]
 
 
 def _tiktok_connected(session: Session, connection: ChannelConnection) -> None:
+    """A shop became active: it adopts the configuration made before any shop, lists the merchant's only
+    store, and its webhooks are subscribed."""
+    shop_links.link_unlinked_shops(session)
+    shop_links.adopt_unattached(session, ShopContext(connection.merchant_id, connection,
+                                                     linked_store(session, connection)))
     activity.record(session, connection.merchant_id, "onboarding.connected",
                     f"TikTok shop {connection.name or connection.external_id} connected",
-                    "TokBridge is checking the shop's listing prerequisites.", status=ActivityStatus.SUCCEEDED)
+                    "TokBridge is checking the shop's listing prerequisites.", status=ActivityStatus.SUCCEEDED,
+                    connection_id=connection.id)
     enqueue(session, SUBSCRIBE_JOB, merchant_id=connection.merchant_id, payload={"connection_id": connection.id},
             identity_key=f"{SUBSCRIBE_JOB}:{connection.id}")
 
@@ -449,12 +571,14 @@ def check_prerequisites(session: Session, settings: Settings, connection: Channe
     if blocking is None:
         activity.record(session, connection.merchant_id, "onboarding.prerequisites",
                         "TikTok Shop is ready for listings", "Every listing prerequisite is complete.",
-                        status=ActivityStatus.SUCCEEDED, details={"checked_at": checked_at.isoformat()})
+                        status=ActivityStatus.SUCCEEDED, details={"checked_at": checked_at.isoformat()},
+                        connection_id=connection.id)
     else:
         activity.record(session, connection.merchant_id, "onboarding.prerequisites",
                         f"TikTok Shop needs {plural(len(failing), 'step')} before listing", blocking,
                         status=ActivityStatus.FAILED,
-                        details={"checked_at": checked_at.isoformat(), "failing_steps": failing})
+                        details={"checked_at": checked_at.isoformat(), "failing_steps": failing},
+                        connection_id=connection.id)
     return checks
 
 

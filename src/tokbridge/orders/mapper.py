@@ -7,7 +7,7 @@ An address in a region the store has no country for raises `regions.UnknownCount
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -88,7 +88,7 @@ def to_new_order(raw: dict, lines: list[ResolvedLine], currency: str) -> NewOrde
 
 
 def _tax_lines(raw: dict, payment: dict, currency: str) -> list[TaxLine]:
-    """TikTok's taxes as store tax lines, each with its rate (Shopify requires one): TikTok's own rate when
+    """TikTok's taxes as store tax lines, each with its rate (stores require one): TikTok's own rate when
     every line gives the same, else the amount over what it taxed (items, shipping, or both)."""
     tax = _decimal(payment.get("tax"))
     if tax <= 0:
@@ -116,7 +116,7 @@ def _tiktok_rate(items: list[dict]) -> Decimal | None:
 
 
 def _rate(amount: Decimal, base: Decimal) -> Decimal:
-    """A fraction to four places (8.25% is 0.0825), as Shopify keeps rates; 0 when nothing was taxed."""
+    """A fraction to four places (8.25% is 0.0825), as stores keep rates; 0 when nothing was taxed."""
     if base <= 0:
         return Decimal(0)
     return (amount / base).quantize(Decimal("0.0001")).normalize()
@@ -137,3 +137,86 @@ def _address(recipient: dict) -> Address | None:
                    province_code=recipient.get("state_code") or None,
                    zip=recipient.get("postal_code"), country_code=store_country_code(recipient.get("region_code")),
                    phone=recipient.get("phone_number"))
+
+
+# --- another currency than the store's ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoreCurrency:
+    """How an order reaches its store: in the order's own currency (`rate` None), or converted into the
+    store's at the shop's rate (one unit of `store_currency` is worth `rate` of the order's currency);
+    `missing`: the currencies differ and the shop has no rate from the store's currency."""
+
+    order_currency: str
+    store_currency: str
+    rate: Decimal | None = None
+    missing: bool = False
+
+    @property
+    def converted(self) -> bool:
+        return self.rate is not None
+
+    def rate_words(self) -> str:
+        return f"1 {self.store_currency} = {format(self.rate.normalize(), 'f')} {self.order_currency}"
+
+
+def store_currency(order_currency: str, store_currency_code: str | None, price_rate: Decimal | None,
+                   price_rate_from: str | None) -> StoreCurrency:
+    """The store's currency for an order sold in `order_currency`: a store whose currency is not known yet,
+    or the same, takes it as is; else the shop's rate must be one set from the store's current currency."""
+    store = (store_currency_code or order_currency).upper()
+    if store == order_currency.upper():
+        return StoreCurrency(order_currency, store)
+    if price_rate is None or price_rate <= 0 or (price_rate_from or "").upper() != store:
+        return StoreCurrency(order_currency, store, missing=True)
+    return StoreCurrency(order_currency, store, rate=Decimal(price_rate))
+
+
+def _convert(amount: str | None, conversion: StoreCurrency) -> str | None:
+    if amount in (None, ""):
+        return amount
+    value = _decimal(amount) / conversion.rate
+    return to_text(to_minor(value.quantize(Decimal(1).scaleb(-6)), conversion.store_currency),
+                   conversion.store_currency)
+
+
+def in_store_currency(order: NewOrder, conversion: StoreCurrency, *, presentment: bool) -> NewOrder:
+    """The order with every amount in the store's currency (divided by the shop's rate, rounded to the
+    currency's smallest unit). `presentment`: the store records the buyer's currency too, so the order in
+    it rides along (`NewOrder.presentment`); otherwise the note says what the buyer paid and the rate."""
+    if not conversion.converted:
+        return order
+
+    def taxes(lines: list[TaxLine]) -> list[TaxLine]:
+        return [replace(t, amount=_convert(t.amount, conversion)) for t in lines]
+
+    paid = order_total(order)
+    note = (order.note or "").rstrip()
+    words = (f"Paid in {conversion.order_currency}: {to_text(paid, conversion.order_currency)} "
+             f"{conversion.order_currency}; amounts here converted at {conversion.rate_words()} "
+             f"(the TikTok shop's rate).")
+    return replace(
+        order,
+        currency=conversion.store_currency,
+        lines=[replace(line, unit_price=_convert(line.unit_price, conversion), tax_lines=taxes(line.tax_lines))
+               for line in order.lines],
+        shipping_lines=[replace(line, price=_convert(line.price, conversion), tax_lines=taxes(line.tax_lines))
+                        for line in order.shipping_lines],
+        tax_lines=taxes(order.tax_lines),
+        discount_amount=_convert(order.discount_amount, conversion),
+        note=f"{note} {words}".strip(),
+        presentment=order if presentment else None,
+    )
+
+
+def order_total(order: NewOrder) -> int:
+    """What the order comes to, in minor units of its currency: items less discount, shipping, taxes."""
+    currency = order.currency
+    items = sum(to_minor(line.unit_price, currency) * line.quantity for line in order.lines)
+    shipping = sum(to_minor(line.price, currency) for line in order.shipping_lines)
+    taxes = [t for line in order.lines for t in line.tax_lines] + [
+        t for line in order.shipping_lines for t in line.tax_lines] + list(order.tax_lines)
+    tax = 0 if order.taxes_included else sum(to_minor(t.amount, currency) for t in taxes)
+    discount = to_minor(order.discount_amount, currency) if order.discount_amount else 0
+    return items - min(discount, items) + shipping + tax

@@ -7,9 +7,10 @@ Money is kept in minor units (cents) next to its currency so sales sums run in S
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tokbridge.db.base import Base, BigId, TenantOwned, Timestamped
@@ -35,6 +36,7 @@ class StoreSync(StrEnum):
     NOT_YET = "not_yet"  # unpaid / on hold: not for the store yet
     PENDING = "pending"  # to be created in the store
     CREATED = "created"  # bound to its store order
+    KEPT = "kept"  # kept in TokBridge, its stock taken in the store (a store that takes no outside orders)
     FAILED = "failed"  # could not be created (reason in `failure_reason`)
     WAITING_FOR_PLAN = "waiting_for_plan"  # over the plan's monthly order limit; kept
     SKIPPED = "skipped"  # cancelled before it ever reached the store
@@ -71,6 +73,14 @@ class Order(TenantOwned, Timestamped, Base):
     store_sync: Mapped[str] = mapped_column(String(30), default=StoreSync.NOT_YET)
     store_order_id: Mapped[str | None] = mapped_column(String(255))
     store_order_name: Mapped[str | None] = mapped_column(String(64))
+    # The store it was created in (the store linked to its shop then), and the store order's currency and
+    # total as the store answered; `store_rate`: one unit of the store's currency in the order's currency,
+    # when the amounts were converted (None: the store took the order's own currency or a presentment one).
+    store_connection_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("channel_connection.id", ondelete="SET NULL"))
+    store_currency: Mapped[str | None] = mapped_column(String(3))
+    store_total_minor: Mapped[int | None] = mapped_column(BigInteger)
+    store_rate: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))
     # When the order took one of the plan's monthly orders: as it is sent to the store (so orders sent
     # at once cannot together pass the limit), kept once it is there, given back if the store refuses it.
     plan_counted_at: Mapped[datetime | None]
@@ -182,29 +192,32 @@ class Return(TenantOwned, Timestamped, Base):
 
 
 class OrderSettings(TenantOwned, Timestamped, Base):
-    """The merchant's order choices."""
+    """One TikTok shop's order choices."""
 
     __tablename__ = "order_settings"
-    __table_args__ = (UniqueConstraint("merchant_id"),)
+    __table_args__ = (UniqueConstraint("connection_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    connection_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("channel_connection.id", ondelete="CASCADE"), index=True)
     restock_on_cancel: Mapped[bool] = mapped_column(Boolean, default=True)
     restock_on_return: Mapped[bool] = mapped_column(Boolean, default=True)
     # An order line whose TikTok SKU is not linked: "fail" the order, or create a "custom_line" item.
     unknown_sku: Mapped[str] = mapped_column(String(20), default="fail")
-    # Shopify tracking company -> TikTok shipping provider id (merchant's own choices over the defaults).
+    # Store tracking company -> TikTok shipping provider id (merchant's own choices over the defaults).
     carrier_map: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
 class OrderPollCursor(TenantOwned, Base):
-    """How far the periodic search of updated orders got, per TikTok connection."""
+    """How far the periodic search of updated orders got, per connection: a TikTok shop (TikTok's update
+    time) or the merchant's store (the store's own change time), in seconds."""
 
     __tablename__ = "order_poll_cursor"
     __table_args__ = (UniqueConstraint("connection_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     connection_id: Mapped[str] = mapped_column(String(32), ForeignKey("channel_connection.id", ondelete="CASCADE"))
-    searched_until: Mapped[int] = mapped_column(BigInteger, default=0)  # TikTok update_time, seconds
+    searched_until: Mapped[int] = mapped_column(BigInteger, default=0)  # epoch seconds, the platform's clock
     searched_at: Mapped[datetime | None]
 
 

@@ -119,6 +119,9 @@ def shipping_advice(order: Order, shipments: list[Shipment]) -> str | None:
     if order.tiktok_status in ("UNPAID", "ON_HOLD"):
         return ("Nothing to ship yet: the order comes to your store once the buyer has paid and TikTok's "
                 "cancellation window has passed.")
+    if order.store_sync == StoreSync.KEPT:
+        return ("Your store takes no outside orders, so the order stays here: ship it and add the tracking on "
+                "TikTok Shop Seller Center.")
     if order.store_sync != StoreSync.CREATED:
         return "Ship once the order is in your store."
     if order.tiktok_status in statuses.FOR_THE_STORE:

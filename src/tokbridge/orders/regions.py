@@ -1,7 +1,7 @@
 """TikTok's region codes as the country codes a store takes.
 
-TikTok writes the United Kingdom "UK"; ISO 3166-1 and Shopify's `CountryCode` say "GB". Any other code
-must be one of Shopify's `CountryCode` values (Admin API 2026-10), or the store would refuse the order.
+TikTok writes the United Kingdom "UK"; ISO 3166-1 (which stores' country codes follow) says "GB". Any other
+code must be an ISO 3166-1 code the stores know, or the store would refuse the order.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Date, and_, cast, delete, false, func, insert, literal, or_, select, text, union_all
+from sqlalchemy import Date, and_, cast, delete, false, func, insert, literal, or_, select, text, true, union_all
 from sqlalchemy.orm import Session
 
 from tokbridge.catalog.models import CatalogInventoryLevel, CatalogVariant
@@ -47,8 +47,13 @@ class OrderRepository:
             query = query.with_for_update()
         return self.session.scalar(query)
 
-    def by_store_order(self, store_order_id: str) -> Order | None:
-        return self.session.scalar(select(Order).where(Order.store_order_id == store_order_id))
+    def by_store_order(self, store_order_id: str, store_connection_id: str | None = None) -> Order | None:
+        """The order bound to a store order; of that store only when `store_connection_id` is given (the
+        store it was created in, or for an order that did not record it, the store linked to its shop)."""
+        query = select(Order).where(Order.store_order_id == store_order_id)
+        if store_connection_id is not None:
+            query = query.where(func.coalesce(Order.store_connection_id, shop_store_of_order()) == store_connection_id)
+        return self.session.scalar(query)
 
     def lines(self, order_id: int) -> list[OrderLine]:
         return list(self.session.scalars(select(OrderLine).where(OrderLine.order_id == order_id)
@@ -63,8 +68,11 @@ class OrderRepository:
         return found
 
     def search(self, *, status: str | None = None, store_sync: str | None = None, query: str | None = None,
-               limit: int = 50, offset: int = 0) -> tuple[list[Order], int]:
+               limit: int = 50, offset: int = 0, connection_id: str | None = None) -> tuple[list[Order], int]:
+        """The merchant's orders (of one TikTok shop when `connection_id` is given), newest first."""
         conditions = []
+        if connection_id is not None:
+            conditions.append(Order.connection_id == connection_id)
         if status:
             conditions.append(Order.status == status)
         if store_sync:
@@ -77,9 +85,13 @@ class OrderRepository:
                                     .limit(limit).offset(offset))
         return list(rows), total
 
-    def status_counts(self) -> dict[str, int]:
+    def status_counts(self, connection_id: str | None = None) -> dict[str, int]:
+        """Orders per dashboard status, of one TikTok shop when `connection_id` is given."""
         counts = {status.value: 0 for status in OrderStatus}
-        for status, count in self.session.execute(select(Order.status, func.count()).group_by(Order.status)):
+        query = select(Order.status, func.count()).group_by(Order.status)
+        if connection_id is not None:
+            query = query.where(Order.connection_id == connection_id)
+        for status, count in self.session.execute(query):
             counts[status] = count
         return counts
 
@@ -88,9 +100,13 @@ class OrderRepository:
         return self.session.scalar(select(func.count()).select_from(Order).where(
             Order.plan_counted_at >= since)) or 0
 
-    def with_store_sync(self, states: Sequence[str], *, limit: int = 500) -> list[Order]:
-        return list(self.session.scalars(select(Order).where(Order.store_sync.in_(list(states)))
-                                         .order_by(Order.placed_at, Order.id).limit(limit)))
+    def with_store_sync(self, states: Sequence[str], *, limit: int = 500,
+                        connection_id: str | None = None) -> list[Order]:
+        """The merchant's orders in these states (of one TikTok shop when `connection_id` is given)."""
+        query = select(Order).where(Order.store_sync.in_(list(states)))
+        if connection_id is not None:
+            query = query.where(Order.connection_id == connection_id)
+        return list(self.session.scalars(query.order_by(Order.placed_at, Order.id).limit(limit)))
 
     # --- SKUs -> store variants ---------------------------------------------------------------------
 
@@ -121,8 +137,11 @@ class OrderRepository:
         return self.session.scalar(select(Shipment).where(Shipment.order_id == order_id,
                                                           Shipment.store_fulfillment_id == store_fulfillment_id))
 
-    def cancellations(self, order_id: int | None = None, *, pending_only: bool = False) -> list[Cancellation]:
+    def cancellations(self, order_id: int | None = None, *, pending_only: bool = False,
+                      connection_id: str | None = None) -> list[Cancellation]:
         query = select(Cancellation).order_by(Cancellation.id.desc())
+        if connection_id is not None:
+            query = query.where(Cancellation.connection_id == connection_id)
         if order_id is not None:
             query = query.where(Cancellation.order_id == order_id)
         if pending_only:
@@ -136,8 +155,11 @@ class OrderRepository:
         return self.session.scalar(select(Cancellation).where(Cancellation.connection_id == connection_id,
                                                               Cancellation.tiktok_cancel_id == cancel_id))
 
-    def returns(self, order_id: int | None = None, *, status: str | None = None, limit: int = 100) -> list[Return]:
+    def returns(self, order_id: int | None = None, *, status: str | None = None, limit: int = 100,
+                connection_id: str | None = None) -> list[Return]:
         query = select(Return).order_by(Return.id.desc()).limit(limit)
+        if connection_id is not None:
+            query = query.where(Return.connection_id == connection_id)
         if order_id is not None:
             query = query.where(Return.order_id == order_id)
         if status:
@@ -176,11 +198,12 @@ class OrderRepository:
 
     # --- settings and the poll cursor ---------------------------------------------------------------
 
-    def settings(self, merchant_id: int, *, create: bool = True) -> OrderSettings:
-        """The merchant's order settings; defaults (not stored) when `create` is False and none exist."""
-        found = self.session.scalar(select(OrderSettings).where(OrderSettings.merchant_id == merchant_id))
+    def settings(self, merchant_id: int, connection_id: str, *, create: bool = True) -> OrderSettings:
+        """One TikTok shop's order settings; defaults (not stored) when `create` is False and none exist."""
+        found = self.session.scalar(select(OrderSettings).where(OrderSettings.merchant_id == merchant_id,
+                                                                OrderSettings.connection_id == connection_id))
         if found is None:
-            found = OrderSettings(merchant_id=merchant_id, restock_on_cancel=True, restock_on_return=True,
+            found = OrderSettings(merchant_id=merchant_id, connection_id=connection_id, restock_on_cancel=True, restock_on_return=True,
                                   unknown_sku="fail", carrier_map={})
             if create:
                 self.session.add(found)
@@ -198,7 +221,21 @@ class OrderRepository:
     # --- sales --------------------------------------------------------------------------------------
 
 
-def active_tiktok_connections(session: Session) -> list[tuple[int, str]]:
+def shop_store_of_order():
+    """SQL: the store linked to an order's TikTok shop (a correlated scalar subquery)."""
+    return (select(ChannelConnection.store_connection_id).where(ChannelConnection.id == Order.connection_id)
+            .correlate(Order).scalar_subquery())
+
+
+def stores_holding_orders(session: Session) -> list[tuple[int, str]]:
+    """System-wide: (merchant id, store connection id) of every store holding orders from TikTok."""
+    store = func.coalesce(Order.store_connection_id, shop_store_of_order())
+    rows = session.execute(select(Order.merchant_id, store).where(Order.store_sync == StoreSync.CREATED)
+                           .distinct())
+    return [(merchant_id, store_id) for merchant_id, store_id in rows if store_id]
+
+
+def every_active_shop(session: Session) -> list[tuple[int, str]]:
     """System-wide (unbound session): (merchant id, connection id) of every active TikTok connection."""
     rows = session.execute(select(ChannelConnection.merchant_id, ChannelConnection.id).where(
         ChannelConnection.channel == "tiktok", ChannelConnection.status == "active"))
@@ -210,7 +247,8 @@ def merchants_with_orders_in(session: Session, states: Sequence[str]) -> list[in
     return list(session.scalars(select(Order.merchant_id).where(Order.store_sync.in_(list(states))).distinct()))
 
 
-__all__ = ["OrderRepository", "StoreSync", "active_tiktok_connections", "merchants_with_orders_in"]
+__all__ = ["OrderRepository", "StoreSync", "every_active_shop", "merchants_with_orders_in",
+           "stores_holding_orders"]
 
 
 # --- sales figures ---------------------------------------------------------------------------------------
@@ -242,35 +280,39 @@ class SalesRepository:
             .where(SalesDay.day >= first_day, SalesDay.day.not_in(skip) if skip else True))
         return [(day, currency, amount, orders, units) for day, currency, amount, orders, units in rows]
 
-    def live_per_day(self, spans: Sequence[Span]) -> list[tuple[date, str, int, int, int]]:
+    def live_per_day(self, spans: Sequence[Span], connection_id: str | None = None) -> list[tuple[date, str, int, int, int]]:
         """(UTC day, currency, amount, orders, units) of the sales (NOT_SALES) placed in `spans`, summed in
-        the database; the amount is net of the refunds recorded on them."""
+        the database; the amount is net of the refunds recorded on them. Of one TikTok shop when
+        `connection_id` is given."""
         if not spans:
             return []
+        shop = (Order.connection_id == connection_id) if connection_id is not None else true()
         if self.session.get_bind().dialect.name == "postgresql":
             day = cast(func.timezone("UTC", Order.placed_at), Date)
         else:  # SQLite keeps UTC datetimes as ISO text: date() takes the day
             day = func.date(Order.placed_at)
         rows = self.session.execute(
             select(day, Order.currency, func.sum(Order.total_minor), func.count(), func.sum(Order.units))
-            .where(_placed_in(spans), Order.status.not_in(NOT_SALES))
+            .where(_placed_in(spans), Order.status.not_in(NOT_SALES), shop)
             .group_by(day, Order.currency))
         refunds = self.session.execute(
             select(day, Order.currency, func.sum(Return.refund_minor)).join(Order, Order.id == Return.order_id)
-            .where(_placed_in(spans), Order.status.not_in(NOT_SALES),
+            .where(_placed_in(spans), Order.status.not_in(NOT_SALES), shop,
                    Return.return_status.in_(REFUNDED_RETURN_STATUSES))
             .group_by(day, Order.currency))
         refunded = {(_as_date(value), currency): int(amount or 0) for value, currency, amount in refunds}
         return [(_as_date(value), currency, int(amount or 0) - refunded.get((_as_date(value), currency), 0),
                  int(orders), int(units or 0)) for value, currency, amount, orders, units in rows]
 
-    def live_per_product(self, spans: Sequence[Span]) -> list[tuple[str, str, int, int]]:
-        """(TikTok product id or "", a name, units, amount) of the sold lines of orders placed in `spans`."""
+    def live_per_product(self, spans: Sequence[Span], connection_id: str | None = None) -> list[tuple[str, str, int, int]]:
+        """(TikTok product id or "", a name, units, amount) of the sold lines of orders placed in `spans`
+        (of one TikTok shop when `connection_id` is given)."""
         product = func.coalesce(OrderLine.tiktok_product_id, "")
+        shop = (Order.connection_id == connection_id) if connection_id is not None else true()
         rows = self.session.execute(
             select(product, func.max(OrderLine.product_name), func.count(), func.sum(OrderLine.sale_minor))
             .join(Order, Order.id == OrderLine.order_id)
-            .where(_placed_in(spans), *_sold_lines())
+            .where(_placed_in(spans), *_sold_lines(), shop)
             .group_by(product))
         return [(product_id, name or "", int(units), int(amount or 0)) for product_id, name, units, amount in rows]
 

@@ -11,15 +11,18 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from tokbridge.activity.models import ActivityStatus
 from tokbridge.activity.service import record as record_activity
 from tokbridge.billing import service as billing
+from tokbridge.channels.base import Capabilities
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing
+from tokbridge.jobs import kinds
 from tokbridge.jobs.service import enqueue
 from tokbridge.orders import sales_rollup
 from tokbridge.orders import status as statuses
@@ -31,20 +34,23 @@ from tokbridge.tenancy.repository import AccountRepository
 
 log = logging.getLogger(__name__)
 
-INTAKE_JOB = "orders.intake"  # the kind onboarding routes TikTok order webhooks to
-TO_STORE_JOB = "orders.to_store"
-SHIP_JOB = "orders.ship"
-CANCEL_JOB = "orders.cancel"
-CANCEL_IN_STORE_JOB = "orders.cancel_in_store"
-DECIDE_JOB = "orders.decide_cancellation"
-POLL_ALL_JOB = "orders.poll_all"
-POLL_JOB = "orders.poll"
-RELEASE_JOB = "orders.release_waiting"
-RETURNS_JOB = "orders.sync_returns"
-RESTOCK_RETURN_JOB = "orders.restock_return"
-DECIDE_RETURN_JOB = "orders.decide_return"
-REFUND_IN_STORE_JOB = "orders.refund_in_store"
-RECOUNT_SALES_JOB = "orders.recount_sales"
+# The kinds are declared in jobs.kinds; these names are the ones the orders code has always used.
+INTAKE_JOB = kinds.ORDERS_INTAKE
+TO_STORE_JOB = kinds.ORDERS_TO_STORE
+SHIP_JOB = kinds.ORDERS_SHIP
+CANCEL_JOB = kinds.ORDERS_CANCEL
+CANCEL_IN_STORE_JOB = kinds.ORDERS_CANCEL_IN_STORE
+DECIDE_JOB = kinds.ORDERS_DECIDE_CANCELLATION
+POLL_ALL_JOB = kinds.ORDERS_POLL_ALL
+POLL_JOB = kinds.ORDERS_POLL
+POLL_STORES_JOB = kinds.ORDERS_POLL_STORES
+POLL_STORE_JOB = kinds.ORDERS_POLL_STORE
+RELEASE_JOB = kinds.ORDERS_RELEASE_WAITING
+RETURNS_JOB = kinds.ORDERS_SYNC_RETURNS
+RESTOCK_RETURN_JOB = kinds.ORDERS_RESTOCK_RETURN
+DECIDE_RETURN_JOB = kinds.ORDERS_DECIDE_RETURN
+REFUND_IN_STORE_JOB = kinds.ORDERS_REFUND_IN_STORE
+RECOUNT_SALES_JOB = kinds.ORDERS_RECOUNT_SALES
 # A return whose goods are back with the seller: restocked in the store when the setting says so.
 RESTOCK_RETURN_STATUSES = frozenset({"RETURN_OR_REFUND_REQUEST_COMPLETE"})
 
@@ -123,7 +129,7 @@ def apply_tiktok_order(session: Session, connection: ChannelConnection, raw: dic
 
     to_store = cancel_in_store = False
     if tiktok_status in statuses.CANCELLED:
-        if order.store_sync == StoreSync.CREATED:
+        if order.store_sync in (StoreSync.CREATED, StoreSync.KEPT):
             cancel_in_store = not order.store_cancelled
         elif order.store_sync != StoreSync.SKIPPED:
             order.store_sync = StoreSync.SKIPPED  # cancelled before it reached the store: nothing to undo
@@ -136,7 +142,7 @@ def apply_tiktok_order(session: Session, connection: ChannelConnection, raw: dic
     if to_store:
         enqueue_to_store(session, order)
     if cancel_in_store:
-        enqueue(session, CANCEL_IN_STORE_JOB, merchant_id=order.merchant_id, payload={"order_id": order.id},
+        enqueue(session, CANCEL_IN_STORE_JOB, merchant_id=order.merchant_id, payload={"connection_id": order.connection_id, "order_id": order.id},
                 identity_key=f"{CANCEL_IN_STORE_JOB}:{order.id}", title=f"Cancel TikTok order {tiktok_id} in the store")
     return Applied(order.id, to_store=to_store, cancel_in_store=cancel_in_store)
 
@@ -207,7 +213,7 @@ def _apply_lines(session: Session, repository: OrderRepository, connection: Chan
 
 
 def enqueue_to_store(session: Session, order: Order) -> None:
-    enqueue(session, TO_STORE_JOB, merchant_id=order.merchant_id, payload={"order_id": order.id},
+    enqueue(session, TO_STORE_JOB, merchant_id=order.merchant_id, payload={"connection_id": order.connection_id, "order_id": order.id},
             identity_key=f"{TO_STORE_JOB}:{order.id}", title=f"Bring TikTok order {order.tiktok_order_id} into the store")
 
 
@@ -224,6 +230,7 @@ class StorePlan:
     currency: str
     lines: list[ResolvedLine]
     store_order_id: str | None = None  # already bound: nothing to create
+    connection_id: str | None = None  # the order's TikTok shop: its linked store gets the order
 
 
 def plan_usage(session: Session, merchant_id: int, products_used: int | None = None) -> billing.PlanUsage:
@@ -248,7 +255,8 @@ def prepare_for_store(session: Session, order_id: int) -> StorePlan | None:
     AccountRepository(session).lock_merchant(order.merchant_id)
     order = repository.get(order_id, for_update=True)
     if order.store_order_id:
-        return StorePlan(order.id, order.tiktok_order_id, order.raw, order.currency, [], order.store_order_id)
+        return StorePlan(order.id, order.tiktok_order_id, order.raw, order.currency, [], order.store_order_id,
+                         order.connection_id)
     if order.store_sync not in SENDABLE or order.tiktok_status in statuses.CANCELLED:
         order.plan_counted_at = None  # a place taken by an earlier attempt is given back
         return None
@@ -271,7 +279,7 @@ def prepare_for_store(session: Session, order_id: int) -> StorePlan | None:
                 line.variant_id = found[line.tiktok_sku_id][0]
     external = repository.variant_external_ids([line.variant_id for line in lines if line.variant_id])
     missing = [line for line in lines if line.variant_id is None]
-    settings = repository.settings(order.merchant_id, create=False)
+    settings = repository.settings(order.merchant_id, order.connection_id, create=False)
     if missing and settings.unknown_sku != "custom_line":
         names = ", ".join(sorted({f"{line.product_name} ({line.seller_sku or line.tiktok_sku_id})" for line in missing}))
         fail(order, f"Unknown SKU: {names} is not linked to a store product. Link it (upload it from TokBridge) "
@@ -288,7 +296,8 @@ def prepare_for_store(session: Session, order_id: int) -> StorePlan | None:
         return None
     if not counted:  # the place is taken now, before the store is called (a retry keeps it)
         order.plan_counted_at = utcnow()
-    return StorePlan(order.id, order.tiktok_order_id, order.raw, order.currency, resolved)
+    return StorePlan(order.id, order.tiktok_order_id, order.raw, order.currency, resolved,
+                     connection_id=order.connection_id)
 
 
 def fail(order: Order, reason: str) -> None:
@@ -298,19 +307,76 @@ def fail(order: Order, reason: str) -> None:
     order.status = statuses.dashboard_status(order.tiktok_status, order.store_sync)
 
 
-def bind_store_order(session: Session, order_id: int, store_order_id: str, name: str) -> bool:
+@dataclass(frozen=True)
+class StoreSide:
+    """The store order's side of an order: the store that holds it, its currency and total (minor units),
+    and the rate the amounts were converted at (None: not converted)."""
+
+    store_connection_id: str
+    currency: str | None = None
+    total_minor: int | None = None
+    rate: Decimal | None = None
+
+
+def bind_store_order(session: Session, order_id: int, store_order_id: str, name: str,
+                     side: StoreSide | None = None) -> bool:
     """Record the store order right after it was created. Returns True when the TikTok order was
     cancelled meanwhile (the store order must be cancelled too)."""
     _writing(session)
     order = OrderRepository(session).get(order_id, for_update=True)
     order.store_order_id = store_order_id
     order.store_order_name = name
+    if side is not None:
+        order.store_connection_id = side.store_connection_id
+        order.store_currency = side.currency
+        order.store_total_minor = side.total_minor
+        order.store_rate = side.rate
     order.plan_counted_at = order.plan_counted_at or utcnow()
     order.store_sync = StoreSync.CREATED
     order.failure_reason = None
     order.status = statuses.dashboard_status(order.tiktok_status, order.store_sync)
     if order.tiktok_status in statuses.CANCELLED and not order.store_cancelled:
-        enqueue(session, CANCEL_IN_STORE_JOB, merchant_id=order.merchant_id, payload={"order_id": order.id},
+        enqueue(session, CANCEL_IN_STORE_JOB, merchant_id=order.merchant_id, payload={"connection_id": order.connection_id, "order_id": order.id},
+                identity_key=f"{CANCEL_IN_STORE_JOB}:{order.id}")
+        return True
+    return False
+
+
+# --- stores that take no outside orders ------------------------------------------------------------
+
+
+def creates_orders_in_store(capabilities: Capabilities) -> bool:
+    """Whether a TikTok order is recorded as an order in the store (stores that accept outside orders), or
+    kept in TokBridge with the store's stock taken down by what it sold (stores that cannot take one)."""
+    return capabilities.creates_orders
+
+
+def stock_sold(session: Session, order_id: int, *, cancelled_lines: bool = False) -> Restock:
+    """What an order kept in TokBridge takes from store stock (negative changes), per inventory item and
+    location, and the items that have no store stock to take from. `cancelled_lines`: count the lines
+    TikTok cancelled too (the whole order was cancelled after its stock was taken)."""
+    repository = OrderRepository(session)
+    lines = [line for line in repository.lines(order_id) if cancelled_lines or line.display_status != "CANCELLED"]
+    targets = repository.restock_targets(order_id, [line.tiktok_line_id for line in lines])
+    sold: Counter[tuple[str, str]] = Counter((item, location) for _name, item, location in targets if item)
+    return Restock(changes=[(item, location, -quantity) for (item, location), quantity in sold.items()],
+                   not_restocked=[name for name, item, _location in targets if not item])
+
+
+def keep_order(session: Session, order_id: int, not_adjusted: list[str], store_connection_id: str | None = None) -> bool:
+    """Record that the order is kept in TokBridge (its stock already taken in the store). Returns True when
+    the TikTok order was cancelled meanwhile (the stock must go back)."""
+    _writing(session)
+    order = OrderRepository(session).get(order_id, for_update=True)
+    order.store_connection_id = store_connection_id or order.store_connection_id
+    order.plan_counted_at = order.plan_counted_at or utcnow()
+    order.store_sync = StoreSync.KEPT
+    order.failure_reason = None
+    order.last_error = (f"The store's stock could not be lowered for {', '.join(not_adjusted)}: it has no stock "
+                        "location there. Lower it in the store by hand.") if not_adjusted else None
+    order.status = statuses.dashboard_status(order.tiktok_status, order.store_sync)
+    if order.tiktok_status in statuses.CANCELLED and not order.store_cancelled:
+        enqueue(session, CANCEL_IN_STORE_JOB, merchant_id=order.merchant_id, payload={"connection_id": order.connection_id, "order_id": order.id},
                 identity_key=f"{CANCEL_IN_STORE_JOB}:{order.id}")
         return True
     return False
@@ -342,7 +408,7 @@ def retry(session: Session, order_id: int) -> Order:
         for shipment in failed_shipments:
             shipment.state = "pending"
             shipment.last_error = None
-        enqueue(session, SHIP_JOB, merchant_id=order.merchant_id, payload={"order_id": order.id})
+        enqueue(session, SHIP_JOB, merchant_id=order.merchant_id, payload={"connection_id": order.connection_id, "order_id": order.id})
         retried = True
     if not retried:
         raise OrderActionRefused("Nothing to retry: the order is not Failed and has no failed shipment.")
@@ -378,7 +444,7 @@ def request_cancel(session: Session, order_id: int, reason: str, region: str | N
                                  " can no longer be cancelled from TokBridge.")
     if reason not in allowed:
         raise OrderActionRefused(f"Choose one of the reasons TikTok allows for this order: {', '.join(allowed)}.")
-    enqueue(session, CANCEL_JOB, merchant_id=order.merchant_id, payload={"order_id": order.id, "reason": reason},
+    enqueue(session, CANCEL_JOB, merchant_id=order.merchant_id, payload={"connection_id": order.connection_id, "order_id": order.id, "reason": reason},
             identity_key=f"{CANCEL_JOB}:{order.id}", title=f"Cancel TikTok order {order.tiktok_order_id}")
     return order
 
@@ -392,7 +458,7 @@ def decide_cancellation(session: Session, cancellation_id: int, approve: bool, r
     if not approve and reject_reason not in statuses.REJECT_REASONS:
         raise OrderActionRefused(f"Choose a reject reason: {', '.join(statuses.REJECT_REASONS)}.")
     enqueue(session, DECIDE_JOB, merchant_id=cancellation.merchant_id,
-            payload={"cancellation_id": cancellation.id, "approve": approve, "reject_reason": reject_reason},
+            payload={"connection_id": cancellation.connection_id, "cancellation_id": cancellation.id, "approve": approve, "reject_reason": reject_reason},
             identity_key=f"{DECIDE_JOB}:{cancellation.id}")
     return cancellation
 
@@ -410,7 +476,7 @@ def decide_return(session: Session, return_id: int, approve: bool, reject_reason
         raise OrderActionRefused("Choose why you reject the return from the list.")
     row.last_error = None
     enqueue(session, DECIDE_RETURN_JOB, merchant_id=row.merchant_id,
-            payload={"return_id": row.id, "decision": step.approve if approve else step.reject,
+            payload={"connection_id": row.connection_id, "return_id": row.id, "decision": step.approve if approve else step.reject,
                      "reject_reason": None if approve else reject_reason},
             identity_key=f"{DECIDE_RETURN_JOB}:{row.id}",
             title=f"{'Approve' if approve else 'Reject'} the return of TikTok order {row.tiktok_order_id}")
@@ -460,12 +526,12 @@ def apply_return(session: Session, connection: ChannelConnection, order: Order |
     session.flush()
     store_order_id = order.store_order_id if order else None
     if row.return_status in statuses.REFUNDED_RETURN_STATUSES and not row.store_refund_id and store_order_id:
-        enqueue(session, REFUND_IN_STORE_JOB, merchant_id=connection.merchant_id, payload={"return_id": row.id},
+        enqueue(session, REFUND_IN_STORE_JOB, merchant_id=connection.merchant_id, payload={"connection_id": row.connection_id, "return_id": row.id},
                 identity_key=f"{REFUND_IN_STORE_JOB}:{row.id}",
                 title=f"Record the refund of TikTok order {row.tiktok_order_id} in the store")
     if (row.return_status in RESTOCK_RETURN_STATUSES and row.return_type == "RETURN_AND_REFUND" and not row.restocked
-            and row.order_id is not None and repository.settings(connection.merchant_id, create=False).restock_on_return):
-        enqueue(session, RESTOCK_RETURN_JOB, merchant_id=connection.merchant_id, payload={"return_id": row.id},
+            and row.order_id is not None and repository.settings(connection.merchant_id, connection.id, create=False).restock_on_return):
+        enqueue(session, RESTOCK_RETURN_JOB, merchant_id=connection.merchant_id, payload={"connection_id": row.connection_id, "return_id": row.id},
                 identity_key=f"{RESTOCK_RETURN_JOB}:{row.id}", title=f"Restock the items returned from order {row.tiktok_order_id}")
     return row
 
@@ -539,7 +605,7 @@ def mark_restocked(session: Session, return_id: int, not_restocked: list[str] | 
                         f"Returned items not restocked (order {row.tiktok_order_id})",
                         f"{items}: not linked to a store product with a stock location, so the store's stock was "
                         f"not changed for {'it' if len(not_restocked) == 1 else 'them'}. Add the returned "
-                        f"units in Shopify if they can be sold again.",
+                        f"units in your store if they can be sold again.",
                         status=ActivityStatus.FAILED,
                         details={"return_id": row.tiktok_return_id, "order_id": row.tiktok_order_id,
                                  "items": dict(sorted(counts.items()))})
@@ -548,23 +614,30 @@ def mark_restocked(session: Session, return_id: int, not_restocked: list[str] | 
 # --- figures ------------------------------------------------------------------------------------------
 
 
-def status_counts(session: Session) -> dict[str, int]:
-    return OrderRepository(session).status_counts()
+def status_counts(session: Session, connection_id: str | None = None) -> dict[str, int]:
+    """Orders per dashboard status: of one TikTok shop when `connection_id` is given, else of every shop."""
+    return OrderRepository(session).status_counts(connection_id)
 
 
-def sales(session: Session, days: int = 30, now: datetime | None = None) -> dict:
+def sales(session: Session, days: int = 30, now: datetime | None = None, connection_id: str | None = None) -> dict:
     """Sales amount, orders and units per day over the last `days` days, and the top products.
 
     Days counted by the recount job are read from their sums; days with orders changed since are summed
-    from the orders themselves (orders/sales_rollup.py), so the figures are always current."""
+    from the orders themselves (orders/sales_rollup.py), so the figures are always current. One TikTok
+    shop's (`connection_id`) are summed from its orders alone: the counted sums are per merchant."""
     if days not in (7, 30, 90):
         raise ValueError("period must be 7, 30 or 90 days")
     now = now or utcnow()
     first_day = (now - timedelta(days=days - 1)).date()
     repository = SalesRepository(session)
-    marked = repository.marked_days(first_day)
-    live = day_spans(marked)
-    rows = repository.counted_per_day(first_day, skip=marked) + repository.live_per_day(live)
+    if connection_id is not None:
+        marked = {first_day + timedelta(days=n) for n in range(days + 1)}  # every day, read live
+        live = day_spans(marked)
+        rows = repository.live_per_day(live, connection_id)
+    else:
+        marked = repository.marked_days(first_day)
+        live = day_spans(marked)
+        rows = repository.counted_per_day(first_day, skip=marked) + repository.live_per_day(live)
     currencies = Counter()
     for _, row_currency, _, orders, _ in rows:
         currencies[row_currency] += orders
@@ -588,9 +661,17 @@ def sales(session: Session, days: int = 30, now: datetime | None = None) -> dict
                     for day, v in sorted(per_day.items())],
         "top_products": [{"tiktok_product_id": product_id or None, "name": name, "units": units,
                           "amount": str(to_decimal(total or 0, currency))}
-                         for product_id, name, units, total in sales_rollup.top_products(session, days, first_day,
-                                                                                          marked)],
+                         for product_id, name, units, total in (
+                             _shop_top_products(repository, live, connection_id) if connection_id is not None
+                             else sales_rollup.top_products(session, days, first_day, marked))],
     }
+
+
+def _shop_top_products(repository: SalesRepository, spans, connection_id: str,
+                       limit: int = 5) -> list[tuple[str, str, int, int]]:
+    rows = repository.live_per_product(spans, connection_id)
+    rows.sort(key=lambda row: (-row[2], -row[3], row[0]))
+    return rows[:limit]
 
 
 def _release_after_plan_change(session: Session, merchant_id: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tokbridge.channels.base import CANCELLED_BY_BUYER
 from tokbridge.orders.models import OrderStatus, StoreSync
 
 DASHBOARD_STATUS = {
@@ -90,11 +91,12 @@ def cancel_reasons(tiktok_status: str, region: str | None) -> dict[str, str]:
 
 
 def store_cancel_reason_to_tiktok(store_reason: str | None, tiktok_status: str, region: str | None) -> str | None:
-    """The TikTok reason for an order the merchant cancelled in the store admin."""
+    """The TikTok reason for an order the merchant cancelled in the store admin (`store_reason` is neutral:
+    `CANCELLED_BY_BUYER` or `CANCELLED_OTHERWISE`)."""
     allowed = cancel_reasons(tiktok_status, region)
     if not allowed:
         return None
-    wanted = "buyer_requested_cancellation" if (store_reason or "").lower() == "customer" else "out_of_stock"
+    wanted = "buyer_requested_cancellation" if store_reason == CANCELLED_BY_BUYER else "out_of_stock"
     return next((name for name in allowed if wanted in name), next(iter(allowed)))
 
 

@@ -36,6 +36,9 @@ class WebSession(TenantOwned, Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(BigId, ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
+    # The TikTok shop the merchant chose in the header's switcher (checked against the merchant's shops).
+    shop_connection_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("channel_connection.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
 

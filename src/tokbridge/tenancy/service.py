@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
+from tokbridge.channels.shops import ShopContext, shop_context
 from tokbridge.config import Settings
 from tokbridge.db.base import utcnow
 from tokbridge.kit.words import plural
@@ -137,3 +138,12 @@ def _password_matches(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def choose_shop(session: Session, web_session: WebSession, connection_id: str | None) -> ShopContext:
+    """The header's switcher: the browser session works on the merchant's active TikTok shop
+    `connection_id` from now on. `session` is bound to the merchant, so another merchant's shop is not
+    found: raises `NoSuchShop`. The caller commits."""
+    shop = shop_context(session, connection_id)
+    web_session.shop_connection_id = shop.shop_id
+    return shop

@@ -10,7 +10,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from tokbridge.activity.repository import ActivityRepository
 from tokbridge.db.base import utcnow
+from tokbridge.web.dashboard_view import shop_names
 from tokbridge.web.deps import ViewerDep
+from tokbridge.web.params import int_or_none
 from tokbridge.web.rendering import templates
 
 router = APIRouter(include_in_schema=False)
@@ -36,11 +38,11 @@ def activity_page(request: Request, viewer: ViewerDep, status: str | None = None
     activities = ActivityRepository(viewer.db).history(
         limit=PAGE_SIZE, status=status, kind=kind,
         since=_utc(start) if start else None, until=_utc(end + timedelta(days=1)) if end else None,
-        before_id=int(before) if before and before.isdigit() else None)
+        before_id=int_or_none(before))
     query = {k: v for k, v in {"status": status, "kind": kind, "since": start and start.isoformat(),
                                "until": end and end.isoformat()}.items() if v}
     return templates.TemplateResponse(request, "activity.html", {
-        "viewer": viewer, "activities": activities, "filters": query, "statuses": STATUSES, "kinds": KINDS,
+        "viewer": viewer, "activities": activities, "shop_names": shop_names(viewer.db), "filters": query, "statuses": STATUSES, "kinds": KINDS,
         "problems": problems, "today": utcnow().date().isoformat(),
         "next_page": f"/activity?{urlencode({**query, 'before': activities[-1].id})}"
         if len(activities) == PAGE_SIZE else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,19 +16,20 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from tokbridge.channels.shopify.errors import ShopifyError
-from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.config import Settings, get_settings
 from tokbridge.db.engine import get_engine
 from tokbridge.jobs import queue
+from tokbridge.kit.errors import ChannelError
 from tokbridge.web import (
     activity_pages,
     connect,
     onboarding_pages,
     order_pages,
+    overview_pages,
     pages,
     plan_pages,
     settings_pages,
+    shop_pages,
     template_pages,
     webhooks,
 )
@@ -36,9 +38,9 @@ from tokbridge.web.api import products as products_api
 from tokbridge.web.api import templates as templates_api
 from tokbridge.web.api import v1
 from tokbridge.web.csrf import csrf_protect
-from tokbridge.web.deps import NotSignedIn, frame_viewer
+from tokbridge.web.deps import NotSignedIn, ShopNeeded, frame_viewer
 from tokbridge.web.errors import channel_problem
-from tokbridge.web.flash import forget_read_flash
+from tokbridge.web.flash import forget_read_flash, redirect_with_error
 from tokbridge.web.guards import RefuseNulInBodies
 from tokbridge.web.openapi import describe_real_answers
 
@@ -99,7 +101,9 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
     app.include_router(pages.router)
     app.include_router(template_pages.router)
     app.include_router(activity_pages.router)
+    app.include_router(overview_pages.router)
     app.include_router(settings_pages.router)
+    app.include_router(shop_pages.router)
     app.include_router(plan_pages.router)
     app.include_router(onboarding_pages.router)
     app.include_router(connect.router)
@@ -141,6 +145,22 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={target}", status_code=303)
 
+    @app.exception_handler(ShopNeeded)
+    async def shop_needed(request: Request, exc: ShopNeeded) -> Response:
+        """The route works on one shop and none can be named: the API says why; a page is sent where the
+        merchant connects or chooses one (and comes back), or told in plain words that the shop is unknown."""
+        status, words, page = SHOP_NEEDED[exc.reason]
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": words}, status_code=status)
+        if exc.reason == "choose":
+            back = request.url.path if request.method == "GET" else request.headers.get("referer", "")
+            back = urlsplit(back).path if back else ""
+            target = f"/shops?next={quote(back)}" if back.startswith("/") and not back.startswith("//") else "/shops"
+            return redirect_with_error(target, PAGE_WORDS["choose"])
+        if request.method != "GET" or page is None:
+            return await _error_page(request, status, PAGE_WORDS.get(exc.reason, words))
+        return RedirectResponse(page, status_code=303)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 405:
@@ -150,8 +170,7 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         return await _error_page(request, exc.status_code, exc.detail)
 
-    @app.exception_handler(TikTokError)
-    @app.exception_handler(ShopifyError)
+    @app.exception_handler(ChannelError)
     async def channel_error(request: Request, exc: Exception) -> Response:
         # A platform's refusal or outage during a request the page did not handle itself: a clear answer
         # and one log line, never a traceback.
@@ -184,6 +203,18 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
     # Outermost: webhooks are answered before any other middleware runs.
     app.add_middleware(webhooks.WebhookIntake, settings=settings)
     return app
+
+
+# ShopNeeded.reason -> (status, plain words, the page a browser is sent to instead; None: an error page)
+SHOP_NEEDED = {
+    "none": (409, "Connect a TikTok shop first.", "/connect/tiktok"),
+    "choose": (409, "Several TikTok shops are connected: choose one in the header, or name it with ?shop=.",
+               "/shops"),
+    "unknown": (404, "That TikTok shop is not one of your connected shops.", None),
+}
+# What a page says instead, where the API's words name a parameter.
+PAGE_WORDS = {"choose": "Several TikTok shops are connected: choose the one to work on, then try again.",
+              "none": "Connect a TikTok shop first."}
 
 
 async def _error_page(request: Request, status: int, detail: str | None) -> Response:

@@ -10,6 +10,8 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from tokbridge.category_templates import repository as templates_repository
+from tokbridge.channels.base import StorePlugin
+from tokbridge.web.rendering import store_plugin
 
 PRODUCT_STATUSES = [("not_uploaded", "Not Uploaded"), ("in_progress", "In progress"), ("reviewing", "Reviewing"),
                     ("live", "Live"), ("failed", "Failed"), ("inactive", "Inactive")]
@@ -18,6 +20,13 @@ ORDER_STATUSES = [("unpaid", "Unpaid"), ("on_hold", "On hold"), ("awaiting_shipm
                   ("delivered", "Delivered"), ("completed", "Completed"), ("cancelled", "Cancelled"),
                   ("failed", "Failed")]
 SALES_PERIODS = (7, 30, 90)
+
+
+def shop_names(session: Session) -> dict[str, str]:
+    """{connection id: "name (region)"} of the merchant's TikTok shops: Recent Activity names each row's."""
+    from tokbridge.channels.shops import ShopContext, active_shops
+
+    return {shop.id: ShopContext(shop.merchant_id, shop, None).label for shop in active_shops(session)}
 
 FAQS = [
     ("Which products are uploaded?",
@@ -68,15 +77,20 @@ class ChecklistStep:
     action: str
 
 
+def _store_to_connect() -> StorePlugin:
+    return store_plugin()
+
+
 def onboarding_steps(session: Session, merchant_id: int, data) -> list[ChecklistStep]:
-    """Sign-up to first live product, from what is stored (nothing is asked of TikTok or Shopify here)."""
+    """Sign-up to first live product, from what is stored (nothing is asked of TikTok or the store here)."""
     products = data.products
     sent = sum(count for key, count in products.items() if key != "not_uploaded")
-    has_template = bool(templates_repository.list_templates(session, merchant_id))
+    has_template = templates_repository.has_any_template(session, merchant_id)
+    store = _store_to_connect()
     return [
         ChecklistStep("account", "Create your account", True, "/dashboard", ""),
-        ChecklistStep("store", "Connect your Shopify store", bool(data.store_domain), "/connect/shopify",
-                      "Connect store"),
+        ChecklistStep("store", f"Connect your {store.display_name} store", bool(data.store_domain),
+                      f"/connect/{store.kind}", "Connect store"),
         ChecklistStep("tiktok", "Connect your TikTok shop", bool(data.tiktok_shop), "/connect/tiktok",
                       "Connect TikTok Shop"),
         ChecklistStep("prerequisites", "Finish TikTok Shop's listing prerequisites",

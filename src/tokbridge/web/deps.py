@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
+from tokbridge.channels.shops import NoSuchShop, ShopContext, active_shops, shop_context, shop_contexts
 from tokbridge.config import Settings, get_settings
 from tokbridge.db.engine import for_writing, get_engine, sessionmaker_for
 from tokbridge.tenancy.models import WebSession
@@ -57,10 +59,38 @@ class Viewer:
     merchant_id: int
     merchant_name: str
     db: Session
+    wanted_shop: str | None = None  # the request's `?shop=`, if any
 
     @property
     def csrf_token(self) -> str:
         return self.web_session.csrf_token
+
+    @cached_property
+    def switcher(self) -> ShopSwitcher:
+        """The header's shop switcher (read once, when a page first asks)."""
+        shops = shop_contexts(self.db)
+        ids = {shop.shop_id for shop in shops}
+        current = next((wanted for wanted in (self.wanted_shop, self.web_session.shop_connection_id)
+                        if wanted in ids), None)
+        if current is None and len(shops) == 1:
+            current = shops[0].shop_id
+        return ShopSwitcher(shops=shops, current_id=current)
+
+
+@dataclass
+class ShopSwitcher:
+    """The merchant's active TikTok shops and the one this page works on (None: none chosen yet)."""
+
+    shops: list[ShopContext] = field(default_factory=list)
+    current_id: str | None = None
+
+    @property
+    def current(self) -> ShopContext | None:
+        return next((shop for shop in self.shops if shop.shop_id == self.current_id), None)
+
+    @property
+    def others(self) -> list[ShopContext]:
+        return [shop for shop in self.shops if shop.shop_id != self.current_id]
 
 
 def current_viewer(request: Request, db: DbDep) -> Viewer:
@@ -75,10 +105,57 @@ def current_viewer(request: Request, db: DbDep) -> Viewer:
     request.state.web_session = web_session
     bind_merchant(db, merchant.id)
     return Viewer(web_session=web_session, email=user.email, merchant_id=merchant.id,
-                  merchant_name=merchant.name, db=db)
+                  merchant_name=merchant.name, db=db, wanted_shop=request.query_params.get(SHOP_PARAM) or None)
 
 
 ViewerDep = Annotated[Viewer, Depends(current_viewer)]
+
+# A request names the TikTok shop it works on with `?shop=<connection id>` (scripts, links that must not
+# depend on the switcher); otherwise it is the shop chosen in the header's switcher, kept in the session.
+SHOP_PARAM = "shop"
+
+
+class ShopNeeded(Exception):
+    """The route works on one TikTok shop and none can be named: `reason` is "none" (no shop connected),
+    "choose" (several, none chosen) or "unknown" (the id names none of the merchant's active shops)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def optional_shop(viewer: ViewerDep, shop: Annotated[str | None, Query(
+        description="The TikTok shop (its id in GET /api/v1/shops) this call works on; by default the one "
+                    "chosen with POST /api/v1/shops/current, or the only one")] = None) -> ShopContext | None:
+    """The shop this request works on, or None when the merchant has no TikTok shop yet."""
+    wanted = shop
+    if wanted:
+        try:
+            return shop_context(viewer.db, wanted)
+        except NoSuchShop:
+            raise ShopNeeded("unknown") from None
+    remembered = viewer.web_session.shop_connection_id
+    if remembered:
+        try:
+            return shop_context(viewer.db, remembered)
+        except NoSuchShop:
+            pass  # disconnected since it was chosen
+    shops = active_shops(viewer.db)
+    if len(shops) == 1:
+        return shop_context(viewer.db, shops[0].id)
+    if shops:
+        raise ShopNeeded("choose")
+    return None
+
+
+def required_shop(shop: Annotated[ShopContext | None, Depends(optional_shop)]) -> ShopContext:
+    if shop is None:
+        raise ShopNeeded("none")
+    return shop
+
+
+OptionalShopDep = Annotated[ShopContext | None, Depends(optional_shop)]
+ShopDep = Annotated[ShopContext, Depends(required_shop)]
 
 
 @dataclass
@@ -88,6 +165,7 @@ class FrameViewer:
 
     merchant_name: str
     csrf_token: str
+    switcher: ShopSwitcher = field(default_factory=ShopSwitcher)
 
 
 def frame_viewer(request: Request) -> FrameViewer | None:

@@ -64,6 +64,14 @@ def _corrected(document: dict[str, Any]) -> dict[str, Any]:
                 responses.setdefault("400", {
                     "description": "The body cannot be read",
                     "content": {"application/json": {"schema": _PROBLEM_REF}}})
+            if any(p.get("name") == "shop" and p.get("in") == "query" for p in operation.get("parameters", [])):
+                # It works on one TikTok shop (web/deps.py, ShopNeeded).
+                responses.setdefault("404", {
+                    "description": "The shop named is not one of the merchant's connected shops",
+                    "content": {"application/json": {"schema": _PROBLEM_REF}}})
+                responses.setdefault("409", {
+                    "description": "No TikTok shop is connected, or several are and none is chosen",
+                    "content": {"application/json": {"schema": _PROBLEM_REF}}})
             if method in UNSAFE_METHODS:
                 responses.setdefault("403", {
                     "description": "The call lacks the session's CSRF token (the X-CSRF-Token header)",

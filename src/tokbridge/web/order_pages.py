@@ -16,7 +16,7 @@ from tokbridge.orders.models import OrderStatus
 from tokbridge.orders.money import to_decimal
 from tokbridge.orders.repository import OrderRepository
 from tokbridge.web.api.orders import detail
-from tokbridge.web.deps import ViewerDep
+from tokbridge.web.deps import OptionalShopDep, ShopDep, ViewerDep
 from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
 from tokbridge.web.rendering import templates
 from tokbridge.web.params import RowId, Text
@@ -24,27 +24,31 @@ from tokbridge.web.params import RowId, Text
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
+NO_SHOP = ""  # no TikTok shop connected yet: no order or setting has this shop id
 STATUS_CHOICES = [(status.value, statuses.LABELS[status]) for status in OrderStatus]
 
 
 @router.get("/orders")
-def orders_page(request: Request, viewer: ViewerDep, status: str | None = None, q: Text | None = None,
-                page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> Response:
+def orders_page(request: Request, viewer: ViewerDep, shop: OptionalShopDep, status: str | None = None,
+                q: Text | None = None, page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> Response:
+    """The chosen TikTok shop's orders (none before a shop is connected)."""
     status = status if status in dict(STATUS_CHOICES) else None
     page = max(1, page)
     repository = OrderRepository(viewer.db)
-    rows, total = repository.search(status=status, query=q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    shop_id = shop.shop_id if shop is not None else NO_SHOP
+    rows, total = repository.search(status=status, query=q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+                                    connection_id=shop_id)
     lines = repository.lines_for([o.id for o in rows])
-    counts = repository.status_counts()
-    waiting = repository.with_store_sync(["waiting_for_plan"], limit=1)
+    counts = repository.status_counts(shop_id)
+    waiting = repository.with_store_sync(["waiting_for_plan"], limit=1, connection_id=shop_id)
     return templates.TemplateResponse(request, "orders.html", {
-        "viewer": viewer, "rows": rows, "total": total, "counts": counts, "statuses": STATUS_CHOICES,
+        "viewer": viewer, "shop": shop, "rows": rows, "total": total, "counts": counts, "statuses": STATUS_CHOICES,
         "filters": {"status": status or "", "q": q or ""}, "filtered": bool(status or q), "page": page,
         "more": page * PAGE_SIZE < total, "figures": {o.id: overview.list_figures(o, lines.get(o.id, []))
                                                       for o in rows},
         "labels": statuses.LABELS, "waiting": bool(waiting), **read_flash(request),
-        "pending_requests": repository.cancellations(pending_only=True),
-        "returns": repository.returns(limit=20), "return_types": statuses.RETURN_TYPE_LABELS,
+        "pending_requests": repository.cancellations(pending_only=True, connection_id=shop_id),
+        "returns": repository.returns(limit=20, connection_id=shop_id), "return_types": statuses.RETURN_TYPE_LABELS,
         "return_statuses": statuses.RETURN_STATUS_LABELS})
 
 
@@ -142,31 +146,34 @@ def answer_return(viewer: ViewerDep, return_id: RowId, decision: Annotated[str, 
 
 
 @router.get("/settings/orders")
-def settings_page(request: Request, viewer: ViewerDep):
-    settings = OrderRepository(viewer.db).settings(viewer.merchant_id, create=False)
+def settings_page(request: Request, viewer: ViewerDep, shop: OptionalShopDep):
+    """The chosen TikTok shop's order settings: each shop has its own (the defaults before one is connected)."""
+    settings = OrderRepository(viewer.db).settings(viewer.merchant_id, shop.shop_id if shop else NO_SHOP,
+                                                   create=False)
     return templates.TemplateResponse(request, "order_settings.html", {
-        "viewer": viewer, "settings": settings, **read_flash(request),
+        "viewer": viewer, "shop": shop, "settings": settings, **read_flash(request),
         "carrier_lines": "\n".join(f"{k} = {v}" for k, v in (settings.carrier_map or {}).items())})
 
 
 @router.post("/settings/orders")
-def save_settings(viewer: ViewerDep, restock_on_cancel: Annotated[str, Form()] = "",
+def save_settings(viewer: ViewerDep, shop: ShopDep, restock_on_cancel: Annotated[str, Form()] = "",
                   restock_on_return: Annotated[str, Form()] = "", unknown_sku: Annotated[str, Form()] = "fail",
                   carrier_map: Annotated[str, Form()] = "") -> Response:
+    back = f"/settings/orders?shop={shop.shop_id}"
     if unknown_sku not in ("fail", "custom_line"):
-        return redirect_with_error("/settings/orders", "Choose what happens to an unknown SKU.")
+        return redirect_with_error(back, "Choose what happens to an unknown SKU.")
     mapping = {}
     for number, line in enumerate(carrier_map.splitlines(), start=1):
         if not line.strip():
             continue
         company, sep, provider = line.partition("=")
         if not sep or not company.strip() or not provider.strip():
-            return redirect_with_error("/settings/orders", f"Carrier line {number} should read: Store carrier = TikTok provider.")
+            return redirect_with_error(back, f"Carrier line {number} should read: Store carrier = TikTok provider.")
         mapping[company.strip()[:100]] = provider.strip()[:100]
-    settings = OrderRepository(viewer.db).settings(viewer.merchant_id)
+    settings = OrderRepository(viewer.db).settings(viewer.merchant_id, shop.shop_id)
     settings.restock_on_cancel = bool(restock_on_cancel)
     settings.restock_on_return = bool(restock_on_return)
     settings.unknown_sku = unknown_sku
     settings.carrier_map = mapping
     viewer.db.commit()
-    return redirect_with_notice("/settings/orders", "Order settings saved.")
+    return redirect_with_notice(back, f"Order settings saved for {shop.label}.")

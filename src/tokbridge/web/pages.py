@@ -35,8 +35,9 @@ from tokbridge.web.dashboard_view import (
     SALES_PERIODS,
     onboarding_steps,
     sales_view,
+    shop_names,
 )
-from tokbridge.web.deps import SESSION_COOKIE, DbDep, SettingsDep, ViewerDep
+from tokbridge.web.deps import SESSION_COOKIE, DbDep, OptionalShopDep, SettingsDep, ViewerDep
 from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
 from tokbridge.web.rendering import templates
 from tokbridge.web.params import RowId, Text, int_or_none
@@ -118,44 +119,50 @@ def logout(request: Request, db: DbDep) -> Response:
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, viewer: ViewerDep, period: int = 30) -> Response:
+def dashboard(request: Request, viewer: ViewerDep, shop: OptionalShopDep, period: int = 30) -> Response:
+    """The chosen TikTok shop's dashboard: its products, orders, sales and Recent Activity (each row
+    with its shop's name); the plan counts every shop."""
     period = period if period in SALES_PERIODS else 30
-    data = dashboard_service.dashboard(viewer.db, viewer.merchant_id, sales_days=period)
-    activities = ActivityRepository(viewer.db).recent(limit=10)
+    data = dashboard_service.dashboard(viewer.db, shop, viewer.merchant_id, sales_days=period)
+    activities = ActivityRepository(viewer.db).recent(limit=10, connection_id=shop.shop_id if shop else None)
     sales = sales_view(data.sales, period)
     return templates.TemplateResponse(request, "dashboard.html", {
-        "viewer": viewer, "activities": activities, "data": data, "statuses": PRODUCT_STATUSES,
+        "viewer": viewer, "activities": activities, "shop_names": shop_names(viewer.db), "shop": shop, "data": data, "statuses": PRODUCT_STATUSES,
         "order_statuses": ORDER_STATUSES, "orders": {key: (data.orders or {}).get(key, 0) for key, _ in ORDER_STATUSES},
         "sales": sales, "periods": SALES_PERIODS, "period": period,
         "checklist": onboarding_steps(viewer.db, viewer.merchant_id, data), "faqs": FAQS,
-        "upload_question": listings.upload_question(viewer.db),
-        "waiting": listings.waiting_for_daily_limit(viewer.db),
+        "upload_question": listings.upload_question(viewer.db, shop),
+        "waiting": listings.waiting_for_daily_limit(viewer.db, shop),
         **read_flash(request)})
 
 
 @router.post("/dashboard/upload")
-def bulk_upload(viewer: ViewerDep) -> Response:
+def bulk_upload(viewer: ViewerDep, shop: OptionalShopDep) -> Response:
+    if shop is None:
+        return redirect_with_error("/dashboard", "Connect a TikTok shop first.", "/connect/tiktok")
     try:
-        _job, queued = listings.request_upload(viewer.db, viewer.merchant_id)
+        _job, queued = listings.request_upload(viewer.db, shop)
     except listings.ListingRefused as refused:
         viewer.db.rollback()
         # The refusal's way out (the plans, the prerequisites, the templates) goes with the message.
         return redirect_with_error("/dashboard", refused.message, refused.link)
-    planned = _daily_plan(viewer.db, queued)
+    planned = _daily_plan(viewer.db, shop, queued)
     viewer.db.commit()
     return redirect_with_notice("/dashboard", f"{_on_their_way(queued)}{planned} Progress shows under Recent Activity.")
 
 
-def _daily_plan(db, queued: int) -> str:
+def _daily_plan(db, shop, queued: int) -> str:
     """TikTok's daily limit: how many of the queued products go today and when the rest do."""
-    schedule = listings.upload_schedule(db, queued)
+    schedule = listings.upload_schedule(db, shop, queued)
     return f" {schedule.summary()}" if schedule is not None and schedule.later else ""
 
 
 @router.post("/dashboard/sync")
-def sync_shop_status(viewer: ViewerDep) -> Response:
+def sync_shop_status(viewer: ViewerDep, shop: OptionalShopDep) -> Response:
+    if shop is None:
+        return redirect_with_error("/dashboard", "Connect a TikTok shop first.", "/connect/tiktok")
     try:
-        listings.request_status_sync(viewer.db, viewer.merchant_id)
+        listings.request_status_sync(viewer.db, shop)
     except listings.ListingRefused as refused:
         return redirect_with_error("/dashboard", refused.message)
     viewer.db.commit()
@@ -168,52 +175,55 @@ PAGE_SIZE = 50
 
 
 @router.get("/products", response_class=HTMLResponse)
-def products_page(request: Request, viewer: ViewerDep, status: str | None = None, q: Text | None = None,
+def products_page(request: Request, viewer: ViewerDep, shop: OptionalShopDep, status: str | None = None,
+                  q: Text | None = None,
                   template: str | None = None, vendor: Text | None = None, product_type: Text | None = None,
                   before: str | None = None) -> Response:
     status = status if status in dict(PRODUCT_STATUSES) else None
     template_id = int_or_none(template)
     filters = {"status": status, "q": (q or "").strip(), "template": template_id, "vendor": (vendor or "").strip(),
                "product_type": (product_type or "").strip()}
-    connection = listings.tiktok_connection(viewer.db)
     rows = ListingRepository(viewer.db).product_rows(
-        connection.id if connection else None, status=status, template_id=template_id,
+        shop.shop_id if shop else None, status=status, template_id=template_id,
         vendor=filters["vendor"] or None, product_type=filters["product_type"] or None,
         search=filters["q"] or None, before_id=int_or_none(before), limit=PAGE_SIZE)
     query = {k: v for k, v in filters.items() if v}
     next_page = f"/products?{urlencode({**query, 'before': rows[-1].id})}" if len(rows) == PAGE_SIZE else None
     return templates.TemplateResponse(request, "products.html", {
-        "viewer": viewer, "rows": rows, "filters": filters, "statuses": PRODUCT_STATUSES, "next_page": next_page,
+        "viewer": viewer, "shop": shop, "rows": rows, "filters": filters, "statuses": PRODUCT_STATUSES,
+        "next_page": next_page,
         "first_page": f"/products?{urlencode(query)}" if before else None,
-        "template_choices": templates_service.list_templates(viewer.db, viewer.merchant_id),
+        "template_choices": _shop_templates(viewer.db, shop),
         "product_types": ListingRepository(viewer.db).product_types(), "filtered": bool(query),
         **read_flash(request)})
 
 
 @router.post("/products/bulk")
-async def bulk_products(request: Request, viewer: ViewerDep) -> Response:
-    """One action on the ticked products: upload, activate, deactivate, delete, or assign to a template."""
+async def bulk_products(request: Request, viewer: ViewerDep, shop: OptionalShopDep) -> Response:
+    """One action on the ticked products in the chosen shop: upload, activate, deactivate, delete, or
+    assign to a template."""
     form = await request.form()
     back = _local_or(str(form.get("back", "")), "/products")
     action = str(form.get("action", ""))
-    product_ids = [int(v) for v in form.getlist("product_id") if str(v).isdigit()]
+    # Ids only the database could hold: a tampered form gets a notice, never a database error.
+    product_ids = [i for v in form.getlist("product_id") if (i := int_or_none(str(v))) is not None]
     if not product_ids:
         return redirect_with_error(back, "Tick at least one product first.")
     db = viewer.db
+    if shop is None and (action == "upload" or action in listings.ACTIONS or action.startswith("assign:")):
+        return redirect_with_error(back, "Connect a TikTok shop first.")
     try:
         if action == "upload":
-            _job, queued = listings.request_upload(db, viewer.merchant_id, product_ids)
-            message = (f"{_on_their_way(queued)}{_daily_plan(db, queued)} "
+            _job, queued = listings.request_upload(db, shop, product_ids)
+            message = (f"{_on_their_way(queued)}{_daily_plan(db, shop, queued)} "
                        "Progress shows under Activity.")
         elif action in listings.ACTIONS:
-            connection = listings.require_tiktok(db)
-            bound = ListingRepository(db).for_products(connection.id, product_ids)
-            job = listings.request_action(db, viewer.merchant_id, action, [listing.id for listing in bound.values()])
+            bound = ListingRepository(db).for_products(shop.shop_id, product_ids)
+            job = listings.request_action(db, shop, action, [listing.id for listing in bound.values()])
             message = (f"{ACTION_NOUNS[action]} requested for {plural(len(job.payload['listing_ids']), 'product')} "
                        f"on TikTok. Progress shows under Activity.")
-        elif action.startswith("assign:") and action.removeprefix("assign:").isdigit():
-            template_id = int(action.removeprefix("assign:"))
-            linked = templates_service.link_products(db, viewer.merchant_id, product_ids, template_id)
+        elif action.startswith("assign:") and (template_id := int_or_none(action.removeprefix("assign:"))):
+            linked = templates_service.link_products(db, shop, product_ids, template_id)
             message = f"{plural(linked, 'product')} linked to the template."
         else:
             log.info("bulk action refused: unknown action %r", action[:40])
@@ -229,33 +239,43 @@ async def bulk_products(request: Request, viewer: ViewerDep) -> Response:
 
 
 @router.get("/products/{product_id}", response_class=HTMLResponse)
-def product_page(request: Request, viewer: ViewerDep, settings: SettingsDep, product_id: RowId) -> Response:
+def product_page(request: Request, viewer: ViewerDep, settings: SettingsDep, shop: OptionalShopDep,
+                 product_id: RowId) -> Response:
+    """The product in the chosen shop (its listing, what an upload would send there), and a table of its
+    state in every shop of the merchant."""
     repository = ListingRepository(viewer.db)
     product = repository.product(product_id)
     if product is None or product.status == "deleted":
         raise HTTPException(404, "This product is not in your catalog (deleted in the store, or never imported).")
-    connection = listings.tiktok_connection(viewer.db)
-    row = next(iter(repository.product_rows(connection.id if connection else None, before_id=product_id + 1,
-                                            limit=1)), None)
-    listing = repository.for_product(connection.id, product_id) if connection else None
-    images, image_reason = product_view.images(repository, product_id, listing, connection.id if connection else None,
-                                               MAX_MAIN_IMAGES)
-    template_choices = templates_service.list_templates(viewer.db, viewer.merchant_id)
-    preview = product_preview(viewer, settings, connection, product_id) if row and row.template_id else None
+    shop_id = shop.shop_id if shop else None
+    row = next(iter(repository.product_rows(shop_id, before_id=product_id + 1, limit=1)), None)
+    listing = repository.for_product(shop_id, product_id) if shop else None
+    images, image_reason = product_view.images(repository, product_id, listing, shop_id, MAX_MAIN_IMAGES)
+    template_choices = _shop_templates(viewer.db, shop)
+    in_shops = product_view.in_every_shop(viewer.db, product_id)
+    preview = product_preview(viewer, settings, shop, product_id) if shop and row and row.template_id else None
     if preview and preview["body"] and listing and listing.tiktok_product_id:
-        preview["unsent"] = unsent_changes(viewer.db, viewer.merchant_id, listing, preview["body"])
+        preview["unsent"] = unsent_changes(viewer.db, listing, preview["body"])
     return templates.TemplateResponse(request, "product.html", {
-        "viewer": viewer, "product": product, "row": row, "listing": listing, "preview": preview,
-        "statuses": PRODUCT_STATUSES, "images": images, "image_reason": image_reason,
+        "viewer": viewer, "shop": shop, "product": product, "row": row, "listing": listing, "preview": preview,
+        "statuses": PRODUCT_STATUSES, "images": images, "image_reason": image_reason, "in_shops": in_shops,
         "template_choices": template_choices, **read_flash(request)})
 
 
-def product_preview(viewer, settings, connection, product_id: int) -> dict:
-    """Exactly what an upload would send (the mapper's output) and what validation says about it.
-    With TikTok connected, the category's own rules are fetched so the problems are TikTok's."""
+def _shop_templates(db, shop) -> list:
+    """The shop's templates (templates belong to one TikTok shop); none before a shop is connected."""
+    return templates_service.list_templates(db, shop) if shop else []
+
+
+def product_preview(viewer, settings, shop, product_id: int) -> dict:
+    """Exactly what an upload would send to the shop (the mapper's output) and what validation says about
+    it. With TikTok connected, the category's own rules are fetched so the problems are TikTok's."""
     category, warehouses, note = None, None, None
-    links = templates_repository.assignment_map(viewer.db, viewer.merchant_id, [product_id])
-    spec = templates_service.get_template_spec(viewer.db, viewer.merchant_id, links[product_id][0])
+    connection = shop.shop
+    links = templates_repository.assignment_map(viewer.db, shop, [product_id])
+    if product_id not in links:
+        return {"body": None, "problems": [], "note": "The product is not linked to a template in this shop."}
+    spec = templates_service.get_template_spec(viewer.db, shop, links[product_id][0])
     if connection is not None:
         viewer.db.commit()  # hold no lock while TikTok answers
         try:
@@ -265,10 +285,10 @@ def product_preview(viewer, settings, connection, product_id: int) -> dict:
         except TikTokError as exc:
             log.info("product preview without category rules: %s", exc)
             note = "TikTok did not answer, so the category's own rules were not checked. Reload to try again."
-    prices = currency.conversion(viewer.db, connection) if connection else None
+    prices = currency.conversion(viewer.db, shop) if shop else None
     market = Market(connection.region or "US", price_rate=prices.price_rate) if connection else Market("US")
     prepared = templates_service.prepare_products(
-        viewer.db, viewer.merchant_id, [product_id], market,
+        viewer.db, shop, [product_id], market,
         categories={category.id: category} if category else None,
         warehouse_ids=list(warehouses) if warehouses is not None else None)
     if not prepared:

@@ -29,4 +29,5 @@ Text = Annotated[str, AfterValidator(no_nul), Field(max_length=1000)]
 
 def int_or_none(value: str | None) -> int | None:
     """A lenient page filter (`?template=`): a number the database can hold, or no filter at all."""
-    return int(value) if value and value.isdigit() and int(value) <= DB_INT_MAX else None
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    return int(value) if value and value.isascii() and value.isdigit() and int(value) <= DB_INT_MAX else None

@@ -1,5 +1,5 @@
 """What the product page shows beside the request body: the product's images (and the one TikTok refused),
-each SKU's options by name and its stock by warehouse name."""
+each SKU's options by name and its stock by warehouse name, and the product's state in every shop."""
 
 from __future__ import annotations
 
@@ -7,8 +7,13 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from tokbridge.category_templates.categories import CategoryInfo
+from tokbridge.category_templates.limits import Market
 from tokbridge.category_templates.spec import TemplateSpec
+from tokbridge.channels.shops import active_shops
+from tokbridge.listings.models import ListingStatus
 from tokbridge.listings.repository import ListingRepository
 
 # TikTok's main images must be 300 to 4000 px a side (Upload Product Image, use_case MAIN_IMAGE).
@@ -96,3 +101,47 @@ def _warehouse_name(warehouse_id: str | None, names: dict[str, str]) -> str:
     if not warehouse_id:
         return "the default warehouse"
     return names.get(warehouse_id) or "a warehouse TikTok no longer lists"
+
+
+@dataclass
+class ShopState:
+    """The product in one TikTok shop: its own listing, status, TikTok id, prices and review reasons."""
+
+    shop_id: str
+    shop: str  # the shop's name and region
+    status: str
+    tiktok_product_id: str | None
+    prices: list[str]  # as last sent, in the shop's currency: "21.99 GBP"
+    currency: str
+    review_reasons: list[dict]
+    last_error: str | None
+
+
+def in_every_shop(session: Session, product_id: int) -> list[ShopState]:
+    """The product's state in each active shop of the merchant, in the switcher's order."""
+    repository = ListingRepository(session)
+    listings = repository.for_product_in_shops(product_id)
+    states = []
+    for shop in active_shops(session):
+        listing = listings.get(shop.id)
+        currency = Market(shop.region or "US").currency
+        prices = []
+        if listing is not None and listing.tiktok_product_id:
+            amounts = sorted({row.pushed_price for row in repository.skus(listing.id) if row.pushed_price},
+                             key=_amount)
+            prices = [f"{amount} {currency}" for amount in amounts]
+        name = shop.name or shop.external_id
+        states.append(ShopState(
+            shop_id=shop.id, shop=f"{name} ({shop.region})" if shop.region else name,
+            status=listing.status if listing is not None else ListingStatus.NOT_UPLOADED,
+            tiktok_product_id=listing.tiktok_product_id if listing is not None else None, prices=prices,
+            currency=currency, review_reasons=list(listing.review_reasons or []) if listing is not None else [],
+            last_error=listing.last_error if listing is not None else None))
+    return states
+
+
+def _amount(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
+from tokbridge.channels import registry
+from tokbridge.channels.base import StorePlugin
 from tokbridge.kit.words import code_words, field_words, plural
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -27,7 +29,14 @@ def percent(part: float, whole: float) -> int:
     return max(0, min(100, round(100 * part / whole))) if whole else 0
 
 
+def store_plugin(kind: str | None = None) -> StorePlugin:
+    """The plugin of a connected store (`kind`), or the store a merchant without one is offered to connect
+    (one store plugin today; choosing among several is issue #14's). Pages name a store only through it."""
+    return registry.plugin(kind) if kind else registry.plugin(min(registry.store_kinds()))
+
+
 templates.env.filters["money"] = money
+templates.env.globals["store_plugin"] = store_plugin  # {{ store_plugin(kind).display_name }}
 templates.env.globals["percent"] = percent
 templates.env.filters["words"] = code_words  # {{ listing.tiktok_status | words }}: "Deactivated by you"
 templates.env.filters["field_words"] = field_words  # {{ problem.field | field_words }}: "Variant 8, SKU code"

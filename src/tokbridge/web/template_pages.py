@@ -24,22 +24,30 @@ from tokbridge.category_templates import service as templates_service
 from tokbridge.category_templates.categories import category_version_for, fetch_category_info, name_path
 from tokbridge.category_templates.pricing import ROUNDING_LABELS
 from tokbridge.category_templates.rules import FIELD_LABELS, NUMBER_OPERATORS, TEXT_OPERATORS
-from tokbridge.category_templates.spec import TemplateSpec
+from tokbridge.category_templates.spec import CategoryChoice, TemplateSpec
 from tokbridge.channels.factory import tiktok_client
 from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.channels.tiktok.models import RecommendCategoryInput
 from tokbridge.config import get_settings
-from tokbridge.db.engine import get_engine
+from tokbridge.db.engine import for_writing, get_engine
 from tokbridge.listings import currency, template_sync
 from tokbridge.listings.repository import ListingRepository
-from tokbridge.listings.service import ListingRefused, require_tiktok
-from tokbridge.web.deps import ViewerDep
+from tokbridge.channels.shops import NoSuchShop, ShopContext, active_shops, shop_context, shop_contexts
+from tokbridge.web.deps import OptionalShopDep, ShopNeeded, ViewerDep
 from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
 from tokbridge.web.rendering import templates
 from tokbridge.web.params import RowId
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
+
+
+def _chosen(shop: ShopContext | None) -> ShopContext:
+    """The request's shop. Taken as optional so that a malformed request is answered as such first (422,
+    404), and only then "Connect a TikTok shop first"."""
+    if shop is None:
+        raise ShopNeeded("none")
+    return shop
 
 RULE_ROWS = 4  # condition rows on the form; empty ones are ignored
 OPERATOR_LABELS = {"equals": "is", "not_equals": "is not", "contains": "contains", "not_contains": "does not contain",
@@ -48,101 +56,207 @@ OPERATOR_LABELS = {"equals": "is", "not_equals": "is not", "contains": "contains
 PREVIEW_PRODUCTS = 3
 
 
-def _tiktok(viewer):
-    connection = require_tiktok(viewer.db)
+def _tiktok(viewer, shop: ShopContext):
+    """TikTok's client for the shop the page works on."""
     settings = get_settings()
     viewer.db.commit()  # hold no lock while TikTok answers
-    return tiktok_client(settings, get_engine(settings.database_url), connection), connection
+    return tiktok_client(settings, get_engine(settings.database_url), shop.shop), shop.shop
 
 
 @router.get("/templates", response_class=HTMLResponse)
-def template_list(request: Request, viewer: ViewerDep, saved: str | None = None) -> Response:
-    rows = [asdict(t) for t in templates_service.list_templates(viewer.db, viewer.merchant_id)]
+def template_list(request: Request, viewer: ViewerDep, shop: OptionalShopDep, saved: str | None = None) -> Response:
+    if shop is None:  # templates belong to a TikTok shop: the page says so, with the way to connect one
+        return templates.TemplateResponse(request, "templates.html", {
+            "viewer": viewer, "rows": [], "no_shop": True, **read_flash(request)})
+    rows = [asdict(t) for t in templates_service.list_templates(viewer.db, shop)]
+    several = len(active_shops(viewer.db)) > 1
     return templates.TemplateResponse(request, "templates.html", {
-        "viewer": viewer, "rows": rows, "saved": saved, **read_flash(request)})
+        "viewer": viewer, "rows": rows, "saved": saved, "shop_id": shop.shop_id, "can_copy": several,
+        "shop_label": shop.label if several else None, "named_shop": _named_shop(request, shop), **read_flash(request)})
 
 
 @router.post("/templates/{template_id}/delete")
-def delete_template(viewer: ViewerDep, template_id: RowId) -> Response:
+def delete_template(request: Request, viewer: ViewerDep, shop: OptionalShopDep, template_id: RowId) -> Response:
+    shop = _chosen(shop)
+    back = "/templates" + _named_shop(request, shop)
     try:
-        template_sync.delete_template(viewer.db, viewer.merchant_id, template_id)
+        template_sync.delete_template(viewer.db, shop, template_id)
     except templates_service.TemplateNotFound:
-        return redirect_with_error("/templates", "That template was already deleted.")
+        return redirect_with_error(back, "That template was already deleted.")
     viewer.db.commit()
-    return redirect_with_notice("/templates", "Template deleted; its products fall to the next matching template, if any.")
+    return redirect_with_notice(back, "Template deleted; its products fall to the next matching template, if any.")
+
+
+# --- copy to another shop -----------------------------------------------------------------------------
+
+
+@router.get("/templates/{template_id}/copy", response_class=HTMLResponse)
+def copy_page(request: Request, viewer: ViewerDep, shop: OptionalShopDep, template_id: RowId,
+              target: str | None = None) -> Response:
+    """Choose the other shop; when it lists in another category tree, the category the copy uses there."""
+    shop = _chosen(shop)
+    return _copy_page(request, viewer, shop, template_id, target)
+
+
+@router.post("/templates/{template_id}/copy")
+async def copy_template(request: Request, viewer: ViewerDep, shop: OptionalShopDep, template_id: RowId) -> Response:
+    shop = _chosen(shop)
+    form = await request.form()
+    wanted, category_id = str(form.get("target", "")), str(form.get("category_id", "")).strip()
+    name = str(form.get("name", "")).strip() or None
+    db = viewer.db
+    try:
+        templates_service.get_template_name(db, shop, template_id)
+        target = shop_context(db, wanted)
+    except templates_service.TemplateNotFound:
+        return redirect_with_error("/templates", "That template no longer exists in this shop.")
+    except NoSuchShop:
+        raise HTTPException(404, "That TikTok shop is not one of yours.") from None
+    choice, info = None, None
+    if category_id:
+        db.commit()  # hold no lock while TikTok answers
+        try:
+            choice, info = _copy_category(viewer, target, category_id)
+        except TikTokError as exc:
+            log.info("template copy: TikTok did not answer: %s", exc)
+            return _copy_page(request, viewer, shop, template_id, target.shop_id, name=name, status_code=502,
+                              error="TikTok Shop did not answer, so the category could not be checked. Try again "
+                                    "in a minute.")
+        if choice is None:
+            return _copy_page(request, viewer, shop, template_id, target.shop_id, name=name, status_code=422,
+                              error=f"Choose a last-level category of {target.label}'s tree from the list.")
+        for_writing(db)  # a new transaction after the commit: SQLite takes its write lock up front again
+    try:
+        copied = templates_service.copy_to_shop(db, template_id, shop, target, choice, category_info=info, name=name)
+    except templates_service.CopyRefused as refused:
+        db.rollback()
+        return _copy_page(request, viewer, shop, template_id, target.shop_id, name=name, error=refused.message,
+                          status_code=409 if refused.name_taken else 422)
+    db.commit()
+    notice = " ".join([f"Template copied to {target.label} as “{copied.template.name}”.", *copied.notes])
+    return redirect_with_notice(f"/templates?shop={target.shop_id}", notice)
+
+
+def _copy_category(viewer, target: ShopContext, category_id: str):
+    """The chosen category with its place in the target's tree and its attributes (None: not a leaf there)."""
+    client, connection = _tiktok(viewer, target)
+    version = category_version_for(connection.region)
+    tree = client.get_categories(category_version=version)
+    found = next((c for c in tree if c.id == category_id), None)
+    if found is None or not found.is_leaf:
+        return None, None
+    info = fetch_category_info(client, category_id, category_version=version)
+    return CategoryChoice(id=category_id, version=version, name_path=name_path(tree, category_id)), info
+
+
+def _copy_page(request: Request, viewer, shop: ShopContext, template_id: int, wanted: str | None, *,
+               name: str | None = None, error: str | None = None, status_code: int = 200) -> Response:
+    db = viewer.db
+    try:
+        spec = templates_service.get_template_spec(db, shop, template_id)
+    except templates_service.TemplateNotFound:
+        raise HTTPException(404, "No such template in this shop; it may have been deleted.") from None
+    targets = [other for other in shop_contexts(db) if other.shop_id != shop.shop_id]
+    target = next((other for other in targets if other.shop_id == wanted), None)
+    if wanted and target is None:
+        raise HTTPException(404, "That TikTok shop is not one of yours.")
+    context = {"viewer": viewer, "template_id": template_id, "name": spec.name, "source_label": shop.label,
+               "source_id": shop.shop_id,
+               "targets": targets, "target": target, "copy_name": name or spec.name, "error": error,
+               "category_label": spec.category.label, "leaves": None, "category_id": ""}
+    if target is not None and not templates_service.same_category_tree(shop, target):
+        try:
+            client, connection = _tiktok(viewer, target)
+            version = category_version_for(connection.region)
+            tree = client.get_categories(category_version=version)
+        except TikTokError as exc:
+            log.info("template copy: TikTok did not answer: %s", exc)
+            return templates.TemplateResponse(request, "error.html", {
+                "viewer": viewer, "status": 502, "detail": "TikTok Shop did not answer, so the other shop's "
+                                                           "categories cannot be shown. Wait a minute and reload "
+                                                           "the page."}, status_code=502)
+        context["leaves"] = sorted(((c.id, " > ".join(name_path(tree, c.id))) for c in tree if c.is_leaf),
+                                   key=lambda pair: pair[1])
+    return templates.TemplateResponse(request, "template_copy.html", context, status_code=status_code)
 
 
 # --- the form -------------------------------------------------------------------------------------
 
 
 @router.get("/templates/new", response_class=HTMLResponse)
-def new_template(request: Request, viewer: ViewerDep) -> Response:
-    return _form_page(request, viewer, request.query_params, template_id=None)
+def new_template(request: Request, viewer: ViewerDep, shop: OptionalShopDep) -> Response:
+    shop = _chosen(shop)
+    return _form_page(request, viewer, shop, request.query_params, template_id=None)
 
 
 @router.get("/templates/{template_id}/edit", response_class=HTMLResponse)
-def edit_template(request: Request, viewer: ViewerDep, template_id: RowId) -> Response:
+def edit_template(request: Request, viewer: ViewerDep, shop: OptionalShopDep, template_id: RowId) -> Response:
+    shop = _chosen(shop)
     params = request.query_params
     if "name" not in params:  # first visit: start from the stored template
         try:
-            spec = templates_service.get_template_spec(viewer.db, viewer.merchant_id, template_id)
+            spec = templates_service.get_template_spec(viewer.db, shop, template_id)
         except templates_service.TemplateNotFound:
             raise HTTPException(404, "No such template; it may have been deleted.") from None
         params = QueryParams(_params_of(spec))
-    return _form_page(request, viewer, params, template_id=template_id)
+    return _form_page(request, viewer, shop, params, template_id=template_id)
 
 
 @router.post("/templates/new")
-async def create_template(request: Request, viewer: ViewerDep) -> Response:
-    return await _save(request, viewer, None)
+async def create_template(request: Request, viewer: ViewerDep, shop: OptionalShopDep) -> Response:
+    shop = _chosen(shop)
+    return await _save(request, viewer, shop, None)
 
 
 @router.post("/templates/{template_id}/edit")
-async def update_template(request: Request, viewer: ViewerDep, template_id: RowId) -> Response:
-    return await _save(request, viewer, template_id)
+async def update_template(request: Request, viewer: ViewerDep, shop: OptionalShopDep, template_id: RowId) -> Response:
+    shop = _chosen(shop)
+    return await _save(request, viewer, shop, template_id)
 
 
-async def _save(request: Request, viewer, template_id: int | None) -> Response:
+async def _save(request: Request, viewer, shop: ShopContext, template_id: int | None) -> Response:
     form = await request.form()
     stored = None
     if template_id is not None:
         try:
-            stored = templates_service.get_template_spec(viewer.db, viewer.merchant_id, template_id)
+            stored = templates_service.get_template_spec(viewer.db, shop, template_id)
         except templates_service.TemplateNotFound:
             raise HTTPException(404, "No such template; it may have been deleted.") from None
     data = spec_from_form(form, stored)
     if form.get("intent") == "preview":
-        return _form_page(request, viewer, form, template_id=template_id, preview_spec=data)
+        return _form_page(request, viewer, shop, form, template_id=template_id, preview_spec=data)
     try:
         if template_id is None:
-            template = template_sync.create_template(viewer.db, viewer.merchant_id, data)
+            template = template_sync.create_template(viewer.db, shop, data)
         else:
-            template = template_sync.update_template(viewer.db, viewer.merchant_id, template_id, data)
+            template = template_sync.update_template(viewer.db, shop, template_id, data)
     except templates_service.TemplateInvalid as invalid:
         viewer.db.rollback()
         log.info("template refused: %s", "; ".join(e.message for e in invalid.errors)[:300])
-        return _form_page(request, viewer, form, template_id=template_id, errors=invalid.errors, status_code=422)
+        return _form_page(request, viewer, shop, form, template_id=template_id, errors=invalid.errors, status_code=422)
     except templates_service.TemplateNotFound:
         raise HTTPException(404, "No such template; it may have been deleted.") from None
     viewer.db.commit()
-    return RedirectResponse(f"/templates?saved={template.id}", status_code=303)
+    return RedirectResponse(f"/templates?saved={template.id}" + _named_shop(request, shop, "&"), status_code=303)
 
 
-def _form_page(request: Request, viewer, params, *, template_id: int | None, errors=None, preview_spec=None,
-               status_code: int = 200) -> Response:
+def _form_page(request: Request, viewer, shop: ShopContext, params, *, template_id: int | None, errors=None,
+               preview_spec=None, status_code: int = 200) -> Response:
     db = viewer.db
     values = _form_values(params)
     count, count_error = None, None
     try:
-        count = templates_service.count_matches(db, viewer.merchant_id, values["selection"])
+        count = templates_service.count_matches(db, shop, values["selection"])
     except templates_service.TemplateInvalid as invalid:
         count_error = "; ".join(e.message for e in invalid.errors)
     context = {
         "viewer": viewer, "v": values, "template_id": template_id, "errors": errors or [], "count": count,
         "count_error": count_error, "field_labels": FIELD_LABELS, "operator_labels": OPERATOR_LABELS,
         "text_operators": TEXT_OPERATORS, "number_operators": NUMBER_OPERATORS, "rounding_labels": ROUNDING_LABELS,
+        "shop_id": shop.shop_id, "can_copy": len(active_shops(db)) > 1,
         "product_types": ListingRepository(db).product_types(), "action": (
-            "/templates/new" if template_id is None else f"/templates/{template_id}/edit"),
+            "/templates/new" if template_id is None else f"/templates/{template_id}/edit") + _named_shop(request, shop),
+        "named_shop": shop.shop_id if _named_shop(request, shop) else None,
     }
     sample_title = _first_match_title(db, viewer.merchant_id, values["selection"]) if count else None
     step_two = bool(values["category_id"]) and params.get("step") != "search"
@@ -150,11 +264,7 @@ def _form_page(request: Request, viewer, params, *, template_id: int | None, err
         # Refused where the name and category are entered, with everything else kept as typed.
         context["errors"], status_code, step_two = missing, 422, False
     context["errors"] = [(_part_label(e.field), e.message) for e in context["errors"]]
-    try:
-        client, connection = _tiktok(viewer)
-    except ListingRefused as refused:
-        return templates.TemplateResponse(request, "error.html", {"viewer": viewer, "status": 409,
-                                                                  "detail": refused.message}, status_code=409)
+    client, connection = _tiktok(viewer, shop)
     version = category_version_for(connection.region)
     try:
         categories = client.get_categories(category_version=version)
@@ -177,9 +287,15 @@ def _form_page(request: Request, viewer, params, *, template_id: int | None, err
     context.update(step=2, product_attributes=info.product_attributes, sales_attributes=info.sales_attributes,
                    warehouses=warehouses, options=_option_names(db, viewer.merchant_id, values["selection"]))
     if preview_spec is not None:
-        context["preview"], context["preview_errors"] = _preview(db, viewer.merchant_id, preview_spec, info,
+        context["preview"], context["preview_errors"] = _preview(db, shop, preview_spec, info,
                                                                  warehouses, connection)
     return templates.TemplateResponse(request, "template_form.html", context, status_code=status_code)
+
+
+def _named_shop(request: Request, shop: ShopContext, separator: str = "?") -> str:
+    """`?shop=<id>` when the request named its shop: the page's forms and links keep working on that shop
+    (a browser drops a GET form's query, so the step-1 form also carries it as a field)."""
+    return f"{separator}shop={shop.shop_id}" if request.query_params.get("shop") else ""
 
 
 def _step_one_missing(values: dict) -> list:
@@ -216,12 +332,12 @@ def _recommended(client, title: str | None, leaves: dict[str, str], version: str
     return {"id": found.leaf_category_id, "label": leaves[found.leaf_category_id], "title": title}
 
 
-def _preview(db, merchant_id: int, data: dict, info, warehouses, connection):
+def _preview(db, shop: ShopContext, data: dict, info, warehouses, connection):
     try:
         spec = templates_service.parse_spec(data)
     except templates_service.TemplateInvalid as invalid:
         return [], invalid.errors
-    previews = templates_service.preview(db, merchant_id, spec, currency.market_for(db, connection),
+    previews = templates_service.preview(db, shop, spec, currency.market_for(db, connection),
                                          limit=PREVIEW_PRODUCTS, category=info,
                                          warehouse_ids=[w.id for w in warehouses])
     return previews, []

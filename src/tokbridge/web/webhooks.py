@@ -10,24 +10,28 @@ import logging
 
 import orjson
 
+from tokbridge.channels import registry
+from tokbridge.channels.connections import TIKTOK
 from tokbridge.config import Settings
 from tokbridge.inbox import batch, service
+from tokbridge.jobs.fairness import GATE
 
 log = logging.getLogger(__name__)
 
-PATHS = {"/webhooks/tiktok": service.verify_tiktok, "/webhooks/shopify": service.verify_shopify}
+PREFIX = "/webhooks/"
 MAX_BODY_BYTES = 2 * 1024 * 1024  # platforms' payloads are kilobytes; a bigger body is not theirs
 
 
 class WebhookIntake:
-    """ASGI middleware: POST /webhooks/{tiktok,shopify} handled here, everything else passed on."""
+    """ASGI middleware: POST /webhooks/tiktok and /webhooks/{kind} of every store plugin that has webhooks
+    handled here, everything else passed on."""
 
     def __init__(self, app, settings: Settings):
         self.app = app
         self.settings = settings
 
     async def __call__(self, scope, receive, send):
-        verify = PATHS.get(scope.get("path", "")) if scope["type"] == "http" else None
+        verify = self._verifier(scope.get("path", "")) if scope["type"] == "http" else None
         if verify is None:
             return await self.app(scope, receive, send)
         if scope["method"] != "POST":
@@ -41,10 +45,22 @@ class WebhookIntake:
         if isinstance(checked, service.Intake):
             return await _answer(send, checked.status, checked.detail)
         try:
-            result = await batch.recorder_for(self.settings.database_url).record(checked)
+            with GATE.urgent():  # orders arrive this way: bulk work in this process makes way meanwhile
+                result = await batch.recorder_for(self.settings.database_url).record(checked)
         except Exception:  # noqa: BLE001 - logged by the recorder; the platform retries a 503
             return await _answer(send, 503, "Not recorded; try again.")
         await _answer(send, result.status, result.detail)
+
+    def _verifier(self, path: str):
+        """The check for a webhook path, or None for a path that is not one."""
+        if not path.startswith(PREFIX):
+            return None
+        kind = path[len(PREFIX):]
+        if kind == TIKTOK:
+            return service.verify_tiktok
+        if kind in registry.store_kinds() and registry.plugin(kind).events is not None:
+            return lambda body, headers: service.verify_store(kind, body, headers, self.settings)
+        return None
 
 
 async def _body(receive) -> tuple[bytes, bool]:

@@ -9,30 +9,25 @@ Charges are test charges unless the caller says production billing (SHOPIFY_BILL
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 
+from tokbridge.channels.base import StoreCharge
 from tokbridge.channels.shopify import mapping, queries
 from tokbridge.channels.shopify.client import ShopifyClient
 from tokbridge.channels.shopify.store import gid
 
 
-@dataclass(frozen=True, slots=True)
-class AppSubscription:
-    charge_id: str  # the numeric id, as in the return URL's `charge_id`
-    name: str
-    status: str  # PENDING, ACTIVE, DECLINED, EXPIRED, FROZEN, CANCELLED
-    test: bool
-    current_period_end: datetime | None = None
-    confirmation_url: str | None = None  # only right after creation
-
-    @property
-    def is_active(self) -> bool:
-        return self.status == "ACTIVE"
+# Shopify's app subscriptions are neutral store charges; the name stays for readers of Shopify's docs.
+AppSubscription = StoreCharge
 
 
 class ShopifyBilling:
+    """The plugin's `StoreBilling`."""
+
+    platform = "Shopify"
+    period = timedelta(days=30)  # the interval TokBridge's charges ask for (EVERY_30_DAYS)
+
     def __init__(self, client: ShopifyClient, *, test: bool = True):
         self.client = client
         self.test = test

@@ -115,8 +115,10 @@ def wait(
         interval = min(interval * 1.5, max_poll_interval)
 
 
-def stream_lines(url: str, *, http: httpx.Client | None = None, timeout: float = 60.0) -> Iterator[dict]:
-    """The JSON objects of a JSONL file, read in chunks as they arrive.
+def stream_lines(url: str, *, http: httpx.Client | None = None, timeout: float = 60.0,
+                 skip: int = 0) -> Iterator[dict]:
+    """The JSON objects of a JSONL file, read in chunks as they arrive; the first `skip` lines are
+    passed over unparsed (a read resumed from a checkpoint).
 
     The URL is a signed download link: no access token is sent with it.
     """
@@ -127,7 +129,7 @@ def stream_lines(url: str, *, http: httpx.Client | None = None, timeout: float =
                 raise ShopifyUnavailable(f"bulk result download answered {response.status_code}")
             if response.status_code != 200:
                 raise BulkOperationFailed(f"bulk result download answered {response.status_code}")
-            yield from parse_jsonl(response.iter_bytes(1 << 20))
+            yield from parse_jsonl(response.iter_bytes(1 << 20), skip=skip)
     except httpx.TransportError as exc:
         raise ShopifyUnavailable(f"bulk result download failed: {type(exc).__name__}") from None
     finally:
@@ -135,8 +137,9 @@ def stream_lines(url: str, *, http: httpx.Client | None = None, timeout: float =
             client.close()
 
 
-def parse_jsonl(chunks: Iterable[bytes]) -> Iterator[dict]:
-    """JSON objects from JSONL chunks; a line split across two chunks is joined first.
+def parse_jsonl(chunks: Iterable[bytes], *, skip: int = 0) -> Iterator[dict]:
+    """JSON objects from JSONL chunks; a line split across two chunks is joined first. The first
+    `skip` non-blank lines are counted, not parsed.
 
     orjson, because parsing is the largest single cost of a catalog import."""
     rest = b""
@@ -146,8 +149,11 @@ def parse_jsonl(chunks: Iterable[bytes]) -> Iterator[dict]:
         rest = lines.pop()
         for line in lines:
             if line and not line.isspace():
+                if skip:
+                    skip -= 1
+                    continue
                 yield loads(line)
-    if rest and not rest.isspace():
+    if rest and not rest.isspace() and not skip:
         yield loads(rest)
 
 
@@ -164,21 +170,41 @@ def read_catalog(lines: Iterable[dict]) -> Iterator[CatalogItem]:
     """
     image_counts: dict[str, int] = {}
     for line in lines:
-        parent = line.get("__parentId")
-        if parent is None:
-            yield mapping.product(line)
-            continue
-        kind = line.get("__typename") or _kind(line.get("id", ""))
-        if kind == "ProductVariant":
-            variant = mapping.variant(line, 0)
-            levels, variant.inventory_levels = variant.inventory_levels, []
-            yield VariantOf(parent, variant)
-            for level in levels:
-                yield LevelOf(variant.external_id, level)
-        elif kind == "InventoryLevel":  # from a query with a nested inventoryLevels connection
-            yield LevelOf(parent, mapping.level(line))
-        elif kind in ("MediaImage", "Video", "ExternalVideo", "Model3d"):
-            position = image_counts[parent] = image_counts.get(parent, 0) + 1
-            image = mapping.image_of(line, position)
-            if image is not None:
-                yield ImageOf(parent, image)
+        yield from _line_items(line, image_counts)
+
+
+def read_catalog_from(lines: Iterable[dict], *, first_line: int, checkpoint_every: int
+                      ) -> Iterator[CatalogItem | int]:
+    """`read_catalog` of the lines after `first_line` (those before were read by an earlier attempt),
+    with the number of lines read so far yielded every `checkpoint_every` lines: where to resume.
+
+    Image counters start again at a resume (see `CatalogCheckpoint`): an image of a product whose line
+    came before `first_line` is numbered from 1 again, which the importer offsets."""
+    image_counts: dict[str, int] = {}
+    line_number = first_line
+    for line in lines:
+        yield from _line_items(line, image_counts)
+        line_number += 1
+        if line_number % checkpoint_every == 0:
+            yield line_number
+
+
+def _line_items(line: dict, image_counts: dict[str, int]) -> Iterator[CatalogItem]:
+    parent = line.get("__parentId")
+    if parent is None:
+        yield mapping.product(line)
+        return
+    kind = line.get("__typename") or _kind(line.get("id", ""))
+    if kind == "ProductVariant":
+        variant = mapping.variant(line, 0)
+        levels, variant.inventory_levels = variant.inventory_levels, []
+        yield VariantOf(parent, variant)
+        for level in levels:
+            yield LevelOf(variant.external_id, level)
+    elif kind == "InventoryLevel":  # from a query with a nested inventoryLevels connection
+        yield LevelOf(parent, mapping.level(line))
+    elif kind in ("MediaImage", "Video", "ExternalVideo", "Model3d"):
+        position = image_counts[parent] = image_counts.get(parent, 0) + 1
+        image = mapping.image_of(line, position)
+        if image is not None:
+            yield ImageOf(parent, image)

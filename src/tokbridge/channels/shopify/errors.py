@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from tokbridge.kit import errors as kit_errors
 
 
-class ShopifyError(Exception):
+class ShopifyError(kit_errors.ChannelError):
     """Base of every error raised by the Shopify adapter."""
+
+    platform = "Shopify"
+    account = "store"
 
 
 class RetryableError(ShopifyError, kit_errors.RetryableError):
@@ -39,11 +42,11 @@ class PermanentError(ShopifyError, kit_errors.PermanentError):
     pass
 
 
-class AuthenticationError(PermanentError):
+class AuthenticationError(PermanentError, kit_errors.NeedsReconnect):
     """401/403, or an access token that was revoked: the merchant must reconnect."""
 
 
-class NotFound(PermanentError):
+class NotFound(PermanentError, kit_errors.NotFound):
     pass
 
 
@@ -66,7 +69,7 @@ class UserError:
     code: str | None = None
 
 
-class ShopifyValidationError(PermanentError):
+class ShopifyValidationError(PermanentError, kit_errors.RefusedWithFix):
     """A mutation answered `userErrors`: the input was refused, nothing was changed."""
 
     def __init__(self, mutation: str, user_errors: list[UserError]):
@@ -80,3 +83,7 @@ class ShopifyValidationError(PermanentError):
     @property
     def codes(self) -> list[str | None]:
         return [e.code for e in self.user_errors]
+
+    @property
+    def reasons(self) -> list[str]:
+        return [e.message for e in self.user_errors]

@@ -1,8 +1,13 @@
-"""Shopify GraphQL nodes to the neutral records of `tokbridge.channels.base`."""
+"""Shopify GraphQL nodes to the neutral records of `tokbridge.channels.base`.
+
+The records are neutral: weights in grams whatever unit the merchant chose in Shopify, and no
+"Title: Default Title" option (Shopify's stand-in for a product without variants).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 
 from tokbridge.channels.shopify.queries import LEVEL_ALIAS_PREFIX
 from tokbridge.channels.base import InventoryLevel, Product, ProductImage, ProductOption, ProductVariant
@@ -28,6 +33,7 @@ def product(node: dict) -> Product:
                 external_id=o.get("id"),
             )
             for i, o in enumerate(node.get("options") or [], start=1)
+            if not _is_placeholder_option(o)
         ],
     )
     for position, media in enumerate(_nodes(node.get("media")), start=1):
@@ -51,9 +57,9 @@ def variant(node: dict, position: int) -> ProductVariant:
         sku=node.get("sku") or None,
         barcode=node.get("barcode") or None,
         compare_at_price=_money(node.get("compareAtPrice")),
-        option_values={o["name"]: o["value"] for o in node.get("selectedOptions") or ()},
-        weight=None if not weight or weight.get("value") is None else _decimal_text(weight["value"]),
-        weight_unit=weight.get("unit") if weight else None,
+        option_values={o["name"]: o["value"] for o in node.get("selectedOptions") or ()
+                       if (o["name"], o["value"]) != PLACEHOLDER_OPTION},
+        weight_grams=grams(weight.get("value"), weight.get("unit")) if weight else None,
         inventory_item_external_id=item.get("id"),
         inventory_tracked=item.get("tracked", True) is not False,
     )
@@ -84,6 +90,29 @@ def level(node: dict) -> InventoryLevel:
     return InventoryLevel(location_external_id=node["location"]["id"], available=int(available))
 
 
+# Shopify's WeightUnit values.
+GRAMS_PER = {"GRAMS": Decimal(1), "KILOGRAMS": Decimal(1000), "OUNCES": Decimal("28.349523125"),
+             "POUNDS": Decimal("453.59237")}
+# What Shopify gives a product without variants: one option with one value.
+PLACEHOLDER_OPTION = ("Title", "Default Title")
+
+
+def grams(value, unit: str | None) -> str | None:
+    """A weight in grams as a decimal string ("250", "226.796185"); None when unknown."""
+    if value is None or value == "":
+        return None
+    try:
+        amount = Decimal(str(value)) * GRAMS_PER[(unit or "KILOGRAMS").upper()]
+    except (InvalidOperation, KeyError):
+        return None
+    return format(amount.normalize(), "f")
+
+
+def _is_placeholder_option(node: dict) -> bool:
+    values = [v.get("name") for v in (node.get("optionValues") or [])]
+    return (node.get("name"), values) == (PLACEHOLDER_OPTION[0], [PLACEHOLDER_OPTION[1]])
+
+
 def parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -104,8 +133,3 @@ def _money(value) -> str | None:
     if isinstance(value, dict):  # MoneyV2
         return str(value.get("amount"))
     return str(value)
-
-
-def _decimal_text(value) -> str:
-    text = repr(float(value)) if not isinstance(value, str) else value
-    return text[:-2] if text.endswith(".0") else text

@@ -147,7 +147,7 @@ def product_variants_query(location_ids: list[str]) -> str:
 ORDER_CREATE = """
 mutation CreateOrder($order: OrderCreateOrderInput!, $options: OrderCreateOptionsInput) {
   orderCreate(order: $order, options: $options) {
-    order { id name sourceIdentifier }
+    order { id name sourceIdentifier totalPriceSet { shopMoney { amount currencyCode } } }
     userErrors { field message code }
   }
 }
@@ -156,7 +156,9 @@ mutation CreateOrder($order: OrderCreateOrderInput!, $options: OrderCreateOption
 # Finds an order we already created for a channel order (orderCreate itself is not idempotent).
 ORDER_BY_SOURCE = """
 query OrderBySource($query: String!) {
-  orders(first: 5, query: $query) { nodes { id name sourceName sourceIdentifier } }
+  orders(first: 5, query: $query) {
+    nodes { id name sourceName sourceIdentifier totalPriceSet { shopMoney { amount currencyCode } } }
+  }
 }
 """
 
@@ -179,6 +181,25 @@ query OrderFulfilments($id: ID!) {
         nodes { id quantity lineItem { id sku variant { id } } }
       }
     }
+  }
+}
+"""
+
+# Orders changed since a point (fulfilled, tracking changed, cancelled): the polling baseline.
+ORDERS_CHANGED = """
+query OrdersChanged($first: Int!, $after: String, $query: String!) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    nodes {
+      id updatedAt cancelledAt cancelReason
+      fulfillments(first: 5) {
+        id status createdAt
+        trackingInfo { company number url }
+        fulfillmentLineItems(first: 20) {
+          nodes { id quantity lineItem { id sku variant { id } } }
+        }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
   }
 }
 """

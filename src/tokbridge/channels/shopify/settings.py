@@ -24,6 +24,12 @@ class ShopifySettings(BaseSettings):
     # Install and callback requests older (or newer) than this are refused.
     hmac_max_age_seconds: int = Field(default=300, ge=1)
     state_ttl_seconds: int = Field(default=600, ge=1)
+    # SHOPIFY_API_BASE_URL: None is https://{shop}.myshopify.com; the sandbox's has a {shop} placeholder.
+    api_base_url: str | None = None
+    # Catalog export lines between two checkpoints of a full read: a killed import resumes after the last.
+    catalog_checkpoint_lines: int = Field(default=1000, ge=1)
+    # SHOPIFY_BILLING_TEST: plan charges are test charges (nothing billed) unless this is false.
+    billing_test: bool = True
 
     @property
     def secrets(self) -> list[str]:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 from tokbridge.channels.base import (
+    CANCELLED_BY_BUYER,
+    CANCELLED_OTHERWISE,
+    CatalogCheckpoint,
     CatalogItem,
+    CatalogPending,
+    CatalogStream,
     CreatedOrder,
     Fulfilment,
     FulfilmentLine,
@@ -16,6 +22,7 @@ from tokbridge.channels.base import (
     InventoryQuantity,
     NewOrder,
     OrderFulfilments,
+    OrderPage,
     Product,
     ProductPage,
     RefundItem,
@@ -25,7 +32,12 @@ from tokbridge.channels.shopify import bulk, mapping, queries
 from tokbridge.channels.shopify.client import ShopifyClient
 from tokbridge.channels.shopify.errors import NotFound, ShopifyValidationError, Throttled
 
+log = logging.getLogger(__name__)
 CANCEL_REASONS = frozenset({"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"})
+# Orders per page of changes: each carries up to 5 fulfilments of 20 lines, and the query's cost (about
+# 60 per order) must stay under Shopify's single-query limit of 1,000.
+ORDERS_PAGE = 8
+_NEUTRAL_CANCEL_REASONS = {CANCELLED_BY_BUYER: "CUSTOMER", CANCELLED_OTHERWISE: "OTHER"}
 # Shopify refuses an idempotency key reused while the first request is still running: try later.
 _RETRY_LATER_CODES = frozenset({"IDEMPOTENCY_CONCURRENT_REQUEST"})
 
@@ -38,10 +50,12 @@ def gid(kind: str, value: str) -> str:
 class ShopifyStore:
     channel = "shopify"
 
-    def __init__(self, client: ShopifyClient, *, page_size: int = 5, download_timeout: float = 120.0):
+    def __init__(self, client: ShopifyClient, *, page_size: int = 5, download_timeout: float = 120.0,
+                 checkpoint_every: int = 1000):
         self.client = client
         self.page_size = page_size
         self.download_timeout = download_timeout
+        self.checkpoint_every = checkpoint_every  # export lines between two checkpoints
         self._locations: list[str] | None = None
 
     def shop_details(self) -> dict[str, str]:
@@ -50,6 +64,47 @@ class ShopifyStore:
         return {"name": shop["name"], "domain": shop["myshopifyDomain"], "currency": shop["currencyCode"]}
 
     # --- catalog ----------------------------------------------------------------------------------
+
+    def read_catalog(self, checkpoint: dict | None = None) -> CatalogPending | CatalogStream:
+        """Shopify's catalog comes from a bulk export: started once (its id is the checkpoint), polled
+        until finished (backing off: small catalogs are ready in a moment, large ones take minutes),
+        then its file streamed; a checkpoint every `checkpoint_every` lines lets a resumed read skip
+        the lines already read."""
+        state = dict(checkpoint or {})
+        if not state.get("operation"):
+            operation = self.start_catalog_export()
+            state = {"operation": operation.id, "polls": 0}
+        operation = self.catalog_export_status(state["operation"])
+        if not operation.finished:
+            polls = int(state.get("polls", 0))
+            return CatalogPending({**state, "polls": polls + 1}, retry_after=min(0.25 * 2**polls, 30.0),
+                                  waiting_for=f"Shopify preparing the catalog export ({operation.status.lower()})")
+        if operation.status != "COMPLETED":
+            log.warning("catalog export %s ended %s (%s)", operation.id, operation.status, operation.error_code)
+            raise bulk.BulkOperationFailed("Shopify could not prepare the catalog export. Connect the store "
+                                           "again from Settings in a few minutes to import it again.")
+        first_line = int(state.get("line", 0))
+        return CatalogStream(self._export_items(operation, first_line), total=operation.root_object_count or None)
+
+    def _export_items(self, operation: bulk.BulkOperation,
+                      first_line: int) -> Iterator[CatalogItem | CatalogCheckpoint]:
+        if not operation.url:  # an empty catalog has no file
+            return
+        lines = bulk.stream_lines(operation.url, http=self.client.http, timeout=self.download_timeout, skip=first_line)
+        for item in bulk.read_catalog_from(lines, first_line=first_line, checkpoint_every=self.checkpoint_every):
+            if type(item) is int:
+                yield CatalogCheckpoint({"operation": operation.id, "line": item})
+            else:
+                yield item
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> ShopifyStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def start_catalog_export(self) -> bulk.BulkOperation:
         return bulk.start(self.client, queries.bulk_catalog_query(self._location_ids(refresh=True)))
@@ -66,7 +121,8 @@ class ShopifyStore:
         return bulk.read_catalog(lines)
 
     def iter_catalog(self, *, timeout: float = 3600.0) -> Iterator[CatalogItem]:
-        """Start an export, wait for it by polling, stream it. For CLI/bench: workers use the steps above."""
+        """Start an export, wait for it by polling, stream it. For the sandbox's own tests: TokBridge
+        reads through `read_catalog`."""
         operation = bulk.wait(self.client, self.start_catalog_export().id, timeout=timeout)
         return self.read_catalog_export(operation)
 
@@ -125,7 +181,7 @@ class ShopifyStore:
         ]["nodes"]
         for node in nodes:
             if node.get("sourceIdentifier") == source_order_id and node.get("sourceName") == source_name:
-                return CreatedOrder(external_id=node["id"], name=node["name"])
+                return _created(node)
         return None
 
     def create_order(self, order: NewOrder) -> CreatedOrder:
@@ -144,8 +200,7 @@ class ShopifyStore:
             },
             "orderCreate",
         )
-        created = payload["order"]
-        return CreatedOrder(external_id=created["id"], name=created["name"])
+        return _created(payload["order"])
 
     def order_fulfilments(self, order_external_id: str) -> OrderFulfilments:
         order = self.client.query(queries.ORDER_FULFILMENTS, {"id": gid("Order", order_external_id)})["order"]
@@ -168,37 +223,42 @@ class ShopifyStore:
             )
             for node in order["fulfillmentOrders"]["nodes"]
         ]
-        fulfilments = []
-        for node in order.get("fulfillments") or []:
-            tracking = node.get("trackingInfo") or []
-            fulfilments.append(
-                Fulfilment(
-                    external_id=node["id"],
-                    status=node["status"],
-                    tracking_company=next((t.get("company") for t in tracking if t.get("company")), None),
-                    tracking_numbers=[t["number"] for t in tracking if t.get("number")],
-                    tracking_urls=[t["url"] for t in tracking if t.get("url")],
-                    created_at=mapping.parse_time(node.get("createdAt")),
-                    lines=[
-                        FulfilmentLine(
-                            line_item_external_id=line["lineItem"]["id"],
-                            quantity=int(line["quantity"]),
-                            sku=line["lineItem"].get("sku"),
-                            variant_external_id=(line["lineItem"].get("variant") or {}).get("id"),
-                        )
-                        for line in node["fulfillmentLineItems"]["nodes"]
-                    ],
-                )
-            )
         return OrderFulfilments(
             order_external_id=order["id"],
             cancelled=order.get("cancelledAt") is not None,
             fulfilment_orders=fulfilment_orders,
-            fulfilments=fulfilments,
+            fulfilments=_fulfilments(order),
         )
 
+    def orders_changed_since(self, since: datetime | None, cursor: str | None = None, *,
+                             source_name: str | None = None) -> OrderPage:
+        """Orders updated after `since` (all when None), oldest change first; only those recorded from
+        `source_name` when given. Their fulfilment orders are not read (empty): shipping needs none."""
+        terms = [f"source_name:'{source_name}'"] if source_name else []
+        if since is not None:
+            terms.append(f"updated_at:>'{since.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}'")
+        data = self.client.query(queries.ORDERS_CHANGED,
+                                 {"first": ORDERS_PAGE, "after": cursor, "query": " ".join(terms)})
+        connection = data["orders"]
+        orders = [
+            OrderFulfilments(
+                order_external_id=node["id"],
+                cancelled=node.get("cancelledAt") is not None,
+                fulfilment_orders=[],
+                fulfilments=_fulfilments(node),
+                cancel_reason=None if node.get("cancelledAt") is None else (
+                    CANCELLED_BY_BUYER if node.get("cancelReason") == "CUSTOMER" else CANCELLED_OTHERWISE),
+                updated_at=mapping.parse_time(node.get("updatedAt")),
+            )
+            for node in connection["nodes"]
+        ]
+        info = connection["pageInfo"]
+        return OrderPage(orders=orders, next_cursor=info["endCursor"] if info["hasNextPage"] else None)
+
     def cancel_order(self, order_external_id: str, *, reason: str = "OTHER", restock: bool = True) -> None:
-        """Ask Shopify to cancel (it finishes asynchronously; `orders/cancelled` confirms)."""
+        """Ask Shopify to cancel (it finishes asynchronously; `orders/cancelled` confirms). `reason` is a
+        neutral one (`CANCELLED_BY_BUYER`, `CANCELLED_OTHERWISE`) or Shopify's own."""
+        reason = _NEUTRAL_CANCEL_REASONS.get(reason, reason)
         if reason not in CANCEL_REASONS:
             raise ValueError(f"unknown cancel reason {reason!r}")
         self.client.mutate(
@@ -310,6 +370,32 @@ class ShopifyStore:
                 raise
 
 
+def _fulfilments(order: dict) -> list[Fulfilment]:
+    found = []
+    for node in order.get("fulfillments") or []:
+        tracking = node.get("trackingInfo") or []
+        found.append(
+            Fulfilment(
+                external_id=node["id"],
+                status=node["status"],
+                tracking_company=next((t.get("company") for t in tracking if t.get("company")), None),
+                tracking_numbers=[t["number"] for t in tracking if t.get("number")],
+                tracking_urls=[t["url"] for t in tracking if t.get("url")],
+                created_at=mapping.parse_time(node.get("createdAt")),
+                lines=[
+                    FulfilmentLine(
+                        line_item_external_id=line["lineItem"]["id"],
+                        quantity=int(line["quantity"]),
+                        sku=line["lineItem"].get("sku"),
+                        variant_external_id=(line["lineItem"].get("variant") or {}).get("id"),
+                    )
+                    for line in node["fulfillmentLineItems"]["nodes"]
+                ],
+            )
+        )
+    return found
+
+
 def _money(amount: str, currency: str) -> dict:
     return {"shopMoney": {"amount": amount, "currencyCode": currency}}
 
@@ -324,9 +410,35 @@ def _tax_lines(lines: list[TaxLine], currency: str) -> list[dict]:
     return result
 
 
+def _created(node: dict) -> CreatedOrder:
+    """The created (or found) order, with its total in the shop's currency."""
+    total = ((node.get("totalPriceSet") or {}).get("shopMoney") or {})
+    return CreatedOrder(external_id=node["id"], name=node["name"], currency=total.get("currencyCode"),
+                        total=str(total["amount"]) if total.get("amount") is not None else None)
+
+
 def order_input(order: NewOrder) -> dict:
-    """`OrderCreateOrderInput` for a channel order."""
+    """`OrderCreateOrderInput` for a channel order. With `order.presentment` (the buyer paid in another
+    currency than the shop's), every amount is a MoneyBag of both: `shopMoney` in the shop's currency and
+    `presentmentMoney` in the buyer's, and `presentmentCurrency` names the buyer's."""
     currency = order.currency
+    buyer = order.presentment
+
+    def bag(amount: str, paid: str | None) -> dict:
+        money = _money(amount, currency)
+        if buyer is not None and paid is not None:
+            money["presentmentMoney"] = {"amount": str(paid), "currencyCode": buyer.currency}
+        return money
+
+    def taxes(lines, paid_lines) -> list[dict]:
+        found = _tax_lines(lines, currency)
+        if buyer is not None:
+            for item, paid in zip(found, paid_lines, strict=True):
+                item["priceSet"] = bag(item["priceSet"]["shopMoney"]["amount"], paid.amount)
+        return found
+
+    paid_lines = buyer.lines if buyer is not None else [None] * len(order.lines)
+    paid_shipping = buyer.shipping_lines if buyer is not None else [None] * len(order.shipping_lines)
     data: dict = {
         "currency": currency,
         "sourceName": order.source_name,
@@ -341,29 +453,31 @@ def order_input(order: NewOrder) -> dict:
                 **({"variantId": gid("ProductVariant", line.variant_external_id)} if line.variant_external_id
                    else {"title": line.title or line.sku or "Item", "requiresShipping": True}),
                 "quantity": line.quantity,
-                "priceSet": _money(line.unit_price, currency),
-                "taxLines": _tax_lines(line.tax_lines, currency),
+                "priceSet": bag(line.unit_price, paid.unit_price if paid else None),
+                "taxLines": taxes(line.tax_lines, paid.tax_lines if paid else []),
                 **({"sku": line.sku} if line.sku else {}),
             }
-            for line in order.lines
+            for line, paid in zip(order.lines, paid_lines, strict=True)
         ],
         "shippingLines": [
             {
                 "title": line.title,
-                "priceSet": _money(line.price, currency),
-                "taxLines": _tax_lines(line.tax_lines, currency),
+                "priceSet": bag(line.price, paid.price if paid else None),
+                "taxLines": taxes(line.tax_lines, paid.tax_lines if paid else []),
                 **({"code": line.code} if line.code else {}),
             }
-            for line in order.shipping_lines
+            for line, paid in zip(order.shipping_lines, paid_shipping, strict=True)
         ],
     }
+    if buyer is not None:
+        data["presentmentCurrency"] = buyer.currency
     if order.tax_lines:
-        data["taxLines"] = _tax_lines(order.tax_lines, currency)
+        data["taxLines"] = taxes(order.tax_lines, buyer.tax_lines if buyer is not None else [])
     if order.discount_amount:
         data["discountCode"] = {
             "itemFixedDiscountCode": {
                 "code": order.discount_title or f"{order.source_name.upper()}-DISCOUNT",
-                "amountSet": _money(order.discount_amount, currency),
+                "amountSet": bag(order.discount_amount, buyer.discount_amount if buyer is not None else None),
             }
         }
     if order.email:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tokbridge.config import get_settings
+from tokbridge.channels.shopify.settings import get_shopify_settings
 
 
 def shop_origin(shop: str, base_url: str | None = None) -> str:
@@ -12,7 +12,7 @@ def shop_origin(shop: str, base_url: str | None = None) -> str:
     (e.g. `http://127.0.0.1:8102/shops/{shop}`) is filled in when present.
     """
     if base_url is None:
-        base_url = get_settings().shopify_api_base_url
+        base_url = get_shopify_settings().api_base_url
     if not base_url:
         return f"https://{shop}"
     return base_url.rstrip("/").replace("{shop}", shop)
@@ -30,7 +30,7 @@ def admin_order_url(shop: str, order_id: str, base_url: str | None = None) -> st
     """The order's page in the store admin (`order_id` numeric or a gid); the sandbox serves its own."""
     number = str(order_id).rsplit("/", 1)[-1]
     if base_url is None:
-        base_url = get_settings().shopify_api_base_url
+        base_url = get_shopify_settings().api_base_url
     if base_url:
         return f"{shop_origin(shop, base_url)}/admin/orders/{number}"
     return f"https://admin.shopify.com/store/{shop.removesuffix('.myshopify.com')}/orders/{number}"

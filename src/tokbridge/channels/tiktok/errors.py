@@ -33,7 +33,10 @@ REFRESH_TOKEN_EXPIRED = 36004001
 RETRYABLE_CODES = frozenset({TOO_MANY_REQUESTS, INTERNAL_ERROR, REQUEST_TIMEOUT})
 
 
-class TikTokError(Exception):
+class TikTokError(kit_errors.ChannelError):
+    platform = "TikTok"
+    account = "shop"
+
     def __init__(
         self,
         message: str,
@@ -75,7 +78,7 @@ class RateLimited(RetryableError):
         super().__init__(message, retry_after=retry_after, **kwargs)
 
 
-class AuthorizationError(TikTokError, kit_errors.PermanentError):
+class AuthorizationError(TikTokError, kit_errors.NeedsReconnect):
     """The shop's authorization is not usable (after the client's own one refresh): reconnect."""
 
 
@@ -95,12 +98,16 @@ class ScopeError(AuthorizationError):
     pass
 
 
-class ValidationError(TikTokError, kit_errors.PermanentError):
+class ValidationError(TikTokError, kit_errors.RefusedWithFix):
     """TikTok refused the request's content. `field` is TikTok's field path when it names one."""
 
     def __init__(self, message: str, *, field: str | None = None, **kwargs: Any):
         super().__init__(message, **kwargs)
         self.field = field
+
+    @property
+    def reasons(self) -> list[str]:
+        return [self.message]
 
 
 _AUTH_CLASSES: dict[int, type[AuthorizationError]] = {

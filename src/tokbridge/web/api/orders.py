@@ -11,8 +11,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
+from tokbridge.channels import registry
 from tokbridge.channels.connections import ConnectionRepository
-from tokbridge.channels.shopify.urls import admin_order_url
+from tokbridge.dashboard import service as dashboard_service
 from tokbridge.jobs.service import enqueue
 from tokbridge.orders import overview, service
 from tokbridge.orders import status as statuses
@@ -20,7 +21,7 @@ from tokbridge.orders.models import Order, OrderStatus
 from tokbridge.orders.money import to_decimal
 from tokbridge.orders.repository import OrderRepository
 from tokbridge.web.api.schemas import Problem
-from tokbridge.web.deps import ViewerDep
+from tokbridge.web.deps import OptionalShopDep, ShopDep, ViewerDep
 from tokbridge.web.params import Offset, RowId, Text
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ StatusFilter = Literal["awaiting_shipment", "awaiting_collection", "in_transit",
 
 class OrderSummary(BaseModel):
     id: int
+    shop_id: str = Field(description="The TikTok shop's connection id (`?shop=`)")
     tiktok_order_id: str
     status: str
     status_label: str
@@ -109,6 +111,11 @@ class StepOut(BaseModel):
 
 
 class OrderDetail(OrderSummary):
+    shop: str = Field(description="The TikTok shop the order was placed in: its name and region")
+    store_currency: str | None = Field(description="The store order's currency (none until it is in the store)")
+    store_total: Decimal | None = Field(description="The store order's total, in `store_currency`")
+    store_rate: Decimal | None = Field(
+        description="One unit of `store_currency` in `currency`, when the amounts were converted (none: not)")
     buyer_name: str | None = Field(description="As TikTok gives it; none until the order is paid and past ON_HOLD")
     shipping_address: list[str] = Field(description="TikTok's address, one line each")
     store_order_url: str | None = Field(description="The order's page in the store admin")
@@ -144,7 +151,7 @@ class OrderSettingsBody(BaseModel):
 
 def summary(order: Order) -> OrderSummary:
     return OrderSummary(
-        id=order.id, tiktok_order_id=order.tiktok_order_id, status=order.status,
+        id=order.id, shop_id=order.connection_id, tiktok_order_id=order.tiktok_order_id, status=order.status,
         status_label=statuses.LABELS.get(OrderStatus(order.status), order.status), tiktok_status=order.tiktok_status,
         store_sync=order.store_sync, store_order_id=order.store_order_id, store_order_name=order.store_order_name,
         total=to_decimal(order.total_minor, order.currency), currency=order.currency, units=order.units,
@@ -165,10 +172,17 @@ def _order(viewer, order_id: int) -> Order:
 
 
 def _store_order_url(viewer, order: Order) -> str | None:
-    store = ConnectionRepository(viewer.db).first("shopify")
-    if not order.store_order_id or store is None:
+    """The order's page in the store that holds it (the one it was created in, else its shop's store)."""
+    if not order.store_order_id:
         return None
-    return admin_order_url(store.external_id, order.store_order_id)
+    connections = ConnectionRepository(viewer.db)
+    store = connections.get(order.store_connection_id) if order.store_connection_id else None
+    if store is None:
+        shop = connections.get(order.connection_id)
+        store = connections.get(shop.store_connection_id) if shop is not None and shop.store_connection_id else None
+    if store is None or store.channel not in registry.store_kinds():
+        return None
+    return registry.plugin_of(store).order_admin_url(store, order.store_order_id)
 
 
 def detail(viewer, order: Order) -> OrderDetail:
@@ -176,8 +190,14 @@ def detail(viewer, order: Order) -> OrderDetail:
     lines = repository.lines(order.id)
     shipments = repository.shipments(order.id)
     cancellations = repository.cancellations(order.id)
+    shop = ConnectionRepository(viewer.db).get(order.connection_id)
+    shop_words = (f"{shop.name or shop.external_id} ({shop.region})" if shop.region else (shop.name or shop.external_id)) \
+        if shop is not None else "A disconnected TikTok shop"
     return OrderDetail(
-        **summary(order).model_dump(),
+        **summary(order).model_dump(), shop=shop_words, store_currency=order.store_currency,
+        store_total=to_decimal(order.store_total_minor, order.store_currency)
+        if order.store_total_minor is not None else None,
+        store_rate=order.store_rate.normalize() if order.store_rate is not None else None,
         buyer_name=overview.buyer_name(order), shipping_address=overview.shipping_address(order),
         store_order_url=_store_order_url(viewer, order), items_ordered=len(lines),
         items_cancelled=sum(1 for line in lines if (line.display_status or "").upper() == "CANCELLED"),
@@ -203,24 +223,31 @@ def return_out(row, region: str | None = None) -> ReturnOut:
                      waiting_for_you=step is not None, reject_reasons=step.reasons if step else {})
 
 
+def _shop_id(shop) -> str:
+    """The chosen shop's id; before a shop is connected, an id no order has (the lists are empty)."""
+    return shop.shop_id if shop is not None else ""
+
+
 def _connection_region(viewer, connection_id: str) -> str | None:
     connection = ConnectionRepository(viewer.db).get(connection_id)
     return connection.region if connection else None
 
 
 @router.get("/orders", response_model=OrderPage)
-def list_orders(viewer: ViewerDep, status: StatusFilter | None = None, q: Text | None = None,
+def list_orders(viewer: ViewerDep, shop: OptionalShopDep, status: StatusFilter | None = None, q: Text | None = None,
                 waiting_for_plan: bool = False, limit: Annotated[int, Query(ge=1, le=200)] = 50,
                 offset: Offset = 0):
+    """The chosen shop's orders (`?shop=<connection id>`, else the shop chosen in the header)."""
     rows, total = OrderRepository(viewer.db).search(status=status, query=q, limit=limit, offset=offset,
-                                                    store_sync="waiting_for_plan" if waiting_for_plan else None)
+                                                    store_sync="waiting_for_plan" if waiting_for_plan else None,
+                                                    connection_id=_shop_id(shop))
     return OrderPage(items=[summary(order) for order in rows], total=total)
 
 
 @router.get("/orders/returns", response_model=list[ReturnOut])
-def list_returns(viewer: ViewerDep, status: str | None = None):
+def list_returns(viewer: ViewerDep, shop: OptionalShopDep, status: str | None = None):
     return [return_out(row, _connection_region(viewer, row.connection_id))
-            for row in OrderRepository(viewer.db).returns(status=status)]
+            for row in OrderRepository(viewer.db).returns(status=status, connection_id=_shop_id(shop))]
 
 
 @router.post("/orders/returns/{return_id}/approve", response_model=Queued, status_code=202,
@@ -249,17 +276,17 @@ def _decide_return(viewer, return_id: int, approve: bool, reason: str | None) ->
 
 
 @router.post("/orders/returns/refresh", response_model=Queued, status_code=202)
-def refresh_returns(viewer: ViewerDep):
-    enqueue(viewer.db, service.RETURNS_JOB, merchant_id=viewer.merchant_id,
-            identity_key=f"{service.RETURNS_JOB}:{viewer.merchant_id}")
+def refresh_returns(viewer: ViewerDep, shop: ShopDep):
+    enqueue(viewer.db, service.RETURNS_JOB, merchant_id=viewer.merchant_id, payload={"connection_id": shop.shop_id},
+            identity_key=f"{service.RETURNS_JOB}:{shop.shop_id}")
     viewer.db.commit()
     return Queued(detail="Reading returns and refunds from TikTok.")
 
 
 @router.get("/orders/cancellations", response_model=list[CancellationOut])
-def list_cancellation_requests(viewer: ViewerDep, pending: bool = True):
+def list_cancellation_requests(viewer: ViewerDep, shop: OptionalShopDep, pending: bool = True):
     return [CancellationOut.model_validate(c, from_attributes=True)
-            for c in OrderRepository(viewer.db).cancellations(pending_only=pending)]
+            for c in OrderRepository(viewer.db).cancellations(pending_only=pending, connection_id=_shop_id(shop))]
 
 
 @router.post("/orders/cancellations/{cancellation_id}/approve", response_model=Queued, status_code=202,
@@ -317,15 +344,75 @@ def retry_order(order_id: RowId, viewer: ViewerDep):
 
 
 @router.get("/settings/orders", response_model=OrderSettingsBody)
-def get_order_settings(viewer: ViewerDep):
-    settings = OrderRepository(viewer.db).settings(viewer.merchant_id, create=False)
+def get_order_settings(viewer: ViewerDep, shop: OptionalShopDep):
+    """The chosen shop's order settings (each TikTok shop has its own; the defaults before one is connected)."""
+    settings = OrderRepository(viewer.db).settings(viewer.merchant_id, _shop_id(shop), create=False)
     return OrderSettingsBody.model_validate(settings, from_attributes=True)
 
 
 @router.put("/settings/orders", response_model=OrderSettingsBody)
-def put_order_settings(body: OrderSettingsBody, viewer: ViewerDep):
-    settings = OrderRepository(viewer.db).settings(viewer.merchant_id)
+def put_order_settings(body: OrderSettingsBody, viewer: ViewerDep, shop: ShopDep):
+    settings = OrderRepository(viewer.db).settings(viewer.merchant_id, shop.shop_id)
     for name, value in body.model_dump().items():
         setattr(settings, name, value)
     viewer.db.commit()
     return body
+
+
+# --- the overview of every shop -------------------------------------------------------------------------
+
+
+class ShopSales(BaseModel):
+    period_days: int
+    amount: Decimal
+    currency: str
+    orders: int
+    units: int
+
+
+class ShopOverview(BaseModel):
+    id: str = Field(description="The TikTok shop's connection id (`?shop=` elsewhere)")
+    name: str
+    region: str | None
+    currency: str = Field(description="The currency the shop sells in")
+    products: dict[str, int] = Field(description="Products per status in this shop (the dashboard's six)")
+    orders: int = Field(description="Every order of the shop, whatever its status")
+    order_statuses: dict[str, int]
+    sales: ShopSales = Field(description="Sales over the period, in the shop's currency")
+
+
+class PlanUsageOut(BaseModel):
+    code: str
+    name: str
+    product_limit: int
+    order_limit: int
+    products_used: int = Field(description="Products on TikTok in every shop")
+    orders_used: int = Field(description="Orders of the billing month from every shop")
+    products_left: int
+    orders_left: int
+
+
+class Overview(BaseModel):
+    shops: list[ShopOverview]
+    plan: PlanUsageOut
+
+
+def overview_data(viewer, sales_days: int = 30) -> Overview:
+    shops, usage = dashboard_service.overview(viewer.db, viewer.merchant_id, sales_days)
+    return Overview(
+        shops=[ShopOverview(id=shop.id, name=shop.name, region=shop.region, currency=shop.currency,
+                            products=shop.products, orders=shop.orders, order_statuses=shop.order_statuses,
+                            sales=ShopSales(**shop.sales)) for shop in shops],
+        plan=PlanUsageOut(code=usage.plan.code, name=usage.plan.name, product_limit=usage.plan.product_limit,
+                          order_limit=usage.plan.order_limit, products_used=usage.products_used,
+                          orders_used=usage.orders_used, products_left=usage.products_left,
+                          orders_left=usage.orders_left))
+
+
+@router.get("/overview", response_model=Overview, tags=["dashboard"])
+def get_overview(viewer: ViewerDep, sales_days: Annotated[int, Query(ge=7, le=90)] = 30):
+    """Every TikTok shop of the merchant side by side (products per status, orders, sales in the shop's
+    currency over `sales_days`: 7, 30 or 90) and the plan's usage across all of them."""
+    if sales_days not in (7, 30, 90):
+        raise HTTPException(422, "sales_days is 7, 30 or 90.")
+    return overview_data(viewer, sales_days)

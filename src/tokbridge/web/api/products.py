@@ -15,12 +15,13 @@ from pydantic import BaseModel, Field
 
 from tokbridge.billing import service as billing
 from tokbridge.billing.plans import available_plans, plan_by_code
-from tokbridge.channels.shopify.errors import ShopifyError
 from tokbridge.dashboard import service as dashboard_service
+from tokbridge.kit.errors import ChannelError
 from tokbridge.listings import service
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.web.api.schemas import Problem
-from tokbridge.web.deps import SettingsDep, ViewerDep
+from tokbridge.web.deps import OptionalShopDep, SettingsDep, ShopDep, ViewerDep
+from tokbridge.web import product_view
 from tokbridge.web.plan_pages import confirm_url, store_billing
 from tokbridge.web.params import RowId, Text
 
@@ -71,7 +72,7 @@ class PlanSummary(BaseModel):
 
 
 class Connections(BaseModel):
-    shopify: str | None = Field(description="The connected store's domain")
+    store: str | None = Field(description="The connected store's address (its domain, or its id there)")
     tiktok: str | None = Field(description="The connected TikTok shop's name")
 
 
@@ -112,6 +113,7 @@ class Sales(BaseModel):
 
 
 class Dashboard(BaseModel):
+    shop_id: str | None = Field(default=None, description="The TikTok shop the figures are of (`?shop=`)")
     products: ProductCounts
     orders: OrderCounts = Field(description="Order counts by status (from the order pipeline)")
     sales: Sales = Field(description="Sales over the chosen period (sales_days: 7, 30 or 90)")
@@ -135,21 +137,24 @@ class SalesPeriod(IntEnum):
     QUARTER = 90
 
 
-def dashboard_data(viewer, sales_days: int = 30) -> Dashboard:
-    data = dashboard_service.dashboard(viewer.db, viewer.merchant_id, sales_days=sales_days)
+def dashboard_data(viewer, shop=None, sales_days: int = 30) -> Dashboard:
+    data = dashboard_service.dashboard(viewer.db, shop, viewer.merchant_id, sales_days=sales_days)
     return Dashboard(
+        shop_id=data.shop_id,
         products=ProductCounts(**data.products),
         orders=OrderCounts(**data.orders),
         sales=Sales(**data.sales),
         prerequisites=Prerequisites(**data.prerequisites),
         plan=plan_summary(data.plan),
-        connections=Connections(shopify=data.store_domain, tiktok=data.tiktok_shop),
+        connections=Connections(store=data.store_domain, tiktok=data.tiktok_shop),
     )
 
 
 @router.get("/dashboard", response_model=Dashboard)
-def dashboard(viewer: ViewerDep, sales_days: SalesPeriod = SalesPeriod.MONTH) -> Dashboard:
-    return dashboard_data(viewer, int(sales_days))
+def dashboard(viewer: ViewerDep, shop: OptionalShopDep, sales_days: SalesPeriod = SalesPeriod.MONTH) -> Dashboard:
+    """The chosen TikTok shop's figures (`?shop=<connection id>`, else the shop chosen in the header); the
+    plan counts every shop. `GET /api/v1/overview` has every shop side by side."""
+    return dashboard_data(viewer, shop, int(sales_days))
 
 
 # --- products ---------------------------------------------------------------------------------------
@@ -177,16 +182,27 @@ class ProductPage(BaseModel):
 
 
 @router.get("/products", response_model=ProductPage)
-def list_products(viewer: ViewerDep, status: StatusFilter | None = None, template_id: RowId | None = None,
-                  vendor: Text | None = None, product_type: Text | None = None, q: Text | None = None,
-                  before: RowId | None = None, limit: int = 50) -> ProductPage:
+def list_products(viewer: ViewerDep, shop: OptionalShopDep, status: StatusFilter | None = None,
+                  template_id: RowId | None = None, vendor: Text | None = None, product_type: Text | None = None,
+                  q: Text | None = None, before: RowId | None = None, limit: int = 50) -> ProductPage:
+    """The catalog with each product's status in the chosen shop (`?shop=`)."""
     limit = max(1, min(limit, 200))
-    connection = service.tiktok_connection(viewer.db)
     rows = ListingRepository(viewer.db).product_rows(
-        connection.id if connection else None, status=status, template_id=template_id, vendor=vendor,
+        shop.shop_id if shop else None, status=status, template_id=template_id, vendor=vendor,
         product_type=product_type, search=q, before_id=before, limit=limit)
     return ProductPage(items=[ProductItem(**{k: getattr(r, k) for k in ProductItem.model_fields}) for r in rows],
                        next_before=rows[-1].id if len(rows) == limit else None)
+
+
+class ProductInShop(BaseModel):
+    shop: str = Field(description="The TikTok shop's connection id (what `?shop=` takes)")
+    name: str = Field(description="The shop's name and region")
+    status: StatusFilter
+    tiktok_product_id: str | None
+    prices: list[str] = Field(description="The SKUs' prices as last sent to that shop, in its currency")
+    currency: str
+    review_reasons: list[dict]
+    last_error: str | None
 
 
 class ProductDetail(ProductItem):
@@ -195,22 +211,29 @@ class ProductDetail(ProductItem):
     tiktok_status: str | None
     audit_status: str | None
     uploaded_at: datetime | None
+    shops: list[ProductInShop] = Field(description="The product's state in every TikTok shop of the merchant")
 
 
 @router.get("/products/{product_id}", response_model=ProductDetail, responses={404: {"model": Problem}})
-def get_product(product_id: RowId, viewer: ViewerDep) -> ProductDetail:
+def get_product(product_id: RowId, viewer: ViewerDep, shop: OptionalShopDep) -> ProductDetail:
+    """The product in the chosen shop (`?shop=`), and its state in every shop under `shops`."""
     repository = ListingRepository(viewer.db)
     product = repository.product(product_id)
     if product is None:
         raise HTTPException(404, "No such product.")
-    connection = service.tiktok_connection(viewer.db)
-    row = next(iter(repository.product_rows(connection.id if connection else None, before_id=product_id + 1, limit=1)))
-    listing = repository.for_product(connection.id, product_id) if connection else None
+    shop_id = shop.shop_id if shop else None
+    row = next(iter(repository.product_rows(shop_id, before_id=product_id + 1, limit=1)))
+    listing = repository.for_product(shop_id, product_id) if shop else None
+    shops = [ProductInShop(shop=s.shop_id, name=s.shop, status=s.status, tiktok_product_id=s.tiktok_product_id,
+                           prices=s.prices, currency=s.currency, review_reasons=s.review_reasons,
+                           last_error=s.last_error)
+             for s in product_view.in_every_shop(viewer.db, product_id)]
     return ProductDetail(
         **{k: getattr(row, k) for k in ProductItem.model_fields},
         problems=listing.problems if listing else [], review_reasons=listing.review_reasons if listing else [],
         tiktok_status=listing.tiktok_status if listing else None,
-        audit_status=listing.audit_status if listing else None, uploaded_at=listing.uploaded_at if listing else None)
+        audit_status=listing.audit_status if listing else None, uploaded_at=listing.uploaded_at if listing else None,
+        shops=shops)
 
 
 # --- actions ----------------------------------------------------------------------------------------
@@ -235,10 +258,17 @@ def refused(error: service.ListingRefused) -> JSONResponse:
     return JSONResponse({"detail": error.message, "link": error.link}, status_code=409)
 
 
+# Routes that act on a shop take it optionally and refuse inside, so that odd input is still answered
+# first (422) for a merchant with no shop yet; with several shops and none named, `?shop=` is asked for.
+NO_SHOP = service.ListingRefused("Connect a TikTok shop first.", "/connect/tiktok")
+
+
 @router.post("/uploads", response_model=Accepted, status_code=202, responses={409: {"model": Refusal}})
-def start_upload(body: UploadRequest, viewer: ViewerDep):
+def start_upload(body: UploadRequest, viewer: ViewerDep, shop: OptionalShopDep):
+    if shop is None:
+        return refused(NO_SHOP)
     try:
-        job, queued = service.request_upload(viewer.db, viewer.merchant_id, body.product_ids)
+        job, queued = service.request_upload(viewer.db, shop, body.product_ids)
     except service.ListingRefused as error:
         viewer.db.rollback()
         return refused(error)
@@ -247,9 +277,11 @@ def start_upload(body: UploadRequest, viewer: ViewerDep):
 
 
 @router.post("/shop/sync", response_model=Accepted, status_code=202, responses={409: {"model": Refusal}})
-def sync_shop_status(viewer: ViewerDep):
+def sync_shop_status(viewer: ViewerDep, shop: OptionalShopDep):
+    if shop is None:
+        return refused(NO_SHOP)
     try:
-        job = service.request_status_sync(viewer.db, viewer.merchant_id)
+        job = service.request_status_sync(viewer.db, shop)
     except service.ListingRefused as error:
         return refused(error)
     viewer.db.commit()
@@ -262,9 +294,11 @@ class ActionRequest(BaseModel):
 
 
 @router.post("/listings/actions", response_model=Accepted, status_code=202, responses={409: {"model": Refusal}})
-def listing_action(body: ActionRequest, viewer: ViewerDep):
+def listing_action(body: ActionRequest, viewer: ViewerDep, shop: OptionalShopDep):
+    if shop is None:
+        return refused(NO_SHOP)
     try:
-        job = service.request_action(viewer.db, viewer.merchant_id, body.action, body.listing_ids)
+        job = service.request_action(viewer.db, shop, body.action, body.listing_ids)
     except service.ListingRefused as error:
         return refused(error)
     viewer.db.commit()
@@ -282,14 +316,14 @@ class SyncSettingsBody(BaseModel):
 
 
 @router.get("/settings/sync", response_model=SyncSettingsBody)
-def get_sync_settings(viewer: ViewerDep):
-    settings = ListingRepository(viewer.db).sync_settings(viewer.merchant_id, create=False)
+def get_sync_settings(viewer: ViewerDep, shop: ShopDep):
+    settings = ListingRepository(viewer.db).sync_settings(viewer.merchant_id, shop.shop_id, create=False)
     return SyncSettingsBody.model_validate(settings, from_attributes=True)
 
 
 @router.put("/settings/sync", response_model=SyncSettingsBody)
-def put_sync_settings(body: SyncSettingsBody, viewer: ViewerDep):
-    settings = ListingRepository(viewer.db).sync_settings(viewer.merchant_id)
+def put_sync_settings(body: SyncSettingsBody, viewer: ViewerDep, shop: ShopDep):
+    settings = ListingRepository(viewer.db).sync_settings(viewer.merchant_id, shop.shop_id)
     for name, value in body.model_dump().items():
         setattr(settings, name, value)
     viewer.db.commit()
@@ -313,8 +347,8 @@ def list_plans(viewer: ViewerDep):
 
 
 class PlanChangeOut(PlanSummary):
-    """The plan after the request. With a connected Shopify store a paid plan waits for the merchant to
-    approve the charge at `confirmation_url`; the plan changes when Shopify sends them back."""
+    """The plan after the request. With a connected store that bills plans, a paid plan waits for the
+    merchant to approve the charge at `confirmation_url`; the plan changes when the store sends them back."""
 
     pending_plan: str | None = None
     confirmation_url: str | None = None
@@ -334,11 +368,11 @@ def subscribe(code: str, viewer: ViewerDep, settings: SettingsDep):
     except billing.PlanLimitReached as refused:
         db.rollback()
         raise HTTPException(409, str(refused)) from None
-    except ShopifyError as failure:
+    except ChannelError as failure:
         db.rollback()
         log.warning("plan change to %s not started: %s", plan.code, failure)
-        raise HTTPException(502, f"Shopify did not take the charge for the {plan.name} plan; try again "
-                                 f"in a minute, or reconnect the store if it keeps failing.") from None
+        raise HTTPException(502, f"{failure.platform} did not take the charge for the {plan.name} plan; try "
+                                 f"again in a minute, or reconnect the store if it keeps failing.") from None
     db.commit()
     summary = plan_summary(service.product_usage(db, viewer.merchant_id))
     return PlanChangeOut(**summary.model_dump(), confirmation_url=change.confirmation_url,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Me(BaseModel):
@@ -19,6 +19,8 @@ class ActivityOut(BaseModel):
 
     id: int
     job_id: int | None
+    connection_id: str | None = Field(default=None,
+                                      description="The TikTok shop it happened in (none: the merchant's, no one shop)")
     kind: str
     title: str
     status: str
@@ -45,6 +47,22 @@ class JobOut(BaseModel):
     next_run_at: datetime
     created_at: datetime
     finished_at: datetime | None
+
+
+class ShopOut(BaseModel):
+    """One of the merchant's TikTok shops."""
+
+    id: str
+    name: str
+    region: str | None
+    currency: str
+    store_id: str | None  # the store whose catalog it lists; None until one is linked
+    store_name: str | None
+    current: bool  # the shop this session works on
+
+
+class ChooseShop(BaseModel):
+    shop: str
 
 
 class Problem(BaseModel):

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query
 
 from tokbridge.activity.repository import ActivityRepository
 from tokbridge.db.base import utcnow
 from tokbridge.jobs.models import ACTIVE_STATES, JobState
 from tokbridge.jobs.repository import JobRepository
-from tokbridge.web.api.schemas import ActivityOut, JobOut, Me, Problem
-from tokbridge.web.deps import ViewerDep
+from tokbridge.channels.shops import NoSuchShop, ShopContext
+from tokbridge.tenancy.service import choose_shop
+from tokbridge.web.api.schemas import ActivityOut, ChooseShop, JobOut, Me, Problem, ShopOut
+from tokbridge.web.deps import ShopNeeded, Viewer, ViewerDep
+from tokbridge.web.shop_pages import shop_currency
 from tokbridge.web.params import RowId
 
 router = APIRouter(prefix="/api/v1", responses={401: {"model": Problem}})
@@ -27,8 +30,10 @@ def me(viewer: ViewerDep) -> Me:
 
 
 @router.get("/activity", response_model=list[ActivityOut])
-def list_activity(viewer: ViewerDep, status: ActivityStatusFilter | None = None, limit: int = 20):
-    return ActivityRepository(viewer.db).recent(limit=max(1, min(limit, 100)), status=status)
+def list_activity(viewer: ViewerDep, status: ActivityStatusFilter | None = None, limit: int = 20,
+                  shop: Annotated[str | None, Query(max_length=32)] = None):
+    """Newest first; `shop`: that TikTok shop's rows and the merchant's rows of no one shop."""
+    return ActivityRepository(viewer.db).recent(limit=max(1, min(limit, 100)), status=status, connection_id=shop)
 
 
 @router.get("/jobs", response_model=list[JobOut])
@@ -57,3 +62,33 @@ def cancel_job(job_id: RowId, viewer: ViewerDep):
     job.last_error = "cancelled by the merchant"
     viewer.db.commit()
     return job
+
+
+def _shop_out(shop: ShopContext, current_id: str | None) -> ShopOut:
+    return ShopOut(id=shop.shop_id, name=shop.shop.name or shop.shop.external_id, region=shop.shop.region,
+                   currency=shop_currency(shop), store_id=shop.store_id,
+                   store_name=(shop.store.name or shop.store.external_id) if shop.store else None,
+                   current=shop.shop_id == current_id)
+
+
+def _shops(viewer: Viewer) -> list[ShopOut]:
+    switcher = viewer.switcher
+    return [_shop_out(shop, switcher.current_id) for shop in switcher.shops]
+
+
+@router.get("/shops", response_model=list[ShopOut])
+def list_shops(viewer: ViewerDep):
+    """The merchant's connected TikTok shops, oldest first; `current` is the one this session works on
+    (`?shop=` names another for one request)."""
+    return _shops(viewer)
+
+
+@router.post("/shops/current", response_model=ShopOut, responses={404: {"model": Problem}})
+def set_current_shop(body: ChooseShop, viewer: ViewerDep):
+    """Work on this shop from now on in this session (the header's switcher)."""
+    try:
+        shop = choose_shop(viewer.db, viewer.web_session, body.shop)
+    except NoSuchShop:
+        raise ShopNeeded("unknown") from None
+    viewer.db.commit()
+    return _shop_out(shop, shop.shop_id)

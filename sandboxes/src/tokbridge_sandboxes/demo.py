@@ -1,0 +1,78 @@
+"""The demo's world: which sandboxes run, how the connector is pointed at them, and who acts in them.
+
+`tokbridge demo` asks this module for the whole world, so that the connector's own demo code names no
+platform: the store's domain, the environment that aims the connector at the sandboxes, the clerk who
+fulfils orders in the store's admin. Values already in the environment win over these.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import ExitStack
+
+from tokbridge_sandboxes import SANDBOXES, create_app
+from tokbridge_sandboxes.demo_clerk import DemoClerk
+from tokbridge_sandboxes.serving import serve_in_thread
+
+DEMO_SHOP = "tokbridge-demo.myshopify.com"
+DEMO_CATALOG_SIZE = 300
+DEMO_SHOP_REGIONS = ("US", "GB")
+
+
+def default_ports() -> dict[str, int]:
+    return {name: port for name, (_module, port) in SANDBOXES.items()}
+
+
+def environment(base_url: str, host: str = "127.0.0.1", ports: dict[str, int] | None = None) -> dict[str, str]:
+    """Settings for the connector and the sandboxes: the connector as configured for production, but aimed
+    at the sandboxes, and sandboxes whose reviews, orders and webhooks are fast enough to watch."""
+    ports = {**default_ports(), **(ports or {})}
+    tiktok, shopify = f"http://{host}:{ports['tiktok']}", f"http://{host}:{ports['shopify']}"
+    return {
+        "BASE_URL": base_url,
+        "TIKTOK_API_BASE_URL": tiktok, "TIKTOK_AUTH_BASE_URL": tiktok,
+        "TIKTOK_APP_KEY": "demo_app_key", "TIKTOK_APP_SECRET": "demo_app_secret",
+        "TIKTOK_SERVICE_ID": "7431458374265161478", "TIKTOK_AUTHORIZE_URL": f"{tiktok}/open/authorize",
+        "TIKTOK_SELLER_CENTER_URL": f"{tiktok}/seller",
+        "SHOPIFY_API_BASE_URL": shopify + "/shops/{shop}",
+        "SHOPIFY_CLIENT_ID": "demo-client-id", "SHOPIFY_CLIENT_SECRET": "demo-client-secret",
+        "TIKTOK_SANDBOX_APP_KEY": "demo_app_key", "TIKTOK_SANDBOX_APP_SECRET": "demo_app_secret",
+        "TIKTOK_SANDBOX_SERVICE_ID": "7431458374265161478",
+        "TIKTOK_SANDBOX_REDIRECT_URL": f"{base_url}/connect/tiktok/callback",
+        "TIKTOK_SANDBOX_REVIEW_DELAY_SECONDS": "45", "TIKTOK_SANDBOX_REVIEW_REJECTION_RATE": "0.1",
+        "TIKTOK_SANDBOX_BOOTSTRAP_TOKEN": "false",
+        # The seller has a US and a UK shop: the consent covers both, the merchant connects one or both.
+        "TIKTOK_SANDBOX_SHOP_REGIONS": json.dumps(list(DEMO_SHOP_REGIONS)),
+        # One prerequisite left to fix, in the sandbox's Seller Center, before the first upload.
+        "TIKTOK_SANDBOX_FAILING_CHECKS": '["RETURN_WAREHOUSE"]',
+        # Simulated buyers order live products (one every two minutes or so); orders leave ON_HOLD after 30 s,
+        # are delivered 5 minutes after shipping and complete 10 minutes later; a few are cancelled or returned.
+        "TIKTOK_SANDBOX_ORDERS_PER_HOUR": "30", "TIKTOK_SANDBOX_ON_HOLD_SECONDS": "30",
+        "TIKTOK_SANDBOX_IN_TRANSIT_TO_DELIVERED_SECONDS": "300", "TIKTOK_SANDBOX_DELIVERED_TO_COMPLETED_SECONDS": "600",
+        "TIKTOK_SANDBOX_BUYER_CANCEL_RATE": "0.05", "TIKTOK_SANDBOX_RETURN_RATE": "0.05",
+        "SHOPIFY_SANDBOX_CLIENT_ID": "demo-client-id", "SHOPIFY_SANDBOX_CLIENT_SECRET": "demo-client-secret",
+        "SHOPIFY_SANDBOX_CATALOG_SIZE": str(DEMO_CATALOG_SIZE), "SHOPIFY_SANDBOX_DEFAULT_SHOP": DEMO_SHOP,
+    }
+
+
+def catalog_size() -> int:
+    """How many products the demo store holds (the demo merchant's plan must have room for them)."""
+    return int(os.environ.get("SHOPIFY_SANDBOX_CATALOG_SIZE") or DEMO_CATALOG_SIZE)
+
+
+def start(stack: ExitStack, host: str = "127.0.0.1", ports: dict[str, int] | None = None) -> str:
+    """Serve every sandbox in this process (stopped with `stack`) and start the clerk; returns what to tell
+    the person running the demo."""
+    ports = {**default_ports(), **(ports or {})}
+    urls = {name: stack.enter_context(serve_in_thread(create_app(name), ports[name], host)) for name in SANDBOXES}
+    # Nobody sits in the sandbox's Shopify admin: the clerk fulfils store orders a while after they arrive.
+    clerk = DemoClerk(urls["shopify"], DEMO_SHOP,
+                      fulfil_after_seconds=float(os.environ.get("DEMO_FULFIL_AFTER_SECONDS", 90)))
+    if clerk.fulfil_after.total_seconds() > 0:
+        clerk.start()
+        stack.callback(clerk.stop)
+    regions = " and ".join(os.environ.get("TIKTOK_SANDBOX_SHOP_REGIONS") and json.loads(
+        os.environ["TIKTOK_SANDBOX_SHOP_REGIONS"]) or DEMO_SHOP_REGIONS)
+    return (f"Sandboxes: TikTok Shop at {urls['tiktok']} (the seller's shops: {regions}), Shopify at "
+            f"{urls['shopify']} (connect the store [bold]{DEMO_SHOP}[/bold]).")

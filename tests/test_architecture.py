@@ -1,0 +1,37 @@
+"""The import rules of ARCHITECTURE.md, checked: the contracts under [tool.importlinter] in
+pyproject.toml must all be kept. To add a rule, add a contract there; this test runs them all."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_import_contract_is_kept():
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    # --no-cache: the test writes nothing into the working tree.
+    result = subprocess.run([str(lint_imports), "--no-cache", "--no-logo", str(ROOT / "pyproject.toml")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " 0 broken" in result.stdout, result.stdout
+
+
+def test_the_sandbox_tests_never_import_tokbridge():
+    """import-linter sees packages only; the sandbox tests are checked here the same way."""
+    import ast
+
+    offenders = []
+    for path in sorted((ROOT / "sandboxes" / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            else:
+                continue
+            offenders += [f"{path.relative_to(ROOT)}:{node.lineno} {name}" for name in names
+                          if name == "tokbridge" or name.startswith(("tokbridge.", "tests."))]
+    assert offenders == []
