@@ -19,6 +19,15 @@ def test_every_import_contract_is_kept():
     assert " 0 broken" in result.stdout, result.stdout
 
 
+def test_ruff_finds_nothing():
+    """The lint rules under [tool.ruff.lint] in pyproject.toml (unused and undefined names, errors)."""
+    ruff = Path(sys.executable).with_name("ruff")
+    result = subprocess.run([str(ruff), "check", "--no-cache", "--output-format", "concise",
+                             "src", "sandboxes", "tests", "bench", "scripts"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_the_sandbox_tests_never_import_tokbridge():
     """import-linter sees packages only; the sandbox tests are checked here the same way."""
     import ast

@@ -71,7 +71,7 @@ def _set_faults(world) -> None:
 
 
 @pytest.fixture
-def chaos_world(world_factory, request):
+def chaos_world(world_factory, request):  # noqa: F811  (the imported fixture)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {"BASE_URL": base,

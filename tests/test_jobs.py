@@ -211,7 +211,7 @@ def test_lost_queue_message_is_dispatched_again(engine, app_settings, merchant_i
     for name in list(PERIODIC):
         monkeypatch.delitem(PERIODIC, name)
     with session_scope(engine) as session:
-        job = enqueue(session, "test.count", merchant_id=merchant_id, payload={"steps": 1})
+        enqueue(session, "test.count", merchant_id=merchant_id, payload={"steps": 1})
     queue.flush(app_settings)  # the message is lost
     later = utcnow() + timedelta(minutes=5)
     assert run_maintenance(app_settings, now=later)["redispatched"] == 1
