@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
@@ -51,10 +52,19 @@ class Limits:
     def scope(self) -> tuple[str, ...]:
         return ("etsy-app", self.app)
 
-    def admit(self) -> None:
+    def admit(self, *, pace_up_to: float = 0.0) -> None:
+        """Spend a token of both quotas, or raise `RateLimited` with when to come back. A wait of at most
+        `pace_up_to` seconds (the spacing between two requests of the same second) is waited here
+        instead: a page of the catalog is several requests, and handing the job back between each of
+        them would cost more than the wait."""
         # Etsy's holds (a 429, a quota at zero) are kept as `per_second`'s cool-downs and asked first.
         for name, limiter, scope in (("second", self.per_second, self.scope), ("day", self.per_day, None)):
             admission = limiter.try_acquire(*self.scope, name, cool_down_scope=scope)
+            for _ in range(3):
+                if admission.allowed or admission.retry_after > pace_up_to:
+                    break
+                time.sleep(admission.retry_after)
+                admission = limiter.try_acquire(*self.scope, name, cool_down_scope=scope)
             if not admission.allowed:
                 raise RateLimited(f"local Etsy rate limit ({name})", retry_after=admission.retry_after)
 
@@ -118,7 +128,8 @@ class EtsyClient:
                 prefix: str = API_PREFIX) -> Any:
         """Send one request and return its JSON answer; `what` names it in words for errors and logs."""
         if self.limits is not None:
-            self.limits.admit()
+            # Pacing within a second is waited (never more than a second); longer holds go back to the queue.
+            self.limits.admit(pace_up_to=min(1.0, 2.0 / max(self.etsy.rate_limit_per_second, 1)))
         params = _params(query or {})
         try:
             response = self.http.request(method, self.base_url + prefix + path, params=params, json=json,
