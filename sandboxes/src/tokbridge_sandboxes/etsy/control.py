@@ -15,6 +15,7 @@ updated_timestamp and send the webhook named on the right (when a webhook URL is
          one product's quantity (the only product when neither is given); product ids stay
                                                     -> inventory.updated, or inventory.out_of_stock at 0
   POST   /sandbox/tokens {scopes?, expired?}  an access/refresh pair for the seller without OAuth
+  POST   /sandbox/tokens/revoke               the seller removes the app: every token stops working
   GET|POST /sandbox/clock {seconds}           read or move the sandbox clock
   GET|PUT  /sandbox/quota {per_second?, per_day?}   read or change the rate limits
   POST   /sandbox/quota/reset                 forget the requests counted today
@@ -232,6 +233,16 @@ async def tokens(request: Request, sandbox: Sandbox) -> Response:
 
 
 @handler
+async def revoke_tokens(request: Request, sandbox: Sandbox) -> Response:
+    with sandbox.lock:
+        revoked = len(sandbox.grants)
+        sandbox.revoked_refresh.update(sandbox.refresh)
+        sandbox.grants.clear()
+        sandbox.refresh.clear()
+    return JSONResponse({"revoked": revoked})
+
+
+@handler
 async def clock(request: Request, sandbox: Sandbox) -> Response:
     if request.method == "POST":
         data = await read_json(request)
@@ -290,6 +301,7 @@ routes = [
     Route("/sandbox/listings/{listing_id}", delete_listing, methods=["DELETE"]),
     Route("/sandbox/listings/{listing_id}/stock", set_stock, methods=["PUT"]),
     Route("/sandbox/tokens", tokens, methods=["POST"]),
+    Route("/sandbox/tokens/revoke", revoke_tokens, methods=["POST"]),
     Route("/sandbox/clock", clock, methods=["GET", "POST"]),
     Route("/sandbox/quota", quota, methods=["GET", "PUT"]),
     Route("/sandbox/quota/reset", reset_quota, methods=["POST"]),
