@@ -159,7 +159,7 @@ def bearer(sandbox: Sandbox, request: Request, required: bool) -> Grant | None:
 Handler = Callable[[Request, Sandbox, "Grant | None"], Awaitable[Response]]
 
 
-def endpoint(handler: Handler, scope: str | None) -> Callable[[Request], Awaitable[Response]]:
+def endpoint(handler: Handler, scope: str | None, operation: str = "") -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         sandbox: Sandbox = request.app.state.sandbox
         try:
@@ -175,6 +175,9 @@ def endpoint(handler: Handler, scope: str | None) -> Callable[[Request], Awaitab
             grant = bearer(sandbox, request, required=scope is not None)
             if scope is not None and scope not in grant.scopes:
                 raise ApiError(403, "insufficient_scope", "Insufficient scope")
+            fault = sandbox.next_fault(operation)
+            if fault is not None:  # a scripted outage: the call is not carried out
+                return json_response({"error": "Internal Server Error"}, fault, headers)
             response = await handler(request, sandbox, grant)
         except ApiError as exc:
             response = exc.response()
@@ -495,7 +498,7 @@ OPERATIONS = [
 def routes() -> list[Route]:
     by_path: dict[str, dict[str, Callable]] = {}
     for method, path, handler, scope in OPERATIONS:
-        by_path.setdefault(path, {})[method] = endpoint(handler, scope)
+        by_path.setdefault(path, {})[method] = endpoint(handler, scope, f"{method} {path}")
     out = []
     for path, methods in by_path.items():
         for method, run in methods.items():

@@ -19,6 +19,9 @@ updated_timestamp and send the webhook named on the right (when a webhook URL is
   GET|POST /sandbox/clock {seconds}           read or move the sandbox clock
   GET|PUT  /sandbox/quota {per_second?, per_day?}   read or change the rate limits
   POST   /sandbox/quota/reset                 forget the requests counted today
+  GET|PUT|DELETE /sandbox/faults {"<METHOD> <path template>": ["ok" | "500" | "502" | "503" | "504", ...]}
+         scripted outages: each call of that operation takes the next entry (a 5xx is answered without
+         carrying the call out); e.g. {"PUT /listings/{listing_id}/inventory": ["ok", "503"]}
   GET|PUT  /sandbox/webhooks {url?, secret?, duplicate_rate?}
   GET    /sandbox/webhooks/deliveries?wait=<s>  every delivery, after waiting for the queue to drain
   DELETE /sandbox/webhooks/deliveries         forget them
@@ -265,6 +268,26 @@ async def quota(request: Request, sandbox: Sandbox) -> Response:
 
 
 @handler
+async def faults(request: Request, sandbox: Sandbox) -> Response:
+    from .api import OPERATIONS
+
+    known = {f"{method} {path}" for method, path, _handler, _scope in OPERATIONS}
+    with sandbox.lock:
+        if request.method == "DELETE":
+            sandbox.faults = {}
+        elif request.method == "PUT":
+            data = await read_json(request)
+            for operation, script in data.items():
+                if operation not in known:
+                    raise ValueError(f"unknown operation {operation!r}; one of {sorted(known)}")
+                if not isinstance(script, list) or any(str(step) not in {"ok", "500", "502", "503", "504"}
+                                                       for step in script):
+                    raise ValueError("a script is a list of \"ok\", \"500\", \"502\", \"503\" or \"504\"")
+                sandbox.faults[operation] = [str(step) for step in script]
+        return JSONResponse({operation: list(script) for operation, script in sandbox.faults.items()})
+
+
+@handler
 async def reset_quota(request: Request, sandbox: Sandbox) -> Response:
     with sandbox.lock:
         sandbox.limiter.reset_day()
@@ -305,6 +328,7 @@ routes = [
     Route("/sandbox/clock", clock, methods=["GET", "POST"]),
     Route("/sandbox/quota", quota, methods=["GET", "PUT"]),
     Route("/sandbox/quota/reset", reset_quota, methods=["POST"]),
+    Route("/sandbox/faults", faults, methods=["GET", "PUT", "DELETE"]),
     Route("/sandbox/webhooks", webhooks, methods=["GET", "PUT"]),
     Route("/sandbox/webhooks/deliveries", deliveries, methods=["GET", "DELETE"]),
 ]

@@ -106,11 +106,22 @@ class Sandbox:
         self.grants: dict[str, Grant] = {}  # by access token
         self.refresh: dict[str, Grant] = {}  # by live refresh token
         self.revoked_refresh: set[str] = set()
+        # Scripted faults for tests: per "METHOD path template", what the next calls answer ("ok" or a 5xx).
+        self.faults: dict[str, list[str]] = {}
         self.seed(config.catalog_size, config.catalog_seed)
         self.bootstrap: Grant | None = None
         if config.bootstrap_token:
             self.bootstrap = self.issue_grant(frozenset(ALL_SCOPES), access_token=config.bootstrap_access_token,
                                               refresh_token=config.bootstrap_refresh_token)
+
+    def next_fault(self, operation: str) -> int | None:
+        """The status a scripted fault answers this call of `operation` with; None: run it."""
+        with self.lock:
+            script = self.faults.get(operation)
+            if not script:
+                return None
+            step = script.pop(0)
+            return None if step == "ok" else int(step)
 
     # -- catalog -------------------------------------------------------------------------------------
     def seed(self, size: int, seed: int) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from tokbridge.catalog.tasks import with_store
-from tokbridge.channels.base import CANCELLED_BY_BUYER, CANCELLED_OTHERWISE, STOCK_RESTOCK, InventoryChange
+from tokbridge.channels.base import CANCELLED_BY_BUYER, CANCELLED_OTHERWISE, STOCK_RESTOCK
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.tiktok import errors as tiktok_errors
 from tokbridge.channels.tiktok import models as m
@@ -17,7 +17,7 @@ from tokbridge.orders import service
 from tokbridge.orders import status as statuses
 from tokbridge.orders.models import StoreSync
 from tokbridge.orders.repository import OrderRepository
-from tokbridge.orders.tasks.common import fetch_and_apply, job_shop, shop_store, tiktok_api, write
+from tokbridge.orders.tasks.common import adjust_store_stock, fetch_and_apply, job_shop, shop_store, tiktok_api, write
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +52,9 @@ def cancel_in_store(ctx: JobContext) -> None:
         if kept:
             # No store order to cancel: the stock the order took goes back, once.
             if returned is not None and returned.changes:
-                with_store(ctx.settings, store_connection, lambda store: store.adjust_inventory(
-                    [InventoryChange(item, location, -delta) for item, location, delta in returned.changes],
-                    reason=STOCK_RESTOCK, idempotency_key=f"tokbridge-order-{order_id}-cancelled"))
+                adjust_store_stock(ctx, store_connection,
+                                   [(item, location, -delta) for item, location, delta in returned.changes],
+                                   reason=STOCK_RESTOCK, idempotency_key=f"tokbridge-order-{order_id}-cancelled")
         else:
             with_store(ctx.settings, store_connection, lambda store: store.cancel_order(
                 store_order_id, reason=CANCELLED_BY_BUYER if by_buyer else CANCELLED_OTHERWISE, restock=restock))

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from tokbridge.catalog.tasks import with_store
+from tokbridge.channels import registry
+from tokbridge.channels.base import InventoryChange
 from tokbridge.channels.connections import ConnectionRepository
 from tokbridge.channels.factory import tiktok_client
 from tokbridge.channels.models import ChannelConnection
@@ -47,6 +50,31 @@ def shop_store(ctx: JobContext, shop: ShopContext, what: str, held_by: str | Non
         raise PermanentError(f"No store is linked to the TikTok shop {shop.label} any more, so {what}. "
                              "Link its store in Settings, then retry.")
     return shop.store
+
+
+def adjust_store_stock(ctx: JobContext, store_connection: ChannelConnection, changes: list[tuple[str, str, int]], *,
+                       reason: str, idempotency_key: str) -> None:
+    """Apply relative stock changes ((item, location, delta)) to the store once, however often the job runs.
+
+    A store whose stock writes take an idempotency key (`capabilities.idempotent_stock`) gets them in one
+    call, which a retry repeats harmlessly. A store without one would apply a retried call again, so each
+    item goes alone and is remembered in the job's checkpoint as soon as the store took it: a retry (a
+    failure on a later item, a crashed worker) skips what is done. What remains is the one call whose
+    answer was lost, which nothing on the store's side can tell apart."""
+    inventory = [InventoryChange(item, location, delta) for item, location, delta in changes]
+    if registry.plugin_of(store_connection).capabilities.idempotent_stock:
+        with_store(ctx.settings, store_connection, lambda store: store.adjust_inventory(
+            inventory, reason=reason, idempotency_key=idempotency_key))
+        return
+    applied = list(ctx.checkpoint.get("stock_applied", []))
+    for change in inventory:
+        done = f"{change.inventory_item_external_id}@{change.location_external_id}"
+        if done in applied:
+            continue
+        with_store(ctx.settings, store_connection, lambda store, one=change, key=done: store.adjust_inventory(
+            [one], reason=reason, idempotency_key=f"{idempotency_key}:{key}"))
+        applied.append(done)
+        ctx.save_checkpoint({**ctx.checkpoint, "stock_applied": applied})
 
 
 def tiktok_api(ctx: JobContext, connection: ChannelConnection):

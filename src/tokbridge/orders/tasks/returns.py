@@ -7,7 +7,7 @@ import logging
 
 from tokbridge.catalog.tasks import with_store
 from tokbridge.channels import registry
-from tokbridge.channels.base import STOCK_RESTOCK, InventoryChange, RefundItem
+from tokbridge.channels.base import STOCK_RESTOCK, RefundItem
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.tiktok import models as m
 from tokbridge.jobs.registry import job_handler
@@ -17,7 +17,7 @@ from tokbridge.kit.errors import NotFound, PermanentError, RefusedWithFix, Retry
 from tokbridge.orders import service
 from tokbridge.orders import status as statuses
 from tokbridge.orders.repository import OrderRepository
-from tokbridge.orders.tasks.common import job_shop, shop_store, tiktok_api, write
+from tokbridge.orders.tasks.common import adjust_store_stock, job_shop, shop_store, tiktok_api, write
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +71,8 @@ def restock_return(ctx: JobContext) -> None:
     if restock.changes:
         store_connection = shop_store(ctx, job_shop(ctx, connection_id), "the returned items could not be restocked",
                                       held_by)
-        with_store(ctx.settings, store_connection, lambda store: store.adjust_inventory(
-            [InventoryChange(item, location, quantity) for item, location, quantity in restock.changes],
-            reason=STOCK_RESTOCK, idempotency_key=f"tokbridge-return-{return_id}"))
+        adjust_store_stock(ctx, store_connection, restock.changes, reason=STOCK_RESTOCK,
+                           idempotency_key=f"tokbridge-return-{return_id}")
     write(ctx, lambda session: service.mark_restocked(session, return_id, restock.not_restocked))
 
 

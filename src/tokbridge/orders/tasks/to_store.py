@@ -7,7 +7,7 @@ import logging
 
 from tokbridge.catalog.tasks import with_store
 from tokbridge.channels import registry
-from tokbridge.channels.base import STOCK_CORRECTION, InventoryChange
+from tokbridge.channels.base import STOCK_CORRECTION
 from tokbridge.channels.connections import ConnectionRepository
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.jobs.registry import job_handler
@@ -17,7 +17,7 @@ from tokbridge.orders import service
 from tokbridge.orders.mapper import in_store_currency, order_total, store_currency, to_new_order
 from tokbridge.orders.money import to_minor
 from tokbridge.orders.regions import UnknownCountry
-from tokbridge.orders.tasks.common import job_shop, write
+from tokbridge.orders.tasks.common import adjust_store_stock, job_shop, write
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +103,8 @@ def _keep_in_tokbridge(ctx: JobContext, store_connection: ChannelConnection, ord
     with ctx.session() as session:
         sold = service.stock_sold(session, order_id)
     if sold.changes:
-        with_store(ctx.settings, store_connection, lambda store: store.adjust_inventory(
-            [InventoryChange(item, location, delta) for item, location, delta in sold.changes],
-            reason=STOCK_CORRECTION, idempotency_key=f"tokbridge-order-{order_id}"))
+        adjust_store_stock(ctx, store_connection, sold.changes, reason=STOCK_CORRECTION,
+                           idempotency_key=f"tokbridge-order-{order_id}")
     write(ctx, lambda s: service.keep_order(s, order_id, sold.not_restocked, store_connection.id))
 
 
