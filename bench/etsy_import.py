@@ -55,7 +55,7 @@ def consent(redirect_url: str) -> str:
     with httpx.Client(timeout=60, follow_redirects=False) as browser:
         page = browser.get(redirect_url)
         page.raise_for_status()
-        form = re.search(r'<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>', page.text, re.S)
+        form = re.search(r'<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>', page.text, re.DOTALL)
         fields = {unescape(name): unescape(value) for name, value in
                   re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form.group(2))}
         button = re.search(r'<button[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form.group(2))

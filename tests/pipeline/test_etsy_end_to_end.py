@@ -82,7 +82,7 @@ def approve_on_etsy(consent_url: str) -> str:
     with httpx.Client(timeout=60, follow_redirects=False) as seller:
         page = seller.get(consent_url)
         assert page.status_code == 200, page.text[:500]
-        form = re.search(r'<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>', page.text, re.S)
+        form = re.search(r'<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>', page.text, re.DOTALL)
         assert form, page.text[:500]
         fields = {unescape(name): unescape(value) for name, value in
                   re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form.group(2))}
@@ -275,9 +275,9 @@ def ship_from_the_order_page(live: Deployment, order_id: int, tracking: str) -> 
     """The merchant fills the order page's shipping form (carrier, tracking number) and sends it."""
     page = live.browser.get(f"/orders/{order_id}")
     assert page.status_code == 200, page.text[:500]
-    form = re.search(r'<form[^>]*action="([^"]*ship[^"]*)"[^>]*>(.*?)</form>', page.text, re.S)
+    form = re.search(r'<form[^>]*action="([^"]*ship[^"]*)"[^>]*>(.*?)</form>', page.text, re.DOTALL)
     assert form, "the order page has no shipping form"
-    carrier = re.search(r'<select[^>]*name="([^"]+)"[^>]*>.*?<option[^>]*value="([^"]+)"', form.group(2), re.S)
+    carrier = re.search(r'<select[^>]*name="([^"]+)"[^>]*>.*?<option[^>]*value="([^"]+)"', form.group(2), re.DOTALL)
     tracking_field = re.search(r'<input[^>]*name="(tracking[^"]*)"', form.group(2)).group(1)
     data = {"csrf_token": csrf(form.group(2)), carrier.group(1): carrier.group(2), tracking_field: tracking}
     sent = live.browser.post(unescape(form.group(1)), data=data)
