@@ -5,8 +5,12 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import select
 
+import dataclasses
+
 from tests.pipeline.helpers import check_prerequisites, request, run_jobs, sales_warehouse, tee_template, upgrade
 from tests.support.world import SHOP
+from tokbridge.catalog.models import CatalogProduct, CatalogVariant
+from tokbridge.channels.shopify.plugin import PLUGIN as SHOPIFY_PLUGIN
 from tokbridge.db.engine import session_scope
 from tokbridge.jobs.service import enqueue
 from tokbridge.listings import service as listings
@@ -15,6 +19,42 @@ from tokbridge.orders.models import Order, OrderLine, Shipment
 from tokbridge.tenancy.scoping import bind_merchant
 
 __all__ = ["run_jobs", "upgrade"]
+
+KEEPS_ORDERS = "keeps-orders"
+
+
+class StoreWithoutOrders:
+    """The Shopify plugin, declared unable to take outside orders: a real adapter over the sandbox's HTTP,
+    only its declaration differs (the `store_without_orders` fixture registers it)."""
+
+    kind = KEEPS_ORDERS
+    display_name = "Store without orders"
+    capabilities = dataclasses.replace(SHOPIFY_PLUGIN.capabilities, creates_orders=False)
+    events = None
+
+    def __getattr__(self, name):
+        return getattr(SHOPIFY_PLUGIN, name)
+
+
+def keeping_orders(world):
+    """The world's store connection served by the plugin that takes no outside orders."""
+    from tokbridge.channels.models import ChannelConnection
+
+    with session_scope(world.engine) as session:
+        session.get(ChannelConnection, world.shopify_connection_id).channel = KEEPS_ORDERS
+    return world
+
+
+def store_available(world, order_id: int) -> int:
+    """What the store has available of the order's (first) item, read from the sandbox."""
+    with session_scope(world.engine) as session:
+        line = session.scalars(select(OrderLine).where(OrderLine.order_id == order_id)).first()
+        variant = session.get(CatalogVariant, line.variant_id)
+        product = session.get(CatalogProduct, variant.product_id)
+        item, product_id = variant.inventory_item_external_id, product.external_id.rsplit("/", 1)[-1]
+    state = ok(http(world.shopify_url).get(f"/sandbox/shops/{SHOP}/products/{product_id}"))
+    return sum(level["available"] for level in state["stock"]
+               if str(level["inventory_item_id"]) == item.rsplit("/", 1)[-1])
 
 
 PRODUCT_TYPES = ["T-Shirts", "Hoodies", "Sneakers", "Pet Supplies", "Kitchen", "Stationery", "Home Decor", "Jewelry",

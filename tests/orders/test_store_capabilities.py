@@ -7,60 +7,31 @@ real Shopify plugin and declares `creates_orders=False`: a real adapter, only it
 
 from __future__ import annotations
 
-import dataclasses
-
-import pytest
-from sqlalchemy import select
-
-from tests.orders.helpers import advance, http, live_skus, live_world, ok, orders, place, poll, run_jobs, store_orders
-from tests.support.world import SHOP
-from tokbridge.catalog.models import CatalogProduct, CatalogVariant
-from tokbridge.channels import registry
+from tests.orders.helpers import (
+    KEEPS_ORDERS,
+    advance,
+    live_skus,
+    live_world,
+    orders,
+    place,
+    poll,
+    run_jobs,
+    store_available,
+    store_orders,
+)
 from tokbridge.channels.base import Capabilities
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.shopify.plugin import PLUGIN as SHOPIFY_PLUGIN
 from tokbridge.db.engine import session_scope
 from tokbridge.jobs.service import enqueue
 from tokbridge.orders import service
-from tokbridge.orders.models import OrderLine
 from tokbridge.tenancy.scoping import bind_merchant
-
-KEEPS_ORDERS = "keeps-orders"
 
 
 def test_the_decision_follows_the_declared_capability():
     assert service.creates_orders_in_store(Capabilities(creates_orders=True)) is True
     assert service.creates_orders_in_store(Capabilities(webhooks=True, billing=True)) is False
     assert service.creates_orders_in_store(SHOPIFY_PLUGIN.capabilities) is True
-
-
-class StoreWithoutOrders:
-    """The Shopify plugin, declared unable to take outside orders."""
-
-    kind = KEEPS_ORDERS
-    display_name = "Store without orders"
-    capabilities = dataclasses.replace(SHOPIFY_PLUGIN.capabilities, creates_orders=False)
-    events = None
-
-    def __getattr__(self, name):
-        return getattr(SHOPIFY_PLUGIN, name)
-
-
-@pytest.fixture
-def store_without_orders(monkeypatch):
-    monkeypatch.setitem(registry.plugins(), KEEPS_ORDERS, StoreWithoutOrders())
-
-
-def _available(world, order_id: int) -> int:
-    """What the store has available of the order's (first) item, read from the sandbox."""
-    with session_scope(world.engine) as session:
-        line = session.scalars(select(OrderLine).where(OrderLine.order_id == order_id)).first()
-        variant = session.get(CatalogVariant, line.variant_id)
-        product = session.get(CatalogProduct, variant.product_id)
-        item, product_id = variant.inventory_item_external_id, product.external_id.rsplit("/", 1)[-1]
-    state = ok(http(world.shopify_url).get(f"/sandbox/shops/{SHOP}/products/{product_id}"))
-    return sum(level["available"] for level in state["stock"]
-               if str(level["inventory_item_id"]) == item.rsplit("/", 1)[-1])
 
 
 def test_a_store_that_takes_no_outside_orders_keeps_the_order_and_lowers_its_stock(world_factory,
@@ -74,16 +45,16 @@ def test_a_store_that_takes_no_outside_orders_keeps_the_order_and_lowers_its_sto
     poll(world)
     [order] = orders(world)
     assert order.store_sync == "not_yet"
-    before = _available(world, order.id)
+    before = store_available(world, order.id)
 
     advance(world, 3600)  # past the remorse window: for the store now
     poll(world)
     [order] = orders(world)
     assert (order.store_sync, order.store_order_id, order.last_error) == ("kept", None, None), order.failure_reason
     assert store_orders(world) == []  # nothing was created in the store
-    assert _available(world, order.id) == before - 2
+    assert store_available(world, order.id) == before - 2
     poll(world)  # seen again: the stock is not lowered twice
-    assert _available(world, order.id) == before - 2
+    assert store_available(world, order.id) == before - 2
 
     # The merchant cancels it from TokBridge: cancelled on TikTok, and the stock goes back to the store.
     with session_scope(world.engine) as session:
@@ -92,5 +63,5 @@ def test_a_store_that_takes_no_outside_orders_keeps_the_order_and_lowers_its_sto
     run_jobs(world)
     [order] = orders(world)
     assert order.tiktok_status == "CANCELLED" and order.store_cancelled, (order.tiktok_status, order.last_error)
-    assert _available(world, order.id) == before
+    assert store_available(world, order.id) == before
     assert placed["id"] == order.tiktok_order_id

@@ -120,13 +120,36 @@ def shipping_advice(order: Order, shipments: list[Shipment]) -> str | None:
         return ("Nothing to ship yet: the order comes to your store once the buyer has paid and TikTok's "
                 "cancellation window has passed.")
     if order.store_sync == StoreSync.KEPT:
-        return ("Your store takes no outside orders, so the order stays here: ship it and add the tracking on "
-                "TikTok Shop Seller Center.")
+        return kept_words(order, shipments)
     if order.store_sync != StoreSync.CREATED:
         return "Ship once the order is in your store."
     if order.tiktok_status in statuses.FOR_THE_STORE:
         return "Not shipped yet. Fulfil the order in your store with a tracking number; TokBridge sends it to TikTok."
     return "Shipped."
+
+
+KEPT_IN_TOKBRIDGE = ("Kept in TokBridge: your store takes no outside orders, so there is no store order. "
+                     "TokBridge took its items off your store's stock.")
+
+
+def kept_words(order: Order, shipments: list[Shipment]) -> str | None:
+    """What to do about an order kept in TokBridge (the store takes no outside orders), for its page and the
+    order list; None for an order that is in the store or not yet anywhere."""
+    if order.store_sync != StoreSync.KEPT:
+        return None
+    if order.tiktok_status in statuses.CANCELLED:
+        if order.store_cancelled:
+            return "Cancelled: its items went back to your store's stock."
+        return "Cancelled: its items go back to your store's stock in a moment."
+    entered = [s for s in shipments if s.state != ShipmentState.FAILED]
+    if order.tiktok_status in statuses.SHIPPABLE and not entered:
+        return ("Ship it from TokBridge: pack the items, then enter the carrier and tracking number on the order's "
+                "page; TokBridge sends them to TikTok.")
+    if order.tiktok_status in statuses.SHIPPABLE:
+        return "The tracking number is on its way to TikTok."
+    if order.tiktok_status in ("DELIVERED", "COMPLETED"):
+        return "Delivered. A return TikTok completes puts its items back on your store's stock."
+    return "Shipped from TokBridge. A wrong tracking number can be corrected on the order's page until delivery."
 
 
 def timeline(order: Order, shipments: list[Shipment], cancellations: list[Cancellation]) -> list[Step]:

@@ -67,6 +67,14 @@ class OrderRepository:
                 found[line.order_id].append(line)
         return found
 
+    def shipments_for(self, order_ids: Sequence[int]) -> dict[int, list[Shipment]]:
+        found: dict[int, list[Shipment]] = {order_id: [] for order_id in order_ids}
+        if order_ids:
+            for row in self.session.scalars(select(Shipment).where(Shipment.order_id.in_(list(order_ids)))
+                                             .order_by(Shipment.id)):
+                found[row.order_id].append(row)
+        return found
+
     def search(self, *, status: str | None = None, store_sync: str | None = None, query: str | None = None,
                limit: int = 50, offset: int = 0, connection_id: str | None = None) -> tuple[list[Order], int]:
         """The merchant's orders (of one TikTok shop when `connection_id` is given), newest first."""

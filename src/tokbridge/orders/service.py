@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,7 +28,7 @@ from tokbridge.jobs.service import enqueue
 from tokbridge.orders import sales_rollup
 from tokbridge.orders import status as statuses
 from tokbridge.orders.mapper import ResolvedLine
-from tokbridge.orders.models import Cancellation, Order, OrderLine, Return, StoreSync
+from tokbridge.orders.models import Cancellation, Order, OrderLine, Return, Shipment, ShipmentState, StoreSync
 from tokbridge.orders.money import to_decimal, to_minor
 from tokbridge.orders.repository import OrderRepository, SalesRepository, day_spans
 from tokbridge.tenancy.repository import AccountRepository
@@ -380,6 +381,81 @@ def keep_order(session: Session, order_id: int, not_adjusted: list[str], store_c
                 identity_key=f"{CANCEL_IN_STORE_JOB}:{order.id}")
         return True
     return False
+
+
+# The one shipment of an order kept in TokBridge: entered by the merchant, not read from a store.
+KEPT_SHIPMENT = "entered-in-tokbridge"
+TRACKING_NUMBER = re.compile(r"[A-Za-z0-9-]{1,40}")
+
+
+def ships_from_tokbridge(order: Order) -> bool:
+    """Whether the merchant enters this order's shipping in TokBridge (it is kept here, and still waits
+    to be shipped); an order in the store ships from the store."""
+    return order.store_sync == StoreSync.KEPT and order.tiktok_status in statuses.SHIPPABLE
+
+
+@dataclass(frozen=True)
+class ShipRequest:
+    """What a ship request from the order page did: `queued` (sent to TikTok by a job), `correction` (a new
+    tracking number for a package already shipped), `unchanged` (the same shipment again: nothing sent) or
+    `on_its_way` (the same shipment, still being sent: nothing more)."""
+
+    outcome: str
+    tracking_number: str
+
+
+def request_kept_shipment(session: Session, order_id: int, carrier: str, tracking_number: str) -> ShipRequest:
+    """The merchant ships an order kept in TokBridge: the carrier (one of TikTok's shipping providers for
+    the order's delivery option, by name or id) and the tracking number go to TikTok through `orders.ship`.
+    A second submit of the same shipment sends nothing; a different tracking number for a package already
+    shipped is a correction, which TikTok takes when it still allows one."""
+    _writing(session)
+    repository = OrderRepository(session)
+    order = repository.get(order_id, for_update=True)
+    if order is None:
+        raise LookupError("order not found")
+    if order.store_sync != StoreSync.KEPT:
+        raise OrderActionRefused("This order ships from your store: fulfil it there with its tracking number and "
+                                 "TokBridge sends it to TikTok.")
+    if order.tiktok_status in statuses.CANCELLED:
+        raise OrderActionRefused("The order was cancelled on TikTok, so there is nothing to ship.")
+    carrier, tracking = (carrier or "").strip(), re.sub(r"\s+", "", tracking_number or "")
+    if not carrier:
+        raise OrderActionRefused("Choose the carrier you shipped with.")
+    if not tracking:
+        raise OrderActionRefused("Enter the tracking number your carrier gave you.")
+    if not TRACKING_NUMBER.fullmatch(tracking):
+        raise OrderActionRefused("A tracking number has only letters, digits and dashes, at most 40 of them.")
+    row = repository.shipment(order.id, KEPT_SHIPMENT)
+    shipped = row is not None and row.state == ShipmentState.SENT
+    if shipped and row.tracking_number == tracking and carrier in (row.tracking_company, row.shipping_provider_id):
+        return ShipRequest("unchanged", tracking)
+    if not shipped and order.tiktok_status not in statuses.SHIPPABLE:
+        raise OrderActionRefused("TikTok shows this order as shipped already (from TikTok Shop Seller Center): "
+                                 "correct its tracking there.")
+    if shipped and order.tiktok_status not in statuses.CORRECTABLE:
+        raise OrderActionRefused("The order has been delivered, so TikTok no longer takes a new tracking number.")
+    if row is not None and row.state == ShipmentState.PENDING and row.tracking_number == tracking \
+            and row.tracking_company == carrier:
+        return ShipRequest("on_its_way", tracking)  # the same shipment, still on its way to TikTok
+    payload = {"connection_id": order.connection_id, "order_id": order.id, "carrier": carrier,
+               "tracking_number": tracking}
+    job = enqueue(session, SHIP_JOB, merchant_id=order.merchant_id, payload=payload,
+                  identity_key=f"{SHIP_JOB}:{order.id}", title=f"Send the tracking of TikTok order {order.tiktok_order_id}")
+    if job.payload != payload:
+        raise OrderActionRefused("The order's shipment is being sent to TikTok right now. Refresh in a moment, "
+                                 "then correct the tracking number if it needs it.")
+    if not shipped:
+        if row is None:
+            row = Shipment(merchant_id=order.merchant_id, order_id=order.id, store_fulfillment_id=KEPT_SHIPMENT)
+            session.add(row)
+        row.state, row.last_error = ShipmentState.PENDING, None
+        row.tracking_number, row.tracking_company, row.shipping_provider_id = tracking, carrier, None
+        order.last_error = None
+    else:
+        row.last_error = None
+    session.flush()
+    return ShipRequest("correction" if shipped else "queued", tracking)
 
 
 def record_store_failure(session: Session, order_id: int, reason: str) -> None:

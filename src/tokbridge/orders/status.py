@@ -182,3 +182,34 @@ def return_refusal(code: int | None, message: str) -> str:
     if code in (25001014, 25001016, 25001020, 25001057):
         return "TikTok does not accept this reason for this return now. Choose another reason."
     return f"TikTok refused the decision: {message.rstrip('.')}."
+
+
+# --- orders kept in TokBridge, shipped from TokBridge -------------------------------------------------
+
+# A kept order may be shipped from TokBridge in these statuses; once shipped, its tracking may be corrected
+# in these (TikTok takes a correction until the package is delivered).
+SHIPPABLE = frozenset({"AWAITING_SHIPMENT", "PARTIALLY_SHIPPING"})
+CORRECTABLE = frozenset({"AWAITING_SHIPMENT", "PARTIALLY_SHIPPING", "AWAITING_COLLECTION", "IN_TRANSIT"})
+
+
+def shipping_refusal(code: int | None, message: str) -> str:
+    """TikTok's refusal of a shipment or of a tracking correction, in plain words."""
+    if code == 21011022:
+        return ("TikTok did not accept this tracking number with this carrier. Check both, then enter them "
+                "again.")
+    if code == 21004012:
+        return "The tracking number has characters TikTok does not take: use only letters, digits and dashes."
+    if code in (21011041, 21011042):
+        return "The order was cancelled on TikTok, so there is nothing to ship."
+    if code == 21011007:
+        return ("The buyer has asked to cancel or return items of this order: answer that request first, then "
+                "ship.")
+    if code == 21011051:
+        return "TikTok lets you correct a tracking number only once; this package's was corrected already."
+    if code == 21011050:
+        return "TikTok takes a corrected tracking number only in the first 72 hours after shipping; that time is over."
+    if code == 21011030:
+        return "The package has been delivered, so TikTok no longer takes a new tracking number for it."
+    if code == 21011043:
+        return "TikTok has not recorded the package as shipped yet, so its tracking cannot be corrected."
+    return f"TikTok refused the shipment: {message.strip().rstrip('.')}."

@@ -12,10 +12,10 @@ from fastapi.responses import Response
 from tokbridge.channels.connections import ConnectionRepository
 from tokbridge.orders import overview, service
 from tokbridge.orders import status as statuses
-from tokbridge.orders.models import OrderStatus
+from tokbridge.orders.models import OrderStatus, StoreSync
 from tokbridge.orders.money import to_decimal
 from tokbridge.orders.repository import OrderRepository
-from tokbridge.web.api.orders import detail
+from tokbridge.web.api.orders import carriers_of, detail, request_ship
 from tokbridge.web.deps import OptionalShopDep, ShopDep, ViewerDep
 from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
 from tokbridge.web.rendering import templates
@@ -39,6 +39,8 @@ def orders_page(request: Request, viewer: ViewerDep, shop: OptionalShopDep, stat
     rows, total = repository.search(status=status, query=q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
                                     connection_id=shop_id)
     lines = repository.lines_for([o.id for o in rows])
+    kept = [o for o in rows if o.store_sync == StoreSync.KEPT]
+    kept_shipments = repository.shipments_for([o.id for o in kept])
     counts = repository.status_counts(shop_id)
     waiting = repository.with_store_sync(["waiting_for_plan"], limit=1, connection_id=shop_id)
     return templates.TemplateResponse(request, "orders.html", {
@@ -47,6 +49,7 @@ def orders_page(request: Request, viewer: ViewerDep, shop: OptionalShopDep, stat
         "more": page * PAGE_SIZE < total, "figures": {o.id: overview.list_figures(o, lines.get(o.id, []))
                                                       for o in rows},
         "labels": statuses.LABELS, "waiting": bool(waiting), **read_flash(request),
+        "kept": {o.id: overview.kept_words(o, kept_shipments[o.id]) for o in kept},
         "pending_requests": repository.cancellations(pending_only=True, connection_id=shop_id),
         "returns": repository.returns(limit=20, connection_id=shop_id), "return_types": statuses.RETURN_TYPE_LABELS,
         "return_statuses": statuses.RETURN_STATUS_LABELS})
@@ -58,8 +61,15 @@ def order_page(request: Request, viewer: ViewerDep, order_id: RowId) -> Response
     order = repository.get(order_id)
     if order is None:
         raise HTTPException(404, "There is no such order. Go back to Orders.")
+    shown = detail(viewer, order)
+    carriers = None
+    if shown.ship_from_tokbridge:
+        viewer.db.commit()  # hold no lock while TikTok answers
+        carriers = carriers_of(order, ConnectionRepository(viewer.db).get(order.connection_id))
+    entered = next((s for s in shown.shipments if s.store_fulfillment_id == service.KEPT_SHIPMENT), None)
     return templates.TemplateResponse(request, "order.html", {
-        "viewer": viewer, "order": detail(viewer, order), "reject_reasons": statuses.REJECT_REASONS,
+        "viewer": viewer, "order": shown, "reject_reasons": statuses.REJECT_REASONS,
+        "carriers": carriers, "entered": entered,
         "ordered": overview.what_was_ordered(order, repository.lines(order.id)),
         "shipping_advice": overview.shipping_advice(order, repository.shipments(order.id)),
         "line_status": lambda code: overview.words(code, overview.LINE_STATUS),
@@ -95,6 +105,21 @@ def cancel(viewer: ViewerDep, order_id: RowId, reason: Annotated[str, Form()] = 
         return redirect_with_error(f"/orders/{order_id}", str(refused))
     viewer.db.commit()
     return redirect_with_notice(f"/orders/{order_id}", "Cancelling on TikTok, then in your store. Refresh in a moment.")
+
+
+@router.post("/orders/{order_id}/ship")
+def ship(viewer: ViewerDep, order_id: RowId, carrier: Annotated[str, Form()] = "",
+         tracking_number: Annotated[str, Form()] = "") -> Response:
+    """The merchant ships an order kept in TokBridge (or corrects its tracking number)."""
+    order = OrderRepository(viewer.db).get(order_id)
+    if order is None:
+        raise HTTPException(404, "There is no such order.")
+    try:
+        words = request_ship(viewer, order, carrier[:120], tracking_number[:60])
+    except service.OrderActionRefused as refused:
+        log.info("shipment of order %s refused: %s", order_id, refused)
+        return redirect_with_error(f"/orders/{order_id}", str(refused))
+    return redirect_with_notice(f"/orders/{order_id}", words)
 
 
 @router.post("/orders/{order_id}/retry")

@@ -8,16 +8,20 @@ import time
 
 from tokbridge.catalog.tasks import with_store
 from tokbridge.channels import registry
+from tokbridge.channels.base import Fulfilment
+from tokbridge.channels.factory import tiktok_client
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.tiktok import errors as tiktok_errors
 from tokbridge.jobs.registry import job_handler
+from tokbridge.db.engine import get_engine
 from tokbridge.jobs.runner import JobContext
 from tokbridge.kit.errors import RetryableError
 from tokbridge.orders import carriers, service
-from tokbridge.orders.models import Order, ShipmentState
+from tokbridge.orders import status as statuses
+from tokbridge.orders.models import Order, ShipmentState, StoreSync
 from tokbridge.orders.models import Shipment as ShipmentRow
 from tokbridge.orders.repository import OrderRepository
-from tokbridge.orders.tasks.common import job_shop, shop_store, tiktok_api, write
+from tokbridge.orders.tasks.common import fetch_and_apply, job_shop, shop_store, tiktok_api, write
 
 ALREADY_SHIPPED = 21011006
 # SEA and LATAM shops ship a package (Ship Package); elsewhere the order is marked shipped.
@@ -27,10 +31,14 @@ SHIP_PACKAGE_REGIONS = frozenset({"MY", "SG", "TH", "VN", "PH", "ID", "MX", "BR"
 _providers_cache: dict[tuple[str, str], tuple[float, list[tuple[str, str]]]] = {}
 _providers_lock = threading.Lock()
 PROVIDERS_TTL_SECONDS = 600
+# Line items no longer waiting to ship (TikTok's display statuses).
+SHIPPED_LINES = frozenset({"CANCELLED", "AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED", "COMPLETED"})
 
 
-def _providers(ctx: JobContext, connection: ChannelConnection, delivery_option_id: str | None) -> list[tuple[str, str]]:
-    """TikTok's shipping providers for a delivery option, cached per process for ten minutes."""
+def shipping_providers(settings, connection: ChannelConnection,
+                       delivery_option_id: str | None) -> list[tuple[str, str]]:
+    """TikTok's shipping providers (id, name) for a delivery option, cached per process for ten minutes:
+    the ship job maps a carrier to one of them, and the order page offers them for an order kept here."""
     if not delivery_option_id:
         return []
     key = (connection.id, delivery_option_id)
@@ -38,25 +46,36 @@ def _providers(ctx: JobContext, connection: ChannelConnection, delivery_option_i
         cached = _providers_cache.get(key)
     if cached and time.monotonic() - cached[0] < PROVIDERS_TTL_SECONDS:
         return cached[1]
-    found = [(p.id, p.name) for p in tiktok_api(ctx, connection).get_shipping_providers(delivery_option_id)]
+    client = tiktok_client(settings, get_engine(settings.database_url), connection)
+    found = [(p.id, p.name) for p in client.get_shipping_providers(delivery_option_id)]
     with _providers_lock:
         _providers_cache[key] = (time.monotonic(), found)
     return found
 
 
+def _providers(ctx: JobContext, connection: ChannelConnection, delivery_option_id: str | None) -> list[tuple[str, str]]:
+    return shipping_providers(ctx.settings, connection, delivery_option_id)
+
+
 @job_handler(service.SHIP_JOB, title="Send tracking to TikTok")
 def ship(ctx: JobContext) -> None:
     """payload: {order_id}: every store fulfilment of the order not yet on TikTok is sent as a package
-    (its line items only, so partial shipments stay partial); a changed tracking number is updated."""
+    (its line items only, so partial shipments stay partial); a changed tracking number is updated. An order
+    kept in TokBridge has no store fulfilments: its shipment is the one the merchant entered (payload
+    `carrier` and `tracking_number`, else the entry a Retry sends again)."""
     order_id = ctx.payload["order_id"]
     with ctx.session() as session:
         repository = OrderRepository(session)
         order = repository.get(order_id)
-        if order is None or not order.store_order_id:
+        if order is None or not (order.store_order_id or order.store_sync == StoreSync.KEPT):
             return
+        kept = order.store_sync == StoreSync.KEPT and not order.store_order_id
         snapshot = _OrderSnapshot(order, repository)
     shop = job_shop(ctx, snapshot.connection_id)
     connection = shop.shop
+    if kept:
+        _ship_kept(ctx, connection, snapshot)
+        return
     store_connection = shop_store(ctx, shop, "its shipments cannot be read from the store",
                                   snapshot.store_connection_id)
     snapshot.store_name = registry.plugin_of(store_connection).display_name
@@ -68,6 +87,25 @@ def ship(ctx: JobContext) -> None:
         if fulfilment.status.upper() != "SUCCESS":
             continue
         _send_fulfilment(ctx, client, connection, snapshot, fulfilment, providers)
+
+
+def _ship_kept(ctx: JobContext, connection: ChannelConnection, snapshot: "_OrderSnapshot") -> None:
+    """The merchant's shipment of an order kept in TokBridge, sent with the same calls as a store fulfilment:
+    every item still to ship in one package, the carrier mapped to one of TikTok's providers; then the order
+    is read back from TikTok, so it shows as shipped at once."""
+    entered = snapshot.shipments.get(service.KEPT_SHIPMENT)
+    carrier = ctx.payload.get("carrier") or (entered[5] if entered else None)
+    tracking = ctx.payload.get("tracking_number") or (entered[2] if entered else None)
+    if not tracking or not carrier:
+        return  # nothing entered (a Retry of something else)
+    providers = _providers(ctx, connection, snapshot.delivery_option_id)
+    names = dict(providers)
+    fulfilment = Fulfilment(external_id=service.KEPT_SHIPMENT, status="SUCCESS",
+                            tracking_company=names.get(carrier, carrier), tracking_numbers=[tracking])
+    client = tiktok_api(ctx, connection)
+    open_lines = [line[1] for line in snapshot.lines if line[5] is None and (line[4] or "").upper() not in SHIPPED_LINES]
+    _send_fulfilment(ctx, client, connection, snapshot, fulfilment, providers, line_ids=open_lines, kept=True)
+    fetch_and_apply(ctx, connection, [snapshot.tiktok_order_id])
 
 
 class _OrderSnapshot:
@@ -84,7 +122,8 @@ class _OrderSnapshot:
                        line.shipment_id) for line in repository.lines(order.id)]
         self.variant_external = repository.variant_external_ids([line[2] for line in self.lines if line[2]])
         self.shipments = {s.store_fulfillment_id: (s.id, s.state, s.tracking_number, s.tiktok_package_id,
-                                                   list(s.tiktok_line_ids or [])) for s in repository.shipments(order.id)}
+                                                   list(s.tiktok_line_ids or []), s.tracking_company,
+                                                   s.shipping_provider_id) for s in repository.shipments(order.id)}
         self.carrier_map = dict(repository.settings(order.merchant_id, order.connection_id, create=False).carrier_map or {})
         self.store_name = "the store"
 
@@ -103,28 +142,44 @@ def _lines_for(snapshot: _OrderSnapshot, fulfilment) -> list[str]:
     return chosen
 
 
-def _send_fulfilment(ctx, client, connection, snapshot: _OrderSnapshot, fulfilment, providers) -> None:
+def _send_fulfilment(ctx, client, connection, snapshot: _OrderSnapshot, fulfilment, providers,
+                     line_ids: list[str] | None = None, kept: bool = False) -> None:
+    """One fulfilment to TikTok: shipped as a package, or its package's tracking corrected. `line_ids`: the
+    TikTok line items it ships (else matched from the fulfilment's store lines); `kept`: entered by the
+    merchant in TokBridge (the words then point at the order page, not at the store)."""
     existing = snapshot.shipments.get(fulfilment.external_id)
     tracking = fulfilment.tracking_numbers[0] if fulfilment.tracking_numbers else None
     provider_id = carriers.provider_for(fulfilment.tracking_company, providers, snapshot.carrier_map)
     if existing and existing[1] == ShipmentState.SENT:
-        if tracking and provider_id and tracking != existing[2] and existing[3]:
-            client.update_package_shipping_info(existing[3], tracking_number=tracking, shipping_provider_id=provider_id)
+        changed = tracking != existing[2] or (kept and provider_id != existing[6])
+        if tracking and provider_id and changed and existing[3]:
+            try:
+                client.update_package_shipping_info(existing[3], tracking_number=tracking,
+                                                    shipping_provider_id=provider_id)
+            except tiktok_errors.TikTokError as exc:
+                if isinstance(exc, RetryableError):
+                    raise
+                refusal = statuses.shipping_refusal(exc.code, exc.message)
+                message = f"The tracking number {tracking} was not sent: {refusal} TikTok keeps {existing[2]}."
+                write(ctx, lambda s: _keep_refusal(s, existing[0], message))
+                return
             write(ctx, lambda s: _save_shipment(s, snapshot, fulfilment, tracking, provider_id, existing[4],
                                                  ShipmentState.SENT, None, existing[3]))
+        elif kept and changed and provider_id is None:
+            message = f"The tracking number {tracking} was not sent: {_no_provider(fulfilment, providers, kept)}"
+            write(ctx, lambda s: _keep_refusal(s, existing[0], message))
         return
-    line_ids = existing[4] if existing and existing[4] else _lines_for(snapshot, fulfilment)
+    if line_ids is None:
+        line_ids = existing[4] if existing and existing[4] else _lines_for(snapshot, fulfilment)
     problem = None
     if not tracking:
         problem = (f"The store fulfilment has no tracking number: add one in {snapshot.store_name} and TokBridge "
                    "sends it.")
     elif provider_id is None:
-        offered = ", ".join(name for _, name in providers) or "none"
-        problem = (f"No TikTok shipping provider matches the carrier {fulfilment.tracking_company or '(none)'!r}: "
-                   f"for this order TikTok offers {offered}. In Order settings, add a line naming the one your "
-                   f"carrier is, then press Retry.")
+        problem = _no_provider(fulfilment, providers, kept)
     elif not line_ids:
-        problem = "None of the fulfilled items is still waiting to ship on TikTok."
+        problem = ("None of the order's items is still waiting to ship on TikTok." if kept
+                   else "None of the fulfilled items is still waiting to ship on TikTok.")
     if problem:
         write(ctx, lambda s: _save_shipment(s, snapshot, fulfilment, tracking, provider_id, line_ids,
                                              ShipmentState.FAILED, problem, None))
@@ -144,7 +199,8 @@ def _send_fulfilment(ctx, client, connection, snapshot: _OrderSnapshot, fulfilme
         if isinstance(exc, RetryableError):
             raise
         if exc.code != ALREADY_SHIPPED:
-            message = f"TikTok refused the shipment: {exc.message}"
+            message = (statuses.shipping_refusal(exc.code, exc.message) if kept
+                       else f"TikTok refused the shipment: {exc.message}")
             write(ctx, lambda s: _save_shipment(s, snapshot, fulfilment, tracking, provider_id, line_ids,
                                                  ShipmentState.FAILED, message, None))
             return
@@ -153,6 +209,23 @@ def _send_fulfilment(ctx, client, connection, snapshot: _OrderSnapshot, fulfilme
         package_id = package_id or _shipped_package(client, snapshot.tiktok_order_id, line_ids)
     write(ctx, lambda s: _save_shipment(s, snapshot, fulfilment, tracking, provider_id, line_ids,
                                          ShipmentState.SENT, None, package_id))
+
+
+def _no_provider(fulfilment, providers, kept: bool) -> str:
+    offered = ", ".join(name for _, name in providers) or "none"
+    if kept:
+        return (f"TikTok has no shipping provider called {fulfilment.tracking_company!r} for this order: it offers "
+                f"{offered}. Choose one of them and enter the tracking number again.")
+    return (f"No TikTok shipping provider matches the carrier {fulfilment.tracking_company or '(none)'!r}: "
+            f"for this order TikTok offers {offered}. In Order settings, add a line naming the one your "
+            f"carrier is, then press Retry.")
+
+
+def _keep_refusal(session, shipment_id: int, message: str) -> None:
+    """A correction TikTok did not take: the shipment stays as TikTok has it, the reason beside it."""
+    row = session.get(ShipmentRow, shipment_id)
+    if row is not None:
+        row.last_error = message
 
 
 def _shipped_package(client, tiktok_order_id: str, line_ids: list[str]) -> str | None:

@@ -13,13 +13,16 @@ from pydantic import BaseModel, Field
 
 from tokbridge.channels import registry
 from tokbridge.channels.connections import ConnectionRepository
+from tokbridge.config import get_settings
 from tokbridge.dashboard import service as dashboard_service
 from tokbridge.jobs.service import enqueue
+from tokbridge.kit.errors import ChannelError
 from tokbridge.orders import overview, service
 from tokbridge.orders import status as statuses
-from tokbridge.orders.models import Order, OrderStatus
+from tokbridge.orders.models import Order, OrderStatus, ShipmentState, StoreSync
 from tokbridge.orders.money import to_decimal
 from tokbridge.orders.repository import OrderRepository
+from tokbridge.orders.tasks.shipping import shipping_providers
 from tokbridge.web.api.schemas import Problem
 from tokbridge.web.deps import OptionalShopDep, ShopDep, ViewerDep
 from tokbridge.web.params import Offset, RowId, Text
@@ -127,6 +130,24 @@ class OrderDetail(OrderSummary):
     cancellations: list[CancellationOut]
     returns: list[ReturnOut]
     cancel_reasons: dict[str, str] = Field(description="Reasons TikTok allows for cancelling in this status")
+    kept_in_tokbridge: bool = Field(
+        False, description="The store takes no outside orders: TokBridge keeps the order (no store order) and "
+                           "took its items off the store's stock; it is shipped from TokBridge")
+    ship_from_tokbridge: Literal["ship", "correct"] | None = Field(
+        None, description="`ship`: POST /orders/{id}/ship with the carrier and tracking number; `correct`: the "
+                          "same sends a corrected tracking number; none: nothing to ship here")
+    what_to_do: str | None = Field(None, description="What the merchant should do about the order, in words")
+
+
+class ShipBody(BaseModel):
+    carrier: str = Field(min_length=1, max_length=120,
+                         description="One of the order's `carriers` (TikTok's shipping providers), by id or name")
+    tracking_number: str = Field(min_length=1, max_length=60)
+
+
+class Carrier(BaseModel):
+    id: str
+    name: str
 
 
 class CancelBody(BaseModel):
@@ -211,7 +232,45 @@ def detail(viewer, order: Order) -> OrderDetail:
         cancellations=[CancellationOut.model_validate(c, from_attributes=True) for c in cancellations],
         returns=[return_out(r, _region(viewer, order)) for r in repository.returns(order.id)],
         cancel_reasons=statuses.cancel_reasons(order.tiktok_status, _region(viewer, order)),
+        kept_in_tokbridge=order.store_sync == StoreSync.KEPT, ship_from_tokbridge=ship_mode(order, shipments),
+        what_to_do=overview.kept_words(order, shipments),
     )
+
+
+def ship_mode(order: Order, shipments) -> str | None:
+    """What the order page offers for an order kept in TokBridge: to ship it, or to correct its tracking."""
+    if order.store_sync != StoreSync.KEPT or order.tiktok_status in statuses.CANCELLED:
+        return None
+    sent = any(s.store_fulfillment_id == service.KEPT_SHIPMENT and s.state == ShipmentState.SENT for s in shipments)
+    if sent:
+        return "correct" if order.tiktok_status in statuses.CORRECTABLE else None
+    return "ship" if order.tiktok_status in statuses.SHIPPABLE else None
+
+
+def carriers_of(order: Order, shop) -> list[Carrier] | None:
+    """TikTok's shipping providers for the order's delivery option (None: TikTok did not answer)."""
+    if shop is None:
+        return None
+    try:
+        found = shipping_providers(get_settings(), shop, (order.raw or {}).get("delivery_option_id"))
+    except ChannelError as exc:
+        log.info("carriers of order %s unavailable: %s", order.id, exc)
+        return None
+    return [Carrier(id=provider_id, name=name) for provider_id, name in found]
+
+
+def request_ship(viewer, order: Order, carrier: str, tracking_number: str) -> str:
+    """The merchant's shipment of a kept order; returns what happens, in words (OrderActionRefused: why not)."""
+    done = service.request_kept_shipment(viewer.db, order.id, carrier, tracking_number)
+    viewer.db.commit()
+    if done.outcome == "unchanged":
+        return f"The order is already shipped with the tracking number {done.tracking_number}: nothing was sent again."
+    if done.outcome == "on_its_way":
+        return (f"The shipment with the tracking number {done.tracking_number} is already on its way to TikTok: "
+                "nothing was sent again.")
+    if done.outcome == "correction":
+        return f"Sending the corrected tracking number {done.tracking_number} to TikTok. Refresh in a moment."
+    return f"Sending the shipment with the tracking number {done.tracking_number} to TikTok. Refresh in a moment."
 
 
 def return_out(row, region: str | None = None) -> ReturnOut:
@@ -329,6 +388,32 @@ def cancel_order(order_id: RowId, body: CancelBody, viewer: ViewerDep):
         raise HTTPException(409, str(refused)) from None
     viewer.db.commit()
     return Queued(detail="Cancelling the order on TikTok, then in your store.")
+
+
+@router.get("/orders/{order_id}/carriers", response_model=list[Carrier],
+            responses={404: {"model": Problem}, 503: {"model": Problem}})
+def list_carriers(order_id: RowId, viewer: ViewerDep):
+    """TikTok's shipping providers for the order's delivery option: the carriers `/ship` takes."""
+    order = _order(viewer, order_id)
+    viewer.db.commit()  # hold no lock while TikTok answers
+    found = carriers_of(order, ConnectionRepository(viewer.db).get(order.connection_id))
+    if found is None:
+        raise HTTPException(503, "TikTok did not answer, so its carriers cannot be listed. Try again in a minute.")
+    return found
+
+
+@router.post("/orders/{order_id}/ship", response_model=Queued, status_code=202,
+             responses={404: {"model": Problem}, 409: {"model": Problem}})
+def ship_order(order_id: RowId, body: ShipBody, viewer: ViewerDep):
+    """Ship an order kept in TokBridge (`kept_in_tokbridge`): the carrier and tracking number go to TikTok. The
+    same shipment again sends nothing; another tracking number for a shipped order is a correction, which
+    TikTok takes once, until the package is delivered."""
+    order = _order(viewer, order_id)
+    try:
+        words = request_ship(viewer, order, body.carrier, body.tracking_number)
+    except service.OrderActionRefused as refused:
+        raise HTTPException(409, str(refused)) from None
+    return Queued(detail=words)
 
 
 @router.post("/orders/{order_id}/retry", response_model=Queued, status_code=202,
