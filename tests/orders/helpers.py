@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import httpx
 from sqlalchemy import select
-
-import dataclasses
 
 from tests.pipeline.helpers import check_prerequisites, request, run_jobs, sales_warehouse, tee_template, upgrade
 from tests.support.world import SHOP

@@ -44,6 +44,7 @@ def test_orders_pages_list_detail_cancel_and_settings(site):
     ours = {o.tiktok_order_id: o for o in orders(world)}
     page = client.get(f"/orders/{ours[first['id']].id}")
     assert ours[first["id"]].store_order_name in page.text and "seller_cancel_reason_out_of_stock" in page.text
+    assert 'data-testid="order-ship"' not in page.text  # an order in the store ships from the store
     bad = client.post(f"/orders/{ours[first['id']].id}/cancel", data={"csrf_token": csrf(page.text),
                                                                       "reason": "made_up_reason"})
     assert "Choose one of the reasons" in bad.text  # refused with what to do, nothing sent

@@ -18,8 +18,8 @@ from tokbridge.orders.repository import OrderRepository
 from tokbridge.web.api.orders import carriers_of, detail, request_ship
 from tokbridge.web.deps import OptionalShopDep, ShopDep, ViewerDep
 from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
-from tokbridge.web.rendering import templates
 from tokbridge.web.params import RowId, Text
+from tokbridge.web.rendering import templates
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)

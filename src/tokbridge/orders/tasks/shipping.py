@@ -12,8 +12,8 @@ from tokbridge.channels.base import Fulfilment
 from tokbridge.channels.factory import tiktok_client
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.tiktok import errors as tiktok_errors
-from tokbridge.jobs.registry import job_handler
 from tokbridge.db.engine import get_engine
+from tokbridge.jobs.registry import job_handler
 from tokbridge.jobs.runner import JobContext
 from tokbridge.kit.errors import RetryableError
 from tokbridge.orders import carriers, service
@@ -89,7 +89,7 @@ def ship(ctx: JobContext) -> None:
         _send_fulfilment(ctx, client, connection, snapshot, fulfilment, providers)
 
 
-def _ship_kept(ctx: JobContext, connection: ChannelConnection, snapshot: "_OrderSnapshot") -> None:
+def _ship_kept(ctx: JobContext, connection: ChannelConnection, snapshot: _OrderSnapshot) -> None:
     """The merchant's shipment of an order kept in TokBridge, sent with the same calls as a store fulfilment:
     every item still to ship in one package, the carrier mapped to one of TikTok's providers; then the order
     is read back from TikTok, so it shows as shipped at once."""
