@@ -42,11 +42,13 @@ def unavailable(what: str, exc: Exception):
 def _forget_settings() -> None:
     """Settings are read once per process and cached: the app's, and each plugin's own (its `<KIND>_*`
     variables, the sandbox's address among them), which each test sets for itself."""
+    from tokbridge.channels.etsy.settings import get_etsy_settings
     from tokbridge.channels.factory import tiktok_app
     from tokbridge.channels.shopify.settings import get_shopify_settings
 
     get_settings.cache_clear()
     get_shopify_settings.cache_clear()
+    get_etsy_settings.cache_clear()
     tiktok_app.cache_clear()
 
 

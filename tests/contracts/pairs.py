@@ -16,6 +16,7 @@ from contextlib import ExitStack
 import pytest
 
 from tests.contracts.admin import SandboxAdmin
+from tests.contracts.etsy_pair import start_etsy_sandbox
 from tests.contracts.shopify_pair import start_shopify_sandbox
 from tokbridge.channels import registry
 from tokbridge.channels.base import Capabilities
@@ -24,6 +25,7 @@ from tokbridge.channels.base import Capabilities
 # kind -> how to start that plugin's sandbox (it stops when the stack closes).
 PAIRS: dict[str, Callable[[ExitStack], SandboxAdmin]] = {
     "shopify": start_shopify_sandbox,
+    "etsy": start_etsy_sandbox,
 }
 
 

@@ -72,7 +72,9 @@ class ProductVariant:
 class Product:
     external_id: str
     title: str
-    status: str  # "active", "draft", "archived"
+    # "active", "draft", "archived", or a state a store keeps beside them ("inactive", "sold_out",
+    # "expired"): only "active" products are listed on TikTok; the others are imported and shown in words.
+    status: str
     description_html: str = ""
     vendor: str | None = None
     product_type: str | None = None
