@@ -174,7 +174,7 @@ def test_the_api_ships_a_kept_order_with_a_carrier_it_lists(site):
     run_jobs(world)
     tiktok = tiktok_orders(world)[placed["id"]]
     assert tiktok["tracking_number"] == "1ZKEPT0000000001" and tiktok["shipping_provider_id"] == ups["id"]
-    # Cancelled orders and orders that ship from a store have nothing to ship here.
+    # Shipped: the page and the API now offer a correction, not a second shipment.
     assert client.get(f"/api/v1/orders/{order.id}").json()["ship_from_tokbridge"] == "correct"
 
 

@@ -120,7 +120,7 @@ def shipping_advice(order: Order, shipments: list[Shipment]) -> str | None:
         return ("Nothing to ship yet: the order comes to your store once the buyer has paid and TikTok's "
                 "cancellation window has passed.")
     if order.store_sync == StoreSync.KEPT:
-        return kept_words(order, shipments)
+        return kept_words(order, shipments, on_page=True)
     if order.store_sync != StoreSync.CREATED:
         return "Ship once the order is in your store."
     if order.tiktok_status in statuses.FOR_THE_STORE:
@@ -132,9 +132,9 @@ KEPT_IN_TOKBRIDGE = ("Kept in TokBridge: your store takes no outside orders, so 
                      "TokBridge took its items off your store's stock.")
 
 
-def kept_words(order: Order, shipments: list[Shipment]) -> str | None:
-    """What to do about an order kept in TokBridge (the store takes no outside orders), for its page and the
-    order list; None for an order that is in the store or not yet anywhere."""
+def kept_words(order: Order, shipments: list[Shipment], on_page: bool = False) -> str | None:
+    """What to do about an order kept in TokBridge (the store takes no outside orders), for the order list
+    and the API (`on_page`: above the order page's form); None for an order in the store or not yet anywhere."""
     if order.store_sync != StoreSync.KEPT:
         return None
     if order.tiktok_status in statuses.CANCELLED:
@@ -143,13 +143,15 @@ def kept_words(order: Order, shipments: list[Shipment]) -> str | None:
         return "Cancelled: its items go back to your store's stock in a moment."
     entered = [s for s in shipments if s.state != ShipmentState.FAILED]
     if order.tiktok_status in statuses.SHIPPABLE and not entered:
-        return ("Ship it from TokBridge: pack the items, then enter the carrier and tracking number on the order's "
-                "page; TokBridge sends them to TikTok.")
+        where = "below" if on_page else "on the order's page"
+        return (f"Ship it from TokBridge: pack the items, then enter the carrier and tracking number {where}; "
+                "TokBridge sends them to TikTok.")
     if order.tiktok_status in statuses.SHIPPABLE:
         return "The tracking number is on its way to TikTok."
     if order.tiktok_status in ("DELIVERED", "COMPLETED"):
         return "Delivered. A return TikTok completes puts its items back on your store's stock."
-    return "Shipped from TokBridge. A wrong tracking number can be corrected on the order's page until delivery."
+    where = "below" if on_page else "on the order's page"
+    return f"Shipped from TokBridge. A wrong tracking number can be corrected {where} until delivery."
 
 
 def timeline(order: Order, shipments: list[Shipment], cancellations: list[Cancellation]) -> list[Step]:
@@ -161,6 +163,8 @@ def timeline(order: Order, shipments: list[Shipment], cancellations: list[Cancel
     ]
     if order.store_order_name:
         steps.append((_aware(order.plan_counted_at), f"Created in your store as {order.store_order_name}"))
+    elif order.store_sync == StoreSync.KEPT:
+        steps.append((_aware(order.plan_counted_at), "Kept in TokBridge: its items taken off your store's stock"))
     for shipment in shipments:
         tracking = " ".join(filter(None, [shipment.tracking_company, shipment.tracking_number])) or "A shipment"
         steps.append((_aware(shipment.updated_at or shipment.created_at),
