@@ -47,7 +47,7 @@ def sandbox_env(listings: int, per_second: int, per_day: int) -> dict[str, str]:
 def quota_used(etsy_url: str) -> int:
     """Requests the sandbox counted against the app's day (its control API, which is not counted)."""
     state = httpx.get(f"{etsy_url}/sandbox/state", timeout=30).json()
-    return int(state["rate_limit"]["used_today"])
+    return int(state["quota"]["used_today"])
 
 
 def consent(redirect_url: str) -> str:
@@ -178,7 +178,7 @@ def run(args, etsy_url: str, workdir: Path) -> None:
     backend = "PostgreSQL" if args.postgres else "SQLite"
     per_second = requests / wall if wall else 0.0
     print(f"backend                {backend}  ({os.cpu_count()} CPUs)  connection {connection_id}")
-    print(f"listings in the shop   {truth.get('listings', {})}")
+    print(f"listings in the shop   {truth['listings']:8,}   by state {truth['listings_by_state']}")
     print(f"rows written           {counts}")
     print(f"listings imported      {counts.get('products', 0):8,}   by state {by_status}")
     print(f"wall time              {wall:8.2f} s   (the import job, from its first request to its last write)")

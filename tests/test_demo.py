@@ -101,6 +101,7 @@ def test_the_demo_etsy_shop_is_connected_from_its_consent_page(monkeypatch):
     from tokbridge.channels.etsy.settings import get_etsy_settings
     from tokbridge_sandboxes import SANDBOXES, create_app
     from tokbridge_sandboxes import demo as world
+    from tokbridge_sandboxes.etsy import s256
 
     assert "etsy" in SANDBOXES
     base = "http://127.0.0.1:8000"
@@ -110,14 +111,14 @@ def test_the_demo_etsy_shop_is_connected_from_its_consent_page(monkeypatch):
     try:
         etsy = get_etsy_settings()
         with TestClient(create_app("etsy")) as sandbox:
-            listings = sandbox.get("/sandbox/listings", params={"limit": 100}).json()
+            listings = sandbox.get("/sandbox/state").json()["listings"]
             page = sandbox.get("/oauth/connect", params={
                 "response_type": "code", "client_id": etsy.keystring, "redirect_uri": f"{base}/connect/etsy/callback",
                 "scope": "listings_r listings_w shops_r transactions_r", "state": "s",
-                "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSZw-cM", "code_challenge_method": "S256"})
+                "code_challenge": s256("a verifier of the demo, long enough for PKCE"), "code_challenge_method": "S256"})
         assert page.status_code == 200, page.text
         assert "Allow" in page.text
-        assert listings["total"] == world.DEMO_ETSY_CATALOG_SIZE
+        assert listings == world.DEMO_ETSY_CATALOG_SIZE
         assert etsy.api_base_url == f"http://127.0.0.1:{SANDBOXES['etsy'][1]}"
         assert etsy.webhook_secret == world.environment(base)["ETSY_SANDBOX_WEBHOOK_SECRET"]
     finally:

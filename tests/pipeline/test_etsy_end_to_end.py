@@ -47,8 +47,8 @@ def deployment(app_settings, monkeypatch, request):
 def etsy_listings(etsy_url: str) -> list[dict]:
     """Every listing of the Etsy sandbox's shop, with its inventory (its control API)."""
     listings: list[dict] = []
-    while page := httpx.get(f"{etsy_url}/sandbox/listings", params={"offset": len(listings), "limit": 100},
-                            timeout=60).json()["listings"]:
+    while page := httpx.get(f"{etsy_url}/sandbox/listings", params={"offset": len(listings), "limit": 1000},
+                            timeout=60).json()["results"]:
         listings += page
     return listings
 
