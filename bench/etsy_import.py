@@ -21,6 +21,7 @@ import argparse
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -103,6 +104,7 @@ def main() -> None:
     finally:
         sandbox.terminate()
         sandbox.wait(10)
+        shutil.rmtree(workdir, ignore_errors=True)
         if schema:
             with admin_connection(args.postgres) as conn:
                 conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
@@ -188,7 +190,6 @@ def run(args, etsy_url: str, workdir: Path) -> None:
     print(f"listings per request   {counts.get('products', 0) / max(requests, 1):8.1f}")
     print(f"peak memory (importer) {peak_mb:8.0f} MB")
     print(f"load average           {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"work directory         {workdir}")
 
 
 if __name__ == "__main__":
