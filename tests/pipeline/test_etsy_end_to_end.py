@@ -27,6 +27,7 @@ from tokbridge.db.engine import get_engine, session_scope
 from tokbridge.jobs.models import ACTIVE_STATES, Job
 
 KIND = "etsy"
+TRACKING = "9400111899223197428599"
 DASHBOARD_OF = {"ACTIVATE": "live", "FAILED": "failed", "PENDING": "reviewing", "SELLER_DEACTIVATED": "inactive",
                 "PLATFORM_DEACTIVATED": "failed", "FREEZE": "failed"}
 # TikTok's notifications and the order work they bring: the order side is settled when none of these is
@@ -38,7 +39,7 @@ ORDER_WORK = ("inbox.process", "orders.intake", "orders.to_store", "orders.ship"
 @pytest.fixture
 def deployment(app_settings, monkeypatch, request):
     with live_deployment(app_settings, monkeypatch, request, store=KIND, catalog_size=60,
-                         store_options={"catalog_seed": 7}, review_delay_seconds=60, review_rejection_rate=0.0,
+                         store_options={"catalog_seed": 7, "webhook_duplicate_rate": 0.3}, review_delay_seconds=60, review_rejection_rate=0.0,
                          on_hold_seconds=60, seed=23) as live:
         yield live
 
@@ -55,13 +56,24 @@ def etsy_listings(etsy_url: str) -> list[dict]:
     return listings
 
 
-def etsy_quantity(etsy_url: str, sku: str) -> int:
-    """The quantity Etsy has of the product (variant) with this SKU."""
+def etsy_product(etsy_url: str, sku: str) -> tuple[dict, dict]:
+    """The listing and the product (variant) of its inventory with this SKU."""
     for listing in etsy_listings(etsy_url):
         for product in listing["inventory"]["products"]:
             if product["sku"] == sku:
-                return sum(o["quantity"] for o in product["offerings"] if o["is_enabled"])
+                return listing, product
     raise AssertionError(f"Etsy has no product with SKU {sku}")
+
+
+def etsy_quantity(etsy_url: str, sku: str) -> int:
+    """The quantity Etsy has of the product (variant) with this SKU."""
+    _listing, product = etsy_product(etsy_url, sku)
+    return sum(o["quantity"] for o in product["offerings"] if o["is_enabled"])
+
+
+def tiktok_stock(tiktok_url: str, sku_id: str) -> int:
+    return next(sum(w["quantity"] for w in sku["inventory"]) for product in tiktok_products(tiktok_url)
+                for sku in product["skus"] if sku["id"] == sku_id)
 
 
 def tiktok_products(tiktok_url: str) -> list[dict]:
@@ -213,13 +225,25 @@ def test_an_etsy_shop_end_to_end(deployment):
     truth, counts = wait_for(counts_match_truth, timeout=120, what="review webhooks to reach the dashboard")
     assert counts["live"] > 0, (truth, counts)
 
-    # Two live SKUs sold on TikTok, each with an Etsy SKU (only those can follow Etsy's stock).
+    # Three live products with stock, a SKU of each that Etsy has too (only those can follow Etsy's stock).
     skus = [{"sku_id": sku["id"], "seller_sku": sku["seller_sku"], "product_id": product["id"]}
             for product in tiktok_products(tiktok_url) if product["status"] == "ACTIVATE"
             for sku in product["skus"] if sku.get("seller_sku")
             and sum(w["quantity"] for w in sku["inventory"]) >= 2 and etsy_quantity(etsy_url, sku["seller_sku"]) >= 2]
-    assert len(skus) >= 2, "too few live SKUs with stock to order"
-    kept_sku, cancelled_sku = skus[0], next(s for s in skus[1:] if s["seller_sku"] != skus[0]["seller_sku"])
+    one_per_product = list({s["product_id"]: s for s in skus}.values())
+    assert len(one_per_product) >= 3, "too few live products with stock to order"
+    kept_sku, cancelled_sku, changed_sku = one_per_product[:3]
+
+    # A stock change on Etsy reaches TikTok (Etsy's signed webhook, sometimes twice; the listing read again).
+    listing, _product = etsy_product(etsy_url, changed_sku["seller_sku"])
+    quantity = etsy_quantity(etsy_url, changed_sku["seller_sku"]) + 11
+    changed = httpx.put(f"{etsy_url}/sandbox/listings/{listing['listing_id']}/stock", timeout=60,
+                        json={"sku": changed_sku["seller_sku"], "quantity": quantity})
+    assert changed.status_code == 200, changed.text
+    wait_for(lambda: tiktok_stock(tiktok_url, changed_sku["sku_id"]) == quantity, timeout=120,
+             what="Etsy's stock change to reach TikTok")
+    deliveries = httpx.get(f"{etsy_url}/sandbox/webhooks/deliveries", params={"wait": 10}, timeout=60).json()
+    assert deliveries["deliveries"] and all(d["delivered"] for d in deliveries["deliveries"]), deliveries
 
     # An order stays in TokBridge; its units leave Etsy's stock once, however often TikTok tells.
     before = etsy_quantity(etsy_url, kept_sku["seller_sku"])
@@ -242,12 +266,15 @@ def test_an_etsy_shop_end_to_end(deployment):
     assert tiktok_order(tiktok_url, kept["id"])["status"] == "AWAITING_SHIPMENT"
 
     # Shipped from TokBridge's order page: the tracking number reaches TikTok.
-    ship_from_the_order_page(live, order["id"], tracking="1Z999AA10123456784")
+    ship_from_the_order_page(live, order["id"], tracking=TRACKING)
+
     def shipped():
         package = tiktok_order(tiktok_url, kept["id"])
         return package["status"] in ("AWAITING_COLLECTION", "IN_TRANSIT") and package
     package = wait_for(shipped, timeout=120, what="the shipment to reach TikTok")
-    assert "1Z999AA10123456784" in str(package), package
+    assert package["tracking_number"] == TRACKING, package
+    assert {line["tracking_number"] for line in package["line_items"]} == {TRACKING}, package
+    assert etsy_quantity(etsy_url, kept_sku["seller_sku"]) == kept_left  # shipping takes nothing more
 
     # Another order, cancelled on TikTok: its units go back to Etsy once.
     before = etsy_quantity(etsy_url, cancelled_sku["seller_sku"])
@@ -269,7 +296,6 @@ def test_an_etsy_shop_end_to_end(deployment):
     redeliver(live, cancelled["id"])
     wait_for(lambda: not order_work_left(), timeout=120, what="the repeated cancellation to be handled")
     assert etsy_quantity(etsy_url, cancelled_sku["seller_sku"]) == before  # back once, not twice
-    assert etsy_quantity(etsy_url, kept_sku["seller_sku"]) == kept_left  # shipping took nothing more
 
 
 def ship_from_the_order_page(live: Deployment, order_id: int, tracking: str) -> None:
