@@ -132,3 +132,12 @@ def test_quantities_not_on_a_property_are_shared_by_the_products_that_differ_onl
     assert inv.group(by_color, 0) == [0, 1]  # blue small and blue large share one quantity
     assert inv.group(by_color, 2) == [2]
     assert inv.group({**THREE, "quantity_on_property": []}, 1) == [0, 1, 2]
+
+
+def test_the_import_summary_names_the_states_that_are_not_listed():
+    from tokbridge.catalog.tasks import import_summary
+
+    title, message = import_summary(10, {"active": 5, "inactive": 2, "sold_out": 2, "expired": 1}, 12, 20)
+    assert title == "10 products imported: 5 active, 1 expired, 2 inactive and 2 sold out"
+    assert message.startswith("Expired, inactive and sold out products are not listed on TikTok.")
+    assert "sold_out" not in title + message

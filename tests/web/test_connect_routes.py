@@ -22,20 +22,20 @@ def merchant(client, app_settings):
     return client
 
 
-@pytest.mark.parametrize("path", ["/connect/etsy", "/connect/etsy/callback?code=1&state=x",
+@pytest.mark.parametrize("path", ["/connect/nostore", "/connect/nostore/callback?code=1&state=x",
                                   "/connect/%3Cscript%3E"])
 def test_an_unknown_store_kind_is_a_404_in_plain_words(merchant, path):
     page = merchant.get(path, follow_redirects=False)
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     assert "TokBridge does not connect to that store" in page.text
-    assert "What to do next" in page.text and "Connect your Shopify store from the dashboard" in page.text
+    assert "What to do next" in page.text and "Connect your Etsy or Shopify store from the dashboard" in page.text
     assert "Traceback" not in page.text and "<script>" not in page.text
     assert 'aria-label="Main"' in page.text  # the app's own page, with its navigation
 
 
 def test_posting_to_an_unknown_store_kind_starts_nothing(merchant):
     form = merchant.get("/connect/shopify").text
-    sent = merchant.post("/connect/etsy", data={"shop": "x.myshopify.com", "csrf_token": csrf(form)},
+    sent = merchant.post("/connect/nostore", data={"shop": "x.myshopify.com", "csrf_token": csrf(form)},
                          follow_redirects=False)
     assert sent.status_code == 404 and "TokBridge does not connect to that store" in sent.text
 

@@ -43,7 +43,7 @@ from tokbridge.jobs.registry import job_handler, periodic
 from tokbridge.jobs.runner import JobContext
 from tokbridge.jobs.service import enqueue
 from tokbridge.kit.errors import NeedsReconnect, PermanentError
-from tokbridge.kit.words import plural, sentence_list
+from tokbridge.kit.words import code_words, plural, sentence_list
 from tokbridge.tenancy.scoping import bind_merchant
 
 log = logging.getLogger(__name__)
@@ -173,19 +173,28 @@ def import_stream(ctx: JobContext, engine: Engine, connection: ChannelConnection
 
 
 def import_summary(imported: int, by_status: dict[str, int], variants: int, images: int) -> tuple[str, str]:
-    """The import's title and message, by store status: drafts and archived products are imported but
-    not listed on TikTok, so the dashboard's Not Uploaded count is the active ones."""
+    """The import's title and message, by store status: only active products are listed on TikTok (drafts,
+    archived products and the other states a store keeps, such as inactive or sold out, are imported but
+    not listed), so the dashboard's Not Uploaded count is the active ones."""
     active, drafts, archived = (by_status.get(status, 0) for status in ("active", "draft", "archived"))
+    others = {status: count for status, count in sorted(by_status.items())
+              if status not in ("active", "draft", "archived") and count}
     title = f"{plural(imported, 'product')} imported"
-    if drafts or archived:
+    if drafts or archived or others:
         parts = [f"{active:,} active"]
         if drafts:
             parts.append(plural(drafts, "draft"))
         if archived:
             parts.append(f"{archived:,} archived")
+        parts.extend(f"{count:,} {code_words(status).lower()}" for status, count in others.items())
         title += f": {sentence_list(parts)}"
-        unlisted = ("Drafts and archived products" if drafts and archived
-                    else "Drafts" if drafts else "Archived products")
+        if others:
+            names = (["draft"] if drafts else []) + (["archived"] if archived else []) + [
+                code_words(status).lower() for status in others]
+            unlisted = sentence_list(names).capitalize() + " products"
+        else:
+            unlisted = ("Drafts and archived products" if drafts and archived
+                        else "Drafts" if drafts else "Archived products")
         message = f"{unlisted} are not listed on TikTok. "
     else:
         title += ", all active"

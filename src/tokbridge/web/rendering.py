@@ -37,6 +37,8 @@ def store_plugin(kind: str | None = None) -> StorePlugin:
 
 templates.env.filters["money"] = money
 templates.env.globals["store_plugin"] = store_plugin  # {{ store_plugin(kind).display_name }}
+# Every store a merchant without one may connect: {% for p in store_plugins() %}.
+templates.env.globals["store_plugins"] = lambda: list(registry.plugins().values())
 templates.env.globals["percent"] = percent
 templates.env.filters["words"] = code_words  # {{ listing.tiktok_status | words }}: "Deactivated by you"
 templates.env.filters["field_words"] = field_words  # {{ problem.field | field_words }}: "Variant 8, SKU code"
