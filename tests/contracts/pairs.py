@@ -21,7 +21,6 @@ from tests.contracts.shopify_pair import start_shopify_sandbox
 from tokbridge.channels import registry
 from tokbridge.channels.base import Capabilities
 
-
 # kind -> how to start that plugin's sandbox (it stops when the stack closes).
 PAIRS: dict[str, Callable[[ExitStack], SandboxAdmin]] = {
     "shopify": start_shopify_sandbox,

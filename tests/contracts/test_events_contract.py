@@ -58,7 +58,7 @@ def events_of(pair, delivery: Delivery) -> list[base.StoreEvent]:
 
 @with_webhooks
 def test_webhooks_are_verified_and_a_tampered_one_is_not(pair):
-    product_id = sorted(pair.catalog().products)[0]
+    product_id = min(pair.catalog().products)
     events = pair.plugin.events
     with receiving(pair) as inbox:
         pair.admin.edit_product(product_id, "Signed")

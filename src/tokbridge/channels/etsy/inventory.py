@@ -80,10 +80,11 @@ def writable(inventory: dict, quantities: dict[int, int] | None = None) -> dict:
     return body
 
 
-def comparable(inventory: dict) -> list[tuple]:
-    """What a re-read must show after a write, product by product, without Etsy's new ids."""
+def comparable(body: dict) -> list[tuple]:
+    """What a re-read must show after writing `body` (an `updateListingInventory` body), product by product,
+    without Etsy's new ids: SKU, property values, and each offering's quantity and whether it is enabled."""
     return [(product.get("sku") or "",
              tuple((v.get("property_id"), tuple(v.get("value_ids") or ()), tuple(v.get("values") or ()))
                    for v in product.get("property_values") or []),
              tuple((o["quantity"], o["is_enabled"]) for o in product["offerings"]))
-            for product in writable(inventory)["products"]]
+            for product in body["products"]]

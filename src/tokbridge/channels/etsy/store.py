@@ -215,10 +215,7 @@ class EtsyStore:
         again = self._inventory(listing_id)
         if again is None:
             raise NotFound("The Etsy listing was deleted while its stock was written.")
-        wrote = {**inventory, **body, "products": [
-            {**product, "offerings": [{**offering, "price": None} for offering in product["offerings"]]}
-            for product in body["products"]]}
-        if inv.comparable(again) != inv.comparable(wrote):
+        if inv.comparable(inv.writable(again)) != inv.comparable(body):
             raise EtsyUnavailable("Etsy's stock for this listing changed while TokBridge wrote it; it will be "
                                   "read again and the change decided again.", retry_after=1.0)
 
