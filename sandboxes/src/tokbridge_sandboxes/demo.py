@@ -88,7 +88,7 @@ def start(stack: ExitStack, host: str = "127.0.0.1", ports: dict[str, int] | Non
     urls = {name: stack.enter_context(serve_in_thread(create_app(name), ports[name], host)) for name in SANDBOXES}
     # Nobody sits in the sandbox's Shopify admin: the clerk fulfils store orders a while after they arrive.
     clerk = DemoClerk(urls["shopify"], DEMO_SHOP,
-                      fulfil_after_seconds=float(os.environ.get("DEMO_FULFIL_AFTER_SECONDS", 90)))
+                      fulfil_after_seconds=float(os.environ.get("DEMO_FULFIL_AFTER_SECONDS", "90")))
     if clerk.fulfil_after.total_seconds() > 0:
         clerk.start()
         stack.callback(clerk.stop)
