@@ -13,6 +13,12 @@ What it prints: listings imported, wall time, the requests the import made (coun
 requests per second against Etsy's per-second limit, the share of the day's quota the import used, and
 peak memory. Etsy's 10,000 requests a day are per app: what one import takes from the day is what is
 left for every other merchant's stock updates and polls.
+
+Figures on a 2-CPU machine shared with other work (10,000 listings, 7,958 of them active, 37,885 variants):
+SQLite 39.6 s, 217 requests (5.5 a second: 0.55 of the limit; 2.2% of the day), 162 MB peak;
+PostgreSQL 41.1 s, 219 requests (5.3 a second: 0.53; 2.2%), 169 MB. Two requests per 100 listings (a
+page of listings with their images, then their inventories in one batch): the import stays under Etsy's
+10 a second on its own, bound by reading, mapping and writing rather than by the limiter.
 """
 
 from __future__ import annotations
