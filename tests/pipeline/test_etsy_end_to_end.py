@@ -271,6 +271,7 @@ def test_an_etsy_shop_end_to_end(deployment):
     def shipped():
         package = tiktok_order(tiktok_url, kept["id"])
         return package["status"] in ("AWAITING_COLLECTION", "IN_TRANSIT") and package
+
     package = wait_for(shipped, timeout=120, what="the shipment to reach TikTok")
     assert package["tracking_number"] == TRACKING, package
     assert {line["tracking_number"] for line in package["line_items"]} == {TRACKING}, package
@@ -302,6 +303,7 @@ def ship_from_the_order_page(live: Deployment, order_id: int, tracking: str) -> 
     """The merchant fills the order page's shipping form (carrier, tracking number) and sends it."""
     page = live.browser.get(f"/orders/{order_id}")
     assert page.status_code == 200, page.text[:500]
+    assert 'data-testid="order-kept"' in page.text  # the page says the order is kept in TokBridge
     form = re.search(r'<form[^>]*action="([^"]*ship[^"]*)"[^>]*>(.*?)</form>', page.text, re.DOTALL)
     assert form, "the order page has no shipping form"
     carrier = re.search(r'<select[^>]*name="([^"]+)"[^>]*>.*?<option[^>]*value="([^"]+)"', form.group(2), re.DOTALL)
