@@ -21,14 +21,15 @@ def test_demo_serves_sign_in_and_the_dashboard(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
     subprocess.run([sys.executable, "-m", "tokbridge.cli", "init"], cwd=tmp_path, env=env, check=True,
                    capture_output=True, timeout=60)
-    # Every port is free and chosen here: a demo already running on this machine (8000, 8101, 8102)
+    # Every port is free and chosen here: a demo already running on this machine (8000, 8101, 8102, 8103)
     # must not make this test fail.
-    port, tiktok_port, shopify_port = free_port(), free_port(), free_port()
+    port, tiktok_port, shopify_port, etsy_port = free_port(), free_port(), free_port(), free_port()
     log = tmp_path / "demo.log"
     with open(log, "w") as out:
         demo = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "demo", "--port", str(port),
                                  "--sandbox-port", f"tiktok={tiktok_port}",
-                                 "--sandbox-port", f"shopify={shopify_port}"],
+                                 "--sandbox-port", f"shopify={shopify_port}",
+                                 "--sandbox-port", f"etsy={etsy_port}"],
                                 cwd=tmp_path, env={**env, "COLUMNS": "200"}, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -43,6 +44,7 @@ def test_demo_serves_sign_in_and_the_dashboard(tmp_path):
         printed = log.read_text()
         assert base in printed
         assert f"127.0.0.1:{tiktok_port}" in printed and f"127.0.0.1:{shopify_port}" in printed
+        assert f"127.0.0.1:{etsy_port}" in printed
         email, password = re.search(r"Sign in with (\S+) / (\S+)", printed).groups()
 
         with httpx.Client(base_url=base, follow_redirects=True, timeout=10) as browser:
@@ -89,3 +91,35 @@ def test_the_demo_seller_has_a_us_and_a_uk_shop_on_the_consent_page(monkeypatch)
     assert sorted(shop["region"] for shop in shops) == ["GB", "US"]
     for shop in shops:
         assert f"{shop['name']} ({shop['region']})" in page.text
+
+
+def test_the_demo_etsy_shop_is_connected_from_its_consent_page(monkeypatch):
+    """`make demo` runs an Etsy shop beside the Shopify store: the connector's Etsy app is the sandbox's,
+    the consent page sends the seller back to the demo's callback, and the shop holds the demo catalog."""
+    from starlette.testclient import TestClient
+
+    from tokbridge.channels.etsy.settings import get_etsy_settings
+    from tokbridge_sandboxes import SANDBOXES, create_app
+    from tokbridge_sandboxes import demo as world
+    from tokbridge_sandboxes.etsy import s256
+
+    assert "etsy" in SANDBOXES
+    base = "http://127.0.0.1:8000"
+    for name, value in world.environment(base).items():
+        monkeypatch.setenv(name, value)
+    get_etsy_settings.cache_clear()
+    try:
+        etsy = get_etsy_settings()
+        with TestClient(create_app("etsy")) as sandbox:
+            listings = sandbox.get("/sandbox/state").json()["listings"]
+            page = sandbox.get("/oauth/connect", params={
+                "response_type": "code", "client_id": etsy.keystring, "redirect_uri": f"{base}/connect/etsy/callback",
+                "scope": "listings_r listings_w shops_r transactions_r", "state": "s",
+                "code_challenge": s256("a verifier of the demo, long enough for PKCE"), "code_challenge_method": "S256"})
+        assert page.status_code == 200, page.text
+        assert "Allow" in page.text
+        assert listings == world.DEMO_ETSY_CATALOG_SIZE
+        assert etsy.api_base_url == f"http://127.0.0.1:{SANDBOXES['etsy'][1]}"
+        assert etsy.webhook_secret == world.environment(base)["ETSY_SANDBOX_WEBHOOK_SECRET"]
+    finally:
+        get_etsy_settings.cache_clear()

@@ -128,8 +128,10 @@ def test_new_merchant_reaches_a_first_live_product_and_a_fulfilled_order(page, d
     assert current_step(page) == "store"
     shot("02-dashboard-new-merchant")
 
-    # 2. Connect the store: the checklist's button, the store address, Shopify's approval, back.
+    # 2. Connect the store: the checklist's button, the store to connect (TokBridge has several), the store
+    # address, Shopify's approval, back.
     page.locator('[data-testid="onboarding"]').get_by_role("link", name="Connect store").click()
+    page.locator('[data-testid="choose-store"]').get_by_role("link", name="Connect your Shopify store").click()
     page.get_by_label("Store address").fill(SHOP)
     shot("03-connect-shopify")
     page.get_by_role("button", name="Continue to Shopify").click()

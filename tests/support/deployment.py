@@ -1,5 +1,9 @@
 """TokBridge as a merchant meets it: the web app with its embedded worker served over HTTP on a free port,
-both sandboxes beside it, and a browser-like client signed in nowhere yet. For the end-to-end tests."""
+both sandboxes beside it, and a browser-like client signed in nowhere yet. For the end-to-end tests.
+
+The store is a Shopify store by default; `store="etsy"` serves the Etsy sandbox instead (its app, its
+seeded shop, the consent page sending the merchant back to TokBridge's callback) and aims the Etsy plugin
+at it."""
 
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ from tokbridge_sandboxes.tiktok import create_app as tiktok_sandbox
 
 APP_KEY, APP_SECRET = "e2e_key", "e2e_secret"
 CLIENT_ID, CLIENT_SECRET = "e2e-client", "e2e-secret"
+ETSY_KEYSTRING, ETSY_SHARED_SECRET = "e2eetsykeystring000001", "e2e-etsy-shared-secret"
+ETSY_WEBHOOK_SECRET = "whsec_ZTJlLWV0c3ktd2ViaG9vay1zaWduaW5nLWtleQ=="
 
 
 @dataclass
@@ -29,12 +35,16 @@ class Deployment:
     tiktok: object  # the TikTok sandbox itself, for its clock and state
     tiktok_url: str
     store_url: str
+    store: object = None  # the store sandbox itself
+    base_url: str = ""  # where TokBridge serves
 
 
 @contextmanager
-def live_deployment(app_settings, monkeypatch, request, *, store_domain: str, catalog_size: int,
-                    **tiktok_options) -> Iterator[Deployment]:
-    """`tiktok_options`: the TikTok sandbox's settings for this test (review delay, regions, seed...)."""
+def live_deployment(app_settings, monkeypatch, request, *, store_domain: str = "", catalog_size: int,
+                    store: str = "shopify", store_options: dict | None = None, **tiktok_options) -> Iterator[Deployment]:
+    """`tiktok_options`: the TikTok sandbox's settings for this test (review delay, regions, seed...).
+    `store`: which store sandbox serves the merchant's store ("shopify": the shop `store_domain`; "etsy": the
+    Etsy sandbox's one seller and shop); `store_options`: that sandbox's settings for this test."""
     app_port = free_port()
     base = f"http://127.0.0.1:{app_port}"
     with ExitStack() as stack:
@@ -42,15 +52,43 @@ def live_deployment(app_settings, monkeypatch, request, *, store_domain: str, ca
                                              redirect_url=f"{base}/connect/tiktok/callback", tick_seconds=0.05,
                                              **tiktok_options))
         tiktok_url = stack.enter_context(serve(tiktok))
-        store = store_sandbox(StoreConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, catalog_size=catalog_size,
-                                          default_shop=store_domain))
-        store_url = stack.enter_context(serve(store))
-        point_connector_at_sandboxes(stack, monkeypatch, request, app_settings.database_url, base=base,
-                                     tiktok_url=tiktok_url, shopify_url=store_url,
-                                     tiktok_app=(APP_KEY, APP_SECRET), shopify_app=(CLIENT_ID, CLIENT_SECRET))
+        if store == "etsy":
+            store_app, store_url, env = _etsy_store(stack, base, catalog_size, store_options or {})
+            point_connector_at_sandboxes(stack, monkeypatch, request, app_settings.database_url, base=base,
+                                         tiktok_url=tiktok_url, tiktok_app=(APP_KEY, APP_SECRET), extra=env)
+        else:
+            store_app = store_sandbox(StoreConfig(**{"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+                                                     "catalog_size": catalog_size, "default_shop": store_domain,
+                                                     **(store_options or {})}))
+            store_url = stack.enter_context(serve(store_app))
+            point_connector_at_sandboxes(stack, monkeypatch, request, app_settings.database_url, base=base,
+                                         tiktok_url=tiktok_url, shopify_url=store_url,
+                                         tiktok_app=(APP_KEY, APP_SECRET), shopify_app=(CLIENT_ID, CLIENT_SECRET))
         stack.enter_context(serve(create_app(get_settings(), embedded_worker=True), port=app_port))
         browser = stack.enter_context(httpx.Client(base_url=base, follow_redirects=True, timeout=60))
-        yield Deployment(browser, tiktok.state.sandbox, tiktok_url, store_url)
+        yield Deployment(browser, tiktok.state.sandbox, tiktok_url, store_url, store_app.state.sandbox, base)
+
+
+def _etsy_store(stack: ExitStack, base: str, catalog_size: int, options: dict) -> tuple[object, str, dict[str, str]]:
+    """The Etsy sandbox served (the seller approves on its consent page; its webhooks signed to TokBridge),
+    and the environment that aims the Etsy plugin at it."""
+    from tokbridge.channels.etsy.settings import get_etsy_settings
+    from tokbridge_sandboxes.etsy import SandboxConfig as EtsyConfig
+    from tokbridge_sandboxes.etsy import create_app as etsy_sandbox
+
+    etsy = etsy_sandbox(EtsyConfig(**{
+        "keystring": ETSY_KEYSTRING, "shared_secret": ETSY_SHARED_SECRET, "catalog_size": catalog_size,
+        "redirect_uris": [f"{base}/connect/etsy/callback"], "bootstrap_token": False,
+        "webhook_url": f"{base}/webhooks/etsy", "webhook_secret": ETSY_WEBHOOK_SECRET,
+        # Functional, not about pacing: Etsy's quotas kept out of the way (bench/etsy_import.py measures them).
+        "rate_limit_per_second": 100_000, "rate_limit_per_day": 10_000_000, **options}))
+    url = stack.enter_context(serve(etsy))
+    get_etsy_settings.cache_clear()
+    stack.callback(get_etsy_settings.cache_clear)
+    return etsy, url, {
+        "ETSY_KEYSTRING": ETSY_KEYSTRING, "ETSY_SHARED_SECRET": ETSY_SHARED_SECRET, "ETSY_API_BASE_URL": url,
+        "ETSY_OAUTH_URL": f"{url}/oauth/connect", "ETSY_WEBHOOK_SECRET": ETSY_WEBHOOK_SECRET,
+        "ETSY_RATE_LIMIT_PER_SECOND": "100000", "ETSY_RATE_LIMIT_PER_DAY": "10000000"}
 
 
 def csrf(html: str) -> str:

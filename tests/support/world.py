@@ -78,19 +78,22 @@ def reset_channel_caches() -> None:
 
 
 def point_connector_at_sandboxes(stack: ExitStack, monkeypatch, request, database_url: str, *, base: str,
-                                 tiktok_url: str, shopify_url: str, tiktok_app: tuple[str, str],
-                                 shopify_app: tuple[str, str], extra: dict | None = None) -> None:
+                                 tiktok_url: str, tiktok_app: tuple[str, str], shopify_url: str | None = None,
+                                 shopify_app: tuple[str, str] | None = None, extra: dict | None = None) -> None:
     """Configure the connector as a deployment against the sandboxes would be (environment variables),
-    with Redis for the queue when the database is PostgreSQL; undone when `stack` closes."""
+    with Redis for the queue when the database is PostgreSQL; undone when `stack` closes. Without
+    `shopify_url`, another store's settings come in `extra`."""
     env = {
         "BASE_URL": base, "JOB_MAINTENANCE_SECONDS": "0.5",
         "TIKTOK_API_BASE_URL": tiktok_url, "TIKTOK_AUTH_BASE_URL": tiktok_url, "TIKTOK_APP_KEY": tiktok_app[0],
         "TIKTOK_APP_SECRET": tiktok_app[1], "TIKTOK_SERVICE_ID": "7431458374265161478",
         "TIKTOK_AUTHORIZE_URL": f"{tiktok_url}/open/authorize",
         "TIKTOK_RATE_LIMIT_PER_SECOND": "5000", "TIKTOK_RATE_LIMIT_BURST": "5000",
-        "SHOPIFY_API_BASE_URL": shopify_url + "/shops/{shop}", "SHOPIFY_CLIENT_ID": shopify_app[0],
-        "SHOPIFY_CLIENT_SECRET": shopify_app[1], **(extra or {}),
     }
+    if shopify_url is not None:
+        env.update({"SHOPIFY_API_BASE_URL": shopify_url + "/shops/{shop}", "SHOPIFY_CLIENT_ID": shopify_app[0],
+                    "SHOPIFY_CLIENT_SECRET": shopify_app[1]})
+    env.update(extra or {})
     if "postgresql" in database_url:
         env.update({"REDIS_URL": request.getfixturevalue("redis_url"),
                     "QUEUE_NAME": request.getfixturevalue("redis_prefix")})

@@ -55,3 +55,17 @@ def test_the_tiktok_pages_are_not_taken_for_a_store_kind(merchant):
     page = merchant.get("/connect/tiktok")
     assert "TokBridge does not connect to that store" not in page.text
     assert "TikTok Shop is not set up on this server" in page.text
+
+
+def test_the_checklist_offers_every_store_and_a_page_to_choose(merchant):
+    """With several store plugins, a merchant without a store is offered each of them by name, not the first."""
+    plugins = sorted(registry.plugins().values(), key=lambda plugin: plugin.display_name)
+    assert len(plugins) > 1
+    dashboard = merchant.get("/dashboard").text
+    names = " or ".join(plugin.display_name for plugin in plugins)
+    assert f"Connect your {names} store" in dashboard
+    chooser = merchant.get("/connect")
+    assert chooser.status_code == 200
+    for plugin in plugins:
+        assert f'href="/connect/{plugin.kind}"' in chooser.text
+        assert f"Connect your {plugin.display_name} store" in chooser.text

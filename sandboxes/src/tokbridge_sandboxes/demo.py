@@ -3,6 +3,9 @@
 `tokbridge demo` asks this module for the whole world, so that the connector's own demo code names no
 platform: the store's domain, the environment that aims the connector at the sandboxes, the clerk who
 fulfils orders in the store's admin. Values already in the environment win over these.
+
+Two stores run side by side: a Shopify store and an Etsy shop (its own seeded catalog, connected from the
+connect page through the Etsy sandbox's consent page). The merchant connects either, or both.
 """
 
 from __future__ import annotations
@@ -18,6 +21,11 @@ from tokbridge_sandboxes.serving import serve_in_thread
 DEMO_SHOP = "tokbridge-demo.myshopify.com"
 DEMO_CATALOG_SIZE = 300
 DEMO_SHOP_REGIONS = ("US", "GB")
+DEMO_ETSY_CATALOG_SIZE = 150
+# The Etsy app TokBridge is registered as in the Etsy sandbox (keystring and shared secret), and the
+# Standard Webhooks endpoint secret both sides share.
+DEMO_ETSY_KEYSTRING, DEMO_ETSY_SHARED_SECRET = "demoetsykeystring000001", "demo-etsy-shared-secret"
+DEMO_ETSY_WEBHOOK_SECRET = "whsec_ZGVtby1ldHN5LXdlYmhvb2stc2lnbmluZy1rZXk="
 
 
 def default_ports() -> dict[str, int]:
@@ -29,6 +37,7 @@ def environment(base_url: str, host: str = "127.0.0.1", ports: dict[str, int] | 
     at the sandboxes, and sandboxes whose reviews, orders and webhooks are fast enough to watch."""
     ports = {**default_ports(), **(ports or {})}
     tiktok, shopify = f"http://{host}:{ports['tiktok']}", f"http://{host}:{ports['shopify']}"
+    etsy = f"http://{host}:{ports['etsy']}"
     return {
         "BASE_URL": base_url,
         "TIKTOK_API_BASE_URL": tiktok, "TIKTOK_AUTH_BASE_URL": tiktok,
@@ -53,12 +62,23 @@ def environment(base_url: str, host: str = "127.0.0.1", ports: dict[str, int] | 
         "TIKTOK_SANDBOX_BUYER_CANCEL_RATE": "0.05", "TIKTOK_SANDBOX_RETURN_RATE": "0.05",
         "SHOPIFY_SANDBOX_CLIENT_ID": "demo-client-id", "SHOPIFY_SANDBOX_CLIENT_SECRET": "demo-client-secret",
         "SHOPIFY_SANDBOX_CATALOG_SIZE": str(DEMO_CATALOG_SIZE), "SHOPIFY_SANDBOX_DEFAULT_SHOP": DEMO_SHOP,
+        # Etsy: the connector's app credentials and addresses, and the sandbox's matching app and shop. The
+        # seller approves on the sandbox's consent page; changes made through its control API arrive signed.
+        "ETSY_KEYSTRING": DEMO_ETSY_KEYSTRING, "ETSY_SHARED_SECRET": DEMO_ETSY_SHARED_SECRET,
+        "ETSY_API_BASE_URL": etsy, "ETSY_OAUTH_URL": f"{etsy}/oauth/connect",
+        "ETSY_WEBHOOK_SECRET": DEMO_ETSY_WEBHOOK_SECRET,
+        "ETSY_SANDBOX_KEYSTRING": DEMO_ETSY_KEYSTRING, "ETSY_SANDBOX_SHARED_SECRET": DEMO_ETSY_SHARED_SECRET,
+        "ETSY_SANDBOX_REDIRECT_URIS": json.dumps([f"{base_url}/connect/etsy/callback"]),
+        "ETSY_SANDBOX_BOOTSTRAP_TOKEN": "false", "ETSY_SANDBOX_CATALOG_SIZE": str(DEMO_ETSY_CATALOG_SIZE),
+        "ETSY_SANDBOX_WEBHOOK_URL": f"{base_url}/webhooks/etsy", "ETSY_SANDBOX_WEBHOOK_SECRET": DEMO_ETSY_WEBHOOK_SECRET,
     }
 
 
 def catalog_size() -> int:
-    """How many products the demo store holds (the demo merchant's plan must have room for them)."""
-    return int(os.environ.get("SHOPIFY_SANDBOX_CATALOG_SIZE") or DEMO_CATALOG_SIZE)
+    """How many products the demo stores hold together (the demo merchant's plan must have room for them:
+    the merchant may connect both)."""
+    return (int(os.environ.get("SHOPIFY_SANDBOX_CATALOG_SIZE") or DEMO_CATALOG_SIZE)
+            + int(os.environ.get("ETSY_SANDBOX_CATALOG_SIZE") or DEMO_ETSY_CATALOG_SIZE))
 
 
 def start(stack: ExitStack, host: str = "127.0.0.1", ports: dict[str, int] | None = None) -> str:
@@ -68,11 +88,12 @@ def start(stack: ExitStack, host: str = "127.0.0.1", ports: dict[str, int] | Non
     urls = {name: stack.enter_context(serve_in_thread(create_app(name), ports[name], host)) for name in SANDBOXES}
     # Nobody sits in the sandbox's Shopify admin: the clerk fulfils store orders a while after they arrive.
     clerk = DemoClerk(urls["shopify"], DEMO_SHOP,
-                      fulfil_after_seconds=float(os.environ.get("DEMO_FULFIL_AFTER_SECONDS", 90)))
+                      fulfil_after_seconds=float(os.environ.get("DEMO_FULFIL_AFTER_SECONDS", "90")))
     if clerk.fulfil_after.total_seconds() > 0:
         clerk.start()
         stack.callback(clerk.stop)
     regions = " and ".join(os.environ.get("TIKTOK_SANDBOX_SHOP_REGIONS") and json.loads(
         os.environ["TIKTOK_SANDBOX_SHOP_REGIONS"]) or DEMO_SHOP_REGIONS)
     return (f"Sandboxes: TikTok Shop at {urls['tiktok']} (the seller's shops: {regions}), Shopify at "
-            f"{urls['shopify']} (connect the store [bold]{DEMO_SHOP}[/bold]).")
+            f"{urls['shopify']} (connect the store [bold]{DEMO_SHOP}[/bold]), Etsy at {urls['etsy']} "
+            "(connect the Etsy shop instead or as well: Connect Etsy, then Allow on its consent page).")

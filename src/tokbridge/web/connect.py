@@ -124,6 +124,15 @@ def _connected_notice(connections: list[ChannelConnection]) -> Response:
 # Registered after TikTok's routes: `/connect/tiktok` is no store kind and must match those first.
 
 
+@router.get("/connect", response_class=HTMLResponse)
+def choose_store(request: Request, viewer: ViewerDep) -> Response:
+    """Which store to connect, when TokBridge has several store plugins (one: straight to its form)."""
+    plugins = sorted(registry.plugins().values(), key=lambda plugin: plugin.display_name)
+    if len(plugins) == 1:
+        return RedirectResponse(f"/connect/{plugins[0].kind}", status_code=303)
+    return templates.TemplateResponse(request, "connect_choose_store.html", {"viewer": viewer, "plugins": plugins})
+
+
 def _plugin_or_error(request: Request, viewer: Viewer, kind: str) -> StorePlugin | Response:
     try:
         return service.store_plugin(kind)

@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from tokbridge.category_templates import repository as templates_repository
+from tokbridge.channels import registry
 from tokbridge.channels.base import StorePlugin
 from tokbridge.web.rendering import store_plugin
 
@@ -77,8 +78,18 @@ class ChecklistStep:
     action: str
 
 
-def _store_to_connect() -> StorePlugin:
-    return store_plugin()
+def _store_step(data) -> ChecklistStep:
+    """Connect the store: the connected store by name; before one, the store TokBridge has, or, with several
+    store plugins, every one of them by name and the page to choose among them."""
+    if data.store is not None:
+        title = f"Connect your {store_plugin(data.store.kind).display_name} store"
+        return ChecklistStep("store", title, True, f"/connect/{data.store.kind}", "Connect store")
+    plugins: list[StorePlugin] = sorted(registry.plugins().values(), key=lambda plugin: plugin.display_name)
+    if len(plugins) == 1:
+        return ChecklistStep("store", f"Connect your {plugins[0].display_name} store", False,
+                             f"/connect/{plugins[0].kind}", "Connect store")
+    names = " or ".join(plugin.display_name for plugin in plugins)
+    return ChecklistStep("store", f"Connect your {names} store", False, "/connect", "Connect store")
 
 
 def onboarding_steps(session: Session, merchant_id: int, data) -> list[ChecklistStep]:
@@ -86,11 +97,9 @@ def onboarding_steps(session: Session, merchant_id: int, data) -> list[Checklist
     products = data.products
     sent = sum(count for key, count in products.items() if key != "not_uploaded")
     has_template = templates_repository.has_any_template(session, merchant_id)
-    store = _store_to_connect()
     return [
         ChecklistStep("account", "Create your account", True, "/dashboard", ""),
-        ChecklistStep("store", f"Connect your {store.display_name} store", bool(data.store_domain),
-                      f"/connect/{store.kind}", "Connect store"),
+        _store_step(data),
         ChecklistStep("tiktok", "Connect your TikTok shop", bool(data.tiktok_shop), "/connect/tiktok",
                       "Connect TikTok Shop"),
         ChecklistStep("prerequisites", "Finish TikTok Shop's listing prerequisites",
