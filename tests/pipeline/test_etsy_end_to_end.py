@@ -231,8 +231,8 @@ def test_an_etsy_shop_end_to_end(deployment):
             for sku in product["skus"] if sku.get("seller_sku")
             and sum(w["quantity"] for w in sku["inventory"]) >= 2 and etsy_quantity(etsy_url, sku["seller_sku"]) >= 2]
     one_per_product = list({s["product_id"]: s for s in skus}.values())
-    assert len(one_per_product) >= 3, "too few live products with stock to order"
-    kept_sku, cancelled_sku, changed_sku = one_per_product[:3]
+    assert len(one_per_product) >= 5, "too few live products with stock to order"
+    kept_sku, cancelled_sku, changed_sku, *two_listings = one_per_product[:5]
 
     # A stock change on Etsy reaches TikTok (Etsy's signed webhook, sometimes twice; the listing read again).
     listing, _product = etsy_product(etsy_url, changed_sku["seller_sku"])
@@ -297,6 +297,23 @@ def test_an_etsy_shop_end_to_end(deployment):
     redeliver(live, cancelled["id"])
     wait_for(lambda: not order_work_left(), timeout=120, what="the repeated cancellation to be handled")
     assert etsy_quantity(etsy_url, cancelled_sku["seller_sku"]) == before  # back once, not twice
+
+    # An order of two listings whose second write fails once: Etsy takes no idempotency key, so the
+    # retried job must not take the first listing's units again.
+    before = {s["seller_sku"]: etsy_quantity(etsy_url, s["seller_sku"]) for s in two_listings}
+    outage = httpx.put(f"{etsy_url}/sandbox/faults", json={"PUT /listings/{listing_id}/inventory": ["ok", "503"]},
+                       timeout=60)
+    assert outage.status_code == 200, outage.text
+    two = tiktok_control(tiktok_url, "POST", "/sandbox/orders", {"shop_id": shop_id, "items": [
+        {"sku_id": s["sku_id"], "quantity": 1} for s in two_listings]})
+    tiktok_control(tiktok_url, "POST", "/sandbox/clock/advance", {"seconds": 180})
+    wait_for(lambda: all(etsy_quantity(etsy_url, sku) == quantity - 1 for sku, quantity in before.items()),
+             timeout=120, what="both listings to lose one unit")
+    assert httpx.get(f"{etsy_url}/sandbox/faults", timeout=60).json() == {
+        "PUT /listings/{listing_id}/inventory": []}  # the outage happened
+    wait_for(lambda: not order_work_left(), timeout=120, what="the order's work to finish")
+    assert {sku: etsy_quantity(etsy_url, sku) for sku in before} == {sku: q - 1 for sku, q in before.items()}
+    assert browser.get("/api/v1/orders", params={"q": two["id"]}).json()["items"][0]["store_sync"] == "kept"
 
 
 def ship_from_the_order_page(live: Deployment, order_id: int, tracking: str) -> None:
