@@ -133,7 +133,7 @@ def test_a_store_connected_with_a_key_on_the_form(merchant, app_settings):
                                                                                  "Keyed Shop")
         assert connection.access_token == GOOD_KEY and GOOD_KEY not in (connection.access_token_ciphertext or "")
         titles = [a.title for a in session.scalars(select(Activity).where(Activity.merchant_id == merchant_id))]
-        assert "Keyed Shop store https://shop.example connected" in titles
+        assert "Keyed Shop store Keyed Shop connected" in titles
         kinds = {job.kind for job in session.scalars(select(Job).where(Job.merchant_id == merchant_id))}
         assert {"catalog.import", "onboarding.subscribe_webhooks"} <= kinds
 

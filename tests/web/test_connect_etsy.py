@@ -16,6 +16,7 @@ from sqlalchemy import select
 from tests.conftest import create_account, sign_in
 from tests.contracts.etsy_pair import etsy_config
 from tests.support.live_server import serve
+from tokbridge.activity.models import Activity
 from tokbridge.channels.connections import ConnectionRepository
 from tokbridge.channels.etsy.settings import get_etsy_settings
 from tokbridge.db.base import utcnow
@@ -88,6 +89,9 @@ def test_an_etsy_shop_connects_through_etsys_consent_page(seller, etsy, app_sett
         assert {"listings_r", "listings_w", "shops_r", "transactions_r"} <= set(connection.scopes)
         kinds = {job.kind for job in session.scalars(select(Job).where(Job.merchant_id == merchant_id))}
         assert "catalog.import" in kinds
+        # Recent Activity names the shop as the merchant knows it, not Etsy's numeric id.
+        titles = [a.title for a in session.scalars(select(Activity).where(Activity.merchant_id == merchant_id))]
+        assert f"Etsy store {sandbox.config.shop_name} connected" in titles
 
     # The second pass: the merchant reloads the page Etsy sent them back to; the code is spent already.
     again = client.get("/connect/etsy/callback", params=returned, follow_redirects=False)

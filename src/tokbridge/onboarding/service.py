@@ -295,7 +295,7 @@ def _finish(session: Session, settings: Settings, merchant_id: int, plugin: Stor
     session.flush()
     shop_links.link_unlinked_shops(session)  # the merchant's only store: the shops list its catalog
     activity.record(session, merchant_id, "onboarding.connected",
-                    f"{plugin.display_name} store {connection.external_id} connected",
+                    f"{plugin.display_name} store {connection.name or connection.external_id} connected",
                     "Your catalog is being imported; its progress shows here.", status=ActivityStatus.SUCCEEDED,
                     connection_id=connection.id)
     enqueue(session, SUBSCRIBE_JOB, merchant_id=merchant_id, payload={"connection_id": connection.id},
