@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tokbridge.channels.tiktok.errors import ValidationError
+from tokbridge.kit.ratelimit import MemoryBackend, RateLimiter
 
 from .builders import tshirt_category
 
@@ -17,3 +18,14 @@ def test_odd_tiktok_category_ids_are_refused_before_sending(tiktok, category_id)
     # A real id still goes through, the second time too.
     for _ in range(2):
         assert tiktok.client.get_attributes(tshirt_category(tiktok.client).id, category_version="v2")
+
+
+def test_a_refused_id_costs_no_rate_limit_token(tiktok):
+    """Sixty odd ids in a row used to spend the shop's tokens, so the next real call was answered 'TikTok is
+    not answering' (a 503 on the page) although nothing had been sent."""
+    category = tshirt_category(tiktok.client).id
+    tiktok.transport.limiter = RateLimiter(MemoryBackend(), 1, period_seconds=3600)  # one call this hour
+    for odd in ["1e5 ", "\u202e", "a/b"] * 20:
+        with pytest.raises(ValidationError):
+            tiktok.client.get_attributes(odd, category_version="v2")
+    assert tiktok.client.get_attributes(category, category_version="v2")

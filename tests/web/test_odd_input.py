@@ -52,6 +52,14 @@ def test_the_api_refuses_odd_input_plainly(merchant_client, method, url, body):
     assert answer.json()["errors"] and all(error["msg"] for error in answer.json()["errors"])
 
 
+@pytest.mark.parametrize("category_id", ["1e5", "%E2%80%AE", "0x10", "-1", "9" * 300, "%C3%A9t%C3%A9"])
+def test_odd_tiktok_category_ids_are_answered_without_asking_tiktok(merchant_client, category_id):
+    # No TikTok shop is connected: an answer that needed TikTok would be a 409 instead.
+    answer = merchant_client.get(f"/api/v1/tiktok/categories/{category_id}")
+    assert answer.status_code == 404, answer.text
+    assert answer.json()["detail"] == "No TikTok category has this id: category ids are digits only."
+
+
 @pytest.mark.parametrize("url", [f"/products/{TOO_BIG}", f"/orders/{WAY_TOO_BIG}", f"/templates/{TOO_BIG}/edit",
                                  "/products?q=a%00b", "/orders?q=a%00b", f"/orders?page={WAY_TOO_BIG}"])
 def test_pages_answer_odd_addresses_with_a_page_not_an_error(merchant_client, url):

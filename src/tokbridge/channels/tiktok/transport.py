@@ -111,8 +111,8 @@ class SignedTransport:
         form: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         """Send one request; return the envelope's `data` (a dict, maybe empty) or raise TikTokError."""
+        path = endpoint.format(**(path_params or {}))  # an id TikTok would refuse costs no token
         self._ask_limiter(endpoint, shop_id)
-        path = endpoint.format(**(path_params or {}))
 
         params = {key: encode_query_value(value) for key, value in (query or {}).items() if value is not None}
         params["app_key"] = self.app.app_key

@@ -284,6 +284,9 @@ def recommend_category(viewer: ViewerDep, shop: OptionalShopDep, title: Text) ->
 def category_detail(category_id: str, viewer: ViewerDep, shop: OptionalShopDep,
                     version: Literal["v1", "v2"] | None = None) -> dict[str, Any]:
     """Attributes (required ones flagged) and rules of a leaf category: what the mapping forms need."""
+    if not (category_id.isascii() and category_id.isdigit() and len(category_id) <= 20):
+        # TikTok's category ids are digits: anything else is a typo, answered without asking TikTok.
+        raise HTTPException(404, "No TikTok category has this id: category ids are digits only.")
     shop = _chosen(shop)
     client, connection = _client(shop)
     version = _shops_tree(connection, version)
