@@ -925,6 +925,8 @@ def webhooks(d: Deployment) -> None:
                                         "AND tiktok_product_id IS NOT NULL ORDER BY id", m=d.alpha.merchant_id)]
     products = products[:valid_count]
     since = d.sql("SELECT max(id) FROM job")[0][0] or 0
+    # TikTok itself may notify about the same products meanwhile (a review ending): those refresh too.
+    tiktok_sent_before = len(httpx.get(f"{d.tiktok_url}/sandbox/webhooks", timeout=60).json()["deliveries"])
     run = uuid.uuid4().hex[:8]
 
     def envelope(notification_id: str, product_id: str) -> dict:
@@ -990,8 +992,15 @@ def webhooks(d: Deployment) -> None:
     for (payload,) in d.sql("SELECT payload FROM job WHERE kind = 'listings.refresh_status' AND id > :s", s=since):
         payload = payload if isinstance(payload, dict) else json.loads(payload)
         refreshes.update(payload.get("tiktok_product_ids") or [])
+    from_tiktok = Counter(str((sent["body"].get("data") or {}).get("product_id"))
+                          for sent in httpx.get(f"{d.tiktok_url}/sandbox/webhooks", timeout=60).json()["deliveries"]
+                          [tiktok_sent_before:] if sent["type"] == 5)
     for pid in products:
-        result.check(refreshes[pid] == 1, f"TikTok product {pid}: refreshed {refreshes[pid]} times, expected once")
+        # Once for the probe's notification (its duplicate adds nothing), plus at most once per notification
+        # TikTok sent about the product meanwhile (two close together may share one refresh).
+        result.check(1 <= refreshes[pid] <= 1 + from_tiktok[pid],
+                     f"TikTok product {pid}: refreshed {refreshes[pid]} times, expected once "
+                     f"(+{from_tiktok[pid]} for TikTok's own notifications meanwhile)")
     notes = d.sql("SELECT count(*) FROM activity WHERE merchant_id = :m AND kind = 'privacy.data_request'",
                   m=d.alpha.merchant_id)[0][0] - notes_before
     result.check(notes == valid_count, f"Shopify data requests noted: {notes}, expected {valid_count} (once each)")
