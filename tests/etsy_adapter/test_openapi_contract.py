@@ -8,10 +8,7 @@ its quirks are corrected in memory so that the validator accepts it (see `patche
 
 from __future__ import annotations
 
-import json
-import os
 import re
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -21,49 +18,22 @@ from tokbridge.channels import registry
 from tokbridge.channels.base import InventoryChange, InventoryQuantity
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.config import get_settings
+from tokbridge_sandboxes.etsy.published import DOCUMENT_NAME, document_path, patched_document
 
 # openapi-core checks the api_key scheme (`x-api-key`) and warns that it cannot check oauth2's.
 pytestmark = pytest.mark.filterwarnings("ignore:Unsupported scheme type")
 
-DOCUMENT = "etsy-openapi-v3-2026-08-17.json"
 ETSY_HOST = "https://openapi.etsy.com"  # the document's server
 # What the plugin must have used, at least: the operations of its port.
 OPERATIONS = {"getMe", "getShop", "tokenScopes", "getListingsByShop", "getListingsInventoryByListingIds",
               "getListing", "getListingInventory", "updateListingInventory"}
 
 
-def document_path() -> Path | None:
-    root = Path(__file__).resolve().parents[2]
-    candidates = [os.environ.get("ETSY_OPENAPI_DOCUMENT"), root.parent / "shared" / "reference" / DOCUMENT]
-    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
-
-
-def patched_document(path: Path) -> dict:
-    """Etsy's document with two quirks fixed in memory: a `default: null` on a schema that is not nullable
-    (dropped), and nullable enums that do not list null (null added, as OAS 3.0.3 reads them)."""
-    document = json.loads(path.read_text())
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            if "default" in node and node["default"] is None and not node.get("nullable"):
-                del node["default"]
-            if node.get("nullable") and isinstance(node.get("enum"), list) and None not in node["enum"]:
-                node["enum"].append(None)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(document)
-    return document
-
-
 @pytest.fixture(scope="module")
 def document() -> dict:
     path = document_path()
     if path is None:
-        pytest.skip(f"Etsy's OpenAPI document ({DOCUMENT}) is not in ../shared/reference")
+        pytest.skip(f"Etsy's OpenAPI document ({DOCUMENT_NAME}) is not in ../shared/reference")
     return patched_document(path)
 
 
