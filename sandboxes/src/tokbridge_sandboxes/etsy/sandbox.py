@@ -9,11 +9,12 @@ import base64
 import hashlib
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from .catalog import Ids, generate_catalog, generate_listing, processing_profiles, shipping_profiles
-from .clock import SandboxClock
+from tokbridge_sandboxes.clock import SandboxClock
 from .config import ALL_SCOPES, SandboxConfig
 from .model import Listing
 from .webhooks import WebhookDispatcher
@@ -96,7 +97,8 @@ def s256(verifier: str) -> str:
 class Sandbox:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
-        self.clock = SandboxClock(frozen=config.frozen_clock)
+        # Whole seconds when frozen: Etsy's timestamps are integers, and a frozen clock is compared exactly.
+        self.clock = SandboxClock(frozen=config.frozen_clock, start=float(int(time.time())) if config.frozen_clock else None)
         self.lock = threading.RLock()
         self.profiles = processing_profiles()
         self.shipping = shipping_profiles()

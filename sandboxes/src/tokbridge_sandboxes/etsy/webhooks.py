@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from .clock import SandboxClock
+from tokbridge_sandboxes.clock import SandboxClock
 from .config import SandboxConfig
 
 EVENT_TYPES = (

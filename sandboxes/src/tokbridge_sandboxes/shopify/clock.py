@@ -1,41 +1,12 @@
-"""The sandbox's notion of time: wall time plus an offset, or frozen and moved by hand.
-
-Tests drive the leaky bucket and timestamps through `advance()` instead of sleeping.
-"""
+"""Shopify's date forms; the clock itself is the sandboxes' shared one (re-exported here)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import UTC, datetime
 
+from tokbridge_sandboxes.clock import SandboxClock
 
-class SandboxClock:
-    def __init__(self, frozen: bool = False, start: float | None = None) -> None:
-        self._lock = threading.Lock()
-        self._frozen = frozen
-        self._frozen_at = time.time() if start is None else start
-        self._offset = 0.0 if start is None else start - time.time()
-
-    def now(self) -> float:
-        """Seconds since the epoch, as the sandbox sees them."""
-        with self._lock:
-            return self._frozen_at if self._frozen else time.time() + self._offset
-
-    def now_datetime(self) -> datetime:
-        return datetime.fromtimestamp(self.now(), UTC)
-
-    def advance(self, seconds: float) -> float:
-        with self._lock:
-            if self._frozen:
-                self._frozen_at += seconds
-            else:
-                self._offset += seconds
-        return self.now()
-
-    @property
-    def frozen(self) -> bool:
-        return self._frozen
+__all__ = ["SandboxClock", "iso", "parse_iso"]
 
 
 def iso(ts: float) -> str:
