@@ -32,9 +32,14 @@ def wait_for_lock_wait(engine, what: str, timeout: float = 60.0, waiter: threadi
     def waiting() -> bool:
         if waiter is not None and not waiter.is_alive():
             raise AssertionError(f"{what}: the other transaction finished without waiting on a lock")
-        return bool(watcher.execute(text(
+        seen = watcher.execute(text(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
-        )).scalar())  # fmt: skip
+        )).scalar()  # fmt: skip
+        # pg_stat_activity is a snapshot taken at its first read in a transaction: without ending the
+        # transaction every later look sees the first one's answer, and a waiter that started waiting
+        # after it (a slow thread on a loaded machine) is never seen.
+        watcher.rollback()
+        return bool(seen)
 
     with engine.connect() as watcher:
         wait_for(waiting, timeout=timeout, what=what)
