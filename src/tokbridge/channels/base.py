@@ -221,6 +221,10 @@ class NewOrder:
     # lines and tax lines match this order's one for one. Sent only to a plugin that declares
     # `capabilities.presentment_currency`, which records both; the others get this order's amounts alone.
     presentment: NewOrder | None = None
+    # The store order state to create it in (`StoreOrderState.external_id`), for a plugin that declares
+    # `capabilities.order_states`: the merchant's mapping of a new TikTok order. None: the store's own
+    # state for a paid order.
+    state_external_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -279,6 +283,25 @@ class RefundItem:
 # Why the store says an order was cancelled, in neutral terms (the plugin maps its own reasons).
 CANCELLED_BY_BUYER = "buyer"
 CANCELLED_OTHERWISE = "other"
+
+# What a store order state is for, where the store says (`StoreOrderState.meaning`).
+STATE_PAID = "paid"  # paid, awaiting preparation: where a new TikTok order goes by default
+STATE_PROCESSING = "processing"
+STATE_SHIPPED = "shipped"
+STATE_DELIVERED = "delivered"
+STATE_CANCELLED = "cancelled"
+STATE_REFUNDED = "refunded"
+STATE_PAYMENT_ERROR = "payment_error"  # the store judged the payment wrong: never a state to create in
+
+
+@dataclass(frozen=True, slots=True)
+class StoreOrderState:
+    """One state of the store's own order status list (a store whose orders carry a state the merchant
+    configures: `capabilities.order_states`), for the merchant to map TikTok's statuses to."""
+
+    external_id: str
+    name: str  # in the store's back office language, as the merchant knows it
+    meaning: str | None = None  # one of STATE_* when the store says what the state is for
 
 
 @dataclass(slots=True)
@@ -376,8 +399,20 @@ class SourceStore(Protocol):
         How fulfilments and cancellations are found when no webhook says so."""
         ...
 
-    def cancel_order(self, order_external_id: str, *, reason: str = CANCELLED_OTHERWISE, restock: bool = True) -> None:
-        """Cancel a store order; `reason` CANCELLED_BY_BUYER or CANCELLED_OTHERWISE; `restock` puts its units back."""
+    def cancel_order(self, order_external_id: str, *, reason: str = CANCELLED_OTHERWISE, restock: bool = True,
+                     state_external_id: str | None = None) -> None:
+        """Cancel a store order; `reason` CANCELLED_BY_BUYER or CANCELLED_OTHERWISE; `restock` puts its units back.
+        `state_external_id`: where `capabilities.order_states`, the state the merchant mapped cancellations
+        to (None: the store's own cancelled state); ignored by other stores."""
+        ...
+
+    def order_states(self) -> list[StoreOrderState]:
+        """The store's order states, for the merchant's mapping. Only called where `capabilities.order_states`."""
+        ...
+
+    def set_order_state(self, order_external_id: str, state_external_id: str) -> None:
+        """Move a store order to a state (TikTok says it was delivered, say); nothing when it is in it already.
+        Only called where `capabilities.order_states`."""
         ...
 
     def refund_order(self, order_external_id: str, items: Sequence[RefundItem], *, note: str,
@@ -431,6 +466,11 @@ class Capabilities:
     # the store order shows what the buyer paid. Without it an order sold in another currency reaches the
     # store converted at the shop's rate, and its note says so.
     presentment_currency: bool = False
+    # The store's orders carry a state from the store's own list (`SourceStore.order_states`): the merchant
+    # maps TikTok's statuses to them (new order, delivered, cancelled) in the shop's order settings, and
+    # `create_order`, `set_order_state` and `cancel_order` use the mapped states. Without it the store has no
+    # such list and the domain leaves states to the store.
+    order_states: bool = False
 
 
 # --- connecting --------------------------------------------------------------------------------

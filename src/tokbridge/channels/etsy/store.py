@@ -277,7 +277,8 @@ class EtsyStore:
                              source_name: str | None = None) -> OrderPage:
         return OrderPage(orders=[], next_cursor=None)
 
-    def cancel_order(self, order_external_id: str, *, reason: str = "other", restock: bool = True) -> None:
+    def cancel_order(self, order_external_id: str, *, reason: str = "other", restock: bool = True,
+                     state_external_id: str | None = None) -> None:
         raise PermanentError("TokBridge creates no orders in Etsy, so there is none to cancel there; the order "
                              "is cancelled in TokBridge and its units put back with a stock change.")
 

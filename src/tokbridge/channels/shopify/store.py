@@ -255,7 +255,8 @@ class ShopifyStore:
         info = connection["pageInfo"]
         return OrderPage(orders=orders, next_cursor=info["endCursor"] if info["hasNextPage"] else None)
 
-    def cancel_order(self, order_external_id: str, *, reason: str = "OTHER", restock: bool = True) -> None:
+    def cancel_order(self, order_external_id: str, *, reason: str = "OTHER", restock: bool = True,
+                     state_external_id: str | None = None) -> None:
         """Ask Shopify to cancel (it finishes asynchronously; `orders/cancelled` confirms). `reason` is a
         neutral one (`CANCELLED_BY_BUYER`, `CANCELLED_OTHERWISE`) or Shopify's own."""
         reason = _NEUTRAL_CANCEL_REASONS.get(reason, reason)
