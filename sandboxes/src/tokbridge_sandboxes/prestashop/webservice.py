@@ -40,6 +40,7 @@ class Call:
         self.shop = "1"
         self.languages = [lang for _iso, lang in store.config.languages]
         self.single_language = False
+        self.by_product: dict | None = None
 
     def error(self, exc: WebserviceError, headers: dict | None = None) -> Response:
         body, media_type = formats.error_body([(exc.code, exc.message)], self.json)
@@ -145,11 +146,10 @@ def _distance(a: str, b: str) -> int:
 # -- reading ------------------------------------------------------------------------------------
 def entity_view(call: Call, resource: Resource, record: dict, wanted: list[str] | None = None) -> dict:
     """A record as the Webservice shows it, in the asked languages, with its associations."""
-    store = call.store
     values = dict(record)
     if resource.name == "products":
-        stock = store.stock_row(record["id"], 0, call.shop)
-        values["quantity"] = stock["quantity"] if stock else "0"
+        own = by_product(call).get(record["id"], {"stock": []})["stock"]
+        values["quantity"] = next((r["quantity"] for r in own if r["id_product_attribute"] == "0"), "0")
     view: dict = {}
     for f in resource.fields:
         if wanted is not None and f.name not in wanted:
@@ -165,16 +165,31 @@ def entity_view(call: Call, resource: Resource, record: dict, wanted: list[str] 
     return view
 
 
+def by_product(call: Call) -> dict[str, dict[str, list]]:
+    """Combinations, stock rows (of the call's shop) and image ids per product id, gathered once a call."""
+    if call.by_product is None:
+        store, grouped = call.store, {}
+        for kind, items in (("combinations", store.tables["combinations"].values()),
+                            ("stock", (r for r in store.tables["stock_availables"].values() if r["id_shop"] == call.shop)),
+                            ("images", ({"id": str(i), "id_product": str(img.id_product)}
+                                        for i, img in sorted(store.images.items())))):
+            for item in items:
+                grouped.setdefault(item["id_product"], {"combinations": [], "stock": [], "images": []})[kind].append(item)
+        call.by_product = grouped
+    return call.by_product
+
+
 def associations(call: Call, resource: Resource, record: dict) -> dict:
     store = call.store
     if resource.name == "products":
-        combos = store.rows("combinations", id_product=record["id"])
-        values = sorted({int(v["id"]) for c in combos for v in c.get("associations", {}).get("product_option_values", [])})
-        stock = [r for r in store.rows("stock_availables", id_product=record["id"], id_shop=call.shop)]
-        return {"combinations": [{"id": c["id"]} for c in combos],
-                "images": [{"id": str(i)} for i, img in sorted(store.images.items()) if str(img.id_product) == record["id"]],
+        own = by_product(call).get(record["id"], {"combinations": [], "stock": [], "images": []})
+        values = sorted({int(v["id"]) for c in own["combinations"]
+                         for v in c.get("associations", {}).get("product_option_values", [])})
+        return {"combinations": [{"id": c["id"]} for c in own["combinations"]],
+                "images": [{"id": image["id"]} for image in own["images"]],
                 "product_option_values": [{"id": str(v)} for v in values],
-                "stock_availables": [{"id": r["id"], "id_product_attribute": r["id_product_attribute"]} for r in stock]}
+                "stock_availables": [{"id": r["id"], "id_product_attribute": r["id_product_attribute"]}
+                                     for r in own["stock"]]}
     if resource.name == "product_options":
         return {"product_option_values": [{"id": v["id"]} for v in
                                           store.rows("product_option_values", id_attribute_group=record["id"])]}
