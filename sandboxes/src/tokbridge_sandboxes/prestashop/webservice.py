@@ -160,9 +160,42 @@ def entity_view(call: Call, resource: Resource, record: dict, wanted: list[str] 
             if call.single_language and call.json:
                 value = next(iter(value.values()), "")
         view[f.name] = value
+    for name, price in computed_prices(call, resource, record).items():
+        if wanted is None or name in wanted:
+            view[name] = price
     if wanted is None and resource.associations:
         view["associations"] = associations(call, resource, record)
     return view
+
+
+def asked_prices(call: Call) -> dict[str, dict[str, str]]:
+    asked: dict[str, dict[str, str]] = {}
+    for key, value in call.params.multi_items():
+        found = re.fullmatch(r"price\[(\w+)\]\[(\w+)\]", key)
+        if found:
+            asked.setdefault(found.group(1), {})[found.group(2)] = value
+    return asked
+
+
+def computed_prices(call: Call, resource: Resource, record: dict) -> dict[str, str]:
+    """`price[my][use_tax]=1&price[my][product_attribute]=3&price[my][country]=8` adds a field `my` to
+    products and combinations: the price PrestaShop computes for them, "%f"-formatted."""
+    if resource.name not in ("products", "combinations"):
+        return {}
+    store, out = call.store, {}
+    for name, options in asked_prices(call).items():
+        is_product = resource.name == "products"
+        product = store.get("products", record["id"] if is_product else record["id_product"])
+        if product is None:
+            continue
+        combination = options.get("product_attribute", "0") if is_product else record["id"]
+        rate = orders.tax_rate(store, product["id_tax_rules_group"],
+                               options.get("country") or store.configuration("PS_COUNTRY_DEFAULT"))
+        unit = orders.unit_price_tax_excl(store, product["id"], combination, 0, rate,
+                                          reductions=options.get("use_reduction", "1") == "1")
+        price = unit * (1 + rate) if options.get("use_tax", "1") == "1" else unit
+        out[name] = money6(price)
+    return out
 
 
 def by_product(call: Call) -> dict[str, dict[str, list]]:
@@ -208,7 +241,7 @@ def parse_display(call: Call, resource: Resource) -> list[str] | None | str:
                                        f"'[field_1,field_2,field_3,...]'. These are available: {', '.join(names)}")
     wanted = [part.strip() for part in re.split(r",(?![^\[]*\])", match.group(1)) if part.strip()]
     for name in wanted:
-        if name.split("[")[0] not in names:
+        if name.split("[")[0] not in names and name not in asked_prices(call):
             raise WebserviceError(400, 35, f'Unable to display this field "{name}". However, these are available: '
                                            f"{', '.join(names)}")
     return [name.split("[")[0] for name in wanted]
