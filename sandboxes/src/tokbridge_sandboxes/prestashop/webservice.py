@@ -11,6 +11,7 @@ is not XML is 500 code 127; a missing required field is 400 code 41.
 from __future__ import annotations
 
 import base64
+import copy
 import re
 
 from starlette.requests import Request
@@ -426,8 +427,7 @@ def apply_fields(call: Call, resource: Resource, record: dict, fields: dict, par
             if given:
                 value = fields[f.name]
                 langs = value if isinstance(value, dict) else {lang: value for _iso, lang in store.config.languages}
-                record[f.name] = {**({} if not partial else record[f.name]),
-                                  **{lang: text for lang, text in langs.items()}}
+                record[f.name] = {**record[f.name], **langs}  # the languages not given stay
             elif not partial:
                 record[f.name] = {lang: "" for _iso, lang in store.config.languages}
             if f.required and not record[f.name].get(store.default_lang):
@@ -514,8 +514,10 @@ def create(call: Call, resource: Resource, entity: dict) -> dict:
 def update(call: Call, resource: Resource, record: dict, entity: dict, partial: bool) -> dict:
     store = call.store
     before = {"current_state": record.get("current_state"), "shipping_number": record.get("shipping_number")}
-    apply_fields(call, resource, record, entity["fields"], partial)
+    draft = copy.deepcopy(record)  # a refused write leaves the record as it was
+    apply_fields(call, resource, draft, entity["fields"], partial)
     associations_given = _associations_in(resource, entity)
+    record.update(draft)
     if associations_given:
         record.setdefault("associations", {}).update(associations_given)
     if resource.name == "orders":
