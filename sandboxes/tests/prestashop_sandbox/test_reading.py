@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+
 import httpx
 import pytest
 from lxml import etree
@@ -118,6 +120,8 @@ def test_images_are_real_files_behind_the_key(shop):
         assert client.get("/images/products/1/99999").status_code == 404
     assert picture.status_code == 200 and picture.headers["content-type"] == "image/png"
     assert picture.content.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = struct.unpack(">II", picture.content[16:24])
+    assert width >= 300 and height >= 300  # large enough for a marketplace to take
     assert httpx.get(f"{shop.url}/api/images/products/1/{ids[0]}").status_code == 401
 
 
