@@ -30,9 +30,12 @@ def tax_rate(store: Store, id_tax_rules_group: object, id_country: object) -> De
     return Decimal(0)
 
 
-def _applies(price: dict, id_product: str, id_product_attribute: str, id_cart: str) -> bool:
+def _applies(price: dict, id_product: str, id_product_attribute: str, id_cart: str, now: str) -> bool:
+    """For this product and combination, this cart (or the catalog's: "0"), and now (an empty or zero
+    `from` / `to` is no limit)."""
     return (price["id_product"] in (id_product, "0") and price["id_product_attribute"] in (id_product_attribute, "0")
-            and price["id_cart"] == id_cart)
+            and price["id_cart"] == id_cart and (price["from"] in ("", EMPTY_DATE) or price["from"] <= now)
+            and (price["to"] in ("", EMPTY_DATE) or now <= price["to"]))
 
 
 def unit_price_tax_excl(store: Store, id_product: object, id_product_attribute: object, id_cart: object,
@@ -45,11 +48,12 @@ def unit_price_tax_excl(store: Store, id_product: object, id_product_attribute: 
     impact = decimal(combination["price"]) if combination else Decimal(0)
     prices = store.tables["specific_prices"].values()
     # The cart's own specific price wins, the most precise (this combination) first; then the catalog's.
-    candidates = sorted((p for p in prices if _applies(p, str(id_product), pa, cart)),
+    now = store.now_local()
+    candidates = sorted((p for p in prices if _applies(p, str(id_product), pa, cart, now)),
                         key=lambda p: (p["id_product_attribute"] == pa, p["id_product"] == str(id_product)),
                         reverse=True)
     if not candidates and cart != "0":
-        candidates = sorted((p for p in prices if _applies(p, str(id_product), pa, "0")),
+        candidates = sorted((p for p in prices if _applies(p, str(id_product), pa, "0", now)),
                             key=lambda p: p["id_product_attribute"] == pa, reverse=True)
     unit = decimal(product["price"]) + impact
     if candidates and reductions:
