@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.deployment import csrf, live_deployment
+from tests.support.deployment import csrf, live_deployment, sign_up_and_connect, template_body
 from tests.support.waiting import wait_for
 
 SHOP = "retry-store.myshopify.com"
@@ -50,28 +50,12 @@ def refused_in_review(tiktok_url: str) -> set[str]:
 @pytest.mark.slow
 def test_the_example_retries_failed_products_with_a_token(deployment):
     browser, base = deployment.browser, deployment.base_url
-    page = browser.get("/signup")
-    browser.post("/signup", data={"business": "Retry Tees", "email": "owner@retry.test",
-                                  "password": "a long password", "csrf_token": csrf(page.text)})
-    page = browser.get("/connect/shopify")
-    assert browser.post("/connect/shopify", data={"shop": SHOP, "csrf_token": csrf(page.text)}).url.path == "/dashboard"
-    page = browser.get("/connect/tiktok")
-    link = re.search(r'href="([^"]*/open/authorize[^"]*)"', page.text).group(1).replace("&amp;", "&")
-    consent = httpx.post(link, data={"decision": "allow"}, follow_redirects=False)
-    assert browser.get(consent.headers["location"]).url.path == "/dashboard"
-    browser.headers["X-CSRF-Token"] = browser.get("/api/v1/me").json()["csrf_token"]
+    sign_up_and_connect(browser, business="Retry Tees", email="owner@retry.test", store_domain=SHOP)
     wait_for(lambda: browser.get("/api/v1/dashboard").json()["products"]["not_uploaded"] > 0, timeout=120,
              what="the catalog import")
-
     warehouse = next(w["id"] for w in httpx.get(f"{deployment.tiktok_url}/sandbox/state").json()["shops"][0]["warehouses"]
                      if w["type"] == "SALES_WAREHOUSE")
-    template = browser.post("/api/v1/templates", json={
-        "name": "T-shirts", "selection": {"match": "all", "rules": [
-            {"field": "product_type", "operator": "equals", "value": "T-Shirts"}]},
-        "category": {"id": "9601302", "version": "v2"},
-        "attributes": [{"attribute_id": "100347", "source": "fixed", "value_names": ["Cotton"]}],
-        "inventory": {"default_warehouse_id": warehouse},
-        "listing": {"package_weight": {"value": "0.5", "unit": "POUND"}}})
+    template = browser.post("/api/v1/templates", json=template_body("T-shirts", "T-Shirts", "9601302", warehouse))
     assert template.status_code == 201, template.text
     upload = browser.post("/api/v1/uploads", json={})
     assert upload.status_code == 202, upload.text
