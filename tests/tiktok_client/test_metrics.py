@@ -47,3 +47,15 @@ def test_an_endpoint_is_counted_by_its_template_not_its_ids(tiktok):
             - value(before, "tokbridge_platform_calls_total", platform="tiktok", endpoint=endpoint,
                     outcome="client_error")) == 2
     assert "1729382256910270001" not in after
+
+
+def test_token_calls_are_counted_too(connect):
+    before = counted()
+    tiktok = connect()  # exchanges an auth code for the shop's tokens
+    tiktok.tokens.refresh(tiktok.shop.id, tiktok.store.load(tiktok.shop.id).access_token)
+    after = counted()
+    for path in ("/api/v2/token/get", "/api/v2/token/refresh"):
+        endpoint = f"GET {path}"
+        assert (value(after, "tokbridge_platform_calls_total", platform="tiktok", endpoint=endpoint, outcome="ok")
+                - value(before, "tokbridge_platform_calls_total", platform="tiktok", endpoint=endpoint,
+                        outcome="ok")) == 1, path

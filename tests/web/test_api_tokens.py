@@ -127,6 +127,17 @@ def test_revoked_expired_or_mistyped_tokens_get_401(client, outsider, two_mercha
     assert "Revoked" in listed and "Expired" in listed
 
 
+def test_a_deactivated_users_tokens_stop_working(client, outsider, two_merchants, app_settings):
+    from tokbridge.tenancy.models import User
+
+    sign_in(client, "a@alpha.test")
+    token = create_token(client)
+    assert outsider.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    with session_scope(get_engine(app_settings.database_url)) as session:
+        session.execute(update(User).where(User.email == "a@alpha.test").values(is_active=False))
+    assert outsider.get("/api/v1/me", headers=bearer(token)).status_code == 401
+
+
 def test_a_bad_token_is_refused_even_beside_a_valid_session_cookie(client, two_merchants):
     sign_in(client, "a@alpha.test")
     assert client.get("/api/v1/me").status_code == 200
