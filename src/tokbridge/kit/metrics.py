@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -49,7 +50,8 @@ def use_directory(directory: Path | str | None) -> None:
     values = sys.modules.get("prometheus_client.values")
     if values is not None:  # imported already (by a library): choose its storage again
         values.ValueClass = values.get_value_class()
-    _instruments.cache_clear()
+    with _creating:
+        _made.cache_clear()
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,17 @@ class _Instruments:
     rate_limit_wait_seconds: object
 
 
-@lru_cache(maxsize=1)
+_creating = threading.Lock()
+
+
 def _instruments() -> _Instruments:
+    """This process's instruments, made on first use (threads that count at once get the same ones)."""
+    with _creating:
+        return _made()
+
+
+@lru_cache(maxsize=1)
+def _made() -> _Instruments:
     from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 
     disable_created_metrics()  # a `_created` series per label set doubles the output and says little here
