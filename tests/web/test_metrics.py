@@ -24,6 +24,7 @@ from tokbridge.db.engine import get_engine, session_scope
 from tokbridge.jobs.models import Job
 from tokbridge.jobs.runner import run_due_jobs
 from tokbridge.jobs.service import enqueue
+from tokbridge.kit.metrics import exposition
 from tokbridge.listings.models import Listing
 from tokbridge.orders.models import Order, StoreSync
 from tokbridge.web.app import create_app
@@ -171,18 +172,24 @@ def test_worker_processes_and_the_web_add_up_in_one_directory(app_settings, monk
     merchant = create_account(settings, "Alpha", "a@alpha.test")
     engine = get_engine(settings.database_url)
 
-    def run_one_in_a_worker() -> None:
+    def succeeded_attempts() -> float:  # what /metrics would show now, from the files of every process
+        return value(exposition(directory).decode(), "tokbridge_job_duration_seconds_count", kind="test.count",
+                     outcome="succeeded")
+
+    def run_one_in_a_worker(expected: int) -> None:
         with session_scope(engine) as session:
             job_id = enqueue(session, "test.count", merchant_id=merchant, payload={"steps": 1}).id
         worker = start_worker()
         try:
             wait_for(lambda: _state(engine, job_id) == "succeeded", timeout=60, what="the worker to run the job")
+            # Counted just after the job's outcome is committed: wait for it before stopping the worker.
+            wait_for(lambda: succeeded_attempts() == expected, timeout=30, what="the worker's count")
         finally:
             stop(worker)
 
-    run_one_in_a_worker()
-    run_one_in_a_worker()
-    assert len(list(directory.glob("*.db"))) >= 2  # each process wrote its own file
+    run_one_in_a_worker(expected=1)
+    run_one_in_a_worker(expected=2)  # the stopped worker's count stays
+    assert len(list(directory.glob("histogram_*.db"))) >= 2  # each process wrote its own file
     with TestClient(create_app(settings), base_url="http://127.0.0.1") as scraper:
         text = scrape(scraper)
     assert value(text, "tokbridge_job_duration_seconds_count", kind="test.count", outcome="succeeded") == 2
