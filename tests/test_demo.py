@@ -21,15 +21,17 @@ def test_demo_serves_sign_in_and_the_dashboard(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
     subprocess.run([sys.executable, "-m", "tokbridge.cli", "init"], cwd=tmp_path, env=env, check=True,
                    capture_output=True, timeout=60)
-    # Every port is free and chosen here: a demo already running on this machine (8000, 8101, 8102, 8103)
+    # Every port is free and chosen here: a demo already running on this machine (8000, 8101 to 8104)
     # must not make this test fail.
     port, tiktok_port, shopify_port, etsy_port = free_port(), free_port(), free_port(), free_port()
+    prestashop_port = free_port()
     log = tmp_path / "demo.log"
     with open(log, "w") as out:
         demo = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "demo", "--port", str(port),
                                  "--sandbox-port", f"tiktok={tiktok_port}",
                                  "--sandbox-port", f"shopify={shopify_port}",
-                                 "--sandbox-port", f"etsy={etsy_port}"],
+                                 "--sandbox-port", f"etsy={etsy_port}",
+                                 "--sandbox-port", f"prestashop={prestashop_port}"],
                                 cwd=tmp_path, env={**env, "COLUMNS": "200"}, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
