@@ -28,6 +28,7 @@ from tokbridge_sandboxes.prestashop import SandboxConfig, create_app
 class LivePrestaShop:
     base_url: str
     config: SandboxConfig
+    connection: ChannelConnection | None = None  # the last one `store` made
 
     def control(self, method: str, path: str, **kwargs):
         """The sandbox's control API: what the merchant does in the back office."""
@@ -55,6 +56,7 @@ class LivePrestaShop:
             session.add(connection)
             session.flush()
             session.expunge(connection)
+        self.connection = connection
         return registry.plugin("prestashop").store(get_settings(), engine, connection)
 
     def requests(self) -> list[dict]:
