@@ -45,6 +45,7 @@ from tokbridge.channels.prestashop.client import PrestaShopClient, one_of
 from tokbridge.channels.prestashop.errors import NotFound, Refused, StockChangedMeanwhile
 from tokbridge.channels.prestashop.orders import OrdersMixin
 from tokbridge.channels.prestashop.poll_state import PollState
+from tokbridge.channels.prestashop.shop import configuration
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +82,13 @@ class PrestaShopStore(OrdersMixin):
     # --- the shop ---------------------------------------------------------------------------------
 
     def shop_details(self) -> dict[str, str]:
-        # A light call that fails like every other when the key is withdrawn.
-        self.client.rows("shops", {"display": "[id,name]", "filter[id]": f"[{self.shop_id}]"}, what="the shop")
+        """The shop's name, address and default currency as it is now (the merchant may change it)."""
+        settings = configuration(self.client, ("PS_CURRENCY_DEFAULT",))
+        currency_id = settings.get("PS_CURRENCY_DEFAULT") or str(self.data.get("currency_id") or "1")
+        currency = self.client.one("currencies", "currency", currency_id, what="the shop's currency")
+        self.data.update(currency_id=currency_id, currency=str(currency.get("iso_code") or "").upper())
         return {"name": str(self.data.get("name") or self.client.address), "domain": self.client.address,
-                "currency": str(self.data.get("currency") or "")}
+                "currency": self.data["currency"]}
 
     def locations(self) -> list[dict]:
         """One location: the connected shop (its stock rows; a multistore's other shops are other
