@@ -197,15 +197,15 @@ class PrestaShopStore(OrdersMixin):
     def _pages(self, resource: str, query: dict, after: int, offset: int, size: int, *,
                what: str) -> Iterator[tuple[list[dict], int]]:
         """Rows with an id above `after`, by id, `size` a page (`limit=offset,count`, `sort=[id_ASC]`), each
-        with the offset reached. A page starts one row early, on the last row seen: when a later row stands
-        there, rows before it were deleted meanwhile, and the offset is taken back a page (rows already
-        seen are dropped by id), so no row is skipped."""
+        with the offset reached. A page starts one row early, on the last row seen: when a later row (or
+        none) stands there, rows before it were deleted meanwhile, and the offset is taken back a page
+        (rows already seen are dropped by id), so no row is skipped."""
         while True:
             start = max(offset - 1, 0)
             count = size + 1 if offset else size
             rows = self.client.rows(resource, {**query, "sort": "[id_ASC]", "limit": f"{start},{count}"}, what=what)
             rows.sort(key=lambda row: int(row["id"]))
-            if start and rows and int(rows[0]["id"]) > after:
+            if start and (not rows or int(rows[0]["id"]) > after):
                 offset = max(offset - size, 0)
                 continue
             offset = start + len(rows)
