@@ -20,8 +20,11 @@ if TYPE_CHECKING:
 UPLOAD_TYPES = ("image/gif", "image/jpg", "image/jpeg", "image/pjpeg", "image/png", "image/x-png")
 
 
+IMAGE_SIDE = 800  # PrestaShop's large_default; TikTok takes images from 300 x 300 pixels
+
+
 def image_bytes(image: Image) -> bytes:
-    return image.data if image.data is not None else png(80, 80, image.rgb)
+    return image.data if image.data is not None else png(IMAGE_SIDE, IMAGE_SIDE, image.rgb)
 
 
 def _listing(call: Call, tag: str, ids: list[int], href: str, attributes: dict | None = None) -> Response:
@@ -70,7 +73,7 @@ async def upload(call: Call, product_id: int) -> Response:
     data = await upload_file.read()
     store = call.store
     with store.lock:
-        image_id = max(store.images, default=0) + 1
+        image_id = store.new_id("images")
         store.images[image_id] = Image(image_id, product_id, (0, 0, 0), "image/jpeg" if "jp" in mime else mime, data)
     root = etree.Element("prestashop", nsmap={"xlink": formats.XLINK})
     node = etree.SubElement(root, "image")
