@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from tests.contracts.catalog import read_catalog
-from tokbridge.channels.base import CatalogCheckpoint, Product
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.prestashop.poll_state import POLL_KEY
 from tokbridge.db.engine import session_scope
@@ -96,22 +95,3 @@ def test_stock_and_combination_changes_are_found_though_the_product_is_not_stamp
     assert data["catalog"] == {"reconciled_at": "2026-01-01T00:00:00+00:00"}
     assert set(data[POLL_KEY]) == {"digests"}
 
-
-def test_a_catalog_read_resumed_after_deletions_skips_no_product(live_prestashop, engine):
-    live = live_prestashop(catalog_size=14)
-    store = live.store(engine)
-    items = store.read_catalog(None).items
-    first_page = []
-    for item in items:
-        if not isinstance(item, CatalogCheckpoint):
-            first_page.append(item)
-            continue
-        checkpoint = item.state
-        break
-    for product in first_page[:4]:  # the merchant deletes products already read
-        live.control("DELETE", f"/sandbox/products/{product.external_id}")
-
-    rest = [item.external_id for item in store.read_catalog(checkpoint).items if isinstance(item, Product)]
-
-    expected = sorted((str(p["id_product"]) for p in live.products()), key=int)
-    assert [p.external_id for p in first_page[4:]] + rest == expected
