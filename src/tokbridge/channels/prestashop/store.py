@@ -254,7 +254,8 @@ class PrestaShopStore(OrdersMixin):
         the last poll (digests compared, then the new ones kept)."""
         before = self.poll_state.digests()
         now = self.digests()
-        self.poll_state.save_digests(now)
+        if now != before:  # most polls find nothing: the connection's row is not written then
+            self.poll_state.save_digests(now)
         stamped = {str(row["id"]) for row in already}
         moved = sorted((product_id for product_id, digest in now.items()
                         if before is not None and before.get(product_id) != digest and product_id not in stamped),
