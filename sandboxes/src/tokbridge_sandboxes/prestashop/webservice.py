@@ -66,7 +66,7 @@ class Call:
         elif "ws_key" in self.params:
             key = self.params["ws_key"]
         if key is None:
-            raise _NoKey
+            raise NoKeyError
         key = key.strip()
         if not key:
             raise WebserviceError(401, 17, "Authentication key is empty")
@@ -127,11 +127,8 @@ class Call:
                                            "with this authentication key")
 
 
-class _NoKeyError(Exception):
+class NoKeyError(Exception):
     """No key at all: PrestaShop's dispatcher stops before the Webservice with a bare 401."""
-
-
-_NoKey = _NoKeyError()
 
 
 def _distance(a: str, b: str) -> int:
@@ -193,7 +190,8 @@ def computed_prices(call: Call, resource: Resource, record: dict) -> dict[str, s
         rate = orders.tax_rate(store, product["id_tax_rules_group"],
                                options.get("country") or store.configuration("PS_COUNTRY_DEFAULT"))
         unit = orders.unit_price_tax_excl(store, product["id"], combination, 0, rate,
-                                          reductions=options.get("use_reduction", "1") == "1")
+                                          reductions=options.get("use_reduction", "1") == "1",
+                                          id_currency=options.get("currency", 0))
         price = unit * (1 + rate) if options.get("use_tax", "1") == "1" else unit
         out[name] = money6(price)
     return out
@@ -610,7 +608,7 @@ async def _dispatch(call: Call, path: str, body: bytes) -> Response:
         if fault is not None:
             raise WebserviceError(fault.status, 0, "Internal error. To see this error please display the PHP errors.")
         return response
-    except _NoKeyError:
+    except NoKeyError:
         return Response(b"401 Unauthorized", 401, {"WWW-Authenticate": REALM}, media_type="text/html")
     except WebserviceError as exc:
         return call.error(exc, {"WWW-Authenticate": REALM} if exc.status == 401 and exc.code in (17, 18, 20, 21) else None)
