@@ -32,7 +32,8 @@ ENVELOPE_KEYS = {"code", "message", "request_id", "data"}
 SCALAR_TYPES = {"string": "string", "int": "integer", "int64": "integer", "float": "number", "bool": "boolean",
                 "object": "object", "file": "file"}
 # An enum value as the docs list it: "- UNPAID", "* `UNPAID`", "- NONE: explanation".
-ENUM_LINE = re.compile(r"^\s*[-*]\s*`?([A-Z][A-Z0-9_]{1,})`?\s*(?::|$|\s-|\s\()")
+# Values with an underscore keep the docs' casing (Check Listing Prerequisites spells `BANk_ACCOUNT`).
+ENUM_LINE = re.compile(r"^\s*[-*]\s*`?([A-Z][A-Za-z0-9]*_[A-Za-z0-9_]+|[A-Z][A-Z0-9]+)`?\s*(?::|$|\s-|\s\()")
 WEBHOOK_TYPE_IN_NAME = re.compile(r"^(\d+)-")
 JSON_BLOCK = re.compile(r"```(?:json|JSON)\s*\n(.*?)```", re.S)
 TABLE_ROW = re.compile(r"^\|(.+)\|\s*$")

@@ -54,7 +54,7 @@ def matches(endpoint: Endpoint, path: str) -> bool:
     return re.fullmatch(re.sub(r"\{[a-z_]+\}", "[^/]+", endpoint.path), path) is not None
 
 
-def full_product(client, title: str = "Lumen Pocket Bluetooth Speaker") -> m.ProductInput:
+def full_product(client, title: str = "Lumen Pocket Bluetooth Speaker", number: int = 1) -> m.ProductInput:
     """A speaker with every optional field of Create Product the sandbox can accept set."""
     category = next(c for c in client.get_categories(category_version="v2", keyword="speaker") if c.is_leaf)
     attributes = client.get_attributes(category.id, category_version="v2")
@@ -89,7 +89,7 @@ def full_product(client, title: str = "Lumen Pocket Bluetooth Speaker") -> m.Pro
             sku_unit_count="1.00",
             external_urls=["https://store.example/products/speaker"],
             extra_identifier_codes=["00012345678912"],
-            fees=[{"type": "PFAND", "amount": "0.25", "additional_attribute": "PFAND_SINGLE_USE"}],
+            fees=[{"type": "PFAND", "amount": "0.25", "additional_attribute": "SINGLE_USE"}],
             pre_sale={"type": "PRE_ORDER", "fulfillment_type": {"handling_duration_days": 7,
                                                                 "release_date": 1893456000}},
         ))
@@ -101,12 +101,13 @@ def full_product(client, title: str = "Lumen Pocket Bluetooth Speaker") -> m.Pro
         package_weight=m.PackageWeight(value="0.6", unit="POUND"),
         package_dimensions=m.PackageDimensions(length="6", width="4", height="3", unit="INCH"),
         certifications=certifications,
-        size_chart={"image": {"uri": image}},
+        size_chart={"image": {"uri": image}, "template": {"id": "7267563252536723205"}},
+        shipping_template_id="7181398425357543210",
         video={"id": "v10b5cg40000cjm3o7bc77u8s1a2b3c4"},
-        is_cod_allowed=False, external_product_id="store-product-1", skus=skus,
+        is_cod_allowed=False, external_product_id=f"store-product-{number}", skus=skus,
         is_not_for_sale=False, minimum_order_quantity=1, shipping_insurance_requirement="OPTIONAL",
         is_pre_owned=False, manufacturer_ids=["7234567890123456789"], responsible_person_ids=["7234567890123456790"],
-        idempotency_key="0b8f1f3e-3f4c-4a59-9a43-7d2a3c1e5b10",
+        idempotency_key=f"0b8f1f3e-3f4c-4a59-9a43-7d2a3c1e5b1{number}",
     )
 
 
@@ -148,8 +149,12 @@ def world() -> Iterator[ShapeWorld]:
         warehouse = default_warehouse(client)
         option = client.get_delivery_options(warehouse.id)[0]
         provider = client.get_shipping_providers(option.id)[0]
+        # Two packages: the order is split, its first package carries half of the line items.
+        items = [item.id for item in client.get_orders([shipped])[0].line_items]
         built.package_id = client.mark_package_shipped(
-            shipped, tracking_number="9400111899223197428490", shipping_provider_id=provider.id).package_id or ""
+            shipped, tracking_number="9400111899223197428490", shipping_provider_id=provider.id,
+            order_line_item_ids=items[: len(items) // 2]).package_id or ""
+        client.mark_package_shipped(shipped, tracking_number="9400111899223197428499", shipping_provider_id=provider.id)
         client.update_order_shipping_info(shipped, tracking_number="9400111899223197428491",
                                           shipping_provider_id=provider.id)
         client.update_package_shipping_info(built.package_id, tracking_number="9400111899223197428492",
@@ -168,15 +173,24 @@ def exercise_the_rest(built: ShapeWorld, provider_id: str) -> None:
     client = built.tiktok.client
     speakers = next(c for c in client.get_categories(category_version="v2", keyword="speaker") if c.is_leaf)
     client.recommend_category(m.RecommendCategoryInput(product_title="Pocket bluetooth speaker", category_version="v2"))
+    shop_id = built.tiktok.shop.id
+    built.control("PUT", f"/sandbox/shops/{shop_id}/prerequisites", {"failing": ["SHOP_TAX"]})
     client.check_listing_prerequisites()
+    built.control("PUT", f"/sandbox/shops/{shop_id}/prerequisites", {"failing": []})
     # Create Product's own fields (is_not_for_sale, idempotency_key) are not part of these two calls.
     listing = full_product(client, title="Lumen Pocket Bluetooth Speaker Mini").model_copy(
         update={"idempotency_key": None, "is_not_for_sale": None})
     client.check_product_listing(listing)
+    client.check_product_listing(listing.model_copy(update={"certifications": []}))  # fails: FCC is required
     product = client.get_product(built.product_id)
     client.search_products(m.ProductSearch(status="ALL"))
     client.get_category_rules(speakers.id, category_version="v2")
-    client.edit_product(built.product_id, listing)
+    # A second product, refused in review, with a shipping template TikTok clears with a warning.
+    refused = client.create_product(full_product(client, "Lumen Replica Speaker", number=2).model_copy(
+        update={"shipping_template_id": "standard"})).product_id
+    built.control("POST", f"/sandbox/products/{refused}/review", {"outcome": "FAILED"})
+    client.get_product(refused)
+    client.edit_product(built.product_id, listing.model_copy(update={"shipping_template_id": "standard"}))
     client.partial_edit_product(built.product_id, {"title": "Lumen Pocket Bluetooth Speaker II"})
     warehouse = default_warehouse(client)
     client.update_inventory(built.product_id, [
@@ -196,6 +210,7 @@ def exercise_the_rest(built: ShapeWorld, provider_id: str) -> None:
     client.search_returns()
     client.get_reject_reasons(built.return_id)
     client.approve_return(built.return_id, decision="APPROVE_RETURN")
+    client.search_returns()  # now with the return label and tracking
     client.update_shop_webhook("ORDER_STATUS_CHANGE", "https://hooks.example.com/tiktok")
     client.get_shop_webhooks()
     client.delete_shop_webhook("ORDER_STATUS_CHANGE")

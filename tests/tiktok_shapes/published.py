@@ -110,19 +110,23 @@ class ShapeReport:
 def compare(name: str, answers: Iterable[Any], published: Published, *, ignore: Iterable[str] = ()) -> ShapeReport:
     """Missing example keys (over all answers), invented keys, wrong JSON types, undocumented enum values.
 
-    `ignore`: path prefixes the docs leave open (free-form maps such as a product's attribute values)."""
+    `ignore`: paths (with everything under them) left out of every check."""
     report = ShapeReport(name)
     answers = list(answers)
+    skipped = tuple(ignore)
+
+    def ignored(path: str) -> bool:
+        return any(path == p or path.startswith((p + ".", p + "[]")) for p in skipped)
+
     seen: dict[str, set[str]] = {}
     for answer in answers:
         for path, types in shape_of(answer).items():
             seen.setdefault(path, set()).update(types)
-    skipped = tuple(ignore)
     for path in sorted(published.example):
-        if not path.startswith(skipped):
+        if not ignored(path):
             report.check(path in seen, f"missing {path}")
     for path, types in sorted(seen.items()):
-        if path.startswith(skipped):
+        if ignored(path):
             continue
         expected = published.type_of(path)
         report.check(expected is not None, f"invented {path}")

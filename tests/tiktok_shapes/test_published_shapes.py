@@ -6,12 +6,14 @@ path and only documented enum values. Webhook payloads the sandbox sent are held
 the same way. Request bodies the client sent use only documented keys and send the required ones. The
 last tests change the digest in memory (a rename, a retype, an invented key) and show each is caught.
 
-`pytest tests/tiktok_shapes -s` prints the table of checks passing out of checks made.
+`pytest tests/tiktok_shapes -s` prints the table of checks passing out of checks made;
+`TIKTOK_SHAPES_STRICT=1` runs the endpoints with known gaps as plain tests, to see what is left.
 """
 
 from __future__ import annotations
 
 import copy
+import os
 
 import pytest
 
@@ -28,16 +30,33 @@ NOT_EXERCISED = {
     "REJECT_CANCELLATION": "the one pending cancellation is approved; rejecting answers an empty data as approving does",
     "REJECT_RETURN": "the one return is approved; rejecting answers an empty data as approving does",
 }
-# Paths whose members the docs leave open: none yet.
-OPEN_PATHS: dict[str, tuple[str, ...]] = {}
-# Endpoint names whose gaps are still known; a listed endpoint that passes fails the run (strict).
-KNOWN_GAPS: set[str] = {
-    "CHECK_LISTING", "CHECK_PREREQUISITES", "CREATE_PRODUCT", "EDIT_PRODUCT", "GET_ATTRIBUTES", "GET_CATEGORY_RULES",
-    "GET_ORDERS", "GET_PACKAGE", "GET_PRODUCT", "GET_WAREHOUSES", "MARK_PACKAGE_SHIPPED", "PARTIAL_EDIT_PRODUCT",
-    "SEARCH_CANCELLATIONS", "SEARCH_ORDERS", "SEARCH_PRODUCTS", "SEARCH_RETURNS", "UPDATE_INVENTORY",
+# Features the sandbox does not simulate, so its answers never carry these paths (they are neither
+# required nor checked): combined listings (virtual bundles of other products' SKUs), global products
+# and product families (cross-border sellers), Subscribe and Save, Tokopedia (Indonesian shops only),
+# pre-approval (KYC or restricted category pending) and SKUs deactivated one by one.
+COMBINED_LISTINGS = ("orders[].line_items[].combined_listing_skus",)
+PRODUCT_FEATURES = ("skus[].combined_skus", "primary_combined_product_id", "product_types[]",
+                    "global_product_association", "skus[].global_listing_policy", "product_families",
+                    "subscribe_info", "integrated_platform_statuses", "audit.pre_approved_reasons[]",
+                    "skus[].status_info.deactivation_source")
+SEARCH_FEATURES = tuple(f"products[].{path}" for path in
+                        ("product_families", "integrated_platform_statuses", "audit.pre_approved_reasons[]",
+                         "skus[].status_info.deactivation_source", "product_sync_fail_reasons[]"))
+# Returns: disputes, partial refunds proposed by the seller, combined and edited returns.
+RETURN_FEATURES = tuple(f"return_orders[].{path}" for path in
+                        ("arbitration_status", "partial_refund", "seller_proposed_return_type", "combined_return_id",
+                         "pre_return_id", "next_return_id"))
+NOT_SIMULATED: dict[str, tuple[str, ...]] = {
+    "SEARCH_RETURNS": RETURN_FEATURES,
+    "GET_ORDERS": COMBINED_LISTINGS, "SEARCH_ORDERS": COMBINED_LISTINGS, "GET_PRODUCT": PRODUCT_FEATURES,
+    "SEARCH_PRODUCTS": SEARCH_FEATURES,
 }
+# Endpoint names whose gaps are still known; a listed endpoint that passes fails the run (strict).
+KNOWN_GAPS: set[str] = {"GET_ATTRIBUTES", "GET_CATEGORY_RULES", "UPDATE_INVENTORY"}
 WEBHOOK_TYPES_SENT = (1, 5, 11, 12, 37)
-KNOWN_WEBHOOK_GAPS: set[int] = {5, 37}
+KNOWN_WEBHOOK_GAPS: set[int] = set()
+# Type 37's example spells `pre_approved_reason`; its parameter table (followed) says `pre_approved_reasons`.
+WEBHOOK_EXAMPLE_TYPOS = {37: ("data.audit.pre_approved_reason",)}
 
 REPORTS: list[ShapeReport] = []
 
@@ -50,7 +69,7 @@ def endpoint_report(world, name: str, digest=DIGEST) -> ShapeReport:
     endpoint = CLIENT_ENDPOINTS[name]
     answers = [a if a is not None else {} for a in world.answers(endpoint)]
     assert answers, f"{name}: the shape world made no successful call to {key(endpoint)}"
-    return compare(name, answers, Published.endpoint(digest, key(endpoint)), ignore=OPEN_PATHS.get(name, ()))
+    return compare(name, answers, Published.endpoint(digest, key(endpoint)), ignore=NOT_SIMULATED.get(name, ()))
 
 
 def test_every_path_the_client_calls_is_published():
@@ -60,7 +79,7 @@ def test_every_path_the_client_calls_is_published():
 
 @pytest.mark.parametrize("name", sorted(set(CLIENT_ENDPOINTS) - set(NOT_EXERCISED)))
 def test_answers_have_the_published_shape(world, name, request):
-    if name in KNOWN_GAPS:
+    if name in KNOWN_GAPS and not os.environ.get("TIKTOK_SHAPES_STRICT"):
         request.applymarker(pytest.mark.xfail(strict=True, reason="known gap, being closed"))
     report = endpoint_report(world, name)
     REPORTS.append(report)
@@ -69,20 +88,19 @@ def test_answers_have_the_published_shape(world, name, request):
 
 @pytest.mark.parametrize("event_type", WEBHOOK_TYPES_SENT)
 def test_webhooks_have_the_published_shape(world, event_type, request):
-    if event_type in KNOWN_WEBHOOK_GAPS:
+    if event_type in KNOWN_WEBHOOK_GAPS and not os.environ.get("TIKTOK_SHAPES_STRICT"):
         request.applymarker(pytest.mark.xfail(strict=True, reason="known gap, being closed"))
     deliveries = world.control("GET", "/sandbox/webhooks")["deliveries"]
     bodies = [d["body"] for d in deliveries if d["type"] == event_type]
     assert bodies, f"the shape world sent no webhook of type {event_type}"
-    report = compare(f"webhook {event_type}", bodies, Published.webhook(DIGEST, event_type))
+    report = compare(f"webhook {event_type}", bodies, Published.webhook(DIGEST, event_type),
+                     ignore=WEBHOOK_EXAMPLE_TYPOS.get(event_type, ()))
     REPORTS.append(report)
     assert not report.failures, "\n".join(report.failures)
 
 
 @pytest.mark.parametrize("name", sorted(n for n, e in CLIENT_ENDPOINTS.items() if e.method in ("POST", "PUT", "DELETE")))
-def test_request_bodies_use_documented_keys(world, name, request):
-    if name == "CHECK_LISTING":
-        request.applymarker(pytest.mark.xfail(strict=True, reason="the client sends category_version"))
+def test_request_bodies_use_documented_keys(world, name):
     endpoint = CLIENT_ENDPOINTS[name]
     documented = DIGEST["endpoints"][key(endpoint)]["request_body"]
     bodies = [b for b in world.bodies_sent(endpoint) if isinstance(b, dict)]
@@ -99,7 +117,6 @@ def test_request_bodies_use_documented_keys(world, name, request):
     assert not report.failures, "\n".join(report.failures)
 
 
-@pytest.mark.xfail(strict=True, reason="the client sends category_version and the sandbox needs it")
 def test_listing_check_takes_a_product_without_category_version(world):
     """Check Product Listing documents no category_version: the shop's tree is the one it checks."""
     listing = CLIENT_ENDPOINTS["CHECK_LISTING"]

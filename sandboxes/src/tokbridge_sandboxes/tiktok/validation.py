@@ -58,6 +58,15 @@ class Checked:
 
 
 class Problems(list):
+    """What stops a product (the list) and what TikTok accepts with a warning (`warnings`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.warnings: list[str] = []
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
     def add(self, pair: tuple[int, str], message: str | None = None) -> None:
         self.append(ApiError(pair[0], message or pair[1]))
 
@@ -275,8 +284,15 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
                                             or len(external_product_id) > MAX_EXTERNAL_ID):
         problems.add(INVALID_INPUT)
     stored["external_product_id"] = external_product_id
+    template = body.get("shipping_template_id")
+    if template is not None and not (isinstance(template, str) and template.isdigit()):
+        # As TikTok does with a field it cannot use: cleared, and the answer's warnings say so.
+        problems.warn(f"The [shipping_template_id]:{template} field is incorrect and has been automatically "
+                      "cleared by the system. Reason: [Shipping template does not exist]. You can edit it later.")
+        body = {k: v for k, v in body.items() if k != "shipping_template_id"}
     for key in ("is_cod_allowed", "video", "delivery_option_ids", "is_not_for_sale", "shipping_template_id",
-                "listing_platforms", "minimum_order_quantity"):
+                "listing_platforms", "minimum_order_quantity", "is_pre_owned", "shipping_insurance_requirement",
+                "manufacturer_ids", "responsible_person_ids"):
         if key in body:
             stored[key] = body[key]
 
@@ -412,6 +428,12 @@ def _resolve_sales_attributes(state: SandboxState, given: Any, category: seed.Ca
         if isinstance(image, dict):
             if _check_image(state, problems, image.get("uri"), (12052520, "product sale property image uri illegal")):
                 item["sku_img"] = {"uri": image["uri"]}
+        extra_images = entry.get("supplementary_sku_images")
+        if isinstance(extra_images, list) and extra_images:
+            uris = [i.get("uri") if isinstance(i, dict) else None for i in extra_images]
+            if all(_check_image(state, problems, uri, (12052520, "product sale property image uri illegal"))
+                   for uri in uris):
+                item["supplementary_sku_images"] = [{"uri": uri} for uri in uris]
         resolved.append(item)
     return resolved
 
