@@ -20,6 +20,7 @@ import re
 from tests.tiktok_client.builders import default_warehouse, upload
 from tests.tiktok_client.conftest import Connected, open_connection
 from tokbridge.channels.tiktok import models as m
+from tokbridge.channels.tiktok.client import TikTokClient
 from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.channels.tiktok.transport import Endpoint
 
@@ -52,6 +53,12 @@ class ShapeWorld:
 
 def matches(endpoint: Endpoint, path: str) -> bool:
     return re.fullmatch(re.sub(r"\{[a-z_]+\}", "[^/]+", endpoint.path), path) is not None
+
+
+def attribute_value(attribute: m.Attribute) -> m.ProductAttribute:
+    """The first built-in value, or a number for a free-form one (a battery's capacity)."""
+    value = m.AttributeValueRef(id=attribute.values[0].id) if attribute.values else m.AttributeValueRef(name="2000")
+    return m.ProductAttribute(id=attribute.id, values=[value])
 
 
 def full_product(client, title: str = "Lumen Pocket Bluetooth Speaker", number: int = 1) -> m.ProductInput:
@@ -97,7 +104,7 @@ def full_product(client, title: str = "Lumen Pocket Bluetooth Speaker", number: 
         title=title, description="<p>A pocket speaker with twelve hours of play.</p>",
         category_id=category.id, category_version="v2", brand_id=brand.id,
         main_images=[m.ImageRef(uri=image)],
-        product_attributes=[m.ProductAttribute(id=a.id, values=[m.AttributeValueRef(id=a.values[0].id)]) for a in required],
+        product_attributes=[attribute_value(a) for a in required],
         package_weight=m.PackageWeight(value="0.6", unit="POUND"),
         package_dimensions=m.PackageDimensions(length="6", width="4", height="3", unit="INCH"),
         certifications=certifications,
@@ -131,7 +138,8 @@ def world() -> Iterator[ShapeWorld]:
     with contextlib.ExitStack() as stack:
         hooks = {"request": [record], "response": [record_answer]}
         http = stack.enter_context(httpx.Client(timeout=10, event_hooks=hooks))
-        tiktok = open_connection(stack, http=http, webhook_url="http://127.0.0.1:9/unreachable", seed=11)
+        tiktok = open_connection(stack, http=http, webhook_url="http://127.0.0.1:9/unreachable", seed=11,
+                                 shop_regions=["US", "DE"])
         built = ShapeWorld(tiktok, sent, answered)
         client = tiktok.client
         created = client.create_product(full_product(client))
@@ -168,6 +176,15 @@ def world() -> Iterator[ShapeWorld]:
         yield built
 
 
+def shop_client(tiktok: Connected, region: str) -> TikTokClient:
+    """A client for the seller's shop in `region`, on the same grant as the first shop's."""
+    grant = tiktok.store.load(tiktok.shop.id)
+    assert grant is not None
+    shop = next(s for s in tiktok.auth.authorized_shops(grant.access_token) if s.region == region)
+    tiktok.store.save(shop.id, grant)
+    return TikTokClient(tiktok.transport, shop_id=shop.id, shop_cipher=shop.cipher, tokens=tiktok.tokens)
+
+
 def exercise_the_rest(built: ShapeWorld, provider_id: str) -> None:
     """Every other call of the client, once, so each endpoint it uses has an answer to compare."""
     client = built.tiktok.client
@@ -185,6 +202,10 @@ def exercise_the_rest(built: ShapeWorld, provider_id: str) -> None:
     product = client.get_product(built.product_id)
     client.search_products(m.ProductSearch(status="ALL"))
     client.get_category_rules(speakers.id, category_version="v2")
+    # A German shop (the UK/EU tree): drinks there carry a bottle deposit fee.
+    german = shop_client(built.tiktok, "DE")
+    drinks = next(c for c in german.get_categories(category_version="v1", keyword="Sparkling Water") if c.is_leaf)
+    german.get_category_rules(drinks.id, category_version="v1")
     # A second product, refused in review, with a shipping template TikTok clears with a warning.
     refused = client.create_product(full_product(client, "Lumen Replica Speaker", number=2).model_copy(
         update={"shipping_template_id": "standard"})).product_id
@@ -193,9 +214,11 @@ def exercise_the_rest(built: ShapeWorld, provider_id: str) -> None:
     client.edit_product(built.product_id, listing.model_copy(update={"shipping_template_id": "standard"}))
     client.partial_edit_product(built.product_id, {"title": "Lumen Pocket Bluetooth Speaker II"})
     warehouse = default_warehouse(client)
-    client.update_inventory(built.product_id, [
-        m.InventoryUpdate(id=sku.id, inventory=[m.WarehouseStock(warehouse_id=warehouse.id, quantity=250)])
-        for sku in product.skus])
+    stock = [m.WarehouseStock(warehouse_id=warehouse.id, quantity=250)]
+    client.update_inventory(built.product_id, [m.InventoryUpdate(id=sku.id, inventory=stock) for sku in product.skus])
+    # A warehouse the SKU was not created with: refused per SKU, with the warehouse's own error.
+    client.update_inventory(built.product_id, [m.InventoryUpdate(id=product.skus[0].id, inventory=[
+        m.WarehouseStock(warehouse_id="7000000000000000009", quantity=1)])])
     client.update_price(built.product_id, [m.PriceUpdate(id=sku.id, price=m.Price(amount="44.99", currency="USD"))
                                            for sku in product.skus])
     orders = list(built.order_ids.values())

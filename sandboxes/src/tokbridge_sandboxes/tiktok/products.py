@@ -125,7 +125,7 @@ def product_json(state: SandboxState, product: Product, version: ProductVersion 
         "category_chains": [
             {"id": seed.to_version(c.id, tree),
              "parent_id": "0" if c.parent_id == "0" else seed.to_version(c.parent_id, tree),
-             "local_name": c.name, "is_leaf": c.is_leaf}
+             "local_name": c.name_in(tree), "is_leaf": c.is_leaf}
             for c in seed.chain(v1)
         ],
         "main_images": [image_json(state, uri) for uri in body.get("main_images") or []],
@@ -173,7 +173,7 @@ def recommended_categories(body: dict[str, Any]) -> list[dict[str, str]]:
     """The category TikTok would pick for the product: the sandbox agrees with the seller's leaf."""
     tree = body.get("category_version") or "v1"
     leaf = seed.CATEGORIES.get(seed.from_version(str(body.get("category_id") or ""), tree) or "")
-    return [{"id": seed.to_version(leaf.id, tree), "local_name": leaf.name}] if leaf else []
+    return [{"id": seed.to_version(leaf.id, tree), "local_name": leaf.name_in(tree)}] if leaf else []
 
 
 def video_json(video: dict[str, Any]) -> dict[str, Any]:
@@ -633,7 +633,10 @@ def update_inventory(call: Call) -> dict[str, Any]:
         if extra_errors:
             errors.append(_sku_error(entry, CHECK_FAILED, extra_errors))
             continue
-        sku.body["inventory"] = [{"warehouse_id": w, "quantity": i["quantity"]} for w, i in zip(given, inventory)]
+        # Only quantities change: backorder quantity and handling time set on create stay.
+        before = {str(i.get("warehouse_id")): i for i in sku.body.get("inventory") or []}
+        sku.body["inventory"] = [{**before.get(w, {}), "warehouse_id": w, "quantity": i["quantity"]}
+                                 for w, i in zip(given, inventory)]
     product.update_time = call.now
     return {"errors": errors}
 

@@ -211,6 +211,8 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
                     problems.add((12052529, "The property value id not exist."))
                     continue
                 out_values.append({"id": known.id, "name": known.name})
+            elif value_name and attribute.value_data_format and (parse_decimal(value_name) or 0) <= 0:
+                problems.add((12052248, f"The value of {attribute.name} must be a positive number."))
             elif value_name and attribute.is_customizable:
                 out_values.append({"id": state.new_id(), "name": value_name})
             elif value_name:
@@ -218,10 +220,12 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
             else:
                 problems.add((12052248, "The product attribute value name or attribute value id is empty."))
         resolved_attributes.append({"id": attribute.id, "name": attribute.name, "values": out_values})
+    chosen = {(a["id"], v["id"]) for a in resolved_attributes for v in a["values"]}
     if category:
         for attribute_id in category.attribute_ids:
             attribute = seed.ATTRIBUTES[attribute_id]
-            if attribute.is_required and attribute.type == "PRODUCT_PROPERTY" and attribute_id not in given_ids:
+            required = attribute.is_required or any(c in chosen for c in attribute.requirement_conditions)
+            if required and attribute.type == "PRODUCT_PROPERTY" and attribute_id not in given_ids:
                 problems.add((12052104, "property is required"))
                 break
     stored["product_attributes"] = resolved_attributes
@@ -233,10 +237,12 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
         certifications = []
     given_certs = {text(c.get("id")) for c in certifications if isinstance(c, dict)}
     if category:
-        for rule in category.certifications:
-            if rule.is_required and rule.id not in given_certs:
+        rules = category.certifications_in(version)
+        for rule in rules:
+            needed = rule.is_required or any(c in chosen for c in rule.requirement_conditions)
+            if needed and rule.id not in given_certs:
                 problems.add((12052105, "required qualification miss"))
-        known_certs = {c.id for c in category.certifications}
+        known_certs = {c.id for c in rules}
         for cert in certifications:
             if not isinstance(cert, dict) or text(cert.get("id")) not in known_certs:
                 problems.add((12052655, "qualification id not exist"))
