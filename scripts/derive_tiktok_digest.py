@@ -42,19 +42,9 @@ MISSING_COMMA = re.compile(r'([0-9"el\]}])[ \t]*\n(\s*")')
 
 
 def json_type(value: Any) -> str:
-    if isinstance(value, bool):
+    if isinstance(value, bool):  # before int: a bool is an int in Python
         return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null"
+    return {int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(type(value), "null")
 
 
 def doc_types(path: str, doc_type: str) -> dict[str, str]:

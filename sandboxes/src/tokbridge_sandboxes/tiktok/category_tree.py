@@ -98,7 +98,7 @@ TREE: list[Node] = [
         ("Women's Activewear", "", "sports", "Sports Bras; Yoga Pants+yoga; Athletic Tops; Athletic Shorts"),
     ]),
     ("Menswear & Underwear", "", "menswear", [
-        ("Men's Tops", "", "", "T-shirts; Polo Shirts+polo; Casual Shirts; Hoodies & Sweatshirts+hoodie; "
+        ("Men's Tops", "", "", "T-shirts; Polo Shirts+polo; Casual Shirts; Hoodies & Sweatshirts+hoodie,pullover,fleece; "
          "Sweaters=Jumpers+sweater,jumper; Tank Tops"),
         ("Men's Bottoms", "", "", "Jeans+denim; Chinos; Pants=Trousers; Shorts; Joggers+sweatpants"),
         ("Men's Outerwear", "", "", "Jackets; Coats; Suits & Blazers+suit,blazer; Vests=Gilets"),
@@ -140,7 +140,7 @@ TREE: list[Node] = [
     ("Textiles & Soft Furnishings", "", "textiles", [
         ("Bedding", "", "", "Duvet Covers+duvet; Bed Sheets+sheet; Pillowcases; Comforters=Duvets; Blankets & Throws+blanket,throw"),
         ("Curtains & Blinds", "", "", "Curtains+curtain; Blinds; Curtain Rods"),
-        ("Rugs & Carpets", "", "", "Area Rugs+rug; Doormats+doormat; Runners"),
+        ("Rugs & Carpets", "", "", "Area Rugs+rug; Doormats+doormat; Hallway Rugs"),
         ("Towels", "", "", "Bath Towels+towel; Hand Towels; Beach Towels"),
     ]),
     ("Furniture", "", "furniture", [
