@@ -176,6 +176,10 @@ def world() -> Iterator[ShapeWorld]:
         yield built
 
 
+# Served by the sandbox, not called by the client: reached with plain signed HTTP.
+SEARCH_PACKAGES = Endpoint("POST", "/fulfillment/202309/packages/search")
+
+
 def shop_client(tiktok: Connected, region: str) -> TikTokClient:
     """A client for the seller's shop in `region`, on the same grant as the first shop's."""
     grant = tiktok.store.load(tiktok.shop.id)
@@ -225,6 +229,8 @@ def exercise_the_rest(built: ShapeWorld, provider_id: str) -> None:
     client.search_orders()
     client.get_orders(orders)
     client.get_package(built.package_id)
+    built.tiktok.transport.call(SEARCH_PACKAGES, access_token=built.tiktok.tokens.access_token(client.shop_id),
+                                shop_id=client.shop_id, shop_cipher=client.shop_cipher, query={"page_size": 10}, body={})
     with contextlib.suppress(TikTokError):  # Ship Package is for SEA and LATAM shops: a US shop refuses it
         client.ship_package(built.package_id, tracking_number="1", shipping_provider_id=provider_id)
     client.search_cancellations()

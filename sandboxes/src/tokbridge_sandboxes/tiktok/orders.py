@@ -448,7 +448,8 @@ def search_packages(call: Call) -> dict[str, Any]:
     return {
         "packages": [
             {"id": p.id, "status": p.status, "create_time": p.create_time, "update_time": p.update_time,
-             "orders": [{"id": p.order_id}], "tracking_number": p.tracking_number or "",
+             "orders": [{"id": p.order_id, "skus": _package_items(call.state, call.state.orders[p.order_id], p)[0]}],
+             "tracking_number": p.tracking_number or "",
              "shipping_provider_id": p.shipping_provider_id or "",
              "shipping_provider_name": call.state.providers.get(p.shipping_provider_id or "", ""),
              "order_line_item_ids": list(p.line_item_ids)}
