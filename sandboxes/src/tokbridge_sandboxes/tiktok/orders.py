@@ -41,13 +41,27 @@ ZERO_PAYMENT_PARTS = ("buyer_service_fee", "handling_fee", "item_insurance_fee",
 ZERO_ITEM_PARTS = ("buyer_service_fee", "gift_retail_price", "pfand_fee", "retail_delivery_fee", "small_order_fee")
 
 
-def _pre_sale(state: SandboxState, sku_id: str) -> dict[str, Any] | None:
-    """The pre-sale settings of a SKU's live version (an order of it is a PRE_ORDER)."""
-    for product in state.products.values():
-        for sku in product.live.skus if product.live else []:
-            if sku.id == sku_id:
-                return sku.body.get("pre_sale") or None
-    return None
+def _pre_sale(state: SandboxState, product_id: str, sku_id: str) -> dict[str, Any]:
+    """The pre-sale settings of a SKU's live version, {} when it has none (then it is not a PRE_ORDER)."""
+    product = state.products.get(product_id)
+    sku = next((s for s in product.live.skus if s.id == sku_id), None) if product and product.live else None
+    pre_sale = sku.body.get("pre_sale") if sku else None
+    return pre_sale if isinstance(pre_sale, dict) else {}
+
+
+def _whole_number(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _handling(pre_sale: dict[str, Any]) -> tuple[int, int | None]:
+    """(handling days, release date) of a pre-sale: three business days and no date by default."""
+    fulfilment = pre_sale.get("fulfillment_type")
+    fulfilment = fulfilment if isinstance(fulfilment, dict) else {}
+    return (_whole_number(fulfilment.get("handling_duration_days"), 3) or 3,
+            _whole_number(fulfilment.get("release_date"), 0) or None)
 
 
 def _deadlines(order: Order, handling_days: int) -> dict[str, int]:
@@ -64,9 +78,8 @@ def _deadlines(order: Order, handling_days: int) -> dict[str, int]:
 
 def _order_facts(state: SandboxState, order: Order, shop_region: str) -> dict[str, Any]:
     """What an order answer carries beyond its own state: order type and deadlines, the market's fields."""
-    pre_sales = [p for p in (_pre_sale(state, i.sku_id) for i in order.line_items) if p]
-    fulfilment = (pre_sales[0].get("fulfillment_type") or {}) if pre_sales else {}
-    handling_days = int(fulfilment.get("handling_duration_days") or 3)
+    pre_sales = [p for p in (_pre_sale(state, i.product_id, i.sku_id) for i in order.line_items) if p]
+    handling_days, release_date = _handling(pre_sales[0]) if pre_sales else (3, None)
     facts: dict[str, Any] = {
         "order_type": "PRE_ORDER" if pre_sales else "NORMAL",
         "handling_duration": {"days": str(handling_days), "type": "BUSINESS_DAY"},
@@ -76,8 +89,8 @@ def _order_facts(state: SandboxState, order: Order, shop_region: str) -> dict[st
         "need_upload_invoice": "NO_NEED", "payment_method_code": "CCDC", "payment_card_type": "VISA",
         "payment_auth_code": "", "channel_entity_national_registry_id": "",
     }
-    if pre_sales and fulfilment.get("release_date"):
-        facts["release_date"] = int(fulfilment["release_date"])
+    if release_date:
+        facts["release_date"] = release_date
     if shop_region == "US":
         facts["fast_delivery_program"] = "3_DAY_DELIVERY"
     if len(order.package_ids) > 1:
@@ -85,15 +98,15 @@ def _order_facts(state: SandboxState, order: Order, shop_region: str) -> dict[st
     return facts
 
 
-def _line_item_facts(state: SandboxState, sku_id: str) -> dict[str, Any]:
-    pre_sale = _pre_sale(state, sku_id)
+def _line_item_facts(state: SandboxState, product_id: str, sku_id: str) -> dict[str, Any]:
+    pre_sale = _pre_sale(state, product_id, sku_id)
     facts: dict[str, Any] = {
         **{part: ZERO for part in ZERO_ITEM_PARTS}, "is_dangerous_good": False, "needs_prescription": False,
         "item_tax": [{"tax_type": "SALES_TAX", "tax_amount": ZERO, "tax_rate": "0"}],
         "sku_type": "PRE_ORDER" if pre_sale else "NORMAL",
     }
     if pre_sale:
-        facts["handling_duration_days"] = str((pre_sale.get("fulfillment_type") or {}).get("handling_duration_days", 3))
+        facts["handling_duration_days"] = str(_handling(pre_sale)[0])
     return facts
 
 
@@ -161,7 +174,7 @@ def order_json(state: SandboxState, order: Order, *, for_search: bool = False) -
             "sku_name": item.sku_name, "seller_sku": item.seller_sku, "sku_image": "",
             "original_price": item.sale_price, "sale_price": item.sale_price, "seller_discount": "0",
             "platform_discount": "0", "currency": item.currency, "display_status": item.display_status,
-            "is_gift": False, **_line_item_facts(state, item.sku_id),
+            "is_gift": False, **_line_item_facts(state, item.product_id, item.sku_id),
         }
         if item.package_id and not hide_packages:
             entry["package_id"] = item.package_id

@@ -71,7 +71,7 @@ VIDEO_HOST = "https://v16m-default.tiktokcdn-us.com/video"
 
 
 # -- rendering ------------------------------------------------------------------------------------
-# SKU fields accepted on create and given back as sent (Get Product and, but for identifier_code, search).
+# SKU fields accepted on create and given back as sent: all of them in Get Product, some in search.
 KEPT_SKU_FIELDS = ("list_price", "external_list_prices", "pre_sale", "fees", "sku_unit_count", "external_urls",
                    "extra_identifier_codes")
 SEARCH_SKU_FIELDS = ("list_price", "external_list_prices", "pre_sale", "fees")
@@ -152,7 +152,8 @@ def product_json(state: SandboxState, product: Product, version: ProductVersion 
     out["is_pre_owned"] = bool(body.get("is_pre_owned", False))
     if isinstance(body.get("size_chart"), dict):
         chart = body["size_chart"]
-        out["size_chart"] = {**({"image": image_json(state, chart["image"]["uri"])} if chart.get("image") else {}),
+        image = chart.get("image")
+        out["size_chart"] = {**({"image": image_json(state, image["uri"])} if isinstance(image, dict) else {}),
                              **({"template": chart["template"]} if chart.get("template") else {})}
     if isinstance(body.get("video"), dict):
         out["video"] = video_json(body["video"])
@@ -162,7 +163,7 @@ def product_json(state: SandboxState, product: Product, version: ProductVersion 
     out["delivery_options"] = [{"id": o.id, "name": o.name, "is_available": True}
                                for o in shop.warehouses[0].delivery_options]
     out["audit"]["pre_approved_reasons"] = []
-    out["listing_quality_tier"] = QUALITY_TIERS[min(len(listing_diagnoses(body)), 2)]
+    out["listing_quality_tier"] = quality_tier(body)
     out["prescription_requirement"] = {"needs_prescription": False}
     out["product_types"] = []
     out["is_replicated"] = False
@@ -184,12 +185,13 @@ def video_json(video: dict[str, Any]) -> dict[str, Any]:
 
 
 def certification_json(state: SandboxState, certification: dict[str, Any]) -> dict[str, Any]:
+    """A certification as sent, with its title and the stored images and files' addresses."""
     rule = next((c for cat in seed.CATEGORIES.values() for c in cat.certifications
                  if c.id == certification.get("id")), None)
     out: dict[str, Any] = {"id": certification.get("id"), "title": rule.name if rule else "",
                            "images": [image_json(state, i["uri"]) for i in certification.get("images") or []],
                            "files": [{**f, "urls": [f"{IMAGE_HOST}/files/{f.get('id', '')}"]}
-                                     for f in certification.get("files") or []]}
+                                     for f in certification.get("files") or [] if isinstance(f, dict)]}
     if certification.get("expiration_date") is not None:
         out["expiration_date"] = certification["expiration_date"]
     return out
@@ -203,7 +205,7 @@ def search_item(state: SandboxState, product: Product) -> dict[str, Any]:
         "sales_regions": [shop.region], "create_time": product.create_time, "update_time": product.update_time,
         "audit": {"status": product.audit_status, "pre_approved_reasons": []}, "has_draft": False,
         "is_not_for_sale": bool(product.live.body.get("is_not_for_sale", False)),
-        "listing_quality_tier": QUALITY_TIERS[min(len(listing_diagnoses(product.live.body)), 2)],
+        "listing_quality_tier": quality_tier(product.live.body),
         "recommended_categories": recommended_categories(product.live.body), "product_sync_fail_reasons": [],
     }
 
@@ -309,8 +311,7 @@ def check_listing(call: Call) -> dict[str, Any]:
     diagnoses = listing_diagnoses(body)
     out: dict[str, Any] = {
         "check_result": "FAILED" if reasons else "PASS", "fail_reasons": reasons, "diagnoses": diagnoses,
-        "listing_quality": {"current_tier": QUALITY_TIERS[min(len(diagnoses), 2)],
-                            "remaining_recommendations": len(diagnoses)},
+        "listing_quality": {"current_tier": quality_tier(body), "remaining_recommendations": len(diagnoses)},
     }
     if reasons:
         out["warnings"] = {"message": "Your product will not be sent for review. "}
@@ -321,6 +322,10 @@ QUALITY_TIERS = ("GOOD", "FAIR", "POOR")  # by the number of open recommendation
 GOOD_TITLE_LENGTH = 40
 GOOD_DESCRIPTION_LENGTH = 200
 GOOD_IMAGE_COUNT = 3
+
+
+def quality_tier(body: dict[str, Any]) -> str:
+    return QUALITY_TIERS[min(len(listing_diagnoses(body)), len(QUALITY_TIERS) - 1)]
 
 
 def listing_diagnoses(body: dict[str, Any]) -> list[dict[str, Any]]:
