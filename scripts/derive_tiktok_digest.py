@@ -4,7 +4,7 @@ The reference (TikTok's published specs and webhook pages) lives outside the rep
 there; this script keeps only facts: per endpoint (method and path) the response keys as dotted paths
 with their JSON types, the keys present in the published response example, the request body and query
 keys with their required flags, the enum values a description lists, and the documented error codes;
-per webhook type the same for its payload. No descriptions or examples are copied.
+per webhook type the same for its payload; and the common error codes any endpoint may answer. No descriptions or examples are copied.
 
 Regenerate after the reference changes:
 
@@ -34,6 +34,8 @@ SCALAR_TYPES = {"string": "string", "int": "integer", "int64": "integer", "float
 # An enum value as the docs list it: "- UNPAID", "* `UNPAID`", "- NONE: explanation".
 # Values with an underscore keep the docs' casing (Check Listing Prerequisites spells `BANk_ACCOUNT`).
 ENUM_LINE = re.compile(r"^\s*[-*]\s*`?([A-Z][A-Za-z0-9]*_[A-Za-z0-9_]+|[A-Z][A-Z0-9]+)`?\s*(?::|$|\s-|\s\()")
+# A value list per market: "- US: ...", "- BR, JP, MX: ...", "- Other regions: ...".
+REGION_LINE = re.compile(r"^\s*[-*]\s*(?:[A-Z]{2}(?:,\s*[A-Z]{2})*|Other\s+\w+)\s*:\s*(.+)$")
 WEBHOOK_TYPE_IN_NAME = re.compile(r"^(\d+)-")
 JSON_BLOCK = re.compile(r"```(?:json|JSON)\s*\n(.*?)```", re.S)
 TABLE_ROW = re.compile(r"^\|(.+)\|\s*$")
@@ -74,7 +76,15 @@ def enum_values(description: str) -> list[str]:
     if not any(word in lowered for word in ("possible value", "available value", "enum", "values:", "include")):
         return []
     lines = re.split(r"\n|<br>", description)
-    return list(dict.fromkeys(m.group(1) for line in lines if (m := ENUM_LINE.match(line))))
+    values: list[str] = []
+    for line in lines:
+        per_region = REGION_LINE.match(line)
+        if per_region:  # "- US: CENTIMETER, INCH" or "- Other regions: `v1`, the 3-level tree"
+            rest = per_region.group(1)
+            values += re.findall(r"`([^`]+)`", rest) or re.findall(r"\b[A-Z][A-Z0-9_]+\b", rest)
+        elif match := ENUM_LINE.match(line):
+            values.append(match.group(1))
+    return list(dict.fromkeys(values))
 
 
 def flatten_params(params: list[dict[str, Any]], *, strip_envelope: bool) -> tuple[dict, dict, dict]:
@@ -227,6 +237,16 @@ def webhook_facts(page: Path) -> tuple[str, dict[str, Any]] | None:
     }
 
 
+def common_error_codes(reference: Path) -> list[int]:
+    """The codes any endpoint may answer (request format, signature, token, rate limit): the first
+    column of the tables on the Common errors page."""
+    page = reference / "raw" / "developer-guide" / "tiktok-shop-api-concepts" / "common-errors.json"
+    if not page.is_file():
+        return []
+    content = json.loads(page.read_text()).get("content", "")
+    return sorted({int(m.group(1)) for m in re.finditer(r"^\|\s*(\d{5,9})\s*\|", content, re.M)})
+
+
 def derive(reference: Path) -> dict[str, Any]:
     api = reference / "raw" / "api-reference"
     endpoints = dict(sorted(endpoint_facts(spec, api) for spec in api.glob("*/*.spec.json")))
@@ -237,6 +257,7 @@ def derive(reference: Path) -> dict[str, Any]:
             webhooks[facts[0]] = facts[1]
     return {
         "about": "Facts derived from TikTok Shop's published API reference by scripts/derive_tiktok_digest.py",
+        "common_error_codes": common_error_codes(reference),
         "endpoints": endpoints,
         "webhooks": dict(sorted(webhooks.items(), key=lambda item: int(item[0]))),
     }

@@ -34,6 +34,7 @@ class ShapeWorld:
     tiktok: Connected
     sent: list[tuple[str, str, Any]]  # (method, path, JSON body) of every request
     answered: list[tuple[str, str, Any]]  # (method, path, data) of every answer with code 0
+    refused: list[tuple[str, str, int]]  # (method, path, code) of every answer with another code
     product_id: str = ""
     sku_ids: list[str] = field(default_factory=list)
     order_ids: dict[str, str] = field(default_factory=dict)  # by what happened to the order
@@ -46,6 +47,9 @@ class ShapeWorld:
 
     def bodies_sent(self, endpoint: Endpoint) -> list[Any]:
         return [body for method, path, body in self.sent if endpoint.method == method and matches(endpoint, path)]
+
+    def refusals(self, endpoint: Endpoint) -> list[int]:
+        return [code for method, path, code in self.refused if endpoint.method == method and matches(endpoint, path)]
 
     def answers(self, endpoint: Endpoint) -> list[Any]:
         return [data for method, path, data in self.answered if endpoint.method == method and matches(endpoint, path)]
@@ -122,6 +126,7 @@ def full_product(client, title: str = "Lumen Pocket Bluetooth Speaker", number: 
 def world() -> Iterator[ShapeWorld]:
     sent: list[tuple[str, str, Any]] = []
     answered: list[tuple[str, str, Any]] = []
+    refused: list[tuple[str, str, int]] = []
 
     def record(request: httpx.Request) -> None:
         is_json = request.headers.get("content-type", "").startswith("application/json")
@@ -132,15 +137,18 @@ def world() -> Iterator[ShapeWorld]:
         response.read()
         with contextlib.suppress(ValueError):
             envelope = response.json()
+            request = response.request
             if isinstance(envelope, dict) and envelope.get("code") == 0:
-                answered.append((response.request.method, response.request.url.path, envelope.get("data")))
+                answered.append((request.method, request.url.path, envelope.get("data")))
+            elif isinstance(envelope, dict) and isinstance(envelope.get("code"), int):
+                refused.append((request.method, request.url.path, envelope["code"]))
 
     with contextlib.ExitStack() as stack:
         hooks = {"request": [record], "response": [record_answer]}
         http = stack.enter_context(httpx.Client(timeout=10, event_hooks=hooks))
         tiktok = open_connection(stack, http=http, webhook_url="http://127.0.0.1:9/unreachable", seed=11,
                                  shop_regions=["US", "DE"])
-        built = ShapeWorld(tiktok, sent, answered)
+        built = ShapeWorld(tiktok, sent, answered, refused)
         client = tiktok.client
         created = client.create_product(full_product(client))
         built.product_id, built.sku_ids = created.product_id, [s.id for s in created.skus]
@@ -248,3 +256,19 @@ def exercise_the_rest(built: ShapeWorld, provider_id: str) -> None:
     client.activate_products([built.product_id, unknown])
     client.delete_products([built.product_id, unknown])
     client.recover_products([built.product_id, unknown])
+    # Refusals, whose codes the tests hold to the documented ones.
+    shipped = built.order_ids["shipped"]
+    refusals = [
+        lambda: client.get_product(unknown),
+        lambda: client.mark_package_shipped(shipped, tracking_number="9400111899223197428493", shipping_provider_id=provider_id),
+        lambda: client.cancel_order(m.CancelOrderInput(order_id=shipped, cancel_reason="seller_cancel_reason_out_of_stock")),
+        lambda: client.approve_return(built.return_id, decision="APPROVE_RETURN"),
+        lambda: client.approve_cancellation(built.cancel_ids[0]),
+        lambda: client.get_category_rules(speakers.id[:-1], category_version="v2"),
+    ]
+    for refused in refusals:
+        with contextlib.suppress(TikTokError):
+            refused()
+    # Last, as they end the seller's authorization: webhooks 7 and 6.
+    built.control("POST", "/sandbox/seller/upcoming_expiration")
+    built.control("POST", "/sandbox/seller/deauthorize")

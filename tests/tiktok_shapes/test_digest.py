@@ -33,6 +33,8 @@ def test_the_script_keeps_keys_types_enums_and_codes(tmp_path):
         "interface_path": "/widget/202401/widgets", "method": 1, "title": "Search Widgets",
         "request_query_param": [{"name": "page_size", "required": "Y"}],
         "request_body_param": [{"name": "status", "type": "string", "required": "N", "desc": "Possible values:\n- ON\n- OFF"},
+                               {"name": "unit", "type": "string", "required": "N",
+                                "desc": "Possible values based on region:\n- US: CENTIMETER, INCH\n- Other regions: `CM`"},
                                {"name": "ids", "type": "[]string", "required": "Y", "desc": ""}],
         "response_param": [
             {"name": "code", "type": "int"}, {"name": "data", "type": "object"},
@@ -59,9 +61,11 @@ def test_the_script_keeps_keys_types_enums_and_codes(tmp_path):
                                 "widgets[].size": "object", "widgets[].size.grams": "integer", "total_count": "integer"}
     assert facts["response_enums"] == {"widgets[].kind": ["ROUND", "SQUARE_ish"]}
     assert facts["request_body"] == {"status": {"type": "string", "required": False},
+                                     "unit": {"type": "string", "required": False},
                                      "ids": {"type": "array", "required": True},
                                      "ids[]": {"type": "string", "required": False}}
-    assert facts["request_enums"] == {"status": ["ON", "OFF"]} and facts["query"] == {"page_size": True}
+    assert facts["request_enums"] == {"status": ["ON", "OFF"], "unit": ["CENTIMETER", "INCH", "CM"]}
+    assert facts["query"] == {"page_size": True}
     assert facts["error_codes"] == [12345]
     hook = digest["webhooks"]["99"]
     # The example's missing comma is mended; the table's types win over the example's.

@@ -3,8 +3,10 @@
 For every endpoint the client calls, the `data` of the sandbox's answers (as the client received them)
 has every key of the published example, no key the docs do not list, the documented JSON type at each
 path and only documented enum values. Webhook payloads the sandbox sent are held to the webhook pages
-the same way. Request bodies the client sent use only documented keys and send the required ones. The
-last tests change the digest in memory (a rename, a retype, an invented key) and show each is caught.
+the same way. Request bodies the client sent use only documented keys and values and send the required
+ones; the codes calls were refused with are the endpoint's documented ones or common errors. The last
+tests change the digest in memory (a rename, a retype, an invented key, an odd value) and show each is
+caught.
 
 `pytest tests/tiktok_shapes -s` prints the table of checks passing out of checks made;
 `TIKTOK_SHAPES_STRICT=1` runs the endpoints with known gaps as plain tests, to see what is left.
@@ -22,7 +24,7 @@ from tokbridge.channels.tiktok import client as client_module
 from tokbridge.channels.tiktok.transport import Endpoint
 
 from .conftest import SEARCH_PACKAGES
-from .published import Published, ShapeReport, compare, load_digest, shape_of, table
+from .published import Published, ShapeReport, compare, load_digest, shape_of, table, values_at
 
 DIGEST = load_digest()
 CLIENT_ENDPOINTS = {name: value for name, value in vars(client_module).items() if isinstance(value, Endpoint)}
@@ -57,7 +59,7 @@ NOT_SIMULATED: dict[str, tuple[str, ...]] = {
 }
 # Endpoint names whose gaps are still known; a listed endpoint that passes fails the run (strict).
 KNOWN_GAPS: set[str] = set()
-WEBHOOK_TYPES_SENT = (1, 5, 11, 12, 37)
+WEBHOOK_TYPES_SENT = (1, 5, 6, 7, 11, 12, 37)
 KNOWN_WEBHOOK_GAPS: set[int] = set()
 # Type 37's example spells `pre_approved_reason`; its parameter table (followed) says `pre_approved_reasons`.
 WEBHOOK_EXAMPLE_TYPOS = {37: ("data.audit.pre_approved_reason",)}
@@ -117,6 +119,21 @@ def test_request_bodies_use_documented_keys(world, name):
             parent = path.rsplit(".", 1)[0] if "." in path else ""
             if facts["required"] and (not parent or parent in sent) and "[]" not in path:
                 report.check(path in sent, f"required key not sent: {path}")
+        for path, allowed in DIGEST["endpoints"][key(endpoint)]["request_enums"].items():
+            for value in values_at(body, path):
+                report.check(value in allowed, f"undocumented value sent at {path}: {value}")
+    REPORTS.append(report)
+    assert not report.failures, "\n".join(report.failures)
+
+
+@pytest.mark.parametrize("name", sorted(CLIENT_ENDPOINTS))
+def test_refusals_use_documented_codes(world, name):
+    """A code the sandbox refused a call with is one the endpoint's page or the common errors list."""
+    endpoint = CLIENT_ENDPOINTS[name]
+    documented = set(DIGEST["endpoints"][key(endpoint)]["error_codes"]) | set(DIGEST["common_error_codes"])
+    report = ShapeReport(f"refusals {name}")
+    for code in world.refusals(endpoint):
+        report.check(code in documented, f"undocumented error code {code}")
     REPORTS.append(report)
     assert not report.failures, "\n".join(report.failures)
 
