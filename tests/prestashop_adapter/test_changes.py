@@ -4,7 +4,7 @@ keeps under its own key in the connection's data)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -89,9 +89,30 @@ def test_stock_and_combination_changes_are_found_though_the_product_is_not_stamp
     edited = {v.external_id: v for v in found[str(varied["id_product"])].variants}[
         f"{varied['id_product']}-{combination['id_product_attribute']}"]
     assert edited.sku == "NEW-REF"
-    assert changed(store, since) == {}, "a change is reported once"
+    # The caller asks for a later `since` once it applied the poll's pages: then the change is not repeated.
+    later = since + timedelta(minutes=5)
+    assert changed(store, later) == {}, "a change is reported once"
     with session_scope(engine) as session:
         data = session.scalar(select(ChannelConnection)).data
     assert data["catalog"] == {"reconciled_at": "2026-01-01T00:00:00+00:00"}
     assert set(data[POLL_KEY]) == {"digests"}
+
+
+def test_a_stock_change_read_by_a_poll_that_crashed_is_reported_again(live_prestashop, engine):
+    """The digests are read before the poll's pages are applied: a worker killed in between must not lose
+    the change. The caller's `since` does not move after a crash, and the plugin reports the change again."""
+    live = live_prestashop()
+    store = live.store(engine)
+    catalog = read_catalog(store)
+    since = max(product.updated_at for product in catalog.products.values())
+    simple = next(p for p in live.products() if not p["combinations"])
+    live.control("PUT", "/sandbox/stock", json={"id_product": simple["id_product"], "id_product_attribute": 0,
+                                                "quantity": 77})
+
+    assert set(changed(store, since)) == {str(simple["id_product"])}  # ... and the worker dies here
+    again = changed(store, since)  # the next run asks for the same `since`
+
+    assert set(again) == {str(simple["id_product"])}
+    assert again[str(simple["id_product"])].variants[0].inventory_levels[0].available == 77
+    assert changed(store, since + timedelta(minutes=5)) == {}
 

@@ -184,7 +184,7 @@ class PrestaShopStore(OrdersMixin):
     def read_catalog(self, checkpoint: dict | None = None) -> CatalogPending | CatalogStream:
         if checkpoint is None:
             # What the stock and combinations are now: the change poll compares with it from here on.
-            self.poll_state.save_digests(self.digests())
+            self.poll_state.save_baseline(self.digests())
         position = checkpoint or {}
         return CatalogStream(self._catalog_items(int(position.get("after", 0)), int(position.get("offset", 0))))
 
@@ -251,11 +251,10 @@ class PrestaShopStore(OrdersMixin):
 
     def _stock_changes(self, since: datetime, already: list[dict]) -> ProductPage:
         """The last page of the date part, with the products whose stock or combinations changed since
-        the last poll (digests compared, then the new ones kept)."""
-        before = self.poll_state.digests()
+        the last applied poll (digests compared; the new ones pending until the next poll, `poll_state`)."""
+        before = self.poll_state.baseline(since)
         now = self.digests()
-        if now != before:  # most polls find nothing: the connection's row is not written then
-            self.poll_state.save_digests(now)
+        self.poll_state.save_poll(since, before, now)
         stamped = {str(row["id"]) for row in already}
         moved = sorted((product_id for product_id, digest in now.items()
                         if before is not None and before.get(product_id) != digest and product_id not in stamped),
