@@ -186,7 +186,7 @@ class Publisher:
                 uri = known.uri if known else None
             if uri is None:
                 self.between_steps()
-                content, content_type = _download(image.url, self.image_headers(image.url))
+                content, content_type = download_image(image.url, self.image_headers(image.url))
                 self.between_steps()
                 try:
                     uploaded = self.client.upload_product_image(
@@ -408,7 +408,8 @@ def _template_for(session: Session, shop: ShopContext, product_id: int) -> Categ
     return templates.get_template(session, shop, assigned[0])
 
 
-def _download(url: str, headers: dict[str, str] | None = None) -> tuple[bytes, str]:
+def download_image(url: str, headers: dict[str, str] | None = None) -> tuple[bytes, str]:
+    """One of the store's images and its content type (`headers`: the store's credentials, where needed)."""
     try:
         # Redirects to another host drop the authorization header (httpx does), so credentials stay home.
         response = _downloads.get(url, headers=headers or None)
