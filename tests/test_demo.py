@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.live_server import free_port
 from tests.support.waiting import wait_for
+from tokbridge_sandboxes import SANDBOXES
 
 CONFIG_VARS = ("DATABASE_URL", "REDIS_URL", "DATA_DIR", "SECRET_KEY", "ENCRYPTION_KEYS", "JOB_MODULES")
 
@@ -21,16 +22,16 @@ def test_demo_serves_sign_in_and_the_dashboard(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
     subprocess.run([sys.executable, "-m", "tokbridge.cli", "init"], cwd=tmp_path, env=env, check=True,
                    capture_output=True, timeout=60)
-    # Every port is free and chosen here: a demo already running on this machine (8000, 8101, 8102, 8103)
+    # Every port is free and chosen here: a demo already running on this machine (8000, 8101, 8102...)
     # must not make this test fail.
-    port, tiktok_port, shopify_port, etsy_port = free_port(), free_port(), free_port(), free_port()
+    port = free_port()
+    sandbox_ports = {name: free_port() for name in SANDBOXES}
     log = tmp_path / "demo.log"
     with open(log, "w") as out:
         demo = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "demo", "--port", str(port),
-                                 "--sandbox-port", f"tiktok={tiktok_port}",
-                                 "--sandbox-port", f"shopify={shopify_port}",
-                                 "--sandbox-port", f"etsy={etsy_port}"],
-                                cwd=tmp_path, env={**env, "COLUMNS": "200"}, stdout=out, stderr=subprocess.STDOUT)
+                                 *(arg for name, sandbox_port in sandbox_ports.items()
+                                   for arg in ("--sandbox-port", f"{name}={sandbox_port}"))],
+                                cwd=tmp_path, env={**env, "COLUMNS": "300"}, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         def ready():
@@ -43,8 +44,7 @@ def test_demo_serves_sign_in_and_the_dashboard(tmp_path):
         wait_for(ready, timeout=60, what="the demo to serve")
         printed = log.read_text()
         assert base in printed
-        assert f"127.0.0.1:{tiktok_port}" in printed and f"127.0.0.1:{shopify_port}" in printed
-        assert f"127.0.0.1:{etsy_port}" in printed
+        assert all(f"127.0.0.1:{sandbox_port}" in printed for sandbox_port in sandbox_ports.values()), printed
         email, password = re.search(r"Sign in with (\S+) / (\S+)", printed).groups()
 
         with httpx.Client(base_url=base, follow_redirects=True, timeout=10) as browser:

@@ -3,7 +3,8 @@ both sandboxes beside it, and a browser-like client signed in nowhere yet. For t
 
 The store is a Shopify store by default; `store="etsy"` serves the Etsy sandbox instead (its app, its
 seeded shop, the consent page sending the merchant back to TokBridge's callback) and aims the Etsy plugin
-at it."""
+at it; `store="prestashop"` serves the PrestaShop sandbox (its seeded shop and a Webservice key with every
+permission, `PRESTASHOP_KEY`, for the merchant to type into the connect form)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ APP_KEY, APP_SECRET = "e2e_key", "e2e_secret"
 CLIENT_ID, CLIENT_SECRET = "e2e-client", "e2e-secret"
 ETSY_KEYSTRING, ETSY_SHARED_SECRET = "e2eetsykeystring000001", "e2e-etsy-shared-secret"
 ETSY_WEBHOOK_SECRET = "whsec_ZTJlLWV0c3ktd2ViaG9vay1zaWduaW5nLWtleQ=="
+PRESTASHOP_KEY = "E2EPRESTASHOPWEBSERVICEKEY000001"
 
 
 @dataclass
@@ -52,8 +54,9 @@ def live_deployment(app_settings, monkeypatch, request, *, store_domain: str = "
                                              redirect_url=f"{base}/connect/tiktok/callback", tick_seconds=0.05,
                                              **tiktok_options))
         tiktok_url = stack.enter_context(serve(tiktok))
-        if store == "etsy":
-            store_app, store_url, env = _etsy_store(stack, base, catalog_size, store_options or {})
+        if store in ("etsy", "prestashop"):
+            serve_store = _etsy_store if store == "etsy" else _prestashop_store
+            store_app, store_url, env = serve_store(stack, base, catalog_size, store_options or {})
             point_connector_at_sandboxes(stack, monkeypatch, request, app_settings.database_url, base=base,
                                          tiktok_url=tiktok_url, tiktok_app=(APP_KEY, APP_SECRET), extra=env)
         else:
@@ -89,6 +92,18 @@ def _etsy_store(stack: ExitStack, base: str, catalog_size: int, options: dict) -
         "ETSY_KEYSTRING": ETSY_KEYSTRING, "ETSY_SHARED_SECRET": ETSY_SHARED_SECRET, "ETSY_API_BASE_URL": url,
         "ETSY_OAUTH_URL": f"{url}/oauth/connect", "ETSY_WEBHOOK_SECRET": ETSY_WEBHOOK_SECRET,
         "ETSY_RATE_LIMIT_PER_SECOND": "100000", "ETSY_RATE_LIMIT_PER_DAY": "10000000"}
+
+
+def _prestashop_store(stack: ExitStack, _base: str, catalog_size: int,
+                      options: dict) -> tuple[object, str, dict[str, str]]:
+    """The PrestaShop sandbox served (a self-hosted shop: no app to register, a Webservice key made in its
+    back office), and the environment that lets the plugin reach it over http://."""
+    from tokbridge_sandboxes.prestashop import SandboxConfig as PrestaShopConfig
+    from tokbridge_sandboxes.prestashop import create_app as prestashop_sandbox
+
+    prestashop = prestashop_sandbox(PrestaShopConfig(**{"catalog_size": catalog_size, "bootstrap_key": PRESTASHOP_KEY,
+                                                        **options}))
+    return prestashop, stack.enter_context(serve(prestashop)), {"PRESTASHOP_ALLOW_HTTP": "true"}
 
 
 def csrf(html: str) -> str:
