@@ -27,13 +27,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from benchkit import free_port, wait_ready
+from benchkit import bench_merchant, free_port, import_job_of, import_job_until_done, own_database, wait_ready
 
 # A Webservice key with every permission, created by the sandbox at start (32 characters, as PrestaShop's).
 BENCH_KEY = "BENCHPRESTASHOPWEBSERVICEKEY0001"
@@ -54,49 +51,22 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="tokbridge-prestashop-bench-"))
     port = free_port()
     prestashop_url = f"http://127.0.0.1:{port}"
-    from cryptography.fernet import Fernet
-
-    env = {
-        "DATABASE_URL": args.database_url or f"sqlite:///{workdir}/bench.db", "DATA_DIR": str(workdir / "var"),
-        "SECRET_KEY": "bench-secret", "ENCRYPTION_KEYS": Fernet.generate_key().decode(), "LOG_LEVEL": "WARNING",
-        "BASE_URL": "http://127.0.0.1:9", "PRESTASHOP_ALLOW_HTTP": "true",
-    }
-    schema = None
-    if args.database_url:  # a schema of its own, dropped afterwards: the bench never touches existing tables
-        schema = f"tokbridge_prestashop_bench_{os.getpid()}"
-        with admin_connection(args.database_url) as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        separator = "&" if "?" in args.database_url else "?"
-        env["DATABASE_URL"] = f"{args.database_url}{separator}options=-csearch_path%3D{schema}"
-    os.environ.update(env)
-    os.environ.pop("REDIS_URL", None)
-    sandbox = subprocess.Popen(
-        [sys.executable, "-m", "tokbridge.cli", "sandbox", "prestashop", "--port", str(port)],
-        env={**os.environ, "PRESTASHOP_SANDBOX_CATALOG_SIZE": str(args.products),
-             "PRESTASHOP_SANDBOX_BOOTSTRAP_KEY": BENCH_KEY})
     try:
-        wait_ready(f"{prestashop_url}/sandbox/products", timeout=600)
-        run(args, prestashop_url)
+        with own_database(workdir, args.database_url, "prestashop") as env:
+            os.environ.update({**env, "PRESTASHOP_ALLOW_HTTP": "true"})
+            os.environ.pop("REDIS_URL", None)
+            sandbox = subprocess.Popen(
+                [sys.executable, "-m", "tokbridge.cli", "sandbox", "prestashop", "--port", str(port)],
+                env={**os.environ, "PRESTASHOP_SANDBOX_CATALOG_SIZE": str(args.products),
+                     "PRESTASHOP_SANDBOX_BOOTSTRAP_KEY": BENCH_KEY})
+            try:
+                wait_ready(f"{prestashop_url}/sandbox/products", timeout=600)
+                run(args, prestashop_url)
+            finally:
+                sandbox.terminate()
+                sandbox.wait(10)
     finally:
-        sandbox.terminate()
-        sandbox.wait(10)
         shutil.rmtree(workdir, ignore_errors=True)
-        if schema:
-            with admin_connection(args.database_url) as conn:
-                conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-@contextmanager
-def admin_connection(url: str) -> Iterator:
-    """A connection to the PostgreSQL server itself, for the bench's own schema."""
-    from tokbridge.db.engine import make_engine
-
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            yield conn
-    finally:
-        engine.dispose()
 
 
 def connect_answers(kind: str, prestashop_url: str) -> dict[str, str]:
@@ -108,49 +78,23 @@ def connect_answers(kind: str, prestashop_url: str) -> dict[str, str]:
 
 
 def run(args, prestashop_url: str) -> None:
-    from sqlalchemy import select
-
     from tokbridge.catalog.repository import CatalogRepository
-    from tokbridge.catalog.tasks import IMPORT_JOB
-    from tokbridge.config import get_settings
-    from tokbridge.db.engine import get_engine, session_scope
-    from tokbridge.db.migrate import upgrade
-    from tokbridge.jobs.models import Job
-    from tokbridge.jobs.runner import run_job
+    from tokbridge.db.engine import session_scope
     from tokbridge.onboarding import service as onboarding
     from tokbridge.tenancy.scoping import bind_merchant
-    from tokbridge.tenancy.service import create_merchant_with_user
 
-    get_settings.cache_clear()
-    settings = get_settings()
-    engine = get_engine(settings.database_url)
-    upgrade(engine)
+    settings, engine, merchant_id = bench_merchant("Bench Boutique", "bench@prestashop.test")
     kind = "prestashop"
-    with session_scope(engine) as session:
-        user = create_merchant_with_user(session, "Bench Boutique", "bench@prestashop.test", "a long password")
-        session.flush()
-        merchant_id = user.merchant_id
 
     # Connect as a merchant does: the connect form's address and key (no store page to approve on).
     with session_scope(engine) as session:
         connection = onboarding.start_store_connect(bind_merchant(session, merchant_id), settings, merchant_id, kind,
                                                     connect_answers(kind, prestashop_url))
         connection_id = connection.id
-    with session_scope(engine) as session:
-        job_id = session.scalar(select(Job.id).where(Job.kind == IMPORT_JOB, Job.merchant_id == merchant_id))
-    assert job_id is not None, "connecting the store did not start the catalog import"
+    job_id = import_job_of(engine, merchant_id)
 
     httpx.delete(f"{prestashop_url}/sandbox/requests", timeout=60).raise_for_status()
-    started = time.perf_counter()
-    state = None
-    while state not in ("succeeded", "failed", "cancelled"):
-        run_job(settings, job_id)  # re-queued on a passing error: run it again, as a worker would
-        with session_scope(engine) as session:
-            job = session.get(Job, job_id)
-            state, error = job.state, job.last_error
-    wall = time.perf_counter() - started
-    if state != "succeeded":
-        raise SystemExit(f"the import job ended {state}: {error}")
+    wall = import_job_until_done(settings, engine, job_id)
     requests = webservice_requests(prestashop_url)
     by_resource: dict[str, int] = {}
     for request in requests:

@@ -14,7 +14,6 @@ TikTok, to the mapped cancelled state."""
 from __future__ import annotations
 
 import re
-from collections import Counter
 from datetime import timedelta
 from html import unescape
 
@@ -22,23 +21,33 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from tests.support.deployment import APP_KEY, APP_SECRET, PRESTASHOP_KEY, Deployment, csrf, live_deployment
+from tests.support.deployment import (
+    buyer_cancels_and_merchant_approves,
+    PRESTASHOP_KEY,
+    Deployment,
+    connect_tiktok,
+    control,
+    csrf,
+    live_deployment,
+    redeliver,
+    tiktok_order,
+    tiktok_products,
+    tiktok_stock,
+    upload_and_review,
+    work_left,
+)
 from tests.support.waiting import wait_for
 from tokbridge.channels import registry
 from tokbridge.channels.models import ChannelConnection
-from tokbridge.channels.tiktok.webhooks import compute_signature
 from tokbridge.config import get_settings
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import get_engine, session_scope
 from tokbridge.jobs.maintenance import run_maintenance
-from tokbridge.jobs.models import ACTIVE_STATES, Job
 
 KIND = "prestashop"
 TRACKING = "1Z999AA10123456784"
 # PrestaShop's order states (its configuration's PS_OS_*), as the sandbox seeds them.
 PS_OS_PAYMENT, PS_OS_PREPARATION, PS_OS_SHIPPING, PS_OS_DELIVERED, PS_OS_CANCELED, PS_OS_ERROR = 2, 3, 4, 5, 6, 8
-DASHBOARD_OF = {"ACTIVATE": "live", "FAILED": "failed", "PENDING": "reviewing", "SELLER_DEACTIVATED": "inactive",
-                "PLATFORM_DEACTIVATED": "failed", "FREEZE": "failed"}
 # The work TikTok's notifications, the polls and the orders bring: settled when none is queued or running.
 ORDER_WORK = ("inbox.process", "orders.intake", "orders.to_store", "orders.ship", "orders.cancel",
               "orders.cancel_in_store", "orders.decide_cancellation", "orders.deliver_in_store",
@@ -55,12 +64,6 @@ def deployment(app_settings, monkeypatch, request):
 
 
 # --- the sandboxes, read and driven over HTTP -------------------------------------------------------
-
-
-def control(url: str, method: str, path: str, body: dict | None = None) -> dict:
-    answer = httpx.request(method, url + path, json=body, timeout=120)
-    assert answer.status_code < 400, answer.text
-    return answer.json() if answer.content else {}
 
 
 def prestashop_products(store_url: str) -> list[dict]:
@@ -82,19 +85,6 @@ def order_history_posts(store_url: str) -> int:
                if r["method"] == "POST" and r["path"].rstrip("/").endswith("/order_histories"))
 
 
-def tiktok_products(tiktok_url: str) -> list[dict]:
-    return control(tiktok_url, "GET", "/sandbox/products")["products"]
-
-
-def tiktok_stock(tiktok_url: str, sku_id: str) -> int:
-    return next(sum(w["quantity"] for w in sku["inventory"]) for product in tiktok_products(tiktok_url)
-                for sku in product["skus"] if sku["id"] == sku_id)
-
-
-def tiktok_order(tiktok_url: str, order_id: str) -> dict:
-    return next(o for o in control(tiktok_url, "GET", "/sandbox/orders")["orders"] if o["id"] == order_id)
-
-
 # --- TokBridge ---------------------------------------------------------------------------------------
 
 
@@ -111,29 +101,10 @@ class Polls:
         assert fired["periodic"] > 0, fired
 
 
-def work_left(kinds: tuple[str, ...]) -> list[tuple]:
-    with session_scope(get_engine(get_settings().database_url)) as session:
-        return list(session.execute(select(Job.id, Job.kind, Job.state, Job.attempts, Job.last_error).where(
-            Job.state.in_(ACTIVE_STATES), Job.kind.in_(kinds))))
-
-
 def store_connections() -> int:
     with session_scope(get_engine(get_settings().database_url)) as session:
         return session.scalar(select(func.count()).select_from(ChannelConnection).where(
             ChannelConnection.channel == KIND))
-
-
-def redeliver(live: Deployment, order_id: str) -> int:
-    """TikTok's notifications about this order, sent again, signed as TikTok signs them."""
-    deliveries = [d for d in control(live.tiktok_url, "GET", "/sandbox/webhooks")["deliveries"]
-                  if (d["body"].get("data") or {}).get("order_id") == order_id]
-    assert deliveries, "TikTok sent no notification about the order"
-    for delivery in deliveries:
-        body = httpx.Request("POST", "/", json=delivery["body"]).content
-        answer = live.browser.post("/webhooks/tiktok", content=body, headers={
-            "content-type": "application/json", "authorization": compute_signature(APP_KEY, APP_SECRET, body)})
-        assert answer.status_code == 200, answer.text
-    return len(deliveries)
 
 
 def connect_form(live: Deployment, key: str) -> httpx.Response:
@@ -145,14 +116,6 @@ def connect_form(live: Deployment, key: str) -> httpx.Response:
     assert 'type="password"' in page.text
     answers = {field.name: key if field.secret else live.store_url for field in fields}
     return live.browser.post(f"/connect/{KIND}", data={"csrf_token": csrf(page.text), **answers})
-
-
-def connect_tiktok(live: Deployment) -> None:
-    page = live.browser.get("/connect/tiktok")
-    link = re.search(r'href="([^"]*/open/authorize[^"]*)"', page.text).group(1).replace("&amp;", "&")
-    consent = httpx.post(link, data={"decision": "allow"}, follow_redirects=False)
-    done = live.browser.get(consent.headers["location"])
-    assert done.url.path == "/dashboard", done.text[:500]
 
 
 def connect_with_keys(live: Deployment) -> None:
@@ -279,16 +242,7 @@ def test_a_prestashop_shop_end_to_end(deployment):
         "listing": {"package_weight": {"value": "0.5", "unit": "KILOGRAM"}}}
     created = browser.post("/api/v1/templates", json=template)
     assert created.status_code == 201, created.text
-    upload_everything(browser)
-    control(tiktok_url, "POST", "/sandbox/clock/advance", {"seconds": 120})
-
-    def counts_match_truth():
-        truth = Counter(DASHBOARD_OF[p["status"]] for p in tiktok_products(tiktok_url))
-        counts = browser.get("/api/v1/dashboard").json()["products"]
-        return (counts["reviewing"] == truth["reviewing"] == 0 and counts["live"] == truth["live"]
-                and counts["in_progress"] == 0) and (truth, counts)
-
-    truth, counts = wait_for(counts_match_truth, timeout=120, what="review webhooks to reach the dashboard")
+    truth, counts = upload_and_review(live)
     assert counts["live"] > 0, (truth, counts)
     live_products = len(tiktok_products(tiktok_url))
 
@@ -353,12 +307,7 @@ def test_a_prestashop_shop_end_to_end(deployment):
     # Cancelled on TikTok: the store order moves to the mapped cancelled state.
     cancelled = place_order(live, cancelled_sku["sku_id"], 1)
     cancelled_store_order = store_order_of(live, cancelled["id"])
-    control(tiktok_url, "POST", f"/sandbox/orders/{cancelled['id']}/buyer_cancel")
-    request = wait_for(lambda: [c for c in browser.get("/api/v1/orders/cancellations").json()
-                                if c.get("tiktok_order_id") == cancelled["id"]], timeout=120,
-                       what="the buyer's cancellation request")[0]
-    approved = browser.post(f"/api/v1/orders/cancellations/{request['id']}/approve")
-    assert approved.status_code == 202, approved.text
+    buyer_cancels_and_merchant_approves(live, cancelled["id"])
     wait_for(lambda: int(control(store_url, "GET", f"/sandbox/orders/{cancelled_store_order['id_order']}")[
         "current_state"]) == PS_OS_CANCELED, timeout=120, what="the cancellation to reach PrestaShop")
 
