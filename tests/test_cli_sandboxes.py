@@ -16,7 +16,8 @@ from tokbridge.cli import app
 
 
 @pytest.mark.parametrize(("name", "method", "path"), [("tiktok", "GET", "/authorization/202309/shops"),
-                                                      ("shopify", "POST", "/admin/api/2026-07/graphql.json")])
+                                                      ("shopify", "POST", "/admin/api/2026-07/graphql.json"),
+                                                      ("prestashop", "GET", "/api/products")])
 def test_tokbridge_sandbox_starts_the_sandbox(tmp_path, name, method, path):
     port = free_port()
     log = tmp_path / "sandbox.log"

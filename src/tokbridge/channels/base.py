@@ -701,6 +701,12 @@ class StorePlugin(Protocol):
         """Where the merchant sees a store order in the store's own admin; None when it has no such page."""
         ...
 
+    def image_headers(self, connection: ChannelConnection, url: str) -> dict[str, str]:
+        """Headers a download of one of this store's image URLs (`ProductImage.url`) needs: the store's
+        credentials where it serves its images only to them, {} where they are public. Only for `url`s on
+        the store's own address (the plugin checks): the credentials never go anywhere else."""
+        ...
+
 
 # --- billing -------------------------------------------------------------------------------------
 
