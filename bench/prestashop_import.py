@@ -70,11 +70,13 @@ def main() -> None:
 
 
 def connect_answers(kind: str, prestashop_url: str) -> dict[str, str]:
-    """The connect form filled as a merchant fills it: the shop's address, then the key in the secret field."""
+    """The connect form filled as a merchant fills it: the shop's address, the key in the secret field, the
+    optional choices left empty."""
     from tokbridge.channels import registry
 
     fields = registry.plugin(kind).connector.form_fields
-    return {field.name: BENCH_KEY if field.secret else prestashop_url for field in fields}
+    return {field.name: BENCH_KEY if field.secret else prestashop_url if index == 0 else ""
+            for index, field in enumerate(fields)}
 
 
 def run(args, prestashop_url: str) -> None:

@@ -104,12 +104,16 @@ def _prestashop_store(stack: ExitStack, _base: str, catalog_size: int,
                       options: dict) -> tuple[object, str, dict[str, str]]:
     """The PrestaShop sandbox served (a self-hosted shop: no app to register, a Webservice key made in its
     back office), and the environment that lets the plugin reach it over http://."""
+    from tokbridge.channels.prestashop.settings import get_prestashop_settings
     from tokbridge_sandboxes.prestashop import SandboxConfig as PrestaShopConfig
     from tokbridge_sandboxes.prestashop import create_app as prestashop_sandbox
 
     prestashop = prestashop_sandbox(PrestaShopConfig(**{"catalog_size": catalog_size, "bootstrap_key": PRESTASHOP_KEY,
                                                         **options}))
-    return prestashop, stack.enter_context(serve(prestashop)), {"PRESTASHOP_ALLOW_HTTP": "true"}
+    url = stack.enter_context(serve(prestashop))
+    get_prestashop_settings.cache_clear()
+    stack.callback(get_prestashop_settings.cache_clear)
+    return prestashop, url, {"PRESTASHOP_ALLOW_HTTP": "true"}
 
 
 def control(url: str, method: str, path: str, body: dict | None = None) -> dict:

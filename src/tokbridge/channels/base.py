@@ -485,6 +485,7 @@ class ConnectField:
     placeholder: str = ""
     help: str = ""
     secret: bool = False  # typed as a password (an API key)
+    required: bool = True  # False: may be left empty (a choice with a default, such as a multistore's shop)
 
 
 @dataclass(slots=True)
