@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from lxml import etree
+
+from tokbridge_sandboxes.prestashop import SandboxConfig
+from tokbridge_sandboxes.prestashop.webservice import matches
 
 from .conftest import KEY, error_of
 
@@ -141,3 +145,38 @@ def test_reference_data_the_plugin_reads(shop):
     assert [(lang["iso_code"], lang["id"]) for lang in languages] == [("en", 1), ("fr", 2)]
     response = httpx.head(shop.url + "/api/products/1", auth=(KEY, ""))
     assert response.status_code == 200 and response.content == b""
+
+
+@pytest.mark.parametrize(("value", "rule", "expected"), [
+    ("12", "[12]", True), ("12.000000", "[12]", True), ("Mug", "[mug]", True), ("12", "[3|12]", True),
+    ("12", "[3,20]", True), ("25", "[3,20]", False), ("2026-03-29 03:00:30", "[2026-03-29 03:00:00,2026-03-29 04:00:00]", True),
+    ("Striped mug", "[str]%", True), ("Striped mug", "%[mug]", True), ("Striped mug", "%[ped m]%", True),
+    ("Striped mug", "[mug]%", False), ("5", ">[4]", True), ("5", "<[4]", False), ("5", "![4|6]", True),
+    ("4", "![4|6]", False), ("7", "7", True),
+])
+def test_filter_rules(value, rule, expected):
+    assert matches(value, rule) is expected
+
+
+def test_the_io_format_header_asks_for_json_too(shop):
+    response = httpx.get(shop.url + "/api/languages", auth=(KEY, ""), headers={"Io-Format": "JSON"})
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == {"languages": [{"id": 1}, {"id": 2}]}
+
+
+def test_each_shop_has_its_own_stock(make_shop):
+    shop = make_shop(shops=2)
+    with shop.control() as control:
+        control.put("/stock", json={"id_product": 1, "id_product_attribute": 0, "quantity": 33, "id_shop": 2})
+    assert shop.stock(1, 0, 2) == 33 and shop.stock(1, 0, 1) != 33
+    assert shop.get_json("/products/1", id_shop=2)["product"]["quantity"] == "33"
+    assert shop.get_json("/shops", display="[id,name]")["shops"][1]["name"] == "TokBridge Sandbox Shop 2"
+
+
+def test_settings_come_from_the_environment():
+    config = SandboxConfig.from_env({"PRESTASHOP_SANDBOX_VERSION": "1.7.8.11", "PRESTASHOP_SANDBOX_SHOPS": "2",
+                                     "PRESTASHOP_SANDBOX_LANGUAGES": "fr:1,en:3",
+                                     "PRESTASHOP_SANDBOX_BOOTSTRAP_KEY": "B" * 32})
+    assert (config.version, config.shops, config.languages) == ("1.7.8.11", 2, (("fr", 1), ("en", 3)))
+    assert config.bootstrap_key == "B" * 32 and not config.supports_patch and config.currency == "EUR"
+    assert SandboxConfig.from_env({}) == SandboxConfig()

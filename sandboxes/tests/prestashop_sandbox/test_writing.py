@@ -3,6 +3,8 @@ move a product's date_upd (shop-local time, across daylight saving)."""
 
 from __future__ import annotations
 
+from lxml import etree
+
 from .conftest import entity, error_of
 
 
@@ -142,3 +144,44 @@ def test_date_upd_is_shop_time_across_the_spring_change(shop):
     changed = shop.get_json("/products", date=1, **{"filter[date_upd]": "[2026-03-29 03:00:00,2026-03-29 04:00:00]"})
     assert changed == {"products": [{"id": 2}]}
     assert shop.get_json("/products/1")["product"]["price"] == "12.500000"
+
+
+def test_ps_method_overrides_the_http_method(shop):
+    body = etree.tostring(entity("zone", {"name": "Asia"}))
+    with shop.client(json=True) as client:
+        response = client.post("/zones", params={"ps_method": "GET"}, content=body)
+        assert response.status_code == 200 and {"id": 7} in response.json()["zones"]
+
+
+def test_delete_one_or_several_ids(shop):
+    with shop.client(json=True) as client:
+        assert client.delete("/products/1").status_code == 200
+        assert client.delete("/products", params={"id": "[2,3]"}).status_code == 200
+        response = client.delete("/products", params={"id": "[4,999]"})
+    assert response.status_code == 404 and error_of(response) == (87, "Id(s) not exists: 999")
+    assert [p["id"] for p in shop.get_json("/products", limit=1)["products"]] == [4]
+    assert shop.get_json("/stock_availables", **{"filter[id_product]": "[1]"}) == []
+
+
+def test_an_uploaded_image_is_served_back(shop):
+    picture = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    with shop.client() as client:
+        refused = client.post("/images/products/1", files={"image": ("a.webp", b"RIFF", "image/webp")})
+        assert refused.status_code == 400
+        response = client.post("/images/products/1", files={"image": ("a.png", picture, "image/png")})
+        assert response.status_code == 200
+        image_id = etree.fromstring(response.content).findtext("image/id")
+        assert client.get(f"/images/products/1/{image_id}").content == picture
+    ids = [i["id"] for i in shop.get_json("/products/1")["product"]["associations"]["images"]]
+    assert image_id in ids
+
+
+def test_writing_an_orders_current_state_goes_through_its_history(shop):
+    from .test_orders import place_order
+
+    order, product_id = place_order(shop)
+    response = shop.write("PATCH", f"/orders/{order['id']}", entity("order", {"id": order["id"], "current_state": 6}))
+    assert response.status_code == 200 and response.json()["order"]["current_state"] == "6"
+    histories = shop.get_json("/order_histories", display="full", **{"filter[id_order]": f"[{order['id']}]"})
+    assert [h["id_order_state"] for h in histories["order_histories"]] == ["2", "6"]
+    assert shop.stock(product_id) == 10

@@ -118,7 +118,7 @@ def change_state(store: Store, order: dict, new_state: object, id_employee: obje
     new_state = str(new_state)
     if store.get("order_states", new_state) is None:
         raise WebserviceError(400, 85, 'Validation error: "Property OrderHistory->id_order_state is not valid"')
-    old_state = order["current_state"]
+    old_state = order["current_state"] if order["current_state"] not in ("", "0") else None
     if old_state and _takes_stock(store, old_state) and not _takes_stock(store, new_state):
         _move_order_stock(store, order, +1)
     elif (not old_state or not _takes_stock(store, old_state)) and _takes_stock(store, new_state):
@@ -172,7 +172,8 @@ def validate_order(store: Store, fields: dict) -> dict:
     order = store.insert("orders", {
         **{k: v for k, v in fields.items() if isinstance(v, str)},
         "id_cart": cart["id"], "id_customer": cart["id_customer"], "current_state": "",
-        "reference": store.reference(), "secure_key": customer["secure_key"], "id_shop": cart["id_shop"] or "1",
+        "reference": store.reference(), "secure_key": customer["secure_key"],
+        "id_shop": cart["id_shop"] if cart["id_shop"] not in ("", "0") else "1",
         "id_shop_group": "1", "invoice_date": EMPTY_DATE, "delivery_date": EMPTY_DATE,
         "total_products": totals["products"], "total_products_wt": totals["products_wt"],
         "total_shipping": totals["shipping"], "total_shipping_tax_incl": totals["shipping"],

@@ -128,7 +128,7 @@ class Store:
             elif f is not None and f.kind == "num":
                 record[name] = money6(value)
             elif f is not None and f.kind in ("id", "int", "bool"):
-                record[name] = str(int(value))
+                record[name] = str(int(value or 0))
             else:
                 record[name] = value
         if record_id is not None:  # PrestaShop's own ids for reference data (France is 8)

@@ -199,49 +199,50 @@ def parse_display(call: Call, resource: Resource) -> list[str] | None | str:
     return [name.split("[")[0] for name in wanted]
 
 
-def _comparable(a: str, b: str) -> tuple:
-    try:
-        return decimal_strict(a), decimal_strict(b)
-    except ValueError:
-        return a.lower(), b.lower()
-
-
 def decimal_strict(text: str):
     if not re.fullmatch(r"-?\d+(\.\d+)?", text.strip()):
         raise ValueError(text)
     return decimal(text.strip())
 
 
+def _pair(value: str, other: str) -> tuple:
+    """Both as numbers when both are (MySQL compares a numeric column so), else as case-blind text."""
+    try:
+        return decimal_strict(value), decimal_strict(other)
+    except ValueError:
+        return value.lower(), other.lower()
+
+
+def _equal(value: str, other: str) -> bool:
+    a, b = _pair(value, other)
+    return a == b
+
+
 def matches(value: str, rule: str) -> bool:
-    """One `filter[field]` rule, as WebserviceRequest::getSQLRetrieveFilter reads it."""
+    """One `filter[field]` rule, as WebserviceRequest::getSQLRetrieveFilter reads it: `[a|b]`, `[a,b]`
+    (an interval), `[x]%`, `%[x]`, `%[x]%`, `>[x]`, `<[x]`, `![a|b]`, or a bare value."""
     found = re.fullmatch(r"(.*)\[(.*)\](.*)", rule, re.S)
     if not found:
-        a, b = _comparable(value, rule)
-        return a == b
+        return _equal(value, rule)
     before, inner, after = found.groups()
-    if before == "%" or after == "%":
-        pattern = ".*" if before == "%" else ""
-        pattern = ("^.*" if before == "%" else "^") + re.escape(inner.lower()) + (".*$" if after == "%" else "$")
-        return re.match(pattern, value.lower(), re.S) is not None
-    if before == "" and after == "":
-        if "|" in inner:
-            return any(_comparable(value, option)[0] == _comparable(value, option)[1] for option in inner.split("|"))
+    if "%" in (before, after):
+        pattern = (".*" if before == "%" else "") + re.escape(inner.lower()) + (".*" if after == "%" else "")
+        return re.fullmatch(pattern, value.lower(), re.S) is not None
+    if before == after == "":
         interval = re.fullmatch(r"([\d.:\-\s]+),([\d.:\-\s]+)", inner)
-        if interval:
-            low, high = sorted(interval.groups())
-            a, lo = _comparable(value, low)
-            _a, hi = _comparable(value, high)
-            if type(lo) is not type(hi):
-                lo, hi = low.lower(), high.lower()
-                a = value.lower()
-            return lo <= a <= hi
-        a, b = _comparable(value, inner)
-        return a == b
+        if not interval:
+            return any(_equal(value, option) for option in inner.split("|"))
+        bounds = [bound.strip() for bound in interval.groups()]
+        try:
+            (low, high), current = sorted(decimal_strict(b) for b in bounds), decimal_strict(value)
+        except ValueError:
+            (low, high), current = sorted(bounds), value
+        return low <= current <= high
     if before in (">", "<"):
-        a, b = _comparable(value, inner)
+        a, b = _pair(value, inner)
         return a > b if before == ">" else a < b
     if before == "!":
-        return all(_comparable(value, v)[0] != _comparable(value, v)[1] for v in inner.split("|"))
+        return not any(_equal(value, option) for option in inner.split("|"))
     return False
 
 

@@ -48,7 +48,6 @@ from tokbridge.channels.prestashop.poll_state import PollState
 
 log = logging.getLogger(__name__)
 
-LAST_ID = 2_147_483_647  # PrestaShop's ids are INT(10) UNSIGNED; the keyset's open end
 LATEST = "9999-12-31 23:59:59"
 IDS_PER_FILTER = 100  # ids in one `filter[...]=[a|b|...]`, keeping URLs short
 
@@ -182,20 +181,36 @@ class PrestaShopStore(OrdersMixin):
         if checkpoint is None:
             # What the stock and combinations are now: the change poll compares with it from here on.
             self.poll_state.save_digests(self.digests())
-        after = int((checkpoint or {}).get("after", 0))
-        return CatalogStream(self._catalog_items(after), total=None)
+        position = checkpoint or {}
+        return CatalogStream(self._catalog_items(int(position.get("after", 0)), int(position.get("offset", 0))))
 
-    def _catalog_items(self, after: int) -> Iterator[CatalogItem | CatalogCheckpoint]:
-        while True:
-            rows = self._product_rows({"filter[id]": f"[{after + 1},{LAST_ID}]", "sort": "[id_ASC]",
-                                       "limit": self.page_size})
-            rows = sorted(rows, key=lambda row: int(row["id"]))
+    def _catalog_items(self, after: int, offset: int) -> Iterator[CatalogItem | CatalogCheckpoint]:
+        for rows, offset in self._pages("products", {"display": "full", "language": self.language_id}, after,
+                                        offset, self.page_size, what="the products"):
             yield from self._complete(rows)
-            if len(rows) < self.page_size:
-                return
-            after = int(rows[-1]["id"])
-            yield CatalogCheckpoint({"after": after})
+            yield CatalogCheckpoint({"after": int(rows[-1]["id"]), "offset": offset})
 
+    def _pages(self, resource: str, query: dict, after: int, offset: int, size: int, *,
+               what: str) -> Iterator[tuple[list[dict], int]]:
+        """Rows with an id above `after`, by id, `size` a page (`limit=offset,count`, `sort=[id_ASC]`), each
+        with the offset reached. A page starts one row early, on the last row seen: when a later row stands
+        there, rows before it were deleted meanwhile, and the offset is taken back a page (rows already
+        seen are dropped by id), so no row is skipped."""
+        while True:
+            start = max(offset - 1, 0)
+            count = size + 1 if offset else size
+            rows = self.client.rows(resource, {**query, "sort": "[id_ASC]", "limit": f"{start},{count}"}, what=what)
+            rows.sort(key=lambda row: int(row["id"]))
+            if start and rows and int(rows[0]["id"]) > after:
+                offset = max(offset - size, 0)
+                continue
+            offset = start + len(rows)
+            fresh = [row for row in rows if int(row["id"]) > after]
+            if fresh:
+                after = int(fresh[-1]["id"])
+                yield fresh, offset
+            if len(rows) < count:
+                return
     def product(self, external_id: str) -> Product | None:
         if not external_id.isdigit():
             return None
@@ -269,14 +284,8 @@ class PrestaShopStore(OrdersMixin):
                 for product_id, found in parts.items()}
 
     def _all(self, resource: str, display: str) -> Iterator[dict]:
-        after, page = 0, 1000
-        while True:
-            rows = self.client.rows(resource, {"display": display, "filter[id]": f"[{after + 1},{LAST_ID}]",
-                                               "sort": "[id_ASC]", "limit": page}, what=f"the {resource}")
+        for rows, _offset in self._pages(resource, {"display": display}, 0, 0, 1000, what=f"the {resource}"):
             yield from rows
-            if len(rows) < page:
-                return
-            after = max(int(row["id"]) for row in rows)
 
     # --- stock ------------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import defusedxml.ElementTree as safe_xml
+from defusedxml import DefusedXmlException
 
 XLINK = "http://www.w3.org/1999/xlink"
 
@@ -60,7 +61,7 @@ def parse(body: bytes) -> ElementTree.Element:
     """An XML answer, parsed safely; `ValueError` when it is not XML."""
     try:
         return safe_xml.fromstring(body)
-    except (ElementTree.ParseError, safe_xml.DefusedXmlException) as exc:
+    except (ElementTree.ParseError, DefusedXmlException) as exc:
         raise ValueError(f"not an XML document: {type(exc).__name__}") from None
 
 
