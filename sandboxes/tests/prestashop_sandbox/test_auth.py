@@ -34,6 +34,13 @@ def test_a_wrong_key_gets_the_error_body_and_the_realm(shop, key, code, message)
     assert b"<![CDATA[" in response.content  # PrestaShop's XML writes values as CDATA
 
 
+def test_a_key_with_every_permission(shop):
+    shop.grant(LIMITED, "*")
+    with shop.client(LIMITED) as client:
+        api = etree.fromstring(client.get("/").content).find("api")
+    assert len(api) > 25 and all(node.get(m) == "true" for node in api for m in ("get", "patch", "delete"))
+
+
 def test_the_key_works_as_ws_key_too(shop):
     response = httpx.get(shop.url + "/api/languages", params={"ws_key": KEY})
     assert response.status_code == 200

@@ -180,3 +180,15 @@ def test_settings_come_from_the_environment():
     assert (config.version, config.shops, config.languages) == ("1.7.8.11", 2, (("fr", 1), ("en", 3)))
     assert config.bootstrap_key == "B" * 32 and not config.supports_patch and config.currency == "EUR"
     assert SandboxConfig.from_env({}) == SandboxConfig()
+
+
+def test_a_computed_price_with_tax_and_sale(shop):
+    store = shop.store
+    sale = next(iter(store.tables["specific_prices"].values()))
+    product = store.get("products", sale["id_product"])
+    params = {"display": "[id,price,my,base]", "price[my][use_tax]": "1", "price[my][country]": "8",
+              "price[base][use_tax]": "0", "price[base][use_reduction]": "0"}
+    row = shop.get_json(f"/products/{product['id']}", **params)["product"]
+    rate = {"1": 1.2, "2": 1.1, "0": 1.0}[product["id_tax_rules_group"]]
+    expected = float(product["price"]) * (1 - float(sale["reduction"])) * rate
+    assert abs(float(row["my"]) - expected) < 0.000001 and row["base"] == product["price"]

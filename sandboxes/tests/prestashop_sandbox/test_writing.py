@@ -185,3 +185,14 @@ def test_writing_an_orders_current_state_goes_through_its_history(shop):
     histories = shop.get_json("/order_histories", display="full", **{"filter[id_order]": f"[{order['id']}]"})
     assert [h["id_order_state"] for h in histories["order_histories"]] == ["2", "6"]
     assert shop.stock(product_id) == 10
+
+
+def test_a_refused_write_changes_nothing_and_other_languages_stay(shop):
+    before = shop.get_json("/products/1")["product"]
+    response = shop.write("PATCH", "/products/1", entity("product", {"id": 1, "reference": "CHANGED",
+                                                                     "price": "not-a-price"}))
+    assert response.status_code == 400 and error_of(response)[0] == 85
+    assert shop.get_json("/products/1")["product"]["reference"] == before["reference"]
+    response = shop.write("PATCH", "/products/1", entity("product", {"id": 1, "name": {2: "Nouveau nom"}}))
+    names = {n["id"]: n["value"] for n in response.json()["product"]["name"]}
+    assert names == {"1": before["name"][0]["value"], "2": "Nouveau nom"}

@@ -158,10 +158,10 @@ def seed_product(store: Store, rng: random.Random, index: int, groups: tuple[lis
         "redirect_type": "404", "out_of_stock": 2, "type": "1", "id_shop_default": 1,
         "date_add": created, "date_upd": updated})
     product_id = int(product["id"])
-    for _ in range(rng.randint(1, 4)):
-        image_id = max(store.images, default=0) + 1
+    image_ids = [store.new_id("images") for _ in range(rng.randint(1, 4))]
+    for image_id in image_ids:
         store.images[image_id] = Image(image_id, product_id, (rng.randrange(256), rng.randrange(256), rng.randrange(256)))
-    product["id_default_image"] = str(min(i for i, img in store.images.items() if img.id_product == product_id))
+    product["id_default_image"] = str(image_ids[0])
     if rng.random() < 0.15:  # on sale
         store.insert("specific_prices", {"id_product": product_id, "id_shop": 0, "price": "-1", "from_quantity": 1,
                                          "reduction": rng.choice(["0.2", "0.1"]), "reduction_type": "percentage",

@@ -1,7 +1,7 @@
 """The control API under /sandbox: what a merchant does in the back office, plus knobs for tests.
 No auth; JSON in and out; bad input is 400 and unknown things 404, each as {"error": "..."}.
 
-  POST   /sandbox/keys {key, permissions: {resource: [methods]} | {"*": ["*"]}}   -> 201
+  POST   /sandbox/keys {key, permissions: {resource: [methods] | "*"} | "*"}   -> 201
   DELETE /sandbox/keys/{key}                 disables it (later calls 401)
   GET    /sandbox/products                   products with name, date_upd, active, combinations
   PATCH  /sandbox/products/{id} {name?, price?, active?}   bumps date_upd
@@ -20,38 +20,28 @@ No auth; JSON in and out; bad input is 400 and unknown things 404, each as {"err
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..etsy.control import handler as etsy_handler
+from ..etsy.control import read_json
 from . import orders
 from .store import Fault, Store, money6
 from .webservice import remove
 
 
-def problem(message: str, status: int = 400) -> Response:
-    return JSONResponse({"error": message}, status_code=status)
-
-
 def handler(fn):
-    async def wrapped(request: Request) -> Response:
-        raw = await request.body()
-        try:
-            data = json.loads(raw) if raw else {}
-            if not isinstance(data, dict):
-                raise TypeError("expected a JSON object")
-            store: Store = request.app.state.sandbox
-            with store.lock:
-                return fn(request, store, data)
-        except LookupError as exc:
-            return problem(str(exc).strip("'\""), 404)
-        except (ValueError, TypeError) as exc:
-            return problem(f"invalid request: {exc}", 400)
+    """The Etsy sandbox's control handler (JSON body, 404 and 400 answers), run under the store's lock."""
 
-    return wrapped
+    async def locked(request: Request, store: Store) -> Response:
+        data = await read_json(request)
+        with store.lock:
+            return fn(request, store, data)
+
+    return etsy_handler(locked)
 
 
 def _found(store: Store, resource: str, record_id: object) -> dict:
@@ -64,8 +54,8 @@ def _found(store: Store, resource: str, record_id: object) -> dict:
 @handler
 def add_key(request, store: Store, data: dict) -> Response:
     key, permissions = data.get("key"), data.get("permissions")
-    if not isinstance(key, str) or len(key) != 32 or not isinstance(permissions, dict):
-        raise ValueError("key must be 32 characters and permissions an object")
+    if not isinstance(key, str) or len(key) != 32 or not (isinstance(permissions, dict) or permissions == "*"):
+        raise ValueError('key must be 32 characters and permissions an object or "*"')
     store.add_key(key, permissions)
     return JSONResponse({"key": key, "permissions": {r: sorted(m) for r, m in store.keys[key].permissions.items()}},
                         status_code=201)

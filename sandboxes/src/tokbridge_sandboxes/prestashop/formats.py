@@ -50,8 +50,7 @@ def entity_xml(parent: etree._Element, tag: str, entity: dict, api_url: str, ass
                 group = etree.SubElement(assoc_node, assoc_name, nodeType=element, api=assoc_name)
                 for row in rows:
                     row_node = etree.SubElement(group, element)
-                    if "id" in row and assoc_name in ("combinations", "images", "product_option_values",
-                                                      "stock_availables"):
+                    if "id" in row and assoc_name in ("combinations", "product_option_values", "stock_availables"):
                         row_node.set(HREF, f"{api_url}{assoc_name}/{row['id']}")
                     for field_name, field_value in row.items():
                         _text(row_node, field_name, str(field_value))

@@ -70,7 +70,7 @@ async def upload(call: Call, product_id: int) -> Response:
     data = await upload_file.read()
     store = call.store
     with store.lock:
-        image_id = max(store.images, default=0) + 1
+        image_id = store.new_id("images")
         store.images[image_id] = Image(image_id, product_id, (0, 0, 0), "image/jpeg" if "jp" in mime else mime, data)
     root = etree.Element("prestashop", nsmap={"xlink": formats.XLINK})
     node = etree.SubElement(root, "image")

@@ -36,7 +36,7 @@ def _applies(price: dict, id_product: str, id_product_attribute: str, id_cart: s
 
 
 def unit_price_tax_excl(store: Store, id_product: object, id_product_attribute: object, id_cart: object,
-                        rate: Decimal) -> Decimal:
+                        rate: Decimal, reductions: bool = True) -> Decimal:
     product = store.get("products", id_product)
     if product is None:
         return Decimal(0)
@@ -52,7 +52,7 @@ def unit_price_tax_excl(store: Store, id_product: object, id_product_attribute: 
         candidates = sorted((p for p in prices if _applies(p, str(id_product), pa, "0")),
                             key=lambda p: p["id_product_attribute"] == pa, reverse=True)
     unit = decimal(product["price"]) + impact
-    if candidates:
+    if candidates and reductions:
         chosen = candidates[0]
         fixed = decimal(chosen["price"])
         if fixed >= 0:

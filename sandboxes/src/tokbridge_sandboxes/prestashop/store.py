@@ -183,11 +183,12 @@ class Store:
                 row["quantity"] = str(int(row["quantity"]) + delta)
 
     # -- keys ---------------------------------------------------------------------------------
-    def add_key(self, key: str, permissions: dict[str, list[str]]) -> Key:
+    def add_key(self, key: str, permissions: dict[str, list[str] | str] | str) -> Key:
+        """`permissions` maps resources to methods; "*" stands for every resource or every method."""
         granted: dict[str, set[str]] = {}
-        for resource, methods in permissions.items():
-            names = RESOURCE_NAMES if resource == "*" else [resource]
-            for name in names:
+        for resource, methods in ({"*": "*"} if permissions == "*" else permissions).items():
+            methods = [methods] if isinstance(methods, str) else methods
+            for name in RESOURCE_NAMES if resource == "*" else [resource]:
                 granted.setdefault(name, set()).update(ALL_METHODS if "*" in methods else
                                                        {m.upper() for m in methods})
         self.keys[key] = Key(key, granted)

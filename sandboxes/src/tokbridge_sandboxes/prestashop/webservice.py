@@ -11,6 +11,7 @@ is not XML is 500 code 127; a missing required field is 400 code 41.
 from __future__ import annotations
 
 import base64
+import copy
 import re
 
 from starlette.requests import Request
@@ -40,6 +41,7 @@ class Call:
         self.shop = "1"
         self.languages = [lang for _iso, lang in store.config.languages]
         self.single_language = False
+        self.by_product: dict | None = None
 
     def error(self, exc: WebserviceError, headers: dict | None = None) -> Response:
         body, media_type = formats.error_body([(exc.code, exc.message)], self.json)
@@ -145,11 +147,10 @@ def _distance(a: str, b: str) -> int:
 # -- reading ------------------------------------------------------------------------------------
 def entity_view(call: Call, resource: Resource, record: dict, wanted: list[str] | None = None) -> dict:
     """A record as the Webservice shows it, in the asked languages, with its associations."""
-    store = call.store
     values = dict(record)
     if resource.name == "products":
-        stock = store.stock_row(record["id"], 0, call.shop)
-        values["quantity"] = stock["quantity"] if stock else "0"
+        own = by_product(call).get(record["id"], {"stock": []})["stock"]
+        values["quantity"] = next((r["quantity"] for r in own if r["id_product_attribute"] == "0"), "0")
     view: dict = {}
     for f in resource.fields:
         if wanted is not None and f.name not in wanted:
@@ -160,21 +161,69 @@ def entity_view(call: Call, resource: Resource, record: dict, wanted: list[str] 
             if call.single_language and call.json:
                 value = next(iter(value.values()), "")
         view[f.name] = value
+    for name, price in computed_prices(call, resource, record).items():
+        if wanted is None or name in wanted:
+            view[name] = price
     if wanted is None and resource.associations:
         view["associations"] = associations(call, resource, record)
     return view
 
 
+def asked_prices(call: Call) -> dict[str, dict[str, str]]:
+    asked: dict[str, dict[str, str]] = {}
+    for key, value in call.params.multi_items():
+        found = re.fullmatch(r"price\[(\w+)\]\[(\w+)\]", key)
+        if found:
+            asked.setdefault(found.group(1), {})[found.group(2)] = value
+    return asked
+
+
+def computed_prices(call: Call, resource: Resource, record: dict) -> dict[str, str]:
+    """`price[my][use_tax]=1&price[my][product_attribute]=3&price[my][country]=8` adds a field `my` to
+    products and combinations: the price PrestaShop computes for them, "%f"-formatted."""
+    if resource.name not in ("products", "combinations"):
+        return {}
+    store, out = call.store, {}
+    for name, options in asked_prices(call).items():
+        is_product = resource.name == "products"
+        product = store.get("products", record["id"] if is_product else record["id_product"])
+        if product is None:
+            continue
+        combination = options.get("product_attribute", "0") if is_product else record["id"]
+        rate = orders.tax_rate(store, product["id_tax_rules_group"],
+                               options.get("country") or store.configuration("PS_COUNTRY_DEFAULT"))
+        unit = orders.unit_price_tax_excl(store, product["id"], combination, 0, rate,
+                                          reductions=options.get("use_reduction", "1") == "1")
+        price = unit * (1 + rate) if options.get("use_tax", "1") == "1" else unit
+        out[name] = money6(price)
+    return out
+
+
+def by_product(call: Call) -> dict[str, dict[str, list]]:
+    """Combinations, stock rows (of the call's shop) and image ids per product id, gathered once a call."""
+    if call.by_product is None:
+        store, grouped = call.store, {}
+        for kind, items in (("combinations", store.tables["combinations"].values()),
+                            ("stock", (r for r in store.tables["stock_availables"].values() if r["id_shop"] == call.shop)),
+                            ("images", ({"id": str(i), "id_product": str(img.id_product)}
+                                        for i, img in sorted(store.images.items())))):
+            for item in items:
+                grouped.setdefault(item["id_product"], {"combinations": [], "stock": [], "images": []})[kind].append(item)
+        call.by_product = grouped
+    return call.by_product
+
+
 def associations(call: Call, resource: Resource, record: dict) -> dict:
     store = call.store
     if resource.name == "products":
-        combos = store.rows("combinations", id_product=record["id"])
-        values = sorted({int(v["id"]) for c in combos for v in c.get("associations", {}).get("product_option_values", [])})
-        stock = [r for r in store.rows("stock_availables", id_product=record["id"], id_shop=call.shop)]
-        return {"combinations": [{"id": c["id"]} for c in combos],
-                "images": [{"id": str(i)} for i, img in sorted(store.images.items()) if str(img.id_product) == record["id"]],
+        own = by_product(call).get(record["id"], {"combinations": [], "stock": [], "images": []})
+        values = sorted({int(v["id"]) for c in own["combinations"]
+                         for v in c.get("associations", {}).get("product_option_values", [])})
+        return {"combinations": [{"id": c["id"]} for c in own["combinations"]],
+                "images": [{"id": image["id"]} for image in own["images"]],
                 "product_option_values": [{"id": str(v)} for v in values],
-                "stock_availables": [{"id": r["id"], "id_product_attribute": r["id_product_attribute"]} for r in stock]}
+                "stock_availables": [{"id": r["id"], "id_product_attribute": r["id_product_attribute"]}
+                                     for r in own["stock"]]}
     if resource.name == "product_options":
         return {"product_option_values": [{"id": v["id"]} for v in
                                           store.rows("product_option_values", id_attribute_group=record["id"])]}
@@ -193,7 +242,7 @@ def parse_display(call: Call, resource: Resource) -> list[str] | None | str:
                                        f"'[field_1,field_2,field_3,...]'. These are available: {', '.join(names)}")
     wanted = [part.strip() for part in re.split(r",(?![^\[]*\])", match.group(1)) if part.strip()]
     for name in wanted:
-        if name.split("[")[0] not in names:
+        if name.split("[")[0] not in names and name not in asked_prices(call):
             raise WebserviceError(400, 35, f'Unable to display this field "{name}". However, these are available: '
                                            f"{', '.join(names)}")
     return [name.split("[")[0] for name in wanted]
@@ -378,8 +427,7 @@ def apply_fields(call: Call, resource: Resource, record: dict, fields: dict, par
             if given:
                 value = fields[f.name]
                 langs = value if isinstance(value, dict) else {lang: value for _iso, lang in store.config.languages}
-                record[f.name] = {**({} if not partial else record[f.name]),
-                                  **{lang: text for lang, text in langs.items()}}
+                record[f.name] = {**record[f.name], **langs}  # the languages not given stay
             elif not partial:
                 record[f.name] = {lang: "" for _iso, lang in store.config.languages}
             if f.required and not record[f.name].get(store.default_lang):
@@ -466,8 +514,10 @@ def create(call: Call, resource: Resource, entity: dict) -> dict:
 def update(call: Call, resource: Resource, record: dict, entity: dict, partial: bool) -> dict:
     store = call.store
     before = {"current_state": record.get("current_state"), "shipping_number": record.get("shipping_number")}
-    apply_fields(call, resource, record, entity["fields"], partial)
+    draft = copy.deepcopy(record)  # a refused write leaves the record as it was
+    apply_fields(call, resource, draft, entity["fields"], partial)
     associations_given = _associations_in(resource, entity)
+    record.update(draft)
     if associations_given:
         record.setdefault("associations", {}).update(associations_given)
     if resource.name == "orders":
