@@ -94,3 +94,4 @@ def test_stock_and_combination_changes_are_found_though_the_product_is_not_stamp
         data = session.scalar(select(ChannelConnection)).data
     assert data["catalog"] == {"reconciled_at": "2026-01-01T00:00:00+00:00"}
     assert set(data[POLL_KEY]) == {"digests"}
+

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tokbridge.channels import registry
-from tokbridge.channels.base import ConnectRefused
+from tokbridge.channels.base import ConnectRefused, ConnectReturn
 from tokbridge.channels.prestashop.permissions import NEEDED
 from tokbridge.channels.prestashop.settings import get_prestashop_settings
 from tokbridge.kit.errors import NeedsReconnect
@@ -50,6 +50,14 @@ def test_a_refused_key_asks_for_the_details_again(live_prestashop):
     live.control("DELETE", f"/sandbox/keys/{live.config.bootstrap_key}")
     with pytest.raises(NeedsReconnect):
         live.connect()
+
+
+def test_an_address_without_a_webservice_is_told_so(live_prestashop):
+    live = live_prestashop()
+    with pytest.raises(ConnectRefused, match="does not answer as a PrestaShop Webservice"):
+        registry.plugin("prestashop").connector.finish(
+            None, ConnectReturn(account="", code="", answers={"address": live.base_url + "/sandbox",
+                                                               "key": live.config.bootstrap_key}), callback_url="")
 
 
 def test_a_language_or_shop_the_shop_does_not_have_is_refused_in_words(live_prestashop):

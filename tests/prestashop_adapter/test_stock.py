@@ -76,3 +76,24 @@ def test_a_combination_is_stocked_on_its_own_row(live_prestashop, sqlite_engine)
 
     assert live.control("GET", "/sandbox/stock", params={"id_product": product["id_product"],
                                                          "id_product_attribute": attribute})["quantity"] == 17
+
+
+def test_a_multistore_shop_reads_and_writes_its_own_stock_rows(live_prestashop, sqlite_engine):
+    live = live_prestashop(shops=2)
+    store = live.store(sqlite_engine, shop_id="2")
+    product = next(p for p in live.products() if not p["combinations"])
+    item = f"{product['id_product']}-0"
+    for shop, quantity in (("1", 5), ("2", 9)):
+        live.control("PUT", "/sandbox/stock", json={"id_product": product["id_product"], "id_product_attribute": 0,
+                                                    "quantity": quantity, "id_shop": int(shop)})
+
+    assert store.locations() == [{"id": "2", "name": store.locations()[0]["name"], "isActive": True}]
+    [variant] = store.product(str(product["id_product"])).variants
+    assert [(level.location_external_id, level.available) for level in variant.inventory_levels] == [("2", 9)]
+    store.set_inventory([InventoryQuantity(item, "2", 4, change_from_quantity=9)], idempotency_key="k")
+
+    def stock(shop: int) -> int:
+        return live.control("GET", "/sandbox/stock", params={"id_product": product["id_product"], "id_shop": shop})[
+            "quantity"]
+
+    assert (stock(1), stock(2)) == (5, 4)

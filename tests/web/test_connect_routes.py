@@ -28,7 +28,8 @@ def test_an_unknown_store_kind_is_a_404_in_plain_words(merchant, path):
     page = merchant.get(path, follow_redirects=False)
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     assert "TokBridge does not connect to that store" in page.text
-    assert "What to do next" in page.text and "Connect your Etsy or Shopify store from the dashboard" in page.text
+    names = " or ".join(plugin.display_name for plugin in registry.plugins().values())
+    assert "What to do next" in page.text and f"Connect your {names} store from the dashboard" in page.text
     assert "Traceback" not in page.text and "<script>" not in page.text
     assert 'aria-label="Main"' in page.text  # the app's own page, with its navigation
 

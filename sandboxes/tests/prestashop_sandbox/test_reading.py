@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+
 import httpx
 import pytest
 from lxml import etree
@@ -118,6 +120,8 @@ def test_images_are_real_files_behind_the_key(shop):
         assert client.get("/images/products/1/99999").status_code == 404
     assert picture.status_code == 200 and picture.headers["content-type"] == "image/png"
     assert picture.content.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = struct.unpack(">II", picture.content[16:24])
+    assert width >= 300 and height >= 300  # large enough for a marketplace to take
     assert httpx.get(f"{shop.url}/api/images/products/1/{ids[0]}").status_code == 401
 
 
@@ -192,3 +196,20 @@ def test_a_computed_price_with_tax_and_sale(shop):
     rate = {"1": 1.2, "2": 1.1, "0": 1.0}[product["id_tax_rules_group"]]
     expected = float(product["price"]) * (1 - float(sale["reduction"])) * rate
     assert abs(float(row["my"]) - expected) < 0.000001 and row["base"] == product["price"]
+
+
+def test_the_seeded_catalog(shop, make_shop):
+    products = shop.get_json("/products", display="full")["products"]
+    with_combinations = [p for p in products if p["associations"]["combinations"]]
+    assert 5 <= len(with_combinations) <= 15 and len(products) == 20
+    assert all(2 <= len(p["associations"]["combinations"]) <= 6 for p in with_combinations)
+    assert all(1 <= len(p["associations"]["images"]) <= 4 for p in products)
+    assert any(p["active"] == "0" for p in products) and any(p["id_tax_rules_group"] == "1" for p in products)
+    assert all(p["name"][0]["value"] != p["name"][1]["value"] for p in products)
+    assert shop.get_json("/specific_prices", **{"filter[id_cart]": "[0]"})["specific_prices"]
+    quantities = [int(r["quantity"]) for r in shop.get_json("/stock_availables", display="full")["stock_availables"]]
+    assert 0 in quantities and max(quantities) > 0
+    again = make_shop().get_json("/products", display="[id,name,price,reference]")
+    assert again == shop.get_json("/products", display="[id,name,price,reference]")
+    other = make_shop(seed=8).get_json("/products", display="[id,name,price,reference]")
+    assert other != again

@@ -196,3 +196,18 @@ def test_a_refused_write_changes_nothing_and_other_languages_stay(shop):
     response = shop.write("PATCH", "/products/1", entity("product", {"id": 1, "name": {2: "Nouveau nom"}}))
     names = {n["id"]: n["value"] for n in response.json()["product"]["name"]}
     assert names == {"1": before["name"][0]["value"], "2": "Nouveau nom"}
+
+
+def test_a_products_own_stock_row_is_the_sum_of_its_combinations(shop):
+    product = product_with_combinations(shop)
+    product_id = int(product["id"])
+    first, *others = shop.store.rows("combinations", id_product=product_id)
+    row = shop.store.stock_row(product_id, first["id"])
+    assert shop.write("PATCH", f"/stock_availables/{row['id']}",
+                      entity("stock_available", {"id": row["id"], "quantity": "50"})).status_code == 200
+    with shop.control() as control:
+        control.put("/stock", json={"id_product": product_id, "id_product_attribute": int(others[0]["id"]),
+                                    "quantity": 7})
+    rest = sum(shop.stock(product_id, int(c["id"])) for c in others[1:])
+    assert shop.stock(product_id) == 57 + rest
+    assert shop.get_json(f"/products/{product_id}")["product"]["quantity"] == str(57 + rest)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -146,14 +147,14 @@ def seed_product(store: Store, rng: random.Random, index: int, groups: tuple[lis
     updated = (CATALOG_EPOCH + timedelta(hours=index * 7 + rng.randrange(1, 900))).strftime("%Y-%m-%d %H:%M:%S")
     name = per_language(store, lambda w: w["name"].format(adjective=w["adjectives"][adjective], noun=w["nouns"][noun]))
     product = store.insert("products", {
-        "name": name, "link_rewrite": per_language(store, lambda w: name[store.default_lang].lower().replace(" ", "-")),
+        "name": name, "link_rewrite": {lang: re.sub(r"\W+", "-", text.lower()) for lang, text in name.items()},
         "description": per_language(store, lambda w: "<p>" + w["blurb"].format(code=code) + "</p>"),
         "description_short": per_language(store, lambda w: w["blurb"].format(code=code)),
         "available_now": per_language(store, lambda w: ""),
         "price": f"{rng.randrange(500, 9000, 50) / 100:.2f}", "wholesale_price": "0",
         "id_tax_rules_group": rng.choices([1, 2, 0], weights=[70, 20, 10])[0], "reference": code,
         "ean13": ean13(rng) if rng.random() < 0.5 else "", "weight": f"{rng.randrange(2, 25) / 10:.1f}",
-        "active": int(rng.random() >= 0.1), "minimal_quantity": 1, "id_category_default": 2,
+        "active": int(rng.random() >= 0.1 and index % 10 != 3), "minimal_quantity": 1, "id_category_default": 2,
         "available_for_order": 1, "show_price": 1, "condition": "new", "visibility": "both", "state": 1,
         "redirect_type": "404", "out_of_stock": 2, "type": "1", "id_shop_default": 1,
         "date_add": created, "date_upd": updated})
@@ -162,35 +163,35 @@ def seed_product(store: Store, rng: random.Random, index: int, groups: tuple[lis
     for image_id in image_ids:
         store.images[image_id] = Image(image_id, product_id, (rng.randrange(256), rng.randrange(256), rng.randrange(256)))
     product["id_default_image"] = str(image_ids[0])
-    if rng.random() < 0.15:  # on sale
+    if rng.random() < 0.15 or index % 10 == 5:  # on sale
         store.insert("specific_prices", {"id_product": product_id, "id_shop": 0, "price": "-1", "from_quantity": 1,
                                          "reduction": rng.choice(["0.2", "0.1"]), "reduction_type": "percentage",
                                          "reduction_tax": 1, "from": "0000-00-00 00:00:00",
                                          "to": "0000-00-00 00:00:00"})
     axes = [] if rng.random() < 0.5 else rng.choice([[groups[0]], [groups[1]], [groups[0], groups[1]]])
-    combos = [c for c in itertools.product(*[rng.sample(values, rng.randint(2, 3)) for values in axes])][:6] if axes else []
-    if len(combos) == 1:
-        combos = []
+    combos = list(itertools.product(*[rng.sample(values, rng.randint(2, 3)) for values in axes]))[:6] if axes else []
+    total = seed_combinations(store, rng, product, combos) if combos else rng.choice([0, 4, 10, 25, 60, 100])
+    product["product_type"] = "combinations" if combos else "standard"
+    store.add_stock(product_id, 0, total)
+
+
+def seed_combinations(store: Store, rng: random.Random, product: dict, combos: list[tuple[int, ...]]) -> int:
+    """The product's combinations with their stock rows; returns their total quantity."""
     total = 0
     for n, values in enumerate(combos):
         own_reference = rng.random() < 0.6
         combination = store.insert("combinations", {
-            "id_product": product_id, "minimal_quantity": 1, "default_on": int(n == 0),
+            "id_product": product["id"], "minimal_quantity": 1, "default_on": int(n == 0),
             "price": rng.choice(["0", "0", "2", "5", "-1"]), "weight": "0",
-            "reference": f"{code}-{n + 1}" if own_reference else "",
+            "reference": f"{product['reference']}-{n + 1}" if own_reference else "",
             "ean13": ean13(rng) if own_reference and rng.random() < 0.5 else ""}, dated=False)
         combination["associations"] = {"product_option_values": [{"id": str(v)} for v in values]}
+        if n == 0:
+            product["id_default_combination"] = combination["id"]
         quantity = rng.choice([0, 3, 5, 12, 25, 40])
         total += quantity
-        store.add_stock(product_id, int(combination["id"]), quantity)
-    if combos:
-        product["id_default_combination"] = next(c["id"] for c in store.rows("combinations", id_product=product_id)
-                                                 if c["default_on"] == "1")
-        product["product_type"] = "combinations"
-    else:
-        product["product_type"] = "standard"
-        total = rng.choice([0, 4, 10, 25, 60, 100])
-    store.add_stock(product_id, 0, total)
+        store.add_stock(int(product["id"]), int(combination["id"]), quantity)
+    return total
 
 
 def seed_shop(store: Store) -> None:

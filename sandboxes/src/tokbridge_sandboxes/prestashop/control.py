@@ -118,7 +118,7 @@ def stock(request, store: Store, data: dict) -> Response:
     if row is None:
         raise LookupError("no such stock row")
     if request.method == "PUT":
-        row["quantity"] = str(int(data["quantity"]))
+        store.set_quantity(row, int(data["quantity"]))
     return JSONResponse({"quantity": int(row["quantity"]), "id_stock_available": int(row["id"])})
 
 

@@ -20,8 +20,11 @@ if TYPE_CHECKING:
 UPLOAD_TYPES = ("image/gif", "image/jpg", "image/jpeg", "image/pjpeg", "image/png", "image/x-png")
 
 
+IMAGE_SIDE = 800  # PrestaShop's large_default; TikTok takes images from 300 x 300 pixels
+
+
 def image_bytes(image: Image) -> bytes:
-    return image.data if image.data is not None else png(80, 80, image.rgb)
+    return image.data if image.data is not None else png(IMAGE_SIDE, IMAGE_SIDE, image.rgb)
 
 
 def _listing(call: Call, tag: str, ids: list[int], href: str, attributes: dict | None = None) -> Response:

@@ -174,13 +174,23 @@ class Store:
                                              "id_shop": shop, "quantity": quantity, "depends_on_stock": 0,
                                              "out_of_stock": 2}, dated=False)
 
+    def set_quantity(self, row: dict, quantity: int) -> None:
+        """A stock row's new quantity; a combination's also resets its product's row to the sum of the
+        product's combinations in that shop (StockAvailable::postSave)."""
+        row["quantity"] = str(quantity)
+        if row["id_product_attribute"] == "0":
+            return
+        product_row = self.stock_row(row["id_product"], 0, row["id_shop"])
+        if product_row is not None:
+            product_row["quantity"] = str(sum(int(r["quantity"]) for r in self.rows(
+                "stock_availables", id_product=row["id_product"], id_shop=row["id_shop"])
+                if r["id_product_attribute"] != "0"))
+
     def move_stock(self, id_product: object, id_product_attribute: object, delta: int, id_shop: object = 1) -> None:
-        """An order's rows taking (negative) or giving back stock; the product's own row follows its
-        combinations, as PrestaShop keeps it their sum."""
-        for pa in {str(id_product_attribute), "0"}:
-            row = self.stock_row(id_product, pa, id_shop)
-            if row is not None:
-                row["quantity"] = str(int(row["quantity"]) + delta)
+        """An order's row taking (negative) or giving back stock."""
+        row = self.stock_row(id_product, id_product_attribute, id_shop)
+        if row is not None:
+            self.set_quantity(row, int(row["quantity"]) + delta)
 
     # -- keys ---------------------------------------------------------------------------------
     def add_key(self, key: str, permissions: dict[str, list[str] | str] | str) -> Key:

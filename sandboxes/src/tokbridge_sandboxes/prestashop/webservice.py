@@ -526,6 +526,8 @@ def update(call: Call, resource: Resource, record: dict, entity: dict, partial: 
             orders.change_state(store, record, new_state)
         if record["shipping_number"] != (before["shipping_number"] or ""):
             orders.set_tracking(store, record, record["shipping_number"])
+    if resource.name == "stock_availables":
+        store.set_quantity(record, int(record["quantity"]))
     if resource.name == "order_carriers":
         order = store.get("orders", record["id_order"])
         if order is not None:

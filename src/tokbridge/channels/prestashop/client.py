@@ -83,7 +83,7 @@ class PrestaShopClient:
         try:
             return xml.parse(response.content), response.content
         except ValueError:
-            raise ShopUnavailable(f"PrestaShop's answer could not be read ({what}).", retry_after=30.0) from None
+            raise Refused(f"The answer ({what}) is not a PrestaShop Webservice's.") from None
 
     def binary(self, path: str, *, what: str) -> httpx.Response:
         return self._send("GET", path, None, what=what, output=None)

@@ -19,6 +19,7 @@ from tokbridge.channels.base import ConnectField, ConnectionGrant, ConnectRefuse
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.prestashop import permissions
 from tokbridge.channels.prestashop.client import PrestaShopClient
+from tokbridge.channels.prestashop.errors import NotFound, Refused
 from tokbridge.channels.prestashop.settings import get_prestashop_settings
 from tokbridge.channels.prestashop.shop import read_shop
 from tokbridge.config import Settings
@@ -68,7 +69,13 @@ class PrestaShopConnector:
                                  "Copy the key from Advanced Parameters > Webservice in your back office.")
         config = get_prestashop_settings()
         with PrestaShopClient(address, key, timeout=config.request_timeout_seconds) as client:
-            listing, _ = client.get_xml("", what="the key's permissions")
+            try:
+                listing, _ = client.get_xml("", what="the key's permissions")
+            except (NotFound, Refused):
+                raise ConnectRefused("No PrestaShop Webservice at this address",
+                                     f"{address}/api/ does not answer as a PrestaShop Webservice.",
+                                     "Check the address, and that the Webservice is enabled in your back office "
+                                     "(Advanced Parameters > Webservice).") from None
             granted = permissions.granted(listing)
             lacking = permissions.missing(granted)
             if lacking:

@@ -260,7 +260,7 @@ class OrdersMixin:
                    unit_price_tax_excluded(price, rates.get(str(pid), Decimal(0))), rates.get(str(pid), Decimal(0)))
                   for ((pid, attribute), line), price in zip(items, line_prices(order), strict=True)]
         cart_id = self._cart(customer_id, address_id, carrier_id, currency_id, wanted)
-        self._cart_prices(cart_id, customer_id, wanted)
+        self._cart_prices(cart_id, customer_id, currency_id, wanted)
         existing = self._order_of_cart(cart_id)
         if existing is not None:
             return existing
@@ -396,7 +396,9 @@ class OrdersMixin:
                                            for pid, attribute, quantity, _, _ in wanted]}})
         return str(self.client.create("carts", "cart", body, what="the order's cart")["id"])
 
-    def _cart_prices(self: PrestaShopStore, cart_id: str, customer_id: str, wanted: list[tuple]) -> None:
+    def _cart_prices(self: PrestaShopStore, cart_id: str, customer_id: str, currency_id: str,
+                     wanted: list[tuple]) -> None:
+        """One cart-specific price per row, in the cart's currency (so PrestaShop does not convert it)."""
         rows = self.client.rows("specific_prices", {"display": "full", "filter[id_cart]": f"[{cart_id}]"},
                                 what="the cart's prices")
         have = {(str(row.get("id_product")), str(row.get("id_product_attribute") or "0")) for row in rows}
@@ -405,7 +407,7 @@ class OrdersMixin:
                 continue
             body = xml.document("specific_price", {
                 "id_shop": self.shop_id, "id_shop_group": 0, "id_cart": cart_id, "id_product": pid,
-                "id_product_attribute": attribute, "id_currency": 0, "id_country": 0, "id_group": 0,
+                "id_product_attribute": attribute, "id_currency": currency_id, "id_country": 0, "id_group": 0,
                 "id_customer": customer_id, "id_specific_price_rule": 0, "price": unit, "from_quantity": 1,
                 "reduction": 0, "reduction_tax": 1, "reduction_type": "amount", "from": times.NEVER,
                 "to": times.NEVER})

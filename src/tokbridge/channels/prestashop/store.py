@@ -45,6 +45,7 @@ from tokbridge.channels.prestashop.client import PrestaShopClient, one_of
 from tokbridge.channels.prestashop.errors import NotFound, Refused, StockChangedMeanwhile
 from tokbridge.channels.prestashop.orders import OrdersMixin
 from tokbridge.channels.prestashop.poll_state import PollState
+from tokbridge.channels.prestashop.shop import configuration
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +82,13 @@ class PrestaShopStore(OrdersMixin):
     # --- the shop ---------------------------------------------------------------------------------
 
     def shop_details(self) -> dict[str, str]:
-        # A light call that fails like every other when the key is withdrawn.
-        self.client.rows("shops", {"display": "[id,name]", "filter[id]": f"[{self.shop_id}]"}, what="the shop")
+        """The shop's name, address and default currency as it is now (the merchant may change it)."""
+        settings = configuration(self.client, ("PS_CURRENCY_DEFAULT",))
+        currency_id = settings.get("PS_CURRENCY_DEFAULT") or str(self.data.get("currency_id") or "1")
+        currency = self.client.one("currencies", "currency", currency_id, what="the shop's currency")
+        self.data.update(currency_id=currency_id, currency=str(currency.get("iso_code") or "").upper())
         return {"name": str(self.data.get("name") or self.client.address), "domain": self.client.address,
-                "currency": str(self.data.get("currency") or "")}
+                "currency": self.data["currency"]}
 
     def locations(self) -> list[dict]:
         """One location: the connected shop (its stock rows; a multistore's other shops are other
@@ -193,15 +197,15 @@ class PrestaShopStore(OrdersMixin):
     def _pages(self, resource: str, query: dict, after: int, offset: int, size: int, *,
                what: str) -> Iterator[tuple[list[dict], int]]:
         """Rows with an id above `after`, by id, `size` a page (`limit=offset,count`, `sort=[id_ASC]`), each
-        with the offset reached. A page starts one row early, on the last row seen: when a later row stands
-        there, rows before it were deleted meanwhile, and the offset is taken back a page (rows already
-        seen are dropped by id), so no row is skipped."""
+        with the offset reached. A page starts one row early, on the last row seen: when a later row (or
+        none) stands there, rows before it were deleted meanwhile, and the offset is taken back a page
+        (rows already seen are dropped by id), so no row is skipped."""
         while True:
             start = max(offset - 1, 0)
             count = size + 1 if offset else size
             rows = self.client.rows(resource, {**query, "sort": "[id_ASC]", "limit": f"{start},{count}"}, what=what)
             rows.sort(key=lambda row: int(row["id"]))
-            if start and rows and int(rows[0]["id"]) > after:
+            if start and (not rows or int(rows[0]["id"]) > after):
                 offset = max(offset - size, 0)
                 continue
             offset = start + len(rows)
@@ -250,7 +254,8 @@ class PrestaShopStore(OrdersMixin):
         the last poll (digests compared, then the new ones kept)."""
         before = self.poll_state.digests()
         now = self.digests()
-        self.poll_state.save_digests(now)
+        if now != before:  # most polls find nothing: the connection's row is not written then
+            self.poll_state.save_digests(now)
         stamped = {str(row["id"]) for row in already}
         moved = sorted((product_id for product_id, digest in now.items()
                         if before is not None and before.get(product_id) != digest and product_id not in stamped),
