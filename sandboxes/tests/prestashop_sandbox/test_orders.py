@@ -23,14 +23,14 @@ def create(shop, resource: str, tag: str, fields: dict, associations: dict | Non
     return response.json()[tag]
 
 
-def checkout(shop, rows: list[tuple[int, int, int]], country: int = 8) -> dict:
+def checkout(shop, rows: list[tuple[int, int, int]], country: int = 8, currency: int = 1) -> dict:
     """A customer, a delivery address in `country` and a cart with `rows` of (product, combination, qty)."""
     customer = create(shop, "customers", "customer", {"lastname": "Buyer", "firstname": "TikTok",
                                                       "email": "order-1@buyer.example", "passwd": "placeholder1"})
     address = create(shop, "addresses", "address", {"id_customer": customer["id"], "id_country": country,
                                                     "alias": "TikTok", "lastname": "Buyer", "firstname": "TikTok",
                                                     "address1": "1 rue de la Paix", "city": "Paris", "postcode": "75002"})
-    cart = create(shop, "carts", "cart", {"id_customer": customer["id"], "id_currency": 1, "id_lang": 1,
+    cart = create(shop, "carts", "cart", {"id_customer": customer["id"], "id_currency": currency, "id_lang": 1,
                                           "id_address_delivery": address["id"], "id_address_invoice": address["id"],
                                           "id_carrier": 1},
                   {"cart_rows": ("cart_row", [{"id_product": p, "id_product_attribute": a, "quantity": q,
@@ -38,17 +38,18 @@ def checkout(shop, rows: list[tuple[int, int, int]], country: int = 8) -> dict:
     return {"customer": customer["id"], "address": address["id"], "cart": cart["id"]}
 
 
-def cart_price(shop, cart: int, product: int, unit_tax_excl: str, combination: int = 0) -> None:
+def cart_price(shop, cart: int, product: int, unit_tax_excl: str, combination: int = 0, currency: int = 0) -> None:
     create(shop, "specific_prices", "specific_price", {
-        "id_shop": 1, "id_cart": cart, "id_product": product, "id_product_attribute": combination, "id_currency": 0,
+        "id_shop": 1, "id_cart": cart, "id_product": product, "id_product_attribute": combination,
+        "id_currency": currency,
         "id_country": 0, "id_group": 0, "id_customer": 0, "price": unit_tax_excl, "from_quantity": 1,
         "reduction": 0, "reduction_tax": 1, "reduction_type": "amount", "from": "0000-00-00 00:00:00",
         "to": "0000-00-00 00:00:00"})
 
 
-def order_fields(ids: dict, total_paid: str, carrier: int = 1, state: int = 2) -> dict:
+def order_fields(ids: dict, total_paid: str, carrier: int = 1, state: int = 2, currency: int = 1) -> dict:
     return {"id_address_delivery": ids["address"], "id_address_invoice": ids["address"], "id_cart": ids["cart"],
-            "id_currency": 1, "id_lang": 1, "id_customer": ids["customer"], "id_carrier": carrier,
+            "id_currency": currency, "id_lang": 1, "id_customer": ids["customer"], "id_carrier": carrier,
             "current_state": state, "module": "ps_wirepayment", "payment": "TikTok Shop", "total_paid": total_paid,
             "total_paid_real": total_paid, "total_products": total_paid, "total_products_wt": total_paid,
             "conversion_rate": 1}
@@ -130,6 +131,15 @@ def test_a_combination_price_and_a_sale_count(shop):
     response = shop.write("POST", "/orders", entity("order", order_fields(ids, f"{unit}")))
     seen = control_order(shop, response.json()["order"]["id"])
     assert seen["current_state"] == 2, (seen, unit)
+
+
+@pytest.mark.parametrize(("price_currency", "expected"), [(2, "30.00"), (0, "32.40")])
+def test_a_cart_in_another_currency_converts_what_is_not_in_it(shop, price_currency, expected):
+    product_id = int(simple_product(shop)["id"])
+    ids = checkout(shop, [(product_id, 0, 2)], currency=2)  # USD, 1.08 to the euro
+    cart_price(shop, ids["cart"], product_id, "12.50", currency=price_currency)
+    response = shop.write("POST", "/orders", entity("order", order_fields(ids, expected, currency=2)))
+    assert response.json()["order"]["current_state"] == "2", control_order(shop, response.json()["order"]["id"])
 
 
 def test_a_state_that_is_not_logable_never_becomes_payment_error(shop):

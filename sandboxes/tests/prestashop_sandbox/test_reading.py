@@ -213,3 +213,17 @@ def test_the_seeded_catalog(shop, make_shop):
     assert again == shop.get_json("/products", display="[id,name,price,reference]")
     other = make_shop(seed=8).get_json("/products", display="[id,name,price,reference]")
     assert other != again
+
+
+def test_a_sale_counts_only_between_its_dates(shop):
+    store = shop.store
+    sale = next(iter(store.tables["specific_prices"].values()))
+    product = store.get("products", sale["id_product"])
+    sale.update({"from": "2026-05-01 00:00:00", "to": "2026-05-31 23:59:59"})
+    params = {"display": "[id,my]", "price[my][use_tax]": "0"}
+    with shop.control() as control:
+        control.post("/clock", json={"set": "2026-05-10T10:00:00+00:00"})
+        during = shop.get_json(f"/products/{product['id']}", **params)["product"]["my"]
+        control.post("/clock", json={"set": "2026-06-10T10:00:00+00:00"})
+        after = shop.get_json(f"/products/{product['id']}", **params)["product"]["my"]
+    assert after == product["price"] and float(during) < float(after)

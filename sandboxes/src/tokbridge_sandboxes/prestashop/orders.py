@@ -30,38 +30,55 @@ def tax_rate(store: Store, id_tax_rules_group: object, id_country: object) -> De
     return Decimal(0)
 
 
-def _applies(price: dict, id_product: str, id_product_attribute: str, id_cart: str) -> bool:
+def _applies(price: dict, id_product: str, id_product_attribute: str, id_cart: str, id_currency: str,
+             now: str) -> bool:
+    """For this product and combination, this cart (or the catalog's: "0"), this currency (or any: "0")
+    and now (an empty or zero `from` / `to` is no limit)."""
     return (price["id_product"] in (id_product, "0") and price["id_product_attribute"] in (id_product_attribute, "0")
-            and price["id_cart"] == id_cart)
+            and price["id_cart"] == id_cart and price["id_currency"] in (id_currency, "0")
+            and (price["from"] in ("", EMPTY_DATE) or price["from"] <= now)
+            and (price["to"] in ("", EMPTY_DATE) or now <= price["to"]))
+
+
+def conversion_rate(store: Store, id_currency: object) -> Decimal:
+    """From the default currency into this one (1 for the default, or for none)."""
+    currency = store.get("currencies", id_currency)
+    return decimal(currency["conversion_rate"]) if currency else Decimal(1)
 
 
 def unit_price_tax_excl(store: Store, id_product: object, id_product_attribute: object, id_cart: object,
-                        rate: Decimal, reductions: bool = True) -> Decimal:
+                        rate: Decimal, reductions: bool = True, id_currency: object = 0) -> Decimal:
+    """In the currency `id_currency` (the default one when 0): catalog prices, amounts and specific prices
+    without a currency of their own are converted, a specific price given in that currency is not."""
     product = store.get("products", id_product)
     if product is None:
         return Decimal(0)
-    pa, cart = str(id_product_attribute or 0), str(id_cart or 0)
+    pa, cart, currency = str(id_product_attribute or 0), str(id_cart or 0), str(id_currency or 0)
+    convert = conversion_rate(store, currency)
     combination = store.get("combinations", pa) if pa != "0" else None
     impact = decimal(combination["price"]) if combination else Decimal(0)
-    prices = store.tables["specific_prices"].values()
+    prices, now = store.tables["specific_prices"].values(), store.now_local()
     # The cart's own specific price wins, the most precise (this combination) first; then the catalog's.
-    candidates = sorted((p for p in prices if _applies(p, str(id_product), pa, cart)),
-                        key=lambda p: (p["id_product_attribute"] == pa, p["id_product"] == str(id_product)),
-                        reverse=True)
-    if not candidates and cart != "0":
-        candidates = sorted((p for p in prices if _applies(p, str(id_product), pa, "0")),
-                            key=lambda p: p["id_product_attribute"] == pa, reverse=True)
-    unit = decimal(product["price"]) + impact
+    candidates = []
+    for scope in dict.fromkeys((cart, "0")):
+        candidates = sorted((p for p in prices if _applies(p, str(id_product), pa, scope, currency, now)),
+                            key=lambda p: (p["id_product_attribute"] == pa, p["id_product"] == str(id_product),
+                                           p["id_currency"] == currency), reverse=True)
+        if candidates:
+            break
+    unit = (decimal(product["price"]) + impact) * convert
     if candidates and reductions:
         chosen = candidates[0]
+        own_currency = Decimal(1) if chosen["id_currency"] != "0" else convert
         fixed = decimal(chosen["price"])
         if fixed >= 0:
-            unit = fixed + (impact if chosen["id_product_attribute"] == "0" else 0)
+            unit = fixed * own_currency + (impact * convert if chosen["id_product_attribute"] == "0" else 0)
         reduction = decimal(chosen["reduction"])
         if chosen["reduction_type"] == "percentage":
             unit -= unit * reduction
         elif reduction:
-            unit -= reduction / (1 + rate) if chosen["reduction_tax"] == "1" else reduction
+            amount = reduction * own_currency
+            unit -= amount / (1 + rate) if chosen["reduction_tax"] == "1" else amount
     return max(unit, Decimal(0))
 
 
@@ -73,7 +90,8 @@ def cart_lines(store: Store, cart: dict) -> list[dict]:
     for row in cart["associations"]["cart_rows"]:
         product = store.get("products", row.get("id_product"))
         rate = tax_rate(store, product["id_tax_rules_group"], country) if product else Decimal(0)
-        unit = unit_price_tax_excl(store, row.get("id_product"), row.get("id_product_attribute", "0"), cart["id"], rate)
+        unit = unit_price_tax_excl(store, row.get("id_product"), row.get("id_product_attribute", "0"), cart["id"], rate,
+                                   id_currency=cart["id_currency"])
         quantity = int(row.get("quantity") or 0)
         lines.append({"row": row, "product": product, "quantity": quantity, "unit_tax_excl": unit,
                       "unit_tax_incl": round2(unit * (1 + rate)), "rate": rate})
@@ -95,7 +113,8 @@ def cart_total(store: Store, cart: dict, id_carrier: object) -> dict[str, Decima
     lines = cart_lines(store, cart)
     products = sum((round2(line["unit_tax_excl"]) * line["quantity"] for line in lines), Decimal(0))
     products_wt = sum((line["unit_tax_incl"] * line["quantity"] for line in lines), Decimal(0))
-    shipping = shipping_cost(store, id_carrier, cart["id_address_delivery"])
+    shipping = round2(shipping_cost(store, id_carrier, cart["id_address_delivery"])
+                      * conversion_rate(store, cart["id_currency"]))
     return {"products": products, "products_wt": products_wt, "shipping": shipping, "total": products_wt + shipping}
 
 

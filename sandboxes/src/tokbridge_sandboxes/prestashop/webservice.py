@@ -193,7 +193,8 @@ def computed_prices(call: Call, resource: Resource, record: dict) -> dict[str, s
         rate = orders.tax_rate(store, product["id_tax_rules_group"],
                                options.get("country") or store.configuration("PS_COUNTRY_DEFAULT"))
         unit = orders.unit_price_tax_excl(store, product["id"], combination, 0, rate,
-                                          reductions=options.get("use_reduction", "1") == "1")
+                                          reductions=options.get("use_reduction", "1") == "1",
+                                          id_currency=options.get("currency", 0))
         price = unit * (1 + rate) if options.get("use_tax", "1") == "1" else unit
         out[name] = money6(price)
     return out
