@@ -123,3 +123,32 @@ def test_the_demo_etsy_shop_is_connected_from_its_consent_page(monkeypatch):
         assert etsy.webhook_secret == world.environment(base)["ETSY_SANDBOX_WEBHOOK_SECRET"]
     finally:
         get_etsy_settings.cache_clear()
+
+
+def test_the_demo_prestashop_shop_is_connected_with_the_printed_key(monkeypatch):
+    """`make demo` runs a PrestaShop shop too: its sandbox creates the Webservice key the demo prints, and the
+    connector (http:// allowed for it) connects with that key and the shop's address, every permission there."""
+    from tokbridge.channels import registry
+    from tokbridge.channels.base import ConnectReturn
+    from tokbridge.channels.prestashop.settings import get_prestashop_settings
+    from tokbridge.config import get_settings
+    from tokbridge_sandboxes import create_app
+    from tokbridge_sandboxes import demo as world
+    from tokbridge_sandboxes.serving import serve_in_thread
+
+    for name, value in world.environment("http://127.0.0.1:8000").items():
+        monkeypatch.setenv(name, value)
+    get_prestashop_settings.cache_clear()
+    try:
+        connector = registry.plugin("prestashop").connector
+        with serve_in_thread(create_app("prestashop"), free_port(), "127.0.0.1") as url:
+            answers = {connector.form_fields[0].name: url,
+                       next(f.name for f in connector.form_fields if f.secret): world.DEMO_PRESTASHOP_KEY}
+            grant = connector.finish(get_settings(), ConnectReturn(account=connector.account_of(answers), code="",
+                                                                   answers=answers), callback_url="")
+            products = httpx.get(f"{url}/sandbox/products", timeout=30).json()["products"]
+        assert connector.missing_scopes(grant.scopes) == []
+        assert grant.access_token == world.DEMO_PRESTASHOP_KEY and grant.external_id == url
+        assert len(products) == world.DEMO_PRESTASHOP_CATALOG_SIZE
+    finally:
+        get_prestashop_settings.cache_clear()

@@ -80,6 +80,8 @@ def environment(base_url: str, host: str = "127.0.0.1", ports: dict[str, int] | 
         # unless told), its catalog and the bootstrap key the merchant types into the connect form.
         "PRESTASHOP_ALLOW_HTTP": "true",
         "PRESTASHOP_SANDBOX_CATALOG_SIZE": str(DEMO_PRESTASHOP_CATALOG_SIZE),
+        # In dollars, as the demo's Shopify store: the US shop lists it without a rate to set first.
+        "PRESTASHOP_SANDBOX_CURRENCY": "USD",
         "PRESTASHOP_SANDBOX_BOOTSTRAP_KEY": DEMO_PRESTASHOP_KEY,
     }
 
