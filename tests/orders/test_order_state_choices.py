@@ -50,6 +50,6 @@ def test_a_new_order_is_never_offered_nor_saved_in_a_payment_error_state():
 
 def test_a_state_the_store_does_not_have_is_refused_in_words():
     problems = store_states.check_mapping(STATES, {"cancelled_state": "99"})
-    assert problems == ["Choose one of your store's order states for “Cancelled”; the one sent is not in your "
-                        "store's list (refresh the page to see the current list)."]
+    assert problems == ["Choose one of your store's order states for “A TikTok order cancelled”; the one sent is "
+                        "not in your store's list (refresh the page to see the current list)."]
     assert CANCELLED.default_meaning == STATE_CANCELLED

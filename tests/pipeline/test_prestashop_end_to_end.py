@@ -117,7 +117,10 @@ def connect_form(live: Deployment, key: str) -> httpx.Response:
     assert page.status_code == 200, page.text[:500]
     fields = registry.plugin(KIND).connector.form_fields
     assert [field.secret for field in fields].count(True) == 1  # the key, typed as a password
-    assert 'type="password"' in page.text
+    for index, field in enumerate(fields):  # a browser asks for the address and the key, not the choices
+        tag = re.search(rf'<input[^>]*name="{field.name}"[^>]*>', page.text).group(0)
+        assert (" required" in tag) == (index == 0 or field.secret), tag
+        assert ('type="password"' in tag) == field.secret, tag
     # The shop's address first, the key in the secret field, the optional choices (shop, language) left empty.
     answers = {field.name: key if field.secret else live.store_url if index == 0 else ""
                for index, field in enumerate(fields)}

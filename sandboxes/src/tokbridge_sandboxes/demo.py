@@ -108,9 +108,12 @@ def start(stack: ExitStack, host: str = "127.0.0.1", ports: dict[str, int] | Non
             stack.callback(clerk.stop)
     regions = " and ".join(os.environ.get("TIKTOK_SANDBOX_SHOP_REGIONS") and json.loads(
         os.environ["TIKTOK_SANDBOX_SHOP_REGIONS"]) or DEMO_SHOP_REGIONS)
-    return (f"Sandboxes: TikTok Shop at {urls['tiktok']} (the seller's shops: {regions}), Shopify at "
-            f"{urls['shopify']} (connect the store [bold]{DEMO_SHOP}[/bold]), Etsy at {urls['etsy']} "
-            "(connect the Etsy shop instead or as well: Connect Etsy, then Allow on its consent page), "
-            f"PrestaShop at {urls['prestashop']} (Connect PrestaShop with the shop address "
-            f"[bold]{urls['prestashop']}[/bold] and the Webservice key "
-            f"[bold]{os.environ.get('PRESTASHOP_SANDBOX_BOOTSTRAP_KEY') or DEMO_PRESTASHOP_KEY}[/bold]).")
+    key = os.environ.get("PRESTASHOP_SANDBOX_BOOTSTRAP_KEY") or DEMO_PRESTASHOP_KEY
+    return "\n".join((
+        "Sandboxes (connect any of the stores from the dashboard's Connect store):",
+        f"  TikTok Shop  {urls['tiktok']}  the seller's shops: {regions}",
+        f"  Shopify      {urls['shopify']}  Connect Shopify with the store [bold]{DEMO_SHOP}[/bold]",
+        f"  Etsy         {urls['etsy']}  Connect Etsy, then Allow on its consent page",
+        f"  PrestaShop   {urls['prestashop']}  Connect PrestaShop with the shop address "
+        f"[bold]{urls['prestashop']}[/bold] and the Webservice key [bold]{key}[/bold]",
+    ))

@@ -30,9 +30,9 @@ class MappedStatus:
 
 
 MAPPED = (
-    MappedStatus("new_order_state", "A new order (Awaiting Shipment)", STATE_PAID),
-    MappedStatus("delivered_state", "Delivered", STATE_DELIVERED),
-    MappedStatus("cancelled_state", "Cancelled", STATE_CANCELLED),
+    MappedStatus("new_order_state", "A new TikTok order (Awaiting Shipment)", STATE_PAID),
+    MappedStatus("delivered_state", "A TikTok order delivered to the buyer", STATE_DELIVERED),
+    MappedStatus("cancelled_state", "A TikTok order cancelled", STATE_CANCELLED),
 )
 
 
