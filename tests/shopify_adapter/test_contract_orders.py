@@ -98,7 +98,7 @@ def test_unknown_variant_is_a_validation_error_with_its_field(live_shop):
         store.create_order(order)
     error = raised.value.user_errors[0]
     assert error.field == ["order", "lineItems", "0", "variantId"]
-    assert error.code == "PRODUCT_VARIANT_NOT_FOUND" and error.message
+    assert error.code == "INVALID" and error.message
     assert shop.control("GET", "/sandbox/shops/{shop}/orders").json()["orders"] == []
 
 

@@ -12,7 +12,7 @@ from tokbridge_sandboxes.shopify import parallel
 from .conftest import SHOP
 
 RUN = """mutation Run($query: String!) {
-  bulkOperationRunQuery(query: $query) { bulkOperation { id status } userErrors { field message code } }
+  bulkOperationRunQuery(query: $query, groupObjects: false) { bulkOperation { id status } userErrors { field message code } }
 }"""
 POLL = """query($id: ID!) { node(id: $id) { ... on BulkOperation { id status objectCount rootObjectCount fileSize url errorCode } } }"""
 CATALOG = '''{ products(query: "status:active") { edges { node { id title __typename

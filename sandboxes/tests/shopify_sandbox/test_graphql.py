@@ -175,16 +175,16 @@ def test_inventory_set_quantities_compares_and_is_idempotent(live_sandbox):
     assert codes == {"INVALID_NAME", "INVALID_LOCATION"}
 
 
-def test_older_versions_use_compare_quantity(live_sandbox):
+def test_before_2026_04_change_from_quantity_is_optional_but_still_checked(live_sandbox):
     live = live_sandbox()
     _variant, item, location, available = first_level(live)
     query = SET.replace(" @idempotent(key: $key)", "").replace(", $key: String!", "")
     data = {"name": "available", "reason": "correction",
             "quantities": [{"inventoryItemId": item, "locationId": location, "quantity": 5}]}
-    refused = live.graphql(query, {"input": data}, version="2026-01")["data"]["inventorySetQuantities"]
-    assert refused["userErrors"][0]["code"] == "COMPARE_QUANTITY_REQUIRED"
-    data["ignoreCompareQuantity"] = True
     assert live.graphql(query, {"input": data}, version="2026-01")["data"]["inventorySetQuantities"]["userErrors"] == []
+    data["quantities"][0] |= {"quantity": 6, "changeFromQuantity": 4}
+    refused = live.graphql(query, {"input": data}, version="2026-01")["data"]["inventorySetQuantities"]
+    assert refused["userErrors"][0]["code"] == "CHANGE_FROM_QUANTITY_STALE"
 
 
 def test_order_create_decrements_stock_and_cancel_restocks(live_sandbox):

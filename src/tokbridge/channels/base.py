@@ -406,15 +406,6 @@ class SourceStore(Protocol):
         to (None: the store's own cancelled state); ignored by other stores."""
         ...
 
-    def order_states(self) -> list[StoreOrderState]:
-        """The store's order states, for the merchant's mapping. Only called where `capabilities.order_states`."""
-        ...
-
-    def set_order_state(self, order_external_id: str, state_external_id: str) -> None:
-        """Move a store order to a state (TikTok says it was delivered, say); nothing when it is in it already.
-        Only called where `capabilities.order_states`."""
-        ...
-
     def refund_order(self, order_external_id: str, items: Sequence[RefundItem], *, note: str,
                      idempotency_key: str) -> str: ...
 
@@ -443,6 +434,18 @@ class SourceStore(Protocol):
     def adjust_inventory(self, changes: Sequence[InventoryChange], *, reason: str, idempotency_key: str) -> None: ...
 
 
+class OrderStateStore(Protocol):
+    """What a `SourceStore` also offers where its plugin declares `capabilities.order_states`."""
+
+    def order_states(self) -> list[StoreOrderState]:
+        """The store's order states, for the merchant's mapping."""
+        ...
+
+    def set_order_state(self, order_external_id: str, state_external_id: str) -> None:
+        """Move a store order to a state (TikTok says it was delivered, say); nothing when it is in it already."""
+        ...
+
+
 # --- capabilities ------------------------------------------------------------------------------
 
 
@@ -466,10 +469,10 @@ class Capabilities:
     # the store order shows what the buyer paid. Without it an order sold in another currency reaches the
     # store converted at the shop's rate, and its note says so.
     presentment_currency: bool = False
-    # The store's orders carry a state from the store's own list (`SourceStore.order_states`): the merchant
-    # maps TikTok's statuses to them (new order, delivered, cancelled) in the shop's order settings, and
-    # `create_order`, `set_order_state` and `cancel_order` use the mapped states. Without it the store has no
-    # such list and the domain leaves states to the store.
+    # The store's orders carry a state from the store's own list: its store is also an `OrderStateStore`.
+    # The merchant maps TikTok's statuses to those states (new order, delivered, cancelled) in the shop's
+    # order settings; `create_order`, `set_order_state` and `cancel_order` use the mapped states. Without
+    # it the store has no such list and the domain leaves states to the store.
     order_states: bool = False
 
 

@@ -66,7 +66,7 @@ class Call:
         elif "ws_key" in self.params:
             key = self.params["ws_key"]
         if key is None:
-            raise _NoKey
+            raise NoKeyError
         key = key.strip()
         if not key:
             raise WebserviceError(401, 17, "Authentication key is empty")
@@ -127,11 +127,8 @@ class Call:
                                            "with this authentication key")
 
 
-class _NoKeyError(Exception):
+class NoKeyError(Exception):
     """No key at all: PrestaShop's dispatcher stops before the Webservice with a bare 401."""
-
-
-_NoKey = _NoKeyError()
 
 
 def _distance(a: str, b: str) -> int:
@@ -611,7 +608,7 @@ async def _dispatch(call: Call, path: str, body: bytes) -> Response:
         if fault is not None:
             raise WebserviceError(fault.status, 0, "Internal error. To see this error please display the PHP errors.")
         return response
-    except _NoKeyError:
+    except NoKeyError:
         return Response(b"401 Unauthorized", 401, {"WWW-Authenticate": REALM}, media_type="text/html")
     except WebserviceError as exc:
         return call.error(exc, {"WWW-Authenticate": REALM} if exc.status == 401 and exc.code in (17, 18, 20, 21) else None)

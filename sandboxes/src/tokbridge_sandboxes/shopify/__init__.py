@@ -18,8 +18,9 @@ argument names, `userErrors` with codes, `extensions.cost` with a leaky bucket a
 OAuth redirects are signed over the sorted, form-encoded query without `hmac` (hex HMAC-SHA256).
 From API version 2026-04, `inventorySetQuantities` and `inventoryAdjustQuantities` require
 `@idempotent(key:)` (a repeated key replays the first answer; reused with other arguments it is
-refused), and `inventorySetQuantities` a `changeFromQuantity` (possibly null) on every quantity;
-before 2026-04, `compareQuantity` or `ignoreCompareQuantity`.
+refused), and `inventorySetQuantities` a `changeFromQuantity` (possibly null) on every quantity.
+The schema is the pinned version's (2026-10): every type, field, argument and enum value in
+`schema_sdl.py` is Shopify's own, with the same wrapping (tests/shopify_adapter/test_published_schema.py).
 
 Billing (`billing.py`, `charges.py`): `appSubscriptionCreate` answers a `confirmationUrl` on the
 sandbox; opening it approves at once and sends the merchant to `returnUrl?charge_id=<id>` (setting

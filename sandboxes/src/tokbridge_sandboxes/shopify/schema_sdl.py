@@ -54,6 +54,7 @@ enum ProductStatus { ACTIVE ARCHIVED DRAFT }
 enum ProductVariantInventoryPolicy { DENY CONTINUE }
 enum MediaContentType { IMAGE VIDEO EXTERNAL_VIDEO MODEL_3D }
 enum MediaStatus { UPLOADED PROCESSING READY FAILED }
+enum MediaPreviewImageStatus { UPLOADED PROCESSING READY FAILED }
 enum ProductSortKeys { ID TITLE UPDATED_AT CREATED_AT }
 
 type ProductOptionValue { id: ID! name: String! hasVariants: Boolean! }
@@ -81,7 +82,7 @@ interface Media {
   status: MediaStatus!
   preview: MediaPreviewImage
 }
-type MediaPreviewImage { image: Image status: MediaStatus! }
+type MediaPreviewImage { image: Image status: MediaPreviewImageStatus! }
 type MediaImage implements Media & Node {
   id: ID!
   alt: String
@@ -212,7 +213,7 @@ type LocationEdge { cursor: String! node: Location! }
 type LocationConnection { edges: [LocationEdge!]! nodes: [Location!]! pageInfo: PageInfo! }
 
 type Attribute { key: String! value: String }
-type TaxLine { title: String rate: Float ratePercentage: Float priceSet: MoneyBag! }
+type TaxLine { title: String! rate: Float ratePercentage: Float priceSet: MoneyBag! }
 type MailingAddress {
   firstName: String lastName: String name: String company: String address1: String address2: String
   city: String province: String provinceCode: String country: String countryCodeV2: CountryCode zip: String phone: String
@@ -255,7 +256,7 @@ type ShippingLineEdge { cursor: String! node: ShippingLine! }
 type ShippingLineConnection { edges: [ShippingLineEdge!]! nodes: [ShippingLine!]! pageInfo: PageInfo! }
 
 enum FulfillmentOrderStatus { CANCELLED CLOSED INCOMPLETE IN_PROGRESS ON_HOLD OPEN SCHEDULED }
-type FulfillmentOrderAssignedLocation { name: String location: Location }
+type FulfillmentOrderAssignedLocation { name: String! location: Location }
 type FulfillmentOrderLineItem implements Node {
   id: ID!
   totalQuantity: Int!
@@ -370,7 +371,7 @@ enum WebhookSubscriptionTopic {
   APP_SUBSCRIPTIONS_UPDATE
 }
 enum WebhookSubscriptionFormat { JSON XML }
-type WebhookSubscriptionApiVersion { handle: String! }
+type ApiVersion { displayName: String! handle: String! supported: Boolean! }
 type WebhookSubscription implements Node {
   id: ID!
   topic: WebhookSubscriptionTopic!
@@ -378,7 +379,7 @@ type WebhookSubscription implements Node {
   format: WebhookSubscriptionFormat!
   includeFields: [String!]!
   filter: String
-  apiVersion: WebhookSubscriptionApiVersion!
+  apiVersion: ApiVersion!
   createdAt: DateTime!
   updatedAt: DateTime!
 }
@@ -447,20 +448,18 @@ input InventoryQuantityInput {
   locationId: ID!
   quantity: Int!
   changeFromQuantity: Int
-  compareQuantity: Int
 }
 input InventorySetQuantitiesInput {
   name: String!
   reason: String!
   referenceDocumentUri: String
   quantities: [InventoryQuantityInput!]!
-  ignoreCompareQuantity: Boolean
 }
 enum InventorySetQuantitiesUserErrorCode {
   CHANGE_FROM_QUANTITY_STALE COMPARE_QUANTITY_REQUIRED COMPARE_QUANTITY_STALE
   IDEMPOTENCY_CONCURRENT_REQUEST IDEMPOTENCY_KEY_PARAMETER_MISMATCH IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED
   INVALID_INVENTORY_ITEM INVALID_LOCATION INVALID_NAME INVALID_QUANTITY_NEGATIVE INVALID_QUANTITY_TOO_HIGH
-  INVALID_REASON INVALID_REFERENCE_DOCUMENT ITEM_NOT_STOCKED_AT_LOCATION NON_MUTABLE_INVENTORY_ITEM
+  INVALID_REASON INVALID_REFERENCE_DOCUMENT NON_MUTABLE_INVENTORY_ITEM
   NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR
 }
 type InventorySetQuantitiesUserError implements DisplayableError {
@@ -505,7 +504,7 @@ enum InventoryAdjustQuantitiesUserErrorCode {
   IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED INTERNAL_LEDGER_DOCUMENT INVALID_AVAILABLE_DOCUMENT INVALID_INVENTORY_ITEM
   INVALID_LEDGER_DOCUMENT INVALID_LOCATION INVALID_QUANTITY_DOCUMENT INVALID_QUANTITY_NAME
   INVALID_QUANTITY_TOO_HIGH INVALID_QUANTITY_TOO_LOW INVALID_REASON INVALID_REFERENCE_DOCUMENT
-  ITEM_NOT_STOCKED_AT_LOCATION MAX_ONE_LEDGER_DOCUMENT NON_MUTABLE_INVENTORY_ITEM
+  MAX_ONE_LEDGER_DOCUMENT NON_MUTABLE_INVENTORY_ITEM
 }
 type InventoryAdjustQuantitiesUserError implements DisplayableError {
   field: [String!]
@@ -535,7 +534,6 @@ input OrderCreateShippingLineInput {
   priceSet: MoneyBagInput!
   code: String
   source: String
-  carrierIdentifier: String
   taxLines: [OrderCreateTaxLineInput!]
 }
 input OrderCreateFixedDiscountCodeAttributesInput { code: String! amountSet: MoneyBagInput }
@@ -563,7 +561,7 @@ input MailingAddressInput {
   province: String @deprecated(reason: "Use `provinceCode` instead.") provinceCode: String
   country: String @deprecated(reason: "Use `countryCode` instead.") countryCode: CountryCode zip: String phone: String
 }
-input AttributeInput { key: String! value: String! }
+input OrderCreateCustomAttributeInput { key: String! value: String! }
 enum OrderCreateFinancialStatus { AUTHORIZED EXPIRED PAID PARTIALLY_PAID PARTIALLY_REFUNDED PENDING REFUNDED VOIDED }
 enum OrderCreateFulfillmentStatus { FULFILLED PARTIAL RESTOCKED }
 input OrderCreateOrderInput {
@@ -587,7 +585,7 @@ input OrderCreateOrderInput {
   taxLines: [OrderCreateTaxLineInput!]
   taxesIncluded: Boolean
   discountCode: OrderCreateDiscountCodeInput
-  customAttributes: [AttributeInput!]
+  customAttributes: [OrderCreateCustomAttributeInput!]
   buyerAcceptsMarketing: Boolean
   test: Boolean
 }
@@ -597,20 +595,21 @@ input OrderCreateOptionsInput {
   sendReceipt: Boolean = false
   sendFulfillmentReceipt: Boolean = false
 }
-enum OrderCreateUserErrorCode { INVALID PRODUCT_VARIANT_NOT_FOUND TAXES_MUST_BE_DEFINED REQUIRED INVENTORY_CLAIM_FAILED }
+enum OrderCreateUserErrorCode { INVALID INVENTORY_CLAIM_FAILED TAX_LINE_RATE_MISSING }
 type OrderCreateUserError implements DisplayableError { field: [String!] message: String! code: OrderCreateUserErrorCode }
 type OrderCreatePayload { order: Order userErrors: [OrderCreateUserError!]! }
 
 enum OrderCancelUserErrorCode { INVALID NOT_FOUND NO_REFUND_PERMISSION }
 type OrderCancelUserError implements DisplayableError { field: [String!] message: String! code: OrderCancelUserErrorCode }
-input OrderCancelRefundMethodInput { originalPaymentMethodsRefund: Boolean storeCreditRefund: JSON }
+input OrderCancelStoreCreditRefundInput { expiresAt: DateTime }
+input OrderCancelRefundMethodInput { originalPaymentMethodsRefund: Boolean storeCreditRefund: OrderCancelStoreCreditRefundInput }
 type OrderCancelPayload {
   job: Job
   orderCancelUserErrors: [OrderCancelUserError!]!
   userErrors: [UserError!]! @deprecated(reason: "Use `orderCancelUserErrors` instead.")
 }
 
-enum BulkOperationUserErrorCode { INVALID OPERATION_IN_PROGRESS LIMIT_REACHED NO_SUCH_FILE }
+enum BulkOperationUserErrorCode { INVALID OPERATION_IN_PROGRESS LIMIT_REACHED }
 type BulkOperationUserError implements DisplayableError { field: [String!] message: String! code: BulkOperationUserErrorCode }
 type BulkOperationRunQueryPayload { bulkOperation: BulkOperation userErrors: [BulkOperationUserError!]! }
 type BulkOperationCancelPayload { bulkOperation: BulkOperation userErrors: [UserError!]! }
@@ -660,7 +659,7 @@ type Mutation {
   orderCreate(order: OrderCreateOrderInput!, options: OrderCreateOptionsInput): OrderCreatePayload
   orderCancel(orderId: ID!, reason: OrderCancelReason!, refund: Boolean @deprecated(reason: "Use `refundMethod` instead."), refundMethod: OrderCancelRefundMethodInput, restock: Boolean!, notifyCustomer: Boolean = false, staffNote: String): OrderCancelPayload
   refundCreate(input: RefundInput!): RefundCreatePayload
-  bulkOperationRunQuery(query: String!, groupObjects: Boolean = false): BulkOperationRunQueryPayload
+  bulkOperationRunQuery(query: String!, groupObjects: Boolean! = false): BulkOperationRunQueryPayload
   bulkOperationCancel(id: ID!): BulkOperationCancelPayload
   webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload
   webhookSubscriptionDelete(id: ID!): WebhookSubscriptionDeletePayload

@@ -328,7 +328,7 @@ class ShopStore:
                     parsed = ids.parse_gid(variant_gid, "ProductVariant")
                     found = self.variant(parsed[1]) if parsed else None
                     if found is None:
-                        raise StoreError("Variant not found", "PRODUCT_VARIANT_NOT_FOUND", field + ["variantId"])
+                        raise StoreError("Variant not found", "INVALID", field + ["variantId"])
                     product, variant = found
                     if price is None:
                         price = variant.price

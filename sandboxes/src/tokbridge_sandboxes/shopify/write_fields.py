@@ -165,7 +165,7 @@ def set_quantities(info, data: dict) -> dict:
                 fail(path + ["locationId"], "The specified location could not be found.", "INVALID_LOCATION")
                 continue
             if not store.is_stocked(item_id, location_id):
-                fail(path + ["locationId"], "The specified inventory item is not stocked at the location.", "ITEM_NOT_STOCKED_AT_LOCATION")
+                fail(path + ["locationId"], "The specified inventory item is not stocked at the location.", "INVALID_LOCATION")
                 continue
             if (item_id, location_id) in seen:
                 fail(path, "The combination of inventoryItemId and locationId must be unique.", "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR")
@@ -179,23 +179,15 @@ def set_quantities(info, data: dict) -> dict:
                 fail(path + ["quantity"], "The quantity can't be higher than 1,000,000,000.", "INVALID_QUANTITY_TOO_HIGH")
                 continue
             current = store.quantity(item_id, location_id, name if name in {"available", "on_hand"} else "available")
-            if modern:
-                if "changeFromQuantity" not in entry:
-                    fail(path + ["changeFromQuantity"],
-                         "changeFromQuantity is required: pass the quantity you expect, or null to skip the check.", None)
-                    continue
-                expected = entry["changeFromQuantity"]
-                if expected is not None and expected != current:
-                    fail(path + ["changeFromQuantity"],
-                         "The specified compare quantity does not match the current quantity.", "CHANGE_FROM_QUANTITY_STALE")
-                    continue
-            elif not data.get("ignoreCompareQuantity"):
-                if entry.get("compareQuantity") is None:
-                    fail(path + ["compareQuantity"], "The compareQuantity argument must be given to each quantity or ignored using ignoreCompareQuantity.", "COMPARE_QUANTITY_REQUIRED")
-                    continue
-                if entry["compareQuantity"] != current:
-                    fail(path + ["compareQuantity"], "The specified compare quantity does not match the current quantity.", "COMPARE_QUANTITY_STALE")
-                    continue
+            if modern and "changeFromQuantity" not in entry:
+                fail(path + ["changeFromQuantity"],
+                     "changeFromQuantity is required: pass the quantity you expect, or null to skip the check.", None)
+                continue
+            expected = entry.get("changeFromQuantity")
+            if expected is not None and expected != current:
+                fail(path + ["changeFromQuantity"],
+                     "The specified compare quantity does not match the current quantity.", "CHANGE_FROM_QUANTITY_STALE")
+                continue
             planned.append((item_id, location_id, quantity))
         if errors:
             return {"inventoryAdjustmentGroup": None, "userErrors": errors}
@@ -247,7 +239,7 @@ def adjust_quantities(info, data: dict) -> dict:
             elif location_id is None or store.location(location_id) is None:
                 fail(path + ["locationId"], "The specified location could not be found.", "INVALID_LOCATION")
             elif not store.is_stocked(item_id, location_id):
-                fail(path + ["locationId"], "The specified inventory item is not stocked at the location.", "ITEM_NOT_STOCKED_AT_LOCATION")
+                fail(path + ["locationId"], "The specified inventory item is not stocked at the location.", "INVALID_LOCATION")
             else:
                 planned.append((item_id, location_id, change["delta"]))
         if errors:
@@ -380,4 +372,5 @@ def resolve_webhook_subscriptions(_root, info, topics=None, uri=None, **args):
     return page(list_source(chosen, by_id), args)
 
 
-WEBHOOK_FIELDS = {"apiVersion": lambda s, info: {"handle": s.api_version}}
+WEBHOOK_FIELDS = {"apiVersion": lambda s, info: {"displayName": s.api_version, "handle": s.api_version,
+                                                  "supported": True}}

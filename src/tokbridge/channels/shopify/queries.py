@@ -40,9 +40,11 @@ def bulk_catalog_query(location_ids: list[str]) -> str:
     return BULK_CATALOG_TEMPLATE % {"levels": _levels_by_alias(location_ids)}
 
 
+# groupObjects false (Shopify's default, said aloud): children come as lines of their own with `__parentId`,
+# which `bulk.read_catalog` reads as they arrive; grouping is slower and times out more often.
 BULK_RUN_QUERY = """
 mutation RunBulk($query: String!) {
-  bulkOperationRunQuery(query: $query) {
+  bulkOperationRunQuery(query: $query, groupObjects: false) {
     bulkOperation { id status }
     userErrors { field message code }
   }
