@@ -157,6 +157,13 @@ def choose_order_states(live: Deployment) -> dict[str, str]:
     """The order settings page offers the store's states, never "Payment error" for new orders (refused
     when posted anyway), and saves the merchant's choice: new orders in "Processing in progress"."""
     browser = live.browser
+    # The shop does not answer: the page says so in words and shows no mapping to save by mistake.
+    control(live.store_url, "POST", "/sandbox/faults", {"operation": "GET order_states", "status": 500, "times": 5})
+    unread = browser.get("/settings/orders")
+    assert unread.status_code == 200 and 'data-testid="state-mapping"' not in unread.text
+    words = unescape(re.search(r'data-testid="state-mapping-error">([^<]*)<', unread.text).group(1))
+    assert "could not be read" in words and "Traceback" not in words and "500" not in words, words
+    control(live.store_url, "DELETE", "/sandbox/faults")
     page = browser.get("/settings/orders")
     assert page.status_code == 200, page.text[:500]
     assert 'data-testid="state-mapping"' in page.text
@@ -179,6 +186,9 @@ def choose_order_states(live: Deployment) -> dict[str, str]:
     assert "payment" in words.lower() and "paid" in words, words
     saved = browser.post("/settings/orders", data={**form, "new_order_state": str(PS_OS_PREPARATION)})
     assert "Order settings saved" in saved.text, saved.text[:500]
+    api_refused = browser.put("/api/v1/settings/orders", json={
+        "restock_on_cancel": True, "restock_on_return": True, "unknown_sku": "fail", "new_order_state": str(PS_OS_ERROR)})
+    assert api_refused.status_code == 422 and "paid orders" in api_refused.text, api_refused.text
     api = browser.get("/api/v1/settings/orders").json()
     assert (api["new_order_state"], api["delivered_state"], api["cancelled_state"]) == (
         str(PS_OS_PREPARATION), str(PS_OS_DELIVERED), str(PS_OS_CANCELED)), api

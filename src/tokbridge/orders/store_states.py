@@ -8,10 +8,18 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import cast
 
 from tokbridge.catalog.tasks import with_store
 from tokbridge.channels import registry
-from tokbridge.channels.base import STATE_CANCELLED, STATE_DELIVERED, STATE_PAID, STATE_PAYMENT_ERROR, StoreOrderState
+from tokbridge.channels.base import (
+    STATE_CANCELLED,
+    STATE_DELIVERED,
+    STATE_PAID,
+    STATE_PAYMENT_ERROR,
+    OrderStateStore,
+    StoreOrderState,
+)
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.orders.models import OrderSettings
 
@@ -53,7 +61,7 @@ def store_order_states(settings, store_connection: ChannelConnection) -> list[St
         found = _kept.get(store_connection.id)
     if found is not None and now - found[0] < STATES_KEPT_SECONDS:
         return found[1]
-    states = with_store(settings, store_connection, lambda store: list(store.order_states()))
+    states = with_store(settings, store_connection, lambda store: list(cast(OrderStateStore, store).order_states()))
     with _kept_lock:
         _kept[store_connection.id] = (now, states)
     return states

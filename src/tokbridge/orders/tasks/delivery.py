@@ -4,9 +4,10 @@ orders carry a state of its own list (`capabilities.order_states`)."""
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from tokbridge.catalog.tasks import with_store
-from tokbridge.channels.base import STATE_DELIVERED
+from tokbridge.channels.base import STATE_DELIVERED, OrderStateStore
 from tokbridge.jobs.registry import job_handler
 from tokbridge.jobs.runner import JobContext
 from tokbridge.kit.errors import RefusedWithFix
@@ -39,7 +40,7 @@ def deliver_in_store(ctx: JobContext) -> None:
         try:
             if state is not None:
                 with_store(ctx.settings, store_connection,
-                           lambda store: store.set_order_state(store_order_id, state))
+                           lambda store: cast(OrderStateStore, store).set_order_state(store_order_id, state))
         except RefusedWithFix as exc:
             error = f"The store refused to mark its order delivered: {exc}"
 
