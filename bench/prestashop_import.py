@@ -15,7 +15,13 @@ sandbox: `GET /sandbox/requests`), requests per product and peak memory. PrestaS
 its own: a self-hosted shop is as fast as its server, so what matters is how few requests an import takes
 (each one is a PHP request on the merchant's server).
 
-Figures: see the report of the change that added this script (README's bench table).
+Figures on a 2-CPU machine shared with other work (load average 9 to 13), 2,000 products (1,624 active,
+4,361 variants, 5,039 images): SQLite 156 s, PostgreSQL 84 s; 177 requests either way (0.088 a product:
+per page of 50, the products, their combinations, stock rows and catalog specific prices, plus ten
+requests for the shop's taxes, options and settings); peak memory 162 MB (SQLite), 168 MB (PostgreSQL).
+At 10,000 products the run is bound by the sandbox, not the importer: its `filter[id_product]=[a|b|...]`
+reads of combinations and stock rows take 3 to 6 s each at that size (each rule parsed again for every
+row it scans), about 2 products a second, with the importer's own CPU time under a tenth of the wall time.
 """
 
 from __future__ import annotations
