@@ -2,12 +2,15 @@
 
     python bench/bulk_upload.py                  # 5,000 products, 50 requests/s per shop and endpoint
     python bench/bulk_upload.py --products 500 --rate 50
+    python bench/bulk_upload.py --products 200 --metrics var/bench-metrics.txt   # and keep /metrics
 
 What runs: both sandboxes as `tokbridge sandbox …` processes, and one `tokbridge worker` process
 (Huey on SQLite, as in the embedded default) doing the upload job. This process imports the
 catalog, checks prerequisites, creates a template for every product, asks for the upload, and
 waits for the job. It prints products per minute, how close the busiest endpoint (image upload)
 came to TikTok's ceiling, the 429s the sandbox answered, and duplicates on TikTok (must be 0).
+With --metrics FILE, this process and the worker count into one METRICS_DIR, and at the end a
+`tokbridge serve --no-worker` process is scraped at /metrics (with METRICS_TOKEN) into FILE.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=5000, help="catalog size")
     parser.add_argument("--rate", type=float, default=50, help="TikTok's requests per second per shop and endpoint")
     parser.add_argument("--threads", type=int, default=2, help="worker threads")
+    parser.add_argument("--metrics", type=Path, help="write what /metrics shows after the run to this file")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="tokbridge-bench-"))
@@ -55,7 +59,13 @@ def main() -> None:
     from cryptography.fernet import Fernet
 
     env["ENCRYPTION_KEYS"] = Fernet.generate_key().decode()
+    if args.metrics:
+        env.update(METRICS_DIR=str(workdir / "metrics"), METRICS_TOKEN="bench-metrics-token")
     os.environ.update(env)
+    if args.metrics:
+        from tokbridge.kit import metrics
+
+        metrics.use_directory(workdir / "metrics")  # this process's calls (the import) count too
 
     processes = [
         subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "sandbox", "tiktok", "--port", str(tiktok_port)], env=env),
@@ -175,6 +185,26 @@ def run(args, env, tiktok_url: str, workdir: Path, processes: list) -> None:
     print(f"create calls: {created / elapsed:.1f} req/s = {created / elapsed / args.rate:.2f} of the ceiling")
     print(f"429 answers from TikTok: {limiter_after['throttled'] - limiter_before['throttled']}")
     print(f"duplicates on TikTok: {duplicates}")
+    if args.metrics:
+        scrape_metrics(env, args.metrics)
+
+
+def scrape_metrics(env: dict, target: Path) -> None:
+    """/metrics of a web process serving the same database and metrics folder, as Prometheus would read it."""
+    port = free_port()
+    web = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "serve", "--no-worker", "--port", str(port)],
+                           env=env)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/healthz")
+        answer = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=60,
+                           headers={"Authorization": f"Bearer {env['METRICS_TOKEN']}"})
+        answer.raise_for_status()
+    finally:
+        web.terminate()
+        web.wait(15)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(answer.text)
+    print(f"/metrics: {len(answer.text.splitlines())} lines written to {target}")
 
 
 if __name__ == "__main__":

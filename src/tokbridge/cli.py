@@ -25,9 +25,11 @@ def _settings(require_secrets: bool = True):
     except SettingsError as problem:
         console.print(f"[red]Cannot start:[/red] {problem}")
         raise typer.Exit(2) from None
+    from tokbridge.kit import metrics
     from tokbridge.kit.logs import configure
 
     configure(settings.log_level)
+    metrics.use_directory(settings.metrics_dir)  # before anything is counted: web and workers add up
     return settings
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
@@ -79,6 +80,15 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # Prometheus metrics at /metrics (README, "Metrics"): off until one of the next two is set. A scraper
+    # sends `Authorization: Bearer <METRICS_TOKEN>`, or comes from an address of METRICS_ALLOW_FROM
+    # (comma-separated addresses or networks, e.g. "127.0.0.1,10.0.0.0/8").
+    metrics_token: str = ""
+    metrics_allow_from: str = ""
+    # A folder every process (web, workers) of this machine writes its counts to, so /metrics adds them
+    # up; unset: /metrics shows what the web process counted itself.
+    metrics_dir: Path | None = None
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
@@ -107,12 +117,26 @@ class Settings(BaseSettings):
                 raise ValueError("each key must be a url-safe base64 Fernet key of 32 bytes (run `tokbridge init`)")
         return value
 
+    @field_validator("metrics_allow_from")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"{part!r} is not an address or a network such as 10.0.0.0/8") from None
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
         if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
         return value.upper()
+
+    @property
+    def metrics_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(p.strip(), strict=False) for p in self.metrics_allow_from.split(",") if p.strip()]
 
     @property
     def key_list(self) -> list[str]:

@@ -6,7 +6,6 @@ The dashboard's counts must equal the sandboxes' truth."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 import httpx
@@ -14,7 +13,7 @@ import pytest
 
 from sqlalchemy import select
 
-from tests.support.deployment import csrf, live_deployment, store_catalog
+from tests.support.deployment import live_deployment, sign_up_and_connect, store_catalog, template_body
 from tests.support.waiting import wait_for
 from tokbridge.config import get_settings
 from tokbridge.db.engine import get_engine, session_scope
@@ -52,23 +51,8 @@ def deployment(app_settings, monkeypatch, request):
 def test_connect_import_template_upload_review_and_sync(deployment):
     browser, tiktok, tiktok_url, shopify_url = deployment
 
-    # Sign up and connect the store through Shopify's install screens.
-    page = browser.get("/signup")
-    browser.post("/signup", data={"business": "E2E Outfitters", "email": "owner@e2e.test",
-                                  "password": "a long password", "csrf_token": csrf(page.text)})
-    page = browser.get("/connect/shopify")
-    connected = browser.post("/connect/shopify", data={"shop": SHOP, "csrf_token": csrf(page.text)})
-    assert connected.url.path == "/dashboard", connected.text[:500]
-
-    # Connect TikTok through the seller's consent page.
-    page = browser.get("/connect/tiktok")
-    link = re.search(r'href="([^"]*/open/authorize[^"]*)"', page.text).group(1).replace("&amp;", "&")
-    consent = httpx.post(link, data={"decision": "allow"}, follow_redirects=False)
-    done = browser.get(consent.headers["location"])
-    assert done.url.path == "/dashboard", done.text[:500]
-
-    api = browser.get("/api/v1/me").json()
-    browser.headers["X-CSRF-Token"] = api["csrf_token"]
+    # Sign up, connect the store through Shopify's install screens, then TikTok through the seller's consent page.
+    sign_up_and_connect(browser, business="E2E Outfitters", email="owner@e2e.test", store_domain=SHOP)
 
     # The import runs in the background; Not Uploaded ends at the store's active product count.
     store_products = store_catalog(shopify_url, SHOP)
@@ -89,13 +73,7 @@ def test_connect_import_template_upload_review_and_sync(deployment):
     warehouse = next(w["id"] for w in httpx.get(f"{tiktok_url}/sandbox/state").json()["shops"][0]["warehouses"]
                      if w["type"] == "SALES_WAREHOUSE")
     for name, product_type, category in (("T-shirts", "T-Shirts", "9601302"), ("Hoodies", "Hoodies", "9601303")):
-        created = browser.post("/api/v1/templates", json={
-            "name": name, "selection": {"match": "all", "rules": [
-                {"field": "product_type", "operator": "equals", "value": product_type}]},
-            "category": {"id": category, "version": "v2"},
-            "attributes": [{"attribute_id": "100347", "source": "fixed", "value_names": ["Cotton"]}],
-            "inventory": {"default_warehouse_id": warehouse},
-            "listing": {"package_weight": {"value": "0.5", "unit": "POUND"}}})
+        created = browser.post("/api/v1/templates", json=template_body(name, product_type, category, warehouse))
         assert created.status_code == 201, created.text
     upload = browser.post("/api/v1/uploads", json={})
     assert upload.status_code == 202, upload.text

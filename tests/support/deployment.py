@@ -205,6 +205,33 @@ def csrf(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
+def sign_up_and_connect(browser: httpx.Client, *, business: str, email: str, store_domain: str) -> None:
+    """A merchant signs up, connects the store sandbox's shop through its install screen and their one TikTok
+    shop through the seller's consent page; the browser then sends the session's CSRF token to the API."""
+    page = browser.get("/signup")
+    browser.post("/signup", data={"business": business, "email": email, "password": "a long password",
+                                  "csrf_token": csrf(page.text)})
+    page = browser.get("/connect/shopify")
+    connected = browser.post("/connect/shopify", data={"shop": store_domain, "csrf_token": csrf(page.text)})
+    assert connected.url.path == "/dashboard", connected.text[:500]
+    page = browser.get("/connect/tiktok")
+    link = re.search(r'href="([^"]*/open/authorize[^"]*)"', page.text).group(1).replace("&amp;", "&")
+    consent = httpx.post(link, data={"decision": "allow"}, follow_redirects=False)
+    done = browser.get(consent.headers["location"])
+    assert done.url.path == "/dashboard", done.text[:500]
+    browser.headers["X-CSRF-Token"] = browser.get("/api/v1/me").json()["csrf_token"]
+
+
+def template_body(name: str, product_type: str, category: str, warehouse: str) -> dict:
+    """A category template for one product type of the store sandbox's catalog (cotton clothes by weight)."""
+    return {"name": name, "selection": {"match": "all", "rules": [
+                {"field": "product_type", "operator": "equals", "value": product_type}]},
+            "category": {"id": category, "version": "v2"},
+            "attributes": [{"attribute_id": "100347", "source": "fixed", "value_names": ["Cotton"]}],
+            "inventory": {"default_warehouse_id": warehouse},
+            "listing": {"package_weight": {"value": "0.5", "unit": "POUND"}}}
+
+
 def store_catalog(store_url: str, domain: str) -> list[dict]:
     """Every product of the store sandbox, page by page (its control API lists 50 at a time)."""
     products: list[dict] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -88,6 +88,19 @@ class JobRepository:
             select(Job.id).where(Job.state == JobState.QUEUED, Job.next_run_at <= now)
             .order_by(Job.next_run_at).limit(limit)
         ))
+
+    def counts_by_kind_and_state(self, finished_since: datetime) -> list[tuple[str, str, int]]:
+        """(kind, state, jobs) of every merchant: the active ones, and those finished since `finished_since`
+        (the finished_at index keeps this short however many finished jobs are kept)."""
+        return [(kind, state, n) for kind, state, n in self.session.execute(
+            select(Job.kind, Job.state, func.count()).where(or_(
+                Job.state.in_(ACTIVE_STATES), Job.finished_at >= finished_since)).group_by(Job.kind, Job.state))]
+
+    def waiting_by_kind(self, now: datetime) -> list[tuple[str, int, datetime]]:
+        """(kind, jobs due and waiting for a worker, the earliest time one of them was due)."""
+        return [(kind, n, since) for kind, n, since in self.session.execute(
+            select(Job.kind, func.count(), func.min(Job.next_run_at))
+            .where(Job.state == JobState.QUEUED, Job.next_run_at <= now).group_by(Job.kind))]
 
     def expired_leases(self, now: datetime, limit: int = 100) -> list[Job]:
         return list(self.session.scalars(

@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import traceback
 from datetime import timedelta
 
@@ -28,6 +29,7 @@ from tokbridge.jobs.models import Job, JobState
 from tokbridge.jobs.priorities import BULK, URGENT, priority_of
 from tokbridge.jobs.registry import HandlerSpec, handler_for
 from tokbridge.jobs.repository import JobRepository
+from tokbridge.kit import metrics
 from tokbridge.kit.errors import PermanentError, RetryableError
 from tokbridge.kit.words import plural
 from tokbridge.tenancy.repository import AccountRepository
@@ -160,24 +162,42 @@ def run_job(settings: Settings, job_id: int, worker: str | None = None) -> str |
 
 
 def _execute(settings: Settings, engine, spec: HandlerSpec, context: JobContext, worker: str) -> str | None:
+    started = time.monotonic()
+    outcome, state = _attempt(settings, engine, spec, context, worker)
+    metrics.job_attempt(context.kind, outcome, time.monotonic() - started)
+    return state
+
+
+def _attempt(settings: Settings, engine, spec: HandlerSpec, context: JobContext, worker: str) -> tuple[str, str | None]:
+    """Run the handler once: (what became of the attempt, the job's new state)."""
     try:
         spec.func(context)
     except HandBack:
-        return _hand_back(engine, context, worker)
+        return "handed_back", _hand_back(engine, context, worker)
     except LeaseLost:
         log.warning("job %s (%s) was taken over by another worker", context.job_id, context.kind)
-        return None
+        return "taken_over", None
     except RetryableError as exc:
-        return _retry_or_fail(settings, engine, context, worker, exc, exc.retry_after, exc.consumes_attempt)
+        state = _retry_or_fail(settings, engine, context, worker, exc, exc.retry_after, exc.consumes_attempt)
+        return _outcome(state, "retried" if exc.consumes_attempt else "waited"), state
     except PermanentError as exc:
-        return _record_outcome(engine, context, worker, JobState.FAILED, str(exc))
+        return JobState.FAILED.value, _record_outcome(engine, context, worker, JobState.FAILED, str(exc))
     except Exception as exc:  # noqa: BLE001 - an unexpected error: keep the trace in the log, retry with backoff
         if isinstance(exc, OperationalError) and is_lock_conflict(exc):
             # SQLite refused a write because another connection wrote first: resume from the checkpoint.
-            return _retry_or_fail(settings, engine, context, worker, RetryableError("the database was busy"), 1.0, True)
-        log.error("job %s (%s) raised:\n%s", context.job_id, context.kind, traceback.format_exc())
-        return _retry_or_fail(settings, engine, context, worker, exc, None, True)
-    return _record_outcome(engine, context, worker, JobState.SUCCEEDED, None)
+            state = _retry_or_fail(settings, engine, context, worker, RetryableError("the database was busy"), 1.0, True)
+        else:
+            log.error("job %s (%s) raised:\n%s", context.job_id, context.kind, traceback.format_exc())
+            state = _retry_or_fail(settings, engine, context, worker, exc, None, True)
+        return _outcome(state, "retried"), state
+    return JobState.SUCCEEDED.value, _record_outcome(engine, context, worker, JobState.SUCCEEDED, None)
+
+
+def _outcome(state: str | None, queued_again: str) -> str:
+    """The metric's word for an attempt that ended in `state`: why it was queued again, or taken over."""
+    if state == JobState.QUEUED:
+        return queued_again
+    return str(state) if state else "taken_over"
 
 
 def is_lock_conflict(error: OperationalError) -> bool:

@@ -11,12 +11,18 @@ _SECRET = re.compile(
     r"(?i)((?:access_token|refresh_token|app_secret|client_secret|password|x-[\w-]*access-token|"
     r"authorization|secret_key|encryption_keys)[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,}]+)"
 )
+# A bearer credential wherever it is written ("Authorization: Bearer …" masks only the word Bearer above),
+# and TokBridge's own API tokens by their shape.
+_BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"'&,}]+")
+_API_TOKEN = re.compile(r"tbk_[\w-]{8,}")
 # The values SQLAlchemy prints after a failed statement (emails, names, tokens): never worth a log line.
 _SQL_PARAMETERS = re.compile(r"\[(?:SQL )?parameters: [^\n]*")
 _EMAIL_LOCAL_PART = re.compile(r"[\w.+%-]+(@[\w-]+(?:\.[\w-]+)+)")
 
 
 def redact(text: str) -> str:
+    text = _BEARER.sub(lambda m: m.group(1) + "***", text)
+    text = _API_TOKEN.sub("tbk_***", text)
     text = _SECRET.sub(lambda m: m.group(1) + "***", text)
     text = _SQL_PARAMETERS.sub("[parameters: hidden]", text)
     return _EMAIL_LOCAL_PART.sub(r"***\1", text)

@@ -182,6 +182,14 @@ class ListingRepository:
             .group_by(ListingCountDelta.status, ListingCountDelta.product_listable))
         return {(status, bool(listable)): int(n) for status, listable, n in rows if n}
 
+    def listings_by_status(self) -> dict[str, int]:
+        """Listings of listable products per status, in every shop the session sees (all, unbound)."""
+        total = func.sum(ListingCountDelta.n)
+        rows = self.session.execute(select(ListingCountDelta.status, total)
+                                    .where(ListingCountDelta.product_listable.is_(True))
+                                    .group_by(ListingCountDelta.status))
+        return {status: int(n or 0) for status, n in rows}
+
     def listable_products(self) -> int:
         return int(self.session.scalar(select(func.sum(ProductCountDelta.n)).where(
             ProductCountDelta.status.in_(LISTABLE_STATUSES))) or 0)

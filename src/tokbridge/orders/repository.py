@@ -103,6 +103,11 @@ class OrderRepository:
             counts[status] = count
         return counts
 
+    def waiting_for_plan(self) -> int:
+        """Orders held until the plan has room (of every merchant, in an unbound session)."""
+        return self.session.scalar(select(func.count()).select_from(Order).where(
+            Order.store_sync == StoreSync.WAITING_FOR_PLAN)) or 0
+
     def counted_since(self, since: datetime) -> int:
         """Orders sent or brought into the store in the billing period: what the plan's order limit counts."""
         return self.session.scalar(select(func.count()).select_from(Order).where(

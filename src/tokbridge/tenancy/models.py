@@ -54,3 +54,22 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+
+
+class ApiToken(TenantOwned, Base):
+    """A user's personal token for the JSON API (`Authorization: Bearer …`). Only its SHA-256 is stored;
+    the token itself is shown once, when it is created. It acts as its user, within their merchant."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The token's first characters, to tell tokens apart in the list (not enough to use one).
+    hint: Mapped[str] = mapped_column(String(16))
+    read_only: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

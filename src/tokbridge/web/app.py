@@ -23,6 +23,7 @@ from tokbridge.kit.errors import ChannelError
 from tokbridge.web import (
     activity_pages,
     connect,
+    metrics,
     onboarding_pages,
     order_pages,
     overview_pages,
@@ -31,6 +32,7 @@ from tokbridge.web import (
     settings_pages,
     shop_pages,
     template_pages,
+    token_pages,
     webhooks,
 )
 from tokbridge.web.api import orders as orders_api
@@ -103,10 +105,12 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
     app.include_router(activity_pages.router)
     app.include_router(overview_pages.router)
     app.include_router(settings_pages.router)
+    app.include_router(token_pages.router)
     app.include_router(shop_pages.router)
     app.include_router(plan_pages.router)
     app.include_router(onboarding_pages.router)
     app.include_router(connect.router)
+    app.include_router(metrics.router)
     describe_real_answers(app)
 
     @app.get("/favicon.ico", include_in_schema=False)
@@ -139,9 +143,9 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
                             status_code=200 if ready else 503)
 
     @app.exception_handler(NotSignedIn)
-    async def not_signed_in(request: Request, _exc: NotSignedIn) -> Response:
+    async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": "Sign in first."}, status_code=401)
+            return JSONResponse({"detail": exc.detail}, status_code=401, headers=exc.headers)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={target}", status_code=303)
 
@@ -166,7 +170,7 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
         if exc.status_code == 405:
             # Starlette names only the first route that matched the path, not every route of that address.
             exc.headers = {**(exc.headers or {}), "Allow": ", ".join(_allowed_methods(app, request))}
-        if request.url.path.startswith(("/api/", "/webhooks/")) or request.method != "GET" and exc.status_code != 403:
+        if request.url.path.startswith(("/api/", "/webhooks/", "/metrics")) or request.method != "GET" and exc.status_code != 403:
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         return await _error_page(request, exc.status_code, exc.detail)
 

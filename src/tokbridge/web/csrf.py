@@ -2,7 +2,8 @@
 
 Signed-in: the session's synchronizer token, sent as the `csrf_token` form field or the
 `X-CSRF-Token` header. Signed-out forms (sign-in, sign-up): a double-submit token in the `tb_csrf`
-cookie. Webhooks are exempt: they are authenticated by their HMAC signature instead.
+cookie. Webhooks are exempt: they are authenticated by their HMAC signature instead; so are API calls that
+carry an `Authorization` header, authenticated by their API token alone.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import secrets
 from fastapi import HTTPException, Request
 
 from tokbridge.tenancy.service import session_for_token
-from tokbridge.web.deps import SESSION_COOKIE
+from tokbridge.web.deps import SESSION_COOKIE, bearer_request
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 EXEMPT_PREFIXES = ("/webhooks/",)
@@ -27,8 +28,8 @@ def new_token() -> str:
 
 
 async def csrf_protect(request: Request) -> None:
-    if request.method in SAFE_METHODS or request.url.path.startswith(EXEMPT_PREFIXES):
-        return
+    if request.method in SAFE_METHODS or request.url.path.startswith(EXEMPT_PREFIXES) or bearer_request(request):
+        return  # an API call with a token is authenticated by that header alone (web/deps.py)
     given = request.headers.get(HEADER)
     if given is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")

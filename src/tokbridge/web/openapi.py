@@ -1,6 +1,7 @@
 """The OpenAPI document says what the API really answers: FastAPI's defaults describe a 422 body the
 app never sends (`invalid_request` in app.py answers `{"detail", "errors": [{loc, msg}]}`) and know
-nothing of the CSRF check every unsafe call passes first."""
+nothing of the CSRF check every unsafe call passes first, nor of the two ways a caller is known (an API
+token or the session cookie)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,16 @@ REQUEST_PROBLEM = {
     },
 }
 _PROBLEM_REF = {"$ref": "#/components/schemas/RequestProblem"}
+# Two ways in (web/deps.py): a personal API token, or a signed-in browser's session cookie with its CSRF token.
+SECURITY_SCHEMES = {
+    "apiToken": {"type": "http", "scheme": "bearer",
+                 "description": "A personal API token created in Settings (API tokens): `Authorization: Bearer "
+                                "tbk_…`. No CSRF token is needed; a read-only token is refused on calls that "
+                                "change something (403)."},
+    "session": {"type": "apiKey", "in": "cookie", "name": "tb_session",
+                "description": "A signed-in browser's session; calls that change something also send the "
+                               "session's CSRF token as X-CSRF-Token (GET /api/v1/me gives it)."},
+}
 _FASTAPI_422 = "#/components/schemas/HTTPValidationError"
 UNSAFE_METHODS = ("post", "put", "patch", "delete")
 
@@ -49,6 +60,8 @@ def _corrected(document: dict[str, Any]) -> dict[str, Any]:
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     schemas["RequestProblem"] = REQUEST_PROBLEM
+    document["components"]["securitySchemes"] = SECURITY_SCHEMES
+    document["security"] = [{"apiToken": []}, {"session": []}]
     for methods in document.get("paths", {}).values():
         for method, operation in methods.items():
             responses = operation.setdefault("responses", {})
@@ -74,6 +87,7 @@ def _corrected(document: dict[str, Any]) -> dict[str, Any]:
                     "content": {"application/json": {"schema": _PROBLEM_REF}}})
             if method in UNSAFE_METHODS:
                 responses.setdefault("403", {
-                    "description": "The call lacks the session's CSRF token (the X-CSRF-Token header)",
+                    "description": "The call lacks the session's CSRF token (the X-CSRF-Token header), or its API "
+                                   "token is read-only",
                     "content": {"application/json": {"schema": _PROBLEM_REF}}})
     return document

@@ -15,6 +15,7 @@ from tokbridge.channels.connections import TIKTOK
 from tokbridge.config import Settings
 from tokbridge.inbox import batch, service
 from tokbridge.jobs.fairness import GATE
+from tokbridge.kit import metrics
 
 log = logging.getLogger(__name__)
 
@@ -34,22 +35,32 @@ class WebhookIntake:
         verify = self._verifier(scope.get("path", "")) if scope["type"] == "http" else None
         if verify is None:
             return await self.app(scope, receive, send)
+        status, detail = await self._take(scope, receive, verify)
+        platform = scope["path"][len(PREFIX):]  # the plugin's kind (or TikTok's), checked by _verifier
+        if status < 400:
+            metrics.webhook_received(platform)
+        else:
+            metrics.webhook_refused(platform, status)
+        await _answer(send, status, detail)
+
+    async def _take(self, scope, receive, verify) -> tuple[int, str]:
+        """Verify and record one webhook: the answer's status and words."""
         if scope["method"] != "POST":
-            return await _answer(send, 405, "Method not allowed.")
+            return 405, "Method not allowed."
         body, too_big = await _body(receive)
         if too_big:
             log.warning("webhook to %s refused: body over %d bytes", scope["path"], MAX_BODY_BYTES)
-            return await _answer(send, 413, "The body is too large.")
+            return 413, "The body is too large."
         headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
         checked = verify(body, headers)
         if isinstance(checked, service.Intake):
-            return await _answer(send, checked.status, checked.detail)
+            return checked.status, checked.detail
         try:
             with GATE.urgent():  # orders arrive this way: bulk work in this process makes way meanwhile
                 result = await batch.recorder_for(self.settings.database_url).record(checked)
         except Exception:  # noqa: BLE001 - logged by the recorder; the platform retries a 503
-            return await _answer(send, 503, "Not recorded; try again.")
-        await _answer(send, result.status, result.detail)
+            return 503, "Not recorded; try again."
+        return result.status, result.detail
 
     def _verifier(self, path: str):
         """The check for a webhook path, or None for a path that is not one."""

@@ -28,9 +28,11 @@ from tokbridge.channels.etsy.errors import (
     Refused,
 )
 from tokbridge.channels.etsy.settings import EtsySettings
+from tokbridge.kit import metrics
 from tokbridge.kit.ratelimit import RateLimiter, make_rate_limiter
 
 log = logging.getLogger(__name__)
+PLATFORM = "etsy"  # this client's name in the metrics
 
 API_PREFIX = "/v3/application"
 # After `x-remaining-today` reached zero: Etsy's day is a sliding window of buckets, so some quota comes
@@ -66,6 +68,7 @@ class Limits:
                 time.sleep(admission.retry_after)
                 admission = limiter.try_acquire(*self.scope, name, cool_down_scope=scope)
             if not admission.allowed:
+                metrics.rate_limit_wait(PLATFORM, metrics.LOCAL, admission.retry_after)
                 raise RateLimited(f"local Etsy rate limit ({name})", retry_after=admission.retry_after)
 
     def hold(self, seconds: float) -> None:
@@ -131,15 +134,21 @@ class EtsyClient:
             # Pacing within a second is waited (never more than a second); longer holds go back to the queue.
             self.limits.admit(pace_up_to=min(1.0, 2.0 / max(self.etsy.rate_limit_per_second, 1)))
         params = _params(query or {})
+        endpoint = f"{method} {metrics.path_template(prefix + path)}"
+        started = time.monotonic()
         try:
             response = self.http.request(method, self.base_url + prefix + path, params=params, json=json,
                                          data=form, headers=self.headers())
         except httpx.TimeoutException:
+            metrics.platform_call(PLATFORM, endpoint, metrics.TIMEOUT, time.monotonic() - started)
             log.warning("etsy %s timed out", what)
             raise EtsyUnavailable(f"Etsy did not answer in time ({what}).", retry_after=5.0) from None
         except httpx.TransportError as exc:
+            metrics.platform_call(PLATFORM, endpoint, metrics.UNREACHABLE)
             log.warning("etsy %s connection error: %s", what, type(exc).__name__)
             raise EtsyUnavailable(f"Etsy could not be reached ({what}).", retry_after=5.0) from None
+        metrics.platform_call(PLATFORM, endpoint, metrics.outcome_of_status(response.status_code),
+                              time.monotonic() - started)
         self._read_quota(response)
         log.info("etsy %s %s -> %s", method, path, response.status_code)
         if response.status_code < 300:
@@ -165,6 +174,7 @@ class EtsyClient:
             retry_after = _seconds(response.headers.get("retry-after"))
             if self.limits is not None:
                 self.limits.hold(retry_after)
+            metrics.rate_limit_wait(PLATFORM, metrics.PLATFORM, retry_after)
             return RateLimited(f"Etsy asked to slow down ({what}).", retry_after=retry_after)
         if status >= 500:
             return EtsyUnavailable(f"Etsy answered with an error ({what}); it will be tried again.",

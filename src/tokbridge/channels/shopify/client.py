@@ -14,6 +14,7 @@ calls that are safe to repeat: queries, and mutations the caller marks idempoten
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -34,8 +35,11 @@ from tokbridge.channels.shopify.errors import (
 )
 from tokbridge.channels.shopify.settings import API_VERSION, get_shopify_settings
 from tokbridge.channels.shopify.urls import graphql_url
+from tokbridge.kit import metrics
 
 log = logging.getLogger(__name__)
+PLATFORM = "shopify"  # this client's name in the metrics
+_OPERATION = re.compile(r"^\s*(query|mutation)\b\s*(\w*)")
 
 USER_AGENT = "TokBridge/0.1 (+https://github.com/tokbridge)"
 # Shopify's header on an answer to a request that used a deprecated field or argument.
@@ -183,6 +187,7 @@ class ShopifyClient:
     def _plan(self, document: str) -> None:
         wait = self.retry_after(document)
         if wait > 0:
+            metrics.rate_limit_wait(PLATFORM, metrics.LOCAL, wait)
             raise Throttled(f"cost bucket of {self.shop} needs {wait:.2f}s to refill", retry_after=wait)
 
     def _send(self, document: str, variables: Mapping[str, Any] | None) -> dict:
@@ -193,15 +198,32 @@ class ShopifyClient:
             "User-Agent": USER_AGENT,
         }
         body = {"query": document, "variables": dict(variables or {})}
+        operation = operation_name(document)
+        started = time.monotonic()
         try:
             response = self.http.post(self.url, json=body, headers=headers, timeout=self.timeout)
         except httpx.ConnectError as exc:
+            metrics.platform_call(PLATFORM, operation, metrics.UNREACHABLE)
             raise ShopifyUnreachable(f"cannot connect to {self.shop}: {exc}", retry_after=5.0) from None
         except httpx.TimeoutException:
+            metrics.platform_call(PLATFORM, operation, metrics.TIMEOUT, time.monotonic() - started)
             raise ShopifyUnavailable(f"{self.shop} did not answer within {self.timeout}s", retry_after=5.0) from None
         except httpx.TransportError as exc:
+            metrics.platform_call(PLATFORM, operation, metrics.UNREACHABLE)
             raise ShopifyUnavailable(f"transport error talking to {self.shop}: {type(exc).__name__}") from None
-        return self._read(document, response)
+        elapsed = time.monotonic() - started
+        try:
+            data = self._read(document, response)
+        except Throttled as exc:  # a 429, or THROTTLED in a 200
+            metrics.platform_call(PLATFORM, operation, metrics.RATE_LIMITED, elapsed)
+            metrics.rate_limit_wait(PLATFORM, metrics.PLATFORM, exc.retry_after)
+            raise
+        except Exception:
+            status = response.status_code if response.status_code >= 400 else 400  # GraphQL errors in a 200
+            metrics.platform_call(PLATFORM, operation, metrics.outcome_of_status(status), elapsed)
+            raise
+        metrics.platform_call(PLATFORM, operation, metrics.OK, elapsed)
+        return data
 
     def _read(self, document: str, response: httpx.Response) -> dict:
         status = response.status_code
@@ -261,6 +283,14 @@ class ShopifyClient:
         available = float(status.get("currentlyAvailable", 0.0))
         rate = float(status.get("restoreRate") or self.bucket.restore_rate)
         return max(requested - available, 0.0) / rate + 1.0 / rate
+
+
+def operation_name(document: str) -> str:
+    """`query ProductsPage(...)` -> "query ProductsPage": the endpoint of a GraphQL call, for the metrics."""
+    found = _OPERATION.match(document)
+    if found is None:
+        return "query"  # GraphQL's shorthand `{ ... }`
+    return " ".join(part for part in found.groups() if part)
 
 
 def parse_retry_after(headers: Mapping[str, str], default: float = 1.0) -> float:

@@ -28,13 +28,14 @@ import httpx
 from tokbridge.channels.tiktok.errors import InvalidTokenError, RetryableError, error_from_response
 from tokbridge.channels.tiktok.models import AuthorizedShop, TokenGrant
 from tokbridge.channels.tiktok.settings import TikTokAppSettings
-from tokbridge.channels.tiktok.transport import Endpoint, SignedTransport, decode_envelope, logger
+from tokbridge.channels.tiktok.transport import PLATFORM, Endpoint, SignedTransport, decode_envelope, logger
 from tokbridge.channels.tiktok.webhooks import (
     SELLER_DEAUTHORIZATION,
     UPCOMING_AUTHORIZATION_EXPIRATION,
     UpcomingAuthorizationExpiration,
     WebhookEvent,
 )
+from tokbridge.kit import metrics
 
 GET_AUTHORIZED_SHOPS = Endpoint("GET", "/authorization/202309/shops", shop_scoped=False)
 TOKEN_GET_PATH = "/api/v2/token/get"
@@ -124,14 +125,20 @@ class AuthClient:
 
     def _token(self, path: str, params: dict[str, str]) -> TokenGrant:
         query = {"app_key": self.app.app_key, "app_secret": self.app.app_secret.get_secret_value(), **params}
+        endpoint = f"GET {path}"
         try:
             response = self.transport.http.get(self.auth_base_url + path, params=query)
         except httpx.TimeoutException as exc:
+            metrics.platform_call(PLATFORM, endpoint, metrics.TIMEOUT)
             raise RetryableError(f"timeout calling {path}") from exc
         except httpx.TransportError as exc:
+            metrics.platform_call(PLATFORM, endpoint, metrics.UNREACHABLE)
             raise RetryableError(f"connection error calling {path}: {type(exc).__name__}") from exc
         envelope = decode_envelope(response)
         code = envelope.get("code") if envelope else None
+        answered = response.status_code == 200 and envelope is not None and code == 0
+        metrics.platform_call(PLATFORM, endpoint, metrics.OK if answered else
+                              metrics.outcome_of_status(max(response.status_code, 400)))
         logger.info("tiktok GET %s -> %s code=%s request_id=%s", path, response.status_code, code,
                     envelope.get("request_id") if envelope else None)
         if response.status_code == 200 and envelope is not None and code == 0:

@@ -27,9 +27,11 @@ from tokbridge.channels.tiktok.errors import (
 )
 from tokbridge.channels.tiktok.settings import TikTokAppSettings
 from tokbridge.channels.tiktok.signing import sign
+from tokbridge.kit import metrics
 from tokbridge.kit.ratelimit import RateLimiter, make_rate_limiter
 
 logger = logging.getLogger("tokbridge.tiktok")
+PLATFORM = "tiktok"  # this client's name in the metrics
 
 QueryValue = str | int | bool | list[str] | None
 
@@ -145,9 +147,11 @@ class SignedTransport:
                 data=form,
             )
         except httpx.TimeoutException as exc:
+            metrics.platform_call(PLATFORM, endpoint.name, metrics.TIMEOUT, time.monotonic() - started)
             logger.warning("tiktok %s timed out after %.1fs", endpoint.name, time.monotonic() - started)
             raise RetryableError(f"timeout calling {endpoint.name}") from exc
         except httpx.TransportError as exc:
+            metrics.platform_call(PLATFORM, endpoint.name, metrics.UNREACHABLE)
             logger.warning("tiktok %s connection error: %s", endpoint.name, type(exc).__name__)
             raise RetryableError(f"connection error calling {endpoint.name}: {type(exc).__name__}") from exc
         return self._unwrap(endpoint, shop_id, response, time.monotonic() - started)
@@ -160,6 +164,7 @@ class SignedTransport:
             self.app.app_key, shop_key, endpoint.name, cool_down_scope=(self.app.app_key, shop_key)
         )
         if not admission.allowed:
+            metrics.rate_limit_wait(PLATFORM, metrics.LOCAL, admission.retry_after)
             raise RateLimited(f"local rate limit for {endpoint.name}", retry_after=admission.retry_after)
 
     def _unwrap(self, endpoint: Endpoint, shop_id: str | None, response: httpx.Response, elapsed: float) -> dict[str, Any]:
@@ -171,6 +176,7 @@ class SignedTransport:
             endpoint.name, response.status_code, code, request_id, elapsed * 1000,
         )
         if response.status_code == 200 and envelope is not None and code == 0:
+            metrics.platform_call(PLATFORM, endpoint.name, metrics.OK, elapsed)
             data = envelope.get("data")
             return data if isinstance(data, dict) else {}
         error = error_from_response(
@@ -179,6 +185,14 @@ class SignedTransport:
             retry_after_header=response.headers.get("retry-after"),
             default_retry_after=self.app.default_retry_after_seconds,
         )
+        if isinstance(error, RateLimited):
+            metrics.platform_call(PLATFORM, endpoint.name, metrics.RATE_LIMITED, elapsed)
+            metrics.rate_limit_wait(PLATFORM, metrics.PLATFORM, error.retry_after)
+        elif isinstance(error, RetryableError):  # TikTok's passing trouble, whatever the HTTP status
+            metrics.platform_call(PLATFORM, endpoint.name, metrics.SERVER_ERROR, elapsed)
+        else:  # refused as sent (an error code in a 200 envelope too)
+            status = response.status_code if response.status_code >= 400 else 400
+            metrics.platform_call(PLATFORM, endpoint.name, metrics.outcome_of_status(status), elapsed)
         if isinstance(error, RateLimited) and self.limiter is not None:
             # TikTok counts per app and shop: hold the whole shop, not just this endpoint.
             self.limiter.cool_down((self.app.app_key, shop_id or "-"), error.retry_after or 0)

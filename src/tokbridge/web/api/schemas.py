@@ -11,7 +11,8 @@ class Me(BaseModel):
     email: str
     merchant_id: int
     merchant_name: str
-    csrf_token: str
+    csrf_token: str | None = Field(description="What unsafe calls send as X-CSRF-Token when signed in with the "
+                                               "session cookie; none for a call with an API token")
 
 
 class ActivityOut(BaseModel):

@@ -83,9 +83,12 @@ def list_shops(viewer: ViewerDep):
     return _shops(viewer)
 
 
-@router.post("/shops/current", response_model=ShopOut, responses={404: {"model": Problem}})
+@router.post("/shops/current", response_model=ShopOut, responses={404: {"model": Problem}, 409: {"model": Problem}})
 def set_current_shop(body: ChooseShop, viewer: ViewerDep):
     """Work on this shop from now on in this session (the header's switcher)."""
+    if viewer.web_session is None:
+        raise HTTPException(409, "An API token has no session to remember a shop in: name the shop with ?shop= "
+                                 "on each call instead.")
     try:
         shop = choose_shop(viewer.db, viewer.web_session, body.shop)
     except NoSuchShop:
