@@ -40,3 +40,15 @@ def test_settings_and_orders_written_before_keep_their_values(empty_engine):  # 
         order_columns = {c["name"] for c in sa.inspect(conn).get_columns("tiktok_order")}
     assert "new_order_state" not in columns and "carrier_map" in columns
     assert "store_delivered" not in order_columns
+
+
+def test_the_mapping_columns_match_the_models(engine):
+    """0023 creates what OrderSettings and Order declare, on both databases (the migrated test database)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from tokbridge.db.base import Base
+
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert [change for change in diff if "order_settings" in repr(change) or "tiktok_order'" in repr(change)] == []

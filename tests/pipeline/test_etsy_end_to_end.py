@@ -136,7 +136,7 @@ def test_an_etsy_shop_end_to_end(deployment):
     browser.post("/signup", data={"business": "Etsy Makers", "email": "maker@etsy-e2e.test",
                                   "password": "a long password", "csrf_token": csrf(page.text)})
     connect_etsy(live)
-    connect_tiktok(live)
+    connect_tiktok(live.browser)
     browser.headers["X-CSRF-Token"] = browser.get("/api/v1/me").json()["csrf_token"]
 
     # The catalog import: Not Uploaded ends at the shop's active listings.

@@ -237,7 +237,7 @@ def test_a_prestashop_shop_end_to_end(deployment):
     chooser = browser.get("/connect").text
     assert f'href="/connect/{KIND}"' in chooser and "PrestaShop" in chooser
     connect_with_keys(live)
-    connect_tiktok(live)
+    connect_tiktok(live.browser)
     browser.headers["X-CSRF-Token"] = browser.get("/api/v1/me").json()["csrf_token"]
 
     # The catalog import: Not Uploaded ends at the shop's active products.

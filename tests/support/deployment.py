@@ -172,12 +172,12 @@ def buyer_cancels_and_merchant_approves(live: Deployment, tiktok_order_id: str) 
     assert approved.status_code == 202, approved.text
 
 
-def connect_tiktok(live: Deployment) -> None:
+def connect_tiktok(browser: httpx.Client) -> None:
     """The seller approves TokBridge on TikTok's consent page and comes back to the dashboard."""
-    page = live.browser.get("/connect/tiktok")
+    page = browser.get("/connect/tiktok")
     link = re.search(r'href="([^"]*/open/authorize[^"]*)"', page.text).group(1).replace("&amp;", "&")
     consent = httpx.post(link, data={"decision": "allow"}, follow_redirects=False)
-    done = live.browser.get(consent.headers["location"])
+    done = browser.get(consent.headers["location"])
     assert done.url.path == "/dashboard", done.text[:500]
 
 
@@ -214,11 +214,7 @@ def sign_up_and_connect(browser: httpx.Client, *, business: str, email: str, sto
     page = browser.get("/connect/shopify")
     connected = browser.post("/connect/shopify", data={"shop": store_domain, "csrf_token": csrf(page.text)})
     assert connected.url.path == "/dashboard", connected.text[:500]
-    page = browser.get("/connect/tiktok")
-    link = re.search(r'href="([^"]*/open/authorize[^"]*)"', page.text).group(1).replace("&amp;", "&")
-    consent = httpx.post(link, data={"decision": "allow"}, follow_redirects=False)
-    done = browser.get(consent.headers["location"])
-    assert done.url.path == "/dashboard", done.text[:500]
+    connect_tiktok(browser)
     browser.headers["X-CSRF-Token"] = browser.get("/api/v1/me").json()["csrf_token"]
 
 
