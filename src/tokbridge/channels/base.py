@@ -488,6 +488,9 @@ class ConnectField:
     placeholder: str = ""
     help: str = ""
     secret: bool = False  # typed as a password (an API key)
+    # The form requires the first field (the account, `account_of`) and secret ones; any other only where
+    # this says so (most are choices with a default, such as a multistore's shop or a language).
+    required: bool = False
 
 
 @dataclass(slots=True)
