@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
+from tokbridge.audit.service import Actor, act_as
 from tokbridge.channels.shops import NoSuchShop, ShopContext, active_shops, shop_context, shop_contexts
 from tokbridge.config import Settings, get_settings
 from tokbridge.db.engine import for_writing, get_engine, sessionmaker_for
@@ -104,6 +105,7 @@ def current_viewer(request: Request, db: DbDep) -> Viewer:
         raise NotSignedIn()
     request.state.web_session = web_session
     bind_merchant(db, merchant.id)
+    act_as(db, Actor.user(user.id, user.email))
     return Viewer(web_session=web_session, email=user.email, merchant_id=merchant.id,
                   merchant_name=merchant.name, db=db, wanted_shop=request.query_params.get(SHOP_PARAM) or None)
 

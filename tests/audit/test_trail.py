@@ -1,0 +1,133 @@
+"""Every change to what is on TikTok, or to TokBridge's configuration, is in the audit trail with who made
+it (a person, or a job and what started it), when, and its values before and after; recorded in the same
+transaction as the change."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from tests.audit.helpers import edit_price_rule, entries, live
+from tests.pipeline.helpers import run_jobs, upload_and_review
+from tokbridge.audit import service as audit
+from tokbridge.audit.models import ActorType
+from tokbridge.db.engine import session_scope
+from tokbridge.listings.models import ListingSku
+from tokbridge.tenancy.models import User
+from tokbridge.tenancy.scoping import bind_merchant
+
+
+def _user_id(world, email: str) -> int:
+    with session_scope(world.engine) as session:
+        return session.scalar(select(User.id).where(User.email == email))
+
+
+def test_a_price_rule_edit_and_the_prices_it_sends_are_one_change_set_of_the_user(api):
+    world, client = api
+    upload_and_review(world)
+    on_tiktok = {listing.product_id for listing in live(world)}
+    template_id = client.get("/api/v1/templates").json()[0]["id"]
+    edit_price_rule(client, template_id, "10")
+
+    [head] = entries(world, "template.edited")
+    owner = _user_id(world, "owner@world.test")
+    assert (head.actor_type, head.actor_name, head.user_id) == (ActorType.USER, "owner@world.test", owner)
+    assert head.summary == "Template “T-shirts” edited: price rule same as the store → +10 %"
+    assert head.before["price"]["amount"] in (None, "0") and head.after["price"]["amount"] == "10"
+    assert head.change_set_id is None and head.connection_id == world.tiktok_connection_id
+    assert not entries(world, "listing.price"), "nothing is sent before the jobs run"
+
+    run_jobs(world)
+    pushes = entries(world, "listing.price")
+    assert {entry.product_id for entry in pushes} == on_tiktok
+    assert {entry.change_set_id for entry in pushes} == {head.id}
+    for entry in pushes:  # the job did it, for the person whose edit started it
+        assert entry.actor_type == ActorType.JOB and entry.user_id == owner and entry.job_id
+        assert entry.triggered_by == "Template “T-shirts” edited: price rule same as the store → +10 % by owner@world.test"
+    with session_scope(world.engine) as session:
+        pushed = dict(session.execute(select(ListingSku.tiktok_sku_id, ListingSku.pushed_price)).all())
+    for entry in pushes:
+        for sku_id, price in entry.after["skus"].items():
+            assert pushed[sku_id] == price  # what TikTok got, as the listing records it
+            assert entry.before["skus"][sku_id] != price
+
+
+def test_bulk_deactivate_records_the_request_and_each_product(api):
+    world, client = api
+    upload_and_review(world)
+    listing_ids = [listing.id for listing in live(world)][:5]
+    accepted = client.post("/api/v1/listings/actions", json={"action": "deactivate", "listing_ids": listing_ids})
+    assert accepted.status_code == 202, accepted.text
+    [head] = entries(world, "bulk.deactivate")
+    assert head.actor_name == "owner@world.test" and head.after == {"listing_ids": listing_ids}
+    run_jobs(world)
+    items = entries(world, "listing.status")
+    assert len(items) == 5 and {item.change_set_id for item in items} == {head.id}
+    assert {(item.before["status"], item.after["status"]) for item in items} == {("live", "inactive")}
+    assert items[0].summary.startswith("Deactivated “") and items[0].summary.endswith("” on TikTok")
+
+
+def test_settings_plan_and_assignment_are_recorded(api):
+    world, client = api
+    upload_and_review(world)
+    saved = client.put("/api/v1/settings/sync", json={"sync_product_info": True, "sync_price": False,
+                                                      "sync_inventory": True, "on_store_delete": "delete"})
+    assert saved.status_code == 200, saved.text
+    [sync] = entries(world, "settings.sync")
+    assert (sync.before["sync_price"], sync.after["sync_price"]) == (True, False)
+    assert sync.after["on_store_delete"] == "delete" and sync.actor_name == "owner@world.test"
+
+    spec = client.get(f"/api/v1/templates/{client.get('/api/v1/templates').json()[0]['id']}").json()
+    spec.pop("id")
+    spec.update(name="Second", priority=900, auto_assign=False)
+    second = client.post("/api/v1/templates", json=spec).json()["id"]
+    [created] = entries(world, "template.created")
+    assert created.before is None and created.after["name"] == "Second"
+    products = [listing.product_id for listing in live(world)][:3]
+    linked = client.post(f"/api/v1/templates/{second}/products", json={"product_ids": products})
+    assert linked.status_code == 200, linked.text
+    [assigned] = entries(world, "bulk.assign")
+    assert set(assigned.after["links"]) == {str(pid) for pid in products}
+    assert all(link[0] != second for link in assigned.before["links"].values())
+
+    # A plan changed without a store charge (Plans page without a billing store): the service's path.
+    from tokbridge.billing import plans
+    from tokbridge.billing import service as billing
+    from tokbridge.listings.service import product_usage
+
+    with session_scope(world.engine) as session:
+        bind_merchant(session, world.merchant_id)
+        audit.act_as(session, audit.Actor.user(_user_id(world, "owner@world.test"), "owner@world.test"))
+        billing.change_plan_checked(session, world.merchant_id, plans.plan_by_code("scale"),
+                                    product_usage(session, world.merchant_id))
+    [plan] = entries(world, "plan.changed")
+    assert plan.after == {"plan": "scale"} and plan.actor_name == "owner@world.test"
+
+
+@pytest.mark.parametrize("outcome", ["commit", "rollback"])
+def test_an_entry_commits_or_rolls_back_with_its_change(world_factory, outcome):
+    world = world_factory(products=1)
+    with session_scope(world.engine) as session:
+        bind_merchant(session, world.merchant_id)
+        audit.act_as(session, audit.Actor.user(7, "someone@world.test"))
+        audit.record(session, None, "settings.sync", ("shop", world.tiktok_connection_id), {"a": 1}, {"a": 2},
+                     summary="Sync settings changed")
+        if outcome == "rollback":
+            session.rollback()
+    recorded = entries(world)
+    assert len(recorded) == (1 if outcome == "commit" else 0)
+    if recorded:
+        assert (recorded[0].actor_name, recorded[0].user_id, recorded[0].merchant_id) == (
+            "someone@world.test", 7, world.merchant_id)
+
+
+def test_a_refused_edit_leaves_no_entry(api):
+    world, client = api
+    upload_and_review(world)
+    template_id = client.get("/api/v1/templates").json()[0]["id"]
+    spec = client.get(f"/api/v1/templates/{template_id}").json()
+    spec.pop("id")
+    spec["price"] = {"adjustment": "percentage", "direction": "up", "amount": "-5"}
+    assert [entry.kind for entry in entries(world)] == ["bulk.upload"]
+    assert client.put(f"/api/v1/templates/{template_id}", json=spec).status_code == 422
+    assert [entry.kind for entry in entries(world)] == ["bulk.upload"]
