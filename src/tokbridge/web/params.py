@@ -4,6 +4,7 @@ PostgreSQL refuses)."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
 from typing import Annotated
 
 from annotated_types import Interval
@@ -31,3 +32,15 @@ def int_or_none(value: str | None) -> int | None:
     """A lenient page filter (`?template=`): a number the database can hold, or no filter at all."""
     # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
     return int(value) if value and value.isascii() and value.isdigit() and int(value) <= DB_INT_MAX else None
+
+
+def day_or_none(text: str | None) -> date | None:
+    """A lenient date filter (`?since=2026-01-31`): the day, or no filter at all."""
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def utc_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min).replace(tzinfo=UTC)
