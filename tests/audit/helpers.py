@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+
+from tests.pipeline.helpers import run_jobs
+from tests.support.waiting import wait_for
 
 from tokbridge.audit.models import AuditEntry
+from tokbridge.jobs.models import ACTIVE_STATES, Job
 from tokbridge.db.engine import session_scope
-from tokbridge.listings.models import Listing, ListingStatus
+from tokbridge.listings.models import Listing, ListingSku, ListingStatus
 
 
 def entries(world, kind: str | None = None) -> list[AuditEntry]:
@@ -25,9 +29,13 @@ def live(world) -> list[Listing]:
 
 
 def tiktok_prices(world) -> dict[str, Decimal]:
-    """TikTok SKU id -> the price the sandbox holds."""
+    """TikTok SKU id -> the price the sandbox holds, for the SKUs of live products."""
+    with session_scope(world.engine) as session:
+        skus = set(session.scalars(select(ListingSku.tiktok_sku_id).join(Listing, Listing.id == ListingSku.listing_id)
+                                   .where(Listing.status == ListingStatus.LIVE)))
     return {sku["id"]: Decimal(sku["price"]["sale_price"])
-            for product in world.tiktok_control("GET", "/sandbox/products")["products"] for sku in product["skus"]}
+            for product in world.tiktok_control("GET", "/sandbox/products")["products"] for sku in product["skus"]
+            if sku["id"] in skus}
 
 
 def tiktok_statuses(world) -> dict[str, str]:
@@ -40,3 +48,19 @@ def edit_price_rule(client, template_id: int, percent: str) -> None:
     spec["price"] = {**spec["price"], "adjustment": "percentage", "direction": "up", "amount": percent}
     saved = client.put(f"/api/v1/templates/{template_id}", json=spec)
     assert saved.status_code == 200, saved.text
+
+
+WORK = ("listings.sync_product", "listings.batch_action", "listings.refresh_status", "undo.apply")
+
+
+def settle(world, timeout: float = 180) -> None:
+    """Run jobs until none is left, including those the sandbox's rate limit sent back to the queue for a
+    moment (they come back when due; nobody sleeps)."""
+
+    def idle() -> bool:
+        run_jobs(world, limit=10_000)
+        with session_scope(world.engine) as session:
+            return not session.scalar(select(func.count()).select_from(Job).where(Job.state.in_(ACTIVE_STATES),
+                                                                                  Job.kind.in_(WORK)))
+
+    wait_for(idle, timeout=timeout, interval=0.2, what="every job to finish")

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.audit.helpers import edit_price_rule, entries, live, tiktok_prices, tiktok_statuses
+from tests.audit.helpers import edit_price_rule, entries, live, settle, tiktok_prices, tiktok_statuses
 from tests.conftest import add_user, sign_in
-from tests.pipeline.helpers import check_prerequisites, request, run_jobs, sales_warehouse, tee_template, upgrade
+from tests.pipeline.helpers import check_prerequisites, jobs, request, run_jobs, sales_warehouse, tee_template, upgrade
 from tokbridge.catalog.models import CatalogProduct, CatalogVariant
 from tokbridge.db.engine import session_scope
 from tokbridge.listings import service
@@ -27,10 +30,11 @@ LIVE_PRODUCTS = 200
 EVERYTHING = {"match": "all", "rules": [{"field": "price", "operator": "greater_than", "value": "0"}]}
 
 
-def live_world(world_factory, products: int):
-    """`products` products live on TikTok under one template, and a signed-in owner."""
-    world = world_factory(products=products, tiktok={"daily_listing_limit": 10_000, "review_rejection_rate": 0.0},
-                          env={"TIKTOK_DAILY_LISTING_LIMIT": "10000"})
+def live_world(world_factory, products: int, tiktok: dict | None = None, env: dict | None = None):
+    """About a third of `products` live on TikTok under one template (the others have images or data TikTok
+    refuses), and an owner who can sign in."""
+    world = world_factory(products=products, tiktok={"daily_listing_limit": 10_000, **(tiktok or {})},
+                          env={"TIKTOK_DAILY_LISTING_LIMIT": "10000", **(env or {})})
     world.import_catalog()
     upgrade(world)
     check_prerequisites(world)
@@ -44,12 +48,19 @@ def live_world(world_factory, products: int):
     return world
 
 
-@pytest.fixture
-def signed_in(world_factory):
-    world = live_world(world_factory, products=800)
+@contextmanager
+def owner_client(world) -> Iterator[TestClient]:
+    """The owner, signed in, with the CSRF header the JSON API wants."""
     with TestClient(create_app(world.settings), base_url="http://127.0.0.1") as client:
         sign_in(client, "owner@world.test")
         client.headers["X-CSRF-Token"] = client.get("/api/v1/me").json()["csrf_token"]
+        yield client
+
+
+@pytest.fixture
+def signed_in(world_factory):
+    world = live_world(world_factory, products=800)
+    with owner_client(world) as client:
         yield world, client
 
 
@@ -84,7 +95,7 @@ def test_a_price_rule_on_200_live_products_undone_with_a_conflict(signed_in):
     template_id = client.get("/api/v1/templates").json()[0]["id"]
 
     edit_price_rule(client, template_id, "10")
-    run_jobs(world, limit=10_000)
+    settle(world)  # 200 price updates meet the sandbox's 50 a second: some jobs wait their turn
     raised = tiktok_prices(world)
     assert all(raised[sku] > original[sku] for sku in original)
     [edit] = [e for e in entries(world, "template.edited")]
@@ -109,7 +120,7 @@ def test_a_price_rule_on_200_live_products_undone_with_a_conflict(signed_in):
     undone = client.post(f"/api/v1/audit/{edit.id}/undo", json={"decisions": {
         conflicts[skipped]["key"]: "skip", conflicts[overwritten]["key"]: "overwrite"}})
     assert undone.status_code == 202, undone.text
-    run_jobs(world, limit=10_000)
+    settle(world)
 
     after = tiktok_prices(world)
     for sku, price in original.items():
@@ -136,9 +147,7 @@ def test_a_price_rule_on_200_live_products_undone_with_a_conflict(signed_in):
 
 def test_a_bulk_deactivate_undone_leaves_the_products_active(world_factory):
     world = live_world(world_factory, products=40)
-    with TestClient(create_app(world.settings), base_url="http://127.0.0.1") as client:
-        sign_in(client, "owner@world.test")
-        client.headers["X-CSRF-Token"] = client.get("/api/v1/me").json()["csrf_token"]
+    with owner_client(world) as client:
         chosen = live(world)[:6]
         accepted = client.post("/api/v1/listings/actions",
                                json={"action": "deactivate", "listing_ids": [row.id for row in chosen]})
@@ -148,7 +157,8 @@ def test_a_bulk_deactivate_undone_leaves_the_products_active(world_factory):
         assert {statuses[row.tiktok_product_id] for row in chosen} == {"SELLER_DEACTIVATED"}
         [head] = entries(world, "bulk.deactivate")
 
-        # From the activity row's page (the audit page) as a merchant would: the preview, then Undo.
+        # From its activity row, as a merchant would: the preview, then Undo.
+        assert f'href="/audit/{head.id}/undo"' in client.get("/activity").text
         page = client.get(f"/audit/{head.id}/undo")
         assert page.status_code == 200 and "Activate it again" in page.text and "Changed since" not in page.text
         done = client.post(f"/audit/{head.id}/undo", data={"csrf_token": client.headers["X-CSRF-Token"]})
@@ -171,9 +181,7 @@ def test_a_bulk_deactivate_undone_leaves_the_products_active(world_factory):
 
 def test_a_deletion_says_it_cannot_be_undone_before_anything_is_done(world_factory):
     world = live_world(world_factory, products=20)
-    with TestClient(create_app(world.settings), base_url="http://127.0.0.1") as client:
-        sign_in(client, "owner@world.test")
-        client.headers["X-CSRF-Token"] = client.get("/api/v1/me").json()["csrf_token"]
+    with owner_client(world) as client:
         chosen = live(world)[:2]
         client.post("/api/v1/listings/actions", json={"action": "delete", "listing_ids": [row.id for row in chosen]})
         run_jobs(world)
@@ -185,3 +193,29 @@ def test_a_deletion_says_it_cannot_be_undone_before_anything_is_done(world_facto
         with session_scope(world.engine) as session:
             bind_merchant(session, world.merchant_id)
         assert len(entries(world, "undo")) == 0
+
+
+def test_an_undo_meets_a_rate_limit_and_a_lost_answer_and_puts_each_product_back_once(world_factory):
+    world = live_world(world_factory, products=40)
+    with owner_client(world) as client:
+        original = tiktok_prices(world)
+        edit_price_rule(client, client.get("/api/v1/templates").json()[0]["id"], "10")
+        settle(world)
+        [edit] = entries(world, "template.edited")
+        pushes = [e for e in entries(world, "listing.price") if e.change_set_id == edit.id]
+        assert len(pushes) >= 3
+
+        # TikTok takes the first product's prices but its answer is lost; then it throttles a price update.
+        prices = "/product/202309/products/{product_id}/prices/update"
+        world.tiktok_control("POST", "/sandbox/faults", {"queue": [
+            {"kind": "drop_answer", "path": prices}, {"kind": "throttle", "path": prices}]})
+        assert client.post(f"/api/v1/audit/{edit.id}/undo", json={}).status_code == 202
+        settle(world)
+
+        assert tiktok_prices(world) == original
+        [job] = jobs(world, "undo.apply")
+        assert job.state == "succeeded" and job.progress_done == len(pushes)
+        [undo_head] = entries(world, "undo")
+        recorded = Counter(e.product_id for e in entries(world, "listing.price") if e.change_set_id == undo_head.id)
+        assert recorded == Counter({e.product_id: 1 for e in pushes})
+        assert world.tiktok_control("POST", "/sandbox/faults", {})["queued"] == []  # both faults met

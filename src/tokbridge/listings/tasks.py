@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tokbridge.activity import service as activity
+from tokbridge.activity.repository import ActivityRepository
 from tokbridge.audit import service as audit
 from tokbridge.catalog.models import CatalogProduct, CatalogVariant
 from tokbridge.category_templates.mapper import content_hashes
@@ -438,6 +439,8 @@ def batch_action(ctx: JobContext) -> None:
             elif status is not None:
                 listing.status, listing.tiktok_status, listing.last_error = status, tiktok_status, None
             audit_status(session, listing, action, before, ctx.payload.get("change_set"))
+        if (row := ActivityRepository(session).for_job(ctx.job_id)) and ctx.payload.get("change_set"):
+            row.details = {**(row.details or {}), "audit_entry": ctx.payload["change_set"]}  # its Undo link
         if action == "activate":  # TikTok decides whether it goes live at once or back to review: ask it
             accepted = [tiktok_id for tiktok_id in listings if tiktok_id not in errors]
             if accepted:

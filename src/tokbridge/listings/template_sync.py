@@ -137,7 +137,8 @@ def _queue_and_record(session: Session, shop: ShopContext, kind: str, what: str,
         title = f"{what}; {outcome}"
     activity.record(session, shop.merchant_id, kind, title, " ".join(notes) or None, status=ActivityStatus.INFO,
                     details={"template_id": template_id, "changes": changes or [], "queued": len(queued),
-                             "moved": moved}, connection_id=shop.shop_id)
+                             "moved": moved, "audit_entry": change_set.id if change_set else None},
+                    connection_id=shop.shop_id)
 
 
 def _named(name: str, verb: str) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -20,7 +19,7 @@ from tokbridge.undo import service as undo
 from tokbridge.web.dashboard_view import shop_names
 from tokbridge.web.deps import ViewerDep
 from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
-from tokbridge.web.params import day_or_none, int_or_none, utc_midnight
+from tokbridge.web.params import DayRange, int_or_none
 from tokbridge.web.rendering import templates
 
 router = APIRouter(include_in_schema=False)
@@ -32,19 +31,12 @@ CSV_COLUMNS = ["When (UTC)", "Who", "For", "Started by", "What", "Change", "Prod
 def audit_filter(product: str | None, user: str | None, kind: str | None, since: str | None,
                  until: str | None) -> tuple[AuditFilter, dict, list[str]]:
     """The filter, the query to keep in links, and what was wrong with the dates (in words)."""
-    start, end = day_or_none(since), day_or_none(until)
-    problems = []
-    if (since and start is None) or (until and end is None):
-        problems.append("Dates are written YYYY-MM-DD; the filter ignores the one that is not.")
-    if start and end and end < start:
-        problems.append("The end date is before the start date, so nothing can match; swap them.")
+    days = DayRange.read(since, until)
     kind = kind if kind in dict(words.FAMILIES) else None
     user = (user or "").strip()[:320] or None
-    where = AuditFilter(product_id=int_or_none(product), user=user, kind=kind,
-                        since=utc_midnight(start) if start else None, until=utc_midnight(end + timedelta(days=1)) if end else None)
-    query = {k: v for k, v in {"product": where.product_id, "user": user, "kind": kind,
-                               "since": start and start.isoformat(), "until": end and end.isoformat()}.items() if v}
-    return where, query, problems
+    where = AuditFilter(product_id=int_or_none(product), user=user, kind=kind, since=days.since, until=days.until)
+    query = {k: v for k, v in {"product": where.product_id, "user": user, "kind": kind, **days.query()}.items() if v}
+    return where, query, days.problems
 
 
 @router.get("/audit", response_class=HTMLResponse)
