@@ -4,6 +4,9 @@ transaction as the change."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from sqlalchemy import select
 
@@ -131,3 +134,31 @@ def test_a_refused_edit_leaves_no_entry(api):
     assert [entry.kind for entry in entries(world)] == ["bulk.upload"]
     assert client.put(f"/api/v1/templates/{template_id}", json=spec).status_code == 422
     assert [entry.kind for entry in entries(world)] == ["bulk.upload"]
+
+
+def test_the_audit_page_finds_who_changed_a_products_price_and_when(api):
+    world, client = api
+    upload_and_review(world)
+    edit_price_rule(client, client.get("/api/v1/templates").json()[0]["id"], "10")
+    run_jobs(world)
+    push = entries(world, "listing.price")[0]
+    product = push.product_id
+
+    page = client.get(f"/audit?product={product}&kind=listing").text
+    assert "Price sent to TikTok" in page and "Price sent to TikTok for" in page
+    assert "by owner@world.test" in page and push.created_at.strftime("%Y-%m-%d %H:%M") in page
+    assert f"/products/{product}" in page and 'data-testid="undo-link"' in page
+    assert client.get("/audit?user=nobody@else.test").text.count("data-audit-id") == 0
+    assert client.get("/audit?user=owner@world.test&kind=template").text.count("data-audit-id") == 1
+    assert "The end date is before the start date" in client.get("/audit?since=2026-05-02&until=2026-05-01").text
+
+    exported = list(csv.DictReader(io.StringIO(client.get(f"/audit.csv?product={product}").text)))
+    assert [row["What"] for row in exported] == ["Price sent to TikTok"]
+    [row] = exported
+    assert row["Started by"].endswith("by owner@world.test") and row["When (UTC)"].startswith(f"{push.created_at:%Y-%m-%d}")
+    assert row["Before"] == ", ".join(str(v) for v in push.before["skus"].values())
+    assert row["After"] == ", ".join(str(v) for v in push.after["skus"].values())
+
+    listed = client.get(f"/api/v1/audit?product={product}").json()
+    assert [(e["kind"], e["actor"]["type"], e["actor"]["user_id"]) for e in listed] == [
+        ("listing.price", "job", _user_id(world, "owner@world.test"))]

@@ -37,9 +37,11 @@ class Actor:
                    triggered_by=trigger.get("what"))
 
     def trigger(self, what: str | None = None) -> dict:
-        """What a job queued by this actor carries (`payload["triggered_by"]`), to say who started it."""
-        by = self.name if self.type == ActorType.USER else self.triggered_by or self.name
-        return {"user_id": self.user_id, "what": (f"{what} by {by}" if what else f"Started by {by}")[:SUMMARY_LENGTH]}
+        """What a job queued by this actor carries (`payload["triggered_by"]`), to say who started it: a
+        person's `what` with their name; a job passes on what started it."""
+        if self.type != ActorType.USER:
+            return {"user_id": self.user_id, "what": self.triggered_by or f"Started by {self.name}"}
+        return {"user_id": self.user_id, "what": (f"{what} by {self.name}" if what else f"Started by {self.name}")[:SUMMARY_LENGTH]}
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -238,12 +238,14 @@ def request_undo(session: Session, entry_id: int, decisions: Mapping[str, str] |
     shown = preview(session, head)
     if shown.refused:
         raise UndoRefused(shown.refused)
-    decisions = dict(decisions or {})
+    keys = {item.key for item in shown.items}
+    decisions = {key: choice for key, choice in (decisions or {}).items() if key in keys and choice in (SKIP, OVERWRITE)}
     wanted = [item for item in shown.items
               if not item.conflict or (item.can_overwrite and decisions.get(item.key) == OVERWRITE)]
+    if not wanted:
+        raise UndoRefused("Nothing would go back: everything in this change was changed since, and is left as it is.")
     undo = audit.record(session, None, "undo", ("change", head.id), None,
-                        {"decisions": {k: v for k, v in decisions.items() if v in (SKIP, OVERWRITE)},
-                         "skipped": [item.key for item in shown.items if item not in wanted]},
+                        {"decisions": decisions, "skipped": [item.key for item in shown.items if item not in wanted]},
                         summary=f"Undo of: {head.summary}"[:255], connection_id=head.connection_id)
     undo.undo_of = head.id
     head.undone_by = undo.id  # in the same transaction: a change set is undone once

@@ -102,13 +102,15 @@ def _step(session: Session, entry: AuditEntry | None, overwrite: bool) -> _Step 
         step.prices = {sku: {"before": entry.after["skus"][sku], "after": price,
                              "currency": (extra.get(sku) or {}).get("currency"), "seller_sku": None}
                        for sku, price in entry.before["skus"].items() if price is not None}
+        if not step.prices:
+            return None  # its prices were sent for the first time: there is no earlier price to put back
     else:
         step.action = "activate" if entry.after["action"] == "deactivate" else "deactivate"
     return step
 
 
 def _send(client, step: _Step) -> None:
-    if step.prices:
+    if step.kind == "listing.price":
         client.update_price(step.tiktok_id, [PriceUpdate(id=sku, price=Price(amount=v["after"], currency=v["currency"]))
                                              for sku, v in step.prices.items()])
     elif step.action:
@@ -123,7 +125,7 @@ def _record(session: Session, ctx: JobContext, step: _Step) -> None:
     repository = ListingRepository(session)
     listing = repository.by_tiktok_id(ctx.payload["connection_id"], step.tiktok_id)
     change_set = int(ctx.payload["undo"])
-    if step.prices:
+    if step.kind == "listing.price":
         rows = {row.tiktok_sku_id: row for row in repository.skus(listing.id)}
         sent = SentChanges()
         for sku, values in step.prices.items():

@@ -33,7 +33,7 @@ def audit_filter(product: str | None, user: str | None, kind: str | None, since:
     """The filter, the query to keep in links, and what was wrong with the dates (in words)."""
     days = DayRange.read(since, until)
     kind = kind if kind in dict(words.FAMILIES) else None
-    user = (user or "").strip()[:320] or None
+    user = (user or "").replace("\x00", "").strip()[:320] or None  # PostgreSQL refuses NUL in text
     where = AuditFilter(product_id=int_or_none(product), user=user, kind=kind, since=days.since, until=days.until)
     query = {k: v for k, v in {"product": where.product_id, "user": user, "kind": kind, **days.query()}.items() if v}
     return where, query, days.problems

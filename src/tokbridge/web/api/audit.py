@@ -59,7 +59,7 @@ def entry_out(entry: AuditEntry) -> AuditOut:
 @router.get("/audit", response_model=list[AuditOut])
 def list_audit(viewer: ViewerDep, product: RowId | None = None,
                user: Annotated[Text | None, Query(description="Part of an email or a job's title")] = None,
-               kind: Annotated[str | None, Query(max_length=60, description="A kind, or its family: template, listing, bulk, settings, plan, connection, undo")] = None,
+               kind: Annotated[Text | None, Query(max_length=60, description="A kind, or its family: template, listing, bulk, settings, plan, connection, undo")] = None,
                since: datetime | None = None, until: datetime | None = None,
                change_set: RowId | None = None, before: RowId | None = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 50):
