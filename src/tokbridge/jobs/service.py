@@ -73,9 +73,10 @@ def enqueue(
 
 
 def _with_trigger(session: Session, payload: dict) -> dict:
-    """A job queued by a person (or by a job working for one) carries who, for the audit trail."""
+    """A job queued by a person (or by a job working for one) carries who, for the audit trail. Work no
+    person started (webhooks, periodic jobs) carries nothing: the job's own name says it."""
     actor = actor_of(session)
-    if actor.type == ActorType.SYSTEM or "triggered_by" in payload:
+    if actor.type == ActorType.SYSTEM or actor.user_id is None or "triggered_by" in payload:
         return payload
     return {**payload, "triggered_by": actor.trigger()}
 
