@@ -162,3 +162,32 @@ def test_the_audit_page_finds_who_changed_a_products_price_and_when(api):
     listed = client.get(f"/api/v1/audit?product={product}").json()
     assert [(e["kind"], e["actor"]["type"], e["actor"]["user_id"]) for e in listed] == [
         ("listing.price", "job", _user_id(world, "owner@world.test"))]
+
+
+def test_a_bulk_template_assignment_is_undone_in_tokbridge(api):
+    world, client = api
+    upload_and_review(world)
+    first = client.get("/api/v1/templates").json()[0]["id"]
+    spec = client.get(f"/api/v1/templates/{first}").json()
+    spec.pop("id")
+    spec.update(name="Second", priority=900, auto_assign=False)
+    second = client.post("/api/v1/templates", json=spec).json()["id"]
+    products = [listing.product_id for listing in live(world)][:3]
+    client.post(f"/api/v1/templates/{second}/products", json={"product_ids": products})
+    [assigned] = entries(world, "bulk.assign")
+
+    # One of them is linked by hand again meanwhile: a conflict, left as it is unless chosen.
+    client.post(f"/api/v1/templates/{first}/products", json={"product_ids": products[:1]})
+    preview = client.post(f"/api/v1/audit/{assigned.id}/undo/preview").json()
+    conflicts = [item for item in preview["items"] if item["conflict"]]
+    assert [item["product_id"] for item in conflicts] == products[:1] and len(preview["items"]) == 3
+    undone = client.post(f"/api/v1/audit/{assigned.id}/undo", json={})
+    assert undone.status_code == 202 and undone.json()["job_id"] is None  # nothing to send to TikTok
+    with session_scope(world.engine) as session:
+        from tokbridge.category_templates.models import ProductTemplateAssignment
+
+        links = dict(session.execute(select(ProductTemplateAssignment.product_id, ProductTemplateAssignment.template_id)
+                                     .where(ProductTemplateAssignment.product_id.in_(products))).all())
+    assert links == {pid: first for pid in products}  # back to the first template (one never left it again)
+    undo_items = [e for e in entries(world, "bulk.assign") if e.change_set_id == undone.json()["undo_entry_id"]]
+    assert sorted(e.product_id for e in undo_items) == sorted(products[1:])
