@@ -8,9 +8,11 @@ import csv
 import io
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.audit.helpers import edit_price_rule, entries, live
+from tests.conftest import add_user, sign_in
 from tests.pipeline.helpers import run_jobs, upload_and_review
 from tokbridge.audit import service as audit
 from tokbridge.audit.models import ActorType
@@ -18,6 +20,7 @@ from tokbridge.db.engine import session_scope
 from tokbridge.listings.models import ListingSku
 from tokbridge.tenancy.models import User
 from tokbridge.tenancy.scoping import bind_merchant
+from tokbridge.web.app import create_app
 
 
 def _user_id(world, email: str) -> int:
@@ -191,3 +194,23 @@ def test_a_bulk_template_assignment_is_undone_in_tokbridge(api):
     assert links == {pid: first for pid in products}  # back to the first template (one never left it again)
     undo_items = [e for e in entries(world, "bulk.assign") if e.change_set_id == undone.json()["undo_entry_id"]]
     assert sorted(e.product_id for e in undo_items) == sorted(products[1:])
+
+
+def test_a_price_rate_change_is_recorded_with_what_to_do_to_take_it_back(world_factory):
+    from tests.pipeline.test_currency import import_catalog, set_rate
+
+    world = world_factory(products=5, tiktok={"shop_regions": ["GB"]})
+    add_user(world.settings, world.merchant_id, "owner@world.test")
+    with TestClient(create_app(world.settings), base_url="http://127.0.0.1") as client:
+        sign_in(client, "owner@world.test")
+        import_catalog(world)
+        set_rate(client, "0.8")
+        set_rate(client, "0.9")
+        first, second = entries(world, "settings.rate")
+        assert (first.before, first.after, second.before, second.after) == (
+            {"rate": None}, {"rate": "0.800000"}, {"rate": "0.800000"}, {"rate": "0.900000"})
+        assert "1 USD = 0.9 GBP" in second.summary and second.actor_name == "owner@world.test"
+        preview = client.post(f"/api/v1/audit/{second.id}/undo/preview",
+                              headers={"X-CSRF-Token": client.get("/api/v1/me").json()["csrf_token"]}).json()
+        assert preview["possible"] is False and preview["cannot"] == [
+            "Set the price rate back on the Settings page: the prices on TikTok follow it."]

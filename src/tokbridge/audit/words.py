@@ -12,7 +12,7 @@ KIND_LABELS = {
     "listing.price": "Price sent to TikTok", "listing.stock": "Stock sent to TikTok",
     "listing.status": "Activated or deactivated on TikTok", "listing.deleted": "Deleted on TikTok",
     "bulk.activate": "Bulk activate", "bulk.deactivate": "Bulk deactivate", "bulk.delete": "Bulk delete",
-    "bulk.upload": "Upload", "bulk.assign": "Template assignment", "settings.sync": "Sync settings",
+    "bulk.upload": "Upload", "bulk.assign": "Template assignment", "settings.sync": "Sync settings", "settings.rate": "Price rate",
     "plan.changed": "Plan", "connection.connected": "Account connected",
     "connection.disconnected": "Account disconnected", "undo": "Undo",
 }
@@ -46,6 +46,8 @@ def values(entry: AuditEntry, side: str) -> str:
         return STATUS_LABELS.get(data.get("status"), "")
     if kind == "settings.sync":
         return "; ".join(f"{SETTING_LABELS[k]}: {_setting(v)}" for k, v in data.items() if k in SETTING_LABELS)
+    if kind == "settings.rate":
+        return str(data.get("rate") or "none")
     if kind == "plan.changed":
         return str(data.get("plan", "")).capitalize()
     if kind.startswith("connection."):

@@ -52,6 +52,7 @@ IRREVERSIBLE = {
     "template.created": "A new template is taken back by deleting it on the Templates page.",
     "template.deleted": "A deleted template is not brought back: create it again on the Templates page.",
     "settings.sync": "Change the sync settings back on the Settings page.",
+    "settings.rate": "Set the price rate back on the Settings page: the prices on TikTok follow it.",
     "plan.changed": "Change the plan back on the Plans page.",
     "connection.connected": "Disconnect the account from the Settings page.",
     "connection.disconnected": "Connect the account again from the Settings page.",
