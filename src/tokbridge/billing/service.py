@@ -330,10 +330,13 @@ def _stored_subscription(session: Session, merchant_id: int) -> Subscription:
 
 def _record_change(session: Session, merchant_id: int, plan: Plan, before: Plan, **details: str | None) -> None:
     from tokbridge.activity import service as activity
+    from tokbridge.audit import service as audit
 
     subscription = change_plan(session, merchant_id, plan.code)
     subscription.status, subscription.pending_plan_code = "active", None  # whatever waited is superseded
     subscription.billing_period_end = None  # the new plan's charge, if any, brings its own period
+    audit.record(session, None, "plan.changed", ("plan", None), {"plan": before.code}, {"plan": plan.code},
+                 summary=f"Plan changed from {before.name} to {plan.name}", merchant_id=merchant_id)
     activity.record(session, merchant_id, "billing.plan_changed", f"Plan changed to {plan.name}",
                     status="succeeded", details={"before": before.code, "after": plan.code,
                                                  **{k: v for k, v in details.items() if v}})

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from tokbridge.audit import service as audit
 from tokbridge.category_templates import assignment
 from tokbridge.category_templates import repository as repo
 from tokbridge.category_templates.bundle import ProductBundle
@@ -265,8 +266,19 @@ def link_matching_now(session: Session, shop: ShopContext, template_id: int) -> 
 
 
 def link_products(session: Session, shop: ShopContext, product_ids: Sequence[int], template_id: int) -> int:
-    _get(session, shop, template_id)
-    return assignment.assign_manually(session, shop, product_ids, template_id)
+    """A bulk template assignment; the trail keeps each product's link before it, for undo."""
+    template = _get(session, shop, template_id)
+    before = repo.assignment_map(session, shop, product_ids)
+    linked = assignment.assign_manually(session, shop, product_ids, template_id)
+    after = repo.assignment_map(session, shop, product_ids)
+    changed = sorted(pid for pid in after if before.get(pid) != after[pid])
+    if changed:
+        audit.record(session, None, "bulk.assign", ("template", template_id),
+                     {"links": {str(pid): list(before[pid]) if pid in before else None for pid in changed}},
+                     {"links": {str(pid): list(after[pid]) for pid in changed}},
+                     summary=f"{plural(len(changed), 'product')} linked to the template “{template.name[:150]}”",
+                     connection_id=shop.shop_id)
+    return linked
 
 
 def unlink_products(session: Session, shop: ShopContext, product_ids: Sequence[int]) -> int:

@@ -1,6 +1,7 @@
 """Imports every model module so `Base.metadata` is complete (Alembic, tests, create_all)."""
 
 from tokbridge.activity import models as activity_models  # noqa: F401
+from tokbridge.audit import models as audit_models  # noqa: F401
 from tokbridge.billing import models as billing_models  # noqa: F401
 from tokbridge.catalog import models as catalog_models  # noqa: F401
 from tokbridge.category_templates import models as category_template_models  # noqa: F401

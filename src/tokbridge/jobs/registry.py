@@ -17,7 +17,8 @@ from dataclasses import dataclass
 # Modules whose import registers the built-in handlers.
 BUILTIN_TASK_MODULES = ["tokbridge.jobs.tasks", "tokbridge.listings.tasks", "tokbridge.catalog.tasks",
                         "tokbridge.category_templates.tasks", "tokbridge.onboarding.tasks", "tokbridge.orders.tasks",
-                        "tokbridge.inbox.tasks", "tokbridge.notifications.tasks"]
+                        "tokbridge.inbox.tasks", "tokbridge.notifications.tasks",
+                        "tokbridge.undo.tasks"]
 
 
 @dataclass(frozen=True)

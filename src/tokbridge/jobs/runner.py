@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from tokbridge.activity import service as activity
+from tokbridge.audit.service import Actor, act_as
 from tokbridge.config import Settings
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing, get_engine, session_scope, sessionmaker_for
@@ -62,10 +63,12 @@ class JobContext:
         self._worker = worker
         self._engine = get_engine(settings.database_url)
         self._visible = False
+        # Changes it records are this job's, on behalf of whoever started it (see audit.service).
+        self.actor = Actor.job(job.id, job.title or job.kind, self.payload.get("triggered_by"))
 
     def session(self) -> Session:
         """A new session, scoped to the job's merchant when it has one. The caller commits."""
-        session = sessionmaker_for(self._engine)()
+        session = act_as(sessionmaker_for(self._engine)(), self.actor)
         if self.merchant_id is not None:
             bind_merchant(session, self.merchant_id)
         return session

@@ -10,6 +10,8 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tokbridge.audit.models import ActorType
+from tokbridge.audit.service import actor_of
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing
 from tokbridge.jobs.models import Job, JobState
@@ -41,12 +43,13 @@ def enqueue(
     if identity_key and (existing := repository.active_with_identity(identity_key)):
         return existing
     spec = handler_for(kind)
+    payload = _with_trigger(session, payload or {})
     job = Job(
         merchant_id=merchant_id,
         kind=kind,
         title=title or (spec.title if spec else kind),
         identity_key=identity_key,
-        payload=payload or {},
+        payload=payload,
         state=JobState.QUEUED,
         next_run_at=run_at or utcnow(),
         checkpoint={},
@@ -67,6 +70,15 @@ def enqueue(
         raise
     dispatch_after_commit(session, job.id, run_at, kind=kind)
     return job
+
+
+def _with_trigger(session: Session, payload: dict) -> dict:
+    """A job queued by a person (or by a job working for one) carries who, for the audit trail. Work no
+    person started (webhooks, periodic jobs) carries nothing: the job's own name says it."""
+    actor = actor_of(session)
+    if actor.type == ActorType.SYSTEM or actor.user_id is None or "triggered_by" in payload:
+        return payload
+    return {**payload, "triggered_by": actor.trigger()}
 
 
 def enqueue_or_add(session: Session, kind: str, *, merchant_id: int, key: str, items: list, limit: int,

@@ -21,6 +21,8 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.orm import Session
 
+from tokbridge.audit import service as audit
+
 from tokbridge.category_templates.limits import Market
 from tokbridge.category_templates.problems import Problem
 from tokbridge.channels.models import ChannelConnection
@@ -135,6 +137,10 @@ def set_rate(session: Session, merchant_id: int, shop: ShopContext | ChannelConn
     shop.price_rate, shop.price_rate_from, shop.price_rate_set_at = rate, found.store_currency, utcnow()
     if not changed:
         return 0
+    audit.record(session, None, "settings.rate", ("shop", shop.id), {"rate": str(found.rate) if found.rate else None},
+                 {"rate": str(rate)}, summary=f"Price rate for {shop.name or 'the shop'} set: 1 {found.store_currency} "
+                                              f"= {rate.normalize()} {found.shop_currency}",
+                 connection_id=shop.id, merchant_id=merchant_id)
     product_ids = ListingRepository(session).product_ids_on_tiktok(shop.id)
     for product_id in product_ids:
         # The sync compares each price with what TikTok last got: only the prices that changed are sent.

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tokbridge.activity import service as activity
+from tokbridge.audit import service as audit
 from tokbridge.billing import service as billing
 from tokbridge.catalog.models import CatalogProduct
 from tokbridge.category_templates import repository as templates
@@ -117,6 +118,8 @@ def request_upload(session: Session, shop: ShopContext, product_ids: Sequence[in
                         status="info", details={"product_ids": [listing.product_id for listing in held_back]},
                         connection_id=connection.id)
     session.flush()
+    audit.record(session, None, "bulk.upload", ("listings", None), None, {"product_ids": to_send},
+                 summary=f"Upload of {plural(len(to_send), 'product')} to TikTok requested", connection_id=connection.id)
     job = enqueue(session, "listings.upload", merchant_id=merchant_id, payload={"connection_id": connection.id},
                   identity_key=f"listings.upload:{connection.id}", title="Bulk upload to TikTok Shop")
     return job, len(to_send)
@@ -192,9 +195,29 @@ def request_action(session: Session, shop: ShopContext, action: str, listing_ids
                  and listing.connection_id == connection.id]
     if not on_tiktok:
         raise ListingRefused("None of these products is on TikTok in this shop yet.")
+    title = f"{action.capitalize()} {plural(len(on_tiktok), 'product')} on TikTok"
+    # The head of the bulk change; the job adds one entry per product TikTok took it for.
+    head = audit.record(session, None, f"bulk.{action}", ("listings", None), None,
+                        {"listing_ids": on_tiktok}, summary=title, connection_id=connection.id)
     return enqueue(session, "listings.batch_action", merchant_id=shop.merchant_id,
-                   payload={"connection_id": connection.id, "action": action, "listing_ids": on_tiktok},
-                   title=f"{action.capitalize()} {plural(len(on_tiktok), 'product')} on TikTok")
+                   payload={"connection_id": connection.id, "action": action, "listing_ids": on_tiktok,
+                            "change_set": head.id, "triggered_by": audit.actor_of(session).trigger(title)},
+                   title=title)
+
+
+SYNC_SETTINGS = ("sync_product_info", "sync_price", "sync_inventory", "on_store_delete")
+
+
+def save_sync_settings(session: Session, shop: ShopContext, values: dict) -> None:
+    """The shop's sync switches and what a store deletion does on TikTok, recorded in the audit trail."""
+    settings = ListingRepository(session).sync_settings(shop.merchant_id, shop.shop_id)
+    before = {name: getattr(settings, name) for name in SYNC_SETTINGS}
+    for name in SYNC_SETTINGS:
+        setattr(settings, name, values[name])
+    after = {name: getattr(settings, name) for name in SYNC_SETTINGS}
+    if before != after:
+        audit.record(session, None, "settings.sync", ("shop", shop.shop_id), before, after,
+                     summary=f"Sync settings changed for {shop.label}", connection_id=shop.shop_id)
 
 
 def status_counts(session: Session, shop: ShopContext | None) -> dict[str, int]:

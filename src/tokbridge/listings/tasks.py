@@ -16,6 +16,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tokbridge.activity import service as activity
+from tokbridge.activity.repository import ActivityRepository
+from tokbridge.audit import service as audit
 from tokbridge.catalog.models import CatalogProduct, CatalogVariant
 from tokbridge.category_templates.mapper import content_hashes
 from tokbridge.category_templates.problems import blocking
@@ -430,10 +432,15 @@ def batch_action(ctx: JobContext) -> None:
             listing = repository.get(listing_id)
             if tiktok_id in errors:
                 listing.last_error = f"TikTok refused to {action} it: {errors[tiktok_id]}"
-            elif action == "delete":
+                continue
+            before = {"tiktok_product_id": tiktok_id, "status": listing.status, "tiktok_status": listing.tiktok_status}
+            if action == "delete":
                 unbind(session, listing)  # the next upload creates the product afresh
             elif status is not None:
                 listing.status, listing.tiktok_status, listing.last_error = status, tiktok_status, None
+            audit_status(session, listing, action, before, ctx.payload.get("change_set"))
+        if (row := ActivityRepository(session).for_job(ctx.job_id)) and ctx.payload.get("change_set"):
+            row.details = {**(row.details or {}), "audit_entry": ctx.payload["change_set"]}  # its Undo link
         if action == "activate":  # TikTok decides whether it goes live at once or back to review: ask it
             accepted = [tiktok_id for tiktok_id in listings if tiktok_id not in errors]
             if accepted:
@@ -443,6 +450,22 @@ def batch_action(ctx: JobContext) -> None:
     if errors:
         raise PermanentError(f"{len(errors)} of {len(listings)} products could not be {action}d; "
                              "see each product for TikTok's reason.")
+
+
+ACTION_WORDS = {"activate": "Activated", "deactivate": "Deactivated", "delete": "Deleted"}
+
+
+def audit_status(session: Session, listing: Listing, action: str, before: dict, change_set: int | None) -> None:
+    """One product's activation, deactivation or deletion on TikTok. Activation's outcome is TikTok's
+    to decide (live or back to review): `after` says what was asked."""
+    title = session.scalar(select(CatalogProduct.title).where(CatalogProduct.id == listing.product_id)) or "a product"
+    after = None if action == "delete" else {
+        "tiktok_product_id": before["tiktok_product_id"], "action": action,
+        "status": ListingStatus.LIVE if action == "activate" else listing.status}
+    audit.record(session, None, "listing.deleted" if action == "delete" else "listing.status",
+                 ("product", listing.product_id), before, after,
+                 summary=f"{ACTION_WORDS[action]} “{title[:120]}” on TikTok", change_set=change_set,
+                 product_id=listing.product_id, connection_id=listing.connection_id)
 
 
 # --- continuous sync ---------------------------------------------------------------------------------
@@ -542,6 +565,27 @@ def sync_product(ctx: JobContext) -> None:
         activity.record(session, ctx.merchant_id, "listings.sync",
                         f"Sent store changes of “{body.title[:80]}”", status="succeeded",
                         details={"changes": sent.changes, "product_id": product_id}, connection_id=connection.id)
+        audit_pushes(session, sent, listing, body.title, ctx.payload.get("change_set"))
+
+
+def audit_pushes(session: Session, sent: SentChanges, listing: Listing, title: str, change_set: int | None) -> None:
+    """The prices and stock just sent to TikTok, one entry each, in the change set that caused them (a
+    template edit) or on their own (a store change). `after` keeps what a call needs to send `before` back."""
+    for kind, values, what in (("listing.price", sent.prices, "Price"), ("listing.stock", sent.stock, "Stock")):
+        if not values:
+            continue
+        changes = ", ".join(f"{v['seller_sku'] or 'SKU'} {_shown(v['before'])} → {_shown(v['after'])}"
+                            for v in values.values())
+        before = {"tiktok_product_id": listing.tiktok_product_id, "skus": {sku: v["before"] for sku, v in values.items()}}
+        after = {"tiktok_product_id": listing.tiktok_product_id, "skus": {sku: v["after"] for sku, v in values.items()},
+                 "extra": {sku: {k: v[k] for k in ("currency", "warehouses") if k in v} for sku, v in values.items()}}
+        audit.record(session, None, kind, ("product", listing.product_id), before, after,
+                     summary=f"{what} sent to TikTok for “{title[:80]}”: {changes}", change_set=change_set,
+                     product_id=listing.product_id, connection_id=listing.connection_id)
+
+
+def _shown(value) -> str:
+    return "not sent before" if value is None else str(value)
 
 
 def _prices_unconverted(ctx: JobContext, prepared, connection_id: str) -> bool:
@@ -562,6 +606,9 @@ class SentChanges:
     pushed: list[tuple[int, str, object]] = field(default_factory=list)  # (listing sku id, column, value)
     info_hash: str | None = None
     edited: ProductWriteResult | None = None  # TikTok's answer to Edit Product, when SKUs were added or removed
+    # Per TikTok SKU id, what it had (as last sent) and what it got: the audit trail's values, for undo.
+    prices: dict[str, dict] = field(default_factory=dict)
+    stock: dict[str, dict] = field(default_factory=dict)
 
 
 def _send_changes(client, tiktok_id: str, body, bundle, skus: dict, switches: dict, pushed_info: str | None) -> SentChanges:
@@ -576,9 +623,11 @@ def _send_changes(client, tiktok_id: str, body, bundle, skus: dict, switches: di
         changed = [(sku, row, quantity) for sku, row, quantity in changed if row[4] != quantity]
         if changed:
             client.update_inventory(tiktok_id, [InventoryUpdate(id=row[1], inventory=sku.inventory) for sku, row, _ in changed])
-            for _sku, row, quantity in changed:
+            for sku, row, quantity in changed:
                 sent.changes.append({"field": "stock", "sku": row[2], "before": row[4], "after": quantity})
                 sent.pushed.append((row[0], "pushed_quantity", quantity))
+                sent.stock[row[1]] = {"seller_sku": row[2], "before": row[4], "after": quantity,
+                                      "warehouses": [w.model_dump(mode="json") for w in sku.inventory]}
     if switches["price"]:
         changed = [(sku, row) for sku, row in bound if sku.price and row[3] != sku.price.amount]
         if changed:
@@ -587,6 +636,8 @@ def _send_changes(client, tiktok_id: str, body, bundle, skus: dict, switches: di
             for sku, row in changed:
                 sent.changes.append({"field": "price", "sku": row[2], "before": row[3], "after": sku.price.amount})
                 sent.pushed.append((row[0], "pushed_price", sku.price.amount))
+                sent.prices[row[1]] = {"seller_sku": row[2], "before": row[3], "after": sku.price.amount,
+                                       "currency": sku.price.currency}
     info_hash = content_hashes(body).information
     if switches["info"] and info_hash != pushed_info:
         added = [sku for sku in body.skus if sku.external_sku_id not in variant_by_external
@@ -624,10 +675,12 @@ def _remove_deleted(ctx: JobContext, client, listing_id: int, behaviour: str) ->
         if refused:
             listing.last_error = f"TikTok refused to {behaviour} it after it was deleted in your store: {refused[0]}"
             return
+        before = {"tiktok_product_id": tiktok_id, "status": listing.status, "tiktok_status": listing.tiktok_status}
         if behaviour == "delete":
             unbind(session, listing)
         else:
             listing.status, listing.tiktok_status = ListingStatus.INACTIVE, "SELLER_DEACTIVATED"
+        audit_status(session, listing, behaviour, before, None)
         activity.record(session, ctx.merchant_id, "listings.store_deleted",
                         f"Product deleted in the store was {'deleted' if behaviour == 'delete' else 'deactivated'} on TikTok",
                         status="succeeded", details={"tiktok_product_id": tiktok_id},

@@ -21,6 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tokbridge.activity import service as activity
+from tokbridge.audit import service as audit
 from tokbridge.activity.models import ActivityStatus
 from tokbridge.catalog.models import CatalogProduct
 from tokbridge.channels import registry
@@ -308,6 +309,7 @@ def _finish(session: Session, settings: Settings, merchant_id: int, plugin: Stor
     connection.status = "active"
     session.flush()
     shop_links.link_unlinked_shops(session)  # the merchant's only store: the shops list its catalog
+    _audit_connection(session, connection, "connection.connected", f"{plugin.display_name} store", "connected")
     activity.record(session, merchant_id, "onboarding.connected",
                     f"{plugin.display_name} store {connection.name or connection.external_id} connected",
                     "Your catalog is being imported; its progress shows here.", status=ActivityStatus.SUCCEEDED,
@@ -360,11 +362,22 @@ def disconnect_account(session: Session, settings: Settings, connection_id: str)
     if connection is None:
         return None
     forget_credentials(connection)
+    _audit_connection(session, connection, "connection.disconnected", store_label(connection), "disconnected")
     activity.record(session, connection.merchant_id, "onboarding.disconnected",
                     f"{store_label(connection)} {connection.name or connection.external_id} disconnected",
                     status="info", message="Connect it again from Settings to resume syncing.",
                     connection_id=connection.id)
     return connection
+
+
+def _audit_connection(session: Session, connection: ChannelConnection, kind: str, what: str, verb: str) -> None:
+    """Connections in the audit trail: which account, never its credentials."""
+    account = {"account": connection.name or connection.external_id, "status": connection.status}
+    connected = kind == "connection.connected"
+    audit.record(session, None, kind, ("connection", connection.id), None if connected else account,
+                 account if connected else None,
+                 summary=f"{what} {connection.name or connection.external_id} {verb}",
+                 connection_id=connection.id, merchant_id=connection.merchant_id)
 
 
 # What the store's own notifications do (their plugin's events translate them; the router calls these).
@@ -378,6 +391,8 @@ def on_store_disconnected(session: Session, connection: ChannelConnection) -> No
     if row is None:
         return
     forget_credentials(row)
+    _audit_connection(session, row, "connection.disconnected", f"{plugin.display_name} store",
+                      "disconnected (the app was uninstalled from the store)")
     activity.record(session, connection.merchant_id, "onboarding.disconnected",
                     f"{plugin.display_name} store {connection.name or connection.external_id} disconnected",
                     f"TokBridge was uninstalled from the store: its catalog no longer updates. Connect "
@@ -541,6 +556,7 @@ def _tiktok_connected(session: Session, connection: ChannelConnection) -> None:
     shop_links.link_unlinked_shops(session)
     shop_links.adopt_unattached(session, ShopContext(connection.merchant_id, connection,
                                                      linked_store(session, connection)))
+    _audit_connection(session, connection, "connection.connected", "TikTok shop", "connected")
     activity.record(session, connection.merchant_id, "onboarding.connected",
                     f"TikTok shop {connection.name or connection.external_id} connected",
                     "TokBridge is checking the shop's listing prerequisites.", status=ActivityStatus.SUCCEEDED,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -12,7 +11,7 @@ from tokbridge.activity.repository import ActivityRepository
 from tokbridge.db.base import utcnow
 from tokbridge.web.dashboard_view import shop_names
 from tokbridge.web.deps import ViewerDep
-from tokbridge.web.params import int_or_none
+from tokbridge.web.params import DayRange, int_or_none
 from tokbridge.web.rendering import templates
 
 router = APIRouter(include_in_schema=False)
@@ -29,18 +28,11 @@ def activity_page(request: Request, viewer: ViewerDep, status: str | None = None
                   since: str | None = None, until: str | None = None, before: str | None = None) -> Response:
     status = status if status in dict(STATUSES) else None
     kind = kind if kind in dict(KINDS) else None
-    start, end = _day(since), _day(until)
-    problems = []
-    if (since and start is None) or (until and end is None):
-        problems.append("Dates are written YYYY-MM-DD; the filter ignores the one that is not.")
-    if start and end and end < start:
-        problems.append("The end date is before the start date, so nothing can match; swap them.")
+    days = DayRange.read(since, until)
+    problems = days.problems
     activities = ActivityRepository(viewer.db).history(
-        limit=PAGE_SIZE, status=status, kind=kind,
-        since=_utc(start) if start else None, until=_utc(end + timedelta(days=1)) if end else None,
-        before_id=int_or_none(before))
-    query = {k: v for k, v in {"status": status, "kind": kind, "since": start and start.isoformat(),
-                               "until": end and end.isoformat()}.items() if v}
+        limit=PAGE_SIZE, status=status, kind=kind, since=days.since, until=days.until, before_id=int_or_none(before))
+    query = {k: v for k, v in {"status": status, "kind": kind, **days.query()}.items() if v}
     return templates.TemplateResponse(request, "activity.html", {
         "viewer": viewer, "activities": activities, "shop_names": shop_names(viewer.db), "filters": query, "statuses": STATUSES, "kinds": KINDS,
         "problems": problems, "today": utcnow().date().isoformat(),
@@ -48,14 +40,3 @@ def activity_page(request: Request, viewer: ViewerDep, status: str | None = None
         if len(activities) == PAGE_SIZE else None,
         "first_page": f"/activity?{urlencode(query)}" if before else None,
     })
-
-
-def _day(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
-def _utc(day: date) -> datetime:
-    return datetime.combine(day, time.min).replace(tzinfo=utcnow().tzinfo)

@@ -22,6 +22,7 @@ from tokbridge.jobs import queue
 from tokbridge.kit.errors import ChannelError
 from tokbridge.web import (
     activity_pages,
+    audit_pages,
     connect,
     metrics,
     onboarding_pages,
@@ -35,6 +36,7 @@ from tokbridge.web import (
     token_pages,
     webhooks,
 )
+from tokbridge.web.api import audit as audit_api
 from tokbridge.web.api import orders as orders_api
 from tokbridge.web.api import products as products_api
 from tokbridge.web.api import templates as templates_api
@@ -98,11 +100,13 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
     app.include_router(v1.router)
     app.include_router(products_api.router)
     app.include_router(orders_api.router)
+    app.include_router(audit_api.router)
     app.include_router(templates_api.router)
     app.include_router(order_pages.router)
     app.include_router(pages.router)
     app.include_router(template_pages.router)
     app.include_router(activity_pages.router)
+    app.include_router(audit_pages.router)
     app.include_router(overview_pages.router)
     app.include_router(settings_pages.router)
     app.include_router(token_pages.router)

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Query, Request
 from sqlalchemy.orm import Session
 
+from tokbridge.audit.service import Actor, act_as
 from tokbridge.channels.shops import NoSuchShop, ShopContext, active_shops, shop_context, shop_contexts
 from tokbridge.config import Settings, get_settings
 from tokbridge.db.engine import for_writing, get_engine, session_scope, sessionmaker_for
@@ -132,6 +133,7 @@ def current_viewer(request: Request, db: DbDep) -> Viewer:
         raise NotSignedIn()
     request.state.web_session = web_session
     bind_merchant(db, merchant.id)
+    act_as(db, Actor.user(user.id, user.email))
     return Viewer(web_session=web_session, email=user.email, merchant_id=merchant.id,
                   merchant_name=merchant.name, db=db, wanted_shop=request.query_params.get(SHOP_PARAM) or None,
                   user_id=user.id)
@@ -158,6 +160,7 @@ def _token_viewer(request: Request, db: Session) -> Viewer:
         else:  # this session holds the write lock already (SQLite); saved with the call's own commit
             tokens.mark_used(db, token.id)
     bind_merchant(db, merchant.id)
+    act_as(db, Actor.user(user.id, user.email))  # the audit trail names the token's user, as for a session
     return Viewer(web_session=None, email=user.email, merchant_id=merchant.id, merchant_name=merchant.name, db=db,
                   wanted_shop=request.query_params.get(SHOP_PARAM) or None, token=token, user_id=user.id)
 

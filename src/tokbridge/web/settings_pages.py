@@ -19,6 +19,7 @@ from tokbridge.db.engine import get_engine
 from tokbridge.kit.errors import ChannelError
 from tokbridge.kit.words import plural
 from tokbridge.listings import currency, template_sync
+from tokbridge.listings import service as listings
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.notifications import service as notifications_service
 from tokbridge.onboarding import service as onboarding
@@ -83,10 +84,8 @@ async def save_sync(request: Request, viewer: ViewerDep, shop: ShopDep) -> Respo
     if on_delete not in dict(DELETE_CHOICES):
         log.info("sync settings refused: on_store_delete=%r", on_delete[:40])
         return redirect_with_error("/settings", "Choose what happens on TikTok when a product is deleted in the store.")
-    sync = ListingRepository(viewer.db).sync_settings(viewer.merchant_id, shop.shop_id)
-    for name, _label, _help in SWITCHES:
-        setattr(sync, name, form.get(name) == "on")
-    sync.on_store_delete = on_delete
+    listings.save_sync_settings(viewer.db, shop, {**{name: form.get(name) == "on" for name, _label, _help in SWITCHES},
+                                                  "on_store_delete": on_delete})
     viewer.db.commit()
     return redirect_with_notice("/settings", f"Sync settings saved for {shop.label}. They apply to the next change "
                                              "in your store.")

@@ -323,9 +323,7 @@ def get_sync_settings(viewer: ViewerDep, shop: ShopDep):
 
 @router.put("/settings/sync", response_model=SyncSettingsBody)
 def put_sync_settings(body: SyncSettingsBody, viewer: ViewerDep, shop: ShopDep):
-    settings = ListingRepository(viewer.db).sync_settings(viewer.merchant_id, shop.shop_id)
-    for name, value in body.model_dump().items():
-        setattr(settings, name, value)
+    service.save_sync_settings(viewer.db, shop, body.model_dump())
     viewer.db.commit()
     return body
 
