@@ -235,3 +235,19 @@ def test_a_change_made_with_an_api_token_names_the_tokens_user(api):
 
 def _csrf(page: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_order_settings_and_the_carrier_mapping_are_recorded(api):
+    world, client = api
+    choices = {"restock_on_cancel": False, "restock_on_return": True, "unknown_sku": "custom_line",
+               "carrier_map": {"Royal Mail": "7117858858072016686"}}
+    saved = client.put("/api/v1/settings/orders", json=choices)
+    assert saved.status_code == 200, saved.text
+    [entry] = entries(world, "settings.orders")
+    assert (entry.before["restock_on_cancel"], entry.after["restock_on_cancel"]) == (True, False)
+    assert entry.before["carrier_map"] == {} and entry.after["carrier_map"] == {"Royal Mail": "7117858858072016686"}
+    assert entry.actor_name == "owner@world.test"
+    assert client.put("/api/v1/settings/orders", json=choices).status_code == 200
+    assert len(entries(world, "settings.orders")) == 1, "saving the same choices again records nothing"
+    page = client.get("/audit").text
+    assert "Order settings" in page and "Royal Mail = 7117858858072016686" in page

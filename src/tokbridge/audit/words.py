@@ -13,6 +13,7 @@ KIND_LABELS = {
     "listing.status": "Activated or deactivated on TikTok", "listing.deleted": "Deleted on TikTok",
     "bulk.activate": "Bulk activate", "bulk.deactivate": "Bulk deactivate", "bulk.delete": "Bulk delete",
     "bulk.upload": "Upload", "bulk.assign": "Template assignment", "settings.sync": "Sync settings", "settings.rate": "Price rate",
+    "settings.orders": "Order settings",
     "plan.changed": "Plan", "connection.connected": "Account connected",
     "connection.disconnected": "Account disconnected", "undo": "Undo",
 }
@@ -21,6 +22,10 @@ FAMILIES = [("template", "Templates"), ("listing", "Prices, stock and status on 
             ("connection", "Connections"), ("undo", "Undos")]
 SETTING_LABELS = {"sync_product_info": "Product information sync", "sync_price": "Price sync",
                   "sync_inventory": "Inventory sync", "on_store_delete": "When a product is deleted in the store"}
+ORDER_SETTING_LABELS = {"restock_on_cancel": "Restock on cancel", "restock_on_return": "Restock on return",
+                        "unknown_sku": "Unknown SKU", "carrier_map": "Carrier mapping",
+                        "new_order_state": "Status of new orders", "delivered_state": "Status when delivered",
+                        "cancelled_state": "Status when cancelled"}
 STATUS_LABELS = {"live": "Live", "inactive": "Inactive", "reviewing": "Reviewing", "failed": "Failed",
                  "not_uploaded": "Not on TikTok", "in_progress": "In progress"}
 
@@ -46,6 +51,9 @@ def values(entry: AuditEntry, side: str) -> str:
         return STATUS_LABELS.get(data.get("status"), "")
     if kind == "settings.sync":
         return "; ".join(f"{SETTING_LABELS[k]}: {_setting(v)}" for k, v in data.items() if k in SETTING_LABELS)
+    if kind == "settings.orders":
+        return "; ".join(f"{ORDER_SETTING_LABELS[k]}: {_setting(v)}" for k, v in data.items()
+                         if k in ORDER_SETTING_LABELS)
     if kind == "settings.rate":
         return str(data.get("rate") or "none")
     if kind == "plan.changed":
@@ -60,4 +68,8 @@ def values(entry: AuditEntry, side: str) -> str:
 def _setting(value) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
-    return str(value)
+    if isinstance(value, dict):
+        return ", ".join(f"{key} = {mapped}" for key, mapped in value.items()) or "none"
+    if value is None:
+        return "the store's default"
+    return {"fail": "fail the order", "custom_line": "add it as a custom line"}.get(value, str(value))

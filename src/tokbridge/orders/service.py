@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from tokbridge.activity.models import ActivityStatus
 from tokbridge.activity.service import record as record_activity
+from tokbridge.audit import service as audit
 from tokbridge.billing import service as billing
 from tokbridge.channels.base import Capabilities
 from tokbridge.channels.connections import ConnectionRepository
@@ -781,3 +782,22 @@ def _release_after_plan_change(session: Session, merchant_id: int) -> None:
 
 
 billing.PLAN_CHANGED_HOOKS.append(_release_after_plan_change)
+
+
+ORDER_SETTING_FIELDS = ("restock_on_cancel", "restock_on_return", "unknown_sku", "carrier_map",
+                        "new_order_state", "delivered_state", "cancelled_state")
+
+
+def save_order_settings(session: Session, merchant_id: int, shop, values: dict) -> None:
+    """Write the shop's order choices (only the fields in `values`) and record the change in the audit
+    trail, in the caller's transaction; nothing is recorded when nothing changed."""
+    row = OrderRepository(session).settings(merchant_id, shop.shop_id)
+    before = {name: getattr(row, name) for name in ORDER_SETTING_FIELDS}
+    for name, value in values.items():
+        if name not in ORDER_SETTING_FIELDS:
+            raise ValueError(f"not an order setting: {name}")
+        setattr(row, name, value)
+    after = {name: getattr(row, name) for name in ORDER_SETTING_FIELDS}
+    if before != after:
+        audit.record(session, None, "settings.orders", ("shop", shop.shop_id), before, after,
+                     summary=f"Order settings changed for {shop.label}", connection_id=shop.shop_id)

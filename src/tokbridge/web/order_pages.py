@@ -233,14 +233,11 @@ def save_settings(viewer: ViewerDep, shop: ShopDep, settings: SettingsDep, resto
         problems = store_states.check_mapping(states, answers)
         if problems:
             return redirect_with_error(back, " ".join(problems))
-    row = OrderRepository(viewer.db).settings(viewer.merchant_id, shop.shop_id)
-    row.restock_on_cancel = bool(restock_on_cancel)
-    row.restock_on_return = bool(restock_on_return)
-    row.unknown_sku = unknown_sku
-    row.carrier_map = mapping
+    values = {"restock_on_cancel": bool(restock_on_cancel), "restock_on_return": bool(restock_on_return),
+              "unknown_sku": unknown_sku, "carrier_map": mapping}
     if states is not None:
-        for column, answer in answers.items():
-            setattr(row, column, answer or None)
+        values |= {column: answer or None for column, answer in answers.items()}
+    service.save_order_settings(viewer.db, viewer.merchant_id, shop, values)
     viewer.db.commit()
     if states_error:
         return redirect_with_notice(back, f"Order settings saved for {shop.label}. The order status mapping was "

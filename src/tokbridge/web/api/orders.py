@@ -473,9 +473,8 @@ def put_order_settings(body: OrderSettingsBody, viewer: ViewerDep, shop: ShopDep
             raise HTTPException(422, " ".join(problems))
     elif any(mapped.values()):
         raise HTTPException(422, "The shop's store keeps no order statuses of its own: leave the three states out.")
-    settings = OrderRepository(viewer.db).settings(viewer.merchant_id, shop.shop_id)
-    for name, value in body.model_dump().items():
-        setattr(settings, name, (value or None) if name in mapped else value)
+    service.save_order_settings(viewer.db, viewer.merchant_id, shop, {
+        name: (value or None) if name in mapped else value for name, value in body.model_dump().items()})
     viewer.db.commit()
     return get_order_settings(viewer, shop)
 
