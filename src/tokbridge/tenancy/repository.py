@@ -12,6 +12,7 @@ from sqlalchemy import and_, case, delete, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from tokbridge.db.engine import rows_changed
 from tokbridge.tenancy.models import LoginThrottle, Merchant, User, WebSession
 
 
@@ -65,4 +66,4 @@ class AccountRepository:
         return self.session.get(User, user_id)
 
     def delete_expired_sessions(self, now: datetime) -> int:
-        return self.session.execute(delete(WebSession).where(WebSession.expires_at < now)).rowcount
+        return rows_changed(self.session.execute(delete(WebSession).where(WebSession.expires_at < now)))
