@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
@@ -64,6 +65,9 @@ class TenantScoped:
     Sessions opened for a merchant (`tokbridge.tenancy.scoping`) add `merchant_id = :current` to every
     ORM query on these tables, and refuse to write a row of another merchant.
     """
+
+    if TYPE_CHECKING:  # for the checker only: each table maps the column itself
+        merchant_id: Mapped[int | None]
 
 
 class TenantOwned(TenantScoped):

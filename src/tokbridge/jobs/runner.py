@@ -64,6 +64,13 @@ class JobContext:
         self._engine = get_engine(settings.database_url)
         self._visible = False
 
+    @property
+    def required_merchant_id(self) -> int:
+        """The job's merchant, for handlers of a merchant's work (only maintenance jobs have none)."""
+        if self.merchant_id is None:
+            raise PermanentError(f"job {self.job_id} ({self.kind}) belongs to no merchant")
+        return self.merchant_id
+
     def session(self) -> Session:
         """A new session, scoped to the job's merchant when it has one. The caller commits."""
         session = sessionmaker_for(self._engine)()

@@ -108,7 +108,7 @@ def upload(ctx: JobContext) -> None:
         raise BackingOff(message, retry_after=due_in) if due_in is not None else RetryableError(message)
     with ctx.session() as session, session.begin():
         daily_limit.learn(for_writing(session), ConnectionRepository(session).get(connection.id), refused=False)
-        activity.record(session, ctx.merchant_id, "listings.upload.summary",
+        activity.record(session, ctx.required_merchant_id, "listings.upload.summary",
                         f"Bulk upload finished: {plural(progress.done, 'product')}",
                         message=upload_summary(progress.outcomes), status="succeeded", connection_id=connection.id)
 
@@ -298,7 +298,7 @@ def refresh_status(ctx: JobContext) -> None:
             for_writing(session)
             listing = ListingRepository(session).by_tiktok_id(connection.id, product.id)
             if listing is not None and apply_remote_status(session, listing, product, now=utcnow()):
-                _after_live(session, ctx.merchant_id, listing)
+                _after_live(session, ctx.required_merchant_id, listing)
             ctx.progress(index + 1, len(ids), checkpoint={"done": index + 1}, session=session)
 
 
@@ -338,7 +338,7 @@ def sync_shop(ctx: JobContext) -> None:
             break
     seen, linked = checkpoint["seen"], checkpoint["linked"]
     with ctx.session() as session, session.begin():
-        activity.record(session, ctx.merchant_id, "listings.sync_shop.summary", "Shop status synced",
+        activity.record(session, ctx.required_merchant_id, "listings.sync_shop.summary", "Shop status synced",
                         message=f"{plural(seen, 'product')} read from TikTok; {plural(linked, 'existing listing')} linked by SKU.",
                         status="succeeded", connection_id=connection.id)
 
@@ -350,7 +350,7 @@ def _reconcile_and_save(ctx: JobContext, connection_id: str, products: list, che
         return checkpoint
     with ctx.session() as session, session.begin():
         for_writing(session)
-        linked = sum(_reconcile(session, ctx.merchant_id, connection_id, product) for product in products)
+        linked = sum(_reconcile(session, ctx.required_merchant_id, connection_id, product) for product in products)
         checkpoint = {**checkpoint, "index": int(checkpoint["index"]) + len(products),
                       "seen": int(checkpoint["seen"]) + len(products), "linked": int(checkpoint["linked"]) + linked,
                       **(then or {})}
@@ -474,7 +474,7 @@ def sync_product(ctx: JobContext) -> None:
     product_id = int(ctx.payload["product_id"])
     if not ctx.payload.get("connection_id"):
         with ctx.session() as session, session.begin():
-            queue_product_sync(for_writing(session), ctx.merchant_id, product_id, str(ctx.payload.get("reason") or "store"))
+            queue_product_sync(for_writing(session), ctx.required_merchant_id, product_id, str(ctx.payload.get("reason") or "store"))
         return
     shop = _shop(ctx)
     connection = shop.shop
@@ -486,7 +486,7 @@ def sync_product(ctx: JobContext) -> None:
             raise RetryableError("the product's upload is still under way", retry_after=30)
         if listing.status not in (ListingStatus.LIVE, ListingStatus.INACTIVE):
             return  # under review or failed: TikTok takes no price or stock changes now; sent when live
-        switches = ListingRepository(session).sync_settings(ctx.merchant_id, connection.id, create=False)
+        switches = ListingRepository(session).sync_settings(ctx.required_merchant_id, connection.id, create=False)
         switches = {"info": switches.sync_product_info, "price": switches.sync_price,
                     "inventory": switches.sync_inventory, "on_delete": switches.on_store_delete}
         store_status = session.scalar(select(CatalogProduct.status).where(CatalogProduct.id == product_id))
@@ -516,7 +516,7 @@ def sync_product(ctx: JobContext) -> None:
             row = ListingRepository(session).get(listing_id)
             row.problems = [p.as_dict() for p in prepared.problems]
             count = len(blocking(problems))
-            activity.record(session, ctx.merchant_id, "listings.sync.blocked",
+            activity.record(session, ctx.required_merchant_id, "listings.sync.blocked",
                             "A store change could not be sent to TikTok", status="failed",
                             message=f"{count} problem{'s' if count != 1 else ''}; see the product for fixes.",
                             connection_id=connection.id)
@@ -539,7 +539,7 @@ def sync_product(ctx: JobContext) -> None:
                       sent_price=switches["price"], sent_inventory=switches["inventory"])
             listing.audit_status = (sent.edited.audit or {}).get("status") or "AUDITING"
             listing.status = dashboard_status(listing.tiktok_status, listing.audit_status)
-        activity.record(session, ctx.merchant_id, "listings.sync",
+        activity.record(session, ctx.required_merchant_id, "listings.sync",
                         f"Sent store changes of “{body.title[:80]}”", status="succeeded",
                         details={"changes": sent.changes, "product_id": product_id}, connection_id=connection.id)
 
@@ -550,7 +550,7 @@ def _prices_unconverted(ctx: JobContext, prepared, connection_id: str) -> bool:
     if missing is None or prepared.body is None:
         return False
     with ctx.session() as session, session.begin():
-        activity.record(session, ctx.merchant_id, "listings.sync.price_blocked",
+        activity.record(session, ctx.required_merchant_id, "listings.sync.price_blocked",
                         f"Prices of “{prepared.body.title[:80]}” were not sent to TikTok", status="failed",
                         message=f"{missing.message} {missing.fix}", connection_id=connection_id)
     return True
@@ -628,7 +628,7 @@ def _remove_deleted(ctx: JobContext, client, listing_id: int, behaviour: str) ->
             unbind(session, listing)
         else:
             listing.status, listing.tiktok_status = ListingStatus.INACTIVE, "SELLER_DEACTIVATED"
-        activity.record(session, ctx.merchant_id, "listings.store_deleted",
+        activity.record(session, ctx.required_merchant_id, "listings.store_deleted",
                         f"Product deleted in the store was {'deleted' if behaviour == 'delete' else 'deactivated'} on TikTok",
                         status="succeeded", details={"tiktok_product_id": tiktok_id},
                         connection_id=listing.connection_id)

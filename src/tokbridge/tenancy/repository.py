@@ -7,8 +7,9 @@ unscoped; everything it returns is then used only for the merchant it belongs to
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import and_, case, delete, func, literal, select
+from sqlalchemy import Table, and_, case, delete, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -44,16 +45,17 @@ class AccountRepository:
         expired = and_(throttle.locked_until.is_not(None), throttle.locked_until <= now)
         lock = literal(lock_until, throttle.locked_until.type)
         insert = (postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert)
-        statement = insert(LoginThrottle.__table__).values(
+        table = cast(Table, LoginThrottle.__table__)  # mapped to one table, which the dialects' insert() wants
+        statement = insert(table).values(
             email=email, failures=1, locked_until=lock if lock_at <= 1 else None, updated_at=now)
-        statement = statement.on_conflict_do_update(index_elements=[throttle.email], set_={
+        upsert = statement.on_conflict_do_update(index_elements=[throttle.email], set_={
             "failures": case((expired, 1), else_=throttle.failures + 1),
             "locked_until": case((expired, lock if lock_at <= 1 else None),
                                  (throttle.failures + 1 >= lock_at, func.coalesce(throttle.locked_until, lock)),
                                  else_=throttle.locked_until),
             "updated_at": now,
         }).returning(throttle.failures, throttle.locked_until)
-        attempts, locked_until = self.session.execute(statement).one()
+        attempts, locked_until = self.session.execute(upsert).one()
         return attempts, locked_until
 
     def forget_sign_in_attempts(self, email: str) -> None:

@@ -42,7 +42,7 @@ def cancel_in_store(ctx: JobContext) -> None:
         if order is None or not (order.store_order_id or kept) or order.store_cancelled:
             return
         connection_id, held_by = order.connection_id, order.store_connection_id
-        restock = OrderRepository(session).settings(ctx.merchant_id, connection_id, create=False).restock_on_cancel
+        restock = OrderRepository(session).settings(ctx.required_merchant_id, connection_id, create=False).restock_on_cancel
         store_order_id, by_buyer = order.store_order_id, (order.cancelled_by or "").upper() == "BUYER"
         returned = service.stock_sold(session, order_id, cancelled_lines=True) if kept and restock else None
     store_connection = shop_store(ctx, job_shop(ctx, connection_id), "the store order could not be cancelled",

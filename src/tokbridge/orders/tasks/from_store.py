@@ -117,7 +117,7 @@ def poll_store(ctx: JobContext) -> None:
 
 def _poll_one_store(ctx: JobContext, connection: ChannelConnection) -> None:
     with ctx.session() as session:
-        searched_until = OrderRepository(session).cursor(ctx.merchant_id, connection.id).searched_until
+        searched_until = OrderRepository(session).cursor(ctx.required_merchant_id, connection.id).searched_until
         session.commit()
     since = datetime.fromtimestamp(searched_until, UTC) - POLL_STORE_OVERLAP if searched_until else None
     newest, seen, page_cursor = searched_until, 0, None
@@ -134,7 +134,7 @@ def _poll_one_store(ctx: JobContext, connection: ChannelConnection) -> None:
         page_cursor = page.next_cursor
 
     def finish(session):
-        cursor = OrderRepository(session).cursor(ctx.merchant_id, connection.id)
+        cursor = OrderRepository(session).cursor(ctx.required_merchant_id, connection.id)
         cursor.searched_until = max(cursor.searched_until, newest)
         cursor.searched_at = utcnow()
 

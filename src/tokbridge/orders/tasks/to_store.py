@@ -110,4 +110,4 @@ def _keep_in_tokbridge(ctx: JobContext, store_connection: ChannelConnection, ord
 
 @job_handler(service.RELEASE_JOB, title="Bring in orders that waited for the plan")
 def release_waiting(ctx: JobContext) -> None:
-    write(ctx, lambda s: service.release_waiting(s, ctx.merchant_id))
+    write(ctx, lambda s: service.release_waiting(s, ctx.required_merchant_id))
