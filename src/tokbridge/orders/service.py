@@ -276,7 +276,7 @@ def prepare_for_store(session: Session, order_id: int) -> StorePlan | None:
     # SKUs linked since the order came in (retry after linking).
     unresolved = [line for line in lines if line.variant_id is None and line.tiktok_sku_id]
     if unresolved:
-        found = repository.variants_for_skus(order.connection_id, [line.tiktok_sku_id for line in unresolved])
+        found = repository.variants_for_skus(order.connection_id, [line.tiktok_sku_id for line in unresolved if line.tiktok_sku_id])
         for line in unresolved:
             if line.tiktok_sku_id in found:
                 line.variant_id = found[line.tiktok_sku_id][0]

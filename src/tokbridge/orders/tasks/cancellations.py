@@ -56,6 +56,7 @@ def cancel_in_store(ctx: JobContext) -> None:
                                    [(item, location, -delta) for item, location, delta in returned.changes],
                                    reason=STOCK_RESTOCK, idempotency_key=f"tokbridge-order-{order_id}-cancelled")
         else:
+            assert store_order_id is not None  # not kept: the order is in the store
             with_store(ctx.settings, store_connection, lambda store: store.cancel_order(
                 store_order_id, reason=CANCELLED_BY_BUYER if by_buyer else CANCELLED_OTHERWISE, restock=restock))
     except RefusedWithFix as exc:
@@ -64,6 +65,8 @@ def cancel_in_store(ctx: JobContext) -> None:
 
     def record(session):
         order = OrderRepository(session).get(order_id)
+        if order is None:  # deleted with its merchant meanwhile
+            return
         if error:
             order.last_error = error
         else:
