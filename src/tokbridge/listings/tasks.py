@@ -7,7 +7,8 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Set
+from typing import Any
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -210,7 +211,7 @@ class _Progress:
         return record
 
 
-def _next_batch(ctx: JobContext, connection_id: str, skip: set[int] = frozenset()) -> list[int]:
+def _next_batch(ctx: JobContext, connection_id: str, skip: Set[int] = frozenset()) -> list[int]:
     with ctx.session() as session:
         return [listing_id for listing_id in _queued(session, connection_id, BATCH + len(skip))
                 if listing_id not in skip][:BATCH]
@@ -323,7 +324,7 @@ def sync_shop(ctx: JobContext) -> None:
         ctx.make_way()  # between pages and reads, all saved: order work first (jobs/fairness.py)
         page = client.search_products(ProductSearch(status="ALL"), page_token=checkpoint["page_token"])
         total = page.total_count or checkpoint["seen"] + len(page.products)
-        ready = []
+        ready: list = []
         for product in page.products[int(checkpoint["index"]):]:
             if _needs_reasons(product):
                 # Search answers carry no review reasons: what is ready is saved before each read.
@@ -428,6 +429,8 @@ def batch_action(ctx: JobContext) -> None:
         repository = ListingRepository(session)
         for tiktok_id, listing_id in listings.items():
             listing = repository.get(listing_id)
+            if listing is None:  # deleted with its merchant meanwhile
+                continue
             if tiktok_id in errors:
                 listing.last_error = f"TikTok refused to {action} it: {errors[tiktok_id]}"
             elif action == "delete":
@@ -486,9 +489,9 @@ def sync_product(ctx: JobContext) -> None:
             raise RetryableError("the product's upload is still under way", retry_after=30)
         if listing.status not in (ListingStatus.LIVE, ListingStatus.INACTIVE):
             return  # under review or failed: TikTok takes no price or stock changes now; sent when live
-        switches = ListingRepository(session).sync_settings(ctx.required_merchant_id, connection.id, create=False)
-        switches = {"info": switches.sync_product_info, "price": switches.sync_price,
-                    "inventory": switches.sync_inventory, "on_delete": switches.on_store_delete}
+        sync = ListingRepository(session).sync_settings(ctx.required_merchant_id, connection.id, create=False)
+        switches: dict[str, Any] = {"info": sync.sync_product_info, "price": sync.sync_price,
+                                    "inventory": sync.sync_inventory, "on_delete": sync.on_store_delete}
         store_status = session.scalar(select(CatalogProduct.status).where(CatalogProduct.id == product_id))
         listing_id, tiktok_id, pushed_info = listing.id, listing.tiktok_product_id, listing.pushed_content_hash
         skus = {s.variant_id: (s.id, s.tiktok_sku_id, s.seller_sku, s.pushed_price, s.pushed_quantity)
@@ -511,9 +514,11 @@ def sync_product(ctx: JobContext) -> None:
     if switches["price"] and _prices_unconverted(ctx, prepared, connection.id):
         switches = {**switches, "price": False}  # stock still goes; prices wait for the conversion rate
     problems = [p for p in prepared.problems if p.code != "currency_rate"]
-    if prepared.body is None or (switches["info"] and blocking(problems)):
+    if prepared.body is None or prepared.bundle is None or (switches["info"] and blocking(problems)):
         with ctx.session() as session, session.begin():
             row = ListingRepository(session).get(listing_id)
+            if row is None:  # deleted with its merchant meanwhile
+                return
             row.problems = [p.as_dict() for p in prepared.problems]
             count = len(blocking(problems))
             activity.record(session, ctx.required_merchant_id, "listings.sync.blocked",
@@ -528,9 +533,12 @@ def sync_product(ctx: JobContext) -> None:
         return
     with ctx.session() as session, session.begin():
         for sku_row_id, field, value in sent.pushed:
-            row = session.get(ListingSku, sku_row_id)
-            setattr(row, field, value)
+            sku_row = session.get(ListingSku, sku_row_id)
+            if sku_row is not None:  # an SKU unbound meanwhile keeps nothing
+                setattr(sku_row, field, value)
         listing = ListingRepository(session).get(listing_id)
+        if listing is None:  # deleted with its merchant meanwhile
+            return
         if sent.info_hash is not None:
             listing.pushed_content_hash = sent.info_hash
         if sent.edited is not None:
@@ -568,9 +576,9 @@ def _send_changes(client, tiktok_id: str, body, bundle, skus: dict, switches: di
     """Compare the mapped body with what was last sent and send only the difference."""
     sent = SentChanges()
     variant_by_external = {v.external_id: v for v in bundle.variants}
-    bound = [(sku, skus.get(variant_by_external[sku.external_sku_id].id))
-             for sku in body.skus if sku.external_sku_id in variant_by_external]
-    bound = [(sku, row) for sku, row in bound if row is not None]
+    candidates = [(sku, skus.get(variant_by_external[sku.external_sku_id].id))
+                  for sku in body.skus if sku.external_sku_id in variant_by_external]
+    bound = [(sku, row) for sku, row in candidates if row is not None]
     if switches["inventory"]:
         changed = [(sku, row, sum(w.quantity for w in sku.inventory)) for sku, row in bound]
         changed = [(sku, row, quantity) for sku, row, quantity in changed if row[4] != quantity]
@@ -580,11 +588,11 @@ def _send_changes(client, tiktok_id: str, body, bundle, skus: dict, switches: di
                 sent.changes.append({"field": "stock", "sku": row[2], "before": row[4], "after": quantity})
                 sent.pushed.append((row[0], "pushed_quantity", quantity))
     if switches["price"]:
-        changed = [(sku, row) for sku, row in bound if sku.price and row[3] != sku.price.amount]
-        if changed:
+        repriced = [(sku, row) for sku, row in bound if sku.price and row[3] != sku.price.amount]
+        if repriced:
             client.update_price(tiktok_id, [PriceUpdate(id=row[1], price=sku.price, external_list_prices=sku.external_list_prices)
-                                            for sku, row in changed])
-            for sku, row in changed:
+                                            for sku, row in repriced])
+            for sku, row in repriced:
                 sent.changes.append({"field": "price", "sku": row[2], "before": row[3], "after": sku.price.amount})
                 sent.pushed.append((row[0], "pushed_price", sku.price.amount))
     info_hash = content_hashes(body).information
@@ -616,11 +624,15 @@ def _send_changes(client, tiktok_id: str, body, bundle, skus: dict, switches: di
 def _remove_deleted(ctx: JobContext, client, listing_id: int, behaviour: str) -> None:
     with ctx.session() as session:
         listing = ListingRepository(session).get(listing_id)
-        tiktok_id = listing.tiktok_product_id
+        tiktok_id = listing.tiktok_product_id if listing is not None else None
+    if tiktok_id is None:  # deleted, or unbound, meanwhile: nothing on TikTok to remove
+        return
     call = client.delete_products if behaviour == "delete" else client.deactivate_products
     refused = [error.message for error in call([tiktok_id]).errors]
     with ctx.session() as session, session.begin():
         listing = ListingRepository(session).get(listing_id)
+        if listing is None:  # deleted with its merchant meanwhile
+            return
         if refused:
             listing.last_error = f"TikTok refused to {behaviour} it after it was deleted in your store: {refused[0]}"
             return
