@@ -28,8 +28,9 @@ def test_ruff_finds_nothing():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-# The packages whose types are checked (issue #20): the kit, jobs, the channels and the domain. The modules
-# still left out are listed with `ignore_errors` under [tool.mypy] in pyproject.toml.
+# The packages whose types are checked (issue #20): the kit, jobs, the channels and the domain; `make test`,
+# and so CI, fails on a type error in them. The folders still left out are listed with `ignore_errors` under
+# [tool.mypy] in pyproject.toml. The audit module (not merged yet, clean when this came in) belongs here too.
 TYPE_CHECKED = ["kit", "jobs", "channels", "activity", "billing", "catalog", "category_templates", "dashboard",
                 "inbox", "listings", "notifications", "onboarding", "orders", "tenancy"]
 
