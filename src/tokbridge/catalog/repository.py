@@ -9,19 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Connection, Table, delete, func, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from tokbridge.catalog.bulkwrite import upsert_many
 from tokbridge.catalog.models import CatalogImage, CatalogInventoryLevel, CatalogOption, CatalogProduct, CatalogVariant
 
-# Each class maps one table, which the core insert(), update() and delete() want.
-products = cast(Table, CatalogProduct.__table__)
-variants = cast(Table, CatalogVariant.__table__)
-options = cast(Table, CatalogOption.__table__)
-images = cast(Table, CatalogImage.__table__)
-levels = cast(Table, CatalogInventoryLevel.__table__)
+products = CatalogProduct.__table__
+variants = CatalogVariant.__table__
+options = CatalogOption.__table__
+images = CatalogImage.__table__
+levels = CatalogInventoryLevel.__table__
 
 # Rows for the write methods are tuples in these orders (each table's own column order, without
 # `id` and `merchant_id`, which the repository adds), so they reach the driver without reshuffling.

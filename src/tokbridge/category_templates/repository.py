@@ -11,9 +11,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, delete, exists, func, insert, literal, not_, select, text, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, literal, not_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -32,13 +31,12 @@ from tokbridge.channels.shops import ShopContext
 from tokbridge.db.base import UTCDateTime, utcnow
 from tokbridge.db.engine import rows_changed
 
-# Each class maps one table, which the core insert(), update() and delete() want.
-products = cast(Table, CatalogProduct.__table__)
-variants = cast(Table, CatalogVariant.__table__)
-options = cast(Table, CatalogOption.__table__)
-images = cast(Table, CatalogImage.__table__)
-levels = cast(Table, CatalogInventoryLevel.__table__)
-assignments = cast(Table, ProductTemplateAssignment.__table__)
+products = CatalogProduct.__table__
+variants = CatalogVariant.__table__
+options = CatalogOption.__table__
+images = CatalogImage.__table__
+levels = CatalogInventoryLevel.__table__
+assignments = ProductTemplateAssignment.__table__
 CHUNK = 5000  # ids per IN (...) list: well below SQLite's and PostgreSQL's bind-parameter limits
 
 

@@ -3,16 +3,14 @@ of an event already recorded inserts nothing, on SQLite and PostgreSQL alike, wi
 
 from __future__ import annotations
 
-from typing import cast
-
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tokbridge.db.base import utcnow
 from tokbridge.inbox.models import InboundEvent
 
-_table = cast(Table, InboundEvent.__table__)  # mapped to one table, which the dialects' insert() wants
+_table = InboundEvent.__table__
 
 
 class InboxRepository:

@@ -6,9 +6,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Table, and_, delete, func, insert, or_, select
+from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from tokbridge.catalog.models import CatalogImage, CatalogProduct
@@ -263,10 +262,8 @@ def compact_status_counts(session: Session) -> int:
     removed is exactly what gets summed, so rows committed meanwhile are left for the next time; buckets
     of merchants or shops deleted since are dropped. Returns the rows folded."""
     folded = 0
-    # Each class maps one table, which the core insert() and delete() want.
-    for table, keys in ((cast(Table, ListingCountDelta.__table__),
-                         ("merchant_id", "connection_id", "status", "product_listable")),
-                        (cast(Table, ProductCountDelta.__table__), ("merchant_id", "status"))):
+    for table, keys in ((ListingCountDelta.__table__, ("merchant_id", "connection_id", "status", "product_listable")),
+                        (ProductCountDelta.__table__, ("merchant_id", "status"))):
         removed = session.execute(delete(table).returning(*(table.c[k] for k in keys), table.c.n)).all()
         folded += len(removed)
         sums: Counter = Counter()

@@ -7,9 +7,8 @@ unscoped; everything it returns is then used only for the merchant it belongs to
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Table, and_, case, delete, func, literal, select
+from sqlalchemy import and_, case, delete, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -45,8 +44,7 @@ class AccountRepository:
         expired = and_(throttle.locked_until.is_not(None), throttle.locked_until <= now)
         lock = literal(lock_until, throttle.locked_until.type)
         insert = (postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert)
-        table = cast(Table, LoginThrottle.__table__)  # mapped to one table, which the dialects' insert() wants
-        statement = insert(table).values(
+        statement = insert(LoginThrottle.__table__).values(
             email=email, failures=1, locked_until=lock if lock_at <= 1 else None, updated_at=now)
         upsert = statement.on_conflict_do_update(index_elements=[throttle.email], set_={
             "failures": case((expired, 1), else_=throttle.failures + 1),
