@@ -31,15 +31,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from html import unescape
 from pathlib import Path
 from urllib.parse import urljoin
 
 import httpx
-from benchkit import free_port, wait_ready
+from benchkit import bench_merchant, free_port, import_job_of, import_job_until_done, own_database, wait_ready
 
 KEYSTRING, SHARED_SECRET = "benchkeystring1234567890", "benchsharedsecret"
 PER_SECOND, PER_DAY = 10, 10_000
@@ -84,74 +81,33 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="tokbridge-etsy-bench-"))
     port = free_port()
     etsy_url = f"http://127.0.0.1:{port}"
-    from cryptography.fernet import Fernet
-
-    env = {
-        "DATABASE_URL": args.postgres or f"sqlite:///{workdir}/bench.db", "DATA_DIR": str(workdir / "var"),
-        "SECRET_KEY": "bench-secret", "ENCRYPTION_KEYS": Fernet.generate_key().decode(), "LOG_LEVEL": "WARNING",
-        "BASE_URL": "http://127.0.0.1:9", "ETSY_KEYSTRING": KEYSTRING, "ETSY_SHARED_SECRET": SHARED_SECRET,
-        "ETSY_API_BASE_URL": etsy_url, "ETSY_OAUTH_URL": f"{etsy_url}/oauth/connect",
-    }
-    schema = None
-    if args.postgres:  # a schema of its own, dropped afterwards: the bench never touches existing tables
-        schema = f"tokbridge_etsy_bench_{os.getpid()}"
-        with admin_connection(args.postgres) as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        separator = "&" if "?" in args.postgres else "?"
-        env["DATABASE_URL"] = f"{args.postgres}{separator}options=-csearch_path%3D{schema}"
-    os.environ.update(env)
-    os.environ.pop("REDIS_URL", None)
-    sandbox = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "sandbox", "etsy", "--port", str(port)],
-                               env={**os.environ, **sandbox_env(args.listings, args.per_second, args.per_day),
-                                    "ETSY_SANDBOX_REDIRECT_URIS": '["http://127.0.0.1:9/connect/etsy/callback"]'})
     try:
-        wait_ready(f"{etsy_url}/sandbox/state", timeout=300)
-        run(args, etsy_url, workdir)
+        with own_database(workdir, args.postgres, "etsy") as env:
+            os.environ.update({**env, "ETSY_KEYSTRING": KEYSTRING, "ETSY_SHARED_SECRET": SHARED_SECRET,
+                               "ETSY_API_BASE_URL": etsy_url, "ETSY_OAUTH_URL": f"{etsy_url}/oauth/connect"})
+            os.environ.pop("REDIS_URL", None)
+            sandbox = subprocess.Popen(
+                [sys.executable, "-m", "tokbridge.cli", "sandbox", "etsy", "--port", str(port)],
+                env={**os.environ, **sandbox_env(args.listings, args.per_second, args.per_day),
+                     "ETSY_SANDBOX_REDIRECT_URIS": '["http://127.0.0.1:9/connect/etsy/callback"]'})
+            try:
+                wait_ready(f"{etsy_url}/sandbox/state", timeout=300)
+                run(args, etsy_url, workdir)
+            finally:
+                sandbox.terminate()
+                sandbox.wait(10)
     finally:
-        sandbox.terminate()
-        sandbox.wait(10)
         shutil.rmtree(workdir, ignore_errors=True)
-        if schema:
-            with admin_connection(args.postgres) as conn:
-                conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-@contextmanager
-def admin_connection(url: str) -> Iterator:
-    """A connection to the PostgreSQL server itself, for the bench's own schema."""
-    from tokbridge.db.engine import make_engine
-
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            yield conn
-    finally:
-        engine.dispose()
 
 
 def run(args, etsy_url: str, workdir: Path) -> None:
-    from sqlalchemy import select
-
     from tokbridge.catalog.repository import CatalogRepository
-    from tokbridge.catalog.tasks import IMPORT_JOB
-    from tokbridge.config import get_settings
-    from tokbridge.db.engine import get_engine, session_scope
-    from tokbridge.db.migrate import upgrade
-    from tokbridge.jobs.models import Job
-    from tokbridge.jobs.runner import run_job
+    from tokbridge.db.engine import session_scope
     from tokbridge.onboarding import service as onboarding
     from tokbridge.tenancy.scoping import bind_merchant
-    from tokbridge.tenancy.service import create_merchant_with_user
 
-    get_settings.cache_clear()
-    settings = get_settings()
-    engine = get_engine(settings.database_url)
-    upgrade(engine)
+    settings, engine, merchant_id = bench_merchant("Bench Crafts", "bench@etsy.test")
     kind = "etsy"
-    with session_scope(engine) as session:
-        user = create_merchant_with_user(session, "Bench Crafts", "bench@etsy.test", "a long password")
-        session.flush()
-        merchant_id = user.merchant_id
 
     # Connect as a merchant does: the connect service, the consent page, back with the code.
     with session_scope(engine) as session:
@@ -161,22 +117,11 @@ def run(args, etsy_url: str, workdir: Path) -> None:
         connection = onboarding.finish_store_connect(bind_merchant(session, merchant_id), settings, merchant_id, kind,
                                                      dict(back.params))
         connection_id = connection.id
-    with session_scope(engine) as session:
-        job_id = session.scalar(select(Job.id).where(Job.kind == IMPORT_JOB, Job.merchant_id == merchant_id))
-    assert job_id is not None, "connecting the store did not start the catalog import"
+    job_id = import_job_of(engine, merchant_id)
 
     requests_before = quota_used(etsy_url)
-    started = time.perf_counter()
-    state = None
-    while state not in ("succeeded", "failed", "cancelled"):
-        run_job(settings, job_id)  # re-queued while Etsy asks to wait: run it again, as a worker would
-        with session_scope(engine) as session:
-            job = session.get(Job, job_id)
-            state, error = job.state, job.last_error
-    wall = time.perf_counter() - started
+    wall = import_job_until_done(settings, engine, job_id)
     requests = quota_used(etsy_url) - requests_before
-    if state != "succeeded":
-        raise SystemExit(f"the import job ended {state}: {error}")
 
     with engine.connect() as conn:
         counts = CatalogRepository(conn, merchant_id, kind).counts()

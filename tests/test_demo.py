@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.live_server import free_port
 from tests.support.waiting import wait_for
+from tokbridge_sandboxes import SANDBOXES
 
 CONFIG_VARS = ("DATABASE_URL", "REDIS_URL", "DATA_DIR", "SECRET_KEY", "ENCRYPTION_KEYS", "JOB_MODULES")
 
@@ -21,18 +22,16 @@ def test_demo_serves_sign_in_and_the_dashboard(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
     subprocess.run([sys.executable, "-m", "tokbridge.cli", "init"], cwd=tmp_path, env=env, check=True,
                    capture_output=True, timeout=60)
-    # Every port is free and chosen here: a demo already running on this machine (8000, 8101 to 8104)
+    # Every port is free and chosen here: a demo already running on this machine (8000, 8101, 8102...)
     # must not make this test fail.
-    port, tiktok_port, shopify_port, etsy_port = free_port(), free_port(), free_port(), free_port()
-    prestashop_port = free_port()
+    port = free_port()
+    sandbox_ports = {name: free_port() for name in SANDBOXES}
     log = tmp_path / "demo.log"
     with open(log, "w") as out:
         demo = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "demo", "--port", str(port),
-                                 "--sandbox-port", f"tiktok={tiktok_port}",
-                                 "--sandbox-port", f"shopify={shopify_port}",
-                                 "--sandbox-port", f"etsy={etsy_port}",
-                                 "--sandbox-port", f"prestashop={prestashop_port}"],
-                                cwd=tmp_path, env={**env, "COLUMNS": "200"}, stdout=out, stderr=subprocess.STDOUT)
+                                 *(arg for name, sandbox_port in sandbox_ports.items()
+                                   for arg in ("--sandbox-port", f"{name}={sandbox_port}"))],
+                                cwd=tmp_path, env={**env, "COLUMNS": "300"}, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         def ready():
@@ -45,8 +44,7 @@ def test_demo_serves_sign_in_and_the_dashboard(tmp_path):
         wait_for(ready, timeout=60, what="the demo to serve")
         printed = log.read_text()
         assert base in printed
-        assert f"127.0.0.1:{tiktok_port}" in printed and f"127.0.0.1:{shopify_port}" in printed
-        assert f"127.0.0.1:{etsy_port}" in printed
+        assert all(f"127.0.0.1:{sandbox_port}" in printed for sandbox_port in sandbox_ports.values()), printed
         email, password = re.search(r"Sign in with (\S+) / (\S+)", printed).groups()
 
         with httpx.Client(base_url=base, follow_redirects=True, timeout=10) as browser:
@@ -125,3 +123,32 @@ def test_the_demo_etsy_shop_is_connected_from_its_consent_page(monkeypatch):
         assert etsy.webhook_secret == world.environment(base)["ETSY_SANDBOX_WEBHOOK_SECRET"]
     finally:
         get_etsy_settings.cache_clear()
+
+
+def test_the_demo_prestashop_shop_is_connected_with_the_printed_key(monkeypatch):
+    """`make demo` runs a PrestaShop shop too: its sandbox creates the Webservice key the demo prints, and the
+    connector (http:// allowed for it) connects with that key and the shop's address, every permission there."""
+    from tokbridge.channels import registry
+    from tokbridge.channels.base import ConnectReturn
+    from tokbridge.channels.prestashop.settings import get_prestashop_settings
+    from tokbridge.config import get_settings
+    from tokbridge_sandboxes import create_app
+    from tokbridge_sandboxes import demo as world
+    from tokbridge_sandboxes.serving import serve_in_thread
+
+    for name, value in world.environment("http://127.0.0.1:8000").items():
+        monkeypatch.setenv(name, value)
+    get_prestashop_settings.cache_clear()
+    try:
+        connector = registry.plugin("prestashop").connector
+        with serve_in_thread(create_app("prestashop"), free_port(), "127.0.0.1") as url:
+            answers = {connector.form_fields[0].name: url,
+                       next(f.name for f in connector.form_fields if f.secret): world.DEMO_PRESTASHOP_KEY}
+            grant = connector.finish(get_settings(), ConnectReturn(account=connector.account_of(answers), code="",
+                                                                   answers=answers), callback_url="")
+            products = httpx.get(f"{url}/sandbox/products", timeout=30).json()["products"]
+        assert connector.missing_scopes(grant.scopes) == []
+        assert grant.access_token == world.DEMO_PRESTASHOP_KEY and grant.external_id == url
+        assert len(products) == world.DEMO_PRESTASHOP_CATALOG_SIZE
+    finally:
+        get_prestashop_settings.cache_clear()

@@ -193,7 +193,7 @@ def test_new_merchant_reaches_a_first_live_product_and_a_fulfilled_order(page, d
     expect(page.get_by_test_id("match-count")).to_have_text(f"{matching} products match")
     page.get_by_label("Search categories").fill("t-shirt")
     page.get_by_role("button", name="Search", exact=True).click()
-    page.get_by_test_id("category-results").get_by_label(re.compile(r"T-shirts$")).check()
+    page.get_by_test_id("category-results").get_by_label(re.compile(r"Women's Tops > T-shirts$")).check()
     page.get_by_label("Change").select_option("percentage")
     page.get_by_role("spinbutton", name="Amount").fill("10")
     page.locator("select[name=price_rounding]").select_option("end_99")

@@ -17,6 +17,7 @@ import pytest
 
 from tests.contracts.admin import SandboxAdmin
 from tests.contracts.etsy_pair import start_etsy_sandbox
+from tests.contracts.prestashop_pair import start_prestashop_sandbox
 from tests.contracts.shopify_pair import start_shopify_sandbox
 from tokbridge.channels import registry
 from tokbridge.channels.base import Capabilities
@@ -25,6 +26,7 @@ from tokbridge.channels.base import Capabilities
 PAIRS: dict[str, Callable[[ExitStack], SandboxAdmin]] = {
     "shopify": start_shopify_sandbox,
     "etsy": start_etsy_sandbox,
+    "prestashop": start_prestashop_sandbox,
 }
 
 

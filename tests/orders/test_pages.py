@@ -66,6 +66,12 @@ def test_orders_pages_list_detail_cancel_and_settings(site):
                                                    "carrier_map": "no equals sign"})
     assert "Carrier line 1" in broken.text
     assert client.get("/api/v1/settings/orders").json()["carrier_map"] == {"My Courier": "UPS"}
+    # This store keeps no order statuses of its own: no mapping shown, none taken.
+    assert 'data-testid="state-mapping"' not in settings.text and "<select" not in settings.text
+    assert client.get("/api/v1/settings/orders").json()["order_states"] is None
+    body = {"restock_on_cancel": True, "restock_on_return": True, "unknown_sku": "fail", "new_order_state": "3"}
+    refused = client.put("/api/v1/settings/orders", json=body, headers={"X-CSRF-Token": csrf(settings.text)})
+    assert refused.status_code == 422 and "no order statuses" in refused.text, refused.text
     assert client.get("/orders/999999").status_code == 404
 
 

@@ -118,7 +118,7 @@ def test_an_order_fulfilled_in_two_packages_is_in_transit_once_both_are_shipped(
     by_sku = {}
     for item in tiktok["line_items"]:
         by_sku.setdefault(item["sku_id"], set()).add(item["display_status"])
-    assert by_sku == {first_sku["sku_id"]: {"IN_TRANSIT"}, second_sku["sku_id"]: {"TO_SHIP"}}
+    assert by_sku == {first_sku["sku_id"]: {"IN_TRANSIT"}, second_sku["sku_id"]: {"AWAITING_SHIPMENT"}}
     [order] = orders(world)
     assert order.status == "awaiting_shipment"
 

@@ -11,25 +11,30 @@ puts its units back on Etsy once."""
 from __future__ import annotations
 
 import re
-from collections import Counter
 from html import unescape
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import select
 
-from tests.support.deployment import APP_KEY, APP_SECRET, Deployment, csrf, live_deployment
+from tests.support.deployment import (
+    buyer_cancels_and_merchant_approves,
+    Deployment,
+    connect_tiktok,
+    control,
+    csrf,
+    live_deployment,
+    redeliver,
+    tiktok_order,
+    tiktok_products,
+    tiktok_stock,
+    upload_and_review,
+    work_left,
+)
 from tests.support.waiting import wait_for
-from tokbridge.channels.tiktok.webhooks import compute_signature
-from tokbridge.config import get_settings
-from tokbridge.db.engine import get_engine, session_scope
-from tokbridge.jobs.models import ACTIVE_STATES, Job
 
 KIND = "etsy"
 TRACKING = "9400111899223197428599"
-DASHBOARD_OF = {"ACTIVATE": "live", "FAILED": "failed", "PENDING": "reviewing", "SELLER_DEACTIVATED": "inactive",
-                "PLATFORM_DEACTIVATED": "failed", "FREEZE": "failed"}
 # TikTok's notifications and the order work they bring: the order side is settled when none of these is
 # queued or running (whenever due: a retry waiting for its time counts too).
 ORDER_WORK = ("inbox.process", "orders.intake", "orders.to_store", "orders.ship", "orders.cancel",
@@ -71,26 +76,6 @@ def etsy_quantity(etsy_url: str, sku: str) -> int:
     return sum(o["quantity"] for o in product["offerings"] if o["is_enabled"])
 
 
-def tiktok_stock(tiktok_url: str, sku_id: str) -> int:
-    return next(sum(w["quantity"] for w in sku["inventory"]) for product in tiktok_products(tiktok_url)
-                for sku in product["skus"] if sku["id"] == sku_id)
-
-
-def tiktok_products(tiktok_url: str) -> list[dict]:
-    return httpx.get(f"{tiktok_url}/sandbox/products", timeout=60).json()["products"]
-
-
-def tiktok_order(tiktok_url: str, order_id: str) -> dict:
-    return next(o for o in httpx.get(f"{tiktok_url}/sandbox/orders", timeout=60).json()["orders"]
-                if o["id"] == order_id)
-
-
-def tiktok_control(tiktok_url: str, method: str, path: str, body: dict | None = None) -> dict:
-    answer = httpx.request(method, tiktok_url + path, json=body, timeout=120)
-    assert answer.status_code < 400, answer.text
-    return answer.json()
-
-
 def approve_on_etsy(consent_url: str) -> str:
     """The seller presses Allow on Etsy's consent page; returns where Etsy sends them back."""
     with httpx.Client(timeout=60, follow_redirects=False) as seller:
@@ -108,27 +93,9 @@ def approve_on_etsy(consent_url: str) -> str:
     return answer.headers["location"]
 
 
-# --- TokBridge, read from its database (what the worker still has to do) ---------------------------
-
-
 def order_work_left() -> list[tuple]:
     """Jobs of notifications and orders still queued or running."""
-    with session_scope(get_engine(get_settings().database_url)) as session:
-        return list(session.execute(select(Job.id, Job.kind, Job.state, Job.attempts, Job.last_error).where(
-            Job.state.in_(ACTIVE_STATES), Job.kind.in_(ORDER_WORK))))
-
-
-def redeliver(live: Deployment, order_id: str) -> int:
-    """TikTok's notifications about this order, sent again, signed as TikTok signs them."""
-    deliveries = [d for d in tiktok_control(live.tiktok_url, "GET", "/sandbox/webhooks")["deliveries"]
-                  if (d["body"].get("data") or {}).get("order_id") == order_id]
-    assert deliveries, "TikTok sent no notification about the order"
-    for delivery in deliveries:
-        body = httpx.Request("POST", "/", json=delivery["body"]).content
-        answer = live.browser.post("/webhooks/tiktok", content=body, headers={
-            "content-type": "application/json", "authorization": compute_signature(APP_KEY, APP_SECRET, body)})
-        assert answer.status_code == 200, answer.text
-    return len(deliveries)
+    return work_left(ORDER_WORK)
 
 
 # --- the test -------------------------------------------------------------------------------------
@@ -154,14 +121,6 @@ def connect_etsy(live: Deployment) -> None:
     assert again.url.path == "/dashboard", again.text[:500]
 
 
-def connect_tiktok(live: Deployment) -> None:
-    page = live.browser.get("/connect/tiktok")
-    link = re.search(r'href="([^"]*/open/authorize[^"]*)"', page.text).group(1).replace("&amp;", "&")
-    consent = httpx.post(link, data={"decision": "allow"}, follow_redirects=False)
-    done = live.browser.get(consent.headers["location"])
-    assert done.url.path == "/dashboard", done.text[:500]
-
-
 def listable(listing: dict) -> bool:
     """What a merchant can list on TikTok from Etsy: the shop's active listings."""
     return listing["state"] == "active"
@@ -177,7 +136,7 @@ def test_an_etsy_shop_end_to_end(deployment):
     browser.post("/signup", data={"business": "Etsy Makers", "email": "maker@etsy-e2e.test",
                                   "password": "a long password", "csrf_token": csrf(page.text)})
     connect_etsy(live)
-    connect_tiktok(live)
+    connect_tiktok(live.browser)
     browser.headers["X-CSRF-Token"] = browser.get("/api/v1/me").json()["csrf_token"]
 
     # The catalog import: Not Uploaded ends at the shop's active listings.
@@ -195,7 +154,7 @@ def test_an_etsy_shop_end_to_end(deployment):
     assert change["code"] == "scale" and change["confirmation_url"] is None, change
 
     # One template for every listing, then the upload.
-    warehouse = next(w["id"] for w in tiktok_control(tiktok_url, "GET", "/sandbox/state")["shops"][0]["warehouses"]
+    warehouse = next(w["id"] for w in control(tiktok_url, "GET", "/sandbox/state")["shops"][0]["warehouses"]
                      if w["type"] == "SALES_WAREHOUSE")
     created = browser.post("/api/v1/templates", json={
         "name": "Handmade", "selection": {"match": "all", "rules": [
@@ -207,22 +166,8 @@ def test_an_etsy_shop_end_to_end(deployment):
         "inventory": {"default_warehouse_id": warehouse},
         "listing": {"package_weight": {"value": "0.5", "unit": "POUND"}}})
     assert created.status_code == 201, created.text
-    upload = browser.post("/api/v1/uploads", json={})
-    assert upload.status_code == 202, upload.text
-    job_id = upload.json()["job_id"]
-    wait_for(lambda: browser.get(f"/api/v1/jobs/{job_id}").json()["state"] == "succeeded", timeout=300,
-             what="the bulk upload")
-
-    # TikTok reviews; its webhooks bring the outcome back.
-    tiktok_control(tiktok_url, "POST", "/sandbox/clock/advance", {"seconds": 120})
-
-    def counts_match_truth():
-        truth = Counter(DASHBOARD_OF[p["status"]] for p in tiktok_products(tiktok_url))
-        counts = browser.get("/api/v1/dashboard").json()["products"]
-        return (counts["reviewing"] == truth["reviewing"] == 0 and counts["live"] == truth["live"]
-                and counts["in_progress"] == 0) and (truth, counts)
-
-    truth, counts = wait_for(counts_match_truth, timeout=120, what="review webhooks to reach the dashboard")
+    # Bulk Upload, then TikTok's review; its webhooks bring the outcome back.
+    truth, counts = upload_and_review(live)
     assert counts["live"] > 0, (truth, counts)
 
     # Three live products with stock, a SKU of each that Etsy has too (only those can follow Etsy's stock).
@@ -247,10 +192,10 @@ def test_an_etsy_shop_end_to_end(deployment):
 
     # An order stays in TokBridge; its units leave Etsy's stock once, however often TikTok tells.
     before = etsy_quantity(etsy_url, kept_sku["seller_sku"])
-    shop_id = tiktok_control(tiktok_url, "GET", "/sandbox/state")["shops"][0]["id"]
-    kept = tiktok_control(tiktok_url, "POST", "/sandbox/orders",
+    shop_id = control(tiktok_url, "GET", "/sandbox/state")["shops"][0]["id"]
+    kept = control(tiktok_url, "POST", "/sandbox/orders",
                           {"shop_id": shop_id, "items": [{"sku_id": kept_sku["sku_id"], "quantity": 2}]})
-    tiktok_control(tiktok_url, "POST", "/sandbox/clock/advance", {"seconds": 180})  # paid, then past the hold
+    control(tiktok_url, "POST", "/sandbox/clock/advance", {"seconds": 180})  # paid, then past the hold
 
     def kept_order():
         found = browser.get("/api/v1/orders", params={"q": kept["id"]}).json()["items"]
@@ -279,17 +224,12 @@ def test_an_etsy_shop_end_to_end(deployment):
 
     # Another order, cancelled on TikTok: its units go back to Etsy once.
     before = etsy_quantity(etsy_url, cancelled_sku["seller_sku"])
-    cancelled = tiktok_control(tiktok_url, "POST", "/sandbox/orders",
+    cancelled = control(tiktok_url, "POST", "/sandbox/orders",
                                {"shop_id": shop_id, "items": [{"sku_id": cancelled_sku["sku_id"], "quantity": 1}]})
-    tiktok_control(tiktok_url, "POST", "/sandbox/clock/advance", {"seconds": 180})
+    control(tiktok_url, "POST", "/sandbox/clock/advance", {"seconds": 180})
     wait_for(lambda: etsy_quantity(etsy_url, cancelled_sku["seller_sku"]) == before - 1, timeout=120,
              what="the second order's unit to leave Etsy's stock")
-    tiktok_control(tiktok_url, "POST", f"/sandbox/orders/{cancelled['id']}/buyer_cancel")
-    request = wait_for(lambda: [c for c in browser.get("/api/v1/orders/cancellations").json()
-                                if c.get("tiktok_order_id") == cancelled["id"]], timeout=120,
-                       what="the buyer's cancellation request")[0]
-    approved = browser.post(f"/api/v1/orders/cancellations/{request['id']}/approve")
-    assert approved.status_code == 202, approved.text
+    buyer_cancels_and_merchant_approves(live, cancelled["id"])
     wait_for(lambda: tiktok_order(tiktok_url, cancelled["id"])["status"] == "CANCELLED", timeout=120,
              what="TikTok to cancel the order")
     wait_for(lambda: etsy_quantity(etsy_url, cancelled_sku["seller_sku"]) == before, timeout=120,
@@ -304,9 +244,9 @@ def test_an_etsy_shop_end_to_end(deployment):
     outage = httpx.put(f"{etsy_url}/sandbox/faults", json={"PUT /listings/{listing_id}/inventory": ["ok", "503"]},
                        timeout=60)
     assert outage.status_code == 200, outage.text
-    two = tiktok_control(tiktok_url, "POST", "/sandbox/orders", {"shop_id": shop_id, "items": [
+    two = control(tiktok_url, "POST", "/sandbox/orders", {"shop_id": shop_id, "items": [
         {"sku_id": s["sku_id"], "quantity": 1} for s in two_listings]})
-    tiktok_control(tiktok_url, "POST", "/sandbox/clock/advance", {"seconds": 180})
+    control(tiktok_url, "POST", "/sandbox/clock/advance", {"seconds": 180})
     wait_for(lambda: all(etsy_quantity(etsy_url, sku) == quantity - 1 for sku, quantity in before.items()),
              timeout=120, what="both listings to lose one unit")
     assert httpx.get(f"{etsy_url}/sandbox/faults", timeout=60).json() == {

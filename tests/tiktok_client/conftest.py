@@ -7,6 +7,7 @@ returns a `TikTokClient` for the first one, plus everything around it for assert
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -57,42 +58,41 @@ def sandbox_config(**overrides: Any) -> SandboxConfig:
     return SandboxConfig(**{**base, **overrides})
 
 
+def open_connection(
+    stack: contextlib.ExitStack,
+    limiter: RateLimiter | None = None,
+    app_settings: dict[str, Any] | None = None,
+    http: httpx.Client | None = None,
+    **sandbox_overrides: Any,
+) -> Connected:
+    """A sandbox served over HTTP and a client authorised on its first shop; `stack` closes both."""
+    app_asgi = create_app(sandbox_config(**sandbox_overrides))
+    base_url = stack.enter_context(serve(app_asgi))
+    settings = TikTokAppSettings(**{
+        "app_key": APP_KEY, "app_secret": APP_SECRET, "service_id": "7431458374265161478",
+        "authorize_url": f"{base_url}/open/authorize", "timeout_seconds": 10.0, **(app_settings or {}),
+    })
+    # Generous by default so functional tests never trip it; rate tests pass their own.
+    transport = SignedTransport(settings, base_url, limiter=limiter or make_rate_limiter(10_000, burst=1_000), http=http)
+    control = httpx.Client(base_url=base_url, timeout=10)
+    stack.callback(control.close)
+    stack.callback(transport.close)
+    auth = AuthClient(settings, base_url, transport)
+
+    code = control.post("/sandbox/auth_codes").json()["code"]
+    grant = auth.get_token(code)
+    shop = auth.authorized_shops(grant.access_token)[0]
+    store = InMemoryTokenStore()
+    store.save(shop.id, grant)
+    tokens = TokenManager(auth, store)
+    client = TikTokClient(transport, shop_id=shop.id, shop_cipher=shop.cipher, tokens=tokens)
+    return Connected(base_url, app_asgi.state.sandbox, settings, transport, auth, store, tokens, shop, client, control)
+
+
 @pytest.fixture
 def connect() -> Iterator:
-    contexts = []
-    closers = []
-
-    def start(
-        limiter: RateLimiter | None = None, app_settings: dict[str, Any] | None = None, **sandbox_overrides: Any
-    ) -> Connected:
-        app_asgi = create_app(sandbox_config(**sandbox_overrides))
-        context = serve(app_asgi)
-        base_url = context.__enter__()
-        contexts.append(context)
-        settings = TikTokAppSettings(**{
-            "app_key": APP_KEY, "app_secret": APP_SECRET, "service_id": "7431458374265161478",
-            "authorize_url": f"{base_url}/open/authorize", "timeout_seconds": 10.0, **(app_settings or {}),
-        })
-        # Generous by default so functional tests never trip it; rate tests pass their own.
-        transport = SignedTransport(settings, base_url, limiter=limiter or make_rate_limiter(10_000, burst=1_000))
-        control = httpx.Client(base_url=base_url, timeout=10)
-        closers.extend([transport.close, control.close])
-        auth = AuthClient(settings, base_url, transport)
-
-        code = control.post("/sandbox/auth_codes").json()["code"]
-        grant = auth.get_token(code)
-        shop = auth.authorized_shops(grant.access_token)[0]
-        store = InMemoryTokenStore()
-        store.save(shop.id, grant)
-        tokens = TokenManager(auth, store)
-        client = TikTokClient(transport, shop_id=shop.id, shop_cipher=shop.cipher, tokens=tokens)
-        return Connected(base_url, app_asgi.state.sandbox, settings, transport, auth, store, tokens, shop, client, control)
-
-    yield start
-    for close in closers:
-        close()
-    for context in reversed(contexts):
-        context.__exit__(None, None, None)
+    with contextlib.ExitStack() as stack:
+        yield lambda *args, **kwargs: open_connection(stack, *args, **kwargs)
 
 
 @pytest.fixture

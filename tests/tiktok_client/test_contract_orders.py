@@ -153,7 +153,9 @@ def test_shop_webhooks_and_signed_delivery(tiktok):
     hook = Receiver()
     with serve(hook.app) as hook_base:
         client.update_shop_webhook("ORDER_STATUS_CHANGE", hook_base + "/hook")
-        assert [(w.event_type, w.address) for w in client.get_shop_webhooks()] == [("ORDER_STATUS_CHANGE", hook_base + "/hook")]
+        subscribed = client.get_shop_webhooks()
+        assert [(w.event_type, w.address) for w in subscribed.webhooks] == [("ORDER_STATUS_CHANGE", hook_base + "/hook")]
+        assert subscribed.total_count == 1
         order_id = place_orders(tiktok, live_sku(tiktok), 1)[0]
         hook.wait_for(lambda bodies: any(b["type"] == 1 for b in bodies))
         raw = hook.received[0]
@@ -164,7 +166,7 @@ def test_shop_webhooks_and_signed_delivery(tiktok):
         assert event.shop_id == tiktok.shop.id and event.payload.order_id == order_id
 
     client.delete_shop_webhook("ORDER_STATUS_CHANGE")
-    assert client.get_shop_webhooks() == []
+    assert client.get_shop_webhooks().webhooks == []
     with pytest.raises(ValidationError) as missing:
         client.update_shop_webhook("ORDER_STATUS_CHANGE", "")
     assert missing.value.field == "body.address"

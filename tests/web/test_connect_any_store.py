@@ -142,8 +142,10 @@ def test_missing_permissions_of_any_store_are_refused_in_its_words(merchant, mon
     client, _merchant_id = merchant
     monkeypatch.setattr(KeyedConnector, "required_scopes", ("products", "stock", "orders"))
     refused = _send(client, address="https://shop.example", api_key=GOOD_KEY)
-    assert refused.status_code == 400 and "Some permissions were not granted" in refused.text
-    assert "needs these permissions on your store: orders access." in refused.text
+    # A key typed on the form is given permissions in the store, not approved on its pages: said so.
+    assert refused.status_code == 400 and "The key lacks some permissions" in refused.text
+    assert "needs these permissions on your store: orders access. Nothing was saved." in refused.text
+    assert "Give the key these permissions in your Keyed Shop back office" in refused.text
 
 
 def test_a_store_that_does_not_bill_leaves_the_plan_to_tokbridge(merchant, app_settings):

@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import create_account, sign_in
 from tokbridge.channels import registry
+from tokbridge.onboarding.service import connects_with_key
 
 
 def csrf(page: str) -> str:
@@ -28,7 +29,8 @@ def test_an_unknown_store_kind_is_a_404_in_plain_words(merchant, path):
     page = merchant.get(path, follow_redirects=False)
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     assert "TokBridge does not connect to that store" in page.text
-    assert "What to do next" in page.text and "Connect your Etsy or Shopify store from the dashboard" in page.text
+    names = " or ".join(plugin.display_name for plugin in registry.plugins().values())
+    assert "What to do next" in page.text and f"Connect your {names} store from the dashboard" in page.text
     assert "Traceback" not in page.text and "<script>" not in page.text
     assert 'aria-label="Main"' in page.text  # the app's own page, with its navigation
 
@@ -45,7 +47,8 @@ def test_every_registered_store_has_its_connect_form(merchant):
         page = merchant.get(f"/connect/{plugin.kind}")
         assert page.status_code == 200
         assert f"Connect your {plugin.display_name} store" in page.text
-        assert f"Continue to {plugin.display_name}" in page.text
+        # A store approved on its own pages is continued to; one connected with a key on the form is not.
+        assert (f"Continue to {plugin.display_name}" in page.text) != connects_with_key(plugin), plugin.kind
         for field in plugin.connector.form_fields:
             assert f'name="{field.name}"' in page.text and field.label in page.text
 

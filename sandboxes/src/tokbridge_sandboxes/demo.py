@@ -4,8 +4,9 @@
 platform: the store's domain, the environment that aims the connector at the sandboxes, the clerk who
 fulfils orders in the store's admin. Values already in the environment win over these.
 
-Two stores run side by side: a Shopify store and an Etsy shop (its own seeded catalog, connected from the
-connect page through the Etsy sandbox's consent page). The merchant connects either, or both.
+Three stores run side by side: a Shopify store, an Etsy shop (its own seeded catalog, connected from the
+connect page through the Etsy sandbox's consent page) and a PrestaShop shop (connected with its address and
+a Webservice key the sandbox creates at start, printed with the demo's login). The merchant connects any.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 from contextlib import ExitStack
 
 from tokbridge_sandboxes import SANDBOXES, create_app
-from tokbridge_sandboxes.demo_clerk import DemoClerk
+from tokbridge_sandboxes.demo_clerk import DemoClerk, PrestaShopClerk
 from tokbridge_sandboxes.serving import serve_in_thread
 
 DEMO_SHOP = "tokbridge-demo.myshopify.com"
@@ -26,6 +27,10 @@ DEMO_ETSY_CATALOG_SIZE = 150
 # Standard Webhooks endpoint secret both sides share.
 DEMO_ETSY_KEYSTRING, DEMO_ETSY_SHARED_SECRET = "demoetsykeystring000001", "demo-etsy-shared-secret"
 DEMO_ETSY_WEBHOOK_SECRET = "whsec_ZGVtby1ldHN5LXdlYmhvb2stc2lnbmluZy1rZXk="
+DEMO_PRESTASHOP_CATALOG_SIZE = 120
+# The Webservice key the PrestaShop sandbox creates at start, with every permission: what a merchant would
+# generate in the back office (Advanced Parameters > Webservice) and paste into TokBridge's connect form.
+DEMO_PRESTASHOP_KEY = "DEMOPRESTASHOPWEBSERVICEKEY00001"
 
 
 def default_ports() -> dict[str, int]:
@@ -71,6 +76,13 @@ def environment(base_url: str, host: str = "127.0.0.1", ports: dict[str, int] | 
         "ETSY_SANDBOX_REDIRECT_URIS": json.dumps([f"{base_url}/connect/etsy/callback"]),
         "ETSY_SANDBOX_BOOTSTRAP_TOKEN": "false", "ETSY_SANDBOX_CATALOG_SIZE": str(DEMO_ETSY_CATALOG_SIZE),
         "ETSY_SANDBOX_WEBHOOK_URL": f"{base_url}/webhooks/etsy", "ETSY_SANDBOX_WEBHOOK_SECRET": DEMO_ETSY_WEBHOOK_SECRET,
+        # PrestaShop: a self-hosted shop reached over plain http:// on this machine (production refuses http://
+        # unless told), its catalog and the bootstrap key the merchant types into the connect form.
+        "PRESTASHOP_ALLOW_HTTP": "true",
+        "PRESTASHOP_SANDBOX_CATALOG_SIZE": str(DEMO_PRESTASHOP_CATALOG_SIZE),
+        # In dollars, as the demo's Shopify store: the US shop lists it without a rate to set first.
+        "PRESTASHOP_SANDBOX_CURRENCY": "USD",
+        "PRESTASHOP_SANDBOX_BOOTSTRAP_KEY": DEMO_PRESTASHOP_KEY,
     }
 
 
@@ -78,7 +90,8 @@ def catalog_size() -> int:
     """How many products the demo stores hold together (the demo merchant's plan must have room for them:
     the merchant may connect both)."""
     return (int(os.environ.get("SHOPIFY_SANDBOX_CATALOG_SIZE") or DEMO_CATALOG_SIZE)
-            + int(os.environ.get("ETSY_SANDBOX_CATALOG_SIZE") or DEMO_ETSY_CATALOG_SIZE))
+            + int(os.environ.get("ETSY_SANDBOX_CATALOG_SIZE") or DEMO_ETSY_CATALOG_SIZE)
+            + int(os.environ.get("PRESTASHOP_SANDBOX_CATALOG_SIZE") or DEMO_PRESTASHOP_CATALOG_SIZE))
 
 
 def start(stack: ExitStack, host: str = "127.0.0.1", ports: dict[str, int] | None = None) -> str:
@@ -86,14 +99,21 @@ def start(stack: ExitStack, host: str = "127.0.0.1", ports: dict[str, int] | Non
     the person running the demo."""
     ports = {**default_ports(), **(ports or {})}
     urls = {name: stack.enter_context(serve_in_thread(create_app(name), ports[name], host)) for name in SANDBOXES}
-    # Nobody sits in the sandbox's Shopify admin: the clerk fulfils store orders a while after they arrive.
-    clerk = DemoClerk(urls["shopify"], DEMO_SHOP,
-                      fulfil_after_seconds=float(os.environ.get("DEMO_FULFIL_AFTER_SECONDS", "90")))
-    if clerk.fulfil_after.total_seconds() > 0:
-        clerk.start()
-        stack.callback(clerk.stop)
+    # Nobody sits in the sandboxes' store admins: the clerks ship store orders a while after they arrive.
+    fulfil_after = float(os.environ.get("DEMO_FULFIL_AFTER_SECONDS", "90"))
+    for clerk in (DemoClerk(urls["shopify"], DEMO_SHOP, fulfil_after_seconds=fulfil_after),
+                  PrestaShopClerk(urls["prestashop"], fulfil_after_seconds=fulfil_after)):
+        if clerk.fulfil_after.total_seconds() > 0:
+            clerk.start()
+            stack.callback(clerk.stop)
     regions = " and ".join(os.environ.get("TIKTOK_SANDBOX_SHOP_REGIONS") and json.loads(
         os.environ["TIKTOK_SANDBOX_SHOP_REGIONS"]) or DEMO_SHOP_REGIONS)
-    return (f"Sandboxes: TikTok Shop at {urls['tiktok']} (the seller's shops: {regions}), Shopify at "
-            f"{urls['shopify']} (connect the store [bold]{DEMO_SHOP}[/bold]), Etsy at {urls['etsy']} "
-            "(connect the Etsy shop instead or as well: Connect Etsy, then Allow on its consent page).")
+    key = os.environ.get("PRESTASHOP_SANDBOX_BOOTSTRAP_KEY") or DEMO_PRESTASHOP_KEY
+    return "\n".join((
+        "Sandboxes (connect any of the stores from the dashboard's Connect store):",
+        f"  TikTok Shop  {urls['tiktok']}  the seller's shops: {regions}",
+        f"  Shopify      {urls['shopify']}  Connect Shopify with the store [bold]{DEMO_SHOP}[/bold]",
+        f"  Etsy         {urls['etsy']}  Connect Etsy, then Allow on its consent page",
+        f"  PrestaShop   {urls['prestashop']}  Connect PrestaShop with the shop address "
+        f"[bold]{urls['prestashop']}[/bold] and the Webservice key [bold]{key}[/bold]",
+    ))

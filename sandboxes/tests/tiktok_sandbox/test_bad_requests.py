@@ -177,7 +177,7 @@ def test_listing_check_reports_every_problem(shop):
     assert {r["code"] for r in result["fail_reasons"]} == {12052261, 12052104, 12052073}
     good = client.ok("POST", "/product/202309/products/listing_check",
                      body=tshirt(client, shop["warehouse"], shop["uri"]))
-    assert good == {"check_result": "PASS", "fail_reasons": []}
+    assert good["check_result"] == "PASS" and good["fail_reasons"] == []
 
 
 def test_batch_limits_and_unknown_products(shop):

@@ -58,7 +58,9 @@ def test_failed_delivery_is_retried_on_schedule(tiktok, receiver, wait_until):
     bodies = hook.bodies()
     assert len({b["tts_notification_id"] for b in bodies}) == 1 and len(bodies) == 3
     assert bodies[0]["type"] == 37 and bodies[0]["data"] == {
-        "product_id": product_id, "audit": {"status": "APPROVED"}, "update_time": bodies[0]["data"]["update_time"]}
+        "product_id": int(product_id), "audit": {"status": "APPROVED", "pre_approved_reasons": []},
+        "integrated_platform_statuses": {"platform": "TOKOPEDIA", "status": "NONE"},
+        "update_time": bodies[0]["data"]["update_time"]}
     for received in hook.received:
         assert signed_webhook("test_key", "test_secret", received["body"], received["authorization"])
         assert not signed_webhook("test_key", "other_secret", received["body"], received["authorization"])

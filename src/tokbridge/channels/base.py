@@ -488,6 +488,9 @@ class ConnectField:
     placeholder: str = ""
     help: str = ""
     secret: bool = False  # typed as a password (an API key)
+    # The form requires the first field (the account, `account_of`) and secret ones; any other only where
+    # this says so (most are choices with a default, such as a multistore's shop or a language).
+    required: bool = False
 
 
 @dataclass(slots=True)
@@ -702,6 +705,12 @@ class StorePlugin(Protocol):
 
     def order_admin_url(self, connection: ChannelConnection, order_external_id: str) -> str | None:
         """Where the merchant sees a store order in the store's own admin; None when it has no such page."""
+        ...
+
+    def image_headers(self, connection: ChannelConnection, url: str) -> dict[str, str]:
+        """Headers a download of one of this store's image URLs (`ProductImage.url`) needs: the store's
+        credentials where it serves its images only to them, {} where they are public. Only for `url`s on
+        the store's own address (the plugin checks): the credentials never go anywhere else."""
         ...
 
 

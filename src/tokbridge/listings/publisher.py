@@ -26,6 +26,7 @@ from tokbridge.category_templates.mapper import content_hashes, map_product
 from tokbridge.category_templates.models import CategoryTemplate
 from tokbridge.category_templates.problems import Problem, blocking
 from tokbridge.category_templates.validation import validate_product
+from tokbridge.channels import registry
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.shops import ShopContext
 from tokbridge.channels.tiktok.client import TikTokClient
@@ -169,6 +170,11 @@ class Publisher:
             problems = [currency.missing_rate_problem(prices), *problems]
         return Prepared(body, problems, bundle, template)
 
+    def image_headers(self, url: str) -> dict[str, str]:
+        """What the store needs to hand over one of its images (its credentials, where they are not public)."""
+        store = self.shop.store
+        return registry.plugin_of(store).image_headers(store, url) if store is not None else {}
+
     def upload_images(self, sessions: Callable[[], Session], bundle: ProductBundle) -> dict[str, str]:
         """Store image URL -> TikTok URI, uploading only what this shop has not received before.
         Each upload is recorded in its own short transaction: none is held open across the network."""
@@ -180,7 +186,7 @@ class Publisher:
                 uri = known.uri if known else None
             if uri is None:
                 self.between_steps()
-                content, content_type = _download(image.url)
+                content, content_type = download_image(image.url, self.image_headers(image.url))
                 self.between_steps()
                 try:
                     uploaded = self.client.upload_product_image(
@@ -408,9 +414,11 @@ def _template_for(session: Session, shop: ShopContext, product_id: int) -> Categ
     return templates.get_template(session, shop, assigned[0])
 
 
-def _download(url: str) -> tuple[bytes, str]:
+def download_image(url: str, headers: dict[str, str] | None = None) -> tuple[bytes, str]:
+    """One of the store's images and its content type (`headers`: the store's credentials, where needed)."""
     try:
-        response = _downloads.get(url)
+        # Redirects to another host drop the authorization header (httpx does), so credentials stay home.
+        response = _downloads.get(url, headers=headers or None)
     except httpx.TimeoutException as exc:
         raise RetryableError(f"the store's image server timed out on {url}") from exc
     except httpx.TransportError as exc:

@@ -157,7 +157,15 @@ def store_label(connection: ChannelConnection) -> str:
 
 
 def start_again(plugin: StorePlugin) -> str:
+    if connects_with_key(plugin):
+        return "Check the details and fill in the form again."
     return f"Start again from Connect {plugin.display_name}; the approval link is good for a few minutes."
+
+
+def connects_with_key(plugin: StorePlugin) -> bool:
+    """Whether the connect form's answers are the credentials themselves (an address and an API key typed on
+    TokBridge's form), rather than the start of an approval on the store's own pages."""
+    return any(field.secret for field in plugin.connector.form_fields)
 
 
 def _refused(plugin: StorePlugin, refused: ConnectRefused) -> ConnectError:
@@ -276,6 +284,12 @@ def _finish(session: Session, settings: Settings, merchant_id: int, plugin: Stor
                            f"{plugin.display_name} could not be reached to finish the connection.",
                            f"Wait a minute and start again from Connect {plugin.display_name}.", status=502) from None
     missing = connector.missing_scopes(grant.scopes)
+    if missing and connects_with_key(plugin):
+        raise ConnectError("The key lacks some permissions",
+                           f"TokBridge needs these permissions on your store: {'; '.join(missing)}. Nothing was "
+                           "saved.",
+                           f"Give the key these permissions in your {plugin.display_name} back office, then fill "
+                           "in the form again.")
     if missing:
         raise ConnectError("Some permissions were not granted",
                            f"TokBridge needs these permissions on your store: {'; '.join(missing)}.",

@@ -89,6 +89,9 @@ class Order(TenantOwned, Timestamped, Base):
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     cancelled_by: Mapped[str | None] = mapped_column(String(20))
     store_cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The store order was moved to the merchant's delivered state once TikTok said it was delivered (a store
+    # whose orders carry a state, `capabilities.order_states`): done once, never again.
+    store_delivered: Mapped[bool] = mapped_column(Boolean, default=False)
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
@@ -206,6 +209,13 @@ class OrderSettings(TenantOwned, Timestamped, Base):
     unknown_sku: Mapped[str] = mapped_column(String(20), default="fail")
     # Store tracking company -> TikTok shipping provider id (merchant's own choices over the defaults).
     carrier_map: Mapped[dict] = mapped_column(JSON, default=dict)
+    # For a store whose orders carry a state of its own list (`capabilities.order_states`): the store state
+    # (`StoreOrderState.external_id`) a new TikTok order (Awaiting Shipment) is created in, the one a
+    # delivered order moves to, and the one a cancelled order moves to. None: the state whose meaning fits
+    # (the store's paid, delivered and cancelled states).
+    new_order_state: Mapped[str | None] = mapped_column(String(64))
+    delivered_state: Mapped[str | None] = mapped_column(String(64))
+    cancelled_state: Mapped[str | None] = mapped_column(String(64))
 
 
 class OrderPollCursor(TenantOwned, Base):

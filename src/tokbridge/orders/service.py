@@ -20,7 +20,9 @@ from tokbridge.activity.models import ActivityStatus
 from tokbridge.activity.service import record as record_activity
 from tokbridge.billing import service as billing
 from tokbridge.channels.base import Capabilities
+from tokbridge.channels.connections import ConnectionRepository
 from tokbridge.channels.models import ChannelConnection
+from tokbridge.channels.shops import linked_store
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing
 from tokbridge.jobs import kinds
@@ -31,6 +33,7 @@ from tokbridge.orders.mapper import ResolvedLine
 from tokbridge.orders.models import Cancellation, Order, OrderLine, Return, Shipment, ShipmentState, StoreSync
 from tokbridge.orders.money import to_decimal, to_minor
 from tokbridge.orders.repository import OrderRepository, SalesRepository, day_spans
+from tokbridge.orders.store_states import keeps_order_states
 from tokbridge.tenancy.repository import AccountRepository
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,7 @@ TO_STORE_JOB = kinds.ORDERS_TO_STORE
 SHIP_JOB = kinds.ORDERS_SHIP
 CANCEL_JOB = kinds.ORDERS_CANCEL
 CANCEL_IN_STORE_JOB = kinds.ORDERS_CANCEL_IN_STORE
+DELIVER_IN_STORE_JOB = kinds.ORDERS_DELIVER_IN_STORE
 DECIDE_JOB = kinds.ORDERS_DECIDE_CANCELLATION
 POLL_ALL_JOB = kinds.ORDERS_POLL_ALL
 POLL_JOB = kinds.ORDERS_POLL
@@ -142,6 +146,7 @@ def apply_tiktok_order(session: Session, connection: ChannelConnection, raw: dic
     order.status = statuses.dashboard_status(tiktok_status, order.store_sync)
     if to_store:
         enqueue_to_store(session, order)
+    enqueue_delivered_in_store(session, order)
     if cancel_in_store:
         enqueue(session, CANCEL_IN_STORE_JOB, merchant_id=order.merchant_id, payload={"connection_id": order.connection_id, "order_id": order.id},
                 identity_key=f"{CANCEL_IN_STORE_JOB}:{order.id}", title=f"Cancel TikTok order {tiktok_id} in the store")
@@ -211,6 +216,25 @@ def _apply_lines(session: Session, repository: OrderRepository, connection: Chan
             units += 1
     order.units = units
     session.flush()
+
+
+def enqueue_delivered_in_store(session: Session, order: Order) -> bool:
+    """A delivered (or completed) TikTok order whose store order carries a state (`capabilities.order_states`)
+    moves to the merchant's delivered state, once: queued until `store_delivered` records it done."""
+    if (order.tiktok_status not in statuses.DELIVERED or order.store_sync != StoreSync.CREATED
+            or not order.store_order_id or order.store_delivered or order.store_cancelled):
+        return False
+    store = ConnectionRepository(session).get(order.store_connection_id) if order.store_connection_id else None
+    if store is None:
+        shop = ConnectionRepository(session).get(order.connection_id)
+        store = linked_store(session, shop) if shop is not None else None
+    if not keeps_order_states(store):
+        return False
+    enqueue(session, DELIVER_IN_STORE_JOB, merchant_id=order.merchant_id,
+            payload={"connection_id": order.connection_id, "order_id": order.id},
+            identity_key=f"{DELIVER_IN_STORE_JOB}:{order.id}",
+            title=f"Mark TikTok order {order.tiktok_order_id} delivered in the store")
+    return True
 
 
 def enqueue_to_store(session: Session, order: Order) -> None:
@@ -344,6 +368,7 @@ def bind_store_order(session: Session, order_id: int, store_order_id: str, name:
         enqueue(session, CANCEL_IN_STORE_JOB, merchant_id=order.merchant_id, payload={"connection_id": order.connection_id, "order_id": order.id},
                 identity_key=f"{CANCEL_IN_STORE_JOB}:{order.id}")
         return True
+    enqueue_delivered_in_store(session, order)  # delivered before the store took it (a late retry)
     return False
 
 

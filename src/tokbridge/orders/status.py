@@ -34,6 +34,8 @@ def is_newer(stored_time: int, stored_status: str, update_time: int, tiktok_stat
 # Once paid and out of the remorse window, the order goes to the store. Never while ON_HOLD.
 FOR_THE_STORE = frozenset({"AWAITING_SHIPMENT", "PARTIALLY_SHIPPING", "AWAITING_COLLECTION"})
 CANCELLED = frozenset({"CANCELLED", "CANCEL"})
+# The buyer has the parcel: a store whose orders carry a state moves its order to the delivered one.
+DELIVERED = frozenset({"DELIVERED", "COMPLETED"})
 
 LABELS = {
     OrderStatus.UNPAID: "Unpaid",

@@ -147,6 +147,7 @@ def _form_page(request: Request, viewer: Viewer, plugin: StorePlugin, answers: M
                error: ConnectError | None = None) -> Response:
     return templates.TemplateResponse(request, "connect_store.html", {
         "viewer": viewer, "plugin": plugin, "fields": plugin.connector.form_fields,
+        "with_key": service.connects_with_key(plugin),
         "answers": {field.name: answers.get(field.name, "") for field in plugin.connector.form_fields
                     if not field.secret},
         "error": error}, status_code=error.status if error else 200)

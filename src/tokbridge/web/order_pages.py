@@ -9,14 +9,17 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 
+from tokbridge.channels import registry
 from tokbridge.channels.connections import ConnectionRepository
-from tokbridge.orders import overview, service
+from tokbridge.kit.errors import ChannelError
+from tokbridge.orders import overview, service, store_states
 from tokbridge.orders import status as statuses
 from tokbridge.orders.models import OrderStatus, StoreSync
 from tokbridge.orders.money import to_decimal
 from tokbridge.orders.repository import OrderRepository
 from tokbridge.web.api.orders import carriers_of, detail, request_ship
-from tokbridge.web.deps import OptionalShopDep, ShopDep, ViewerDep
+from tokbridge.web.deps import OptionalShopDep, SettingsDep, ShopDep, ViewerDep
+from tokbridge.web.errors import channel_problem
 from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
 from tokbridge.web.params import RowId, Text
 from tokbridge.web.rendering import templates
@@ -171,19 +174,47 @@ def answer_return(viewer: ViewerDep, return_id: RowId, decision: Annotated[str, 
 
 
 @router.get("/settings/orders")
-def settings_page(request: Request, viewer: ViewerDep, shop: OptionalShopDep):
-    """The chosen TikTok shop's order settings: each shop has its own (the defaults before one is connected)."""
-    settings = OrderRepository(viewer.db).settings(viewer.merchant_id, shop.shop_id if shop else NO_SHOP,
-                                                   create=False)
+def settings_page(request: Request, viewer: ViewerDep, shop: OptionalShopDep, settings: SettingsDep):
+    """The chosen TikTok shop's order settings: each shop has its own (the defaults before one is connected).
+    Where the shop's store keeps order states of its own, the mapping of TikTok's statuses to them."""
+    row = OrderRepository(viewer.db).settings(viewer.merchant_id, shop.shop_id if shop else NO_SHOP, create=False)
+    mapping, mapping_error = _state_mapping(viewer, settings, shop, row)
     return templates.TemplateResponse(request, "order_settings.html", {
-        "viewer": viewer, "shop": shop, "settings": settings, **read_flash(request),
-        "carrier_lines": "\n".join(f"{k} = {v}" for k, v in (settings.carrier_map or {}).items())})
+        "viewer": viewer, "shop": shop, "settings": row, **read_flash(request),
+        "carrier_lines": "\n".join(f"{k} = {v}" for k, v in (row.carrier_map or {}).items()),
+        "state_mapping": mapping, "state_mapping_error": mapping_error,
+        "store_name": registry.plugin_of(shop.store).display_name if mapping is not None or mapping_error else ""})
+
+
+def _store_states(viewer, settings, shop) -> tuple[list | None, str | None]:
+    """The shop's store's order states, where it keeps them: (states, None), (None, why they could not be
+    read), or (None, None) for a store without them."""
+    store = shop.store if shop is not None else None
+    if not store_states.keeps_order_states(store):
+        return None, None
+    viewer.db.commit()  # no transaction stays open while the store answers
+    try:
+        return store_states.store_order_states(settings, store), None
+    except ChannelError as exc:
+        return None, channel_problem(exc)[1]
+
+
+def _state_mapping(viewer, settings, shop, row) -> tuple[list | None, str | None]:
+    """Each mapped TikTok status with the store states it may take and the one chosen (or its default)."""
+    states, error = _store_states(viewer, settings, shop)
+    if states is None:
+        return None, error
+    picked = store_states.chosen(row, states)
+    return [(mapped, store_states.choices_for(mapped, states), picked[mapped.column])
+            for mapped in store_states.MAPPED], None
 
 
 @router.post("/settings/orders")
-def save_settings(viewer: ViewerDep, shop: ShopDep, restock_on_cancel: Annotated[str, Form()] = "",
+def save_settings(viewer: ViewerDep, shop: ShopDep, settings: SettingsDep, restock_on_cancel: Annotated[str, Form()] = "",
                   restock_on_return: Annotated[str, Form()] = "", unknown_sku: Annotated[str, Form()] = "fail",
-                  carrier_map: Annotated[str, Form()] = "") -> Response:
+                  carrier_map: Annotated[str, Form()] = "", new_order_state: Annotated[str, Form(max_length=64)] = "",
+                  delivered_state: Annotated[str, Form(max_length=64)] = "",
+                  cancelled_state: Annotated[str, Form(max_length=64)] = "") -> Response:
     back = f"/settings/orders?shop={shop.shop_id}"
     if unknown_sku not in ("fail", "custom_line"):
         return redirect_with_error(back, "Choose what happens to an unknown SKU.")
@@ -195,10 +226,23 @@ def save_settings(viewer: ViewerDep, shop: ShopDep, restock_on_cancel: Annotated
         if not sep or not company.strip() or not provider.strip():
             return redirect_with_error(back, f"Carrier line {number} should read: Store carrier = TikTok provider.")
         mapping[company.strip()[:100]] = provider.strip()[:100]
-    settings = OrderRepository(viewer.db).settings(viewer.merchant_id, shop.shop_id)
-    settings.restock_on_cancel = bool(restock_on_cancel)
-    settings.restock_on_return = bool(restock_on_return)
-    settings.unknown_sku = unknown_sku
-    settings.carrier_map = mapping
+    answers = {"new_order_state": new_order_state, "delivered_state": delivered_state,
+               "cancelled_state": cancelled_state}
+    states, states_error = _store_states(viewer, settings, shop)
+    if states is not None:
+        problems = store_states.check_mapping(states, answers)
+        if problems:
+            return redirect_with_error(back, " ".join(problems))
+    row = OrderRepository(viewer.db).settings(viewer.merchant_id, shop.shop_id)
+    row.restock_on_cancel = bool(restock_on_cancel)
+    row.restock_on_return = bool(restock_on_return)
+    row.unknown_sku = unknown_sku
+    row.carrier_map = mapping
+    if states is not None:
+        for column, answer in answers.items():
+            setattr(row, column, answer or None)
     viewer.db.commit()
+    if states_error:
+        return redirect_with_notice(back, f"Order settings saved for {shop.label}. The order status mapping was "
+                                          f"left as it was: {states_error}")
     return redirect_with_notice(back, f"Order settings saved for {shop.label}.")

@@ -23,6 +23,8 @@ from tokbridge.db.engine import get_engine
 from tokbridge.kit.words import plural
 from tokbridge.listings import currency
 from tokbridge.listings import service as listings
+from tokbridge.kit.errors import RetryableError
+from tokbridge.listings.publisher import ImageUnavailable, download_image
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.listings.unsent import unsent_changes
 from tokbridge.tenancy import service as accounts
@@ -37,7 +39,7 @@ from tokbridge.web.dashboard_view import (
     sales_view,
     shop_names,
 )
-from tokbridge.web.deps import SESSION_COOKIE, DbDep, OptionalShopDep, SettingsDep, ViewerDep
+from tokbridge.web.deps import SESSION_COOKIE, DbDep, OptionalShopDep, SettingsDep, ShopDep, ViewerDep
 from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
 from tokbridge.web.rendering import templates
 from tokbridge.web.params import RowId, Text, int_or_none
@@ -250,7 +252,8 @@ def product_page(request: Request, viewer: ViewerDep, settings: SettingsDep, sho
     shop_id = shop.shop_id if shop else None
     row = next(iter(repository.product_rows(shop_id, before_id=product_id + 1, limit=1)), None)
     listing = repository.for_product(shop_id, product_id) if shop else None
-    images, image_reason = product_view.images(repository, product_id, listing, shop_id, MAX_MAIN_IMAGES)
+    images, image_reason = product_view.images(repository, product_id, listing, shop_id, MAX_MAIN_IMAGES,
+                                               store=shop.store if shop else None)
     template_choices = _shop_templates(viewer.db, shop)
     in_shops = product_view.in_every_shop(viewer.db, product_id)
     preview = product_preview(viewer, settings, shop, product_id) if shop and row and row.template_id else None
@@ -260,6 +263,26 @@ def product_page(request: Request, viewer: ViewerDep, settings: SettingsDep, sho
         "viewer": viewer, "shop": shop, "product": product, "row": row, "listing": listing, "preview": preview,
         "statuses": PRODUCT_STATUSES, "images": images, "image_reason": image_reason, "in_shops": in_shops,
         "template_choices": template_choices, **read_flash(request)})
+
+
+@router.get("/products/{product_id}/images/{image_id}")
+def product_image(viewer: ViewerDep, shop: ShopDep, product_id: RowId, image_id: RowId) -> Response:
+    """A store image the store serves only with its credentials (`product_view.image_src`), fetched for the
+    signed-in merchant: only the URLs of their own catalog, only with their shop's store's credentials."""
+    image = next((row for row in ListingRepository(viewer.db).product_images(product_id) if row.id == image_id), None)
+    headers = product_view.store_credentials_for(shop.store, image.url) if image else {}
+    if image is None or not headers:
+        raise HTTPException(404, "This image is not in your catalog.")
+    viewer.db.commit()  # hold no transaction while the store answers
+    try:
+        content, content_type = download_image(image.url, headers)
+    except (RetryableError, ImageUnavailable) as exc:
+        log.info("store image %s not shown: %s", image_id, exc)
+        raise HTTPException(404, "Your store did not hand over this image.") from exc
+    if not content_type.startswith("image/"):
+        raise HTTPException(404, "Your store did not hand over this image.")
+    return Response(content, media_type=content_type,
+                    headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"})
 
 
 def _shop_templates(db, shop) -> list:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from urllib.parse import urlencode
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -12,6 +13,8 @@ from sqlalchemy.orm import Session
 from tokbridge.category_templates.categories import CategoryInfo
 from tokbridge.category_templates.limits import Market
 from tokbridge.category_templates.spec import TemplateSpec
+from tokbridge.channels import registry
+from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.shops import active_shops
 from tokbridge.listings.models import ListingStatus
 from tokbridge.listings.repository import ListingRepository
@@ -32,9 +35,10 @@ class ImageView:
 
 
 def images(repository: ListingRepository, product_id: int, listing, connection_id: str | None,
-           limit: int) -> tuple[list[ImageView], str | None]:
+           limit: int, store: ChannelConnection | None = None) -> tuple[list[ImageView], str | None]:
     """The images TikTok gets, in order, with TikTok's refusal on the one it named; and TikTok's review
-    reason about images when it did not say which one."""
+    reason about images when it did not say which one. An image the store serves only with its credentials
+    is shown through TokBridge (`image_src`): the browser never meets the store's login."""
     rows = repository.product_images(product_id)[:limit]
     sizes = []
     for row in rows:
@@ -62,10 +66,22 @@ def images(repository: ListingRepository, product_id: int, listing, connection_i
                     refusals.setdefault(i, f"TikTok's review: {reason}. This is the smallest image, the likely one.")
         else:
             unplaced = f"TikTok's review says: {reason}. TikTok did not say which image."
-    views = [ImageView(url=row.url, alt=row.alt_text or f"Image {i + 1}",
+    views = [ImageView(url=image_src(store, connection_id, product_id, row), alt=row.alt_text or f"Image {i + 1}",
                        size=f"{sizes[i][0]} × {sizes[i][1]} px" if sizes[i] else None, refused=refusals.get(i))
              for i, row in enumerate(rows)]
     return views, unplaced
+
+
+def store_credentials_for(store: ChannelConnection | None, url: str) -> dict[str, str]:
+    """The headers the store needs to hand over this image; {} where it is public."""
+    return registry.plugin_of(store).image_headers(store, url) if store is not None else {}
+
+
+def image_src(store: ChannelConnection | None, shop_id: str | None, product_id: int, image) -> str:
+    """Where the browser loads a store image: the store's own URL when public, else TokBridge's copy."""
+    if shop_id and store_credentials_for(store, image.url):
+        return f"/products/{product_id}/images/{image.id}?{urlencode({'shop': shop_id})}"
+    return image.url
 
 
 def _image_review_reason(listing) -> str | None:

@@ -23,6 +23,8 @@ NO_MATCHING_CATEGORY = (
     12019064,
     "No matching categories. Provide the full name of your product, edit its product properties, and try again.",
 )
+# Markets with a bottle deposit (Pfand) on drinks: Get Category Rules asks for the fee there.
+DEPOSIT_REGIONS = {"DE"}
 PAGE_SIZE_INVALID = (12019109, "page size is invalid")
 PAGE_TOKEN_INVALID = (12019108, "page number is invalid")
 
@@ -93,9 +95,9 @@ def get_categories(call: Call) -> dict[str, Any]:
     categories = [
         {"id": seed.to_version(c.id, version),
          "parent_id": "0" if c.parent_id == "0" else seed.to_version(c.parent_id, version),
-         "local_name": c.name, "is_leaf": c.is_leaf, "permission_statuses": ["AVAILABLE"]}
+         "local_name": c.name_in(version), "is_leaf": c.is_leaf, "permission_statuses": ["AVAILABLE"]}
         for c in seed.CATEGORIES.values()
-        if keyword in c.name.lower()
+        if keyword in c.name_in(version).lower()
     ]
     return {"categories": categories}
 
@@ -103,14 +105,16 @@ def get_categories(call: Call) -> dict[str, Any]:
 @endpoint("GET", "/product/202309/categories/{category_id}/rules", scopes=PRODUCT_BASIC)
 def get_category_rules(call: Call) -> dict[str, Any]:
     shop = call.require_shop()
-    category = resolve_category(shop, call.path_params["category_id"], call.query.get("category_version"), leaf=True)
+    version = check_category_version(shop, call.query.get("category_version"))
+    category = resolve_category(shop, call.path_params["category_id"], version, leaf=True)
     return {
         "product_certifications": [
             {"id": c.id, "name": c.name, "is_required": c.is_required, "document_details": c.document_details,
-             "sample_image_url": "", "requirement_conditions": [],
+             "sample_image_url": "", "requirement_conditions": conditions_json(c.requirement_conditions),
              "expiration_date": {"is_required": c.expiration_required}}
-            for c in category.certifications
+            for c in category.certifications_in(version)
         ],
+        "fees": [{"type": "PFAND", "is_required": True}] if category.deposit_fee and shop.region in DEPOSIT_REGIONS else [],
         "size_chart": {"is_supported": category.size_chart_supported, "is_required": category.size_chart_required},
         "cod": {"is_supported": False},
         "package_dimension": {"is_required": category.package_dimension_required},
@@ -121,17 +125,26 @@ def get_category_rules(call: Call) -> dict[str, Any]:
     }
 
 
+def conditions_json(conditions: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
+    return [{"condition_type": "VALUE_ID_MATCH", "attribute_id": attribute_id, "attribute_value_id": value_id}
+            for attribute_id, value_id in conditions]
+
+
 def attribute_json(attribute: seed.Attribute) -> dict[str, Any]:
-    return {
+    out = {
         "id": attribute.id,
         "name": attribute.name,
         "type": attribute.type,
         "is_requried": attribute.is_required,  # sic: TikTok's spelling
-        "values": [{"id": v.id, "name": v.name} for v in attribute.values],
+        "values": [{"id": v.id, "name": v.name, **({"icon_url": v.icon_url} if v.icon_url else {})}
+                   for v in attribute.values],
         "is_customizable": attribute.is_customizable,
-        "requirement_conditions": [],
+        "requirement_conditions": conditions_json(attribute.requirement_conditions),
         "is_multiple_selection": attribute.is_multiple_selection,
     }
+    if attribute.value_data_format:
+        out["value_data_format"] = attribute.value_data_format
+    return out
 
 
 @endpoint("GET", "/product/202309/categories/{category_id}/attributes", scopes=PRODUCT_BASIC)
@@ -187,7 +200,7 @@ def recommend_category(call: Call) -> dict[str, Any]:
     return {
         "leaf_category_id": seed.to_version(best.id, version),
         "categories": [
-            {"id": seed.to_version(c.id, version), "name": c.name, "level": i + 1, "is_leaf": c.is_leaf,
+            {"id": seed.to_version(c.id, version), "name": c.name_in(version), "level": i + 1, "is_leaf": c.is_leaf,
              "permission_statuses": ["AVAILABLE"]}
             for i, c in enumerate(chain)
         ],

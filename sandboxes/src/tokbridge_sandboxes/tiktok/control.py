@@ -187,7 +187,7 @@ def make_control_routes(sandbox: Sandbox) -> list[Route]:
         product.status = status
         product.update_time = state.clock.now_int()
         reason = str(body.get("reason", "Violation of TikTok Shop product policies" if status != "ACTIVATE" else ""))
-        state.emit(state.shops[product.shop_id], 5, {"product_id": product.id, "status": "PRODUCT_STATUS_CHANGED",
+        state.emit(state.shops[product.shop_id], 5, {"product_id": int(product.id), "status": "PRODUCT_STATUS_CHANGED",
                                                      "suspended_reason": reason, "update_time": product.update_time})
         sandbox.outbox.wake.set()
         return product_json(state, product)

@@ -19,11 +19,15 @@ RETURN_REASON = ("ecom_order_delivered_refund_and_return_reason_wrong_size", "Wr
 
 # Webhook 1 lists CANCEL where the Order API says CANCELLED (a known doc inconsistency).
 WEBHOOK_STATUS = {"CANCELLED": "CANCEL"}
+# Webhook 1's documented values have no PARTIALLY_SHIPPING: that step sends no notification.
+SILENT_STATUSES = {"PARTIALLY_SHIPPING"}
 
 
 def set_status(state: SandboxState, order: Order, status: str, when: float) -> None:
     order.status = status
     order.update_time = int(when)
+    if status in SILENT_STATUSES:
+        return
     shop = state.shops[order.shop_id]
     state.emit(shop, 1, {"order_id": order.id, "order_status": WEBHOOK_STATUS.get(status, status),
                          "is_on_hold_order": order.paid_time is not None and state.config.on_hold_seconds > 0,
@@ -77,7 +81,15 @@ def place_order(state: SandboxState, shop: Shop, items: list[dict[str, Any]], *,
                    "phone_number": "(+1)213-***-1234", "region_code": shop.region, "postal_code": "95110",
                    "full_address": "5800 Bristol Pkwy, Suite 100, Culver City, CA 90230",
                    "address_line1": "5800 Bristol Pkwy", "address_line2": "Suite 100",
-                   "address_detail": "Suite 100"},
+                   "address_line3": "", "address_line4": "", "address_detail": "Suite 100", "post_town": "",
+                   "first_name_local_script": "", "last_name_local_script": "",
+                   "delivery_preferences": {"drop_off_location": "Front Door"},
+                   "district_info": [
+                       {"address_level_name": "Country", "address_name": "United States", "address_level": "L0"},
+                       {"address_level_name": "State", "address_name": "California", "address_level": "L1"},
+                       {"address_level_name": "County", "address_name": "Los Angeles", "address_level": "L2"},
+                       {"address_level_name": "City", "address_name": "Culver City", "address_level": "L3"},
+                   ]},
         currency=shop.currency,
     )
     state.orders[order.id] = order
@@ -95,7 +107,7 @@ def _paid(state: SandboxState, order_id: str, cancels: bool, when: float) -> Non
         return
     order.paid_time = int(when)
     for item in order.line_items:
-        item.display_status = "TO_SHIP"
+        item.display_status = "AWAITING_SHIPMENT"
     set_status(state, order, "ON_HOLD", when)
     if cancels:
         # The buyer changes their mind within the remorse window: no seller approval needed.

@@ -11,6 +11,7 @@ from . import order_flow
 from .catalog import page_window
 from .errors import ApiError, parameter_error, text_list
 from .routing import FULFILLMENT, LOGISTICS, ORDER_INFO, Call, endpoint
+from .products import IMAGE_HOST
 from .state import Order, Package, SandboxState
 
 MAX_DETAIL_IDS = 50
@@ -31,7 +32,85 @@ def _money(value: Decimal) -> str:
     return format(value.quantize(Decimal("0.01")), "f")
 
 
-def order_json(state: SandboxState, order: Order) -> dict[str, Any]:
+DAY = 86400
+ZERO = "0.00"
+# Fees and discounts the sandbox never charges: present, as TikTok sends them, at zero.
+ZERO_PAYMENT_PARTS = ("buyer_service_fee", "handling_fee", "item_insurance_fee", "item_insurance_tax",
+                      "shipping_fee_cofunded_discount", "shipping_fee_platform_discount",
+                      "shipping_fee_seller_discount", "shipping_insurance_fee", "small_order_fee")
+ZERO_ITEM_PARTS = ("buyer_service_fee", "gift_retail_price", "pfand_fee", "retail_delivery_fee", "small_order_fee")
+
+
+def _pre_sale(state: SandboxState, product_id: str, sku_id: str) -> dict[str, Any]:
+    """The pre-sale settings of a SKU's live version, {} when it has none (then it is not a PRE_ORDER)."""
+    product = state.products.get(product_id)
+    sku = next((s for s in product.live.skus if s.id == sku_id), None) if product and product.live else None
+    pre_sale = sku.body.get("pre_sale") if sku else None
+    return pre_sale if isinstance(pre_sale, dict) else {}
+
+
+def _whole_number(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _handling(pre_sale: dict[str, Any]) -> tuple[int, int | None]:
+    """(handling days, release date) of a pre-sale: three business days and no date by default."""
+    fulfilment = pre_sale.get("fulfillment_type")
+    fulfilment = fulfilment if isinstance(fulfilment, dict) else {}
+    return (_whole_number(fulfilment.get("handling_duration_days"), 3) or 3,
+            _whole_number(fulfilment.get("release_date"), 0) or None)
+
+
+def _deadlines(order: Order, handling_days: int) -> dict[str, int]:
+    """SLA and due times, counted from payment (from placing while unpaid) as TikTok's US defaults."""
+    start = order.paid_time or order.create_time
+    ship_by = start + handling_days * DAY
+    return {
+        "cancel_order_sla_time": order.create_time + DAY, "tts_sla_time": ship_by, "shipping_due_time": ship_by,
+        "pick_up_cut_off_time": ship_by, "fast_dispatch_sla_time": start + 2 * DAY,
+        "collection_due_time": ship_by + DAY, "delivery_option_required_delivery_time": ship_by + 5 * DAY,
+        "delivery_sla_time": ship_by + 7 * DAY, "delivery_due_time": ship_by + 7 * DAY,
+    }
+
+
+def _order_facts(state: SandboxState, order: Order, shop_region: str) -> dict[str, Any]:
+    """What an order answer carries beyond its own state: order type and deadlines, the market's fields."""
+    pre_sales = [p for p in (_pre_sale(state, i.product_id, i.sku_id) for i in order.line_items) if p]
+    handling_days, release_date = _handling(pre_sales[0]) if pre_sales else (3, None)
+    facts: dict[str, Any] = {
+        "order_type": "PRE_ORDER" if pre_sales else "NORMAL",
+        "handling_duration": {"days": str(handling_days), "type": "BUSINESS_DAY"},
+        **_deadlines(order, handling_days),
+        "seller_note": "", "auto_combine_group_id": "", "consultation_id": "", "cpf": "", "cpf_name": "",
+        "exchange_source_order_id": "", "replaced_order_id": "", "is_exchange_order": False,
+        "need_upload_invoice": "NO_NEED", "payment_method_code": "CCDC", "payment_card_type": "VISA",
+        "payment_auth_code": "", "channel_entity_national_registry_id": "",
+    }
+    if release_date:
+        facts["release_date"] = release_date
+    if shop_region == "US":
+        facts["fast_delivery_program"] = "3_DAY_DELIVERY"
+    if len(order.package_ids) > 1:
+        facts["split_or_combine_tag"] = "SPLIT"
+    return facts
+
+
+def _line_item_facts(state: SandboxState, product_id: str, sku_id: str) -> dict[str, Any]:
+    pre_sale = _pre_sale(state, product_id, sku_id)
+    facts: dict[str, Any] = {
+        **{part: ZERO for part in ZERO_ITEM_PARTS}, "is_dangerous_good": False, "needs_prescription": False,
+        "item_tax": [{"tax_type": "SALES_TAX", "tax_amount": ZERO, "tax_rate": "0"}],
+        "sku_type": "PRE_ORDER" if pre_sale else "NORMAL",
+    }
+    if pre_sale:
+        facts["handling_duration_days"] = str(_handling(pre_sale)[0])
+    return facts
+
+
+def order_json(state: SandboxState, order: Order, *, for_search: bool = False) -> dict[str, Any]:
     shop = state.shops[order.shop_id]
     live_items = [i for i in order.line_items if not i.cancel_user]
     subtotal = sum((Decimal(i.sale_price) for i in live_items), Decimal(0))
@@ -66,11 +145,18 @@ def order_json(state: SandboxState, order: Order) -> dict[str, Any]:
             "seller_discount": "0.00", "platform_discount": "0.00", "tax": "0.00", "product_tax": "0.00",
             "shipping_fee_tax": "0.00", "retail_delivery_fee": "0.00",
             "original_total_product_price": _money(subtotal), "original_shipping_fee": _money(shipping_fee),
-            "total_amount": _money(subtotal + shipping_fee),
+            "total_amount": _money(subtotal + shipping_fee), **{part: ZERO for part in ZERO_PAYMENT_PARTS},
         },
         "line_items": [],
         "packages": [] if hide_packages else [{"id": p} for p in order.package_ids],
+        **_order_facts(state, order, shop.region),
     }
+    if for_search:
+        # Search Orders has these two and not Get Order Detail's payment codes.
+        for key in ("payment_method_code", "payment_card_type", "payment_auth_code", "channel_entity_national_registry_id"):
+            del out[key]
+        out["fulfillment_priority_level"] = 600  # Standard
+        out["recommended_shipping_time"] = out["shipping_due_time"] - DAY
     for key in ("paid_time", "rts_time", "collection_time", "delivery_time", "cancel_time", "cancel_reason",
                 "cancellation_initiator", "request_cancel_time", "tracking_number", "shipping_provider_id"):
         value = getattr(order, key)
@@ -88,7 +174,7 @@ def order_json(state: SandboxState, order: Order) -> dict[str, Any]:
             "sku_name": item.sku_name, "seller_sku": item.seller_sku, "sku_image": "",
             "original_price": item.sale_price, "sale_price": item.sale_price, "seller_discount": "0",
             "platform_discount": "0", "currency": item.currency, "display_status": item.display_status,
-            "is_gift": False, "sku_type": "NORMAL",
+            "is_gift": False, **_line_item_facts(state, item.product_id, item.sku_id),
         }
         if item.package_id and not hide_packages:
             entry["package_id"] = item.package_id
@@ -146,7 +232,7 @@ def search_orders(call: Call) -> dict[str, Any]:
                    key=lambda o: (getattr(o, sort_field), o.id), reverse=sort_order == "DESC")
     start, end, next_token = page_window(call.query, len(found),
                                          invalid=parameter_error("page_size must be 1-100 and page_token valid."))
-    return {"orders": [order_json(state, o) for o in found[start:end]], "total_count": len(found),
+    return {"orders": [order_json(state, o, for_search=True) for o in found[start:end]], "total_count": len(found),
             "next_page_token": next_token}
 
 
@@ -218,7 +304,7 @@ def mark_package_shipped(call: Call) -> dict[str, Any]:
     _check_shippable(order)
     body = call.json
     _check_tracking(call, order, body.get("tracking_number"), body.get("shipping_provider_id"))
-    open_items = [i.id for i in order.line_items if not i.cancel_user and i.display_status == "TO_SHIP"]
+    open_items = [i.id for i in order.line_items if not i.cancel_user and i.display_status == "AWAITING_SHIPMENT"]
     wanted = body.get("order_line_item_ids") or open_items
     if not isinstance(wanted, list) or not all(isinstance(i, str) for i in wanted):
         raise ApiError(*INVALID_PARAMS)
@@ -241,7 +327,11 @@ def mark_package_shipped(call: Call) -> dict[str, Any]:
             if not pending.line_item_ids:
                 pending.status = "CANCELLED"
     _ship(call, order, package, body["tracking_number"], body["shipping_provider_id"])
-    return {"order_id": order.id, "order_line_item_ids": list(wanted), "package_id": package.id}
+    out = {"order_id": order.id, "order_line_item_ids": list(wanted), "package_id": package.id}
+    if str(body["tracking_number"]).isdigit():
+        # Digits only fit several carriers' formats; TikTok ships it and says so.
+        out["warning"] = {"message": "match more than one provider"}
+    return out
 
 
 def _owned_package(call: Call) -> Package:
@@ -273,16 +363,51 @@ def ship_package(call: Call) -> dict[str, Any]:
     return {}
 
 
+ADDRESS_KEYS = ("name", "phone_number", "region_code", "postal_code", "full_address", "address_line1",
+                "address_line2", "address_line3", "address_line4", "address_detail")
+POUNDS_PER_KILOGRAM = Decimal("2.20462")
+
+
+def _package_address(address: dict[str, Any]) -> dict[str, Any]:
+    """Package detail's address: the documented subset, names as one `name`."""
+    name = address.get("name") or address.get("contact_person") or ""
+    return {**{key: str(address.get(key) or "") for key in ADDRESS_KEYS}, "name": name}
+
+
+def _package_items(state: SandboxState, order: Order, package: Package) -> tuple[list[dict[str, Any]], Decimal, dict]:
+    """The SKUs in a package with their quantities, its weight in pounds and the largest product box."""
+    skus: dict[str, dict[str, Any]] = {}
+    pounds = Decimal(0)
+    box: dict[str, Any] = {}
+    for item in order.line_items:
+        if item.id not in package.line_item_ids:
+            continue
+        product = state.products.get(item.product_id)
+        body = product.live.body if product and product.live else {}
+        images = body.get("main_images") or []
+        entry = skus.setdefault(item.sku_id, {"id": item.sku_id, "name": item.product_name, "quantity": 0,
+                                              "image_url": f"{IMAGE_HOST}/{images[0]}" if images else ""})
+        entry["quantity"] += 1
+        weight = body.get("package_weight") or {}
+        value = Decimal(str(weight.get("value") or 0))
+        pounds += value if weight.get("unit") == "POUND" else value * POUNDS_PER_KILOGRAM
+        box = body.get("package_dimensions") or box
+    return list(skus.values()), pounds, box
+
+
 @endpoint("GET", "/fulfillment/202309/packages/{package_id}", scopes=FULFILLMENT, shop="optional")
 def package_detail(call: Call) -> dict[str, Any]:
     package = _owned_package(call)
-    order = call.state.orders[package.order_id]
+    state = call.state
+    order = state.orders[package.order_id]
+    warehouse = next((w for w in state.shops[order.shop_id].warehouses if w.id == order.warehouse_id), None)
+    skus, pounds, box = _package_items(state, order, package)
     out = {
         "package_id": package.id,
-        "orders": [{"id": order.id, "skus": []}],
+        "orders": [{"id": order.id, "skus": skus}],
         "package_status": package.status,
         "split_and_combine_tag": "SPLIT" if len(order.package_ids) > 1 else "DEFAULT",
-        "has_multi_skus": len({i.sku_id for i in order.line_items if i.id in package.line_item_ids}) > 1,
+        "has_multi_skus": len(skus) > 1,
         "shipping_type": "SELLER",
         "delivery_option_id": order.delivery_option.id,
         "delivery_option_name": order.delivery_option.name,
@@ -290,12 +415,25 @@ def package_detail(call: Call) -> dict[str, Any]:
         "update_time": package.update_time,
         "handover_method": "DROP_OFF",
         "order_line_item_ids": list(package.line_item_ids),
-        "recipient_address": order.recipient,
+        "recipient_address": _package_address(order.recipient),
+        "sender_address": _package_address(warehouse.address if warehouse else {}),
+        "note_tag": "BUYER_UNNOTED",  # sandbox buyers leave no message
+        "weight": {"value": _money(pounds), "unit": "POUND"},
+        "insurance": {"is_purchased": False, "coverage_amount": "0.00", "is_claim_eligible": False,
+                      "claim_status": "NOT_STARTED"},
     }
+    if box:
+        unit = "INCH" if box.get("unit") == "INCH" else "CM"
+        out["dimension"] = {"length": str(box.get("length")), "width": str(box.get("width")),
+                            "height": str(box.get("height")), "unit": unit}
     if package.tracking_number:
         out["tracking_number"] = package.tracking_number
+        out["last_mile_tracking_number"] = package.tracking_number  # the seller's carrier delivers it itself
         out["shipping_provider_id"] = package.shipping_provider_id
-        out["shipping_provider_name"] = call.state.providers.get(package.shipping_provider_id or "", "")
+        out["shipping_provider_name"] = state.providers.get(package.shipping_provider_id or "", "")
+    if package.shipped_time:
+        # The window in which the carrier collected it: the two hours after it was marked shipped.
+        out["pickup_slot"] = {"start_time": package.shipped_time, "end_time": package.shipped_time + 7200}
     return out
 
 
@@ -323,7 +461,8 @@ def search_packages(call: Call) -> dict[str, Any]:
     return {
         "packages": [
             {"id": p.id, "status": p.status, "create_time": p.create_time, "update_time": p.update_time,
-             "orders": [{"id": p.order_id}], "tracking_number": p.tracking_number or "",
+             "orders": [{"id": p.order_id, "skus": _package_items(call.state, call.state.orders[p.order_id], p)[0]}],
+             "tracking_number": p.tracking_number or "",
              "shipping_provider_id": p.shipping_provider_id or "",
              "shipping_provider_name": call.state.providers.get(p.shipping_provider_id or "", ""),
              "order_line_item_ids": list(p.line_item_ids)}

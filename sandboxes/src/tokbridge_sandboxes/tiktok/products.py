@@ -67,28 +67,47 @@ def image_json(state: SandboxState, uri: str) -> dict[str, Any]:
             "height": image.height if image else 0}
 
 
+VIDEO_HOST = "https://v16m-default.tiktokcdn-us.com/video"
+
+
 # -- rendering ------------------------------------------------------------------------------------
-def sku_json(state: SandboxState, sku: Sku, currency: str) -> dict[str, Any]:
+# SKU fields accepted on create and given back as sent: all of them in Get Product, some in search.
+KEPT_SKU_FIELDS = ("list_price", "external_list_prices", "pre_sale", "fees", "sku_unit_count", "external_urls",
+                   "extra_identifier_codes")
+SEARCH_SKU_FIELDS = ("list_price", "external_list_prices", "pre_sale", "fees")
+
+
+def sku_json(state: SandboxState, sku: Sku, currency: str, *, for_search: bool = False) -> dict[str, Any]:
+    """A SKU as Get Product shows it; Search Products leaves out its sales attributes and identifiers."""
     body = sku.body
     price = body.get("price") or {}
     amount = price.get("amount") if price.get("amount") is not None else price.get("sale_price")
-    out = {
+    out: dict[str, Any] = {
         "id": sku.id,
         "seller_sku": body.get("seller_sku", ""),
         "price": {"tax_exclusive_price": amount, "sale_price": amount, "currency": price.get("currency", currency)},
-        "inventory": [{"warehouse_id": str(i.get("warehouse_id")), "quantity": i.get("quantity", 0)}
+        "inventory": [{"warehouse_id": str(i.get("warehouse_id")), "quantity": i.get("quantity", 0),
+                       **{k: i[k] for k in ("backorder_quantity", "handling_time") if i.get(k) is not None}}
                       for i in body.get("inventory") or []],
-        "sales_attributes": [
-            {**{k: a[k] for k in ("id", "name", "value_id", "value_name")},
-             **({"sku_img": image_json(state, a["sku_img"]["uri"])} if "sku_img" in a else {})}
-            for a in sku.sales_attributes
-        ],
-        "external_sku_id": body.get("external_sku_id", ""),
-        "status_info": {"status": sku.status},
+        "status_info": {"status": sku.status, **({"deactivation_source": "SELLER"} if sku.status != "NORMAL" else {})},
     }
-    for key in ("identifier_code", "list_price", "external_list_prices"):
+    for key in SEARCH_SKU_FIELDS if for_search else KEPT_SKU_FIELDS:
         if body.get(key) is not None:
             out[key] = body[key]
+    if for_search:
+        return out
+    if body.get("sku_unit_count"):
+        out["price"]["unit_price"] = str(round(float(amount or 0) / max(float(body["sku_unit_count"]), 1e-9), 2))
+    out["sales_attributes"] = [
+        {**{k: a[k] for k in ("id", "name", "value_id", "value_name")},
+         **({"sku_img": image_json(state, a["sku_img"]["uri"])} if "sku_img" in a else {}),
+         **({"supplementary_sku_images": [image_json(state, i["uri"]) for i in a["supplementary_sku_images"]]}
+            if a.get("supplementary_sku_images") else {})}
+        for a in sku.sales_attributes
+    ]
+    out["external_sku_id"] = body.get("external_sku_id", "")
+    if body.get("identifier_code") is not None:
+        out["identifier_code"] = body["identifier_code"]
     return out
 
 
@@ -106,7 +125,7 @@ def product_json(state: SandboxState, product: Product, version: ProductVersion 
         "category_chains": [
             {"id": seed.to_version(c.id, tree),
              "parent_id": "0" if c.parent_id == "0" else seed.to_version(c.parent_id, tree),
-             "local_name": c.name, "is_leaf": c.is_leaf}
+             "local_name": c.name_in(tree), "is_leaf": c.is_leaf}
             for c in seed.chain(v1)
         ],
         "main_images": [image_json(state, uri) for uri in body.get("main_images") or []],
@@ -125,11 +144,56 @@ def product_json(state: SandboxState, product: Product, version: ProductVersion 
     }
     if product.audit_failed_reasons:
         out["audit_failed_reasons"] = product.audit_failed_reasons
-    for key in ("brand", "package_dimensions", "size_chart", "video"):
+    for key in ("brand", "package_dimensions", "shipping_template_id", "manufacturer_ids", "responsible_person_ids",
+                "shipping_insurance_requirement", "minimum_order_quantity"):
         if body.get(key):
             out[key] = body[key]
+    out["is_not_for_sale"] = bool(body.get("is_not_for_sale", False))
+    out["is_pre_owned"] = bool(body.get("is_pre_owned", False))
+    if isinstance(body.get("size_chart"), dict):
+        chart = body["size_chart"]
+        image = chart.get("image")
+        out["size_chart"] = {**({"image": image_json(state, image["uri"])} if isinstance(image, dict) else {}),
+                             **({"template": chart["template"]} if chart.get("template") else {})}
+    if isinstance(body.get("video"), dict):
+        out["video"] = video_json(body["video"])
     if body.get("certifications"):
-        out["certifications"] = body["certifications"]
+        out["certifications"] = [certification_json(state, c) for c in body["certifications"]]
+    out["recommended_categories"] = recommended_categories(body)
+    out["delivery_options"] = [{"id": o.id, "name": o.name, "is_available": True}
+                               for o in shop.warehouses[0].delivery_options]
+    out["audit"]["pre_approved_reasons"] = []
+    out["listing_quality_tier"] = quality_tier(body)
+    out["prescription_requirement"] = {"needs_prescription": False}
+    out["product_types"] = []
+    out["is_replicated"] = False
+    return out
+
+
+def recommended_categories(body: dict[str, Any]) -> list[dict[str, str]]:
+    """The category TikTok would pick for the product: the sandbox agrees with the seller's leaf."""
+    tree = body.get("category_version") or "v1"
+    leaf = seed.CATEGORIES.get(seed.from_version(str(body.get("category_id") or ""), tree) or "")
+    return [{"id": seed.to_version(leaf.id, tree), "local_name": leaf.name_in(tree)}] if leaf else []
+
+
+def video_json(video: dict[str, Any]) -> dict[str, Any]:
+    """A video as Get Product shows it: the id given on create and the file behind it."""
+    video_id = str(video.get("id", ""))
+    return {"id": video_id, "url": f"{VIDEO_HOST}/{video_id}.mp4", "cover_url": f"{VIDEO_HOST}/{video_id}.jpg",
+            "format": "MP4", "width": 1280, "height": 720, "size": 2_097_152}
+
+
+def certification_json(state: SandboxState, certification: dict[str, Any]) -> dict[str, Any]:
+    """A certification as sent, with its title and the stored images and files' addresses."""
+    rule = next((c for cat in seed.CATEGORIES.values() for c in cat.certifications
+                 if c.id == certification.get("id")), None)
+    out: dict[str, Any] = {"id": certification.get("id"), "title": rule.name if rule else "",
+                           "images": [image_json(state, i["uri"]) for i in certification.get("images") or []],
+                           "files": [{**f, "urls": [f"{IMAGE_HOST}/files/{f.get('id', '')}"]}
+                                     for f in certification.get("files") or [] if isinstance(f, dict)]}
+    if certification.get("expiration_date") is not None:
+        out["expiration_date"] = certification["expiration_date"]
     return out
 
 
@@ -137,9 +201,12 @@ def search_item(state: SandboxState, product: Product) -> dict[str, Any]:
     shop = state.shops[product.shop_id]
     return {
         "id": product.id, "title": product.title, "status": product.status,
-        "skus": [sku_json(state, s, shop.currency) for s in product.live.skus],
+        "skus": [sku_json(state, s, shop.currency, for_search=True) for s in product.live.skus],
         "sales_regions": [shop.region], "create_time": product.create_time, "update_time": product.update_time,
-        "audit": {"status": product.audit_status}, "has_draft": False, "is_not_for_sale": False,
+        "audit": {"status": product.audit_status, "pre_approved_reasons": []}, "has_draft": False,
+        "is_not_for_sale": bool(product.live.body.get("is_not_for_sale", False)),
+        "listing_quality_tier": quality_tier(product.live.body),
+        "recommended_categories": recommended_categories(product.live.body), "product_sync_fail_reasons": [],
     }
 
 
@@ -176,8 +243,13 @@ def _build_version(state: SandboxState, checked: Checked, request: dict[str, Any
 def _sku_result(version: ProductVersion) -> list[dict[str, Any]]:
     return [{"id": s.id, "seller_sku": s.body.get("seller_sku", ""),
              "sales_attributes": [{"id": a["id"], "value_id": a["value_id"]} for a in s.sales_attributes],
-             "external_sku_id": s.body.get("external_sku_id", "")}
+             "external_sku_id": s.body.get("external_sku_id", ""),
+             **({"fees": s.body["fees"]} if s.body.get("fees") else {})}
             for s in version.skus]
+
+
+def _warnings(problems) -> list[dict[str, str]]:
+    return [{"message": message} for message in problems.warnings]
 
 
 def _first(problems) -> None:
@@ -221,7 +293,7 @@ def create_product(call: Call) -> dict[str, Any]:
     if not as_draft:
         shop.listings_by_day[day] = shop.listings_by_day.get(day, 0) + 1
         review.submit(state, product)
-    result = {"product_id": product.id, "skus": _sku_result(product.live), "warnings": []}
+    result = {"product_id": product.id, "skus": _sku_result(product.live), "warnings": _warnings(problems)}
     if key is not None:
         state.idempotency[(shop.id, key)] = result
     return result
@@ -230,14 +302,56 @@ def create_product(call: Call) -> dict[str, Any]:
 @endpoint("POST", "/product/202309/products/listing_check", scopes=PRODUCT_BASIC)
 def check_listing(call: Call) -> dict[str, Any]:
     shop = call.require_shop()
-    _, problems = validate_product(call.state, shop, call.json)
+    # The check documents no category_version: it reads the category in the shop's own tree.
+    body = {**call.json, "category_version": call.json.get("category_version") or shop.category_version}
+    _, problems = validate_product(call.state, shop, body)
     reasons = [{"code": p.code, "message": p.message} for p in problems]
     reasons += [{"code": pair[0], "message": pair[1]}
                 for item, pair in PREREQUISITE_ERRORS.items() if item in shop.failing_checks]
-    out: dict[str, Any] = {"check_result": "FAILED" if reasons else "PASS", "fail_reasons": reasons}
+    diagnoses = listing_diagnoses(body)
+    out: dict[str, Any] = {
+        "check_result": "FAILED" if reasons else "PASS", "fail_reasons": reasons, "diagnoses": diagnoses,
+        "listing_quality": {"current_tier": quality_tier(body), "remaining_recommendations": len(diagnoses)},
+    }
     if reasons:
         out["warnings"] = {"message": "Your product will not be sent for review. "}
     return out
+
+
+QUALITY_TIERS = ("GOOD", "FAIR", "POOR")  # by the number of open recommendations (0, 1, 2 or more)
+GOOD_TITLE_LENGTH = 40
+GOOD_DESCRIPTION_LENGTH = 200
+GOOD_IMAGE_COUNT = 3
+
+
+def quality_tier(body: dict[str, Any]) -> str:
+    return QUALITY_TIERS[min(len(listing_diagnoses(body)), len(QUALITY_TIERS) - 1)]
+
+
+def listing_diagnoses(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Listing-quality advice in the shape of the check's `diagnoses`: a short title, a thin description,
+    too few images, each with what to do and suggestions built from the product itself."""
+    title, description = str(body.get("title") or ""), str(body.get("description") or "")
+    given = body.get("main_images")
+    images = [i for i in given if isinstance(i, dict)] if isinstance(given, list) else []
+    words = [w for w in title.split() if len(w) > 3][:3]
+    found = []
+    if len(title) < GOOD_TITLE_LENGTH:
+        found.append(("TITLE", "title_too_short", "Add the product type, material and main feature to the title.",
+                      {"seo_words": [{"text": w.lower()} for w in words],
+                       "smart_texts": [{"text": f"{title} - {' '.join(words)}"}]}))
+    if len(description) < GOOD_DESCRIPTION_LENGTH:
+        found.append(("DESCRIPTION", "description_too_short",
+                      "Describe the product in at least 200 characters with its features and use.",
+                      {"smart_texts": [{"text": description}]}))
+    if len(images) < GOOD_IMAGE_COUNT:
+        found.append(("IMAGE", "image_count_low", "Add at least three main images from different angles.",
+                      {"images": [{"uri": i.get("uri", ""), "url": f"https://p16-oec-va.ibyteimg.com/{i.get('uri', '')}",
+                                   "optimized_uri": f"{i.get('uri', '')}~opt", "width": 800, "height": 800,
+                                   "optimized_url": f"https://p16-oec-va.ibyteimg.com/{i.get('uri', '')}~opt"}
+                                  for i in images]}))
+    return [{"field": field_name, "diagnosis_results": [{"code": code, "how_to_solve": how, "quality_tier": "FAIR"}],
+             "suggestions": suggestions} for field_name, code, how, suggestions in found]
 
 
 # -- edit -----------------------------------------------------------------------------------------
@@ -281,13 +395,20 @@ def _edit(call: Call, partial: bool) -> dict[str, Any]:
         _publish_price_and_stock(product.live, version)
     elif product.status == "DRAFT" and call.json.get("save_mode") == "AS_DRAFT":
         product.live = version
-        return {"product_id": product.id, "skus": _sku_result(version), "warnings": [], "audit": {"status": "NONE"}}
+        return _edit_result(product, version, problems, partial, audit="NONE")
     else:
         product.live = version
         product.status = "PENDING"
     review.submit(state, product)
-    return {"product_id": product.id, "skus": _sku_result(version), "warnings": [],
-            "audit": {"status": product.audit_status}}
+    return _edit_result(product, version, problems, partial, audit=product.audit_status)
+
+
+def _edit_result(product: Product, version: ProductVersion, problems, partial: bool, *, audit: str) -> dict[str, Any]:
+    """Edit answers its warnings; Partial Edit documents none."""
+    out = {"product_id": product.id, "skus": _sku_result(version), "audit": {"status": audit}}
+    if not partial:
+        out["warnings"] = _warnings(problems)
+    return out
 
 
 def _publish_price_and_stock(live: ProductVersion, edited: ProductVersion) -> None:
@@ -426,7 +547,7 @@ def _seller_switch(call: Call, from_status: str, to_status: str, *, extra: bool)
         if product.status != from_status:
             return WRONG_STATUS
         product.status = to_status
-        call.state.emit(shop, 5, {"product_id": product.id, "status": "PRODUCT_STATUS_CHANGED",
+        call.state.emit(shop, 5, {"product_id": int(product.id), "status": "PRODUCT_STATUS_CHANGED",
                                   "suspended_reason": "", "update_time": call.now})
         return None
 
@@ -517,7 +638,10 @@ def update_inventory(call: Call) -> dict[str, Any]:
         if extra_errors:
             errors.append(_sku_error(entry, CHECK_FAILED, extra_errors))
             continue
-        sku.body["inventory"] = [{"warehouse_id": w, "quantity": i["quantity"]} for w, i in zip(given, inventory)]
+        # Only quantities change: backorder quantity and handling time set on create stay.
+        before = {str(i.get("warehouse_id")): i for i in sku.body.get("inventory") or []}
+        sku.body["inventory"] = [{**before.get(w, {}), "warehouse_id": w, "quantity": i["quantity"]}
+                                 for w, i in zip(given, inventory)]
     product.update_time = call.now
     return {"errors": errors}
 

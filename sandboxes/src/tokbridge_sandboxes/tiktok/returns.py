@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from decimal import Decimal
+
+from . import catalog_seed as seed
 from . import order_flow
 from .catalog import page_window
 from .errors import ApiError, text_list
 from .routing import RETURNS, Call, endpoint
-from .state import Cancellation, Order, ReturnRecord
+from .state import Cancellation, LineItem, Order, ReturnRecord, SandboxState
 
 INVALID_REQUEST = (25001001, "An invalid request parameter was passed. Please check that you have the correct "
                              "parameter type(s) and format.")
@@ -104,6 +107,34 @@ def _items_to_cancel(order: Order, open_items: list, body: dict[str, Any]) -> li
     return [i.id for i in open_items]
 
 
+ZERO = "0.00"
+
+
+def refund_amount(currency: str, items: list[LineItem]) -> dict[str, str]:
+    """What the buyer gets back for `items`: their price (no tax, shipping or fees are charged in the sandbox)."""
+    total = format(sum(Decimal(i.sale_price) for i in items), ".2f")
+    return {"currency": currency, "refund_total": total, "refund_subtotal": total, "refund_shipping_fee": ZERO,
+            "refund_tax": ZERO, "buyer_service_fee": ZERO, "retail_delivery_fee": ZERO}
+
+
+def product_image(state: SandboxState, item: LineItem) -> dict[str, Any]:
+    """The line item's product picture (its first main image) as returns and cancellations show it."""
+    product = state.products.get(item.product_id)
+    uris = (product.live.body.get("main_images") or []) if product and product.live else []
+    image = state.images.get(uris[0]) if uris else None
+    return {"url": image.url if image else "", "width": image.width if image else 0,
+            "height": image.height if image else 0}
+
+
+def _after_sale_items(call: Call, currency: str, items: list[LineItem], id_key: str, parent_id: str) -> list[dict]:
+    return [
+        {id_key: f"{parent_id[:-4]}{n:04d}", "order_line_item_id": i.id, "sku_id": i.sku_id, "sku_name": i.sku_name,
+         "product_name": i.product_name, "seller_sku": i.seller_sku, "product_image": product_image(call.state, i),
+         "refund_amount": refund_amount(currency, [i])}
+        for n, i in enumerate(items)
+    ]
+
+
 def cancellation_json(call: Call, c: Cancellation) -> dict[str, Any]:
     order = call.state.orders[c.order_id]
     items = [i for i in order.line_items if i.id in c.line_item_ids]
@@ -111,13 +142,8 @@ def cancellation_json(call: Call, c: Cancellation) -> dict[str, Any]:
         "cancel_id": c.id, "order_id": c.order_id, "cancel_type": c.cancel_type, "cancel_status": c.status,
         "role": c.role, "cancel_reason": c.reason, "cancel_reason_text": c.reason_text,
         "create_time": c.create_time, "update_time": c.update_time,
-        "refund_amount": {"currency": order.currency,
-                          "refund_total": format(sum(float(i.sale_price) for i in items), ".2f")},
-        "cancel_line_items": [
-            {"cancel_line_item_id": f"{c.id[:-4]}{n:04d}", "order_line_item_id": i.id, "sku_id": i.sku_id,
-             "sku_name": i.sku_name, "product_name": i.product_name, "seller_sku": i.seller_sku}
-            for n, i in enumerate(items)
-        ],
+        "refund_amount": refund_amount(order.currency, items),
+        "cancel_line_items": _after_sale_items(call, order.currency, items, "cancel_line_item_id", c.id),
     }
     if c.status == "CANCELLATION_REQUEST_PENDING":
         out["seller_next_action_response"] = [
@@ -214,14 +240,26 @@ def return_json(call: Call, r: ReturnRecord) -> dict[str, Any]:
         "return_id": r.id, "order_id": r.order_id, "return_type": r.return_type, "return_status": r.status,
         "role": r.role, "return_reason": r.reason, "return_reason_text": r.reason_text,
         "create_time": r.create_time, "update_time": r.update_time,
-        "refund_amount": {"currency": order.currency,
-                          "refund_total": format(sum(float(i.sale_price) for i in items), ".2f")},
-        "return_line_items": [
-            {"return_line_item_id": f"{r.id[:-4]}{n:04d}", "order_line_item_id": i.id, "sku_id": i.sku_id,
-             "sku_name": i.sku_name, "product_name": i.product_name, "seller_sku": i.seller_sku}
-            for n, i in enumerate(items)
-        ],
+        "refund_amount": refund_amount(order.currency, items),
+        "return_line_items": _after_sale_items(call, order.currency, items, "return_line_item_id", r.id),
+        "can_buyer_keep_item": r.status == "RETURN_OR_REFUND_REQUEST_SUCCESS" and r.return_type == "REFUND",
+        "is_combined_return": False, "buyer_rejected_partial_refund": False,
+        "discount_amount": [{"currency": order.currency, "product_platform_discount": ZERO,
+                             "product_seller_discount": ZERO, "shipping_fee_platform_discount": ZERO,
+                             "shipping_fee_seller_discount": ZERO}],
+        "shipping_fee_amount": [{"currency": order.currency, "buyer_paid_return_shipping_fee": ZERO,
+                                 "platform_paid_return_shipping_fee": ZERO, "seller_paid_return_shipping_fee": ZERO}],
     }
+    if r.return_type == "RETURN_AND_REFUND":
+        # The buyer sends it back with TikTok's label, dropped off at the carrier.
+        returns_warehouse = next((w for w in call.state.shops[r.shop_id].warehouses if w.type == "RETURN_WAREHOUSE"), None)
+        out.update(shipment_type="PLATFORM", handover_method="DROP_OFF", return_method="PLATFORM_SHIPPED",
+                   return_warehouse_address={"full_address": returns_warehouse.address["full_address"]
+                                             if returns_warehouse else ""})
+        if r.status not in ("RETURN_OR_REFUND_REQUEST_PENDING", "REFUND_OR_RETURN_REQUEST_REJECT"):
+            provider_id, provider_name = seed.SHIPPING_PROVIDERS[0]
+            out.update(return_shipping_document_type="QR_CODE", return_provider_id=provider_id,
+                       return_provider_name=provider_name, return_tracking_number=f"9202{r.id[-18:]}")
     action = _next_action(r)
     if action:
         out["seller_next_action_response"] = [{"action": action, "deadline": r.update_time + 2 * 86400}]

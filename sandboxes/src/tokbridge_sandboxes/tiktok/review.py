@@ -73,7 +73,7 @@ def complete(state: SandboxState, product_id: str, review_id: int, when: float) 
         if not editing_live:
             product.status = "FAILED"
         suspended = "; ".join(r["reasons"][0] for r in failures)
-        state.emit(shop, 5, {"product_id": product.id, "status": "PRODUCT_AUDIT_FAILURE",
+        state.emit(shop, 5, {"product_id": int(product.id), "status": "PRODUCT_AUDIT_FAILURE",
                              "suspended_reason": suspended, "update_time": now})
     else:
         product.audit_status = "APPROVED"
@@ -84,8 +84,12 @@ def complete(state: SandboxState, product_id: str, review_id: int, when: float) 
             first = not product.ever_approved
             product.status = "ACTIVATE"
             product.ever_approved = True
-            state.emit(shop, 5, {"product_id": product.id,
+            state.emit(shop, 5, {"product_id": int(product.id),
                                  "status": "PRODUCT_FIRST_PASS_REVIEW" if first else "PRODUCT_STATUS_CHANGED",
                                  "suspended_reason": "", "update_time": now})
-    state.emit(shop, 37, {"product_id": product.id, "audit": {"status": product.audit_status},
+    # Type 37 documents product_id as a number, and the product's state on integrated platforms
+    # (Tokopedia): a shop outside Indonesia never lists there, so its status is NONE.
+    state.emit(shop, 37, {"product_id": int(product.id),
+                          "audit": {"status": product.audit_status, "pre_approved_reasons": []},
+                          "integrated_platform_statuses": {"platform": "TOKOPEDIA", "status": "NONE"},
                           "update_time": now})

@@ -339,7 +339,11 @@ class SandboxState:
         address = {
             "region": region, "state": "California", "city": "San Jose", "postal_code": "95110",
             "full_address": "1199 Coleman Ave, San Jose, CA 95110", "region_code": region,
-            "contact_person": "Lee", "phone_number": "(+1)213-***-1234", "address_line1": "1199 Coleman Ave",
+            "contact_person": "Lee Chen", "first_name": "Lee", "last_name": "Chen", "first_name_local_script": "",
+            "last_name_local_script": "", "phone_number": "(+1)213-***-1234", "address_line1": "1199 Coleman Ave",
+            "address_line2": "Dock 4", "address_line3": "", "address_line4": "", "distict": "", "town": "",
+            # TikTok's spelling: the warehouse address documents `distict`.
+            "geolocation": {"latitude": "37.3541", "longitude": "-121.9552"},
         }
         warehouses = [
             Warehouse(self.new_id(), self.new_id(), f"{region} Main Warehouse", "SALES_WAREHOUSE", True, address,

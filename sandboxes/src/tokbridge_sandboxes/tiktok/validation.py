@@ -58,6 +58,15 @@ class Checked:
 
 
 class Problems(list):
+    """What stops a product (the list) and what TikTok accepts with a warning (`warnings`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.warnings: list[str] = []
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
     def add(self, pair: tuple[int, str], message: str | None = None) -> None:
         self.append(ApiError(pair[0], message or pair[1]))
 
@@ -202,6 +211,8 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
                     problems.add((12052529, "The property value id not exist."))
                     continue
                 out_values.append({"id": known.id, "name": known.name})
+            elif value_name and attribute.value_data_format and (parse_decimal(value_name) or 0) <= 0:
+                problems.add((12052248, f"The value of {attribute.name} must be a positive number."))
             elif value_name and attribute.is_customizable:
                 out_values.append({"id": state.new_id(), "name": value_name})
             elif value_name:
@@ -209,10 +220,12 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
             else:
                 problems.add((12052248, "The product attribute value name or attribute value id is empty."))
         resolved_attributes.append({"id": attribute.id, "name": attribute.name, "values": out_values})
+    chosen = {(a["id"], v["id"]) for a in resolved_attributes for v in a["values"]}
     if category:
         for attribute_id in category.attribute_ids:
             attribute = seed.ATTRIBUTES[attribute_id]
-            if attribute.is_required and attribute.type == "PRODUCT_PROPERTY" and attribute_id not in given_ids:
+            required = attribute.is_required or any(c in chosen for c in attribute.requirement_conditions)
+            if required and attribute.type == "PRODUCT_PROPERTY" and attribute_id not in given_ids:
                 problems.add((12052104, "property is required"))
                 break
     stored["product_attributes"] = resolved_attributes
@@ -224,10 +237,12 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
         certifications = []
     given_certs = {text(c.get("id")) for c in certifications if isinstance(c, dict)}
     if category:
-        for rule in category.certifications:
-            if rule.is_required and rule.id not in given_certs:
+        rules = category.certifications_in(version)
+        for rule in rules:
+            needed = rule.is_required or any(c in chosen for c in rule.requirement_conditions)
+            if needed and rule.id not in given_certs:
                 problems.add((12052105, "required qualification miss"))
-        known_certs = {c.id for c in category.certifications}
+        known_certs = {c.id for c in rules}
         for cert in certifications:
             if not isinstance(cert, dict) or text(cert.get("id")) not in known_certs:
                 problems.add((12052655, "qualification id not exist"))
@@ -275,8 +290,15 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
                                             or len(external_product_id) > MAX_EXTERNAL_ID):
         problems.add(INVALID_INPUT)
     stored["external_product_id"] = external_product_id
+    template = body.get("shipping_template_id")
+    if template is not None and not (isinstance(template, str) and template.isdigit()):
+        # As TikTok does with a field it cannot use: cleared, and the answer's warnings say so.
+        problems.warn(f"The [shipping_template_id]:{template} field is incorrect and has been automatically "
+                      "cleared by the system. Reason: [Shipping template does not exist]. You can edit it later.")
+        body = {k: v for k, v in body.items() if k != "shipping_template_id"}
     for key in ("is_cod_allowed", "video", "delivery_option_ids", "is_not_for_sale", "shipping_template_id",
-                "listing_platforms", "minimum_order_quantity"):
+                "listing_platforms", "minimum_order_quantity", "is_pre_owned", "shipping_insurance_requirement",
+                "manufacturer_ids", "responsible_person_ids"):
         if key in body:
             stored[key] = body[key]
 
@@ -412,6 +434,12 @@ def _resolve_sales_attributes(state: SandboxState, given: Any, category: seed.Ca
         if isinstance(image, dict):
             if _check_image(state, problems, image.get("uri"), (12052520, "product sale property image uri illegal")):
                 item["sku_img"] = {"uri": image["uri"]}
+        extra_images = entry.get("supplementary_sku_images")
+        if isinstance(extra_images, list) and extra_images:
+            uris = [i.get("uri") if isinstance(i, dict) else None for i in extra_images]
+            if all(_check_image(state, problems, uri, (12052520, "product sale property image uri illegal"))
+                   for uri in uris):
+                item["supplementary_sku_images"] = [{"uri": uri} for uri in uris]
         resolved.append(item)
     return resolved
 

@@ -51,6 +51,9 @@ class EtsyPlugin:
         return EtsyStore(self.client(settings, connection), connection.external_id,
                          page_size=get_etsy_settings().page_size)
 
+    def image_headers(self, connection: ChannelConnection, url: str) -> dict[str, str]:
+        return {}  # its image URLs are public (a CDN)
+
     def order_admin_url(self, connection: ChannelConnection, order_external_id: str) -> str | None:
         return None  # TokBridge creates no Etsy orders
 

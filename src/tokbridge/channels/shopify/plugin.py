@@ -55,6 +55,9 @@ class ShopifyPlugin:
         """Shopify bills TokBridge's plans as app subscriptions (`capabilities.billing`)."""
         return ShopifyBilling(self.client(settings, connection), test=get_shopify_settings().billing_test)
 
+    def image_headers(self, connection: ChannelConnection, url: str) -> dict[str, str]:
+        return {}  # its image URLs are public (a CDN)
+
     def order_admin_url(self, connection: ChannelConnection, order_external_id: str) -> str | None:
         return admin_order_url(connection.external_id, order_external_id)
 

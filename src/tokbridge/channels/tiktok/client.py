@@ -204,7 +204,9 @@ class TikTokClient:
 
     def check_product_listing(self, product: m.ProductInput) -> m.ListingCheck:
         body = product.to_body()
-        body.pop("idempotency_key", None)  # not part of the dry run's body
+        # Not part of the dry run's body: it checks against the shop's own category tree.
+        for key in ("idempotency_key", "category_version"):
+            body.pop(key, None)
         return m.ListingCheck.model_validate(self._call(CHECK_LISTING, body=body))
 
     def upload_product_image(self, content: bytes, *, filename: str = "image.jpg", content_type: str = "image/jpeg", use_case: str = "MAIN_IMAGE") -> m.UploadedImage:
@@ -247,7 +249,8 @@ class TikTokClient:
         data = self._call(SEARCH_PRODUCTS, query={"page_size": page_size, "page_token": page_token or None}, body=body)
         return m.ProductPage.model_validate(data)
 
-    def iter_products(self, search: m.ProductSearch | None = None, *, page_size: int = MAX_PAGE_SIZE) -> Iterator[m.Product]:
+    def iter_products(self, search: m.ProductSearch | None = None, *,
+                      page_size: int = MAX_PAGE_SIZE) -> Iterator[m.ProductSummary]:
         return self._pages(lambda token: self.search_products(search, page_size=page_size, page_token=token), lambda page: page.products)
 
     def activate_products(self, product_ids: Sequence[str]) -> m.BatchResult:
@@ -421,8 +424,8 @@ class TikTokClient:
 
     # --- shop webhooks ---------------------------------------------------------------------------
 
-    def get_shop_webhooks(self) -> list[m.ShopWebhook]:
-        return [m.ShopWebhook.model_validate(item) for item in self._call(GET_SHOP_WEBHOOKS).get("webhooks", [])]
+    def get_shop_webhooks(self) -> m.ShopWebhooks:
+        return m.ShopWebhooks.model_validate(self._call(GET_SHOP_WEBHOOKS))
 
     def update_shop_webhook(self, event_type: str, address: str) -> None:
         """Subscribe `address` (https, no port, ≤255 chars) to `event_type`, e.g. ORDER_STATUS_CHANGE."""

@@ -287,31 +287,54 @@ class Audit(TikTokModel):
     pre_approved_reasons: list[str] = []
 
 
-class Sku(TikTokModel):
+class SkuSummary(TikTokModel):
+    """A SKU as Search Products lists it: no sales attributes or external id there."""
+
     id: str
     seller_sku: str | None = None
     price: dict[str, Any] | None = None
     inventory: list[WarehouseStock] = []
-    external_sku_id: str | None = None
-    sales_attributes: list[dict[str, Any]] = []
     status_info: dict[str, Any] | None = None
 
 
-class Product(TikTokModel):
+class Sku(SkuSummary):
+    """A SKU as Get Product shows it."""
+
+    external_sku_id: str | None = None
+    sales_attributes: list[dict[str, Any]] = []
+
+
+class ProductBase(TikTokModel):
+    """What Search Products and Get Product both say about a product."""
+
     id: str
     title: str = ""
     status: str = ""
-    product_status: str | None = None
-    skus: list[Sku] = []
     audit: Audit | None = None
-    audit_failed_reasons: list[dict[str, Any]] = []
-    external_product_id: str | None = None
     create_time: int | None = None
     update_time: int | None = None
 
 
+class ProductSummary(ProductBase):
+    """A product as Search Products lists it (Get Product has the whole of it)."""
+
+    skus: list[SkuSummary] = []
+
+    @property
+    def audit_failed_reasons(self) -> list[dict[str, Any]]:
+        """Search answers carry no review reasons (Get Product has them)."""
+        return []
+
+
+class Product(ProductBase):
+    product_status: str | None = None
+    skus: list[Sku] = []
+    audit_failed_reasons: list[dict[str, Any]] = []
+    external_product_id: str | None = None
+
+
 class ProductPage(TikTokModel):
-    products: list[Product] = []
+    products: list[ProductSummary] = []
     total_count: int | None = None
     next_page_token: str = ""
 
@@ -540,6 +563,11 @@ class ShopWebhook(TikTokModel):
     address: str = ""
     create_time: int | None = None
     update_time: int | None = None
+
+
+class ShopWebhooks(TikTokModel):
+    webhooks: list[ShopWebhook] = []
+    total_count: int | None = None
 
 
 class AuthorizedShop(TikTokModel):

@@ -2,14 +2,14 @@
 with an optional expiry, when each was last used and when it was revoked.
 
 Revision ID: 0024_api_tokens
-Revises: 0022_orders_store_amounts
+Revises: 0023_order_state_mapping
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0024_api_tokens'
-down_revision = '0022_orders_store_amounts'
+down_revision = '0023_order_state_mapping'
 branch_labels = None
 depends_on = None
 

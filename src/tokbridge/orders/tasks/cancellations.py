@@ -17,6 +17,7 @@ from tokbridge.orders import service
 from tokbridge.orders import status as statuses
 from tokbridge.orders.models import StoreSync
 from tokbridge.orders.repository import OrderRepository
+from tokbridge.orders.store_states import keeps_order_states
 from tokbridge.orders.tasks.common import adjust_store_stock, fetch_and_apply, job_shop, shop_store, tiktok_api, write
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,8 @@ def cancel_in_store(ctx: JobContext) -> None:
         if order is None or not (order.store_order_id or kept) or order.store_cancelled:
             return
         connection_id, held_by = order.connection_id, order.store_connection_id
-        restock = OrderRepository(session).settings(ctx.required_merchant_id, connection_id, create=False).restock_on_cancel
+        settings = OrderRepository(session).settings(ctx.required_merchant_id, connection_id, create=False)
+        restock, cancelled_state = settings.restock_on_cancel, settings.cancelled_state
         store_order_id, by_buyer = order.store_order_id, (order.cancelled_by or "").upper() == "BUYER"
         returned = service.stock_sold(session, order_id, cancelled_lines=True) if kept and restock else None
     store_connection = shop_store(ctx, job_shop(ctx, connection_id), "the store order could not be cancelled",
@@ -57,8 +59,10 @@ def cancel_in_store(ctx: JobContext) -> None:
                                    reason=STOCK_RESTOCK, idempotency_key=f"tokbridge-order-{order_id}-cancelled")
         else:
             assert store_order_id is not None  # not kept: the order is in the store
+            # A store whose orders carry a state moves it to the merchant's cancelled state (None: its own).
             with_store(ctx.settings, store_connection, lambda store: store.cancel_order(
-                store_order_id, reason=CANCELLED_BY_BUYER if by_buyer else CANCELLED_OTHERWISE, restock=restock))
+                store_order_id, reason=CANCELLED_BY_BUYER if by_buyer else CANCELLED_OTHERWISE, restock=restock,
+                state_external_id=cancelled_state if keeps_order_states(store_connection) else None))
     except RefusedWithFix as exc:
         if "already" not in str(exc).lower():
             error = f"The store refused to cancel its order: {exc}"

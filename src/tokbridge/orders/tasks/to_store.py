@@ -17,6 +17,7 @@ from tokbridge.orders import service
 from tokbridge.orders.mapper import in_store_currency, order_total, store_currency, to_new_order
 from tokbridge.orders.money import to_minor
 from tokbridge.orders.regions import UnknownCountry
+from tokbridge.orders.repository import OrderRepository
 from tokbridge.orders.tasks.common import adjust_store_stock, job_shop, write
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,10 @@ def to_store(ctx: JobContext) -> None:
         write(ctx, lambda s: service.record_store_failure(s, order_id, reason))
         return
     new_order = in_store_currency(new_order, conversion, presentment=plugin.capabilities.presentment_currency)
+    if plugin.capabilities.order_states:  # the merchant's mapped state for a new order (None: the store's paid one)
+        with ctx.session() as session:
+            new_order.state_external_id = OrderRepository(session).settings(
+                ctx.merchant_id, plan.connection_id, create=False).new_order_state
     try:
         created = with_store(ctx.settings, store_connection, lambda store: store.create_order(new_order))
     except PermanentError as exc:

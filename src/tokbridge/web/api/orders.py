@@ -17,7 +17,7 @@ from tokbridge.config import get_settings
 from tokbridge.dashboard import service as dashboard_service
 from tokbridge.jobs.service import enqueue
 from tokbridge.kit.errors import ChannelError
-from tokbridge.orders import overview, service
+from tokbridge.orders import overview, service, store_states
 from tokbridge.orders import status as statuses
 from tokbridge.orders.models import Order, OrderStatus, ShipmentState, StoreSync
 from tokbridge.orders.money import to_decimal
@@ -168,6 +168,26 @@ class OrderSettingsBody(BaseModel):
     unknown_sku: Literal["fail", "custom_line"]
     carrier_map: dict[str, str] = Field(default_factory=dict,
                                         description="Store tracking company -> TikTok shipping provider id or name")
+    new_order_state: str | None = Field(None, max_length=64, description=(
+        "Where the shop's store keeps order statuses of its own: the store status a new TikTok order (Awaiting "
+        "Shipment) is created in (an id from `order_states`; null: the store's status for paid orders)"))
+    delivered_state: str | None = Field(None, max_length=64, description=(
+        "The store status a delivered TikTok order moves to (null: the store's delivered status)"))
+    cancelled_state: str | None = Field(None, max_length=64, description=(
+        "The store status a cancelled TikTok order moves to (null: the store's cancelled status)"))
+
+
+class StoreOrderStateOut(BaseModel):
+    id: str
+    name: str
+    meaning: str | None = Field(description="What the store says the status is for: paid, shipped, delivered, "
+                                            "cancelled, payment_error...")
+
+
+class OrderSettingsOut(OrderSettingsBody):
+    order_states: list[StoreOrderStateOut] | None = Field(None, description=(
+        "The shop's store's order statuses, where it keeps its own (null: it does not; the three states above "
+        "are then unused)"))
 
 
 def summary(order: Order) -> OrderSummary:
@@ -428,20 +448,46 @@ def retry_order(order_id: RowId, viewer: ViewerDep):
     return Queued(detail="Trying again.")
 
 
-@router.get("/settings/orders", response_model=OrderSettingsBody)
+@router.get("/settings/orders", response_model=OrderSettingsOut)
 def get_order_settings(viewer: ViewerDep, shop: OptionalShopDep):
-    """The chosen shop's order settings (each TikTok shop has its own; the defaults before one is connected)."""
+    """The chosen shop's order settings (each TikTok shop has its own; the defaults before one is connected),
+    with the store's order statuses where it keeps its own: the three mapped states read as the chosen ones,
+    or the defaults the store's statuses give."""
     settings = OrderRepository(viewer.db).settings(viewer.merchant_id, _shop_id(shop), create=False)
-    return OrderSettingsBody.model_validate(settings, from_attributes=True)
+    body = OrderSettingsOut.model_validate(settings, from_attributes=True)
+    states = _store_order_states(viewer, shop)
+    if states is None:
+        return body
+    return body.model_copy(update={**store_states.chosen(settings, states), "order_states": [
+        StoreOrderStateOut(id=state.external_id, name=state.name, meaning=state.meaning) for state in states]})
 
 
-@router.put("/settings/orders", response_model=OrderSettingsBody)
+@router.put("/settings/orders", response_model=OrderSettingsOut,
+            responses={422: {"model": Problem}})
 def put_order_settings(body: OrderSettingsBody, viewer: ViewerDep, shop: ShopDep):
+    states = _store_order_states(viewer, shop)
+    mapped = {column: getattr(body, column) for column in (m.column for m in store_states.MAPPED)}
+    if states is not None:
+        problems = store_states.check_mapping(states, mapped)
+        if problems:
+            raise HTTPException(422, " ".join(problems))
+    elif any(mapped.values()):
+        raise HTTPException(422, "The shop's store keeps no order statuses of its own: leave the three states out.")
     settings = OrderRepository(viewer.db).settings(viewer.merchant_id, shop.shop_id)
     for name, value in body.model_dump().items():
-        setattr(settings, name, value)
+        setattr(settings, name, (value or None) if name in mapped else value)
     viewer.db.commit()
-    return body
+    return get_order_settings(viewer, shop)
+
+
+def _store_order_states(viewer, shop) -> list | None:
+    """The store's order statuses where the shop's store keeps its own (read through its plugin, kept a
+    minute), else None. A store that does not answer raises the kit's error kinds (a plain 503/502)."""
+    store = shop.store if shop is not None else None
+    if not store_states.keeps_order_states(store):
+        return None
+    viewer.db.commit()  # no transaction stays open while the store answers
+    return store_states.store_order_states(get_settings(), store)
 
 
 # --- the overview of every shop -------------------------------------------------------------------------
