@@ -28,6 +28,27 @@ def test_ruff_finds_nothing():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+# The packages whose types are checked (issue #20): the kit, jobs, the channels and the domain; `make test`,
+# and so CI, fails on a type error in them. The folders still left out are listed with `ignore_errors` under
+# [tool.mypy] in pyproject.toml. The audit module (not merged yet, clean when this came in) belongs here too.
+TYPE_CHECKED = ["kit", "jobs", "channels", "activity", "audit", "billing", "catalog", "category_templates", "dashboard",
+                "inbox", "listings", "notifications", "onboarding", "orders", "tenancy", "undo"]
+
+
+def test_mypy_finds_nothing():
+    """The type checks under [tool.mypy] in pyproject.toml, on the packages of TYPE_CHECKED."""
+    import hashlib
+    import tempfile
+
+    mypy = Path(sys.executable).with_name("mypy")
+    # The cache goes to the system's temporary folder (one per checkout), not into the working tree.
+    cache = Path(tempfile.gettempdir()) / f"tokbridge-mypy-{hashlib.sha256(bytes(ROOT)).hexdigest()[:12]}"
+    result = subprocess.run([str(mypy), "--cache-dir", str(cache),
+                             *(f"src/tokbridge/{package}" for package in TYPE_CHECKED)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_the_sandbox_tests_never_import_tokbridge():
     """import-linter sees packages only; the sandbox tests are checked here the same way."""
     import ast

@@ -248,6 +248,7 @@ def confirm_plan_change(session: Session, merchant_id: int, charge_id: str,
         # Another plan was chosen meanwhile: this approval no longer decides anything.
         return Confirmation(False, f"You are on the {current_plan(subscription).name} plan.")
     _record_change(session, merchant_id, wanted, before, charge_id=expected)
+    assert charge is not None  # its status is active
     subscription.billing_period_end = charge.current_period_end
     return Confirmation(True, f"You are on the {wanted.name} plan now.", approved=True)
 
@@ -308,8 +309,8 @@ def _locked_subscription(session: Session, merchant_id: int) -> Subscription:
     session.commit()
     for_writing(session)
     _stored_subscription(session, merchant_id)
-    return session.scalar(select(Subscription).where(Subscription.merchant_id == merchant_id)
-                          .with_for_update().execution_options(populate_existing=True))
+    return session.scalars(select(Subscription).where(Subscription.merchant_id == merchant_id)
+                           .with_for_update().execution_options(populate_existing=True)).one()
 
 
 def _stored_subscription(session: Session, merchant_id: int) -> Subscription:
@@ -324,8 +325,8 @@ def _stored_subscription(session: Session, merchant_id: int) -> Subscription:
         merchant_id=merchant_id, plan_code=default.plan_code, billing_day=default.billing_day,
         started_at=default.started_at, status="active", created_at=now, updated_at=now,
     ).on_conflict_do_nothing(index_elements=["merchant_id"]))
-    return session.scalar(select(Subscription).where(Subscription.merchant_id == merchant_id)
-                          .execution_options(populate_existing=True))
+    return session.scalars(select(Subscription).where(Subscription.merchant_id == merchant_id)
+                           .execution_options(populate_existing=True)).one()
 
 
 def _record_change(session: Session, merchant_id: int, plan: Plan, before: Plan, **details: str | None) -> None:

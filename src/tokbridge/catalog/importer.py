@@ -108,7 +108,7 @@ class CatalogImporter:
         with _fewer_gc_passes(), self.engine.connect().execution_options(write=True) as conn:
             run.conn = conn
             for item in items:
-                if type(item) is CatalogCheckpoint:
+                if isinstance(item, CatalogCheckpoint):
                     if on_checkpoint is None:
                         continue  # nobody saves it: keep the batches whole
                     with conn.begin():
@@ -160,20 +160,19 @@ class _Run:
         self.levels: list[LevelOf] = []
 
     def add(self, item: CatalogItem) -> None:
-        kind = type(item)
-        if kind is LevelOf:
+        if isinstance(item, LevelOf):
             self.levels.append(item)
             if len(self.levels) >= self.batch:
                 self.flush_levels()
-        elif kind is VariantOf:
+        elif isinstance(item, VariantOf):
             self.variants.append(item)
             if len(self.variants) >= self.batch:
                 self.flush_variants()
-        elif kind is ImageOf:
+        elif isinstance(item, ImageOf):
             self.images.append(item)
             if len(self.images) >= self.batch:
                 self.flush_images()
-        elif kind is Product:
+        elif isinstance(item, Product):
             self.products.append(item)
             # A product read with its children (paginated reads) is expanded into the same stream.
             for variant in item.variants:
@@ -190,7 +189,7 @@ class _Run:
             if len(self.levels) >= self.batch:
                 self.flush_levels()
         else:
-            raise TypeError(f"not a catalog item: {kind.__name__}")
+            raise TypeError(f"not a catalog item: {type(item).__name__}")
 
     # Flushing writes a batch; parents are always written before their children.
 
@@ -225,6 +224,8 @@ class _Run:
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         """A transaction per batch, unless the batch is part of a checkpoint's transaction."""
+        if self.conn is None:
+            raise RuntimeError("batches are written only while the importer runs")
         if self.conn.in_transaction():
             yield
         else:

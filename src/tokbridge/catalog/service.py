@@ -83,10 +83,14 @@ def import_changes_since(
 
 def refresh_products(store: SourceStore, engine: Engine, merchant_id: int, external_ids: Iterable[str]) -> ImportResult:
     """Re-read these products; those the store no longer has are marked deleted."""
-    found, gone = [], []
+    found: list[Product] = []
+    gone: list[str] = []
     for external_id in dict.fromkeys(external_ids):
         product = store.product(external_id)
-        (found if product is not None else gone).append(product or external_id)
+        if product is not None:
+            found.append(product)
+        else:
+            gone.append(external_id)
     result = CatalogImporter(engine, merchant_id, store.channel).run(found, full=False)
     if gone:
         result.products_removed = mark_products_deleted(engine, merchant_id, store.channel, gone)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
@@ -152,7 +152,8 @@ def import_stream(ctx: JobContext, engine: Engine, connection: ChannelConnection
     Each store checkpoint is saved in the transaction that wrote everything before it. Returns the
     counts of the whole import, earlier attempts included."""
     saved = dict(ctx.checkpoint)
-    earlier = ImportResult(**{name: int((saved.get("imported") or {}).get(name, 0)) for name in COUNTED})
+    counted: dict[str, Any] = {name: int((saved.get("imported") or {}).get(name, 0)) for name in COUNTED}
+    earlier = ImportResult(**counted)
     resumed_from = datetime.fromisoformat(saved["synced_at"]) if saved.get("synced_at") else None
 
     def save(conn: Connection, checkpoint: CatalogCheckpoint, so_far: ImportResult) -> None:
@@ -264,6 +265,8 @@ def apply_product(engine: Engine, connection: ChannelConnection, product: Produc
         return Applied(product_id=before.product_id, stale=True)
     CatalogImporter(engine, merchant_id, connection.channel, batch_size=500).run([product], full=False)
     after = _snapshot(engine, merchant_id, connection.channel, product.external_id)
+    if after is None:  # deleted (with its merchant or connection) right after the write
+        return Applied()
     if before is None:
         reasons = ["info"]  # new in the store: templates may now select it
         link_new_products(engine, merchant_id)
@@ -343,6 +346,8 @@ def refresh_inventory_item(settings, connection: ChannelConnection, inventory_it
             log.info("inventory item %s is not in the catalog; left to the reconciliation", inventory_item_external_id)
             return None
         product_external_id = conn.scalar(select(products_table.c.external_id).where(products_table.c.id == product_id))
+    if product_external_id is None:  # deleted between the two reads
+        return None
     return refresh_product(settings, connection, product_external_id)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from tokbridge.category_templates import repository as repo
 from tokbridge.category_templates.models import ASSIGNED_MANUAL
+from tokbridge.category_templates.rules import RuleSet
 from tokbridge.channels.shops import ShopContext
 from tokbridge.db.base import utcnow
 
@@ -23,7 +24,7 @@ from tokbridge.db.base import utcnow
 def assign_matching(session: Session, shop: ShopContext) -> int:
     """Link every unassigned, matching product to its first matching template; returns how many."""
     now = utcnow()
-    earlier = []
+    earlier: list[RuleSet] = []
     linked = 0
     for template in repo.list_templates(session, shop, active_only=True):
         rules = template.spec().selection
@@ -43,7 +44,7 @@ def assign_template_now(session: Session, shop: ShopContext, template_id: int) -
     """ "Link matching products" on one template, auto-assign or not: its unassigned matches that no
     higher template claims. The links are manual, so later automatic passes keep them."""
     templates = repo.list_templates(session, shop, active_only=True)
-    earlier = []
+    earlier: list[RuleSet] = []
     for template in templates:
         rules = template.spec().selection
         if template.id == template_id:

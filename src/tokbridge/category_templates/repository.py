@@ -29,6 +29,7 @@ from tokbridge.category_templates.pricing import money
 from tokbridge.category_templates.rules import RuleSet, eligible_clause, rule_set_clause
 from tokbridge.channels.shops import ShopContext
 from tokbridge.db.base import UTCDateTime, utcnow
+from tokbridge.db.engine import rows_changed
 
 products = CatalogProduct.__table__
 variants = CatalogVariant.__table__
@@ -192,12 +193,12 @@ def insert_assignments(
     statement = dialect_insert(assignments).from_select(columns, chosen).on_conflict_do_nothing()
     # preserve_rowcount: without it SQLAlchemy may report -1 for INSERT .. SELECT on psycopg.
     result = session.execute(statement, execution_options={"preserve_rowcount": True})
-    return max(result.rowcount or 0, 0)
+    return rows_changed(result)
 
 
 def delete_auto_assignments(session: Session, shop: ShopContext) -> int:
     result = session.execute(delete(assignments).where(_links_of(shop), assignments.c.assigned_by == ASSIGNED_AUTO))
-    return result.rowcount or 0
+    return rows_changed(result)
 
 
 def set_manual_assignments(session: Session, shop: ShopContext, product_ids: Sequence[int], template_id: int) -> int:
@@ -238,7 +239,7 @@ def delete_assignments(session: Session, shop: ShopContext, product_ids: Iterabl
         result = session.execute(
             delete(assignments).where(_links_of(shop), assignments.c.product_id.in_(ids[start : start + CHUNK]))
         )
-        removed += result.rowcount or 0
+        removed += rows_changed(result)
     return removed
 
 

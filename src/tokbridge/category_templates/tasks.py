@@ -45,10 +45,10 @@ def link_new(ctx: JobContext) -> None:
     engine = get_engine(ctx.settings.database_url)
     connection_id = (ctx.payload or {}).get("connection_id")
     if connection_id:
-        link_new_products(engine, ctx.merchant_id, connection_id)
+        link_new_products(engine, ctx.required_merchant_id, connection_id)
         return
     # A job queued before jobs named their shop: every active shop links with its own templates.
     with session_scope(engine) as session:
-        shop_ids = [shop.id for shop in active_shops(bind_merchant(session, ctx.merchant_id))]
+        shop_ids = [shop.id for shop in active_shops(bind_merchant(session, ctx.required_merchant_id))]
     for shop_id in shop_ids:
-        link_new_products(engine, ctx.merchant_id, shop_id)
+        link_new_products(engine, ctx.required_merchant_id, shop_id)

@@ -650,15 +650,15 @@ def check_template(spec: TemplateSpec, category: CategoryInfo) -> list[Problem]:
                     f"Map {attribute.name or attribute.id} to a fixed value, a product field or a store option.",
                 )
             )
-    for index, mapping in enumerate(spec.variants):
-        if mapping.attribute_id:
-            attribute = category.attribute(mapping.attribute_id)
+    for index, variant_mapping in enumerate(spec.variants):
+        if variant_mapping.attribute_id:
+            attribute = category.attribute(variant_mapping.attribute_id)
             if attribute is None or attribute.type != "SALES_PROPERTY":
                 problems.append(
                     Problem(
                         "sales_attribute_unknown",
                         f"variants[{index}]",
-                        f"Sales attribute {mapping.attribute_id} does not belong to {spec.category.label}.",
+                        f"Sales attribute {variant_mapping.attribute_id} does not belong to {spec.category.label}.",
                         "Choose one of the category's sales attributes, or a custom name.",
                     )
                 )

@@ -755,6 +755,7 @@ class StoreBilling(Protocol):
     def cancel(self, charge_id: str) -> StoreCharge: ...
 
 
+@runtime_checkable
 class BillingPlugin(Protocol):
     """A `StorePlugin` whose `capabilities.billing` also offers its billing for one connection."""
 

@@ -135,7 +135,8 @@ class DatabaseTokenStore:
     def load(self, shop_id: str) -> TokenGrant | None:
         with self._session() as session:
             row = self._row(session, shop_id)
-            if row is None or row.status != "active" or row.access_token_ciphertext is None:
+            if (row is None or row.status != "active" or row.access_token_ciphertext is None
+                    or row.access_expires_at is None or row.refresh_expires_at is None):
                 return None
             return TokenGrant(
                 access_token=row.access_token,

@@ -64,7 +64,7 @@ def shop_context(session: Session, connection_id: str | None) -> ShopContext:
     merchant (tenancy.scoping), so another merchant's shop is simply not found. Raises NoSuchShop."""
     # Ids come from URLs and request bodies: one that cannot be a connection id is no shop, unread.
     well_formed = connection_id is not None and CONNECTION_ID.fullmatch(connection_id) is not None
-    shop = ConnectionRepository(session).get(connection_id) if well_formed else None
+    shop = ConnectionRepository(session).get(connection_id) if well_formed and connection_id is not None else None
     if shop is None or shop.channel != TIKTOK or shop.status != "active":
         raise NoSuchShop(connection_id)
     return ShopContext(merchant_id=shop.merchant_id, shop=shop, store=linked_store(session, shop))

@@ -6,10 +6,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE run by `Session.execute` touched (0 when the driver cannot tell).
+    The session types its answer as a plain Result; for these statements it is a CursorResult."""
+    return max(cast(CursorResult[Any], result).rowcount or 0, 0)
 
 
 def normalize_url(url: str) -> str:

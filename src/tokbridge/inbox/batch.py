@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Sequence
 
 from tokbridge.db.engine import get_engine, session_scope
 from tokbridge.inbox.service import Intake, Verified, record
@@ -54,7 +55,7 @@ class IntakeRecorder:
                 except RuntimeError:  # that loop has closed: its requests are gone
                     log.info("%d webhook answers dropped: their server loop closed", len(settled))
 
-    def _record(self, events: list[Verified]) -> list[Intake | BaseException]:
+    def _record(self, events: list[Verified]) -> Sequence[Intake | BaseException]:
         try:
             with session_scope(self._engine) as session:
                 return record(session, events)

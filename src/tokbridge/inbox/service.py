@@ -162,7 +162,9 @@ def record(session: Session, events: Sequence[Verified]) -> list[Intake]:
         if event_id is None:
             results[index] = _duplicate(events[index])
             continue
-        merchant_id = connections[(source, events[index].shop)].merchant_id
+        connection = connections[(source, events[index].shop)]
+        assert connection is not None  # first_of holds the events of known shops only
+        merchant_id = connection.merchant_id
         new_by_merchant.setdefault(merchant_id, []).append(event_id)
         results[index] = Intake(200, "Received.", event_id)
     for merchant_id, event_ids in new_by_merchant.items():

@@ -118,28 +118,35 @@ def _store(ctx: JobContext, connection: ChannelConnection, source: str, topic: s
 # --- store events, whatever the store ----------------------------------------------------------
 
 
+def _subject(event: StoreEvent) -> str:
+    """The product, item or order the event is about, which these kinds always name."""
+    if event.subject_external_id is None:
+        raise PermanentError(f"a {event.kind} event that names nothing")
+    return event.subject_external_id
+
+
 def _product_changed(ctx: JobContext, connection: ChannelConnection, event: StoreEvent) -> bool:
-    catalog_tasks.refresh_product(ctx.settings, connection, event.subject_external_id,
+    catalog_tasks.refresh_product(ctx.settings, connection, _subject(event),
                                   seen_updated_at=event.data.get("updated_at"))
     return True
 
 
 def _product_deleted(ctx: JobContext, connection: ChannelConnection, event: StoreEvent) -> bool:
-    catalog_tasks.product_deleted(ctx.settings, connection, event.subject_external_id)
+    catalog_tasks.product_deleted(ctx.settings, connection, _subject(event))
     return True
 
 
 def _stock_changed(ctx: JobContext, connection: ChannelConnection, event: StoreEvent) -> bool:
-    catalog_tasks.refresh_inventory_item(ctx.settings, connection, event.subject_external_id)
+    catalog_tasks.refresh_inventory_item(ctx.settings, connection, _subject(event))
     return True
 
 
 def _order_fulfilled(ctx: JobContext, connection: ChannelConnection, event: StoreEvent) -> bool:
-    return from_store.store_fulfilment(ctx, connection, event.subject_external_id, event.data.get("fulfilment_id"))
+    return from_store.store_fulfilment(ctx, connection, _subject(event), event.data.get("fulfilment_id"))
 
 
 def _order_cancelled(ctx: JobContext, connection: ChannelConnection, event: StoreEvent) -> bool:
-    return from_store.store_order_cancelled(ctx, connection, event.subject_external_id, event.data.get("reason"))
+    return from_store.store_order_cancelled(ctx, connection, _subject(event), event.data.get("reason"))
 
 
 STORE_HANDLERS: dict[str, StoreEventHandler] = {

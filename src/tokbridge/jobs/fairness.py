@@ -77,7 +77,8 @@ class UrgentGate:
     def urgent(self, job_id: int | None = None):
         with self._changed:
             self._running += 1
-            self._expected.pop(job_id, None)
+            if job_id is not None:
+                self._expected.pop(job_id, None)
         try:
             yield
         finally:
@@ -152,7 +153,8 @@ class UrgentElsewhere:
 
         def mark_and_forget_lapsed():
             with self._redis.pipeline() as pipeline:
-                pipeline.zremrangebyscore(self._key, "-inf", now).zadd(self._key, {member: now + expires_in})
+                pipeline.zremrangebyscore(self._key, "-inf", now)
+                pipeline.zadd(self._key, {member: now + expires_in})
                 if job_id is not None and process != DISPATCHED:
                     pipeline.zrem(self._key, f"{DISPATCHED}:{job_id}")  # now running: its own mark says so
                 pipeline.execute()

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from tokbridge.config import Settings
 from tokbridge.db.base import utcnow
-from tokbridge.db.engine import for_writing, get_engine, session_scope
+from tokbridge.db.engine import for_writing, get_engine, rows_changed, session_scope
 from tokbridge.jobs.models import Job, JobState
 
 log = logging.getLogger(__name__)
@@ -83,11 +83,11 @@ def renew_leases(now: datetime | None = None) -> int:
                  .with_for_update(skip_locked=True).scalar_subquery())
         try:
             with session_scope(get_engine(item.settings.database_url)) as session:
-                renewed += for_writing(session).execute(
+                renewed += rows_changed(for_writing(session).execute(
                     update(Job).where(Job.id.in_(owned))
                     .values(lease_expires_at=now + timedelta(seconds=item.settings.job_lease_seconds))
                     .execution_options(synchronize_session=False)
-                ).rowcount
+                ))
         except Exception:  # noqa: BLE001 - a database hiccup: the next beat tries again, well within the lease
             log.exception("could not renew the lease of job %s; will try again", item.job_id)
     return renewed

@@ -12,21 +12,21 @@ import logging
 import threading
 
 from huey import PriorityRedisHuey, SqliteHuey
-from huey.api import Huey
+from huey.api import Huey, TaskWrapper
 
 from tokbridge.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_instances: dict[tuple, tuple[Huey, object]] = {}
+_instances: dict[tuple, tuple[Huey, TaskWrapper]] = {}
 
 
 def _key(settings: Settings) -> tuple:
     return (settings.redis_url, settings.queue_name, str(settings.data_dir))
 
 
-def huey_for(settings: Settings) -> tuple[Huey, object]:
+def huey_for(settings: Settings) -> tuple[Huey, TaskWrapper]:
     """The Huey instance for these settings and its one task, `execute_job(job_id)`."""
     key = _key(settings)
     with _lock:

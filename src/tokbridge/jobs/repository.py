@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from datetime import datetime
 
@@ -9,6 +10,7 @@ from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tokbridge.db.engine import rows_changed
 from tokbridge.jobs.models import ACTIVE_STATES, FINISHED_STATES, WAITING_SQL, Job, JobState, PeriodicRun
 
 
@@ -52,8 +54,9 @@ class JobRepository:
                     updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1
+        return rows_changed(result) == 1
 
+    # Named `list`, this method hides the builtin in the class body: the annotations below say builtins.list.
     def list(self, state: str | None = None, limit: int = 50) -> list[Job]:
         query = select(Job).order_by(Job.id.desc()).limit(limit)
         if state:
@@ -68,7 +71,7 @@ class JobRepository:
                     attempts=Job.attempts + 1, started_at=now, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1
+        return rows_changed(result) == 1
 
     def update_owned(self, job_id: int, owner: str, *, done_at_most: int | None = None, **values) -> bool:
         """Change a running job only while this worker still holds it; with `done_at_most`, only while its
@@ -77,32 +80,32 @@ class JobRepository:
         if done_at_most is not None:
             query = query.where(Job.progress_done <= done_at_most)
         result = self.session.execute(query.values(**values).execution_options(synchronize_session=False))
-        return result.rowcount == 1
+        return rows_changed(result) == 1
 
     def held_by(self, job_id: int, owner: str) -> bool:
         return self.session.scalar(select(Job.id).where(
             Job.id == job_id, Job.state == JobState.RUNNING, Job.worker_id == owner)) is not None
 
-    def due_ids(self, now: datetime, limit: int = 100) -> list[int]:
+    def due_ids(self, now: datetime, limit: int = 100) -> builtins.list[int]:
         return list(self.session.scalars(
             select(Job.id).where(Job.state == JobState.QUEUED, Job.next_run_at <= now)
             .order_by(Job.next_run_at).limit(limit)
         ))
 
-    def counts_by_kind_and_state(self, finished_since: datetime) -> list[tuple[str, str, int]]:
+    def counts_by_kind_and_state(self, finished_since: datetime) -> builtins.list[tuple[str, str, int]]:
         """(kind, state, jobs) of every merchant: the active ones, and those finished since `finished_since`
         (the finished_at index keeps this short however many finished jobs are kept)."""
         return [(kind, state, n) for kind, state, n in self.session.execute(
             select(Job.kind, Job.state, func.count()).where(or_(
                 Job.state.in_(ACTIVE_STATES), Job.finished_at >= finished_since)).group_by(Job.kind, Job.state))]
 
-    def waiting_by_kind(self, now: datetime) -> list[tuple[str, int, datetime]]:
+    def waiting_by_kind(self, now: datetime) -> builtins.list[tuple[str, int, datetime]]:
         """(kind, jobs due and waiting for a worker, the earliest time one of them was due)."""
         return [(kind, n, since) for kind, n, since in self.session.execute(
             select(Job.kind, func.count(), func.min(Job.next_run_at))
             .where(Job.state == JobState.QUEUED, Job.next_run_at <= now).group_by(Job.kind))]
 
-    def expired_leases(self, now: datetime, limit: int = 100) -> list[Job]:
+    def expired_leases(self, now: datetime, limit: int = 100) -> builtins.list[Job]:
         return list(self.session.scalars(
             select(Job).where(Job.state == JobState.RUNNING, Job.lease_expires_at < now).limit(limit)
         ))
@@ -116,7 +119,7 @@ class JobRepository:
                     attempts=attempts, last_error="worker stopped responding; the job was taken over")
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1
+        return rows_changed(result) == 1
 
     def fail_expired(self, job: Job, now: datetime, message: str) -> bool:
         """Fail a job whose worker died on its last attempt."""
@@ -127,9 +130,9 @@ class JobRepository:
                     last_error=message)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1
+        return rows_changed(result) == 1
 
-    def stale_queued(self, cutoff: datetime, limit: int = 100) -> list[Job]:
+    def stale_queued(self, cutoff: datetime, limit: int = 100) -> builtins.list[Job]:
         """Queued jobs due for a while that no worker took: their queue message was lost."""
         return list(self.session.scalars(
             select(Job).where(
@@ -144,13 +147,13 @@ class JobRepository:
             update(Job).where(Job.id == job.id, Job.updated_at == job.updated_at, Job.state == JobState.QUEUED)
             .values(updated_at=now).execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1
+        return rows_changed(result) == 1
 
     def delete_finished(self, before: datetime, limit: int = 5000) -> int:
         """Delete up to `limit` jobs that finished before `before` (their outcome is in Recent Activity)."""
         ids = select(Job.id).where(Job.finished_at < before, Job.state.in_(FINISHED_STATES)).limit(limit)
-        return self.session.execute(delete(Job).where(Job.id.in_(ids.scalar_subquery()))
-                                    .execution_options(synchronize_session=False)).rowcount
+        return rows_changed(self.session.execute(delete(Job).where(Job.id.in_(ids.scalar_subquery()))
+                                                 .execution_options(synchronize_session=False)))
 
     def claim_period(self, name: str, period_start: int) -> bool:
         """True for exactly one caller per (name, period), on SQLite and PostgreSQL alike."""
@@ -160,7 +163,7 @@ class JobRepository:
             .values(period_start=period_start)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 1:
+        if rows_changed(result) == 1:
             return True
         if self.session.get(PeriodicRun, name) is not None:
             return False
@@ -173,9 +176,9 @@ class JobRepository:
             return False
 
     def cancel_active_for_merchant(self, merchant_id: int, now: datetime, reason: str) -> int:
-        return self.session.execute(
+        return rows_changed(self.session.execute(
             update(Job)
             .where(Job.merchant_id == merchant_id, Job.state.in_(ACTIVE_STATES))
             .values(state=JobState.CANCELLED, finished_at=now, updated_at=now, last_error=reason)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))

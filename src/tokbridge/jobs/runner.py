@@ -15,6 +15,7 @@ import threading
 import time
 import traceback
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -66,6 +67,13 @@ class JobContext:
         # Changes it records are this job's, on behalf of whoever started it (see audit.service).
         self.actor = Actor.job(job.id, job.title or job.kind, self.payload.get("triggered_by"))
 
+    @property
+    def required_merchant_id(self) -> int:
+        """The job's merchant, for handlers of a merchant's work (only maintenance jobs have none)."""
+        if self.merchant_id is None:
+            raise PermanentError(f"job {self.job_id} ({self.kind}) belongs to no merchant")
+        return self.merchant_id
+
     def session(self) -> Session:
         """A new session, scoped to the job's merchant when it has one. The caller commits."""
         session = act_as(sessionmaker_for(self._engine)(), self.actor)
@@ -101,7 +109,7 @@ class JobContext:
 
     def save_checkpoint(self, checkpoint: dict) -> None:
         """Save where to resume without counting it as progress (a pause between tries is not progress)."""
-        values = {"checkpoint": dict(checkpoint), "updated_at": utcnow()}
+        values: dict[str, Any] = {"checkpoint": dict(checkpoint), "updated_at": utcnow()}
         with session_scope(self._engine) as own:
             if not JobRepository(for_writing(own)).update_owned(self.job_id, self._worker, **values):
                 raise LeaseLost(f"job {self.job_id} is no longer held by this worker")
@@ -128,7 +136,7 @@ class JobContext:
             if done_at_most is not None and jobs.held_by(self.job_id, self._worker):
                 return  # a further count is saved already, with its activity row
             raise LeaseLost(f"job {self.job_id} is no longer held by this worker")
-        if self._visible:
+        if self._visible and self.merchant_id is not None:
             activity.job_progress(bind_merchant(session, self.merchant_id), self.job_id,
                                   values["progress_done"], values.get("progress_total"))
 
@@ -143,6 +151,8 @@ def run_job(settings: Settings, job_id: int, worker: str | None = None) -> str |
         if not repository.claim(job_id, worker, now, now + timedelta(seconds=settings.job_lease_seconds)):
             return None
         job = repository.get(job_id)
+        if job is None:  # deleted (with its merchant) right after the claim
+            return None
         session.refresh(job)
         spec = handler_for(job.kind)
         if job.merchant_id is not None and AccountRepository(session).merchant(job.merchant_id) is None:
@@ -222,6 +232,8 @@ def _retry_or_fail(settings, engine, context: JobContext, worker: str, exc: Exce
     with session_scope(engine) as session:
         repository = JobRepository(for_writing(session))
         job = repository.get(context.job_id)
+        if job is None:  # deleted with its merchant while it ran
+            return None
         # Only attempts that got nowhere count: one that made progress (a product sent, a page read) gives
         # its attempt back, so a long job under steady transient errors still finishes.
         counted = consumes_attempt and not made_progress(job)
@@ -246,7 +258,7 @@ def _retry_or_fail(settings, engine, context: JobContext, worker: str, exc: Exce
                                        attempts=attempts, next_run_at=run_at, last_error=message,
                                        updated_at=now):
             return None
-        if context._visible:
+        if context._visible and job.merchant_id is not None:
             activity.job_waiting(bind_merchant(session, job.merchant_id), job.id, shown)
         from tokbridge.jobs.service import dispatch_after_commit
 
@@ -260,6 +272,8 @@ def _hand_back(engine, context: JobContext, worker: str) -> str | None:
     with session_scope(engine) as session:
         repository = JobRepository(for_writing(session))
         job = repository.get(context.job_id)
+        if job is None:  # deleted with its merchant while it ran
+            return None
         now = utcnow()
         if not repository.update_owned(job.id, worker, state=JobState.QUEUED, worker_id=None, lease_expires_at=None,
                                        attempts=max(0, job.attempts - 1), next_run_at=now, updated_at=now):
@@ -274,20 +288,21 @@ def _hand_back(engine, context: JobContext, worker: str) -> str | None:
 def _record_outcome(engine, context: JobContext, worker: str, state: str, message: str | None) -> str | None:
     with session_scope(engine) as session:
         repository = JobRepository(for_writing(session))
-        return _finish(repository, repository.get(context.job_id), worker, state, message, context)
+        job = repository.get(context.job_id)
+        return _finish(repository, job, worker, state, message, context) if job is not None else None
 
 
 def _finish(repository: JobRepository, job: Job, worker: str, state: str, message: str | None,
             context: JobContext | None = None) -> str | None:
     now = utcnow()
-    values = {"state": state, "finished_at": now, "updated_at": now, "lease_expires_at": None}
+    values: dict[str, Any] = {"state": state, "finished_at": now, "updated_at": now, "lease_expires_at": None}
     if message is not None:
         values["last_error"] = message
     if not repository.update_owned(job.id, worker, **values):
         return None
     if state == JobState.FAILED:
         after_failure(repository.session, job, message or "")
-    if context is not None and context._visible:
+    if context is not None and context._visible and job.merchant_id is not None:
         activity.job_finished(bind_merchant(repository.session, job.merchant_id), job.id,
                               state == JobState.SUCCEEDED, message)
     return state

@@ -21,6 +21,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported for real on first use only, like the rest of prometheus_client here
+    from prometheus_client import CollectorRegistry, Counter, Histogram
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -47,8 +51,9 @@ def use_directory(directory: Path | str | None) -> None:
         return
     Path(directory).mkdir(parents=True, exist_ok=True)
     os.environ[MULTIPROCESS_ENV] = str(directory)
-    values = sys.modules.get("prometheus_client.values")
-    if values is not None:  # imported already (by a library): choose its storage again
+    if "prometheus_client.values" in sys.modules:  # imported already (by a library): choose its storage again
+        from prometheus_client import values
+
         values.ValueClass = values.get_value_class()
     with _creating:
         _made.cache_clear()
@@ -56,14 +61,14 @@ def use_directory(directory: Path | str | None) -> None:
 
 @dataclass(frozen=True)
 class _Instruments:
-    registry: object  # this process's own (when no directory is shared)
-    job_duration: object
-    webhooks_received: object
-    webhooks_refused: object
-    platform_calls: object
-    platform_call_seconds: object
-    rate_limit_waits: object
-    rate_limit_wait_seconds: object
+    registry: CollectorRegistry  # this process's own (when no directory is shared)
+    job_duration: Histogram
+    webhooks_received: Counter
+    webhooks_refused: Counter
+    platform_calls: Counter
+    platform_call_seconds: Histogram
+    rate_limit_waits: Counter
+    rate_limit_wait_seconds: Counter
 
 
 _creating = threading.Lock()

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from pyrate_limiter import (
+    Decision,
     Duration,
     InMemoryStateStore,
     Rate,
@@ -92,6 +93,8 @@ class RateLimiter:
         bucket = self._bucket(joined)
         item = RateItem(joined, bucket.now())
         decision = bucket.put_decision(item)
+        if not isinstance(decision, Decision):  # an asynchronous store would answer later: none is used here
+            raise TypeError("the rate limit's store must answer at once")
         if decision.allowed:
             return ADMITTED
         wait_ms = decision.retry_after_ms if decision.retry_after_ms is not None else self.rate.interval // self.rate.limit

@@ -100,15 +100,22 @@ def market_for(session: Session, shop: ShopContext | ChannelConnection) -> Marke
     return Market(region or "US", price_rate=conversion(session, shop).price_rate)
 
 
+def _store_currency_of(found: Conversion) -> str:
+    """The store's currency of a conversion whose rate is missing (so the currency is known)."""
+    if found.store_currency is None:
+        raise ValueError("no rate can be missing while the store's currency is not known")
+    return found.store_currency
+
+
 def missing_rate_message(found: Conversion) -> str:
-    return (f"Your store's prices are in {currency_name(found.store_currency)} and your TikTok shop sells in "
+    return (f"Your store's prices are in {currency_name(_store_currency_of(found))} and your TikTok shop sells in "
             f"{currency_name(found.shop_currency)}. Set how much 1 {found.store_currency} is worth in "
             f"{found.shop_currency} in Settings, under Prices on TikTok, before uploading or sending prices.")
 
 
 def missing_rate_problem(found: Conversion) -> Problem:
     return Problem("currency_rate", "price",
-                   f"Prices would reach TikTok in {currency_name(found.store_currency)} labelled as "
+                   f"Prices would reach TikTok in {currency_name(_store_currency_of(found))} labelled as "
                    f"{currency_name(found.shop_currency)}.",
                    f"Set the conversion rate from {found.store_currency} to {found.shop_currency} in Settings, "
                    "under Prices on TikTok.")

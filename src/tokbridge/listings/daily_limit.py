@@ -73,8 +73,11 @@ def schedule(session: Session, shop: ChannelConnection, count: int, *, ahead: in
     return UploadSchedule(known_limit(shop), today, count - today, next_day(now))
 
 
-def learn(session: Session, shop: ChannelConnection, *, refused: bool, now: datetime | None = None) -> None:
-    """After TikTok refused one more product today (`refused`), or took some: keep the shop's own limit."""
+def learn(session: Session, shop: ChannelConnection | None, *, refused: bool, now: datetime | None = None) -> None:
+    """After TikTok refused one more product today (`refused`), or took some: keep the shop's own limit.
+    Nothing to keep for a shop disconnected meanwhile (None)."""
+    if shop is None:
+        return
     created = ListingRepository(session).created_since(shop.id, day_start(now or utcnow()))
     if refused and created:
         shop.daily_listing_limit = created

@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import httpx
@@ -247,7 +247,7 @@ class Publisher:
         """Does the network part; returns how to record the outcome on the listing."""
         prepared = self.prepare(read_session, product_id)
         read_session.rollback()  # end the read before any network call
-        if blocking(prepared.problems):
+        if blocking(prepared.problems) or prepared.bundle is None:  # no bundle comes without a blocking problem
             return lambda session, listing: _not_sendable(listing, prepared.problems)
         try:
             uris = self.upload_images(sessions, prepared.bundle)
@@ -259,28 +259,30 @@ class Publisher:
             return lambda session, listing: _image_refused(listing, refusal)
         with sessions() as session:
             prepared = self.prepare(session, product_id, image_uris=uris)
-        if blocking(prepared.problems):
+        if blocking(prepared.problems) or prepared.body is None or prepared.bundle is None:
             return lambda session, listing: _not_sendable(listing, prepared.problems)
+        prepared_body, bundle, warnings = prepared.body, prepared.bundle, prepared.problems
         sent = prepared.fingerprint
         self.between_steps()
         try:
             if existing is None:
-                body = prepared.body.model_copy(update={"idempotency_key": key})
+                body = prepared_body.model_copy(update={"idempotency_key": key})
                 result = self.client.create_product(body)
             else:
                 # Edit Product takes no idempotency key: it replaces the whole product, so sending the
                 # same edit again after a crash leaves the same product, never a second one.
-                body = with_sku_ids(prepared.body, prepared.bundle, existing.sku_ids)
+                body = with_sku_ids(prepared_body, bundle, existing.sku_ids)
                 result = self.client.edit_product(existing.product_id, body)
         except TikTokValidationError as refused:
             if refused.code == LISTING_LIMIT_CODE:
                 raise  # the shop's limit, not the product's fault: the job plans the rest for tomorrow
             log.info("TikTok refused product %s (field %s, code %s): %s", product_id, refused.field, refused.code,
                      refused.message)
-            message = REFUSAL_MESSAGES.get(refused.code) or f"TikTok refused the product: {refused.message.strip()}"
+            known = REFUSAL_MESSAGES.get(refused.code) if refused.code is not None else None
+            message = known or f"TikTok refused the product: {refused.message.strip()}"
             return lambda session, listing: _failed(listing, message, fingerprint=sent)
-        return lambda session, listing: bind(session, listing, result, prepared.bundle, prepared.body,
-                                             warnings=prepared.problems, fingerprint=sent)
+        return lambda session, listing: bind(session, listing, result, bundle, prepared_body,
+                                             warnings=warnings, fingerprint=sent)
 
 
 def _on_tiktok(session: Session, listing: Listing) -> OnTikTok | None:
@@ -295,12 +297,15 @@ def with_sku_ids(body: ProductInput, bundle: ProductBundle, sku_ids: dict[int, s
     """The body for Edit Product: SKUs TikTok has carry their ids (kept), new ones none (TikTok creates
     them), and TikTok removes its SKUs left out."""
     variant_ids = {v.external_id: v.id for v in bundle.variants}
-    skus = [sku.model_copy(update={"id": sku_ids.get(variant_ids.get(sku.external_sku_id or ""))}) for sku in body.skus]
+    skus = []
+    for sku in body.skus:
+        variant_id = variant_ids.get(sku.external_sku_id or "")
+        skus.append(sku.model_copy(update={"id": sku_ids.get(variant_id) if variant_id is not None else None}))
     return body.model_copy(update={"skus": skus})
 
 
 def bind(session: Session, listing: Listing, result: ProductWriteResult, bundle: ProductBundle, body: ProductInput,
-         warnings: list[Problem] = (), fingerprint: str | None = None) -> None:
+         warnings: Sequence[Problem] = (), fingerprint: str | None = None) -> None:
     """Record TikTok's ids right after the create or edit call, in the caller's transaction."""
     now = utcnow()
     listing.tiktok_product_id = result.product_id
@@ -394,7 +399,8 @@ def unchanged_since_refused(session: Session, shop: ShopContext, listings: list[
         template_id = assigned.get(listing.product_id, (None,))[0]
         if template_id is not None and template_id not in found:
             found[template_id] = templates.get_template(session, shop, template_id)
-        template, bundle = found.get(template_id), bundles.get(listing.product_id)
+        template = found.get(template_id) if template_id is not None else None
+        bundle = bundles.get(listing.product_id)
         if template is not None and bundle is not None and fingerprint(bundle, template) == listing.sent_fingerprint:
             unchanged.append(listing)
     return unchanged

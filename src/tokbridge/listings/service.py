@@ -172,6 +172,8 @@ def upload_stopped(session: Session, job: Job, message: str) -> None:
     """The upload job failed for good: its products still In progress become Failed with the reason, so the
     dashboard does not show work that is no longer under way and Bulk Upload can send them again."""
     connection_id = (job.payload or {}).get("connection_id")
+    if connection_id is None:  # every upload job names its shop
+        return
     for listing in ListingRepository(session).in_progress(connection_id):
         listing.status = ListingStatus.FAILED
         listing.last_error = (f"The upload stopped before this product reached TikTok: {message.rstrip('.')}. "

@@ -7,7 +7,8 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Set
+from typing import Any
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -110,7 +111,7 @@ def upload(ctx: JobContext) -> None:
         raise BackingOff(message, retry_after=due_in) if due_in is not None else RetryableError(message)
     with ctx.session() as session, session.begin():
         daily_limit.learn(for_writing(session), ConnectionRepository(session).get(connection.id), refused=False)
-        activity.record(session, ctx.merchant_id, "listings.upload.summary",
+        activity.record(session, ctx.required_merchant_id, "listings.upload.summary",
                         f"Bulk upload finished: {plural(progress.done, 'product')}",
                         message=upload_summary(progress.outcomes), status="succeeded", connection_id=connection.id)
 
@@ -212,7 +213,7 @@ class _Progress:
         return record
 
 
-def _next_batch(ctx: JobContext, connection_id: str, skip: set[int] = frozenset()) -> list[int]:
+def _next_batch(ctx: JobContext, connection_id: str, skip: Set[int] = frozenset()) -> list[int]:
     with ctx.session() as session:
         return [listing_id for listing_id in _queued(session, connection_id, BATCH + len(skip))
                 if listing_id not in skip][:BATCH]
@@ -300,7 +301,7 @@ def refresh_status(ctx: JobContext) -> None:
             for_writing(session)
             listing = ListingRepository(session).by_tiktok_id(connection.id, product.id)
             if listing is not None and apply_remote_status(session, listing, product, now=utcnow()):
-                _after_live(session, ctx.merchant_id, listing)
+                _after_live(session, ctx.required_merchant_id, listing)
             ctx.progress(index + 1, len(ids), checkpoint={"done": index + 1}, session=session)
 
 
@@ -325,7 +326,7 @@ def sync_shop(ctx: JobContext) -> None:
         ctx.make_way()  # between pages and reads, all saved: order work first (jobs/fairness.py)
         page = client.search_products(ProductSearch(status="ALL"), page_token=checkpoint["page_token"])
         total = page.total_count or checkpoint["seen"] + len(page.products)
-        ready = []
+        ready: list = []
         for product in page.products[int(checkpoint["index"]):]:
             if _needs_reasons(product):
                 # Search answers carry no review reasons: what is ready is saved before each read.
@@ -340,7 +341,7 @@ def sync_shop(ctx: JobContext) -> None:
             break
     seen, linked = checkpoint["seen"], checkpoint["linked"]
     with ctx.session() as session, session.begin():
-        activity.record(session, ctx.merchant_id, "listings.sync_shop.summary", "Shop status synced",
+        activity.record(session, ctx.required_merchant_id, "listings.sync_shop.summary", "Shop status synced",
                         message=f"{plural(seen, 'product')} read from TikTok; {plural(linked, 'existing listing')} linked by SKU.",
                         status="succeeded", connection_id=connection.id)
 
@@ -352,7 +353,7 @@ def _reconcile_and_save(ctx: JobContext, connection_id: str, products: list, che
         return checkpoint
     with ctx.session() as session, session.begin():
         for_writing(session)
-        linked = sum(_reconcile(session, ctx.merchant_id, connection_id, product) for product in products)
+        linked = sum(_reconcile(session, ctx.required_merchant_id, connection_id, product) for product in products)
         checkpoint = {**checkpoint, "index": int(checkpoint["index"]) + len(products),
                       "seen": int(checkpoint["seen"]) + len(products), "linked": int(checkpoint["linked"]) + linked,
                       **(then or {})}
@@ -430,6 +431,8 @@ def batch_action(ctx: JobContext) -> None:
         repository = ListingRepository(session)
         for tiktok_id, listing_id in listings.items():
             listing = repository.get(listing_id)
+            if listing is None:  # deleted with its merchant meanwhile
+                continue
             if tiktok_id in errors:
                 listing.last_error = f"TikTok refused to {action} it: {errors[tiktok_id]}"
                 continue
@@ -497,7 +500,7 @@ def sync_product(ctx: JobContext) -> None:
     product_id = int(ctx.payload["product_id"])
     if not ctx.payload.get("connection_id"):
         with ctx.session() as session, session.begin():
-            queue_product_sync(for_writing(session), ctx.merchant_id, product_id, str(ctx.payload.get("reason") or "store"))
+            queue_product_sync(for_writing(session), ctx.required_merchant_id, product_id, str(ctx.payload.get("reason") or "store"))
         return
     shop = _shop(ctx)
     connection = shop.shop
@@ -509,9 +512,9 @@ def sync_product(ctx: JobContext) -> None:
             raise RetryableError("the product's upload is still under way", retry_after=30)
         if listing.status not in (ListingStatus.LIVE, ListingStatus.INACTIVE):
             return  # under review or failed: TikTok takes no price or stock changes now; sent when live
-        switches = ListingRepository(session).sync_settings(ctx.merchant_id, connection.id, create=False)
-        switches = {"info": switches.sync_product_info, "price": switches.sync_price,
-                    "inventory": switches.sync_inventory, "on_delete": switches.on_store_delete}
+        sync = ListingRepository(session).sync_settings(ctx.required_merchant_id, connection.id, create=False)
+        switches: dict[str, Any] = {"info": sync.sync_product_info, "price": sync.sync_price,
+                                    "inventory": sync.sync_inventory, "on_delete": sync.on_store_delete}
         store_status = session.scalar(select(CatalogProduct.status).where(CatalogProduct.id == product_id))
         listing_id, tiktok_id, pushed_info = listing.id, listing.tiktok_product_id, listing.pushed_content_hash
         skus = {s.variant_id: (s.id, s.tiktok_sku_id, s.seller_sku, s.pushed_price, s.pushed_quantity)
@@ -534,12 +537,14 @@ def sync_product(ctx: JobContext) -> None:
     if switches["price"] and _prices_unconverted(ctx, prepared, connection.id):
         switches = {**switches, "price": False}  # stock still goes; prices wait for the conversion rate
     problems = [p for p in prepared.problems if p.code != "currency_rate"]
-    if prepared.body is None or (switches["info"] and blocking(problems)):
+    if prepared.body is None or prepared.bundle is None or (switches["info"] and blocking(problems)):
         with ctx.session() as session, session.begin():
             row = ListingRepository(session).get(listing_id)
+            if row is None:  # deleted with its merchant meanwhile
+                return
             row.problems = [p.as_dict() for p in prepared.problems]
             count = len(blocking(problems))
-            activity.record(session, ctx.merchant_id, "listings.sync.blocked",
+            activity.record(session, ctx.required_merchant_id, "listings.sync.blocked",
                             "A store change could not be sent to TikTok", status="failed",
                             message=f"{count} problem{'s' if count != 1 else ''}; see the product for fixes.",
                             connection_id=connection.id)
@@ -551,9 +556,12 @@ def sync_product(ctx: JobContext) -> None:
         return
     with ctx.session() as session, session.begin():
         for sku_row_id, field, value in sent.pushed:
-            row = session.get(ListingSku, sku_row_id)
-            setattr(row, field, value)
+            sku_row = session.get(ListingSku, sku_row_id)
+            if sku_row is not None:  # an SKU unbound meanwhile keeps nothing
+                setattr(sku_row, field, value)
         listing = ListingRepository(session).get(listing_id)
+        if listing is None:  # deleted with its merchant meanwhile
+            return
         if sent.info_hash is not None:
             listing.pushed_content_hash = sent.info_hash
         if sent.edited is not None:
@@ -562,7 +570,7 @@ def sync_product(ctx: JobContext) -> None:
                       sent_price=switches["price"], sent_inventory=switches["inventory"])
             listing.audit_status = (sent.edited.audit or {}).get("status") or "AUDITING"
             listing.status = dashboard_status(listing.tiktok_status, listing.audit_status)
-        activity.record(session, ctx.merchant_id, "listings.sync",
+        activity.record(session, ctx.required_merchant_id, "listings.sync",
                         f"Sent store changes of “{body.title[:80]}”", status="succeeded",
                         details={"changes": sent.changes, "product_id": product_id}, connection_id=connection.id)
         audit_pushes(session, sent, listing, body.title, ctx.payload.get("change_set"))
@@ -594,7 +602,7 @@ def _prices_unconverted(ctx: JobContext, prepared, connection_id: str) -> bool:
     if missing is None or prepared.body is None:
         return False
     with ctx.session() as session, session.begin():
-        activity.record(session, ctx.merchant_id, "listings.sync.price_blocked",
+        activity.record(session, ctx.required_merchant_id, "listings.sync.price_blocked",
                         f"Prices of “{prepared.body.title[:80]}” were not sent to TikTok", status="failed",
                         message=f"{missing.message} {missing.fix}", connection_id=connection_id)
     return True
@@ -615,9 +623,9 @@ def _send_changes(client, tiktok_id: str, body, bundle, skus: dict, switches: di
     """Compare the mapped body with what was last sent and send only the difference."""
     sent = SentChanges()
     variant_by_external = {v.external_id: v for v in bundle.variants}
-    bound = [(sku, skus.get(variant_by_external[sku.external_sku_id].id))
-             for sku in body.skus if sku.external_sku_id in variant_by_external]
-    bound = [(sku, row) for sku, row in bound if row is not None]
+    candidates = [(sku, skus.get(variant_by_external[sku.external_sku_id].id))
+                  for sku in body.skus if sku.external_sku_id in variant_by_external]
+    bound = [(sku, row) for sku, row in candidates if row is not None]
     if switches["inventory"]:
         changed = [(sku, row, sum(w.quantity for w in sku.inventory)) for sku, row in bound]
         changed = [(sku, row, quantity) for sku, row, quantity in changed if row[4] != quantity]
@@ -629,11 +637,11 @@ def _send_changes(client, tiktok_id: str, body, bundle, skus: dict, switches: di
                 sent.stock[row[1]] = {"seller_sku": row[2], "before": row[4], "after": quantity,
                                       "warehouses": [w.model_dump(mode="json") for w in sku.inventory]}
     if switches["price"]:
-        changed = [(sku, row) for sku, row in bound if sku.price and row[3] != sku.price.amount]
-        if changed:
+        repriced = [(sku, row) for sku, row in bound if sku.price and row[3] != sku.price.amount]
+        if repriced:
             client.update_price(tiktok_id, [PriceUpdate(id=row[1], price=sku.price, external_list_prices=sku.external_list_prices)
-                                            for sku, row in changed])
-            for sku, row in changed:
+                                            for sku, row in repriced])
+            for sku, row in repriced:
                 sent.changes.append({"field": "price", "sku": row[2], "before": row[3], "after": sku.price.amount})
                 sent.pushed.append((row[0], "pushed_price", sku.price.amount))
                 sent.prices[row[1]] = {"seller_sku": row[2], "before": row[3], "after": sku.price.amount,
@@ -667,11 +675,15 @@ def _send_changes(client, tiktok_id: str, body, bundle, skus: dict, switches: di
 def _remove_deleted(ctx: JobContext, client, listing_id: int, behaviour: str) -> None:
     with ctx.session() as session:
         listing = ListingRepository(session).get(listing_id)
-        tiktok_id = listing.tiktok_product_id
+        tiktok_id = listing.tiktok_product_id if listing is not None else None
+    if tiktok_id is None:  # deleted, or unbound, meanwhile: nothing on TikTok to remove
+        return
     call = client.delete_products if behaviour == "delete" else client.deactivate_products
     refused = [error.message for error in call([tiktok_id]).errors]
     with ctx.session() as session, session.begin():
         listing = ListingRepository(session).get(listing_id)
+        if listing is None:  # deleted with its merchant meanwhile
+            return
         if refused:
             listing.last_error = f"TikTok refused to {behaviour} it after it was deleted in your store: {refused[0]}"
             return
@@ -681,7 +693,7 @@ def _remove_deleted(ctx: JobContext, client, listing_id: int, behaviour: str) ->
         else:
             listing.status, listing.tiktok_status = ListingStatus.INACTIVE, "SELLER_DEACTIVATED"
         audit_status(session, listing, behaviour, before, None)
-        activity.record(session, ctx.merchant_id, "listings.store_deleted",
+        activity.record(session, ctx.required_merchant_id, "listings.store_deleted",
                         f"Product deleted in the store was {'deleted' if behaviour == 'delete' else 'deactivated'} on TikTok",
                         status="succeeded", details={"tiktok_product_id": tiktok_id},
                         connection_id=listing.connection_id)

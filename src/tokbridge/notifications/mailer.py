@@ -62,6 +62,7 @@ def send(url: str, message: EmailMessage) -> None:
     server = SmtpServer.from_url(url)
     handed_over = False
     try:
+        smtp: smtplib.SMTP
         if server.tls:
             smtp = smtplib.SMTP_SSL(server.host, server.port, timeout=TIMEOUT_SECONDS,
                                     context=ssl.create_default_context())

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from tokbridge.catalog.models import CatalogProduct
 from tokbridge.db.base import utcnow
+from tokbridge.db.engine import rows_changed
 from tokbridge.listings.models import Listing
 from tokbridge.notifications.models import DigestState, NotificationDigest, NotificationEvent
 from tokbridge.orders.models import Order
@@ -66,10 +67,10 @@ def merchants_with_unhandled_events(session: Session, created_before: datetime) 
 
 def prune(session: Session, before: datetime) -> int:
     """System-wide: handled events and finished digests older than `before` go."""
-    events = session.execute(delete(NotificationEvent).where(
+    events = rows_changed(session.execute(delete(NotificationEvent).where(
         NotificationEvent.handled_at.is_not(None), NotificationEvent.handled_at < before)
-        .execution_options(synchronize_session=False)).rowcount
-    digests = session.execute(delete(NotificationDigest).where(
+        .execution_options(synchronize_session=False)))
+    digests = rows_changed(session.execute(delete(NotificationDigest).where(
         NotificationDigest.state.in_([DigestState.SENT, DigestState.UNCERTAIN]), NotificationDigest.created_at < before)
-        .execution_options(synchronize_session=False)).rowcount
-    return (events or 0) + (digests or 0)
+        .execution_options(synchronize_session=False)))
+    return events + digests

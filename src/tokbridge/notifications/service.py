@@ -39,7 +39,7 @@ SHOWN_PER_SECTION = 20  # a bulk upload can fail hundreds: the rest is a link
 RETRY_REFUSED_AFTER_SECONDS = 120
 _not_configured_logged = False
 
-PREFERENCE_OF = {EventKind.FAILED_UPLOAD: "on_failed_upload", EventKind.FAILED_ORDER: "on_failed_order",
+PREFERENCE_OF: dict[str, str] = {EventKind.FAILED_UPLOAD: "on_failed_upload", EventKind.FAILED_ORDER: "on_failed_order",
                  EventKind.ORDER_WAITING_FOR_PLAN: "on_plan_limit"}
 
 
@@ -72,7 +72,8 @@ def send_digest(open_session: Callable[[], Session], merchant_id: int, settings:
     session = open_session()
     try:
         for_writing(session)
-        if not email_configured(settings):
+        smtp_url = settings.smtp_url if email_configured(settings) else None
+        if not smtp_url:
             repository = NotificationRepository(session)
             left = repository.mark_handled(merchant_id, [e.id for e in repository.unhandled(merchant_id)])
             session.commit()
@@ -98,7 +99,7 @@ def send_digest(open_session: Callable[[], Session], merchant_id: int, settings:
         session.close()
 
     try:
-        mailer.send(settings.smtp_url, message)
+        mailer.send(smtp_url, message)
     except mailer.NotSent as refused:
         _finish(open_session, digest_id, DigestState.PENDING, str(refused))
         raise RetryableError(f"The mail server did not take the email: {refused}",
@@ -116,6 +117,8 @@ def _finish(open_session: Callable[[], Session], digest_id: int, state: str, err
     try:
         for_writing(session)
         digest = session.get(NotificationDigest, digest_id)
+        if digest is None:  # deleted with its merchant meanwhile
+            return
         digest.state = state
         digest.last_error = error
         if state == DigestState.SENT:

@@ -19,7 +19,7 @@ KEEP_FOR = timedelta(days=90)  # handled events and sent digests, then pruned by
 @job_handler(hooks.DIGEST_JOB, title="Email what failed", visible=False)
 def digest(ctx: JobContext) -> None:
     """One email with everything the merchant opted into since the last one (notifications/service.py)."""
-    outcome = service.send_digest(ctx.session, ctx.merchant_id, ctx.settings)
+    outcome = service.send_digest(ctx.session, ctx.required_merchant_id, ctx.settings)
     ctx.progress(1 if outcome == "sent" else 0, 1)
 
 

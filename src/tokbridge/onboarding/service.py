@@ -29,6 +29,7 @@ from tokbridge.channels.base import (
     PRIVACY_CUSTOMER_DATA,
     PRIVACY_CUSTOMER_ERASURE,
     PRIVACY_STORE_ERASURE,
+    BillingPlugin,
     ConnectNotConfigured,
     ConnectRefused,
     ConnectReturn,
@@ -337,7 +338,7 @@ def store_billing(settings: Settings, connection: ChannelConnection | None) -> S
     if connection is None:
         return None
     plugin = registry.plugin_of(connection)
-    if not plugin.capabilities.billing:
+    if not plugin.capabilities.billing or not isinstance(plugin, BillingPlugin):
         return None
     return plugin.billing(settings, fresh_store_connection(settings, connection))
 
@@ -527,9 +528,9 @@ def choose_tiktok_shops(session: Session, merchant_id: int, connection_ids: Coll
     for_writing(session)
     repository = ConnectionRepository(session)
     wanted = list(dict.fromkeys(connection_ids))
-    chosen = [repository.get(connection_id) for connection_id in wanted]
-    if not wanted or any(row is None or row.channel != TIKTOK or row.status not in ("pending", "active")
-                         for row in chosen):
+    found = [repository.get(connection_id) for connection_id in wanted]
+    chosen = [row for row in found if row is not None and row.channel == TIKTOK and row.status in ("pending", "active")]
+    if not wanted or len(chosen) != len(wanted):
         raise ConnectError("That shop is not waiting to be connected",
                            "The choice has expired or the shop was connected in the meantime.", START_AGAIN_TIKTOK)
     newly = [row for row in chosen if row.status == "pending"]
@@ -587,13 +588,14 @@ def check_prerequisites(session: Session, settings: Settings, connection: Channe
     """Ask TikTok whether the shop may list products; keep the raw results and the time on the
     connection (`data["prerequisites"]`) and say the outcome in Recent Activity. The caller commits.
     The connection's tokens must already be committed (the token store reads them on its own)."""
-    client = tiktok_client(settings, session.get_bind(), connection)
+    client = tiktok_client(settings, session.get_bind().engine, connection)
     checks = [check.model_dump(mode="json") for check in client.check_listing_prerequisites()]
     checked_at = utcnow()
     session.commit()  # end any read transaction: the write below starts a fresh one, lock first
-    connection = lock_connection(session, connection.id)
-    if connection is None:  # disconnected and deleted meanwhile
+    locked = lock_connection(session, connection.id)
+    if locked is None:  # disconnected and deleted meanwhile
         return checks
+    connection = locked
     # A new dict, so the JSON column sees the change.
     connection.data = {**(connection.data or {}), "prerequisites": {"checks": checks, "checked_at": checked_at.isoformat()}}
     blocking = steps.blocking_message(checks)

@@ -21,6 +21,7 @@ from tokbridge.channels.connections import TIKTOK, ConnectionRepository
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.registry import store_kinds
 from tokbridge.channels.shops import ShopContext
+from tokbridge.db.engine import rows_changed
 from tokbridge.listings.models import SyncSettings
 from tokbridge.orders.models import OrderSettings
 
@@ -49,7 +50,7 @@ def adopt_unattached(session: Session, shop: ShopContext) -> int:
         result = session.execute(update(model)
                                  .where(model.merchant_id == merchant_id, model.connection_id.is_(None))
                                  .values(connection_id=shop_id).execution_options(synchronize_session=False))
-        moved += result.rowcount or 0
+        moved += rows_changed(result)
     return moved
 
 

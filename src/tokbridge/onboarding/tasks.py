@@ -103,7 +103,7 @@ def store_charge_changed(ctx: JobContext, connection: ChannelConnection, event: 
 def disconnect(ctx: JobContext, connection_id: str) -> None:
     """Mark a connection disconnected and forget its tokens (they no longer work anyway)."""
     with session_scope(get_engine(ctx.settings.database_url)) as session:
-        connection = service.lock_connection(bind_merchant(session, ctx.merchant_id), connection_id)
+        connection = service.lock_connection(bind_merchant(session, ctx.required_merchant_id), connection_id)
         if connection is not None:
             connection.status = "disconnected"
             connection.access_token = None

@@ -158,6 +158,8 @@ class StoreCurrency:
         return self.rate is not None
 
     def rate_words(self) -> str:
+        if self.rate is None:
+            raise ValueError("no conversion rate: the order is not converted")
         return f"1 {self.store_currency} = {format(self.rate.normalize(), 'f')} {self.order_currency}"
 
 
@@ -173,8 +175,8 @@ def store_currency(order_currency: str, store_currency_code: str | None, price_r
     return StoreCurrency(order_currency, store, rate=Decimal(price_rate))
 
 
-def _convert(amount: str | None, conversion: StoreCurrency) -> str | None:
-    if amount in (None, ""):
+def _convert(amount: str, conversion: StoreCurrency) -> str:
+    if amount == "" or conversion.rate is None:  # nothing to convert
         return amount
     value = _decimal(amount) / conversion.rate
     return to_text(to_minor(value.quantize(Decimal(1).scaleb(-6)), conversion.store_currency),
@@ -204,7 +206,7 @@ def in_store_currency(order: NewOrder, conversion: StoreCurrency, *, presentment
         shipping_lines=[replace(line, price=_convert(line.price, conversion), tax_lines=taxes(line.tax_lines))
                         for line in order.shipping_lines],
         tax_lines=taxes(order.tax_lines),
-        discount_amount=_convert(order.discount_amount, conversion),
+        discount_amount=_convert(order.discount_amount, conversion) if order.discount_amount is not None else None,
         note=f"{note} {words}".strip(),
         presentment=order if presentment else None,
     )

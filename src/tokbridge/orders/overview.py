@@ -23,7 +23,7 @@ CANCEL_STATUS = {
     "CANCELLATION_REQUEST_COMPLETE": "done",
 }
 WHO = {"BUYER": "the buyer", "SELLER": "you", "SYSTEM": "TikTok", "OPERATOR": "TikTok"}
-SHIPMENT_STATE = {ShipmentState.PENDING: "being sent to TikTok", ShipmentState.SENT: "sent to TikTok",
+SHIPMENT_STATE: dict[str, str] = {ShipmentState.PENDING: "being sent to TikTok", ShipmentState.SENT: "sent to TikTok",
                   ShipmentState.FAILED: "could not be sent to TikTok"}
 
 
@@ -71,7 +71,7 @@ def shipping_address(order: Order) -> list[str]:
     else:
         lines = [str(recipient.get(key)).strip() for key in ("address_line1", "address_line2", "address_line3",
                                                              "address_line4") if str(recipient.get(key) or "").strip()]
-        districts = [d.get("address_name") for d in recipient.get("district_info") or []
+        districts = [str(d["address_name"]) for d in recipient.get("district_info") or []
                      if isinstance(d, dict) and d.get("address_name")]
         if districts:
             lines.append(", ".join(reversed(districts)))  # TikTok lists them country first

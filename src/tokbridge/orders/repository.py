@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Date, and_, cast, delete, false, func, insert, literal, or_, select, text, true, union_all
+from sqlalchemy import ColumnElement, Date, and_, cast, delete, false, func, insert, literal, or_, select, text, true, union_all
 from sqlalchemy.orm import Session
 
 from tokbridge.catalog.models import CatalogInventoryLevel, CatalogVariant
@@ -198,7 +199,7 @@ class OrderRepository:
             .outerjoin(CatalogInventoryLevel, CatalogInventoryLevel.id == first_level.c.level_id)
             .where(OrderLine.order_id == order_id, OrderLine.tiktok_line_id.in_(list(tiktok_line_ids)))
             .order_by(OrderLine.id))
-        targets = []
+        targets: list[tuple[str, str | None, str | None]] = []
         for product, sku_name, seller_sku, item, location in rows:
             name = " - ".join(part for part in (product, sku_name) if part) or "Item"
             name = f"{name} ({seller_sku})" if seller_sku else name
@@ -252,7 +253,7 @@ def every_active_shop(session: Session) -> list[tuple[int, str]]:
     """System-wide (unbound session): (merchant id, connection id) of every active TikTok connection."""
     rows = session.execute(select(ChannelConnection.merchant_id, ChannelConnection.id).where(
         ChannelConnection.channel == "tiktok", ChannelConnection.status == "active"))
-    return [tuple(row) for row in rows]
+    return [(merchant_id, connection_id) for merchant_id, connection_id in rows]
 
 
 def merchants_with_orders_in(session: Session, states: Sequence[str]) -> list[int]:
@@ -290,7 +291,7 @@ class SalesRepository:
         """(day, currency, amount, orders, units) as counted, for the days since `first_day` not in `skip`."""
         rows = self.session.execute(
             select(SalesDay.day, SalesDay.currency, SalesDay.amount_minor, SalesDay.orders, SalesDay.units)
-            .where(SalesDay.day >= first_day, SalesDay.day.not_in(skip) if skip else True))
+            .where(SalesDay.day >= first_day, SalesDay.day.not_in(skip) if skip else true()))
         return [(day, currency, amount, orders, units) for day, currency, amount, orders, units in rows]
 
     def live_per_day(self, spans: Sequence[Span], connection_id: str | None = None) -> list[tuple[date, str, int, int, int]]:
@@ -300,6 +301,7 @@ class SalesRepository:
         if not spans:
             return []
         shop = (Order.connection_id == connection_id) if connection_id is not None else true()
+        day: ColumnElement[Any]
         if self.session.get_bind().dialect.name == "postgresql":
             day = cast(func.timezone("UTC", Order.placed_at), Date)
         else:  # SQLite keeps UTC datetimes as ISO text: date() takes the day
@@ -335,7 +337,7 @@ class SalesRepository:
         not in `skip`, plus the live sums of `spans`, added up in one query."""
         counted = select(ProductSalesDay.tiktok_product_id.label("product"), ProductSalesDay.units.label("units"),
                          ProductSalesDay.amount_minor.label("amount")).where(
-            ProductSalesDay.day >= first_day, ProductSalesDay.day.not_in(skip) if skip else True)
+            ProductSalesDay.day >= first_day, ProductSalesDay.day.not_in(skip) if skip else true())
         live = (select(func.coalesce(OrderLine.tiktok_product_id, "").label("product"), literal(1).label("units"),
                        OrderLine.sale_minor.label("amount"))
                 .join(Order, Order.id == OrderLine.order_id).where(_placed_in(spans), *_sold_lines()))
@@ -379,7 +381,7 @@ class SalesRepository:
                 select(ProductSalesDay.tiktok_product_id, func.sum(ProductSalesDay.units),
                        func.sum(ProductSalesDay.amount_minor))
                 .where(ProductSalesDay.tiktok_product_id.in_(wanted[start:start + 500]),
-                       ProductSalesDay.day >= first_day, ProductSalesDay.day.not_in(skip) if skip else True)
+                       ProductSalesDay.day >= first_day, ProductSalesDay.day.not_in(skip) if skip else true())
                 .group_by(ProductSalesDay.tiktok_product_id))
             found.update({product: (int(u), int(a or 0)) for product, u, a in rows})
         return found
@@ -420,6 +422,7 @@ class SalesRepository:
 
     def mark_every_day(self) -> int:
         """Mark every day that has orders (after orders were written around the ORM, or a migration)."""
+        day: ColumnElement[Any]
         if self.session.get_bind().dialect.name == "postgresql":
             day = cast(func.timezone("UTC", Order.placed_at), Date)
         else:

@@ -280,6 +280,8 @@ def prepare_for_store(session: Session, order_id: int) -> StorePlan | None:
     # order, the same order as everywhere.
     AccountRepository(session).lock_merchant(order.merchant_id)
     order = repository.get(order_id, for_update=True)
+    if order is None:  # deleted with its merchant meanwhile
+        return None
     if order.store_order_id:
         return StorePlan(order.id, order.tiktok_order_id, order.raw, order.currency, [], order.store_order_id,
                          order.connection_id)
@@ -299,7 +301,7 @@ def prepare_for_store(session: Session, order_id: int) -> StorePlan | None:
     # SKUs linked since the order came in (retry after linking).
     unresolved = [line for line in lines if line.variant_id is None and line.tiktok_sku_id]
     if unresolved:
-        found = repository.variants_for_skus(order.connection_id, [line.tiktok_sku_id for line in unresolved])
+        found = repository.variants_for_skus(order.connection_id, [line.tiktok_sku_id for line in unresolved if line.tiktok_sku_id])
         for line in unresolved:
             if line.tiktok_sku_id in found:
                 line.variant_id = found[line.tiktok_sku_id][0]
@@ -350,6 +352,8 @@ def bind_store_order(session: Session, order_id: int, store_order_id: str, name:
     cancelled meanwhile (the store order must be cancelled too)."""
     _writing(session)
     order = OrderRepository(session).get(order_id, for_update=True)
+    if order is None:
+        raise LookupError("order not found")
     order.store_order_id = store_order_id
     order.store_order_name = name
     if side is not None:
@@ -385,7 +389,7 @@ def stock_sold(session: Session, order_id: int, *, cancelled_lines: bool = False
     repository = OrderRepository(session)
     lines = [line for line in repository.lines(order_id) if cancelled_lines or line.display_status != "CANCELLED"]
     targets = repository.restock_targets(order_id, [line.tiktok_line_id for line in lines])
-    sold: Counter[tuple[str, str]] = Counter((item, location) for _name, item, location in targets if item)
+    sold: Counter[tuple[str, str]] = Counter((item, location) for _name, item, location in targets if item and location)
     return Restock(changes=[(item, location, -quantity) for (item, location), quantity in sold.items()],
                    not_restocked=[name for name, item, _location in targets if not item])
 
@@ -395,6 +399,8 @@ def keep_order(session: Session, order_id: int, not_adjusted: list[str], store_c
     the TikTok order was cancelled meanwhile (the stock must go back)."""
     _writing(session)
     order = OrderRepository(session).get(order_id, for_update=True)
+    if order is None:
+        raise LookupError("order not found")
     order.store_connection_id = store_connection_id or order.store_connection_id
     order.plan_counted_at = order.plan_counted_at or utcnow()
     order.store_sync = StoreSync.KEPT
@@ -454,7 +460,7 @@ def request_kept_shipment(session: Session, order_id: int, carrier: str, trackin
         raise OrderActionRefused("A tracking number has only letters, digits and dashes, at most 40 of them.")
     row = repository.shipment(order.id, KEPT_SHIPMENT)
     shipped = row is not None and row.state == ShipmentState.SENT
-    if shipped and row.tracking_number == tracking and carrier in (row.tracking_company, row.shipping_provider_id):
+    if shipped and row is not None and row.tracking_number == tracking and carrier in (row.tracking_company, row.shipping_provider_id):
         return ShipRequest("unchanged", tracking)
     if not shipped and order.tiktok_status not in statuses.SHIPPABLE:
         raise OrderActionRefused("TikTok shows this order as shipped already (from TikTok Shop Seller Center): "
@@ -479,6 +485,7 @@ def request_kept_shipment(session: Session, order_id: int, carrier: str, trackin
         row.tracking_number, row.tracking_company, row.shipping_provider_id = tracking, carrier, None
         order.last_error = None
     else:
+        assert row is not None  # shipped: its row exists
         row.last_error = None
     session.flush()
     return ShipRequest("correction" if shipped else "queued", tracking)
@@ -654,7 +661,7 @@ def restock_changes(session: Session, return_id: int) -> Restock | None:
         return None
     line_ids = [str(item.get("order_line_item_id")) for item in (row.raw or {}).get("return_line_items") or []]
     targets = repository.restock_targets(row.order_id, line_ids)
-    added: Counter[tuple[str, str]] = Counter((item, location) for _name, item, location in targets if item)
+    added: Counter[tuple[str, str]] = Counter((item, location) for _name, item, location in targets if item and location)
     return Restock(changes=[(item, location, quantity) for (item, location), quantity in added.items()],
                    not_restocked=[name for name, item, _location in targets if not item])
 
@@ -740,7 +747,7 @@ def sales(session: Session, days: int = 30, now: datetime | None = None, connect
         marked = repository.marked_days(first_day)
         live = day_spans(marked)
         rows = repository.counted_per_day(first_day, skip=marked) + repository.live_per_day(live)
-    currencies = Counter()
+    currencies: Counter[str] = Counter()
     for _, row_currency, _, orders, _ in rows:
         currencies[row_currency] += orders
     currency = currencies.most_common(1)[0][0] if currencies else "USD"

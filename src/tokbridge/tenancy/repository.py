@@ -12,6 +12,7 @@ from sqlalchemy import and_, case, delete, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from tokbridge.db.engine import rows_changed
 from tokbridge.tenancy.models import LoginThrottle, Merchant, User, WebSession
 
 
@@ -45,14 +46,14 @@ class AccountRepository:
         insert = (postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert)
         statement = insert(LoginThrottle.__table__).values(
             email=email, failures=1, locked_until=lock if lock_at <= 1 else None, updated_at=now)
-        statement = statement.on_conflict_do_update(index_elements=[throttle.email], set_={
+        upsert = statement.on_conflict_do_update(index_elements=[throttle.email], set_={
             "failures": case((expired, 1), else_=throttle.failures + 1),
             "locked_until": case((expired, lock if lock_at <= 1 else None),
                                  (throttle.failures + 1 >= lock_at, func.coalesce(throttle.locked_until, lock)),
                                  else_=throttle.locked_until),
             "updated_at": now,
         }).returning(throttle.failures, throttle.locked_until)
-        attempts, locked_until = self.session.execute(statement).one()
+        attempts, locked_until = self.session.execute(upsert).one()
         return attempts, locked_until
 
     def forget_sign_in_attempts(self, email: str) -> None:
@@ -65,4 +66,4 @@ class AccountRepository:
         return self.session.get(User, user_id)
 
     def delete_expired_sessions(self, now: datetime) -> int:
-        return self.session.execute(delete(WebSession).where(WebSession.expires_at < now)).rowcount
+        return rows_changed(self.session.execute(delete(WebSession).where(WebSession.expires_at < now)))

@@ -92,7 +92,7 @@ def sign_in(session: Session, settings: Settings, email: str, password: str) -> 
         minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
         raise LoginFailed(f"Too many failed sign-ins. Try again in {plural(minutes, 'minute')}.")
 
-    if not _password_matches(password_hash, password) or password_hash is _DUMMY_HASH:
+    if not _password_matches(password_hash, password) or password_hash is _DUMMY_HASH or user is None:
         raise LoginFailed(INVALID_LOGIN)
 
     accounts.forget_sign_in_attempts(email)

@@ -190,7 +190,7 @@ class EtsyClient:
         return Refused(f"Etsy refused this ({what}): {message}", [message])
 
 
-def _params(query: Mapping[str, QueryValue]) -> list[tuple[str, str]]:
+def _params(query: Mapping[str, QueryValue]) -> tuple[tuple[str, str], ...]:
     """Query parameters as the document's default style spells them (arrays: the name repeated)."""
     params: list[tuple[str, str]] = []
     for name, value in query.items():
@@ -202,7 +202,7 @@ def _params(query: Mapping[str, QueryValue]) -> list[tuple[str, str]]:
             params.extend((name, str(item)) for item in value)
         else:
             params.append((name, str(value)))
-    return params
+    return tuple(params)  # a tuple, which httpx's types take (they take a list of more kinds of value only)
 
 
 def _seconds(value: str | None) -> float:

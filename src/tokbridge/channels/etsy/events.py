@@ -71,7 +71,8 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes, *, tolerance_se
 
 def _listing_id(payload: dict) -> str | None:
     """The listing a thin payload is about: its `listing_id` when given, else the one in `resource_url`."""
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    data = payload.get("data")
+    data = data if isinstance(data, dict) else {}
     value = payload.get("listing_id") or data.get("listing_id")
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return str(value)

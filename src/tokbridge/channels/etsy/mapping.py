@@ -115,7 +115,7 @@ def product(listing: dict, inventory: dict | None, shop_id: int | str) -> Produc
     record = Product(
         external_id=str(listing_id),
         title=listing.get("title") or "",
-        status=listing.get("state") if listing.get("state") in STATES else "inactive",
+        status=str(listing["state"]) if listing.get("state") in STATES else "inactive",
         description_html=description_html(listing.get("description")),
         handle=None,
         tags=list(listing.get("tags") or []),
@@ -134,7 +134,7 @@ def product(listing: dict, inventory: dict | None, shop_id: int | str) -> Produc
     for position, (item, external_id) in enumerate(zip(products, variant_ids(listing_id, products), strict=True),
                                                    start=1):
         offering = live_offering(item) or {}
-        values = {}
+        values: dict[str, str] = {}
         for value in item.get("property_values") or []:
             values[value.get("property_name") or f"Option {len(values) + 1}"] = ", ".join(value.get("values") or [])
         sku = (item.get("sku") or "").strip() or None

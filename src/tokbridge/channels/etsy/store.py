@@ -44,7 +44,7 @@ from tokbridge.channels.base import (
 )
 from tokbridge.channels.etsy import inventory as inv
 from tokbridge.channels.etsy import mapping
-from tokbridge.channels.etsy.client import EtsyClient
+from tokbridge.channels.etsy.client import EtsyClient, QueryValue
 from tokbridge.channels.etsy.errors import EtsyUnavailable, NotFound, PermanentError, StockChangedMeanwhile
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,8 @@ class EtsyStore:
     # --- catalog ----------------------------------------------------------------------------------
 
     def _page(self, state: str, offset: int, *, changed_first: bool = False) -> tuple[list[dict], int]:
-        query = {"state": state, "limit": self.page_size, "offset": offset, "includes": ["Images"]}
+        query: dict[str, QueryValue] = {"state": state, "limit": self.page_size, "offset": offset,
+                                        "includes": ["Images"]}
         if changed_first:
             query.update(sort_on="updated", sort_order="desc")
         data = self.client.get(f"/shops/{self.shop_id}/listings", query, what="the shop's listings")
@@ -260,8 +261,8 @@ class EtsyStore:
                 new = inv.quantity(inventory, first) + delta
                 if new < 0:
                     log.warning("etsy listing %s: stock would go to %s; set to 0", listing_id, new)
-                for shared in inv.group(inventory, first):
-                    wanted[shared] = max(new, 0)
+                for linked in inv.group(inventory, first):
+                    wanted[linked] = max(new, 0)
             self._write(listing_id, inventory, wanted)
 
     # --- orders: Etsy takes none from outside ------------------------------------------------------

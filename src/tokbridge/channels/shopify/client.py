@@ -176,7 +176,7 @@ class ShopifyClient:
                 # Throttled calls did not run, so they can always be repeated.
                 if not self.wait_when_throttled or attempt >= self.max_attempts * 4:
                     raise
-                self._sleep(exc.retry_after)
+                self._sleep(exc.retry_after if exc.retry_after is not None else 1.0)
             except ShopifyUnavailable as exc:
                 # A request that never reached Shopify can be repeated even if it is a mutation.
                 repeatable = safe_to_repeat or isinstance(exc, ShopifyUnreachable)

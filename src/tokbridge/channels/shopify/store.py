@@ -92,7 +92,7 @@ class ShopifyStore:
             return
         lines = bulk.stream_lines(operation.url, http=self.client.http, timeout=self.download_timeout, skip=first_line)
         for item in bulk.read_catalog_from(lines, first_line=first_line, checkpoint_every=self.checkpoint_every):
-            if type(item) is int:
+            if isinstance(item, int):
                 yield CatalogCheckpoint({"operation": operation.id, "line": item})
             else:
                 yield item

@@ -43,7 +43,7 @@ def cancel_in_store(ctx: JobContext) -> None:
         if order is None or not (order.store_order_id or kept) or order.store_cancelled:
             return
         connection_id, held_by = order.connection_id, order.store_connection_id
-        settings = OrderRepository(session).settings(ctx.merchant_id, connection_id, create=False)
+        settings = OrderRepository(session).settings(ctx.required_merchant_id, connection_id, create=False)
         restock, cancelled_state = settings.restock_on_cancel, settings.cancelled_state
         store_order_id, by_buyer = order.store_order_id, (order.cancelled_by or "").upper() == "BUYER"
         returned = service.stock_sold(session, order_id, cancelled_lines=True) if kept and restock else None
@@ -58,6 +58,7 @@ def cancel_in_store(ctx: JobContext) -> None:
                                    [(item, location, -delta) for item, location, delta in returned.changes],
                                    reason=STOCK_RESTOCK, idempotency_key=f"tokbridge-order-{order_id}-cancelled")
         else:
+            assert store_order_id is not None  # not kept: the order is in the store
             # A store whose orders carry a state moves it to the merchant's cancelled state (None: its own).
             with_store(ctx.settings, store_connection, lambda store: store.cancel_order(
                 store_order_id, reason=CANCELLED_BY_BUYER if by_buyer else CANCELLED_OTHERWISE, restock=restock,
@@ -68,6 +69,8 @@ def cancel_in_store(ctx: JobContext) -> None:
 
     def record(session):
         order = OrderRepository(session).get(order_id)
+        if order is None:  # deleted with its merchant meanwhile
+            return
         if error:
             order.last_error = error
         else:

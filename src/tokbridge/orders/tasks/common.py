@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tokbridge.catalog.tasks import with_store
 from tokbridge.channels import registry
-from tokbridge.channels.base import InventoryChange
+from tokbridge.channels.base import InventoryChange, SourceStore
 from tokbridge.channels.connections import ConnectionRepository
 from tokbridge.channels.factory import tiktok_client
 from tokbridge.channels.models import ChannelConnection
@@ -71,8 +71,10 @@ def adjust_store_stock(ctx: JobContext, store_connection: ChannelConnection, cha
         done = f"{change.inventory_item_external_id}@{change.location_external_id}"
         if done in applied:
             continue
-        with_store(ctx.settings, store_connection, lambda store, one=change, key=done: store.adjust_inventory(
-            [one], reason=reason, idempotency_key=f"{idempotency_key}:{key}"))
+        def adjust_one(store: SourceStore, one: InventoryChange = change, key: str = done) -> None:
+            store.adjust_inventory([one], reason=reason, idempotency_key=f"{idempotency_key}:{key}")
+
+        with_store(ctx.settings, store_connection, adjust_one)
         applied.append(done)
         ctx.save_checkpoint({**ctx.checkpoint, "stock_applied": applied})
 

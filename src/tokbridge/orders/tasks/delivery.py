@@ -31,7 +31,7 @@ def deliver_in_store(ctx: JobContext) -> None:
         if order is None or not order.store_order_id or order.store_delivered or order.store_cancelled:
             return
         connection_id, held_by, store_order_id = order.connection_id, order.store_connection_id, order.store_order_id
-        mapped = repository.settings(ctx.merchant_id, connection_id, create=False).delivered_state
+        mapped = repository.settings(ctx.required_merchant_id, connection_id, create=False).delivered_state
     store_connection = shop_store(ctx, job_shop(ctx, connection_id), "the store order could not be marked delivered",
                                   held_by)
     error = None
@@ -46,6 +46,8 @@ def deliver_in_store(ctx: JobContext) -> None:
 
     def record(session):
         order = OrderRepository(session).get(order_id)
+        if order is None:  # deleted with its merchant meanwhile
+            return
         if error:
             order.last_error = error
         else:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from tokbridge.catalog.tasks import with_store
 from tokbridge.channels import registry
-from tokbridge.channels.base import OrderFulfilments
+from tokbridge.channels.base import OrderFulfilments, OrderPage, SourceStore
 from tokbridge.channels.connections import ConnectionRepository
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.shops import shop_contexts
@@ -117,13 +117,15 @@ def poll_store(ctx: JobContext) -> None:
 
 def _poll_one_store(ctx: JobContext, connection: ChannelConnection) -> None:
     with ctx.session() as session:
-        searched_until = OrderRepository(session).cursor(ctx.merchant_id, connection.id).searched_until
+        searched_until = OrderRepository(session).cursor(ctx.required_merchant_id, connection.id).searched_until
         session.commit()
     since = datetime.fromtimestamp(searched_until, UTC) - POLL_STORE_OVERLAP if searched_until else None
     newest, seen, page_cursor = searched_until, 0, None
     while True:
-        page = with_store(ctx.settings, connection, lambda store, c=page_cursor: store.orders_changed_since(
-            since, c, source_name=SOURCE_NAME))
+        def read_page(store: SourceStore, cursor: str | None = page_cursor) -> OrderPage:
+            return store.orders_changed_since(since, cursor, source_name=SOURCE_NAME)
+
+        page = with_store(ctx.settings, connection, read_page)
         for changed in page.orders:
             _store_order_changed(ctx, connection, changed)
             if changed.updated_at is not None:
@@ -134,7 +136,7 @@ def _poll_one_store(ctx: JobContext, connection: ChannelConnection) -> None:
         page_cursor = page.next_cursor
 
     def finish(session):
-        cursor = OrderRepository(session).cursor(ctx.merchant_id, connection.id)
+        cursor = OrderRepository(session).cursor(ctx.required_merchant_id, connection.id)
         cursor.searched_until = max(cursor.searched_until, newest)
         cursor.searched_at = utcnow()
 
@@ -156,7 +158,7 @@ def _store_order_changed(ctx: JobContext, connection: ChannelConnection, changed
     if changed.cancelled and not store_cancelled:
         store_order_cancelled(ctx, connection, changed.order_external_id, changed.cancel_reason)
     unsent = [f for f in changed.fulfilments if f.status.upper() == "SUCCESS" and (
-        f.external_id not in sent or (f.tracking_numbers[:1] or [None])[0] != sent[f.external_id])]
+        f.external_id not in sent or next(iter(f.tracking_numbers), None) != sent[f.external_id])]
     if unsent:
         write(ctx, lambda s: enqueue(s, service.SHIP_JOB, merchant_id=connection.merchant_id,
                                      payload={"connection_id": shop_id, "order_id": order_id},

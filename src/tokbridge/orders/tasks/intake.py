@@ -115,7 +115,7 @@ def poll(ctx: JobContext) -> None:
     pending for the store (their job gave up) are queued again."""
     connection = job_shop(ctx, ctx.payload["connection_id"]).shop
     with ctx.session() as session:
-        since = OrderRepository(session).cursor(ctx.merchant_id, connection.id).searched_until
+        since = OrderRepository(session).cursor(ctx.required_merchant_id, connection.id).searched_until
         session.commit()
     newest = since
     search = m.OrderSearch(update_time_ge=max(0, since - POLL_OVERLAP_SECONDS) or None)
@@ -129,7 +129,7 @@ def poll(ctx: JobContext) -> None:
         from tokbridge.db.base import utcnow
 
         repository = OrderRepository(session)
-        cursor = repository.cursor(ctx.merchant_id, connection.id)
+        cursor = repository.cursor(ctx.required_merchant_id, connection.id)
         cursor.searched_until = max(cursor.searched_until, newest)
         cursor.searched_at = utcnow()
         for order in repository.with_store_sync([StoreSync.PENDING], connection_id=connection.id):

@@ -105,7 +105,9 @@ def decide_return(ctx: JobContext) -> None:
     sync_returns_of(ctx, connection, tiktok_order_id)
     if refusal:
         def keep(session):
-            OrderRepository(session).return_row(return_id).last_error = refusal
+            row = OrderRepository(session).return_row(return_id)
+            if row is not None:  # deleted with its merchant meanwhile
+                row.last_error = refusal
 
         write(ctx, keep)
         raise PermanentError(refusal)

@@ -79,8 +79,10 @@ def ship(ctx: JobContext) -> None:
     store_connection = shop_store(ctx, shop, "its shipments cannot be read from the store",
                                   snapshot.store_connection_id)
     snapshot.store_name = registry.plugin_of(store_connection).display_name
+    store_order_id = snapshot.store_order_id
+    assert store_order_id is not None  # not kept: the order is in the store
     fulfilments = with_store(ctx.settings, store_connection,
-                             lambda store: store.order_fulfilments(snapshot.store_order_id)).fulfilments
+                             lambda store: store.order_fulfilments(store_order_id)).fulfilments
     providers = _providers(ctx, connection, snapshot.delivery_option_id)
     client = tiktok_api(ctx, connection)
     for fulfilment in fulfilments:
@@ -251,6 +253,8 @@ def _save_shipment(session, snapshot: _OrderSnapshot, fulfilment, tracking, prov
     repository = OrderRepository(session)
     row = repository.shipment(snapshot.order_id, fulfilment.external_id)
     order = repository.get(snapshot.order_id)
+    if order is None:  # deleted with its merchant meanwhile
+        return
     if row is None:
         row = ShipmentRow(merchant_id=order.merchant_id, order_id=order.id, store_fulfillment_id=fulfilment.external_id)
         session.add(row)

@@ -73,7 +73,7 @@ def to_store(ctx: JobContext) -> None:
     if plugin.capabilities.order_states:  # the merchant's mapped state for a new order (None: the store's paid one)
         with ctx.session() as session:
             new_order.state_external_id = OrderRepository(session).settings(
-                ctx.merchant_id, plan.connection_id, create=False).new_order_state
+                ctx.required_merchant_id, plan.connection_id, create=False).new_order_state
     try:
         created = with_store(ctx.settings, store_connection, lambda store: store.create_order(new_order))
     except PermanentError as exc:
@@ -115,4 +115,4 @@ def _keep_in_tokbridge(ctx: JobContext, store_connection: ChannelConnection, ord
 
 @job_handler(service.RELEASE_JOB, title="Bring in orders that waited for the plan")
 def release_waiting(ctx: JobContext) -> None:
-    write(ctx, lambda s: service.release_waiting(s, ctx.merchant_id))
+    write(ctx, lambda s: service.release_waiting(s, ctx.required_merchant_id))
