@@ -196,8 +196,8 @@ def error_from_response(
         return RateLimited(message, retry_after=retry_after if retry_after is not None else default_retry_after, **common)
     if http_status >= 500 or code in RETRYABLE_CODES:
         return RetryableError(message, retry_after=parse_retry_after(retry_after_header), **common)
-    if code in _AUTH_CLASSES:
-        return _AUTH_CLASSES[code](message, **common)
-    if http_status in (401, 403):
-        return AuthorizationError(message, **common)
+    if code in _AUTH_CLASSES or http_status in (401, 403):
+        authorization = _AUTH_CLASSES.get(code, AuthorizationError) if code is not None else AuthorizationError
+        return authorization(message, code=code, request_id=envelope.get("request_id"), http_status=http_status,
+                             data=envelope.get("data"))
     return ValidationError(message, field=field_from(message, envelope.get("data"), code), **common)
