@@ -114,7 +114,7 @@ class PrestaShopClient:
         headers = {"content-type": "application/xml"} if body is not None else {}
         url = self.base_url + "/" + path.lstrip("/") if path else self.base_url + "/"
         try:
-            response = self.http.request(method, url, params=params, content=body, headers=headers)
+            response = self.http.request(method, url, params=tuple(params), content=body, headers=headers)
         except httpx.TimeoutException:
             log.warning("prestashop %s timed out", what)
             raise ShopUnavailable(f"The PrestaShop shop did not answer in time ({what}).", retry_after=10.0) from None

@@ -22,10 +22,11 @@ import json
 import logging
 import re
 import secrets
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from tokbridge.channels.base import (
     CANCELLED_OTHERWISE,
@@ -46,12 +47,10 @@ from tokbridge.channels.base import (
     StoreOrderState,
 )
 from tokbridge.channels.prestashop import mapping, times, xml
+from tokbridge.channels.prestashop.client import PrestaShopClient
 from tokbridge.channels.prestashop.errors import NotFound, PermanentError, Refused, RetryableError
 from tokbridge.channels.prestashop.settings import get_prestashop_settings
 from tokbridge.channels.prestashop.shop import STATE_KEYS, configuration
-
-if TYPE_CHECKING:
-    from tokbridge.channels.prestashop.store import PrestaShopStore
 
 log = logging.getLogger(__name__)
 
@@ -96,32 +95,46 @@ def line_prices(order: NewOrder) -> list[Decimal]:
         tax = Decimal(0)
         if not order.taxes_included:
             own = sum((mapping.number(tax_line.amount) for tax_line in line.tax_lines), Decimal(0))
-            tax = own if line.tax_lines else (order_tax * value / (items + shipping) if items + shipping > 0 else 0)
+            tax = own if line.tax_lines else (order_tax * value / (items + shipping) if items + shipping > 0
+                                              else Decimal(0))
         paid = (value + tax - discount * share) / line.quantity
         found.append(max(paid, Decimal(0)).quantize(mapping.CENT, rounding=ROUND_HALF_UP))
     return found
 
 
 class OrdersMixin:
-    """The order half of `PrestaShopStore` (which supplies `client`, `data`, `shop_id`, `language_id`,
-    `zone`, `page_size` and its tax rate reader)."""
+    """The order half of `PrestaShopStore`, which supplies what is declared here: its attributes, its
+    reader of rows by id and its tax rate reader."""
+
+    client: PrestaShopClient
+    data: dict
+    shop_id: str
+    language_id: str
+    zone: ZoneInfo
+    overlap: timedelta
+
+    if TYPE_CHECKING:  # defined by PrestaShopStore; declared for the type checker only
+        def _by_ids(self, resource: str, field: str, values: Iterable[str], query: dict, *,
+                    what: str) -> list[dict]: ...
+
+        def _rates(self, groups: set[str], *, country: str | None = None) -> dict[str, Decimal]: ...
 
     # --- states ----------------------------------------------------------------------------------
 
-    def _state_ids(self: PrestaShopStore) -> dict[str, str]:
+    def _state_ids(self) -> dict[str, str]:
         known = dict(self.data.get("order_states") or {})
         if not all(key in known for key in STATE_KEYS):
             known.update(configuration(self.client, STATE_KEYS))
             self.data["order_states"] = known
         return known
 
-    def _state_id(self: PrestaShopStore, key: str) -> str:
+    def _state_id(self, key: str) -> str:
         found = self._state_ids().get(key)
         if not found:
             raise PermanentError(f"The PrestaShop shop does not say which order status is {key}.")
         return found
 
-    def order_states(self: PrestaShopStore) -> list[StoreOrderState]:
+    def order_states(self) -> list[StoreOrderState]:
         meanings = {state_id: MEANINGS[key] for key, state_id in configuration(self.client, STATE_KEYS).items()}
         rows = self.client.rows("order_states", {"display": "full", "language": self.language_id},
                                 what="the order statuses")
@@ -129,11 +142,11 @@ class OrdersMixin:
                                 or f"Status {row['id']}", meaning=meanings.get(str(row["id"])))
                 for row in sorted(rows, key=lambda row: int(row["id"])) if str(row.get("deleted") or "0") != "1"]
 
-    def _shipped_states(self: PrestaShopStore) -> set[str]:
+    def _shipped_states(self) -> set[str]:
         rows = self.client.rows("order_states", {"display": "[id,shipped]"}, what="the order statuses")
         return {str(row["id"]) for row in rows if str(row.get("shipped")) == "1"}
 
-    def set_order_state(self: PrestaShopStore, order_external_id: str, state_external_id: str) -> None:
+    def set_order_state(self, order_external_id: str, state_external_id: str) -> None:
         order = self._order(order_external_id)
         if str(order.get("current_state")) == str(state_external_id):
             return
@@ -141,28 +154,28 @@ class OrdersMixin:
                                               "id_order_state": int(state_external_id)})
         self.client.create("order_histories", "order_history", body, what="the order's status")
 
-    def cancel_order(self: PrestaShopStore, order_external_id: str, *, reason: str = CANCELLED_OTHERWISE,
+    def cancel_order(self, order_external_id: str, *, reason: str = CANCELLED_OTHERWISE,
                      restock: bool = True, state_external_id: str | None = None) -> None:
         """Move the order to the mapped cancelled state (default PS_OS_CANCELED): PrestaShop gives its units
         back itself when the state says so, which its cancelled state does."""
         self.set_order_state(order_external_id, state_external_id or self._state_id("PS_OS_CANCELED"))
 
-    def refund_order(self: PrestaShopStore, order_external_id: str, items: Sequence[RefundItem], *, note: str,
+    def refund_order(self, order_external_id: str, items: Sequence[RefundItem], *, note: str,
                      idempotency_key: str) -> str:
         raise PermanentError("PrestaShop's Webservice cannot record a refund on an order. Record it in your back "
                              "office (Orders, open the order, Partial refund) if you want it there.")
 
     # --- reading orders ---------------------------------------------------------------------------
 
-    def _order(self: PrestaShopStore, order_external_id: str) -> dict:
+    def _order(self, order_external_id: str) -> dict:
         if not str(order_external_id).isdigit():
             raise NotFound(f"{order_external_id!r} is not a PrestaShop order id.")
         return self.client.one("orders", "order", order_external_id, what="the order")
 
-    def order_fulfilments(self: PrestaShopStore, order_external_id: str) -> OrderFulfilments:
+    def order_fulfilments(self, order_external_id: str) -> OrderFulfilments:
         return self._fulfilments([self._order(order_external_id)])[0]
 
-    def _fulfilments(self: PrestaShopStore, orders: list[dict]) -> list[OrderFulfilments]:
+    def _fulfilments(self, orders: list[dict]) -> list[OrderFulfilments]:
         if not orders:
             return []
         carriers_of: dict[str, list[dict]] = {}
@@ -201,7 +214,7 @@ class OrdersMixin:
                 updated_at=times.to_utc(order.get("date_upd"), self.zone)))
         return found
 
-    def orders_changed_since(self: PrestaShopStore, since: datetime | None, cursor: str | None = None, *,
+    def orders_changed_since(self, since: datetime | None, cursor: str | None = None, *,
                              source_name: str | None = None) -> OrderPage:
         """Orders whose `date_upd` is after `since` (shop-local time, read with the same overlap as
         products), oldest change first; with `source_name`, only those TokBridge created for that channel
@@ -236,7 +249,7 @@ class OrdersMixin:
         local = re.sub(r"[^a-z0-9.-]", "-", f"{order.source_name}-{order.source_order_id}".lower())
         return f"{local}@{get_prestashop_settings().customer_email_domain}"
 
-    def create_order(self: PrestaShopStore, order: NewOrder) -> CreatedOrder:
+    def create_order(self, order: NewOrder) -> CreatedOrder:
         """The channel's order in PrestaShop, once (see the module's docstring for how a retry finds what
         was made before a lost answer)."""
         if any(line.variant_external_id is None for line in order.lines):
@@ -291,7 +304,7 @@ class OrdersMixin:
             log.warning("prestashop order %s was put in Payment error", created.get("id"))
         return _created(created, order.currency)
 
-    def _country(self: PrestaShopStore, code: str) -> dict:
+    def _country(self, code: str) -> dict:
         rows = self.client.rows("countries", {"display": "[id,iso_code,contains_states,id_zone,need_zip_code]",
                                               "filter[iso_code]": f"[{code.upper()}]"}, what="the buyer's country")
         if not code or not rows:
@@ -299,7 +312,7 @@ class OrdersMixin:
                           "Add or enable it in International > Locations > Countries, then retry the order.")
         return rows[0]
 
-    def _customer(self: PrestaShopStore, order: NewOrder) -> str:
+    def _customer(self, order: NewOrder) -> str:
         email = self.placeholder_email(order)
         rows = self.client.rows("customers", {"display": "[id,email]", "filter[email]": f"[{email}]"},
                                 what="the order's customer")
@@ -313,7 +326,7 @@ class OrdersMixin:
             "email": email, "passwd": secrets.token_urlsafe(24), "active": 1, "newsletter": 0, "optin": 0})
         return str(self.client.create("customers", "customer", body, what="the order's customer")["id"])
 
-    def _address(self: PrestaShopStore, order: NewOrder, customer_id: str, country: dict) -> str:
+    def _address(self, order: NewOrder, customer_id: str, country: dict) -> str:
         rows = self.client.rows("addresses", {"display": "[id,id_customer,deleted]",
                                               "filter[id_customer]": f"[{customer_id}]"}, what="the order's address")
         live = [row for row in rows if str(row.get("deleted") or "0") != "1"]
@@ -336,7 +349,7 @@ class OrdersMixin:
         body = xml.document("address", fields)
         return str(self.client.create("addresses", "address", body, what="the order's address")["id"])
 
-    def _carrier(self: PrestaShopStore, country: dict) -> tuple[str, Decimal]:
+    def _carrier(self, country: dict) -> tuple[str, Decimal]:
         """The carrier's id and its price for the buyer's zone (0 for a free one)."""
         chosen = get_prestashop_settings().carrier_id.strip()
         query = {"display": "[id,name,is_free,active,deleted]"}
@@ -355,13 +368,13 @@ class OrdersMixin:
             return str(carrier["id"]), Decimal(0)
         return str(carrier["id"]), self._carrier_price(str(carrier["id"]), str(country.get("id_zone") or ""))
 
-    def _carrier_price(self: PrestaShopStore, carrier_id: str, zone_id: str) -> Decimal:
+    def _carrier_price(self, carrier_id: str, zone_id: str) -> Decimal:
         rows = self.client.rows("deliveries", {"display": "full", "filter[id_carrier]": f"[{carrier_id}]",
                                                "filter[id_zone]": f"[{zone_id}]"}, what="the carrier's prices")
         prices = [mapping.number(row.get("price")) for row in rows]
         return min(prices).quantize(mapping.CENT) if prices else Decimal(0)
 
-    def _currency_id(self: PrestaShopStore, code: str) -> str:
+    def _currency_id(self, code: str) -> str:
         if code.upper() == str(self.data.get("currency") or "").upper() and self.data.get("currency_id"):
             return str(self.data["currency_id"])
         rows = self.client.rows("currencies", {"display": "[id,iso_code]", "filter[iso_code]": f"[{code.upper()}]"},
@@ -371,7 +384,7 @@ class OrdersMixin:
                           "Currencies, then retry the order.")
         return str(rows[0]["id"])
 
-    def _product_rates(self: PrestaShopStore, product_ids: list[int], country: dict) -> dict[str, Decimal]:
+    def _product_rates(self, product_ids: list[int], country: dict) -> dict[str, Decimal]:
         rows = self._by_ids("products", "id", [str(pid) for pid in product_ids], {"display": "[id,id_tax_rules_group]"},
                             what="the products' tax rules")
         groups = {str(row["id"]): str(row.get("id_tax_rules_group") or "0") for row in rows}
@@ -381,7 +394,7 @@ class OrdersMixin:
         rates = self._rates(set(groups.values()), country=str(country["id"]))
         return {pid: rates.get(group, Decimal(0)) for pid, group in groups.items()}
 
-    def _cart(self: PrestaShopStore, customer_id: str, address_id: str, carrier_id: str, currency_id: str,
+    def _cart(self, customer_id: str, address_id: str, carrier_id: str, currency_id: str,
               wanted: list[tuple]) -> str:
         rows = self.client.rows("carts", {"display": "[id,id_customer]", "filter[id_customer]": f"[{customer_id}]"},
                                 what="the order's cart")
@@ -396,7 +409,7 @@ class OrdersMixin:
                                            for pid, attribute, quantity, _, _ in wanted]}})
         return str(self.client.create("carts", "cart", body, what="the order's cart")["id"])
 
-    def _cart_prices(self: PrestaShopStore, cart_id: str, customer_id: str, currency_id: str,
+    def _cart_prices(self, cart_id: str, customer_id: str, currency_id: str,
                      wanted: list[tuple]) -> None:
         """One cart-specific price per row, in the cart's currency (so PrestaShop does not convert it)."""
         rows = self.client.rows("specific_prices", {"display": "full", "filter[id_cart]": f"[{cart_id}]"},
@@ -413,7 +426,7 @@ class OrdersMixin:
                 "to": times.NEVER})
             self.client.create("specific_prices", "specific_price", body, what="the cart's prices")
 
-    def _order_of_cart(self: PrestaShopStore, cart_id: str) -> CreatedOrder | None:
+    def _order_of_cart(self, cart_id: str) -> CreatedOrder | None:
         rows = self.client.rows("orders", {"display": "[id,reference,total_paid,id_currency,id_cart]",
                                            "filter[id_cart]": f"[{cart_id}]"}, what="the order")
         if not rows:

@@ -52,6 +52,7 @@ class PollState:
     def save_poll(self, since: datetime, baseline: dict[str, str] | None, digests: dict[str, str]) -> None:
         """A poll for `since` compared `digests` with `baseline`: the latter stays the baseline until a
         later `since` shows this poll's pages were applied."""
+        state: dict[str, object]
         if baseline is None or digests == baseline:
             state = {"digests": digests}
         else:

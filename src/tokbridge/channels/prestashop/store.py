@@ -27,7 +27,7 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Self
+from typing import Any, Self
 from zoneinfo import ZoneInfo
 
 from tokbridge.channels.base import (
@@ -227,8 +227,8 @@ class PrestaShopStore(OrdersMixin):
         """Products whose `date_upd` is after `since`, then those whose stock or combinations changed
         since the last poll. The cursor says which part and where: {"from": a shop-local time, "skip":
         rows at that time already read} for the first, {"ids": [...]} for the second."""
-        position = json.loads(cursor) if cursor else {"from": times.to_local(since - self.overlap, self.zone),
-                                                      "skip": 0}
+        position: dict[str, Any] = (json.loads(cursor) if cursor else
+                                    {"from": times.to_local(since - self.overlap, self.zone), "skip": 0})
         if "ids" in position:
             return self._page_of_ids(since, list(position["ids"]))
         lower, skip = str(position["from"]), int(position["skip"])

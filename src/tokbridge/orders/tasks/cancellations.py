@@ -18,7 +18,7 @@ from tokbridge.orders import status as statuses
 from tokbridge.orders.models import StoreSync
 from tokbridge.orders.repository import OrderRepository
 from tokbridge.orders.store_states import keeps_order_states
-from tokbridge.orders.tasks.common import adjust_store_stock, fetch_and_apply, job_shop, shop_store, tiktok_api, write
+from tokbridge.orders.tasks.common import record_store_outcome, adjust_store_stock, fetch_and_apply, job_shop, shop_store, tiktok_api, write
 
 log = logging.getLogger(__name__)
 
@@ -67,17 +67,7 @@ def cancel_in_store(ctx: JobContext) -> None:
         if "already" not in str(exc).lower():
             error = f"The store refused to cancel its order: {exc}"
 
-    def record(session):
-        order = OrderRepository(session).get(order_id)
-        if order is None:  # deleted with its merchant meanwhile
-            return
-        if error:
-            order.last_error = error
-        else:
-            order.store_cancelled = True
-            order.last_error = None
-
-    write(ctx, record)
+    record_store_outcome(ctx, order_id, error, "store_cancelled")
 
 
 @job_handler(service.CANCEL_JOB, title="Cancel a TikTok order")

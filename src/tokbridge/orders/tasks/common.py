@@ -83,6 +83,23 @@ def tiktok_api(ctx: JobContext, connection: ChannelConnection):
     return tiktok_client(ctx.settings, get_engine(ctx.settings.database_url), connection)
 
 
+def record_store_outcome(ctx: JobContext, order_id: int, error: str | None, done_flag: str) -> None:
+    """After a change of the store order: its refusal in words on the order, or the order's `done_flag`
+    (store_cancelled, store_delivered) set so the change is not made twice."""
+
+    def record(session):
+        order = OrderRepository(session).get(order_id)
+        if order is None:  # deleted with its merchant meanwhile
+            return
+        if error:
+            order.last_error = error
+        else:
+            setattr(order, done_flag, True)
+            order.last_error = None
+
+    write(ctx, record)
+
+
 def write(ctx: JobContext, work):
     """Run `work(session)` in one writing transaction and commit. Two jobs inserting the same new row
     (duplicate webhooks for a new order) collide on a unique key: the loser simply runs again."""

@@ -14,7 +14,7 @@ from tokbridge.kit.errors import RefusedWithFix
 from tokbridge.orders import service
 from tokbridge.orders.repository import OrderRepository
 from tokbridge.orders.store_states import keeps_order_states, state_meaning, store_order_states
-from tokbridge.orders.tasks.common import job_shop, shop_store, write
+from tokbridge.orders.tasks.common import record_store_outcome, job_shop, shop_store
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +44,4 @@ def deliver_in_store(ctx: JobContext) -> None:
         except RefusedWithFix as exc:
             error = f"The store refused to mark its order delivered: {exc}"
 
-    def record(session):
-        order = OrderRepository(session).get(order_id)
-        if order is None:  # deleted with its merchant meanwhile
-            return
-        if error:
-            order.last_error = error
-        else:
-            order.store_delivered = True
-
-    write(ctx, record)
+    record_store_outcome(ctx, order_id, error, "store_delivered")
