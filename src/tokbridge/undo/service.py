@@ -31,6 +31,7 @@ from tokbridge.channels.shops import NoSuchShop, ShopContext, shop_context
 from tokbridge.jobs import kinds
 from tokbridge.jobs.models import Job
 from tokbridge.jobs.service import enqueue
+from tokbridge.kit.errors import PermanentError
 from tokbridge.kit.words import plural
 from tokbridge.listings.models import Listing, ListingStatus
 from tokbridge.listings.repository import ListingRepository
@@ -59,13 +60,14 @@ IRREVERSIBLE = {
 }
 # Heads whose meaning is their entries (the request of a bulk action): nothing of their own goes back.
 MARKERS = ("bulk.activate", "bulk.deactivate", "undo")
-STATUS_WORDS = {ListingStatus.LIVE: "Live", ListingStatus.INACTIVE: "Inactive", ListingStatus.REVIEWING: "Reviewing",
-                ListingStatus.FAILED: "Failed", ListingStatus.NOT_UPLOADED: "Not on TikTok",
-                ListingStatus.IN_PROGRESS: "In progress"}
+STATUS_WORDS: dict[str, str] = {
+    ListingStatus.LIVE: "Live", ListingStatus.INACTIVE: "Inactive", ListingStatus.REVIEWING: "Reviewing",
+    ListingStatus.FAILED: "Failed", ListingStatus.NOT_UPLOADED: "Not on TikTok", ListingStatus.IN_PROGRESS: "In progress"}
 
 
-class UndoRefused(Exception):
-    """The change set cannot be undone (now); the message says why in plain words."""
+class UndoRefused(PermanentError):
+    """The change set cannot be undone (now); the message says why in plain words. A permanent error, so
+    the `undo.apply` job that meets one fails with the same words."""
 
 
 @dataclass
@@ -131,9 +133,10 @@ def preview(session: Session, head: AuditEntry) -> Preview:
 
 
 def check(session: Session, entry: AuditEntry) -> PreviewItem:
-    """One TikTok entry's way back as it stands now (the job checks again before it sends)."""
+    """One TikTok entry's (a kind of ON_TIKTOK) way back as it stands now (the job checks again before it
+    sends)."""
     titles = _titles(session, {entry.product_id} if entry.product_id else set())
-    return _item(session, entry, titles)
+    return _tiktok_item(session, entry, titles)
 
 
 def _titles(session: Session, product_ids: set[int]) -> dict[int, str]:
@@ -144,11 +147,8 @@ def _titles(session: Session, product_ids: set[int]) -> dict[int, str]:
 
 
 def _item(session: Session, entry: AuditEntry, titles: Mapping[int, str]) -> PreviewItem | list[PreviewItem] | None:
-    title = titles.get(entry.product_id, "A product that is no longer in your store")
-    if entry.kind == "listing.price":
-        return _price_item(session, entry, title)
-    if entry.kind == "listing.status":
-        return _status_item(session, entry, title)
+    if entry.kind in ON_TIKTOK:
+        return _tiktok_item(session, entry, titles)
     if entry.kind == "template.edited":
         return _template_item(session, entry)
     if entry.kind == "bulk.assign":
@@ -156,15 +156,40 @@ def _item(session: Session, entry: AuditEntry, titles: Mapping[int, str]) -> Pre
     return None  # a marker head (its entries say what goes back)
 
 
+def _tiktok_item(session: Session, entry: AuditEntry, titles: Mapping[int, str]) -> PreviewItem:
+    gone = "A product that is no longer in your store"
+    title = gone if entry.product_id is None else titles.get(entry.product_id, gone)
+    if entry.kind == "listing.price":
+        return _price_item(session, entry, title)
+    return _status_item(session, entry, title)
+
+
+def kept_values(entry: AuditEntry) -> tuple[dict, dict]:
+    """The entry's values before and after the change. Every kind with a way back keeps both; an entry
+    without them has nothing to put back."""
+    if entry.before is None or entry.after is None:
+        raise UndoRefused("This change did not keep the values it replaced, so it cannot be undone.")
+    return entry.before, entry.after
+
+
+def _template_id(entry: AuditEntry) -> int:
+    if entry.subject_id is None:
+        raise UndoRefused("This change did not keep which template it edited, so it cannot be undone.")
+    return int(entry.subject_id)
+
+
 def _listing(session: Session, entry: AuditEntry) -> Listing | None:
     """The product's listing in the entry's shop, if it is still the TikTok product the entry changed."""
+    if entry.connection_id is None or entry.product_id is None:
+        return None  # the entry names no product in a shop: there is no listing it changed
     listing = ListingRepository(session).for_product(entry.connection_id, entry.product_id)
     tiktok_id = (entry.before or entry.after or {}).get("tiktok_product_id")
     return listing if listing is not None and listing.tiktok_product_id == tiktok_id else None
 
 
 def _price_item(session: Session, entry: AuditEntry, title: str) -> PreviewItem:
-    back = {sku: price for sku, price in entry.before["skus"].items() if price is not None}
+    before, after = kept_values(entry)
+    back = {sku: price for sku, price in before["skus"].items() if price is not None}
     words = ", ".join(sorted(back.values())) or "nothing (its prices were sent for the first time)"
     item = PreviewItem(entry.id, entry.product_id, title, f"Price back to {words}")
     listing = _listing(session, entry)
@@ -172,7 +197,7 @@ def _price_item(session: Session, entry: AuditEntry, title: str) -> PreviewItem:
         item.conflict, item.can_overwrite = "It is no longer the same product on TikTok.", False
         return item
     now = {row.tiktok_sku_id: row.pushed_price for row in ListingRepository(session).skus(listing.id)}
-    changed = [sku for sku, price in entry.after["skus"].items() if now.get(sku) != price]
+    changed = [sku for sku, price in after["skus"].items() if now.get(sku) != price]
     if changed:
         item.conflict = (f"Its price on TikTok changed since (now {', '.join(sorted(str(now.get(s)) for s in changed))})"
                          f": your store or another change sent a new one.")
@@ -180,41 +205,44 @@ def _price_item(session: Session, entry: AuditEntry, title: str) -> PreviewItem:
 
 
 def _status_item(session: Session, entry: AuditEntry, title: str) -> PreviewItem:
-    action = entry.after["action"]
+    _, after = kept_values(entry)
+    action = after["action"]
     back = "Activate it again" if action == "deactivate" else "Deactivate it"
     item = PreviewItem(entry.id, entry.product_id, title, back)
     listing = _listing(session, entry)
     if listing is None:
         item.conflict, item.can_overwrite = "It is no longer on TikTok as it was (deleted since?).", False
         return item
-    left = (ListingStatus.LIVE, ListingStatus.REVIEWING) if action == "activate" else (entry.after["status"],)
+    left = (ListingStatus.LIVE, ListingStatus.REVIEWING) if action == "activate" else (after["status"],)
     if listing.status not in left:
         item.conflict = f"Its status changed since: it is now {STATUS_WORDS.get(listing.status, listing.status)}."
     return item
 
 
 def _template_item(session: Session, entry: AuditEntry) -> PreviewItem:
-    name = entry.before.get("name") or "the template"
+    before, after = kept_values(entry)
+    name = before.get("name") or "the template"
     item = PreviewItem(entry.id, None, f"Template “{name}”", "The template's settings as they were before")
-    template = template_repo.get_template(session, _shop(session, entry), int(entry.subject_id))
+    template = template_repo.get_template(session, _shop(session, entry), _template_id(entry))
     if template is None:
         item.conflict, item.can_overwrite = "The template has been deleted since.", False
-    elif template.spec().model_dump(mode="json") != entry.after:
+    elif template.spec().model_dump(mode="json") != after:
         item.conflict = "The template has been edited again since."
     return item
 
 
 def _assign_items(session: Session, entry: AuditEntry) -> list[PreviewItem]:
     shop = _shop(session, entry)
-    links = template_repo.assignment_map(session, shop, [int(pid) for pid in entry.after["links"]])
-    titles = _titles(session, {int(pid) for pid in entry.after["links"]})
+    before, after = kept_values(entry)
+    links = template_repo.assignment_map(session, shop, [int(pid) for pid in after["links"]])
+    titles = _titles(session, {int(pid) for pid in after["links"]})
     names = {t.id: t.name for t in template_repo.list_templates(session, shop)}
     items = []
-    for pid, link in entry.before["links"].items():
+    for pid, link in before["links"].items():
         back = f"Linked to “{names.get(link[0], 'a deleted template')}” again" if link else "Linked to no template again"
         item = PreviewItem(entry.id, int(pid), titles.get(int(pid), "A product"), back, key=f"{entry.id}:{pid}")
         current = links.get(int(pid))
-        if current is None or list(current) != entry.after["links"][pid]:
+        if current is None or list(current) != after["links"][pid]:
             item.conflict = "Its template link changed since."
         if link and link[0] not in names:
             item.conflict, item.can_overwrite = "Its earlier template has been deleted.", False
@@ -255,7 +283,7 @@ def request_undo(session: Session, entry_id: int, decisions: Mapping[str, str] |
         entry = entries[item.entry_id]
         if entry.kind == "template.edited":
             _restore_template(session, entry, undo)
-        elif entry.kind == "bulk.assign":
+        elif entry.kind == "bulk.assign" and item.product_id is not None:  # an assignment's items name their product
             _restore_link(session, entry, item.product_id, undo)
     on_tiktok = [item.entry_id for item in wanted if entries[item.entry_id].kind in ON_TIKTOK]
     if not on_tiktok:
@@ -269,17 +297,18 @@ def request_undo(session: Session, entry_id: int, decisions: Mapping[str, str] |
 
 def _restore_template(session: Session, entry: AuditEntry, undo: AuditEntry) -> None:
     shop = _shop(session, entry)
-    template_id = int(entry.subject_id)
+    template_id = _template_id(entry)
+    before, _ = kept_values(entry)
     current = templates.get_template_spec(session, shop, template_id).model_dump(mode="json")
-    template = templates.update_template(session, shop, template_id, entry.before)
-    audit.record(session, None, "template.edited", ("template", template_id), current, entry.before,
+    template = templates.update_template(session, shop, template_id, before)
+    audit.record(session, None, "template.edited", ("template", template_id), current, before,
                  summary=f"Template “{template.name[:150]}” put back as it was", change_set=undo,
                  connection_id=entry.connection_id)
 
 
 def _restore_link(session: Session, entry: AuditEntry, product_id: int, undo: AuditEntry) -> None:
     shop = _shop(session, entry)
-    link = entry.before["links"][str(product_id)]
+    link = kept_values(entry)[0]["links"][str(product_id)]
     current = template_repo.assignment_map(session, shop, [product_id]).get(product_id)
     template_repo.delete_assignments(session, shop, [product_id])
     if link:

@@ -38,11 +38,9 @@ class _Step:
     """One entry's way back, read before the call: what to send and to which TikTok product."""
 
     entry_id: int
-    kind: str
-    product_id: int
     tiktok_id: str
     prices: dict[str, dict] = field(default_factory=dict)  # TikTok SKU id -> {before, after, currency}
-    action: str | None = None  # activate or deactivate
+    action: str | None = None  # activate or deactivate; None: the step puts prices back
 
 
 @job_handler(UNDO_JOB, title="Undo a change on TikTok")
@@ -77,7 +75,7 @@ def apply(ctx: JobContext) -> None:
         message = f"{plural(done, 'product')} put back on TikTok."
         if left_alone:
             message += f" {plural(left_alone, 'product')} changed since and left as {'they are' if left_alone > 1 else 'it is'}."
-        activity.record(session, ctx.merchant_id, "undo.finished", undo.summary if undo else "Undo finished",
+        activity.record(session, ctx.required_merchant_id, "undo.finished", undo.summary if undo else "Undo finished",
                         message=message, status="succeeded", connection_id=connection.id)
 
 
@@ -95,25 +93,25 @@ def _step(session: Session, entry: AuditEntry | None, overwrite: bool) -> _Step 
     check = service.check(session, entry)
     if check.conflict and not (overwrite and check.can_overwrite):
         return None
-    tiktok_id = (entry.before or entry.after)["tiktok_product_id"]
-    step = _Step(entry.id, entry.kind, entry.product_id, tiktok_id)
+    before, after = service.kept_values(entry)
+    step = _Step(entry.id, before["tiktok_product_id"])
     if entry.kind == "listing.price":
-        extra = entry.after.get("extra") or {}
-        step.prices = {sku: {"before": entry.after["skus"][sku], "after": price,
+        extra = after.get("extra") or {}
+        step.prices = {sku: {"before": after["skus"][sku], "after": price,
                              "currency": (extra.get(sku) or {}).get("currency"), "seller_sku": None}
-                       for sku, price in entry.before["skus"].items() if price is not None}
+                       for sku, price in before["skus"].items() if price is not None}
         if not step.prices:
             return None  # its prices were sent for the first time: there is no earlier price to put back
     else:
-        step.action = "activate" if entry.after["action"] == "deactivate" else "deactivate"
+        step.action = "activate" if after["action"] == "deactivate" else "deactivate"
     return step
 
 
 def _send(client, step: _Step) -> None:
-    if step.kind == "listing.price":
+    if step.action is None:
         client.update_price(step.tiktok_id, [PriceUpdate(id=sku, price=Price(amount=v["after"], currency=v["currency"]))
                                              for sku, v in step.prices.items()])
-    elif step.action:
+    else:
         call = client.activate_products if step.action == "activate" else client.deactivate_products
         refused = [error.message for error in call([step.tiktok_id]).errors]
         if refused:
@@ -124,8 +122,10 @@ def _record(session: Session, ctx: JobContext, step: _Step) -> None:
     """The listing's values as TikTok now has them, and the undo's entry for this product."""
     repository = ListingRepository(session)
     listing = repository.by_tiktok_id(ctx.payload["connection_id"], step.tiktok_id)
+    if listing is None:
+        return  # the product left TokBridge during the call: TikTok has the values back, no listing keeps them
     change_set = int(ctx.payload["undo"])
-    if step.kind == "listing.price":
+    if step.action is None:
         rows = {row.tiktok_sku_id: row for row in repository.skus(listing.id)}
         sent = SentChanges()
         for sku, values in step.prices.items():
@@ -134,7 +134,7 @@ def _record(session: Session, ctx: JobContext, step: _Step) -> None:
                 continue
             sent.prices[sku] = {**values, "before": row.pushed_price, "seller_sku": row.seller_sku}
             row.pushed_price = values["after"]
-        title = session.scalar(select(CatalogProduct.title).where(CatalogProduct.id == step.product_id)) or "a product"
+        title = session.scalar(select(CatalogProduct.title).where(CatalogProduct.id == listing.product_id)) or "a product"
         audit_pushes(session, sent, listing, title, change_set)
         return
     before = {"tiktok_product_id": step.tiktok_id, "status": listing.status, "tiktok_status": listing.tiktok_status}
