@@ -47,9 +47,14 @@ def own_database(workdir: Path, postgres_url: str | None, name: str) -> Iterator
     of its own (dropped afterwards: the bench never touches existing tables), fresh keys, quiet logs."""
     from cryptography.fernet import Fernet
 
-    env = {"DATABASE_URL": f"sqlite:///{workdir}/bench.db", "DATA_DIR": str(workdir / "var"),
-           "SECRET_KEY": "bench-secret", "ENCRYPTION_KEYS": Fernet.generate_key().decode(), "LOG_LEVEL": "WARNING",
-           "BASE_URL": "http://127.0.0.1:9"}
+    env = {
+        "DATABASE_URL": f"sqlite:///{workdir}/bench.db",
+        "DATA_DIR": str(workdir / "var"),
+        "SECRET_KEY": "bench-secret",
+        "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "LOG_LEVEL": "WARNING",
+        "BASE_URL": "http://127.0.0.1:9",
+    }
     if postgres_url is None:
         yield env
         return

@@ -44,17 +44,25 @@ def main() -> None:
     tiktok_url, shopify_url = f"http://127.0.0.1:{tiktok_port}", f"http://127.0.0.1:{shopify_port}"
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{workdir}/bench.db", "DATA_DIR": str(workdir / "var"),
-        "SECRET_KEY": "bench-secret", "ENCRYPTION_KEYS": "",
-        "TIKTOK_APP_KEY": "bench_key", "TIKTOK_APP_SECRET": "bench_secret",
-        "TIKTOK_API_BASE_URL": tiktok_url, "TIKTOK_AUTH_BASE_URL": tiktok_url,
+        "DATABASE_URL": f"sqlite:///{workdir}/bench.db",
+        "DATA_DIR": str(workdir / "var"),
+        "SECRET_KEY": "bench-secret",
+        "ENCRYPTION_KEYS": "",
+        "TIKTOK_APP_KEY": "bench_key",
+        "TIKTOK_APP_SECRET": "bench_secret",
+        "TIKTOK_API_BASE_URL": tiktok_url,
+        "TIKTOK_AUTH_BASE_URL": tiktok_url,
         "TIKTOK_RATE_LIMIT_PER_SECOND": str(int(args.rate)),
         "SHOPIFY_API_BASE_URL": shopify_url + "/shops/{shop}",
-        "TIKTOK_SANDBOX_APP_KEY": "bench_key", "TIKTOK_SANDBOX_APP_SECRET": "bench_secret",
-        "TIKTOK_SANDBOX_RATE_LIMIT_PER_SECOND": str(args.rate), "TIKTOK_SANDBOX_DAILY_LISTING_LIMIT": "1000000",
+        "TIKTOK_SANDBOX_APP_KEY": "bench_key",
+        "TIKTOK_SANDBOX_APP_SECRET": "bench_secret",
+        "TIKTOK_SANDBOX_RATE_LIMIT_PER_SECOND": str(args.rate),
+        "TIKTOK_SANDBOX_DAILY_LISTING_LIMIT": "1000000",
         "TIKTOK_SANDBOX_REVIEW_DELAY_SECONDS": "86400",
-        "SHOPIFY_SANDBOX_CATALOG_SIZE": str(args.products), "SHOPIFY_SANDBOX_PREINSTALLED_TOKEN": "shpat_bench",
-        "WORKER_THREADS": str(args.threads), "LOG_LEVEL": "WARNING",
+        "SHOPIFY_SANDBOX_CATALOG_SIZE": str(args.products),
+        "SHOPIFY_SANDBOX_PREINSTALLED_TOKEN": "shpat_bench",
+        "WORKER_THREADS": str(args.threads),
+        "LOG_LEVEL": "WARNING",
     }
     from cryptography.fernet import Fernet
 
@@ -68,8 +76,12 @@ def main() -> None:
         metrics.use_directory(workdir / "metrics")  # this process's calls (the import) count too
 
     processes = [
-        subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "sandbox", "tiktok", "--port", str(tiktok_port)], env=env),
-        subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "sandbox", "shopify", "--port", str(shopify_port)], env=env),
+        subprocess.Popen(
+            [sys.executable, "-m", "tokbridge.cli", "sandbox", "tiktok", "--port", str(tiktok_port)], env=env
+        ),
+        subprocess.Popen(
+            [sys.executable, "-m", "tokbridge.cli", "sandbox", "shopify", "--port", str(shopify_port)], env=env
+        ),
     ]
     try:
         wait_ready(tiktok_url + "/sandbox/state")
@@ -82,19 +94,18 @@ def main() -> None:
 
 
 def run(args, env, tiktok_url: str, workdir: Path, processes: list) -> None:
+    from contextlib import closing
     from datetime import UTC, datetime
 
     from sqlalchemy import func, select
 
     from tokbridge.billing import service as billing
-    from contextlib import closing
-
     from tokbridge.catalog import service as catalog_service
     from tokbridge.category_templates import service as templates
     from tokbridge.channels import factory, registry
     from tokbridge.channels.connections import TIKTOK
-    from tokbridge.channels.shopify.plugin import KIND as SHOPIFY
     from tokbridge.channels.models import ChannelConnection
+    from tokbridge.channels.shopify.plugin import KIND as SHOPIFY
     from tokbridge.channels.shops import shop_context
     from tokbridge.config import get_settings
     from tokbridge.db.engine import get_engine, session_scope
@@ -117,12 +128,21 @@ def run(args, env, tiktok_url: str, workdir: Path, processes: list) -> None:
         session.add(merchant)
         session.flush()
         merchant_id = merchant.id
-        tiktok = ChannelConnection(merchant_id=merchant_id, channel=TIKTOK, external_id=shop["id"], name=shop["name"],
-                                   region=shop["region"], data={"cipher": shop["cipher"]}, scopes=[])
+        tiktok = ChannelConnection(
+            merchant_id=merchant_id,
+            channel=TIKTOK,
+            external_id=shop["id"],
+            name=shop["name"],
+            region=shop["region"],
+            data={"cipher": shop["cipher"]},
+            scopes=[],
+        )
         tiktok.access_token, tiktok.refresh_token = token["access_token"], token["refresh_token"]
         tiktok.access_expires_at = datetime.fromtimestamp(token["access_token_expire_in"], UTC)
         tiktok.refresh_expires_at = datetime.fromtimestamp(token["access_token_expire_in"] + 86400 * 300, UTC)
-        store = ChannelConnection(merchant_id=merchant_id, channel=SHOPIFY, external_id=SHOP, name="Bench", data={}, scopes=[])
+        store = ChannelConnection(
+            merchant_id=merchant_id, channel=SHOPIFY, external_id=SHOP, name="Bench", data={}, scopes=[]
+        )
         store.access_token = "shpat_bench"
         session.add(store)
         session.flush()
@@ -146,11 +166,16 @@ def run(args, env, tiktok_url: str, workdir: Path, processes: list) -> None:
         billing.change_plan(session, merchant_id, "scale")
         shop_ctx = shop_context(session, tiktok.id)
         # A category with no required attribute, so every well-formed product can go.
-        templates.create_template(session, shop_ctx, {
-            "name": "Everything", "category": {"id": "9600003", "version": "v2"},
-            "inventory": {"default_warehouse_id": warehouse},
-            "listing": {"package_weight": {"value": "1", "unit": "POUND"}},
-        })
+        templates.create_template(
+            session,
+            shop_ctx,
+            {
+                "name": "Everything",
+                "category": {"id": "9600003", "version": "v2"},
+                "inventory": {"default_warehouse_id": warehouse},
+                "listing": {"package_weight": {"value": "1", "unit": "POUND"}},
+            },
+        )
         _job, queued = service.request_upload(session, shop_ctx)
     print(f"queued {queued} linked products for upload")
     limiter_before = httpx.get(tiktok_url + "/sandbox/state").json()["rate_limit"]
@@ -170,7 +195,9 @@ def run(args, env, tiktok_url: str, workdir: Path, processes: list) -> None:
 
     with session_scope(engine) as session:
         created = session.scalar(select(func.count(Listing.id)).where(Listing.tiktok_product_id.is_not(None)))
-        statuses = Counter(dict(session.execute(select(Listing.status, func.count(Listing.id)).group_by(Listing.status)).all()))
+        statuses = Counter(
+            dict(session.execute(select(Listing.status, func.count(Listing.id)).group_by(Listing.status)).all())
+        )
         images = session.scalar(select(func.count(UploadedImage.id)))
         job_state, attempts = job.state, job.attempts
     on_tiktok = httpx.get(tiktok_url + "/sandbox/products", timeout=60).json()["products"]
@@ -180,8 +207,10 @@ def run(args, env, tiktok_url: str, workdir: Path, processes: list) -> None:
     print(f"listings: {dict(statuses)}")
     print(f"products created on TikTok: {created} ({len(on_tiktok)} in the sandbox)")
     print(f"products per minute: {created / elapsed * 60:.0f}")
-    print(f"image uploads: {images}; busiest endpoint at {images / elapsed:.1f} req/s = "
-          f"{images / elapsed / args.rate:.2f} of the {args.rate:.0f} req/s ceiling")
+    print(
+        f"image uploads: {images}; busiest endpoint at {images / elapsed:.1f} req/s = "
+        f"{images / elapsed / args.rate:.2f} of the {args.rate:.0f} req/s ceiling"
+    )
     print(f"create calls: {created / elapsed:.1f} req/s = {created / elapsed / args.rate:.2f} of the ceiling")
     print(f"429 answers from TikTok: {limiter_after['throttled'] - limiter_before['throttled']}")
     print(f"duplicates on TikTok: {duplicates}")
@@ -192,12 +221,14 @@ def run(args, env, tiktok_url: str, workdir: Path, processes: list) -> None:
 def scrape_metrics(env: dict, target: Path) -> None:
     """/metrics of a web process serving the same database and metrics folder, as Prometheus would read it."""
     port = free_port()
-    web = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "serve", "--no-worker", "--port", str(port)],
-                           env=env)
+    web = subprocess.Popen(
+        [sys.executable, "-m", "tokbridge.cli", "serve", "--no-worker", "--port", str(port)], env=env
+    )
     try:
         wait_ready(f"http://127.0.0.1:{port}/healthz")
-        answer = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=60,
-                           headers={"Authorization": f"Bearer {env['METRICS_TOKEN']}"})
+        answer = httpx.get(
+            f"http://127.0.0.1:{port}/metrics", timeout=60, headers={"Authorization": f"Bearer {env['METRICS_TOKEN']}"}
+        )
         answer.raise_for_status()
     finally:
         web.terminate()

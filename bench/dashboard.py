@@ -35,10 +35,25 @@ sys.path.insert(0, str(REPO / "src"))
 VENDORS = [f"Vendor {n:02d}" for n in range(40)]
 TYPES = ["T-Shirts", "Hoodies", "Mugs", "Candles", "Socks", "Caps", "Posters", "Bags", "Notebooks", "Lamps"]
 WORDS = ["Weekend", "Classic", "Organic", "Vintage", "Cozy", "Bold", "Everyday", "Summer", "Urban", "Studio"]
-LISTING_MIX = [("reviewing", 10), ("live", 55), ("failed", 10), ("inactive", 5), ("in_progress", 2),
-               ("not_uploaded", 18)]
-ORDER_MIX = [("completed", 50), ("delivered", 12), ("in_transit", 10), ("awaiting_shipment", 8),
-             ("awaiting_collection", 3), ("cancelled", 8), ("on_hold", 3), ("unpaid", 3), ("failed", 3)]
+LISTING_MIX = [
+    ("reviewing", 10),
+    ("live", 55),
+    ("failed", 10),
+    ("inactive", 5),
+    ("in_progress", 2),
+    ("not_uploaded", 18),
+]
+ORDER_MIX = [
+    ("completed", 50),
+    ("delivered", 12),
+    ("in_transit", 10),
+    ("awaiting_shipment", 8),
+    ("awaiting_collection", 3),
+    ("cancelled", 8),
+    ("on_hold", 3),
+    ("unpaid", 3),
+    ("failed", 3),
+]
 CHUNK = 5000
 EMAIL, PASSWORD = "bench@tokbridge.local", "bench-password-long"
 SHOP_EXTERNAL_ID = "7000000000000000001"  # the one TikTok shop seed() connects
@@ -54,8 +69,8 @@ def seed(engine, products: int, orders: int, rng: random.Random, marked_days: in
     from tokbridge.catalog.models import CatalogProduct, CatalogVariant
     from tokbridge.category_templates import service as templates_service
     from tokbridge.channels.connections import TIKTOK
-    from tokbridge.channels.shopify.plugin import KIND as SHOPIFY
     from tokbridge.channels.models import ChannelConnection
+    from tokbridge.channels.shopify.plugin import KIND as SHOPIFY
     from tokbridge.channels.shops import shop_context
     from tokbridge.db.base import utcnow
     from tokbridge.db.engine import session_scope
@@ -66,12 +81,23 @@ def seed(engine, products: int, orders: int, rng: random.Random, marked_days: in
     now = utcnow()
     with session_scope(engine) as session:
         merchant_id = create_merchant_with_user(session, "Bench Goods", EMAIL, PASSWORD).merchant_id
-        shop = ChannelConnection(merchant_id=merchant_id, channel=TIKTOK, external_id=SHOP_EXTERNAL_ID,
-                                 name="Bench shop", region="US", scopes=[],
-                                 data={"cipher": "bench-cipher", "prerequisites": {
-                                     "checked_at": now.isoformat(), "checks": []}})
-        store = ChannelConnection(merchant_id=merchant_id, channel=SHOPIFY, external_id="bench.myshopify.com",
-                                  name="Bench store", data={}, scopes=[])
+        shop = ChannelConnection(
+            merchant_id=merchant_id,
+            channel=TIKTOK,
+            external_id=SHOP_EXTERNAL_ID,
+            name="Bench shop",
+            region="US",
+            scopes=[],
+            data={"cipher": "bench-cipher", "prerequisites": {"checked_at": now.isoformat(), "checks": []}},
+        )
+        store = ChannelConnection(
+            merchant_id=merchant_id,
+            channel=SHOPIFY,
+            external_id="bench.myshopify.com",
+            name="Bench store",
+            data={},
+            scopes=[],
+        )
         session.add(store)
         session.flush()
         shop.store_connection_id = store.id  # the shop lists this store's catalog
@@ -82,46 +108,88 @@ def seed(engine, products: int, orders: int, rng: random.Random, marked_days: in
         bind_merchant(session, merchant_id)
         shop_ctx = shop_context(session, connection_id)
         for product_type in TYPES[:5]:
-            templates_service.create_template(session, shop_ctx, {
-                "name": product_type, "selection": {"match": "all", "rules": [
-                    {"field": "product_type", "operator": "equals", "value": product_type}]},
-                "category": {"id": "9601302", "version": "v2", "name_path": ["Womenswear", "Tops", product_type]},
-                "attributes": [{"attribute_id": "100347", "source": "fixed", "value_names": ["Cotton"]}],
-                "inventory": {"default_warehouse_id": "7000000000000000100"},
-                "listing": {"package_weight": {"value": "0.5", "unit": "POUND"}}})
+            templates_service.create_template(
+                session,
+                shop_ctx,
+                {
+                    "name": product_type,
+                    "selection": {
+                        "match": "all",
+                        "rules": [{"field": "product_type", "operator": "equals", "value": product_type}],
+                    },
+                    "category": {"id": "9601302", "version": "v2", "name_path": ["Womenswear", "Tops", product_type]},
+                    "attributes": [{"attribute_id": "100347", "source": "fixed", "value_names": ["Cotton"]}],
+                    "inventory": {"default_warehouse_id": "7000000000000000100"},
+                    "listing": {"package_weight": {"value": "0.5", "unit": "POUND"}},
+                },
+            )
 
     started = time.perf_counter()
     with engine.begin() as conn:
         for start in range(0, products, CHUNK):
             rows = []
             for n in range(start, min(start + CHUNK, products)):
-                rows.append({
-                    "merchant_id": merchant_id, "channel": SHOPIFY, "external_id": f"gid://shopify/Product/{n + 1}",
-                    "title": f"{rng.choice(WORDS)} {rng.choice(TYPES)[:-1]} {n}", "vendor": rng.choice(VENDORS),
-                    "product_type": rng.choice(TYPES), "handle": f"product-{n}", "tags": [],
-                    "status": "active" if rng.random() < 0.92 else "draft", "content_hash": uuid.uuid4().hex,
-                    "synced_at": now, "source_updated_at": now, "description_html": ""})
+                rows.append(
+                    {
+                        "merchant_id": merchant_id,
+                        "channel": SHOPIFY,
+                        "external_id": f"gid://shopify/Product/{n + 1}",
+                        "title": f"{rng.choice(WORDS)} {rng.choice(TYPES)[:-1]} {n}",
+                        "vendor": rng.choice(VENDORS),
+                        "product_type": rng.choice(TYPES),
+                        "handle": f"product-{n}",
+                        "tags": [],
+                        "status": "active" if rng.random() < 0.92 else "draft",
+                        "content_hash": uuid.uuid4().hex,
+                        "synced_at": now,
+                        "source_updated_at": now,
+                        "description_html": "",
+                    }
+                )
             conn.execute(insert(CatalogProduct), rows)
-        ids = list(conn.scalars(select(CatalogProduct.id).where(CatalogProduct.merchant_id == merchant_id)
-                                .order_by(CatalogProduct.id)))
+        ids = list(
+            conn.scalars(
+                select(CatalogProduct.id).where(CatalogProduct.merchant_id == merchant_id).order_by(CatalogProduct.id)
+            )
+        )
         for start in range(0, len(ids), CHUNK):
-            conn.execute(insert(CatalogVariant), [
-                {"merchant_id": merchant_id, "product_id": pid, "channel": SHOPIFY,
-                 "external_id": f"gid://shopify/ProductVariant/{pid}", "title": "Default", "position": 1,
-                 "sku": f"SKU-{pid}", "price": f"{rng.randint(5, 90)}.{rng.randint(0, 99):02d}", "option_values": {},
-                 "synced_at": now}
-                for pid in ids[start:start + CHUNK]])
+            conn.execute(
+                insert(CatalogVariant),
+                [
+                    {
+                        "merchant_id": merchant_id,
+                        "product_id": pid,
+                        "channel": SHOPIFY,
+                        "external_id": f"gid://shopify/ProductVariant/{pid}",
+                        "title": "Default",
+                        "position": 1,
+                        "sku": f"SKU-{pid}",
+                        "price": f"{rng.randint(5, 90)}.{rng.randint(0, 99):02d}",
+                        "option_values": {},
+                        "synced_at": now,
+                    }
+                    for pid in ids[start : start + CHUNK]
+                ],
+            )
         listings = []
         for pid in ids:
             status = weighted(LISTING_MIX, rng)
             if status == "not_uploaded":
                 continue
-            listings.append({"merchant_id": merchant_id, "connection_id": connection_id, "product_id": pid,
-                             "status": status, "problems": [], "review_reasons": [],
-                             "tiktok_product_id": None if status == "in_progress" else str(1729000000000000000 + pid),
-                             "uploaded_at": now})
+            listings.append(
+                {
+                    "merchant_id": merchant_id,
+                    "connection_id": connection_id,
+                    "product_id": pid,
+                    "status": status,
+                    "problems": [],
+                    "review_reasons": [],
+                    "tiktok_product_id": None if status == "in_progress" else str(1729000000000000000 + pid),
+                    "uploaded_at": now,
+                }
+            )
         for start in range(0, len(listings), CHUNK):
-            conn.execute(insert(Listing), listings[start:start + CHUNK])
+            conn.execute(insert(Listing), listings[start : start + CHUNK])
     print(f"  seeded {products:,} products, {len(listings):,} listings in {time.perf_counter() - started:.1f} s")
 
     started = time.perf_counter()
@@ -154,8 +222,9 @@ def seed(engine, products: int, orders: int, rng: random.Random, marked_days: in
     return merchant_id
 
 
-def seed_orders(engine, merchant_id: int, connection_id: str, product_ids: list[int], orders: int,
-                rng: random.Random) -> int:
+def seed_orders(
+    engine, merchant_id: int, connection_id: str, product_ids: list[int], orders: int, rng: random.Random
+) -> int:
     """TikTok orders with one line each, when the order pipeline's tables exist (tokbridge.orders)."""
     try:
         from tokbridge.orders.models import Order, OrderLine
@@ -174,24 +243,44 @@ def seed_orders(engine, merchant_id: int, connection_id: str, product_ids: list[
                 status = weighted(ORDER_MIX, rng)
                 placed = now - timedelta(seconds=rng.randint(0, 120 * 86400))
                 units = rng.randint(1, 3)
-                rows.append({"merchant_id": merchant_id, "connection_id": connection_id,
-                             "tiktok_order_id": str(5760000000000000000 + n), "tiktok_status": status.upper(),
-                             "tiktok_update_time": int(placed.timestamp()), "status": status,
-                             "currency": "USD", "total_minor": units * rng.randint(500, 9000), "units": units,
-                             "placed_at": placed, "paid_at": None if status == "unpaid" else placed,
-                             "raw": {}, "store_sync": "created" if status not in ("unpaid", "on_hold") else "not_yet",
-                             "created_at": placed, "updated_at": placed})
+                rows.append(
+                    {
+                        "merchant_id": merchant_id,
+                        "connection_id": connection_id,
+                        "tiktok_order_id": str(5760000000000000000 + n),
+                        "tiktok_status": status.upper(),
+                        "tiktok_update_time": int(placed.timestamp()),
+                        "status": status,
+                        "currency": "USD",
+                        "total_minor": units * rng.randint(500, 9000),
+                        "units": units,
+                        "placed_at": placed,
+                        "paid_at": None if status == "unpaid" else placed,
+                        "raw": {},
+                        "store_sync": "created" if status not in ("unpaid", "on_hold") else "not_yet",
+                        "created_at": placed,
+                        "updated_at": placed,
+                    }
+                )
             conn.execute(insert(Order), rows)
         order_ids = list(conn.scalars(select(Order.id).where(Order.merchant_id == merchant_id)))
         for start in range(0, len(order_ids), CHUNK):
             lines = []
-            for oid in order_ids[start:start + CHUNK]:
+            for oid in order_ids[start : start + CHUNK]:
                 pid = rng.choice(product_ids)
-                lines.append({"merchant_id": merchant_id, "order_id": oid, "tiktok_line_id": f"L{oid}",
-                              "tiktok_sku_id": str(1729500000000000000 + pid),
-                              "tiktok_product_id": str(1729000000000000000 + pid), "seller_sku": f"SKU-{pid}",
-                              "product_name": f"Product {pid}", "sale_minor": rng.randint(500, 9000),
-                              "original_minor": 9000})
+                lines.append(
+                    {
+                        "merchant_id": merchant_id,
+                        "order_id": oid,
+                        "tiktok_line_id": f"L{oid}",
+                        "tiktok_sku_id": str(1729500000000000000 + pid),
+                        "tiktok_product_id": str(1729000000000000000 + pid),
+                        "seller_sku": f"SKU-{pid}",
+                        "product_name": f"Product {pid}",
+                        "sale_minor": rng.randint(500, 9000),
+                        "original_minor": 9000,
+                    }
+                )
             conn.execute(insert(OrderLine), lines)
     return len(order_ids)
 
@@ -256,15 +345,21 @@ def breakdown(engine) -> dict[str, float]:
         bind_merchant(session, 1)
         shop = shop_context(session, ConnectionRepository(session).by_external_id(TIKTOK, SHOP_EXTERNAL_ID).id)
         shop_id = shop.shop_id
-    parts = {"product status counts": lambda s: listings.status_counts(s, shop_context(s, shop_id)),
-             "products on TikTok (plan)": lambda s: listings.product_usage(s, 1)}
+    parts = {
+        "product status counts": lambda s: listings.status_counts(s, shop_context(s, shop_id)),
+        "products on TikTok (plan)": lambda s: listings.product_usage(s, 1),
+    }
     try:
         from tokbridge.orders import service as orders
 
-        parts.update({"order status counts": lambda s: orders.status_counts(s, shop_id),
-                      "sales, 30 days": lambda s: orders.sales(s, 30, connection_id=shop_id),
-                      "sales, 90 days": lambda s: orders.sales(s, 90, connection_id=shop_id),
-                      "orders this month (plan)": lambda s: orders.plan_usage(s, 1, products_used=0)})
+        parts.update(
+            {
+                "order status counts": lambda s: orders.status_counts(s, shop_id),
+                "sales, 30 days": lambda s: orders.sales(s, 30, connection_id=shop_id),
+                "sales, 90 days": lambda s: orders.sales(s, 90, connection_id=shop_id),
+                "orders this month (plan)": lambda s: orders.plan_usage(s, 1, products_used=0),
+            }
+        )
     except ImportError:
         pass
     timings = {}
@@ -330,8 +425,19 @@ def run_backend(label: str, url: str, args, cleanup) -> None:
         engine.dispose()
         # The app answers from a process of its own, as a server would: not one still holding the
         # seeding's garbage, whose collections would land in the timings.
-        subprocess.run([sys.executable, __file__, "--serve-and-measure", url, "--requests", str(args.requests),
-                        "--middle-product", str(middle)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--serve-and-measure",
+                url,
+                "--requests",
+                str(args.requests),
+                "--middle-product",
+                str(middle),
+            ],
+            check=True,
+        )
     finally:
         engine.dispose()
         cleanup()
@@ -342,11 +448,16 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=40, help="timed requests per page")
-    parser.add_argument("--marked-days", type=int, default=2,
-                        help="recent days whose orders changed since the last recount (summed live)")
+    parser.add_argument(
+        "--marked-days",
+        type=int,
+        default=2,
+        help="recent days whose orders changed since the last recount (summed live)",
+    )
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL",
-                                                             "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument(
+        "--postgres", default=os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    )
     parser.add_argument("--serve-and-measure", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--middle-product", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -357,8 +468,14 @@ def main() -> None:
     from cryptography.fernet import Fernet
 
     workdir = Path(tempfile.mkdtemp(prefix="tokbridge-bench-dashboard-"))
-    os.environ.update({"SECRET_KEY": "bench-secret-" + uuid.uuid4().hex, "LOG_LEVEL": "WARNING",
-                       "ENCRYPTION_KEYS": Fernet.generate_key().decode(), "DATA_DIR": str(workdir / "var")})
+    os.environ.update(
+        {
+            "SECRET_KEY": "bench-secret-" + uuid.uuid4().hex,
+            "LOG_LEVEL": "WARNING",
+            "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "DATA_DIR": str(workdir / "var"),
+        }
+    )
     os.environ.pop("REDIS_URL", None)
 
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]

@@ -43,9 +43,13 @@ PER_SECOND, PER_DAY = 10, 10_000
 
 
 def sandbox_env(listings: int, per_second: int, per_day: int) -> dict[str, str]:
-    return {"ETSY_SANDBOX_KEYSTRING": KEYSTRING, "ETSY_SANDBOX_SHARED_SECRET": SHARED_SECRET,
-            "ETSY_SANDBOX_CATALOG_SIZE": str(listings), "ETSY_SANDBOX_RATE_LIMIT_PER_SECOND": str(per_second),
-            "ETSY_SANDBOX_RATE_LIMIT_PER_DAY": str(per_day)}
+    return {
+        "ETSY_SANDBOX_KEYSTRING": KEYSTRING,
+        "ETSY_SANDBOX_SHARED_SECRET": SHARED_SECRET,
+        "ETSY_SANDBOX_CATALOG_SIZE": str(listings),
+        "ETSY_SANDBOX_RATE_LIMIT_PER_SECOND": str(per_second),
+        "ETSY_SANDBOX_RATE_LIMIT_PER_DAY": str(per_day),
+    }
 
 
 def quota_used(etsy_url: str) -> int:
@@ -60,8 +64,10 @@ def consent(redirect_url: str) -> str:
         page = browser.get(redirect_url)
         page.raise_for_status()
         form = re.search(r'<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>', page.text, re.DOTALL)
-        fields = {unescape(name): unescape(value) for name, value in
-                  re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form.group(2))}
+        fields = {
+            unescape(name): unescape(value)
+            for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form.group(2))
+        }
         button = re.search(r'<button[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form.group(2))
         if button:
             fields[button.group(1)] = button.group(2)
@@ -83,13 +89,24 @@ def main() -> None:
     etsy_url = f"http://127.0.0.1:{port}"
     try:
         with own_database(workdir, args.postgres, "etsy") as env:
-            os.environ.update({**env, "ETSY_KEYSTRING": KEYSTRING, "ETSY_SHARED_SECRET": SHARED_SECRET,
-                               "ETSY_API_BASE_URL": etsy_url, "ETSY_OAUTH_URL": f"{etsy_url}/oauth/connect"})
+            os.environ.update(
+                {
+                    **env,
+                    "ETSY_KEYSTRING": KEYSTRING,
+                    "ETSY_SHARED_SECRET": SHARED_SECRET,
+                    "ETSY_API_BASE_URL": etsy_url,
+                    "ETSY_OAUTH_URL": f"{etsy_url}/oauth/connect",
+                }
+            )
             os.environ.pop("REDIS_URL", None)
             sandbox = subprocess.Popen(
                 [sys.executable, "-m", "tokbridge.cli", "sandbox", "etsy", "--port", str(port)],
-                env={**os.environ, **sandbox_env(args.listings, args.per_second, args.per_day),
-                     "ETSY_SANDBOX_REDIRECT_URIS": '["http://127.0.0.1:9/connect/etsy/callback"]'})
+                env={
+                    **os.environ,
+                    **sandbox_env(args.listings, args.per_second, args.per_day),
+                    "ETSY_SANDBOX_REDIRECT_URIS": '["http://127.0.0.1:9/connect/etsy/callback"]',
+                },
+            )
             try:
                 wait_ready(f"{etsy_url}/sandbox/state", timeout=300)
                 run(args, etsy_url, workdir)
@@ -114,8 +131,9 @@ def run(args, etsy_url: str, workdir: Path) -> None:
         redirect = onboarding.start_store_connect(bind_merchant(session, merchant_id), settings, merchant_id, kind, {})
     back = httpx.URL(consent(redirect))
     with session_scope(engine) as session:
-        connection = onboarding.finish_store_connect(bind_merchant(session, merchant_id), settings, merchant_id, kind,
-                                                     dict(back.params))
+        connection = onboarding.finish_store_connect(
+            bind_merchant(session, merchant_id), settings, merchant_id, kind, dict(back.params)
+        )
         connection_id = connection.id
     job_id = import_job_of(engine, merchant_id)
 
@@ -136,7 +154,9 @@ def run(args, etsy_url: str, workdir: Path) -> None:
     print(f"listings imported      {counts.get('products', 0):8,}   by state {by_status}")
     print(f"wall time              {wall:8.2f} s   (the import job, from its first request to its last write)")
     print(f"requests made          {requests:8,}   (counted by the sandbox)")
-    print(f"requests per second    {per_second:8.2f}   of {args.per_second} allowed: ratio {per_second / args.per_second:.2f}")
+    print(
+        f"requests per second    {per_second:8.2f}   of {args.per_second} allowed: ratio {per_second / args.per_second:.2f}"
+    )
     print(f"day's quota used       {requests:8,} / {args.per_day:,} = {requests / args.per_day:.1%}")
     print(f"listings per request   {counts.get('products', 0) / max(requests, 1):8.1f}")
     print(f"peak memory (importer) {peak_mb:8.0f} MB")

@@ -72,18 +72,24 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-from collections import Counter
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
 from benchkit import free_port, wait_ready
 from order_intake import (
-    APP_KEY, APP_SECRET, base_env, live_products, place_orders, postgres_schema_url, prepare_database,
+    APP_KEY,
+    APP_SECRET,
+    base_env,
+    live_products,
+    place_orders,
+    postgres_schema_url,
+    prepare_database,
 )
 
 BULK_SHOP = "bulk-merchant.myshopify.com"
@@ -108,9 +114,12 @@ def upload_progress(database_url: str, merchant_id: int) -> tuple[str, int, int]
 
     engine = make_engine(database_url)
     with engine.connect() as conn:
-        row = conn.execute(select(Job.state, Job.progress_done, Job.progress_total)
-                           .where(Job.kind == "listings.upload", Job.merchant_id == merchant_id)
-                           .order_by(Job.id.desc()).limit(1)).first()
+        row = conn.execute(
+            select(Job.state, Job.progress_done, Job.progress_total)
+            .where(Job.kind == "listings.upload", Job.merchant_id == merchant_id)
+            .order_by(Job.id.desc())
+            .limit(1)
+        ).first()
     engine.dispose()
     return (row[0], row[1] or 0, row[2] or 0) if row else ("none", 0, 0)
 
@@ -125,8 +134,9 @@ def job_waits(database_url: str, since) -> None:
     engine = make_engine(database_url)
     kinds = ["inbox.process", "orders.intake", "orders.to_store"]
     with engine.connect() as conn:
-        rows = conn.execute(select(Job.kind, Job.created_at, Job.started_at, Job.finished_at)
-                            .where(Job.created_at >= since)).all()
+        rows = conn.execute(
+            select(Job.kind, Job.created_at, Job.started_at, Job.finished_at).where(Job.created_at >= since)
+        ).all()
     engine.dispose()
     others = Counter(r[0] for r in rows if r[0] not in kinds)
     if others:
@@ -135,8 +145,10 @@ def job_waits(database_url: str, since) -> None:
         waits = sorted((r[2] - r[1]).total_seconds() for r in rows if r[0] == kind and r[2])
         runs = sorted((r[3] - r[2]).total_seconds() for r in rows if r[0] == kind and r[3] and r[2])
         if waits:
-            print(f"  {kind}: {len(waits)} jobs, queued p50 {statistics.median(waits):.2f}s p95 {p95(waits):.2f}s; "
-                  f"ran p50 {statistics.median(runs):.2f}s p95 {p95(runs):.2f}s")
+            print(
+                f"  {kind}: {len(waits)} jobs, queued p50 {statistics.median(waits):.2f}s p95 {p95(waits):.2f}s; "
+                f"ran p50 {statistics.median(runs):.2f}s p95 {p95(runs):.2f}s"
+            )
 
 
 def cpu_seconds(processes: dict[str, subprocess.Popen]) -> dict[str, float]:
@@ -197,23 +209,38 @@ def main() -> None:
         env = base_env(workdir, database_url, args.redis)
     else:
         env = base_env(workdir, f"sqlite:///{workdir}/fairness.db", None)
-    env.update({
-        "TIKTOK_API_BASE_URL": tiktok_url, "TIKTOK_AUTH_BASE_URL": tiktok_url,
-        "SHOPIFY_API_BASE_URL": shopify_url + "/shops/{shop}", "WORKER_THREADS": str(args.threads),
-        "TIKTOK_SANDBOX_APP_KEY": APP_KEY, "TIKTOK_SANDBOX_APP_SECRET": APP_SECRET,
-        "TIKTOK_SANDBOX_SHOP_REGIONS": '["US", "US"]', "TIKTOK_SANDBOX_DAILY_LISTING_LIMIT": "1000000",
-        "TIKTOK_SANDBOX_WEBHOOK_URL": f"{app_url}/webhooks/tiktok", "TIKTOK_SANDBOX_ON_HOLD_SECONDS": "0",
-        "TIKTOK_SANDBOX_UNPAID_TO_PAID_SECONDS": "0", "TIKTOK_SANDBOX_TICK_SECONDS": "0.05",
-        "TIKTOK_SANDBOX_REVIEW_DELAY_SECONDS": "60", "TIKTOK_SANDBOX_SEED": "11",
-        "TIKTOK_SANDBOX_BOOTSTRAP_ACCESS_TOKEN": "bench_access", "TIKTOK_SANDBOX_BOOTSTRAP_REFRESH_TOKEN": "bench_refresh",
-        "SHOPIFY_SANDBOX_CATALOG_SIZE": str(args.order_products), "SHOPIFY_SANDBOX_PREINSTALLED_TOKEN": "shpat_bench",
-        "SHOPIFY_SANDBOX_CLIENT_ID": "bench-client", "SHOPIFY_SANDBOX_CLIENT_SECRET": "bench-secret",
-        "SHOPIFY_SANDBOX_APP_WEBHOOK_URI": f"{app_url}/webhooks/shopify",
-    })
+    env.update(
+        {
+            "TIKTOK_API_BASE_URL": tiktok_url,
+            "TIKTOK_AUTH_BASE_URL": tiktok_url,
+            "SHOPIFY_API_BASE_URL": shopify_url + "/shops/{shop}",
+            "WORKER_THREADS": str(args.threads),
+            "TIKTOK_SANDBOX_APP_KEY": APP_KEY,
+            "TIKTOK_SANDBOX_APP_SECRET": APP_SECRET,
+            "TIKTOK_SANDBOX_SHOP_REGIONS": '["US", "US"]',
+            "TIKTOK_SANDBOX_DAILY_LISTING_LIMIT": "1000000",
+            "TIKTOK_SANDBOX_WEBHOOK_URL": f"{app_url}/webhooks/tiktok",
+            "TIKTOK_SANDBOX_ON_HOLD_SECONDS": "0",
+            "TIKTOK_SANDBOX_UNPAID_TO_PAID_SECONDS": "0",
+            "TIKTOK_SANDBOX_TICK_SECONDS": "0.05",
+            "TIKTOK_SANDBOX_REVIEW_DELAY_SECONDS": "60",
+            "TIKTOK_SANDBOX_SEED": "11",
+            "TIKTOK_SANDBOX_BOOTSTRAP_ACCESS_TOKEN": "bench_access",
+            "TIKTOK_SANDBOX_BOOTSTRAP_REFRESH_TOKEN": "bench_refresh",
+            "SHOPIFY_SANDBOX_CATALOG_SIZE": str(args.order_products),
+            "SHOPIFY_SANDBOX_PREINSTALLED_TOKEN": "shpat_bench",
+            "SHOPIFY_SANDBOX_CLIENT_ID": "bench-client",
+            "SHOPIFY_SANDBOX_CLIENT_SECRET": "bench-secret",
+            "SHOPIFY_SANDBOX_APP_WEBHOOK_URI": f"{app_url}/webhooks/shopify",
+        }
+    )
     processes = [
-        subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "sandbox", "tiktok", "--port", str(tiktok_port)], env=env),
-        subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "sandbox", "shopify", "--port", str(shopify_port)],
-                         env=env),
+        subprocess.Popen(
+            [sys.executable, "-m", "tokbridge.cli", "sandbox", "tiktok", "--port", str(tiktok_port)], env=env
+        ),
+        subprocess.Popen(
+            [sys.executable, "-m", "tokbridge.cli", "sandbox", "shopify", "--port", str(shopify_port)], env=env
+        ),
     ]
     try:
         wait_ready(f"{tiktok_url}/sandbox/state")
@@ -224,23 +251,43 @@ def main() -> None:
         env["BENCH_CIPHER"] = orders_shop["cipher"]
         orders_merchant = prepare_database(env, orders_shop["id"], shopify=True)
         live_products(env, orders_merchant, orders_shop["id"], tiktok_url)
-        skus = [sku["id"] for product in httpx.get(f"{tiktok_url}/sandbox/products").json()["products"]
-                if product["status"] == "ACTIVATE" for sku in product["skus"]
-                if sum(w["quantity"] for w in sku["inventory"]) > 0]
+        skus = [
+            sku["id"]
+            for product in httpx.get(f"{tiktok_url}/sandbox/products").json()["products"]
+            if product["status"] == "ACTIVATE"
+            for sku in product["skus"]
+            if sum(w["quantity"] for w in sku["inventory"]) > 0
+        ]
 
         httpx.post(f"{shopify_url}/sandbox/shops", json={"shop": BULK_SHOP, "count": args.products}, timeout=300)
         bulk_token = httpx.post(f"{shopify_url}/sandbox/shops/{BULK_SHOP}/tokens", json={}).json()["access_token"]
         env["BENCH_CIPHER"] = bulk_shop["cipher"]
-        bulk_merchant = prepare_database(env, bulk_shop["id"], shopify=True, store_domain=BULK_SHOP,
-                                         store_token=bulk_token)
+        bulk_merchant = prepare_database(
+            env, bulk_shop["id"], shopify=True, store_domain=BULK_SHOP, store_token=bulk_token
+        )
         live_products(env, bulk_merchant, bulk_shop["id"], tiktok_url, upload=False)
-        mode = (f"PostgreSQL + Redis, {args.workers} worker processes of {args.threads} threads" if args.distributed
-                else f"SQLite, embedded worker of {args.threads} threads")
-        print(f"[fairness] set up in {time.monotonic() - started:.0f}s: merchant Orders has {len(skus)} live SKUs, "
-              f"merchant Bulk {args.products} products to upload; {mode}")
+        mode = (
+            f"PostgreSQL + Redis, {args.workers} worker processes of {args.threads} threads"
+            if args.distributed
+            else f"SQLite, embedded worker of {args.threads} threads"
+        )
+        print(
+            f"[fairness] set up in {time.monotonic() - started:.0f}s: merchant Orders has {len(skus)} live SKUs, "
+            f"merchant Bulk {args.products} products to upload; {mode}"
+        )
 
-        app = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "serve", "--port", str(app_port),
-                                "--no-worker" if args.distributed else "--worker"], env=env)
+        app = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tokbridge.cli",
+                "serve",
+                "--port",
+                str(app_port),
+                "--no-worker" if args.distributed else "--worker",
+            ],
+            env=env,
+        )
         processes.append(app)
         for _ in range(args.workers if args.distributed else 0):
             processes.append(subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "worker"], env=env))
@@ -264,8 +311,10 @@ def main() -> None:
         busy = _delays(place_orders(tiktok_url, shopify_url, orders_shop["id"], skus, args.orders, args.rate, seed=2))
         print_cpu("busy", cpu_before, cpu_seconds(watched), time.monotonic() - wall)
         state, done_after, total = upload_progress(env["DATABASE_URL"], bulk_merchant)
-        print(f"[fairness] busy: {len(busy)} orders, p50 {statistics.median(busy):.2f}s, p95 {p95(busy):.2f}s; "
-              f"meanwhile the upload went from {done} to {done_after} of {total} ({state})")
+        print(
+            f"[fairness] busy: {len(busy)} orders, p50 {statistics.median(busy):.2f}s, p95 {p95(busy):.2f}s; "
+            f"meanwhile the upload went from {done} to {done_after} of {total} ({state})"
+        )
         job_waits(env["DATABASE_URL"], busy_since)
         ratio = p95(busy) / p95(quiet)
         print(f"[fairness] busy p95 / quiet p95 = {ratio:.2f} (goal <= 1.5): {'met' if ratio <= 1.5 else 'NOT met'}")

@@ -42,11 +42,19 @@ SHOPIFY_SHOP = "tokbridge-demo.myshopify.com"
 def base_env(workdir: Path, database_url: str, redis_url: str | None) -> dict:
     from cryptography.fernet import Fernet
 
-    env = {**os.environ, "DATABASE_URL": database_url, "DATA_DIR": str(workdir / "var"),
-           "SECRET_KEY": "bench-secret", "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-           "TIKTOK_APP_KEY": APP_KEY, "TIKTOK_APP_SECRET": APP_SECRET, "LOG_LEVEL": "WARNING",
-           "SHOPIFY_CLIENT_ID": "bench-client", "SHOPIFY_CLIENT_SECRET": "bench-secret",
-           "QUEUE_NAME": f"bench-{uuid.uuid4().hex[:8]}"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(workdir / "var"),
+        "SECRET_KEY": "bench-secret",
+        "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "TIKTOK_APP_KEY": APP_KEY,
+        "TIKTOK_APP_SECRET": APP_SECRET,
+        "LOG_LEVEL": "WARNING",
+        "SHOPIFY_CLIENT_ID": "bench-client",
+        "SHOPIFY_CLIENT_SECRET": "bench-secret",
+        "QUEUE_NAME": f"bench-{uuid.uuid4().hex[:8]}",
+    }
     if redis_url:
         env["REDIS_URL"] = redis_url
     else:
@@ -54,8 +62,9 @@ def base_env(workdir: Path, database_url: str, redis_url: str | None) -> dict:
     return env
 
 
-def prepare_database(env: dict, shop_id: str, shopify: bool = False, store_domain: str = SHOPIFY_SHOP,
-                     store_token: str = "shpat_bench") -> int:
+def prepare_database(
+    env: dict, shop_id: str, shopify: bool = False, store_domain: str = SHOPIFY_SHOP, store_token: str = "shpat_bench"
+) -> int:
     """Migrate, and store a merchant with a connected TikTok shop (and the store it lists, linked through
     `store_connection_id`). Returns the merchant id."""
     os.environ.update(env)
@@ -74,11 +83,24 @@ def prepare_database(env: dict, shop_id: str, shopify: bool = False, store_domai
         merchant = Merchant(name="Bench")
         session.add(merchant)
         session.flush()
-        tiktok = ChannelConnection(merchant_id=merchant.id, channel="tiktok", external_id=shop_id, name="Bench shop",
-                                   region="US", data={"cipher": env.get("BENCH_CIPHER", "GCP_bench")}, scopes=[])
+        tiktok = ChannelConnection(
+            merchant_id=merchant.id,
+            channel="tiktok",
+            external_id=shop_id,
+            name="Bench shop",
+            region="US",
+            data={"cipher": env.get("BENCH_CIPHER", "GCP_bench")},
+            scopes=[],
+        )
         if shopify:
-            store = ChannelConnection(merchant_id=merchant.id, channel="shopify", external_id=store_domain,
-                                      name="Bench store", data={}, scopes=[])
+            store = ChannelConnection(
+                merchant_id=merchant.id,
+                channel="shopify",
+                external_id=store_domain,
+                name="Bench store",
+                data={},
+                scopes=[],
+            )
             store.access_token = store_token
             session.add(store)
             session.flush()
@@ -119,8 +141,11 @@ async def _sender(port: int, path: str, items: list, statuses: dict) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     while items:
         body, headers = items.pop()
-        head = (f"POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: {len(body)}\r\n"
-                + "".join(f"{key}: {value}\r\n" for key, value in headers.items()) + "\r\n")
+        head = (
+            f"POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: {len(body)}\r\n"
+            + "".join(f"{key}: {value}\r\n" for key, value in headers.items())
+            + "\r\n"
+        )
         writer.write(head.encode() + body)
         status = int((await reader.readline()).split()[1])
         length = 0
@@ -146,38 +171,75 @@ def intake(label: str, database_url: str, redis_url: str | None, webhooks: int, 
     env = base_env(workdir, database_url, redis_url)
     prepare_database(env, SHOP_ID)
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "serve", "--port", str(port), "--no-worker"],
-                              env=env)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tokbridge.cli", "serve", "--port", str(port), "--no-worker"], env=env
+    )
     try:
         wait_ready(f"http://127.0.0.1:{port}/healthz")
         rng = random.Random(1)
         bodies = []
         for n in range(webhooks):
-            event = {"type": 1, "tts_notification_id": f"bench-{n}", "shop_id": SHOP_ID, "timestamp": 1795700000 + n,
-                     "data": {"order_id": str(576460000000000000 + rng.randrange(10**6)),
-                              "order_status": "AWAITING_SHIPMENT", "update_time": 1795700000 + n}}
+            event = {
+                "type": 1,
+                "tts_notification_id": f"bench-{n}",
+                "shop_id": SHOP_ID,
+                "timestamp": 1795700000 + n,
+                "data": {
+                    "order_id": str(576460000000000000 + rng.randrange(10**6)),
+                    "order_status": "AWAITING_SHIPMENT",
+                    "update_time": 1795700000 + n,
+                },
+            }
             bodies.append(signed(event))
         bodies += rng.sample(bodies, webhooks // 10)  # TikTok delivers some twice
         rng.shuffle(bodies)
         # A short warm-up (connections, first queries), not counted.
-        asyncio.run(blast(port, "/webhooks/tiktok", [signed({
-            "type": 1, "tts_notification_id": f"warm-{n}", "shop_id": SHOP_ID, "timestamp": 1,
-            "data": {"order_id": "1", "order_status": "UNPAID"}}) for n in range(200)], concurrency))
+        asyncio.run(
+            blast(
+                port,
+                "/webhooks/tiktok",
+                [
+                    signed(
+                        {
+                            "type": 1,
+                            "tts_notification_id": f"warm-{n}",
+                            "shop_id": SHOP_ID,
+                            "timestamp": 1,
+                            "data": {"order_id": "1", "order_status": "UNPAID"},
+                        }
+                    )
+                    for n in range(200)
+                ],
+                concurrency,
+            )
+        )
         elapsed, statuses = asyncio.run(blast(port, "/webhooks/tiktok", bodies, concurrency))
     finally:
         server.terminate()
         server.wait(10)
     events, queued = count_rows(database_url)
     accepted = statuses.get(200, 0)
-    print(f"[{label}] intake: {accepted} webhooks accepted in {elapsed:.2f}s = {accepted / elapsed:,.0f} webhooks/s "
-          f"(concurrency {concurrency}); answers {statuses}; {webhooks} distinct events: {events - 200} stored, "
-          f"{queued - 200} queued")
+    print(
+        f"[{label}] intake: {accepted} webhooks accepted in {elapsed:.2f}s = {accepted / elapsed:,.0f} webhooks/s "
+        f"(concurrency {concurrency}); answers {statuses}; {webhooks} distinct events: {events - 200} stored, "
+        f"{queued - 200} queued"
+    )
     if events - 200 != webhooks or queued - 200 != webhooks:
         print(f"[{label}] MISMATCH: every distinct event must be stored and queued exactly once")
 
 
-PRODUCT_TYPES = ["T-Shirts", "Hoodies", "Sneakers", "Pet Supplies", "Kitchen", "Stationery", "Home Decor", "Jewelry",
-                 "Skincare", "Phone Accessories"]
+PRODUCT_TYPES = [
+    "T-Shirts",
+    "Hoodies",
+    "Sneakers",
+    "Pet Supplies",
+    "Kitchen",
+    "Stationery",
+    "Home Decor",
+    "Jewelry",
+    "Skincare",
+    "Phone Accessories",
+]
 
 
 def wait_job(engine, kind: str, timeout: float = 300) -> None:
@@ -202,22 +264,35 @@ def latency(orders: int, rate: float, products: int, separate_worker: bool = Fal
     app_url, tiktok_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{tiktok_port}"
     shopify_url = f"http://127.0.0.1:{shopify_port}"
     env = base_env(workdir, f"sqlite:///{workdir}/latency.db", None)
-    env.update({
-        "TIKTOK_API_BASE_URL": tiktok_url, "TIKTOK_AUTH_BASE_URL": tiktok_url,
-        "SHOPIFY_API_BASE_URL": shopify_url + "/shops/{shop}",
-        "TIKTOK_SANDBOX_APP_KEY": APP_KEY, "TIKTOK_SANDBOX_APP_SECRET": APP_SECRET,
-        "TIKTOK_SANDBOX_WEBHOOK_URL": f"{app_url}/webhooks/tiktok", "TIKTOK_SANDBOX_ON_HOLD_SECONDS": "0",
-        "TIKTOK_SANDBOX_UNPAID_TO_PAID_SECONDS": "0", "TIKTOK_SANDBOX_TICK_SECONDS": "0.05",
-        "TIKTOK_SANDBOX_REVIEW_DELAY_SECONDS": "60", "TIKTOK_SANDBOX_SEED": "11",
-        "TIKTOK_SANDBOX_BOOTSTRAP_ACCESS_TOKEN": "bench_access", "TIKTOK_SANDBOX_BOOTSTRAP_REFRESH_TOKEN": "bench_refresh",
-        "SHOPIFY_SANDBOX_CATALOG_SIZE": str(products), "SHOPIFY_SANDBOX_PREINSTALLED_TOKEN": "shpat_bench",
-        "SHOPIFY_SANDBOX_CLIENT_ID": "bench-client", "SHOPIFY_SANDBOX_CLIENT_SECRET": "bench-secret",
-        "SHOPIFY_SANDBOX_APP_WEBHOOK_URI": f"{app_url}/webhooks/shopify",
-    })
+    env.update(
+        {
+            "TIKTOK_API_BASE_URL": tiktok_url,
+            "TIKTOK_AUTH_BASE_URL": tiktok_url,
+            "SHOPIFY_API_BASE_URL": shopify_url + "/shops/{shop}",
+            "TIKTOK_SANDBOX_APP_KEY": APP_KEY,
+            "TIKTOK_SANDBOX_APP_SECRET": APP_SECRET,
+            "TIKTOK_SANDBOX_WEBHOOK_URL": f"{app_url}/webhooks/tiktok",
+            "TIKTOK_SANDBOX_ON_HOLD_SECONDS": "0",
+            "TIKTOK_SANDBOX_UNPAID_TO_PAID_SECONDS": "0",
+            "TIKTOK_SANDBOX_TICK_SECONDS": "0.05",
+            "TIKTOK_SANDBOX_REVIEW_DELAY_SECONDS": "60",
+            "TIKTOK_SANDBOX_SEED": "11",
+            "TIKTOK_SANDBOX_BOOTSTRAP_ACCESS_TOKEN": "bench_access",
+            "TIKTOK_SANDBOX_BOOTSTRAP_REFRESH_TOKEN": "bench_refresh",
+            "SHOPIFY_SANDBOX_CATALOG_SIZE": str(products),
+            "SHOPIFY_SANDBOX_PREINSTALLED_TOKEN": "shpat_bench",
+            "SHOPIFY_SANDBOX_CLIENT_ID": "bench-client",
+            "SHOPIFY_SANDBOX_CLIENT_SECRET": "bench-secret",
+            "SHOPIFY_SANDBOX_APP_WEBHOOK_URI": f"{app_url}/webhooks/shopify",
+        }
+    )
     sandboxes = [
-        subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "sandbox", "tiktok", "--port", str(tiktok_port)], env=env),
-        subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "sandbox", "shopify", "--port", str(shopify_port)],
-                         env=env),
+        subprocess.Popen(
+            [sys.executable, "-m", "tokbridge.cli", "sandbox", "tiktok", "--port", str(tiktok_port)], env=env
+        ),
+        subprocess.Popen(
+            [sys.executable, "-m", "tokbridge.cli", "sandbox", "shopify", "--port", str(shopify_port)], env=env
+        ),
     ]
     app = None
     try:
@@ -228,24 +303,32 @@ def latency(orders: int, rate: float, products: int, separate_worker: bool = Fal
         merchant_id = prepare_database(env, shop["id"], shopify=True)
         live_products(env, merchant_id, shop["id"], tiktok_url)
         if separate_worker:  # the app and a worker process: both cores, as `tokbridge serve --no-worker` + `worker`
-            app = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "serve", "--port", str(app_port),
-                                    "--no-worker"], env=env)
+            app = subprocess.Popen(
+                [sys.executable, "-m", "tokbridge.cli", "serve", "--port", str(app_port), "--no-worker"], env=env
+            )
             sandboxes.append(subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "worker"], env=env))
         else:
-            app = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "serve", "--port", str(app_port),
-                                    "--worker"], env=env)
+            app = subprocess.Popen(
+                [sys.executable, "-m", "tokbridge.cli", "serve", "--port", str(app_port), "--worker"], env=env
+            )
         wait_ready(f"{app_url}/healthz")
-        skus = [sku["id"] for product in httpx.get(f"{tiktok_url}/sandbox/products").json()["products"]
-                if product["status"] == "ACTIVATE" for sku in product["skus"]
-                if sum(w["quantity"] for w in sku["inventory"]) > 0]
+        skus = [
+            sku["id"]
+            for product in httpx.get(f"{tiktok_url}/sandbox/products").json()["products"]
+            if product["status"] == "ACTIVATE"
+            for sku in product["skus"]
+            if sum(w["quantity"] for w in sku["inventory"]) > 0
+        ]
         print(f"[latency] {len(skus)} live SKUs; placing {orders} orders at {rate}/s")
         delays, placed = place_orders(tiktok_url, shopify_url, shop["id"], skus, orders, rate, seed=3, wait=120)
         missing = placed - len(delays)
         if delays:
             p95 = delays[min(len(delays) - 1, int(len(delays) * 0.95))]
-            print(f"[latency] {len(delays)} of {placed} orders in the store: p50 {statistics.median(delays):.2f}s, "
-                  f"p95 {p95:.2f}s, max {delays[-1]:.2f}s (from the buyer's order on TikTok to the store order; "
-                  f"TikTok's clock ticks every 0.05s){'; MISSING ' + str(missing) if missing else ''}")
+            print(
+                f"[latency] {len(delays)} of {placed} orders in the store: p50 {statistics.median(delays):.2f}s, "
+                f"p95 {p95:.2f}s, max {delays[-1]:.2f}s (from the buyer's order on TikTok to the store order; "
+                f"TikTok's clock ticks every 0.05s){'; MISSING ' + str(missing) if missing else ''}"
+            )
         job_waits(env["DATABASE_URL"])
     finally:
         for process in [app, *sandboxes]:
@@ -254,8 +337,16 @@ def latency(orders: int, rate: float, products: int, separate_worker: bool = Fal
                 process.wait(10)
 
 
-def place_orders(tiktok_url: str, shopify_url: str, shop_id: str, skus: list[str], count: int, rate: float,
-                 seed: int, wait: float = 300) -> tuple[list[float], int]:
+def place_orders(
+    tiktok_url: str,
+    shopify_url: str,
+    shop_id: str,
+    skus: list[str],
+    count: int,
+    rate: float,
+    seed: int,
+    wait: float = 300,
+) -> tuple[list[float], int]:
     """TikTok's buyers place `count` orders at `rate` per second; returns the delays until each one is in
     the store (sorted) and how many were placed."""
     placed: dict[str, float] = {}
@@ -276,8 +367,9 @@ def place_orders(tiktok_url: str, shopify_url: str, shop_id: str, skus: list[str
         started = time.monotonic()
         for n in range(count):
             threading.Event().wait(max(0.0, started + n / rate - time.monotonic()))  # pacing the buyers
-            answer = client.post("/sandbox/orders", json={"shop_id": shop_id, "items": [
-                {"sku_id": rng.choice(skus), "quantity": 1}]})
+            answer = client.post(
+                "/sandbox/orders", json={"shop_id": shop_id, "items": [{"sku_id": rng.choice(skus), "quantity": 1}]}
+            )
             if answer.status_code == 200:
                 placed[answer.json()["id"]] = time.monotonic()
     deadline = time.monotonic() + wait
@@ -297,15 +389,20 @@ def job_waits(database_url: str) -> None:
 
     engine = make_engine(database_url)
     with engine.connect() as conn:
-        rows = conn.execute(select(Job.kind, Job.created_at, Job.started_at, Job.finished_at)
-                            .where(Job.kind.in_(["inbox.process", "orders.intake", "orders.to_store"]))).all()
+        rows = conn.execute(
+            select(Job.kind, Job.created_at, Job.started_at, Job.finished_at).where(
+                Job.kind.in_(["inbox.process", "orders.intake", "orders.to_store"])
+            )
+        ).all()
     engine.dispose()
     for kind in ("inbox.process", "orders.intake", "orders.to_store"):
         waits = sorted((r[2] - r[1]).total_seconds() for r in rows if r[0] == kind and r[2])
         runs = sorted((r[3] - r[2]).total_seconds() for r in rows if r[0] == kind and r[3] and r[2])
         if waits:
-            print(f"[latency] {kind}: {len(waits)} jobs, queued p50 {statistics.median(waits):.2f}s "
-                  f"p95 {waits[int(len(waits) * 0.95)]:.2f}s; ran p50 {statistics.median(runs):.2f}s")
+            print(
+                f"[latency] {kind}: {len(waits)} jobs, queued p50 {statistics.median(waits):.2f}s "
+                f"p95 {waits[int(len(waits) * 0.95)]:.2f}s; ran p50 {statistics.median(runs):.2f}s"
+            )
 
 
 def live_products(env: dict, merchant_id: int, shop_id: str, tiktok_url: str, upload: bool = True) -> None:
@@ -356,15 +453,25 @@ def live_products(env: dict, merchant_id: int, shop_id: str, tiktok_url: str, up
         warehouse = next(w.id for w in client.get_warehouses() if w.type == "SALES_WAREHOUSE")
     with session_scope(engine) as session:
         bind_merchant(session, merchant_id)
-        templates.create_template(session, shop_context(session, connection_id), {
-            "name": "Everything", "selection": {"match": "any", "rules": [
-                {"field": "product_type", "operator": "equals", "value": name} for name in PRODUCT_TYPES]},
-            "category": {"id": "9601302", "version": "v2"},
-            "attributes": [{"attribute_id": "100347", "source": "fixed", "value_names": ["Cotton"]}],
-            "variants": [{"option_name": "Size", "attribute_id": "100007"},
-                         {"option_name": "Color", "attribute_id": "100000"}],
-            "inventory": {"default_warehouse_id": warehouse},
-            "listing": {"package_weight": {"value": "0.5", "unit": "POUND"}}})
+        templates.create_template(
+            session,
+            shop_context(session, connection_id),
+            {
+                "name": "Everything",
+                "selection": {
+                    "match": "any",
+                    "rules": [{"field": "product_type", "operator": "equals", "value": name} for name in PRODUCT_TYPES],
+                },
+                "category": {"id": "9601302", "version": "v2"},
+                "attributes": [{"attribute_id": "100347", "source": "fixed", "value_names": ["Cotton"]}],
+                "variants": [
+                    {"option_name": "Size", "attribute_id": "100007"},
+                    {"option_name": "Color", "attribute_id": "100000"},
+                ],
+                "inventory": {"default_warehouse_id": warehouse},
+                "listing": {"package_weight": {"value": "0.5", "unit": "POUND"}},
+            },
+        )
     if not upload:
         return
     with session_scope(engine) as session:
@@ -408,8 +515,11 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=200, help="orders for the latency run (0: skip it)")
     parser.add_argument("--rate", type=float, default=10.0, help="orders placed per second in the latency run")
     parser.add_argument("--products", type=int, default=60, help="store catalog for the latency run")
-    parser.add_argument("--separate-worker", action="store_true",
-                        help="latency run with `serve --no-worker` and a `tokbridge worker` process")
+    parser.add_argument(
+        "--separate-worker",
+        action="store_true",
+        help="latency run with `serve --no-worker` and a `tokbridge worker` process",
+    )
     args = parser.parse_args()
 
     if not args.skip_sqlite:

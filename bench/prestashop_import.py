@@ -50,8 +50,11 @@ def webservice_requests(prestashop_url: str) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--products", type=int, default=10_000)
-    parser.add_argument("--database-url", metavar="URL",
-                        help="import into this PostgreSQL database (a schema of its own) instead of SQLite")
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="import into this PostgreSQL database (a schema of its own) instead of SQLite",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="tokbridge-prestashop-bench-"))
@@ -63,8 +66,12 @@ def main() -> None:
             os.environ.pop("REDIS_URL", None)
             sandbox = subprocess.Popen(
                 [sys.executable, "-m", "tokbridge.cli", "sandbox", "prestashop", "--port", str(port)],
-                env={**os.environ, "PRESTASHOP_SANDBOX_CATALOG_SIZE": str(args.products),
-                     "PRESTASHOP_SANDBOX_BOOTSTRAP_KEY": BENCH_KEY})
+                env={
+                    **os.environ,
+                    "PRESTASHOP_SANDBOX_CATALOG_SIZE": str(args.products),
+                    "PRESTASHOP_SANDBOX_BOOTSTRAP_KEY": BENCH_KEY,
+                },
+            )
             try:
                 # Any answer of the Webservice will do (a 401 without a key): the control API's product list
                 # is no cheap question for a catalog this size.
@@ -87,8 +94,10 @@ def connect_answers(kind: str, prestashop_url: str) -> dict[str, str]:
     from tokbridge.channels import registry
 
     fields = registry.plugin(kind).connector.form_fields
-    return {field.name: BENCH_KEY if field.secret else prestashop_url if index == 0 else ""
-            for index, field in enumerate(fields)}
+    return {
+        field.name: BENCH_KEY if field.secret else prestashop_url if index == 0 else ""
+        for index, field in enumerate(fields)
+    }
 
 
 def run(args, prestashop_url: str) -> None:
@@ -102,8 +111,9 @@ def run(args, prestashop_url: str) -> None:
 
     # Connect as a merchant does: the connect form's address and key (no store page to approve on).
     with session_scope(engine) as session:
-        connection = onboarding.start_store_connect(bind_merchant(session, merchant_id), settings, merchant_id, kind,
-                                                    connect_answers(kind, prestashop_url))
+        connection = onboarding.start_store_connect(
+            bind_merchant(session, merchant_id), settings, merchant_id, kind, connect_answers(kind, prestashop_url)
+        )
         connection_id = connection.id
     job_id = import_job_of(engine, merchant_id)
 

@@ -54,15 +54,41 @@ MISSING_ID = 9_000_000_000_000  # within bigint, and no row has it
 TOO_BIG, WAY_TOO_BIG = str(2**63), "9" * 30
 FORM = "application/x-www-form-urlencoded"
 # Job kinds the app starts by itself (schedules, webhooks): not the trace of an attacker's write.
-BACKGROUND_KINDS = {"orders.poll", "orders.poll_all", "orders.release_waiting", "orders.recount_sales",
-                    "catalog.reconcile", "catalog.reconcile_all", "jobs.prune", "sessions.prune",
-                    "notifications.sweep", "notifications.digest", "listings.compact_counts", "inbox.process",
-                    "listings.refresh_status", "orders.intake"}
+BACKGROUND_KINDS = {
+    "orders.poll",
+    "orders.poll_all",
+    "orders.release_waiting",
+    "orders.recount_sales",
+    "catalog.reconcile",
+    "catalog.reconcile_all",
+    "jobs.prune",
+    "sessions.prune",
+    "notifications.sweep",
+    "notifications.digest",
+    "listings.compact_counts",
+    "inbox.process",
+    "listings.refresh_status",
+    "orders.intake",
+}
 # Rows that change without anyone asking (counters, caches, sessions): left out of "nothing changed".
-UNWATCHED_TABLES = {"job", "activity", "inbound_event", "web_session", "login_throttle", "periodic_run",
-                    "sales_day", "product_sales_day", "sales_day_mark", "top_products_snapshot",
-                    "listing_count_delta", "product_count_delta", "order_poll_cursor", "notification_event",
-                    "notification_digest", "user_account"}
+UNWATCHED_TABLES = {
+    "job",
+    "activity",
+    "inbound_event",
+    "web_session",
+    "login_throttle",
+    "periodic_run",
+    "sales_day",
+    "product_sales_day",
+    "sales_day_mark",
+    "top_products_snapshot",
+    "listing_count_delta",
+    "product_count_delta",
+    "order_poll_cursor",
+    "notification_event",
+    "notification_digest",
+    "user_account",
+}
 VOLATILE_COLUMNS = ("token", "expires", "updated_at", "checked_at", "synced_at", "refreshed", "last_")
 
 
@@ -143,23 +169,39 @@ class Deployment:
         self.tiktok_url = f"http://127.0.0.1:{self.tiktok_port}"
         self.shopify_url = f"http://127.0.0.1:{self.shopify_port}"
         self.secrets = {  # what must never be found in logs, the database or Redis
-            "SECRET_KEY": _random("sk"), "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-            "TIKTOK_APP_SECRET": _random("ttsecret"), "SHOPIFY_CLIENT_SECRET": _random("shpss"),
+            "SECRET_KEY": _random("sk"),
+            "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "TIKTOK_APP_SECRET": _random("ttsecret"),
+            "SHOPIFY_CLIENT_SECRET": _random("shpss"),
         }
         self.tiktok_key = "probe_app_key"
         self.alpha_store_token = _random("shpat_alpha")
         self.env = {
-            **os.environ, **self.secrets, "DATABASE_URL": self.database_url, "REDIS_URL": redis_url,
-            "QUEUE_NAME": self.queue, "DATA_DIR": str(self.workdir / "var"), "BASE_URL": self.app_url,
-            "LOG_LEVEL": "INFO", "TIKTOK_APP_KEY": self.tiktok_key, "SHOPIFY_CLIENT_ID": "probe-client",
-            "JOB_LEASE_SECONDS": "15", "JOB_MAINTENANCE_SECONDS": "0.5",
-            "TIKTOK_API_BASE_URL": self.tiktok_url, "TIKTOK_AUTH_BASE_URL": self.tiktok_url,
+            **os.environ,
+            **self.secrets,
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": redis_url,
+            "QUEUE_NAME": self.queue,
+            "DATA_DIR": str(self.workdir / "var"),
+            "BASE_URL": self.app_url,
+            "LOG_LEVEL": "INFO",
+            "TIKTOK_APP_KEY": self.tiktok_key,
+            "SHOPIFY_CLIENT_ID": "probe-client",
+            "JOB_LEASE_SECONDS": "15",
+            "JOB_MAINTENANCE_SECONDS": "0.5",
+            "TIKTOK_API_BASE_URL": self.tiktok_url,
+            "TIKTOK_AUTH_BASE_URL": self.tiktok_url,
             "SHOPIFY_API_BASE_URL": self.shopify_url + "/shops/{shop}",
-            "TIKTOK_SANDBOX_APP_KEY": self.tiktok_key, "TIKTOK_SANDBOX_APP_SECRET": self.secrets["TIKTOK_APP_SECRET"],
-            "TIKTOK_SANDBOX_SHOP_REGIONS": '["US", "US"]', "TIKTOK_SANDBOX_DAILY_LISTING_LIMIT": "1000000",
-            "TIKTOK_SANDBOX_WEBHOOK_URL": f"{self.app_url}/webhooks/tiktok", "TIKTOK_SANDBOX_ON_HOLD_SECONDS": "0",
-            "TIKTOK_SANDBOX_UNPAID_TO_PAID_SECONDS": "0", "TIKTOK_SANDBOX_TICK_SECONDS": "0.05",
-            "TIKTOK_SANDBOX_REVIEW_DELAY_SECONDS": "60", "TIKTOK_SANDBOX_SEED": "19",
+            "TIKTOK_SANDBOX_APP_KEY": self.tiktok_key,
+            "TIKTOK_SANDBOX_APP_SECRET": self.secrets["TIKTOK_APP_SECRET"],
+            "TIKTOK_SANDBOX_SHOP_REGIONS": '["US", "US"]',
+            "TIKTOK_SANDBOX_DAILY_LISTING_LIMIT": "1000000",
+            "TIKTOK_SANDBOX_WEBHOOK_URL": f"{self.app_url}/webhooks/tiktok",
+            "TIKTOK_SANDBOX_ON_HOLD_SECONDS": "0",
+            "TIKTOK_SANDBOX_UNPAID_TO_PAID_SECONDS": "0",
+            "TIKTOK_SANDBOX_TICK_SECONDS": "0.05",
+            "TIKTOK_SANDBOX_REVIEW_DELAY_SECONDS": "60",
+            "TIKTOK_SANDBOX_SEED": "19",
             # live_products() stores these two tokens on the connections it prepares.
             "TIKTOK_SANDBOX_BOOTSTRAP_ACCESS_TOKEN": "bench_access",
             "TIKTOK_SANDBOX_BOOTSTRAP_REFRESH_TOKEN": "bench_refresh",
@@ -184,8 +226,9 @@ class Deployment:
         log = self.workdir / f"{name}.log"
         self.logs[name] = log
         handle = open(log, "ab")
-        process = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", *args], env=env or self.env,
-                                   stdout=handle, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tokbridge.cli", *args], env=env or self.env, stdout=handle, stderr=subprocess.STDOUT
+        )
         self.processes[name] = process
         return process
 
@@ -200,8 +243,9 @@ class Deployment:
                     process.wait(15)
 
     def psql(self, sql: str) -> None:
-        subprocess.run(["psql", self.admin_url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["psql", self.admin_url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, stdout=subprocess.DEVNULL
+        )
 
     def create_database(self) -> None:
         self.psql(f'CREATE DATABASE "{self.database}"')
@@ -264,8 +308,10 @@ class Deployment:
         from tokbridge.db.migrate import upgrade
 
         upgrade(get_engine(self.database_url))
-        for account, shop, domain, token in ((self.alpha, self.shops[0], SHOPIFY_SHOP, self.alpha_store_token),
-                                             (self.bravo, self.shops[1], BRAVO_STORE, bravo_token)):
+        for account, shop, domain, token in (
+            (self.alpha, self.shops[0], SHOPIFY_SHOP, self.alpha_store_token),
+            (self.bravo, self.shops[1], BRAVO_STORE, bravo_token),
+        ):
             account.merchant_id = self._merchant_with_connections(account, shop, domain, token)
         live_products(self.env, self.alpha.merchant_id, self.shops[0]["id"], self.tiktok_url)
         live_products(self.env, self.bravo.merchant_id, self.shops[1]["id"], self.tiktok_url, upload=False)
@@ -274,8 +320,10 @@ class Deployment:
         self.start("worker-1", ["worker"])
         self.start("worker-2", ["worker"])
         wait_ready(f"{self.app_url}/healthz")
-        print(f"[probe] set up in {time.monotonic() - started:.0f}s: PostgreSQL database {self.database}, "
-              f"Redis queue {self.queue}, app on {self.app_url}, 2 workers; logs in {self.workdir}")
+        print(
+            f"[probe] set up in {time.monotonic() - started:.0f}s: PostgreSQL database {self.database}, "
+            f"Redis queue {self.queue}, app on {self.app_url}, 2 workers; logs in {self.workdir}"
+        )
 
     def _merchant_with_connections(self, account: Account, shop: dict, domain: str, token: str) -> int:
         from tokbridge.channels.models import ChannelConnection
@@ -284,16 +332,30 @@ class Deployment:
 
         with session_scope(get_engine(self.database_url)) as session:
             user = create_merchant_with_user(session, account.business, account.email, account.password)
-            store = ChannelConnection(merchant_id=user.merchant_id, channel="shopify", external_id=domain,
-                                      name=f"{account.business} store", data={}, scopes=[])
+            store = ChannelConnection(
+                merchant_id=user.merchant_id,
+                channel="shopify",
+                external_id=domain,
+                name=f"{account.business} store",
+                data={},
+                scopes=[],
+            )
             store.access_token = token
             session.add(store)
             session.flush()
             # The shop lists this store's catalog (live_products() finds the store through it).
-            session.add(ChannelConnection(merchant_id=user.merchant_id, channel="tiktok", external_id=shop["id"],
-                                          name=f"{account.business} shop", region="US",
-                                          data={"cipher": shop["cipher"]}, scopes=[],
-                                          store_connection_id=store.id))
+            session.add(
+                ChannelConnection(
+                    merchant_id=user.merchant_id,
+                    channel="tiktok",
+                    external_id=shop["id"],
+                    name=f"{account.business} shop",
+                    region="US",
+                    data={"cipher": shop["cipher"]},
+                    scopes=[],
+                    store_connection_id=store.id,
+                )
+            )
             return user.merchant_id
 
     # the database, read by the probe
@@ -313,8 +375,10 @@ class Deployment:
         while time.monotonic() < deadline:
             from tokbridge.db.base import utcnow
 
-            busy = self.sql("SELECT count(*) FROM job WHERE state = 'running' OR "
-                            "(state = 'queued' AND next_run_at <= :now)", now=utcnow())[0][0]
+            busy = self.sql(
+                "SELECT count(*) FROM job WHERE state = 'running' OR (state = 'queued' AND next_run_at <= :now)",
+                now=utcnow(),
+            )[0][0]
             if busy:
                 quiet_since = None
             elif quiet_since is None:
@@ -329,21 +393,35 @@ class Deployment:
         jobs started for it on request."""
         tables = getattr(self, "_watched", None)
         if tables is None:
-            rows = self.sql("SELECT table_name, column_name FROM information_schema.columns "
-                            "WHERE table_schema = 'public' ORDER BY table_name, ordinal_position")
+            rows = self.sql(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = 'public' ORDER BY table_name, ordinal_position"
+            )
             columns: dict[str, list[str]] = {}
             for table, column in rows:
                 columns.setdefault(table, []).append(column)
             tables = self._watched = {
                 table: [c for c in cols if not any(v in c for v in VOLATILE_COLUMNS)]
-                for table, cols in columns.items() if "merchant_id" in cols and table not in UNWATCHED_TABLES}
+                for table, cols in columns.items()
+                if "merchant_id" in cols and table not in UNWATCHED_TABLES
+            }
         state = []
         for table, cols in sorted(tables.items()):
             quoted = ", ".join(f'"{c}"' for c in cols)
-            state.append((table, tuple(tuple(r) for r in self.sql(
-                f'SELECT {quoted} FROM "{table}" WHERE merchant_id = :m ORDER BY 1', m=merchant_id))))
-        jobs = self.sql("SELECT kind, count(*) FROM job WHERE merchant_id = :m GROUP BY kind ORDER BY kind",
-                        m=merchant_id)
+            state.append(
+                (
+                    table,
+                    tuple(
+                        tuple(r)
+                        for r in self.sql(
+                            f'SELECT {quoted} FROM "{table}" WHERE merchant_id = :m ORDER BY 1', m=merchant_id
+                        )
+                    ),
+                )
+            )
+        jobs = self.sql(
+            "SELECT kind, count(*) FROM job WHERE merchant_id = :m GROUP BY kind ORDER BY kind", m=merchant_id
+        )
         state.append(("job", tuple((k, n) for k, n in jobs if k not in BACKGROUND_KINDS)))
         return tuple(state)
 
@@ -391,8 +469,10 @@ class Browser:
 
     def sign_in(self, account: Account) -> Browser:
         token = form_token(self.http.get("/login").text)
-        answer = self.http.post("/login", data={"email": account.email, "password": account.password,
-                                                "csrf_token": token, "next": "/dashboard"})
+        answer = self.http.post(
+            "/login",
+            data={"email": account.email, "password": account.password, "csrf_token": token, "next": "/dashboard"},
+        )
         if answer.status_code != 303:
             raise SystemExit(f"{account.email} could not sign in: {answer.status_code}")
         self.token = self.http.get("/api/v1/me").json()["csrf_token"]
@@ -458,15 +538,18 @@ def alpha_records(d: Deployment) -> dict:
         "product": ids("SELECT id FROM product WHERE merchant_id = :m ORDER BY id LIMIT 3"),
         "template": ids("SELECT id FROM category_template WHERE merchant_id = :m ORDER BY id"),
         "order": ids("SELECT id FROM tiktok_order WHERE merchant_id = :m ORDER BY id LIMIT 3"),
-        "job": ids("SELECT id FROM job WHERE merchant_id = :m AND kind IN ('listings.upload', 'listings.sync_shop', "
-                   "'orders.to_store') ORDER BY id DESC LIMIT 3"),
+        "job": ids(
+            "SELECT id FROM job WHERE merchant_id = :m AND kind IN ('listings.upload', 'listings.sync_shop', "
+            "'orders.to_store') ORDER BY id DESC LIMIT 3"
+        ),
         "listing": ids("SELECT id FROM tiktok_listing WHERE merchant_id = :m ORDER BY id LIMIT 3"),
         "connection": ids("SELECT id FROM channel_connection WHERE merchant_id = :m ORDER BY id"),
         "cancellation": ids("SELECT id FROM order_cancellation WHERE merchant_id = :m ORDER BY id LIMIT 1"),
         "return": ids("SELECT id FROM order_return WHERE merchant_id = :m ORDER BY id LIMIT 1"),
         "activity": ids("SELECT id FROM activity WHERE merchant_id = :m ORDER BY id"),
-        "tiktok_order_ids": [row[0] for row in d.sql(
-            "SELECT tiktok_order_id FROM tiktok_order WHERE merchant_id = :m", m=a)],
+        "tiktok_order_ids": [
+            row[0] for row in d.sql("SELECT tiktok_order_id FROM tiktok_order WHERE merchant_id = :m", m=a)
+        ],
     }
 
 
@@ -483,12 +566,15 @@ def cross_merchant(d: Deployment, alpha: Browser, bravo: Browser) -> None:
     # A cancellation request on one of Alpha's orders, when the sandbox lets a buyer ask for one.
     records = alpha_records(d)
     a = records
-    bravo_template = d.sql("SELECT id FROM category_template WHERE merchant_id = :m ORDER BY id LIMIT 1",
-                           m=d.bravo.merchant_id)[0][0]
+    bravo_template = d.sql(
+        "SELECT id FROM category_template WHERE merchant_id = :m ORDER BY id LIMIT 1", m=d.bravo.merchant_id
+    )[0][0]
     bravo_spec = bravo.call("GET", f"/api/v1/templates/{bravo_template}").json()
     bravo_spec.pop("id", None)
-    bravo_products = [row[0] for row in d.sql("SELECT id FROM product WHERE merchant_id = :m ORDER BY id LIMIT 2",
-                                              m=d.bravo.merchant_id)]
+    bravo_products = [
+        row[0]
+        for row in d.sql("SELECT id FROM product WHERE merchant_id = :m ORDER BY id LIMIT 2", m=d.bravo.merchant_id)
+    ]
     markers = [d.alpha.business, d.alpha.email, secret_name, *a["tiktok_order_ids"]]
 
     def first(kind: str) -> int:
@@ -498,46 +584,65 @@ def cross_merchant(d: Deployment, alpha: Browser, bravo: Browser) -> None:
     for pid in a["product"]:
         attacks += [("GET", f"/products/{pid}", None), ("GET", f"/api/v1/products/{pid}", None)]
     for tid in a["template"]:
-        attacks += [("GET", f"/templates/{tid}/edit", None), ("GET", f"/api/v1/templates/{tid}", None),
-                    ("GET", f"/api/v1/templates/{tid}/category-check", None),
-                    ("PUT", f"/api/v1/templates/{tid}", {**bravo_spec, "name": "taken over"}),
-                    ("POST", f"/api/v1/templates/{tid}/products", {"product_ids": []}),
-                    ("POST", f"/templates/{tid}/edit", {"name": "taken over"}),
-                    ("DELETE", f"/api/v1/templates/{tid}", None), ("POST", f"/templates/{tid}/delete", None)]
+        attacks += [
+            ("GET", f"/templates/{tid}/edit", None),
+            ("GET", f"/api/v1/templates/{tid}", None),
+            ("GET", f"/api/v1/templates/{tid}/category-check", None),
+            ("PUT", f"/api/v1/templates/{tid}", {**bravo_spec, "name": "taken over"}),
+            ("POST", f"/api/v1/templates/{tid}/products", {"product_ids": []}),
+            ("POST", f"/templates/{tid}/edit", {"name": "taken over"}),
+            ("DELETE", f"/api/v1/templates/{tid}", None),
+            ("POST", f"/templates/{tid}/delete", None),
+        ]
     for oid in a["order"]:
-        attacks += [("GET", f"/orders/{oid}", None), ("GET", f"/api/v1/orders/{oid}", None),
-                    ("POST", f"/api/v1/orders/{oid}/cancel", {"reason": "CUSTOMER_REQUEST"}),
-                    ("POST", f"/api/v1/orders/{oid}/retry", None),
-                    ("POST", f"/orders/{oid}/cancel", {"reason": "CUSTOMER_REQUEST"}),
-                    ("POST", f"/orders/{oid}/retry", None)]
+        attacks += [
+            ("GET", f"/orders/{oid}", None),
+            ("GET", f"/api/v1/orders/{oid}", None),
+            ("POST", f"/api/v1/orders/{oid}/cancel", {"reason": "CUSTOMER_REQUEST"}),
+            ("POST", f"/api/v1/orders/{oid}/retry", None),
+            ("POST", f"/orders/{oid}/cancel", {"reason": "CUSTOMER_REQUEST"}),
+            ("POST", f"/orders/{oid}/retry", None),
+        ]
     for jid in a["job"]:
         attacks += [("GET", f"/api/v1/jobs/{jid}", None), ("POST", f"/api/v1/jobs/{jid}/cancel", None)]
     for cid in a["connection"]:
         attacks += [("POST", f"/settings/connections/{cid}/disconnect", None)]
-    attacks += [("POST", f"/api/v1/orders/cancellations/{first('cancellation')}/approve", None),
-                ("POST", f"/api/v1/orders/cancellations/{first('cancellation')}/reject", {"reason": "x"}),
-                ("POST", f"/orders/cancellations/{first('cancellation')}", {"decision": "approve"}),
-                ("POST", f"/api/v1/orders/returns/{first('return')}/approve", None),
-                ("POST", f"/orders/returns/{first('return')}", {"decision": "approve"})]
+    attacks += [
+        ("POST", f"/api/v1/orders/cancellations/{first('cancellation')}/approve", None),
+        ("POST", f"/api/v1/orders/cancellations/{first('cancellation')}/reject", {"reason": "x"}),
+        ("POST", f"/orders/cancellations/{first('cancellation')}", {"decision": "approve"}),
+        ("POST", f"/api/v1/orders/returns/{first('return')}/approve", None),
+        ("POST", f"/orders/returns/{first('return')}", {"decision": "approve"}),
+    ]
     # Lists of ids in a body: Alpha's ids must be ignored or refused, never acted on.
-    bulk = [("POST", "/api/v1/listings/actions", {"action": "deactivate", "listing_ids": a["listing"]}),
-            ("POST", "/api/v1/uploads", {"product_ids": a["product"]}),
-            ("POST", f"/api/v1/templates/{bravo_template}/products", {"product_ids": a["product"]}),
-            ("POST", "/products/bulk", {"action": "deactivate", "product_id": [str(i) for i in a["product"]]}),
-            ("POST", "/products/bulk", {"action": "upload", "product_id": [str(i) for i in a["product"]]}),
-            ("POST", "/products/bulk", {"action": f"assign:{a['template'][0]}", "product_id": [
-                str(i) for i in bravo_products]})]
+    bulk = [
+        ("POST", "/api/v1/listings/actions", {"action": "deactivate", "listing_ids": a["listing"]}),
+        ("POST", "/api/v1/uploads", {"product_ids": a["product"]}),
+        ("POST", f"/api/v1/templates/{bravo_template}/products", {"product_ids": a["product"]}),
+        ("POST", "/products/bulk", {"action": "deactivate", "product_id": [str(i) for i in a["product"]]}),
+        ("POST", "/products/bulk", {"action": "upload", "product_id": [str(i) for i in a["product"]]}),
+        (
+            "POST",
+            "/products/bulk",
+            {"action": f"assign:{a['template'][0]}", "product_id": [str(i) for i in bravo_products]},
+        ),
+    ]
 
     before = d.snapshot(d.alpha.merchant_id)
     for method, path, body in attacks + bulk:
         answer = bravo.call(method, path, body)
-        missing = bravo.call(method, re.sub(r"/\d+(/|$)", f"/{MISSING_ID}\\1", path, count=1), body) \
-            if (method, path, body) not in bulk else None
+        missing = (
+            bravo.call(method, re.sub(r"/\d+(/|$)", f"/{MISSING_ID}\\1", path, count=1), body)
+            if (method, path, body) not in bulk
+            else None
+        )
         after = d.snapshot(d.alpha.merchant_id)
         leaked = [m for m in markers if m and m in answer.text]
         if missing is not None:
             same_as_missing = (answer.status_code, answer.headers.get("location")) == (
-                missing.status_code, missing.headers.get("location"))
+                missing.status_code,
+                missing.headers.get("location"),
+            )
             refused = answer.status_code in (403, 404) or (answer.status_code < 500 and same_as_missing)
         else:
             refused = answer.status_code < 500
@@ -552,20 +657,40 @@ def cross_merchant(d: Deployment, alpha: Browser, bravo: Browser) -> None:
         before = after
 
     # Bravo's lists and pages: none of Alpha's records.
-    for path, key in [("/api/v1/products", "items"), ("/api/v1/orders", "items"), ("/api/v1/templates", None),
-                      ("/api/v1/jobs", None), ("/api/v1/activity", None)]:
+    for path, key in [
+        ("/api/v1/products", "items"),
+        ("/api/v1/orders", "items"),
+        ("/api/v1/templates", None),
+        ("/api/v1/jobs", None),
+        ("/api/v1/activity", None),
+    ]:
         answer = bravo.call("GET", path)
         body = answer.json() if answer.status_code == 200 else {}
         items = body.get(key, []) if isinstance(body, dict) else body
-        foreign = {"products": set(a["product"]), "orders": set(a["order"]), "templates": set(a["template"]),
-                   "jobs": set(a["job"]), "activity": set(a["activity"])}[path.rsplit("/", 1)[1]]
+        foreign = {
+            "products": set(a["product"]),
+            "orders": set(a["order"]),
+            "templates": set(a["template"]),
+            "jobs": set(a["job"]),
+            "activity": set(a["activity"]),
+        }[path.rsplit("/", 1)[1]]
         ids = {item.get("id") for item in items if isinstance(item, dict)}
         leaked = [m for m in markers if m and m in answer.text]
-        result.check(answer.status_code == 200 and not (ids & foreign) and not leaked,
-                     f"GET {path}: {answer.status_code}, Alpha's ids {sorted(ids & foreign)}, shows {leaked}")
+        result.check(
+            answer.status_code == 200 and not (ids & foreign) and not leaked,
+            f"GET {path}: {answer.status_code}, Alpha's ids {sorted(ids & foreign)}, shows {leaked}",
+        )
     newest = max(a["activity"] or [0]) + 1
-    for path in ["/dashboard", "/products", "/orders", "/templates", "/activity", f"/activity?before={newest}",
-                 "/settings", f"/products?template={first('template')}"]:
+    for path in [
+        "/dashboard",
+        "/products",
+        "/orders",
+        "/templates",
+        "/activity",
+        f"/activity?before={newest}",
+        "/settings",
+        f"/products?template={first('template')}",
+    ]:
         answer = bravo.call("GET", path)
         leaked = [m for m in markers if m and m in answer.text]
         result.check(answer.status_code == 200 and not leaked, f"GET {path}: {answer.status_code}, shows {leaked}")
@@ -593,8 +718,12 @@ def app_routes() -> list:
 
 
 def state_changing_routes() -> list[tuple[str, str]]:
-    return [(method, route.path) for route in app_routes() if not route.path.startswith("/webhooks/")
-            for method in sorted(route.methods - {"GET", "HEAD", "OPTIONS"})]
+    return [
+        (method, route.path)
+        for route in app_routes()
+        if not route.path.startswith("/webhooks/")
+        for method in sorted(route.methods - {"GET", "HEAD", "OPTIONS"})
+    ]
 
 
 def fill(path: str, ids: dict) -> str:
@@ -611,16 +740,21 @@ def csrf(d: Deployment, alpha: Browser, bravo: Browser) -> None:
     ids = {
         "product_id": d.sql("SELECT min(id) FROM product WHERE merchant_id = :m", m=b)[0][0],
         "template_id": d.sql("SELECT min(id) FROM category_template WHERE merchant_id = :m", m=b)[0][0],
-        "connection_id": d.sql("SELECT id FROM channel_connection WHERE merchant_id = :m AND channel = 'tiktok' "
-                               "AND external_id = :shop", m=b, shop=d.shops[1]["id"])[0][0],
+        "connection_id": d.sql(
+            "SELECT id FROM channel_connection WHERE merchant_id = :m AND channel = 'tiktok' AND external_id = :shop",
+            m=b,
+            shop=d.shops[1]["id"],
+        )[0][0],
         "job_id": d.sql("SELECT max(id) FROM job WHERE merchant_id = :m", m=b)[0][0],
         "code": "growth",
     }
     routes = state_changing_routes()
     anonymous = {("POST", "/login"), ("POST", "/signup")}
     variants = {"no token": None, "a wrong token": "x" * 43, "another session's token": alpha.token}
-    bodies = {"/login": {"email": d.bravo.email, "password": d.bravo.password, "next": "/dashboard"},
-              "/signup": {"business": "CSRF Ltd", "email": "csrf@probe.test", "password": "long enough password"}}
+    bodies = {
+        "/login": {"email": d.bravo.email, "password": d.bravo.password, "next": "/dashboard"},
+        "/signup": {"business": "CSRF Ltd", "email": "csrf@probe.test", "password": "long enough password"},
+    }
     before = d.snapshot(b)
     for method, path in routes:
         url = fill(path, ids)
@@ -634,17 +768,21 @@ def csrf(d: Deployment, alpha: Browser, bravo: Browser) -> None:
                 answer = stranger.call(method, url, bodies[path], token=token)
                 signed_in = "tb_session" in answer.headers.get("set-cookie", "")
                 stranger.http.close()
-                result.check(answer.status_code == 403 and not signed_in,
-                             f"{method} {url} signed out with {label}: {answer.status_code}"
-                             + (", signed in" if signed_in else ""))
+                result.check(
+                    answer.status_code == 403 and not signed_in,
+                    f"{method} {url} signed out with {label}: {answer.status_code}"
+                    + (", signed in" if signed_in else ""),
+                )
                 continue
             answer = bravo.call(method, url, bodies.get(path), token=token)
             after = d.snapshot(b)
             still_in = bravo.call("GET", "/api/v1/me").status_code == 200
-            result.check(answer.status_code == 403 and after == before and still_in,
-                         f"{method} {url} with {label}: {answer.status_code}"
-                         + (f", changed Bravo's {changed(before, after)}" if after != before else "")
-                         + ("" if still_in else ", Bravo signed out"))
+            result.check(
+                answer.status_code == 403 and after == before and still_in,
+                f"{method} {url} with {label}: {answer.status_code}"
+                + (f", changed Bravo's {changed(before, after)}" if after != before else "")
+                + ("" if still_in else ", Bravo signed out"),
+            )
             before = after
     # A form from another site without any cookie at all, to the sign-in and sign-up forms.
     for path in ("/login", "/signup"):
@@ -658,11 +796,32 @@ def csrf(d: Deployment, alpha: Browser, bravo: Browser) -> None:
 
 EVIL = "evil.example"
 REDIRECT_TARGETS = [
-    f"https://{EVIL}/", f"http://{EVIL}", f"//{EVIL}", f"///{EVIL}", f"////{EVIL}", f"/\\{EVIL}", f"\\\\{EVIL}",
-    f"\\/{EVIL}", f"/\\/{EVIL}", f"%2F%2F{EVIL}", f"/%2F{EVIL}", f"%5C%5C{EVIL}", f"/%5C{EVIL}",
-    f"https:{EVIL}", f"https:/{EVIL}", f"javascript:alert(document.domain)//{EVIL}", f"data:text/html,{EVIL}",
-    f" //{EVIL}", f"/\t/{EVIL}", f"/\n/{EVIL}", f"http://127.0.0.1@{EVIL}", f"//{EVIL}%2F@127.0.0.1",
-    f"/%09/{EVIL}", f"%0D%0ALocation:%20https://{EVIL}", f"\u3002{EVIL}", f"//{EVIL}\u3002com",
+    f"https://{EVIL}/",
+    f"http://{EVIL}",
+    f"//{EVIL}",
+    f"///{EVIL}",
+    f"////{EVIL}",
+    f"/\\{EVIL}",
+    f"\\\\{EVIL}",
+    f"\\/{EVIL}",
+    f"/\\/{EVIL}",
+    f"%2F%2F{EVIL}",
+    f"/%2F{EVIL}",
+    f"%5C%5C{EVIL}",
+    f"/%5C{EVIL}",
+    f"https:{EVIL}",
+    f"https:/{EVIL}",
+    f"javascript:alert(document.domain)//{EVIL}",
+    f"data:text/html,{EVIL}",
+    f" //{EVIL}",
+    f"/\t/{EVIL}",
+    f"/\n/{EVIL}",
+    f"http://127.0.0.1@{EVIL}",
+    f"//{EVIL}%2F@127.0.0.1",
+    f"/%09/{EVIL}",
+    f"%0D%0ALocation:%20https://{EVIL}",
+    f"\u3002{EVIL}",
+    f"//{EVIL}\u3002com",
 ]
 
 
@@ -681,49 +840,74 @@ def open_redirect(d: Deployment, bravo: Browser) -> None:
     for target in REDIRECT_TARGETS:
         # Signed in: GET /login?next= redirects at once.
         answer = bravo.http.get("/login", params={"next": target})
-        result.check(answer.status_code in (303, 302, 307) and stays_on_site(d.app_url, answer.headers.get("location")),
-                     f"signed-in GET /login?next={target!r}: {answer.status_code} to "
-                     f"{answer.headers.get('location')!r}")
+        result.check(
+            answer.status_code in (303, 302, 307) and stays_on_site(d.app_url, answer.headers.get("location")),
+            f"signed-in GET /login?next={target!r}: {answer.status_code} to {answer.headers.get('location')!r}",
+        )
         # Signed out: a link to the sign-in form, the form's hidden `next` posted back as a browser would.
         stranger = Browser(d.app_url)
         page = stranger.http.get("/login", params={"next": target})
         hidden = re.search(r'name="next" value="([^"]*)"', page.text)
         value = html.unescape(hidden.group(1)) if hidden else "/dashboard"
-        answer = stranger.http.post("/login", data={"email": d.bravo.email, "password": d.bravo.password,
-                                                    "next": value, "csrf_token": form_token(page.text)})
-        result.check(answer.status_code == 303 and stays_on_site(d.app_url, answer.headers.get("location")),
-                     f"signed-out GET /login?next={target!r}, then sign in: {answer.status_code} to "
-                     f"{answer.headers.get('location')!r}")
+        answer = stranger.http.post(
+            "/login",
+            data={
+                "email": d.bravo.email,
+                "password": d.bravo.password,
+                "next": value,
+                "csrf_token": form_token(page.text),
+            },
+        )
+        result.check(
+            answer.status_code == 303 and stays_on_site(d.app_url, answer.headers.get("location")),
+            f"signed-out GET /login?next={target!r}, then sign in: {answer.status_code} to "
+            f"{answer.headers.get('location')!r}",
+        )
         stranger.http.close()
         # A forged sign-in form posting `next` directly.
         stranger = Browser(d.app_url)
         token = form_token(stranger.http.get("/login").text)
-        answer = stranger.http.post("/login", data={"email": d.bravo.email, "password": d.bravo.password,
-                                                    "next": target, "csrf_token": token})
-        result.check(answer.status_code == 303 and stays_on_site(d.app_url, answer.headers.get("location")),
-                     f"POST /login next={target!r}: {answer.status_code} to {answer.headers.get('location')!r}")
+        answer = stranger.http.post(
+            "/login", data={"email": d.bravo.email, "password": d.bravo.password, "next": target, "csrf_token": token}
+        )
+        result.check(
+            answer.status_code == 303 and stays_on_site(d.app_url, answer.headers.get("location")),
+            f"POST /login next={target!r}: {answer.status_code} to {answer.headers.get('location')!r}",
+        )
         stranger.http.close()
         # The product list's bulk form sends the merchant back where they were.
         answer = bravo.call("POST", "/products/bulk", {"action": "exclude", "back": target})
-        result.check(answer.status_code < 500 and stays_on_site(d.app_url, answer.headers.get("location")),
-                     f"POST /products/bulk back={target!r}: {answer.status_code} to "
-                     f"{answer.headers.get('location')!r}")
+        result.check(
+            answer.status_code < 500 and stays_on_site(d.app_url, answer.headers.get("location")),
+            f"POST /products/bulk back={target!r}: {answer.status_code} to {answer.headers.get('location')!r}",
+        )
     # Addresses the sign-in redirect is built from: a page asked for while signed out.
     for raw in [f"//{EVIL}/", f"/\\{EVIL}/", f"/%2F%2F{EVIL}/", f"/%5C{EVIL}"]:
         answer = raw_get(d.app_port, raw)
         location = answer.get("location")
-        result.check(answer["status"] < 500 and stays_on_site(d.app_url, location),
-                     f"signed-out GET {raw!r}: {answer['status']} to {location!r}")
+        result.check(
+            answer["status"] < 500 and stays_on_site(d.app_url, location),
+            f"signed-out GET {raw!r}: {answer['status']} to {location!r}",
+        )
         if location and location.startswith("/login"):
             # ...and the sign-in page it leads to must not send the merchant off-site afterwards.
             stranger = Browser(d.app_url)
             page = stranger.http.get(location)
-            answer = stranger.http.post("/login", data={
-                "email": d.bravo.email, "password": d.bravo.password, "csrf_token": form_token(page.text),
-                "next": re.search(r'name="next" value="([^"]*)"', page.text).group(1) if 'name="next"' in page.text
-                else "/"})
-            result.check(stays_on_site(d.app_url, answer.headers.get("location")),
-                         f"sign-in after {raw!r}: to {answer.headers.get('location')!r}")
+            answer = stranger.http.post(
+                "/login",
+                data={
+                    "email": d.bravo.email,
+                    "password": d.bravo.password,
+                    "csrf_token": form_token(page.text),
+                    "next": re.search(r'name="next" value="([^"]*)"', page.text).group(1)
+                    if 'name="next"' in page.text
+                    else "/",
+                },
+            )
+            result.check(
+                stays_on_site(d.app_url, answer.headers.get("location")),
+                f"sign-in after {raw!r}: to {answer.headers.get('location')!r}",
+            )
             stranger.http.close()
 
 
@@ -745,12 +929,15 @@ def raw_get(port: int, target: str) -> dict:
 
 
 def sign_up(d: Deployment, business: str) -> Account:
-    account = Account(business, f"{business.lower().replace(' ', '-')}-{uuid.uuid4().hex[:6]}@probe.test",
-                      _random("pw"))
+    account = Account(
+        business, f"{business.lower().replace(' ', '-')}-{uuid.uuid4().hex[:6]}@probe.test", _random("pw")
+    )
     browser = Browser(d.app_url)
     token = form_token(browser.http.get("/signup").text)
-    answer = browser.http.post("/signup", data={"business": business, "email": account.email,
-                                                "password": account.password, "csrf_token": token})
+    answer = browser.http.post(
+        "/signup",
+        data={"business": business, "email": account.email, "password": account.password, "csrf_token": token},
+    )
     if answer.status_code != 303:
         raise SystemExit(f"sign-up of {business} failed: {answer.status_code} {answer.text[:300]}")
     browser.http.post("/logout", data={"csrf_token": browser.http.get("/api/v1/me").json()["csrf_token"]})
@@ -773,8 +960,10 @@ def parallel_sign_in(d: Deployment) -> None:
 
         def send(index: int):
             browser, token = forms[index]
-            return browser.http.post("/login", data={"email": account.email, "password": passwords[index],
-                                                     "csrf_token": token, "next": "/dashboard"})
+            return browser.http.post(
+                "/login",
+                data={"email": account.email, "password": passwords[index], "csrf_token": token, "next": "/dashboard"},
+            )
 
         answers = all_at_once(len(passwords), send)
         for browser, _ in forms:
@@ -800,21 +989,27 @@ def parallel_sign_in(d: Deployment) -> None:
     victim = sign_up(d, "Lockout One")
     answers = wave(victim, ["wrong guess"] * 19)
     for index, answer in enumerate(answers):
-        result.check(isinstance(answer, httpx.Response) and answer.status_code == 401,
-                     f"wrong password #{index + 1} of 19 at once: {status_of(answer)}")
+        result.check(
+            isinstance(answer, httpx.Response) and answer.status_code == 401,
+            f"wrong password #{index + 1} of 19 at once: {status_of(answer)}",
+        )
     tally = kinds(answers)
     result.check(tally["checked"] <= limit, f"19 wrong passwords at once: {tally['checked']} checked, limit {limit}")
     right = wave(victim, [victim.password])[0]
-    result.check(isinstance(right, httpx.Response) and right.status_code == 401 and "Too many" in right.text,
-                 f"the right password after 19 wrong ones: {status_of(right)} (must be refused: locked)")
+    result.check(
+        isinstance(right, httpx.Response) and right.status_code == 401 and "Too many" in right.text,
+        f"the right password after 19 wrong ones: {status_of(right)} (must be refused: locked)",
+    )
     result.notes.append(f"19 wrong at once, then the right one: {dict(tally)}; the right one {status_of(right)}")
 
     # Twenty at once, the right one among them (last in the list): plain answers, at most one sign-in.
     other = sign_up(d, "Lockout Two")
     answers = wave(other, ["wrong guess"] * 19 + [other.password])
     for index, answer in enumerate(answers):
-        result.check(isinstance(answer, httpx.Response) and answer.status_code in (303, 401),
-                     f"attempt #{index + 1} of 20 at once (19 wrong, the right one last): {status_of(answer)}")
+        result.check(
+            isinstance(answer, httpx.Response) and answer.status_code in (303, 401),
+            f"attempt #{index + 1} of 20 at once (19 wrong, the right one last): {status_of(answer)}",
+        )
     tally = kinds(answers)
     result.check(tally["signed in"] <= 1, f"20 at once: {tally['signed in']} sign-ins")
     result.notes.append(f"20 at once, the right one last: {dict(tally)}")
@@ -832,8 +1027,9 @@ def odd_input(d: Deployment, bravo: Browser) -> None:
         good = 400 <= answer.status_code < 500
         if lenient or (method != "GET" and not url.startswith("/api/")):
             good = answer.status_code < 500
-        result.check(good and "Traceback" not in answer.text,
-                     f"{method} {url[:120]}: {answer.status_code} {answer.text[:120]!r}")
+        result.check(
+            good and "Traceback" not in answer.text, f"{method} {url[:120]}: {answer.status_code} {answer.text[:120]!r}"
+        )
 
     for route in app_routes():
         if "{" not in route.path or route.path.startswith("/webhooks/"):
@@ -843,45 +1039,75 @@ def odd_input(d: Deployment, bravo: Browser) -> None:
                 url = re.sub(r"\{\w+\}", big, route.path)
                 body = {"reason": "x", "product_ids": [1]} if method in ("POST", "PUT") else None
                 refused(method, url, body)
-    for query in [f"before={TOO_BIG}", f"template_id={WAY_TOO_BIG}", "q=a%00b", "vendor=a%00b",
-                  "product_type=a%00b"]:
+    for query in [f"before={TOO_BIG}", f"template_id={WAY_TOO_BIG}", "q=a%00b", "vendor=a%00b", "product_type=a%00b"]:
         refused("GET", f"/api/v1/products?{query}")
     refused("GET", f"/api/v1/products?limit={WAY_TOO_BIG}", lenient=True)  # a page size: clamped to 200
     for query in [f"offset={TOO_BIG}", "q=a%00b", f"limit={TOO_BIG}"]:
         refused("GET", f"/api/v1/orders?{query}")
-    for page in [f"/products?template={TOO_BIG}&before={WAY_TOO_BIG}", "/products?q=a%00b", "/orders?q=a%00b",
-                 f"/orders?page={WAY_TOO_BIG}", f"/activity?before={TOO_BIG}", f"/activity?before={WAY_TOO_BIG}",
-                 "/activity?before=%C2%B2", "/products?template=%C2%B2&before=%C2%B9", "/orders?page=%C2%B2",
-                 "/activity?status=%00", f"/dashboard?period={WAY_TOO_BIG}"]:
+    for page in [
+        f"/products?template={TOO_BIG}&before={WAY_TOO_BIG}",
+        "/products?q=a%00b",
+        "/orders?q=a%00b",
+        f"/orders?page={WAY_TOO_BIG}",
+        f"/activity?before={TOO_BIG}",
+        f"/activity?before={WAY_TOO_BIG}",
+        "/activity?before=%C2%B2",
+        "/products?template=%C2%B2&before=%C2%B9",
+        "/orders?page=%C2%B2",
+        "/activity?status=%00",
+        f"/dashboard?period={WAY_TOO_BIG}",
+    ]:
         refused("GET", page, lenient=True)
     # Odd TikTok category ids: TikTok's ids are digits; anything else is the merchant's typo.
-    for category in ["..%2F..%2Fetc", "1%202", "a%00b", "%C3%A9t%C3%A9", "9" * 300, "%3Cscript%3E", "1%3B2",
-                     "%25", "-1", "0x10", "1e5", "%E2%80%AE"]:
+    for category in [
+        "..%2F..%2Fetc",
+        "1%202",
+        "a%00b",
+        "%C3%A9t%C3%A9",
+        "9" * 300,
+        "%3Cscript%3E",
+        "1%3B2",
+        "%25",
+        "-1",
+        "0x10",
+        "1e5",
+        "%E2%80%AE",
+    ]:
         refused("GET", f"/api/v1/tiktok/categories/{category}")
     refused("GET", "/api/v1/tiktok/categories?keyword=a%00b")
     refused("GET", "/api/v1/tiktok/categories/recommend?title=a%00b")
     # Bodies: NUL in JSON and in forms, JSON nested 100,000 levels deep.
     deep = "[" * 100_000 + "]" * 100_000
     for url in ["/api/v1/templates/count", "/api/v1/templates/preview", "/api/v1/templates"]:
-        answer = bravo.http.post(url, content=f'{{"match": "all", "rules": {deep}}}',
-                                 headers={"content-type": "application/json", "X-CSRF-Token": bravo.token})
+        answer = bravo.http.post(
+            url,
+            content=f'{{"match": "all", "rules": {deep}}}',
+            headers={"content-type": "application/json", "X-CSRF-Token": bravo.token},
+        )
         result.check(400 <= answer.status_code < 500, f"POST {url} nested 100,000 deep: {answer.status_code}")
     refused("POST", "/api/v1/templates", {"name": "a\x00b", "category": {"id": "600001", "version": "v2"}})
     refused("POST", "/orders/1/cancel", {"reason": "a\x00b"})
     refused("POST", "/settings/currency", {"currency": "\x00"})
     # The bulk product form's ticked ids and template choice, tampered with.
-    for form in [{"action": "upload", "product_id": ["\u00b2"]}, {"action": "upload", "product_id": [TOO_BIG]},
-                 {"action": "deactivate", "product_id": [WAY_TOO_BIG]},
-                 {"action": "assign:\u00b2", "product_id": ["1"]},
-                 {"action": f"assign:{TOO_BIG}", "product_id": ["1"]}, {"action": "upload", "product_id": ["-1"]}]:
+    for form in [
+        {"action": "upload", "product_id": ["\u00b2"]},
+        {"action": "upload", "product_id": [TOO_BIG]},
+        {"action": "deactivate", "product_id": [WAY_TOO_BIG]},
+        {"action": "assign:\u00b2", "product_id": ["1"]},
+        {"action": f"assign:{TOO_BIG}", "product_id": ["1"]},
+        {"action": "upload", "product_id": ["-1"]},
+    ]:
         refused("POST", "/products/bulk", form)
     # Signed webhooks nested 100,000 levels deep.
     body = json.dumps({"type": 5, "tts_notification_id": "deep", "shop_id": d.shops[0]["id"], "data": None})
     raw = body.replace("null", deep).encode()
     answer = post_tiktok_webhook(d, raw)
     result.check(400 <= answer.status_code < 500, f"signed TikTok webhook nested 100,000 deep: {answer.status_code}")
-    raw = json.dumps({"shop_domain": SHOPIFY_SHOP, "customer": {"id": 1}, "orders_requested": None}) \
-        .replace("null", deep).encode()
+    raw = (
+        json.dumps({"shop_domain": SHOPIFY_SHOP, "customer": {"id": 1}, "orders_requested": None})
+        .replace("null", deep)
+        .encode()
+    )
     answer = post_shopify_webhook(d, raw, "customers/data_request", str(uuid.uuid4()))
     result.check(400 <= answer.status_code < 500, f"signed Shopify webhook nested 100,000 deep: {answer.status_code}")
 
@@ -892,17 +1118,23 @@ def odd_input(d: Deployment, bravo: Browser) -> None:
 def tiktok_headers(d: Deployment, raw: bytes) -> dict:
     from tokbridge.channels.tiktok.webhooks import compute_signature
 
-    return {"content-type": "application/json",
-            "authorization": compute_signature(d.tiktok_key, d.secrets["TIKTOK_APP_SECRET"], raw)}
+    return {
+        "content-type": "application/json",
+        "authorization": compute_signature(d.tiktok_key, d.secrets["TIKTOK_APP_SECRET"], raw),
+    }
 
 
-def shopify_headers(d: Deployment, raw: bytes, topic: str, event_id: str | None,
-                    shop: str = SHOPIFY_SHOP) -> dict:
+def shopify_headers(d: Deployment, raw: bytes, topic: str, event_id: str | None, shop: str = SHOPIFY_SHOP) -> dict:
     from tokbridge_sandboxes.shopify import sign_body
 
-    headers = {"content-type": "application/json", "X-Shopify-Topic": topic, "X-Shopify-Shop-Domain": shop,
-               "X-Shopify-Webhook-Id": str(uuid.uuid4()), "X-Shopify-API-Version": "2026-10",
-               "X-Shopify-Hmac-Sha256": sign_body(d.secrets["SHOPIFY_CLIENT_SECRET"], raw)}
+    headers = {
+        "content-type": "application/json",
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Shop-Domain": shop,
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        "X-Shopify-API-Version": "2026-10",
+        "X-Shopify-Hmac-Sha256": sign_body(d.secrets["SHOPIFY_CLIENT_SECRET"], raw),
+    }
     if event_id is not None:
         headers["X-Shopify-Event-Id"] = event_id
     return headers
@@ -913,16 +1145,23 @@ def post_tiktok_webhook(d: Deployment, raw: bytes) -> httpx.Response:
 
 
 def post_shopify_webhook(d: Deployment, raw: bytes, topic: str, event_id: str | None) -> httpx.Response:
-    return httpx.post(f"{d.app_url}/webhooks/shopify", content=raw, headers=shopify_headers(d, raw, topic, event_id),
-                      timeout=60)
+    return httpx.post(
+        f"{d.app_url}/webhooks/shopify", content=raw, headers=shopify_headers(d, raw, topic, event_id), timeout=60
+    )
 
 
 def webhooks(d: Deployment) -> None:
     result = area("webhooks")
     valid_count = 10 if d.quick else 30
     shop_id = d.shops[0]["id"]
-    products = [row[0] for row in d.sql("SELECT tiktok_product_id FROM tiktok_listing WHERE merchant_id = :m "
-                                        "AND tiktok_product_id IS NOT NULL ORDER BY id", m=d.alpha.merchant_id)]
+    products = [
+        row[0]
+        for row in d.sql(
+            "SELECT tiktok_product_id FROM tiktok_listing WHERE merchant_id = :m "
+            "AND tiktok_product_id IS NOT NULL ORDER BY id",
+            m=d.alpha.merchant_id,
+        )
+    ]
     products = products[:valid_count]
     since = d.sql("SELECT max(id) FROM job")[0][0] or 0
     # TikTok itself may notify about the same products meanwhile (a review ending): those refresh too.
@@ -930,79 +1169,125 @@ def webhooks(d: Deployment) -> None:
     run = uuid.uuid4().hex[:8]
 
     def envelope(notification_id: str, product_id: str) -> dict:
-        return {"type": 5, "tts_notification_id": notification_id, "shop_id": shop_id, "timestamp": 1700000000,
-                "data": {"product_id": product_id, "status": "PRODUCT_STATUS_CHANGED"}}
+        return {
+            "type": 5,
+            "tts_notification_id": notification_id,
+            "shop_id": shop_id,
+            "timestamp": 1700000000,
+            "data": {"product_id": product_id, "status": "PRODUCT_STATUS_CHANGED"},
+        }
 
     tiktok: list[tuple[str, bytes, bool]] = [
-        (f"valid #{n}", json.dumps(envelope(f"probe-{run}-{n}", pid)).encode(), True) for n, pid in enumerate(products)]
+        (f"valid #{n}", json.dumps(envelope(f"probe-{run}-{n}", pid)).encode(), True) for n, pid in enumerate(products)
+    ]
     bad_base = json.dumps(envelope(f"probe-{run}-bad", products[0])).encode()
-    tiktok += [("notification id of 300 characters", json.dumps(envelope("n" * 300, products[0])).encode(), False),
-               ("NaN", bad_base.replace(b'"timestamp": 1700000000', b'"timestamp": NaN'), False),
-               ("Infinity", bad_base.replace(b'"timestamp": 1700000000', b'"timestamp": Infinity'), False)]
+    tiktok += [
+        ("notification id of 300 characters", json.dumps(envelope("n" * 300, products[0])).encode(), False),
+        ("NaN", bad_base.replace(b'"timestamp": 1700000000', b'"timestamp": NaN'), False),
+        ("Infinity", bad_base.replace(b'"timestamp": 1700000000', b'"timestamp": Infinity'), False),
+    ]
 
     def customer(n: int) -> bytes:
-        return json.dumps({"shop_domain": SHOPIFY_SHOP, "customer": {"id": 10_000 + n},
-                           "orders_requested": [1001]}).encode()
+        return json.dumps(
+            {"shop_domain": SHOPIFY_SHOP, "customer": {"id": 10_000 + n}, "orders_requested": [1001]}
+        ).encode()
 
     shopify: list[tuple[str, bytes, dict, bool]] = [
-        (f"valid #{n}", customer(n),
-         shopify_headers(d, customer(n), "customers/data_request", f"probe-{run}-{n}"), True)
-        for n in range(valid_count)]
+        (
+            f"valid #{n}",
+            customer(n),
+            shopify_headers(d, customer(n), "customers/data_request", f"probe-{run}-{n}"),
+            True,
+        )
+        for n in range(valid_count)
+    ]
     bad = customer(9999)
     shopify += [
         ("topic of 101 characters", bad, shopify_headers(d, bad, "products/" + "u" * 92, f"probe-{run}-t"), False),
         ("event id of 256 characters", bad, shopify_headers(d, bad, "customers/data_request", "e" * 256), False),
-        ("NaN", bad.replace(b"1001", b"NaN"),
-         shopify_headers(d, bad.replace(b"1001", b"NaN"), "customers/data_request", f"probe-{run}-nan"), False),
-        ("Infinity", bad.replace(b"1001", b"Infinity"),
-         shopify_headers(d, bad.replace(b"1001", b"Infinity"), "customers/data_request", f"probe-{run}-inf"), False),
+        (
+            "NaN",
+            bad.replace(b"1001", b"NaN"),
+            shopify_headers(d, bad.replace(b"1001", b"NaN"), "customers/data_request", f"probe-{run}-nan"),
+            False,
+        ),
+        (
+            "Infinity",
+            bad.replace(b"1001", b"Infinity"),
+            shopify_headers(d, bad.replace(b"1001", b"Infinity"), "customers/data_request", f"probe-{run}-inf"),
+            False,
+        ),
     ]
-    notes_before = d.sql("SELECT count(*) FROM activity WHERE merchant_id = :m AND kind = 'privacy.data_request'",
-                         m=d.alpha.merchant_id)[0][0]
+    notes_before = d.sql(
+        "SELECT count(*) FROM activity WHERE merchant_id = :m AND kind = 'privacy.data_request'", m=d.alpha.merchant_id
+    )[0][0]
 
     for delivery in ("first delivery", "second delivery"):
         d.capture_redis()
-        requests = [(f"TikTok {name}", "/webhooks/tiktok", raw, tiktok_headers(d, raw), good)
-                    for name, raw, good in tiktok]
-        requests += [(f"Shopify {name}", "/webhooks/shopify", raw, headers, good)
-                     for name, raw, headers, good in shopify]
-        answers = all_at_once(len(requests), lambda i: httpx.post(
-            d.app_url + requests[i][1], content=requests[i][2], headers=requests[i][3], timeout=60))
+        requests = [
+            (f"TikTok {name}", "/webhooks/tiktok", raw, tiktok_headers(d, raw), good) for name, raw, good in tiktok
+        ]
+        requests += [
+            (f"Shopify {name}", "/webhooks/shopify", raw, headers, good) for name, raw, headers, good in shopify
+        ]
+        answers = all_at_once(
+            len(requests),
+            lambda i: httpx.post(
+                d.app_url + requests[i][1], content=requests[i][2], headers=requests[i][3], timeout=60
+            ),
+        )
         for (name, _path, _raw, _headers, good), answer in zip(requests, answers, strict=True):
             status = status_of(answer)
             if good:
-                detail = answer.json().get("detail", "") if isinstance(answer, httpx.Response) and \
-                    answer.headers.get("content-type") == "application/json" else ""
+                detail = (
+                    answer.json().get("detail", "")
+                    if isinstance(answer, httpx.Response) and answer.headers.get("content-type") == "application/json"
+                    else ""
+                )
                 word = "Received" if delivery == "first delivery" else "Duplicate"
-                result.check(status == "200" and detail.startswith(word),
-                             f"{name}, {delivery}: {status} {detail!r} (expected 200 {word})")
+                result.check(
+                    status == "200" and detail.startswith(word),
+                    f"{name}, {delivery}: {status} {detail!r} (expected 200 {word})",
+                )
             else:
-                result.check(isinstance(answer, httpx.Response) and 400 <= answer.status_code < 500,
-                             f"{name}, {delivery}: {status} (expected a 4xx)")
+                result.check(
+                    isinstance(answer, httpx.Response) and 400 <= answer.status_code < 500,
+                    f"{name}, {delivery}: {status} (expected a 4xx)",
+                )
 
     d.capture_redis()  # the queues right after the deliveries
     recorded = d.sql("SELECT count(*) FROM inbound_event WHERE external_id LIKE :p", p=f"%probe-{run}-%")[0][0]
     expected = len(products) + valid_count
     result.check(recorded == expected, f"events recorded: {recorded}, expected {expected} (once each)")
     settled = d.settle(120)
-    unprocessed = d.sql("SELECT count(*) FROM inbound_event WHERE external_id LIKE :p AND processed_at IS NULL",
-                        p=f"%probe-{run}-%")[0][0]
+    unprocessed = d.sql(
+        "SELECT count(*) FROM inbound_event WHERE external_id LIKE :p AND processed_at IS NULL", p=f"%probe-{run}-%"
+    )[0][0]
     result.check(settled and unprocessed == 0, f"events not processed after the deployment settled: {unprocessed}")
     refreshes = Counter()
     for (payload,) in d.sql("SELECT payload FROM job WHERE kind = 'listings.refresh_status' AND id > :s", s=since):
         payload = payload if isinstance(payload, dict) else json.loads(payload)
         refreshes.update(payload.get("tiktok_product_ids") or [])
-    from_tiktok = Counter(str((sent["body"].get("data") or {}).get("product_id"))
-                          for sent in httpx.get(f"{d.tiktok_url}/sandbox/webhooks", timeout=60).json()["deliveries"]
-                          [tiktok_sent_before:] if sent["type"] == 5)
+    from_tiktok = Counter(
+        str((sent["body"].get("data") or {}).get("product_id"))
+        for sent in httpx.get(f"{d.tiktok_url}/sandbox/webhooks", timeout=60).json()["deliveries"][tiktok_sent_before:]
+        if sent["type"] == 5
+    )
     for pid in products:
         # Once for the probe's notification (its duplicate adds nothing), plus at most once per notification
         # TikTok sent about the product meanwhile (two close together may share one refresh).
-        result.check(1 <= refreshes[pid] <= 1 + from_tiktok[pid],
-                     f"TikTok product {pid}: refreshed {refreshes[pid]} times, expected once "
-                     f"(+{from_tiktok[pid]} for TikTok's own notifications meanwhile)")
-    notes = d.sql("SELECT count(*) FROM activity WHERE merchant_id = :m AND kind = 'privacy.data_request'",
-                  m=d.alpha.merchant_id)[0][0] - notes_before
+        result.check(
+            1 <= refreshes[pid] <= 1 + from_tiktok[pid],
+            f"TikTok product {pid}: refreshed {refreshes[pid]} times, expected once "
+            f"(+{from_tiktok[pid]} for TikTok's own notifications meanwhile)",
+        )
+    notes = (
+        d.sql(
+            "SELECT count(*) FROM activity WHERE merchant_id = :m AND kind = 'privacy.data_request'",
+            m=d.alpha.merchant_id,
+        )[0][0]
+        - notes_before
+    )
     result.check(notes == valid_count, f"Shopify data requests noted: {notes}, expected {valid_count} (once each)")
 
     # A signed Shopify webhook that can never be processed: accepted, then failed at once with a reason.
@@ -1012,8 +1297,10 @@ def webhooks(d: Deployment) -> None:
     result.check(answer.status_code == 200, f"Shopify products/update without an id: {answer.status_code}")
     d.settle(60)
     jobs = d.sql("SELECT state, attempts, last_error FROM job WHERE kind = 'inbox.process' AND id > :s", s=since)
-    result.check(len(jobs) == 1 and jobs[0][0] == "failed" and jobs[0][1] == 1,
-                 f"its processing: {[tuple(j) for j in jobs]} (expected failed after 1 attempt)")
+    result.check(
+        len(jobs) == 1 and jobs[0][0] == "failed" and jobs[0][1] == 1,
+        f"its processing: {[tuple(j) for j in jobs]} (expected failed after 1 attempt)",
+    )
 
 
 # --- 7. secrets -----------------------------------------------------------------------------------------
@@ -1022,26 +1309,37 @@ def webhooks(d: Deployment) -> None:
 def secrets_area(d: Deployment) -> None:
     result = area("secrets")
     logs = b"".join(path.read_bytes() for name, path in d.logs.items() if not name.endswith("sandbox"))
-    dump = subprocess.run(["pg_dump", "--data-only", urlsplit(d.database_url)._replace(
-        path=f"/{d.database}").geturl()], check=True, capture_output=True).stdout
+    dump = subprocess.run(
+        ["pg_dump", "--data-only", urlsplit(d.database_url)._replace(path=f"/{d.database}").geturl()],
+        check=True,
+        capture_output=True,
+    ).stdout
     d.capture_redis()
     in_redis = bytes(d.redis_seen)
     places = {"logs": logs, "database": dump, "redis": in_redis}
     searched = ", ".join(sorted(name for name in d.logs if "sandbox" not in name))
-    result.notes.append(f"searched {len(logs) / 1e6:.1f} MB of logs ({searched}), "
-                        f"{len(dump) / 1e6:.1f} MB of database dump, {len(in_redis) / 1e3:.1f} kB read from "
-                        f"{len(d.redis_keys)} Redis keys during the run")
+    result.notes.append(
+        f"searched {len(logs) / 1e6:.1f} MB of logs ({searched}), "
+        f"{len(dump) / 1e6:.1f} MB of database dump, {len(in_redis) / 1e3:.1f} kB read from "
+        f"{len(d.redis_keys)} Redis keys during the run"
+    )
     # A control: the search finds what does belong there (an account's email in the database).
     control = "finds" if d.alpha.email.encode() in dump else "does NOT find (the search is blind)"
     result.notes.append(f"control: the search {control} Alpha's email in the database dump, where it belongs")
     accounts = [d.alpha, d.bravo, *d.extra_accounts]
-    wanted: dict[str, list[tuple[str, str]]] = {
-        "logs": [], "database": [], "redis": []}
+    wanted: dict[str, list[tuple[str, str]]] = {"logs": [], "database": [], "redis": []}
     app_secrets = [(name, value) for name, value in d.secrets.items()]
-    tokens = [("TikTok access token", "bench_access"), ("TikTok refresh token", "bench_refresh"),
-              ("Alpha's store token", d.alpha_store_token), ("Bravo's store token", d.bravo_store_token)]
-    tokens += [(f"a connection's current token ({value[:4]}...)", value) for value in d.live_tokens()
-               if value not in {t for _, t in tokens}]
+    tokens = [
+        ("TikTok access token", "bench_access"),
+        ("TikTok refresh token", "bench_refresh"),
+        ("Alpha's store token", d.alpha_store_token),
+        ("Bravo's store token", d.bravo_store_token),
+    ]
+    tokens += [
+        (f"a connection's current token ({value[:4]}...)", value)
+        for value in d.live_tokens()
+        if value not in {t for _, t in tokens}
+    ]
     passwords = [(f"{a.business}'s password", a.password) for a in accounts]
     emails = [(f"{a.business}'s email", a.email) for a in accounts]
     for place in places:
@@ -1074,23 +1372,33 @@ def cookies_and_headers(d: Deployment, bravo: Browser) -> None:
         result.check("httponly" in flags, f"tb_csrf: no HttpOnly ({cookie!r})")
         result.check("samesite=strict" in flags or "samesite=lax" in flags, f"tb_csrf: no SameSite ({cookie!r})")
         token = cookie.split(";", 1)[0].split("=", 1)[1] if cookie else ""
-        answer = client.post("/login", data={"email": d.bravo.email, "password": d.bravo.password,
-                                             "csrf_token": token, "next": "/dashboard"},
-                             headers={"cookie": f"tb_csrf={token}"})
+        answer = client.post(
+            "/login",
+            data={"email": d.bravo.email, "password": d.bravo.password, "csrf_token": token, "next": "/dashboard"},
+            headers={"cookie": f"tb_csrf={token}"},
+        )
         session = next((c for c in answer.headers.get_list("set-cookie") if c.startswith("tb_session=")), "")
         flags = [f.strip().lower() for f in session.split(";")]
-        result.check(answer.status_code == 303 and "secure" in flags and "httponly" in flags,
-                     f"tb_session under an https BASE_URL: {answer.status_code} {session.split(';', 1)[-1]!r}")
+        result.check(
+            answer.status_code == 303 and "secure" in flags and "httponly" in flags,
+            f"tb_session under an https BASE_URL: {answer.status_code} {session.split(';', 1)[-1]!r}",
+        )
         csp = page.headers.get("content-security-policy", "")
         result.check("http:" not in csp.replace("https:", ""), f"https deployment's CSP allows http: {csp!r}")
     d.processes.pop("app-https").terminate()
 
-    expected = {"x-content-type-options": "nosniff", "x-frame-options": "DENY", "referrer-policy": None,
-                "content-security-policy": "frame-ancestors 'none'"}
+    expected = {
+        "x-content-type-options": "nosniff",
+        "x-frame-options": "DENY",
+        "referrer-policy": None,
+        "content-security-policy": "frame-ancestors 'none'",
+    }
     stranger = Browser(d.app_url)
     answers = {
-        "GET /login": stranger.http.get("/login"), "GET /dashboard": bravo.http.get("/dashboard"),
-        "GET /products": bravo.http.get("/products"), "GET /api/v1/me": bravo.http.get("/api/v1/me"),
+        "GET /login": stranger.http.get("/login"),
+        "GET /dashboard": bravo.http.get("/dashboard"),
+        "GET /products": bravo.http.get("/products"),
+        "GET /api/v1/me": bravo.http.get("/api/v1/me"),
         "GET a missing page": bravo.http.get(f"/products/{MISSING_ID}"),
         "GET a missing API record": bravo.http.get(f"/api/v1/products/{MISSING_ID}"),
         "GET signed out": stranger.http.get("/dashboard"),
@@ -1102,8 +1410,10 @@ def cookies_and_headers(d: Deployment, bravo: Browser) -> None:
     for label, answer in answers.items():
         for name, value in expected.items():
             got = answer.headers.get(name)
-            result.check(got is not None and (value is None or value in got),
-                         f"{label} ({answer.status_code}): {name} is {got!r}")
+            result.check(
+                got is not None and (value is None or value in got),
+                f"{label} ({answer.status_code}): {name} is {got!r}",
+            )
     for label in ("GET /dashboard", "GET /api/v1/me", "GET /login"):
         got = answers[label].headers.get("cache-control", "")
         result.check("no-store" in got, f"{label}: Cache-Control is {got!r}, not no-store")
@@ -1115,31 +1425,55 @@ def cookies_and_headers(d: Deployment, bravo: Browser) -> None:
 
 # --- 9. faults ----------------------------------------------------------------------------------------------
 
-FAULTS = {"tiktok": {"error_rate": 0.05, "throttle_rate": 0.04, "timeout_rate": 0.03, "slow_rate": 0.03,
-                     "timeout_seconds": 1.0, "slow_seconds": 0.3},
-          "shopify": {"error_rate": 0.06, "throttle_rate": 0.03, "timeout_rate": 0.02, "drop_answer_rate": 0.04,
-                      "timeout_answer_rate": 0.02, "timeout_seconds": 1.0, "retry_after": "0.5"}}
+FAULTS = {
+    "tiktok": {
+        "error_rate": 0.05,
+        "throttle_rate": 0.04,
+        "timeout_rate": 0.03,
+        "slow_rate": 0.03,
+        "timeout_seconds": 1.0,
+        "slow_seconds": 0.3,
+    },
+    "shopify": {
+        "error_rate": 0.06,
+        "throttle_rate": 0.03,
+        "timeout_rate": 0.02,
+        "drop_answer_rate": 0.04,
+        "timeout_answer_rate": 0.02,
+        "timeout_seconds": 1.0,
+        "retry_after": "0.5",
+    },
+}
 
 
 def faults(d: Deployment) -> None:
     result = area("faults")
     count = 10 if d.quick else 30
-    skus = [sku["id"] for product in httpx.get(f"{d.tiktok_url}/sandbox/products", timeout=60).json()["products"]
-            if product["status"] == "ACTIVATE" and product.get("shop_id", d.shops[0]["id"]) == d.shops[0]["id"]
-            for sku in product["skus"] if sum(w["quantity"] for w in sku["inventory"]) > 0]
+    skus = [
+        sku["id"]
+        for product in httpx.get(f"{d.tiktok_url}/sandbox/products", timeout=60).json()["products"]
+        if product["status"] == "ACTIVATE" and product.get("shop_id", d.shops[0]["id"]) == d.shops[0]["id"]
+        for sku in product["skus"]
+        if sum(w["quantity"] for w in sku["inventory"]) > 0
+    ]
     if not skus:
         result.notes.append("no live SKU to order: skipped")
         return
-    before = {o["source_identifier"] for o in httpx.get(
-        f"{d.shopify_url}/sandbox/shops/{SHOPIFY_SHOP}/orders", timeout=60).json()["orders"]}
+    before = {
+        o["source_identifier"]
+        for o in httpx.get(f"{d.shopify_url}/sandbox/shops/{SHOPIFY_SHOP}/orders", timeout=60).json()["orders"]
+    }
     httpx.post(f"{d.tiktok_url}/sandbox/faults", json=FAULTS["tiktok"], timeout=30).raise_for_status()
     httpx.put(f"{d.shopify_url}/sandbox/faults", json=FAULTS["shopify"], timeout=30).raise_for_status()
     placed = []
     killed = None
     try:
         for n in range(count):
-            answer = httpx.post(f"{d.tiktok_url}/sandbox/orders", timeout=30, json={
-                "shop_id": d.shops[0]["id"], "items": [{"sku_id": skus[n % len(skus)], "quantity": 1}]})
+            answer = httpx.post(
+                f"{d.tiktok_url}/sandbox/orders",
+                timeout=30,
+                json={"shop_id": d.shops[0]["id"], "items": [{"sku_id": skus[n % len(skus)], "quantity": 1}]},
+            )
             if answer.status_code == 200:
                 placed.append(answer.json()["id"])
             threading.Event().wait(0.3)  # pacing the buyers
@@ -1166,8 +1500,10 @@ def faults(d: Deployment) -> None:
     extra = set(seen) - set(placed)
     result.check(not extra, f"store orders for no order placed: {sorted(extra)}")
     for order in placed:
-        result.check(bool(bound.get(order)), f"TikTok order {order}: no store order in TokBridge; its jobs: "
-                                             f"{order_jobs(d, order)}")
+        result.check(
+            bool(bound.get(order)),
+            f"TikTok order {order}: no store order in TokBridge; its jobs: {order_jobs(d, order)}",
+        )
 
 
 ORDER_KINDS = ("inbox.process", "orders.intake", "orders.to_store")
@@ -1179,8 +1515,10 @@ def kill_a_worker_in_an_order(d: Deployment) -> str:
     deadline = time.monotonic() + 5
     pid, kind = None, None
     while pid is None and time.monotonic() < deadline:
-        for worker_id, job_kind in d.sql("SELECT worker_id, kind FROM job WHERE state = 'running' AND kind IN "
-                                         "('inbox.process', 'orders.intake', 'orders.to_store')"):
+        for worker_id, job_kind in d.sql(
+            "SELECT worker_id, kind FROM job WHERE state = 'running' AND kind IN "
+            "('inbox.process', 'orders.intake', 'orders.to_store')"
+        ):
             if worker_id and int(worker_id.split(":")[1]) in pids:
                 pid, kind = int(worker_id.split(":")[1]), job_kind
                 break
@@ -1193,22 +1531,32 @@ def kill_a_worker_in_an_order(d: Deployment) -> str:
 
 
 def store_orders(d: Deployment, before: set) -> Counter:
-    return Counter(o["source_identifier"] for o in httpx.get(
-        f"{d.shopify_url}/sandbox/shops/{SHOPIFY_SHOP}/orders", timeout=60).json()["orders"]
-        if o["source_identifier"] not in before)
+    return Counter(
+        o["source_identifier"]
+        for o in httpx.get(f"{d.shopify_url}/sandbox/shops/{SHOPIFY_SHOP}/orders", timeout=60).json()["orders"]
+        if o["source_identifier"] not in before
+    )
 
 
 def bound_orders(d: Deployment) -> dict:
-    return {row[0]: row[1] for row in d.sql("SELECT tiktok_order_id, store_order_id FROM tiktok_order "
-                                            "WHERE merchant_id = :m", m=d.alpha.merchant_id)}
+    return {
+        row[0]: row[1]
+        for row in d.sql(
+            "SELECT tiktok_order_id, store_order_id FROM tiktok_order WHERE merchant_id = :m", m=d.alpha.merchant_id
+        )
+    }
 
 
 def order_jobs(d: Deployment, tiktok_order_id: str) -> list:
     """The order's jobs (for a failure's details): kind, state, attempts, last error."""
     row_id = (d.sql("SELECT id FROM tiktok_order WHERE tiktok_order_id = :t", t=tiktok_order_id) or [[0]])[0][0]
-    rows = d.sql("SELECT j.kind, j.state, j.attempts, left(coalesce(j.last_error, ''), 120) FROM job j "
-                 "WHERE j.merchant_id = :m AND (j.payload::text LIKE :t OR j.payload::text LIKE :i)",
-                 m=d.alpha.merchant_id, t=f"%{tiktok_order_id}%", i=f'%"order_id": {row_id}%')
+    rows = d.sql(
+        "SELECT j.kind, j.state, j.attempts, left(coalesce(j.last_error, ''), 120) FROM job j "
+        "WHERE j.merchant_id = :m AND (j.payload::text LIKE :t OR j.payload::text LIKE :i)",
+        m=d.alpha.merchant_id,
+        t=f"%{tiktok_order_id}%",
+        i=f'%"order_id": {row_id}%',
+    )
     return [tuple(r) for r in rows]
 
 
@@ -1217,17 +1565,29 @@ def order_jobs(d: Deployment, tiktok_order_id: str) -> list:
 
 def place_alpha_orders(d: Deployment, count: int) -> None:
     """Orders for merchant Alpha, each through to the store, and a buyer's cancellation request."""
-    skus = [sku["id"] for product in httpx.get(f"{d.tiktok_url}/sandbox/products", timeout=60).json()["products"]
-            if product["status"] == "ACTIVATE" for sku in product["skus"]
-            if sum(w["quantity"] for w in sku["inventory"]) > 0]
+    skus = [
+        sku["id"]
+        for product in httpx.get(f"{d.tiktok_url}/sandbox/products", timeout=60).json()["products"]
+        if product["status"] == "ACTIVATE"
+        for sku in product["skus"]
+        if sum(w["quantity"] for w in sku["inventory"]) > 0
+    ]
     for n in range(count):
-        httpx.post(f"{d.tiktok_url}/sandbox/orders", timeout=30, json={
-            "shop_id": d.shops[0]["id"], "items": [{"sku_id": skus[n % len(skus)], "quantity": 1}],
-            "buyer_cancels": n == 0})
+        httpx.post(
+            f"{d.tiktok_url}/sandbox/orders",
+            timeout=30,
+            json={
+                "shop_id": d.shops[0]["id"],
+                "items": [{"sku_id": skus[n % len(skus)], "quantity": 1}],
+                "buyer_cancels": n == 0,
+            },
+        )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        done = d.sql("SELECT count(*) FROM tiktok_order WHERE merchant_id = :m AND store_order_id IS NOT NULL",
-                     m=d.alpha.merchant_id)[0][0]
+        done = d.sql(
+            "SELECT count(*) FROM tiktok_order WHERE merchant_id = :m AND store_order_id IS NOT NULL",
+            m=d.alpha.merchant_id,
+        )[0][0]
         if done >= count - 1:
             break
         threading.Event().wait(0.5)  # polling the deployment
@@ -1236,8 +1596,11 @@ def place_alpha_orders(d: Deployment, count: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test",
-                        help="a PostgreSQL server (trust auth): the probe creates a database of its own there")
+    parser.add_argument(
+        "--postgres",
+        default="postgresql://postgres@127.0.0.1:5432/test",
+        help="a PostgreSQL server (trust auth): the probe creates a database of its own there",
+    )
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--quick", action="store_true", help="a smaller catalog, fewer webhooks and orders")
     parser.add_argument("--skip-faults", action="store_true", help="leave out area 9 (faults, a killed worker)")
@@ -1257,13 +1620,15 @@ def main() -> int:
         place_alpha_orders(d, 4 if args.quick else 6)
         alpha = Browser(d.app_url).sign_in(d.alpha)
         bravo = Browser(d.app_url).sign_in(d.bravo)
-        steps = [("cross-merchant", lambda: cross_merchant(d, alpha, bravo)),
-                 ("csrf", lambda: csrf(d, alpha, bravo)),
-                 ("open redirect", lambda: open_redirect(d, bravo)),
-                 ("parallel sign-in", lambda: parallel_sign_in(d)),
-                 ("odd input", lambda: odd_input(d, bravo)),
-                 ("webhooks", lambda: webhooks(d)),
-                 ("cookies/headers", lambda: cookies_and_headers(d, bravo))]
+        steps = [
+            ("cross-merchant", lambda: cross_merchant(d, alpha, bravo)),
+            ("csrf", lambda: csrf(d, alpha, bravo)),
+            ("open redirect", lambda: open_redirect(d, bravo)),
+            ("parallel sign-in", lambda: parallel_sign_in(d)),
+            ("odd input", lambda: odd_input(d, bravo)),
+            ("webhooks", lambda: webhooks(d)),
+            ("cookies/headers", lambda: cookies_and_headers(d, bravo)),
+        ]
         if not args.skip_faults:
             steps.append(("faults", lambda: faults(d)))
         steps.append(("secrets", lambda: secrets_area(d)))
@@ -1277,8 +1642,13 @@ def main() -> int:
             except Exception as exc:  # noqa: BLE001 - the probe reports what it could not do and goes on
                 area(name).failures.append(f"the probe itself failed here: {type(exc).__name__}: {exc}")
             print(f"[probe] {name}: {time.monotonic() - step_started:.0f}s")
-        server_errors = [line for name, path in d.logs.items() if not name.endswith("sandbox")
-                         for line in path.read_text(errors="replace").splitlines() if "Traceback" in line]
+        server_errors = [
+            line
+            for name, path in d.logs.items()
+            if not name.endswith("sandbox")
+            for line in path.read_text(errors="replace").splitlines()
+            if "Traceback" in line
+        ]
         if server_errors:
             area("secrets").notes.append(f"{len(server_errors)} traceback(s) in the app's and workers' logs")
     finally:

@@ -114,7 +114,10 @@ def main() -> None:
 
     sandbox, base = start_sandbox(args.products)
     try:
-        with tempfile.TemporaryDirectory() as workdir, fresh_database(args.postgres, Path(workdir)) as (engine, merchant_id):
+        with (
+            tempfile.TemporaryDirectory() as workdir,
+            fresh_database(args.postgres, Path(workdir)) as (engine, merchant_id),
+        ):
             client = ShopifyClient(SHOP, TOKEN, base_url=base + "/shops/{shop}", wait_when_throttled=True, timeout=60)
             store = ShopifyStore(client, download_timeout=600)
 
@@ -150,8 +153,10 @@ def main() -> None:
     print(f"importer CPU time      {cpu_used:8.2f} s   (stream + write; wall time above also shows other load)")
     cpus = len(os.sched_getaffinity(0))
     floor = (export_cpu + cpu_used) / cpus
-    print(f"CPU-bound floor        {floor:8.2f} s   (export + importer CPU over {cpus} cores: "
-          f"at most {result.products / floor:,.0f} products/s here, even fully overlapped)")
+    print(
+        f"CPU-bound floor        {floor:8.2f} s   (export + importer CPU over {cpus} cores: "
+        f"at most {result.products / floor:,.0f} products/s here, even fully overlapped)"
+    )
     print(f"peak memory (importer) {peak_mb:8.0f} MB")
     print(f"load average           {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 

@@ -28,6 +28,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.support.live_server
 
 from tests.support.live_server import serve  # noqa: E402
+
 from tokbridge.channels.tiktok.client import TikTokClient  # noqa: E402
 from tokbridge.channels.tiktok.errors import RateLimited, TikTokError  # noqa: E402
 from tokbridge.channels.tiktok.settings import TikTokAppSettings  # noqa: E402
@@ -94,7 +95,9 @@ def build_limiter(job: Job) -> RateLimiter:
 def run_worker(job: Job, limiter: RateLimiter | None = None) -> Tally:
     app = TikTokAppSettings(app_key=APP_KEY, app_secret=APP_SECRET, timeout_seconds=10)
     transport = SignedTransport(app, job.base_url, limiter=limiter or build_limiter(job))
-    client = TikTokClient(transport, shop_id=job.shop_id, shop_cipher=job.shop_cipher, tokens=BootstrapToken(job.access_token))
+    client = TikTokClient(
+        transport, shop_id=job.shop_id, shop_cipher=job.shop_cipher, tokens=BootstrapToken(job.access_token)
+    )
     tally = Tally()
     time.sleep(max(0.0, job.start_at - time.time()))  # every worker starts together
     while time.time() < job.stop_at:
@@ -157,8 +160,19 @@ def main() -> None:
         shop = state["shops"][0]
         location = str(Path(scratch) / "rate.sqlite") if args.backend == "sqlite" else f"bench:{uuid.uuid4().hex[:8]}"
         start_at = time.time() + (3.0 if args.mode == "processes" else 0.2)
-        job = Job(base_url, state["bootstrap_token"]["access_token"], shop["id"], shop["cipher"], args.rate, burst,
-                  args.backend, location, args.redis_url, start_at, start_at + args.duration)
+        job = Job(
+            base_url,
+            state["bootstrap_token"]["access_token"],
+            shop["id"],
+            shop["cipher"],
+            args.rate,
+            burst,
+            args.backend,
+            location,
+            args.redis_url,
+            start_at,
+            start_at + args.duration,
+        )
 
         if args.mode == "processes":
             with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
@@ -180,10 +194,14 @@ def main() -> None:
                 client.delete(*keys)
 
     achieved = total.ok / args.duration
-    print(f"workers={args.workers} mode={args.mode} backend={args.backend} Q={args.rate}/s burst={burst} duration={args.duration:.0f}s")
+    print(
+        f"workers={args.workers} mode={args.mode} backend={args.backend} Q={args.rate}/s burst={burst} duration={args.duration:.0f}s"
+    )
     print(f"successful calls: {total.ok}  achieved: {achieved:.2f}/s  achieved/Q: {achieved / args.rate:.3f}")
-    print(f"429s seen by workers: {total.throttled_429}  throttled by the sandbox: {server['throttled']}  "
-          f"local limiter refusals: {total.local_waits}  other errors: {total.other_errors}")
+    print(
+        f"429s seen by workers: {total.throttled_429}  throttled by the sandbox: {server['throttled']}  "
+        f"local limiter refusals: {total.local_waits}  other errors: {total.other_errors}"
+    )
     ok = achieved / args.rate >= 0.95 and total.throttled_429 == 0
     print("target (>= 0.95, no 429):", "met" if ok else "NOT met")
 

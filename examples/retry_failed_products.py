@@ -90,8 +90,11 @@ def wait_for_job(api: Api, job_id: int, timeout: float, pause: float = 2.0) -> d
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", default=os.environ.get("TOKBRIDGE_URL", "http://127.0.0.1:8000"),
-                        help="where TokBridge is served (default: $TOKBRIDGE_URL or http://127.0.0.1:8000)")
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("TOKBRIDGE_URL", "http://127.0.0.1:8000"),
+        help="where TokBridge is served (default: $TOKBRIDGE_URL or http://127.0.0.1:8000)",
+    )
     parser.add_argument("--shop", help="the TikTok shop's id (GET /api/v1/shops), when you have several")
     parser.add_argument("--dry-run", action="store_true", help="list the failed products, send nothing")
     parser.add_argument("--wait", action="store_true", help="wait until the upload has finished")
@@ -120,8 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     except Refused as refused:
         print(refused, file=sys.stderr)
         return 2
-    print(f"Upload {job['state']}: {job['progress_done']} of {job['progress_total'] or '?'} done."
-          + (f" {job['last_error']}" if job.get("last_error") else ""))
+    print(
+        f"Upload {job['state']}: {job['progress_done']} of {job['progress_total'] or '?'} done."
+        + (f" {job['last_error']}" if job.get("last_error") else "")
+    )
     return 0 if job["state"] == "succeeded" else 1
 
 

@@ -29,8 +29,15 @@ from typing import Any
 METHODS = {1: "POST", 2: "GET", 3: "PUT", 4: "DELETE"}
 ENVELOPE_KEYS = {"code", "message", "request_id", "data"}
 # How the docs spell a scalar type, as the JSON type a value has on the wire.
-SCALAR_TYPES = {"string": "string", "int": "integer", "int64": "integer", "float": "number", "bool": "boolean",
-                "object": "object", "file": "file"}
+SCALAR_TYPES = {
+    "string": "string",
+    "int": "integer",
+    "int64": "integer",
+    "float": "number",
+    "bool": "boolean",
+    "object": "object",
+    "file": "file",
+}
 # An enum value as the docs list it: "- UNPAID", "* `UNPAID`", "- NONE: explanation".
 # Values with an underscore keep the docs' casing (Check Listing Prerequisites spells `BANk_ACCOUNT`).
 ENUM_LINE = re.compile(r"^\s*[-*]\s*`?([A-Z][A-Za-z0-9]*_[A-Za-z0-9_]+|[A-Z][A-Z0-9]+)`?\s*(?::|$|\s-|\s\()")
@@ -150,10 +157,14 @@ def endpoint_facts(spec_file: Path, root: Path) -> tuple[str, dict[str, Any]]:
         "response": dict(sorted(response.items())),
         "example": dict(sorted(example.items())),
         "response_enums": dict(sorted(response_enums.items())),
-        "request_body": {path: {"type": body[path], "required": body_required.get(path, False)} for path in sorted(body)},
+        "request_body": {
+            path: {"type": body[path], "required": body_required.get(path, False)} for path in sorted(body)
+        },
         "request_enums": dict(sorted(body_enums.items())),
         "query": dict(sorted(query.items())),
-        "error_codes": sorted({int(e["code"]) for e in meta.get("error_code_list") or [] if str(e.get("code", "")).isdigit()}),
+        "error_codes": sorted(
+            {int(e["code"]) for e in meta.get("error_code_list") or [] if str(e.get("code", "")).isdigit()}
+        ),
     }
 
 

@@ -83,14 +83,15 @@ def mentions_in(source: str, path: str, words: list[str]) -> list[Mention]:
 
 def plugin_folders() -> list[Path]:
     """Each registered plugin's folder: where its `plugin` module is, whatever the folder is called."""
-    return [Path(sys.modules[type(registry.plugin(kind)).__module__].__file__).resolve().parent
-            for kind in sorted(registry.store_kinds())]
+    return [
+        Path(sys.modules[type(registry.plugin(kind)).__module__].__file__).resolve().parent
+        for kind in sorted(registry.store_kinds())
+    ]
 
 
 def scanned_files() -> list[Path]:
     excluded = NOT_SCANNED + plugin_folders()
-    return sorted(path for path in PACKAGE.rglob("*.py")
-                  if not any(path.is_relative_to(folder) for folder in excluded))
+    return sorted(path for path in PACKAGE.rglob("*.py") if not any(path.is_relative_to(folder) for folder in excluded))
 
 
 @cache  # two tests read the same scan
@@ -99,8 +100,11 @@ def mentions_by_file() -> dict[str, list[Mention]]:
     found: dict[str, list[Mention]] = {}
     for path in scanned_files():
         relative = path.relative_to(PACKAGE).as_posix()
-        mentions = [mention for mention in mentions_in(path.read_text(encoding="utf-8"), relative, words)
-                    if mention.text not in API_VOCABULARY.get(relative, ())]
+        mentions = [
+            mention
+            for mention in mentions_in(path.read_text(encoding="utf-8"), relative, words)
+            if mention.text not in API_VOCABULARY.get(relative, ())
+        ]
         if mentions:
             found[relative] = mentions
     return found
@@ -114,8 +118,8 @@ def test_no_module_outside_a_plugin_names_a_store():
     new = [str(mention) for mentions in found.values() for mention in mentions]
     assert not new, (
         "Only a store's plugin folder (channels/<store>/) may name the store. Ask channels.registry "
-        "for the plugin, read its capabilities or display_name, and keep external ids opaque:\n"
-        + "\n".join(new))
+        "for the plugin, read its capabilities or display_name, and keep external ids opaque:\n" + "\n".join(new)
+    )
 
 
 # --- the scan itself -----------------------------------------------------------------------------
@@ -156,5 +160,10 @@ NEUTRAL = "the store"
     found = mentions_in(source, "example.py", ["gid://", "shopify"])
     assert [mention.line for mention in found] == [2, 3, 7, 12, 13, 14]
     assert [mention.text for mention in found if mention.line != 13] == [
-        "shopify", "shopify", "fresh_shopify_connection", '"shopify"', '"gid://tokbridge/Product/1"']
+        "shopify",
+        "shopify",
+        "fresh_shopify_connection",
+        '"shopify"',
+        '"gid://tokbridge/Product/1"',
+    ]
     assert str(found[0]) == "example.py:2: shopify"

@@ -16,13 +16,19 @@ from sqlalchemy import select
 
 from tests.orders.helpers import PRODUCT_TYPES, advance, http, live_skus, ok, place, store_orders, tiktok_orders
 from tests.pipeline.helpers import (
-    check_prerequisites, jobs, listings, run_jobs, sales_warehouse, tee_template, upgrade,
+    check_prerequisites,
+    jobs,
+    listings,
+    run_jobs,
+    sales_warehouse,
+    tee_template,
+    upgrade,
 )
 from tests.pipeline.helpers import request as as_merchant
 from tests.support.live_server import free_port, serve
 from tests.support.waiting import wait_for
-from tests.support.world import world_factory  # noqa: F401  (fixture)
 from tests.support.workers import start_worker, stop
+from tests.support.world import world_factory  # noqa: F401  (fixture)
 from tokbridge.config import Settings
 from tokbridge.db.engine import session_scope
 from tokbridge.jobs import queue
@@ -35,16 +41,18 @@ from tokbridge.web.app import create_app
 # Every fault kind the sandboxes offer, as (sandbox, fault setting, share of answers). More kinds are more
 # entries; each sandbox's shares add up to 10-20 %.
 FAULTS = [
-    ("tiktok", "error_rate", 0.05),     # 500, "internal error"
+    ("tiktok", "error_rate", 0.05),  # 500, "internal error"
     ("tiktok", "throttle_rate", 0.04),  # 429
-    ("tiktok", "timeout_rate", 0.03),   # TikTok's gateway gives up: 504 after `timeout_seconds`
-    ("tiktok", "slow_rate", 0.04),      # answered after `slow_seconds`
-    ("shopify", "error_rate", 0.08),    # 503
+    ("tiktok", "timeout_rate", 0.03),  # TikTok's gateway gives up: 504 after `timeout_seconds`
+    ("tiktok", "slow_rate", 0.04),  # answered after `slow_seconds`
+    ("shopify", "error_rate", 0.08),  # 503
     ("shopify", "throttle_rate", 0.04),  # 429 with Retry-After
     ("shopify", "timeout_rate", 0.03),  # 504 after `timeout_seconds`
 ]
-FAULT_TIMINGS = {"tiktok": {"timeout_seconds": 1.0, "slow_seconds": 0.3},
-                 "shopify": {"timeout_seconds": 1.0, "retry_after": "0.5"}}
+FAULT_TIMINGS = {
+    "tiktok": {"timeout_seconds": 1.0, "slow_seconds": 0.3},
+    "shopify": {"timeout_seconds": 1.0, "retry_after": "0.5"},
+}
 ORDERS = 40
 LIVE_TYPES = ["T-Shirts", "Hoodies", "Sneakers"]  # live before the chaos; the other types are uploaded during it
 
@@ -74,14 +82,20 @@ def _set_faults(world) -> None:
 def chaos_world(world_factory, request):  # noqa: F811  (the imported fixture)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {"BASE_URL": base,
-           "REDIS_URL": request.getfixturevalue("redis_url"), "QUEUE_NAME": request.getfixturevalue("redis_prefix"),
-           # Our client's limiter as deployed (the functional tests keep it out of the way).
-           "TIKTOK_RATE_LIMIT_PER_SECOND": "50", "TIKTOK_RATE_LIMIT_BURST": "5"}
-    world = world_factory(products=120, env=env,
-                          tiktok={"webhook_url": f"{base}/webhooks/tiktok", "on_hold_seconds": 3600},
-                          shopify={"app_webhook_uri": f"{base}/webhooks/shopify",
-                                   "bucket_size": 100000, "restore_rate": 10000})
+    env = {
+        "BASE_URL": base,
+        "REDIS_URL": request.getfixturevalue("redis_url"),
+        "QUEUE_NAME": request.getfixturevalue("redis_prefix"),
+        # Our client's limiter as deployed (the functional tests keep it out of the way).
+        "TIKTOK_RATE_LIMIT_PER_SECOND": "50",
+        "TIKTOK_RATE_LIMIT_BURST": "5",
+    }
+    world = world_factory(
+        products=120,
+        env=env,
+        tiktok={"webhook_url": f"{base}/webhooks/tiktok", "on_hold_seconds": 3600},
+        shopify={"app_webhook_uri": f"{base}/webhooks/shopify", "bucket_size": 100000, "restore_rate": 10000},
+    )
     # Products of three types live on TikTok, set up in this process before the chaos.
     upgrade(world)
     world.import_catalog()
@@ -94,8 +108,13 @@ def chaos_world(world_factory, request):  # noqa: F811  (the imported fixture)
     as_merchant(world, lambda session, merchant_id: listings_service.request_status_sync(session, merchant_id))
     _run_until_finished(world, "listings.sync_shop")
     # The rest of the catalog gets a template of its own: the bulk upload sent during the chaos.
-    tee_template(world, warehouse, name="Everything else", priority=50,
-                 selection=_selection([t for t in PRODUCT_TYPES if t not in LIVE_TYPES]))
+    tee_template(
+        world,
+        warehouse,
+        name="Everything else",
+        priority=50,
+        selection=_selection([t for t in PRODUCT_TYPES if t not in LIVE_TYPES]),
+    )
     with serve(create_app(world.settings, embedded_worker=False), port=port):
         yield world, env
     queue.flush(world.settings)
@@ -104,6 +123,7 @@ def chaos_world(world_factory, request):  # noqa: F811  (the imported fixture)
 def _run_until_finished(world, kind: str) -> None:
     """Run jobs in this thread until the set-up job of `kind` is finished: our rate limiter sends it back
     to the queue for a moment now and then, so "no job due right now" does not mean done."""
+
     def finished():
         run_jobs(world)
         return all(job.state in ("succeeded", "failed", "cancelled") for job in jobs(world, kind))
@@ -140,8 +160,11 @@ def test_upload_and_orders_survive_faults_of_every_kind_and_a_killed_worker(chao
         advance(world, 3600)  # out of the remorse window: awaiting shipment, to the store
 
         # Kill the worker that holds the upload in the middle of it.
-        running = wait_for(lambda: (job := upload()).state == "running" and job.progress_done >= 1 and job,
-                           timeout=60, what="the upload to be under way")
+        running = wait_for(
+            lambda: (job := upload()).state == "running" and job.progress_done >= 1 and job,
+            timeout=60,
+            what="the upload to be under way",
+        )
         assert running.progress_done < queued
         killed = _worker_holding(running, workers)
         killed.send_signal(signal.SIGKILL)
@@ -154,8 +177,11 @@ def test_upload_and_orders_survive_faults_of_every_kind_and_a_killed_worker(chao
         advance(world, 120)
         advance(world, 3600)
 
-        finished = wait_for(lambda: (job := upload()).state != "running" and job.state != "queued" and job,
-                            timeout=120, what="the other worker to finish the upload")
+        finished = wait_for(
+            lambda: (job := upload()).state != "running" and job.state != "queued" and job,
+            timeout=120,
+            what="the other worker to finish the upload",
+        )
         assert finished.state == "succeeded", finished.last_error
         assert finished.attempts <= finished.max_attempts == Settings.model_fields["job_max_attempts"].default
 
@@ -169,8 +195,11 @@ def test_upload_and_orders_survive_faults_of_every_kind_and_a_killed_worker(chao
         # TikTok's review of the new products, read back with Sync Shop Status, under the same faults.
         advance(world, 120)
         as_merchant(world, lambda session, merchant_id: listings_service.request_status_sync(session, merchant_id))
-        synced = wait_for(lambda: (job := jobs(world, "listings.sync_shop")[-1]).state not in ("queued", "running")
-                          and job, timeout=90, what="Sync Shop Status")
+        synced = wait_for(
+            lambda: (job := jobs(world, "listings.sync_shop")[-1]).state not in ("queued", "running") and job,
+            timeout=90,
+            what="Sync Shop Status",
+        )
         assert synced.state == "succeeded", synced.last_error
     finally:
         stop(*workers)

@@ -15,16 +15,26 @@ from tests.support.waiting import wait_for
 from tokbridge.cli import app
 
 
-@pytest.mark.parametrize(("name", "method", "path"), [("tiktok", "GET", "/authorization/202309/shops"),
-                                                      ("shopify", "POST", "/admin/api/2026-07/graphql.json"),
-                                                      ("prestashop", "GET", "/api/products")])
+@pytest.mark.parametrize(
+    ("name", "method", "path"),
+    [
+        ("tiktok", "GET", "/authorization/202309/shops"),
+        ("shopify", "POST", "/admin/api/2026-07/graphql.json"),
+        ("prestashop", "GET", "/api/products"),
+    ],
+)
 def test_tokbridge_sandbox_starts_the_sandbox(tmp_path, name, method, path):
     port = free_port()
     log = tmp_path / "sandbox.log"
     with open(log, "w") as out:
-        server = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "sandbox", name, "--port", str(port)],
-                                  cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "tokbridge.cli", "sandbox", name, "--port", str(port)],
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
+
         def answer():
             try:
                 return httpx.request(method, f"http://127.0.0.1:{port}{path}", json={}, timeout=2)

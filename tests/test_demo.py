@@ -20,20 +20,42 @@ CONFIG_VARS = ("DATABASE_URL", "REDIS_URL", "DATA_DIR", "SECRET_KEY", "ENCRYPTIO
 @pytest.mark.slow
 def test_demo_serves_sign_in_and_the_dashboard(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
-    subprocess.run([sys.executable, "-m", "tokbridge.cli", "init"], cwd=tmp_path, env=env, check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-m", "tokbridge.cli", "init"],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     # Every port is free and chosen here: a demo already running on this machine (8000, 8101, 8102...)
     # must not make this test fail.
     port = free_port()
     sandbox_ports = {name: free_port() for name in SANDBOXES}
     log = tmp_path / "demo.log"
     with open(log, "w") as out:
-        demo = subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "demo", "--port", str(port),
-                                 *(arg for name, sandbox_port in sandbox_ports.items()
-                                   for arg in ("--sandbox-port", f"{name}={sandbox_port}"))],
-                                cwd=tmp_path, env={**env, "COLUMNS": "300"}, stdout=out, stderr=subprocess.STDOUT)
+        demo = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tokbridge.cli",
+                "demo",
+                "--port",
+                str(port),
+                *(
+                    arg
+                    for name, sandbox_port in sandbox_ports.items()
+                    for arg in ("--sandbox-port", f"{name}={sandbox_port}")
+                ),
+            ],
+            cwd=tmp_path,
+            env={**env, "COLUMNS": "300"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
+
         def ready():
             try:
                 return httpx.get(f"{base}/readyz", timeout=2).status_code == 200
@@ -112,10 +134,18 @@ def test_the_demo_etsy_shop_is_connected_from_its_consent_page(monkeypatch):
         etsy = get_etsy_settings()
         with TestClient(create_app("etsy")) as sandbox:
             listings = sandbox.get("/sandbox/state").json()["listings"]
-            page = sandbox.get("/oauth/connect", params={
-                "response_type": "code", "client_id": etsy.keystring, "redirect_uri": f"{base}/connect/etsy/callback",
-                "scope": "listings_r listings_w shops_r transactions_r", "state": "s",
-                "code_challenge": s256("a verifier of the demo, long enough for PKCE"), "code_challenge_method": "S256"})
+            page = sandbox.get(
+                "/oauth/connect",
+                params={
+                    "response_type": "code",
+                    "client_id": etsy.keystring,
+                    "redirect_uri": f"{base}/connect/etsy/callback",
+                    "scope": "listings_r listings_w shops_r transactions_r",
+                    "state": "s",
+                    "code_challenge": s256("a verifier of the demo, long enough for PKCE"),
+                    "code_challenge_method": "S256",
+                },
+            )
         assert page.status_code == 200, page.text
         assert "Allow" in page.text
         assert listings == world.DEMO_ETSY_CATALOG_SIZE
@@ -142,10 +172,15 @@ def test_the_demo_prestashop_shop_is_connected_with_the_printed_key(monkeypatch)
     try:
         connector = registry.plugin("prestashop").connector
         with serve_in_thread(create_app("prestashop"), free_port(), "127.0.0.1") as url:
-            answers = {connector.form_fields[0].name: url,
-                       next(f.name for f in connector.form_fields if f.secret): world.DEMO_PRESTASHOP_KEY}
-            grant = connector.finish(get_settings(), ConnectReturn(account=connector.account_of(answers), code="",
-                                                                   answers=answers), callback_url="")
+            answers = {
+                connector.form_fields[0].name: url,
+                next(f.name for f in connector.form_fields if f.secret): world.DEMO_PRESTASHOP_KEY,
+            }
+            grant = connector.finish(
+                get_settings(),
+                ConnectReturn(account=connector.account_of(answers), code="", answers=answers),
+                callback_url="",
+            )
             products = httpx.get(f"{url}/sandbox/products", timeout=30).json()["products"]
         assert connector.missing_scopes(grant.scopes) == []
         assert grant.access_token == world.DEMO_PRESTASHOP_KEY and grant.external_id == url

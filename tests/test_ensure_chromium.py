@@ -22,8 +22,13 @@ def _bin_with(tmp_path: Path, *tools: str) -> Path:
 
 def test_stops_at_once_with_one_line_when_chromium_cannot_be_installed(tmp_path):
     folder = _bin_with(tmp_path, "id")
-    result = subprocess.run([shutil.which("bash"), str(SCRIPT)], capture_output=True, text=True, timeout=30,
-                            env={"PATH": str(folder), "CHROMIUM_PATH": str(tmp_path / "no-chromium")})
+    result = subprocess.run(
+        [shutil.which("bash"), str(SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": str(folder), "CHROMIUM_PATH": str(tmp_path / "no-chromium")},
+    )
     assert result.returncode == 1
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
@@ -34,8 +39,13 @@ def test_passes_silently_when_chromium_is_there(tmp_path):
     chromium = tmp_path / "chromium"
     chromium.write_text("#!/bin/sh\n")
     chromium.chmod(0o755)
-    result = subprocess.run([shutil.which("bash"), str(SCRIPT)], capture_output=True, text=True, timeout=30,
-                            env={"PATH": os.environ["PATH"], "CHROMIUM_PATH": str(chromium)})
+    result = subprocess.run(
+        [shutil.which("bash"), str(SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": os.environ["PATH"], "CHROMIUM_PATH": str(chromium)},
+    )
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 

@@ -87,10 +87,16 @@ def known_settings() -> set[str]:
     for module in pkgutil.iter_modules(channels.__path__):
         if module.ispkg and (Path(channels.__path__[0]) / module.name / "settings.py").exists():
             loaded = importlib.import_module(f"{channels.__name__}.{module.name}.settings")
-            classes += [value for value in vars(loaded).values()
-                        if isinstance(value, type) and issubclass(value, BaseSettings) and value is not BaseSettings]
-    return {(cls.model_config.get("env_prefix") or "").upper() + field.upper()
-            for cls in classes for field in cls.model_fields}
+            classes += [
+                value
+                for value in vars(loaded).values()
+                if isinstance(value, type) and issubclass(value, BaseSettings) and value is not BaseSettings
+            ]
+    return {
+        (cls.model_config.get("env_prefix") or "").upper() + field.upper()
+        for cls in classes
+        for field in cls.model_fields
+    }
 
 
 # --- what the page names exists --------------------------------------------------------------------
@@ -99,14 +105,24 @@ def known_settings() -> set[str]:
 def test_the_page_names_the_commands_it_is_about():
     # Guards the parsing below: a page whose commands were no longer found would check nothing.
     assert {"init", "migrate", "create-user", "serve", "worker", "rotate-keys"} <= set(named_commands())
-    assert [shlex.split(line)[1] for line in runnable_lines()] == ["init", "migrate", "create-user", "serve",
-                                                                   "rotate-keys"]
+    assert [shlex.split(line)[1] for line in runnable_lines()] == [
+        "init",
+        "migrate",
+        "create-user",
+        "serve",
+        "rotate-keys",
+    ]
 
 
 @pytest.mark.parametrize("command", sorted(named_commands()))
 def test_each_command_and_option_named_exists(command):
-    shown = subprocess.run([*TOKBRIDGE, command, "--help"], capture_output=True, text=True, timeout=120,
-                           env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"})
+    shown = subprocess.run(
+        [*TOKBRIDGE, command, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"},
+    )
     assert shown.returncode == 0, f"`tokbridge {command} --help` failed:\n{shown.stdout}{shown.stderr}"
     missing = sorted(option for option in named_commands()[command] - {"--help"} if option not in shown.stdout)
     assert not missing, f"`tokbridge {command}` has no option {missing}:\n{shown.stdout}"
@@ -170,8 +186,7 @@ def reachable_redis() -> Iterator[tuple[str, str]]:
 
 def clean_environment(home: Path, **settings: str) -> dict[str, str]:
     """A process environment with no TokBridge setting of the test run in it: only what is given."""
-    return {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "LANG": "C.UTF-8", "COLUMNS": "200",
-            **settings}
+    return {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "LANG": "C.UTF-8", "COLUMNS": "200", **settings}
 
 
 @contextmanager
@@ -187,6 +202,7 @@ def serving(args: list[str], workdir: Path, env: dict[str, str]) -> Iterator[str
         server = subprocess.Popen([*TOKBRIDGE, *args], cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
+
         def healthy():
             try:
                 return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
@@ -202,8 +218,11 @@ def serving(args: list[str], workdir: Path, env: dict[str, str]) -> Iterator[str
 
 
 def metrics_token(workdir: Path) -> str:
-    values = dict(line.split("=", 1) for line in (workdir / ".env").read_text().splitlines()
-                  if "=" in line and not line.startswith("#"))
+    values = dict(
+        line.split("=", 1)
+        for line in (workdir / ".env").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
     return values["METRICS_TOKEN"].strip().strip('"')
 
 
@@ -212,9 +231,13 @@ def put_a_new_encryption_key_first(workdir: Path) -> None:
     keys_file = workdir / "var" / "secrets.env"
     lines = keys_file.read_text().splitlines()
     new_key = Fernet.generate_key().decode()
-    keys_file.write_text("\n".join(
-        f"ENCRYPTION_KEYS={new_key},{line.split('=', 1)[1]}" if line.startswith("ENCRYPTION_KEYS=") else line
-        for line in lines) + "\n")
+    keys_file.write_text(
+        "\n".join(
+            f"ENCRYPTION_KEYS={new_key},{line.split('=', 1)[1]}" if line.startswith("ENCRYPTION_KEYS=") else line
+            for line in lines
+        )
+        + "\n"
+    )
 
 
 def test_the_page_runs_from_nothing_to_a_served_app(scratch_database, reachable_redis, tmp_path):
@@ -223,8 +246,13 @@ def test_the_page_runs_from_nothing_to_a_served_app(scratch_database, reachable_
     workdir.mkdir()
     (workdir / ".env").write_text(settings_file())
     # The page's settings file as written; only what must point at this machine's scratch parts differs.
-    env = clean_environment(tmp_path, DATABASE_URL=scratch_database, REDIS_URL=redis_url, QUEUE_NAME=queue,
-                            METRICS_DIR=str(tmp_path / "metrics"))
+    env = clean_environment(
+        tmp_path,
+        DATABASE_URL=scratch_database,
+        REDIS_URL=redis_url,
+        QUEUE_NAME=queue,
+        METRICS_DIR=str(tmp_path / "metrics"),
+    )
     password = secrets.token_urlsafe(16)
 
     for line in runnable_lines():
@@ -235,15 +263,23 @@ def test_the_page_runs_from_nothing_to_a_served_app(scratch_database, reachable_
                 ready = httpx.get(f"{base}/readyz", timeout=10)
                 assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "queue": "ok"}
                 assert httpx.get(f"{base}/metrics", timeout=10).status_code == 401
-                scraped = httpx.get(f"{base}/metrics", timeout=30,
-                                    headers={"Authorization": f"Bearer {metrics_token(workdir)}"})
+                scraped = httpx.get(
+                    f"{base}/metrics", timeout=30, headers={"Authorization": f"Bearer {metrics_token(workdir)}"}
+                )
                 assert scraped.status_code == 200 and "tokbridge_queue_oldest_waiting_seconds" in scraped.text
             continue
         if command == "rotate-keys":
             put_a_new_encryption_key_first(workdir)
-        ran = subprocess.run([*TOKBRIDGE, command, *args], cwd=workdir, env=env, capture_output=True, text=True,
-                             timeout=300, input=f"{password}\n{password}\n" if command == "create-user" else None,
-                             start_new_session=True)  # no terminal: the password prompt reads standard input
+        ran = subprocess.run(
+            [*TOKBRIDGE, command, *args],
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            input=f"{password}\n{password}\n" if command == "create-user" else None,
+            start_new_session=True,
+        )  # no terminal: the password prompt reads standard input
         said = " ".join((ran.stdout + ran.stderr).split())
         assert ran.returncode == 0, f"`{line}` failed: {said}"
         assert "Traceback" not in said
@@ -255,23 +291,32 @@ def test_the_page_runs_from_nothing_to_a_served_app(scratch_database, reachable_
             assert "Re-encrypted" in said
 
 
-@pytest.mark.parametrize(("trusted_proxy", "answers"), [
-    # The default trusts this machine: a request of its own is its own, and a proxy here passes on its
-    # client's address, which METRICS_ALLOW_FROM does not allow.
-    (None, {None: 200, "203.0.113.7": 403}),
-    # A proxy elsewhere: the same header from this machine is not believed.
-    ("192.0.2.1", {"203.0.113.7": 200}),
-])
+@pytest.mark.parametrize(
+    ("trusted_proxy", "answers"),
+    [
+        # The default trusts this machine: a request of its own is its own, and a proxy here passes on its
+        # client's address, which METRICS_ALLOW_FROM does not allow.
+        (None, {None: 200, "203.0.113.7": 403}),
+        # A proxy elsewhere: the same header from this machine is not believed.
+        ("192.0.2.1", {"203.0.113.7": 200}),
+    ],
+)
 def test_forwarded_addresses_are_believed_only_from_the_proxy(database_url, tmp_path, trusted_proxy, answers):
     """Section 5: `tokbridge serve` takes X-Forwarded-For only from FORWARDED_ALLOW_IPS (uvicorn's, this
     machine by default), which decides whom METRICS_ALLOW_FROM lets read /metrics."""
     keys = f"SECRET_KEY={secrets.token_urlsafe(32)}\nENCRYPTION_KEYS={Fernet.generate_key().decode()}\n"
     (tmp_path / ".env").write_text(keys)
-    env = clean_environment(tmp_path, DATABASE_URL=database_url, METRICS_ALLOW_FROM="127.0.0.1",
-                            **({"FORWARDED_ALLOW_IPS": trusted_proxy} if trusted_proxy else {}))
+    env = clean_environment(
+        tmp_path,
+        DATABASE_URL=database_url,
+        METRICS_ALLOW_FROM="127.0.0.1",
+        **({"FORWARDED_ALLOW_IPS": trusted_proxy} if trusted_proxy else {}),
+    )
     with serving(["serve", "--no-worker", "--host", "127.0.0.1"], tmp_path, env) as base:
-        seen = {forwarded_for: httpx.get(f"{base}/metrics", timeout=30,
-                                         headers={"X-Forwarded-For": forwarded_for} if forwarded_for else {}
-                                         ).status_code
-                for forwarded_for in answers}
+        seen = {
+            forwarded_for: httpx.get(
+                f"{base}/metrics", timeout=30, headers={"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+            ).status_code
+            for forwarded_for in answers
+        }
     assert seen == answers

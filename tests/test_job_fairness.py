@@ -47,8 +47,9 @@ def _make_way_in_thread(context: JobContext) -> threading.Thread:
     return thread
 
 
-def test_bulk_work_waits_while_urgent_work_runs_here_and_goes_on_when_it_ends(engine, app_settings, merchant_id,
-                                                                             urgent_job_running):
+def test_bulk_work_waits_while_urgent_work_runs_here_and_goes_on_when_it_ends(
+    engine, app_settings, merchant_id, urgent_job_running
+):
     settings = app_settings.model_copy(update={"bulk_max_pause_seconds": 120})
     upload = _make_way_in_thread(_context(engine, settings, "listings.upload", merchant_id))
     upload.join(0.5)
@@ -60,8 +61,9 @@ def test_bulk_work_waits_while_urgent_work_runs_here_and_goes_on_when_it_ends(en
     assert urgent_job_running == [JobState.SUCCEEDED]
 
 
-def test_bulk_work_pauses_a_bounded_time_and_other_work_not_at_all(engine, app_settings, merchant_id,
-                                                                  urgent_job_running):
+def test_bulk_work_pauses_a_bounded_time_and_other_work_not_at_all(
+    engine, app_settings, merchant_id, urgent_job_running
+):
     bounded = app_settings.model_copy(update={"bulk_max_pause_seconds": 0.01})
     upload = _make_way_in_thread(_context(engine, bounded, "listings.upload", merchant_id))
     upload.join(30)
@@ -95,8 +97,7 @@ def test_a_bulk_thread_runs_at_a_lower_os_priority_and_the_others_keep_theirs():
     assert priority() == before  # this (worker) thread is untouched
 
 
-def test_bulk_work_makes_way_from_the_moment_urgent_work_is_queued_here(engine, app_settings, merchant_id,
-                                                                        monkeypatch):
+def test_bulk_work_makes_way_from_the_moment_urgent_work_is_queued_here(engine, app_settings, merchant_id, monkeypatch):
     from tokbridge.jobs import fairness
 
     monkeypatch.setattr(fairness, "EXPECTED_SECONDS", 600)  # however slow this machine is, still awaited
@@ -129,12 +130,12 @@ def test_bulk_work_makes_way_from_the_moment_urgent_work_is_queued_here(engine, 
 def distributed_settings(app_settings, database_url, redis_url, redis_prefix):
     if not database_url.startswith("postgresql"):
         pytest.skip("worker processes share PostgreSQL and Redis")
-    return app_settings.model_copy(update={"redis_url": redis_url, "queue_name": redis_prefix,
-                                           "bulk_max_pause_seconds": 120})
+    return app_settings.model_copy(
+        update={"redis_url": redis_url, "queue_name": redis_prefix, "bulk_max_pause_seconds": 120}
+    )
 
 
-def test_bulk_work_waits_while_urgent_work_runs_in_another_worker_process(engine, distributed_settings,
-                                                                         merchant_id):
+def test_bulk_work_waits_while_urgent_work_runs_in_another_worker_process(engine, distributed_settings, merchant_id):
     from tokbridge.jobs.fairness import urgent_running
 
     other_process = urgent_running(distributed_settings, job_id=1, process="other-host:4242")
@@ -147,8 +148,9 @@ def test_bulk_work_waits_while_urgent_work_runs_in_another_worker_process(engine
     assert not upload.is_alive()  # and goes on once it has finished
 
 
-def test_a_crashed_processs_urgent_mark_expires_and_bulk_work_is_not_held_by_it(engine, distributed_settings,
-                                                                               merchant_id):
+def test_a_crashed_processs_urgent_mark_expires_and_bulk_work_is_not_held_by_it(
+    engine, distributed_settings, merchant_id
+):
     from tokbridge.jobs.fairness import urgent_running
 
     crashed = urgent_running(distributed_settings, job_id=2, process="other-host:4343", expires_in=-1)
@@ -158,9 +160,9 @@ def test_a_crashed_processs_urgent_mark_expires_and_bulk_work_is_not_held_by_it(
     assert not upload.is_alive()
 
 
-
-def test_on_redis_bulk_work_makes_way_from_the_moment_urgent_work_is_dispatched(engine, distributed_settings,
-                                                                              merchant_id, monkeypatch):
+def test_on_redis_bulk_work_makes_way_from_the_moment_urgent_work_is_dispatched(
+    engine, distributed_settings, merchant_id, monkeypatch
+):
     from tokbridge.config import get_settings
     from tokbridge.jobs import fairness
 
@@ -198,8 +200,9 @@ def test_with_redis_away_bulk_and_urgent_work_go_on_as_in_one_process(engine, ap
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    away = app_settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0", "queue_name": "redis-away",
-                                           "bulk_max_pause_seconds": 120})
+    away = app_settings.model_copy(
+        update={"redis_url": f"redis://127.0.0.1:{port}/0", "queue_name": "redis-away", "bulk_max_pause_seconds": 120}
+    )
     with urgent_running(away, job_id=4, process="other-host:4444"):  # the mark is lost, the job goes on
         upload = _make_way_in_thread(_context(engine, away, "listings.upload", merchant_id))
         upload.join(30)

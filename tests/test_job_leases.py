@@ -52,8 +52,9 @@ def test_the_default_lease_is_short(app_settings):
     assert Settings.model_fields["job_lease_seconds"].default <= 60
 
 
-def test_a_live_workers_long_job_is_never_taken_over_and_a_killed_workers_is(engine, app_settings, merchant_id,
-                                                                            long_job):
+def test_a_live_workers_long_job_is_never_taken_over_and_a_killed_workers_is(
+    engine, app_settings, merchant_id, long_job
+):
     # Long enough that the real heartbeat stays out of the simulated beats below.
     settings = app_settings.model_copy(update={"job_lease_seconds": 3600})
     lease = settings.job_lease_seconds

@@ -42,8 +42,9 @@ def test_an_order_queued_behind_many_upload_batches_is_taken_first(engine, queue
         session.flush()
         other_id = other.id
     with session_scope(engine) as session:
-        uploads = [enqueue(session, "listings.upload", merchant_id=merchant_id, payload={"batch": n}).id
-                   for n in range(30)]
+        uploads = [
+            enqueue(session, "listings.upload", merchant_id=merchant_id, payload={"batch": n}).id for n in range(30)
+        ]
     with session_scope(engine) as session:
         order = enqueue(session, "orders.to_store", merchant_id=other_id, payload={"order_id": 1}).id
     with session_scope(engine) as session:
@@ -61,8 +62,9 @@ def test_every_order_kind_is_urgent_and_bulk_kinds_come_last():
     assert BULK < priority_of("some.kind.without.a.declared.priority") < URGENT
 
 
-def test_a_redis_queue_of_the_previous_format_is_replaced_not_crashed_on(app_settings, redis_url, redis_prefix,
-                                                                         monkeypatch):
+def test_a_redis_queue_of_the_previous_format_is_replaced_not_crashed_on(
+    app_settings, redis_url, redis_prefix, monkeypatch
+):
     import redis
     from huey.storage import RedisStorage
 

@@ -13,7 +13,7 @@ from tokbridge.db.engine import session_scope
 from tokbridge.jobs import queue
 from tokbridge.jobs.maintenance import run_maintenance
 from tokbridge.jobs.models import Job, JobState
-from tokbridge.jobs.registry import periodic, PERIODIC
+from tokbridge.jobs.registry import PERIODIC, periodic
 from tokbridge.jobs.runner import JobContext, LeaseLost, run_due_jobs, run_job
 from tokbridge.jobs.service import enqueue
 from tokbridge.tenancy.models import Merchant
@@ -228,8 +228,15 @@ def _add(engine, merchant_id, items, limit=3) -> None:
     from tokbridge.jobs.service import enqueue_or_add
 
     with session_scope(engine) as session:
-        enqueue_or_add(session, "test.count", merchant_id=merchant_id, key="items", items=items, limit=limit,
-                       title=lambda count: f"{count} items")
+        enqueue_or_add(
+            session,
+            "test.count",
+            merchant_id=merchant_id,
+            key="items",
+            items=items,
+            limit=limit,
+            title=lambda count: f"{count} items",
+        )
 
 
 def test_work_added_while_the_merchants_job_waits_joins_it(engine, app_settings, merchant_id, two_shops):
@@ -319,16 +326,18 @@ def test_enqueue_in_a_fresh_session_takes_sqlites_write_lock_first(engine, merch
     event.listen(engine, "before_cursor_execute", other_writer_between)
     try:
         with session_scope(engine) as session:
-            job = enqueue(session, "test.count", merchant_id=merchant_id, payload={"steps": 1},
-                          identity_key="fresh-session")
+            job = enqueue(
+                session, "test.count", merchant_id=merchant_id, payload={"steps": 1}, identity_key="fresh-session"
+            )
     finally:
         event.remove(engine, "before_cursor_execute", other_writer_between)
     assert outcome == {"other": "database is locked"}
     assert _job(engine, job.id).state == JobState.QUEUED
 
 
-def test_finished_jobs_are_pruned_after_the_keep_days_and_active_ones_never(engine, app_settings, merchant_id,
-                                                                              monkeypatch):
+def test_finished_jobs_are_pruned_after_the_keep_days_and_active_ones_never(
+    engine, app_settings, merchant_id, monkeypatch
+):
     from tokbridge.jobs import tasks as job_tasks
 
     monkeypatch.setattr(job_tasks, "PRUNE_BATCH", 2)  # several rounds
@@ -336,10 +345,16 @@ def test_finished_jobs_are_pruned_after_the_keep_days_and_active_ones_never(engi
     old, recent = now - timedelta(days=app_settings.job_keep_days + 1), now - timedelta(days=1)
     with session_scope(engine) as session:
         kept_ids = {}
-        for name, state, finished in [("old ok", "succeeded", old), ("old failed", "failed", old),
-                                      ("old cancelled", "cancelled", old), ("old ok 2", "succeeded", old),
-                                      ("old ok 3", "succeeded", old), ("recent ok", "succeeded", recent),
-                                      ("queued", "queued", None), ("running", "running", None)]:
+        for name, state, finished in [
+            ("old ok", "succeeded", old),
+            ("old failed", "failed", old),
+            ("old cancelled", "cancelled", old),
+            ("old ok 2", "succeeded", old),
+            ("old ok 3", "succeeded", old),
+            ("recent ok", "succeeded", recent),
+            ("queued", "queued", None),
+            ("running", "running", None),
+        ]:
             job = enqueue(session, "test.count", merchant_id=merchant_id, payload={"steps": 1}, title=name)
             job.state, job.finished_at = state, finished
             kept_ids[name] = job
@@ -409,8 +424,13 @@ def test_attempts_that_made_progress_do_not_use_up_the_budget(engine, app_settin
 
 def test_attempts_without_progress_still_run_out(engine, app_settings, merchant_id):
     with session_scope(engine) as session:
-        job = enqueue(session, "test.step_then_fail", merchant_id=merchant_id,
-                      payload={"steps": 5, "no_progress": True}, max_attempts=2)
+        job = enqueue(
+            session,
+            "test.step_then_fail",
+            merchant_id=merchant_id,
+            payload={"steps": 5, "no_progress": True},
+            max_attempts=2,
+        )
     assert run_job(app_settings, job.id) == "queued"
     _due_now(engine, job.id)
     assert run_job(app_settings, job.id) == "failed"

@@ -11,7 +11,9 @@ def test_secrets_are_masked_in_log_messages():
 
 
 def test_the_filter_rewrites_formatted_records():
-    record = logging.LogRecord("x", logging.INFO, __file__, 1, "calling with x-tts-access-token: %s", ("TTP_live",), None)
+    record = logging.LogRecord(
+        "x", logging.INFO, __file__, 1, "calling with x-tts-access-token: %s", ("TTP_live",), None
+    )
     RedactSecrets().filter(record)
     assert "TTP_live" not in record.getMessage()
 

@@ -18,17 +18,45 @@ def test_settings_and_orders_written_before_keep_their_values(empty_engine):  # 
     upgrade(engine, BEFORE)
     with engine.begin() as conn:
         merchant = insert(conn, "merchant", name="Old data")
-        shop = insert(conn, "channel_connection", id="a" * 32, merchant_id=merchant, channel="tiktok",
-                      external_id="shop-1", status="active", data={}, scopes=[])
-        insert(conn, "order_settings", merchant_id=merchant, connection_id=shop, restock_on_cancel=False,
-               restock_on_return=True, unknown_sku="custom_line", carrier_map={"My Courier": "UPS"})
-        insert(conn, "tiktok_order", merchant_id=merchant, connection_id=shop, tiktok_order_id="576", raw={},
-               store_cancelled=False)
+        shop = insert(
+            conn,
+            "channel_connection",
+            id="a" * 32,
+            merchant_id=merchant,
+            channel="tiktok",
+            external_id="shop-1",
+            status="active",
+            data={},
+            scopes=[],
+        )
+        insert(
+            conn,
+            "order_settings",
+            merchant_id=merchant,
+            connection_id=shop,
+            restock_on_cancel=False,
+            restock_on_return=True,
+            unknown_sku="custom_line",
+            carrier_map={"My Courier": "UPS"},
+        )
+        insert(
+            conn,
+            "tiktok_order",
+            merchant_id=merchant,
+            connection_id=shop,
+            tiktok_order_id="576",
+            raw={},
+            store_cancelled=False,
+        )
 
     upgrade(engine, AFTER)
     with engine.connect() as conn:
-        settings = conn.execute(sa.text("SELECT restock_on_cancel, unknown_sku, carrier_map, new_order_state, "
-                                        "delivered_state, cancelled_state FROM order_settings")).one()
+        settings = conn.execute(
+            sa.text(
+                "SELECT restock_on_cancel, unknown_sku, carrier_map, new_order_state, "
+                "delivered_state, cancelled_state FROM order_settings"
+            )
+        ).one()
         delivered = conn.execute(sa.text("SELECT store_delivered FROM tiktok_order")).scalar_one()
     assert (bool(settings[0]), settings[1], settings[3:]) == (False, "custom_line", (None, None, None))
     assert "My Courier" in str(settings[2])

@@ -50,12 +50,23 @@ def empty_engine(request, tmp_path) -> Iterator[sa.Engine]:
         admin.dispose()
 
 
-def connection(conn, merchant: int, channel: str, external_id: str, minutes: int, status: str = "active",
-               **values) -> str:
+def connection(
+    conn, merchant: int, channel: str, external_id: str, minutes: int, status: str = "active", **values
+) -> str:
     row_id = uuid.uuid4().hex
-    insert(conn, "channel_connection", id=row_id, merchant_id=merchant, channel=channel, external_id=external_id,
-           status=status, data={}, created_at=T0 + timedelta(minutes=minutes),
-           updated_at=T0 + timedelta(minutes=minutes), **values)
+    insert(
+        conn,
+        "channel_connection",
+        id=row_id,
+        merchant_id=merchant,
+        channel=channel,
+        external_id=external_id,
+        status=status,
+        data={},
+        created_at=T0 + timedelta(minutes=minutes),
+        updated_at=T0 + timedelta(minutes=minutes),
+        **values,
+    )
     return row_id
 
 
@@ -69,32 +80,95 @@ def old_data(engine: sa.Engine) -> dict:
         store = connection(conn, a, "shopify", "a.myshopify.com", 1)
         us = connection(conn, a, "tiktok", "shop-us", 2, region="US")
         gb = connection(conn, a, "tiktok", "shop-gb", 3, region="GB")
-        tees = insert(conn, "category_template", merchant_id=a, name="Tees", rules=[], category_name_path=[],
-                      attribute_mappings=[], variant_mappings=[], price_rule={}, inventory_rule={},
-                      listing_defaults={})
-        insert(conn, "category_template", merchant_id=a, name="Mugs", rules=[], category_name_path=[],
-               attribute_mappings=[], variant_mappings=[], price_rule={}, inventory_rule={}, listing_defaults={})
-        insert(conn, "category_template", merchant_id=b, name="Tees", rules=[], category_name_path=[],
-               attribute_mappings=[], variant_mappings=[], price_rule={}, inventory_rule={}, listing_defaults={})
+        tees = insert(
+            conn,
+            "category_template",
+            merchant_id=a,
+            name="Tees",
+            rules=[],
+            category_name_path=[],
+            attribute_mappings=[],
+            variant_mappings=[],
+            price_rule={},
+            inventory_rule={},
+            listing_defaults={},
+        )
+        insert(
+            conn,
+            "category_template",
+            merchant_id=a,
+            name="Mugs",
+            rules=[],
+            category_name_path=[],
+            attribute_mappings=[],
+            variant_mappings=[],
+            price_rule={},
+            inventory_rule={},
+            listing_defaults={},
+        )
+        insert(
+            conn,
+            "category_template",
+            merchant_id=b,
+            name="Tees",
+            rules=[],
+            category_name_path=[],
+            attribute_mappings=[],
+            variant_mappings=[],
+            price_rule={},
+            inventory_rule={},
+            listing_defaults={},
+        )
         product = insert(conn, "product", merchant_id=a, channel="shopify", external_id="p1", tags=[])
         insert(conn, "product_template_assignment", merchant_id=a, product_id=product, template_id=tees)
-        insert(conn, "sync_settings", merchant_id=a, sync_product_info=False, sync_price=True, sync_inventory=True,
-               on_store_delete="delete")
-        insert(conn, "order_settings", merchant_id=a, restock_on_cancel=False, restock_on_return=True,
-               unknown_sku="fail", carrier_map={})
+        insert(
+            conn,
+            "sync_settings",
+            merchant_id=a,
+            sync_product_info=False,
+            sync_price=True,
+            sync_inventory=True,
+            on_store_delete="delete",
+        )
+        insert(
+            conn,
+            "order_settings",
+            merchant_id=a,
+            restock_on_cancel=False,
+            restock_on_return=True,
+            unknown_sku="fail",
+            carrier_map={},
+        )
     return {"a": a, "b": b, "old": old, "store": store, "us": us, "gb": gb, "tees": tees, "product": product}
 
 
 def attached(engine: sa.Engine, merchant: int) -> dict[str, set]:
     with engine.connect() as conn:
-        return {table: set(conn.execute(sa.text(f"SELECT connection_id FROM {table} WHERE merchant_id = :m"),
-                                        {"m": merchant}).scalars()) for table in PER_SHOP}
+        return {
+            table: set(
+                conn.execute(
+                    sa.text(f"SELECT connection_id FROM {table} WHERE merchant_id = :m"), {"m": merchant}
+                ).scalars()
+            )
+            for table in PER_SHOP
+        }
 
 
 def template(conn, merchant: int, name: str, **values) -> int:
-    return insert(conn, "category_template", merchant_id=merchant, name=name, rules=[], category_name_path=[],
-                  attribute_mappings=[], variant_mappings=[], price_rule={}, inventory_rule={}, listing_defaults={},
-                  **values)
+    return insert(
+        conn,
+        "category_template",
+        merchant_id=merchant,
+        name=name,
+        rules=[],
+        category_name_path=[],
+        attribute_mappings=[],
+        variant_mappings=[],
+        price_rule={},
+        inventory_rule={},
+        listing_defaults={},
+        **values,
+    )
 
 
 def test_configuration_joins_the_current_shop_and_the_downgrade_keeps_it(empty_engine):
@@ -109,19 +183,27 @@ def test_configuration_joins_the_current_shop_and_the_downgrade_keeps_it(empty_e
         # Merchant B has no shop: its template waits, unattached, for the first one it connects.
         assert attached(engine, ids["b"])["category_template"] == {None}
         with engine.connect() as conn:
-            links = dict(conn.execute(sa.text("SELECT id, store_connection_id FROM channel_connection "
-                                              "WHERE channel = 'tiktok'")).all())
+            links = dict(
+                conn.execute(
+                    sa.text("SELECT id, store_connection_id FROM channel_connection WHERE channel = 'tiktok'")
+                ).all()
+            )
             assert links == {ids["old"]: ids["store"], ids["us"]: ids["store"], ids["gb"]: ids["store"]}
-            counts = conn.execute(sa.text("SELECT count(*) FROM category_template WHERE merchant_id = :m"),
-                                  {"m": ids["a"]}).scalar()
+            counts = conn.execute(
+                sa.text("SELECT count(*) FROM category_template WHERE merchant_id = :m"), {"m": ids["a"]}
+            ).scalar()
             assert counts == 2
         # A template's name is unique per shop now: the UK shop may have its own "Tees", the US one not twice.
         with engine.begin() as conn:
             template(conn, ids["a"], "Tees", connection_id=ids["gb"])
-            conn.execute(sa.text("INSERT INTO sync_settings (merchant_id, connection_id, sync_product_info, "
-                                 "sync_price, sync_inventory, on_store_delete, created_at, updated_at) "
-                                 "VALUES (:m, :shop, true, true, true, 'deactivate', :t, :t)"),
-                         {"m": ids["a"], "shop": ids["gb"], "t": T0})
+            conn.execute(
+                sa.text(
+                    "INSERT INTO sync_settings (merchant_id, connection_id, sync_product_info, "
+                    "sync_price, sync_inventory, on_store_delete, created_at, updated_at) "
+                    "VALUES (:m, :shop, true, true, true, 'deactivate', :t, :t)"
+                ),
+                {"m": ids["a"], "shop": ids["gb"], "t": T0},
+            )
         with pytest.raises(IntegrityError), engine.begin() as conn:
             template(conn, ids["a"], "Tees", connection_id=ids["us"])
 
@@ -131,8 +213,11 @@ def test_configuration_joins_the_current_shop_and_the_downgrade_keeps_it(empty_e
             assert "connection_id" not in columns
             assert "store_connection_id" not in {c["name"] for c in sa.inspect(conn).get_columns("channel_connection")}
             # One configuration per merchant again: the current shop's; the UK shop's rows went.
-            names = sorted(conn.execute(sa.text("SELECT name FROM category_template WHERE merchant_id = :m"),
-                                        {"m": ids["a"]}).scalars())
+            names = sorted(
+                conn.execute(
+                    sa.text("SELECT name FROM category_template WHERE merchant_id = :m"), {"m": ids["a"]}
+                ).scalars()
+            )
             assert names == ["Mugs", "Tees"]
             assert conn.execute(sa.text("SELECT count(*) FROM sync_settings")).scalar() == 1
             assert conn.execute(sa.text("SELECT sync_product_info FROM sync_settings")).scalar() in (False, 0)

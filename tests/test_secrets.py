@@ -14,8 +14,8 @@ from sqlalchemy import text
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.config import get_settings
 from tokbridge.db.engine import session_scope
-from tokbridge.kit.crypto import DecryptionError
 from tokbridge.db.rotation import rotate_all
+from tokbridge.kit.crypto import DecryptionError
 
 
 def _connection(engine, merchant_id, external_id, token):
@@ -40,10 +40,13 @@ def test_a_ciphertext_copied_to_another_row_does_not_decrypt(engine, merchant_id
     first = _connection(engine, merchant_id, "shop-1", "token-of-shop-1")
     second = _connection(engine, merchant_id, "shop-2", "token-of-shop-2")
     with engine.begin() as db:
-        stolen = db.execute(text("SELECT access_token_ciphertext FROM channel_connection WHERE id = :id"),
-                            {"id": first}).scalar_one()
-        db.execute(text("UPDATE channel_connection SET access_token_ciphertext = :c WHERE id = :id"),
-                   {"c": stolen, "id": second})
+        stolen = db.execute(
+            text("SELECT access_token_ciphertext FROM channel_connection WHERE id = :id"), {"id": first}
+        ).scalar_one()
+        db.execute(
+            text("UPDATE channel_connection SET access_token_ciphertext = :c WHERE id = :id"),
+            {"c": stolen, "id": second},
+        )
     with session_scope(engine) as session:
         with pytest.raises(DecryptionError):
             _ = session.get(ChannelConnection, second).access_token
@@ -74,8 +77,14 @@ def test_without_the_key_nothing_decrypts(engine, merchant_id, monkeypatch):
 
 def test_init_writes_a_private_key_file(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "ENCRYPTION_KEYS")}
-    result = subprocess.run([sys.executable, "-m", "tokbridge.cli", "init"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "tokbridge.cli", "init"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     key_file = tmp_path / "var" / "secrets.env"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
@@ -86,8 +95,14 @@ def test_init_writes_a_private_key_file(tmp_path):
 
 def test_a_malformed_setting_stops_start_up_naming_it(tmp_path):
     env = {**os.environ, "ENCRYPTION_KEYS": "not-a-key", "REDIS_URL": "http://wrong"}
-    result = subprocess.run([sys.executable, "-m", "tokbridge.cli", "migrate"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "tokbridge.cli", "migrate"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "ENCRYPTION_KEYS" in result.stderr and "REDIS_URL" in result.stderr
     assert "Traceback" not in result.stderr
@@ -95,6 +110,12 @@ def test_a_malformed_setting_stops_start_up_naming_it(tmp_path):
 
 def test_missing_secrets_stop_start_up_with_advice(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "ENCRYPTION_KEYS")}
-    result = subprocess.run([sys.executable, "-m", "tokbridge.cli", "serve"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "tokbridge.cli", "serve"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2 and "tokbridge init" in result.stderr

@@ -31,15 +31,20 @@ def deployment(request, tmp_path, monkeypatch):
         env = {"DATABASE_URL": request.getfixturevalue("sqlite_url")}
     else:
         prefix = request.getfixturevalue("redis_prefix")
-        env = {"DATABASE_URL": request.getfixturevalue("postgres_url"),
-               "REDIS_URL": request.getfixturevalue("redis_url"), "QUEUE_NAME": prefix}
-    env.update({
-        "DATA_DIR": str(tmp_path / "var"),
-        "JOB_MODULES": '["tests.job_handlers"]',
-        "JOB_LEASE_SECONDS": "3",
-        "JOB_MAINTENANCE_SECONDS": "0.5",
-        "WORKER_THREADS": "2",
-    })
+        env = {
+            "DATABASE_URL": request.getfixturevalue("postgres_url"),
+            "REDIS_URL": request.getfixturevalue("redis_url"),
+            "QUEUE_NAME": prefix,
+        }
+    env.update(
+        {
+            "DATA_DIR": str(tmp_path / "var"),
+            "JOB_MODULES": '["tests.job_handlers"]',
+            "JOB_LEASE_SECONDS": "3",
+            "JOB_MAINTENANCE_SECONDS": "0.5",
+            "WORKER_THREADS": "2",
+        }
+    )
     for name, value in env.items():  # this process enqueues into the same deployment
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
@@ -58,8 +63,9 @@ def test_killed_worker_job_is_finished_by_another_worker_once(deployment):
         session.flush()
         merchant_id = merchant.id
     with session_scope(engine) as session:  # dispatched to this deployment's queue after commit
-        job_id = enqueue(session, "test.count", merchant_id=merchant_id,
-                         payload={"steps": STEPS, "step_seconds": 0.15}).id
+        job_id = enqueue(
+            session, "test.count", merchant_id=merchant_id, payload={"steps": STEPS, "step_seconds": 0.15}
+        ).id
 
     def job() -> Job:
         with session_scope(engine) as session:
@@ -75,8 +81,9 @@ def test_killed_worker_job_is_finished_by_another_worker_once(deployment):
         assert job().state == "running" and progress_at_kill < STEPS
 
         second = start_worker(env)
-        finished = wait_for(lambda: (j := job()).state == "succeeded" and j, timeout=90,
-                            what="the second worker to finish the job")
+        finished = wait_for(
+            lambda: (j := job()).state == "succeeded" and j, timeout=90, what="the second worker to finish the job"
+        )
     finally:
         stop(first, second)
 

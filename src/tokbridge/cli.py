@@ -12,8 +12,9 @@ from rich.console import Console
 
 from tokbridge.config import KEY_FILE, SettingsError, get_settings
 
-app = typer.Typer(help="TokBridge: sell your store's catalog on TikTok Shop.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="TokBridge: sell your store's catalog on TikTok Shop.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 console = Console(stderr=True)
 
 
@@ -34,7 +35,9 @@ def _settings(require_secrets: bool = True):
 
 
 @app.command()
-def init(force: Annotated[bool, typer.Option(help="Replace existing keys (encrypted data becomes unreadable).")] = False):
+def init(
+    force: Annotated[bool, typer.Option(help="Replace existing keys (encrypted data becomes unreadable).")] = False,
+):
     """Create the data folder and a key file (mode 0600) with SECRET_KEY and ENCRYPTION_KEYS."""
     import secrets
 
@@ -98,7 +101,9 @@ def rotate_keys():
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
-    worker: Annotated[bool, typer.Option(help="Run the job worker in this process (default when REDIS_URL is unset).")] = None,
+    worker: Annotated[
+        bool, typer.Option(help="Run the job worker in this process (default when REDIS_URL is unset).")
+    ] = None,
 ):
     """Serve the web app (and, in the embedded default, the job worker)."""
     import uvicorn
@@ -108,8 +113,9 @@ def serve(
 
     settings = _settings()
     embedded = settings.embedded if worker is None else worker
-    uvicorn.run(create_app(settings, embedded_worker=embedded), host=host, port=port, log_level="warning",
-                **UVICORN_LOGGING)
+    uvicorn.run(
+        create_app(settings, embedded_worker=embedded), host=host, port=port, log_level="warning", **UVICORN_LOGGING
+    )
 
 
 @app.command("worker")
@@ -119,16 +125,21 @@ def run_worker(threads: Annotated[int, typer.Option(help="Consumer threads.")] =
 
     settings = _settings()
     if settings.embedded:
-        console.print("[yellow]REDIS_URL is not set: this worker uses the embedded SQLite queue; "
-                      "run it on the same machine as `tokbridge serve --no-worker`.[/yellow]")
+        console.print(
+            "[yellow]REDIS_URL is not set: this worker uses the embedded SQLite queue; "
+            "run it on the same machine as `tokbridge serve --no-worker`.[/yellow]"
+        )
     Worker(settings, threads or None).run_forever()
 
 
 @app.command()
-def demo(port: int = 8000,
-         sandboxes: Annotated[bool, typer.Option(help="Run the sandboxes in this process.")] = True,
-         sandbox_port: Annotated[list[str] | None, typer.Option(
-             help="NAME=PORT: serve that sandbox on another port (repeat for each).")] = None):
+def demo(
+    port: int = 8000,
+    sandboxes: Annotated[bool, typer.Option(help="Run the sandboxes in this process.")] = True,
+    sandbox_port: Annotated[
+        list[str] | None, typer.Option(help="NAME=PORT: serve that sandbox on another port (repeat for each).")
+    ] = None,
+):
     """Set up a demo merchant and serve everything on one machine, against the sandboxes."""
     from tokbridge.demo import run_demo
 
@@ -149,9 +160,11 @@ def _ports(pairs: list[str]) -> dict[str, int]:
 
 
 @app.command("sandbox")
-def sandbox(name: Annotated[str, typer.Argument(help="Which sandbox: see `tokbridge sandbox --help`.")],
-            port: Annotated[int, typer.Option(help="Port (default: the one the demo gives it).")] = 0,
-            host: str = "127.0.0.1"):
+def sandbox(
+    name: Annotated[str, typer.Argument(help="Which sandbox: see `tokbridge sandbox --help`.")],
+    port: Annotated[int, typer.Option(help="Port (default: the one the demo gives it).")] = 0,
+    host: str = "127.0.0.1",
+):
     """Run a local sandbox of an external API (its names come from the tokbridge-sandboxes package)."""
     import uvicorn
 
@@ -159,11 +172,18 @@ def sandbox(name: Annotated[str, typer.Argument(help="Which sandbox: see `tokbri
 
     sandboxes = _sandboxes()
     if name not in sandboxes.SANDBOXES:
-        console.print(f"[red]There is no sandbox called {name!r}.[/red] "
-                      f"Try one of: {', '.join(sorted(sandboxes.SANDBOXES))}.")
+        console.print(
+            f"[red]There is no sandbox called {name!r}.[/red] Try one of: {', '.join(sorted(sandboxes.SANDBOXES))}."
+        )
         sys.exit(2)
-    uvicorn.run(sandboxes.create_app(name), host=host, port=port or sandboxes.SANDBOXES[name][1],
-                log_level="warning", access_log=False, **UVICORN_LOGGING)
+    uvicorn.run(
+        sandboxes.create_app(name),
+        host=host,
+        port=port or sandboxes.SANDBOXES[name][1],
+        log_level="warning",
+        access_log=False,
+        **UVICORN_LOGGING,
+    )
 
 
 def _sandboxes():
@@ -173,8 +193,10 @@ def _sandboxes():
     except ModuleNotFoundError as missing:
         if missing.name != "tokbridge_sandboxes":
             raise
-        console.print("[red]The sandboxes are not installed.[/red] From the repository, run "
-                      "`pip install -e ./sandboxes` (or `make install`), then try again.")
+        console.print(
+            "[red]The sandboxes are not installed.[/red] From the repository, run "
+            "`pip install -e ./sandboxes` (or `make install`), then try again."
+        )
         sys.exit(2)
 
 

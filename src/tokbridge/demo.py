@@ -47,8 +47,9 @@ def demo_plan(catalog_size: int) -> Plan:
     return next((plan for plan in by_size if plan.product_limit >= catalog_size), by_size[-1])
 
 
-def run_demo(port: int = 8000, host: str = "127.0.0.1", sandboxes: bool = True,
-             sandbox_ports: dict[str, int] | None = None) -> None:
+def run_demo(
+    port: int = 8000, host: str = "127.0.0.1", sandboxes: bool = True, sandbox_ports: dict[str, int] | None = None
+) -> None:
     world = None
     if sandboxes:
         from tokbridge_sandboxes import demo as world
@@ -69,8 +70,10 @@ def run_demo(port: int = 8000, host: str = "127.0.0.1", sandboxes: bool = True,
         if created:
             console.print(f"Sign in with [bold]{DEMO_EMAIL}[/bold] / [bold]{DEMO_PASSWORD}[/bold]")
         else:
-            console.print(f"Sign in with your account (the demo login is {DEMO_EMAIL} / {DEMO_PASSWORD} "
-                          "if you have not changed it).")
+            console.print(
+                f"Sign in with your account (the demo login is {DEMO_EMAIL} / {DEMO_PASSWORD} "
+                "if you have not changed it)."
+            )
         if told:
             console.print(told)
         console.print("Data lives in ./var (SQLite); press Ctrl+C to stop.\n")

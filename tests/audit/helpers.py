@@ -8,10 +8,9 @@ from sqlalchemy import func, select
 
 from tests.pipeline.helpers import run_jobs
 from tests.support.waiting import wait_for
-
 from tokbridge.audit.models import AuditEntry
-from tokbridge.jobs.models import ACTIVE_STATES, Job
 from tokbridge.db.engine import session_scope
+from tokbridge.jobs.models import ACTIVE_STATES, Job
 from tokbridge.listings.models import Listing, ListingSku, ListingStatus
 
 
@@ -31,15 +30,25 @@ def live(world) -> list[Listing]:
 def tiktok_prices(world) -> dict[str, Decimal]:
     """TikTok SKU id -> the price the sandbox holds, for the SKUs of live products."""
     with session_scope(world.engine) as session:
-        skus = set(session.scalars(select(ListingSku.tiktok_sku_id).join(Listing, Listing.id == ListingSku.listing_id)
-                                   .where(Listing.status == ListingStatus.LIVE)))
-    return {sku["id"]: Decimal(sku["price"]["sale_price"])
-            for product in world.tiktok_control("GET", "/sandbox/products")["products"] for sku in product["skus"]
-            if sku["id"] in skus}
+        skus = set(
+            session.scalars(
+                select(ListingSku.tiktok_sku_id)
+                .join(Listing, Listing.id == ListingSku.listing_id)
+                .where(Listing.status == ListingStatus.LIVE)
+            )
+        )
+    return {
+        sku["id"]: Decimal(sku["price"]["sale_price"])
+        for product in world.tiktok_control("GET", "/sandbox/products")["products"]
+        for sku in product["skus"]
+        if sku["id"] in skus
+    }
 
 
 def tiktok_statuses(world) -> dict[str, str]:
-    return {product["id"]: product["status"] for product in world.tiktok_control("GET", "/sandbox/products")["products"]}
+    return {
+        product["id"]: product["status"] for product in world.tiktok_control("GET", "/sandbox/products")["products"]
+    }
 
 
 def edit_price_rule(client, template_id: int, percent: str) -> None:
@@ -60,7 +69,8 @@ def settle(world, timeout: float = 180) -> None:
     def idle() -> bool:
         run_jobs(world, limit=10_000)
         with session_scope(world.engine) as session:
-            return not session.scalar(select(func.count()).select_from(Job).where(Job.state.in_(ACTIVE_STATES),
-                                                                                  Job.kind.in_(WORK)))
+            return not session.scalar(
+                select(func.count()).select_from(Job).where(Job.state.in_(ACTIVE_STATES), Job.kind.in_(WORK))
+            )
 
     wait_for(idle, timeout=timeout, interval=0.2, what="every job to finish")

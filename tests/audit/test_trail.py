@@ -50,7 +50,9 @@ def test_a_price_rule_edit_and_the_prices_it_sends_are_one_change_set_of_the_use
     assert {entry.change_set_id for entry in pushes} == {head.id}
     for entry in pushes:  # the job did it, for the person whose edit started it
         assert entry.actor_type == ActorType.JOB and entry.user_id == owner and entry.job_id
-        assert entry.triggered_by == "Template “T-shirts” edited: price rule same as the store → +10 % by owner@world.test"
+        assert (
+            entry.triggered_by == "Template “T-shirts” edited: price rule same as the store → +10 % by owner@world.test"
+        )
     with session_scope(world.engine) as session:
         pushed = dict(session.execute(select(ListingSku.tiktok_sku_id, ListingSku.pushed_price)).all())
     for entry in pushes:
@@ -77,8 +79,10 @@ def test_bulk_deactivate_records_the_request_and_each_product(api):
 def test_settings_plan_and_assignment_are_recorded(api):
     world, client = api
     upload_and_review(world)
-    saved = client.put("/api/v1/settings/sync", json={"sync_product_info": True, "sync_price": False,
-                                                      "sync_inventory": True, "on_store_delete": "delete"})
+    saved = client.put(
+        "/api/v1/settings/sync",
+        json={"sync_product_info": True, "sync_price": False, "sync_inventory": True, "on_store_delete": "delete"},
+    )
     assert saved.status_code == 200, saved.text
     [sync] = entries(world, "settings.sync")
     assert (sync.before["sync_price"], sync.after["sync_price"]) == (True, False)
@@ -105,8 +109,9 @@ def test_settings_plan_and_assignment_are_recorded(api):
     with session_scope(world.engine) as session:
         bind_merchant(session, world.merchant_id)
         audit.act_as(session, audit.Actor.user(_user_id(world, "owner@world.test"), "owner@world.test"))
-        billing.change_plan_checked(session, world.merchant_id, plans.plan_by_code("scale"),
-                                    product_usage(session, world.merchant_id))
+        billing.change_plan_checked(
+            session, world.merchant_id, plans.plan_by_code("scale"), product_usage(session, world.merchant_id)
+        )
     [plan] = entries(world, "plan.changed")
     assert plan.after == {"plan": "scale"} and plan.actor_name == "owner@world.test"
 
@@ -117,15 +122,25 @@ def test_an_entry_commits_or_rolls_back_with_its_change(world_factory, outcome):
     with session_scope(world.engine) as session:
         bind_merchant(session, world.merchant_id)
         audit.act_as(session, audit.Actor.user(7, "someone@world.test"))
-        audit.record(session, None, "settings.sync", ("shop", world.tiktok_connection_id), {"a": 1}, {"a": 2},
-                     summary="Sync settings changed")
+        audit.record(
+            session,
+            None,
+            "settings.sync",
+            ("shop", world.tiktok_connection_id),
+            {"a": 1},
+            {"a": 2},
+            summary="Sync settings changed",
+        )
         if outcome == "rollback":
             session.rollback()
     recorded = entries(world)
     assert len(recorded) == (1 if outcome == "commit" else 0)
     if recorded:
         assert (recorded[0].actor_name, recorded[0].user_id, recorded[0].merchant_id) == (
-            "someone@world.test", 7, world.merchant_id)
+            "someone@world.test",
+            7,
+            world.merchant_id,
+        )
 
 
 def test_a_refused_edit_leaves_no_entry(api):
@@ -159,13 +174,16 @@ def test_the_audit_page_finds_who_changed_a_products_price_and_when(api):
     exported = list(csv.DictReader(io.StringIO(client.get(f"/audit.csv?product={product}").text)))
     assert [row["What"] for row in exported] == ["Price sent to TikTok"]
     [row] = exported
-    assert row["Started by"].endswith("by owner@world.test") and row["When (UTC)"].startswith(f"{push.created_at:%Y-%m-%d}")
+    assert row["Started by"].endswith("by owner@world.test") and row["When (UTC)"].startswith(
+        f"{push.created_at:%Y-%m-%d}"
+    )
     assert row["Before"] == ", ".join(str(v) for v in push.before["skus"].values())
     assert row["After"] == ", ".join(str(v) for v in push.after["skus"].values())
 
     listed = client.get(f"/api/v1/audit?product={product}").json()
     assert [(e["kind"], e["actor"]["type"], e["actor"]["user_id"]) for e in listed] == [
-        ("listing.price", "job", _user_id(world, "owner@world.test"))]
+        ("listing.price", "job", _user_id(world, "owner@world.test"))
+    ]
 
 
 def test_a_bulk_template_assignment_is_undone_in_tokbridge(api):
@@ -190,8 +208,13 @@ def test_a_bulk_template_assignment_is_undone_in_tokbridge(api):
     with session_scope(world.engine) as session:
         from tokbridge.category_templates.models import ProductTemplateAssignment
 
-        links = dict(session.execute(select(ProductTemplateAssignment.product_id, ProductTemplateAssignment.template_id)
-                                     .where(ProductTemplateAssignment.product_id.in_(products))).all())
+        links = dict(
+            session.execute(
+                select(ProductTemplateAssignment.product_id, ProductTemplateAssignment.template_id).where(
+                    ProductTemplateAssignment.product_id.in_(products)
+                )
+            ).all()
+        )
     assert links == {pid: first for pid in products}  # back to the first template (one never left it again)
     undo_items = [e for e in entries(world, "bulk.assign") if e.change_set_id == undone.json()["undo_entry_id"]]
     assert sorted(e.product_id for e in undo_items) == sorted(products[1:])
@@ -209,25 +232,41 @@ def test_a_price_rate_change_is_recorded_with_what_to_do_to_take_it_back(world_f
         set_rate(client, "0.9")
         first, second = entries(world, "settings.rate")
         assert (first.before, first.after, second.before, second.after) == (
-            {"rate": None}, {"rate": "0.800000"}, {"rate": "0.800000"}, {"rate": "0.900000"})
+            {"rate": None},
+            {"rate": "0.800000"},
+            {"rate": "0.800000"},
+            {"rate": "0.900000"},
+        )
         assert "1 USD = 0.9 GBP" in second.summary and second.actor_name == "owner@world.test"
-        preview = client.post(f"/api/v1/audit/{second.id}/undo/preview",
-                              headers={"X-CSRF-Token": client.get("/api/v1/me").json()["csrf_token"]}).json()
+        preview = client.post(
+            f"/api/v1/audit/{second.id}/undo/preview",
+            headers={"X-CSRF-Token": client.get("/api/v1/me").json()["csrf_token"]},
+        ).json()
         assert preview["possible"] is False and preview["cannot"] == [
-            "Set the price rate back on the Settings page: the prices on TikTok follow it."]
+            "Set the price rate back on the Settings page: the prices on TikTok follow it."
+        ]
 
 
 def test_a_change_made_with_an_api_token_names_the_tokens_user(api):
     """A script's change is the person's whose token it used, as a change in the browser is."""
     world, client = api
     page = client.get("/settings/tokens").text
-    created = client.post("/settings/tokens", data={"csrf_token": _csrf(page), "name": "Nightly script",
-                                                    "access": "read_write", "expires": "30"})
+    created = client.post(
+        "/settings/tokens",
+        data={"csrf_token": _csrf(page), "name": "Nightly script", "access": "read_write", "expires": "30"},
+    )
     token = next(word for word in created.text.replace("<", " ").replace(">", " ").split() if word.startswith("tbk_"))
     with TestClient(client.app, base_url="http://127.0.0.1") as script:
-        saved = script.put("/api/v1/settings/sync", headers={"Authorization": f"Bearer {token}"},
-                           json={"sync_product_info": True, "sync_price": False, "sync_inventory": True,
-                                 "on_store_delete": "deactivate"})
+        saved = script.put(
+            "/api/v1/settings/sync",
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "sync_product_info": True,
+                "sync_price": False,
+                "sync_inventory": True,
+                "on_store_delete": "deactivate",
+            },
+        )
     assert saved.status_code == 200, saved.text
     [sync] = entries(world, "settings.sync")
     assert sync.actor_name == "owner@world.test" and sync.actor_type == ActorType.USER
@@ -239,8 +278,12 @@ def _csrf(page: str) -> str:
 
 def test_order_settings_and_the_carrier_mapping_are_recorded(api):
     world, client = api
-    choices = {"restock_on_cancel": False, "restock_on_return": True, "unknown_sku": "custom_line",
-               "carrier_map": {"Royal Mail": "7117858858072016686"}}
+    choices = {
+        "restock_on_cancel": False,
+        "restock_on_return": True,
+        "unknown_sku": "custom_line",
+        "carrier_map": {"Royal Mail": "7117858858072016686"},
+    }
     saved = client.put("/api/v1/settings/orders", json=choices)
     assert saved.status_code == 200, saved.text
     [entry] = entries(world, "settings.orders")

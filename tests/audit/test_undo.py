@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from tests.audit.helpers import edit_price_rule, entries, live, settle, tiktok_prices, tiktok_statuses
 from tests.conftest import add_user, sign_in
-from tests.pipeline.test_template_sync import marked_up
 from tests.pipeline.helpers import check_prerequisites, jobs, request, run_jobs, sales_warehouse, tee_template, upgrade
+from tests.pipeline.test_template_sync import marked_up
 from tokbridge.catalog.models import CatalogProduct, CatalogVariant
 from tokbridge.db.engine import session_scope
 from tokbridge.listings import service
@@ -34,8 +34,11 @@ EVERYTHING = {"match": "all", "rules": [{"field": "price", "operator": "greater_
 def live_world(world_factory, products: int, tiktok: dict | None = None, env: dict | None = None):
     """About a third of `products` live on TikTok under one template (the others have images or data TikTok
     refuses), and an owner who can sign in."""
-    world = world_factory(products=products, tiktok={"daily_listing_limit": 10_000, **(tiktok or {})},
-                          env={"TIKTOK_DAILY_LISTING_LIMIT": "10000", **(env or {})})
+    world = world_factory(
+        products=products,
+        tiktok={"daily_listing_limit": 10_000, **(tiktok or {})},
+        env={"TIKTOK_DAILY_LISTING_LIMIT": "10000", **(env or {})},
+    )
     world.import_catalog()
     upgrade(world)
     check_prerequisites(world)
@@ -73,8 +76,11 @@ def change_store_price(world, product_id: int, new_price: Decimal) -> None:
         product = session.get(CatalogProduct, product_id)
         variants = session.scalars(select(CatalogVariant).where(CatalogVariant.product_id == product_id)).all()
         external, variant_ids = product.external_id, [v.external_id for v in variants]
-    world.shopify_control("PATCH", f"/sandbox/shops/{{shop}}/products/{numeric(external)}",
-                          {"variants": [{"id": variant_id, "price": str(new_price)} for variant_id in variant_ids]})
+    world.shopify_control(
+        "PATCH",
+        f"/sandbox/shops/{{shop}}/products/{numeric(external)}",
+        {"variants": [{"id": variant_id, "price": str(new_price)} for variant_id in variant_ids]},
+    )
     world.import_catalog()
     sync(world, product_id)
 
@@ -83,8 +89,13 @@ def skus_of(world, product_id: int) -> set[str]:
     with session_scope(world.engine) as session:
         from tokbridge.listings.models import Listing
 
-        return set(session.scalars(select(ListingSku.tiktok_sku_id).join(Listing, Listing.id == ListingSku.listing_id)
-                                   .where(Listing.product_id == product_id)))
+        return set(
+            session.scalars(
+                select(ListingSku.tiktok_sku_id)
+                .join(Listing, Listing.id == ListingSku.listing_id)
+                .where(Listing.product_id == product_id)
+            )
+        )
 
 
 @pytest.mark.slow
@@ -107,7 +118,9 @@ def test_a_price_rule_on_200_live_products_undone_with_a_conflict(signed_in):
     skipped, overwritten = products[0], products[1]
     change_store_price(world, skipped, Decimal("77.00"))
     change_store_price(world, overwritten, Decimal("88.00"))
-    assert {raised_now for sku, raised_now in tiktok_prices(world).items() if sku in skus_of(world, skipped)} == {Decimal("84.70")}
+    assert {raised_now for sku, raised_now in tiktok_prices(world).items() if sku in skus_of(world, skipped)} == {
+        Decimal("84.70")
+    }
 
     # The preview, from any entry of the change: the two are conflicts, everything else goes back.
     one_push = next(e for e in entries(world, "listing.price") if e.change_set_id == edit.id)
@@ -119,8 +132,10 @@ def test_a_price_rule_on_200_live_products_undone_with_a_conflict(signed_in):
     assert any("Stock is not put back" in line for line in preview["cannot"]) or preview["cannot"] == []
     assert len(preview["items"]) == len(products) + 1  # and the template itself
 
-    undone = client.post(f"/api/v1/audit/{edit.id}/undo", json={"decisions": {
-        conflicts[skipped]["key"]: "skip", conflicts[overwritten]["key"]: "overwrite"}})
+    undone = client.post(
+        f"/api/v1/audit/{edit.id}/undo",
+        json={"decisions": {conflicts[skipped]["key"]: "skip", conflicts[overwritten]["key"]: "overwrite"}},
+    )
     assert undone.status_code == 202, undone.text
     settle(world)
 
@@ -135,11 +150,17 @@ def test_a_price_rule_on_200_live_products_undone_with_a_conflict(signed_in):
 
     # Every step in the trail with its user; the undo is audited and can itself be undone.
     undo_head = client.get(f"/api/v1/audit/{undone.json()['undo_entry_id']}").json()
-    assert undo_head["kind"] == "undo" and undo_head["undo_of"] == edit.id and undo_head["actor"]["name"] == "owner@world.test"
+    assert (
+        undo_head["kind"] == "undo"
+        and undo_head["undo_of"] == edit.id
+        and undo_head["actor"]["name"] == "owner@world.test"
+    )
     steps = client.get(f"/api/v1/audit?change_set={undo_head['id']}&limit=500").json()
     pushes = [s for s in steps if s["kind"] == "listing.price"]
     assert len(pushes) == len(products) - 1
-    assert all(s["actor"]["type"] == "job" and s["actor"]["triggered_by"].endswith("by owner@world.test") for s in pushes)
+    assert all(
+        s["actor"]["type"] == "job" and s["actor"]["triggered_by"].endswith("by owner@world.test") for s in pushes
+    )
     assert client.get(f"/api/v1/audit/{edit.id}").json()["undone_by"] == undo_head["id"]
     again = client.post(f"/api/v1/audit/{edit.id}/undo", json={})
     assert again.status_code == 409 and "already been undone" in again.json()["detail"]
@@ -151,8 +172,9 @@ def test_a_bulk_deactivate_undone_leaves_the_products_active(world_factory):
     world = live_world(world_factory, products=40)
     with owner_client(world) as client:
         chosen = live(world)[:6]
-        accepted = client.post("/api/v1/listings/actions",
-                               json={"action": "deactivate", "listing_ids": [row.id for row in chosen]})
+        accepted = client.post(
+            "/api/v1/listings/actions", json={"action": "deactivate", "listing_ids": [row.id for row in chosen]}
+        )
         assert accepted.status_code == 202, accepted.text
         run_jobs(world)
         statuses = tiktok_statuses(world)
@@ -177,7 +199,9 @@ def test_a_bulk_deactivate_undone_leaves_the_products_active(world_factory):
         assert "Deactivated “" in found and "owner@world.test" in found
         rows = list(csv.DictReader(io.StringIO(client.get(f"/audit.csv?product={product_id}").text)))
         assert [row["What"] for row in rows] == ["Activated or deactivated on TikTok"] * 2
-        assert {row["For"] or row["Started by"] for row in rows} and all("owner@world.test" in row["Started by"] for row in rows)
+        assert {row["For"] or row["Started by"] for row in rows} and all(
+            "owner@world.test" in row["Started by"] for row in rows
+        )
         assert [row["Before"] for row in rows] == ["Inactive", "Live"]
 
 
@@ -209,8 +233,11 @@ def test_an_undo_meets_a_rate_limit_and_a_lost_answer_and_puts_each_product_back
 
         # TikTok takes the first product's prices but its answer is lost; then it throttles a price update.
         prices = "/product/202309/products/{product_id}/prices/update"
-        world.tiktok_control("POST", "/sandbox/faults", {"queue": [
-            {"kind": "drop_answer", "path": prices}, {"kind": "throttle", "path": prices}]})
+        world.tiktok_control(
+            "POST",
+            "/sandbox/faults",
+            {"queue": [{"kind": "drop_answer", "path": prices}, {"kind": "throttle", "path": prices}]},
+        )
         assert client.post(f"/api/v1/audit/{edit.id}/undo", json={}).status_code == 202
         settle(world)
 

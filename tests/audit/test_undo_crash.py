@@ -36,8 +36,9 @@ def test_an_undo_survives_a_killed_worker(crash_world):
     world, env = crash_world
     original = tiktok_prices(world)
     with session_scope(world.engine) as session:
-        owner = audit.Actor.user(session.scalar(select(User.id).where(User.email == "owner@world.test")),
-                                 "owner@world.test")
+        owner = audit.Actor.user(
+            session.scalar(select(User.id).where(User.email == "owner@world.test")), "owner@world.test"
+        )
     with session_scope(world.engine) as session:
         audit.act_as(bind_merchant(session, world.merchant_id), owner)
         shop = shop_context(session, world.tiktok_connection_id)
@@ -58,8 +59,12 @@ def test_an_undo_survives_a_killed_worker(crash_world):
     def undo_job():
         return jobs(world, "undo.apply")[0]
 
-    kill_midway_and_take_over(env, undo_job, started=lambda job: 4 <= job.progress_done < products,
-                              finished=lambda job: job.state == "succeeded")
+    kill_midway_and_take_over(
+        env,
+        undo_job,
+        started=lambda job: 4 <= job.progress_done < products,
+        finished=lambda job: job.state == "succeeded",
+    )
 
     assert tiktok_prices(world) == original
     undo_head = next(e for e in entries(world, "undo"))

@@ -44,8 +44,9 @@ def test_create_use_and_revoke_a_token(page, live_app, app_settings):
     page.wait_for_selector("text=revoked")
     assert "Revoked" in page.get_by_test_id("tokens").inner_text()
     screenshot(page, "api-tokens-list")
-    assert httpx.get(f"{live_app}/api/v1/me", headers={"Authorization": f"Bearer {token}"},
-                     timeout=30).status_code == 401
+    assert (
+        httpx.get(f"{live_app}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=30).status_code == 401
+    )
 
 
 def test_the_tokens_page_fits_a_phone(browser, live_app, app_settings):

@@ -32,17 +32,23 @@ def test_products_and_orders_fit_a_phone(browser, world_factory, request):  # no
         page.get_by_label("Password").fill("correct horse battery")
         page.keyboard.press("Enter")
         page.wait_for_url(f"{base}/dashboard")
-        for path, rows in (("/products", "[data-product-id]"), ("/orders", "[data-order-id]"),
-                           ("/products?status=failed", "[data-product-id]")):
+        for path, rows in (
+            ("/products", "[data-product-id]"),
+            ("/orders", "[data-order-id]"),
+            ("/products?status=failed", "[data-product-id]"),
+        ):
             page.goto(f"{base}{path}")
             assert page.locator(rows).count() > 0, path
             wide = page.evaluate("""() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)""")
             screenshot(page, f"narrow-{path.strip('/').replace('?', '-').replace('=', '-')}-{request.node.callspec.id}")
             assert wide <= WIDTH, f"{path} is {wide}px wide on a {WIDTH}px screen"
             # Nothing sticks out of the screen.
-            overflowing = page.evaluate("""(limit) => [...document.querySelectorAll('main *')]
+            overflowing = page.evaluate(
+                """(limit) => [...document.querySelectorAll('main *')]
                 .filter(e => e.getBoundingClientRect().right > limit + 1 && !e.closest('.table-wrap'))
-                .map(e => e.tagName + '.' + e.className).slice(0, 5)""", WIDTH)
+                .map(e => e.tagName + '.' + e.className).slice(0, 5)""",
+                WIDTH,
+            )
             assert not overflowing, (path, overflowing)
             # ... and the rows themselves fit: status and total are read without scrolling the table.
             hidden = page.evaluate("""() => [...document.querySelectorAll('.table-wrap')]

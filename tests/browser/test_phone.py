@@ -14,8 +14,18 @@ from tokbridge.web.app import create_app
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["/dashboard", "/products", "/templates", "/templates/new", "/settings", "/settings/tokens", "/plans", "/activity",
-         "/audit", "/onboarding"]
+PAGES = [
+    "/dashboard",
+    "/products",
+    "/templates",
+    "/templates/new",
+    "/settings",
+    "/settings/tokens",
+    "/plans",
+    "/activity",
+    "/audit",
+    "/onboarding",
+]
 
 
 def test_every_page_fits_a_phone_and_works_with_the_keyboard(browser, world_factory, request):  # noqa: F811

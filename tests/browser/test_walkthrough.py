@@ -21,17 +21,25 @@ from tests.support.live_server import free_port, serve
 from tests.support.waiting import wait_for
 from tests.support.world import point_connector_at_sandboxes
 from tokbridge.config import get_settings
+from tokbridge.web.app import create_app
 from tokbridge_sandboxes.shopify import SandboxConfig as ShopifyConfig
 from tokbridge_sandboxes.shopify import create_app as shopify_sandbox
 from tokbridge_sandboxes.tiktok import SandboxConfig as TikTokConfig
 from tokbridge_sandboxes.tiktok import create_app as tiktok_sandbox
-from tokbridge.web.app import create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SHOP = "walkthrough.myshopify.com"
-README_SHOTS = {"02-dashboard-new-merchant", "05-dashboard-prerequisites", "08-template-step-1", "09-template-step-2",
-                "12-dashboard-live", "14-product", "16-settings", "19-dashboard-first-order"}
+README_SHOTS = {
+    "02-dashboard-new-merchant",
+    "05-dashboard-prerequisites",
+    "08-template-step-1",
+    "09-template-step-2",
+    "12-dashboard-live",
+    "14-product",
+    "16-settings",
+    "19-dashboard-first-order",
+}
 PASSWORD = "a long enough password"
 
 
@@ -44,8 +52,9 @@ class Deployment:
     def store_products(self) -> list[dict]:
         """Every product of the Shopify sandbox (its control API lists 50 at a time)."""
         products: list[dict] = []
-        while batch := httpx.get(f"{self.shopify_url}/sandbox/shops/{SHOP}/products",
-                                 params={"offset": len(products)}, timeout=30).json()["products"]:
+        while batch := httpx.get(
+            f"{self.shopify_url}/sandbox/shops/{SHOP}/products", params={"offset": len(products)}, timeout=30
+        ).json()["products"]:
             products += batch
         return products
 
@@ -63,18 +72,42 @@ def deployment(app_settings, monkeypatch, request):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with ExitStack() as stack:
-        tiktok = tiktok_sandbox(TikTokConfig(
-            app_key="walk_key", app_secret="walk_secret", bootstrap_token=False, seed=5, tick_seconds=0.05,
-            redirect_url=f"{base}/connect/tiktok/callback", review_delay_seconds=60, review_rejection_rate=0.0,
-            failing_checks=["RETURN_WAREHOUSE"]))
+        tiktok = tiktok_sandbox(
+            TikTokConfig(
+                app_key="walk_key",
+                app_secret="walk_secret",
+                bootstrap_token=False,
+                seed=5,
+                tick_seconds=0.05,
+                redirect_url=f"{base}/connect/tiktok/callback",
+                review_delay_seconds=60,
+                review_rejection_rate=0.0,
+                failing_checks=["RETURN_WAREHOUSE"],
+            )
+        )
         tiktok_url = stack.enter_context(serve(tiktok))
-        shopify = shopify_sandbox(ShopifyConfig(client_id="walk-client", client_secret="walk-secret",
-                                                catalog_size=60, default_shop=SHOP, webhook_retry_seconds=0.0))
+        shopify = shopify_sandbox(
+            ShopifyConfig(
+                client_id="walk-client",
+                client_secret="walk-secret",
+                catalog_size=60,
+                default_shop=SHOP,
+                webhook_retry_seconds=0.0,
+            )
+        )
         shopify_url = stack.enter_context(serve(shopify))
-        point_connector_at_sandboxes(stack, monkeypatch, request, app_settings.database_url, base=base,
-                                     tiktok_url=tiktok_url, shopify_url=shopify_url,
-                                     tiktok_app=("walk_key", "walk_secret"), shopify_app=("walk-client", "walk-secret"),
-                                     extra={"TIKTOK_SELLER_CENTER_URL": f"{tiktok_url}/seller"})
+        point_connector_at_sandboxes(
+            stack,
+            monkeypatch,
+            request,
+            app_settings.database_url,
+            base=base,
+            tiktok_url=tiktok_url,
+            shopify_url=shopify_url,
+            tiktok_app=("walk_key", "walk_secret"),
+            shopify_app=("walk-client", "walk-secret"),
+            extra={"TIKTOK_SELLER_CENTER_URL": f"{tiktok_url}/seller"},
+        )
         stack.enter_context(serve(create_app(get_settings(), embedded_worker=True), port=port))
         yield Deployment(base, tiktok_url, shopify_url)
 
@@ -162,8 +195,11 @@ def test_new_merchant_reaches_a_first_live_product_and_a_fulfilled_order(page, d
 
     # The import finished meanwhile (it started when the store was connected).
     active = sum(1 for p in deployment.store_products() if p["status"].lower() == "active")
-    wait_for(lambda: api(page, "/api/v1/dashboard")["products"]["not_uploaded"] == active, timeout=60,
-             what="the catalog import")
+    wait_for(
+        lambda: api(page, "/api/v1/dashboard")["products"]["not_uploaded"] == active,
+        timeout=60,
+        what="the catalog import",
+    )
     assert current_step(page) == "template"
 
     # 5. The Free plan's 25 products are too few: upgrade.
@@ -186,9 +222,11 @@ def test_new_merchant_reaches_a_first_live_product_and_a_fulfilled_order(page, d
     condition.get_by_label("Value").fill("T-Shirts")
     # The page's count must settle on what the API counts for the same rule (an answer for the
     # conditions half filled in must not be left showing).
-    matching = api_post(page, "/api/v1/templates/count",
-                        {"match": "all", "rules": [{"field": "product_type", "operator": "equals",
-                                                    "value": "T-Shirts"}]})["count"]
+    matching = api_post(
+        page,
+        "/api/v1/templates/count",
+        {"match": "all", "rules": [{"field": "product_type", "operator": "equals", "value": "T-Shirts"}]},
+    )["count"]
     assert 0 < matching < active
     expect(page.get_by_test_id("match-count")).to_have_text(f"{matching} products match")
     page.get_by_label("Search categories").fill("t-shirt")
@@ -216,6 +254,7 @@ def test_new_merchant_reaches_a_first_live_product_and_a_fulfilled_order(page, d
     page.get_by_role("status").filter(has_text="on their way").wait_for()  # the notice after the redirect
     assert f"{linked} products are on their way" in page.get_by_role("status").first.inner_text()
     shot("11-dashboard-uploading")
+
     def sent():
         counts = api(page, "/api/v1/dashboard")["products"]
         return counts["in_progress"] == 0 and counts["reviewing"] + counts["failed"] == linked and counts
@@ -224,12 +263,16 @@ def test_new_merchant_reaches_a_first_live_product_and_a_fulfilled_order(page, d
     assert reviewing > 0
     # No reload: while the upload runs the page refreshes its activity and counts by itself.
     expect(page.get_by_test_id("product-counts").locator('[data-status="reviewing"] .count')).to_have_text(
-        str(reviewing), timeout=30_000)
+        str(reviewing), timeout=30_000
+    )
 
     # 8. TikTok approves after its review delay; the webhook brings Live back.
     deployment.tiktok("POST", "/sandbox/clock/advance", {"seconds": 120})
-    wait_for(lambda: api(page, "/api/v1/dashboard")["products"]["live"] == reviewing, timeout=60,
-             what="the review outcome to arrive")
+    wait_for(
+        lambda: api(page, "/api/v1/dashboard")["products"]["live"] == reviewing,
+        timeout=60,
+        what="the review outcome to arrive",
+    )
     page.reload()
     expected = api(page, "/api/v1/dashboard")
     assert page_counts(page, "product-counts", "data-status") == expected["products"]
@@ -258,15 +301,26 @@ def test_new_merchant_reaches_a_first_live_product_and_a_fulfilled_order(page, d
     # --- FIRST FULFILLED ORDER -------------------------------------------------------------------
     # A buyer orders a live SKU on TikTok; once paid and past the on-hold window the order is created in
     # the store; the merchant fulfils it there (Shopify sandbox control API); TikTok shows it shipped.
-    sku = next(s for p in deployment.tiktok("GET", "/sandbox/products")["products"] if p["status"] == "ACTIVATE"
-               for s in p["skus"] if sum(w["quantity"] for w in s["inventory"]) > 0)
+    sku = next(
+        s
+        for p in deployment.tiktok("GET", "/sandbox/products")["products"]
+        if p["status"] == "ACTIVATE"
+        for s in p["skus"]
+        if sum(w["quantity"] for w in s["inventory"]) > 0
+    )
     order_id = deployment.tiktok("POST", "/sandbox/orders", {"items": [{"sku_id": sku["id"], "quantity": 1}]})["id"]
     deployment.tiktok("POST", "/sandbox/clock/advance", {"seconds": 120})  # paid, on hold
     deployment.tiktok("POST", "/sandbox/clock/advance", {"seconds": 3600})  # awaiting shipment
-    store_order = wait_for(lambda: next((o for o in deployment.store_orders() if o["source_identifier"] == order_id),
-                                        None), timeout=60, what="the TikTok order in the store")
-    wait_for(lambda: api(page, "/api/v1/dashboard")["orders"].get("awaiting_shipment") == 1, timeout=30,
-             what="the order on the dashboard")
+    store_order = wait_for(
+        lambda: next((o for o in deployment.store_orders() if o["source_identifier"] == order_id), None),
+        timeout=60,
+        what="the TikTok order in the store",
+    )
+    wait_for(
+        lambda: api(page, "/api/v1/dashboard")["orders"].get("awaiting_shipment") == 1,
+        timeout=30,
+        what="the order on the dashboard",
+    )
     page.goto(f"{base}/dashboard")
     assert page_counts(page, "order-counts", "data-order-status")["awaiting_shipment"] == 1
     page.get_by_test_id("order-counts").locator('[data-order-status="awaiting_shipment"]').click()
@@ -275,12 +329,24 @@ def test_new_merchant_reaches_a_first_live_product_and_a_fulfilled_order(page, d
         assert order_id in page.content()
         shot("18-orders")
 
-    httpx.post(f"{deployment.shopify_url}/sandbox/shops/{SHOP}/orders/{store_order['id']}/fulfill",
-               json={"company": "UPS", "number": "1ZWALK0001"}, timeout=30).raise_for_status()
-    wait_for(lambda: next(o for o in deployment.tiktok("GET", "/sandbox/orders")["orders"]
-                          if o["id"] == order_id)["status"] == "IN_TRANSIT", timeout=60, what="the shipment on TikTok")
-    wait_for(lambda: api(page, "/api/v1/dashboard")["orders"].get("in_transit") == 1, timeout=30,
-             what="the shipped order on the dashboard")
+    httpx.post(
+        f"{deployment.shopify_url}/sandbox/shops/{SHOP}/orders/{store_order['id']}/fulfill",
+        json={"company": "UPS", "number": "1ZWALK0001"},
+        timeout=30,
+    ).raise_for_status()
+    wait_for(
+        lambda: (
+            next(o for o in deployment.tiktok("GET", "/sandbox/orders")["orders"] if o["id"] == order_id)["status"]
+            == "IN_TRANSIT"
+        ),
+        timeout=60,
+        what="the shipment on TikTok",
+    )
+    wait_for(
+        lambda: api(page, "/api/v1/dashboard")["orders"].get("in_transit") == 1,
+        timeout=30,
+        what="the shipped order on the dashboard",
+    )
     page.goto(f"{base}/dashboard?period=7")
     expected = api(page, "/api/v1/dashboard?sales_days=7")
     orders = page_counts(page, "order-counts", "data-order-status")

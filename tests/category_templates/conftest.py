@@ -19,8 +19,9 @@ def add_shop(engine, merchant_id: int, region: str = "US") -> ShopContext:
     with session_scope(engine) as session:
         bind_merchant(session, merchant_id)
         n = next(_serial)
-        connection = ChannelConnection(merchant_id=merchant_id, channel="tiktok", external_id=f"74940{n:05d}",
-                                       name=f"Shop {n}", region=region)
+        connection = ChannelConnection(
+            merchant_id=merchant_id, channel="tiktok", external_id=f"74940{n:05d}", name=f"Shop {n}", region=region
+        )
         session.add(connection)
         session.flush()
         return shop_context(session, connection.id)

@@ -31,10 +31,14 @@ from .conftest import add_shop
 LOCATION = "gid://shopify/Location/1"
 GB_TEES = CategoryChoice(id="601302", version="v1", name_path=["Womenswear & Underwear", "Women's Tops", "T-shirts"])
 GB_MUGS = CategoryChoice(id="600011", version="v1", name_path=["Home Supplies", "Kitchenware", "Mugs"])
-MUGS_INFO = CategoryInfo("600011", "v1", (
-    Attribute(id="100000", name="Color", type="SALES_PROPERTY"),
-    Attribute(id="101610", name="Room", type="PRODUCT_PROPERTY"),
-))
+MUGS_INFO = CategoryInfo(
+    "600011",
+    "v1",
+    (
+        Attribute(id="100000", name="Color", type="SALES_PROPERTY"),
+        Attribute(id="101610", name="Room", type="PRODUCT_PROPERTY"),
+    ),
+)
 
 
 def tees(**overrides) -> dict:
@@ -43,8 +47,9 @@ def tees(**overrides) -> dict:
         "priority": 10,
         "selection": {"match": "all", "rules": [{"field": "product_type", "operator": "equals", "value": "t-shirts"}]},
         "category": {"id": "9601302", "version": "v2", "name_path": ["Womenswear", "Tops", "T-shirts"]},
-        "attributes": [{"attribute_id": "100347", "attribute_name": "Material", "source": "fixed",
-                        "value_ids": ["1004001"]}],
+        "attributes": [
+            {"attribute_id": "100347", "attribute_name": "Material", "source": "fixed", "value_ids": ["1004001"]}
+        ],
         "variants": [{"option_name": "Size", "attribute_id": "100007", "value_map": {"X-Large": "XL"}}],
         "price": {"adjustment": "percentage", "direction": "up", "amount": "10", "rounding": "end_99"},
         "inventory": {"warehouse_map": {LOCATION: "W1"}, "default_warehouse_id": "W1", "reserve_percent": 50},
@@ -58,13 +63,23 @@ def tees(**overrides) -> dict:
 def shops(engine, merchant_id):
     """The merchant's US and GB shops, and its catalog: two tees and a mug."""
     us, gb = add_shop(engine, merchant_id, "US"), add_shop(engine, merchant_id, "GB")
-    products = add_products(engine, merchant_id, [
-        P(title="Crew Tee", product_type="T-Shirts", options=[("Size", ["X-Large", "M"])],
-          variants=[V(price="20", sku="T-XL", options={"Size": "X-Large"}, levels={LOCATION: 9}),
-                    V(price="20", sku="T-M", options={"Size": "M"}, levels={LOCATION: 4})]),
-        P(title="V-neck", product_type="t-shirts", variants=[V(price="15", sku="V-1", levels={LOCATION: 1})]),
-        P(title="Mug", product_type="Mugs", variants=[V(price="8", sku="MUG")]),
-    ])
+    products = add_products(
+        engine,
+        merchant_id,
+        [
+            P(
+                title="Crew Tee",
+                product_type="T-Shirts",
+                options=[("Size", ["X-Large", "M"])],
+                variants=[
+                    V(price="20", sku="T-XL", options={"Size": "X-Large"}, levels={LOCATION: 9}),
+                    V(price="20", sku="T-M", options={"Size": "M"}, levels={LOCATION: 4}),
+                ],
+            ),
+            P(title="V-neck", product_type="t-shirts", variants=[V(price="15", sku="V-1", levels={LOCATION: 1})]),
+            P(title="Mug", product_type="Mugs", variants=[V(price="8", sku="MUG")]),
+        ],
+    )
     return us, gb, products
 
 
@@ -102,13 +117,20 @@ def test_a_product_is_linked_to_a_different_template_in_each_shop(engine, mercha
     with session_scope(engine) as session:
         bind_merchant(session, merchant_id)
         us_tees = service.create_template(session, us, tees()).id
-        gb_everything = service.create_template(session, gb, tees(
-            name="Everything", selection={}, category=GB_TEES.model_dump(), priority=50)).id
-        gb_picked = service.create_template(session, gb, tees(
-            name="Picked", selection={}, auto_assign=False, category=GB_TEES.model_dump(), priority=90)).id
+        gb_everything = service.create_template(
+            session, gb, tees(name="Everything", selection={}, category=GB_TEES.model_dump(), priority=50)
+        ).id
+        gb_picked = service.create_template(
+            session,
+            gb,
+            tees(name="Picked", selection={}, auto_assign=False, category=GB_TEES.model_dump(), priority=90),
+        ).id
         assert repo.assignment_map(session, us) == {tee: (us_tees, "auto"), vneck: (us_tees, "auto")}
         assert repo.assignment_map(session, gb) == {
-            tee: (gb_everything, "auto"), vneck: (gb_everything, "auto"), mug: (gb_everything, "auto")}
+            tee: (gb_everything, "auto"),
+            vneck: (gb_everything, "auto"),
+            mug: (gb_everything, "auto"),
+        }
 
         # A manual link in GB replaces that shop's link only; the second time changes nothing more.
         for _ in range(2):
@@ -131,11 +153,20 @@ def test_new_products_are_linked_in_every_shop_by_its_own_templates(engine, merc
     with session_scope(engine) as session:
         bind_merchant(session, merchant_id)
         us_tees = service.create_template(session, us, tees()).id
-        gb_mugs = service.create_template(session, gb, tees(
-            name="Mugs", category=GB_MUGS.model_dump(), attributes=[], variants=[],
-            selection={"match": "all", "rules": [{"field": "product_type", "operator": "equals", "value": "mugs"}]})).id
-    new_tee, new_mug = add_products(engine, merchant_id, [P(title="New tee", product_type="T-Shirts"),
-                                                         P(title="New mug", product_type="Mugs")])
+        gb_mugs = service.create_template(
+            session,
+            gb,
+            tees(
+                name="Mugs",
+                category=GB_MUGS.model_dump(),
+                attributes=[],
+                variants=[],
+                selection={"match": "all", "rules": [{"field": "product_type", "operator": "equals", "value": "mugs"}]},
+            ),
+        ).id
+    new_tee, new_mug = add_products(
+        engine, merchant_id, [P(title="New tee", product_type="T-Shirts"), P(title="New mug", product_type="Mugs")]
+    )
 
     catalog_tasks.link_new_products(engine, merchant_id)  # what an import or a new product queues
     with session_scope(engine) as session:
@@ -182,8 +213,10 @@ def test_copy_to_a_shop_of_another_tree_needs_its_category(engine, merchant_id, 
         assert any("brand was left out" in note for note in copied.notes)
         # Without the category's attributes nothing could be checked: the mappings are left out and said so.
         assert spec.attributes == []
-        assert ("Left out 1 attribute mapping that could not be checked against Womenswear & Underwear > "
-                "Women's Tops > T-shirts: Material. Map them again on the copy.") in copied.notes
+        assert (
+            "Left out 1 attribute mapping that could not be checked against Womenswear & Underwear > "
+            "Women's Tops > T-shirts: Material. Map them again on the copy."
+        ) in copied.notes
         assert service.products_to_upload(session, gb) == [tee, vneck]  # the copy links the GB products
 
         # The second copy: the name is taken in GB, said plainly; under another name it goes through.
@@ -241,9 +274,17 @@ def test_templates_made_before_any_shop_join_the_first_one(engine, merchant_id):
         session.add(loose)
         session.flush()
         now = utcnow()
-        session.add(ProductTemplateAssignment(merchant_id=merchant_id, connection_id=None, product_id=tee,
-                                              template_id=loose.id, assigned_by="manual", created_at=now,
-                                              updated_at=now))
+        session.add(
+            ProductTemplateAssignment(
+                merchant_id=merchant_id,
+                connection_id=None,
+                product_id=tee,
+                template_id=loose.id,
+                assigned_by="manual",
+                created_at=now,
+                updated_at=now,
+            )
+        )
         loose_id = loose.id
     shop = add_shop(engine, merchant_id, "US")
     with session_scope(engine) as session:

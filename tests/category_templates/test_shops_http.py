@@ -34,13 +34,13 @@ def two_shop_api(world_factory):  # noqa: F811
 
 def tee_body(warehouse: str) -> dict:
     return {
-        "name": "T-shirts", "selection": {"match": "all", "rules": [
-            {"field": "product_type", "operator": "equals", "value": "T-Shirts"}]},
+        "name": "T-shirts",
+        "selection": {"match": "all", "rules": [{"field": "product_type", "operator": "equals", "value": "T-Shirts"}]},
         "category": {"id": "9601302", "version": "v2"},
-        "attributes": [{"attribute_id": "100347", "attribute_name": "Material", "source": "fixed",
-                        "value_names": ["Cotton"]},
-                       {"attribute_id": "100392", "attribute_name": "Occasion", "source": "fixed",
-                        "value_names": ["Casual"]}],
+        "attributes": [
+            {"attribute_id": "100347", "attribute_name": "Material", "source": "fixed", "value_names": ["Cotton"]},
+            {"attribute_id": "100392", "attribute_name": "Occasion", "source": "fixed", "value_names": ["Casual"]},
+        ],
         "variants": [{"option_name": "Size", "attribute_id": "100007"}],
         "inventory": {"default_warehouse_id": warehouse},
         "listing": {"package_weight": {"value": "0.5", "unit": "POUND"}},
@@ -67,11 +67,15 @@ def test_templates_and_their_copy_through_the_api(two_shop_api):
     refused = client.post(f"/api/v1/templates/{template_id}/copy?shop={us}", json={"shop": gb})
     assert refused.status_code == 422
     assert "GB category tree (v1)" in refused.json()["detail"]
-    wrong_tree = client.post(f"/api/v1/templates/{template_id}/copy?shop={us}",
-                             json={"shop": gb, "category": {"id": "9601302", "version": "v2"}})
+    wrong_tree = client.post(
+        f"/api/v1/templates/{template_id}/copy?shop={us}",
+        json={"shop": gb, "category": {"id": "9601302", "version": "v2"}},
+    )
     assert wrong_tree.status_code == 422 and "v1 category tree" in wrong_tree.json()["detail"]
-    not_a_leaf = client.post(f"/api/v1/templates/{template_id}/copy?shop={us}",
-                             json={"shop": gb, "category": {"id": "601226", "version": "v1"}})
+    not_a_leaf = client.post(
+        f"/api/v1/templates/{template_id}/copy?shop={us}",
+        json={"shop": gb, "category": {"id": "601226", "version": "v1"}},
+    )
     assert not_a_leaf.status_code == 422 and "last-level category" in not_a_leaf.json()["detail"]
 
     copied = client.post(f"/api/v1/templates/{template_id}/copy?shop={us}", json={"shop": gb, "category": GB_TEES})
@@ -90,8 +94,10 @@ def test_templates_and_their_copy_through_the_api(two_shop_api):
     # attributes Mugs lacks are left out and named.
     again = client.post(f"/api/v1/templates/{template_id}/copy?shop={us}", json={"shop": gb, "category": GB_TEES})
     assert again.status_code == 409 and "already has a template named “T-shirts”" in again.json()["detail"]
-    mugs = client.post(f"/api/v1/templates/{template_id}/copy?shop={us}",
-                       json={"shop": gb, "name": "Tees as mugs", "category": {"id": "600011", "version": "v1"}})
+    mugs = client.post(
+        f"/api/v1/templates/{template_id}/copy?shop={us}",
+        json={"shop": gb, "name": "Tees as mugs", "category": {"id": "600011", "version": "v1"}},
+    )
     assert mugs.status_code == 201, mugs.text
     assert mugs.json()["attributes"] == []
     assert "Left out 2 attribute mappings the new category does not have: Material, Occasion." in mugs.json()["notes"]
@@ -105,8 +111,9 @@ def test_templates_and_their_copy_through_the_api(two_shop_api):
         other_id = other.id
     theirs = _other_merchants_shop(world, other_id)
     for target in (theirs, "nope"):
-        foreign = client.post(f"/api/v1/templates/{template_id}/copy?shop={us}",
-                              json={"shop": target, "category": GB_TEES})
+        foreign = client.post(
+            f"/api/v1/templates/{template_id}/copy?shop={us}", json={"shop": target, "category": GB_TEES}
+        )
         assert foreign.status_code == 404 and foreign.json()["detail"] == "No such TikTok shop among yours."
     assert client.get(f"/api/v1/templates?shop={theirs}").status_code == 404
     assert len(client.get(f"/api/v1/templates?shop={gb}").json()) == 2
@@ -114,8 +121,15 @@ def test_templates_and_their_copy_through_the_api(two_shop_api):
 
 def _other_merchants_shop(world, merchant_id: int) -> str:
     with session_scope(world.engine) as session:
-        connection = ChannelConnection(merchant_id=merchant_id, channel=TIKTOK, external_id="7494000000000000999",
-                                       name="Their shop", region="GB", data={}, scopes=[])
+        connection = ChannelConnection(
+            merchant_id=merchant_id,
+            channel=TIKTOK,
+            external_id="7494000000000000999",
+            name="Their shop",
+            region="GB",
+            data={},
+            scopes=[],
+        )
         session.add(connection)
         session.flush()
         return connection.id
@@ -138,20 +152,26 @@ def test_copy_to_another_shop_through_the_pages(two_shop_api):
     assert picker.status_code == 200 and "cannot be carried over" in picker.text
     assert '<option value="601302"' in picker.text and 'value="9601302"' not in picker.text
 
-    missing = client.post(f"/templates/{template_id}/copy?shop={us}",
-                          data={"csrf_token": token, "target": gb, "name": "T-shirts"})
+    missing = client.post(
+        f"/templates/{template_id}/copy?shop={us}", data={"csrf_token": token, "target": gb, "name": "T-shirts"}
+    )
     assert missing.status_code == 422 and "Choose the category of the GB tree" in missing.text
 
-    done = client.post(f"/templates/{template_id}/copy?shop={us}", follow_redirects=False,
-                       data={"csrf_token": token, "target": gb, "name": "T-shirts", "category_id": "601302"})
+    done = client.post(
+        f"/templates/{template_id}/copy?shop={us}",
+        follow_redirects=False,
+        data={"csrf_token": token, "target": gb, "name": "T-shirts", "category_id": "601302"},
+    )
     assert done.status_code == 303 and done.headers["location"] == f"/templates?shop={gb}"
     page = client.get(done.headers["location"])
     assert "Template copied to" in page.text and "Warehouses belong to a shop" in page.text
     assert "T-shirts" in page.text and re.search(r"Category templates\s*<small>in [^<]*\(GB\)</small>", page.text)
 
     # The second copy under the same name is refused in plain words, with everything else kept.
-    again = client.post(f"/templates/{template_id}/copy?shop={us}",
-                        data={"csrf_token": token, "target": gb, "name": "T-shirts", "category_id": "601302"})
+    again = client.post(
+        f"/templates/{template_id}/copy?shop={us}",
+        data={"csrf_token": token, "target": gb, "name": "T-shirts", "category_id": "601302"},
+    )
     assert again.status_code == 409 and "already has a template named" in again.text
     assert len(client.get(f"/api/v1/templates?shop={gb}").json()) == 1
 
@@ -173,7 +193,10 @@ def test_the_template_form_uses_the_category_tree_of_the_shop_it_works_on(two_sh
     template_id = client.post(f"/api/v1/templates?shop={us}", json=tee_body(sales_warehouse(world))).json()["id"]
     assert client.get(f"/templates/{template_id}/edit?shop={us}").status_code == 200
     assert client.get(f"/templates/{template_id}/edit?shop={gb}").status_code == 404
-    gone = client.post(f"/templates/{template_id}/delete?shop={gb}", follow_redirects=False,
-                       data={"csrf_token": client.headers["X-CSRF-Token"]})
+    gone = client.post(
+        f"/templates/{template_id}/delete?shop={gb}",
+        follow_redirects=False,
+        data={"csrf_token": client.headers["X-CSRF-Token"]},
+    )
     assert gone.status_code == 303 and gone.headers["location"] == f"/templates?shop={gb}"
     assert [t["id"] for t in client.get(f"/api/v1/templates?shop={us}").json()] == [template_id]

@@ -211,15 +211,28 @@ def test_a_retired_category_says_so(category_id, code):
 
 
 # Settings the browser's template form does not offer: a fix must not send the merchant looking for them.
-NOT_ON_THE_FORM = ("value map", "value rename", "store location", "metafield", "out of the mapping", "inventory rule",
-                   "Upload it in")
+NOT_ON_THE_FORM = (
+    "value map",
+    "value rename",
+    "store location",
+    "metafield",
+    "out of the mapping",
+    "inventory rule",
+    "Upload it in",
+)
 
 
 def test_fixes_point_only_at_settings_the_template_form_offers():
     bodies = [BAD[case][1] if isinstance(BAD[case], tuple) else BAD[case] for case in BAD]
     problems = [p for body in bodies for p in check(body)]
-    problems += check(tee(category_id="9824331", product_attributes=[{"id": "102001", "values": [{"name": "AA"}]}],
-                          skus=[sku(1, sales_attributes=None)]), category=EARPHONES)
+    problems += check(
+        tee(
+            category_id="9824331",
+            product_attributes=[{"id": "102001", "values": [{"name": "AA"}]}],
+            skus=[sku(1, sales_attributes=None)],
+        ),
+        category=EARPHONES,
+    )
     assert {"attribute_value_not_allowed", "certification_required", "warehouse_missing"} <= {p.code for p in problems}
     for problem in problems:
         assert not [words for words in NOT_ON_THE_FORM if words.lower() in problem.fix.lower()], str(problem)

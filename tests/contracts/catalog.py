@@ -7,9 +7,20 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from tests.support.waiting import wait_for
-from tokbridge.channels.base import (CatalogCheckpoint, CatalogItem, CatalogPending, CatalogStream, ImageOf,
-                                     InventoryLevel, LevelOf, Product, ProductImage, ProductVariant, SourceStore,
-                                     VariantOf)
+from tokbridge.channels.base import (
+    CatalogCheckpoint,
+    CatalogItem,
+    CatalogPending,
+    CatalogStream,
+    ImageOf,
+    InventoryLevel,
+    LevelOf,
+    Product,
+    ProductImage,
+    ProductVariant,
+    SourceStore,
+    VariantOf,
+)
 
 
 @dataclass

@@ -55,8 +55,14 @@ def pair(request, sqlite_url, tmp_path, monkeypatch) -> Iterator[Pair]:
             merchant = Merchant(name="Conformance")
             session.add(merchant)
             session.flush()
-            connection = ChannelConnection(merchant_id=merchant.id, channel=kind, external_id=admin.account.external_id,
-                                           name=admin.account.name, data=dict(admin.account.data), scopes=[])
+            connection = ChannelConnection(
+                merchant_id=merchant.id,
+                channel=kind,
+                external_id=admin.account.external_id,
+                name=admin.account.name,
+                data=dict(admin.account.data),
+                scopes=[],
+            )
             connection.access_token = admin.account.access_token
             session.add(connection)
             session.flush()

@@ -24,11 +24,16 @@ class EtsyAdmin:
         self.base_url = base_url
         self.config = config
         self.account = Account(external_id=str(config.shop_id), name=config.shop_name, access_token=ACCESS_TOKEN)
-        self.env = {"ETSY_API_BASE_URL": base_url, "ETSY_OAUTH_URL": base_url + "/oauth/connect",
-                    "ETSY_KEYSTRING": KEYSTRING, "ETSY_SHARED_SECRET": SHARED_SECRET,
-                    "ETSY_WEBHOOK_SECRET": config.webhook_secret,
-                    # A small catalog still spans several pages, so checkpoints and cursors are exercised.
-                    "ETSY_PAGE_SIZE": "5", "ETSY_RATE_LIMIT_PER_SECOND": "200"}
+        self.env = {
+            "ETSY_API_BASE_URL": base_url,
+            "ETSY_OAUTH_URL": base_url + "/oauth/connect",
+            "ETSY_KEYSTRING": KEYSTRING,
+            "ETSY_SHARED_SECRET": SHARED_SECRET,
+            "ETSY_WEBHOOK_SECRET": config.webhook_secret,
+            # A small catalog still spans several pages, so checkpoints and cursors are exercised.
+            "ETSY_PAGE_SIZE": "5",
+            "ETSY_RATE_LIMIT_PER_SECOND": "200",
+        }
 
     def _control(self, method: str, path: str, **kwargs):
         with httpx.Client(base_url=self.base_url, timeout=30) as http:
@@ -65,8 +70,9 @@ class EtsyAdmin:
     def set_stock(self, inventory_item_external_id: str, location_external_id: str, available: int) -> None:
         listing_id, inventory, index = self._product(inventory_item_external_id)
         product_id = live_products(inventory)[index]["product_id"]
-        self._control("PUT", f"/sandbox/listings/{listing_id}/stock",
-                      json={"quantity": available, "product_id": product_id})
+        self._control(
+            "PUT", f"/sandbox/listings/{listing_id}/stock", json={"quantity": available, "product_id": product_id}
+        )
 
     def order(self, order_external_id: str) -> SeenOrder:
         raise AssertionError("Etsy takes no outside orders (capabilities.creates_orders is false)")
@@ -92,10 +98,18 @@ class EtsyAdmin:
 
 
 def etsy_config(**overrides) -> SandboxConfig:
-    values = {"keystring": KEYSTRING, "shared_secret": SHARED_SECRET, "catalog_size": 12, "bootstrap_token": True,
-              "bootstrap_access_token": ACCESS_TOKEN, "bootstrap_refresh_token": REFRESH_TOKEN,
-              "webhook_retry_seconds": 0.0, "rate_limit_per_second": 1000, "rate_limit_per_day": 1_000_000,
-              **overrides}
+    values = {
+        "keystring": KEYSTRING,
+        "shared_secret": SHARED_SECRET,
+        "catalog_size": 12,
+        "bootstrap_token": True,
+        "bootstrap_access_token": ACCESS_TOKEN,
+        "bootstrap_refresh_token": REFRESH_TOKEN,
+        "webhook_retry_seconds": 0.0,
+        "rate_limit_per_second": 1000,
+        "rate_limit_per_day": 1_000_000,
+        **overrides,
+    }
     return SandboxConfig(**values)
 
 

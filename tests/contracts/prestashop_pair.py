@@ -56,27 +56,36 @@ class PrestaShopAdmin:
         return {"id_product": parsed[0], "id_product_attribute": parsed[1], "id_shop": int(location_external_id)}
 
     def stock(self, inventory_item_external_id: str, location_external_id: str) -> int:
-        return self._control("GET", "/sandbox/stock",
-                             params=self._row(inventory_item_external_id, location_external_id))["quantity"]
+        return self._control(
+            "GET", "/sandbox/stock", params=self._row(inventory_item_external_id, location_external_id)
+        )["quantity"]
 
     def set_stock(self, inventory_item_external_id: str, location_external_id: str, available: int) -> None:
-        self._control("PUT", "/sandbox/stock",
-                      json={**self._row(inventory_item_external_id, location_external_id), "quantity": available})
+        self._control(
+            "PUT",
+            "/sandbox/stock",
+            json={**self._row(inventory_item_external_id, location_external_id), "quantity": available},
+        )
 
     def order(self, order_external_id: str) -> SeenOrder:
         state = self._control("GET", f"/sandbox/orders/{int(order_external_id)}")
         # The plugin's placeholder customer: "{source}-{order id}@...".
         local = state["email"].partition("@")[0]
-        return SeenOrder(source_order_id=local.partition("-")[2] or None,
-                         cancelled=state["current_state"] == CANCELLED,
-                         line_quantities=[row["product_quantity"] for row in state["rows"]])
+        return SeenOrder(
+            source_order_id=local.partition("-")[2] or None,
+            cancelled=state["current_state"] == CANCELLED,
+            line_quantities=[row["product_quantity"] for row in state["rows"]],
+        )
 
     def ship(self, order_external_id: str, *, carrier: str, tracking_number: str) -> None:
         with PrestaShopClient(self.base_url, KEY) as client:
             carriers = client.rows("carriers", {"display": "[id,name]"}, what="the carriers")
         [carrier_id] = [row["id"] for row in carriers if row["name"] == carrier]
-        self._control("POST", f"/sandbox/orders/{int(order_external_id)}/ship",
-                      json={"tracking_number": tracking_number, "id_carrier": int(carrier_id)})
+        self._control(
+            "POST",
+            f"/sandbox/orders/{int(order_external_id)}/ship",
+            json={"tracking_number": tracking_number, "id_carrier": int(carrier_id)},
+        )
 
     def cancel(self, order_external_id: str) -> None:
         self._control("POST", f"/sandbox/orders/{int(order_external_id)}/state", json={"id_order_state": CANCELLED})

@@ -21,10 +21,13 @@ class ShopifyAdmin:
     def __init__(self, base_url: str):
         self.base_url = base_url
         self.account = Account(external_id=SHOP, name="Contract store", access_token=TOKEN)
-        self.env = {"SHOPIFY_API_BASE_URL": base_url + "/shops/{shop}", "SHOPIFY_CLIENT_ID": CLIENT_ID,
-                    "SHOPIFY_CLIENT_SECRET": CLIENT_SECRET,
-                    # A small catalog still checkpoints midway, so resuming is exercised.
-                    "SHOPIFY_CATALOG_CHECKPOINT_LINES": "5"}
+        self.env = {
+            "SHOPIFY_API_BASE_URL": base_url + "/shops/{shop}",
+            "SHOPIFY_CLIENT_ID": CLIENT_ID,
+            "SHOPIFY_CLIENT_SECRET": CLIENT_SECRET,
+            # A small catalog still checkpoints midway, so resuming is exercised.
+            "SHOPIFY_CATALOG_CHECKPOINT_LINES": "5",
+        }
 
     def _control(self, method: str, path: str, **kwargs):
         with httpx.Client(base_url=self.base_url, timeout=30) as http:
@@ -46,8 +49,11 @@ class ShopifyAdmin:
         return {product["admin_graphql_api_id"] for product in products}
 
     def edit_product(self, product_external_id: str, title: str) -> None:
-        self._control("PATCH", f"/sandbox/shops/{{shop}}/products/{self._number(product_external_id, 'Product')}",
-                      json={"title": title})
+        self._control(
+            "PATCH",
+            f"/sandbox/shops/{{shop}}/products/{self._number(product_external_id, 'Product')}",
+            json={"title": title},
+        )
 
     def delete_product(self, product_external_id: str) -> None:
         self._control("DELETE", f"/sandbox/shops/{{shop}}/products/{self._number(product_external_id, 'Product')}")
@@ -62,22 +68,37 @@ class ShopifyAdmin:
         raise AssertionError(f"no stock of {inventory_item_external_id} at {location_external_id}")
 
     def set_stock(self, inventory_item_external_id: str, location_external_id: str, available: int) -> None:
-        self._control("PUT", "/sandbox/shops/{shop}/inventory", json={
-            "inventory_item_id": inventory_item_external_id, "location_id": location_external_id,
-            "available": available})
+        self._control(
+            "PUT",
+            "/sandbox/shops/{shop}/inventory",
+            json={
+                "inventory_item_id": inventory_item_external_id,
+                "location_id": location_external_id,
+                "available": available,
+            },
+        )
 
     def order(self, order_external_id: str) -> SeenOrder:
         state = self._control("GET", f"/sandbox/shops/{{shop}}/orders/{self._number(order_external_id, 'Order')}")
-        return SeenOrder(source_order_id=state["source_identifier"], cancelled=state["cancelled_at"] is not None,
-                         line_quantities=[line["quantity"] for line in state["line_items"]])
+        return SeenOrder(
+            source_order_id=state["source_identifier"],
+            cancelled=state["cancelled_at"] is not None,
+            line_quantities=[line["quantity"] for line in state["line_items"]],
+        )
 
     def ship(self, order_external_id: str, *, carrier: str, tracking_number: str) -> None:
-        self._control("POST", f"/sandbox/shops/{{shop}}/orders/{self._number(order_external_id, 'Order')}/fulfill",
-                      json={"company": carrier, "number": tracking_number})
+        self._control(
+            "POST",
+            f"/sandbox/shops/{{shop}}/orders/{self._number(order_external_id, 'Order')}/fulfill",
+            json={"company": carrier, "number": tracking_number},
+        )
 
     def cancel(self, order_external_id: str) -> None:
-        self._control("POST", f"/sandbox/shops/{{shop}}/orders/{self._number(order_external_id, 'Order')}/cancel",
-                      json={"reason": "customer"})
+        self._control(
+            "POST",
+            f"/sandbox/shops/{{shop}}/orders/{self._number(order_external_id, 'Order')}/cancel",
+            json={"reason": "customer"},
+        )
 
     def disconnect(self) -> None:
         self._control("POST", "/sandbox/shops/{shop}/uninstall")
@@ -93,7 +114,12 @@ class ShopifyAdmin:
 
 
 def start_shopify_sandbox(stack: ExitStack) -> ShopifyAdmin:
-    config = SandboxConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, default_shop=SHOP,
-                           preinstalled_token=TOKEN, catalog_size=12, webhook_retry_seconds=0.0)
+    config = SandboxConfig(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        default_shop=SHOP,
+        preinstalled_token=TOKEN,
+        catalog_size=12,
+        webhook_retry_seconds=0.0,
+    )
     return ShopifyAdmin(stack.enter_context(serve(create_app(config))))
-

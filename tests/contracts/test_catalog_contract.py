@@ -94,7 +94,8 @@ def test_changes_since_a_cursor_are_the_products_edited_since_page_by_page(pair)
     # A changed product comes with its variants, as in the full stream.
     first = catalog.products[edited[0]]
     assert {v.external_id for v in seen[edited[0]].variants} == {
-        v for v, p in catalog.variant_product.items() if p == first.external_id}
+        v for v, p in catalog.variant_product.items() if p == first.external_id
+    }
 
 
 @pytest.mark.parametrize("pair", pairs(), indirect=True)
@@ -107,7 +108,8 @@ def test_one_product_is_read_as_it_is_now_or_none_once_gone(pair):
     product = store.product(product_id)
     assert product is not None and product.external_id == product_id and product.title == "Read alone"
     assert {v.external_id for v in product.variants} == {
-        v for v, p in catalog.variant_product.items() if p == product_id}
+        v for v, p in catalog.variant_product.items() if p == product_id
+    }
 
     pair.admin.delete_product(product_id)
     assert store.product(product_id) is None

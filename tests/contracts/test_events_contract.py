@@ -100,8 +100,10 @@ def test_store_changes_become_neutral_events_about_the_ids_the_port_gave(pair):
     about = {(event.kind, event.subject_external_id) for event in translated}
     assert (base.PRODUCT_CHANGED, edited) in about
     assert (base.PRODUCT_DELETED, deleted) in about
-    assert ((base.STOCK_CHANGED, variant.inventory_item_external_id) in about
-            or (base.PRODUCT_CHANGED, stocked_product) in about)
+    assert (base.STOCK_CHANGED, variant.inventory_item_external_id) in about or (
+        base.PRODUCT_CHANGED,
+        stocked_product,
+    ) in about
     if creates_orders:
         assert (base.ORDER_FULFILLED, shipped.external_id) in about
         assert (base.ORDER_CANCELLED, cancelled.external_id) in about

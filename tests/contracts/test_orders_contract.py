@@ -6,18 +6,33 @@ from __future__ import annotations
 import pytest
 
 from tests.contracts.pairs import pairs
-from tokbridge.channels.base import (Address, InventoryChange, NewOrder, OrderLine, ProductVariant, ShippingLine,
-                                     TaxLine)
+from tokbridge.channels.base import Address, InventoryChange, NewOrder, OrderLine, ProductVariant, ShippingLine, TaxLine
 
 
 def tiktok_order(variant: ProductVariant, order_id: str, quantity: int = 2) -> NewOrder:
     return NewOrder(
-        source_name="tiktok", source_order_id=order_id, currency="USD", email="buyer@example.com",
-        lines=[OrderLine(variant_external_id=variant.external_id, quantity=quantity, unit_price="10.00",
-                         tax_lines=[TaxLine(title="Sales tax", amount="1.60", rate="0.08")])],
+        source_name="tiktok",
+        source_order_id=order_id,
+        currency="USD",
+        email="buyer@example.com",
+        lines=[
+            OrderLine(
+                variant_external_id=variant.external_id,
+                quantity=quantity,
+                unit_price="10.00",
+                tax_lines=[TaxLine(title="Sales tax", amount="1.60", rate="0.08")],
+            )
+        ],
         shipping_lines=[ShippingLine(title="Standard shipping", price="4.99", code="STANDARD")],
-        shipping_address=Address(first_name="Ada", last_name="L", address1="1 Main St", city="Austin",
-                                 province_code="TX", zip="73301", country_code="US"),
+        shipping_address=Address(
+            first_name="Ada",
+            last_name="L",
+            address1="1 Main St",
+            city="Austin",
+            province_code="TX",
+            zip="73301",
+            country_code="US",
+        ),
     )
 
 
@@ -37,8 +52,9 @@ def test_a_tiktok_order_is_created_once_in_the_store_or_recorded_with_the_stock_
         assert again.external_id == created.external_id
     else:
         # The store takes no outside orders: TokBridge keeps the order and takes its units from the stock.
-        store.adjust_inventory([InventoryChange(item, location, -2)], reason="correction",
-                               idempotency_key="contract-order-1001")
+        store.adjust_inventory(
+            [InventoryChange(item, location, -2)], reason="correction", idempotency_key="contract-order-1001"
+        )
     assert pair.admin.stock(item, location) == before - 2
 
 

@@ -31,12 +31,16 @@ def test_a_stale_expected_quantity_is_refused_and_changes_nothing(pair):
     pair.admin.set_stock(item, location, level.available + 3)  # a sale in the store meanwhile
 
     with pytest.raises(errors.PermanentError):
-        store.set_inventory([InventoryQuantity(item, location, 1, change_from_quantity=level.available)],
-                            idempotency_key="contract-stale")
+        store.set_inventory(
+            [InventoryQuantity(item, location, 1, change_from_quantity=level.available)],
+            idempotency_key="contract-stale",
+        )
     assert pair.admin.stock(item, location) == level.available + 3
 
-    store.set_inventory([InventoryQuantity(item, location, 1, change_from_quantity=level.available + 3)],
-                        idempotency_key="contract-fresh")
+    store.set_inventory(
+        [InventoryQuantity(item, location, 1, change_from_quantity=level.available + 3)],
+        idempotency_key="contract-fresh",
+    )
     assert pair.admin.stock(item, location) == 1
 
 

@@ -26,14 +26,24 @@ class LiveEtsy:
 
     @property
     def env(self) -> dict[str, str]:
-        return {"ETSY_API_BASE_URL": self.base_url, "ETSY_OAUTH_URL": self.base_url + "/oauth/connect",
-                "ETSY_KEYSTRING": self.config.keystring, "ETSY_SHARED_SECRET": self.config.shared_secret,
-                "ETSY_WEBHOOK_SECRET": self.config.webhook_secret}
+        return {
+            "ETSY_API_BASE_URL": self.base_url,
+            "ETSY_OAUTH_URL": self.base_url + "/oauth/connect",
+            "ETSY_KEYSTRING": self.config.keystring,
+            "ETSY_SHARED_SECRET": self.config.shared_secret,
+            "ETSY_WEBHOOK_SECRET": self.config.webhook_secret,
+        }
 
     def settings(self, **overrides) -> EtsySettings:
-        return EtsySettings(**{"api_base_url": self.base_url, "oauth_url": self.base_url + "/oauth/connect",
-                               "keystring": self.config.keystring, "shared_secret": self.config.shared_secret,
-                               **overrides})
+        return EtsySettings(
+            **{
+                "api_base_url": self.base_url,
+                "oauth_url": self.base_url + "/oauth/connect",
+                "keystring": self.config.keystring,
+                "shared_secret": self.config.shared_secret,
+                **overrides,
+            }
+        )
 
     def client(self, token: str | None = ACCESS_TOKEN, **options) -> EtsyClient:
         return EtsyClient(self.settings(), token, **options)

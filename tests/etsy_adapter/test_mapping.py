@@ -14,37 +14,91 @@ def money(amount: int, divisor: int = 100) -> dict:
     return {"amount": amount, "divisor": divisor, "currency_code": "USD"}
 
 
-def product(product_id: int, sku: str | None, values: list[tuple[int, str, int | None, str]], *, quantity: int = 5,
-            price: dict | None = None, enabled: bool = True, readiness: int | None = 777) -> dict:
+def product(
+    product_id: int,
+    sku: str | None,
+    values: list[tuple[int, str, int | None, str]],
+    *,
+    quantity: int = 5,
+    price: dict | None = None,
+    enabled: bool = True,
+    readiness: int | None = 777,
+) -> dict:
     return {
-        "product_id": product_id, "sku": sku or "", "is_deleted": False,
-        "property_values": [{"property_id": pid, "property_name": name, "scale_id": None, "scale_name": None,
-                             "value_ids": [vid] if vid else [], "values": [value]}
-                            for pid, name, vid, value in values],
-        "offerings": [{"offering_id": product_id * 10, "quantity": quantity, "is_enabled": enabled, "is_deleted": False,
-                       "price": price or money(1999), "readiness_state_id": readiness}],
+        "product_id": product_id,
+        "sku": sku or "",
+        "is_deleted": False,
+        "property_values": [
+            {
+                "property_id": pid,
+                "property_name": name,
+                "scale_id": None,
+                "scale_name": None,
+                "value_ids": [vid] if vid else [],
+                "values": [value],
+            }
+            for pid, name, vid, value in values
+        ],
+        "offerings": [
+            {
+                "offering_id": product_id * 10,
+                "quantity": quantity,
+                "is_enabled": enabled,
+                "is_deleted": False,
+                "price": price or money(1999),
+                "readiness_state_id": readiness,
+            }
+        ],
     }
 
 
 def listing(state: str = "active", **extra) -> dict:
-    return {"listing_id": 111, "shop_id": SHOP, "title": "Mug", "description": "A mug.\n\nHand made & glazed.",
-            "state": state, "updated_timestamp": 1_790_000_000, "tags": ["mug"], "price": money(1999),
-            "item_weight": 12, "item_weight_unit": "oz",
-            "images": [{"listing_image_id": 9, "rank": 2, "url_fullxfull": "https://img/2.jpg", "alt_text": None},
-                       {"listing_image_id": 8, "rank": 1, "url_fullxfull": "https://img/1.jpg", "alt_text": "Front"}],
-            **extra}
+    return {
+        "listing_id": 111,
+        "shop_id": SHOP,
+        "title": "Mug",
+        "description": "A mug.\n\nHand made & glazed.",
+        "state": state,
+        "updated_timestamp": 1_790_000_000,
+        "tags": ["mug"],
+        "price": money(1999),
+        "item_weight": 12,
+        "item_weight_unit": "oz",
+        "images": [
+            {"listing_image_id": 9, "rank": 2, "url_fullxfull": "https://img/2.jpg", "alt_text": None},
+            {"listing_image_id": 8, "rank": 1, "url_fullxfull": "https://img/1.jpg", "alt_text": "Front"},
+        ],
+        **extra,
+    }
 
 
 THREE = {
     "products": [
-        product(1, "MUG-BL-S", [(200, "Primary color", 1, "Blue"), (100, "Size", 11, "Small"),
-                                (513, "Glaze", None, "Matte")], quantity=3, price=money(2450)),
-        product(2, "MUG-BL-L", [(200, "Primary color", 1, "Blue"), (100, "Size", 12, "Large"),
-                                (513, "Glaze", None, "Matte")], quantity=0, price=money(2900)),
-        product(3, None, [(200, "Primary color", 2, "Red"), (100, "Size", 11, "Small"),
-                          (513, "Glaze", None, "Gloss")], quantity=4, enabled=False),
+        product(
+            1,
+            "MUG-BL-S",
+            [(200, "Primary color", 1, "Blue"), (100, "Size", 11, "Small"), (513, "Glaze", None, "Matte")],
+            quantity=3,
+            price=money(2450),
+        ),
+        product(
+            2,
+            "MUG-BL-L",
+            [(200, "Primary color", 1, "Blue"), (100, "Size", 12, "Large"), (513, "Glaze", None, "Matte")],
+            quantity=0,
+            price=money(2900),
+        ),
+        product(
+            3,
+            None,
+            [(200, "Primary color", 2, "Red"), (100, "Size", 11, "Small"), (513, "Glaze", None, "Gloss")],
+            quantity=4,
+            enabled=False,
+        ),
     ],
-    "price_on_property": [100], "quantity_on_property": [200, 100, 513], "sku_on_property": [200, 100, 513],
+    "price_on_property": [100],
+    "quantity_on_property": [200, 100, 513],
+    "sku_on_property": [200, 100, 513],
     "readiness_state_on_property": [],
 }
 
@@ -54,7 +108,10 @@ def test_three_variations_become_options_and_variants_with_prices_from_the_divis
 
     assert record.external_id == "111" and record.status == "active" and record.title == "Mug"
     assert [(o.name, o.values) for o in record.options] == [
-        ("Primary color", ["Blue", "Red"]), ("Size", ["Small", "Large"]), ("Glaze", ["Matte", "Gloss"])]
+        ("Primary color", ["Blue", "Red"]),
+        ("Size", ["Small", "Large"]),
+        ("Glaze", ["Matte", "Gloss"]),
+    ]
     small, large, red = record.variants
     assert small.option_values == {"Primary color": "Blue", "Size": "Small", "Glaze": "Matte"}
     assert (small.price, large.price) == ("24.50", "29.00")
@@ -89,8 +146,10 @@ def test_variant_ids_survive_etsys_new_product_ids_and_tell_shared_skus_apart():
     again = [v.external_id for v in mapping.product(listing(), renumbered, SHOP).variants]
     assert first == again and len(set(first)) == 3
 
-    shared = {"products": [product(1, "ONE", [(200, "Color", 1, "Blue")]), product(2, "ONE", [(200, "Color", 2, "Red")])],
-              "sku_on_property": []}
+    shared = {
+        "products": [product(1, "ONE", [(200, "Color", 1, "Blue")]), product(2, "ONE", [(200, "Color", 2, "Red")])],
+        "sku_on_property": [],
+    }
     ids = [v.external_id for v in mapping.product(listing(), shared, SHOP).variants]
     assert len(set(ids)) == 2
     assert all(mapping.listing_of(i) == 111 for i in ids)
@@ -106,7 +165,9 @@ def test_images_in_ranks_order_and_a_listing_without_variations():
     record = mapping.product(listing(), single, SHOP)
 
     assert [(i.external_id, i.position, i.url, i.alt_text) for i in record.images] == [
-        ("8", 1, "https://img/1.jpg", "Front"), ("9", 2, "https://img/2.jpg", None)]
+        ("8", 1, "https://img/1.jpg", "Front"),
+        ("9", 2, "https://img/2.jpg", None),
+    ]
     assert record.options == []
     [only] = record.variants
     assert only.option_values == {} and only.title == "Mug" and only.inventory_levels[0].available == 7
@@ -123,8 +184,12 @@ def test_the_inventory_written_back_is_the_one_read_but_for_the_quantities_asked
     assert [p["offerings"][0]["price"] for p in body["products"]] == [24.5, 29.0, 19.99]
     assert [p["offerings"][0]["is_enabled"] for p in body["products"]] == [True, True, False]
     assert {p["offerings"][0]["readiness_state_id"] for p in body["products"]} == {777}
-    assert body["products"][0]["property_values"][2] == {"property_id": 513, "property_name": "Glaze",
-                                                         "value_ids": [], "values": ["Matte"]}
+    assert body["products"][0]["property_values"][2] == {
+        "property_id": 513,
+        "property_name": "Glaze",
+        "value_ids": [],
+        "values": ["Matte"],
+    }
 
 
 def test_quantities_not_on_a_property_are_shared_by_the_products_that_differ_only_there():

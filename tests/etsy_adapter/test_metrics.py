@@ -36,9 +36,13 @@ def test_calls_429s_and_waits_are_counted_by_path_template(live_etsy):
     assert str(etsy.config.shop_id) not in after
 
 
-@pytest.mark.parametrize("path, template", [
-    ("/v3/application/shops/40123456/listings/777/inventory", "/v3/application/shops/{id}/listings/{id}/inventory"),
-    ("/v3/application/users/me", "/v3/application/users/me"),
-    ("/v3/application/listings/batch", "/v3/application/listings/batch")])
+@pytest.mark.parametrize(
+    "path, template",
+    [
+        ("/v3/application/shops/40123456/listings/777/inventory", "/v3/application/shops/{id}/listings/{id}/inventory"),
+        ("/v3/application/users/me", "/v3/application/users/me"),
+        ("/v3/application/listings/batch", "/v3/application/listings/batch"),
+    ],
+)
 def test_a_path_template_keeps_words_and_drops_ids(path, template):
     assert path_template(path) == template

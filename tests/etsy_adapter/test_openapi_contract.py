@@ -25,8 +25,16 @@ pytestmark = pytest.mark.filterwarnings("ignore:Unsupported scheme type")
 
 ETSY_HOST = "https://openapi.etsy.com"  # the document's server
 # What the plugin must have used, at least: the operations of its port.
-OPERATIONS = {"getMe", "getShop", "tokenScopes", "getListingsByShop", "getListingsInventoryByListingIds",
-              "getListing", "getListingInventory", "updateListingInventory"}
+OPERATIONS = {
+    "getMe",
+    "getShop",
+    "tokenScopes",
+    "getListingsByShop",
+    "getListingsInventoryByListingIds",
+    "getListing",
+    "getListingInventory",
+    "updateListingInventory",
+}
 
 
 @pytest.fixture(scope="module")
@@ -71,18 +79,28 @@ def validate(openapi, request: httpx.Request, response: httpx.Response) -> None:
     for key, value in parse_qsl(urlsplit(str(request.url)).query, keep_blank_values=True):
         args.setdefault(key, []).append(value)
     content_type = request.headers.get("content-type", "application/json").split(";")[0]
-    mock_request = MockRequest(ETSY_HOST, request.method.lower(), request.url.path, args=args,
-                               headers=dict(request.headers), data=request.content or None,
-                               content_type=content_type)
+    mock_request = MockRequest(
+        ETSY_HOST,
+        request.method.lower(),
+        request.url.path,
+        args=args,
+        headers=dict(request.headers),
+        data=request.content or None,
+        content_type=content_type,
+    )
     openapi.validate_request(mock_request)
-    mock_response = MockResponse(response.content, status_code=response.status_code,
-                                 content_type=response.headers.get("content-type", "application/json"),
-                                 headers=dict(response.headers))
+    mock_response = MockResponse(
+        response.content,
+        status_code=response.status_code,
+        content_type=response.headers.get("content-type", "application/json"),
+        headers=dict(response.headers),
+    )
     openapi.validate_response(mock_request, mock_response)
 
 
-def test_every_request_and_answer_of_the_plugin_matches_etsys_document(live_etsy, document, monkeypatch,
-                                                                       sqlite_url, tmp_path):
+def test_every_request_and_answer_of_the_plugin_matches_etsys_document(
+    live_etsy, document, monkeypatch, sqlite_url, tmp_path
+):
     from openapi_core import OpenAPI
 
     openapi = OpenAPI.from_dict(document)
@@ -105,35 +123,59 @@ def test_every_request_and_answer_of_the_plugin_matches_etsys_document(live_etsy
 
     # Connect: the consent page approves at once (auto_approve) and sends the seller back with a code.
     callback = "https://tokbridge.test/connect/etsy/callback"
-    start = connector.begin(settings, account=connector.account_of({}), state="signed-state-1",
-                            callback_url=callback, answers={})
+    start = connector.begin(
+        settings, account=connector.account_of({}), state="signed-state-1", callback_url=callback, answers={}
+    )
     with httpx.Client(follow_redirects=False) as browser:
         back = browser.get(start.redirect_url).headers["location"]
     returned = connector.read_return(settings, dict(parse_qsl(urlsplit(back).query)))
     grant = connector.finish(settings, returned, callback_url=callback)
     assert grant.external_id == str(etsy.config.shop_id) and not connector.missing_scopes(grant.scopes)
 
-    connection = ChannelConnection(merchant_id=1, channel="etsy", external_id=grant.external_id, name=grant.name,
-                                   data={}, scopes=grant.scopes)
+    connection = ChannelConnection(
+        merchant_id=1, channel="etsy", external_id=grant.external_id, name=grant.name, data={}, scopes=grant.scopes
+    )
     connection.access_token = grant.access_token
     with plugin.store(settings, None, connection) as store:
         assert store.shop_details()["currency"] == etsy.config.currency
         catalog = [item for item in store.read_catalog(None).items if hasattr(item, "variants")]
         assert len(catalog) == etsy.config.catalog_size
-        variant = next(v for product in catalog if product.status == "active" for v in product.variants
-                       if v.inventory_item_external_id and v.inventory_levels[0].available > 2)
+        variant = next(
+            v
+            for product in catalog
+            if product.status == "active"
+            for v in product.variants
+            if v.inventory_item_external_id and v.inventory_levels[0].available > 2
+        )
         product_id = next(p.external_id for p in catalog if variant in p.variants)
         etsy.control("PATCH", f"/sandbox/listings/{product_id}", json={"title": "Changed"})
         changed = store.products_changed_since(max(p.updated_at for p in catalog if p.external_id != product_id))
         assert product_id in {p.external_id for p in changed.products}
         assert store.product(product_id).title == "Changed"
         shop = str(etsy.config.shop_id)
-        store.set_inventory([InventoryQuantity(variant.inventory_item_external_id, shop, 9, change_from_quantity=
-                                               variant.inventory_levels[0].available)], idempotency_key="contract")
-        store.adjust_inventory([InventoryChange(variant.inventory_item_external_id, shop, -2)],
-                               reason="correction", idempotency_key="contract-order")
-        assert store.product(product_id).variants[product_variant_index(store, product_id, variant)] \
-            .inventory_levels[0].available == 7
+        store.set_inventory(
+            [
+                InventoryQuantity(
+                    variant.inventory_item_external_id,
+                    shop,
+                    9,
+                    change_from_quantity=variant.inventory_levels[0].available,
+                )
+            ],
+            idempotency_key="contract",
+        )
+        store.adjust_inventory(
+            [InventoryChange(variant.inventory_item_external_id, shop, -2)],
+            reason="correction",
+            idempotency_key="contract-order",
+        )
+        assert (
+            store.product(product_id)
+            .variants[product_variant_index(store, product_id, variant)]
+            .inventory_levels[0]
+            .available
+            == 7
+        )
 
     used = {operation_of(document, request.method, request.url.path) for request, _ in recorder.exchanges}
     assert OPERATIONS <= used, f"not exercised: {sorted(OPERATIONS - used)}"
@@ -157,8 +199,11 @@ def test_the_check_catches_a_request_the_document_refuses(document):
     from openapi_core import OpenAPI
 
     openapi = OpenAPI.from_dict(document)
-    request = httpx.Request("GET", f"{ETSY_HOST}/v3/application/listings/batch/inventory?listing_ids=1,2",
-                            headers={"x-api-key": "k:s", "authorization": "Bearer 1.t"})
+    request = httpx.Request(
+        "GET",
+        f"{ETSY_HOST}/v3/application/listings/batch/inventory?listing_ids=1,2",
+        headers={"x-api-key": "k:s", "authorization": "Bearer 1.t"},
+    )
     response = httpx.Response(200, json={"count": 0, "results": []}, request=request)
     with pytest.raises(Exception, match="listing_ids|parameter|Invalid"):
         validate(openapi, request, response)

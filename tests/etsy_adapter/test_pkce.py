@@ -12,8 +12,9 @@ import pytest
 from tokbridge.channels.etsy import auth
 from tokbridge.channels.etsy.settings import EtsySettings
 
-ETSY = EtsySettings(keystring="key-string-1", shared_secret="shared-secret-1",
-                    oauth_url="https://www.etsy.com/oauth/connect")
+ETSY = EtsySettings(
+    keystring="key-string-1", shared_secret="shared-secret-1", oauth_url="https://www.etsy.com/oauth/connect"
+)
 
 
 def test_the_challenge_is_s256_base64url_without_padding():

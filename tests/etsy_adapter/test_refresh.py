@@ -33,9 +33,14 @@ def expiring(live_etsy, database_url, tmp_path, monkeypatch):
         merchant = Merchant(name="Etsy seller")
         session.add(merchant)
         session.flush()
-        connection = ChannelConnection(merchant_id=merchant.id, channel="etsy", external_id=str(etsy.config.shop_id),
-                                       name=etsy.config.shop_name, data={}, scopes=["listings_r", "listings_w",
-                                                                                    "shops_r", "transactions_r"])
+        connection = ChannelConnection(
+            merchant_id=merchant.id,
+            channel="etsy",
+            external_id=str(etsy.config.shop_id),
+            name=etsy.config.shop_name,
+            data={},
+            scopes=["listings_r", "listings_w", "shops_r", "transactions_r"],
+        )
         connection.access_token, connection.refresh_token = ACCESS_TOKEN, REFRESH_TOKEN
         connection.access_expires_at = utcnow() + timedelta(minutes=1)
         connection.status = "active"

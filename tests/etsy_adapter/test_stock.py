@@ -18,21 +18,33 @@ from tokbridge.kit.ratelimit import MemoryBackend, RateLimiter
 def without_ids(inventory: dict) -> dict:
     """An inventory as the seller sees it: Etsy's product and offering ids change on every update."""
     return {
-        **{name: inventory.get(name) for name in ("price_on_property", "quantity_on_property", "sku_on_property",
-                                                  "readiness_state_on_property")},
-        "products": [{
-            "sku": product["sku"], "property_values": product["property_values"],
-            "offerings": [{k: v for k, v in offering.items() if k != "offering_id"}
-                          for offering in product["offerings"]],
-        } for product in inventory["products"]],
+        **{
+            name: inventory.get(name)
+            for name in ("price_on_property", "quantity_on_property", "sku_on_property", "readiness_state_on_property")
+        },
+        "products": [
+            {
+                "sku": product["sku"],
+                "property_values": product["property_values"],
+                "offerings": [
+                    {k: v for k, v in offering.items() if k != "offering_id"} for offering in product["offerings"]
+                ],
+            }
+            for product in inventory["products"]
+        ],
     }
 
 
 def varied(listing: dict) -> bool:
     inventory = listing["inventory"]
     products = inventory["products"]
-    return (listing["state"] == "active" and len(products) > 2 and bool(inventory["quantity_on_property"])
-            and bool(inventory["price_on_property"]) and all(p["sku"] for p in products))
+    return (
+        listing["state"] == "active"
+        and len(products) > 2
+        and bool(inventory["quantity_on_property"])
+        and bool(inventory["price_on_property"])
+        and all(p["sku"] for p in products)
+    )
 
 
 def test_a_stock_write_changes_only_its_quantities_and_writes_everything_else_back(live_etsy):
@@ -46,8 +58,10 @@ def test_a_stock_write_changes_only_its_quantities_and_writes_everything_else_ba
     shared = inv.group(before, index)
     new = inv.quantity(before, index) + 3
 
-    store.set_inventory([InventoryQuantity(variant.inventory_item_external_id, str(etsy.config.shop_id), new)],
-                        idempotency_key="etsy-stock-1")
+    store.set_inventory(
+        [InventoryQuantity(variant.inventory_item_external_id, str(etsy.config.shop_id), new)],
+        idempotency_key="etsy-stock-1",
+    )
 
     after = etsy.listing(listing["listing_id"])["inventory"]
     expected = without_ids(before)
@@ -55,17 +69,24 @@ def test_a_stock_write_changes_only_its_quantities_and_writes_everything_else_ba
         for offering in expected["products"][position]["offerings"]:
             offering["quantity"] = new
     assert without_ids(after) == expected
-    assert [p["product_id"] for p in after["products"]] != [p["product_id"] for p in before["products"]], \
+    assert [p["product_id"] for p in after["products"]] != [p["product_id"] for p in before["products"]], (
         "Etsy renumbers products on an update; the variant ids must not depend on them"
-    assert [v.external_id for v in store.product(str(listing["listing_id"])).variants] == \
-        [v.external_id for v in product.variants]
+    )
+    assert [v.external_id for v in store.product(str(listing["listing_id"])).variants] == [
+        v.external_id for v in product.variants
+    ]
 
     # Again, the same quantity: nothing else moves. Then undone: the inventory is the one before.
-    store.set_inventory([InventoryQuantity(variant.inventory_item_external_id, str(etsy.config.shop_id), new)],
-                        idempotency_key="etsy-stock-2")
+    store.set_inventory(
+        [InventoryQuantity(variant.inventory_item_external_id, str(etsy.config.shop_id), new)],
+        idempotency_key="etsy-stock-2",
+    )
     assert without_ids(etsy.listing(listing["listing_id"])["inventory"]) == expected
-    store.adjust_inventory([InventoryChange(variant.inventory_item_external_id, str(etsy.config.shop_id), -3)],
-                           reason="correction", idempotency_key="etsy-stock-3")
+    store.adjust_inventory(
+        [InventoryChange(variant.inventory_item_external_id, str(etsy.config.shop_id), -3)],
+        reason="correction",
+        idempotency_key="etsy-stock-3",
+    )
     assert without_ids(etsy.listing(listing["listing_id"])["inventory"]) == without_ids(before)
 
 
@@ -87,23 +108,29 @@ def test_a_sale_landing_while_the_stock_is_written_is_detected(live_etsy):
     http = httpx.Client(timeout=10, event_hooks={"response": [a_sale_right_after_our_write]})
     store = etsy.store(http=http)
     with pytest.raises(errors.RetryableError) as raised:
-        store.set_inventory([InventoryQuantity(variant.inventory_item_external_id, shop, 20)],
-                            idempotency_key="etsy-meanwhile")
+        store.set_inventory(
+            [InventoryQuantity(variant.inventory_item_external_id, shop, 20)], idempotency_key="etsy-meanwhile"
+        )
     assert "changed while TokBridge wrote it" in str(raised.value)
     http.close()
 
     # The sale stays; a retry that still expects the quantity it set is refused and changes nothing.
     assert reader.product(str(listing_id)).variants[0].inventory_levels[0].available == 1
     with pytest.raises(errors.RefusedWithFix):
-        reader.set_inventory([InventoryQuantity(variant.inventory_item_external_id, shop, 20,
-                                                change_from_quantity=20)], idempotency_key="etsy-meanwhile")
+        reader.set_inventory(
+            [InventoryQuantity(variant.inventory_item_external_id, shop, 20, change_from_quantity=20)],
+            idempotency_key="etsy-meanwhile",
+        )
     assert reader.product(str(listing_id)).variants[0].inventory_levels[0].available == 1
 
 
 def limits() -> Limits:
     backend = MemoryBackend()
-    return Limits(RateLimiter(backend, per_second=1000), RateLimiter(backend, per_second=100_000,
-                                                                     burst=100_000, period_seconds=86_400), "app")
+    return Limits(
+        RateLimiter(backend, per_second=1000),
+        RateLimiter(backend, per_second=100_000, burst=100_000, period_seconds=86_400),
+        "app",
+    )
 
 
 def test_etsys_429_becomes_a_wait_of_its_retry_after_and_holds_the_next_requests(live_etsy):

@@ -22,13 +22,19 @@ SECRET = "whsec_" + base64.b64encode(b"a-signing-key-of-the-endpoint").decode()
 def signed(body: bytes, *, webhook_id: str = "msg_1", at: int | None = None, secret: str = SECRET) -> dict:
     timestamp = str(int(time.time()) if at is None else at)
     key = base64.b64decode(secret.removeprefix("whsec_"))
-    signature = base64.b64encode(hmac.new(key, f"{webhook_id}.{timestamp}.".encode() + body,
-                                          hashlib.sha256).digest()).decode()
+    signature = base64.b64encode(
+        hmac.new(key, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    ).decode()
     return {"webhook-id": webhook_id, "webhook-timestamp": timestamp, "webhook-signature": f"v1,{signature}"}
 
 
-BODY = json.dumps({"event_type": "listing.updated", "shop_id": 40123456,
-                   "resource_url": "https://openapi.etsy.com/v3/application/listings/555"}).encode()
+BODY = json.dumps(
+    {
+        "event_type": "listing.updated",
+        "shop_id": 40123456,
+        "resource_url": "https://openapi.etsy.com/v3/application/listings/555",
+    }
+).encode()
 
 
 def test_a_signed_delivery_is_accepted_and_anything_else_refused():
@@ -67,7 +73,8 @@ def test_thin_payloads_name_the_listing_the_catalog_stream_gave():
     translate = events.EVENTS.translate
     url = "https://openapi.etsy.com/v3/application/listings/555"
     assert translate("listing.updated", {"resource_url": url}) == [
-        base.StoreEvent(base.PRODUCT_CHANGED, "555", {"updated_at": None})]
+        base.StoreEvent(base.PRODUCT_CHANGED, "555", {"updated_at": None})
+    ]
     assert translate("inventory.out_of_stock", {"resource_url": url + "/inventory"})[0].subject_external_id == "555"
     assert translate("listing.deleted", {"resource_url": url}) == [base.StoreEvent(base.PRODUCT_DELETED, "555")]
     assert translate("order.paid", {"resource_url": "https://x/v3/application/shops/1/receipts/2"}) == []

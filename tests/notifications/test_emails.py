@@ -86,14 +86,33 @@ def shop(mail_settings):
     merchant_id = create_account(mail_settings, "Notified Shop", EMAIL)
     with session_scope(get_engine(mail_settings.database_url)) as session:
         connection = ChannelConnection(merchant_id=merchant_id, channel="tiktok", external_id="shop-1")
-        product = CatalogProduct(merchant_id=merchant_id, channel="shopify", external_id="gid://p/1",
-                                 title="Linen Shirt", status="active", content_hash="x", synced_at=utcnow())
+        product = CatalogProduct(
+            merchant_id=merchant_id,
+            channel="shopify",
+            external_id="gid://p/1",
+            title="Linen Shirt",
+            status="active",
+            content_hash="x",
+            synced_at=utcnow(),
+        )
         session.add_all([connection, product])
         session.flush()
-        listing = Listing(merchant_id=merchant_id, connection_id=connection.id, product_id=product.id,
-                          status=ListingStatus.IN_PROGRESS, problems=[], review_reasons=[])
-        order = Order(merchant_id=merchant_id, connection_id=connection.id, tiktok_order_id="576000111",
-                      tiktok_status="AWAITING_SHIPMENT", status="awaiting_shipment", store_sync=StoreSync.PENDING)
+        listing = Listing(
+            merchant_id=merchant_id,
+            connection_id=connection.id,
+            product_id=product.id,
+            status=ListingStatus.IN_PROGRESS,
+            problems=[],
+            review_reasons=[],
+        )
+        order = Order(
+            merchant_id=merchant_id,
+            connection_id=connection.id,
+            tiktok_order_id="576000111",
+            tiktok_status="AWAITING_SHIPMENT",
+            status="awaiting_shipment",
+            store_sync=StoreSync.PENDING,
+        )
         session.add_all([listing, order])
         session.flush()
         return merchant_id, listing.id, order.id, product.id
@@ -110,8 +129,13 @@ def fail_both(settings, merchant_id, listing_id, order_id):
     with merchant_session(settings, merchant_id) as session:
         listing = session.get(Listing, listing_id)
         listing.status = ListingStatus.FAILED
-        listing.review_reasons = [{"position": "images", "reasons": ["The main image has a watermark"],
-                                   "suggestions": ["Upload a main image without text or logos"]}]
+        listing.review_reasons = [
+            {
+                "position": "images",
+                "reasons": ["The main image has a watermark"],
+                "suggestions": ["Upload a main image without text or logos"],
+            }
+        ]
         listing.last_error = "TikTok's review rejected this product."
         orders.record_store_failure(session, order_id, "Unknown SKU: Linen Shirt (LS-1) is not linked.")
         session.commit()
@@ -120,8 +144,9 @@ def fail_both(settings, merchant_id, listing_id, order_id):
 def run_digest(settings, merchant_id) -> str | None:
     """Run the merchant's digest job now (it was queued a few minutes ahead)."""
     with session_scope(get_engine(settings.database_url)) as session:
-        job = session.scalar(select(Job).where(Job.identity_key == digest_identity(merchant_id))
-                             .order_by(Job.id.desc()).limit(1))
+        job = session.scalar(
+            select(Job).where(Job.identity_key == digest_identity(merchant_id)).order_by(Job.id.desc()).limit(1)
+        )
         assert job is not None and job.kind == DIGEST_JOB
         job.next_run_at = utcnow()
         job_id = job.id
@@ -131,8 +156,11 @@ def run_digest(settings, merchant_id) -> str | None:
 def requeue(settings, merchant_id) -> None:
     """What the runner does with a job to retry (or maintenance with an expired lease)."""
     with session_scope(get_engine(settings.database_url)) as session:
-        session.execute(update(Job).where(Job.identity_key == digest_identity(merchant_id))
-                        .values(state=JobState.QUEUED, next_run_at=utcnow()))
+        session.execute(
+            update(Job)
+            .where(Job.identity_key == digest_identity(merchant_id))
+            .values(state=JobState.QUEUED, next_run_at=utcnow())
+        )
 
 
 def test_failed_upload_and_failed_order_make_one_digest(inbox, mail_settings, shop):
@@ -168,8 +196,7 @@ def test_nothing_is_sent_twice_when_the_job_runs_again(inbox, mail_settings, sho
     assert len(inbox.messages) == 1
 
 
-def test_refused_by_the_server_is_sent_once_on_retry_and_a_crash_mid_send_is_not_resent(
-        inbox, mail_settings, shop):
+def test_refused_by_the_server_is_sent_once_on_retry_and_a_crash_mid_send_is_not_resent(inbox, mail_settings, shop):
     merchant_id, listing_id, order_id, _ = shop
     fail_both(mail_settings, merchant_id, listing_id, order_id)
     inbox.stop()  # connection refused: the message certainly did not go out
@@ -285,14 +312,31 @@ def test_old_handled_events_and_sent_digests_are_pruned(engine, merchant_id):
 
     long_ago, lately = utcnow() - timedelta(days=100), utcnow() - timedelta(days=1)
     with session_scope(engine) as session:
-        session.add_all([
-            NotificationEvent(merchant_id=merchant_id, kind="failed_upload", subject_id=1, handled_at=long_ago),
-            NotificationEvent(merchant_id=merchant_id, kind="failed_upload", subject_id=2, handled_at=lately),
-            NotificationEvent(merchant_id=merchant_id, kind="failed_upload", subject_id=3),  # not yet handled
-            NotificationDigest(merchant_id=merchant_id, recipient=EMAIL, subject="s", text_body="t", html_body="h",
-                               state=DigestState.SENT, created_at=long_ago),
-            NotificationDigest(merchant_id=merchant_id, recipient=EMAIL, subject="s", text_body="t", html_body="h",
-                               state=DigestState.PENDING, created_at=long_ago)])  # still to send: kept
+        session.add_all(
+            [
+                NotificationEvent(merchant_id=merchant_id, kind="failed_upload", subject_id=1, handled_at=long_ago),
+                NotificationEvent(merchant_id=merchant_id, kind="failed_upload", subject_id=2, handled_at=lately),
+                NotificationEvent(merchant_id=merchant_id, kind="failed_upload", subject_id=3),  # not yet handled
+                NotificationDigest(
+                    merchant_id=merchant_id,
+                    recipient=EMAIL,
+                    subject="s",
+                    text_body="t",
+                    html_body="h",
+                    state=DigestState.SENT,
+                    created_at=long_ago,
+                ),
+                NotificationDigest(
+                    merchant_id=merchant_id,
+                    recipient=EMAIL,
+                    subject="s",
+                    text_body="t",
+                    html_body="h",
+                    state=DigestState.PENDING,
+                    created_at=long_ago,
+                ),
+            ]
+        )  # still to send: kept
     with session_scope(engine) as session:
         assert prune(session, utcnow() - timedelta(days=90)) == 2
     with session_scope(engine) as session:
@@ -304,9 +348,23 @@ def test_names_from_the_store_are_escaped_in_the_html_email_and_kept_in_the_text
     """A product title or a reason may contain markup: the HTML part shows it as text."""
     from tokbridge.notifications.service import Item, Section, _html, _text
 
-    sections = [Section("Failed uploads", "https://app.example/products?status=failed", "See them", "1 failed",
-                        [Item('<script>alert("x")</script> Tee', "https://app.example/products/1",
-                              reason="Title < 25 & too short", fix="Lengthen it")], total=1)]
+    sections = [
+        Section(
+            "Failed uploads",
+            "https://app.example/products?status=failed",
+            "See them",
+            "1 failed",
+            [
+                Item(
+                    '<script>alert("x")</script> Tee',
+                    "https://app.example/products/1",
+                    reason="Title < 25 & too short",
+                    fix="Lengthen it",
+                )
+            ],
+            total=1,
+        )
+    ]
     page = _html(sections)
     assert "<script>" not in page and "&lt;script&gt;" in page and "Title &lt; 25 &amp; too short" in page
     assert '<script>alert("x")</script> Tee: https://app.example/products/1' in _text(sections, "https://app.example")

@@ -34,8 +34,14 @@ SHOP = "onboarding-test.myshopify.com"
 SHOPIFY_ID, SHOPIFY_SECRET = "onboarding-client-id", "onboarding-client-secret"
 TIKTOK_KEY, TIKTOK_SECRET, SERVICE_ID = "onboarding_app_key", "onboarding_app_secret", "7431458374265161478"
 PASSWORD = "correct horse battery"
-OUR_JOBS = ("catalog.import", "catalog.reconcile_all", "catalog.reconcile", "inbox.process",
-            "onboarding.subscribe_webhooks", "onboarding.check_prerequisites")
+OUR_JOBS = (
+    "catalog.import",
+    "catalog.reconcile_all",
+    "catalog.reconcile",
+    "inbox.process",
+    "onboarding.subscribe_webhooks",
+    "onboarding.check_prerequisites",
+)
 
 
 @dataclass
@@ -86,8 +92,9 @@ class World:
         http = httpx.Client(base_url=self.base_url, timeout=30, follow_redirects=False)
         page = http.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-        signed_in = http.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token,
-                                              "next": "/dashboard"})
+        signed_in = http.post(
+            "/login", data={"email": email, "password": PASSWORD, "csrf_token": token, "next": "/dashboard"}
+        )
         assert signed_in.status_code == 303, signed_in.text
         browser = Browser(http, merchant_id)
         self.browsers.append(browser)
@@ -97,7 +104,9 @@ class World:
 
     def approve_on_shopify(self, browser: Browser, shop: str = SHOP, edit_authorize_url=None) -> httpx.Response:
         """Connect Shopify up to Shopify's redirect back; returns that redirect's target, unvisited."""
-        start = browser.http.post("/connect/shopify", data={"shop": shop, "csrf_token": browser.csrf("/connect/shopify")})
+        start = browser.http.post(
+            "/connect/shopify", data={"shop": shop, "csrf_token": browser.csrf("/connect/shopify")}
+        )
         assert start.status_code == 303, start.text
         authorize = start.headers["location"]
         if edit_authorize_url:
@@ -142,8 +151,12 @@ class World:
         ran = []
         for _ in range(limit):
             with session_scope(self.engine) as session:
-                job = session.scalar(select(Job).where(Job.state == JobState.QUEUED, Job.kind.in_(kinds),
-                                                       Job.next_run_at <= _now()).order_by(Job.id).limit(1))
+                job = session.scalar(
+                    select(Job)
+                    .where(Job.state == JobState.QUEUED, Job.kind.in_(kinds), Job.next_run_at <= _now())
+                    .order_by(Job.id)
+                    .limit(1)
+                )
             if job is None:
                 return ran
             run_job(self.settings, job.id)
@@ -156,8 +169,9 @@ class World:
 
         def idle() -> bool:
             self.run_jobs(kinds)
-            return not any(job.state in (JobState.QUEUED, JobState.RUNNING) and job.kind in kinds
-                           for job in self.jobs())
+            return not any(
+                job.state in (JobState.QUEUED, JobState.RUNNING) and job.kind in kinds for job in self.jobs()
+            )
 
         wait_for(idle, timeout=timeout, interval=0.2, what=f"jobs {kinds} to finish")
 
@@ -176,20 +190,43 @@ def start_world(request, database_url, monkeypatch, tmp_path) -> Iterator:
         def start(shopify: dict | None = None, tiktok: dict | None = None, catalog: int = 12) -> World:
             port = free_port()
             base = f"http://127.0.0.1:{port}"
-            shop_app = shopify_sandbox.create_app(shopify_sandbox.SandboxConfig(**{
-                "client_id": SHOPIFY_ID, "client_secret": SHOPIFY_SECRET, "catalog_size": 0,
-                "webhook_retry_seconds": 0.0, **(shopify or {})}))
+            shop_app = shopify_sandbox.create_app(
+                shopify_sandbox.SandboxConfig(
+                    **{
+                        "client_id": SHOPIFY_ID,
+                        "client_secret": SHOPIFY_SECRET,
+                        "catalog_size": 0,
+                        "webhook_retry_seconds": 0.0,
+                        **(shopify or {}),
+                    }
+                )
+            )
             shop_url = stack.enter_context(serve(shop_app))
-            tiktok_asgi = tiktok_sandbox.create_app(tiktok_sandbox.SandboxConfig(**{
-                "app_key": TIKTOK_KEY, "app_secret": TIKTOK_SECRET, "service_id": SERVICE_ID,
-                "redirect_url": f"{base}/connect/tiktok/callback", "bootstrap_token": False, "tick_seconds": 0.05,
-                "seed": 11, **(tiktok or {})}))
+            tiktok_asgi = tiktok_sandbox.create_app(
+                tiktok_sandbox.SandboxConfig(
+                    **{
+                        "app_key": TIKTOK_KEY,
+                        "app_secret": TIKTOK_SECRET,
+                        "service_id": SERVICE_ID,
+                        "redirect_url": f"{base}/connect/tiktok/callback",
+                        "bootstrap_token": False,
+                        "tick_seconds": 0.05,
+                        "seed": 11,
+                        **(tiktok or {}),
+                    }
+                )
+            )
             tiktok_url = stack.enter_context(serve(tiktok_asgi))
             for name, value in {
-                "BASE_URL": base, "SHOPIFY_CLIENT_ID": SHOPIFY_ID, "SHOPIFY_CLIENT_SECRET": SHOPIFY_SECRET,
-                "SHOPIFY_API_BASE_URL": shop_url + "/shops/{shop}", "TIKTOK_APP_KEY": TIKTOK_KEY,
-                "TIKTOK_APP_SECRET": TIKTOK_SECRET, "TIKTOK_SERVICE_ID": SERVICE_ID,
-                "TIKTOK_AUTHORIZE_URL": f"{tiktok_url}/open/authorize", "TIKTOK_API_BASE_URL": tiktok_url,
+                "BASE_URL": base,
+                "SHOPIFY_CLIENT_ID": SHOPIFY_ID,
+                "SHOPIFY_CLIENT_SECRET": SHOPIFY_SECRET,
+                "SHOPIFY_API_BASE_URL": shop_url + "/shops/{shop}",
+                "TIKTOK_APP_KEY": TIKTOK_KEY,
+                "TIKTOK_APP_SECRET": TIKTOK_SECRET,
+                "TIKTOK_SERVICE_ID": SERVICE_ID,
+                "TIKTOK_AUTHORIZE_URL": f"{tiktok_url}/open/authorize",
+                "TIKTOK_API_BASE_URL": tiktok_url,
                 "TIKTOK_AUTH_BASE_URL": tiktok_url,
             }.items():
                 monkeypatch.setenv(name, value)

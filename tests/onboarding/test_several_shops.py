@@ -33,8 +33,12 @@ def _checkboxes(page: str) -> list[str]:
 
 def _current_shop(world, merchant) -> str | None:
     with session_scope(world.engine) as session:
-        return session.scalar(select(WebSession.shop_connection_id).where(
-            WebSession.merchant_id == merchant.merchant_id).order_by(WebSession.created_at.desc()).limit(1))
+        return session.scalar(
+            select(WebSession.shop_connection_id)
+            .where(WebSession.merchant_id == merchant.merchant_id)
+            .order_by(WebSession.created_at.desc())
+            .limit(1)
+        )
 
 
 def test_connect_both_shops_at_once_then_switch(start_world):
@@ -44,10 +48,24 @@ def test_connect_both_shops_at_once_then_switch(start_world):
     [store] = world.connections("shopify")
     # Configuration saved before any shop exists belongs to no shop yet.
     with session_scope(world.engine) as session:
-        session.add_all([SyncSettings(merchant_id=merchant.merchant_id, sync_product_info=False, sync_price=True,
-                                      sync_inventory=True, on_store_delete="delete"),
-                         OrderSettings(merchant_id=merchant.merchant_id, restock_on_cancel=False,
-                                       restock_on_return=True, unknown_sku="fail", carrier_map={})])
+        session.add_all(
+            [
+                SyncSettings(
+                    merchant_id=merchant.merchant_id,
+                    sync_product_info=False,
+                    sync_price=True,
+                    sync_inventory=True,
+                    on_store_delete="delete",
+                ),
+                OrderSettings(
+                    merchant_id=merchant.merchant_id,
+                    restock_on_cancel=False,
+                    restock_on_return=True,
+                    unknown_sku="fail",
+                    carrier_map={},
+                ),
+            ]
+        )
 
     page = world.connect_tiktok(merchant)
     assert page.status_code == 200 and "Choose the shops to connect" in page.text
@@ -69,15 +87,18 @@ def test_connect_both_shops_at_once_then_switch(start_world):
     listed = merchant.http.get("/api/v1/shops").json()
     assert [(s["region"], s["currency"], s["store_id"], s["current"]) for s in listed] == [
         (shops[region].region, currency, store.id, shops[region].id == choices[0])
-        for region, currency in sorted((("US", "USD"), ("GB", "GBP")),
-                                       key=lambda rc: (shops[rc[0]].created_at, shops[rc[0]].id))]
+        for region, currency in sorted(
+            (("US", "USD"), ("GB", "GBP")), key=lambda rc: (shops[rc[0]].created_at, shops[rc[0]].id)
+        )
+    ]
 
     # The header's switcher, without JavaScript: a form per other shop.
     gb, us = shops["GB"], shops["US"]
     for target, other in ((gb, us), (us, gb)):  # and back again: the second pass
         header = merchant.http.get("/settings").text
-        switched = merchant.http.post("/shops/current", data={"csrf_token": merchant.csrf(), "shop": target.id,
-                                                              "next": "/settings"})
+        switched = merchant.http.post(
+            "/shops/current", data={"csrf_token": merchant.csrf(), "shop": target.id, "next": "/settings"}
+        )
         assert switched.status_code == 303 and switched.headers["location"] == "/settings"
         assert _current_shop(world, merchant) == target.id
         page = merchant.http.get("/settings").text
@@ -88,23 +109,36 @@ def test_connect_both_shops_at_once_then_switch(start_world):
 
     # Settings belong to the chosen shop: switches saved for GB leave US's as they were.
     merchant.http.post("/shops/current", data={"csrf_token": merchant.csrf(), "shop": gb.id, "next": "/settings"})
-    saved = merchant.http.post("/settings/sync", data={"csrf_token": merchant.csrf(), "sync_price": "on",
-                                                       "on_store_delete": "deactivate"})
+    saved = merchant.http.post(
+        "/settings/sync", data={"csrf_token": merchant.csrf(), "sync_price": "on", "on_store_delete": "deactivate"}
+    )
     assert saved.status_code == 303
     assert merchant.http.get("/api/v1/settings/sync").json() == {
-        "sync_product_info": False, "sync_price": True, "sync_inventory": False, "on_store_delete": "deactivate"}
+        "sync_product_info": False,
+        "sync_price": True,
+        "sync_inventory": False,
+        "on_store_delete": "deactivate",
+    }
     assert merchant.http.get(f"/api/v1/settings/sync?shop={us.id}").json() == {
-        "sync_product_info": False, "sync_price": True, "sync_inventory": True, "on_store_delete": "delete"}
+        "sync_product_info": False,
+        "sync_price": True,
+        "sync_inventory": True,
+        "on_store_delete": "delete",
+    }
     # The JSON API chooses too.
-    chosen = merchant.http.post("/api/v1/shops/current", json={"shop": us.id},
-                                headers={"X-CSRF-Token": merchant.http.get("/api/v1/me").json()["csrf_token"]})
+    chosen = merchant.http.post(
+        "/api/v1/shops/current",
+        json={"shop": us.id},
+        headers={"X-CSRF-Token": merchant.http.get("/api/v1/me").json()["csrf_token"]},
+    )
     assert chosen.status_code == 200 and chosen.json()["current"] is True and chosen.json()["currency"] == "USD"
     assert _current_shop(world, merchant) == us.id
 
     # "Check again" asks TikTok about the chosen shop, not the first one.
     regions = _sandbox_shops(world)
-    world.tiktok_control("PUT", f"/sandbox/shops/{regions['GB']['id']}/prerequisites",
-                         json={"failing": ["RETURN_WAREHOUSE"]})
+    world.tiktok_control(
+        "PUT", f"/sandbox/shops/{regions['GB']['id']}/prerequisites", json={"failing": ["RETURN_WAREHOUSE"]}
+    )
     for shop_id, checked in ((gb.id, "GB"), (us.id, "US")):  # both shops, one after the other
         before = {c.region: c.data["prerequisites"]["checked_at"] for c in world.connections("tiktok")}
         merchant.http.post("/shops/current", data={"csrf_token": merchant.csrf(), "shop": shop_id, "next": "/"})
@@ -131,8 +165,12 @@ def _sign_in_again(world, merchant):
     world.browsers.append(type(merchant)(http, merchant.merchant_id))
     token = re.search(r'name="csrf_token" value="([^"]+)"', http.get("/login").text).group(1)
     email = "owner0@example.com"
-    assert http.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token,
-                                     "next": "/dashboard"}).status_code == 303
+    assert (
+        http.post(
+            "/login", data={"email": email, "password": PASSWORD, "csrf_token": token, "next": "/dashboard"}
+        ).status_code
+        == 303
+    )
     return http
 
 
@@ -143,8 +181,9 @@ def test_a_second_authorization_adds_a_shop_and_keeps_the_first(start_world):
 
     page = world.connect_tiktok(merchant)
     first = next(c for c in world.connections("tiktok") if c.external_id == regions["US"]["id"])
-    done = merchant.http.post("/connect/tiktok/choose", data={"connection_id": [first.id],
-                                                              "csrf_token": merchant.csrf()})
+    done = merchant.http.post(
+        "/connect/tiktok/choose", data={"connection_id": [first.id], "csrf_token": merchant.csrf()}
+    )
     assert done.status_code == 303 and "Choose the shops" in page.text
     [only] = world.connections("tiktok")
     assert only.id == first.id and only.status == "active" and only.store_connection_id is None
@@ -191,8 +230,12 @@ def test_a_shop_of_another_account_is_not_connected_again(start_world):
     first = world.browser()
     page = world.connect_tiktok(first)
     merchant_choices = _checkboxes(page.text)
-    assert first.http.post("/connect/tiktok/choose", data={"connection_id": merchant_choices,
-                                                           "csrf_token": first.csrf()}).status_code == 303
+    assert (
+        first.http.post(
+            "/connect/tiktok/choose", data={"connection_id": merchant_choices, "csrf_token": first.csrf()}
+        ).status_code
+        == 303
+    )
     other = world.browser("Other", "other@example.com")
     refused = world.connect_tiktok(other)
     assert refused.status_code == 409 and "connected to another TokBridge account" in refused.text

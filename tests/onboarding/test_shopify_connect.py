@@ -14,9 +14,9 @@ from sqlalchemy import event, select
 from tests.onboarding.conftest import SHOP
 from tokbridge.activity.models import Activity
 from tokbridge.catalog.models import CatalogProduct
+from tokbridge.channels.shopify.connect import WEBHOOK_TOPICS as SHOPIFY_WEBHOOK_TOPICS
 from tokbridge.db.engine import session_scope
 from tokbridge.jobs.models import JobState
-from tokbridge.channels.shopify.connect import WEBHOOK_TOPICS as SHOPIFY_WEBHOOK_TOPICS
 
 
 def _activities(world, merchant_id: int) -> list[Activity]:
@@ -53,7 +53,9 @@ def test_connect_subscribe_and_import_the_whole_catalog(start_world):
 
     # The whole catalog is here, as the store has it, and none of it is listed anywhere yet.
     with session_scope(world.engine) as session:
-        products = list(session.scalars(select(CatalogProduct).where(CatalogProduct.merchant_id == merchant.merchant_id)))
+        products = list(
+            session.scalars(select(CatalogProduct).where(CatalogProduct.merchant_id == merchant.merchant_id))
+        )
     store_products = world.shopify_control("GET", "/sandbox/shops/{shop}/products", params={"limit": 1000})["products"]
     assert len(products) == len(store_products) == 240
     assert {p.title for p in products} == {p["title"] for p in store_products}
@@ -64,8 +66,11 @@ def test_connect_subscribe_and_import_the_whole_catalog(start_world):
     assert import_row.status == "succeeded" and import_row.progress_done == import_row.progress_total == 240
     assert any(a.title == f"Shopify store {SHOP} connected" for a in activities)
     by_status = Counter(p.status for p in products)
-    assert any(a.title == f"240 products imported: {by_status['active']} active, {by_status['draft']} drafts "
-                          f"and {by_status['archived']} archived" for a in activities)
+    assert any(
+        a.title == f"240 products imported: {by_status['active']} active, {by_status['draft']} drafts "
+        f"and {by_status['archived']} archived"
+        for a in activities
+    )
     store = world.connections("shopify")[0]
     assert (store.data["catalog"]["store_name"], store.currency) == ("Onboarding Test", "USD")
     assert world.connections("shopify")[0].data["catalog"]["reconciled_at"]
@@ -133,7 +138,9 @@ def test_callback_errors_end_on_a_page_that_says_what_to_do(start_world):
     assert "expired" in _page_error(merchant.http.get(callback))
 
     # The merchant removed permissions from the approval URL.
-    callback = world.approve_on_shopify(merchant, edit_authorize_url=lambda url: _with_query(url, scope="read_products"))
+    callback = world.approve_on_shopify(
+        merchant, edit_authorize_url=lambda url: _with_query(url, scope="read_products")
+    )
     text = _page_error(merchant.http.get(callback))
     assert "permissions were not granted" in text and "write_inventory" in text
     assert world.connections("shopify") == []
@@ -149,9 +156,10 @@ def test_callback_errors_end_on_a_page_that_says_what_to_do(start_world):
 def test_install_from_the_shopify_admin_opens_the_app_url_signed(start_world):
     world = start_world()
     merchant = world.browser()
-    install = world.shopify_control("GET", "/sandbox/shops/{shop}/install-request",
-                                    params={"app_url": f"{world.base_url}/connect/shopify"})["url"]
-    path = install[len(world.base_url):]
+    install = world.shopify_control(
+        "GET", "/sandbox/shops/{shop}/install-request", params={"app_url": f"{world.base_url}/connect/shopify"}
+    )["url"]
+    path = install[len(world.base_url) :]
 
     forged = merchant.http.get(_with_query(path, shop="other-store.myshopify.com"))
     assert forged.status_code == 400 and "could not be verified" in forged.text
@@ -167,8 +175,12 @@ def test_install_from_the_shopify_admin_opens_the_app_url_signed(start_world):
 def test_missing_permissions_are_said_in_words(start_world):
     world = start_world(catalog=0)
     merchant = world.browser()
-    callback = world.approve_on_shopify(merchant, edit_authorize_url=lambda url: _with_query(
-        url, scope="write_products,read_inventory,read_locations,write_orders"))
+    callback = world.approve_on_shopify(
+        merchant,
+        edit_authorize_url=lambda url: _with_query(
+            url, scope="write_products,read_inventory,read_locations,write_orders"
+        ),
+    )
     text = html.unescape(_page_error(merchant.http.get(callback)))
     # Each missing permission as the merchant reads it, with Shopify's name for it.
     assert "TokBridge needs these permissions on your store: change your stock (write_inventory); " in text
@@ -186,9 +198,13 @@ def test_the_connector_names_only_what_is_missing():
     writes = [s for s in CONNECTOR.required_scopes if s.startswith("write_")] + ["read_locations"]
     assert CONNECTOR.missing_scopes(writes) == []  # a write permission includes its read
     assert CONNECTOR.missing_scopes([]) == [
-        "see your products (read_products)", "change your products (write_products)",
-        "see your stock (read_inventory)", "change your stock (write_inventory)",
-        "see your locations (read_locations)", "see your orders (read_orders)",
+        "see your products (read_products)",
+        "change your products (write_products)",
+        "see your stock (read_inventory)",
+        "change your stock (write_inventory)",
+        "see your locations (read_locations)",
+        "see your orders (read_orders)",
         "create and cancel orders (write_orders)",
         "see the fulfilment of your orders (read_merchant_managed_fulfillment_orders)",
-        "fulfil and cancel your orders' fulfilments (write_merchant_managed_fulfillment_orders)"]
+        "fulfil and cancel your orders' fulfilments (write_merchant_managed_fulfillment_orders)",
+    ]

@@ -20,7 +20,9 @@ def _shops(world) -> list[dict]:
 
 def _titles(world, merchant_id: int) -> list[str]:
     with session_scope(world.engine) as session:
-        return list(session.scalars(select(Activity.title).where(Activity.merchant_id == merchant_id).order_by(Activity.id)))
+        return list(
+            session.scalars(select(Activity.title).where(Activity.merchant_id == merchant_id).order_by(Activity.id))
+        )
 
 
 def test_one_shop_connects_subscribes_and_checks_prerequisites(start_world):
@@ -68,8 +70,9 @@ def test_several_shops_let_the_merchant_choose(start_world):
     # Another account authorizes the same shops before the first one chose: an unfinished choice holds nothing.
     other = world.browser("Other", "other@example.com")
     assert "Choose the shops to connect" in world.connect_tiktok(other).text
-    stale = merchant.http.post("/connect/tiktok/choose",
-                               data={"connection_id": pending[0].id, "csrf_token": merchant.csrf()})
+    stale = merchant.http.post(
+        "/connect/tiktok/choose", data={"connection_id": pending[0].id, "csrf_token": merchant.csrf()}
+    )
     assert stale.status_code == 400 and "What to do next" in stale.text
 
     choices = world.connections("tiktok")
@@ -88,7 +91,9 @@ def test_prerequisites_fail_then_pass_after_check_again(start_world):
     world = start_world(catalog=0)
     merchant = world.browser()
     [shop] = _shops(world)
-    world.tiktok_control("PUT", f"/sandbox/shops/{shop['id']}/prerequisites", json={"failing": ["BANk_ACCOUNT", "RETURN_WAREHOUSE"]})
+    world.tiktok_control(
+        "PUT", f"/sandbox/shops/{shop['id']}/prerequisites", json={"failing": ["BANk_ACCOUNT", "RETURN_WAREHOUSE"]}
+    )
 
     world.connect_tiktok(merchant)
     [connection] = world.connections("tiktok")

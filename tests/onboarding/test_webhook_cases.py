@@ -88,9 +88,14 @@ def _tiktok_request(body: bytes, signature: str | None = None) -> tuple[bytes, d
 
 def _tiktok_cases(shop_id: str) -> list[Case]:
     def envelope(notification_id: str = "", product_id: str = "1729592969712207001", **changes) -> dict:
-        return {"type": 5, "tts_notification_id": notification_id or uuid.uuid4().hex, "shop_id": shop_id,
-                "timestamp": 1700000000, "data": {"product_id": product_id, "status": "PRODUCT_STATUS_CHANGED"},
-                **changes}
+        return {
+            "type": 5,
+            "tts_notification_id": notification_id or uuid.uuid4().hex,
+            "shop_id": shop_id,
+            "timestamp": 1700000000,
+            "data": {"product_id": product_id, "status": "PRODUCT_STATUS_CHANGED"},
+            **changes,
+        }
 
     def body(value: dict) -> bytes:
         return json.dumps(value).encode()
@@ -104,10 +109,18 @@ def _tiktok_cases(shop_id: str) -> list[Case]:
         Case("valid, no notification id (deduplicated on its body)", no_id, 200, recorded=True),
         Case("signature missing", good, 401, {"signature": ""}),
         Case("signature wrong", good, 401, {"signature": "00" * 32}),
-        Case("signature of another body", body(envelope("7328")), 401,
-             {"signature": compute_signature(TIKTOK_KEY, TIKTOK_SECRET, good)}),
-        Case("signed with another secret", good, 401,
-             {"signature": compute_signature(TIKTOK_KEY, "not-the-secret", good)}),
+        Case(
+            "signature of another body",
+            body(envelope("7328")),
+            401,
+            {"signature": compute_signature(TIKTOK_KEY, TIKTOK_SECRET, good)},
+        ),
+        Case(
+            "signed with another secret",
+            good,
+            401,
+            {"signature": compute_signature(TIKTOK_KEY, "not-the-secret", good)},
+        ),
         Case("not JSON", b"{not json", 400),
         Case("not UTF-8", b'{"type": 5, "x": "\xff"}', 400),
         Case("a JSON array", b"[1, 2]", 400),
@@ -121,16 +134,21 @@ def _tiktok_cases(shop_id: str) -> list[Case]:
         Case("notification id with a lone surrogate", body(envelope("\ud800x")), 400),
         Case("shop id of 300 characters", body(envelope(shop_id="9" * 300)), 400),
         Case("product id of 300 characters", body(envelope(product_id="9" * 300)), 400),
-        Case("order id with a NUL", body({**envelope(), "type": 1,
-                                          "data": {"order_id": "5764\u00001", "order_status": "AWAITING_SHIPMENT"}}), 400),
+        Case(
+            "order id with a NUL",
+            body({**envelope(), "type": 1, "data": {"order_id": "5764\u00001", "order_status": "AWAITING_SHIPMENT"}}),
+            400,
+        ),
         Case("type of 200 digits", body(envelope(type=10**199)), 400),
         Case("nested 100,000 levels deep", body(envelope(data=None)).replace(b"null", _deep(100_000).encode()), 400),
         Case("nested 500 levels deep", body(envelope(data=None)).replace(b"null", _deep(500).encode()), 400),
         Case("body over 2 MB", TOO_BIG, 413),
         Case("unknown shop", body(envelope(shop_id="999")), 200),
     ]
-    fillers = [Case(f"valid #{n}", body(envelope(product_id=str(1729592969712208000 + n))), 200, recorded=True)
-               for n in range(VALID_ALONGSIDE)]
+    fillers = [
+        Case(f"valid #{n}", body(envelope(product_id=str(1729592969712208000 + n))), 200, recorded=True)
+        for n in range(VALID_ALONGSIDE)
+    ]
     return cases + fillers
 
 
@@ -157,7 +175,8 @@ def test_tiktok_webhook_cases(start_world):
     refreshed = [job.payload["tiktok_product_ids"] for job in world.jobs("listings.refresh_status")]
     # One status refresh per product: the valid case and the one without an id, plus the fillers.
     assert sorted(ids for [ids] in refreshed) == sorted(
-        ["1729592969712207001", "1729592969712207002"] + [str(1729592969712208000 + n) for n in range(VALID_ALONGSIDE)])
+        ["1729592969712207001", "1729592969712207002"] + [str(1729592969712208000 + n) for n in range(VALID_ALONGSIDE)]
+    )
 
 
 # --- Shopify ----------------------------------------------------------------------------------
@@ -167,9 +186,14 @@ def _shopify_request(case: Case) -> tuple[bytes, dict]:
     options = dict(case.headers)
     secret = options.pop("secret", SHOPIFY_SECRET)
     signed = options.pop("signed_body", case.body)
-    headers = {"Content-Type": "application/json", "X-Shopify-Topic": "customers/data_request",
-               "X-Shopify-Shop-Domain": SHOP, "X-Shopify-Event-Id": options.pop("event_id", str(uuid.uuid4())),
-               "X-Shopify-Webhook-Id": str(uuid.uuid4()), "X-Shopify-API-Version": "2026-10"}
+    headers = {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": "customers/data_request",
+        "X-Shopify-Shop-Domain": SHOP,
+        "X-Shopify-Event-Id": options.pop("event_id", str(uuid.uuid4())),
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        "X-Shopify-API-Version": "2026-10",
+    }
     for name in options.pop("without", ()):
         headers.pop(name)
     headers.update(options)
@@ -185,8 +209,13 @@ def _shopify_cases() -> list[Case]:
     good = request(1)
     cases = [
         Case("valid", good, 200, {"event_id": "event-1"}, recorded=True),
-        Case("valid, no event id (deduplicated on its body)", request(2), 200,
-             {"without": ["X-Shopify-Event-Id", "X-Shopify-Webhook-Id"]}, recorded=True),
+        Case(
+            "valid, no event id (deduplicated on its body)",
+            request(2),
+            200,
+            {"without": ["X-Shopify-Event-Id", "X-Shopify-Webhook-Id"]},
+            recorded=True,
+        ),
         Case("signature missing", good, 401, {"secret": None}),
         Case("signed with another secret", good, 401, {"secret": "not-the-app-secret"}),
         Case("changed after signing", good, 401, {"signed_body": request(3)}),
@@ -228,21 +257,28 @@ def test_shopify_webhook_cases(start_world):
 
     world.settle()
     with session_scope(world.engine) as session:
-        notes = session.scalar(select(func.count()).select_from(Activity).where(
-            Activity.kind == "privacy.data_request", Activity.merchant_id == merchant.merchant_id))
+        notes = session.scalar(
+            select(func.count())
+            .select_from(Activity)
+            .where(Activity.kind == "privacy.data_request", Activity.merchant_id == merchant.merchant_id)
+        )
     assert notes == len(recorded)  # each request noted once, never twice
 
 
 # --- a failure nobody foresaw ---------------------------------------------------------------
 
 _REFUSE_POISON = {
-    "sqlite": ["""CREATE TRIGGER refuse_poison BEFORE INSERT ON inbound_event WHEN NEW.external_id = 'poison'
-                  BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"""],
-    "postgresql": ["""CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+    "sqlite": [
+        """CREATE TRIGGER refuse_poison BEFORE INSERT ON inbound_event WHEN NEW.external_id = 'poison'
+                  BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"""
+    ],
+    "postgresql": [
+        """CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
                       IF NEW.external_id = 'poison' THEN RAISE EXCEPTION 'refused by the test'; END IF;
                       RETURN NEW; END $$""",
-                   """CREATE TRIGGER refuse_poison BEFORE INSERT ON inbound_event FOR EACH ROW
-                      EXECUTE FUNCTION refuse_poison()"""],
+        """CREATE TRIGGER refuse_poison BEFORE INSERT ON inbound_event FOR EACH ROW
+                      EXECUTE FUNCTION refuse_poison()""",
+    ],
 }
 
 
@@ -256,8 +292,14 @@ def test_a_webhook_the_database_refuses_fails_alone(start_world):
         for statement in _REFUSE_POISON[world.engine.dialect.name]:
             conn.exec_driver_sql(statement)
     cases = [case for case in _tiktok_cases(connection.external_id) if case.name.startswith("valid #")]
-    poison = json.dumps({"type": 5, "tts_notification_id": "poison", "shop_id": connection.external_id,
-                         "data": {"product_id": "1", "status": "PRODUCT_STATUS_CHANGED"}}).encode()
+    poison = json.dumps(
+        {
+            "type": 5,
+            "tts_notification_id": "poison",
+            "shop_id": connection.external_id,
+            "data": {"product_id": "1", "status": "PRODUCT_STATUS_CHANGED"},
+        }
+    ).encode()
     cases.append(Case("refused by the database", poison, 503))
 
     answers = _send_all_at_once(f"{world.base_url}/webhooks/tiktok", [_tiktok_request(case.body) for case in cases])
@@ -277,10 +319,12 @@ def test_a_shopify_webhook_that_cannot_be_processed_fails_at_once(start_world):
     good = json.dumps({"shop_domain": SHOP, "customer": {"id": 7}, "orders_requested": [1001]}).encode()
 
     def deliver(topic: str, body: dict | bytes) -> None:
-        case = Case(topic, body if isinstance(body, bytes) else json.dumps(body).encode(), 200,
-                    {"X-Shopify-Topic": topic})
-        answer = httpx.post(f"{world.base_url}/webhooks/shopify", content=case.body,
-                            headers=_shopify_request(case)[1], timeout=10)
+        case = Case(
+            topic, body if isinstance(body, bytes) else json.dumps(body).encode(), 200, {"X-Shopify-Topic": topic}
+        )
+        answer = httpx.post(
+            f"{world.base_url}/webhooks/shopify", content=case.body, headers=_shopify_request(case)[1], timeout=10
+        )
         assert answer.status_code == 200, answer.text
 
     def processing_jobs():
@@ -294,12 +338,18 @@ def test_a_shopify_webhook_that_cannot_be_processed_fails_at_once(start_world):
     assert (job.state, job.attempts) == ("failed", 1), (job.state, job.attempts, job.last_error)
     assert job.last_error == "Shopify's product update notification has no product id; it cannot be processed."
     with session_scope(world.engine) as session:
-        assert session.scalar(select(func.count()).select_from(Activity).where(
-            Activity.kind == "privacy.data_request")) == 1
+        assert (
+            session.scalar(select(func.count()).select_from(Activity).where(Activity.kind == "privacy.data_request"))
+            == 1
+        )
 
     # Again, with the other topics whose processing needs an id: each fails at once, and says why.
     for topic, body, reason in [
-        ("inventory_levels/update", {"location_id": 1, "available": 3}, "stock update notification has no inventory item id"),
+        (
+            "inventory_levels/update",
+            {"location_id": 1, "available": 3},
+            "stock update notification has no inventory item id",
+        ),
         ("products/delete", {"id": {"not": "an id"}}, "product deletion notification has no product id"),
         ("fulfillments/create", {"id": 5, "order_id": None}, "fulfilment notification has no order id"),
         ("orders/cancelled", {"cancel_reason": "customer"}, "order cancellation notification has no order id"),

@@ -58,11 +58,23 @@ def _deliveries_settled(world) -> list[dict]:
     return answer["deliveries"]
 
 
-def _post_shopify(world, body: bytes, *, topic: str = "products/update", shop: str = SHOP, secret: str | None = SHOPIFY_SECRET,
-                  event_id: str | None = None) -> httpx.Response:
-    headers = {"Content-Type": "application/json", "X-Shopify-Topic": topic, "X-Shopify-Shop-Domain": shop,
-               "X-Shopify-Event-Id": event_id or str(uuid.uuid4()), "X-Shopify-Webhook-Id": str(uuid.uuid4()),
-               "X-Shopify-API-Version": "2026-10"}
+def _post_shopify(
+    world,
+    body: bytes,
+    *,
+    topic: str = "products/update",
+    shop: str = SHOP,
+    secret: str | None = SHOPIFY_SECRET,
+    event_id: str | None = None,
+) -> httpx.Response:
+    headers = {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Shop-Domain": shop,
+        "X-Shopify-Event-Id": event_id or str(uuid.uuid4()),
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        "X-Shopify-API-Version": "2026-10",
+    }
     if secret is not None:
         headers["X-Shopify-Hmac-Sha256"] = sign_body(secret, body)
     return httpx.post(f"{world.base_url}/webhooks/shopify", content=body, headers=headers, timeout=10)
@@ -85,9 +97,16 @@ def test_shopify_signature_malformed_and_unknown_shop(start_world):
     assert _post_shopify(world, body, secret="not-the-app-secret").status_code == 401
     tampered = _post_shopify(world, body + b" ", secret=SHOPIFY_SECRET, event_id="e1")
     assert tampered.status_code == 200  # a body signed as sent is accepted...
-    forged = httpx.post(f"{world.base_url}/webhooks/shopify", content=b'{"id": 2}', timeout=10, headers={
-        "X-Shopify-Topic": "products/update", "X-Shopify-Shop-Domain": SHOP,
-        "X-Shopify-Hmac-Sha256": sign_body(SHOPIFY_SECRET, body)})
+    forged = httpx.post(
+        f"{world.base_url}/webhooks/shopify",
+        content=b'{"id": 2}',
+        timeout=10,
+        headers={
+            "X-Shopify-Topic": "products/update",
+            "X-Shopify-Shop-Domain": SHOP,
+            "X-Shopify-Hmac-Sha256": sign_body(SHOPIFY_SECRET, body),
+        },
+    )
     assert forged.status_code == 401  # ...one changed after signing is not
     assert _post_shopify(world, b"{not json", event_id="e2").status_code == 400
     assert _post_shopify(world, b"[1, 2]", event_id="e3").status_code == 400
@@ -101,8 +120,13 @@ def test_tiktok_signature_malformed_routing_and_duplicates(start_world):
     merchant = world.browser()
     assert world.connect_tiktok(merchant).status_code == 303
     [connection] = world.connections("tiktok")
-    envelope = {"type": 5, "tts_notification_id": "7327", "shop_id": connection.external_id, "timestamp": 1700000000,
-                "data": {"product_id": 1729592969712207000, "status": "PRODUCT_STATUS_CHANGED"}}
+    envelope = {
+        "type": 5,
+        "tts_notification_id": "7327",
+        "shop_id": connection.external_id,
+        "timestamp": 1700000000,
+        "data": {"product_id": 1729592969712207000, "status": "PRODUCT_STATUS_CHANGED"},
+    }
     body = json.dumps(envelope).encode()
 
     assert _post_tiktok(world, body, signature="").status_code == 401
@@ -124,8 +148,12 @@ def test_tiktok_signature_malformed_routing_and_duplicates(start_world):
     assert _inbox(world)[0].processed_at is not None
 
     # An order event is handed to the order pipeline: one `orders.intake` job for that order.
-    order = {"type": 1, "tts_notification_id": "8001", "shop_id": connection.external_id,
-             "data": {"order_id": "576461413038785752", "order_status": "AWAITING_SHIPMENT"}}
+    order = {
+        "type": 1,
+        "tts_notification_id": "8001",
+        "shop_id": connection.external_id,
+        "data": {"order_id": "576461413038785752", "order_status": "AWAITING_SHIPMENT"},
+    }
     assert _post_tiktok(world, json.dumps(order).encode()).status_code == 200
     world.settle(("inbox.process",))
     order_event = _inbox(world)[-1]
@@ -144,8 +172,11 @@ def test_store_changes_are_processed_once_and_reach_the_listing_sync(start_world
 
     world.shopify_control("PATCH", f"/sandbox/shops/{{shop}}/products/{first['id']}", json={"title": "Renamed tee"})
     stock = first["stock"][0]
-    world.shopify_control("PUT", "/sandbox/shops/{shop}/inventory", json={
-        "inventory_item_id": stock["inventory_item_id"], "location_id": stock["location_id"], "available": 77})
+    world.shopify_control(
+        "PUT",
+        "/sandbox/shops/{shop}/inventory",
+        json={"inventory_item_id": stock["inventory_item_id"], "location_id": stock["location_id"], "available": 77},
+    )
     deliveries = [d for d in _deliveries_settled(world) if d["topic"] in ("products/update", "inventory_levels/update")]
     # Each event came four times (subscription and app-level address, each delivered twice)...
     assert len(deliveries) == 8 and len({d["event_id"] for d in deliveries}) == 2
@@ -160,10 +191,15 @@ def test_store_changes_are_processed_once_and_reach_the_listing_sync(start_world
     product = _product(world, product_gid)
     assert product.title == "Renamed tee"
     with session_scope(world.engine) as session:
-        level = session.scalar(select(CatalogInventoryLevel.available).join(
-            CatalogVariant, CatalogVariant.id == CatalogInventoryLevel.variant_id).where(
-            CatalogVariant.inventory_item_external_id == f"gid://shopify/InventoryItem/{stock['inventory_item_id']}",
-            CatalogInventoryLevel.location_external_id == f"gid://shopify/Location/{stock['location_id']}"))
+        level = session.scalar(
+            select(CatalogInventoryLevel.available)
+            .join(CatalogVariant, CatalogVariant.id == CatalogInventoryLevel.variant_id)
+            .where(
+                CatalogVariant.inventory_item_external_id
+                == f"gid://shopify/InventoryItem/{stock['inventory_item_id']}",
+                CatalogInventoryLevel.location_external_id == f"gid://shopify/Location/{stock['location_id']}",
+            )
+        )
     assert level == 77
     assert _sync_jobs(world) == [(product.id, "info"), (product.id, "inventory")]
 
@@ -199,9 +235,15 @@ def test_reconciliation_catches_a_change_whose_webhook_was_dropped(start_world):
     from tokbridge.channels.shopify.plugin import PLUGIN
 
     with PLUGIN.client(world.settings, connection) as client:
-        for node in client.query("{ webhookSubscriptions(first: 50) { nodes { id } } }")["webhookSubscriptions"]["nodes"]:
-            client.mutate("mutation D($id: ID!) { webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId "
-                          "userErrors { field message } } }", {"id": node["id"]}, "webhookSubscriptionDelete")
+        for node in client.query("{ webhookSubscriptions(first: 50) { nodes { id } } }")["webhookSubscriptions"][
+            "nodes"
+        ]:
+            client.mutate(
+                "mutation D($id: ID!) { webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId "
+                "userErrors { field message } } }",
+                {"id": node["id"]},
+                "webhookSubscriptionDelete",
+            )
     first = world.shopify_control("GET", "/sandbox/shops/{shop}/products", params={"limit": 1})["products"][0]
     inbox_before = len(_inbox(world))
     world.shopify_control("PATCH", f"/sandbox/shops/{{shop}}/products/{first['id']}", json={"title": "Changed quietly"})
@@ -307,8 +349,12 @@ def test_a_charge_approved_or_ended_at_shopify_reaches_the_plan(start_world):
     confirmation = asked.headers["location"]
     page = httpx.get(confirmation, timeout=10)
     signature = re.search(r'name="signature" value="([^"]+)"', page.text).group(1)
-    approved = httpx.post(confirmation.split("?")[0], data={"decision": "approve", "signature": signature},
-                          follow_redirects=False, timeout=10)
+    approved = httpx.post(
+        confirmation.split("?")[0],
+        data={"decision": "approve", "signature": signature},
+        follow_redirects=False,
+        timeout=10,
+    )
     assert approved.status_code in (302, 303)  # back to TokBridge; the merchant closes the tab instead
 
     def plan() -> str:
@@ -327,10 +373,15 @@ def test_a_charge_approved_or_ended_at_shopify_reaches_the_plan(start_world):
 
     [store] = world.connections("shopify")
     charge = confirmation.split("/admin/charges/")[1].split("/")[0]
-    cancelled = httpx.post(f"{world.shopify_url}/shops/{SHOP}/admin/api/2026-10/graphql.json", timeout=10,
-                           headers={"X-Shopify-Access-Token": store.access_token},
-                           json={"query": f'mutation {{ appSubscriptionCancel(id: "gid://shopify/AppSubscription/{charge}")'
-                                          ' { appSubscription { status } userErrors { message } } }'})
+    cancelled = httpx.post(
+        f"{world.shopify_url}/shops/{SHOP}/admin/api/2026-10/graphql.json",
+        timeout=10,
+        headers={"X-Shopify-Access-Token": store.access_token},
+        json={
+            "query": f'mutation {{ appSubscriptionCancel(id: "gid://shopify/AppSubscription/{charge}")'
+            " { appSubscription { status } userErrors { message } } }"
+        },
+    )
     assert cancelled.json()["data"]["appSubscriptionCancel"]["appSubscription"]["status"] == "CANCELLED"
     _deliveries_settled(world)
     world.settle()

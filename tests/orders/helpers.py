@@ -53,12 +53,23 @@ def store_available(world, order_id: int) -> int:
         product = session.get(CatalogProduct, variant.product_id)
         item, product_id = variant.inventory_item_external_id, product.external_id.rsplit("/", 1)[-1]
     state = ok(http(world.shopify_url).get(f"/sandbox/shops/{SHOP}/products/{product_id}"))
-    return sum(level["available"] for level in state["stock"]
-               if str(level["inventory_item_id"]) == item.rsplit("/", 1)[-1])
+    return sum(
+        level["available"] for level in state["stock"] if str(level["inventory_item_id"]) == item.rsplit("/", 1)[-1]
+    )
 
 
-PRODUCT_TYPES = ["T-Shirts", "Hoodies", "Sneakers", "Pet Supplies", "Kitchen", "Stationery", "Home Decor", "Jewelry",
-                 "Skincare", "Phone Accessories"]
+PRODUCT_TYPES = [
+    "T-Shirts",
+    "Hoodies",
+    "Sneakers",
+    "Pet Supplies",
+    "Kitchen",
+    "Stationery",
+    "Home Decor",
+    "Jewelry",
+    "Skincare",
+    "Phone Accessories",
+]
 
 
 def live_world(world_factory, products: int = 30, template: dict | None = None, **options):
@@ -69,8 +80,15 @@ def live_world(world_factory, products: int = 30, template: dict | None = None, 
     upgrade(world)
     world.import_catalog()
     check_prerequisites(world)
-    tee_template(world, sales_warehouse(world), selection={"match": "any", "rules": [
-        {"field": "product_type", "operator": "equals", "value": name} for name in PRODUCT_TYPES]}, **(template or {}))
+    tee_template(
+        world,
+        sales_warehouse(world),
+        selection={
+            "match": "any",
+            "rules": [{"field": "product_type", "operator": "equals", "value": name} for name in PRODUCT_TYPES],
+        },
+        **(template or {}),
+    )
     request(world, listings.request_upload)
     run_jobs(world)
     advance(world, 120)  # TikTok's review
@@ -88,8 +106,14 @@ def live_skus(world) -> list[dict]:
         for sku in product["skus"]:
             stock = sum(w["quantity"] for w in sku["inventory"])
             if stock > 0:
-                found.append({"sku_id": sku["id"], "seller_sku": sku.get("seller_sku"), "stock": stock,
-                              "product_id": product["id"]})
+                found.append(
+                    {
+                        "sku_id": sku["id"],
+                        "seller_sku": sku.get("seller_sku"),
+                        "stock": stock,
+                        "product_id": product["id"],
+                    }
+                )
     return found
 
 
@@ -121,8 +145,12 @@ def poll(world) -> None:
     """What the periodic fallback does, right now."""
     with session_scope(world.engine) as session:
         bind_merchant(session, world.merchant_id)
-        enqueue(session, service.POLL_JOB, merchant_id=world.merchant_id,
-                payload={"connection_id": world.tiktok_connection_id})
+        enqueue(
+            session,
+            service.POLL_JOB,
+            merchant_id=world.merchant_id,
+            payload={"connection_id": world.tiktok_connection_id},
+        )
     run_jobs(world)
 
 

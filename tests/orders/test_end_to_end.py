@@ -36,16 +36,31 @@ CARRIERS = {"UPS": "UPS", "USPS": "USPS", "United States Postal Service": "USPS"
 def deployment(world_factory, request):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {"JOB_MAINTENANCE_SECONDS": "0.5", "JOB_RETRY_BASE_SECONDS": "0.2", "JOB_RETRY_MAX_SECONDS": "2",
-           "JOB_MAX_ATTEMPTS": "20", "BASE_URL": base}
+    env = {
+        "JOB_MAINTENANCE_SECONDS": "0.5",
+        "JOB_RETRY_BASE_SECONDS": "0.2",
+        "JOB_RETRY_MAX_SECONDS": "2",
+        "JOB_MAX_ATTEMPTS": "20",
+        "BASE_URL": base,
+    }
     if "postgresql" in request.node.callspec.params.get("database_url", ""):
-        env.update({"REDIS_URL": request.getfixturevalue("redis_url"),
-                    "QUEUE_NAME": request.getfixturevalue("redis_prefix")})
-    world = live_world(world_factory, products=80, env=env,
-                       tiktok={"webhook_url": f"{base}/webhooks/tiktok", "on_hold_seconds": 3600},
-                       # Functional, not about pacing: Shopify's leaky bucket kept out of the way (bench/ measures).
-                       shopify={"app_webhook_uri": f"{base}/webhooks/shopify", "webhook_duplicate_rate": 0.2,
-                                "webhook_reorder_rate": 0.2, "bucket_size": 100000, "restore_rate": 10000})
+        env.update(
+            {"REDIS_URL": request.getfixturevalue("redis_url"), "QUEUE_NAME": request.getfixturevalue("redis_prefix")}
+        )
+    world = live_world(
+        world_factory,
+        products=80,
+        env=env,
+        tiktok={"webhook_url": f"{base}/webhooks/tiktok", "on_hold_seconds": 3600},
+        # Functional, not about pacing: Shopify's leaky bucket kept out of the way (bench/ measures).
+        shopify={
+            "app_webhook_uri": f"{base}/webhooks/shopify",
+            "webhook_duplicate_rate": 0.2,
+            "webhook_reorder_rate": 0.2,
+            "bucket_size": 100000,
+            "restore_rate": 10000,
+        },
+    )
     # The worker in a process of its own, as deployed: the sandboxes and the app keep this one busy.
     worker = start_worker()
     with serve(create_app(world.settings, embedded_worker=False), port=port):
@@ -53,8 +68,15 @@ def deployment(world_factory, request):
         browser = httpx.Client(base_url=base, timeout=60)
         page = browser.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-        browser.post("/login", data={"email": "clerk@orders.test", "password": "correct horse battery",
-                                     "csrf_token": token, "next": "/dashboard"})
+        browser.post(
+            "/login",
+            data={
+                "email": "clerk@orders.test",
+                "password": "correct horse battery",
+                "csrf_token": token,
+                "next": "/dashboard",
+            },
+        )
         browser.headers["X-CSRF-Token"] = browser.get("/api/v1/me").json()["csrf_token"]
         try:
             yield world, browser, base
@@ -72,9 +94,11 @@ def _replay(world, base: str, rng: random.Random) -> int:
     with httpx.Client(base_url=base, timeout=60) as client:
         for delivery in sample:
             body = httpx.Request("POST", "/", json=delivery["body"]).content
-            answer = client.post("/webhooks/tiktok", content=body,
-                                 headers={"content-type": "application/json",
-                                          "authorization": compute_signature(key, secret, body)})
+            answer = client.post(
+                "/webhooks/tiktok",
+                content=body,
+                headers={"content-type": "application/json", "authorization": compute_signature(key, secret, body)},
+            )
             assert answer.status_code == 200, answer.text
     return len(sample)
 
@@ -124,14 +148,21 @@ def test_two_hundred_orders_into_the_store_shipped_and_cancelled_both_ways(deplo
         number = f"1ZTB{n:08d}"
         tracking[tiktok_id] = (number, CARRIERS[company])
         store_id = by_source[tiktok_id]["id"]
-        ok(http(world.shopify_url).post(f"/sandbox/shops/{SHOP}/orders/{store_id}/fulfill",
-                                         json={"company": company, "number": number}))
+        ok(
+            http(world.shopify_url).post(
+                f"/sandbox/shops/{SHOP}/orders/{store_id}/fulfill", json={"company": company, "number": number}
+            )
+        )
     providers = {p[1]: p[0] for p in _providers(world)}
 
     def shipped_on_tiktok():
         orders = tiktok_orders(world)
-        return all(orders[t]["status"] == "IN_TRANSIT" and orders[t].get("tracking_number") == tracking[t][0]
-                   and orders[t].get("shipping_provider_id") == providers[tracking[t][1]] for t in to_ship)
+        return all(
+            orders[t]["status"] == "IN_TRANSIT"
+            and orders[t].get("tracking_number") == tracking[t][0]
+            and orders[t].get("shipping_provider_id") == providers[tracking[t][1]]
+            for t in to_ship
+        )
 
     wait_for(shipped_on_tiktok, timeout=120, what="50 shipments on TikTok with tracking and carrier")
 
@@ -140,19 +171,26 @@ def test_two_hundred_orders_into_the_store_shipped_and_cancelled_both_ways(deplo
     buyer, merchant, in_store = open_orders[:4], open_orders[4:8], open_orders[8:11]
     for tiktok_id in buyer:
         ok(http(world.tiktok_url).post(f"/sandbox/orders/{tiktok_id}/buyer_cancel"))
-    requests = wait_for(lambda: len(r := browser.get("/api/v1/orders/cancellations").json()) == len(buyer) and r,
-                        timeout=60, what="the buyers' cancellation requests")
+    requests = wait_for(
+        lambda: len(r := browser.get("/api/v1/orders/cancellations").json()) == len(buyer) and r,
+        timeout=60,
+        what="the buyers' cancellation requests",
+    )
     for request in requests:
         assert browser.post(f"/api/v1/orders/cancellations/{request['id']}/approve").status_code == 202
     ours = {o["tiktok_order_id"]: o for o in browser.get("/api/v1/orders", params={"limit": 200}).json()["items"]}
     for tiktok_id in merchant:
         reasons = browser.get(f"/api/v1/orders/{ours[tiktok_id]['id']}").json()["cancel_reasons"]
-        answer = browser.post(f"/api/v1/orders/{ours[tiktok_id]['id']}/cancel",
-                              json={"reason": "seller_cancel_reason_out_of_stock"})
+        answer = browser.post(
+            f"/api/v1/orders/{ours[tiktok_id]['id']}/cancel", json={"reason": "seller_cancel_reason_out_of_stock"}
+        )
         assert "seller_cancel_reason_out_of_stock" in reasons and answer.status_code == 202, answer.text
     for tiktok_id in in_store:
-        ok(http(world.shopify_url).post(f"/sandbox/shops/{SHOP}/orders/{by_source[tiktok_id]['id']}/cancel",
-                                         json={"reason": "INVENTORY"}))
+        ok(
+            http(world.shopify_url).post(
+                f"/sandbox/shops/{SHOP}/orders/{by_source[tiktok_id]['id']}/cancel", json={"reason": "INVENTORY"}
+            )
+        )
 
     cancelled = set(buyer + merchant + in_store)
 

@@ -42,8 +42,9 @@ def test_unknown_sku_fails_with_the_reason_and_is_retried_after_linking(world_fa
     world = live_world(world_factory)
     sku = live_skus(world)[0]
     with session_scope(world.engine) as session:  # the SKU is not linked (yet)
-        session.execute(update(ListingSku).where(ListingSku.tiktok_sku_id == sku["sku_id"])
-                        .values(tiktok_sku_id="unlinked"))
+        session.execute(
+            update(ListingSku).where(ListingSku.tiktok_sku_id == sku["sku_id"]).values(tiktok_sku_id="unlinked")
+        )
     place(world, [{"sku_id": sku["sku_id"], "quantity": 1}])
     advance(world, 120)
     advance(world, 3600)
@@ -52,8 +53,9 @@ def test_unknown_sku_fails_with_the_reason_and_is_retried_after_linking(world_fa
     assert order.status == "failed" and "Unknown SKU" in order.failure_reason and store_orders(world) == []
 
     with session_scope(world.engine) as session:  # linked now
-        session.execute(update(ListingSku).where(ListingSku.tiktok_sku_id == "unlinked")
-                        .values(tiktok_sku_id=sku["sku_id"]))
+        session.execute(
+            update(ListingSku).where(ListingSku.tiktok_sku_id == "unlinked").values(tiktok_sku_id=sku["sku_id"])
+        )
     as_merchant(world, service.retry, order.id)
     run_jobs(world)
     [order] = orders(world)
@@ -67,8 +69,10 @@ def test_orders_over_the_plan_limit_wait_and_come_in_after_an_upgrade(world_fact
     from tokbridge.billing.plans import available_plans
 
     world = live_world(world_factory)
-    plans = [{"code": "tiny", "name": "Tiny", "monthly_amount": "0", "product_limit": 1000, "order_limit": 1},
-             {"code": "scale", "name": "Scale", "monthly_amount": "1", "product_limit": 100000, "order_limit": 100}]
+    plans = [
+        {"code": "tiny", "name": "Tiny", "monthly_amount": "0", "product_limit": 1000, "order_limit": 1},
+        {"code": "scale", "name": "Scale", "monthly_amount": "1", "product_limit": 100000, "order_limit": 100},
+    ]
     monkeypatch.setenv("PLANS", json.dumps(plans))
     available_plans.cache_clear()
     try:
@@ -140,8 +144,11 @@ def test_an_order_the_store_keeps_refusing_is_failed_with_the_reason_then_retrie
     assert order.store_sync == "pending" and store_orders(world) == []  # retrying
 
     with session_scope(world.engine) as session:  # its last attempt is due now
-        session.execute(update(Job).where(Job.kind == service.TO_STORE_JOB, Job.state == "queued")
-                        .values(max_attempts=Job.attempts + 1, next_run_at=utcnow()))
+        session.execute(
+            update(Job)
+            .where(Job.kind == service.TO_STORE_JOB, Job.state == "queued")
+            .values(max_attempts=Job.attempts + 1, next_run_at=utcnow())
+        )
     run_jobs(world)
     [order] = orders(world)
     assert order.store_sync == "failed" and order.status == "failed"

@@ -87,16 +87,21 @@ def test_a_kept_order_is_shipped_from_its_page_once_and_its_tracking_corrected(s
     # No CSRF token: refused, nothing queued.
     assert client.post(f"/orders/{order.id}/ship", data={"carrier": "USPS", "tracking_number": "X"}).status_code == 403
     # Refused in words before anything is sent.
-    bad = client.post(f"/orders/{order.id}/ship", data={"csrf_token": csrf(page), "carrier": "USPS",
-                                                        "tracking_number": "94001 #11"})
+    bad = client.post(
+        f"/orders/{order.id}/ship", data={"csrf_token": csrf(page), "carrier": "USPS", "tracking_number": "94001 #11"}
+    )
     assert "only letters, digits and dashes" in notice(bad.text)
 
     # A carrier TikTok does not offer for this order: the shipment fails in plain words, with a Retry.
-    first = client.post(f"/orders/{order.id}/ship", data={"csrf_token": csrf(page), "carrier": "Pony Express",
-                                                          "tracking_number": "9400111899223197428700"})
+    first = client.post(
+        f"/orders/{order.id}/ship",
+        data={"csrf_token": csrf(page), "carrier": "Pony Express", "tracking_number": "9400111899223197428700"},
+    )
     assert "Sending the shipment" in notice(first.text)
-    again = client.post(f"/orders/{order.id}/ship", data={"csrf_token": csrf(page), "carrier": "Pony Express",
-                                                          "tracking_number": "9400111899223197428700"})
+    again = client.post(
+        f"/orders/{order.id}/ship",
+        data={"csrf_token": csrf(page), "carrier": "Pony Express", "tracking_number": "9400111899223197428700"},
+    )
     assert "already on its way" in notice(again.text)  # the second submit adds nothing
     run_jobs(world)
     [shipment] = shipments(world)
@@ -108,7 +113,8 @@ def test_a_kept_order_is_shipped_from_its_page_once_and_its_tracking_corrected(s
     # The merchant maps the carrier in Order settings and presses Retry: the same entry goes out.
     def map_carrier(session):
         OrderRepository(session).settings(world.merchant_id, world.tiktok_connection_id).carrier_map = {
-            "Pony Express": "USPS"}
+            "Pony Express": "USPS"
+        }
         session.commit()
 
     as_merchant(world, map_carrier)
@@ -126,23 +132,29 @@ def test_a_kept_order_is_shipped_from_its_page_once_and_its_tracking_corrected(s
     # The same shipment submitted again: nothing is sent twice.
     shipped = client.get(f"/orders/{order.id}").text
     assert "Correct the tracking number" in shipped
-    twice = client.post(f"/orders/{order.id}/ship", data={"csrf_token": csrf(shipped), "carrier": "Pony Express",
-                                                          "tracking_number": "9400111899223197428700"})
+    twice = client.post(
+        f"/orders/{order.id}/ship",
+        data={"csrf_token": csrf(shipped), "carrier": "Pony Express", "tracking_number": "9400111899223197428700"},
+    )
     assert "nothing was sent again" in notice(twice.text)
     run_jobs(world)
     tiktok = tiktok_orders(world)[placed["id"]]
     assert len(tiktok["packages"]) == 1 and tiktok["tracking_number"] == "9400111899223197428700"
 
     # A wrong tracking number corrected: TikTok takes one correction...
-    fixed = client.post(f"/orders/{order.id}/ship", data={"csrf_token": csrf(shipped), "carrier": "USPS",
-                                                          "tracking_number": "9400111899223197428701"})
+    fixed = client.post(
+        f"/orders/{order.id}/ship",
+        data={"csrf_token": csrf(shipped), "carrier": "USPS", "tracking_number": "9400111899223197428701"},
+    )
     assert "corrected tracking number" in notice(fixed.text)
     run_jobs(world)
     tiktok = tiktok_orders(world)[placed["id"]]
     assert tiktok["tracking_number"] == "9400111899223197428701" and len(tiktok["packages"]) == 1
     # ... and says no to a second one: the page says so, TikTok keeps the first correction.
-    client.post(f"/orders/{order.id}/ship", data={"csrf_token": csrf(shipped), "carrier": "USPS",
-                                                  "tracking_number": "9400111899223197428702"})
+    client.post(
+        f"/orders/{order.id}/ship",
+        data={"csrf_token": csrf(shipped), "carrier": "USPS", "tracking_number": "9400111899223197428702"},
+    )
     run_jobs(world)
     assert tiktok_orders(world)[placed["id"]]["tracking_number"] == "9400111899223197428701"
     refused = client.get(f"/orders/{order.id}").text
@@ -152,8 +164,11 @@ def test_a_kept_order_is_shipped_from_its_page_once_and_its_tracking_corrected(s
     headers = {"X-CSRF-Token": client.get("/api/v1/me").json()["csrf_token"]}
     detail = client.get(f"/api/v1/orders/{order.id}").json()
     assert detail["kept_in_tokbridge"] is True and detail["ship_from_tokbridge"] == "correct"
-    same = client.post(f"/api/v1/orders/{order.id}/ship", headers=headers,
-                       json={"carrier": "USPS", "tracking_number": "9400111899223197428701"})
+    same = client.post(
+        f"/api/v1/orders/{order.id}/ship",
+        headers=headers,
+        json={"carrier": "USPS", "tracking_number": "9400111899223197428701"},
+    )
     assert same.status_code == 202 and "nothing was sent again" in same.json()["detail"]
 
 
@@ -168,8 +183,11 @@ def test_the_api_ships_a_kept_order_with_a_carrier_it_lists(site):
     ups = next(c for c in carriers if c["name"] == "UPS")
     no_token = client.post(f"/api/v1/orders/{order.id}/ship", json={"carrier": ups["id"], "tracking_number": "1Z9"})
     assert no_token.status_code == 403
-    sent = client.post(f"/api/v1/orders/{order.id}/ship", headers=headers,
-                       json={"carrier": ups["id"], "tracking_number": "1ZKEPT0000000001"})
+    sent = client.post(
+        f"/api/v1/orders/{order.id}/ship",
+        headers=headers,
+        json={"carrier": ups["id"], "tracking_number": "1ZKEPT0000000001"},
+    )
     assert sent.status_code == 202, sent.text
     run_jobs(world)
     tiktok = tiktok_orders(world)[placed["id"]]
@@ -181,8 +199,12 @@ def test_the_api_ships_a_kept_order_with_a_carrier_it_lists(site):
 def _search_returns(world) -> None:
     """What the Returns page's refresh does."""
     with session_scope(world.engine) as session:
-        enqueue(bind_merchant(session, world.merchant_id), service.RETURNS_JOB, merchant_id=world.merchant_id,
-                payload={"connection_id": world.tiktok_connection_id})
+        enqueue(
+            bind_merchant(session, world.merchant_id),
+            service.RETURNS_JOB,
+            merchant_id=world.merchant_id,
+            payload={"connection_id": world.tiktok_connection_id},
+        )
     run_jobs(world)
 
 
@@ -192,8 +214,14 @@ def _replay_webhooks(world, base: str) -> int:
     with httpx.Client(base_url=base, timeout=60) as client:
         for delivery in deliveries:
             body = httpx.Request("POST", "/", json=delivery["body"]).content
-            answer = client.post("/webhooks/tiktok", content=body, headers={
-                "content-type": "application/json", "authorization": compute_signature(TIKTOK_KEY, TIKTOK_SECRET, body)})
+            answer = client.post(
+                "/webhooks/tiktok",
+                content=body,
+                headers={
+                    "content-type": "application/json",
+                    "authorization": compute_signature(TIKTOK_KEY, TIKTOK_SECRET, body),
+                },
+            )
             assert answer.status_code == 200, answer.text
     return len(deliveries)
 
@@ -201,8 +229,9 @@ def _replay_webhooks(world, base: str) -> int:
 def test_cancelled_and_returned_kept_orders_put_their_stock_back_once(world_factory, store_without_orders):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    world = keeping_orders(live_world(world_factory, env={"BASE_URL": base},
-                                      tiktok={"webhook_url": f"{base}/webhooks/tiktok"}))
+    world = keeping_orders(
+        live_world(world_factory, env={"BASE_URL": base}, tiktok={"webhook_url": f"{base}/webhooks/tiktok"})
+    )
     first, second = [s for s in live_skus(world) if s["stock"] >= 2][:2]
     with serve(create_app(world.settings, embedded_worker=False), port=port):
         to_cancel = place(world, [{"sku_id": first["sku_id"], "quantity": 2}])
@@ -230,15 +259,23 @@ def test_cancelled_and_returned_kept_orders_put_their_stock_back_once(world_fact
         assert store_available(world, ours[to_cancel["id"]]) == before[to_cancel["id"]]
 
         # The second is shipped from TokBridge, delivered, returned; TikTok completes the return.
-        as_merchant(world, lambda s: (service.request_kept_shipment(s, ours[to_return["id"]], "USPS",
-                                                                    "9400111899223197428800"), s.commit()))
+        as_merchant(
+            world,
+            lambda s: (
+                service.request_kept_shipment(s, ours[to_return["id"]], "USPS", "9400111899223197428800"),
+                s.commit(),
+            ),
+        )
         run_jobs(world)
         assert tiktok_orders(world)[to_return["id"]]["tracking_number"] == "9400111899223197428800"
         advance(world, 3 * 24 * 3600)
         run_jobs(world)
         returned = ok(http(world.tiktok_url).post(f"/sandbox/orders/{to_return['id']}/return"))
-        ok(http(world.tiktok_url).post(f"/sandbox/returns/{returned['return_id']}/status",
-                                       json={"status": "RETURN_OR_REFUND_REQUEST_COMPLETE"}))
+        ok(
+            http(world.tiktok_url).post(
+                f"/sandbox/returns/{returned['return_id']}/status", json={"status": "RETURN_OR_REFUND_REQUEST_COMPLETE"}
+            )
+        )
         advance(world, 1)
         run_jobs(world)
         _search_returns(world)

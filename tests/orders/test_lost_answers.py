@@ -55,8 +55,11 @@ def test_an_order_created_in_the_store_whose_answer_was_lost_is_created_once(wor
     world = live_world(world_factory, env=QUICK_TIMEOUTS)
     sku = live_skus(world)[0]
     for kind in ("drop_answer", "timeout_answer", "delay_answer"):
-        world.shopify_control("PUT", "/sandbox/faults", {
-            "answer_script": [kind], "timeout_seconds": HELD_ANSWER_SECONDS, "delay_seconds": 0.1})
+        world.shopify_control(
+            "PUT",
+            "/sandbox/faults",
+            {"answer_script": [kind], "timeout_seconds": HELD_ANSWER_SECONDS, "delay_seconds": 0.1},
+        )
         placed = _awaiting_shipment(world, sku)
         poll(world)
         _retries_due(world)
@@ -79,13 +82,26 @@ def test_a_shipment_whose_answer_was_lost_is_marked_on_tiktok_once(world_factory
         order = {o.tiktok_order_id: o for o in orders(world)}[placed["id"]]
         number = f"94001118992231974285{n:02d}"
         store_order_id = order.store_order_id.rsplit("/", 1)[-1]
-        ok(http(world.shopify_url).post(f"/sandbox/shops/{SHOP}/orders/{store_order_id}/fulfill",
-                                        json={"company": "USPS", "number": number}))
-        world.tiktok_control("POST", "/sandbox/faults", {"timeout_seconds": HELD_ANSWER_SECONDS, "queue": [
-            {"kind": kind, "path": "/fulfillment/202309/orders/{order_id}/packages"}]})
+        ok(
+            http(world.shopify_url).post(
+                f"/sandbox/shops/{SHOP}/orders/{store_order_id}/fulfill", json={"company": "USPS", "number": number}
+            )
+        )
+        world.tiktok_control(
+            "POST",
+            "/sandbox/faults",
+            {
+                "timeout_seconds": HELD_ANSWER_SECONDS,
+                "queue": [{"kind": kind, "path": "/fulfillment/202309/orders/{order_id}/packages"}],
+            },
+        )
         with session_scope(world.engine) as session:
-            enqueue(bind_merchant(session, world.merchant_id), service.SHIP_JOB, merchant_id=world.merchant_id,
-                    payload={"order_id": order.id})
+            enqueue(
+                bind_merchant(session, world.merchant_id),
+                service.SHIP_JOB,
+                merchant_id=world.merchant_id,
+                payload={"order_id": order.id},
+            )
         _retries_due(world)
         assert world.tiktok_control("POST", "/sandbox/faults", {})["queued"] == []  # the fault did strike
         shipped = tiktok_orders(world)[placed["id"]]
@@ -99,10 +115,14 @@ def test_a_shipment_whose_answer_was_lost_is_marked_on_tiktok_once(world_factory
 def test_a_restock_whose_answer_was_lost_is_applied_once(world_factory):
     world = live_world(world_factory, env=QUICK_TIMEOUTS)
     sku = next(s for s in live_skus(world) if s["seller_sku"])
-    placed, _order, after_sale = _sold_and_delivered(world, [{"sku_id": sku["sku_id"], "quantity": 2}],
-                                                     "9400111899223197428477")
-    world.shopify_control("PUT", "/sandbox/faults", {"answer_script": ["drop_answer", "timeout_answer"],
-                                                     "timeout_seconds": HELD_ANSWER_SECONDS})
+    placed, _order, after_sale = _sold_and_delivered(
+        world, [{"sku_id": sku["sku_id"], "quantity": 2}], "9400111899223197428477"
+    )
+    world.shopify_control(
+        "PUT",
+        "/sandbox/faults",
+        {"answer_script": ["drop_answer", "timeout_answer"], "timeout_seconds": HELD_ANSWER_SECONDS},
+    )
     _complete_return(world, placed)
     _retries_due(world)
     assert world.shopify_control("GET", "/sandbox/faults")["answer_script"] == []  # both faults struck
@@ -112,8 +132,9 @@ def test_a_restock_whose_answer_was_lost_is_applied_once(world_factory):
 def test_orders_under_answer_faults_by_rate_reach_the_store_once_each(world_factory):
     world = live_world(world_factory, env=QUICK_TIMEOUTS)
     skus = live_skus(world)
-    world.shopify_control("PUT", "/sandbox/faults", {"drop_answer_rate": 0.4, "delay_answer_rate": 0.1,
-                                                     "delay_seconds": 0.1, "seed": 7})
+    world.shopify_control(
+        "PUT", "/sandbox/faults", {"drop_answer_rate": 0.4, "delay_answer_rate": 0.1, "delay_seconds": 0.1, "seed": 7}
+    )
     placed = [place(world, [{"sku_id": skus[n % len(skus)]["sku_id"], "quantity": 1}])["id"] for n in range(8)]
     advance(world, 120)
     advance(world, 3600)

@@ -45,13 +45,18 @@ def test_orders_pages_list_detail_cancel_and_settings(site):
     page = client.get(f"/orders/{ours[first['id']].id}")
     assert ours[first["id"]].store_order_name in page.text and "seller_cancel_reason_out_of_stock" in page.text
     assert 'data-testid="order-ship"' not in page.text  # an order in the store ships from the store
-    bad = client.post(f"/orders/{ours[first['id']].id}/cancel", data={"csrf_token": csrf(page.text),
-                                                                      "reason": "made_up_reason"})
+    bad = client.post(
+        f"/orders/{ours[first['id']].id}/cancel", data={"csrf_token": csrf(page.text), "reason": "made_up_reason"}
+    )
     assert "Choose one of the reasons" in bad.text  # refused with what to do, nothing sent
-    no_token = client.post(f"/orders/{ours[first['id']].id}/cancel", data={"reason": "seller_cancel_reason_out_of_stock"})
+    no_token = client.post(
+        f"/orders/{ours[first['id']].id}/cancel", data={"reason": "seller_cancel_reason_out_of_stock"}
+    )
     assert no_token.status_code == 403
-    done = client.post(f"/orders/{ours[first['id']].id}/cancel",
-                       data={"csrf_token": csrf(page.text), "reason": "seller_cancel_reason_out_of_stock"})
+    done = client.post(
+        f"/orders/{ours[first['id']].id}/cancel",
+        data={"csrf_token": csrf(page.text), "reason": "seller_cancel_reason_out_of_stock"},
+    )
     assert "Cancelling on TikTok" in done.text
     run_jobs(world)
     assert tiktok_orders(world)[first["id"]]["status"] == "CANCELLED"
@@ -59,11 +64,20 @@ def test_orders_pages_list_detail_cancel_and_settings(site):
     assert "Cancelled" in client.get(f"/orders/{ours[first['id']].id}").text
 
     settings = client.get("/settings/orders")
-    saved = client.post("/settings/orders", data={"csrf_token": csrf(settings.text), "restock_on_cancel": "1",
-                                                  "unknown_sku": "custom_line", "carrier_map": "My Courier = UPS"})
+    saved = client.post(
+        "/settings/orders",
+        data={
+            "csrf_token": csrf(settings.text),
+            "restock_on_cancel": "1",
+            "unknown_sku": "custom_line",
+            "carrier_map": "My Courier = UPS",
+        },
+    )
     assert "Order settings saved" in saved.text and "My Courier = UPS" in saved.text
-    broken = client.post("/settings/orders", data={"csrf_token": csrf(settings.text), "unknown_sku": "fail",
-                                                   "carrier_map": "no equals sign"})
+    broken = client.post(
+        "/settings/orders",
+        data={"csrf_token": csrf(settings.text), "unknown_sku": "fail", "carrier_map": "no equals sign"},
+    )
     assert "Carrier line 1" in broken.text
     assert client.get("/api/v1/settings/orders").json()["carrier_map"] == {"My Courier": "UPS"}
     # This store keeps no order statuses of its own: no mapping shown, none taken.
@@ -75,8 +89,16 @@ def test_orders_pages_list_detail_cancel_and_settings(site):
     assert client.get("/orders/999999").status_code == 404
 
 
-RAW_CODES = ("AWAITING_SHIPMENT", "TO_SHIP", "IN_TRANSIT", "CANCELLED", "BUYER_CANCEL", "CANCELLATION_REQUEST",
-             "ON_HOLD", "UNPAID")
+RAW_CODES = (
+    "AWAITING_SHIPMENT",
+    "TO_SHIP",
+    "IN_TRANSIT",
+    "CANCELLED",
+    "BUYER_CANCEL",
+    "CANCELLATION_REQUEST",
+    "ON_HOLD",
+    "UNPAID",
+)
 
 
 def no_raw_codes(html: str) -> None:
@@ -106,11 +128,16 @@ def test_an_order_page_shows_buyer_address_timeline_store_link_and_what_was_orde
     store_number = order.store_order_id.rsplit("/", 1)[-1]
     link = re.search(r'href="([^"]+/admin/orders/' + store_number + r')"', page)
     assert link and order.store_order_name in page
-    assert order.store_order_name in http(link.group(1).split("/shops/")[0]).get(
-        "/shops/" + link.group(1).split("/shops/")[1]).text  # the link opens the order in the store admin
+    assert (
+        order.store_order_name
+        in http(link.group(1).split("/shops/")[0]).get("/shops/" + link.group(1).split("/shops/")[1]).text
+    )  # the link opens the order in the store admin
     timeline = page.split('data-testid="order-timeline"', 1)[1].split("</section>", 1)[0]
-    assert [step in timeline for step in ("Placed", "Paid", f"Created in your store as {order.store_order_name}")] \
-        == [True, True, True]
+    assert [step in timeline for step in ("Placed", "Paid", f"Created in your store as {order.store_order_name}")] == [
+        True,
+        True,
+        True,
+    ]
     assert "2 items" in page and "Fulfil the order in your store" in page
     no_raw_codes(page)
 

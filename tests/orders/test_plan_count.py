@@ -24,26 +24,55 @@ PLACED = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 def one_order_plan(engine, two_shops, monkeypatch):
     """Merchant A on a plan of one order a month, with two orders waiting to go to the store:
     (merchant id, [order ids])."""
-    monkeypatch.setenv("PLANS", json.dumps([
-        {"code": "single", "name": "Single", "monthly_amount": "0", "product_limit": 10, "order_limit": 1}]))
+    monkeypatch.setenv(
+        "PLANS",
+        json.dumps(
+            [{"code": "single", "name": "Single", "monthly_amount": "0", "product_limit": 10, "order_limit": 1}]
+        ),
+    )
     available_plans.cache_clear()
     (merchant_id, shop), (other_merchant, other_shop) = two_shops
     order_ids = []
     with session_scope(engine) as session:
         billing.change_plan(session, merchant_id, "single")
         # Custom line items: the orders need no linked store variant to be sent.
-        session.add(OrderSettings(merchant_id=merchant_id, connection_id=shop, unknown_sku="custom_line",
-                                  restock_on_cancel=True,
-                                  restock_on_return=True, carrier_map={}))
+        session.add(
+            OrderSettings(
+                merchant_id=merchant_id,
+                connection_id=shop,
+                unknown_sku="custom_line",
+                restock_on_cancel=True,
+                restock_on_return=True,
+                carrier_map={},
+            )
+        )
         for n in range(2):
-            order = Order(merchant_id=merchant_id, connection_id=shop, tiktok_order_id=f"5764614130387800{n}",
-                          tiktok_status="AWAITING_SHIPMENT", status="awaiting_shipment", currency="USD",
-                          total_minor=1500, units=1, placed_at=PLACED, store_sync=StoreSync.PENDING)
+            order = Order(
+                merchant_id=merchant_id,
+                connection_id=shop,
+                tiktok_order_id=f"5764614130387800{n}",
+                tiktok_status="AWAITING_SHIPMENT",
+                status="awaiting_shipment",
+                currency="USD",
+                total_minor=1500,
+                units=1,
+                placed_at=PLACED,
+                store_sync=StoreSync.PENDING,
+            )
             session.add(order)
             session.flush()
-            session.add(OrderLine(merchant_id=merchant_id, order_id=order.id, tiktok_line_id=f"line-{n}",
-                                  tiktok_product_id="P1", tiktok_sku_id=f"sku-{n}", product_name="Tee",
-                                  sale_minor=1500, original_minor=1500))
+            session.add(
+                OrderLine(
+                    merchant_id=merchant_id,
+                    order_id=order.id,
+                    tiktok_line_id=f"line-{n}",
+                    tiktok_product_id="P1",
+                    tiktok_sku_id=f"sku-{n}",
+                    product_name="Tee",
+                    sale_minor=1500,
+                    original_minor=1500,
+                )
+            )
             order_ids.append(order.id)
     yield merchant_id, order_ids
     available_plans.cache_clear()

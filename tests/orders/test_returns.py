@@ -15,8 +15,9 @@ from tokbridge.tenancy.scoping import bind_merchant
 def _store_available(world, seller_sku: str) -> int:
     """Available stock of the store variant with this SKU at its first location (where returns go)."""
     offset = 0
-    while batch := ok(http(world.shopify_url).get(f"/sandbox/shops/{SHOP}/products",
-                                                  params={"offset": offset, "limit": 50}))["products"]:
+    while batch := ok(
+        http(world.shopify_url).get(f"/sandbox/shops/{SHOP}/products", params={"offset": offset, "limit": 50})
+    )["products"]:
         for product in batch:
             for variant in product["variants"]:
                 if variant["sku"] == seller_sku:
@@ -45,8 +46,11 @@ def _sold_and_delivered(world, items: list[dict], tracking: str):
     skus = {s["sku_id"]: s["seller_sku"] for s in live_skus(world)}
     after_sale = {skus[item["sku_id"]]: _store_available(world, skus[item["sku_id"]]) for item in items}
     store_order_id = order.store_order_id.rsplit("/", 1)[-1]
-    ok(http(world.shopify_url).post(f"/sandbox/shops/{SHOP}/orders/{store_order_id}/fulfill",
-                                    json={"company": "USPS", "number": tracking}))
+    ok(
+        http(world.shopify_url).post(
+            f"/sandbox/shops/{SHOP}/orders/{store_order_id}/fulfill", json={"company": "USPS", "number": tracking}
+        )
+    )
     _enqueue(world, service.SHIP_JOB, {"order_id": order.id})
     advance(world, 3 * 24 * 3600)
     return placed, order, after_sale
@@ -55,8 +59,11 @@ def _sold_and_delivered(world, items: list[dict], tracking: str):
 def _complete_return(world, placed: dict) -> dict:
     """The buyer returns the order and TikTok's warehouse flow completes it; the returns search runs."""
     returned = ok(http(world.tiktok_url).post(f"/sandbox/orders/{placed['id']}/return"))
-    ok(http(world.tiktok_url).post(f"/sandbox/returns/{returned['return_id']}/status",
-                                   json={"status": "RETURN_OR_REFUND_REQUEST_COMPLETE"}))
+    ok(
+        http(world.tiktok_url).post(
+            f"/sandbox/returns/{returned['return_id']}/status", json={"status": "RETURN_OR_REFUND_REQUEST_COMPLETE"}
+        )
+    )
     _enqueue(world, service.RETURNS_JOB, {"connection_id": world.tiktok_connection_id})
     return returned
 
@@ -65,16 +72,20 @@ def test_completed_return_restocks_the_store_once(world_factory):
     world = live_world(world_factory)
     sku = next(s for s in live_skus(world) if s["seller_sku"])
     # Two units sold; the merchant ships from the store; the tracking goes to TikTok; delivered.
-    placed, _order, after_sale = _sold_and_delivered(world, [{"sku_id": sku["sku_id"], "quantity": 2}],
-                                                     "9400111899223197428490")
+    placed, _order, after_sale = _sold_and_delivered(
+        world, [{"sku_id": sku["sku_id"], "quantity": 2}], "9400111899223197428490"
+    )
     after_sale = after_sale[sku["seller_sku"]]
 
     # The buyer returns both units; TikTok's warehouse flow completes the return.
     returned = ok(http(world.tiktok_url).post(f"/sandbox/orders/{placed['id']}/return"))
     _enqueue(world, service.RETURNS_JOB, {"connection_id": world.tiktok_connection_id})
     assert _store_available(world, sku["seller_sku"]) == after_sale  # pending: nothing back yet
-    ok(http(world.tiktok_url).post(f"/sandbox/returns/{returned['return_id']}/status",
-                                   json={"status": "RETURN_OR_REFUND_REQUEST_COMPLETE"}))
+    ok(
+        http(world.tiktok_url).post(
+            f"/sandbox/returns/{returned['return_id']}/status", json={"status": "RETURN_OR_REFUND_REQUEST_COMPLETE"}
+        )
+    )
     _enqueue(world, service.RETURNS_JOB, {"connection_id": world.tiktok_connection_id})
     assert _store_available(world, sku["seller_sku"]) == after_sale + 2
 
@@ -89,8 +100,9 @@ def test_completed_return_restocks_the_store_once(world_factory):
 def test_no_restock_when_the_setting_is_off(world_factory):
     world = live_world(world_factory)
     sku = next(s for s in live_skus(world) if s["seller_sku"])
-    placed, _order, after_sale = _sold_and_delivered(world, [{"sku_id": sku["sku_id"], "quantity": 1}],
-                                                     "9400111899223197428491")
+    placed, _order, after_sale = _sold_and_delivered(
+        world, [{"sku_id": sku["sku_id"], "quantity": 1}], "9400111899223197428491"
+    )
 
     def settings_off(session):
         OrderRepository(session).settings(world.merchant_id, world.tiktok_connection_id).restock_on_return = False
@@ -114,8 +126,10 @@ def test_returned_items_without_a_store_variant_are_told_in_recent_activity(worl
     world = live_world(world_factory)
     kept, gone = [s for s in live_skus(world) if s["seller_sku"]][:2]
     placed, _order, after_sale = _sold_and_delivered(
-        world, [{"sku_id": kept["sku_id"], "quantity": 1}, {"sku_id": gone["sku_id"], "quantity": 1}],
-        "9400111899223197428492")
+        world,
+        [{"sku_id": kept["sku_id"], "quantity": 1}, {"sku_id": gone["sku_id"], "quantity": 1}],
+        "9400111899223197428492",
+    )
     with session_scope(world.engine) as session:
         session.execute(update(OrderLine).where(OrderLine.tiktok_sku_id == gone["sku_id"]).values(variant_id=None))
 
@@ -138,8 +152,16 @@ def test_returned_items_without_a_store_variant_are_told_in_recent_activity(worl
 
 # --- the merchant's decision, from the order page ----------------------------------------------------------
 
-RAW_CODES = ("RETURN_OR_REFUND", "REFUND_OR_RETURN", "AWAITING_BUYER_SHIP", "BUYER_SHIPPED_ITEM", "reverse_reject",
-             "RETURN_AND_REFUND", "APPROVE_", "REJECT_")
+RAW_CODES = (
+    "RETURN_OR_REFUND",
+    "REFUND_OR_RETURN",
+    "AWAITING_BUYER_SHIP",
+    "BUYER_SHIPPED_ITEM",
+    "reverse_reject",
+    "RETURN_AND_REFUND",
+    "APPROVE_",
+    "REJECT_",
+)
 
 
 def _site(world):
@@ -200,13 +222,22 @@ def test_a_return_is_approved_from_the_order_page_then_the_returned_items(world_
         assert "waiting for the buyer to send the items back" in page.text and form_action not in page.text
 
         # Second pass: the items come back; TokBridge asks again, with the reasons for a received package.
-        ok(http(world.tiktok_url).post(f"/sandbox/returns/{returned['return_id']}/status",
-                                       json={"status": "BUYER_SHIPPED_ITEM"}))
+        ok(
+            http(world.tiktok_url).post(
+                f"/sandbox/returns/{returned['return_id']}/status", json={"status": "BUYER_SHIPPED_ITEM"}
+            )
+        )
         _enqueue(world, service.RETURNS_JOB, {"connection_id": world.tiktok_connection_id})
         page = client.get(f"/orders/{order.id}")
         assert "The returned items have arrived" in page.text and "Items or parts are missing" in page.text
-        wrong = client.post(form_action, data={"csrf_token": _csrf(page.text), "decision": "reject",
-                                               "reject_reason": "reverse_reject_request_reason_1"})
+        wrong = client.post(
+            form_action,
+            data={
+                "csrf_token": _csrf(page.text),
+                "decision": "reject",
+                "reject_reason": "reverse_reject_request_reason_1",
+            },
+        )
         assert "Choose why you reject the return" in wrong.text
         approved = client.post(form_action, data={"csrf_token": _csrf(page.text), "decision": "approve"})
         assert "Return approved" in approved.text
@@ -219,8 +250,11 @@ def test_a_return_is_approved_from_the_order_page_then_the_returned_items(world_
         [refund] = _store_refunds(world, order)
         assert [(line["quantity"], line["restock_type"]) for line in refund["refund_line_items"]] == [(1, "NO_RESTOCK")]
         assert returned["return_id"] in refund["note"]
-        ok(http(world.tiktok_url).post(f"/sandbox/returns/{returned['return_id']}/status",
-                                       json={"status": "RETURN_OR_REFUND_REQUEST_COMPLETE"}))
+        ok(
+            http(world.tiktok_url).post(
+                f"/sandbox/returns/{returned['return_id']}/status", json={"status": "RETURN_OR_REFUND_REQUEST_COMPLETE"}
+            )
+        )
         _enqueue(world, service.RETURNS_JOB, {"connection_id": world.tiktok_connection_id})
         assert len(_store_refunds(world, order)) == 1
         assert "Refunded" in _visible_text(client.get(f"/orders/{order.id}").text)
@@ -244,8 +278,14 @@ def test_a_refund_request_is_rejected_with_a_reason_from_the_order_page(world_fa
         [form_action] = set(__import__("re").findall(r'action="(/orders/returns/\d+)"', page.text))
         no_reason = client.post(form_action, data={"csrf_token": _csrf(page.text), "decision": "reject"})
         assert "Choose why you reject the return" in no_reason.text
-        rejected = client.post(form_action, data={"csrf_token": _csrf(page.text), "decision": "reject",
-                                                  "reject_reason": "reverse_reject_request_reason_5"})
+        rejected = client.post(
+            form_action,
+            data={
+                "csrf_token": _csrf(page.text),
+                "decision": "reject",
+                "reject_reason": "reverse_reject_request_reason_5",
+            },
+        )
         assert "Return rejected" in rejected.text
         run_jobs(world)
         assert _return_status(world) == "REFUND_OR_RETURN_REQUEST_REJECT"
@@ -269,8 +309,11 @@ def test_tiktok_refusing_a_decision_is_told_in_plain_words(world_factory):
         [form_action] = set(__import__("re").findall(r'action="(/orders/returns/\d+)"', page.text))
         client.post(form_action, data={"csrf_token": _csrf(page.text), "decision": "approve"})
         # The buyer withdraws the return before the decision reaches TikTok.
-        ok(http(world.tiktok_url).post(f"/sandbox/returns/{returned['return_id']}/status",
-                                       json={"status": "RETURN_OR_REFUND_REQUEST_CANCEL"}))
+        ok(
+            http(world.tiktok_url).post(
+                f"/sandbox/returns/{returned['return_id']}/status", json={"status": "RETURN_OR_REFUND_REQUEST_CANCEL"}
+            )
+        )
         run_jobs(world)
         page = client.get(f"/orders/{order.id}")
         shown = _visible_text(page.text)
@@ -289,8 +332,9 @@ def test_the_json_api_answers_a_refund_request(world_factory):
         client.headers["X-CSRF-Token"] = client.get("/api/v1/me").json()["csrf_token"]
         [waiting] = client.get("/api/v1/orders/returns").json()
         assert waiting["waiting_for_you"] and "reverse_reject_request_reason_5" in waiting["reject_reasons"]
-        wrong = client.post(f"/api/v1/orders/returns/{waiting['id']}/reject",
-                            json={"reason": "reverse_reject_return_parcel_reason_1"})  # a reason for a package
+        wrong = client.post(
+            f"/api/v1/orders/returns/{waiting['id']}/reject", json={"reason": "reverse_reject_return_parcel_reason_1"}
+        )  # a reason for a package
         assert wrong.status_code == 409
         assert client.post("/api/v1/orders/returns/999999/approve").status_code == 404
         assert client.post(f"/api/v1/orders/returns/{waiting['id']}/approve").status_code == 202

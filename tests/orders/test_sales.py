@@ -18,12 +18,28 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 def _order(merchant_id, connection_id, n, placed_at, status, total_minor, units, currency="USD", product="P1"):
-    order = Order(merchant_id=merchant_id, connection_id=connection_id, tiktok_order_id=f"57646141303878{n:04d}",
-                  tiktok_status="AWAITING_SHIPMENT", status=status, currency=currency, total_minor=total_minor,
-                  units=units, placed_at=placed_at)
+    order = Order(
+        merchant_id=merchant_id,
+        connection_id=connection_id,
+        tiktok_order_id=f"57646141303878{n:04d}",
+        tiktok_status="AWAITING_SHIPMENT",
+        status=status,
+        currency=currency,
+        total_minor=total_minor,
+        units=units,
+        placed_at=placed_at,
+    )
     order.lines = []
-    return order, [OrderLine(merchant_id=merchant_id, tiktok_line_id=f"{n}-{u}", tiktok_product_id=product,
-                             product_name=f"Tee {product}", sale_minor=total_minor // units) for u in range(units)]
+    return order, [
+        OrderLine(
+            merchant_id=merchant_id,
+            tiktok_line_id=f"{n}-{u}",
+            tiktok_product_id=product,
+            product_name=f"Tee {product}",
+            sale_minor=total_minor // units,
+        )
+        for u in range(units)
+    ]
 
 
 def _add(engine, merchant_id, connection_id, specs, first=0):
@@ -48,19 +64,25 @@ def _marks(engine) -> list[tuple[int, date]]:
 
 
 @pytest.mark.parametrize("recounted", [False, True], ids=["read-live", "recounted"])
-def test_sales_are_summed_per_utc_day_without_cancelled_unpaid_other_currencies_or_merchants(engine, two_shops,
-                                                                                            recounted):
+def test_sales_are_summed_per_utc_day_without_cancelled_unpaid_other_currencies_or_merchants(
+    engine, two_shops, recounted
+):
     (mine, my_shop), (other, other_shop) = two_shops
     today, yesterday = NOW.replace(hour=0, minute=5), NOW - timedelta(days=1)
-    _add(engine, mine, my_shop, [
-        (today, OrderStatus.AWAITING_SHIPMENT, 2500, 2, "USD", "P1"),
-        (NOW.replace(hour=23, minute=59), OrderStatus.DELIVERED, 1000, 1, "USD", "P2"),
-        (yesterday.replace(hour=0, minute=0), OrderStatus.COMPLETED, 1999, 1, "USD", "P1"),
-        (yesterday, OrderStatus.CANCELLED, 9999, 3, "USD", "P3"),       # cancelled: not a sale
-        (today, OrderStatus.UNPAID, 5000, 1, "USD", "P3"),              # unpaid: not yet
-        (today, OrderStatus.AWAITING_SHIPMENT, 700, 1, "GBP", "P4"),    # another currency
-        (NOW - timedelta(days=7), OrderStatus.COMPLETED, 4200, 2, "USD", "P1"),  # outside 7 days
-    ])
+    _add(
+        engine,
+        mine,
+        my_shop,
+        [
+            (today, OrderStatus.AWAITING_SHIPMENT, 2500, 2, "USD", "P1"),
+            (NOW.replace(hour=23, minute=59), OrderStatus.DELIVERED, 1000, 1, "USD", "P2"),
+            (yesterday.replace(hour=0, minute=0), OrderStatus.COMPLETED, 1999, 1, "USD", "P1"),
+            (yesterday, OrderStatus.CANCELLED, 9999, 3, "USD", "P3"),  # cancelled: not a sale
+            (today, OrderStatus.UNPAID, 5000, 1, "USD", "P3"),  # unpaid: not yet
+            (today, OrderStatus.AWAITING_SHIPMENT, 700, 1, "GBP", "P4"),  # another currency
+            (NOW - timedelta(days=7), OrderStatus.COMPLETED, 4200, 2, "USD", "P1"),  # outside 7 days
+        ],
+    )
     _add(engine, other, other_shop, [(today, OrderStatus.DELIVERED, 88800, 8, "USD", "P9")])
 
     if recounted:
@@ -105,8 +127,15 @@ def test_every_order_write_marks_its_day_and_a_rolled_back_one_does_not(engine, 
 
 def test_a_change_after_the_recount_shows_at_once(engine, two_shops):
     (mine, my_shop), _ = two_shops
-    _add(engine, mine, my_shop, [(NOW, OrderStatus.AWAITING_SHIPMENT, 2500, 1, "USD", "P1"),
-                                 (NOW, OrderStatus.AWAITING_SHIPMENT, 1000, 1, "USD", "P2")])
+    _add(
+        engine,
+        mine,
+        my_shop,
+        [
+            (NOW, OrderStatus.AWAITING_SHIPMENT, 2500, 1, "USD", "P1"),
+            (NOW, OrderStatus.AWAITING_SHIPMENT, 1000, 1, "USD", "P2"),
+        ],
+    )
     sales_rollup.recount_marked_days(sessionmaker_for(engine))
     assert _figures(engine, mine)["amount"] == "35.00"
 
@@ -157,8 +186,11 @@ def test_top_products_from_the_snapshot_equal_adding_everything_up(engine, two_s
     monkeypatch.setattr(sales_rollup, "TOP_CANDIDATES", 6)  # few candidates, so the bound matters
     (mine, my_shop), _ = two_shops
     now = datetime.now(UTC).replace(hour=12)
-    specs = [(now - timedelta(days=n % 5), OrderStatus.DELIVERED, 1000 + 100 * p, 1, "USD", f"P{p}")
-             for p in range(10) for n in range(10 - p)]  # P0 sold 10 times, P9 once
+    specs = [
+        (now - timedelta(days=n % 5), OrderStatus.DELIVERED, 1000 + 100 * p, 1, "USD", f"P{p}")
+        for p in range(10)
+        for n in range(10 - p)
+    ]  # P0 sold 10 times, P9 once
     _add(engine, mine, my_shop, specs)
     sales_rollup.recount_marked_days(sessionmaker_for(engine))
 
@@ -182,8 +214,11 @@ def test_top_products_from_the_snapshot_equal_adding_everything_up(engine, two_s
     assert shown == full and shown[:2] == [("P9", 10), ("P0", 10)]  # as many units, more money
 
     with session_scope(engine) as session:  # P0 and P1 cancelled: candidates fall below the bound
-        for order in session.scalars(select(Order).join(OrderLine, OrderLine.order_id == Order.id)
-                                     .where(OrderLine.tiktok_product_id.in_(["P0", "P1"]))):
+        for order in session.scalars(
+            select(Order)
+            .join(OrderLine, OrderLine.order_id == Order.id)
+            .where(OrderLine.tiktok_product_id.in_(["P0", "P1"]))
+        ):
             order.status = OrderStatus.CANCELLED
     shown, full = both()
     assert shown == full and "P0" not in dict(shown) and ("P6", 4) not in shown
@@ -191,27 +226,43 @@ def test_top_products_from_the_snapshot_equal_adding_everything_up(engine, two_s
 
 def _refund(engine, merchant_id, connection_id, order_total_minor, refund_minor, status, return_id):
     with session_scope(engine) as session:
-        order = session.scalars(select(Order).where(Order.merchant_id == merchant_id,
-                                                    Order.total_minor == order_total_minor)).one()
-        session.add(Return(merchant_id=merchant_id, connection_id=connection_id, order_id=order.id,
-                           tiktok_order_id=order.tiktok_order_id, tiktok_return_id=return_id,
-                           return_type="RETURN_AND_REFUND", return_status=status, refund_minor=refund_minor,
-                           currency="USD", restocked=False))
+        order = session.scalars(
+            select(Order).where(Order.merchant_id == merchant_id, Order.total_minor == order_total_minor)
+        ).one()
+        session.add(
+            Return(
+                merchant_id=merchant_id,
+                connection_id=connection_id,
+                order_id=order.id,
+                tiktok_order_id=order.tiktok_order_id,
+                tiktok_return_id=return_id,
+                return_type="RETURN_AND_REFUND",
+                return_status=status,
+                refund_minor=refund_minor,
+                currency="USD",
+                restocked=False,
+            )
+        )
 
 
 @pytest.mark.parametrize("recounted", [False, True], ids=["read-live", "recounted"])
 def test_sales_are_paid_orders_past_on_hold_net_of_recorded_refunds(engine, two_shops, recounted):
     (mine, my_shop), _ = two_shops
-    _add(engine, mine, my_shop, [
-        (NOW, OrderStatus.AWAITING_SHIPMENT, 2500, 1, "USD", "P1"),
-        (NOW, OrderStatus.ON_HOLD, 4000, 1, "USD", "P2"),      # the buyer may still cancel: not yet a sale
-        (NOW, OrderStatus.UNPAID, 4500, 1, "USD", "P2"),       # not paid
-        (NOW, OrderStatus.CANCELLED, 5500, 1, "USD", "P2"),    # cancelled
-        (NOW, OrderStatus.DELIVERED, 3000, 1, "USD", "P3"),
-        (NOW, OrderStatus.DELIVERED, 2000, 1, "USD", "P4"),
-    ])
+    _add(
+        engine,
+        mine,
+        my_shop,
+        [
+            (NOW, OrderStatus.AWAITING_SHIPMENT, 2500, 1, "USD", "P1"),
+            (NOW, OrderStatus.ON_HOLD, 4000, 1, "USD", "P2"),  # the buyer may still cancel: not yet a sale
+            (NOW, OrderStatus.UNPAID, 4500, 1, "USD", "P2"),  # not paid
+            (NOW, OrderStatus.CANCELLED, 5500, 1, "USD", "P2"),  # cancelled
+            (NOW, OrderStatus.DELIVERED, 3000, 1, "USD", "P3"),
+            (NOW, OrderStatus.DELIVERED, 2000, 1, "USD", "P4"),
+        ],
+    )
     _refund(engine, mine, my_shop, 3000, 1000, "RETURN_OR_REFUND_REQUEST_COMPLETE", "R1")  # refunded
-    _refund(engine, mine, my_shop, 2000, 2000, "RETURN_OR_REFUND_REQUEST_PENDING", "R2")   # only asked for
+    _refund(engine, mine, my_shop, 2000, 2000, "RETURN_OR_REFUND_REQUEST_PENDING", "R2")  # only asked for
     if recounted:
         sales_rollup.recount_marked_days(sessionmaker_for(engine))
         assert _marks(engine) == []
@@ -222,8 +273,9 @@ def test_sales_are_paid_orders_past_on_hold_net_of_recorded_refunds(engine, two_
 
     # A refund recorded after the recount counts at once (second pass).
     with session_scope(engine) as session:
-        session.scalars(select(Return).where(Return.tiktok_return_id == "R2")).one().return_status = (
-            "RETURN_OR_REFUND_REQUEST_SUCCESS")
+        session.scalars(
+            select(Return).where(Return.tiktok_return_id == "R2")
+        ).one().return_status = "RETURN_OR_REFUND_REQUEST_SUCCESS"
     assert _figures(engine, mine)["amount"] == "45.00"
     sales_rollup.recount_marked_days(sessionmaker_for(engine))
     assert _figures(engine, mine)["amount"] == "45.00"

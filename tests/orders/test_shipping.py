@@ -37,14 +37,21 @@ def _in_the_store(world, items: list[dict]):
 
 def _fulfil_in_store(world, order, number: str) -> dict:
     store_order_id = order.store_order_id.rsplit("/", 1)[-1]
-    return ok(http(world.shopify_url).post(f"/sandbox/shops/{SHOP}/orders/{store_order_id}/fulfill",
-                                           json={"company": "USPS", "number": number}))
+    return ok(
+        http(world.shopify_url).post(
+            f"/sandbox/shops/{SHOP}/orders/{store_order_id}/fulfill", json={"company": "USPS", "number": number}
+        )
+    )
 
 
 def _ship(world, order) -> None:
     with session_scope(world.engine) as session:
-        enqueue(bind_merchant(session, world.merchant_id), service.SHIP_JOB, merchant_id=world.merchant_id,
-                payload={"order_id": order.id})
+        enqueue(
+            bind_merchant(session, world.merchant_id),
+            service.SHIP_JOB,
+            merchant_id=world.merchant_id,
+            payload={"order_id": order.id},
+        )
     run_jobs(world)
 
 
@@ -58,8 +65,12 @@ def test_a_tracking_number_changed_in_the_store_is_updated_on_tiktok(world_facto
     assert shipped["tracking_number"] == "9400111899223197428501"
 
     # The merchant corrects the tracking number in Shopify (fulfillments/update).
-    ok(http(world.shopify_url).post(f"/sandbox/shops/{SHOP}/fulfillments/{fulfilment['id']}/tracking",
-                                    json={"company": "USPS", "number": "9400111899223197428502"}))
+    ok(
+        http(world.shopify_url).post(
+            f"/sandbox/shops/{SHOP}/fulfillments/{fulfilment['id']}/tracking",
+            json={"company": "USPS", "number": "9400111899223197428502"},
+        )
+    )
     _ship(world, order)
     corrected = tiktok_orders(world)[placed["id"]]
     assert corrected["tracking_number"] == "9400111899223197428502"
@@ -73,10 +84,18 @@ def test_a_tracking_number_changed_in_the_store_is_updated_on_tiktok(world_facto
 
 def test_a_malaysian_shop_ships_the_package_tiktok_created(world_factory):
     # A Malaysian merchant's store, selling in ringgit like the shop (another currency would need a rate).
-    world = live_world(world_factory, tiktok={"shop_regions": ["MY"]}, shopify={"currency": "MYR"}, template={
-        "category": {"id": "601302", "version": "v1", "name_path": ["Womenswear & Underwear", "T-shirts"]},
-        "listing": {"package_weight": {"value": "0.5", "unit": "KILOGRAM"},
-                    "title_template": "{vendor} {title}, {product_type} for every day"}})
+    world = live_world(
+        world_factory,
+        tiktok={"shop_regions": ["MY"]},
+        shopify={"currency": "MYR"},
+        template={
+            "category": {"id": "601302", "version": "v1", "name_path": ["Womenswear & Underwear", "T-shirts"]},
+            "listing": {
+                "package_weight": {"value": "0.5", "unit": "KILOGRAM"},
+                "title_template": "{vendor} {title}, {product_type} for every day",
+            },
+        },
+    )
     sku = live_skus(world)[0]
     placed, order = _in_the_store(world, [{"sku_id": sku["sku_id"], "quantity": 1}])
     [package] = {line.package_id for line in order_lines(world, order.id)}
@@ -97,17 +116,24 @@ def _store_lines(world, order) -> list[dict]:
 
 def _fulfil_lines(world, order, company: str, number: str, lines: list[dict]) -> dict:
     store_order_id = order.store_order_id.rsplit("/", 1)[-1]
-    return ok(http(world.shopify_url).post(
-        f"/sandbox/shops/{SHOP}/orders/{store_order_id}/fulfill",
-        json={"company": company, "number": number,
-              "line_items": [{"id": line["id"], "quantity": line["quantity"]} for line in lines]}))
+    return ok(
+        http(world.shopify_url).post(
+            f"/sandbox/shops/{SHOP}/orders/{store_order_id}/fulfill",
+            json={
+                "company": company,
+                "number": number,
+                "line_items": [{"id": line["id"], "quantity": line["quantity"]} for line in lines],
+            },
+        )
+    )
 
 
 def test_an_order_fulfilled_in_two_packages_is_in_transit_once_both_are_shipped(world_factory):
     world = live_world(world_factory)
     first_sku, second_sku = live_skus(world)[:2]
-    placed, order = _in_the_store(world, [{"sku_id": first_sku["sku_id"], "quantity": 1},
-                                          {"sku_id": second_sku["sku_id"], "quantity": 2}])
+    placed, order = _in_the_store(
+        world, [{"sku_id": first_sku["sku_id"], "quantity": 1}, {"sku_id": second_sku["sku_id"], "quantity": 2}]
+    )
     first_line, second_line = sorted(_store_lines(world, order), key=lambda line: line["quantity"])
 
     # The first package: only the single item. TikTok marks that item shipped; the order is partly shipped.
@@ -131,7 +157,9 @@ def test_an_order_fulfilled_in_two_packages_is_in_transit_once_both_are_shipped(
     assert len({p["id"] for p in tiktok["packages"]}) == 2
     sent = shipments(world)
     assert [(s.state, s.tracking_number, len(s.tiktok_line_ids)) for s in sent] == [
-        ("sent", "9400111899223197428601", 1), ("sent", "1Z999AA10123456602", 2)]
+        ("sent", "9400111899223197428601", 1),
+        ("sent", "1Z999AA10123456602", 2),
+    ]
     by_line = {line.tiktok_sku_id: set() for line in order_lines(world, order.id)}
     for line in order_lines(world, order.id):
         by_line[line.tiktok_sku_id].add(line.tracking_number)
@@ -181,9 +209,16 @@ def test_fedex_and_the_merchants_own_carrier_reach_tiktok(world_factory):
         sign_in(client, "carriers@pages.test")
         settings = client.get("/settings/orders")
         token = re.search(r'name="csrf_token" value="([^"]+)"', settings.text).group(1)
-        saved = client.post("/settings/orders", data={"csrf_token": token, "restock_on_cancel": "1",
-                                                      "restock_on_return": "1", "unknown_sku": "fail",
-                                                      "carrier_map": "Speedy Couriers = UPS"})
+        saved = client.post(
+            "/settings/orders",
+            data={
+                "csrf_token": token,
+                "restock_on_cancel": "1",
+                "restock_on_return": "1",
+                "unknown_sku": "fail",
+                "carrier_map": "Speedy Couriers = UPS",
+            },
+        )
         assert "Order settings saved" in saved.text
         retried = client.post(f"/orders/{own_order.id}/retry", data={"csrf_token": token})
         assert "Trying again" in retried.text

@@ -12,9 +12,19 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.conftest import add_user, sign_in
-
-from tests.orders.helpers import advance, as_merchant, http, live_skus, live_world, ok, orders, place, run_jobs, \
-    store_orders, tiktok_orders
+from tests.orders.helpers import (
+    advance,
+    as_merchant,
+    http,
+    live_skus,
+    live_world,
+    ok,
+    orders,
+    place,
+    run_jobs,
+    store_orders,
+    tiktok_orders,
+)
 from tests.tiktok_client.builders import tshirt
 from tokbridge.activity.service import record as record_activity
 from tokbridge.channels import registry
@@ -26,8 +36,8 @@ from tokbridge.jobs.service import enqueue
 from tokbridge.orders import service
 from tokbridge.orders.models import Order
 from tokbridge.orders.repository import OrderRepository
-from tokbridge.web.app import create_app
 from tokbridge.tenancy.scoping import bind_merchant
+from tokbridge.web.app import create_app
 
 RATE = Decimal("0.8")  # the UK shop's rate: 1 USD = 0.80 GBP
 
@@ -48,9 +58,17 @@ def add_shop(world, region: str, *, rate: Decimal | None = None) -> str:
     with session_scope(world.engine) as session:
         first = session.get(ChannelConnection, world.tiktok_connection_id)
         connection = ChannelConnection(
-            merchant_id=world.merchant_id, channel="tiktok", external_id=shop.id, name=shop.name, region=shop.region,
-            data={"cipher": shop.cipher}, scopes=[], store_connection_id=world.shopify_connection_id,
-            price_rate=rate, price_rate_from="USD" if rate is not None else None)
+            merchant_id=world.merchant_id,
+            channel="tiktok",
+            external_id=shop.id,
+            name=shop.name,
+            region=shop.region,
+            data={"cipher": shop.cipher},
+            scopes=[],
+            store_connection_id=world.shopify_connection_id,
+            price_rate=rate,
+            price_rate_from="USD" if rate is not None else None,
+        )
         connection.access_token = token.access_token
         connection.refresh_token = token.refresh_token
         connection.access_expires_at = first.access_expires_at
@@ -67,8 +85,9 @@ def listed_by_hand(world, connection_id: str, *, currency: str, category_version
         bind_merchant(session, world.merchant_id)
         connection = ConnectionRepository(session).get(connection_id)
         client = tiktok_client(world.settings, world.engine, connection)
-        created = client.create_product(tshirt(client, sku_count=1, currency=currency,
-                                               category_version=category_version, number=number))
+        created = client.create_product(
+            tshirt(client, sku_count=1, currency=currency, category_version=category_version, number=number)
+        )
     ok(http(world.tiktok_url).post(f"/sandbox/products/{created.product_id}/review", json={"outcome": "APPROVED"}))
     return created.skus[0].id
 
@@ -97,8 +116,12 @@ def test_each_shops_orders_reach_the_one_store_once_in_its_currency(world_factor
     as_merchant(world, custom_lines)
     us_order = place(world, [{"sku_id": us_sku, "quantity": 1}])["id"]
     us_failing = place(world, [{"sku_id": us_unlinked, "quantity": 1}])["id"]
-    uk_order = ok(http(world.tiktok_url).post("/sandbox/orders", json={
-        "shop_id": _shop_external_id(world, uk), "items": [{"sku_id": uk_sku, "quantity": 2}]}))["id"]
+    uk_order = ok(
+        http(world.tiktok_url).post(
+            "/sandbox/orders",
+            json={"shop_id": _shop_external_id(world, uk), "items": [{"sku_id": uk_sku, "quantity": 2}]},
+        )
+    )["id"]
     advance(world, 120)
     advance(world, 3600)  # out of the remorse window: awaiting shipment
     poll_every_shop(world)
@@ -157,7 +180,11 @@ def _pages_and_overview(world, us: str, uk: str, us_order: str, uk_order: str, t
 
         uk_id = next(o["id"] for o in client.get(f"/api/v1/orders?shop={uk}").json()["items"])
         detail = client.get(f"/api/v1/orders/{uk_id}").json()
-        assert (detail["currency"], detail["store_currency"], Decimal(str(detail["store_rate"]))) == ("GBP", "USD", RATE)
+        assert (detail["currency"], detail["store_currency"], Decimal(str(detail["store_rate"]))) == (
+            "GBP",
+            "USD",
+            RATE,
+        )
         page = client.get(f"/orders/{uk_id}").text
         amounts = page.split('data-testid="order-amounts">', 1)[1].split("</p>", 1)[0]
         assert f"{detail['total']} GBP" in amounts and f"{detail['store_total']} USD" in amounts
@@ -173,12 +200,17 @@ def _pages_and_overview(world, us: str, uk: str, us_order: str, uk_order: str, t
         for shop_id, region in ((us, "US"), (uk, "GB")):
             placed_here = [o for o in truth.values() if _order_shop(world, o["id"]) == shop_id]
             assert shops[shop_id]["region"] == region and shops[shop_id]["orders"] == len(placed_here)
-            paid = sum((Decimal(o["payment"]["total_amount"]) for o in placed_here
-                        if o["status"] == "AWAITING_SHIPMENT"), Decimal(0))
+            paid = sum(
+                (Decimal(o["payment"]["total_amount"]) for o in placed_here if o["status"] == "AWAITING_SHIPMENT"),
+                Decimal(0),
+            )
             assert Decimal(shops[shop_id]["sales"]["amount"]) == paid
         assert shops[uk]["products"]["live"] == 0  # listed by hand, not through TokBridge
-        on_tiktok = [p for p in world.tiktok_control("GET", "/sandbox/products")["products"]
-                     if p["status"] in ("ACTIVATE", "PENDING", "SELLER_DEACTIVATED", "PLATFORM_DEACTIVATED")]
+        on_tiktok = [
+            p
+            for p in world.tiktok_control("GET", "/sandbox/products")["products"]
+            if p["status"] in ("ACTIVATE", "PENDING", "SELLER_DEACTIVATED", "PLATFORM_DEACTIVATED")
+        ]
         assert overview["plan"]["products_used"] == len(on_tiktok) - 2  # less the two listed by hand
         assert overview["plan"]["orders_used"] == 2  # one order from each shop reached the store
         page = client.get("/overview").text
@@ -217,15 +249,21 @@ def test_without_a_rate_the_order_fails_in_plain_words_and_goes_in_once_one_is_s
         session.commit()
 
     as_merchant(world, custom_lines)
-    uk_order = ok(http(world.tiktok_url).post("/sandbox/orders", json={
-        "shop_id": _shop_external_id(world, uk), "items": [{"sku_id": uk_sku, "quantity": 1}]}))["id"]
+    uk_order = ok(
+        http(world.tiktok_url).post(
+            "/sandbox/orders",
+            json={"shop_id": _shop_external_id(world, uk), "items": [{"sku_id": uk_sku, "quantity": 1}]},
+        )
+    )["id"]
     advance(world, 120)
     advance(world, 3600)
     poll_every_shop(world)
     [order] = [o for o in orders(world) if o.tiktok_order_id == uk_order]
     assert order.store_sync == "failed" and store_orders(world) == []
-    assert order.failure_reason == (f"This order is in GBP and your store sells in USD. Set the rate of the TikTok "
-                                    f"shop {_label(world, uk)} in Settings, then retry.")
+    assert order.failure_reason == (
+        f"This order is in GBP and your store sells in USD. Set the rate of the TikTok "
+        f"shop {_label(world, uk)} in Settings, then retry."
+    )
 
     with session_scope(world.engine) as session:
         shop = session.get(ChannelConnection, uk)

@@ -34,8 +34,7 @@ def test_the_decision_follows_the_declared_capability():
     assert service.creates_orders_in_store(SHOPIFY_PLUGIN.capabilities) is True
 
 
-def test_a_store_that_takes_no_outside_orders_keeps_the_order_and_lowers_its_stock(world_factory,
-                                                                                    store_without_orders):
+def test_a_store_that_takes_no_outside_orders_keeps_the_order_and_lowers_its_stock(world_factory, store_without_orders):
     world = live_world(world_factory)
     with session_scope(world.engine) as session:
         session.get(ChannelConnection, world.shopify_connection_id).channel = KEEPS_ORDERS
@@ -58,8 +57,12 @@ def test_a_store_that_takes_no_outside_orders_keeps_the_order_and_lowers_its_sto
 
     # The merchant cancels it from TokBridge: cancelled on TikTok, and the stock goes back to the store.
     with session_scope(world.engine) as session:
-        enqueue(bind_merchant(session, world.merchant_id), service.CANCEL_JOB, merchant_id=world.merchant_id,
-                payload={"order_id": order.id, "reason": "seller_cancel_reason_out_of_stock"})
+        enqueue(
+            bind_merchant(session, world.merchant_id),
+            service.CANCEL_JOB,
+            merchant_id=world.merchant_id,
+            payload={"order_id": order.id, "reason": "seller_cancel_reason_out_of_stock"},
+        )
     run_jobs(world)
     [order] = orders(world)
     assert order.tiktok_status == "CANCELLED" and order.store_cancelled, (order.tiktok_status, order.last_error)

@@ -36,10 +36,17 @@ def test_without_webhooks_the_poll_ships_and_cancels(world_factory):
     # In the store admin: one order fulfilled with tracking, the other cancelled.
     shipped_in_store = by_tiktok_id[shipped["id"]].store_order_id.rsplit("/", 1)[-1]
     cancelled_in_store = by_tiktok_id[cancelled["id"]].store_order_id.rsplit("/", 1)[-1]
-    ok(http(world.shopify_url).post(f"/sandbox/shops/{SHOP}/orders/{shipped_in_store}/fulfill",
-                                    json={"company": "USPS", "number": "9400111899223197428777"}))
-    ok(http(world.shopify_url).post(f"/sandbox/shops/{SHOP}/orders/{cancelled_in_store}/cancel",
-                                    json={"reason": "CUSTOMER"}))
+    ok(
+        http(world.shopify_url).post(
+            f"/sandbox/shops/{SHOP}/orders/{shipped_in_store}/fulfill",
+            json={"company": "USPS", "number": "9400111899223197428777"},
+        )
+    )
+    ok(
+        http(world.shopify_url).post(
+            f"/sandbox/shops/{SHOP}/orders/{cancelled_in_store}/cancel", json={"reason": "CUSTOMER"}
+        )
+    )
     run_jobs(world)
     assert tiktok_orders(world)[shipped["id"]].get("tracking_number") is None  # no webhook: nothing yet
     assert tiktok_orders(world)[cancelled["id"]]["status"] != "CANCELLED"

@@ -17,16 +17,21 @@ from tokbridge.web.app import create_app
 def test_unpaid_and_on_hold_orders_show_their_items_and_amount(world_factory):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    world = live_world(world_factory, env={"BASE_URL": base},
-                       tiktok={"webhook_url": f"{base}/webhooks/tiktok", "on_hold_seconds": 3600,
-                               "unpaid_to_paid_seconds": 60})
+    world = live_world(
+        world_factory,
+        env={"BASE_URL": base},
+        tiktok={"webhook_url": f"{base}/webhooks/tiktok", "on_hold_seconds": 3600, "unpaid_to_paid_seconds": 60},
+    )
     add_user(world.settings, world.merchant_id, "owner@unpaid.test")
-    with serve(create_app(world.settings, embedded_worker=False), port=port), \
-            TestClient(create_app(world.settings), base_url="http://127.0.0.1") as client:
+    with (
+        serve(create_app(world.settings, embedded_worker=False), port=port),
+        TestClient(create_app(world.settings), base_url="http://127.0.0.1") as client,
+    ):
         sign_in(client, "owner@unpaid.test")
         skus = live_skus(world)
-        placed = place(world, [{"sku_id": skus[0]["sku_id"], "quantity": 2},
-                               {"sku_id": skus[1]["sku_id"], "quantity": 1}])
+        placed = place(
+            world, [{"sku_id": skus[0]["sku_id"], "quantity": 2}, {"sku_id": skus[1]["sku_id"], "quantity": 1}]
+        )
         total = tiktok_orders(world)[placed["id"]]["payment"]["total_amount"]
 
         def shown(status: str) -> str:

@@ -39,12 +39,18 @@ def sales_warehouse(world, shop: str | None = None) -> str:
 def tee_template(world, warehouse: str, *, shop_id: str | None = None, **overrides) -> int:
     """A T-shirt template in the world's TikTok shop (or the shop `shop_id`: templates belong to one shop)."""
     data = {
-        "name": "T-shirts", "selection": {"match": "all", "rules": [
-            {"field": "product_type", "operator": "equals", "value": "T-Shirts"}]},
-        "category": {"id": "9601302", "version": "v2", "name_path": ["Womenswear & Underwear", "Women's Tops", "T-shirts"]},
+        "name": "T-shirts",
+        "selection": {"match": "all", "rules": [{"field": "product_type", "operator": "equals", "value": "T-Shirts"}]},
+        "category": {
+            "id": "9601302",
+            "version": "v2",
+            "name_path": ["Womenswear & Underwear", "Women's Tops", "T-shirts"],
+        },
         "attributes": [{"attribute_id": "100347", "source": "fixed", "value_names": ["Cotton"]}],
-        "variants": [{"option_name": "Size", "attribute_id": "100007"},
-                     {"option_name": "Color", "attribute_id": "100000"}],
+        "variants": [
+            {"option_name": "Size", "attribute_id": "100007"},
+            {"option_name": "Color", "attribute_id": "100000"},
+        ],
         "inventory": {"default_warehouse_id": warehouse},
         "listing": {"package_weight": {"value": "0.5", "unit": "POUND"}},
         **overrides,
@@ -62,15 +68,30 @@ def attach_template(world, template_id: int, shop: str, product_ids: list[int] |
         bind_merchant(session, world.merchant_id)
         session.execute(update(CategoryTemplate).where(CategoryTemplate.id == template_id).values(connection_id=shop))
         if product_ids is None:
-            session.execute(update(ProductTemplateAssignment).where(
-                ProductTemplateAssignment.template_id == template_id).values(connection_id=shop))
+            session.execute(
+                update(ProductTemplateAssignment)
+                .where(ProductTemplateAssignment.template_id == template_id)
+                .values(connection_id=shop)
+            )
         else:
-            session.add_all([ProductTemplateAssignment(merchant_id=world.merchant_id, connection_id=shop,
-                                                       product_id=product_id, template_id=template_id,
-                                                       assigned_by="manual") for product_id in product_ids])
+            session.add_all(
+                [
+                    ProductTemplateAssignment(
+                        merchant_id=world.merchant_id,
+                        connection_id=shop,
+                        product_id=product_id,
+                        template_id=template_id,
+                        assigned_by="manual",
+                    )
+                    for product_id in product_ids
+                ]
+            )
         session.flush()
-        return sorted(session.scalars(select(ProductTemplateAssignment.product_id).where(
-            ProductTemplateAssignment.template_id == template_id)))
+        return sorted(
+            session.scalars(
+                select(ProductTemplateAssignment.product_id).where(ProductTemplateAssignment.template_id == template_id)
+            )
+        )
 
 
 def run_jobs(world, limit: int = 1000) -> int:
@@ -99,8 +120,9 @@ def in_shop(world, call, *args, shop: str | None = None, **kwargs):
     """Like `request`, for functions that take (session, merchant_id, ...) and the shop's connection."""
     with session_scope(world.engine) as session:
         bind_merchant(session, world.merchant_id)
-        return call(session, world.merchant_id, shop_context(session, shop or world.tiktok_connection_id),
-                    *args, **kwargs)
+        return call(
+            session, world.merchant_id, shop_context(session, shop or world.tiktok_connection_id), *args, **kwargs
+        )
 
 
 def add_shop(world, region: str) -> str:
@@ -111,8 +133,15 @@ def add_shop(world, region: str) -> str:
     token = state.bootstrap
     with session_scope(world.engine) as session:
         connection = ChannelConnection(
-            merchant_id=world.merchant_id, channel=TIKTOK, external_id=shop.id, name=shop.name, region=shop.region,
-            data={"cipher": shop.cipher}, scopes=[], store_connection_id=world.shopify_connection_id)
+            merchant_id=world.merchant_id,
+            channel=TIKTOK,
+            external_id=shop.id,
+            name=shop.name,
+            region=shop.region,
+            data={"cipher": shop.cipher},
+            scopes=[],
+            store_connection_id=world.shopify_connection_id,
+        )
         connection.access_token = token.access_token
         connection.refresh_token = token.refresh_token
         connection.access_expires_at = datetime.fromtimestamp(token.access_expires, UTC)

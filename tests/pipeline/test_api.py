@@ -23,8 +23,8 @@ def api(world_factory):
 
 def template_body(warehouse: str) -> dict:
     return {
-        "name": "T-shirts", "selection": {"match": "all", "rules": [
-            {"field": "product_type", "operator": "equals", "value": "T-Shirts"}]},
+        "name": "T-shirts",
+        "selection": {"match": "all", "rules": [{"field": "product_type", "operator": "equals", "value": "T-Shirts"}]},
         "category": {"id": "9601302", "version": "v2"},
         "attributes": [{"attribute_id": "100347", "source": "fixed", "value_names": ["Cotton"]}],
         "inventory": {"default_warehouse_id": warehouse},
@@ -93,8 +93,12 @@ def test_invalid_template_gets_field_errors(api):
 def test_sync_settings_and_plans(api):
     _world, client = api
     settings = client.get("/api/v1/settings/sync").json()
-    assert settings == {"sync_product_info": True, "sync_price": True, "sync_inventory": True,
-                        "on_store_delete": "deactivate"}
+    assert settings == {
+        "sync_product_info": True,
+        "sync_price": True,
+        "sync_inventory": True,
+        "on_store_delete": "deactivate",
+    }
     client.put("/api/v1/settings/sync", json={**settings, "sync_price": False})
     assert client.get("/api/v1/settings/sync").json()["sync_price"] is False
     plans = client.get("/api/v1/plans").json()
@@ -116,12 +120,16 @@ def test_a_template_whose_category_was_retired_says_so(api):
     body = template_body(sales_warehouse(world))
     good = client.post("/api/v1/templates", json=body).json()
     assert client.get(f"/api/v1/templates/{good['id']}/category-check").json() == {"ok": True, "problem": None}
-    retired = client.post("/api/v1/templates", json={**body, "name": "Old", "category": {"id": "9601999", "version": "v2"}})
+    retired = client.post(
+        "/api/v1/templates", json={**body, "name": "Old", "category": {"id": "9601999", "version": "v2"}}
+    )
     assert retired.status_code == 201
     check = client.get(f"/api/v1/templates/{retired.json()['id']}/category-check").json()
     assert check["ok"] is False and check["problem"]["fix"]
     # A parent category (no longer a leaf) is refused the same way.
-    parent = client.post("/api/v1/templates", json={**body, "name": "Tops", "category": {"id": "9601226", "version": "v2"}})
+    parent = client.post(
+        "/api/v1/templates", json={**body, "name": "Tops", "category": {"id": "9601226", "version": "v2"}}
+    )
     check = client.get(f"/api/v1/templates/{parent.json()['id']}/category-check").json()
     assert check["ok"] is False
 
@@ -135,8 +143,9 @@ def test_categories_come_from_the_shops_own_tree(api):
     other_tree = client.get("/api/v1/tiktok/categories?version=v1")
     assert other_tree.status_code == 422 and "US shops use TikTok's v2 category tree" in other_tree.json()["detail"]
     body = template_body(sales_warehouse(world))
-    v1 = client.post("/api/v1/templates", json={**body, "name": "V1 tees",
-                                                "category": {"id": "601302", "version": "v1"}}).json()
+    v1 = client.post(
+        "/api/v1/templates", json={**body, "name": "V1 tees", "category": {"id": "601302", "version": "v1"}}
+    ).json()
     check = client.get(f"/api/v1/templates/{v1['id']}/category-check").json()
     assert check["ok"] is False and check["problem"]["code"] == "category_version"
     assert "US shops list in the v2 tree" in check["problem"]["message"]

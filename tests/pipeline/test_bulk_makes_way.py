@@ -10,7 +10,12 @@ from sqlalchemy import select
 
 from tests.orders.helpers import PRODUCT_TYPES
 from tests.pipeline.helpers import (
-    check_prerequisites, jobs, listings, request, sales_warehouse, tee_template,
+    check_prerequisites,
+    jobs,
+    listings,
+    request,
+    sales_warehouse,
+    tee_template,
     upgrade,
 )
 from tokbridge.activity.models import Activity
@@ -30,15 +35,22 @@ def test_an_upload_hands_its_thread_back_while_order_work_waits_and_resumes_with
     world.import_catalog()
     check_prerequisites(world)
     # One template for every product type: the whole catalog goes.
-    tee_template(world, sales_warehouse(world), selection={"match": "any", "rules": [
-        {"field": "product_type", "operator": "equals", "value": kind} for kind in PRODUCT_TYPES]})
+    tee_template(
+        world,
+        sales_warehouse(world),
+        selection={
+            "match": "any",
+            "rules": [{"field": "product_type", "operator": "equals", "value": kind} for kind in PRODUCT_TYPES],
+        },
+    )
     _job, queued = request(world, service.request_upload)
     assert queued >= 10
     upload_id = jobs(world, "listings.upload")[-1].id
     # Order work no worker has taken yet: nobody runs it while the upload goes.
     with session_scope(world.engine) as session:
-        waiting_order_work = enqueue(session, "orders.poll", merchant_id=world.merchant_id,
-                                     payload={"connection_id": world.tiktok_connection_id}).id
+        waiting_order_work = enqueue(
+            session, "orders.poll", merchant_id=world.merchant_id, payload={"connection_id": world.tiktok_connection_id}
+        ).id
 
     done_after_each_pass = []
     for _ in range(2):
@@ -74,8 +86,8 @@ def test_an_upload_keeps_its_thread_while_another_thread_is_free_for_order_work(
     tee_template(world, sales_warehouse(world))
     request(world, service.request_upload)
     with session_scope(world.engine) as session:
-        enqueue(session, "orders.poll", merchant_id=world.merchant_id,
-                payload={"connection_id": world.tiktok_connection_id})
+        enqueue(
+            session, "orders.poll", merchant_id=world.merchant_id, payload={"connection_id": world.tiktok_connection_id}
+        )
     upload_id = jobs(world, "listings.upload")[-1].id
     assert run_job(world.settings, upload_id) == JobState.SUCCEEDED  # the free thread takes the order work
-

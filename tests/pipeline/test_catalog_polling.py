@@ -21,8 +21,9 @@ def settle(world) -> None:
     def idle() -> bool:
         run_jobs(world)
         with session_scope(world.engine) as session:
-            return not session.scalars(select(Job.id).where(Job.state.in_(("queued", "running")),
-                                                            Job.kind != RECONCILE_ALL_JOB)).first()
+            return not session.scalars(
+                select(Job.id).where(Job.state.in_(("queued", "running")), Job.kind != RECONCILE_ALL_JOB)
+            ).first()
 
     wait_for(idle, what="the jobs to finish")
 
@@ -32,17 +33,24 @@ def test_store_changes_arrive_by_polling_with_webhooks_off(world_factory):
     state = world.shopify_control("GET", "/sandbox/state")["shops"][0]
     assert state["webhook_subscriptions"] == []  # the store tells TokBridge nothing by itself
     with session_scope(world.engine) as session:
-        enqueue(session, "catalog.import", merchant_id=world.merchant_id,
-                payload={"connection_id": world.shopify_connection_id})
+        enqueue(
+            session,
+            "catalog.import",
+            merchant_id=world.merchant_id,
+            payload={"connection_id": world.shopify_connection_id},
+        )
     settle(world)
 
     edited = world.shopify_control("GET", "/sandbox/shops/{shop}/products?limit=3")["products"][2]
     variant = edited["variants"][0]
-    world.shopify_control("PATCH", f"/sandbox/shops/{{shop}}/products/{edited['id']}",
-                          {"title": "Changed with nobody told",
-                           "variants": [{"id": variant["admin_graphql_api_id"], "price": "77.70"}]})
-    added = world.shopify_control("POST", "/sandbox/shops/{shop}/products",
-                                  {"title": "Made in the admin", "price": "12.00", "available": 4})
+    world.shopify_control(
+        "PATCH",
+        f"/sandbox/shops/{{shop}}/products/{edited['id']}",
+        {"title": "Changed with nobody told", "variants": [{"id": variant["admin_graphql_api_id"], "price": "77.70"}]},
+    )
+    added = world.shopify_control(
+        "POST", "/sandbox/shops/{shop}/products", {"title": "Made in the admin", "price": "12.00", "available": 4}
+    )
 
     # The periodic job, as the workers' maintenance pass fires it, fans out one reconciliation per store.
     run_maintenance(world.settings)
@@ -50,18 +58,21 @@ def test_store_changes_arrive_by_polling_with_webhooks_off(world_factory):
     settle(world)
 
     with session_scope(world.engine) as session:
-        product = session.scalar(select(CatalogProduct).where(
-            CatalogProduct.external_id == edited["admin_graphql_api_id"]))
+        product = session.scalar(
+            select(CatalogProduct).where(CatalogProduct.external_id == edited["admin_graphql_api_id"])
+        )
         assert product.title == "Changed with nobody told"
-        prices = session.scalars(select(CatalogVariant.price).where(
-            CatalogVariant.external_id == variant["admin_graphql_api_id"])).all()
+        prices = session.scalars(
+            select(CatalogVariant.price).where(CatalogVariant.external_id == variant["admin_graphql_api_id"])
+        ).all()
         assert prices == ["77.70"]
         new = session.scalar(select(CatalogProduct).where(CatalogProduct.external_id == added["admin_graphql_api_id"]))
         assert new is not None and new.title == "Made in the admin"
         # A product without variants arrives without the store's stand-in option.
         assert session.scalars(select(CatalogOption).where(CatalogOption.product_id == new.id)).all() == []
-        assert [v.option_values for v in session.scalars(select(CatalogVariant).where(
-            CatalogVariant.product_id == new.id))] == [{}]
+        assert [
+            v.option_values for v in session.scalars(select(CatalogVariant).where(CatalogVariant.product_id == new.id))
+        ] == [{}]
         titles = list(session.scalars(select(Activity.title)))
         assert "Caught up with 2 store changes" in titles
         assert session.scalars(select(InboundEvent.id)).all() == []  # nothing came by webhook

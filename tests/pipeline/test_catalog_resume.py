@@ -31,8 +31,9 @@ PRODUCTS = 1500
 def crash_world(world_factory, request):
     env = {"JOB_LEASE_SECONDS": "4", "JOB_MAINTENANCE_SECONDS": "0.5", "WORKER_THREADS": "2"}
     if "postgresql" in request.getfixturevalue("database_url"):
-        env.update({"REDIS_URL": request.getfixturevalue("redis_url"),
-                    "QUEUE_NAME": request.getfixturevalue("redis_prefix")})
+        env.update(
+            {"REDIS_URL": request.getfixturevalue("redis_url"), "QUEUE_NAME": request.getfixturevalue("redis_prefix")}
+        )
     world = world_factory(products=PRODUCTS, env=env)
     yield world, env
     queue.flush(world.settings)
@@ -66,7 +67,8 @@ def export_as_read_at_once(world) -> dict:
                 expected[item.product_external_id]["images"].append((item.image.position, item.image.url))
             elif type(item) is LevelOf:
                 expected[variant_product[item.variant_external_id]]["levels"].add(
-                    (item.variant_external_id, item.level.location_external_id, item.level.available))
+                    (item.variant_external_id, item.level.location_external_id, item.level.available)
+                )
             else:
                 assert type(item) is CatalogCheckpoint
     return expected
@@ -86,7 +88,8 @@ def catalog_in_database(world) -> tuple[dict, set]:
         for level in session.scalars(select(CatalogInventoryLevel)):
             variant = variants[level.variant_id]
             found[products[variant.product_id].external_id]["levels"].add(
-                (variant.external_id, level.location_external_id, level.available))
+                (variant.external_id, level.location_external_id, level.available)
+            )
         synced = {row.synced_at for row in products.values()}
     return found, synced
 
@@ -95,8 +98,12 @@ def catalog_in_database(world) -> tuple[dict, set]:
 def test_catalog_import_killed_mid_stream_resumes_from_its_checkpoint(crash_world):
     world, env = crash_world
     with session_scope(world.engine) as session:
-        job_id = enqueue(session, "catalog.import", merchant_id=world.merchant_id,
-                         payload={"connection_id": world.shopify_connection_id}).id
+        job_id = enqueue(
+            session,
+            "catalog.import",
+            merchant_id=world.merchant_id,
+            payload={"connection_id": world.shopify_connection_id},
+        ).id
 
     def job() -> Job:
         with session_scope(world.engine) as session:
@@ -107,8 +114,11 @@ def test_catalog_import_killed_mid_stream_resumes_from_its_checkpoint(crash_worl
     first = start_worker(env)
     second = None
     try:
-        wait_for(lambda: (job().checkpoint or {}).get("store", {}).get("line"), timeout=120,
-                 what="the first worker to write part of the catalog")
+        wait_for(
+            lambda: (job().checkpoint or {}).get("store", {}).get("line"),
+            timeout=120,
+            what="the first worker to write part of the catalog",
+        )
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         killed = job()

@@ -36,8 +36,7 @@ def test_a_template_from_the_us_tree_is_refused_before_sending_in_a_malaysian_sh
         shop = shop_context(session, world.tiktok_connection_id)
         data = templates.get_template_spec(session, shop, template_id).model_dump(mode="json")
         longer = {**data["listing"], "title_template": "{vendor} {title}, {product_type} for every day"}
-        templates.update_template(session, shop, template_id,
-                                  {**data, "category": V1_TEES, "listing": longer})
+        templates.update_template(session, shop, template_id, {**data, "category": V1_TEES, "listing": longer})
     request(world, service.request_upload)
     run_jobs(world)
     statuses = {listing.status for listing in listings(world)}

@@ -49,8 +49,12 @@ def merchant(world_factory):
 def import_catalog(world) -> None:
     """The catalog import job, as connecting the store queues it, run until Shopify's export is read."""
     with session_scope(world.engine) as session:
-        job_id = enqueue(session, "catalog.import", merchant_id=world.merchant_id,
-                         payload={"connection_id": world.shopify_connection_id}).id
+        job_id = enqueue(
+            session,
+            "catalog.import",
+            merchant_id=world.merchant_id,
+            payload={"connection_id": world.shopify_connection_id},
+        ).id
 
     def finished() -> bool:
         run_jobs(world)  # the job looks at the export again once its short wait is over
@@ -71,24 +75,31 @@ def store_prices(world) -> dict[str, Decimal]:
 
 def tiktok_prices(world, status: str | None = None) -> dict[str, tuple[str, str]]:
     """external SKU id -> (amount, currency) of every SKU the TikTok sandbox holds (of products in `status`)."""
-    return {sku["external_sku_id"]: (sku["price"]["sale_price"], sku["price"]["currency"])
-            for product in world.tiktok_control("GET", "/sandbox/products")["products"]
-            if status is None or product["status"] == status for sku in product["skus"]}
+    return {
+        sku["external_sku_id"]: (sku["price"]["sale_price"], sku["price"]["currency"])
+        for product in world.tiktok_control("GET", "/sandbox/products")["products"]
+        if status is None or product["status"] == status
+        for sku in product["skus"]
+    }
 
 
 def linked_variant(world) -> tuple[int, str, Decimal]:
     """A product the template links, one of its variants' external id, and that variant's store price."""
     with session_scope(world.engine) as session:
-        product_id = session.scalar(select(ProductTemplateAssignment.product_id).order_by(
-            ProductTemplateAssignment.product_id).limit(1))
+        product_id = session.scalar(
+            select(ProductTemplateAssignment.product_id).order_by(ProductTemplateAssignment.product_id).limit(1)
+        )
         variant = session.scalars(select(CatalogVariant).where(CatalogVariant.product_id == product_id)).first()
         return product_id, variant.external_id, Decimal(variant.price)
 
 
 def tiktok_stock(world, external_sku_id: str) -> int:
-    return next(sum(w["quantity"] for w in sku["inventory"])
-                for product in world.tiktok_control("GET", "/sandbox/products")["products"] for sku in product["skus"]
-                if sku["external_sku_id"] == external_sku_id)
+    return next(
+        sum(w["quantity"] for w in sku["inventory"])
+        for product in world.tiktok_control("GET", "/sandbox/products")["products"]
+        for sku in product["skus"]
+        if sku["external_sku_id"] == external_sku_id
+    )
 
 
 def set_rate(client, rate: str):
@@ -115,8 +126,13 @@ def test_a_pound_shop_with_a_dollar_store_waits_for_the_rate_then_gets_converted
     world, client = merchant("GB")
     import_catalog(world)
     check_prerequisites(world)
-    tee_template(world, sales_warehouse(world), category=V1_TEES, price={"rounding": "end_99"},
-                 listing={"package_weight": {"value": "0.5", "unit": "KILOGRAM"}})
+    tee_template(
+        world,
+        sales_warehouse(world),
+        category=V1_TEES,
+        price={"rounding": "end_99"},
+        listing={"package_weight": {"value": "0.5", "unit": "KILOGRAM"}},
+    )
 
     # Without a rate: refused, with the way to Settings, and nothing reaches TikTok.
     refused = client.post("/dashboard/upload", data={"csrf_token": csrf(client)})
@@ -166,28 +182,45 @@ def test_compare_at_prices_are_converted_too(merchant):
     world, client = merchant("GB")
     import_catalog(world)
     check_prerequisites(world)
-    tee_template(world, sales_warehouse(world), category=V1_TEES,
-                 listing={"package_weight": {"value": "0.5", "unit": "KILOGRAM"}})
+    tee_template(
+        world,
+        sales_warehouse(world),
+        category=V1_TEES,
+        listing={"package_weight": {"value": "0.5", "unit": "KILOGRAM"}},
+    )
     set_rate(client, "0.5")
     client.post("/dashboard/upload", data={"csrf_token": csrf(client)})
     run_jobs(world)
     with session_scope(world.engine) as session:
-        compare_at = {v.external_id: Decimal(v.compare_at_price) for v in session.scalars(select(CatalogVariant))
-                      if v.compare_at_price}
-    struck = [(sku["external_sku_id"], sku["external_list_prices"][0])
-              for product in world.tiktok_control("GET", "/sandbox/products")["products"] for sku in product["skus"]
-              if sku.get("external_list_prices")]
+        compare_at = {
+            v.external_id: Decimal(v.compare_at_price)
+            for v in session.scalars(select(CatalogVariant))
+            if v.compare_at_price
+        }
+    struck = [
+        (sku["external_sku_id"], sku["external_list_prices"][0])
+        for product in world.tiktok_control("GET", "/sandbox/products")["products"]
+        for sku in product["skus"]
+        if sku.get("external_list_prices")
+    ]
     assert struck, "some store variants have a compare-at price above the price"
     for external_id, price in struck:
-        assert (Decimal(price["amount"]), price["currency"]) == ((compare_at[external_id] / 2).quantize(Decimal("0.01")), "GBP")
+        assert (Decimal(price["amount"]), price["currency"]) == (
+            (compare_at[external_id] / 2).quantize(Decimal("0.01")),
+            "GBP",
+        )
 
 
 def test_a_shop_listed_before_the_currency_was_known_gets_stock_but_no_price_until_the_rate(merchant):
     world, client = merchant("GB")
     world.import_catalog()  # as stores connected before TokBridge read currencies: the currency is unknown
     check_prerequisites(world)
-    tee_template(world, sales_warehouse(world), category=V1_TEES,
-                 listing={"package_weight": {"value": "0.5", "unit": "KILOGRAM"}})
+    tee_template(
+        world,
+        sales_warehouse(world),
+        category=V1_TEES,
+        listing={"package_weight": {"value": "0.5", "unit": "KILOGRAM"}},
+    )
     client.post("/dashboard/upload", data={"csrf_token": csrf(client)})
     run_jobs(world)
     world.tiktok_control("POST", "/sandbox/clock/advance", {"seconds": 120})
@@ -196,24 +229,39 @@ def test_a_shop_listed_before_the_currency_was_known_gets_stock_but_no_price_unt
     live = next(row for row in listings(world) if row.status == "live")
     with session_scope(world.engine) as session:
         product = session.get(CatalogProduct, live.product_id)
-        variant = session.scalars(select(CatalogVariant).where(CatalogVariant.product_id == live.product_id)
-                                  .order_by(CatalogVariant.id)).first()
-        level = session.scalars(select(CatalogInventoryLevel).where(
-            CatalogInventoryLevel.variant_id == variant.id)).first()
+        variant = session.scalars(
+            select(CatalogVariant).where(CatalogVariant.product_id == live.product_id).order_by(CatalogVariant.id)
+        ).first()
+        level = session.scalars(
+            select(CatalogInventoryLevel).where(CatalogInventoryLevel.variant_id == variant.id)
+        ).first()
     before = tiktok_prices(world)[variant.external_id]
     stock_before = tiktok_stock(world, variant.external_id)
 
     # The store's price and stock change; the next import also reads the store's currency (US dollars).
-    world.shopify_control("PATCH", f"/sandbox/shops/{{shop}}/products/{product.external_id.rsplit('/', 1)[-1]}",
-                          {"variants": [{"id": variant.external_id, "price": "30.00"}]})
-    world.shopify_control("PUT", "/sandbox/shops/{shop}/inventory", {
-        "inventory_item_id": variant.inventory_item_external_id, "location_id": level.location_external_id,
-        "available": level.available + 5})
+    world.shopify_control(
+        "PATCH",
+        f"/sandbox/shops/{{shop}}/products/{product.external_id.rsplit('/', 1)[-1]}",
+        {"variants": [{"id": variant.external_id, "price": "30.00"}]},
+    )
+    world.shopify_control(
+        "PUT",
+        "/sandbox/shops/{shop}/inventory",
+        {
+            "inventory_item_id": variant.inventory_item_external_id,
+            "location_id": level.location_external_id,
+            "available": level.available + 5,
+        },
+    )
     import_catalog(world)
     with session_scope(world.engine) as session:
         for reason in ("price", "inventory"):
-            enqueue(session, "listings.sync_product", merchant_id=world.merchant_id,
-                    payload={"product_id": live.product_id, "reason": reason})
+            enqueue(
+                session,
+                "listings.sync_product",
+                merchant_id=world.merchant_id,
+                payload={"product_id": live.product_id, "reason": reason},
+            )
     run_jobs(world)
     assert tiktok_stock(world, variant.external_id) == stock_before + 5  # the stock went
     assert tiktok_prices(world)[variant.external_id] == before  # not 30.00 labelled as pounds

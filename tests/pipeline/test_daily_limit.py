@@ -32,14 +32,16 @@ def next_day(world) -> None:
     """Midnight UTC passes: on TikTok's clock, and for the upload job waiting for it."""
     world.tiktok_control("POST", "/sandbox/clock/advance", {"seconds": DAY})
     with session_scope(world.engine) as session:
-        session.execute(update(Job).where(Job.kind == "listings.upload", Job.state == "queued")
-                        .values(next_run_at=utcnow()))
+        session.execute(
+            update(Job).where(Job.kind == "listings.upload", Job.state == "queued").values(next_run_at=utcnow())
+        )
     run_jobs(world)
 
 
 def test_bulk_upload_says_how_many_go_today_and_the_rest_go_the_next_days(merchant):  # noqa: F811
-    world, client = merchant("US", products=150, tiktok={"daily_listing_limit": 3},
-                             env={"TIKTOK_DAILY_LISTING_LIMIT": "3"})
+    world, client = merchant(
+        "US", products=150, tiktok={"daily_listing_limit": 3}, env={"TIKTOK_DAILY_LISTING_LIMIT": "3"}
+    )
     world.import_catalog()
     check_prerequisites(world)
     tee_template(world, sales_warehouse(world))
@@ -51,8 +53,10 @@ def test_bulk_upload_says_how_many_go_today_and_the_rest_go_the_next_days(mercha
     queued = int(re.search(r"(\d+) products are on their way to TikTok", uploaded).group(1))
     assert queued > 6, "enough products for three days"
     later = queued - 3
-    assert (f"TikTok lets this shop create 3 products a day: 3 go today, the other {later} over the following "
-            f"{-(-later // 3)} days, from {tomorrow()}") in uploaded
+    assert (
+        f"TikTok lets this shop create 3 products a day: 3 go today, the other {later} over the following "
+        f"{-(-later // 3)} days, from {tomorrow()}"
+    ) in uploaded
 
     run_jobs(world)
     assert on_tiktok(world) == 3
@@ -60,7 +64,9 @@ def test_bulk_upload_says_how_many_go_today_and_the_rest_go_the_next_days(mercha
     waiting = sum(1 for row in listings(world) if row.status == "in_progress")
     assert waiting > 0
     [upload] = jobs(world, "listings.upload")
-    assert upload.state == "queued" and f"The remaining {waiting} products will upload automatically" in upload.last_error
+    assert (
+        upload.state == "queued" and f"The remaining {waiting} products will upload automatically" in upload.last_error
+    )
     dashboard = html.unescape(client.get("/dashboard").text)
     assert f"{waiting} of the products In progress wait for TikTok's daily limit" in dashboard
     assert "0 more can go today" in dashboard

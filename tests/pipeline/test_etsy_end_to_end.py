@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from tests.support.deployment import (
-    buyer_cancels_and_merchant_approves,
     Deployment,
+    buyer_cancels_and_merchant_approves,
     connect_tiktok,
     control,
     csrf,
@@ -37,15 +37,32 @@ KIND = "etsy"
 TRACKING = "9400111899223197428599"
 # TikTok's notifications and the order work they bring: the order side is settled when none of these is
 # queued or running (whenever due: a retry waiting for its time counts too).
-ORDER_WORK = ("inbox.process", "orders.intake", "orders.to_store", "orders.ship", "orders.cancel",
-              "orders.cancel_in_store", "orders.decide_cancellation", "orders.restock_return")
+ORDER_WORK = (
+    "inbox.process",
+    "orders.intake",
+    "orders.to_store",
+    "orders.ship",
+    "orders.cancel",
+    "orders.cancel_in_store",
+    "orders.decide_cancellation",
+    "orders.restock_return",
+)
 
 
 @pytest.fixture
 def deployment(app_settings, monkeypatch, request):
-    with live_deployment(app_settings, monkeypatch, request, store=KIND, catalog_size=60,
-                         store_options={"catalog_seed": 7, "webhook_duplicate_rate": 0.3}, review_delay_seconds=60, review_rejection_rate=0.0,
-                         on_hold_seconds=60, seed=23) as live:
+    with live_deployment(
+        app_settings,
+        monkeypatch,
+        request,
+        store=KIND,
+        catalog_size=60,
+        store_options={"catalog_seed": 7, "webhook_duplicate_rate": 0.3},
+        review_delay_seconds=60,
+        review_rejection_rate=0.0,
+        on_hold_seconds=60,
+        seed=23,
+    ) as live:
         yield live
 
 
@@ -55,8 +72,9 @@ def deployment(app_settings, monkeypatch, request):
 def etsy_listings(etsy_url: str) -> list[dict]:
     """Every listing of the Etsy sandbox's shop, with its inventory (its control API)."""
     listings: list[dict] = []
-    while page := httpx.get(f"{etsy_url}/sandbox/listings", params={"offset": len(listings), "limit": 1000},
-                            timeout=60).json()["results"]:
+    while page := httpx.get(
+        f"{etsy_url}/sandbox/listings", params={"offset": len(listings), "limit": 1000}, timeout=60
+    ).json()["results"]:
         listings += page
     return listings
 
@@ -83,8 +101,10 @@ def approve_on_etsy(consent_url: str) -> str:
         assert page.status_code == 200, page.text[:500]
         form = re.search(r'<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>', page.text, re.DOTALL)
         assert form, page.text[:500]
-        fields = {unescape(name): unescape(value) for name, value in
-                  re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form.group(2))}
+        fields = {
+            unescape(name): unescape(value)
+            for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form.group(2))
+        }
         allow = re.search(r'<button[^>]*name="([^"]+)"[^>]*value="([^"]*)"[^>]*>\s*Allow', form.group(2))
         if allow:
             fields[allow.group(1)] = allow.group(2)
@@ -133,8 +153,15 @@ def test_an_etsy_shop_end_to_end(deployment):
 
     # Sign up, connect Etsy (consent page, PKCE) and TikTok.
     page = browser.get("/signup")
-    browser.post("/signup", data={"business": "Etsy Makers", "email": "maker@etsy-e2e.test",
-                                  "password": "a long password", "csrf_token": csrf(page.text)})
+    browser.post(
+        "/signup",
+        data={
+            "business": "Etsy Makers",
+            "email": "maker@etsy-e2e.test",
+            "password": "a long password",
+            "csrf_token": csrf(page.text),
+        },
+    )
     connect_etsy(live)
     connect_tiktok(live.browser)
     browser.headers["X-CSRF-Token"] = browser.get("/api/v1/me").json()["csrf_token"]
@@ -144,8 +171,11 @@ def test_an_etsy_shop_end_to_end(deployment):
     assert len(listings) == 60
     active = sum(1 for listing in listings if listable(listing))
     assert 0 < active < len(listings)  # the shop has listings in other states too: they are not counted
-    wait_for(lambda: browser.get("/api/v1/dashboard").json()["products"]["not_uploaded"] == active, timeout=120,
-             what="the catalog import")
+    wait_for(
+        lambda: browser.get("/api/v1/dashboard").json()["products"]["not_uploaded"] == active,
+        timeout=120,
+        what="the catalog import",
+    )
     dashboard = browser.get("/api/v1/dashboard").json()
     assert dashboard["prerequisites"]["complete"] is True
 
@@ -154,27 +184,41 @@ def test_an_etsy_shop_end_to_end(deployment):
     assert change["code"] == "scale" and change["confirmation_url"] is None, change
 
     # One template for every listing, then the upload.
-    warehouse = next(w["id"] for w in control(tiktok_url, "GET", "/sandbox/state")["shops"][0]["warehouses"]
-                     if w["type"] == "SALES_WAREHOUSE")
-    created = browser.post("/api/v1/templates", json={
-        "name": "Handmade", "selection": {"match": "all", "rules": [
-            {"field": "title", "operator": "is_not_empty"}]},
-        "category": {"id": "9601302", "version": "v2"},
-        "attributes": [{"attribute_id": "100347", "source": "fixed", "value_names": ["Cotton"]}],
-        "variants": [{"option_name": "Size", "attribute_id": "100007"},
-                     {"option_name": "Primary color", "attribute_id": "100000"}],
-        "inventory": {"default_warehouse_id": warehouse},
-        "listing": {"package_weight": {"value": "0.5", "unit": "POUND"}}})
+    warehouse = next(
+        w["id"]
+        for w in control(tiktok_url, "GET", "/sandbox/state")["shops"][0]["warehouses"]
+        if w["type"] == "SALES_WAREHOUSE"
+    )
+    created = browser.post(
+        "/api/v1/templates",
+        json={
+            "name": "Handmade",
+            "selection": {"match": "all", "rules": [{"field": "title", "operator": "is_not_empty"}]},
+            "category": {"id": "9601302", "version": "v2"},
+            "attributes": [{"attribute_id": "100347", "source": "fixed", "value_names": ["Cotton"]}],
+            "variants": [
+                {"option_name": "Size", "attribute_id": "100007"},
+                {"option_name": "Primary color", "attribute_id": "100000"},
+            ],
+            "inventory": {"default_warehouse_id": warehouse},
+            "listing": {"package_weight": {"value": "0.5", "unit": "POUND"}},
+        },
+    )
     assert created.status_code == 201, created.text
     # Bulk Upload, then TikTok's review; its webhooks bring the outcome back.
     truth, counts = upload_and_review(live)
     assert counts["live"] > 0, (truth, counts)
 
     # Three live products with stock, a SKU of each that Etsy has too (only those can follow Etsy's stock).
-    skus = [{"sku_id": sku["id"], "seller_sku": sku["seller_sku"], "product_id": product["id"]}
-            for product in tiktok_products(tiktok_url) if product["status"] == "ACTIVATE"
-            for sku in product["skus"] if sku.get("seller_sku")
-            and sum(w["quantity"] for w in sku["inventory"]) >= 2 and etsy_quantity(etsy_url, sku["seller_sku"]) >= 2]
+    skus = [
+        {"sku_id": sku["id"], "seller_sku": sku["seller_sku"], "product_id": product["id"]}
+        for product in tiktok_products(tiktok_url)
+        if product["status"] == "ACTIVATE"
+        for sku in product["skus"]
+        if sku.get("seller_sku")
+        and sum(w["quantity"] for w in sku["inventory"]) >= 2
+        and etsy_quantity(etsy_url, sku["seller_sku"]) >= 2
+    ]
     one_per_product = list({s["product_id"]: s for s in skus}.values())
     assert len(one_per_product) >= 5, "too few live products with stock to order"
     kept_sku, cancelled_sku, changed_sku, *two_listings = one_per_product[:5]
@@ -182,19 +226,29 @@ def test_an_etsy_shop_end_to_end(deployment):
     # A stock change on Etsy reaches TikTok (Etsy's signed webhook, sometimes twice; the listing read again).
     listing, _product = etsy_product(etsy_url, changed_sku["seller_sku"])
     quantity = etsy_quantity(etsy_url, changed_sku["seller_sku"]) + 11
-    changed = httpx.put(f"{etsy_url}/sandbox/listings/{listing['listing_id']}/stock", timeout=60,
-                        json={"sku": changed_sku["seller_sku"], "quantity": quantity})
+    changed = httpx.put(
+        f"{etsy_url}/sandbox/listings/{listing['listing_id']}/stock",
+        timeout=60,
+        json={"sku": changed_sku["seller_sku"], "quantity": quantity},
+    )
     assert changed.status_code == 200, changed.text
-    wait_for(lambda: tiktok_stock(tiktok_url, changed_sku["sku_id"]) == quantity, timeout=120,
-             what="Etsy's stock change to reach TikTok")
+    wait_for(
+        lambda: tiktok_stock(tiktok_url, changed_sku["sku_id"]) == quantity,
+        timeout=120,
+        what="Etsy's stock change to reach TikTok",
+    )
     deliveries = httpx.get(f"{etsy_url}/sandbox/webhooks/deliveries", params={"wait": 10}, timeout=60).json()
     assert deliveries["deliveries"] and all(d["delivered"] for d in deliveries["deliveries"]), deliveries
 
     # An order stays in TokBridge; its units leave Etsy's stock once, however often TikTok tells.
     before = etsy_quantity(etsy_url, kept_sku["seller_sku"])
     shop_id = control(tiktok_url, "GET", "/sandbox/state")["shops"][0]["id"]
-    kept = control(tiktok_url, "POST", "/sandbox/orders",
-                          {"shop_id": shop_id, "items": [{"sku_id": kept_sku["sku_id"], "quantity": 2}]})
+    kept = control(
+        tiktok_url,
+        "POST",
+        "/sandbox/orders",
+        {"shop_id": shop_id, "items": [{"sku_id": kept_sku["sku_id"], "quantity": 2}]},
+    )
     control(tiktok_url, "POST", "/sandbox/clock/advance", {"seconds": 180})  # paid, then past the hold
 
     def kept_order():
@@ -202,8 +256,11 @@ def test_an_etsy_shop_end_to_end(deployment):
         return found and found[0].get("store_sync") == "kept" and found[0]
 
     order = wait_for(kept_order, timeout=120, what="the order to be kept in TokBridge")
-    wait_for(lambda: etsy_quantity(etsy_url, kept_sku["seller_sku"]) == before - 2, timeout=60,
-             what="the order's units to leave Etsy's stock")
+    wait_for(
+        lambda: etsy_quantity(etsy_url, kept_sku["seller_sku"]) == before - 2,
+        timeout=60,
+        what="the order's units to leave Etsy's stock",
+    )
     assert redeliver(live, kept["id"]) >= 1  # TikTok's notifications once more
     wait_for(lambda: not order_work_left(), timeout=120, what="the repeated notifications to be handled")
     kept_left = before - 2
@@ -224,16 +281,29 @@ def test_an_etsy_shop_end_to_end(deployment):
 
     # Another order, cancelled on TikTok: its units go back to Etsy once.
     before = etsy_quantity(etsy_url, cancelled_sku["seller_sku"])
-    cancelled = control(tiktok_url, "POST", "/sandbox/orders",
-                               {"shop_id": shop_id, "items": [{"sku_id": cancelled_sku["sku_id"], "quantity": 1}]})
+    cancelled = control(
+        tiktok_url,
+        "POST",
+        "/sandbox/orders",
+        {"shop_id": shop_id, "items": [{"sku_id": cancelled_sku["sku_id"], "quantity": 1}]},
+    )
     control(tiktok_url, "POST", "/sandbox/clock/advance", {"seconds": 180})
-    wait_for(lambda: etsy_quantity(etsy_url, cancelled_sku["seller_sku"]) == before - 1, timeout=120,
-             what="the second order's unit to leave Etsy's stock")
+    wait_for(
+        lambda: etsy_quantity(etsy_url, cancelled_sku["seller_sku"]) == before - 1,
+        timeout=120,
+        what="the second order's unit to leave Etsy's stock",
+    )
     buyer_cancels_and_merchant_approves(live, cancelled["id"])
-    wait_for(lambda: tiktok_order(tiktok_url, cancelled["id"])["status"] == "CANCELLED", timeout=120,
-             what="TikTok to cancel the order")
-    wait_for(lambda: etsy_quantity(etsy_url, cancelled_sku["seller_sku"]) == before, timeout=120,
-             what="the unit to go back to Etsy")
+    wait_for(
+        lambda: tiktok_order(tiktok_url, cancelled["id"])["status"] == "CANCELLED",
+        timeout=120,
+        what="TikTok to cancel the order",
+    )
+    wait_for(
+        lambda: etsy_quantity(etsy_url, cancelled_sku["seller_sku"]) == before,
+        timeout=120,
+        what="the unit to go back to Etsy",
+    )
     redeliver(live, cancelled["id"])
     wait_for(lambda: not order_work_left(), timeout=120, what="the repeated cancellation to be handled")
     assert etsy_quantity(etsy_url, cancelled_sku["seller_sku"]) == before  # back once, not twice
@@ -241,16 +311,25 @@ def test_an_etsy_shop_end_to_end(deployment):
     # An order of two listings whose second write fails once: Etsy takes no idempotency key, so the
     # retried job must not take the first listing's units again.
     before = {s["seller_sku"]: etsy_quantity(etsy_url, s["seller_sku"]) for s in two_listings}
-    outage = httpx.put(f"{etsy_url}/sandbox/faults", json={"PUT /listings/{listing_id}/inventory": ["ok", "503"]},
-                       timeout=60)
+    outage = httpx.put(
+        f"{etsy_url}/sandbox/faults", json={"PUT /listings/{listing_id}/inventory": ["ok", "503"]}, timeout=60
+    )
     assert outage.status_code == 200, outage.text
-    two = control(tiktok_url, "POST", "/sandbox/orders", {"shop_id": shop_id, "items": [
-        {"sku_id": s["sku_id"], "quantity": 1} for s in two_listings]})
+    two = control(
+        tiktok_url,
+        "POST",
+        "/sandbox/orders",
+        {"shop_id": shop_id, "items": [{"sku_id": s["sku_id"], "quantity": 1} for s in two_listings]},
+    )
     control(tiktok_url, "POST", "/sandbox/clock/advance", {"seconds": 180})
-    wait_for(lambda: all(etsy_quantity(etsy_url, sku) == quantity - 1 for sku, quantity in before.items()),
-             timeout=120, what="both listings to lose one unit")
+    wait_for(
+        lambda: all(etsy_quantity(etsy_url, sku) == quantity - 1 for sku, quantity in before.items()),
+        timeout=120,
+        what="both listings to lose one unit",
+    )
     assert httpx.get(f"{etsy_url}/sandbox/faults", timeout=60).json() == {
-        "PUT /listings/{listing_id}/inventory": []}  # the outage happened
+        "PUT /listings/{listing_id}/inventory": []
+    }  # the outage happened
     wait_for(lambda: not order_work_left(), timeout=120, what="the order's work to finish")
     assert {sku: etsy_quantity(etsy_url, sku) for sku in before} == {sku: q - 1 for sku, q in before.items()}
     assert browser.get("/api/v1/orders", params={"q": two["id"]}).json()["items"][0]["store_sync"] == "kept"

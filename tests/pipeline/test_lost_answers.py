@@ -8,11 +8,11 @@ from collections import Counter
 from sqlalchemy import update
 
 from tests.pipeline.helpers import check_prerequisites, jobs, listings, run_jobs, sales_warehouse, tee_template
+from tokbridge.channels.shops import shop_context
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import session_scope
 from tokbridge.jobs.models import Job
 from tokbridge.listings import service
-from tokbridge.channels.shops import shop_context
 from tokbridge.tenancy.scoping import bind_merchant
 
 CREATE = "/product/202309/products"
@@ -36,13 +36,21 @@ def test_products_whose_create_answer_was_lost_are_created_once(world_factory):
     world.import_catalog()
     check_prerequisites(world)
     tee_template(world, sales_warehouse(world))
-    world.tiktok_control("POST", "/sandbox/faults", {"timeout_seconds": 2.5, "slow_seconds": 0.1, "queue": [
-        {"kind": "drop_answer", "path": CREATE, "count": 2},
-        {"kind": "timeout_answer", "path": CREATE, "count": 1},
-        {"kind": "delay_answer", "path": CREATE, "count": 1},
-        {"kind": "drop_answer", "path": UPLOAD, "count": 2},
-        {"kind": "timeout_answer", "path": UPLOAD, "count": 1},
-    ]})
+    world.tiktok_control(
+        "POST",
+        "/sandbox/faults",
+        {
+            "timeout_seconds": 2.5,
+            "slow_seconds": 0.1,
+            "queue": [
+                {"kind": "drop_answer", "path": CREATE, "count": 2},
+                {"kind": "timeout_answer", "path": CREATE, "count": 1},
+                {"kind": "delay_answer", "path": CREATE, "count": 1},
+                {"kind": "drop_answer", "path": UPLOAD, "count": 2},
+                {"kind": "timeout_answer", "path": UPLOAD, "count": 1},
+            ],
+        },
+    )
     _upload_with_retries_due(world)
     assert world.tiktok_control("POST", "/sandbox/faults", {})["queued"] == []  # every fault struck
     assert jobs(world, "listings.upload")[-1].state == "succeeded"

@@ -7,7 +7,15 @@ from collections import Counter
 from sqlalchemy import select
 
 from tests.pipeline.helpers import (
-    check_prerequisites, jobs, listings, request, run_jobs, sales_warehouse, tee_template, upgrade, upload_and_review,
+    check_prerequisites,
+    jobs,
+    listings,
+    request,
+    run_jobs,
+    sales_warehouse,
+    tee_template,
+    upgrade,
+    upload_and_review,
 )
 from tests.support.waiting import wait_for
 from tests.support.world import reset_channel_caches
@@ -21,6 +29,7 @@ from tokbridge.listings.models import ListingStatus
 
 def run_until_finished(world, kind: str, timeout: float = 60.0) -> Job:
     """Run due jobs (as a worker would) until the newest job of `kind` has finished."""
+
     def finished() -> Job | None:
         run_jobs(world)
         job = jobs(world, kind)[-1]
@@ -93,16 +102,18 @@ def ready_to_upload(world_factory, products: int):
     warehouse = sales_warehouse(world)
     tee_template(world, warehouse)
     hoodies = {"match": "all", "rules": [{"field": "product_type", "operator": "equals", "value": "Hoodies"}]}
-    tee_template(world, warehouse, name="Hoodies", priority=200, category={"id": "9601303", "version": "v2"},
-                 selection=hoodies)
+    tee_template(
+        world, warehouse, name="Hoodies", priority=200, category={"id": "9601303", "version": "v2"}, selection=hoodies
+    )
     return world
 
 
 def test_a_passing_error_on_one_product_does_not_stop_the_others(world_factory):
     world = ready_to_upload(world_factory, products=150)
     # The first two creates answer 500 ("internal error, try again").
-    world.tiktok_control("POST", "/sandbox/faults", {"queue": [
-        {"kind": "error", "path": "/product/202309/products", "count": 2}]})
+    world.tiktok_control(
+        "POST", "/sandbox/faults", {"queue": [{"kind": "error", "path": "/product/202309/products", "count": 2}]}
+    )
     queued = start_upload(world)
     job = jobs(world, "listings.upload")[-1]
     run_job(world.settings, job.id)
@@ -118,15 +129,21 @@ def test_the_last_product_gets_all_its_tries_before_an_attempt_counts_as_failed(
     start_upload(world)
     assert run_until_finished(world, "listings.upload").state == "succeeded"
     reviewing = next(row for row in listings(world) if row.status == ListingStatus.REVIEWING)
-    world.tiktok_control("POST", f"/sandbox/products/{reviewing.tiktok_product_id}/review",
-                         {"outcome": "FAILED", "reasons": ["The main image shows a watermark."]})
+    world.tiktok_control(
+        "POST",
+        f"/sandbox/products/{reviewing.tiktok_product_id}/review",
+        {"outcome": "FAILED", "reasons": ["The main image shows a watermark."]},
+    )
     request(world, service.request_status_sync)
     run_until_finished(world, "listings.sync_shop")
     assert next(row for row in listings(world) if row.id == reviewing.id).status == ListingStatus.FAILED
     # Sending it again (an edit) answers 500 three times in a row, then works: each pause between its
     # tries (0.5 s, 1 s) is a back-off, not a failed attempt; only the third error uses one of the attempts.
-    world.tiktok_control("POST", "/sandbox/faults", {"queue": [
-        {"kind": "error", "path": "/product/202509/products/{product_id}", "count": 3}]})
+    world.tiktok_control(
+        "POST",
+        "/sandbox/faults",
+        {"queue": [{"kind": "error", "path": "/product/202509/products/{product_id}", "count": 3}]},
+    )
     start_upload(world, [reviewing.product_id])
     job = run_until_finished(world, "listings.upload")
     assert world.tiktok_control("POST", "/sandbox/faults", {})["queued"] == []  # all three were met

@@ -7,7 +7,14 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.pipeline.helpers import (
-    check_prerequisites, jobs, listings, request, run_jobs, sales_warehouse, tee_template, upload_and_review,
+    check_prerequisites,
+    jobs,
+    listings,
+    request,
+    run_jobs,
+    sales_warehouse,
+    tee_template,
+    upload_and_review,
 )
 from tokbridge.activity.models import Activity
 from tokbridge.catalog.models import CatalogProduct
@@ -31,8 +38,11 @@ def listing(world, listing_id: int) -> Listing:
 
 def sku_rows(world, listing_id: int) -> list[ListingSku]:
     with session_scope(world.engine) as session:
-        return list(session.scalars(select(ListingSku).where(ListingSku.listing_id == listing_id)
-                                    .order_by(ListingSku.variant_id)))
+        return list(
+            session.scalars(
+                select(ListingSku).where(ListingSku.listing_id == listing_id).order_by(ListingSku.variant_id)
+            )
+        )
 
 
 def uploaded(world) -> None:
@@ -47,15 +57,20 @@ def uploaded(world) -> None:
 def refresh_status(world, tiktok_product_id: str) -> None:
     """What TikTok's product status webhook does."""
     with session_scope(world.engine) as session:
-        enqueue(session, "listings.refresh_status", merchant_id=world.merchant_id,
-                payload={"connection_id": world.tiktok_connection_id, "tiktok_product_ids": [tiktok_product_id]})
+        enqueue(
+            session,
+            "listings.refresh_status",
+            merchant_id=world.merchant_id,
+            payload={"connection_id": world.tiktok_connection_id, "tiktok_product_ids": [tiktok_product_id]},
+        )
     run_jobs(world)
 
 
 def fail_review(world, row: Listing, reason: str = "The main image shows a watermark.") -> None:
     """TikTok's review refuses the product; its webhook makes TokBridge read the product again."""
-    world.tiktok_control("POST", f"/sandbox/products/{row.tiktok_product_id}/review",
-                         {"outcome": "FAILED", "reasons": [reason]})
+    world.tiktok_control(
+        "POST", f"/sandbox/products/{row.tiktok_product_id}/review", {"outcome": "FAILED", "reasons": [reason]}
+    )
     refresh_status(world, row.tiktok_product_id)
     assert listing(world, row.id).status == ListingStatus.FAILED
 
@@ -63,8 +78,9 @@ def fail_review(world, row: Listing, reason: str = "The main image shows a water
 def rename_in_store(world, product_id: int, title: str) -> None:
     with session_scope(world.engine) as session:
         external_id = session.scalar(select(CatalogProduct.external_id).where(CatalogProduct.id == product_id))
-    world.shopify_control("PATCH", f"/sandbox/shops/{{shop}}/products/{external_id.rsplit('/', 1)[-1]}",
-                          {"title": title})
+    world.shopify_control(
+        "PATCH", f"/sandbox/shops/{{shop}}/products/{external_id.rsplit('/', 1)[-1]}", {"title": title}
+    )
     world.import_catalog()  # what the products/update webhook does
 
 
@@ -97,8 +113,9 @@ def test_failed_product_is_edited_when_uploaded_again_and_keeps_its_tiktok_id(wo
         assert {(s.variant_id, s.tiktok_sku_id) for s in sku_rows(world, target.id)} == skus_before
         assert jobs(world, "listings.upload")[-1].state == "succeeded"
         with session_scope(world.engine) as session:
-            summary = session.scalars(select(Activity).where(Activity.kind == "listings.upload.summary")
-                                      .order_by(Activity.id.desc())).first()
+            summary = session.scalars(
+                select(Activity).where(Activity.kind == "listings.upload.summary").order_by(Activity.id.desc())
+            ).first()
         assert summary.title == "Bulk upload finished: 1 product"
     # TikTok approves the edited product: it is live under the same id.
     world.tiktok_control("POST", f"/sandbox/products/{target.tiktok_product_id}/review", {"outcome": "APPROVED"})
@@ -180,8 +197,11 @@ def test_an_answer_that_cannot_be_recorded_fails_the_product_in_plain_words(worl
     request(world, service.request_action, "delete", [other.id])
     run_jobs(world)
     request(world, service.request_upload, [other.product_id])
-    first_key = next(key for (_shop, key), answer in world.tiktok_sandbox.state.idempotency.items()
-                     if answer["product_id"] == bound.tiktok_product_id)
+    first_key = next(
+        key
+        for (_shop, key), answer in world.tiktok_sandbox.state.idempotency.items()
+        if answer["product_id"] == bound.tiktok_product_id
+    )
     with session_scope(world.engine) as session:
         session.get(Listing, other.id).idempotency_key = first_key
     run_jobs(world)
@@ -202,13 +222,19 @@ def test_product_deleted_in_the_store_is_deleted_on_tiktok_and_unbound(world_fac
     for row, behaviour in ((deleted, "delete"), (deactivated, "deactivate")):
         with session_scope(world.engine) as session:
             bind_merchant(session, world.merchant_id)
-            ListingRepository(session).sync_settings(world.merchant_id, world.tiktok_connection_id).on_store_delete = behaviour
+            ListingRepository(session).sync_settings(
+                world.merchant_id, world.tiktok_connection_id
+            ).on_store_delete = behaviour
             external_id = session.scalar(select(CatalogProduct.external_id).where(CatalogProduct.id == row.product_id))
         world.shopify_control("DELETE", f"/sandbox/shops/{{shop}}/products/{external_id.rsplit('/', 1)[-1]}")
         world.import_catalog()  # the full import marks it deleted, as the products/delete webhook does
         with session_scope(world.engine) as session:
-            enqueue(session, "listings.sync_product", merchant_id=world.merchant_id,
-                    payload={"product_id": row.product_id, "reason": "deleted in the store"})
+            enqueue(
+                session,
+                "listings.sync_product",
+                merchant_id=world.merchant_id,
+                payload={"product_id": row.product_id, "reason": "deleted in the store"},
+            )
         run_jobs(world)
     on_tiktok = sandbox_products(world)
     assert on_tiktok[deleted.tiktok_product_id]["status"] == "DELETED"

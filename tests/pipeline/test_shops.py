@@ -13,7 +13,14 @@ from sqlalchemy import select
 
 from tests.conftest import add_user, sign_in
 from tests.pipeline.helpers import (
-    add_shop, attach_template, check_prerequisites, in_shop, request, run_jobs, sales_warehouse, tee_template,
+    add_shop,
+    attach_template,
+    check_prerequisites,
+    in_shop,
+    request,
+    run_jobs,
+    sales_warehouse,
+    tee_template,
 )
 from tests.pipeline.test_currency import import_catalog
 from tokbridge.catalog.models import CatalogInventoryLevel, CatalogVariant
@@ -43,9 +50,14 @@ def two_shops(world_factory):
     check_prerequisites(world)
     check_prerequisites(world, shop=gb)
     us_template = tee_template(world, sales_warehouse(world))
-    gb_template = tee_template(world, sales_warehouse(world, shop=gb), name="T-shirts in the UK", category=V1_TEES,
-                               price={"rounding": "end_99"},
-                               listing={"package_weight": {"value": "0.5", "unit": "KILOGRAM"}})
+    gb_template = tee_template(
+        world,
+        sales_warehouse(world, shop=gb),
+        name="T-shirts in the UK",
+        category=V1_TEES,
+        price={"rounding": "end_99"},
+        listing={"package_weight": {"value": "0.5", "unit": "KILOGRAM"}},
+    )
     products = attach_template(world, us_template, us)
     assert products
     attach_template(world, gb_template, gb, products)
@@ -105,14 +117,18 @@ def test_one_product_lives_in_two_shops_independently(two_shops):
         for sku in tiktok[in_gb[pid].tiktok_product_id]["skus"]:
             price = sku["price"]
             assert (Decimal(price["sale_price"]), price["currency"]) == (
-                round_price(store[sku["external_sku_id"]] * RATE, "end_99"), "GBP")
+                round_price(store[sku["external_sku_id"]] * RATE, "end_99"),
+                "GBP",
+            )
 
     # TikTok approves the first product in the US and refuses it in the UK; the others pass in both.
     target, other = sent_both[0], sent_both[1]
-    world.tiktok_control("POST", f"/sandbox/products/{in_us[target].tiktok_product_id}/review",
-                         {"outcome": "APPROVED"})
-    world.tiktok_control("POST", f"/sandbox/products/{in_gb[target].tiktok_product_id}/review",
-                         {"outcome": "FAILED", "reasons": ["The main image shows a price in dollars."]})
+    world.tiktok_control("POST", f"/sandbox/products/{in_us[target].tiktok_product_id}/review", {"outcome": "APPROVED"})
+    world.tiktok_control(
+        "POST",
+        f"/sandbox/products/{in_gb[target].tiktok_product_id}/review",
+        {"outcome": "FAILED", "reasons": ["The main image shows a price in dollars."]},
+    )
     world.tiktok_control("POST", "/sandbox/clock/advance", {"seconds": 120})
     sync_statuses(world, us, gb)
     in_us, in_gb = shop_listings(world, us), shop_listings(world, gb)
@@ -125,8 +141,9 @@ def test_one_product_lives_in_two_shops_independently(two_shops):
     gb_counts = request(world, service.status_counts, shop=gb)
     assert us_counts["failed"] == sum(1 for row in in_us.values() if row.status == ListingStatus.FAILED)
     assert gb_counts["failed"] == sum(1 for row in in_gb.values() if row.status == ListingStatus.FAILED) >= 1
-    assert in_shop(world, lambda session, merchant_id, _shop: service.product_usage(session, merchant_id)
-                   ).products_used == sum(1 for rows in (in_us, in_gb) for row in rows.values() if row.status in ON_TIKTOK)
+    assert in_shop(
+        world, lambda session, merchant_id, _shop: service.product_usage(session, merchant_id)
+    ).products_used == sum(1 for rows in (in_us, in_gb) for row in rows.values() if row.status in ON_TIKTOK)
 
     # The product's state in every shop, through the JSON API (the chosen shop named with ?shop=) and its page.
     detail = client.get(f"/api/v1/products/{target}?shop={gb}")
@@ -147,39 +164,61 @@ def test_one_product_lives_in_two_shops_independently(two_shops):
     assert f"{shops[gb]['prices'][0]}" in page.text and f"{shops[us]['prices'][0]}" in page.text
     listed = client.get(f"/api/v1/products?shop={gb}&status=failed").json()["items"]
     assert target in {item["id"] for item in listed}
-    assert target not in {item["id"] for item in client.get(f"/api/v1/products?shop={us}&status=failed").json()["items"]}
+    assert target not in {
+        item["id"] for item in client.get(f"/api/v1/products?shop={us}&status=failed").json()["items"]
+    }
 
     # A stock change in the store reaches both shops, each through its own sync.
     with session_scope(world.engine) as session:
-        variant = session.scalars(select(CatalogVariant).where(CatalogVariant.product_id == other)
-                                  .order_by(CatalogVariant.id)).first()
-        level = session.scalars(select(CatalogInventoryLevel).where(
-            CatalogInventoryLevel.variant_id == variant.id)).first()
-        total = sum(row.available for row in session.scalars(select(CatalogInventoryLevel).where(
-            CatalogInventoryLevel.variant_id == variant.id)))
+        variant = session.scalars(
+            select(CatalogVariant).where(CatalogVariant.product_id == other).order_by(CatalogVariant.id)
+        ).first()
+        level = session.scalars(
+            select(CatalogInventoryLevel).where(CatalogInventoryLevel.variant_id == variant.id)
+        ).first()
+        total = sum(
+            row.available
+            for row in session.scalars(
+                select(CatalogInventoryLevel).where(CatalogInventoryLevel.variant_id == variant.id)
+            )
+        )
         external_id = variant.external_id
-    world.shopify_control("PUT", "/sandbox/shops/{shop}/inventory", {
-        "inventory_item_id": variant.inventory_item_external_id, "location_id": level.location_external_id,
-        "available": level.available + 7})
+    world.shopify_control(
+        "PUT",
+        "/sandbox/shops/{shop}/inventory",
+        {
+            "inventory_item_id": variant.inventory_item_external_id,
+            "location_id": level.location_external_id,
+            "available": level.available + 7,
+        },
+    )
     world.import_catalog()  # what the inventory webhook or the reconciliation does
     with session_scope(world.engine) as session:  # what the catalog queues: it knows no shop
-        enqueue(session, "listings.sync_product", merchant_id=world.merchant_id,
-                payload={"product_id": other, "reason": "inventory"})
+        enqueue(
+            session,
+            "listings.sync_product",
+            merchant_id=world.merchant_id,
+            payload={"product_id": other, "reason": "inventory"},
+        )
     run_jobs(world)
     tiktok = on_tiktok(world)
     assert sku_stock(tiktok[in_us[other].tiktok_product_id])[external_id] == total + 7
     assert sku_stock(tiktok[in_gb[other].tiktok_product_id])[external_id] == total + 7
     with session_scope(world.engine) as session:
-        pushed = {row.listing_id: row.pushed_quantity for row in session.scalars(
-            select(ListingSku).where(ListingSku.variant_id == variant.id))}
+        pushed = {
+            row.listing_id: row.pushed_quantity
+            for row in session.scalars(select(ListingSku).where(ListingSku.variant_id == variant.id))
+        }
     assert pushed == {in_us[other].id: total + 7, in_gb[other].id: total + 7}
 
     # Deactivating in the US shop leaves the UK listing live; a UK listing named in the US shop is refused.
-    refused = client.post(f"/api/v1/listings/actions?shop={us}",
-                          json={"action": "deactivate", "listing_ids": [in_gb[other].id]})
+    refused = client.post(
+        f"/api/v1/listings/actions?shop={us}", json={"action": "deactivate", "listing_ids": [in_gb[other].id]}
+    )
     assert refused.status_code == 409 and "this shop" in refused.json()["detail"]
-    accepted = client.post(f"/api/v1/listings/actions?shop={us}",
-                           json={"action": "deactivate", "listing_ids": [in_us[other].id]})
+    accepted = client.post(
+        f"/api/v1/listings/actions?shop={us}", json={"action": "deactivate", "listing_ids": [in_us[other].id]}
+    )
     assert accepted.status_code == 202, accepted.text
     run_jobs(world)
     in_us, in_gb = shop_listings(world, us), shop_listings(world, gb)
@@ -204,14 +243,25 @@ def test_another_merchants_shop_is_refused_through_pages_and_the_api(two_shops):
         stranger = Merchant(name="Someone else")
         session.add(stranger)
         session.flush()
-        shop = ChannelConnection(merchant_id=stranger.id, channel=TIKTOK, external_id="7000000000000000999",
-                                 name="Their shop", region="US", data={}, scopes=[])
+        shop = ChannelConnection(
+            merchant_id=stranger.id,
+            channel=TIKTOK,
+            external_id="7000000000000000999",
+            name="Their shop",
+            region="US",
+            data={},
+            scopes=[],
+        )
         session.add(shop)
         session.flush()
         theirs = shop.id
 
-    for path in (f"/api/v1/products?shop={theirs}", f"/api/v1/products/{products[0]}?shop={theirs}",
-                 f"/api/v1/dashboard?shop={theirs}", f"/api/v1/settings/sync?shop={theirs}"):
+    for path in (
+        f"/api/v1/products?shop={theirs}",
+        f"/api/v1/products/{products[0]}?shop={theirs}",
+        f"/api/v1/dashboard?shop={theirs}",
+        f"/api/v1/settings/sync?shop={theirs}",
+    ):
         answer = client.get(path)
         assert answer.status_code == 404, path
         assert "not one of your connected shops" in answer.json()["detail"]

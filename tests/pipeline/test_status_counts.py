@@ -16,21 +16,38 @@ from tokbridge.tenancy.scoping import bind_merchant
 
 
 def _product(merchant_id: int, n: int, status: str) -> dict:
-    return {"merchant_id": merchant_id, "channel": "shopify", "external_id": f"gid://shopify/Product/{merchant_id}{n}",
-            "title": f"Tee {n}", "status": status, "content_hash": "x", "tags": [], "description_html": "",
-            "synced_at": datetime.now(UTC)}
+    return {
+        "merchant_id": merchant_id,
+        "channel": "shopify",
+        "external_id": f"gid://shopify/Product/{merchant_id}{n}",
+        "title": f"Tee {n}",
+        "status": status,
+        "content_hash": "x",
+        "tags": [],
+        "description_html": "",
+        "synced_at": datetime.now(UTC),
+    }
 
 
 def _counted(engine, merchant_id: int, shop: str) -> tuple[dict[str, int], int]:
     """The counts the slow way: every row joined and counted."""
     with session_scope(engine) as session:
-        listable = session.scalar(select(func.count()).select_from(CatalogProduct).where(
-            CatalogProduct.merchant_id == merchant_id, CatalogProduct.status == "active"))
+        listable = session.scalar(
+            select(func.count())
+            .select_from(CatalogProduct)
+            .where(CatalogProduct.merchant_id == merchant_id, CatalogProduct.status == "active")
+        )
         rows = session.execute(
-            select(Listing.status, func.count()).join(CatalogProduct, CatalogProduct.id == Listing.product_id)
-            .where(Listing.connection_id == shop, CatalogProduct.status == "active").group_by(Listing.status)).all()
-        on_tiktok = session.scalar(select(func.count()).select_from(Listing).where(
-            Listing.connection_id == shop, Listing.status.in_(["in_progress", "reviewing", "live", "inactive"])))
+            select(Listing.status, func.count())
+            .join(CatalogProduct, CatalogProduct.id == Listing.product_id)
+            .where(Listing.connection_id == shop, CatalogProduct.status == "active")
+            .group_by(Listing.status)
+        ).all()
+        on_tiktok = session.scalar(
+            select(func.count())
+            .select_from(Listing)
+            .where(Listing.connection_id == shop, Listing.status.in_(["in_progress", "reviewing", "live", "inactive"]))
+        )
     counts = {status.value: 0 for status in ListingStatus}
     counts.update(dict(rows))
     counts["not_uploaded"] = listable - sum(n for status, n in rows if status != "not_uploaded")
@@ -55,11 +72,15 @@ def test_counts_kept_by_triggers_agree_with_counting_whatever_writes(engine, two
     with session_scope(engine) as session:  # bulk inserts, as the catalog importer writes
         session.execute(insert(CatalogProduct), [_product(mine, n, "active" if n < 8 else "draft") for n in range(10)])
         session.execute(insert(CatalogProduct), [_product(other, n, "active") for n in range(3)])
-        ids = list(session.scalars(select(CatalogProduct.id).where(CatalogProduct.merchant_id == mine)
-                                   .order_by(CatalogProduct.id)))
+        ids = list(
+            session.scalars(
+                select(CatalogProduct.id).where(CatalogProduct.merchant_id == mine).order_by(CatalogProduct.id)
+            )
+        )
     with session_scope(engine) as session:  # listings through the ORM, one on a draft product
-        for product_id, status in zip(ids[:5] + [ids[9]], ["live", "live", "reviewing", "failed", "not_uploaded",
-                                                           "live"], strict=True):
+        for product_id, status in zip(
+            ids[:5] + [ids[9]], ["live", "live", "reviewing", "failed", "not_uploaded", "live"], strict=True
+        ):
             session.add(Listing(merchant_id=mine, connection_id=shop, product_id=product_id, status=status))
     assert agree() == {"not_uploaded": 4, "in_progress": 0, "reviewing": 1, "live": 2, "failed": 1, "inactive": 0}
 
@@ -82,6 +103,10 @@ def test_counts_kept_by_triggers_agree_with_counting_whatever_writes(engine, two
     with session_scope(engine) as session:  # the shop disconnected and deleted: its listings go
         session.execute(delete(ChannelConnection).where(ChannelConnection.id == shop))
         compact_status_counts(session)
-        assert session.scalar(select(func.count()).select_from(ListingCountDelta)
-                              .where(ListingCountDelta.connection_id == shop)) == 0
+        assert (
+            session.scalar(
+                select(func.count()).select_from(ListingCountDelta).where(ListingCountDelta.connection_id == shop)
+            )
+            == 0
+        )
     assert _kept(engine, other, other_shop) == _counted(engine, other, other_shop)

@@ -8,7 +8,14 @@ import pytest
 from sqlalchemy import select
 
 from tests.pipeline.helpers import (
-    check_prerequisites, jobs, listings, request, run_jobs, sales_warehouse, tee_template, upload_and_review,
+    check_prerequisites,
+    jobs,
+    listings,
+    request,
+    run_jobs,
+    sales_warehouse,
+    tee_template,
+    upload_and_review,
 )
 from tokbridge.activity.models import Activity
 from tokbridge.catalog.models import CatalogInventoryLevel, CatalogVariant
@@ -17,8 +24,14 @@ from tokbridge.jobs.service import enqueue
 from tokbridge.listings import service
 from tokbridge.listings.models import ListingSku, ListingStatus
 
-DASHBOARD_OF = {"ACTIVATE": "live", "FAILED": "failed", "PENDING": "reviewing",
-                "SELLER_DEACTIVATED": "inactive", "PLATFORM_DEACTIVATED": "failed", "FREEZE": "failed"}
+DASHBOARD_OF = {
+    "ACTIVATE": "live",
+    "FAILED": "failed",
+    "PENDING": "reviewing",
+    "SELLER_DEACTIVATED": "inactive",
+    "PLATFORM_DEACTIVATED": "failed",
+    "FREEZE": "failed",
+}
 
 
 def sandbox_truth(world) -> Counter:
@@ -52,11 +65,18 @@ def test_status_webhook_job_updates_one_listing(world_factory):
     request(world, service.request_upload)
     run_jobs(world)
     target = next(row for row in listings(world) if row.status == ListingStatus.REVIEWING)
-    world.tiktok_control("POST", f"/sandbox/products/{target.tiktok_product_id}/review",
-                         {"outcome": "FAILED", "reasons": ["The main image shows a watermark."]})
+    world.tiktok_control(
+        "POST",
+        f"/sandbox/products/{target.tiktok_product_id}/review",
+        {"outcome": "FAILED", "reasons": ["The main image shows a watermark."]},
+    )
     with session_scope(world.engine) as session:
-        enqueue(session, "listings.refresh_status", merchant_id=world.merchant_id,
-                payload={"connection_id": world.tiktok_connection_id, "tiktok_product_ids": [target.tiktok_product_id]})
+        enqueue(
+            session,
+            "listings.refresh_status",
+            merchant_id=world.merchant_id,
+            payload={"connection_id": world.tiktok_connection_id, "tiktok_product_ids": [target.tiktok_product_id]},
+        )
     run_jobs(world)
     updated = next(row for row in listings(world) if row.id == target.id)
     assert updated.status == ListingStatus.FAILED
@@ -100,34 +120,61 @@ def test_store_stock_change_reaches_tiktok(world_factory):
     upload_and_review(world)
     live = next(row for row in listings(world) if row.status == ListingStatus.LIVE)
     with session_scope(world.engine) as session:
-        variant = session.scalars(select(CatalogVariant).where(CatalogVariant.product_id == live.product_id)
-                                  .order_by(CatalogVariant.id)).first()
-        level = session.scalars(select(CatalogInventoryLevel).where(
-            CatalogInventoryLevel.variant_id == variant.id)).first()
-        others = sum(l.available for l in session.scalars(select(CatalogInventoryLevel).where(
-            CatalogInventoryLevel.variant_id == variant.id, CatalogInventoryLevel.id != level.id)))
+        variant = session.scalars(
+            select(CatalogVariant).where(CatalogVariant.product_id == live.product_id).order_by(CatalogVariant.id)
+        ).first()
+        level = session.scalars(
+            select(CatalogInventoryLevel).where(CatalogInventoryLevel.variant_id == variant.id)
+        ).first()
+        others = sum(
+            l.available
+            for l in session.scalars(
+                select(CatalogInventoryLevel).where(
+                    CatalogInventoryLevel.variant_id == variant.id, CatalogInventoryLevel.id != level.id
+                )
+            )
+        )
         sku = session.scalar(select(ListingSku).where(ListingSku.variant_id == variant.id))
     new_level = level.available + 7
-    world.shopify_control("PUT", "/sandbox/shops/{shop}/inventory", {
-        "inventory_item_id": variant.inventory_item_external_id, "location_id": level.location_external_id,
-        "available": new_level})
+    world.shopify_control(
+        "PUT",
+        "/sandbox/shops/{shop}/inventory",
+        {
+            "inventory_item_id": variant.inventory_item_external_id,
+            "location_id": level.location_external_id,
+            "available": new_level,
+        },
+    )
     world.import_catalog()  # what the inventory webhook or the reconciliation does
     with session_scope(world.engine) as session:
-        enqueue(session, "listings.sync_product", merchant_id=world.merchant_id,
-                payload={"product_id": live.product_id, "reason": "inventory"})
+        enqueue(
+            session,
+            "listings.sync_product",
+            merchant_id=world.merchant_id,
+            payload={"product_id": live.product_id, "reason": "inventory"},
+        )
     run_jobs(world)
-    product = next(p for p in world.tiktok_control("GET", "/sandbox/products")["products"]
-                   if p["id"] == live.tiktok_product_id)
+    product = next(
+        p for p in world.tiktok_control("GET", "/sandbox/products")["products"] if p["id"] == live.tiktok_product_id
+    )
     tiktok_sku = next(s for s in product["skus"] if s["id"] == sku.tiktok_sku_id)
     assert sum(w["quantity"] for w in tiktok_sku["inventory"]) == new_level + others
     with session_scope(world.engine) as session:
         change = session.scalars(select(Activity).where(Activity.kind == "listings.sync")).one()
-    assert {"field": "stock", "sku": sku.seller_sku, "before": sku.pushed_quantity,
-            "after": new_level + others} in change.details["changes"]
+    assert {
+        "field": "stock",
+        "sku": sku.seller_sku,
+        "before": sku.pushed_quantity,
+        "after": new_level + others,
+    } in change.details["changes"]
     # Nothing changed since: a second sync sends nothing.
     with session_scope(world.engine) as session:
-        enqueue(session, "listings.sync_product", merchant_id=world.merchant_id,
-                payload={"product_id": live.product_id, "reason": "inventory"})
+        enqueue(
+            session,
+            "listings.sync_product",
+            merchant_id=world.merchant_id,
+            payload={"product_id": live.product_id, "reason": "inventory"},
+        )
     run_jobs(world)
     with session_scope(world.engine) as session:
         assert len(session.scalars(select(Activity).where(Activity.kind == "listings.sync")).all()) == 1
@@ -151,7 +198,9 @@ def test_daily_listing_limit_plans_the_rest_for_tomorrow(world_factory):
 def test_uploads_beyond_the_plan_are_refused_with_an_upgrade_link(world_factory, monkeypatch):
     from tokbridge.billing.plans import available_plans
 
-    monkeypatch.setenv("PLANS", '[{"code": "free", "name": "Free", "monthly_amount": "0", "product_limit": 1, "order_limit": 5}]')
+    monkeypatch.setenv(
+        "PLANS", '[{"code": "free", "name": "Free", "monthly_amount": "0", "product_limit": 1, "order_limit": 5}]'
+    )
     available_plans.cache_clear()
     try:
         world = world_factory(products=150)

@@ -29,8 +29,12 @@ def set_switches(world, *, info: bool, price: bool, inventory: bool) -> None:
 def sync(world, product_id: int) -> None:
     """What a store webhook queues for the product."""
     with session_scope(world.engine) as session:
-        enqueue(session, "listings.sync_product", merchant_id=world.merchant_id,
-                payload={"product_id": product_id, "reason": "store change"})
+        enqueue(
+            session,
+            "listings.sync_product",
+            merchant_id=world.merchant_id,
+            payload={"product_id": product_id, "reason": "store change"},
+        )
     run_jobs(world)
 
 
@@ -42,8 +46,12 @@ def approve_edit(world, row: Listing) -> None:
     """TikTok's review passes the edited product, and its webhook makes TokBridge read it."""
     world.tiktok_control("POST", f"/sandbox/products/{row.tiktok_product_id}/review", {"outcome": "APPROVED"})
     with session_scope(world.engine) as session:
-        enqueue(session, "listings.refresh_status", merchant_id=world.merchant_id,
-                payload={"connection_id": world.tiktok_connection_id, "tiktok_product_ids": [row.tiktok_product_id]})
+        enqueue(
+            session,
+            "listings.refresh_status",
+            merchant_id=world.merchant_id,
+            payload={"connection_id": world.tiktok_connection_id, "tiktok_product_ids": [row.tiktok_product_id]},
+        )
     run_jobs(world)
 
 
@@ -55,8 +63,11 @@ def sku_rows(world, listing_id: int) -> dict[int, ListingSku]:
 
 def store_variants(world, product_id: int) -> list[CatalogVariant]:
     with session_scope(world.engine) as session:
-        return list(session.scalars(select(CatalogVariant).where(CatalogVariant.product_id == product_id)
-                                    .order_by(CatalogVariant.position)))
+        return list(
+            session.scalars(
+                select(CatalogVariant).where(CatalogVariant.product_id == product_id).order_by(CatalogVariant.position)
+            )
+        )
 
 
 def sync_activities(world) -> int:
@@ -69,8 +80,11 @@ def numeric(gid: str) -> str:
 
 
 def live_listing(world, min_variants: int = 1) -> Listing:
-    return next(row for row in listings(world) if row.status == ListingStatus.LIVE
-                and len(store_variants(world, row.product_id)) >= min_variants)
+    return next(
+        row
+        for row in listings(world)
+        if row.status == ListingStatus.LIVE and len(store_variants(world, row.product_id)) >= min_variants
+    )
 
 
 def test_each_switch_decides_what_reaches_tiktok(world_factory):
@@ -81,8 +95,9 @@ def test_each_switch_decides_what_reaches_tiktok(world_factory):
     sku = sku_rows(world, row.id)[variant.id]
     with session_scope(world.engine) as session:
         product = session.get(CatalogProduct, row.product_id)
-        level = session.scalars(select(CatalogInventoryLevel).where(
-            CatalogInventoryLevel.variant_id == variant.id)).first()
+        level = session.scalars(
+            select(CatalogInventoryLevel).where(CatalogInventoryLevel.variant_id == variant.id)
+        ).first()
     before = on_tiktok(world, row.tiktok_product_id)
     tiktok_sku = next(s for s in before["skus"] if s["id"] == sku.tiktok_sku_id)
     old_price = Decimal(tiktok_sku["price"]["sale_price"])
@@ -91,11 +106,20 @@ def test_each_switch_decides_what_reaches_tiktok(world_factory):
     # The merchant changes title, price and stock in the store, with every switch off: nothing reaches TikTok.
     set_switches(world, info=False, price=False, inventory=False)
     new_price = Decimal(variant.price) + Decimal("3.00")
-    world.shopify_control("PATCH", f"/sandbox/shops/{{shop}}/products/{numeric(product.external_id)}", {
-        "title": "Heavyweight cotton tee", "variants": [{"id": variant.external_id, "price": str(new_price)}]})
-    world.shopify_control("PUT", "/sandbox/shops/{shop}/inventory", {
-        "inventory_item_id": variant.inventory_item_external_id, "location_id": level.location_external_id,
-        "available": level.available + 5})
+    world.shopify_control(
+        "PATCH",
+        f"/sandbox/shops/{{shop}}/products/{numeric(product.external_id)}",
+        {"title": "Heavyweight cotton tee", "variants": [{"id": variant.external_id, "price": str(new_price)}]},
+    )
+    world.shopify_control(
+        "PUT",
+        "/sandbox/shops/{shop}/inventory",
+        {
+            "inventory_item_id": variant.inventory_item_external_id,
+            "location_id": level.location_external_id,
+            "available": level.available + 5,
+        },
+    )
     world.import_catalog()
     sync(world, row.product_id)
     after = on_tiktok(world, row.tiktok_product_id)
@@ -152,18 +176,37 @@ def test_product_information_adds_and_removes_skus_through_edit_product(world_fa
         template = session.get(CatalogVariant, kept.id)
         template.price = str(Decimal(template.price) + Decimal("4.00"))
         options = {name: f"{value} XL" for name, value in template.option_values.items()}
-        added = CatalogVariant(merchant_id=world.merchant_id, product_id=row.product_id, channel=template.channel,
-                               external_id="gid://shopify/ProductVariant/990000001", title="New size",
-                               position=99, sku="NEW-SIZE-001", barcode=None, price="25.00", compare_at_price=None,
-                               option_values=options, weight_grams=template.weight_grams,
-                               inventory_item_external_id="gid://shopify/InventoryItem/990000001",
-                               inventory_tracked=True, synced_at=now)
+        added = CatalogVariant(
+            merchant_id=world.merchant_id,
+            product_id=row.product_id,
+            channel=template.channel,
+            external_id="gid://shopify/ProductVariant/990000001",
+            title="New size",
+            position=99,
+            sku="NEW-SIZE-001",
+            barcode=None,
+            price="25.00",
+            compare_at_price=None,
+            option_values=options,
+            weight_grams=template.weight_grams,
+            inventory_item_external_id="gid://shopify/InventoryItem/990000001",
+            inventory_tracked=True,
+            synced_at=now,
+        )
         session.add(added)
         session.flush()
-        location = session.scalars(select(CatalogInventoryLevel.location_external_id).where(
-            CatalogInventoryLevel.variant_id == kept.id)).first()
-        session.add(CatalogInventoryLevel(merchant_id=world.merchant_id, variant_id=added.id,
-                                          location_external_id=location, available=12, synced_at=now))
+        location = session.scalars(
+            select(CatalogInventoryLevel.location_external_id).where(CatalogInventoryLevel.variant_id == kept.id)
+        ).first()
+        session.add(
+            CatalogInventoryLevel(
+                merchant_id=world.merchant_id,
+                variant_id=added.id,
+                location_external_id=location,
+                available=12,
+                synced_at=now,
+            )
+        )
         added_id = added.id
     set_switches(world, info=True, price=False, inventory=True)
     sync(world, row.product_id)

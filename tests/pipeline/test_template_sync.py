@@ -19,23 +19,30 @@ from tokbridge.listings.models import Listing, ListingSku, ListingStatus
 
 def tiktok_prices(world) -> dict[str, Decimal]:
     """TikTok SKU id -> the price the sandbox holds, for every product on TikTok."""
-    return {sku["id"]: Decimal(sku["price"]["sale_price"])
-            for product in world.tiktok_control("GET", "/sandbox/products")["products"] for sku in product["skus"]}
+    return {
+        sku["id"]: Decimal(sku["price"]["sale_price"])
+        for product in world.tiktok_control("GET", "/sandbox/products")["products"]
+        for sku in product["skus"]
+    }
 
 
 def on_tiktok(world) -> dict[str, Decimal]:
     """TikTok SKU id -> store price, for the SKUs of live products."""
     with session_scope(world.engine) as session:
-        rows = session.execute(select(ListingSku.tiktok_sku_id, CatalogVariant.price)
-                               .join(Listing, Listing.id == ListingSku.listing_id)
-                               .join(CatalogVariant, CatalogVariant.id == ListingSku.variant_id)
-                               .where(Listing.status == ListingStatus.LIVE)).all()
+        rows = session.execute(
+            select(ListingSku.tiktok_sku_id, CatalogVariant.price)
+            .join(Listing, Listing.id == ListingSku.listing_id)
+            .join(CatalogVariant, CatalogVariant.id == ListingSku.variant_id)
+            .where(Listing.status == ListingStatus.LIVE)
+        ).all()
     return {sku_id: Decimal(price) for sku_id, price in rows}
 
 
 def marked_up(prices: dict[str, Decimal], percent: int) -> dict[str, Decimal]:
-    return {sku_id: (price * (100 + percent) / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-            for sku_id, price in prices.items()}
+    return {
+        sku_id: (price * (100 + percent) / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        for sku_id, price in prices.items()
+    }
 
 
 def edit_activities(world) -> list[Activity]:
@@ -58,13 +65,16 @@ def test_a_price_rule_edit_reaches_the_products_on_tiktok(api):  # noqa: F811
     spec["price"] = {**spec["price"], "adjustment": "percentage", "direction": "up", "amount": "10"}
     assert client.put(f"/api/v1/templates/{template_id}", json=spec).status_code == 200
     [edited] = edit_activities(world)
-    assert edited.title == (f"Template “T-shirts” edited: price rule same as the store → +10 %; "
-                            f"{live_products} products on TikTok queued for sync")
+    assert edited.title == (
+        f"Template “T-shirts” edited: price rule same as the store → +10 %; "
+        f"{live_products} products on TikTok queued for sync"
+    )
     # Templates belong to a shop: Recent Activity names it, and each sync job works in it.
     assert edited.connection_id == world.tiktok_connection_id
     with session_scope(world.engine) as session:
-        queued = session.scalars(select(Job).where(Job.kind == "listings.sync_product",
-                                                   Job.state == JobState.QUEUED)).all()
+        queued = session.scalars(
+            select(Job).where(Job.kind == "listings.sync_product", Job.state == JobState.QUEUED)
+        ).all()
     assert len(queued) == live_products
     assert {job.payload["connection_id"] for job in queued} == {world.tiktok_connection_id}
     product_page = client.get(f"/products/{_live(world)[0].product_id}").text
@@ -114,8 +124,9 @@ def test_a_priority_edit_that_moves_products_on_tiktok_sends_their_new_template(
     spec["priority"] = 1
     assert client.put(f"/api/v1/templates/{created.json()['id']}", json=spec).status_code == 200
     [edited] = edit_activities(world)
-    assert edited.title == (f"Template “Tees plus 30” edited: priority 500 → 1; "
-                            f"{live_products} products on TikTok queued for sync")
+    assert edited.title == (
+        f"Template “Tees plus 30” edited: priority 500 → 1; {live_products} products on TikTok queued for sync"
+    )
     assert edited.message.startswith(f"{live_products} of them changed template with this edit.")
     run_jobs(world)
     prices = tiktok_prices(world)
@@ -164,8 +175,9 @@ def test_the_warehouse_mapping_in_settings_reaches_the_products_on_tiktok(api): 
     saved = client.post("/settings/warehouses", data={f"location:{locations[0]}": sales_warehouse(world)})
     assert "Warehouse mapping saved" in saved.text
     [edited] = edit_activities(world)
-    assert edited.title == (f"Template “T-shirts” edited: warehouses changed; "
-                            f"{live_products} products on TikTok queued for sync")
+    assert edited.title == (
+        f"Template “T-shirts” edited: warehouses changed; {live_products} products on TikTok queued for sync"
+    )
     run_jobs(world)
     assert "TikTok has these prices and stock" in client.get(f"/products/{_live(world)[0].product_id}").text
 

@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from tests.pipeline.helpers import check_prerequisites, jobs, listings, run_jobs, sales_warehouse, tee_template
 from tokbridge.activity.models import Activity
+from tokbridge.channels.shops import shop_context
 from tokbridge.db.engine import session_scope
 from tokbridge.listings import service
 from tokbridge.listings.models import ListingStatus
-from tokbridge.channels.shops import shop_context
 from tokbridge.tenancy.scoping import bind_merchant
 
 
@@ -73,8 +73,8 @@ def test_uploads_are_refused_while_prerequisites_fail(world_factory):
 def test_products_imported_later_are_linked_to_matching_templates(world_factory):
     from sqlalchemy import select
 
-    from tokbridge.category_templates.tasks import link_new_products
     from tokbridge.category_templates.models import ProductTemplateAssignment
+    from tokbridge.category_templates.tasks import link_new_products
     from tokbridge.db.engine import session_scope
 
     world, template_id = _ready_to_upload(world_factory, 120)
@@ -101,18 +101,25 @@ def test_an_upload_that_stops_for_good_leaves_no_product_in_progress(world_facto
     assert queued > 0
     keys = {row.id: row.idempotency_key for row in listings(world) if row.status == ListingStatus.IN_PROGRESS}
     with session_scope(world.engine) as session:
-        session.execute(update(ChannelConnection).where(ChannelConnection.id == world.tiktok_connection_id)
-                        .values(status="disconnected"))
+        session.execute(
+            update(ChannelConnection)
+            .where(ChannelConnection.id == world.tiktok_connection_id)
+            .values(status="disconnected")
+        )
     run_jobs(world)
     assert jobs(world, "listings.upload")[-1].state == "failed"
     stopped = [row for row in listings(world) if row.id in keys]
     assert {row.status for row in stopped} == {ListingStatus.FAILED}
-    assert all("The upload stopped before this product reached TikTok: The TikTok shop is no longer connected"
-               in row.last_error for row in stopped)
+    assert all(
+        "The upload stopped before this product reached TikTok: The TikTok shop is no longer connected"
+        in row.last_error
+        for row in stopped
+    )
 
     with session_scope(world.engine) as session:  # reconnected
-        session.execute(update(ChannelConnection).where(ChannelConnection.id == world.tiktok_connection_id)
-                        .values(status="active"))
+        session.execute(
+            update(ChannelConnection).where(ChannelConnection.id == world.tiktok_connection_id).values(status="active")
+        )
     assert _counts(world)["in_progress"] == 0 and _counts(world)["failed"] == len(keys)
     _job, again = _request_upload(world)
     assert again == len(keys)
@@ -128,8 +135,9 @@ def test_an_upload_that_stops_for_good_leaves_no_product_in_progress(world_facto
 
 def _upload_summaries(world) -> list[Activity]:
     with session_scope(world.engine) as session:
-        found = list(session.scalars(select(Activity).where(Activity.kind == "listings.upload.summary")
-                                     .order_by(Activity.id)))
+        found = list(
+            session.scalars(select(Activity).where(Activity.kind == "listings.upload.summary").order_by(Activity.id))
+        )
         session.expunge_all()
         return found
 

@@ -9,7 +9,13 @@ from collections import Counter
 import pytest
 
 from tests.pipeline.helpers import (
-    check_prerequisites, jobs, listings, request, sales_warehouse, tee_template, upgrade,
+    check_prerequisites,
+    jobs,
+    listings,
+    request,
+    sales_warehouse,
+    tee_template,
+    upgrade,
 )
 from tests.support.waiting import wait_for
 from tests.support.workers import start_worker, stop
@@ -22,8 +28,9 @@ from tokbridge.listings.models import ListingStatus
 def crash_world(world_factory, request):
     env = {"JOB_LEASE_SECONDS": "4", "JOB_MAINTENANCE_SECONDS": "0.5", "WORKER_THREADS": "2"}
     if "postgresql" in request.getfixturevalue("database_url"):
-        env.update({"REDIS_URL": request.getfixturevalue("redis_url"),
-                    "QUEUE_NAME": request.getfixturevalue("redis_prefix")})
+        env.update(
+            {"REDIS_URL": request.getfixturevalue("redis_url"), "QUEUE_NAME": request.getfixturevalue("redis_prefix")}
+        )
     # Every TikTok answer takes a little while, so the kill lands in the middle of the upload.
     world = world_factory(products=400, tiktok={"fault_slow_rate": 1.0, "slow_seconds": 0.03}, env=env)
     yield world, env
@@ -38,9 +45,14 @@ def test_bulk_upload_survives_a_killed_worker(crash_world):
     check_prerequisites(world)
     warehouse = sales_warehouse(world)
     tee_template(world, warehouse)
-    tee_template(world, warehouse, name="Hoodies", priority=200,
-                 selection={"match": "all", "rules": [{"field": "product_type", "operator": "equals", "value": "Hoodies"}]},
-                 category={"id": "9601303", "version": "v2"})
+    tee_template(
+        world,
+        warehouse,
+        name="Hoodies",
+        priority=200,
+        selection={"match": "all", "rules": [{"field": "product_type", "operator": "equals", "value": "Hoodies"}]},
+        category={"id": "9601303", "version": "v2"},
+    )
     _job, queued = request(world, service.request_upload)
     assert queued >= 10
 

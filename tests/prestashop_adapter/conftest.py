@@ -50,8 +50,14 @@ class LivePrestaShop:
             merchant = Merchant(name="PrestaShop merchant")
             session.add(merchant)
             session.flush()
-            connection = ChannelConnection(merchant_id=merchant.id, channel="prestashop", external_id=grant.external_id,
-                                           name=grant.name, data=dict(grant.data), scopes=grant.scopes)
+            connection = ChannelConnection(
+                merchant_id=merchant.id,
+                channel="prestashop",
+                external_id=grant.external_id,
+                name=grant.name,
+                data=dict(grant.data),
+                scopes=grant.scopes,
+            )
             connection.access_token = grant.access_token
             session.add(connection)
             session.flush()

@@ -40,8 +40,14 @@ def test_prices_are_what_the_shop_itself_computes_for_a_buyer_tax_and_sales_incl
         product_id, attribute_id = variant_id.split("-")
         query = {"display": "[id,final,regular]", "filter[id]": f"[{product_id}]"}
         for name, reduction in (("final", "1"), ("regular", "0")):
-            query.update({f"price[{name}][use_tax]": "1", f"price[{name}][country]": "8",
-                          f"price[{name}][use_reduction]": reduction, f"price[{name}][product_attribute]": attribute_id})
+            query.update(
+                {
+                    f"price[{name}][use_tax]": "1",
+                    f"price[{name}][country]": "8",
+                    f"price[{name}][use_reduction]": reduction,
+                    f"price[{name}][product_attribute]": attribute_id,
+                }
+            )
         [shop] = store.client.rows("products", query, what="test")
         final, regular = (format(Decimal(shop[name]).quantize(Decimal("0.01")), "f") for name in ("final", "regular"))
         assert variant.price == final, (variant_id, variant.price, shop)

@@ -75,10 +75,14 @@ def test_stock_and_combination_changes_are_found_though_the_product_is_not_stamp
     varied = next(p for p in live.products() if p["combinations"] and p["id_product"] != simple["id_product"])
     combination = varied["combinations"][0]
     stamps = {p["id_product"]: p["date_upd"] for p in live.products()}
-    live.control("PUT", "/sandbox/stock", json={"id_product": simple["id_product"], "id_product_attribute": 0,
-                                                "quantity": 321})
-    live.control("PATCH", f"/sandbox/combinations/{combination['id_product_attribute']}",
-                 json={"price": "3.000000", "reference": "NEW-REF"})
+    live.control(
+        "PUT", "/sandbox/stock", json={"id_product": simple["id_product"], "id_product_attribute": 0, "quantity": 321}
+    )
+    live.control(
+        "PATCH",
+        f"/sandbox/combinations/{combination['id_product_attribute']}",
+        json={"price": "3.000000", "reference": "NEW-REF"},
+    )
     assert {p["id_product"]: p["date_upd"] for p in live.products()} == stamps  # nothing stamped
 
     found = changed(store, since)
@@ -87,7 +91,8 @@ def test_stock_and_combination_changes_are_found_though_the_product_is_not_stamp
     [variant] = found[str(simple["id_product"])].variants
     assert variant.inventory_levels[0].available == 321
     edited = {v.external_id: v for v in found[str(varied["id_product"])].variants}[
-        f"{varied['id_product']}-{combination['id_product_attribute']}"]
+        f"{varied['id_product']}-{combination['id_product_attribute']}"
+    ]
     assert edited.sku == "NEW-REF"
     # The caller asks for a later `since` once it applied the poll's pages: then the change is not repeated.
     later = since + timedelta(minutes=5)
@@ -106,8 +111,9 @@ def test_a_stock_change_read_by_a_poll_that_crashed_is_reported_again(live_prest
     catalog = read_catalog(store)
     since = max(product.updated_at for product in catalog.products.values())
     simple = next(p for p in live.products() if not p["combinations"])
-    live.control("PUT", "/sandbox/stock", json={"id_product": simple["id_product"], "id_product_attribute": 0,
-                                                "quantity": 77})
+    live.control(
+        "PUT", "/sandbox/stock", json={"id_product": simple["id_product"], "id_product_attribute": 0, "quantity": 77}
+    )
 
     assert set(changed(store, since)) == {str(simple["id_product"])}  # ... and the worker dies here
     again = changed(store, since)  # the next run asks for the same `since`
@@ -115,4 +121,3 @@ def test_a_stock_change_read_by_a_poll_that_crashed_is_reported_again(live_prest
     assert set(again) == {str(simple["id_product"])}
     assert again[str(simple["id_product"])].variants[0].inventory_levels[0].available == 77
     assert changed(store, since + timedelta(minutes=5)) == {}
-

@@ -56,8 +56,12 @@ def test_an_address_without_a_webservice_is_told_so(live_prestashop):
     live = live_prestashop()
     with pytest.raises(ConnectRefused, match="does not answer as a PrestaShop Webservice"):
         registry.plugin("prestashop").connector.finish(
-            None, ConnectReturn(account="", code="", answers={"address": live.base_url + "/sandbox",
-                                                               "key": live.config.bootstrap_key}), callback_url="")
+            None,
+            ConnectReturn(
+                account="", code="", answers={"address": live.base_url + "/sandbox", "key": live.config.bootstrap_key}
+            ),
+            callback_url="",
+        )
 
 
 def test_a_language_or_shop_the_shop_does_not_have_is_refused_in_words(live_prestashop):
@@ -73,7 +77,9 @@ def test_the_address_is_normalised_and_http_is_refused_in_production(monkeypatch
     monkeypatch.setenv("PRESTASHOP_ALLOW_HTTP", "false")
     get_prestashop_settings.cache_clear()
     try:
-        assert connector.account_of({"address": " Shop.Example.com/boutique/api/ "}) == "https://shop.example.com/boutique"
+        assert (
+            connector.account_of({"address": " Shop.Example.com/boutique/api/ "}) == "https://shop.example.com/boutique"
+        )
         with pytest.raises(ConnectRefused, match="HTTPS"):
             connector.account_of({"address": "http://shop.example.com"})
         with pytest.raises(ConnectRefused):

@@ -8,23 +8,55 @@ from dataclasses import replace
 
 import pytest
 
-from tokbridge.channels.base import (STATE_CANCELLED, STATE_PAID, STATE_PAYMENT_ERROR, Address, NewOrder, OrderLine,
-                                     ShippingLine, TaxLine)
+from tokbridge.channels.base import (
+    STATE_CANCELLED,
+    STATE_PAID,
+    STATE_PAYMENT_ERROR,
+    Address,
+    NewOrder,
+    OrderLine,
+    ShippingLine,
+    TaxLine,
+)
 from tokbridge.channels.prestashop.settings import get_prestashop_settings
 from tokbridge.kit import errors
 
 PAYMENT, PREPARATION, SHIPPING, DELIVERED, CANCELED, ERROR = 2, 3, 4, 5, 6, 8
-PARIS = Address(first_name="Ada", last_name="Lovelace", address1="1 rue de Rivoli", city="Paris", zip="75001",
-                country_code="FR", phone="+33 1 23 45 67 89")
+PARIS = Address(
+    first_name="Ada",
+    last_name="Lovelace",
+    address1="1 rue de Rivoli",
+    city="Paris",
+    zip="75001",
+    country_code="FR",
+    phone="+33 1 23 45 67 89",
+)
 
 
-def order(variant: str, order_id: str, *, unit_price: str = "19.99", quantity: int = 2, state: str | None = None,
-          address: Address = PARIS, taxes_included: bool = True, tax_lines=()) -> NewOrder:
-    return NewOrder(source_name="tiktok", source_order_id=order_id, currency="EUR", taxes_included=taxes_included,
-                    lines=[OrderLine(variant_external_id=variant, quantity=quantity, unit_price=unit_price,
-                                     tax_lines=list(tax_lines))],
-                    shipping_lines=[ShippingLine(title="Standard shipping", price="0.00")],
-                    shipping_address=address, tags=["TikTok Shop"], state_external_id=state)
+def order(
+    variant: str,
+    order_id: str,
+    *,
+    unit_price: str = "19.99",
+    quantity: int = 2,
+    state: str | None = None,
+    address: Address = PARIS,
+    taxes_included: bool = True,
+    tax_lines=(),
+) -> NewOrder:
+    return NewOrder(
+        source_name="tiktok",
+        source_order_id=order_id,
+        currency="EUR",
+        taxes_included=taxes_included,
+        lines=[
+            OrderLine(variant_external_id=variant, quantity=quantity, unit_price=unit_price, tax_lines=list(tax_lines))
+        ],
+        shipping_lines=[ShippingLine(title="Standard shipping", price="0.00")],
+        shipping_address=address,
+        tags=["TikTok Shop"],
+        state_external_id=state,
+    )
 
 
 def stocked_variant(live) -> str:
@@ -41,7 +73,8 @@ def seen(live, order_id: str) -> dict:
 
 
 def test_an_order_is_created_once_after_a_lost_answer_in_the_mapped_state_and_not_in_payment_error(
-        live_prestashop, sqlite_engine):
+    live_prestashop, sqlite_engine
+):
     live = live_prestashop()
     store = live.store(sqlite_engine)
     variant = stocked_variant(live)
@@ -84,10 +117,25 @@ def test_each_line_costs_what_the_buyer_paid_tax_included_whatever_the_shops_pri
     store = live.store(sqlite_engine)
     variant = stocked_variant(live)
     # A buyer outside the EU, prices without tax, the tax on its own line (the shop has no US tax).
-    us = Address(first_name="Ada", last_name="L", address1="1 Main St", city="Austin", province_code="TX",
-                 zip="73301", country_code="US")
-    created = store.create_order(order(variant, "900002", unit_price="10.00", taxes_included=False, address=us,
-                                       tax_lines=[TaxLine(title="Sales tax", amount="1.60", rate="0.08")]))
+    us = Address(
+        first_name="Ada",
+        last_name="L",
+        address1="1 Main St",
+        city="Austin",
+        province_code="TX",
+        zip="73301",
+        country_code="US",
+    )
+    created = store.create_order(
+        order(
+            variant,
+            "900002",
+            unit_price="10.00",
+            taxes_included=False,
+            address=us,
+            tax_lines=[TaxLine(title="Sales tax", amount="1.60", rate="0.08")],
+        )
+    )
     state = seen(live, created.external_id)
     assert state["total_paid"] == state["cart_total"] == "21.600000"
 

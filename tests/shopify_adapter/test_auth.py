@@ -44,7 +44,10 @@ def test_signature_param_is_ignored_and_values_cannot_forge_pairs():
 def test_values_with_special_characters_are_form_encoded():
     # `host` is base64 and may carry "=" and "/": form-encoded as Shopify's JS and Ruby libraries do.
     params = {"host": "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvYQ==", "shop": "a.myshopify.com", "timestamp": "1"}
-    assert auth.signable_message(params) == "host=YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvYQ%3D%3D&shop=a.myshopify.com&timestamp=1"
+    assert (
+        auth.signable_message(params)
+        == "host=YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvYQ%3D%3D&shop=a.myshopify.com&timestamp=1"
+    )
     params["hmac"] = auth.compute_hmac(params, "s")
     assert auth.verify_hmac(params, "s")
     assert not auth.verify_hmac(dict(params, host="YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvYg=="), "s")
@@ -71,8 +74,15 @@ def test_freshness_is_separate_from_the_signature():
 
 @pytest.mark.parametrize(
     "shop",
-    ["evil.com", "shop.myshopify.com.evil.com", "shop.myshopify.com/admin", "-x.myshopify.com", "", "a b.myshopify.com",
-     "shop.myshopify.com:8080"],
+    [
+        "evil.com",
+        "shop.myshopify.com.evil.com",
+        "shop.myshopify.com/admin",
+        "-x.myshopify.com",
+        "",
+        "a b.myshopify.com",
+        "shop.myshopify.com:8080",
+    ],
 )
 def test_bad_shop_domains_are_refused(shop):
     assert not auth.is_valid_shop(shop)

@@ -6,22 +6,48 @@ from tokbridge.channels.base import ImageOf, LevelOf, Product, VariantOf
 from tokbridge.channels.shopify.bulk import parse_jsonl, read_catalog
 
 LINES = [
-    {"__typename": "Product", "id": "gid://shopify/Product/1", "title": "Café crème – 250 g", "status": "DRAFT",
-     "tags": ["coffee"], "options": [{"id": "gid://shopify/ProductOption/1", "name": "Size", "optionValues": [{"name": "250 g"}]}]},
+    {
+        "__typename": "Product",
+        "id": "gid://shopify/Product/1",
+        "title": "Café crème – 250 g",
+        "status": "DRAFT",
+        "tags": ["coffee"],
+        "options": [{"id": "gid://shopify/ProductOption/1", "name": "Size", "optionValues": [{"name": "250 g"}]}],
+    },
     {"__typename": "Product", "id": "gid://shopify/Product/2", "title": "Mug", "status": "ACTIVE", "tags": []},
-    {"__typename": "ProductVariant", "id": "gid://shopify/ProductVariant/10", "position": 1, "price": "9.50",
-     "compareAtPrice": "12.00", "sku": "", "selectedOptions": [{"name": "Size", "value": "250 g"}],
-     "inventoryItem": {"id": "gid://shopify/InventoryItem/100", "tracked": False,
-                       "measurement": {"weight": {"value": 250.0, "unit": "GRAMS"}},
-                       "level_0": {"location": {"id": "gid://shopify/Location/1"},
-                                   "quantities": [{"name": "available", "quantity": 7}]},
-                       "level_1": None},
-     "__parentId": "gid://shopify/Product/1"},
-    {"__typename": "MediaImage", "id": "gid://shopify/MediaImage/5", "image": {"url": "https://cdn/x.png", "altText": "x"},
-     "__parentId": "gid://shopify/Product/2"},
+    {
+        "__typename": "ProductVariant",
+        "id": "gid://shopify/ProductVariant/10",
+        "position": 1,
+        "price": "9.50",
+        "compareAtPrice": "12.00",
+        "sku": "",
+        "selectedOptions": [{"name": "Size", "value": "250 g"}],
+        "inventoryItem": {
+            "id": "gid://shopify/InventoryItem/100",
+            "tracked": False,
+            "measurement": {"weight": {"value": 250.0, "unit": "GRAMS"}},
+            "level_0": {
+                "location": {"id": "gid://shopify/Location/1"},
+                "quantities": [{"name": "available", "quantity": 7}],
+            },
+            "level_1": None,
+        },
+        "__parentId": "gid://shopify/Product/1",
+    },
+    {
+        "__typename": "MediaImage",
+        "id": "gid://shopify/MediaImage/5",
+        "image": {"url": "https://cdn/x.png", "altText": "x"},
+        "__parentId": "gid://shopify/Product/2",
+    },
     {"__typename": "Video", "id": "gid://shopify/Video/6", "__parentId": "gid://shopify/Product/2"},
-    {"__typename": "MediaImage", "id": "gid://shopify/MediaImage/7", "image": {"url": "https://cdn/y.png"},
-     "__parentId": "gid://shopify/Product/1"},
+    {
+        "__typename": "MediaImage",
+        "id": "gid://shopify/MediaImage/7",
+        "image": {"url": "https://cdn/y.png"},
+        "__parentId": "gid://shopify/Product/1",
+    },
 ]
 
 
@@ -50,7 +76,12 @@ def test_catalog_stream_from_interleaved_lines():
     assert variant.product_external_id == "gid://shopify/Product/1"
     v = variant.variant
     assert (v.price, v.compare_at_price, v.sku, v.weight_grams, v.inventory_tracked) == (
-        "9.50", "12.00", None, "250", False)
+        "9.50",
+        "12.00",
+        None,
+        "250",
+        False,
+    )
     assert v.option_values == {"Size": "250 g"}
     levels = [i for i in items if isinstance(i, LevelOf)]
     assert [(l.variant_external_id, l.level.location_external_id, l.level.available) for l in levels] == [

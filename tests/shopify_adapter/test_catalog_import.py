@@ -16,8 +16,8 @@ from tokbridge.channels.base import (
     ProductVariant,
     VariantOf,
 )
-from tokbridge.tenancy.models import Merchant
 from tokbridge.db.engine import session_scope
+from tokbridge.tenancy.models import Merchant
 
 
 def gid(kind, n):

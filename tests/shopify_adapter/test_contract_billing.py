@@ -22,8 +22,9 @@ def approve(url: str) -> str:
 
 def test_subscribe_approve_replace_and_cancel(live_shop):
     billing = ShopifyBilling(live_shop().client())
-    starter = billing.create_subscription(name="TokBridge Starter", amount=Decimal("19.99"), currency="USD",
-                                          return_url=RETURN_URL)
+    starter = billing.create_subscription(
+        name="TokBridge Starter", amount=Decimal("19.99"), currency="USD", return_url=RETURN_URL
+    )
     assert starter.status == "PENDING" and starter.test and starter.confirmation_url
     assert billing.subscription(starter.charge_id).status == "PENDING"
     assert billing.active_subscriptions() == []
@@ -33,8 +34,9 @@ def test_subscribe_approve_replace_and_cancel(live_shop):
     assert active.is_active and active.current_period_end is not None
     assert [s.charge_id for s in billing.active_subscriptions()] == [starter.charge_id]
 
-    growth = billing.create_subscription(name="TokBridge Growth", amount=Decimal("49.99"), currency="USD",
-                                         return_url=RETURN_URL)
+    growth = billing.create_subscription(
+        name="TokBridge Growth", amount=Decimal("49.99"), currency="USD", return_url=RETURN_URL
+    )
     approve(growth.confirmation_url)
     assert [(s.name, s.status) for s in billing.active_subscriptions()] == [("TokBridge Growth", "ACTIVE")]
     assert billing.subscription(starter.charge_id).status == "CANCELLED"
@@ -47,12 +49,14 @@ def test_subscribe_approve_replace_and_cancel(live_shop):
 def test_refused_requests_and_production_charges(live_shop):
     shop = live_shop()
     with pytest.raises(ShopifyValidationError) as refused:
-        ShopifyBilling(shop.client()).create_subscription(name="TokBridge Growth", amount=Decimal("49.99"),
-                                                          currency="USD", return_url="/plans/confirm")
+        ShopifyBilling(shop.client()).create_subscription(
+            name="TokBridge Growth", amount=Decimal("49.99"), currency="USD", return_url="/plans/confirm"
+        )
     assert refused.value.user_errors[0].field == ["returnUrl"]
 
     real = ShopifyBilling(shop.client(), test=False).create_subscription(
-        name="TokBridge Growth", amount=Decimal("49.9"), currency="USD", return_url=RETURN_URL)
+        name="TokBridge Growth", amount=Decimal("49.9"), currency="USD", return_url=RETURN_URL
+    )
     assert real.test is False
     listed = shop.control("GET", "/sandbox/shops/{shop}/app-subscriptions").json()["app_subscriptions"]
     assert [(s["price"], s["test"]) for s in listed] == [("49.90", False)]

@@ -38,7 +38,9 @@ def test_bulk_export_streams_every_product_variant_and_stock_level(live_shop):
         assert item.variant.price == expected["price"]
         assert item.variant.sku == (expected["sku"] or None)  # Shopify's "" is "no SKU"
     # Stock: every (item, location) the store tracks, with its available quantity.
-    true_levels = {(number(s["inventory_item_id"]), number(s["location_id"])): s["available"] for p in truth for s in p["stock"]}
+    true_levels = {
+        (number(s["inventory_item_id"]), number(s["location_id"])): s["available"] for p in truth for s in p["stock"]
+    }
     item_of = {v.variant.external_id: v.variant.inventory_item_external_id for v in variants}
     got = {
         (number(item_of[level.variant_external_id]), number(level.level.location_external_id)): level.level.available
@@ -50,7 +52,9 @@ def test_bulk_export_streams_every_product_variant_and_stock_level(live_shop):
 def test_bulk_import_into_the_database(live_shop, engine, merchant_id):
     shop = live_shop(catalog_size=40)
     store = shop.store(wait_when_throttled=True)
-    result = CatalogImporter(engine, merchant_id, "shopify", batch_size=50).run(store.iter_catalog(timeout=30), full=True)
+    result = CatalogImporter(engine, merchant_id, "shopify", batch_size=50).run(
+        store.iter_catalog(timeout=30), full=True
+    )
     truth = true_catalog(shop)
     assert result.products == len(truth) and result.orphans == 0
     assert result.variants == sum(len(p["variants"]) for p in truth)
@@ -68,8 +72,11 @@ def test_bulk_import_into_the_database(live_shop, engine, merchant_id):
 
     # The merchant edits a price in the admin; the next full import updates it in place.
     variant = sample["variants"][0]
-    shop.control("PATCH", f"/sandbox/shops/{{shop}}/products/{sample['id']}",
-                 json={"variants": [{"id": variant["admin_graphql_api_id"], "price": "1234.50"}]})
+    shop.control(
+        "PATCH",
+        f"/sandbox/shops/{{shop}}/products/{sample['id']}",
+        json={"variants": [{"id": variant["admin_graphql_api_id"], "price": "1234.50"}]},
+    )
     again = CatalogImporter(engine, merchant_id, "shopify").run(store.iter_catalog(timeout=30), full=True)
     assert again.products == len(truth) and again.variants_removed == 0
     with engine.connect() as conn:
@@ -103,5 +110,7 @@ def test_changes_since_a_point_page_by_page(live_shop):
     shop.control("POST", "/sandbox/clock", json={"seconds": 60})
     shop.control("PATCH", f"/sandbox/shops/{{shop}}/products/{edited['id']}", json={"title": "Renamed in the admin"})
     page = store.products_changed_since(latest + timedelta(seconds=1))
-    assert [(p.external_id, p.title) for p in page.products] == [(edited["admin_graphql_api_id"], "Renamed in the admin")]
+    assert [(p.external_id, p.title) for p in page.products] == [
+        (edited["admin_graphql_api_id"], "Renamed in the admin")
+    ]
     assert not page.has_more

@@ -160,8 +160,13 @@ def test_unreachable_shop_is_retried_then_reported_retryable():
     from tests.support.live_server import free_port
 
     slept = []
-    client = ShopifyClient("tokbridge-demo.myshopify.com", "t", base_url=f"http://127.0.0.1:{free_port()}/shops/{{shop}}",
-                           sleep=slept.append, max_attempts=3)
+    client = ShopifyClient(
+        "tokbridge-demo.myshopify.com",
+        "t",
+        base_url=f"http://127.0.0.1:{free_port()}/shops/{{shop}}",
+        sleep=slept.append,
+        max_attempts=3,
+    )
     with pytest.raises(ShopifyUnavailable) as raised:
         client.mutate(queries.BULK_RUN_QUERY, {"query": "{ x }"}, "bulkOperationRunQuery")
     assert isinstance(raised.value, RetryableError) and len(slept) == 2

@@ -18,7 +18,11 @@ def a_tracked_variant(shop) -> tuple[dict, dict]:
             continue
         for variant in product["variants"]:
             for stock in product["stock"]:
-                if stock["inventory_item_id"] == variant["inventory_item_id"] and stock["tracked"] and stock["available"] >= 5:
+                if (
+                    stock["inventory_item_id"] == variant["inventory_item_id"]
+                    and stock["tracked"]
+                    and stock["available"] >= 5
+                ):
                     return variant, stock
     raise AssertionError("the catalog has no stocked variant")
 
@@ -41,8 +45,15 @@ def tiktok_order(variant: dict, order_id: str = "576461413038785752") -> NewOrde
         tax_lines=[TaxLine(title="State tax", amount="1.60", rate="0.08")],
         discount_amount="3.00",
         discount_title="TIKTOK-SELLER",
-        shipping_address=Address(first_name="Ada", last_name="L", address1="1 Main St", city="Austin",
-                                 province_code="TX", zip="73301", country_code="US"),
+        shipping_address=Address(
+            first_name="Ada",
+            last_name="L",
+            address1="1 Main St",
+            city="Austin",
+            province_code="TX",
+            zip="73301",
+            country_code="US",
+        ),
     )
 
 
@@ -116,8 +127,11 @@ def test_fulfilments_and_cancellation(live_shop):
 
     # The merchant ships from the Shopify admin, with a carrier and tracking number.
     number = shipped.external_id.rsplit("/", 1)[-1]
-    shop.control("POST", f"/sandbox/shops/{{shop}}/orders/{number}/fulfill",
-                 json={"company": "UPS", "number": "1Z999AA10123456784", "url": "https://ups.example/1Z999"})
+    shop.control(
+        "POST",
+        f"/sandbox/shops/{{shop}}/orders/{number}/fulfill",
+        json={"company": "UPS", "number": "1Z999AA10123456784", "url": "https://ups.example/1Z999"},
+    )
     after = store.order_fulfilments(shipped.external_id)
     assert len(after.fulfilments) == 1
     fulfilment = after.fulfilments[0]
@@ -141,15 +155,21 @@ def test_set_inventory_is_idempotent_and_compare_and_swap(live_shop):
     item = f"gid://shopify/InventoryItem/{stock['inventory_item_id']}"
     location = f"gid://shopify/Location/{stock['location_id']}"
 
-    store.set_inventory([InventoryQuantity(item, location, current + 7, change_from_quantity=current)], idempotency_key="sync-1")
+    store.set_inventory(
+        [InventoryQuantity(item, location, current + 7, change_from_quantity=current)], idempotency_key="sync-1"
+    )
     assert stock_of(shop, stock) == current + 7
     # A retried job repeats the call with the same key: nothing is applied twice, nothing fails.
-    store.set_inventory([InventoryQuantity(item, location, current + 7, change_from_quantity=current)], idempotency_key="sync-1")
+    store.set_inventory(
+        [InventoryQuantity(item, location, current + 7, change_from_quantity=current)], idempotency_key="sync-1"
+    )
     assert stock_of(shop, stock) == current + 7
 
     # Someone sold one meanwhile: our belief is stale, Shopify refuses rather than overwriting.
     with pytest.raises(ShopifyValidationError) as raised:
-        store.set_inventory([InventoryQuantity(item, location, 3, change_from_quantity=current)], idempotency_key="sync-2")
+        store.set_inventory(
+            [InventoryQuantity(item, location, 3, change_from_quantity=current)], idempotency_key="sync-2"
+        )
     assert "CHANGE_FROM_QUANTITY_STALE" in raised.value.codes
     assert stock_of(shop, stock) == current + 7
     # Opting out of compare-and-swap sets it regardless.
@@ -160,18 +180,41 @@ def test_set_inventory_is_idempotent_and_compare_and_swap(live_shop):
 def a_taxed_tiktok_order(order_id: str, **changes) -> dict:
     """A paid US order as TikTok's Get Order Detail gives it: two T-shirts at 10.00, 5.00 shipping, taxed."""
     return {
-        "id": order_id, "status": "AWAITING_SHIPMENT", "create_time": 1765000000,
-        "payment": {"currency": "USD", "sub_total": "20.00", "shipping_fee": "5.00", "tax": "2.06",
-                    "product_tax": "1.65", "shipping_fee_tax": "0.41", "total_amount": "27.06"},
-        "recipient_address": {"name": "Alex Buyer", "first_name": "Alex", "last_name": "Buyer",
-                              "address_line1": "5800 Bristol Pkwy", "postal_code": "90230", "region_code": "US"},
+        "id": order_id,
+        "status": "AWAITING_SHIPMENT",
+        "create_time": 1765000000,
+        "payment": {
+            "currency": "USD",
+            "sub_total": "20.00",
+            "shipping_fee": "5.00",
+            "tax": "2.06",
+            "product_tax": "1.65",
+            "shipping_fee_tax": "0.41",
+            "total_amount": "27.06",
+        },
+        "recipient_address": {
+            "name": "Alex Buyer",
+            "first_name": "Alex",
+            "last_name": "Buyer",
+            "address_line1": "5800 Bristol Pkwy",
+            "postal_code": "90230",
+            "region_code": "US",
+        },
         **changes,
     }
 
 
 def two_tees(variant: dict) -> list[ResolvedLine]:
-    return [ResolvedLine(tiktok_sku_id="1729", seller_sku="TEE-M", title="Tee", sale_price="10.00",
-                         original_price="10.00", variant_external_id=variant["admin_graphql_api_id"])] * 2
+    return [
+        ResolvedLine(
+            tiktok_sku_id="1729",
+            seller_sku="TEE-M",
+            title="Tee",
+            sale_price="10.00",
+            original_price="10.00",
+            variant_external_id=variant["admin_graphql_api_id"],
+        )
+    ] * 2
 
 
 def store_order_state(shop, created) -> dict:
@@ -195,16 +238,31 @@ def test_a_taxed_tiktok_order_reaches_the_store_with_its_tax_rates(live_shop):
     def sales_tax(amount: str) -> list[dict]:
         return [{"tax_type": "SALES_TAX", "tax_amount": amount, "tax_rate": "0.0825"}]
 
-    with_rate = a_taxed_tiktok_order("5002", payment={"currency": "USD", "sub_total": "19.99", "shipping_fee": "0.00",
-                                                      "tax": "1.65", "total_amount": "21.64"},
-                                      line_items=[{"id": "1", "item_tax": sales_tax("0.82")},
-                                                  {"id": "2", "item_tax": sales_tax("0.83")}])
+    with_rate = a_taxed_tiktok_order(
+        "5002",
+        payment={
+            "currency": "USD",
+            "sub_total": "19.99",
+            "shipping_fee": "0.00",
+            "tax": "1.65",
+            "total_amount": "21.64",
+        },
+        line_items=[{"id": "1", "item_tax": sales_tax("0.82")}, {"id": "2", "item_tax": sales_tax("0.83")}],
+    )
     state = store_order_state(shop, store.create_order(to_new_order(with_rate, two_tees(variant), "USD")))
     assert [(t["rate"], t["price"]) for t in state["tax_lines"]] == [(0.0825, "1.65")]
 
     # Only the total is known: its rate over what the buyer paid for items and shipping.
-    total_only = a_taxed_tiktok_order("5003", payment={"currency": "USD", "sub_total": "20.00", "shipping_fee": "5.00",
-                                                       "tax": "2.00", "total_amount": "27.00"})
+    total_only = a_taxed_tiktok_order(
+        "5003",
+        payment={
+            "currency": "USD",
+            "sub_total": "20.00",
+            "shipping_fee": "5.00",
+            "tax": "2.00",
+            "total_amount": "27.00",
+        },
+    )
     state = store_order_state(shop, store.create_order(to_new_order(total_only, two_tees(variant), "USD")))
     assert [(t["rate"], t["price"]) for t in state["tax_lines"]] == [(0.08, "2.00")]
 
@@ -213,8 +271,15 @@ def test_a_buyer_in_the_uk_has_a_gb_address_in_the_store(live_shop):
     shop = live_shop()
     store = shop.store(wait_when_throttled=True)
     variant, _ = a_tracked_variant(shop)
-    uk = a_taxed_tiktok_order("5101", recipient_address={"name": "Sam Buyer", "address_line1": "1 Brick Lane",
-                                                         "postal_code": "E1 6AN", "region_code": "UK"})
+    uk = a_taxed_tiktok_order(
+        "5101",
+        recipient_address={
+            "name": "Sam Buyer",
+            "address_line1": "1 Brick Lane",
+            "postal_code": "E1 6AN",
+            "region_code": "UK",
+        },
+    )
     created = store.create_order(to_new_order(uk, two_tees(variant), "USD"))
     assert store_order_state(shop, created)["shipping_address"]["country_code"] == "GB"
 
@@ -283,8 +348,18 @@ def test_refund_create_records_refunded_items_once(live_shop):
     assert too_many.value.user_errors[0].field == ["refundLineItems", "0", "quantity"]
     no_key = queries.REFUND_CREATE.replace("@idempotent(key: $key)", "").replace(", $key: String!", "")
     with pytest.raises(GraphQLError) as refused:
-        client.mutate(no_key, {"input": {"orderId": created.external_id, "refundLineItems": [
-            {"lineItemId": line["lineItem"]["id"], "quantity": 1, "restockType": "NO_RESTOCK"}]}}, "refundCreate")
+        client.mutate(
+            no_key,
+            {
+                "input": {
+                    "orderId": created.external_id,
+                    "refundLineItems": [
+                        {"lineItemId": line["lineItem"]["id"], "quantity": 1, "restockType": "NO_RESTOCK"}
+                    ],
+                }
+            },
+            "refundCreate",
+        )
     assert "@idempotent" in str(refused.value)
 
 
@@ -320,12 +395,17 @@ def test_orders_changed_since_pages_through_shipments_and_cancellations(live_sho
 
     shipped, cancelled = created[0], created[1]
     shop.control("POST", "/sandbox/clock", json={"seconds": 5})  # the changes come later than `newest`
-    shop.control("POST", f"/sandbox/shops/{{shop}}/orders/{shipped.external_id.rsplit('/', 1)[-1]}/fulfill",
-                 json={"company": "UPS", "number": "1Z999AA10123456999"})
+    shop.control(
+        "POST",
+        f"/sandbox/shops/{{shop}}/orders/{shipped.external_id.rsplit('/', 1)[-1]}/fulfill",
+        json={"company": "UPS", "number": "1Z999AA10123456999"},
+    )
     store.cancel_order(cancelled.external_id, reason=CANCELLED_BY_BUYER, restock=True)
     changed = {o.order_external_id: o for o in everything(newest)}
     assert set(changed) == {shipped.external_id, cancelled.external_id}
     assert changed[shipped.external_id].fulfilments[0].tracking_numbers == ["1Z999AA10123456999"]
     assert not changed[shipped.external_id].cancelled
     assert (changed[cancelled.external_id].cancelled, changed[cancelled.external_id].cancel_reason) == (
-        True, CANCELLED_BY_BUYER)
+        True,
+        CANCELLED_BY_BUYER,
+    )

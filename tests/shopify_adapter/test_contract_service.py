@@ -38,14 +38,18 @@ def test_full_import_as_worker_steps_then_changes_then_webhooks(live_shop, engin
     changes, watermark = service.import_changes_since(store, engine, merchant_id, since)
     assert changes.products == 1 and watermark > since
     with engine.connect() as conn:
-        assert CatalogRepository(conn, merchant_id, "shopify").product(edited["admin_graphql_api_id"])["title"] == "Summer edition"
+        assert (
+            CatalogRepository(conn, merchant_id, "shopify").product(edited["admin_graphql_api_id"])["title"]
+            == "Summer edition"
+        )
 
     # products/update for a product, products/delete for another: re-read, or flagged as gone.
     deleted = truth[4]
     shop.control("DELETE", f"/sandbox/shops/{{shop}}/products/{deleted['id']}")
-    refreshed = service.refresh_products(store, engine, merchant_id, [edited["admin_graphql_api_id"], deleted["admin_graphql_api_id"]])
+    refreshed = service.refresh_products(
+        store, engine, merchant_id, [edited["admin_graphql_api_id"], deleted["admin_graphql_api_id"]]
+    )
     assert refreshed.products == 1 and refreshed.products_removed == 1
     after = counts(engine, merchant_id)
     assert after["products"] == baseline["products"] - 1
     assert after["variants"] == baseline["variants"] - len(deleted["variants"])
-

@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.support.live_server import serve
 from tests.shopify_adapter.test_contract_orders import a_tracked_variant, tiktok_order
+from tests.support.live_server import serve
 from tokbridge.channels.shopify import bulk, webhooks
 
 
@@ -58,8 +58,11 @@ def test_every_topic_arrives_verified_with_its_envelope(live_shop):
     with receiving(shop, [shop.config.client_secret]) as receiver:
         shop.control("PATCH", f"/sandbox/shops/{{shop}}/products/{product['id']}", json={"title": "New title"})
         stock = product["stock"][0]
-        shop.control("PUT", "/sandbox/shops/{shop}/inventory",
-                     json={"inventory_item_id": stock["inventory_item_id"], "location_id": stock["location_id"], "available": 3})
+        shop.control(
+            "PUT",
+            "/sandbox/shops/{shop}/inventory",
+            json={"inventory_item_id": stock["inventory_item_id"], "location_id": stock["location_id"], "available": 3},
+        )
         shop.control("DELETE", f"/sandbox/shops/{{shop}}/products/{products[1]['id']}")
         for topic in sorted(webhooks.COMPLIANCE_TOPICS):
             shop.control("POST", f"/sandbox/shops/{{shop}}/privacy/{topic}", json={})
@@ -67,7 +70,9 @@ def test_every_topic_arrives_verified_with_its_envelope(live_shop):
         variant, _ = a_tracked_variant(shop)
         shipped = store.create_order(tiktok_order(variant, "2001")).external_id.rsplit("/", 1)[-1]
         cancelled = store.create_order(tiktok_order(variant, "2002")).external_id
-        shop.control("POST", f"/sandbox/shops/{{shop}}/orders/{shipped}/fulfill", json={"company": "UPS", "number": "1Z1"})
+        shop.control(
+            "POST", f"/sandbox/shops/{{shop}}/orders/{shipped}/fulfill", json={"company": "UPS", "number": "1Z1"}
+        )
         store.cancel_order(cancelled)
         client = store.client
         operation = bulk.start(client, "{ products { edges { node { id } } } }")
@@ -76,9 +81,16 @@ def test_every_topic_arrives_verified_with_its_envelope(live_shop):
         settle(shop)
 
         topics = set(receiver.topics())
-        assert {"products/update", "inventory_levels/update", "products/delete", "bulk_operations/finish",
-                "fulfillments/create", "orders/cancelled",
-                "app/uninstalled", *webhooks.COMPLIANCE_TOPICS} <= topics
+        assert {
+            "products/update",
+            "inventory_levels/update",
+            "products/delete",
+            "bulk_operations/finish",
+            "fulfillments/create",
+            "orders/cancelled",
+            "app/uninstalled",
+            *webhooks.COMPLIANCE_TOPICS,
+        } <= topics
         assert receiver.refused == []
         for envelope in receiver.accepted:
             assert envelope.shop_domain == "tokbridge-demo.myshopify.com"

@@ -29,16 +29,26 @@ def test_operations_429s_and_planned_waits_are_counted(live_shop):
     def added(name: str, **labels: str) -> float:
         return value(after, name, **labels) - value(before, name, **labels)
 
-    calls = {outcome: added("tokbridge_platform_calls_total", platform="shopify", endpoint="query Locations",
-                            outcome=outcome) for outcome in ("ok", "rate_limited")}
+    calls = {
+        outcome: added(
+            "tokbridge_platform_calls_total", platform="shopify", endpoint="query Locations", outcome=outcome
+        )
+        for outcome in ("ok", "rate_limited")
+    }
     assert calls == {"ok": 1, "rate_limited": 2}
     assert added("tokbridge_rate_limit_waits_total", platform="shopify", source="platform") == 2
     assert added("tokbridge_rate_limit_wait_seconds_total", platform="shopify", source="platform") > 2
     assert added("tokbridge_rate_limit_waits_total", platform="shopify", source="local") == 1
 
 
-@pytest.mark.parametrize("document, name", [
-    (queries.LOCATIONS, "query Locations"), (queries.ORDER_CREATE, "mutation CreateOrder"),
-    ("{ shop { name } }", "query"), ("query { shop { name } }", "query")])
+@pytest.mark.parametrize(
+    "document, name",
+    [
+        (queries.LOCATIONS, "query Locations"),
+        (queries.ORDER_CREATE, "mutation CreateOrder"),
+        ("{ shop { name } }", "query"),
+        ("query { shop { name } }", "query"),
+    ],
+)
 def test_an_operation_is_named_by_its_graphql_name(document, name):
     assert operation_name(document) == name

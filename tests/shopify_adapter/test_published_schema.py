@@ -140,16 +140,25 @@ def _differences(ours: GraphQLSchema, theirs: GraphQLSchema) -> list[str]:
             found.append(f"type {name}: a {type(kind).__name__[7:]} here, a {type(real).__name__[7:]} at Shopify")
             continue
         if isinstance(kind, GraphQLEnumType):
-            found += [f"enum {name}.{value}: not in Shopify's schema" for value in kind.values if value not in real.values]
+            found += [
+                f"enum {name}.{value}: not in Shopify's schema" for value in kind.values if value not in real.values
+            ]
         if isinstance(kind, GraphQLUnionType):
             members = {member.name for member in real.types}
-            found += [f"union {name} | {member.name}: not at Shopify" for member in kind.types if member.name not in members]
+            found += [
+                f"union {name} | {member.name}: not at Shopify" for member in kind.types if member.name not in members
+            ]
         if isinstance(kind, (GraphQLObjectType, GraphQLInterfaceType)):
             interfaces = {interface.name for interface in real.interfaces}
-            found += [f"{name} implements {i.name}: not at Shopify" for i in kind.interfaces if i.name not in interfaces]
+            found += [
+                f"{name} implements {i.name}: not at Shopify" for i in kind.interfaces if i.name not in interfaces
+            ]
         if isinstance(kind, GraphQLInputObjectType):
-            found += [f"{name}.{field}: required at Shopify, missing here"
-                      for field, value in real.fields.items() if is_required_input_field(value) and field not in kind.fields]
+            found += [
+                f"{name}.{field}: required at Shopify, missing here"
+                for field, value in real.fields.items()
+                if is_required_input_field(value) and field not in kind.fields
+            ]
         if not isinstance(kind, (GraphQLObjectType, GraphQLInterfaceType, GraphQLInputObjectType)):
             continue
         for field_name, field in kind.fields.items():
@@ -165,8 +174,9 @@ def _differences(ours: GraphQLSchema, theirs: GraphQLSchema) -> list[str]:
                 if real_argument is None:
                     found.append(f"{name}.{field_name}({argument_name}:): not in Shopify's schema")
                 elif str(argument.type) != str(real_argument.type):
-                    found.append(f"{name}.{field_name}({argument_name}:): {argument.type} here, "
-                                 f"{real_argument.type} at Shopify")
+                    found.append(
+                        f"{name}.{field_name}({argument_name}:): {argument.type} here, {real_argument.type} at Shopify"
+                    )
             for argument_name, real_argument in getattr(real_field, "args", {}).items():
                 if is_required_argument(real_argument) and argument_name not in arguments:
                     found.append(f"{name}.{field_name}({argument_name}:): required at Shopify, missing here")
@@ -181,12 +191,18 @@ def test_the_sandbox_schema_is_shopifys_wherever_it_defines_something(shopify):
 
 def test_the_comparison_finds_a_renamed_retyped_or_invented_field(shopify):
     """The check above can fail: each kind of drift is caught."""
-    drifted = (SDL.replace("type TaxLine { title: String! rate", "type TaxLine { name: String! rate")
-                  .replace("bulkOperationRunQuery(query: String!, groupObjects: Boolean! = false)",
-                           "bulkOperationRunQuery(query: String!, groupObjects: Boolean = false)")
-                  .replace("enum BulkOperationUserErrorCode { INVALID", "enum BulkOperationUserErrorCode { NO_SUCH_FILE INVALID")
-                  .replace("type FulfillmentOrderAssignedLocation { name: String!",
-                           "type FulfillmentOrderAssignedLocation { name: String"))
+    drifted = (
+        SDL.replace("type TaxLine { title: String! rate", "type TaxLine { name: String! rate")
+        .replace(
+            "bulkOperationRunQuery(query: String!, groupObjects: Boolean! = false)",
+            "bulkOperationRunQuery(query: String!, groupObjects: Boolean = false)",
+        )
+        .replace("enum BulkOperationUserErrorCode { INVALID", "enum BulkOperationUserErrorCode { NO_SUCH_FILE INVALID")
+        .replace(
+            "type FulfillmentOrderAssignedLocation { name: String!",
+            "type FulfillmentOrderAssignedLocation { name: String",
+        )
+    )
     assert drifted != SDL
     found = "\n".join(_differences(build_schema(drifted), shopify))
     assert "TaxLine.name: not in Shopify's schema" in found
@@ -200,5 +216,4 @@ def test_a_document_shopify_would_refuse_is_found(shopify):
     assert problems_in("query { shop { name myshopifyDomain currencyCode } }", shopify) == []
     assert problems_in("query { shop { nameX } }", shopify)
     assert problems_in(queries.BULK_RUN_QUERY.replace("groupObjects: false", "groupObjects: null"), shopify)
-    assert any("deprecated" in problem for problem in problems_in(
-        "query { currentBulkOperation { id } }", shopify))
+    assert any("deprecated" in problem for problem in problems_in("query { currentBulkOperation { id } }", shopify))

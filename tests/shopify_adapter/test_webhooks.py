@@ -54,8 +54,12 @@ def test_both_header_styles_parse(prefix):
 
 
 def test_dedup_key_falls_back_to_webhook_id():
-    headers = {"X-Shopify-Topic": "shop/redact", "X-Shopify-Shop-Domain": "a.myshopify.com", "X-Shopify-Hmac-Sha256": "x",
-               "X-Shopify-Webhook-Id": "wh-9"}
+    headers = {
+        "X-Shopify-Topic": "shop/redact",
+        "X-Shopify-Shop-Domain": "a.myshopify.com",
+        "X-Shopify-Hmac-Sha256": "x",
+        "X-Shopify-Webhook-Id": "wh-9",
+    }
     envelope = webhooks.parse(b"{}", headers)
     assert envelope.dedup_key == "wh-9" and envelope.is_compliance
 

@@ -48,31 +48,71 @@ class Deployment:
 
 
 @contextmanager
-def live_deployment(app_settings, monkeypatch, request, *, store_domain: str = "", catalog_size: int,
-                    store: str = "shopify", store_options: dict | None = None, **tiktok_options) -> Iterator[Deployment]:
+def live_deployment(
+    app_settings,
+    monkeypatch,
+    request,
+    *,
+    store_domain: str = "",
+    catalog_size: int,
+    store: str = "shopify",
+    store_options: dict | None = None,
+    **tiktok_options,
+) -> Iterator[Deployment]:
     """`tiktok_options`: the TikTok sandbox's settings for this test (review delay, regions, seed...).
     `store`: which store sandbox serves the merchant's store ("shopify": the shop `store_domain`; "etsy": the
     Etsy sandbox's one seller and shop); `store_options`: that sandbox's settings for this test."""
     app_port = free_port()
     base = f"http://127.0.0.1:{app_port}"
     with ExitStack() as stack:
-        tiktok = tiktok_sandbox(TikTokConfig(app_key=APP_KEY, app_secret=APP_SECRET, bootstrap_token=False,
-                                             redirect_url=f"{base}/connect/tiktok/callback", tick_seconds=0.05,
-                                             **tiktok_options))
+        tiktok = tiktok_sandbox(
+            TikTokConfig(
+                app_key=APP_KEY,
+                app_secret=APP_SECRET,
+                bootstrap_token=False,
+                redirect_url=f"{base}/connect/tiktok/callback",
+                tick_seconds=0.05,
+                **tiktok_options,
+            )
+        )
         tiktok_url = stack.enter_context(serve(tiktok))
         if store in ("etsy", "prestashop"):
             serve_store = _etsy_store if store == "etsy" else _prestashop_store
             store_app, store_url, env = serve_store(stack, base, catalog_size, store_options or {})
-            point_connector_at_sandboxes(stack, monkeypatch, request, app_settings.database_url, base=base,
-                                         tiktok_url=tiktok_url, tiktok_app=(APP_KEY, APP_SECRET), extra=env)
+            point_connector_at_sandboxes(
+                stack,
+                monkeypatch,
+                request,
+                app_settings.database_url,
+                base=base,
+                tiktok_url=tiktok_url,
+                tiktok_app=(APP_KEY, APP_SECRET),
+                extra=env,
+            )
         else:
-            store_app = store_sandbox(StoreConfig(**{"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-                                                     "catalog_size": catalog_size, "default_shop": store_domain,
-                                                     **(store_options or {})}))
+            store_app = store_sandbox(
+                StoreConfig(
+                    **{
+                        "client_id": CLIENT_ID,
+                        "client_secret": CLIENT_SECRET,
+                        "catalog_size": catalog_size,
+                        "default_shop": store_domain,
+                        **(store_options or {}),
+                    }
+                )
+            )
             store_url = stack.enter_context(serve(store_app))
-            point_connector_at_sandboxes(stack, monkeypatch, request, app_settings.database_url, base=base,
-                                         tiktok_url=tiktok_url, shopify_url=store_url,
-                                         tiktok_app=(APP_KEY, APP_SECRET), shopify_app=(CLIENT_ID, CLIENT_SECRET))
+            point_connector_at_sandboxes(
+                stack,
+                monkeypatch,
+                request,
+                app_settings.database_url,
+                base=base,
+                tiktok_url=tiktok_url,
+                shopify_url=store_url,
+                tiktok_app=(APP_KEY, APP_SECRET),
+                shopify_app=(CLIENT_ID, CLIENT_SECRET),
+            )
         stack.enter_context(serve(create_app(get_settings(), embedded_worker=True), port=app_port))
         browser = stack.enter_context(httpx.Client(base_url=base, follow_redirects=True, timeout=60))
         yield Deployment(browser, tiktok.state.sandbox, tiktok_url, store_url, store_app.state.sandbox, base)
@@ -85,31 +125,53 @@ def _etsy_store(stack: ExitStack, base: str, catalog_size: int, options: dict) -
     from tokbridge_sandboxes.etsy import SandboxConfig as EtsyConfig
     from tokbridge_sandboxes.etsy import create_app as etsy_sandbox
 
-    etsy = etsy_sandbox(EtsyConfig(**{
-        "keystring": ETSY_KEYSTRING, "shared_secret": ETSY_SHARED_SECRET, "catalog_size": catalog_size,
-        "redirect_uris": [f"{base}/connect/etsy/callback"], "bootstrap_token": False,
-        "webhook_url": f"{base}/webhooks/etsy", "webhook_secret": ETSY_WEBHOOK_SECRET,
-        # Functional, not about pacing: Etsy's quotas kept out of the way (bench/etsy_import.py measures them).
-        "rate_limit_per_second": 100_000, "rate_limit_per_day": 10_000_000, **options}))
+    etsy = etsy_sandbox(
+        EtsyConfig(
+            **{
+                "keystring": ETSY_KEYSTRING,
+                "shared_secret": ETSY_SHARED_SECRET,
+                "catalog_size": catalog_size,
+                "redirect_uris": [f"{base}/connect/etsy/callback"],
+                "bootstrap_token": False,
+                "webhook_url": f"{base}/webhooks/etsy",
+                "webhook_secret": ETSY_WEBHOOK_SECRET,
+                # Functional, not about pacing: Etsy's quotas kept out of the way (bench/etsy_import.py measures them).
+                "rate_limit_per_second": 100_000,
+                "rate_limit_per_day": 10_000_000,
+                **options,
+            }
+        )
+    )
     url = stack.enter_context(serve(etsy))
     get_etsy_settings.cache_clear()
     stack.callback(get_etsy_settings.cache_clear)
-    return etsy, url, {
-        "ETSY_KEYSTRING": ETSY_KEYSTRING, "ETSY_SHARED_SECRET": ETSY_SHARED_SECRET, "ETSY_API_BASE_URL": url,
-        "ETSY_OAUTH_URL": f"{url}/oauth/connect", "ETSY_WEBHOOK_SECRET": ETSY_WEBHOOK_SECRET,
-        "ETSY_RATE_LIMIT_PER_SECOND": "100000", "ETSY_RATE_LIMIT_PER_DAY": "10000000"}
+    return (
+        etsy,
+        url,
+        {
+            "ETSY_KEYSTRING": ETSY_KEYSTRING,
+            "ETSY_SHARED_SECRET": ETSY_SHARED_SECRET,
+            "ETSY_API_BASE_URL": url,
+            "ETSY_OAUTH_URL": f"{url}/oauth/connect",
+            "ETSY_WEBHOOK_SECRET": ETSY_WEBHOOK_SECRET,
+            "ETSY_RATE_LIMIT_PER_SECOND": "100000",
+            "ETSY_RATE_LIMIT_PER_DAY": "10000000",
+        },
+    )
 
 
-def _prestashop_store(stack: ExitStack, _base: str, catalog_size: int,
-                      options: dict) -> tuple[object, str, dict[str, str]]:
+def _prestashop_store(
+    stack: ExitStack, _base: str, catalog_size: int, options: dict
+) -> tuple[object, str, dict[str, str]]:
     """The PrestaShop sandbox served (a self-hosted shop: no app to register, a Webservice key made in its
     back office), and the environment that lets the plugin reach it over http://."""
     from tokbridge.channels.prestashop.settings import get_prestashop_settings
     from tokbridge_sandboxes.prestashop import SandboxConfig as PrestaShopConfig
     from tokbridge_sandboxes.prestashop import create_app as prestashop_sandbox
 
-    prestashop = prestashop_sandbox(PrestaShopConfig(**{"catalog_size": catalog_size, "bootstrap_key": PRESTASHOP_KEY,
-                                                        **options}))
+    prestashop = prestashop_sandbox(
+        PrestaShopConfig(**{"catalog_size": catalog_size, "bootstrap_key": PRESTASHOP_KEY, **options})
+    )
     url = stack.enter_context(serve(prestashop))
     get_prestashop_settings.cache_clear()
     stack.callback(get_prestashop_settings.cache_clear)
@@ -129,8 +191,12 @@ def tiktok_products(tiktok_url: str) -> list[dict]:
 
 def tiktok_stock(tiktok_url: str, sku_id: str) -> int:
     """What TikTok has of a SKU, every warehouse together."""
-    return next(sum(w["quantity"] for w in sku["inventory"]) for product in tiktok_products(tiktok_url)
-                for sku in product["skus"] if sku["id"] == sku_id)
+    return next(
+        sum(w["quantity"] for w in sku["inventory"])
+        for product in tiktok_products(tiktok_url)
+        for sku in product["skus"]
+        if sku["id"] == sku_id
+    )
 
 
 def tiktok_order(tiktok_url: str, order_id: str) -> dict:
@@ -138,8 +204,14 @@ def tiktok_order(tiktok_url: str, order_id: str) -> dict:
 
 
 # TikTok's product statuses as the dashboard counts them.
-DASHBOARD_OF = {"ACTIVATE": "live", "FAILED": "failed", "PENDING": "reviewing", "SELLER_DEACTIVATED": "inactive",
-                "PLATFORM_DEACTIVATED": "failed", "FREEZE": "failed"}
+DASHBOARD_OF = {
+    "ACTIVATE": "live",
+    "FAILED": "failed",
+    "PENDING": "reviewing",
+    "SELLER_DEACTIVATED": "inactive",
+    "PLATFORM_DEACTIVATED": "failed",
+    "FREEZE": "failed",
+}
 
 
 def upload_and_review(live: Deployment, review_seconds: int = 120) -> tuple[Counter, dict]:
@@ -149,15 +221,21 @@ def upload_and_review(live: Deployment, review_seconds: int = 120) -> tuple[Coun
     upload = browser.post("/api/v1/uploads", json={})
     assert upload.status_code == 202, upload.text
     job_id = upload.json()["job_id"]
-    wait_for(lambda: browser.get(f"/api/v1/jobs/{job_id}").json()["state"] == "succeeded", timeout=300,
-             what="the bulk upload")
+    wait_for(
+        lambda: browser.get(f"/api/v1/jobs/{job_id}").json()["state"] == "succeeded",
+        timeout=300,
+        what="the bulk upload",
+    )
     control(live.tiktok_url, "POST", "/sandbox/clock/advance", {"seconds": review_seconds})
 
     def counts_match_truth():
         truth = Counter(DASHBOARD_OF[p["status"]] for p in tiktok_products(live.tiktok_url))
         counts = browser.get("/api/v1/dashboard").json()["products"]
-        return (counts["reviewing"] == truth["reviewing"] == 0 and counts["live"] == truth["live"]
-                and counts["in_progress"] == 0) and (truth, counts)
+        return (
+            counts["reviewing"] == truth["reviewing"] == 0
+            and counts["live"] == truth["live"]
+            and counts["in_progress"] == 0
+        ) and (truth, counts)
 
     return wait_for(counts_match_truth, timeout=120, what="review webhooks to reach the dashboard")
 
@@ -165,9 +243,15 @@ def upload_and_review(live: Deployment, review_seconds: int = 120) -> tuple[Coun
 def buyer_cancels_and_merchant_approves(live: Deployment, tiktok_order_id: str) -> None:
     """The buyer asks TikTok to cancel a released order; the merchant approves the request in TokBridge."""
     control(live.tiktok_url, "POST", f"/sandbox/orders/{tiktok_order_id}/buyer_cancel")
-    request = wait_for(lambda: [c for c in live.browser.get("/api/v1/orders/cancellations").json()
-                                if c.get("tiktok_order_id") == tiktok_order_id], timeout=120,
-                       what="the buyer's cancellation request")[0]
+    request = wait_for(
+        lambda: [
+            c
+            for c in live.browser.get("/api/v1/orders/cancellations").json()
+            if c.get("tiktok_order_id") == tiktok_order_id
+        ],
+        timeout=120,
+        what="the buyer's cancellation request",
+    )[0]
     approved = live.browser.post(f"/api/v1/orders/cancellations/{request['id']}/approve")
     assert approved.status_code == 202, approved.text
 
@@ -183,13 +267,19 @@ def connect_tiktok(browser: httpx.Client) -> None:
 
 def redeliver(live: Deployment, order_id: str) -> int:
     """TikTok's notifications about this order, sent again, signed as TikTok signs them."""
-    deliveries = [d for d in control(live.tiktok_url, "GET", "/sandbox/webhooks")["deliveries"]
-                  if (d["body"].get("data") or {}).get("order_id") == order_id]
+    deliveries = [
+        d
+        for d in control(live.tiktok_url, "GET", "/sandbox/webhooks")["deliveries"]
+        if (d["body"].get("data") or {}).get("order_id") == order_id
+    ]
     assert deliveries, "TikTok sent no notification about the order"
     for delivery in deliveries:
         body = httpx.Request("POST", "/", json=delivery["body"]).content
-        answer = live.browser.post("/webhooks/tiktok", content=body, headers={
-            "content-type": "application/json", "authorization": compute_signature(APP_KEY, APP_SECRET, body)})
+        answer = live.browser.post(
+            "/webhooks/tiktok",
+            content=body,
+            headers={"content-type": "application/json", "authorization": compute_signature(APP_KEY, APP_SECRET, body)},
+        )
         assert answer.status_code == 200, answer.text
     return len(deliveries)
 
@@ -197,8 +287,13 @@ def redeliver(live: Deployment, order_id: str) -> int:
 def work_left(kinds: tuple[str, ...]) -> list[tuple]:
     """Jobs of these kinds still queued or running (whenever due: a retry waiting for its time counts too)."""
     with session_scope(get_engine(get_settings().database_url)) as session:
-        return list(session.execute(select(Job.id, Job.kind, Job.state, Job.attempts, Job.last_error).where(
-            Job.state.in_(ACTIVE_STATES), Job.kind.in_(kinds))))
+        return list(
+            session.execute(
+                select(Job.id, Job.kind, Job.state, Job.attempts, Job.last_error).where(
+                    Job.state.in_(ACTIVE_STATES), Job.kind.in_(kinds)
+                )
+            )
+        )
 
 
 def csrf(html: str) -> str:
@@ -209,8 +304,10 @@ def sign_up_and_connect(browser: httpx.Client, *, business: str, email: str, sto
     """A merchant signs up, connects the store sandbox's shop through its install screen and their one TikTok
     shop through the seller's consent page; the browser then sends the session's CSRF token to the API."""
     page = browser.get("/signup")
-    browser.post("/signup", data={"business": business, "email": email, "password": "a long password",
-                                  "csrf_token": csrf(page.text)})
+    browser.post(
+        "/signup",
+        data={"business": business, "email": email, "password": "a long password", "csrf_token": csrf(page.text)},
+    )
     page = browser.get("/connect/shopify")
     connected = browser.post("/connect/shopify", data={"shop": store_domain, "csrf_token": csrf(page.text)})
     assert connected.url.path == "/dashboard", connected.text[:500]
@@ -220,18 +317,24 @@ def sign_up_and_connect(browser: httpx.Client, *, business: str, email: str, sto
 
 def template_body(name: str, product_type: str, category: str, warehouse: str) -> dict:
     """A category template for one product type of the store sandbox's catalog (cotton clothes by weight)."""
-    return {"name": name, "selection": {"match": "all", "rules": [
-                {"field": "product_type", "operator": "equals", "value": product_type}]},
-            "category": {"id": category, "version": "v2"},
-            "attributes": [{"attribute_id": "100347", "source": "fixed", "value_names": ["Cotton"]}],
-            "inventory": {"default_warehouse_id": warehouse},
-            "listing": {"package_weight": {"value": "0.5", "unit": "POUND"}}}
+    return {
+        "name": name,
+        "selection": {
+            "match": "all",
+            "rules": [{"field": "product_type", "operator": "equals", "value": product_type}],
+        },
+        "category": {"id": category, "version": "v2"},
+        "attributes": [{"attribute_id": "100347", "source": "fixed", "value_names": ["Cotton"]}],
+        "inventory": {"default_warehouse_id": warehouse},
+        "listing": {"package_weight": {"value": "0.5", "unit": "POUND"}},
+    }
 
 
 def store_catalog(store_url: str, domain: str) -> list[dict]:
     """Every product of the store sandbox, page by page (its control API lists 50 at a time)."""
     products: list[dict] = []
-    while page := httpx.get(f"{store_url}/sandbox/shops/{domain}/products", params={"offset": len(products)},
-                            timeout=60).json()["products"]:
+    while page := httpx.get(
+        f"{store_url}/sandbox/shops/{domain}/products", params={"offset": len(products)}, timeout=60
+    ).json()["products"]:
         products += page
     return products

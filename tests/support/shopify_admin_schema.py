@@ -53,8 +53,12 @@ def _fetch(into: Path) -> None:
     if npm is None:
         raise SchemaUnavailable("npm is needed to fetch Shopify's published schema (Debian: apt-get install npm)")
     with tempfile.TemporaryDirectory() as work:
-        done = subprocess.run([npm, "pack", f"{PACKAGE}@{VERSION}", "--silent", "--pack-destination", work],
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [npm, "pack", f"{PACKAGE}@{VERSION}", "--silent", "--pack-destination", work],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if done.returncode != 0:
             raise SchemaUnavailable(f"npm pack {PACKAGE}@{VERSION} failed: {done.stderr.strip()[-500:]}")
         tarball = Path(work) / done.stdout.strip().splitlines()[-1]

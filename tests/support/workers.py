@@ -13,8 +13,13 @@ REPO = Path(__file__).resolve().parents[2]
 def start_worker(env: dict | None = None) -> subprocess.Popen:
     """A worker with this process's environment (settings, sandbox URLs) plus `env`."""
     full_env = {**os.environ, **(env or {}), "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, "-m", "tokbridge.cli", "worker"], env=full_env, cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=open(os.environ.get("TEST_WORKER_LOG", os.devnull), "a"))
+    return subprocess.Popen(
+        [sys.executable, "-m", "tokbridge.cli", "worker"],
+        env=full_env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=open(os.environ.get("TEST_WORKER_LOG", os.devnull), "a"),
+    )
 
 
 def stop(*processes: subprocess.Popen | None) -> None:
@@ -29,8 +34,9 @@ def crash_env(request) -> dict:
     the job over within seconds; Redis on PostgreSQL runs (the deployment's queue), SQLite's embedded queue otherwise."""
     env = {"JOB_LEASE_SECONDS": "4", "JOB_MAINTENANCE_SECONDS": "0.5", "WORKER_THREADS": "2"}
     if "postgresql" in request.getfixturevalue("database_url"):
-        env.update({"REDIS_URL": request.getfixturevalue("redis_url"),
-                    "QUEUE_NAME": request.getfixturevalue("redis_prefix")})
+        env.update(
+            {"REDIS_URL": request.getfixturevalue("redis_url"), "QUEUE_NAME": request.getfixturevalue("redis_prefix")}
+        )
     return env
 
 

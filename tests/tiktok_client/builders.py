@@ -44,7 +44,10 @@ def tshirt(
         m.SkuInput(
             seller_sku=f"TEE-{number}-{index}",
             external_sku_id=f"gid://shopify/ProductVariant/{number}{index:03d}",
-            sales_attributes=[m.SalesAttribute(id=color.id, value_id=c.id), m.SalesAttribute(id=size.id, value_id=s.id)],
+            sales_attributes=[
+                m.SalesAttribute(id=color.id, value_id=c.id),
+                m.SalesAttribute(id=size.id, value_id=s.id),
+            ],
             price=m.Price(amount="19.99", currency=currency),
             inventory=[m.WarehouseStock(warehouse_id=warehouse.id, quantity=stock)],
         )
@@ -56,7 +59,9 @@ def tshirt(
         "category_id": category.id,
         "category_version": category_version,
         "main_images": [m.ImageRef(uri=upload(client))],
-        "product_attributes": [m.ProductAttribute(id=a.id, values=[m.AttributeValueRef(id=a.values[0].id)]) for a in required],
+        "product_attributes": [
+            m.ProductAttribute(id=a.id, values=[m.AttributeValueRef(id=a.values[0].id)]) for a in required
+        ],
         "package_weight": m.PackageWeight(value="0.3", unit="KILOGRAM"),
         "external_product_id": f"gid://shopify/Product/{number}",
         "skus": skus,

@@ -53,8 +53,14 @@ class Connected:
 
 
 def sandbox_config(**overrides: Any) -> SandboxConfig:
-    base = {"app_key": APP_KEY, "app_secret": APP_SECRET, "bootstrap_token": False, "tick_seconds": 0.05,
-            "review_delay_seconds": 300, "seed": 5}
+    base = {
+        "app_key": APP_KEY,
+        "app_secret": APP_SECRET,
+        "bootstrap_token": False,
+        "tick_seconds": 0.05,
+        "review_delay_seconds": 300,
+        "seed": 5,
+    }
     return SandboxConfig(**{**base, **overrides})
 
 
@@ -68,12 +74,20 @@ def open_connection(
     """A sandbox served over HTTP and a client authorised on its first shop; `stack` closes both."""
     app_asgi = create_app(sandbox_config(**sandbox_overrides))
     base_url = stack.enter_context(serve(app_asgi))
-    settings = TikTokAppSettings(**{
-        "app_key": APP_KEY, "app_secret": APP_SECRET, "service_id": "7431458374265161478",
-        "authorize_url": f"{base_url}/open/authorize", "timeout_seconds": 10.0, **(app_settings or {}),
-    })
+    settings = TikTokAppSettings(
+        **{
+            "app_key": APP_KEY,
+            "app_secret": APP_SECRET,
+            "service_id": "7431458374265161478",
+            "authorize_url": f"{base_url}/open/authorize",
+            "timeout_seconds": 10.0,
+            **(app_settings or {}),
+        }
+    )
     # Generous by default so functional tests never trip it; rate tests pass their own.
-    transport = SignedTransport(settings, base_url, limiter=limiter or make_rate_limiter(10_000, burst=1_000), http=http)
+    transport = SignedTransport(
+        settings, base_url, limiter=limiter or make_rate_limiter(10_000, burst=1_000), http=http
+    )
     control = httpx.Client(base_url=base_url, timeout=10)
     stack.callback(control.close)
     stack.callback(transport.close)

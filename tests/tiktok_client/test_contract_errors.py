@@ -9,7 +9,6 @@ import time
 import pytest
 
 from tests.support.live_server import serve
-from tokbridge_sandboxes.tiktok.receiver import Receiver
 from tokbridge.channels.tiktok.auth import NotAuthorized, TokenManager, handle_authorization_event
 from tokbridge.channels.tiktok.errors import (
     InvalidTokenError,
@@ -21,6 +20,7 @@ from tokbridge.channels.tiktok.errors import (
 from tokbridge.channels.tiktok.models import TokenGrant
 from tokbridge.channels.tiktok.webhooks import parse_event, verify_signature
 from tokbridge.kit.ratelimit import make_rate_limiter
+from tokbridge_sandboxes.tiktok.receiver import Receiver
 
 from .conftest import APP_KEY, APP_SECRET
 
@@ -146,10 +146,17 @@ def test_local_limiter_keeps_the_sandbox_from_ever_throttling(connect):
 
 def test_5xx_and_timeouts_are_retryable(connect):
     tiktok = connect(app_settings={"timeout_seconds": 0.3})
-    tiktok.sandbox_control("POST", "/sandbox/faults", {
-        "timeout_seconds": 1.0,
-        "queue": [{"kind": "error", "path": WAREHOUSES, "count": 1}, {"kind": "timeout", "path": WAREHOUSES, "count": 1}],
-    })
+    tiktok.sandbox_control(
+        "POST",
+        "/sandbox/faults",
+        {
+            "timeout_seconds": 1.0,
+            "queue": [
+                {"kind": "error", "path": WAREHOUSES, "count": 1},
+                {"kind": "timeout", "path": WAREHOUSES, "count": 1},
+            ],
+        },
+    )
     with pytest.raises(RetryableError) as server_error:
         tiktok.client.get_warehouses()
     assert server_error.value.http_status == 500 and server_error.value.code == 36009003

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tests.support.live_server import serve
-from tokbridge_sandboxes.tiktok.receiver import Receiver
 from tokbridge.channels.tiktok import models as m
 from tokbridge.channels.tiktok.errors import ValidationError
 from tokbridge.channels.tiktok.webhooks import parse_event, verify_signature
+from tokbridge_sandboxes.tiktok.receiver import Receiver
 
 from .builders import default_warehouse, tshirt
 from .conftest import APP_KEY, APP_SECRET
@@ -72,14 +72,19 @@ def test_ship_track_and_correct_tracking(tiktok):
 
     first_unit = order.line_items[0].id
     shipped = client.mark_package_shipped(
-        order_id, tracking_number="1Z999AA10123456784", shipping_provider_id=provider.id, order_line_item_ids=[first_unit]
+        order_id,
+        tracking_number="1Z999AA10123456784",
+        shipping_provider_id=provider.id,
+        order_line_item_ids=[first_unit],
     )
     assert shipped.order_line_item_ids == [first_unit] and shipped.package_id
     package = client.get_package(shipped.package_id)
     assert package.tracking_number == "1Z999AA10123456784" and package.order_line_item_ids == [first_unit]
     assert client.get_orders([order_id])[0].status == "PARTIALLY_SHIPPING"
 
-    client.update_package_shipping_info(shipped.package_id, tracking_number="1Z999AA10123456785", shipping_provider_id=provider.id)
+    client.update_package_shipping_info(
+        shipped.package_id, tracking_number="1Z999AA10123456785", shipping_provider_id=provider.id
+    )
     assert client.get_package(shipped.package_id).tracking_number == "1Z999AA10123456785"
 
     rest = client.mark_package_shipped(order_id, tracking_number="1Z999AA10123456786", shipping_provider_id=provider.id)
@@ -89,7 +94,9 @@ def test_ship_track_and_correct_tracking(tiktok):
     assert client.get_orders([order_id])[0].tracking_number == "1Z999AA10123456787"
 
     with pytest.raises(ValidationError) as bad_tracking:
-        client.update_order_shipping_info(order_id, tracking_number="no spaces allowed!", shipping_provider_id=provider.id)
+        client.update_order_shipping_info(
+            order_id, tracking_number="no spaces allowed!", shipping_provider_id=provider.id
+        )
     assert bad_tracking.value.code == 21004012
 
 
@@ -113,21 +120,31 @@ def test_seller_cancel_and_buyer_cancellation_requests(tiktok):
     tiktok.sandbox_control("POST", "/sandbox/clock/advance", {"seconds": ON_HOLD_AND_PAYMENT})
 
     with pytest.raises(ValidationError) as wrong_reason:  # an UNPAID reason on a paid order
-        client.cancel_order(m.CancelOrderInput(order_id=first, cancel_reason="seller_cancel_unpaid_reason_out_of_stock"))
+        client.cancel_order(
+            m.CancelOrderInput(order_id=first, cancel_reason="seller_cancel_unpaid_reason_out_of_stock")
+        )
     assert wrong_reason.value.code == 25001021
-    cancelled = client.cancel_order(m.CancelOrderInput(order_id=first, cancel_reason="seller_cancel_reason_out_of_stock"))
+    cancelled = client.cancel_order(
+        m.CancelOrderInput(order_id=first, cancel_reason="seller_cancel_reason_out_of_stock")
+    )
     assert cancelled.cancel_id and cancelled.cancel_status
     assert client.get_orders([first])[0].status == "CANCELLED"
 
     # Buyers ask to cancel released orders; the seller approves one and rejects the other.
-    requests = {oid: tiktok.sandbox_control("POST", f"/sandbox/orders/{oid}/buyer_cancel")["cancel_id"] for oid in (second, third)}
+    requests = {
+        oid: tiktok.sandbox_control("POST", f"/sandbox/orders/{oid}/buyer_cancel")["cancel_id"]
+        for oid in (second, third)
+    }
     pending = client.search_cancellations(m.CancellationSearch(cancel_status=["CANCELLATION_REQUEST_PENDING"]))
     assert {c.cancel_id for c in pending.cancellations} == set(requests.values())
     client.approve_cancellation(requests[second], idempotency_key="approve-1")
     client.reject_cancellation(
-        requests[third], reject_reason="order_manage_list_action_respond_popup_reject_reason_invalid_cancellation_reason"
+        requests[third],
+        reject_reason="order_manage_list_action_respond_popup_reject_reason_invalid_cancellation_reason",
     )
-    statuses = {c.order_id: c.cancel_status for c in client.iter_cancellations(m.CancellationSearch(order_ids=[second, third]))}
+    statuses = {
+        c.order_id: c.cancel_status for c in client.iter_cancellations(m.CancellationSearch(order_ids=[second, third]))
+    }
     assert statuses[second] != "CANCELLATION_REQUEST_PENDING" and statuses[third] != "CANCELLATION_REQUEST_PENDING"
     assert client.get_orders([second])[0].status == "CANCELLED"
     assert client.get_orders([third])[0].status == "AWAITING_SHIPMENT"
@@ -154,7 +171,9 @@ def test_shop_webhooks_and_signed_delivery(tiktok):
     with serve(hook.app) as hook_base:
         client.update_shop_webhook("ORDER_STATUS_CHANGE", hook_base + "/hook")
         subscribed = client.get_shop_webhooks()
-        assert [(w.event_type, w.address) for w in subscribed.webhooks] == [("ORDER_STATUS_CHANGE", hook_base + "/hook")]
+        assert [(w.event_type, w.address) for w in subscribed.webhooks] == [
+            ("ORDER_STATUS_CHANGE", hook_base + "/hook")
+        ]
         assert subscribed.total_count == 1
         order_id = place_orders(tiktok, live_sku(tiktok), 1)[0]
         hook.wait_for(lambda bodies: any(b["type"] == 1 for b in bodies))
@@ -179,8 +198,9 @@ def _delivered_orders(tiktok, count: int) -> list[str]:
     for order_id in ids:
         order = client.get_orders([order_id])[0]
         provider = client.get_shipping_providers(order.delivery_option_id)[0]
-        client.mark_package_shipped(order_id, tracking_number=f"1Z999AA1012345{order_id[-4:]}",
-                                    shipping_provider_id=provider.id)
+        client.mark_package_shipped(
+            order_id, tracking_number=f"1Z999AA1012345{order_id[-4:]}", shipping_provider_id=provider.id
+        )
     tiktok.sandbox_control("POST", "/sandbox/clock/advance", {"seconds": 3 * 86400})
     return ids
 
@@ -217,12 +237,26 @@ def test_approve_and_reject_returns_as_documented(tiktok):
     client.approve_return(ret, decision="APPROVE_RETURN", idempotency_key="approve-ret")  # a replay: same answer
     assert _status(client, ret) == ("AWAITING_BUYER_SHIP", [])
     assert _refused(client.approve_return, return_id=ret, decision="APPROVE_RETURN") == 25011012
-    assert _refused(client.reject_return, return_id=ret, decision="REJECT_RETURN",
-                    reject_reason="reverse_reject_request_reason_1") == 25020010
+    assert (
+        _refused(
+            client.reject_return,
+            return_id=ret,
+            decision="REJECT_RETURN",
+            reject_reason="reverse_reject_request_reason_1",
+        )
+        == 25020010
+    )
     control("POST", f"/sandbox/returns/{ret}/status", {"status": "BUYER_SHIPPED_ITEM"})
     assert _status(client, ret) == ("BUYER_SHIPPED_ITEM", ["SELLER_RESPOND_RECEIVE_PACKAGE"])
-    assert _refused(client.reject_return, return_id=ret, decision="REJECT_RECEIVED_PACKAGE",
-                    reject_reason="reverse_reject_request_reason_1") == 25001016  # a request reason, not a package one
+    assert (
+        _refused(
+            client.reject_return,
+            return_id=ret,
+            decision="REJECT_RECEIVED_PACKAGE",
+            reject_reason="reverse_reject_request_reason_1",
+        )
+        == 25001016
+    )  # a request reason, not a package one
     client.approve_return(ret, decision="APPROVE_RECEIVED_PACKAGE")
     assert _status(client, ret) == ("RETURN_OR_REFUND_REQUEST_SUCCESS", [])
 
@@ -234,12 +268,22 @@ def test_approve_and_reject_returns_as_documented(tiktok):
     reasons = client.get_reject_reasons(other)
     assert ("reverse_reject_request_reason_5", "You have reached an agreement with the buyer") in reasons
     assert _refused(client.reject_return, return_id=other, decision="REJECT_RETURN", reject_reason="") == 25001001
-    assert _refused(client.reject_return, return_id=other, decision="REJECT_RETURN",
-                    reject_reason="because_i_say_so") == 25001014
-    assert _refused(client.reject_return, return_id=other, decision="REJECT_RECEIVED_PACKAGE",
-                    reject_reason="reverse_reject_return_parcel_reason_1") == 25020012
-    client.reject_return(other, decision="REJECT_RETURN", reject_reason="reverse_reject_request_reason_5",
-                         comment="Agreed by chat")
+    assert (
+        _refused(client.reject_return, return_id=other, decision="REJECT_RETURN", reject_reason="because_i_say_so")
+        == 25001014
+    )
+    assert (
+        _refused(
+            client.reject_return,
+            return_id=other,
+            decision="REJECT_RECEIVED_PACKAGE",
+            reject_reason="reverse_reject_return_parcel_reason_1",
+        )
+        == 25020012
+    )
+    client.reject_return(
+        other, decision="REJECT_RETURN", reject_reason="reverse_reject_request_reason_5", comment="Agreed by chat"
+    )
     assert _status(client, other) == ("REFUND_OR_RETURN_REQUEST_REJECT", [])
 
     # Cancelled by the buyer: nothing left to decide.

@@ -63,7 +63,9 @@ def test_reference_data(tiktok):
     assert authorized and {b.authorized_status for b in authorized} == {"AUTHORIZED"}
     assert len(authorized) < len(every_brand)
 
-    recommended = client.recommend_category(m.RecommendCategoryInput(product_title="Men's cotton crew neck t-shirt", category_version="v2"))
+    recommended = client.recommend_category(
+        m.RecommendCategoryInput(product_title="Men's cotton crew neck t-shirt", category_version="v2")
+    )
     assert recommended.leaf_category_id == leaf.id
 
 
@@ -90,7 +92,10 @@ def test_create_is_idempotent_and_goes_live_after_review(tiktok):
     key = str(uuid.uuid4())
     created = client.create_product(product.model_copy(update={"idempotency_key": key}))
     assert created.product_id.isdigit() and len(created.skus) == 2
-    assert {sku.external_sku_id for sku in created.skus} == {"gid://shopify/ProductVariant/1000", "gid://shopify/ProductVariant/1001"}
+    assert {sku.external_sku_id for sku in created.skus} == {
+        "gid://shopify/ProductVariant/1000",
+        "gid://shopify/ProductVariant/1001",
+    }
     # A retried job sends the same key: TikTok answers with the first product, no duplicate.
     assert client.create_product(product.model_copy(update={"idempotency_key": key})).product_id == created.product_id
     assert sum(1 for _ in client.iter_products()) == 1
@@ -114,10 +119,13 @@ def test_edit_partial_edit_inventory_and_price(tiktok):
 
     sku_ids = [sku.id for sku in client.get_product(created.product_id).skus]
     result = client.update_inventory(
-        created.product_id, [m.InventoryUpdate(id=sku_ids[0], inventory=[m.WarehouseStock(warehouse_id=warehouse.id, quantity=7)])]
+        created.product_id,
+        [m.InventoryUpdate(id=sku_ids[0], inventory=[m.WarehouseStock(warehouse_id=warehouse.id, quantity=7)])],
     )
     assert result.errors == []
-    client.update_price(created.product_id, [m.PriceUpdate(id=sku_ids[0], price=m.Price(amount="24.00", currency="USD"))])
+    client.update_price(
+        created.product_id, [m.PriceUpdate(id=sku_ids[0], price=m.Price(amount="24.00", currency="USD"))]
+    )
     sku = next(s for s in client.get_product(created.product_id).skus if s.id == sku_ids[0])
     assert sku.inventory[0].quantity == 7
     assert sku.price["currency"] == "USD" and "24" in str(sku.price)
@@ -146,7 +154,9 @@ def test_search_pages_and_batch_operations_chunk_by_twenty(tiktok):
     unknown = "1729000000000000001"
     result = client.deactivate_products([*ids, unknown])  # 24 ids: two calls of 20 and 4
     assert result.failed_ids() == {unknown}
-    assert {p.status for p in client.iter_products(m.ProductSearch(status="SELLER_DEACTIVATED"))} == {"SELLER_DEACTIVATED"}
+    assert {p.status for p in client.iter_products(m.ProductSearch(status="SELLER_DEACTIVATED"))} == {
+        "SELLER_DEACTIVATED"
+    }
     assert client.activate_products(ids).errors == []
     assert client.delete_products(ids[:21]).errors == []
     assert {p.id for p in client.iter_products(m.ProductSearch(status="DELETED"))} == set(ids[:21])

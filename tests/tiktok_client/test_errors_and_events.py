@@ -55,7 +55,9 @@ def test_validation_error_keeps_field_and_message():
     assert error.field == "body.address" and error.message == "param body.address is missing"
     quoted = e.error_from_response(200, envelope(12019095, "`pre_sale.fulfillment_type` is missing or empty."))
     assert quoted.field == "pre_sale.fulfillment_type"
-    from_data = e.error_from_response(200, envelope(12052024, "Category is not final category", {"field": "category_id"}))
+    from_data = e.error_from_response(
+        200, envelope(12052024, "Category is not final category", {"field": "category_id"})
+    )
     assert from_data.field == "category_id"
     assert e.error_from_response(200, envelope(12052261, "product name is empty")).field == "title"
     assert e.error_from_response(200, envelope(12052032, "The product does not exist")).field is None
@@ -80,11 +82,41 @@ def test_order_status_event_keeps_big_ids_exact():
 @pytest.mark.parametrize(
     ("type_", "data", "attr", "value"),
     [
-        (5, {"product_id": "1", "status": "PRODUCT_AUDIT_FAILURE", "update_time": 1}, "status", "PRODUCT_AUDIT_FAILURE"),
-        (6, {"message": "Shop_id 1 is deauthorized from your APP by merchant."}, "message", "Shop_id 1 is deauthorized from your APP by merchant."),
+        (
+            5,
+            {"product_id": "1", "status": "PRODUCT_AUDIT_FAILURE", "update_time": 1},
+            "status",
+            "PRODUCT_AUDIT_FAILURE",
+        ),
+        (
+            6,
+            {"message": "Shop_id 1 is deauthorized from your APP by merchant."},
+            "message",
+            "Shop_id 1 is deauthorized from your APP by merchant.",
+        ),
         (7, {"message": "expires soon", "expiration_time": "1700000000"}, "expires_at", 1700000000),
-        (11, {"order_id": "9", "cancel_id": "8", "cancel_status": "CANCELLATION_REQUEST_PENDING", "cancellations_role": "BUYER"}, "cancel_id", "8"),
-        (12, {"order_id": "9", "return_id": "7", "return_status": "RETURN_OR_REFUND_REQUEST_PENDING", "return_type": "REFUND"}, "return_id", "7"),
+        (
+            11,
+            {
+                "order_id": "9",
+                "cancel_id": "8",
+                "cancel_status": "CANCELLATION_REQUEST_PENDING",
+                "cancellations_role": "BUYER",
+            },
+            "cancel_id",
+            "8",
+        ),
+        (
+            12,
+            {
+                "order_id": "9",
+                "return_id": "7",
+                "return_status": "RETURN_OR_REFUND_REQUEST_PENDING",
+                "return_type": "REFUND",
+            },
+            "return_id",
+            "7",
+        ),
         (37, {"product_id": "1", "audit": {"status": "APPROVED"}, "update_time": 1}, "audit_status", "APPROVED"),
     ],
 )

@@ -16,8 +16,9 @@ def test_calls_429s_and_rate_limit_waits_are_counted(connect):
     tiktok = connect(limiter=make_rate_limiter(10_000, burst=1_000), app_settings={"default_retry_after_seconds": 30})
     before = counted()
     tiktok.client.get_warehouses()
-    tiktok.sandbox_control("POST", "/sandbox/faults", {"queue": [{"kind": "throttle", "path": WAREHOUSES.split()[1],
-                                                                   "count": 1}]})
+    tiktok.sandbox_control(
+        "POST", "/sandbox/faults", {"queue": [{"kind": "throttle", "path": WAREHOUSES.split()[1], "count": 1}]}
+    )
     with pytest.raises(RateLimited):
         tiktok.client.get_warehouses()
     with pytest.raises(RateLimited):  # the shop cools down: held back here, not sent
@@ -43,9 +44,10 @@ def test_an_endpoint_is_counted_by_its_template_not_its_ids(tiktok):
             tiktok.client.get_product(product_id)
     after = counted()
     endpoint = "GET /product/202309/products/{product_id}"
-    assert (value(after, "tokbridge_platform_calls_total", platform="tiktok", endpoint=endpoint, outcome="client_error")
-            - value(before, "tokbridge_platform_calls_total", platform="tiktok", endpoint=endpoint,
-                    outcome="client_error")) == 2
+    assert (
+        value(after, "tokbridge_platform_calls_total", platform="tiktok", endpoint=endpoint, outcome="client_error")
+        - value(before, "tokbridge_platform_calls_total", platform="tiktok", endpoint=endpoint, outcome="client_error")
+    ) == 2
     assert "1729382256910270001" not in after
 
 
@@ -56,6 +58,7 @@ def test_token_calls_are_counted_too(connect):
     after = counted()
     for path in ("/api/v2/token/get", "/api/v2/token/refresh"):
         endpoint = f"GET {path}"
-        assert (value(after, "tokbridge_platform_calls_total", platform="tiktok", endpoint=endpoint, outcome="ok")
-                - value(before, "tokbridge_platform_calls_total", platform="tiktok", endpoint=endpoint,
-                        outcome="ok")) == 1, path
+        assert (
+            value(after, "tokbridge_platform_calls_total", platform="tiktok", endpoint=endpoint, outcome="ok")
+            - value(before, "tokbridge_platform_calls_total", platform="tiktok", endpoint=endpoint, outcome="ok")
+        ) == 1, path

@@ -88,5 +88,8 @@ def test_processes_share_one_bucket(kind, request, tmp_path):
 
 
 def test_memory_backend_is_per_instance():
-    first, second = RateLimiter(MemoryBackend(), 1, period_seconds=3600), RateLimiter(MemoryBackend(), 1, period_seconds=3600)
+    first, second = (
+        RateLimiter(MemoryBackend(), 1, period_seconds=3600),
+        RateLimiter(MemoryBackend(), 1, period_seconds=3600),
+    )
     assert first.try_acquire("k").allowed and second.try_acquire("k").allowed

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-import re
 
 from tests.tiktok_client.builders import default_warehouse, upload
 from tests.tiktok_client.conftest import Connected, open_connection
@@ -72,41 +72,60 @@ def full_product(client, title: str = "Lumen Pocket Bluetooth Speaker", number: 
     rules = client.get_category_rules(category.id, category_version="v2")
     sales = [a for a in attributes if a.type == "SALES_PROPERTY"][:2]
     required = [a for a in attributes if a.type == "PRODUCT_PROPERTY"]
-    brand = next(b for b in client.get_brands(category_id=category.id, category_version="v2").brands
-                 if b.authorized_status == "AUTHORIZED")
+    brand = next(
+        b
+        for b in client.get_brands(category_id=category.id, category_version="v2").brands
+        if b.authorized_status == "AUTHORIZED"
+    )
     warehouse = default_warehouse(client)
     image = upload(client)
     certifications = [
-        m.Certification(id=c["id"], images=[m.ImageRef(uri=upload(client))],
-                        files=[{"id": "v09ea0g40000cj91373c77u3mid3g1s0", "name": "declaration.pdf", "format": "PDF"}],
-                        expiration_date=1893456000)
+        m.Certification(
+            id=c["id"],
+            images=[m.ImageRef(uri=upload(client))],
+            files=[{"id": "v09ea0g40000cj91373c77u3mid3g1s0", "name": "declaration.pdf", "format": "PDF"}],
+            expiration_date=1893456000,
+        )
         for c in rules.product_certifications
     ]
     skus = []
     for index, (first, second) in enumerate([(a, b) for a in sales[0].values[:2] for b in sales[1].values[:1]]):
-        skus.append(m.SkuInput(
-            seller_sku=f"SPK-{index}",
-            external_sku_id=f"store-variant-{index}",
-            sales_attributes=[
-                m.SalesAttribute(id=sales[0].id, value_id=first.id, sku_img=m.ImageRef(uri=image),
-                                 supplementary_sku_images=[m.ImageRef(uri=image)]),
-                m.SalesAttribute(id=sales[1].id, value_id=second.id),
-            ],
-            price=m.Price(amount="49.99", currency="USD"),
-            inventory=[m.WarehouseStock(warehouse_id=warehouse.id, quantity=300, backorder_quantity=5, handling_time=3)],
-            identifier_code=m.IdentifierCode(code=f"0012345678905{index}"[:12], type="UPC"),
-            list_price=m.ListPrice(amount="59.99", currency="USD"),
-            external_list_prices=[m.ExternalListPrice(amount="59.99", currency="USD")],
-            sku_unit_count="1.00",
-            external_urls=["https://store.example/products/speaker"],
-            extra_identifier_codes=["00012345678912"],
-            fees=[{"type": "PFAND", "amount": "0.25", "additional_attribute": "SINGLE_USE"}],
-            pre_sale={"type": "PRE_ORDER", "fulfillment_type": {"handling_duration_days": 7,
-                                                                "release_date": 1893456000}},
-        ))
+        skus.append(
+            m.SkuInput(
+                seller_sku=f"SPK-{index}",
+                external_sku_id=f"store-variant-{index}",
+                sales_attributes=[
+                    m.SalesAttribute(
+                        id=sales[0].id,
+                        value_id=first.id,
+                        sku_img=m.ImageRef(uri=image),
+                        supplementary_sku_images=[m.ImageRef(uri=image)],
+                    ),
+                    m.SalesAttribute(id=sales[1].id, value_id=second.id),
+                ],
+                price=m.Price(amount="49.99", currency="USD"),
+                inventory=[
+                    m.WarehouseStock(warehouse_id=warehouse.id, quantity=300, backorder_quantity=5, handling_time=3)
+                ],
+                identifier_code=m.IdentifierCode(code=f"0012345678905{index}"[:12], type="UPC"),
+                list_price=m.ListPrice(amount="59.99", currency="USD"),
+                external_list_prices=[m.ExternalListPrice(amount="59.99", currency="USD")],
+                sku_unit_count="1.00",
+                external_urls=["https://store.example/products/speaker"],
+                extra_identifier_codes=["00012345678912"],
+                fees=[{"type": "PFAND", "amount": "0.25", "additional_attribute": "SINGLE_USE"}],
+                pre_sale={
+                    "type": "PRE_ORDER",
+                    "fulfillment_type": {"handling_duration_days": 7, "release_date": 1893456000},
+                },
+            )
+        )
     return m.ProductInput(
-        title=title, description="<p>A pocket speaker with twelve hours of play.</p>",
-        category_id=category.id, category_version="v2", brand_id=brand.id,
+        title=title,
+        description="<p>A pocket speaker with twelve hours of play.</p>",
+        category_id=category.id,
+        category_version="v2",
+        brand_id=brand.id,
         main_images=[m.ImageRef(uri=image)],
         product_attributes=[attribute_value(a) for a in required],
         package_weight=m.PackageWeight(value="0.6", unit="POUND"),
@@ -115,9 +134,15 @@ def full_product(client, title: str = "Lumen Pocket Bluetooth Speaker", number: 
         size_chart={"image": {"uri": image}, "template": {"id": "7267563252536723205"}},
         shipping_template_id="7181398425357543210",
         video={"id": "v10b5cg40000cjm3o7bc77u8s1a2b3c4"},
-        is_cod_allowed=False, external_product_id=f"store-product-{number}", skus=skus,
-        is_not_for_sale=False, minimum_order_quantity=1, shipping_insurance_requirement="OPTIONAL",
-        is_pre_owned=False, manufacturer_ids=["7234567890123456789"], responsible_person_ids=["7234567890123456790"],
+        is_cod_allowed=False,
+        external_product_id=f"store-product-{number}",
+        skus=skus,
+        is_not_for_sale=False,
+        minimum_order_quantity=1,
+        shipping_insurance_requirement="OPTIONAL",
+        is_pre_owned=False,
+        manufacturer_ids=["7234567890123456789"],
+        responsible_person_ids=["7234567890123456790"],
         idempotency_key=f"0b8f1f3e-3f4c-4a59-9a43-7d2a3c1e5b1{number}",
     )
 
@@ -146,8 +171,9 @@ def world() -> Iterator[ShapeWorld]:
     with contextlib.ExitStack() as stack:
         hooks = {"request": [record], "response": [record_answer]}
         http = stack.enter_context(httpx.Client(timeout=10, event_hooks=hooks))
-        tiktok = open_connection(stack, http=http, webhook_url="http://127.0.0.1:9/unreachable", seed=11,
-                                 shop_regions=["US", "DE"])
+        tiktok = open_connection(
+            stack, http=http, webhook_url="http://127.0.0.1:9/unreachable", seed=11, shop_regions=["US", "DE"]
+        )
         built = ShapeWorld(tiktok, sent, answered, refused)
         client = tiktok.client
         created = client.create_product(full_product(client))
@@ -160,23 +186,34 @@ def world() -> Iterator[ShapeWorld]:
 
         shipped, seller_cancelled, buyer_requested = order(), order(1), order(1)
         built.control("POST", "/sandbox/clock/advance", {"seconds": ON_HOLD_AND_PAYMENT})
-        built.order_ids.update(shipped=shipped, seller_cancelled=seller_cancelled, buyer_requested=buyer_requested,
-                               unpaid=order(1))
+        built.order_ids.update(
+            shipped=shipped, seller_cancelled=seller_cancelled, buyer_requested=buyer_requested, unpaid=order(1)
+        )
         warehouse = default_warehouse(client)
         option = client.get_delivery_options(warehouse.id)[0]
         provider = client.get_shipping_providers(option.id)[0]
         # Two packages: the order is split, its first package carries half of the line items.
         items = [item.id for item in client.get_orders([shipped])[0].line_items]
-        built.package_id = client.mark_package_shipped(
-            shipped, tracking_number="9400111899223197428490", shipping_provider_id=provider.id,
-            order_line_item_ids=items[: len(items) // 2]).package_id or ""
+        built.package_id = (
+            client.mark_package_shipped(
+                shipped,
+                tracking_number="9400111899223197428490",
+                shipping_provider_id=provider.id,
+                order_line_item_ids=items[: len(items) // 2],
+            ).package_id
+            or ""
+        )
         client.mark_package_shipped(shipped, tracking_number="9400111899223197428499", shipping_provider_id=provider.id)
-        client.update_order_shipping_info(shipped, tracking_number="9400111899223197428491",
-                                          shipping_provider_id=provider.id)
-        client.update_package_shipping_info(built.package_id, tracking_number="9400111899223197428492",
-                                            shipping_provider_id=provider.id)
+        client.update_order_shipping_info(
+            shipped, tracking_number="9400111899223197428491", shipping_provider_id=provider.id
+        )
+        client.update_package_shipping_info(
+            built.package_id, tracking_number="9400111899223197428492", shipping_provider_id=provider.id
+        )
         reasons = "seller_cancel_reason_out_of_stock"
-        built.cancel_ids.append(client.cancel_order(m.CancelOrderInput(order_id=seller_cancelled, cancel_reason=reasons)).cancel_id)
+        built.cancel_ids.append(
+            client.cancel_order(m.CancelOrderInput(order_id=seller_cancelled, cancel_reason=reasons)).cancel_id
+        )
         built.cancel_ids.append(built.control("POST", f"/sandbox/orders/{buyer_requested}/buyer_cancel")["cancel_id"])
         built.control("POST", "/sandbox/clock/advance", {"seconds": DELIVERY})
         built.return_id = built.control("POST", f"/sandbox/orders/{shipped}/return", {})["return_id"]
@@ -208,7 +245,8 @@ def exercise_the_rest(built: ShapeWorld, provider_id: str) -> None:
     built.control("PUT", f"/sandbox/shops/{shop_id}/prerequisites", {"failing": []})
     # Create Product's own fields (is_not_for_sale, idempotency_key) are not part of these two calls.
     listing = full_product(client, title="Lumen Pocket Bluetooth Speaker Mini").model_copy(
-        update={"idempotency_key": None, "is_not_for_sale": None})
+        update={"idempotency_key": None, "is_not_for_sale": None}
+    )
     client.check_product_listing(listing)
     client.check_product_listing(listing.model_copy(update={"certifications": []}))  # fails: FCC is required
     product = client.get_product(built.product_id)
@@ -219,8 +257,9 @@ def exercise_the_rest(built: ShapeWorld, provider_id: str) -> None:
     drinks = next(c for c in german.get_categories(category_version="v1", keyword="Sparkling Water") if c.is_leaf)
     german.get_category_rules(drinks.id, category_version="v1")
     # A second product, refused in review, with a shipping template TikTok clears with a warning.
-    refused = client.create_product(full_product(client, "Lumen Replica Speaker", number=2).model_copy(
-        update={"shipping_template_id": "standard"})).product_id
+    refused = client.create_product(
+        full_product(client, "Lumen Replica Speaker", number=2).model_copy(update={"shipping_template_id": "standard"})
+    ).product_id
     built.control("POST", f"/sandbox/products/{refused}/review", {"outcome": "FAILED"})
     client.get_product(refused)
     client.edit_product(built.product_id, listing.model_copy(update={"shipping_template_id": "standard"}))
@@ -229,16 +268,30 @@ def exercise_the_rest(built: ShapeWorld, provider_id: str) -> None:
     stock = [m.WarehouseStock(warehouse_id=warehouse.id, quantity=250)]
     client.update_inventory(built.product_id, [m.InventoryUpdate(id=sku.id, inventory=stock) for sku in product.skus])
     # A warehouse the SKU was not created with: refused per SKU, with the warehouse's own error.
-    client.update_inventory(built.product_id, [m.InventoryUpdate(id=product.skus[0].id, inventory=[
-        m.WarehouseStock(warehouse_id="7000000000000000009", quantity=1)])])
-    client.update_price(built.product_id, [m.PriceUpdate(id=sku.id, price=m.Price(amount="44.99", currency="USD"))
-                                           for sku in product.skus])
+    client.update_inventory(
+        built.product_id,
+        [
+            m.InventoryUpdate(
+                id=product.skus[0].id, inventory=[m.WarehouseStock(warehouse_id="7000000000000000009", quantity=1)]
+            )
+        ],
+    )
+    client.update_price(
+        built.product_id,
+        [m.PriceUpdate(id=sku.id, price=m.Price(amount="44.99", currency="USD")) for sku in product.skus],
+    )
     orders = list(built.order_ids.values())
     client.search_orders()
     client.get_orders(orders)
     client.get_package(built.package_id)
-    built.tiktok.transport.call(SEARCH_PACKAGES, access_token=built.tiktok.tokens.access_token(client.shop_id),
-                                shop_id=client.shop_id, shop_cipher=client.shop_cipher, query={"page_size": 10}, body={})
+    built.tiktok.transport.call(
+        SEARCH_PACKAGES,
+        access_token=built.tiktok.tokens.access_token(client.shop_id),
+        shop_id=client.shop_id,
+        shop_cipher=client.shop_cipher,
+        query={"page_size": 10},
+        body={},
+    )
     with contextlib.suppress(TikTokError):  # Ship Package is for SEA and LATAM shops: a US shop refuses it
         client.ship_package(built.package_id, tracking_number="1", shipping_provider_id=provider_id)
     client.search_cancellations()
@@ -260,8 +313,12 @@ def exercise_the_rest(built: ShapeWorld, provider_id: str) -> None:
     shipped = built.order_ids["shipped"]
     refusals = [
         lambda: client.get_product(unknown),
-        lambda: client.mark_package_shipped(shipped, tracking_number="9400111899223197428493", shipping_provider_id=provider_id),
-        lambda: client.cancel_order(m.CancelOrderInput(order_id=shipped, cancel_reason="seller_cancel_reason_out_of_stock")),
+        lambda: client.mark_package_shipped(
+            shipped, tracking_number="9400111899223197428493", shipping_provider_id=provider_id
+        ),
+        lambda: client.cancel_order(
+            m.CancelOrderInput(order_id=shipped, cancel_reason="seller_cancel_reason_out_of_stock")
+        ),
         lambda: client.approve_return(built.return_id, decision="APPROVE_RETURN"),
         lambda: client.approve_cancellation(built.cancel_ids[0]),
         lambda: client.get_category_rules(speakers.id[:-1], category_version="v2"),

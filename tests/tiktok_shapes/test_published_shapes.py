@@ -41,20 +41,45 @@ NOT_EXERCISED = {
 # and product families (cross-border sellers), Subscribe and Save, Tokopedia (Indonesian shops only),
 # pre-approval (KYC or restricted category pending) and SKUs deactivated one by one.
 COMBINED_LISTINGS = ("orders[].line_items[].combined_listing_skus",)
-PRODUCT_FEATURES = ("skus[].combined_skus", "primary_combined_product_id", "product_types[]",
-                    "global_product_association", "skus[].global_listing_policy", "product_families",
-                    "subscribe_info", "integrated_platform_statuses", "audit.pre_approved_reasons[]",
-                    "skus[].status_info.deactivation_source")
-SEARCH_FEATURES = tuple(f"products[].{path}" for path in
-                        ("product_families", "integrated_platform_statuses", "audit.pre_approved_reasons[]",
-                         "skus[].status_info.deactivation_source", "product_sync_fail_reasons[]"))
+PRODUCT_FEATURES = (
+    "skus[].combined_skus",
+    "primary_combined_product_id",
+    "product_types[]",
+    "global_product_association",
+    "skus[].global_listing_policy",
+    "product_families",
+    "subscribe_info",
+    "integrated_platform_statuses",
+    "audit.pre_approved_reasons[]",
+    "skus[].status_info.deactivation_source",
+)
+SEARCH_FEATURES = tuple(
+    f"products[].{path}"
+    for path in (
+        "product_families",
+        "integrated_platform_statuses",
+        "audit.pre_approved_reasons[]",
+        "skus[].status_info.deactivation_source",
+        "product_sync_fail_reasons[]",
+    )
+)
 # Returns: disputes, partial refunds proposed by the seller, combined and edited returns.
-RETURN_FEATURES = tuple(f"return_orders[].{path}" for path in
-                        ("arbitration_status", "partial_refund", "seller_proposed_return_type", "combined_return_id",
-                         "pre_return_id", "next_return_id"))
+RETURN_FEATURES = tuple(
+    f"return_orders[].{path}"
+    for path in (
+        "arbitration_status",
+        "partial_refund",
+        "seller_proposed_return_type",
+        "combined_return_id",
+        "pre_return_id",
+        "next_return_id",
+    )
+)
 NOT_SIMULATED: dict[str, tuple[str, ...]] = {
     "SEARCH_RETURNS": RETURN_FEATURES,
-    "GET_ORDERS": COMBINED_LISTINGS, "SEARCH_ORDERS": COMBINED_LISTINGS, "GET_PRODUCT": PRODUCT_FEATURES,
+    "GET_ORDERS": COMBINED_LISTINGS,
+    "SEARCH_ORDERS": COMBINED_LISTINGS,
+    "GET_PRODUCT": PRODUCT_FEATURES,
     "SEARCH_PRODUCTS": SEARCH_FEATURES,
 }
 # Endpoint names whose gaps are still known; a listed endpoint that passes fails the run (strict).
@@ -99,13 +124,19 @@ def test_webhooks_have_the_published_shape(world, event_type, request):
     deliveries = world.control("GET", "/sandbox/webhooks")["deliveries"]
     bodies = [d["body"] for d in deliveries if d["type"] == event_type]
     assert bodies, f"the shape world sent no webhook of type {event_type}"
-    report = compare(f"webhook {event_type}", bodies, Published.webhook(DIGEST, event_type),
-                     ignore=WEBHOOK_EXAMPLE_TYPOS.get(event_type, ()))
+    report = compare(
+        f"webhook {event_type}",
+        bodies,
+        Published.webhook(DIGEST, event_type),
+        ignore=WEBHOOK_EXAMPLE_TYPOS.get(event_type, ()),
+    )
     REPORTS.append(report)
     assert not report.failures, "\n".join(report.failures)
 
 
-@pytest.mark.parametrize("name", sorted(n for n, e in CLIENT_ENDPOINTS.items() if e.method in ("POST", "PUT", "DELETE")))
+@pytest.mark.parametrize(
+    "name", sorted(n for n, e in CLIENT_ENDPOINTS.items() if e.method in ("POST", "PUT", "DELETE"))
+)
 def test_request_bodies_use_documented_keys(world, name):
     endpoint = CLIENT_ENDPOINTS[name]
     documented = DIGEST["endpoints"][key(endpoint)]["request_body"]

@@ -20,11 +20,23 @@ from tests.conftest import create_account, sign_in
 # No server error, and every answer one the document declares (status, content type, headers, body).
 # Not schemathesis's "valid data accepted": a template body is loose JSON whose problems the app
 # refuses with its documented 422, which is the right answer.
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 # Bounded and repeatable: a fixed number of examples per operation, derandomized (a fixed seed).
-BOUNDED = settings(max_examples=25, derandomize=True, database=None, deadline=None, print_blob=False,
-                   phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+BOUNDED = settings(
+    max_examples=25,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=False,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
 
 
 def _merchant_headers(web_app, app_settings) -> dict[str, str]:

@@ -29,8 +29,9 @@ def csrf_of(page: str) -> str:
 def create_token(client, name: str = "Nightly script", access: str = "read_write", expires: str = "90") -> str:
     """Through the Settings page, as a merchant does; returns the token the page shows."""
     page = client.get("/settings/tokens")
-    answer = client.post("/settings/tokens", data={"csrf_token": csrf_of(page.text), "name": name,
-                                                   "access": access, "expires": expires})
+    answer = client.post(
+        "/settings/tokens", data={"csrf_token": csrf_of(page.text), "name": name, "access": access, "expires": expires}
+    )
     assert answer.status_code == 200, answer.text
     return TOKEN.search(answer.text).group(1)
 
@@ -51,8 +52,10 @@ def two_merchants(app_settings):
     a = create_account(app_settings, "Alpha", "a@alpha.test")
     b = create_account(app_settings, "Bravo", "b@bravo.test")
     with session_scope(get_engine(app_settings.database_url)) as session:
-        jobs = {name: enqueue(session, "test.count", merchant_id=merchant, payload={"steps": 1},
-                              title=f"{name} import").id for name, merchant in (("Alpha", a), ("Bravo", b))}
+        jobs = {
+            name: enqueue(session, "test.count", merchant_id=merchant, payload={"steps": 1}, title=f"{name} import").id
+            for name, merchant in (("Alpha", a), ("Bravo", b))
+        }
     return {"a": a, "b": b, "a_job": jobs["Alpha"], "b_job": jobs["Bravo"]}
 
 
@@ -75,8 +78,12 @@ def test_a_token_is_shown_once_stored_hashed_and_works_without_csrf(client, outs
 
     me = outsider.get("/api/v1/me", headers=bearer(token))
     assert me.status_code == 200
-    assert me.json() == {"email": "a@alpha.test", "merchant_id": two_merchants["a"], "merchant_name": "Alpha",
-                         "csrf_token": None}
+    assert me.json() == {
+        "email": "a@alpha.test",
+        "merchant_id": two_merchants["a"],
+        "merchant_name": "Alpha",
+        "csrf_token": None,
+    }
     cancelled = outsider.post(f"/api/v1/jobs/{two_merchants['a_job']}/cancel", headers=bearer(token))
     assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
     assert job_state(app_settings, two_merchants["a_job"]) == "cancelled"
@@ -113,8 +120,9 @@ def test_revoked_expired_or_mistyped_tokens_get_401(client, outsider, two_mercha
     answer = client.post(f"/settings/tokens/{row_id}/revoke", data={"csrf_token": csrf_of(page)})
     assert answer.status_code == 200 and "revoked" in answer.text.lower()
     with session_scope(get_engine(app_settings.database_url)) as session:
-        session.execute(update(ApiToken).where(ApiToken.name == "two")
-                        .values(expires_at=utcnow() - timedelta(seconds=1)))
+        session.execute(
+            update(ApiToken).where(ApiToken.name == "two").values(expires_at=utcnow() - timedelta(seconds=1))
+        )
 
     for token in (revoked, expired, kept[:-2] + "xx", "tbk_", "not-a-token"):
         answer = outsider.get("/api/v1/me", headers=bearer(token))
@@ -143,8 +151,9 @@ def test_a_bad_token_is_refused_even_beside_a_valid_session_cookie(client, two_m
     assert client.get("/api/v1/me").status_code == 200
     assert client.get("/api/v1/me", headers=bearer("tbk_guessed")).status_code == 401
     # With a token header, a call that changes something is judged by the token alone, not the cookie.
-    assert client.post(f"/api/v1/jobs/{two_merchants['a_job']}/cancel",
-                       headers=bearer("tbk_guessed")).status_code == 401
+    assert (
+        client.post(f"/api/v1/jobs/{two_merchants['a_job']}/cancel", headers=bearer("tbk_guessed")).status_code == 401
+    )
 
 
 def test_a_token_reaches_only_the_api_not_the_pages(client, outsider, two_merchants):
@@ -170,14 +179,20 @@ def test_a_user_revokes_only_their_own_tokens(client, app_settings, two_merchant
         assert session.get(ApiToken, row_id).revoked_at is None
 
 
-@pytest.mark.parametrize("form, words", [({"name": "  "}, "Give the token a name"),
-                                         ({"name": "x" * 101}, "at most 100"),
-                                         ({"name": "ok", "expires": "forever"}, "Choose when")])
+@pytest.mark.parametrize(
+    "form, words",
+    [
+        ({"name": "  "}, "Give the token a name"),
+        ({"name": "x" * 101}, "at most 100"),
+        ({"name": "ok", "expires": "forever"}, "Choose when"),
+    ],
+)
 def test_a_token_form_that_does_not_fit_is_refused_in_words(client, two_merchants, app_settings, form, words):
     sign_in(client, "a@alpha.test")
     page = client.get("/settings/tokens").text
-    answer = client.post("/settings/tokens", data={"csrf_token": csrf_of(page), "access": "read_only",
-                                                   "expires": "30", **form})
+    answer = client.post(
+        "/settings/tokens", data={"csrf_token": csrf_of(page), "access": "read_only", "expires": "30", **form}
+    )
     assert answer.status_code == 200 and words in answer.text and "tbk_" not in answer.text
     with session_scope(get_engine(app_settings.database_url)) as session:
         assert session.scalars(select(ApiToken)).all() == []

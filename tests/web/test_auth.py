@@ -102,8 +102,15 @@ def test_api_calls_that_change_state_need_the_csrf_header(client, app_settings):
 
 def test_sign_up_creates_a_merchant_and_signs_in(client, app_settings):
     page = client.get("/signup")
-    response = client.post("/signup", data={"business": "Fresh Shop", "email": "New@Fresh.test",
-                                            "password": "long enough pw", "csrf_token": csrf_from(page.text)})
+    response = client.post(
+        "/signup",
+        data={
+            "business": "Fresh Shop",
+            "email": "New@Fresh.test",
+            "password": "long enough pw",
+            "csrf_token": csrf_from(page.text),
+        },
+    )
     assert response.url.path == "/dashboard" and "Fresh Shop" in response.text
     with session_scope(get_engine(app_settings.database_url)) as session:
         user = session.scalar(select(User))
@@ -113,21 +120,36 @@ def test_sign_up_creates_a_merchant_and_signs_in(client, app_settings):
 def test_sign_up_explains_what_is_wrong(client, app_settings):
     create_account(app_settings, "Acme", "owner@acme.test")
     page = client.get("/signup")
-    short = client.post("/signup", data={"business": "X", "email": "x@x.test", "password": "short",
-                                         "csrf_token": csrf_from(page.text)})
+    short = client.post(
+        "/signup", data={"business": "X", "email": "x@x.test", "password": "short", "csrf_token": csrf_from(page.text)}
+    )
     assert short.status_code == 400 and "at least 10 characters" in short.text
     page = client.get("/signup")
-    taken = client.post("/signup", data={"business": "X", "email": "owner@acme.test", "password": "long enough pw",
-                                         "csrf_token": csrf_from(page.text)})
+    taken = client.post(
+        "/signup",
+        data={
+            "business": "X",
+            "email": "owner@acme.test",
+            "password": "long enough pw",
+            "csrf_token": csrf_from(page.text),
+        },
+    )
     assert taken.status_code == 400 and "already exists" in taken.text
 
 
 def test_sign_in_never_redirects_off_site(client, app_settings):
     create_account(app_settings, "Acme", "owner@acme.test")
     page = client.get("/login")
-    response = client.post("/login", follow_redirects=False, data={
-        "email": "owner@acme.test", "password": "correct horse battery", "csrf_token": csrf_from(page.text),
-        "next": "//evil.example/phish"})
+    response = client.post(
+        "/login",
+        follow_redirects=False,
+        data={
+            "email": "owner@acme.test",
+            "password": "correct horse battery",
+            "csrf_token": csrf_from(page.text),
+            "next": "//evil.example/phish",
+        },
+    )
     assert response.headers["location"] == "/dashboard"
 
 

@@ -36,15 +36,20 @@ GOOD_KEY = "key-that-the-store-accepts"
 
 class KeyedConnector:
     required_scopes = ("products", "stock")
-    form_fields = (ConnectField("address", "Shop address", placeholder="https://shop.example"),
-                   ConnectField("api_key", "API key", secret=True))
+    form_fields = (
+        ConnectField("address", "Shop address", placeholder="https://shop.example"),
+        ConnectField("api_key", "API key", secret=True),
+    )
     state_max_age_seconds = 600
 
     def account_of(self, answers: Mapping[str, str]) -> str:
         address = answers.get("address", "").strip().rstrip("/").lower()
         if not address.startswith("https://"):
-            raise ConnectRefused("That is not a shop address", "The address must start with https://.",
-                                 "Copy it from your browser's address bar.")
+            raise ConnectRefused(
+                "That is not a shop address",
+                "The address must start with https://.",
+                "Copy it from your browser's address bar.",
+            )
         return address
 
     def begin(self, settings, *, account, state, callback_url, answers) -> ConnectStart:
@@ -59,8 +64,9 @@ class KeyedConnector:
     def finish(self, settings, returned: ConnectReturn, *, callback_url: str) -> ConnectionGrant:
         if returned.answers.get("api_key") != GOOD_KEY:
             raise NeedsReconnect("key refused")
-        return ConnectionGrant(external_id=returned.account, name="Keyed Shop", access_token=GOOD_KEY,
-                               scopes=["products", "stock"])
+        return ConnectionGrant(
+            external_id=returned.account, name="Keyed Shop", access_token=GOOD_KEY, scopes=["products", "stock"]
+        )
 
     def needs_refresh(self, connection) -> bool:
         return False
@@ -106,8 +112,11 @@ def merchant(keyed_store, client, app_settings):
 
 
 def _send(client, **answers):
-    return client.post("/connect/keyed", data={**answers, "csrf_token": csrf(client.get("/connect/keyed").text)},
-                       follow_redirects=False)
+    return client.post(
+        "/connect/keyed",
+        data={**answers, "csrf_token": csrf(client.get("/connect/keyed").text)},
+        follow_redirects=False,
+    )
 
 
 def test_a_store_connected_with_a_key_on_the_form(merchant, app_settings):
@@ -129,8 +138,11 @@ def test_a_store_connected_with_a_key_on_the_form(merchant, app_settings):
     with session_scope(engine) as session:
         bind_merchant(session, merchant_id)
         [connection] = ConnectionRepository(session).stores()
-        assert (connection.channel, connection.external_id, connection.name) == ("keyed", "https://shop.example",
-                                                                                 "Keyed Shop")
+        assert (connection.channel, connection.external_id, connection.name) == (
+            "keyed",
+            "https://shop.example",
+            "Keyed Shop",
+        )
         assert connection.access_token == GOOD_KEY and GOOD_KEY not in (connection.access_token_ciphertext or "")
         titles = [a.title for a in session.scalars(select(Activity).where(Activity.merchant_id == merchant_id))]
         assert "Keyed Shop store Keyed Shop connected" in titles
@@ -165,8 +177,9 @@ def test_the_settings_page_names_the_store_and_disconnects_it(merchant, app_sett
     assert "<strong>Keyed Shop</strong>: Keyed Shop" in page
     with session_scope(get_engine(app_settings.database_url)) as session:
         [connection] = session.scalars(select(ChannelConnection).where(ChannelConnection.merchant_id == merchant_id))
-    gone = client.post(f"/settings/connections/{connection.id}/disconnect", data={"csrf_token": csrf(page)},
-                       follow_redirects=False)
+    gone = client.post(
+        f"/settings/connections/{connection.id}/disconnect", data={"csrf_token": csrf(page)}, follow_redirects=False
+    )
     assert gone.status_code == 303
     assert "Keyed Shop store disconnected" in client.get(gone.headers["location"]).text
 

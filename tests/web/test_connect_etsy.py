@@ -35,8 +35,12 @@ def etsy(monkeypatch):
     config = etsy_config()
     app = create_app(config)
     with serve(app) as url:
-        for name, value in {"ETSY_API_BASE_URL": url, "ETSY_OAUTH_URL": url + "/oauth/connect",
-                            "ETSY_KEYSTRING": config.keystring, "ETSY_SHARED_SECRET": config.shared_secret}.items():
+        for name, value in {
+            "ETSY_API_BASE_URL": url,
+            "ETSY_OAUTH_URL": url + "/oauth/connect",
+            "ETSY_KEYSTRING": config.keystring,
+            "ETSY_SHARED_SECRET": config.shared_secret,
+        }.items():
             monkeypatch.setenv(name, value)
         get_etsy_settings.cache_clear()
         yield url, app.state.sandbox
@@ -62,8 +66,10 @@ def consent(client, decision: str = "allow") -> dict[str, str]:
         shown = browser.get(etsy_page)
         assert shown.status_code == 200 and "Grant access" in shown.text
         hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', shown.text))
-        answered = browser.post(etsy_page.split("?")[0], data={**{k: v.replace("&amp;", "&") for k, v in hidden.items()},
-                                                               "decision": decision})
+        answered = browser.post(
+            etsy_page.split("?")[0],
+            data={**{k: v.replace("&amp;", "&") for k, v in hidden.items()}, "decision": decision},
+        )
     assert answered.status_code == 302
     back = urlsplit(answered.headers["location"])
     assert back.path == "/connect/etsy/callback"

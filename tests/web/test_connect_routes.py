@@ -23,8 +23,9 @@ def merchant(client, app_settings):
     return client
 
 
-@pytest.mark.parametrize("path", ["/connect/nostore", "/connect/nostore/callback?code=1&state=x",
-                                  "/connect/%3Cscript%3E"])
+@pytest.mark.parametrize(
+    "path", ["/connect/nostore", "/connect/nostore/callback?code=1&state=x", "/connect/%3Cscript%3E"]
+)
 def test_an_unknown_store_kind_is_a_404_in_plain_words(merchant, path):
     page = merchant.get(path, follow_redirects=False)
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
@@ -37,8 +38,9 @@ def test_an_unknown_store_kind_is_a_404_in_plain_words(merchant, path):
 
 def test_posting_to_an_unknown_store_kind_starts_nothing(merchant):
     form = merchant.get("/connect/shopify").text
-    sent = merchant.post("/connect/nostore", data={"shop": "x.myshopify.com", "csrf_token": csrf(form)},
-                         follow_redirects=False)
+    sent = merchant.post(
+        "/connect/nostore", data={"shop": "x.myshopify.com", "csrf_token": csrf(form)}, follow_redirects=False
+    )
     assert sent.status_code == 404 and "TokBridge does not connect to that store" in sent.text
 
 

@@ -45,24 +45,35 @@ def shop(world_factory):  # noqa: F811
 
 def import_through_the_job(world) -> None:
     with session_scope(world.engine) as session:
-        enqueue(bind_merchant(session, world.merchant_id), "catalog.import", merchant_id=world.merchant_id,
-                payload={"connection_id": world.shopify_connection_id},
-                identity_key=f"catalog.import:{world.shopify_connection_id}")
+        enqueue(
+            bind_merchant(session, world.merchant_id),
+            "catalog.import",
+            merchant_id=world.merchant_id,
+            payload={"connection_id": world.shopify_connection_id},
+            identity_key=f"catalog.import:{world.shopify_connection_id}",
+        )
     # Shopify's bulk export takes a moment: the job looks again until it is ready.
     wait_for(lambda: run_jobs(world) == 0 and not jobs_waiting(world), timeout=60, what="the catalog import")
 
 
 def jobs_waiting(world) -> int:
     with session_scope(world.engine) as session:
-        return session.scalar(select(func.count()).select_from(Job).where(Job.kind == "catalog.import",
-                                                                          Job.state.in_(("queued", "running"))))
+        return session.scalar(
+            select(func.count())
+            .select_from(Job)
+            .where(Job.kind == "catalog.import", Job.state.in_(("queued", "running")))
+        )
 
 
 def products_by_status(world) -> dict[str, int]:
     with session_scope(world.engine) as session:
-        return dict(session.execute(select(CatalogProduct.status, func.count())
-                                    .where(CatalogProduct.merchant_id == world.merchant_id)
-                                    .group_by(CatalogProduct.status)).all())
+        return dict(
+            session.execute(
+                select(CatalogProduct.status, func.count())
+                .where(CatalogProduct.merchant_id == world.merchant_id)
+                .group_by(CatalogProduct.status)
+            ).all()
+        )
 
 
 def test_dashboard_describes_the_store_and_shop_and_always_offers_create_template(shop):
@@ -95,8 +106,9 @@ def test_the_import_summary_splits_the_catalog_by_store_status(shop):
     imported = [a for a in client.get("/api/v1/activity").json() if a["kind"] == "catalog.imported"]
     assert len(imported) == 1
     draft_words = f"{counts['draft']} draft" + ("s" if counts["draft"] > 1 else "")
-    assert imported[0]["title"] == (f"{total} products imported: {counts['active']} active, {draft_words} "
-                                    f"and {counts['archived']} archived")
+    assert imported[0]["title"] == (
+        f"{total} products imported: {counts['active']} active, {draft_words} and {counts['archived']} archived"
+    )
     assert imported[0]["message"].startswith("Drafts and archived products are not listed on TikTok.")
     dashboard = client.get("/dashboard").text
     not_uploaded = re.search(r'data-status="not_uploaded"><span class="count">(\d+)<', dashboard).group(1)

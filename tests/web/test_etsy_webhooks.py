@@ -27,21 +27,32 @@ def etsy_shop(app_settings, monkeypatch):
     get_etsy_settings.cache_clear()
     merchant_id = create_account(app_settings, "Pottery", "owner@pottery.test")
     with session_scope(get_engine(app_settings.database_url)) as session:
-        connection = ChannelConnection(merchant_id=merchant_id, channel="etsy", external_id=str(SHOP_ID),
-                                       name="Pottery", data={}, scopes=[])
+        connection = ChannelConnection(
+            merchant_id=merchant_id, channel="etsy", external_id=str(SHOP_ID), name="Pottery", data={}, scopes=[]
+        )
         connection.access_token = "81234567.token"
         connection.status = "active"
         session.add(connection)
     return merchant_id
 
 
-def delivery(event_type: str = "listing.updated", *, webhook_id: str = "msg_1", at: int | None = None,
-             secret: str = SECRET) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps({"event_type": event_type, "shop_id": SHOP_ID,
-                       "resource_url": "https://openapi.etsy.com/v3/application/listings/777"}).encode()
+def delivery(
+    event_type: str = "listing.updated", *, webhook_id: str = "msg_1", at: int | None = None, secret: str = SECRET
+) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(
+        {
+            "event_type": event_type,
+            "shop_id": SHOP_ID,
+            "resource_url": "https://openapi.etsy.com/v3/application/listings/777",
+        }
+    ).encode()
     timestamp = str(int(time.time()) if at is None else at)
-    return body, {"content-type": "application/json", "webhook-id": webhook_id, "webhook-timestamp": timestamp,
-                  "webhook-signature": sign(secret, webhook_id, timestamp, body)}
+    return body, {
+        "content-type": "application/json",
+        "webhook-id": webhook_id,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": sign(secret, webhook_id, timestamp, body),
+    }
 
 
 def inbox(app_settings) -> list[InboundEvent]:
@@ -63,9 +74,10 @@ def test_a_signed_etsy_webhook_is_recorded_once_for_the_shops_merchant(client, a
 
 @pytest.mark.parametrize("spoil", ["tampered", "unsigned", "stale", "other secret"])
 def test_an_etsy_webhook_not_signed_by_etsy_now_is_refused(client, app_settings, etsy_shop, spoil):
-    body, headers = delivery(at=int(time.time()) - 3600 if spoil == "stale" else None,
-                             secret=SandboxConfig(webhook_secret="whsec_b3RoZXI=").webhook_secret
-                             if spoil == "other secret" else SECRET)
+    body, headers = delivery(
+        at=int(time.time()) - 3600 if spoil == "stale" else None,
+        secret=SandboxConfig(webhook_secret="whsec_b3RoZXI=").webhook_secret if spoil == "other secret" else SECRET,
+    )
     if spoil == "tampered":
         body = body.replace(b"777", b"778")
     if spoil == "unsigned":

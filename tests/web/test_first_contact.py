@@ -33,18 +33,23 @@ def test_a_link_cannot_put_its_own_words_in_a_banner(merchant, path):
 
 
 def test_a_notice_after_an_action_shows_once(merchant):
-    saved = merchant.post("/settings/notifications", data={"csrf_token": csrf(merchant.get("/settings").text),
-                                                           "email": ""}, follow_redirects=False)
+    saved = merchant.post(
+        "/settings/notifications",
+        data={"csrf_token": csrf(merchant.get("/settings").text), "email": ""},
+        follow_redirects=False,
+    )
     assert saved.status_code == 303 and "saved" not in saved.headers["location"]
     assert "Notification settings saved." in merchant.get(saved.headers["location"]).text
     assert "Notification settings saved." not in merchant.get("/settings").text  # shown once
 
     # An error too, and a second action shows its own message again.
-    refused = merchant.post("/settings/notifications", data={"csrf_token": csrf(merchant.get("/settings").text),
-                                                             "email": "not an address"})
+    refused = merchant.post(
+        "/settings/notifications", data={"csrf_token": csrf(merchant.get("/settings").text), "email": "not an address"}
+    )
     assert "That email address does not look right" in refused.text
-    again = merchant.post("/settings/notifications", data={"csrf_token": csrf(merchant.get("/settings").text),
-                                                           "email": ""})
+    again = merchant.post(
+        "/settings/notifications", data={"csrf_token": csrf(merchant.get("/settings").text), "email": ""}
+    )
     assert "Notification settings saved." in again.text and "does not look right" not in again.text
 
 

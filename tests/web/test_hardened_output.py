@@ -27,7 +27,7 @@ def test_the_sign_in_csrf_cookie_is_not_secure_under_an_http_base_url(client, ap
     assert "secure" not in client.get("/login").headers["set-cookie"].lower()
 
 
-SERVER = textwrap.dedent('''
+SERVER = textwrap.dedent("""
     import sys
     import uvicorn
     from tokbridge.kit.logs import UVICORN_LOGGING, configure
@@ -45,15 +45,16 @@ SERVER = textwrap.dedent('''
     configure("INFO")
     # The options `tokbridge serve` passes to uvicorn, with its access log on.
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="info", **UVICORN_LOGGING)
-''')
+""")
 
 
 def test_server_tracebacks_and_access_lines_are_masked():
     port = free_port()
     server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], stderr=subprocess.PIPE, text=True)
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10,
-                          transport=httpx.HTTPTransport(retries=50)) as client:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", timeout=10, transport=httpx.HTTPTransport(retries=50)
+        ) as client:
             for _ in range(2):  # the second request is logged the same way
                 assert client.get("/oauth?access_token=TTP_live&email=owner@acme.test").status_code == 500
     finally:

@@ -31,8 +31,9 @@ def _all_at_once(base_url: str, email: str, passwords: list[str]) -> list[httpx.
     def attempt(index: int) -> None:
         client, token = forms[index]
         start.wait()
-        answers[index] = client.post("/login", data={"email": email, "password": passwords[index],
-                                                     "csrf_token": token, "next": "/dashboard"})
+        answers[index] = client.post(
+            "/login", data={"email": email, "password": passwords[index], "csrf_token": token, "next": "/dashboard"}
+        )
 
     threads = [threading.Thread(target=attempt, args=(i,)) for i in range(len(passwords))]
     for thread in threads:
@@ -68,8 +69,9 @@ def test_simultaneous_sign_ins_cannot_get_around_the_lock_out(app_settings):
         assert tally == {"checked": limit, "refused": 20 - limit, "signed in": 0, "other": 0}
         # Locked: the right password is refused too, and so is a second wave.
         client, token = _sign_in_form(base_url)
-        locked = client.post("/login", data={"email": "owner@acme.test", "password": PASSWORD,
-                                             "csrf_token": token, "next": "/dashboard"})
+        locked = client.post(
+            "/login", data={"email": "owner@acme.test", "password": PASSWORD, "csrf_token": token, "next": "/dashboard"}
+        )
         assert locked.status_code == 401 and TOO_MANY in locked.text
         client.close()
         again = _tally(_all_at_once(base_url, "owner@acme.test", ["wrong guess"] * 9 + [PASSWORD]))
@@ -87,7 +89,9 @@ def test_the_lock_out_message_counts_minutes_in_plain_words(client, app_settings
     page = client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     for _ in range(app_settings.login_max_failures + 2):  # locked, then refused twice
-        answer = client.post("/login", data={"email": "owner@acme.test", "password": "wrong guess",
-                                             "csrf_token": token, "next": "/dashboard"})
+        answer = client.post(
+            "/login",
+            data={"email": "owner@acme.test", "password": "wrong guess", "csrf_token": token, "next": "/dashboard"},
+        )
         token = re.search(r'name="csrf_token" value="([^"]+)"', answer.text).group(1)
     assert "Try again in 1 minute." in answer.text

@@ -50,8 +50,17 @@ def test_dashboard_checklist_orders_sales_and_faqs(shop):
     assert current and current.group(1) == "prerequisites"  # store and shop connected, nothing checked yet
     orders = dict(re.findall(r'data-order-status="(\w+)"><span class="count">(\d+)</span>', page))
     api_orders = client.get("/api/v1/dashboard").json()["orders"]
-    assert set(orders) == {"awaiting_shipment", "awaiting_collection", "in_transit", "delivered", "completed",
-                           "cancelled", "failed", "on_hold", "unpaid"}
+    assert set(orders) == {
+        "awaiting_shipment",
+        "awaiting_collection",
+        "in_transit",
+        "delivered",
+        "completed",
+        "cancelled",
+        "failed",
+        "on_hold",
+        "unpaid",
+    }
     assert {k: int(v) for k, v in orders.items()} == {k: api_orders.get(k, 0) for k in orders}
     assert 'href="/orders?status=awaiting_shipment"' in page
     assert 'data-testid="sales-empty"' in page and "Which products are uploaded?" in page
@@ -106,8 +115,10 @@ def test_bulk_actions_upload_assign_and_refuse(shop):
     unlinked = client.get("/api/v1/products", params={"product_type": "Hoodies"}).json()["items"][:2]
     assert unlinked and all(p["template_id"] is None for p in unlinked)
 
-    assigned = client.post("/products/bulk", data={"csrf_token": token, "action": f"assign:{tee_id}",
-                                                   "product_id": [str(p["id"]) for p in unlinked]})
+    assigned = client.post(
+        "/products/bulk",
+        data={"csrf_token": token, "action": f"assign:{tee_id}", "product_id": [str(p["id"]) for p in unlinked]},
+    )
     assert "2 products linked to the template" in assigned.text
     assert all(client.get(f"/api/v1/products/{p['id']}").json()["template_id"] == tee_id for p in unlinked)
 
@@ -118,15 +129,18 @@ def test_bulk_actions_upload_assign_and_refuse(shop):
     forged = client.post("/products/bulk", data={"action": "upload", "product_id": str(unlinked[0]["id"])})
     assert forged.status_code == 403
 
-    uploaded = client.post("/products/bulk", data={"csrf_token": token, "action": "upload",
-                                                   "product_id": [str(p["id"]) for p in unlinked]})
+    uploaded = client.post(
+        "/products/bulk", data={"csrf_token": token, "action": "upload", "product_id": [str(p["id"]) for p in unlinked]}
+    )
     assert "2 products are on their way to TikTok" in uploaded.text
     run_jobs(world)
     statuses = {client.get(f"/api/v1/products/{p['id']}").json()["status"] for p in unlinked}
     assert statuses <= {"reviewing", "failed"} and "reviewing" in statuses
 
-    deactivate = client.post("/products/bulk", data={"csrf_token": token, "action": "deactivate",
-                                                     "product_id": [str(p["id"]) for p in unlinked]})
+    deactivate = client.post(
+        "/products/bulk",
+        data={"csrf_token": token, "action": "deactivate", "product_id": [str(p["id"]) for p in unlinked]},
+    )
     assert "Deactivation requested for" in deactivate.text
 
 
@@ -134,15 +148,23 @@ def test_settings_switches_warehouses_and_disconnect(shop):
     world, client = shop
     check_prerequisites(world)
     page = client.get("/settings").text
-    assert "Create a <a href=\"/templates/new\">category template</a> first" in page
+    assert 'Create a <a href="/templates/new">category template</a> first' in page
     token = csrf(page)
-    saved = client.post("/settings/sync", data={"csrf_token": token, "sync_product_info": "on",
-                                                "sync_inventory": "on", "on_store_delete": "delete"})
+    saved = client.post(
+        "/settings/sync",
+        data={"csrf_token": token, "sync_product_info": "on", "sync_inventory": "on", "on_store_delete": "delete"},
+    )
     assert "Sync settings saved" in saved.text
-    assert client.get("/api/v1/settings/sync").json() == {"sync_product_info": True, "sync_price": False,
-                                                          "sync_inventory": True, "on_store_delete": "delete"}
+    assert client.get("/api/v1/settings/sync").json() == {
+        "sync_product_info": True,
+        "sync_price": False,
+        "sync_inventory": True,
+        "on_store_delete": "delete",
+    }
     bad = client.post("/settings/sync", data={"csrf_token": token, "on_store_delete": "burn"})
-    assert "Choose what happens" in bad.text and client.get("/api/v1/settings/sync").json()["on_store_delete"] == "delete"
+    assert (
+        "Choose what happens" in bad.text and client.get("/api/v1/settings/sync").json()["on_store_delete"] == "delete"
+    )
 
     warehouse = sales_warehouse(world)
     template_id = tee_template(world, warehouse)
@@ -153,8 +175,12 @@ def test_settings_switches_warehouses_and_disconnect(shop):
     spec = client.get(f"/api/v1/templates/{template_id}").json()
     assert spec["inventory"]["warehouse_map"] == {location: warehouse}
 
-    assert client.post(f"/settings/connections/{world.tiktok_connection_id}/disconnect",
-                       data={"csrf_token": token}).status_code == 200
+    assert (
+        client.post(
+            f"/settings/connections/{world.tiktok_connection_id}/disconnect", data={"csrf_token": token}
+        ).status_code
+        == 200
+    )
     with session_scope(world.engine) as session:
         connection = session.get(ChannelConnection, world.tiktok_connection_id)
         assert connection.status == "disconnected" and connection.access_token is None
@@ -198,12 +224,28 @@ def test_activity_filters_and_before_after(shop):
     with session_scope(world.engine) as session:
         old = record(session, world.merchant_id, "catalog.imported", "Imported long ago", status="succeeded")
         old.created_at = now - timedelta(days=10)
-        record(session, world.merchant_id, "listings.sync", "Sent store changes of “Tee”", status="succeeded",
-               details={"changes": [{"field": "price", "sku": "TEE-1", "before": "10.00", "after": "12.50"},
-                                    {"field": "stock", "sku": "TEE-1", "before": 3, "after": 14}],
-                        "product_id": 1})
-        record(session, world.merchant_id, "listings.upload", "Upload failed", status="failed",
-               message="TikTok refused the token; reconnect TikTok Shop.")
+        record(
+            session,
+            world.merchant_id,
+            "listings.sync",
+            "Sent store changes of “Tee”",
+            status="succeeded",
+            details={
+                "changes": [
+                    {"field": "price", "sku": "TEE-1", "before": "10.00", "after": "12.50"},
+                    {"field": "stock", "sku": "TEE-1", "before": 3, "after": 14},
+                ],
+                "product_id": 1,
+            },
+        )
+        record(
+            session,
+            world.merchant_id,
+            "listings.upload",
+            "Upload failed",
+            status="failed",
+            message="TikTok refused the token; reconnect TikTok Shop.",
+        )
     page = client.get("/activity").text
     assert "12.50" in page and "10.00" in page and "14" in page
     listings_only = client.get("/activity", params={"kind": "listings"}).text
@@ -235,19 +277,44 @@ def test_sales_figures_and_chart_equal_the_api(shop):
 
     world, client = shop
     now = utcnow()
-    placed = [(now - timedelta(days=d, hours=1), status, total, units) for d, status, total, units in (
-        (0, "completed", 2500, 1), (1, "awaiting_shipment", 4000, 2), (1, "delivered", 1250, 1),
-        (10, "completed", 9900, 3), (40, "completed", 700, 1), (2, "cancelled", 5000, 1))]
+    placed = [
+        (now - timedelta(days=d, hours=1), status, total, units)
+        for d, status, total, units in (
+            (0, "completed", 2500, 1),
+            (1, "awaiting_shipment", 4000, 2),
+            (1, "delivered", 1250, 1),
+            (10, "completed", 9900, 3),
+            (40, "completed", 700, 1),
+            (2, "cancelled", 5000, 1),
+        )
+    ]
     with session_scope(world.engine) as session:
         for n, (when, status, total, units) in enumerate(placed):
-            order = Order(merchant_id=world.merchant_id, connection_id=world.tiktok_connection_id,
-                          tiktok_order_id=f"57600000{n}", tiktok_status=status.upper(), status=status,
-                          currency="USD", total_minor=total, units=units, placed_at=when, paid_at=when, raw={})
+            order = Order(
+                merchant_id=world.merchant_id,
+                connection_id=world.tiktok_connection_id,
+                tiktok_order_id=f"57600000{n}",
+                tiktok_status=status.upper(),
+                status=status,
+                currency="USD",
+                total_minor=total,
+                units=units,
+                placed_at=when,
+                paid_at=when,
+                raw={},
+            )
             session.add(order)
             session.flush()
-            session.add(OrderLine(merchant_id=world.merchant_id, order_id=order.id, tiktok_line_id=f"L{n}",
-                                  tiktok_product_id="1729" + str(n % 2), product_name=f"Best seller {n % 2}",
-                                  sale_minor=total))
+            session.add(
+                OrderLine(
+                    merchant_id=world.merchant_id,
+                    order_id=order.id,
+                    tiktok_line_id=f"L{n}",
+                    tiktok_product_id="1729" + str(n % 2),
+                    product_name=f"Best seller {n % 2}",
+                    sale_minor=total,
+                )
+            )
     for period in (7, 30, 90):
         expected = client.get("/api/v1/dashboard", params={"sales_days": period}).json()["sales"]
         page = client.get("/dashboard", params={"period": period}).text
@@ -257,7 +324,9 @@ def test_sales_figures_and_chart_equal_the_api(shop):
         assert chart.count("<rect") == period == len(expected["per_day"])
         assert f"{expected['orders']} in all" in chart
         assert all(p["name"] in html.unescape(page) for p in expected["top_products"])
-    assert client.get("/api/v1/dashboard", params={"sales_days": 7}).json()["sales"]["orders"] == 3  # the cancelled one is no sale
+    assert (
+        client.get("/api/v1/dashboard", params={"sales_days": 7}).json()["sales"]["orders"] == 3
+    )  # the cancelled one is no sale
     ninety = client.get("/dashboard", params={"period": 90}).text
     assert re.search(r'data-testid="sales-amount">([^<]*)<', ninety).group(1) == "183.50 USD"
     assert 'data-testid="sales-empty"' not in ninety
@@ -268,30 +337,61 @@ def test_template_form_conditions_category_search_preview_save_and_edit(shop):
     world, client = shop
     world.import_catalog()
     warehouse = sales_warehouse(world)
-    conditions = {"name": "Tees", "match": "all", "rule_field": ["product_type", "vendor"],
-                  "rule_operator": ["equals", "is_not_empty"], "rule_value": ["T-Shirts", ""]}
+    conditions = {
+        "name": "Tees",
+        "match": "all",
+        "rule_field": ["product_type", "vendor"],
+        "rule_operator": ["equals", "is_not_empty"],
+        "rule_value": ["T-Shirts", ""],
+    }
     step_one = client.get("/templates/new", params={**conditions, "category_q": "t-shirt", "step": "search"}).text
     count = int(re.search(r'data-testid="match-count">(\d+) products match', step_one).group(1))
-    assert count == client.post("/api/v1/templates/count", headers={"X-CSRF-Token": csrf(client.get("/settings").text)},
-                                json={"match": "all", "rules": [
-                                    {"field": "product_type", "operator": "equals", "value": "T-Shirts"},
-                                    {"field": "vendor", "operator": "is_not_empty"}]}).json()["count"] > 0
+    assert (
+        count
+        == client.post(
+            "/api/v1/templates/count",
+            headers={"X-CSRF-Token": csrf(client.get("/settings").text)},
+            json={
+                "match": "all",
+                "rules": [
+                    {"field": "product_type", "operator": "equals", "value": "T-Shirts"},
+                    {"field": "vendor", "operator": "is_not_empty"},
+                ],
+            },
+        ).json()["count"]
+        > 0
+    )
     results = re.search(r'data-testid="category-results">(.*?)</div>', step_one, re.DOTALL).group(1)
     assert 'value="9601302"' in results and "Hoodies" not in results
     assert "No category matches" in client.get("/templates/new", params={"category_q": "zzz", "step": "search"}).text
-    bad = client.get("/templates/new", params={"rule_field": "price", "rule_operator": "contains", "rule_value": "x",
-                                               "step": "search"}).text
+    bad = client.get(
+        "/templates/new",
+        params={"rule_field": "price", "rule_operator": "contains", "rule_value": "x", "step": "search"},
+    ).text
     assert "Check the conditions" in html.unescape(bad)
 
-    price = {"price_adjustment": "percentage", "price_direction": "up", "price_amount": "10",
-             "price_rounding": "end_99", "reserve_percent": "10", "max_quantity": ""}
+    price = {
+        "price_adjustment": "percentage",
+        "price_direction": "up",
+        "price_amount": "10",
+        "price_rounding": "end_99",
+        "reserve_percent": "10",
+        "max_quantity": "",
+    }
     step_two = client.get("/templates/new", params={**conditions, **price, "category_id": "9601302", "step": "next"})
     assert 'name="attr_100347"' in step_two.text and "required by TikTok" in step_two.text
     assert 'name="variant_Size"' in step_two.text and 'name="variant_Title"' not in step_two.text
-    form = {**conditions, **price, "category_id": "9601302", "version": "v2", "csrf_token": csrf(step_two.text),
-            "category_label": "Womenswear & Underwear > Women's Tops > T-shirts", "warehouse_id": warehouse,
-            "weight": "0.5", "attr_100347": re.search(r'name="attr_100347"[^>]*>\s*<option value="(\d+)"',
-                                                      step_two.text).group(1)}
+    form = {
+        **conditions,
+        **price,
+        "category_id": "9601302",
+        "version": "v2",
+        "csrf_token": csrf(step_two.text),
+        "category_label": "Womenswear & Underwear > Women's Tops > T-shirts",
+        "warehouse_id": warehouse,
+        "weight": "0.5",
+        "attr_100347": re.search(r'name="attr_100347"[^>]*>\s*<option value="(\d+)"', step_two.text).group(1),
+    }
     preview = client.post("/templates/new", data={**form, "intent": "preview"}).text
     prices = re.findall(r'data-testid="tiktok-price">([^<]+)<', preview)
     assert prices and all(p.endswith(".99") for p in prices)
@@ -330,8 +430,9 @@ def test_notification_preferences_are_stored(shop):
     assert "does not look right" in bad.text
     with session_scope(world.engine) as session:
         assert session.scalar(select(NotificationSettings)) is None  # nothing stored by a refusal
-    saved = client.post("/settings/notifications", data={"csrf_token": token, "email": "ops@world.test",
-                                                         "on_failed_order": "on"})
+    saved = client.post(
+        "/settings/notifications", data={"csrf_token": token, "email": "ops@world.test", "on_failed_order": "on"}
+    )
     assert "Notification settings saved" in saved.text
     with session_scope(world.engine) as session:
         stored = session.scalar(select(NotificationSettings))
@@ -356,7 +457,9 @@ def test_pages_say_what_to_do_when_tiktok_does_not_answer(shop):
         assert form.status_code == 502 and "Wait a minute and reload" in form.text
     finally:
         world.tiktok_control("DELETE", "/sandbox/faults")
-    assert client.get("/templates/new", params={"name": "x", "category_id": "9601302", "step": "next"}).status_code == 200
+    assert (
+        client.get("/templates/new", params={"name": "x", "category_id": "9601302", "step": "next"}).status_code == 200
+    )
 
 
 def test_status_counts_leave_out_products_no_longer_listable(shop):

@@ -87,28 +87,87 @@ def test_the_database_figures_are_read_across_merchants(scraper, engine, two_sho
         oldest.next_run_at = long_ago
         session.add(Job(merchant_id=alpha, kind="listings.upload", state="running", payload={}))
         session.add(Job(merchant_id=alpha, kind="catalog.import", state="failed", payload={}, finished_at=utcnow()))
-        session.add(Job(merchant_id=alpha, kind="catalog.import", state="failed", payload={},
-                        finished_at=utcnow() - timedelta(days=3)))  # finished long ago: not counted
-        session.add(Job(merchant_id=bravo, kind="orders.poll", state="queued", payload={},
-                        next_run_at=utcnow() + timedelta(hours=1)))  # queued for later: not waiting yet
-        session.execute(insert(CatalogProduct), [
-            {"merchant_id": merchant, "channel": "shopify", "external_id": f"gid://shopify/Product/{merchant}{n}",
-             "title": "Tee", "status": "active", "content_hash": "x", "tags": [], "description_html": "",
-             "synced_at": datetime.now(UTC)} for merchant in (alpha, bravo) for n in range(3)])
-        products = {merchant: list(session.scalars(select(CatalogProduct.id).where(
-            CatalogProduct.merchant_id == merchant).order_by(CatalogProduct.id))) for merchant in (alpha, bravo)}
-        for (merchant, shop), statuses in (((alpha, alpha_shop), ["live", "live", "failed"]),
-                                           ((bravo, bravo_shop), ["failed", "reviewing"])):
+        session.add(
+            Job(
+                merchant_id=alpha,
+                kind="catalog.import",
+                state="failed",
+                payload={},
+                finished_at=utcnow() - timedelta(days=3),
+            )
+        )  # finished long ago: not counted
+        session.add(
+            Job(
+                merchant_id=bravo,
+                kind="orders.poll",
+                state="queued",
+                payload={},
+                next_run_at=utcnow() + timedelta(hours=1),
+            )
+        )  # queued for later: not waiting yet
+        session.execute(
+            insert(CatalogProduct),
+            [
+                {
+                    "merchant_id": merchant,
+                    "channel": "shopify",
+                    "external_id": f"gid://shopify/Product/{merchant}{n}",
+                    "title": "Tee",
+                    "status": "active",
+                    "content_hash": "x",
+                    "tags": [],
+                    "description_html": "",
+                    "synced_at": datetime.now(UTC),
+                }
+                for merchant in (alpha, bravo)
+                for n in range(3)
+            ],
+        )
+        products = {
+            merchant: list(
+                session.scalars(
+                    select(CatalogProduct.id).where(CatalogProduct.merchant_id == merchant).order_by(CatalogProduct.id)
+                )
+            )
+            for merchant in (alpha, bravo)
+        }
+        for (merchant, shop), statuses in (
+            ((alpha, alpha_shop), ["live", "live", "failed"]),
+            ((bravo, bravo_shop), ["failed", "reviewing"]),
+        ):
             for product, status in zip(products[merchant], statuses):
-                session.add(Listing(merchant_id=merchant, connection_id=shop, product_id=product, status=status,
-                                    problems=[], review_reasons=[]))
+                session.add(
+                    Listing(
+                        merchant_id=merchant,
+                        connection_id=shop,
+                        product_id=product,
+                        status=status,
+                        problems=[],
+                        review_reasons=[],
+                    )
+                )
         for merchant, shop, n in ((alpha, alpha_shop, 2), (bravo, bravo_shop, 1)):
             for i in range(n):
-                session.add(Order(merchant_id=merchant, connection_id=shop, tiktok_order_id=f"o{merchant}{i}",
-                                  tiktok_status="AWAITING_SHIPMENT", status="awaiting_shipment",
-                                  store_sync=StoreSync.WAITING_FOR_PLAN))
-        session.add(Order(merchant_id=bravo, connection_id=bravo_shop, tiktok_order_id="sent",
-                          tiktok_status="AWAITING_SHIPMENT", status="awaiting_shipment", store_sync=StoreSync.CREATED))
+                session.add(
+                    Order(
+                        merchant_id=merchant,
+                        connection_id=shop,
+                        tiktok_order_id=f"o{merchant}{i}",
+                        tiktok_status="AWAITING_SHIPMENT",
+                        status="awaiting_shipment",
+                        store_sync=StoreSync.WAITING_FOR_PLAN,
+                    )
+                )
+        session.add(
+            Order(
+                merchant_id=bravo,
+                connection_id=bravo_shop,
+                tiktok_order_id="sent",
+                tiktok_status="AWAITING_SHIPMENT",
+                status="awaiting_shipment",
+                store_sync=StoreSync.CREATED,
+            )
+        )
 
     text = scrape(scraper)
     assert value(text, "tokbridge_jobs", kind="listings.upload", state="queued") == 2
@@ -119,9 +178,10 @@ def test_the_database_figures_are_read_across_merchants(scraper, engine, two_sho
     assert value(text, "tokbridge_queue_depth", kind="orders.poll") == 1
     assert 600 <= value(text, "tokbridge_queue_oldest_waiting_seconds") < 3600
     assert value(text, "tokbridge_orders_waiting_for_plan") == 3
-    assert {status: value(text, "tokbridge_listings", status=status)
-            for status in ("live", "failed", "reviewing", "in_progress", "inactive")} == {
-        "live": 2, "failed": 2, "reviewing": 1, "in_progress": 0, "inactive": 0}
+    assert {
+        status: value(text, "tokbridge_listings", status=status)
+        for status in ("live", "failed", "reviewing", "in_progress", "inactive")
+    } == {"live": 2, "failed": 2, "reviewing": 1, "in_progress": 0, "inactive": 0}
 
 
 def test_webhooks_taken_and_refused_are_counted_per_platform(scraper, etsy_shop):  # noqa: F811
@@ -152,8 +212,9 @@ def test_job_attempts_are_timed_by_kind_and_outcome(scraper, app_settings):
     after = scrape(scraper)
 
     def attempts(kind: str, outcome: str) -> float:
-        return (value(after, "tokbridge_job_duration_seconds_count", kind=kind, outcome=outcome)
-                - value(before, "tokbridge_job_duration_seconds_count", kind=kind, outcome=outcome))
+        return value(after, "tokbridge_job_duration_seconds_count", kind=kind, outcome=outcome) - value(
+            before, "tokbridge_job_duration_seconds_count", kind=kind, outcome=outcome
+        )
 
     assert attempts("test.count", "succeeded") == 1
     assert attempts("test.broken", "failed") == 1
@@ -173,8 +234,12 @@ def test_worker_processes_and_the_web_add_up_in_one_directory(app_settings, monk
     engine = get_engine(settings.database_url)
 
     def succeeded_attempts() -> float:  # what /metrics would show now, from the files of every process
-        return value(exposition(directory).decode(), "tokbridge_job_duration_seconds_count", kind="test.count",
-                     outcome="succeeded")
+        return value(
+            exposition(directory).decode(),
+            "tokbridge_job_duration_seconds_count",
+            kind="test.count",
+            outcome="succeeded",
+        )
 
     def run_one_in_a_worker(expected: int) -> None:
         with session_scope(engine) as session:
@@ -199,4 +264,3 @@ def test_worker_processes_and_the_web_add_up_in_one_directory(app_settings, monk
 def _state(engine, job_id: int) -> str:
     with session_scope(engine) as session:
         return session.get(Job, job_id).state
-

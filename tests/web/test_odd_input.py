@@ -60,8 +60,17 @@ def test_odd_tiktok_category_ids_are_answered_without_asking_tiktok(merchant_cli
     assert answer.json()["detail"] == "No TikTok category has this id: category ids are digits only."
 
 
-@pytest.mark.parametrize("url", [f"/products/{TOO_BIG}", f"/orders/{WAY_TOO_BIG}", f"/templates/{TOO_BIG}/edit",
-                                 "/products?q=a%00b", "/orders?q=a%00b", f"/orders?page={WAY_TOO_BIG}"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/products/{TOO_BIG}",
+        f"/orders/{WAY_TOO_BIG}",
+        f"/templates/{TOO_BIG}/edit",
+        "/products?q=a%00b",
+        "/orders?q=a%00b",
+        f"/orders?page={WAY_TOO_BIG}",
+    ],
+)
 def test_pages_answer_odd_addresses_with_a_page_not_an_error(merchant_client, url):
     answer = merchant_client.get(url)
     assert answer.status_code == 404 and "There is no such page" in answer.text
@@ -73,9 +82,16 @@ def test_page_actions_on_odd_ids_are_refused_not_failed(merchant_client, url):
     assert 400 <= answer.status_code < 500, answer.text
 
 
-@pytest.mark.parametrize("url", [f"/products?template={TOO_BIG}&before={WAY_TOO_BIG}", f"/activity?before={TOO_BIG}",
-                                 f"/activity?before={WAY_TOO_BIG}", "/activity?before=%C2%B2",
-                                 "/products?template=%C2%B2&before=%C2%B9"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/products?template={TOO_BIG}&before={WAY_TOO_BIG}",
+        f"/activity?before={TOO_BIG}",
+        f"/activity?before={WAY_TOO_BIG}",
+        "/activity?before=%C2%B2",
+        "/products?template=%C2%B2&before=%C2%B9",
+    ],
+)
 def test_lenient_page_filters_ignore_numbers_beyond_the_database(merchant_client, url):
     answer = merchant_client.get(url)
     assert answer.status_code == 200
@@ -83,8 +99,11 @@ def test_lenient_page_filters_ignore_numbers_beyond_the_database(merchant_client
 
 NUL_BODIES = [
     ("POST", "/api/v1/templates", {"name": "a\x00b", "category": {"id": "600001", "version": "v2"}}),
-    ("POST", "/api/v1/templates/count", {"match": "all", "rules": [{"field": "title", "operator": "contains",
-                                                                    "value": "x\x00"}]}),
+    (
+        "POST",
+        "/api/v1/templates/count",
+        {"match": "all", "rules": [{"field": "title", "operator": "contains", "value": "x\x00"}]},
+    ),
     ("POST", "/api/v1/orders/1/cancel", {"reason": "\x00"}),
 ]
 
@@ -105,13 +124,17 @@ def test_a_nul_character_in_a_form_is_refused_plainly(merchant_client):
     assert answer.status_code == 422 and "NUL" in answer.text
 
 
-@pytest.mark.parametrize("form", [
-    {"action": "upload", "product_id": ["\u00b2"]},
-    {"action": "upload", "product_id": [TOO_BIG, "1"]},
-    {"action": "deactivate", "product_id": [WAY_TOO_BIG]},
-    {"action": f"assign:{TOO_BIG}", "product_id": ["1"]},
-    {"action": "assign:\u00b2", "product_id": ["1"]},
-], ids=["superscript id", "id beyond bigint", "id of 30 digits", "template beyond bigint", "superscript template"])
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"action": "upload", "product_id": ["\u00b2"]},
+        {"action": "upload", "product_id": [TOO_BIG, "1"]},
+        {"action": "deactivate", "product_id": [WAY_TOO_BIG]},
+        {"action": f"assign:{TOO_BIG}", "product_id": ["1"]},
+        {"action": "assign:\u00b2", "product_id": ["1"]},
+    ],
+    ids=["superscript id", "id beyond bigint", "id of 30 digits", "template beyond bigint", "superscript template"],
+)
 def test_bulk_product_actions_refuse_odd_ids_plainly(merchant_client, form):
     answer = merchant_client.post("/products/bulk", data=form, follow_redirects=False)
     assert answer.status_code == 303, answer.text

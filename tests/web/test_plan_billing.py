@@ -86,7 +86,8 @@ def test_growth_is_approved_in_shopify_then_free_cancels_the_charge(merchant_wit
     assert plan_code(client) == "free"
     assert 'data-testid="pending-plan"' in client.get("/plans").text
     assert [(c["name"], c["status"], c["price"], c["test"]) for c in charges(world)] == [
-        ("TokBridge Growth", "PENDING", "49.99", True)]
+        ("TokBridge Growth", "PENDING", "49.99", True)
+    ]
 
     # The sandbox approves at once and sends the merchant back to /plans/confirm.
     confirmed = back_from_shopify(client, httpx.get(confirmation, follow_redirects=False, timeout=10))
@@ -135,8 +136,12 @@ def test_decline_forged_and_unanswered_charges_keep_the_plan(merchant_with_store
     page = httpx.get(confirmation, timeout=10)
     assert "Approve" in page.text and "Decline" in page.text
     signature = re.search(r'name="signature" value="([^"]+)"', page.text).group(1)
-    declined = httpx.post(confirmation.split("?")[0], data={"decision": "decline", "signature": signature},
-                          follow_redirects=False, timeout=10)
+    declined = httpx.post(
+        confirmation.split("?")[0],
+        data={"decision": "decline", "signature": signature},
+        follow_redirects=False,
+        timeout=10,
+    )
     answer = back_from_shopify(client, declined)
     assert "You declined the charge for the Starter plan in Shopify, so you stay on the Free plan" in answer.text
     assert plan_code(client) == "free"
@@ -148,15 +153,22 @@ def test_decline_forged_and_unanswered_charges_keep_the_plan(merchant_with_store
 
 def _approved_charge_outside_tokbridge(world) -> str:
     """A charge of the same shop, approved, but not one this merchant's change waits for."""
-    created = httpx.post(f"{world.shopify_url}/shops/{SHOP}/admin/api/2026-10/graphql.json", timeout=10,
-                         headers={"X-Shopify-Access-Token": SHOPIFY_TOKEN}, json={"query": """mutation {
+    created = httpx.post(
+        f"{world.shopify_url}/shops/{SHOP}/admin/api/2026-10/graphql.json",
+        timeout=10,
+        headers={"X-Shopify-Access-Token": SHOPIFY_TOKEN},
+        json={
+            "query": """mutation {
         appSubscriptionCreate(name: "Something else", returnUrl: "https://elsewhere.example/", test: true,
           lineItems: [{plan: {appRecurringPricingDetails: {price: {amount: 1, currencyCode: USD}}}}]) {
-          appSubscription { id } confirmationUrl } }"""}).json()["data"]["appSubscriptionCreate"]
+          appSubscription { id } confirmationUrl } }"""
+        },
+    ).json()["data"]["appSubscriptionCreate"]
     page = httpx.get(created["confirmationUrl"], timeout=10)
     signature = re.search(r'name="signature" value="([^"]+)"', page.text).group(1)
-    httpx.post(created["confirmationUrl"].split("?")[0], data={"decision": "approve", "signature": signature},
-               timeout=10)
+    httpx.post(
+        created["confirmationUrl"].split("?")[0], data={"decision": "approve", "signature": signature}, timeout=10
+    )
     return created["appSubscription"]["id"].rsplit("/", 1)[1]
 
 
@@ -206,8 +218,11 @@ def test_next_billing_date_is_shopifys_charge_period_and_the_free_plan_has_none(
 
     def shown_dates() -> tuple[list[str], list[str], str | None]:
         dates = r'data-testid="next-billing-date">([\d-]+)<'
-        return (re.findall(dates, client.get("/dashboard").text), re.findall(dates, client.get("/plans").text),
-                client.get("/api/v1/dashboard").json()["plan"]["billing_date"])
+        return (
+            re.findall(dates, client.get("/dashboard").text),
+            re.findall(dates, client.get("/plans").text),
+            client.get("/api/v1/dashboard").json()["plan"]["billing_date"],
+        )
 
     # The free plan is never billed, so no billing date anywhere.
     assert shown_dates() == ([], [], None)

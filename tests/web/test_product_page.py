@@ -18,8 +18,10 @@ from tokbridge.db.engine import session_scope
 from tokbridge.web.app import create_app
 
 # What no merchant should read: TikTok's codes and our field paths.
-RAW = re.compile(r"\b(ACTIVATE|SELLER_DEACTIVATED|PLATFORM_DEACTIVATED|IN_TRANSIT|BUYER_CANCEL|AWAITING_SHIPMENT)\b"
-                 r"|\w+\[\d+\]\.\w+|\(main_images\)|\(title\)")
+RAW = re.compile(
+    r"\b(ACTIVATE|SELLER_DEACTIVATED|PLATFORM_DEACTIVATED|IN_TRANSIT|BUYER_CANCEL|AWAITING_SHIPMENT)\b"
+    r"|\w+\[\d+\]\.\w+|\(main_images\)|\(title\)"
+)
 
 
 def csrf(page: str) -> str:
@@ -64,8 +66,15 @@ def _tee(client) -> dict:
 
 def _act(client, product_id: int, action: str):
     page = client.get(f"/products/{product_id}").text
-    return client.post("/products/bulk", data={"csrf_token": csrf(page), "product_id": str(product_id),
-                                                "back": f"/products/{product_id}", "action": action})
+    return client.post(
+        "/products/bulk",
+        data={
+            "csrf_token": csrf(page),
+            "product_id": str(product_id),
+            "back": f"/products/{product_id}",
+            "action": action,
+        },
+    )
 
 
 def _notice(page: str) -> str:
@@ -76,18 +85,27 @@ def _notice(page: str) -> str:
 def test_the_product_page_shows_images_options_by_name_and_warehouse_names(shop):
     world, client = shop
     warehouse = sales_warehouse(world)
-    warehouse_name = next(w["name"] for w in world.tiktok_control("GET", "/sandbox/state")["shops"][0]["warehouses"]
-                          if w["id"] == warehouse)
+    warehouse_name = next(
+        w["name"]
+        for w in world.tiktok_control("GET", "/sandbox/state")["shops"][0]["warehouses"]
+        if w["id"] == warehouse
+    )
     tee_template(world, warehouse)
     with session_scope(world.engine) as session:  # a T-shirt with sizes
         sized = set(session.scalars(select(CatalogOption.product_id).where(CatalogOption.name == "Size")))
-    product = next(t for t in client.get("/api/v1/products", params={"product_type": "T-Shirts", "limit": 200}).json()
-                   ["items"] if t["id"] in sized and t["template_id"] and not t["problem_count"])
+    product = next(
+        t
+        for t in client.get("/api/v1/products", params={"product_type": "T-Shirts", "limit": 200}).json()["items"]
+        if t["id"] in sized and t["template_id"] and not t["problem_count"]
+    )
     page = client.get(f"/products/{product['id']}").text
 
     with session_scope(world.engine) as session:
-        urls = list(session.scalars(select(CatalogImage.url).where(CatalogImage.product_id == product["id"])
-                                    .order_by(CatalogImage.position)))
+        urls = list(
+            session.scalars(
+                select(CatalogImage.url).where(CatalogImage.product_id == product["id"]).order_by(CatalogImage.position)
+            )
+        )
     shown = [html.unescape(u) for u in re.findall(r'<img [^>]*src="([^"]+)"', page)]
     assert shown == urls[:9]
 
@@ -132,11 +150,16 @@ def test_every_action_on_the_product_page_ends_with_a_notice_in_words(shop):
     run_jobs(world)
 
     # Again, on two products: the plural.
-    tees = [t["id"] for t in client.get("/api/v1/products", params={"product_type": "T-Shirts"}).json()["items"]
-            if t["template_id"] and not t["problem_count"] and t["id"] != product][:2]
+    tees = [
+        t["id"]
+        for t in client.get("/api/v1/products", params={"product_type": "T-Shirts"}).json()["items"]
+        if t["template_id"] and not t["problem_count"] and t["id"] != product
+    ][:2]
     page = client.get("/products").text
-    both = client.post("/products/bulk", data={"csrf_token": csrf(page), "product_id": [str(t) for t in tees],
-                                               "back": "/products", "action": "upload"})
+    both = client.post(
+        "/products/bulk",
+        data={"csrf_token": csrf(page), "product_id": [str(t) for t in tees], "back": "/products", "action": "upload"},
+    )
     assert _notice(both.text) == "2 products are on their way to TikTok. Progress shows under Activity."
 
     for path in ("/products", "/activity", "/orders", "/dashboard"):
@@ -162,10 +185,15 @@ def test_the_image_tiktok_refused_is_the_one_marked(picky_shop):
     world, client = picky_shop
     tee_template(world, sales_warehouse(world))
     page = client.get("/products").text
-    tees = [t["id"] for t in client.get("/api/v1/products", params={"product_type": "T-Shirts", "limit": 200})
-            .json()["items"] if t["template_id"] and not t["problem_count"]]
-    client.post("/products/bulk", data={"csrf_token": csrf(page), "product_id": [str(t) for t in tees],
-                                        "back": "/products", "action": "upload"})
+    tees = [
+        t["id"]
+        for t in client.get("/api/v1/products", params={"product_type": "T-Shirts", "limit": 200}).json()["items"]
+        if t["template_id"] and not t["problem_count"]
+    ]
+    client.post(
+        "/products/bulk",
+        data={"csrf_token": csrf(page), "product_id": [str(t) for t in tees], "back": "/products", "action": "upload"},
+    )
     run_jobs(world)
     world.tiktok_control("POST", "/sandbox/clock/advance", {"seconds": 120})
     client.post("/dashboard/sync", data={"csrf_token": csrf(client.get("/dashboard").text)})
@@ -178,8 +206,11 @@ def test_the_image_tiktok_refused_is_the_one_marked(picky_shop):
     for product in refused_on_upload:
         page = client.get(f"/products/{product['id']}").text
         number = int(re.search(r"refused image (\d+)", product["last_error"]).group(1))
-        items = re.findall(r"<li[^>]*>\s*<img .*?</li>", re.search(r'<ol class="thumbs">(.*?)</ol>', page, re.DOTALL)
-                           .group(1), re.DOTALL)
+        items = re.findall(
+            r"<li[^>]*>\s*<img .*?</li>",
+            re.search(r'<ol class="thumbs">(.*?)</ol>', page, re.DOTALL).group(1),
+            re.DOTALL,
+        )
         marked = [i + 1 for i, item in enumerate(items) if 'data-testid="image-refused"' in item]
         assert marked == [number], (marked, number)
         assert "TikTok refused this image: The image dimensions exceed the allowed limits" in visible(page)

@@ -22,8 +22,16 @@ SECRET = "Bravo secret shop"
 
 
 def _shop(session, merchant_id: int, external_id: str, name: str, region: str = "US") -> str:
-    row = ChannelConnection(merchant_id=merchant_id, channel="tiktok", external_id=external_id, name=name,
-                            region=region, status="active", data={"cipher": f"cipher-{external_id}"}, scopes=[])
+    row = ChannelConnection(
+        merchant_id=merchant_id,
+        channel="tiktok",
+        external_id=external_id,
+        name=name,
+        region=region,
+        status="active",
+        data={"cipher": f"cipher-{external_id}"},
+        scopes=[],
+    )
     session.add(row)
     session.flush()
     return row.id
@@ -34,9 +42,11 @@ def shops(app_settings):
     a = create_account(app_settings, "Alpha", "a@alpha.test")
     b = create_account(app_settings, "Bravo", "b@bravo.test")
     with session_scope(get_engine(app_settings.database_url)) as session:
-        return {"a_us": _shop(session, a, "7001", "Alpha US shop"),
-                "a_gb": _shop(session, a, "7002", "Alpha UK shop", "GB"),
-                "b": _shop(session, b, "8001", SECRET)}
+        return {
+            "a_us": _shop(session, a, "7001", "Alpha US shop"),
+            "a_gb": _shop(session, a, "7002", "Alpha UK shop", "GB"),
+            "b": _shop(session, b, "8001", SECRET),
+        }
 
 
 def _uses_shop(route: APIRoute) -> bool:
@@ -75,13 +85,18 @@ def _current(app_settings) -> set:
 def test_every_route_taking_a_shop_refuses_another_merchants_shop(client, shops, web_app, app_settings):
     routes = _shop_routes(web_app)
     # The routes of this slice at least; the other slices' routes join as they take the shop context.
-    assert {("GET", "/settings"), ("POST", "/settings/sync"), ("POST", "/prerequisites/check"),
-            ("GET", "/api/v1/settings/sync")} <= set(routes)
+    assert {
+        ("GET", "/settings"),
+        ("POST", "/settings/sync"),
+        ("POST", "/prerequisites/check"),
+        ("GET", "/api/v1/settings/sync"),
+    } <= set(routes)
     sign_in(client, "a@alpha.test")
     token = client.get("/api/v1/me").json()["csrf_token"]
     for method, path in routes:
-        answer = client.request(method, f"{path}?shop={shops['b']}", headers={"X-CSRF-Token": token},
-                                follow_redirects=False)
+        answer = client.request(
+            method, f"{path}?shop={shops['b']}", headers={"X-CSRF-Token": token}, follow_redirects=False
+        )
         assert answer.status_code == 404, (method, path, answer.status_code, answer.text[:300])
         assert SECRET not in answer.text and "8001" not in answer.text, (method, path)
         if method == "GET":  # the merchant's own shop by the same parameter is not refused
@@ -92,14 +107,18 @@ def test_every_route_taking_a_shop_refuses_another_merchants_shop(client, shops,
     # Nor does an id no database could hold (a NUL byte, or far too long): the same 404, not a 500.
     for odd in ("\x00" + "a" * 31, "a" * 5000):
         answer = client.get("/api/v1/dashboard", params={"shop": odd})
-        assert (answer.status_code, answer.json()["detail"]) == (404, "That TikTok shop is not one of your connected shops.")
+        assert (answer.status_code, answer.json()["detail"]) == (
+            404,
+            "That TikTok shop is not one of your connected shops.",
+        )
 
 
 def test_the_switcher_refuses_another_merchants_shop(client, shops, app_settings):
     sign_in(client, "a@alpha.test")
     token = client.get("/api/v1/me").json()["csrf_token"]
-    page = client.post("/shops/current", data={"csrf_token": token, "shop": shops["b"], "next": "/settings"},
-                       follow_redirects=False)
+    page = client.post(
+        "/shops/current", data={"csrf_token": token, "shop": shops["b"], "next": "/settings"}, follow_redirects=False
+    )
     assert page.status_code == 404 and SECRET not in page.text
     api = client.post("/api/v1/shops/current", json={"shop": shops["b"]}, headers={"X-CSRF-Token": token})
     assert api.status_code == 404 and api.json() == {"detail": "That TikTok shop is not one of your connected shops."}
@@ -109,8 +128,9 @@ def test_the_switcher_refuses_another_merchants_shop(client, shops, app_settings
 
     # Its own shop is accepted, then another of its own (the second pass).
     for shop in (shops["a_gb"], shops["a_us"]):
-        chosen = client.post("/shops/current", data={"csrf_token": token, "shop": shop, "next": "/settings"},
-                             follow_redirects=False)
+        chosen = client.post(
+            "/shops/current", data={"csrf_token": token, "shop": shop, "next": "/settings"}, follow_redirects=False
+        )
         assert chosen.status_code == 303 and chosen.headers["location"] == "/settings"
         assert _current(app_settings) == {shop}
 
@@ -126,26 +146,38 @@ def test_several_shops_and_none_chosen_ask_to_choose(client, shops):
     assert "choose the one to work on" in shops_page and 'name="next" value="/settings"' in shops_page
     # A form sent meanwhile is not lost in an error page: back to the choice, in plain words.
     token = client.get("/api/v1/me").json()["csrf_token"]
-    sent = client.post("/settings/sync", data={"csrf_token": token}, headers={"referer": "http://127.0.0.1/settings"},
-                       follow_redirects=False)
+    sent = client.post(
+        "/settings/sync",
+        data={"csrf_token": token},
+        headers={"referer": "http://127.0.0.1/settings"},
+        follow_redirects=False,
+    )
     assert sent.status_code == 303 and sent.headers["location"] == "/shops?next=/settings"
     assert "?shop=" not in client.get("/shops").text
     # `?shop=` names one for a single request without choosing it.
     assert client.get(f"/api/v1/settings/sync?shop={shops['a_gb']}").status_code == 200
     assert client.get("/settings", follow_redirects=False).status_code == 303
-    chosen = client.post("/shops/current", data={"csrf_token": token, "shop": shops["a_gb"], "next": "/settings"},
-                         follow_redirects=False)
+    chosen = client.post(
+        "/shops/current", data={"csrf_token": token, "shop": shops["a_gb"], "next": "/settings"}, follow_redirects=False
+    )
     assert chosen.headers["location"] == "/settings"
     assert "Alpha UK shop" in client.get("/settings").text
     # A `next` leading elsewhere is not followed.
     for elsewhere in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
-        away = client.post("/shops/current", data={"csrf_token": token, "shop": shops["a_us"], "next": elsewhere},
-                           follow_redirects=False)
+        away = client.post(
+            "/shops/current",
+            data={"csrf_token": token, "shop": shops["a_us"], "next": elsewhere},
+            follow_redirects=False,
+        )
         assert away.headers["location"] == "/dashboard", elsewhere
 
 
-IMPLICIT = (re.compile(r"\.first\(\s*(TIKTOK|SHOPIFY|STORE)"), re.compile(r"""\.first\(\s*["']tiktok["']"""),
-            re.compile(r"ConnectionRepository\([^)]*\)\s*\.store\(\)"), re.compile(r"\btiktok_connection\("))
+IMPLICIT = (
+    re.compile(r"\.first\(\s*(TIKTOK|SHOPIFY|STORE)"),
+    re.compile(r"""\.first\(\s*["']tiktok["']"""),
+    re.compile(r"ConnectionRepository\([^)]*\)\s*\.store\(\)"),
+    re.compile(r"\btiktok_connection\("),
+)
 
 
 def implicit_lookups() -> list[str]:

@@ -46,7 +46,12 @@ def test_api_cannot_change_other_merchants_records(client, two_merchants, app_se
 
 def test_pages_hide_other_merchants_records(client, two_merchants):
     sign_in(client, "a@alpha.test")
-    for path in ("/dashboard", "/activity", "/activity?status=info", f"/activity?before={two_merchants['b_activity'] + 1}"):
+    for path in (
+        "/dashboard",
+        "/activity",
+        "/activity?status=info",
+        f"/activity?before={two_merchants['b_activity'] + 1}",
+    ):
         page = client.get(path)
         assert page.status_code == 200
         assert "Bravo" not in page.text, path

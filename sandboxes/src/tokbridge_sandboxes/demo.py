@@ -45,16 +45,22 @@ def environment(base_url: str, host: str = "127.0.0.1", ports: dict[str, int] | 
     etsy = f"http://{host}:{ports['etsy']}"
     return {
         "BASE_URL": base_url,
-        "TIKTOK_API_BASE_URL": tiktok, "TIKTOK_AUTH_BASE_URL": tiktok,
-        "TIKTOK_APP_KEY": "demo_app_key", "TIKTOK_APP_SECRET": "demo_app_secret",
-        "TIKTOK_SERVICE_ID": "7431458374265161478", "TIKTOK_AUTHORIZE_URL": f"{tiktok}/open/authorize",
+        "TIKTOK_API_BASE_URL": tiktok,
+        "TIKTOK_AUTH_BASE_URL": tiktok,
+        "TIKTOK_APP_KEY": "demo_app_key",
+        "TIKTOK_APP_SECRET": "demo_app_secret",
+        "TIKTOK_SERVICE_ID": "7431458374265161478",
+        "TIKTOK_AUTHORIZE_URL": f"{tiktok}/open/authorize",
         "TIKTOK_SELLER_CENTER_URL": f"{tiktok}/seller",
         "SHOPIFY_API_BASE_URL": shopify + "/shops/{shop}",
-        "SHOPIFY_CLIENT_ID": "demo-client-id", "SHOPIFY_CLIENT_SECRET": "demo-client-secret",
-        "TIKTOK_SANDBOX_APP_KEY": "demo_app_key", "TIKTOK_SANDBOX_APP_SECRET": "demo_app_secret",
+        "SHOPIFY_CLIENT_ID": "demo-client-id",
+        "SHOPIFY_CLIENT_SECRET": "demo-client-secret",
+        "TIKTOK_SANDBOX_APP_KEY": "demo_app_key",
+        "TIKTOK_SANDBOX_APP_SECRET": "demo_app_secret",
         "TIKTOK_SANDBOX_SERVICE_ID": "7431458374265161478",
         "TIKTOK_SANDBOX_REDIRECT_URL": f"{base_url}/connect/tiktok/callback",
-        "TIKTOK_SANDBOX_REVIEW_DELAY_SECONDS": "45", "TIKTOK_SANDBOX_REVIEW_REJECTION_RATE": "0.1",
+        "TIKTOK_SANDBOX_REVIEW_DELAY_SECONDS": "45",
+        "TIKTOK_SANDBOX_REVIEW_REJECTION_RATE": "0.1",
         "TIKTOK_SANDBOX_BOOTSTRAP_TOKEN": "false",
         # The seller has a US and a UK shop: the consent covers both, the merchant connects one or both.
         "TIKTOK_SANDBOX_SHOP_REGIONS": json.dumps(list(DEMO_SHOP_REGIONS)),
@@ -62,20 +68,30 @@ def environment(base_url: str, host: str = "127.0.0.1", ports: dict[str, int] | 
         "TIKTOK_SANDBOX_FAILING_CHECKS": '["RETURN_WAREHOUSE"]',
         # Simulated buyers order live products (one every two minutes or so); orders leave ON_HOLD after 30 s,
         # are delivered 5 minutes after shipping and complete 10 minutes later; a few are cancelled or returned.
-        "TIKTOK_SANDBOX_ORDERS_PER_HOUR": "30", "TIKTOK_SANDBOX_ON_HOLD_SECONDS": "30",
-        "TIKTOK_SANDBOX_IN_TRANSIT_TO_DELIVERED_SECONDS": "300", "TIKTOK_SANDBOX_DELIVERED_TO_COMPLETED_SECONDS": "600",
-        "TIKTOK_SANDBOX_BUYER_CANCEL_RATE": "0.05", "TIKTOK_SANDBOX_RETURN_RATE": "0.05",
-        "SHOPIFY_SANDBOX_CLIENT_ID": "demo-client-id", "SHOPIFY_SANDBOX_CLIENT_SECRET": "demo-client-secret",
-        "SHOPIFY_SANDBOX_CATALOG_SIZE": str(DEMO_CATALOG_SIZE), "SHOPIFY_SANDBOX_DEFAULT_SHOP": DEMO_SHOP,
+        "TIKTOK_SANDBOX_ORDERS_PER_HOUR": "30",
+        "TIKTOK_SANDBOX_ON_HOLD_SECONDS": "30",
+        "TIKTOK_SANDBOX_IN_TRANSIT_TO_DELIVERED_SECONDS": "300",
+        "TIKTOK_SANDBOX_DELIVERED_TO_COMPLETED_SECONDS": "600",
+        "TIKTOK_SANDBOX_BUYER_CANCEL_RATE": "0.05",
+        "TIKTOK_SANDBOX_RETURN_RATE": "0.05",
+        "SHOPIFY_SANDBOX_CLIENT_ID": "demo-client-id",
+        "SHOPIFY_SANDBOX_CLIENT_SECRET": "demo-client-secret",
+        "SHOPIFY_SANDBOX_CATALOG_SIZE": str(DEMO_CATALOG_SIZE),
+        "SHOPIFY_SANDBOX_DEFAULT_SHOP": DEMO_SHOP,
         # Etsy: the connector's app credentials and addresses, and the sandbox's matching app and shop. The
         # seller approves on the sandbox's consent page; changes made through its control API arrive signed.
-        "ETSY_KEYSTRING": DEMO_ETSY_KEYSTRING, "ETSY_SHARED_SECRET": DEMO_ETSY_SHARED_SECRET,
-        "ETSY_API_BASE_URL": etsy, "ETSY_OAUTH_URL": f"{etsy}/oauth/connect",
+        "ETSY_KEYSTRING": DEMO_ETSY_KEYSTRING,
+        "ETSY_SHARED_SECRET": DEMO_ETSY_SHARED_SECRET,
+        "ETSY_API_BASE_URL": etsy,
+        "ETSY_OAUTH_URL": f"{etsy}/oauth/connect",
         "ETSY_WEBHOOK_SECRET": DEMO_ETSY_WEBHOOK_SECRET,
-        "ETSY_SANDBOX_KEYSTRING": DEMO_ETSY_KEYSTRING, "ETSY_SANDBOX_SHARED_SECRET": DEMO_ETSY_SHARED_SECRET,
+        "ETSY_SANDBOX_KEYSTRING": DEMO_ETSY_KEYSTRING,
+        "ETSY_SANDBOX_SHARED_SECRET": DEMO_ETSY_SHARED_SECRET,
         "ETSY_SANDBOX_REDIRECT_URIS": json.dumps([f"{base_url}/connect/etsy/callback"]),
-        "ETSY_SANDBOX_BOOTSTRAP_TOKEN": "false", "ETSY_SANDBOX_CATALOG_SIZE": str(DEMO_ETSY_CATALOG_SIZE),
-        "ETSY_SANDBOX_WEBHOOK_URL": f"{base_url}/webhooks/etsy", "ETSY_SANDBOX_WEBHOOK_SECRET": DEMO_ETSY_WEBHOOK_SECRET,
+        "ETSY_SANDBOX_BOOTSTRAP_TOKEN": "false",
+        "ETSY_SANDBOX_CATALOG_SIZE": str(DEMO_ETSY_CATALOG_SIZE),
+        "ETSY_SANDBOX_WEBHOOK_URL": f"{base_url}/webhooks/etsy",
+        "ETSY_SANDBOX_WEBHOOK_SECRET": DEMO_ETSY_WEBHOOK_SECRET,
         # PrestaShop: a self-hosted shop reached over plain http:// on this machine (production refuses http://
         # unless told), its catalog and the bootstrap key the merchant types into the connect form.
         "PRESTASHOP_ALLOW_HTTP": "true",
@@ -89,9 +105,11 @@ def environment(base_url: str, host: str = "127.0.0.1", ports: dict[str, int] | 
 def catalog_size() -> int:
     """How many products the demo stores hold together (the demo merchant's plan must have room for them:
     the merchant may connect both)."""
-    return (int(os.environ.get("SHOPIFY_SANDBOX_CATALOG_SIZE") or DEMO_CATALOG_SIZE)
-            + int(os.environ.get("ETSY_SANDBOX_CATALOG_SIZE") or DEMO_ETSY_CATALOG_SIZE)
-            + int(os.environ.get("PRESTASHOP_SANDBOX_CATALOG_SIZE") or DEMO_PRESTASHOP_CATALOG_SIZE))
+    return (
+        int(os.environ.get("SHOPIFY_SANDBOX_CATALOG_SIZE") or DEMO_CATALOG_SIZE)
+        + int(os.environ.get("ETSY_SANDBOX_CATALOG_SIZE") or DEMO_ETSY_CATALOG_SIZE)
+        + int(os.environ.get("PRESTASHOP_SANDBOX_CATALOG_SIZE") or DEMO_PRESTASHOP_CATALOG_SIZE)
+    )
 
 
 def start(stack: ExitStack, host: str = "127.0.0.1", ports: dict[str, int] | None = None) -> str:
@@ -101,19 +119,26 @@ def start(stack: ExitStack, host: str = "127.0.0.1", ports: dict[str, int] | Non
     urls = {name: stack.enter_context(serve_in_thread(create_app(name), ports[name], host)) for name in SANDBOXES}
     # Nobody sits in the sandboxes' store admins: the clerks ship store orders a while after they arrive.
     fulfil_after = float(os.environ.get("DEMO_FULFIL_AFTER_SECONDS", "90"))
-    for clerk in (DemoClerk(urls["shopify"], DEMO_SHOP, fulfil_after_seconds=fulfil_after),
-                  PrestaShopClerk(urls["prestashop"], fulfil_after_seconds=fulfil_after)):
+    for clerk in (
+        DemoClerk(urls["shopify"], DEMO_SHOP, fulfil_after_seconds=fulfil_after),
+        PrestaShopClerk(urls["prestashop"], fulfil_after_seconds=fulfil_after),
+    ):
         if clerk.fulfil_after.total_seconds() > 0:
             clerk.start()
             stack.callback(clerk.stop)
-    regions = " and ".join(os.environ.get("TIKTOK_SANDBOX_SHOP_REGIONS") and json.loads(
-        os.environ["TIKTOK_SANDBOX_SHOP_REGIONS"]) or DEMO_SHOP_REGIONS)
+    regions = " and ".join(
+        os.environ.get("TIKTOK_SANDBOX_SHOP_REGIONS")
+        and json.loads(os.environ["TIKTOK_SANDBOX_SHOP_REGIONS"])
+        or DEMO_SHOP_REGIONS
+    )
     key = os.environ.get("PRESTASHOP_SANDBOX_BOOTSTRAP_KEY") or DEMO_PRESTASHOP_KEY
-    return "\n".join((
-        "Sandboxes (connect any of the stores from the dashboard's Connect store):",
-        f"  TikTok Shop  {urls['tiktok']}  the seller's shops: {regions}",
-        f"  Shopify      {urls['shopify']}  Connect Shopify with the store [bold]{DEMO_SHOP}[/bold]",
-        f"  Etsy         {urls['etsy']}  Connect Etsy, then Allow on its consent page",
-        f"  PrestaShop   {urls['prestashop']}  Connect PrestaShop with the shop address "
-        f"[bold]{urls['prestashop']}[/bold] and the Webservice key [bold]{key}[/bold]",
-    ))
+    return "\n".join(
+        (
+            "Sandboxes (connect any of the stores from the dashboard's Connect store):",
+            f"  TikTok Shop  {urls['tiktok']}  the seller's shops: {regions}",
+            f"  Shopify      {urls['shopify']}  Connect Shopify with the store [bold]{DEMO_SHOP}[/bold]",
+            f"  Etsy         {urls['etsy']}  Connect Etsy, then Allow on its consent page",
+            f"  PrestaShop   {urls['prestashop']}  Connect PrestaShop with the shop address "
+            f"[bold]{urls['prestashop']}[/bold] and the Webservice key [bold]{key}[/bold]",
+        )
+    )

@@ -60,8 +60,9 @@ class DemoClerk(_Clerk):
 
     store = "Shopify"
 
-    def __init__(self, shopify_url: str, shop: str, fulfil_after_seconds: float = 90.0,
-                 interval_seconds: float = 10.0) -> None:
+    def __init__(
+        self, shopify_url: str, shop: str, fulfil_after_seconds: float = 90.0, interval_seconds: float = 10.0
+    ) -> None:
         super().__init__(f"{shopify_url}/sandbox/shops/{shop}/orders", fulfil_after_seconds, interval_seconds)
 
     def fulfil_due(self, http: httpx.Client, now: datetime | None = None) -> list[int]:
@@ -73,8 +74,10 @@ class DemoClerk(_Clerk):
             if order["cancelled_at"] or order["fulfillment_status"] or now - created < self.fulfil_after:
                 continue
             carrier = CARRIERS[order["id"] % len(CARRIERS)]
-            response = http.post(f"{self.orders_url}/{order['id']}/fulfill",
-                                 json={"company": carrier, "number": f"DEMO{order['id']:012d}"})
+            response = http.post(
+                f"{self.orders_url}/{order['id']}/fulfill",
+                json={"company": carrier, "number": f"DEMO{order['id']:012d}"},
+            )
             if response.status_code == 201:
                 fulfilled.append(order["id"])
             else:
@@ -107,8 +110,7 @@ class PrestaShopClerk(_Clerk):
                 continue
             if now - seen < self.fulfil_after:
                 continue
-            response = http.post(f"{self.orders_url}/{order_id}/ship",
-                                 json={"tracking_number": f"DEMO{order_id:012d}"})
+            response = http.post(f"{self.orders_url}/{order_id}/ship", json={"tracking_number": f"DEMO{order_id:012d}"})
             if response.status_code < 300:
                 shipped.append(order_id)
             else:

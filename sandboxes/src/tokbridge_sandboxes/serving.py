@@ -24,8 +24,11 @@ def serve_in_thread(app, port: int | None = None, host: str = "127.0.0.1") -> It
     # No access log: TikTok's token URLs carry the app secret in their query string. No log set-up of
     # uvicorn's own either (log_config=None): its lines go through the host's root handler, which in
     # TokBridge masks secrets.
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                                           lifespan="auto", log_config=None))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host=host, port=port, log_level="warning", access_log=False, lifespan="auto", log_config=None
+        )
+    )
     thread = threading.Thread(target=server.run, name=f"server-{port}", daemon=True)
     thread.start()
     for _ in range(1000):  # up to ~10 s: wait on the thread, not on a guess

@@ -16,6 +16,7 @@ from tokbridge_sandboxes.etsy import Sandbox, SandboxConfig, create_app
 from tokbridge_sandboxes.etsy.published import DOCUMENT_NAME, document_path, patched_document
 from tokbridge_sandboxes.serving import serve_in_thread
 
+
 @pytest.fixture(scope="session")
 def openapi():
     path = document_path()
@@ -62,8 +63,13 @@ class Etsy:
 
 
 def serve(**settings):
-    base = {"catalog_size": 60, "catalog_seed": 1, "frozen_clock": True,
-            "rate_limit_per_second": 10_000, "rate_limit_per_day": 1_000_000}
+    base = {
+        "catalog_size": 60,
+        "catalog_seed": 1,
+        "frozen_clock": True,
+        "rate_limit_per_second": 10_000,
+        "rate_limit_per_day": 1_000_000,
+    }
     app = create_app(SandboxConfig(**{**base, **settings}))
     return app, serve_in_thread(app)
 
@@ -81,6 +87,7 @@ def make_etsy():
     from contextlib import ExitStack
 
     with ExitStack() as stack:
+
         def make(**settings) -> Etsy:
             app, server = serve(**settings)
             return Etsy(stack.enter_context(server), app.state.sandbox)

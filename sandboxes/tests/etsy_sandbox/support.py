@@ -15,10 +15,19 @@ def check_contract(openapi, response: httpx.Response) -> None:
     args: dict[str, list[str]] = {}
     for key, value in request.url.params.multi_items():
         args.setdefault(key, []).append(value)
-    mock_request = MockRequest(ETSY_HOST, request.method, request.url.path, args=args,
-                               headers=dict(request.headers), data=request.content,
-                               content_type=request.headers.get("content-type", "application/json"))
-    mock_response = MockResponse(response.content, status_code=response.status_code,
-                                 content_type=response.headers.get("content-type", "application/json"),
-                                 headers=dict(response.headers))
+    mock_request = MockRequest(
+        ETSY_HOST,
+        request.method,
+        request.url.path,
+        args=args,
+        headers=dict(request.headers),
+        data=request.content,
+        content_type=request.headers.get("content-type", "application/json"),
+    )
+    mock_response = MockResponse(
+        response.content,
+        status_code=response.status_code,
+        content_type=response.headers.get("content-type", "application/json"),
+        headers=dict(response.headers),
+    )
     openapi.validate_response(mock_request, mock_response)

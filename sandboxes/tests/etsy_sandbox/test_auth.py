@@ -23,8 +23,15 @@ def pkce() -> tuple[str, str]:
 
 def authorize(etsy, challenge: str, decision: str = "allow", scope: str = "listings_r listings_w shops_r") -> dict:
     """Open the consent page as the seller and press a button; the query the app is sent back with."""
-    params = {"response_type": "code", "client_id": etsy.config.keystring, "redirect_uri": REDIRECT,
-              "scope": scope, "state": "st-123", "code_challenge": challenge, "code_challenge_method": "S256"}
+    params = {
+        "response_type": "code",
+        "client_id": etsy.config.keystring,
+        "redirect_uri": REDIRECT,
+        "scope": scope,
+        "state": "st-123",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
     with httpx.Client(base_url=etsy.url) as browser:
         page = browser.get("/oauth/connect", params=params)
         assert page.status_code == 200 and "Allow Access" in page.text
@@ -40,15 +47,21 @@ def token(etsy, **form) -> httpx.Response:
     return httpx.post(f"{etsy.url}/v3/public/oauth/token", data={"client_id": etsy.config.keystring, **form})
 
 
-@pytest.mark.parametrize(("header", "message"), [
-    (None, "Missing x-api-key header"),
-    ("keystring-only", "Shared secret is required in x-api-key header."),
-    ("wrong-secret", "Invalid API key"),
-    ("wrong-keystring", "Invalid API key"),
-])
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (None, "Missing x-api-key header"),
+        ("keystring-only", "Shared secret is required in x-api-key header."),
+        ("wrong-secret", "Invalid API key"),
+        ("wrong-keystring", "Invalid API key"),
+    ],
+)
 def test_every_call_needs_keystring_and_shared_secret(etsy, header, message):
-    values = {"keystring-only": etsy.config.keystring, "wrong-secret": f"{etsy.config.keystring}:nope",
-              "wrong-keystring": f"other:{etsy.config.shared_secret}"}
+    values = {
+        "keystring-only": etsy.config.keystring,
+        "wrong-secret": f"{etsy.config.keystring}:nope",
+        "wrong-keystring": f"other:{etsy.config.shared_secret}",
+    }
     with etsy.client(api_key=values.get(header)) as client:
         for path in ("/v3/application/openapi-ping", f"/v3/application/shops/{etsy.config.shop_id}"):
             response = client.get(path)
@@ -62,8 +75,9 @@ def test_pkce_flow_then_the_token_reads_the_shop(etsy):
     verifier, challenge = pkce()
     answer = authorize(etsy, challenge)
     assert answer["state"] == "st-123"
-    issued = token(etsy, grant_type="authorization_code", redirect_uri=REDIRECT, code=answer["code"],
-                   code_verifier=verifier)
+    issued = token(
+        etsy, grant_type="authorization_code", redirect_uri=REDIRECT, code=answer["code"], code_verifier=verifier
+    )
     assert issued.status_code == 200, issued.text
     body = issued.json()
     assert body["token_type"] == "Bearer" and body["expires_in"] == 3600
@@ -74,8 +88,9 @@ def test_pkce_flow_then_the_token_reads_the_shop(etsy):
         scopes = client.post("/v3/application/scopes", data={"token": body["access_token"]}).json()["scopes"]
         assert scopes == ["listings_r", "listings_w", "shops_r"]
     # The code is single-use.
-    again = token(etsy, grant_type="authorization_code", redirect_uri=REDIRECT, code=answer["code"],
-                  code_verifier=verifier)
+    again = token(
+        etsy, grant_type="authorization_code", redirect_uri=REDIRECT, code=answer["code"], code_verifier=verifier
+    )
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
 
 
@@ -83,8 +98,9 @@ def test_a_wrong_code_verifier_is_refused(etsy):
     _verifier, challenge = pkce()
     answer = authorize(etsy, challenge)
     other, _ = pkce()
-    refused = token(etsy, grant_type="authorization_code", redirect_uri=REDIRECT, code=answer["code"],
-                    code_verifier=other)
+    refused = token(
+        etsy, grant_type="authorization_code", redirect_uri=REDIRECT, code=answer["code"], code_verifier=other
+    )
     assert refused.status_code == 400
     assert refused.json() == {"error": "invalid_grant", "error_description": "code_verifier is invalid"}
 
@@ -92,8 +108,13 @@ def test_a_wrong_code_verifier_is_refused(etsy):
 def test_redirect_uri_must_match_the_one_used_for_the_code(etsy):
     verifier, challenge = pkce()
     answer = authorize(etsy, challenge)
-    refused = token(etsy, grant_type="authorization_code", redirect_uri="https://evil.example/cb",
-                    code=answer["code"], code_verifier=verifier)
+    refused = token(
+        etsy,
+        grant_type="authorization_code",
+        redirect_uri="https://evil.example/cb",
+        code=answer["code"],
+        code_verifier=verifier,
+    )
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
 
 
@@ -103,17 +124,27 @@ def test_the_seller_can_deny(etsy):
     assert answer["error"] == "access_denied" and answer["state"] == "st-123" and "code" not in answer
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    ({"code_challenge_method": "plain"}, "code_challenge_method must be S256"),
-    ({"client_id": "unknown"}, "The client_id is invalid"),
-    ({"scope": "listings_r cart_rw"}, "Invalid scope: cart_rw"),
-    ({"state": ""}, "state is required"),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"code_challenge_method": "plain"}, "code_challenge_method must be S256"),
+        ({"client_id": "unknown"}, "The client_id is invalid"),
+        ({"scope": "listings_r cart_rw"}, "Invalid scope: cart_rw"),
+        ({"state": ""}, "state is required"),
+    ],
+)
 def test_a_malformed_authorization_request_gets_an_error_page(etsy, change, expected):
     _verifier, challenge = pkce()
-    params = {"response_type": "code", "client_id": etsy.config.keystring, "redirect_uri": REDIRECT,
-              "scope": "listings_r", "state": "s", "code_challenge": challenge, "code_challenge_method": "S256",
-              **change}
+    params = {
+        "response_type": "code",
+        "client_id": etsy.config.keystring,
+        "redirect_uri": REDIRECT,
+        "scope": "listings_r",
+        "state": "s",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        **change,
+    }
     page = httpx.get(f"{etsy.url}/oauth/connect", params=params)
     assert page.status_code == 400 and expected in page.text
 

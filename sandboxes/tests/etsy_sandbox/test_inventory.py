@@ -21,8 +21,9 @@ def put(client, listing_id: int, body: dict, **params):
 
 
 def variations(etsy, count: int) -> int:
-    return etsy.listing_with(lambda item: item.state == "active"
-                             and len(item.inventory.products[0].property_values) == count)
+    return etsy.listing_with(
+        lambda item: item.state == "active" and len(item.inventory.products[0].property_values) == count
+    )
 
 
 def test_every_update_gives_new_ids_and_keeps_skus(etsy):
@@ -36,9 +37,11 @@ def test_every_update_gives_new_ids_and_keeps_skus(etsy):
         assert after.status_code == 200, after.text
         first = after.json()
         old_ids = {p["product_id"] for p in before["products"]} | {
-            o["offering_id"] for p in before["products"] for o in p["offerings"]}
+            o["offering_id"] for p in before["products"] for o in p["offerings"]
+        }
         new_ids = {p["product_id"] for p in first["products"]} | {
-            o["offering_id"] for p in first["products"] for o in p["offerings"]}
+            o["offering_id"] for p in first["products"] for o in p["offerings"]
+        }
         assert not old_ids & new_ids
         assert [p["sku"] for p in first["products"]] == [p["sku"] for p in before["products"]]
         assert first["products"][0]["offerings"][0]["quantity"] == 7
@@ -119,13 +122,29 @@ def _break(body: dict, how: str) -> dict:
     return body
 
 
-@pytest.mark.parametrize("how", [
-    "no readiness_state_id", "unknown readiness_state_id", "no price", "no is_enabled", "price too low",
-    "negative quantity", "two offerings", "price differs but not on property",
-    "quantity differs but not on property", "sku differs but not on property",
-    "on_property names a missing property", "products with different properties", "duplicate combination",
-    "parentheses", "missing value_ids", "no products", "sku too long", "nothing enabled",
-])
+@pytest.mark.parametrize(
+    "how",
+    [
+        "no readiness_state_id",
+        "unknown readiness_state_id",
+        "no price",
+        "no is_enabled",
+        "price too low",
+        "negative quantity",
+        "two offerings",
+        "price differs but not on property",
+        "quantity differs but not on property",
+        "sku differs but not on property",
+        "on_property names a missing property",
+        "products with different properties",
+        "duplicate combination",
+        "parentheses",
+        "missing value_ids",
+        "no products",
+        "sku too long",
+        "nothing enabled",
+    ],
+)
 def test_refused_updates_change_nothing(etsy, how):
     listing_id = variations(etsy, 1)
     with etsy.client() as client:
@@ -156,9 +175,13 @@ def test_a_custom_property_without_value_ids_gets_them(etsy):
         body = inventory_body(read(client, listing_id))
         offering = body["products"][0]["offerings"][0]
         body["products"] = [
-            {"sku": f"CUSTOM-{v}", "property_values": [{"property_id": 513, "property_name": "Scent",
-                                                        "value_ids": [], "values": [v]}],
-             "offerings": [dict(offering)]} for v in ("Lavender", "Cedar")]
+            {
+                "sku": f"CUSTOM-{v}",
+                "property_values": [{"property_id": 513, "property_name": "Scent", "value_ids": [], "values": [v]}],
+                "offerings": [dict(offering)],
+            }
+            for v in ("Lavender", "Cedar")
+        ]
         body.update(price_on_property=[], quantity_on_property=[513], sku_on_property=[513])
         answer = put(client, listing_id, body)
         assert answer.status_code == 200, answer.text

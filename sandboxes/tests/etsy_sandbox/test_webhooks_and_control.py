@@ -45,8 +45,11 @@ def verify(secret: str, headers: dict, body: bytes) -> bool:
     key = base64.b64decode(secret.split("_", 1)[1])
     signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
     expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-    return any(hmac.compare_digest(part.split(",", 1)[1], expected)
-               for part in headers["webhook-signature"].split() if part.startswith("v1,"))
+    return any(
+        hmac.compare_digest(part.split(",", 1)[1], expected)
+        for part in headers["webhook-signature"].split()
+        if part.startswith("v1,")
+    )
 
 
 def deliveries(control) -> list[dict]:
@@ -75,8 +78,11 @@ def test_stock_and_title_changes_send_signed_thin_webhooks(etsy, receiver, wait_
         tampered = body.replace(b"shop_id", b"shop_iD")
         assert not verify(secret, headers, tampered)
     payloads = [json.loads(body) for _h, body in receiver.received]
-    assert payloads[1] == {"event_type": "listing.updated", "shop_id": etsy.config.shop_id,
-                           "resource_url": f"https://openapi.etsy.com/v3/application/listings/{listing_id}"}
+    assert payloads[1] == {
+        "event_type": "listing.updated",
+        "shop_id": etsy.config.shop_id,
+        "resource_url": f"https://openapi.etsy.com/v3/application/listings/{listing_id}",
+    }
     assert payloads[0]["resource_url"].endswith(f"/listings/{listing_id}/inventory")
     with etsy.client() as client:
         listing = client.get(f"/v3/application/listings/{listing_id}").json()
@@ -124,16 +130,26 @@ def test_added_listing_is_served_and_announced(etsy, receiver):
         assert listing["title"] == "New candle" and listing["state"] == "active"
         inventory = client.get(f"/v3/application/listings/{listing_id}/inventory").json()
         assert inventory["products"][0]["sku"] == "NEW-1"
-        assert inventory["products"][0]["offerings"][0]["price"] == {"amount": 1250, "divisor": 100,
-                                                                     "currency_code": "USD"}
-        newest = client.get(f"/v3/application/shops/{etsy.config.shop_id}/listings",
-                            params={"sort_on": "created", "limit": 1}).json()["results"][0]
+        assert inventory["products"][0]["offerings"][0]["price"] == {
+            "amount": 1250,
+            "divisor": 100,
+            "currency_code": "USD",
+        }
+        newest = client.get(
+            f"/v3/application/shops/{etsy.config.shop_id}/listings", params={"sort_on": "created", "limit": 1}
+        ).json()["results"][0]
         assert newest["listing_id"] == listing_id
 
 
 def test_stock_on_a_listing_with_variations_names_the_product(etsy):
-    listing_id = etsy.listing_with(lambda item: item.state == "active" and len(item.inventory.products) > 1
-                                   and item.inventory.quantity_on_property and item.inventory.products[1].sku)
+    listing_id = etsy.listing_with(
+        lambda item: (
+            item.state == "active"
+            and len(item.inventory.products) > 1
+            and item.inventory.quantity_on_property
+            and item.inventory.products[1].sku
+        )
+    )
     sku = etsy.sandbox.listings[listing_id].inventory.products[1].sku
     ids = [p.product_id for p in etsy.sandbox.listings[listing_id].inventory.products]
     with etsy.control() as control:
@@ -160,7 +176,8 @@ def test_catalog_is_deterministic_and_varied(etsy):
         control.post("/catalog", json={"count": 60, "seed": 1})
         again = control.get("/listings", params={"limit": 1000}).json()["results"]
         assert [(x["listing_id"], x["title"], x["inventory"]) for x in first] == [
-            (x["listing_id"], x["title"], x["inventory"]) for x in again]
+            (x["listing_id"], x["title"], x["inventory"]) for x in again
+        ]
         control.post("/catalog", json={"count": 60, "seed": 2})
         other = control.get("/listings", params={"limit": 1000}).json()["results"]
         assert [x["title"] for x in other] != [x["title"] for x in first]
@@ -175,5 +192,6 @@ def test_catalog_is_deterministic_and_varied(etsy):
     assert any(p.sku == "" for item in listings for p in item.inventory.products)
     assert any(item.state == "sold_out" and item.quantity() == 0 for item in listings)
     assert any(not item.images for item in listings) and any(len(item.images) >= 3 for item in listings)
-    assert {o.readiness_state_id for item in listings for p in item.inventory.products
-            for o in p.offerings} == {p.readiness_state_id for p in etsy.sandbox.profiles}
+    assert {o.readiness_state_id for item in listings for p in item.inventory.products for o in p.offerings} == {
+        p.readiness_state_id for p in etsy.sandbox.profiles
+    }

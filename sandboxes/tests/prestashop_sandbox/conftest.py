@@ -22,8 +22,12 @@ class Shop:
     store: Store
 
     def client(self, key: str | None = KEY, json: bool = False) -> httpx.Client:
-        return httpx.Client(base_url=self.url + "/api", auth=(key, "") if key is not None else None, timeout=10,
-                            params={"output_format": "JSON"} if json else None)
+        return httpx.Client(
+            base_url=self.url + "/api",
+            auth=(key, "") if key is not None else None,
+            timeout=10,
+            params={"output_format": "JSON"} if json else None,
+        )
 
     def control(self) -> httpx.Client:
         return httpx.Client(base_url=self.url + "/sandbox", timeout=10)
@@ -40,13 +44,16 @@ class Shop:
 
     def write(self, method: str, path: str, root: etree._Element, **params) -> httpx.Response:
         with self.client(json=True) as client:
-            return client.request(method, path, params=params, content=etree.tostring(root),
-                                  headers={"content-type": "text/xml"})
+            return client.request(
+                method, path, params=params, content=etree.tostring(root), headers={"content-type": "text/xml"}
+            )
 
     def stock(self, id_product: int, id_product_attribute: int = 0, id_shop: int = 1) -> int:
         with self.control() as control:
-            return control.get("/stock", params={"id_product": id_product, "id_product_attribute": id_product_attribute,
-                                                 "id_shop": id_shop}).json()["quantity"]
+            return control.get(
+                "/stock",
+                params={"id_product": id_product, "id_product_attribute": id_product_attribute, "id_shop": id_shop},
+            ).json()["quantity"]
 
 
 def entity(tag: str, fields: dict, associations: dict | None = None) -> etree._Element:
@@ -97,6 +104,7 @@ def shop():
 def make_shop():
     """A sandbox with other settings: `make_shop(version="1.7.8.11")`."""
     with ExitStack() as stack:
+
         def make(**settings) -> Shop:
             app, server = serve(**settings)
             return Shop(stack.enter_context(server), app.state.sandbox)

@@ -8,8 +8,10 @@ from lxml import etree
 
 from .conftest import KEY, entity, error_of
 
-REALM = ('Basic realm="Welcome to PrestaShop Webservice, please enter the authentication key as the login. '
-         'No password required."')
+REALM = (
+    'Basic realm="Welcome to PrestaShop Webservice, please enter the authentication key as the login. '
+    'No password required."'
+)
 LIMITED = "L" * 32
 
 
@@ -20,10 +22,13 @@ def test_no_key_is_the_dispatchers_bare_401_with_the_realm(shop):
     assert response.text == "401 Unauthorized"
 
 
-@pytest.mark.parametrize(("key", "code", "message"), [
-    ("U" * 32, 20, "Authentification key is not active"),
-    ("short", 18, "Invalid authentication key format"),
-])
+@pytest.mark.parametrize(
+    ("key", "code", "message"),
+    [
+        ("U" * 32, 20, "Authentification key is not active"),
+        ("short", 18, "Invalid authentication key format"),
+    ],
+)
 def test_a_wrong_key_gets_the_error_body_and_the_realm(shop, key, code, message):
     with shop.client(key) as client:
         response = client.get("/products")
@@ -73,8 +78,10 @@ def test_a_method_the_key_lacks_is_405_code_25(shop, method):
     with shop.client(LIMITED, json=True) as client:
         response = client.request(method, "/customers/1", content=body)
     assert response.status_code == 405
-    assert error_of(response) == (25, f"Method {method} is not allowed for the resource customers with this "
-                                      "authentication key")
+    assert error_of(response) == (
+        25,
+        f"Method {method} is not allowed for the resource customers with this authentication key",
+    )
 
 
 def test_a_method_the_resource_never_takes_is_405_code_101(shop):
@@ -91,7 +98,13 @@ def test_the_index_lists_granted_resources_with_a_flag_per_method(shop):
     assert [child.tag for child in api] == ["products", "stock_availables"]
     stock = api.find("stock_availables")
     assert {m: stock.get(m) for m in ("get", "put", "post", "patch", "delete", "head")} == {
-        "get": "true", "put": "true", "post": "false", "patch": "true", "delete": "false", "head": "false"}
+        "get": "true",
+        "put": "true",
+        "post": "false",
+        "patch": "true",
+        "delete": "false",
+        "head": "false",
+    }
 
 
 def test_an_unknown_resource_is_400_code_27_with_a_suggestion(shop):

@@ -12,9 +12,13 @@ from .conftest import entity, error_of
 
 
 def simple_product(shop) -> dict:
-    return next(p for p in shop.store.tables["products"].values()
-                if p["product_type"] == "standard" and p["id_tax_rules_group"] == "1"
-                and not shop.store.rows("specific_prices", id_product=p["id"]))
+    return next(
+        p
+        for p in shop.store.tables["products"].values()
+        if p["product_type"] == "standard"
+        and p["id_tax_rules_group"] == "1"
+        and not shop.store.rows("specific_prices", id_product=p["id"])
+    )
 
 
 def create(shop, resource: str, tag: str, fields: dict, associations: dict | None = None) -> dict:
@@ -25,34 +29,95 @@ def create(shop, resource: str, tag: str, fields: dict, associations: dict | Non
 
 def checkout(shop, rows: list[tuple[int, int, int]], country: int = 8, currency: int = 1) -> dict:
     """A customer, a delivery address in `country` and a cart with `rows` of (product, combination, qty)."""
-    customer = create(shop, "customers", "customer", {"lastname": "Buyer", "firstname": "TikTok",
-                                                      "email": "order-1@buyer.example", "passwd": "placeholder1"})
-    address = create(shop, "addresses", "address", {"id_customer": customer["id"], "id_country": country,
-                                                    "alias": "TikTok", "lastname": "Buyer", "firstname": "TikTok",
-                                                    "address1": "1 rue de la Paix", "city": "Paris", "postcode": "75002"})
-    cart = create(shop, "carts", "cart", {"id_customer": customer["id"], "id_currency": currency, "id_lang": 1,
-                                          "id_address_delivery": address["id"], "id_address_invoice": address["id"],
-                                          "id_carrier": 1},
-                  {"cart_rows": ("cart_row", [{"id_product": p, "id_product_attribute": a, "quantity": q,
-                                               "id_address_delivery": address["id"]} for p, a, q in rows])})
+    customer = create(
+        shop,
+        "customers",
+        "customer",
+        {"lastname": "Buyer", "firstname": "TikTok", "email": "order-1@buyer.example", "passwd": "placeholder1"},
+    )
+    address = create(
+        shop,
+        "addresses",
+        "address",
+        {
+            "id_customer": customer["id"],
+            "id_country": country,
+            "alias": "TikTok",
+            "lastname": "Buyer",
+            "firstname": "TikTok",
+            "address1": "1 rue de la Paix",
+            "city": "Paris",
+            "postcode": "75002",
+        },
+    )
+    cart = create(
+        shop,
+        "carts",
+        "cart",
+        {
+            "id_customer": customer["id"],
+            "id_currency": currency,
+            "id_lang": 1,
+            "id_address_delivery": address["id"],
+            "id_address_invoice": address["id"],
+            "id_carrier": 1,
+        },
+        {
+            "cart_rows": (
+                "cart_row",
+                [
+                    {"id_product": p, "id_product_attribute": a, "quantity": q, "id_address_delivery": address["id"]}
+                    for p, a, q in rows
+                ],
+            )
+        },
+    )
     return {"customer": customer["id"], "address": address["id"], "cart": cart["id"]}
 
 
 def cart_price(shop, cart: int, product: int, unit_tax_excl: str, combination: int = 0, currency: int = 0) -> None:
-    create(shop, "specific_prices", "specific_price", {
-        "id_shop": 1, "id_cart": cart, "id_product": product, "id_product_attribute": combination,
-        "id_currency": currency,
-        "id_country": 0, "id_group": 0, "id_customer": 0, "price": unit_tax_excl, "from_quantity": 1,
-        "reduction": 0, "reduction_tax": 1, "reduction_type": "amount", "from": "0000-00-00 00:00:00",
-        "to": "0000-00-00 00:00:00"})
+    create(
+        shop,
+        "specific_prices",
+        "specific_price",
+        {
+            "id_shop": 1,
+            "id_cart": cart,
+            "id_product": product,
+            "id_product_attribute": combination,
+            "id_currency": currency,
+            "id_country": 0,
+            "id_group": 0,
+            "id_customer": 0,
+            "price": unit_tax_excl,
+            "from_quantity": 1,
+            "reduction": 0,
+            "reduction_tax": 1,
+            "reduction_type": "amount",
+            "from": "0000-00-00 00:00:00",
+            "to": "0000-00-00 00:00:00",
+        },
+    )
 
 
 def order_fields(ids: dict, total_paid: str, carrier: int = 1, state: int = 2, currency: int = 1) -> dict:
-    return {"id_address_delivery": ids["address"], "id_address_invoice": ids["address"], "id_cart": ids["cart"],
-            "id_currency": currency, "id_lang": 1, "id_customer": ids["customer"], "id_carrier": carrier,
-            "current_state": state, "module": "ps_wirepayment", "payment": "TikTok Shop", "total_paid": total_paid,
-            "total_paid_real": total_paid, "total_products": total_paid, "total_products_wt": total_paid,
-            "conversion_rate": 1}
+    return {
+        "id_address_delivery": ids["address"],
+        "id_address_invoice": ids["address"],
+        "id_cart": ids["cart"],
+        "id_currency": currency,
+        "id_lang": 1,
+        "id_customer": ids["customer"],
+        "id_carrier": carrier,
+        "current_state": state,
+        "module": "ps_wirepayment",
+        "payment": "TikTok Shop",
+        "total_paid": total_paid,
+        "total_paid_real": total_paid,
+        "total_products": total_paid,
+        "total_products_wt": total_paid,
+        "conversion_rate": 1,
+    }
 
 
 def control_order(shop, order_id) -> dict:
@@ -73,7 +138,8 @@ def test_an_order_paid_the_cart_total_is_accepted_and_takes_stock(shop):
     assert re.fullmatch(r"[A-Z]{9}", order["reference"])
     rows = order["associations"]["order_rows"]
     assert [(r["product_id"], r["product_quantity"], r["unit_price_tax_incl"]) for r in rows] == [
-        (str(product_id), "2", "15.000000")]
+        (str(product_id), "2", "15.000000")
+    ]
     assert shop.stock(product_id) == 8
     histories = shop.get_json("/order_histories", display="full", **{"filter[id_order]": f"[{order['id']}]"})
     assert [h["id_order_state"] for h in histories["order_histories"]] == ["2"]
@@ -120,9 +186,20 @@ def test_a_combination_price_and_a_sale_count(shop):
     product = store.get("products", combination["id_product"])
     for earlier in store.rows("specific_prices", id_product=product["id"]):
         del store.tables["specific_prices"][int(earlier["id"])]
-    sale = store.insert("specific_prices", {"id_product": product["id"], "id_shop": 0, "price": "-1",
-                                            "from_quantity": 1, "reduction": "0.5", "reduction_type": "percentage",
-                                            "reduction_tax": 1, "from": "", "to": ""})
+    sale = store.insert(
+        "specific_prices",
+        {
+            "id_product": product["id"],
+            "id_shop": 0,
+            "price": "-1",
+            "from_quantity": 1,
+            "reduction": "0.5",
+            "reduction_type": "percentage",
+            "reduction_tax": 1,
+            "from": "",
+            "to": "",
+        },
+    )
     assert sale["id_cart"] == "0"
     ids = checkout(shop, [(int(product["id"]), int(combination["id"]), 1)], country=21)  # no tax in the US
     from decimal import Decimal
@@ -154,8 +231,12 @@ def test_validate_order_refuses_a_cart_it_cannot_use(shop, problem):
     ids = checkout(shop, [] if problem == "empty cart" else [(product_id, 0, 1)])
     fields = order_fields(ids, "1.00", state=10)
     if problem == "other customer":
-        fields["id_customer"] = create(shop, "customers", "customer", {"lastname": "B", "firstname": "C",
-                                                                       "email": "c@example.com", "passwd": "pw123456"})["id"]
+        fields["id_customer"] = create(
+            shop,
+            "customers",
+            "customer",
+            {"lastname": "B", "firstname": "C", "email": "c@example.com", "passwd": "pw123456"},
+        )["id"]
     if problem == "cart used twice":
         assert shop.write("POST", "/orders", entity("order", fields)).status_code == 201
     response = shop.write("POST", "/orders", entity("order", fields))
@@ -186,21 +267,26 @@ def test_order_histories_move_the_state_and_cancelling_restocks(shop):
     assert shop.stock(product_id) == 8
     with shop.control() as control:
         control.post("/clock", json={"set": "2026-07-01T08:00:00+00:00"})
-    response = shop.write("POST", "/order_histories", entity("order_history", {"id_order": order["id"],
-                                                                              "id_order_state": 6}))
+    response = shop.write(
+        "POST", "/order_histories", entity("order_history", {"id_order": order["id"], "id_order_state": 6})
+    )
     assert response.status_code == 201
     after = shop.get_json(f"/orders/{order['id']}")["order"]
     assert after["current_state"] == "6" and after["date_upd"] == "2026-07-01 10:00:00"
     assert shop.stock(product_id) == 10
-    response = shop.write("PUT", f"/order_histories/{response.json()['order_history']['id']}",
-                          entity("order_history", {"id": 1, "id_order": order["id"], "id_order_state": 2}))
+    response = shop.write(
+        "PUT",
+        f"/order_histories/{response.json()['order_history']['id']}",
+        entity("order_history", {"id": 1, "id_order": order["id"], "id_order_state": 2}),
+    )
     assert response.status_code == 405 and error_of(response)[0] == 101
 
 
 def test_tracking_on_the_order_carrier_shows_on_the_order(shop):
     order, _product = place_order(shop)
-    carrier = shop.get_json("/order_carriers", display="full", **{"filter[id_order]": f"[{order['id']}]"}
-                            )["order_carriers"][0]
+    carrier = shop.get_json("/order_carriers", display="full", **{"filter[id_order]": f"[{order['id']}]"})[
+        "order_carriers"
+    ][0]
     with shop.control() as control:
         control.post("/clock", json={"set": "2026-07-02T08:00:00+00:00"})
     fields = {k: v for k, v in carrier.items()}
@@ -216,7 +302,8 @@ def test_the_back_office_ships_and_cancels(shop):
         shipped = control.post(f"/orders/{order['id']}/ship", json={"tracking_number": "TRACK-1"}).json()
         assert shipped["current_state"] == 4 and shipped["tracking_number"] == "TRACK-1"
         assert control.get("/orders").json()["orders"][0]["rows"] == [
-            {"product_id": product_id, "product_attribute_id": 0, "product_quantity": 3}]
+            {"product_id": product_id, "product_attribute_id": 0, "product_quantity": 3}
+        ]
         cancelled = control.post(f"/orders/{order['id']}/state", json={"id_order_state": 6}).json()
     assert cancelled["state_name"] == "Canceled" and shop.stock(product_id) == 10
     assert shop.get_json(f"/orders/{order['id']}")["order"]["shipping_number"] == "TRACK-1"
@@ -244,8 +331,10 @@ def test_the_request_log_and_reset(shop):
         shop.get_json("/products", limit=1)
         shop.get_json("/products/2")
         log = control.get("/requests").json()["requests"]
-        assert [(r["method"], r["path"], r["status"]) for r in log] == [("GET", "/api/products", 200),
-                                                                        ("GET", "/api/products/2", 200)]
+        assert [(r["method"], r["path"], r["status"]) for r in log] == [
+            ("GET", "/api/products", 200),
+            ("GET", "/api/products/2", 200),
+        ]
         assert "limit=1" in log[0]["query"]
         control.patch("/products/1", json={"name": "Changed"})
         control.post("/reset")

@@ -91,12 +91,17 @@ def test_date_fields_need_date_1_before_9_0_2(shop, make_shop):
     with shop.client(json=True) as client:
         refused = client.get("/products", params={"filter[date_upd]": "[2020-01-01 00:00:00,2030-01-01 00:00:00]"})
         assert refused.status_code == 400 and error_of(refused)[0] == 32
-        allowed = client.get("/products", params={"filter[date_upd]": "[2020-01-01 00:00:00,2030-01-01 00:00:00]",
-                                                  "date": "1"})
+        allowed = client.get(
+            "/products", params={"filter[date_upd]": "[2020-01-01 00:00:00,2030-01-01 00:00:00]", "date": "1"}
+        )
     assert allowed.status_code == 200 and len(allowed.json()["products"]) == 20
     newer = make_shop(version="9.0.2")
-    assert len(newer.get_json("/products", **{"filter[date_upd]": "[2020-01-01 00:00:00,2030-01-01 00:00:00]"})
-               ["products"]) == 20
+    assert (
+        len(
+            newer.get_json("/products", **{"filter[date_upd]": "[2020-01-01 00:00:00,2030-01-01 00:00:00]"})["products"]
+        )
+        == 20
+    )
 
 
 def test_one_stock_row_per_product_and_combination_per_shop(make_shop):
@@ -104,9 +109,12 @@ def test_one_stock_row_per_product_and_combination_per_shop(make_shop):
     product = product_with_combinations(shop)
     combinations = shop.store.rows("combinations", id_product=product["id"])
     for id_shop in (1, 2):
-        rows = shop.get_json("/stock_availables", display="full", id_shop=id_shop,
-                             **{"filter[id_product]": f"[{product['id']}]"})["stock_availables"]
-        assert sorted(int(r["id_product_attribute"]) for r in rows) == sorted([0, *[int(c["id"]) for c in combinations]])
+        rows = shop.get_json(
+            "/stock_availables", display="full", id_shop=id_shop, **{"filter[id_product]": f"[{product['id']}]"}
+        )["stock_availables"]
+        assert sorted(int(r["id_product_attribute"]) for r in rows) == sorted(
+            [0, *[int(c["id"]) for c in combinations]]
+        )
         assert {r["id_shop"] for r in rows} == {str(id_shop)}
 
 
@@ -151,13 +159,27 @@ def test_reference_data_the_plugin_reads(shop):
     assert response.status_code == 200 and response.content == b""
 
 
-@pytest.mark.parametrize(("value", "rule", "expected"), [
-    ("12", "[12]", True), ("12.000000", "[12]", True), ("Mug", "[mug]", True), ("12", "[3|12]", True),
-    ("12", "[3,20]", True), ("25", "[3,20]", False), ("2026-03-29 03:00:30", "[2026-03-29 03:00:00,2026-03-29 04:00:00]", True),
-    ("Striped mug", "[str]%", True), ("Striped mug", "%[mug]", True), ("Striped mug", "%[ped m]%", True),
-    ("Striped mug", "[mug]%", False), ("5", ">[4]", True), ("5", "<[4]", False), ("5", "![4|6]", True),
-    ("4", "![4|6]", False), ("7", "7", True),
-])
+@pytest.mark.parametrize(
+    ("value", "rule", "expected"),
+    [
+        ("12", "[12]", True),
+        ("12.000000", "[12]", True),
+        ("Mug", "[mug]", True),
+        ("12", "[3|12]", True),
+        ("12", "[3,20]", True),
+        ("25", "[3,20]", False),
+        ("2026-03-29 03:00:30", "[2026-03-29 03:00:00,2026-03-29 04:00:00]", True),
+        ("Striped mug", "[str]%", True),
+        ("Striped mug", "%[mug]", True),
+        ("Striped mug", "%[ped m]%", True),
+        ("Striped mug", "[mug]%", False),
+        ("5", ">[4]", True),
+        ("5", "<[4]", False),
+        ("5", "![4|6]", True),
+        ("4", "![4|6]", False),
+        ("7", "7", True),
+    ],
+)
 def test_filter_rules(value, rule, expected):
     assert matches(value, rule) is expected
 
@@ -178,9 +200,14 @@ def test_each_shop_has_its_own_stock(make_shop):
 
 
 def test_settings_come_from_the_environment():
-    config = SandboxConfig.from_env({"PRESTASHOP_SANDBOX_VERSION": "1.7.8.11", "PRESTASHOP_SANDBOX_SHOPS": "2",
-                                     "PRESTASHOP_SANDBOX_LANGUAGES": "fr:1,en:3",
-                                     "PRESTASHOP_SANDBOX_BOOTSTRAP_KEY": "B" * 32})
+    config = SandboxConfig.from_env(
+        {
+            "PRESTASHOP_SANDBOX_VERSION": "1.7.8.11",
+            "PRESTASHOP_SANDBOX_SHOPS": "2",
+            "PRESTASHOP_SANDBOX_LANGUAGES": "fr:1,en:3",
+            "PRESTASHOP_SANDBOX_BOOTSTRAP_KEY": "B" * 32,
+        }
+    )
     assert (config.version, config.shops, config.languages) == ("1.7.8.11", 2, (("fr", 1), ("en", 3)))
     assert config.bootstrap_key == "B" * 32 and not config.supports_patch and config.currency == "EUR"
     assert SandboxConfig.from_env({}) == SandboxConfig()
@@ -190,8 +217,13 @@ def test_a_computed_price_with_tax_and_sale(shop):
     store = shop.store
     sale = next(iter(store.tables["specific_prices"].values()))
     product = store.get("products", sale["id_product"])
-    params = {"display": "[id,price,my,base]", "price[my][use_tax]": "1", "price[my][country]": "8",
-              "price[base][use_tax]": "0", "price[base][use_reduction]": "0"}
+    params = {
+        "display": "[id,price,my,base]",
+        "price[my][use_tax]": "1",
+        "price[my][country]": "8",
+        "price[base][use_tax]": "0",
+        "price[base][use_reduction]": "0",
+    }
     row = shop.get_json(f"/products/{product['id']}", **params)["product"]
     rate = {"1": 1.2, "2": 1.1, "0": 1.0}[product["id_tax_rules_group"]]
     expected = float(product["price"]) * (1 - float(sale["reduction"])) * rate

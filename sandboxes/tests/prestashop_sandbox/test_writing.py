@@ -9,9 +9,11 @@ from .conftest import entity, error_of
 
 
 def stock_row(shop, id_product: int = 1) -> dict:
-    return shop.get_json("/stock_availables", display="full",
-                         **{"filter[id_product]": f"[{id_product}]", "filter[id_product_attribute]": "[0]"}
-                         )["stock_availables"][0]
+    return shop.get_json(
+        "/stock_availables",
+        display="full",
+        **{"filter[id_product]": f"[{id_product}]", "filter[id_product_attribute]": "[0]"},
+    )["stock_availables"][0]
 
 
 def product_with_combinations(shop) -> dict:
@@ -34,8 +36,9 @@ def test_stock_put_takes_the_full_entity(shop):
 def test_stock_patch_takes_only_the_quantity_and_keeps_the_rest(shop):
     row = stock_row(shop)
     shop.store.tables["stock_availables"][int(row["id"])]["location"] = "Aisle 4"
-    response = shop.write("PATCH", f"/stock_availables/{row['id']}", entity("stock_available", {"id": row["id"],
-                                                                                              "quantity": "9"}))
+    response = shop.write(
+        "PATCH", f"/stock_availables/{row['id']}", entity("stock_available", {"id": row["id"], "quantity": "9"})
+    )
     assert response.status_code == 200
     after = stock_row(shop)
     assert after["quantity"] == "9" and after["location"] == "Aisle 4" and after["out_of_stock"] == row["out_of_stock"]
@@ -60,8 +63,9 @@ def test_read_only_fields_are_refused(shop):
 def test_patch_is_refused_on_1_7(make_shop):
     shop = make_shop(version="1.7.8.11")
     row = stock_row(shop)
-    response = shop.write("PATCH", f"/stock_availables/{row['id']}", entity("stock_available", {"id": row["id"],
-                                                                                              "quantity": "9"}))
+    response = shop.write(
+        "PATCH", f"/stock_availables/{row['id']}", entity("stock_available", {"id": row["id"], "quantity": "9"})
+    )
     assert response.status_code == 405 and error_of(response) == (23, "Method PATCH is not valid")
     assert response.headers["psws-version"] == "1.7.8.11"
     assert shop.stock(1) == int(row["quantity"])
@@ -86,11 +90,15 @@ def test_entities_without_or_with_ids(shop):
 
 
 def test_required_and_invalid_fields_are_named(shop):
-    response = shop.write("POST", "/customers", entity("customer", {"lastname": "Doe", "firstname": "Jo",
-                                                                    "passwd": "secret123"}))
+    response = shop.write(
+        "POST", "/customers", entity("customer", {"lastname": "Doe", "firstname": "Jo", "passwd": "secret123"})
+    )
     assert response.status_code == 400 and error_of(response) == (41, 'parameter "email" required')
-    response = shop.write("POST", "/customers", entity("customer", {"lastname": "Doe", "firstname": "Jo",
-                                                                    "passwd": "secret123", "email": "not-an-email"}))
+    response = shop.write(
+        "POST",
+        "/customers",
+        entity("customer", {"lastname": "Doe", "firstname": "Jo", "passwd": "secret123", "email": "not-an-email"}),
+    )
     assert response.status_code == 400
     assert error_of(response) == (85, 'Validation error: "Property Customer->email is not valid"')
     response = shop.write("POST", "/products", entity("product", {"price": "3", "link_rewrite": {1: "x"}}))
@@ -99,12 +107,18 @@ def test_required_and_invalid_fields_are_named(shop):
 
 
 def test_a_new_product_and_combination_get_their_stock_rows(shop):
-    response = shop.write("POST", "/products", entity("product", {"price": "10", "name": {1: "Mug", 2: "Tasse"},
-                                                                  "link_rewrite": {1: "mug", 2: "tasse"}}))
+    response = shop.write(
+        "POST",
+        "/products",
+        entity("product", {"price": "10", "name": {1: "Mug", 2: "Tasse"}, "link_rewrite": {1: "mug", 2: "tasse"}}),
+    )
     assert response.status_code == 201
     product_id = response.json()["product"]["id"]
-    response = shop.write("POST", "/combinations", entity("combination", {"id_product": product_id,
-                                                                          "minimal_quantity": 1, "price": "-1.5"}))
+    response = shop.write(
+        "POST",
+        "/combinations",
+        entity("combination", {"id_product": product_id, "minimal_quantity": 1, "price": "-1.5"}),
+    )
     assert response.status_code == 201 and response.json()["combination"]["price"] == "-1.500000"
     combination_id = response.json()["combination"]["id"]
     assert shop.stock(product_id) == 0 and shop.stock(product_id, combination_id) == 0
@@ -118,13 +132,27 @@ def test_date_upd_moves_with_the_product_not_its_combinations_or_stock(shop):
     with shop.control() as control:
         control.post("/clock", json={"set": "2026-06-01T10:00:00+00:00"})
         assert control.patch(f"/combinations/{combination['id']}", json={"reference": "NEW-REF"}).status_code == 200
-        assert control.put("/stock", json={"id_product": product_id, "id_product_attribute": int(combination["id"]),
-                                           "quantity": 4}).status_code == 200
-    assert shop.write("PATCH", f"/combinations/{combination['id']}",
-                      entity("combination", {"id": combination["id"], "ean13": "4006381333931"})).status_code == 200
+        assert (
+            control.put(
+                "/stock", json={"id_product": product_id, "id_product_attribute": int(combination["id"]), "quantity": 4}
+            ).status_code
+            == 200
+        )
+    assert (
+        shop.write(
+            "PATCH",
+            f"/combinations/{combination['id']}",
+            entity("combination", {"id": combination["id"], "ean13": "4006381333931"}),
+        ).status_code
+        == 200
+    )
     row = shop.store.stock_row(product_id, 0)
-    assert shop.write("PATCH", f"/stock_availables/{row['id']}",
-                      entity("stock_available", {"id": row["id"], "quantity": "1"})).status_code == 200
+    assert (
+        shop.write(
+            "PATCH", f"/stock_availables/{row['id']}", entity("stock_available", {"id": row["id"], "quantity": "1"})
+        ).status_code
+        == 200
+    )
     assert shop.get_json(f"/products/{product_id}")["product"]["date_upd"] == before
     with shop.control() as control:
         assert control.patch(f"/products/{product_id}", json={"name": "Renamed"}).status_code == 200
@@ -189,8 +217,9 @@ def test_writing_an_orders_current_state_goes_through_its_history(shop):
 
 def test_a_refused_write_changes_nothing_and_other_languages_stay(shop):
     before = shop.get_json("/products/1")["product"]
-    response = shop.write("PATCH", "/products/1", entity("product", {"id": 1, "reference": "CHANGED",
-                                                                     "price": "not-a-price"}))
+    response = shop.write(
+        "PATCH", "/products/1", entity("product", {"id": 1, "reference": "CHANGED", "price": "not-a-price"})
+    )
     assert response.status_code == 400 and error_of(response)[0] == 85
     assert shop.get_json("/products/1")["product"]["reference"] == before["reference"]
     response = shop.write("PATCH", "/products/1", entity("product", {"id": 1, "name": {2: "Nouveau nom"}}))
@@ -203,11 +232,16 @@ def test_a_products_own_stock_row_is_the_sum_of_its_combinations(shop):
     product_id = int(product["id"])
     first, *others = shop.store.rows("combinations", id_product=product_id)
     row = shop.store.stock_row(product_id, first["id"])
-    assert shop.write("PATCH", f"/stock_availables/{row['id']}",
-                      entity("stock_available", {"id": row["id"], "quantity": "50"})).status_code == 200
+    assert (
+        shop.write(
+            "PATCH", f"/stock_availables/{row['id']}", entity("stock_available", {"id": row["id"], "quantity": "50"})
+        ).status_code
+        == 200
+    )
     with shop.control() as control:
-        control.put("/stock", json={"id_product": product_id, "id_product_attribute": int(others[0]["id"]),
-                                    "quantity": 7})
+        control.put(
+            "/stock", json={"id_product": product_id, "id_product_attribute": int(others[0]["id"]), "quantity": 7}
+        )
     rest = sum(shop.stock(product_id, int(c["id"])) for c in others[1:])
     assert shop.stock(product_id) == 57 + rest
     assert shop.get_json(f"/products/{product_id}")["product"]["quantity"] == str(57 + rest)

@@ -31,12 +31,19 @@ class Live:
     wait_until: Callable[..., Any]  # the shared deadline poll (../conftest.py), for tests that wait on the sandbox
 
     def client(self, token: str | None = None) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, timeout=10,
-                            headers={"X-Shopify-Access-Token": self.token if token is None else token})
+        return httpx.Client(
+            base_url=self.base_url,
+            timeout=10,
+            headers={"X-Shopify-Access-Token": self.token if token is None else token},
+        )
 
-    def graphql(self, query: str, variables: dict | None = None, version: str = VERSION, token: str | None = None) -> dict:
+    def graphql(
+        self, query: str, variables: dict | None = None, version: str = VERSION, token: str | None = None
+    ) -> dict:
         with self.client(token) as client:
-            response = client.post(f"/admin/api/{version}/graphql.json", json={"query": query, "variables": variables or {}})
+            response = client.post(
+                f"/admin/api/{version}/graphql.json", json={"query": query, "variables": variables or {}}
+            )
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -45,13 +52,23 @@ class Live:
 def live_sandbox(wait_until) -> Iterator[Callable[..., Live]]:
     """Call with SandboxConfig fields to start a sandbox; it stops at the end of the test."""
     with ExitStack() as stack:
+
         def start(**overrides) -> Live:
-            settings = {"preinstalled_token": "shpat_test_token", "catalog_size": 12, "frozen_clock": True,
-                        "webhook_retry_seconds": 0.0, **overrides}
+            settings = {
+                "preinstalled_token": "shpat_test_token",
+                "catalog_size": 12,
+                "frozen_clock": True,
+                "webhook_retry_seconds": 0.0,
+                **overrides,
+            }
             app = create_app(SandboxConfig(**settings))
             base_url = stack.enter_context(serve(app))
-            return Live(base_url=base_url, sandbox=app.state.sandbox, token=settings["preinstalled_token"],
-                        wait_until=wait_until)
+            return Live(
+                base_url=base_url,
+                sandbox=app.state.sandbox,
+                token=settings["preinstalled_token"],
+                wait_until=wait_until,
+            )
 
         yield start
 
@@ -71,7 +88,9 @@ class Receiver:
             while not predicate(self.received):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(f"condition not met; received {[r['headers'].get('x-shopify-topic') for r in self.received]}")
+                    raise AssertionError(
+                        f"condition not met; received {[r['headers'].get('x-shopify-topic') for r in self.received]}"
+                    )
                 self.condition.wait(remaining)
             return list(self.received)
 

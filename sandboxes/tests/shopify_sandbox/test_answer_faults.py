@@ -19,8 +19,9 @@ ADJUST = """mutation($input: InventoryAdjustQuantitiesInput!, $key: String!) {
 
 def _post(live, query: str, variables: dict, timeout: float = 10.0) -> httpx.Response:
     with live.client() as client:
-        return client.post(f"/admin/api/{VERSION}/graphql.json", json={"query": query, "variables": variables},
-                           timeout=timeout)
+        return client.post(
+            f"/admin/api/{VERSION}/graphql.json", json={"query": query, "variables": variables}, timeout=timeout
+        )
 
 
 def _orders(live) -> list[dict]:
@@ -49,8 +50,11 @@ def test_inventory_answers_time_out_or_come_late_after_the_stock_moved(live_sand
     live = live_sandbox()
     _variant, item, location, available = first_level(live)
     _faults(live, answer_script=["timeout_answer", "delay_answer"], timeout_seconds=1, delay_seconds=0.3)
-    change = {"name": "available", "reason": "correction",
-              "changes": [{"inventoryItemId": item, "locationId": location, "delta": -2}]}
+    change = {
+        "name": "available",
+        "reason": "correction",
+        "changes": [{"inventoryItemId": item, "locationId": location, "delta": -2}],
+    }
     with pytest.raises(httpx.ReadTimeout):
         _post(live, ADJUST, {"input": change, "key": "k-1"}, timeout=0.3)
     assert stock(live, item, location)["available"] == available - 2
@@ -66,9 +70,14 @@ def test_answer_faults_by_rate_repeat_with_the_seed(live_sandbox):
 
     def run(prefix: str) -> list[int]:
         _faults(live, drop_answer_rate=0.5, seed=5)
-        return [_post(live, ORDER, {"order": {"sourceIdentifier": f"{prefix}{n}",
-                                              "lineItems": [{"variantId": variant, "quantity": 1}]}}).status_code
-                for n in range(10)]
+        return [
+            _post(
+                live,
+                ORDER,
+                {"order": {"sourceIdentifier": f"{prefix}{n}", "lineItems": [{"variantId": variant, "quantity": 1}]}},
+            ).status_code
+            for n in range(10)
+        ]
 
     first = run("a")
     assert 0 < first.count(502) < 10

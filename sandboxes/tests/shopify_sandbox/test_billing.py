@@ -41,13 +41,26 @@ CANCEL = """mutation($id: ID!) {
 
 
 def plan(amount="49.99", currency="USD", interval="EVERY_30_DAYS") -> list[dict]:
-    return [{"plan": {"appRecurringPricingDetails": {"price": {"amount": amount, "currencyCode": currency},
-                                                     "interval": interval}}}]
+    return [
+        {
+            "plan": {
+                "appRecurringPricingDetails": {
+                    "price": {"amount": amount, "currencyCode": currency},
+                    "interval": interval,
+                }
+            }
+        }
+    ]
 
 
 def create(live, name="TokBridge Growth", line_items=None, return_url=RETURN_URL, test=True, trial_days=None) -> dict:
-    variables = {"name": name, "lineItems": line_items or plan(), "returnUrl": return_url, "test": test,
-                 "trialDays": trial_days}
+    variables = {
+        "name": name,
+        "lineItems": line_items or plan(),
+        "returnUrl": return_url,
+        "test": test,
+        "trialDays": trial_days,
+    }
     return live.graphql(CREATE, variables)["data"]["appSubscriptionCreate"]
 
 
@@ -65,8 +78,11 @@ def open_page(url: str, **kwargs) -> httpx.Response:
 
 def test_approving_activates_and_replaces_the_active_subscription(live_sandbox, receiver):
     live = live_sandbox()
-    live.graphql("""mutation($uri: String!) { webhookSubscriptionCreate(topic: APP_SUBSCRIPTIONS_UPDATE,
-                    webhookSubscription: {uri: $uri}) { userErrors { message } } }""", {"uri": receiver.url})
+    live.graphql(
+        """mutation($uri: String!) { webhookSubscriptionCreate(topic: APP_SUBSCRIPTIONS_UPDATE,
+                    webhookSubscription: {uri: $uri}) { userErrors { message } } }""",
+        {"uri": receiver.url},
+    )
     starter = create(live, "TokBridge Starter", plan("19.99"))
     assert starter["userErrors"] == []
     assert starter["appSubscription"]["status"] == "PENDING" and starter["appSubscription"]["test"] is True
@@ -81,9 +97,11 @@ def test_approving_activates_and_replaces_the_active_subscription(live_sandbox, 
     assert parse_qs(location.query) == {"from": ["shopify"], "charge_id": [number]}
     read = subscription(live, starter["appSubscription"]["id"])
     assert read["status"] == "ACTIVE" and read["currentPeriodEnd"]
-    assert read["lineItems"][0]["plan"]["pricingDetails"] == {"__typename": "AppRecurringPricing",
-                                                              "interval": "EVERY_30_DAYS",
-                                                              "price": {"amount": "19.99", "currencyCode": "USD"}}
+    assert read["lineItems"][0]["plan"]["pricingDetails"] == {
+        "__typename": "AppRecurringPricing",
+        "interval": "EVERY_30_DAYS",
+        "price": {"amount": "19.99", "currencyCode": "USD"},
+    }
 
     # A second plan replaces the first once approved.
     growth = create(live)
@@ -99,7 +117,10 @@ def test_approving_activates_and_replaces_the_active_subscription(live_sandbox, 
     received = receiver.wait_for(lambda got: len(got) >= 3)
     changes = [json.loads(r["body"])["app_subscription"] for r in received]
     assert [(c["name"], c["status"]) for c in changes] == [
-        ("TokBridge Starter", "ACTIVE"), ("TokBridge Starter", "CANCELLED"), ("TokBridge Growth", "ACTIVE")]
+        ("TokBridge Starter", "ACTIVE"),
+        ("TokBridge Starter", "CANCELLED"),
+        ("TokBridge Growth", "ACTIVE"),
+    ]
     assert changes[0]["admin_graphql_api_id"] == starter["appSubscription"]["id"]
     first = received[0]
     assert first["headers"]["x-shopify-topic"] == "app_subscriptions/update"
@@ -108,7 +129,9 @@ def test_approving_activates_and_replaces_the_active_subscription(live_sandbox, 
 
     listed = httpx.get(f"{live.base_url}/sandbox/shops/{SHOP}/app-subscriptions").json()["app_subscriptions"]
     assert [(s["name"], s["status"], s["price"]) for s in listed] == [
-        ("TokBridge Starter", "CANCELLED", "19.99"), ("TokBridge Growth", "ACTIVE", "49.99")]
+        ("TokBridge Starter", "CANCELLED", "19.99"),
+        ("TokBridge Growth", "ACTIVE", "49.99"),
+    ]
 
 
 def test_the_merchant_declines_on_the_confirmation_page(live_sandbox):
@@ -139,13 +162,19 @@ def test_requests_shopify_refuses_get_user_errors_and_create_nothing(live_sandbo
     live = live_sandbox()
     cases = [
         ({"name": "  "}, ["name"], "Name can't be blank"),
-        ({"line_items": plan("-1")}, ["lineItems", "0", "plan", "appRecurringPricingDetails", "price", "amount"],
-         "Price must be greater than or equal to 0"),
+        (
+            {"line_items": plan("-1")},
+            ["lineItems", "0", "plan", "appRecurringPricingDetails", "price", "amount"],
+            "Price must be greater than or equal to 0",
+        ),
         ({"return_url": "/plans/confirm"}, ["returnUrl"], "Return url must be an absolute http or https URL"),
         ({"return_url": "ftp://example.com/x"}, ["returnUrl"], "Return url must be an absolute http or https URL"),
         ({"trial_days": -1}, ["trialDays"], "Trial days must be greater than or equal to 0"),
-        ({"line_items": plan() + plan("9.99")}, ["lineItems"],
-         "Only one pricing plan can be defined for each available type"),
+        (
+            {"line_items": plan() + plan("9.99")},
+            ["lineItems"],
+            "Only one pricing plan can be defined for each available type",
+        ),
         ({"line_items": [{"plan": {}}]}, ["lineItems", "0", "plan"], "The plan needs appRecurringPricingDetails"),
     ]
     for arguments, field, message in cases:

@@ -15,12 +15,12 @@ RUN = """mutation Run($query: String!) {
   bulkOperationRunQuery(query: $query, groupObjects: false) { bulkOperation { id status } userErrors { field message code } }
 }"""
 POLL = """query($id: ID!) { node(id: $id) { ... on BulkOperation { id status objectCount rootObjectCount fileSize url errorCode } } }"""
-CATALOG = '''{ products(query: "status:active") { edges { node { id title __typename
+CATALOG = """{ products(query: "status:active") { edges { node { id title __typename
   variants { edges { node { id sku price __typename inventoryItem { id tracked } selectedOptions { name value } } } }
   media { edges { node { ... on MediaImage { id image { url width height } } } } }
   collections { nodes { id title } }
   metafields { nodes { id namespace key value } }
-} } } }'''
+} } } }"""
 
 
 def run_bulk(live, query: str) -> dict:
@@ -28,14 +28,21 @@ def run_bulk(live, query: str) -> dict:
     assert started["userErrors"] == [], started
     assert started["bulkOperation"]["status"] in {"CREATED", "RUNNING"}
     operation_id = started["bulkOperation"]["id"]
-    return live.wait_until(lambda: (lambda op: op if op["status"] == "COMPLETED" else None)(
-        live.graphql(POLL, {"id": operation_id})["data"]["node"]), timeout=20, what="bulk operation")
+    return live.wait_until(
+        lambda: (lambda op: op if op["status"] == "COMPLETED" else None)(
+            live.graphql(POLL, {"id": operation_id})["data"]["node"]
+        ),
+        timeout=20,
+        what="bulk operation",
+    )
 
 
 def test_bulk_query_writes_shopify_jsonl_and_serves_it(live_sandbox, receiver):
     live = live_sandbox(catalog_size=25, app_webhook_uri="")
-    subscribe = ('mutation { webhookSubscriptionCreate(topic: BULK_OPERATIONS_FINISH, webhookSubscription: {uri: "%s"}) '
-                 '{ userErrors { message } } }' % receiver.url)
+    subscribe = (
+        'mutation { webhookSubscriptionCreate(topic: BULK_OPERATIONS_FINISH, webhookSubscription: {uri: "%s"}) '
+        "{ userErrors { message } } }" % receiver.url
+    )
     assert live.graphql(subscribe)["data"]["webhookSubscriptionCreate"]["userErrors"] == []
     operation = run_bulk(live, CATALOG)
     assert operation["url"] and int(operation["objectCount"]) > int(operation["rootObjectCount"]) > 0
@@ -55,9 +62,13 @@ def test_bulk_query_writes_shopify_jsonl_and_serves_it(live_sandbox, receiver):
     product_ids = {p["id"] for p in products}
     variant_ids = {v["id"] for v in variants}
     assert variants and all(v["__parentId"] in product_ids for v in variants)
-    assert media and all(m["__parentId"] in product_ids and m["image"]["url"].endswith(".png?v=%d" % m["image"]["width"]) for m in media)
+    assert media and all(
+        m["__parentId"] in product_ids and m["image"]["url"].endswith(".png?v=%d" % m["image"]["width"]) for m in media
+    )
     assert metafields and all(m["__parentId"] in product_ids for m in metafields)
-    assert all(v["inventoryItem"]["id"].startswith("gid://shopify/InventoryItem/") and v["selectedOptions"] for v in variants)
+    assert all(
+        v["inventoryItem"]["id"].startswith("gid://shopify/InventoryItem/") and v["selectedOptions"] for v in variants
+    )
     assert variant_ids.isdisjoint(product_ids)
     # Every child comes after its parent.
     position = {row["id"]: n for n, row in enumerate(rows) if "id" in row}
@@ -67,7 +78,9 @@ def test_bulk_query_writes_shopify_jsonl_and_serves_it(live_sandbox, receiver):
     active = live.graphql('{ productsCount(query: "status:active") { count precision } }')["data"]["productsCount"]
     assert active == {"count": len(products), "precision": "EXACT"}
 
-    finished = receiver.wait_for(lambda got: any(r["headers"]["x-shopify-topic"] == "bulk_operations/finish" for r in got))
+    finished = receiver.wait_for(
+        lambda got: any(r["headers"]["x-shopify-topic"] == "bulk_operations/finish" for r in got)
+    )
     body = json.loads(finished[0]["body"])
     assert body["admin_graphql_api_id"] == operation["id"] and body["status"] == "completed" and body["type"] == "query"
 
@@ -79,8 +92,10 @@ def test_bulk_query_shape_rules_are_enforced(live_sandbox):
         return live.graphql(RUN, {"query": query})["data"]["bulkOperationRunQuery"]["userErrors"]
 
     assert "at least one connection" in errors("{ shop { name } }")[0]["message"]
-    too_deep = ("{ products { edges { node { id variants { edges { node { id inventoryItem { id "
-                "inventoryLevels { edges { node { id } } } } } } } } } } }")
+    too_deep = (
+        "{ products { edges { node { id variants { edges { node { id inventoryItem { id "
+        "inventoryLevels { edges { node { id } } } } } } } } } } }"
+    )
     assert "nesting depth" in errors(too_deep)[0]["message"]
     no_parent_id = "{ products { edges { node { title variants { edges { node { id } } } } } } }"
     assert "'id' field" in errors(no_parent_id)[0]["message"]
@@ -106,7 +121,11 @@ def test_large_runs_written_by_several_processes_give_the_same_file(live_sandbox
     many = run_bulk(split, CATALOG)
     operation = split.sandbox.shops[SHOP].bulk_operations[int(many["id"].rsplit("/", 1)[1])]
     assert operation.writers > 1
-    assert (one["objectCount"], one["rootObjectCount"], one["fileSize"]) == (many["objectCount"], many["rootObjectCount"], many["fileSize"])
+    assert (one["objectCount"], one["rootObjectCount"], one["fileSize"]) == (
+        many["objectCount"],
+        many["rootObjectCount"],
+        many["fileSize"],
+    )
     # Same lines in the same order; only the sandbox's own address (in image URLs) differs.
     first = httpx.get(one["url"]).text.replace(single.base_url, "BASE")
     second = httpx.get(many["url"]).text.replace(split.base_url, "BASE")
@@ -128,9 +147,18 @@ def test_finished_operations_cannot_be_cancelled_and_old_results_expire(live_san
 
 def test_a_bulk_query_the_token_may_not_read_fails_with_access_denied(live_sandbox):
     live = live_sandbox(catalog_size=3)
-    token = httpx.post(f"{live.base_url}/sandbox/shops/{SHOP}/tokens", json={"scopes": ["read_orders"]}).json()["access_token"]
-    started = live.graphql(RUN, {"query": "{ products { edges { node { id } } } }"}, token=token)["data"]["bulkOperationRunQuery"]
+    token = httpx.post(f"{live.base_url}/sandbox/shops/{SHOP}/tokens", json={"scopes": ["read_orders"]}).json()[
+        "access_token"
+    ]
+    started = live.graphql(RUN, {"query": "{ products { edges { node { id } } } }"}, token=token)["data"][
+        "bulkOperationRunQuery"
+    ]
     operation_id = started["bulkOperation"]["id"]
-    failed = live.wait_until(lambda: (lambda op: op if op["status"] == "FAILED" else None)(
-        live.graphql(POLL, {"id": operation_id}, token=token)["data"]["node"]), timeout=10, what="failed bulk operation")
+    failed = live.wait_until(
+        lambda: (lambda op: op if op["status"] == "FAILED" else None)(
+            live.graphql(POLL, {"id": operation_id}, token=token)["data"]["node"]
+        ),
+        timeout=10,
+        what="failed bulk operation",
+    )
     assert failed["errorCode"] == "ACCESS_DENIED" and failed["url"] is None

@@ -40,10 +40,14 @@ def test_control_edits_show_in_the_admin_api(live_sandbox):
     live = live_sandbox(catalog_size=2)
     product = httpx.get(f"{live.base_url}{BASE}/products").json()["products"][0]
     variant = product["variants"][0]
-    httpx.patch(f"{live.base_url}{BASE}/products/{product['id']}",
-                json={"status": "ARCHIVED", "variants": [{"id": variant["id"], "price": "9.5", "compareAtPrice": None}]})
-    answer = live.graphql("query($id: ID!) { product(id: $id) { status variants(first: 1) { nodes { price compareAtPrice } } } }",
-                          {"id": product["admin_graphql_api_id"]})["data"]["product"]
+    httpx.patch(
+        f"{live.base_url}{BASE}/products/{product['id']}",
+        json={"status": "ARCHIVED", "variants": [{"id": variant["id"], "price": "9.5", "compareAtPrice": None}]},
+    )
+    answer = live.graphql(
+        "query($id: ID!) { product(id: $id) { status variants(first: 1) { nodes { price compareAtPrice } } } }",
+        {"id": product["admin_graphql_api_id"]},
+    )["data"]["product"]
     assert answer == {"status": "ARCHIVED", "variants": {"nodes": [{"price": "9.50", "compareAtPrice": None}]}}
     httpx.post(f"{live.base_url}/sandbox/shops", json={"shop": SHOP, "count": 5, "seed": 99})
     state = httpx.get(f"{live.base_url}/sandbox/state").json()["shops"][0]

@@ -15,10 +15,14 @@ def test_cost_is_requested_up_front_and_refunded_to_the_actual(live_sandbox):
     # A connection costs 2 plus `first` times one node (an object: 1); 3 products came back.
     assert cost["requestedQueryCost"] == 12 and cost["actualQueryCost"] == 5
     assert cost["throttleStatus"] == {"maximumAvailable": 2000.0, "currentlyAvailable": 1995, "restoreRate": 100.0}
-    nested = live.graphql("{ shop { name } products(first: 2) { edges { node { id variants(first: 10) { nodes { sku selectedOptions { name } } } } } } }")
+    nested = live.graphql(
+        "{ shop { name } products(first: 2) { edges { node { id variants(first: 10) { nodes { sku selectedOptions { name } } } } } } }"
+    )
     # shop 1 + products 2 + 2 * (1 + variants (2 + 10 * (1 + selectedOptions 1)))
     assert nested["extensions"]["cost"]["requestedQueryCost"] == 1 + 2 + 2 * (1 + 2 + 10 * 2)
-    mutation = live.graphql('mutation { webhookSubscriptionCreate(topic: PRODUCTS_UPDATE, webhookSubscription: {uri: "https://a.example/h"}) { userErrors { message } } }')
+    mutation = live.graphql(
+        'mutation { webhookSubscriptionCreate(topic: PRODUCTS_UPDATE, webhookSubscription: {uri: "https://a.example/h"}) { userErrors { message } } }'
+    )
     assert mutation["extensions"]["cost"]["requestedQueryCost"] == 10
 
 
@@ -58,8 +62,12 @@ def test_timeouts_hold_the_answer(live_sandbox):
     live = live_sandbox()
     httpx.put(f"{live.base_url}/sandbox/faults", json={"script": ["timeout"], "timeout_seconds": 1})
     try:
-        httpx.post(f"{live.base_url}/admin/api/{VERSION}/graphql.json", json={"query": "{ shop { name } }"},
-                   headers={"X-Shopify-Access-Token": live.token}, timeout=0.3)
+        httpx.post(
+            f"{live.base_url}/admin/api/{VERSION}/graphql.json",
+            json={"query": "{ shop { name } }"},
+            headers={"X-Shopify-Access-Token": live.token},
+            timeout=0.3,
+        )
     except httpx.ReadTimeout:
         pass
     else:

@@ -17,8 +17,16 @@ def test_clerk_fulfils_orders_older_than_its_delay_and_leaves_the_rest(live_sand
     orders_url = f"{live.base_url}/sandbox/shops/{SHOP}/orders"
 
     def place_order(tiktok_order_id: str) -> int:
-        created = live.graphql(ORDER, {"order": {"sourceName": "tiktok", "sourceIdentifier": tiktok_order_id,
-                                                 "lineItems": [{"variantId": variant, "quantity": 1}]}})
+        created = live.graphql(
+            ORDER,
+            {
+                "order": {
+                    "sourceName": "tiktok",
+                    "sourceIdentifier": tiktok_order_id,
+                    "lineItems": [{"variantId": variant, "quantity": 1}],
+                }
+            },
+        )
         payload = created["data"]["orderCreate"]
         assert payload["userErrors"] == []
         return int(payload["order"]["id"].rsplit("/", 1)[1])

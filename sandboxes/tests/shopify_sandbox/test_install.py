@@ -22,8 +22,14 @@ def expected_hmac(params: dict[str, str], secret: str) -> str:
 
 
 def authorize(base_url: str, **overrides) -> httpx.Response:
-    params = {"client_id": "sandbox-client-id", "scope": "read_products,write_inventory",
-              "redirect_uri": "https://app.example/callback", "state": "n0nce42", "grant_options[]": "", **overrides}
+    params = {
+        "client_id": "sandbox-client-id",
+        "scope": "read_products,write_inventory",
+        "redirect_uri": "https://app.example/callback",
+        "state": "n0nce42",
+        "grant_options[]": "",
+        **overrides,
+    }
     return httpx.get(f"{base_url}/shops/{SHOP}/admin/oauth/authorize", params=params, follow_redirects=False)
 
 
@@ -75,11 +81,16 @@ def test_admin_calls_need_a_valid_token_for_that_shop(live_sandbox):
     for headers in ({}, {"X-Shopify-Access-Token": "shpat_wrong"}):
         refused = httpx.post(url, json={"query": SHOP_QUERY}, headers=headers)
         assert refused.status_code == 401
-        assert refused.json() == {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+        assert refused.json() == {
+            "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"
+        }
     with httpx.Client() as client:
         client.post(f"{live.base_url}/sandbox/shops", json={"shop": "other-shop.myshopify.com", "count": 1})
-    other = httpx.post(f"{live.base_url}/shops/other-shop.myshopify.com/admin/api/{VERSION}/graphql.json",
-                       json={"query": SHOP_QUERY}, headers={"X-Shopify-Access-Token": live.token})
+    other = httpx.post(
+        f"{live.base_url}/shops/other-shop.myshopify.com/admin/api/{VERSION}/graphql.json",
+        json={"query": SHOP_QUERY},
+        headers={"X-Shopify-Access-Token": live.token},
+    )
     assert other.status_code == 401
     by_host = httpx.post(url, json={"query": SHOP_QUERY}, headers={"X-Shopify-Access-Token": live.token, "Host": SHOP})
     assert by_host.status_code == 200 and by_host.headers["X-Shopify-API-Version"] == VERSION
@@ -94,8 +105,11 @@ def test_expiring_tokens_expire_and_refresh_rotates_the_pair(live_sandbox):
     assert first["expires_in"] == 3600 and first["refresh_token"].startswith("shprt_")
 
     httpx.post(f"{live.base_url}/sandbox/clock", json={"seconds": 3601})
-    expired = httpx.post(f"{live.base_url}/shops/{SHOP}/admin/api/{VERSION}/graphql.json",
-                         json={"query": SHOP_QUERY}, headers={"X-Shopify-Access-Token": first["access_token"]})
+    expired = httpx.post(
+        f"{live.base_url}/shops/{SHOP}/admin/api/{VERSION}/graphql.json",
+        json={"query": SHOP_QUERY},
+        headers={"X-Shopify-Access-Token": first["access_token"]},
+    )
     assert expired.status_code == 401
 
     refresh = {**credentials, "grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
@@ -110,7 +124,16 @@ def test_expiring_tokens_expire_and_refresh_rotates_the_pair(live_sandbox):
 
 def test_install_request_link_is_signed(live_sandbox):
     live = live_sandbox()
-    answer = httpx.get(f"{live.base_url}/sandbox/shops/{SHOP}/install-request", params={"app_url": "https://app.example/"}).json()
+    answer = httpx.get(
+        f"{live.base_url}/sandbox/shops/{SHOP}/install-request", params={"app_url": "https://app.example/"}
+    ).json()
     params = dict(parse_qsl(urlsplit(answer["url"]).query))
     assert set(params) == {"shop", "timestamp", "host", "hmac"}
-    assert params["hmac"] == hmac.new(SECRET.encode(), urlencode(sorted((k, v) for k, v in params.items() if k != "hmac")).encode(), hashlib.sha256).hexdigest()
+    assert (
+        params["hmac"]
+        == hmac.new(
+            SECRET.encode(),
+            urlencode(sorted((k, v) for k, v in params.items() if k != "hmac")).encode(),
+            hashlib.sha256,
+        ).hexdigest()
+    )

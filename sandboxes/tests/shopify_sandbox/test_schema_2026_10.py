@@ -19,8 +19,13 @@ def money(amount: str) -> dict:
 
 
 def an_order(variant: str, **changes) -> dict:
-    return {"sourceName": "tiktok", "sourceIdentifier": "576461413038785752", "financialStatus": "PAID",
-            "lineItems": [{"variantId": variant, "quantity": 1, "priceSet": money("20.00")}], **changes}
+    return {
+        "sourceName": "tiktok",
+        "sourceIdentifier": "576461413038785752",
+        "financialStatus": "PAID",
+        "lineItems": [{"variantId": variant, "quantity": 1, "priceSet": money("20.00")}],
+        **changes,
+    }
 
 
 def store_orders(live) -> list[dict]:
@@ -29,8 +34,9 @@ def store_orders(live) -> list[dict]:
 
 def post(live, query: str, variables: dict | None = None) -> httpx.Response:
     with live.client() as client:
-        response = client.post(f"/admin/api/{VERSION}/graphql.json",
-                               json={"query": query, "variables": variables or {}})
+        response = client.post(
+            f"/admin/api/{VERSION}/graphql.json", json={"query": query, "variables": variables or {}}
+        )
     assert response.status_code == 200, response.text
     return response
 
@@ -42,17 +48,21 @@ def test_a_tax_line_without_its_rate_is_a_graphql_error_and_creates_nothing(live
     refused = live.graphql(ORDER, {"order": untaxed_rate}, version=VERSION)
     assert "data" not in refused or refused["data"] is None
     [error] = refused["errors"]
-    assert error["message"] == ("Variable $order of type OrderCreateOrderInput! was provided invalid value for "
-                                "taxLines.0.rate (Expected value to not be null)")
-    assert error["extensions"]["problems"] == [{"path": ["taxLines", 0, "rate"],
-                                                "explanation": "Expected value to not be null"}]
+    assert error["message"] == (
+        "Variable $order of type OrderCreateOrderInput! was provided invalid value for "
+        "taxLines.0.rate (Expected value to not be null)"
+    )
+    assert error["extensions"]["problems"] == [
+        {"path": ["taxLines", 0, "rate"], "explanation": "Expected value to not be null"}
+    ]
     on_a_line = an_order(variant)
     on_a_line["lineItems"][0]["taxLines"] = [{"title": "Sales tax", "priceSet": money("1.65")}]
     assert "rate" in live.graphql(ORDER, {"order": on_a_line}, version=VERSION)["errors"][0]["message"]
     assert store_orders(live) == []
 
-    with_rate = an_order(variant, taxLines=[{"title": "Tax collected by TikTok Shop", "rate": "0.0825",
-                                             "priceSet": money("1.65")}])
+    with_rate = an_order(
+        variant, taxLines=[{"title": "Tax collected by TikTok Shop", "rate": "0.0825", "priceSet": money("1.65")}]
+    )
     created = live.graphql(ORDER, {"order": with_rate}, version=VERSION)["data"]["orderCreate"]
     assert created["userErrors"] == [] and created["order"]["totalTaxSet"]["shopMoney"]["amount"] == "1.65"
     assert [t["rate"] for t in store_orders(live)[0]["tax_lines"]] == [0.0825]
@@ -62,15 +72,18 @@ def test_a_country_code_is_one_of_shopifys_country_codes(live_sandbox):
     live = live_sandbox()
     variant = first_level(live)[0]
     address = {"firstName": "Alex", "lastName": "Buyer", "address1": "1 Main St", "city": "London", "zip": "E1 6AN"}
-    refused = live.graphql(ORDER, {"order": an_order(variant, shippingAddress={**address, "countryCode": "UK"})},
-                           version=VERSION)
+    refused = live.graphql(
+        ORDER, {"order": an_order(variant, shippingAddress={**address, "countryCode": "UK"})}, version=VERSION
+    )
     assert refused.get("data") is None
     assert refused["errors"][0]["message"].startswith(
-        'Variable $order of type OrderCreateOrderInput! was provided invalid value for shippingAddress.countryCode '
-        '(Expected "UK" to be one of: AC, AD, AE,')
+        "Variable $order of type OrderCreateOrderInput! was provided invalid value for shippingAddress.countryCode "
+        '(Expected "UK" to be one of: AC, AD, AE,'
+    )
     assert store_orders(live) == []
-    created = live.graphql(ORDER, {"order": an_order(variant, shippingAddress={**address, "countryCode": "GB"})},
-                           version=VERSION)["data"]["orderCreate"]
+    created = live.graphql(
+        ORDER, {"order": an_order(variant, shippingAddress={**address, "countryCode": "GB"})}, version=VERSION
+    )["data"]["orderCreate"]
     assert created["userErrors"] == []
     assert store_orders(live)[0]["shipping_address"]["country_code"] == "GB"
 

@@ -31,13 +31,19 @@ def first_product(live) -> dict:
 
 def test_product_change_is_delivered_signed_with_shopify_headers(live_sandbox, receiver):
     live = live_sandbox()
-    created = live.graphql(SUBSCRIBE, {"topic": "PRODUCTS_UPDATE", "uri": receiver.url})["data"]["webhookSubscriptionCreate"]
+    created = live.graphql(SUBSCRIBE, {"topic": "PRODUCTS_UPDATE", "uri": receiver.url})["data"][
+        "webhookSubscriptionCreate"
+    ]
     assert created["userErrors"] == [] and created["webhookSubscription"]["apiVersion"]["handle"] == "2026-07"
-    duplicate = live.graphql(SUBSCRIBE, {"topic": "PRODUCTS_UPDATE", "uri": receiver.url})["data"]["webhookSubscriptionCreate"]
+    duplicate = live.graphql(SUBSCRIBE, {"topic": "PRODUCTS_UPDATE", "uri": receiver.url})["data"][
+        "webhookSubscriptionCreate"
+    ]
     assert duplicate["webhookSubscription"] is None and "already been taken" in duplicate["userErrors"][0]["message"]
 
     product = first_product(live)
-    changed = httpx.patch(f"{live.base_url}/sandbox/shops/{SHOP}/products/{product['id']}", json={"title": "Renamed by the merchant"})
+    changed = httpx.patch(
+        f"{live.base_url}/sandbox/shops/{SHOP}/products/{product['id']}", json={"title": "Renamed by the merchant"}
+    )
     assert changed.status_code == 200
     delivery = receiver.wait_for(lambda got: len(got) >= 1)[0]
     headers, body = delivery["headers"], delivery["body"]
@@ -48,7 +54,11 @@ def test_product_change_is_delivered_signed_with_shopify_headers(live_sandbox, r
     assert headers["x-shopify-topic"] == "products/update"
     assert headers["x-shopify-shop-domain"] == SHOP
     assert headers["x-shopify-api-version"] == "2026-07"
-    assert headers["x-shopify-webhook-id"] and headers["x-shopify-event-id"] and headers["x-shopify-triggered-at"].endswith("Z")
+    assert (
+        headers["x-shopify-webhook-id"]
+        and headers["x-shopify-event-id"]
+        and headers["x-shopify-triggered-at"].endswith("Z")
+    )
     payload = json.loads(body)
     assert payload["id"] == product["id"] and payload["title"] == "Renamed by the merchant"
     assert payload["admin_graphql_api_id"] == f"gid://shopify/Product/{product['id']}"
@@ -59,9 +69,14 @@ def test_duplicates_share_the_event_id_and_failures_are_retried(live_sandbox, re
     live.graphql(SUBSCRIBE, {"topic": "INVENTORY_LEVELS_UPDATE", "uri": receiver.url})
     level = first_product(live)["stock"][0]
     receiver.status = 500  # the app is down: Shopify tries again
-    httpx.put(f"{live.base_url}/sandbox/shops/{SHOP}/inventory",
-              json={"inventory_item_id": level["inventory_item_id"], "location_id": level["location_id"],
-                    "available": level["available"] + 9})  # a real change: setting the same value sends nothing
+    httpx.put(
+        f"{live.base_url}/sandbox/shops/{SHOP}/inventory",
+        json={
+            "inventory_item_id": level["inventory_item_id"],
+            "location_id": level["location_id"],
+            "available": level["available"] + 9,
+        },
+    )  # a real change: setting the same value sends nothing
     receiver.wait_for(lambda got: len(got) >= 2)
     receiver.status = 200
     got = receiver.wait_for(lambda got: sum(1 for r in got if r["headers"].get("x-shopify-topic")) >= 4)
@@ -75,35 +90,63 @@ def test_duplicates_share_the_event_id_and_failures_are_retried(live_sandbox, re
 
 def test_order_lifecycle_and_app_topics(live_sandbox, receiver):
     live = live_sandbox(app_webhook_uri="")
-    for topic in ("FULFILLMENTS_CREATE", "FULFILLMENTS_UPDATE", "ORDERS_CANCELLED", "APP_UNINSTALLED", "PRODUCTS_CREATE", "PRODUCTS_DELETE"):
+    for topic in (
+        "FULFILLMENTS_CREATE",
+        "FULFILLMENTS_UPDATE",
+        "ORDERS_CANCELLED",
+        "APP_UNINSTALLED",
+        "PRODUCTS_CREATE",
+        "PRODUCTS_DELETE",
+    ):
         live.graphql(SUBSCRIBE, {"topic": topic, "uri": receiver.url})
     variant = live.graphql("{ productVariants: products(first: 1) { nodes { variants(first: 1) { nodes { id } } } } }")
     variant_id = variant["data"]["productVariants"]["nodes"][0]["variants"]["nodes"][0]["id"]
     create = "mutation($v: ID!) { orderCreate(order: {lineItems: [{variantId: $v, quantity: 1}]}) { order { id } userErrors { message } } }"
-    orders = [live.graphql(create, {"v": variant_id})["data"]["orderCreate"]["order"]["id"].rsplit("/", 1)[1] for _ in range(2)]
+    orders = [
+        live.graphql(create, {"v": variant_id})["data"]["orderCreate"]["order"]["id"].rsplit("/", 1)[1]
+        for _ in range(2)
+    ]
     shop = f"{live.base_url}/sandbox/shops/{SHOP}"
-    fulfillment = httpx.post(f"{shop}/orders/{orders[0]}/fulfill", json={"company": "USPS", "number": "9400100000000000000000"}).json()
-    httpx.post(f"{shop}/fulfillments/{fulfillment['id']}/tracking", json={"company": "USPS", "number": "9400111111111111111111"})
+    fulfillment = httpx.post(
+        f"{shop}/orders/{orders[0]}/fulfill", json={"company": "USPS", "number": "9400100000000000000000"}
+    ).json()
+    httpx.post(
+        f"{shop}/fulfillments/{fulfillment['id']}/tracking",
+        json={"company": "USPS", "number": "9400111111111111111111"},
+    )
     httpx.post(f"{shop}/orders/{orders[1]}/cancel", json={"reason": "customer", "restock": True})
     new = httpx.post(f"{shop}/products", json={"title": "Brand new", "price": "12.50", "available": 4}).json()
     httpx.delete(f"{shop}/products/{new['id']}")
     httpx.post(f"{shop}/uninstall")
-    expected = ["fulfillments/create", "fulfillments/update", "orders/cancelled", "products/create", "products/delete", "app/uninstalled"]
+    expected = [
+        "fulfillments/create",
+        "fulfillments/update",
+        "orders/cancelled",
+        "products/create",
+        "products/delete",
+        "app/uninstalled",
+    ]
     got = receiver.wait_for(lambda got: len(got) >= len(expected))
     assert sorted(topics(got)) == sorted(expected)
     by_topic = {r["headers"]["x-shopify-topic"]: json.loads(r["body"]) for r in got}
     assert by_topic["fulfillments/update"]["tracking_number"] == "9400111111111111111111"
     assert by_topic["orders/cancelled"]["cancel_reason"] == "customer"
     assert by_topic["app/uninstalled"]["myshopify_domain"] == SHOP
-    refused = httpx.post(f"{live.base_url}/admin/api/2026-07/graphql.json", json={"query": "{ shop { name } }"},
-                         headers={"X-Shopify-Access-Token": live.token})
+    refused = httpx.post(
+        f"{live.base_url}/admin/api/2026-07/graphql.json",
+        json={"query": "{ shop { name } }"},
+        headers={"X-Shopify-Access-Token": live.token},
+    )
     assert refused.status_code == 401  # uninstalling revokes the app's tokens
 
 
 def test_privacy_topics_go_to_the_app_level_address(live_sandbox, receiver):
     live = live_sandbox(app_webhook_uri=receiver.url)
     for topic in ("customers/data_request", "customers/redact", "shop/redact"):
-        assert httpx.post(f"{live.base_url}/sandbox/shops/{SHOP}/privacy/{topic}", json={"orders": [1001]}).status_code == 202
+        assert (
+            httpx.post(f"{live.base_url}/sandbox/shops/{SHOP}/privacy/{topic}", json={"orders": [1001]}).status_code
+            == 202
+        )
     got = receiver.wait_for(lambda got: len(got) >= 3)
     bodies = {r["headers"]["x-shopify-topic"]: json.loads(r["body"]) for r in got}
     assert bodies["customers/redact"]["orders_to_redact"] == [1001]
@@ -119,9 +162,14 @@ def test_reordered_deliveries_overtake_each_other(live_sandbox, receiver):
     tracked = [p for p in products if p["stock"][0]["tracked"]][:2]
     for product in tracked:  # give both enough stock, then one order takes one of each
         level = product["stock"][0]
-        httpx.put(f"{live.base_url}/sandbox/shops/{SHOP}/inventory",
-                  json={"inventory_item_id": level["inventory_item_id"], "location_id": level["location_id"],
-                        "available": level["available"] + 100})
+        httpx.put(
+            f"{live.base_url}/sandbox/shops/{SHOP}/inventory",
+            json={
+                "inventory_item_id": level["inventory_item_id"],
+                "location_id": level["location_id"],
+                "available": level["available"] + 100,
+            },
+        )
     receiver.wait_for(lambda got: len(got) >= 2)
     lines = [{"variantId": p["variants"][0]["admin_graphql_api_id"], "quantity": 1} for p in tracked]
     create = "mutation($lines: [OrderCreateLineItemInput!]) { orderCreate(order: {lineItems: $lines}, options: {inventoryBehaviour: DECREMENT_IGNORING_POLICY}) { userErrors { message } } }"

@@ -28,14 +28,20 @@ def tshirt(client: SignedClient, warehouse_id: str, image_uri: str, **overrides:
         "package_weight": {"value": "0.3", "unit": "KILOGRAM"},
         "external_product_id": "gid://shopify/Product/1001",
         "skus": [
-            {"seller_sku": "TEE-RED-M", "external_sku_id": "gid://shopify/ProductVariant/1",
-             "sales_attributes": [{"id": COLOR, "value_id": RED}, {"id": SIZE, "value_id": SIZE_M}],
-             "price": {"amount": "19.99", "currency": "USD"},
-             "inventory": [{"warehouse_id": warehouse_id, "quantity": 10}]},
-            {"seller_sku": "TEE-BLUE-L", "external_sku_id": "gid://shopify/ProductVariant/2",
-             "sales_attributes": [{"id": COLOR, "value_id": BLUE}, {"id": SIZE, "value_id": SIZE_L}],
-             "price": {"amount": "21.50", "currency": "USD"},
-             "inventory": [{"warehouse_id": warehouse_id, "quantity": 5}]},
+            {
+                "seller_sku": "TEE-RED-M",
+                "external_sku_id": "gid://shopify/ProductVariant/1",
+                "sales_attributes": [{"id": COLOR, "value_id": RED}, {"id": SIZE, "value_id": SIZE_M}],
+                "price": {"amount": "19.99", "currency": "USD"},
+                "inventory": [{"warehouse_id": warehouse_id, "quantity": 10}],
+            },
+            {
+                "seller_sku": "TEE-BLUE-L",
+                "external_sku_id": "gid://shopify/ProductVariant/2",
+                "sales_attributes": [{"id": COLOR, "value_id": BLUE}, {"id": SIZE, "value_id": SIZE_L}],
+                "price": {"amount": "21.50", "currency": "USD"},
+                "inventory": [{"warehouse_id": warehouse_id, "quantity": 5}],
+            },
         ],
     }
     body.update(overrides)

@@ -11,8 +11,13 @@ from .support import Receiver, SignedClient
 
 
 def make_config(**overrides) -> SandboxConfig:
-    base = {"app_key": "test_key", "app_secret": "test_secret", "review_delay_seconds": 300,
-            "tick_seconds": 0.05, "seed": 11}
+    base = {
+        "app_key": "test_key",
+        "app_secret": "test_secret",
+        "review_delay_seconds": 300,
+        "tick_seconds": 0.05,
+        "seed": 11,
+    }
     return SandboxConfig(**{**base, **overrides})
 
 
@@ -28,8 +33,13 @@ def sandbox_factory():
         contexts.append(context)
         sandbox = app.state.sandbox
         shop = next(iter(sandbox.state.shops.values()))
-        client = SignedClient(base_url, sandbox.config.app_key, sandbox.config.app_secret,
-                              sandbox.state.bootstrap.access_token, shop.cipher)
+        client = SignedClient(
+            base_url,
+            sandbox.config.app_key,
+            sandbox.config.app_secret,
+            sandbox.state.bootstrap.access_token,
+            shop.cipher,
+        )
         return app, base_url, client
 
     yield start

@@ -26,10 +26,23 @@ class SignedClient:
         self.app_key, self.app_secret = app_key, app_secret
         self.access_token, self.shop_cipher = access_token, shop_cipher
 
-    def call(self, method: str, path: str, *, body: Any = None, query: Mapping[str, str] | None = None,
-             shop: bool = True, files: dict | None = None, data: dict | None = None,
-             timestamp: int | None = None, token: str | None = None, secret: str | None = None,
-             app_key: str | None = None, drop: tuple[str, ...] = (), timeout: float = 10.0) -> httpx.Response:
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        query: Mapping[str, str] | None = None,
+        shop: bool = True,
+        files: dict | None = None,
+        data: dict | None = None,
+        timestamp: int | None = None,
+        token: str | None = None,
+        secret: str | None = None,
+        app_key: str | None = None,
+        drop: tuple[str, ...] = (),
+        timeout: float = 10.0,
+    ) -> httpx.Response:
         params = {"app_key": app_key or self.app_key, "timestamp": str(timestamp or int(time.time()))}
         if shop:
             params["shop_cipher"] = self.shop_cipher
@@ -44,8 +57,9 @@ class SignedClient:
         for key in drop:
             params.pop(key, None)
         if files is not None:
-            return self.http.request(method, path, params=params, headers=headers, files=files, data=data,
-                                     timeout=timeout)
+            return self.http.request(
+                method, path, params=params, headers=headers, files=files, data=data, timeout=timeout
+            )
         return self.http.request(method, path, params=params, headers=headers, content=raw, timeout=timeout)
 
     def ok(self, method: str, path: str, **kwargs) -> Any:
@@ -55,9 +69,13 @@ class SignedClient:
         return payload["data"]
 
     def upload(self, width: int = 800, height: int = 800, use_case: str = "MAIN_IMAGE") -> str:
-        data = self.ok("POST", "/product/202309/images/upload", shop=False,
-                       files={"data": ("image.png", png_bytes(width, height), "image/png")},
-                       data={"use_case": use_case})
+        data = self.ok(
+            "POST",
+            "/product/202309/images/upload",
+            shop=False,
+            files={"data": ("image.png", png_bytes(width, height), "image/png")},
+            data={"use_case": use_case},
+        )
         return data["uri"]
 
     def control(self, method: str, path: str, body: Any = None) -> Any:

@@ -16,8 +16,14 @@ UPLOAD = "/product/202309/images/upload"
 
 
 def _upload(client, timeout: float = 10.0) -> httpx.Response:
-    return client.call("POST", UPLOAD, shop=False, files={"data": ("image.png", png_bytes(800, 800), "image/png")},
-                       data={"use_case": "MAIN_IMAGE"}, timeout=timeout)
+    return client.call(
+        "POST",
+        UPLOAD,
+        shop=False,
+        files={"data": ("image.png", png_bytes(800, 800), "image/png")},
+        data={"use_case": "MAIN_IMAGE"},
+        timeout=timeout,
+    )
 
 
 def _products(client) -> list[dict]:
@@ -39,9 +45,15 @@ def test_a_dropped_answer_comes_after_the_product_is_created(tiktok):
 def test_a_timed_out_answer_and_a_late_one(tiktok):
     _, _, client = tiktok
     warehouse = sales_warehouse(client)
-    client.control("POST", "/sandbox/faults", {"timeout_seconds": 1.0, "slow_seconds": 0.3, "queue": [
-        {"kind": "timeout_answer", "path": UPLOAD},
-        {"kind": "delay_answer", "path": CREATE}]})
+    client.control(
+        "POST",
+        "/sandbox/faults",
+        {
+            "timeout_seconds": 1.0,
+            "slow_seconds": 0.3,
+            "queue": [{"kind": "timeout_answer", "path": UPLOAD}, {"kind": "delay_answer", "path": CREATE}],
+        },
+    )
     with pytest.raises(httpx.ReadTimeout):
         _upload(client, timeout=0.3)
     uri = client.upload()

@@ -60,8 +60,10 @@ def test_every_leaf_has_attributes_and_rules_of_its_kind():
     assert all(c.attribute_ids and all(a in seed.ATTRIBUTES for a in c.attribute_ids) for c in leaves)
     generated = [row for row in expand() if row.is_leaf]
     # Every generated leaf can have variants, and every kind of product in the tables is used.
-    assert all(any(seed.ATTRIBUTES[a].type == "SALES_PROPERTY" for a in seed.CATEGORIES[row.id].attribute_ids)
-               for row in generated)
+    assert all(
+        any(seed.ATTRIBUTES[a].type == "SALES_PROPERTY" for a in seed.CATEGORIES[row.id].attribute_ids)
+        for row in generated
+    )
     assert {row.profile for row in generated} == set(PROFILES)
     toys = next(c for c in leaves if c.name == "Puzzles")
     assert [c.name for c in toys.certifications_in("v2")] == ["Children's Product Certificate (CPC)"]
@@ -73,8 +75,11 @@ def test_the_demo_catalog_has_somewhere_sensible_to_go(tiktok, product_type):
     _, _, client = tiktok
     nouns = PRODUCT_TYPES[product_type][0]
     for noun in nouns:
-        found = client.ok("POST", "/product/202309/categories/recommend",
-                          body={"product_title": f"Classic {noun}", "category_version": "v2"})
+        found = client.ok(
+            "POST",
+            "/product/202309/categories/recommend",
+            body={"product_title": f"Classic {noun}", "category_version": "v2"},
+        )
         top = found["categories"][0]["name"]
         assert top in DEMO_TOP_LEVEL[product_type], (noun, [c["name"] for c in found["categories"]])
         assert found["categories"][-1]["is_leaf"]
@@ -89,7 +94,8 @@ def test_rules_differ_per_market(us_and_uk):
     assert "CE / UKCA Declaration of Conformity" in {c["name"] for c in uk_rules["product_certifications"]}
     battery = next(c for c in us_rules["product_certifications"] if c["id"] == "602371")
     assert battery["is_required"] is False and battery["requirement_conditions"] == [
-        {"condition_type": "VALUE_ID_MATCH", "attribute_id": seed.CONTAINS_CELLS, "attribute_value_id": seed.CELLS_YES}]
+        {"condition_type": "VALUE_ID_MATCH", "attribute_id": seed.CONTAINS_CELLS, "attribute_value_id": seed.CELLS_YES}
+    ]
 
     water = next(c for c in _tree(de, "v1") if c["local_name"] == "Sparkling Water")
     de_fees = de.ok("GET", f"/product/202309/categories/{water['id']}/rules", query={"category_version": "v1"})["fees"]
@@ -99,35 +105,57 @@ def test_rules_differ_per_market(us_and_uk):
 
 def test_a_cascading_attribute_is_required_once_its_condition_holds(tiktok):
     _, _, client = tiktok
-    attributes = {a["id"]: a for a in client.ok("GET", "/product/202309/categories/9824332/attributes",
-                                               query={"category_version": "v2"})["attributes"]}
+    attributes = {
+        a["id"]: a
+        for a in client.ok("GET", "/product/202309/categories/9824332/attributes", query={"category_version": "v2"})[
+            "attributes"
+        ]
+    }
     capacity = attributes["103016"]
     assert capacity["value_data_format"] == "POSITIVE_INT_OR_DECIMAL" and capacity["is_requried"] is False
     assert all(v.get("icon_url", "").endswith(".png") for v in attributes["100000"]["values"])
 
     warehouse, uri = sales_warehouse(client), client.upload()
     base = {
-        "title": "Pocket Speaker", "description": "<p>Twelve hours of play.</p>", "category_id": "9824332",
-        "category_version": "v2", "main_images": [{"uri": uri}],
+        "title": "Pocket Speaker",
+        "description": "<p>Twelve hours of play.</p>",
+        "category_id": "9824332",
+        "category_version": "v2",
+        "main_images": [{"uri": uri}],
         "package_weight": {"value": "1", "unit": "POUND"},
         "package_dimensions": {"length": "6", "width": "4", "height": "3", "unit": "INCH"},
-        "skus": [{"sales_attributes": [{"id": "100000", "value_id": "1001001"}], "price": {"amount": "30", "currency": "USD"},
-                  "inventory": [{"warehouse_id": warehouse, "quantity": 5}]}],
+        "skus": [
+            {
+                "sales_attributes": [{"id": "100000", "value_id": "1001001"}],
+                "price": {"amount": "30", "currency": "USD"},
+                "inventory": [{"warehouse_id": warehouse, "quantity": 5}],
+            }
+        ],
         "certifications": [{"id": "602362", "images": [{"uri": uri}]}],
     }
     battery = {"id": "102001", "values": [{"id": "1009001"}]}
     contains = {"id": seed.CONTAINS_CELLS, "values": [{"id": seed.CELLS_YES}]}
 
     def check(*attributes, certifications=()):
-        body = {**base, "product_attributes": list(attributes),
-                "certifications": base["certifications"] + list(certifications)}
-        return {r["code"] for r in client.ok("POST", "/product/202309/products/listing_check", body=body)["fail_reasons"]}
+        body = {
+            **base,
+            "product_attributes": list(attributes),
+            "certifications": base["certifications"] + list(certifications),
+        }
+        return {
+            r["code"] for r in client.ok("POST", "/product/202309/products/listing_check", body=body)["fail_reasons"]
+        }
 
     assert check(battery) == set()
     assert check(battery, contains) == {12052104, 12052105}  # capacity and the battery test summary now needed
     cells_summary = {"id": "602371", "images": [{"uri": uri}], "expiration_date": 1893456000}
-    assert check(battery, contains, {"id": "103016", "values": [{"name": "-5"}]}, certifications=[cells_summary]) == {12052248}
-    assert check(battery, contains, {"id": "103016", "values": [{"name": "2000"}]}, certifications=[cells_summary]) == set()
+    assert check(battery, contains, {"id": "103016", "values": [{"name": "-5"}]}, certifications=[cells_summary]) == {
+        12052248
+    }
+    assert (
+        check(battery, contains, {"id": "103016", "values": [{"name": "2000"}]}, certifications=[cells_summary])
+        == set()
+    )
 
 
 def test_listing_check_reads_the_shops_own_tree(tiktok):

@@ -28,8 +28,9 @@ def test_create_app_reads_the_environment(monkeypatch):
 
 def test_simulated_buyers_order_live_products(sandbox_factory):
     app, _, client = sandbox_factory(orders_per_hour=360)
-    created = client.ok("POST", "/product/202309/products",
-                        body=tshirt(client, sales_warehouse(client), client.upload()))
+    created = client.ok(
+        "POST", "/product/202309/products", body=tshirt(client, sales_warehouse(client), client.upload())
+    )
     client.control("POST", f"/sandbox/products/{created['product_id']}/review", {"outcome": "APPROVED"})
     client.control("POST", "/sandbox/clock/advance", {"seconds": 3600})
     orders = client.ok("POST", "/order/202309/orders/search", query={"page_size": "100"}, body={})

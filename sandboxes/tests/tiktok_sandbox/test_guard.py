@@ -28,8 +28,18 @@ def _code(response):
         ({"query": {"shop_cipher": "GCP_unknown"}}, 401, 101000),
         ({"query": {"shop_id": "7494049642642441621"}}, 400, 36009004),
     ],
-    ids=["app_key", "missing_sign", "timestamp_old", "timestamp_future", "bad_sign", "unknown_token", "no_token",
-         "missing_shop_cipher", "foreign_shop_cipher", "legacy_shop_id"],
+    ids=[
+        "app_key",
+        "missing_sign",
+        "timestamp_old",
+        "timestamp_future",
+        "bad_sign",
+        "unknown_token",
+        "no_token",
+        "missing_shop_cipher",
+        "foreign_shop_cipher",
+        "legacy_shop_id",
+    ],
 )
 def test_credential_checks(tiktok, kwargs, status, code):
     _, _, client = tiktok
@@ -52,9 +62,12 @@ def test_body_is_part_of_the_signature(tiktok):
     assert _code(signed) == (200, 0)
     # Same query and signature, different bytes on the wire.
     params = dict(signed.request.url.params)
-    tampered = client.http.post("/product/202309/products/search", params=params, content=b'{"status":"DRAFT"}',
-                                headers={"x-tts-access-token": client.access_token,
-                                         "content-type": "application/json"})
+    tampered = client.http.post(
+        "/product/202309/products/search",
+        params=params,
+        content=b'{"status":"DRAFT"}',
+        headers={"x-tts-access-token": client.access_token, "content-type": "application/json"},
+    )
     assert _code(tampered) == (401, 106001)
     assert tampered.json()["message"].startswith("Invalid credentials. The sign")
 
@@ -64,8 +77,9 @@ def test_shop_cipher_must_be_absent_where_not_expected(tiktok):
     assert _code(client.call("GET", "/authorization/202309/shops")) == (400, 36009004)
     shops = client.ok("GET", "/authorization/202309/shops", shop=False)["shops"]
     assert shops[0]["cipher"] == client.shop_cipher
-    upload = client.call("POST", "/product/202309/images/upload",
-                         files={"data": ("a.png", png_bytes(400, 400), "image/png")})
+    upload = client.call(
+        "POST", "/product/202309/images/upload", files={"data": ("a.png", png_bytes(400, 400), "image/png")}
+    )
     assert _code(upload) == (400, 36009004)
 
 
@@ -82,9 +96,15 @@ def test_expired_token_then_refresh(tiktok):
     client.control("POST", "/sandbox/clock/advance", {"seconds": 7 * 24 * 3600 + 1})
     response = client.call("GET", WAREHOUSES)
     assert _code(response) == (401, 105002)
-    token = client.http.get("/api/v2/token/refresh", params={
-        "app_key": "test_key", "app_secret": "test_secret", "grant_type": "refresh_token",
-        "refresh_token": client.control("GET", "/sandbox/state")["bootstrap_token"]["refresh_token"]}).json()
+    token = client.http.get(
+        "/api/v2/token/refresh",
+        params={
+            "app_key": "test_key",
+            "app_secret": "test_secret",
+            "grant_type": "refresh_token",
+            "refresh_token": client.control("GET", "/sandbox/state")["bootstrap_token"]["refresh_token"],
+        },
+    ).json()
     assert token["code"] == 0
     client.access_token = token["data"]["access_token"]
     assert _code(client.call("GET", WAREHOUSES)) == (200, 0)
@@ -115,11 +135,18 @@ def test_rate_limit_per_shop_and_endpoint(tiktok):
 
 def test_injected_faults(tiktok):
     _, _, client = tiktok
-    client.control("POST", "/sandbox/faults", {"slow_seconds": 0.3, "queue": [
-        {"kind": "error", "path": WAREHOUSES, "count": 1},
-        {"kind": "throttle", "path": WAREHOUSES, "count": 1},
-        {"kind": "slow", "path": WAREHOUSES, "count": 1},
-    ]})
+    client.control(
+        "POST",
+        "/sandbox/faults",
+        {
+            "slow_seconds": 0.3,
+            "queue": [
+                {"kind": "error", "path": WAREHOUSES, "count": 1},
+                {"kind": "throttle", "path": WAREHOUSES, "count": 1},
+                {"kind": "slow", "path": WAREHOUSES, "count": 1},
+            ],
+        },
+    )
     assert _code(client.call("GET", WAREHOUSES)) == (500, 36009003)
     assert _code(client.call("GET", WAREHOUSES)) == (429, 36009002)
     started = time.monotonic()

@@ -38,8 +38,9 @@ def _statuses(hook, order_id, event_type=1, key="order_status"):
 def test_order_walks_to_completed(live):
     client, hook, created, sandbox = live
     red, blue = (s["id"] for s in created["skus"])
-    placed = client.control("POST", "/sandbox/orders", {"items": [{"sku_id": red, "quantity": 2},
-                                                                  {"sku_id": blue, "quantity": 1}]})
+    placed = client.control(
+        "POST", "/sandbox/orders", {"items": [{"sku_id": red, "quantity": 2}, {"sku_id": blue, "quantity": 1}]}
+    )
     order_id = placed["id"]
     order = _order(client, order_id)
     assert order["status"] == "UNPAID" and "recipient_address" not in order
@@ -55,28 +56,50 @@ def test_order_walks_to_completed(live):
 
     option = order["delivery_option_id"]
     provider = client.ok("GET", f"/logistics/202309/delivery_options/{option}/shipping_providers")[
-        "shipping_providers"][0]["id"]
+        "shipping_providers"
+    ][0]["id"]
     first_two = [i["id"] for i in order["line_items"][:2]]
-    shipped = client.ok("POST", f"/fulfillment/202309/orders/{order_id}/packages",
-                        body={"order_line_item_ids": first_two, "tracking_number": "9400111899223344556677",
-                              "shipping_provider_id": provider})
+    shipped = client.ok(
+        "POST",
+        f"/fulfillment/202309/orders/{order_id}/packages",
+        body={
+            "order_line_item_ids": first_two,
+            "tracking_number": "9400111899223344556677",
+            "shipping_provider_id": provider,
+        },
+    )
     assert shipped["order_line_item_ids"] == first_two
     assert _order(client, order_id)["status"] == "PARTIALLY_SHIPPING"
-    again = client.call("POST", f"/fulfillment/202309/orders/{order_id}/packages",
-                        body={"order_line_item_ids": first_two, "tracking_number": "9400111899223344556677",
-                              "shipping_provider_id": provider}).json()
+    again = client.call(
+        "POST",
+        f"/fulfillment/202309/orders/{order_id}/packages",
+        body={
+            "order_line_item_ids": first_two,
+            "tracking_number": "9400111899223344556677",
+            "shipping_provider_id": provider,
+        },
+    ).json()
     assert again["code"] == 21011006
-    rest = client.ok("POST", f"/fulfillment/202309/orders/{order_id}/packages",
-                     body={"tracking_number": "9400111899223344556688", "shipping_provider_id": provider})
+    rest = client.ok(
+        "POST",
+        f"/fulfillment/202309/orders/{order_id}/packages",
+        body={"tracking_number": "9400111899223344556688", "shipping_provider_id": provider},
+    )
     order = _order(client, order_id)
     assert order["status"] == "IN_TRANSIT" and len(order["packages"]) == 2
     package = client.ok("GET", f"/fulfillment/202309/packages/{rest['package_id']}")
     assert package["tracking_number"] == "9400111899223344556688" and package["package_status"] == "FULFILLING"
 
-    client.ok("POST", f"/fulfillment/202309/packages/{rest['package_id']}/shipping_info/update",
-              body={"tracking_number": "9400111899223344556699", "shipping_provider_id": provider})
-    once = client.call("POST", f"/fulfillment/202309/packages/{rest['package_id']}/shipping_info/update",
-                       body={"tracking_number": "9400111899223344556600", "shipping_provider_id": provider}).json()
+    client.ok(
+        "POST",
+        f"/fulfillment/202309/packages/{rest['package_id']}/shipping_info/update",
+        body={"tracking_number": "9400111899223344556699", "shipping_provider_id": provider},
+    )
+    once = client.call(
+        "POST",
+        f"/fulfillment/202309/packages/{rest['package_id']}/shipping_info/update",
+        body={"tracking_number": "9400111899223344556600", "shipping_provider_id": provider},
+    ).json()
     assert once["code"] == 21011051
 
     _advance(client, 2 * 24 * HOUR)
@@ -85,11 +108,18 @@ def test_order_walks_to_completed(live):
     assert _order(client, order_id)["status"] == "COMPLETED"
     hook.wait_for(lambda b: "COMPLETED" in _statuses(hook, order_id))
     # Webhook 1 documents no PARTIALLY_SHIPPING value: that step is not notified.
-    assert _statuses(hook, order_id) == ["UNPAID", "ON_HOLD", "AWAITING_SHIPMENT",
-                                         "IN_TRANSIT", "DELIVERED", "COMPLETED"]
+    assert _statuses(hook, order_id) == [
+        "UNPAID",
+        "ON_HOLD",
+        "AWAITING_SHIPMENT",
+        "IN_TRANSIT",
+        "DELIVERED",
+        "COMPLETED",
+    ]
 
-    found = client.ok("POST", "/order/202309/orders/search", query={"page_size": "10"},
-                      body={"order_status": "COMPLETED"})
+    found = client.ok(
+        "POST", "/order/202309/orders/search", query={"page_size": "10"}, body={"order_status": "COMPLETED"}
+    )
     assert [o["id"] for o in found["orders"]] == [order_id]
     stock = client.ok("GET", f"/product/202309/products/{created['product_id']}")["skus"][0]["inventory"][0]
     assert stock["quantity"] == 8
@@ -97,8 +127,9 @@ def test_order_walks_to_completed(live):
 
 def test_buyer_cancels_in_the_remorse_window(live):
     client, hook, created, _ = live
-    order_id = client.control("POST", "/sandbox/orders", {"items": [{"sku_id": created["skus"][0]["id"]}],
-                                                          "buyer_cancels": True})["id"]
+    order_id = client.control(
+        "POST", "/sandbox/orders", {"items": [{"sku_id": created["skus"][0]["id"]}], "buyer_cancels": True}
+    )["id"]
     _advance(client, 61)
     _advance(client, HOUR)
     order = _order(client, order_id)
@@ -115,38 +146,53 @@ def test_cancellation_requests_are_approved_or_rejected(live):
     requests = [client.control("POST", f"/sandbox/orders/{o}/buyer_cancel")["cancel_id"] for o in orders]
     assert _order(client, orders[0])["is_buyer_request_cancel"] is True
 
-    found = client.ok("POST", "/return_refund/202309/cancellations/search",
-                      body={"cancel_status": ["CANCELLATION_REQUEST_PENDING"]})
+    found = client.ok(
+        "POST", "/return_refund/202309/cancellations/search", body={"cancel_status": ["CANCELLATION_REQUEST_PENDING"]}
+    )
     assert {c["cancel_id"] for c in found["cancellations"]} == set(requests)
 
     client.ok("POST", f"/return_refund/202309/cancellations/{requests[0]}/approve")
     assert _order(client, orders[0])["status"] == "CANCELLED"
     missing_reason = client.call("POST", f"/return_refund/202309/cancellations/{requests[1]}/reject", body={})
     assert missing_reason.json()["code"] == 25001001
-    client.ok("POST", f"/return_refund/202309/cancellations/{requests[1]}/reject",
-              body={"reject_reason": "seller_reject_apply_product_has_been_packed"})
+    client.ok(
+        "POST",
+        f"/return_refund/202309/cancellations/{requests[1]}/reject",
+        body={"reject_reason": "seller_reject_apply_product_has_been_packed"},
+    )
     assert _order(client, orders[1])["status"] == "AWAITING_SHIPMENT"
     twice = client.call("POST", f"/return_refund/202309/cancellations/{requests[1]}/approve").json()
     assert twice["code"] == 25011012
     hook.wait_for(lambda b: len(_statuses(hook, orders[1], 11, "cancel_status")) == 2)
-    assert _statuses(hook, orders[1], 11, "cancel_status") == ["CANCELLATION_REQUEST_PENDING",
-                                                               "CANCELLATION_REQUEST_CANCELLED"]
+    assert _statuses(hook, orders[1], 11, "cancel_status") == [
+        "CANCELLATION_REQUEST_PENDING",
+        "CANCELLATION_REQUEST_CANCELLED",
+    ]
 
 
 def test_seller_cancel_checks_reason_and_status(live):
     client, _, created, _ = live
-    order_id = client.control("POST", "/sandbox/orders", {"items": [{"sku_id": created["skus"][0]["id"],
-                                                                     "quantity": 2}]})["id"]
+    order_id = client.control(
+        "POST", "/sandbox/orders", {"items": [{"sku_id": created["skus"][0]["id"], "quantity": 2}]}
+    )["id"]
     path = "/return_refund/202309/cancellations"
-    wrong = client.call("POST", path, body={"order_id": order_id,
-                                            "cancel_reason": "seller_cancel_reason_out_of_stock"}).json()
+    wrong = client.call(
+        "POST", path, body={"order_id": order_id, "cancel_reason": "seller_cancel_reason_out_of_stock"}
+    ).json()
     assert wrong["code"] == 25001021  # a paid-order reason for an unpaid order
     unknown = client.call("POST", path, body={"order_id": order_id, "cancel_reason": "because"}).json()
     assert unknown["code"] == 25001014
     _advance(client, 61 + HOUR)
     line = _order(client, order_id)["line_items"][0]["id"]
-    partial = client.ok("POST", path, body={"order_id": order_id, "order_line_item_ids": [line],
-                                            "cancel_reason": "seller_cancel_reason_out_of_stock"})
+    partial = client.ok(
+        "POST",
+        path,
+        body={
+            "order_id": order_id,
+            "order_line_item_ids": [line],
+            "cancel_reason": "seller_cancel_reason_out_of_stock",
+        },
+    )
     assert partial["cancel_status"] == "CANCELLATION_REQUEST_SUCCESS"
     order = _order(client, order_id)
     assert order["status"] == "AWAITING_SHIPMENT"
@@ -155,15 +201,20 @@ def test_seller_cancel_checks_reason_and_status(live):
 
 def test_returns_after_delivery(live):
     client, hook, created, _ = live
-    order_id = client.control("POST", "/sandbox/orders", {"items": [{"sku_id": created["skus"][1]["id"]}],
-                                                          "returns": True})["id"]
+    order_id = client.control(
+        "POST", "/sandbox/orders", {"items": [{"sku_id": created["skus"][1]["id"]}], "returns": True}
+    )["id"]
     _advance(client, 61 + HOUR)
     order = _order(client, order_id)
     option = order["delivery_option_id"]
     provider = client.ok("GET", f"/logistics/202309/delivery_options/{option}/shipping_providers")[
-        "shipping_providers"][0]["id"]
-    client.ok("POST", f"/fulfillment/202309/orders/{order_id}/packages",
-              body={"tracking_number": "1Z999AA10123456784", "shipping_provider_id": provider})
+        "shipping_providers"
+    ][0]["id"]
+    client.ok(
+        "POST",
+        f"/fulfillment/202309/orders/{order_id}/packages",
+        body={"tracking_number": "1Z999AA10123456784", "shipping_provider_id": provider},
+    )
     _advance(client, 2 * 24 * HOUR)
     _advance(client, 24 * HOUR)
     returns = client.ok("POST", "/return_refund/202309/returns/search", body={"order_ids": [order_id]})
@@ -177,8 +228,11 @@ def test_order_detail_limits_and_ownership(live):
     response = client.call("GET", "/order/202309/orders", query={"ids": many})
     assert (response.status_code, response.json()["code"]) == (400, 36009004)
     assert client.ok("GET", "/order/202507/orders", query={"ids": "576461413038785752"}) == {"orders": []}
-    shipping = client.call("POST", "/fulfillment/202309/orders/576461413038785752/packages",
-                           body={"tracking_number": "X", "shipping_provider_id": "1"}).json()
+    shipping = client.call(
+        "POST",
+        "/fulfillment/202309/orders/576461413038785752/packages",
+        body={"tracking_number": "X", "shipping_provider_id": "1"},
+    ).json()
     assert shipping["code"] == 21008111
 
 
@@ -186,8 +240,9 @@ def test_package_search_and_platform_actions(live):
     client, hook, created, _ = live
     order_id = client.control("POST", "/sandbox/orders", {"items": [{"sku_id": created["skus"][0]["id"]}]})["id"]
     _advance(client, 61 + HOUR)
-    found = client.ok("POST", "/fulfillment/202309/packages/search", query={"page_size": "50"},
-                      body={"package_status": "PROCESSING"})
+    found = client.ok(
+        "POST", "/fulfillment/202309/packages/search", query={"page_size": "50"}, body={"package_status": "PROCESSING"}
+    )
     assert [p["orders"][0]["id"] for p in found["packages"]] == [order_id]
     too_big = client.call("POST", "/fulfillment/202309/packages/search", query={"page_size": "51"}, body={})
     assert too_big.json()["code"] == 21001001
@@ -203,7 +258,10 @@ def test_mark_package_shipped_is_refused_outside_its_markets(sandbox_factory):
     """Mark Package As Shipped exists in US, UK, ES, IE, IT, DE, FR and JP only; a Malaysian shop is told
     so with TikTok's code, and ships TikTok's package by id instead."""
     _, _, client = sandbox_factory(shop_regions=["MY"])
-    answer = client.call("POST", "/fulfillment/202309/orders/576461413038785752/packages",
-                         body={"tracking_number": "EF123456789MY", "shipping_provider_id": "7117858858072016686"})
+    answer = client.call(
+        "POST",
+        "/fulfillment/202309/orders/576461413038785752/packages",
+        body={"tracking_number": "EF123456789MY", "shipping_provider_id": "7117858858072016686"},
+    )
     assert answer.json()["code"] == 21008106
     assert answer.json()["message"] == "This interface cannot be used in this region."

@@ -35,8 +35,10 @@ def test_idempotency_key_returns_the_first_result(tiktok):
     assert len(app.state.sandbox.state.products) == 1
     product = _get(client, first["product_id"])
     assert product["external_product_id"] == "gid://shopify/Product/1001"
-    assert {s["external_sku_id"] for s in product["skus"]} == {"gid://shopify/ProductVariant/1",
-                                                                "gid://shopify/ProductVariant/2"}
+    assert {s["external_sku_id"] for s in product["skus"]} == {
+        "gid://shopify/ProductVariant/1",
+        "gid://shopify/ProductVariant/2",
+    }
     duplicate = client.call("POST", "/product/202309/products", body=tshirt(client, warehouse, uri)).json()
     assert duplicate["code"] == 12052996  # same external_product_id in the shop
 
@@ -61,8 +63,10 @@ def test_review_failures_are_deterministic_and_announced(tiktok, receiver):
 
     bodies = hook.wait_for(lambda b: len(b) >= 6)
     # Types 5 and 37 document product_id as a number.
-    statuses = {(b["type"], str(b["data"]["product_id"])): b["data"].get("status") or b["data"]["audit"]["status"]
-                for b in bodies}
+    statuses = {
+        (b["type"], str(b["data"]["product_id"])): b["data"].get("status") or b["data"]["audit"]["status"]
+        for b in bodies
+    }
     assert statuses[(5, banned["product_id"])] == "PRODUCT_AUDIT_FAILURE"
     assert statuses[(37, banned["product_id"])] == "FAILED"
     assert statuses[(5, good["product_id"])] == "PRODUCT_FIRST_PASS_REVIEW"
@@ -99,8 +103,7 @@ def test_edit_of_a_live_product_is_reviewed_before_it_shows(tiktok):
     assert live["title"].endswith("v2") and live["skus"][0]["price"]["sale_price"] == "19.99"
 
     # A failed re-review keeps the live version.
-    client.ok("POST", f"/product/202509/products/{product_id}/partial_edit",
-              body={"title": "Counterfeit crew T-shirt"})
+    client.ok("POST", f"/product/202509/products/{product_id}/partial_edit", body={"title": "Counterfeit crew T-shirt"})
     client.control("POST", "/sandbox/clock/advance", REVIEW)
     live = _get(client, product_id)
     assert live["title"].endswith("v2") and live["status"] == "ACTIVATE" and live["audit"]["status"] == "FAILED"
@@ -132,26 +135,38 @@ def test_inventory_and_price_updates(tiktok):
     product_id = created["product_id"]
     sku_id = created["skus"][0]["id"]
     path = f"/product/202309/products/{product_id}/inventory/update"
-    result = client.ok("POST", path, body={"skus": [
-        {"id": sku_id, "inventory": [{"warehouse_id": warehouse, "quantity": 42}]},
-        {"id": "1", "inventory": [{"warehouse_id": warehouse, "quantity": 1}]},
-    ]})
+    result = client.ok(
+        "POST",
+        path,
+        body={
+            "skus": [
+                {"id": sku_id, "inventory": [{"warehouse_id": warehouse, "quantity": 42}]},
+                {"id": "1", "inventory": [{"warehouse_id": warehouse, "quantity": 1}]},
+            ]
+        },
+    )
     assert [e["code"] for e in result["errors"]] == [12052556]
     other = client.control("GET", "/sandbox/state")["shops"][0]["warehouses"][1]["id"]
-    moved = client.ok("POST", path, body={"skus": [{"id": sku_id, "inventory": [{"warehouse_id": other,
-                                                                                   "quantity": 3}]}]})
+    moved = client.ok(
+        "POST", path, body={"skus": [{"id": sku_id, "inventory": [{"warehouse_id": other, "quantity": 3}]}]}
+    )
     assert moved["errors"][0]["detail"]["extra_errors"][0]["code"] == 12052533
     assert _get(client, product_id)["skus"][0]["inventory"] == [{"warehouse_id": warehouse, "quantity": 42}]
 
     price_path = f"/product/202309/products/{product_id}/prices/update"
     client.ok("POST", price_path, body={"skus": [{"id": sku_id, "price": {"amount": "24.00", "currency": "USD"}}]})
     assert _get(client, product_id)["skus"][0]["price"]["sale_price"] == "24.00"
-    bad = client.call("POST", price_path, body={"skus": [{"id": sku_id, "price": {"amount": "9999",
-                                                                                  "currency": "USD"}}]})
+    bad = client.call(
+        "POST", price_path, body={"skus": [{"id": sku_id, "price": {"amount": "9999", "currency": "USD"}}]}
+    )
     assert bad.json()["code"] == 12052570
     client.ok("POST", "/product/202309/products/deactivate", body={"product_ids": [product_id]})
-    assert client.call("POST", price_path, body={"skus": [{"id": sku_id, "price": {
-        "amount": "24.00", "currency": "USD"}}]}).json()["code"] == 12052901
+    assert (
+        client.call(
+            "POST", price_path, body={"skus": [{"id": sku_id, "price": {"amount": "24.00", "currency": "USD"}}]}
+        ).json()["code"]
+        == 12052901
+    )
 
 
 def test_search_pages_with_tokens(tiktok):
@@ -160,12 +175,20 @@ def test_search_pages_with_tokens(tiktok):
     ids = {_create(client, warehouse, uri, external_product_id=f"p{n}")["product_id"] for n in range(3)}
     first = client.ok("POST", "/product/202502/products/search", query={"page_size": "2"}, body={"status": "PENDING"})
     assert first["total_count"] == 3 and len(first["products"]) == 2 and first["next_page_token"]
-    second = client.ok("POST", "/product/202309/products/search",
-                       query={"page_size": "2", "page_token": first["next_page_token"]}, body={})
+    second = client.ok(
+        "POST",
+        "/product/202309/products/search",
+        query={"page_size": "2", "page_token": first["next_page_token"]},
+        body={},
+    )
     assert second["next_page_token"] == ""
     assert {p["id"] for p in first["products"] + second["products"]} == ids
-    by_sku = client.ok("POST", "/product/202309/products/search", query={"page_size": "10"},
-                       body={"seller_skus": ["TEE-RED-M"], "status": "ACTIVATE"})
+    by_sku = client.ok(
+        "POST",
+        "/product/202309/products/search",
+        query={"page_size": "10"},
+        body={"seller_skus": ["TEE-RED-M"], "status": "ACTIVATE"},
+    )
     assert by_sku["total_count"] == 0
     bad = client.call("POST", "/product/202309/products/search", query={"page_size": "101"}, body={})
     assert bad.json()["code"] == 12019109
@@ -176,8 +199,9 @@ def test_daily_listing_limit(sandbox_factory):
     warehouse, uri = sales_warehouse(client), client.upload()
     for n in range(2):
         _create(client, warehouse, uri, external_product_id=f"l{n}")
-    over = client.call("POST", "/product/202309/products", body=tshirt(client, warehouse, uri,
-                                                                      external_product_id="l2"))
+    over = client.call(
+        "POST", "/product/202309/products", body=tshirt(client, warehouse, uri, external_product_id="l2")
+    )
     assert over.json()["code"] == 12052093
     client.control("POST", "/sandbox/clock/advance", {"seconds": 86400})
     _create(client, warehouse, uri, external_product_id="l2")
@@ -204,8 +228,13 @@ def test_upload_checks_size_and_format(tiktok):
     path = "/product/202309/images/upload"
     small = client.call("POST", path, shop=False, files={"data": ("s.png", png_bytes(200, 200), "image/png")})
     assert small.json()["code"] == 12038014
-    ok = client.call("POST", path, shop=False, files={"data": ("s.png", png_bytes(200, 200), "image/png")},
-                     data={"use_case": "DESCRIPTION_IMAGE"})
+    ok = client.call(
+        "POST",
+        path,
+        shop=False,
+        files={"data": ("s.png", png_bytes(200, 200), "image/png")},
+        data={"use_case": "DESCRIPTION_IMAGE"},
+    )
     assert ok.json()["data"]["use_case"] == "DESCRIPTION_IMAGE"
     text = client.call("POST", path, shop=False, files={"data": ("a.txt", b"hello", "text/plain")})
     assert text.json()["code"] == 12038015
@@ -222,18 +251,25 @@ def test_catalog_reads(tiktok):
     rules = client.ok("GET", "/product/202309/categories/9824331/rules", query={"category_version": "v2"})
     assert any(c["is_required"] for c in rules["product_certifications"])
     assert rules["package_dimension"] == {"is_required": True}
-    attributes = client.ok("GET", "/product/202309/categories/9601302/attributes",
-                           query={"category_version": "v2"})["attributes"]
+    attributes = client.ok("GET", "/product/202309/categories/9601302/attributes", query={"category_version": "v2"})[
+        "attributes"
+    ]
     assert {a["name"]: a["is_requried"] for a in attributes}["Material"] is True
-    assert client.call("GET", "/product/202309/categories/9601226/attributes",
-                       query={"category_version": "v2"}).json()["code"] == 12052024
-    recommended = client.ok("POST", "/product/202309/categories/recommend",
-                            body={"product_title": "Wireless Bluetooth earbuds", "category_version": "v2"})
+    assert (
+        client.call("GET", "/product/202309/categories/9601226/attributes", query={"category_version": "v2"}).json()[
+            "code"
+        ]
+        == 12052024
+    )
+    recommended = client.ok(
+        "POST",
+        "/product/202309/categories/recommend",
+        body={"product_title": "Wireless Bluetooth earbuds", "category_version": "v2"},
+    )
     assert recommended["leaf_category_id"] == "9824331"
     brands = client.ok("GET", "/product/202309/brands", query={"page_size": "4"})
     assert len(brands["brands"]) == 4 and brands["total_count"] == 6
-    rest = client.ok("GET", "/product/202309/brands", query={"page_size": "4",
-                                                            "page_token": brands["next_page_token"]})
+    rest = client.ok("GET", "/product/202309/brands", query={"page_size": "4", "page_token": brands["next_page_token"]})
     assert len(rest["brands"]) == 2
     warehouse = sales_warehouse(client)
     options = client.ok("GET", f"/logistics/202309/warehouses/{warehouse}/delivery_options")["delivery_options"]

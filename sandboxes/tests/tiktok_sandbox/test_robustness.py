@@ -35,25 +35,40 @@ def test_malformed_bodies_never_crash_the_sandbox(sandbox_factory):
     client.control("POST", f"/sandbox/products/{product_id}/review", {"outcome": "APPROVED"})
     order = client.control("POST", "/sandbox/orders", {"items": [{"sku_id": sku_id}]})
     client.control("POST", "/sandbox/clock/advance", {"seconds": 3700})
-    ship = {"order_line_item_ids": [order["line_items"][0]["id"]], "tracking_number": "1Z999AA10123456784",
-            "shipping_provider_id": "7117858858072016686"}
+    ship = {
+        "order_line_item_ids": [order["line_items"][0]["id"]],
+        "tracking_number": "1Z999AA10123456784",
+        "shipping_provider_id": "7117858858072016686",
+    }
     targets = [
         ("POST", "/product/202309/products", product),
         ("POST", "/product/202309/products/listing_check", product),
         ("PUT", f"/product/202309/products/{product_id}", product),
         ("POST", f"/product/202309/products/{product_id}/partial_edit", {"title": "New", "skus": product["skus"]}),
-        ("POST", f"/product/202309/products/{product_id}/inventory/update",
-         {"skus": [{"id": sku_id, "inventory": [{"warehouse_id": warehouse, "quantity": 1}]}]}),
-        ("POST", f"/product/202309/products/{product_id}/prices/update",
-         {"skus": [{"id": sku_id, "price": {"amount": "1", "currency": "USD"}}]}),
+        (
+            "POST",
+            f"/product/202309/products/{product_id}/inventory/update",
+            {"skus": [{"id": sku_id, "inventory": [{"warehouse_id": warehouse, "quantity": 1}]}]},
+        ),
+        (
+            "POST",
+            f"/product/202309/products/{product_id}/prices/update",
+            {"skus": [{"id": sku_id, "price": {"amount": "1", "currency": "USD"}}]},
+        ),
         ("POST", "/product/202309/products/search", {"status": "ALL", "seller_skus": ["a"], "sku_ids": ["1"]}),
         ("POST", "/product/202309/products/deactivate", {"product_ids": [product_id]}),
         ("POST", "/product/202309/categories/recommend", {"product_title": "Cotton tee", "images": [{"uri": uri}]}),
         ("POST", "/order/202309/orders/search", {"order_status": "UNPAID", "warehouse_ids": [warehouse]}),
         ("POST", f"/fulfillment/202309/orders/{order['id']}/packages", ship),
-        ("POST", "/return_refund/202309/cancellations",
-         {"order_id": order["id"], "cancel_reason": "seller_cancel_reason_out_of_stock",
-          "skus": [{"sku_id": sku_id, "quantity": 1}]}),
+        (
+            "POST",
+            "/return_refund/202309/cancellations",
+            {
+                "order_id": order["id"],
+                "cancel_reason": "seller_cancel_reason_out_of_stock",
+                "skus": [{"sku_id": sku_id, "quantity": 1}],
+            },
+        ),
         ("POST", "/return_refund/202309/cancellations/search", {"order_ids": [order["id"]]}),
         ("POST", "/return_refund/202309/returns/search", {"order_ids": [order["id"]]}),
         ("PUT", "/event/202309/webhooks", {"address": "https://x.example/h", "event_type": "ORDER_STATUS_CHANGE"}),

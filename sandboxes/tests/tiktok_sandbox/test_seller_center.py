@@ -23,8 +23,9 @@ def test_a_prerequisite_configured_as_failing_is_fixed_in_seller_center(sandbox_
     assert page.status_code == 200 and "RETURN_WAREHOUSE" in page.text and "Mark as done" in page.text
 
     shop_id = client.control("GET", "/sandbox/state")["shops"][0]["id"]
-    fixed = httpx.post(base_url + "/seller/fix", data={"shop_id": shop_id, "item": "RETURN_WAREHOUSE"},
-                       follow_redirects=True)
+    fixed = httpx.post(
+        base_url + "/seller/fix", data={"shop_id": shop_id, "item": "RETURN_WAREHOUSE"}, follow_redirects=True
+    )
     assert fixed.status_code == 200 and "RETURN_WAREHOUSE is done" in fixed.text
     assert "Every listing prerequisite is met" in fixed.text
     assert _failing(client) == set()

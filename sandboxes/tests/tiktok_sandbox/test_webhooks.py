@@ -16,8 +16,9 @@ def _attempts(client):
 
 def _audit_event(client, url):
     client.ok("PUT", "/event/202309/webhooks", body={"address": url, "event_type": AUDIT})
-    created = client.ok("POST", "/product/202309/products",
-                        body=tshirt(client, sales_warehouse(client), client.upload()))
+    created = client.ok(
+        "POST", "/product/202309/products", body=tshirt(client, sales_warehouse(client), client.upload())
+    )
     client.control("POST", f"/sandbox/products/{created['product_id']}/review", {"outcome": "APPROVED"})
     return created["product_id"]
 
@@ -31,10 +32,16 @@ def test_subscriptions(tiktok):
     path = "/event/202309/webhooks"
     missing = client.call("PUT", path, body={"event_type": "ORDER_STATUS_CHANGE"}).json()
     assert (missing["code"], missing["message"]) == (36009004, "param body.address is missing")
-    assert client.call("PUT", path, body={"address": "https://x.example/hook", "event_type": "NOPE"}).json()[
-        "code"] == 36009004
-    assert client.call("PUT", path, body={"address": "https://x.example/" + "a" * 255,
-                                          "event_type": "ORDER_STATUS_CHANGE"}).json()["code"] == 36009004
+    assert (
+        client.call("PUT", path, body={"address": "https://x.example/hook", "event_type": "NOPE"}).json()["code"]
+        == 36009004
+    )
+    assert (
+        client.call(
+            "PUT", path, body={"address": "https://x.example/" + "a" * 255, "event_type": "ORDER_STATUS_CHANGE"}
+        ).json()["code"]
+        == 36009004
+    )
     client.ok("PUT", path, body={"address": "https://x.example/hook", "event_type": "ORDER_STATUS_CHANGE"})
     listed = client.ok("GET", path)
     assert listed["total_count"] == 1 and listed["webhooks"][0]["address"] == "https://x.example/hook"
@@ -58,9 +65,11 @@ def test_failed_delivery_is_retried_on_schedule(tiktok, receiver, wait_until):
     bodies = hook.bodies()
     assert len({b["tts_notification_id"] for b in bodies}) == 1 and len(bodies) == 3
     assert bodies[0]["type"] == 37 and bodies[0]["data"] == {
-        "product_id": int(product_id), "audit": {"status": "APPROVED", "pre_approved_reasons": []},
+        "product_id": int(product_id),
+        "audit": {"status": "APPROVED", "pre_approved_reasons": []},
         "integrated_platform_statuses": {"platform": "TOKOPEDIA", "status": "NONE"},
-        "update_time": bodies[0]["data"]["update_time"]}
+        "update_time": bodies[0]["data"]["update_time"],
+    }
     for received in hook.received:
         assert signed_webhook("test_key", "test_secret", received["body"], received["authorization"])
         assert not signed_webhook("test_key", "other_secret", received["body"], received["authorization"])

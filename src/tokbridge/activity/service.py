@@ -8,22 +8,38 @@ from tokbridge.activity.models import Activity, ActivityStatus
 from tokbridge.activity.repository import ActivityRepository
 
 
-def record(session: Session, merchant_id: int, kind: str, title: str, message: str | None = None,
-           status: str = ActivityStatus.INFO, details: dict | None = None,
-           connection_id: str | None = None) -> Activity:
+def record(
+    session: Session,
+    merchant_id: int,
+    kind: str,
+    title: str,
+    message: str | None = None,
+    status: str = ActivityStatus.INFO,
+    details: dict | None = None,
+    connection_id: str | None = None,
+) -> Activity:
     """`connection_id`: the TikTok shop (or store) it happened in, shown beside it in Recent Activity."""
-    activity = Activity(merchant_id=merchant_id, kind=kind, title=title, message=message, status=status,
-                        details=details or {}, connection_id=connection_id)
+    activity = Activity(
+        merchant_id=merchant_id,
+        kind=kind,
+        title=title,
+        message=message,
+        status=status,
+        details=details or {},
+        connection_id=connection_id,
+    )
     session.add(activity)
     return activity
 
 
-def job_started(session: Session, merchant_id: int, job_id: int, kind: str, title: str,
-                connection_id: str | None = None) -> Activity:
+def job_started(
+    session: Session, merchant_id: int, job_id: int, kind: str, title: str, connection_id: str | None = None
+) -> Activity:
     activity = ActivityRepository(session).for_job(job_id)
     if activity is None:
-        activity = Activity(merchant_id=merchant_id, job_id=job_id, kind=kind, title=title, details={},
-                            connection_id=connection_id)
+        activity = Activity(
+            merchant_id=merchant_id, job_id=job_id, kind=kind, title=title, details={}, connection_id=connection_id
+        )
         session.add(activity)
     activity.status = ActivityStatus.ONGOING
     activity.message = None

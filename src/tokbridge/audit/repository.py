@@ -29,15 +29,15 @@ class AuditFilter:
         if self.user:
             query = query.where(func.lower(AuditEntry.actor_name).contains(self.user.lower(), autoescape=True))
         if self.kind:
-            query = query.where((AuditEntry.kind == self.kind)
-                                | AuditEntry.kind.startswith(f"{self.kind}.", autoescape=True))
+            query = query.where(
+                (AuditEntry.kind == self.kind) | AuditEntry.kind.startswith(f"{self.kind}.", autoescape=True)
+            )
         if self.since is not None:
             query = query.where(AuditEntry.created_at >= self.since)
         if self.until is not None:
             query = query.where(AuditEntry.created_at < self.until)
         if self.connection_id is not None:
-            query = query.where((AuditEntry.connection_id == self.connection_id)
-                                | AuditEntry.connection_id.is_(None))
+            query = query.where((AuditEntry.connection_id == self.connection_id) | AuditEntry.connection_id.is_(None))
         return query
 
 
@@ -64,10 +64,15 @@ class AuditRepository:
 
     def items(self, head_id: int, *, after_id: int = 0, limit: int | None = None) -> list[AuditEntry]:
         """The entries of a change set (its head excluded), oldest first, from `after_id` on."""
-        query = (select(AuditEntry).where(AuditEntry.change_set_id == head_id, AuditEntry.id > after_id)
-                 .order_by(AuditEntry.id))
+        query = (
+            select(AuditEntry)
+            .where(AuditEntry.change_set_id == head_id, AuditEntry.id > after_id)
+            .order_by(AuditEntry.id)
+        )
         return list(self.session.scalars(query.limit(limit) if limit else query))
 
     def count_items(self, head_id: int) -> int:
-        return self.session.scalar(select(func.count()).select_from(AuditEntry)
-                                   .where(AuditEntry.change_set_id == head_id)) or 0
+        return (
+            self.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.change_set_id == head_id))
+            or 0
+        )

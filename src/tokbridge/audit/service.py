@@ -33,15 +33,19 @@ class Actor:
     @classmethod
     def job(cls, job_id: int, title: str, trigger: dict | None = None) -> Actor:
         trigger = trigger or {}
-        return cls(ActorType.JOB, title, user_id=trigger.get("user_id"), job_id=job_id,
-                   triggered_by=trigger.get("what"))
+        return cls(
+            ActorType.JOB, title, user_id=trigger.get("user_id"), job_id=job_id, triggered_by=trigger.get("what")
+        )
 
     def trigger(self, what: str | None = None) -> dict:
         """What a job queued by this actor carries (`payload["triggered_by"]`), to say who started it: a
         person's `what` with their name; a job passes on what started it."""
         if self.type != ActorType.USER:
             return {"user_id": self.user_id, "what": self.triggered_by or f"Started by {self.name}"}
-        return {"user_id": self.user_id, "what": (f"{what} by {self.name}" if what else f"Started by {self.name}")[:SUMMARY_LENGTH]}
+        return {
+            "user_id": self.user_id,
+            "what": (f"{what} by {self.name}" if what else f"Started by {self.name}")[:SUMMARY_LENGTH],
+        }
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -60,10 +64,20 @@ def actor_of(session: Session) -> Actor:
     return session.info.get(_ACTOR) or SYSTEM
 
 
-def record(session: Session, actor: Actor | None, kind: str, subject: tuple[str, Any], before: dict | None,
-           after: dict | None, *, summary: str, change_set: AuditEntry | int | None = None,
-           product_id: int | None = None, connection_id: str | None = None,
-           merchant_id: int | None = None) -> AuditEntry:
+def record(
+    session: Session,
+    actor: Actor | None,
+    kind: str,
+    subject: tuple[str, Any],
+    before: dict | None,
+    after: dict | None,
+    *,
+    summary: str,
+    change_set: AuditEntry | int | None = None,
+    product_id: int | None = None,
+    connection_id: str | None = None,
+    merchant_id: int | None = None,
+) -> AuditEntry:
     """Add one entry to the session's transaction (it commits or rolls back with the change).
 
     `actor` None: the session's (see `act_as`). `subject`: (what, its id), e.g. ("template", 12).
@@ -74,12 +88,22 @@ def record(session: Session, actor: Actor | None, kind: str, subject: tuple[str,
         raise ValueError("an audit entry needs the merchant: bind the session to it first")
     subject_type, subject_id = subject
     entry = AuditEntry(
-        merchant_id=merchant_id, connection_id=connection_id, actor_type=actor.type, user_id=actor.user_id,
-        actor_name=actor.name[:320], job_id=actor.job_id,
+        merchant_id=merchant_id,
+        connection_id=connection_id,
+        actor_type=actor.type,
+        user_id=actor.user_id,
+        actor_name=actor.name[:320],
+        job_id=actor.job_id,
         triggered_by=actor.triggered_by[:SUMMARY_LENGTH] if actor.triggered_by else None,
-        kind=kind, subject_type=subject_type, subject_id=None if subject_id is None else str(subject_id),
-        product_id=product_id, summary=summary[:SUMMARY_LENGTH], before=before, after=after,
-        change_set_id=change_set.id if isinstance(change_set, AuditEntry) else change_set)
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=None if subject_id is None else str(subject_id),
+        product_id=product_id,
+        summary=summary[:SUMMARY_LENGTH],
+        before=before,
+        after=after,
+        change_set_id=change_set.id if isinstance(change_set, AuditEntry) else change_set,
+    )
     session.add(entry)
     session.flush()  # its id heads a change set, and goes into the jobs it queues
     return entry

@@ -8,26 +8,58 @@ from tokbridge.kit.words import plural
 
 # Entry kinds, and the families the audit page filters by (the first part of a kind).
 KIND_LABELS = {
-    "template.created": "Template created", "template.edited": "Template edited", "template.deleted": "Template deleted",
-    "listing.price": "Price sent to TikTok", "listing.stock": "Stock sent to TikTok",
-    "listing.status": "Activated or deactivated on TikTok", "listing.deleted": "Deleted on TikTok",
-    "bulk.activate": "Bulk activate", "bulk.deactivate": "Bulk deactivate", "bulk.delete": "Bulk delete",
-    "bulk.upload": "Upload", "bulk.assign": "Template assignment", "settings.sync": "Sync settings", "settings.rate": "Price rate",
+    "template.created": "Template created",
+    "template.edited": "Template edited",
+    "template.deleted": "Template deleted",
+    "listing.price": "Price sent to TikTok",
+    "listing.stock": "Stock sent to TikTok",
+    "listing.status": "Activated or deactivated on TikTok",
+    "listing.deleted": "Deleted on TikTok",
+    "bulk.activate": "Bulk activate",
+    "bulk.deactivate": "Bulk deactivate",
+    "bulk.delete": "Bulk delete",
+    "bulk.upload": "Upload",
+    "bulk.assign": "Template assignment",
+    "settings.sync": "Sync settings",
+    "settings.rate": "Price rate",
     "settings.orders": "Order settings",
-    "plan.changed": "Plan", "connection.connected": "Account connected",
-    "connection.disconnected": "Account disconnected", "undo": "Undo",
+    "plan.changed": "Plan",
+    "connection.connected": "Account connected",
+    "connection.disconnected": "Account disconnected",
+    "undo": "Undo",
 }
-FAMILIES = [("template", "Templates"), ("listing", "Prices, stock and status on TikTok"),
-            ("bulk", "Bulk actions and uploads"), ("settings", "Settings"), ("plan", "Plan"),
-            ("connection", "Connections"), ("undo", "Undos")]
-SETTING_LABELS = {"sync_product_info": "Product information sync", "sync_price": "Price sync",
-                  "sync_inventory": "Inventory sync", "on_store_delete": "When a product is deleted in the store"}
-ORDER_SETTING_LABELS = {"restock_on_cancel": "Restock on cancel", "restock_on_return": "Restock on return",
-                        "unknown_sku": "Unknown SKU", "carrier_map": "Carrier mapping",
-                        "new_order_state": "Status of new orders", "delivered_state": "Status when delivered",
-                        "cancelled_state": "Status when cancelled"}
-STATUS_LABELS = {"live": "Live", "inactive": "Inactive", "reviewing": "Reviewing", "failed": "Failed",
-                 "not_uploaded": "Not on TikTok", "in_progress": "In progress"}
+FAMILIES = [
+    ("template", "Templates"),
+    ("listing", "Prices, stock and status on TikTok"),
+    ("bulk", "Bulk actions and uploads"),
+    ("settings", "Settings"),
+    ("plan", "Plan"),
+    ("connection", "Connections"),
+    ("undo", "Undos"),
+]
+SETTING_LABELS = {
+    "sync_product_info": "Product information sync",
+    "sync_price": "Price sync",
+    "sync_inventory": "Inventory sync",
+    "on_store_delete": "When a product is deleted in the store",
+}
+ORDER_SETTING_LABELS = {
+    "restock_on_cancel": "Restock on cancel",
+    "restock_on_return": "Restock on return",
+    "unknown_sku": "Unknown SKU",
+    "carrier_map": "Carrier mapping",
+    "new_order_state": "Status of new orders",
+    "delivered_state": "Status when delivered",
+    "cancelled_state": "Status when cancelled",
+}
+STATUS_LABELS = {
+    "live": "Live",
+    "inactive": "Inactive",
+    "reviewing": "Reviewing",
+    "failed": "Failed",
+    "not_uploaded": "Not on TikTok",
+    "in_progress": "In progress",
+}
 
 
 def kind_label(kind: str) -> str:
@@ -35,7 +67,7 @@ def kind_label(kind: str) -> str:
 
 
 def who(entry: AuditEntry) -> str:
-    """"owner@shop.test", or "Sync a product to TikTok (job)"."""
+    """ "owner@shop.test", or "Sync a product to TikTok (job)"."""
     return f"{entry.actor_name} (job)" if entry.actor_type == ActorType.JOB else entry.actor_name
 
 
@@ -52,8 +84,9 @@ def values(entry: AuditEntry, side: str) -> str:
     if kind == "settings.sync":
         return "; ".join(f"{SETTING_LABELS[k]}: {_setting(v)}" for k, v in data.items() if k in SETTING_LABELS)
     if kind == "settings.orders":
-        return "; ".join(f"{ORDER_SETTING_LABELS[k]}: {_setting(v)}" for k, v in data.items()
-                         if k in ORDER_SETTING_LABELS)
+        return "; ".join(
+            f"{ORDER_SETTING_LABELS[k]}: {_setting(v)}" for k, v in data.items() if k in ORDER_SETTING_LABELS
+        )
     if kind == "settings.rate":
         return str(data.get("rate") or "none")
     if kind == "plan.changed":

@@ -65,8 +65,13 @@ def subscription_for(session: Session, merchant_id: int) -> Subscription:
     if subscription is None:
         merchant = session.get(Merchant, merchant_id)
         since = merchant.created_at if merchant else utcnow()
-        subscription = Subscription(merchant_id=merchant_id, plan_code=default_plan().code,
-                                    billing_day=min(since.day, 28), started_at=since, status="active")
+        subscription = Subscription(
+            merchant_id=merchant_id,
+            plan_code=default_plan().code,
+            billing_day=min(since.day, 28),
+            started_at=since,
+            status="active",
+        )
     return subscription
 
 
@@ -116,12 +121,21 @@ def usage(subscription: Subscription, products_used: int, orders_used: int, toda
         # Read when the charge was approved; the store renews it every period since.
         while period_end.date() < today:
             period_end += STORE_BILLING_PERIOD
-        return PlanUsage(plan=plan, billing_date=period_end.date(), period_start=period_end - STORE_BILLING_PERIOD,
-                         products_used=products_used, orders_used=orders_used)
+        return PlanUsage(
+            plan=plan,
+            billing_date=period_end.date(),
+            period_start=period_end - STORE_BILLING_PERIOD,
+            products_used=products_used,
+            orders_used=orders_used,
+        )
     start, next_billing = period_bounds(subscription.billing_day, today)
-    return PlanUsage(plan=plan, billing_date=next_billing,
-                     period_start=datetime.combine(start, datetime.min.time()).replace(tzinfo=utcnow().tzinfo),
-                     products_used=products_used, orders_used=orders_used)
+    return PlanUsage(
+        plan=plan,
+        billing_date=next_billing,
+        period_start=datetime.combine(start, datetime.min.time()).replace(tzinfo=utcnow().tzinfo),
+        products_used=products_used,
+        orders_used=orders_used,
+    )
 
 
 def _add_months(day: date, months: int) -> date:
@@ -145,7 +159,8 @@ def check_fits(plan: Plan, current: PlanUsage) -> None:
         raise PlanLimitReached(
             f"The {plan.name} plan allows {plan.product_limit} products on TikTok and {current.products_used} "
             f"are there now. Deactivate or delete {current.products_used - plan.product_limit} first, "
-            f"or choose a bigger plan.")
+            f"or choose a bigger plan."
+        )
 
 
 # --- through the store platform's billing ------------------------------------------------------
@@ -177,8 +192,14 @@ def pending_plan(subscription: Subscription) -> Plan | None:
     return plan_by_code(subscription.pending_plan_code or "") if subscription.status == "pending" else None
 
 
-def request_plan_change(session: Session, merchant_id: int, plan: Plan, current: PlanUsage,
-                        store_billing: StoreBilling | None, return_url: str) -> PlanChange:
+def request_plan_change(
+    session: Session,
+    merchant_id: int,
+    plan: Plan,
+    current: PlanUsage,
+    store_billing: StoreBilling | None,
+    return_url: str,
+) -> PlanChange:
     """Choose `plan`, refused with PlanLimitReached when the products already on TikTok would not fit.
 
     Without `store_billing` (no store that bills the merchant) it changes at once. With it, the free
@@ -203,16 +224,18 @@ def request_plan_change(session: Session, merchant_id: int, plan: Plan, current:
         cancelled, subscription.external_charge_id = subscription.external_charge_id, None
         _record_change(session, merchant_id, plan, current.plan, cancelled_charge_id=cancelled)
         return PlanChange(plan, changed=True)
-    charge = store_billing.create_subscription(name=f"TokBridge {plan.name}", amount=plan.monthly_amount,
-                                               currency=plan.currency, return_url=return_url)
+    charge = store_billing.create_subscription(
+        name=f"TokBridge {plan.name}", amount=plan.monthly_amount, currency=plan.currency, return_url=return_url
+    )
     subscription = _locked_subscription(session, merchant_id)
     subscription.status, subscription.pending_plan_code = "pending", plan.code
     subscription.external_charge_id = charge.charge_id
     return PlanChange(plan, confirmation_url=charge.confirmation_url)
 
 
-def confirm_plan_change(session: Session, merchant_id: int, charge_id: str,
-                        store_billing: StoreBilling | None) -> Confirmation:
+def confirm_plan_change(
+    session: Session, merchant_id: int, charge_id: str, store_billing: StoreBilling | None
+) -> Confirmation:
     """The merchant is back from the store's confirmation page with `charge_id`. Only the charge this
     merchant's change waits for counts, as the store reports it now (never the query string alone):
     ACTIVE changes the plan (Recent Activity, PLAN_CHANGED_HOOKS); declined, expired or cancelled drops
@@ -223,24 +246,40 @@ def confirm_plan_change(session: Session, merchant_id: int, charge_id: str,
     if _paid_by(subscription, charge_id):
         return _already_applied(subscription)
     if store_billing is None or wanted is None or not charge_id or charge_id != expected:
-        log.warning("plan confirmation refused for merchant %s: charge %r is not the one waiting (%r)",
-                    merchant_id, charge_id[:40], expected if wanted else None)
-        return Confirmation(False, "This approval is not one TokBridge is waiting for, so your plan did not "
-                                   "change. Choose a plan below to change it.")
+        log.warning(
+            "plan confirmation refused for merchant %s: charge %r is not the one waiting (%r)",
+            merchant_id,
+            charge_id[:40],
+            expected if wanted else None,
+        )
+        return Confirmation(
+            False,
+            "This approval is not one TokBridge is waiting for, so your plan did not "
+            "change. Choose a plan below to change it.",
+        )
     session.commit()  # hold no lock while the store answers
     charge = store_billing.subscription(expected)
     status = charge.status if charge is not None else "MISSING"
     store = store_billing.platform
     if status == CHARGE_PENDING:
-        return Confirmation(False, f"{store} has not confirmed the charge for the {wanted.name} plan yet. Approve "
-                                   f"it in {store}, or choose the plan again.")
+        return Confirmation(
+            False,
+            f"{store} has not confirmed the charge for the {wanted.name} plan yet. Approve "
+            f"it in {store}, or choose the plan again.",
+        )
     if status != CHARGE_ACTIVE:
         _abandon_pending(session, merchant_id, store_billing, only_charge=expected)
         if status == CHARGE_DECLINED:
-            return Confirmation(False, f"You declined the charge for the {wanted.name} plan in {store}, so you "
-                                       f"stay on the {before.name} plan.")
-        return Confirmation(False, f"The charge for the {wanted.name} plan is {status.lower()} in {store}, so you "
-                                   f"stay on the {before.name} plan. Choose the plan again to approve a new charge.")
+            return Confirmation(
+                False,
+                f"You declined the charge for the {wanted.name} plan in {store}, so you "
+                f"stay on the {before.name} plan.",
+            )
+        return Confirmation(
+            False,
+            f"The charge for the {wanted.name} plan is {status.lower()} in {store}, so you "
+            f"stay on the {before.name} plan. Choose the plan again to approve a new charge.",
+        )
     subscription = _locked_subscription(session, merchant_id)
     if _paid_by(subscription, expected):  # the store's notification applied it while the store answered
         return _already_applied(subscription)
@@ -264,8 +303,7 @@ def _already_applied(subscription: Subscription) -> Confirmation:
     return Confirmation(False, f"You are on the {current_plan(subscription).name} plan now.", approved=True)
 
 
-def on_charge_changed(session: Session, merchant_id: int, charge_id: str,
-                      store_billing: StoreBilling) -> str | None:
+def on_charge_changed(session: Session, merchant_id: int, charge_id: str, store_billing: StoreBilling) -> str | None:
     """The store says one of the merchant's charges changed (a `CHARGE_CHANGED` store event, its
     `subject_external_id` the charge; `onboarding.service.store_billing` gives `store_billing`); what
     the store reports now decides, the notification is only the hint. The charge a change waits for,
@@ -292,8 +330,9 @@ def on_charge_changed(session: Session, merchant_id: int, charge_id: str,
     return f"the charge for the {before.name} plan is {status.lower()}: back on the {fallback.name} plan"
 
 
-def _abandon_pending(session: Session, merchant_id: int, store_billing: StoreBilling,
-                     only_charge: str | None = None) -> None:
+def _abandon_pending(
+    session: Session, merchant_id: int, store_billing: StoreBilling, only_charge: str | None = None
+) -> None:
     """Drop the change waiting for approval; the charge id goes back to the one paying for the plan."""
     paying = [charge.charge_id for charge in store_billing.active_subscriptions()]
     subscription = _locked_subscription(session, merchant_id)
@@ -309,8 +348,12 @@ def _locked_subscription(session: Session, merchant_id: int) -> Subscription:
     session.commit()
     for_writing(session)
     _stored_subscription(session, merchant_id)
-    return session.scalars(select(Subscription).where(Subscription.merchant_id == merchant_id)
-                           .with_for_update().execution_options(populate_existing=True)).one()
+    return session.scalars(
+        select(Subscription)
+        .where(Subscription.merchant_id == merchant_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def _stored_subscription(session: Session, merchant_id: int) -> Subscription:
@@ -321,12 +364,22 @@ def _stored_subscription(session: Session, merchant_id: int) -> Subscription:
         return found
     default, now = subscription_for(session, merchant_id), utcnow()
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(insert(Subscription).values(
-        merchant_id=merchant_id, plan_code=default.plan_code, billing_day=default.billing_day,
-        started_at=default.started_at, status="active", created_at=now, updated_at=now,
-    ).on_conflict_do_nothing(index_elements=["merchant_id"]))
-    return session.scalars(select(Subscription).where(Subscription.merchant_id == merchant_id)
-                           .execution_options(populate_existing=True)).one()
+    session.execute(
+        insert(Subscription)
+        .values(
+            merchant_id=merchant_id,
+            plan_code=default.plan_code,
+            billing_day=default.billing_day,
+            started_at=default.started_at,
+            status="active",
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["merchant_id"])
+    )
+    return session.scalars(
+        select(Subscription).where(Subscription.merchant_id == merchant_id).execution_options(populate_existing=True)
+    ).one()
 
 
 def _record_change(session: Session, merchant_id: int, plan: Plan, before: Plan, **details: str | None) -> None:
@@ -336,8 +389,21 @@ def _record_change(session: Session, merchant_id: int, plan: Plan, before: Plan,
     subscription = change_plan(session, merchant_id, plan.code)
     subscription.status, subscription.pending_plan_code = "active", None  # whatever waited is superseded
     subscription.billing_period_end = None  # the new plan's charge, if any, brings its own period
-    audit.record(session, None, "plan.changed", ("plan", None), {"plan": before.code}, {"plan": plan.code},
-                 summary=f"Plan changed from {before.name} to {plan.name}", merchant_id=merchant_id)
-    activity.record(session, merchant_id, "billing.plan_changed", f"Plan changed to {plan.name}",
-                    status="succeeded", details={"before": before.code, "after": plan.code,
-                                                 **{k: v for k, v in details.items() if v}})
+    audit.record(
+        session,
+        None,
+        "plan.changed",
+        ("plan", None),
+        {"plan": before.code},
+        {"plan": plan.code},
+        summary=f"Plan changed from {before.name} to {plan.name}",
+        merchant_id=merchant_id,
+    )
+    activity.record(
+        session,
+        merchant_id,
+        "billing.plan_changed",
+        f"Plan changed to {plan.name}",
+        status="succeeded",
+        details={"before": before.code, "after": plan.code, **{k: v for k, v in details.items() if v}},
+    )

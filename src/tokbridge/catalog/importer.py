@@ -94,15 +94,22 @@ class CatalogImporter:
         self.channel = channel
         self.batch_size = batch_size
 
-    def run(self, items: Iterable[CatalogItem | CatalogCheckpoint], *, full: bool,
-            resumed_from: datetime | None = None, on_checkpoint: OnCheckpoint | None = None) -> ImportResult:
+    def run(
+        self,
+        items: Iterable[CatalogItem | CatalogCheckpoint],
+        *,
+        full: bool,
+        resumed_from: datetime | None = None,
+        on_checkpoint: OnCheckpoint | None = None,
+    ) -> ImportResult:
         """Import a stream. `full`: it is the whole catalog, so anything not in it is gone.
 
         `resumed_from`: the `synced_at` of the interrupted run this one continues (its result's
         `started_at`). `on_checkpoint(conn, checkpoint, result)` is called inside the transaction that
         wrote everything before the checkpoint; the counts of `result` are this run's so far."""
-        run = _Run(self, resumed_from or utcnow(), resumed=resumed_from is not None,
-                   checkpointed=on_checkpoint is not None)
+        run = _Run(
+            self, resumed_from or utcnow(), resumed=resumed_from is not None, checkpointed=on_checkpoint is not None
+        )
         # Every batch reads (existing ids) and then writes: declared as writes, SQLite queues them behind
         # other writers instead of failing them (see tokbridge.db.engine.for_writing).
         with _fewer_gc_passes(), self.engine.connect().execution_options(write=True) as conn:
@@ -139,8 +146,9 @@ OnCheckpoint = Callable[[Connection, CatalogCheckpoint, ImportResult], None]
 class _Run:
     """The buffers and id maps of one import."""
 
-    def __init__(self, importer: CatalogImporter, synced_at: datetime, *, resumed: bool = False,
-                 checkpointed: bool = False):
+    def __init__(
+        self, importer: CatalogImporter, synced_at: datetime, *, resumed: bool = False, checkpointed: bool = False
+    ):
         self.importer = importer
         self.synced_at = synced_at
         self.resumed = resumed
@@ -220,7 +228,6 @@ class _Run:
             batch, self.levels = self.levels, []
             self._write_levels(batch)
 
-
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         """A transaction per batch, unless the batch is part of a checkpoint's transaction."""
@@ -255,8 +262,20 @@ class _Run:
     def _write_products(self, batch: list[Product]) -> None:
         synced_at, channel = self.synced_at, self.importer.channel
         rows = [
-            (channel, p.external_id, p.title, p.description_html, p.vendor, p.product_type, p.handle, p.tags, p.status,
-             p.updated_at, content_hash(p), synced_at)
+            (
+                channel,
+                p.external_id,
+                p.title,
+                p.description_html,
+                p.vendor,
+                p.product_type,
+                p.handle,
+                p.tags,
+                p.status,
+                p.updated_at,
+                content_hash(p),
+                synced_at,
+            )
             for p in batch
         ]  # fmt: skip  (order: repository.PRODUCT_COLUMNS)
         with self._transaction():
@@ -283,9 +302,12 @@ class _Run:
         return rows
 
     def _write_variants(self, batch: list[VariantOf]) -> None:
-        rows = self._rows_with_parent(batch, self.product_ids, lambda item: item.product_external_id,
-                                      lambda item, product_id: _variant_row(item.variant, product_id,
-                                                                            self.importer.channel, self.synced_at))
+        rows = self._rows_with_parent(
+            batch,
+            self.product_ids,
+            lambda item: item.product_external_id,
+            lambda item, product_id: _variant_row(item.variant, product_id, self.importer.channel, self.synced_at),
+        )
         with self._transaction():
             conn = self.conn
             ids = self._repo(conn).upsert_variants(rows)
@@ -294,17 +316,24 @@ class _Run:
 
     def _write_images(self, batch: list[ImageOf]) -> None:
         offsets = self.image_offsets
-        rows = self._rows_with_parent(batch, self.product_ids, lambda item: item.product_external_id,
-                                      lambda item, product_id: _image_row(item.image, product_id,
-                                                                          offsets.get(product_id, 0)))
+        rows = self._rows_with_parent(
+            batch,
+            self.product_ids,
+            lambda item: item.product_external_id,
+            lambda item, product_id: _image_row(item.image, product_id, offsets.get(product_id, 0)),
+        )
         with self._transaction():
             conn = self.conn
             self._repo(conn).insert_images(rows)
         self.result.images += len(rows)
 
     def _write_levels(self, batch: list[LevelOf]) -> None:
-        rows = self._rows_with_parent(batch, self.variant_ids, lambda item: item.variant_external_id,
-                                      lambda item, variant_id: _level_row(item.level, variant_id, self.synced_at))
+        rows = self._rows_with_parent(
+            batch,
+            self.variant_ids,
+            lambda item: item.variant_external_id,
+            lambda item, variant_id: _level_row(item.level, variant_id, self.synced_at),
+        )
         with self._transaction():
             conn = self.conn
             self._repo(conn).upsert_levels(rows)

@@ -110,12 +110,18 @@ class CatalogRepository:
     def upsert_options(self, rows: Sequence[tuple]) -> None:
         scope = (self.merchant_id,)
         upsert_many(
-            self.conn, options, (*OPTION_COLUMNS, "merchant_id"), [r + scope for r in rows], conflict=("product_id", "position")
+            self.conn,
+            options,
+            (*OPTION_COLUMNS, "merchant_id"),
+            [r + scope for r in rows],
+            conflict=("product_id", "position"),
         )
 
     def insert_images(self, rows: Sequence[tuple]) -> None:
         scope = (self.merchant_id,)
-        upsert_many(self.conn, images, (*IMAGE_COLUMNS, "merchant_id"), [r + scope for r in rows], conflict=(), update=())
+        upsert_many(
+            self.conn, images, (*IMAGE_COLUMNS, "merchant_id"), [r + scope for r in rows], conflict=(), update=()
+        )
 
     def upsert_levels(self, rows: Sequence[tuple]) -> None:
         scope = (self.merchant_id,)
@@ -182,13 +188,17 @@ class CatalogRepository:
     # --- reads ------------------------------------------------------------------------------------
 
     def product(self, external_id: str) -> dict | None:
-        row = self.conn.execute(
-            select(products).where(
-                products.c.merchant_id == self.merchant_id,
-                products.c.channel == self.channel,
-                products.c.external_id == external_id,
+        row = (
+            self.conn.execute(
+                select(products).where(
+                    products.c.merchant_id == self.merchant_id,
+                    products.c.channel == self.channel,
+                    products.c.external_id == external_id,
+                )
             )
-        ).mappings().first()
+            .mappings()
+            .first()
+        )
         return dict(row) if row else None
 
     def variants_of(self, product_id: int) -> list[dict]:
@@ -250,9 +260,14 @@ class CatalogRepository:
     def status_counts(self) -> dict[str, int]:
         """Products per store status (active, draft, archived), deleted ones left out."""
         rows = self.conn.execute(
-            select(products.c.status, func.count()).where(
-                products.c.merchant_id == self.merchant_id, products.c.channel == self.channel,
-                products.c.status != "deleted").group_by(products.c.status))
+            select(products.c.status, func.count())
+            .where(
+                products.c.merchant_id == self.merchant_id,
+                products.c.channel == self.channel,
+                products.c.status != "deleted",
+            )
+            .group_by(products.c.status)
+        )
         return {status: count for status, count in rows}
 
     def analyze(self) -> None:

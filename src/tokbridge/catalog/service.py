@@ -39,8 +39,9 @@ def start_full_import(store: SourceStore) -> CatalogPending | CatalogStream:
     return store.read_catalog(None)
 
 
-def finish_full_import(store: SourceStore, engine: Engine, merchant_id: int,
-                       started: CatalogPending | CatalogStream) -> ImportResult:
+def finish_full_import(
+    store: SourceStore, engine: Engine, merchant_id: int, started: CatalogPending | CatalogStream
+) -> ImportResult:
     """Import the catalog once the store has it ready; `CatalogNotReady` until then."""
     step = store.read_catalog(started.checkpoint) if isinstance(started, CatalogPending) else started
     if isinstance(step, CatalogPending):
@@ -48,9 +49,15 @@ def finish_full_import(store: SourceStore, engine: Engine, merchant_id: int,
     return CatalogImporter(engine, merchant_id, store.channel).run(step.items, full=True)
 
 
-def import_whole_catalog(store: SourceStore, engine: Engine, merchant_id: int, *, timeout: float = 3600.0,
-                         sleep: Callable[[float], None] = time.sleep,
-                         clock: Callable[[], float] = time.monotonic) -> ImportResult:
+def import_whole_catalog(
+    store: SourceStore,
+    engine: Engine,
+    merchant_id: int,
+    *,
+    timeout: float = 3600.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> ImportResult:
     """Read and import the whole catalog, waiting while the store prepares it (command line, benchmarks
     and tests: workers use the job, which re-queues instead of sleeping)."""
     deadline = clock() + timeout

@@ -132,22 +132,39 @@ def import_catalog(ctx: JobContext) -> None:
 
     result = with_store(ctx.settings, connection, export_and_import)
     started_at = ctx.checkpoint.get("started_at") or utcnow().isoformat()
-    _save_catalog_state(engine, connection.id, connection.merchant_id, imported_at=utcnow().isoformat(),
-                        reconciled_at=started_at, products=result.products)
+    _save_catalog_state(
+        engine,
+        connection.id,
+        connection.merchant_id,
+        imported_at=utcnow().isoformat(),
+        reconciled_at=started_at,
+        products=result.products,
+    )
     ctx.progress(result.products, result.products)
     link_new_products(engine, connection.merchant_id)
     with engine.connect() as db:
         by_status = CatalogRepository(db, connection.merchant_id, connection.channel).status_counts()
     title, message = import_summary(result.products, by_status, result.variants, result.images)
     with session_scope(engine) as session:
-        activity.record(bind_merchant(session, connection.merchant_id), connection.merchant_id, "catalog.imported",
-                        title, message, status=ActivityStatus.SUCCEEDED,
-                        details={"products": result.products, "variants": result.variants,
-                                 "removed": result.products_removed, "by_status": by_status})
+        activity.record(
+            bind_merchant(session, connection.merchant_id),
+            connection.merchant_id,
+            "catalog.imported",
+            title,
+            message,
+            status=ActivityStatus.SUCCEEDED,
+            details={
+                "products": result.products,
+                "variants": result.variants,
+                "removed": result.products_removed,
+                "by_status": by_status,
+            },
+        )
 
 
-def import_stream(ctx: JobContext, engine: Engine, connection: ChannelConnection,
-                  stream: CatalogStream) -> ImportResult:
+def import_stream(
+    ctx: JobContext, engine: Engine, connection: ChannelConnection, stream: CatalogStream
+) -> ImportResult:
     """Write a catalog stream, resuming where the job's checkpoint says an earlier attempt stopped.
     Each store checkpoint is saved in the transaction that wrote everything before it. Returns the
     counts of the whole import, earlier attempts included."""
@@ -160,14 +177,18 @@ def import_stream(ctx: JobContext, engine: Engine, connection: ChannelConnection
         counts = {name: getattr(earlier, name) + getattr(so_far, name) for name in COUNTED}
         state = {**saved, "store": checkpoint.state, "synced_at": so_far.started_at.isoformat(), "imported": counts}
         with Session(bind=conn) as session:  # joins the importer's transaction, which commits both
-            ctx.progress(counts["products"], stream.total, state,
-                         session=bind_merchant(session, connection.merchant_id))
+            ctx.progress(
+                counts["products"], stream.total, state, session=bind_merchant(session, connection.merchant_id)
+            )
             session.flush()
 
     ctx.progress(earlier.products, stream.total)
     result = CatalogImporter(engine, connection.merchant_id, connection.channel, batch_size=500).run(
-        _reporting(ctx, stream.items, earlier.products, stream.total), full=True, resumed_from=resumed_from,
-        on_checkpoint=save)
+        _reporting(ctx, stream.items, earlier.products, stream.total),
+        full=True,
+        resumed_from=resumed_from,
+        on_checkpoint=save,
+    )
     for name in COUNTED:
         setattr(result, name, getattr(earlier, name) + getattr(result, name))
     return result
@@ -178,8 +199,11 @@ def import_summary(imported: int, by_status: dict[str, int], variants: int, imag
     archived products and the other states a store keeps, such as inactive or sold out, are imported but
     not listed), so the dashboard's Not Uploaded count is the active ones."""
     active, drafts, archived = (by_status.get(status, 0) for status in ("active", "draft", "archived"))
-    others = {status: count for status, count in sorted(by_status.items())
-              if status not in ("active", "draft", "archived") and count}
+    others = {
+        status: count
+        for status, count in sorted(by_status.items())
+        if status not in ("active", "draft", "archived") and count
+    }
     title = f"{plural(imported, 'product')} imported"
     if drafts or archived or others:
         parts = [f"{active:,} active"]
@@ -190,23 +214,30 @@ def import_summary(imported: int, by_status: dict[str, int], variants: int, imag
         parts.extend(f"{count:,} {code_words(status).lower()}" for status, count in others.items())
         title += f": {sentence_list(parts)}"
         if others:
-            names = (["draft"] if drafts else []) + (["archived"] if archived else []) + [
-                code_words(status).lower() for status in others]
+            names = (
+                (["draft"] if drafts else [])
+                + (["archived"] if archived else [])
+                + [code_words(status).lower() for status in others]
+            )
             unlisted = sentence_list(names).capitalize() + " products"
         else:
-            unlisted = ("Drafts and archived products" if drafts and archived
-                        else "Drafts" if drafts else "Archived products")
+            unlisted = (
+                "Drafts and archived products" if drafts and archived else "Drafts" if drafts else "Archived products"
+            )
         message = f"{unlisted} are not listed on TikTok. "
     else:
         title += ", all active"
         message = ""
-    message += (f"Active products stay Not Uploaded until a category template links them. "
-                f"{plural(variants, 'variant')}, {plural(images, 'image')}.")
+    message += (
+        f"Active products stay Not Uploaded until a category template links them. "
+        f"{plural(variants, 'variant')}, {plural(images, 'image')}."
+    )
     return title, message
 
 
-def _reporting(ctx: JobContext, items: Iterable[CatalogItem | CatalogCheckpoint], done: int,
-               total: int | None) -> Iterator[CatalogItem | CatalogCheckpoint]:
+def _reporting(
+    ctx: JobContext, items: Iterable[CatalogItem | CatalogCheckpoint], done: int, total: int | None
+) -> Iterator[CatalogItem | CatalogCheckpoint]:
     for item in items:
         yield item
         if type(item) is Product:
@@ -247,9 +278,14 @@ def _snapshot(engine: Engine, merchant_id: int, channel: str, external_id: str) 
         return _Snapshot(
             product_id=row["id"],
             updated_at=row["source_updated_at"],
-            info=(row["content_hash"], tuple(images),
-                  tuple((v["external_id"], v["title"], v["sku"], v["barcode"], str(v["option_values"]),
-                         v["weight_grams"]) for v in variants)),
+            info=(
+                row["content_hash"],
+                tuple(images),
+                tuple(
+                    (v["external_id"], v["title"], v["sku"], v["barcode"], str(v["option_values"]), v["weight_grams"])
+                    for v in variants
+                ),
+            ),
             prices={v["external_id"]: (v["price"], v["compare_at_price"]) for v in variants},
             stock={v["external_id"]: repo.levels_of(v["id"]) for v in variants},
         )
@@ -260,8 +296,12 @@ def apply_product(engine: Engine, connection: ChannelConnection, product: Produc
     merchant_id = connection.merchant_id
     before = _snapshot(engine, merchant_id, connection.channel, product.external_id)
     if before and before.updated_at and product.updated_at and product.updated_at < before.updated_at:
-        log.info("product %s: store copy of %s is older than ours (%s); not written",
-                 product.external_id, product.updated_at, before.updated_at)
+        log.info(
+            "product %s: store copy of %s is older than ours (%s); not written",
+            product.external_id,
+            product.updated_at,
+            before.updated_at,
+        )
         return Applied(product_id=before.product_id, stale=True)
     CatalogImporter(engine, merchant_id, connection.channel, batch_size=500).run([product], full=False)
     after = _snapshot(engine, merchant_id, connection.channel, product.external_id)
@@ -271,9 +311,15 @@ def apply_product(engine: Engine, connection: ChannelConnection, product: Produc
         reasons = ["info"]  # new in the store: templates may now select it
         link_new_products(engine, merchant_id)
     else:
-        reasons = [reason for reason, changed in (("info", before.info != after.info),
-                                                  ("price", before.prices != after.prices),
-                                                  ("inventory", before.stock != after.stock)) if changed]
+        reasons = [
+            reason
+            for reason, changed in (
+                ("info", before.info != after.info),
+                ("price", before.prices != after.prices),
+                ("inventory", before.stock != after.stock),
+            )
+            if changed
+        ]
     if reasons:
         with session_scope(engine) as session:
             queue_listing_sync(bind_merchant(session, merchant_id), merchant_id, after.product_id, reasons)
@@ -295,12 +341,18 @@ def queue_listing_sync(session, merchant_id: int, product_id: int, reasons: Iter
     """One `listings.sync_product` job per product and kind of change (the lead's handler decides
     what reaches TikTok according to the merchant's sync settings)."""
     for reason in reasons:
-        enqueue(session, SYNC_JOB, merchant_id=merchant_id, payload={"product_id": product_id, "reason": reason},
-                identity_key=f"{SYNC_JOB}:{product_id}:{reason}")
+        enqueue(
+            session,
+            SYNC_JOB,
+            merchant_id=merchant_id,
+            payload={"product_id": product_id, "reason": reason},
+            identity_key=f"{SYNC_JOB}:{product_id}:{reason}",
+        )
 
 
-def refresh_product(settings, connection: ChannelConnection, product_external_id: str, *,
-                    seen_updated_at: datetime | None = None) -> Applied:
+def refresh_product(
+    settings, connection: ChannelConnection, product_external_id: str, *, seen_updated_at: datetime | None = None
+) -> Applied:
     """A store said the product was created or changed: re-read it and write it (unless the event is
     older than our copy, in which case nothing is read at all)."""
     engine = get_engine(settings.database_url)
@@ -308,8 +360,12 @@ def refresh_product(settings, connection: ChannelConnection, product_external_id
         with engine.connect() as conn:
             stored = CatalogRepository(conn, connection.merchant_id, connection.channel).product(product_external_id)
         if stored and stored["source_updated_at"] and seen_updated_at < stored["source_updated_at"]:
-            log.info("product %s: event of %s is older than our copy (%s); ignored",
-                     product_external_id, seen_updated_at, stored["source_updated_at"])
+            log.info(
+                "product %s: event of %s is older than our copy (%s); ignored",
+                product_external_id,
+                seen_updated_at,
+                stored["source_updated_at"],
+            )
             return Applied(product_id=stored["id"], stale=True)
     product = with_store(settings, connection, lambda store: store.product(product_external_id))
     if product is None:
@@ -328,8 +384,9 @@ def product_deleted(settings, connection: ChannelConnection, product_external_id
     if not found or stored is None:
         return Applied()
     with session_scope(engine) as session:
-        queue_listing_sync(bind_merchant(session, connection.merchant_id), connection.merchant_id, stored["id"],
-                           ["deleted"])
+        queue_listing_sync(
+            bind_merchant(session, connection.merchant_id), connection.merchant_id, stored["id"], ["deleted"]
+        )
     return Applied(product_id=stored["id"], reasons=["deleted"])
 
 
@@ -339,9 +396,13 @@ def refresh_inventory_item(settings, connection: ChannelConnection, inventory_it
     (`ProductVariant.inventory_item_external_id`). None when it belongs to no product we know."""
     engine = get_engine(settings.database_url)
     with engine.connect() as conn:
-        product_id = conn.scalar(select(variants_table.c.product_id).where(
-            variants_table.c.merchant_id == connection.merchant_id, variants_table.c.channel == connection.channel,
-            variants_table.c.inventory_item_external_id == inventory_item_external_id))
+        product_id = conn.scalar(
+            select(variants_table.c.product_id).where(
+                variants_table.c.merchant_id == connection.merchant_id,
+                variants_table.c.channel == connection.channel,
+                variants_table.c.inventory_item_external_id == inventory_item_external_id,
+            )
+        )
         if product_id is None:
             log.info("inventory item %s is not in the catalog; left to the reconciliation", inventory_item_external_id)
             return None
@@ -362,11 +423,17 @@ def reconcile_all(ctx: JobContext) -> None:
     """System job: one reconciliation job per connected store."""
     with ctx.session() as session:
         repository = ConnectionRepository(session)
-        connections = [connection for kind in sorted(registry.store_kinds())
-                       for connection in repository.for_channel(kind)]
+        connections = [
+            connection for kind in sorted(registry.store_kinds()) for connection in repository.for_channel(kind)
+        ]
         for connection in connections:
-            enqueue(session, RECONCILE_JOB, merchant_id=connection.merchant_id,
-                    payload={"connection_id": connection.id}, identity_key=f"{RECONCILE_JOB}:{connection.id}")
+            enqueue(
+                session,
+                RECONCILE_JOB,
+                merchant_id=connection.merchant_id,
+                payload={"connection_id": connection.id},
+                identity_key=f"{RECONCILE_JOB}:{connection.id}",
+            )
         session.commit()
 
 
@@ -382,9 +449,13 @@ def reconcile(ctx: JobContext) -> None:
     if result:
         engine = get_engine(ctx.settings.database_url)
         with session_scope(engine) as session:
-            activity.record(bind_merchant(session, connection.merchant_id), connection.merchant_id,
-                            "catalog.reconciled", f"Caught up with {plural(result, 'store change')}",
-                            "These changes had not reached TokBridge by webhook; the catalog now matches the store.")
+            activity.record(
+                bind_merchant(session, connection.merchant_id),
+                connection.merchant_id,
+                "catalog.reconciled",
+                f"Caught up with {plural(result, 'store change')}",
+                "These changes had not reached TokBridge by webhook; the catalog now matches the store.",
+            )
 
 
 def reconcile_connection(settings, connection: ChannelConnection, since: datetime) -> int:

@@ -47,8 +47,11 @@ def claim_changes(before: TemplateSpec, after: TemplateSpec) -> list[str]:
 def describe_price_rule(rule: PriceRule) -> str:
     base = "compare-at price " if rule.base == "compare_at_price" else ""
     sign = "+" if rule.direction == "up" else "−"
-    adjustment = {"none": "same as the store", "percentage": f"{sign}{_number(rule.amount)} %",
-                  "fixed": f"{sign}{_number(rule.amount)}"}[rule.adjustment]
+    adjustment = {
+        "none": "same as the store",
+        "percentage": f"{sign}{_number(rule.amount)} %",
+        "fixed": f"{sign}{_number(rule.amount)}",
+    }[rule.adjustment]
     rounding = "" if rule.rounding == "none" else f", {ROUNDING_LABELS[rule.rounding].split(' (')[0].lower()}"
     return f"{base}{adjustment}{rounding}"
 

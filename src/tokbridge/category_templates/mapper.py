@@ -284,8 +284,11 @@ def _weight_unit(spec: TemplateSpec, market: Market) -> str:
 
 
 def _heaviest_kilograms(variants: Iterable[VariantView]) -> Decimal | None:
-    weights = [variant.weight_grams / GRAMS_PER_KILOGRAM for variant in variants
-               if variant.weight_grams is not None and variant.weight_grams > 0]
+    weights = [
+        variant.weight_grams / GRAMS_PER_KILOGRAM
+        for variant in variants
+        if variant.weight_grams is not None and variant.weight_grams > 0
+    ]
     return max(weights) if weights else None
 
 

@@ -29,7 +29,8 @@ class CategoryTemplate(TenantOwned, Timestamped, Base):
     # The TikTok shop the template maps products for; None only before the merchant's first shop is
     # connected (that shop adopts it).
     connection_id: Mapped[str | None] = mapped_column(
-        String(32), ForeignKey("channel_connection.id", ondelete="CASCADE"), index=True)
+        String(32), ForeignKey("channel_connection.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(200))
     priority: Mapped[int] = mapped_column(Integer, default=100)
     match_mode: Mapped[str] = mapped_column(String(8), default="all")  # all | any
@@ -94,7 +95,8 @@ class ProductTemplateAssignment(TenantOwned, Timestamped, Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     # The shop of the template: a product is linked to at most one template in each TikTok shop.
     connection_id: Mapped[str | None] = mapped_column(
-        String(32), ForeignKey("channel_connection.id", ondelete="CASCADE"), index=True)
+        String(32), ForeignKey("channel_connection.id", ondelete="CASCADE"), index=True
+    )
     product_id: Mapped[int] = mapped_column(BigId, ForeignKey("product.id", ondelete="CASCADE"), index=True)
     template_id: Mapped[int] = mapped_column(BigId, ForeignKey("category_template.id", ondelete="CASCADE"), index=True)
     assigned_by: Mapped[str] = mapped_column(String(10), default=ASSIGNED_AUTO)  # auto | manual

@@ -53,8 +53,9 @@ def base_price(rule: PriceRule, price: Decimal, compare_at_price: Decimal | None
     return price
 
 
-def apply_price_rule(rule: PriceRule, price: Decimal, compare_at_price: Decimal | None = None,
-                     rate: Decimal = Decimal(1)) -> Decimal:
+def apply_price_rule(
+    rule: PriceRule, price: Decimal, compare_at_price: Decimal | None = None, rate: Decimal = Decimal(1)
+) -> Decimal:
     """The TikTok price of a variant priced `price` (and `compare_at_price`) in the store; `rate` converts
     one unit of the store's currency into the shop's."""
     value = base_price(rule, price, compare_at_price)

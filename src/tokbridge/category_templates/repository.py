@@ -63,13 +63,16 @@ def list_templates(session: Session, shop: ShopContext, *, active_only: bool = F
 
 def has_any_template(session: Session, merchant_id: int) -> bool:
     """Whether the merchant made a template in any shop (the dashboard's checklist)."""
-    return session.scalars(select(CategoryTemplate.id).where(CategoryTemplate.merchant_id == merchant_id).limit(1)
-                           ).first() is not None
+    return (
+        session.scalars(select(CategoryTemplate.id).where(CategoryTemplate.merchant_id == merchant_id).limit(1)).first()
+        is not None
+    )
 
 
 def get_template(session: Session, shop: ShopContext, template_id: int) -> CategoryTemplate | None:
-    return session.scalars(select(CategoryTemplate).where(_of_shop(shop), CategoryTemplate.id == template_id)
-                           ).one_or_none()
+    return session.scalars(
+        select(CategoryTemplate).where(_of_shop(shop), CategoryTemplate.id == template_id)
+    ).one_or_none()
 
 
 def template_name_taken(session: Session, shop: ShopContext, name: str, *, except_id: int | None = None) -> bool:
@@ -98,9 +101,13 @@ def delete_template(session: Session, template: CategoryTemplate) -> None:
 def adopt_unattached(session: Session, shop: ShopContext) -> int:
     """Templates and links kept without a shop (made before any shop was connected) join `shop`;
     returns how many templates. A name the shop already uses gets " (2)", " (3)"... so none is lost."""
-    loose = list(session.scalars(select(CategoryTemplate).where(
-        CategoryTemplate.merchant_id == shop.merchant_id, CategoryTemplate.connection_id.is_(None))
-        .order_by(CategoryTemplate.id)))
+    loose = list(
+        session.scalars(
+            select(CategoryTemplate)
+            .where(CategoryTemplate.merchant_id == shop.merchant_id, CategoryTemplate.connection_id.is_(None))
+            .order_by(CategoryTemplate.id)
+        )
+    )
     for template in loose:
         template.name = free_name(session, shop, template.name)
         template.connection_id = shop.shop_id
@@ -108,13 +115,17 @@ def adopt_unattached(session: Session, shop: ShopContext) -> int:
     taken = select(assignments.c.product_id).where(_links_of(shop)).scalar_subquery()
     session.execute(
         update(assignments)
-        .where(assignments.c.merchant_id == shop.merchant_id, assignments.c.connection_id.is_(None),
-               assignments.c.product_id.not_in(taken))
+        .where(
+            assignments.c.merchant_id == shop.merchant_id,
+            assignments.c.connection_id.is_(None),
+            assignments.c.product_id.not_in(taken),
+        )
         .values(connection_id=shop.shop_id)
     )
     # A product the shop had already linked keeps that link; its loose one would break the one-per-shop rule.
-    session.execute(delete(assignments).where(assignments.c.merchant_id == shop.merchant_id,
-                                              assignments.c.connection_id.is_(None)))
+    session.execute(
+        delete(assignments).where(assignments.c.merchant_id == shop.merchant_id, assignments.c.connection_id.is_(None))
+    )
     return len(loose)
 
 
@@ -161,8 +172,13 @@ def eligible_product_ids(session: Session, merchant_id: int) -> list[int]:
 
 
 def _unassigned(shop: ShopContext) -> ColumnElement[bool]:
-    return not_(exists(select(literal(1)).select_from(assignments).where(
-        assignments.c.product_id == products.c.id, assignments.c.connection_id == shop.shop_id)))
+    return not_(
+        exists(
+            select(literal(1))
+            .select_from(assignments)
+            .where(assignments.c.product_id == products.c.id, assignments.c.connection_id == shop.shop_id)
+        )
+    )
 
 
 def insert_assignments(

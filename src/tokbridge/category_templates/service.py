@@ -273,11 +273,16 @@ def link_products(session: Session, shop: ShopContext, product_ids: Sequence[int
     after = repo.assignment_map(session, shop, product_ids)
     changed = sorted(pid for pid in after if before.get(pid) != after[pid])
     if changed:
-        audit.record(session, None, "bulk.assign", ("template", template_id),
-                     {"links": {str(pid): list(before[pid]) if pid in before else None for pid in changed}},
-                     {"links": {str(pid): list(after[pid]) for pid in changed}},
-                     summary=f"{plural(len(changed), 'product')} linked to the template “{template.name[:150]}”",
-                     connection_id=shop.shop_id)
+        audit.record(
+            session,
+            None,
+            "bulk.assign",
+            ("template", template_id),
+            {"links": {str(pid): list(before[pid]) if pid in before else None for pid in changed}},
+            {"links": {str(pid): list(after[pid]) for pid in changed}},
+            summary=f"{plural(len(changed), 'product')} linked to the template “{template.name[:150]}”",
+            connection_id=shop.shop_id,
+        )
     return linked
 
 
@@ -390,8 +395,11 @@ def copy_to_shop(
     notes: list[str] = []
     data["name"] = (name or "").strip() or spec.name
     if repo.template_name_taken(session, target, data["name"]):
-        raise CopyRefused(f"{target.label} already has a template named “{data['name']}”. Give the copy another "
-                          f"name, or rename or delete that template first.", name_taken=True)
+        raise CopyRefused(
+            f"{target.label} already has a template named “{data['name']}”. Give the copy another "
+            f"name, or rename or delete that template first.",
+            name_taken=True,
+        )
 
     expected = shop_category_version(target)
     region = (target.shop.region or "US").upper()
@@ -400,11 +408,15 @@ def copy_to_shop(
         raise CopyRefused(
             f"{target.label} lists products in TikTok's {region} category tree ({expected}), not in the one of "
             f"{source.label}, so the category {spec.category.label} cannot be carried over. Choose the category "
-            f"of the {region} tree the copy should use.", needs_category=True)
+            f"of the {region} tree the copy should use.",
+            needs_category=True,
+        )
     if chosen is not None:
         if chosen.version != expected:
-            raise CopyRefused(f"{region} shops list in TikTok's {expected} category tree; choose the category from "
-                              f"that tree.", needs_category=True)
+            raise CopyRefused(
+                f"{region} shops list in TikTok's {expected} category tree; choose the category from that tree.",
+                needs_category=True,
+            )
         if chosen.id != spec.category.id or not same_category_tree(source, target):
             notes += _recategorized(data, spec, chosen, category_info)
         data["category"] = chosen.model_dump(mode="json")
@@ -413,8 +425,10 @@ def copy_to_shop(
     if inventory.get("default_warehouse_id") or inventory.get("warehouse_map"):
         inventory["default_warehouse_id"] = None
         inventory["warehouse_map"] = {}
-        notes.append(f"Warehouses belong to a shop, so the copy has none yet: choose the warehouses of "
-                     f"{target.label} on the copy before uploading.")
+        notes.append(
+            f"Warehouses belong to a shop, so the copy has none yet: choose the warehouses of "
+            f"{target.label} on the copy before uploading."
+        )
     if not same_category_tree(source, target) and data["listing"].get("brand_id"):
         data["listing"]["brand_id"] = None
         notes.append(f"The brand was left out: brands are chosen per region; choose it again for {target.label}.")
@@ -454,11 +468,15 @@ def _recategorized(data: dict, spec: TemplateSpec, chosen: CategoryChoice, info:
         kept.append(mapping.model_dump(mode="json"))
     data["attributes"] = kept
     if dropped and info is None:
-        notes.append(f"Left out {plural(len(dropped), 'attribute mapping')} that could not be checked against "
-                     f"{chosen.label}: {', '.join(dropped)}. Map them again on the copy.")
+        notes.append(
+            f"Left out {plural(len(dropped), 'attribute mapping')} that could not be checked against "
+            f"{chosen.label}: {', '.join(dropped)}. Map them again on the copy."
+        )
     elif dropped:
-        notes.append(f"Left out {plural(len(dropped), 'attribute mapping')} the new category does not have: "
-                     f"{', '.join(dropped)}.")
+        notes.append(
+            f"Left out {plural(len(dropped), 'attribute mapping')} the new category does not have: "
+            f"{', '.join(dropped)}."
+        )
     custom = []
     for variant in data["variants"]:
         if variant.get("attribute_id") and variant["attribute_id"] not in sales:
@@ -466,8 +484,10 @@ def _recategorized(data: dict, spec: TemplateSpec, chosen: CategoryChoice, info:
             variant["attribute_name"] = variant.get("attribute_name") or variant["option_name"]
             custom.append(variant["option_name"])
     if custom:
-        notes.append(f"Options {', '.join(custom)} are sent as custom sales attributes: the new category has no "
-                     f"sales attribute they were mapped to.")
+        notes.append(
+            f"Options {', '.join(custom)} are sent as custom sales attributes: the new category has no "
+            f"sales attribute they were mapped to."
+        )
     if data["listing"].get("certifications"):
         data["listing"]["certifications"] = []
         notes.append("Certifications were left out: they belong to the category; add the new category's ones.")

@@ -32,10 +32,15 @@ def link_new_products(engine: Engine, merchant_id: int, connection_id: str) -> i
             return 0
         linked = template_service.assign(session, shop)
         if linked:
-            activity.record(session, merchant_id, "templates.linked",
-                            f"Linked {plural(linked, 'new product')} to templates of {shop.label}",
-                            "They will be uploaded with the next Bulk Upload.", status=ActivityStatus.INFO,
-                            connection_id=shop.shop_id)
+            activity.record(
+                session,
+                merchant_id,
+                "templates.linked",
+                f"Linked {plural(linked, 'new product')} to templates of {shop.label}",
+                "They will be uploaded with the next Bulk Upload.",
+                status=ActivityStatus.INFO,
+                connection_id=shop.shop_id,
+            )
     return linked
 
 

@@ -392,22 +392,30 @@ class SourceStore(Protocol):
 
     def order_fulfilments(self, order_external_id: str) -> OrderFulfilments: ...
 
-    def orders_changed_since(self, since: datetime | None, cursor: str | None = None, *,
-                             source_name: str | None = None) -> OrderPage:
+    def orders_changed_since(
+        self, since: datetime | None, cursor: str | None = None, *, source_name: str | None = None
+    ) -> OrderPage:
         """Orders in the store that changed after `since` (every one when None), oldest change first, one
         page at a time; only those recorded from the sales channel `source_name` when given (NewOrder's).
         How fulfilments and cancellations are found when no webhook says so."""
         ...
 
-    def cancel_order(self, order_external_id: str, *, reason: str = CANCELLED_OTHERWISE, restock: bool = True,
-                     state_external_id: str | None = None) -> None:
+    def cancel_order(
+        self,
+        order_external_id: str,
+        *,
+        reason: str = CANCELLED_OTHERWISE,
+        restock: bool = True,
+        state_external_id: str | None = None,
+    ) -> None:
         """Cancel a store order; `reason` CANCELLED_BY_BUYER or CANCELLED_OTHERWISE; `restock` puts its units back.
         `state_external_id`: where `capabilities.order_states`, the state the merchant mapped cancellations
         to (None: the store's own cancelled state); ignored by other stores."""
         ...
 
-    def refund_order(self, order_external_id: str, items: Sequence[RefundItem], *, note: str,
-                     idempotency_key: str) -> str: ...
+    def refund_order(
+        self, order_external_id: str, items: Sequence[RefundItem], *, note: str, idempotency_key: str
+    ) -> str: ...
 
     def locations(self) -> list[dict]:
         """The store's stock locations, each {"id": external id, "name", "isActive"}: where stock levels are
@@ -606,8 +614,9 @@ class StoreConnector(Protocol):
         `ConnectRefused` when they name none. The domain signs its state for that account."""
         ...
 
-    def begin(self, settings: Settings, *, account: str, state: str, callback_url: str,
-              answers: Mapping[str, str]) -> ConnectStart:
+    def begin(
+        self, settings: Settings, *, account: str, state: str, callback_url: str, answers: Mapping[str, str]
+    ) -> ConnectStart:
         """How to go on for `account`: where to send the merchant, carrying TokBridge's `state` and
         coming back to `callback_url`. Raises `ConnectNotConfigured` when this server has no app for it."""
         ...
@@ -743,8 +752,7 @@ class StoreBilling(Protocol):
     platform: str  # the store's name for the merchant ("Shopify")
     period: timedelta  # how often the store bills a charge
 
-    def create_subscription(self, *, name: str, amount: Decimal, currency: str,
-                            return_url: str) -> StoreCharge: ...
+    def create_subscription(self, *, name: str, amount: Decimal, currency: str, return_url: str) -> StoreCharge: ...
 
     def subscription(self, charge_id: str) -> StoreCharge | None:
         """The charge as the store has it now; None when this account has no such charge."""

@@ -53,18 +53,26 @@ class ConnectionRepository:
         return list(self.session.scalars(query.order_by(ChannelConnection.created_at)))
 
     def by_external_id(self, channel: str, external_id: str) -> ChannelConnection | None:
-        return self.session.scalar(select(ChannelConnection).where(
-            ChannelConnection.channel == channel, ChannelConnection.external_id == external_id))
+        return self.session.scalar(
+            select(ChannelConnection).where(
+                ChannelConnection.channel == channel, ChannelConnection.external_id == external_id
+            )
+        )
 
 
 def lock_connection(session: Session, connection_id: str) -> ChannelConnection | None:
     """The connection, freshly read inside a transaction that first wrote its row: the row lock on
     PostgreSQL, the write lock on SQLite (where a transaction that reads first, then writes, fails at
     once if another connection wrote meanwhile). Use it before changing `data` or `status`."""
-    session.execute(update(ChannelConnection).where(ChannelConnection.id == connection_id)
-                    .values(updated_at=utcnow()).execution_options(synchronize_session=False))
-    return session.scalar(select(ChannelConnection).where(ChannelConnection.id == connection_id)
-                          .execution_options(populate_existing=True))
+    session.execute(
+        update(ChannelConnection)
+        .where(ChannelConnection.id == connection_id)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return session.scalar(
+        select(ChannelConnection).where(ChannelConnection.id == connection_id).execution_options(populate_existing=True)
+    )
 
 
 def store_grant(connection: ChannelConnection, grant: ConnectionGrant) -> None:
@@ -76,8 +84,9 @@ def store_grant(connection: ChannelConnection, grant: ConnectionGrant) -> None:
     connection.scopes = list(grant.scopes)
 
 
-def fresh_store_connection(settings: Settings, connection: ChannelConnection, *,
-                           rejected_token: str | None = None) -> ChannelConnection:
+def fresh_store_connection(
+    settings: Settings, connection: ChannelConnection, *, rejected_token: str | None = None
+) -> ChannelConnection:
     """The connection with credentials that are not about to expire: the plugin's connector renews them
     (and they are stored) when it says they expire soon, or when the store refused `rejected_token`.
     Raises `NeedsReconnect` when the store no longer renews them."""
@@ -101,8 +110,9 @@ def fresh_store_connection(settings: Settings, connection: ChannelConnection, *,
         return row
 
 
-def with_fresh_connection(settings: Settings, connection: ChannelConnection,
-                          work: Callable[[ChannelConnection], T]) -> T:
+def with_fresh_connection(
+    settings: Settings, connection: ChannelConnection, work: Callable[[ChannelConnection], T]
+) -> T:
     """Run `work` with fresh credentials; when the store refuses them anyway (clocks differ), renew once
     and run `work` again (it must be safe to repeat)."""
     connection = fresh_store_connection(settings, connection)
@@ -135,8 +145,13 @@ class DatabaseTokenStore:
     def load(self, shop_id: str) -> TokenGrant | None:
         with self._session() as session:
             row = self._row(session, shop_id)
-            if (row is None or row.status != "active" or row.access_token_ciphertext is None
-                    or row.access_expires_at is None or row.refresh_expires_at is None):
+            if (
+                row is None
+                or row.status != "active"
+                or row.access_token_ciphertext is None
+                or row.access_expires_at is None
+                or row.refresh_expires_at is None
+            ):
                 return None
             return TokenGrant(
                 access_token=row.access_token,
@@ -163,9 +178,12 @@ class DatabaseTokenStore:
     @contextmanager
     def lock(self, shop_id: str) -> Iterator[None]:
         with sessionmaker_for(self.engine)() as session, session.begin():
-            session.execute(update(ChannelConnection)
-                            .where(ChannelConnection.channel == TIKTOK, ChannelConnection.external_id == shop_id)
-                            .values(updated_at=utcnow()).execution_options(synchronize_session=False))
+            session.execute(
+                update(ChannelConnection)
+                .where(ChannelConnection.channel == TIKTOK, ChannelConnection.external_id == shop_id)
+                .values(updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
             self._local.session = session
             try:
                 yield

@@ -29,8 +29,13 @@ _lock = threading.Lock()
 def _transports(settings: Settings) -> tuple[SignedTransport, SignedTransport]:
     """(API transport with the shared limiter, auth transport), one pair per process and configuration:
     their HTTP connection pools are reused by every job."""
-    key = (settings.tiktok_api_base_url, settings.tiktok_auth_base_url, settings.redis_url, settings.queue_name,
-           str(settings.data_dir))
+    key = (
+        settings.tiktok_api_base_url,
+        settings.tiktok_auth_base_url,
+        settings.redis_url,
+        settings.queue_name,
+        str(settings.data_dir),
+    )
     with _lock:
         if key not in _transports_by_settings:
             app = tiktok_app()
@@ -47,12 +52,17 @@ def tiktok_auth(settings: Settings) -> AuthClient:
 
 
 def tiktok_tokens(settings: Settings, engine: Engine) -> TokenManager:
-    return TokenManager(tiktok_auth(settings), DatabaseTokenStore(engine),
-                        refresh_margin_seconds=tiktok_app().refresh_margin_seconds)
+    return TokenManager(
+        tiktok_auth(settings), DatabaseTokenStore(engine), refresh_margin_seconds=tiktok_app().refresh_margin_seconds
+    )
 
 
 def tiktok_client(settings: Settings, engine: Engine, connection: ChannelConnection) -> TikTokClient:
     """A client for one connected TikTok shop; tokens are read (and refreshed) through the database."""
     api_transport, _auth = _transports(settings)
-    return TikTokClient(api_transport, shop_id=connection.external_id, shop_cipher=connection.data["cipher"],
-                        tokens=tiktok_tokens(settings, engine))
+    return TikTokClient(
+        api_transport,
+        shop_id=connection.external_id,
+        shop_cipher=connection.data["cipher"],
+        tokens=tiktok_tokens(settings, engine),
+    )

@@ -38,7 +38,8 @@ class ChannelConnection(TenantOwned, Timestamped, Base):
     price_rate_set_at: Mapped[datetime | None]
     # A TikTok shop: the store whose catalog it lists (migration 0021_shop_context).
     store_connection_id: Mapped[str | None] = mapped_column(
-        String(32), ForeignKey("channel_connection.id", ondelete="SET NULL"))
+        String(32), ForeignKey("channel_connection.id", ondelete="SET NULL")
+    )
     # A TikTok shop: how many products TikTok let it create in one day when it last refused more.
     daily_listing_limit: Mapped[int | None]
 

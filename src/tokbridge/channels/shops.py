@@ -18,7 +18,6 @@ from tokbridge.channels.connections import TIKTOK, ConnectionRepository
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.registry import store_kinds
 
-
 # What `db.base.new_id` makes: 32 lowercase hex digits.
 CONNECTION_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -72,12 +71,18 @@ def shop_context(session: Session, connection_id: str | None) -> ShopContext:
 
 def active_shops(session: Session) -> list[ChannelConnection]:
     """The merchant's active TikTok shops, oldest first (the switcher's and the overview's order)."""
-    return list(session.scalars(select(ChannelConnection).where(
-        ChannelConnection.channel == TIKTOK, ChannelConnection.status == "active")
-        .order_by(ChannelConnection.created_at, ChannelConnection.id)))
+    return list(
+        session.scalars(
+            select(ChannelConnection)
+            .where(ChannelConnection.channel == TIKTOK, ChannelConnection.status == "active")
+            .order_by(ChannelConnection.created_at, ChannelConnection.id)
+        )
+    )
 
 
 def shop_contexts(session: Session) -> list[ShopContext]:
     """A context for each active shop of the merchant: the periodic jobs and the overview go through all."""
-    return [ShopContext(merchant_id=shop.merchant_id, shop=shop, store=linked_store(session, shop))
-            for shop in active_shops(session)]
+    return [
+        ShopContext(merchant_id=shop.merchant_id, shop=shop, store=linked_store(session, shop))
+        for shop in active_shops(session)
+    ]

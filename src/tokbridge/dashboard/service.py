@@ -97,11 +97,18 @@ def overview(session: Session, merchant_id: int, sales_days: int = 30) -> tuple[
         shop = context.shop
         counts = orders.status_counts(session, shop.id)
         sales = orders.sales(session, sales_days, connection_id=shop.id)
-        figures.append(ShopFigures(
-            id=shop.id, name=shop.name or shop.external_id, region=shop.region,
-            currency=shop_currency(shop), products=repository.status_counts(shop.id),
-            orders=sum(counts.values()), order_statuses=counts,
-            sales={key: sales[key] for key in ("period_days", "amount", "currency", "orders", "units")}))
+        figures.append(
+            ShopFigures(
+                id=shop.id,
+                name=shop.name or shop.external_id,
+                region=shop.region,
+                currency=shop_currency(shop),
+                products=repository.status_counts(shop.id),
+                orders=sum(counts.values()),
+                order_statuses=counts,
+                sales={key: sales[key] for key in ("period_days", "amount", "currency", "orders", "units")},
+            )
+        )
     return figures, plan_usage(session, merchant_id)
 
 
@@ -112,18 +119,30 @@ def shop_currency(shop: ChannelConnection) -> str:
 
 def _unlinked_store(session: Session) -> ChannelConnection | None:
     """Before any TikTok shop is connected: the store the merchant connected, for the checklist."""
-    return session.scalar(select(ChannelConnection).where(
-        ChannelConnection.channel.in_(sorted(store_kinds())), ChannelConnection.status == "active")
-        .order_by(ChannelConnection.created_at, ChannelConnection.id).limit(1))
+    return session.scalar(
+        select(ChannelConnection)
+        .where(ChannelConnection.channel.in_(sorted(store_kinds())), ChannelConnection.status == "active")
+        .order_by(ChannelConnection.created_at, ChannelConnection.id)
+        .limit(1)
+    )
 
 
 def _shop_account(tiktok: ChannelConnection) -> ConnectedAccount:
-    return ConnectedAccount(name=tiktok.name or tiktok.external_id, external_id=tiktok.external_id,
-                            connected_at=tiktok.created_at, region=tiktok.region, kind=tiktok.channel)
+    return ConnectedAccount(
+        name=tiktok.name or tiktok.external_id,
+        external_id=tiktok.external_id,
+        connected_at=tiktok.created_at,
+        region=tiktok.region,
+        kind=tiktok.channel,
+    )
 
 
 def _store_account(store: ChannelConnection) -> ConnectedAccount:
     catalog = (store.data or {}).get("catalog") or {}
-    return ConnectedAccount(name=catalog.get("store_name") or store.name or store.external_id,
-                            external_id=store.external_id, connected_at=store.created_at,
-                            currency=store.currency, kind=store.channel)
+    return ConnectedAccount(
+        name=catalog.get("store_name") or store.name or store.external_id,
+        external_id=store.external_id,
+        connected_at=store.created_at,
+        currency=store.currency,
+        kind=store.channel,
+    )

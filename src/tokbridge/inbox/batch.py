@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
 
+
 class IntakeRecorder:
     def __init__(self, database_url: str, max_batch: int = MAX_BATCH):
         self._engine = get_engine(database_url)
@@ -43,7 +44,7 @@ class IntakeRecorder:
             with self._wake:
                 while not self._waiting:
                     self._wake.wait()
-                batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch:]
+                batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch :]
             results = self._record([event for event, _ in batch])
             # One wake-up per event loop for the whole batch, not one per request.
             by_loop: dict[asyncio.AbstractEventLoop, list] = {}
@@ -72,9 +73,15 @@ class IntakeRecorder:
             with session_scope(self._engine) as session:
                 return record(session, [event])[0]
         except Exception as exc:  # noqa: BLE001 - the batch's failure was logged with its trace above
-            log.error("a %s webhook (topic %.100s) could not be recorded alone either: %s: %.200s",
-                      event.source, event.topic, type(exc).__name__, exc)
+            log.error(
+                "a %s webhook (topic %.100s) could not be recorded alone either: %s: %.200s",
+                event.source,
+                event.topic,
+                type(exc).__name__,
+                exc,
+            )
             return exc
+
 
 def _settle(settled: list[tuple[asyncio.Future, Intake | BaseException]]) -> None:
     for future, result in settled:

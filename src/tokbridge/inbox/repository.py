@@ -17,14 +17,21 @@ class InboxRepository:
     def __init__(self, session: Session):
         self.session = session
 
-    def record(self, *, source: str, external_id: str, merchant_id: int | None, topic: str,
-               payload: dict) -> int | None:
+    def record(
+        self, *, source: str, external_id: str, merchant_id: int | None, topic: str, payload: dict
+    ) -> int | None:
         """The new event's id, or None when (source, external_id) was recorded before."""
         insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
         statement = (
             insert(_table)
-            .values(source=source, external_id=external_id, merchant_id=merchant_id, topic=topic,
-                    payload=payload, received_at=utcnow())
+            .values(
+                source=source,
+                external_id=external_id,
+                merchant_id=merchant_id,
+                topic=topic,
+                payload=payload,
+                received_at=utcnow(),
+            )
             .on_conflict_do_nothing(index_elements=["source", "external_id"])
             .returning(_table.c.id)
         )
@@ -58,6 +65,11 @@ class InboxRepository:
         return list(self.session.scalars(query.order_by(InboundEvent.id).limit(limit)))
 
     def for_merchant(self, merchant_id: int, limit: int = 100) -> list[InboundEvent]:
-        return list(self.session.scalars(
-            select(InboundEvent).where(InboundEvent.merchant_id == merchant_id)
-            .order_by(InboundEvent.id).limit(limit)))
+        return list(
+            self.session.scalars(
+                select(InboundEvent)
+                .where(InboundEvent.merchant_id == merchant_id)
+                .order_by(InboundEvent.id)
+                .limit(limit)
+            )
+        )

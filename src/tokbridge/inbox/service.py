@@ -58,8 +58,9 @@ class Verified:
     body: dict
 
 
-def verify_store(kind: str, body: bytes, headers: Mapping[str, str], settings: Settings | None = None
-                 ) -> Verified | Intake:
+def verify_store(
+    kind: str, body: bytes, headers: Mapping[str, str], settings: Settings | None = None
+) -> Verified | Intake:
     """Check a store's webhook without touching the database: a `Verified` event, or the answer to give.
     The store's plugin checks the signature and opens the envelope; nothing here knows which store it is."""
     try:
@@ -77,8 +78,9 @@ def verify_store(kind: str, body: bytes, headers: Mapping[str, str], settings: S
         log.warning("%s webhook refused as malformed: %s", kind, exc)
         return Intake(400, f"Malformed webhook: {exc}")
     key = delivery.key or "sha256:" + _digest(delivery.topic.encode(), delivery.account.encode(), body)
-    return _checked(Verified(kind, delivery.account, key, delivery.topic, delivery.payload),
-                    id_name="event id", shop_name="account")
+    return _checked(
+        Verified(kind, delivery.account, key, delivery.topic, delivery.payload), id_name="event id", shop_name="account"
+    )
 
 
 def verify_tiktok(body: bytes, headers: Mapping[str, str]) -> Verified | Intake:
@@ -93,15 +95,21 @@ def verify_tiktok(body: bytes, headers: Mapping[str, str]) -> Verified | Intake:
         log.warning("tiktok webhook refused as malformed: %s", exc)
         return Intake(400, f"Malformed webhook: {exc}")
     key = event.tts_notification_id or "sha256:" + _digest(body)
-    return _checked(Verified(TIKTOK, event.shop_id or "", key, str(event.type), strict_json.loads(body)),
-                    id_name="tts_notification_id", shop_name="shop_id")
+    return _checked(
+        Verified(TIKTOK, event.shop_id or "", key, str(event.type), strict_json.loads(body)),
+        id_name="tts_notification_id",
+        shop_name="shop_id",
+    )
 
 
 def _checked(event: Verified, *, id_name: str, shop_name: str) -> Verified | Intake:
     """Refuse, alone and before it joins a batch, an event whose fields the database could not store:
     a batch is one transaction, so one such event would fail every webhook recorded with it."""
-    problem = (_text_problem(id_name, event.key, MAX_KEY) or _text_problem("topic", event.topic, MAX_TOPIC)
-               or _text_problem(shop_name, event.shop, MAX_SHOP))
+    problem = (
+        _text_problem(id_name, event.key, MAX_KEY)
+        or _text_problem("topic", event.topic, MAX_TOPIC)
+        or _text_problem(shop_name, event.shop, MAX_SHOP)
+    )
     if problem is None:
         return event
     log.warning("%s webhook refused as malformed: %s", event.source, problem)
@@ -135,7 +143,8 @@ def record(session: Session, events: Sequence[Verified]) -> list[Intake]:
     for event in events:
         if (event.source, event.shop) not in connections:
             connections[(event.source, event.shop)] = (
-                repository.by_external_id(event.source, event.shop) if event.shop else None)
+                repository.by_external_id(event.source, event.shop) if event.shop else None
+            )
     # End the lookups' read transaction and start a writing one: on SQLite, a transaction that reads,
     # then writes fails at once if another connection wrote meanwhile, while one declared as writing
     # waits its turn (busy timeout).
@@ -153,8 +162,15 @@ def record(session: Session, events: Sequence[Verified]) -> list[Intake]:
             results[index] = _duplicate(event)
         else:
             first_of[(event.source, event.key)] = index
-            rows.append({"source": event.source, "external_id": event.key, "merchant_id": connection.merchant_id,
-                         "topic": event.topic, "payload": {"connection_id": connection.id, "body": event.body}})
+            rows.append(
+                {
+                    "source": event.source,
+                    "external_id": event.key,
+                    "merchant_id": connection.merchant_id,
+                    "topic": event.topic,
+                    "payload": {"connection_id": connection.id, "body": event.body},
+                }
+            )
     recorded = InboxRepository(session).record_many(rows)
     new_by_merchant: dict[int, list[int]] = {}
     for (source, key), index in first_of.items():
@@ -170,8 +186,15 @@ def record(session: Session, events: Sequence[Verified]) -> list[Intake]:
     for merchant_id, event_ids in new_by_merchant.items():
         # Webhooks mostly arrive one at a time: while the merchant's last batch still waits for a worker,
         # new ones join it (up to PROCESS_BATCH) instead of each costing a job of its own.
-        enqueue_or_add(session, PROCESS_JOB, merchant_id=merchant_id, key="event_ids", items=sorted(event_ids),
-                       limit=PROCESS_BATCH, title=_process_title)
+        enqueue_or_add(
+            session,
+            PROCESS_JOB,
+            merchant_id=merchant_id,
+            key="event_ids",
+            items=sorted(event_ids),
+            limit=PROCESS_BATCH,
+            title=_process_title,
+        )
     return results  # type: ignore[return-value]
 
 

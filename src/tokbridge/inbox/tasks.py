@@ -126,8 +126,9 @@ def _subject(event: StoreEvent) -> str:
 
 
 def _product_changed(ctx: JobContext, connection: ChannelConnection, event: StoreEvent) -> bool:
-    catalog_tasks.refresh_product(ctx.settings, connection, _subject(event),
-                                  seen_updated_at=event.data.get("updated_at"))
+    catalog_tasks.refresh_product(
+        ctx.settings, connection, _subject(event), seen_updated_at=event.data.get("updated_at")
+    )
     return True
 
 
@@ -167,9 +168,11 @@ STORE_EVENTS_WHILE_DISCONNECTED = frozenset({base.DISCONNECTED, base.PRIVACY_REQ
 # --- TikTok, by notification type (the inbox topic is the type number) ---------------------------
 
 # What an order-family webhook type asks the intake job to refresh besides the order itself.
-ORDER_EVENTS = {str(tiktok_webhooks.ORDER_STATUS_CHANGE): "order",
-                str(tiktok_webhooks.CANCELLATION_STATUS_CHANGE): "cancellation",
-                str(tiktok_webhooks.RETURN_STATUS_CHANGE): "return"}
+ORDER_EVENTS = {
+    str(tiktok_webhooks.ORDER_STATUS_CHANGE): "order",
+    str(tiktok_webhooks.CANCELLATION_STATUS_CHANGE): "cancellation",
+    str(tiktok_webhooks.RETURN_STATUS_CHANGE): "return",
+}
 
 
 def _tiktok(ctx: JobContext, connection: ChannelConnection, topic: str, body: dict) -> bool:
@@ -187,9 +190,13 @@ def _tiktok_product_status(ctx: JobContext, connection: ChannelConnection, body:
     product_id = str((body.get("data") or {}).get("product_id", ""))
     if product_id:
         with ctx.session() as session:
-            enqueue(session, kinds.LISTINGS_REFRESH_STATUS, merchant_id=connection.merchant_id,
-                    payload={"connection_id": connection.id, "tiktok_product_ids": [product_id]},
-                    identity_key=f"{kinds.LISTINGS_REFRESH_STATUS}:{connection.id}:{product_id}")
+            enqueue(
+                session,
+                kinds.LISTINGS_REFRESH_STATUS,
+                merchant_id=connection.merchant_id,
+                payload={"connection_id": connection.id, "tiktok_product_ids": [product_id]},
+                identity_key=f"{kinds.LISTINGS_REFRESH_STATUS}:{connection.id}:{product_id}",
+            )
             session.commit()
     return True
 
@@ -208,20 +215,39 @@ def _tiktok_authorization(ctx: JobContext, connection: ChannelConnection, body: 
     shop = connection.name or connection.external_id
     if notice.kind == "deauthorized":
         onboarding_tasks.disconnect(ctx, connection.id)
-        _note(ctx, connection, "onboarding.disconnected", f"TikTok shop {shop} disconnected",
-              "The shop removed TokBridge's authorization on TikTok: nothing is sent to it any more. "
-              "Connect TikTok Shop again to resume.", status=ActivityStatus.FAILED)
+        _note(
+            ctx,
+            connection,
+            "onboarding.disconnected",
+            f"TikTok shop {shop} disconnected",
+            "The shop removed TokBridge's authorization on TikTok: nothing is sent to it any more. "
+            "Connect TikTok Shop again to resume.",
+            status=ActivityStatus.FAILED,
+        )
     else:
         ends = datetime.fromtimestamp(notice.expires_at, UTC) if notice.expires_at else None
         when = f"on {ends:%d %B %Y}" if ends else "soon"
-        _note(ctx, connection, "onboarding.authorization_expiring", f"TikTok authorization of {shop} ends {when}",
-              "Authorize TokBridge again from Connect TikTok Shop before then, or listings and orders stop syncing.",
-              status=ActivityStatus.FAILED, details={"expires_at": ends.isoformat() if ends else None})
+        _note(
+            ctx,
+            connection,
+            "onboarding.authorization_expiring",
+            f"TikTok authorization of {shop} ends {when}",
+            "Authorize TokBridge again from Connect TikTok Shop before then, or listings and orders stop syncing.",
+            status=ActivityStatus.FAILED,
+            details={"expires_at": ends.isoformat() if ends else None},
+        )
     return True
 
 
-def _note(ctx: JobContext, connection: ChannelConnection, kind: str, title: str, message: str,
-          status: str = ActivityStatus.INFO, details: dict | None = None) -> None:
+def _note(
+    ctx: JobContext,
+    connection: ChannelConnection,
+    kind: str,
+    title: str,
+    message: str,
+    status: str = ActivityStatus.INFO,
+    details: dict | None = None,
+) -> None:
     with ctx.session() as session:
         activity.record(session, connection.merchant_id, kind, title, message, status=status, details=details)
         session.commit()
@@ -238,5 +264,6 @@ TIKTOK_HANDLERS: dict[str, TikTokHandler] = {
 }
 
 # TikTok's authorization notices say why the connection ended: they matter after it.
-TIKTOK_WHILE_DISCONNECTED = frozenset({str(tiktok_webhooks.SELLER_DEAUTHORIZATION),
-                                       str(tiktok_webhooks.UPCOMING_AUTHORIZATION_EXPIRATION)})
+TIKTOK_WHILE_DISCONNECTED = frozenset(
+    {str(tiktok_webhooks.SELLER_DEAUTHORIZATION), str(tiktok_webhooks.UPCOMING_AUTHORIZATION_EXPIRATION)}
+)

@@ -183,8 +183,11 @@ class UrgentElsewhere:
         try:
             return command()
         except redis.RedisError as exc:
-            log.warning("cannot reach Redis for urgent work in other processes (asking again in %.0f s): %s",
-                        REDIS_AWAY_SECONDS, exc)
+            log.warning(
+                "cannot reach Redis for urgent work in other processes (asking again in %.0f s): %s",
+                REDIS_AWAY_SECONDS,
+                exc,
+            )
             self._failing_until = time.monotonic() + REDIS_AWAY_SECONDS
             return None
 
@@ -205,8 +208,9 @@ def urgent_elsewhere(settings) -> UrgentElsewhere | None:
 
 
 @contextmanager
-def urgent_running(settings, job_id: int | None = None, process: str | None = None,
-                   expires_in: float = URGENT_MARK_SECONDS):
+def urgent_running(
+    settings, job_id: int | None = None, process: str | None = None, expires_in: float = URGENT_MARK_SECONDS
+):
     """Mark an urgent job running for the other worker processes' bulk work (nothing without Redis)."""
     elsewhere = urgent_elsewhere(settings)
     if elsewhere is None:
@@ -217,6 +221,7 @@ def urgent_running(settings, job_id: int | None = None, process: str | None = No
         yield
     finally:
         elsewhere.unmark(member)
+
 
 # The consumer threads of this process's worker (`tokbridge worker --threads`), once one is started here.
 _worker_threads: int | None = None
@@ -249,7 +254,11 @@ def lower_this_threads_priority() -> None:
 
 def urgent_waiting(session: Session, now: datetime) -> bool:
     """Is urgent work due that no worker has started?"""
-    return session.scalar(
-        select(Job.id).where(Job.state == JobState.QUEUED, Job.next_run_at <= now, Job.kind.in_(urgent_kinds()))
-        .limit(1)
-    ) is not None
+    return (
+        session.scalar(
+            select(Job.id)
+            .where(Job.state == JobState.QUEUED, Job.next_run_at <= now, Job.kind.in_(urgent_kinds()))
+            .limit(1)
+        )
+        is not None
+    )

@@ -62,7 +62,6 @@ class Holding:
             _held.pop(id(self), None)
 
 
-
 def running_here() -> int:
     """How many jobs this process runs now."""
     with _lock:
@@ -78,16 +77,22 @@ def renew_leases(now: datetime | None = None) -> int:
     for item in held:
         # One short transaction per job, and a row locked by the job's own progress (which renews the lease
         # itself) is skipped: the heartbeat never waits on, nor holds up, the work it keeps alive.
-        owned = (select(Job.id).where(Job.id == item.job_id, Job.state == JobState.RUNNING,
-                                      Job.worker_id == item.worker)
-                 .with_for_update(skip_locked=True).scalar_subquery())
+        owned = (
+            select(Job.id)
+            .where(Job.id == item.job_id, Job.state == JobState.RUNNING, Job.worker_id == item.worker)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
         try:
             with session_scope(get_engine(item.settings.database_url)) as session:
-                renewed += rows_changed(for_writing(session).execute(
-                    update(Job).where(Job.id.in_(owned))
-                    .values(lease_expires_at=now + timedelta(seconds=item.settings.job_lease_seconds))
-                    .execution_options(synchronize_session=False)
-                ))
+                renewed += rows_changed(
+                    for_writing(session).execute(
+                        update(Job)
+                        .where(Job.id.in_(owned))
+                        .values(lease_expires_at=now + timedelta(seconds=item.settings.job_lease_seconds))
+                        .execution_options(synchronize_session=False)
+                    )
+                )
         except Exception:  # noqa: BLE001 - a database hiccup: the next beat tries again, well within the lease
             log.exception("could not renew the lease of job %s; will try again", item.job_id)
     return renewed

@@ -12,10 +12,10 @@ import logging
 import threading
 from datetime import timedelta
 
+from tokbridge.activity import service as activity
 from tokbridge.config import Settings
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing, get_engine, session_scope
-from tokbridge.activity import service as activity
 from tokbridge.jobs import runner, service
 from tokbridge.jobs.registry import PERIODIC
 from tokbridge.jobs.repository import JobRepository
@@ -43,8 +43,9 @@ def run_maintenance(settings: Settings, now=None) -> dict[str, int]:
         period_start = epoch - epoch % spec.every_seconds
         with session_scope(engine) as session:
             if JobRepository(for_writing(session)).claim_period(spec.kind, period_start):
-                service.enqueue(session, spec.kind, merchant_id=None, payload=spec.payload,
-                                identity_key=f"periodic:{spec.kind}")
+                service.enqueue(
+                    session, spec.kind, merchant_id=None, payload=spec.payload, identity_key=f"periodic:{spec.kind}"
+                )
                 counts["periodic"] += 1
     return counts
 
@@ -57,8 +58,9 @@ def _take_over(session, repository: JobRepository, job, now, counts: dict[str, i
     elif job.attempts >= job.max_attempts:
         message = f"gave up after {job.attempts} attempts: the worker running it stopped responding"
         if repository.fail_expired(job, now, message):
-            log.warning("job %s (%s): worker %s stopped responding on its last attempt; failed",
-                        job.id, job.kind, job.worker_id)
+            log.warning(
+                "job %s (%s): worker %s stopped responding on its last attempt; failed", job.id, job.kind, job.worker_id
+            )
             runner.after_failure(session, job, message)
             if job.merchant_id is not None:
                 activity.job_finished(bind_merchant(session, job.merchant_id), job.id, False, message)

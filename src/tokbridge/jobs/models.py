@@ -41,8 +41,13 @@ class Job(TenantScoped, Timestamped, Base):
         Index("ix_job_state_next_run_at", "state", "next_run_at"),
         # Small: only jobs waiting for their first run. The lookup of webhook intake stays as fast with
         # millions of finished jobs as with none.
-        Index("ix_job_waiting", "merchant_id", "kind", sqlite_where=text(_WAITING_INDEX_SQL),
-              postgresql_where=text(_WAITING_INDEX_SQL)),
+        Index(
+            "ix_job_waiting",
+            "merchant_id",
+            "kind",
+            sqlite_where=text(_WAITING_INDEX_SQL),
+            postgresql_where=text(_WAITING_INDEX_SQL),
+        ),
         Index("ix_job_finished_at", "finished_at"),  # pruning finished jobs
     )
 

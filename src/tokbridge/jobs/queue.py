@@ -57,8 +57,9 @@ def _drop_unprioritised_queue(huey: Huey) -> None:
         storage.conn.delete(storage.queue_key)
 
 
-def dispatch(job_id: int, delay: float | None = None, settings: Settings | None = None,
-             priority: int | None = None) -> None:
+def dispatch(
+    job_id: int, delay: float | None = None, settings: Settings | None = None, priority: int | None = None
+) -> None:
     """Wake a worker for this job. Losing this message loses nothing: maintenance re-dispatches."""
     settings = settings or get_settings()
     _huey, execute_job = huey_for(settings)
@@ -93,5 +94,6 @@ def create_consumer(settings: Settings, workers: int):
     huey, _task = huey_for(settings)
     # An idle SQLite consumer polls; cap its back-off so new work starts within a fifth of a second
     # (a webhook's order goes through three jobs on its way to the store).
-    return huey.create_consumer(workers=workers, worker_type="thread", periodic=False, check_worker_health=True,
-                                max_delay=0.2)
+    return huey.create_consumer(
+        workers=workers, worker_type="thread", periodic=False, check_worker_health=True, max_delay=0.2
+    )

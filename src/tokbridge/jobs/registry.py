@@ -15,10 +15,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 # Modules whose import registers the built-in handlers.
-BUILTIN_TASK_MODULES = ["tokbridge.jobs.tasks", "tokbridge.listings.tasks", "tokbridge.catalog.tasks",
-                        "tokbridge.category_templates.tasks", "tokbridge.onboarding.tasks", "tokbridge.orders.tasks",
-                        "tokbridge.inbox.tasks", "tokbridge.notifications.tasks",
-                        "tokbridge.undo.tasks"]
+BUILTIN_TASK_MODULES = [
+    "tokbridge.jobs.tasks",
+    "tokbridge.listings.tasks",
+    "tokbridge.catalog.tasks",
+    "tokbridge.category_templates.tasks",
+    "tokbridge.onboarding.tasks",
+    "tokbridge.orders.tasks",
+    "tokbridge.inbox.tasks",
+    "tokbridge.notifications.tasks",
+    "tokbridge.undo.tasks",
+]
 
 
 @dataclass(frozen=True)

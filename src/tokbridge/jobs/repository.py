@@ -22,20 +22,29 @@ class JobRepository:
         return self.session.scalar(select(Job).where(Job.id == job_id))
 
     def active_with_identity(self, identity_key: str) -> Job | None:
-        return self.session.scalar(
-            select(Job).where(Job.identity_key == identity_key, Job.state.in_(ACTIVE_STATES))
-        )
+        return self.session.scalar(select(Job).where(Job.identity_key == identity_key, Job.state.in_(ACTIVE_STATES)))
 
     @staticmethod
     def waiting_query(kind: str, merchant_id: int):
         """The newest job of this kind and merchant waiting for its first run."""
-        return (select(Job.id, Job.payload, Job.updated_at)
-                # The condition written out, not bound, so both databases match it to the partial index.
-                .where(Job.merchant_id == merchant_id, Job.kind == kind, text(WAITING_SQL))
-                .order_by(Job.id.desc()).limit(1))
+        return (
+            select(Job.id, Job.payload, Job.updated_at)
+            # The condition written out, not bound, so both databases match it to the partial index.
+            .where(Job.merchant_id == merchant_id, Job.kind == kind, text(WAITING_SQL))
+            .order_by(Job.id.desc())
+            .limit(1)
+        )
 
-    def add_to_waiting(self, kind: str, merchant_id: int, key: str, items: list, limit: int,
-                       title_for: Callable[[int], str], now: datetime) -> bool:
+    def add_to_waiting(
+        self,
+        kind: str,
+        merchant_id: int,
+        key: str,
+        items: list,
+        limit: int,
+        title_for: Callable[[int], str],
+        now: datetime,
+    ) -> bool:
         """Append `items` to `payload[key]` of the newest job of this kind and merchant that no worker has
         started yet (queued, never attempted: not one waiting out a retry's backoff), while it stays within
         `limit` items. False when there is no such job; a worker claiming it first makes the conditional
@@ -50,8 +59,11 @@ class JobRepository:
         result = self.session.execute(
             update(Job)
             .where(Job.id == job_id, text(WAITING_SQL), Job.updated_at == seen)
-            .values(payload={**payload, key: waiting + list(items)}, title=title_for(len(waiting) + len(items)),
-                    updated_at=now)
+            .values(
+                payload={**payload, key: waiting + list(items)},
+                title=title_for(len(waiting) + len(items)),
+                updated_at=now,
+            )
             .execution_options(synchronize_session=False)
         )
         return rows_changed(result) == 1
@@ -67,8 +79,14 @@ class JobRepository:
         result = self.session.execute(
             update(Job)
             .where(Job.id == job_id, Job.state == JobState.QUEUED, Job.next_run_at <= now)
-            .values(state=JobState.RUNNING, worker_id=worker_id, lease_expires_at=lease_until,
-                    attempts=Job.attempts + 1, started_at=now, updated_at=now)
+            .values(
+                state=JobState.RUNNING,
+                worker_id=worker_id,
+                lease_expires_at=lease_until,
+                attempts=Job.attempts + 1,
+                started_at=now,
+                updated_at=now,
+            )
             .execution_options(synchronize_session=False)
         )
         return rows_changed(result) == 1
@@ -83,40 +101,67 @@ class JobRepository:
         return rows_changed(result) == 1
 
     def held_by(self, job_id: int, owner: str) -> bool:
-        return self.session.scalar(select(Job.id).where(
-            Job.id == job_id, Job.state == JobState.RUNNING, Job.worker_id == owner)) is not None
+        return (
+            self.session.scalar(
+                select(Job.id).where(Job.id == job_id, Job.state == JobState.RUNNING, Job.worker_id == owner)
+            )
+            is not None
+        )
 
     def due_ids(self, now: datetime, limit: int = 100) -> builtins.list[int]:
-        return list(self.session.scalars(
-            select(Job.id).where(Job.state == JobState.QUEUED, Job.next_run_at <= now)
-            .order_by(Job.next_run_at).limit(limit)
-        ))
+        return list(
+            self.session.scalars(
+                select(Job.id)
+                .where(Job.state == JobState.QUEUED, Job.next_run_at <= now)
+                .order_by(Job.next_run_at)
+                .limit(limit)
+            )
+        )
 
     def counts_by_kind_and_state(self, finished_since: datetime) -> builtins.list[tuple[str, str, int]]:
         """(kind, state, jobs) of every merchant: the active ones, and those finished since `finished_since`
         (the finished_at index keeps this short however many finished jobs are kept)."""
-        return [(kind, state, n) for kind, state, n in self.session.execute(
-            select(Job.kind, Job.state, func.count()).where(or_(
-                Job.state.in_(ACTIVE_STATES), Job.finished_at >= finished_since)).group_by(Job.kind, Job.state))]
+        return [
+            (kind, state, n)
+            for kind, state, n in self.session.execute(
+                select(Job.kind, Job.state, func.count())
+                .where(or_(Job.state.in_(ACTIVE_STATES), Job.finished_at >= finished_since))
+                .group_by(Job.kind, Job.state)
+            )
+        ]
 
     def waiting_by_kind(self, now: datetime) -> builtins.list[tuple[str, int, datetime]]:
         """(kind, jobs due and waiting for a worker, the earliest time one of them was due)."""
-        return [(kind, n, since) for kind, n, since in self.session.execute(
-            select(Job.kind, func.count(), func.min(Job.next_run_at))
-            .where(Job.state == JobState.QUEUED, Job.next_run_at <= now).group_by(Job.kind))]
+        return [
+            (kind, n, since)
+            for kind, n, since in self.session.execute(
+                select(Job.kind, func.count(), func.min(Job.next_run_at))
+                .where(Job.state == JobState.QUEUED, Job.next_run_at <= now)
+                .group_by(Job.kind)
+            )
+        ]
 
     def expired_leases(self, now: datetime, limit: int = 100) -> builtins.list[Job]:
-        return list(self.session.scalars(
-            select(Job).where(Job.state == JobState.RUNNING, Job.lease_expires_at < now).limit(limit)
-        ))
+        return list(
+            self.session.scalars(
+                select(Job).where(Job.state == JobState.RUNNING, Job.lease_expires_at < now).limit(limit)
+            )
+        )
 
     def release_expired(self, job: Job, now: datetime, attempts: int) -> bool:
         """Put a job whose worker died back in the queue, with `attempts` counted so far."""
         result = self.session.execute(
             update(Job)
             .where(Job.id == job.id, Job.state == JobState.RUNNING, Job.lease_expires_at == job.lease_expires_at)
-            .values(state=JobState.QUEUED, worker_id=None, lease_expires_at=None, next_run_at=now, updated_at=now,
-                    attempts=attempts, last_error="worker stopped responding; the job was taken over")
+            .values(
+                state=JobState.QUEUED,
+                worker_id=None,
+                lease_expires_at=None,
+                next_run_at=now,
+                updated_at=now,
+                attempts=attempts,
+                last_error="worker stopped responding; the job was taken over",
+            )
             .execution_options(synchronize_session=False)
         )
         return rows_changed(result) == 1
@@ -126,34 +171,49 @@ class JobRepository:
         result = self.session.execute(
             update(Job)
             .where(Job.id == job.id, Job.state == JobState.RUNNING, Job.lease_expires_at == job.lease_expires_at)
-            .values(state=JobState.FAILED, worker_id=None, lease_expires_at=None, finished_at=now, updated_at=now,
-                    last_error=message)
+            .values(
+                state=JobState.FAILED,
+                worker_id=None,
+                lease_expires_at=None,
+                finished_at=now,
+                updated_at=now,
+                last_error=message,
+            )
             .execution_options(synchronize_session=False)
         )
         return rows_changed(result) == 1
 
     def stale_queued(self, cutoff: datetime, limit: int = 100) -> builtins.list[Job]:
         """Queued jobs due for a while that no worker took: their queue message was lost."""
-        return list(self.session.scalars(
-            select(Job).where(
-                Job.state == JobState.QUEUED,
-                Job.next_run_at <= cutoff,
-                Job.updated_at <= cutoff,
-            ).limit(limit)
-        ))
+        return list(
+            self.session.scalars(
+                select(Job)
+                .where(
+                    Job.state == JobState.QUEUED,
+                    Job.next_run_at <= cutoff,
+                    Job.updated_at <= cutoff,
+                )
+                .limit(limit)
+            )
+        )
 
     def touch(self, job: Job, now: datetime) -> bool:
         result = self.session.execute(
-            update(Job).where(Job.id == job.id, Job.updated_at == job.updated_at, Job.state == JobState.QUEUED)
-            .values(updated_at=now).execution_options(synchronize_session=False)
+            update(Job)
+            .where(Job.id == job.id, Job.updated_at == job.updated_at, Job.state == JobState.QUEUED)
+            .values(updated_at=now)
+            .execution_options(synchronize_session=False)
         )
         return rows_changed(result) == 1
 
     def delete_finished(self, before: datetime, limit: int = 5000) -> int:
         """Delete up to `limit` jobs that finished before `before` (their outcome is in Recent Activity)."""
         ids = select(Job.id).where(Job.finished_at < before, Job.state.in_(FINISHED_STATES)).limit(limit)
-        return rows_changed(self.session.execute(delete(Job).where(Job.id.in_(ids.scalar_subquery()))
-                                                 .execution_options(synchronize_session=False)))
+        return rows_changed(
+            self.session.execute(
+                delete(Job).where(Job.id.in_(ids.scalar_subquery())).execution_options(synchronize_session=False)
+            )
+        )
 
     def claim_period(self, name: str, period_start: int) -> bool:
         """True for exactly one caller per (name, period), on SQLite and PostgreSQL alike."""
@@ -176,9 +236,11 @@ class JobRepository:
             return False
 
     def cancel_active_for_merchant(self, merchant_id: int, now: datetime, reason: str) -> int:
-        return rows_changed(self.session.execute(
-            update(Job)
-            .where(Job.merchant_id == merchant_id, Job.state.in_(ACTIVE_STATES))
-            .values(state=JobState.CANCELLED, finished_at=now, updated_at=now, last_error=reason)
-            .execution_options(synchronize_session=False)
-        ))
+        return rows_changed(
+            self.session.execute(
+                update(Job)
+                .where(Job.merchant_id == merchant_id, Job.state.in_(ACTIVE_STATES))
+                .values(state=JobState.CANCELLED, finished_at=now, updated_at=now, last_error=reason)
+                .execution_options(synchronize_session=False)
+            )
+        )

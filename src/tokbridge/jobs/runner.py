@@ -81,8 +81,14 @@ class JobContext:
             bind_merchant(session, self.merchant_id)
         return session
 
-    def progress(self, done: int, total: int | None = None, checkpoint: dict | None = None,
-                 session: Session | None = None, forward_only: bool = False) -> None:
+    def progress(
+        self,
+        done: int,
+        total: int | None = None,
+        checkpoint: dict | None = None,
+        session: Session | None = None,
+        forward_only: bool = False,
+    ) -> None:
         """Record progress (and where to resume), and renew the lease. Raises LeaseLost if taken over.
 
         Pass the handler's own `session` to save the checkpoint in the same transaction as the work
@@ -91,8 +97,12 @@ class JobContext:
         smaller count committed last must not take the saved progress back.
         """
         now = utcnow()
-        values = {"progress_done": done, "updated_at": now, "progressed_at": now,
-                  "lease_expires_at": now + timedelta(seconds=self.settings.job_lease_seconds)}
+        values = {
+            "progress_done": done,
+            "updated_at": now,
+            "progressed_at": now,
+            "lease_expires_at": now + timedelta(seconds=self.settings.job_lease_seconds),
+        }
         if total is not None:
             values["progress_total"] = total
         if checkpoint is not None:
@@ -137,8 +147,12 @@ class JobContext:
                 return  # a further count is saved already, with its activity row
             raise LeaseLost(f"job {self.job_id} is no longer held by this worker")
         if self._visible and self.merchant_id is not None:
-            activity.job_progress(bind_merchant(session, self.merchant_id), self.job_id,
-                                  values["progress_done"], values.get("progress_total"))
+            activity.job_progress(
+                bind_merchant(session, self.merchant_id),
+                self.job_id,
+                values["progress_done"],
+                values.get("progress_total"),
+            )
 
 
 def run_job(settings: Settings, job_id: int, worker: str | None = None) -> str | None:
@@ -164,8 +178,14 @@ def run_job(settings: Settings, job_id: int, worker: str | None = None) -> str |
         context = JobContext(settings, job, worker)
         if spec.visible and job.merchant_id is not None:
             context._visible = True
-            activity.job_started(bind_merchant(session, job.merchant_id), job.merchant_id, job.id, job.kind, job.title,
-                                 connection_id=(job.payload or {}).get("connection_id"))
+            activity.job_started(
+                bind_merchant(session, job.merchant_id),
+                job.merchant_id,
+                job.id,
+                job.kind,
+                job.title,
+                connection_id=(job.payload or {}).get("connection_id"),
+            )
 
     with Holding(settings, job_id, worker):  # its lease is renewed while it runs here
         if priority_of(context.kind) >= URGENT:
@@ -198,7 +218,9 @@ def _attempt(settings: Settings, engine, spec: HandlerSpec, context: JobContext,
     except Exception as exc:  # noqa: BLE001 - an unexpected error: keep the trace in the log, retry with backoff
         if isinstance(exc, OperationalError) and is_lock_conflict(exc):
             # SQLite refused a write because another connection wrote first: resume from the checkpoint.
-            state = _retry_or_fail(settings, engine, context, worker, RetryableError("the database was busy"), 1.0, True)
+            state = _retry_or_fail(
+                settings, engine, context, worker, RetryableError("the database was busy"), 1.0, True
+            )
         else:
             log.error("job %s (%s) raised:\n%s", context.job_id, context.kind, traceback.format_exc())
             state = _retry_or_fail(settings, engine, context, worker, exc, None, True)
@@ -226,8 +248,15 @@ def made_progress(job: Job) -> bool:
     return job.progressed_at is not None and job.started_at is not None and job.progressed_at >= job.started_at
 
 
-def _retry_or_fail(settings, engine, context: JobContext, worker: str, exc: Exception,
-                   retry_after: float | None, consumes_attempt: bool) -> str | None:
+def _retry_or_fail(
+    settings,
+    engine,
+    context: JobContext,
+    worker: str,
+    exc: Exception,
+    retry_after: float | None,
+    consumes_attempt: bool,
+) -> str | None:
     message = f"{type(exc).__name__}: {exc}" if not isinstance(exc, RetryableError) else str(exc)
     with session_scope(engine) as session:
         repository = JobRepository(for_writing(session))
@@ -239,8 +268,9 @@ def _retry_or_fail(settings, engine, context: JobContext, worker: str, exc: Exce
         counted = consumes_attempt and not made_progress(job)
         attempts = job.attempts if counted else job.attempts - 1
         if counted and attempts >= job.max_attempts:
-            return _finish(repository, job, worker, JobState.FAILED,
-                           f"gave up after {attempts} attempts: {message}", context)
+            return _finish(
+                repository, job, worker, JobState.FAILED, f"gave up after {attempts} attempts: {message}", context
+            )
         delay = retry_after if retry_after is not None else backoff_seconds(settings, attempts)
         now = utcnow()
         run_at = now + timedelta(seconds=delay)
@@ -254,9 +284,17 @@ def _retry_or_fail(settings, engine, context: JobContext, worker: str, exc: Exce
                 shown = f"{stalled}. Next try at {run_at:%H:%M:%S} UTC."
             else:
                 shown = f"Waiting for {waiting_for} until {run_at:%H:%M:%S} UTC."
-        if not repository.update_owned(job.id, worker, state=JobState.QUEUED, worker_id=None, lease_expires_at=None,
-                                       attempts=attempts, next_run_at=run_at, last_error=message,
-                                       updated_at=now):
+        if not repository.update_owned(
+            job.id,
+            worker,
+            state=JobState.QUEUED,
+            worker_id=None,
+            lease_expires_at=None,
+            attempts=attempts,
+            next_run_at=run_at,
+            last_error=message,
+            updated_at=now,
+        ):
             return None
         if context._visible and job.merchant_id is not None:
             activity.job_waiting(bind_merchant(session, job.merchant_id), job.id, shown)
@@ -275,8 +313,16 @@ def _hand_back(engine, context: JobContext, worker: str) -> str | None:
         if job is None:  # deleted with its merchant while it ran
             return None
         now = utcnow()
-        if not repository.update_owned(job.id, worker, state=JobState.QUEUED, worker_id=None, lease_expires_at=None,
-                                       attempts=max(0, job.attempts - 1), next_run_at=now, updated_at=now):
+        if not repository.update_owned(
+            job.id,
+            worker,
+            state=JobState.QUEUED,
+            worker_id=None,
+            lease_expires_at=None,
+            attempts=max(0, job.attempts - 1),
+            next_run_at=now,
+            updated_at=now,
+        ):
             return None
         from tokbridge.jobs.service import dispatch_after_commit
 
@@ -292,8 +338,9 @@ def _record_outcome(engine, context: JobContext, worker: str, state: str, messag
         return _finish(repository, job, worker, state, message, context) if job is not None else None
 
 
-def _finish(repository: JobRepository, job: Job, worker: str, state: str, message: str | None,
-            context: JobContext | None = None) -> str | None:
+def _finish(
+    repository: JobRepository, job: Job, worker: str, state: str, message: str | None, context: JobContext | None = None
+) -> str | None:
     now = utcnow()
     values: dict[str, Any] = {"state": state, "finished_at": now, "updated_at": now, "lease_expires_at": None}
     if message is not None:
@@ -303,8 +350,9 @@ def _finish(repository: JobRepository, job: Job, worker: str, state: str, messag
     if state == JobState.FAILED:
         after_failure(repository.session, job, message or "")
     if context is not None and context._visible and job.merchant_id is not None:
-        activity.job_finished(bind_merchant(repository.session, job.merchant_id), job.id,
-                              state == JobState.SUCCEEDED, message)
+        activity.job_finished(
+            bind_merchant(repository.session, job.merchant_id), job.id, state == JobState.SUCCEEDED, message
+        )
     return state
 
 

@@ -14,8 +14,8 @@ from tokbridge.audit.models import ActorType
 from tokbridge.audit.service import actor_of
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing
-from tokbridge.jobs.models import Job, JobState
 from tokbridge.jobs.fairness import GATE, urgent_elsewhere
+from tokbridge.jobs.models import Job, JobState
 from tokbridge.jobs.priorities import NORMAL, URGENT, priority_of
 from tokbridge.jobs.registry import handler_for
 from tokbridge.jobs.repository import JobRepository
@@ -81,8 +81,9 @@ def _with_trigger(session: Session, payload: dict) -> dict:
     return {**payload, "triggered_by": actor.trigger()}
 
 
-def enqueue_or_add(session: Session, kind: str, *, merchant_id: int, key: str, items: list, limit: int,
-                   title: Callable[[int], str]) -> None:
+def enqueue_or_add(
+    session: Session, kind: str, *, merchant_id: int, key: str, items: list, limit: int, title: Callable[[int], str]
+) -> None:
     """Queue `items` (`payload[key]`) for one job of `kind`: added to the merchant's job of that kind still
     waiting for a worker when there is one with room, else in a new job. Under load many small pieces of
     work then share one job's claim and bookkeeping; when workers keep up, each goes out at once as before.
@@ -94,8 +95,9 @@ def enqueue_or_add(session: Session, kind: str, *, merchant_id: int, key: str, i
             enqueue(session, kind, merchant_id=merchant_id, payload={key: chunk}, title=title(len(chunk)))
 
 
-def dispatch_after_commit(session: Session, job_id: int, run_at: datetime | None = None, *,
-                          kind: str | None = None) -> None:
+def dispatch_after_commit(
+    session: Session, job_id: int, run_at: datetime | None = None, *, kind: str | None = None
+) -> None:
     """Send the job's message once the transaction commits, with its kind's priority (`priorities.py`)."""
     session.info.setdefault(_PENDING, []).append((job_id, run_at, priority_of(kind) if kind else NORMAL))
 

@@ -95,21 +95,36 @@ def _made() -> _Instruments:
 
     return _Instruments(
         registry=registry,
-        job_duration=histogram("tokbridge_job_duration_seconds", "How long one attempt of a job ran, by its outcome",
-                               ["kind", "outcome"], _JOB_BUCKETS),
+        job_duration=histogram(
+            "tokbridge_job_duration_seconds",
+            "How long one attempt of a job ran, by its outcome",
+            ["kind", "outcome"],
+            _JOB_BUCKETS,
+        ),
         webhooks_received=counter("tokbridge_webhooks_received", "Webhooks verified and recorded", ["platform"]),
-        webhooks_refused=counter("tokbridge_webhooks_refused",
-                                 "Webhooks answered with an error (bad signature, malformed, too large, not recorded)",
-                                 ["platform", "status"]),
-        platform_calls=counter("tokbridge_platform_calls", "Requests sent to a platform, by endpoint and outcome",
-                               ["platform", "endpoint", "outcome"]),
-        platform_call_seconds=histogram("tokbridge_platform_call_seconds", "How long a platform took to answer",
-                                        ["platform"], _CALL_BUCKETS),
-        rate_limit_waits=counter("tokbridge_rate_limit_waits",
-                                 "Requests held back by a rate limit: ours (local) or the platform's answer",
-                                 ["platform", "source"]),
-        rate_limit_wait_seconds=counter("tokbridge_rate_limit_wait_seconds",
-                                        "Seconds of waiting those rate limits asked for", ["platform", "source"]),
+        webhooks_refused=counter(
+            "tokbridge_webhooks_refused",
+            "Webhooks answered with an error (bad signature, malformed, too large, not recorded)",
+            ["platform", "status"],
+        ),
+        platform_calls=counter(
+            "tokbridge_platform_calls",
+            "Requests sent to a platform, by endpoint and outcome",
+            ["platform", "endpoint", "outcome"],
+        ),
+        platform_call_seconds=histogram(
+            "tokbridge_platform_call_seconds", "How long a platform took to answer", ["platform"], _CALL_BUCKETS
+        ),
+        rate_limit_waits=counter(
+            "tokbridge_rate_limit_waits",
+            "Requests held back by a rate limit: ours (local) or the platform's answer",
+            ["platform", "source"],
+        ),
+        rate_limit_wait_seconds=counter(
+            "tokbridge_rate_limit_wait_seconds",
+            "Seconds of waiting those rate limits asked for",
+            ["platform", "source"],
+        ),
     )
 
 

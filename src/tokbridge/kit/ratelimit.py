@@ -97,7 +97,9 @@ class RateLimiter:
             raise TypeError("the rate limit's store must answer at once")
         if decision.allowed:
             return ADMITTED
-        wait_ms = decision.retry_after_ms if decision.retry_after_ms is not None else self.rate.interval // self.rate.limit
+        wait_ms = (
+            decision.retry_after_ms if decision.retry_after_ms is not None else self.rate.interval // self.rate.limit
+        )
         return Admission(False, max(wait_ms, 1) / 1000)
 
     def cool_down(self, scope: Sequence[str], seconds: float) -> None:

@@ -120,7 +120,7 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
 
 
 def sentence_list(parts: list[str]) -> str:
-    """"a", "a and b", "a, b and c"."""
+    """ "a", "a and b", "a, b and c"."""
     if len(parts) <= 1:
         return "".join(parts)
     return f"{', '.join(parts[:-1])} and {parts[-1]}"

@@ -22,7 +22,6 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy.orm import Session
 
 from tokbridge.audit import service as audit
-
 from tokbridge.category_templates.limits import Market
 from tokbridge.category_templates.problems import Problem
 from tokbridge.channels.models import ChannelConnection
@@ -35,10 +34,20 @@ RATE_LINK = "/settings#currency"
 MAX_RATE = Decimal("1000000")  # one unit of a currency is never worth more than this of another
 
 CURRENCY_NAMES = {
-    "USD": "US dollars", "GBP": "British pounds", "EUR": "euros", "MYR": "Malaysian ringgit",
-    "SGD": "Singapore dollars", "THB": "Thai baht", "VND": "Vietnamese dong", "PHP": "Philippine pesos",
-    "IDR": "Indonesian rupiah", "MXN": "Mexican pesos", "BRL": "Brazilian reais", "JPY": "Japanese yen",
-    "CAD": "Canadian dollars", "AUD": "Australian dollars",
+    "USD": "US dollars",
+    "GBP": "British pounds",
+    "EUR": "euros",
+    "MYR": "Malaysian ringgit",
+    "SGD": "Singapore dollars",
+    "THB": "Thai baht",
+    "VND": "Vietnamese dong",
+    "PHP": "Philippine pesos",
+    "IDR": "Indonesian rupiah",
+    "MXN": "Mexican pesos",
+    "BRL": "Brazilian reais",
+    "JPY": "Japanese yen",
+    "CAD": "Canadian dollars",
+    "AUD": "Australian dollars",
 }
 
 
@@ -79,8 +88,9 @@ class Conversion:
         return self.rate if self.needed and self.rate is not None else Decimal(1)
 
 
-def _shop_and_store(session: Session, shop: ShopContext | ChannelConnection
-                    ) -> tuple[ChannelConnection, ChannelConnection | None]:
+def _shop_and_store(
+    session: Session, shop: ShopContext | ChannelConnection
+) -> tuple[ChannelConnection, ChannelConnection | None]:
     if isinstance(shop, ShopContext):
         return shop.shop, shop.store
     return shop, linked_store(session, shop)
@@ -91,8 +101,12 @@ def conversion(session: Session, shop: ShopContext | ChannelConnection) -> Conve
     store_currency = store.currency if store is not None else None
     # A rate set for another store currency (the store changed it since) converts nothing any more.
     valid = shop.price_rate is not None and shop.price_rate_from == store_currency
-    return Conversion(store_currency, Market(shop.region or "US").currency,
-                      shop.price_rate if valid else None, shop.price_rate_set_at if valid else None)
+    return Conversion(
+        store_currency,
+        Market(shop.region or "US").currency,
+        shop.price_rate if valid else None,
+        shop.price_rate_set_at if valid else None,
+    )
 
 
 def market_for(session: Session, shop: ShopContext | ChannelConnection) -> Market:
@@ -108,17 +122,22 @@ def _store_currency_of(found: Conversion) -> str:
 
 
 def missing_rate_message(found: Conversion) -> str:
-    return (f"Your store's prices are in {currency_name(_store_currency_of(found))} and your TikTok shop sells in "
-            f"{currency_name(found.shop_currency)}. Set how much 1 {found.store_currency} is worth in "
-            f"{found.shop_currency} in Settings, under Prices on TikTok, before uploading or sending prices.")
+    return (
+        f"Your store's prices are in {currency_name(_store_currency_of(found))} and your TikTok shop sells in "
+        f"{currency_name(found.shop_currency)}. Set how much 1 {found.store_currency} is worth in "
+        f"{found.shop_currency} in Settings, under Prices on TikTok, before uploading or sending prices."
+    )
 
 
 def missing_rate_problem(found: Conversion) -> Problem:
-    return Problem("currency_rate", "price",
-                   f"Prices would reach TikTok in {currency_name(_store_currency_of(found))} labelled as "
-                   f"{currency_name(found.shop_currency)}.",
-                   f"Set the conversion rate from {found.store_currency} to {found.shop_currency} in Settings, "
-                   "under Prices on TikTok.")
+    return Problem(
+        "currency_rate",
+        "price",
+        f"Prices would reach TikTok in {currency_name(_store_currency_of(found))} labelled as "
+        f"{currency_name(found.shop_currency)}.",
+        f"Set the conversion rate from {found.store_currency} to {found.shop_currency} in Settings, "
+        "under Prices on TikTok.",
+    )
 
 
 def set_rate(session: Session, merchant_id: int, shop: ShopContext | ChannelConnection, text: str) -> int:
@@ -127,31 +146,49 @@ def set_rate(session: Session, merchant_id: int, shop: ShopContext | ChannelConn
     found = conversion(session, shop)
     shop = shop.shop if isinstance(shop, ShopContext) else shop
     if found.store_currency is None:
-        raise RateRefused("TokBridge has not read your store's currency yet. It does so while importing "
-                          "the catalog; try again once the import has finished.")
+        raise RateRefused(
+            "TokBridge has not read your store's currency yet. It does so while importing "
+            "the catalog; try again once the import has finished."
+        )
     if not found.needed:
-        raise RateRefused(f"Your store and your TikTok shop both use {currency_name(found.shop_currency)}: "
-                          "prices go as they are, no rate is needed.")
+        raise RateRefused(
+            f"Your store and your TikTok shop both use {currency_name(found.shop_currency)}: "
+            "prices go as they are, no rate is needed."
+        )
     try:
         rate = Decimal(text.strip().replace(",", "."))
     except (InvalidOperation, AttributeError):
         rate = None
     if rate is None or not rate.is_finite() or rate <= 0 or rate > MAX_RATE:
-        raise RateRefused(f"Enter how much 1 {found.store_currency} is worth in {found.shop_currency}, "
-                          "as a number above 0, for example 0.79.")
+        raise RateRefused(
+            f"Enter how much 1 {found.store_currency} is worth in {found.shop_currency}, "
+            "as a number above 0, for example 0.79."
+        )
     rate = rate.quantize(Decimal("0.000001"))
     changed = rate != found.rate
     shop.price_rate, shop.price_rate_from, shop.price_rate_set_at = rate, found.store_currency, utcnow()
     if not changed:
         return 0
-    audit.record(session, None, "settings.rate", ("shop", shop.id), {"rate": str(found.rate) if found.rate else None},
-                 {"rate": str(rate)}, summary=f"Price rate for {shop.name or 'the shop'} set: 1 {found.store_currency} "
-                                              f"= {rate.normalize()} {found.shop_currency}",
-                 connection_id=shop.id, merchant_id=merchant_id)
+    audit.record(
+        session,
+        None,
+        "settings.rate",
+        ("shop", shop.id),
+        {"rate": str(found.rate) if found.rate else None},
+        {"rate": str(rate)},
+        summary=f"Price rate for {shop.name or 'the shop'} set: 1 {found.store_currency} "
+        f"= {rate.normalize()} {found.shop_currency}",
+        connection_id=shop.id,
+        merchant_id=merchant_id,
+    )
     product_ids = ListingRepository(session).product_ids_on_tiktok(shop.id)
     for product_id in product_ids:
         # The sync compares each price with what TikTok last got: only the prices that changed are sent.
-        enqueue(session, "listings.sync_product", merchant_id=merchant_id,
-                payload={"product_id": product_id, "reason": "price rate", "connection_id": shop.id},
-                identity_key=f"listings.sync_product:{shop.id}:{product_id}:price rate")
+        enqueue(
+            session,
+            "listings.sync_product",
+            merchant_id=merchant_id,
+            payload={"product_id": product_id, "reason": "price rate", "connection_id": shop.id},
+            identity_key=f"listings.sync_product:{shop.id}:{product_id}:price rate",
+        )
     return len(product_ids)

@@ -58,15 +58,21 @@ class UploadSchedule:
         if not self.later:
             return ""
         when = f"{self.resumes_at:%Y-%m-%d %H:%M} UTC"
-        rest = (f"the other {self.later} after {when}" if self.days_after_today == 1 else
-                f"the other {self.later} over the following {self.days_after_today} days, from {when}")
+        rest = (
+            f"the other {self.later} after {when}"
+            if self.days_after_today == 1
+            else f"the other {self.later} over the following {self.days_after_today} days, from {when}"
+        )
         goes = "goes" if self.today == 1 else "go"
-        return (f"TikTok lets this shop create {_products(self.limit)} a day: {self.today} {goes} today, {rest}, "
-                "on their own.")
+        return (
+            f"TikTok lets this shop create {_products(self.limit)} a day: {self.today} {goes} today, {rest}, "
+            "on their own."
+        )
 
 
-def schedule(session: Session, shop: ChannelConnection, count: int, *, ahead: int = 0,
-             now: datetime | None = None) -> UploadSchedule:
+def schedule(
+    session: Session, shop: ChannelConnection, count: int, *, ahead: int = 0, now: datetime | None = None
+) -> UploadSchedule:
     """When `count` products go, with `ahead` others queued before them."""
     now = now or utcnow()
     today = min(count, max(0, room_today(session, shop, now) - ahead))

@@ -95,7 +95,8 @@ class SyncSettings(TenantOwned, Timestamped, Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     connection_id: Mapped[str | None] = mapped_column(
-        String(32), ForeignKey("channel_connection.id", ondelete="CASCADE"), index=True)
+        String(32), ForeignKey("channel_connection.id", ondelete="CASCADE"), index=True
+    )
     sync_product_info: Mapped[bool] = mapped_column(Boolean, default=True)
     sync_price: Mapped[bool] = mapped_column(Boolean, default=True)
     sync_inventory: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -36,8 +36,8 @@ from tokbridge.channels.tiktok.models import ProductInput, ProductWriteResult
 from tokbridge.db.base import utcnow
 from tokbridge.db.engine import for_writing
 from tokbridge.kit.errors import RetryableError
-from tokbridge.listings import currency
 from tokbridge.kit.words import plural
+from tokbridge.listings import currency
 from tokbridge.listings.models import Listing, ListingSku, ListingStatus, UploadedImage
 from tokbridge.listings.repository import ListingRepository
 
@@ -47,11 +47,13 @@ LISTING_LIMIT_CODE = 12052093  # "Exceeded the product listing limit for the sel
 # Refusals whose cause and fix are known, in plain words (the field TikTok names goes to the log).
 REFUSAL_MESSAGES = {
     12052996: "TikTok already has this product (listed before TokBridge knew of it, or before a reinstall). "
-              "Choose Sync Shop Status on the dashboard to link it instead of uploading it again.",
+    "Choose Sync Shop Status on the dashboard to link it instead of uploading it again.",
 }
 # Shown instead of an unexpected error's own words (those go to the log).
-INTERNAL_ERROR = ("TokBridge ran into an internal error with this product and did not finish sending it. "
-                  "Upload it again; if it happens again, contact support.")
+INTERNAL_ERROR = (
+    "TokBridge ran into an internal error with this product and did not finish sending it. "
+    "Upload it again; if it happens again, contact support."
+)
 
 # TikTok asks integrators not to cache category data for long; ten minutes spans one bulk upload.
 CATEGORY_CACHE_SECONDS = 600
@@ -130,8 +132,10 @@ class Publisher:
         cached = _category_cache.get(key)
         if cached is None or time.monotonic() - cached[0] > CATEGORY_CACHE_SECONDS:
             # Shared by the job's later runs in this process: a rate-limit pause does not refetch them.
-            cached = (time.monotonic(), fetch_category_info(self.client, template.category_id,
-                                                            category_version=template.category_version))
+            cached = (
+                time.monotonic(),
+                fetch_category_info(self.client, template.category_id, category_version=template.category_version),
+            )
             _category_cache[key] = cached
         return cached[1]
 
@@ -144,12 +148,30 @@ class Publisher:
         """The body TikTok would get and every problem with it (no images uploaded when `image_uris` is None)."""
         template = _template_for(session, self.shop, product_id)
         if template is None:
-            return Prepared(None, [Problem("no_template", "category_id", "The product is not linked to a category template.",
-                                           "Link it to a template, or create a template whose rules match it.")])
+            return Prepared(
+                None,
+                [
+                    Problem(
+                        "no_template",
+                        "category_id",
+                        "The product is not linked to a category template.",
+                        "Link it to a template, or create a template whose rules match it.",
+                    )
+                ],
+            )
         bundles = templates.load_bundles(session, self.merchant_id, [product_id])
         if not bundles:
-            return Prepared(None, [Problem("product_missing", "product", "The product is no longer in the catalog.",
-                                           "Import the catalog again.")])
+            return Prepared(
+                None,
+                [
+                    Problem(
+                        "product_missing",
+                        "product",
+                        "The product is no longer in the catalog.",
+                        "Import the catalog again.",
+                    )
+                ],
+            )
         bundle = bundles[0]
         choice = template.spec().category
         if (problem := version_problem(choice, self.connection.region)) is not None:
@@ -157,11 +179,18 @@ class Publisher:
         try:
             category = self.category(template)
         except TikTokValidationError as refused:  # the template's category, not this product: say so, go on
-            return Prepared(None, [Problem(
-                "category_refused", "category_id",
-                f"TikTok refused the template's category {choice.label} ({choice.id}): {refused.message}",
-                "Edit the template and choose its category again (its category check on the template page "
-                "tells whether TikTok retired it).")])
+            return Prepared(
+                None,
+                [
+                    Problem(
+                        "category_refused",
+                        "category_id",
+                        f"TikTok refused the template's category {choice.label} ({choice.id}): {refused.message}",
+                        "Edit the template and choose its category again (its category check on the template page "
+                        "tells whether TikTok retired it).",
+                    )
+                ],
+            )
         prices = currency.conversion(session, self.shop)
         market = Market(self.market.region, price_rate=prices.price_rate)
         body = map_product(bundle, template.spec(), market, image_uris=image_uris, category=category)
@@ -190,21 +219,34 @@ class Publisher:
                 self.between_steps()
                 try:
                     uploaded = self.client.upload_product_image(
-                        content, filename=image.url.rsplit("/", 1)[-1][:100] or "image", content_type=content_type,
-                        use_case="MAIN_IMAGE")
+                        content,
+                        filename=image.url.rsplit("/", 1)[-1][:100] or "image",
+                        content_type=content_type,
+                        use_case="MAIN_IMAGE",
+                    )
                 except TikTokValidationError as refused:
                     raise ImageRefused(index, refused.message) from refused
                 with sessions() as session, session.begin():
                     for_writing(session)
-                    session.add(UploadedImage(merchant_id=self.merchant_id, connection_id=self.connection.id,
-                                              source_url_hash=digest, use_case="MAIN_IMAGE", uri=uploaded.uri,
-                                              url=uploaded.url, width=uploaded.width, height=uploaded.height))
+                    session.add(
+                        UploadedImage(
+                            merchant_id=self.merchant_id,
+                            connection_id=self.connection.id,
+                            source_url_hash=digest,
+                            use_case="MAIN_IMAGE",
+                            uri=uploaded.uri,
+                            url=uploaded.url,
+                            width=uploaded.width,
+                            height=uploaded.height,
+                        )
+                    )
                 uri = uploaded.uri
             uris[image.url] = uri
         return uris
 
-    def publish(self, sessions: Callable[[], Session], listing_id: int,
-                record: Callable[[Session], None] = lambda session: None) -> None:
+    def publish(
+        self, sessions: Callable[[], Session], listing_id: int, record: Callable[[Session], None] = lambda session: None
+    ) -> None:
         """Send one listing and record the outcome on it, together with `record(session)` (the job's
         checkpoint) in one short transaction. Reads, network calls and writes never share a transaction.
         Retryable errors propagate: the job reschedules and this listing is still In progress.
@@ -276,13 +318,19 @@ class Publisher:
         except TikTokValidationError as refused:
             if refused.code == LISTING_LIMIT_CODE:
                 raise  # the shop's limit, not the product's fault: the job plans the rest for tomorrow
-            log.info("TikTok refused product %s (field %s, code %s): %s", product_id, refused.field, refused.code,
-                     refused.message)
+            log.info(
+                "TikTok refused product %s (field %s, code %s): %s",
+                product_id,
+                refused.field,
+                refused.code,
+                refused.message,
+            )
             known = REFUSAL_MESSAGES.get(refused.code) if refused.code is not None else None
             message = known or f"TikTok refused the product: {refused.message.strip()}"
             return lambda session, listing: _failed(listing, message, fingerprint=sent)
-        return lambda session, listing: bind(session, listing, result, bundle, prepared_body,
-                                             warnings=warnings, fingerprint=sent)
+        return lambda session, listing: bind(
+            session, listing, result, bundle, prepared_body, warnings=warnings, fingerprint=sent
+        )
 
 
 def _on_tiktok(session: Session, listing: Listing) -> OnTikTok | None:
@@ -304,8 +352,15 @@ def with_sku_ids(body: ProductInput, bundle: ProductBundle, sku_ids: dict[int, s
     return body.model_copy(update={"skus": skus})
 
 
-def bind(session: Session, listing: Listing, result: ProductWriteResult, bundle: ProductBundle, body: ProductInput,
-         warnings: Sequence[Problem] = (), fingerprint: str | None = None) -> None:
+def bind(
+    session: Session,
+    listing: Listing,
+    result: ProductWriteResult,
+    bundle: ProductBundle,
+    body: ProductInput,
+    warnings: Sequence[Problem] = (),
+    fingerprint: str | None = None,
+) -> None:
     """Record TikTok's ids right after the create or edit call, in the caller's transaction."""
     now = utcnow()
     listing.tiktok_product_id = result.product_id
@@ -321,8 +376,16 @@ def bind(session: Session, listing: Listing, result: ProductWriteResult, bundle:
     bind_skus(session, listing, result, bundle, body)
 
 
-def bind_skus(session: Session, listing: Listing, result: ProductWriteResult, bundle: ProductBundle, body: ProductInput,
-              *, sent_price: bool = True, sent_inventory: bool = True) -> None:
+def bind_skus(
+    session: Session,
+    listing: Listing,
+    result: ProductWriteResult,
+    bundle: ProductBundle,
+    body: ProductInput,
+    *,
+    sent_price: bool = True,
+    sent_inventory: bool = True,
+) -> None:
     """Make the listing's SKU bindings what TikTok answered: kept SKUs updated, new ones added, the ones
     TikTok no longer has removed. What was last pushed stays as it was for a field not sent."""
     variants_by_external = {v.external_id: v for v in bundle.variants}
@@ -331,7 +394,8 @@ def bind_skus(session: Session, listing: Listing, result: ProductWriteResult, bu
     answered: set[int] = set()
     for sku in result.skus:
         variant = variants_by_external.get(sku.external_sku_id or "") or next(
-            (v for v in bundle.variants if v.sku and v.sku == sku.seller_sku), None)
+            (v for v in bundle.variants if v.sku and v.sku == sku.seller_sku), None
+        )
         if variant is None:
             continue
         answered.add(variant.id)
@@ -374,8 +438,11 @@ def _image_refused(listing: Listing, refused: ImageRefused) -> None:
     """Failed, with the refused image kept as a problem at its place, so the product page can point at it."""
     fix = "Replace this image in your store, then upload again."
     _failed(listing, f"TikTok refused image {refused.index + 1} of the product: {refused.message} {fix}")
-    listing.problems = [Problem("image_refused", f"main_images[{refused.index}]", f"TikTok refused this image: "
-                                f"{refused.message}", fix).as_dict()]
+    listing.problems = [
+        Problem(
+            "image_refused", f"main_images[{refused.index}]", f"TikTok refused this image: {refused.message}", fix
+        ).as_dict()
+    ]
 
 
 def _not_sendable(listing: Listing, problems: list[Problem]) -> None:
@@ -387,8 +454,11 @@ def _not_sendable(listing: Listing, problems: list[Problem]) -> None:
 def unchanged_since_refused(session: Session, shop: ShopContext, listings: list[Listing]) -> list[Listing]:
     """The shop's failed listings whose store product and template are still what TikTok refused."""
     merchant_id = shop.merchant_id
-    refused = [listing for listing in listings
-               if listing.status == ListingStatus.FAILED and listing.sent_fingerprint is not None]
+    refused = [
+        listing
+        for listing in listings
+        if listing.status == ListingStatus.FAILED and listing.sent_fingerprint is not None
+    ]
     if not refused:
         return []
     bundles = {b.id: b for b in templates.load_bundles(session, merchant_id, [l.product_id for l in refused])}
@@ -426,6 +496,8 @@ def download_image(url: str, headers: dict[str, str] | None = None) -> tuple[byt
     if response.status_code >= 500 or response.status_code == 429:
         raise RetryableError(f"the store's image server answered {response.status_code} for {url}")
     if response.status_code != 200:
-        raise ImageUnavailable(f"The image {url} could not be downloaded from your store "
-                               f"(HTTP {response.status_code}). Replace it in your store and upload again.")
+        raise ImageUnavailable(
+            f"The image {url} could not be downloaded from your store "
+            f"(HTTP {response.status_code}). Replace it in your store and upload again."
+        )
     return response.content, response.headers.get("content-type", "image/jpeg").split(";")[0]

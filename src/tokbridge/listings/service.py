@@ -70,41 +70,61 @@ def request_upload(session: Session, shop: ShopContext, product_ids: Sequence[in
     if message := prerequisites.blocking_message(prerequisite_checks(connection)):
         raise ListingRefused(message, "/dashboard#prerequisites")
     if shop.store is None:
-        raise ListingRefused(f"Choose the store whose products {shop.label} sells before uploading: TokBridge "
-                             "takes the prices' currency and the stock from it.", "/settings")
+        raise ListingRefused(
+            f"Choose the store whose products {shop.label} sells before uploading: TokBridge "
+            "takes the prices' currency and the stock from it.",
+            "/settings",
+        )
     refuse_unconverted_prices(session, shop)
 
     candidates = templates.assigned_product_ids(session, shop)
     if product_ids is not None:
         wanted = set(product_ids)
         candidates = [pid for pid in candidates if pid in wanted]
-    listable = set(session.scalars(select(CatalogProduct.id).where(
-        CatalogProduct.id.in_(candidates), CatalogProduct.status.in_(LISTABLE_STATUSES))))
+    listable = set(
+        session.scalars(
+            select(CatalogProduct.id).where(
+                CatalogProduct.id.in_(candidates), CatalogProduct.status.in_(LISTABLE_STATUSES)
+            )
+        )
+    )
     repository = ListingRepository(session)
     existing = repository.for_products(connection.id, listable)
     to_send = sorted(pid for pid in listable if pid not in existing or existing[pid].status in UPLOADABLE)
     # Bulk Upload does not send a failed product again as TikTok refused it; picking it does.
-    held_back = [] if product_ids is not None else unchanged_since_refused(
-        session, shop, [existing[pid] for pid in to_send if pid in existing])
+    held_back = (
+        []
+        if product_ids is not None
+        else unchanged_since_refused(session, shop, [existing[pid] for pid in to_send if pid in existing])
+    )
     to_send = [pid for pid in to_send if pid not in {listing.product_id for listing in held_back}]
     if not to_send and held_back:
         raise ListingRefused(_held_back_message(len(held_back)))
     if not to_send:
-        raise ListingRefused("There is nothing to upload: link products to a category template first, "
-                             "or they are already on TikTok.", "/templates")
+        raise ListingRefused(
+            "There is nothing to upload: link products to a category template first, or they are already on TikTok.",
+            "/templates",
+        )
 
     usage = product_usage(session, merchant_id)
     if usage.products_left < len(to_send):
         raise ListingRefused(
             f"Your {usage.plan.name} plan allows {usage.plan.product_limit} products on TikTok and "
             f"{usage.products_used} are there already, so {len(to_send)} more do not fit. Upgrade your plan "
-            f"or upload fewer products.", "/plans")
+            f"or upload fewer products.",
+            "/plans",
+        )
 
     for product_id in to_send:
         listing = existing.get(product_id)
         if listing is None:
-            listing = Listing(merchant_id=merchant_id, connection_id=connection.id, product_id=product_id,
-                              problems=[], review_reasons=[])
+            listing = Listing(
+                merchant_id=merchant_id,
+                connection_id=connection.id,
+                product_id=product_id,
+                problems=[],
+                review_reasons=[],
+            )
             session.add(listing)
         listing.status = ListingStatus.IN_PROGRESS
         listing.last_error = None
@@ -114,14 +134,35 @@ def request_upload(session: Session, shop: ShopContext, product_ids: Sequence[in
         listing.sent_fingerprint = None  # set again once TikTok answers this attempt
     if held_back:
         title, fix = _held_back_message(len(held_back)).split(". ", 1)
-        activity.record(session, merchant_id, "listings.upload.held_back", title, message=fix,
-                        status="info", details={"product_ids": [listing.product_id for listing in held_back]},
-                        connection_id=connection.id)
+        activity.record(
+            session,
+            merchant_id,
+            "listings.upload.held_back",
+            title,
+            message=fix,
+            status="info",
+            details={"product_ids": [listing.product_id for listing in held_back]},
+            connection_id=connection.id,
+        )
     session.flush()
-    audit.record(session, None, "bulk.upload", ("listings", None), None, {"product_ids": to_send},
-                 summary=f"Upload of {plural(len(to_send), 'product')} to TikTok requested", connection_id=connection.id)
-    job = enqueue(session, "listings.upload", merchant_id=merchant_id, payload={"connection_id": connection.id},
-                  identity_key=f"listings.upload:{connection.id}", title="Bulk upload to TikTok Shop")
+    audit.record(
+        session,
+        None,
+        "bulk.upload",
+        ("listings", None),
+        None,
+        {"product_ids": to_send},
+        summary=f"Upload of {plural(len(to_send), 'product')} to TikTok requested",
+        connection_id=connection.id,
+    )
+    job = enqueue(
+        session,
+        "listings.upload",
+        merchant_id=merchant_id,
+        payload={"connection_id": connection.id},
+        identity_key=f"listings.upload:{connection.id}",
+        title="Bulk upload to TikTok Shop",
+    )
     return job, len(to_send)
 
 
@@ -158,14 +199,18 @@ def upload_question(session: Session, shop: ShopContext | None) -> str:
     connection = shop.shop
     limit, room = daily_limit.known_limit(connection), daily_limit.room_today(session, connection)
     room -= ListingRepository(session).count_in_progress(connection.id)
-    return (f"{question} TikTok lets this shop create {limit} new product{'s' if limit != 1 else ''} a day: "
-            f"{max(room, 0)} more can go today, the rest go on the following days on their own.")
+    return (
+        f"{question} TikTok lets this shop create {limit} new product{'s' if limit != 1 else ''} a day: "
+        f"{max(room, 0)} more can go today, the rest go on the following days on their own."
+    )
 
 
 def _held_back_message(count: int) -> str:
     products, were, it = ("product", "was", "it") if count == 1 else ("products", "were", "them")
-    return (f"{count} failed {products} {were} not sent again: nothing changed since TikTok refused {it}. "
-            f"Fix what TikTok's reasons say, or pick the product and choose Upload to send it as it is.")
+    return (
+        f"{count} failed {products} {were} not sent again: nothing changed since TikTok refused {it}. "
+        f"Fix what TikTok's reasons say, or pick the product and choose Upload to send it as it is."
+    )
 
 
 def upload_stopped(session: Session, job: Job, message: str) -> None:
@@ -176,14 +221,22 @@ def upload_stopped(session: Session, job: Job, message: str) -> None:
         return
     for listing in ListingRepository(session).in_progress(connection_id):
         listing.status = ListingStatus.FAILED
-        listing.last_error = (f"The upload stopped before this product reached TikTok: {message.rstrip('.')}. "
-                              f"Upload it again once that is fixed.")
+        listing.last_error = (
+            f"The upload stopped before this product reached TikTok: {message.rstrip('.')}. "
+            f"Upload it again once that is fixed."
+        )
 
 
 def request_status_sync(session: Session, shop: ShopContext) -> Job:
     connection = shop.shop
-    return enqueue(session, "listings.sync_shop", merchant_id=shop.merchant_id, payload={"connection_id": connection.id},
-                   identity_key=f"listings.sync_shop:{connection.id}", title="Sync Shop Status")
+    return enqueue(
+        session,
+        "listings.sync_shop",
+        merchant_id=shop.merchant_id,
+        payload={"connection_id": connection.id},
+        identity_key=f"listings.sync_shop:{connection.id}",
+        title="Sync Shop Status",
+    )
 
 
 def request_action(session: Session, shop: ShopContext, action: str, listing_ids: Sequence[int]) -> Job:
@@ -193,18 +246,38 @@ def request_action(session: Session, shop: ShopContext, action: str, listing_ids
         raise ListingRefused(f"Unknown action {action!r}; use one of {', '.join(ACTIONS)}.")
     connection = shop.shop
     listings = [ListingRepository(session).get(listing_id) for listing_id in listing_ids]
-    on_tiktok = [listing.id for listing in listings if listing is not None and listing.tiktok_product_id
-                 and listing.connection_id == connection.id]
+    on_tiktok = [
+        listing.id
+        for listing in listings
+        if listing is not None and listing.tiktok_product_id and listing.connection_id == connection.id
+    ]
     if not on_tiktok:
         raise ListingRefused("None of these products is on TikTok in this shop yet.")
     title = f"{action.capitalize()} {plural(len(on_tiktok), 'product')} on TikTok"
     # The head of the bulk change; the job adds one entry per product TikTok took it for.
-    head = audit.record(session, None, f"bulk.{action}", ("listings", None), None,
-                        {"listing_ids": on_tiktok}, summary=title, connection_id=connection.id)
-    return enqueue(session, "listings.batch_action", merchant_id=shop.merchant_id,
-                   payload={"connection_id": connection.id, "action": action, "listing_ids": on_tiktok,
-                            "change_set": head.id, "triggered_by": audit.actor_of(session).trigger(title)},
-                   title=title)
+    head = audit.record(
+        session,
+        None,
+        f"bulk.{action}",
+        ("listings", None),
+        None,
+        {"listing_ids": on_tiktok},
+        summary=title,
+        connection_id=connection.id,
+    )
+    return enqueue(
+        session,
+        "listings.batch_action",
+        merchant_id=shop.merchant_id,
+        payload={
+            "connection_id": connection.id,
+            "action": action,
+            "listing_ids": on_tiktok,
+            "change_set": head.id,
+            "triggered_by": audit.actor_of(session).trigger(title),
+        },
+        title=title,
+    )
 
 
 SYNC_SETTINGS = ("sync_product_info", "sync_price", "sync_inventory", "on_store_delete")
@@ -218,8 +291,16 @@ def save_sync_settings(session: Session, shop: ShopContext, values: dict) -> Non
         setattr(settings, name, values[name])
     after = {name: getattr(settings, name) for name in SYNC_SETTINGS}
     if before != after:
-        audit.record(session, None, "settings.sync", ("shop", shop.shop_id), before, after,
-                     summary=f"Sync settings changed for {shop.label}", connection_id=shop.shop_id)
+        audit.record(
+            session,
+            None,
+            "settings.sync",
+            ("shop", shop.shop_id),
+            before,
+            after,
+            summary=f"Sync settings changed for {shop.label}",
+            connection_id=shop.shop_id,
+        )
 
 
 def status_counts(session: Session, shop: ShopContext | None) -> dict[str, int]:

@@ -17,7 +17,7 @@ TIKTOK_TO_DASHBOARD = {
 
 EXPLANATIONS = {
     "PLATFORM_DEACTIVATED": "TikTok deactivated this product. Read the reason, fix the product and it can be "
-                            "submitted again.",
+    "submitted again.",
     "FREEZE": "TikTok froze this product, usually after a policy violation. Contact TikTok Shop seller support.",
     "FAILED": "TikTok's review rejected this product. Fix what the reasons say and upload it again.",
 }

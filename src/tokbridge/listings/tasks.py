@@ -8,10 +8,10 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Set
-from typing import Any
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -95,25 +95,36 @@ def upload(ctx: JobContext) -> None:
     publisher = Publisher(_client(ctx, connection), shop, between_steps=lambda: ctx.make_way(hand_back=False))
     progress = _Progress(ctx, ctx.checkpoint, remaining=remaining)
     retries = _ProductRetries(ctx.checkpoint.get("passing_errors"))
-    with ThreadPoolExecutor(max_workers=ctx.settings.upload_concurrency, thread_name_prefix="upload",
-                            initializer=lower_this_threads_priority) as pool:
+    with ThreadPoolExecutor(
+        max_workers=ctx.settings.upload_concurrency,
+        thread_name_prefix="upload",
+        initializer=lower_this_threads_priority,
+    ) as pool:
         while batch := _next_batch(ctx, connection.id, skip=retries.waiting()):
-            futures = [pool.submit(_publish_or_defer, publisher, ctx, listing_id, progress, retries)
-                       for listing_id in batch]
+            futures = [
+                pool.submit(_publish_or_defer, publisher, ctx, listing_id, progress, retries) for listing_id in batch
+            ]
             _raise_first_stop(futures, ctx, connection.id)
     if waiting := retries.waiting():
         # Only products waiting out their back-off are left: the queue brings the job back, nobody sleeps.
         # Their tries so far go with the job, so each gets all its tries before an attempt counts as failed.
         due_in = retries.next_in()
-        ctx.save_checkpoint({**progress.checkpoint(),
-                             "passing_errors": retries.failures() if due_in is not None else {}})
+        ctx.save_checkpoint(
+            {**progress.checkpoint(), "passing_errors": retries.failures() if due_in is not None else {}}
+        )
         message = f"{plural(len(waiting), 'product')} met a passing error at TikTok and will be sent again shortly"
         raise BackingOff(message, retry_after=due_in) if due_in is not None else RetryableError(message)
     with ctx.session() as session, session.begin():
         daily_limit.learn(for_writing(session), ConnectionRepository(session).get(connection.id), refused=False)
-        activity.record(session, ctx.required_merchant_id, "listings.upload.summary",
-                        f"Bulk upload finished: {plural(progress.done, 'product')}",
-                        message=upload_summary(progress.outcomes), status="succeeded", connection_id=connection.id)
+        activity.record(
+            session,
+            ctx.required_merchant_id,
+            "listings.upload.summary",
+            f"Bulk upload finished: {plural(progress.done, 'product')}",
+            message=upload_summary(progress.outcomes),
+            status="succeeded",
+            connection_id=connection.id,
+        )
 
 
 def upload_summary(outcomes: Counter) -> str:
@@ -171,8 +182,9 @@ class _ProductRetries:
         return None if due == float("inf") else max(0.0, due - time.monotonic())
 
 
-def _publish_or_defer(publisher: Publisher, ctx: JobContext, listing_id: int, progress: _Progress,
-                      retries: _ProductRetries) -> None:
+def _publish_or_defer(
+    publisher: Publisher, ctx: JobContext, listing_id: int, progress: _Progress, retries: _ProductRetries
+) -> None:
     ctx.make_way()  # before the product starts: it stays In progress for the job's continuation
     try:
         publisher.publish(ctx.session, listing_id, progress.recorder(listing_id))
@@ -207,16 +219,18 @@ class _Progress:
                 if listing is not None:
                     self.outcomes[listing.status] += 1
                 done, total, outcomes = self.done, max(self.total, self.done), dict(self.outcomes)
-            self.ctx.progress(done, total, checkpoint={"done": done, "outcomes": outcomes}, session=session,
-                              forward_only=True)
+            self.ctx.progress(
+                done, total, checkpoint={"done": done, "outcomes": outcomes}, session=session, forward_only=True
+            )
 
         return record
 
 
 def _next_batch(ctx: JobContext, connection_id: str, skip: Set[int] = frozenset()) -> list[int]:
     with ctx.session() as session:
-        return [listing_id for listing_id in _queued(session, connection_id, BATCH + len(skip))
-                if listing_id not in skip][:BATCH]
+        return [
+            listing_id for listing_id in _queued(session, connection_id, BATCH + len(skip)) if listing_id not in skip
+        ][:BATCH]
 
 
 def _raise_first_stop(futures, ctx: JobContext, connection_id: str) -> None:
@@ -264,7 +278,8 @@ def _daily_limit(session: Session, connection_id: str) -> DailyLimitReached:
     return DailyLimitReached(
         f"TikTok's daily listing limit for this shop is reached. The remaining {plural(remaining, 'product')} will "
         f"upload automatically after {tomorrow:%Y-%m-%d %H:%M} UTC.",
-        retry_after=(tomorrow - now).total_seconds() + 60)
+        retry_after=(tomorrow - now).total_seconds() + 60,
+    )
 
 
 # --- statuses ---------------------------------------------------------------------------------------
@@ -307,9 +322,13 @@ def refresh_status(ctx: JobContext) -> None:
 
 def _after_live(session: Session, merchant_id: int, listing: Listing) -> None:
     # Changes made in the store while TikTok was reviewing can only be sent now (to this shop).
-    enqueue(session, "listings.sync_product", merchant_id=merchant_id,
-            payload={"product_id": listing.product_id, "reason": "went live", "connection_id": listing.connection_id},
-            identity_key=f"listings.sync_product:{listing.connection_id}:{listing.product_id}")
+    enqueue(
+        session,
+        "listings.sync_product",
+        merchant_id=merchant_id,
+        payload={"product_id": listing.product_id, "reason": "went live", "connection_id": listing.connection_id},
+        identity_key=f"listings.sync_product:{listing.connection_id}:{listing.product_id}",
+    )
 
 
 @job_handler("listings.sync_shop", title="Sync Shop Status")
@@ -327,7 +346,7 @@ def sync_shop(ctx: JobContext) -> None:
         page = client.search_products(ProductSearch(status="ALL"), page_token=checkpoint["page_token"])
         total = page.total_count or checkpoint["seen"] + len(page.products)
         ready: list = []
-        for product in page.products[int(checkpoint["index"]):]:
+        for product in page.products[int(checkpoint["index"]) :]:
             if _needs_reasons(product):
                 # Search answers carry no review reasons: what is ready is saved before each read.
                 checkpoint = _reconcile_and_save(ctx, connection.id, ready, checkpoint, total)
@@ -341,22 +360,33 @@ def sync_shop(ctx: JobContext) -> None:
             break
     seen, linked = checkpoint["seen"], checkpoint["linked"]
     with ctx.session() as session, session.begin():
-        activity.record(session, ctx.required_merchant_id, "listings.sync_shop.summary", "Shop status synced",
-                        message=f"{plural(seen, 'product')} read from TikTok; {plural(linked, 'existing listing')} linked by SKU.",
-                        status="succeeded", connection_id=connection.id)
+        activity.record(
+            session,
+            ctx.required_merchant_id,
+            "listings.sync_shop.summary",
+            "Shop status synced",
+            message=f"{plural(seen, 'product')} read from TikTok; {plural(linked, 'existing listing')} linked by SKU.",
+            status="succeeded",
+            connection_id=connection.id,
+        )
 
 
-def _reconcile_and_save(ctx: JobContext, connection_id: str, products: list, checkpoint: dict, total: int,
-                        then: dict | None = None) -> dict:
+def _reconcile_and_save(
+    ctx: JobContext, connection_id: str, products: list, checkpoint: dict, total: int, then: dict | None = None
+) -> dict:
     """Reconcile `products` (the next ones of the page) and save how far the sync got, in one transaction."""
     if not products and then is None:
         return checkpoint
     with ctx.session() as session, session.begin():
         for_writing(session)
         linked = sum(_reconcile(session, ctx.required_merchant_id, connection_id, product) for product in products)
-        checkpoint = {**checkpoint, "index": int(checkpoint["index"]) + len(products),
-                      "seen": int(checkpoint["seen"]) + len(products), "linked": int(checkpoint["linked"]) + linked,
-                      **(then or {})}
+        checkpoint = {
+            **checkpoint,
+            "index": int(checkpoint["index"]) + len(products),
+            "seen": int(checkpoint["seen"]) + len(products),
+            "linked": int(checkpoint["linked"]) + linked,
+            **(then or {}),
+        }
         ctx.progress(checkpoint["seen"], max(total, checkpoint["seen"]), checkpoint=checkpoint, session=session)
     return checkpoint
 
@@ -385,8 +415,9 @@ def _reconcile(session: Session, merchant_id: int, connection_id: str, product) 
     if listing is not None and (listing.tiktok_product_id is not None or listing.status == ListingStatus.IN_PROGRESS):
         return 0  # bound already, or its upload is under way and binds it
     if listing is None:
-        listing = Listing(merchant_id=merchant_id, connection_id=connection_id, product_id=product_id,
-                          problems=[], review_reasons=[])
+        listing = Listing(
+            merchant_id=merchant_id, connection_id=connection_id, product_id=product_id, problems=[], review_reasons=[]
+        )
         session.add(listing)
     else:  # known here but never bound (an upload TikTok refused as a duplicate, say): bind it now
         session.execute(delete(ListingSku).where(ListingSku.listing_id == listing.id))
@@ -397,8 +428,15 @@ def _reconcile(session: Session, merchant_id: int, connection_id: str, product) 
     by_sku = {v.sku: v for v in variants}
     for sku in product.skus:
         if sku.seller_sku in by_sku:
-            session.add(ListingSku(merchant_id=merchant_id, listing_id=listing.id, variant_id=by_sku[sku.seller_sku].id,
-                                   tiktok_sku_id=sku.id, seller_sku=sku.seller_sku))
+            session.add(
+                ListingSku(
+                    merchant_id=merchant_id,
+                    listing_id=listing.id,
+                    variant_id=by_sku[sku.seller_sku].id,
+                    tiktok_sku_id=sku.id,
+                    seller_sku=sku.seller_sku,
+                )
+            )
     return 1
 
 
@@ -417,12 +455,22 @@ def batch_action(ctx: JobContext) -> None:
     action = ctx.payload["action"]
     connection = _shop(ctx).shop
     with ctx.session() as session:
-        listings = {l.tiktok_product_id: l.id for l in session.scalars(
-            select(Listing).where(Listing.id.in_(ctx.payload["listing_ids"]), Listing.connection_id == connection.id,
-                                  Listing.tiktok_product_id.is_not(None)))}
+        listings = {
+            l.tiktok_product_id: l.id
+            for l in session.scalars(
+                select(Listing).where(
+                    Listing.id.in_(ctx.payload["listing_ids"]),
+                    Listing.connection_id == connection.id,
+                    Listing.tiktok_product_id.is_not(None),
+                )
+            )
+        }
     client = _client(ctx, connection)
-    call = {"activate": client.activate_products, "deactivate": client.deactivate_products,
-            "delete": client.delete_products}[action]
+    call = {
+        "activate": client.activate_products,
+        "deactivate": client.deactivate_products,
+        "delete": client.delete_products,
+    }[action]
     result = call(list(listings))
     errors = {e.item_id: e.message for e in result.errors if e.item_id}
     status, tiktok_status = ACTION_RESULT[action]
@@ -447,12 +495,17 @@ def batch_action(ctx: JobContext) -> None:
         if action == "activate":  # TikTok decides whether it goes live at once or back to review: ask it
             accepted = [tiktok_id for tiktok_id in listings if tiktok_id not in errors]
             if accepted:
-                enqueue(session, "listings.refresh_status", merchant_id=ctx.merchant_id,
-                        payload={"connection_id": connection.id, "tiktok_product_ids": accepted})
+                enqueue(
+                    session,
+                    "listings.refresh_status",
+                    merchant_id=ctx.merchant_id,
+                    payload={"connection_id": connection.id, "tiktok_product_ids": accepted},
+                )
         ctx.progress(len(listings), len(listings), session=session)
     if errors:
-        raise PermanentError(f"{len(errors)} of {len(listings)} products could not be {action}d; "
-                             "see each product for TikTok's reason.")
+        raise PermanentError(
+            f"{len(errors)} of {len(listings)} products could not be {action}d; see each product for TikTok's reason."
+        )
 
 
 ACTION_WORDS = {"activate": "Activated", "deactivate": "Deactivated", "delete": "Deleted"}
@@ -462,13 +515,27 @@ def audit_status(session: Session, listing: Listing, action: str, before: dict, 
     """One product's activation, deactivation or deletion on TikTok. Activation's outcome is TikTok's
     to decide (live or back to review): `after` says what was asked."""
     title = session.scalar(select(CatalogProduct.title).where(CatalogProduct.id == listing.product_id)) or "a product"
-    after = None if action == "delete" else {
-        "tiktok_product_id": before["tiktok_product_id"], "action": action,
-        "status": ListingStatus.LIVE if action == "activate" else listing.status}
-    audit.record(session, None, "listing.deleted" if action == "delete" else "listing.status",
-                 ("product", listing.product_id), before, after,
-                 summary=f"{ACTION_WORDS[action]} “{title[:120]}” on TikTok", change_set=change_set,
-                 product_id=listing.product_id, connection_id=listing.connection_id)
+    after = (
+        None
+        if action == "delete"
+        else {
+            "tiktok_product_id": before["tiktok_product_id"],
+            "action": action,
+            "status": ListingStatus.LIVE if action == "activate" else listing.status,
+        }
+    )
+    audit.record(
+        session,
+        None,
+        "listing.deleted" if action == "delete" else "listing.status",
+        ("product", listing.product_id),
+        before,
+        after,
+        summary=f"{ACTION_WORDS[action]} “{title[:120]}” on TikTok",
+        change_set=change_set,
+        product_id=listing.product_id,
+        connection_id=listing.connection_id,
+    )
 
 
 # --- continuous sync ---------------------------------------------------------------------------------
@@ -482,8 +549,13 @@ def queue_product_sync(session: Session, merchant_id: int, product_id: int, reas
     shops = ListingRepository(session).shops_listing(product_id)
     for connection_id in shops:
         payload = {"product_id": product_id, "reason": reason, "connection_id": connection_id}
-        job = enqueue(session, SYNC_JOB, merchant_id=merchant_id, payload=payload,
-                      identity_key=f"{SYNC_JOB}:{connection_id}:{product_id}:{reason}")
+        job = enqueue(
+            session,
+            SYNC_JOB,
+            merchant_id=merchant_id,
+            payload=payload,
+            identity_key=f"{SYNC_JOB}:{connection_id}:{product_id}:{reason}",
+        )
         if job.state == JobState.RUNNING:  # it may have read the product before this change
             enqueue(session, SYNC_JOB, merchant_id=merchant_id, payload=payload)
     return len(shops)
@@ -500,7 +572,9 @@ def sync_product(ctx: JobContext) -> None:
     product_id = int(ctx.payload["product_id"])
     if not ctx.payload.get("connection_id"):
         with ctx.session() as session, session.begin():
-            queue_product_sync(for_writing(session), ctx.required_merchant_id, product_id, str(ctx.payload.get("reason") or "store"))
+            queue_product_sync(
+                for_writing(session), ctx.required_merchant_id, product_id, str(ctx.payload.get("reason") or "store")
+            )
         return
     shop = _shop(ctx)
     connection = shop.shop
@@ -513,12 +587,18 @@ def sync_product(ctx: JobContext) -> None:
         if listing.status not in (ListingStatus.LIVE, ListingStatus.INACTIVE):
             return  # under review or failed: TikTok takes no price or stock changes now; sent when live
         sync = ListingRepository(session).sync_settings(ctx.required_merchant_id, connection.id, create=False)
-        switches: dict[str, Any] = {"info": sync.sync_product_info, "price": sync.sync_price,
-                                    "inventory": sync.sync_inventory, "on_delete": sync.on_store_delete}
+        switches: dict[str, Any] = {
+            "info": sync.sync_product_info,
+            "price": sync.sync_price,
+            "inventory": sync.sync_inventory,
+            "on_delete": sync.on_store_delete,
+        }
         store_status = session.scalar(select(CatalogProduct.status).where(CatalogProduct.id == product_id))
         listing_id, tiktok_id, pushed_info = listing.id, listing.tiktok_product_id, listing.pushed_content_hash
-        skus = {s.variant_id: (s.id, s.tiktok_sku_id, s.seller_sku, s.pushed_price, s.pushed_quantity)
-                for s in ListingRepository(session).skus(listing.id)}
+        skus = {
+            s.variant_id: (s.id, s.tiktok_sku_id, s.seller_sku, s.pushed_price, s.pushed_quantity)
+            for s in ListingRepository(session).skus(listing.id)
+        }
         session.commit()
     client = _client(ctx, connection)
     if store_status == "deleted":
@@ -544,10 +624,15 @@ def sync_product(ctx: JobContext) -> None:
                 return
             row.problems = [p.as_dict() for p in prepared.problems]
             count = len(blocking(problems))
-            activity.record(session, ctx.required_merchant_id, "listings.sync.blocked",
-                            "A store change could not be sent to TikTok", status="failed",
-                            message=f"{count} problem{'s' if count != 1 else ''}; see the product for fixes.",
-                            connection_id=connection.id)
+            activity.record(
+                session,
+                ctx.required_merchant_id,
+                "listings.sync.blocked",
+                "A store change could not be sent to TikTok",
+                status="failed",
+                message=f"{count} problem{'s' if count != 1 else ''}; see the product for fixes.",
+                connection_id=connection.id,
+            )
         return
 
     body, bundle = prepared.body, prepared.bundle
@@ -566,13 +651,26 @@ def sync_product(ctx: JobContext) -> None:
             listing.pushed_content_hash = sent.info_hash
         if sent.edited is not None:
             # SKUs added or removed: the bindings become TikTok's answer, and the edit is under review.
-            bind_skus(session, listing, sent.edited, bundle, body,
-                      sent_price=switches["price"], sent_inventory=switches["inventory"])
+            bind_skus(
+                session,
+                listing,
+                sent.edited,
+                bundle,
+                body,
+                sent_price=switches["price"],
+                sent_inventory=switches["inventory"],
+            )
             listing.audit_status = (sent.edited.audit or {}).get("status") or "AUDITING"
             listing.status = dashboard_status(listing.tiktok_status, listing.audit_status)
-        activity.record(session, ctx.required_merchant_id, "listings.sync",
-                        f"Sent store changes of “{body.title[:80]}”", status="succeeded",
-                        details={"changes": sent.changes, "product_id": product_id}, connection_id=connection.id)
+        activity.record(
+            session,
+            ctx.required_merchant_id,
+            "listings.sync",
+            f"Sent store changes of “{body.title[:80]}”",
+            status="succeeded",
+            details={"changes": sent.changes, "product_id": product_id},
+            connection_id=connection.id,
+        )
         audit_pushes(session, sent, listing, body.title, ctx.payload.get("change_set"))
 
 
@@ -582,14 +680,30 @@ def audit_pushes(session: Session, sent: SentChanges, listing: Listing, title: s
     for kind, values, what in (("listing.price", sent.prices, "Price"), ("listing.stock", sent.stock, "Stock")):
         if not values:
             continue
-        changes = ", ".join(f"{v['seller_sku'] or 'SKU'} {_shown(v['before'])} → {_shown(v['after'])}"
-                            for v in values.values())
-        before = {"tiktok_product_id": listing.tiktok_product_id, "skus": {sku: v["before"] for sku, v in values.items()}}
-        after = {"tiktok_product_id": listing.tiktok_product_id, "skus": {sku: v["after"] for sku, v in values.items()},
-                 "extra": {sku: {k: v[k] for k in ("currency", "warehouses") if k in v} for sku, v in values.items()}}
-        audit.record(session, None, kind, ("product", listing.product_id), before, after,
-                     summary=f"{what} sent to TikTok for “{title[:80]}”: {changes}", change_set=change_set,
-                     product_id=listing.product_id, connection_id=listing.connection_id)
+        changes = ", ".join(
+            f"{v['seller_sku'] or 'SKU'} {_shown(v['before'])} → {_shown(v['after'])}" for v in values.values()
+        )
+        before = {
+            "tiktok_product_id": listing.tiktok_product_id,
+            "skus": {sku: v["before"] for sku, v in values.items()},
+        }
+        after = {
+            "tiktok_product_id": listing.tiktok_product_id,
+            "skus": {sku: v["after"] for sku, v in values.items()},
+            "extra": {sku: {k: v[k] for k in ("currency", "warehouses") if k in v} for sku, v in values.items()},
+        }
+        audit.record(
+            session,
+            None,
+            kind,
+            ("product", listing.product_id),
+            before,
+            after,
+            summary=f"{what} sent to TikTok for “{title[:80]}”: {changes}",
+            change_set=change_set,
+            product_id=listing.product_id,
+            connection_id=listing.connection_id,
+        )
 
 
 def _shown(value) -> str:
@@ -602,9 +716,15 @@ def _prices_unconverted(ctx: JobContext, prepared, connection_id: str) -> bool:
     if missing is None or prepared.body is None:
         return False
     with ctx.session() as session, session.begin():
-        activity.record(session, ctx.required_merchant_id, "listings.sync.price_blocked",
-                        f"Prices of “{prepared.body.title[:80]}” were not sent to TikTok", status="failed",
-                        message=f"{missing.message} {missing.fix}", connection_id=connection_id)
+        activity.record(
+            session,
+            ctx.required_merchant_id,
+            "listings.sync.price_blocked",
+            f"Prices of “{prepared.body.title[:80]}” were not sent to TikTok",
+            status="failed",
+            message=f"{missing.message} {missing.fix}",
+            connection_id=connection_id,
+        )
     return True
 
 
@@ -619,37 +739,60 @@ class SentChanges:
     stock: dict[str, dict] = field(default_factory=dict)
 
 
-def _send_changes(client, tiktok_id: str, body, bundle, skus: dict, switches: dict, pushed_info: str | None) -> SentChanges:
+def _send_changes(
+    client, tiktok_id: str, body, bundle, skus: dict, switches: dict, pushed_info: str | None
+) -> SentChanges:
     """Compare the mapped body with what was last sent and send only the difference."""
     sent = SentChanges()
     variant_by_external = {v.external_id: v for v in bundle.variants}
-    candidates = [(sku, skus.get(variant_by_external[sku.external_sku_id].id))
-                  for sku in body.skus if sku.external_sku_id in variant_by_external]
+    candidates = [
+        (sku, skus.get(variant_by_external[sku.external_sku_id].id))
+        for sku in body.skus
+        if sku.external_sku_id in variant_by_external
+    ]
     bound = [(sku, row) for sku, row in candidates if row is not None]
     if switches["inventory"]:
         changed = [(sku, row, sum(w.quantity for w in sku.inventory)) for sku, row in bound]
         changed = [(sku, row, quantity) for sku, row, quantity in changed if row[4] != quantity]
         if changed:
-            client.update_inventory(tiktok_id, [InventoryUpdate(id=row[1], inventory=sku.inventory) for sku, row, _ in changed])
+            client.update_inventory(
+                tiktok_id, [InventoryUpdate(id=row[1], inventory=sku.inventory) for sku, row, _ in changed]
+            )
             for sku, row, quantity in changed:
                 sent.changes.append({"field": "stock", "sku": row[2], "before": row[4], "after": quantity})
                 sent.pushed.append((row[0], "pushed_quantity", quantity))
-                sent.stock[row[1]] = {"seller_sku": row[2], "before": row[4], "after": quantity,
-                                      "warehouses": [w.model_dump(mode="json") for w in sku.inventory]}
+                sent.stock[row[1]] = {
+                    "seller_sku": row[2],
+                    "before": row[4],
+                    "after": quantity,
+                    "warehouses": [w.model_dump(mode="json") for w in sku.inventory],
+                }
     if switches["price"]:
         repriced = [(sku, row) for sku, row in bound if sku.price and row[3] != sku.price.amount]
         if repriced:
-            client.update_price(tiktok_id, [PriceUpdate(id=row[1], price=sku.price, external_list_prices=sku.external_list_prices)
-                                            for sku, row in repriced])
+            client.update_price(
+                tiktok_id,
+                [
+                    PriceUpdate(id=row[1], price=sku.price, external_list_prices=sku.external_list_prices)
+                    for sku, row in repriced
+                ],
+            )
             for sku, row in repriced:
                 sent.changes.append({"field": "price", "sku": row[2], "before": row[3], "after": sku.price.amount})
                 sent.pushed.append((row[0], "pushed_price", sku.price.amount))
-                sent.prices[row[1]] = {"seller_sku": row[2], "before": row[3], "after": sku.price.amount,
-                                       "currency": sku.price.currency}
+                sent.prices[row[1]] = {
+                    "seller_sku": row[2],
+                    "before": row[3],
+                    "after": sku.price.amount,
+                    "currency": sku.price.currency,
+                }
     info_hash = content_hashes(body).information
     if switches["info"] and info_hash != pushed_info:
-        added = [sku for sku in body.skus if sku.external_sku_id not in variant_by_external
-                 or variant_by_external[sku.external_sku_id].id not in skus]
+        added = [
+            sku
+            for sku in body.skus
+            if sku.external_sku_id not in variant_by_external or variant_by_external[sku.external_sku_id].id not in skus
+        ]
         # A variant deleted in the store took its binding with it: TikTok's own list tells what to remove.
         bound_ids = {row[1] for row in skus.values()}
         removed = [sku for sku in client.get_product(tiktok_id).skus if sku.id not in bound_ids]
@@ -659,14 +802,24 @@ def _send_changes(client, tiktok_id: str, body, bundle, skus: dict, switches: di
             sku_ids = {variant_id: row[1] for variant_id, row in skus.items()}
             keep = [name for name in ("price", "inventory") if not switches[name]]
             sent.edited = client.edit_product(tiktok_id, with_sku_ids(body, bundle, sku_ids), keep_sku_fields=keep)
-            sent.changes.append({"field": "variants", "added": [sku.seller_sku for sku in added],
-                                 "removed": [sku.seller_sku for sku in removed]})
+            sent.changes.append(
+                {
+                    "field": "variants",
+                    "added": [sku.seller_sku for sku in added],
+                    "removed": [sku.seller_sku for sku in removed],
+                }
+            )
         else:
-            client.partial_edit_product(tiktok_id, {
-                "title": body.title, "description": body.description,
-                "main_images": [image.model_dump(exclude_none=True) for image in body.main_images],
-                "product_attributes": [a.model_dump(exclude_none=True) for a in body.product_attributes or []] or None,
-            })
+            client.partial_edit_product(
+                tiktok_id,
+                {
+                    "title": body.title,
+                    "description": body.description,
+                    "main_images": [image.model_dump(exclude_none=True) for image in body.main_images],
+                    "product_attributes": [a.model_dump(exclude_none=True) for a in body.product_attributes or []]
+                    or None,
+                },
+            )
         sent.changes.append({"field": "product information", "before": None, "after": body.title})
         sent.info_hash = info_hash
     return sent
@@ -693,10 +846,15 @@ def _remove_deleted(ctx: JobContext, client, listing_id: int, behaviour: str) ->
         else:
             listing.status, listing.tiktok_status = ListingStatus.INACTIVE, "SELLER_DEACTIVATED"
         audit_status(session, listing, behaviour, before, None)
-        activity.record(session, ctx.required_merchant_id, "listings.store_deleted",
-                        f"Product deleted in the store was {'deleted' if behaviour == 'delete' else 'deactivated'} on TikTok",
-                        status="succeeded", details={"tiktok_product_id": tiktok_id},
-                        connection_id=listing.connection_id)
+        activity.record(
+            session,
+            ctx.required_merchant_id,
+            "listings.store_deleted",
+            f"Product deleted in the store was {'deleted' if behaviour == 'delete' else 'deactivated'} on TikTok",
+            status="succeeded",
+            details={"tiktok_product_id": tiktok_id},
+            connection_id=listing.connection_id,
+        )
 
 
 # --- periodic -------------------------------------------------------------------------------------------

@@ -33,10 +33,16 @@ def unsent_changes(session: Session, listing: Listing, body: dict[str, Any]) -> 
             continue
         price = (sku.get("price") or {}).get("amount")
         if price is not None and price != row.pushed_price:
-            changes.append(UnsentChange(row.seller_sku or "", "price", row.pushed_price or "nothing", str(price),
-                                        not switches.sync_price))
+            changes.append(
+                UnsentChange(
+                    row.seller_sku or "", "price", row.pushed_price or "nothing", str(price), not switches.sync_price
+                )
+            )
         quantity = sum(entry.get("quantity", 0) for entry in sku.get("inventory") or [])
         if quantity != row.pushed_quantity:
-            changes.append(UnsentChange(row.seller_sku or "", "stock", str(row.pushed_quantity), str(quantity),
-                                        not switches.sync_inventory))
+            changes.append(
+                UnsentChange(
+                    row.seller_sku or "", "stock", str(row.pushed_quantity), str(quantity), not switches.sync_inventory
+                )
+            )
     return changes

@@ -39,8 +39,11 @@ def _event_for(record) -> EventKind | None:
     if isinstance(record, Listing):
         failed = _became(record, "status", (ListingStatus.FAILED,))
         # Validation refused it before sending: back to Not uploaded, with its problems.
-        refused = (_became(record, "status", (ListingStatus.NOT_UPLOADED,)) and bool(record.problems)
-                   and inspect(record).attrs.status.history.deleted == [ListingStatus.IN_PROGRESS])
+        refused = (
+            _became(record, "status", (ListingStatus.NOT_UPLOADED,))
+            and bool(record.problems)
+            and inspect(record).attrs.status.history.deleted == [ListingStatus.IN_PROGRESS]
+        )
         return EventKind.FAILED_UPLOAD if failed or refused else None
     if isinstance(record, Order):
         if _became(record, "store_sync", (StoreSync.FAILED,)):
@@ -71,13 +74,21 @@ def _record_events(session: Session) -> None:
         return
     from tokbridge.jobs.service import enqueue  # jobs imports every model module; avoid the cycle
 
-    session.add_all(NotificationEvent(merchant_id=merchant_id, kind=kind, subject_id=subject_id)
-                    for merchant_id, kind, subject_id in sorted(noted))
+    session.add_all(
+        NotificationEvent(merchant_id=merchant_id, kind=kind, subject_id=subject_id)
+        for merchant_id, kind, subject_id in sorted(noted)
+    )
     for merchant_id in sorted({merchant_id for merchant_id, _, _ in noted}):
         # An active digest (queued or running) is returned instead; the sweep in tasks.py catches
         # events that a running digest had already passed.
-        enqueue(session, DIGEST_JOB, merchant_id=merchant_id, identity_key=digest_identity(merchant_id),
-                run_at=utcnow() + DIGEST_DELAY, title="Email what failed")
+        enqueue(
+            session,
+            DIGEST_JOB,
+            merchant_id=merchant_id,
+            identity_key=digest_identity(merchant_id),
+            run_at=utcnow() + DIGEST_DELAY,
+            title="Email what failed",
+        )
     session.flush()
 
 

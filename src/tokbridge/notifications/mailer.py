@@ -40,9 +40,13 @@ class SmtpServer:
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise ValueError("SMTP_URL must look like smtp://user:password@host:587 or smtps://user:password@host")
         tls = parts.scheme == "smtps"
-        return cls(host=parts.hostname, port=parts.port or (465 if tls else 25), tls=tls,
-                   username=unquote(parts.username) if parts.username else None,
-                   password=unquote(parts.password) if parts.password else None)
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (465 if tls else 25),
+            tls=tls,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+        )
 
     @property
     def label(self) -> str:
@@ -64,8 +68,9 @@ def send(url: str, message: EmailMessage) -> None:
     try:
         smtp: smtplib.SMTP
         if server.tls:
-            smtp = smtplib.SMTP_SSL(server.host, server.port, timeout=TIMEOUT_SECONDS,
-                                    context=ssl.create_default_context())
+            smtp = smtplib.SMTP_SSL(
+                server.host, server.port, timeout=TIMEOUT_SECONDS, context=ssl.create_default_context()
+            )
         else:
             smtp = smtplib.SMTP(server.host, server.port, timeout=TIMEOUT_SECONDS)
         with smtp:

@@ -39,8 +39,11 @@ SHOWN_PER_SECTION = 20  # a bulk upload can fail hundreds: the rest is a link
 RETRY_REFUSED_AFTER_SECONDS = 120
 _not_configured_logged = False
 
-PREFERENCE_OF: dict[str, str] = {EventKind.FAILED_UPLOAD: "on_failed_upload", EventKind.FAILED_ORDER: "on_failed_order",
-                 EventKind.ORDER_WAITING_FOR_PLAN: "on_plan_limit"}
+PREFERENCE_OF: dict[str, str] = {
+    EventKind.FAILED_UPLOAD: "on_failed_upload",
+    EventKind.FAILED_ORDER: "on_failed_order",
+    EventKind.ORDER_WAITING_FOR_PLAN: "on_plan_limit",
+}
 
 
 @dataclass
@@ -102,8 +105,9 @@ def send_digest(open_session: Callable[[], Session], merchant_id: int, settings:
         mailer.send(smtp_url, message)
     except mailer.NotSent as refused:
         _finish(open_session, digest_id, DigestState.PENDING, str(refused))
-        raise RetryableError(f"The mail server did not take the email: {refused}",
-                             retry_after=RETRY_REFUSED_AFTER_SECONDS) from None
+        raise RetryableError(
+            f"The mail server did not take the email: {refused}", retry_after=RETRY_REFUSED_AFTER_SECONDS
+        ) from None
     except mailer.MaybeSent as broken:
         _finish(open_session, digest_id, DigestState.UNCERTAIN, str(broken))
         log.warning("notification digest %s may not have gone out (%s); not sending it twice", digest_id, broken)
@@ -154,9 +158,15 @@ def _compose(session: Session, merchant_id: int, settings: Settings) -> Notifica
     if not sections:
         repository.mark_handled(merchant_id, [e.id for e in events])
         return None
-    digest = NotificationDigest(merchant_id=merchant_id, recipient=address, subject=_subject(sections),
-                                text_body=_text(sections, settings.base_url), html_body=_html(sections),
-                                state=DigestState.PENDING, attempts=0)
+    digest = NotificationDigest(
+        merchant_id=merchant_id,
+        recipient=address,
+        subject=_subject(sections),
+        text_body=_text(sections, settings.base_url),
+        html_body=_html(sections),
+        state=DigestState.PENDING,
+        attempts=0,
+    )
     session.add(digest)
     session.flush()
     repository.mark_handled(merchant_id, [e.id for e in events], digest_id=digest.id)
@@ -170,8 +180,13 @@ def _subjects(events: list[NotificationEvent], kind: str) -> list[int]:
 def _sections(session: Session, events: list[NotificationEvent], base: str) -> list[Section]:
     sections = []
     if listing_ids := _subjects(events, EventKind.FAILED_UPLOAD):
-        section = Section("Products that failed", f"{base}/products?status=failed", "See all failed products",
-                          _counted(len(listing_ids), "product", "failed"), total=len(listing_ids))
+        section = Section(
+            "Products that failed",
+            f"{base}/products?status=failed",
+            "See all failed products",
+            _counted(len(listing_ids), "product", "failed"),
+            total=len(listing_ids),
+        )
         by_id = NotificationRepository(session).listings_with_titles(listing_ids[:SHOWN_PER_SECTION])
         for listing_id in listing_ids[:SHOWN_PER_SECTION]:
             if listing_id in by_id:
@@ -180,21 +195,40 @@ def _sections(session: Session, events: list[NotificationEvent], base: str) -> l
                 section.items.append(Item(title, f"{base}/products/{listing.product_id}", reason, fix))
         sections.append(section)
     if order_ids := _subjects(events, EventKind.FAILED_ORDER):
-        section = Section("Orders not created in your store", f"{base}/orders?status=failed",
-                          "See all failed orders", _counted(len(order_ids), "order", "not in your store"),
-                          total=len(order_ids))
+        section = Section(
+            "Orders not created in your store",
+            f"{base}/orders?status=failed",
+            "See all failed orders",
+            _counted(len(order_ids), "order", "not in your store"),
+            total=len(order_ids),
+        )
         for order in NotificationRepository(session).orders(order_ids[:SHOWN_PER_SECTION]):
-            section.items.append(Item(f"TikTok order {order.tiktok_order_id}", f"{base}/orders/{order.id}",
-                                      order.failure_reason or "", "Fix the reason, then press Retry on the order."))
+            section.items.append(
+                Item(
+                    f"TikTok order {order.tiktok_order_id}",
+                    f"{base}/orders/{order.id}",
+                    order.failure_reason or "",
+                    "Fix the reason, then press Retry on the order.",
+                )
+            )
         sections.append(section)
     if order_ids := _subjects(events, EventKind.ORDER_WAITING_FOR_PLAN):
-        section = Section("Plan limit reached: orders waiting", f"{base}/plans", "Compare plans and upgrade",
-                          f"plan limit reached ({_counted(len(order_ids), 'order', 'waiting')})",
-                          total=len(order_ids))
+        section = Section(
+            "Plan limit reached: orders waiting",
+            f"{base}/plans",
+            "Compare plans and upgrade",
+            f"plan limit reached ({_counted(len(order_ids), 'order', 'waiting')})",
+            total=len(order_ids),
+        )
         for order in NotificationRepository(session).orders(order_ids[:SHOWN_PER_SECTION]):
-            section.items.append(Item(f"TikTok order {order.tiktok_order_id}", f"{base}/orders/{order.id}",
-                                      order.failure_reason or "The plan's orders for this month are used.",
-                                      "Upgrade your plan: waiting orders then go to your store."))
+            section.items.append(
+                Item(
+                    f"TikTok order {order.tiktok_order_id}",
+                    f"{base}/orders/{order.id}",
+                    order.failure_reason or "The plan's orders for this month are used.",
+                    "Upgrade your plan: waiting orders then go to your store.",
+                )
+            )
         sections.append(section)
     return [s for s in sections if s.items]
 
@@ -224,13 +258,17 @@ def _subject(sections: list[Section]) -> str:
 
 
 # The email's two renderings; autoescaped in HTML only (names and reasons come from the store and TikTok).
-_emails = jinja2.Environment(loader=jinja2.PackageLoader("tokbridge.notifications", "templates"),
-                             autoescape=jinja2.select_autoescape(["html"]), keep_trailing_newline=True)
+_emails = jinja2.Environment(
+    loader=jinja2.PackageLoader("tokbridge.notifications", "templates"),
+    autoescape=jinja2.select_autoescape(["html"]),
+    keep_trailing_newline=True,
+)
 
 
 def _text(sections: list[Section], base_url: str) -> str:
     return _emails.get_template("digest.txt").render(
-        sections=sections, settings_link=f"{base_url.rstrip('/')}/settings#notifications-title")
+        sections=sections, settings_link=f"{base_url.rstrip('/')}/settings#notifications-title"
+    )
 
 
 def _html(sections: list[Section]) -> str:

@@ -32,8 +32,14 @@ def sweep(ctx: JobContext) -> None:
         merchants = repository.merchants_with_unhandled_events(session, before)
         repository.prune(session, utcnow() - KEEP_FOR)
         for merchant_id in merchants:
-            enqueue(session, hooks.DIGEST_JOB, merchant_id=merchant_id, identity_key=hooks.digest_identity(merchant_id),
-                    run_at=utcnow() + hooks.DIGEST_DELAY, title="Email what failed")
+            enqueue(
+                session,
+                hooks.DIGEST_JOB,
+                merchant_id=merchant_id,
+                identity_key=hooks.digest_identity(merchant_id),
+                run_at=utcnow() + hooks.DIGEST_DELAY,
+                title="Email what failed",
+            )
     ctx.progress(len(merchants), len(merchants))
 
 

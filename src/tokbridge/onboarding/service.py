@@ -21,8 +21,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tokbridge.activity import service as activity
-from tokbridge.audit import service as audit
 from tokbridge.activity.models import ActivityStatus
+from tokbridge.audit import service as audit
 from tokbridge.catalog.models import CatalogProduct
 from tokbridge.channels import registry
 from tokbridge.channels.base import (
@@ -38,6 +38,7 @@ from tokbridge.channels.base import (
     StoreEvent,
     StorePlugin,
 )
+
 # Re-exported: the domain's callers have always found them here.
 from tokbridge.channels.connections import (  # noqa: F401
     TIKTOK,
@@ -74,6 +75,7 @@ TIKTOK_WEBHOOK_EVENTS = (
     "RETURN_STATUS_CHANGE", "SELLER_DEAUTHORIZATION", "UPCOMING_AUTHORIZATION_EXPIRATION",
 )  # fmt: skip
 
+
 class ConnectError(Exception):
     """A connection could not be made. `title` and `message` say what happened, `next_step` what to do."""
 
@@ -102,8 +104,11 @@ def made_by_code(session: Session, channel: str, code: str | None) -> list[Chann
     if not code:
         return []
     fingerprint = _fingerprint(code)
-    return [row for row in ConnectionRepository(session).for_channel(channel, active_only=False)
-            if (row.data or {}).get(CONNECTED_BY) == fingerprint]
+    return [
+        row
+        for row in ConnectionRepository(session).for_channel(channel, active_only=False)
+        if (row.data or {}).get(CONNECTED_BY) == fingerprint
+    ]
 
 
 def callback_url(settings: Settings, channel: str) -> str:
@@ -122,8 +127,11 @@ def _owner_of(session: Session, channel: str, external_id: str) -> int | None:
     """The merchant an external account is connected to, whoever is asking (webhooks route by it).
     Another merchant's unfinished choice among TikTok shops (a `pending` row) holds nothing: it goes."""
     with Session(bind=session.get_bind()) as unscoped:
-        row = unscoped.scalar(select(ChannelConnection).where(
-            ChannelConnection.channel == channel, ChannelConnection.external_id == external_id))
+        row = unscoped.scalar(
+            select(ChannelConnection).where(
+                ChannelConnection.channel == channel, ChannelConnection.external_id == external_id
+            )
+        )
         if row is None:
             return None
         if row.status == "pending" and row.merchant_id != bound_merchant(session):
@@ -183,14 +191,17 @@ def store_authorization_url(settings: Settings, merchant_id: int, kind: str, ans
     For a store whose form carries the credentials, see `start_store_connect`."""
     plugin, account, state, start = _begin(settings, merchant_id, kind, answers)
     if start.redirect_url is None:
-        raise ConnectError(f"{plugin.display_name} has no approval page",
-                           "This store connects with the details typed on TokBridge's form.",
-                           f"Fill in the form on Connect {plugin.display_name}.")
+        raise ConnectError(
+            f"{plugin.display_name} has no approval page",
+            "This store connects with the details typed on TokBridge's form.",
+            f"Fill in the form on Connect {plugin.display_name}.",
+        )
     return start.redirect_url
 
 
-def start_store_connect(session: Session, settings: Settings, merchant_id: int, kind: str,
-                        answers: Mapping[str, str]) -> str | ChannelConnection:
+def start_store_connect(
+    session: Session, settings: Settings, merchant_id: int, kind: str, answers: Mapping[str, str]
+) -> str | ChannelConnection:
     """The connect form was sent: where to send the merchant to approve TokBridge (OAuth), or, for a
     store whose form carries the credentials (an address and an API key), the connection made at once.
     `session` is bound to the merchant; the caller commits."""
@@ -201,16 +212,19 @@ def start_store_connect(session: Session, settings: Settings, merchant_id: int, 
     return _finish(session, settings, merchant_id, plugin, returned)
 
 
-def _begin(settings: Settings, merchant_id: int, kind: str,
-           answers: Mapping[str, str]) -> tuple[StorePlugin, str, str, ConnectStart]:
+def _begin(
+    settings: Settings, merchant_id: int, kind: str, answers: Mapping[str, str]
+) -> tuple[StorePlugin, str, str, ConnectStart]:
     plugin = store_plugin(kind)
     connector = plugin.connector
     try:
         account = connector.account_of(answers)
         state = _signer(settings, connector.state_max_age_seconds).issue(
-            _store_state_subject(kind, merchant_id, account))
-        start = connector.begin(settings, account=account, state=state, callback_url=callback_url(settings, kind),
-                                answers=answers)
+            _store_state_subject(kind, merchant_id, account)
+        )
+        start = connector.begin(
+            settings, account=account, state=state, callback_url=callback_url(settings, kind), answers=answers
+        )
     except ConnectRefused as refused:
         raise _refused(plugin, refused) from None
     return plugin, account, state, start
@@ -236,8 +250,9 @@ def _answers_for(plugin: StorePlugin, account: str) -> dict[str, str]:
     return {fields[0].name: account} if fields else {}
 
 
-def finish_store_connect(session: Session, settings: Settings, merchant_id: int, kind: str,
-                         params: Mapping[str, str]) -> ChannelConnection:
+def finish_store_connect(
+    session: Session, settings: Settings, merchant_id: int, kind: str, params: Mapping[str, str]
+) -> ChannelConnection:
     """Check the store's redirect back, exchange its code, store the connection (its tokens encrypted) and
     start the import. `session` is bound to the merchant; the caller commits."""
     plugin = store_plugin(kind)
@@ -251,21 +266,26 @@ def finish_store_connect(session: Session, settings: Settings, merchant_id: int,
     return _finish(session, settings, merchant_id, plugin, returned)
 
 
-def _finish(session: Session, settings: Settings, merchant_id: int, plugin: StorePlugin,
-            returned: ConnectReturn) -> ChannelConnection:
+def _finish(
+    session: Session, settings: Settings, merchant_id: int, plugin: StorePlugin, returned: ConnectReturn
+) -> ChannelConnection:
     """The checks the domain owns (age, TokBridge's state, who owns the account), then the connector's
     exchange, the permissions, and the connection stored with its first jobs."""
     kind, connector, again = plugin.kind, plugin.connector, start_again(plugin)
     if returned.expired:
-        raise ConnectError("The approval has expired", f"{plugin.display_name}'s answer is too old to be accepted.",
-                           again)
+        raise ConnectError(
+            "The approval has expired", f"{plugin.display_name}'s answer is too old to be accepted.", again
+        )
     try:
         subject = _signer(settings, connector.state_max_age_seconds).verify(returned.state)
     except InvalidState:
         subject = None
     if subject != _store_state_subject(kind, merchant_id, returned.account):
-        raise ConnectError("This approval does not belong to this session",
-                           "It was started by another account, for another store, or too long ago.", again)
+        raise ConnectError(
+            "This approval does not belong to this session",
+            "It was started by another account, for another store, or too long ago.",
+            again,
+        )
     owner = _owner_of(session, kind, returned.account)
     if owner is not None and owner != merchant_id:
         raise already_connected(f"{plugin.display_name} store")
@@ -275,33 +295,41 @@ def _finish(session: Session, settings: Settings, merchant_id: int, plugin: Stor
         raise _refused(plugin, refused) from None
     except NeedsReconnect:
         if returned.answers:  # the form's own credentials
-            raise ConnectError(f"{plugin.display_name} refused these details",
-                               f"{plugin.display_name} did not accept the address or key as typed.",
-                               f"Check them in {plugin.display_name} and fill in the form again.") from None
-        raise ConnectError(f"{plugin.display_name} refused the approval code",
-                           "The code was already used or has expired.", again) from None
+            raise ConnectError(
+                f"{plugin.display_name} refused these details",
+                f"{plugin.display_name} did not accept the address or key as typed.",
+                f"Check them in {plugin.display_name} and fill in the form again.",
+            ) from None
+        raise ConnectError(
+            f"{plugin.display_name} refused the approval code", "The code was already used or has expired.", again
+        ) from None
     except RetryableError:
-        raise ConnectError(f"{plugin.display_name} did not answer",
-                           f"{plugin.display_name} could not be reached to finish the connection.",
-                           f"Wait a minute and start again from Connect {plugin.display_name}.", status=502) from None
+        raise ConnectError(
+            f"{plugin.display_name} did not answer",
+            f"{plugin.display_name} could not be reached to finish the connection.",
+            f"Wait a minute and start again from Connect {plugin.display_name}.",
+            status=502,
+        ) from None
     missing = connector.missing_scopes(grant.scopes)
     if missing and connects_with_key(plugin):
-        raise ConnectError("The key lacks some permissions",
-                           f"TokBridge needs these permissions on your store: {'; '.join(missing)}. Nothing was "
-                           "saved.",
-                           f"Give the key these permissions in your {plugin.display_name} back office, then fill "
-                           "in the form again.")
+        raise ConnectError(
+            "The key lacks some permissions",
+            f"TokBridge needs these permissions on your store: {'; '.join(missing)}. Nothing was saved.",
+            f"Give the key these permissions in your {plugin.display_name} back office, then fill in the form again.",
+        )
     if missing:
-        raise ConnectError("Some permissions were not granted",
-                           f"TokBridge needs these permissions on your store: {'; '.join(missing)}.",
-                           f"Start again from Connect {plugin.display_name} and approve every permission "
-                           "TokBridge asks for.")
+        raise ConnectError(
+            "Some permissions were not granted",
+            f"TokBridge needs these permissions on your store: {'; '.join(missing)}.",
+            f"Start again from Connect {plugin.display_name} and approve every permission TokBridge asks for.",
+        )
     session.commit()
     for_writing(session)  # SQLite: take the write lock now rather than fail when upgrading a read
     connection = ConnectionRepository(session).by_external_id(kind, grant.external_id)
     if connection is None:
-        connection = ChannelConnection(merchant_id=merchant_id, channel=kind, external_id=grant.external_id,
-                                       name=grant.name, data={})
+        connection = ChannelConnection(
+            merchant_id=merchant_id, channel=kind, external_id=grant.external_id, name=grant.name, data={}
+        )
         session.add(connection)
     store_grant(connection, grant)
     connection.data = {**(connection.data or {}), **grant.data}
@@ -311,14 +339,29 @@ def _finish(session: Session, settings: Settings, merchant_id: int, plugin: Stor
     session.flush()
     shop_links.link_unlinked_shops(session)  # the merchant's only store: the shops list its catalog
     _audit_connection(session, connection, "connection.connected", f"{plugin.display_name} store", "connected")
-    activity.record(session, merchant_id, "onboarding.connected",
-                    f"{plugin.display_name} store {connection.name or connection.external_id} connected",
-                    "Your catalog is being imported; its progress shows here.", status=ActivityStatus.SUCCEEDED,
-                    connection_id=connection.id)
-    enqueue(session, SUBSCRIBE_JOB, merchant_id=merchant_id, payload={"connection_id": connection.id},
-            identity_key=f"{SUBSCRIBE_JOB}:{connection.id}")
-    enqueue(session, IMPORT_JOB, merchant_id=merchant_id, payload={"connection_id": connection.id},
-            identity_key=f"{IMPORT_JOB}:{connection.id}")
+    activity.record(
+        session,
+        merchant_id,
+        "onboarding.connected",
+        f"{plugin.display_name} store {connection.name or connection.external_id} connected",
+        "Your catalog is being imported; its progress shows here.",
+        status=ActivityStatus.SUCCEEDED,
+        connection_id=connection.id,
+    )
+    enqueue(
+        session,
+        SUBSCRIBE_JOB,
+        merchant_id=merchant_id,
+        payload={"connection_id": connection.id},
+        identity_key=f"{SUBSCRIBE_JOB}:{connection.id}",
+    )
+    enqueue(
+        session,
+        IMPORT_JOB,
+        merchant_id=merchant_id,
+        payload={"connection_id": connection.id},
+        identity_key=f"{IMPORT_JOB}:{connection.id}",
+    )
     return connection
 
 
@@ -328,8 +371,9 @@ def subscribe_store_events(settings: Settings, connection: ChannelConnection) ->
     if not plugin.capabilities.webhooks:
         return []
     address = webhook_address(settings, connection.channel)
-    return with_fresh_connection(settings, connection,
-                                 lambda fresh: plugin.connector.subscribe_events(settings, fresh, address))
+    return with_fresh_connection(
+        settings, connection, lambda fresh: plugin.connector.subscribe_events(settings, fresh, address)
+    )
 
 
 def store_billing(settings: Settings, connection: ChannelConnection | None) -> StoreBilling | None:
@@ -364,10 +408,15 @@ def disconnect_account(session: Session, settings: Settings, connection_id: str)
         return None
     forget_credentials(connection)
     _audit_connection(session, connection, "connection.disconnected", store_label(connection), "disconnected")
-    activity.record(session, connection.merchant_id, "onboarding.disconnected",
-                    f"{store_label(connection)} {connection.name or connection.external_id} disconnected",
-                    status="info", message="Connect it again from Settings to resume syncing.",
-                    connection_id=connection.id)
+    activity.record(
+        session,
+        connection.merchant_id,
+        "onboarding.disconnected",
+        f"{store_label(connection)} {connection.name or connection.external_id} disconnected",
+        status="info",
+        message="Connect it again from Settings to resume syncing.",
+        connection_id=connection.id,
+    )
     return connection
 
 
@@ -375,10 +424,17 @@ def _audit_connection(session: Session, connection: ChannelConnection, kind: str
     """Connections in the audit trail: which account, never its credentials."""
     account = {"account": connection.name or connection.external_id, "status": connection.status}
     connected = kind == "connection.connected"
-    audit.record(session, None, kind, ("connection", connection.id), None if connected else account,
-                 account if connected else None,
-                 summary=f"{what} {connection.name or connection.external_id} {verb}",
-                 connection_id=connection.id, merchant_id=connection.merchant_id)
+    audit.record(
+        session,
+        None,
+        kind,
+        ("connection", connection.id),
+        None if connected else account,
+        account if connected else None,
+        summary=f"{what} {connection.name or connection.external_id} {verb}",
+        connection_id=connection.id,
+        merchant_id=connection.merchant_id,
+    )
 
 
 # What the store's own notifications do (their plugin's events translate them; the router calls these).
@@ -392,12 +448,22 @@ def on_store_disconnected(session: Session, connection: ChannelConnection) -> No
     if row is None:
         return
     forget_credentials(row)
-    _audit_connection(session, row, "connection.disconnected", f"{plugin.display_name} store",
-                      "disconnected (the app was uninstalled from the store)")
-    activity.record(session, connection.merchant_id, "onboarding.disconnected",
-                    f"{plugin.display_name} store {connection.name or connection.external_id} disconnected",
-                    f"TokBridge was uninstalled from the store: its catalog no longer updates. Connect "
-                    f"{plugin.display_name} again to resume.", status=ActivityStatus.FAILED)
+    _audit_connection(
+        session,
+        row,
+        "connection.disconnected",
+        f"{plugin.display_name} store",
+        "disconnected (the app was uninstalled from the store)",
+    )
+    activity.record(
+        session,
+        connection.merchant_id,
+        "onboarding.disconnected",
+        f"{plugin.display_name} store {connection.name or connection.external_id} disconnected",
+        f"TokBridge was uninstalled from the store: its catalog no longer updates. Connect "
+        f"{plugin.display_name} again to resume.",
+        status=ActivityStatus.FAILED,
+    )
 
 
 def on_privacy_request(session: Session, connection: ChannelConnection, event: StoreEvent) -> None:
@@ -409,26 +475,48 @@ def on_privacy_request(session: Session, connection: ChannelConnection, event: S
     bind_merchant(session, connection.merchant_id)
     name = registry.plugin_of(connection).display_name
     request = event.data.get("request")
-    ids = {"customer_id": str(event.data.get("customer_id") or ""),
-           "order_ids": [str(o) for o in event.data.get("orders") or []]}
+    ids = {
+        "customer_id": str(event.data.get("customer_id") or ""),
+        "order_ids": [str(o) for o in event.data.get("orders") or []],
+    }
     if request == PRIVACY_CUSTOMER_DATA:
-        activity.record(session, connection.merchant_id, "privacy.data_request", f"Customer data request from {name}",
-                        "A customer asked for their data. TokBridge keeps no customer data from your store, so "
-                        "there is nothing to send.", details=ids)
+        activity.record(
+            session,
+            connection.merchant_id,
+            "privacy.data_request",
+            f"Customer data request from {name}",
+            "A customer asked for their data. TokBridge keeps no customer data from your store, so "
+            "there is nothing to send.",
+            details=ids,
+        )
     elif request == PRIVACY_CUSTOMER_ERASURE:
-        activity.record(session, connection.merchant_id, "privacy.customer_redact",
-                        f"Customer data erasure request from {name}",
-                        "A customer's data must be erased. TokBridge keeps no customer data from your store; "
-                        "nothing to erase.", details=ids)
+        activity.record(
+            session,
+            connection.merchant_id,
+            "privacy.customer_redact",
+            f"Customer data erasure request from {name}",
+            "A customer's data must be erased. TokBridge keeps no customer data from your store; nothing to erase.",
+            details=ids,
+        )
     elif request == PRIVACY_STORE_ERASURE:
-        session.execute(delete(CatalogProduct).where(CatalogProduct.channel == connection.channel)
-                        .execution_options(synchronize_session=False))
-        session.execute(delete(ChannelConnection).where(ChannelConnection.id == connection.id)
-                        .execution_options(synchronize_session=False))
-        activity.record(session, connection.merchant_id, "privacy.shop_redact",
-                        f"Data of {name} store {connection.external_id} deleted",
-                        f"{name} asked for the store's data to be erased after the app was uninstalled: its "
-                        "catalog and connection were deleted.")
+        session.execute(
+            delete(CatalogProduct)
+            .where(CatalogProduct.channel == connection.channel)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            delete(ChannelConnection)
+            .where(ChannelConnection.id == connection.id)
+            .execution_options(synchronize_session=False)
+        )
+        activity.record(
+            session,
+            connection.merchant_id,
+            "privacy.shop_redact",
+            f"Data of {name} store {connection.external_id} deleted",
+            f"{name} asked for the store's data to be erased after the app was uninstalled: its "
+            "catalog and connection were deleted.",
+        )
     else:
         log.warning("privacy request of unknown kind %r from %s ignored", request, connection.channel)
 
@@ -439,9 +527,12 @@ def on_privacy_request(session: Session, connection: ChannelConnection, event: S
 def tiktok_authorization_link(settings: Settings, merchant_id: int) -> str:
     app = tiktok_app()
     if not app.app_key or not app.service_id:
-        raise ConnectError("TikTok Shop is not set up on this server",
-                           "TIKTOK_APP_KEY, TIKTOK_APP_SECRET and TIKTOK_SERVICE_ID are not configured.",
-                           "Ask the person who runs TokBridge to set them.", status=503)
+        raise ConnectError(
+            "TikTok Shop is not set up on this server",
+            "TIKTOK_APP_KEY, TIKTOK_APP_SECRET and TIKTOK_SERVICE_ID are not configured.",
+            "Ask the person who runs TokBridge to set them.",
+            status=503,
+        )
     return authorization_url(app, _signer(settings, app.state_max_age_seconds).issue(f"tiktok:{merchant_id}"))
 
 
@@ -455,14 +546,22 @@ class TikTokAuthorization:
     connected_all: list[ChannelConnection] = field(default_factory=list)
 
 
-def finish_tiktok_connect(session: Session, settings: Settings, merchant_id: int, *, code: str | None,
-                          state: str | None, error: str | None = None) -> TikTokAuthorization:
+def finish_tiktok_connect(
+    session: Session,
+    settings: Settings,
+    merchant_id: int,
+    *,
+    code: str | None,
+    state: str | None,
+    error: str | None = None,
+) -> TikTokAuthorization:
     """Exchange TikTok's code, list the authorized shops; connect the only one, or keep the ones not
     connected yet as `pending` rows (their grant encrypted) until the merchant chooses which to connect
     (shops already connected stay connected: a second authorization adds shops). The caller commits."""
     if error or not code or code == "null":
-        raise ConnectError("TikTok Shop was not authorized", "The authorization was cancelled on TikTok's page.",
-                           START_AGAIN_TIKTOK)
+        raise ConnectError(
+            "TikTok Shop was not authorized", "The authorization was cancelled on TikTok's page.", START_AGAIN_TIKTOK
+        )
     earlier = made_by_code(session, TIKTOK, code)
     if earlier:  # the merchant reloaded the page TikTok sent them back to
         if any(row.status == "pending" for row in earlier) and len(earlier) > 1:
@@ -476,21 +575,32 @@ def finish_tiktok_connect(session: Session, settings: Settings, merchant_id: int
     except InvalidState:
         subject = None
     if subject != f"tiktok:{merchant_id}":
-        raise ConnectError("This authorization does not belong to this session",
-                           "It was started by another account or too long ago.", START_AGAIN_TIKTOK)
+        raise ConnectError(
+            "This authorization does not belong to this session",
+            "It was started by another account or too long ago.",
+            START_AGAIN_TIKTOK,
+        )
     auth = tiktok_auth(settings)
     try:
         grant = auth.get_token(code)
         shops = auth.authorized_shops(grant.access_token)
     except InvalidTokenError:
-        raise ConnectError("TikTok refused the authorization code", "The code was already used or has expired.",
-                           START_AGAIN_TIKTOK) from None
+        raise ConnectError(
+            "TikTok refused the authorization code", "The code was already used or has expired.", START_AGAIN_TIKTOK
+        ) from None
     except TikTokRetryable:
-        raise ConnectError("TikTok Shop did not answer", "TikTok could not be reached to finish the connection.",
-                           "Wait a minute and start again from Connect TikTok Shop.", status=502) from None
+        raise ConnectError(
+            "TikTok Shop did not answer",
+            "TikTok could not be reached to finish the connection.",
+            "Wait a minute and start again from Connect TikTok Shop.",
+            status=502,
+        ) from None
     if not shops:
-        raise ConnectError("No shop was authorized", "TikTok did not list any shop for this authorization.",
-                           "Make sure you sign in to TikTok with the seller account that owns the shop.")
+        raise ConnectError(
+            "No shop was authorized",
+            "TikTok did not list any shop for this authorization.",
+            "Make sure you sign in to TikTok with the seller account that owns the shop.",
+        )
     available = [s for s in shops if _owner_of(session, TIKTOK, s.id) in (None, merchant_id)]
     if not available:
         raise already_connected("TikTok shop")
@@ -506,8 +616,13 @@ def finish_tiktok_connect(session: Session, settings: Settings, merchant_id: int
         was_active = row.status == "active"
         apply_grant(row, grant)  # the seller's grant covers each of its shops
         row.name, row.region = shop.name, shop.region
-        row.data = {**(row.data or {}), "cipher": shop.cipher, "region": shop.region, "name": shop.name,
-                    CONNECTED_BY: _fingerprint(code)}
+        row.data = {
+            **(row.data or {}),
+            "cipher": shop.cipher,
+            "region": shop.region,
+            "name": shop.name,
+            CONNECTED_BY: _fingerprint(code),
+        }
         if len(available) > 1 and not was_active:
             row.status = "pending"  # not used until chosen; DatabaseTokenStore ignores it
         if not was_active:
@@ -531,8 +646,11 @@ def choose_tiktok_shops(session: Session, merchant_id: int, connection_ids: Coll
     found = [repository.get(connection_id) for connection_id in wanted]
     chosen = [row for row in found if row is not None and row.channel == TIKTOK and row.status in ("pending", "active")]
     if not wanted or len(chosen) != len(wanted):
-        raise ConnectError("That shop is not waiting to be connected",
-                           "The choice has expired or the shop was connected in the meantime.", START_AGAIN_TIKTOK)
+        raise ConnectError(
+            "That shop is not waiting to be connected",
+            "The choice has expired or the shop was connected in the meantime.",
+            START_AGAIN_TIKTOK,
+        )
     newly = [row for row in chosen if row.status == "pending"]
     for row in newly:
         row.status = "active"
@@ -555,20 +673,36 @@ def _tiktok_connected(session: Session, connection: ChannelConnection) -> None:
     """A shop became active: it adopts the configuration made before any shop, lists the merchant's only
     store, and its webhooks are subscribed."""
     shop_links.link_unlinked_shops(session)
-    shop_links.adopt_unattached(session, ShopContext(connection.merchant_id, connection,
-                                                     linked_store(session, connection)))
+    shop_links.adopt_unattached(
+        session, ShopContext(connection.merchant_id, connection, linked_store(session, connection))
+    )
     _audit_connection(session, connection, "connection.connected", "TikTok shop", "connected")
-    activity.record(session, connection.merchant_id, "onboarding.connected",
-                    f"TikTok shop {connection.name or connection.external_id} connected",
-                    "TokBridge is checking the shop's listing prerequisites.", status=ActivityStatus.SUCCEEDED,
-                    connection_id=connection.id)
-    enqueue(session, SUBSCRIBE_JOB, merchant_id=connection.merchant_id, payload={"connection_id": connection.id},
-            identity_key=f"{SUBSCRIBE_JOB}:{connection.id}")
+    activity.record(
+        session,
+        connection.merchant_id,
+        "onboarding.connected",
+        f"TikTok shop {connection.name or connection.external_id} connected",
+        "TokBridge is checking the shop's listing prerequisites.",
+        status=ActivityStatus.SUCCEEDED,
+        connection_id=connection.id,
+    )
+    enqueue(
+        session,
+        SUBSCRIBE_JOB,
+        merchant_id=connection.merchant_id,
+        payload={"connection_id": connection.id},
+        identity_key=f"{SUBSCRIBE_JOB}:{connection.id}",
+    )
 
 
-def subscribe_tiktok_webhooks(settings: Settings, engine, connection: ChannelConnection, *,
-                              done: Collection[str] = (), on_subscribed: Callable[[str], None] = lambda event: None,
-                              ) -> list[str]:
+def subscribe_tiktok_webhooks(
+    settings: Settings,
+    engine,
+    connection: ChannelConnection,
+    *,
+    done: Collection[str] = (),
+    on_subscribed: Callable[[str], None] = lambda event: None,
+) -> list[str]:
     """Subscribe the shop to each event not in `done`, reporting each one, so a job stopped by the
     rate limit resumes where it stopped instead of starting over (and being stopped again)."""
     address = webhook_address(settings, TIKTOK)
@@ -597,20 +731,34 @@ def check_prerequisites(session: Session, settings: Settings, connection: Channe
         return checks
     connection = locked
     # A new dict, so the JSON column sees the change.
-    connection.data = {**(connection.data or {}), "prerequisites": {"checks": checks, "checked_at": checked_at.isoformat()}}
+    connection.data = {
+        **(connection.data or {}),
+        "prerequisites": {"checks": checks, "checked_at": checked_at.isoformat()},
+    }
     blocking = steps.blocking_message(checks)
     failing = [s.title for s in steps.steps_from_checks(checks) if not s.complete]
     if blocking is None:
-        activity.record(session, connection.merchant_id, "onboarding.prerequisites",
-                        "TikTok Shop is ready for listings", "Every listing prerequisite is complete.",
-                        status=ActivityStatus.SUCCEEDED, details={"checked_at": checked_at.isoformat()},
-                        connection_id=connection.id)
+        activity.record(
+            session,
+            connection.merchant_id,
+            "onboarding.prerequisites",
+            "TikTok Shop is ready for listings",
+            "Every listing prerequisite is complete.",
+            status=ActivityStatus.SUCCEEDED,
+            details={"checked_at": checked_at.isoformat()},
+            connection_id=connection.id,
+        )
     else:
-        activity.record(session, connection.merchant_id, "onboarding.prerequisites",
-                        f"TikTok Shop needs {plural(len(failing), 'step')} before listing", blocking,
-                        status=ActivityStatus.FAILED,
-                        details={"checked_at": checked_at.isoformat(), "failing_steps": failing},
-                        connection_id=connection.id)
+        activity.record(
+            session,
+            connection.merchant_id,
+            "onboarding.prerequisites",
+            f"TikTok Shop needs {plural(len(failing), 'step')} before listing",
+            blocking,
+            status=ActivityStatus.FAILED,
+            details={"checked_at": checked_at.isoformat(), "failing_steps": failing},
+            connection_id=connection.id,
+        )
     return checks
 
 
@@ -621,8 +769,13 @@ def check_prerequisites_or_later(session: Session, settings: Settings, connectio
         return True
     except TikTokError as exc:
         log.warning("prerequisites check for tiktok shop %s failed (%s); queued for later", connection.external_id, exc)
-        enqueue(session, PREREQUISITES_JOB, merchant_id=connection.merchant_id,
-                payload={"connection_id": connection.id}, identity_key=f"{PREREQUISITES_JOB}:{connection.id}")
+        enqueue(
+            session,
+            PREREQUISITES_JOB,
+            merchant_id=connection.merchant_id,
+            payload={"connection_id": connection.id},
+            identity_key=f"{PREREQUISITES_JOB}:{connection.id}",
+        )
         return False
 
 

@@ -42,14 +42,19 @@ def adopt_unattached(session: Session, shop: ShopContext) -> int:
     already has configuration of its own (a shop connected again keeps its own). Templates and their links
     go through the templates' own adoption (names kept unique, products linked). Returns the rows moved."""
     merchant_id, shop_id = shop.merchant_id, shop.shop_id
-    if any(session.scalar(select(exists().where(model.merchant_id == merchant_id, model.connection_id == shop_id)))
-           for model in PER_SHOP_MODELS):
+    if any(
+        session.scalar(select(exists().where(model.merchant_id == merchant_id, model.connection_id == shop_id)))
+        for model in PER_SHOP_MODELS
+    ):
         return 0
     moved = templates_service.adopt_unattached(session, shop)
     for model in (SyncSettings, OrderSettings):
-        result = session.execute(update(model)
-                                 .where(model.merchant_id == merchant_id, model.connection_id.is_(None))
-                                 .values(connection_id=shop_id).execution_options(synchronize_session=False))
+        result = session.execute(
+            update(model)
+            .where(model.merchant_id == merchant_id, model.connection_id.is_(None))
+            .values(connection_id=shop_id)
+            .execution_options(synchronize_session=False)
+        )
         moved += rows_changed(result)
     return moved
 

@@ -43,8 +43,9 @@ def subscribe_webhooks(ctx: JobContext) -> None:
             subscribed.append(event)
             ctx.progress(len(subscribed), len(service.TIKTOK_WEBHOOK_EVENTS), checkpoint={"subscribed": subscribed})
 
-        service.subscribe_tiktok_webhooks(ctx.settings, get_engine(ctx.settings.database_url), connection,
-                                          done=set(subscribed), on_subscribed=save)
+        service.subscribe_tiktok_webhooks(
+            ctx.settings, get_engine(ctx.settings.database_url), connection, done=set(subscribed), on_subscribed=save
+        )
 
 
 @job_handler(service.PREREQUISITES_JOB, title="Check TikTok Shop's listing prerequisites")
@@ -61,8 +62,15 @@ def check_prerequisites(ctx: JobContext) -> None:
 # --- what a store's webhook events do here (routed by `inbox.tasks`) -----------------------------
 
 
-def _note(ctx: JobContext, connection: ChannelConnection, kind: str, title: str, message: str,
-          status: str = ActivityStatus.INFO, details: dict | None = None) -> None:
+def _note(
+    ctx: JobContext,
+    connection: ChannelConnection,
+    kind: str,
+    title: str,
+    message: str,
+    status: str = ActivityStatus.INFO,
+    details: dict | None = None,
+) -> None:
     with ctx.session() as session:
         activity.record(session, connection.merchant_id, kind, title, message, status=status, details=details)
         session.commit()
@@ -92,8 +100,9 @@ def store_charge_changed(ctx: JobContext, connection: ChannelConnection, event: 
     if store_billing is None:
         return True  # this store does not bill the plan
     with ctx.session() as session:
-        outcome = billing.on_charge_changed(session, connection.merchant_id, event.subject_external_id or "",
-                                            store_billing)
+        outcome = billing.on_charge_changed(
+            session, connection.merchant_id, event.subject_external_id or "", store_billing
+        )
         session.commit()
     if outcome:
         log.info("%s charge %s: %s", connection.channel, event.subject_external_id, outcome)

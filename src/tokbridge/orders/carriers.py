@@ -6,11 +6,19 @@ import re
 
 # Spellings stores use for the same carriers (normalised: lower case, letters and digits only).
 ALIASES = {
-    "unitedstatespostalservice": "usps", "uspostalservice": "usps",
-    "unitedparcelservice": "ups", "upsmailinnovations": "ups",
-    "fedexground": "fedex", "federalexpress": "fedex", "fedexsmartpost": "fedex",
-    "dhl": "dhlecommerce", "dhlexpress": "dhlecommerce", "dhlecommerceasia": "dhlecommerce",
-    "royalmail": "royalmail", "evri": "evri", "hermes": "evri",
+    "unitedstatespostalservice": "usps",
+    "uspostalservice": "usps",
+    "unitedparcelservice": "ups",
+    "upsmailinnovations": "ups",
+    "fedexground": "fedex",
+    "federalexpress": "fedex",
+    "fedexsmartpost": "fedex",
+    "dhl": "dhlecommerce",
+    "dhlexpress": "dhlecommerce",
+    "dhlecommerceasia": "dhlecommerce",
+    "royalmail": "royalmail",
+    "evri": "evri",
+    "hermes": "evri",
 }
 
 

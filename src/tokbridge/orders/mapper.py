@@ -46,14 +46,21 @@ def to_new_order(raw: dict, lines: list[ResolvedLine], currency: str) -> NewOrde
             grouped[key].quantity += 1
             continue
         grouped[key] = OrderLine(
-            variant_external_id=line.variant_external_id, quantity=1, unit_price=to_text(to_minor(price, currency),
-                                                                                         currency),
-            title=line.title if line.variant_external_id is None else None, sku=line.seller_sku or None)
+            variant_external_id=line.variant_external_id,
+            quantity=1,
+            unit_price=to_text(to_minor(price, currency), currency),
+            title=line.title if line.variant_external_id is None else None,
+            sku=line.seller_sku or None,
+        )
     payment = raw.get("payment") or {}
     shipping_fee = payment.get("shipping_fee") or "0"
-    shipping_lines = [ShippingLine(title=raw.get("delivery_option_name") or "TikTok Shop shipping",
-                                   price=to_text(to_minor(shipping_fee, currency), currency),
-                                   code=raw.get("delivery_option_id"))]
+    shipping_lines = [
+        ShippingLine(
+            title=raw.get("delivery_option_name") or "TikTok Shop shipping",
+            price=to_text(to_minor(shipping_fee, currency), currency),
+            code=raw.get("delivery_option_id"),
+        )
+    ]
     tax_lines = _tax_lines(raw, payment, currency)
     # Discounts the buyer got: the seller's own and TikTok's (TikTok pays the merchant the platform part).
     seller_discount = _decimal(payment.get("seller_discount"))
@@ -101,17 +108,29 @@ def _tax_lines(raw: dict, payment: dict, currency: str) -> list[TaxLine]:
         rate = given if given is not None else _rate(tax, items_base + shipping_base)
         parts = [("Tax collected by TikTok Shop", tax, rate)]
     else:
-        parts = [("Tax on items, collected by TikTok Shop", product_tax,
-                  given if given is not None else _rate(product_tax, items_base)),
-                 ("Tax on shipping, collected by TikTok Shop", shipping_tax, _rate(shipping_tax, shipping_base))]
-    return [TaxLine(title=title, amount=to_text(to_minor(amount, currency), currency), rate=format(rate, "f"))
-            for title, amount, rate in parts if amount > 0]
+        parts = [
+            (
+                "Tax on items, collected by TikTok Shop",
+                product_tax,
+                given if given is not None else _rate(product_tax, items_base),
+            ),
+            ("Tax on shipping, collected by TikTok Shop", shipping_tax, _rate(shipping_tax, shipping_base)),
+        ]
+    return [
+        TaxLine(title=title, amount=to_text(to_minor(amount, currency), currency), rate=format(rate, "f"))
+        for title, amount, rate in parts
+        if amount > 0
+    ]
 
 
 def _tiktok_rate(items: list[dict]) -> Decimal | None:
     """The one tax rate TikTok gives on its line items, if it gives one and only one."""
-    rates = {_decimal(tax.get("tax_rate")) for item in items for tax in item.get("item_tax") or []
-             if isinstance(tax, dict) and tax.get("tax_rate") not in (None, "")}
+    rates = {
+        _decimal(tax.get("tax_rate"))
+        for item in items
+        for tax in item.get("item_tax") or []
+        if isinstance(tax, dict) and tax.get("tax_rate") not in (None, "")
+    }
     return rates.pop().normalize() if len(rates) == 1 else None
 
 
@@ -128,15 +147,22 @@ def _address(recipient: dict) -> Address | None:
     first, last = recipient.get("first_name"), recipient.get("last_name")
     if not first and not last and recipient.get("name"):
         first, _, last = str(recipient["name"]).partition(" ")
-    district = {d.get("address_level_name", "").lower(): d.get("address_name")
-                for d in recipient.get("district_info") or [] if isinstance(d, dict)}
-    return Address(first_name=first or None, last_name=last or None,
-                   address1=recipient.get("address_line1") or recipient.get("full_address"),
-                   address2=recipient.get("address_line2") or None,
-                   city=district.get("city") or recipient.get("city"),
-                   province_code=recipient.get("state_code") or None,
-                   zip=recipient.get("postal_code"), country_code=store_country_code(recipient.get("region_code")),
-                   phone=recipient.get("phone_number"))
+    district = {
+        d.get("address_level_name", "").lower(): d.get("address_name")
+        for d in recipient.get("district_info") or []
+        if isinstance(d, dict)
+    }
+    return Address(
+        first_name=first or None,
+        last_name=last or None,
+        address1=recipient.get("address_line1") or recipient.get("full_address"),
+        address2=recipient.get("address_line2") or None,
+        city=district.get("city") or recipient.get("city"),
+        province_code=recipient.get("state_code") or None,
+        zip=recipient.get("postal_code"),
+        country_code=store_country_code(recipient.get("region_code")),
+        phone=recipient.get("phone_number"),
+    )
 
 
 # --- another currency than the store's ----------------------------------------------------------------
@@ -163,8 +189,9 @@ class StoreCurrency:
         return f"1 {self.store_currency} = {format(self.rate.normalize(), 'f')} {self.order_currency}"
 
 
-def store_currency(order_currency: str, store_currency_code: str | None, price_rate: Decimal | None,
-                   price_rate_from: str | None) -> StoreCurrency:
+def store_currency(
+    order_currency: str, store_currency_code: str | None, price_rate: Decimal | None, price_rate_from: str | None
+) -> StoreCurrency:
     """The store's currency for an order sold in `order_currency`: a store whose currency is not known yet,
     or the same, takes it as is; else the shop's rate must be one set from the store's current currency."""
     store = (store_currency_code or order_currency).upper()
@@ -179,8 +206,9 @@ def _convert(amount: str, conversion: StoreCurrency) -> str:
     if amount == "" or conversion.rate is None:  # nothing to convert
         return amount
     value = _decimal(amount) / conversion.rate
-    return to_text(to_minor(value.quantize(Decimal(1).scaleb(-6)), conversion.store_currency),
-                   conversion.store_currency)
+    return to_text(
+        to_minor(value.quantize(Decimal(1).scaleb(-6)), conversion.store_currency), conversion.store_currency
+    )
 
 
 def in_store_currency(order: NewOrder, conversion: StoreCurrency, *, presentment: bool) -> NewOrder:
@@ -195,16 +223,22 @@ def in_store_currency(order: NewOrder, conversion: StoreCurrency, *, presentment
 
     paid = order_total(order)
     note = (order.note or "").rstrip()
-    words = (f"Paid in {conversion.order_currency}: {to_text(paid, conversion.order_currency)} "
-             f"{conversion.order_currency}; amounts here converted at {conversion.rate_words()} "
-             f"(the TikTok shop's rate).")
+    words = (
+        f"Paid in {conversion.order_currency}: {to_text(paid, conversion.order_currency)} "
+        f"{conversion.order_currency}; amounts here converted at {conversion.rate_words()} "
+        f"(the TikTok shop's rate)."
+    )
     return replace(
         order,
         currency=conversion.store_currency,
-        lines=[replace(line, unit_price=_convert(line.unit_price, conversion), tax_lines=taxes(line.tax_lines))
-               for line in order.lines],
-        shipping_lines=[replace(line, price=_convert(line.price, conversion), tax_lines=taxes(line.tax_lines))
-                        for line in order.shipping_lines],
+        lines=[
+            replace(line, unit_price=_convert(line.unit_price, conversion), tax_lines=taxes(line.tax_lines))
+            for line in order.lines
+        ],
+        shipping_lines=[
+            replace(line, price=_convert(line.price, conversion), tax_lines=taxes(line.tax_lines))
+            for line in order.shipping_lines
+        ],
         tax_lines=taxes(order.tax_lines),
         discount_amount=_convert(order.discount_amount, conversion) if order.discount_amount is not None else None,
         note=f"{note} {words}".strip(),
@@ -217,8 +251,11 @@ def order_total(order: NewOrder) -> int:
     currency = order.currency
     items = sum(to_minor(line.unit_price, currency) * line.quantity for line in order.lines)
     shipping = sum(to_minor(line.price, currency) for line in order.shipping_lines)
-    taxes = [t for line in order.lines for t in line.tax_lines] + [
-        t for line in order.shipping_lines for t in line.tax_lines] + list(order.tax_lines)
+    taxes = (
+        [t for line in order.lines for t in line.tax_lines]
+        + [t for line in order.shipping_lines for t in line.tax_lines]
+        + list(order.tax_lines)
+    )
     tax = 0 if order.taxes_included else sum(to_minor(t.amount, currency) for t in taxes)
     discount = to_minor(order.discount_amount, currency) if order.discount_amount else 0
     return items - min(discount, items) + shipping + tax

@@ -10,7 +10,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tokbridge.db.base import Base, BigId, TenantOwned, Timestamped
@@ -50,7 +62,9 @@ class Order(TenantOwned, Timestamped, Base):
         UniqueConstraint("connection_id", "tiktok_order_id", name="uq_tiktok_order_connection_order"),
         Index("ix_tiktok_order_merchant_status", "merchant_id", "status"),
         # Covers the dashboard's sales per day: read from the index alone (bench/dashboard.py).
-        Index("ix_tiktok_order_merchant_sales", "merchant_id", "placed_at", "status", "currency", "total_minor", "units"),
+        Index(
+            "ix_tiktok_order_merchant_sales", "merchant_id", "placed_at", "status", "currency", "total_minor", "units"
+        ),
         Index("ix_tiktok_order_merchant_store_sync", "merchant_id", "store_sync"),
         # The plan's order count: orders counted since the billing period began.
         Index("ix_tiktok_order_merchant_plan_counted", "merchant_id", "plan_counted_at"),
@@ -77,7 +91,8 @@ class Order(TenantOwned, Timestamped, Base):
     # total as the store answered; `store_rate`: one unit of the store's currency in the order's currency,
     # when the amounts were converted (None: the store took the order's own currency or a presentment one).
     store_connection_id: Mapped[str | None] = mapped_column(
-        String(32), ForeignKey("channel_connection.id", ondelete="SET NULL"))
+        String(32), ForeignKey("channel_connection.id", ondelete="SET NULL")
+    )
     store_currency: Mapped[str | None] = mapped_column(String(3))
     store_total_minor: Mapped[int | None] = mapped_column(BigInteger)
     store_rate: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))
@@ -202,7 +217,8 @@ class OrderSettings(TenantOwned, Timestamped, Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     connection_id: Mapped[str | None] = mapped_column(
-        String(32), ForeignKey("channel_connection.id", ondelete="CASCADE"), index=True)
+        String(32), ForeignKey("channel_connection.id", ondelete="CASCADE"), index=True
+    )
     restock_on_cancel: Mapped[bool] = mapped_column(Boolean, default=True)
     restock_on_return: Mapped[bool] = mapped_column(Boolean, default=True)
     # An order line whose TikTok SKU is not linked: "fail" the order, or create a "custom_line" item.

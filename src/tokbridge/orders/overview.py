@@ -11,9 +11,14 @@ from tokbridge.orders.models import Cancellation, Order, OrderLine, Shipment, Sh
 from tokbridge.orders.money import to_text
 
 LINE_STATUS = {
-    "UNPAID": "Not paid yet", "TO_SHIP": "To ship", "AWAITING_SHIPMENT": "To ship",
-    "AWAITING_COLLECTION": "Waiting for the carrier", "IN_TRANSIT": "In transit", "DELIVERED": "Delivered",
-    "COMPLETED": "Completed", "CANCELLED": "Cancelled",
+    "UNPAID": "Not paid yet",
+    "TO_SHIP": "To ship",
+    "AWAITING_SHIPMENT": "To ship",
+    "AWAITING_COLLECTION": "Waiting for the carrier",
+    "IN_TRANSIT": "In transit",
+    "DELIVERED": "Delivered",
+    "COMPLETED": "Completed",
+    "CANCELLED": "Cancelled",
 }
 CANCEL_STATUS = {
     "CANCELLATION_REQUEST_PENDING": "waiting for your answer",
@@ -23,8 +28,11 @@ CANCEL_STATUS = {
     "CANCELLATION_REQUEST_COMPLETE": "done",
 }
 WHO = {"BUYER": "the buyer", "SELLER": "you", "SYSTEM": "TikTok", "OPERATOR": "TikTok"}
-SHIPMENT_STATE: dict[str, str] = {ShipmentState.PENDING: "being sent to TikTok", ShipmentState.SENT: "sent to TikTok",
-                  ShipmentState.FAILED: "could not be sent to TikTok"}
+SHIPMENT_STATE: dict[str, str] = {
+    ShipmentState.PENDING: "being sent to TikTok",
+    ShipmentState.SENT: "sent to TikTok",
+    ShipmentState.FAILED: "could not be sent to TikTok",
+}
 
 
 def words(code: str | None, known: dict[str, str]) -> str:
@@ -69,10 +77,16 @@ def shipping_address(order: Order) -> list[str]:
     if full:
         lines = [full]
     else:
-        lines = [str(recipient.get(key)).strip() for key in ("address_line1", "address_line2", "address_line3",
-                                                             "address_line4") if str(recipient.get(key) or "").strip()]
-        districts = [str(d["address_name"]) for d in recipient.get("district_info") or []
-                     if isinstance(d, dict) and d.get("address_name")]
+        lines = [
+            str(recipient.get(key)).strip()
+            for key in ("address_line1", "address_line2", "address_line3", "address_line4")
+            if str(recipient.get(key) or "").strip()
+        ]
+        districts = [
+            str(d["address_name"])
+            for d in recipient.get("district_info") or []
+            if isinstance(d, dict) and d.get("address_name")
+        ]
         if districts:
             lines.append(", ".join(reversed(districts)))  # TikTok lists them country first
     postal = str(recipient.get("postal_code") or "").strip()
@@ -117,8 +131,10 @@ def shipping_advice(order: Order, shipments: list[Shipment]) -> str | None:
     if shipments:
         return None
     if order.tiktok_status in ("UNPAID", "ON_HOLD"):
-        return ("Nothing to ship yet: the order comes to your store once the buyer has paid and TikTok's "
-                "cancellation window has passed.")
+        return (
+            "Nothing to ship yet: the order comes to your store once the buyer has paid and TikTok's "
+            "cancellation window has passed."
+        )
     if order.store_sync == StoreSync.KEPT:
         return kept_words(order, shipments, on_page=True)
     if order.store_sync != StoreSync.CREATED:
@@ -128,8 +144,10 @@ def shipping_advice(order: Order, shipments: list[Shipment]) -> str | None:
     return "Shipped."
 
 
-KEPT_IN_TOKBRIDGE = ("Kept in TokBridge: your store takes no outside orders, so there is no store order. "
-                     "TokBridge took its items off your store's stock.")
+KEPT_IN_TOKBRIDGE = (
+    "Kept in TokBridge: your store takes no outside orders, so there is no store order. "
+    "TokBridge took its items off your store's stock."
+)
 
 
 def kept_words(order: Order, shipments: list[Shipment], on_page: bool = False) -> str | None:
@@ -144,8 +162,10 @@ def kept_words(order: Order, shipments: list[Shipment], on_page: bool = False) -
     entered = [s for s in shipments if s.state != ShipmentState.FAILED]
     if order.tiktok_status in statuses.SHIPPABLE and not entered:
         where = "below" if on_page else "on the order's page"
-        return (f"Ship it from TokBridge: pack the items, then enter the carrier and tracking number {where}; "
-                "TokBridge sends them to TikTok.")
+        return (
+            f"Ship it from TokBridge: pack the items, then enter the carrier and tracking number {where}; "
+            "TokBridge sends them to TikTok."
+        )
     if order.tiktok_status in statuses.SHIPPABLE:
         return "The tracking number is on its way to TikTok."
     if order.tiktok_status in ("DELIVERED", "COMPLETED"):
@@ -167,17 +187,27 @@ def timeline(order: Order, shipments: list[Shipment], cancellations: list[Cancel
         steps.append((_aware(order.plan_counted_at), "Kept in TokBridge: its items taken off your store's stock"))
     for shipment in shipments:
         tracking = " ".join(filter(None, [shipment.tracking_company, shipment.tracking_number])) or "A shipment"
-        steps.append((_aware(shipment.updated_at or shipment.created_at),
-                      f"Tracking {tracking} {words(shipment.state, SHIPMENT_STATE)}"))
+        steps.append(
+            (
+                _aware(shipment.updated_at or shipment.created_at),
+                f"Tracking {tracking} {words(shipment.state, SHIPMENT_STATE)}",
+            )
+        )
     for request in cancellations:
         if (request.role or "").upper() == "BUYER" and (request.cancel_type or "").upper() == "BUYER_CANCEL":
             text = "The buyer asked to cancel"
             if request.reason:
                 text += f" ({request.reason})"
-            steps.append((_time((request.raw or {}).get("create_time")) or _aware(request.created_at),
-                          f"{text}: {words(request.cancel_status, CANCEL_STATUS)}"))
-    steps += [(_time(raw.get("collection_time")), "Collected by the carrier"),
-              (_time(raw.get("delivery_time")), "Delivered")]
+            steps.append(
+                (
+                    _time((request.raw or {}).get("create_time")) or _aware(request.created_at),
+                    f"{text}: {words(request.cancel_status, CANCEL_STATUS)}",
+                )
+            )
+    steps += [
+        (_time(raw.get("collection_time")), "Collected by the carrier"),
+        (_time(raw.get("delivery_time")), "Delivered"),
+    ]
     if order.tiktok_status == "COMPLETED":
         steps.append((_time(order.tiktok_update_time), "Completed: returns are no longer possible"))
     if order.tiktok_status in statuses.CANCELLED:

@@ -141,8 +141,9 @@ def snapshot_top_products(session: Session, merchant_id: int, today: date) -> No
         repository.replace_top_snapshot(merchant_id, days, first_day, repository.counted_top(first_day, TOP_CANDIDATES))
 
 
-def top_products(session: Session, period_days: int, first_day: date, marked: set[date],
-                 limit: int = 5) -> list[tuple[str, str, int, int]]:
+def top_products(
+    session: Session, period_days: int, first_day: date, marked: set[date], limit: int = 5
+) -> list[tuple[str, str, int, int]]:
     """(product, name, units, amount) of the best sellers of the period, exactly.
 
     From the snapshot's candidates plus the products sold on the marked (live) days: every other product
@@ -162,8 +163,9 @@ def top_products(session: Session, period_days: int, first_day: date, marked: se
         counted_units, counted_amount = counted.get(product, (0, 0))
         live_units, live_amount, live_name = live.get(product, (0, 0, ""))
         if counted_units + live_units > 0:
-            totals.append((product, names.get(product) or live_name, counted_units + live_units,
-                           counted_amount + live_amount))
+            totals.append(
+                (product, names.get(product) or live_name, counted_units + live_units, counted_amount + live_amount)
+            )
     totals.sort(key=lambda row: (-row[2], -row[3], row[0]))
     top = totals[:limit]
     if len(snapshot) >= TOP_CANDIDATES:

@@ -89,14 +89,20 @@ def _time(value) -> datetime | None:
     return datetime.fromtimestamp(int(value), UTC) if value else None
 
 
-def is_known_and_current(session: Session, connection_id: str, tiktok_order_id: str, update_time: int | None,
-                         tiktok_status: str | None = None) -> bool:
+def is_known_and_current(
+    session: Session,
+    connection_id: str,
+    tiktok_order_id: str,
+    update_time: int | None,
+    tiktok_status: str | None = None,
+) -> bool:
     """True when the stored copy is already as new as a notification (nothing to fetch)."""
     if not update_time or not tiktok_status:
         return False
     order = OrderRepository(session).by_tiktok_id(connection_id, tiktok_order_id)
-    return order is not None and not statuses.is_newer(order.tiktok_update_time, order.tiktok_status,
-                                                       int(update_time), tiktok_status)
+    return order is not None and not statuses.is_newer(
+        order.tiktok_update_time, order.tiktok_status, int(update_time), tiktok_status
+    )
 
 
 def apply_tiktok_order(session: Session, connection: ChannelConnection, raw: dict) -> Applied:
@@ -108,16 +114,30 @@ def apply_tiktok_order(session: Session, connection: ChannelConnection, raw: dic
     update_time = int(raw.get("update_time") or 0)
     order = repository.by_tiktok_id(connection.id, tiktok_id, for_update=True)
     tiktok_status = str(raw.get("status") or "UNPAID").upper()
-    if order is not None and update_time < order.tiktok_update_time or (
-            order is not None and update_time == order.tiktok_update_time
-            and statuses.PROGRESS.get(tiktok_status, 0) < statuses.PROGRESS.get(order.tiktok_status, 0)):
-        log.info("order %s: update of %s older than the stored %s; ignored", tiktok_id, update_time,
-                 order.tiktok_update_time)
+    if (
+        order is not None
+        and update_time < order.tiktok_update_time
+        or (
+            order is not None
+            and update_time == order.tiktok_update_time
+            and statuses.PROGRESS.get(tiktok_status, 0) < statuses.PROGRESS.get(order.tiktok_status, 0)
+        )
+    ):
+        log.info(
+            "order %s: update of %s older than the stored %s; ignored", tiktok_id, update_time, order.tiktok_update_time
+        )
         return Applied(order.id, stale=True)
     currency = str((raw.get("payment") or {}).get("currency") or _line_currency(raw) or "USD")
     if order is None:
-        order = Order(merchant_id=connection.merchant_id, connection_id=connection.id, tiktok_order_id=tiktok_id,
-                      store_sync=StoreSync.NOT_YET, raw={}, status="unpaid", tiktok_status=tiktok_status)
+        order = Order(
+            merchant_id=connection.merchant_id,
+            connection_id=connection.id,
+            tiktok_order_id=tiktok_id,
+            store_sync=StoreSync.NOT_YET,
+            raw={},
+            status="unpaid",
+            tiktok_status=tiktok_status,
+        )
         session.add(order)
     order.tiktok_status = tiktok_status
     order.tiktok_update_time = update_time
@@ -149,8 +169,14 @@ def apply_tiktok_order(session: Session, connection: ChannelConnection, raw: dic
         enqueue_to_store(session, order)
     enqueue_delivered_in_store(session, order)
     if cancel_in_store:
-        enqueue(session, CANCEL_IN_STORE_JOB, merchant_id=order.merchant_id, payload={"connection_id": order.connection_id, "order_id": order.id},
-                identity_key=f"{CANCEL_IN_STORE_JOB}:{order.id}", title=f"Cancel TikTok order {tiktok_id} in the store")
+        enqueue(
+            session,
+            CANCEL_IN_STORE_JOB,
+            merchant_id=order.merchant_id,
+            payload={"connection_id": order.connection_id, "order_id": order.id},
+            identity_key=f"{CANCEL_IN_STORE_JOB}:{order.id}",
+            title=f"Cancel TikTok order {tiktok_id} in the store",
+        )
     return Applied(order.id, to_store=to_store, cancel_in_store=cancel_in_store)
 
 
@@ -171,8 +197,9 @@ def apply_notification(session: Session, connection: ChannelConnection, data: di
     repository = OrderRepository(session)
     tiktok_id = str(data["order_id"])
     order = repository.by_tiktok_id(connection.id, tiktok_id, for_update=True)
-    if order is not None and not statuses.is_newer(order.tiktok_update_time, order.tiktok_status, update_time,
-                                                   tiktok_status):
+    if order is not None and not statuses.is_newer(
+        order.tiktok_update_time, order.tiktok_status, update_time, tiktok_status
+    ):
         return True  # a repeat, or older than what is stored
     if order is None or "line_items" not in (order.raw or {}):
         return False  # its items and amounts come only with the order itself
@@ -190,8 +217,14 @@ def _line_currency(raw: dict) -> str | None:
     return next((item.get("currency") for item in raw.get("line_items") or [] if item.get("currency")), None)
 
 
-def _apply_lines(session: Session, repository: OrderRepository, connection: ChannelConnection, order: Order,
-                 items: list[dict], currency: str) -> None:
+def _apply_lines(
+    session: Session,
+    repository: OrderRepository,
+    connection: ChannelConnection,
+    order: Order,
+    items: list[dict],
+    currency: str,
+) -> None:
     existing = {line.tiktok_line_id: line for line in repository.lines(order.id)}
     new_skus = [str(item.get("sku_id")) for item in items if str(item.get("id")) not in existing and item.get("sku_id")]
     variants = repository.variants_for_skus(connection.id, new_skus)
@@ -201,13 +234,19 @@ def _apply_lines(session: Session, repository: OrderRepository, connection: Chan
         line = existing.get(line_id)
         if line is None:
             sku_id = str(item["sku_id"]) if item.get("sku_id") else None
-            line = OrderLine(merchant_id=order.merchant_id, order_id=order.id, tiktok_line_id=line_id,
-                             tiktok_sku_id=sku_id, tiktok_product_id=str(item.get("product_id") or "") or None,
-                             seller_sku=item.get("seller_sku") or None,
-                             product_name=str(item.get("product_name") or ""), sku_name=item.get("sku_name"),
-                             variant_id=variants.get(sku_id or "", (None,))[0],
-                             sale_minor=to_minor(item.get("sale_price"), currency),
-                             original_minor=to_minor(item.get("original_price") or item.get("sale_price"), currency))
+            line = OrderLine(
+                merchant_id=order.merchant_id,
+                order_id=order.id,
+                tiktok_line_id=line_id,
+                tiktok_sku_id=sku_id,
+                tiktok_product_id=str(item.get("product_id") or "") or None,
+                seller_sku=item.get("seller_sku") or None,
+                product_name=str(item.get("product_name") or ""),
+                sku_name=item.get("sku_name"),
+                variant_id=variants.get(sku_id or "", (None,))[0],
+                sale_minor=to_minor(item.get("sale_price"), currency),
+                original_minor=to_minor(item.get("original_price") or item.get("sale_price"), currency),
+            )
             session.add(line)
             existing[line_id] = line
         line.display_status = item.get("display_status") or line.display_status
@@ -222,8 +261,13 @@ def _apply_lines(session: Session, repository: OrderRepository, connection: Chan
 def enqueue_delivered_in_store(session: Session, order: Order) -> bool:
     """A delivered (or completed) TikTok order whose store order carries a state (`capabilities.order_states`)
     moves to the merchant's delivered state, once: queued until `store_delivered` records it done."""
-    if (order.tiktok_status not in statuses.DELIVERED or order.store_sync != StoreSync.CREATED
-            or not order.store_order_id or order.store_delivered or order.store_cancelled):
+    if (
+        order.tiktok_status not in statuses.DELIVERED
+        or order.store_sync != StoreSync.CREATED
+        or not order.store_order_id
+        or order.store_delivered
+        or order.store_cancelled
+    ):
         return False
     store = ConnectionRepository(session).get(order.store_connection_id) if order.store_connection_id else None
     if store is None:
@@ -231,16 +275,26 @@ def enqueue_delivered_in_store(session: Session, order: Order) -> bool:
         store = linked_store(session, shop) if shop is not None else None
     if not keeps_order_states(store):
         return False
-    enqueue(session, DELIVER_IN_STORE_JOB, merchant_id=order.merchant_id,
-            payload={"connection_id": order.connection_id, "order_id": order.id},
-            identity_key=f"{DELIVER_IN_STORE_JOB}:{order.id}",
-            title=f"Mark TikTok order {order.tiktok_order_id} delivered in the store")
+    enqueue(
+        session,
+        DELIVER_IN_STORE_JOB,
+        merchant_id=order.merchant_id,
+        payload={"connection_id": order.connection_id, "order_id": order.id},
+        identity_key=f"{DELIVER_IN_STORE_JOB}:{order.id}",
+        title=f"Mark TikTok order {order.tiktok_order_id} delivered in the store",
+    )
     return True
 
 
 def enqueue_to_store(session: Session, order: Order) -> None:
-    enqueue(session, TO_STORE_JOB, merchant_id=order.merchant_id, payload={"connection_id": order.connection_id, "order_id": order.id},
-            identity_key=f"{TO_STORE_JOB}:{order.id}", title=f"Bring TikTok order {order.tiktok_order_id} into the store")
+    enqueue(
+        session,
+        TO_STORE_JOB,
+        merchant_id=order.merchant_id,
+        payload={"connection_id": order.connection_id, "order_id": order.id},
+        identity_key=f"{TO_STORE_JOB}:{order.id}",
+        title=f"Bring TikTok order {order.tiktok_order_id} into the store",
+    )
 
 
 # --- local -> store -----------------------------------------------------------------------------------
@@ -283,8 +337,9 @@ def prepare_for_store(session: Session, order_id: int) -> StorePlan | None:
     if order is None:  # deleted with its merchant meanwhile
         return None
     if order.store_order_id:
-        return StorePlan(order.id, order.tiktok_order_id, order.raw, order.currency, [], order.store_order_id,
-                         order.connection_id)
+        return StorePlan(
+            order.id, order.tiktok_order_id, order.raw, order.currency, [], order.store_order_id, order.connection_id
+        )
     if order.store_sync not in SENDABLE or order.tiktok_status in statuses.CANCELLED:
         order.plan_counted_at = None  # a place taken by an earlier attempt is given back
         return None
@@ -292,16 +347,20 @@ def prepare_for_store(session: Session, order_id: int) -> StorePlan | None:
     counted = order.plan_counted_at is not None and order.plan_counted_at >= usage.period_start
     if not counted and usage.orders_left <= 0:
         order.store_sync = StoreSync.WAITING_FOR_PLAN
-        order.failure_reason = (f"Waiting for the plan: the {usage.plan.name} plan's {usage.plan.order_limit} orders "
-                                f"this month are used. Upgrade, or it comes in when the month turns "
-                                f"({usage.billing_date:%d %B}).")
+        order.failure_reason = (
+            f"Waiting for the plan: the {usage.plan.name} plan's {usage.plan.order_limit} orders "
+            f"this month are used. Upgrade, or it comes in when the month turns "
+            f"({usage.billing_date:%d %B})."
+        )
         order.status = statuses.dashboard_status(order.tiktok_status, order.store_sync)
         return None
     lines = [line for line in repository.lines(order.id) if line.display_status != "CANCELLED"]
     # SKUs linked since the order came in (retry after linking).
     unresolved = [line for line in lines if line.variant_id is None and line.tiktok_sku_id]
     if unresolved:
-        found = repository.variants_for_skus(order.connection_id, [line.tiktok_sku_id for line in unresolved if line.tiktok_sku_id])
+        found = repository.variants_for_skus(
+            order.connection_id, [line.tiktok_sku_id for line in unresolved if line.tiktok_sku_id]
+        )
         for line in unresolved:
             if line.tiktok_sku_id in found:
                 line.variant_id = found[line.tiktok_sku_id][0]
@@ -309,23 +368,34 @@ def prepare_for_store(session: Session, order_id: int) -> StorePlan | None:
     missing = [line for line in lines if line.variant_id is None]
     settings = repository.settings(order.merchant_id, order.connection_id, create=False)
     if missing and settings.unknown_sku != "custom_line":
-        names = ", ".join(sorted({f"{line.product_name} ({line.seller_sku or line.tiktok_sku_id})" for line in missing}))
-        fail(order, f"Unknown SKU: {names} is not linked to a store product. Link it (upload it from TokBridge) "
-                    f"and retry, or choose custom line items in Order settings.")
+        names = ", ".join(
+            sorted({f"{line.product_name} ({line.seller_sku or line.tiktok_sku_id})" for line in missing})
+        )
+        fail(
+            order,
+            f"Unknown SKU: {names} is not linked to a store product. Link it (upload it from TokBridge) "
+            f"and retry, or choose custom line items in Order settings.",
+        )
         return None
-    resolved = [ResolvedLine(tiktok_sku_id=line.tiktok_sku_id, seller_sku=line.seller_sku,
-                             title=" - ".join(part for part in (line.product_name, line.sku_name) if part) or "Item",
-                             sale_price=str(to_decimal(line.sale_minor, order.currency)),
-                             original_price=str(to_decimal(line.original_minor, order.currency)),
-                             variant_external_id=external.get(line.variant_id) if line.variant_id else None)
-                for line in lines]
+    resolved = [
+        ResolvedLine(
+            tiktok_sku_id=line.tiktok_sku_id,
+            seller_sku=line.seller_sku,
+            title=" - ".join(part for part in (line.product_name, line.sku_name) if part) or "Item",
+            sale_price=str(to_decimal(line.sale_minor, order.currency)),
+            original_price=str(to_decimal(line.original_minor, order.currency)),
+            variant_external_id=external.get(line.variant_id) if line.variant_id else None,
+        )
+        for line in lines
+    ]
     if not resolved:
         fail(order, "The order has no items left to send to the store.")
         return None
     if not counted:  # the place is taken now, before the store is called (a retry keeps it)
         order.plan_counted_at = utcnow()
-    return StorePlan(order.id, order.tiktok_order_id, order.raw, order.currency, resolved,
-                     connection_id=order.connection_id)
+    return StorePlan(
+        order.id, order.tiktok_order_id, order.raw, order.currency, resolved, connection_id=order.connection_id
+    )
 
 
 def fail(order: Order, reason: str) -> None:
@@ -346,8 +416,9 @@ class StoreSide:
     rate: Decimal | None = None
 
 
-def bind_store_order(session: Session, order_id: int, store_order_id: str, name: str,
-                     side: StoreSide | None = None) -> bool:
+def bind_store_order(
+    session: Session, order_id: int, store_order_id: str, name: str, side: StoreSide | None = None
+) -> bool:
     """Record the store order right after it was created. Returns True when the TikTok order was
     cancelled meanwhile (the store order must be cancelled too)."""
     _writing(session)
@@ -366,8 +437,13 @@ def bind_store_order(session: Session, order_id: int, store_order_id: str, name:
     order.failure_reason = None
     order.status = statuses.dashboard_status(order.tiktok_status, order.store_sync)
     if order.tiktok_status in statuses.CANCELLED and not order.store_cancelled:
-        enqueue(session, CANCEL_IN_STORE_JOB, merchant_id=order.merchant_id, payload={"connection_id": order.connection_id, "order_id": order.id},
-                identity_key=f"{CANCEL_IN_STORE_JOB}:{order.id}")
+        enqueue(
+            session,
+            CANCEL_IN_STORE_JOB,
+            merchant_id=order.merchant_id,
+            payload={"connection_id": order.connection_id, "order_id": order.id},
+            identity_key=f"{CANCEL_IN_STORE_JOB}:{order.id}",
+        )
         return True
     enqueue_delivered_in_store(session, order)  # delivered before the store took it (a late retry)
     return False
@@ -390,11 +466,15 @@ def stock_sold(session: Session, order_id: int, *, cancelled_lines: bool = False
     lines = [line for line in repository.lines(order_id) if cancelled_lines or line.display_status != "CANCELLED"]
     targets = repository.restock_targets(order_id, [line.tiktok_line_id for line in lines])
     sold: Counter[tuple[str, str]] = Counter((item, location) for _name, item, location in targets if item and location)
-    return Restock(changes=[(item, location, -quantity) for (item, location), quantity in sold.items()],
-                   not_restocked=[name for name, item, _location in targets if not item])
+    return Restock(
+        changes=[(item, location, -quantity) for (item, location), quantity in sold.items()],
+        not_restocked=[name for name, item, _location in targets if not item],
+    )
 
 
-def keep_order(session: Session, order_id: int, not_adjusted: list[str], store_connection_id: str | None = None) -> bool:
+def keep_order(
+    session: Session, order_id: int, not_adjusted: list[str], store_connection_id: str | None = None
+) -> bool:
     """Record that the order is kept in TokBridge (its stock already taken in the store). Returns True when
     the TikTok order was cancelled meanwhile (the stock must go back)."""
     _writing(session)
@@ -405,12 +485,23 @@ def keep_order(session: Session, order_id: int, not_adjusted: list[str], store_c
     order.plan_counted_at = order.plan_counted_at or utcnow()
     order.store_sync = StoreSync.KEPT
     order.failure_reason = None
-    order.last_error = (f"The store's stock could not be lowered for {', '.join(not_adjusted)}: it has no stock "
-                        "location there. Lower it in the store by hand.") if not_adjusted else None
+    order.last_error = (
+        (
+            f"The store's stock could not be lowered for {', '.join(not_adjusted)}: it has no stock "
+            "location there. Lower it in the store by hand."
+        )
+        if not_adjusted
+        else None
+    )
     order.status = statuses.dashboard_status(order.tiktok_status, order.store_sync)
     if order.tiktok_status in statuses.CANCELLED and not order.store_cancelled:
-        enqueue(session, CANCEL_IN_STORE_JOB, merchant_id=order.merchant_id, payload={"connection_id": order.connection_id, "order_id": order.id},
-                identity_key=f"{CANCEL_IN_STORE_JOB}:{order.id}")
+        enqueue(
+            session,
+            CANCEL_IN_STORE_JOB,
+            merchant_id=order.merchant_id,
+            payload={"connection_id": order.connection_id, "order_id": order.id},
+            identity_key=f"{CANCEL_IN_STORE_JOB}:{order.id}",
+        )
         return True
     return False
 
@@ -447,8 +538,10 @@ def request_kept_shipment(session: Session, order_id: int, carrier: str, trackin
     if order is None:
         raise LookupError("order not found")
     if order.store_sync != StoreSync.KEPT:
-        raise OrderActionRefused("This order ships from your store: fulfil it there with its tracking number and "
-                                 "TokBridge sends it to TikTok.")
+        raise OrderActionRefused(
+            "This order ships from your store: fulfil it there with its tracking number and "
+            "TokBridge sends it to TikTok."
+        )
     if order.tiktok_status in statuses.CANCELLED:
         raise OrderActionRefused("The order was cancelled on TikTok, so there is nothing to ship.")
     carrier, tracking = (carrier or "").strip(), re.sub(r"\s+", "", tracking_number or "")
@@ -460,23 +553,45 @@ def request_kept_shipment(session: Session, order_id: int, carrier: str, trackin
         raise OrderActionRefused("A tracking number has only letters, digits and dashes, at most 40 of them.")
     row = repository.shipment(order.id, KEPT_SHIPMENT)
     shipped = row is not None and row.state == ShipmentState.SENT
-    if shipped and row is not None and row.tracking_number == tracking and carrier in (row.tracking_company, row.shipping_provider_id):
+    if (
+        shipped
+        and row is not None
+        and row.tracking_number == tracking
+        and carrier in (row.tracking_company, row.shipping_provider_id)
+    ):
         return ShipRequest("unchanged", tracking)
     if not shipped and order.tiktok_status not in statuses.SHIPPABLE:
-        raise OrderActionRefused("TikTok shows this order as shipped already (from TikTok Shop Seller Center): "
-                                 "correct its tracking there.")
+        raise OrderActionRefused(
+            "TikTok shows this order as shipped already (from TikTok Shop Seller Center): correct its tracking there."
+        )
     if shipped and order.tiktok_status not in statuses.CORRECTABLE:
         raise OrderActionRefused("The order has been delivered, so TikTok no longer takes a new tracking number.")
-    if row is not None and row.state == ShipmentState.PENDING and row.tracking_number == tracking \
-            and row.tracking_company == carrier:
+    if (
+        row is not None
+        and row.state == ShipmentState.PENDING
+        and row.tracking_number == tracking
+        and row.tracking_company == carrier
+    ):
         return ShipRequest("on_its_way", tracking)  # the same shipment, still on its way to TikTok
-    payload = {"connection_id": order.connection_id, "order_id": order.id, "carrier": carrier,
-               "tracking_number": tracking}
-    job = enqueue(session, SHIP_JOB, merchant_id=order.merchant_id, payload=payload,
-                  identity_key=f"{SHIP_JOB}:{order.id}", title=f"Send the tracking of TikTok order {order.tiktok_order_id}")
+    payload = {
+        "connection_id": order.connection_id,
+        "order_id": order.id,
+        "carrier": carrier,
+        "tracking_number": tracking,
+    }
+    job = enqueue(
+        session,
+        SHIP_JOB,
+        merchant_id=order.merchant_id,
+        payload=payload,
+        identity_key=f"{SHIP_JOB}:{order.id}",
+        title=f"Send the tracking of TikTok order {order.tiktok_order_id}",
+    )
     if {key: value for key, value in job.payload.items() if key != "triggered_by"} != payload:  # another shipment
-        raise OrderActionRefused("The order's shipment is being sent to TikTok right now. Refresh in a moment, "
-                                 "then correct the tracking number if it needs it.")
+        raise OrderActionRefused(
+            "The order's shipment is being sent to TikTok right now. Refresh in a moment, "
+            "then correct the tracking number if it needs it."
+        )
     if not shipped:
         if row is None:
             row = Shipment(merchant_id=order.merchant_id, order_id=order.id, store_fulfillment_id=KEPT_SHIPMENT)
@@ -517,7 +632,12 @@ def retry(session: Session, order_id: int) -> Order:
         for shipment in failed_shipments:
             shipment.state = "pending"
             shipment.last_error = None
-        enqueue(session, SHIP_JOB, merchant_id=order.merchant_id, payload={"connection_id": order.connection_id, "order_id": order.id})
+        enqueue(
+            session,
+            SHIP_JOB,
+            merchant_id=order.merchant_id,
+            payload={"connection_id": order.connection_id, "order_id": order.id},
+        )
         retried = True
     if not retried:
         raise OrderActionRefused("Nothing to retry: the order is not Failed and has no failed shipment.")
@@ -549,16 +669,26 @@ def request_cancel(session: Session, order_id: int, reason: str, region: str | N
         raise LookupError("order not found")
     allowed = statuses.cancel_reasons(order.tiktok_status, region)
     if not allowed:
-        raise OrderActionRefused(f"An order that is {statuses.LABELS[statuses.dashboard_status(order.tiktok_status, '')]}"
-                                 " can no longer be cancelled from TokBridge.")
+        raise OrderActionRefused(
+            f"An order that is {statuses.LABELS[statuses.dashboard_status(order.tiktok_status, '')]}"
+            " can no longer be cancelled from TokBridge."
+        )
     if reason not in allowed:
         raise OrderActionRefused(f"Choose one of the reasons TikTok allows for this order: {', '.join(allowed)}.")
-    enqueue(session, CANCEL_JOB, merchant_id=order.merchant_id, payload={"connection_id": order.connection_id, "order_id": order.id, "reason": reason},
-            identity_key=f"{CANCEL_JOB}:{order.id}", title=f"Cancel TikTok order {order.tiktok_order_id}")
+    enqueue(
+        session,
+        CANCEL_JOB,
+        merchant_id=order.merchant_id,
+        payload={"connection_id": order.connection_id, "order_id": order.id, "reason": reason},
+        identity_key=f"{CANCEL_JOB}:{order.id}",
+        title=f"Cancel TikTok order {order.tiktok_order_id}",
+    )
     return order
 
 
-def decide_cancellation(session: Session, cancellation_id: int, approve: bool, reject_reason: str | None) -> Cancellation:
+def decide_cancellation(
+    session: Session, cancellation_id: int, approve: bool, reject_reason: str | None
+) -> Cancellation:
     cancellation = OrderRepository(session).cancellation(cancellation_id)
     if cancellation is None:
         raise LookupError("cancellation request not found")
@@ -566,14 +696,24 @@ def decide_cancellation(session: Session, cancellation_id: int, approve: bool, r
         raise OrderActionRefused("This cancellation request is no longer waiting for an answer.")
     if not approve and reject_reason not in statuses.REJECT_REASONS:
         raise OrderActionRefused(f"Choose a reject reason: {', '.join(statuses.REJECT_REASONS)}.")
-    enqueue(session, DECIDE_JOB, merchant_id=cancellation.merchant_id,
-            payload={"connection_id": cancellation.connection_id, "cancellation_id": cancellation.id, "approve": approve, "reject_reason": reject_reason},
-            identity_key=f"{DECIDE_JOB}:{cancellation.id}")
+    enqueue(
+        session,
+        DECIDE_JOB,
+        merchant_id=cancellation.merchant_id,
+        payload={
+            "connection_id": cancellation.connection_id,
+            "cancellation_id": cancellation.id,
+            "approve": approve,
+            "reject_reason": reject_reason,
+        },
+        identity_key=f"{DECIDE_JOB}:{cancellation.id}",
+    )
     return cancellation
 
 
-def decide_return(session: Session, return_id: int, approve: bool, reject_reason: str | None,
-                  region: str | None) -> Return:
+def decide_return(
+    session: Session, return_id: int, approve: bool, reject_reason: str | None, region: str | None
+) -> Return:
     """The merchant's Approve or Reject of a return TikTok waits on; sent by a job."""
     row = OrderRepository(session).return_row(return_id)
     if row is None:
@@ -584,11 +724,19 @@ def decide_return(session: Session, return_id: int, approve: bool, reject_reason
     if not approve and reject_reason not in step.reasons:
         raise OrderActionRefused("Choose why you reject the return from the list.")
     row.last_error = None
-    enqueue(session, DECIDE_RETURN_JOB, merchant_id=row.merchant_id,
-            payload={"connection_id": row.connection_id, "return_id": row.id, "decision": step.approve if approve else step.reject,
-                     "reject_reason": None if approve else reject_reason},
-            identity_key=f"{DECIDE_RETURN_JOB}:{row.id}",
-            title=f"{'Approve' if approve else 'Reject'} the return of TikTok order {row.tiktok_order_id}")
+    enqueue(
+        session,
+        DECIDE_RETURN_JOB,
+        merchant_id=row.merchant_id,
+        payload={
+            "connection_id": row.connection_id,
+            "return_id": row.id,
+            "decision": step.approve if approve else step.reject,
+            "reject_reason": None if approve else reject_reason,
+        },
+        identity_key=f"{DECIDE_RETURN_JOB}:{row.id}",
+        title=f"{'Approve' if approve else 'Reject'} the return of TikTok order {row.tiktok_order_id}",
+    )
     return row
 
 
@@ -598,8 +746,12 @@ def apply_cancellation(session: Session, connection: ChannelConnection, order: O
     row = repository.cancellation_by_tiktok_id(connection.id, cancel_id)
     update_time = int(data.get("update_time") or 0)
     if row is None:
-        row = Cancellation(merchant_id=connection.merchant_id, connection_id=connection.id, tiktok_cancel_id=cancel_id,
-                           tiktok_order_id=str(data.get("order_id") or ""))
+        row = Cancellation(
+            merchant_id=connection.merchant_id,
+            connection_id=connection.id,
+            tiktok_cancel_id=cancel_id,
+            tiktok_order_id=str(data.get("order_id") or ""),
+        )
         session.add(row)
     elif update_time < row.tiktok_update_time:
         return
@@ -619,8 +771,13 @@ def apply_return(session: Session, connection: ChannelConnection, order: Order |
     row = repository.return_by_tiktok_id(connection.id, return_id)
     update_time = int(data.get("update_time") or 0)
     if row is None:
-        row = Return(merchant_id=connection.merchant_id, connection_id=connection.id, tiktok_return_id=return_id,
-                     tiktok_order_id=str(data.get("order_id") or ""), restocked=False)
+        row = Return(
+            merchant_id=connection.merchant_id,
+            connection_id=connection.id,
+            tiktok_return_id=return_id,
+            tiktok_order_id=str(data.get("order_id") or ""),
+            restocked=False,
+        )
         session.add(row)
     elif update_time < row.tiktok_update_time:
         return row
@@ -635,13 +792,29 @@ def apply_return(session: Session, connection: ChannelConnection, order: Order |
     session.flush()
     store_order_id = order.store_order_id if order else None
     if row.return_status in statuses.REFUNDED_RETURN_STATUSES and not row.store_refund_id and store_order_id:
-        enqueue(session, REFUND_IN_STORE_JOB, merchant_id=connection.merchant_id, payload={"connection_id": row.connection_id, "return_id": row.id},
-                identity_key=f"{REFUND_IN_STORE_JOB}:{row.id}",
-                title=f"Record the refund of TikTok order {row.tiktok_order_id} in the store")
-    if (row.return_status in RESTOCK_RETURN_STATUSES and row.return_type == "RETURN_AND_REFUND" and not row.restocked
-            and row.order_id is not None and repository.settings(connection.merchant_id, connection.id, create=False).restock_on_return):
-        enqueue(session, RESTOCK_RETURN_JOB, merchant_id=connection.merchant_id, payload={"connection_id": row.connection_id, "return_id": row.id},
-                identity_key=f"{RESTOCK_RETURN_JOB}:{row.id}", title=f"Restock the items returned from order {row.tiktok_order_id}")
+        enqueue(
+            session,
+            REFUND_IN_STORE_JOB,
+            merchant_id=connection.merchant_id,
+            payload={"connection_id": row.connection_id, "return_id": row.id},
+            identity_key=f"{REFUND_IN_STORE_JOB}:{row.id}",
+            title=f"Record the refund of TikTok order {row.tiktok_order_id} in the store",
+        )
+    if (
+        row.return_status in RESTOCK_RETURN_STATUSES
+        and row.return_type == "RETURN_AND_REFUND"
+        and not row.restocked
+        and row.order_id is not None
+        and repository.settings(connection.merchant_id, connection.id, create=False).restock_on_return
+    ):
+        enqueue(
+            session,
+            RESTOCK_RETURN_JOB,
+            merchant_id=connection.merchant_id,
+            payload={"connection_id": row.connection_id, "return_id": row.id},
+            identity_key=f"{RESTOCK_RETURN_JOB}:{row.id}",
+            title=f"Restock the items returned from order {row.tiktok_order_id}",
+        )
     return row
 
 
@@ -661,9 +834,13 @@ def restock_changes(session: Session, return_id: int) -> Restock | None:
         return None
     line_ids = [str(item.get("order_line_item_id")) for item in (row.raw or {}).get("return_line_items") or []]
     targets = repository.restock_targets(row.order_id, line_ids)
-    added: Counter[tuple[str, str]] = Counter((item, location) for _name, item, location in targets if item and location)
-    return Restock(changes=[(item, location, quantity) for (item, location), quantity in added.items()],
-                   not_restocked=[name for name, item, _location in targets if not item])
+    added: Counter[tuple[str, str]] = Counter(
+        (item, location) for _name, item, location in targets if item and location
+    )
+    return Restock(
+        changes=[(item, location, quantity) for (item, location), quantity in added.items()],
+        not_restocked=[name for name, item, _location in targets if not item],
+    )
 
 
 @dataclass(frozen=True)
@@ -689,9 +866,11 @@ def store_refund(session: Session, return_id: int) -> StoreRefund | None:
     external = repository.variant_external_ids([line.variant_id for line in lines if line.variant_id])
     units = Counter((external.get(line.variant_id) if line.variant_id else None, line.seller_sku) for line in lines)
     amount = f"{to_decimal(row.refund_minor, row.currency)} {row.currency or ''}".strip()
-    return StoreRefund(store_order_id=order.store_order_id,
-                       items=[(variant, sku, quantity) for (variant, sku), quantity in units.items()],
-                       note=f"Refunded by TikTok Shop: {amount} (TikTok return {row.tiktok_return_id}).")
+    return StoreRefund(
+        store_order_id=order.store_order_id,
+        items=[(variant, sku, quantity) for (variant, sku), quantity in units.items()],
+        note=f"Refunded by TikTok Shop: {amount} (TikTok return {row.tiktok_return_id}).",
+    )
 
 
 def mark_refunded_in_store(session: Session, return_id: int, store_refund_id: str) -> None:
@@ -710,14 +889,21 @@ def mark_restocked(session: Session, return_id: int, not_restocked: list[str] | 
     if not_restocked:
         counts = Counter(not_restocked)
         items = ", ".join(f"{count} × {name}" for name, count in sorted(counts.items()))
-        record_activity(session, row.merchant_id, "orders.return_not_restocked",
-                        f"Returned items not restocked (order {row.tiktok_order_id})",
-                        f"{items}: not linked to a store product with a stock location, so the store's stock was "
-                        f"not changed for {'it' if len(not_restocked) == 1 else 'them'}. Add the returned "
-                        f"units in your store if they can be sold again.",
-                        status=ActivityStatus.FAILED,
-                        details={"return_id": row.tiktok_return_id, "order_id": row.tiktok_order_id,
-                                 "items": dict(sorted(counts.items()))})
+        record_activity(
+            session,
+            row.merchant_id,
+            "orders.return_not_restocked",
+            f"Returned items not restocked (order {row.tiktok_order_id})",
+            f"{items}: not linked to a store product with a stock location, so the store's stock was "
+            f"not changed for {'it' if len(not_restocked) == 1 else 'them'}. Add the returned "
+            f"units in your store if they can be sold again.",
+            status=ActivityStatus.FAILED,
+            details={
+                "return_id": row.tiktok_return_id,
+                "order_id": row.tiktok_order_id,
+                "items": dict(sorted(counts.items())),
+            },
+        )
 
 
 # --- figures ------------------------------------------------------------------------------------------
@@ -766,18 +952,29 @@ def sales(session: Session, days: int = 30, now: datetime | None = None, connect
         "amount": str(to_decimal(amount, currency)),
         "orders": sum(day[1] for day in per_day.values()),
         "units": sum(day[2] for day in per_day.values()),
-        "per_day": [{"date": day.isoformat(), "amount": str(to_decimal(v[0], currency)), "orders": v[1], "units": v[2]}
-                    for day, v in sorted(per_day.items())],
-        "top_products": [{"tiktok_product_id": product_id or None, "name": name, "units": units,
-                          "amount": str(to_decimal(total or 0, currency))}
-                         for product_id, name, units, total in (
-                             _shop_top_products(repository, live, connection_id) if connection_id is not None
-                             else sales_rollup.top_products(session, days, first_day, marked))],
+        "per_day": [
+            {"date": day.isoformat(), "amount": str(to_decimal(v[0], currency)), "orders": v[1], "units": v[2]}
+            for day, v in sorted(per_day.items())
+        ],
+        "top_products": [
+            {
+                "tiktok_product_id": product_id or None,
+                "name": name,
+                "units": units,
+                "amount": str(to_decimal(total or 0, currency)),
+            }
+            for product_id, name, units, total in (
+                _shop_top_products(repository, live, connection_id)
+                if connection_id is not None
+                else sales_rollup.top_products(session, days, first_day, marked)
+            )
+        ],
     }
 
 
-def _shop_top_products(repository: SalesRepository, spans, connection_id: str,
-                       limit: int = 5) -> list[tuple[str, str, int, int]]:
+def _shop_top_products(
+    repository: SalesRepository, spans, connection_id: str, limit: int = 5
+) -> list[tuple[str, str, int, int]]:
     rows = repository.live_per_product(spans, connection_id)
     rows.sort(key=lambda row: (-row[2], -row[3], row[0]))
     return rows[:limit]
@@ -791,8 +988,15 @@ def _release_after_plan_change(session: Session, merchant_id: int) -> None:
 billing.PLAN_CHANGED_HOOKS.append(_release_after_plan_change)
 
 
-ORDER_SETTING_FIELDS = ("restock_on_cancel", "restock_on_return", "unknown_sku", "carrier_map",
-                        "new_order_state", "delivered_state", "cancelled_state")
+ORDER_SETTING_FIELDS = (
+    "restock_on_cancel",
+    "restock_on_return",
+    "unknown_sku",
+    "carrier_map",
+    "new_order_state",
+    "delivered_state",
+    "cancelled_state",
+)
 
 
 def save_order_settings(session: Session, merchant_id: int, shop, values: dict) -> None:
@@ -806,5 +1010,13 @@ def save_order_settings(session: Session, merchant_id: int, shop, values: dict) 
         setattr(row, name, value)
     after = {name: getattr(row, name) for name in ORDER_SETTING_FIELDS}
     if before != after:
-        audit.record(session, None, "settings.orders", ("shop", shop.shop_id), before, after,
-                     summary=f"Order settings changed for {shop.label}", connection_id=shop.shop_id)
+        audit.record(
+            session,
+            None,
+            "settings.orders",
+            ("shop", shop.shop_id),
+            before,
+            after,
+            summary=f"Order settings changed for {shop.label}",
+            connection_id=shop.shop_id,
+        )

@@ -20,8 +20,18 @@ DASHBOARD_STATUS = {
 
 # How far along each TikTok status is: two updates stamped with the same second (TikTok's `update_time`
 # has no finer grain) are told apart by it, so a late copy of the earlier one never wins.
-PROGRESS = {"UNPAID": 0, "ON_HOLD": 1, "AWAITING_SHIPMENT": 2, "PARTIALLY_SHIPPING": 3, "AWAITING_COLLECTION": 4,
-            "IN_TRANSIT": 5, "DELIVERED": 6, "COMPLETED": 7, "CANCELLED": 8, "CANCEL": 8}
+PROGRESS = {
+    "UNPAID": 0,
+    "ON_HOLD": 1,
+    "AWAITING_SHIPMENT": 2,
+    "PARTIALLY_SHIPPING": 3,
+    "AWAITING_COLLECTION": 4,
+    "IN_TRANSIT": 5,
+    "DELIVERED": 6,
+    "COMPLETED": 7,
+    "CANCELLED": 8,
+    "CANCEL": 8,
+}
 
 
 def is_newer(stored_time: int, stored_status: str, update_time: int, tiktok_status: str) -> bool:
@@ -131,8 +141,7 @@ REJECT_REQUEST_REASONS = {
     "seller_reject_apply_products_will_be_sent_separately": "The items are being sent separately",
     "seller_reject_apply_reason_is_unclear_or_lack_of_evidence": "The reason is unclear or not shown",
     "seller_reject_apply_product_functions_well/buyer_use_in_wrong_way": "The item works; it was used the wrong way",
-    "seller_reject_apply_package_has_not_exceeded_estimated_delivery_time":
-        "The parcel has shipped and cannot be called back",
+    "seller_reject_apply_package_has_not_exceeded_estimated_delivery_time": "The parcel has shipped and cannot be called back",
 }
 REJECT_PACKAGE_REASONS = {
     "reverse_reject_return_parcel_reason_1": "The item sent back is not the one you sent",
@@ -157,19 +166,32 @@ def return_step(return_type: str | None, return_status: str | None, region: str 
     suffix = "_uk" if (region or "").upper() in _UK else ""
 
     def regional(reasons: dict[str, str]) -> dict[str, str]:
-        return {(name + suffix if name.startswith("reverse_reject_") else name): label
-                for name, label in reasons.items()}
+        return {
+            (name + suffix if name.startswith("reverse_reject_") else name): label for name, label in reasons.items()
+        }
 
     if return_status == "BUYER_SHIPPED_ITEM":
-        return ReturnStep("APPROVE_RECEIVED_PACKAGE", "REJECT_RECEIVED_PACKAGE", regional(REJECT_PACKAGE_REASONS),
-                          "The returned items have arrived. Refund the buyer?")
+        return ReturnStep(
+            "APPROVE_RECEIVED_PACKAGE",
+            "REJECT_RECEIVED_PACKAGE",
+            regional(REJECT_PACKAGE_REASONS),
+            "The returned items have arrived. Refund the buyer?",
+        )
     if return_status == "RETURN_OR_REFUND_REQUEST_PENDING":
         if return_type == "REFUND":
-            return ReturnStep("APPROVE_REFUND", "REJECT_REFUND", regional(REJECT_REQUEST_REASONS),
-                              "The buyer asks for a refund without sending the items back.")
+            return ReturnStep(
+                "APPROVE_REFUND",
+                "REJECT_REFUND",
+                regional(REJECT_REQUEST_REASONS),
+                "The buyer asks for a refund without sending the items back.",
+            )
         if return_type == "RETURN_AND_REFUND":
-            return ReturnStep("APPROVE_RETURN", "REJECT_RETURN", regional(REJECT_REQUEST_REASONS),
-                              "The buyer asks to send the items back for a refund.")
+            return ReturnStep(
+                "APPROVE_RETURN",
+                "REJECT_RETURN",
+                regional(REJECT_REQUEST_REASONS),
+                "The buyer asks to send the items back for a refund.",
+            )
     return None
 
 
@@ -197,15 +219,13 @@ CORRECTABLE = frozenset({"AWAITING_SHIPMENT", "PARTIALLY_SHIPPING", "AWAITING_CO
 def shipping_refusal(code: int | None, message: str) -> str:
     """TikTok's refusal of a shipment or of a tracking correction, in plain words."""
     if code == 21011022:
-        return ("TikTok did not accept this tracking number with this carrier. Check both, then enter them "
-                "again.")
+        return "TikTok did not accept this tracking number with this carrier. Check both, then enter them again."
     if code == 21004012:
         return "The tracking number has characters TikTok does not take: use only letters, digits and dashes."
     if code in (21011041, 21011042):
         return "The order was cancelled on TikTok, so there is nothing to ship."
     if code == 21011007:
-        return ("The buyer has asked to cancel or return items of this order: answer that request first, then "
-                "ship.")
+        return "The buyer has asked to cancel or return items of this order: answer that request first, then ship."
     if code == 21011051:
         return "TikTok lets you correct a tracking number only once; this package's was corrected already."
     if code == 21011050:

@@ -101,10 +101,14 @@ def check_mapping(states: list[StoreOrderState], answers: dict[str, str | None])
             continue
         state = by_id.get(answer)
         if state is None:
-            problems.append(f"Choose one of your store's order states for “{mapped.label}”; the one sent is "
-                            "not in your store's list (refresh the page to see the current list).")
+            problems.append(
+                f"Choose one of your store's order states for “{mapped.label}”; the one sent is "
+                "not in your store's list (refresh the page to see the current list)."
+            )
         elif mapped.column == "new_order_state" and state.meaning == STATE_PAYMENT_ERROR:
-            problems.append(f"A new order cannot start in “{state.name}”: that state says the payment went "
-                            "wrong, and TikTok has taken the buyer's payment. Choose the state your store uses "
-                            "for paid orders.")
+            problems.append(
+                f"A new order cannot start in “{state.name}”: that state says the payment went "
+                "wrong, and TikTok has taken the buyer's payment. Choose the state your store uses "
+                "for paid orders."
+            )
     return problems

@@ -38,7 +38,8 @@ class WebSession(TenantOwned, Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     # The TikTok shop the merchant chose in the header's switcher (checked against the merchant's shops).
     shop_connection_id: Mapped[str | None] = mapped_column(
-        String(32), ForeignKey("channel_connection.id", ondelete="SET NULL"))
+        String(32), ForeignKey("channel_connection.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
 

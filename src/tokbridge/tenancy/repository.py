@@ -35,24 +35,31 @@ class AccountRepository:
     def first_user(self) -> User | None:
         return self.session.scalar(select(User).order_by(User.id).limit(1))
 
-    def count_sign_in_attempt(self, email: str, now: datetime, lock_at: int,
-                              lock_until: datetime) -> tuple[int, datetime | None]:
+    def count_sign_in_attempt(
+        self, email: str, now: datetime, lock_at: int, lock_until: datetime
+    ) -> tuple[int, datetime | None]:
         """Add one attempt to the email's count and return (attempts, locked until), in one statement, so
         simultaneous attempts each see their own number. An expired lock-out starts counting again; the
         attempt that reaches `lock_at` locks until `lock_until`, and later ones leave that time alone."""
         throttle = LoginThrottle.__table__.c
         expired = and_(throttle.locked_until.is_not(None), throttle.locked_until <= now)
         lock = literal(lock_until, throttle.locked_until.type)
-        insert = (postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert)
+        insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
         statement = insert(LoginThrottle.__table__).values(
-            email=email, failures=1, locked_until=lock if lock_at <= 1 else None, updated_at=now)
-        upsert = statement.on_conflict_do_update(index_elements=[throttle.email], set_={
-            "failures": case((expired, 1), else_=throttle.failures + 1),
-            "locked_until": case((expired, lock if lock_at <= 1 else None),
-                                 (throttle.failures + 1 >= lock_at, func.coalesce(throttle.locked_until, lock)),
-                                 else_=throttle.locked_until),
-            "updated_at": now,
-        }).returning(throttle.failures, throttle.locked_until)
+            email=email, failures=1, locked_until=lock if lock_at <= 1 else None, updated_at=now
+        )
+        upsert = statement.on_conflict_do_update(
+            index_elements=[throttle.email],
+            set_={
+                "failures": case((expired, 1), else_=throttle.failures + 1),
+                "locked_until": case(
+                    (expired, lock if lock_at <= 1 else None),
+                    (throttle.failures + 1 >= lock_at, func.coalesce(throttle.locked_until, lock)),
+                    else_=throttle.locked_until,
+                ),
+                "updated_at": now,
+            },
+        ).returning(throttle.failures, throttle.locked_until)
         attempts, locked_until = self.session.execute(upsert).one()
         return attempts, locked_until
 

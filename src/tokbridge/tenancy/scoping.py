@@ -40,8 +40,11 @@ def _scope_queries(state: ORMExecuteState) -> None:
     # tenant class instead cost more than the dashboard's queries themselves).
     state.statement = state.statement.options(
         with_loader_criteria(TenantOwned, lambda cls: cls.merchant_id == merchant_id, include_aliases=True),
-        *(with_loader_criteria(cls, lambda c: c.merchant_id == merchant_id, include_aliases=True)
-          for cls in _scoped_not_owned()))
+        *(
+            with_loader_criteria(cls, lambda c: c.merchant_id == merchant_id, include_aliases=True)
+            for cls in _scoped_not_owned()
+        ),
+    )
 
 
 _scoped_cache: tuple[int, list[type]] = (-1, [])
@@ -54,8 +57,10 @@ def _scoped_not_owned() -> list[type]:
 
     mappers = Base.registry.mappers
     if _scoped_cache[0] != len(mappers):
-        _scoped_cache = (len(mappers), [m.class_ for m in mappers if issubclass(m.class_, TenantScoped)
-                                        and not issubclass(m.class_, TenantOwned)])
+        _scoped_cache = (
+            len(mappers),
+            [m.class_ for m in mappers if issubclass(m.class_, TenantScoped) and not issubclass(m.class_, TenantOwned)],
+        )
     return _scoped_cache[1]
 
 

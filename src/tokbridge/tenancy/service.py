@@ -85,8 +85,11 @@ def sign_in(session: Session, settings: Settings, email: str, password: str) -> 
     # during the slow check), so simultaneous attempts cannot all pass a count read before any of them
     # failed; a success clears the count.
     attempts, locked_until = accounts.count_sign_in_attempt(
-        email, now, lock_at=settings.login_max_failures,
-        lock_until=now + timedelta(seconds=settings.login_lockout_seconds))
+        email,
+        now,
+        lock_at=settings.login_max_failures,
+        lock_until=now + timedelta(seconds=settings.login_lockout_seconds),
+    )
     session.commit()
     if attempts > settings.login_max_failures and locked_until and locked_until > now:
         minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)

@@ -43,9 +43,16 @@ def create_token(session: Session, user: User, name: str, *, read_only: bool, ex
         raise AccountError("Choose when the token expires.")
     token = PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
-    row = ApiToken(merchant_id=user.merchant_id, user_id=user.id, name=name, token_hash=hash_token(token),
-                   hint=token[:len(PREFIX) + 4], read_only=read_only, created_at=now,
-                   expires_at=now + timedelta(days=expires_in_days) if expires_in_days is not None else None)
+    row = ApiToken(
+        merchant_id=user.merchant_id,
+        user_id=user.id,
+        name=name,
+        token_hash=hash_token(token),
+        hint=token[: len(PREFIX) + 4],
+        read_only=read_only,
+        created_at=now,
+        expires_at=now + timedelta(days=expires_in_days) if expires_in_days is not None else None,
+    )
     session.add(row)
     session.flush()
     return NewToken(token=token, row=row)
@@ -67,8 +74,14 @@ def mark_used(session: Session, token_id: int) -> None:
     """Record that the token was used now, unless that was recorded within the last minute (the caller
     commits)."""
     now = utcnow()
-    session.execute(update(ApiToken).where(ApiToken.id == token_id, or_(
-        ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_PRECISION)).values(last_used_at=now))
+    session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_PRECISION),
+        )
+        .values(last_used_at=now)
+    )
 
 
 def needs_marking(row: ApiToken) -> bool:
@@ -77,8 +90,11 @@ def needs_marking(row: ApiToken) -> bool:
 
 def tokens_of(session: Session, user_id: int) -> list[ApiToken]:
     """The user's tokens, newest first, revoked ones included (the list says so)."""
-    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id)
-                                .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
 
 
 def revoke(session: Session, user_id: int, token_id: int) -> ApiToken | None:
@@ -90,7 +106,7 @@ def revoke(session: Session, user_id: int, token_id: int) -> ApiToken | None:
 
 
 def state(row: ApiToken, now: datetime | None = None) -> str:
-    """"active", "expired" or "revoked", for the list."""
+    """ "active", "expired" or "revoked", for the list."""
     now = now or utcnow()
     if row.revoked_at is not None:
         return "revoked"

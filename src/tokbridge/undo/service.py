@@ -44,12 +44,12 @@ IN_TOKBRIDGE = ("template.edited", "bulk.assign")
 # Kinds with no way back, and what to do instead.
 IRREVERSIBLE = {
     "listing.deleted": "A product deleted on TikTok cannot be brought back there: upload it again instead "
-                       "(it is created afresh, and goes through TikTok's review).",
+    "(it is created afresh, and goes through TikTok's review).",
     "bulk.delete": "Products deleted on TikTok cannot be brought back there: upload them again instead "
-                   "(they are created afresh, and go through TikTok's review).",
+    "(they are created afresh, and go through TikTok's review).",
     "bulk.upload": "An upload cannot be taken back: to take the products off TikTok, deactivate or delete them.",
     "listing.stock": "Stock is not put back: it follows your store's stock and orders, and the next sync sends "
-                     "the current count.",
+    "the current count.",
     "template.created": "A new template is taken back by deleting it on the Templates page.",
     "template.deleted": "A deleted template is not brought back: create it again on the Templates page.",
     "settings.sync": "Change the sync settings back on the Settings page.",
@@ -61,8 +61,13 @@ IRREVERSIBLE = {
 # Heads whose meaning is their entries (the request of a bulk action): nothing of their own goes back.
 MARKERS = ("bulk.activate", "bulk.deactivate", "undo")
 STATUS_WORDS: dict[str, str] = {
-    ListingStatus.LIVE: "Live", ListingStatus.INACTIVE: "Inactive", ListingStatus.REVIEWING: "Reviewing",
-    ListingStatus.FAILED: "Failed", ListingStatus.NOT_UPLOADED: "Not on TikTok", ListingStatus.IN_PROGRESS: "In progress"}
+    ListingStatus.LIVE: "Live",
+    ListingStatus.INACTIVE: "Inactive",
+    ListingStatus.REVIEWING: "Reviewing",
+    ListingStatus.FAILED: "Failed",
+    ListingStatus.NOT_UPLOADED: "Not on TikTok",
+    ListingStatus.IN_PROGRESS: "In progress",
+}
 
 
 class UndoRefused(PermanentError):
@@ -127,8 +132,9 @@ def preview(session: Session, head: AuditEntry) -> Preview:
         if item is not None:
             result.items.extend(item if isinstance(item, list) else [item])
     if not result.items and not result.refused:
-        result.refused = ("Nothing in this change can be undone." if result.cannot
-                          else "This change has nothing to put back.")
+        result.refused = (
+            "Nothing in this change can be undone." if result.cannot else "This change has nothing to put back."
+        )
     return result
 
 
@@ -142,8 +148,9 @@ def check(session: Session, entry: AuditEntry) -> PreviewItem:
 def _titles(session: Session, product_ids: set[int]) -> dict[int, str]:
     if not product_ids:
         return {}
-    return dict(session.execute(select(CatalogProduct.id, CatalogProduct.title)
-                                .where(CatalogProduct.id.in_(product_ids))).all())
+    return dict(
+        session.execute(select(CatalogProduct.id, CatalogProduct.title).where(CatalogProduct.id.in_(product_ids))).all()
+    )
 
 
 def _item(session: Session, entry: AuditEntry, titles: Mapping[int, str]) -> PreviewItem | list[PreviewItem] | None:
@@ -199,8 +206,10 @@ def _price_item(session: Session, entry: AuditEntry, title: str) -> PreviewItem:
     now = {row.tiktok_sku_id: row.pushed_price for row in ListingRepository(session).skus(listing.id)}
     changed = [sku for sku, price in after["skus"].items() if now.get(sku) != price]
     if changed:
-        item.conflict = (f"Its price on TikTok changed since (now {', '.join(sorted(str(now.get(s)) for s in changed))})"
-                         f": your store or another change sent a new one.")
+        item.conflict = (
+            f"Its price on TikTok changed since (now {', '.join(sorted(str(now.get(s)) for s in changed))})"
+            f": your store or another change sent a new one."
+        )
     return item
 
 
@@ -239,7 +248,9 @@ def _assign_items(session: Session, entry: AuditEntry) -> list[PreviewItem]:
     names = {t.id: t.name for t in template_repo.list_templates(session, shop)}
     items = []
     for pid, link in before["links"].items():
-        back = f"Linked to “{names.get(link[0], 'a deleted template')}” again" if link else "Linked to no template again"
+        back = (
+            f"Linked to “{names.get(link[0], 'a deleted template')}” again" if link else "Linked to no template again"
+        )
         item = PreviewItem(entry.id, int(pid), titles.get(int(pid), "A product"), back, key=f"{entry.id}:{pid}")
         current = links.get(int(pid))
         if current is None or list(current) != after["links"][pid]:
@@ -257,7 +268,9 @@ def _shop(session: Session, entry: AuditEntry) -> ShopContext:
         raise UndoRefused("The TikTok shop of this change is no longer connected.") from None
 
 
-def request_undo(session: Session, entry_id: int, decisions: Mapping[str, str] | None = None) -> tuple[AuditEntry, Job | None]:
+def request_undo(
+    session: Session, entry_id: int, decisions: Mapping[str, str] | None = None
+) -> tuple[AuditEntry, Job | None]:
     """Undo the change set of `entry_id`: TokBridge's own values at once, TikTok's by the `undo.apply` job.
     `decisions`: per conflicting entry (its id, or "<entry id>:<product id>" for an assignment), "skip"
     (the default) or "overwrite". Returns the undo's head (itself undoable) and its job, if any."""
@@ -268,14 +281,26 @@ def request_undo(session: Session, entry_id: int, decisions: Mapping[str, str] |
     if shown.refused:
         raise UndoRefused(shown.refused)
     keys = {item.key for item in shown.items}
-    decisions = {key: choice for key, choice in (decisions or {}).items() if key in keys and choice in (SKIP, OVERWRITE)}
-    wanted = [item for item in shown.items
-              if not item.conflict or (item.can_overwrite and decisions.get(item.key) == OVERWRITE)]
+    decisions = {
+        key: choice for key, choice in (decisions or {}).items() if key in keys and choice in (SKIP, OVERWRITE)
+    }
+    wanted = [
+        item
+        for item in shown.items
+        if not item.conflict or (item.can_overwrite and decisions.get(item.key) == OVERWRITE)
+    ]
     if not wanted:
         raise UndoRefused("Nothing would go back: everything in this change was changed since, and is left as it is.")
-    undo = audit.record(session, None, "undo", ("change", head.id), None,
-                        {"decisions": decisions, "skipped": [item.key for item in shown.items if item not in wanted]},
-                        summary=f"Undo of: {head.summary}"[:255], connection_id=head.connection_id)
+    undo = audit.record(
+        session,
+        None,
+        "undo",
+        ("change", head.id),
+        None,
+        {"decisions": decisions, "skipped": [item.key for item in shown.items if item not in wanted]},
+        summary=f"Undo of: {head.summary}"[:255],
+        connection_id=head.connection_id,
+    )
     undo.undo_of = head.id
     head.undone_by = undo.id  # in the same transaction: a change set is undone once
     entries = {entry.id: entry for entry in [head, *AuditRepository(session).items(head.id)]}
@@ -289,9 +314,18 @@ def request_undo(session: Session, entry_id: int, decisions: Mapping[str, str] |
     if not on_tiktok:
         return undo, None
     title = f"Undo: {plural(len(on_tiktok), 'product')} back on TikTok"
-    job = enqueue(session, UNDO_JOB, merchant_id=head.merchant_id, title=title,
-                  payload={"undo": undo.id, "entries": on_tiktok, "connection_id": head.connection_id,
-                           "triggered_by": audit.actor_of(session).trigger(undo.summary)})
+    job = enqueue(
+        session,
+        UNDO_JOB,
+        merchant_id=head.merchant_id,
+        title=title,
+        payload={
+            "undo": undo.id,
+            "entries": on_tiktok,
+            "connection_id": head.connection_id,
+            "triggered_by": audit.actor_of(session).trigger(undo.summary),
+        },
+    )
     return undo, job
 
 
@@ -301,9 +335,17 @@ def _restore_template(session: Session, entry: AuditEntry, undo: AuditEntry) -> 
     before, _ = kept_values(entry)
     current = templates.get_template_spec(session, shop, template_id).model_dump(mode="json")
     template = templates.update_template(session, shop, template_id, before)
-    audit.record(session, None, "template.edited", ("template", template_id), current, before,
-                 summary=f"Template “{template.name[:150]}” put back as it was", change_set=undo,
-                 connection_id=entry.connection_id)
+    audit.record(
+        session,
+        None,
+        "template.edited",
+        ("template", template_id),
+        current,
+        before,
+        summary=f"Template “{template.name[:150]}” put back as it was",
+        change_set=undo,
+        connection_id=entry.connection_id,
+    )
 
 
 def _restore_link(session: Session, entry: AuditEntry, product_id: int, undo: AuditEntry) -> None:
@@ -312,10 +354,24 @@ def _restore_link(session: Session, entry: AuditEntry, product_id: int, undo: Au
     current = template_repo.assignment_map(session, shop, [product_id]).get(product_id)
     template_repo.delete_assignments(session, shop, [product_id])
     if link:
-        session.add(ProductTemplateAssignment(merchant_id=shop.merchant_id, connection_id=shop.shop_id,
-                                              product_id=product_id, template_id=link[0],
-                                              assigned_by=link[1] or ASSIGNED_MANUAL))
-    audit.record(session, None, "bulk.assign", ("template", link[0] if link else None),
-                 {"links": {str(product_id): list(current) if current else None}},
-                 {"links": {str(product_id): link}}, summary="Template link put back as it was",
-                 change_set=undo, product_id=product_id, connection_id=entry.connection_id)
+        session.add(
+            ProductTemplateAssignment(
+                merchant_id=shop.merchant_id,
+                connection_id=shop.shop_id,
+                product_id=product_id,
+                template_id=link[0],
+                assigned_by=link[1] or ASSIGNED_MANUAL,
+            )
+        )
+    audit.record(
+        session,
+        None,
+        "bulk.assign",
+        ("template", link[0] if link else None),
+        {"links": {str(product_id): list(current) if current else None}},
+        {"links": {str(product_id): link}},
+        summary="Template link put back as it was",
+        change_set=undo,
+        product_id=product_id,
+        connection_id=entry.connection_id,
+    )

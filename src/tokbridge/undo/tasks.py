@@ -21,6 +21,7 @@ from tokbridge.channels.factory import tiktok_client
 from tokbridge.channels.shops import NoSuchShop, shop_context
 from tokbridge.channels.tiktok.models import Price, PriceUpdate
 from tokbridge.db.engine import for_writing, get_engine
+from tokbridge.jobs.kinds import UNDO_APPLY as UNDO_JOB
 from tokbridge.jobs.registry import job_handler
 from tokbridge.jobs.runner import JobContext
 from tokbridge.jobs.service import enqueue
@@ -30,7 +31,6 @@ from tokbridge.listings.models import ListingSku, ListingStatus
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.listings.tasks import SentChanges, audit_pushes, audit_status
 from tokbridge.undo import service
-from tokbridge.jobs.kinds import UNDO_APPLY as UNDO_JOB
 
 
 @dataclass
@@ -68,15 +68,26 @@ def apply(ctx: JobContext) -> None:
             else:
                 _record(session, ctx, step)
                 done += 1
-            ctx.progress(done + left_alone, len(entry_ids), session=session,
-                         checkpoint={"after": entry_id, "done": done, "left_alone": left_alone})
+            ctx.progress(
+                done + left_alone,
+                len(entry_ids),
+                session=session,
+                checkpoint={"after": entry_id, "done": done, "left_alone": left_alone},
+            )
     with ctx.session() as session, session.begin():
         undo = AuditRepository(session).get(int(ctx.payload["undo"]))
         message = f"{plural(done, 'product')} put back on TikTok."
         if left_alone:
             message += f" {plural(left_alone, 'product')} changed since and left as {'they are' if left_alone > 1 else 'it is'}."
-        activity.record(session, ctx.required_merchant_id, "undo.finished", undo.summary if undo else "Undo finished",
-                        message=message, status="succeeded", connection_id=connection.id)
+        activity.record(
+            session,
+            ctx.required_merchant_id,
+            "undo.finished",
+            undo.summary if undo else "Undo finished",
+            message=message,
+            status="succeeded",
+            connection_id=connection.id,
+        )
 
 
 def _decisions(ctx: JobContext) -> dict:
@@ -97,9 +108,16 @@ def _step(session: Session, entry: AuditEntry | None, overwrite: bool) -> _Step 
     step = _Step(entry.id, before["tiktok_product_id"])
     if entry.kind == "listing.price":
         extra = after.get("extra") or {}
-        step.prices = {sku: {"before": after["skus"][sku], "after": price,
-                             "currency": (extra.get(sku) or {}).get("currency"), "seller_sku": None}
-                       for sku, price in before["skus"].items() if price is not None}
+        step.prices = {
+            sku: {
+                "before": after["skus"][sku],
+                "after": price,
+                "currency": (extra.get(sku) or {}).get("currency"),
+                "seller_sku": None,
+            }
+            for sku, price in before["skus"].items()
+            if price is not None
+        }
         if not step.prices:
             return None  # its prices were sent for the first time: there is no earlier price to put back
     else:
@@ -109,8 +127,13 @@ def _step(session: Session, entry: AuditEntry | None, overwrite: bool) -> _Step 
 
 def _send(client, step: _Step) -> None:
     if step.action is None:
-        client.update_price(step.tiktok_id, [PriceUpdate(id=sku, price=Price(amount=v["after"], currency=v["currency"]))
-                                             for sku, v in step.prices.items()])
+        client.update_price(
+            step.tiktok_id,
+            [
+                PriceUpdate(id=sku, price=Price(amount=v["after"], currency=v["currency"]))
+                for sku, v in step.prices.items()
+            ],
+        )
     else:
         call = client.activate_products if step.action == "activate" else client.deactivate_products
         refused = [error.message for error in call([step.tiktok_id]).errors]
@@ -134,13 +157,19 @@ def _record(session: Session, ctx: JobContext, step: _Step) -> None:
                 continue
             sent.prices[sku] = {**values, "before": row.pushed_price, "seller_sku": row.seller_sku}
             row.pushed_price = values["after"]
-        title = session.scalar(select(CatalogProduct.title).where(CatalogProduct.id == listing.product_id)) or "a product"
+        title = (
+            session.scalar(select(CatalogProduct.title).where(CatalogProduct.id == listing.product_id)) or "a product"
+        )
         audit_pushes(session, sent, listing, title, change_set)
         return
     before = {"tiktok_product_id": step.tiktok_id, "status": listing.status, "tiktok_status": listing.tiktok_status}
     if step.action == "deactivate":
         listing.status, listing.tiktok_status, listing.last_error = ListingStatus.INACTIVE, "SELLER_DEACTIVATED", None
     else:  # TikTok decides whether it goes live at once or back to review: ask it
-        enqueue(session, "listings.refresh_status", merchant_id=ctx.merchant_id,
-                payload={"connection_id": listing.connection_id, "tiktok_product_ids": [step.tiktok_id]})
+        enqueue(
+            session,
+            "listings.refresh_status",
+            merchant_id=ctx.merchant_id,
+            payload={"connection_id": listing.connection_id, "tiktok_product_ids": [step.tiktok_id]},
+        )
     audit_status(session, listing, step.action, before, change_set)

@@ -55,12 +55,13 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: https:; style-src 'self'; "
-                               "script-src 'self'; frame-ancestors 'none'",
+    "script-src 'self'; frame-ancestors 'none'",
 }
 # Served over plain http (a laptop, the demo), TokBridge also shows the store's http images (the sandbox
 # store serves its images so); over https only https images, as a browser would refuse the others anyway.
-PLAIN_HTTP_CSP = SECURITY_HEADERS["Content-Security-Policy"].replace("img-src 'self' data: https:",
-                                                                      "img-src 'self' data: https: http:")
+PLAIN_HTTP_CSP = SECURITY_HEADERS["Content-Security-Policy"].replace(
+    "img-src 'self' data: https:", "img-src 'self' data: https: http:"
+)
 
 
 STATIC = Path(__file__).parent / "static"
@@ -119,8 +120,9 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
-        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml",
-                            headers={"Cache-Control": "public, max-age=86400"})
+        return FileResponse(
+            STATIC / "favicon.svg", media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"}
+        )
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:
@@ -143,8 +145,9 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
             log.warning("readiness: queue unreachable: %s", exc)
             checks["queue"] = "unreachable"
         ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
+        )
 
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
@@ -174,7 +177,11 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
         if exc.status_code == 405:
             # Starlette names only the first route that matched the path, not every route of that address.
             exc.headers = {**(exc.headers or {}), "Allow": ", ".join(_allowed_methods(app, request))}
-        if request.url.path.startswith(("/api/", "/webhooks/", "/metrics")) or request.method != "GET" and exc.status_code != 403:
+        if (
+            request.url.path.startswith(("/api/", "/webhooks/", "/metrics"))
+            or request.method != "GET"
+            and exc.status_code != 403
+        ):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         return await _error_page(request, exc.status_code, exc.detail)
 
@@ -194,8 +201,9 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
             return await _error_page(request, 404, None)
         return JSONResponse({"detail": "The request is malformed.", "errors": _plain(exc.errors())}, status_code=422)
 
-    headers = SECURITY_HEADERS if settings.secure_cookies else {**SECURITY_HEADERS,
-                                                                "Content-Security-Policy": PLAIN_HTTP_CSP}
+    headers = (
+        SECURITY_HEADERS if settings.secure_cookies else {**SECURITY_HEADERS, "Content-Security-Policy": PLAIN_HTTP_CSP}
+    )
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -203,7 +211,9 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
         forget_read_flash(request, response)
         for name, value in headers.items():
             response.headers.setdefault(name, value)
-        if request.url.path.startswith(("/api/", "/dashboard", "/activity", "/login", "/signup", "/settings", "/plans")):
+        if request.url.path.startswith(
+            ("/api/", "/dashboard", "/activity", "/login", "/signup", "/settings", "/plans")
+        ):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
@@ -216,13 +226,14 @@ def create_app(settings: Settings | None = None, embedded_worker: bool = False) 
 # ShopNeeded.reason -> (status, plain words, the page a browser is sent to instead; None: an error page)
 SHOP_NEEDED = {
     "none": (409, "Connect a TikTok shop first.", "/connect/tiktok"),
-    "choose": (409, "Several TikTok shops are connected: choose one in the header, or name it with ?shop=.",
-               "/shops"),
+    "choose": (409, "Several TikTok shops are connected: choose one in the header, or name it with ?shop=.", "/shops"),
     "unknown": (404, "That TikTok shop is not one of your connected shops.", None),
 }
 # What a page says instead, where the API's words name a parameter.
-PAGE_WORDS = {"choose": "Several TikTok shops are connected: choose the one to work on, then try again.",
-              "none": "Connect a TikTok shop first."}
+PAGE_WORDS = {
+    "choose": "Several TikTok shops are connected: choose the one to work on, then try again.",
+    "none": "Connect a TikTok shop first.",
+}
 
 
 async def _error_page(request: Request, status: int, detail: str | None) -> Response:
@@ -230,8 +241,9 @@ async def _error_page(request: Request, status: int, detail: str | None) -> Resp
     if status == 404 and detail in (None, "Not Found"):  # Starlette's own words for an unknown address
         detail = NOT_FOUND
     viewer = await run_in_threadpool(frame_viewer, request)
-    return pages.templates.TemplateResponse(request, "error.html", {"status": status, "detail": detail,
-                                                                    "viewer": viewer}, status_code=status)
+    return pages.templates.TemplateResponse(
+        request, "error.html", {"status": status, "detail": detail, "viewer": viewer}, status_code=status
+    )
 
 
 def _allowed_methods(app: FastAPI, request: Request) -> list[str]:

@@ -9,6 +9,7 @@ the store or TikTok, and a read transaction held open meanwhile would block writ
 from __future__ import annotations
 
 from collections.abc import Mapping
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
@@ -34,9 +35,12 @@ router = APIRouter(include_in_schema=False)
 
 
 def _error_page(request: Request, viewer: Viewer, error: ConnectError, retry_url: str) -> Response:
-    return templates.TemplateResponse(request, "connect_error.html",
-                                      {"viewer": viewer, "error": error, "retry_url": retry_url},
-                                      status_code=error.status)
+    return templates.TemplateResponse(
+        request,
+        "connect_error.html",
+        {"viewer": viewer, "error": error, "retry_url": retry_url},
+        status_code=error.status,
+    )
 
 
 # --- TikTok -------------------------------------------------------------------------------------
@@ -52,8 +56,14 @@ def tiktok_page(request: Request, viewer: ViewerDep, settings: SettingsDep) -> R
 
 
 @router.get("/connect/tiktok/callback")
-def tiktok_callback(request: Request, viewer: ViewerDep, settings: SettingsDep, code: str | None = None,
-                    state: str | None = None, error: str | None = None) -> Response:
+def tiktok_callback(
+    request: Request,
+    viewer: ViewerDep,
+    settings: SettingsDep,
+    code: str | None = None,
+    state: str | None = None,
+    error: str | None = None,
+) -> Response:
     db = viewer.db
     db.commit()
     try:
@@ -72,11 +82,15 @@ def tiktok_callback(request: Request, viewer: ViewerDep, settings: SettingsDep, 
     return _choose_page(request, viewer, outcome.choices)
 
 
-def _choose_page(request: Request, viewer: Viewer, choices: list[ChannelConnection],
-                 error: str | None = None) -> Response:
-    return templates.TemplateResponse(request, "connect_tiktok_choose.html",
-                                      {"viewer": viewer, "choices": choices, "error": error},
-                                      status_code=400 if error else 200)
+def _choose_page(
+    request: Request, viewer: Viewer, choices: list[ChannelConnection], error: str | None = None
+) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "connect_tiktok_choose.html",
+        {"viewer": viewer, "choices": choices, "error": error},
+        status_code=400 if error else 200,
+    )
 
 
 @router.post("/connect/tiktok/choose")
@@ -88,8 +102,11 @@ async def tiktok_choose(request: Request, viewer: ViewerDep, settings: SettingsD
 
 def _choose(request: Request, viewer: Viewer, settings: Settings, wanted: list[str]) -> Response:
     if not wanted:
-        pending = [row for row in ConnectionRepository(viewer.db).for_channel(TIKTOK, active_only=False)
-                   if row.status in ("pending", "active")]
+        pending = [
+            row
+            for row in ConnectionRepository(viewer.db).for_channel(TIKTOK, active_only=False)
+            if row.status in ("pending", "active")
+        ]
         if any(row.status == "pending" for row in pending):
             return _choose_page(request, viewer, pending, "Tick at least one shop to connect.")
     try:
@@ -138,19 +155,37 @@ def _plugin_or_error(request: Request, viewer: Viewer, kind: str) -> StorePlugin
         return service.store_plugin(kind)
     except UnknownStore:
         names = " or ".join(plugin.display_name for plugin in registry.plugins().values())
-        return _error_page(request, viewer, ConnectError(
-            "TokBridge does not connect to that store", "There is no store of that kind to connect.",
-            f"Connect your {names} store from the dashboard.", status=404), "/dashboard")
+        return _error_page(
+            request,
+            viewer,
+            ConnectError(
+                "TokBridge does not connect to that store",
+                "There is no store of that kind to connect.",
+                f"Connect your {names} store from the dashboard.",
+                status=404,
+            ),
+            "/dashboard",
+        )
 
 
-def _form_page(request: Request, viewer: Viewer, plugin: StorePlugin, answers: Mapping[str, str],
-               error: ConnectError | None = None) -> Response:
-    return templates.TemplateResponse(request, "connect_store.html", {
-        "viewer": viewer, "plugin": plugin, "fields": plugin.connector.form_fields,
-        "with_key": service.connects_with_key(plugin),
-        "answers": {field.name: answers.get(field.name, "") for field in plugin.connector.form_fields
-                    if not field.secret},
-        "error": error}, status_code=error.status if error else 200)
+def _form_page(
+    request: Request, viewer: Viewer, plugin: StorePlugin, answers: Mapping[str, str], error: ConnectError | None = None
+) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "connect_store.html",
+        {
+            "viewer": viewer,
+            "plugin": plugin,
+            "fields": plugin.connector.form_fields,
+            "with_key": service.connects_with_key(plugin),
+            "answers": {
+                field.name: answers.get(field.name, "") for field in plugin.connector.form_fields if not field.secret
+            },
+            "error": error,
+        },
+        status_code=error.status if error else 200,
+    )
 
 
 @router.get("/connect/{kind}", response_class=HTMLResponse)
@@ -179,8 +214,9 @@ async def store_start(request: Request, viewer: ViewerDep, settings: SettingsDep
     return await run_in_threadpool(_start, request, viewer, settings, plugin, answers)
 
 
-def _start(request: Request, viewer: Viewer, settings: Settings, plugin: StorePlugin,
-           answers: Mapping[str, str]) -> Response:
+def _start(
+    request: Request, viewer: Viewer, settings: Settings, plugin: StorePlugin, answers: Mapping[str, str]
+) -> Response:
     db = viewer.db
     db.commit()
     try:
@@ -218,23 +254,33 @@ def store_callback(request: Request, viewer: ViewerDep, settings: SettingsDep, k
 
 
 def _store_connected(plugin: StorePlugin, connection: ChannelConnection) -> Response:
-    return redirect_with_notice("/dashboard", f"Your {plugin.display_name} store "
-                                              f"{connection.name or connection.external_id} is connected. Its "
-                                              "catalog import shows under Recent Activity.")
+    return redirect_with_notice(
+        "/dashboard",
+        f"Your {plugin.display_name} store "
+        f"{connection.name or connection.external_id} is connected. Its "
+        "catalog import shows under Recent Activity.",
+    )
 
 
 # --- prerequisites --------------------------------------------------------------------------------
 
 
 @router.post("/prerequisites/check")
-def prerequisites_check(request: Request, viewer: ViewerDep, settings: SettingsDep,
-                        shop: OptionalShopDep) -> Response:
+def prerequisites_check(request: Request, viewer: ViewerDep, settings: SettingsDep, shop: OptionalShopDep) -> Response:
     """Ask TikTok again about the chosen shop's listing prerequisites."""
     db = viewer.db
     if shop is None:
-        return _error_page(request, viewer, ConnectError(
-            "No TikTok shop is connected", "The listing prerequisites belong to a TikTok shop.",
-            "Connect your TikTok Shop first.", status=409), "/connect/tiktok")
+        return _error_page(
+            request,
+            viewer,
+            ConnectError(
+                "No TikTok shop is connected",
+                "The listing prerequisites belong to a TikTok shop.",
+                "Connect your TikTok Shop first.",
+                status=409,
+            ),
+            "/connect/tiktok",
+        )
     connection = shop.shop
     db.commit()
     try:
@@ -243,7 +289,15 @@ def prerequisites_check(request: Request, viewer: ViewerDep, settings: SettingsD
     except ChannelError as exc:
         db.rollback()
         _status, words, _headers = channel_problem(exc)
-        return _error_page(request, viewer, ConnectError(
-            "TikTok Shop did not answer", f"The check could not be run: {words}",
-            "Wait a minute and choose Check again.", status=502), "/dashboard")
+        return _error_page(
+            request,
+            viewer,
+            ConnectError(
+                "TikTok Shop did not answer",
+                f"The check could not be run: {words}",
+                "Wait a minute and choose Check again.",
+                status=502,
+            ),
+            "/dashboard",
+        )
     return redirect_with_notice("/dashboard", "TikTok's listing prerequisites were checked again.")

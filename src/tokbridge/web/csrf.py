@@ -37,8 +37,10 @@ async def csrf_protect(request: Request) -> None:
         given = (await request.form()).get(FIELD)
     expected = await _expected_token(request)
     if not given or not expected or not hmac.compare_digest(str(given), expected):
-        raise HTTPException(status_code=403, detail="The form has expired or did not come from this site. "
-                                                     "Reload the page and try again.")
+        raise HTTPException(
+            status_code=403,
+            detail="The form has expired or did not come from this site. Reload the page and try again.",
+        )
 
 
 async def _expected_token(request: Request) -> str | None:

@@ -97,8 +97,7 @@ class Viewer:
         """The header's shop switcher (read once, when a page first asks)."""
         shops = shop_contexts(self.db)
         ids = {shop.shop_id for shop in shops}
-        current = next((wanted for wanted in (self.wanted_shop, self.remembered_shop)
-                        if wanted in ids), None)
+        current = next((wanted for wanted in (self.wanted_shop, self.remembered_shop) if wanted in ids), None)
         if current is None and len(shops) == 1:
             current = shops[0].shop_id
         return ShopSwitcher(shops=shops, current_id=current)
@@ -134,9 +133,15 @@ def current_viewer(request: Request, db: DbDep) -> Viewer:
     request.state.web_session = web_session
     bind_merchant(db, merchant.id)
     act_as(db, Actor.user(user.id, user.email))
-    return Viewer(web_session=web_session, email=user.email, merchant_id=merchant.id,
-                  merchant_name=merchant.name, db=db, wanted_shop=request.query_params.get(SHOP_PARAM) or None,
-                  user_id=user.id)
+    return Viewer(
+        web_session=web_session,
+        email=user.email,
+        merchant_id=merchant.id,
+        merchant_name=merchant.name,
+        db=db,
+        wanted_shop=request.query_params.get(SHOP_PARAM) or None,
+        user_id=user.id,
+    )
 
 
 def _token_viewer(request: Request, db: Session) -> Viewer:
@@ -161,8 +166,16 @@ def _token_viewer(request: Request, db: Session) -> Viewer:
             tokens.mark_used(db, token.id)
     bind_merchant(db, merchant.id)
     act_as(db, Actor.user(user.id, user.email))  # the audit trail names the token's user, as for a session
-    return Viewer(web_session=None, email=user.email, merchant_id=merchant.id, merchant_name=merchant.name, db=db,
-                  wanted_shop=request.query_params.get(SHOP_PARAM) or None, token=token, user_id=user.id)
+    return Viewer(
+        web_session=None,
+        email=user.email,
+        merchant_id=merchant.id,
+        merchant_name=merchant.name,
+        db=db,
+        wanted_shop=request.query_params.get(SHOP_PARAM) or None,
+        token=token,
+        user_id=user.id,
+    )
 
 
 ViewerDep = Annotated[Viewer, Depends(current_viewer)]
@@ -181,9 +194,16 @@ class ShopNeeded(Exception):
         self.reason = reason
 
 
-def optional_shop(viewer: ViewerDep, shop: Annotated[str | None, Query(
-        description="The TikTok shop (its id in GET /api/v1/shops) this call works on; by default the one "
-                    "chosen with POST /api/v1/shops/current, or the only one")] = None) -> ShopContext | None:
+def optional_shop(
+    viewer: ViewerDep,
+    shop: Annotated[
+        str | None,
+        Query(
+            description="The TikTok shop (its id in GET /api/v1/shops) this call works on; by default the one "
+            "chosen with POST /api/v1/shops/current, or the only one"
+        ),
+    ] = None,
+) -> ShopContext | None:
     """The shop this request works on, or None when the merchant has no TikTok shop yet."""
     wanted = shop
     if wanted:

@@ -16,8 +16,11 @@ def channel_problem(error: kinds.ChannelError) -> tuple[int, str, dict[str, str]
         wait = max(1, math.ceil(error.retry_after or 30))
         return 503, f"{platform} is not answering right now; try again in a minute.", {"Retry-After": str(wait)}
     if isinstance(error, kinds.NeedsReconnect):
-        return 409, (f"{platform} no longer accepts TokBridge's access to your {error.account}: "
-                     f"reconnect it in Settings."), None
+        return (
+            409,
+            (f"{platform} no longer accepts TokBridge's access to your {error.account}: reconnect it in Settings."),
+            None,
+        )
     if isinstance(error, kinds.RefusedWithFix):
         return 422, f"{platform} refused the request: {'; '.join(error.reasons)}", None
     return 502, f"{platform} answered with an error: {error}", None

@@ -32,7 +32,9 @@ def redirect_with_notice(url: str, message: str) -> RedirectResponse:
 
 def redirect_with_error(url: str, message: str, link: str | None = None) -> RedirectResponse:
     """Back to `url`, which shows `message` once as an error; `link`, a path of this app, is where to fix it."""
-    return _redirect(url, "error", message, link if link and link.startswith("/") and not link.startswith("//") else None)
+    return _redirect(
+        url, "error", message, link if link and link.startswith("/") and not link.startswith("//") else None
+    )
 
 
 def read_flash(request: Request) -> dict[str, str | None]:
@@ -61,8 +63,15 @@ def forget_read_flash(request: Request, response: Response) -> None:
 
 def _redirect(url: str, kind: str, message: str, link: str | None = None) -> RedirectResponse:
     response = RedirectResponse(url, status_code=303)
-    response.set_cookie(FLASH_COOKIE, _signed(kind, message[:MAX_MESSAGE_CHARS], link), max_age=LIFETIME_SECONDS,
-                        httponly=True, samesite="lax", secure=get_settings().secure_cookies, path="/")
+    response.set_cookie(
+        FLASH_COOKIE,
+        _signed(kind, message[:MAX_MESSAGE_CHARS], link),
+        max_age=LIFETIME_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().secure_cookies,
+        path="/",
+    )
     return response
 
 

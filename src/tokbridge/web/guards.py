@@ -8,11 +8,12 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-REFUSAL = {"detail": "The request is malformed.",
-           "errors": [{"loc": ["body"], "msg": "Text must not contain a NUL character (\\u0000)."}]}
+REFUSAL = {
+    "detail": "The request is malformed.",
+    "errors": [{"loc": ["body"], "msg": "Text must not contain a NUL character (\\u0000)."}],
+}
 # What a NUL looks like in each kind of body read as text: escaped in JSON, percent-encoded in a form.
-_NUL_BY_KIND = {"application/json": (b"\\u0000", b"\x00"),
-                "application/x-www-form-urlencoded": (b"%00", b"\x00")}
+_NUL_BY_KIND = {"application/json": (b"\\u0000", b"\x00"), "application/x-www-form-urlencoded": (b"%00", b"\x00")}
 
 
 class RefuseNulInBodies:
@@ -53,6 +54,11 @@ def _replay(body: bytes, first: Message | None, receive: Receive) -> Receive:
 
 async def _refuse(send: Send) -> None:
     payload = json.dumps(REFUSAL).encode()
-    await send({"type": "http.response.start", "status": 422,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 422,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": payload})

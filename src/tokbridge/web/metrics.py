@@ -51,8 +51,11 @@ def _check_scraper(request: Request, settings: Settings) -> None:
         if address is not None and any(address in network for network in networks):
             return
     if settings.metrics_token:
-        raise HTTPException(401, "Send the metrics token: Authorization: Bearer <METRICS_TOKEN>.",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "Send the metrics token: Authorization: Bearer <METRICS_TOKEN>.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     raise HTTPException(403, "Metrics are served only to the addresses in METRICS_ALLOW_FROM.")
 
 
@@ -63,18 +66,38 @@ def _from_database(db) -> list[metrics.Gauge]:
     oldest = min((since for _kind, _n, since in waiting), default=None)
     listings = ListingRepository(db).listings_by_status()
     return [
-        metrics.Gauge("tokbridge_jobs", "Jobs queued or running now, and jobs finished in the last 24 hours, by kind "
-                      "and state", ("kind", "state"),
-                      [((kind, state), n) for kind, state, n in jobs.counts_by_kind_and_state(now - FINISHED_WINDOW)]),
-        metrics.Gauge("tokbridge_queue_depth", "Jobs due and waiting for a worker", ("kind",),
-                      [((kind,), n) for kind, n, _since in waiting]),
-        metrics.Gauge("tokbridge_queue_oldest_waiting_seconds",
-                      "How long the job waiting longest for a worker has been due (0: none waits)", (),
-                      [((), max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)]),
-        metrics.Gauge("tokbridge_orders_waiting_for_plan", "TikTok orders held until the plan has room for them",
-                      (), [((), OrderRepository(db).waiting_for_plan())]),
-        metrics.Gauge("tokbridge_listings", "Listings in every TikTok shop by status (products not uploaded "
-                      "anywhere have none)", ("status",),
-                      [((status.value,), listings.get(status.value, 0)) for status in ListingStatus
-                       if status != ListingStatus.NOT_UPLOADED]),
+        metrics.Gauge(
+            "tokbridge_jobs",
+            "Jobs queued or running now, and jobs finished in the last 24 hours, by kind and state",
+            ("kind", "state"),
+            [((kind, state), n) for kind, state, n in jobs.counts_by_kind_and_state(now - FINISHED_WINDOW)],
+        ),
+        metrics.Gauge(
+            "tokbridge_queue_depth",
+            "Jobs due and waiting for a worker",
+            ("kind",),
+            [((kind,), n) for kind, n, _since in waiting],
+        ),
+        metrics.Gauge(
+            "tokbridge_queue_oldest_waiting_seconds",
+            "How long the job waiting longest for a worker has been due (0: none waits)",
+            (),
+            [((), max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)],
+        ),
+        metrics.Gauge(
+            "tokbridge_orders_waiting_for_plan",
+            "TikTok orders held until the plan has room for them",
+            (),
+            [((), OrderRepository(db).waiting_for_plan())],
+        ),
+        metrics.Gauge(
+            "tokbridge_listings",
+            "Listings in every TikTok shop by status (products not uploaded anywhere have none)",
+            ("status",),
+            [
+                ((status.value,), listings.get(status.value, 0))
+                for status in ListingStatus
+                if status != ListingStatus.NOT_UPLOADED
+            ],
+        ),
     ]

@@ -18,5 +18,8 @@ router = APIRouter(include_in_schema=False)
 def onboarding_page(request: Request, viewer: ViewerDep, shop: OptionalShopDep) -> Response:
     data = dashboard_service.dashboard(viewer.db, shop, viewer.merchant_id)
     steps = onboarding_steps(viewer.db, viewer.merchant_id, data)
-    return templates.TemplateResponse(request, "onboarding.html", {"viewer": viewer, "steps": steps, "data": data,
-                                                                "store_plugins": list(registry.plugins().values())})
+    return templates.TemplateResponse(
+        request,
+        "onboarding.html",
+        {"viewer": viewer, "steps": steps, "data": data, "store_plugins": list(registry.plugins().values())},
+    )

@@ -32,30 +32,52 @@ STATUS_CHOICES = [(status.value, statuses.LABELS[status]) for status in OrderSta
 
 
 @router.get("/orders")
-def orders_page(request: Request, viewer: ViewerDep, shop: OptionalShopDep, status: str | None = None,
-                q: Text | None = None, page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> Response:
+def orders_page(
+    request: Request,
+    viewer: ViewerDep,
+    shop: OptionalShopDep,
+    status: str | None = None,
+    q: Text | None = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> Response:
     """The chosen TikTok shop's orders (none before a shop is connected)."""
     status = status if status in dict(STATUS_CHOICES) else None
     page = max(1, page)
     repository = OrderRepository(viewer.db)
     shop_id = shop.shop_id if shop is not None else NO_SHOP
-    rows, total = repository.search(status=status, query=q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
-                                    connection_id=shop_id)
+    rows, total = repository.search(
+        status=status, query=q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, connection_id=shop_id
+    )
     lines = repository.lines_for([o.id for o in rows])
     kept = [o for o in rows if o.store_sync == StoreSync.KEPT]
     kept_shipments = repository.shipments_for([o.id for o in kept])
     counts = repository.status_counts(shop_id)
     waiting = repository.with_store_sync(["waiting_for_plan"], limit=1, connection_id=shop_id)
-    return templates.TemplateResponse(request, "orders.html", {
-        "viewer": viewer, "shop": shop, "rows": rows, "total": total, "counts": counts, "statuses": STATUS_CHOICES,
-        "filters": {"status": status or "", "q": q or ""}, "filtered": bool(status or q), "page": page,
-        "more": page * PAGE_SIZE < total, "figures": {o.id: overview.list_figures(o, lines.get(o.id, []))
-                                                      for o in rows},
-        "labels": statuses.LABELS, "waiting": bool(waiting), **read_flash(request),
-        "kept": {o.id: overview.kept_words(o, kept_shipments[o.id]) for o in kept},
-        "pending_requests": repository.cancellations(pending_only=True, connection_id=shop_id),
-        "returns": repository.returns(limit=20, connection_id=shop_id), "return_types": statuses.RETURN_TYPE_LABELS,
-        "return_statuses": statuses.RETURN_STATUS_LABELS})
+    return templates.TemplateResponse(
+        request,
+        "orders.html",
+        {
+            "viewer": viewer,
+            "shop": shop,
+            "rows": rows,
+            "total": total,
+            "counts": counts,
+            "statuses": STATUS_CHOICES,
+            "filters": {"status": status or "", "q": q or ""},
+            "filtered": bool(status or q),
+            "page": page,
+            "more": page * PAGE_SIZE < total,
+            "figures": {o.id: overview.list_figures(o, lines.get(o.id, [])) for o in rows},
+            "labels": statuses.LABELS,
+            "waiting": bool(waiting),
+            **read_flash(request),
+            "kept": {o.id: overview.kept_words(o, kept_shipments[o.id]) for o in kept},
+            "pending_requests": repository.cancellations(pending_only=True, connection_id=shop_id),
+            "returns": repository.returns(limit=20, connection_id=shop_id),
+            "return_types": statuses.RETURN_TYPE_LABELS,
+            "return_statuses": statuses.RETURN_STATUS_LABELS,
+        },
+    )
 
 
 @router.get("/orders/{order_id}")
@@ -70,29 +92,44 @@ def order_page(request: Request, viewer: ViewerDep, order_id: RowId) -> Response
         viewer.db.commit()  # hold no lock while TikTok answers
         carriers = carriers_of(order, ConnectionRepository(viewer.db).get(order.connection_id))
     entered = next((s for s in shown.shipments if s.store_fulfillment_id == service.KEPT_SHIPMENT), None)
-    return templates.TemplateResponse(request, "order.html", {
-        "viewer": viewer, "order": shown, "reject_reasons": statuses.REJECT_REASONS,
-        "carriers": carriers, "entered": entered,
-        "ordered": overview.what_was_ordered(order, repository.lines(order.id)),
-        "shipping_advice": overview.shipping_advice(order, repository.shipments(order.id)),
-        "line_status": lambda code: overview.words(code, overview.LINE_STATUS),
-        "cancel_status": lambda code: overview.words(code, overview.CANCEL_STATUS),
-        "shipment_state": lambda code: overview.words(code, overview.SHIPMENT_STATE),
-        "who": lambda role: overview.WHO.get((role or "").upper(), "TikTok"),
-        "return_rows": _return_rows(viewer, order, repository), **read_flash(request)})
+    return templates.TemplateResponse(
+        request,
+        "order.html",
+        {
+            "viewer": viewer,
+            "order": shown,
+            "reject_reasons": statuses.REJECT_REASONS,
+            "carriers": carriers,
+            "entered": entered,
+            "ordered": overview.what_was_ordered(order, repository.lines(order.id)),
+            "shipping_advice": overview.shipping_advice(order, repository.shipments(order.id)),
+            "line_status": lambda code: overview.words(code, overview.LINE_STATUS),
+            "cancel_status": lambda code: overview.words(code, overview.CANCEL_STATUS),
+            "shipment_state": lambda code: overview.words(code, overview.SHIPMENT_STATE),
+            "who": lambda role: overview.WHO.get((role or "").upper(), "TikTok"),
+            "return_rows": _return_rows(viewer, order, repository),
+            **read_flash(request),
+        },
+    )
 
 
 def _return_rows(viewer, order, repository: OrderRepository) -> list[dict]:
     """The order's returns in the merchant's words, with the decision TikTok waits for (if any)."""
     connection = ConnectionRepository(viewer.db).get(order.connection_id)
     region = connection.region if connection else None
-    return [{"id": row.id, "type": statuses.RETURN_TYPE_LABELS.get(row.return_type or "", "Return"),
-             "status": statuses.RETURN_STATUS_LABELS.get(row.return_status or "", "In progress on TikTok"),
-             "reason": (row.raw or {}).get("return_reason_text"),
-             "refund": f"{to_decimal(row.refund_minor, row.currency)} {row.currency or ''}".strip(),
-             "refunded_in_store": bool(row.store_refund_id), "error": row.last_error,
-             "step": statuses.return_step(row.return_type, row.return_status, region)}
-            for row in repository.returns(order.id)]
+    return [
+        {
+            "id": row.id,
+            "type": statuses.RETURN_TYPE_LABELS.get(row.return_type or "", "Return"),
+            "status": statuses.RETURN_STATUS_LABELS.get(row.return_status or "", "In progress on TikTok"),
+            "reason": (row.raw or {}).get("return_reason_text"),
+            "refund": f"{to_decimal(row.refund_minor, row.currency)} {row.currency or ''}".strip(),
+            "refunded_in_store": bool(row.store_refund_id),
+            "error": row.last_error,
+            "step": statuses.return_step(row.return_type, row.return_status, region),
+        }
+        for row in repository.returns(order.id)
+    ]
 
 
 @router.post("/orders/{order_id}/cancel")
@@ -111,8 +148,12 @@ def cancel(viewer: ViewerDep, order_id: RowId, reason: Annotated[str, Form()] = 
 
 
 @router.post("/orders/{order_id}/ship")
-def ship(viewer: ViewerDep, order_id: RowId, carrier: Annotated[str, Form()] = "",
-         tracking_number: Annotated[str, Form()] = "") -> Response:
+def ship(
+    viewer: ViewerDep,
+    order_id: RowId,
+    carrier: Annotated[str, Form()] = "",
+    tracking_number: Annotated[str, Form()] = "",
+) -> Response:
     """The merchant ships an order kept in TokBridge (or corrects its tracking number)."""
     order = OrderRepository(viewer.db).get(order_id)
     if order is None:
@@ -138,8 +179,13 @@ def retry(viewer: ViewerDep, order_id: RowId) -> Response:
 
 
 @router.post("/orders/cancellations/{cancellation_id}")
-def answer_cancellation(viewer: ViewerDep, cancellation_id: RowId, decision: Annotated[str, Form()] = "",
-                        reject_reason: Annotated[str, Form()] = "", back: Annotated[str, Form()] = "/orders") -> Response:
+def answer_cancellation(
+    viewer: ViewerDep,
+    cancellation_id: RowId,
+    decision: Annotated[str, Form()] = "",
+    reject_reason: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "/orders",
+) -> Response:
     back = back if back.startswith("/orders") else "/orders"
     try:
         service.decide_cancellation(viewer.db, cancellation_id, decision == "approve", reject_reason or None)
@@ -152,8 +198,12 @@ def answer_cancellation(viewer: ViewerDep, cancellation_id: RowId, decision: Ann
 
 
 @router.post("/orders/returns/{return_id}")
-def answer_return(viewer: ViewerDep, return_id: RowId, decision: Annotated[str, Form()] = "",
-                  reject_reason: Annotated[str, Form()] = "") -> Response:
+def answer_return(
+    viewer: ViewerDep,
+    return_id: RowId,
+    decision: Annotated[str, Form()] = "",
+    reject_reason: Annotated[str, Form()] = "",
+) -> Response:
     repository = OrderRepository(viewer.db)
     row = repository.return_row(return_id)
     if row is None or row.order_id is None:
@@ -163,13 +213,20 @@ def answer_return(viewer: ViewerDep, return_id: RowId, decision: Annotated[str, 
         return redirect_with_error(back, "Choose Approve or Reject.")
     connection = ConnectionRepository(viewer.db).get(row.connection_id)
     try:
-        service.decide_return(viewer.db, return_id, decision == "approve", reject_reason or None,
-                              connection.region if connection else None)
+        service.decide_return(
+            viewer.db,
+            return_id,
+            decision == "approve",
+            reject_reason or None,
+            connection.region if connection else None,
+        )
     except service.OrderActionRefused as refused:
         return redirect_with_error(back, str(refused))
     viewer.db.commit()
     if decision == "approve":
-        return redirect_with_notice(back, "Return approved. TikTok is told now; refresh in a moment to see its new state.")
+        return redirect_with_notice(
+            back, "Return approved. TikTok is told now; refresh in a moment to see its new state."
+        )
     return redirect_with_notice(back, "Return rejected. TikTok is told now; refresh in a moment to see its new state.")
 
 
@@ -179,11 +236,20 @@ def settings_page(request: Request, viewer: ViewerDep, shop: OptionalShopDep, se
     Where the shop's store keeps order states of its own, the mapping of TikTok's statuses to them."""
     row = OrderRepository(viewer.db).settings(viewer.merchant_id, shop.shop_id if shop else NO_SHOP, create=False)
     mapping, mapping_error = _state_mapping(viewer, settings, shop, row)
-    return templates.TemplateResponse(request, "order_settings.html", {
-        "viewer": viewer, "shop": shop, "settings": row, **read_flash(request),
-        "carrier_lines": "\n".join(f"{k} = {v}" for k, v in (row.carrier_map or {}).items()),
-        "state_mapping": mapping, "state_mapping_error": mapping_error,
-        "store_name": registry.plugin_of(shop.store).display_name if mapping is not None or mapping_error else ""})
+    return templates.TemplateResponse(
+        request,
+        "order_settings.html",
+        {
+            "viewer": viewer,
+            "shop": shop,
+            "settings": row,
+            **read_flash(request),
+            "carrier_lines": "\n".join(f"{k} = {v}" for k, v in (row.carrier_map or {}).items()),
+            "state_mapping": mapping,
+            "state_mapping_error": mapping_error,
+            "store_name": registry.plugin_of(shop.store).display_name if mapping is not None or mapping_error else "",
+        },
+    )
 
 
 def _store_states(viewer, settings, shop) -> tuple[list | None, str | None]:
@@ -205,16 +271,24 @@ def _state_mapping(viewer, settings, shop, row) -> tuple[list | None, str | None
     if states is None:
         return None, error
     picked = store_states.chosen(row, states)
-    return [(mapped, store_states.choices_for(mapped, states), picked[mapped.column])
-            for mapped in store_states.MAPPED], None
+    return [
+        (mapped, store_states.choices_for(mapped, states), picked[mapped.column]) for mapped in store_states.MAPPED
+    ], None
 
 
 @router.post("/settings/orders")
-def save_settings(viewer: ViewerDep, shop: ShopDep, settings: SettingsDep, restock_on_cancel: Annotated[str, Form()] = "",
-                  restock_on_return: Annotated[str, Form()] = "", unknown_sku: Annotated[str, Form()] = "fail",
-                  carrier_map: Annotated[str, Form()] = "", new_order_state: Annotated[str, Form(max_length=64)] = "",
-                  delivered_state: Annotated[str, Form(max_length=64)] = "",
-                  cancelled_state: Annotated[str, Form(max_length=64)] = "") -> Response:
+def save_settings(
+    viewer: ViewerDep,
+    shop: ShopDep,
+    settings: SettingsDep,
+    restock_on_cancel: Annotated[str, Form()] = "",
+    restock_on_return: Annotated[str, Form()] = "",
+    unknown_sku: Annotated[str, Form()] = "fail",
+    carrier_map: Annotated[str, Form()] = "",
+    new_order_state: Annotated[str, Form(max_length=64)] = "",
+    delivered_state: Annotated[str, Form(max_length=64)] = "",
+    cancelled_state: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
     back = f"/settings/orders?shop={shop.shop_id}"
     if unknown_sku not in ("fail", "custom_line"):
         return redirect_with_error(back, "Choose what happens to an unknown SKU.")
@@ -226,20 +300,28 @@ def save_settings(viewer: ViewerDep, shop: ShopDep, settings: SettingsDep, resto
         if not sep or not company.strip() or not provider.strip():
             return redirect_with_error(back, f"Carrier line {number} should read: Store carrier = TikTok provider.")
         mapping[company.strip()[:100]] = provider.strip()[:100]
-    answers = {"new_order_state": new_order_state, "delivered_state": delivered_state,
-               "cancelled_state": cancelled_state}
+    answers = {
+        "new_order_state": new_order_state,
+        "delivered_state": delivered_state,
+        "cancelled_state": cancelled_state,
+    }
     states, states_error = _store_states(viewer, settings, shop)
     if states is not None:
         problems = store_states.check_mapping(states, answers)
         if problems:
             return redirect_with_error(back, " ".join(problems))
-    values = {"restock_on_cancel": bool(restock_on_cancel), "restock_on_return": bool(restock_on_return),
-              "unknown_sku": unknown_sku, "carrier_map": mapping}
+    values = {
+        "restock_on_cancel": bool(restock_on_cancel),
+        "restock_on_return": bool(restock_on_return),
+        "unknown_sku": unknown_sku,
+        "carrier_map": mapping,
+    }
     if states is not None:
         values |= {column: answer or None for column, answer in answers.items()}
     service.save_order_settings(viewer.db, viewer.merchant_id, shop, values)
     viewer.db.commit()
     if states_error:
-        return redirect_with_notice(back, f"Order settings saved for {shop.label}. The order status mapping was "
-                                          f"left as it was: {states_error}")
+        return redirect_with_notice(
+            back, f"Order settings saved for {shop.label}. The order status mapping was left as it was: {states_error}"
+        )
     return redirect_with_notice(back, f"Order settings saved for {shop.label}.")

@@ -18,6 +18,15 @@ router = APIRouter(include_in_schema=False)
 @router.get("/overview", response_class=HTMLResponse)
 def overview_page(request: Request, viewer: ViewerDep, period: int = 30) -> Response:
     period = period if period in SALES_PERIODS else 30
-    return templates.TemplateResponse(request, "overview.html", {
-        "viewer": viewer, "overview": overview_data(viewer, period), "statuses": PRODUCT_STATUSES,
-        "periods": SALES_PERIODS, "period": period, **read_flash(request)})
+    return templates.TemplateResponse(
+        request,
+        "overview.html",
+        {
+            "viewer": viewer,
+            "overview": overview_data(viewer, period),
+            "statuses": PRODUCT_STATUSES,
+            "periods": SALES_PERIODS,
+            "period": period,
+            **read_flash(request),
+        },
+    )

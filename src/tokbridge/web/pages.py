@@ -20,10 +20,10 @@ from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.config import get_settings
 from tokbridge.dashboard import service as dashboard_service
 from tokbridge.db.engine import get_engine
+from tokbridge.kit.errors import RetryableError
 from tokbridge.kit.words import plural
 from tokbridge.listings import currency
 from tokbridge.listings import service as listings
-from tokbridge.kit.errors import RetryableError
 from tokbridge.listings.publisher import ImageUnavailable, download_image
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.listings.unsent import unsent_changes
@@ -41,8 +41,8 @@ from tokbridge.web.dashboard_view import (
 )
 from tokbridge.web.deps import SESSION_COOKIE, DbDep, OptionalShopDep, SettingsDep, ShopDep, ViewerDep
 from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
-from tokbridge.web.rendering import templates
 from tokbridge.web.params import RowId, Text, int_or_none
+from tokbridge.web.rendering import templates
 
 log = logging.getLogger(__name__)
 
@@ -52,17 +52,24 @@ router = APIRouter(include_in_schema=False)
 def _anonymous_form(request: Request, template: str, context: dict, status_code: int = 200) -> Response:
     """Render a signed-out form with a fresh double-submit CSRF token."""
     token = csrf.new_token()
-    response = templates.TemplateResponse(request, template, {**context, "csrf_token": token},
-                                          status_code=status_code)
+    response = templates.TemplateResponse(request, template, {**context, "csrf_token": token}, status_code=status_code)
     # Secure follows BASE_URL, not the request: behind a TLS proxy the request itself is plain http.
-    response.set_cookie(csrf.ANON_COOKIE, token, httponly=True, samesite="strict",
-                        secure=get_settings().secure_cookies, path="/")
+    response.set_cookie(
+        csrf.ANON_COOKIE, token, httponly=True, samesite="strict", secure=get_settings().secure_cookies, path="/"
+    )
     return response
 
 
 def _signed_in(response: Response, token: str, settings) -> Response:
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=settings.secure_cookies,
-                        max_age=settings.session_lifetime_hours * 3600, path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        max_age=settings.session_lifetime_hours * 3600,
+        path="/",
+    )
     response.delete_cookie(csrf.ANON_COOKIE, path="/")
     return response
 
@@ -80,14 +87,21 @@ def login_page(request: Request, db: DbDep, next: str = "/dashboard") -> Respons
 
 
 @router.post("/login")
-def login(request: Request, db: DbDep, settings: SettingsDep, email: Annotated[str, Form()] = "",
-          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/dashboard") -> Response:
+def login(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/dashboard",
+) -> Response:
     try:
         signed_in = accounts.sign_in(db, settings, email, password)
     except accounts.LoginFailed as failure:
         db.commit()  # keep the failure count
-        return _anonymous_form(request, "login.html", {"next": _safe_next(next), "error": failure.message,
-                                                       "email": email}, status_code=401)
+        return _anonymous_form(
+            request, "login.html", {"next": _safe_next(next), "error": failure.message, "email": email}, status_code=401
+        )
     db.commit()
     return _signed_in(RedirectResponse(_safe_next(next), status_code=303), signed_in.token, settings)
 
@@ -98,14 +112,21 @@ def signup_page(request: Request) -> Response:
 
 
 @router.post("/signup")
-def signup(request: Request, db: DbDep, settings: SettingsDep, business: Annotated[str, Form()] = "",
-           email: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "") -> Response:
+def signup(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    business: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+) -> Response:
     try:
         user = accounts.create_merchant_with_user(db, business, email, password)
     except accounts.AccountError as problem:
         db.rollback()
-        return _anonymous_form(request, "signup.html", {"error": str(problem), "email": email, "business": business},
-                               status_code=400)
+        return _anonymous_form(
+            request, "signup.html", {"error": str(problem), "email": email, "business": business}, status_code=400
+        )
     signed_in = accounts.open_session(db, settings, user)
     db.commit()
     return _signed_in(RedirectResponse("/dashboard", status_code=303), signed_in.token, settings)
@@ -128,14 +149,28 @@ def dashboard(request: Request, viewer: ViewerDep, shop: OptionalShopDep, period
     data = dashboard_service.dashboard(viewer.db, shop, viewer.merchant_id, sales_days=period)
     activities = ActivityRepository(viewer.db).recent(limit=10, connection_id=shop.shop_id if shop else None)
     sales = sales_view(data.sales, period)
-    return templates.TemplateResponse(request, "dashboard.html", {
-        "viewer": viewer, "activities": activities, "shop_names": shop_names(viewer.db), "shop": shop, "data": data, "statuses": PRODUCT_STATUSES,
-        "order_statuses": ORDER_STATUSES, "orders": {key: (data.orders or {}).get(key, 0) for key, _ in ORDER_STATUSES},
-        "sales": sales, "periods": SALES_PERIODS, "period": period,
-        "checklist": onboarding_steps(viewer.db, viewer.merchant_id, data), "faqs": FAQS,
-        "upload_question": listings.upload_question(viewer.db, shop),
-        "waiting": listings.waiting_for_daily_limit(viewer.db, shop),
-        **read_flash(request)})
+    return templates.TemplateResponse(
+        request,
+        "dashboard.html",
+        {
+            "viewer": viewer,
+            "activities": activities,
+            "shop_names": shop_names(viewer.db),
+            "shop": shop,
+            "data": data,
+            "statuses": PRODUCT_STATUSES,
+            "order_statuses": ORDER_STATUSES,
+            "orders": {key: (data.orders or {}).get(key, 0) for key, _ in ORDER_STATUSES},
+            "sales": sales,
+            "periods": SALES_PERIODS,
+            "period": period,
+            "checklist": onboarding_steps(viewer.db, viewer.merchant_id, data),
+            "faqs": FAQS,
+            "upload_question": listings.upload_question(viewer.db, shop),
+            "waiting": listings.waiting_for_daily_limit(viewer.db, shop),
+            **read_flash(request),
+        },
+    )
 
 
 @router.post("/dashboard/upload")
@@ -168,7 +203,9 @@ def sync_shop_status(viewer: ViewerDep, shop: OptionalShopDep) -> Response:
     except listings.ListingRefused as refused:
         return redirect_with_error("/dashboard", refused.message)
     viewer.db.commit()
-    return redirect_with_notice("/dashboard", "Reading every product of your shop from TikTok. Progress shows under Recent Activity.")
+    return redirect_with_notice(
+        "/dashboard", "Reading every product of your shop from TikTok. Progress shows under Recent Activity."
+    )
 
 
 # --- products -------------------------------------------------------------------------------------
@@ -177,27 +214,55 @@ PAGE_SIZE = 50
 
 
 @router.get("/products", response_class=HTMLResponse)
-def products_page(request: Request, viewer: ViewerDep, shop: OptionalShopDep, status: str | None = None,
-                  q: Text | None = None,
-                  template: str | None = None, vendor: Text | None = None, product_type: Text | None = None,
-                  before: str | None = None) -> Response:
+def products_page(
+    request: Request,
+    viewer: ViewerDep,
+    shop: OptionalShopDep,
+    status: str | None = None,
+    q: Text | None = None,
+    template: str | None = None,
+    vendor: Text | None = None,
+    product_type: Text | None = None,
+    before: str | None = None,
+) -> Response:
     status = status if status in dict(PRODUCT_STATUSES) else None
     template_id = int_or_none(template)
-    filters = {"status": status, "q": (q or "").strip(), "template": template_id, "vendor": (vendor or "").strip(),
-               "product_type": (product_type or "").strip()}
+    filters = {
+        "status": status,
+        "q": (q or "").strip(),
+        "template": template_id,
+        "vendor": (vendor or "").strip(),
+        "product_type": (product_type or "").strip(),
+    }
     rows = ListingRepository(viewer.db).product_rows(
-        shop.shop_id if shop else None, status=status, template_id=template_id,
-        vendor=filters["vendor"] or None, product_type=filters["product_type"] or None,
-        search=filters["q"] or None, before_id=int_or_none(before), limit=PAGE_SIZE)
+        shop.shop_id if shop else None,
+        status=status,
+        template_id=template_id,
+        vendor=filters["vendor"] or None,
+        product_type=filters["product_type"] or None,
+        search=filters["q"] or None,
+        before_id=int_or_none(before),
+        limit=PAGE_SIZE,
+    )
     query = {k: v for k, v in filters.items() if v}
     next_page = f"/products?{urlencode({**query, 'before': rows[-1].id})}" if len(rows) == PAGE_SIZE else None
-    return templates.TemplateResponse(request, "products.html", {
-        "viewer": viewer, "shop": shop, "rows": rows, "filters": filters, "statuses": PRODUCT_STATUSES,
-        "next_page": next_page,
-        "first_page": f"/products?{urlencode(query)}" if before else None,
-        "template_choices": _shop_templates(viewer.db, shop),
-        "product_types": ListingRepository(viewer.db).product_types(), "filtered": bool(query),
-        **read_flash(request)})
+    return templates.TemplateResponse(
+        request,
+        "products.html",
+        {
+            "viewer": viewer,
+            "shop": shop,
+            "rows": rows,
+            "filters": filters,
+            "statuses": PRODUCT_STATUSES,
+            "next_page": next_page,
+            "first_page": f"/products?{urlencode(query)}" if before else None,
+            "template_choices": _shop_templates(viewer.db, shop),
+            "product_types": ListingRepository(viewer.db).product_types(),
+            "filtered": bool(query),
+            **read_flash(request),
+        },
+    )
 
 
 @router.post("/products/bulk")
@@ -217,13 +282,14 @@ async def bulk_products(request: Request, viewer: ViewerDep, shop: OptionalShopD
     try:
         if action == "upload":
             _job, queued = listings.request_upload(db, shop, product_ids)
-            message = (f"{_on_their_way(queued)}{_daily_plan(db, shop, queued)} "
-                       "Progress shows under Activity.")
+            message = f"{_on_their_way(queued)}{_daily_plan(db, shop, queued)} Progress shows under Activity."
         elif action in listings.ACTIONS:
             bound = ListingRepository(db).for_products(shop.shop_id, product_ids)
             job = listings.request_action(db, shop, action, [listing.id for listing in bound.values()])
-            message = (f"{ACTION_NOUNS[action]} requested for {plural(len(job.payload['listing_ids']), 'product')} "
-                       f"on TikTok. Progress shows under Activity.")
+            message = (
+                f"{ACTION_NOUNS[action]} requested for {plural(len(job.payload['listing_ids']), 'product')} "
+                f"on TikTok. Progress shows under Activity."
+            )
         elif action.startswith("assign:") and (template_id := int_or_none(action.removeprefix("assign:"))):
             linked = templates_service.link_products(db, shop, product_ids, template_id)
             message = f"{plural(linked, 'product')} linked to the template."
@@ -241,8 +307,9 @@ async def bulk_products(request: Request, viewer: ViewerDep, shop: OptionalShopD
 
 
 @router.get("/products/{product_id}", response_class=HTMLResponse)
-def product_page(request: Request, viewer: ViewerDep, settings: SettingsDep, shop: OptionalShopDep,
-                 product_id: RowId) -> Response:
+def product_page(
+    request: Request, viewer: ViewerDep, settings: SettingsDep, shop: OptionalShopDep, product_id: RowId
+) -> Response:
     """The product in the chosen shop (its listing, what an upload would send there), and a table of its
     state in every shop of the merchant."""
     repository = ListingRepository(viewer.db)
@@ -252,17 +319,32 @@ def product_page(request: Request, viewer: ViewerDep, settings: SettingsDep, sho
     shop_id = shop.shop_id if shop else None
     row = next(iter(repository.product_rows(shop_id, before_id=product_id + 1, limit=1)), None)
     listing = repository.for_product(shop_id, product_id) if shop else None
-    images, image_reason = product_view.images(repository, product_id, listing, shop_id, MAX_MAIN_IMAGES,
-                                               store=shop.store if shop else None)
+    images, image_reason = product_view.images(
+        repository, product_id, listing, shop_id, MAX_MAIN_IMAGES, store=shop.store if shop else None
+    )
     template_choices = _shop_templates(viewer.db, shop)
     in_shops = product_view.in_every_shop(viewer.db, product_id)
     preview = product_preview(viewer, settings, shop, product_id) if shop and row and row.template_id else None
     if preview and preview["body"] and listing and listing.tiktok_product_id:
         preview["unsent"] = unsent_changes(viewer.db, listing, preview["body"])
-    return templates.TemplateResponse(request, "product.html", {
-        "viewer": viewer, "shop": shop, "product": product, "row": row, "listing": listing, "preview": preview,
-        "statuses": PRODUCT_STATUSES, "images": images, "image_reason": image_reason, "in_shops": in_shops,
-        "template_choices": template_choices, **read_flash(request)})
+    return templates.TemplateResponse(
+        request,
+        "product.html",
+        {
+            "viewer": viewer,
+            "shop": shop,
+            "product": product,
+            "row": row,
+            "listing": listing,
+            "preview": preview,
+            "statuses": PRODUCT_STATUSES,
+            "images": images,
+            "image_reason": image_reason,
+            "in_shops": in_shops,
+            "template_choices": template_choices,
+            **read_flash(request),
+        },
+    )
 
 
 @router.get("/products/{product_id}/images/{image_id}")
@@ -281,8 +363,11 @@ def product_image(viewer: ViewerDep, shop: ShopDep, product_id: RowId, image_id:
         raise HTTPException(404, "Your store did not hand over this image.") from exc
     if not content_type.startswith("image/"):
         raise HTTPException(404, "Your store did not hand over this image.")
-    return Response(content, media_type=content_type,
-                    headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"})
+    return Response(
+        content,
+        media_type=content_type,
+        headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 def _shop_templates(db, shop) -> list:
@@ -311,17 +396,26 @@ def product_preview(viewer, settings, shop, product_id: int) -> dict:
     prices = currency.conversion(viewer.db, shop) if shop else None
     market = Market(connection.region or "US", price_rate=prices.price_rate) if connection else Market("US")
     prepared = templates_service.prepare_products(
-        viewer.db, shop, [product_id], market,
+        viewer.db,
+        shop,
+        [product_id],
+        market,
         categories={category.id: category} if category else None,
-        warehouse_ids=list(warehouses) if warehouses is not None else None)
+        warehouse_ids=list(warehouses) if warehouses is not None else None,
+    )
     if not prepared:
         return {"body": None, "problems": [], "note": "Its template is switched off, so nothing would be sent."}
     item = prepared[0]
     problems = [currency.missing_rate_problem(prices), *item.problems] if prices and prices.missing else item.problems
     body = item.body.model_dump(mode="json", exclude_none=True)
-    return {"body": body, "json": json.dumps(body, indent=2, ensure_ascii=False), "problems": problems,
-            "note": note, "category_label": spec.category.label,
-            "skus": product_view.sku_rows(body, category, spec, warehouses or {})}
+    return {
+        "body": body,
+        "json": json.dumps(body, indent=2, ensure_ascii=False),
+        "problems": problems,
+        "note": note,
+        "category_label": spec.category.label,
+        "skus": product_view.sku_rows(body, category, spec, warehouses or {}),
+    }
 
 
 ACTION_NOUNS = {"activate": "Activation", "deactivate": "Deactivation", "delete": "Deletion"}

@@ -20,8 +20,8 @@ from tokbridge.channels.base import StoreBilling
 from tokbridge.channels.models import ChannelConnection
 from tokbridge.channels.shops import active_shops, shop_contexts
 from tokbridge.config import Settings
-from tokbridge.kit.errors import ChannelError, NeedsReconnect, RefusedWithFix
 from tokbridge.dashboard import service as dashboard_service
+from tokbridge.kit.errors import ChannelError, NeedsReconnect, RefusedWithFix
 from tokbridge.onboarding import service as onboarding
 from tokbridge.web.deps import SettingsDep, Viewer, ViewerDep
 from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
@@ -45,8 +45,9 @@ def choose_plan(viewer: ViewerDep, settings: SettingsDep, code: str) -> Response
     db = viewer.db
     usage = dashboard_service.plan_usage(db, viewer.merchant_id)
     try:
-        change = billing.request_plan_change(db, viewer.merchant_id, plan, usage, store_billing(settings, db),
-                                             return_url=confirm_url(settings))
+        change = billing.request_plan_change(
+            db, viewer.merchant_id, plan, usage, store_billing(settings, db), return_url=confirm_url(settings)
+        )
     except billing.PlanLimitReached as refused:
         db.rollback()
         return redirect_with_error("/plans", str(refused))
@@ -70,8 +71,12 @@ def confirm_plan(request: Request, viewer: ViewerDep, settings: SettingsDep, cha
         db.rollback()
         log.warning("plan confirmation for charge %r not checked: %s", charge_id[:40], failure)
         # The same address again retries, so the page stays on it.
-        return _page(request, viewer, status_code=502, error=_store_problem(
-            failure, "Your approval", then="Reload this page in a minute to try again."))
+        return _page(
+            request,
+            viewer,
+            status_code=502,
+            error=_store_problem(failure, "Your approval", then="Reload this page in a minute to try again."),
+        )
     db.commit()
     if outcome.approved:
         return redirect_with_notice("/plans", outcome.message)
@@ -103,16 +108,21 @@ def billing_store(db: Session):
             return store
     if linked:
         return linked[0]
-    return db.scalar(select(ChannelConnection).where(ChannelConnection.channel.in_(sorted(registry.store_kinds())),
-                                                     ChannelConnection.status == "active")
-                     .order_by(ChannelConnection.created_at, ChannelConnection.id).limit(1))
+    return db.scalar(
+        select(ChannelConnection)
+        .where(ChannelConnection.channel.in_(sorted(registry.store_kinds())), ChannelConnection.status == "active")
+        .order_by(ChannelConnection.created_at, ChannelConnection.id)
+        .limit(1)
+    )
 
 
 def _store_problem(failure: ChannelError, what: str, then: str = "Try again in a minute.") -> str:
     platform = failure.platform
     if isinstance(failure, NeedsReconnect):
-        return (f"{what} could not go through {platform}: it refused TokBridge's access. Reconnect your "
-                f"{failure.account} in Settings.")
+        return (
+            f"{what} could not go through {platform}: it refused TokBridge's access. Reconnect your "
+            f"{failure.account} in Settings."
+        )
     if isinstance(failure, RefusedWithFix):
         return f"{what} was refused by {platform}: {'; '.join(failure.reasons)}."
     return f"{what} could not go through: {platform} did not answer. {then}"
@@ -131,8 +141,17 @@ def _billing_platform(db: Session) -> str | None:
 def _page(request: Request, viewer: Viewer, status_code: int = 200, **messages: str | None) -> Response:
     usage = dashboard_service.plan_usage(viewer.db, viewer.merchant_id)
     pending = billing.pending_plan(billing.subscription_for(viewer.db, viewer.merchant_id))
-    return templates.TemplateResponse(request, "plans.html", {
-        "viewer": viewer, "plans": available_plans(), "usage": usage, "pending": pending,
-        "shop_count": len(active_shops(viewer.db)),
-        "billed_by": _billing_platform(viewer.db), **messages},
-        status_code=status_code)
+    return templates.TemplateResponse(
+        request,
+        "plans.html",
+        {
+            "viewer": viewer,
+            "plans": available_plans(),
+            "usage": usage,
+            "pending": pending,
+            "shop_count": len(active_shops(viewer.db)),
+            "billed_by": _billing_platform(viewer.db),
+            **messages,
+        },
+        status_code=status_code,
+    )

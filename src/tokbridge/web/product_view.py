@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from urllib.parse import urlencode
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
@@ -34,16 +34,25 @@ class ImageView:
     refused: str | None  # why TikTok refused it, or why it is the likely one a review reason means
 
 
-def images(repository: ListingRepository, product_id: int, listing, connection_id: str | None,
-           limit: int, store: ChannelConnection | None = None) -> tuple[list[ImageView], str | None]:
+def images(
+    repository: ListingRepository,
+    product_id: int,
+    listing,
+    connection_id: str | None,
+    limit: int,
+    store: ChannelConnection | None = None,
+) -> tuple[list[ImageView], str | None]:
     """The images TikTok gets, in order, with TikTok's refusal on the one it named; and TikTok's review
     reason about images when it did not say which one. An image the store serves only with its credentials
     is shown through TokBridge (`image_src`): the browser never meets the store's login."""
     rows = repository.product_images(product_id)[:limit]
     sizes = []
     for row in rows:
-        uploaded = repository.uploaded_image(connection_id, hashlib.sha256(row.url.encode()).hexdigest(),
-                                             "MAIN_IMAGE") if connection_id else None
+        uploaded = (
+            repository.uploaded_image(connection_id, hashlib.sha256(row.url.encode()).hexdigest(), "MAIN_IMAGE")
+            if connection_id
+            else None
+        )
         sizes.append((uploaded.width, uploaded.height) if uploaded and uploaded.width else None)
     refusals: dict[int, str] = {}
     for problem in (listing.problems or []) if listing else []:
@@ -66,9 +75,15 @@ def images(repository: ListingRepository, product_id: int, listing, connection_i
                     refusals.setdefault(i, f"TikTok's review: {reason}. This is the smallest image, the likely one.")
         else:
             unplaced = f"TikTok's review says: {reason}. TikTok did not say which image."
-    views = [ImageView(url=image_src(store, connection_id, product_id, row), alt=row.alt_text or f"Image {i + 1}",
-                       size=f"{sizes[i][0]} × {sizes[i][1]} px" if sizes[i] else None, refused=refusals.get(i))
-             for i, row in enumerate(rows)]
+    views = [
+        ImageView(
+            url=image_src(store, connection_id, product_id, row),
+            alt=row.alt_text or f"Image {i + 1}",
+            size=f"{sizes[i][0]} × {sizes[i][1]} px" if sizes[i] else None,
+            refused=refusals.get(i),
+        )
+        for i, row in enumerate(rows)
+    ]
     return views, unplaced
 
 
@@ -92,7 +107,9 @@ def _image_review_reason(listing) -> str | None:
     return None
 
 
-def sku_rows(body: dict, category: CategoryInfo | None, spec: TemplateSpec, warehouse_names: dict[str, str]) -> list[dict]:
+def sku_rows(
+    body: dict, category: CategoryInfo | None, spec: TemplateSpec, warehouse_names: dict[str, str]
+) -> list[dict]:
     """Per SKU of the request body: its options as "Colour: Navy, Size: M" and its stock per warehouse name."""
     option_names = {m.attribute_id: m.option_name for m in spec.variants if m.attribute_id}
     rows = []
@@ -102,12 +119,21 @@ def sku_rows(body: dict, category: CategoryInfo | None, spec: TemplateSpec, ware
             known = category.attribute(attribute.get("id")) if category else None
             name = attribute.get("name") or (known.name if known else None) or option_names.get(attribute.get("id"))
             value = attribute.get("value_name") or next(
-                (v.name for v in (known.values if known else []) if v.id == attribute.get("value_id")), None)
+                (v.name for v in (known.values if known else []) if v.id == attribute.get("value_id")), None
+            )
             options.append(f"{name or 'Option'}: {value or 'not named'}")
-        stock = [(_warehouse_name(inv.get("warehouse_id"), warehouse_names), inv.get("quantity"))
-                 for inv in sku.get("inventory") or []]
-        rows.append({"seller_sku": sku.get("seller_sku"), "options": ", ".join(options), "price": sku.get("price") or {},
-                     "stock": stock})
+        stock = [
+            (_warehouse_name(inv.get("warehouse_id"), warehouse_names), inv.get("quantity"))
+            for inv in sku.get("inventory") or []
+        ]
+        rows.append(
+            {
+                "seller_sku": sku.get("seller_sku"),
+                "options": ", ".join(options),
+                "price": sku.get("price") or {},
+                "stock": stock,
+            }
+        )
     return rows
 
 
@@ -143,16 +169,21 @@ def in_every_shop(session: Session, product_id: int) -> list[ShopState]:
         currency = Market(shop.region or "US").currency
         prices = []
         if listing is not None and listing.tiktok_product_id:
-            amounts = sorted({row.pushed_price for row in repository.skus(listing.id) if row.pushed_price},
-                             key=_amount)
+            amounts = sorted({row.pushed_price for row in repository.skus(listing.id) if row.pushed_price}, key=_amount)
             prices = [f"{amount} {currency}" for amount in amounts]
         name = shop.name or shop.external_id
-        states.append(ShopState(
-            shop_id=shop.id, shop=f"{name} ({shop.region})" if shop.region else name,
-            status=listing.status if listing is not None else ListingStatus.NOT_UPLOADED,
-            tiktok_product_id=listing.tiktok_product_id if listing is not None else None, prices=prices,
-            currency=currency, review_reasons=list(listing.review_reasons or []) if listing is not None else [],
-            last_error=listing.last_error if listing is not None else None))
+        states.append(
+            ShopState(
+                shop_id=shop.id,
+                shop=f"{name} ({shop.region})" if shop.region else name,
+                status=listing.status if listing is not None else ListingStatus.NOT_UPLOADED,
+                tiktok_product_id=listing.tiktok_product_id if listing is not None else None,
+                prices=prices,
+                currency=currency,
+                review_reasons=list(listing.review_reasons or []) if listing is not None else [],
+                last_error=listing.last_error if listing is not None else None,
+            )
+        )
     return states
 
 

@@ -31,12 +31,16 @@ log = logging.getLogger(__name__)
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 router = APIRouter(include_in_schema=False)
 
-SWITCHES = [("sync_product_info", "Product information", "Title, description, images and attributes."),
-            ("sync_price", "Price", "Store price changes, with each template's price rule applied."),
-            ("sync_inventory", "Inventory", "Stock changes at your store locations.")]
-NOTIFICATIONS = [("on_failed_upload", "A product fails to upload or is refused by TikTok"),
-                 ("on_failed_order", "A TikTok order cannot be created in the store"),
-                 ("on_plan_limit", "The plan's product or order limit is reached")]
+SWITCHES = [
+    ("sync_product_info", "Product information", "Title, description, images and attributes."),
+    ("sync_price", "Price", "Store price changes, with each template's price rule applied."),
+    ("sync_inventory", "Inventory", "Stock changes at your store locations."),
+]
+NOTIFICATIONS = [
+    ("on_failed_upload", "A product fails to upload or is refused by TikTok"),
+    ("on_failed_order", "A TikTok order cannot be created in the store"),
+    ("on_plan_limit", "The plan's product or order limit is reached"),
+]
 DELETE_CHOICES = [("deactivate", "Deactivate it on TikTok (it can come back)"), ("delete", "Delete it from TikTok")]
 
 
@@ -53,15 +57,32 @@ def settings_page(request: Request, viewer: ViewerDep, settings: SettingsDep, sh
     prices = currency.conversion(db, shop.shop) if shop is not None else None
     db.commit()  # hold no lock while the store and TikTok answer
     locations, warehouses, mapping_problem = _locations_and_warehouses(settings, shop)
-    return templates.TemplateResponse(request, "settings.html", {
-        "viewer": viewer, "shop": shop, "sync": sync, "switches": SWITCHES, "notifications": notifications,
-        "notification_choices": NOTIFICATIONS, "delete_choices": DELETE_CHOICES,
-        "email_configured": notifications_service.email_configured(settings),
-        "accounts": accounts, "locations": locations, "warehouses": warehouses, "mapping": mapping,
-        "mapping_problem": mapping_problem, "has_templates": bool(template_rows), **read_flash(request),
-        "prices": prices, "currency_name": currency.currency_name, "store_plugins": list(registry.plugins().values()),
-        "account_names": {TIKTOK: "TikTok Shop", **{p.kind: p.display_name for p in registry.plugins().values()}},
-        "missing_permissions": _missing_permissions(connections.stores())})
+    return templates.TemplateResponse(
+        request,
+        "settings.html",
+        {
+            "viewer": viewer,
+            "shop": shop,
+            "sync": sync,
+            "switches": SWITCHES,
+            "notifications": notifications,
+            "notification_choices": NOTIFICATIONS,
+            "delete_choices": DELETE_CHOICES,
+            "email_configured": notifications_service.email_configured(settings),
+            "accounts": accounts,
+            "locations": locations,
+            "warehouses": warehouses,
+            "mapping": mapping,
+            "mapping_problem": mapping_problem,
+            "has_templates": bool(template_rows),
+            **read_flash(request),
+            "prices": prices,
+            "currency_name": currency.currency_name,
+            "store_plugins": list(registry.plugins().values()),
+            "account_names": {TIKTOK: "TikTok Shop", **{p.kind: p.display_name for p in registry.plugins().values()}},
+            "missing_permissions": _missing_permissions(connections.stores()),
+        },
+    )
 
 
 @router.post("/settings/currency")
@@ -84,11 +105,15 @@ async def save_sync(request: Request, viewer: ViewerDep, shop: ShopDep) -> Respo
     if on_delete not in dict(DELETE_CHOICES):
         log.info("sync settings refused: on_store_delete=%r", on_delete[:40])
         return redirect_with_error("/settings", "Choose what happens on TikTok when a product is deleted in the store.")
-    listings.save_sync_settings(viewer.db, shop, {**{name: form.get(name) == "on" for name, _label, _help in SWITCHES},
-                                                  "on_store_delete": on_delete})
+    listings.save_sync_settings(
+        viewer.db,
+        shop,
+        {**{name: form.get(name) == "on" for name, _label, _help in SWITCHES}, "on_store_delete": on_delete},
+    )
     viewer.db.commit()
-    return redirect_with_notice("/settings", f"Sync settings saved for {shop.label}. They apply to the next change "
-                                             "in your store.")
+    return redirect_with_notice(
+        "/settings", f"Sync settings saved for {shop.label}. They apply to the next change in your store."
+    )
 
 
 @router.post("/settings/notifications")
@@ -97,7 +122,9 @@ async def save_notifications(request: Request, viewer: ViewerDep) -> Response:
     email = str(form.get("email", "")).strip()
     if email and not EMAIL.fullmatch(email):
         log.info("notification settings refused: malformed email")
-        return redirect_with_error("/settings", "That email address does not look right; leave it empty to use your sign-in email.")
+        return redirect_with_error(
+            "/settings", "That email address does not look right; leave it empty to use your sign-in email."
+        )
     notifications = ActivityRepository(viewer.db).notification_settings(viewer.merchant_id)
     notifications.email = email or None
     for name, _label in NOTIFICATIONS:
@@ -110,12 +137,17 @@ async def save_notifications(request: Request, viewer: ViewerDep) -> Response:
 async def save_warehouses(request: Request, viewer: ViewerDep, shop: ShopDep) -> Response:
     """One mapping for the shop, written into the inventory rule of each of the shop's templates."""
     form = await request.form()
-    mapping = {key.removeprefix("location:"): str(value) for key, value in form.items()
-               if key.startswith("location:") and str(value).strip()}
+    mapping = {
+        key.removeprefix("location:"): str(value)
+        for key, value in form.items()
+        if key.startswith("location:") and str(value).strip()
+    }
     db = viewer.db
     rows = _shop_templates(db, shop)
     if not rows:
-        return redirect_with_error("/settings", "Create a category template first: the mapping is part of how templates send stock.")
+        return redirect_with_error(
+            "/settings", "Create a category template first: the mapping is part of how templates send stock."
+        )
     for row in rows:
         spec = templates_service.get_template_spec(db, shop, row.id).model_dump(mode="json")
         spec["inventory"]["warehouse_map"] = mapping
@@ -124,11 +156,16 @@ async def save_warehouses(request: Request, viewer: ViewerDep, shop: ShopDep) ->
         except templates_service.TemplateInvalid as invalid:
             db.rollback()
             log.info("warehouse mapping refused: %s", invalid)
-            return redirect_with_error("/settings", f"Template “{row.name}” refused the mapping: "
-                               + "; ".join(e.message for e in invalid.errors))
+            return redirect_with_error(
+                "/settings",
+                f"Template “{row.name}” refused the mapping: " + "; ".join(e.message for e in invalid.errors),
+            )
     db.commit()
-    return redirect_with_notice("/settings", f"Warehouse mapping saved in {plural(len(rows), 'template')} of "
-                                             f"{shop.label}. Stock goes there from the next sync.")
+    return redirect_with_notice(
+        "/settings",
+        f"Warehouse mapping saved in {plural(len(rows), 'template')} of "
+        f"{shop.label}. Stock goes there from the next sync.",
+    )
 
 
 @router.post("/settings/connections/{connection_id}/disconnect")
@@ -140,7 +177,9 @@ def disconnect(viewer: ViewerDep, settings: SettingsDep, connection_id: str) -> 
         return redirect_with_error("/settings", "That account is not connected to TokBridge any more.")
     label = onboarding.store_label(connection)
     db.commit()
-    return redirect_with_notice("/settings", f"{label} disconnected. Nothing is sent to it or read from it until you connect it again.")
+    return redirect_with_notice(
+        "/settings", f"{label} disconnected. Nothing is sent to it or read from it until you connect it again."
+    )
 
 
 def _missing_permissions(stores) -> dict[str, list[str]]:
@@ -170,8 +209,15 @@ def _current_mapping(db, shop, rows) -> dict[str, str]:
 
 def _locations_and_warehouses(settings, shop: ShopContext | None) -> tuple[list[dict], list, str | None]:
     if shop is None or shop.store is None:
-        return [], [], ("Connect your store and your TikTok shop to map locations to warehouses." if shop is None
-                        else "Link a store to this TikTok shop on the Shops page to map its locations to warehouses.")
+        return (
+            [],
+            [],
+            (
+                "Connect your store and your TikTok shop to map locations to warehouses."
+                if shop is None
+                else "Link a store to this TikTok shop on the Shops page to map its locations to warehouses."
+            ),
+        )
     try:
         engine = get_engine(settings.database_url)
         source = registry.store_for(settings, engine, fresh_store_connection(settings, shop.store))

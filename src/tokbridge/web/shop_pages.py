@@ -36,12 +36,23 @@ def safe_local(target: str | None, default: str = "/dashboard") -> str:
 def shops_page(request: Request, viewer: ViewerDep, next: str = "/dashboard") -> Response:  # noqa: A002
     switcher = viewer.switcher
     stores = ConnectionRepository(viewer.db).stores()
-    rows = [{"shop": shop, "currency": shop_currency(shop), "current": shop.shop_id == switcher.current_id}
-            for shop in switcher.shops]
-    return templates.TemplateResponse(request, "shops.html", {
-        "viewer": viewer, "rows": rows, "stores": stores, "choose": switcher.current is None and len(rows) > 1,
-        "store_names": {store.id: _store_name(store) for store in stores}, "next": safe_local(next),
-        **read_flash(request)})
+    rows = [
+        {"shop": shop, "currency": shop_currency(shop), "current": shop.shop_id == switcher.current_id}
+        for shop in switcher.shops
+    ]
+    return templates.TemplateResponse(
+        request,
+        "shops.html",
+        {
+            "viewer": viewer,
+            "rows": rows,
+            "stores": stores,
+            "choose": switcher.current is None and len(rows) > 1,
+            "store_names": {store.id: _store_name(store) for store in stores},
+            "next": safe_local(next),
+            **read_flash(request),
+        },
+    )
 
 
 @router.post("/shops/current")
@@ -66,8 +77,10 @@ async def link_store(request: Request, viewer: ViewerDep, shop_id: str) -> Respo
         return redirect_with_error("/shops", refused.message)
     store = ConnectionRepository(viewer.db).get(shop.store_connection_id)
     viewer.db.commit()
-    return redirect_with_notice("/shops", f"Your TikTok shop {shop.name or shop.external_id} now lists the catalog "
-                                          f"of your {_store_name(store)}.")
+    return redirect_with_notice(
+        "/shops",
+        f"Your TikTok shop {shop.name or shop.external_id} now lists the catalog of your {_store_name(store)}.",
+    )
 
 
 def _store_name(store) -> str:

@@ -26,17 +26,17 @@ from tokbridge.category_templates.pricing import ROUNDING_LABELS
 from tokbridge.category_templates.rules import FIELD_LABELS, NUMBER_OPERATORS, TEXT_OPERATORS
 from tokbridge.category_templates.spec import CategoryChoice, TemplateSpec
 from tokbridge.channels.factory import tiktok_client
+from tokbridge.channels.shops import NoSuchShop, ShopContext, active_shops, shop_context, shop_contexts
 from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.channels.tiktok.models import RecommendCategoryInput
 from tokbridge.config import get_settings
 from tokbridge.db.engine import for_writing, get_engine
 from tokbridge.listings import currency, template_sync
 from tokbridge.listings.repository import ListingRepository
-from tokbridge.channels.shops import NoSuchShop, ShopContext, active_shops, shop_context, shop_contexts
 from tokbridge.web.deps import OptionalShopDep, ShopNeeded, ViewerDep
 from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
-from tokbridge.web.rendering import templates
 from tokbridge.web.params import RowId
+from tokbridge.web.rendering import templates
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -49,10 +49,20 @@ def _chosen(shop: ShopContext | None) -> ShopContext:
         raise ShopNeeded("none")
     return shop
 
+
 RULE_ROWS = 4  # condition rows on the form; empty ones are ignored
-OPERATOR_LABELS = {"equals": "is", "not_equals": "is not", "contains": "contains", "not_contains": "does not contain",
-                   "starts_with": "starts with", "ends_with": "ends with", "greater_than": "is more than",
-                   "less_than": "is less than", "is_empty": "is empty", "is_not_empty": "is not empty"}
+OPERATOR_LABELS = {
+    "equals": "is",
+    "not_equals": "is not",
+    "contains": "contains",
+    "not_contains": "does not contain",
+    "starts_with": "starts with",
+    "ends_with": "ends with",
+    "greater_than": "is more than",
+    "less_than": "is less than",
+    "is_empty": "is empty",
+    "is_not_empty": "is not empty",
+}
 PREVIEW_PRODUCTS = 3
 
 
@@ -66,13 +76,25 @@ def _tiktok(viewer, shop: ShopContext):
 @router.get("/templates", response_class=HTMLResponse)
 def template_list(request: Request, viewer: ViewerDep, shop: OptionalShopDep, saved: str | None = None) -> Response:
     if shop is None:  # templates belong to a TikTok shop: the page says so, with the way to connect one
-        return templates.TemplateResponse(request, "templates.html", {
-            "viewer": viewer, "rows": [], "no_shop": True, **read_flash(request)})
+        return templates.TemplateResponse(
+            request, "templates.html", {"viewer": viewer, "rows": [], "no_shop": True, **read_flash(request)}
+        )
     rows = [asdict(t) for t in templates_service.list_templates(viewer.db, shop)]
     several = len(active_shops(viewer.db)) > 1
-    return templates.TemplateResponse(request, "templates.html", {
-        "viewer": viewer, "rows": rows, "saved": saved, "shop_id": shop.shop_id, "can_copy": several,
-        "shop_label": shop.label if several else None, "named_shop": _named_shop(request, shop), **read_flash(request)})
+    return templates.TemplateResponse(
+        request,
+        "templates.html",
+        {
+            "viewer": viewer,
+            "rows": rows,
+            "saved": saved,
+            "shop_id": shop.shop_id,
+            "can_copy": several,
+            "shop_label": shop.label if several else None,
+            "named_shop": _named_shop(request, shop),
+            **read_flash(request),
+        },
+    )
 
 
 @router.post("/templates/{template_id}/delete")
@@ -91,8 +113,9 @@ def delete_template(request: Request, viewer: ViewerDep, shop: OptionalShopDep, 
 
 
 @router.get("/templates/{template_id}/copy", response_class=HTMLResponse)
-def copy_page(request: Request, viewer: ViewerDep, shop: OptionalShopDep, template_id: RowId,
-              target: str | None = None) -> Response:
+def copy_page(
+    request: Request, viewer: ViewerDep, shop: OptionalShopDep, template_id: RowId, target: str | None = None
+) -> Response:
     """Choose the other shop; when it lists in another category tree, the category the copy uses there."""
     shop = _chosen(shop)
     return _copy_page(request, viewer, shop, template_id, target)
@@ -119,19 +142,42 @@ async def copy_template(request: Request, viewer: ViewerDep, shop: OptionalShopD
             choice, info = _copy_category(viewer, target, category_id)
         except TikTokError as exc:
             log.info("template copy: TikTok did not answer: %s", exc)
-            return _copy_page(request, viewer, shop, template_id, target.shop_id, name=name, status_code=502,
-                              error="TikTok Shop did not answer, so the category could not be checked. Try again "
-                                    "in a minute.")
+            return _copy_page(
+                request,
+                viewer,
+                shop,
+                template_id,
+                target.shop_id,
+                name=name,
+                status_code=502,
+                error="TikTok Shop did not answer, so the category could not be checked. Try again in a minute.",
+            )
         if choice is None:
-            return _copy_page(request, viewer, shop, template_id, target.shop_id, name=name, status_code=422,
-                              error=f"Choose a last-level category of {target.label}'s tree from the list.")
+            return _copy_page(
+                request,
+                viewer,
+                shop,
+                template_id,
+                target.shop_id,
+                name=name,
+                status_code=422,
+                error=f"Choose a last-level category of {target.label}'s tree from the list.",
+            )
         for_writing(db)  # a new transaction after the commit: SQLite takes its write lock up front again
     try:
         copied = templates_service.copy_to_shop(db, template_id, shop, target, choice, category_info=info, name=name)
     except templates_service.CopyRefused as refused:
         db.rollback()
-        return _copy_page(request, viewer, shop, template_id, target.shop_id, name=name, error=refused.message,
-                          status_code=409 if refused.name_taken else 422)
+        return _copy_page(
+            request,
+            viewer,
+            shop,
+            template_id,
+            target.shop_id,
+            name=name,
+            error=refused.message,
+            status_code=409 if refused.name_taken else 422,
+        )
     db.commit()
     notice = " ".join([f"Template copied to {target.label} as “{copied.template.name}”.", *copied.notes])
     return redirect_with_notice(f"/templates?shop={target.shop_id}", notice)
@@ -149,8 +195,17 @@ def _copy_category(viewer, target: ShopContext, category_id: str):
     return CategoryChoice(id=category_id, version=version, name_path=name_path(tree, category_id)), info
 
 
-def _copy_page(request: Request, viewer, shop: ShopContext, template_id: int, wanted: str | None, *,
-               name: str | None = None, error: str | None = None, status_code: int = 200) -> Response:
+def _copy_page(
+    request: Request,
+    viewer,
+    shop: ShopContext,
+    template_id: int,
+    wanted: str | None,
+    *,
+    name: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
     db = viewer.db
     try:
         spec = templates_service.get_template_spec(db, shop, template_id)
@@ -160,10 +215,20 @@ def _copy_page(request: Request, viewer, shop: ShopContext, template_id: int, wa
     target = next((other for other in targets if other.shop_id == wanted), None)
     if wanted and target is None:
         raise HTTPException(404, "That TikTok shop is not one of yours.")
-    context = {"viewer": viewer, "template_id": template_id, "name": spec.name, "source_label": shop.label,
-               "source_id": shop.shop_id,
-               "targets": targets, "target": target, "copy_name": name or spec.name, "error": error,
-               "category_label": spec.category.label, "leaves": None, "category_id": ""}
+    context = {
+        "viewer": viewer,
+        "template_id": template_id,
+        "name": spec.name,
+        "source_label": shop.label,
+        "source_id": shop.shop_id,
+        "targets": targets,
+        "target": target,
+        "copy_name": name or spec.name,
+        "error": error,
+        "category_label": spec.category.label,
+        "leaves": None,
+        "category_id": "",
+    }
     if target is not None and not templates_service.same_category_tree(shop, target):
         try:
             client, connection = _tiktok(viewer, target)
@@ -171,12 +236,21 @@ def _copy_page(request: Request, viewer, shop: ShopContext, template_id: int, wa
             tree = client.get_categories(category_version=version)
         except TikTokError as exc:
             log.info("template copy: TikTok did not answer: %s", exc)
-            return templates.TemplateResponse(request, "error.html", {
-                "viewer": viewer, "status": 502, "detail": "TikTok Shop did not answer, so the other shop's "
-                                                           "categories cannot be shown. Wait a minute and reload "
-                                                           "the page."}, status_code=502)
-        context["leaves"] = sorted(((c.id, " > ".join(name_path(tree, c.id))) for c in tree if c.is_leaf),
-                                   key=lambda pair: pair[1])
+            return templates.TemplateResponse(
+                request,
+                "error.html",
+                {
+                    "viewer": viewer,
+                    "status": 502,
+                    "detail": "TikTok Shop did not answer, so the other shop's "
+                    "categories cannot be shown. Wait a minute and reload "
+                    "the page.",
+                },
+                status_code=502,
+            )
+        context["leaves"] = sorted(
+            ((c.id, " > ".join(name_path(tree, c.id))) for c in tree if c.is_leaf), key=lambda pair: pair[1]
+        )
     return templates.TemplateResponse(request, "template_copy.html", context, status_code=status_code)
 
 
@@ -240,8 +314,17 @@ async def _save(request: Request, viewer, shop: ShopContext, template_id: int | 
     return RedirectResponse(f"/templates?saved={template.id}" + _named_shop(request, shop, "&"), status_code=303)
 
 
-def _form_page(request: Request, viewer, shop: ShopContext, params, *, template_id: int | None, errors=None,
-               preview_spec=None, status_code: int = 200) -> Response:
+def _form_page(
+    request: Request,
+    viewer,
+    shop: ShopContext,
+    params,
+    *,
+    template_id: int | None,
+    errors=None,
+    preview_spec=None,
+    status_code: int = 200,
+) -> Response:
     db = viewer.db
     values = _form_values(params)
     count, count_error = None, None
@@ -250,12 +333,22 @@ def _form_page(request: Request, viewer, shop: ShopContext, params, *, template_
     except templates_service.TemplateInvalid as invalid:
         count_error = "; ".join(e.message for e in invalid.errors)
     context = {
-        "viewer": viewer, "v": values, "template_id": template_id, "errors": errors or [], "count": count,
-        "count_error": count_error, "field_labels": FIELD_LABELS, "operator_labels": OPERATOR_LABELS,
-        "text_operators": TEXT_OPERATORS, "number_operators": NUMBER_OPERATORS, "rounding_labels": ROUNDING_LABELS,
-        "shop_id": shop.shop_id, "can_copy": len(active_shops(db)) > 1,
-        "product_types": ListingRepository(db).product_types(), "action": (
-            "/templates/new" if template_id is None else f"/templates/{template_id}/edit") + _named_shop(request, shop),
+        "viewer": viewer,
+        "v": values,
+        "template_id": template_id,
+        "errors": errors or [],
+        "count": count,
+        "count_error": count_error,
+        "field_labels": FIELD_LABELS,
+        "operator_labels": OPERATOR_LABELS,
+        "text_operators": TEXT_OPERATORS,
+        "number_operators": NUMBER_OPERATORS,
+        "rounding_labels": ROUNDING_LABELS,
+        "shop_id": shop.shop_id,
+        "can_copy": len(active_shops(db)) > 1,
+        "product_types": ListingRepository(db).product_types(),
+        "action": ("/templates/new" if template_id is None else f"/templates/{template_id}/edit")
+        + _named_shop(request, shop),
         "named_shop": shop.shop_id if _named_shop(request, shop) else None,
     }
     sample_title = _first_match_title(db, viewer.merchant_id, values["selection"]) if count else None
@@ -268,27 +361,41 @@ def _form_page(request: Request, viewer, shop: ShopContext, params, *, template_
     version = category_version_for(connection.region)
     try:
         categories = client.get_categories(category_version=version)
-        leaves = sorted(((c.id, " > ".join(name_path(categories, c.id))) for c in categories if c.is_leaf),
-                        key=lambda pair: pair[1])
+        leaves = sorted(
+            ((c.id, " > ".join(name_path(categories, c.id))) for c in categories if c.is_leaf), key=lambda pair: pair[1]
+        )
         context.update(version=version, leaves=leaves, category_label=dict(leaves).get(values["category_id"], ""))
         if not step_two:
             query = values["category_q"].lower()
             context["found"] = [leaf for leaf in leaves if query in leaf[1].lower()] if query else None
             context["recommended"] = _recommended(client, sample_title, dict(leaves), version)
-            return templates.TemplateResponse(request, "template_form.html", {**context, "step": 1},
-                                              status_code=status_code)
+            return templates.TemplateResponse(
+                request, "template_form.html", {**context, "step": 1}, status_code=status_code
+            )
         info = fetch_category_info(client, values["category_id"], category_version=version)
         warehouses = [w for w in client.get_warehouses() if w.type == "SALES_WAREHOUSE"]
     except TikTokError as exc:
         log.info("template form: TikTok did not answer: %s", exc)
-        return templates.TemplateResponse(request, "error.html", {
-            "viewer": viewer, "status": 502, "detail": "TikTok Shop did not answer, so its categories cannot be "
-                                                       "shown. Wait a minute and reload the page."}, status_code=502)
-    context.update(step=2, product_attributes=info.product_attributes, sales_attributes=info.sales_attributes,
-                   warehouses=warehouses, options=_option_names(db, viewer.merchant_id, values["selection"]))
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {
+                "viewer": viewer,
+                "status": 502,
+                "detail": "TikTok Shop did not answer, so its categories cannot be "
+                "shown. Wait a minute and reload the page.",
+            },
+            status_code=502,
+        )
+    context.update(
+        step=2,
+        product_attributes=info.product_attributes,
+        sales_attributes=info.sales_attributes,
+        warehouses=warehouses,
+        options=_option_names(db, viewer.merchant_id, values["selection"]),
+    )
     if preview_spec is not None:
-        context["preview"], context["preview_errors"] = _preview(db, shop, preview_spec, info,
-                                                                 warehouses, connection)
+        context["preview"], context["preview_errors"] = _preview(db, shop, preview_spec, info, warehouses, connection)
     return templates.TemplateResponse(request, "template_form.html", context, status_code=status_code)
 
 
@@ -303,15 +410,26 @@ def _step_one_missing(values: dict) -> list:
     if not values["name"]:
         missing.append(templates_service.FieldError("", "Give the template a name."))
     if not values["category_id"]:
-        missing.append(templates_service.FieldError("", "Choose a TikTok category: search for one, or pick it "
-                                                        "from the list of all categories."))
+        missing.append(
+            templates_service.FieldError(
+                "", "Choose a TikTok category: search for one, or pick it from the list of all categories."
+            )
+        )
     return missing
 
 
 # What a refused setting is called on the form (a merchant never sees "price.amount").
-PART_LABELS = {"name": "Name", "priority": "Priority", "selection": "Which products", "category": "TikTok category",
-               "attributes": "Product attributes", "variants": "Variants", "price": "Price on TikTok",
-               "inventory": "Stock on TikTok", "listing": "Package, title and description"}
+PART_LABELS = {
+    "name": "Name",
+    "priority": "Priority",
+    "selection": "Which products",
+    "category": "TikTok category",
+    "attributes": "Product attributes",
+    "variants": "Variants",
+    "price": "Price on TikTok",
+    "inventory": "Stock on TikTok",
+    "listing": "Package, title and description",
+}
 
 
 def _part_label(field: str) -> str:
@@ -337,9 +455,15 @@ def _preview(db, shop: ShopContext, data: dict, info, warehouses, connection):
         spec = templates_service.parse_spec(data)
     except templates_service.TemplateInvalid as invalid:
         return [], invalid.errors
-    previews = templates_service.preview(db, shop, spec, currency.market_for(db, connection),
-                                         limit=PREVIEW_PRODUCTS, category=info,
-                                         warehouse_ids=[w.id for w in warehouses])
+    previews = templates_service.preview(
+        db,
+        shop,
+        spec,
+        currency.market_for(db, connection),
+        limit=PREVIEW_PRODUCTS,
+        category=info,
+        warehouse_ids=[w.id for w in warehouses],
+    )
     return previews, []
 
 
@@ -372,8 +496,9 @@ def _option_names(db, merchant_id: int, selection: dict) -> list[str]:
 
 def _form_values(params: QueryParams | FormData) -> dict:
     rules = []
-    for field, operator, value in zip(params.getlist("rule_field"), params.getlist("rule_operator"),
-                                      params.getlist("rule_value"), strict=False):
+    for field, operator, value in zip(
+        params.getlist("rule_field"), params.getlist("rule_operator"), params.getlist("rule_value"), strict=False
+    ):
         if field and operator and (str(value).strip() or operator in ("is_empty", "is_not_empty")):
             rules.append({"field": field, "operator": operator, "value": str(value).strip()})
     # Short links from elsewhere ("a template for this product type", "with a 10% markup").
@@ -386,21 +511,27 @@ def _form_values(params: QueryParams | FormData) -> dict:
         "selection": {"match": "any" if params.get("match") == "any" else "all", "rules": rules},
         "rule_rows": rows,
         # The browse list wins over the radio buttons (recommended, search results) when something is chosen in it.
-        "category_id": str(params.get("category_browse") or next(
-            (c for c in params.getlist("category_id") if c), "")).strip(),
+        "category_id": str(
+            params.get("category_browse") or next((c for c in params.getlist("category_id") if c), "")
+        ).strip(),
         "category_q": str(params.get("category_q", "")).strip(),
         "priority": str(params.get("priority", "100")).strip(),
         "price_base": params.get("price_base", "price"),
         "price_adjustment": "percentage" if markup else params.get("price_adjustment", "none"),
         "price_direction": params.get("price_direction", "up"),
-        "price_amount": markup or params.get("price_amount", "0"), "price_rounding": params.get("price_rounding", "none"),
-        "reserve_percent": params.get("reserve_percent", "0"), "max_quantity": params.get("max_quantity", ""),
-        "warehouse_id": params.get("warehouse_id", ""), "weight": params.get("weight", "0.5"),
+        "price_amount": markup or params.get("price_amount", "0"),
+        "price_rounding": params.get("price_rounding", "none"),
+        "reserve_percent": params.get("reserve_percent", "0"),
+        "max_quantity": params.get("max_quantity", ""),
+        "warehouse_id": params.get("warehouse_id", ""),
+        "weight": params.get("weight", "0.5"),
         "warehouse_map": params.get("warehouse_map", ""),
         "out_of_stock_threshold": str(params.get("out_of_stock_threshold", "0")).strip(),
         "untracked_quantity": str(params.get("untracked_quantity", "0")).strip(),
         "weight_unit": params.get("weight_unit", "POUND"),
-        "length": params.get("length", ""), "width": params.get("width", ""), "height": params.get("height", ""),
+        "length": params.get("length", ""),
+        "width": params.get("width", ""),
+        "height": params.get("height", ""),
         "dimension_unit": params.get("dimension_unit", "INCH"),
         "title_template": params.get("title_template", ""),
         "description_fallback": params.get("description_fallback", ""),
@@ -418,23 +549,38 @@ def spec_from_form(form: FormData, stored: TemplateSpec | None = None) -> dict:
         "name": v["name"],
         "priority": v["priority"] or "100",
         "selection": v["selection"],
-        "category": {"id": v["category_id"], "version": form.get("version", "v2"),
-                     "name_path": [p.strip() for p in str(form.get("category_label", "")).split(">") if p.strip()]},
+        "category": {
+            "id": v["category_id"],
+            "version": form.get("version", "v2"),
+            "name_path": [p.strip() for p in str(form.get("category_label", "")).split(">") if p.strip()],
+        },
         "attributes": [_attribute_mapping(attribute_id, choice) for attribute_id, choice in v["attributes"].items()],
-        "variants": [{"option_name": option, "attribute_id": attribute_id}
-                     for option, attribute_id in v["variants"].items()],
-        "price": {"base": v["price_base"], "adjustment": v["price_adjustment"], "direction": v["price_direction"],
-                  "amount": _number(v["price_amount"]), "rounding": v["price_rounding"]},
-        "inventory": {"default_warehouse_id": v["warehouse_id"] or None,
-                      "reserve_percent": _number(v["reserve_percent"]),
-                      "max_quantity": _number(v["max_quantity"]) if str(v["max_quantity"]).strip() else None,
-                      "out_of_stock_threshold": v["out_of_stock_threshold"] or "0",
-                      "untracked_quantity": v["untracked_quantity"] or "0",
-                      "warehouse_map": _json_map(v["warehouse_map"])},
-        "listing": {"title_template": v["title_template"], "description_fallback": v["description_fallback"],
-                    "package_weight": ({"value": _number(v["weight"]), "unit": v["weight_unit"]}
-                                       if str(v["weight"]).strip() else None),
-                    "package_dimensions": _dimensions(v)},
+        "variants": [
+            {"option_name": option, "attribute_id": attribute_id} for option, attribute_id in v["variants"].items()
+        ],
+        "price": {
+            "base": v["price_base"],
+            "adjustment": v["price_adjustment"],
+            "direction": v["price_direction"],
+            "amount": _number(v["price_amount"]),
+            "rounding": v["price_rounding"],
+        },
+        "inventory": {
+            "default_warehouse_id": v["warehouse_id"] or None,
+            "reserve_percent": _number(v["reserve_percent"]),
+            "max_quantity": _number(v["max_quantity"]) if str(v["max_quantity"]).strip() else None,
+            "out_of_stock_threshold": v["out_of_stock_threshold"] or "0",
+            "untracked_quantity": v["untracked_quantity"] or "0",
+            "warehouse_map": _json_map(v["warehouse_map"]),
+        },
+        "listing": {
+            "title_template": v["title_template"],
+            "description_fallback": v["description_fallback"],
+            "package_weight": (
+                {"value": _number(v["weight"]), "unit": v["weight_unit"]} if str(v["weight"]).strip() else None
+            ),
+            "package_dimensions": _dimensions(v),
+        },
     }
     return data if stored is None else _kept_where_not_shown(data, stored, form)
 
@@ -507,13 +653,20 @@ def _kept_where_not_shown(data: dict, stored: TemplateSpec, form: FormData) -> d
 
 def _params_of(spec) -> list[tuple[str, str]]:
     """The query parameters that reproduce a stored template on the form."""
-    params = [("name", spec.name), ("match", spec.selection.match), ("category_id", spec.category.id),
-              ("step", "search"), ("price_adjustment", spec.price.adjustment), ("price_direction", spec.price.direction),
-              ("price_amount", str(spec.price.amount)), ("price_rounding", spec.price.rounding),
-              ("reserve_percent", str(spec.inventory.reserve_percent)),
-              ("max_quantity", "" if spec.inventory.max_quantity is None else str(spec.inventory.max_quantity)),
-              ("warehouse_id", spec.inventory.default_warehouse_id or ""),
-              ("warehouse_map", json.dumps(spec.inventory.warehouse_map))]
+    params = [
+        ("name", spec.name),
+        ("match", spec.selection.match),
+        ("category_id", spec.category.id),
+        ("step", "search"),
+        ("price_adjustment", spec.price.adjustment),
+        ("price_direction", spec.price.direction),
+        ("price_amount", str(spec.price.amount)),
+        ("price_rounding", spec.price.rounding),
+        ("reserve_percent", str(spec.inventory.reserve_percent)),
+        ("max_quantity", "" if spec.inventory.max_quantity is None else str(spec.inventory.max_quantity)),
+        ("warehouse_id", spec.inventory.default_warehouse_id or ""),
+        ("warehouse_map", json.dumps(spec.inventory.warehouse_map)),
+    ]
     for rule in spec.selection.rules:
         params += [("rule_field", rule.field), ("rule_operator", rule.operator), ("rule_value", rule.value)]
     for mapping in spec.attributes:
@@ -523,14 +676,23 @@ def _params_of(spec) -> list[tuple[str, str]]:
             params.append((f"variant_{variant.option_name}", variant.attribute_id))
     listing = spec.listing
     weight, dimensions = listing.package_weight, listing.package_dimensions
-    params += [("priority", str(spec.priority)), ("price_base", spec.price.base),
-               ("out_of_stock_threshold", str(spec.inventory.out_of_stock_threshold)),
-               ("untracked_quantity", str(spec.inventory.untracked_quantity)),
-               ("title_template", listing.title_template or ""), ("description_fallback", listing.description_fallback),
-               ("weight", str(weight.value) if weight else ""), ("weight_unit", weight.unit if weight else "POUND")]
+    params += [
+        ("priority", str(spec.priority)),
+        ("price_base", spec.price.base),
+        ("out_of_stock_threshold", str(spec.inventory.out_of_stock_threshold)),
+        ("untracked_quantity", str(spec.inventory.untracked_quantity)),
+        ("title_template", listing.title_template or ""),
+        ("description_fallback", listing.description_fallback),
+        ("weight", str(weight.value) if weight else ""),
+        ("weight_unit", weight.unit if weight else "POUND"),
+    ]
     if dimensions:
-        params += [("length", str(dimensions.length)), ("width", str(dimensions.width)),
-                   ("height", str(dimensions.height)), ("dimension_unit", dimensions.unit)]
+        params += [
+            ("length", str(dimensions.length)),
+            ("width", str(dimensions.width)),
+            ("height", str(dimensions.height)),
+            ("dimension_unit", dimensions.unit),
+        ]
     return params
 
 

@@ -18,8 +18,13 @@ from tokbridge.web.rendering import templates
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/settings/tokens"
-EXPIRY_LABELS = [("7", "In 7 days"), ("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year"),
-                 ("never", "Never")]
+EXPIRY_LABELS = [
+    ("7", "In 7 days"),
+    ("30", "In 30 days"),
+    ("90", "In 90 days"),
+    ("365", "In a year"),
+    ("never", "Never"),
+]
 
 
 @router.get(PAGE, response_class=HTMLResponse)
@@ -35,9 +40,13 @@ async def create(request: Request, viewer: ViewerDep, settings: SettingsDep) -> 
     try:
         if expiry not in tokens.EXPIRY_CHOICES:
             raise AccountError("Choose when the token expires.")
-        created = tokens.create_token(viewer.db, user, str(form.get("name", "")),
-                                      read_only=form.get("access") != "read_write",
-                                      expires_in_days=tokens.EXPIRY_CHOICES[expiry])
+        created = tokens.create_token(
+            viewer.db,
+            user,
+            str(form.get("name", "")),
+            read_only=form.get("access") != "read_write",
+            expires_in_days=tokens.EXPIRY_CHOICES[expiry],
+        )
     except AccountError as problem:
         viewer.db.rollback()
         return redirect_with_error(PAGE, str(problem))
@@ -58,6 +67,13 @@ def revoke(token_id: RowId, viewer: ViewerDep) -> Response:
 def _page(request: Request, viewer, **context) -> Response:
     rows = tokens.tokens_of(viewer.db, viewer.user_id)
     now = utcnow()
-    return templates.TemplateResponse(request, "api_tokens.html", {
-        "viewer": viewer, "tokens": [(row, tokens.state(row, now)) for row in rows],
-        "expiry_choices": EXPIRY_LABELS, **context})
+    return templates.TemplateResponse(
+        request,
+        "api_tokens.html",
+        {
+            "viewer": viewer,
+            "tokens": [(row, tokens.state(row, now)) for row in rows],
+            "expiry_choices": EXPIRY_LABELS,
+            **context,
+        },
+    )

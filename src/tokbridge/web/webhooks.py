@@ -36,7 +36,7 @@ class WebhookIntake:
         if verify is None:
             return await self.app(scope, receive, send)
         status, detail = await self._take(scope, receive, verify)
-        platform = scope["path"][len(PREFIX):]  # the plugin's kind (or TikTok's), checked by _verifier
+        platform = scope["path"][len(PREFIX) :]  # the plugin's kind (or TikTok's), checked by _verifier
         if status < 400:
             metrics.webhook_received(platform)
         else:
@@ -66,7 +66,7 @@ class WebhookIntake:
         """The check for a webhook path, or None for a path that is not one."""
         if not path.startswith(PREFIX):
             return None
-        kind = path[len(PREFIX):]
+        kind = path[len(PREFIX) :]
         if kind == TIKTOK:
             return service.verify_tiktok
         if kind in registry.store_kinds() and registry.plugin(kind).events is not None:
@@ -92,6 +92,11 @@ async def _body(receive) -> tuple[bytes, bool]:
 
 async def _answer(send, status: int, detail: str) -> None:
     content = orjson.dumps({"detail": detail})
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": content})

@@ -33,8 +33,17 @@ from .model import (
 from .sandbox import Grant, Sandbox
 
 PREFIX = "/v3/application"
-SHOP_LISTING_INCLUDES = ("Shipping", "Images", "Shop", "User", "Translations", "Inventory", "Videos",
-                         "Personalization", "BuyerPrice")
+SHOP_LISTING_INCLUDES = (
+    "Shipping",
+    "Images",
+    "Shop",
+    "User",
+    "Translations",
+    "Inventory",
+    "Videos",
+    "Personalization",
+    "BuyerPrice",
+)
 LISTING_INCLUDES = ("Images", "Shop", "User", "Translations", "Videos", "Personalization", "BuyerPrice")
 SORT_ON = ("created", "price", "updated", "score")
 SORT_ORDER = {"asc": False, "ascending": False, "up": False, "desc": True, "descending": True, "down": True}
@@ -133,8 +142,10 @@ def check_api_key(sandbox: Sandbox, request: Request) -> None:
         raise ApiError(403, "Invalid API key")
     if not keystring or not secret:
         raise ApiError(403, "Invalid API key: should be in the format 'keystring:shared_secret'.")
-    if not (hmac.compare_digest(keystring.encode(), config.keystring.encode())
-            and hmac.compare_digest(secret.encode(), config.shared_secret.encode())):
+    if not (
+        hmac.compare_digest(keystring.encode(), config.keystring.encode())
+        and hmac.compare_digest(secret.encode(), config.shared_secret.encode())
+    ):
         raise ApiError(403, "Invalid API key")
 
 
@@ -169,8 +180,11 @@ def endpoint(handler: Handler, scope: str | None, operation: str = "") -> Callab
         with sandbox.lock:
             allowed, headers, retry_after = sandbox.limiter.take(sandbox.clock.now())
         if not allowed:
-            return json_response({"error": "You have exceeded your quota of requests. Please try again later."},
-                                 429, {"retry-after": str(retry_after)})
+            return json_response(
+                {"error": "You have exceeded your quota of requests. Please try again later."},
+                429,
+                {"retry-after": str(retry_after)},
+            )
         try:
             grant = bearer(sandbox, request, required=scope is not None)
             if scope is not None and scope not in grant.scopes:
@@ -209,21 +223,52 @@ def shop_json(sandbox: Sandbox) -> dict:
     created = 1_600_000_000
     active = sum(1 for listing in sandbox.listings.values() if listing.state == "active")
     return {
-        "shop_id": config.shop_id, "user_id": config.user_id, "shop_name": config.shop_name,
-        "create_date": created, "created_timestamp": created, "title": "Handmade goods from the sandbox",
-        "announcement": None, "currency_code": config.currency, "is_vacation": False, "vacation_message": None,
-        "sale_message": None, "digital_sale_message": None, "update_date": sandbox.clock.now_int(),
-        "updated_timestamp": sandbox.clock.now_int(), "listing_active_count": active, "digital_listing_count": 0,
-        "login_name": config.shop_name.lower(), "accepts_custom_requests": False, "policy_welcome": None,
-        "policy_payment": None, "policy_shipping": None, "policy_refunds": None, "policy_additional": None,
-        "policy_seller_info": None, "policy_update_date": created, "policy_has_private_receipt_info": False,
-        "has_unstructured_policies": False, "policy_privacy": None, "vacation_autoreply": None,
-        "url": f"https://www.etsy.com/shop/{config.shop_name}", "image_url_760x100": None, "num_favorers": 12,
-        "languages": ["en-US"], "icon_url_fullxfull": None, "is_using_structured_policies": True,
-        "has_onboarded_structured_policies": True, "include_dispute_form_link": False,
-        "is_direct_checkout_onboarded": True, "is_etsy_payments_onboarded": True, "is_calculated_eligible": True,
-        "is_opted_in_to_buyer_promise": True, "is_shop_us_based": True, "transaction_sold_count": 0,
-        "shipping_from_country_iso": "US", "shop_location_country_iso": "US", "review_count": 0,
+        "shop_id": config.shop_id,
+        "user_id": config.user_id,
+        "shop_name": config.shop_name,
+        "create_date": created,
+        "created_timestamp": created,
+        "title": "Handmade goods from the sandbox",
+        "announcement": None,
+        "currency_code": config.currency,
+        "is_vacation": False,
+        "vacation_message": None,
+        "sale_message": None,
+        "digital_sale_message": None,
+        "update_date": sandbox.clock.now_int(),
+        "updated_timestamp": sandbox.clock.now_int(),
+        "listing_active_count": active,
+        "digital_listing_count": 0,
+        "login_name": config.shop_name.lower(),
+        "accepts_custom_requests": False,
+        "policy_welcome": None,
+        "policy_payment": None,
+        "policy_shipping": None,
+        "policy_refunds": None,
+        "policy_additional": None,
+        "policy_seller_info": None,
+        "policy_update_date": created,
+        "policy_has_private_receipt_info": False,
+        "has_unstructured_policies": False,
+        "policy_privacy": None,
+        "vacation_autoreply": None,
+        "url": f"https://www.etsy.com/shop/{config.shop_name}",
+        "image_url_760x100": None,
+        "num_favorers": 12,
+        "languages": ["en-US"],
+        "icon_url_fullxfull": None,
+        "is_using_structured_policies": True,
+        "has_onboarded_structured_policies": True,
+        "include_dispute_form_link": False,
+        "is_direct_checkout_onboarded": True,
+        "is_etsy_payments_onboarded": True,
+        "is_calculated_eligible": True,
+        "is_opted_in_to_buyer_promise": True,
+        "is_shop_us_based": True,
+        "transaction_sold_count": 0,
+        "shipping_from_country_iso": "US",
+        "shop_location_country_iso": "US",
+        "review_count": 0,
         "review_average": 0,
     }
 
@@ -234,8 +279,14 @@ def image_base(request: Request, sandbox: Sandbox) -> str:
 
 def render_listing(request: Request, sandbox: Sandbox, listing: Listing, owner: bool, includes: set[str]) -> dict:
     config = sandbox.config
-    body = listing_json(listing, shop_id=config.shop_id, user_id=config.user_id, shop_name=config.shop_name,
-                        currency=config.currency, owner=owner)
+    body = listing_json(
+        listing,
+        shop_id=config.shop_id,
+        user_id=config.user_id,
+        shop_name=config.shop_name,
+        currency=config.currency,
+        owner=owner,
+    )
     if "Images" in includes:
         base = image_base(request, sandbox)
         body["images"] = [image_json(i, listing.listing_id, base) for i in listing.images]
@@ -314,7 +365,7 @@ async def get_listings_by_shop(request: Request, sandbox: Sandbox, grant: Grant 
     with sandbox.lock:
         matching = [listing for listing in sandbox.listings.values() if listing.state == state]
         matching.sort(key=_sort_key(sort_on), reverse=SORT_ORDER[sort_order])
-        page = matching[offset:offset + limit]
+        page = matching[offset : offset + limit]
         results = [render_listing(request, sandbox, listing, owner, includes) for listing in page]
     return json_response({"count": len(matching), "results": results})
 
@@ -333,8 +384,11 @@ async def get_listings_by_ids(request: Request, sandbox: Sandbox, grant: Grant |
     owner = is_owner(sandbox, grant)
     with sandbox.lock:
         found = [sandbox.listings[i] for i in ids if i in sandbox.listings]
-        results = [render_listing(request, sandbox, listing, owner, includes)
-                   for listing in found if owner or listing.state == "active"]
+        results = [
+            render_listing(request, sandbox, listing, owner, includes)
+            for listing in found
+            if owner or listing.state == "active"
+        ]
     return json_response({"count": len(results), "results": results})
 
 
@@ -345,9 +399,13 @@ async def get_inventories_by_ids(request: Request, sandbox: Sandbox, grant: Gran
         missing = [i for i in ids if i not in sandbox.listings]
         if missing:
             raise not_found(f"Listings not found: {', '.join(map(str, missing))}")
-        results = [{"listing_id": i,
-                    "inventory": inventory_json(sandbox.listings[i].inventory, sandbox.config.currency, owner)}
-                   for i in ids]
+        results = [
+            {
+                "listing_id": i,
+                "inventory": inventory_json(sandbox.listings[i].inventory, sandbox.config.currency, owner),
+            }
+            for i in ids
+        ]
     return json_response({"count": len(results), "results": results})
 
 
@@ -389,10 +447,13 @@ async def update_listing_inventory(request: Request, sandbox: Sandbox, grant: Gr
         if not is_owner(sandbox, grant):
             raise ApiError(403, "You do not have permission to update this listing")
         try:
-            inventory = parse_update(body, max_variations=max_variations,
-                                     readiness_state_ids=sandbox.readiness_state_ids(),
-                                     next_product_id=lambda: next(sandbox.ids.product),
-                                     next_offering_id=lambda: next(sandbox.ids.offering))
+            inventory = parse_update(
+                body,
+                max_variations=max_variations,
+                readiness_state_ids=sandbox.readiness_state_ids(),
+                next_product_id=lambda: next(sandbox.ids.product),
+                next_offering_id=lambda: next(sandbox.ids.offering),
+            )
         except InventoryError as exc:
             raise ApiError(400, str(exc)) from None
         listing.inventory = inventory
@@ -459,7 +520,7 @@ async def get_processing_profiles(request: Request, sandbox: Sandbox, grant: Gra
     offset = query_int(request, "offset", 0, 0)
     shop_id = sandbox.config.shop_id
     results = [processing_profile_json(p, shop_id) for p in sandbox.profiles]
-    return json_response({"count": len(results), "results": results[offset:offset + limit]})
+    return json_response({"count": len(results), "results": results[offset : offset + limit]})
 
 
 async def get_processing_profile(request: Request, sandbox: Sandbox, grant: Grant | None) -> Response:
@@ -482,8 +543,12 @@ OPERATIONS = [
     ("GET", "/shops/{shop_id}/listings/{listing_id}/properties", get_listing_properties, None),
     ("GET", "/shops/{shop_id}/shipping-profiles", get_shipping_profiles, "shops_r"),
     ("GET", "/shops/{shop_id}/readiness-state-definitions", get_processing_profiles, "shops_r"),
-    ("GET", "/shops/{shop_id}/readiness-state-definitions/{readiness_state_definition_id}",
-     get_processing_profile, "shops_r"),
+    (
+        "GET",
+        "/shops/{shop_id}/readiness-state-definitions/{readiness_state_definition_id}",
+        get_processing_profile,
+        "shops_r",
+    ),
     ("GET", "/listings/batch", get_listings_by_ids, None),
     ("GET", "/listings/batch/inventory", get_inventories_by_ids, "listings_r"),
     ("GET", "/listings/{listing_id}", get_listing, None),

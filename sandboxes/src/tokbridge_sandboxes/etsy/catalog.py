@@ -28,10 +28,36 @@ SIZE = (100, "Size", ["XS", "S", "M", "L", "XL", "XXL"])
 CUSTOM_1 = (513, ["Material", "Style", "Finish"], ["Cotton", "Linen", "Wool", "Silk", "Oak", "Walnut", "Matte"])
 CUSTOM_2 = (514, ["Pattern", "Engraving", "Length"], ["Plain", "Striped", "Dotted", "Floral", "Short", "Long"])
 
-ADJECTIVES = ["Handmade", "Vintage", "Minimalist", "Rustic", "Boho", "Personalized", "Organic", "Classic",
-              "Hand-painted", "Cozy", "Modern", "Upcycled"]
-NOUNS = ["Ceramic Mug", "Tote Bag", "Necklace", "Wall Art Print", "Candle", "Scarf", "Leather Wallet",
-         "Throw Pillow", "Earrings", "Planter", "Notebook", "T-Shirt", "Cutting Board", "Bracelet"]
+ADJECTIVES = [
+    "Handmade",
+    "Vintage",
+    "Minimalist",
+    "Rustic",
+    "Boho",
+    "Personalized",
+    "Organic",
+    "Classic",
+    "Hand-painted",
+    "Cozy",
+    "Modern",
+    "Upcycled",
+]
+NOUNS = [
+    "Ceramic Mug",
+    "Tote Bag",
+    "Necklace",
+    "Wall Art Print",
+    "Candle",
+    "Scarf",
+    "Leather Wallet",
+    "Throw Pillow",
+    "Earrings",
+    "Planter",
+    "Notebook",
+    "T-Shirt",
+    "Cutting Board",
+    "Bracelet",
+]
 TAXONOMY_IDS = [1, 68, 1104, 1633, 2078, 482, 6338, 1179]
 WHEN_MADE = ["made_to_order", "2020_2026", "2010_2019"]
 
@@ -42,19 +68,29 @@ def value_id(property_id: int, value: str) -> int:
 
 
 def property_value(property_id: int, name: str, value: str) -> dict:
-    return {"property_id": property_id, "property_name": name, "scale_id": None, "scale_name": None,
-            "value_ids": [value_id(property_id, value)], "values": [value]}
+    return {
+        "property_id": property_id,
+        "property_name": name,
+        "scale_id": None,
+        "scale_name": None,
+        "value_ids": [value_id(property_id, value)],
+        "values": [value],
+    }
 
 
 def processing_profiles() -> list[ProcessingProfile]:
-    return [ProcessingProfile(PROFILE_ID_BASE + 1, "ready_to_ship", 1, 2),
-            ProcessingProfile(PROFILE_ID_BASE + 2, "ready_to_ship", 3, 5),
-            ProcessingProfile(PROFILE_ID_BASE + 3, "made_to_order", 7, 14)]
+    return [
+        ProcessingProfile(PROFILE_ID_BASE + 1, "ready_to_ship", 1, 2),
+        ProcessingProfile(PROFILE_ID_BASE + 2, "ready_to_ship", 3, 5),
+        ProcessingProfile(PROFILE_ID_BASE + 3, "made_to_order", 7, 14),
+    ]
 
 
 def shipping_profiles() -> list[ShippingProfile]:
-    return [ShippingProfile(SHIPPING_ID_BASE + 1, "Standard US", "US", "10001", 1, 3),
-            ShippingProfile(SHIPPING_ID_BASE + 2, "Heavy items", "US", "10001", 3, 5)]
+    return [
+        ShippingProfile(SHIPPING_ID_BASE + 1, "Standard US", "US", "10001", 1, 3),
+        ShippingProfile(SHIPPING_ID_BASE + 2, "Heavy items", "US", "10001", 3, 5),
+    ]
 
 
 class Ids:
@@ -79,13 +115,23 @@ def _variation_axes(rng: random.Random, count: int) -> list[tuple[int, str, list
     return axes
 
 
-def generate_listing(rng: random.Random, ids: Ids, index: int, profiles: list[ProcessingProfile],
-                     state: str | None = None) -> Listing:
+def generate_listing(
+    rng: random.Random, ids: Ids, index: int, profiles: list[ProcessingProfile], state: str | None = None
+) -> Listing:
     listing_id = next(ids.listing)
     roll = rng.random()
     if state is None:
-        state = ("active" if roll < 0.80 else "inactive" if roll < 0.86 else "draft" if roll < 0.91
-                 else "sold_out" if roll < 0.96 else "expired")
+        state = (
+            "active"
+            if roll < 0.80
+            else "inactive"
+            if roll < 0.86
+            else "draft"
+            if roll < 0.91
+            else "sold_out"
+            if roll < 0.96
+            else "expired"
+        )
     variations = rng.choices([0, 1, 2, 3], weights=[40, 30, 22, 8])[0]
     axes = _variation_axes(rng, variations)
     base_price = rng.randrange(500, 15000, 25)
@@ -100,14 +146,19 @@ def generate_listing(rng: random.Random, ids: Ids, index: int, profiles: list[Pr
         props = [property_value(pid, name, v) for pid, name, v in combo]
         price = base_price
         if price_axis is not None:
-            price += 250 * next(values.index(v) for (pid, _name, v), (_p, _n, values) in zip(combo, axes, strict=True)
-                                if pid == price_axis)
+            price += 250 * next(
+                values.index(v)
+                for (pid, _name, v), (_p, _n, values) in zip(combo, axes, strict=True)
+                if pid == price_axis
+            )
         quantity = 0 if state == "sold_out" else rng.choice([0, 1, 3, 5, 10, 25, 100]) if axes else rng.randint(1, 50)
         if sku_mode < 0.1 or sku_mode < 0.25 and n % 2 == 1:
             sku = ""
         else:
             sku = code if not axes else f"{code}-{'-'.join(v.upper() for _p, _n, v in combo)}"
-        products.append(Product(next(ids.product), sku, props, [Offering(next(ids.offering), price, quantity, True, profile)]))
+        products.append(
+            Product(next(ids.product), sku, props, [Offering(next(ids.offering), price, quantity, True, profile)])
+        )
     if state == "active" and sum(p.offerings[0].quantity for p in products) == 0:
         products[0].offerings[0].quantity = 2
     axis_ids = [pid for pid, _n, _v in axes]
@@ -121,18 +172,50 @@ def generate_listing(rng: random.Random, ids: Ids, index: int, profiles: list[Pr
     created = EPOCH + index * 311 + rng.randrange(300)
     updated = created + rng.randrange(0, 90 * 24 * 3600)
     image_count = 0 if state == "draft" and rng.random() < 0.5 else rng.randint(1, 5)
-    images = [Image(next(ids.image), rank + 1, created, rng.choice([1000, 1500, 2000]), rng.choice([1000, 1500, 2000]),
-                    f"{rng.randrange(0x1000000):06X}", None) for rank in range(image_count)]
+    images = [
+        Image(
+            next(ids.image),
+            rank + 1,
+            created,
+            rng.choice([1000, 1500, 2000]),
+            rng.choice([1000, 1500, 2000]),
+            f"{rng.randrange(0x1000000):06X}",
+            None,
+        )
+        for rank in range(image_count)
+    ]
     listing = Listing(
-        listing_id=listing_id, title=title, description=f"{title}. Made with care in our studio. Item {code}.",
-        state=state, created=created, updated=updated, state_ts=updated, taxonomy_id=rng.choice(TAXONOMY_IDS),
+        listing_id=listing_id,
+        title=title,
+        description=f"{title}. Made with care in our studio. Item {code}.",
+        state=state,
+        created=created,
+        updated=updated,
+        state_ts=updated,
+        taxonomy_id=rng.choice(TAXONOMY_IDS),
         tags=rng.sample(["gift", "handmade", "home", "decor", "unique", "custom", "eco"], 3),
-        materials=rng.sample(["cotton", "wood", "ceramic", "leather", "silver"], 2), who_made="i_did",
-        when_made=rng.choice(WHEN_MADE), shipping_profile_id=SHIPPING_ID_BASE + 1 + (index % 2),
-        return_policy_id=RETURN_POLICY_ID, readiness_state_id=profile, inventory=inventory, images=images,
-        properties=[{"property_id": 46803063641, "property_name": "Occasion", "scale_id": None, "scale_name": None,
-                     "value_ids": [value_id(46803063641, "Birthday")], "values": ["Birthday"]}] if index % 3 == 0 else [],
-        views=rng.randrange(5000), num_favorers=rng.randrange(300),
+        materials=rng.sample(["cotton", "wood", "ceramic", "leather", "silver"], 2),
+        who_made="i_did",
+        when_made=rng.choice(WHEN_MADE),
+        shipping_profile_id=SHIPPING_ID_BASE + 1 + (index % 2),
+        return_policy_id=RETURN_POLICY_ID,
+        readiness_state_id=profile,
+        inventory=inventory,
+        images=images,
+        properties=[
+            {
+                "property_id": 46803063641,
+                "property_name": "Occasion",
+                "scale_id": None,
+                "scale_name": None,
+                "value_ids": [value_id(46803063641, "Birthday")],
+                "values": ["Birthday"],
+            }
+        ]
+        if index % 3 == 0
+        else [],
+        views=rng.randrange(5000),
+        num_favorers=rng.randrange(300),
     )
     return listing
 

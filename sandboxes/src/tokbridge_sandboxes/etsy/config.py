@@ -6,8 +6,18 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ALL_SCOPES = (
-    "address_r", "address_w", "email_r", "listings_d", "listings_r", "listings_w", "profile_r", "profile_w",
-    "shops_r", "shops_w", "transactions_r", "transactions_w",
+    "address_r",
+    "address_w",
+    "email_r",
+    "listings_d",
+    "listings_r",
+    "listings_w",
+    "profile_r",
+    "profile_w",
+    "shops_r",
+    "shops_w",
+    "transactions_r",
+    "transactions_w",
 )
 
 

@@ -71,8 +71,14 @@ def handler(fn):
 
 def listing_state(sandbox: Sandbox, listing: Listing, request: Request) -> dict:
     config = sandbox.config
-    body = listing_json(listing, shop_id=config.shop_id, user_id=config.user_id, shop_name=config.shop_name,
-                        currency=config.currency, owner=True)
+    body = listing_json(
+        listing,
+        shop_id=config.shop_id,
+        user_id=config.user_id,
+        shop_name=config.shop_name,
+        currency=config.currency,
+        owner=True,
+    )
     base = (config.image_base_url or str(request.base_url)).rstrip("/")
     body["images"] = [image_json(i, listing.listing_id, base) for i in listing.images]
     body["inventory"] = inventory_json(listing.inventory, config.currency)
@@ -119,7 +125,7 @@ async def list_listings(request: Request, sandbox: Sandbox) -> Response:
     limit = min(int(request.query_params.get("limit", 100)), MAX_LISTED)
     with sandbox.lock:
         matching = [item for item in sandbox.listings.values() if wanted is None or item.state == wanted]
-        page = [listing_state(sandbox, item, request) for item in matching[offset:offset + limit]]
+        page = [listing_state(sandbox, item, request) for item in matching[offset : offset + limit]]
     return JSONResponse({"count": len(matching), "results": page})
 
 
@@ -231,8 +237,15 @@ async def tokens(request: Request, sandbox: Sandbox) -> Response:
     grant = sandbox.issue_grant(frozenset(scopes))
     if data.get("expired"):
         grant.expires_at = sandbox.clock.now() - 1
-    return JSONResponse({"access_token": grant.access_token, "refresh_token": grant.refresh_token,
-                         "scopes": sorted(grant.scopes), "expires_at": int(grant.expires_at)}, status_code=201)
+    return JSONResponse(
+        {
+            "access_token": grant.access_token,
+            "refresh_token": grant.refresh_token,
+            "scopes": sorted(grant.scopes),
+            "expires_at": int(grant.expires_at),
+        },
+        status_code=201,
+    )
 
 
 @handler
@@ -280,9 +293,10 @@ async def faults(request: Request, sandbox: Sandbox) -> Response:
             for operation, script in data.items():
                 if operation not in known:
                     raise ValueError(f"unknown operation {operation!r}; one of {sorted(known)}")
-                if not isinstance(script, list) or any(str(step) not in {"ok", "500", "502", "503", "504"}
-                                                       for step in script):
-                    raise ValueError("a script is a list of \"ok\", \"500\", \"502\", \"503\" or \"504\"")
+                if not isinstance(script, list) or any(
+                    str(step) not in {"ok", "500", "502", "503", "504"} for step in script
+                ):
+                    raise ValueError('a script is a list of "ok", "500", "502", "503" or "504"')
                 sandbox.faults[operation] = [str(step) for step in script]
         return JSONResponse({operation: list(script) for operation, script in sandbox.faults.items()})
 
@@ -299,8 +313,9 @@ async def webhooks(request: Request, sandbox: Sandbox) -> Response:
     if request.method == "PUT":
         data = await read_json(request)
         rate = data.get("duplicate_rate")
-        sandbox.webhooks.configure(url=data.get("url"), secret=data.get("secret"),
-                                   duplicate_rate=None if rate is None else float(rate))
+        sandbox.webhooks.configure(
+            url=data.get("url"), secret=data.get("secret"), duplicate_rate=None if rate is None else float(rate)
+        )
     return JSONResponse(sandbox.webhooks.settings())
 
 

@@ -37,6 +37,7 @@ async def image_file(request: Request) -> Response:
     width, height = SIZES[size]
     width = width or image.width
     height = height or (image.height if width == image.width else max(1, image.height * width // image.width))
-    rgb = tuple(int(image.hex_code[i:i + 2], 16) for i in (0, 2, 4))
-    return Response(png(width, height, rgb), media_type="image/png",
-                    headers={"cache-control": "public, max-age=31536000"})
+    rgb = tuple(int(image.hex_code[i : i + 2], 16) for i in (0, 2, 4))
+    return Response(
+        png(width, height, rgb), media_type="image/png", headers={"cache-control": "public, max-age=31536000"}
+    )

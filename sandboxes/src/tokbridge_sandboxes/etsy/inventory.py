@@ -44,8 +44,14 @@ def _int_list(body: dict, name: str) -> list[int]:
     return value
 
 
-def parse_update(body, *, max_variations: int, readiness_state_ids: set[int],
-                 next_product_id: Callable[[], int], next_offering_id: Callable[[], int]) -> Inventory:
+def parse_update(
+    body,
+    *,
+    max_variations: int,
+    readiness_state_ids: set[int],
+    next_product_id: Callable[[], int],
+    next_offering_id: Callable[[], int],
+) -> Inventory:
     if not isinstance(body, dict):
         raise InventoryError("The request body must be a JSON object")
     products = body.get("products")
@@ -88,7 +94,8 @@ def parse_update(body, *, max_variations: int, readiness_state_ids: set[int],
     if len(properties) > max_variations:
         raise InventoryError(
             f"A listing can have at most {max_variations} variation properties; "
-            + ("set max_variations_supported=3 to use a third" if max_variations == 2 else "got more"))
+            + ("set max_variations_supported=3 to use a third" if max_variations == 2 else "got more")
+        )
     if not properties and len(parsed) > 1:
         raise InventoryError("A listing with more than one product needs property_values on each product")
     for name, ids in on_property.items():
@@ -97,19 +104,30 @@ def parse_update(body, *, max_variations: int, readiness_state_ids: set[int],
             raise InventoryError(f"{name} names property {stray[0]}, which no product has values for")
 
     _check_consistent(parsed, on_property["price_on_property"], lambda o: o["price"], "price", "price_on_property")
-    _check_consistent(parsed, on_property["quantity_on_property"], lambda o: o["quantity"], "quantity",
-                      "quantity_on_property")
-    _check_consistent(parsed, on_property["readiness_state_on_property"], lambda o: o["readiness_state_id"],
-                      "readiness_state_id", "readiness_state_on_property")
+    _check_consistent(
+        parsed, on_property["quantity_on_property"], lambda o: o["quantity"], "quantity", "quantity_on_property"
+    )
+    _check_consistent(
+        parsed,
+        on_property["readiness_state_on_property"],
+        lambda o: o["readiness_state_id"],
+        "readiness_state_id",
+        "readiness_state_on_property",
+    )
     _check_consistent(parsed, on_property["sku_on_property"], None, "sku", "sku_on_property")
     if not any(o["is_enabled"] for _s, _v, o in parsed):
         raise InventoryError("At least one offering must be enabled")
 
     return Inventory(
-        products=[Product(next_product_id(), sku, values,
-                          [Offering(next_offering_id(), o["price"], o["quantity"], o["is_enabled"],
-                                    o["readiness_state_id"])])
-                  for sku, values, o in parsed],
+        products=[
+            Product(
+                next_product_id(),
+                sku,
+                values,
+                [Offering(next_offering_id(), o["price"], o["quantity"], o["is_enabled"], o["readiness_state_id"])],
+            )
+            for sku, values, o in parsed
+        ],
         **on_property,
     )
 
@@ -146,12 +164,16 @@ def _property_values(values, where: str) -> list[dict]:
         scale_id = value.get("scale_id")
         if scale_id is not None and (not _is_int(scale_id) or scale_id < 1):
             raise InventoryError(f"{here}.scale_id must be a positive integer or null")
-        out.append({
-            "property_id": property_id,
-            "property_name": value.get("property_name") if isinstance(value.get("property_name"), str) else None,
-            "scale_id": scale_id, "scale_name": None,
-            "value_ids": list(value_ids) or [value_id(property_id, text)], "values": [text],
-        })
+        out.append(
+            {
+                "property_id": property_id,
+                "property_name": value.get("property_name") if isinstance(value.get("property_name"), str) else None,
+                "scale_id": scale_id,
+                "scale_name": None,
+                "value_ids": list(value_ids) or [value_id(property_id, text)],
+                "values": [text],
+            }
+        )
     return out
 
 
@@ -182,8 +204,12 @@ def _offering(offerings, where: str, readiness_state_ids: set[int]) -> dict:
         raise InventoryError(f"{here}.readiness_state_id must be the id of one of the shop's processing profiles")
     if readiness not in readiness_state_ids:
         raise InventoryError(f"readiness_state_id {readiness} is not a processing profile of this shop")
-    return {"price": round(price * 100), "quantity": quantity, "is_enabled": offering["is_enabled"],
-            "readiness_state_id": readiness}
+    return {
+        "price": round(price * 100),
+        "quantity": quantity,
+        "is_enabled": offering["is_enabled"],
+        "readiness_state_id": readiness,
+    }
 
 
 def _check_consistent(parsed, on_property: list[int], key, what: str, field: str) -> None:
@@ -195,6 +221,7 @@ def _check_consistent(parsed, on_property: list[int], key, what: str, field: str
         if group in seen and seen[group] != value:
             if on_property:
                 raise InventoryError(
-                    f"The {what} of products with the same values for {field} {on_property} must be the same")
+                    f"The {what} of products with the same values for {field} {on_property} must be the same"
+                )
             raise InventoryError(f"{field} is empty, so every product must have the same {what}")
         seen.setdefault(group, value)

@@ -28,14 +28,23 @@ from .sandbox import Sandbox, s256
 
 VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 CHALLENGE = re.compile(r"^[A-Za-z0-9\-_]{43}$")
-CONNECT_FIELDS = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
-                  "code_challenge_method")
+CONNECT_FIELDS = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+)
 
 
 def error_page(message: str) -> Response:
     # Etsy shows the seller an HTML page when the authorization request itself is malformed.
-    return HTMLResponse(f"<!doctype html><html><body><h1>Etsy</h1><p>An error occurred: {html.escape(message)}</p>"
-                        "</body></html>", status_code=400)
+    return HTMLResponse(
+        f"<!doctype html><html><body><h1>Etsy</h1><p>An error occurred: {html.escape(message)}</p></body></html>",
+        status_code=400,
+    )
 
 
 def _redirect(redirect_uri: str, params: dict) -> Response:
@@ -86,9 +95,10 @@ async def connect(request: Request) -> Response:
         code = sandbox.issue_code(scopes, query["redirect_uri"], query["code_challenge"])
         return _redirect(query["redirect_uri"], {"code": code, "state": query["state"]})
     if decision == "deny":
-        return _redirect(query["redirect_uri"], {"error": "access_denied",
-                                                 "error_description": "The user denied the request",
-                                                 "state": query["state"]})
+        return _redirect(
+            query["redirect_uri"],
+            {"error": "access_denied", "error_description": "The user denied the request", "state": query["state"]},
+        )
     hidden = "".join(f'<input type="hidden" name="{n}" value="{html.escape(v, quote=True)}">' for n, v in query.items())
     items = "".join(f"<li>{html.escape(s)}</li>" for s in sorted(scopes))
     page = (
@@ -151,5 +161,11 @@ async def token(request: Request) -> Response:
         if not VERIFIER.match(verifier) or not hmac.compare_digest(s256(verifier), code.code_challenge):
             return token_error("invalid_grant", "code_verifier is invalid")
         grant = sandbox.issue_grant(code.scopes, user_id=code.user_id)
-    return JSONResponse({"access_token": grant.access_token, "token_type": "Bearer",
-                         "expires_in": config.access_token_ttl_seconds, "refresh_token": grant.refresh_token})
+    return JSONResponse(
+        {
+            "access_token": grant.access_token,
+            "token_type": "Bearer",
+            "expires_in": config.access_token_ttl_seconds,
+            "refresh_token": grant.refresh_token,
+        }
+    )

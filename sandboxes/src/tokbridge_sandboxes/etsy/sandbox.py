@@ -13,8 +13,9 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from .catalog import Ids, generate_catalog, generate_listing, processing_profiles, shipping_profiles
 from tokbridge_sandboxes.clock import SandboxClock
+
+from .catalog import Ids, generate_catalog, generate_listing, processing_profiles, shipping_profiles
 from .config import ALL_SCOPES, SandboxConfig
 from .model import Listing
 from .webhooks import WebhookDispatcher
@@ -86,8 +87,12 @@ class RateLimiter:
         self._buckets.clear()
 
     def state(self, now: float) -> dict:
-        return {"per_second": self.per_second, "per_day": self.per_day, "used_today": self._day_used(now),
-                "remaining_today": max(0, self.per_day - self._day_used(now))}
+        return {
+            "per_second": self.per_second,
+            "per_day": self.per_day,
+            "used_today": self._day_used(now),
+            "remaining_today": max(0, self.per_day - self._day_used(now)),
+        }
 
 
 def s256(verifier: str) -> str:
@@ -98,7 +103,9 @@ class Sandbox:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         # Whole seconds when frozen: Etsy's timestamps are integers, and a frozen clock is compared exactly.
-        self.clock = SandboxClock(frozen=config.frozen_clock, start=float(int(time.time())) if config.frozen_clock else None)
+        self.clock = SandboxClock(
+            frozen=config.frozen_clock, start=float(int(time.time())) if config.frozen_clock else None
+        )
         self.lock = threading.RLock()
         self.profiles = processing_profiles()
         self.shipping = shipping_profiles()
@@ -113,8 +120,11 @@ class Sandbox:
         self.seed(config.catalog_size, config.catalog_seed)
         self.bootstrap: Grant | None = None
         if config.bootstrap_token:
-            self.bootstrap = self.issue_grant(frozenset(ALL_SCOPES), access_token=config.bootstrap_access_token,
-                                              refresh_token=config.bootstrap_refresh_token)
+            self.bootstrap = self.issue_grant(
+                frozenset(ALL_SCOPES),
+                access_token=config.bootstrap_access_token,
+                refresh_token=config.bootstrap_refresh_token,
+            )
 
     def next_fault(self, operation: str) -> int | None:
         """The status a scripted fault answers this call of `operation` with; None: run it."""
@@ -131,7 +141,8 @@ class Sandbox:
             self.ids = Ids()
             self.catalog_seed = seed
             self.listings: OrderedDict[int, Listing] = OrderedDict(
-                (listing.listing_id, listing) for listing in generate_catalog(size, seed, self.ids, self.profiles))
+                (listing.listing_id, listing) for listing in generate_catalog(size, seed, self.ids, self.profiles)
+            )
 
     def add_listing(self, state: str | None = None) -> Listing:
         import random
@@ -164,18 +175,35 @@ class Sandbox:
     def issue_code(self, scopes: frozenset[str], redirect_uri: str, challenge: str) -> str:
         with self.lock:
             code = secrets.token_urlsafe(48)
-            self.codes[code] = AuthCode(code, self.config.user_id, scopes, redirect_uri, challenge,
-                                        self.clock.now() + self.config.auth_code_ttl_seconds)
+            self.codes[code] = AuthCode(
+                code,
+                self.config.user_id,
+                scopes,
+                redirect_uri,
+                challenge,
+                self.clock.now() + self.config.auth_code_ttl_seconds,
+            )
             return code
 
-    def issue_grant(self, scopes: frozenset[str], *, access_token: str | None = None,
-                    refresh_token: str | None = None, user_id: int | None = None) -> Grant:
+    def issue_grant(
+        self,
+        scopes: frozenset[str],
+        *,
+        access_token: str | None = None,
+        refresh_token: str | None = None,
+        user_id: int | None = None,
+    ) -> Grant:
         with self.lock:
             uid = user_id or self.config.user_id
             now = self.clock.now()
-            grant = Grant(access_token or f"{uid}.{secrets.token_urlsafe(64)}",
-                          refresh_token or f"{uid}.{secrets.token_urlsafe(64)}", uid, scopes,
-                          now + self.config.access_token_ttl_seconds, now + self.config.refresh_token_ttl_seconds)
+            grant = Grant(
+                access_token or f"{uid}.{secrets.token_urlsafe(64)}",
+                refresh_token or f"{uid}.{secrets.token_urlsafe(64)}",
+                uid,
+                scopes,
+                now + self.config.access_token_ttl_seconds,
+                now + self.config.refresh_token_ttl_seconds,
+            )
             self.grants[grant.access_token] = grant
             self.refresh[grant.refresh_token] = grant
             return grant
@@ -185,7 +213,10 @@ class Sandbox:
         with self.lock:
             grant = self.refresh.get(refresh_token)
             if grant is None:
-                return None, "refresh_token is revoked" if refresh_token in self.revoked_refresh else "refresh_token is invalid"
+                return (
+                    None,
+                    "refresh_token is revoked" if refresh_token in self.revoked_refresh else "refresh_token is invalid",
+                )
             if self.clock.now() >= grant.refresh_expires_at:
                 return None, "refresh_token is expired"
             del self.refresh[refresh_token]
@@ -200,18 +231,30 @@ class Sandbox:
                 counts[listing.state] = counts.get(listing.state, 0) + 1
             boot = self.bootstrap
             return {
-                "keystring": self.config.keystring, "shared_secret": self.config.shared_secret,
+                "keystring": self.config.keystring,
+                "shared_secret": self.config.shared_secret,
                 "x_api_key": f"{self.config.keystring}:{self.config.shared_secret}",
                 "application_id": self.config.application_id,
-                "user_id": self.config.user_id, "shop_id": self.config.shop_id, "shop_name": self.config.shop_name,
-                "listings": len(self.listings), "listings_by_state": counts, "catalog_seed": self.catalog_seed,
+                "user_id": self.config.user_id,
+                "shop_id": self.config.shop_id,
+                "shop_name": self.config.shop_name,
+                "listings": len(self.listings),
+                "listings_by_state": counts,
+                "catalog_seed": self.catalog_seed,
                 "processing_profiles": [p.readiness_state_id for p in self.profiles],
                 "shipping_profiles": [p.shipping_profile_id for p in self.shipping],
-                "bootstrap": None if boot is None else {
-                    "access_token": boot.access_token, "refresh_token": boot.refresh_token,
-                    "scopes": sorted(boot.scopes), "expires_at": int(boot.expires_at)},
-                "quota": self.limiter.state(self.clock.now()), "clock": self.clock.now(),
-                "frozen_clock": self.clock.frozen, "webhooks": self.webhooks.settings(),
+                "bootstrap": None
+                if boot is None
+                else {
+                    "access_token": boot.access_token,
+                    "refresh_token": boot.refresh_token,
+                    "scopes": sorted(boot.scopes),
+                    "expires_at": int(boot.expires_at),
+                },
+                "quota": self.limiter.state(self.clock.now()),
+                "clock": self.clock.now(),
+                "frozen_clock": self.clock.frozen,
+                "webhooks": self.webhooks.settings(),
             }
 
     def close(self) -> None:

@@ -23,12 +23,21 @@ from dataclasses import dataclass, field
 import httpx
 
 from tokbridge_sandboxes.clock import SandboxClock
+
 from .config import SandboxConfig
 
 EVENT_TYPES = (
-    "listing.created", "listing.updated", "listing.deleted",
-    "inventory.created", "inventory.updated", "inventory.deleted", "inventory.out_of_stock",
-    "order.paid", "order.canceled", "order.shipped", "order.delivered",
+    "listing.created",
+    "listing.updated",
+    "listing.deleted",
+    "inventory.created",
+    "inventory.updated",
+    "inventory.deleted",
+    "inventory.out_of_stock",
+    "order.paid",
+    "order.canceled",
+    "order.shipped",
+    "order.delivered",
 )
 LOG_SIZE = 10_000
 
@@ -59,10 +68,19 @@ class Delivery:
     due: float = field(default=0.0)
 
     def record(self) -> dict:
-        return {"webhook_id": self.webhook_id, "event_type": self.event_type, "url": self.url,
-                "timestamp": self.timestamp, "signature": self.signature, "attempts": self.attempts,
-                "status": self.status, "delivered": self.delivered, "duplicate": self.duplicate,
-                "error": self.error, "payload": json.loads(self.body)}
+        return {
+            "webhook_id": self.webhook_id,
+            "event_type": self.event_type,
+            "url": self.url,
+            "timestamp": self.timestamp,
+            "signature": self.signature,
+            "attempts": self.attempts,
+            "status": self.status,
+            "delivered": self.delivered,
+            "duplicate": self.duplicate,
+            "error": self.error,
+            "payload": json.loads(self.body),
+        }
 
 
 class WebhookDispatcher:
@@ -101,9 +119,13 @@ class WebhookDispatcher:
         """Queue one event for the configured URL; returns the webhook ids sent (none when off)."""
         if not self.url:
             return []
-        body = json.dumps({"event_type": event_type,
-                           "resource_url": self.config.resource_base_url.rstrip("/") + resource_path,
-                           "shop_id": shop_id}).encode()
+        body = json.dumps(
+            {
+                "event_type": event_type,
+                "resource_url": self.config.resource_base_url.rstrip("/") + resource_path,
+                "shop_id": shop_id,
+            }
+        ).encode()
         webhook_id = f"msg_{uuid.uuid4().hex}"
         timestamp = int(self.clock.now())
         signature = sign(self.secret, webhook_id, timestamp, body)
@@ -141,8 +163,12 @@ class WebhookDispatcher:
 
     def _attempt(self, client: httpx.Client, delivery: Delivery) -> None:
         delivery.attempts += 1
-        headers = {"content-type": "application/json", "webhook-id": delivery.webhook_id,
-                   "webhook-timestamp": str(delivery.timestamp), "webhook-signature": delivery.signature}
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": delivery.webhook_id,
+            "webhook-timestamp": str(delivery.timestamp),
+            "webhook-signature": delivery.signature,
+        }
         try:
             response = client.post(delivery.url, content=delivery.body, headers=headers)
             delivery.status = response.status_code

@@ -17,10 +17,10 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     store = Store(config or SandboxConfig.from_env())
 
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        return JSONResponse({"error": "Not found" if exc.status_code == 404 else "Method not allowed"},
-                            status_code=exc.status_code)
+        return JSONResponse(
+            {"error": "Not found" if exc.status_code == 404 else "Method not allowed"}, status_code=exc.status_code
+        )
 
-    app = Starlette(routes=[*webservice.routes, *control.routes],
-                    exception_handlers={404: http_error, 405: http_error})
+    app = Starlette(routes=[*webservice.routes, *control.routes], exception_handlers={404: http_error, 405: http_error})
     app.state.sandbox = store
     return app

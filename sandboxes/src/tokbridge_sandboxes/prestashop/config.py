@@ -45,8 +45,9 @@ class SandboxConfig:
             if raw is None:
                 continue
             if field.name == "languages":
-                values[field.name] = tuple((iso.strip(), int(n)) for iso, n in
-                                           (pair.split(":") for pair in raw.split(",") if pair.strip()))
+                values[field.name] = tuple(
+                    (iso.strip(), int(n)) for iso, n in (pair.split(":") for pair in raw.split(",") if pair.strip())
+                )
             elif field.name in ("shops", "catalog_size", "seed"):
                 values[field.name] = int(raw)
             elif field.name == "frozen_clock":

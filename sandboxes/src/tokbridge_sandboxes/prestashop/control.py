@@ -57,8 +57,9 @@ def add_key(request, store: Store, data: dict) -> Response:
     if not isinstance(key, str) or len(key) != 32 or not (isinstance(permissions, dict) or permissions == "*"):
         raise ValueError('key must be 32 characters and permissions an object or "*"')
     store.add_key(key, permissions)
-    return JSONResponse({"key": key, "permissions": {r: sorted(m) for r, m in store.keys[key].permissions.items()}},
-                        status_code=201)
+    return JSONResponse(
+        {"key": key, "permissions": {r: sorted(m) for r, m in store.keys[key].permissions.items()}}, status_code=201
+    )
 
 
 @handler
@@ -71,10 +72,17 @@ def disable_key(request, store: Store, data: dict) -> Response:
 
 
 def product_state(store: Store, product: dict) -> dict:
-    return {"id_product": int(product["id"]), "name": product["name"][store.default_lang],
-            "price": product["price"], "date_upd": product["date_upd"], "active": product["active"] == "1",
-            "combinations": [{"id_product_attribute": int(c["id"]), "reference": c["reference"], "price": c["price"]}
-                             for c in store.rows("combinations", id_product=product["id"])]}
+    return {
+        "id_product": int(product["id"]),
+        "name": product["name"][store.default_lang],
+        "price": product["price"],
+        "date_upd": product["date_upd"],
+        "active": product["active"] == "1",
+        "combinations": [
+            {"id_product_attribute": int(c["id"]), "reference": c["reference"], "price": c["price"]}
+            for c in store.rows("combinations", id_product=product["id"])
+        ],
+    }
 
 
 @handler
@@ -106,15 +114,17 @@ def combination(request, store: Store, data: dict) -> Response:
             record[name] = str(data[name])
     if "price" in data:
         record["price"] = money6(data["price"])
-    return JSONResponse({"id_product_attribute": int(record["id"]), "reference": record["reference"],
-                         "price": record["price"]})
+    return JSONResponse(
+        {"id_product_attribute": int(record["id"]), "reference": record["reference"], "price": record["price"]}
+    )
 
 
 @handler
 def stock(request, store: Store, data: dict) -> Response:
     source = data if request.method == "PUT" else request.query_params
-    row = store.stock_row(int(source["id_product"]), int(source.get("id_product_attribute", 0)),
-                          int(source.get("id_shop", 1)))
+    row = store.stock_row(
+        int(source["id_product"]), int(source.get("id_product_attribute", 0)), int(source.get("id_shop", 1))
+    )
     if row is None:
         raise LookupError("no such stock row")
     if request.method == "PUT":
@@ -127,14 +137,28 @@ def order_state(store: Store, order: dict) -> dict:
     state = store.get("order_states", order["current_state"]) or {"name": {}}
     cart = store.get("carts", order["id_cart"])
     order_carrier = next(iter(store.rows("order_carriers", id_order=order["id"])), None)
-    return {"id_order": int(order["id"]), "reference": order["reference"], "current_state": int(order["current_state"]),
-            "state_name": state["name"].get(store.default_lang, ""), "id_customer": int(order["id_customer"]),
-            "email": customer.get("email", ""), "total_paid": order["total_paid_real"],
-            "cart_total": money6(orders.cart_total(store, cart, order["id_carrier"])["total"]) if cart else "",
-            "payment": order["payment"], "module": order["module"], "date_upd": order["date_upd"],
-            "rows": [{"product_id": int(r["product_id"]), "product_attribute_id": int(r["product_attribute_id"]),
-                      "product_quantity": int(r["product_quantity"])} for r in order["associations"]["order_rows"]],
-            "tracking_number": order_carrier["tracking_number"] if order_carrier else ""}
+    return {
+        "id_order": int(order["id"]),
+        "reference": order["reference"],
+        "current_state": int(order["current_state"]),
+        "state_name": state["name"].get(store.default_lang, ""),
+        "id_customer": int(order["id_customer"]),
+        "email": customer.get("email", ""),
+        "total_paid": order["total_paid_real"],
+        "cart_total": money6(orders.cart_total(store, cart, order["id_carrier"])["total"]) if cart else "",
+        "payment": order["payment"],
+        "module": order["module"],
+        "date_upd": order["date_upd"],
+        "rows": [
+            {
+                "product_id": int(r["product_id"]),
+                "product_attribute_id": int(r["product_attribute_id"]),
+                "product_quantity": int(r["product_quantity"]),
+            }
+            for r in order["associations"]["order_rows"]
+        ],
+        "tracking_number": order_carrier["tracking_number"] if order_carrier else "",
+    }
 
 
 @handler
@@ -184,8 +208,14 @@ def faults(request, store: Store, data: dict) -> Response:
     method, _, resource = operation.partition(" ")
     if not resource or method.upper() not in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"):
         raise ValueError('operation is "<METHOD> <resource>", e.g. "POST orders"')
-    store.faults.append(Fault(f"{method.upper()} {resource}", int(data.get("status", 500)), int(data.get("times", 1)),
-                              bool(data.get("after", False))))
+    store.faults.append(
+        Fault(
+            f"{method.upper()} {resource}",
+            int(data.get("status", 500)),
+            int(data.get("times", 1)),
+            bool(data.get("after", False)),
+        )
+    )
     return JSONResponse({"faults": [vars(f) for f in store.faults]}, status_code=201)
 
 

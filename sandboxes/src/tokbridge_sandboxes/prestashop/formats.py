@@ -62,8 +62,9 @@ def entity_xml(parent: etree._Element, tag: str, entity: dict, api_url: str, ass
             _text(node, name, str(value))
 
 
-def render(wrapper: str, tag: str, content: dict | list, output_json: bool, api_url: str,
-           associations_meta: dict | None = None) -> tuple[bytes, str]:
+def render(
+    wrapper: str, tag: str, content: dict | list, output_json: bool, api_url: str, associations_meta: dict | None = None
+) -> tuple[bytes, str]:
     """One entity (`content` a dict, under `wrapper` = its tag) or a list of them under `wrapper`,
     each an entity dict or, for a list without `display`, just its id."""
     meta = associations_meta or {}
@@ -102,7 +103,9 @@ def _json_entity(entity: dict) -> dict:
 
 def error_body(errors: list[tuple[int, str]], output_json: bool) -> tuple[bytes, str]:
     if output_json:
-        return json.dumps({"errors": [{"code": code, "message": message} for code, message in errors]}).encode(), JSON_TYPE
+        return json.dumps(
+            {"errors": [{"code": code, "message": message} for code, message in errors]}
+        ).encode(), JSON_TYPE
     root = _root()
     group = etree.SubElement(root, "errors")
     for code, message in errors:
@@ -116,8 +119,12 @@ def api_index(shop_name: str, api_url: str, granted: dict[str, set[str]], output
     """GET /api/: each resource the key may use, with a true/false per method."""
     methods = ("get", "put", "post", "patch", "delete", "head")
     if output_json:
-        body = {"api": {name: {m: "true" if m.upper() in granted[name] else "false" for m in methods}
-                        for name in sorted(granted)}}
+        body = {
+            "api": {
+                name: {m: "true" if m.upper() in granted[name] else "false" for m in methods}
+                for name in sorted(granted)
+            }
+        }
         return json.dumps(body).encode(), JSON_TYPE
     root = _root()
     api = etree.SubElement(root, "api", shopName=shop_name)
@@ -132,8 +139,15 @@ def api_index(shop_name: str, api_url: str, granted: dict[str, set[str]], output
     return _serialize(root), XML_TYPE
 
 
-FORMATS = {"id": "isUnsignedId", "int": "isInt", "num": "isNegativePrice", "bool": "isBool", "date": "isDate",
-           "email": "isEmail", "ro": "isAnything"}
+FORMATS = {
+    "id": "isUnsignedId",
+    "int": "isInt",
+    "num": "isNegativePrice",
+    "bool": "isBool",
+    "date": "isDate",
+    "email": "isEmail",
+    "ro": "isAnything",
+}
 
 
 def synopsis(resource, languages: list[int], api_url: str) -> bytes:
@@ -167,8 +181,9 @@ def parse_entities(body: bytes) -> list[dict]:
         root = etree.fromstring(body, PARSER)
     except (etree.XMLSyntaxError, ValueError) as exc:
         length = len(body)
-        raise WebserviceError(500, 127, f"XML error : {exc}\nXML length : {length}\nOriginal XML : "
-                              f"{body.decode('utf-8', 'replace')}") from None
+        raise WebserviceError(
+            500, 127, f"XML error : {exc}\nXML length : {length}\nOriginal XML : {body.decode('utf-8', 'replace')}"
+        ) from None
     entities = []
     for entity in root:
         if not isinstance(entity.tag, str):
@@ -181,11 +196,15 @@ def parse_entities(body: bytes) -> list[dict]:
             if child.tag == "associations":
                 for group in child:
                     if isinstance(group.tag, str):
-                        associations[group.tag] = [{f.tag: (f.text or "").strip() for f in row if isinstance(f.tag, str)}
-                                                   for row in group if isinstance(row.tag, str)]
+                        associations[group.tag] = [
+                            {f.tag: (f.text or "").strip() for f in row if isinstance(f.tag, str)}
+                            for row in group
+                            if isinstance(row.tag, str)
+                        ]
             elif len(child) and all(c.tag == "language" for c in child if isinstance(c.tag, str)):
-                fields[child.tag] = {int(c.get("id", "0") or 0): (c.text or "") for c in child
-                                     if isinstance(c.tag, str)}
+                fields[child.tag] = {
+                    int(c.get("id", "0") or 0): (c.text or "") for c in child if isinstance(c.tag, str)
+                }
             else:
                 fields[child.tag] = (child.text or "").strip()
         entities.append({"fields": fields, "associations": associations})

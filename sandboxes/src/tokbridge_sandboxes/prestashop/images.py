@@ -65,11 +65,12 @@ async def upload(call: Call, product_id: int) -> Response:
     form = await call.request.form()
     upload_file = form.get("image")
     if not isinstance(upload_file, UploadFile):
-        raise WebserviceError(400, 75, "Please set an \"image\" parameter with image data for value")
+        raise WebserviceError(400, 75, 'Please set an "image" parameter with image data for value')
     mime = (upload_file.content_type or "").lower()
     if mime not in UPLOAD_TYPES:
-        raise WebserviceError(400, 73, "This type of image format is not recognized, allowed formats are: "
-                                       "gif, jpg, jpeg, png")
+        raise WebserviceError(
+            400, 73, "This type of image format is not recognized, allowed formats are: gif, jpg, jpeg, png"
+        )
     data = await upload_file.read()
     store = call.store
     with store.lock:

@@ -30,14 +30,17 @@ def tax_rate(store: Store, id_tax_rules_group: object, id_country: object) -> De
     return Decimal(0)
 
 
-def _applies(price: dict, id_product: str, id_product_attribute: str, id_cart: str, id_currency: str,
-             now: str) -> bool:
+def _applies(price: dict, id_product: str, id_product_attribute: str, id_cart: str, id_currency: str, now: str) -> bool:
     """For this product and combination, this cart (or the catalog's: "0"), this currency (or any: "0")
     and now (an empty or zero `from` / `to` is no limit)."""
-    return (price["id_product"] in (id_product, "0") and price["id_product_attribute"] in (id_product_attribute, "0")
-            and price["id_cart"] == id_cart and price["id_currency"] in (id_currency, "0")
-            and (price["from"] in ("", EMPTY_DATE) or price["from"] <= now)
-            and (price["to"] in ("", EMPTY_DATE) or now <= price["to"]))
+    return (
+        price["id_product"] in (id_product, "0")
+        and price["id_product_attribute"] in (id_product_attribute, "0")
+        and price["id_cart"] == id_cart
+        and price["id_currency"] in (id_currency, "0")
+        and (price["from"] in ("", EMPTY_DATE) or price["from"] <= now)
+        and (price["to"] in ("", EMPTY_DATE) or now <= price["to"])
+    )
 
 
 def conversion_rate(store: Store, id_currency: object) -> Decimal:
@@ -46,8 +49,15 @@ def conversion_rate(store: Store, id_currency: object) -> Decimal:
     return decimal(currency["conversion_rate"]) if currency else Decimal(1)
 
 
-def unit_price_tax_excl(store: Store, id_product: object, id_product_attribute: object, id_cart: object,
-                        rate: Decimal, reductions: bool = True, id_currency: object = 0) -> Decimal:
+def unit_price_tax_excl(
+    store: Store,
+    id_product: object,
+    id_product_attribute: object,
+    id_cart: object,
+    rate: Decimal,
+    reductions: bool = True,
+    id_currency: object = 0,
+) -> Decimal:
     """In the currency `id_currency` (the default one when 0): catalog prices, amounts and specific prices
     without a currency of their own are converted, a specific price given in that currency is not."""
     product = store.get("products", id_product)
@@ -61,9 +71,15 @@ def unit_price_tax_excl(store: Store, id_product: object, id_product_attribute: 
     # The cart's own specific price wins, the most precise (this combination) first; then the catalog's.
     candidates = []
     for scope in dict.fromkeys((cart, "0")):
-        candidates = sorted((p for p in prices if _applies(p, str(id_product), pa, scope, currency, now)),
-                            key=lambda p: (p["id_product_attribute"] == pa, p["id_product"] == str(id_product),
-                                           p["id_currency"] == currency), reverse=True)
+        candidates = sorted(
+            (p for p in prices if _applies(p, str(id_product), pa, scope, currency, now)),
+            key=lambda p: (
+                p["id_product_attribute"] == pa,
+                p["id_product"] == str(id_product),
+                p["id_currency"] == currency,
+            ),
+            reverse=True,
+        )
         if candidates:
             break
     unit = (decimal(product["price"]) + impact) * convert
@@ -90,11 +106,25 @@ def cart_lines(store: Store, cart: dict) -> list[dict]:
     for row in cart["associations"]["cart_rows"]:
         product = store.get("products", row.get("id_product"))
         rate = tax_rate(store, product["id_tax_rules_group"], country) if product else Decimal(0)
-        unit = unit_price_tax_excl(store, row.get("id_product"), row.get("id_product_attribute", "0"), cart["id"], rate,
-                                   id_currency=cart["id_currency"])
+        unit = unit_price_tax_excl(
+            store,
+            row.get("id_product"),
+            row.get("id_product_attribute", "0"),
+            cart["id"],
+            rate,
+            id_currency=cart["id_currency"],
+        )
         quantity = int(row.get("quantity") or 0)
-        lines.append({"row": row, "product": product, "quantity": quantity, "unit_tax_excl": unit,
-                      "unit_tax_incl": round2(unit * (1 + rate)), "rate": rate})
+        lines.append(
+            {
+                "row": row,
+                "product": product,
+                "quantity": quantity,
+                "unit_tax_excl": unit,
+                "unit_tax_incl": round2(unit * (1 + rate)),
+                "rate": rate,
+            }
+        )
     return lines
 
 
@@ -113,8 +143,9 @@ def cart_total(store: Store, cart: dict, id_carrier: object) -> dict[str, Decima
     lines = cart_lines(store, cart)
     products = sum((round2(line["unit_tax_excl"]) * line["quantity"] for line in lines), Decimal(0))
     products_wt = sum((line["unit_tax_incl"] * line["quantity"] for line in lines), Decimal(0))
-    shipping = round2(shipping_cost(store, id_carrier, cart["id_address_delivery"])
-                      * conversion_rate(store, cart["id_currency"]))
+    shipping = round2(
+        shipping_cost(store, id_carrier, cart["id_address_delivery"]) * conversion_rate(store, cart["id_currency"])
+    )
     return {"products": products, "products_wt": products_wt, "shipping": shipping, "total": products_wt + shipping}
 
 
@@ -128,8 +159,9 @@ def _takes_stock(store: Store, state: str) -> bool:
 
 def _move_order_stock(store: Store, order: dict, sign: int) -> None:
     for row in order["associations"]["order_rows"]:
-        store.move_stock(row["product_id"], row["product_attribute_id"], sign * int(row["product_quantity"]),
-                         order["id_shop"] or 1)
+        store.move_stock(
+            row["product_id"], row["product_attribute_id"], sign * int(row["product_quantity"]), order["id_shop"] or 1
+        )
 
 
 def change_state(store: Store, order: dict, new_state: object, id_employee: object = 0) -> dict:
@@ -148,8 +180,9 @@ def change_state(store: Store, order: dict, new_state: object, id_employee: obje
     if state["delivery"] == "1" and order["delivery_date"] == EMPTY_DATE:
         order["delivery_date"] = store.now_local()
     store.touch(order)
-    return store.insert("order_histories", {"id_order": order["id"], "id_order_state": new_state,
-                                            "id_employee": id_employee})
+    return store.insert(
+        "order_histories", {"id_order": order["id"], "id_order_state": new_state, "id_employee": id_employee}
+    )
 
 
 def set_tracking(store: Store, order: dict, tracking_number: str, id_carrier: object | None = None) -> dict:
@@ -173,8 +206,13 @@ def validate_order(store: Store, fields: dict) -> dict:
         raise WebserviceError(500, 0, "Cart cannot be loaded or an order has already been placed using this cart")
     if not cart["associations"]["cart_rows"]:
         raise WebserviceError(500, 0, "Cart has no products")
-    for name, resource in (("id_currency", "currencies"), ("id_carrier", "carriers"), ("id_lang", "languages"),
-                           ("id_address_delivery", "addresses"), ("id_address_invoice", "addresses")):
+    for name, resource in (
+        ("id_currency", "currencies"),
+        ("id_carrier", "carriers"),
+        ("id_lang", "languages"),
+        ("id_address_delivery", "addresses"),
+        ("id_address_invoice", "addresses"),
+    ):
         if store.get(resource, fields.get(name)) is None:
             raise WebserviceError(400, 85, f'Validation error: "Property Order->{name} is not valid"')
     first_state = str(fields.get("current_state") or "") or state_id(store, "PS_OS_PAYMENT")
@@ -188,24 +226,44 @@ def validate_order(store: Store, fields: dict) -> dict:
         first_state = state_id(store, "PS_OS_ERROR")
     customer = store.get("customers", cart["id_customer"])
     lines = cart_lines(store, cart)
-    order = store.insert("orders", {
-        **{k: v for k, v in fields.items() if isinstance(v, str)},
-        "id_cart": cart["id"], "id_customer": cart["id_customer"], "current_state": "",
-        "reference": store.reference(), "secure_key": customer["secure_key"],
-        "id_shop": cart["id_shop"] if cart["id_shop"] not in ("", "0") else "1",
-        "id_shop_group": "1", "invoice_date": EMPTY_DATE, "delivery_date": EMPTY_DATE,
-        "total_products": totals["products"], "total_products_wt": totals["products_wt"],
-        "total_shipping": totals["shipping"], "total_shipping_tax_incl": totals["shipping"],
-        "total_shipping_tax_excl": totals["shipping"], "total_paid": totals["total"],
-        "total_paid_tax_incl": totals["total"], "total_paid_tax_excl": totals["products"] + totals["shipping"],
-        "total_paid_real": amount_paid, "round_mode": 2, "round_type": 1,
-        "conversion_rate": fields.get("conversion_rate") or "1"})
+    order = store.insert(
+        "orders",
+        {
+            **{k: v for k, v in fields.items() if isinstance(v, str)},
+            "id_cart": cart["id"],
+            "id_customer": cart["id_customer"],
+            "current_state": "",
+            "reference": store.reference(),
+            "secure_key": customer["secure_key"],
+            "id_shop": cart["id_shop"] if cart["id_shop"] not in ("", "0") else "1",
+            "id_shop_group": "1",
+            "invoice_date": EMPTY_DATE,
+            "delivery_date": EMPTY_DATE,
+            "total_products": totals["products"],
+            "total_products_wt": totals["products_wt"],
+            "total_shipping": totals["shipping"],
+            "total_shipping_tax_incl": totals["shipping"],
+            "total_shipping_tax_excl": totals["shipping"],
+            "total_paid": totals["total"],
+            "total_paid_tax_incl": totals["total"],
+            "total_paid_tax_excl": totals["products"] + totals["shipping"],
+            "total_paid_real": amount_paid,
+            "round_mode": 2,
+            "round_type": 1,
+            "conversion_rate": fields.get("conversion_rate") or "1",
+        },
+    )
     order["associations"]["order_rows"] = [_order_row(store, n, line) for n, line in enumerate(lines)]
-    store.insert("order_carriers", {"id_order": order["id"], "id_carrier": order["id_carrier"],
-                                    "shipping_cost_tax_excl": totals["shipping"],
-                                    "shipping_cost_tax_incl": totals["shipping"],
-                                    "weight": sum((decimal(l["product"]["weight"]) * l["quantity"] for l in lines
-                                                   if l["product"]), Decimal(0))})
+    store.insert(
+        "order_carriers",
+        {
+            "id_order": order["id"],
+            "id_carrier": order["id_carrier"],
+            "shipping_cost_tax_excl": totals["shipping"],
+            "shipping_cost_tax_incl": totals["shipping"],
+            "weight": sum((decimal(l["product"]["weight"]) * l["quantity"] for l in lines if l["product"]), Decimal(0)),
+        },
+    )
     change_state(store, order, first_state)
     return order
 
@@ -221,11 +279,22 @@ def _order_row(store: Store, index: int, line: dict) -> dict:
             option_value = store.get("product_option_values", value["id"])
             group = store.get("product_options", option_value["id_attribute_group"]) if option_value else None
             if option_value and group:
-                labels.append(f"{group['public_name'][store.default_lang]} : {option_value['name'][store.default_lang]}")
+                labels.append(
+                    f"{group['public_name'][store.default_lang]} : {option_value['name'][store.default_lang]}"
+                )
         name = f"{name} - {', '.join(labels)}" if labels else name
-    return {"id": str(store.new_id("order_details")), "product_id": str(row.get("id_product")),
-            "product_attribute_id": pa, "product_quantity": str(line["quantity"]), "product_name": name,
-            "product_reference": (combination or {}).get("reference") or product.get("reference", ""),
-            "product_ean13": (combination or {}).get("ean13") or product.get("ean13", ""), "product_isbn": "",
-            "product_upc": "", "product_price": money6(line["unit_tax_excl"]), "id_customization": "0",
-            "unit_price_tax_incl": money6(line["unit_tax_incl"]), "unit_price_tax_excl": money6(line["unit_tax_excl"])}
+    return {
+        "id": str(store.new_id("order_details")),
+        "product_id": str(row.get("id_product")),
+        "product_attribute_id": pa,
+        "product_quantity": str(line["quantity"]),
+        "product_name": name,
+        "product_reference": (combination or {}).get("reference") or product.get("reference", ""),
+        "product_ean13": (combination or {}).get("ean13") or product.get("ean13", ""),
+        "product_isbn": "",
+        "product_upc": "",
+        "product_price": money6(line["unit_tax_excl"]),
+        "id_customization": "0",
+        "unit_price_tax_incl": money6(line["unit_tax_incl"]),
+        "unit_price_tax_excl": money6(line["unit_tax_excl"]),
+    }

@@ -165,14 +165,32 @@ class Store:
 
     # -- stock --------------------------------------------------------------------------------
     def stock_row(self, id_product: object, id_product_attribute: object = 0, id_shop: object = 1) -> dict | None:
-        return next(iter(self.rows("stock_availables", id_product=id_product,
-                                   id_product_attribute=id_product_attribute, id_shop=id_shop)), None)
+        return next(
+            iter(
+                self.rows(
+                    "stock_availables",
+                    id_product=id_product,
+                    id_product_attribute=id_product_attribute,
+                    id_shop=id_shop,
+                )
+            ),
+            None,
+        )
 
     def add_stock(self, id_product: int, id_product_attribute: int, quantity: int) -> None:
         for shop in range(1, self.config.shops + 1):
-            self.insert("stock_availables", {"id_product": id_product, "id_product_attribute": id_product_attribute,
-                                             "id_shop": shop, "quantity": quantity, "depends_on_stock": 0,
-                                             "out_of_stock": 2}, dated=False)
+            self.insert(
+                "stock_availables",
+                {
+                    "id_product": id_product,
+                    "id_product_attribute": id_product_attribute,
+                    "id_shop": shop,
+                    "quantity": quantity,
+                    "depends_on_stock": 0,
+                    "out_of_stock": 2,
+                },
+                dated=False,
+            )
 
     def set_quantity(self, row: dict, quantity: int) -> None:
         """A stock row's new quantity; a combination's also resets its product's row to the sum of the
@@ -182,9 +200,13 @@ class Store:
             return
         product_row = self.stock_row(row["id_product"], 0, row["id_shop"])
         if product_row is not None:
-            product_row["quantity"] = str(sum(int(r["quantity"]) for r in self.rows(
-                "stock_availables", id_product=row["id_product"], id_shop=row["id_shop"])
-                if r["id_product_attribute"] != "0"))
+            product_row["quantity"] = str(
+                sum(
+                    int(r["quantity"])
+                    for r in self.rows("stock_availables", id_product=row["id_product"], id_shop=row["id_shop"])
+                    if r["id_product_attribute"] != "0"
+                )
+            )
 
     def move_stock(self, id_product: object, id_product_attribute: object, delta: int, id_shop: object = 1) -> None:
         """An order's row taking (negative) or giving back stock."""
@@ -199,8 +221,7 @@ class Store:
         for resource, methods in ({"*": "*"} if permissions == "*" else permissions).items():
             methods = [methods] if isinstance(methods, str) else methods
             for name in RESOURCE_NAMES if resource == "*" else [resource]:
-                granted.setdefault(name, set()).update(ALL_METHODS if "*" in methods else
-                                                       {m.upper() for m in methods})
+                granted.setdefault(name, set()).update(ALL_METHODS if "*" in methods else {m.upper() for m in methods})
         self.keys[key] = Key(key, granted)
         return self.keys[key]
 

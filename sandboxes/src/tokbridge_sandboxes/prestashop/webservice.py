@@ -22,8 +22,10 @@ from . import formats, images, orders
 from .resources import RESOURCE_NAMES, RESOURCES, Resource
 from .store import Store, WebserviceError, decimal, default_value, money6
 
-REALM = ('Basic realm="Welcome to PrestaShop Webservice, please enter the authentication key as the login. '
-         'No password required."')
+REALM = (
+    'Basic realm="Welcome to PrestaShop Webservice, please enter the authentication key as the login. '
+    'No password required."'
+)
 DATE_FIELDS = ("date_add", "date_upd")
 
 
@@ -48,8 +50,11 @@ class Call:
         return self.answer(body, media_type, exc.status, headers)
 
     def answer(self, body: bytes, media_type: str, status: int = 200, headers: dict | None = None) -> Response:
-        base = {"PSWS-Version": self.store.config.version, "X-Powered-By": "PrestaShop Webservice",
-                "Execution-Time": "0.001"}
+        base = {
+            "PSWS-Version": self.store.config.version,
+            "X-Powered-By": "PrestaShop Webservice",
+            "Execution-Time": "0.001",
+        }
         if self.method == "HEAD":
             body = b""
         return Response(body, status, {**base, **(headers or {})}, media_type=media_type)
@@ -110,8 +115,12 @@ class Call:
     def check_resource(self, name: str) -> None:
         if name not in RESOURCE_NAMES:
             closest = min(RESOURCE_NAMES, key=lambda candidate: _distance(name, candidate))
-            raise WebserviceError(400, 27, f'Resource of type "{name}" does not exists. Did you mean: "{closest}"? '
-                                           'The full list is: "' + '", "'.join(RESOURCE_NAMES) + '"')
+            raise WebserviceError(
+                400,
+                27,
+                f'Resource of type "{name}" does not exists. Did you mean: "{closest}"? '
+                'The full list is: "' + '", "'.join(RESOURCE_NAMES) + '"',
+            )
         if name not in self.granted:
             raise WebserviceError(401, 26, f'Resource of type "{name}" is not allowed with this authentication key')
 
@@ -123,8 +132,9 @@ class Call:
         if resource is not None and self.method in resource.forbidden:
             raise WebserviceError(405, 101, f"Method {self.method} is not allowed for the resource {name}")
         if self.method not in self.granted[name]:
-            raise WebserviceError(405, 25, f"Method {self.method} is not allowed for the resource {name} "
-                                           "with this authentication key")
+            raise WebserviceError(
+                405, 25, f"Method {self.method} is not allowed for the resource {name} with this authentication key"
+            )
 
 
 class NoKeyError(Exception):
@@ -187,11 +197,18 @@ def computed_prices(call: Call, resource: Resource, record: dict) -> dict[str, s
         if product is None:
             continue
         combination = options.get("product_attribute", "0") if is_product else record["id"]
-        rate = orders.tax_rate(store, product["id_tax_rules_group"],
-                               options.get("country") or store.configuration("PS_COUNTRY_DEFAULT"))
-        unit = orders.unit_price_tax_excl(store, product["id"], combination, 0, rate,
-                                          reductions=options.get("use_reduction", "1") == "1",
-                                          id_currency=options.get("currency", 0))
+        rate = orders.tax_rate(
+            store, product["id_tax_rules_group"], options.get("country") or store.configuration("PS_COUNTRY_DEFAULT")
+        )
+        unit = orders.unit_price_tax_excl(
+            store,
+            product["id"],
+            combination,
+            0,
+            rate,
+            reductions=options.get("use_reduction", "1") == "1",
+            id_currency=options.get("currency", 0),
+        )
         price = unit * (1 + rate) if options.get("use_tax", "1") == "1" else unit
         out[name] = money6(price)
     return out
@@ -201,12 +218,15 @@ def by_product(call: Call) -> dict[str, dict[str, list]]:
     """Combinations, stock rows (of the call's shop) and image ids per product id, gathered once a call."""
     if call.by_product is None:
         store, grouped = call.store, {}
-        for kind, items in (("combinations", store.tables["combinations"].values()),
-                            ("stock", (r for r in store.tables["stock_availables"].values() if r["id_shop"] == call.shop)),
-                            ("images", ({"id": str(i), "id_product": str(img.id_product)}
-                                        for i, img in sorted(store.images.items())))):
+        for kind, items in (
+            ("combinations", store.tables["combinations"].values()),
+            ("stock", (r for r in store.tables["stock_availables"].values() if r["id_shop"] == call.shop)),
+            ("images", ({"id": str(i), "id_product": str(img.id_product)} for i, img in sorted(store.images.items()))),
+        ):
             for item in items:
-                grouped.setdefault(item["id_product"], {"combinations": [], "stock": [], "images": []})[kind].append(item)
+                grouped.setdefault(item["id_product"], {"combinations": [], "stock": [], "images": []})[kind].append(
+                    item
+                )
         call.by_product = grouped
     return call.by_product
 
@@ -215,16 +235,27 @@ def associations(call: Call, resource: Resource, record: dict) -> dict:
     store = call.store
     if resource.name == "products":
         own = by_product(call).get(record["id"], {"combinations": [], "stock": [], "images": []})
-        values = sorted({int(v["id"]) for c in own["combinations"]
-                         for v in c.get("associations", {}).get("product_option_values", [])})
-        return {"combinations": [{"id": c["id"]} for c in own["combinations"]],
-                "images": [{"id": image["id"]} for image in own["images"]],
-                "product_option_values": [{"id": str(v)} for v in values],
-                "stock_availables": [{"id": r["id"], "id_product_attribute": r["id_product_attribute"]}
-                                     for r in own["stock"]]}
+        values = sorted(
+            {
+                int(v["id"])
+                for c in own["combinations"]
+                for v in c.get("associations", {}).get("product_option_values", [])
+            }
+        )
+        return {
+            "combinations": [{"id": c["id"]} for c in own["combinations"]],
+            "images": [{"id": image["id"]} for image in own["images"]],
+            "product_option_values": [{"id": str(v)} for v in values],
+            "stock_availables": [
+                {"id": r["id"], "id_product_attribute": r["id_product_attribute"]} for r in own["stock"]
+            ],
+        }
     if resource.name == "product_options":
-        return {"product_option_values": [{"id": v["id"]} for v in
-                                          store.rows("product_option_values", id_attribute_group=record["id"])]}
+        return {
+            "product_option_values": [
+                {"id": v["id"]} for v in store.rows("product_option_values", id_attribute_group=record["id"])
+            ]
+        }
     stored = record.get("associations", {})
     return {name: [dict(row) for row in stored.get(name, [])] for name in resource.associations}
 
@@ -236,13 +267,18 @@ def parse_display(call: Call, resource: Resource) -> list[str] | None | str:
     match = re.fullmatch(r"\[(.*)\]", display)
     names = resource.names
     if not match:
-        raise WebserviceError(400, 36, "The 'display' syntax is wrong. You can set 'full' or "
-                                       f"'[field_1,field_2,field_3,...]'. These are available: {', '.join(names)}")
+        raise WebserviceError(
+            400,
+            36,
+            "The 'display' syntax is wrong. You can set 'full' or "
+            f"'[field_1,field_2,field_3,...]'. These are available: {', '.join(names)}",
+        )
     wanted = [part.strip() for part in re.split(r",(?![^\[]*\])", match.group(1)) if part.strip()]
     for name in wanted:
         if name.split("[")[0] not in names and name not in asked_prices(call):
-            raise WebserviceError(400, 35, f'Unable to display this field "{name}". However, these are available: '
-                                           f"{', '.join(names)}")
+            raise WebserviceError(
+                400, 35, f'Unable to display this field "{name}". However, these are available: {", ".join(names)}'
+            )
     return [name.split("[")[0] for name in wanted]
 
 
@@ -278,6 +314,7 @@ def _one_of(options: list[str]):
             return decimal_strict(value) in numbers or value.lower() in words
         except ValueError:
             return value.lower() in every_word
+
     return check
 
 
@@ -289,8 +326,9 @@ def compile_rule(rule: str):
         return _one_of([rule])
     before, inner, after = found.groups()
     if "%" in (before, after):
-        pattern = re.compile((".*" if before == "%" else "") + re.escape(inner.lower()) + (".*" if after == "%" else ""),
-                             re.S)
+        pattern = re.compile(
+            (".*" if before == "%" else "") + re.escape(inner.lower()) + (".*" if after == "%" else ""), re.S
+        )
         return lambda value: pattern.fullmatch(value.lower()) is not None
     if before == after == "":
         interval = re.fullmatch(r"([\d.:\-\s]+),([\d.:\-\s]+)", inner)
@@ -304,11 +342,14 @@ def compile_rule(rule: str):
             except ValueError:
                 (low, high), current = sorted(bounds), value
             return low <= current <= high
+
         return within
     if before in (">", "<"):
+
         def compared(value: str) -> bool:
             a, b = _pair(value, inner)
             return a > b if before == ">" else a < b
+
         return compared
     if before == "!":
         one_of = _one_of(inner.split("|"))
@@ -336,8 +377,14 @@ def list_records(call: Call, resource: Resource) -> list[dict]:
         name = found.group(1)
         if name not in allowed:
             closest = min(allowed, key=lambda candidate: _distance(name, candidate))
-            raise WebserviceError(400, 32, f'This filter does not exist. Did you mean: "{closest}"? The full list is: '
-                                           + '"' + '", "'.join(allowed) + '"')
+            raise WebserviceError(
+                400,
+                32,
+                f'This filter does not exist. Did you mean: "{closest}"? The full list is: '
+                + '"'
+                + '", "'.join(allowed)
+                + '"',
+            )
         field = resource.field(name)
         test = compile_rule(rule)
         if field.i18n:
@@ -350,12 +397,17 @@ def list_records(call: Call, resource: Resource) -> list[dict]:
         for part in reversed([p.strip() for p in sort.strip("[]").split(",") if p.strip()]):
             name, _, direction = part.rpartition("_")
             if direction not in ("ASC", "DESC") or not name:
-                raise WebserviceError(400, 38, 'The "sort" value has to be formed as this example: "field_ASC" or '
-                                               "'[field_1_DESC,field_2_ASC,field_3_ASC,...]' (\"field\" has to be an "
-                                               "available field)")
+                raise WebserviceError(
+                    400,
+                    38,
+                    'The "sort" value has to be formed as this example: "field_ASC" or '
+                    "'[field_1_DESC,field_2_ASC,field_3_ASC,...]' (\"field\" has to be an "
+                    "available field)",
+                )
             if name not in allowed:
-                raise WebserviceError(400, 37, f'Unable to filter by this field. However, these are available: '
-                                               f"{', '.join(allowed)}")
+                raise WebserviceError(
+                    400, 37, f"Unable to filter by this field. However, these are available: {', '.join(allowed)}"
+                )
             records.sort(key=lambda r, n=name: _sort_key(r, n, call.store.default_lang), reverse=direction == "DESC")
     limit = call.params.get("limit")
     if limit:
@@ -363,7 +415,7 @@ def list_records(call: Call, resource: Resource) -> list[dict]:
         if not found:
             raise WebserviceError(400, 33, 'The "limit" value has to be formed as this example: "5,25" or "10"')
         offset, count = (int(found.group(1)), int(found.group(2))) if found.group(2) else (0, int(found.group(1)))
-        records = records[offset:offset + count]
+        records = records[offset : offset + count]
     return records
 
 
@@ -394,15 +446,18 @@ def get(call: Call, resource: Resource, segment: str | None) -> Response:
         if record is None:
             raise WebserviceError(404, 87, f"Id(s) not exists: {_as_int(segment)}")
         view = entity_view(call, resource, record, None if wanted in (None, "full") else wanted)
-        body, media = formats.render(resource.entity, resource.entity, view, call.json, call.api_url,
-                                     resource.associations)
+        body, media = formats.render(
+            resource.entity, resource.entity, view, call.json, call.api_url, resource.associations
+        )
         return call.answer(body, media)
     records = list_records(call, resource)
     if wanted is None:
         content: list = [int(r["id"]) for r in records]
     else:
         content = [entity_view(call, resource, r, None if wanted == "full" else wanted) for r in records]
-    body, media = formats.render(resource.name, resource.entity, content, call.json, call.api_url, resource.associations)
+    body, media = formats.render(
+        resource.name, resource.entity, content, call.json, call.api_url, resource.associations
+    )
     return call.answer(body, media)
 
 
@@ -414,15 +469,20 @@ def blank_schema(call: Call, resource: Resource, schema: str) -> Response:
     """`schema=blank`: an empty entity to fill in; `schema=synopsis`: the same, saying for each field
     whether it is required and of which kind."""
     if schema not in ("blank", "synopsis"):
-        raise WebserviceError(400, 28, "Please select a schema of type 'synopsis' to get the whole schema informations "
-                                       "(which fields are required, which kind of content...) or 'blank' to get an "
-                                       "empty schema to fill before using POST request")
+        raise WebserviceError(
+            400,
+            28,
+            "Please select a schema of type 'synopsis' to get the whole schema informations "
+            "(which fields are required, which kind of content...) or 'blank' to get an "
+            "empty schema to fill before using POST request",
+        )
     view: dict = {}
     for f in resource.fields:
         view[f.name] = {lang: "" for lang in call.languages} if f.i18n else ""
     if resource.associations:
-        view["associations"] = {name: [{field: "" for field in fields}]
-                                for name, (_element, fields) in resource.associations.items()}
+        view["associations"] = {
+            name: [{field: "" for field in fields}] for name, (_element, fields) in resource.associations.items()
+        }
     if schema == "synopsis" and not call.json:
         return call.answer(formats.synopsis(resource, call.languages, call.api_url), formats.XML_TYPE)
     body, media = formats.render(resource.entity, resource.entity, view, call.json, call.api_url, resource.associations)
@@ -430,8 +490,13 @@ def blank_schema(call: Call, resource: Resource, schema: str) -> Response:
 
 
 # -- writing ------------------------------------------------------------------------------------
-KIND_PATTERNS = {"id": r"\d+", "int": r"-?\d+", "num": r"-?\d+(\.\d+)?", "bool": r"0|1|true|false",
-                 "email": r"[^@\s]+@[^@\s]+\.[^@\s]+"}
+KIND_PATTERNS = {
+    "id": r"\d+",
+    "int": r"-?\d+",
+    "num": r"-?\d+(\.\d+)?",
+    "bool": r"0|1|true|false",
+    "email": r"[^@\s]+@[^@\s]+\.[^@\s]+",
+}
 
 
 def apply_fields(call: Call, resource: Resource, record: dict, fields: dict, partial: bool) -> None:
@@ -444,7 +509,9 @@ def apply_fields(call: Call, resource: Resource, record: dict, fields: dict, par
             continue
         given = f.name in fields
         if given and f.kind == "ro":
-            raise WebserviceError(400, 93, f'parameter "{f.name}" not writable. Please remove this attribute of this XML')
+            raise WebserviceError(
+                400, 93, f'parameter "{f.name}" not writable. Please remove this attribute of this XML'
+            )
         if f.i18n:
             if given:
                 value = fields[f.name]
@@ -453,7 +520,9 @@ def apply_fields(call: Call, resource: Resource, record: dict, fields: dict, par
             elif not partial:
                 record[f.name] = {lang: "" for _iso, lang in store.config.languages}
             if f.required and not record[f.name].get(store.default_lang):
-                raise WebserviceError(400, 84, f'Validation error: "Property {resource.class_name}->{f.name} is empty."')
+                raise WebserviceError(
+                    400, 84, f'Validation error: "Property {resource.class_name}->{f.name} is empty."'
+                )
             continue
         if not given:
             if f.required and not partial:
@@ -498,7 +567,9 @@ def write(call: Call, resource: Resource, segment: str | None, body: bytes) -> R
         views = [entity_view(call, resource, record) for record in saved]
     if not views:
         raise WebserviceError(500, 46, "Unable to save resource")
-    out, media = formats.render(resource.entity, resource.entity, views[-1], call.json, call.api_url, resource.associations)
+    out, media = formats.render(
+        resource.entity, resource.entity, views[-1], call.json, call.api_url, resource.associations
+    )
     return call.answer(out, media, 201 if call.method == "POST" else 200)
 
 
@@ -595,8 +666,14 @@ async def webservice(request: Request) -> Response:
     body = await request.body()
     response = await _dispatch(call, path, body)
     with store.lock:
-        store.requests.append({"method": call.method, "path": "/api/" + path, "query": str(request.url.query),
-                               "status": response.status_code})
+        store.requests.append(
+            {
+                "method": call.method,
+                "path": "/api/" + path,
+                "query": str(request.url.query),
+                "status": response.status_code,
+            }
+        )
     return response
 
 
@@ -635,8 +712,12 @@ async def _dispatch(call: Call, path: str, body: bytes) -> Response:
     except NoKeyError:
         return Response(b"401 Unauthorized", 401, {"WWW-Authenticate": REALM}, media_type="text/html")
     except WebserviceError as exc:
-        return call.error(exc, {"WWW-Authenticate": REALM} if exc.status == 401 and exc.code in (17, 18, 20, 21) else None)
+        return call.error(
+            exc, {"WWW-Authenticate": REALM} if exc.status == 401 and exc.code in (17, 18, 20, 21) else None
+        )
 
 
-routes = [Route("/api", webservice, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
-          Route("/api/{path:path}", webservice, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])]
+routes = [
+    Route("/api", webservice, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
+    Route("/api/{path:path}", webservice, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
+]

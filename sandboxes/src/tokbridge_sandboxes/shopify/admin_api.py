@@ -51,10 +51,17 @@ async def injected_fault(sandbox: Sandbox) -> Response | None:
         await asyncio.sleep(faults.timeout_seconds)
         return shopify_json({"errors": "Gateway Timeout"}, 504)
     if kind == "429":
-        return shopify_json({"errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."},
-                            429, {"Retry-After": faults.retry_after})
+        return shopify_json(
+            {
+                "errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
+            },
+            429,
+            {"Retry-After": faults.retry_after},
+        )
     status = int(kind)
-    message = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Unavailable Shop", 504: "Gateway Timeout"}.get(status, "Error")
+    message = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Unavailable Shop", 504: "Gateway Timeout"}.get(
+        status, "Error"
+    )
     return shopify_json({"errors": message}, status)
 
 
@@ -66,8 +73,11 @@ async def answer_fault(sandbox: Sandbox, context: RequestContext, answer: Respon
     if faults.answer_script:
         kind = faults.answer_script.pop(0)
     else:
-        roll = sandbox.fault_random.random() if (faults.drop_answer_rate or faults.delay_answer_rate
-                                                 or faults.timeout_answer_rate) else 1.0
+        roll = (
+            sandbox.fault_random.random()
+            if (faults.drop_answer_rate or faults.delay_answer_rate or faults.timeout_answer_rate)
+            else 1.0
+        )
         kind = ""
         if roll < faults.drop_answer_rate:
             kind = "drop_answer"
@@ -118,15 +128,22 @@ async def graphql_endpoint(request: Request) -> Response:
             raise TypeError
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         return shopify_json({"errors": {"query": "Required parameter missing or invalid"}}, 400, headers)
-    context = RequestContext(sandbox=sandbox, store=store, base_url=str(request.base_url).rstrip("/"),
-                             api_version=served_version, scopes=grant.scopes)
+    context = RequestContext(
+        sandbox=sandbox,
+        store=store,
+        base_url=str(request.base_url).rstrip("/"),
+        api_version=served_version,
+        scopes=grant.scopes,
+    )
     body = await run_in_threadpool(run_query, sandbox, context, query, variables, payload.get("operationName"))
     if context.uses_deprecated:
         headers[DEPRECATED_HEADER] = DEPRECATION_DOCS
     return await answer_fault(sandbox, context, shopify_json(body, 200, headers))
 
 
-def run_query(sandbox: Sandbox, context: RequestContext, query: str, variables: dict, operation_name: str | None) -> dict:
+def run_query(
+    sandbox: Sandbox, context: RequestContext, query: str, variables: dict, operation_name: str | None
+) -> dict:
     bucket = sandbox.buckets[context.store.domain]
     try:
         document = parse(query)
@@ -139,45 +156,87 @@ def run_query(sandbox: Sandbox, context: RequestContext, query: str, variables: 
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     chosen = [o for o in operations if operation_name is None or (o.name and o.name.value == operation_name)]
     if len(chosen) != 1:
-        return {"errors": [{"message": "An operation name is required" if operation_name is None else f"No operation named \"{operation_name}\""}]}
+        return {
+            "errors": [
+                {
+                    "message": "An operation name is required"
+                    if operation_name is None
+                    else f'No operation named "{operation_name}"'
+                }
+            ]
+        }
     operation = chosen[0]
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     # Variables are checked before costing, which reads `first`/`last` through them.
     coerced = get_variable_values(sandbox.schema, operation.variable_definitions or [], variables)
     if isinstance(coerced, list):
-        return {"errors": shopify_variable_errors(sandbox.schema, operation, variables) or [e.formatted for e in coerced]}
+        return {
+            "errors": shopify_variable_errors(sandbox.schema, operation, variables) or [e.formatted for e in coerced]
+        }
     walker = CostWalker(sandbox.schema, fragments, coerced.coerced)
     try:
         requested = walker.operation_cost(operation)
     except QueryShapeError as exc:
-        return {"errors": [{"message": str(exc), "locations": [{"line": exc.node.loc.start_token.line, "column": exc.node.loc.start_token.column}] if exc.node.loc else [],
-                            "path": exc.path}]}
+        return {
+            "errors": [
+                {
+                    "message": str(exc),
+                    "locations": [{"line": exc.node.loc.start_token.line, "column": exc.node.loc.start_token.column}]
+                    if exc.node.loc
+                    else [],
+                    "path": exc.path,
+                }
+            ]
+        }
     except (GraphQLError, TypeError, ValueError) as exc:
         return {"errors": [{"message": str(exc)}]}
     max_cost = sandbox.config.max_query_cost
     if requested > max_cost:
         return {
-            "errors": [{"message": f"Query cost is {requested}, which exceeds the single query max cost limit ({max_cost}).",
-                        "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": max_cost, "documentation": DOCS}}],
-            "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None, "throttleStatus": bucket.status()}},
+            "errors": [
+                {
+                    "message": f"Query cost is {requested}, which exceeds the single query max cost limit ({max_cost}).",
+                    "extensions": {
+                        "code": "MAX_COST_EXCEEDED",
+                        "cost": requested,
+                        "maxCost": max_cost,
+                        "documentation": DOCS,
+                    },
+                }
+            ],
+            "extensions": {
+                "cost": {"requestedQueryCost": requested, "actualQueryCost": None, "throttleStatus": bucket.status()}
+            },
         }
     if not bucket.try_take(requested):
         return {
             "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED", "documentation": DOCS}}],
-            "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None, "throttleStatus": bucket.status()}},
+            "extensions": {
+                "cost": {"requestedQueryCost": requested, "actualQueryCost": None, "throttleStatus": bucket.status()}
+            },
         }
-    result = execute(sandbox.schema, document, root_value=None, context_value=context, variable_values=variables,
-                     operation_name=operation_name, field_resolver=default_resolver)
+    result = execute(
+        sandbox.schema,
+        document,
+        root_value=None,
+        context_value=context,
+        variable_values=variables,
+        operation_name=operation_name,
+        field_resolver=default_resolver,
+    )
     if operation.operation == OperationType.MUTATION:
         context.executed_mutations = tuple(
-            node.name.value for node in operation.selection_set.selections if isinstance(node, FieldNode))
+            node.name.value for node in operation.selection_set.selections if isinstance(node, FieldNode)
+        )
     actual = min(walker.actual_cost(operation, result.data), requested)
     bucket.refund(requested - actual)
     body: dict = {}
     if result.errors:
         body["errors"] = [e.formatted for e in result.errors]
     body["data"] = result.data
-    extensions: dict = {"cost": {"requestedQueryCost": requested, "actualQueryCost": actual, "throttleStatus": bucket.status()}}
+    extensions: dict = {
+        "cost": {"requestedQueryCost": requested, "actualQueryCost": actual, "throttleStatus": bucket.status()}
+    }
     if context.search_warnings:
         extensions["search"] = context.search_warnings
     body["extensions"] = extensions

@@ -62,8 +62,11 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
             Route(prefix + "/admin/api/{version}/graphql.json", graphql_endpoint, methods=["POST"]),
             Route(prefix + "/admin/oauth/authorize", authorize),
             Route(prefix + "/admin/oauth/access_token", access_token, methods=["POST"]),
-            Route(prefix + "/admin/charges/{charge_id}/confirm_recurring_application_charge", confirm_charge,
-                  methods=["GET", "POST"]),
+            Route(
+                prefix + "/admin/charges/{charge_id}/confirm_recurring_application_charge",
+                confirm_charge,
+                methods=["GET", "POST"],
+            ),
             Route(prefix + "/admin/orders/{order_id}", order_page),
         ]
     routes = admin + [

@@ -36,8 +36,9 @@ def request_errors(name: str, line_items: list[dict], return_url: str, trial_day
     recurring = [(n, item["plan"].get("appRecurringPricingDetails")) for n, item in enumerate(line_items)]
     for position, details in recurring:
         if details is None:
-            errors.append({"field": ["lineItems", str(position), "plan"],
-                           "message": "The plan needs appRecurringPricingDetails"})
+            errors.append(
+                {"field": ["lineItems", str(position), "plan"], "message": "The plan needs appRecurringPricingDetails"}
+            )
             continue
         field = ["lineItems", str(position), "plan", "appRecurringPricingDetails", "price", "amount"]
         amount = parse_amount(details["price"]["amount"])
@@ -46,8 +47,9 @@ def request_errors(name: str, line_items: list[dict], return_url: str, trial_day
         elif amount < 0:
             errors.append({"field": field, "message": "Price must be greater than or equal to 0"})
     if len([d for _, d in recurring if d is not None]) > 1:
-        errors.append({"field": ["lineItems"],
-                       "message": "Only one pricing plan can be defined for each available type"})
+        errors.append(
+            {"field": ["lineItems"], "message": "Only one pricing plan can be defined for each available type"}
+        )
     parts = urlsplit(return_url)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         errors.append({"field": ["returnUrl"], "message": "Return url must be an absolute http or https URL"})
@@ -68,10 +70,20 @@ def create(store: ShopStore, name: str, pricing: dict, return_url: str, test: bo
     """A PENDING subscription from a request `request_errors` accepted (`pricing`: its recurring details)."""
     now = store.clock.now()
     subscription = AppSubscription(
-        id=store.new_id(), name=name, status="PENDING", amount=money(pricing["price"]["amount"]),
-        currency=pricing["price"]["currencyCode"], interval=pricing.get("interval") or "EVERY_30_DAYS",
-        return_url=return_url, test=test, trial_days=trial_days, line_item_id=store.new_id(),
-        signature=secrets.token_hex(16), created_at=now, updated_at=now)
+        id=store.new_id(),
+        name=name,
+        status="PENDING",
+        amount=money(pricing["price"]["amount"]),
+        currency=pricing["price"]["currencyCode"],
+        interval=pricing.get("interval") or "EVERY_30_DAYS",
+        return_url=return_url,
+        test=test,
+        trial_days=trial_days,
+        line_item_id=store.new_id(),
+        signature=secrets.token_hex(16),
+        created_at=now,
+        updated_at=now,
+    )
     with store.lock:
         store.app_subscriptions[subscription.id] = subscription
     return subscription
@@ -79,8 +91,10 @@ def create(store: ShopStore, name: str, pricing: dict, return_url: str, test: bo
 
 def confirmation_url(base_url: str, store: ShopStore, subscription: AppSubscription) -> str:
     """Where the merchant approves or declines: the shop's admin, here the sandbox (see charges.py)."""
-    return (f"{base_url}/shops/{store.domain}/admin/charges/{subscription.id}/confirm_recurring_application_charge"
-            f"?{urlencode({'signature': subscription.signature})}")
+    return (
+        f"{base_url}/shops/{store.domain}/admin/charges/{subscription.id}/confirm_recurring_application_charge"
+        f"?{urlencode({'signature': subscription.signature})}"
+    )
 
 
 def return_url_with_charge(subscription: AppSubscription) -> str:
@@ -164,12 +178,21 @@ def current_period_end(store: ShopStore, subscription: AppSubscription) -> float
 def state(store: ShopStore, subscription: AppSubscription) -> dict:
     """The control API's view: everything, including what only the merchant's admin shows."""
     period_end = current_period_end(store, subscription)
-    return {"id": subscription.id, "admin_graphql_api_id": subscription.gid, "name": subscription.name,
-            "status": subscription.status, "price": subscription.amount, "currency": subscription.currency,
-            "interval": subscription.interval, "test": subscription.test, "trial_days": subscription.trial_days,
-            "return_url": subscription.return_url, "created_at": iso(subscription.created_at),
-            "updated_at": iso(subscription.updated_at),
-            "current_period_end": iso(period_end) if period_end is not None else None}
+    return {
+        "id": subscription.id,
+        "admin_graphql_api_id": subscription.gid,
+        "name": subscription.name,
+        "status": subscription.status,
+        "price": subscription.amount,
+        "currency": subscription.currency,
+        "interval": subscription.interval,
+        "test": subscription.test,
+        "trial_days": subscription.trial_days,
+        "return_url": subscription.return_url,
+        "created_at": iso(subscription.created_at),
+        "updated_at": iso(subscription.updated_at),
+        "current_period_end": iso(period_end) if period_end is not None else None,
+    }
 
 
 def _require_pending(store: ShopStore, subscription: AppSubscription) -> None:
@@ -181,7 +204,19 @@ def _require_pending(store: ShopStore, subscription: AppSubscription) -> None:
 def _set_status(store: ShopStore, subscription: AppSubscription, status: str) -> None:
     subscription.status = status
     subscription.updated_at = store.clock.now()
-    store.emit(store.domain, TOPIC, {"app_subscription": {
-        "admin_graphql_api_id": subscription.gid, "name": subscription.name, "status": status,
-        "admin_graphql_api_shop_id": f"gid://shopify/Shop/{store.id}", "created_at": iso(subscription.created_at),
-        "updated_at": iso(subscription.updated_at), "currency": subscription.currency, "capped_amount": None}})
+    store.emit(
+        store.domain,
+        TOPIC,
+        {
+            "app_subscription": {
+                "admin_graphql_api_id": subscription.gid,
+                "name": subscription.name,
+                "status": status,
+                "admin_graphql_api_shop_id": f"gid://shopify/Shop/{store.id}",
+                "created_at": iso(subscription.created_at),
+                "updated_at": iso(subscription.updated_at),
+                "currency": subscription.currency,
+                "capped_amount": None,
+            }
+        },
+    )

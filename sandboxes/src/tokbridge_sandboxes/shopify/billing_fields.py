@@ -15,8 +15,11 @@ def resolve_app_subscription_create(_root, info, name, lineItems, returnUrl, tes
         return {"appSubscription": None, "confirmationUrl": None, "userErrors": errors}
     pricing = lineItems[0]["plan"]["appRecurringPricingDetails"]
     subscription = billing.create(store, name, pricing, returnUrl, bool(test), trialDays or 0)
-    return {"appSubscription": subscription, "userErrors": [],
-            "confirmationUrl": billing.confirmation_url(info.context.base_url, store, subscription)}
+    return {
+        "appSubscription": subscription,
+        "userErrors": [],
+        "confirmationUrl": billing.confirmation_url(info.context.base_url, store, subscription),
+    }
 
 
 def resolve_app_subscription_cancel(_root, info, id, prorate=False):
@@ -35,13 +38,16 @@ def resolve_current_app_installation(_root, info):
 APP_INSTALLATION_FIELDS = {
     "activeSubscriptions": lambda _installation, info: billing.active(info.context.store),
     "allSubscriptions": lambda _installation, info, **args: page(
-        list_source(billing.all_of(info.context.store), by_id), args),
+        list_source(billing.all_of(info.context.store), by_id), args
+    ),
 }
 
 
 def line_items(subscription, _info) -> list[dict]:
-    pricing = {"interval": subscription.interval,
-               "price": {"amount": subscription.amount, "currencyCode": subscription.currency}}
+    pricing = {
+        "interval": subscription.interval,
+        "price": {"amount": subscription.amount, "currencyCode": subscription.currency},
+    }
     return [{"id": ids.gid("AppSubscriptionLineItem", subscription.line_item_id), "plan": {"pricingDetails": pricing}}]
 
 

@@ -18,10 +18,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-
 from graphql import (
-    FieldNode, FragmentSpreadNode, GraphQLEnumType, GraphQLError, GraphQLObjectType, GraphQLSchema,
-    InlineFragmentNode, OperationDefinitionNode, get_named_type, is_leaf_type, parse, validate,
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    get_named_type,
+    is_leaf_type,
+    parse,
+    validate,
 )
 from graphql.language import FragmentDefinitionNode
 
@@ -95,20 +104,31 @@ class BulkRunner:
         if connections == 0:
             raise StoreError("Bulk queries must contain at least one connection.", "INVALID", ["query"])
         if connections > MAX_CONNECTIONS:
-            raise StoreError(f"Bulk queries cannot contain more than {MAX_CONNECTIONS} connections.", "INVALID", ["query"])
+            raise StoreError(
+                f"Bulk queries cannot contain more than {MAX_CONNECTIONS} connections.", "INVALID", ["query"]
+            )
         with store.lock:
-            running = [op for op in store.bulk_operations.values() if op.type == "QUERY" and op.status in {"CREATED", "RUNNING", "CANCELING"}]
+            running = [
+                op
+                for op in store.bulk_operations.values()
+                if op.type == "QUERY" and op.status in {"CREATED", "RUNNING", "CANCELING"}
+            ]
             limit = CONCURRENT_QUERIES_FROM_2026_01 if context.api_version >= "2026-01" else 1
             if len(running) >= limit:
                 raise StoreError(
                     f"A bulk query operation for this app and shop is already in progress: {running[0].gid}.",
-                    "OPERATION_IN_PROGRESS", None)
-            operation = BulkOperation(id=store.new_id(), query=query, type="QUERY", status="CREATED", created_at=store.clock.now())
+                    "OPERATION_IN_PROGRESS",
+                    None,
+                )
+            operation = BulkOperation(
+                id=store.new_id(), query=query, type="QUERY", status="CREATED", created_at=store.clock.now()
+            )
             store.bulk_operations[operation.id] = operation
         # The answer shows the operation as created, whatever the background run has done meanwhile.
         answer = dataclasses.replace(operation)
-        thread = threading.Thread(target=self._run, args=(context, operation, walker, roots[0]),
-                                  name=f"bulk-{operation.id}", daemon=True)
+        thread = threading.Thread(
+            target=self._run, args=(context, operation, walker, roots[0]), name=f"bulk-{operation.id}", daemon=True
+        )
         thread.start()
         return answer
 
@@ -122,13 +142,23 @@ class BulkRunner:
             named = get_named_type(field_def.type)
             if _is_connection(field_def):
                 if depth >= MAX_NESTING:
-                    raise StoreError(f"Bulk queries cannot contain connections with a nesting depth greater than {MAX_NESTING}.", "INVALID", ["query"])
+                    raise StoreError(
+                        f"Bulk queries cannot contain connections with a nesting depth greater than {MAX_NESTING}.",
+                        "INVALID",
+                        ["query"],
+                    )
                 node_type, node_selection = self._node_selection(walker, named, node)
                 if node_type is None:
                     continue
                 nested = self._check_shape(walker, node_type, node_selection, depth + 1)
-                if nested and not any(f.name.value == "id" and f.alias is None for f in walker.fields(node_type, node_selection)):
-                    raise StoreError(f"The parent 'node' field for a nested connection must select the 'id' field without an alias and must be of 'ID' return type. Connection field: '{node.name.value}'.", "INVALID", ["query"])
+                if nested and not any(
+                    f.name.value == "id" and f.alias is None for f in walker.fields(node_type, node_selection)
+                ):
+                    raise StoreError(
+                        f"The parent 'node' field for a nested connection must select the 'id' field without an alias and must be of 'ID' return type. Connection field: '{node.name.value}'.",
+                        "INVALID",
+                        ["query"],
+                    )
                 count += 1 + nested
             else:
                 count += self._check_shape(walker, named, node.selection_set, depth)
@@ -153,17 +183,23 @@ class BulkRunner:
         path = os.path.join(self.results_dir, f"bulk-{operation.id}-{secrets.token_hex(8)}.jsonl")
         try:
             lines = None
-            if parallel.worth_it(context, root, self._arguments(root, self.schema.query_type.fields[root.name.value]), self.parallel_from):
+            if parallel.worth_it(
+                context, root, self._arguments(root, self.schema.query_type.fields[root.name.value]), self.parallel_from
+            ):
                 try:
                     lines, size, roots = parallel.write_products(context, operation.query, path)
                     operation.writers = parallel.worker_count()
                 except (OSError, RuntimeError, ValueError):
-                    logger.warning("bulk workers failed; writing bulk operation %s in one thread", operation.id, exc_info=True)
+                    logger.warning(
+                        "bulk workers failed; writing bulk operation %s in one thread", operation.id, exc_info=True
+                    )
             if lines is None:
                 lines, size, roots = self.write(context, walker, root, path, operation)
         except GraphQLError as exc:  # the token may not read what the query asks for
             operation.status = "FAILED"
-            operation.error_code = "ACCESS_DENIED" if (exc.extensions or {}).get("code") == "ACCESS_DENIED" else "INTERNAL_SERVER_ERROR"
+            operation.error_code = (
+                "ACCESS_DENIED" if (exc.extensions or {}).get("code") == "ACCESS_DENIED" else "INTERNAL_SERVER_ERROR"
+            )
             operation.completed_at = store.clock.now()
             self.emit_finish(store, operation)
             return
@@ -195,8 +231,15 @@ class BulkRunner:
                 operation.result_path = operation.result_token = None
                 operation.status = "EXPIRED"
 
-    def write(self, context, walker: BulkQuery, root: FieldNode, path: str, operation: BulkOperation | None = None,
-              index_range: range | None = None) -> tuple[int, int, int]:
+    def write(
+        self,
+        context,
+        walker: BulkQuery,
+        root: FieldNode,
+        path: str,
+        operation: BulkOperation | None = None,
+        index_range: range | None = None,
+    ) -> tuple[int, int, int]:
         """Write the JSONL of the query whose top-level field is `root`; -> (lines, bytes, root objects)."""
         info = BulkInfo(context=context, schema=self.schema)
         writer = _JsonlWriter(path)
@@ -240,7 +283,9 @@ class BulkRunner:
                         yield product
                 return
             # Streamed straight from the store so 100,000 products never sit in memory at once.
-            for _key, product in product_source(info, args.get("query"), args.get("sortKey"))(None, bool(args.get("reverse"))):
+            for _key, product in product_source(info, args.get("query"), args.get("sortKey"))(
+                None, bool(args.get("reverse"))
+            ):
                 yield product
             return
         result = field_def.resolve(None, info, **args)
@@ -312,10 +357,17 @@ class BulkRunner:
             if field_def is None:
                 continue
             named = get_named_type(field_def.type)
-            args = {name: value for name in field_def.args
-                    if (value := walker.argument(node, field_def, name)) is not None}
-            plan = FieldPlan(key=response_key, name=node.name.value, resolve=field_def.resolve or _attribute(node.name.value),
-                             args=args, named=named, selection=node.selection_set)
+            args = {
+                name: value for name in field_def.args if (value := walker.argument(node, field_def, name)) is not None
+            }
+            plan = FieldPlan(
+                key=response_key,
+                name=node.name.value,
+                resolve=field_def.resolve or _attribute(node.name.value),
+                args=args,
+                named=named,
+                selection=node.selection_set,
+            )
             if _is_connection(field_def):
                 args.pop("first", None)
                 args.pop("last", None)
@@ -325,7 +377,11 @@ class BulkRunner:
                     continue
             elif is_leaf_type(named):
                 plan.kind = "leaf"
-                plan.coerce = None if named.name in PLAIN_SCALARS or isinstance(named, GraphQLEnumType) else named.coerce_output_value
+                plan.coerce = (
+                    None
+                    if named.name in PLAIN_SCALARS or isinstance(named, GraphQLEnumType)
+                    else named.coerce_output_value
+                )
             else:
                 plan.kind = "object"
             plans.append(plan)

@@ -21,8 +21,9 @@ def write_slice(job: dict) -> tuple[int, int, int]:
     """In a worker process: the JSONL of products [start, stop) for this query."""
     schema = build_admin_schema()
     store = ShopStore.from_catalog_snapshot(job["snapshot"])
-    context = RequestContext(sandbox=None, store=store, base_url=job["base_url"], api_version=job["api_version"],
-                             scopes=job["scopes"])
+    context = RequestContext(
+        sandbox=None, store=store, base_url=job["base_url"], api_version=job["api_version"], scopes=job["scopes"]
+    )
     document = parse(job["query"])
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))

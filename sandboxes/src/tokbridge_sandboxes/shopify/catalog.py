@@ -27,46 +27,151 @@ CATALOG_START = 1_704_067_200
 CATALOG_END = 1_780_272_000
 
 VENDORS = [
-    "Northwind Outfitters", "Blue Heron Co.", "Maple & Finch", "Urban Nomad", "Solstice Studio",
-    "Kettle Creek", "Fernwood Goods", "Atlas Supply", "Lumen Labs", "Copper Lane", "Harbor & Pine",
-    "Wildroot", "Peak Form", "Saffron House", "Tidewater", "Ironbark", "Velvet Moth", "Brightside",
+    "Northwind Outfitters",
+    "Blue Heron Co.",
+    "Maple & Finch",
+    "Urban Nomad",
+    "Solstice Studio",
+    "Kettle Creek",
+    "Fernwood Goods",
+    "Atlas Supply",
+    "Lumen Labs",
+    "Copper Lane",
+    "Harbor & Pine",
+    "Wildroot",
+    "Peak Form",
+    "Saffron House",
+    "Tidewater",
+    "Ironbark",
+    "Velvet Moth",
+    "Brightside",
 ]
 
 # product type -> (nouns, candidate options with their values, price range)
 PRODUCT_TYPES: dict[str, tuple[list[str], list[tuple[str, list[str]]], tuple[int, int]]] = {
-    "T-Shirts": (["Tee", "Crew Neck T-Shirt", "Pocket Tee", "Graphic Tee"],
-                 [("Size", ["XS", "S", "M", "L", "XL", "XXL"]), ("Color", ["Black", "White", "Heather Grey", "Navy", "Olive", "Sand"]), ("Fit", ["Regular", "Slim", "Relaxed"])], (12, 45)),
-    "Hoodies": (["Hoodie", "Zip Hoodie", "Fleece Pullover"],
-                [("Size", ["S", "M", "L", "XL"]), ("Color", ["Charcoal", "Forest", "Burgundy", "Cream"]), ("Material", ["Cotton", "Recycled Poly"])], (35, 95)),
-    "Sneakers": (["Runner", "Court Sneaker", "Trail Shoe", "Slip-On"],
-                 [("Size", ["6", "7", "8", "9", "10", "11", "12"]), ("Color", ["White", "Black", "Grey", "Red"]), ("Width", ["Regular", "Wide"])], (49, 180)),
-    "Jewelry": (["Pendant Necklace", "Hoop Earrings", "Signet Ring", "Chain Bracelet"],
-                [("Material", ["Sterling Silver", "Gold Plated", "Rose Gold"]), ("Length", ["16 in", "18 in", "20 in"]), ("Size", ["5", "6", "7", "8"])], (19, 240)),
-    "Home Decor": (["Throw Pillow", "Ceramic Vase", "Scented Candle", "Wall Print"],
-                   [("Color", ["Terracotta", "Sage", "Ivory", "Charcoal"]), ("Size", ["Small", "Medium", "Large"]), ("Scent", ["Cedar", "Fig", "Sea Salt"])], (14, 120)),
-    "Skincare": (["Face Serum", "Night Cream", "Cleansing Balm", "Lip Oil"],
-                 [("Volume", ["15 ml", "30 ml", "50 ml"]), ("Skin Type", ["Dry", "Oily", "Combination"])], (9, 85)),
-    "Phone Accessories": (["Phone Case", "Charging Cable", "MagSafe Wallet", "Screen Protector"],
-                          [("Model", ["iPhone 15", "iPhone 16", "iPhone 17", "Pixel 9", "Galaxy S25"]), ("Color", ["Clear", "Black", "Blush", "Midnight"])], (8, 60)),
-    "Kitchen": (["Chef Knife", "Cast Iron Skillet", "Pour-Over Kettle", "Cutting Board"],
-                [("Size", ["8 in", "10 in", "12 in"]), ("Finish", ["Natural", "Matte Black"])], (18, 160)),
-    "Pet Supplies": (["Dog Collar", "Cat Tree", "Chew Toy", "Pet Bed"],
-                     [("Size", ["S", "M", "L", "XL"]), ("Color", ["Red", "Blue", "Tan"])], (7, 110)),
-    "Stationery": (["Notebook", "Fountain Pen", "Desk Planner", "Sticker Pack"],
-                   [("Color", ["Black", "Teal", "Coral"]), ("Ruling", ["Dot", "Lined", "Blank"])], (4, 55)),
+    "T-Shirts": (
+        ["Tee", "Crew Neck T-Shirt", "Pocket Tee", "Graphic Tee"],
+        [
+            ("Size", ["XS", "S", "M", "L", "XL", "XXL"]),
+            ("Color", ["Black", "White", "Heather Grey", "Navy", "Olive", "Sand"]),
+            ("Fit", ["Regular", "Slim", "Relaxed"]),
+        ],
+        (12, 45),
+    ),
+    "Hoodies": (
+        ["Hoodie", "Zip Hoodie", "Fleece Pullover"],
+        [
+            ("Size", ["S", "M", "L", "XL"]),
+            ("Color", ["Charcoal", "Forest", "Burgundy", "Cream"]),
+            ("Material", ["Cotton", "Recycled Poly"]),
+        ],
+        (35, 95),
+    ),
+    "Sneakers": (
+        ["Runner", "Court Sneaker", "Trail Shoe", "Slip-On"],
+        [
+            ("Size", ["6", "7", "8", "9", "10", "11", "12"]),
+            ("Color", ["White", "Black", "Grey", "Red"]),
+            ("Width", ["Regular", "Wide"]),
+        ],
+        (49, 180),
+    ),
+    "Jewelry": (
+        ["Pendant Necklace", "Hoop Earrings", "Signet Ring", "Chain Bracelet"],
+        [
+            ("Material", ["Sterling Silver", "Gold Plated", "Rose Gold"]),
+            ("Length", ["16 in", "18 in", "20 in"]),
+            ("Size", ["5", "6", "7", "8"]),
+        ],
+        (19, 240),
+    ),
+    "Home Decor": (
+        ["Throw Pillow", "Ceramic Vase", "Scented Candle", "Wall Print"],
+        [
+            ("Color", ["Terracotta", "Sage", "Ivory", "Charcoal"]),
+            ("Size", ["Small", "Medium", "Large"]),
+            ("Scent", ["Cedar", "Fig", "Sea Salt"]),
+        ],
+        (14, 120),
+    ),
+    "Skincare": (
+        ["Face Serum", "Night Cream", "Cleansing Balm", "Lip Oil"],
+        [("Volume", ["15 ml", "30 ml", "50 ml"]), ("Skin Type", ["Dry", "Oily", "Combination"])],
+        (9, 85),
+    ),
+    "Phone Accessories": (
+        ["Phone Case", "Charging Cable", "MagSafe Wallet", "Screen Protector"],
+        [
+            ("Model", ["iPhone 15", "iPhone 16", "iPhone 17", "Pixel 9", "Galaxy S25"]),
+            ("Color", ["Clear", "Black", "Blush", "Midnight"]),
+        ],
+        (8, 60),
+    ),
+    "Kitchen": (
+        ["Chef Knife", "Cast Iron Skillet", "Pour-Over Kettle", "Cutting Board"],
+        [("Size", ["8 in", "10 in", "12 in"]), ("Finish", ["Natural", "Matte Black"])],
+        (18, 160),
+    ),
+    "Pet Supplies": (
+        ["Dog Collar", "Cat Tree", "Chew Toy", "Pet Bed"],
+        [("Size", ["S", "M", "L", "XL"]), ("Color", ["Red", "Blue", "Tan"])],
+        (7, 110),
+    ),
+    "Stationery": (
+        ["Notebook", "Fountain Pen", "Desk Planner", "Sticker Pack"],
+        [("Color", ["Black", "Teal", "Coral"]), ("Ruling", ["Dot", "Lined", "Blank"])],
+        (4, 55),
+    ),
 }
 PRODUCT_TYPE_NAMES = list(PRODUCT_TYPES)
 ADJECTIVES = [
-    "Classic", "Everyday", "Organic", "Vintage", "Minimal", "Heritage", "Premium", "Lightweight",
-    "Handmade", "Essential", "Modern", "Rustic", "Coastal", "Studio", "Signature", "Weekend",
+    "Classic",
+    "Everyday",
+    "Organic",
+    "Vintage",
+    "Minimal",
+    "Heritage",
+    "Premium",
+    "Lightweight",
+    "Handmade",
+    "Essential",
+    "Modern",
+    "Rustic",
+    "Coastal",
+    "Studio",
+    "Signature",
+    "Weekend",
 ]
 TAG_POOL = [
-    "new", "bestseller", "summer", "winter", "gift", "eco", "sale", "limited", "bundle",
-    "tiktok", "vegan", "handmade", "clearance", "staff-pick", "back-in-stock",
+    "new",
+    "bestseller",
+    "summer",
+    "winter",
+    "gift",
+    "eco",
+    "sale",
+    "limited",
+    "bundle",
+    "tiktok",
+    "vegan",
+    "handmade",
+    "clearance",
+    "staff-pick",
+    "back-in-stock",
 ]
 COLLECTION_TITLES = [
-    "New Arrivals", "Best Sellers", "Summer Sale", "Gifts Under $50", "Eco Collection",
-    "Back in Stock", "Holiday Edit", "Staff Picks", "Clearance", "Home & Living", "Accessories", "Essentials",
+    "New Arrivals",
+    "Best Sellers",
+    "Summer Sale",
+    "Gifts Under $50",
+    "Eco Collection",
+    "Back in Stock",
+    "Holiday Edit",
+    "Staff Picks",
+    "Clearance",
+    "Home & Living",
+    "Accessories",
+    "Essentials",
 ]
 LOCATIONS = [
     ("Main Warehouse", "Columbus", "US", "43215"),
@@ -75,8 +180,11 @@ LOCATIONS = [
 ]
 # Claims TikTok Shop (and most marketplaces) reject in listings.
 PROHIBITED_CLAIMS = [
-    "Cures anxiety and insomnia.", "FDA approved formula.", "100% guaranteed weight loss.",
-    "Best price on the internet, cheaper than Amazon!", "Miracle results overnight.",
+    "Cures anxiety and insomnia.",
+    "FDA approved formula.",
+    "100% guaranteed weight loss.",
+    "Best price on the internet, cheaper than Amazon!",
+    "Miracle results overnight.",
 ]
 IMAGE_SIZES = [(1024, 1024), (800, 800), (1200, 1600), (2048, 2048), (600, 400), (120, 120), (1600, 900)]
 
@@ -108,7 +216,9 @@ class Catalog:
             for i, (name, city, cc, zip_code) in enumerate(LOCATIONS)
         ]
         self.collections = [
-            Collection(id=ids.COLLECTION_BASE + i + 1, title=title, handle=_slug(title), updated_at=CATALOG_START + 86400 * i)
+            Collection(
+                id=ids.COLLECTION_BASE + i + 1, title=title, handle=_slug(title), updated_at=CATALOG_START + 86400 * i
+            )
             for i, title in enumerate(COLLECTION_TITLES)
         ]
 
@@ -161,7 +271,7 @@ class Catalog:
         if flaw < 0.03:
             title = title + " - " + ", ".join(rng.sample(TAG_POOL, 6)) + " " + "Free Shipping Gift Idea " * 12
         elif flaw < 0.05:
-            title = title + " \U0001F525\U0001F525 Hot"
+            title = title + " \U0001f525\U0001f525 Hot"
         elif flaw < 0.06:
             title = title + "&nbsp;NEW!!!!!!!!!!!!"
         elif flaw < 0.09:
@@ -170,7 +280,9 @@ class Catalog:
         updated = self.updated_at(index)
 
         option_count_roll = rand()
-        option_count = 0 if option_count_roll < 0.40 else 1 if option_count_roll < 0.78 else 2 if option_count_roll < 0.955 else 3
+        option_count = (
+            0 if option_count_roll < 0.40 else 1 if option_count_roll < 0.78 else 2 if option_count_roll < 0.955 else 3
+        )
         option_count = min(option_count, len(option_pool))
         chosen = rng.sample(option_pool, option_count)
         options: list[ProductOption] = []
@@ -202,39 +314,82 @@ class Catalog:
                 if rand() < 0.05:
                     compare_at = _money(max(cents - 500, 0))  # below the price: bad data a connector must handle
             sku = "" if rand() < 0.04 else ("SHARED-SKU-1" if shared_sku else f"{sku_prefix}-{position:02d}")
-            variants.append(Variant(
-                id=ids.variant_id(index, position), product_id=pid, position=position,
-                title=" / ".join(combo), sku=sku,
-                barcode=None if rand() < 0.4 else f"{between(10**11, 10**12 - 1)}{position % 10}",
-                price=_money(cents), compare_at_price=compare_at, option_values=combo,
-                weight_grams=pick([0, 90, 150, 250, 400, 800, 1200]), tracked=tracked,
-                inventory_item_id=ids.inventory_item_id(index, position),
-                inventory_policy="CONTINUE" if rand() < 0.05 else "DENY",
-                requires_shipping=True, taxable=True, created_at=created, updated_at=updated,
-            ))
+            variants.append(
+                Variant(
+                    id=ids.variant_id(index, position),
+                    product_id=pid,
+                    position=position,
+                    title=" / ".join(combo),
+                    sku=sku,
+                    barcode=None if rand() < 0.4 else f"{between(10**11, 10**12 - 1)}{position % 10}",
+                    price=_money(cents),
+                    compare_at_price=compare_at,
+                    option_values=combo,
+                    weight_grams=pick([0, 90, 150, 250, 400, 800, 1200]),
+                    tracked=tracked,
+                    inventory_item_id=ids.inventory_item_id(index, position),
+                    inventory_policy="CONTINUE" if rand() < 0.05 else "DENY",
+                    requires_shipping=True,
+                    taxable=True,
+                    created_at=created,
+                    updated_at=updated,
+                )
+            )
 
         image_count = 0 if rand() < 0.05 else between(1, 6)
         images = []
         for position in range(1, image_count + 1):
             width, height = pick(IMAGE_SIZES)
-            images.append(Image(
-                id=ids.media_id(index, position), product_id=pid, position=position, width=width, height=height,
-                alt="" if rand() < 0.3 else f"{title[:60]} view {position}",
-            ))
+            images.append(
+                Image(
+                    id=ids.media_id(index, position),
+                    product_id=pid,
+                    position=position,
+                    width=width,
+                    height=height,
+                    alt="" if rand() < 0.3 else f"{title[:60]} view {position}",
+                )
+            )
 
         location_count = pick([1, 1, 2, 3])
         location_ids = sorted(loc.id for loc in rng.sample(self.locations, location_count))
         collection_ids = sorted(c.id for c in rng.sample(self.collections, between(0, 3)))
-        metafields = [Metafield(id=pid * 4 + 1, namespace="custom", key="material", type="single_line_text_field",
-                                value=pick(["Cotton", "Steel", "Ceramic", "Leather", "Recycled plastic"]))]
+        metafields = [
+            Metafield(
+                id=pid * 4 + 1,
+                namespace="custom",
+                key="material",
+                type="single_line_text_field",
+                value=pick(["Cotton", "Steel", "Ceramic", "Leather", "Recycled plastic"]),
+            )
+        ]
         if rand() < 0.5:
-            metafields.append(Metafield(id=pid * 4 + 2, namespace="custom", key="care_instructions",
-                                        type="multi_line_text_field", value="Hand wash cold.\nDry flat."))
+            metafields.append(
+                Metafield(
+                    id=pid * 4 + 2,
+                    namespace="custom",
+                    key="care_instructions",
+                    type="multi_line_text_field",
+                    value="Hand wash cold.\nDry flat.",
+                )
+            )
         return Product(
-            id=pid, index=index, title=title, handle=f"{_slug(title)}-{index}", description_html=description,
-            vendor=vendor, product_type=product_type, tags=sorted(rng.sample(TAG_POOL, between(0, 4))),
-            status=self.status(index), created_at=created, updated_at=updated, options=options,
-            variants=variants, images=images, collection_ids=collection_ids, metafields=metafields,
+            id=pid,
+            index=index,
+            title=title,
+            handle=f"{_slug(title)}-{index}",
+            description_html=description,
+            vendor=vendor,
+            product_type=product_type,
+            tags=sorted(rng.sample(TAG_POOL, between(0, 4))),
+            status=self.status(index),
+            created_at=created,
+            updated_at=updated,
+            options=options,
+            variants=variants,
+            images=images,
+            collection_ids=collection_ids,
+            metafields=metafields,
             location_ids=location_ids,
         )
 
@@ -242,7 +397,10 @@ class Catalog:
 @lru_cache(maxsize=64)
 def image_png(width: int, height: int, shade: int) -> bytes:
     """A real PNG of the given size: colour bands, so files differ and compress quickly."""
-    palette = [((shade * 37 + band * 53) % 256, (shade * 91 + band * 29) % 256, (shade * 17 + band * 71) % 256) for band in range(8)]
+    palette = [
+        ((shade * 37 + band * 53) % 256, (shade * 91 + band * 29) % 256, (shade * 17 + band * 71) % 256)
+        for band in range(8)
+    ]
     rows = []
     band_height = max(height // 8, 1)
     for band in range(8):

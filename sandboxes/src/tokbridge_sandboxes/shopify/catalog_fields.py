@@ -18,14 +18,29 @@ from .views import ImageView, InventoryItemView, LevelView, MediaImageView
 def resolve_shop(_root, info):
     store = info.context.store
     return {
-        "id": ids.gid("Shop", store.id), "name": store.name, "email": f"owner@{store.domain}",
-        "myshopifyDomain": store.domain, "currencyCode": store.currency, "ianaTimezone": "America/New_York",
+        "id": ids.gid("Shop", store.id),
+        "name": store.name,
+        "email": f"owner@{store.domain}",
+        "myshopifyDomain": store.domain,
+        "currencyCode": store.currency,
+        "ianaTimezone": "America/New_York",
         "plan": {"displayName": "Basic", "partnerDevelopment": True, "shopifyPlus": False},
         "primaryDomain": {"host": store.domain, "url": f"https://{store.domain}"},
     }
 
 
-PRODUCT_SEARCH_FIELDS = {"updated_at", "created_at", "status", "id", "vendor", "product_type", "tag", "title", "handle", "sku"}
+PRODUCT_SEARCH_FIELDS = {
+    "updated_at",
+    "created_at",
+    "status",
+    "id",
+    "vendor",
+    "product_type",
+    "tag",
+    "title",
+    "handle",
+    "sku",
+}
 
 
 def product_matcher(info, query: str | None):
@@ -34,14 +49,21 @@ def product_matcher(info, query: str | None):
     found = search.warnings(terms, PRODUCT_SEARCH_FIELDS)
     if found:
         info.context.search_warnings = (info.context.search_warnings or []) + [
-            {"path": [info.field_name], "query": query, "warnings": found}]
+            {"path": [info.field_name], "query": query, "warnings": found}
+        ]
     cheap = {
-        "updated_at": store.product_updated_at, "created_at": store.product_created_at,
-        "status": store.product_status, "id": lambda index: ids.product_id(index),
+        "updated_at": store.product_updated_at,
+        "created_at": store.product_created_at,
+        "status": store.product_status,
+        "id": lambda index: ids.product_id(index),
     }
     costly = {
-        "vendor": lambda p: p.vendor, "product_type": lambda p: p.product_type, "tag": lambda p: p.tags,
-        "title": lambda p: p.title, "handle": lambda p: p.handle, "sku": lambda p: [v.sku for v in p.variants],
+        "vendor": lambda p: p.vendor,
+        "product_type": lambda p: p.product_type,
+        "tag": lambda p: p.tags,
+        "title": lambda p: p.title,
+        "handle": lambda p: p.handle,
+        "sku": lambda p: [v.sku for v in p.variants],
     }
     cheap_match = search.matcher(terms, cheap)
     costly_match = search.matcher(terms, costly)
@@ -64,6 +86,7 @@ def product_source(info, query: str | None, sort_key: str):
     store: ShopStore = info.context.store
     matches = product_matcher(info, query)
     if sort_key in (None, "ID"):
+
         def scan(after, descending):
             if descending:
                 start = (ids.product_index(after[-1]) - 1) if after else store.product_index_limit - 1
@@ -76,9 +99,13 @@ def product_source(info, query: str | None, sort_key: str):
                     product = matches(index)
                     if product is not None:
                         yield (product.id,), product
+
         return scan
-    value = {"UPDATED_AT": lambda p: iso(p.updated_at), "CREATED_AT": lambda p: iso(p.created_at),
-             "TITLE": lambda p: p.title}[sort_key]
+    value = {
+        "UPDATED_AT": lambda p: iso(p.updated_at),
+        "CREATED_AT": lambda p: iso(p.created_at),
+        "TITLE": lambda p: p.title,
+    }[sort_key]
     chosen = (matches(i) for i in store.product_indexes())
     return list_source((p for p in chosen if p is not None), key=lambda p: (value(p), p.id))
 
@@ -94,11 +121,19 @@ def resolve_product_variants(_root, info, query=None, **args):
     warned = search.warnings(terms, VARIANT_SEARCH_FIELDS)
     if warned:
         info.context.search_warnings = (info.context.search_warnings or []) + [
-            {"path": [info.field_name], "query": query, "warnings": warned}]
-    match = search.matcher(terms, {
-        "sku": lambda v: v.sku, "barcode": lambda v: v.barcode or "", "title": lambda v: v.title,
-        "product_id": lambda v: v.product_id, "updated_at": lambda v: v.updated_at, "id": lambda v: v.id,
-    })
+            {"path": [info.field_name], "query": query, "warnings": warned}
+        ]
+    match = search.matcher(
+        terms,
+        {
+            "sku": lambda v: v.sku,
+            "barcode": lambda v: v.barcode or "",
+            "title": lambda v: v.title,
+            "product_id": lambda v: v.product_id,
+            "updated_at": lambda v: v.updated_at,
+            "id": lambda v: v.id,
+        },
+    )
 
     def scan(after, descending):
         # Variant ids grow with the product index, so walking products in order walks variants in order.
@@ -210,20 +245,27 @@ def product_collections(product: Product, info, **args):
 
 
 def product_metafields(product: Product, info, namespace=None, keys=None, **args):
-    chosen = [m for m in product.metafields if (namespace is None or m.namespace == namespace)
-              and (not keys or f"{m.namespace}.{m.key}" in keys)]
+    chosen = [
+        m
+        for m in product.metafields
+        if (namespace is None or m.namespace == namespace) and (not keys or f"{m.namespace}.{m.key}" in keys)
+    ]
     return page(list_source(chosen, by_id), args)
 
 
 def product_metafield(product: Product, info, key, namespace=None):
     if namespace is None and "." in key:
         namespace, key = key.split(".", 1)
-    return next((m for m in product.metafields if m.key == key and (namespace is None or m.namespace == namespace)), None)
+    return next(
+        (m for m in product.metafields if m.key == key and (namespace is None or m.namespace == namespace)), None
+    )
 
 
 def product_total_inventory(product: Product, info):
     store = info.context.store
-    return sum(store.available(v.inventory_item_id, loc) for v in product.variants if v.tracked for loc in product.location_ids)
+    return sum(
+        store.available(v.inventory_item_id, loc) for v in product.variants if v.tracked for loc in product.location_ids
+    )
 
 
 PRODUCT_FIELDS = {
@@ -244,8 +286,10 @@ PRODUCT_FIELDS = {
     "metafield": product_metafield,
 }
 OPTION_FIELDS = {
-    "optionValues": lambda o, info: [{"id": ids.gid("ProductOptionValue", o.id * 64 + n), "name": v, "hasVariants": True}
-                                     for n, v in enumerate(o.values)],
+    "optionValues": lambda o, info: [
+        {"id": ids.gid("ProductOptionValue", o.id * 64 + n), "name": v, "hasVariants": True}
+        for n, v in enumerate(o.values)
+    ],
 }
 
 
@@ -256,12 +300,16 @@ def variant_product(variant: Variant, info) -> Product:
 VARIANT_FIELDS = {
     "displayName": lambda v, info: f"{variant_product(v, info).title} - {v.title}",
     "sku": lambda v, info: v.sku,
-    "availableForSale": lambda v, info: variant_product(v, info).status == "ACTIVE" and (
-        not v.tracked or v.inventory_policy == "CONTINUE" or VARIANT_FIELDS["inventoryQuantity"](v, info) > 0),
-    "inventoryQuantity": lambda v, info: sum(info.context.store.available(v.inventory_item_id, loc)
-                                             for loc in variant_product(v, info).location_ids),
-    "selectedOptions": lambda v, info: [{"name": o.name, "value": value}
-                                        for o, value in zip(variant_product(v, info).options, v.option_values)],
+    "availableForSale": lambda v, info: (
+        variant_product(v, info).status == "ACTIVE"
+        and (not v.tracked or v.inventory_policy == "CONTINUE" or VARIANT_FIELDS["inventoryQuantity"](v, info) > 0)
+    ),
+    "inventoryQuantity": lambda v, info: sum(
+        info.context.store.available(v.inventory_item_id, loc) for loc in variant_product(v, info).location_ids
+    ),
+    "selectedOptions": lambda v, info: [
+        {"name": o.name, "value": value} for o, value in zip(variant_product(v, info).options, v.option_values)
+    ],
     "inventoryItem": lambda v, info: InventoryItemView(variant_product(v, info), v),
     "product": variant_product,
     "image": lambda v, info: variant_image(v, info),
@@ -294,8 +342,10 @@ INVENTORY_ITEM_FIELDS = {
     "sku": lambda i, info: i.variant.sku,
     "tracked": lambda i, info: i.variant.tracked,
     "requiresShipping": lambda i, info: i.variant.requires_shipping,
-    "measurement": lambda i, info: {"id": ids.gid("InventoryItemMeasurement", i.variant.inventory_item_id),
-                                    "weight": {"value": float(i.variant.weight_grams), "unit": "GRAMS"}},
+    "measurement": lambda i, info: {
+        "id": ids.gid("InventoryItemMeasurement", i.variant.inventory_item_id),
+        "weight": {"value": float(i.variant.weight_grams), "unit": "GRAMS"},
+    },
     "unitCost": lambda i, info: None,
     "variant": lambda i, info: i.variant,
     "createdAt": lambda i, info: i.variant.created_at,
@@ -305,33 +355,58 @@ INVENTORY_ITEM_FIELDS = {
 }
 
 
-QUANTITY_NAMES = {"available", "committed", "damaged", "incoming", "on_hand", "quality_control", "reserved",
-                  "safety_stock", "unavailable"}
+QUANTITY_NAMES = {
+    "available",
+    "committed",
+    "damaged",
+    "incoming",
+    "on_hand",
+    "quality_control",
+    "reserved",
+    "safety_stock",
+    "unavailable",
+}
 
 
 def level_quantities(level: LevelView, info, names):
     unknown = [name for name in names if name not in QUANTITY_NAMES]
     if unknown:
-        raise GraphQLError(f"The quantity name '{unknown[0]}' is not valid. Valid names: {', '.join(sorted(QUANTITY_NAMES))}.")
+        raise GraphQLError(
+            f"The quantity name '{unknown[0]}' is not valid. Valid names: {', '.join(sorted(QUANTITY_NAMES))}."
+        )
     store = info.context.store
     item_id, location_id = level.variant.inventory_item_id, level.location.id
     updated = store.level_updated_at(item_id, location_id, level.variant.updated_at)  # DateTime formats it
-    return [{"id": f"gid://shopify/InventoryQuantity/{location_id}?inventory_item_id={item_id}&name={name}",
-             "name": name, "quantity": store.quantity(item_id, location_id, name), "updatedAt": updated} for name in names]
+    return [
+        {
+            "id": f"gid://shopify/InventoryQuantity/{location_id}?inventory_item_id={item_id}&name={name}",
+            "name": name,
+            "quantity": store.quantity(item_id, location_id, name),
+            "updatedAt": updated,
+        }
+        for name in names
+    ]
 
 
 LEVEL_FIELDS = {
     "item": lambda l, info: InventoryItemView(l.product, l.variant),
     "quantities": level_quantities,
     "createdAt": lambda l, info: l.variant.created_at,
-    "updatedAt": lambda l, info: info.context.store.level_updated_at(l.variant.inventory_item_id, l.location.id, l.variant.updated_at),
+    "updatedAt": lambda l, info: info.context.store.level_updated_at(
+        l.variant.inventory_item_id, l.location.id, l.variant.updated_at
+    ),
     "canDeactivate": lambda l, info: len(l.product.location_ids) > 1,
 }
 LOCATION_FIELDS = {
     "fulfillsOnlineOrders": lambda l, info: True,
     "shipsInventory": lambda l, info: True,
-    "address": lambda l, info: {"address1": "1 Commerce Way", "city": l.city, "countryCode": l.country_code,
-                                "zip": l.zip, "formatted": ["1 Commerce Way", f"{l.city} {l.zip}", l.country_code]},
+    "address": lambda l, info: {
+        "address1": "1 Commerce Way",
+        "city": l.city,
+        "countryCode": l.country_code,
+        "zip": l.zip,
+        "formatted": ["1 Commerce Way", f"{l.city} {l.zip}", l.country_code],
+    },
 }
 MEDIA_FIELDS = {
     "alt": lambda m, info: m.image.alt,

@@ -26,8 +26,11 @@ INTERVALS = {"EVERY_30_DAYS": "every 30 days", "ANNUAL": "every year"}
 
 
 def page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{escape(title)}</title></head>"
-                        f"<body><main><h1>{escape(title)}</h1>{body}</main></body></html>", status_code=status)
+    return HTMLResponse(
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{escape(title)}</title></head>'
+        f"<body><main><h1>{escape(title)}</h1>{body}</main></body></html>",
+        status_code=status,
+    )
 
 
 async def confirm_charge(request: Request) -> Response:
@@ -45,9 +48,11 @@ async def confirm_charge(request: Request) -> Response:
     if subscription.status in {"ACTIVE", "DECLINED"}:  # answered already: back to the app, as a reload would
         return RedirectResponse(billing.return_url_with_charge(subscription), status_code=303)
     if subscription.status != "PENDING":
-        return page("Charge no longer available",
-                    f"<p>This charge is {escape(subscription.status.lower())}. Go back to the app to choose again.</p>",
-                    410)
+        return page(
+            "Charge no longer available",
+            f"<p>This charge is {escape(subscription.status.lower())}. Go back to the app to choose again.</p>",
+            410,
+        )
     decision = (form.get("decision") or [""])[0]
     if request.method == "GET" and sandbox.config.billing_auto_approve:
         decision = "approve"
@@ -64,10 +69,15 @@ def approval_page(subscription: AppSubscription, signature: str) -> HTMLResponse
     trial = f"<p>Free for {subscription.trial_days} days first.</p>" if subscription.trial_days else ""
     test = "<p><strong>Test charge</strong>: nothing will be billed.</p>" if subscription.test else ""
     buttons = "".join(
-        f"<button type=\"submit\" name=\"decision\" value=\"{value}\">{label}</button> "
-        for value, label in (("approve", "Approve"), ("decline", "Decline")))
-    return page("Approve subscription", (
-        f"<p data-testid=\"charge\">{escape(subscription.name)}: {escape(subscription.amount)} "
-        f"{escape(subscription.currency)} {INTERVALS.get(subscription.interval, '')}</p>{trial}{test}"
-        f"<form method=\"post\"><input type=\"hidden\" name=\"signature\" value=\"{escape(signature)}\">"
-        f"{buttons}</form>"))
+        f'<button type="submit" name="decision" value="{value}">{label}</button> '
+        for value, label in (("approve", "Approve"), ("decline", "Decline"))
+    )
+    return page(
+        "Approve subscription",
+        (
+            f'<p data-testid="charge">{escape(subscription.name)}: {escape(subscription.amount)} '
+            f"{escape(subscription.currency)} {INTERVALS.get(subscription.interval, '')}</p>{trial}{test}"
+            f'<form method="post"><input type="hidden" name="signature" value="{escape(signature)}">'
+            f"{buttons}</form>"
+        ),
+    )

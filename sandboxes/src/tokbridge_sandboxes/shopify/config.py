@@ -15,8 +15,14 @@ class SandboxConfig(BaseSettings):
     # Scopes the app may be granted; asking for anything else is refused at /admin/oauth/authorize.
     available_scopes: list[str] = Field(
         default_factory=lambda: [
-            "read_products", "write_products", "read_inventory", "write_inventory", "read_locations",
-            "read_orders", "write_orders", "read_merchant_managed_fulfillment_orders",
+            "read_products",
+            "write_products",
+            "read_inventory",
+            "write_inventory",
+            "read_locations",
+            "read_orders",
+            "write_orders",
+            "read_merchant_managed_fulfillment_orders",
             "write_merchant_managed_fulfillment_orders",
         ]
     )

@@ -94,6 +94,7 @@ def number(value: str | int, type_name: str) -> int:
 
 def handler(fn):
     """Turn lookup and input errors into clear 4xx answers."""
+
     async def wrapped(request: Request) -> Response:
         try:
             return await fn(request)
@@ -112,9 +113,15 @@ def handler(fn):
 def product_state(store: ShopStore, product) -> dict:
     payload = payloads.product_payload(store, product)
     payload["stock"] = [
-        {"inventory_item_id": v.inventory_item_id, "location_id": loc, "tracked": v.tracked,
-         "available": store.available(v.inventory_item_id, loc), "committed": store.committed(v.inventory_item_id, loc)}
-        for v in product.variants for loc in product.location_ids
+        {
+            "inventory_item_id": v.inventory_item_id,
+            "location_id": loc,
+            "tracked": v.tracked,
+            "available": store.available(v.inventory_item_id, loc),
+            "committed": store.committed(v.inventory_item_id, loc),
+        }
+        for v in product.variants
+        for loc in product.location_ids
     ]
     return payload
 
@@ -122,25 +129,52 @@ def product_state(store: ShopStore, product) -> dict:
 def order_state(store: ShopStore, order) -> dict:
     payload = payloads.order_payload(order)
     payload["fulfillment_orders"] = [
-        {"id": fo.id, "status": fo.status, "location_id": fo.location_id,
-         "line_items": [{"line_item_id": li.line_item_id, "total_quantity": li.total_quantity,
-                         "remaining_quantity": li.remaining_quantity} for li in fo.line_items]}
-        for fo in order.fulfillment_orders]
+        {
+            "id": fo.id,
+            "status": fo.status,
+            "location_id": fo.location_id,
+            "line_items": [
+                {
+                    "line_item_id": li.line_item_id,
+                    "total_quantity": li.total_quantity,
+                    "remaining_quantity": li.remaining_quantity,
+                }
+                for li in fo.line_items
+            ],
+        }
+        for fo in order.fulfillment_orders
+    ]
     payload["fulfillments"] = [payloads.fulfillment_payload(order, f) for f in order.fulfillments]
     payload["refunds"] = [
-        {"id": r.id, "note": r.note, "refund_line_items": [
-            {"line_item_id": line.line_item_id, "quantity": line.quantity, "restock_type": line.restock_type}
-            for line in r.lines]}
-        for r in order.refunds]
+        {
+            "id": r.id,
+            "note": r.note,
+            "refund_line_items": [
+                {"line_item_id": line.line_item_id, "quantity": line.quantity, "restock_type": line.restock_type}
+                for line in r.lines
+            ],
+        }
+        for r in order.refunds
+    ]
     payload["shipping_lines"] = [{"title": s.title, "code": s.code, "price": s.price} for s in order.shipping_lines]
     payload["tax_lines"] = [{"title": t.title, "rate": t.rate, "price": t.amount} for t in order.tax_lines]
     payload["discount_codes"] = order.discount_codes
     address = order.shipping_address
-    payload["shipping_address"] = None if not address else {
-        "first_name": address.get("firstName"), "last_name": address.get("lastName"),
-        "address1": address.get("address1"), "address2": address.get("address2"), "city": address.get("city"),
-        "province_code": address.get("provinceCode"), "zip": address.get("zip"),
-        "country_code": address.get("countryCode"), "phone": address.get("phone")}
+    payload["shipping_address"] = (
+        None
+        if not address
+        else {
+            "first_name": address.get("firstName"),
+            "last_name": address.get("lastName"),
+            "address1": address.get("address1"),
+            "address2": address.get("address2"),
+            "city": address.get("city"),
+            "province_code": address.get("provinceCode"),
+            "zip": address.get("zip"),
+            "country_code": address.get("countryCode"),
+            "phone": address.get("phone"),
+        }
+    )
     payload["total_discounts"] = order.total_discounts
     payload["custom_attributes"] = [{"key": k, "value": v} for k, v in order.custom_attributes]
     return payload
@@ -160,8 +194,9 @@ async def seed_shop(request: Request) -> Response:
     if currency not in CURRENCY_CODES:
         raise ValueError("currency must be one of Shopify's CurrencyCode values, e.g. USD or GBP")
     store = sandbox.seed_shop(domain, count, int(data.get("seed", sandbox.config.catalog_seed)), currency)
-    return JSONResponse({"shop": store.domain, "count": count, "seed": store.catalog.seed,
-                         "currency": store.currency}, status_code=201)
+    return JSONResponse(
+        {"shop": store.domain, "count": count, "seed": store.catalog.seed, "currency": store.currency}, status_code=201
+    )
 
 
 @handler
@@ -233,9 +268,14 @@ async def set_stock(request: Request) -> Response:
     if not store.is_stocked(item_id, location_id):
         raise LookupError("that inventory item is not stocked at that location")
     store.set_quantity(item_id, location_id, "available", int(data["available"]))
-    return JSONResponse({"inventory_item_id": item_id, "location_id": location_id,
-                         "available": store.available(item_id, location_id),
-                         "committed": store.committed(item_id, location_id)})
+    return JSONResponse(
+        {
+            "inventory_item_id": item_id,
+            "location_id": location_id,
+            "available": store.available(item_id, location_id),
+            "committed": store.committed(item_id, location_id),
+        }
+    )
 
 
 @handler
@@ -262,8 +302,12 @@ async def fulfill_order(request: Request) -> Response:
     order_id = number(request.path_params["order_id"], "Order")
     lines = data.get("line_items")  # [{id, quantity}]: a partial fulfillment; else all that is left
     fulfillment = store.fulfill_order(
-        order_id, data.get("company"), data.get("number"), data.get("url"),
-        None if lines is None else {number(str(line["id"]), "LineItem"): int(line["quantity"]) for line in lines})
+        order_id,
+        data.get("company"),
+        data.get("number"),
+        data.get("url"),
+        None if lines is None else {number(str(line["id"]), "LineItem"): int(line["quantity"]) for line in lines},
+    )
     return JSONResponse(payloads.fulfillment_payload(store.order(order_id), fulfillment), status_code=201)
 
 
@@ -271,8 +315,12 @@ async def fulfill_order(request: Request) -> Response:
 async def update_tracking(request: Request) -> Response:
     data = await read_json(request)
     store = store_of(request)
-    fulfillment = store.update_tracking(number(request.path_params["fulfillment_id"], "Fulfillment"),
-                                        data.get("company"), data.get("number"), data.get("url"))
+    fulfillment = store.update_tracking(
+        number(request.path_params["fulfillment_id"], "Fulfillment"),
+        data.get("company"),
+        data.get("number"),
+        data.get("url"),
+    )
     return JSONResponse(payloads.fulfillment_payload(store.order(fulfillment.order_id), fulfillment))
 
 
@@ -283,7 +331,9 @@ async def cancel_order(request: Request) -> Response:
     reason = data.get("reason", "CUSTOMER").upper()
     if reason not in {"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"}:
         raise ValueError("reason must be one of CUSTOMER, DECLINED, FRAUD, INVENTORY, OTHER, STAFF")
-    order = store.cancel_order(number(request.path_params["order_id"], "Order"), reason, bool(data.get("restock", True)))
+    order = store.cancel_order(
+        number(request.path_params["order_id"], "Order"), reason, bool(data.get("restock", True))
+    )
     return JSONResponse(order_state(store, order))
 
 
@@ -336,8 +386,18 @@ async def faults(request: Request) -> Response:
         answer_script = [str(s) for s in data.get("answer_script", [])]
         if any(s not in {"ok", *ANSWER_FAULT_KINDS} for s in answer_script):
             raise ValueError(f"answer_script entries must be ok or one of {', '.join(ANSWER_FAULT_KINDS)}")
-        rates = {key: float(data[key]) for key in ("error_rate", "throttle_rate", "timeout_rate", "drop_answer_rate",
-                                                   "delay_answer_rate", "timeout_answer_rate") if key in data}
+        rates = {
+            key: float(data[key])
+            for key in (
+                "error_rate",
+                "throttle_rate",
+                "timeout_rate",
+                "drop_answer_rate",
+                "delay_answer_rate",
+                "timeout_answer_rate",
+            )
+            if key in data
+        }
         if any(not 0 <= rate <= 1 for rate in rates.values()):
             raise ValueError("rates must be between 0 and 1")
         fields = data.get("answer_fault_fields", list(ANSWER_FAULT_FIELDS))
@@ -345,7 +405,10 @@ async def faults(request: Request) -> Response:
             raise ValueError("answer_fault_fields must be a list of mutation names, e.g. orderCreate")
         seed = data.get("seed")
         sandbox.faults = Faults(
-            script=script, answer_script=answer_script, answer_fault_fields=fields, **rates,
+            script=script,
+            answer_script=answer_script,
+            answer_fault_fields=fields,
+            **rates,
             error_status=int(data.get("error_status", 503)),
             retry_after=str(data.get("retry_after", "1.0")),
             timeout_seconds=min(float(data.get("timeout_seconds", 10.0)), 120.0),
@@ -391,8 +454,13 @@ async def webhook_settings(request: Request) -> Response:
                 if not 0 <= value <= 1:
                     raise ValueError(f"{key} must be between 0 and 1")
                 setattr(dispatcher, key, value)
-    return JSONResponse({"app_webhook_uri": dispatcher.app_webhook_uri, "duplicate_rate": dispatcher.duplicate_rate,
-                         "reorder_rate": dispatcher.reorder_rate})
+    return JSONResponse(
+        {
+            "app_webhook_uri": dispatcher.app_webhook_uri,
+            "duplicate_rate": dispatcher.duplicate_rate,
+            "reorder_rate": dispatcher.reorder_rate,
+        }
+    )
 
 
 @handler
@@ -409,13 +477,28 @@ async def deliveries(request: Request) -> Response:
 @handler
 async def state(request: Request) -> Response:
     sandbox = sandbox_of(request)
-    return JSONResponse({"shops": [
-        {"shop": s.domain, "products": s.product_index_limit, "catalog_seed": s.catalog.seed, "orders": len(s.orders),
-         "currency": s.currency,
-         "webhook_subscriptions": [{"id": w.id, "topic": w.topic, "uri": w.uri} for w in s.webhook_subscriptions.values()],
-         "bulk_operations": [{"id": b.id, "status": b.status, "object_count": b.object_count} for b in s.bulk_operations.values()],
-         "locations": [{"id": loc.id, "name": loc.name} for loc in s.catalog.locations]}
-        for s in sandbox.shops.values()]})
+    return JSONResponse(
+        {
+            "shops": [
+                {
+                    "shop": s.domain,
+                    "products": s.product_index_limit,
+                    "catalog_seed": s.catalog.seed,
+                    "orders": len(s.orders),
+                    "currency": s.currency,
+                    "webhook_subscriptions": [
+                        {"id": w.id, "topic": w.topic, "uri": w.uri} for w in s.webhook_subscriptions.values()
+                    ],
+                    "bulk_operations": [
+                        {"id": b.id, "status": b.status, "object_count": b.object_count}
+                        for b in s.bulk_operations.values()
+                    ],
+                    "locations": [{"id": loc.id, "name": loc.name} for loc in s.catalog.locations],
+                }
+                for s in sandbox.shops.values()
+            ]
+        }
+    )
 
 
 SHOP = "/sandbox/shops/{shop}"

@@ -11,8 +11,16 @@ import threading
 from dataclasses import dataclass
 
 from graphql import (
-    FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLObjectType, GraphQLSchema,
-    InlineFragmentNode, OperationDefinitionNode, SelectionSetNode, get_named_type, is_leaf_type,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_named_type,
+    is_leaf_type,
     value_from_ast,
 )
 
@@ -118,7 +126,9 @@ class CostWalker:
                 raise QueryShapeError("you must provide one of first or last", node, path)
             size = first if first is not None else last
             if size > MAX_PAGE_SIZE or size < 0:
-                raise QueryShapeError(f"The page size requested ({size}) must be between 0 and {MAX_PAGE_SIZE}.", node, path)
+                raise QueryShapeError(
+                    f"The page size requested ({size}) must be between 0 and {MAX_PAGE_SIZE}.", node, path
+                )
             return CONNECTION_BASE_COST + size * self.node_cost(named, node.selection_set, path)
         return 1 + self.selection_cost(named, node.selection_set, path)
 
@@ -163,7 +173,9 @@ class CostWalker:
             if named.name.endswith("Connection"):
                 total += CONNECTION_BASE_COST + self._actual_connection(named, node.selection_set, value)
             elif isinstance(value, list):
-                total += sum(1 + self._actual_selection(named, node.selection_set, item) for item in value) if value else 0
+                total += (
+                    sum(1 + self._actual_selection(named, node.selection_set, item) for item in value) if value else 0
+                )
             else:
                 total += 1 + self._actual_selection(named, node.selection_set, value)
         return total
@@ -175,15 +187,19 @@ class CostWalker:
             key = child.alias.value if child.alias else name
             if name == "nodes":
                 node_type = get_named_type(connection_type.fields["nodes"].type)
-                total += sum(1 + self._actual_selection(node_type, child.selection_set, n) for n in value.get(key) or [])
+                total += sum(
+                    1 + self._actual_selection(node_type, child.selection_set, n) for n in value.get(key) or []
+                )
             elif name == "edges":
                 edge_type = get_named_type(connection_type.fields["edges"].type)
                 node_type = get_named_type(edge_type.fields["node"].type)
                 for edge_child in self.fields(edge_type, child.selection_set):
                     if edge_child.name.value == "node":
                         node_key = edge_child.alias.value if edge_child.alias else "node"
-                        total += sum(1 + self._actual_selection(node_type, edge_child.selection_set, (e or {}).get(node_key))
-                                     for e in value.get(key) or [])
+                        total += sum(
+                            1 + self._actual_selection(node_type, edge_child.selection_set, (e or {}).get(node_key))
+                            for e in value.get(key) or []
+                        )
         return total
 
 
@@ -224,5 +240,8 @@ class LeakyBucket:
     def status(self) -> dict:
         with self._lock:
             self._refill()
-            return {"maximumAvailable": float(self.size), "currentlyAvailable": int(self._available),
-                    "restoreRate": float(self.restore_rate)}
+            return {
+                "maximumAvailable": float(self.size),
+                "currentlyAvailable": int(self._available),
+                "restoreRate": float(self.restore_rate),
+            }

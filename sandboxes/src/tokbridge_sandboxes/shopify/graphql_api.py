@@ -12,35 +12,83 @@ from graphql import GraphQLSchema, build_schema
 
 from . import billing, ids
 from .billing_fields import (
-    APP_INSTALLATION_FIELDS, APP_SUBSCRIPTION_FIELDS, resolve_app_subscription_cancel, resolve_app_subscription_create,
+    APP_INSTALLATION_FIELDS,
+    APP_SUBSCRIPTION_FIELDS,
+    resolve_app_subscription_cancel,
+    resolve_app_subscription_create,
     resolve_current_app_installation,
 )
 from .catalog_fields import (
-    IMAGE_FIELDS, INVENTORY_ITEM_FIELDS, LEVEL_FIELDS, LOCATION_FIELDS, MEDIA_FIELDS, OPTION_FIELDS, PRODUCT_FIELDS,
-    VARIANT_FIELDS, media_image, resolve_collections, resolve_inventory_item, resolve_inventory_level,
-    resolve_location, resolve_locations, resolve_product, resolve_product_variant, resolve_product_variants,
+    IMAGE_FIELDS,
+    INVENTORY_ITEM_FIELDS,
+    LEVEL_FIELDS,
+    LOCATION_FIELDS,
+    MEDIA_FIELDS,
+    OPTION_FIELDS,
+    PRODUCT_FIELDS,
+    VARIANT_FIELDS,
+    media_image,
+    resolve_collections,
+    resolve_inventory_item,
+    resolve_inventory_level,
+    resolve_location,
+    resolve_locations,
+    resolve_product,
+    resolve_product_variant,
+    resolve_product_variants,
     resolve_products,
-    resolve_products_count, resolve_shop,
+    resolve_products_count,
+    resolve_shop,
 )
 from .clock import iso
 from .models import (
-    AppSubscription, BulkOperation, Collection, Fulfillment, FulfillmentOrder, Location, Metafield, Order, Product,
-    ProductOption, Variant, WebhookSubscription,
+    AppSubscription,
+    BulkOperation,
+    Collection,
+    Fulfillment,
+    FulfillmentOrder,
+    Location,
+    Metafield,
+    Order,
+    Product,
+    ProductOption,
+    Variant,
+    WebhookSubscription,
 )
 from .order_fields import (
-    FO_LINE_FIELDS, FULFILLMENT_FIELDS, FULFILLMENT_ORDER_FIELDS, LINE_ITEM_FIELDS, ORDER_FIELDS, REFUND_FIELDS,
+    FO_LINE_FIELDS,
+    FULFILLMENT_FIELDS,
+    FULFILLMENT_ORDER_FIELDS,
+    LINE_ITEM_FIELDS,
+    ORDER_FIELDS,
+    REFUND_FIELDS,
     REFUND_LINE_FIELDS,
-    resolve_fulfillment, resolve_fulfillment_order, resolve_order, resolve_orders,
+    resolve_fulfillment,
+    resolve_fulfillment_order,
+    resolve_order,
+    resolve_orders,
 )
 from .resolving import invalid_id, parse_id
 from .schema_sdl import SDL
 from .store import ShopStore
 from .views import FulfillmentOrderLineItemView, InventoryItemView, LevelView, LineItemView, MediaImageView
 from .write_fields import (
-    BULK_FIELDS, WEBHOOK_FIELDS, adjustment_changes, resolve_bulk_cancel, resolve_bulk_operations,
-    resolve_bulk_run_query, resolve_current_bulk_operation, resolve_inventory_adjust_quantities,
-    resolve_inventory_set_quantities, resolve_job, resolve_order_cancel, resolve_order_create,
-    resolve_refund_create, resolve_webhook_create, resolve_webhook_delete, resolve_webhook_subscriptions,
+    BULK_FIELDS,
+    WEBHOOK_FIELDS,
+    adjustment_changes,
+    resolve_bulk_cancel,
+    resolve_bulk_operations,
+    resolve_bulk_run_query,
+    resolve_current_bulk_operation,
+    resolve_inventory_adjust_quantities,
+    resolve_inventory_set_quantities,
+    resolve_job,
+    resolve_order_cancel,
+    resolve_order_create,
+    resolve_refund_create,
+    resolve_webhook_create,
+    resolve_webhook_delete,
+    resolve_webhook_subscriptions,
 )
 
 
@@ -69,11 +117,22 @@ def load_node(info, gid_value: str):
 
 
 TYPE_NAMES = {
-    Product: "Product", Variant: "ProductVariant", InventoryItemView: "InventoryItem", Location: "Location",
-    Collection: "Collection", Order: "Order", FulfillmentOrder: "FulfillmentOrder", Fulfillment: "Fulfillment",
-    BulkOperation: "BulkOperation", WebhookSubscription: "WebhookSubscription", MediaImageView: "MediaImage",
-    Metafield: "Metafield", ProductOption: "ProductOption", LevelView: "InventoryLevel",
-    LineItemView: "LineItem", FulfillmentOrderLineItemView: "FulfillmentOrderLineItem",
+    Product: "Product",
+    Variant: "ProductVariant",
+    InventoryItemView: "InventoryItem",
+    Location: "Location",
+    Collection: "Collection",
+    Order: "Order",
+    FulfillmentOrder: "FulfillmentOrder",
+    Fulfillment: "Fulfillment",
+    BulkOperation: "BulkOperation",
+    WebhookSubscription: "WebhookSubscription",
+    MediaImageView: "MediaImage",
+    Metafield: "Metafield",
+    ProductOption: "ProductOption",
+    LevelView: "InventoryLevel",
+    LineItemView: "LineItem",
+    FulfillmentOrderLineItemView: "FulfillmentOrderLineItem",
     AppSubscription: "AppSubscription",
 }
 
@@ -102,11 +161,15 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "orders": resolve_orders,
         "fulfillmentOrder": resolve_fulfillment_order,
         "fulfillment": resolve_fulfillment,
-        "bulkOperation": lambda _root, info, id: info.context.store.bulk_operations.get(parse_id(id, "BulkOperation") or -1),
+        "bulkOperation": lambda _root, info, id: info.context.store.bulk_operations.get(
+            parse_id(id, "BulkOperation") or -1
+        ),
         "currentBulkOperation": resolve_current_bulk_operation,
         "bulkOperations": resolve_bulk_operations,
         "job": resolve_job,
-        "webhookSubscription": lambda _root, info, id: info.context.store.webhook_subscriptions.get(parse_id(id, "WebhookSubscription") or -1),
+        "webhookSubscription": lambda _root, info, id: info.context.store.webhook_subscriptions.get(
+            parse_id(id, "WebhookSubscription") or -1
+        ),
         "webhookSubscriptions": resolve_webhook_subscriptions,
         "currentAppInstallation": resolve_current_app_installation,
     },

@@ -31,7 +31,7 @@ def parse_gid(value: str, expected_type: str | None = None) -> tuple[str, int] |
 
 @lru_cache(maxsize=4096)  # the same few location ids are parsed for every variant of a bulk run
 def _parse_gid(value: str, expected_type: str | None) -> tuple[str, int] | None:
-    rest = value[len("gid://shopify/"):].split("?", 1)[0]
+    rest = value[len("gid://shopify/") :].split("?", 1)[0]
     type_name, _, number = rest.partition("/")
     if not number.isdigit() or (expected_type and type_name != expected_type):
         return None

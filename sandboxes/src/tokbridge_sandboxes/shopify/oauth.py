@@ -50,8 +50,11 @@ async def authorize(request: Request) -> Response:
     # Without `scope`, a managed installation grants what the app's configuration declares: all of them here.
     scopes = frozenset(requested or config.available_scopes)
     params = {
-        "code": sandbox.issue_code(store.domain, scopes), "host": host_param(store.domain), "shop": store.domain,
-        "state": state, "timestamp": str(int(sandbox.clock.now())),
+        "code": sandbox.issue_code(store.domain, scopes),
+        "host": host_param(store.domain),
+        "shop": store.domain,
+        "state": state,
+        "timestamp": str(int(sandbox.clock.now())),
     }
     params["hmac"] = sign_query(params, config.client_secret)
     existing = parse_qs(parts.query)
@@ -82,9 +85,13 @@ async def access_token(request: Request) -> Response:
         return JSONResponse({"errors": "Not Found"}, status_code=404)
     client_id = str(form.get("client_id", ""))
     client_secret = str(form.get("client_secret", ""))
-    if not (hmac.compare_digest(client_id.encode(), config.client_id.encode())
-            and hmac.compare_digest(client_secret.encode(), config.client_secret.encode())):
-        return token_error("invalid_client", "Client authentication failed: the client_id or client_secret is invalid", 401)
+    if not (
+        hmac.compare_digest(client_id.encode(), config.client_id.encode())
+        and hmac.compare_digest(client_secret.encode(), config.client_secret.encode())
+    ):
+        return token_error(
+            "invalid_client", "Client authentication failed: the client_id or client_secret is invalid", 401
+        )
     grant_type = form.get("grant_type") or "authorization_code"
     if grant_type == "authorization_code":
         code = sandbox.redeem_code(store.domain, str(form.get("code", "")))
@@ -97,8 +104,9 @@ async def access_token(request: Request) -> Response:
         if grant is None or grant.shop != store.domain:
             return token_error("invalid_grant", "The refresh token is invalid, expired or was already replaced")
     elif grant_type == "client_credentials":
-        grant = sandbox.issue_grant(store.domain, frozenset(config.available_scopes), expiring=True,
-                                    lifetime=CLIENT_CREDENTIALS_LIFETIME)
+        grant = sandbox.issue_grant(
+            store.domain, frozenset(config.available_scopes), expiring=True, lifetime=CLIENT_CREDENTIALS_LIFETIME
+        )
     else:
         return token_error("unsupported_grant_type", f"The grant type {grant_type!r} is not supported")
     body: dict = {"access_token": grant.token, "scope": ",".join(sorted(grant.scopes))}

@@ -11,9 +11,19 @@ from .pagination import list_source
 from .resolving import bag, by_id, page, parse_id, require_scope
 from .views import FulfillmentOrderLineItemView, LineItemView
 
-
-ORDER_SEARCH_FIELDS = {"updated_at", "created_at", "processed_at", "name", "source_name", "source_identifier",
-                       "tag", "status", "financial_status", "fulfillment_status", "id"}
+ORDER_SEARCH_FIELDS = {
+    "updated_at",
+    "created_at",
+    "processed_at",
+    "name",
+    "source_name",
+    "source_identifier",
+    "tag",
+    "status",
+    "financial_status",
+    "fulfillment_status",
+    "id",
+}
 
 
 def resolve_orders(_root, info, **args):
@@ -23,19 +33,31 @@ def resolve_orders(_root, info, **args):
     warned = search.warnings(terms, ORDER_SEARCH_FIELDS)
     if warned:
         info.context.search_warnings = (info.context.search_warnings or []) + [
-            {"path": ["orders"], "query": args.get("query"), "warnings": warned}]
-    match = search.matcher(terms, {
-        "updated_at": lambda o: o.updated_at, "created_at": lambda o: o.created_at,
-        "processed_at": lambda o: o.processed_at, "name": lambda o: [o.name, str(o.number)],
-        "source_name": lambda o: o.source_name or "", "source_identifier": lambda o: o.source_identifier or "",
-        "tag": lambda o: o.tags, "id": lambda o: o.id,
-        "status": lambda o: "cancelled" if o.cancelled_at else ("closed" if o.closed_at else "open"),
-        "financial_status": lambda o: o.financial_status.lower(),
-        "fulfillment_status": lambda o: order_fulfillment_status(o, info).lower(),
-    })
-    key = {"ID": lambda o: (o.id,), "CREATED_AT": lambda o: (iso(o.created_at), o.id),
-           "UPDATED_AT": lambda o: (iso(o.updated_at), o.id), "PROCESSED_AT": lambda o: (iso(o.processed_at), o.id),
-           "ORDER_NUMBER": lambda o: (o.number, o.id)}[args.get("sortKey") or "PROCESSED_AT"]
+            {"path": ["orders"], "query": args.get("query"), "warnings": warned}
+        ]
+    match = search.matcher(
+        terms,
+        {
+            "updated_at": lambda o: o.updated_at,
+            "created_at": lambda o: o.created_at,
+            "processed_at": lambda o: o.processed_at,
+            "name": lambda o: [o.name, str(o.number)],
+            "source_name": lambda o: o.source_name or "",
+            "source_identifier": lambda o: o.source_identifier or "",
+            "tag": lambda o: o.tags,
+            "id": lambda o: o.id,
+            "status": lambda o: "cancelled" if o.cancelled_at else ("closed" if o.closed_at else "open"),
+            "financial_status": lambda o: o.financial_status.lower(),
+            "fulfillment_status": lambda o: order_fulfillment_status(o, info).lower(),
+        },
+    )
+    key = {
+        "ID": lambda o: (o.id,),
+        "CREATED_AT": lambda o: (iso(o.created_at), o.id),
+        "UPDATED_AT": lambda o: (iso(o.updated_at), o.id),
+        "PROCESSED_AT": lambda o: (iso(o.processed_at), o.id),
+        "ORDER_NUMBER": lambda o: (o.number, o.id),
+    }[args.get("sortKey") or "PROCESSED_AT"]
     with store.lock:
         chosen = [o for o in store.orders.values() if match(o)]
     return page(list_source(chosen, key), args)
@@ -55,7 +77,9 @@ def order_fulfillment_status(order: Order, info) -> str:
 
 
 def order_totals(order: Order) -> dict[str, Decimal]:
-    subtotal = sum((Decimal(li.price) * li.quantity for li in order.line_items), Decimal(0)) - Decimal(order.total_discounts)
+    subtotal = sum((Decimal(li.price) * li.quantity for li in order.line_items), Decimal(0)) - Decimal(
+        order.total_discounts
+    )
     shipping = sum((Decimal(s.price) for s in order.shipping_lines), Decimal(0))
     tax = sum((Decimal(t.amount) for li in order.line_items for t in li.tax_lines), Decimal(0))
     tax += sum((Decimal(t.amount) for s in order.shipping_lines for t in s.tax_lines), Decimal(0))
@@ -68,19 +92,30 @@ def order_bag(order: Order, key: str) -> dict:
     """An order total in the shop's currency, and in the buyer's (presentment) one when they differ."""
     found = bag(order_totals(order)[key], order.currency)
     if order.presentment_totals is not None:
-        found = {**found, "presentmentMoney": {"amount": order.presentment_totals[key],
-                                               "currencyCode": order.presentment_currency}}
+        found = {
+            **found,
+            "presentmentMoney": {"amount": order.presentment_totals[key], "currencyCode": order.presentment_currency},
+        }
     return found
 
 
 def tax_line(tax, currency: str) -> dict:
-    return {"title": tax.title, "rate": tax.rate, "ratePercentage": tax.rate * 100 if tax.rate is not None else None,
-            "priceSet": bag(tax.amount, currency)}
+    return {
+        "title": tax.title,
+        "rate": tax.rate,
+        "ratePercentage": tax.rate * 100 if tax.rate is not None else None,
+        "priceSet": bag(tax.amount, currency),
+    }
 
 
 def order_fulfillment_orders(order: Order, info, **args):
-    require_scope(info, "read_merchant_managed_fulfillment_orders", "read_assigned_fulfillment_orders",
-                  "read_third_party_fulfillment_orders", "read_marketplace_fulfillment_orders")
+    require_scope(
+        info,
+        "read_merchant_managed_fulfillment_orders",
+        "read_assigned_fulfillment_orders",
+        "read_third_party_fulfillment_orders",
+        "read_marketplace_fulfillment_orders",
+    )
     return page(list_source(order.fulfillment_orders, by_id), args)
 
 
@@ -99,12 +134,30 @@ ORDER_FIELDS = {
     "taxLines": lambda o, info: [tax_line(t, o.currency) for t in o.tax_lines],
     "shippingAddress": lambda o, info: _address(o.shipping_address),
     "billingAddress": lambda o, info: _address(o.billing_address),
-    "lineItems": lambda o, info, **args: page(list_source([LineItemView(li, o) for li in o.line_items], lambda v: (v.line.id,)), args),
-    "shippingLines": lambda o, info, includeRemovals=False, **args: page(list_source(
-        [{"id": s.gid, "title": s.title, "code": s.code, "source": s.source, "originalPriceSet": bag(s.price, o.currency),
-          "taxLines": [tax_line(t, o.currency) for t in s.tax_lines], "_key": s.id} for s in o.shipping_lines],
-        lambda s: (s["_key"],)), args),
-    "fulfillmentOrders": lambda o, info, displayable=False, query=None, **args: order_fulfillment_orders(o, info, **args),
+    "lineItems": lambda o, info, **args: page(
+        list_source([LineItemView(li, o) for li in o.line_items], lambda v: (v.line.id,)), args
+    ),
+    "shippingLines": lambda o, info, includeRemovals=False, **args: page(
+        list_source(
+            [
+                {
+                    "id": s.gid,
+                    "title": s.title,
+                    "code": s.code,
+                    "source": s.source,
+                    "originalPriceSet": bag(s.price, o.currency),
+                    "taxLines": [tax_line(t, o.currency) for t in s.tax_lines],
+                    "_key": s.id,
+                }
+                for s in o.shipping_lines
+            ],
+            lambda s: (s["_key"],),
+        ),
+        args,
+    ),
+    "fulfillmentOrders": lambda o, info, displayable=False, query=None, **args: order_fulfillment_orders(
+        o, info, **args
+    ),
     "fulfillments": lambda o, info, first=None: o.fulfillments[:first] if first is not None else o.fulfillments,
     "refunds": lambda o, info, first=None: o.refunds[:first] if first is not None else o.refunds,
 }
@@ -161,10 +214,15 @@ FULFILLMENT_ORDER_FIELDS = {
     "orderId": lambda fo, info: ids.gid("Order", fo.order_id),
     "order": fo_order,
     "assignedLocation": lambda fo, info: assigned_location(fo, info),
-    "lineItems": lambda fo, info, **args: page(list_source(
-        [FulfillmentOrderLineItemView(item, fo_order(fo, info)) for item in fo.line_items], lambda v: (v.item.id,)), args),
-    "fulfillments": lambda fo, info, **args: page(list_source(
-        [f for f in fo_order(fo, info).fulfillments if f.location_id == fo.location_id], by_id), args),
+    "lineItems": lambda fo, info, **args: page(
+        list_source(
+            [FulfillmentOrderLineItemView(item, fo_order(fo, info)) for item in fo.line_items], lambda v: (v.item.id,)
+        ),
+        args,
+    ),
+    "fulfillments": lambda fo, info, **args: page(
+        list_source([f for f in fo_order(fo, info).fulfillments if f.location_id == fo.location_id], by_id), args
+    ),
 }
 FO_LINE_FIELDS = {
     "id": lambda v, info: v.item.gid,
@@ -173,11 +231,19 @@ FO_LINE_FIELDS = {
     "lineItem": lambda v, info: LineItemView(order_line(v.order, v.item.line_item_id), v.order),
     "sku": lambda v, info: order_line(v.order, v.item.line_item_id).sku,
 }
+
+
 def fulfillment_line_items(fulfillment: Fulfillment, info, args: dict) -> dict:
     order = info.context.store.order(fulfillment.order_id)
-    items = [{"id": ids.gid("FulfillmentLineItem", line_id), "quantity": quantity, "_key": line_id,
-              "lineItem": LineItemView(order_line(order, line_id), order)}
-             for line_id, quantity in fulfillment.line_items]
+    items = [
+        {
+            "id": ids.gid("FulfillmentLineItem", line_id),
+            "quantity": quantity,
+            "_key": line_id,
+            "lineItem": LineItemView(order_line(order, line_id), order),
+        }
+        for line_id, quantity in fulfillment.line_items
+    ]
     return page(list_source(items, lambda item: (item["_key"],)), args)
 
 
@@ -185,15 +251,23 @@ FULFILLMENT_FIELDS = {
     "displayStatus": lambda f, info: "CANCELED" if f.status == "CANCELLED" else "FULFILLED",
     "location": lambda f, info: info.context.store.location(f.location_id),
     "order": lambda f, info: info.context.store.order(f.order_id),
-    "trackingInfo": lambda f, info, first=None: [{"company": f.tracking_company, "number": f.tracking_number, "url": f.tracking_url}]
-    if (f.tracking_number or f.tracking_company) else [],
+    "trackingInfo": lambda f, info, first=None: (
+        [{"company": f.tracking_company, "number": f.tracking_number, "url": f.tracking_url}]
+        if (f.tracking_number or f.tracking_company)
+        else []
+    ),
     "fulfillmentLineItems": lambda f, info, **args: fulfillment_line_items(f, info, args),
 }
 
 
 def resolve_fulfillment_order(_root, info, id):
-    require_scope(info, "read_merchant_managed_fulfillment_orders", "read_assigned_fulfillment_orders",
-                  "read_third_party_fulfillment_orders", "read_marketplace_fulfillment_orders")
+    require_scope(
+        info,
+        "read_merchant_managed_fulfillment_orders",
+        "read_assigned_fulfillment_orders",
+        "read_third_party_fulfillment_orders",
+        "read_marketplace_fulfillment_orders",
+    )
     number = parse_id(id, "FulfillmentOrder")
     return info.context.store.fulfillment_order(number) if number is not None else None
 
@@ -217,8 +291,9 @@ REFUND_FIELDS = {
     "order": _refund_order,
     # No Shopify payment moved (the channel refunded the buyer): the refund's transactions total nothing.
     "totalRefundedSet": lambda r, info: bag(Decimal(0), _refund_order(r, info).currency),
-    "refundLineItems": lambda r, info, **args: page(list_source(
-        [(line, _refund_order(r, info)) for line in r.lines], lambda pair: (pair[0].id,)), args),
+    "refundLineItems": lambda r, info, **args: page(
+        list_source([(line, _refund_order(r, info)) for line in r.lines], lambda pair: (pair[0].id,)), args
+    ),
 }
 
 REFUND_LINE_FIELDS = {

@@ -46,8 +46,15 @@ def list_source(items: Iterable, key: Callable[[object], Key]) -> Source:
     return scan
 
 
-def connection(source: Source, first: int | None = None, after: str | None = None, last: int | None = None,
-               before: str | None = None, reverse: bool = False, default_size: int | None = None) -> dict:
+def connection(
+    source: Source,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    reverse: bool = False,
+    default_size: int | None = None,
+) -> dict:
     """Build a connection dict (edges, nodes, pageInfo). Without first/last, `default_size` or all items."""
     backwards = last is not None and first is None
     limit = last if backwards else first

@@ -16,7 +16,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 WORKER_MODULE = "tokbridge_sandboxes.shopify.bulk_worker"
 MAX_WORKERS = 4
 
@@ -26,13 +25,18 @@ def worker_count() -> int:
 
 
 def worth_it(context, root, args: dict, parallel_from: int) -> bool:
-    return (root.name.value == "products" and args.get("sortKey") in (None, "ID") and not args.get("reverse")
-            and context.store.product_index_limit >= parallel_from and worker_count() > 1)
+    return (
+        root.name.value == "products"
+        and args.get("sortKey") in (None, "ID")
+        and not args.get("reverse")
+        and context.store.product_index_limit >= parallel_from
+        and worker_count() > 1
+    )
 
 
 def write_products(context, query: str, path: str) -> tuple[int, int, int]:
-    from .resolving import require_scope
     from .bulk import BulkInfo
+    from .resolving import require_scope
 
     require_scope(BulkInfo(context=context, schema=None, field_name="products"), "read_products")
     workers = worker_count()
@@ -40,9 +44,16 @@ def write_products(context, query: str, path: str) -> tuple[int, int, int]:
     step = -(-limit // workers)
     snapshot = context.store.catalog_snapshot()
     jobs = [
-        {"snapshot": snapshot, "query": query, "start": start, "stop": min(start + step, limit),
-         "path": f"{path}.part{n}", "base_url": context.base_url, "api_version": context.api_version,
-         "scopes": context.scopes}
+        {
+            "snapshot": snapshot,
+            "query": query,
+            "start": start,
+            "stop": min(start + step, limit),
+            "path": f"{path}.part{n}",
+            "base_url": context.base_url,
+            "api_version": context.api_version,
+            "scopes": context.scopes,
+        }
         for n, start in enumerate(range(0, limit, step))
     ]
     # Fresh interpreters, not forks (the parent runs server threads whose locks a fork would copy),
@@ -50,8 +61,10 @@ def write_products(context, query: str, path: str) -> tuple[int, int, int]:
     # The children import this package the way this process did, even without an installed copy.
     package_root = str(Path(__file__).resolve().parents[3])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-    children = [subprocess.Popen([sys.executable, "-m", WORKER_MODULE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-                for _ in jobs]
+    children = [
+        subprocess.Popen([sys.executable, "-m", WORKER_MODULE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        for _ in jobs
+    ]
     for child, job in zip(children, jobs):
         child.stdin.write(pickle.dumps(job))
         child.stdin.close()

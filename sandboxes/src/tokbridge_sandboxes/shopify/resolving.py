@@ -69,8 +69,11 @@ def require_scope(info, *accepted: str) -> None:
     required = " or ".join(f"`{s}`" for s in accepted)
     raise GraphQLError(
         f"Access denied for {info.field_name} field. Required access: {required} access scope.",
-        extensions={"code": "ACCESS_DENIED", "documentation": "https://shopify.dev/api/usage/access-scopes",
-                    "requiredAccess": f"{required} access scope."},
+        extensions={
+            "code": "ACCESS_DENIED",
+            "documentation": "https://shopify.dev/api/usage/access-scopes",
+            "requiredAccess": f"{required} access scope.",
+        },
     )
 
 
@@ -85,8 +88,15 @@ def invalid_id(value: str) -> GraphQLError:
 
 def page(source, args: dict, default_size: int | None = None) -> dict:
     try:
-        return connection(source, args.get("first"), args.get("after"), args.get("last"), args.get("before"),
-                          bool(args.get("reverse")), default_size)
+        return connection(
+            source,
+            args.get("first"),
+            args.get("after"),
+            args.get("last"),
+            args.get("before"),
+            bool(args.get("reverse")),
+            default_size,
+        )
     except CursorError as exc:
         raise GraphQLError(str(exc)) from exc
 

@@ -88,8 +88,9 @@ class Sandbox:
         self.schema = build_admin_schema()
         self.webhooks = WebhookDispatcher(config, self.clock)
         self._results = tempfile.mkdtemp(prefix="shopify-sandbox-bulk-") if not config.bulk_results_dir else None
-        self.bulk = BulkRunner(self.schema, config.bulk_results_dir or self._results, self._bulk_finished,
-                               config.bulk_parallel_from)
+        self.bulk = BulkRunner(
+            self.schema, config.bulk_results_dir or self._results, self._bulk_finished, config.bulk_parallel_from
+        )
         self.shops: dict[str, ShopStore] = {}
         self.buckets: dict[str, LeakyBucket] = {}
         self.grants: dict[str, Grant] = {}
@@ -101,7 +102,8 @@ class Sandbox:
         self.shop(config.default_shop)
         if config.preinstalled_token:
             self.grants[config.preinstalled_token] = Grant(
-                token=config.preinstalled_token, shop=config.default_shop, scopes=frozenset(config.available_scopes))
+                token=config.preinstalled_token, shop=config.default_shop, scopes=frozenset(config.available_scopes)
+            )
 
     # ---- shops -------------------------------------------------------------------------------
     def shop(self, domain: str, catalog_size: int | None = None, seed: int | None = None) -> ShopStore:
@@ -111,12 +113,15 @@ class Sandbox:
                 store = self.seed_shop(domain, catalog_size, seed)
             return store
 
-    def seed_shop(self, domain: str, catalog_size: int | None = None, seed: int | None = None,
-                  currency: str | None = None) -> ShopStore:
+    def seed_shop(
+        self, domain: str, catalog_size: int | None = None, seed: int | None = None, currency: str | None = None
+    ) -> ShopStore:
         """(Re)create a shop with a fresh generated catalog, priced in `currency` (the configured one by
         default); its subscriptions and orders start empty."""
-        catalog = Catalog(seed if seed is not None else self.config.catalog_seed,
-                          catalog_size if catalog_size is not None else self.config.catalog_size)
+        catalog = Catalog(
+            seed if seed is not None else self.config.catalog_seed,
+            catalog_size if catalog_size is not None else self.config.catalog_size,
+        )
         store = ShopStore(domain, catalog, self.clock, currency or self.config.currency, self._emit)
         with self.lock:
             self.shops[domain] = store
@@ -127,16 +132,25 @@ class Sandbox:
         self.webhooks.emit(self.shops[domain], topic, payload)
 
     def _bulk_finished(self, store: ShopStore, operation: BulkOperation) -> None:
-        self.webhooks.emit(store, "bulk_operations/finish", {
-            "admin_graphql_api_id": operation.gid, "completed_at": iso(operation.completed_at) if operation.completed_at else None,
-            "created_at": iso(operation.created_at), "error_code": operation.error_code.lower() if operation.error_code else None,
-            "status": operation.status.lower(), "type": operation.type.lower(),
-        })
+        self.webhooks.emit(
+            store,
+            "bulk_operations/finish",
+            {
+                "admin_graphql_api_id": operation.gid,
+                "completed_at": iso(operation.completed_at) if operation.completed_at else None,
+                "created_at": iso(operation.created_at),
+                "error_code": operation.error_code.lower() if operation.error_code else None,
+                "status": operation.status.lower(),
+                "type": operation.type.lower(),
+            },
+        )
 
     # ---- OAuth -------------------------------------------------------------------------------
     def issue_code(self, shop: str, scopes: frozenset[str]) -> str:
         code = secrets.token_hex(16)
-        self.codes[code] = AuthorizationCode(shop=shop, scopes=scopes, expires_at=self.clock.now() + AUTHORIZATION_CODE_TTL)
+        self.codes[code] = AuthorizationCode(
+            shop=shop, scopes=scopes, expires_at=self.clock.now() + AUTHORIZATION_CODE_TTL
+        )
         return code
 
     def redeem_code(self, shop: str, code: str) -> AuthorizationCode | None:
@@ -146,8 +160,14 @@ class Sandbox:
             return None
         return found
 
-    def issue_grant(self, shop: str, scopes: frozenset[str], expiring: bool, lifetime: float | None = None,
-                    replaced: str | None = None) -> Grant:
+    def issue_grant(
+        self,
+        shop: str,
+        scopes: frozenset[str],
+        expiring: bool,
+        lifetime: float | None = None,
+        replaced: str | None = None,
+    ) -> Grant:
         now = self.clock.now()
         grant = Grant(token="shpua_" + secrets.token_hex(16), shop=shop, scopes=scopes)
         if expiring:

@@ -3,7 +3,7 @@
 Kept as SDL so it reads like Shopify's reference; resolvers are attached in `graphql_api.py`.
 """
 
-SDL = '''
+SDL = """
 directive @idempotent(key: String!) on FIELD
 
 scalar DateTime
@@ -668,4 +668,4 @@ type Mutation {
 }
 
 schema { query: QueryRoot mutation: Mutation }
-'''
+"""

@@ -33,8 +33,10 @@ class Term:
         elif isinstance(actual, int):
             expected = int(expected) if expected.isdigit() else -1
         result = {
-            ">": lambda: actual > expected, ">=": lambda: actual >= expected,
-            "<": lambda: actual < expected, "<=": lambda: actual <= expected,
+            ">": lambda: actual > expected,
+            ">=": lambda: actual >= expected,
+            "<": lambda: actual < expected,
+            "<=": lambda: actual <= expected,
         }.get(self.op, lambda: _equal(actual, expected))()
         return not result if self.negated else result
 
@@ -63,7 +65,9 @@ def parse(query: str | None) -> tuple[list[Term], list[str]]:
 
 
 def warnings(terms: list[Term], known: set[str]) -> list[dict]:
-    return [{"field": t.field, "message": "Invalid search field for this query."} for t in terms if t.field not in known]
+    return [
+        {"field": t.field, "message": "Invalid search field for this query."} for t in terms if t.field not in known
+    ]
 
 
 def matcher(terms: list[Term], getters: dict[str, Callable[[object], object]]) -> Callable[[object], bool]:

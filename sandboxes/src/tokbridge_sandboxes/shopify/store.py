@@ -17,8 +17,22 @@ from . import ids, payloads
 from .catalog import Catalog
 from .clock import SandboxClock, parse_iso
 from .models import (
-    AppSubscription, BulkOperation, Fulfillment, FulfillmentOrder, FulfillmentOrderLineItem, Job, LineItem, Order,
-    Product, ProductOption, Refund, RefundLine, ShippingLine, TaxLine, Variant, WebhookSubscription,
+    AppSubscription,
+    BulkOperation,
+    Fulfillment,
+    FulfillmentOrder,
+    FulfillmentOrderLineItem,
+    Job,
+    LineItem,
+    Order,
+    Product,
+    ProductOption,
+    Refund,
+    RefundLine,
+    ShippingLine,
+    TaxLine,
+    Variant,
+    WebhookSubscription,
 )
 
 GENERATED_CACHE_SIZE = 512
@@ -76,17 +90,28 @@ class ShopStore:
         """What another process needs to read the same catalog and stock (not orders)."""
         with self.lock:
             return {
-                "domain": self.domain, "currency": self.currency, "seed": self.catalog.seed,
-                "count": self.catalog.count, "now": self.clock.now(), "next_index": self._next_index,
-                "overrides": copy.deepcopy(self._overrides), "deleted": set(self._deleted),
-                "available": dict(self._available), "committed": dict(self._committed),
+                "domain": self.domain,
+                "currency": self.currency,
+                "seed": self.catalog.seed,
+                "count": self.catalog.count,
+                "now": self.clock.now(),
+                "next_index": self._next_index,
+                "overrides": copy.deepcopy(self._overrides),
+                "deleted": set(self._deleted),
+                "available": dict(self._available),
+                "committed": dict(self._committed),
                 "level_updated_at": dict(self._level_updated_at),
             }
 
     @classmethod
     def from_catalog_snapshot(cls, snapshot: dict) -> ShopStore:
-        store = cls(snapshot["domain"], Catalog(snapshot["seed"], snapshot["count"]),
-                    SandboxClock(frozen=True, start=snapshot["now"]), snapshot["currency"], lambda *_: None)
+        store = cls(
+            snapshot["domain"],
+            Catalog(snapshot["seed"], snapshot["count"]),
+            SandboxClock(frozen=True, start=snapshot["now"]),
+            snapshot["currency"],
+            lambda *_: None,
+        )
         store._next_index = snapshot["next_index"]
         store._overrides = snapshot["overrides"]
         store._deleted = snapshot["deleted"]
@@ -181,7 +206,9 @@ class ShopStore:
         for key in ("title", "descriptionHtml", "vendor", "productType", "handle"):
             if key in changes and not isinstance(changes[key], str):
                 raise StoreError(f"{key} must be a string", "INVALID", [key])
-        if "tags" in changes and not (isinstance(changes["tags"], list) and all(isinstance(t, str) for t in changes["tags"])):
+        if "tags" in changes and not (
+            isinstance(changes["tags"], list) and all(isinstance(t, str) for t in changes["tags"])
+        ):
             raise StoreError("tags must be a list of strings", "INVALID", ["tags"])
         if "status" in changes and changes["status"] not in {"ACTIVE", "DRAFT", "ARCHIVED"}:
             raise StoreError("Status is not valid", "INVALID", ["status"])
@@ -190,21 +217,39 @@ class ShopStore:
         with self.lock:
             product = self._editable(ids.product_index(product_id))
             now = self.clock.now()
-            simple = {"title": "title", "descriptionHtml": "description_html", "vendor": "vendor",
-                      "productType": "product_type", "status": "status", "handle": "handle"}
+            simple = {
+                "title": "title",
+                "descriptionHtml": "description_html",
+                "vendor": "vendor",
+                "productType": "product_type",
+                "status": "status",
+                "handle": "handle",
+            }
             for key, attribute in simple.items():
                 if key in changes:
                     setattr(product, attribute, changes[key])
             if "tags" in changes:
                 product.tags = list(changes["tags"])
             for change in changes.get("variants", []):
-                variant = next((v for v in product.variants if v.gid == change.get("id") or str(v.id) == str(change.get("id"))), None)
+                variant = next(
+                    (v for v in product.variants if v.gid == change.get("id") or str(v.id) == str(change.get("id"))),
+                    None,
+                )
                 if variant is None:
                     raise StoreError("Variant does not exist", "NOT_FOUND", ["variants", "id"])
-                for key, attribute in {"price": "price", "compareAtPrice": "compare_at_price", "sku": "sku", "barcode": "barcode"}.items():
+                for key, attribute in {
+                    "price": "price",
+                    "compareAtPrice": "compare_at_price",
+                    "sku": "sku",
+                    "barcode": "barcode",
+                }.items():
                     if key in change:
                         value = change[key]
-                        setattr(variant, attribute, money(value) if key in {"price", "compareAtPrice"} and value is not None else value)
+                        setattr(
+                            variant,
+                            attribute,
+                            money(value) if key in {"price", "compareAtPrice"} and value is not None else value,
+                        )
                 variant.updated_at = now
             product.updated_at = now
             self.emit(self.domain, "products/update", payloads.product_payload(self, product))
@@ -229,20 +274,42 @@ class ShopStore:
             now = self.clock.now()
             pid = ids.product_id(index)
             variant = Variant(
-                id=ids.variant_id(index, 1), product_id=pid, position=1, title="Default Title",
-                sku=fields.get("sku", ""), barcode=None, price=money(fields.get("price", "10.00")),
-                compare_at_price=None, option_values=["Default Title"], weight_grams=0, tracked=True,
-                inventory_item_id=ids.inventory_item_id(index, 1), inventory_policy="DENY",
-                requires_shipping=True, taxable=True, created_at=now, updated_at=now,
+                id=ids.variant_id(index, 1),
+                product_id=pid,
+                position=1,
+                title="Default Title",
+                sku=fields.get("sku", ""),
+                barcode=None,
+                price=money(fields.get("price", "10.00")),
+                compare_at_price=None,
+                option_values=["Default Title"],
+                weight_grams=0,
+                tracked=True,
+                inventory_item_id=ids.inventory_item_id(index, 1),
+                inventory_policy="DENY",
+                requires_shipping=True,
+                taxable=True,
+                created_at=now,
+                updated_at=now,
             )
             title = fields.get("title") or "Untitled product"
             product = Product(
-                id=pid, index=index, title=title, handle=f"{title.lower().replace(' ', '-')}-{index}",
-                description_html=fields.get("descriptionHtml", ""), vendor=fields.get("vendor", self.name),
-                product_type=fields.get("productType", ""), tags=list(fields.get("tags", [])),
-                status=fields.get("status", "ACTIVE"), created_at=now, updated_at=now,
+                id=pid,
+                index=index,
+                title=title,
+                handle=f"{title.lower().replace(' ', '-')}-{index}",
+                description_html=fields.get("descriptionHtml", ""),
+                vendor=fields.get("vendor", self.name),
+                product_type=fields.get("productType", ""),
+                tags=list(fields.get("tags", [])),
+                status=fields.get("status", "ACTIVE"),
+                created_at=now,
+                updated_at=now,
                 options=[ProductOption(id=pid * 4 + 1, name="Title", position=1, values=["Default Title"])],
-                variants=[variant], images=[], collection_ids=[], metafields=[],
+                variants=[variant],
+                images=[],
+                collection_ids=[],
+                metafields=[],
                 location_ids=[self.catalog.locations[0].id],
             )
             self._overrides[index] = product
@@ -295,12 +362,17 @@ class ShopStore:
             self._emit_level(item_id, location_id)
 
     def _emit_level(self, item_id: int, location_id: int) -> None:
-        self.emit(self.domain, "inventory_levels/update", {
-            "inventory_item_id": item_id, "location_id": location_id,
-            "available": self.available(item_id, location_id),
-            "updated_at": payloads.rest_time(self._level_updated_at.get((item_id, location_id), self.clock.now())),
-            "admin_graphql_api_id": f"gid://shopify/InventoryLevel/{location_id}?inventory_item_id={item_id}",
-        })
+        self.emit(
+            self.domain,
+            "inventory_levels/update",
+            {
+                "inventory_item_id": item_id,
+                "location_id": location_id,
+                "available": self.available(item_id, location_id),
+                "updated_at": payloads.rest_time(self._level_updated_at.get((item_id, location_id), self.clock.now())),
+                "admin_graphql_api_id": f"gid://shopify/InventoryLevel/{location_id}?inventory_item_id={item_id}",
+            },
+        )
 
     # ---- orders ----------------------------------------------------------------------------
     def create_order(self, order_input: dict, inventory_behaviour: str) -> Order:
@@ -312,8 +384,12 @@ class ShopStore:
             currency = order_input.get("currency") or self.currency
             if currency != self.currency:
                 # The order's own money is the shop's; a buyer's currency goes in presentmentCurrency.
-                raise StoreError(f"Currency must be the shop's currency ({self.currency}); give the buyer's "
-                                 "currency as presentmentCurrency", "INVALID", ["order", "currency"])
+                raise StoreError(
+                    f"Currency must be the shop's currency ({self.currency}); give the buyer's "
+                    "currency as presentmentCurrency",
+                    "INVALID",
+                    ["order", "currency"],
+                )
             presentment = _presentment(order_input, self.currency)
             lines: list[LineItem] = []
             reservations: list[tuple[int, int, int]] = []  # (item, location, quantity)
@@ -332,12 +408,20 @@ class ShopStore:
                     product, variant = found
                     if price is None:
                         price = variant.price
-                    lines.append(LineItem(
-                        id=self.new_id(), variant_id=variant.id, product_id=product.id, title=product.title,
-                        variant_title=None if variant.title == "Default Title" else variant.title,
-                        sku=variant.sku or None, quantity=quantity, price=price,
-                        tax_lines=_tax_lines(line.get("taxLines")), requires_shipping=variant.requires_shipping,
-                    ))
+                    lines.append(
+                        LineItem(
+                            id=self.new_id(),
+                            variant_id=variant.id,
+                            product_id=product.id,
+                            title=product.title,
+                            variant_title=None if variant.title == "Default Title" else variant.title,
+                            sku=variant.sku or None,
+                            quantity=quantity,
+                            price=price,
+                            tax_lines=_tax_lines(line.get("taxLines")),
+                            requires_shipping=variant.requires_shipping,
+                        )
+                    )
                     if inventory_behaviour != "BYPASS" and variant.tracked:
                         location_id = self._pick_location(product, variant, quantity, inventory_behaviour, field)
                         reservations.append((variant.inventory_item_id, location_id, quantity))
@@ -345,33 +429,64 @@ class ShopStore:
                 else:
                     if not line.get("title"):
                         raise StoreError("Title can't be blank for a custom line item", "INVALID", field + ["title"])
-                    lines.append(LineItem(
-                        id=self.new_id(), variant_id=None, product_id=None, title=line["title"], variant_title=None,
-                        sku=line.get("sku"), quantity=quantity, price=price or "0.00",
-                        tax_lines=_tax_lines(line.get("taxLines")), requires_shipping=bool(line.get("requiresShipping", True)),
-                    ))
+                    lines.append(
+                        LineItem(
+                            id=self.new_id(),
+                            variant_id=None,
+                            product_id=None,
+                            title=line["title"],
+                            variant_title=None,
+                            sku=line.get("sku"),
+                            quantity=quantity,
+                            price=price or "0.00",
+                            tax_lines=_tax_lines(line.get("taxLines")),
+                            requires_shipping=bool(line.get("requiresShipping", True)),
+                        )
+                    )
             shipping_lines = []
             for position, shipping in enumerate(order_input.get("shippingLines") or []):
                 price = _money_from_bag(shipping.get("priceSet"))
                 if not shipping.get("title") or price is None:
-                    raise StoreError("Shipping line needs a title and a priceSet", "INVALID", ["order", "shippingLines", str(position)])
-                shipping_lines.append(ShippingLine(
-                    id=self.new_id(), title=shipping["title"], code=shipping.get("code"), source=shipping.get("source"),
-                    price=price, tax_lines=_tax_lines(shipping.get("taxLines")),
-                ))
+                    raise StoreError(
+                        "Shipping line needs a title and a priceSet",
+                        "INVALID",
+                        ["order", "shippingLines", str(position)],
+                    )
+                shipping_lines.append(
+                    ShippingLine(
+                        id=self.new_id(),
+                        title=shipping["title"],
+                        code=shipping.get("code"),
+                        source=shipping.get("source"),
+                        price=price,
+                        tax_lines=_tax_lines(shipping.get("taxLines")),
+                    )
+                )
             discount_codes, total_discounts = _discount(order_input.get("discountCode"), lines)
             order = Order(
-                id=self.new_id(), number=next(self._order_numbers), email=order_input.get("email"),
-                phone=order_input.get("phone"), currency=currency, source_name=order_input.get("sourceName"),
-                source_identifier=order_input.get("sourceIdentifier"), source_url=order_input.get("sourceUrl"),
-                note=order_input.get("note"), tags=list(order_input.get("tags") or []),
+                id=self.new_id(),
+                number=next(self._order_numbers),
+                email=order_input.get("email"),
+                phone=order_input.get("phone"),
+                currency=currency,
+                source_name=order_input.get("sourceName"),
+                source_identifier=order_input.get("sourceIdentifier"),
+                source_url=order_input.get("sourceUrl"),
+                note=order_input.get("note"),
+                tags=list(order_input.get("tags") or []),
                 custom_attributes=[(a["key"], a["value"]) for a in order_input.get("customAttributes") or []],
-                line_items=lines, shipping_lines=shipping_lines, tax_lines=_tax_lines(order_input.get("taxLines")),
-                discount_codes=discount_codes, total_discounts=total_discounts,
+                line_items=lines,
+                shipping_lines=shipping_lines,
+                tax_lines=_tax_lines(order_input.get("taxLines")),
+                discount_codes=discount_codes,
+                total_discounts=total_discounts,
                 taxes_included=bool(order_input.get("taxesIncluded", False)),
                 financial_status=order_input.get("financialStatus") or "PAID",
-                shipping_address=order_input.get("shippingAddress"), billing_address=order_input.get("billingAddress"),
-                test=bool(order_input.get("test", False)), created_at=now, updated_at=now,
+                shipping_address=order_input.get("shippingAddress"),
+                billing_address=order_input.get("billingAddress"),
+                test=bool(order_input.get("test", False)),
+                created_at=now,
+                updated_at=now,
                 processed_at=_processed_at(order_input.get("processedAt"), now),
             )
             if order_input.get("name"):
@@ -385,11 +500,15 @@ class ShopStore:
             self.emit(self.domain, "orders/create", payloads.order_payload(order))
             return order
 
-    def _pick_location(self, product: Product, variant: Variant, quantity: int, behaviour: str, field: list[str]) -> int:
+    def _pick_location(
+        self, product: Product, variant: Variant, quantity: int, behaviour: str, field: list[str]
+    ) -> int:
         # Locations in priority order: the first that can ship everything, else the best stocked.
         item = variant.inventory_item_id
-        best = next((loc for loc in product.location_ids if self.available(item, loc) >= quantity),
-                    max(product.location_ids, key=lambda loc: self.available(item, loc)))
+        best = next(
+            (loc for loc in product.location_ids if self.available(item, loc) >= quantity),
+            max(product.location_ids, key=lambda loc: self.available(item, loc)),
+        )
         if behaviour == "DECREMENT_OBEYING_POLICY" and variant.inventory_policy == "DENY":
             if self.available(variant.inventory_item_id, best) < quantity:
                 raise StoreError(f"{product.title} is out of stock", "INVALID", field + ["quantity"])
@@ -408,14 +527,26 @@ class ShopStore:
                 if found:
                     product, variant = found
                     location_id = location_by_item.get(variant.inventory_item_id, product.location_ids[0])
-            groups.setdefault(location_id, []).append(FulfillmentOrderLineItem(
-                id=self.new_id(), line_item_id=line.id, total_quantity=line.quantity, remaining_quantity=line.quantity,
-            ))
+            groups.setdefault(location_id, []).append(
+                FulfillmentOrderLineItem(
+                    id=self.new_id(),
+                    line_item_id=line.id,
+                    total_quantity=line.quantity,
+                    remaining_quantity=line.quantity,
+                )
+            )
         for location_id, items in groups.items():
-            order.fulfillment_orders.append(FulfillmentOrder(
-                id=self.new_id(), order_id=order.id, location_id=location_id, status="OPEN",
-                created_at=order.created_at, updated_at=order.created_at, line_items=items,
-            ))
+            order.fulfillment_orders.append(
+                FulfillmentOrder(
+                    id=self.new_id(),
+                    order_id=order.id,
+                    location_id=location_id,
+                    status="OPEN",
+                    created_at=order.created_at,
+                    updated_at=order.created_at,
+                    line_items=items,
+                )
+            )
 
     def order(self, order_id: int) -> Order | None:
         return self.orders.get(order_id)
@@ -464,8 +595,14 @@ class ShopStore:
             self.emit(self.domain, "orders/cancelled", payloads.order_payload(order))
             return order
 
-    def fulfill_order(self, order_id: int, company: str | None, number: str | None, url: str | None,
-                      lines: dict[int, int] | None = None) -> Fulfillment:
+    def fulfill_order(
+        self,
+        order_id: int,
+        company: str | None,
+        number: str | None,
+        url: str | None,
+        lines: dict[int, int] | None = None,
+    ) -> Fulfillment:
         """What a merchant does in the admin: ship what is left of the order with one tracking number, or
         only `lines` ({line item id: quantity}), the rest staying open for another fulfillment."""
         with self.lock:
@@ -480,17 +617,23 @@ class ShopStore:
             now = self.clock.now()
             wanted = dict(lines) if lines is not None else None
             if wanted is not None:
-                open_units = {fo_line.line_item_id: fo_line.remaining_quantity for fo in open_orders
-                              for fo_line in fo.line_items}
-                if not wanted or any(quantity < 1 or quantity > open_units.get(line_id, 0)
-                                     for line_id, quantity in wanted.items()):
-                    raise StoreError("Line items are not open for fulfillment in these quantities", "INVALID",
-                                     ["lineItems"])
+                open_units = {
+                    fo_line.line_item_id: fo_line.remaining_quantity for fo in open_orders for fo_line in fo.line_items
+                }
+                if not wanted or any(
+                    quantity < 1 or quantity > open_units.get(line_id, 0) for line_id, quantity in wanted.items()
+                ):
+                    raise StoreError(
+                        "Line items are not open for fulfillment in these quantities", "INVALID", ["lineItems"]
+                    )
             shipped: list[tuple[int, int]] = []
             for fo in open_orders:
                 for fo_line in fo.line_items:
-                    units = fo_line.remaining_quantity if wanted is None else min(
-                        fo_line.remaining_quantity, wanted.get(fo_line.line_item_id, 0))
+                    units = (
+                        fo_line.remaining_quantity
+                        if wanted is None
+                        else min(fo_line.remaining_quantity, wanted.get(fo_line.line_item_id, 0))
+                    )
                     if units:
                         line = next(li for li in order.line_items if li.id == fo_line.line_item_id)
                         line.fulfilled_quantity += units
@@ -507,9 +650,17 @@ class ShopStore:
             shipped_ids = {line_id for line_id, _ in shipped}
             open_orders = [fo for fo in open_orders if any(li.line_item_id in shipped_ids for li in fo.line_items)]
             fulfillment = Fulfillment(
-                id=self.new_id(), order_id=order.id, name=f"{order.name}.{len(order.fulfillments) + 1}",
-                status="SUCCESS", location_id=open_orders[0].location_id, tracking_company=company,
-                tracking_number=number, tracking_url=url, created_at=now, updated_at=now, line_items=shipped,
+                id=self.new_id(),
+                order_id=order.id,
+                name=f"{order.name}.{len(order.fulfillments) + 1}",
+                status="SUCCESS",
+                location_id=open_orders[0].location_id,
+                tracking_company=company,
+                tracking_number=number,
+                tracking_url=url,
+                created_at=now,
+                updated_at=now,
+                line_items=shipped,
             )
             order.fulfillments.append(fulfillment)
             order.updated_at = now
@@ -528,12 +679,16 @@ class ShopStore:
             for index, entry in enumerate(lines):
                 line = next((li for li in order.line_items if li.id == entry["line_item_id"]), None)
                 if line is None:
-                    raise StoreError("Line item does not exist", "INVALID",
-                                     ["refundLineItems", str(index), "lineItemId"])
+                    raise StoreError(
+                        "Line item does not exist", "INVALID", ["refundLineItems", str(index), "lineItemId"]
+                    )
                 wanted[line.id] = wanted.get(line.id, 0) + entry["quantity"]
                 if entry["quantity"] < 1 or wanted[line.id] > line.quantity - line.refunded_quantity:
-                    raise StoreError("Quantity cannot refund more items than were purchased", "INVALID",
-                                     ["refundLineItems", str(index), "quantity"])
+                    raise StoreError(
+                        "Quantity cannot refund more items than were purchased",
+                        "INVALID",
+                        ["refundLineItems", str(index), "quantity"],
+                    )
             now = self.clock.now()
             refund_lines = []
             for entry in lines:
@@ -544,19 +699,30 @@ class ShopStore:
                     found = self.variant(line.variant_id)
                     location_id = location_id or next(
                         (f.location_id for f in order.fulfillments if any(i == line.id for i, _ in f.line_items)),
-                        self.catalog.locations[0].id)
+                        self.catalog.locations[0].id,
+                    )
                     if found:
                         self._adjust(found[1].inventory_item_id, location_id, entry["quantity"], 0)
-                refund_lines.append(RefundLine(id=self.new_id(), line_item_id=line.id, quantity=entry["quantity"],
-                                               restock_type=entry["restock_type"], location_id=location_id,
-                                               price=line.price))
-            refund = Refund(id=self.new_id(), order_id=order.id, note=note, created_at=now, processed_at=now,
-                            lines=refund_lines)
+                refund_lines.append(
+                    RefundLine(
+                        id=self.new_id(),
+                        line_item_id=line.id,
+                        quantity=entry["quantity"],
+                        restock_type=entry["restock_type"],
+                        location_id=location_id,
+                        price=line.price,
+                    )
+                )
+            refund = Refund(
+                id=self.new_id(), order_id=order.id, note=note, created_at=now, processed_at=now, lines=refund_lines
+            )
             order.refunds.append(refund)
             order.updated_at = now
             return refund
 
-    def update_tracking(self, fulfillment_id: int, company: str | None, number: str | None, url: str | None) -> Fulfillment:
+    def update_tracking(
+        self, fulfillment_id: int, company: str | None, number: str | None, url: str | None
+    ) -> Fulfillment:
         with self.lock:
             fulfillment = self.fulfillment(fulfillment_id)
             if fulfillment is None:
@@ -591,19 +757,28 @@ def _presentment(order_input: dict, shop_currency: str) -> tuple[str, dict[str, 
             return Decimal(0)
         shop_money, buyer_money = bag.get("shopMoney") or {}, bag.get("presentmentMoney")
         if shop_money.get("currencyCode") not in (None, shop_currency):
-            raise StoreError(f"shopMoney must be in the shop's currency ({shop_currency})", "INVALID",
-                             field + ["shopMoney", "currencyCode"])
+            raise StoreError(
+                f"shopMoney must be in the shop's currency ({shop_currency})",
+                "INVALID",
+                field + ["shopMoney", "currencyCode"],
+            )
         if not buyer_money or buyer_money.get("amount") is None:
-            raise StoreError("presentmentMoney is required when presentmentCurrency is set", "INVALID",
-                             field + ["presentmentMoney"])
+            raise StoreError(
+                "presentmentMoney is required when presentmentCurrency is set", "INVALID", field + ["presentmentMoney"]
+            )
         if buyer_money.get("currencyCode") != buyer:
-            raise StoreError(f"presentmentMoney must be in the presentment currency ({buyer})", "INVALID",
-                             field + ["presentmentMoney", "currencyCode"])
+            raise StoreError(
+                f"presentmentMoney must be in the presentment currency ({buyer})",
+                "INVALID",
+                field + ["presentmentMoney", "currencyCode"],
+            )
         return Decimal(str(buyer_money["amount"]))
 
     def taxes(items, field) -> Decimal:
-        return sum((amount(t.get("priceSet"), field + ["taxLines", str(n), "priceSet"])
-                    for n, t in enumerate(items or [])), Decimal(0))
+        return sum(
+            (amount(t.get("priceSet"), field + ["taxLines", str(n), "priceSet"]) for n, t in enumerate(items or [])),
+            Decimal(0),
+        )
 
     subtotal = tax = shipping = Decimal(0)
     for n, line in enumerate(order_input.get("lineItems") or []):
@@ -617,19 +792,24 @@ def _presentment(order_input: dict, shop_currency: str) -> tuple[str, dict[str, 
     tax += taxes(order_input.get("taxLines"), ["order"])
     fixed = (order_input.get("discountCode") or {}).get("itemFixedDiscountCode")
     if fixed:
-        subtotal -= min(amount(fixed.get("amountSet"), ["order", "discountCode", "itemFixedDiscountCode",
-                                                         "amountSet"]), subtotal)
+        subtotal -= min(
+            amount(fixed.get("amountSet"), ["order", "discountCode", "itemFixedDiscountCode", "amountSet"]), subtotal
+        )
     total = subtotal + shipping + (Decimal(0) if order_input.get("taxesIncluded") else tax)
-    return buyer, {"subtotal": money(subtotal), "shipping": money(shipping), "tax": money(tax),
-                   "total": money(total)}
+    return buyer, {"subtotal": money(subtotal), "shipping": money(shipping), "tax": money(tax), "total": money(total)}
 
 
 def _tax_lines(inputs: list[dict] | None) -> list[TaxLine]:
     lines = []
     for tax in inputs or []:
         rate = tax.get("rate")
-        lines.append(TaxLine(title=tax.get("title", "Tax"), rate=float(rate) if rate is not None else None,
-                             amount=_money_from_bag(tax.get("priceSet")) or "0.00"))
+        lines.append(
+            TaxLine(
+                title=tax.get("title", "Tax"),
+                rate=float(rate) if rate is not None else None,
+                amount=_money_from_bag(tax.get("priceSet")) or "0.00",
+            )
+        )
     return lines
 
 

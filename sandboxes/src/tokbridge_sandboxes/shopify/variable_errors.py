@@ -48,13 +48,19 @@ def shopify_variable_errors(schema: GraphQLSchema, operation: OperationDefinitio
         validate_input_value(value, declared, collect, hide_suggestions=True)
         if not problems:
             continue
-        details = ", ".join(f"{'.'.join(str(p) for p in problem['path'])} ({problem['explanation']})"
-                            if problem["path"] else f"({problem['explanation']})" for problem in problems)
+        details = ", ".join(
+            f"{'.'.join(str(p) for p in problem['path'])} ({problem['explanation']})"
+            if problem["path"]
+            else f"({problem['explanation']})"
+            for problem in problems
+        )
         location = definition.loc.source.get_location(definition.loc.start) if definition.loc else None
-        errors.append({
-            "message": f"Variable ${name} of type {print_ast(definition.type)} was provided invalid value"
-                       + (f" for {details}" if problems[0]["path"] else f" {details}"),
-            "locations": [{"line": location.line, "column": location.column}] if location else [],
-            "extensions": {"value": value, "problems": problems},
-        })
+        errors.append(
+            {
+                "message": f"Variable ${name} of type {print_ast(definition.type)} was provided invalid value"
+                + (f" for {details}" if problems[0]["path"] else f" {details}"),
+                "locations": [{"line": location.line, "column": location.column}] if location else [],
+                "extensions": {"value": value, "problems": problems},
+            }
+        )
     return errors

@@ -25,11 +25,17 @@ from .clock import SandboxClock, iso
 from .config import SandboxConfig
 
 TOPIC_ENUMS = {
-    "app/uninstalled": "APP_UNINSTALLED", "bulk_operations/finish": "BULK_OPERATIONS_FINISH",
-    "products/create": "PRODUCTS_CREATE", "products/update": "PRODUCTS_UPDATE", "products/delete": "PRODUCTS_DELETE",
-    "inventory_levels/update": "INVENTORY_LEVELS_UPDATE", "orders/create": "ORDERS_CREATE",
-    "orders/cancelled": "ORDERS_CANCELLED", "fulfillments/create": "FULFILLMENTS_CREATE",
-    "fulfillments/update": "FULFILLMENTS_UPDATE", "app_subscriptions/update": "APP_SUBSCRIPTIONS_UPDATE",
+    "app/uninstalled": "APP_UNINSTALLED",
+    "bulk_operations/finish": "BULK_OPERATIONS_FINISH",
+    "products/create": "PRODUCTS_CREATE",
+    "products/update": "PRODUCTS_UPDATE",
+    "products/delete": "PRODUCTS_DELETE",
+    "inventory_levels/update": "INVENTORY_LEVELS_UPDATE",
+    "orders/create": "ORDERS_CREATE",
+    "orders/cancelled": "ORDERS_CANCELLED",
+    "fulfillments/create": "FULFILLMENTS_CREATE",
+    "fulfillments/update": "FULFILLMENTS_UPDATE",
+    "app_subscriptions/update": "APP_SUBSCRIPTIONS_UPDATE",
 }
 # Mandatory privacy topics: configured with the app, never subscribed through the API.
 REORDER_HOLD_SECONDS = 0.05
@@ -58,10 +64,19 @@ class Delivery:
     duplicate: bool = False
 
     def record(self) -> dict:
-        return {"webhook_id": self.webhook_id, "event_id": self.event_id, "topic": self.topic, "shop": self.shop,
-                "uri": self.uri, "attempts": self.attempts, "status": self.status, "delivered": self.delivered,
-                "duplicate": self.duplicate, "triggered_at": self.triggered_at,
-                "payload": json.loads(self.body)}
+        return {
+            "webhook_id": self.webhook_id,
+            "event_id": self.event_id,
+            "topic": self.topic,
+            "shop": self.shop,
+            "uri": self.uri,
+            "attempts": self.attempts,
+            "status": self.status,
+            "delivered": self.delivered,
+            "duplicate": self.duplicate,
+            "triggered_at": self.triggered_at,
+            "payload": json.loads(self.body),
+        }
 
 
 class WebhookDispatcher:
@@ -103,7 +118,9 @@ class WebhookDispatcher:
         event_id = str(uuid.uuid4())
         triggered_at = iso(self.clock.now())
         with store.lock:
-            subscriptions = {s.uri: s for s in store.webhook_subscriptions.values() if s.topic == TOPIC_ENUMS.get(topic)}
+            subscriptions = {
+                s.uri: s for s in store.webhook_subscriptions.values() if s.topic == TOPIC_ENUMS.get(topic)
+            }
         for uri, version in targets:
             sent = payload
             subscription = subscriptions.get(uri)
@@ -112,8 +129,18 @@ class WebhookDispatcher:
             body = json.dumps(sent, separators=(",", ":")).encode()
             copies = 2 if self._random.random() < self.duplicate_rate else 1
             for copy in range(copies):
-                self._enqueue(Delivery(uri=uri, topic=topic, shop=store.domain, api_version=version, body=body,
-                                       event_id=event_id, triggered_at=triggered_at, duplicate=copy > 0))
+                self._enqueue(
+                    Delivery(
+                        uri=uri,
+                        topic=topic,
+                        shop=store.domain,
+                        api_version=version,
+                        body=body,
+                        event_id=event_id,
+                        triggered_at=triggered_at,
+                        duplicate=copy > 0,
+                    )
+                )
 
     def _enqueue(self, delivery: Delivery, due: float | None = None) -> None:
         with self._ready:

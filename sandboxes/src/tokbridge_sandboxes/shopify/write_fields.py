@@ -18,9 +18,23 @@ from .views import InventoryItemView
 # Version from which inventory writes need `changeFromQuantity` and an @idempotent key.
 IDEMPOTENCY_REQUIRED_FROM = "2026-04"
 INVENTORY_REASONS = {
-    "correction", "cycle_count_available", "damaged", "movement_created", "movement_updated",
-    "movement_received", "movement_canceled", "other", "promotion", "quality_control", "received",
-    "reservation_created", "reservation_deleted", "reservation_updated", "restock", "safety_stock", "shrinkage",
+    "correction",
+    "cycle_count_available",
+    "damaged",
+    "movement_created",
+    "movement_updated",
+    "movement_received",
+    "movement_canceled",
+    "other",
+    "promotion",
+    "quality_control",
+    "received",
+    "reservation_created",
+    "reservation_deleted",
+    "reservation_updated",
+    "restock",
+    "safety_stock",
+    "shrinkage",
 }
 
 
@@ -54,13 +68,20 @@ def resolve_bulk_operations(_root, info, sortKey="CREATED_AT", **args):
     warned = search.warnings(terms, BULK_SEARCH_FIELDS)
     if warned:
         info.context.search_warnings = (info.context.search_warnings or []) + [
-            {"path": ["bulkOperations"], "query": args.get("query"), "warnings": warned}]
-    match = search.matcher(terms, {
-        "created_at": lambda op: op.created_at, "id": lambda op: op.id,
-        "operation_type": lambda op: op.type.lower(), "status": lambda op: op.status.lower(),
-    })
-    key = {"CREATED_AT": lambda op: (op.created_at, op.id),
-           "COMPLETED_AT": lambda op: (op.completed_at or 0.0, op.id)}[sortKey]
+            {"path": ["bulkOperations"], "query": args.get("query"), "warnings": warned}
+        ]
+    match = search.matcher(
+        terms,
+        {
+            "created_at": lambda op: op.created_at,
+            "id": lambda op: op.id,
+            "operation_type": lambda op: op.type.lower(),
+            "status": lambda op: op.status.lower(),
+        },
+    )
+    key = {"CREATED_AT": lambda op: (op.created_at, op.id), "COMPLETED_AT": lambda op: (op.completed_at or 0.0, op.id)}[
+        sortKey
+    ]
     chosen = [op for op in list(info.context.store.bulk_operations.values()) if match(op)]
     return page(list_source(chosen, key), {**args, "reverse": not args.get("reverse")})
 
@@ -70,7 +91,10 @@ def resolve_bulk_run_query(_root, info, query, groupObjects=False):
     try:
         operation = sandbox.bulk.start(info.context, query)
     except StoreError as exc:
-        return {"bulkOperation": None, "userErrors": [{"field": exc.field or ["query"], "message": str(exc), "code": exc.code}]}
+        return {
+            "bulkOperation": None,
+            "userErrors": [{"field": exc.field or ["query"], "message": str(exc), "code": exc.code}],
+        }
     return {"bulkOperation": operation, "userErrors": []}
 
 
@@ -81,8 +105,12 @@ def resolve_bulk_cancel(_root, info, id):
     if operation is None:
         return {"bulkOperation": None, "userErrors": [{"field": ["id"], "message": "Bulk operation does not exist"}]}
     if operation.status not in {"CREATED", "RUNNING"}:
-        return {"bulkOperation": operation, "userErrors": [
-            {"field": None, "message": f"A bulk operation cannot be canceled when it is {operation.status.lower()}"}]}
+        return {
+            "bulkOperation": operation,
+            "userErrors": [
+                {"field": None, "message": f"A bulk operation cannot be canceled when it is {operation.status.lower()}"}
+            ],
+        }
     operation.cancel_requested = True
     operation.status = "CANCELING"
     return {"bulkOperation": operation, "userErrors": []}
@@ -117,9 +145,16 @@ def idempotent(info, arguments: dict, run, payload: str = "inventoryAdjustmentGr
         previous = store.idempotency.get((info.field_name, key))
         if previous is not None:
             if previous[0] != fingerprint:
-                return {payload: None, "userErrors": [{
-                    "field": None, "code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
-                    "message": "The same idempotency key was used with different parameters."}]}
+                return {
+                    payload: None,
+                    "userErrors": [
+                        {
+                            "field": None,
+                            "code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
+                            "message": "The same idempotency key was used with different parameters.",
+                        }
+                    ],
+                }
             return previous[1]
         result = run()
         store.idempotency[(info.field_name, key)] = (fingerprint, result)
@@ -149,8 +184,10 @@ def set_quantities(info, data: dict) -> dict:
         fail(["referenceDocumentUri"], "The reference document URI isn't a valid URI.", "INVALID_REFERENCE_DOCUMENT")
     quantities = data["quantities"]
     if len(quantities) > 250:
-        raise GraphQLError("The input array size of 251 is greater than the maximum allowed of 250.",
-                           extensions={"code": "MAX_INPUT_SIZE_EXCEEDED"})
+        raise GraphQLError(
+            "The input array size of 251 is greater than the maximum allowed of 250.",
+            extensions={"code": "MAX_INPUT_SIZE_EXCEEDED"},
+        )
     planned: list[tuple[int, int, int]] = []
     seen: set[tuple[int, int]] = set()
     with store.lock:
@@ -159,16 +196,28 @@ def set_quantities(info, data: dict) -> dict:
             item_id = parse_id(entry["inventoryItemId"], "InventoryItem")
             location_id = parse_id(entry["locationId"], "Location")
             if item_id is None or store.inventory_item(item_id) is None:
-                fail(path + ["inventoryItemId"], "The specified inventory item could not be found.", "INVALID_INVENTORY_ITEM")
+                fail(
+                    path + ["inventoryItemId"],
+                    "The specified inventory item could not be found.",
+                    "INVALID_INVENTORY_ITEM",
+                )
                 continue
             if location_id is None or store.location(location_id) is None:
                 fail(path + ["locationId"], "The specified location could not be found.", "INVALID_LOCATION")
                 continue
             if not store.is_stocked(item_id, location_id):
-                fail(path + ["locationId"], "The specified inventory item is not stocked at the location.", "INVALID_LOCATION")
+                fail(
+                    path + ["locationId"],
+                    "The specified inventory item is not stocked at the location.",
+                    "INVALID_LOCATION",
+                )
                 continue
             if (item_id, location_id) in seen:
-                fail(path, "The combination of inventoryItemId and locationId must be unique.", "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR")
+                fail(
+                    path,
+                    "The combination of inventoryItemId and locationId must be unique.",
+                    "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR",
+                )
                 continue
             seen.add((item_id, location_id))
             quantity = entry["quantity"]
@@ -176,17 +225,25 @@ def set_quantities(info, data: dict) -> dict:
                 fail(path + ["quantity"], "The quantity can't be negative.", "INVALID_QUANTITY_NEGATIVE")
                 continue
             if quantity > 1_000_000_000:
-                fail(path + ["quantity"], "The quantity can't be higher than 1,000,000,000.", "INVALID_QUANTITY_TOO_HIGH")
+                fail(
+                    path + ["quantity"], "The quantity can't be higher than 1,000,000,000.", "INVALID_QUANTITY_TOO_HIGH"
+                )
                 continue
             current = store.quantity(item_id, location_id, name if name in {"available", "on_hand"} else "available")
             if modern and "changeFromQuantity" not in entry:
-                fail(path + ["changeFromQuantity"],
-                     "changeFromQuantity is required: pass the quantity you expect, or null to skip the check.", None)
+                fail(
+                    path + ["changeFromQuantity"],
+                    "changeFromQuantity is required: pass the quantity you expect, or null to skip the check.",
+                    None,
+                )
                 continue
             expected = entry.get("changeFromQuantity")
             if expected is not None and expected != current:
-                fail(path + ["changeFromQuantity"],
-                     "The specified compare quantity does not match the current quantity.", "CHANGE_FROM_QUANTITY_STALE")
+                fail(
+                    path + ["changeFromQuantity"],
+                    "The specified compare quantity does not match the current quantity.",
+                    "CHANGE_FROM_QUANTITY_STALE",
+                )
                 continue
             planned.append((item_id, location_id, quantity))
         if errors:
@@ -197,11 +254,23 @@ def set_quantities(info, data: dict) -> dict:
             item = InventoryItemView(*store.inventory_item(item_id))
             location = store.location(location_id)
             for changed_name in ("available", "on_hand"):
-                changes.append({"name": changed_name, "delta": delta, "item": item, "location": location,
-                                "quantityAfterChange": None,
-                                "ledgerDocumentUri": None if changed_name == "available" else reference})
-    group = {"id": ids.gid("InventoryAdjustmentGroup", store.new_id()), "createdAt": store.clock.now(),
-             "reason": data["reason"], "referenceDocumentUri": reference, "changes": changes}
+                changes.append(
+                    {
+                        "name": changed_name,
+                        "delta": delta,
+                        "item": item,
+                        "location": location,
+                        "quantityAfterChange": None,
+                        "ledgerDocumentUri": None if changed_name == "available" else reference,
+                    }
+                )
+    group = {
+        "id": ids.gid("InventoryAdjustmentGroup", store.new_id()),
+        "createdAt": store.clock.now(),
+        "reason": data["reason"],
+        "referenceDocumentUri": reference,
+        "changes": changes,
+    }
     return {"inventoryAdjustmentGroup": group, "userErrors": []}
 
 
@@ -226,8 +295,10 @@ def adjust_quantities(info, data: dict) -> dict:
     if reference is not None and not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$", reference):
         fail(["referenceDocumentUri"], "The reference document URI isn't a valid URI.", "INVALID_REFERENCE_DOCUMENT")
     if len(data["changes"]) > 250:
-        raise GraphQLError(f"The input array size of {len(data['changes'])} is greater than the maximum allowed of 250.",
-                           extensions={"code": "MAX_INPUT_SIZE_EXCEEDED"})
+        raise GraphQLError(
+            f"The input array size of {len(data['changes'])} is greater than the maximum allowed of 250.",
+            extensions={"code": "MAX_INPUT_SIZE_EXCEEDED"},
+        )
     planned: list[tuple[int, int, int]] = []
     with store.lock:
         for position, change in enumerate(data["changes"]):
@@ -235,11 +306,19 @@ def adjust_quantities(info, data: dict) -> dict:
             item_id = parse_id(change["inventoryItemId"], "InventoryItem")
             location_id = parse_id(change["locationId"], "Location")
             if item_id is None or store.inventory_item(item_id) is None:
-                fail(path + ["inventoryItemId"], "The specified inventory item could not be found.", "INVALID_INVENTORY_ITEM")
+                fail(
+                    path + ["inventoryItemId"],
+                    "The specified inventory item could not be found.",
+                    "INVALID_INVENTORY_ITEM",
+                )
             elif location_id is None or store.location(location_id) is None:
                 fail(path + ["locationId"], "The specified location could not be found.", "INVALID_LOCATION")
             elif not store.is_stocked(item_id, location_id):
-                fail(path + ["locationId"], "The specified inventory item is not stocked at the location.", "INVALID_LOCATION")
+                fail(
+                    path + ["locationId"],
+                    "The specified inventory item is not stocked at the location.",
+                    "INVALID_LOCATION",
+                )
             else:
                 planned.append((item_id, location_id, change["delta"]))
         if errors:
@@ -248,19 +327,34 @@ def adjust_quantities(info, data: dict) -> dict:
         for item_id, location_id, delta in planned:
             after = store.available(item_id, location_id) + delta
             store.set_quantity(item_id, location_id, "available", after)
-            changes.append({"name": "available", "delta": delta, "quantityAfterChange": None,
-                            "item": InventoryItemView(*store.inventory_item(item_id)),
-                            "location": store.location(location_id), "ledgerDocumentUri": None})
-    group = {"id": ids.gid("InventoryAdjustmentGroup", store.new_id()), "createdAt": store.clock.now(),
-             "reason": data["reason"], "referenceDocumentUri": reference, "changes": changes}
+            changes.append(
+                {
+                    "name": "available",
+                    "delta": delta,
+                    "quantityAfterChange": None,
+                    "item": InventoryItemView(*store.inventory_item(item_id)),
+                    "location": store.location(location_id),
+                    "ledgerDocumentUri": None,
+                }
+            )
+    group = {
+        "id": ids.gid("InventoryAdjustmentGroup", store.new_id()),
+        "createdAt": store.clock.now(),
+        "reason": data["reason"],
+        "referenceDocumentUri": reference,
+        "changes": changes,
+    }
     return {"inventoryAdjustmentGroup": group, "userErrors": []}
 
 
 def adjustment_changes(group: dict, info, inventoryItemIds=None, locationIds=None, quantityNames=None):
-    return [c for c in group["changes"]
-            if (not inventoryItemIds or c["item"].gid in inventoryItemIds)
-            and (not locationIds or c["location"].gid in locationIds)
-            and (not quantityNames or c["name"] in quantityNames)]
+    return [
+        c
+        for c in group["changes"]
+        if (not inventoryItemIds or c["item"].gid in inventoryItemIds)
+        and (not locationIds or c["location"].gid in locationIds)
+        and (not quantityNames or c["name"] in quantityNames)
+    ]
 
 
 def resolve_order_create(_root, info, order, options=None):
@@ -273,7 +367,9 @@ def resolve_order_create(_root, info, order, options=None):
     return {"order": created, "userErrors": []}
 
 
-def resolve_order_cancel(_root, info, orderId, reason, restock, refund=None, refundMethod=None, notifyCustomer=False, staffNote=None):
+def resolve_order_cancel(
+    _root, info, orderId, reason, restock, refund=None, refundMethod=None, notifyCustomer=False, staffNote=None
+):
     require_scope(info, "write_orders", "write_marketplace_orders")
 
     def failure(field, message, code):
@@ -326,8 +422,14 @@ def refund(info, data: dict) -> dict:
         location_id = parse_id(entry["locationId"], "Location") if entry.get("locationId") else None
         if line_id is None:
             return failure(["refundLineItems", str(index), "lineItemId"], "Line item does not exist")
-        lines.append({"line_item_id": line_id, "quantity": entry["quantity"],
-                      "restock_type": entry.get("restockType") or "RETURN", "location_id": location_id})
+        lines.append(
+            {
+                "line_item_id": line_id,
+                "quantity": entry["quantity"],
+                "restock_type": entry.get("restockType") or "RETURN",
+                "location_id": location_id,
+            }
+        )
     if not lines:
         return failure(["refundLineItems"], "Refund must include line items, shipping or duties")
     try:
@@ -341,17 +443,37 @@ def resolve_webhook_create(_root, info, topic, webhookSubscription):
     store: ShopStore = info.context.store
     uri = webhookSubscription.get("uri") or webhookSubscription.get("callbackUrl")
     if not uri:
-        return {"webhookSubscription": None, "userErrors": [{"field": ["webhookSubscription", "uri"], "message": "Address can't be blank"}]}
+        return {
+            "webhookSubscription": None,
+            "userErrors": [{"field": ["webhookSubscription", "uri"], "message": "Address can't be blank"}],
+        }
     if not re.match(r"^(https?://|pubsub://|arn:aws:events:)", uri):
-        return {"webhookSubscription": None, "userErrors": [{"field": ["webhookSubscription", "callbackUrl"], "message": "Address is invalid"}]}
+        return {
+            "webhookSubscription": None,
+            "userErrors": [{"field": ["webhookSubscription", "callbackUrl"], "message": "Address is invalid"}],
+        }
     with store.lock:
         if any(s.topic == topic and s.uri == uri for s in store.webhook_subscriptions.values()):
-            return {"webhookSubscription": None, "userErrors": [{"field": ["webhookSubscription", "callbackUrl"], "message": "Address for this topic has already been taken"}]}
+            return {
+                "webhookSubscription": None,
+                "userErrors": [
+                    {
+                        "field": ["webhookSubscription", "callbackUrl"],
+                        "message": "Address for this topic has already been taken",
+                    }
+                ],
+            }
         now = store.clock.now()
         subscription = WebhookSubscription(
-            id=store.new_id(), topic=topic, uri=uri, format=webhookSubscription.get("format") or "JSON",
-            include_fields=list(webhookSubscription.get("includeFields") or []), filter=webhookSubscription.get("filter"),
-            api_version=info.context.api_version, created_at=now, updated_at=now,
+            id=store.new_id(),
+            topic=topic,
+            uri=uri,
+            format=webhookSubscription.get("format") or "JSON",
+            include_fields=list(webhookSubscription.get("includeFields") or []),
+            filter=webhookSubscription.get("filter"),
+            api_version=info.context.api_version,
+            created_at=now,
+            updated_at=now,
         )
         store.webhook_subscriptions[subscription.id] = subscription
     return {"webhookSubscription": subscription, "userErrors": []}
@@ -362,15 +484,22 @@ def resolve_webhook_delete(_root, info, id):
     number = parse_id(id, "WebhookSubscription")
     with store.lock:
         if number is None or store.webhook_subscriptions.pop(number, None) is None:
-            return {"deletedWebhookSubscriptionId": None, "userErrors": [{"field": ["id"], "message": "Webhook subscription does not exist"}]}
+            return {
+                "deletedWebhookSubscriptionId": None,
+                "userErrors": [{"field": ["id"], "message": "Webhook subscription does not exist"}],
+            }
     return {"deletedWebhookSubscriptionId": id, "userErrors": []}
 
 
 def resolve_webhook_subscriptions(_root, info, topics=None, uri=None, **args):
-    chosen = [s for s in info.context.store.webhook_subscriptions.values()
-              if (not topics or s.topic in topics) and (uri is None or s.uri == uri)]
+    chosen = [
+        s
+        for s in info.context.store.webhook_subscriptions.values()
+        if (not topics or s.topic in topics) and (uri is None or s.uri == uri)
+    ]
     return page(list_source(chosen, by_id), args)
 
 
-WEBHOOK_FIELDS = {"apiVersion": lambda s, info: {"displayName": s.api_version, "handle": s.api_version,
-                                                  "supported": True}}
+WEBHOOK_FIELDS = {
+    "apiVersion": lambda s, info: {"displayName": s.api_version, "handle": s.api_version, "supported": True}
+}

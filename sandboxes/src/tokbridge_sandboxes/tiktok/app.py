@@ -36,9 +36,13 @@ class Sandbox:
         self.state = SandboxState(config)
         self.outbox = WebhookOutbox(self.state)
         self.faults = FaultInjector(
-            error_rate=config.fault_error_rate, throttle_rate=config.fault_throttle_rate,
-            timeout_rate=config.fault_timeout_rate, slow_rate=config.fault_slow_rate,
-            slow_seconds=config.slow_seconds, timeout_seconds=config.timeout_seconds, seed=config.seed,
+            error_rate=config.fault_error_rate,
+            throttle_rate=config.fault_throttle_rate,
+            timeout_rate=config.fault_timeout_rate,
+            slow_rate=config.fault_slow_rate,
+            slow_seconds=config.slow_seconds,
+            timeout_seconds=config.timeout_seconds,
+            seed=config.seed,
         )
         self.limiter = RateLimiter()
         self.rate_limit_per_second = config.rate_limit_per_second

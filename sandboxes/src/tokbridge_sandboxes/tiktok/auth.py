@@ -46,8 +46,9 @@ def token_data(sandbox: Sandbox, token: Token) -> dict:
 
 def _app_credentials_ok(sandbox: Sandbox, request: Request) -> bool:
     cfg = sandbox.state.config
-    return (secrets.compare_digest(request.query_params.get("app_key", ""), cfg.app_key)
-            and secrets.compare_digest(request.query_params.get("app_secret", ""), cfg.app_secret))
+    return secrets.compare_digest(request.query_params.get("app_key", ""), cfg.app_key) and secrets.compare_digest(
+        request.query_params.get("app_secret", ""), cfg.app_secret
+    )
 
 
 def make_auth_handlers(sandbox: Sandbox):
@@ -100,8 +101,10 @@ def make_auth_handlers(sandbox: Sandbox):
             return HTMLResponse(_consent_page(request.url.path, dict(params), shops))
         form = await request.form()
         if form.get("decision") == "deny":
-            return RedirectResponse(_with_query(cfg.redirect_url, {"code": "null", "error": "auth_denied",
-                                                                   "state": app_state}), status_code=302)
+            return RedirectResponse(
+                _with_query(cfg.redirect_url, {"code": "null", "error": "auth_denied", "state": app_state}),
+                status_code=302,
+            )
         with state.lock:
             open_id = next(iter(state.sellers))
             code = issue_auth_code(sandbox, open_id)
@@ -118,8 +121,9 @@ def issue_auth_code(sandbox: Sandbox, open_id: str, scopes: tuple[str, ...] = AL
 
     state = sandbox.state
     code = secrets.token_urlsafe(16)
-    state.auth_codes[code] = AuthCode(code, open_id, tuple(scopes),
-                                      state.clock.now_int() + state.config.auth_code_lifetime_seconds)
+    state.auth_codes[code] = AuthCode(
+        code, open_id, tuple(scopes), state.clock.now_int() + state.config.auth_code_lifetime_seconds
+    )
     return code
 
 
@@ -144,8 +148,14 @@ def _consent_page(path: str, params: dict[str, str], shops: list[tuple[str, str]
 def authorized_shops(call: Call) -> dict:
     return {
         "shops": [
-            {"id": s.id, "name": s.name, "region": s.region, "seller_type": s.seller_type,
-             "cipher": s.cipher, "code": s.code}
+            {
+                "id": s.id,
+                "name": s.name,
+                "region": s.region,
+                "seller_type": s.seller_type,
+                "cipher": s.cipher,
+                "code": s.code,
+            }
             for s in call.state.shops_of(call.token)
         ]
     }

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import catalog_seed as seed
 from .errors import ApiError
-from .routing import LOGISTICS, PRODUCT_BASIC, FULFILLMENT_OR_LOGISTICS, Call, endpoint
+from .routing import FULFILLMENT_OR_LOGISTICS, LOGISTICS, PRODUCT_BASIC, Call, endpoint
 from .state import PREREQUISITE_ITEMS, PREREQUISITE_REASONS, Shop
 
 CATEGORY_NOT_FOUND = (12052023, "Category does not exist")
@@ -48,8 +48,16 @@ def resolve_category(shop: Shop, category_id: str, version: str | None, *, leaf:
     return category
 
 
-def page_window(query: dict[str, str], total: int, *, required: bool = True, default: int = 20,
-                low: int = 1, high: int = 100, invalid: ApiError | None = None) -> tuple[int, int, str]:
+def page_window(
+    query: dict[str, str],
+    total: int,
+    *,
+    required: bool = True,
+    default: int = 20,
+    low: int = 1,
+    high: int = 100,
+    invalid: ApiError | None = None,
+) -> tuple[int, int, str]:
     """(start, end, next_page_token) for an opaque offset token, as TikTok's page_size/page_token.
     A bad size or token raises `invalid` (default: the product API's page errors)."""
     try:
@@ -60,8 +68,9 @@ def page_window(query: dict[str, str], total: int, *, required: bool = True, def
         raise
 
 
-def _page_window(query: dict[str, str], total: int, required: bool, default: int, low: int,
-                 high: int) -> tuple[int, int, str]:
+def _page_window(
+    query: dict[str, str], total: int, required: bool, default: int, low: int, high: int
+) -> tuple[int, int, str]:
     raw_size = query.get("page_size")
     if raw_size is None and not required:
         size = default
@@ -93,9 +102,13 @@ def get_categories(call: Call) -> dict[str, Any]:
     version = check_category_version(shop, call.query.get("category_version"))
     keyword = call.query.get("keyword", "").lower()
     categories = [
-        {"id": seed.to_version(c.id, version),
-         "parent_id": "0" if c.parent_id == "0" else seed.to_version(c.parent_id, version),
-         "local_name": c.name_in(version), "is_leaf": c.is_leaf, "permission_statuses": ["AVAILABLE"]}
+        {
+            "id": seed.to_version(c.id, version),
+            "parent_id": "0" if c.parent_id == "0" else seed.to_version(c.parent_id, version),
+            "local_name": c.name_in(version),
+            "is_leaf": c.is_leaf,
+            "permission_statuses": ["AVAILABLE"],
+        }
         for c in seed.CATEGORIES.values()
         if keyword in c.name_in(version).lower()
     ]
@@ -109,12 +122,20 @@ def get_category_rules(call: Call) -> dict[str, Any]:
     category = resolve_category(shop, call.path_params["category_id"], version, leaf=True)
     return {
         "product_certifications": [
-            {"id": c.id, "name": c.name, "is_required": c.is_required, "document_details": c.document_details,
-             "sample_image_url": "", "requirement_conditions": conditions_json(c.requirement_conditions),
-             "expiration_date": {"is_required": c.expiration_required}}
+            {
+                "id": c.id,
+                "name": c.name,
+                "is_required": c.is_required,
+                "document_details": c.document_details,
+                "sample_image_url": "",
+                "requirement_conditions": conditions_json(c.requirement_conditions),
+                "expiration_date": {"is_required": c.expiration_required},
+            }
             for c in category.certifications_in(version)
         ],
-        "fees": [{"type": "PFAND", "is_required": True}] if category.deposit_fee and shop.region in DEPOSIT_REGIONS else [],
+        "fees": [{"type": "PFAND", "is_required": True}]
+        if category.deposit_fee and shop.region in DEPOSIT_REGIONS
+        else [],
         "size_chart": {"is_supported": category.size_chart_supported, "is_required": category.size_chart_required},
         "cod": {"is_supported": False},
         "package_dimension": {"is_required": category.package_dimension_required},
@@ -126,8 +147,10 @@ def get_category_rules(call: Call) -> dict[str, Any]:
 
 
 def conditions_json(conditions: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
-    return [{"condition_type": "VALUE_ID_MATCH", "attribute_id": attribute_id, "attribute_value_id": value_id}
-            for attribute_id, value_id in conditions]
+    return [
+        {"condition_type": "VALUE_ID_MATCH", "attribute_id": attribute_id, "attribute_value_id": value_id}
+        for attribute_id, value_id in conditions
+    ]
 
 
 def attribute_json(attribute: seed.Attribute) -> dict[str, Any]:
@@ -136,8 +159,9 @@ def attribute_json(attribute: seed.Attribute) -> dict[str, Any]:
         "name": attribute.name,
         "type": attribute.type,
         "is_requried": attribute.is_required,  # sic: TikTok's spelling
-        "values": [{"id": v.id, "name": v.name, **({"icon_url": v.icon_url} if v.icon_url else {})}
-                   for v in attribute.values],
+        "values": [
+            {"id": v.id, "name": v.name, **({"icon_url": v.icon_url} if v.icon_url else {})} for v in attribute.values
+        ],
         "is_customizable": attribute.is_customizable,
         "requirement_conditions": conditions_json(attribute.requirement_conditions),
         "is_multiple_selection": attribute.is_multiple_selection,
@@ -163,22 +187,23 @@ def get_brands(call: Call) -> dict[str, Any]:
     name_prefix = call.query.get("brand_name", "").lower()
     only_authorized = call.query.get("is_authorized") in ("1", "true")
     brands = [
-        b for b in seed.BRANDS
-        if b.name.lower().startswith(name_prefix) and (b.authorized or not only_authorized)
+        b for b in seed.BRANDS if b.name.lower().startswith(name_prefix) and (b.authorized or not only_authorized)
     ]
     start, end, next_token = page_window(call.query, len(brands))
 
     def entry(brand: seed.Brand) -> dict[str, Any]:
-        item = {"id": brand.id, "name": brand.name,
-                "authorized_status": "AUTHORIZED" if brand.authorized else "UNAUTHORIEZD",  # sic
-                "is_t1_brand": brand.is_t1_brand}
+        item = {
+            "id": brand.id,
+            "name": brand.name,
+            "authorized_status": "AUTHORIZED" if brand.authorized else "UNAUTHORIEZD",  # sic
+            "is_t1_brand": brand.is_t1_brand,
+        }
         if category is not None:
             available = not brand.category_ids or category.id in brand.category_ids
             item["brand_status"] = "AVAILABLE" if available else "UNAVAILABLE"
         return item
 
-    return {"brands": [entry(b) for b in brands[start:end]], "total_count": len(brands),
-            "next_page_token": next_token}
+    return {"brands": [entry(b) for b in brands[start:end]], "total_count": len(brands), "next_page_token": next_token}
 
 
 @endpoint("POST", "/product/202309/categories/recommend", scopes=PRODUCT_BASIC, shop="optional")
@@ -200,8 +225,13 @@ def recommend_category(call: Call) -> dict[str, Any]:
     return {
         "leaf_category_id": seed.to_version(best.id, version),
         "categories": [
-            {"id": seed.to_version(c.id, version), "name": c.name_in(version), "level": i + 1, "is_leaf": c.is_leaf,
-             "permission_statuses": ["AVAILABLE"]}
+            {
+                "id": seed.to_version(c.id, version),
+                "name": c.name_in(version),
+                "level": i + 1,
+                "is_leaf": c.is_leaf,
+                "permission_statuses": ["AVAILABLE"],
+            }
             for i, c in enumerate(chain)
         ],
     }
@@ -212,8 +242,11 @@ def listing_prerequisites(call: Call) -> dict[str, Any]:
     shop = call.require_shop()
     return {
         "check_results": [
-            {"check_item": item, "is_failed": item in shop.failing_checks,
-             "fail_reasons": [PREREQUISITE_REASONS[item]] if item in shop.failing_checks else []}
+            {
+                "check_item": item,
+                "is_failed": item in shop.failing_checks,
+                "fail_reasons": [PREREQUISITE_REASONS[item]] if item in shop.failing_checks else [],
+            }
             for item in PREREQUISITE_ITEMS
         ]
     }
@@ -230,9 +263,18 @@ def get_warehouses(call: Call) -> dict[str, Any]:
         hidden.add("RETURN_WAREHOUSE")
     return {
         "warehouses": [
-            {"id": w.id, "entity_id": w.entity_id, "name": w.name, "effect_status": w.effect_status,
-             "type": w.type, "sub_type": "DOMESTIC_WAREHOUSE", "is_default": w.is_default, "address": w.address}
-            for w in shop.warehouses if w.type not in hidden
+            {
+                "id": w.id,
+                "entity_id": w.entity_id,
+                "name": w.name,
+                "effect_status": w.effect_status,
+                "type": w.type,
+                "sub_type": "DOMESTIC_WAREHOUSE",
+                "is_default": w.is_default,
+                "address": w.address,
+            }
+            for w in shop.warehouses
+            if w.type not in hidden
         ]
     }
 
@@ -245,17 +287,23 @@ def get_delivery_options(call: Call) -> dict[str, Any]:
         raise ApiError(12052097, "The warehouse does not exist")
     return {
         "delivery_options": [
-            {"id": o.id, "name": o.name, "type": o.type, "description": o.description,
-             "dimension_limit": {"max_height": 100, "max_length": 100, "max_width": 100, "unit": "CM"},
-             "weight_limit": {"max_weight": 30000, "min_weight": 1, "unit": "GRAM"},
-             "platform": ["TIKTOK_SHOP"]}
+            {
+                "id": o.id,
+                "name": o.name,
+                "type": o.type,
+                "description": o.description,
+                "dimension_limit": {"max_height": 100, "max_length": 100, "max_width": 100, "unit": "CM"},
+                "weight_limit": {"max_weight": 30000, "min_weight": 1, "unit": "GRAM"},
+                "platform": ["TIKTOK_SHOP"],
+            }
             for o in warehouse.delivery_options
         ]
     }
 
 
-@endpoint("GET", "/logistics/202309/delivery_options/{delivery_option_id}/shipping_providers",
-          scopes=FULFILLMENT_OR_LOGISTICS)
+@endpoint(
+    "GET", "/logistics/202309/delivery_options/{delivery_option_id}/shipping_providers", scopes=FULFILLMENT_OR_LOGISTICS
+)
 def get_shipping_providers(call: Call) -> dict[str, Any]:
     shop = call.require_shop()
     wanted = call.path_params["delivery_option_id"]

@@ -1,30 +1,30 @@
 """The control API (`/sandbox/...`, unsigned): what tests and demos use to drive the sandbox.
 
-    GET    /sandbox/state                          shops (ids, ciphers, warehouses), counts, bootstrap token
-    POST   /sandbox/clock/advance {seconds}        move the sandbox clock; due transitions and webhooks run
-    GET    /sandbox/webhooks                       every notification with its delivery attempts
-    POST   /sandbox/webhooks/deliver               deliver the due notifications now
-    GET    /sandbox/products                       products as Get Product shows them, with their shop_id
-    POST   /sandbox/products/{id}/review {outcome: APPROVED|FAILED, reasons?, immediately?=true}
-    POST   /sandbox/products/{id}/platform_status {status: PLATFORM_DEACTIVATED|FREEZE|ACTIVATE, reason?}
-    PUT    /sandbox/shops/{shop_id}/prerequisites {failing: [check_item...]}
-    PUT    /sandbox/shops/{shop_id}/listing_limit {daily_listing_limit}
-    POST   /sandbox/faults {error_rate?, throttle_rate?, timeout_rate?, slow_rate?, slow_seconds?,
-                            timeout_seconds?, queue?: [{kind: error|throttle|timeout|slow, path?, count?}],
-                            drop_answer_rate?, delay_answer_rate?, timeout_answer_rate?, answer_fault_paths?,
-                            seed?}   (the *_answer kinds act first, then lose or delay the answer)
-    DELETE /sandbox/faults
-    PUT    /sandbox/rate_limit {per_second, shop_id?}
-    POST   /sandbox/orders {items: [{sku_id, quantity}], shop_id?, buyer_cancels?, returns?}
-    GET    /sandbox/orders
-    POST   /sandbox/orders/{id}/buyer_cancel       buyer cancels (immediate while on hold, else a request)
-    POST   /sandbox/orders/{id}/return {return_type?} buyer asks for a return (or a refund only: REFUND)
-    POST   /sandbox/returns/{id}/status {status}    the return moves on (buyer ships, item received, refunded)
-    POST   /sandbox/tokens {scopes?}               a new access token for the seed seller
-    POST   /sandbox/tokens/expire {access_token}   make a token expire now
-    POST   /sandbox/auth_codes                     an auth code, as the authorize page would give
-    POST   /sandbox/seller/deauthorize             revoke the seller's tokens, webhook 6
-    POST   /sandbox/seller/upcoming_expiration     webhook 7
+GET    /sandbox/state                          shops (ids, ciphers, warehouses), counts, bootstrap token
+POST   /sandbox/clock/advance {seconds}        move the sandbox clock; due transitions and webhooks run
+GET    /sandbox/webhooks                       every notification with its delivery attempts
+POST   /sandbox/webhooks/deliver               deliver the due notifications now
+GET    /sandbox/products                       products as Get Product shows them, with their shop_id
+POST   /sandbox/products/{id}/review {outcome: APPROVED|FAILED, reasons?, immediately?=true}
+POST   /sandbox/products/{id}/platform_status {status: PLATFORM_DEACTIVATED|FREEZE|ACTIVATE, reason?}
+PUT    /sandbox/shops/{shop_id}/prerequisites {failing: [check_item...]}
+PUT    /sandbox/shops/{shop_id}/listing_limit {daily_listing_limit}
+POST   /sandbox/faults {error_rate?, throttle_rate?, timeout_rate?, slow_rate?, slow_seconds?,
+                        timeout_seconds?, queue?: [{kind: error|throttle|timeout|slow, path?, count?}],
+                        drop_answer_rate?, delay_answer_rate?, timeout_answer_rate?, answer_fault_paths?,
+                        seed?}   (the *_answer kinds act first, then lose or delay the answer)
+DELETE /sandbox/faults
+PUT    /sandbox/rate_limit {per_second, shop_id?}
+POST   /sandbox/orders {items: [{sku_id, quantity}], shop_id?, buyer_cancels?, returns?}
+GET    /sandbox/orders
+POST   /sandbox/orders/{id}/buyer_cancel       buyer cancels (immediate while on hold, else a request)
+POST   /sandbox/orders/{id}/return {return_type?} buyer asks for a return (or a refund only: REFUND)
+POST   /sandbox/returns/{id}/status {status}    the return moves on (buyer ships, item received, refunded)
+POST   /sandbox/tokens {scopes?}               a new access token for the seed seller
+POST   /sandbox/tokens/expire {access_token}   make a token expire now
+POST   /sandbox/auth_codes                     an auth code, as the authorize page would give
+POST   /sandbox/seller/deauthorize             revoke the seller's tokens, webhook 6
+POST   /sandbox/seller/upcoming_expiration     webhook 7
 """
 
 from __future__ import annotations
@@ -96,27 +96,48 @@ def summary(sandbox: Sandbox) -> dict[str, Any]:
         order_status: dict[str, int] = {}
         for o in orders:
             order_status[o.status] = order_status.get(o.status, 0) + 1
-        shops.append({
-            "id": shop.id, "cipher": shop.cipher, "name": shop.name, "region": shop.region,
-            "failing_checks": sorted(shop.failing_checks), "daily_listing_limit": shop.daily_listing_limit,
-            "listed_today": shop.listings_by_day.get(state.clock.now_int() // 86400, 0),
-            "webhooks": {k: v.address for k, v in shop.subscriptions.items()},
-            "warehouses": [{"id": w.id, "type": w.type, "name": w.name,
-                            "delivery_option_ids": [o.id for o in w.delivery_options]} for w in shop.warehouses],
-            "products": {"total": len(products), "by_status": by_status},
-            "orders": {"total": len(orders), "by_status": order_status},
-        })
+        shops.append(
+            {
+                "id": shop.id,
+                "cipher": shop.cipher,
+                "name": shop.name,
+                "region": shop.region,
+                "failing_checks": sorted(shop.failing_checks),
+                "daily_listing_limit": shop.daily_listing_limit,
+                "listed_today": shop.listings_by_day.get(state.clock.now_int() // 86400, 0),
+                "webhooks": {k: v.address for k, v in shop.subscriptions.items()},
+                "warehouses": [
+                    {
+                        "id": w.id,
+                        "type": w.type,
+                        "name": w.name,
+                        "delivery_option_ids": [o.id for o in w.delivery_options],
+                    }
+                    for w in shop.warehouses
+                ],
+                "products": {"total": len(products), "by_status": by_status},
+                "orders": {"total": len(orders), "by_status": order_status},
+            }
+        )
     token = state.bootstrap
     return {
         "now": state.clock.now(),
         "app_key": state.config.app_key,
         "shops": shops,
-        "bootstrap_token": {"access_token": token.access_token, "refresh_token": token.refresh_token,
-                            "access_token_expire_in": token.access_expires} if token else None,
+        "bootstrap_token": {
+            "access_token": token.access_token,
+            "refresh_token": token.refresh_token,
+            "access_token_expire_in": token.access_expires,
+        }
+        if token
+        else None,
         "pending_timers": len(state.timers),
         "webhooks_pending": sandbox.outbox.pending_count(),
-        "rate_limit": {"per_second": sandbox.rate_limit_per_second, "allowed": sandbox.limiter.allowed,
-                       "throttled": sandbox.limiter.throttled},
+        "rate_limit": {
+            "per_second": sandbox.rate_limit_per_second,
+            "allowed": sandbox.limiter.allowed,
+            "throttled": sandbox.limiter.throttled,
+        },
     }
 
 
@@ -187,8 +208,16 @@ def make_control_routes(sandbox: Sandbox) -> list[Route]:
         product.status = status
         product.update_time = state.clock.now_int()
         reason = str(body.get("reason", "Violation of TikTok Shop product policies" if status != "ACTIVATE" else ""))
-        state.emit(state.shops[product.shop_id], 5, {"product_id": int(product.id), "status": "PRODUCT_STATUS_CHANGED",
-                                                     "suspended_reason": reason, "update_time": product.update_time})
+        state.emit(
+            state.shops[product.shop_id],
+            5,
+            {
+                "product_id": int(product.id),
+                "status": "PRODUCT_STATUS_CHANGED",
+                "suspended_reason": reason,
+                "update_time": product.update_time,
+            },
+        )
         sandbox.outbox.wake.set()
         return product_json(state, product)
 
@@ -225,9 +254,12 @@ def make_control_routes(sandbox: Sandbox) -> list[Route]:
             if not isinstance(item, dict) or item.get("kind") not in kinds:
                 raise ControlError(f"each queued fault needs a kind of {kinds}")
             faults.queue(item["kind"], item.get("path"), int(item.get("count", 1)))
-        return {**{f"{kind}_rate": getattr(faults, f"{kind}_rate") for kind in kinds},
-                "answer_fault_paths": list(faults.answer_fault_paths), "seed": faults.seed,
-                "queued": [vars(q) for q in faults.queued]}
+        return {
+            **{f"{kind}_rate": getattr(faults, f"{kind}_rate") for kind in kinds},
+            "answer_fault_paths": list(faults.answer_fault_paths),
+            "seed": faults.seed,
+            "queued": [vars(q) for q in faults.queued],
+        }
 
     def clear_faults(request, body):
         sandbox.faults.clear()
@@ -247,8 +279,9 @@ def make_control_routes(sandbox: Sandbox) -> list[Route]:
         items = body.get("items")
         if not isinstance(items, list) or not items:
             raise ControlError("items must be a list of {sku_id, quantity}")
-        order = order_flow.place_order(state, shop, items, buyer_cancels=body.get("buyer_cancels", False),
-                                       returns=body.get("returns", False))
+        order = order_flow.place_order(
+            state, shop, items, buyer_cancels=body.get("buyer_cancels", False), returns=body.get("returns", False)
+        )
         sandbox.outbox.wake.set()
         return order_json(state, order)
 
@@ -267,8 +300,9 @@ def make_control_routes(sandbox: Sandbox) -> list[Route]:
         return {"cancel_id": cancellation.id, "cancel_status": cancellation.status}
 
     def buyer_return(request, body):
-        record = order_flow.buyer_return(state, _order_id(request),
-                                         return_type=str(body.get("return_type") or "RETURN_AND_REFUND"))
+        record = order_flow.buyer_return(
+            state, _order_id(request), return_type=str(body.get("return_type") or "RETURN_AND_REFUND")
+        )
         sandbox.outbox.wake.set()
         return {"return_id": record.id, "return_status": record.status}
 
@@ -282,8 +316,12 @@ def make_control_routes(sandbox: Sandbox) -> list[Route]:
         if not isinstance(scopes, list):
             raise ControlError("scopes must be a list")
         token = state.issue_token(next(iter(state.sellers)), tuple(scopes))
-        return {"access_token": token.access_token, "refresh_token": token.refresh_token,
-                "access_token_expire_in": token.access_expires, "refresh_token_expire_in": token.refresh_expires}
+        return {
+            "access_token": token.access_token,
+            "refresh_token": token.refresh_token,
+            "access_token_expire_in": token.access_expires,
+            "refresh_token_expire_in": token.refresh_expires,
+        }
 
     def expire_token(request, body):
         token = state.tokens_by_access.get(body.get("access_token", ""))
@@ -307,12 +345,19 @@ def make_control_routes(sandbox: Sandbox) -> list[Route]:
     def upcoming_expiration(request, body):
         """Webhook 7, as TikTok sends it 30 days before the authorization ends."""
         open_id = next(iter(state.sellers))
-        ends = max((t.refresh_expires for t in state.tokens_by_access.values()
-                    if t.open_id == open_id and not t.revoked), default=state.clock.now_int())
+        ends = max(
+            (t.refresh_expires for t in state.tokens_by_access.values() if t.open_id == open_id and not t.revoked),
+            default=state.clock.now_int(),
+        )
         for shop_id in state.sellers[open_id].shop_ids:
-            state.emit(state.shops[shop_id], 7, {
-                "message": "The authorization of your app will expire soon. Please re-authorize.",
-                "expiration_time": str(ends)})
+            state.emit(
+                state.shops[shop_id],
+                7,
+                {
+                    "message": "The authorization of your app will expire soon. Please re-authorize.",
+                    "expiration_time": str(ends),
+                },
+            )
         sandbox.outbox.wake.set()
         return {"expiration_time": ends}
 

@@ -31,8 +31,15 @@ def _event_type(call: Call) -> str:
 def get_webhooks(call: Call) -> dict[str, Any]:
     subscriptions = list(call.require_shop().subscriptions.values())
     return {
-        "webhooks": [{"event_type": s.event_type, "address": s.address, "create_time": s.create_time,
-                      "update_time": s.update_time} for s in subscriptions],
+        "webhooks": [
+            {
+                "event_type": s.event_type,
+                "address": s.address,
+                "create_time": s.create_time,
+                "update_time": s.update_time,
+            }
+            for s in subscriptions
+        ],
         "total_count": len(subscriptions),
     }
 

@@ -102,8 +102,13 @@ class FaultInjector:
         """The fault this request suffers before it is acted on, if any."""
         with self._lock:
             return self._take_queued(path, FAULT_KINDS) or self._roll(
-                (("error", self.error_rate), ("throttle", self.throttle_rate),
-                 ("timeout", self.timeout_rate), ("slow", self.slow_rate)))
+                (
+                    ("error", self.error_rate),
+                    ("throttle", self.throttle_rate),
+                    ("timeout", self.timeout_rate),
+                    ("slow", self.slow_rate),
+                )
+            )
 
     def pick_answer_fault(self, path: str) -> str | None:
         """What happens to the answer of a request that was acted on, if anything."""
@@ -111,8 +116,13 @@ class FaultInjector:
             queued = self._take_queued(path, ANSWER_FAULT_KINDS)
             if queued or path not in self.answer_fault_paths:
                 return queued
-            return self._roll((("drop_answer", self.drop_answer_rate), ("delay_answer", self.delay_answer_rate),
-                               ("timeout_answer", self.timeout_answer_rate)))
+            return self._roll(
+                (
+                    ("drop_answer", self.drop_answer_rate),
+                    ("delay_answer", self.delay_answer_rate),
+                    ("timeout_answer", self.timeout_answer_rate),
+                )
+            )
 
     def _take_queued(self, path: str, kinds: tuple[str, ...]) -> str | None:
         for fault in self.queued:

@@ -29,8 +29,7 @@ def _query(request: Request) -> dict[str, str]:
     return {key: value for key, value in request.query_params.multi_items()}
 
 
-def _check_credentials(sandbox: Sandbox, ep: Endpoint, path: str, query: dict[str, str], body: bytes,
-                       headers) -> Call:
+def _check_credentials(sandbox: Sandbox, ep: Endpoint, path: str, query: dict[str, str], body: bytes, headers) -> Call:
     state = sandbox.state
     cfg = state.config
     if query.get("app_key") != cfg.app_key:
@@ -135,8 +134,11 @@ def make_route_handler(sandbox: Sandbox, ep: Endpoint):
             early = await _apply_fault(sandbox, fault)
             if early is not None:
                 return early
-            rate = (call.shop.rate_limit_per_second if call.shop and call.shop.rate_limit_per_second
-                    else sandbox.rate_limit_per_second)
+            rate = (
+                call.shop.rate_limit_per_second
+                if call.shop and call.shop.rate_limit_per_second
+                else sandbox.rate_limit_per_second
+            )
             if not sandbox.limiter.allow((sandbox.config.app_key, shop_key, f"{ep.method} {ep.path}"), rate):
                 return envelope(None, *e.TOO_MANY_REQUESTS, http_status=429)
 

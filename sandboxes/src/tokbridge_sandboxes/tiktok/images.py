@@ -29,10 +29,10 @@ def _jpeg_size(data: bytes) -> tuple[str, int, int] | None:
         if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
             index += 2
             continue
-        (length,) = struct.unpack(">H", data[index + 2:index + 4])
+        (length,) = struct.unpack(">H", data[index + 2 : index + 4])
         # Start-of-frame markers carry the size; C4/C8/CC are other tables.
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            height, width = struct.unpack(">HH", data[index + 5:index + 9])
+            height, width = struct.unpack(">HH", data[index + 5 : index + 9])
             return "JPEG", width, height
         index += 2 + length
     return None

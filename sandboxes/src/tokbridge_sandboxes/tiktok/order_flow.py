@@ -10,6 +10,7 @@ from typing import Any
 
 from .state import Cancellation, LineItem, Order, Package, ReturnRecord, SandboxState, Shop
 
+
 class BuyerError(ValueError):
     """A buyer action the sandbox cannot perform (reported by the control API)."""
 
@@ -29,19 +30,34 @@ def set_status(state: SandboxState, order: Order, status: str, when: float) -> N
     if status in SILENT_STATUSES:
         return
     shop = state.shops[order.shop_id]
-    state.emit(shop, 1, {"order_id": order.id, "order_status": WEBHOOK_STATUS.get(status, status),
-                         "is_on_hold_order": order.paid_time is not None and state.config.on_hold_seconds > 0,
-                         "update_time": int(when)})
+    state.emit(
+        shop,
+        1,
+        {
+            "order_id": order.id,
+            "order_status": WEBHOOK_STATUS.get(status, status),
+            "is_on_hold_order": order.paid_time is not None and state.config.on_hold_seconds > 0,
+            "update_time": int(when),
+        },
+    )
 
 
-def place_order(state: SandboxState, shop: Shop, items: list[dict[str, Any]], *,
-                buyer_cancels: bool | None = None, returns: bool | None = None) -> Order:
+def place_order(
+    state: SandboxState,
+    shop: Shop,
+    items: list[dict[str, Any]],
+    *,
+    buyer_cancels: bool | None = None,
+    returns: bool | None = None,
+) -> Order:
     """A buyer orders `items` ([{sku_id, quantity}]) of live products; one line item per unit."""
     units: list[tuple[Any, Any]] = []
     for item in items:
         sku_id, quantity = str(item.get("sku_id")), int(item.get("quantity", 1))
-        product = next((p for p in state.products.values() if p.shop_id == shop.id
-                        and any(s.id == sku_id for s in p.live.skus)), None)
+        product = next(
+            (p for p in state.products.values() if p.shop_id == shop.id and any(s.id == sku_id for s in p.live.skus)),
+            None,
+        )
         if product is None or product.status != "ACTIVATE":
             raise BuyerError(f"sku {sku_id} is not on sale")
         sku = next(s for s in product.live.skus if s.id == sku_id)
@@ -64,32 +80,54 @@ def place_order(state: SandboxState, shop: Shop, items: list[dict[str, Any]], *,
     line_items = []
     for product, sku in units:
         price = sku.body.get("price") or {}
-        line_items.append(LineItem(
-            id=state.new_id(), sku_id=sku.id, product_id=product.id, product_name=product.title,
-            sku_name=", ".join(f"{a['name']}: {a['value_name']}" for a in sku.sales_attributes) or "Default",
-            seller_sku=sku.body.get("seller_sku", ""),
-            sale_price=str(price.get("amount") if price.get("amount") is not None else price.get("sale_price")),
-            currency=shop.currency,
-        ))
+        line_items.append(
+            LineItem(
+                id=state.new_id(),
+                sku_id=sku.id,
+                product_id=product.id,
+                product_name=product.title,
+                sku_name=", ".join(f"{a['name']}: {a['value_name']}" for a in sku.sales_attributes) or "Default",
+                seller_sku=sku.body.get("seller_sku", ""),
+                sale_price=str(price.get("amount") if price.get("amount") is not None else price.get("sale_price")),
+                currency=shop.currency,
+            )
+        )
     options = warehouse.delivery_options or shop.warehouses[0].delivery_options
     buyer = state.new_id()
     order = Order(
-        id=state.new_id(), shop_id=shop.id, buyer_user_id=buyer, status="UNPAID", create_time=int(now),
-        update_time=int(now), line_items=line_items, warehouse_id=warehouse.id,
+        id=state.new_id(),
+        shop_id=shop.id,
+        buyer_user_id=buyer,
+        status="UNPAID",
+        create_time=int(now),
+        update_time=int(now),
+        line_items=line_items,
+        warehouse_id=warehouse.id,
         delivery_option=next((o for o in options if o.type == "SEND_BY_SELLER"), options[0]),
-        recipient={"name": "Alex Buyer", "first_name": "Alex", "last_name": "Buyer",
-                   "phone_number": "(+1)213-***-1234", "region_code": shop.region, "postal_code": "95110",
-                   "full_address": "5800 Bristol Pkwy, Suite 100, Culver City, CA 90230",
-                   "address_line1": "5800 Bristol Pkwy", "address_line2": "Suite 100",
-                   "address_line3": "", "address_line4": "", "address_detail": "Suite 100", "post_town": "",
-                   "first_name_local_script": "", "last_name_local_script": "",
-                   "delivery_preferences": {"drop_off_location": "Front Door"},
-                   "district_info": [
-                       {"address_level_name": "Country", "address_name": "United States", "address_level": "L0"},
-                       {"address_level_name": "State", "address_name": "California", "address_level": "L1"},
-                       {"address_level_name": "County", "address_name": "Los Angeles", "address_level": "L2"},
-                       {"address_level_name": "City", "address_name": "Culver City", "address_level": "L3"},
-                   ]},
+        recipient={
+            "name": "Alex Buyer",
+            "first_name": "Alex",
+            "last_name": "Buyer",
+            "phone_number": "(+1)213-***-1234",
+            "region_code": shop.region,
+            "postal_code": "95110",
+            "full_address": "5800 Bristol Pkwy, Suite 100, Culver City, CA 90230",
+            "address_line1": "5800 Bristol Pkwy",
+            "address_line2": "Suite 100",
+            "address_line3": "",
+            "address_line4": "",
+            "address_detail": "Suite 100",
+            "post_town": "",
+            "first_name_local_script": "",
+            "last_name_local_script": "",
+            "delivery_preferences": {"drop_off_location": "Front Door"},
+            "district_info": [
+                {"address_level_name": "Country", "address_name": "United States", "address_level": "L0"},
+                {"address_level_name": "State", "address_name": "California", "address_level": "L1"},
+                {"address_level_name": "County", "address_name": "Los Angeles", "address_level": "L2"},
+                {"address_level_name": "City", "address_name": "Culver City", "address_level": "L3"},
+            ],
+        },
         currency=shop.currency,
     )
     state.orders[order.id] = order
@@ -119,8 +157,15 @@ def _release(state: SandboxState, order_id: str, when: float) -> None:
     order = state.orders[order_id]
     if order.status != "ON_HOLD":
         return
-    package = Package(state.new_id(), order.id, order.shop_id, [i.id for i in order.line_items if not i.cancel_user],
-                      "PROCESSING", int(when), int(when))
+    package = Package(
+        state.new_id(),
+        order.id,
+        order.shop_id,
+        [i.id for i in order.line_items if not i.cancel_user],
+        "PROCESSING",
+        int(when),
+        int(when),
+    )
     state.packages[package.id] = package
     order.package_ids.append(package.id)
     for item in order.line_items:
@@ -137,11 +182,17 @@ def buyer_cancel(state: SandboxState, order_id: str, when: float | None = None) 
         raise BuyerError(f"order is {order.status}")
     immediate = order.status in ("UNPAID", "ON_HOLD")
     cancellation = Cancellation(
-        id=state.new_id(), order_id=order.id, shop_id=order.shop_id, cancel_type="BUYER_CANCEL", role="BUYER",
+        id=state.new_id(),
+        order_id=order.id,
+        shop_id=order.shop_id,
+        cancel_type="BUYER_CANCEL",
+        role="BUYER",
         status="CANCELLATION_REQUEST_COMPLETE" if immediate else "CANCELLATION_REQUEST_PENDING",
-        reason=BUYER_CANCEL_REASON[0], reason_text=BUYER_CANCEL_REASON[1],
+        reason=BUYER_CANCEL_REASON[0],
+        reason_text=BUYER_CANCEL_REASON[1],
         line_item_ids=[i.id for i in order.line_items if not i.cancel_user],
-        create_time=int(when), update_time=int(when),
+        create_time=int(when),
+        update_time=int(when),
     )
     state.cancellations[cancellation.id] = cancellation
     emit_cancellation(state, cancellation)
@@ -156,15 +207,22 @@ def buyer_cancel(state: SandboxState, order_id: str, when: float | None = None) 
 
 def emit_cancellation(state: SandboxState, cancellation: Cancellation) -> None:
     status = cancellation.status
-    state.emit(state.shops[cancellation.shop_id], 11, {
-        "order_id": cancellation.order_id, "cancellations_role": cancellation.role,
-        "cancel_status": "CANCELLATION_REQUEST_CANCELLED" if status == "CANCELLATION_REQUEST_CANCEL" else status,
-        "cancel_id": cancellation.id, "create_time": cancellation.create_time,
-    })
+    state.emit(
+        state.shops[cancellation.shop_id],
+        11,
+        {
+            "order_id": cancellation.order_id,
+            "cancellations_role": cancellation.role,
+            "cancel_status": "CANCELLATION_REQUEST_CANCELLED" if status == "CANCELLATION_REQUEST_CANCEL" else status,
+            "cancel_id": cancellation.id,
+            "create_time": cancellation.create_time,
+        },
+    )
 
 
-def cancel_items(state: SandboxState, order: Order, line_item_ids: list[str], who: str, reason: str,
-                 when: float) -> None:
+def cancel_items(
+    state: SandboxState, order: Order, line_item_ids: list[str], who: str, reason: str, when: float
+) -> None:
     """Cancel line items (and the order when none is left); their units go back to stock."""
     for item in order.line_items:
         if item.id in line_item_ids and not item.cancel_user:
@@ -191,8 +249,9 @@ def _restock(state: SandboxState, order: Order, item: LineItem) -> None:
     product = state.products.get(item.product_id)
     sku = next((s for s in product.live.skus if s.id == item.sku_id), None) if product else None
     if sku and sku.body.get("inventory"):
-        target = next((e for e in sku.body["inventory"] if str(e["warehouse_id"]) == order.warehouse_id),
-                      sku.body["inventory"][0])
+        target = next(
+            (e for e in sku.body["inventory"] if str(e["warehouse_id"]) == order.warehouse_id), sku.body["inventory"][0]
+        )
         target["quantity"] = target.get("quantity", 0) + 1
 
 
@@ -202,8 +261,9 @@ def after_shipment(state: SandboxState, order: Order, when: float) -> None:
     if all(i.display_status == "IN_TRANSIT" for i in live):
         order.collection_time = int(when)
         set_status(state, order, "IN_TRANSIT", when)
-        state.after(state.config.in_transit_to_delivered_seconds, lambda due: _delivered(state, order.id, due),
-                    start=when)
+        state.after(
+            state.config.in_transit_to_delivered_seconds, lambda due: _delivered(state, order.id, due), start=when
+        )
     else:
         set_status(state, order, "PARTIALLY_SHIPPING", when)
 
@@ -222,8 +282,11 @@ def _delivered(state: SandboxState, order_id: str, when: float) -> None:
             state.packages[package_id].status = "COMPLETED"
     set_status(state, order, "DELIVERED", when)
     if order.will_return:
-        state.after(min(86400.0, state.config.delivered_to_completed_seconds / 2),
-                    lambda due: buyer_return(state, order_id, due), start=when)
+        state.after(
+            min(86400.0, state.config.delivered_to_completed_seconds / 2),
+            lambda due: buyer_return(state, order_id, due),
+            start=when,
+        )
     state.after(state.config.delivered_to_completed_seconds, lambda due: _completed(state, order_id, due), start=when)
 
 
@@ -240,8 +303,9 @@ def _completed(state: SandboxState, order_id: str, when: float) -> None:
 RETURN_TYPES = ("RETURN_AND_REFUND", "REFUND")
 
 
-def buyer_return(state: SandboxState, order_id: str, when: float | None = None,
-                 return_type: str = "RETURN_AND_REFUND") -> ReturnRecord:
+def buyer_return(
+    state: SandboxState, order_id: str, when: float | None = None, return_type: str = "RETURN_AND_REFUND"
+) -> ReturnRecord:
     """The buyer asks to send the items back for a refund (RETURN_AND_REFUND) or for a refund only
     (REFUND); the request waits for the seller's decision."""
     order = state.orders[order_id]
@@ -251,9 +315,15 @@ def buyer_return(state: SandboxState, order_id: str, when: float | None = None,
     if return_type not in RETURN_TYPES:
         raise BuyerError(f"return_type must be one of {RETURN_TYPES}")
     record = ReturnRecord(
-        id=state.new_id(), order_id=order.id, shop_id=order.shop_id, return_type=return_type,
-        status="RETURN_OR_REFUND_REQUEST_PENDING", reason=RETURN_REASON[0], reason_text=RETURN_REASON[1],
-        line_item_ids=[i.id for i in order.line_items if not i.cancel_user], create_time=int(when),
+        id=state.new_id(),
+        order_id=order.id,
+        shop_id=order.shop_id,
+        return_type=return_type,
+        status="RETURN_OR_REFUND_REQUEST_PENDING",
+        reason=RETURN_REASON[0],
+        reason_text=RETURN_REASON[1],
+        line_item_ids=[i.id for i in order.line_items if not i.cancel_user],
+        create_time=int(when),
         update_time=int(when),
     )
     state.returns[record.id] = record
@@ -263,17 +333,30 @@ def buyer_return(state: SandboxState, order_id: str, when: float | None = None,
 
 def emit_return(state: SandboxState, record: ReturnRecord) -> None:
     """Webhook 12, RETURN_STATUS_CHANGE."""
-    state.emit(state.shops[record.shop_id], 12, {
-        "order_id": record.order_id, "return_role": record.role, "return_type": record.return_type,
-        "return_status": record.status, "return_id": record.id, "create_time": record.create_time,
-        "update_time": record.update_time,
-    })
+    state.emit(
+        state.shops[record.shop_id],
+        12,
+        {
+            "order_id": record.order_id,
+            "return_role": record.role,
+            "return_type": record.return_type,
+            "return_status": record.status,
+            "return_id": record.id,
+            "create_time": record.create_time,
+            "update_time": record.update_time,
+        },
+    )
 
 
 # The Search Returns doc spells the rejected status REFUND_OR_RETURN_REQUEST_REJECT.
 RETURN_STATUSES = (
-    "RETURN_OR_REFUND_REQUEST_PENDING", "AWAITING_BUYER_SHIP", "BUYER_SHIPPED_ITEM", "RETURN_OR_REFUND_REQUEST_SUCCESS",
-    "RETURN_OR_REFUND_REQUEST_COMPLETE", "REFUND_OR_RETURN_REQUEST_REJECT", "REJECT_RECEIVE_PACKAGE",
+    "RETURN_OR_REFUND_REQUEST_PENDING",
+    "AWAITING_BUYER_SHIP",
+    "BUYER_SHIPPED_ITEM",
+    "RETURN_OR_REFUND_REQUEST_SUCCESS",
+    "RETURN_OR_REFUND_REQUEST_COMPLETE",
+    "REFUND_OR_RETURN_REQUEST_REJECT",
+    "REJECT_RECEIVE_PACKAGE",
     "RETURN_OR_REFUND_REQUEST_CANCEL",
 )
 
@@ -305,8 +388,11 @@ def schedule_buyers(state: SandboxState) -> None:
     def arrive(due: float) -> None:
         for shop in state.shops.values():
             candidates = [
-                s for p in state.products.values() if p.shop_id == shop.id and p.status == "ACTIVATE"
-                for s in p.live.skus if sum(i.get("quantity", 0) for i in s.body.get("inventory") or []) > 0
+                s
+                for p in state.products.values()
+                if p.shop_id == shop.id and p.status == "ACTIVATE"
+                for s in p.live.skus
+                if sum(i.get("quantity", 0) for i in s.body.get("inventory") or []) > 0
             ]
             if candidates:
                 sku = state.rng.choice(candidates)

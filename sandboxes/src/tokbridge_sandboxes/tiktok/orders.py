@@ -10,8 +10,8 @@ from typing import Any
 from . import order_flow
 from .catalog import page_window
 from .errors import ApiError, parameter_error, text_list
-from .routing import FULFILLMENT, LOGISTICS, ORDER_INFO, Call, endpoint
 from .products import IMAGE_HOST
+from .routing import FULFILLMENT, LOGISTICS, ORDER_INFO, Call, endpoint
 from .state import Order, Package, SandboxState
 
 MAX_DETAIL_IDS = 50
@@ -35,9 +35,17 @@ def _money(value: Decimal) -> str:
 DAY = 86400
 ZERO = "0.00"
 # Fees and discounts the sandbox never charges: present, as TikTok sends them, at zero.
-ZERO_PAYMENT_PARTS = ("buyer_service_fee", "handling_fee", "item_insurance_fee", "item_insurance_tax",
-                      "shipping_fee_cofunded_discount", "shipping_fee_platform_discount",
-                      "shipping_fee_seller_discount", "shipping_insurance_fee", "small_order_fee")
+ZERO_PAYMENT_PARTS = (
+    "buyer_service_fee",
+    "handling_fee",
+    "item_insurance_fee",
+    "item_insurance_tax",
+    "shipping_fee_cofunded_discount",
+    "shipping_fee_platform_discount",
+    "shipping_fee_seller_discount",
+    "shipping_insurance_fee",
+    "small_order_fee",
+)
 ZERO_ITEM_PARTS = ("buyer_service_fee", "gift_retail_price", "pfand_fee", "retail_delivery_fee", "small_order_fee")
 
 
@@ -60,8 +68,10 @@ def _handling(pre_sale: dict[str, Any]) -> tuple[int, int | None]:
     """(handling days, release date) of a pre-sale: three business days and no date by default."""
     fulfilment = pre_sale.get("fulfillment_type")
     fulfilment = fulfilment if isinstance(fulfilment, dict) else {}
-    return (_whole_number(fulfilment.get("handling_duration_days"), 3) or 3,
-            _whole_number(fulfilment.get("release_date"), 0) or None)
+    return (
+        _whole_number(fulfilment.get("handling_duration_days"), 3) or 3,
+        _whole_number(fulfilment.get("release_date"), 0) or None,
+    )
 
 
 def _deadlines(order: Order, handling_days: int) -> dict[str, int]:
@@ -69,10 +79,15 @@ def _deadlines(order: Order, handling_days: int) -> dict[str, int]:
     start = order.paid_time or order.create_time
     ship_by = start + handling_days * DAY
     return {
-        "cancel_order_sla_time": order.create_time + DAY, "tts_sla_time": ship_by, "shipping_due_time": ship_by,
-        "pick_up_cut_off_time": ship_by, "fast_dispatch_sla_time": start + 2 * DAY,
-        "collection_due_time": ship_by + DAY, "delivery_option_required_delivery_time": ship_by + 5 * DAY,
-        "delivery_sla_time": ship_by + 7 * DAY, "delivery_due_time": ship_by + 7 * DAY,
+        "cancel_order_sla_time": order.create_time + DAY,
+        "tts_sla_time": ship_by,
+        "shipping_due_time": ship_by,
+        "pick_up_cut_off_time": ship_by,
+        "fast_dispatch_sla_time": start + 2 * DAY,
+        "collection_due_time": ship_by + DAY,
+        "delivery_option_required_delivery_time": ship_by + 5 * DAY,
+        "delivery_sla_time": ship_by + 7 * DAY,
+        "delivery_due_time": ship_by + 7 * DAY,
     }
 
 
@@ -84,10 +99,19 @@ def _order_facts(state: SandboxState, order: Order, shop_region: str) -> dict[st
         "order_type": "PRE_ORDER" if pre_sales else "NORMAL",
         "handling_duration": {"days": str(handling_days), "type": "BUSINESS_DAY"},
         **_deadlines(order, handling_days),
-        "seller_note": "", "auto_combine_group_id": "", "consultation_id": "", "cpf": "", "cpf_name": "",
-        "exchange_source_order_id": "", "replaced_order_id": "", "is_exchange_order": False,
-        "need_upload_invoice": "NO_NEED", "payment_method_code": "CCDC", "payment_card_type": "VISA",
-        "payment_auth_code": "", "channel_entity_national_registry_id": "",
+        "seller_note": "",
+        "auto_combine_group_id": "",
+        "consultation_id": "",
+        "cpf": "",
+        "cpf_name": "",
+        "exchange_source_order_id": "",
+        "replaced_order_id": "",
+        "is_exchange_order": False,
+        "need_upload_invoice": "NO_NEED",
+        "payment_method_code": "CCDC",
+        "payment_card_type": "VISA",
+        "payment_auth_code": "",
+        "channel_entity_national_registry_id": "",
     }
     if release_date:
         facts["release_date"] = release_date
@@ -101,7 +125,9 @@ def _order_facts(state: SandboxState, order: Order, shop_region: str) -> dict[st
 def _line_item_facts(state: SandboxState, product_id: str, sku_id: str) -> dict[str, Any]:
     pre_sale = _pre_sale(state, product_id, sku_id)
     facts: dict[str, Any] = {
-        **{part: ZERO for part in ZERO_ITEM_PARTS}, "is_dangerous_good": False, "needs_prescription": False,
+        **{part: ZERO for part in ZERO_ITEM_PARTS},
+        "is_dangerous_good": False,
+        "needs_prescription": False,
         "item_tax": [{"tax_type": "SALES_TAX", "tax_amount": ZERO, "tax_rate": "0"}],
         "sku_type": "PRE_ORDER" if pre_sale else "NORMAL",
     }
@@ -141,11 +167,19 @@ def order_json(state: SandboxState, order: Order, *, for_search: bool = False) -
         "order_type": "NORMAL",
         "payment_method_name": "CCDC",
         "payment": {
-            "currency": order.currency, "sub_total": _money(subtotal), "shipping_fee": _money(shipping_fee),
-            "seller_discount": "0.00", "platform_discount": "0.00", "tax": "0.00", "product_tax": "0.00",
-            "shipping_fee_tax": "0.00", "retail_delivery_fee": "0.00",
-            "original_total_product_price": _money(subtotal), "original_shipping_fee": _money(shipping_fee),
-            "total_amount": _money(subtotal + shipping_fee), **{part: ZERO for part in ZERO_PAYMENT_PARTS},
+            "currency": order.currency,
+            "sub_total": _money(subtotal),
+            "shipping_fee": _money(shipping_fee),
+            "seller_discount": "0.00",
+            "platform_discount": "0.00",
+            "tax": "0.00",
+            "product_tax": "0.00",
+            "shipping_fee_tax": "0.00",
+            "retail_delivery_fee": "0.00",
+            "original_total_product_price": _money(subtotal),
+            "original_shipping_fee": _money(shipping_fee),
+            "total_amount": _money(subtotal + shipping_fee),
+            **{part: ZERO for part in ZERO_PAYMENT_PARTS},
         },
         "line_items": [],
         "packages": [] if hide_packages else [{"id": p} for p in order.package_ids],
@@ -153,12 +187,27 @@ def order_json(state: SandboxState, order: Order, *, for_search: bool = False) -
     }
     if for_search:
         # Search Orders has these two and not Get Order Detail's payment codes.
-        for key in ("payment_method_code", "payment_card_type", "payment_auth_code", "channel_entity_national_registry_id"):
+        for key in (
+            "payment_method_code",
+            "payment_card_type",
+            "payment_auth_code",
+            "channel_entity_national_registry_id",
+        ):
             del out[key]
         out["fulfillment_priority_level"] = 600  # Standard
         out["recommended_shipping_time"] = out["shipping_due_time"] - DAY
-    for key in ("paid_time", "rts_time", "collection_time", "delivery_time", "cancel_time", "cancel_reason",
-                "cancellation_initiator", "request_cancel_time", "tracking_number", "shipping_provider_id"):
+    for key in (
+        "paid_time",
+        "rts_time",
+        "collection_time",
+        "delivery_time",
+        "cancel_time",
+        "cancel_reason",
+        "cancellation_initiator",
+        "request_cancel_time",
+        "tracking_number",
+        "shipping_provider_id",
+    ):
         value = getattr(order, key)
         if value is not None:
             out[key] = value
@@ -170,11 +219,21 @@ def order_json(state: SandboxState, order: Order, *, for_search: bool = False) -
         out["recipient_address"] = order.recipient
     for item in order.line_items:
         entry = {
-            "id": item.id, "sku_id": item.sku_id, "product_id": item.product_id, "product_name": item.product_name,
-            "sku_name": item.sku_name, "seller_sku": item.seller_sku, "sku_image": "",
-            "original_price": item.sale_price, "sale_price": item.sale_price, "seller_discount": "0",
-            "platform_discount": "0", "currency": item.currency, "display_status": item.display_status,
-            "is_gift": False, **_line_item_facts(state, item.product_id, item.sku_id),
+            "id": item.id,
+            "sku_id": item.sku_id,
+            "product_id": item.product_id,
+            "product_name": item.product_name,
+            "sku_name": item.sku_name,
+            "seller_sku": item.seller_sku,
+            "sku_image": "",
+            "original_price": item.sale_price,
+            "sale_price": item.sale_price,
+            "seller_discount": "0",
+            "platform_discount": "0",
+            "currency": item.currency,
+            "display_status": item.display_status,
+            "is_gift": False,
+            **_line_item_facts(state, item.product_id, item.sku_id),
         }
         if item.package_id and not hide_packages:
             entry["package_id"] = item.package_id
@@ -212,8 +271,12 @@ def search_orders(call: Call) -> dict[str, Any]:
             return False
         if body.get("order_status") and order.status != body["order_status"]:
             return False
-        for key, attr, op in (("create_time_ge", "create_time", "ge"), ("create_time_lt", "create_time", "lt"),
-                              ("update_time_ge", "update_time", "ge"), ("update_time_lt", "update_time", "lt")):
+        for key, attr, op in (
+            ("create_time_ge", "create_time", "ge"),
+            ("create_time_lt", "create_time", "lt"),
+            ("update_time_ge", "update_time", "ge"),
+            ("update_time_lt", "update_time", "lt"),
+        ):
             bound = body.get(key)
             if isinstance(bound, int):
                 value = getattr(order, attr)
@@ -228,12 +291,19 @@ def search_orders(call: Call) -> dict[str, Any]:
         warehouses = text_list(body.get("warehouse_ids"), parameter_error("warehouse_ids must be a list."))
         return not warehouses or order.warehouse_id in warehouses
 
-    found = sorted((o for o in state.orders.values() if matches(o)),
-                   key=lambda o: (getattr(o, sort_field), o.id), reverse=sort_order == "DESC")
-    start, end, next_token = page_window(call.query, len(found),
-                                         invalid=parameter_error("page_size must be 1-100 and page_token valid."))
-    return {"orders": [order_json(state, o, for_search=True) for o in found[start:end]], "total_count": len(found),
-            "next_page_token": next_token}
+    found = sorted(
+        (o for o in state.orders.values() if matches(o)),
+        key=lambda o: (getattr(o, sort_field), o.id),
+        reverse=sort_order == "DESC",
+    )
+    start, end, next_token = page_window(
+        call.query, len(found), invalid=parameter_error("page_size must be 1-100 and page_token valid.")
+    )
+    return {
+        "orders": [order_json(state, o, for_search=True) for o in found[start:end]],
+        "total_count": len(found),
+        "next_page_token": next_token,
+    }
 
 
 @endpoint("GET", "/order/202309/orders", "/order/202507/orders", scopes=ORDER_INFO)
@@ -285,8 +355,9 @@ def _check_shippable(order: Order) -> None:
     if order.status in ("IN_TRANSIT", "DELIVERED", "COMPLETED"):
         raise ApiError(*ALREADY_SHIPPED)
     if order.status not in ("AWAITING_SHIPMENT", "PARTIALLY_SHIPPING"):
-        raise ApiError(21042057, "These orders are not in the Awaiting shipment status. "
-                                 "Couldn't create labels for them.")
+        raise ApiError(
+            21042057, "These orders are not in the Awaiting shipment status. Couldn't create labels for them."
+        )
     if order.is_buyer_request_cancel:
         raise ApiError(*AFTER_SALE)
 
@@ -363,8 +434,18 @@ def ship_package(call: Call) -> dict[str, Any]:
     return {}
 
 
-ADDRESS_KEYS = ("name", "phone_number", "region_code", "postal_code", "full_address", "address_line1",
-                "address_line2", "address_line3", "address_line4", "address_detail")
+ADDRESS_KEYS = (
+    "name",
+    "phone_number",
+    "region_code",
+    "postal_code",
+    "full_address",
+    "address_line1",
+    "address_line2",
+    "address_line3",
+    "address_line4",
+    "address_detail",
+)
 POUNDS_PER_KILOGRAM = Decimal("2.20462")
 
 
@@ -385,8 +466,15 @@ def _package_items(state: SandboxState, order: Order, package: Package) -> tuple
         product = state.products.get(item.product_id)
         body = product.live.body if product and product.live else {}
         images = body.get("main_images") or []
-        entry = skus.setdefault(item.sku_id, {"id": item.sku_id, "name": item.product_name, "quantity": 0,
-                                              "image_url": f"{IMAGE_HOST}/{images[0]}" if images else ""})
+        entry = skus.setdefault(
+            item.sku_id,
+            {
+                "id": item.sku_id,
+                "name": item.product_name,
+                "quantity": 0,
+                "image_url": f"{IMAGE_HOST}/{images[0]}" if images else "",
+            },
+        )
         entry["quantity"] += 1
         weight = body.get("package_weight") or {}
         value = Decimal(str(weight.get("value") or 0))
@@ -419,13 +507,21 @@ def package_detail(call: Call) -> dict[str, Any]:
         "sender_address": _package_address(warehouse.address if warehouse else {}),
         "note_tag": "BUYER_UNNOTED",  # sandbox buyers leave no message
         "weight": {"value": _money(pounds), "unit": "POUND"},
-        "insurance": {"is_purchased": False, "coverage_amount": "0.00", "is_claim_eligible": False,
-                      "claim_status": "NOT_STARTED"},
+        "insurance": {
+            "is_purchased": False,
+            "coverage_amount": "0.00",
+            "is_claim_eligible": False,
+            "claim_status": "NOT_STARTED",
+        },
     }
     if box:
         unit = "INCH" if box.get("unit") == "INCH" else "CM"
-        out["dimension"] = {"length": str(box.get("length")), "width": str(box.get("width")),
-                            "height": str(box.get("height")), "unit": unit}
+        out["dimension"] = {
+            "length": str(box.get("length")),
+            "width": str(box.get("width")),
+            "height": str(box.get("height")),
+            "unit": unit,
+        }
     if package.tracking_number:
         out["tracking_number"] = package.tracking_number
         out["last_mile_tracking_number"] = package.tracking_number  # the seller's carrier delivers it itself
@@ -447,8 +543,12 @@ def search_packages(call: Call) -> dict[str, Any]:
     def matches(package: Package) -> bool:
         if package.shop_id != shop.id or (status and package.status != status):
             return False
-        for key, attr, op in (("create_time_ge", "create_time", "ge"), ("create_time_lt", "create_time", "lt"),
-                              ("update_time_ge", "update_time", "ge"), ("update_time_lt", "update_time", "lt")):
+        for key, attr, op in (
+            ("create_time_ge", "create_time", "ge"),
+            ("create_time_lt", "create_time", "lt"),
+            ("update_time_ge", "update_time", "ge"),
+            ("update_time_lt", "update_time", "lt"),
+        ):
             bound = body.get(key)
             if isinstance(bound, int):
                 value = getattr(package, attr)
@@ -460,12 +560,17 @@ def search_packages(call: Call) -> dict[str, Any]:
     start, end, next_token = page_window(call.query, len(found), high=50, invalid=ApiError(*INVALID_PARAMS))
     return {
         "packages": [
-            {"id": p.id, "status": p.status, "create_time": p.create_time, "update_time": p.update_time,
-             "orders": [{"id": p.order_id, "skus": _package_items(call.state, call.state.orders[p.order_id], p)[0]}],
-             "tracking_number": p.tracking_number or "",
-             "shipping_provider_id": p.shipping_provider_id or "",
-             "shipping_provider_name": call.state.providers.get(p.shipping_provider_id or "", ""),
-             "order_line_item_ids": list(p.line_item_ids)}
+            {
+                "id": p.id,
+                "status": p.status,
+                "create_time": p.create_time,
+                "update_time": p.update_time,
+                "orders": [{"id": p.order_id, "skus": _package_items(call.state, call.state.orders[p.order_id], p)[0]}],
+                "tracking_number": p.tracking_number or "",
+                "shipping_provider_id": p.shipping_provider_id or "",
+                "shipping_provider_name": call.state.providers.get(p.shipping_provider_id or "", ""),
+                "order_line_item_ids": list(p.line_item_ids),
+            }
             for p in found[start:end]
         ],
         "total_count": len(found),
@@ -480,8 +585,11 @@ def _update_tracking(call: Call, order: Order, packages: list[Package]) -> None:
     if not shipped:
         raise ApiError(*NOT_SHIPPED)
     if any(p.status == "COMPLETED" for p in shipped):
-        raise ApiError(21011030, "Package has already been delivered. If you would still like to update the "
-                                 "tracking number, please contact the platform.")
+        raise ApiError(
+            21011030,
+            "Package has already been delivered. If you would still like to update the "
+            "tracking number, please contact the platform.",
+        )
     if any(call.now - (p.shipped_time or 0) > UPDATE_WINDOW_SECONDS for p in shipped):
         raise ApiError(21011050, "The tracking number can only be updated within a certain number of hours.")
     body = call.json

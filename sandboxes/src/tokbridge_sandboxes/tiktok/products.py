@@ -16,13 +16,22 @@ from .images import image_size
 from .routing import PRODUCT_BASIC, PRODUCT_DELETE, PRODUCT_MODIFY, Call, endpoint
 from .state import Image, Product, ProductVersion, SandboxState, Shop, Sku
 from .validation import (
-    EMPTY_SKUS, INVALID_INPUT, MAX_IDEMPOTENCY_KEY, MAX_QUANTITY, PREREQUISITE_ERRORS, Checked, parse_decimal, validate_product,
+    EMPTY_SKUS,
+    INVALID_INPUT,
+    MAX_IDEMPOTENCY_KEY,
+    MAX_QUANTITY,
+    PREREQUISITE_ERRORS,
+    Checked,
+    parse_decimal,
+    validate_product,
 )
 
 NOT_IN_SHOP = (12052048, "You cannot edit the specified product(s) as it isn't listed in your account or shop. ")
 NOT_FOUND = (12052032, "The product does not exist")
-WRONG_STATUS = (12052901, "The product in its current status is not available for this operation. "
-                          "Change the product status and try again.")
+WRONG_STATUS = (
+    12052901,
+    "The product in its current status is not available for this operation. Change the product status and try again.",
+)
 TOO_MANY_IDS = (12019120, "The number of provided product IDs exceeds the limit.")
 CHECK_FAILED = (12052990, "The check failed.")
 LISTING_LIMIT = (12052093, "Exceeded the product listing limit for the seller.")
@@ -47,13 +56,18 @@ def upload_image(call: Call) -> dict[str, Any]:
         raise ApiError(12038005, "The file size exceeds the maximum allowed size.")
     info = image_size(data)
     if info is None:
-        raise ApiError(12038015, "Failed to process the image. The format or content is not supported. "
-                                 f"Supported formats: {UPLOAD_FORMATS}")
+        raise ApiError(
+            12038015,
+            f"Failed to process the image. The format or content is not supported. Supported formats: {UPLOAD_FORMATS}",
+        )
     image_format, width, height = info
     low, high = (300, 4000) if use_case == "MAIN_IMAGE" else (100, 20000)
     if not (low <= width <= high and low <= height <= high):
-        raise ApiError(12038014, "The image dimensions exceed the allowed limits. Allowed dimensions (width x height "
-                                 f"in pixels): {low} x {low} to {high} x {high}")
+        raise ApiError(
+            12038014,
+            "The image dimensions exceed the allowed limits. Allowed dimensions (width x height "
+            f"in pixels): {low} x {low} to {high} x {high}",
+        )
     uri = "tos-maliva-i-o3syd03w52-us/" + secrets.token_hex(16)
     image = Image(uri, f"{IMAGE_HOST}/{uri}~tplv-o3syd03w52-origin-jpeg.jpeg", width, height, use_case, image_format)
     call.state.images[uri] = image
@@ -63,8 +77,13 @@ def upload_image(call: Call) -> dict[str, Any]:
 def image_json(state: SandboxState, uri: str) -> dict[str, Any]:
     image = state.images.get(uri)
     url = image.url if image else f"{IMAGE_HOST}/{uri}"
-    return {"uri": uri, "urls": [url], "thumb_urls": [url], "width": image.width if image else 0,
-            "height": image.height if image else 0}
+    return {
+        "uri": uri,
+        "urls": [url],
+        "thumb_urls": [url],
+        "width": image.width if image else 0,
+        "height": image.height if image else 0,
+    }
 
 
 VIDEO_HOST = "https://v16m-default.tiktokcdn-us.com/video"
@@ -72,8 +91,15 @@ VIDEO_HOST = "https://v16m-default.tiktokcdn-us.com/video"
 
 # -- rendering ------------------------------------------------------------------------------------
 # SKU fields accepted on create and given back as sent: all of them in Get Product, some in search.
-KEPT_SKU_FIELDS = ("list_price", "external_list_prices", "pre_sale", "fees", "sku_unit_count", "external_urls",
-                   "extra_identifier_codes")
+KEPT_SKU_FIELDS = (
+    "list_price",
+    "external_list_prices",
+    "pre_sale",
+    "fees",
+    "sku_unit_count",
+    "external_urls",
+    "extra_identifier_codes",
+)
 SEARCH_SKU_FIELDS = ("list_price", "external_list_prices", "pre_sale", "fees")
 
 
@@ -86,9 +112,14 @@ def sku_json(state: SandboxState, sku: Sku, currency: str, *, for_search: bool =
         "id": sku.id,
         "seller_sku": body.get("seller_sku", ""),
         "price": {"tax_exclusive_price": amount, "sale_price": amount, "currency": price.get("currency", currency)},
-        "inventory": [{"warehouse_id": str(i.get("warehouse_id")), "quantity": i.get("quantity", 0),
-                       **{k: i[k] for k in ("backorder_quantity", "handling_time") if i.get(k) is not None}}
-                      for i in body.get("inventory") or []],
+        "inventory": [
+            {
+                "warehouse_id": str(i.get("warehouse_id")),
+                "quantity": i.get("quantity", 0),
+                **{k: i[k] for k in ("backorder_quantity", "handling_time") if i.get(k) is not None},
+            }
+            for i in body.get("inventory") or []
+        ],
         "status_info": {"status": sku.status, **({"deactivation_source": "SELLER"} if sku.status != "NORMAL" else {})},
     }
     for key in SEARCH_SKU_FIELDS if for_search else KEPT_SKU_FIELDS:
@@ -99,10 +130,15 @@ def sku_json(state: SandboxState, sku: Sku, currency: str, *, for_search: bool =
     if body.get("sku_unit_count"):
         out["price"]["unit_price"] = str(round(float(amount or 0) / max(float(body["sku_unit_count"]), 1e-9), 2))
     out["sales_attributes"] = [
-        {**{k: a[k] for k in ("id", "name", "value_id", "value_name")},
-         **({"sku_img": image_json(state, a["sku_img"]["uri"])} if "sku_img" in a else {}),
-         **({"supplementary_sku_images": [image_json(state, i["uri"]) for i in a["supplementary_sku_images"]]}
-            if a.get("supplementary_sku_images") else {})}
+        {
+            **{k: a[k] for k in ("id", "name", "value_id", "value_name")},
+            **({"sku_img": image_json(state, a["sku_img"]["uri"])} if "sku_img" in a else {}),
+            **(
+                {"supplementary_sku_images": [image_json(state, i["uri"]) for i in a["supplementary_sku_images"]]}
+                if a.get("supplementary_sku_images")
+                else {}
+            ),
+        }
         for a in sku.sales_attributes
     ]
     out["external_sku_id"] = body.get("external_sku_id", "")
@@ -123,9 +159,12 @@ def product_json(state: SandboxState, product: Product, version: ProductVersion 
         "status": product.status,
         "title": body.get("title"),
         "category_chains": [
-            {"id": seed.to_version(c.id, tree),
-             "parent_id": "0" if c.parent_id == "0" else seed.to_version(c.parent_id, tree),
-             "local_name": c.name_in(tree), "is_leaf": c.is_leaf}
+            {
+                "id": seed.to_version(c.id, tree),
+                "parent_id": "0" if c.parent_id == "0" else seed.to_version(c.parent_id, tree),
+                "local_name": c.name_in(tree),
+                "is_leaf": c.is_leaf,
+            }
             for c in seed.chain(v1)
         ],
         "main_images": [image_json(state, uri) for uri in body.get("main_images") or []],
@@ -139,13 +178,21 @@ def product_json(state: SandboxState, product: Product, version: ProductVersion 
         "is_cod_allowed": bool(body.get("is_cod_allowed", False)),
         "audit": {"status": product.audit_status},
         "has_draft": False,
-        "product_status": product.status if product.status not in ("PENDING", "FAILED") else
-        ("ACTIVATE" if product.ever_approved else "INITIAL"),
+        "product_status": product.status
+        if product.status not in ("PENDING", "FAILED")
+        else ("ACTIVATE" if product.ever_approved else "INITIAL"),
     }
     if product.audit_failed_reasons:
         out["audit_failed_reasons"] = product.audit_failed_reasons
-    for key in ("brand", "package_dimensions", "shipping_template_id", "manufacturer_ids", "responsible_person_ids",
-                "shipping_insurance_requirement", "minimum_order_quantity"):
+    for key in (
+        "brand",
+        "package_dimensions",
+        "shipping_template_id",
+        "manufacturer_ids",
+        "responsible_person_ids",
+        "shipping_insurance_requirement",
+        "minimum_order_quantity",
+    ):
         if body.get(key):
             out[key] = body[key]
     out["is_not_for_sale"] = bool(body.get("is_not_for_sale", False))
@@ -153,15 +200,18 @@ def product_json(state: SandboxState, product: Product, version: ProductVersion 
     if isinstance(body.get("size_chart"), dict):
         chart = body["size_chart"]
         image = chart.get("image")
-        out["size_chart"] = {**({"image": image_json(state, image["uri"])} if isinstance(image, dict) else {}),
-                             **({"template": chart["template"]} if chart.get("template") else {})}
+        out["size_chart"] = {
+            **({"image": image_json(state, image["uri"])} if isinstance(image, dict) else {}),
+            **({"template": chart["template"]} if chart.get("template") else {}),
+        }
     if isinstance(body.get("video"), dict):
         out["video"] = video_json(body["video"])
     if body.get("certifications"):
         out["certifications"] = [certification_json(state, c) for c in body["certifications"]]
     out["recommended_categories"] = recommended_categories(body)
-    out["delivery_options"] = [{"id": o.id, "name": o.name, "is_available": True}
-                               for o in shop.warehouses[0].delivery_options]
+    out["delivery_options"] = [
+        {"id": o.id, "name": o.name, "is_available": True} for o in shop.warehouses[0].delivery_options
+    ]
     out["audit"]["pre_approved_reasons"] = []
     out["listing_quality_tier"] = quality_tier(body)
     out["prescription_requirement"] = {"needs_prescription": False}
@@ -180,18 +230,32 @@ def recommended_categories(body: dict[str, Any]) -> list[dict[str, str]]:
 def video_json(video: dict[str, Any]) -> dict[str, Any]:
     """A video as Get Product shows it: the id given on create and the file behind it."""
     video_id = str(video.get("id", ""))
-    return {"id": video_id, "url": f"{VIDEO_HOST}/{video_id}.mp4", "cover_url": f"{VIDEO_HOST}/{video_id}.jpg",
-            "format": "MP4", "width": 1280, "height": 720, "size": 2_097_152}
+    return {
+        "id": video_id,
+        "url": f"{VIDEO_HOST}/{video_id}.mp4",
+        "cover_url": f"{VIDEO_HOST}/{video_id}.jpg",
+        "format": "MP4",
+        "width": 1280,
+        "height": 720,
+        "size": 2_097_152,
+    }
 
 
 def certification_json(state: SandboxState, certification: dict[str, Any]) -> dict[str, Any]:
     """A certification as sent, with its title and the stored images and files' addresses."""
-    rule = next((c for cat in seed.CATEGORIES.values() for c in cat.certifications
-                 if c.id == certification.get("id")), None)
-    out: dict[str, Any] = {"id": certification.get("id"), "title": rule.name if rule else "",
-                           "images": [image_json(state, i["uri"]) for i in certification.get("images") or []],
-                           "files": [{**f, "urls": [f"{IMAGE_HOST}/files/{f.get('id', '')}"]}
-                                     for f in certification.get("files") or [] if isinstance(f, dict)]}
+    rule = next(
+        (c for cat in seed.CATEGORIES.values() for c in cat.certifications if c.id == certification.get("id")), None
+    )
+    out: dict[str, Any] = {
+        "id": certification.get("id"),
+        "title": rule.name if rule else "",
+        "images": [image_json(state, i["uri"]) for i in certification.get("images") or []],
+        "files": [
+            {**f, "urls": [f"{IMAGE_HOST}/files/{f.get('id', '')}"]}
+            for f in certification.get("files") or []
+            if isinstance(f, dict)
+        ],
+    }
     if certification.get("expiration_date") is not None:
         out["expiration_date"] = certification["expiration_date"]
     return out
@@ -200,13 +264,19 @@ def certification_json(state: SandboxState, certification: dict[str, Any]) -> di
 def search_item(state: SandboxState, product: Product) -> dict[str, Any]:
     shop = state.shops[product.shop_id]
     return {
-        "id": product.id, "title": product.title, "status": product.status,
+        "id": product.id,
+        "title": product.title,
+        "status": product.status,
         "skus": [sku_json(state, s, shop.currency, for_search=True) for s in product.live.skus],
-        "sales_regions": [shop.region], "create_time": product.create_time, "update_time": product.update_time,
-        "audit": {"status": product.audit_status, "pre_approved_reasons": []}, "has_draft": False,
+        "sales_regions": [shop.region],
+        "create_time": product.create_time,
+        "update_time": product.update_time,
+        "audit": {"status": product.audit_status, "pre_approved_reasons": []},
+        "has_draft": False,
         "is_not_for_sale": bool(product.live.body.get("is_not_for_sale", False)),
         "listing_quality_tier": quality_tier(product.live.body),
-        "recommended_categories": recommended_categories(product.live.body), "product_sync_fail_reasons": [],
+        "recommended_categories": recommended_categories(product.live.body),
+        "product_sync_fail_reasons": [],
     }
 
 
@@ -226,8 +296,9 @@ def _check_prerequisites(shop: Shop) -> None:
             raise ApiError(*pair)
 
 
-def _build_version(state: SandboxState, checked: Checked, request: dict[str, Any],
-                   previous: ProductVersion | None) -> ProductVersion:
+def _build_version(
+    state: SandboxState, checked: Checked, request: dict[str, Any], previous: ProductVersion | None
+) -> ProductVersion:
     old = {s.id: s for s in previous.skus} if previous else {}
     skus = []
     for sku in checked.skus:
@@ -241,11 +312,16 @@ def _build_version(state: SandboxState, checked: Checked, request: dict[str, Any
 
 
 def _sku_result(version: ProductVersion) -> list[dict[str, Any]]:
-    return [{"id": s.id, "seller_sku": s.body.get("seller_sku", ""),
-             "sales_attributes": [{"id": a["id"], "value_id": a["value_id"]} for a in s.sales_attributes],
-             "external_sku_id": s.body.get("external_sku_id", ""),
-             **({"fees": s.body["fees"]} if s.body.get("fees") else {})}
-            for s in version.skus]
+    return [
+        {
+            "id": s.id,
+            "seller_sku": s.body.get("seller_sku", ""),
+            "sales_attributes": [{"id": a["id"], "value_id": a["value_id"]} for a in s.sales_attributes],
+            "external_sku_id": s.body.get("external_sku_id", ""),
+            **({"fees": s.body["fees"]} if s.body.get("fees") else {}),
+        }
+        for s in version.skus
+    ]
 
 
 def _warnings(problems) -> list[dict[str, str]]:
@@ -277,9 +353,10 @@ def create_product(call: Call) -> dict[str, Any]:
     checked, problems = validate_product(state, shop, body)
     _first(problems)
     external_id = checked.body.get("external_product_id")
-    if external_id and any(p.shop_id == shop.id and p.status != "DELETED"
-                           and p.live.body.get("external_product_id") == external_id
-                           for p in state.products.values()):
+    if external_id and any(
+        p.shop_id == shop.id and p.status != "DELETED" and p.live.body.get("external_product_id") == external_id
+        for p in state.products.values()
+    ):
         raise ApiError(12052996, "external_id duplicated ")
     day = _listing_day(state)
     if not as_draft and shop.listings_by_day.get(day, 0) >= shop.daily_listing_limit:
@@ -287,8 +364,14 @@ def create_product(call: Call) -> dict[str, Any]:
 
     now = call.now
     request = {k: v for k, v in body.items() if k != "idempotency_key"}
-    product = Product(state.new_id(), shop.id, _build_version(state, checked, request, None),
-                      "DRAFT" if as_draft else "PENDING", now, now)
+    product = Product(
+        state.new_id(),
+        shop.id,
+        _build_version(state, checked, request, None),
+        "DRAFT" if as_draft else "PENDING",
+        now,
+        now,
+    )
     state.products[product.id] = product
     if not as_draft:
         shop.listings_by_day[day] = shop.listings_by_day.get(day, 0) + 1
@@ -306,11 +389,16 @@ def check_listing(call: Call) -> dict[str, Any]:
     body = {**call.json, "category_version": call.json.get("category_version") or shop.category_version}
     _, problems = validate_product(call.state, shop, body)
     reasons = [{"code": p.code, "message": p.message} for p in problems]
-    reasons += [{"code": pair[0], "message": pair[1]}
-                for item, pair in PREREQUISITE_ERRORS.items() if item in shop.failing_checks]
+    reasons += [
+        {"code": pair[0], "message": pair[1]}
+        for item, pair in PREREQUISITE_ERRORS.items()
+        if item in shop.failing_checks
+    ]
     diagnoses = listing_diagnoses(body)
     out: dict[str, Any] = {
-        "check_result": "FAILED" if reasons else "PASS", "fail_reasons": reasons, "diagnoses": diagnoses,
+        "check_result": "FAILED" if reasons else "PASS",
+        "fail_reasons": reasons,
+        "diagnoses": diagnoses,
         "listing_quality": {"current_tier": quality_tier(body), "remaining_recommendations": len(diagnoses)},
     }
     if reasons:
@@ -337,21 +425,55 @@ def listing_diagnoses(body: dict[str, Any]) -> list[dict[str, Any]]:
     words = [w for w in title.split() if len(w) > 3][:3]
     found = []
     if len(title) < GOOD_TITLE_LENGTH:
-        found.append(("TITLE", "title_too_short", "Add the product type, material and main feature to the title.",
-                      {"seo_words": [{"text": w.lower()} for w in words],
-                       "smart_texts": [{"text": f"{title} - {' '.join(words)}"}]}))
+        found.append(
+            (
+                "TITLE",
+                "title_too_short",
+                "Add the product type, material and main feature to the title.",
+                {
+                    "seo_words": [{"text": w.lower()} for w in words],
+                    "smart_texts": [{"text": f"{title} - {' '.join(words)}"}],
+                },
+            )
+        )
     if len(description) < GOOD_DESCRIPTION_LENGTH:
-        found.append(("DESCRIPTION", "description_too_short",
-                      "Describe the product in at least 200 characters with its features and use.",
-                      {"smart_texts": [{"text": description}]}))
+        found.append(
+            (
+                "DESCRIPTION",
+                "description_too_short",
+                "Describe the product in at least 200 characters with its features and use.",
+                {"smart_texts": [{"text": description}]},
+            )
+        )
     if len(images) < GOOD_IMAGE_COUNT:
-        found.append(("IMAGE", "image_count_low", "Add at least three main images from different angles.",
-                      {"images": [{"uri": i.get("uri", ""), "url": f"https://p16-oec-va.ibyteimg.com/{i.get('uri', '')}",
-                                   "optimized_uri": f"{i.get('uri', '')}~opt", "width": 800, "height": 800,
-                                   "optimized_url": f"https://p16-oec-va.ibyteimg.com/{i.get('uri', '')}~opt"}
-                                  for i in images]}))
-    return [{"field": field_name, "diagnosis_results": [{"code": code, "how_to_solve": how, "quality_tier": "FAIR"}],
-             "suggestions": suggestions} for field_name, code, how, suggestions in found]
+        found.append(
+            (
+                "IMAGE",
+                "image_count_low",
+                "Add at least three main images from different angles.",
+                {
+                    "images": [
+                        {
+                            "uri": i.get("uri", ""),
+                            "url": f"https://p16-oec-va.ibyteimg.com/{i.get('uri', '')}",
+                            "optimized_uri": f"{i.get('uri', '')}~opt",
+                            "width": 800,
+                            "height": 800,
+                            "optimized_url": f"https://p16-oec-va.ibyteimg.com/{i.get('uri', '')}~opt",
+                        }
+                        for i in images
+                    ]
+                },
+            )
+        )
+    return [
+        {
+            "field": field_name,
+            "diagnosis_results": [{"code": code, "how_to_solve": how, "quality_tier": "FAIR"}],
+            "suggestions": suggestions,
+        }
+        for field_name, code, how, suggestions in found
+    ]
 
 
 # -- edit -----------------------------------------------------------------------------------------
@@ -439,14 +561,19 @@ def _request_attributes(sku: Sku) -> list[dict[str, Any]]:
     return out
 
 
-@endpoint("PUT", "/product/202309/products/{product_id}", "/product/202509/products/{product_id}",
-          scopes=PRODUCT_MODIFY)
+@endpoint(
+    "PUT", "/product/202309/products/{product_id}", "/product/202509/products/{product_id}", scopes=PRODUCT_MODIFY
+)
 def edit_product(call: Call) -> dict[str, Any]:
     return _edit(call, partial=False)
 
 
-@endpoint("POST", "/product/202309/products/{product_id}/partial_edit",
-          "/product/202509/products/{product_id}/partial_edit", scopes=PRODUCT_MODIFY)
+@endpoint(
+    "POST",
+    "/product/202309/products/{product_id}/partial_edit",
+    "/product/202509/products/{product_id}/partial_edit",
+    scopes=PRODUCT_MODIFY,
+)
 def partial_edit_product(call: Call) -> dict[str, Any]:
     return _edit(call, partial=True)
 
@@ -459,14 +586,24 @@ def get_product(call: Call) -> dict[str, Any]:
         raise ApiError(*WRONG_STATUS)
     if call.query.get("return_under_review_version") == "true":
         if product.under_review is None:
-            raise ApiError(12052547, "There is no version of this product that is under review. "
-                                     "Please obtain the online version.")
+            raise ApiError(
+                12052547, "There is no version of this product that is under review. Please obtain the online version."
+            )
         return product_json(call.state, product, product.under_review)
     return product_json(call.state, product)
 
 
-SEARCH_STATUSES = ("ALL", "DRAFT", "PENDING", "FAILED", "ACTIVATE", "SELLER_DEACTIVATED",
-                   "PLATFORM_DEACTIVATED", "FREEZE", "DELETED")
+SEARCH_STATUSES = (
+    "ALL",
+    "DRAFT",
+    "PENDING",
+    "FAILED",
+    "ACTIVATE",
+    "SELLER_DEACTIVATED",
+    "PLATFORM_DEACTIVATED",
+    "FREEZE",
+    "DELETED",
+)
 
 
 @endpoint("POST", "/product/202309/products/search", "/product/202502/products/search", scopes=PRODUCT_BASIC)
@@ -495,8 +632,12 @@ def search_products(call: Call) -> dict[str, Any]:
             return False
         if audit and p.audit_status not in audit:
             return False
-        for field_name, attr, op in (("create_time_ge", "create_time", "ge"), ("create_time_le", "create_time", "le"),
-                                     ("update_time_ge", "update_time", "ge"), ("update_time_le", "update_time", "le")):
+        for field_name, attr, op in (
+            ("create_time_ge", "create_time", "ge"),
+            ("create_time_le", "create_time", "le"),
+            ("update_time_ge", "update_time", "ge"),
+            ("update_time_le", "update_time", "le"),
+        ):
             bound = body.get(field_name)
             if isinstance(bound, int):
                 value = getattr(p, attr)
@@ -506,8 +647,11 @@ def search_products(call: Call) -> dict[str, Any]:
 
     found = sorted((p for p in state.products.values() if matches(p)), key=lambda p: (-p.create_time, p.id))
     start, end, next_token = page_window(call.query, len(found))
-    return {"products": [search_item(state, p) for p in found[start:end]], "total_count": len(found),
-            "next_page_token": next_token}
+    return {
+        "products": [search_item(state, p) for p in found[start:end]],
+        "total_count": len(found),
+        "next_page_token": next_token,
+    }
 
 
 # -- batch status changes -------------------------------------------------------------------------
@@ -531,9 +675,13 @@ def _batch(call: Call, apply, *, extra: bool) -> dict[str, Any]:
             product.update_time = call.now
             continue
         if extra:  # activate wraps the reason in "check failed", as its sample shows
-            errors.append({"code": CHECK_FAILED[0], "message": CHECK_FAILED[1],
-                           "detail": {"product_id": product_id,
-                                      "extra_errors": [{"code": problem[0], "message": problem[1]}]}})
+            errors.append(
+                {
+                    "code": CHECK_FAILED[0],
+                    "message": CHECK_FAILED[1],
+                    "detail": {"product_id": product_id, "extra_errors": [{"code": problem[0], "message": problem[1]}]},
+                }
+            )
         else:
             errors.append({"code": problem[0], "message": problem[1], "detail": {"product_id": product_id}})
     return {"errors": errors}
@@ -547,8 +695,16 @@ def _seller_switch(call: Call, from_status: str, to_status: str, *, extra: bool)
         if product.status != from_status:
             return WRONG_STATUS
         product.status = to_status
-        call.state.emit(shop, 5, {"product_id": int(product.id), "status": "PRODUCT_STATUS_CHANGED",
-                                  "suspended_reason": "", "update_time": call.now})
+        call.state.emit(
+            shop,
+            5,
+            {
+                "product_id": int(product.id),
+                "status": "PRODUCT_STATUS_CHANGED",
+                "suspended_reason": "",
+                "update_time": call.now,
+            },
+        )
         return None
 
     return _batch(call, apply, extra=extra)
@@ -618,30 +774,48 @@ def update_inventory(call: Call) -> dict[str, Any]:
             errors.append(_sku_error(entry, (12019022, "SKU must contain a valid warehouse."), []))
             continue
         current = {str(i.get("warehouse_id")) for i in sku.body.get("inventory") or []}
-        given = [str(i.get("warehouse_id") or (next(iter(current)) if len(current) == 1 else ""))
-                 for i in inventory if isinstance(i, dict)]
+        given = [
+            str(i.get("warehouse_id") or (next(iter(current)) if len(current) == 1 else ""))
+            for i in inventory
+            if isinstance(i, dict)
+        ]
         extra_errors = []
         for warehouse_id, item in zip(given, inventory):
             quantity = item.get("quantity")
             if warehouse_id not in current:
-                extra_errors.append({"warehouse_id": warehouse_id, "code": 12052533,
-                                     "message": "Removal, addition, and change of warehouses are not permitted. "
-                                                "Please specify the original warehouses for the SKUs."})
+                extra_errors.append(
+                    {
+                        "warehouse_id": warehouse_id,
+                        "code": 12052533,
+                        "message": "Removal, addition, and change of warehouses are not permitted. "
+                        "Please specify the original warehouses for the SKUs.",
+                    }
+                )
             elif not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 <= quantity <= MAX_QUANTITY:
-                extra_errors.append({"warehouse_id": warehouse_id, "code": 12052055,
-                                     "message": "The SKU inventory quantity for the warehouse must be within "
-                                                "allowed limits."})
+                extra_errors.append(
+                    {
+                        "warehouse_id": warehouse_id,
+                        "code": 12052055,
+                        "message": "The SKU inventory quantity for the warehouse must be within allowed limits.",
+                    }
+                )
         if not extra_errors and set(given) != current:
-            extra_errors.append({"warehouse_id": "", "code": 12019028,
-                                 "message": "Multiple warehouses detected. Include all warehouse IDs and the "
-                                            "corresponding details and try again."})
+            extra_errors.append(
+                {
+                    "warehouse_id": "",
+                    "code": 12019028,
+                    "message": "Multiple warehouses detected. Include all warehouse IDs and the "
+                    "corresponding details and try again.",
+                }
+            )
         if extra_errors:
             errors.append(_sku_error(entry, CHECK_FAILED, extra_errors))
             continue
         # Only quantities change: backorder quantity and handling time set on create stay.
         before = {str(i.get("warehouse_id")): i for i in sku.body.get("inventory") or []}
-        sku.body["inventory"] = [{**before.get(w, {}), "warehouse_id": w, "quantity": i["quantity"]}
-                                 for w, i in zip(given, inventory)]
+        sku.body["inventory"] = [
+            {**before.get(w, {}), "warehouse_id": w, "quantity": i["quantity"]} for w, i in zip(given, inventory)
+        ]
     product.update_time = call.now
     return {"errors": errors}
 

@@ -3,9 +3,8 @@ approve, reject), and returns (search, the reasons to reject one, approve, rejec
 
 from __future__ import annotations
 
-from typing import Any
-
 from decimal import Decimal
+from typing import Any
 
 from . import catalog_seed as seed
 from . import order_flow
@@ -14,21 +13,26 @@ from .errors import ApiError, text_list
 from .routing import RETURNS, Call, endpoint
 from .state import Cancellation, LineItem, Order, ReturnRecord, SandboxState
 
-INVALID_REQUEST = (25001001, "An invalid request parameter was passed. Please check that you have the correct "
-                             "parameter type(s) and format.")
+INVALID_REQUEST = (
+    25001001,
+    "An invalid request parameter was passed. Please check that you have the correct parameter type(s) and format.",
+)
 NO_PERMISSION = (25020005, "No permission to process this order")
 UNKNOWN_REASON = (25001014, "Unknown return reason. Please ensure you are passing a valid return reason.")
 REASON_STATUS = (25001021, "Reason not match order status")
 
 # Seller cancel reasons (US, "Cancel reasons" doc); UK shops use the same names with a _uk suffix.
 UNPAID_REASONS = (
-    "seller_cancel_unpaid_reason_out_of_stock", "seller_cancel_unpaid_reason_wrong_price",
+    "seller_cancel_unpaid_reason_out_of_stock",
+    "seller_cancel_unpaid_reason_wrong_price",
     "seller_cancel_unpaid_reason_buyer_hasnt_paid_within_time_allowed",
     "seller_cancel_unpaid_reason_buyer_requested_cancellation",
 )
 PAID_REASONS = (
-    "seller_cancel_reason_out_of_stock", "seller_cancel_reason_wrong_price",
-    "seller_cancel_paid_reason_address_not_deliver", "seller_cancel_paid_reason_buyer_requested_cancellation",
+    "seller_cancel_reason_out_of_stock",
+    "seller_cancel_reason_wrong_price",
+    "seller_cancel_paid_reason_address_not_deliver",
+    "seller_cancel_paid_reason_buyer_requested_cancellation",
 )
 REJECT_REASONS = (
     "order_manage_list_action_respond_popup_reject_reason_invalid_cancellation_reason",
@@ -62,8 +66,9 @@ def cancel_order(call: Call) -> dict[str, Any]:
     if order.status in ("COMPLETED", "CANCELLED"):
         raise ApiError(25001051, "Not allowed to return or cancel since order is completed or cancelled")
     if order.status in ("IN_TRANSIT", "DELIVERED", "PARTIALLY_SHIPPING", "AWAITING_COLLECTION"):
-        raise ApiError(25001045, "The order has already been shipped and we are unable to cancel shipment with "
-                                 "the courier.")
+        raise ApiError(
+            25001045, "The order has already been shipped and we are unable to cancel shipment with the courier."
+        )
     if order.is_buyer_request_cancel:
         raise ApiError(25001011, "A return request is already in process, or the order has already been cancelled.")
     unpaid, paid = _reason_sets(shop.region)
@@ -75,9 +80,17 @@ def cancel_order(call: Call) -> dict[str, Any]:
     open_items = [i for i in order.line_items if not i.cancel_user]
     wanted = _items_to_cancel(order, open_items, body)
     cancellation = Cancellation(
-        id=state.new_id(), order_id=order.id, shop_id=shop.id, cancel_type="CANCEL", role="SELLER",
-        status="CANCELLATION_REQUEST_SUCCESS", reason=reason, reason_text=reason.replace("_", " "),
-        line_item_ids=wanted, create_time=call.now, update_time=call.now,
+        id=state.new_id(),
+        order_id=order.id,
+        shop_id=shop.id,
+        cancel_type="CANCEL",
+        role="SELLER",
+        status="CANCELLATION_REQUEST_SUCCESS",
+        reason=reason,
+        reason_text=reason.replace("_", " "),
+        line_item_ids=wanted,
+        create_time=call.now,
+        update_time=call.now,
     )
     state.cancellations[cancellation.id] = cancellation
     order_flow.emit_cancellation(state, cancellation)
@@ -113,8 +126,15 @@ ZERO = "0.00"
 def refund_amount(currency: str, items: list[LineItem]) -> dict[str, str]:
     """What the buyer gets back for `items`: their price (no tax, shipping or fees are charged in the sandbox)."""
     total = format(sum(Decimal(i.sale_price) for i in items), ".2f")
-    return {"currency": currency, "refund_total": total, "refund_subtotal": total, "refund_shipping_fee": ZERO,
-            "refund_tax": ZERO, "buyer_service_fee": ZERO, "retail_delivery_fee": ZERO}
+    return {
+        "currency": currency,
+        "refund_total": total,
+        "refund_subtotal": total,
+        "refund_shipping_fee": ZERO,
+        "refund_tax": ZERO,
+        "buyer_service_fee": ZERO,
+        "retail_delivery_fee": ZERO,
+    }
 
 
 def product_image(state: SandboxState, item: LineItem) -> dict[str, Any]:
@@ -122,15 +142,25 @@ def product_image(state: SandboxState, item: LineItem) -> dict[str, Any]:
     product = state.products.get(item.product_id)
     uris = (product.live.body.get("main_images") or []) if product and product.live else []
     image = state.images.get(uris[0]) if uris else None
-    return {"url": image.url if image else "", "width": image.width if image else 0,
-            "height": image.height if image else 0}
+    return {
+        "url": image.url if image else "",
+        "width": image.width if image else 0,
+        "height": image.height if image else 0,
+    }
 
 
 def _after_sale_items(call: Call, currency: str, items: list[LineItem], id_key: str, parent_id: str) -> list[dict]:
     return [
-        {id_key: f"{parent_id[:-4]}{n:04d}", "order_line_item_id": i.id, "sku_id": i.sku_id, "sku_name": i.sku_name,
-         "product_name": i.product_name, "seller_sku": i.seller_sku, "product_image": product_image(call.state, i),
-         "refund_amount": refund_amount(currency, [i])}
+        {
+            id_key: f"{parent_id[:-4]}{n:04d}",
+            "order_line_item_id": i.id,
+            "sku_id": i.sku_id,
+            "sku_name": i.sku_name,
+            "product_name": i.product_name,
+            "seller_sku": i.seller_sku,
+            "product_image": product_image(call.state, i),
+            "refund_amount": refund_amount(currency, [i]),
+        }
         for n, i in enumerate(items)
     ]
 
@@ -139,15 +169,22 @@ def cancellation_json(call: Call, c: Cancellation) -> dict[str, Any]:
     order = call.state.orders[c.order_id]
     items = [i for i in order.line_items if i.id in c.line_item_ids]
     out = {
-        "cancel_id": c.id, "order_id": c.order_id, "cancel_type": c.cancel_type, "cancel_status": c.status,
-        "role": c.role, "cancel_reason": c.reason, "cancel_reason_text": c.reason_text,
-        "create_time": c.create_time, "update_time": c.update_time,
+        "cancel_id": c.id,
+        "order_id": c.order_id,
+        "cancel_type": c.cancel_type,
+        "cancel_status": c.status,
+        "role": c.role,
+        "cancel_reason": c.reason,
+        "cancel_reason_text": c.reason_text,
+        "create_time": c.create_time,
+        "update_time": c.update_time,
         "refund_amount": refund_amount(order.currency, items),
         "cancel_line_items": _after_sale_items(call, order.currency, items, "cancel_line_item_id", c.id),
     }
     if c.status == "CANCELLATION_REQUEST_PENDING":
         out["seller_next_action_response"] = [
-            {"action": "SELLER_RESPOND_CANCEL", "deadline": c.create_time + 2 * 86400}]
+            {"action": "SELLER_RESPOND_CANCEL", "deadline": c.create_time + 2 * 86400}
+        ]
     return out
 
 
@@ -156,8 +193,9 @@ def _sorted_page(call: Call, items: list, *, low: int) -> tuple[list, int, str]:
     if field not in ("create_time", "update_time"):
         raise ApiError(*INVALID_REQUEST)
     items = sorted(items, key=lambda x: (getattr(x, field), x.id), reverse=call.query.get("sort_order") == "DESC")
-    start, end, token = page_window(call.query, len(items), required=False, default=10, low=low, high=50,
-                                    invalid=ApiError(*INVALID_REQUEST))
+    start, end, token = page_window(
+        call.query, len(items), required=False, default=10, low=low, high=50, invalid=ApiError(*INVALID_REQUEST)
+    )
     return items[start:end], len(items), token
 
 
@@ -176,8 +214,7 @@ def search_cancellations(call: Call) -> dict[str, Any]:
         return True
 
     page, total, token = _sorted_page(call, [c for c in call.state.cancellations.values() if matches(c)], low=1)
-    return {"cancellations": [cancellation_json(call, c) for c in page], "total_count": total,
-            "next_page_token": token}
+    return {"cancellations": [cancellation_json(call, c) for c in page], "total_count": total, "next_page_token": token}
 
 
 def _pending_cancellation(call: Call) -> Cancellation:
@@ -196,8 +233,9 @@ def approve_cancellation(call: Call) -> dict[str, Any]:
         raise ApiError(25011012, "reverse status cannot approve application")
     order = call.state.orders[cancellation.order_id]
     if order.status in ("IN_TRANSIT", "DELIVERED", "COMPLETED"):
-        raise ApiError(25001045, "The order has already been shipped and we are unable to cancel shipment with "
-                                 "the courier.")
+        raise ApiError(
+            25001045, "The order has already been shipped and we are unable to cancel shipment with the courier."
+        )
     cancellation.status = "CANCELLATION_REQUEST_SUCCESS"
     cancellation.update_time = call.now
     order_flow.emit_cancellation(call.state, cancellation)
@@ -237,29 +275,59 @@ def return_json(call: Call, r: ReturnRecord) -> dict[str, Any]:
     order = call.state.orders[r.order_id]
     items = [i for i in order.line_items if i.id in r.line_item_ids]
     out = {
-        "return_id": r.id, "order_id": r.order_id, "return_type": r.return_type, "return_status": r.status,
-        "role": r.role, "return_reason": r.reason, "return_reason_text": r.reason_text,
-        "create_time": r.create_time, "update_time": r.update_time,
+        "return_id": r.id,
+        "order_id": r.order_id,
+        "return_type": r.return_type,
+        "return_status": r.status,
+        "role": r.role,
+        "return_reason": r.reason,
+        "return_reason_text": r.reason_text,
+        "create_time": r.create_time,
+        "update_time": r.update_time,
         "refund_amount": refund_amount(order.currency, items),
         "return_line_items": _after_sale_items(call, order.currency, items, "return_line_item_id", r.id),
         "can_buyer_keep_item": r.status == "RETURN_OR_REFUND_REQUEST_SUCCESS" and r.return_type == "REFUND",
-        "is_combined_return": False, "buyer_rejected_partial_refund": False,
-        "discount_amount": [{"currency": order.currency, "product_platform_discount": ZERO,
-                             "product_seller_discount": ZERO, "shipping_fee_platform_discount": ZERO,
-                             "shipping_fee_seller_discount": ZERO}],
-        "shipping_fee_amount": [{"currency": order.currency, "buyer_paid_return_shipping_fee": ZERO,
-                                 "platform_paid_return_shipping_fee": ZERO, "seller_paid_return_shipping_fee": ZERO}],
+        "is_combined_return": False,
+        "buyer_rejected_partial_refund": False,
+        "discount_amount": [
+            {
+                "currency": order.currency,
+                "product_platform_discount": ZERO,
+                "product_seller_discount": ZERO,
+                "shipping_fee_platform_discount": ZERO,
+                "shipping_fee_seller_discount": ZERO,
+            }
+        ],
+        "shipping_fee_amount": [
+            {
+                "currency": order.currency,
+                "buyer_paid_return_shipping_fee": ZERO,
+                "platform_paid_return_shipping_fee": ZERO,
+                "seller_paid_return_shipping_fee": ZERO,
+            }
+        ],
     }
     if r.return_type == "RETURN_AND_REFUND":
         # The buyer sends it back with TikTok's label, dropped off at the carrier.
-        returns_warehouse = next((w for w in call.state.shops[r.shop_id].warehouses if w.type == "RETURN_WAREHOUSE"), None)
-        out.update(shipment_type="PLATFORM", handover_method="DROP_OFF", return_method="PLATFORM_SHIPPED",
-                   return_warehouse_address={"full_address": returns_warehouse.address["full_address"]
-                                             if returns_warehouse else ""})
+        returns_warehouse = next(
+            (w for w in call.state.shops[r.shop_id].warehouses if w.type == "RETURN_WAREHOUSE"), None
+        )
+        out.update(
+            shipment_type="PLATFORM",
+            handover_method="DROP_OFF",
+            return_method="PLATFORM_SHIPPED",
+            return_warehouse_address={
+                "full_address": returns_warehouse.address["full_address"] if returns_warehouse else ""
+            },
+        )
         if r.status not in ("RETURN_OR_REFUND_REQUEST_PENDING", "REFUND_OR_RETURN_REQUEST_REJECT"):
             provider_id, provider_name = seed.SHIPPING_PROVIDERS[0]
-            out.update(return_shipping_document_type="QR_CODE", return_provider_id=provider_id,
-                       return_provider_name=provider_name, return_tracking_number=f"9202{r.id[-18:]}")
+            out.update(
+                return_shipping_document_type="QR_CODE",
+                return_provider_id=provider_id,
+                return_provider_name=provider_name,
+                return_tracking_number=f"9202{r.id[-18:]}",
+            )
     action = _next_action(r)
     if action:
         out["seller_next_action_response"] = [{"action": action, "deadline": r.update_time + 2 * 86400}]
@@ -274,8 +342,10 @@ def search_returns(call: Call) -> dict[str, Any]:
     def matches(r: ReturnRecord) -> bool:
         if r.shop_id != shop.id:
             return False
-        return all(not (wanted := text_list(body.get(key), ApiError(*INVALID_REQUEST))) or getattr(r, attr) in wanted
-                   for key, attr in filters.items())
+        return all(
+            not (wanted := text_list(body.get(key), ApiError(*INVALID_REQUEST))) or getattr(r, attr) in wanted
+            for key, attr in filters.items()
+        )
 
     page, total, token = _sorted_page(call, [r for r in call.state.returns.values() if matches(r)], low=10)
     return {"return_orders": [return_json(call, r) for r in page], "total_count": total, "next_page_token": token}
@@ -292,10 +362,8 @@ REJECT_REQUEST_REASONS = {
     "seller_reject_apply_item_is_correct": "Item is correct",
     "seller_reject_apply_products_will_be_sent_separately": "Products will be sent separately",
     "seller_reject_apply_reason_is_unclear_or_lack_of_evidence": "Reason is unclear or lack of evidence",
-    "seller_reject_apply_product_functions_well/buyer_use_in_wrong_way":
-        "Product functions well/Buyer use in wrong way",
-    "seller_reject_apply_package_has_not_exceeded_estimated_delivery_time":
-        "Product is shipped and parcel cannot be recalled back from logistics.",
+    "seller_reject_apply_product_functions_well/buyer_use_in_wrong_way": "Product functions well/Buyer use in wrong way",
+    "seller_reject_apply_package_has_not_exceeded_estimated_delivery_time": "Product is shipped and parcel cannot be recalled back from logistics.",
 }
 REJECT_PACKAGE_REASONS = {
     "reverse_reject_return_parcel_reason_1": "The product returned is not the product that was sent",
@@ -308,11 +376,20 @@ REJECT_PACKAGE_REASONS = {
 APPROVE_DECISIONS = ("APPROVE_REFUND", "APPROVE_RETURN", "APPROVE_RECEIVED_PACKAGE", "APPROVE_REPLACEMENT")
 REJECT_DECISIONS = ("REJECT_REFUND", "REJECT_RETURN", "REJECT_RECEIVED_PACKAGE", "REJECT_REPLACEMENT")
 # The request decisions apply to one return type each.
-DECISION_TYPE = {"APPROVE_REFUND": "REFUND", "REJECT_REFUND": "REFUND", "APPROVE_RETURN": "RETURN_AND_REFUND",
-                 "REJECT_RETURN": "RETURN_AND_REFUND", "APPROVE_REPLACEMENT": "REPLACEMENT",
-                 "REJECT_REPLACEMENT": "REPLACEMENT"}
-APPROVED_STATUSES = ("AWAITING_BUYER_SHIP", "BUYER_SHIPPED_ITEM", "RETURN_OR_REFUND_REQUEST_SUCCESS",
-                     "RETURN_OR_REFUND_REQUEST_COMPLETE")
+DECISION_TYPE = {
+    "APPROVE_REFUND": "REFUND",
+    "REJECT_REFUND": "REFUND",
+    "APPROVE_RETURN": "RETURN_AND_REFUND",
+    "REJECT_RETURN": "RETURN_AND_REFUND",
+    "APPROVE_REPLACEMENT": "REPLACEMENT",
+    "REJECT_REPLACEMENT": "REPLACEMENT",
+}
+APPROVED_STATUSES = (
+    "AWAITING_BUYER_SHIP",
+    "BUYER_SHIPPED_ITEM",
+    "RETURN_OR_REFUND_REQUEST_SUCCESS",
+    "RETURN_OR_REFUND_REQUEST_COMPLETE",
+)
 DECISION_MISMATCH = (25020004, "decision not match reverse type")
 ALREADY_CANCELLED = (25020009, "reverse already cancelled")
 

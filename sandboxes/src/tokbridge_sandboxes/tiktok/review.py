@@ -33,25 +33,42 @@ def decide(state: SandboxState, product: Product, version: ProductVersion) -> li
         if forced.get("outcome") == "APPROVED":
             return []
         reasons = forced.get("reasons") or ["violate listing rules"]
-        return [_reasons("product", r, "The product violates TikTok Shopping listing rules, please check and resubmit.")
-                for r in reasons]
+        return [
+            _reasons("product", r, "The product violates TikTok Shopping listing rules, please check and resubmit.")
+            for r in reasons
+        ]
     failures = []
     title = (version.body.get("title") or "").lower()
     for word in state.config.prohibited_title_words:
         if re.search(rf"\b{re.escape(word.lower())}\b", title):
-            failures.append(_reasons("title", f"Prohibited content in title: {word}",
-                                     "Remove prohibited or restricted words from the title and resubmit."))
+            failures.append(
+                _reasons(
+                    "title",
+                    f"Prohibited content in title: {word}",
+                    "Remove prohibited or restricted words from the title and resubmit.",
+                )
+            )
             break
     minimum = state.config.review_min_image_side
     for uri in version.body.get("main_images") or []:
         image = state.images.get(uri)
         if image and min(image.width, image.height) < minimum:
-            failures.append(_reasons("main_images", "Low image quality",
-                                     f"Use main images of at least {minimum}x{minimum} px and resubmit."))
+            failures.append(
+                _reasons(
+                    "main_images",
+                    "Low image quality",
+                    f"Use main images of at least {minimum}x{minimum} px and resubmit.",
+                )
+            )
             break
     if not failures and state.rng.random() < state.config.review_rejection_rate:
-        failures.append(_reasons("product", "violate listing rules",
-                                 "The product violates TikTok Shopping listing rules, please check and resubmit."))
+        failures.append(
+            _reasons(
+                "product",
+                "violate listing rules",
+                "The product violates TikTok Shopping listing rules, please check and resubmit.",
+            )
+        )
     return failures
 
 
@@ -73,8 +90,16 @@ def complete(state: SandboxState, product_id: str, review_id: int, when: float) 
         if not editing_live:
             product.status = "FAILED"
         suspended = "; ".join(r["reasons"][0] for r in failures)
-        state.emit(shop, 5, {"product_id": int(product.id), "status": "PRODUCT_AUDIT_FAILURE",
-                             "suspended_reason": suspended, "update_time": now})
+        state.emit(
+            shop,
+            5,
+            {
+                "product_id": int(product.id),
+                "status": "PRODUCT_AUDIT_FAILURE",
+                "suspended_reason": suspended,
+                "update_time": now,
+            },
+        )
     else:
         product.audit_status = "APPROVED"
         if editing_live:
@@ -84,12 +109,25 @@ def complete(state: SandboxState, product_id: str, review_id: int, when: float) 
             first = not product.ever_approved
             product.status = "ACTIVATE"
             product.ever_approved = True
-            state.emit(shop, 5, {"product_id": int(product.id),
-                                 "status": "PRODUCT_FIRST_PASS_REVIEW" if first else "PRODUCT_STATUS_CHANGED",
-                                 "suspended_reason": "", "update_time": now})
+            state.emit(
+                shop,
+                5,
+                {
+                    "product_id": int(product.id),
+                    "status": "PRODUCT_FIRST_PASS_REVIEW" if first else "PRODUCT_STATUS_CHANGED",
+                    "suspended_reason": "",
+                    "update_time": now,
+                },
+            )
     # Type 37 documents product_id as a number, and the product's state on integrated platforms
     # (Tokopedia): a shop outside Indonesia never lists there, so its status is NONE.
-    state.emit(shop, 37, {"product_id": int(product.id),
-                          "audit": {"status": product.audit_status, "pre_approved_reasons": []},
-                          "integrated_platform_statuses": {"platform": "TOKOPEDIA", "status": "NONE"},
-                          "update_time": now})
+    state.emit(
+        shop,
+        37,
+        {
+            "product_id": int(product.id),
+            "audit": {"status": product.audit_status, "pre_approved_reasons": []},
+            "integrated_platform_statuses": {"platform": "TOKOPEDIA", "status": "NONE"},
+            "update_time": now,
+        },
+    )

@@ -70,8 +70,9 @@ class Endpoint:
 ENDPOINTS: list[Endpoint] = []
 
 
-def endpoint(method: str, *paths: str, scopes: tuple[str, ...], shop: ShopRule = "required",
-             multipart: bool = False) -> Callable[[Handler], Handler]:
+def endpoint(
+    method: str, *paths: str, scopes: tuple[str, ...], shop: ShopRule = "required", multipart: bool = False
+) -> Callable[[Handler], Handler]:
     """Register a handler under one or more paths (several API versions of the same operation)."""
 
     def register(handler: Handler) -> Handler:

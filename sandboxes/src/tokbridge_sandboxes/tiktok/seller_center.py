@@ -51,12 +51,15 @@ def _render(shops: list[tuple[str, str, str, list[str]]], done: str) -> str:
                 f"""<li><p><strong>{html.escape(item)}</strong>: {html.escape(PREREQUISITE_REASONS[item])}</p>
 <form method="post" action="{PREFIX}/fix"><input type="hidden" name="shop_id" value="{html.escape(shop_id)}">
 <input type="hidden" name="item" value="{html.escape(item)}"><button type="submit">Mark as done</button></form></li>"""
-                for item in failing)
+                for item in failing
+            )
             body = f"<ul>{items}</ul>"
         else:
             body = "<p>Every listing prerequisite is met.</p>"
         sections.append(f"<section><h2>{html.escape(name)} ({html.escape(region)})</h2>{body}</section>")
-    notice = f"<p role=status>{html.escape(done)} is done. Go back to TokBridge and choose Check again.</p>" if done else ""
+    notice = (
+        f"<p role=status>{html.escape(done)} is done. Go back to TokBridge and choose Check again.</p>" if done else ""
+    )
     return f"""<!doctype html><html><head><meta charset=utf-8><title>Seller Center - TikTok Shop sandbox</title>
 <meta name=viewport content="width=device-width, initial-scale=1"></head>
-<body><h1>Seller Center (sandbox)</h1>{notice}{''.join(sections)}</body></html>"""
+<body><h1>Seller Center (sandbox)</h1>{notice}{"".join(sections)}</body></html>"""

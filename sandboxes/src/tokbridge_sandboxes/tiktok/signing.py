@@ -21,18 +21,19 @@ UNSIGNED_PARAMETERS = ("sign", "access_token")
 
 def request_signature(app_secret: str, path: str, query: Mapping[str, str], body: bytes = b"") -> str:
     signed_parameters = sorted((name, value) for name, value in query.items() if name not in UNSIGNED_PARAMETERS)
-    wrapped = b"".join([
-        app_secret.encode(),
-        path.encode(),
-        *(name.encode() + value.encode() for name, value in signed_parameters),
-        body,
-        app_secret.encode(),
-    ])
+    wrapped = b"".join(
+        [
+            app_secret.encode(),
+            path.encode(),
+            *(name.encode() + value.encode() for name, value in signed_parameters),
+            body,
+            app_secret.encode(),
+        ]
+    )
     return hmac.new(app_secret.encode(), wrapped, hashlib.sha256).hexdigest()
 
 
-def request_signature_is_valid(app_secret: str, path: str, query: Mapping[str, str], body: bytes,
-                               given: str) -> bool:
+def request_signature_is_valid(app_secret: str, path: str, query: Mapping[str, str], body: bytes, given: str) -> bool:
     # TikTok rejects an uppercase signature, so the comparison is exact; constant time all the same.
     return hmac.compare_digest(request_signature(app_secret, path, query, body).encode(), (given or "").encode())
 

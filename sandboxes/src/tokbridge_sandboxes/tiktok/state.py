@@ -26,13 +26,26 @@ ALL_SCOPES = (
 
 # Event types the sandbox sends (their numbers are in webhooks.EVENT_TYPES).
 WEBHOOK_EVENT_NAMES = (
-    "ORDER_STATUS_CHANGE", "PRODUCT_STATUS_CHANGE", "SELLER_DEAUTHORIZATION", "UPCOMING_AUTHORIZATION_EXPIRATION",
-    "CANCELLATION_STATUS_CHANGE", "RETURN_STATUS_CHANGE", "PRODUCT_AUDIT_STATUS_CHANGE",
+    "ORDER_STATUS_CHANGE",
+    "PRODUCT_STATUS_CHANGE",
+    "SELLER_DEAUTHORIZATION",
+    "UPCOMING_AUTHORIZATION_EXPIRATION",
+    "CANCELLATION_STATUS_CHANGE",
+    "RETURN_STATUS_CHANGE",
+    "PRODUCT_AUDIT_STATUS_CHANGE",
 )
 
 PREREQUISITE_ITEMS = (
-    "SHOP_STATUS", "SHOP_TAX", "PICKUP_WAREHOUSE", "RETURN_WAREHOUSE", "DELIVERY_OPTION",
-    "SHIPPING_TEMPLATE", "PRODUCT_QUANTITY_LIMIT", "EXTENDED_PRODUCER_RESPONSIBILITY", "BANk_ACCOUNT", "CONTACT_INFO",
+    "SHOP_STATUS",
+    "SHOP_TAX",
+    "PICKUP_WAREHOUSE",
+    "RETURN_WAREHOUSE",
+    "DELIVERY_OPTION",
+    "SHIPPING_TEMPLATE",
+    "PRODUCT_QUANTITY_LIMIT",
+    "EXTENDED_PRODUCER_RESPONSIBILITY",
+    "BANk_ACCOUNT",
+    "CONTACT_INFO",
 )
 PREREQUISITE_REASONS = {
     "SHOP_STATUS": "Your shop is not active. Complete the shop verification on TikTok Shop Seller Center first.",
@@ -323,33 +336,71 @@ class SandboxState:
             self.shops[shop.id] = shop
             seller.shop_ids.append(shop.id)
         if cfg.bootstrap_token:
-            self.bootstrap = self.issue_token(open_id, ALL_SCOPES, cfg.bootstrap_access_token,
-                                              cfg.bootstrap_refresh_token)
+            self.bootstrap = self.issue_token(
+                open_id, ALL_SCOPES, cfg.bootstrap_access_token, cfg.bootstrap_refresh_token
+            )
 
     def _seed_shop(self, region: str, index: int) -> Shop:
         region = region.upper()
         shop_id = str(7494049642642441621 + index)
         options = [
-            DeliveryOption(self.new_id(), "Standard Shipping", "STANDARD", "Delivered in 3-5 business days",
-                           [p for p, _ in catalog_seed.SHIPPING_PROVIDERS]),
+            DeliveryOption(
+                self.new_id(),
+                "Standard Shipping",
+                "STANDARD",
+                "Delivered in 3-5 business days",
+                [p for p, _ in catalog_seed.SHIPPING_PROVIDERS],
+            ),
             # The seller ships with their own carrier account: every carrier TikTok knows is offered.
-            DeliveryOption(self.new_id(), "Shipped by seller", "SEND_BY_SELLER", "Seller ships with own carrier",
-                           [p for p, _ in catalog_seed.SHIPPING_PROVIDERS]),
+            DeliveryOption(
+                self.new_id(),
+                "Shipped by seller",
+                "SEND_BY_SELLER",
+                "Seller ships with own carrier",
+                [p for p, _ in catalog_seed.SHIPPING_PROVIDERS],
+            ),
         ]
         address = {
-            "region": region, "state": "California", "city": "San Jose", "postal_code": "95110",
-            "full_address": "1199 Coleman Ave, San Jose, CA 95110", "region_code": region,
-            "contact_person": "Lee Chen", "first_name": "Lee", "last_name": "Chen", "first_name_local_script": "",
-            "last_name_local_script": "", "phone_number": "(+1)213-***-1234", "address_line1": "1199 Coleman Ave",
-            "address_line2": "Dock 4", "address_line3": "", "address_line4": "", "distict": "", "town": "",
+            "region": region,
+            "state": "California",
+            "city": "San Jose",
+            "postal_code": "95110",
+            "full_address": "1199 Coleman Ave, San Jose, CA 95110",
+            "region_code": region,
+            "contact_person": "Lee Chen",
+            "first_name": "Lee",
+            "last_name": "Chen",
+            "first_name_local_script": "",
+            "last_name_local_script": "",
+            "phone_number": "(+1)213-***-1234",
+            "address_line1": "1199 Coleman Ave",
+            "address_line2": "Dock 4",
+            "address_line3": "",
+            "address_line4": "",
+            "distict": "",
+            "town": "",
             # TikTok's spelling: the warehouse address documents `distict`.
             "geolocation": {"latitude": "37.3541", "longitude": "-121.9552"},
         }
         warehouses = [
-            Warehouse(self.new_id(), self.new_id(), f"{region} Main Warehouse", "SALES_WAREHOUSE", True, address,
-                      delivery_options=options),
-            Warehouse(self.new_id(), self.new_id(), f"{region} Overflow Warehouse", "SALES_WAREHOUSE", False, address,
-                      delivery_options=options[:1]),
+            Warehouse(
+                self.new_id(),
+                self.new_id(),
+                f"{region} Main Warehouse",
+                "SALES_WAREHOUSE",
+                True,
+                address,
+                delivery_options=options,
+            ),
+            Warehouse(
+                self.new_id(),
+                self.new_id(),
+                f"{region} Overflow Warehouse",
+                "SALES_WAREHOUSE",
+                False,
+                address,
+                delivery_options=options[:1],
+            ),
             Warehouse(self.new_id(), self.new_id(), f"{region} Returns", "RETURN_WAREHOUSE", True, address),
         ]
         return Shop(
@@ -365,8 +416,9 @@ class SandboxState:
         )
 
     # -- auth -------------------------------------------------------------------------------------
-    def issue_token(self, open_id: str, scopes: tuple[str, ...], access_token: str | None = None,
-                    refresh_token: str | None = None) -> Token:
+    def issue_token(
+        self, open_id: str, scopes: tuple[str, ...], access_token: str | None = None, refresh_token: str | None = None
+    ) -> Token:
         now = self.clock.now_int()
         token = Token(
             access_token=access_token or self.new_secret(),

@@ -102,8 +102,9 @@ def _check_image(state: SandboxState, problems: Problems, uri: Any, bad: tuple[i
     return uri
 
 
-def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
-                     existing_sku_ids: set[str] | None = None) -> tuple[Checked | None, Problems]:
+def validate_product(
+    state: SandboxState, shop: Shop, body: dict[str, Any], *, existing_sku_ids: set[str] | None = None
+) -> tuple[Checked | None, Problems]:
     problems = Problems()
     stored: dict[str, Any] = {}
 
@@ -115,8 +116,9 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
     elif len(title) > high:
         problems.add((12052051, "The product name exceed max limit characters"))
     elif len(title) < low:
-        problems.add(INVALID_INPUT,
-                     f"Invalid input parameters. The title must be {low}-{high} characters in {shop.region}.")
+        problems.add(
+            INVALID_INPUT, f"Invalid input parameters. The title must be {low}-{high} characters in {shop.region}."
+        )
     elif _bad_title_format(title):
         problems.add(TITLE_FORMAT)
     stored["title"] = title
@@ -154,8 +156,13 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
         if brand is None:
             problems.add((12052026, "Brand does not exist"))
         elif not brand.authorized or (category and brand.category_ids and category.id not in brand.category_ids):
-            problems.add((12052201, "You are not authorized to sell this brand in this category. To do so, apply "
-                                    "through the Qualification Center in Seller Center."))
+            problems.add(
+                (
+                    12052201,
+                    "You are not authorized to sell this brand in this category. To do so, apply "
+                    "through the Qualification Center in Seller Center.",
+                )
+            )
         else:
             stored["brand"] = {"id": brand.id, "name": brand.name}
 
@@ -185,8 +192,11 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
         attributes_in = []
     for entry in attributes_in:
         attribute = seed.ATTRIBUTES.get(text(entry.get("id")) or "") if isinstance(entry, dict) else None
-        if attribute is None or attribute.type != "PRODUCT_PROPERTY" or (
-                category and attribute.id not in category.attribute_ids):
+        if (
+            attribute is None
+            or attribute.type != "PRODUCT_PROPERTY"
+            or (category and attribute.id not in category.attribute_ids)
+        ):
             problems.add((12052241, "attribute name or attribute id is empty."))
             continue
         if attribute.id in given_ids:
@@ -198,8 +208,9 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
             problems.add((12052248, "The product attribute value name or attribute value id is empty."))
             continue
         if len(values) > 1 and not attribute.is_multiple_selection:
-            problems.add((12052246, "The product attribute not support multi selected, "
-                                    f"attribute id is :{attribute.id}."))
+            problems.add(
+                (12052246, f"The product attribute not support multi selected, attribute id is :{attribute.id}.")
+            )
             continue
         out_values = []
         for value in values:
@@ -249,8 +260,12 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
                 continue
             images = cert.get("images") or []
             for image in images if isinstance(images, list) else [None]:
-                _check_image(state, problems, image.get("uri") if isinstance(image, dict) else None,
-                             (12052650, "product qualification image uri illegal"))
+                _check_image(
+                    state,
+                    problems,
+                    image.get("uri") if isinstance(image, dict) else None,
+                    (12052650, "product qualification image uri illegal"),
+                )
     stored["certifications"] = certifications
 
     # -- package -------------------------------------------------------------------------------
@@ -269,8 +284,11 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
         parts = [dimensions.get(k) for k in ("length", "width", "height")] if isinstance(dimensions, dict) else []
         numbers = [parse_decimal(p) for p in parts]
         unit = text(dimensions.get("unit")) if isinstance(dimensions, dict) else None
-        if len(numbers) != 3 or any(n is None or n <= 0 or n != n.to_integral_value() for n in numbers) or \
-                unit not in ({"CENTIMETER", "INCH"} if shop.region == "US" else {"CENTIMETER"}):
+        if (
+            len(numbers) != 3
+            or any(n is None or n <= 0 or n != n.to_integral_value() for n in numbers)
+            or unit not in ({"CENTIMETER", "INCH"} if shop.region == "US" else {"CENTIMETER"})
+        ):
             problems.add((12052116, "product package size is invalid"))
         elif weight_unit and (unit == "INCH") != (weight_unit == "POUND"):
             problems.add((12052915, "package weight unit and dimension unit miss match."))
@@ -281,24 +299,44 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
     # -- size chart, video, external id, misc --------------------------------------------------
     size_chart = body.get("size_chart")
     if isinstance(size_chart, dict) and isinstance(size_chart.get("image"), dict):
-        _check_image(state, problems, size_chart["image"].get("uri"),
-                     (12052670, "The size chart image URI is invalid. Note: API users must use the URI generated "
-                                "by the Upload Product Image API."))
+        _check_image(
+            state,
+            problems,
+            size_chart["image"].get("uri"),
+            (
+                12052670,
+                "The size chart image URI is invalid. Note: API users must use the URI generated "
+                "by the Upload Product Image API.",
+            ),
+        )
     stored["size_chart"] = size_chart
     external_product_id = body.get("external_product_id")
-    if external_product_id is not None and (not isinstance(external_product_id, str)
-                                            or len(external_product_id) > MAX_EXTERNAL_ID):
+    if external_product_id is not None and (
+        not isinstance(external_product_id, str) or len(external_product_id) > MAX_EXTERNAL_ID
+    ):
         problems.add(INVALID_INPUT)
     stored["external_product_id"] = external_product_id
     template = body.get("shipping_template_id")
     if template is not None and not (isinstance(template, str) and template.isdigit()):
         # As TikTok does with a field it cannot use: cleared, and the answer's warnings say so.
-        problems.warn(f"The [shipping_template_id]:{template} field is incorrect and has been automatically "
-                      "cleared by the system. Reason: [Shipping template does not exist]. You can edit it later.")
+        problems.warn(
+            f"The [shipping_template_id]:{template} field is incorrect and has been automatically "
+            "cleared by the system. Reason: [Shipping template does not exist]. You can edit it later."
+        )
         body = {k: v for k, v in body.items() if k != "shipping_template_id"}
-    for key in ("is_cod_allowed", "video", "delivery_option_ids", "is_not_for_sale", "shipping_template_id",
-                "listing_platforms", "minimum_order_quantity", "is_pre_owned", "shipping_insurance_requirement",
-                "manufacturer_ids", "responsible_person_ids"):
+    for key in (
+        "is_cod_allowed",
+        "video",
+        "delivery_option_ids",
+        "is_not_for_sale",
+        "shipping_template_id",
+        "listing_platforms",
+        "minimum_order_quantity",
+        "is_pre_owned",
+        "shipping_insurance_requirement",
+        "manufacturer_ids",
+        "responsible_person_ids",
+    ):
         if key in body:
             stored[key] = body[key]
 
@@ -308,8 +346,14 @@ def validate_product(state: SandboxState, shop: Shop, body: dict[str, Any], *,
     return Checked(stored, skus, category, uris), problems
 
 
-def _validate_skus(state: SandboxState, shop: Shop, skus: Any, category: seed.Category | None,
-                   problems: Problems, existing_sku_ids: set[str]) -> list[dict[str, Any]]:
+def _validate_skus(
+    state: SandboxState,
+    shop: Shop,
+    skus: Any,
+    category: seed.Category | None,
+    problems: Problems,
+    existing_sku_ids: set[str],
+) -> list[dict[str, Any]]:
     if not isinstance(skus, list) or not skus:
         problems.add(EMPTY_SKUS)
         return []
@@ -336,8 +380,9 @@ def _validate_skus(state: SandboxState, shop: Shop, skus: Any, category: seed.Ca
                 problems.add(INVALID_INPUT, "Invalid input parameters. Duplicate seller_sku within the product.")
             seller_skus.add(seller_sku if isinstance(seller_sku, str) else "")
         external_sku_id = sku.get("external_sku_id")
-        if external_sku_id is not None and (not isinstance(external_sku_id, str)
-                                            or len(external_sku_id) > MAX_EXTERNAL_ID):
+        if external_sku_id is not None and (
+            not isinstance(external_sku_id, str) or len(external_sku_id) > MAX_EXTERNAL_ID
+        ):
             problems.add(INVALID_INPUT)
 
         # price
@@ -394,8 +439,9 @@ def _check_inventory_entry(shop: Shop, entry: Any, problems: Problems) -> None:
         problems.add((12052055, "The SKU inventory quantity for the warehouse must be within allowed limits."))
 
 
-def _resolve_sales_attributes(state: SandboxState, given: Any, category: seed.Category | None,
-                              problems: Problems) -> list[dict[str, Any]]:
+def _resolve_sales_attributes(
+    state: SandboxState, given: Any, category: seed.Category | None, problems: Problems
+) -> list[dict[str, Any]]:
     if not isinstance(given, list):
         problems.add(INVALID_INPUT)
         return []
@@ -408,8 +454,11 @@ def _resolve_sales_attributes(state: SandboxState, given: Any, category: seed.Ca
         value_id, value_name = text(entry.get("value_id")), text(entry.get("value_name"))
         if attribute_id:
             attribute = seed.ATTRIBUTES.get(attribute_id)
-            if attribute is None or attribute.type != "SALES_PROPERTY" or (
-                    category and attribute_id not in category.attribute_ids):
+            if (
+                attribute is None
+                or attribute.type != "SALES_PROPERTY"
+                or (category and attribute_id not in category.attribute_ids)
+            ):
                 problems.add((12052527, "The sale attribute id not exist."))
                 continue
             name = attribute.name
@@ -437,8 +486,10 @@ def _resolve_sales_attributes(state: SandboxState, given: Any, category: seed.Ca
         extra_images = entry.get("supplementary_sku_images")
         if isinstance(extra_images, list) and extra_images:
             uris = [i.get("uri") if isinstance(i, dict) else None for i in extra_images]
-            if all(_check_image(state, problems, uri, (12052520, "product sale property image uri illegal"))
-                   for uri in uris):
+            if all(
+                _check_image(state, problems, uri, (12052520, "product sale property image uri illegal"))
+                for uri in uris
+            ):
                 item["supplementary_sku_images"] = [{"uri": uri} for uri in uris]
         resolved.append(item)
     return resolved

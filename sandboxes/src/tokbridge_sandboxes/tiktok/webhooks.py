@@ -37,7 +37,11 @@ EVENT_TYPES = {
     37: "PRODUCT_AUDIT_STATUS_CHANGE",
 }
 SUBSCRIBABLE = set(EVENT_TYPES.values()) | {
-    "NEW_CONVERSATION", "NEW_MESSAGE", "NEW_MESSAGE_LISTENER", "INVOICE_STATUS_CHANGE", "REVERSE_STATUS_UPDATE",
+    "NEW_CONVERSATION",
+    "NEW_MESSAGE",
+    "NEW_MESSAGE_LISTENER",
+    "INVOICE_STATUS_CHANGE",
+    "REVERSE_STATUS_UPDATE",
 }
 
 
@@ -54,8 +58,13 @@ class Delivery:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "id": self.id, "shop_id": self.shop_id, "type": self.type, "address": self.address,
-            "state": self.state, "attempts": self.attempts, "next_attempt_at": self.next_attempt_at,
+            "id": self.id,
+            "shop_id": self.shop_id,
+            "type": self.type,
+            "address": self.address,
+            "state": self.state,
+            "attempts": self.attempts,
+            "next_attempt_at": self.next_attempt_at,
             "body": json.loads(self.body),
         }
 
@@ -84,8 +93,9 @@ class WebhookOutbox:
             "data": data,
         }
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-        self.deliveries.append(Delivery(notification_id, shop.id, event_type, subscription.address, body,
-                                        self.state.clock.now()))
+        self.deliveries.append(
+            Delivery(notification_id, shop.id, event_type, subscription.address, body, self.state.clock.now())
+        )
         self.wake.set()
 
     def deliver_due(self) -> int:

@@ -54,17 +54,18 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def authorization_url(etsy: EtsySettings, *, redirect_uri: str, state: str,
-                      scopes: tuple[str, ...] = SCOPES) -> str:
-    query = urlencode({
-        "response_type": "code",
-        "client_id": etsy.keystring,
-        "redirect_uri": redirect_uri,
-        "scope": " ".join(scopes),
-        "state": state,
-        "code_challenge": code_challenge(code_verifier(state, etsy.shared_secret)),
-        "code_challenge_method": "S256",
-    })
+def authorization_url(etsy: EtsySettings, *, redirect_uri: str, state: str, scopes: tuple[str, ...] = SCOPES) -> str:
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": etsy.keystring,
+            "redirect_uri": redirect_uri,
+            "scope": " ".join(scopes),
+            "state": state,
+            "code_challenge": code_challenge(code_verifier(state, etsy.shared_secret)),
+            "code_challenge_method": "S256",
+        }
+    )
     return f"{etsy.oauth_url}?{query}"
 
 
@@ -82,21 +83,25 @@ class Token:
 def exchange_code(client: EtsyClient, *, code: str, state: str, redirect_uri: str) -> Token:
     """Trade the callback's code for tokens, proving the verifier behind the challenge we sent."""
     etsy = client.etsy
-    return _token_request(client, {
-        "grant_type": "authorization_code",
-        "client_id": etsy.keystring,
-        "redirect_uri": redirect_uri,
-        "code": code,
-        "code_verifier": code_verifier(state, etsy.shared_secret),
-    })
+    return _token_request(
+        client,
+        {
+            "grant_type": "authorization_code",
+            "client_id": etsy.keystring,
+            "redirect_uri": redirect_uri,
+            "code": code,
+            "code_verifier": code_verifier(state, etsy.shared_secret),
+        },
+    )
 
 
 def refresh(client: EtsyClient, refresh_token: str | None) -> Token:
     """A new access token and a new refresh token: the one sent is spent."""
     if not refresh_token:
         raise AuthenticationError("This Etsy connection has no refresh token; connect the shop again.")
-    return _token_request(client, {"grant_type": "refresh_token", "client_id": client.etsy.keystring,
-                                   "refresh_token": refresh_token})
+    return _token_request(
+        client, {"grant_type": "refresh_token", "client_id": client.etsy.keystring, "refresh_token": refresh_token}
+    )
 
 
 def _token_request(client: EtsyClient, form: dict[str, str]) -> Token:
@@ -108,9 +113,12 @@ def _token_request(client: EtsyClient, form: dict[str, str]) -> Token:
         raise AuthenticationError("Etsy's token answer carried no access token.")
     expires_in = data.get("expires_in")
     scope = data.get("scope")
-    return Token(access_token=str(data["access_token"]), refresh_token=data.get("refresh_token"),
-                 expires_at=utcnow() + timedelta(seconds=int(expires_in)) if expires_in else None,
-                 scopes=tuple(str(scope).split()) if scope else ())
+    return Token(
+        access_token=str(data["access_token"]),
+        refresh_token=data.get("refresh_token"),
+        expires_at=utcnow() + timedelta(seconds=int(expires_in)) if expires_in else None,
+        scopes=tuple(str(scope).split()) if scope else (),
+    )
 
 
 def missing_scopes(granted: tuple[str, ...], needed: tuple[str, ...] = SCOPES) -> list[str]:

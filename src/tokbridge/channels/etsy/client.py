@@ -84,11 +84,18 @@ def shared_limits(etsy: EtsySettings, *, redis_url: str | None, sqlite_path: str
     key = (etsy.keystring, etsy.rate_limit_per_second, etsy.rate_limit_per_day, redis_url, sqlite_path, prefix)
     with _limits_lock:
         if key not in _limits:
-            per_second = make_rate_limiter(etsy.rate_limit_per_second, redis_url=redis_url,
-                                           sqlite_path=sqlite_path, prefix=prefix)
+            per_second = make_rate_limiter(
+                etsy.rate_limit_per_second, redis_url=redis_url, sqlite_path=sqlite_path, prefix=prefix
+            )
             # A day's requests may go in a burst; the bucket refills at the daily rate.
-            per_day = make_rate_limiter(etsy.rate_limit_per_day, redis_url=redis_url, sqlite_path=sqlite_path,
-                                        prefix=prefix, burst=etsy.rate_limit_per_day, period_seconds=86_400)
+            per_day = make_rate_limiter(
+                etsy.rate_limit_per_day,
+                redis_url=redis_url,
+                sqlite_path=sqlite_path,
+                prefix=prefix,
+                burst=etsy.rate_limit_per_day,
+                period_seconds=86_400,
+            )
             _limits[key] = Limits(per_second, per_day, etsy.keystring or "-")
         return _limits[key]
 
@@ -96,8 +103,14 @@ def shared_limits(etsy: EtsySettings, *, redis_url: str | None, sqlite_path: str
 class EtsyClient:
     """Requests for one connection (its access token) or for the app alone (no token)."""
 
-    def __init__(self, etsy: EtsySettings, access_token: str | None, *, limits: Limits | None = None,
-                 http: httpx.Client | None = None):
+    def __init__(
+        self,
+        etsy: EtsySettings,
+        access_token: str | None,
+        *,
+        limits: Limits | None = None,
+        http: httpx.Client | None = None,
+    ):
         self.etsy = etsy
         self.access_token = access_token
         self.limits = limits
@@ -126,9 +139,17 @@ class EtsyClient:
     def get(self, path: str, query: Mapping[str, QueryValue] | None = None, *, what: str) -> Any:
         return self.request("GET", path, query=query, what=what)
 
-    def request(self, method: str, path: str, *, query: Mapping[str, QueryValue] | None = None,
-                json: Any = None, form: Mapping[str, str] | None = None, what: str,
-                prefix: str = API_PREFIX) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, QueryValue] | None = None,
+        json: Any = None,
+        form: Mapping[str, str] | None = None,
+        what: str,
+        prefix: str = API_PREFIX,
+    ) -> Any:
         """Send one request and return its JSON answer; `what` names it in words for errors and logs."""
         if self.limits is not None:
             # Pacing within a second is waited (never more than a second); longer holds go back to the queue.
@@ -137,8 +158,9 @@ class EtsyClient:
         endpoint = f"{method} {metrics.path_template(prefix + path)}"
         started = time.monotonic()
         try:
-            response = self.http.request(method, self.base_url + prefix + path, params=params, json=json,
-                                         data=form, headers=self.headers())
+            response = self.http.request(
+                method, self.base_url + prefix + path, params=params, json=json, data=form, headers=self.headers()
+            )
         except httpx.TimeoutException:
             metrics.platform_call(PLATFORM, endpoint, metrics.TIMEOUT, time.monotonic() - started)
             log.warning("etsy %s timed out", what)
@@ -147,8 +169,9 @@ class EtsyClient:
             metrics.platform_call(PLATFORM, endpoint, metrics.UNREACHABLE)
             log.warning("etsy %s connection error: %s", what, type(exc).__name__)
             raise EtsyUnavailable(f"Etsy could not be reached ({what}).", retry_after=5.0) from None
-        metrics.platform_call(PLATFORM, endpoint, metrics.outcome_of_status(response.status_code),
-                              time.monotonic() - started)
+        metrics.platform_call(
+            PLATFORM, endpoint, metrics.outcome_of_status(response.status_code), time.monotonic() - started
+        )
         self._read_quota(response)
         log.info("etsy %s %s -> %s", method, path, response.status_code)
         if response.status_code < 300:
@@ -177,14 +200,16 @@ class EtsyClient:
             metrics.rate_limit_wait(PLATFORM, metrics.PLATFORM, retry_after)
             return RateLimited(f"Etsy asked to slow down ({what}).", retry_after=retry_after)
         if status >= 500:
-            return EtsyUnavailable(f"Etsy answered with an error ({what}); it will be tried again.",
-                                   retry_after=5.0)
+            return EtsyUnavailable(f"Etsy answered with an error ({what}); it will be tried again.", retry_after=5.0)
         if status == 401:
-            return AuthenticationError("Etsy no longer accepts TokBridge's access to this shop; "
-                                       "connect the shop again.")
+            return AuthenticationError(
+                "Etsy no longer accepts TokBridge's access to this shop; connect the shop again."
+            )
         if status == 403:
-            return AuthenticationError(f"Etsy refused access ({what}): {message}. Connect the shop again "
-                                       "and approve every permission TokBridge asks for.")
+            return AuthenticationError(
+                f"Etsy refused access ({what}): {message}. Connect the shop again "
+                "and approve every permission TokBridge asks for."
+            )
         if status == 404:
             return NotFound(f"Etsy has no such record ({what}).")
         return Refused(f"Etsy refused this ({what}): {message}", [message])

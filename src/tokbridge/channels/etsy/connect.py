@@ -48,8 +48,9 @@ class EtsyConnector:
     def account_of(self, answers: Mapping[str, str]) -> str:
         return PENDING_ACCOUNT
 
-    def begin(self, settings: Settings, *, account: str, state: str, callback_url: str,
-              answers: Mapping[str, str]) -> ConnectStart:
+    def begin(
+        self, settings: Settings, *, account: str, state: str, callback_url: str, answers: Mapping[str, str]
+    ) -> ConnectStart:
         etsy = _configured()
         return ConnectStart(redirect_url=auth.authorization_url(etsy, redirect_uri=callback_url, state=state))
 
@@ -58,11 +59,15 @@ class EtsyConnector:
 
     def read_return(self, settings: Settings, params: Mapping[str, str]) -> ConnectReturn:
         if params.get("error"):
-            raise ConnectRefused("Etsy did not give TokBridge access",
-                                 "The approval was declined or could not be completed on Etsy.", START_AGAIN)
+            raise ConnectRefused(
+                "Etsy did not give TokBridge access",
+                "The approval was declined or could not be completed on Etsy.",
+                START_AGAIN,
+            )
         if not params.get("code") or not params.get("state"):
-            raise ConnectRefused("Etsy's answer is incomplete",
-                                 "The page Etsy sent you back to carries no approval code.", START_AGAIN)
+            raise ConnectRefused(
+                "Etsy's answer is incomplete", "The page Etsy sent you back to carries no approval code.", START_AGAIN
+            )
         return ConnectReturn(account=PENDING_ACCOUNT, code=params["code"], state=params["state"])
 
     def finish(self, settings: Settings, returned: ConnectReturn, *, callback_url: str) -> ConnectionGrant:
@@ -73,15 +78,22 @@ class EtsyConnector:
             me = client.get("/users/me", what="the seller's account")
             shop_id = (me or {}).get("shop_id")
             if not shop_id:
-                raise ConnectRefused("This Etsy account has no shop",
-                                     "The Etsy account that approved TokBridge does not own a shop.",
-                                     "Sign in to Etsy with the account that owns your shop, then start again.")
+                raise ConnectRefused(
+                    "This Etsy account has no shop",
+                    "The Etsy account that approved TokBridge does not own a shop.",
+                    "Sign in to Etsy with the account that owns your shop, then start again.",
+                )
             shop = client.get(f"/shops/{int(shop_id)}", what="the shop's details")
             scopes = token.scopes or granted_scopes(client, token.access_token)
         return ConnectionGrant(
-            external_id=str(shop_id), name=str(shop.get("shop_name") or shop_id), access_token=token.access_token,
-            scopes=list(scopes), refresh_token=token.refresh_token, access_expires_at=token.expires_at,
-            data={"user_id": str(me.get("user_id") or ""), "currency": shop.get("currency_code")})
+            external_id=str(shop_id),
+            name=str(shop.get("shop_name") or shop_id),
+            access_token=token.access_token,
+            scopes=list(scopes),
+            refresh_token=token.refresh_token,
+            access_expires_at=token.expires_at,
+            data={"user_id": str(me.get("user_id") or ""), "currency": shop.get("currency_code")},
+        )
 
     def needs_refresh(self, connection: ChannelConnection) -> bool:
         expires = connection.access_expires_at
@@ -93,10 +105,14 @@ class EtsyConnector:
         with EtsyClient(get_etsy_settings(), None) as app:
             token = auth.refresh(app, connection.refresh_token)
         log.info("etsy token refreshed for shop %s", connection.external_id)
-        return ConnectionGrant(external_id=connection.external_id, name=connection.name,
-                               access_token=token.access_token, refresh_token=token.refresh_token,
-                               access_expires_at=token.expires_at,
-                               scopes=list(token.scopes or connection.scopes or ()))
+        return ConnectionGrant(
+            external_id=connection.external_id,
+            name=connection.name,
+            access_token=token.access_token,
+            refresh_token=token.refresh_token,
+            access_expires_at=token.expires_at,
+            scopes=list(token.scopes or connection.scopes or ()),
+        )
 
     def missing_scopes(self, granted: Sequence[str]) -> list[str]:
         return [f"{SCOPE_WORDS.get(scope, scope)} ({scope})" for scope in auth.missing_scopes(tuple(granted))]
@@ -126,9 +142,11 @@ def granted_scopes(client: EtsyClient, access_token: str) -> tuple[str, ...]:
 def _configured() -> EtsySettings:
     etsy = get_etsy_settings()
     if not etsy.keystring or not etsy.shared_secret:
-        raise ConnectNotConfigured("Etsy is not set up on this server",
-                                   "ETSY_KEYSTRING and ETSY_SHARED_SECRET are not configured.",
-                                   "Ask the person who runs TokBridge to set them.")
+        raise ConnectNotConfigured(
+            "Etsy is not set up on this server",
+            "ETSY_KEYSTRING and ETSY_SHARED_SECRET are not configured.",
+            "Ask the person who runs TokBridge to set them.",
+        )
     return etsy
 
 

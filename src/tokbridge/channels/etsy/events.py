@@ -29,8 +29,16 @@ from tokbridge.config import Settings
 from tokbridge.kit.errors import PermanentError
 
 _LISTING_IN_URL = re.compile(r"/listings/(\d+)(?:/|$|\?)")
-CHANGED = frozenset({"listing.created", "listing.updated", "inventory.created", "inventory.updated",
-                     "inventory.deleted", "inventory.out_of_stock"})
+CHANGED = frozenset(
+    {
+        "listing.created",
+        "listing.updated",
+        "inventory.created",
+        "inventory.updated",
+        "inventory.deleted",
+        "inventory.out_of_stock",
+    }
+)
 DELETED = frozenset({"listing.deleted"})
 
 
@@ -50,11 +58,15 @@ def sign(secret: str, webhook_id: str, timestamp: str, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def verify(secret: str, headers: Mapping[str, str], body: bytes, *, tolerance_seconds: int = 300,
-           now: float | None = None) -> bool:
+def verify(
+    secret: str, headers: Mapping[str, str], body: bytes, *, tolerance_seconds: int = 300, now: float | None = None
+) -> bool:
     lower = {name.lower(): value for name, value in headers.items()}
-    webhook_id, timestamp, signatures = (lower.get("webhook-id"), lower.get("webhook-timestamp"),
-                                         lower.get("webhook-signature"))
+    webhook_id, timestamp, signatures = (
+        lower.get("webhook-id"),
+        lower.get("webhook-timestamp"),
+        lower.get("webhook-signature"),
+    )
     key = _secret_key(secret) if secret else None
     if not key or not webhook_id or not timestamp or not signatures or not timestamp.isdigit():
         return False

@@ -26,8 +26,13 @@ def group(inventory: dict, index: int) -> list[int]:
     on = set(inventory.get("quantity_on_property") or [])
 
     def key(product: dict) -> tuple:
-        return tuple(sorted((v.get("property_id"), tuple(v.get("value_ids") or ()), tuple(v.get("values") or ()))
-                            for v in product.get("property_values") or [] if v.get("property_id") in on))
+        return tuple(
+            sorted(
+                (v.get("property_id"), tuple(v.get("value_ids") or ()), tuple(v.get("values") or ()))
+                for v in product.get("property_values") or []
+                if v.get("property_id") in on
+            )
+        )
 
     wanted = key(products[index])
     return [i for i, product in enumerate(products) if key(product) == wanted]
@@ -46,8 +51,11 @@ def _price(money: dict | None) -> float:
 
 
 def _value(value: dict) -> dict:
-    written = {"property_id": value["property_id"], "value_ids": list(value.get("value_ids") or []),
-               "values": list(value.get("values") or [])}
+    written = {
+        "property_id": value["property_id"],
+        "value_ids": list(value.get("value_ids") or []),
+        "values": list(value.get("values") or []),
+    }
     if value.get("property_name") is not None:
         written["property_name"] = value["property_name"]
     if value.get("scale_id") is not None:
@@ -65,15 +73,21 @@ def writable(inventory: dict, quantities: dict[int, int] | None = None) -> dict:
         for offering in product.get("offerings") or []:
             if offering.get("is_deleted"):
                 continue
-            offerings.append({
-                "price": _price(offering.get("price")),
-                "quantity": quantities.get(index, int(offering.get("quantity") or 0)),
-                "is_enabled": bool(offering.get("is_enabled", True)),
-                "readiness_state_id": offering.get("readiness_state_id"),
-            })
-        products.append({"sku": product.get("sku") or "",
-                         "property_values": [_value(v) for v in product.get("property_values") or []],
-                         "offerings": offerings})
+            offerings.append(
+                {
+                    "price": _price(offering.get("price")),
+                    "quantity": quantities.get(index, int(offering.get("quantity") or 0)),
+                    "is_enabled": bool(offering.get("is_enabled", True)),
+                    "readiness_state_id": offering.get("readiness_state_id"),
+                }
+            )
+        products.append(
+            {
+                "sku": product.get("sku") or "",
+                "property_values": [_value(v) for v in product.get("property_values") or []],
+                "offerings": offerings,
+            }
+        )
     body: dict = {"products": products}
     for name in ("price_on_property", "quantity_on_property", "sku_on_property", "readiness_state_on_property"):
         body[name] = list(inventory.get(name) or [])
@@ -83,8 +97,14 @@ def writable(inventory: dict, quantities: dict[int, int] | None = None) -> dict:
 def comparable(body: dict) -> list[tuple]:
     """What a re-read must show after writing `body` (an `updateListingInventory` body), product by product,
     without Etsy's new ids: SKU, property values, and each offering's quantity and whether it is enabled."""
-    return [(product.get("sku") or "",
-             tuple((v.get("property_id"), tuple(v.get("value_ids") or ()), tuple(v.get("values") or ()))
-                   for v in product.get("property_values") or []),
-             tuple((o["quantity"], o["is_enabled"]) for o in product["offerings"]))
-            for product in body["products"]]
+    return [
+        (
+            product.get("sku") or "",
+            tuple(
+                (v.get("property_id"), tuple(v.get("value_ids") or ()), tuple(v.get("values") or ()))
+                for v in product.get("property_values") or []
+            ),
+            tuple((o["quantity"], o["is_enabled"]) for o in product["offerings"]),
+        )
+        for product in body["products"]
+    ]

@@ -100,8 +100,11 @@ def options(products: list[dict]) -> list[ProductOption]:
             option = found.get(property_id)
             if option is None:
                 option = found[property_id] = ProductOption(
-                    name=value.get("property_name") or f"Option {len(found) + 1}", position=len(found) + 1,
-                    values=[], external_id=str(property_id))
+                    name=value.get("property_name") or f"Option {len(found) + 1}",
+                    position=len(found) + 1,
+                    values=[],
+                    external_id=str(property_id),
+                )
             shown = ", ".join(value.get("values") or [])
             if shown and shown not in option.values:
                 option.values.append(shown)
@@ -122,35 +125,45 @@ def product(listing: dict, inventory: dict | None, shop_id: int | str) -> Produc
         updated_at=when(listing.get("updated_timestamp") or listing.get("last_modified_timestamp")),
         options=options(products),
     )
-    images = sorted(listing.get("images") or [], key=lambda image: (image.get("rank") or 0,
-                                                                    image.get("listing_image_id") or 0))
+    images = sorted(
+        listing.get("images") or [], key=lambda image: (image.get("rank") or 0, image.get("listing_image_id") or 0)
+    )
     for position, image in enumerate(images, start=1):
         url = image.get("url_fullxfull") or image.get("url_570xN")
         if url:
-            record.images.append(ProductImage(external_id=str(image["listing_image_id"]), url=url,
-                                              position=position, alt_text=image.get("alt_text") or None))
+            record.images.append(
+                ProductImage(
+                    external_id=str(image["listing_image_id"]),
+                    url=url,
+                    position=position,
+                    alt_text=image.get("alt_text") or None,
+                )
+            )
     weight = grams(listing.get("item_weight"), listing.get("item_weight_unit"))
     fallback_price = price(listing.get("price"))
-    for position, (item, external_id) in enumerate(zip(products, variant_ids(listing_id, products), strict=True),
-                                                   start=1):
+    for position, (item, external_id) in enumerate(
+        zip(products, variant_ids(listing_id, products), strict=True), start=1
+    ):
         offering = live_offering(item) or {}
         values: dict[str, str] = {}
         for value in item.get("property_values") or []:
             values[value.get("property_name") or f"Option {len(values) + 1}"] = ", ".join(value.get("values") or [])
         sku = (item.get("sku") or "").strip() or None
         available = int(offering.get("quantity") or 0) if offering.get("is_enabled", True) else 0
-        record.variants.append(ProductVariant(
-            external_id=external_id,
-            title=" / ".join(values.values()) or record.title,
-            position=position,
-            price=price(offering.get("price")) if offering.get("price") else fallback_price,
-            sku=sku,
-            option_values=values,
-            weight_grams=weight,
-            inventory_item_external_id=external_id if sku else None,
-            inventory_tracked=sku is not None,
-            inventory_levels=[InventoryLevel(location_external_id=str(shop_id), available=available)],
-        ))
+        record.variants.append(
+            ProductVariant(
+                external_id=external_id,
+                title=" / ".join(values.values()) or record.title,
+                position=position,
+                price=price(offering.get("price")) if offering.get("price") else fallback_price,
+                sku=sku,
+                option_values=values,
+                weight_grams=weight,
+                inventory_item_external_id=external_id if sku else None,
+                inventory_tracked=sku is not None,
+                inventory_levels=[InventoryLevel(location_external_id=str(shop_id), available=available)],
+            )
+        )
     return record
 
 
@@ -162,5 +175,6 @@ def without_sku(record: Product) -> dict[str, str]:
             name = f'"{variant.title}"' if variant.title and variant.title != record.title else "its only variant"
             reasons[variant.external_id] = (
                 f'"{record.title}": {name} has no SKU in Etsy, so TokBridge cannot match its TikTok orders or keep '
-                "its stock in step. Give it a SKU in Etsy (the listing's Inventory and pricing section).")
+                "its stock in step. Give it a SKU in Etsy (the listing's Inventory and pricing section)."
+            )
     return reasons

@@ -42,14 +42,18 @@ class EtsyPlugin:
 
     def client(self, settings: Settings, connection: ChannelConnection) -> EtsyClient:
         etsy = get_etsy_settings()
-        limits = shared_limits(etsy, redis_url=settings.redis_url,
-                               sqlite_path=None if settings.redis_url else str(settings.data_dir / "ratelimit.sqlite"),
-                               prefix=settings.queue_name)
+        limits = shared_limits(
+            etsy,
+            redis_url=settings.redis_url,
+            sqlite_path=None if settings.redis_url else str(settings.data_dir / "ratelimit.sqlite"),
+            prefix=settings.queue_name,
+        )
         return EtsyClient(etsy, connection.access_token, limits=limits)
 
     def store(self, settings: Settings, engine: Engine, connection: ChannelConnection) -> EtsyStore:
-        return EtsyStore(self.client(settings, connection), connection.external_id,
-                         page_size=get_etsy_settings().page_size)
+        return EtsyStore(
+            self.client(settings, connection), connection.external_id, page_size=get_etsy_settings().page_size
+        )
 
     def image_headers(self, connection: ChannelConnection, url: str) -> dict[str, str]:
         return {}  # its image URLs are public (a CDN)

@@ -49,8 +49,10 @@ from tokbridge.channels.etsy.errors import EtsyUnavailable, NotFound, PermanentE
 
 log = logging.getLogger(__name__)
 BATCH = 100  # Etsy's limit for listings per batch read and per page
-NO_OUTSIDE_ORDERS = ("Etsy does not accept orders from other sales channels: TokBridge keeps this TikTok order "
-                     "itself and takes its units from your Etsy stock.")
+NO_OUTSIDE_ORDERS = (
+    "Etsy does not accept orders from other sales channels: TokBridge keeps this TikTok order "
+    "itself and takes its units from your Etsy stock."
+)
 
 
 class EtsyStore:
@@ -80,20 +82,27 @@ class EtsyStore:
 
     def shop_details(self) -> dict[str, str]:
         shop = self._shop_record()
-        return {"name": shop.get("shop_name") or str(self.shop_id),
-                "domain": shop.get("url") or f"etsy.com/shop/{shop.get('shop_name')}",
-                "currency": shop.get("currency_code") or ""}
+        return {
+            "name": shop.get("shop_name") or str(self.shop_id),
+            "domain": shop.get("url") or f"etsy.com/shop/{shop.get('shop_name')}",
+            "currency": shop.get("currency_code") or "",
+        }
 
     def locations(self) -> list[dict]:
         """One location: the shop (Etsy keeps one quantity per offering)."""
-        return [{"id": str(self.shop_id), "name": self._shop_record().get("shop_name") or "Etsy shop",
-                 "isActive": True}]
+        return [
+            {"id": str(self.shop_id), "name": self._shop_record().get("shop_name") or "Etsy shop", "isActive": True}
+        ]
 
     # --- catalog ----------------------------------------------------------------------------------
 
     def _page(self, state: str, offset: int, *, changed_first: bool = False) -> tuple[list[dict], int]:
-        query: dict[str, QueryValue] = {"state": state, "limit": self.page_size, "offset": offset,
-                                        "includes": ["Images"]}
+        query: dict[str, QueryValue] = {
+            "state": state,
+            "limit": self.page_size,
+            "offset": offset,
+            "includes": ["Images"],
+        }
         if changed_first:
             query.update(sort_on="updated", sort_order="desc")
         data = self.client.get(f"/shops/{self.shop_id}/listings", query, what="the shop's listings")
@@ -104,10 +113,11 @@ class EtsyStore:
         batch answer 404: those are then read one by one, and the gone ones left out."""
         found: dict[int, dict] = {}
         for start in range(0, len(listing_ids), BATCH):
-            chunk = listing_ids[start:start + BATCH]
+            chunk = listing_ids[start : start + BATCH]
             try:
-                data = self.client.get("/listings/batch/inventory", {"listing_ids": chunk},
-                                       what="the listings' inventory")
+                data = self.client.get(
+                    "/listings/batch/inventory", {"listing_ids": chunk}, what="the listings' inventory"
+                )
             except NotFound:
                 for listing_id in chunk:
                     single = self._inventory(listing_id)
@@ -165,11 +175,17 @@ class EtsyStore:
         stamp = since.astimezone(UTC).timestamp()
         while index < len(mapping.STATES):
             listings, count = self._page(mapping.STATES[index], offset, changed_first=True)
-            changed = [listing for listing in listings
-                       if (listing.get("updated_timestamp") or listing.get("last_modified_timestamp") or 0) > stamp]
+            changed = [
+                listing
+                for listing in listings
+                if (listing.get("updated_timestamp") or listing.get("last_modified_timestamp") or 0) > stamp
+            ]
             done_with_state = len(changed) < len(listings) or offset + len(listings) >= count or not listings
-            following = ({"state": index + 1, "offset": 0} if done_with_state
-                         else {"state": index, "offset": offset + len(listings)})
+            following = (
+                {"state": index + 1, "offset": 0}
+                if done_with_state
+                else {"state": index, "offset": offset + len(listings)}
+            )
             more = following["state"] < len(mapping.STATES)
             if changed:
                 return ProductPage(self._complete(changed), json.dumps(following) if more else None)
@@ -202,8 +218,10 @@ class EtsyStore:
     def _located(self, listing_id: int, inventory: dict, item: str) -> int:
         index = inv.find(listing_id, inventory, item)
         if index is None:
-            raise NotFound("This variant is no longer in the Etsy listing (its SKU or options changed); "
-                           "the next catalog update finds it again.")
+            raise NotFound(
+                "This variant is no longer in the Etsy listing (its SKU or options changed); "
+                "the next catalog update finds it again."
+            )
         return index
 
     def _write(self, listing_id: int, inventory: dict, quantities: dict[int, int]) -> None:
@@ -211,14 +229,22 @@ class EtsyStore:
         landed meanwhile."""
         body = inv.writable(inventory, quantities)
         # Three variations are read and written back as they are (the default would refuse a third).
-        self.client.request("PUT", f"/listings/{listing_id}/inventory", query={"max_variations_supported": "3"},
-                            json=body, what="the listing's stock")
+        self.client.request(
+            "PUT",
+            f"/listings/{listing_id}/inventory",
+            query={"max_variations_supported": "3"},
+            json=body,
+            what="the listing's stock",
+        )
         again = self._inventory(listing_id)
         if again is None:
             raise NotFound("The Etsy listing was deleted while its stock was written.")
         if inv.comparable(inv.writable(again)) != inv.comparable(body):
-            raise EtsyUnavailable("Etsy's stock for this listing changed while TokBridge wrote it; it will be "
-                                  "read again and the change decided again.", retry_after=1.0)
+            raise EtsyUnavailable(
+                "Etsy's stock for this listing changed while TokBridge wrote it; it will be "
+                "read again and the change decided again.",
+                retry_after=1.0,
+            )
 
     def set_inventory(self, quantities: Sequence[InventoryQuantity], *, idempotency_key: str) -> None:
         """Absolute quantities, compared first with `change_from_quantity` where given (read, compare,
@@ -237,7 +263,8 @@ class EtsyStore:
                     raise StockChangedMeanwhile(
                         f"Etsy now has {current} in stock, not {quantity.change_from_quantity}; nothing was "
                         "changed. TokBridge reads the stock again before deciding.",
-                        [f"Etsy has {current} in stock, not the {quantity.change_from_quantity} expected."])
+                        [f"Etsy has {current} in stock, not the {quantity.change_from_quantity} expected."],
+                    )
                 for shared in inv.group(inventory, index):
                     wanted[shared] = max(int(quantity.quantity), 0)
             self._write(listing_id, inventory, wanted)
@@ -271,18 +298,29 @@ class EtsyStore:
         raise PermanentError(NO_OUTSIDE_ORDERS)
 
     def order_fulfilments(self, order_external_id: str) -> OrderFulfilments:
-        raise PermanentError("TokBridge creates no orders in Etsy, so there is no Etsy order to read: "
-                             "shipping is entered in TokBridge.")
+        raise PermanentError(
+            "TokBridge creates no orders in Etsy, so there is no Etsy order to read: shipping is entered in TokBridge."
+        )
 
-    def orders_changed_since(self, since: datetime | None, cursor: str | None = None, *,
-                             source_name: str | None = None) -> OrderPage:
+    def orders_changed_since(
+        self, since: datetime | None, cursor: str | None = None, *, source_name: str | None = None
+    ) -> OrderPage:
         return OrderPage(orders=[], next_cursor=None)
 
-    def cancel_order(self, order_external_id: str, *, reason: str = "other", restock: bool = True,
-                     state_external_id: str | None = None) -> None:
-        raise PermanentError("TokBridge creates no orders in Etsy, so there is none to cancel there; the order "
-                             "is cancelled in TokBridge and its units put back with a stock change.")
+    def cancel_order(
+        self,
+        order_external_id: str,
+        *,
+        reason: str = "other",
+        restock: bool = True,
+        state_external_id: str | None = None,
+    ) -> None:
+        raise PermanentError(
+            "TokBridge creates no orders in Etsy, so there is none to cancel there; the order "
+            "is cancelled in TokBridge and its units put back with a stock change."
+        )
 
-    def refund_order(self, order_external_id: str, items: Sequence[RefundItem], *, note: str,
-                     idempotency_key: str) -> str:
+    def refund_order(
+        self, order_external_id: str, items: Sequence[RefundItem], *, note: str, idempotency_key: str
+    ) -> str:
         raise PermanentError("TokBridge creates no orders in Etsy, so a refund is recorded in TokBridge only.")

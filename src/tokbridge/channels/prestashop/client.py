@@ -31,8 +31,16 @@ def api_url(address: str) -> str:
 class PrestaShopClient:
     """Requests for one shop address and Webservice key; `shop_id` (multistore) goes on every request."""
 
-    def __init__(self, address: str, key: str, *, timeout: float = 30.0, shop_id: str | None = None,
-                 language_id: str | None = None, http: httpx.Client | None = None):
+    def __init__(
+        self,
+        address: str,
+        key: str,
+        *,
+        timeout: float = 30.0,
+        shop_id: str | None = None,
+        language_id: str | None = None,
+        http: httpx.Client | None = None,
+    ):
         self.address = address.rstrip("/")
         self.base_url = api_url(self.address)
         self.shop_id = shop_id
@@ -70,8 +78,15 @@ class PrestaShopClient:
                 return [found]
         return []
 
-    def one(self, resource: str, singular: str, record_id: str | int, *, what: str,
-            query: Mapping[str, QueryValue] | None = None) -> dict:
+    def one(
+        self,
+        resource: str,
+        singular: str,
+        record_id: str | int,
+        *,
+        what: str,
+        query: Mapping[str, QueryValue] | None = None,
+    ) -> dict:
         data = self.get(f"{resource}/{int(record_id)}", query, what=what)
         found = data.get(singular) if isinstance(data, dict) else None
         if not isinstance(found, dict):
@@ -90,8 +105,9 @@ class PrestaShopClient:
 
     # --- writes ------------------------------------------------------------------------------------
 
-    def write(self, method: str, path: str, body: bytes, *, what: str,
-              query: Mapping[str, QueryValue] | None = None) -> Any:
+    def write(
+        self, method: str, path: str, body: bytes, *, what: str, query: Mapping[str, QueryValue] | None = None
+    ) -> Any:
         response = self._send(method, path, query, what=what, body=body)
         return _json(response, what) if response.content else None
 
@@ -104,8 +120,16 @@ class PrestaShopClient:
 
     # --- the one request ---------------------------------------------------------------------------
 
-    def _send(self, method: str, path: str, query: Mapping[str, QueryValue] | None, *, what: str,
-              body: bytes | None = None, output: str | None = "JSON") -> httpx.Response:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, QueryValue] | None,
+        *,
+        what: str,
+        body: bytes | None = None,
+        output: str | None = "JSON",
+    ) -> httpx.Response:
         params = _params(query or {})
         if output:
             params.append(("output_format", output))
@@ -155,8 +179,9 @@ def error_messages(response: httpx.Response) -> list[str]:
         messages = xml.errors(response.content)
     else:
         if isinstance(data, dict):
-            messages = [str(error.get("message") or "").strip() for error in data.get("errors") or []
-                        if isinstance(error, dict)]
+            messages = [
+                str(error.get("message") or "").strip() for error in data.get("errors") or [] if isinstance(error, dict)
+            ]
     return [message[:300] for message in messages if message]
 
 
@@ -165,13 +190,15 @@ def _error(response: httpx.Response, what: str) -> Exception:
     messages = error_messages(response)
     said = messages[0] if messages else f"HTTP {status}"
     if status in (429, 503) or status >= 500:
-        return ShopUnavailable(f"The PrestaShop shop answered with an error ({what}); it will be tried again.",
-                               retry_after=30.0)
+        return ShopUnavailable(
+            f"The PrestaShop shop answered with an error ({what}); it will be tried again.", retry_after=30.0
+        )
     if status in (401, 403):
         return AuthenticationError(
             f"PrestaShop refused TokBridge's Webservice key ({what}): {said}. Check in your shop's back office "
             "(Advanced Parameters > Webservice) that the key is enabled and has every permission TokBridge "
-            "needs, then connect the shop again.")
+            "needs, then connect the shop again."
+        )
     if status == 404:
         return NotFound(f"PrestaShop has no such record ({what}).")
     return Refused(f"PrestaShop refused this ({what}): {said}", messages or [said])

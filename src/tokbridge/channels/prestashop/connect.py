@@ -27,30 +27,49 @@ from tokbridge.config import Settings
 log = logging.getLogger(__name__)
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9]{32}$")
-FIX_PERMISSIONS = ("In your PrestaShop back office, open Advanced Parameters > Webservice, edit the key, tick "
-                   "the permissions listed, save, and connect again.")
+FIX_PERMISSIONS = (
+    "In your PrestaShop back office, open Advanced Parameters > Webservice, edit the key, tick "
+    "the permissions listed, save, and connect again."
+)
 
 
 class PrestaShopConnector:
     required_scopes = tuple(permissions.needed())
     form_fields = (
-        ConnectField("address", "Shop address", placeholder="https://shop.example.com",
-                     help="The address of your PrestaShop shop, as customers open it."),
-        ConnectField("key", "Webservice key", placeholder="32 letters and digits", secret=True,
-                     help="Create it in your back office: Advanced Parameters > Webservice > Add new key."),
-        ConnectField("shop_id", "Shop id (multistore only)", placeholder="1",
-                     help="Leave empty unless your PrestaShop runs several shops."),
-        ConnectField("language", "Language to read", placeholder="en",
-                     help="The two-letter code of the language your products are sent in; empty: the "
-                          "shop's default language."),
+        ConnectField(
+            "address",
+            "Shop address",
+            placeholder="https://shop.example.com",
+            help="The address of your PrestaShop shop, as customers open it.",
+        ),
+        ConnectField(
+            "key",
+            "Webservice key",
+            placeholder="32 letters and digits",
+            secret=True,
+            help="Create it in your back office: Advanced Parameters > Webservice > Add new key.",
+        ),
+        ConnectField(
+            "shop_id",
+            "Shop id (multistore only)",
+            placeholder="1",
+            help="Leave empty unless your PrestaShop runs several shops.",
+        ),
+        ConnectField(
+            "language",
+            "Language to read",
+            placeholder="en",
+            help="The two-letter code of the language your products are sent in; empty: the shop's default language.",
+        ),
     )
     state_max_age_seconds = 600
 
     def account_of(self, answers: Mapping[str, str]) -> str:
         return normalise_address(answers.get("address") or "")
 
-    def begin(self, settings: Settings, *, account: str, state: str, callback_url: str,
-              answers: Mapping[str, str]) -> ConnectStart:
+    def begin(
+        self, settings: Settings, *, account: str, state: str, callback_url: str, answers: Mapping[str, str]
+    ) -> ConnectStart:
         return ConnectStart(redirect_url=None)  # the form's answers are the credentials
 
     def read_launch(self, settings: Settings, params: Mapping[str, str]) -> str | None:
@@ -64,36 +83,54 @@ class PrestaShopConnector:
         address = normalise_address(answers.get("address") or returned.account)
         key = (answers.get("key") or "").strip()
         if not KEY_PATTERN.match(key):
-            raise ConnectRefused("This is not a Webservice key",
-                                 "A PrestaShop Webservice key is 32 letters and digits.",
-                                 "Copy the key from Advanced Parameters > Webservice in your back office.")
+            raise ConnectRefused(
+                "This is not a Webservice key",
+                "A PrestaShop Webservice key is 32 letters and digits.",
+                "Copy the key from Advanced Parameters > Webservice in your back office.",
+            )
         config = get_prestashop_settings()
         with PrestaShopClient(address, key, timeout=config.request_timeout_seconds) as client:
             try:
                 listing, _ = client.get_xml("", what="the key's permissions")
             except (NotFound, Refused):
-                raise ConnectRefused("No PrestaShop Webservice at this address",
-                                     f"{address}/api/ does not answer as a PrestaShop Webservice.",
-                                     "Check the address, and that the Webservice is enabled in your back office "
-                                     "(Advanced Parameters > Webservice).") from None
+                raise ConnectRefused(
+                    "No PrestaShop Webservice at this address",
+                    f"{address}/api/ does not answer as a PrestaShop Webservice.",
+                    "Check the address, and that the Webservice is enabled in your back office "
+                    "(Advanced Parameters > Webservice).",
+                ) from None
             granted = permissions.granted(listing)
             lacking = permissions.missing(granted)
             if lacking:
-                raise ConnectRefused("Your Webservice key lacks permissions",
-                                     "Your Webservice key cannot " + "; cannot ".join(lacking) + ".",
-                                     FIX_PERMISSIONS)
-            shop = read_shop(client, shop_id=(answers.get("shop_id") or "").strip() or None,
-                             language=(answers.get("language") or "").strip().lower() or None)
+                raise ConnectRefused(
+                    "Your Webservice key lacks permissions",
+                    "Your Webservice key cannot " + "; cannot ".join(lacking) + ".",
+                    FIX_PERMISSIONS,
+                )
+            shop = read_shop(
+                client,
+                shop_id=(answers.get("shop_id") or "").strip() or None,
+                language=(answers.get("language") or "").strip().lower() or None,
+            )
         data = {**shop.as_data(), "address": address, "can_patch": "stock_availables:PATCH" in granted}
-        return ConnectionGrant(external_id=address if shop.single else f"{address}#shop-{shop.shop_id}",
-                               name=shop.name, access_token=key, scopes=sorted(granted), data=data)
+        return ConnectionGrant(
+            external_id=address if shop.single else f"{address}#shop-{shop.shop_id}",
+            name=shop.name,
+            access_token=key,
+            scopes=sorted(granted),
+            data=data,
+        )
 
     def needs_refresh(self, connection: ChannelConnection) -> bool:
         return False  # a Webservice key does not expire
 
     def refresh(self, settings: Settings, connection: ChannelConnection) -> ConnectionGrant:
-        return ConnectionGrant(external_id=connection.external_id, name=connection.name,
-                               access_token=connection.access_token or "", scopes=list(connection.scopes or []))
+        return ConnectionGrant(
+            external_id=connection.external_id,
+            name=connection.name,
+            access_token=connection.access_token or "",
+            scopes=list(connection.scopes or []),
+        )
 
     def missing_scopes(self, granted: Sequence[str]) -> list[str]:
         return permissions.missing(tuple(granted))
@@ -111,19 +148,25 @@ def normalise_address(typed: str) -> str:
     query are dropped. http:// only where PRESTASHOP_ALLOW_HTTP (tests, the demo)."""
     text = typed.strip()
     if not text:
-        raise ConnectRefused("No shop address", "Type the address of your PrestaShop shop.",
-                             "For example https://shop.example.com.")
+        raise ConnectRefused(
+            "No shop address", "Type the address of your PrestaShop shop.", "For example https://shop.example.com."
+        )
     if "://" not in text:
         text = "https://" + text
     parts = urlsplit(text)
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("http", "https") or not host or " " in text:
-        raise ConnectRefused("This is not a shop address", f"{typed.strip()!r} is not a web address.",
-                             "Type it as it shows in your browser, for example https://shop.example.com.")
+        raise ConnectRefused(
+            "This is not a shop address",
+            f"{typed.strip()!r} is not a web address.",
+            "Type it as it shows in your browser, for example https://shop.example.com.",
+        )
     if parts.scheme == "http" and not get_prestashop_settings().allow_http:
-        raise ConnectRefused("The shop must be reached over HTTPS",
-                             "Your Webservice key would travel unprotected over http://.",
-                             "Use your shop's https:// address.")
+        raise ConnectRefused(
+            "The shop must be reached over HTTPS",
+            "Your Webservice key would travel unprotected over http://.",
+            "Use your shop's https:// address.",
+        )
     path = parts.path.rstrip("/")
     if path.endswith("/api"):
         path = path[: -len("/api")]

@@ -36,8 +36,11 @@ def text(value, language_id: str) -> str:
     """A multilingual field in the chosen language: a plain string (`language=` given), or PrestaShop's
     `[{"id": "1", "value": ".."}]` (the chosen language's value, else the first non-empty one)."""
     if isinstance(value, list):
-        chosen = [entry.get("value") for entry in value if isinstance(entry, dict)
-                  and str(entry.get("id")) == str(language_id)]
+        chosen = [
+            entry.get("value")
+            for entry in value
+            if isinstance(entry, dict) and str(entry.get("id")) == str(language_id)
+        ]
         others = [entry.get("value") for entry in value if isinstance(entry, dict)]
         for candidate in chosen + others:
             if candidate:
@@ -105,33 +108,54 @@ def product(row: dict, context: Context) -> Product:
     product_id = str(row["id"])
     language = context.language_id
     associations = row.get("associations") or {}
-    images = [ProductImage(external_id=f"{product_id}-{image_id}", url=image_url(context.address, product_id, image_id),
-                           position=position, alt_text=text(row.get("name"), language) or None)
-              for position, image_id in enumerate(ids(associations, "images"), start=1)]
+    images = [
+        ProductImage(
+            external_id=f"{product_id}-{image_id}",
+            url=image_url(context.address, product_id, image_id),
+            position=position,
+            alt_text=text(row.get("name"), language) or None,
+        )
+        for position, image_id in enumerate(ids(associations, "images"), start=1)
+    ]
     combinations = sorted(context.combinations.get(product_id, []), key=lambda c: int(c["id"]))
     options = _options(combinations, context)
     rate = context.tax_rates.get(str(row.get("id_tax_rules_group") or "0"), Decimal(0))
     title = text(row.get("name"), language) or f"Product {product_id}"
     if combinations:
-        variants = [_combination(row, combination, position, options, rate, context)
-                    for position, combination in enumerate(combinations, start=1)]
+        variants = [
+            _combination(row, combination, position, options, rate, context)
+            for position, combination in enumerate(combinations, start=1)
+        ]
     else:
         regular, sale = prices(row, None, rate, context.sales.get(product_id, []))
-        variants = [ProductVariant(
-            external_id=variant_id(product_id, 0), title=title, position=1, price=sale or regular,
-            compare_at_price=regular if sale else None, sku=str(row.get("reference") or "") or None,
-            barcode=str(row.get("ean13") or row.get("upc") or "") or None,
-            weight_grams=grams(number(row.get("weight"))), inventory_item_external_id=variant_id(product_id, 0),
-            inventory_levels=[InventoryLevel(context.shop_id, context.stock.get((product_id, "0"), 0))])]
+        variants = [
+            ProductVariant(
+                external_id=variant_id(product_id, 0),
+                title=title,
+                position=1,
+                price=sale or regular,
+                compare_at_price=regular if sale else None,
+                sku=str(row.get("reference") or "") or None,
+                barcode=str(row.get("ean13") or row.get("upc") or "") or None,
+                weight_grams=grams(number(row.get("weight"))),
+                inventory_item_external_id=variant_id(product_id, 0),
+                inventory_levels=[InventoryLevel(context.shop_id, context.stock.get((product_id, "0"), 0))],
+            )
+        ]
     manufacturer = row.get("manufacturer_name")
     return Product(
-        external_id=product_id, title=title,
+        external_id=product_id,
+        title=title,
         status="active" if str(row.get("active")) == "1" else "inactive",
         description_html=text(row.get("description"), language) or text(row.get("description_short"), language),
         vendor=str(manufacturer) if manufacturer else None,
-        product_type=None, handle=text(row.get("link_rewrite"), language) or None,
+        product_type=None,
+        handle=text(row.get("link_rewrite"), language) or None,
         updated_at=updated_at(row, context.zone),
-        options=[option for option, _ in options], images=images, variants=variants)
+        options=[option for option, _ in options],
+        images=images,
+        variants=variants,
+    )
 
 
 def updated_at(row: dict, zone: ZoneInfo) -> datetime | None:
@@ -151,19 +175,29 @@ def _options(combinations: list[dict], context: Context) -> list[tuple[ProductOp
             name = text(value.get("name"), context.language_id)
             if name and name not in groups.setdefault(group, []):
                 groups[group].append(name)
-    ordered = sorted(groups, key=lambda group: (int(number((context.options.get(group) or {}).get("position"))),
-                                                int(group)))
+    ordered = sorted(
+        groups, key=lambda group: (int(number((context.options.get(group) or {}).get("position"))), int(group))
+    )
     found = []
     for position, group in enumerate(ordered, start=1):
         option = context.options.get(group) or {}
-        name = (text(option.get("public_name"), context.language_id) or text(option.get("name"), context.language_id)
-                or f"Option {group}")
+        name = (
+            text(option.get("public_name"), context.language_id)
+            or text(option.get("name"), context.language_id)
+            or f"Option {group}"
+        )
         found.append((ProductOption(name=name, position=position, values=groups[group], external_id=group), group))
     return found
 
 
-def _combination(row: dict, combination: dict, position: int, options: list[tuple[ProductOption, str]],
-                 rate: Decimal, context: Context) -> ProductVariant:
+def _combination(
+    row: dict,
+    combination: dict,
+    position: int,
+    options: list[tuple[ProductOption, str]],
+    rate: Decimal,
+    context: Context,
+) -> ProductVariant:
     product_id, attribute_id = str(row["id"]), str(combination["id"])
     chosen: dict[str, str] = {}
     for value_id in ids(combination.get("associations"), "product_option_values"):
@@ -175,13 +209,16 @@ def _combination(row: dict, combination: dict, position: int, options: list[tupl
     return ProductVariant(
         external_id=variant_id(product_id, attribute_id),
         title=" / ".join(option_values.values()) or str(combination.get("reference") or attribute_id),
-        position=position, price=sale or regular, compare_at_price=regular if sale else None,
+        position=position,
+        price=sale or regular,
+        compare_at_price=regular if sale else None,
         sku=str(combination.get("reference") or row.get("reference") or "") or None,
         barcode=str(combination.get("ean13") or combination.get("upc") or "") or None,
         option_values=option_values,
         weight_grams=grams(number(row.get("weight")) + number(combination.get("weight"))),
         inventory_item_external_id=variant_id(product_id, attribute_id),
-        inventory_levels=[InventoryLevel(context.shop_id, context.stock.get((product_id, attribute_id), 0))])
+        inventory_levels=[InventoryLevel(context.shop_id, context.stock.get((product_id, attribute_id), 0))],
+    )
 
 
 def prices(row: dict, combination: dict | None, rate: Decimal, sales: list[Sale]) -> tuple[str, str | None]:
@@ -192,7 +229,8 @@ def prices(row: dict, combination: dict | None, rate: Decimal, sales: list[Sale]
     regular = (base + impact) * (1 + rate)
     attribute_id = int(combination["id"]) if combination else 0
     sale = next((s for s in sales if s.attribute_id == attribute_id), None) or next(
-        (s for s in sales if s.attribute_id == 0), None)
+        (s for s in sales if s.attribute_id == 0), None
+    )
     if sale is None:
         return money(regular), None
     price = base if sale.price < 0 else sale.price
@@ -224,6 +262,10 @@ def sale(row: dict, shop_id: str, currency_id: str, now_local: str) -> Sale | No
     start, end = str(row.get("from") or times.NEVER), str(row.get("to") or times.NEVER)
     if (not start.startswith("0000") and start > now_local) or (not end.startswith("0000") and end < now_local):
         return None
-    return Sale(attribute_id=int(number(row.get("id_product_attribute"))), price=number(row.get("price") or -1),
-                reduction=number(row.get("reduction")), percentage=row.get("reduction_type") == "percentage",
-                reduction_tax_included=str(row.get("reduction_tax") or "1") == "1")
+    return Sale(
+        attribute_id=int(number(row.get("id_product_attribute"))),
+        price=number(row.get("price") or -1),
+        reduction=number(row.get("reduction")),
+        percentage=row.get("reduction_type") == "percentage",
+        reduction_tax_included=str(row.get("reduction_tax") or "1") == "1",
+    )

@@ -54,9 +54,15 @@ from tokbridge.channels.prestashop.shop import STATE_KEYS, configuration
 
 log = logging.getLogger(__name__)
 
-MEANINGS = {"PS_OS_PAYMENT": STATE_PAID, "PS_OS_PREPARATION": STATE_PROCESSING, "PS_OS_SHIPPING": STATE_SHIPPED,
-            "PS_OS_DELIVERED": STATE_DELIVERED, "PS_OS_CANCELED": STATE_CANCELLED, "PS_OS_REFUND": STATE_REFUNDED,
-            "PS_OS_ERROR": STATE_PAYMENT_ERROR}
+MEANINGS = {
+    "PS_OS_PAYMENT": STATE_PAID,
+    "PS_OS_PREPARATION": STATE_PROCESSING,
+    "PS_OS_SHIPPING": STATE_SHIPPED,
+    "PS_OS_DELIVERED": STATE_DELIVERED,
+    "PS_OS_CANCELED": STATE_CANCELLED,
+    "PS_OS_REFUND": STATE_REFUNDED,
+    "PS_OS_ERROR": STATE_PAYMENT_ERROR,
+}
 MICRO = Decimal("0.000001")
 # PrestaShop's Validate::isName refuses digits and these; a name made only of them becomes a stand-in.
 NOT_IN_NAMES = re.compile(r"[0-9!<>,;?=+()@#\"°{}_$%:¤|]")
@@ -95,8 +101,11 @@ def line_prices(order: NewOrder) -> list[Decimal]:
         tax = Decimal(0)
         if not order.taxes_included:
             own = sum((mapping.number(tax_line.amount) for tax_line in line.tax_lines), Decimal(0))
-            tax = own if line.tax_lines else (order_tax * value / (items + shipping) if items + shipping > 0
-                                              else Decimal(0))
+            tax = (
+                own
+                if line.tax_lines
+                else (order_tax * value / (items + shipping) if items + shipping > 0 else Decimal(0))
+            )
         paid = (value + tax - discount * share) / line.quantity
         found.append(max(paid, Decimal(0)).quantize(mapping.CENT, rounding=ROUND_HALF_UP))
     return found
@@ -114,8 +123,10 @@ class OrdersMixin:
     overlap: timedelta
 
     if TYPE_CHECKING:  # defined by PrestaShopStore; declared for the type checker only
-        def _by_ids(self, resource: str, field: str, values: Iterable[str], query: dict, *,
-                    what: str) -> list[dict]: ...
+
+        def _by_ids(
+            self, resource: str, field: str, values: Iterable[str], query: dict, *, what: str
+        ) -> list[dict]: ...
 
         def _rates(self, groups: set[str], *, country: str | None = None) -> dict[str, Decimal]: ...
 
@@ -136,11 +147,18 @@ class OrdersMixin:
 
     def order_states(self) -> list[StoreOrderState]:
         meanings = {state_id: MEANINGS[key] for key, state_id in configuration(self.client, STATE_KEYS).items()}
-        rows = self.client.rows("order_states", {"display": "full", "language": self.language_id},
-                                what="the order statuses")
-        return [StoreOrderState(external_id=str(row["id"]), name=mapping.text(row.get("name"), self.language_id)
-                                or f"Status {row['id']}", meaning=meanings.get(str(row["id"])))
-                for row in sorted(rows, key=lambda row: int(row["id"])) if str(row.get("deleted") or "0") != "1"]
+        rows = self.client.rows(
+            "order_states", {"display": "full", "language": self.language_id}, what="the order statuses"
+        )
+        return [
+            StoreOrderState(
+                external_id=str(row["id"]),
+                name=mapping.text(row.get("name"), self.language_id) or f"Status {row['id']}",
+                meaning=meanings.get(str(row["id"])),
+            )
+            for row in sorted(rows, key=lambda row: int(row["id"]))
+            if str(row.get("deleted") or "0") != "1"
+        ]
 
     def _shipped_states(self) -> set[str]:
         rows = self.client.rows("order_states", {"display": "[id,shipped]"}, what="the order statuses")
@@ -150,20 +168,30 @@ class OrdersMixin:
         order = self._order(order_external_id)
         if str(order.get("current_state")) == str(state_external_id):
             return
-        body = xml.document("order_history", {"id_order": int(order_external_id),
-                                              "id_order_state": int(state_external_id)})
+        body = xml.document(
+            "order_history", {"id_order": int(order_external_id), "id_order_state": int(state_external_id)}
+        )
         self.client.create("order_histories", "order_history", body, what="the order's status")
 
-    def cancel_order(self, order_external_id: str, *, reason: str = CANCELLED_OTHERWISE,
-                     restock: bool = True, state_external_id: str | None = None) -> None:
+    def cancel_order(
+        self,
+        order_external_id: str,
+        *,
+        reason: str = CANCELLED_OTHERWISE,
+        restock: bool = True,
+        state_external_id: str | None = None,
+    ) -> None:
         """Move the order to the mapped cancelled state (default PS_OS_CANCELED): PrestaShop gives its units
         back itself when the state says so, which its cancelled state does."""
         self.set_order_state(order_external_id, state_external_id or self._state_id("PS_OS_CANCELED"))
 
-    def refund_order(self, order_external_id: str, items: Sequence[RefundItem], *, note: str,
-                     idempotency_key: str) -> str:
-        raise PermanentError("PrestaShop's Webservice cannot record a refund on an order. Record it in your back "
-                             "office (Orders, open the order, Partial refund) if you want it there.")
+    def refund_order(
+        self, order_external_id: str, items: Sequence[RefundItem], *, note: str, idempotency_key: str
+    ) -> str:
+        raise PermanentError(
+            "PrestaShop's Webservice cannot record a refund on an order. Record it in your back "
+            "office (Orders, open the order, Partial refund) if you want it there."
+        )
 
     # --- reading orders ---------------------------------------------------------------------------
 
@@ -179,43 +207,67 @@ class OrdersMixin:
         if not orders:
             return []
         carriers_of: dict[str, list[dict]] = {}
-        for row in self._by_ids("order_carriers", "id_order", [str(o["id"]) for o in orders], {"display": "full"},
-                                what="the orders' tracking numbers"):
+        for row in self._by_ids(
+            "order_carriers",
+            "id_order",
+            [str(o["id"]) for o in orders],
+            {"display": "full"},
+            what="the orders' tracking numbers",
+        ):
             carriers_of.setdefault(str(row.get("id_order")), []).append(row)
         carrier_ids = {str(row.get("id_carrier")) for rows in carriers_of.values() for row in rows}
-        names = {str(row["id"]): str(row.get("name") or "") for row in
-                 self._by_ids("carriers", "id", [c for c in carrier_ids if c.isdigit()], {"display": "[id,name]"},
-                              what="the carriers")}
+        names = {
+            str(row["id"]): str(row.get("name") or "")
+            for row in self._by_ids(
+                "carriers", "id", [c for c in carrier_ids if c.isdigit()], {"display": "[id,name]"}, what="the carriers"
+            )
+        }
         cancelled_state = self._state_ids().get("PS_OS_CANCELED")
         shipped_states = self._shipped_states()
         found = []
         for order in orders:
             order_id, state = str(order["id"]), str(order.get("current_state"))
-            lines = [FulfilmentLine(line_item_external_id=str(row.get("id")),
-                                    quantity=int(mapping.number(row.get("product_quantity"))),
-                                    sku=str(row.get("product_reference") or "") or None,
-                                    variant_external_id=mapping.variant_id(row.get("product_id") or 0,
-                                                                           row.get("product_attribute_id") or 0))
-                     for row in mapping_rows(order)]
+            lines = [
+                FulfilmentLine(
+                    line_item_external_id=str(row.get("id")),
+                    quantity=int(mapping.number(row.get("product_quantity"))),
+                    sku=str(row.get("product_reference") or "") or None,
+                    variant_external_id=mapping.variant_id(
+                        row.get("product_id") or 0, row.get("product_attribute_id") or 0
+                    ),
+                )
+                for row in mapping_rows(order)
+            ]
             shipments = []
             for row in carriers_of.get(order_id, []):
                 number = str(row.get("tracking_number") or "").strip()
                 if number or state in shipped_states:
-                    shipments.append(Fulfilment(
-                        external_id=str(row["id"]), status="SUCCESS",
-                        tracking_company=names.get(str(row.get("id_carrier"))) or None,
-                        tracking_numbers=[number] if number else [], lines=lines,
-                        created_at=times.to_utc(row.get("date_add"), self.zone)))
+                    shipments.append(
+                        Fulfilment(
+                            external_id=str(row["id"]),
+                            status="SUCCESS",
+                            tracking_company=names.get(str(row.get("id_carrier"))) or None,
+                            tracking_numbers=[number] if number else [],
+                            lines=lines,
+                            created_at=times.to_utc(row.get("date_add"), self.zone),
+                        )
+                    )
             cancelled = state == cancelled_state
-            found.append(OrderFulfilments(
-                order_external_id=order_id, cancelled=cancelled, fulfilment_orders=[],
-                fulfilments=[] if cancelled else shipments,
-                cancel_reason=CANCELLED_OTHERWISE if cancelled else None,
-                updated_at=times.to_utc(order.get("date_upd"), self.zone)))
+            found.append(
+                OrderFulfilments(
+                    order_external_id=order_id,
+                    cancelled=cancelled,
+                    fulfilment_orders=[],
+                    fulfilments=[] if cancelled else shipments,
+                    cancel_reason=CANCELLED_OTHERWISE if cancelled else None,
+                    updated_at=times.to_utc(order.get("date_upd"), self.zone),
+                )
+            )
         return found
 
-    def orders_changed_since(self, since: datetime | None, cursor: str | None = None, *,
-                             source_name: str | None = None) -> OrderPage:
+    def orders_changed_since(
+        self, since: datetime | None, cursor: str | None = None, *, source_name: str | None = None
+    ) -> OrderPage:
         """Orders whose `date_upd` is after `since` (shop-local time, read with the same overlap as
         products), oldest change first; with `source_name`, only those TokBridge created for that channel
         (their customer's placeholder email)."""
@@ -225,21 +277,38 @@ class OrdersMixin:
             start = times.to_local(since - self.overlap, self.zone) if since else "1970-01-01 00:00:00"
             position = {"from": start, "skip": 0}
         lower, skip = str(position["from"]), int(position["skip"])
-        rows = self.client.rows("orders", {"display": "full", "filter[date_upd]": f"[{lower},9999-12-31 23:59:59]",
-                                           "date": 1, "sort": "[date_upd_ASC,id_ASC]",
-                                           "limit": f"{skip},{ORDERS_PAGE}"}, what="the orders")
+        rows = self.client.rows(
+            "orders",
+            {
+                "display": "full",
+                "filter[date_upd]": f"[{lower},9999-12-31 23:59:59]",
+                "date": 1,
+                "sort": "[date_upd_ASC,id_ASC]",
+                "limit": f"{skip},{ORDERS_PAGE}",
+            },
+            what="the orders",
+        )
         following = None
         if len(rows) >= ORDERS_PAGE:
             last = str(rows[-1].get("date_upd"))
             at_last = sum(1 for row in rows if str(row.get("date_upd")) == last)
             following = json.dumps({"from": last, "skip": skip + at_last if last == lower else at_last})
         if since is not None:
-            rows = [row for row in rows if (found := times.readings(row.get("date_upd"), self.zone)) and found[1] > since]
+            rows = [
+                row for row in rows if (found := times.readings(row.get("date_upd"), self.zone)) and found[1] > since
+            ]
         if source_name and rows:
             prefix = f"{source_name.lower()}-"
-            emails = {str(c["id"]): str(c.get("email") or "") for c in self._by_ids(
-                "customers", "id", {str(row.get("id_customer")) for row in rows}, {"display": "[id,email]"},
-                what="the orders' customers")}
+            emails = {
+                str(c["id"]): str(c.get("email") or "")
+                for c in self._by_ids(
+                    "customers",
+                    "id",
+                    {str(row.get("id_customer")) for row in rows},
+                    {"display": "[id,email]"},
+                    what="the orders' customers",
+                )
+            }
             rows = [row for row in rows if emails.get(str(row.get("id_customer")), "").startswith(prefix)]
         return OrderPage(orders=self._fulfilments(rows), next_cursor=following)
 
@@ -253,9 +322,11 @@ class OrdersMixin:
         """The channel's order in PrestaShop, once (see the module's docstring for how a retry finds what
         was made before a lost answer)."""
         if any(line.variant_external_id is None for line in order.lines):
-            raise Refused("An item of this order is not linked to a PrestaShop product, and PrestaShop orders "
-                          "hold only the shop's products. Link the TikTok product to your shop's product, then "
-                          "retry the order.")
+            raise Refused(
+                "An item of this order is not linked to a PrestaShop product, and PrestaShop orders "
+                "hold only the shop's products. Link the TikTok product to your shop's product, then "
+                "retry the order."
+            )
         items = []
         for line in order.lines:
             parsed = mapping.parse_variant_id(line.variant_external_id or "")
@@ -269,29 +340,59 @@ class OrdersMixin:
         carrier_id, shipping = self._carrier(country)
         currency_id = self._currency_id(order.currency)
         rates = self._product_rates([pid for (pid, _), _ in items], country)
-        wanted = [(pid, attribute, line.quantity,
-                   unit_price_tax_excluded(price, rates.get(str(pid), Decimal(0))), rates.get(str(pid), Decimal(0)))
-                  for ((pid, attribute), line), price in zip(items, line_prices(order), strict=True)]
+        wanted = [
+            (
+                pid,
+                attribute,
+                line.quantity,
+                unit_price_tax_excluded(price, rates.get(str(pid), Decimal(0))),
+                rates.get(str(pid), Decimal(0)),
+            )
+            for ((pid, attribute), line), price in zip(items, line_prices(order), strict=True)
+        ]
         cart_id = self._cart(customer_id, address_id, carrier_id, currency_id, wanted)
         self._cart_prices(cart_id, customer_id, currency_id, wanted)
         existing = self._order_of_cart(cart_id)
         if existing is not None:
             return existing
-        total_products = sum(((unit * quantity).quantize(mapping.CENT, rounding=ROUND_HALF_UP)
-                              for _, _, quantity, unit, _ in wanted), Decimal(0))
-        total_products_wt = sum(((unit * (1 + rate)).quantize(mapping.CENT, rounding=ROUND_HALF_UP) * quantity
-                                 for _, _, quantity, unit, rate in wanted), Decimal(0))
+        total_products = sum(
+            ((unit * quantity).quantize(mapping.CENT, rounding=ROUND_HALF_UP) for _, _, quantity, unit, _ in wanted),
+            Decimal(0),
+        )
+        total_products_wt = sum(
+            (
+                (unit * (1 + rate)).quantize(mapping.CENT, rounding=ROUND_HALF_UP) * quantity
+                for _, _, quantity, unit, rate in wanted
+            ),
+            Decimal(0),
+        )
         total = total_products_wt + shipping
         state = order.state_external_id or self._state_id("PS_OS_PAYMENT")
         config = get_prestashop_settings()
-        body = xml.document("order", {
-            "id_address_delivery": address_id, "id_address_invoice": address_id, "id_cart": cart_id,
-            "id_currency": currency_id, "id_lang": self.language_id, "id_customer": customer_id,
-            "id_carrier": carrier_id, "id_shop": self.shop_id, "current_state": state,
-            "module": config.payment_module, "payment": _payment_label(order),
-            "total_paid": total, "total_paid_real": total, "total_paid_tax_incl": total,
-            "total_products": total_products, "total_products_wt": total_products_wt,
-            "total_shipping": shipping, "conversion_rate": 1, "valid": 1})
+        body = xml.document(
+            "order",
+            {
+                "id_address_delivery": address_id,
+                "id_address_invoice": address_id,
+                "id_cart": cart_id,
+                "id_currency": currency_id,
+                "id_lang": self.language_id,
+                "id_customer": customer_id,
+                "id_carrier": carrier_id,
+                "id_shop": self.shop_id,
+                "current_state": state,
+                "module": config.payment_module,
+                "payment": _payment_label(order),
+                "total_paid": total,
+                "total_paid_real": total,
+                "total_paid_tax_incl": total,
+                "total_products": total_products,
+                "total_products_wt": total_products_wt,
+                "total_shipping": shipping,
+                "conversion_rate": 1,
+                "valid": 1,
+            },
+        )
         try:
             created = self.client.create("orders", "order", body, what="the order")
         except RetryableError:
@@ -305,45 +406,75 @@ class OrdersMixin:
         return _created(created, order.currency)
 
     def _country(self, code: str) -> dict:
-        rows = self.client.rows("countries", {"display": "[id,iso_code,contains_states,id_zone,need_zip_code]",
-                                              "filter[iso_code]": f"[{code.upper()}]"}, what="the buyer's country")
+        rows = self.client.rows(
+            "countries",
+            {"display": "[id,iso_code,contains_states,id_zone,need_zip_code]", "filter[iso_code]": f"[{code.upper()}]"},
+            what="the buyer's country",
+        )
         if not code or not rows:
-            raise Refused(f"Your PrestaShop shop has no country {code or '(none given)'} for the buyer's address. "
-                          "Add or enable it in International > Locations > Countries, then retry the order.")
+            raise Refused(
+                f"Your PrestaShop shop has no country {code or '(none given)'} for the buyer's address. "
+                "Add or enable it in International > Locations > Countries, then retry the order."
+            )
         return rows[0]
 
     def _customer(self, order: NewOrder) -> str:
         email = self.placeholder_email(order)
-        rows = self.client.rows("customers", {"display": "[id,email]", "filter[email]": f"[{email}]"},
-                                what="the order's customer")
+        rows = self.client.rows(
+            "customers", {"display": "[id,email]", "filter[email]": f"[{email}]"}, what="the order's customer"
+        )
         if rows:
             return str(rows[0]["id"])
         address = order.shipping_address
-        body = xml.document("customer", {
-            "id_shop": self.shop_id, "id_lang": self.language_id,
-            "lastname": _clean(address.last_name if address else None, "Buyer"),
-            "firstname": _clean(address.first_name if address else None, order.source_name.capitalize() or "Buyer"),
-            "email": email, "passwd": secrets.token_urlsafe(24), "active": 1, "newsletter": 0, "optin": 0})
+        body = xml.document(
+            "customer",
+            {
+                "id_shop": self.shop_id,
+                "id_lang": self.language_id,
+                "lastname": _clean(address.last_name if address else None, "Buyer"),
+                "firstname": _clean(address.first_name if address else None, order.source_name.capitalize() or "Buyer"),
+                "email": email,
+                "passwd": secrets.token_urlsafe(24),
+                "active": 1,
+                "newsletter": 0,
+                "optin": 0,
+            },
+        )
         return str(self.client.create("customers", "customer", body, what="the order's customer")["id"])
 
     def _address(self, order: NewOrder, customer_id: str, country: dict) -> str:
-        rows = self.client.rows("addresses", {"display": "[id,id_customer,deleted]",
-                                              "filter[id_customer]": f"[{customer_id}]"}, what="the order's address")
+        rows = self.client.rows(
+            "addresses",
+            {"display": "[id,id_customer,deleted]", "filter[id_customer]": f"[{customer_id}]"},
+            what="the order's address",
+        )
         live = [row for row in rows if str(row.get("deleted") or "0") != "1"]
         if live:
             return str(live[0]["id"])
         address = order.shipping_address
         assert address is not None  # _country refused an order without one
         fields: dict = {
-            "id_customer": customer_id, "id_country": country["id"], "alias": f"{order.source_name} order"[:32],
-            "lastname": _clean(address.last_name, "Buyer"), "firstname": _clean(address.first_name, "Buyer"),
-            "address1": (address.address1 or "-")[:128], "address2": (address.address2 or "")[:128],
-            "postcode": (address.zip or "")[:12], "city": (address.city or "-")[:64],
-            "phone": re.sub(r"[^0-9+(). -]", "", address.phone or "")[:32]}
+            "id_customer": customer_id,
+            "id_country": country["id"],
+            "alias": f"{order.source_name} order"[:32],
+            "lastname": _clean(address.last_name, "Buyer"),
+            "firstname": _clean(address.first_name, "Buyer"),
+            "address1": (address.address1 or "-")[:128],
+            "address2": (address.address2 or "")[:128],
+            "postcode": (address.zip or "")[:12],
+            "city": (address.city or "-")[:64],
+            "phone": re.sub(r"[^0-9+(). -]", "", address.phone or "")[:32],
+        }
         if str(country.get("contains_states")) == "1" and address.province_code:
-            states = self.client.rows("states", {"display": "[id,iso_code]", "filter[id_country]": f"[{country['id']}]",
-                                                 "filter[iso_code]": f"[{address.province_code.upper()}]"},
-                                      what="the buyer's state")
+            states = self.client.rows(
+                "states",
+                {
+                    "display": "[id,iso_code]",
+                    "filter[id_country]": f"[{country['id']}]",
+                    "filter[iso_code]": f"[{address.province_code.upper()}]",
+                },
+                what="the buyer's state",
+            )
             if states:
                 fields["id_state"] = states[0]["id"]
         body = xml.document("address", fields)
@@ -355,38 +486,56 @@ class OrdersMixin:
         query = {"display": "[id,name,is_free,active,deleted]"}
         if chosen:
             query["filter[id]"] = f"[{int(chosen)}]"
-        rows = [row for row in self.client.rows("carriers", query, what="the carriers")
-                if str(row.get("deleted") or "0") != "1" and str(row.get("active") or "1") == "1"]
+        rows = [
+            row
+            for row in self.client.rows("carriers", query, what="the carriers")
+            if str(row.get("deleted") or "0") != "1" and str(row.get("active") or "1") == "1"
+        ]
         if not chosen:
             rows = [row for row in rows if str(row.get("is_free")) == "1"]
         if not rows:
-            raise Refused("TokBridge found no carrier to give this order in PrestaShop: the shop has no active free "
-                          "carrier and PRESTASHOP_CARRIER_ID names none. Add a free carrier (Shipping > Carriers) "
-                          "or set PRESTASHOP_CARRIER_ID, then retry the order.")
+            raise Refused(
+                "TokBridge found no carrier to give this order in PrestaShop: the shop has no active free "
+                "carrier and PRESTASHOP_CARRIER_ID names none. Add a free carrier (Shipping > Carriers) "
+                "or set PRESTASHOP_CARRIER_ID, then retry the order."
+            )
         carrier = sorted(rows, key=lambda row: int(row["id"]))[0]
         if str(carrier.get("is_free")) == "1":
             return str(carrier["id"]), Decimal(0)
         return str(carrier["id"]), self._carrier_price(str(carrier["id"]), str(country.get("id_zone") or ""))
 
     def _carrier_price(self, carrier_id: str, zone_id: str) -> Decimal:
-        rows = self.client.rows("deliveries", {"display": "full", "filter[id_carrier]": f"[{carrier_id}]",
-                                               "filter[id_zone]": f"[{zone_id}]"}, what="the carrier's prices")
+        rows = self.client.rows(
+            "deliveries",
+            {"display": "full", "filter[id_carrier]": f"[{carrier_id}]", "filter[id_zone]": f"[{zone_id}]"},
+            what="the carrier's prices",
+        )
         prices = [mapping.number(row.get("price")) for row in rows]
         return min(prices).quantize(mapping.CENT) if prices else Decimal(0)
 
     def _currency_id(self, code: str) -> str:
         if code.upper() == str(self.data.get("currency") or "").upper() and self.data.get("currency_id"):
             return str(self.data["currency_id"])
-        rows = self.client.rows("currencies", {"display": "[id,iso_code]", "filter[iso_code]": f"[{code.upper()}]"},
-                                what="the order's currency")
+        rows = self.client.rows(
+            "currencies",
+            {"display": "[id,iso_code]", "filter[iso_code]": f"[{code.upper()}]"},
+            what="the order's currency",
+        )
         if not rows:
-            raise Refused(f"Your PrestaShop shop has no currency {code}. Add it in International > Localization > "
-                          "Currencies, then retry the order.")
+            raise Refused(
+                f"Your PrestaShop shop has no currency {code}. Add it in International > Localization > "
+                "Currencies, then retry the order."
+            )
         return str(rows[0]["id"])
 
     def _product_rates(self, product_ids: list[int], country: dict) -> dict[str, Decimal]:
-        rows = self._by_ids("products", "id", [str(pid) for pid in product_ids], {"display": "[id,id_tax_rules_group]"},
-                            what="the products' tax rules")
+        rows = self._by_ids(
+            "products",
+            "id",
+            [str(pid) for pid in product_ids],
+            {"display": "[id,id_tax_rules_group]"},
+            what="the products' tax rules",
+        )
         groups = {str(row["id"]): str(row.get("id_tax_rules_group") or "0") for row in rows}
         missing = {str(pid) for pid in product_ids} - set(groups)
         if missing:
@@ -394,41 +543,79 @@ class OrdersMixin:
         rates = self._rates(set(groups.values()), country=str(country["id"]))
         return {pid: rates.get(group, Decimal(0)) for pid, group in groups.items()}
 
-    def _cart(self, customer_id: str, address_id: str, carrier_id: str, currency_id: str,
-              wanted: list[tuple]) -> str:
-        rows = self.client.rows("carts", {"display": "[id,id_customer]", "filter[id_customer]": f"[{customer_id}]"},
-                                what="the order's cart")
+    def _cart(self, customer_id: str, address_id: str, carrier_id: str, currency_id: str, wanted: list[tuple]) -> str:
+        rows = self.client.rows(
+            "carts", {"display": "[id,id_customer]", "filter[id_customer]": f"[{customer_id}]"}, what="the order's cart"
+        )
         if rows:
             return str(sorted(rows, key=lambda row: int(row["id"]))[0]["id"])
-        body = xml.document("cart", {
-            "id_currency": currency_id, "id_lang": self.language_id, "id_customer": customer_id,
-            "id_address_delivery": address_id, "id_address_invoice": address_id, "id_carrier": carrier_id,
-            "id_shop": self.shop_id,
-            "associations": {"cart_rows": [("cart_row", {"id_product": pid, "id_product_attribute": attribute,
-                                                         "id_address_delivery": address_id, "quantity": quantity})
-                                           for pid, attribute, quantity, _, _ in wanted]}})
+        body = xml.document(
+            "cart",
+            {
+                "id_currency": currency_id,
+                "id_lang": self.language_id,
+                "id_customer": customer_id,
+                "id_address_delivery": address_id,
+                "id_address_invoice": address_id,
+                "id_carrier": carrier_id,
+                "id_shop": self.shop_id,
+                "associations": {
+                    "cart_rows": [
+                        (
+                            "cart_row",
+                            {
+                                "id_product": pid,
+                                "id_product_attribute": attribute,
+                                "id_address_delivery": address_id,
+                                "quantity": quantity,
+                            },
+                        )
+                        for pid, attribute, quantity, _, _ in wanted
+                    ]
+                },
+            },
+        )
         return str(self.client.create("carts", "cart", body, what="the order's cart")["id"])
 
-    def _cart_prices(self, cart_id: str, customer_id: str, currency_id: str,
-                     wanted: list[tuple]) -> None:
+    def _cart_prices(self, cart_id: str, customer_id: str, currency_id: str, wanted: list[tuple]) -> None:
         """One cart-specific price per row, in the cart's currency (so PrestaShop does not convert it)."""
-        rows = self.client.rows("specific_prices", {"display": "full", "filter[id_cart]": f"[{cart_id}]"},
-                                what="the cart's prices")
+        rows = self.client.rows(
+            "specific_prices", {"display": "full", "filter[id_cart]": f"[{cart_id}]"}, what="the cart's prices"
+        )
         have = {(str(row.get("id_product")), str(row.get("id_product_attribute") or "0")) for row in rows}
         for pid, attribute, _, unit, _ in wanted:
             if (str(pid), str(attribute)) in have:
                 continue
-            body = xml.document("specific_price", {
-                "id_shop": self.shop_id, "id_shop_group": 0, "id_cart": cart_id, "id_product": pid,
-                "id_product_attribute": attribute, "id_currency": currency_id, "id_country": 0, "id_group": 0,
-                "id_customer": customer_id, "id_specific_price_rule": 0, "price": unit, "from_quantity": 1,
-                "reduction": 0, "reduction_tax": 1, "reduction_type": "amount", "from": times.NEVER,
-                "to": times.NEVER})
+            body = xml.document(
+                "specific_price",
+                {
+                    "id_shop": self.shop_id,
+                    "id_shop_group": 0,
+                    "id_cart": cart_id,
+                    "id_product": pid,
+                    "id_product_attribute": attribute,
+                    "id_currency": currency_id,
+                    "id_country": 0,
+                    "id_group": 0,
+                    "id_customer": customer_id,
+                    "id_specific_price_rule": 0,
+                    "price": unit,
+                    "from_quantity": 1,
+                    "reduction": 0,
+                    "reduction_tax": 1,
+                    "reduction_type": "amount",
+                    "from": times.NEVER,
+                    "to": times.NEVER,
+                },
+            )
             self.client.create("specific_prices", "specific_price", body, what="the cart's prices")
 
     def _order_of_cart(self, cart_id: str) -> CreatedOrder | None:
-        rows = self.client.rows("orders", {"display": "[id,reference,total_paid,id_currency,id_cart]",
-                                           "filter[id_cart]": f"[{cart_id}]"}, what="the order")
+        rows = self.client.rows(
+            "orders",
+            {"display": "[id,reference,total_paid,id_currency,id_cart]", "filter[id_cart]": f"[{cart_id}]"},
+            what="the order",
+        )
         if not rows:
             return None
         return _created(sorted(rows, key=lambda row: int(row["id"]))[0], str(self.data.get("currency") or "") or None)
@@ -444,7 +631,9 @@ def _payment_label(order: NewOrder) -> str:
 
 
 def _created(row: dict, currency: str | None) -> CreatedOrder:
-    return CreatedOrder(external_id=str(row["id"]), name=str(row.get("reference") or row["id"]),
-                        currency=currency, total=mapping.money(mapping.number(row.get("total_paid"))))
-
-
+    return CreatedOrder(
+        external_id=str(row["id"]),
+        name=str(row.get("reference") or row["id"]),
+        currency=currency,
+        total=mapping.money(mapping.number(row.get("total_paid"))),
+    )

@@ -41,16 +41,24 @@ class PrestaShopPlugin:
     def client(self, connection: ChannelConnection) -> PrestaShopClient:
         data = connection.data or {}
         config = get_prestashop_settings()
-        return PrestaShopClient(address_of(connection), connection.access_token or "",
-                                timeout=config.request_timeout_seconds,
-                                shop_id=None if data.get("single_shop", True) else str(data.get("shop_id") or ""),
-                                language_id=str(data.get("language_id") or "") or None)
+        return PrestaShopClient(
+            address_of(connection),
+            connection.access_token or "",
+            timeout=config.request_timeout_seconds,
+            shop_id=None if data.get("single_shop", True) else str(data.get("shop_id") or ""),
+            language_id=str(data.get("language_id") or "") or None,
+        )
 
     def store(self, settings: Settings, engine: Engine, connection: ChannelConnection) -> PrestaShopStore:
         config = get_prestashop_settings()
         data = {**(connection.data or {}), "name": connection.name}
-        return PrestaShopStore(self.client(connection), data, PollState(engine, connection.id),
-                               page_size=config.page_size, overlap=timedelta(seconds=config.poll_overlap_seconds))
+        return PrestaShopStore(
+            self.client(connection),
+            data,
+            PollState(engine, connection.id),
+            page_size=config.page_size,
+            overlap=timedelta(seconds=config.poll_overlap_seconds),
+        )
 
     def image_headers(self, connection: ChannelConnection, url: str) -> dict[str, str]:
         """The key, for the shop's own Webservice image URLs only (PrestaShop serves them to a key

@@ -62,10 +62,17 @@ class PollState:
 
     def _write(self, state: dict) -> None:
         with session_scope(self.engine) as session:
-            session.execute(update(ChannelConnection).where(ChannelConnection.id == self.connection_id)
-                            .values(updated_at=utcnow()).execution_options(synchronize_session=False))
-            row = session.scalar(select(ChannelConnection).where(ChannelConnection.id == self.connection_id)
-                                 .execution_options(populate_existing=True))
+            session.execute(
+                update(ChannelConnection)
+                .where(ChannelConnection.id == self.connection_id)
+                .values(updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            row = session.scalar(
+                select(ChannelConnection)
+                .where(ChannelConnection.id == self.connection_id)
+                .execution_options(populate_existing=True)
+            )
             if row is None:
                 return
             data = dict(row.data or {})

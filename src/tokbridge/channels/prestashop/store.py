@@ -56,8 +56,15 @@ IDS_PER_FILTER = 100  # ids in one `filter[...]=[a|b|...]`, keeping URLs short
 class PrestaShopStore(OrdersMixin):
     channel = "prestashop"
 
-    def __init__(self, client: PrestaShopClient, data: dict, poll_state: PollState, *, page_size: int = 50,
-                 overlap: timedelta = timedelta(hours=1, minutes=5)):
+    def __init__(
+        self,
+        client: PrestaShopClient,
+        data: dict,
+        poll_state: PollState,
+        *,
+        page_size: int = 50,
+        overlap: timedelta = timedelta(hours=1, minutes=5),
+    ):
         self.client = client
         self.data = data
         self.poll_state = poll_state
@@ -87,14 +94,18 @@ class PrestaShopStore(OrdersMixin):
         currency_id = settings.get("PS_CURRENCY_DEFAULT") or str(self.data.get("currency_id") or "1")
         currency = self.client.one("currencies", "currency", currency_id, what="the shop's currency")
         self.data.update(currency_id=currency_id, currency=str(currency.get("iso_code") or "").upper())
-        return {"name": str(self.data.get("name") or self.client.address), "domain": self.client.address,
-                "currency": self.data["currency"]}
+        return {
+            "name": str(self.data.get("name") or self.client.address),
+            "domain": self.client.address,
+            "currency": self.data["currency"],
+        }
 
     def locations(self) -> list[dict]:
         """One location: the connected shop (its stock rows; a multistore's other shops are other
         connections)."""
-        rows = self.client.rows("shops", {"display": "[id,name,active]", "filter[id]": f"[{self.shop_id}]"},
-                                what="the shop")
+        rows = self.client.rows(
+            "shops", {"display": "[id,name,active]", "filter[id]": f"[{self.shop_id}]"}, what="the shop"
+        )
         name = str(rows[0].get("name")) if rows else str(self.data.get("name") or "PrestaShop shop")
         return [{"id": self.shop_id, "name": name, "isActive": True}]
 
@@ -109,24 +120,31 @@ class PrestaShopStore(OrdersMixin):
     # --- reading products -------------------------------------------------------------------------
 
     def _product_rows(self, query: dict) -> list[dict]:
-        return self.client.rows("products", {"display": "full", "language": self.language_id, **query},
-                                what="the products")
+        return self.client.rows(
+            "products", {"display": "full", "language": self.language_id, **query}, what="the products"
+        )
 
     def _by_ids(self, resource: str, field: str, values: Iterable[str], query: dict, *, what: str) -> list[dict]:
         values = sorted(set(values), key=int)
         found: list[dict] = []
         for start in range(0, len(values), IDS_PER_FILTER):
-            found.extend(self.client.rows(resource, {**query, f"filter[{field}]": one_of(values[start:start + IDS_PER_FILTER])},
-                                          what=what))
+            found.extend(
+                self.client.rows(
+                    resource, {**query, f"filter[{field}]": one_of(values[start : start + IDS_PER_FILTER])}, what=what
+                )
+            )
         return found
 
     def _option_tables(self) -> tuple[dict[str, dict], dict[str, dict]]:
         if self._options is None or self._option_values is None:
             query = {"display": "full", "language": self.language_id}
-            self._options = {str(row["id"]): row for row in
-                             self.client.rows("product_options", query, what="the product options")}
-            self._option_values = {str(row["id"]): row for row in
-                                   self.client.rows("product_option_values", query, what="the option values")}
+            self._options = {
+                str(row["id"]): row for row in self.client.rows("product_options", query, what="the product options")
+            }
+            self._option_values = {
+                str(row["id"]): row
+                for row in self.client.rows("product_option_values", query, what="the option values")
+            }
         return self._options, self._option_values
 
     def _rates(self, groups: set[str], *, country: str | None = None) -> dict[str, Decimal]:
@@ -143,15 +161,22 @@ class PrestaShopStore(OrdersMixin):
             for rule in sorted(rules, key=lambda r: (str(r.get("id_state") or "0") != "0", int(r["id"]))):
                 chosen.setdefault(str(rule.get("id_tax_rules_group")), str(rule.get("id_tax") or "0"))
             tax_ids = {tax for tax in chosen.values() if tax != "0"}
-            rates = {str(row["id"]): mapping.number(row.get("rate")) / 100
-                     for row in self._by_ids("taxes", "id", tax_ids, {"display": "[id,rate]"}, what="the taxes")}
+            rates = {
+                str(row["id"]): mapping.number(row.get("rate")) / 100
+                for row in self._by_ids("taxes", "id", tax_ids, {"display": "[id,rate]"}, what="the taxes")
+            }
             for group in wanted:
                 self._tax_rates[(country, group)] = rates.get(chosen.get(group, "0"), Decimal(0))
         return {group: self._tax_rates.get((country, group), Decimal(0)) for group in groups}
 
     def _stock_rows(self, product_ids: Iterable[str]) -> dict[tuple[str, str], int]:
-        rows = self._by_ids("stock_availables", "id_product", product_ids,
-                            {"display": "[id,id_product,id_product_attribute,id_shop,quantity]"}, what="the stock")
+        rows = self._by_ids(
+            "stock_availables",
+            "id_product",
+            product_ids,
+            {"display": "[id,id_product,id_product_attribute,id_shop,quantity]"},
+            what="the stock",
+        )
         return _ours(rows, self.shop_id)
 
     def _complete(self, rows: list[dict]) -> list[Product]:
@@ -161,22 +186,35 @@ class PrestaShopStore(OrdersMixin):
         combinations: dict[str, list[dict]] = {}
         with_combinations = [str(row["id"]) for row in rows if mapping.ids(row.get("associations"), "combinations")]
         if with_combinations:
-            for combination in self._by_ids("combinations", "id_product", with_combinations, {"display": "full"},
-                                            what="the combinations"):
+            for combination in self._by_ids(
+                "combinations", "id_product", with_combinations, {"display": "full"}, what="the combinations"
+            ):
                 combinations.setdefault(str(combination["id_product"]), []).append(combination)
         options, option_values = self._option_tables() if combinations else ({}, {})
         now_local = times.to_local(datetime.now().astimezone(), self.zone)
         sales: dict[str, list[mapping.Sale]] = {}
-        for row in self._by_ids("specific_prices", "id_product", product_ids,
-                                {"display": "full", "filter[id_cart]": "[0]"}, what="the specific prices"):
+        for row in self._by_ids(
+            "specific_prices",
+            "id_product",
+            product_ids,
+            {"display": "full", "filter[id_cart]": "[0]"},
+            what="the specific prices",
+        ):
             found = mapping.sale(row, self.shop_id, str(self.data.get("currency_id") or ""), now_local)
             if found is not None:
                 sales.setdefault(str(row["id_product"]), []).append(found)
         context = mapping.Context(
-            address=self.client.address, shop_id=self.shop_id, language_id=self.language_id, zone=self.zone,
-            combinations=combinations, option_values=option_values, options=options,
+            address=self.client.address,
+            shop_id=self.shop_id,
+            language_id=self.language_id,
+            zone=self.zone,
+            combinations=combinations,
+            option_values=option_values,
+            options=options,
             stock=self._stock_rows(product_ids),
-            tax_rates=self._rates({str(row.get("id_tax_rules_group") or "0") for row in rows}), sales=sales)
+            tax_rates=self._rates({str(row.get("id_tax_rules_group") or "0") for row in rows}),
+            sales=sales,
+        )
         return [mapping.product(row, context) for row in rows]
 
     # --- catalog ----------------------------------------------------------------------------------
@@ -189,13 +227,20 @@ class PrestaShopStore(OrdersMixin):
         return CatalogStream(self._catalog_items(int(position.get("after", 0)), int(position.get("offset", 0))))
 
     def _catalog_items(self, after: int, offset: int) -> Iterator[CatalogItem | CatalogCheckpoint]:
-        for rows, offset in self._pages("products", {"display": "full", "language": self.language_id}, after,
-                                        offset, self.page_size, what="the products"):
+        for rows, offset in self._pages(
+            "products",
+            {"display": "full", "language": self.language_id},
+            after,
+            offset,
+            self.page_size,
+            what="the products",
+        ):
             yield from self._complete(rows)
             yield CatalogCheckpoint({"after": int(rows[-1]["id"]), "offset": offset})
 
-    def _pages(self, resource: str, query: dict, after: int, offset: int, size: int, *,
-               what: str) -> Iterator[tuple[list[dict], int]]:
+    def _pages(
+        self, resource: str, query: dict, after: int, offset: int, size: int, *, what: str
+    ) -> Iterator[tuple[list[dict], int]]:
         """Rows with an id above `after`, by id, `size` a page (`limit=offset,count`, `sort=[id_ASC]`), each
         with the offset reached. A page starts one row early, on the last row seen: when a later row (or
         none) stands there, rows before it were deleted meanwhile, and the offset is taken back a page
@@ -215,6 +260,7 @@ class PrestaShopStore(OrdersMixin):
                 yield fresh, offset
             if len(rows) < count:
                 return
+
     def product(self, external_id: str) -> Product | None:
         if not external_id.isdigit():
             return None
@@ -227,14 +273,21 @@ class PrestaShopStore(OrdersMixin):
         """Products whose `date_upd` is after `since`, then those whose stock or combinations changed
         since the last poll. The cursor says which part and where: {"from": a shop-local time, "skip":
         rows at that time already read} for the first, {"ids": [...]} for the second."""
-        position: dict[str, Any] = (json.loads(cursor) if cursor else
-                                    {"from": times.to_local(since - self.overlap, self.zone), "skip": 0})
+        position: dict[str, Any] = (
+            json.loads(cursor) if cursor else {"from": times.to_local(since - self.overlap, self.zone), "skip": 0}
+        )
         if "ids" in position:
             return self._page_of_ids(since, list(position["ids"]))
         lower, skip = str(position["from"]), int(position["skip"])
         while True:
-            rows = self._product_rows({"filter[date_upd]": f"[{lower},{LATEST}]", "date": 1,
-                                       "sort": "[date_upd_ASC,id_ASC]", "limit": f"{skip},{self.page_size}"})
+            rows = self._product_rows(
+                {
+                    "filter[date_upd]": f"[{lower},{LATEST}]",
+                    "date": 1,
+                    "sort": "[date_upd_ASC,id_ASC]",
+                    "limit": f"{skip},{self.page_size}",
+                }
+            )
             changed = [row for row in rows if _changed_after(row, since, self.zone)]
             if len(rows) < self.page_size:
                 following = None
@@ -256,9 +309,14 @@ class PrestaShopStore(OrdersMixin):
         now = self.digests()
         self.poll_state.save_poll(since, before, now)
         stamped = {str(row["id"]) for row in already}
-        moved = sorted((product_id for product_id, digest in now.items()
-                        if before is not None and before.get(product_id) != digest and product_id not in stamped),
-                       key=int)
+        moved = sorted(
+            (
+                product_id
+                for product_id, digest in now.items()
+                if before is not None and before.get(product_id) != digest and product_id not in stamped
+            ),
+            key=int,
+        )
         if not moved:
             return ProductPage(self._complete(already), None)
         if already:
@@ -266,9 +324,10 @@ class PrestaShopStore(OrdersMixin):
         return self._page_of_ids(since, moved)
 
     def _page_of_ids(self, since: datetime, product_ids: list[str]) -> ProductPage:
-        chunk, rest = product_ids[:self.page_size], product_ids[self.page_size:]
-        rows = self._by_ids("products", "id", chunk, {"display": "full", "language": self.language_id},
-                            what="the products")
+        chunk, rest = product_ids[: self.page_size], product_ids[self.page_size :]
+        rows = self._by_ids(
+            "products", "id", chunk, {"display": "full", "language": self.language_id}, what="the products"
+        )
         # A product also stamped after `since` came with the date part already.
         rows = [row for row in rows if not _changed_after(row, since, self.zone)]
         return ProductPage(self._complete(rows), json.dumps({"ids": rest}) if rest else None)
@@ -279,13 +338,17 @@ class PrestaShopStore(OrdersMixin):
         for row in self._all("stock_availables", "[id,id_product,id_product_attribute,id_shop,quantity]"):
             if str(row.get("id_shop") or self.shop_id) in (self.shop_id, "0"):
                 parts.setdefault(str(row["id_product"]), []).append(
-                    f"s{row.get('id_product_attribute')}:{row.get('id_shop')}:{row.get('quantity')}")
+                    f"s{row.get('id_product_attribute')}:{row.get('id_shop')}:{row.get('quantity')}"
+                )
         for row in self._all("combinations", "[id,id_product,reference,ean13,upc,price,weight]"):
             parts.setdefault(str(row["id_product"]), []).append(
                 f"c{row['id']}:{row.get('reference')}:{row.get('ean13')}:{row.get('upc')}:{row.get('price')}:"
-                f"{row.get('weight')}")
-        return {product_id: hashlib.sha256("|".join(sorted(found)).encode()).hexdigest()[:12]
-                for product_id, found in parts.items()}
+                f"{row.get('weight')}"
+            )
+        return {
+            product_id: hashlib.sha256("|".join(sorted(found)).encode()).hexdigest()[:12]
+            for product_id, found in parts.items()
+        }
 
     def _all(self, resource: str, display: str) -> Iterator[dict]:
         for rows, _offset in self._pages(resource, {"display": display}, 0, 0, 1000, what=f"the {resource}"):
@@ -298,17 +361,24 @@ class PrestaShopStore(OrdersMixin):
         if parsed is None:
             raise NotFound(f"{item!r} is not a PrestaShop product or combination TokBridge knows.")
         product_id, attribute_id = parsed
-        rows = self.client.rows("stock_availables", {
-            "display": "[id,id_product,id_product_attribute,id_shop,quantity]",
-            "filter[id_product]": f"[{product_id}]", "filter[id_product_attribute]": f"[{attribute_id}]"},
-            what="the stock")
+        rows = self.client.rows(
+            "stock_availables",
+            {
+                "display": "[id,id_product,id_product_attribute,id_shop,quantity]",
+                "filter[id_product]": f"[{product_id}]",
+                "filter[id_product_attribute]": f"[{attribute_id}]",
+            },
+            what="the stock",
+        )
         shop = str(location or self.shop_id)
         for wanted in (shop, "0"):
             for row in rows:
                 if str(row.get("id_shop") or shop) == wanted:
                     return row
-        raise NotFound("This product or combination has no stock row in the PrestaShop shop any more; the next "
-                       "catalog update finds it again.")
+        raise NotFound(
+            "This product or combination has no stock row in the PrestaShop shop any more; the next "
+            "catalog update finds it again."
+        )
 
     def _write_quantity(self, row: dict, quantity: int) -> None:
         stock_id = int(row["id"])
@@ -336,7 +406,8 @@ class PrestaShopStore(OrdersMixin):
                 raise StockChangedMeanwhile(
                     f"PrestaShop now has {current} in stock, not {quantity.change_from_quantity}; nothing was "
                     "changed. TokBridge reads the stock again before deciding.",
-                    [f"PrestaShop has {current} in stock, not the {quantity.change_from_quantity} expected."])
+                    [f"PrestaShop has {current} in stock, not the {quantity.change_from_quantity} expected."],
+                )
         for row, quantity in rows:
             self._write_quantity(row, max(int(quantity.quantity), 0))
 
@@ -358,7 +429,8 @@ def _ours(rows: list[dict], shop_id: str) -> dict[tuple[str, str], int]:
         for row in rows:
             if str(row.get("id_shop") or shop_id) == wanted:
                 found[(str(row["id_product"]), str(row.get("id_product_attribute") or "0"))] = int(
-                    mapping.number(row.get("quantity")))
+                    mapping.number(row.get("quantity"))
+                )
     return found
 
 

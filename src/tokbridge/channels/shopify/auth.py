@@ -157,9 +157,7 @@ def make_state(shop: str, secret: str, *, ttl_seconds: int = 600, now: float | N
     return f"{_b64(body.encode())}.{_sign_state(body, secret)}"
 
 
-def check_state(
-    state: str, shop: str, secret: str, *, now: float | None = None, expected: str | None = None
-) -> None:
+def check_state(state: str, shop: str, secret: str, *, now: float | None = None, expected: str | None = None) -> None:
     """Raise InvalidState unless `state` is ours, unexpired, for this shop (and equals `expected`)."""
     try:
         encoded, signature = state.split(".", 1)

@@ -17,7 +17,6 @@ from tokbridge.channels.shopify import mapping, queries
 from tokbridge.channels.shopify.client import ShopifyClient
 from tokbridge.channels.shopify.store import gid
 
-
 # Shopify's app subscriptions are neutral store charges; the name stays for readers of Shopify's docs.
 AppSubscription = StoreCharge
 
@@ -32,16 +31,33 @@ class ShopifyBilling:
         self.client = client
         self.test = test
 
-    def create_subscription(self, *, name: str, amount: Decimal, currency: str, return_url: str,
-                            interval: str = "EVERY_30_DAYS", trial_days: int = 0) -> AppSubscription:
+    def create_subscription(
+        self,
+        *,
+        name: str,
+        amount: Decimal,
+        currency: str,
+        return_url: str,
+        interval: str = "EVERY_30_DAYS",
+        trial_days: int = 0,
+    ) -> AppSubscription:
         """A PENDING subscription and where the merchant approves it. Not repeated on a timeout:
         a second one would wait for approval too (Shopify lets the unanswered one expire)."""
-        pricing = {"price": {"amount": str(amount.quantize(Decimal("0.01"))), "currencyCode": currency},
-                   "interval": interval}
-        payload = self.client.mutate(queries.APP_SUBSCRIPTION_CREATE, {
-            "name": name, "lineItems": [{"plan": {"appRecurringPricingDetails": pricing}}],
-            "returnUrl": return_url, "test": self.test, "trialDays": trial_days,
-        }, "appSubscriptionCreate")
+        pricing = {
+            "price": {"amount": str(amount.quantize(Decimal("0.01"))), "currencyCode": currency},
+            "interval": interval,
+        }
+        payload = self.client.mutate(
+            queries.APP_SUBSCRIPTION_CREATE,
+            {
+                "name": name,
+                "lineItems": [{"plan": {"appRecurringPricingDetails": pricing}}],
+                "returnUrl": return_url,
+                "test": self.test,
+                "trialDays": trial_days,
+            },
+            "appSubscriptionCreate",
+        )
         return _subscription(payload["appSubscription"], payload.get("confirmationUrl"))
 
     def subscription(self, charge_id: str) -> AppSubscription | None:
@@ -54,13 +70,18 @@ class ShopifyBilling:
         return [_subscription(node) for node in installation["activeSubscriptions"]]
 
     def cancel(self, charge_id: str) -> AppSubscription:
-        payload = self.client.mutate(queries.APP_SUBSCRIPTION_CANCEL, {"id": gid("AppSubscription", charge_id)},
-                                     "appSubscriptionCancel")
+        payload = self.client.mutate(
+            queries.APP_SUBSCRIPTION_CANCEL, {"id": gid("AppSubscription", charge_id)}, "appSubscriptionCancel"
+        )
         return _subscription(payload["appSubscription"])
 
 
 def _subscription(node: dict, confirmation_url: str | None = None) -> AppSubscription:
-    return AppSubscription(charge_id=node["id"].rsplit("/", 1)[-1], name=node["name"], status=node["status"],
-                           test=bool(node.get("test")),
-                           current_period_end=mapping.parse_time(node.get("currentPeriodEnd")),
-                           confirmation_url=confirmation_url)
+    return AppSubscription(
+        charge_id=node["id"].rsplit("/", 1)[-1],
+        name=node["name"],
+        status=node["status"],
+        test=bool(node.get("test")),
+        current_period_end=mapping.parse_time(node.get("currentPeriodEnd")),
+        confirmation_url=confirmation_url,
+    )

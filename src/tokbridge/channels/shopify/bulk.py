@@ -115,8 +115,7 @@ def wait(
         interval = min(interval * 1.5, max_poll_interval)
 
 
-def stream_lines(url: str, *, http: httpx.Client | None = None, timeout: float = 60.0,
-                 skip: int = 0) -> Iterator[dict]:
+def stream_lines(url: str, *, http: httpx.Client | None = None, timeout: float = 60.0, skip: int = 0) -> Iterator[dict]:
     """The JSON objects of a JSONL file, read in chunks as they arrive; the first `skip` lines are
     passed over unparsed (a read resumed from a checkpoint).
 
@@ -173,8 +172,7 @@ def read_catalog(lines: Iterable[dict]) -> Iterator[CatalogItem]:
         yield from _line_items(line, image_counts)
 
 
-def read_catalog_from(lines: Iterable[dict], *, first_line: int, checkpoint_every: int
-                      ) -> Iterator[CatalogItem | int]:
+def read_catalog_from(lines: Iterable[dict], *, first_line: int, checkpoint_every: int) -> Iterator[CatalogItem | int]:
     """`read_catalog` of the lines after `first_line` (those before were read by an earlier attempt),
     with the number of lines read so far yielded every `checkpoint_every` lines: where to resume.
 

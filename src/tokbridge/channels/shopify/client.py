@@ -250,8 +250,12 @@ class ShopifyClient:
             log.warning("Shopify served API version %s instead of %s for %s", served, self.api_version, self.shop)
         if response.headers.get(DEPRECATED_HEADER):
             # Still answered, but the field or argument goes away in a later version: worth fixing now.
-            log.warning("Shopify says a request to %s used something deprecated (%s): %s", self.shop,
-                        response.headers[DEPRECATED_HEADER], " ".join(document.split())[:200])
+            log.warning(
+                "Shopify says a request to %s used something deprecated (%s): %s",
+                self.shop,
+                response.headers[DEPRECATED_HEADER],
+                " ".join(document.split())[:200],
+            )
         cost = (payload.get("extensions") or {}).get("cost") or {}
         self._observe(document, cost)
         errors = _errors_of(payload)

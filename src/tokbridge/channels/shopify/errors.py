@@ -75,9 +75,7 @@ class ShopifyValidationError(PermanentError, kit_errors.RefusedWithFix):
     def __init__(self, mutation: str, user_errors: list[UserError]):
         self.mutation = mutation
         self.user_errors = user_errors
-        detail = "; ".join(
-            f"{'.'.join(e.field) if e.field else '(input)'}: {e.message}" for e in user_errors
-        )
+        detail = "; ".join(f"{'.'.join(e.field) if e.field else '(input)'}: {e.message}" for e in user_errors)
         super().__init__(f"{mutation} refused: {detail}")
 
     @property

@@ -71,14 +71,20 @@ def _stock_changed(body: dict) -> list[StoreEvent]:
 
 
 def _order_cancelled(body: dict) -> list[StoreEvent]:
-    reason = base.CANCELLED_BY_BUYER if (body.get("cancel_reason") or "").lower() == "customer" \
-        else base.CANCELLED_OTHERWISE
+    reason = (
+        base.CANCELLED_BY_BUYER if (body.get("cancel_reason") or "").lower() == "customer" else base.CANCELLED_OTHERWISE
+    )
     return [StoreEvent(base.ORDER_CANCELLED, _gid("Order", body), {"reason": reason})]
 
 
 def _fulfilment(body: dict) -> list[StoreEvent]:
-    return [StoreEvent(base.ORDER_FULFILLED, _gid("Order", body, "order_id"),
-                       {"fulfilment_id": str(body["id"]) if body.get("id") is not None else None})]
+    return [
+        StoreEvent(
+            base.ORDER_FULFILLED,
+            _gid("Order", body, "order_id"),
+            {"fulfilment_id": str(body["id"]) if body.get("id") is not None else None},
+        )
+    ]
 
 
 def _uninstalled(body: dict) -> list[StoreEvent]:
@@ -98,8 +104,11 @@ def _subscription_updated(body: dict) -> list[StoreEvent]:
 def _privacy(request: str, orders_field: str | None) -> Callable[[dict], list[StoreEvent]]:
     def translate(body: dict) -> list[StoreEvent]:
         # Only ids go on: the request itself must not spread the customer's contact details.
-        data = {"request": request, "customer_id": str((body.get("customer") or {}).get("id", "")),
-                "orders": [str(order) for order in body.get(orders_field) or []] if orders_field else []}
+        data = {
+            "request": request,
+            "customer_id": str((body.get("customer") or {}).get("id", "")),
+            "orders": [str(order) for order in body.get(orders_field) or []] if orders_field else [],
+        }
         return [StoreEvent(base.PRIVACY_REQUEST, data=data)]
 
     return translate
@@ -130,8 +139,9 @@ class ShopifyEvents:
             envelope = webhooks.parse(body, headers)
         except webhooks.InvalidWebhook as exc:
             raise base.InvalidDelivery(str(exc)) from exc
-        return WebhookDelivery(account=envelope.shop_domain, topic=envelope.topic, key=envelope.dedup_key or None,
-                               payload=envelope.payload)
+        return WebhookDelivery(
+            account=envelope.shop_domain, topic=envelope.topic, key=envelope.dedup_key or None, payload=envelope.payload
+        )
 
     def translate(self, topic: str, payload: dict) -> list[StoreEvent]:
         meaning = TOPICS.get(topic)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from tokbridge.channels.shopify.queries import LEVEL_ALIAS_PREFIX
 from tokbridge.channels.base import InventoryLevel, Product, ProductImage, ProductOption, ProductVariant
+from tokbridge.channels.shopify.queries import LEVEL_ALIAS_PREFIX
 
 
 def product(node: dict) -> Product:
@@ -57,8 +57,11 @@ def variant(node: dict, position: int) -> ProductVariant:
         sku=node.get("sku") or None,
         barcode=node.get("barcode") or None,
         compare_at_price=_money(node.get("compareAtPrice")),
-        option_values={o["name"]: o["value"] for o in node.get("selectedOptions") or ()
-                       if (o["name"], o["value"]) != PLACEHOLDER_OPTION},
+        option_values={
+            o["name"]: o["value"]
+            for o in node.get("selectedOptions") or ()
+            if (o["name"], o["value"]) != PLACEHOLDER_OPTION
+        },
         weight_grams=grams(weight.get("value"), weight.get("unit")) if weight else None,
         inventory_item_external_id=item.get("id"),
         inventory_tracked=item.get("tracked", True) is not False,
@@ -91,8 +94,12 @@ def level(node: dict) -> InventoryLevel:
 
 
 # Shopify's WeightUnit values.
-GRAMS_PER = {"GRAMS": Decimal(1), "KILOGRAMS": Decimal(1000), "OUNCES": Decimal("28.349523125"),
-             "POUNDS": Decimal("453.59237")}
+GRAMS_PER = {
+    "GRAMS": Decimal(1),
+    "KILOGRAMS": Decimal(1000),
+    "OUNCES": Decimal("28.349523125"),
+    "POUNDS": Decimal("453.59237"),
+}
 # What Shopify gives a product without variants: one option with one value.
 PLACEHOLDER_OPTION = ("Title", "Default Title")
 

@@ -40,16 +40,24 @@ class ShopifyPlugin:
 
         return EVENTS
 
-    def client(self, settings: Settings, connection: ChannelConnection, *,
-               wait_when_throttled: bool = False) -> ShopifyClient:
+    def client(
+        self, settings: Settings, connection: ChannelConnection, *, wait_when_throttled: bool = False
+    ) -> ShopifyClient:
         shopify = get_shopify_settings()
-        return ShopifyClient(connection.external_id, connection.access_token, api_version=shopify.api_version,
-                             base_url=get_shopify_settings().api_base_url, timeout=shopify.request_timeout_seconds,
-                             max_attempts=shopify.max_attempts, wait_when_throttled=wait_when_throttled)
+        return ShopifyClient(
+            connection.external_id,
+            connection.access_token,
+            api_version=shopify.api_version,
+            base_url=get_shopify_settings().api_base_url,
+            timeout=shopify.request_timeout_seconds,
+            max_attempts=shopify.max_attempts,
+            wait_when_throttled=wait_when_throttled,
+        )
 
     def store(self, settings: Settings, engine: Engine, connection: ChannelConnection) -> ShopifyStore:
-        return ShopifyStore(self.client(settings, connection),
-                            checkpoint_every=get_shopify_settings().catalog_checkpoint_lines)
+        return ShopifyStore(
+            self.client(settings, connection), checkpoint_every=get_shopify_settings().catalog_checkpoint_lines
+        )
 
     def billing(self, settings: Settings, connection: ChannelConnection) -> ShopifyBilling:
         """Shopify bills TokBridge's plans as app subscriptions (`capabilities.billing`)."""

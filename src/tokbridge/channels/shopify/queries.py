@@ -51,7 +51,9 @@ mutation RunBulk($query: String!) {
 }
 """
 
-BULK_OPERATION_FIELDS = "id status errorCode objectCount rootObjectCount fileSize url partialDataUrl createdAt completedAt"
+BULK_OPERATION_FIELDS = (
+    "id status errorCode objectCount rootObjectCount fileSize url partialDataUrl createdAt completedAt"
+)
 
 BULK_OPERATION = f"""
 query BulkOperation($id: ID!) {{

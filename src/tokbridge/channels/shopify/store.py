@@ -50,8 +50,14 @@ def gid(kind: str, value: str) -> str:
 class ShopifyStore:
     channel = "shopify"
 
-    def __init__(self, client: ShopifyClient, *, page_size: int = 5, download_timeout: float = 120.0,
-                 checkpoint_every: int = 1000):
+    def __init__(
+        self,
+        client: ShopifyClient,
+        *,
+        page_size: int = 5,
+        download_timeout: float = 120.0,
+        checkpoint_every: int = 1000,
+    ):
         self.client = client
         self.page_size = page_size
         self.download_timeout = download_timeout
@@ -77,17 +83,23 @@ class ShopifyStore:
         operation = self.catalog_export_status(state["operation"])
         if not operation.finished:
             polls = int(state.get("polls", 0))
-            return CatalogPending({**state, "polls": polls + 1}, retry_after=min(0.25 * 2**polls, 30.0),
-                                  waiting_for=f"Shopify preparing the catalog export ({operation.status.lower()})")
+            return CatalogPending(
+                {**state, "polls": polls + 1},
+                retry_after=min(0.25 * 2**polls, 30.0),
+                waiting_for=f"Shopify preparing the catalog export ({operation.status.lower()})",
+            )
         if operation.status != "COMPLETED":
             log.warning("catalog export %s ended %s (%s)", operation.id, operation.status, operation.error_code)
-            raise bulk.BulkOperationFailed("Shopify could not prepare the catalog export. Connect the store "
-                                           "again from Settings in a few minutes to import it again.")
+            raise bulk.BulkOperationFailed(
+                "Shopify could not prepare the catalog export. Connect the store "
+                "again from Settings in a few minutes to import it again."
+            )
         first_line = int(state.get("line", 0))
         return CatalogStream(self._export_items(operation, first_line), total=operation.root_object_count or None)
 
-    def _export_items(self, operation: bulk.BulkOperation,
-                      first_line: int) -> Iterator[CatalogItem | CatalogCheckpoint]:
+    def _export_items(
+        self, operation: bulk.BulkOperation, first_line: int
+    ) -> Iterator[CatalogItem | CatalogCheckpoint]:
         if not operation.url:  # an empty catalog has no file
             return
         lines = bulk.stream_lines(operation.url, http=self.client.http, timeout=self.download_timeout, skip=first_line)
@@ -195,8 +207,11 @@ class ShopifyStore:
                 "order": order_input(order),
                 # Stock leaves Shopify when TikTok sells, even past "continue selling" policies:
                 # the sale already happened.
-                "options": {"inventoryBehaviour": "DECREMENT_IGNORING_POLICY", "sendReceipt": False,
-                            "sendFulfillmentReceipt": False},
+                "options": {
+                    "inventoryBehaviour": "DECREMENT_IGNORING_POLICY",
+                    "sendReceipt": False,
+                    "sendFulfillmentReceipt": False,
+                },
             },
             "orderCreate",
         )
@@ -230,15 +245,17 @@ class ShopifyStore:
             fulfilments=_fulfilments(order),
         )
 
-    def orders_changed_since(self, since: datetime | None, cursor: str | None = None, *,
-                             source_name: str | None = None) -> OrderPage:
+    def orders_changed_since(
+        self, since: datetime | None, cursor: str | None = None, *, source_name: str | None = None
+    ) -> OrderPage:
         """Orders updated after `since` (all when None), oldest change first; only those recorded from
         `source_name` when given. Their fulfilment orders are not read (empty): shipping needs none."""
         terms = [f"source_name:'{source_name}'"] if source_name else []
         if since is not None:
             terms.append(f"updated_at:>'{since.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}'")
-        data = self.client.query(queries.ORDERS_CHANGED,
-                                 {"first": ORDERS_PAGE, "after": cursor, "query": " ".join(terms)})
+        data = self.client.query(
+            queries.ORDERS_CHANGED, {"first": ORDERS_PAGE, "after": cursor, "query": " ".join(terms)}
+        )
         connection = data["orders"]
         orders = [
             OrderFulfilments(
@@ -246,8 +263,9 @@ class ShopifyStore:
                 cancelled=node.get("cancelledAt") is not None,
                 fulfilment_orders=[],
                 fulfilments=_fulfilments(node),
-                cancel_reason=None if node.get("cancelledAt") is None else (
-                    CANCELLED_BY_BUYER if node.get("cancelReason") == "CUSTOMER" else CANCELLED_OTHERWISE),
+                cancel_reason=None
+                if node.get("cancelledAt") is None
+                else (CANCELLED_BY_BUYER if node.get("cancelReason") == "CUSTOMER" else CANCELLED_OTHERWISE),
                 updated_at=mapping.parse_time(node.get("updatedAt")),
             )
             for node in connection["nodes"]
@@ -255,8 +273,14 @@ class ShopifyStore:
         info = connection["pageInfo"]
         return OrderPage(orders=orders, next_cursor=info["endCursor"] if info["hasNextPage"] else None)
 
-    def cancel_order(self, order_external_id: str, *, reason: str = "OTHER", restock: bool = True,
-                     state_external_id: str | None = None) -> None:
+    def cancel_order(
+        self,
+        order_external_id: str,
+        *,
+        reason: str = "OTHER",
+        restock: bool = True,
+        state_external_id: str | None = None,
+    ) -> None:
         """Ask Shopify to cancel (it finishes asynchronously; `orders/cancelled` confirms). `reason` is a
         neutral one (`CANCELLED_BY_BUYER`, `CANCELLED_OTHERWISE`) or Shopify's own."""
         reason = _NEUTRAL_CANCEL_REASONS.get(reason, reason)
@@ -276,8 +300,9 @@ class ShopifyStore:
             user_errors_key="orderCancelUserErrors",
         )
 
-    def refund_order(self, order_external_id: str, items: Sequence[RefundItem], *, note: str,
-                     idempotency_key: str) -> str:
+    def refund_order(
+        self, order_external_id: str, items: Sequence[RefundItem], *, note: str, idempotency_key: str
+    ) -> str:
         """Record on the store order a refund the channel made: the refunded line items, no restock (the
         connector restocks returns itself, by the merchant's setting) and no money (Shopify took none).
         Returns the refund's id; the same key answers with the same refund."""
@@ -293,7 +318,8 @@ class ShopifyStore:
             for line in order["lineItems"]["nodes"]:
                 variant_id = (line.get("variant") or {}).get("id")
                 same = (item.variant_external_id and variant_id == gid("ProductVariant", item.variant_external_id)) or (
-                    not item.variant_external_id and item.sku and line.get("sku") == item.sku)
+                    not item.variant_external_id and item.sku and line.get("sku") == item.sku
+                )
                 if same and wanted:
                     taken = min(wanted, open_units[line["id"]] - refunded.get(line["id"], 0))
                     if taken > 0:
@@ -303,10 +329,18 @@ class ShopifyStore:
             raise NotFound(f"none of the refunded items is on order {order_external_id}")
         payload = self.client.mutate(
             queries.REFUND_CREATE,
-            {"input": {"orderId": order["id"], "note": note, "notify": False,
-                       "refundLineItems": [{"lineItemId": line_id, "quantity": quantity, "restockType": "NO_RESTOCK"}
-                                           for line_id, quantity in refunded.items()]},
-             "key": idempotency_key},
+            {
+                "input": {
+                    "orderId": order["id"],
+                    "note": note,
+                    "notify": False,
+                    "refundLineItems": [
+                        {"lineItemId": line_id, "quantity": quantity, "restockType": "NO_RESTOCK"}
+                        for line_id, quantity in refunded.items()
+                    ],
+                },
+                "key": idempotency_key,
+            },
             "refundCreate",
             idempotent=True,
         )
@@ -325,8 +359,11 @@ class ShopifyStore:
                     "reason": reason,
                     "referenceDocumentUri": f"gid://tokbridge/InventoryAdjustment/{idempotency_key}",
                     "changes": [
-                        {"inventoryItemId": gid("InventoryItem", c.inventory_item_external_id),
-                         "locationId": gid("Location", c.location_external_id), "delta": c.delta}
+                        {
+                            "inventoryItemId": gid("InventoryItem", c.inventory_item_external_id),
+                            "locationId": gid("Location", c.location_external_id),
+                            "delta": c.delta,
+                        }
                         for c in changes[start : start + 250]
                     ],
                 },
@@ -413,9 +450,13 @@ def _tax_lines(lines: list[TaxLine], currency: str) -> list[dict]:
 
 def _created(node: dict) -> CreatedOrder:
     """The created (or found) order, with its total in the shop's currency."""
-    total = ((node.get("totalPriceSet") or {}).get("shopMoney") or {})
-    return CreatedOrder(external_id=node["id"], name=node["name"], currency=total.get("currencyCode"),
-                        total=str(total["amount"]) if total.get("amount") is not None else None)
+    total = (node.get("totalPriceSet") or {}).get("shopMoney") or {}
+    return CreatedOrder(
+        external_id=node["id"],
+        name=node["name"],
+        currency=total.get("currencyCode"),
+        total=str(total["amount"]) if total.get("amount") is not None else None,
+    )
 
 
 def order_input(order: NewOrder) -> dict:
@@ -451,8 +492,11 @@ def order_input(order: NewOrder) -> dict:
         "customAttributes": [{"key": f"{order.source_name}_order_id", "value": order.source_order_id}],
         "lineItems": [
             {
-                **({"variantId": gid("ProductVariant", line.variant_external_id)} if line.variant_external_id
-                   else {"title": line.title or line.sku or "Item", "requiresShipping": True}),
+                **(
+                    {"variantId": gid("ProductVariant", line.variant_external_id)}
+                    if line.variant_external_id
+                    else {"title": line.title or line.sku or "Item", "requiresShipping": True}
+                ),
                 "quantity": line.quantity,
                 "priceSet": bag(line.unit_price, paid.unit_price if paid else None),
                 "taxLines": taxes(line.tax_lines, paid.tax_lines if paid else []),
@@ -505,4 +549,3 @@ def _address(address) -> dict:
         "countryCode": address.country_code,
         "phone": address.phone,
     }
-

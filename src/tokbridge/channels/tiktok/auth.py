@@ -137,14 +137,22 @@ class AuthClient:
         envelope = decode_envelope(response)
         code = envelope.get("code") if envelope else None
         answered = response.status_code == 200 and envelope is not None and code == 0
-        metrics.platform_call(PLATFORM, endpoint, metrics.OK if answered else
-                              metrics.outcome_of_status(max(response.status_code, 400)))
-        logger.info("tiktok GET %s -> %s code=%s request_id=%s", path, response.status_code, code,
-                    envelope.get("request_id") if envelope else None)
+        metrics.platform_call(
+            PLATFORM, endpoint, metrics.OK if answered else metrics.outcome_of_status(max(response.status_code, 400))
+        )
+        logger.info(
+            "tiktok GET %s -> %s code=%s request_id=%s",
+            path,
+            response.status_code,
+            code,
+            envelope.get("request_id") if envelope else None,
+        )
         if response.status_code == 200 and envelope is not None and code == 0:
             return TokenGrant.model_validate(envelope.get("data") or {})
         # 36004001 (refresh token expired) and 36004005 (unknown code) map to InvalidTokenError.
-        raise error_from_response(response.status_code, envelope, retry_after_header=response.headers.get("retry-after"))
+        raise error_from_response(
+            response.status_code, envelope, retry_after_header=response.headers.get("retry-after")
+        )
 
     def authorized_shops(self, access_token: str) -> list[AuthorizedShop]:
         data = self.transport.call(GET_AUTHORIZED_SHOPS, access_token=access_token)
@@ -223,7 +231,9 @@ class TokenManager:
 
     def refresh(self, shop_id: str, rejected_token: str) -> str:
         """TikTok said `rejected_token` has expired: refresh, unless someone already replaced it."""
-        return self._refresh_locked(shop_id, lambda current: hmac.compare_digest(current.access_token, rejected_token)).access_token
+        return self._refresh_locked(
+            shop_id, lambda current: hmac.compare_digest(current.access_token, rejected_token)
+        ).access_token
 
     def settled_token(self, shop_id: str) -> str:
         """The stored token once a refresh in progress (by any worker) has finished: taking the

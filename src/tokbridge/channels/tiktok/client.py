@@ -155,19 +155,27 @@ class TikTokClient:
         self, *, category_version: str | None = None, locale: str | None = None, keyword: str | None = None
     ) -> list[m.Category]:
         """`category_version="v2"` is required for US shops (the 7-level tree)."""
-        data = self._call(GET_CATEGORIES, query={"category_version": category_version, "locale": locale, "keyword": keyword})
+        data = self._call(
+            GET_CATEGORIES, query={"category_version": category_version, "locale": locale, "keyword": keyword}
+        )
         return [m.Category.model_validate(item) for item in data.get("categories", [])]
 
-    def get_category_rules(self, category_id: str, *, category_version: str | None = None, locale: str | None = None) -> m.CategoryRules:
+    def get_category_rules(
+        self, category_id: str, *, category_version: str | None = None, locale: str | None = None
+    ) -> m.CategoryRules:
         data = self._call(
-            GET_CATEGORY_RULES, path_params={"category_id": category_id},
+            GET_CATEGORY_RULES,
+            path_params={"category_id": category_id},
             query={"category_version": category_version, "locale": locale},
         )
         return m.CategoryRules.model_validate(data)
 
-    def get_attributes(self, category_id: str, *, category_version: str | None = None, locale: str | None = None) -> list[m.Attribute]:
+    def get_attributes(
+        self, category_id: str, *, category_version: str | None = None, locale: str | None = None
+    ) -> list[m.Attribute]:
         data = self._call(
-            GET_ATTRIBUTES, path_params={"category_id": category_id},
+            GET_ATTRIBUTES,
+            path_params={"category_id": category_id},
             query={"category_version": category_version, "locale": locale},
         )
         return [m.Attribute.model_validate(item) for item in data.get("attributes", [])]
@@ -183,8 +191,11 @@ class TikTokClient:
         category_version: str | None = None,
     ) -> m.BrandPage:
         query = {
-            "page_size": page_size, "page_token": page_token or None, "category_id": category_id,
-            "brand_name": brand_name, "category_version": category_version,
+            "page_size": page_size,
+            "page_token": page_token or None,
+            "category_id": category_id,
+            "brand_name": brand_name,
+            "category_version": category_version,
             # The docs spell this flag 1 (authorized brands only) or 0 (all brands).
             "is_authorized": None if is_authorized is None else int(is_authorized),
         }
@@ -209,7 +220,14 @@ class TikTokClient:
             body.pop(key, None)
         return m.ListingCheck.model_validate(self._call(CHECK_LISTING, body=body))
 
-    def upload_product_image(self, content: bytes, *, filename: str = "image.jpg", content_type: str = "image/jpeg", use_case: str = "MAIN_IMAGE") -> m.UploadedImage:
+    def upload_product_image(
+        self,
+        content: bytes,
+        *,
+        filename: str = "image.jpg",
+        content_type: str = "image/jpeg",
+        use_case: str = "MAIN_IMAGE",
+    ) -> m.UploadedImage:
         data = self._call(UPLOAD_IMAGE, files={"data": (filename, content, content_type)}, form={"use_case": use_case})
         return m.UploadedImage.model_validate(data)
 
@@ -217,8 +235,9 @@ class TikTokClient:
         """Pass `idempotency_key` (a UUID kept with the job) so a retried create cannot list twice."""
         return m.ProductWriteResult.model_validate(self._call(CREATE_PRODUCT, body=product.to_body()))
 
-    def edit_product(self, product_id: str, product: m.ProductInput, *,
-                     keep_sku_fields: Sequence[str] = ()) -> m.ProductWriteResult:
+    def edit_product(
+        self, product_id: str, product: m.ProductInput, *, keep_sku_fields: Sequence[str] = ()
+    ) -> m.ProductWriteResult:
         """Full replacement: every field left out is cleared (price and inventory excepted), and existing
         SKUs left out are deleted. `keep_sku_fields` ("price", "inventory") are left out of the SKUs that
         have an id, so TikTok keeps their current values."""
@@ -239,19 +258,26 @@ class TikTokClient:
 
     def get_product(self, product_id: str, *, return_under_review_version: bool | None = None) -> m.Product:
         data = self._call(
-            GET_PRODUCT, path_params={"product_id": product_id},
+            GET_PRODUCT,
+            path_params={"product_id": product_id},
             query={"return_under_review_version": return_under_review_version},
         )
         return m.Product.model_validate(data)
 
-    def search_products(self, search: m.ProductSearch | None = None, *, page_size: int = MAX_PAGE_SIZE, page_token: str = "") -> m.ProductPage:
+    def search_products(
+        self, search: m.ProductSearch | None = None, *, page_size: int = MAX_PAGE_SIZE, page_token: str = ""
+    ) -> m.ProductPage:
         body = (search or m.ProductSearch()).to_body()
         data = self._call(SEARCH_PRODUCTS, query={"page_size": page_size, "page_token": page_token or None}, body=body)
         return m.ProductPage.model_validate(data)
 
-    def iter_products(self, search: m.ProductSearch | None = None, *,
-                      page_size: int = MAX_PAGE_SIZE) -> Iterator[m.ProductSummary]:
-        return self._pages(lambda token: self.search_products(search, page_size=page_size, page_token=token), lambda page: page.products)
+    def iter_products(
+        self, search: m.ProductSearch | None = None, *, page_size: int = MAX_PAGE_SIZE
+    ) -> Iterator[m.ProductSummary]:
+        return self._pages(
+            lambda token: self.search_products(search, page_size=page_size, page_token=token),
+            lambda page: page.products,
+        )
 
     def activate_products(self, product_ids: Sequence[str]) -> m.BatchResult:
         return self._batch(ACTIVATE_PRODUCTS, product_ids)
@@ -299,13 +325,21 @@ class TikTokClient:
         sort_field: str | None = None,
         sort_order: str | None = None,
     ) -> m.OrderPage:
-        query = {"page_size": page_size, "page_token": page_token or None, "sort_field": sort_field, "sort_order": sort_order}
+        query = {
+            "page_size": page_size,
+            "page_token": page_token or None,
+            "sort_field": sort_field,
+            "sort_order": sort_order,
+        }
         data = self._call(SEARCH_ORDERS, query=query, body=(search or m.OrderSearch()).to_body())
         return m.OrderPage.model_validate(data)
 
-    def iter_orders(self, search: m.OrderSearch | None = None, *, page_size: int = MAX_PAGE_SIZE, **sort: str) -> Iterator[m.Order]:
+    def iter_orders(
+        self, search: m.OrderSearch | None = None, *, page_size: int = MAX_PAGE_SIZE, **sort: str
+    ) -> Iterator[m.Order]:
         return self._pages(
-            lambda token: self.search_orders(search, page_size=page_size, page_token=token, **sort), lambda page: page.orders
+            lambda token: self.search_orders(search, page_size=page_size, page_token=token, **sort),
+            lambda page: page.orders,
         )
 
     def get_orders(self, order_ids: Sequence[str]) -> list[m.Order]:
@@ -319,7 +353,12 @@ class TikTokClient:
     # --- fulfillment -----------------------------------------------------------------------------
 
     def mark_package_shipped(
-        self, order_id: str, *, tracking_number: str, shipping_provider_id: str, order_line_item_ids: Sequence[str] | None = None
+        self,
+        order_id: str,
+        *,
+        tracking_number: str,
+        shipping_provider_id: str,
+        order_line_item_ids: Sequence[str] | None = None,
     ) -> m.ShippedPackage:
         """Seller shipping (US, EU, UK, JP); line item ids ship part of an order as its own package."""
         body: dict[str, Any] = {"tracking_number": tracking_number, "shipping_provider_id": shipping_provider_id}
@@ -371,13 +410,18 @@ class TikTokClient:
         data = self._call(SEARCH_CANCELLATIONS, query=query, body=(search or m.CancellationSearch()).to_body())
         return m.CancellationPage.model_validate(data)
 
-    def iter_cancellations(self, search: m.CancellationSearch | None = None, *, page_size: int = 50) -> Iterator[m.Cancellation]:
+    def iter_cancellations(
+        self, search: m.CancellationSearch | None = None, *, page_size: int = 50
+    ) -> Iterator[m.Cancellation]:
         return self._pages(
-            lambda token: self.search_cancellations(search, page_size=page_size, page_token=token), lambda page: page.cancellations
+            lambda token: self.search_cancellations(search, page_size=page_size, page_token=token),
+            lambda page: page.cancellations,
         )
 
     def approve_cancellation(self, cancel_id: str, *, idempotency_key: str | None = None) -> None:
-        self._call(APPROVE_CANCELLATION, path_params={"cancel_id": cancel_id}, query={"idempotency_key": idempotency_key})
+        self._call(
+            APPROVE_CANCELLATION, path_params={"cancel_id": cancel_id}, query={"idempotency_key": idempotency_key}
+        )
 
     def reject_cancellation(
         self, cancel_id: str, *, reject_reason: str, comment: str | None = None, idempotency_key: str | None = None
@@ -386,17 +430,23 @@ class TikTokClient:
         if comment:
             body["comment"] = comment
         self._call(
-            REJECT_CANCELLATION, path_params={"cancel_id": cancel_id}, query={"idempotency_key": idempotency_key}, body=body
+            REJECT_CANCELLATION,
+            path_params={"cancel_id": cancel_id},
+            query={"idempotency_key": idempotency_key},
+            body=body,
         )
 
-    def search_returns(self, search: m.ReturnSearch | None = None, *, page_size: int = 50, page_token: str = "") -> m.ReturnPage:
+    def search_returns(
+        self, search: m.ReturnSearch | None = None, *, page_size: int = 50, page_token: str = ""
+    ) -> m.ReturnPage:
         query = {"page_size": page_size, "page_token": page_token or None}
         data = self._call(SEARCH_RETURNS, query=query, body=(search or m.ReturnSearch()).to_body())
         return m.ReturnPage.model_validate(data)
 
     def iter_returns(self, search: m.ReturnSearch | None = None, *, page_size: int = 50) -> Iterator[m.ReturnOrder]:
         return self._pages(
-            lambda token: self.search_returns(search, page_size=page_size, page_token=token), lambda page: page.return_orders
+            lambda token: self.search_returns(search, page_size=page_size, page_token=token),
+            lambda page: page.return_orders,
         )
 
     def get_reject_reasons(self, return_or_cancel_id: str, *, locale: str | None = None) -> list[tuple[str, str]]:
@@ -404,23 +454,33 @@ class TikTokClient:
         data = self._call(GET_REJECT_REASONS, query={"return_or_cancel_id": return_or_cancel_id, "locale": locale})
         return [(r.get("name", ""), r.get("text", "")) for r in data.get("reasons") or []]
 
-    def approve_return(self, return_id: str, *, decision: str, buyer_keep_item: bool | None = None,
-                       idempotency_key: str | None = None) -> None:
+    def approve_return(
+        self, return_id: str, *, decision: str, buyer_keep_item: bool | None = None, idempotency_key: str | None = None
+    ) -> None:
         """decision: APPROVE_RETURN, APPROVE_REFUND or APPROVE_RECEIVED_PACKAGE (what TikTok waits for)."""
         body: dict[str, Any] = {"decision": decision}
         if buyer_keep_item is not None:
             body["buyer_keep_item"] = buyer_keep_item
-        self._call(APPROVE_RETURN, path_params={"return_id": return_id}, query={"idempotency_key": idempotency_key},
-                   body=body)
+        self._call(
+            APPROVE_RETURN, path_params={"return_id": return_id}, query={"idempotency_key": idempotency_key}, body=body
+        )
 
-    def reject_return(self, return_id: str, *, decision: str, reject_reason: str, comment: str | None = None,
-                      idempotency_key: str | None = None) -> None:
+    def reject_return(
+        self,
+        return_id: str,
+        *,
+        decision: str,
+        reject_reason: str,
+        comment: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> None:
         """decision: REJECT_RETURN, REJECT_REFUND or REJECT_RECEIVED_PACKAGE; a reason name TikTok lists for it."""
         body: dict[str, Any] = {"decision": decision, "reject_reason": reject_reason}
         if comment:
             body["comment"] = comment
-        self._call(REJECT_RETURN, path_params={"return_id": return_id}, query={"idempotency_key": idempotency_key},
-                   body=body)
+        self._call(
+            REJECT_RETURN, path_params={"return_id": return_id}, query={"idempotency_key": idempotency_key}, body=body
+        )
 
     # --- shop webhooks ---------------------------------------------------------------------------
 
@@ -442,6 +502,9 @@ def _jsonable(changes: Mapping[str, Any]) -> dict[str, Any]:
         if hasattr(value, "model_dump"):
             value = value.model_dump(mode="json", exclude_none=True)
         elif isinstance(value, list):
-            value = [item.model_dump(mode="json", exclude_none=True) if hasattr(item, "model_dump") else item for item in value]
+            value = [
+                item.model_dump(mode="json", exclude_none=True) if hasattr(item, "model_dump") else item
+                for item in value
+            ]
         out[key] = value
     return out

@@ -1,15 +1,15 @@
 """TikTok's `{code, message, request_id, data}` error envelope as exceptions.
 
-    TikTokError                      every failure; carries `code`, `message`, `request_id`, `http_status`
-    ├── RetryableError               try again later (`retry_after` seconds, None = caller's backoff)
-    │   ├── RateLimited              our own limiter or TikTok's 429 / 36009002
-    │   └── (5xx, 36009003, 36009007, timeouts, connection errors)
-    ├── AuthorizationError           the seller or the app must act
-    │   ├── TokenExpiredError        105002: refresh the token, then repeat once
-    │   ├── InvalidTokenError        101000, 36004001/36004005 on the auth host
-    │   ├── SignatureError           106001: wrong app secret or a body changed after signing
-    │   └── ScopeError               105005: the app lacks the API package
-    └── ValidationError              TikTok rejected the request itself; keeps the field and message
+TikTokError                      every failure; carries `code`, `message`, `request_id`, `http_status`
+├── RetryableError               try again later (`retry_after` seconds, None = caller's backoff)
+│   ├── RateLimited              our own limiter or TikTok's 429 / 36009002
+│   └── (5xx, 36009003, 36009007, timeouts, connection errors)
+├── AuthorizationError           the seller or the app must act
+│   ├── TokenExpiredError        105002: refresh the token, then repeat once
+│   ├── InvalidTokenError        101000, 36004001/36004005 on the auth host
+│   ├── SignatureError           106001: wrong app secret or a body changed after signing
+│   └── ScopeError               105005: the app lacks the API package
+└── ValidationError              TikTok rejected the request itself; keeps the field and message
 """
 
 from __future__ import annotations
@@ -128,27 +128,56 @@ _QUOTED_FIELD = re.compile(r"`([\w.\[\]]+)`")
 # Product errors do not name a field, but each code is about exactly one (its docs message says
 # which): the connector can point the merchant at the right input.
 FIELD_OF_CODE: dict[int, str] = {
-    12052261: "title", 12052051: "title", 12052931: "title",
-    12052015: "description", 12052013: "description", 12052932: "description",
-    12052002: "category_id", 12052023: "category_id", 12052024: "category_id", 12052230: "category_id",
+    12052261: "title",
+    12052051: "title",
+    12052931: "title",
+    12052015: "description",
+    12052013: "description",
+    12052932: "description",
+    12052002: "category_id",
+    12052023: "category_id",
+    12052024: "category_id",
+    12052230: "category_id",
     12052217: "category_version",
-    12052026: "brand_id", 12052201: "brand_id",
-    12052028: "main_images", 12052300: "main_images", 12052306: "main_images", 12052722: "main_images",
-    12019011: "package_weight", 12052181: "package_weight", 12052915: "package_weight.unit",
+    12052026: "brand_id",
+    12052201: "brand_id",
+    12052028: "main_images",
+    12052300: "main_images",
+    12052306: "main_images",
+    12052722: "main_images",
+    12019011: "package_weight",
+    12052181: "package_weight",
+    12052915: "package_weight.unit",
     12052116: "package_dimensions",
-    12052104: "product_attributes", 12052241: "product_attributes", 12052248: "product_attributes",
-    12052254: "product_attributes", 12052529: "product_attributes", 12052247: "product_attributes",
-    12052105: "certifications", 12052650: "certifications", 12052655: "certifications",
+    12052104: "product_attributes",
+    12052241: "product_attributes",
+    12052248: "product_attributes",
+    12052254: "product_attributes",
+    12052529: "product_attributes",
+    12052247: "product_attributes",
+    12052105: "certifications",
+    12052650: "certifications",
+    12052655: "certifications",
     12052670: "size_chart",
-    12052902: "skus", 12052050: "skus",
+    12052902: "skus",
+    12052050: "skus",
     12052054: "skus.seller_sku",
-    12052012: "skus.price", 12052073: "skus.price", 12052570: "skus.price", 12052092: "skus.price.sale_price",
+    12052012: "skus.price",
+    12052073: "skus.price",
+    12052570: "skus.price",
+    12052092: "skus.price.sale_price",
     12052084: "skus.price.currency",
-    12052055: "skus.inventory.quantity", 12019024: "skus.inventory.quantity",
-    12019022: "skus.inventory.warehouse_id", 12052097: "skus.inventory.warehouse_id",
-    12052531: "skus.inventory.warehouse_id", 12052532: "skus.inventory.warehouse_id",
-    12052525: "skus.sales_attributes", 12052527: "skus.sales_attributes", 12052550: "skus.sales_attributes",
-    12052560: "skus.sales_attributes", 12052520: "skus.sales_attributes.sku_img",
+    12052055: "skus.inventory.quantity",
+    12019024: "skus.inventory.quantity",
+    12019022: "skus.inventory.warehouse_id",
+    12052097: "skus.inventory.warehouse_id",
+    12052531: "skus.inventory.warehouse_id",
+    12052532: "skus.inventory.warehouse_id",
+    12052525: "skus.sales_attributes",
+    12052527: "skus.sales_attributes",
+    12052550: "skus.sales_attributes",
+    12052560: "skus.sales_attributes",
+    12052520: "skus.sales_attributes.sku_img",
     12052996: "external_product_id",
 }
 
@@ -189,15 +218,27 @@ def error_from_response(
     raw_code = envelope.get("code")
     code = raw_code if isinstance(raw_code, int) else None
     message = str(envelope.get("message") or f"HTTP {http_status}")
-    common = {"code": code, "request_id": envelope.get("request_id"), "http_status": http_status, "data": envelope.get("data")}
+    common = {
+        "code": code,
+        "request_id": envelope.get("request_id"),
+        "http_status": http_status,
+        "data": envelope.get("data"),
+    }
 
     if http_status == 429 or code == TOO_MANY_REQUESTS:
         retry_after = parse_retry_after(retry_after_header)
-        return RateLimited(message, retry_after=retry_after if retry_after is not None else default_retry_after, **common)
+        return RateLimited(
+            message, retry_after=retry_after if retry_after is not None else default_retry_after, **common
+        )
     if http_status >= 500 or code in RETRYABLE_CODES:
         return RetryableError(message, retry_after=parse_retry_after(retry_after_header), **common)
     if code in _AUTH_CLASSES or http_status in (401, 403):
         authorization = _AUTH_CLASSES.get(code, AuthorizationError) if code is not None else AuthorizationError
-        return authorization(message, code=code, request_id=envelope.get("request_id"), http_status=http_status,
-                             data=envelope.get("data"))
+        return authorization(
+            message,
+            code=code,
+            request_id=envelope.get("request_id"),
+            http_status=http_status,
+            data=envelope.get("data"),
+        )
     return ValidationError(message, field=field_from(message, envelope.get("data"), code), **common)

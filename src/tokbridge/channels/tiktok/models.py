@@ -19,8 +19,11 @@ class TikTokModel(BaseModel):
     @classmethod
     def _ids_as_strings(cls, value: Any, info) -> Any:
         # Some webhook and legacy payloads send ids as JSON numbers; keep every id a string.
-        if isinstance(value, int) and not isinstance(value, bool) and info.field_name and (
-            info.field_name == "id" or info.field_name.endswith("_id")
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and info.field_name
+            and (info.field_name == "id" or info.field_name.endswith("_id"))
         ):
             return str(value)
         return value

@@ -167,13 +167,19 @@ class SignedTransport:
             metrics.rate_limit_wait(PLATFORM, metrics.LOCAL, admission.retry_after)
             raise RateLimited(f"local rate limit for {endpoint.name}", retry_after=admission.retry_after)
 
-    def _unwrap(self, endpoint: Endpoint, shop_id: str | None, response: httpx.Response, elapsed: float) -> dict[str, Any]:
+    def _unwrap(
+        self, endpoint: Endpoint, shop_id: str | None, response: httpx.Response, elapsed: float
+    ) -> dict[str, Any]:
         envelope = decode_envelope(response)
         code = envelope.get("code") if envelope else None
         request_id = envelope.get("request_id") if envelope else None
         logger.info(
             "tiktok %s -> %s code=%s request_id=%s %.0fms",
-            endpoint.name, response.status_code, code, request_id, elapsed * 1000,
+            endpoint.name,
+            response.status_code,
+            code,
+            request_id,
+            elapsed * 1000,
         )
         if response.status_code == 200 and envelope is not None and code == 0:
             metrics.platform_call(PLATFORM, endpoint.name, metrics.OK, elapsed)
@@ -197,7 +203,9 @@ class SignedTransport:
             # TikTok counts per app and shop: hold the whole shop, not just this endpoint.
             self.limiter.cool_down((self.app.app_key, shop_id or "-"), error.retry_after or 0)
         if envelope is None and not isinstance(error, RetryableError):
-            error = TikTokError(f"unexpected non-JSON answer (HTTP {response.status_code})", http_status=response.status_code)
+            error = TikTokError(
+                f"unexpected non-JSON answer (HTTP {response.status_code})", http_status=response.status_code
+            )
         raise error
 
 
@@ -206,7 +214,10 @@ def make_limiter(app: TikTokAppSettings, settings: Any) -> RateLimiter:
     in the data directory (shared by the processes of this host). `settings` is `tokbridge.config.Settings`."""
     if settings.redis_url:
         return make_rate_limiter(
-            app.rate_limit_per_second, burst=app.rate_limit_burst, redis_url=settings.redis_url, prefix=settings.queue_name
+            app.rate_limit_per_second,
+            burst=app.rate_limit_burst,
+            redis_url=settings.redis_url,
+            prefix=settings.queue_name,
         )
     return make_rate_limiter(
         app.rate_limit_per_second, burst=app.rate_limit_burst, sqlite_path=settings.data_dir / "ratelimit.sqlite"

@@ -47,7 +47,11 @@ class _Payload(BaseModel):
     @classmethod
     def _numbers_as_strings(cls, value: Any, info) -> Any:
         name = info.field_name or ""
-        if isinstance(value, int) and not isinstance(value, bool) and (name.endswith("_id") or name == "expiration_time"):
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and (name.endswith("_id") or name == "expiration_time")
+        ):
             return str(value)
         return value
 

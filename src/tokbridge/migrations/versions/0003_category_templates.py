@@ -4,9 +4,8 @@ Revision ID: 0003_category_templates
 Revises: 0002_catalog
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0003_category_templates"
 down_revision = "0002_catalog"

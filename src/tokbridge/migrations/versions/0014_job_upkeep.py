@@ -9,8 +9,8 @@ Revises: 0013_plan_counted_orders
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0014_job_upkeep'
-down_revision = '0013_plan_counted_orders'
+revision = "0014_job_upkeep"
+down_revision = "0013_plan_counted_orders"
 branch_labels = None
 depends_on = None
 
@@ -18,11 +18,17 @@ WAITING = "state = 'queued' AND attempts = 0"
 
 
 def upgrade() -> None:
-    op.create_index('ix_job_waiting', 'job', ['merchant_id', 'kind'], unique=False,
-                    sqlite_where=sa.text(WAITING), postgresql_where=sa.text(WAITING))
-    op.create_index('ix_job_finished_at', 'job', ['finished_at'], unique=False)
+    op.create_index(
+        "ix_job_waiting",
+        "job",
+        ["merchant_id", "kind"],
+        unique=False,
+        sqlite_where=sa.text(WAITING),
+        postgresql_where=sa.text(WAITING),
+    )
+    op.create_index("ix_job_finished_at", "job", ["finished_at"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index('ix_job_finished_at', table_name='job')
-    op.drop_index('ix_job_waiting', table_name='job')
+    op.drop_index("ix_job_finished_at", table_name="job")
+    op.drop_index("ix_job_waiting", table_name="job")

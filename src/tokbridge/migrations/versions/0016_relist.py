@@ -8,8 +8,8 @@ Revises: 0015_shop_currency
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0016_relist'
-down_revision = '0015_shop_currency'
+revision = "0016_relist"
+down_revision = "0015_shop_currency"
 branch_labels = None
 depends_on = None
 
@@ -17,8 +17,8 @@ depends_on = None
 # A plain ADD/DROP COLUMN on both databases: a batch (table copy) on SQLite would drop the count triggers
 # of migration 0011 that live on this table.
 def upgrade() -> None:
-    op.add_column('tiktok_listing', sa.Column('sent_fingerprint', sa.String(length=64), nullable=True))
+    op.add_column("tiktok_listing", sa.Column("sent_fingerprint", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
-    op.drop_column('tiktok_listing', 'sent_fingerprint')
+    op.drop_column("tiktok_listing", "sent_fingerprint")

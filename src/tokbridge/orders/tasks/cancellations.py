@@ -18,7 +18,15 @@ from tokbridge.orders import status as statuses
 from tokbridge.orders.models import StoreSync
 from tokbridge.orders.repository import OrderRepository
 from tokbridge.orders.store_states import keeps_order_states
-from tokbridge.orders.tasks.common import record_store_outcome, adjust_store_stock, fetch_and_apply, job_shop, shop_store, tiktok_api, write
+from tokbridge.orders.tasks.common import (
+    adjust_store_stock,
+    fetch_and_apply,
+    job_shop,
+    record_store_outcome,
+    shop_store,
+    tiktok_api,
+    write,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,22 +55,32 @@ def cancel_in_store(ctx: JobContext) -> None:
         restock, cancelled_state = settings.restock_on_cancel, settings.cancelled_state
         store_order_id, by_buyer = order.store_order_id, (order.cancelled_by or "").upper() == "BUYER"
         returned = service.stock_sold(session, order_id, cancelled_lines=True) if kept and restock else None
-    store_connection = shop_store(ctx, job_shop(ctx, connection_id), "the store order could not be cancelled",
-                                  held_by)
+    store_connection = shop_store(ctx, job_shop(ctx, connection_id), "the store order could not be cancelled", held_by)
     error = None
     try:
         if kept:
             # No store order to cancel: the stock the order took goes back, once.
             if returned is not None and returned.changes:
-                adjust_store_stock(ctx, store_connection,
-                                   [(item, location, -delta) for item, location, delta in returned.changes],
-                                   reason=STOCK_RESTOCK, idempotency_key=f"tokbridge-order-{order_id}-cancelled")
+                adjust_store_stock(
+                    ctx,
+                    store_connection,
+                    [(item, location, -delta) for item, location, delta in returned.changes],
+                    reason=STOCK_RESTOCK,
+                    idempotency_key=f"tokbridge-order-{order_id}-cancelled",
+                )
         else:
             assert store_order_id is not None  # not kept: the order is in the store
             # A store whose orders carry a state moves it to the merchant's cancelled state (None: its own).
-            with_store(ctx.settings, store_connection, lambda store: store.cancel_order(
-                store_order_id, reason=CANCELLED_BY_BUYER if by_buyer else CANCELLED_OTHERWISE, restock=restock,
-                state_external_id=cancelled_state if keeps_order_states(store_connection) else None))
+            with_store(
+                ctx.settings,
+                store_connection,
+                lambda store: store.cancel_order(
+                    store_order_id,
+                    reason=CANCELLED_BY_BUYER if by_buyer else CANCELLED_OTHERWISE,
+                    restock=restock,
+                    state_external_id=cancelled_state if keeps_order_states(store_connection) else None,
+                ),
+            )
     except RefusedWithFix as exc:
         if "already" not in str(exc).lower():
             error = f"The store refused to cancel its order: {exc}"
@@ -83,8 +101,9 @@ def cancel(ctx: JobContext) -> None:
     connection = job_shop(ctx, connection_id).shop
     if not already:
         try:
-            tiktok_api(ctx, connection).cancel_order(m.CancelOrderInput(order_id=tiktok_order_id,
-                                                                     cancel_reason=ctx.payload["reason"]))
+            tiktok_api(ctx, connection).cancel_order(
+                m.CancelOrderInput(order_id=tiktok_order_id, cancel_reason=ctx.payload["reason"])
+            )
         except tiktok_errors.TikTokError as exc:
             if isinstance(exc, RetryableError):
                 raise

@@ -47,13 +47,21 @@ def shop_store(ctx: JobContext, shop: ShopContext, what: str, held_by: str | Non
         if found is not None and found.status == "active":
             return found
     if shop.store is None:
-        raise PermanentError(f"No store is linked to the TikTok shop {shop.label} any more, so {what}. "
-                             "Link its store in Settings, then retry.")
+        raise PermanentError(
+            f"No store is linked to the TikTok shop {shop.label} any more, so {what}. "
+            "Link its store in Settings, then retry."
+        )
     return shop.store
 
 
-def adjust_store_stock(ctx: JobContext, store_connection: ChannelConnection, changes: list[tuple[str, str, int]], *,
-                       reason: str, idempotency_key: str) -> None:
+def adjust_store_stock(
+    ctx: JobContext,
+    store_connection: ChannelConnection,
+    changes: list[tuple[str, str, int]],
+    *,
+    reason: str,
+    idempotency_key: str,
+) -> None:
     """Apply relative stock changes ((item, location, delta)) to the store once, however often the job runs.
 
     A store whose stock writes take an idempotency key (`capabilities.idempotent_stock`) gets them in one
@@ -63,14 +71,18 @@ def adjust_store_stock(ctx: JobContext, store_connection: ChannelConnection, cha
     answer was lost, which nothing on the store's side can tell apart."""
     inventory = [InventoryChange(item, location, delta) for item, location, delta in changes]
     if registry.plugin_of(store_connection).capabilities.idempotent_stock:
-        with_store(ctx.settings, store_connection, lambda store: store.adjust_inventory(
-            inventory, reason=reason, idempotency_key=idempotency_key))
+        with_store(
+            ctx.settings,
+            store_connection,
+            lambda store: store.adjust_inventory(inventory, reason=reason, idempotency_key=idempotency_key),
+        )
         return
     applied = list(ctx.checkpoint.get("stock_applied", []))
     for change in inventory:
         done = f"{change.inventory_item_external_id}@{change.location_external_id}"
         if done in applied:
             continue
+
         def adjust_one(store: SourceStore, one: InventoryChange = change, key: str = done) -> None:
             store.adjust_inventory([one], reason=reason, idempotency_key=f"{idempotency_key}:{key}")
 
@@ -123,8 +135,9 @@ def raw(order: m.Order) -> dict:
 
 def fetch_and_apply(ctx: JobContext, connection: ChannelConnection, tiktok_order_ids: list[str]) -> list[int]:
     orders = tiktok_api(ctx, connection).get_orders(tiktok_order_ids)
-    return [write(ctx, lambda s, o=order: service.apply_tiktok_order(s, connection, raw(o))).order_id
-            for order in orders]
+    return [
+        write(ctx, lambda s, o=order: service.apply_tiktok_order(s, connection, raw(o))).order_id for order in orders
+    ]
 
 
 def run_now(ctx: JobContext, job_id: int | None) -> None:

@@ -14,13 +14,12 @@ from tokbridge.kit.errors import RefusedWithFix
 from tokbridge.orders import service
 from tokbridge.orders.repository import OrderRepository
 from tokbridge.orders.store_states import keeps_order_states, state_meaning, store_order_states
-from tokbridge.orders.tasks.common import record_store_outcome, job_shop, shop_store
+from tokbridge.orders.tasks.common import job_shop, record_store_outcome, shop_store
 
 log = logging.getLogger(__name__)
 
 
-@job_handler(service.DELIVER_IN_STORE_JOB, title="Mark a delivered TikTok order delivered in the store",
-             visible=False)
+@job_handler(service.DELIVER_IN_STORE_JOB, title="Mark a delivered TikTok order delivered in the store", visible=False)
 def deliver_in_store(ctx: JobContext) -> None:
     """payload: {connection_id, order_id}. The mapped delivered state (else the store's own delivered
     state), set once: `store_delivered` records it, and the store leaves an order already in it alone."""
@@ -32,15 +31,19 @@ def deliver_in_store(ctx: JobContext) -> None:
             return
         connection_id, held_by, store_order_id = order.connection_id, order.store_connection_id, order.store_order_id
         mapped = repository.settings(ctx.required_merchant_id, connection_id, create=False).delivered_state
-    store_connection = shop_store(ctx, job_shop(ctx, connection_id), "the store order could not be marked delivered",
-                                  held_by)
+    store_connection = shop_store(
+        ctx, job_shop(ctx, connection_id), "the store order could not be marked delivered", held_by
+    )
     error = None
     if keeps_order_states(store_connection):
         state = mapped or state_meaning(store_order_states(ctx.settings, store_connection), STATE_DELIVERED)
         try:
             if state is not None:
-                with_store(ctx.settings, store_connection,
-                           lambda store: cast(OrderStateStore, store).set_order_state(store_order_id, state))
+                with_store(
+                    ctx.settings,
+                    store_connection,
+                    lambda store: cast(OrderStateStore, store).set_order_state(store_order_id, state),
+                )
         except RefusedWithFix as exc:
             error = f"The store refused to mark its order delivered: {exc}"
 

@@ -35,8 +35,9 @@ POLL_STORES_EVERY_SECONDS = 300
 POLL_STORE_OVERLAP = timedelta(seconds=120)
 
 
-def store_order_cancelled(ctx: JobContext, connection: ChannelConnection, store_order_id: str,
-                          store_reason: str | None) -> bool:
+def store_order_cancelled(
+    ctx: JobContext, connection: ChannelConnection, store_order_id: str, store_reason: str | None
+) -> bool:
     """A store order was cancelled (ORDER_CANCELLED, or seen by the poll): ours already cancelled on TikTok
     are just marked; one the merchant cancelled in the store admin is cancelled on TikTok too (when TikTok
     still allows it). `store_reason`: CANCELLED_BY_BUYER or CANCELLED_OTHERWISE."""
@@ -50,23 +51,32 @@ def store_order_cancelled(ctx: JobContext, connection: ChannelConnection, store_
         if order.tiktok_status in statuses.CANCELLED:
             return None
         tiktok = ConnectionRepository(session).get(order.connection_id)
-        reason = statuses.store_cancel_reason_to_tiktok(store_reason, order.tiktok_status,
-                                                        tiktok.region if tiktok else None)
+        reason = statuses.store_cancel_reason_to_tiktok(
+            store_reason, order.tiktok_status, tiktok.region if tiktok else None
+        )
         if reason is None:
-            order.last_error = ("The order was cancelled in the store, but TikTok no longer allows cancelling it "
-                                f"(it is {code_words(order.tiktok_status).lower()} there). Handle it on TikTok Shop "
-                                "Seller Center.")
+            order.last_error = (
+                "The order was cancelled in the store, but TikTok no longer allows cancelling it "
+                f"(it is {code_words(order.tiktok_status).lower()} there). Handle it on TikTok Shop "
+                "Seller Center."
+            )
             return None
-        enqueue(session, service.CANCEL_JOB, merchant_id=order.merchant_id,
-                payload={"connection_id": order.connection_id, "order_id": order.id, "reason": reason}, identity_key=f"{service.CANCEL_JOB}:{order.id}")
+        enqueue(
+            session,
+            service.CANCEL_JOB,
+            merchant_id=order.merchant_id,
+            payload={"connection_id": order.connection_id, "order_id": order.id, "reason": reason},
+            identity_key=f"{service.CANCEL_JOB}:{order.id}",
+        )
         return order.id
 
     write(ctx, record)
     return True
 
 
-def store_fulfilment(ctx: JobContext, connection: ChannelConnection, store_order_id: str,
-                     fulfilment_id: str | None) -> bool:
+def store_fulfilment(
+    ctx: JobContext, connection: ChannelConnection, store_order_id: str, fulfilment_id: str | None
+) -> bool:
     """A store order shipped, or its tracking changed (ORDER_FULFILLED): carry it to TikTok, if it is ours."""
     with ctx.session() as session:
         bind_merchant(session, connection.merchant_id)
@@ -76,9 +86,13 @@ def store_fulfilment(ctx: JobContext, connection: ChannelConnection, store_order
         order_id, shop_id = order.id, order.connection_id
 
     def queue(session):
-        enqueue(session, service.SHIP_JOB, merchant_id=connection.merchant_id,
-                payload={"connection_id": shop_id, "order_id": order_id},
-                identity_key=f"{service.SHIP_JOB}:{order_id}:{fulfilment_id}")
+        enqueue(
+            session,
+            service.SHIP_JOB,
+            merchant_id=connection.merchant_id,
+            payload={"connection_id": shop_id, "order_id": order_id},
+            identity_key=f"{service.SHIP_JOB}:{order_id}:{fulfilment_id}",
+        )
 
     write(ctx, queue)
     return True
@@ -92,8 +106,13 @@ def poll_stores(ctx: JobContext) -> None:
     """System job: one poll per store holding orders from TikTok (a merchant's shops may list from several)."""
     with session_scope(get_engine(ctx.settings.database_url)) as session:
         for merchant_id, store_id in stores_holding_orders(session):
-            enqueue(session, service.POLL_STORE_JOB, merchant_id=merchant_id, payload={"store_connection_id": store_id},
-                    identity_key=f"{service.POLL_STORE_JOB}:{store_id}")
+            enqueue(
+                session,
+                service.POLL_STORE_JOB,
+                merchant_id=merchant_id,
+                payload={"store_connection_id": store_id},
+                identity_key=f"{service.POLL_STORE_JOB}:{store_id}",
+            )
 
 
 periodic(service.POLL_STORES_JOB, every_seconds=POLL_STORES_EVERY_SECONDS)
@@ -122,6 +141,7 @@ def _poll_one_store(ctx: JobContext, connection: ChannelConnection) -> None:
     since = datetime.fromtimestamp(searched_until, UTC) - POLL_STORE_OVERLAP if searched_until else None
     newest, seen, page_cursor = searched_until, 0, None
     while True:
+
         def read_page(store: SourceStore, cursor: str | None = page_cursor) -> OrderPage:
             return store.orders_changed_since(since, cursor, source_name=SOURCE_NAME)
 
@@ -141,8 +161,12 @@ def _poll_one_store(ctx: JobContext, connection: ChannelConnection) -> None:
         cursor.searched_at = utcnow()
 
     write(ctx, finish)
-    log.info("store poll of %s (%s): %d orders changed", connection.external_id,
-             registry.plugin_of(connection).display_name, seen)
+    log.info(
+        "store poll of %s (%s): %d orders changed",
+        connection.external_id,
+        registry.plugin_of(connection).display_name,
+        seen,
+    )
 
 
 def _store_order_changed(ctx: JobContext, connection: ChannelConnection, changed: OrderFulfilments) -> None:
@@ -153,13 +177,27 @@ def _store_order_changed(ctx: JobContext, connection: ChannelConnection, changed
         if order is None:
             return  # not one of ours
         order_id, store_cancelled, shop_id = order.id, order.store_cancelled, order.connection_id
-        sent = {row.store_fulfillment_id: row.tracking_number for row in repository.shipments(order.id)
-                if row.state == ShipmentState.SENT}
+        sent = {
+            row.store_fulfillment_id: row.tracking_number
+            for row in repository.shipments(order.id)
+            if row.state == ShipmentState.SENT
+        }
     if changed.cancelled and not store_cancelled:
         store_order_cancelled(ctx, connection, changed.order_external_id, changed.cancel_reason)
-    unsent = [f for f in changed.fulfilments if f.status.upper() == "SUCCESS" and (
-        f.external_id not in sent or next(iter(f.tracking_numbers), None) != sent[f.external_id])]
+    unsent = [
+        f
+        for f in changed.fulfilments
+        if f.status.upper() == "SUCCESS"
+        and (f.external_id not in sent or next(iter(f.tracking_numbers), None) != sent[f.external_id])
+    ]
     if unsent:
-        write(ctx, lambda s: enqueue(s, service.SHIP_JOB, merchant_id=connection.merchant_id,
-                                     payload={"connection_id": shop_id, "order_id": order_id},
-                                     identity_key=f"{service.SHIP_JOB}:{order_id}"))
+        write(
+            ctx,
+            lambda s: enqueue(
+                s,
+                service.SHIP_JOB,
+                merchant_id=connection.merchant_id,
+                payload={"connection_id": shop_id, "order_id": order_id},
+                identity_key=f"{service.SHIP_JOB}:{order_id}",
+            ),
+        )

@@ -40,13 +40,22 @@ def order_event(ctx: JobContext, connection: ChannelConnection, body: dict, even
         if event == "order":
             if service.apply_notification(session, connection, data):
                 return
-            if service.is_known_and_current(session, connection.id, order_id, data.get("update_time"),
-                                            data.get("order_status")):
+            if service.is_known_and_current(
+                session, connection.id, order_id, data.get("update_time"), data.get("order_status")
+            ):
                 return
-        return enqueue(session, service.INTAKE_JOB, merchant_id=connection.merchant_id,
-                       payload={"connection_id": connection.id, "order_id": order_id, "event": event,
-                                "update_time": data.get("update_time") if event == "order" else None,
-                                "status": data.get("order_status") if event == "order" else None}).id
+        return enqueue(
+            session,
+            service.INTAKE_JOB,
+            merchant_id=connection.merchant_id,
+            payload={
+                "connection_id": connection.id,
+                "order_id": order_id,
+                "event": event,
+                "update_time": data.get("update_time") if event == "order" else None,
+                "status": data.get("order_status") if event == "order" else None,
+            },
+        ).id
 
     run_now(ctx, write(ctx, handle))
     return True
@@ -69,8 +78,9 @@ def intake(ctx: JobContext) -> None:
     event = ctx.payload.get("event", "order")
     if event == "order":
         with ctx.session() as session:
-            if service.is_known_and_current(session, connection.id, order_id, ctx.payload.get("update_time"),
-                                            ctx.payload.get("status")):
+            if service.is_known_and_current(
+                session, connection.id, order_id, ctx.payload.get("update_time"), ctx.payload.get("status")
+            ):
                 return  # a repeated or late notification: the stored order is already as new
     run_to_store(ctx, fetch_and_apply(ctx, connection, [order_id]))
     if event == "cancellation":
@@ -89,11 +99,20 @@ def poll_all(ctx: JobContext) -> None:
         connections = every_active_shop(session)
         waiting = merchants_with_orders_in(session, [StoreSync.WAITING_FOR_PLAN])
         for merchant_id, connection_id in connections:
-            enqueue(session, service.POLL_JOB, merchant_id=merchant_id, payload={"connection_id": connection_id},
-                    identity_key=f"{service.POLL_JOB}:{connection_id}")
+            enqueue(
+                session,
+                service.POLL_JOB,
+                merchant_id=merchant_id,
+                payload={"connection_id": connection_id},
+                identity_key=f"{service.POLL_JOB}:{connection_id}",
+            )
         for merchant_id in waiting:
-            enqueue(session, service.RELEASE_JOB, merchant_id=merchant_id,
-                    identity_key=f"{service.RELEASE_JOB}:{merchant_id}")
+            enqueue(
+                session,
+                service.RELEASE_JOB,
+                merchant_id=merchant_id,
+                identity_key=f"{service.RELEASE_JOB}:{merchant_id}",
+            )
 
 
 periodic(service.POLL_ALL_JOB, every_seconds=POLL_EVERY_SECONDS)

@@ -9,10 +9,10 @@ from tokbridge.catalog.tasks import with_store
 from tokbridge.channels import registry
 from tokbridge.channels.base import STOCK_RESTOCK, RefundItem
 from tokbridge.channels.models import ChannelConnection
+from tokbridge.channels.tiktok import errors as tiktok_errors
 from tokbridge.channels.tiktok import models as m
 from tokbridge.jobs.registry import job_handler
 from tokbridge.jobs.runner import JobContext
-from tokbridge.channels.tiktok import errors as tiktok_errors
 from tokbridge.kit.errors import NotFound, PermanentError, RefusedWithFix, RetryableError
 from tokbridge.orders import service
 from tokbridge.orders import status as statuses
@@ -69,10 +69,16 @@ def restock_return(ctx: JobContext) -> None:
     if restock is None:
         return
     if restock.changes:
-        store_connection = shop_store(ctx, job_shop(ctx, connection_id), "the returned items could not be restocked",
-                                      held_by)
-        adjust_store_stock(ctx, store_connection, restock.changes, reason=STOCK_RESTOCK,
-                           idempotency_key=f"tokbridge-return-{return_id}")
+        store_connection = shop_store(
+            ctx, job_shop(ctx, connection_id), "the returned items could not be restocked", held_by
+        )
+        adjust_store_stock(
+            ctx,
+            store_connection,
+            restock.changes,
+            reason=STOCK_RESTOCK,
+            idempotency_key=f"tokbridge-return-{return_id}",
+        )
     write(ctx, lambda session: service.mark_restocked(session, return_id, restock.not_restocked))
 
 
@@ -104,6 +110,7 @@ def decide_return(ctx: JobContext) -> None:
         refusal = statuses.return_refusal(exc.code, exc.message)
     sync_returns_of(ctx, connection, tiktok_order_id)
     if refusal:
+
         def keep(session):
             row = OrderRepository(session).return_row(return_id)
             if row is not None:  # deleted with its merchant meanwhile
@@ -123,20 +130,27 @@ def refund_in_store(ctx: JobContext) -> None:
         connection_id, held_by = _shop_and_store_of_return(session, return_id)
     if refund is None:
         return
-    store_connection = shop_store(ctx, job_shop(ctx, connection_id), "TikTok's refund could not be recorded there",
-                                  held_by)
+    store_connection = shop_store(
+        ctx, job_shop(ctx, connection_id), "TikTok's refund could not be recorded there", held_by
+    )
     store_name = registry.plugin_of(store_connection).display_name
-    items = [RefundItem(quantity=quantity, variant_external_id=variant, sku=sku)
-             for variant, sku, quantity in refund.items]
+    items = [
+        RefundItem(quantity=quantity, variant_external_id=variant, sku=sku) for variant, sku, quantity in refund.items
+    ]
     try:
-        refund_id = with_store(ctx.settings, store_connection, lambda store: store.refund_order(
-            refund.store_order_id, items, note=refund.note, idempotency_key=f"tokbridge-refund-{return_id}"))
+        refund_id = with_store(
+            ctx.settings,
+            store_connection,
+            lambda store: store.refund_order(
+                refund.store_order_id, items, note=refund.note, idempotency_key=f"tokbridge-refund-{return_id}"
+            ),
+        )
     except RefusedWithFix as exc:
         reasons = "; ".join(reason.rstrip(".") for reason in exc.reasons)
         raise PermanentError(f"{store_name} refused to record TikTok's refund on the store order: {reasons}.") from exc
     except NotFound as exc:
-        raise PermanentError("The refunded items are no longer on the store order, so TikTok's refund could not be "
-                             f"recorded there. Record it in {store_name} by hand.") from exc
+        raise PermanentError(
+            "The refunded items are no longer on the store order, so TikTok's refund could not be "
+            f"recorded there. Record it in {store_name} by hand."
+        ) from exc
     write(ctx, lambda session: service.mark_refunded_in_store(session, return_id, refund_id))
-
-

@@ -35,8 +35,9 @@ PROVIDERS_TTL_SECONDS = 600
 SHIPPED_LINES = frozenset({"CANCELLED", "AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED", "COMPLETED"})
 
 
-def shipping_providers(settings, connection: ChannelConnection,
-                       delivery_option_id: str | None) -> list[tuple[str, str]]:
+def shipping_providers(
+    settings, connection: ChannelConnection, delivery_option_id: str | None
+) -> list[tuple[str, str]]:
     """TikTok's shipping providers (id, name) for a delivery option, cached per process for ten minutes:
     the ship job maps a carrier to one of them, and the order page offers them for an order kept here."""
     if not delivery_option_id:
@@ -76,13 +77,15 @@ def ship(ctx: JobContext) -> None:
     if kept:
         _ship_kept(ctx, connection, snapshot)
         return
-    store_connection = shop_store(ctx, shop, "its shipments cannot be read from the store",
-                                  snapshot.store_connection_id)
+    store_connection = shop_store(
+        ctx, shop, "its shipments cannot be read from the store", snapshot.store_connection_id
+    )
     snapshot.store_name = registry.plugin_of(store_connection).display_name
     store_order_id = snapshot.store_order_id
     assert store_order_id is not None  # not kept: the order is in the store
-    fulfilments = with_store(ctx.settings, store_connection,
-                             lambda store: store.order_fulfilments(store_order_id)).fulfilments
+    fulfilments = with_store(
+        ctx.settings, store_connection, lambda store: store.order_fulfilments(store_order_id)
+    ).fulfilments
     providers = _providers(ctx, connection, snapshot.delivery_option_id)
     client = tiktok_api(ctx, connection)
     for fulfilment in fulfilments:
@@ -102,10 +105,16 @@ def _ship_kept(ctx: JobContext, connection: ChannelConnection, snapshot: _OrderS
         return  # nothing entered (a Retry of something else)
     providers = _providers(ctx, connection, snapshot.delivery_option_id)
     names = dict(providers)
-    fulfilment = Fulfilment(external_id=service.KEPT_SHIPMENT, status="SUCCESS",
-                            tracking_company=names.get(carrier, carrier), tracking_numbers=[tracking])
+    fulfilment = Fulfilment(
+        external_id=service.KEPT_SHIPMENT,
+        status="SUCCESS",
+        tracking_company=names.get(carrier, carrier),
+        tracking_numbers=[tracking],
+    )
     client = tiktok_api(ctx, connection)
-    open_lines = [line[1] for line in snapshot.lines if line[5] is None and (line[4] or "").upper() not in SHIPPED_LINES]
+    open_lines = [
+        line[1] for line in snapshot.lines if line[5] is None and (line[4] or "").upper() not in SHIPPED_LINES
+    ]
     _send_fulfilment(ctx, client, connection, snapshot, fulfilment, providers, line_ids=open_lines, kept=True)
     fetch_and_apply(ctx, connection, [snapshot.tiktok_order_id])
 
@@ -120,32 +129,60 @@ class _OrderSnapshot:
         self.store_order_id = order.store_order_id
         self.store_connection_id = order.store_connection_id
         self.delivery_option_id = (order.raw or {}).get("delivery_option_id")
-        self.lines = [(line.id, line.tiktok_line_id, line.variant_id, line.seller_sku, line.display_status,
-                       line.shipment_id) for line in repository.lines(order.id)]
+        self.lines = [
+            (line.id, line.tiktok_line_id, line.variant_id, line.seller_sku, line.display_status, line.shipment_id)
+            for line in repository.lines(order.id)
+        ]
         self.variant_external = repository.variant_external_ids([line[2] for line in self.lines if line[2]])
-        self.shipments = {s.store_fulfillment_id: (s.id, s.state, s.tracking_number, s.tiktok_package_id,
-                                                   list(s.tiktok_line_ids or []), s.tracking_company,
-                                                   s.shipping_provider_id) for s in repository.shipments(order.id)}
-        self.carrier_map = dict(repository.settings(order.merchant_id, order.connection_id, create=False).carrier_map or {})
+        self.shipments = {
+            s.store_fulfillment_id: (
+                s.id,
+                s.state,
+                s.tracking_number,
+                s.tiktok_package_id,
+                list(s.tiktok_line_ids or []),
+                s.tracking_company,
+                s.shipping_provider_id,
+            )
+            for s in repository.shipments(order.id)
+        }
+        self.carrier_map = dict(
+            repository.settings(order.merchant_id, order.connection_id, create=False).carrier_map or {}
+        )
         self.store_name = "the store"
 
 
 def _lines_for(snapshot: _OrderSnapshot, fulfilment) -> list[str]:
     """TikTok line items shipped by a store fulfilment: per store line (one per SKU), as many units as shipped."""
     taken = {line_id for s in snapshot.shipments.values() if s[1] == ShipmentState.SENT for line_id in s[4]}
-    open_lines = [line for line in snapshot.lines
-                  if line[4] != "CANCELLED" and line[1] not in taken and line[5] is None]
+    open_lines = [
+        line for line in snapshot.lines if line[4] != "CANCELLED" and line[1] not in taken and line[5] is None
+    ]
     chosen: list[str] = []
     for shipped in fulfilment.lines:
-        matching = [line for line in open_lines if line[1] not in chosen and (
-            (line[2] and snapshot.variant_external.get(line[2]) == shipped.variant_external_id)
-            or (not line[2] and shipped.sku and line[3] == shipped.sku))]
+        matching = [
+            line
+            for line in open_lines
+            if line[1] not in chosen
+            and (
+                (line[2] and snapshot.variant_external.get(line[2]) == shipped.variant_external_id)
+                or (not line[2] and shipped.sku and line[3] == shipped.sku)
+            )
+        ]
         chosen += [line[1] for line in matching[: shipped.quantity]]
     return chosen
 
 
-def _send_fulfilment(ctx, client, connection, snapshot: _OrderSnapshot, fulfilment, providers,
-                     line_ids: list[str] | None = None, kept: bool = False) -> None:
+def _send_fulfilment(
+    ctx,
+    client,
+    connection,
+    snapshot: _OrderSnapshot,
+    fulfilment,
+    providers,
+    line_ids: list[str] | None = None,
+    kept: bool = False,
+) -> None:
     """One fulfilment to TikTok: shipped as a package, or its package's tracking corrected. `line_ids`: the
     TikTok line items it ships (else matched from the fulfilment's store lines); `kept`: entered by the
     merchant in TokBridge (the words then point at the order page, not at the store)."""
@@ -156,8 +193,9 @@ def _send_fulfilment(ctx, client, connection, snapshot: _OrderSnapshot, fulfilme
         changed = tracking != existing[2] or (kept and provider_id != existing[6])
         if tracking and provider_id and changed and existing[3]:
             try:
-                client.update_package_shipping_info(existing[3], tracking_number=tracking,
-                                                    shipping_provider_id=provider_id)
+                client.update_package_shipping_info(
+                    existing[3], tracking_number=tracking, shipping_provider_id=provider_id
+                )
             except tiktok_errors.TikTokError as exc:
                 if isinstance(exc, RetryableError):
                     raise
@@ -165,8 +203,12 @@ def _send_fulfilment(ctx, client, connection, snapshot: _OrderSnapshot, fulfilme
                 message = f"The tracking number {tracking} was not sent: {refusal} TikTok keeps {existing[2]}."
                 write(ctx, lambda s: _keep_refusal(s, existing[0], message))
                 return
-            write(ctx, lambda s: _save_shipment(s, snapshot, fulfilment, tracking, provider_id, existing[4],
-                                                 ShipmentState.SENT, None, existing[3]))
+            write(
+                ctx,
+                lambda s: _save_shipment(
+                    s, snapshot, fulfilment, tracking, provider_id, existing[4], ShipmentState.SENT, None, existing[3]
+                ),
+            )
         elif kept and changed and provider_id is None:
             message = f"The tracking number {tracking} was not sent: {_no_provider(fulfilment, providers, kept)}"
             write(ctx, lambda s: _keep_refusal(s, existing[0], message))
@@ -175,52 +217,83 @@ def _send_fulfilment(ctx, client, connection, snapshot: _OrderSnapshot, fulfilme
         line_ids = existing[4] if existing and existing[4] else _lines_for(snapshot, fulfilment)
     problem = None
     if not tracking:
-        problem = (f"The store fulfilment has no tracking number: add one in {snapshot.store_name} and TokBridge "
-                   "sends it.")
+        problem = (
+            f"The store fulfilment has no tracking number: add one in {snapshot.store_name} and TokBridge sends it."
+        )
     elif provider_id is None:
         problem = _no_provider(fulfilment, providers, kept)
     elif not line_ids:
-        problem = ("None of the order's items is still waiting to ship on TikTok." if kept
-                   else "None of the fulfilled items is still waiting to ship on TikTok.")
+        problem = (
+            "None of the order's items is still waiting to ship on TikTok."
+            if kept
+            else "None of the fulfilled items is still waiting to ship on TikTok."
+        )
     if problem:
-        write(ctx, lambda s: _save_shipment(s, snapshot, fulfilment, tracking, provider_id, line_ids,
-                                             ShipmentState.FAILED, problem, None))
+        write(
+            ctx,
+            lambda s: _save_shipment(
+                s, snapshot, fulfilment, tracking, provider_id, line_ids, ShipmentState.FAILED, problem, None
+            ),
+        )
         return
-    write(ctx, lambda s: _save_shipment(s, snapshot, fulfilment, tracking, provider_id, line_ids,
-                                         ShipmentState.PENDING, None, None))
+    write(
+        ctx,
+        lambda s: _save_shipment(
+            s, snapshot, fulfilment, tracking, provider_id, line_ids, ShipmentState.PENDING, None, None
+        ),
+    )
     package_id = None
     try:
         if (connection.region or "").upper() in SHIP_PACKAGE_REGIONS:
             package_id = _package_of(ctx, snapshot, line_ids)
             client.ship_package(package_id, tracking_number=tracking, shipping_provider_id=provider_id)
         else:
-            shipped = client.mark_package_shipped(snapshot.tiktok_order_id, tracking_number=tracking,
-                                                  shipping_provider_id=provider_id, order_line_item_ids=line_ids)
+            shipped = client.mark_package_shipped(
+                snapshot.tiktok_order_id,
+                tracking_number=tracking,
+                shipping_provider_id=provider_id,
+                order_line_item_ids=line_ids,
+            )
             package_id = shipped.package_id
     except tiktok_errors.TikTokError as exc:
         if isinstance(exc, RetryableError):
             raise
         if exc.code != ALREADY_SHIPPED:
-            message = (statuses.shipping_refusal(exc.code, exc.message) if kept
-                       else f"TikTok refused the shipment: {exc.message}")
-            write(ctx, lambda s: _save_shipment(s, snapshot, fulfilment, tracking, provider_id, line_ids,
-                                                 ShipmentState.FAILED, message, None))
+            message = (
+                statuses.shipping_refusal(exc.code, exc.message)
+                if kept
+                else f"TikTok refused the shipment: {exc.message}"
+            )
+            write(
+                ctx,
+                lambda s: _save_shipment(
+                    s, snapshot, fulfilment, tracking, provider_id, line_ids, ShipmentState.FAILED, message, None
+                ),
+            )
             return
         # Shipped by an earlier attempt whose answer was lost: keep the package it made, which a later
         # tracking change is sent to.
         package_id = package_id or _shipped_package(client, snapshot.tiktok_order_id, line_ids)
-    write(ctx, lambda s: _save_shipment(s, snapshot, fulfilment, tracking, provider_id, line_ids,
-                                         ShipmentState.SENT, None, package_id))
+    write(
+        ctx,
+        lambda s: _save_shipment(
+            s, snapshot, fulfilment, tracking, provider_id, line_ids, ShipmentState.SENT, None, package_id
+        ),
+    )
 
 
 def _no_provider(fulfilment, providers, kept: bool) -> str:
     offered = ", ".join(name for _, name in providers) or "none"
     if kept:
-        return (f"TikTok has no shipping provider called {fulfilment.tracking_company!r} for this order: it offers "
-                f"{offered}. Choose one of them and enter the tracking number again.")
-    return (f"No TikTok shipping provider matches the carrier {fulfilment.tracking_company or '(none)'!r}: "
-            f"for this order TikTok offers {offered}. In Order settings, add a line naming the one your "
-            f"carrier is, then press Retry.")
+        return (
+            f"TikTok has no shipping provider called {fulfilment.tracking_company!r} for this order: it offers "
+            f"{offered}. Choose one of them and enter the tracking number again."
+        )
+    return (
+        f"No TikTok shipping provider matches the carrier {fulfilment.tracking_company or '(none)'!r}: "
+        f"for this order TikTok offers {offered}. In Order settings, add a line naming the one your "
+        f"carrier is, then press Retry."
+    )
 
 
 def _keep_refusal(session, shipment_id: int, message: str) -> None:
@@ -248,8 +321,9 @@ def _package_of(ctx: JobContext, snapshot: _OrderSnapshot, line_ids: list[str]) 
     return package
 
 
-def _save_shipment(session, snapshot: _OrderSnapshot, fulfilment, tracking, provider_id, line_ids, state, error,
-                   package_id) -> None:
+def _save_shipment(
+    session, snapshot: _OrderSnapshot, fulfilment, tracking, provider_id, line_ids, state, error, package_id
+) -> None:
     repository = OrderRepository(session)
     row = repository.shipment(snapshot.order_id, fulfilment.external_id)
     order = repository.get(snapshot.order_id)

@@ -25,13 +25,16 @@ log = logging.getLogger(__name__)
 
 def _not_brought_in(session, job, message: str) -> None:
     """The store never took the order (it kept failing): Failed, with the reason and a Retry, not pending."""
-    service.record_store_failure(session, int(job.payload["order_id"]),
-                                 f"TokBridge could not create the order in your store: {message.rstrip('.')}. "
-                                 f"Retry it from the order page.")
+    service.record_store_failure(
+        session,
+        int(job.payload["order_id"]),
+        f"TokBridge could not create the order in your store: {message.rstrip('.')}. Retry it from the order page.",
+    )
 
 
-@job_handler(service.TO_STORE_JOB, title="Create a TikTok order in the store", visible=False,
-             on_failure=_not_brought_in)
+@job_handler(
+    service.TO_STORE_JOB, title="Create a TikTok order in the store", visible=False, on_failure=_not_brought_in
+)
 def to_store(ctx: JobContext) -> None:
     """payload: {connection_id, order_id}. One at a time per order (identity key); the order goes to the
     store linked to ITS TikTok shop, which looks the order up by TikTok's id before creating, and the
@@ -56,24 +59,33 @@ def to_store(ctx: JobContext) -> None:
     try:
         new_order = to_new_order(plan.raw, plan.lines, plan.currency)
     except UnknownCountry as exc:
-        log.warning("order %s not sent to the store: TikTok's region %r has no store country", plan.tiktok_order_id,
-                    (plan.raw.get("recipient_address") or {}).get("region_code"))
+        log.warning(
+            "order %s not sent to the store: TikTok's region %r has no store country",
+            plan.tiktok_order_id,
+            (plan.raw.get("recipient_address") or {}).get("region_code"),
+        )
         reason = f"{exc}, then retry."
         write(ctx, lambda s: service.record_store_failure(s, order_id, reason))
         return
-    conversion = store_currency(plan.currency, _store_currency(ctx, store_connection), shop.shop.price_rate,
-                                shop.shop.price_rate_from)
+    conversion = store_currency(
+        plan.currency, _store_currency(ctx, store_connection), shop.shop.price_rate, shop.shop.price_rate_from
+    )
     if conversion.missing:
-        reason = (f"This order is in {conversion.order_currency} and your store sells in "
-                  f"{conversion.store_currency}. Set the rate of the TikTok shop {shop.label} in Settings, "
-                  f"then retry.")
+        reason = (
+            f"This order is in {conversion.order_currency} and your store sells in "
+            f"{conversion.store_currency}. Set the rate of the TikTok shop {shop.label} in Settings, "
+            f"then retry."
+        )
         write(ctx, lambda s: service.record_store_failure(s, order_id, reason))
         return
     new_order = in_store_currency(new_order, conversion, presentment=plugin.capabilities.presentment_currency)
     if plugin.capabilities.order_states:  # the merchant's mapped state for a new order (None: the store's paid one)
         with ctx.session() as session:
-            new_order.state_external_id = OrderRepository(session).settings(
-                ctx.required_merchant_id, plan.connection_id, create=False).new_order_state
+            new_order.state_external_id = (
+                OrderRepository(session)
+                .settings(ctx.required_merchant_id, plan.connection_id, create=False)
+                .new_order_state
+            )
     try:
         created = with_store(ctx.settings, store_connection, lambda store: store.create_order(new_order))
     except PermanentError as exc:
@@ -108,8 +120,9 @@ def _keep_in_tokbridge(ctx: JobContext, store_connection: ChannelConnection, ord
     with ctx.session() as session:
         sold = service.stock_sold(session, order_id)
     if sold.changes:
-        adjust_store_stock(ctx, store_connection, sold.changes, reason=STOCK_CORRECTION,
-                           idempotency_key=f"tokbridge-order-{order_id}")
+        adjust_store_stock(
+            ctx, store_connection, sold.changes, reason=STOCK_CORRECTION, idempotency_key=f"tokbridge-order-{order_id}"
+        )
     write(ctx, lambda s: service.keep_order(s, order_id, sold.not_restocked, store_connection.id))
 
 

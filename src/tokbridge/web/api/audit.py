@@ -48,21 +48,48 @@ class AuditOut(BaseModel):
 
 def entry_out(entry: AuditEntry) -> AuditOut:
     return AuditOut(
-        id=entry.id, created_at=entry.created_at, kind=entry.kind, kind_label=words.kind_label(entry.kind),
-        actor=ActorOut(type=entry.actor_type, name=entry.actor_name, user_id=entry.user_id, job_id=entry.job_id,
-                       triggered_by=entry.triggered_by),
-        summary=entry.summary, product_id=entry.product_id, connection_id=entry.connection_id, before=entry.before,
-        after=entry.after, before_text=words.values(entry, "before"), after_text=words.values(entry, "after"),
-        change_set_id=entry.change_set_id, undo_of=entry.undo_of, undone_by=entry.undone_by)
+        id=entry.id,
+        created_at=entry.created_at,
+        kind=entry.kind,
+        kind_label=words.kind_label(entry.kind),
+        actor=ActorOut(
+            type=entry.actor_type,
+            name=entry.actor_name,
+            user_id=entry.user_id,
+            job_id=entry.job_id,
+            triggered_by=entry.triggered_by,
+        ),
+        summary=entry.summary,
+        product_id=entry.product_id,
+        connection_id=entry.connection_id,
+        before=entry.before,
+        after=entry.after,
+        before_text=words.values(entry, "before"),
+        after_text=words.values(entry, "after"),
+        change_set_id=entry.change_set_id,
+        undo_of=entry.undo_of,
+        undone_by=entry.undone_by,
+    )
 
 
 @router.get("/audit", response_model=list[AuditOut])
-def list_audit(viewer: ViewerDep, product: RowId | None = None,
-               user: Annotated[Text | None, Query(description="Part of an email or a job's title")] = None,
-               kind: Annotated[Text | None, Query(max_length=60, description="A kind, or its family: template, listing, bulk, settings, plan, connection, undo")] = None,
-               since: datetime | None = None, until: datetime | None = None,
-               change_set: RowId | None = None, before: RowId | None = None,
-               limit: Annotated[int, Query(ge=1, le=500)] = 50):
+def list_audit(
+    viewer: ViewerDep,
+    product: RowId | None = None,
+    user: Annotated[Text | None, Query(description="Part of an email or a job's title")] = None,
+    kind: Annotated[
+        Text | None,
+        Query(
+            max_length=60,
+            description="A kind, or its family: template, listing, bulk, settings, plan, connection, undo",
+        ),
+    ] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    change_set: RowId | None = None,
+    before: RowId | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+):
     """Newest first, paged by id (`before`: the last id of the previous page). `change_set`: one bulk
     change's entries, its head first."""
     repository = AuditRepository(viewer.db)
@@ -105,7 +132,8 @@ class PreviewOut(BaseModel):
 
 class UndoRequest(BaseModel):
     decisions: dict[Annotated[str, Field(max_length=60)], Literal["skip", "overwrite"]] = Field(
-        default_factory=dict, description="Per conflict (its key): skip it (the default) or overwrite it")
+        default_factory=dict, description="Per conflict (its key): skip it (the default) or overwrite it"
+    )
 
 
 class UndoAccepted(BaseModel):
@@ -120,22 +148,43 @@ def _head(viewer, entry_id: int) -> AuditEntry:
     return head
 
 
-@router.post("/audit/{entry_id}/undo/preview", response_model=PreviewOut,
-             responses={404: {"model": Problem}, 409: {"model": Problem}})
+@router.post(
+    "/audit/{entry_id}/undo/preview",
+    response_model=PreviewOut,
+    responses={404: {"model": Problem}, 409: {"model": Problem}},
+)
 def preview_undo(entry_id: RowId, viewer: ViewerDep):
     head = _head(viewer, entry_id)
     try:
         shown = undo.preview(viewer.db, head)
     except undo.UndoRefused as refused:
         raise HTTPException(409, str(refused)) from None
-    return PreviewOut(change_set_id=head.id, summary=head.summary, possible=shown.possible, refused=shown.refused,
-                      cannot=shown.cannot, items=[PreviewItemOut(
-                          key=i.key, product_id=i.product_id, title=i.title, goes_back=i.goes_back,
-                          conflict=i.conflict, can_overwrite=i.can_overwrite) for i in shown.items])
+    return PreviewOut(
+        change_set_id=head.id,
+        summary=head.summary,
+        possible=shown.possible,
+        refused=shown.refused,
+        cannot=shown.cannot,
+        items=[
+            PreviewItemOut(
+                key=i.key,
+                product_id=i.product_id,
+                title=i.title,
+                goes_back=i.goes_back,
+                conflict=i.conflict,
+                can_overwrite=i.can_overwrite,
+            )
+            for i in shown.items
+        ],
+    )
 
 
-@router.post("/audit/{entry_id}/undo", response_model=UndoAccepted, status_code=202,
-             responses={404: {"model": Problem}, 409: {"model": Problem}})
+@router.post(
+    "/audit/{entry_id}/undo",
+    response_model=UndoAccepted,
+    status_code=202,
+    responses={404: {"model": Problem}, 409: {"model": Problem}},
+)
 def apply_undo(entry_id: RowId, body: UndoRequest, viewer: ViewerDep):
     _head(viewer, entry_id)
     try:

@@ -30,8 +30,17 @@ from tokbridge.web.params import Offset, RowId, Text
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["orders"], responses={401: {"model": Problem}})
 
-StatusFilter = Literal["awaiting_shipment", "awaiting_collection", "in_transit", "delivered", "completed", "cancelled",
-                       "failed", "on_hold", "unpaid"]
+StatusFilter = Literal[
+    "awaiting_shipment",
+    "awaiting_collection",
+    "in_transit",
+    "delivered",
+    "completed",
+    "cancelled",
+    "failed",
+    "on_hold",
+    "unpaid",
+]
 
 
 class OrderSummary(BaseModel):
@@ -118,7 +127,8 @@ class OrderDetail(OrderSummary):
     store_currency: str | None = Field(description="The store order's currency (none until it is in the store)")
     store_total: Decimal | None = Field(description="The store order's total, in `store_currency`")
     store_rate: Decimal | None = Field(
-        description="One unit of `store_currency` in `currency`, when the amounts were converted (none: not)")
+        description="One unit of `store_currency` in `currency`, when the amounts were converted (none: not)"
+    )
     buyer_name: str | None = Field(description="As TikTok gives it; none until the order is paid and past ON_HOLD")
     shipping_address: list[str] = Field(description="TikTok's address, one line each")
     store_order_url: str | None = Field(description="The order's page in the store admin")
@@ -131,17 +141,24 @@ class OrderDetail(OrderSummary):
     returns: list[ReturnOut]
     cancel_reasons: dict[str, str] = Field(description="Reasons TikTok allows for cancelling in this status")
     kept_in_tokbridge: bool = Field(
-        False, description="The store takes no outside orders: TokBridge keeps the order (no store order) and "
-                           "took its items off the store's stock; it is shipped from TokBridge")
+        False,
+        description="The store takes no outside orders: TokBridge keeps the order (no store order) and "
+        "took its items off the store's stock; it is shipped from TokBridge",
+    )
     ship_from_tokbridge: Literal["ship", "correct"] | None = Field(
-        None, description="`ship`: POST /orders/{id}/ship with the carrier and tracking number; `correct`: the "
-                          "same sends a corrected tracking number; none: nothing to ship here")
+        None,
+        description="`ship`: POST /orders/{id}/ship with the carrier and tracking number; `correct`: the "
+        "same sends a corrected tracking number; none: nothing to ship here",
+    )
     what_to_do: str | None = Field(None, description="What the merchant should do about the order, in words")
 
 
 class ShipBody(BaseModel):
-    carrier: str = Field(min_length=1, max_length=120,
-                         description="One of the order's `carriers` (TikTok's shipping providers), by id or name")
+    carrier: str = Field(
+        min_length=1,
+        max_length=120,
+        description="One of the order's `carriers` (TikTok's shipping providers), by id or name",
+    )
     tracking_number: str = Field(min_length=1, max_length=60)
 
 
@@ -166,38 +183,66 @@ class OrderSettingsBody(BaseModel):
     restock_on_cancel: bool
     restock_on_return: bool
     unknown_sku: Literal["fail", "custom_line"]
-    carrier_map: dict[str, str] = Field(default_factory=dict,
-                                        description="Store tracking company -> TikTok shipping provider id or name")
-    new_order_state: str | None = Field(None, max_length=64, description=(
-        "Where the shop's store keeps order statuses of its own: the store status a new TikTok order (Awaiting "
-        "Shipment) is created in (an id from `order_states`; null: the store's status for paid orders)"))
-    delivered_state: str | None = Field(None, max_length=64, description=(
-        "The store status a delivered TikTok order moves to (null: the store's delivered status)"))
-    cancelled_state: str | None = Field(None, max_length=64, description=(
-        "The store status a cancelled TikTok order moves to (null: the store's cancelled status)"))
+    carrier_map: dict[str, str] = Field(
+        default_factory=dict, description="Store tracking company -> TikTok shipping provider id or name"
+    )
+    new_order_state: str | None = Field(
+        None,
+        max_length=64,
+        description=(
+            "Where the shop's store keeps order statuses of its own: the store status a new TikTok order (Awaiting "
+            "Shipment) is created in (an id from `order_states`; null: the store's status for paid orders)"
+        ),
+    )
+    delivered_state: str | None = Field(
+        None,
+        max_length=64,
+        description=("The store status a delivered TikTok order moves to (null: the store's delivered status)"),
+    )
+    cancelled_state: str | None = Field(
+        None,
+        max_length=64,
+        description=("The store status a cancelled TikTok order moves to (null: the store's cancelled status)"),
+    )
 
 
 class StoreOrderStateOut(BaseModel):
     id: str
     name: str
-    meaning: str | None = Field(description="What the store says the status is for: paid, shipped, delivered, "
-                                            "cancelled, payment_error...")
+    meaning: str | None = Field(
+        description="What the store says the status is for: paid, shipped, delivered, cancelled, payment_error..."
+    )
 
 
 class OrderSettingsOut(OrderSettingsBody):
-    order_states: list[StoreOrderStateOut] | None = Field(None, description=(
-        "The shop's store's order statuses, where it keeps its own (null: it does not; the three states above "
-        "are then unused)"))
+    order_states: list[StoreOrderStateOut] | None = Field(
+        None,
+        description=(
+            "The shop's store's order statuses, where it keeps its own (null: it does not; the three states above "
+            "are then unused)"
+        ),
+    )
 
 
 def summary(order: Order) -> OrderSummary:
     return OrderSummary(
-        id=order.id, shop_id=order.connection_id, tiktok_order_id=order.tiktok_order_id, status=order.status,
-        status_label=statuses.LABELS.get(OrderStatus(order.status), order.status), tiktok_status=order.tiktok_status,
-        store_sync=order.store_sync, store_order_id=order.store_order_id, store_order_name=order.store_order_name,
-        total=to_decimal(order.total_minor, order.currency), currency=order.currency, units=order.units,
-        placed_at=order.placed_at, failure_reason=order.failure_reason, last_error=order.last_error,
-        waiting_for_plan=order.store_sync == "waiting_for_plan")
+        id=order.id,
+        shop_id=order.connection_id,
+        tiktok_order_id=order.tiktok_order_id,
+        status=order.status,
+        status_label=statuses.LABELS.get(OrderStatus(order.status), order.status),
+        tiktok_status=order.tiktok_status,
+        store_sync=order.store_sync,
+        store_order_id=order.store_order_id,
+        store_order_name=order.store_order_name,
+        total=to_decimal(order.total_minor, order.currency),
+        currency=order.currency,
+        units=order.units,
+        placed_at=order.placed_at,
+        failure_reason=order.failure_reason,
+        last_error=order.last_error,
+        waiting_for_plan=order.store_sync == "waiting_for_plan",
+    )
 
 
 def _region(viewer, order: Order) -> str | None:
@@ -232,27 +277,47 @@ def detail(viewer, order: Order) -> OrderDetail:
     shipments = repository.shipments(order.id)
     cancellations = repository.cancellations(order.id)
     shop = ConnectionRepository(viewer.db).get(order.connection_id)
-    shop_words = (f"{shop.name or shop.external_id} ({shop.region})" if shop.region else (shop.name or shop.external_id)) \
-        if shop is not None else "A disconnected TikTok shop"
+    shop_words = (
+        (f"{shop.name or shop.external_id} ({shop.region})" if shop.region else (shop.name or shop.external_id))
+        if shop is not None
+        else "A disconnected TikTok shop"
+    )
     return OrderDetail(
-        **summary(order).model_dump(), shop=shop_words, store_currency=order.store_currency,
+        **summary(order).model_dump(),
+        shop=shop_words,
+        store_currency=order.store_currency,
         store_total=to_decimal(order.store_total_minor, order.store_currency)
-        if order.store_total_minor is not None else None,
+        if order.store_total_minor is not None
+        else None,
         store_rate=order.store_rate.normalize() if order.store_rate is not None else None,
-        buyer_name=overview.buyer_name(order), shipping_address=overview.shipping_address(order),
-        store_order_url=_store_order_url(viewer, order), items_ordered=len(lines),
+        buyer_name=overview.buyer_name(order),
+        shipping_address=overview.shipping_address(order),
+        store_order_url=_store_order_url(viewer, order),
+        items_ordered=len(lines),
         items_cancelled=sum(1 for line in lines if (line.display_status or "").upper() == "CANCELLED"),
-        timeline=[StepOut(when=step.when, text=step.text)
-                  for step in overview.timeline(order, shipments, cancellations)],
-        lines=[LineOut(tiktok_line_id=line.tiktok_line_id, tiktok_sku_id=line.tiktok_sku_id, seller_sku=line.seller_sku,
-                       product_name=line.product_name, sku_name=line.sku_name, linked=line.variant_id is not None,
-                       price=to_decimal(line.sale_minor, order.currency), display_status=line.display_status,
-                       tracking_number=line.tracking_number) for line in lines],
+        timeline=[
+            StepOut(when=step.when, text=step.text) for step in overview.timeline(order, shipments, cancellations)
+        ],
+        lines=[
+            LineOut(
+                tiktok_line_id=line.tiktok_line_id,
+                tiktok_sku_id=line.tiktok_sku_id,
+                seller_sku=line.seller_sku,
+                product_name=line.product_name,
+                sku_name=line.sku_name,
+                linked=line.variant_id is not None,
+                price=to_decimal(line.sale_minor, order.currency),
+                display_status=line.display_status,
+                tracking_number=line.tracking_number,
+            )
+            for line in lines
+        ],
         shipments=[ShipmentOut.model_validate(s, from_attributes=True) for s in shipments],
         cancellations=[CancellationOut.model_validate(c, from_attributes=True) for c in cancellations],
         returns=[return_out(r, _region(viewer, order)) for r in repository.returns(order.id)],
         cancel_reasons=statuses.cancel_reasons(order.tiktok_status, _region(viewer, order)),
-        kept_in_tokbridge=order.store_sync == StoreSync.KEPT, ship_from_tokbridge=ship_mode(order, shipments),
+        kept_in_tokbridge=order.store_sync == StoreSync.KEPT,
+        ship_from_tokbridge=ship_mode(order, shipments),
         what_to_do=overview.kept_words(order, shipments),
     )
 
@@ -286,8 +351,10 @@ def request_ship(viewer, order: Order, carrier: str, tracking_number: str) -> st
     if done.outcome == "unchanged":
         return f"The order is already shipped with the tracking number {done.tracking_number}: nothing was sent again."
     if done.outcome == "on_its_way":
-        return (f"The shipment with the tracking number {done.tracking_number} is already on its way to TikTok: "
-                "nothing was sent again.")
+        return (
+            f"The shipment with the tracking number {done.tracking_number} is already on its way to TikTok: "
+            "nothing was sent again."
+        )
     if done.outcome == "correction":
         return f"Sending the corrected tracking number {done.tracking_number} to TikTok. Refresh in a moment."
     return f"Sending the shipment with the tracking number {done.tracking_number} to TikTok. Refresh in a moment."
@@ -295,11 +362,20 @@ def request_ship(viewer, order: Order, carrier: str, tracking_number: str) -> st
 
 def return_out(row, region: str | None = None) -> ReturnOut:
     step = statuses.return_step(row.return_type, row.return_status, region)
-    return ReturnOut(id=row.id, tiktok_return_id=row.tiktok_return_id, tiktok_order_id=row.tiktok_order_id,
-                     order_id=row.order_id, return_type=row.return_type, return_status=row.return_status,
-                     refund=to_decimal(row.refund_minor, row.currency), currency=row.currency,
-                     refunded_in_store=bool(row.store_refund_id), last_error=row.last_error,
-                     waiting_for_you=step is not None, reject_reasons=step.reasons if step else {})
+    return ReturnOut(
+        id=row.id,
+        tiktok_return_id=row.tiktok_return_id,
+        tiktok_order_id=row.tiktok_order_id,
+        order_id=row.order_id,
+        return_type=row.return_type,
+        return_status=row.return_status,
+        refund=to_decimal(row.refund_minor, row.currency),
+        currency=row.currency,
+        refunded_in_store=bool(row.store_refund_id),
+        last_error=row.last_error,
+        waiting_for_you=step is not None,
+        reject_reasons=step.reasons if step else {},
+    )
 
 
 def _shop_id(shop) -> str:
@@ -313,30 +389,51 @@ def _connection_region(viewer, connection_id: str) -> str | None:
 
 
 @router.get("/orders", response_model=OrderPage)
-def list_orders(viewer: ViewerDep, shop: OptionalShopDep, status: StatusFilter | None = None, q: Text | None = None,
-                waiting_for_plan: bool = False, limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                offset: Offset = 0):
+def list_orders(
+    viewer: ViewerDep,
+    shop: OptionalShopDep,
+    status: StatusFilter | None = None,
+    q: Text | None = None,
+    waiting_for_plan: bool = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Offset = 0,
+):
     """The chosen shop's orders (`?shop=<connection id>`, else the shop chosen in the header)."""
-    rows, total = OrderRepository(viewer.db).search(status=status, query=q, limit=limit, offset=offset,
-                                                    store_sync="waiting_for_plan" if waiting_for_plan else None,
-                                                    connection_id=_shop_id(shop))
+    rows, total = OrderRepository(viewer.db).search(
+        status=status,
+        query=q,
+        limit=limit,
+        offset=offset,
+        store_sync="waiting_for_plan" if waiting_for_plan else None,
+        connection_id=_shop_id(shop),
+    )
     return OrderPage(items=[summary(order) for order in rows], total=total)
 
 
 @router.get("/orders/returns", response_model=list[ReturnOut])
 def list_returns(viewer: ViewerDep, shop: OptionalShopDep, status: str | None = None):
-    return [return_out(row, _connection_region(viewer, row.connection_id))
-            for row in OrderRepository(viewer.db).returns(status=status, connection_id=_shop_id(shop))]
+    return [
+        return_out(row, _connection_region(viewer, row.connection_id))
+        for row in OrderRepository(viewer.db).returns(status=status, connection_id=_shop_id(shop))
+    ]
 
 
-@router.post("/orders/returns/{return_id}/approve", response_model=Queued, status_code=202,
-             responses={404: {"model": Problem}, 409: {"model": Problem}})
+@router.post(
+    "/orders/returns/{return_id}/approve",
+    response_model=Queued,
+    status_code=202,
+    responses={404: {"model": Problem}, 409: {"model": Problem}},
+)
 def approve_return(return_id: RowId, viewer: ViewerDep):
     return _decide_return(viewer, return_id, True, None)
 
 
-@router.post("/orders/returns/{return_id}/reject", response_model=Queued, status_code=202,
-             responses={404: {"model": Problem}, 409: {"model": Problem}})
+@router.post(
+    "/orders/returns/{return_id}/reject",
+    response_model=Queued,
+    status_code=202,
+    responses={404: {"model": Problem}, 409: {"model": Problem}},
+)
 def reject_return(return_id: RowId, body: RejectBody, viewer: ViewerDep):
     """`reason`: one of the return's `reject_reasons`."""
     return _decide_return(viewer, return_id, False, body.reason)
@@ -356,26 +453,41 @@ def _decide_return(viewer, return_id: int, approve: bool, reason: str | None) ->
 
 @router.post("/orders/returns/refresh", response_model=Queued, status_code=202)
 def refresh_returns(viewer: ViewerDep, shop: ShopDep):
-    enqueue(viewer.db, service.RETURNS_JOB, merchant_id=viewer.merchant_id, payload={"connection_id": shop.shop_id},
-            identity_key=f"{service.RETURNS_JOB}:{shop.shop_id}")
+    enqueue(
+        viewer.db,
+        service.RETURNS_JOB,
+        merchant_id=viewer.merchant_id,
+        payload={"connection_id": shop.shop_id},
+        identity_key=f"{service.RETURNS_JOB}:{shop.shop_id}",
+    )
     viewer.db.commit()
     return Queued(detail="Reading returns and refunds from TikTok.")
 
 
 @router.get("/orders/cancellations", response_model=list[CancellationOut])
 def list_cancellation_requests(viewer: ViewerDep, shop: OptionalShopDep, pending: bool = True):
-    return [CancellationOut.model_validate(c, from_attributes=True)
-            for c in OrderRepository(viewer.db).cancellations(pending_only=pending, connection_id=_shop_id(shop))]
+    return [
+        CancellationOut.model_validate(c, from_attributes=True)
+        for c in OrderRepository(viewer.db).cancellations(pending_only=pending, connection_id=_shop_id(shop))
+    ]
 
 
-@router.post("/orders/cancellations/{cancellation_id}/approve", response_model=Queued, status_code=202,
-             responses={404: {"model": Problem}, 409: {"model": Problem}})
+@router.post(
+    "/orders/cancellations/{cancellation_id}/approve",
+    response_model=Queued,
+    status_code=202,
+    responses={404: {"model": Problem}, 409: {"model": Problem}},
+)
 def approve_cancellation(cancellation_id: RowId, viewer: ViewerDep):
     return _decide(viewer, cancellation_id, True, None)
 
 
-@router.post("/orders/cancellations/{cancellation_id}/reject", response_model=Queued, status_code=202,
-             responses={404: {"model": Problem}, 409: {"model": Problem}})
+@router.post(
+    "/orders/cancellations/{cancellation_id}/reject",
+    response_model=Queued,
+    status_code=202,
+    responses={404: {"model": Problem}, 409: {"model": Problem}},
+)
 def reject_cancellation(cancellation_id: RowId, body: RejectBody, viewer: ViewerDep):
     return _decide(viewer, cancellation_id, False, body.reason)
 
@@ -397,8 +509,12 @@ def get_order(order_id: RowId, viewer: ViewerDep):
     return detail(viewer, _order(viewer, order_id))
 
 
-@router.post("/orders/{order_id}/cancel", response_model=Queued, status_code=202,
-             responses={404: {"model": Problem}, 409: {"model": Problem}})
+@router.post(
+    "/orders/{order_id}/cancel",
+    response_model=Queued,
+    status_code=202,
+    responses={404: {"model": Problem}, 409: {"model": Problem}},
+)
 def cancel_order(order_id: RowId, body: CancelBody, viewer: ViewerDep):
     order = _order(viewer, order_id)
     try:
@@ -410,8 +526,11 @@ def cancel_order(order_id: RowId, body: CancelBody, viewer: ViewerDep):
     return Queued(detail="Cancelling the order on TikTok, then in your store.")
 
 
-@router.get("/orders/{order_id}/carriers", response_model=list[Carrier],
-            responses={404: {"model": Problem}, 503: {"model": Problem}})
+@router.get(
+    "/orders/{order_id}/carriers",
+    response_model=list[Carrier],
+    responses={404: {"model": Problem}, 503: {"model": Problem}},
+)
 def list_carriers(order_id: RowId, viewer: ViewerDep):
     """TikTok's shipping providers for the order's delivery option: the carriers `/ship` takes."""
     order = _order(viewer, order_id)
@@ -422,8 +541,12 @@ def list_carriers(order_id: RowId, viewer: ViewerDep):
     return found
 
 
-@router.post("/orders/{order_id}/ship", response_model=Queued, status_code=202,
-             responses={404: {"model": Problem}, 409: {"model": Problem}})
+@router.post(
+    "/orders/{order_id}/ship",
+    response_model=Queued,
+    status_code=202,
+    responses={404: {"model": Problem}, 409: {"model": Problem}},
+)
 def ship_order(order_id: RowId, body: ShipBody, viewer: ViewerDep):
     """Ship an order kept in TokBridge (`kept_in_tokbridge`): the carrier and tracking number go to TikTok. The
     same shipment again sends nothing; another tracking number for a shipped order is a correction, which
@@ -436,8 +559,12 @@ def ship_order(order_id: RowId, body: ShipBody, viewer: ViewerDep):
     return Queued(detail=words)
 
 
-@router.post("/orders/{order_id}/retry", response_model=Queued, status_code=202,
-             responses={404: {"model": Problem}, 409: {"model": Problem}})
+@router.post(
+    "/orders/{order_id}/retry",
+    response_model=Queued,
+    status_code=202,
+    responses={404: {"model": Problem}, 409: {"model": Problem}},
+)
 def retry_order(order_id: RowId, viewer: ViewerDep):
     _order(viewer, order_id)
     try:
@@ -458,12 +585,17 @@ def get_order_settings(viewer: ViewerDep, shop: OptionalShopDep):
     states = _store_order_states(viewer, shop)
     if states is None:
         return body
-    return body.model_copy(update={**store_states.chosen(settings, states), "order_states": [
-        StoreOrderStateOut(id=state.external_id, name=state.name, meaning=state.meaning) for state in states]})
+    return body.model_copy(
+        update={
+            **store_states.chosen(settings, states),
+            "order_states": [
+                StoreOrderStateOut(id=state.external_id, name=state.name, meaning=state.meaning) for state in states
+            ],
+        }
+    )
 
 
-@router.put("/settings/orders", response_model=OrderSettingsOut,
-            responses={422: {"model": Problem}})
+@router.put("/settings/orders", response_model=OrderSettingsOut, responses={422: {"model": Problem}})
 def put_order_settings(body: OrderSettingsBody, viewer: ViewerDep, shop: ShopDep):
     states = _store_order_states(viewer, shop)
     mapped = {column: getattr(body, column) for column in (m.column for m in store_states.MAPPED)}
@@ -473,8 +605,12 @@ def put_order_settings(body: OrderSettingsBody, viewer: ViewerDep, shop: ShopDep
             raise HTTPException(422, " ".join(problems))
     elif any(mapped.values()):
         raise HTTPException(422, "The shop's store keeps no order statuses of its own: leave the three states out.")
-    service.save_order_settings(viewer.db, viewer.merchant_id, shop, {
-        name: (value or None) if name in mapped else value for name, value in body.model_dump().items()})
+    service.save_order_settings(
+        viewer.db,
+        viewer.merchant_id,
+        shop,
+        {name: (value or None) if name in mapped else value for name, value in body.model_dump().items()},
+    )
     viewer.db.commit()
     return get_order_settings(viewer, shop)
 
@@ -530,13 +666,30 @@ class Overview(BaseModel):
 def overview_data(viewer, sales_days: int = 30) -> Overview:
     shops, usage = dashboard_service.overview(viewer.db, viewer.merchant_id, sales_days)
     return Overview(
-        shops=[ShopOverview(id=shop.id, name=shop.name, region=shop.region, currency=shop.currency,
-                            products=shop.products, orders=shop.orders, order_statuses=shop.order_statuses,
-                            sales=ShopSales(**shop.sales)) for shop in shops],
-        plan=PlanUsageOut(code=usage.plan.code, name=usage.plan.name, product_limit=usage.plan.product_limit,
-                          order_limit=usage.plan.order_limit, products_used=usage.products_used,
-                          orders_used=usage.orders_used, products_left=usage.products_left,
-                          orders_left=usage.orders_left))
+        shops=[
+            ShopOverview(
+                id=shop.id,
+                name=shop.name,
+                region=shop.region,
+                currency=shop.currency,
+                products=shop.products,
+                orders=shop.orders,
+                order_statuses=shop.order_statuses,
+                sales=ShopSales(**shop.sales),
+            )
+            for shop in shops
+        ],
+        plan=PlanUsageOut(
+            code=usage.plan.code,
+            name=usage.plan.name,
+            product_limit=usage.plan.product_limit,
+            order_limit=usage.plan.order_limit,
+            products_used=usage.products_used,
+            orders_used=usage.orders_used,
+            products_left=usage.products_left,
+            orders_left=usage.orders_left,
+        ),
+    )
 
 
 @router.get("/overview", response_model=Overview, tags=["dashboard"])

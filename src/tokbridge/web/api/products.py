@@ -19,11 +19,11 @@ from tokbridge.dashboard import service as dashboard_service
 from tokbridge.kit.errors import ChannelError
 from tokbridge.listings import service
 from tokbridge.listings.repository import ListingRepository
+from tokbridge.web import product_view
 from tokbridge.web.api.schemas import Problem
 from tokbridge.web.deps import OptionalShopDep, SettingsDep, ShopDep, ViewerDep
-from tokbridge.web import product_view
-from tokbridge.web.plan_pages import confirm_url, store_billing
 from tokbridge.web.params import RowId, Text
+from tokbridge.web.plan_pages import confirm_url, store_billing
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", responses={401: {"model": Problem}})
@@ -123,10 +123,17 @@ class Dashboard(BaseModel):
 
 
 def plan_summary(usage: billing.PlanUsage) -> PlanSummary:
-    return PlanSummary(code=usage.plan.code, name=usage.plan.name, amount=usage.plan.monthly_amount,
-                       currency=usage.plan.currency, billing_date=usage.next_billing_date,
-                       product_limit=usage.plan.product_limit, order_limit=usage.plan.order_limit,
-                       products_left=usage.products_left, orders_left=usage.orders_left)
+    return PlanSummary(
+        code=usage.plan.code,
+        name=usage.plan.name,
+        amount=usage.plan.monthly_amount,
+        currency=usage.plan.currency,
+        billing_date=usage.next_billing_date,
+        product_limit=usage.plan.product_limit,
+        order_limit=usage.plan.order_limit,
+        products_left=usage.products_left,
+        orders_left=usage.orders_left,
+    )
 
 
 class SalesPeriod(IntEnum):
@@ -182,16 +189,33 @@ class ProductPage(BaseModel):
 
 
 @router.get("/products", response_model=ProductPage)
-def list_products(viewer: ViewerDep, shop: OptionalShopDep, status: StatusFilter | None = None,
-                  template_id: RowId | None = None, vendor: Text | None = None, product_type: Text | None = None,
-                  q: Text | None = None, before: RowId | None = None, limit: int = 50) -> ProductPage:
+def list_products(
+    viewer: ViewerDep,
+    shop: OptionalShopDep,
+    status: StatusFilter | None = None,
+    template_id: RowId | None = None,
+    vendor: Text | None = None,
+    product_type: Text | None = None,
+    q: Text | None = None,
+    before: RowId | None = None,
+    limit: int = 50,
+) -> ProductPage:
     """The catalog with each product's status in the chosen shop (`?shop=`)."""
     limit = max(1, min(limit, 200))
     rows = ListingRepository(viewer.db).product_rows(
-        shop.shop_id if shop else None, status=status, template_id=template_id, vendor=vendor,
-        product_type=product_type, search=q, before_id=before, limit=limit)
-    return ProductPage(items=[ProductItem(**{k: getattr(r, k) for k in ProductItem.model_fields}) for r in rows],
-                       next_before=rows[-1].id if len(rows) == limit else None)
+        shop.shop_id if shop else None,
+        status=status,
+        template_id=template_id,
+        vendor=vendor,
+        product_type=product_type,
+        search=q,
+        before_id=before,
+        limit=limit,
+    )
+    return ProductPage(
+        items=[ProductItem(**{k: getattr(r, k) for k in ProductItem.model_fields}) for r in rows],
+        next_before=rows[-1].id if len(rows) == limit else None,
+    )
 
 
 class ProductInShop(BaseModel):
@@ -224,16 +248,28 @@ def get_product(product_id: RowId, viewer: ViewerDep, shop: OptionalShopDep) -> 
     shop_id = shop.shop_id if shop else None
     row = next(iter(repository.product_rows(shop_id, before_id=product_id + 1, limit=1)))
     listing = repository.for_product(shop_id, product_id) if shop else None
-    shops = [ProductInShop(shop=s.shop_id, name=s.shop, status=s.status, tiktok_product_id=s.tiktok_product_id,
-                           prices=s.prices, currency=s.currency, review_reasons=s.review_reasons,
-                           last_error=s.last_error)
-             for s in product_view.in_every_shop(viewer.db, product_id)]
+    shops = [
+        ProductInShop(
+            shop=s.shop_id,
+            name=s.shop,
+            status=s.status,
+            tiktok_product_id=s.tiktok_product_id,
+            prices=s.prices,
+            currency=s.currency,
+            review_reasons=s.review_reasons,
+            last_error=s.last_error,
+        )
+        for s in product_view.in_every_shop(viewer.db, product_id)
+    ]
     return ProductDetail(
         **{k: getattr(row, k) for k in ProductItem.model_fields},
-        problems=listing.problems if listing else [], review_reasons=listing.review_reasons if listing else [],
+        problems=listing.problems if listing else [],
+        review_reasons=listing.review_reasons if listing else [],
         tiktok_status=listing.tiktok_status if listing else None,
-        audit_status=listing.audit_status if listing else None, uploaded_at=listing.uploaded_at if listing else None,
-        shops=shops)
+        audit_status=listing.audit_status if listing else None,
+        uploaded_at=listing.uploaded_at if listing else None,
+        shops=shops,
+    )
 
 
 # --- actions ----------------------------------------------------------------------------------------
@@ -352,28 +388,40 @@ class PlanChangeOut(PlanSummary):
     confirmation_url: str | None = None
 
 
-@router.post("/plans/{code}/subscribe", response_model=PlanChangeOut,
-             responses={404: {"model": Problem}, 409: {"model": Problem}, 502: {"model": Problem}})
+@router.post(
+    "/plans/{code}/subscribe",
+    response_model=PlanChangeOut,
+    responses={404: {"model": Problem}, 409: {"model": Problem}, 502: {"model": Problem}},
+)
 def subscribe(code: str, viewer: ViewerDep, settings: SettingsDep):
     plan = plan_by_code(code)
     if plan is None:
         raise HTTPException(404, f"There is no plan {code[:40]!r}.")
     db = viewer.db
     try:
-        change = billing.request_plan_change(db, viewer.merchant_id, plan,
-                                             service.product_usage(db, viewer.merchant_id),
-                                             store_billing(settings, db), return_url=confirm_url(settings))
+        change = billing.request_plan_change(
+            db,
+            viewer.merchant_id,
+            plan,
+            service.product_usage(db, viewer.merchant_id),
+            store_billing(settings, db),
+            return_url=confirm_url(settings),
+        )
     except billing.PlanLimitReached as refused:
         db.rollback()
         raise HTTPException(409, str(refused)) from None
     except ChannelError as failure:
         db.rollback()
         log.warning("plan change to %s not started: %s", plan.code, failure)
-        raise HTTPException(502, f"{failure.platform} did not take the charge for the {plan.name} plan; try "
-                                 f"again in a minute, or reconnect the store if it keeps failing.") from None
+        raise HTTPException(
+            502,
+            f"{failure.platform} did not take the charge for the {plan.name} plan; try "
+            f"again in a minute, or reconnect the store if it keeps failing.",
+        ) from None
     db.commit()
     summary = plan_summary(service.product_usage(db, viewer.merchant_id))
-    return PlanChangeOut(**summary.model_dump(), confirmation_url=change.confirmation_url,
-                         pending_plan=plan.code if change.confirmation_url else None)
-
-
+    return PlanChangeOut(
+        **summary.model_dump(),
+        confirmation_url=change.confirmation_url,
+        pending_plan=plan.code if change.confirmation_url else None,
+    )

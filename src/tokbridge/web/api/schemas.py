@@ -11,8 +11,10 @@ class Me(BaseModel):
     email: str
     merchant_id: int
     merchant_name: str
-    csrf_token: str | None = Field(description="What unsafe calls send as X-CSRF-Token when signed in with the "
-                                               "session cookie; none for a call with an API token")
+    csrf_token: str | None = Field(
+        description="What unsafe calls send as X-CSRF-Token when signed in with the "
+        "session cookie; none for a call with an API token"
+    )
 
 
 class ActivityOut(BaseModel):
@@ -20,8 +22,9 @@ class ActivityOut(BaseModel):
 
     id: int
     job_id: int | None
-    connection_id: str | None = Field(default=None,
-                                      description="The TikTok shop it happened in (none: the merchant's, no one shop)")
+    connection_id: str | None = Field(
+        default=None, description="The TikTok shop it happened in (none: the merchant's, no one shop)"
+    )
     kind: str
     title: str
     status: str
@@ -76,6 +79,9 @@ PLATFORM_PROBLEMS = {
     409: {"model": Problem, "description": "The platform no longer accepts TokBridge's access, or none is connected"},
     422: {"model": Problem, "description": "The platform refused the request"},
     502: {"model": Problem, "description": "The platform answered with an error"},
-    503: {"model": Problem, "description": "The platform is not answering; try again after Retry-After seconds",
-          "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}}},
+    503: {
+        "model": Problem,
+        "description": "The platform is not answering; try again after Retry-After seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}},
+    },
 }

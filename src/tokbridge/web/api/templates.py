@@ -18,11 +18,11 @@ from tokbridge.category_templates.categories import (
 )
 from tokbridge.category_templates.spec import CategoryChoice
 from tokbridge.channels.factory import tiktok_client
+from tokbridge.channels.shops import NoSuchShop, ShopContext, shop_context
 from tokbridge.config import get_settings
 from tokbridge.db.engine import for_writing, get_engine
 from tokbridge.listings import currency, template_sync
 from tokbridge.web.api.schemas import PLATFORM_PROBLEMS, Problem
-from tokbridge.channels.shops import NoSuchShop, ShopContext, shop_context
 from tokbridge.web.deps import OptionalShopDep, ShopNeeded, ViewerDep
 from tokbridge.web.params import RowId, Text
 
@@ -65,8 +65,10 @@ class TemplateBody(BaseModel):
 
 
 def _invalid(error: templates.TemplateInvalid) -> JSONResponse:
-    return JSONResponse({"detail": "The template has problems; nothing was saved.",
-                         "errors": [asdict(e) for e in error.errors]}, status_code=422)
+    return JSONResponse(
+        {"detail": "The template has problems; nothing was saved.", "errors": [asdict(e) for e in error.errors]},
+        status_code=422,
+    )
 
 
 def _client(shop: ShopContext):
@@ -172,8 +174,15 @@ def preview(body: TemplateBody, viewer: ViewerDep, shop: OptionalShopDep, limit:
     viewer.db.commit()  # a read-only request: hold no lock while TikTok answers
     category = fetch_category_info(client, spec.category.id, category_version=spec.category.version)
     warehouses = [w.id for w in client.get_warehouses()]
-    previews = templates.preview(viewer.db, shop, spec, currency.market_for(viewer.db, connection),
-                                 limit=max(1, min(limit, 20)), category=category, warehouse_ids=warehouses)
+    previews = templates.preview(
+        viewer.db,
+        shop,
+        spec,
+        currency.market_for(viewer.db, connection),
+        limit=max(1, min(limit, 20)),
+        category=category,
+        warehouse_ids=warehouses,
+    )
     return [{**asdict(p), "problems": [problem.as_dict() for problem in p.problems]} for p in previews]
 
 
@@ -207,8 +216,11 @@ class CopyRequest(BaseModel):
     name: str | None = Field(default=None, max_length=200)
 
 
-@router.post("/templates/{template_id}/copy", status_code=201,
-             responses={404: {"model": Problem}, 409: {"model": Problem}, 422: {"model": Problem}, **PLATFORM_PROBLEMS})
+@router.post(
+    "/templates/{template_id}/copy",
+    status_code=201,
+    responses={404: {"model": Problem}, 409: {"model": Problem}, 422: {"model": Problem}, **PLATFORM_PROBLEMS},
+)
 def copy_template(template_id: RowId, body: CopyRequest, viewer: ViewerDep, shop: OptionalShopDep) -> dict[str, Any]:
     """Copy a template of the current shop, with all its rules, into another shop of the merchant."""
     shop = _chosen(shop)
@@ -225,14 +237,19 @@ def copy_template(template_id: RowId, body: CopyRequest, viewer: ViewerDep, shop
         choice, info = _target_category(target, body.category.id, body.category.version)
     for_writing(viewer.db)  # a new transaction after the commit: SQLite takes its write lock up front again
     try:
-        copied = templates.copy_to_shop(viewer.db, template_id, shop, target, choice, category_info=info,
-                                        name=body.name)
+        copied = templates.copy_to_shop(
+            viewer.db, template_id, shop, target, choice, category_info=info, name=body.name
+        )
     except templates.CopyRefused as refused:
         viewer.db.rollback()
         raise HTTPException(409 if refused.name_taken else 422, refused.message) from None
     viewer.db.commit()
-    return {"id": copied.template.id, "shop": target.shop_id, "notes": copied.notes,
-            **copied.template.spec().model_dump(mode="json")}
+    return {
+        "id": copied.template.id,
+        "shop": target.shop_id,
+        "notes": copied.notes,
+        **copied.template.spec().model_dump(mode="json"),
+    }
 
 
 def _target_category(target: ShopContext, category_id: str, version: str):
@@ -240,20 +257,27 @@ def _target_category(target: ShopContext, category_id: str, version: str):
     client, connection = _client(target)
     expected = category_version_for(connection.region)
     if version != expected:
-        raise HTTPException(422, f"{(connection.region or 'US').upper()} shops list in TikTok's {expected} category "
-                                 f"tree; choose the category from that tree.")
+        raise HTTPException(
+            422,
+            f"{(connection.region or 'US').upper()} shops list in TikTok's {expected} category "
+            f"tree; choose the category from that tree.",
+        )
     tree = client.get_categories(category_version=version)
     found = next((c for c in tree if c.id == category_id), None)
     if found is None or not found.is_leaf:
-        raise HTTPException(422, f"That is not a last-level category of {target.label}'s tree; choose one from "
-                                 f"GET /api/v1/tiktok/categories?shop={target.shop_id}.")
+        raise HTTPException(
+            422,
+            f"That is not a last-level category of {target.label}'s tree; choose one from "
+            f"GET /api/v1/tiktok/categories?shop={target.shop_id}.",
+        )
     info = fetch_category_info(client, category_id, category_version=version)
     return CategoryChoice(id=category_id, version=version, name_path=name_path(tree, category_id)), info
 
 
 @router.get("/tiktok/categories", responses=PLATFORM_PROBLEMS)
-def categories(viewer: ViewerDep, shop: OptionalShopDep, keyword: Text | None = None,
-               version: Literal["v1", "v2"] | None = None) -> list[dict[str, Any]]:
+def categories(
+    viewer: ViewerDep, shop: OptionalShopDep, keyword: Text | None = None, version: Literal["v1", "v2"] | None = None
+) -> list[dict[str, Any]]:
     """TikTok's category tree (or the categories matching `keyword`), to browse or search."""
     shop = _chosen(shop)
     client, connection = _client(shop)
@@ -265,8 +289,11 @@ def _shops_tree(connection, asked: str | None) -> str:
     """The shop's category tree; asking for the other one is refused here, as TikTok would refuse it."""
     version = category_version_for(connection.region)
     if asked not in (None, version):
-        raise HTTPException(422, f"{(connection.region or 'US').upper()} shops use TikTok's {version} category "
-                                 f"tree; leave out `version` or ask for {version}.")
+        raise HTTPException(
+            422,
+            f"{(connection.region or 'US').upper()} shops use TikTok's {version} category "
+            f"tree; leave out `version` or ask for {version}.",
+        )
     return version
 
 
@@ -276,13 +303,15 @@ def recommend_category(viewer: ViewerDep, shop: OptionalShopDep, title: Text) ->
     from tokbridge.channels.tiktok.models import RecommendCategoryInput
 
     client, connection = _client(shop)
-    return client.recommend_category(RecommendCategoryInput(
-        product_title=title, category_version=category_version_for(connection.region))).model_dump()
+    return client.recommend_category(
+        RecommendCategoryInput(product_title=title, category_version=category_version_for(connection.region))
+    ).model_dump()
 
 
 @router.get("/tiktok/categories/{category_id}", responses=PLATFORM_PROBLEMS)
-def category_detail(category_id: str, viewer: ViewerDep, shop: OptionalShopDep,
-                    version: Literal["v1", "v2"] | None = None) -> dict[str, Any]:
+def category_detail(
+    category_id: str, viewer: ViewerDep, shop: OptionalShopDep, version: Literal["v1", "v2"] | None = None
+) -> dict[str, Any]:
     """Attributes (required ones flagged) and rules of a leaf category: what the mapping forms need."""
     if not (category_id.isascii() and category_id.isdigit() and len(category_id) <= 20):
         # TikTok's category ids are digits: anything else is a typo, answered without asking TikTok.
@@ -291,5 +320,9 @@ def category_detail(category_id: str, viewer: ViewerDep, shop: OptionalShopDep,
     client, connection = _client(shop)
     version = _shops_tree(connection, version)
     info = fetch_category_info(client, category_id, category_version=version)
-    return {"id": info.id, "version": info.version, "attributes": [a.model_dump() for a in info.attributes],
-            "rules": info.rules.model_dump()}
+    return {
+        "id": info.id,
+        "version": info.version,
+        "attributes": [a.model_dump() for a in info.attributes],
+        "rules": info.rules.model_dump(),
+    }
