@@ -352,6 +352,16 @@ def test_a_prestashop_shop_end_to_end(deployment):
     assert counts["live"] > 0, (truth, counts, browser.get("/api/v1/products", params={"status": "failed"}).text)
     live_products = len(tiktok_products(tiktok_url))
 
+    # The product page shows the shop's images through TokBridge: the shop serves them only to its key,
+    # which never reaches the browser (else the browser would ask the merchant for a login).
+    product_id = browser.get("/api/v1/products", params={"status": "live", "limit": 1}).json()["items"][0]["id"]
+    page = browser.get(f"/products/{product_id}").text
+    sources = [unescape(src) for src in re.findall(r'<img src="([^"]+)"', page)]
+    assert sources and all(src.startswith(f"/products/{product_id}/images/") for src in sources), sources
+    image = browser.get(sources[0])
+    assert image.status_code == 200 and image.headers["content-type"].startswith("image/"), image.text[:200]
+    assert browser.get(f"/products/{product_id}/images/999999999").status_code == 404
+
     # Live SKUs with stock, one per product; the stock change goes to a product without combinations (its
     # TikTok product has one SKU: the product's own stock row).
     store_id_of = {
