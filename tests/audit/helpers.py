@@ -59,7 +59,14 @@ def edit_price_rule(client, template_id: int, percent: str) -> None:
     assert saved.status_code == 200, saved.text
 
 
-WORK = ("listings.sync_product", "listings.batch_action", "listings.refresh_status", "undo.apply")
+WORK = (
+    "listings.upload",
+    "listings.sync_shop",
+    "listings.sync_product",
+    "listings.batch_action",
+    "listings.refresh_status",
+    "undo.apply",
+)
 
 
 def settle(world, timeout: float = 180) -> None:
