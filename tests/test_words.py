@@ -1,6 +1,6 @@
 """Codes and field paths in a merchant's words (kit/words.py)."""
 
-from tokbridge.kit.words import code_words, field_words, plural
+from tokbridge.kit.words import alternatives, code_words, field_words, plural
 
 
 def test_codes_read_as_words():
@@ -24,3 +24,10 @@ def test_field_paths_read_as_words():
 def test_plurals():
     assert [plural(n, "product") for n in (0, 1, 2)] == ["0 products", "1 product", "2 products"]
     assert plural(1, "problem") == "1 problem" and plural(3, "category", "categories") == "3 categories"
+
+
+def test_choices_read_as_a_person_lists_them():
+    assert alternatives(["Shopify"]) == "Shopify"
+    assert alternatives(["Etsy", "Shopify"]) == "Etsy or Shopify"
+    assert alternatives(["Etsy", "PrestaShop", "Shopify"]) == "Etsy, PrestaShop or Shopify"
+    assert alternatives([]) == ""

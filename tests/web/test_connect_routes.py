@@ -23,6 +23,11 @@ def merchant(client, app_settings):
     return client
 
 
+def in_words(names: list[str]) -> str:
+    """How a person lists choices: "A or B", "A, B or C"."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
 @pytest.mark.parametrize(
     "path", ["/connect/nostore", "/connect/nostore/callback?code=1&state=x", "/connect/%3Cscript%3E"]
 )
@@ -30,7 +35,7 @@ def test_an_unknown_store_kind_is_a_404_in_plain_words(merchant, path):
     page = merchant.get(path, follow_redirects=False)
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     assert "TokBridge does not connect to that store" in page.text
-    names = " or ".join(plugin.display_name for plugin in registry.plugins().values())
+    names = in_words([plugin.display_name for plugin in registry.plugins().values()])
     assert "What to do next" in page.text and f"Connect your {names} store from the dashboard" in page.text
     assert "Traceback" not in page.text and "<script>" not in page.text
     assert 'aria-label="Main"' in page.text  # the app's own page, with its navigation
@@ -67,8 +72,10 @@ def test_the_checklist_offers_every_store_and_a_page_to_choose(merchant):
     plugins = sorted(registry.plugins().values(), key=lambda plugin: plugin.display_name)
     assert len(plugins) > 1
     dashboard = merchant.get("/dashboard").text
-    names = " or ".join(plugin.display_name for plugin in plugins)
+    names = in_words([plugin.display_name for plugin in plugins])
     assert f"Connect your {names} store" in dashboard
+    for plugin in plugins:  # and the store row links each store by its name
+        assert f'<a href="/connect/{plugin.kind}">{plugin.display_name}</a>' in dashboard
     chooser = merchant.get("/connect")
     assert chooser.status_code == 200
     for plugin in plugins:

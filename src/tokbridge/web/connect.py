@@ -23,6 +23,7 @@ from tokbridge.channels.registry import UnknownStore
 from tokbridge.config import Settings
 from tokbridge.db.engine import for_writing
 from tokbridge.kit.errors import ChannelError
+from tokbridge.kit.words import alternatives
 from tokbridge.onboarding import service
 from tokbridge.onboarding.service import ConnectError
 from tokbridge.tenancy.service import choose_shop
@@ -154,7 +155,7 @@ def _plugin_or_error(request: Request, viewer: Viewer, kind: str) -> StorePlugin
     try:
         return service.store_plugin(kind)
     except UnknownStore:
-        names = " or ".join(plugin.display_name for plugin in registry.plugins().values())
+        names = alternatives([plugin.display_name for plugin in registry.plugins().values()])
         return _error_page(
             request,
             viewer,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tokbridge.category_templates import repository as templates_repository
 from tokbridge.channels import registry
 from tokbridge.channels.base import StorePlugin
+from tokbridge.kit.words import alternatives
 from tokbridge.web.rendering import store_plugin
 
 PRODUCT_STATUSES = [
@@ -116,7 +117,7 @@ def _store_step(data) -> ChecklistStep:
             f"/connect/{plugins[0].kind}",
             "Connect store",
         )
-    names = " or ".join(plugin.display_name for plugin in plugins)
+    names = alternatives([plugin.display_name for plugin in plugins])
     return ChecklistStep("store", f"Connect your {names} store", False, "/connect", "Connect store")
 
 

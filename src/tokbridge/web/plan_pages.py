@@ -22,6 +22,7 @@ from tokbridge.channels.shops import active_shops, shop_contexts
 from tokbridge.config import Settings
 from tokbridge.dashboard import service as dashboard_service
 from tokbridge.kit.errors import ChannelError, NeedsReconnect, RefusedWithFix
+from tokbridge.kit.words import alternatives
 from tokbridge.onboarding import service as onboarding
 from tokbridge.web.deps import SettingsDep, Viewer, ViewerDep
 from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
@@ -135,7 +136,7 @@ def _billing_platform(db: Session) -> str | None:
     if connection is not None:
         plugin = registry.plugin_of(connection)
         return plugin.display_name if plugin.capabilities.billing else None
-    return " or ".join(p.display_name for p in registry.plugins().values() if p.capabilities.billing) or None
+    return alternatives([p.display_name for p in registry.plugins().values() if p.capabilities.billing]) or None
 
 
 def _page(request: Request, viewer: Viewer, status_code: int = 200, **messages: str | None) -> Response:

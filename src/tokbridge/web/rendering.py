@@ -9,7 +9,7 @@ from fastapi.templating import Jinja2Templates
 
 from tokbridge.channels import registry
 from tokbridge.channels.base import StorePlugin
-from tokbridge.kit.words import code_words, field_words, plural
+from tokbridge.kit.words import alternatives, code_words, field_words, plural
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -36,6 +36,7 @@ def store_plugin(kind: str | None = None) -> StorePlugin:
 
 
 templates.env.filters["money"] = money
+templates.env.filters["alternatives"] = alternatives  # ["Etsy", "PrestaShop", "Shopify"]: "Etsy, PrestaShop or Shopify"
 templates.env.globals["store_plugin"] = store_plugin  # {{ store_plugin(kind).display_name }}
 # Every store a merchant without one may connect: {% for p in store_plugins() %}.
 templates.env.globals["store_plugins"] = lambda: list(registry.plugins().values())
