@@ -107,6 +107,10 @@ class Order(TenantOwned, Timestamped, Base):
     # The store order was moved to the merchant's delivered state once TikTok said it was delivered (a store
     # whose orders carry a state, `capabilities.order_states`): done once, never again.
     store_delivered: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An order kept in TokBridge: the stock it takes from the store ({"changes": [[inventory item, location,
+    # change]], "not_restocked": [item names]}), saved before the store is asked, so a retry sends the same
+    # and a cancellation gives back just that.
+    stock_taken: Mapped[dict | None] = mapped_column(JSON)
     last_error: Mapped[str | None] = mapped_column(Text)
 
 

@@ -472,6 +472,40 @@ def stock_sold(session: Session, order_id: int, *, cancelled_lines: bool = False
     )
 
 
+def take_stock_once(session: Session, order_id: int) -> Restock:
+    """What the kept order takes from store stock: worked out from its open lines the first time and saved,
+    then the same on every retry (the store is asked with one idempotency key, so it must be the same)."""
+    _writing(session)
+    order = OrderRepository(session).get(order_id, for_update=True)
+    if order is None:
+        raise LookupError("order not found")
+    if order.stock_taken is None:
+        sold = stock_sold(session, order_id)
+        order.stock_taken = {
+            "changes": [list(change) for change in sold.changes],
+            "not_restocked": sold.not_restocked,
+        }
+    return _restock_from(order.stock_taken)
+
+
+def stock_to_give_back(session: Session, order_id: int) -> Restock:
+    """What a cancelled kept order puts back: what it took, so lines TikTok cancelled before the stock was
+    taken give nothing back. An order kept before this was recorded counts its lines."""
+    order = OrderRepository(session).get(order_id)
+    if order is None or order.stock_taken is None:
+        taken = stock_sold(session, order_id, cancelled_lines=True)
+    else:
+        taken = _restock_from(order.stock_taken)
+    return Restock(changes=[(item, location, -delta) for item, location, delta in taken.changes], not_restocked=[])
+
+
+def _restock_from(saved: dict) -> Restock:
+    return Restock(
+        changes=[(str(item), str(location), int(delta)) for item, location, delta in saved.get("changes") or []],
+        not_restocked=list(saved.get("not_restocked") or []),
+    )
+
+
 def keep_order(
     session: Session, order_id: int, not_adjusted: list[str], store_connection_id: str | None = None
 ) -> bool:

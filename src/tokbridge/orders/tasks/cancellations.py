@@ -54,7 +54,7 @@ def cancel_in_store(ctx: JobContext) -> None:
         settings = OrderRepository(session).settings(ctx.required_merchant_id, connection_id, create=False)
         restock, cancelled_state = settings.restock_on_cancel, settings.cancelled_state
         store_order_id, by_buyer = order.store_order_id, (order.cancelled_by or "").upper() == "BUYER"
-        returned = service.stock_sold(session, order_id, cancelled_lines=True) if kept and restock else None
+        returned = service.stock_to_give_back(session, order_id) if kept and restock else None
     store_connection = shop_store(ctx, job_shop(ctx, connection_id), "the store order could not be cancelled", held_by)
     error = None
     try:
@@ -64,7 +64,7 @@ def cancel_in_store(ctx: JobContext) -> None:
                 adjust_store_stock(
                     ctx,
                     store_connection,
-                    [(item, location, -delta) for item, location, delta in returned.changes],
+                    returned.changes,
                     reason=STOCK_RESTOCK,
                     idempotency_key=f"tokbridge-order-{order_id}-cancelled",
                 )

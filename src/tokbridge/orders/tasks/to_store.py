@@ -117,8 +117,7 @@ def _store_currency(ctx: JobContext, store_connection: ChannelConnection) -> str
 def _keep_in_tokbridge(ctx: JobContext, store_connection: ChannelConnection, order_id: int) -> None:
     """The store cannot hold the order: what it sold leaves the store's stock, once (one idempotency key per
     order), and the order stays in TokBridge, where shipping and cancelling it are handled."""
-    with ctx.session() as session:
-        sold = service.stock_sold(session, order_id)
+    sold = write(ctx, lambda s: service.take_stock_once(s, order_id))
     if sold.changes:
         adjust_store_stock(
             ctx, store_connection, sold.changes, reason=STOCK_CORRECTION, idempotency_key=f"tokbridge-order-{order_id}"
