@@ -7,7 +7,15 @@ import dataclasses
 import httpx
 from sqlalchemy import select
 
-from tests.pipeline.helpers import check_prerequisites, request, run_jobs, sales_warehouse, tee_template, upgrade
+from tests.pipeline.helpers import (
+    check_prerequisites,
+    request,
+    run_jobs,
+    run_until_finished,
+    sales_warehouse,
+    tee_template,
+    upgrade,
+)
 from tests.support.world import SHOP
 from tokbridge.catalog.models import CatalogProduct, CatalogVariant
 from tokbridge.channels.shopify.plugin import PLUGIN as SHOPIFY_PLUGIN
@@ -90,10 +98,10 @@ def live_world(world_factory, products: int = 30, template: dict | None = None, 
         **(template or {}),
     )
     request(world, listings.request_upload)
-    run_jobs(world)
+    run_until_finished(world, "listings.upload", timeout=600)
     advance(world, 120)  # TikTok's review
     request(world, listings.request_status_sync)
-    run_jobs(world)
+    run_until_finished(world, "listings.sync_shop", timeout=600)
     return world
 
 

@@ -11,31 +11,18 @@ from tests.pipeline.helpers import (
     jobs,
     listings,
     request,
-    run_jobs,
+    run_until_finished,
     sales_warehouse,
     tee_template,
     upgrade,
     upload_and_review,
 )
-from tests.support.waiting import wait_for
 from tests.support.world import reset_channel_caches
 from tokbridge.activity.models import Activity
 from tokbridge.db.engine import session_scope
-from tokbridge.jobs.models import FINISHED_STATES, Job
 from tokbridge.jobs.runner import run_job
 from tokbridge.listings import service
 from tokbridge.listings.models import ListingStatus
-
-
-def run_until_finished(world, kind: str, timeout: float = 60.0) -> Job:
-    """Run due jobs (as a worker would) until the newest job of `kind` has finished."""
-
-    def finished() -> Job | None:
-        run_jobs(world)
-        job = jobs(world, kind)[-1]
-        return job if job.state in FINISHED_STATES else None
-
-    return wait_for(finished, timeout=timeout, interval=0.02, what=f"{kind} to finish")
 
 
 def tiktok_pace(monkeypatch, per_second: int, burst: int) -> None:
