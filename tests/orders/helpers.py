@@ -53,10 +53,14 @@ def keeping_orders(world):
     return world
 
 
-def store_available(world, order_id: int) -> int:
-    """What the store has available of the order's (first) item, read from the sandbox."""
+def store_available(world, order_id: int, sku_id: str | None = None) -> int:
+    """What the store has available of the order's first item (or the item of its line for TikTok SKU
+    `sku_id`), read from the sandbox."""
     with session_scope(world.engine) as session:
-        line = session.scalars(select(OrderLine).where(OrderLine.order_id == order_id)).first()
+        lines = select(OrderLine).where(OrderLine.order_id == order_id)
+        if sku_id is not None:
+            lines = lines.where(OrderLine.tiktok_sku_id == sku_id)
+        line = session.scalars(lines.order_by(OrderLine.id)).first()
         variant = session.get(CatalogVariant, line.variant_id)
         product = session.get(CatalogProduct, variant.product_id)
         item, product_id = variant.inventory_item_external_id, product.external_id.rsplit("/", 1)[-1]

@@ -11,7 +11,6 @@ import re
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
 from tests.conftest import add_user, sign_in
 from tests.orders.helpers import (
@@ -32,8 +31,7 @@ from tests.orders.helpers import (
     tiktok_orders,
 )
 from tests.support.live_server import free_port, serve
-from tests.support.world import SHOP, TIKTOK_KEY, TIKTOK_SECRET
-from tokbridge.catalog.models import CatalogProduct, CatalogVariant
+from tests.support.world import TIKTOK_KEY, TIKTOK_SECRET
 from tokbridge.channels import factory
 from tokbridge.channels.connections import ConnectionRepository
 from tokbridge.channels.tiktok import models as m
@@ -41,7 +39,7 @@ from tokbridge.channels.tiktok.webhooks import compute_signature
 from tokbridge.db.engine import session_scope
 from tokbridge.jobs.service import enqueue
 from tokbridge.orders import service
-from tokbridge.orders.models import OrderLine, Return
+from tokbridge.orders.models import Return
 from tokbridge.orders.repository import OrderRepository
 from tokbridge.tenancy.scoping import bind_merchant
 from tokbridge.web.app import create_app
@@ -300,21 +298,6 @@ def test_cancelled_and_returned_kept_orders_put_their_stock_back_once(world_fact
         assert cancelled.store_cancelled and cancelled.status == "cancelled"
 
 
-def _available_of(world, order_id: int, sku_id: str) -> int:
-    """What the store has available of the item sold on the order's line for TikTok SKU `sku_id`."""
-    with session_scope(world.engine) as session:
-        line = session.scalars(
-            select(OrderLine).where(OrderLine.order_id == order_id, OrderLine.tiktok_sku_id == sku_id)
-        ).first()
-        variant = session.get(CatalogVariant, line.variant_id)
-        product = session.get(CatalogProduct, variant.product_id)
-        item, product_id = variant.inventory_item_external_id, product.external_id.rsplit("/", 1)[-1]
-    state = ok(http(world.shopify_url).get(f"/sandbox/shops/{SHOP}/products/{product_id}"))
-    return sum(
-        level["available"] for level in state["stock"] if str(level["inventory_item_id"]) == item.rsplit("/", 1)[-1]
-    )
-
-
 def _seller_cancels(world, tiktok_order_id: str, line_ids: list[str] | None = None) -> None:
     """The seller cancels lines of the order (all of them: None) on TikTok, through TikTok's own API."""
     with session_scope(world.engine) as session:
@@ -341,7 +324,7 @@ def test_a_kept_order_cancelled_after_one_line_was_gives_back_only_what_it_took(
     poll(world)
     run_jobs(world)
     [order] = [o for o in orders(world) if o.tiktok_order_id == placed["id"]]
-    before = {sku: _available_of(world, order.id, sku) for sku in (kept_sku["sku_id"], dropped_sku["sku_id"])}
+    before = {sku: store_available(world, order.id, sku) for sku in (kept_sku["sku_id"], dropped_sku["sku_id"])}
 
     # Still in the buyer's remorse window: the seller cancels the second line on TikTok.
     dropped_line = next(
@@ -355,8 +338,8 @@ def test_a_kept_order_cancelled_after_one_line_was_gives_back_only_what_it_took(
     poll(world)
     [order] = [o for o in orders(world) if o.tiktok_order_id == placed["id"]]
     assert order.store_sync == "kept"
-    assert _available_of(world, order.id, kept_sku["sku_id"]) == before[kept_sku["sku_id"]] - 1
-    assert _available_of(world, order.id, dropped_sku["sku_id"]) == before[dropped_sku["sku_id"]]
+    assert store_available(world, order.id, kept_sku["sku_id"]) == before[kept_sku["sku_id"]] - 1
+    assert store_available(world, order.id, dropped_sku["sku_id"]) == before[dropped_sku["sku_id"]]
 
     # Then the seller cancels what is left: the taken unit goes back, and nothing for the line never taken.
     _seller_cancels(world, placed["id"])
@@ -366,7 +349,7 @@ def test_a_kept_order_cancelled_after_one_line_was_gives_back_only_what_it_took(
     run_jobs(world)
     [order] = [o for o in orders(world) if o.tiktok_order_id == placed["id"]]
     assert order.store_cancelled and order.status == "cancelled"
-    assert {sku: _available_of(world, order.id, sku) for sku in before} == before
+    assert {sku: store_available(world, order.id, sku) for sku in before} == before
 
     # The cancellation's job run again (a duplicate notification) changes nothing.
     with session_scope(world.engine) as session:
@@ -377,4 +360,4 @@ def test_a_kept_order_cancelled_after_one_line_was_gives_back_only_what_it_took(
             payload={"connection_id": world.tiktok_connection_id, "order_id": order.id},
         )
     run_jobs(world)
-    assert {sku: _available_of(world, order.id, sku) for sku in before} == before
+    assert {sku: store_available(world, order.id, sku) for sku in before} == before
