@@ -76,5 +76,10 @@ def run_demo(
             )
         if told:
             console.print(told)
+        if world and not created:
+            console.print(
+                "The sandboxes start empty on every run: shops and stores connected in an earlier run ask to be "
+                "reconnected (Settings), or delete ./var to start over."
+            )
         console.print("Data lives in ./var (SQLite); press Ctrl+C to stop.\n")
         uvicorn.run(create_app(settings, embedded_worker=True), host=host, port=port, log_level="warning")

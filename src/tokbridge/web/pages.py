@@ -20,7 +20,7 @@ from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.config import get_settings
 from tokbridge.dashboard import service as dashboard_service
 from tokbridge.db.engine import get_engine
-from tokbridge.kit.errors import RetryableError
+from tokbridge.kit.errors import NeedsReconnect, RetryableError
 from tokbridge.kit.words import plural
 from tokbridge.listings import currency
 from tokbridge.listings import service as listings
@@ -40,6 +40,7 @@ from tokbridge.web.dashboard_view import (
     shop_names,
 )
 from tokbridge.web.deps import SESSION_COOKIE, DbDep, OptionalShopDep, SettingsDep, ShopDep, ViewerDep
+from tokbridge.web.errors import channel_problem
 from tokbridge.web.flash import read_flash, redirect_with_error, redirect_with_notice
 from tokbridge.web.params import RowId, Text, int_or_none
 from tokbridge.web.rendering import templates
@@ -392,7 +393,11 @@ def product_preview(viewer, settings, shop, product_id: int) -> dict:
             warehouses = {w.id: w.name or w.id for w in client.get_warehouses()}
         except TikTokError as exc:
             log.info("product preview without category rules: %s", exc)
-            note = "TikTok did not answer, so the category's own rules were not checked. Reload to try again."
+            note = (
+                channel_problem(exc)[1]
+                if isinstance(exc, NeedsReconnect)
+                else "TikTok did not answer, so the category's own rules were not checked. Reload to try again."
+            )
     prices = currency.conversion(viewer.db, shop) if shop else None
     market = Market(connection.region or "US", price_rate=prices.price_rate) if connection else Market("US")
     prepared = templates_service.prepare_products(

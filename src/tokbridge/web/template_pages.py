@@ -31,6 +31,7 @@ from tokbridge.channels.tiktok.errors import TikTokError
 from tokbridge.channels.tiktok.models import RecommendCategoryInput
 from tokbridge.config import get_settings
 from tokbridge.db.engine import for_writing, get_engine
+from tokbridge.kit.errors import NeedsReconnect
 from tokbridge.listings import currency, template_sync
 from tokbridge.listings.repository import ListingRepository
 from tokbridge.web.deps import OptionalShopDep, ShopNeeded, ViewerDep
@@ -140,6 +141,8 @@ async def copy_template(request: Request, viewer: ViewerDep, shop: OptionalShopD
         db.commit()  # hold no lock while TikTok answers
         try:
             choice, info = _copy_category(viewer, target, category_id)
+        except NeedsReconnect:
+            raise  # the app's error page asks to reconnect the shop, not to wait
         except TikTokError as exc:
             log.info("template copy: TikTok did not answer: %s", exc)
             return _copy_page(
@@ -234,6 +237,8 @@ def _copy_page(
             client, connection = _tiktok(viewer, target)
             version = category_version_for(connection.region)
             tree = client.get_categories(category_version=version)
+        except NeedsReconnect:
+            raise  # the app's error page asks to reconnect the shop, not to wait
         except TikTokError as exc:
             log.info("template copy: TikTok did not answer: %s", exc)
             return templates.TemplateResponse(
@@ -368,12 +373,19 @@ def _form_page(
         if not step_two:
             query = values["category_q"].lower()
             context["found"] = [leaf for leaf in leaves if query in leaf[1].lower()] if query else None
-            context["recommended"] = _recommended(client, sample_title, dict(leaves), version)
+            recommended = _recommended(client, sample_title, dict(leaves), version)
+            if recommended and values["category_id"] and values["category_id"] == params.get("recommended_id"):
+                # The choice was TikTok's recommendation for the products as they were: it follows the products.
+                values["category_id"] = recommended["id"]
+            context["recommended"] = recommended
+            context["category_label"] = dict(leaves).get(values["category_id"], "")
             return templates.TemplateResponse(
                 request, "template_form.html", {**context, "step": 1}, status_code=status_code
             )
         info = fetch_category_info(client, values["category_id"], category_version=version)
         warehouses = [w for w in client.get_warehouses() if w.type == "SALES_WAREHOUSE"]
+    except NeedsReconnect:
+        raise  # the app's error page asks to reconnect the shop, not to wait
     except TikTokError as exc:
         log.info("template form: TikTok did not answer: %s", exc)
         return templates.TemplateResponse(
@@ -442,6 +454,8 @@ def _recommended(client, title: str | None, leaves: dict[str, str], version: str
         return None
     try:
         found = client.recommend_category(RecommendCategoryInput(product_title=title, category_version=version))
+    except NeedsReconnect:
+        raise  # the app's error page asks to reconnect the shop, not to wait
     except TikTokError as exc:
         log.info("no category recommendation: %s", exc)
         return None
