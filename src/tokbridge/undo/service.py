@@ -194,16 +194,30 @@ def _listing(session: Session, entry: AuditEntry) -> Listing | None:
     return listing if listing is not None and listing.tiktok_product_id == tiktok_id else None
 
 
+def price_back_words(back: dict[str, str], seller_skus: dict[str, str | None]) -> str:
+    """ "Price back to 16.00" when every SKU goes back to one price, else each SKU by its seller SKU (in the
+    order the change sent them), so a merchant can tell which variant gets which price."""
+    if not back:
+        return "Price back to nothing (its prices were sent for the first time)"
+    if len(set(back.values())) == 1:
+        return f"Price back to {next(iter(back.values()))}"
+    return "Prices back to " + ", ".join(
+        f"{seller_skus.get(sku) or f'variant {place}'} {price}" for place, (sku, price) in enumerate(back.items(), 1)
+    )
+
+
 def _price_item(session: Session, entry: AuditEntry, title: str) -> PreviewItem:
     before, after = kept_values(entry)
     back = {sku: price for sku, price in before["skus"].items() if price is not None}
-    words = ", ".join(sorted(back.values())) or "nothing (its prices were sent for the first time)"
-    item = PreviewItem(entry.id, entry.product_id, title, f"Price back to {words}")
     listing = _listing(session, entry)
+    rows = ListingRepository(session).skus(listing.id) if listing is not None else []
+    item = PreviewItem(
+        entry.id, entry.product_id, title, price_back_words(back, {row.tiktok_sku_id: row.seller_sku for row in rows})
+    )
     if listing is None:
         item.conflict, item.can_overwrite = "It is no longer the same product on TikTok.", False
         return item
-    now = {row.tiktok_sku_id: row.pushed_price for row in ListingRepository(session).skus(listing.id)}
+    now = {row.tiktok_sku_id: row.pushed_price for row in rows}
     changed = [sku for sku, price in after["skus"].items() if now.get(sku) != price]
     if changed:
         item.conflict = (
