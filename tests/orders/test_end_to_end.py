@@ -108,6 +108,7 @@ def _dashboard_truth(world) -> Counter:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # a loaded machine takes minutes for 200 orders through 10 % of 5xx; the waits allow it
 def test_two_hundred_orders_into_the_store_shipped_and_cancelled_both_ways(deployment):
     world, browser, base = deployment
     rng = random.Random(6)
@@ -135,7 +136,7 @@ def test_two_hundred_orders_into_the_store_shipped_and_cancelled_both_ways(deplo
         counts = Counter(o["source_identifier"] for o in store_orders(world))
         return set(counts) == set(placed) and max(counts.values()) == 1 and counts
 
-    wait_for(every_order_in_the_store_once, timeout=120, what="200 orders in the store, once each")
+    wait_for(every_order_in_the_store_once, timeout=600, what="200 orders in the store, once each")
     _replay(world, base, rng)  # late duplicates change nothing
     assert sorted(Counter(o["source_identifier"] for o in store_orders(world)).values()) == [1] * ORDERS
 
@@ -164,7 +165,7 @@ def test_two_hundred_orders_into_the_store_shipped_and_cancelled_both_ways(deplo
             for t in to_ship
         )
 
-    wait_for(shipped_on_tiktok, timeout=120, what="50 shipments on TikTok with tracking and carrier")
+    wait_for(shipped_on_tiktok, timeout=600, what="50 shipments on TikTok with tracking and carrier")
 
     # Cancellations: a buyer asks (approved in TokBridge), the merchant cancels from TokBridge, and in the store.
     open_orders = placed[SHIPPED:]
@@ -173,7 +174,7 @@ def test_two_hundred_orders_into_the_store_shipped_and_cancelled_both_ways(deplo
         ok(http(world.tiktok_url).post(f"/sandbox/orders/{tiktok_id}/buyer_cancel"))
     requests = wait_for(
         lambda: len(r := browser.get("/api/v1/orders/cancellations").json()) == len(buyer) and r,
-        timeout=60,
+        timeout=300,
         what="the buyers' cancellation requests",
     )
     for request in requests:
@@ -199,14 +200,14 @@ def test_two_hundred_orders_into_the_store_shipped_and_cancelled_both_ways(deplo
         store = {o["source_identifier"]: o for o in store_orders(world)}
         return all(orders[t]["status"] == "CANCELLED" and store[t]["cancelled_at"] for t in cancelled)
 
-    wait_for(cancelled_on_both_sides, timeout=120, what="cancellations on TikTok and in the store")
+    wait_for(cancelled_on_both_sides, timeout=600, what="cancellations on TikTok and in the store")
 
     def dashboard_matches_truth():
         counts = browser.get("/api/v1/dashboard").json()["orders"]
         truth = _dashboard_truth(world)
         return all(counts[key] == truth.get(key, 0) for key in counts) and (counts, truth)
 
-    counts, _truth = wait_for(dashboard_matches_truth, timeout=60, what="dashboard counts equal to TikTok's")
+    counts, _truth = wait_for(dashboard_matches_truth, timeout=300, what="dashboard counts equal to TikTok's")
     assert counts["failed"] == 0 and counts["cancelled"] == len(cancelled)
     assert counts["in_transit"] == SHIPPED and sum(counts.values()) == ORDERS
     sales = browser.get("/api/v1/dashboard", params={"sales_days": 7}).json()["sales"]
