@@ -121,13 +121,11 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
 
 def alternatives(parts: list[str]) -> str:
     """ "a", "a or b", "a, b or c"."""
-    if len(parts) <= 1:
-        return "".join(parts)
-    return f"{', '.join(parts[:-1])} or {parts[-1]}"
+    return sentence_list(parts, "or")
 
 
-def sentence_list(parts: list[str]) -> str:
-    """ "a", "a and b", "a, b and c"."""
+def sentence_list(parts: list[str], conjunction: str = "and") -> str:
+    """ "a", "a and b", "a, b and c" (`conjunction="or"`: "a, b or c")."""
     if len(parts) <= 1:
         return "".join(parts)
-    return f"{', '.join(parts[:-1])} and {parts[-1]}"
+    return f"{', '.join(parts[:-1])} {conjunction} {parts[-1]}"
